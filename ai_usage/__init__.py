@@ -1,0 +1,1 @@
+"""AI Usage Dashboard: core (settings, database, auth, API, CLI)."""

@@ -1,0 +1,9 @@
+"""Alembic environment: runs on the connection handed in by ai_usage.db.migrate."""
+from alembic import context
+
+from ai_usage.db import metadata
+
+connection = context.config.attributes["connection"]
+context.configure(connection=connection, target_metadata=metadata, render_as_batch=True)
+with context.begin_transaction():
+    context.run_migrations()

@@ -1,0 +1,59 @@
+"""Agents: cost, tokens, executions and a cost sparkline per agent."""
+from __future__ import annotations
+
+import pandas as pd
+import sqlalchemy as sa
+
+from ai_usage.db import agents as agents_table
+
+from .base import bucket_epochs, facts, window_buckets, with_derived
+from .filters import Filters
+
+NO_AGENT = "Sin agente"
+
+
+def by_agent(conn, f: Filters) -> pd.DataFrame:
+    """One row per agent (agent_id None for rows without one), by cost descending:
+    agent_id, name, avatar_url, cost_usd, tokens, executions, sparkline (cost per bucket)."""
+    df = with_derived(facts(conn, f, dims=("agent_id",), by_qh=True))
+    cols = ["agent_id", "name", "avatar_url", "cost_usd", "tokens", "executions", "sparkline"]
+    if not len(df):
+        return pd.DataFrame(columns=cols)
+    key = df["agent_id"].fillna("\x00none")
+    df["k"] = key
+    df["b"] = bucket_epochs(df["qh"].to_numpy(), f.granularity, f.tz)
+    totals = df.groupby("k")[["cost_e8", "tokens", "executions"]].sum()
+    buckets = window_buckets(f)
+    spark = (
+        df.groupby(["k", "b"])["cost_e8"].sum().unstack("b").reindex(columns=buckets, fill_value=0).fillna(0)
+    )
+    meta = {
+        r.id: (r.name, r.avatar_url)
+        for r in conn.execute(
+            sa.select(agents_table.c.id, agents_table.c.name, agents_table.c.avatar_url).where(
+                agents_table.c.org_id == f.org_id
+            )
+        )
+    }
+    rows = []
+    for k, t in totals.iterrows():
+        agent_id = None if k == "\x00none" else k
+        name, avatar = meta.get(agent_id, (agent_id or NO_AGENT, None))
+        rows.append(
+            {
+                "agent_id": agent_id,
+                "name": name,
+                "avatar_url": avatar,
+                "cost_e8": int(t["cost_e8"]),
+                "cost_usd": int(t["cost_e8"]) / 1e8,
+                "tokens": int(t["tokens"]),
+                "executions": int(t["executions"]),
+                "sparkline": [float(v) / 1e8 for v in spark.loc[k].to_numpy()],
+            }
+        )
+    out = pd.DataFrame(rows).sort_values(
+        ["cost_e8", "executions", "name"], ascending=[False, False, True], kind="stable"
+    )
+    out = out[cols].reset_index(drop=True)
+    out["agent_id"] = out["agent_id"].astype("object").where(out["agent_id"].notna(), None)
+    return out

@@ -1,0 +1,196 @@
+"""The one place with SQL for raw rows: aggregate facts by UTC quarter-hour, then bucket keys.
+
+Every figure is built from `facts()`: sums of the measures grouped by a few dimensions
+and, when time matters, by UTC quarter-hour (`qh` = epoch seconds // 900). Every IANA
+zone in use today is offset from UTC by a multiple of 15 minutes, so a quarter-hour
+lies wholly inside one local hour, day, week and month: converting the *keys* of the
+aggregate to local time gives buckets that are exact on 23- and 25-hour days and in
++5:30 / +5:45 zones, without converting rows in SQL.
+
+Costs are summed as integers of 1e-8 USD (`cost_e8`), exact on SQLite and PostgreSQL.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+
+from ai_usage.db import COST_SCALE, token_usage_logs, ts_param
+
+from .filters import Filters, local_midnight
+
+QH = 900
+MEASURES = [
+    "cost_e8",
+    "input_tokens",
+    "output_tokens",
+    "cache_read_tokens",
+    "cache_write_tokens",
+    "executions",
+    "latency_sum",
+    "latency_count",
+]
+DIMENSIONS = ("action_type", "source", "provider", "model", "agent_id")
+
+
+def qh_sql(dialect: str) -> str:
+    if dialect == "sqlite":
+        return "(CAST(strftime('%s', created_at) AS INTEGER) / 900)"
+    return "CAST(floor(extract(epoch from created_at) / 900) AS BIGINT)"
+
+
+def cost_e8_sql(dialect: str, column: str = "cost_usd") -> str:
+    """SUM of a NUMERIC cost as an exact integer of 1e-8 USD (NULL counts as 0)."""
+    if dialect == "sqlite":  # REAL storage: round each row to its 8 stored decimals
+        return f"COALESCE(SUM(CAST(ROUND({column} * {COST_SCALE}) AS INTEGER)), 0)"
+    return f"CAST(COALESCE(SUM({column}), 0) * {COST_SCALE} AS BIGINT)"
+
+
+def measure_columns(dialect: str) -> list:
+    t = token_usage_logs
+    return [
+        sa.literal_column(cost_e8_sql(dialect)).label("cost_e8"),
+        sa.func.coalesce(sa.func.sum(t.c.input_tokens), 0).label("input_tokens"),
+        sa.func.coalesce(sa.func.sum(t.c.output_tokens), 0).label("output_tokens"),
+        sa.func.coalesce(sa.func.sum(t.c.cache_read_tokens), 0).label("cache_read_tokens"),
+        sa.func.coalesce(sa.func.sum(t.c.cache_write_tokens), 0).label("cache_write_tokens"),
+        sa.func.count().label("executions"),
+        sa.func.coalesce(sa.func.sum(t.c.latency_ms), 0).label("latency_sum"),
+        sa.func.count(t.c.latency_ms).label("latency_count"),
+    ]
+
+
+def created_between(dialect: str, start: datetime, end: datetime):
+    """created_at in [start, end): compared as UTC text on SQLite, natively elsewhere."""
+    col = token_usage_logs.c.created_at
+    if dialect == "sqlite":
+        col = sa.type_coerce(col, sa.String)
+    return sa.and_(col >= ts_param(dialect, start), col < ts_param(dialect, end))
+
+
+def raw_facts(conn, f: Filters, dims=(), by_qh=False, start: datetime | None = None,
+              end: datetime | None = None, min_id: int | None = None) -> pd.DataFrame:
+    """Aggregate raw rows of f's org and source in [start, end) by (qh?, *dims)."""
+    dialect = conn.dialect.name
+    t = token_usage_logs
+    keys = []
+    if by_qh:
+        keys.append(sa.literal_column(qh_sql(dialect)).label("qh"))
+    keys += [t.c[d] for d in dims]
+    stmt = sa.select(*keys, *measure_columns(dialect)).where(
+        t.c.org_id == f.org_id,
+        created_between(dialect, start or f.start_utc, end or f.end_utc),
+    )
+    if f.source != "all":
+        stmt = stmt.where(t.c.source == f.source)
+    if min_id is not None:
+        stmt = stmt.where(t.c.id > min_id)
+    if keys:
+        stmt = stmt.group_by(*[k if isinstance(k, sa.Column) else sa.literal_column("qh") for k in keys])
+    rows = conn.execute(stmt).all()
+    cols = (["qh"] if by_qh else []) + list(dims) + MEASURES
+    return frame(rows, cols, dims)
+
+
+def frame(rows, cols, dims=()) -> pd.DataFrame:
+    """Build a facts frame with int64 measures (and an empty frame with the right columns)."""
+    df = pd.DataFrame(rows, columns=cols)
+    if not len(df):
+        df = pd.DataFrame({c: pd.Series(dtype="int64" if c not in dims else "object") for c in cols})
+    for c in cols:
+        if c not in dims:
+            df[c] = df[c].astype("int64")
+    for d in dims:
+        df[d] = df[d].astype("object").where(df[d].notna(), None)
+    return df
+
+
+# Which function answers facts: raw rows by default; the rollup layer swaps in its own.
+_FACTS = {"impl": raw_facts}
+
+
+def facts(conn, f: Filters, dims=(), by_qh=False, start=None, end=None) -> pd.DataFrame:
+    """Sums of every measure for f (org, source, window or [start, end)) by (qh?, *dims)."""
+    return _FACTS["impl"](conn, f, dims=tuple(dims), by_qh=by_qh, start=start, end=end)
+
+
+def set_facts_impl(fn) -> None:
+    _FACTS["impl"] = fn
+
+
+def with_derived(df: pd.DataFrame) -> pd.DataFrame:
+    """Add cost_usd (float) and tokens (input + output + cache read)."""
+    df = df.copy()
+    df["cost_usd"] = df["cost_e8"] / COST_SCALE
+    df["tokens"] = df["input_tokens"] + df["output_tokens"] + df["cache_read_tokens"]
+    return df
+
+
+# ---------------------------------------------------------------- local buckets
+
+
+def to_local(qh: np.ndarray, tz) -> pd.DatetimeIndex:
+    return pd.to_datetime(np.asarray(qh, dtype="int64") * QH, unit="s", utc=True).tz_convert(tz)
+
+
+def _period_start_dates(naive_days: pd.DatetimeIndex, granularity: str) -> pd.DatetimeIndex:
+    if granularity == "day":
+        return naive_days
+    if granularity == "week":
+        return naive_days - pd.to_timedelta(naive_days.dayofweek, unit="D")
+    if granularity == "month":
+        return naive_days - pd.to_timedelta(naive_days.day - 1, unit="D")
+    raise ValueError(granularity)
+
+
+def _midnights_epoch(naive_days: pd.DatetimeIndex, tz) -> np.ndarray:
+    """Epoch seconds of the local midnights of these (naive) days, via a map of the uniques."""
+    uniq, inverse = np.unique(naive_days.values.astype("datetime64[D]"), return_inverse=True)
+    secs = np.array(
+        [int(local_midnight(pd.Timestamp(d).date(), tz).timestamp()) for d in uniq], dtype="int64"
+    )
+    return secs[inverse] if len(uniq) else np.array([], dtype="int64")
+
+
+def bucket_epochs(qh: np.ndarray, granularity: str, tz) -> np.ndarray:
+    """The bucket (local period start, as UTC epoch seconds) of each quarter-hour key."""
+    qh = np.asarray(qh, dtype="int64")
+    if not len(qh):
+        return np.array([], dtype="int64")
+    uniq, inverse = np.unique(qh, return_inverse=True)
+    local = to_local(uniq, tz)
+    if granularity == "hour":
+        # The local hour starts `minute` minutes before the quarter-hour (offsets are
+        # multiples of 15'), which keeps the two 01:00 hours of a 25-hour day apart.
+        out = uniq * QH - np.asarray(local.minute, dtype="int64") * 60
+    else:
+        days = local.tz_localize(None).normalize()
+        out = _midnights_epoch(_period_start_dates(days, granularity), tz)
+    return out[inverse]
+
+
+def window_buckets(f: Filters, start: date | None = None, end: date | None = None) -> np.ndarray:
+    """Every bucket start of the window (zero-fill), epoch seconds, ascending."""
+    start, end = start or f.start_date, end or f.end_date
+    tz = f.tz
+    if f.granularity == "hour":
+        a = int(local_midnight(start, tz).timestamp()) // QH
+        b = int(local_midnight(end + timedelta(days=1), tz).timestamp()) // QH
+        return np.unique(bucket_epochs(np.arange(a, b, dtype="int64"), "hour", tz))
+    days = pd.date_range(start, end, freq="D")
+    return np.unique(_midnights_epoch(_period_start_dates(days, f.granularity), tz))
+
+
+def epochs_to_local(epochs, tz) -> pd.DatetimeIndex:
+    return pd.to_datetime(np.asarray(epochs, dtype="int64"), unit="s", utc=True).tz_convert(tz)
+
+
+def local_dates(qh: np.ndarray, tz) -> np.ndarray:
+    """The local calendar date (datetime64[D]) of each quarter-hour key."""
+    return to_local(qh, tz).tz_localize(None).values.astype("datetime64[D]")
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)

@@ -1,0 +1,157 @@
+"""Filters: parse and validate the window parameters once, into a frozen object."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from datetime import date, datetime, time, timedelta, timezone
+from functools import lru_cache
+from typing import Mapping
+from zoneinfo import ZoneInfo, available_timezones
+
+PRESETS = ("7d", "30d", "90d", "ytd")
+SOURCES = ("all", "system", "byok")
+GRANULARITIES = ("auto", "hour", "day", "week", "month")
+MAX_DAYS = 3 * 365 + 1  # "a range over 3 years" is refused (one leap day allowed)
+MAX_HOURLY_DAYS = 92  # hourly buckets beyond a quarter would be tens of thousands of points
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+class BadParameter(ValueError):
+    """A client-supplied parameter is invalid: the API answers 400 with these fields."""
+
+    def __init__(self, parameter: str, message: str, code: str = "invalid_parameter"):
+        super().__init__(message)
+        self.parameter = parameter
+        self.message = message
+        self.code = code
+
+
+@lru_cache(maxsize=1)
+def _zones() -> frozenset[str]:
+    return frozenset(available_timezones()) | {"UTC"}
+
+
+def zone(name: str) -> ZoneInfo:
+    """Return the IANA zone called name, or raise BadParameter."""
+    if not isinstance(name, str) or name not in _zones():
+        raise BadParameter("timezone", f"Unknown timezone {name!r}: use an IANA name such as Europe/Madrid.",
+                           "invalid_timezone")
+    return ZoneInfo(name)
+
+
+def local_midnight(d: date, tz: ZoneInfo) -> datetime:
+    """The first instant of local day d, in UTC (a midnight lost to DST maps to the gap's end)."""
+    naive = datetime.combine(d, time(0))
+    aware = naive.replace(tzinfo=tz)
+    utc = aware.astimezone(timezone.utc)
+    # A non-existent local midnight (DST gap at 00:00): the day starts when the gap ends.
+    if utc.astimezone(tz).replace(tzinfo=None) != naive:
+        utc = naive.replace(tzinfo=tz, fold=1).astimezone(timezone.utc)
+        back = utc.astimezone(tz).replace(tzinfo=None)
+        if back < naive:  # still before: step to the next instant whose local date is d
+            utc += naive - back
+    return utc
+
+
+@dataclass(frozen=True)
+class Filters:
+    """One validated question: whose rows, which local window, which source, which buckets."""
+
+    org_id: str
+    timezone: str
+    start_date: date  # local, inclusive
+    end_date: date  # local, inclusive ("to")
+    source: str = "all"
+    granularity: str = "day"  # the applied one: hour | day | week | month
+    requested_granularity: str = "auto"
+    preset: str | None = None
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def start_utc(self) -> datetime:
+        return local_midnight(self.start_date, self.tz)
+
+    @property
+    def end_utc(self) -> datetime:
+        """Exclusive end of the window: local midnight after `to`."""
+        return local_midnight(self.end_date + timedelta(days=1), self.tz)
+
+    @property
+    def days(self) -> int:
+        return (self.end_date - self.start_date).days + 1
+
+    def with_window(self, start: date, end: date) -> "Filters":
+        return replace(self, start_date=start, end_date=end)
+
+    def with_source(self, source: str) -> "Filters":
+        return replace(self, source=source)
+
+
+def auto_granularity(days: int) -> str:
+    if days <= 7:
+        return "hour"
+    if days <= 90:
+        return "day"
+    if days <= 365:
+        return "week"
+    return "month"
+
+
+def _parse_date(value: str, parameter: str) -> date:
+    if not isinstance(value, str) or not _DATE.match(value):
+        raise BadParameter(parameter, f"{parameter!r} must be a date as YYYY-MM-DD, got {value!r}.",
+                           "invalid_date")
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise BadParameter(parameter, f"{parameter!r} is not a real calendar date: {value!r}.",
+                           "invalid_date") from None
+
+
+def _choice(params: Mapping, name: str, allowed, default: str) -> str:
+    value = params.get(name)
+    if value is None or value == "":
+        return default
+    value = str(value).strip().lower()
+    if value not in allowed:
+        raise BadParameter(name, f"Unknown {name} {params.get(name)!r}: use one of {', '.join(allowed)}.",
+                           f"invalid_{name}")
+    return value
+
+
+def parse_filters(params: Mapping, org_id: str, *, now: datetime | None = None,
+                  default_source: str = "all") -> Filters:
+    """Validate request parameters into Filters; raise BadParameter on anything wrong."""
+    tz_name = params.get("timezone") or "UTC"
+    tz = zone(tz_name)
+    source = _choice(params, "source", SOURCES, default_source)
+    requested = _choice(params, "granularity", GRANULARITIES, "auto")
+    raw_from, raw_to = params.get("from") or None, params.get("to") or None
+    preset = None
+    if raw_from or raw_to:
+        if not (raw_from and raw_to):
+            missing = "to" if raw_from else "from"
+            raise BadParameter(missing, "'from' and 'to' go together: give both dates or neither.",
+                               "incomplete_window")
+        start, end = _parse_date(raw_from, "from"), _parse_date(raw_to, "to")
+        if start > end:
+            raise BadParameter("from", f"'from' ({start}) is after 'to' ({end}).", "invalid_window")
+    else:
+        preset = _choice(params, "preset", PRESETS, "30d")
+        now = now or datetime.now(timezone.utc)
+        today = now.astimezone(tz).date()
+        end = today
+        start = date(today.year, 1, 1) if preset == "ytd" else today - timedelta(days=int(preset[:-1]) - 1)
+    days = (end - start).days + 1
+    if days > MAX_DAYS:
+        raise BadParameter("from", f"The window spans {days} days; at most 3 years ({MAX_DAYS} days) are allowed.",
+                           "window_too_long")
+    applied = auto_granularity(days) if requested == "auto" else requested
+    if applied == "hour" and days > MAX_HOURLY_DAYS:
+        raise BadParameter("granularity", f"Hourly buckets are offered for windows up to {MAX_HOURLY_DAYS} days; "
+                           f"this one spans {days}. Choose day, week or month.", "too_many_buckets")
+    return Filters(org_id=org_id, timezone=tz_name, start_date=start, end_date=end, source=source,
+                   granularity=applied, requested_granularity=requested, preset=preset)

@@ -1,0 +1,21 @@
+"""Heatmap: usage by local day of week (Sunday = 0) and hour, zero cells left out."""
+from __future__ import annotations
+
+import pandas as pd
+
+from .base import facts, to_local, with_derived
+from .filters import Filters
+
+
+def heatmap(conn, f: Filters) -> pd.DataFrame:
+    """Columns dow (0 = Sunday … 6), hour (0–23), tokens, cost_usd, executions."""
+    df = with_derived(facts(conn, f, by_qh=True))
+    local = to_local(df["qh"].to_numpy(), f.tz)
+    df["dow"] = (local.dayofweek.to_numpy() + 1) % 7
+    df["hour"] = local.hour.to_numpy()
+    agg = df.groupby(["dow", "hour"])[["tokens", "cost_e8", "executions"]].sum().reset_index()
+    agg = agg[agg["executions"] > 0]
+    agg["cost_usd"] = agg["cost_e8"] / 1e8
+    cols = ["dow", "hour", "tokens", "cost_usd", "executions"]
+    return agg[cols].astype({"dow": "int64", "hour": "int64", "tokens": "int64", "executions": "int64"}) \
+        .sort_values(["dow", "hour"]).reset_index(drop=True)

@@ -1,0 +1,32 @@
+"""Model efficiency: cost, tokens, executions and mean latency per (provider, model)."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .base import facts
+from .filters import Filters
+
+
+def model_efficiency(conn, f: Filters) -> pd.DataFrame:
+    """One row per (provider, model), by cost descending: provider, model, cost_usd,
+    input_tokens, output_tokens, cache_read_tokens, executions, avg_latency_ms (NaN if none)."""
+    df = facts(conn, f, dims=("provider", "model"))
+    out = pd.DataFrame(
+        {
+            "provider": df["provider"],
+            "model": df["model"],
+            "cost_usd": df["cost_e8"] / 1e8,
+            "cost_e8": df["cost_e8"],
+            "input_tokens": df["input_tokens"],
+            "output_tokens": df["output_tokens"],
+            "cache_read_tokens": df["cache_read_tokens"],
+            "executions": df["executions"],
+            "avg_latency_ms": np.where(df["latency_count"] > 0,
+                                       df["latency_sum"] / df["latency_count"].where(df["latency_count"] > 0, 1),
+                                       np.nan),
+        }
+    )
+    out = out.sort_values(["cost_e8", "executions", "provider", "model"],
+                          ascending=[False, False, True, True], kind="stable")
+    return out.drop(columns="cost_e8").reset_index(drop=True)
