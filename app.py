@@ -1,5 +1,44 @@
+"""The app factory: the Dash dashboard, the JSON API and the security headers on one server."""
+from __future__ import annotations
+
+from pathlib import Path
+
 import dash
 
+from ai_usage import context
+from ai_usage.db import make_engine
+from ai_usage.settings import Settings
 
-def create_app(settings=None):
-    raise NotImplementedError
+ASSETS = Path(__file__).resolve().parent / "assets"
+
+
+def create_app(settings: Settings | None = None, engine=None, **dash_kwargs) -> dash.Dash:
+    """Build the dashboard for these settings (environment by default)."""
+    from ai_usage import api, security
+    import callbacks
+    from layouts import page
+
+    settings = settings or Settings.from_env()
+    engine = engine or make_engine(settings.database_url, settings.statement_timeout_ms)
+    app = dash.Dash(
+        __name__,
+        assets_folder=str(ASSETS),
+        title="Consumo de IA",
+        update_title=None,
+        suppress_callback_exceptions=True,
+        serve_locally=True,
+        **dash_kwargs,
+    )
+    context.attach(app.server, settings, engine)
+    app.layout = page.layout
+    callbacks.register(app)
+    api.register(app.server)
+    security.install(app.server, settings)
+    return app
+
+
+def __getattr__(name):
+    # `app:server` for a WSGI server: built on first access, from the environment.
+    if name == "server":
+        return create_app().server
+    raise AttributeError(name)

@@ -2,9 +2,112 @@
 from __future__ import annotations
 
 import argparse
+import re
 import sys
+from datetime import timedelta
+
+from .settings import Settings
+
+
+def _ttl(value: str) -> timedelta:
+    m = re.fullmatch(r"(\d+)\s*([smhd])", value.strip())
+    if not m:
+        raise argparse.ArgumentTypeError("use a number and a unit: 90s, 15m, 1h, 7d")
+    n, unit = int(m.group(1)), m.group(2)
+    return timedelta(**{{"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}[unit]: n})
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="ai-usage", description="AI Usage Dashboard")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    sub.add_parser("init-db", help="create or upgrade every table the dashboard needs (migrations)")
+
+    d = sub.add_parser("demo-data", help="fill the database with realistic demo data")
+    d.add_argument("--orgs", type=int, default=3, help="number of organizations (default 3)")
+    d.add_argument("--days", type=int, default=365, help="days of history ending today (default 365)")
+    d.add_argument("--rows", type=int, default=200_000, help="log rows in all (default 200000)")
+    d.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
+    d.add_argument("--org-prefix", default="demo", help="org ids are PREFIX, PREFIX-2, … (default demo)")
+    d.add_argument("--if-empty", action="store_true", help="do nothing when logs already exist")
+    d.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+    i = sub.add_parser("import", help="append log rows (and agents) from CSV; all or nothing")
+    i.add_argument("file", help="CSV of token_usage_logs rows (header = column names, id optional)")
+    i.add_argument("--agents", help="CSV of agents (id, org_id, name, avatar_url)")
+
+    t = sub.add_parser("token", help="print a signed token for an org")
+    t.add_argument("--org", required=True)
+    t.add_argument("--ttl", type=_ttl, default=timedelta(hours=1), help="lifetime, e.g. 15m, 1h, 7d (default 1h)")
+
+    s = sub.add_parser("serve", help="serve the dashboard and the API")
+    s.add_argument("--host", default="127.0.0.1")
+    s.add_argument("--port", type=int, default=8050)
+    s.add_argument("--demo", action="store_true",
+                   help="allow a missing AI_USAGE_SECRET (a random one is made) and print a token link")
+    s.add_argument("--threads", type=int, default=8)
+
+    r = sub.add_parser("refresh", help="bring the rollup tables up to date")
+    r.add_argument("--full", action="store_true", help="rebuild the rollups from the raw table")
+
+    b = sub.add_parser("bench", help="time full refreshes on rollups against the raw table")
+    b.add_argument("--rows", type=int, help="log rows for the benchmark org (default 10M on PostgreSQL, 1M on SQLite)")
+    b.add_argument("--runs", type=int, default=7)
+    b.add_argument("--out", default="bench-results/bench.json")
+    b.add_argument("--skip-raw", action="store_true", help="do not time the raw-table computation")
+    return p
 
 
 def main(argv=None) -> int:
-    print("not yet", file=sys.stderr)
-    return 1
+    args = build_parser().parse_args(argv)
+    settings = Settings.from_env()
+    try:
+        return _dispatch(args, settings) or 0
+    except KeyboardInterrupt:
+        return 130
+
+
+def _dispatch(args, settings: Settings) -> int:
+    from .db import make_engine, migrate
+
+    if args.command == "token":
+        from .auth import MIN_SECRET_BYTES, mint_token
+
+        if len(settings.secret.encode()) < MIN_SECRET_BYTES:
+            print(f"AI_USAGE_SECRET must be set to at least {MIN_SECRET_BYTES} bytes.", file=sys.stderr)
+            return 2
+        print(mint_token(settings.secret, args.org, ttl=args.ttl))
+        return 0
+    if args.command == "serve":
+        from .server import serve
+
+        return serve(settings, host=args.host, port=args.port, demo=args.demo, threads=args.threads)
+
+    engine = make_engine(settings.database_url, statement_timeout_ms=0)
+    if args.command == "init-db":
+        migrate(engine)
+        print(f"Database ready: {engine.url.render_as_string(hide_password=True)}")
+        return 0
+    migrate(engine)
+    if args.command == "demo-data":
+        from .demo import generate
+
+        return generate(engine, orgs=args.orgs, days=args.days, rows=args.rows, seed=args.seed,
+                        org_prefix=args.org_prefix, if_empty=args.if_empty, progress=not args.no_progress)
+    if args.command == "import":
+        from .importer import import_cli
+
+        return import_cli(engine, args.file, args.agents)
+    if args.command == "refresh":
+        from .rollups import refresh_cli
+
+        return refresh_cli(engine, full=args.full)
+    if args.command == "bench":
+        from .bench import bench_cli
+
+        return bench_cli(engine, settings, rows=args.rows, runs=args.runs, out=args.out, skip_raw=args.skip_raw)
+    raise AssertionError(args.command)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
