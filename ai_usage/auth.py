@@ -41,7 +41,7 @@ def verify_token(token: str | None, secret: str, x_org_id: str | None = None) ->
     if not secret:
         raise AuthError(401, "invalid_token", "El servidor no tiene secreto configurado para validar tokens.")
     try:
-        claims = jwt.decode(token, secret, algorithms=["HS256"], options={"require": ["exp", "org_id"]})
+        claims = jwt.decode(token, secret, algorithms=["HS256"], options={"require": ["exp", "org_id", "policies"]})
     except jwt.ExpiredSignatureError:
         raise AuthError(401, "token_expired", "El token ha caducado.") from None
     except jwt.PyJWTError:

@@ -1,0 +1,34 @@
+"""The API's one error shape, `{"error": {"code", "message", "parameter"}}`, and its JSON responses."""
+from __future__ import annotations
+
+import flask
+import orjson
+
+JSON = "application/json"
+
+
+class ApiError(Exception):
+    """An answer other than 200: the status, a stable code, a clear message, the parameter at fault."""
+
+    def __init__(self, status: int, code: str, message: str, parameter: str | None = None,
+                 headers: dict | None = None):
+        super().__init__(message)
+        self.status, self.code, self.message, self.parameter = status, code, message, parameter
+        self.headers = headers or {}
+
+    def response(self) -> flask.Response:
+        resp = json_response(error_body(self.code, self.message, self.parameter), self.status)
+        for name, value in self.headers.items():
+            resp.headers[name] = value
+        return resp
+
+
+def error_body(code: str, message: str, parameter: str | None = None) -> dict:
+    return {"error": {"code": code, "message": message, "parameter": parameter}}
+
+
+def json_response(body, status: int = 200) -> flask.Response:
+    """Serialize with orjson; API answers are per-user data, so no cache may keep them."""
+    resp = flask.Response(orjson.dumps(body), status=status, mimetype=JSON)
+    resp.headers["Cache-Control"] = "no-store"
+    return resp

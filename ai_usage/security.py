@@ -1,0 +1,83 @@
+"""Security: response headers on every answer, and the bearer-token check of the API.
+
+The org a request may read comes only from its verified token: no query parameter or
+header can name another one (a different `x-org-id`, `org_id` or `orgId` is a 403).
+"""
+from __future__ import annotations
+
+import re
+
+import flask
+
+from .auth import REQUIRED_POLICY, AuthError, Claims, verify_token
+from .errors import ApiError
+
+_SOURCE = re.compile(r"^[\x21-\x7e]+$")  # one CSP source expression: printable ASCII, no spaces
+ORG_PARAMS = ("org_id", "orgId", "org")
+# The API speaks English (like its parameter errors); auth.py's Spanish messages serve the page.
+MESSAGES = {
+    "missing_token": "Missing access token: send 'Authorization: Bearer <token>'.",
+    "invalid_token": "The token is not valid (signature, algorithm or claims).",
+    "token_expired": "The token has expired: ask the panel for a new one.",
+    "forbidden": f"The token does not grant the {REQUIRED_POLICY} policy.",
+    "org_mismatch": "The x-org-id header does not match the token's organization.",
+}
+
+
+def frame_ancestors_value(raw: str) -> str:
+    """The `frame-ancestors` source list from the setting (space or comma separated).
+
+    A `;` or a control character would let the setting inject other CSP directives or
+    break the header: refuse it at start-up rather than send a wrong policy.
+    """
+    sources = [s for s in re.split(r"[\s,]+", raw or "") if s]
+    if not sources:
+        return "'self'"
+    for s in sources:
+        if ";" in s or not _SOURCE.match(s):
+            raise ValueError(f"AI_USAGE_FRAME_ANCESTORS: {s!r} is not a valid CSP source expression")
+    return " ".join(sources)
+
+
+def install(server: flask.Flask, settings) -> None:
+    """Add the security headers to every response of the server (page, assets, API)."""
+    csp = f"frame-ancestors {frame_ancestors_value(settings.frame_ancestors)}"
+
+    @server.after_request
+    def _security_headers(resp: flask.Response) -> flask.Response:
+        resp.headers["Content-Security-Policy"] = csp
+        resp.headers["Referrer-Policy"] = "no-referrer"  # the page URL carries the token
+        resp.headers["X-Content-Type-Options"] = "nosniff"
+        # frame-ancestors governs embedding; an X-Frame-Options would forbid the panel's iframe.
+        resp.headers.pop("X-Frame-Options", None)
+        return resp
+
+
+def bearer_token(header: str | None) -> str | None:
+    """The token of an `Authorization: Bearer <token>` header; None when absent; ApiError if malformed."""
+    if header is None or not header.strip():
+        return None
+    parts = header.split()
+    if len(parts) != 2 or parts[0].lower() != "bearer":
+        raise ApiError(401, "invalid_token",
+                       "The Authorization header must be 'Bearer <token>'.",
+                       headers={"WWW-Authenticate": 'Bearer realm="ai-usage", error="invalid_request"'})
+    return parts[1]
+
+
+def authenticate(request: flask.Request, secret: str) -> Claims:
+    """Verify the request's bearer token (and x-org-id) into Claims, else raise ApiError 401/403."""
+    token = bearer_token(request.headers.get("Authorization"))
+    try:
+        claims = verify_token(token, secret, request.headers.get("x-org-id"))
+    except AuthError as e:
+        headers = {}
+        if e.status == 401:
+            headers["WWW-Authenticate"] = 'Bearer realm="ai-usage"' + (', error="invalid_token"' if token else "")
+        raise ApiError(e.status, e.code, MESSAGES.get(e.code, e.message), headers=headers) from None
+    for name in ORG_PARAMS:
+        value = request.args.get(name)
+        if value is not None and value != claims.org_id:
+            raise ApiError(403, "org_mismatch",
+                           "The organization comes from the token; another one cannot be asked for.", parameter=name)
+    return claims

@@ -1,0 +1,70 @@
+"""`ai-usage serve`: the dashboard and the API behind waitress, a production WSGI server."""
+from __future__ import annotations
+
+import logging
+import secrets
+import sys
+from dataclasses import replace
+from datetime import timedelta
+
+from .auth import MIN_SECRET_BYTES, mint_token
+from .settings import Settings
+
+DEMO_ORG = "demo"
+DEMO_TTL = timedelta(hours=12)
+
+
+def url_host(host: str) -> str:
+    """The host to put in a link: a wildcard bind is opened on loopback; IPv6 gets brackets."""
+    if host in ("", "0.0.0.0"):
+        return "127.0.0.1"
+    if host in ("::", "[::]"):
+        return "[::1]"
+    if ":" in host and not host.startswith("["):
+        return f"[{host}]"
+    return host
+
+
+def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8050, demo: bool = False,
+          threads: int = 8, out=None) -> int:
+    """Serve until interrupted; exit code 2 without a usable secret (unless demo), 1 if the port is taken."""
+    out = out or sys.stdout
+    if threads < 1:
+        print("--threads must be at least 1.", file=sys.stderr)
+        return 2
+    if len(settings.secret.encode()) < MIN_SECRET_BYTES:
+        if not demo:
+            print(f"AI_USAGE_SECRET must be set to at least {MIN_SECRET_BYTES} bytes to serve "
+                  f"(e.g. `export AI_USAGE_SECRET=$(python -c 'import secrets; print(secrets.token_urlsafe(48))')`),"
+                  " or use --demo for a throw-away secret.", file=sys.stderr)
+            return 2
+        settings = replace(settings, secret=secrets.token_urlsafe(48), demo=True)
+        print("Demo mode: AI_USAGE_SECRET is not set, so a random secret was made for this process; "
+              "its tokens stop working when it stops.", file=out)
+    elif demo:
+        settings = replace(settings, demo=True)
+
+    import waitress
+    from app import create_app
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    app = create_app(settings)
+    try:
+        server = waitress.create_server(app.server, host=host, port=port, threads=threads, ident="ai-usage")
+    except OSError as e:
+        print(f"Cannot listen on {host}:{port}: {e.strerror or e}", file=sys.stderr)
+        return 1
+    # The page's URL includes the Dash path prefix, if the app is mounted under one.
+    base = f"http://{url_host(host)}:{server.effective_port}{app.config.requests_pathname_prefix}"
+    if settings.demo:
+        token = mint_token(settings.secret, DEMO_ORG, ttl=DEMO_TTL)
+        print(f"Open the demo dashboard (org {DEMO_ORG!r}, token valid 12 h):\n  {base}?token={token}", file=out)
+    print(f"AI Usage Dashboard serving on {base}  (API: {base}ai/org-usage/openapi.json; "
+          f"{threads} threads; Ctrl+C to stop)", file=out, flush=True)
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.close()
+    return 0
