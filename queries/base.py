@@ -37,7 +37,10 @@ DIMENSIONS = ("action_type", "source", "provider", "model", "agent_id")
 
 def qh_sql(dialect: str) -> str:
     if dialect == "sqlite":
-        return "(CAST(strftime('%s', created_at) AS INTEGER) / 900)"
+        # strftime rounds fractional seconds to the millisecond ("04:59:59.999999" reads
+        # as 05:00:00), which moved rows less than 0.5 ms before a boundary into the next
+        # quarter-hour (next hour, day, month): cut the UTC text to whole seconds first.
+        return "(CAST(strftime('%s', substr(created_at, 1, 19)) AS INTEGER) / 900)"
     return "CAST(floor(extract(epoch from created_at) / 900) AS BIGINT)"
 
 
