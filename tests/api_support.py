@@ -13,7 +13,7 @@ from ai_usage import openapi
 from ai_usage.auth import mint_token
 from ai_usage.settings import Settings
 
-SECRET = "s3cret-for-tests-" + "x" * 32  # >= 32 bytes
+SECRET = "s3cret-for-tests-" + "x" * 47  # 64 bytes: long enough even for the HS512 test tokens
 BASE = "/ai/org-usage"
 ROUTES = ["summary", "cache-savings", "projection", "time-series", "model-efficiency", "by-agent", "heatmap"]
 

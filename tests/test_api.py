@@ -1,0 +1,316 @@
+"""The API's routes: values equal the query layer's frames (and a hand count), bad input is a 400."""
+from __future__ import annotations
+
+import gzip
+from datetime import date, timedelta
+
+import brotli
+import pytest
+
+import queries
+from ai_usage import api
+from ai_usage.settings import Settings
+from api_support import BASE, ROUTES, SECRET, WINDOW, auth, check, dataset, log, make_app, utc
+from conftest import insert_agents, insert_logs
+from queries.filters import parse_filters
+
+
+@pytest.fixture(scope="module")
+def app(engine):
+    return make_app(engine)
+
+
+@pytest.fixture
+def client(app):
+    return app.server.test_client()
+
+
+@pytest.fixture
+def org(engine, org_id):
+    logs, agents = dataset(org_id)
+    insert_logs(engine, logs)
+    insert_agents(engine, agents)
+    return org_id
+
+
+def get(client, org_id, route, **params):
+    return client.get(f"{BASE}/{route}", query_string=params, headers=auth(org_id))
+
+
+def frame_filters(org_id, default_source="all", **params):
+    return parse_filters(params, org_id, default_source=default_source)
+
+
+# ------------------------------------------------------------------ happy paths
+
+
+def test_summary_counts_the_window_hand_checked(client, org):
+    body = check(get(client, org, "summary", **WINDOW), "summary")
+    assert body == {
+        "from": "2026-10-30T00:00:00-04:00",
+        "to": "2026-11-03T00:00:00-05:00",  # exclusive, after the fall-back
+        "timezone": "America/New_York",
+        "source": "all",
+        "totalCostUsd": pytest.approx(0.51274, abs=1e-12),
+        "totalTokens": 3750 + 330 + 1700,
+        "totalInputTokens": 3750 + 1700,
+        "totalOutputTokens": 330,
+        "totalCacheReadTokens": 1700,
+        "executions": 5,
+    }
+    for key in ("totalTokens", "totalInputTokens", "totalOutputTokens", "totalCacheReadTokens", "executions"):
+        assert type(body[key]) is int
+    assert type(body["totalCostUsd"]) is float
+
+
+def test_summary_source_filter(client, org):
+    body = check(get(client, org, "summary", source="byok", **WINDOW), "summary")
+    assert (body["source"], body["executions"], body["totalCostUsd"]) == ("byok", 2, 0.5)
+    body = check(get(client, org, "summary", source="system", **WINDOW), "summary")
+    assert (body["executions"], body["totalCostUsd"]) == (3, pytest.approx(0.01274, abs=1e-12))
+
+
+def test_summary_preset_window_is_local_today(client, org_id):
+    body = check(get(client, org_id, "summary", preset="7d", timezone="Asia/Kathmandu"), "summary")
+    f = frame_filters(org_id, preset="7d", timezone="Asia/Kathmandu")
+    assert body["from"] == f.start_utc.astimezone(f.tz).isoformat()
+    assert body["from"].endswith("T00:00:00+05:45")
+    assert body["executions"] == 0 and body["totalCostUsd"] == 0
+
+
+def test_cache_savings_defaults_to_system(client, org, engine):
+    body = check(get(client, org, "cache-savings", **WINDOW), "cache-savings")
+    with engine.connect() as c:
+        r = queries.cache_savings(c, frame_filters(org, "system", **WINDOW)).iloc[0]
+    assert body["source"] == "system"
+    assert (body["totalCacheReadTokens"], body["totalInputTokens"]) == (500, 3550)
+    assert body["hitRate"] == pytest.approx(500 / 3550)
+    assert body["estimatedSavingsUsd"] == pytest.approx(float(r["estimated_savings_usd"]))
+    assert body["skippedModelsCount"] == int(r["skipped_models_count"])
+    all_ = check(get(client, org, "cache-savings", source="all", **WINDOW), "cache-savings")
+    assert (all_["source"], all_["totalCacheReadTokens"], all_["totalInputTokens"]) == ("all", 1700, 5450)
+
+
+def test_cache_savings_hit_rate_null_without_input(client, org_id):
+    body = check(get(client, org_id, "cache-savings", **WINDOW), "cache-savings")
+    assert body["hitRate"] is None and body["totalInputTokens"] == 0 and body["skippedModelsCount"] == 0
+
+
+def test_projection_insufficient_data(client, org):
+    body = check(get(client, org, "projection", **WINDOW), "projection")
+    assert body == {"status": "insufficient_data", "monthStart": None, "monthEnd": None, "monthToDateUsd": None,
+                    "projectedTotalUsd": None, "lower80": None, "upper80": None, "dailyPoints": 3}
+
+
+def test_projection_ok_equals_the_query_layer(client, engine, org_id):
+    insert_logs(engine, [log(org_id, utc(2026, 3, d, 12), inp=10 * d, cost=str(1 + d * 0.25 + (d % 3) * 0.1))
+                         for d in range(1, 13)])
+    params = {"from": "2026-03-01", "to": "2026-03-12", "timezone": "Europe/Madrid"}
+    body = check(get(client, org_id, "projection", **params), "projection")
+    with engine.connect() as c:
+        p = queries.projection(c, frame_filters(org_id, **params))
+    assert p.status == "ok"
+    assert body == {
+        "status": "ok", "monthStart": "2026-03-01", "monthEnd": "2026-03-31",
+        "monthToDateUsd": pytest.approx(p.month_to_date_usd), "projectedTotalUsd": pytest.approx(p.projected_total_usd),
+        "lower80": pytest.approx(p.lower80), "upper80": pytest.approx(p.upper80), "dailyPoints": 12,
+    }
+    assert body["monthToDateUsd"] == pytest.approx(sum(1 + d * 0.25 + (d % 3) * 0.1 for d in range(1, 13)))
+    assert body["lower80"] <= body["projectedTotalUsd"] <= body["upper80"]
+
+
+def test_time_series_hourly_over_the_25_hour_day(client, org, engine):
+    body = check(get(client, org, "time-series", **WINDOW), "time-series")
+    assert (body["granularity"], body["timezone"]) == ("hour", "America/New_York")
+    points = body["points"]
+    assert len(points) == 4 * 24 + 1
+    buckets = [p["bucket"] for p in points]
+    assert buckets[0] == "2026-10-30T00:00:00-04:00" and buckets[-1] == "2026-11-02T23:00:00-05:00"
+    by = {p["bucket"]: p for p in points}
+    assert by["2026-11-01T01:00:00-04:00"]["executions"] == 1 and by["2026-11-01T01:00:00-04:00"]["tokens"] == 60
+    assert by["2026-11-01T01:00:00-05:00"]["executions"] == 1 and by["2026-11-01T01:00:00-05:00"]["tokens"] == 2000
+    assert sum(p["executions"] for p in points) == 5
+    with engine.connect() as c:
+        df = queries.time_series(c, frame_filters(org, **WINDOW))
+    assert buckets == [t.isoformat() for t in df["bucket"]]
+    assert [p["costUsd"] for p in points] == pytest.approx(df["cost_usd"].tolist())
+    assert [p["tokens"] for p in points] == df["tokens"].tolist()
+    assert all(type(p["tokens"]) is int and type(p["executions"]) is int for p in points)
+
+
+def test_time_series_daily_group_by_action(client, org, engine):
+    params = {**WINDOW, "granularity": "day", "groupBy": "action"}
+    body = check(get(client, org, "time-series", **params), "time-series")
+    assert body["granularity"] == "day"
+    with engine.connect() as c:
+        df = queries.time_series(c, frame_filters(org, **WINDOW, granularity="day"), by_action=True)
+    assert len(body["points"]) == len(df) == 4 * 5
+    got = [(p["bucket"], p["actionType"], p["executions"], p["tokens"]) for p in body["points"]]
+    assert got == [(b.isoformat(), a, e, t) for b, a, e, t in
+                   zip(df["bucket"], df["action_type"], df["executions"], df["tokens"])]
+    nov1 = {p["actionType"]: p for p in body["points"] if p["bucket"] == "2026-11-01T00:00:00-04:00"}
+    assert nov1["title_generation"]["executions"] == 1 and nov1["document_indexing"]["tokens"] == 2000
+    assert nov1["user_interaction"]["executions"] == 0
+
+
+def test_time_series_without_group_by_has_no_action_type(client, org):
+    body = check(get(client, org, "time-series", granularity="week", **WINDOW), "time-series")
+    assert [p["bucket"] for p in body["points"]] == ["2026-10-26T00:00:00-04:00", "2026-11-02T00:00:00-05:00"]
+    assert all("actionType" not in p for p in body["points"])
+    assert [p["executions"] for p in body["points"]] == [4, 1]
+
+
+def test_model_efficiency(client, org, engine):
+    body = check(get(client, org, "model-efficiency", **WINDOW), "model-efficiency")
+    models = body["models"]
+    assert [(m["provider"], m["model"]) for m in models] == [
+        ("anthropic", "claude-sonnet-4-5"), ("openai", "gpt-4o-mini"), ("openai", "text-embedding-3-small")]
+    claude, mini, emb = models
+    assert claude == {"provider": "anthropic", "model": "claude-sonnet-4-5", "costUsd": pytest.approx(0.5123),
+                      "inputTokens": 1400, "outputTokens": 300, "cacheReadTokens": 1700, "executions": 2,
+                      "avgLatencyMs": 900.0}
+    assert mini["avgLatencyMs"] == 120.0 and mini["executions"] == 2
+    assert emb["avgLatencyMs"] is None  # no row with a latency
+    with engine.connect() as c:
+        df = queries.model_efficiency(c, frame_filters(org, **WINDOW))
+    assert [m["costUsd"] for m in models] == pytest.approx(df["cost_usd"].tolist())
+
+
+def test_by_agent(client, org, engine):
+    body = check(get(client, org, "by-agent", granularity="day", **WINDOW), "by-agent")
+    agents = body["agents"]
+    assert [(a["agentId"], a["name"], a["avatarUrl"]) for a in agents] == [
+        (f"{org}-a2", "Soporte", None),
+        (f"{org}-a1", "Asistente de ventas", "https://x.test/a1.png"),
+        (None, "Sin agente", None),
+    ]
+    a2, a1, none = agents
+    assert (a2["costUsd"], a2["tokens"], a2["executions"]) == (pytest.approx(0.5004), 60 + 1700, 2)
+    assert a2["sparkline"] == pytest.approx([0, 0, 0.0004, 0.5])
+    assert a1["sparkline"] == pytest.approx([0.0123, 0, 0, 0])
+    assert none["sparkline"] == pytest.approx([0, 0, 0.00004, 0])
+    with engine.connect() as c:
+        df = queries.by_agent(c, frame_filters(org, **WINDOW, granularity="day"))
+    assert [a["sparkline"] for a in agents] == [pytest.approx(s) for s in df["sparkline"]]
+
+
+def test_heatmap(client, org, engine):
+    body = check(get(client, org, "heatmap", **WINDOW), "heatmap")
+    cells = {(c["dow"], c["hour"]): c for c in body["cells"]}
+    # Fri 10:00 and 23:30 EDT; both Sunday 01:30s (EDT then EST) in one cell; Mon 10:00 EST.
+    assert sorted(cells) == [(0, 1), (1, 10), (5, 10), (5, 23)]
+    assert (cells[(0, 1)]["tokens"], cells[(0, 1)]["executions"]) == (2060, 2)
+    assert cells[(0, 1)]["costUsd"] == pytest.approx(0.00044)
+    with engine.connect() as c:
+        df = queries.heatmap(c, frame_filters(org, **WINDOW))
+    assert [(c["dow"], c["hour"], c["tokens"]) for c in body["cells"]] == list(
+        zip(df["dow"].tolist(), df["hour"].tolist(), df["tokens"].tolist()))
+
+
+def test_empty_org_answers_zeros_everywhere(client, org_id):
+    for route in ROUTES:
+        body = check(get(client, org_id, route, **WINDOW), route)
+        assert body
+    assert check(get(client, org_id, "model-efficiency", **WINDOW), "model-efficiency") == {"models": []}
+    assert check(get(client, org_id, "by-agent", **WINDOW), "by-agent") == {"agents": []}
+    assert check(get(client, org_id, "heatmap", **WINDOW), "heatmap")["cells"] == []
+
+
+def test_head_and_compression(client, org):
+    assert client.head(f"{BASE}/summary", headers=auth(org)).status_code == 200
+    for enc, decode in (("gzip", gzip.decompress), ("br", brotli.decompress)):
+        resp = client.get(f"{BASE}/time-series", query_string=WINDOW, headers={**auth(org), "Accept-Encoding": enc})
+        assert resp.status_code == 200 and resp.headers["Content-Encoding"] == enc
+        assert b'"points"' in decode(resp.data)
+
+
+def test_openapi_json_needs_no_token(client):
+    resp = client.get(f"{BASE}/openapi.json")
+    doc = check(resp, "openapi.json")
+    assert doc["openapi"].startswith("3.")
+    assert set(doc["paths"]) == {f"{BASE}/{r}" for r in ROUTES} | {f"{BASE}/openapi.json"}
+    assert "servers" not in doc  # served at the root
+
+
+def test_prefix_is_honoured(engine, org):
+    from app import create_app
+
+    url = engine.url.render_as_string(hide_password=False)
+    mounted = create_app(Settings(database_url=url, secret=SECRET), engine=engine, url_base_pathname="/tools/")
+    c = mounted.server.test_client()
+    assert c.get(f"/tools{BASE}/summary", query_string=WINDOW, headers=auth(org)).get_json()["executions"] == 5
+    assert c.get(f"/tools{BASE}/openapi.json").get_json()["servers"] == [{"url": "/tools"}]
+    assert c.get(f"{BASE}/summary", headers=auth(org)).status_code == 404
+
+
+# ------------------------------------------------------------------ bad input -> 400
+
+BAD = [
+    ({"timezone": "Mars/Olympus_Mons"}, "timezone", "invalid_timezone"),
+    ({"timezone": "utc; drop table"}, "timezone", "invalid_timezone"),
+    ({"from": "2026-13-01", "to": "2026-12-01"}, "from", "invalid_date"),
+    ({"from": "2026-02-30", "to": "2026-03-01"}, "from", "invalid_date"),
+    ({"from": "2026/01/01", "to": "2026-01-02"}, "from", "invalid_date"),
+    ({"from": "2026-01-01", "to": "yesterday"}, "to", "invalid_date"),
+    ({"from": "2026-02-01", "to": "2026-01-01"}, "from", "invalid_window"),
+    ({"from": "2026-01-01"}, "to", "incomplete_window"),
+    ({"to": "2026-01-01"}, "from", "incomplete_window"),
+    ({"from": "2020-01-01", "to": "2023-01-02"}, "from", "window_too_long"),
+    ({"from": "0001-01-01", "to": "0001-01-02"}, "from", "date_out_of_range"),
+    ({"from": "9999-12-31", "to": "9999-12-31"}, "to", "date_out_of_range"),
+    ({"preset": "1y"}, "preset", "invalid_preset"),
+    ({"source": "everyone"}, "source", "invalid_source"),
+    ({"granularity": "minute"}, "granularity", "invalid_granularity"),
+    ({"from": "2026-01-01", "to": "2026-06-30", "granularity": "hour"}, "granularity", "too_many_buckets"),
+]
+
+
+@pytest.mark.parametrize("params,parameter,code", BAD, ids=[c for _, _, c in BAD])
+def test_bad_parameters_are_400_on_every_route(client, org_id, params, parameter, code):
+    for route in ROUTES:
+        body = check(get(client, org_id, route, **params), route, 400)
+        assert body["error"]["parameter"] == parameter and body["error"]["code"] == code, (route, body)
+        assert body["error"]["message"]
+
+
+def test_group_by_other_than_action_is_400(client, org_id):
+    for value in ("agent", "model", "ACTION2"):
+        body = check(get(client, org_id, "time-series", groupBy=value), "time-series", 400)
+        assert body["error"]["parameter"] == "groupBy" and body["error"]["code"] == "invalid_groupBy"
+    assert check(get(client, org_id, "time-series", groupBy="", **WINDOW), "time-series")["points"]
+
+
+def test_three_years_are_allowed(client, org_id):
+    end = date(2026, 1, 1)
+    start = end - timedelta(days=3 * 365)
+    body = check(get(client, org_id, "time-series", **{"from": start.isoformat(), "to": end.isoformat()}),
+                 "time-series")
+    assert body["granularity"] == "month" and len(body["points"]) == 37
+
+
+def test_unknown_route_and_wrong_method_are_json(client, org_id):
+    for path in (f"{BASE}/nope", f"{BASE}", f"{BASE}/", f"{BASE}/summary/extra"):
+        resp = client.get(path, headers=auth(org_id))
+        assert resp.status_code == 404 and resp.get_json()["error"]["code"] == "not_found", path
+        assert resp.headers["Cache-Control"] == "no-store"
+    for method in ("POST", "PUT", "DELETE", "PATCH"):
+        resp = client.open(f"{BASE}/summary", method=method, headers=auth(org_id))
+        assert resp.status_code == 405, method
+        assert resp.get_json()["error"] == {"code": "method_not_allowed", "parameter": None,
+                                            "message": f"Only GET is allowed on {BASE}/summary."}
+        assert "GET" in resp.headers["Allow"]
+    # Outside the API the dashboard keeps its own behaviour.
+    assert client.post("/some/page").status_code == 405
+    assert client.post("/some/page").mimetype != "application/json"
+
+
+def test_json_helpers_map_missing_values_to_null():
+    import math
+
+    import pandas as pd
+
+    assert api.num(float("nan")) is None and api.num(None) is None and api.num(pd.NA) is None
+    assert api.num(2) == 2.0 and type(api.num(2)) is float
+    assert api.text(float("nan")) is None and api.text("x") == "x"
+    assert api.iso(pd.Timestamp("2026-11-01 05:00", tz="UTC").tz_convert("America/New_York")) == "2026-11-01T01:00:00-04:00"
+    assert not math.isnan(api.num(0.0))

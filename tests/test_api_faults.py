@@ -1,0 +1,151 @@
+"""Faults: a database that is unreachable, goes away and comes back, or is too slow -> 503 JSON;
+a server-side bug -> 500 JSON without a stack trace."""
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta, timezone
+
+import pytest
+import sqlalchemy as sa
+
+from ai_usage.db import make_engine, migrate, token_usage_logs
+from api_support import BASE, WINDOW, auth, check, dataset, log, make_app
+from conftest import PG_ADMIN_URL, create_pg_database, drop_pg_database, insert_logs
+
+
+def _summary(app, org="org-x"):
+    return app.server.test_client().get(f"{BASE}/summary", query_string=WINDOW, headers=auth(org))
+
+
+def _unavailable(resp, code="database_unavailable"):
+    body = check(resp, "summary", 503)
+    assert body["error"]["code"] == code and body["error"]["parameter"] is None
+    assert body["error"]["message"]
+    assert resp.headers["Retry-After"].isdigit()
+    assert "Traceback" not in resp.get_data(as_text=True)
+    return body
+
+
+@pytest.fixture(scope="module")
+def pg_url():
+    url = create_pg_database()
+    yield url
+    drop_pg_database(url)
+
+
+def _admin():
+    return sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+
+
+# ------------------------------------------------------------------ unreachable
+
+
+def test_unreachable_postgresql_is_503():
+    engine = make_engine("postgresql://postgres@127.0.0.1:1/nowhere")  # nothing listens on port 1
+    try:
+        _unavailable(_summary(make_app(engine)))
+    finally:
+        engine.dispose()
+
+
+def test_unopenable_sqlite_is_503(tmp_path):
+    folder = tmp_path / "a-directory.sqlite3"
+    folder.mkdir()  # a directory where the database file should be
+    engine = make_engine(f"sqlite:///{folder}")
+    try:
+        _unavailable(_summary(make_app(engine)))
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.postgres
+def test_postgresql_goes_away_then_comes_back(pg_url, org_id):
+    engine = make_engine(pg_url)
+    migrate(engine)
+    insert_logs(engine, dataset(org_id)[0])
+    app = make_app(engine)
+    name = sa.engine.make_url(pg_url).database
+    admin = _admin()
+    try:
+        assert check(_summary(app, org_id), "summary")["executions"] == 5
+        with admin.connect() as c:
+            c.execute(sa.text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false'))
+            c.execute(sa.text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                              "WHERE datname = :n AND pid <> pg_backend_pid()"), {"n": name})
+        _unavailable(_summary(app, org_id))
+        _unavailable(_summary(app, org_id))  # still down: still a clean 503
+        with admin.connect() as c:
+            c.execute(sa.text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true'))
+        # pool_pre_ping replaces the dead connections: no restart needed.
+        assert check(_summary(app, org_id), "summary")["executions"] == 5
+    finally:
+        with admin.connect() as c:
+            c.execute(sa.text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true'))
+        admin.dispose()
+        engine.dispose()
+
+
+# ------------------------------------------------------------------ statement timeout
+
+
+@pytest.mark.postgres
+def test_postgresql_statement_timeout_is_503(pg_url, org_id):
+    """A query stuck behind a lock past statement_timeout: deterministic, no race on speed."""
+    engine = make_engine(pg_url, statement_timeout_ms=200)
+    migrate(engine)
+    insert_logs(engine, dataset(org_id)[0])
+    app = make_app(engine, statement_timeout_ms=200)
+    locker = make_engine(pg_url, statement_timeout_ms=0)
+    try:
+        with locker.connect() as c:
+            c.execute(sa.text("LOCK TABLE token_usage_logs IN ACCESS EXCLUSIVE MODE"))
+            _unavailable(_summary(app, org_id), "query_timeout")
+            c.rollback()
+        assert check(_summary(app, org_id), "summary")["executions"] == 5
+    finally:
+        locker.dispose()
+        engine.dispose()
+
+
+def test_sqlite_statement_timeout_is_503(tmp_path):
+    """40,000 rows grouped by model take tens of ms on any machine; the limit is 1 ms."""
+    url = f"sqlite:///{tmp_path / 'slow.sqlite3'}"
+    setup = make_engine(url, statement_timeout_ms=0)
+    migrate(setup)
+    t0 = datetime(2026, 10, 30, 4, tzinfo=timezone.utc)
+    with setup.begin() as c:
+        c.execute(token_usage_logs.insert(), [
+            log("org-slow", t0 + timedelta(seconds=7 * i), model=f"m{i % 97}", inp=i, cost="0.001")
+            for i in range(40_000)])
+    setup.dispose()
+    engine = make_engine(url, statement_timeout_ms=1)
+    try:
+        app = make_app(engine, statement_timeout_ms=1)
+        resp = app.server.test_client().get(f"{BASE}/model-efficiency", query_string=WINDOW,
+                                            headers=auth("org-slow"))
+        body = check(resp, "model-efficiency", 503)
+        assert body["error"]["code"] == "query_timeout"
+    finally:
+        engine.dispose()
+
+
+# ------------------------------------------------------------------ bugs
+
+
+@pytest.mark.parametrize("kind", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def test_unexpected_error_is_a_bare_500_and_logged(kind, tmp_path, caplog):
+    """A database without the tables (a deployment bug): 500 JSON, details only in the log."""
+    url = f"sqlite:///{tmp_path / 'empty.sqlite3'}" if kind == "sqlite" else create_pg_database()
+    engine = make_engine(url)
+    try:
+        with caplog.at_level(logging.ERROR, logger="ai_usage.api"):
+            resp = _summary(make_app(engine))
+        body = check(resp, "summary", 500)
+        assert body["error"]["code"] == "internal_error" and body["error"]["parameter"] is None
+        text = resp.get_data(as_text=True)
+        assert "Traceback" not in text and "token_usage_logs" not in text
+        assert any(r.exc_info and "Unexpected error" in r.getMessage() for r in caplog.records)
+    finally:
+        engine.dispose()
+        if kind == "postgresql":
+            drop_pg_database(url)

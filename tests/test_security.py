@@ -1,0 +1,199 @@
+"""Tokens (every defect is a 401, a missing policy or another org a 403) and the security headers."""
+from __future__ import annotations
+
+import hashlib
+import hmac
+from datetime import timedelta
+
+import jwt
+import pytest
+
+from ai_usage import security
+from api_support import BASE, ROUTES, SECRET, WINDOW, auth, b64, check, claims, dataset, make_app, raw_token
+from conftest import insert_logs
+
+
+@pytest.fixture(scope="module")
+def app(engine):
+    return make_app(engine)
+
+
+@pytest.fixture
+def client(app):
+    return app.server.test_client()
+
+
+def hs256(header: dict, payload: dict, secret: str = SECRET) -> str:
+    signing_input = f"{b64(header)}.{b64(payload)}".encode()
+    sig = hmac.new(secret.encode(), signing_input, hashlib.sha256).digest()
+    return f"{signing_input.decode()}.{b64(sig)}"
+
+
+def call(client, header_value=None, route="summary", **headers):
+    if header_value is not None:
+        headers["Authorization"] = header_value
+    return client.get(f"{BASE}/{route}", query_string=WINDOW, headers=headers)
+
+
+def _rs256_token(org):
+    try:
+        from cryptography.hazmat.primitives.asymmetric import rsa
+    except ImportError:  # a hand-made RS256 header with a bogus signature says the same
+        return raw_token({"alg": "RS256", "typ": "JWT"}, claims(org), b"\x01" * 256)
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return jwt.encode(claims(org), key, algorithm="RS256")
+
+
+DEFECTS = {
+    "alg_none": lambda org: raw_token({"alg": "none", "typ": "JWT"}, claims(org), b""),
+    "alg_none_no_sig": lambda org: f"{b64({'alg': 'none'})}.{b64(claims(org))}.",
+    "alg_None_case": lambda org: raw_token({"alg": "None", "typ": "JWT"}, claims(org), b""),
+    "hs384_same_secret": lambda org: jwt.encode(claims(org), SECRET, algorithm="HS384"),
+    "hs512_same_secret": lambda org: jwt.encode(claims(org), SECRET, algorithm="HS512"),
+    "rs256": _rs256_token,
+    "rs256_hand_made": lambda org: raw_token({"alg": "RS256", "typ": "JWT"}, claims(org), b"\x01" * 256),
+    "forged_other_secret": lambda org: jwt.encode(claims(org), "another-secret-" + "y" * 32, algorithm="HS256"),
+    "tampered_payload": lambda org: (lambda t: ".".join([t.split(".")[0], b64(claims("someone-else")),
+                                                         t.split(".")[2]]))(jwt.encode(claims(org), SECRET)),
+    "expired": lambda org: jwt.encode(claims(org, ttl=timedelta(seconds=-5)), SECRET, algorithm="HS256"),
+    "missing_exp": lambda org: hs256({"alg": "HS256", "typ": "JWT"}, claims(org, exp=None)),
+    "exp_not_a_number": lambda org: hs256({"alg": "HS256"}, {**claims(org), "exp": "tomorrow"}),
+    "missing_org_id": lambda org: hs256({"alg": "HS256"}, {k: v for k, v in claims(org).items() if k != "org_id"}),
+    "org_id_not_a_string": lambda org: hs256({"alg": "HS256"}, {**claims(org), "org_id": 42}),
+    "org_id_empty": lambda org: hs256({"alg": "HS256"}, {**claims(org), "org_id": ""}),
+    "missing_policies": lambda org: hs256({"alg": "HS256"}, claims(org, policies=None)),
+    "policies_a_string": lambda org: hs256({"alg": "HS256"}, {**claims(org), "policies": "ai.agent:read"}),
+    "garbage": lambda org: "not-a-jwt",
+    "two_parts": lambda org: "abc.def",
+    "bad_base64": lambda org: "!!!.@@@.###",
+    "header_not_json": lambda org: f"{b64(b'nope')}.{b64(claims(org))}.{b64(b'sig')}",
+}
+
+
+@pytest.mark.parametrize("defect", list(DEFECTS))
+def test_token_defects_are_401(client, org_id, defect):
+    token = DEFECTS[defect](org_id)
+    for route in ROUTES:
+        body = check(call(client, f"Bearer {token}", route), route, 401)
+        assert body["error"]["code"] in ("invalid_token", "token_expired"), (defect, body)
+        assert body["error"]["parameter"] is None
+
+
+def test_expired_token_says_so(client, org_id):
+    token = jwt.encode(claims(org_id, ttl=timedelta(seconds=-5)), SECRET, algorithm="HS256")
+    resp = call(client, f"Bearer {token}")
+    assert check(resp, "summary", 401)["error"]["code"] == "token_expired"
+    assert resp.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+@pytest.mark.parametrize("value", ["", "   ", "Bearer", "Bearer ", "Basic dXNlcjpwYXNz", "Token abc",
+                                   "Bearer a b", "Bearer\tx y"])
+def test_malformed_or_missing_authorization_is_401(client, value):
+    resp = call(client, value)
+    body = check(resp, "summary", 401)
+    assert body["error"]["code"] in ("missing_token", "invalid_token")
+    assert "WWW-Authenticate" in resp.headers
+
+
+def test_no_authorization_header_is_401_missing_token(client):
+    for route in ROUTES:
+        assert check(call(client, None, route), route, 401)["error"]["code"] == "missing_token"
+
+
+def test_scheme_is_case_insensitive(client, org_id):
+    token = auth(org_id)["Authorization"].split()[1]
+    check(call(client, f"bearer {token}"), "summary")
+    check(call(client, f"BEARER  {token}"), "summary")
+
+
+@pytest.mark.parametrize("policies", [[], ["ai.agent:write"], ["AI.AGENT:READ"], ["ai.agent:read "]])
+def test_token_without_the_policy_is_403(client, org_id, policies):
+    for route in ROUTES:
+        body = check(call(client, auth(org_id, policies=policies)["Authorization"], route), route, 403)
+        assert body["error"]["code"] == "forbidden"
+
+
+def test_x_org_id_must_match_the_token(client, org_id):
+    header = auth(org_id)["Authorization"]
+    for route in ROUTES:
+        body = check(call(client, header, route, **{"x-org-id": "another-org"}), route, 403)
+        assert body["error"]["code"] == "org_mismatch"
+    check(call(client, header, "summary", **{"x-org-id": org_id}), "summary")
+
+
+def test_org_query_parameters_never_widen_scope(client, engine, org_id):
+    other = f"{org_id}-other"
+    insert_logs(engine, dataset(other)[0])
+    header = auth(org_id)["Authorization"]
+    for name in ("org_id", "orgId", "org"):
+        resp = client.get(f"{BASE}/summary", query_string={**WINDOW, name: other}, headers={"Authorization": header})
+        body = check(resp, "summary", 403)
+        assert body["error"] == {"code": "org_mismatch", "parameter": name, "message": body["error"]["message"]}
+        # Naming one's own org is harmless: still only that org's rows.
+        resp = client.get(f"{BASE}/summary", query_string={**WINDOW, name: org_id}, headers={"Authorization": header})
+        assert check(resp, "summary")["executions"] == 0
+    assert check(call(client, auth(other)["Authorization"]), "summary")["executions"] == 5
+
+
+def test_secret_less_server_refuses_every_token(engine, org_id):
+    app = make_app(engine)
+    from ai_usage import context
+    from dataclasses import replace
+
+    context.attach(app.server, replace(context.settings(app.server), secret=""), engine)
+    resp = app.server.test_client().get(f"{BASE}/summary", headers=auth(org_id))
+    assert check(resp, "summary", 401)["error"]["code"] == "invalid_token"
+
+
+# ------------------------------------------------------------------ headers
+
+EXPECTED = {
+    "Content-Security-Policy": "frame-ancestors 'self'",
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+}
+
+
+def _assert_security_headers(resp, csp=EXPECTED["Content-Security-Policy"]):
+    assert resp.headers["Content-Security-Policy"] == csp
+    assert resp.headers["Referrer-Policy"] == "no-referrer"
+    assert resp.headers["X-Content-Type-Options"] == "nosniff"
+    assert "X-Frame-Options" not in resp.headers
+
+
+def test_security_headers_on_page_api_errors_and_assets(client, org_id):
+    page = client.get(f"/?token={auth(org_id)['Authorization'].split()[1]}")
+    assert page.status_code == 200 and page.mimetype == "text/html"
+    _assert_security_headers(page)
+    _assert_security_headers(client.get("/_dash-layout"))
+    _assert_security_headers(client.get(f"{BASE}/summary", headers=auth(org_id)))
+    _assert_security_headers(client.get(f"{BASE}/summary"))  # 401
+    _assert_security_headers(client.get(f"{BASE}/summary", query_string={"source": "x"}, headers=auth(org_id)))
+    _assert_security_headers(client.get(f"{BASE}/nope"))
+    _assert_security_headers(client.get(f"{BASE}/openapi.json"))
+
+
+def test_frame_ancestors_come_from_the_setting(engine):
+    origins = "https://panel.example.com https://*.example.org"
+    app = make_app(engine, frame_ancestors=origins)
+    c = app.server.test_client()
+    for path in ("/", f"{BASE}/openapi.json", f"{BASE}/summary"):
+        _assert_security_headers(c.get(path), f"frame-ancestors {origins}")
+
+
+@pytest.mark.parametrize("raw,value", [
+    ("", "'self'"),
+    ("'self'", "'self'"),
+    ("https://a.test, https://b.test", "https://a.test https://b.test"),
+    ("  'self'\thttps://a.test  ", "'self' https://a.test"),
+    ("'none'", "'none'"),
+    ("https://a.test\r\nhttps://b.test", "https://a.test https://b.test"),  # no header splitting
+])
+def test_frame_ancestors_value(raw, value):
+    assert security.frame_ancestors_value(raw) == value
+
+
+@pytest.mark.parametrize("raw", ["https://a.test; script-src *", "https://a.test\x00", "https://á.test", "'self';"])
+def test_frame_ancestors_refuses_injection(raw):
+    with pytest.raises(ValueError):
+        security.frame_ancestors_value(raw)
