@@ -1,0 +1,11 @@
+"""Callbacks: thin wiring from the filter bar to the queries and the figure builders.
+
+Each section module has `register(app)`; nothing here imports the app object.
+"""
+from . import actions, advanced, agents, kpis, models, session, trend
+
+
+def register(app) -> None:
+    """Wire every section of the page to `app`."""
+    for module in (session, kpis, trend, actions, models, agents, advanced):
+        module.register(app)

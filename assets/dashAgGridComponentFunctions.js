@@ -1,0 +1,74 @@
+/* Cell renderers for the Agentes grid (AG Grid Community: no Enterprise sparklines).
+   AgentCell: avatar image, or initials in a coloured circle when there is none (or it fails
+   to load), and the agent's name. Sparkline: cost per bucket as a small inline SVG. */
+var dagcomponentfuncs = (window.dashAgGridComponentFunctions = window.dashAgGridComponentFunctions || {});
+
+(function () {
+  var h = React.createElement;
+  var COLOURS = ["#6366f1", "#0ea5e9", "#10b981", "#f59e0b", "#ef4444", "#8b5cf6", "#14b8a6", "#ec4899"];
+
+  function initials(name) {
+    var words = String(name || "?").trim().split(/[\s_\-.]+/).filter(Boolean);
+    var first = words.length ? words[0][0] : "?";
+    var second = words.length > 1 ? words[1][0] : (words.length ? (words[0][1] || "") : "");
+    return (first + second).toUpperCase();
+  }
+
+  function colourOf(key) {
+    var hash = 0, s = String(key || "");
+    for (var i = 0; i < s.length; i++) { hash = (hash * 31 + s.charCodeAt(i)) | 0; }
+    return COLOURS[Math.abs(hash) % COLOURS.length];
+  }
+
+  dagcomponentfuncs.AgentCell = function (props) {
+    var data = props.data || {};
+    var failed = React.useState(false);
+    var avatar;
+    if (data.no_agent) {
+      avatar = h("span", { className: "avatar avatar-none", "aria-hidden": "true" }, "—");
+    } else if (data.avatar_url && !failed[0]) {
+      avatar = h("img", {
+        className: "avatar", src: data.avatar_url, alt: "", loading: "lazy", referrerPolicy: "no-referrer",
+        onError: function () { failed[1](true); }
+      });
+    } else {
+      avatar = h("span", {
+        className: "avatar avatar-initials", style: { background: colourOf(data.agent_id || data.name) },
+        "aria-hidden": "true"
+      }, initials(data.name));
+    }
+    return h("span", { className: "agent-cell" + (data.no_agent ? " no-agent" : "") },
+      avatar, h("span", { className: "agent-name", title: data.agent_id || "" }, props.value));
+  };
+
+  dagcomponentfuncs.Sparkline = function (props) {
+    var values = (props.value || []).map(Number);
+    var w = 120, h0 = 30, pad = 3;
+    if (!values.length) { return h("span", { className: "spark-empty" }, "—"); }
+    var max = Math.max.apply(null, values), min = 0;
+    var span = max - min || 1;
+    var step = values.length > 1 ? (w - 2 * pad) / (values.length - 1) : 0;
+    var pts = values.map(function (v, i) {
+      var x = values.length > 1 ? pad + i * step : w / 2;
+      var y = h0 - pad - ((v - min) / span) * (h0 - 2 * pad);
+      return [x, y];
+    });
+    var line = pts.map(function (p) { return p[0].toFixed(1) + "," + p[1].toFixed(1); }).join(" ");
+    var area = "M" + pts[0][0].toFixed(1) + "," + (h0 - pad) + " L" + line.replace(/ /g, " L") +
+      " L" + pts[pts.length - 1][0].toFixed(1) + "," + (h0 - pad) + " Z";
+    var last = pts[pts.length - 1];
+    var total = values.reduce(function (a, b) { return a + b; }, 0);
+    var label = "Costo por periodo: " + values.length + " periodos, máximo " +
+      window.dashAgGridFunctions.formatUsd(max) + ", total " + window.dashAgGridFunctions.formatUsd(total);
+    return h("svg", {
+      className: "sparkline", width: w, height: h0, viewBox: "0 0 " + w + " " + h0, role: "img",
+      "aria-label": label
+    },
+      h("title", null, label),
+      h("path", { d: area, fill: "rgba(79, 70, 229, 0.12)", stroke: "none" }),
+      h("polyline", { points: line, fill: "none", stroke: "#4f46e5", strokeWidth: 1.5,
+        strokeLinejoin: "round", strokeLinecap: "round" }),
+      h("circle", { cx: last[0], cy: last[1], r: 2.5, fill: "#4f46e5" })
+    );
+  };
+})();

@@ -1,0 +1,48 @@
+/* Value formatters and comparators for the Agentes grid: the page's Spanish number
+   format (decimal comma, dot for thousands, always grouped), as layouts/fmt.py. */
+var dagfuncs = (window.dashAgGridFunctions = window.dashAgGridFunctions || {});
+
+(function () {
+  function fmtNumber(x, decimals) {
+    return new Intl.NumberFormat("es-ES", {
+      minimumFractionDigits: decimals, maximumFractionDigits: decimals, useGrouping: "always"
+    }).format(x);
+  }
+  dagfuncs.formatUsd = function (x) {
+    if (x === null || x === undefined || isNaN(x)) { return "—"; }
+    if (x > 0 && x < 0.005) { return "< US$ 0,01"; }
+    return "US$ " + fmtNumber(x, 2);
+  };
+  dagfuncs.formatInt = function (x) {
+    if (x === null || x === undefined || isNaN(x)) { return "—"; }
+    return fmtNumber(Math.round(x), 0);
+  };
+  dagfuncs.formatCompact = function (x) {
+    if (x === null || x === undefined || isNaN(x)) { return "—"; }
+    var steps = [[1e9, " mil M"], [1e6, "M"], [1e3, "K"]];
+    for (var i = 0; i < steps.length; i++) {
+      if (Math.abs(x) >= steps[i][0] * 0.9995) {
+        var v = x / steps[i][0];
+        var text = fmtNumber(v, Math.abs(v) >= 100 ? 0 : 1).replace(/,0$/, "");
+        return text + steps[i][1];
+      }
+    }
+    return fmtNumber(x, 0);
+  };
+  /* "Sin agente" sorts last whatever the direction's meaning: names compare in Spanish. */
+  dagfuncs.compareNames = function (a, b, nodeA, nodeB) {
+    var na = nodeA && nodeA.data && nodeA.data.no_agent, nb = nodeB && nodeB.data && nodeB.data.no_agent;
+    if (na !== nb) { return na ? 1 : -1; }
+    return String(a || "").localeCompare(String(b || ""), "es", { sensitivity: "base" });
+  };
+  /* Sparkline column: sort by the change between the second and the first half of the window. */
+  dagfuncs.trendOf = function (series) {
+    if (!series || !series.length) { return 0; }
+    var half = Math.floor(series.length / 2), a = 0, b = 0;
+    for (var i = 0; i < series.length; i++) { if (i < half) { a += series[i]; } else { b += series[i]; } }
+    return b / Math.max(series.length - half, 1) - a / Math.max(half, 1);
+  };
+  dagfuncs.compareTrend = function (a, b) {
+    return dagfuncs.trendOf(a) - dagfuncs.trendOf(b);
+  };
+})();

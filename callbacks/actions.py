@@ -1,0 +1,34 @@
+"""Desglose por acción: the per-action time series into the stacked area and the donut."""
+from __future__ import annotations
+
+from dash import Input, Output
+
+import queries
+from layouts import actions, figures, ids
+
+from . import common
+
+
+def register(app) -> None:
+    app.callback(
+        Output(ids.ACTIONS_AREA, "figure"), Output(ids.ACTIONS_DONUT, "figure"),
+        Output(ids.SEC_ACTIONS, "data-stamp"),
+        *common.FILTERS, Input(ids.ACTIONS_METRIC, "value"), common.TOKEN,
+    )(update)
+
+
+def update(preset, start, end, source, granularity, tz, metric, token):
+    """Both charts from one query: time_series grouped by action type."""
+    scope = common.resolve(preset, start, end, source, granularity, tz, token)
+    metric = metric if metric in figures.actions.METRICS else "cost_usd"
+    if scope.problem:
+        blank = figures.empty(scope.message.split(":")[0], actions.HEIGHT)
+        return blank, blank, scope.stamp
+    f = scope.filters
+    try:
+        df = common.query(lambda conn: queries.time_series(conn, f, by_action=True))
+    except common.Unavailable as u:
+        blank = figures.empty(u.message, actions.HEIGHT, u.detail)
+        return blank, blank, scope.stamp
+    return (figures.actions_area(df, metric, f.granularity, actions.HEIGHT),
+            figures.actions_donut(df, metric, actions.HEIGHT), scope.stamp)

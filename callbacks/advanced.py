@@ -1,0 +1,56 @@
+"""Avanzado: heatmap, Sistema vs BYOK and cache savings, computed only while the section is open."""
+from __future__ import annotations
+
+import pandas as pd
+from dash import ClientsideFunction, Input, Output, State
+from dash.exceptions import PreventUpdate
+
+import queries
+from layouts import advanced, figures, ids, theme
+
+from . import common
+
+
+def register(app) -> None:
+    app.callback(
+        Output(ids.HEATMAP, "figure"), Output(ids.SOURCE_SPLIT, "figure"), Output(ids.SOURCE_SPLIT_TABLE, "children"),
+        Output(ids.CACHE_DETAIL, "children"), Output(ids.SEC_ADVANCED, "data-stamp"),
+        *common.FILTERS, Input(ids.ADVANCED_COLLAPSE, "is_open"), common.TOKEN,
+    )(update)
+    app.clientside_callback(ClientsideFunction("dashboard", "toggleAdvanced"),
+                            Output(ids.ADVANCED_COLLAPSE, "is_open"), Output(ids.ADVANCED_TOGGLE, "aria-expanded"),
+                            Input(ids.ADVANCED_TOGGLE, "n_clicks"), State(ids.ADVANCED_COLLAPSE, "is_open"),
+                            prevent_initial_call=True)
+
+
+def _split(conn, f) -> pd.DataFrame:
+    """summary() once per source: the split compares both, whatever the page's source filter."""
+    rows = []
+    for source in theme.SOURCES:
+        s = queries.summary(conn, f.with_source(source)).iloc[0]
+        rows.append({"source": source, "cost_usd": float(s["total_cost_usd"]), "tokens": int(s["total_tokens"]),
+                     "executions": int(s["executions"])})
+    return pd.DataFrame(rows)
+
+
+def update(preset, start, end, source, granularity, tz, is_open, token):
+    """Four queries, only when the section is open (it is collapsed by default)."""
+    if not is_open:
+        raise PreventUpdate
+    scope = common.resolve(preset, start, end, source, granularity, tz, token)
+    if scope.problem:
+        msg = scope.message.split(":")[0]
+        return (figures.empty(msg, advanced.HEATMAP_HEIGHT), figures.empty(msg, advanced.SPLIT_HEIGHT), None, None,
+                scope.stamp)
+    f = scope.filters
+    try:
+        heat, split, cache = common.query(lambda conn: (queries.heatmap(conn, f), _split(conn, f),
+                                                        queries.cache_savings(conn, f)))
+    except common.Unavailable as u:
+        return (figures.empty(u.message, advanced.HEATMAP_HEIGHT, u.detail),
+                figures.empty(u.message, advanced.SPLIT_HEIGHT), None, None, scope.stamp)
+    c = cache.iloc[0].to_dict()
+    c["hit_rate"] = None if c["hit_rate"] is None or c["hit_rate"] != c["hit_rate"] else float(c["hit_rate"])
+    return (figures.heatmap(heat, f.timezone, advanced.HEATMAP_HEIGHT),
+            figures.source_split(split, advanced.SPLIT_HEIGHT), advanced.split_table(split),
+            advanced.cache_detail(c, theme.SOURCE_LABELS[f.source]), scope.stamp)

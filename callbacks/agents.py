@@ -1,0 +1,38 @@
+"""Agentes: the by-agent ranking into the grid; search and CSV export run in the browser."""
+from __future__ import annotations
+
+from dash import ClientsideFunction, Input, Output
+
+import queries
+from layouts import agents, fmt, ids
+
+from . import common
+
+
+def register(app) -> None:
+    app.callback(
+        Output(ids.AGENTS_GRID, "rowData"), Output(ids.AGENTS_COUNT, "children"),
+        Output(ids.SEC_AGENTS, "data-stamp"),
+        *common.FILTERS, common.TOKEN,
+    )(update)
+    # The grid exports what it shows (sort and search applied): AG Grid's exportDataAsCsv.
+    app.clientside_callback(ClientsideFunction("dashboard", "exportCsv"),
+                            Output(ids.AGENTS_GRID, "exportDataAsCsv"), Input(ids.AGENTS_EXPORT, "n_clicks"),
+                            prevent_initial_call=True)
+    app.clientside_callback(ClientsideFunction("dashboard", "quickFilter"),
+                            Input(ids.AGENTS_SEARCH, "value"), prevent_initial_call=True)
+
+
+def update(preset, start, end, source, granularity, tz, token):
+    """Rows for the grid, ranked by cost (the grid re-sorts in the browser)."""
+    scope = common.resolve(preset, start, end, source, granularity, tz, token)
+    if scope.problem:
+        return [], scope.message.split(":")[0], scope.stamp
+    f = scope.filters
+    try:
+        df = common.query(lambda conn: queries.by_agent(conn, f))
+    except common.Unavailable as u:
+        return [], u.detail, scope.stamp
+    n = len(df)
+    count = f"{fmt.integer(n)} fila{'s' if n != 1 else ''}" if n else ""
+    return agents.rows(df), count, scope.stamp

@@ -1,0 +1,100 @@
+"""What every data callback shares: the filter inputs, the token check, the database guard.
+
+A data callback takes the filter bar and the browser's timezone as Inputs and the token
+as State (memory store, never a cookie). `resolve()` verifies the token — the org comes
+only from it — and parses the filters with `queries.parse_filters`; when either fails the
+callback shows a message and runs no query. `query()` turns database failures into
+`Unavailable`, which the sections show as a state, never as a crash.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from dash import Input, State
+from dash.exceptions import PreventUpdate
+
+from ai_usage import context
+from ai_usage.auth import AuthError, verify_token
+from ai_usage.db import QueryTimeout, is_timeout
+from layouts import ids
+from layouts.states import DB_DOWN, DB_TIMEOUT
+from queries import BadParameter, Filters, parse_filters
+
+log = logging.getLogger("ai_usage.dashboard")
+
+FILTERS = [Input(ids.PRESET, "value"), Input(ids.DATES, "start_date"), Input(ids.DATES, "end_date"),
+           Input(ids.SOURCE, "value"), Input(ids.GRANULARITY, "value"), Input(ids.TIMEZONE, "data")]
+TOKEN = State(ids.TOKEN, "data")
+
+NO_ACCESS = "Acceso no autorizado"
+BAD_FILTERS = "Ajusta los filtros"
+PARAM_MESSAGES = {  # BadParameter.code -> what the filter bar says
+    "invalid_timezone": "La zona horaria del navegador no es válida; se necesita un nombre IANA.",
+    "invalid_date": "Elige una fecha de inicio y una de fin.",
+    "incomplete_window": "Elige una fecha de inicio y una de fin.",
+    "invalid_window": "La fecha de inicio es posterior a la de fin.",
+    "window_too_long": "El periodo máximo es de 3 años.",
+    "too_many_buckets": "La resolución por hora está disponible para periodos de hasta 92 días. "
+                        "Elige Día, Semana o Mes.",
+}
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The question a callback answers, or why it answers none (problem + Spanish message)."""
+
+    filters: Filters | None
+    stamp: str
+    problem: str | None = None  # auth | params
+    message: str = ""
+
+
+class Unavailable(Exception):
+    """The database could not answer (unreachable, failing, or past the time limit)."""
+
+    def __init__(self, timeout: bool = False):
+        super().__init__("timeout" if timeout else "unavailable")
+        self.timeout = timeout
+        self.message = "Consulta cancelada por tiempo" if timeout else "Datos no disponibles"
+        self.detail = DB_TIMEOUT if timeout else DB_DOWN
+
+
+def stamp(preset, start, end, source, granularity, tz) -> str:
+    """The filter key a section shows, e.g. '30d|all|auto|Europe/Madrid' (dates only when custom)."""
+    parts = [preset or "", source or "", granularity or "", tz or ""]
+    if preset == "custom":
+        parts[1:1] = [start or "", end or ""]
+    return "|".join(parts)
+
+
+def resolve(preset, start, end, source, granularity, tz, token) -> Scope:
+    """Verify the token and parse the filters; PreventUpdate until the browser's timezone is known."""
+    if not tz:
+        raise PreventUpdate
+    key = stamp(preset, start, end, source, granularity, tz)
+    try:
+        claims = verify_token(token, context.settings().secret)
+    except AuthError as exc:
+        return Scope(None, key, "auth", NO_ACCESS + ": " + exc.message)
+    params = {"timezone": tz, "source": source, "granularity": granularity}
+    if preset == "custom":
+        params.update({"from": start, "to": end})
+    else:
+        params["preset"] = preset
+    try:
+        return Scope(parse_filters(params, claims.org_id), key)
+    except BadParameter as exc:
+        return Scope(None, key, "params", PARAM_MESSAGES.get(exc.code, "Los filtros no son válidos."))
+
+
+def query(fn):
+    """Run fn(connection) on the app's engine; database failures raise Unavailable."""
+    try:
+        with context.engine().connect() as conn:
+            return fn(conn)
+    except (sa.exc.DBAPIError, sa.exc.TimeoutError, QueryTimeout) as exc:
+        timeout = isinstance(exc, QueryTimeout) or is_timeout(exc)
+        log.warning("dashboard query failed (%s): %s", "timeout" if timeout else "database", exc.__class__.__name__)
+        raise Unavailable(timeout) from exc

@@ -1,0 +1,34 @@
+"""Session: token and timezone into memory stores, the access gate, small browser-only toggles."""
+from __future__ import annotations
+
+from dash import ClientsideFunction, Input, Output, State
+from dash.exceptions import PreventUpdate
+
+from ai_usage import context
+from ai_usage.auth import AuthError, verify_token
+from layouts import ids
+
+
+def register(app) -> None:
+    # In the browser: ?token= and Intl's timezone into memory-only stores (no cookie, no storage).
+    app.clientside_callback(ClientsideFunction("dashboard", "session"),
+                            Output(ids.TOKEN, "data"), Output(ids.TIMEZONE, "data"),
+                            Input(ids.URL, "search"), State(ids.TOKEN, "data"), State(ids.TIMEZONE, "data"))
+    app.clientside_callback(ClientsideFunction("dashboard", "toggleDates"),
+                            Output(ids.DATES_WRAP, "hidden"), Input(ids.PRESET, "value"))
+    app.callback(
+        Output(ids.DASHBOARD, "hidden"), Output(ids.ACCESS, "hidden"), Output(ids.ACCESS_DETAIL, "children"),
+        Output(ids.TZ_LABEL, "children"), Output(ids.ORG_LABEL, "children"),
+        Input(ids.TOKEN, "data"), Input(ids.TIMEZONE, "data"),
+    )(gate)
+
+
+def gate(token, tz):
+    """Show the dashboard for a valid token, the access message otherwise."""
+    if not tz:
+        raise PreventUpdate
+    try:
+        claims = verify_token(token, context.settings().secret)
+    except AuthError as exc:
+        return True, False, exc.message, "", ""
+    return False, True, "", f"Zona horaria: {tz}", f"Organización: {claims.org_id}"

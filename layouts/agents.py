@@ -1,0 +1,89 @@
+"""Agentes: a grid ranked by cost with avatars and a cost sparkline, search and CSV export.
+
+AG Grid's own sparklines are an Enterprise feature; the sparkline here is a small inline
+SVG drawn by the `Sparkline` cell renderer in assets/dashAgGridComponentFunctions.js.
+"""
+from __future__ import annotations
+
+import dash_ag_grid as dag
+import dash_bootstrap_components as dbc
+from dash import html
+
+from . import ids, theme
+from .common import loading, section
+
+CSV_COLUMNS = ["name", "agent_id", "cost_usd", "tokens", "executions"]
+NUMERIC = {"type": "rightAligned", "cellClass": "ag-right-aligned-cell num"}
+
+COLUMN_DEFS = [
+    {"headerName": "Agente", "field": "name", "cellRenderer": "AgentCell", "flex": 2, "minWidth": 200,
+     "comparator": {"function": "compareNames"}},
+    {"headerName": "ID del agente", "field": "agent_id", "hide": True},
+    {"headerName": "Costo (USD)", "field": "cost_usd", "sort": "desc", "minWidth": 120, "flex": 1,
+     "valueFormatter": {"function": "formatUsd(params.value)"}, **NUMERIC},
+    {"headerName": "Tokens", "field": "tokens", "minWidth": 100, "flex": 1,
+     "valueFormatter": {"function": "formatCompact(params.value)"},
+     "tooltipValueGetter": {"function": "formatInt(params.value) + ' tokens'"}, **NUMERIC},
+    {"headerName": "Ejecuciones", "field": "executions", "minWidth": 110, "flex": 1,
+     "valueFormatter": {"function": "formatInt(params.value)"}, **NUMERIC},
+    {"headerName": "Costo por periodo", "field": "sparkline", "cellRenderer": "Sparkline", "minWidth": 150,
+     "cellDataType": False,
+     "flex": 1.2, "comparator": {"function": "compareTrend"},
+     "headerTooltip": "Costo en cada periodo de la resolución activa; ordena por la variación "
+                      "entre la segunda y la primera mitad del periodo"},
+]
+
+LOCALE_TEXT = {
+    "page": "Página", "of": "de", "to": "a", "more": "más", "next": "Siguiente", "last": "Última",
+    "first": "Primera", "previous": "Anterior", "firstPage": "Primera página", "lastPage": "Última página",
+    "nextPage": "Página siguiente", "previousPage": "Página anterior", "loadingOoo": "Cargando…",
+    "noRowsToShow": "Sin datos en este periodo", "pageSizeSelectorLabel": "Filas por página:",
+    "ariaPageSizeSelectorLabel": "Filas por página", "ariaRowSelect": "Seleccionar fila",
+}
+
+THEME = ("themeQuartz.withParams({"
+         f"fontFamily: {theme.FONT!r}, fontSize: 13, headerFontSize: 12, headerFontWeight: 600, "
+         f"accentColor: '{theme.BRAND}', foregroundColor: '{theme.INK}', borderColor: '{theme.BORDER}', "
+         f"headerTextColor: '{theme.MUTED}', headerBackgroundColor: '#f8f9fc', rowHoverColor: '#f5f6fe', "
+         "wrapperBorderRadius: 10, borderRadius: 6, spacing: 7, rowBorder: true, columnBorder: false, "
+         "wrapperBorder: true})")
+
+
+def grid() -> dag.AgGrid:
+    return dag.AgGrid(
+        id=ids.AGENTS_GRID, rowData=[], columnDefs=COLUMN_DEFS,
+        defaultColDef={"sortable": True, "resizable": True, "suppressHeaderMenuButton": True,
+                       "sortingOrder": ["desc", "asc", None]},
+        dashGridOptions={"theme": {"function": THEME}, "domLayout": "autoHeight", "pagination": True,
+                         "paginationPageSize": 10, "paginationPageSizeSelector": False, "rowHeight": 48,
+                         "headerHeight": 40, "animateRows": False, "suppressCellFocus": True,
+                         "localeText": LOCALE_TEXT, "tooltipShowDelay": 300, "enableCellTextSelection": True},
+        getRowId="params.data.row_key",
+        csvExportParams={"fileName": "consumo-por-agente.csv", "columnKeys": CSV_COLUMNS},
+        style={"width": "100%"}, className="agents-grid",
+    )
+
+
+def layout() -> html.Section:
+    tools = html.Div(className="grid-tools", children=[
+        dbc.Input(id=ids.AGENTS_SEARCH, type="search", placeholder="Buscar agente…", size="sm",
+                  className="grid-search", debounce=False, name="buscar-agente"),
+        dbc.Button("Exportar CSV", id=ids.AGENTS_EXPORT, size="sm", color="primary", outline=True,
+                   className="btn-export", title="Descarga la vista actual (orden y búsqueda incluidos)"),
+    ])
+    body = html.Div([loading(grid()), html.Div(id=ids.AGENTS_COUNT, className="chart-note")])
+    return section(ids.SEC_AGENTS, "Agentes", "Ranking por costo; ordena por cualquier columna.", body, tools)
+
+
+def rows(df) -> list[dict]:
+    """Grid rows from the by_agent frame; rows without an agent read 'Sin agente'."""
+    out = []
+    for r in df.itertuples(index=False):
+        out.append({
+            "row_key": r.agent_id if r.agent_id is not None else "__sin_agente__",
+            "agent_id": r.agent_id, "name": r.name if r.agent_id is not None else "Sin agente",
+            "avatar_url": r.avatar_url, "no_agent": r.agent_id is None,
+            "cost_usd": round(float(r.cost_usd), 8), "tokens": int(r.tokens), "executions": int(r.executions),
+            "sparkline": [round(float(v), 6) for v in r.sparkline],
+        })
+    return out

@@ -1,0 +1,91 @@
+"""Desglose por acción: a stacked area over time and a donut, one colour per action type."""
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from .. import fmt, theme
+from .common import HOVER_FORMAT, TICK_FORMAT, count_axis, empty, hex_to_rgba, local_x
+
+METRICS = {  # time_series column -> (Spanish name, formatter)
+    "cost_usd": ("Costo", fmt.usd),
+    "tokens": ("Tokens", fmt.compact),
+    "executions": ("Ejecuciones", fmt.integer),
+}
+NO_COST = "Sin costo registrado en este periodo"
+NO_COST_HINT = "Hay uso, pero el proveedor no informó precio (habitual en BYOK). Prueba con Tokens."
+
+
+def action_order(actions) -> list[str]:
+    """The five contract action types first, in legend order, then any other, sorted."""
+    known = [a for a in theme.ACTIONS if a in set(actions)]
+    return known + sorted(set(actions) - set(theme.ACTIONS))
+
+
+def _empty_for(df: pd.DataFrame, metric: str, height: int) -> go.Figure | None:
+    if not len(df) or int(df["executions"].sum()) == 0:
+        return empty(height=height)
+    if float(df[metric].sum()) == 0:
+        return empty(NO_COST, height=height, hint=NO_COST_HINT)
+    return None
+
+
+def actions_area(df: pd.DataFrame, metric: str, granularity: str, height: int = 320) -> go.Figure:
+    """Stacked areas of `metric` per action type over the window's buckets."""
+    blank = _empty_for(df, metric, height)
+    if blank is not None:
+        return blank
+    name, formatter = METRICS[metric]
+    fig = theme.figure(height=height, hovermode="x unified", showlegend=False)
+    for action in action_order(df["action_type"].unique()):
+        part = df[df["action_type"] == action]
+        colour = theme.action_colour(action)
+        fig.add_trace(go.Scatter(
+            x=local_x(part["bucket"]), y=part[metric], name=theme.action_label(action), stackgroup="one",
+            mode="lines", line=dict(color=colour, width=1), fillcolor=hex_to_rgba(colour, 0.55),
+            customdata=[[formatter(v)] for v in part[metric]],
+            hovertemplate=f"{theme.action_label(action)}: %{{customdata[0]}}<extra></extra>",
+        ))
+    if metric == "cost_usd":
+        yfmt = dict(tickprefix="US$ ", tickformat=",.2~f")
+    else:
+        yfmt = count_axis(float(df.groupby("bucket")[metric].sum().max()))
+    fig.update_layout(
+        margin=dict(l=8, r=8, t=8, b=8),
+        xaxis=dict(type="date", hoverformat=HOVER_FORMAT.get(granularity), tickformat=TICK_FORMAT.get(granularity)),
+        yaxis=dict(title=dict(text=name + (" (USD)" if metric == "cost_usd" else "")), rangemode="tozero", **yfmt),
+    )
+    return fig
+
+
+def action_totals(df: pd.DataFrame, metric: str) -> pd.DataFrame:
+    """action_type, value over the whole window, in legend order, zero rows dropped."""
+    sums = df.groupby("action_type")[metric].sum() if len(df) else pd.Series(dtype=float)
+    order = action_order(sums.index)
+    out = pd.DataFrame({"action_type": order, "value": [float(sums[a]) for a in order]})
+    return out[out["value"] > 0].reset_index(drop=True)
+
+
+def actions_donut(df: pd.DataFrame, metric: str, height: int = 320) -> go.Figure:
+    """Share of each action type in `metric` over the window, total in the centre."""
+    blank = _empty_for(df, metric, height)
+    if blank is not None:
+        return blank
+    name, formatter = METRICS[metric]
+    totals = action_totals(df, metric)
+    labels = [theme.action_label(a) for a in totals["action_type"]]
+    fig = theme.figure(height=height, showlegend=False)
+    fig.add_trace(go.Pie(
+        labels=labels, values=totals["value"], hole=0.64, sort=False, direction="clockwise",
+        marker=dict(colors=[theme.action_colour(a) for a in totals["action_type"]], line=dict(color="white", width=2)),
+        textinfo="percent", textposition="inside", insidetextorientation="horizontal",
+        customdata=[[formatter(v)] for v in totals["value"]],
+        hovertemplate="<b>%{label}</b><br>" + name + ": %{customdata[0]}<br>%{percent} del total<extra></extra>",
+    ))
+    fig.update_layout(
+        margin=dict(l=8, r=8, t=8, b=8), uniformtext=dict(minsize=10, mode="hide"),
+        annotations=[dict(text=f"<span style='font-size:12px;color:{theme.MUTED}'>{name} total</span><br>"
+                               f"<b>{formatter(float(totals['value'].sum()))}</b>",
+                          x=0.5, y=0.5, showarrow=False, font=dict(size=17, color=theme.INK))],
+    )
+    return fig

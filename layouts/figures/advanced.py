@@ -1,0 +1,98 @@
+"""Avanzado: the 7×24 heatmap (log colour scale, real values on the colour bar and in hovers)
+and the Sistema vs BYOK split."""
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from .. import fmt, theme
+from .common import empty
+
+DAY_LABELS = [d.capitalize() for d in fmt.DAYS]  # Domingo … Sábado (dow 0 … 6)
+HOUR_LABELS = [f"{h:02d}:00" for h in range(24)]
+
+
+def log_ticks(zmin: float, zmax: float) -> tuple[list[float], list[str]]:
+    """Colour-bar ticks at 1-2-5 steps of the real values between 10**zmin and 10**zmax."""
+    vals, text = [], []
+    for k in range(math.floor(zmin), math.ceil(zmax) + 1):
+        for m in (1, 2, 5):
+            v = math.log10(m) + k
+            if zmin - 1e-9 <= v <= zmax + 1e-9:
+                vals.append(v)
+                text.append(fmt.compact(m * 10 ** k))
+    if len(vals) > 7:  # keep decades only when the range is wide
+        keep = [i for i, v in enumerate(vals) if abs(v - round(v)) < 1e-9]
+        vals, text = [vals[i] for i in keep], [text[i] for i in keep]
+    if len(vals) < 2:
+        vals = [zmin, zmax] if zmax > zmin else [zmin]
+        text = [fmt.compact(round(10 ** v)) for v in vals]
+    return vals, text
+
+
+def heatmap_grid(df: pd.DataFrame) -> tuple[list[list], list[list]]:
+    """24 rows (hours) × 7 columns (Sunday … Saturday): z = log10(tokens) or None, and hover rows."""
+    z = [[None] * 7 for _ in range(24)]
+    hover = [[[DAY_LABELS[d], f"{h:02d}:00–{(h + 1) % 24:02d}:00", "", "", ""] for d in range(7)] for h in range(24)]
+    for r in df.itertuples(index=False):
+        d, h = int(r.dow), int(r.hour)
+        if int(r.tokens) > 0:
+            z[h][d] = math.log10(int(r.tokens))
+        hover[h][d][2:] = [f"{fmt.compact(r.tokens)} ({fmt.integer(r.tokens)})", fmt.usd(float(r.cost_usd)),
+                           fmt.integer(r.executions)]
+    return z, hover
+
+
+def heatmap(df: pd.DataFrame, timezone: str, height: int = 520) -> go.Figure:
+    """Tokens by local day of week (columns) and hour (rows); empty cells stay blank."""
+    if not len(df) or int(df["executions"].sum()) == 0 or int(df["tokens"].sum()) == 0:
+        return empty(height=height)
+    z, hover = heatmap_grid(df)
+    flat = [v for row in z for v in row if v is not None]
+    zmin, zmax = min(flat), max(flat)
+    if zmax == zmin:
+        zmax = zmin + 1e-6
+    tickvals, ticktext = log_ticks(zmin, zmax)
+    fig = theme.figure(height=height)
+    fig.add_trace(go.Heatmap(
+        z=z, x=DAY_LABELS, y=HOUR_LABELS, zmin=zmin, zmax=zmax, colorscale=theme.HEATMAP_SCALE,
+        xgap=2, ygap=2, hoverongaps=False, customdata=hover,
+        colorbar=dict(title=dict(text="Tokens", side="top"), tickvals=tickvals, ticktext=ticktext,
+                      thickness=10, len=0.9, outlinewidth=0),
+        hovertemplate=("<b>%{customdata[0]} · %{customdata[1]}</b><br>Tokens: %{customdata[2]}"
+                       "<br>Costo: %{customdata[3]}<br>Ejecuciones: %{customdata[4]}<extra></extra>"),
+    ))
+    fig.update_layout(
+        margin=dict(l=8, r=8, t=8, b=8),
+        xaxis=dict(side="top", showgrid=False, tickfont=dict(color=theme.INK)),
+        yaxis=dict(autorange="reversed", showgrid=False, dtick=1, title=dict(text=f"Hora local ({timezone})")),
+        meta={"log10": True},
+    )
+    return fig
+
+
+def source_split(df: pd.DataFrame, height: int = 260) -> go.Figure:
+    """Sistema vs BYOK as a donut of cost (of tokens when neither reports a cost)."""
+    if not len(df) or int(df["executions"].sum()) == 0:
+        return empty(height=height)
+    by_cost = float(df["cost_usd"].sum()) > 0
+    col, name, formatter = ("cost_usd", "Costo", fmt.usd) if by_cost else ("tokens", "Tokens", fmt.compact)
+    rows = [r for r in df.itertuples(index=False) if getattr(r, col) > 0]
+    fig = theme.figure(height=height, showlegend=True)
+    fig.add_trace(go.Pie(
+        labels=[theme.SOURCES[r.source][0] for r in rows], values=[float(getattr(r, col)) for r in rows],
+        hole=0.62, sort=False, direction="clockwise", textinfo="percent", textposition="inside",
+        marker=dict(colors=[theme.SOURCES[r.source][1] for r in rows], line=dict(color="white", width=2)),
+        customdata=[[formatter(float(getattr(r, col)))] for r in rows],
+        hovertemplate="<b>%{label}</b><br>" + name + ": %{customdata[0]}<br>%{percent}<extra></extra>",
+    ))
+    fig.update_layout(
+        margin=dict(l=8, r=8, t=8, b=8), uniformtext=dict(minsize=10, mode="hide"),
+        legend=dict(orientation="h", y=-0.05, yanchor="top", x=0.5, xanchor="center"),
+        annotations=[dict(text=f"<span style='font-size:11px;color:{theme.MUTED}'>{name}</span><br>"
+                               f"<b>{formatter(float(df[col].sum()))}</b>",
+                          x=0.5, y=0.5, showarrow=False, font=dict(size=15, color=theme.INK))],
+    )
+    return fig

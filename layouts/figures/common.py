@@ -1,0 +1,62 @@
+"""What every figure builder shares: the empty state, naive local x values, hover strings."""
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from .. import fmt, theme
+
+NO_DATA = "Sin datos en este periodo"
+
+
+def empty(message: str = NO_DATA, height: int | None = None, hint: str | None = None) -> go.Figure:
+    """A figure that says why it has nothing to show (no axes, no misleading zero)."""
+    fig = theme.figure(height=height)
+    text = f"<b>{message}</b>" + (f"<br><span style='font-size:12px;color:{theme.MUTED}'>{hint}</span>" if hint else "")
+    fig.add_annotation(text=text, x=0.5, y=0.5, xref="paper", yref="paper", showarrow=False,
+                       font=dict(size=14, color=theme.INK))
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    fig.update_layout(meta={"empty": True, "message": message})
+    return fig
+
+
+def is_empty(fig: go.Figure) -> bool:
+    meta = fig.layout.meta
+    return isinstance(meta, dict) and bool(meta.get("empty"))
+
+
+def local_x(buckets: pd.Series) -> pd.Series:
+    """Local wall-clock times without offset: what plotly.js draws on a date axis."""
+    s = pd.Series(buckets)
+    if getattr(s.dt, "tz", None) is not None:
+        s = s.dt.tz_localize(None)
+    return s
+
+
+HOVER_FORMAT = {  # the header of an x-unified hover, per granularity (Spanish names via the locale)
+    "hour": "%a %-d %b %Y, %H:%M",
+    "day": "%a %-d %b %Y",
+    "week": "Semana del %-d %b %Y",
+    "month": "%B %Y",
+}
+
+TICK_FORMAT = {"hour": "%-d %b\n%H:%M", "day": "%-d %b", "week": "%-d %b", "month": "%b %Y"}
+
+
+def hex_to_rgba(colour: str, alpha: float) -> str:
+    c = colour.lstrip("#")
+    r, g, b = int(c[0:2], 16), int(c[2:4], 16), int(c[4:6], 16)
+    return f"rgba({r}, {g}, {b}, {alpha})"
+
+
+def count_axis(top: float, n: int = 5) -> dict:
+    """Ticks for a token axis labelled like the KPIs (200K, 1,4M), not d3's 200k / 1.4G."""
+    top = float(top) if top and top > 0 else 1.0
+    raw = top / n
+    mag = 10 ** math.floor(math.log10(raw))
+    step = min(m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= raw)
+    vals = [i * step for i in range(int(math.ceil(top / step - 1e-9)) + 1)]
+    return dict(tickmode="array", tickvals=vals, ticktext=[fmt.compact(v) for v in vals])

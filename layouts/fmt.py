@@ -1,0 +1,99 @@
+"""Numbers and dates as a Spanish reader expects them: decimal comma, dot for thousands.
+
+One convention for the whole page (figures use the same through plotly's
+`separators=",."` and the grid through `assets/dashAgGridFunctions.js`):
+
+- money: "US$ 1.234,56"; a positive amount under a cent is "< US$ 0,01", never a zero;
+- token counts in compact form: "950", "820K", "1,4M", "2,3 mil M" (K = miles,
+  M = millones, mil M = miles de millones) and in full: "1.412.345";
+- percentages: "34,5 %".
+"""
+from __future__ import annotations
+
+import math
+from datetime import date, datetime
+
+MONTHS = ("enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto",
+          "septiembre", "octubre", "noviembre", "diciembre")
+SHORT_MONTHS = ("ene", "feb", "mar", "abr", "may", "jun", "jul", "ago", "sept", "oct", "nov", "dic")
+DAYS = ("domingo", "lunes", "martes", "miércoles", "jueves", "viernes", "sábado")  # Sunday = 0
+SHORT_DAYS = ("dom", "lun", "mar", "mié", "jue", "vie", "sáb")
+
+
+def _group(digits: str) -> str:
+    """'1234567' -> '1.234.567' (always grouped, also four-digit numbers)."""
+    head = len(digits) % 3 or 3
+    parts = [digits[:head]] + [digits[i:i + 3] for i in range(head, len(digits), 3)]
+    return ".".join(parts)
+
+
+def number(x: float, decimals: int = 0) -> str:
+    """x with `decimals` decimals, decimal comma and grouped thousands: 1.234,5."""
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "—"
+    text = f"{abs(x):.{decimals}f}"
+    whole, _, frac = text.partition(".")
+    sign = "-" if x < 0 and float(text) != 0 else ""
+    return sign + _group(whole) + ("," + frac if frac else "")
+
+
+def integer(n) -> str:
+    return number(int(round(n)), 0) if n is not None else "—"
+
+
+def usd(x, decimals: int = 2) -> str:
+    """US$ 1.234,56; a positive amount that would round to zero reads '< US$ 0,01'."""
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "—"
+    if 0 < abs(x) < 0.5 * 10 ** -decimals:
+        return ("-" if x < 0 else "") + "< US$ " + number(10 ** -decimals, decimals)
+    text = number(x, decimals)
+    return ("-US$ " + text[1:]) if text.startswith("-") else "US$ " + text
+
+
+def compact(n) -> str:
+    """950, 820K, 1,4M, 2,3 mil M: one decimal when it carries information."""
+    if n is None or (isinstance(n, float) and math.isnan(n)):
+        return "—"
+    n = float(n)
+    for size, suffix in ((1e9, " mil M"), (1e6, "M"), (1e3, "K")):
+        if abs(n) >= size * 0.9995:
+            v = n / size
+            text = number(v, 0 if abs(v) >= 100 else 1)
+            text = text[:-2] if text.endswith(",0") else text
+            return text + suffix
+    return number(n, 0)
+
+
+def percent(fraction, decimals: int = 1) -> str:
+    """0.345 -> '34,5 %'; None -> 'N/A'."""
+    if fraction is None or (isinstance(fraction, float) and math.isnan(fraction)):
+        return "N/A"
+    return number(fraction * 100, decimals) + " %"
+
+
+def day(d: date | datetime) -> str:
+    """3 jun 2025."""
+    return f"{d.day} {SHORT_MONTHS[d.month - 1]} {d.year}"
+
+
+def month(d: date | datetime) -> str:
+    """junio de 2025."""
+    return f"{MONTHS[d.month - 1]} de {d.year}"
+
+
+def bucket(ts: datetime, granularity: str) -> str:
+    """What one point of a series is, in words: 'lun 3 jun 2025, 14:00', 'semana del 2 jun 2025'."""
+    dow = SHORT_DAYS[(ts.weekday() + 1) % 7]
+    if granularity == "hour":
+        return f"{dow} {day(ts)}, {ts.hour:02d}:00"
+    if granularity == "week":
+        return f"Semana del {day(ts)}"
+    if granularity == "month":
+        return month(ts).capitalize()
+    return f"{dow} {day(ts)}"
+
+
+def window(start: date, end: date) -> str:
+    """Del 1 jun 2025 al 30 jun 2025 (or a single day)."""
+    return day(start) if start == end else f"{day(start)} – {day(end)}"

@@ -1,0 +1,71 @@
+"""Every component id of the page, in one place: grep a name to find both ends of a wire.
+
+Layout modules build components with these ids; callback modules wire them. Section
+containers (SEC_*) carry a `data-stamp` attribute that each section's callback sets to
+the filter key it answered (see `callbacks.common.stamp`): a test or a curious person
+can tell when every section shows the current filters.
+"""
+
+# Session: the URL the panel opened, and what the browser keeps in memory only.
+URL = "url"
+TOKEN = "session-token"  # dcc.Store(memory): the JWT from ?token=, never a cookie
+TIMEZONE = "session-timezone"  # dcc.Store(memory): Intl...resolvedOptions().timeZone
+
+# Gate: the dashboard, or the access message when the token is missing or invalid.
+DASHBOARD = "dashboard"
+ACCESS = "access-denied"
+ACCESS_DETAIL = "access-denied-detail"
+ORG_LABEL = "org-label"
+
+# Global filter bar.
+PRESET = "filter-preset"
+DATES = "filter-dates"
+DATES_WRAP = "filter-dates-wrap"
+SOURCE = "filter-source"
+GRANULARITY = "filter-granularity"
+TZ_LABEL = "tz-label"
+WINDOW_LABEL = "window-label"
+BANNER = "status-banner"
+
+# Sections (containers with data-stamp).
+SEC_KPIS = "section-kpis"
+SEC_TREND = "section-trend"
+SEC_ACTIONS = "section-actions"
+SEC_MODELS = "section-models"
+SEC_AGENTS = "section-agents"
+SEC_ADVANCED = "section-advanced"
+SECTIONS = (SEC_KPIS, SEC_TREND, SEC_ACTIONS, SEC_MODELS, SEC_AGENTS, SEC_ADVANCED)
+
+# KPI cards.
+KPI_COST = "kpi-cost"
+KPI_TOKENS = "kpi-tokens"
+KPI_CACHE = "kpi-cache"
+KPI_PROJECTION = "kpi-projection"
+
+# Tendencia.
+TREND_GRAPH = "trend-graph"
+TREND_NOTE = "trend-note"
+
+# Desglose por acción.
+ACTIONS_METRIC = "actions-metric"
+ACTIONS_AREA = "actions-area"
+ACTIONS_DONUT = "actions-donut"
+
+# Modelos.
+MODELS_BARS = "models-bars"
+MODELS_BUBBLE = "models-bubble"
+MODELS_NOTE = "models-note"
+
+# Agentes.
+AGENTS_GRID = "agents-grid"
+AGENTS_EXPORT = "agents-export"
+AGENTS_SEARCH = "agents-search"
+AGENTS_COUNT = "agents-count"
+
+# Avanzado.
+ADVANCED_TOGGLE = "advanced-toggle"
+ADVANCED_COLLAPSE = "advanced-collapse"
+HEATMAP = "advanced-heatmap"
+SOURCE_SPLIT = "advanced-source-split"
+SOURCE_SPLIT_TABLE = "advanced-source-split-table"
+CACHE_DETAIL = "advanced-cache-detail"
