@@ -6,6 +6,7 @@ SVG drawn by the `Sparkline` cell renderer in assets/dashAgGridComponentFunction
 from __future__ import annotations
 
 import dash_ag_grid as dag
+import pandas as pd
 import dash_bootstrap_components as dbc
 from dash import html
 
@@ -79,10 +80,11 @@ def rows(df) -> list[dict]:
     """Grid rows from the by_agent frame; rows without an agent read 'Sin agente'."""
     out = []
     for r in df.itertuples(index=False):
+        agent_id = None if pd.isna(r.agent_id) else r.agent_id
         out.append({
-            "row_key": r.agent_id if r.agent_id is not None else "__sin_agente__",
-            "agent_id": r.agent_id, "name": r.name if r.agent_id is not None else "Sin agente",
-            "avatar_url": r.avatar_url, "no_agent": r.agent_id is None,
+            "row_key": agent_id if agent_id is not None else "__sin_agente__",
+            "agent_id": agent_id, "name": r.name if agent_id is not None else "Sin agente",
+            "avatar_url": None if pd.isna(r.avatar_url) else r.avatar_url, "no_agent": agent_id is None,
             "cost_usd": round(float(r.cost_usd), 8), "tokens": int(r.tokens), "executions": int(r.executions),
             "sparkline": [round(float(v), 6) for v in r.sparkline],
         })

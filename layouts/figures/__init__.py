@@ -3,7 +3,7 @@ from .actions import actions_area, actions_donut
 from .advanced import heatmap, source_split
 from .common import NO_DATA, empty, is_empty
 from .models import models_bars, models_bubble, without_latency
-from .trend import trend
+from .timeline import trend
 
 __all__ = ["NO_DATA", "actions_area", "actions_donut", "empty", "heatmap", "is_empty", "models_bars",
            "models_bubble", "source_split", "trend", "without_latency"]

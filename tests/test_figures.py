@@ -1,0 +1,264 @@
+"""Figure builders: a frame in, traces, axes and values out (pure: no database, no Dash)."""
+from __future__ import annotations
+
+import math
+from datetime import date, timedelta
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from layouts import figures, theme
+from layouts.figures import actions as fa
+from layouts.figures import advanced as fadv
+from layouts.figures import models as fm
+from layouts.figures import timeline as ft
+from queries import Projection
+
+TZ = "Europe/Madrid"
+
+
+def series(days=10, start="2026-06-01", freq="D", cost=None, tokens=None):
+    buckets = pd.date_range(start, periods=days, freq=freq, tz=TZ)
+    cost = cost if cost is not None else [1.5 + i for i in range(days)]
+    tokens = tokens if tokens is not None else [1000 * (i + 1) for i in range(days)]
+    return pd.DataFrame({"bucket": buckets, "cost_usd": cost, "tokens": tokens, "executions": [3] * days})
+
+
+def projection(start=date(2026, 6, 11), end=date(2026, 6, 30), yhat=None, total=99.0):
+    days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
+    yhat = yhat if yhat is not None else [2.0] * len(days)
+    return Projection(status="ok", daily_points=10, month_start=date(2026, 6, 1), month_end=end,
+                      month_to_date_usd=40.0, projected_total_usd=total, lower80=80.0, upper80=120.0,
+                      forecast=pd.DataFrame({"date": days, "yhat": yhat}))
+
+
+def no_nan(fig) -> bool:
+    for tr in fig.data:
+        for attr in ("x", "y", "values"):
+            vals = getattr(tr, attr, None)
+            if vals is not None and any(isinstance(v, float) and math.isnan(v) for v in vals):
+                return False
+    return True
+
+
+# ------------------------------------------------------------------ trend
+
+
+def test_trend_cost_line_on_left_axis_tokens_area_on_right():
+    fig = figures.trend(series(), "day")
+    tokens, cost = fig.data[0], fig.data[1]
+    assert tokens.name == "Tokens" and tokens.fill == "tozeroy" and tokens.yaxis == "y"
+    assert cost.name == "Costo (USD)" and cost.yaxis == "y2"
+    assert list(cost.y) == [1.5 + i for i in range(10)]
+    assert list(tokens.y) == [1000 * (i + 1) for i in range(10)]
+    assert fig.layout.yaxis2.side == "left" and fig.layout.yaxis.side == "right"
+    assert fig.layout.yaxis2.title.text == "Costo (USD)" and fig.layout.yaxis.title.text == "Tokens"
+    assert fig.layout.template.layout.separators == ",."
+    assert "K" in "".join(fig.layout.yaxis.ticktext)  # tokens axis says 2K, not d3's 2k
+    assert cost.customdata[0][0] == "US$ 1,50"
+    assert no_nan(fig)
+
+
+def test_trend_x_is_local_wall_time_without_offset():
+    fig = figures.trend(series(days=2, start="2026-03-29", freq="D"), "day")
+    assert str(pd.Timestamp(fig.data[1].x[1])) == "2026-03-30 00:00:00"
+
+
+@pytest.mark.parametrize("granularity,fmt", [("hour", "%H:%M"), ("week", "Semana del"), ("month", "%B %Y")])
+def test_trend_hover_header_names_the_period(granularity, fmt):
+    fig = figures.trend(series(), granularity)
+    assert fmt in fig.layout.xaxis.hoverformat and fig.layout.hovermode == "x unified"
+
+
+def test_trend_without_rows_is_an_empty_state_not_a_zero_line():
+    ts = series(cost=[0.0] * 10, tokens=[0] * 10).assign(executions=0)
+    fig = figures.trend(ts, "day")
+    assert figures.is_empty(fig) and not fig.data
+    assert "Sin datos en este periodo" in fig.layout.annotations[0].text
+    assert figures.is_empty(figures.trend(ts.iloc[:0], "day"))
+
+
+def test_trend_marks_the_running_bucket():
+    fig = figures.trend(series(), "day", partial_last=True)
+    cost = fig.data[1]
+    assert list(cost.marker.symbol)[-1] == "circle-open" and list(cost.marker.symbol)[0] == "circle"
+    assert cost.customdata[-1][2] == " (periodo en curso)" and cost.customdata[0][2] == ""
+
+
+def test_overlay_day_continues_from_the_last_point_with_clipped_forecast():
+    ts = series()  # 1..10 June, last cost 10.5
+    proj = projection(yhat=[2.0, -1.0] + [3.0] * 18)
+    ov = ft.overlay(ts, "day", proj)
+    assert ov.iloc[0].tolist() == [date(2026, 6, 10), 10.5, "actual"]
+    assert ov.iloc[1].tolist() == [date(2026, 6, 11), 2.0, "forecast"]
+    assert ov.iloc[2]["cost_usd"] == 0.0  # negative ŷ counts as 0, as in projectedTotalUsd
+    assert len(ov) == 21 and ov["x"].iloc[-1] == date(2026, 6, 30)
+    fig = figures.trend(ts, "day", proj)
+    names = [t.name for t in fig.data]
+    assert names.count(ft.PROJECTION_NAME) == 2
+    dashed = fig.data[2]
+    assert dashed.line.dash == "dash" and dashed.yaxis == "y2"
+
+
+def test_overlay_week_completes_the_current_week_and_drops_weeks_cut_by_month_end():
+    # Window 18 May – 10 June (Wednesday); weekly buckets start on Mondays.
+    ts = series(days=4, start="2026-05-18", freq="W-MON", cost=[7.0, 8.0, 9.0, 4.0])
+    proj = projection()  # 2.0 a day from 11 June to 30 June
+    ov = ft.overlay(ts, "week", proj)
+    fc = ov[ov["kind"] == "forecast"]
+    assert fc.iloc[0].tolist() == [date(2026, 6, 8), 4.0 + 4 * 2.0, "forecast"]  # actual + Thu..Sun
+    assert fc["x"].tolist() == [date(2026, 6, 8), date(2026, 6, 15), date(2026, 6, 22)]  # 29 June crosses July
+    assert fc["cost_usd"].tolist()[1:] == [14.0, 14.0]
+    assert ov.iloc[0].tolist() == [date(2026, 6, 1), 9.0, "actual"]
+
+
+def test_overlay_month_is_the_projected_total_with_its_interval():
+    ts = series(days=3, start="2026-04-01", freq="MS", cost=[30.0, 35.0, 40.0])
+    fig = figures.trend(ts, "month", projection(total=99.0))
+    marker = fig.data[-1]
+    assert list(marker.y) == [99.0]
+    assert list(marker.error_y.array) == [21.0] and list(marker.error_y.arrayminus) == [19.0]
+    assert "80 %" in marker.hovertemplate
+
+
+@pytest.mark.parametrize("granularity", ["hour"])
+def test_no_overlay_for_hours_or_insufficient_data(granularity):
+    assert ft.overlay(series(), granularity, projection()).empty
+    insufficient = Projection(status="insufficient_data", daily_points=3)
+    assert ft.overlay(series(), "day", insufficient).empty
+    assert len(figures.trend(series(), "day", insufficient).data) == 2
+
+
+# ------------------------------------------------------------------ actions
+
+
+def action_frame(metric_by_action: dict[str, list[float]], days=3):
+    rows = []
+    for i, b in enumerate(pd.date_range("2026-06-01", periods=days, freq="D", tz=TZ)):
+        for action in theme.ACTIONS:
+            v = metric_by_action.get(action, [0.0] * days)[i]
+            rows.append({"bucket": b, "action_type": action, "cost_usd": v, "tokens": int(v * 1000),
+                         "executions": 1 if v else 0})
+    return pd.DataFrame(rows)
+
+
+def test_actions_area_and_donut_share_spanish_labels_and_colours():
+    df = action_frame({"user_interaction": [3, 4, 5], "guardrail_check": [1, 1, 1], "document_indexing": [0, 2, 0]})
+    area = figures.actions_area(df, "cost_usd", "day")
+    donut = figures.actions_donut(df, "cost_usd")
+    assert [t.name for t in area.data] == [theme.action_label(a) for a in fa.action_order(theme.ACTIONS)]
+    assert all(t.stackgroup == "one" for t in area.data)
+    colour_of = {t.name: t.line.color for t in area.data}
+    pie = donut.data[0]
+    assert list(pie.labels) == ["Interacción de usuario", "Verificación de guardrails", "Indexación de documentos"]
+    assert list(pie.values) == [12.0, 3.0, 2.0]  # zero actions are left out of the donut
+    assert list(pie.marker.colors) == [colour_of[label] for label in pie.labels]
+    assert {label for label, _ in theme.ACTIONS.values()} == {
+        "Interacción de usuario", "Verificación de guardrails", "Generación de títulos",
+        "Embeddings de consultas RAG", "Indexación de documentos"}
+    assert "US$ 17,00" in donut.layout.annotations[0].text
+
+
+def test_actions_without_cost_but_with_usage_say_so():
+    df = action_frame({"user_interaction": [1, 1, 1]}).assign(cost_usd=0.0)
+    fig = figures.actions_donut(df, "cost_usd")
+    assert figures.is_empty(fig) and fa.NO_COST in fig.layout.annotations[0].text
+    assert not figures.is_empty(figures.actions_donut(df, "tokens"))
+
+
+def test_actions_empty_frame():
+    df = action_frame({})
+    assert figures.is_empty(figures.actions_area(df, "cost_usd", "day"))
+    assert figures.actions_donut(df, "tokens").layout.meta["message"] == figures.NO_DATA
+
+
+# ------------------------------------------------------------------ models
+
+
+def model_frame(n=12, latency_missing=("m-3",)):
+    rows = []
+    for i in range(n):
+        name = f"m-{i}"
+        rows.append({"provider": "p" if i % 2 else "q", "model": name, "cost_usd": float(100 - i),
+                     "input_tokens": 1000 * (i + 1), "output_tokens": 500, "cache_read_tokens": 200 * i,
+                     "executions": 10 + i, "avg_latency_ms": np.nan if name in latency_missing else 100.0 * (i + 1)})
+    return pd.DataFrame(rows)
+
+
+def test_models_bars_stack_tokens_by_type_for_the_top_ten_and_annotate_cost():
+    fig = figures.models_bars(model_frame())
+    assert [t.name for t in fig.data] == ["Entrada", "Salida", "Lectura de caché"]
+    assert all(t.orientation == "h" for t in fig.data) and fig.layout.barmode == "stack"
+    assert list(fig.data[0].y) == [f"m-{i}" for i in range(10)]
+    assert list(fig.data[0].x) == [1000 * (i + 1) for i in range(10)]
+    assert list(fig.data[2].x) == [200 * i for i in range(10)]
+    assert [a.text for a in fig.layout.annotations][:2] == ["US$ 100,00", "US$ 99,00"]
+    assert "Tokens" in fig.layout.xaxis.title.text and "costo" in fig.layout.xaxis.title.text
+
+
+def test_models_same_name_two_providers_get_the_provider_in_the_label():
+    df = model_frame(3)
+    df.loc[1, "model"] = "m-0"
+    assert fm.labels(df)[:2] == ["m-0 (q)", "m-0 (p)"]
+
+
+def test_bubbles_leave_out_models_without_latency_and_list_them():
+    df = model_frame(5, latency_missing=("m-3",))
+    fig = figures.models_bubble(df)
+    xs = list(fig.data[0].x)
+    assert len(xs) == 4 and 0 not in xs and not any(isinstance(x, float) and math.isnan(x) for x in xs)
+    assert list(fig.data[0].marker.size) == [10, 11, 12, 14]
+    assert figures.without_latency(df) == ["m-3"]
+    none = figures.models_bubble(model_frame(2, latency_missing=("m-0", "m-1")))
+    assert figures.is_empty(none) and fm.NO_LATENCY in none.layout.annotations[0].text
+
+
+def test_models_empty():
+    empty = model_frame(0)
+    assert figures.is_empty(figures.models_bars(empty)) and figures.is_empty(figures.models_bubble(empty))
+    assert figures.without_latency(empty) == []
+
+
+# ------------------------------------------------------------------ heatmap and split
+
+
+def test_heatmap_plots_log10_with_real_values_on_the_colour_bar_and_in_hovers():
+    df = pd.DataFrame({"dow": [0, 1, 6], "hour": [0, 13, 23], "tokens": [10, 1000, 100000],
+                       "cost_usd": [0.01, 1.5, 20.0], "executions": [1, 4, 9]})
+    fig = figures.heatmap(df, TZ)
+    hm = fig.data[0]
+    z = [list(r) for r in hm.z]
+    assert len(z) == 24 and all(len(r) == 7 for r in z)
+    assert z[0][0] == pytest.approx(1.0) and z[13][1] == pytest.approx(3.0) and z[23][6] == pytest.approx(5.0)
+    assert sum(v is not None for r in z for v in r) == 3  # zero cells are empty, not 0
+    assert list(hm.x)[0] == "Domingo" and list(hm.x)[-1] == "Sábado" and list(hm.y)[0] == "00:00"
+    ticks = dict(zip(hm.colorbar.tickvals, hm.colorbar.ticktext))
+    assert [t for v, t in ticks.items() if abs(v - 3.0) < 1e-9] == ["1K"]
+    assert [t for v, t in ticks.items() if abs(v - 5.0) < 1e-9] == ["100K"]
+    assert hm.customdata[13][1][2:] == ["1K (1.000)", "US$ 1,50", "4"]
+    assert hm.customdata[13][1][:2] == ["Lunes", "13:00–14:00"]
+    assert fig.layout.yaxis.autorange == "reversed" and TZ in fig.layout.yaxis.title.text
+
+
+def test_log_ticks_use_1_2_5_steps_and_never_fewer_than_two():
+    vals, text = fadv.log_ticks(0.0, 2.0)
+    assert text == ["1", "2", "5", "10", "20", "50", "100"]
+    vals, text = fadv.log_ticks(2.1, 2.2)
+    assert len(vals) == 2 and text == ["126", "158"]
+
+
+def test_heatmap_empty():
+    df = pd.DataFrame(columns=["dow", "hour", "tokens", "cost_usd", "executions"])
+    assert figures.is_empty(figures.heatmap(df, TZ))
+
+
+def test_source_split_by_cost_or_by_tokens_when_no_cost_is_reported():
+    df = pd.DataFrame({"source": ["system", "byok"], "cost_usd": [30.0, 10.0], "tokens": [100, 900],
+                       "executions": [5, 5]})
+    fig = figures.source_split(df)
+    assert list(fig.data[0].labels) == ["Sistema", "BYOK"] and list(fig.data[0].values) == [30.0, 10.0]
+    assert list(fig.data[0].marker.colors) == [theme.SOURCES["system"][1], theme.SOURCES["byok"][1]]
+    free = figures.source_split(df.assign(cost_usd=0.0))
+    assert list(free.data[0].values) == [100.0, 900.0] and "Tokens" in free.layout.annotations[0].text
+    assert figures.is_empty(figures.source_split(df.assign(executions=0)))

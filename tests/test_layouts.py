@@ -1,0 +1,173 @@
+"""Layouts: one id module, unique ids, Spanish labels, card builders, es number formats,
+and a page that needs nothing from the internet."""
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from dash import dcc
+
+from ai_usage.settings import Settings
+from layouts import agents, fmt, ids, kpis, page
+from queries import Projection
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def components(tree):
+    yield tree
+    yield from tree._traverse()
+
+
+def texts(tree) -> str:
+    out = []
+    for c in components(tree):
+        for attr in ("children", "label", "placeholder", "title"):
+            v = getattr(c, attr, None)
+            out.extend([v] if isinstance(v, str) else [x for x in v if isinstance(x, str)] if isinstance(v, list) else [])
+        for opt in getattr(c, "options", None) or []:
+            label = opt.get("label") if isinstance(opt, dict) else None
+            out.append(label if isinstance(label, str) else getattr(label, "children", "") or "")
+    return "\n".join(out)
+
+
+def test_ids_are_unique_and_every_declared_id_is_on_the_page():
+    tree = page.layout()
+    found = [c.id for c in components(tree) if getattr(c, "id", None) is not None]
+    assert len(found) == len(set(found)), [i for i in found if found.count(i) > 1]
+    declared = {v for k, v in vars(ids).items() if k.isupper() and isinstance(v, str)}
+    assert declared - set(found) == set()
+    assert set(found) <= declared  # no id spelled outside layouts/ids.py
+
+
+def test_spanish_labels():
+    text = texts(page.layout())
+    for label in ["Costo total", "Tokens totales", "Tasa de aciertos de caché", "Proyección a fin de mes",
+                  "Tendencia", "Desglose por acción", "Modelos", "Agentes", "Avanzado", "Exportar CSV",
+                  "Personalizado", "YTD", "Todos", "Sistema", "BYOK", "Auto", "Hora", "Día", "Semana", "Mes",
+                  "Interacción de usuario", "Verificación de guardrails", "Generación de títulos",
+                  "Embeddings de consultas RAG", "Indexación de documentos", "Acceso no autorizado"]:
+        assert label in text, label
+
+
+def test_token_lives_in_memory_and_advanced_starts_collapsed():
+    tree = page.layout()
+    by_id = {c.id: c for c in components(tree) if getattr(c, "id", None)}
+    assert isinstance(by_id[ids.TOKEN], dcc.Store) and by_id[ids.TOKEN].storage_type == "memory"
+    assert by_id[ids.TIMEZONE].storage_type == "memory"
+    assert by_id[ids.ADVANCED_COLLAPSE].is_open is False
+    assert by_id[ids.DASHBOARD].hidden is True  # nothing shows before the token is checked
+    assert by_id[ids.DATES].first_day_of_week == 1
+
+
+@pytest.mark.parametrize("value,expected", [
+    (1234.56, "US$ 1.234,56"), (0, "US$ 0,00"), (0.004, "< US$ 0,01"), (1234567.891, "US$ 1.234.567,89"),
+    (-12.5, "-US$ 12,50"), (None, "—"),
+])
+def test_usd(value, expected):
+    assert fmt.usd(value) == expected
+
+
+@pytest.mark.parametrize("value,expected", [
+    (950, "950"), (1000, "1K"), (820_000, "820K"), (1_412_345, "1,4M"), (999_600, "1M"),
+    (2_300_000_000, "2,3 mil M"), (12_500, "12,5K"), (None, "—"),
+])
+def test_compact(value, expected):
+    assert fmt.compact(value) == expected
+
+
+def test_other_formats():
+    assert fmt.integer(1234567) == "1.234.567" and fmt.integer(999) == "999"
+    assert fmt.percent(0.345) == "34,5 %" and fmt.percent(None) == "N/A"
+    assert fmt.day(date(2026, 6, 3)) == "3 jun 2026" and fmt.month(date(2026, 6, 3)) == "junio de 2026"
+    assert fmt.bucket(datetime(2026, 6, 1, 14), "hour") == "lun 1 jun 2026, 14:00"
+    assert fmt.bucket(datetime(2026, 6, 1), "week") == "Semana del 1 jun 2026"
+    assert fmt.window(date(2026, 6, 1), date(2026, 6, 30)) == "1 jun 2026 – 30 jun 2026"
+
+
+def flat(children) -> str:
+    from dash import html
+    return texts(html.Div(children))
+
+
+SUMMARY = {"total_cost_usd": 1234.5, "total_tokens": 1_412_345, "total_input_tokens": 1_000_000,
+           "total_output_tokens": 412_345, "total_cache_read_tokens": 300_000, "executions": 4321}
+
+
+def test_kpi_cards_with_data():
+    assert "US$ 1.234,50" in flat(kpis.cost_card(SUMMARY)) and "4.321 ejecuciones" in flat(kpis.cost_card(SUMMARY))
+    assert "1,4M" in flat(kpis.tokens_card(SUMMARY))
+    cache = {"hit_rate": 0.3, "estimated_savings_usd": 12.0, "total_cache_read_tokens": 300_000,
+             "total_input_tokens": 1_000_000, "skipped_models_count": 1}
+    text = flat(kpis.cache_card(cache, "Sistema"))
+    assert "30,0 %" in text and "US$ 12,00" in text and "parcial: 1 modelo sin precio" in text
+    assert "parcial" not in flat(kpis.cache_card({**cache, "skipped_models_count": 0}, "Todos"))
+    p = Projection(status="ok", daily_points=9, month_start=date(2026, 6, 1), month_end=date(2026, 6, 30),
+                   month_to_date_usd=10.0, projected_total_usd=30.0, lower80=25.0, upper80=35.5)
+    text = flat(kpis.projection_card(p))
+    assert "US$ 30,00" in text and "US$ 25,00 – 35,50" in text and "Junio de 2026" in text
+
+
+def test_kpi_cards_never_show_a_misleading_zero():
+    empty = {**SUMMARY, "total_cost_usd": 0.0, "total_tokens": 0, "executions": 0}
+    assert "Sin datos en este periodo" in flat(kpis.cost_card(empty)) and "US$ 0" not in flat(kpis.cost_card(empty))
+    assert "N/A" in flat(kpis.cache_card({"hit_rate": None, "skipped_models_count": 0}, "Todos"))
+    text = flat(kpis.projection_card(Projection(status="insufficient_data", daily_points=4)))
+    assert "Datos insuficientes" in text and "hay 4" in text
+
+
+def test_agent_rows_say_sin_agente():
+    df = pd.DataFrame({"agent_id": ["a1", None], "name": ["Ventas", "Sin agente"], "avatar_url": [None, None],
+                       "cost_usd": [2.5, 1.0], "tokens": [10, 5], "executions": [1, 1],
+                       "sparkline": [[1.0, 1.5], [0.0, 1.0]]})
+    rows = agents.rows(df)
+    assert rows[1]["name"] == "Sin agente" and rows[1]["no_agent"] and rows[1]["agent_id"] is None
+    assert rows[0]["sparkline"] == [1.0, 1.5] and rows[0]["row_key"] == "a1"
+    assert agents.CSV_COLUMNS == ["name", "agent_id", "cost_usd", "tokens", "executions"]  # no sparkline
+
+
+def test_page_is_served_without_any_cdn(tmp_path):
+    from app import create_app
+
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'x.sqlite3'}", secret="s" * 40)
+    app = create_app(settings)
+    client = app.server.test_client()
+    html = client.get("/").get_data(as_text=True)
+    refs = re.findall(r'(?:src|href)="([^"]+)"', html)
+    assert refs and not [r for r in refs if r.startswith(("http:", "https:", "//"))]
+    assert any("00_bootstrap.min.css" in r for r in refs) and any("10_dashboard.css" in r for r in refs)
+    css = client.get(next(r for r in refs if "10_dashboard.css" in r)).get_data(as_text=True)
+    for font in re.findall(r'url\("([^"]+)"\)', css):
+        assert client.get("/assets/" + font).status_code == 200
+    assert (ROOT / "assets" / "00_bootstrap.min.css").read_text()[:200].count("Bootstrap  v5.3.9") == 1
+
+
+def test_page_survives_a_url_prefix(tmp_path):
+    from app import create_app
+
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'x.sqlite3'}", secret="s" * 40)
+    app = create_app(settings, url_base_pathname="/panel/ia/")
+    client = app.server.test_client()
+    html = client.get("/panel/ia/").get_data(as_text=True)
+    refs = re.findall(r'(?:src|href)="([^"]+)"', html)
+    assert refs and all(r.startswith("/panel/ia/") for r in refs)
+    assert client.get("/panel/ia/_dash-layout").status_code == 200
+
+
+def test_callbacks_are_registered_on_the_app_not_globally():
+    import dash
+
+    from app import create_app
+
+    app = create_app(Settings(database_url="sqlite://", secret="s" * 40))
+    outputs = " ".join(app.callback_map)
+    for sec in ids.SECTIONS:
+        assert f"{sec}.data-stamp" in outputs
+    assert not dash._callback.GLOBAL_CALLBACK_LIST
+    for path in (ROOT / "callbacks").glob("*.py"):
+        source = path.read_text()
+        assert "from app import" not in source and "@dash.callback" not in source and "@callback" not in source
+        assert "select(" not in source and "text(" not in source  # no SQL in callbacks
