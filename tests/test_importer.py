@@ -1,0 +1,299 @@
+"""CSV import: exact round trip, every error path with its line, all or nothing, the CLI."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from decimal import Decimal
+
+import pytest
+import sqlalchemy as sa
+
+from ai_usage.cli import main
+from ai_usage.db import agents, token_usage_logs
+from ai_usage.importer import import_files
+from conftest import insert_agents, insert_logs
+
+HEADER = "org_id,created_at,agent_id,user_id,action_type,source,provider,model," \
+         "input_tokens,output_tokens,cache_read_tokens,cache_write_tokens,cost_usd,latency_ms"
+
+
+def _write(tmp_path, name: str, text: str) -> str:
+    p = tmp_path / name
+    p.write_text(text, encoding="utf-8")
+    return str(p)
+
+
+def _logs(engine, org_id) -> list[dict]:
+    t = token_usage_logs
+    with engine.connect() as c:
+        return [dict(r) for r in c.execute(sa.select(t).where(t.c.org_id == org_id).order_by(t.c.id)).mappings()]
+
+
+def _agents(engine, org_id) -> dict[str, dict]:
+    with engine.connect() as c:
+        rows = c.execute(sa.select(agents).where(agents.c.org_id == org_id)).mappings().all()
+    return {r["id"]: dict(r) for r in rows}
+
+
+def _utc(dt: datetime) -> datetime:
+    return dt.replace(tzinfo=timezone.utc) if dt.tzinfo is None else dt.astimezone(timezone.utc)
+
+
+def _run(engine, logs, agents_file=None, **kw):
+    out, err = _Sink(), _Sink()
+    rc = import_files(engine, logs, agents_file, out=out, err=err, **kw)
+    return rc, out.text, err.text
+
+
+class _Sink:
+    def __init__(self):
+        self.text = ""
+
+    def write(self, s):
+        self.text += s
+
+    def flush(self):
+        pass
+
+
+def test_round_trip(engine, org_id, tmp_path):
+    logs = _write(tmp_path, "logs.csv", "\n".join([
+        HEADER,
+        f"{org_id},2025-03-01T10:30:00+01:00,{org_id}-a,u1,user_interaction,system,anthropic,claude-sonnet-4-5,"
+        "1200,340,800,100,0.12345678,1500",
+        f"{org_id},2025-03-01T09:31:00.123456Z,,,document_indexing,byok,openai,text-embedding-3-small,"
+        "700,0,0,0,,",
+        f'{org_id},2025-03-01 09:32:07-03:30,{org_id}-a,"user, with comma",guardrail_check,system,openai,'
+        "gpt-4o-mini,,,,,0,12",
+        f"{org_id},2024-10-27T02:30:00+02:00,{org_id}-b,u2,title_generation,byok,google,gemini-2.5-flash,"
+        "9223372036854775807,1,2,3,9999999.99999999,2147483647",
+    ]) + "\n")
+    rc, out, err = _run(engine, logs)
+    assert (rc, err) == (0, "")
+    assert "Imported 4 log rows" in out
+    rows = _logs(engine, org_id)
+    assert [_utc(r["created_at"]) for r in rows] == [
+        datetime(2025, 3, 1, 9, 30, tzinfo=timezone.utc),
+        datetime(2025, 3, 1, 9, 31, 0, 123456, tzinfo=timezone.utc),
+        datetime(2025, 3, 1, 13, 2, 7, tzinfo=timezone.utc),
+        datetime(2024, 10, 27, 0, 30, tzinfo=timezone.utc),
+    ]
+    a, b, c, d = rows
+    assert (a["agent_id"], a["user_id"], a["action_type"], a["source"], a["provider"], a["model"]) == (
+        f"{org_id}-a", "u1", "user_interaction", "system", "anthropic", "claude-sonnet-4-5")
+    assert (a["input_tokens"], a["output_tokens"], a["cache_read_tokens"], a["cache_write_tokens"]) == (1200, 340, 800, 100)
+    assert Decimal(a["cost_usd"]) == Decimal("0.12345678") and a["latency_ms"] == 1500
+    assert (b["agent_id"], b["user_id"], b["cost_usd"], b["latency_ms"]) == (None, None, None, None)
+    assert c["user_id"] == "user, with comma"
+    assert (c["input_tokens"], c["output_tokens"], c["cache_read_tokens"], c["cache_write_tokens"]) == (0, 0, 0, 0)
+    assert Decimal(c["cost_usd"]) == 0 and c["latency_ms"] == 12
+    assert d["input_tokens"] == 2**63 - 1 and d["latency_ms"] == 2**31 - 1
+    assert Decimal(d["cost_usd"]) == Decimal("9999999.99999999")
+    assert rows[0]["id"] < rows[1]["id"] < rows[2]["id"] < rows[3]["id"]
+
+
+def test_minimal_columns_take_defaults(engine, org_id, tmp_path):
+    logs = _write(tmp_path, "logs.csv", "created_at,org_id,action_type,source,provider,model\r\n"
+                                        f"2025-01-01T00:00:00Z,{org_id},rag_query_embedding,system,mistral,mistral-embed\r\n")
+    assert _run(engine, logs)[0] == 0
+    (r,) = _logs(engine, org_id)
+    assert (r["input_tokens"], r["output_tokens"], r["cache_read_tokens"], r["cache_write_tokens"]) == (0, 0, 0, 0)
+    assert (r["agent_id"], r["user_id"], r["cost_usd"], r["latency_ms"]) == (None, None, None, None)
+
+
+def test_explicit_ids(engine, org_id, tmp_path):
+    with engine.connect() as c:
+        top = c.execute(sa.select(sa.func.max(token_usage_logs.c.id))).scalar() or 0
+    base = top + 1000
+    row = f"{org_id},2025-01-01T00:00:00Z,user_interaction,system,openai,gpt-4o"
+    logs = _write(tmp_path, "logs.csv", "id,org_id,created_at,action_type,source,provider,model\n"
+                                        f"{base},{row}\n,{row}\n{base + 5},{row}\n")
+    assert _run(engine, logs)[0] == 0
+    ids = [r["id"] for r in _logs(engine, org_id)]
+    assert ids[:2] == [base, base + 5] and ids[2] > base + 5  # the empty one numbered above the file's
+    insert_logs(engine, [dict(org_id=org_id, created_at=datetime(2025, 1, 2, tzinfo=timezone.utc),
+                              action_type="user_interaction", source="system", provider="openai", model="gpt-4o")])
+    assert _logs(engine, org_id)[-1]["id"] > ids[2]  # the database's own numbering continues above
+
+
+ROW = "{org},2025-03-01T10:30:00Z,,u1,user_interaction,system,openai,gpt-4o,10,5,0,0,0.001,900"
+
+
+def _bad_row(**change) -> str:
+    cells = dict(zip(HEADER.split(","), ROW.split(",")))
+    cells.update(change)
+    return ",".join(cells.values())
+
+
+@pytest.mark.parametrize("change, reason", [
+    (dict(created_at="2025-02-30T10:30:00Z"), "created_at '2025-02-30T10:30:00Z' is not a valid date and time"),
+    (dict(created_at="2025-03-01T10:30:00"), "created_at '2025-03-01T10:30:00' has no UTC offset"),
+    (dict(created_at="2025-03-01"), "created_at '2025-03-01' has no UTC offset"),
+    (dict(created_at="01/03/2025 10:30"), "created_at '01/03/2025 10:30' is not an ISO-8601 timestamp with an offset"),
+    (dict(created_at="2025-03-01T10:30:00.1234567Z"), "created_at '2025-03-01T10:30:00.1234567Z' has more than 6 decimals"),
+    (dict(created_at="2025-03-01T10:30:00+25:00"), "created_at '2025-03-01T10:30:00+25:00' is not a valid date and time"),
+    (dict(action_type="chat"), "action_type 'chat' is not one of"),
+    (dict(action_type="User_Interaction"), "action_type 'User_Interaction' is not one of"),
+    (dict(source="BYOK"), "source 'BYOK' is not system or byok"),
+    (dict(org_id=""), "org_id is empty"),
+    (dict(provider=" "), "provider is empty"),
+    (dict(model=""), "model is empty"),
+    (dict(input_tokens="-1"), "input_tokens '-1' is not a whole number ≥ 0"),
+    (dict(output_tokens="1.5"), "output_tokens '1.5' is not a whole number ≥ 0"),
+    (dict(cache_read_tokens="9223372036854775808"), "cache_read_tokens '9223372036854775808' is not a whole number"),
+    (dict(cache_write_tokens="ten"), "cache_write_tokens 'ten' is not a whole number ≥ 0"),
+    (dict(cost_usd="-0.5"), "cost_usd '-0.5' is negative"),
+    (dict(cost_usd="0.123456789"), "cost_usd '0.123456789' has more than 8 decimals"),
+    (dict(cost_usd="1e-5"), "cost_usd '1e-5' is not a decimal number"),
+    (dict(cost_usd="12345678901"), "cost_usd '12345678901' is too large"),
+    (dict(latency_ms="-3"), "latency_ms '-3' is not a whole number of milliseconds"),
+    (dict(latency_ms="2147483648"), "latency_ms '2147483648' is not a whole number of milliseconds"),
+    (dict(latency_ms="1.0"), "latency_ms '1.0' is not a whole number of milliseconds"),
+])
+def test_bad_value(engine, org_id, tmp_path, change, reason):
+    good = ROW.format(org=org_id)
+    bad = _bad_row(**change).format(org=org_id)
+    logs = _write(tmp_path, "logs.csv", "\n".join([HEADER, good, good, bad, good]) + "\n")
+    rc, out, err = _run(engine, logs)
+    assert rc == 2 and out == ""
+    assert f"logs.csv: line 4: {reason}" in err
+    assert err.count(": line ") == 1
+    assert "nothing was written" in err
+    assert _logs(engine, org_id) == []
+
+
+def test_every_bad_row_is_reported_with_its_line(engine, org_id, tmp_path):
+    good = ROW.format(org=org_id)
+    lines = [HEADER] + [good] * 30
+    lines[5] = _bad_row(source="x").format(org=org_id)  # line 6
+    lines[6] = ""  # line 7: blank, skipped
+    lines[9] = good.replace(",u1,", ',"two\nlines",')  # lines 10-11: one record
+    lines[12] = _bad_row(cost_usd="abc", latency_ms="-1").format(org=org_id)  # line 14
+    lines[25] = good + ",extra"  # line 27
+    logs = _write(tmp_path, "logs.csv", "\n".join(lines) + "\n")
+    rc, _, err = _run(engine, logs, batch_rows=4)  # many batches
+    assert rc == 2
+    reported = [ln for ln in err.splitlines() if ": line " in ln]
+    assert [ln.split(": line ")[1].split(":")[0] for ln in reported] == ["6", "14", "27"]
+    assert "cost_usd 'abc' is not a decimal number" in reported[1] and "latency_ms '-1'" in reported[1]
+    assert "expected 14 fields, found 15" in reported[2]
+    assert "3 in logs.csv" in err
+    assert _logs(engine, org_id) == []
+
+
+@pytest.mark.parametrize("header, reason", [
+    (HEADER + ",colour", "line 1: unknown column 'colour'"),
+    (HEADER.replace("model,", ""), "line 1: missing required column 'model'"),
+    (HEADER.replace("created_at,", ""), "line 1: missing required column 'created_at'"),
+    (HEADER + ",org_id", "line 1: column 'org_id' appears twice"),
+])
+def test_bad_header(engine, org_id, tmp_path, header, reason):
+    logs = _write(tmp_path, "logs.csv", header + "\n" + ROW.format(org=org_id) + "\n")
+    rc, _, err = _run(engine, logs)
+    assert rc == 2 and reason in err
+    assert _logs(engine, org_id) == []
+
+
+def test_duplicate_and_existing_ids(engine, org_id, tmp_path):
+    insert_logs(engine, [dict(org_id=org_id, created_at=datetime(2025, 1, 1, tzinfo=timezone.utc),
+                              action_type="user_interaction", source="system", provider="openai", model="gpt-4o")])
+    (existing,) = [r["id"] for r in _logs(engine, org_id)]
+    with engine.connect() as c:
+        top = c.execute(sa.select(sa.func.max(token_usage_logs.c.id))).scalar()
+    new = top + 500
+    row = f"{org_id},2025-03-01T10:30:00Z,user_interaction,system,openai,gpt-4o"
+    logs = _write(tmp_path, "logs.csv", "id,org_id,created_at,action_type,source,provider,model\n"
+                  f"{new},{row}\n{existing},{row}\n{new},{row}\n0,{row}\n{new + 1},{row}\n")
+    rc, _, err = _run(engine, logs)
+    assert rc == 2
+    assert f"line 3: id {existing} already exists" in err
+    assert f"line 4: id {new} appears again (first on line 2)" in err
+    assert "line 5: id '0' is not a whole number ≥ 1" in err
+    assert "line 2:" not in err and "line 6:" not in err
+    assert len(_logs(engine, org_id)) == 1
+
+
+def test_id_below_the_largest_is_refused(engine, org_id, tmp_path):
+    insert_logs(engine, [dict(org_id=org_id, created_at=datetime(2025, 1, 1, tzinfo=timezone.utc),
+                              action_type="user_interaction", source="system", provider="openai", model="gpt-4o")
+                         for _ in range(3)])
+    ids = [r["id"] for r in _logs(engine, org_id)]
+    with engine.begin() as c:
+        c.execute(token_usage_logs.delete().where(token_usage_logs.c.id == ids[1]))
+    logs = _write(tmp_path, "logs.csv", "id,org_id,created_at,action_type,source,provider,model\n"
+                  f"{ids[1]},{org_id},2025-03-01T10:30:00Z,user_interaction,system,openai,gpt-4o\n")
+    rc, _, err = _run(engine, logs)
+    assert rc == 2 and f"line 2: id {ids[1]} is not above the largest existing id" in err
+
+
+def test_agents_upsert_and_report(engine, org_id, tmp_path):
+    insert_agents(engine, [dict(id=f"{org_id}-old", org_id=org_id, name="Antiguo", avatar_url=None)])
+    agents_csv = _write(tmp_path, "agents.csv", "id,org_id,name,avatar_url\n"
+                        f'{org_id}-old,{org_id},"Brújula, soporte",https://example.com/b.png\n'
+                        f"{org_id}-new,{org_id},Faro,\n")
+    logs = _write(tmp_path, "logs.csv", HEADER + "\n" + ROW.format(org=org_id) + "\n")
+    rc, out, err = _run(engine, logs, agents_csv)
+    assert (rc, err) == (0, "")
+    assert out.strip() == (f"Imported 1 log rows from logs.csv and 2 agents from agents.csv "
+                           f"(1 new, 1 updated: {org_id}-old).")
+    got = _agents(engine, org_id)
+    assert got[f"{org_id}-old"]["name"] == "Brújula, soporte"
+    assert got[f"{org_id}-old"]["avatar_url"] == "https://example.com/b.png"
+    assert got[f"{org_id}-new"]["avatar_url"] is None
+    # Agents alone (a header-only log file).
+    logs = _write(tmp_path, "empty.csv", HEADER + "\n")
+    agents_csv = _write(tmp_path, "agents2.csv", f"org_id,name,id\n{org_id},Faro 2,{org_id}-new\n")
+    rc, out, _ = _run(engine, logs, agents_csv)
+    assert rc == 0 and "Imported 0 log rows" in out and "0 new, 1 updated" in out
+    assert _agents(engine, org_id)[f"{org_id}-new"]["name"] == "Faro 2"
+
+
+@pytest.mark.parametrize("text, reason", [
+    ("id,org_id,name\n{o}-a,{o},\n", "line 2: name is empty"),
+    ("id,org_id,name\n,{o},X\n", "line 2: id is empty"),
+    ("id,org_id,name,colour\n{o}-a,{o},X,red\n", "line 1: unknown column 'colour'"),
+    ("id,name\n{o}-a,X\n", "line 1: missing required column 'org_id'"),
+    ("id,org_id,name\n{o}-a,{o},X\n{o}-a,{o},Y\n", "line 3: agent id '{o}-a' appears again (first on line 2)"),
+    ("id,org_id,name,avatar_url\n{o}-a,{o},X,javascript:alert(1)\n", "line 2: avatar_url 'javascript:alert(1)' must start"),
+    ("id,org_id,name\n{o}-taken,{o},X\n", "line 2: agent id '{o}-taken' already belongs to org 'someone-else'"),
+    ("id,org_id,name\n{o}-a,{o}\n", "line 2: expected 3 fields, found 2"),
+    ("", "line 1: the file is empty"),
+])
+def test_bad_agents_file_writes_neither_file(engine, org_id, tmp_path, text, reason):
+    insert_agents(engine, [dict(id=f"{org_id}-taken", org_id="someone-else", name="Z", avatar_url=None)])
+    agents_csv = _write(tmp_path, "agents.csv", text.format(o=org_id))
+    logs = _write(tmp_path, "logs.csv", HEADER + "\n" + ROW.format(org=org_id) + "\n")
+    rc, out, err = _run(engine, logs, agents_csv)
+    assert rc == 2 and out == ""
+    assert f"agents.csv: {reason.format(o=org_id)}" in err
+    assert _logs(engine, org_id) == []
+    assert _agents(engine, org_id) == {}
+
+
+def test_bad_log_file_writes_no_agents(engine, org_id, tmp_path):
+    agents_csv = _write(tmp_path, "agents.csv", f"id,org_id,name\n{org_id}-a,{org_id},X\n")
+    logs = _write(tmp_path, "logs.csv", HEADER + "\n" + _bad_row(source="nope").format(org=org_id) + "\n")
+    rc, _, err = _run(engine, logs, agents_csv)
+    assert rc == 2 and "logs.csv: line 2: source 'nope'" in err
+    assert _agents(engine, org_id) == {}
+
+
+def test_unreadable_files(engine, tmp_path):
+    rc, _, err = _run(engine, str(tmp_path / "missing.csv"))
+    assert rc == 2 and "missing.csv: cannot open" in err
+    p = tmp_path / "latin1.csv"
+    p.write_bytes((HEADER + "\n").encode() + "acmé".encode("latin-1") + b",2025-01-01T00:00:00Z\n")
+    rc, _, err = _run(engine, str(p))
+    assert rc == 2 and "not UTF-8" in err
+
+
+def test_cli(engine, org_id, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("DATABASE_URL", engine.url.render_as_string(hide_password=False))
+    agents_csv = _write(tmp_path, "agents.csv", f"id,org_id,name\n{org_id}-a,{org_id},Sancho\n")
+    logs = _write(tmp_path, "logs.csv", HEADER + "\n" + ROW.format(org=org_id).replace(",,", f",{org_id}-a,") + "\n")
+    assert main(["import", logs, "--agents", agents_csv]) == 0
+    assert "Imported 1 log rows from logs.csv and 1 agents from agents.csv (1 new, 0 updated)." in capsys.readouterr().out
+    bad = _write(tmp_path, "bad.csv", HEADER + "\n" + _bad_row(created_at="2025-03-01T10:30").format(org=org_id) + "\n")
+    assert main(["import", bad]) == 2
+    err = capsys.readouterr().err
+    assert "bad.csv: line 2: created_at '2025-03-01T10:30' has no UTC offset" in err
+    assert [r["agent_id"] for r in _logs(engine, org_id)] == [f"{org_id}-a"]
