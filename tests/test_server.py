@@ -1,0 +1,178 @@
+"""`ai-usage serve`: refuses to start without a real secret (unless --demo), prints a ready link in
+demo mode, and serves the page and the API through waitress."""
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import queue
+import re
+import socket
+import subprocess
+import sys
+import threading
+import urllib.request
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from ai_usage.auth import verify_token
+from ai_usage.db import make_engine, migrate
+from ai_usage.server import serve, url_host
+from ai_usage.settings import Settings
+from api_support import SECRET, log
+from conftest import insert_logs
+
+STARTUP_LIMIT = 90  # seconds; only a hang would reach it
+
+
+@pytest.fixture(scope="module")
+def demo_db(tmp_path_factory):
+    url = f"sqlite:///{tmp_path_factory.mktemp('serve') / 'serve.sqlite3'}"
+    engine = make_engine(url)
+    migrate(engine)
+    now = datetime.now(timezone.utc)
+    insert_logs(engine, [log("demo", now - timedelta(minutes=5), inp=10, out=5, cost="0.25"),
+                         log("demo", now - timedelta(minutes=6), inp=1, cost="0.5"),
+                         log("other-org", now - timedelta(minutes=5), inp=999, cost="9")])
+    engine.dispose()
+    return url
+
+
+class Served:
+    """`python -m ai_usage.cli serve …` on a free port, with its printed lines."""
+
+    def __init__(self, db_url: str, secret: str | None, *args: str):
+        env = {k: v for k, v in os.environ.items() if k not in ("AI_USAGE_SECRET", "DATABASE_URL")}
+        env["DATABASE_URL"] = db_url
+        if secret is not None:
+            env["AI_USAGE_SECRET"] = secret
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "ai_usage.cli", "serve", "--host", "127.0.0.1", "--port", "0", "--threads", "2",
+             *args],
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
+        self.lines: list[str] = []
+        q: queue.Queue = queue.Queue()
+        threading.Thread(target=lambda: [q.put(line) for line in self.proc.stdout], daemon=True).start()
+        while True:
+            try:
+                line = q.get(timeout=STARTUP_LIMIT)
+            except queue.Empty:
+                self.stop()
+                pytest.fail(f"serve printed no URL within {STARTUP_LIMIT}s: {self.lines}")
+            self.lines.append(line)
+            if "serving on" in line:
+                break
+        self.base = re.search(r"serving on (http://\S+/)", line).group(1)
+
+    @property
+    def text(self) -> str:
+        return "".join(self.lines)
+
+    def link(self) -> str | None:
+        m = re.search(r"(http://\S+/\?token=\S+)", self.text)
+        return m.group(1) if m else None
+
+    def stop(self):
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def fetch(url: str, **headers):
+    req = urllib.request.Request(url, headers=headers)
+    try:
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return r.status, dict(r.headers), r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, dict(e.headers), e.read()
+
+
+# ------------------------------------------------------------------ refusals (in-process, nothing served)
+
+
+@pytest.mark.parametrize("secret", ["", "too-short-secret"])
+def test_refuses_to_start_without_a_real_secret(secret, capsys):
+    assert serve(Settings(secret=secret), port=0, demo=False) == 2
+    err = capsys.readouterr().err
+    assert "AI_USAGE_SECRET" in err and "32 bytes" in err and "--demo" in err
+
+
+def test_refuses_zero_threads(capsys):
+    assert serve(Settings(secret=SECRET), port=0, threads=0) == 2
+    assert "--threads" in capsys.readouterr().err
+
+
+def test_port_in_use_is_a_clear_error(demo_db, capsys):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        port = s.getsockname()[1]
+        assert serve(Settings(database_url=demo_db, secret=SECRET), host="127.0.0.1", port=port) == 1
+    assert f"Cannot listen on 127.0.0.1:{port}" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("host,shown", [("127.0.0.1", "127.0.0.1"), ("0.0.0.0", "127.0.0.1"), ("", "127.0.0.1"),
+                                        ("::", "[::1]"), ("::1", "[::1]"), ("localhost", "localhost")])
+def test_url_host(host, shown):
+    assert url_host(host) == shown
+
+
+# ------------------------------------------------------------------ serving (subprocess, waitress)
+
+
+def test_demo_without_secret_prints_a_working_link(demo_db):
+    s = Served(demo_db, None, "--demo")
+    try:
+        link = s.link()
+        assert link and link.startswith(s.base + "?token="), s.text
+        assert "random secret" in s.text
+        status, headers, body = fetch(link)
+        assert status == 200 and b"<html" in body.lower()
+        assert headers["Content-Security-Policy"] == "frame-ancestors 'self'"
+        assert headers["Referrer-Policy"] == "no-referrer" and headers["X-Content-Type-Options"] == "nosniff"
+        assert "X-Frame-Options" not in headers
+        token = link.split("?token=", 1)[1]
+        status, headers, body = fetch(s.base + "ai/org-usage/summary?preset=7d", Authorization=f"Bearer {token}")
+        assert status == 200 and headers["Cache-Control"] == "no-store"
+        summary = json.loads(body)
+        assert summary["executions"] == 2 and summary["totalCostUsd"] == 0.75  # org "demo" only
+        status, headers, body = fetch(s.base + "ai/org-usage/time-series?preset=7d",
+                                      Authorization=f"Bearer {token}", **{"Accept-Encoding": "gzip"})
+        assert status == 200 and headers["Content-Encoding"] == "gzip"
+        assert sum(p["executions"] for p in json.loads(gzip.decompress(body))["points"]) == 2
+        status, _, body = fetch(s.base + "ai/org-usage/summary")
+        assert status == 401 and json.loads(body)["error"]["code"] == "missing_token"
+    finally:
+        s.stop()
+
+
+def test_demo_with_a_real_secret_links_a_token_of_that_secret(demo_db):
+    s = Served(demo_db, SECRET, "--demo")
+    try:
+        token = s.link().split("?token=", 1)[1]
+        claims = verify_token(token, SECRET)
+        assert claims.org_id == "demo"
+        left = claims.exp - datetime.now(timezone.utc)
+        assert timedelta(hours=11) < left <= timedelta(hours=12)
+        assert "random secret" not in s.text
+    finally:
+        s.stop()
+
+
+def test_production_mode_prints_the_url_and_no_token(demo_db):
+    from ai_usage.auth import mint_token
+
+    s = Served(demo_db, SECRET)
+    try:
+        assert s.link() is None and "token=" not in s.text
+        status, _, body = fetch(s.base + "ai/org-usage/summary?preset=7d",
+                                Authorization=f"Bearer {mint_token(SECRET, 'other-org')}")
+        assert status == 200 and json.loads(body)["executions"] == 1
+        status, _, body = fetch(s.base + "ai/org-usage/openapi.json")
+        assert status == 200 and json.loads(body)["openapi"] == "3.1.0"
+    finally:
+        s.stop()
