@@ -79,6 +79,8 @@ def resolve(preset, start, end, source, granularity, tz, token) -> Scope:
     except AuthError as exc:
         return Scope(None, key, "auth", NO_ACCESS + ": " + exc.message)
     params = {"timezone": tz, "source": source, "granularity": granularity}
+    if preset == "custom" and not (start and end):
+        return Scope(None, key, "params", PARAM_MESSAGES["incomplete_window"])
     if preset == "custom":
         params.update({"from": start, "to": end})
     else:

@@ -28,7 +28,7 @@ def access_denied() -> html.Div:
 
 def banner(message: str, kind: str = "danger", title: str | None = None) -> dbc.Alert:
     return dbc.Alert([html.Strong(title + " ") if title else None, message], color=kind,
-                     className="status-banner", role="alert")
+                     className="status-banner")
 
 
 def db_unavailable(timeout: bool = False) -> dbc.Alert:
