@@ -19,7 +19,7 @@ import sqlalchemy as sa
 
 from ai_usage.db import COST_SCALE, token_usage_logs, ts_param
 
-from .filters import Filters, local_midnight
+from .filters import Filters, local_instant, local_midnight
 
 QH = 900
 MEASURES = [
@@ -142,7 +142,7 @@ def _period_start_dates(naive_days: pd.DatetimeIndex, granularity: str) -> pd.Da
     if granularity == "day":
         return naive_days
     if granularity == "week":
-        return naive_days - pd.to_timedelta(naive_days.dayofweek, unit="D")
+        return naive_days - pd.to_timedelta(naive_days.day_of_week, unit="D")
     if granularity == "month":
         return naive_days - pd.to_timedelta(naive_days.day - 1, unit="D")
     raise ValueError(granularity)
@@ -168,6 +168,13 @@ def bucket_epochs(qh: np.ndarray, granularity: str, tz) -> np.ndarray:
         # The local hour starts `minute` minutes before the quarter-hour (offsets are
         # multiples of 15'), which keeps the two 01:00 hours of a 25-hour day apart.
         out = uniq * QH - np.asarray(local.minute, dtype="int64") * 60
+        # Unless the offset changed within the hour (Lord Howe's 30-minute DST): then the
+        # hour starts at the first instant its wall time is read (the end of a gap, or the
+        # one 01:00 before a repeated 01:30-02:00), not at a made-up half-hour label.
+        walls = local.tz_localize(None).floor("h")
+        bad = np.flatnonzero(epochs_to_local(out, tz).tz_localize(None) != walls)
+        for i in bad:
+            out[i] = int(local_instant(walls[i].to_pydatetime(), tz).timestamp())
     else:
         days = local.tz_localize(None).normalize()
         out = _midnights_epoch(_period_start_dates(days, granularity), tz)

@@ -41,10 +41,15 @@ def zone(name: str) -> ZoneInfo:
 
 def local_midnight(d: date, tz: ZoneInfo) -> datetime:
     """The first instant of local day d, in UTC (a midnight lost to DST maps to the gap's end)."""
-    naive = datetime.combine(d, time(0))
+    return local_instant(datetime.combine(d, time(0)), tz)
+
+
+def local_instant(naive: datetime, tz: ZoneInfo) -> datetime:
+    """The first instant, in UTC, at which tz's clocks read `naive` (a repeated wall time:
+    its first reading; one lost to DST: the end of the gap)."""
     aware = naive.replace(tzinfo=tz)
     utc = aware.astimezone(timezone.utc)
-    # A non-existent local midnight (DST gap at 00:00): the day starts when the gap ends.
+    # A non-existent wall time (e.g. a DST gap at 00:00): it starts when the gap ends.
     if utc.astimezone(tz).replace(tzinfo=None) != naive:
         utc = naive.replace(tzinfo=tz, fold=1).astimezone(timezone.utc)
         back = utc.astimezone(tz).replace(tzinfo=None)
