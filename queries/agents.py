@@ -55,5 +55,7 @@ def by_agent(conn, f: Filters) -> pd.DataFrame:
         ["cost_e8", "executions", "name"], ascending=[False, False, True], kind="stable"
     )
     out = out[cols].reset_index(drop=True)
-    out["agent_id"] = out["agent_id"].astype("object").where(out["agent_id"].notna(), None)
+    # pandas 3 infers a string column with NaN for missing values: hand None (JSON null) out.
+    for c in ("agent_id", "avatar_url"):
+        out[c] = out[c].astype("object").where(out[c].notna(), None)
     return out
