@@ -11,7 +11,7 @@ def heatmap(conn, f: Filters) -> pd.DataFrame:
     """Columns dow (0 = Sunday … 6), hour (0–23), tokens, cost_usd, executions."""
     df = with_derived(facts(conn, f, by_qh=True))
     local = to_local(df["qh"].to_numpy(), f.tz)
-    df["dow"] = (local.dayofweek.to_numpy() + 1) % 7
+    df["dow"] = (local.day_of_week.to_numpy() + 1) % 7
     df["hour"] = local.hour.to_numpy()
     agg = df.groupby(["dow", "hour"])[["tokens", "cost_e8", "executions"]].sum().reset_index()
     agg = agg[agg["executions"] > 0]
