@@ -1,0 +1,338 @@
+"""An independent computation of every figure, in plain pandas over the raw rows.
+
+Nothing here imports `queries` helpers: rows come from a plain ``SELECT *``, instants
+are pandas UTC Timestamps, local time is pandas' own ``tz_convert``, buckets are
+``dt.floor`` and calendar arithmetic, the projection is numpy least squares and
+scipy's t. The contract (shared/contract.md §2-3) is the only specification followed.
+
+A window is given as plain fields (timezone name, first and last local date, source,
+granularity); ``Window.of(filters)`` copies them from a Filters without using its
+methods. Costs are kept as exact integers of 1e-8 USD (``e8``) until the end.
+"""
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+from scipy import stats
+
+E8 = 100_000_000
+ACTIONS = ("user_interaction", "guardrail_check", "title_generation", "rag_query_embedding",
+           "document_indexing")
+
+
+@dataclass(frozen=True)
+class Window:
+    timezone: str
+    start_date: date
+    end_date: date
+    source: str = "all"
+    granularity: str = "day"
+
+    @classmethod
+    def of(cls, f) -> "Window":
+        return cls(f.timezone, f.start_date, f.end_date, f.source, f.granularity)
+
+
+# ------------------------------------------------------------------ raw rows
+
+
+def _e8(value) -> int | None:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return None
+    return int((Decimal(str(value)) * E8).to_integral_value())
+
+
+def load_rows(conn, org_id: str) -> pd.DataFrame:
+    """Every log row of org_id, created_at as UTC Timestamps, cost as e8 (0 for NULL)."""
+    res = conn.execute(sa.text("SELECT * FROM token_usage_logs WHERE org_id = :o"), {"o": org_id})
+    df = pd.DataFrame(res.mappings().all())
+    if df.empty:
+        df = pd.DataFrame(columns=list(res.keys()))
+    # SQLite hands back UTC text, PostgreSQL aware datetimes: both become UTC Timestamps.
+    df["ts"] = pd.to_datetime(df["created_at"].astype(str) if len(df) and isinstance(df["created_at"].iloc[0], str)
+                              else df["created_at"], utc=True, format="ISO8601")
+    df["cost_is_null"] = df["cost_usd"].isna()
+    df["e8"] = [(_e8(v) or 0) for v in df["cost_usd"].astype(object)]
+    df["latency"] = pd.to_numeric(df["latency_ms"], errors="coerce")
+    for c in ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens"):
+        df[c] = df[c].astype("int64")
+    df["agent_id"] = df["agent_id"].astype(object).where(df["agent_id"].notna(), None)
+    return df
+
+
+def load_agents(conn, org_id: str) -> dict:
+    rows = conn.execute(sa.text("SELECT id, name, avatar_url FROM agents WHERE org_id = :o"), {"o": org_id})
+    return {r.id: (r.name, r.avatar_url) for r in rows}
+
+
+def load_overrides(conn) -> dict:
+    rows = conn.execute(sa.text(
+        "SELECT provider, model, input_usd_per_mtok, cache_read_usd_per_mtok FROM price_overrides"))
+    return {(r[0], r[1]): (Decimal(str(r[2])), Decimal(str(r[3]))) for r in rows}
+
+
+def catalogue(provider: str, model: str):
+    """(input, cache read) per MTok straight from genai-prices, or None."""
+    from genai_prices import Usage, calc_price
+
+    try:
+        mp = calc_price(Usage(input_tokens=1), model_ref=model, provider_id=provider).model_price
+    except Exception:
+        return None
+    inp = getattr(mp.input_mtok, "base", mp.input_mtok)
+    if inp is None:
+        return None
+    cache = getattr(mp.cache_read_mtok, "base", mp.cache_read_mtok)
+    return Decimal(str(inp)), Decimal(str(cache if cache is not None else inp))
+
+
+# ------------------------------------------------------------------ local time
+
+
+def _candidates(walls, tz: str) -> tuple[pd.DatetimeIndex, pd.DatetimeIndex]:
+    """Both readings of naive wall times (NaT where the wall time does not exist)."""
+    walls = pd.DatetimeIndex(walls).as_unit("us")
+    n = len(walls)
+    a = walls.tz_localize(tz, ambiguous=np.ones(n, dtype=bool), nonexistent="NaT")
+    b = walls.tz_localize(tz, ambiguous=np.zeros(n, dtype=bool), nonexistent="NaT")
+    return a.tz_convert("UTC").tz_localize(None), b.tz_convert("UTC").tz_localize(None)
+
+
+def _gap_end(walls, tz: str) -> pd.DatetimeIndex:
+    """For wall times inside a DST gap: the first instant after the gap.
+
+    pandas' nonexistent="shift_forward" overshoots 30-minute gaps (Lord Howe: 02:00 ->
+    03:00), so this is "the last instant before the gap" + 1 µs instead.
+    """
+    walls = pd.DatetimeIndex(walls).as_unit("us")
+    back = walls.tz_localize(tz, ambiguous=np.ones(len(walls), dtype=bool), nonexistent="shift_backward")
+    return (back + pd.Timedelta(microseconds=1)).tz_convert("UTC").tz_localize(None)
+
+
+def local_start(walls, tz: str, before=None) -> pd.DatetimeIndex:
+    """The instant each naive wall time starts, in tz.
+
+    Ambiguous (repeated) wall time: the earliest reading, or with `before` (instants) the
+    latest reading not after the matching instant. Non-existent: the end of the gap.
+    """
+    walls = pd.DatetimeIndex(walls).as_unit("us")
+    a, b = _candidates(walls, tz)
+    av, bv = a.to_numpy(), b.to_numpy()  # naive UTC datetime64, NaT where missing
+    if before is None:
+        ok_a, ok_b = ~np.isnat(av), ~np.isnat(bv)
+        pick_a = ok_a & (~ok_b | (av <= bv))
+    else:
+        lim = pd.DatetimeIndex(before).tz_convert("UTC").tz_localize(None).as_unit("us").to_numpy()
+        ok_a, ok_b = ~np.isnat(av) & (av <= lim), ~np.isnat(bv) & (bv <= lim)
+        pick_a = ok_a & (~ok_b | (av >= bv))
+    out = np.where(pick_a, av, bv)
+    missing = ~(ok_a | ok_b)
+    if missing.any():
+        out[missing] = _gap_end(walls[missing], tz).to_numpy()
+    return pd.DatetimeIndex(out).tz_localize("UTC").tz_convert(tz)
+
+
+def window_bounds(w: Window) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """[first local midnight, local midnight after the last day), as UTC Timestamps."""
+    a, b = local_start([pd.Timestamp(w.start_date), pd.Timestamp(w.end_date + timedelta(days=1))], w.timezone)
+    return a.tz_convert("UTC"), b.tz_convert("UTC")
+
+
+def in_window(rows: pd.DataFrame, w: Window) -> pd.DataFrame:
+    a, b = window_bounds(w)
+    sel = rows[(rows["ts"] >= a) & (rows["ts"] < b)]
+    if w.source != "all":
+        sel = sel[sel["source"] == w.source]
+    sel = sel.copy()
+    sel["local"] = sel["ts"].dt.tz_convert(w.timezone)
+    return sel
+
+
+def period_start(local: pd.Series, granularity: str, tz: str) -> pd.Series:
+    """The local start of each instant's calendar period (hour, day, Monday, 1st).
+
+    An hour is the latest instant not after the row whose wall time is the row's wall
+    hour: the two 01:00 hours of a 25-hour day stay apart, while Lord Howe's repeated
+    half hour (01:30-02:00) belongs to the one 01:00 hour. Days, weeks and months start
+    at the first instant of their first local day.
+    """
+    if not len(local):
+        return pd.Series([], dtype=f"datetime64[us, {tz}]", index=local.index)
+    naive = local.dt.tz_localize(None)
+    if granularity == "hour":
+        return pd.Series(local_start(naive.dt.floor("h"), tz, before=local), index=local.index)
+    day = naive.dt.normalize()
+    if granularity == "week":
+        day = day - pd.to_timedelta(day.dt.day_of_week, unit="D")
+    elif granularity == "month":
+        day = day - pd.to_timedelta(day.dt.day - 1, unit="D")
+    return pd.Series(local_start(day, tz), index=local.index)
+
+
+def all_buckets(w: Window) -> list:
+    """Every bucket label of the window, ascending (built from every minute / every day)."""
+    tz = w.timezone
+    if w.granularity == "hour":
+        a, b = window_bounds(w)
+        minutes = pd.Series(pd.date_range(a, b, freq="min", inclusive="left").tz_convert(tz))
+        starts = period_start(minutes, "hour", tz)
+    else:
+        days = pd.date_range(pd.Timestamp(w.start_date), pd.Timestamp(w.end_date), freq="D")
+        if w.granularity == "week":
+            days = days - pd.to_timedelta(days.day_of_week, unit="D")
+        elif w.granularity == "month":
+            days = days - pd.to_timedelta(days.day - 1, unit="D")
+        starts = pd.Series(local_start(days.unique(), tz))
+    return list(pd.DatetimeIndex(starts).unique().sort_values())
+
+
+# ------------------------------------------------------------------ figures
+
+
+def _tokens(df: pd.DataFrame) -> pd.Series:
+    return df["input_tokens"] + df["output_tokens"] + df["cache_read_tokens"]
+
+
+def summary(rows, w: Window) -> dict:
+    d = in_window(rows, w)
+    return {
+        "total_cost_e8": int(d["e8"].sum()),
+        "total_tokens": int(_tokens(d).sum()),
+        "total_input_tokens": int((d["input_tokens"] + d["cache_read_tokens"]).sum()),
+        "total_output_tokens": int(d["output_tokens"].sum()),
+        "total_cache_read_tokens": int(d["cache_read_tokens"].sum()),
+        "executions": len(d),
+    }
+
+
+def cache_savings(rows, w: Window, overrides: dict) -> dict:
+    d = in_window(rows, w)
+    cache = int(d["cache_read_tokens"].sum())
+    total_input = cache + int(d["input_tokens"].sum())
+    savings, skipped = Decimal(0), 0
+    for (provider, model), g in d.groupby(["provider", "model"]):
+        price = overrides.get((provider, model)) or catalogue(provider, model)
+        if price is None:
+            skipped += 1
+            continue
+        savings += Decimal(int(g["cache_read_tokens"].sum())) * (price[0] - price[1]) / Decimal(10**6)
+    return {
+        "total_cache_read_tokens": cache,
+        "total_input_tokens": total_input,
+        "hit_rate": cache / total_input if total_input else None,
+        "estimated_savings_usd": savings,
+        "skipped_models_count": skipped,
+    }
+
+
+def time_series(rows, w: Window, by_action: bool = False) -> pd.DataFrame:
+    """bucket, [action_type], cost_e8, tokens, executions: every bucket (x action), zero-filled."""
+    d = in_window(rows, w)
+    d["bucket"] = period_start(d["local"], w.granularity, w.timezone)
+    d["tokens"] = _tokens(d)
+    d["executions"] = 1
+    buckets = all_buckets(w)
+    # Every row in the window must land in a listed bucket.
+    assert set(d["bucket"]) <= set(buckets), "a row's bucket is not a bucket of the window"
+    if by_action:
+        actions = list(ACTIONS) + sorted(set(d["action_type"]) - set(ACTIONS))
+        index = pd.MultiIndex.from_product([buckets, actions], names=["bucket", "action_type"])
+        keys = ["bucket", "action_type"]
+    else:
+        index, keys = pd.Index(buckets, name="bucket"), ["bucket"]
+    agg = d.groupby(keys)[["e8", "tokens", "executions"]].sum()
+    out = agg.reindex(index, fill_value=0).reset_index().rename(columns={"e8": "cost_e8"})
+    return out.astype({"cost_e8": "int64", "tokens": "int64", "executions": "int64"})
+
+
+def model_efficiency(rows, w: Window) -> pd.DataFrame:
+    d = in_window(rows, w)
+    out = []
+    for (provider, model), g in d.groupby(["provider", "model"]):
+        lat = g["latency"].dropna()
+        out.append({
+            "provider": provider, "model": model, "cost_e8": int(g["e8"].sum()),
+            "input_tokens": int(g["input_tokens"].sum()), "output_tokens": int(g["output_tokens"].sum()),
+            "cache_read_tokens": int(g["cache_read_tokens"].sum()), "executions": len(g),
+            "avg_latency_ms": float(lat.mean()) if len(lat) else None,
+        })
+    return pd.DataFrame(out)
+
+
+def by_agent(rows, agents: dict, w: Window) -> pd.DataFrame:
+    d = in_window(rows, w)
+    d["bucket"] = period_start(d["local"], w.granularity, w.timezone)
+    d["tokens"] = _tokens(d)
+    buckets = all_buckets(w)
+    out = []
+    d["key"] = d["agent_id"].map(lambda a: "\x00" if a is None else a)
+    spark = d.groupby(["key", "bucket"])["e8"].sum().unstack("bucket").reindex(columns=buckets).fillna(0)
+    for key, g in d.groupby("key"):
+        agent = None if key == "\x00" else key
+        out.append({
+            "agent_id": agent,
+            "name": agents[agent][0] if agent in agents else None,
+            "avatar_url": agents[agent][1] if agent in agents else None,
+            "known": agent in agents,
+            "cost_e8": int(g["e8"].sum()), "tokens": int(g["tokens"].sum()), "executions": len(g),
+            "sparkline_e8": [int(v) for v in spark.loc[key].to_numpy()],
+        })
+    df = pd.DataFrame(out)
+    for c in ("agent_id", "name", "avatar_url"):  # keep None (pandas would infer NaN)
+        df[c] = pd.Series([r[c] for r in out], dtype=object)
+    return df
+
+
+def heatmap(rows, w: Window) -> pd.DataFrame:
+    d = in_window(rows, w)
+    d["dow"] = [int(t.strftime("%w")) for t in d["local"]]  # %w: Sunday = 0
+    d["hour"] = d["local"].dt.hour
+    d["tokens"] = _tokens(d)
+    d["n"] = 1
+    agg = d.groupby(["dow", "hour"])[["tokens", "e8", "n"]].sum().reset_index()
+    return agg.rename(columns={"e8": "cost_e8", "n": "executions"}).sort_values(["dow", "hour"]) \
+        .reset_index(drop=True)
+
+
+def projection(rows, w: Window) -> dict:
+    """Contract §3, with numpy least squares and scipy's t."""
+    d = in_window(rows, w)
+    d["day"] = d["local"].dt.date
+    daily = d.groupby("day")["e8"].sum().sort_index()
+    n = len(daily)
+    if n < 7:
+        return {"status": "insufficient_data", "daily_points": n}
+    x = np.array([(day - w.start_date).days for day in daily.index], dtype=float)
+    y = daily.to_numpy(dtype=float) / E8
+    X = np.column_stack([np.ones(n), x])
+    beta, *_ = np.linalg.lstsq(X, y, rcond=None)
+    resid = y - X @ beta
+    sigma2 = float(resid @ resid) / (n - 2)
+    cov = sigma2 * np.linalg.inv(X.T @ X)
+    to = w.end_date
+    month_start = to.replace(day=1)
+    month_end = to.replace(day=calendar.monthrange(to.year, to.month)[1])
+    future = [to + timedelta(days=i) for i in range(1, (month_end - to).days + 1)]
+    m = len(future)
+    XF = np.column_stack([np.ones(m), [(f - w.start_date).days for f in future]]) if m else np.zeros((0, 2))
+    yhat = XF @ beta
+    S = float(yhat.sum())
+    ones = np.ones(m)
+    se = float(np.sqrt(m * sigma2 + ones @ XF @ cov @ XF.T @ ones)) if m else 0.0
+    t = float(stats.t.ppf(0.90, n - 2))
+    # Month to date: the whole month so far, also days before the window's first day.
+    mtd_window = Window(w.timezone, month_start, to, w.source, w.granularity)
+    mtd = int(in_window(rows, mtd_window)["e8"].sum()) / E8
+    return {
+        "status": "ok", "daily_points": n, "month_start": month_start, "month_end": month_end,
+        "month_to_date_usd": mtd, "projected_total_usd": mtd + float(np.clip(yhat, 0, None).sum()),
+        "lower80": mtd + max(0.0, S - t * se), "upper80": mtd + S + t * se,
+        "daily": {day: v / E8 for day, v in daily.items()},
+        "forecast": dict(zip(future, yhat.tolist())),
+    }
