@@ -28,7 +28,9 @@ class BadParameter(ValueError):
 
 @lru_cache(maxsize=1)
 def _zones() -> frozenset[str]:
-    return frozenset(available_timezones()) | {"UTC"}
+    # "localtime" (a Debian symlink to /etc/localtime) is no IANA name: it would make the
+    # answer depend on the server's own zone.
+    return (frozenset(available_timezones()) - {"localtime", "posixrules"}) | {"UTC"}
 
 
 def zone(name: str) -> ZoneInfo:
