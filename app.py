@@ -14,7 +14,7 @@ ASSETS = Path(__file__).resolve().parent / "assets"
 
 def create_app(settings: Settings | None = None, engine=None, **dash_kwargs) -> dash.Dash:
     """Build the dashboard for these settings (environment by default)."""
-    from ai_usage import api, security
+    from ai_usage import api, rollups, security
     import callbacks
     from layouts import page
 
@@ -34,6 +34,7 @@ def create_app(settings: Settings | None = None, engine=None, **dash_kwargs) -> 
     callbacks.register(app)
     api.register(app.server)
     security.install(app.server, settings)
+    rollups.install(app.server, settings, engine)  # facts path (AI_USAGE_ROLLUPS) + catch-up thread
     return app
 
 

@@ -14,6 +14,7 @@ REGISTRY: dict[str, tuple[str, str]] = {
     "AI_USAGE_FRAME_ANCESTORS": ("'self'", "Origins allowed to frame the page (CSP frame-ancestors), space separated."),
     "AI_USAGE_STATEMENT_TIMEOUT_MS": ("10000", "Per-query time limit in milliseconds; past it the API answers 503."),
     "AI_USAGE_ROLLUPS": ("1", "Serve answers from the rollup tables (1) or from the raw table only (0)."),
+    "AI_USAGE_REFRESH_SECONDS": ("5", "Seconds between the server's background rollup catch-ups (0: none; use `ai-usage refresh`)."),
 }
 
 
@@ -24,6 +25,7 @@ class Settings:
     frame_ancestors: str = "'self'"
     statement_timeout_ms: int = 10_000
     use_rollups: bool = True
+    refresh_seconds: float = 5.0
     demo: bool = False  # serve without a real secret (prints a token link)
     extra: dict = field(default_factory=dict)
 
@@ -40,5 +42,6 @@ class Settings:
             frame_ancestors=get("AI_USAGE_FRAME_ANCESTORS"),
             statement_timeout_ms=int(get("AI_USAGE_STATEMENT_TIMEOUT_MS")),
             use_rollups=get("AI_USAGE_ROLLUPS") not in ("0", "false", "no"),
+            refresh_seconds=float(get("AI_USAGE_REFRESH_SECONDS")),
         )
         return replace(s, **overrides) if overrides else s

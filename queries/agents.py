@@ -15,7 +15,8 @@ NO_AGENT = "Sin agente"
 def by_agent(conn, f: Filters) -> pd.DataFrame:
     """One row per agent (agent_id None for rows without one), by cost descending:
     agent_id, name, avatar_url, cost_usd, tokens, executions, sparkline (cost per bucket)."""
-    df = with_derived(facts(conn, f, dims=("agent_id",), by_qh=True))
+    buckets = window_buckets(f)
+    df = with_derived(facts(conn, f, dims=("agent_id",), by_qh=True, boundaries=buckets))
     cols = ["agent_id", "name", "avatar_url", "cost_usd", "tokens", "executions", "sparkline"]
     if not len(df):
         return pd.DataFrame(columns=cols)
@@ -23,7 +24,6 @@ def by_agent(conn, f: Filters) -> pd.DataFrame:
     df["k"] = key
     df["b"] = bucket_epochs(df["qh"].to_numpy(), f.granularity, f.tz)
     totals = df.groupby("k")[["cost_e8", "tokens", "executions"]].sum()
-    buckets = window_buckets(f)
     spark = (
         df.groupby(["k", "b"])["cost_e8"].sum().unstack("b").reindex(columns=buckets, fill_value=0).fillna(0)
     )

@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 import calendar
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
 
-from .base import facts, local_dates
+from .base import facts, local_dates, window_buckets
 from .filters import Filters, local_midnight
 
 MIN_POINTS = 7
@@ -33,7 +33,8 @@ class Projection:
 def daily_costs(conn, f: Filters, start: date, end: date) -> pd.DataFrame:
     """Cost (e8) and executions per local day in [start, end], days with rows only."""
     df = facts(conn, f, by_qh=True, start=local_midnight(start, f.tz),
-               end=local_midnight(end + timedelta(days=1), f.tz))
+               end=local_midnight(end + timedelta(days=1), f.tz),
+               boundaries=window_buckets(replace(f, granularity="day"), start, end))
     df["date"] = local_dates(df["qh"].to_numpy(), f.tz)
     out = df.groupby("date")[["cost_e8", "executions"]].sum().reset_index()
     return out[out["executions"] > 0].sort_values("date").reset_index(drop=True)

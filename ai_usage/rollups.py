@@ -1,0 +1,235 @@
+"""Rollups: keep the pre-aggregated tables current — refresh, locks, background catch-up.
+
+A refresh adds the raw rows with ids in (watermark, new watermark] — plus rows that
+have appeared inside the recorded gaps — to every rollup table, and moves the
+watermark, in ONE transaction: a crash rolls both back, nothing counts twice.
+
+Out-of-order commits (PostgreSQL): ids come from a sequence at insert time, but a
+transaction holding id N may commit after N+1 was committed and rolled up. So when
+the watermark moves past ids that are missing in the refresh's snapshot, those ids
+are remembered as gap ranges: answers read them live (like the tail past the
+watermark) until a later refresh finds their rows and rolls them up. A gap range is
+forgotten once it is older than GRACE_SECONDS and, on PostgreSQL, every transaction
+that was running when it was seen has ended (pg_snapshot_xmin of now passed the
+snapshot xmax recorded then) — a row can no longer appear in it. SQLite serialises
+writers, so its gaps are only ids never used (or explicit ids inserted later).
+
+Locks: PostgreSQL takes pg_try_advisory_xact_lock (the background thread skips a
+round when another process refreshes; the CLI waits) inside a REPEATABLE READ
+transaction, and re-reads the state row FOR UPDATE, which fails (serialization) if
+another refresh committed after our snapshot — then we retry. SQLite uses BEGIN
+IMMEDIATE. `--full` clears and rebuilds every table in one transaction: readers see
+the old rollups until it commits.
+"""
+from __future__ import annotations
+
+import logging
+import sys
+import threading
+import time
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from queries import base as qbase
+from queries import rollup as q
+
+log = logging.getLogger(__name__)
+
+AUTOSTART = True  # create_app starts the catch-up thread (tests turn this off in conftest)
+LOCK_KEY = 7_263_011_947  # pg advisory lock key of the rollup refresh
+GRACE_SECONDS = 600.0  # a gap range lives at least this long
+BATCH_ROWS = 1_000_000  # rows per refresh transaction while catching up
+RETRIES = 5
+
+
+@dataclass(frozen=True)
+class RefreshResult:
+    rows: int  # raw rows added to the rollups
+    watermark: int
+    gaps: int  # gap ranges still read live
+    batches: int
+    seconds: float
+    skipped: bool = False  # another process held the lock
+
+
+class _Busy(Exception):
+    """Another refresh holds the lock."""
+
+
+def _pg_snapshot(conn) -> tuple[int, int]:
+    row = conn.execute(sa.text(
+        "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint,"
+        " pg_snapshot_xmax(pg_current_snapshot())::text::bigint")).one()
+    return int(row[0]), int(row[1])
+
+
+def _batch(conn, full: bool, batch_rows: int | None, grace: float) -> tuple[int, q.State, bool]:
+    """One refresh step inside the caller's locked transaction: (rows, new state, more to do)."""
+    pg = conn.dialect.name == "postgresql"
+    if pg:
+        conn.execute(sa.text("SET LOCAL work_mem = '256MB'"))
+    state = q.read_state(conn, for_update=True)
+    if full:
+        q.clear(conn)
+        state = q.State(0, state.version, ())
+    wm = state.watermark
+    top = q.max_id(conn)
+    end = top
+    if batch_rows and not full and top > wm:
+        nth = q.nth_id_after(conn, wm, batch_rows)
+        if nth is not None and nth < top:
+            end = nth
+    new = [(wm + 1, end)] if end > wm else []
+    old = [(int(g[0]), int(g[1])) for g in state.gaps]
+    params: dict = {}
+    rows = int(conn.execute(sa.text(f"SELECT COUNT(*) FROM token_usage_logs WHERE {q._id_filter(new + old, params)}"),
+                            params).scalar()) if (new or old) else 0
+    if rows:
+        q.roll_up(conn, new + old)
+    now = time.time()
+    xmin, xmax = _pg_snapshot(conn) if pg else (None, None)
+    gaps = []
+    for g in state.gaps:
+        gaps += [(a, b, g[2], g[3]) for a, b in (q.holes(conn, int(g[0]), int(g[1])) if rows else [(g[0], g[1])])]
+    if new:
+        gaps += [(a, b, now, xmax) for a, b in q.holes(conn, *new[0])]
+    kept = [g for g in gaps
+            if not (now - g[2] > grace and (xmin is None or g[3] is None or xmin >= g[3]))]
+    changed = full or rows or new or len(kept) != len(state.gaps) or kept != [tuple(g) for g in state.gaps]
+    if changed:
+        state = q.State(max(end, wm), state.version + 1, tuple(kept))
+        q.write_state(conn, state.watermark, state.version, state.gaps)
+    return rows, state, end < top
+
+
+def _pg_step(engine, full, wait, batch_rows, grace):
+    with engine.connect() as conn:
+        conn = conn.execution_options(isolation_level="REPEATABLE READ")
+        with conn.begin():
+            if wait:
+                conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": LOCK_KEY})
+            elif not conn.execute(sa.text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": LOCK_KEY}).scalar():
+                raise _Busy
+            return _batch(conn, full, batch_rows, grace)
+
+
+def _sqlite_step(engine, full, wait, batch_rows, grace):
+    with engine.connect() as conn:
+        # pysqlite opens no transaction by itself for this: BEGIN IMMEDIATE takes the
+        # write lock now, so two processes never refresh at once.
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        try:
+            out = _batch(conn, full, batch_rows, grace)
+        except BaseException:
+            conn.rollback()
+            raise
+        conn.commit()
+        return out
+
+
+def _serialization_failure(exc: BaseException) -> bool:
+    return getattr(getattr(exc, "orig", None), "pgcode", None) in ("40001", "40P01")
+
+
+def refresh(engine: sa.Engine, full: bool = False, wait: bool = True, batch_rows: int | None = BATCH_ROWS,
+            grace: float = GRACE_SECONDS) -> RefreshResult:
+    """Bring the rollups up to date (full: rebuild them in one transaction)."""
+    started = time.perf_counter()
+    step = _pg_step if engine.dialect.name == "postgresql" else _sqlite_step
+    total = batches = 0
+    state = None
+    while True:
+        for attempt in range(RETRIES):
+            try:
+                rows, state, more = step(engine, full, wait, None if full else batch_rows, grace)
+                break
+            except _Busy:
+                return RefreshResult(total, -1, -1, batches, time.perf_counter() - started, skipped=True)
+            except sa.exc.DBAPIError as exc:
+                if not _serialization_failure(exc) or attempt == RETRIES - 1:
+                    raise
+                if not wait:  # someone else just refreshed: their work is ours
+                    return RefreshResult(total, -1, -1, batches, time.perf_counter() - started, skipped=True)
+        total += rows
+        batches += 1
+        full = False
+        if not more:
+            break
+    return RefreshResult(total, state.watermark, len(state.gaps), batches, time.perf_counter() - started)
+
+
+def refresh_cli(engine: sa.Engine, full: bool = False) -> int:
+    """`ai-usage refresh [--full]`: print what was done; 0 on success."""
+    r = refresh(engine, full=full, wait=True)
+    what = "rebuilt" if full else "up to date"
+    print(f"Rollups {what}: {r.rows:,} row(s) rolled up in {r.batches} transaction(s), {r.seconds:.2f} s; "
+          f"watermark id {r.watermark}, {r.gaps} gap range(s) read live.")
+    return 0
+
+
+# ---------------------------------------------------------------- in the server
+
+
+class Refresher(threading.Thread):
+    """Daemon thread: refresh every `interval` seconds (and at once on start)."""
+
+    def __init__(self, engine: sa.Engine, interval: float):
+        super().__init__(name="ai-usage-rollups", daemon=True)
+        self.engine, self.interval = engine, interval
+        self._stop = threading.Event()
+        self.last: RefreshResult | None = None
+        self.errors = 0
+
+    def run(self) -> None:
+        delay = 0.0
+        while not self._stop.wait(delay):
+            delay = self.interval
+            try:
+                self.last = refresh(self.engine, wait=False)
+                self.errors = 0
+                if self.last.rows:
+                    log.info("rollups: %s rows rolled up in %.2f s (watermark %s)", self.last.rows,
+                             self.last.seconds, self.last.watermark)
+            except Exception:  # the database may be away: answers stay exact from the tail
+                self.errors += 1
+                if self.errors in (1, 10) or self.errors % 100 == 0:
+                    log.exception("rollups: background refresh failed (%s in a row)", self.errors)
+                delay = min(self.interval * (1 + self.errors), 60.0)
+
+    def stop(self, timeout: float | None = 10) -> None:
+        self._stop.set()
+        self.join(timeout)
+
+
+def _refresh_engine(engine: sa.Engine) -> sa.Engine:
+    """An engine like engine's but without a statement time limit (a catch-up may be long)."""
+    from .db import make_engine
+
+    url = engine.url
+    if url.get_backend_name() == "sqlite" and (url.database in (None, "", ":memory:")):
+        return engine
+    return make_engine(url.render_as_string(hide_password=False), statement_timeout_ms=0)
+
+
+def start_background(engine: sa.Engine, interval: float) -> Refresher:
+    r = Refresher(_refresh_engine(engine), interval)
+    r.start()
+    return r
+
+
+def install(server, settings, engine: sa.Engine) -> Refresher | None:
+    """Pick the facts path for this process and start the catch-up thread (create_app)."""
+    qbase.set_facts_impl(q.rollup_facts if settings.use_rollups else qbase.raw_facts)
+    if not (settings.use_rollups and AUTOSTART and settings.refresh_seconds > 0):
+        return None
+    r = start_background(engine, settings.refresh_seconds)
+    server.extensions["ai_usage_rollups"] = r
+    return r
+
+
+if __name__ == "__main__":  # pragma: no cover - convenience: python -m ai_usage.rollups
+    from .db import make_engine
+    from .settings import Settings
+
+    sys.exit(refresh_cli(make_engine(Settings.from_env().database_url, 0), "--full" in sys.argv))

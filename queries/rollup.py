@@ -1,0 +1,404 @@
+"""Rollups: the SQL that writes the pre-aggregated tables and answers facts() from them.
+
+An answer is the rollups (rows with id <= watermark, minus the gap ranges) plus the
+live tail (id > watermark, or inside a gap range) read from token_usage_logs with the
+same aggregation, so a committed row counts at once and sums stay exact integers.
+
+Time: a request's window [A, B) (quarter-hours) is cut at the local bucket boundaries
+the figure needs; each segment between two cuts is served by whole UTC days inside
+it, whole UTC hours inside the rest and quarter-hours at its edges (`plan_ranges`).
+Each read range carries a key lattice (phase, period) so that SQL returns one row per
+segment — the segment's first quarter-hour, which lies in the same local bucket as
+every row it sums — rather than one per day/hour/quarter-hour read.
+"""
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+
+from ai_usage.db import ts_param
+
+from .base import MEASURES, QH, cost_e8_sql, frame, qh_sql, raw_facts
+from .filters import Filters
+
+GRAINS = (900, 3600, 86400)
+Q_HOUR, Q_DAY = 4, 96  # quarter-hours per hour, per day
+# family -> (table, dimensions it keys by); facts(dims) picks the first that covers dims.
+FAMILIES = {
+    "total": ("rollup_total", ()),
+    "action": ("rollup_action", ("action_type",)),
+    "model": ("rollup_model", ("provider", "model")),
+    "agent": ("rollup_agent", ("agent_id",)),
+}
+TABLES = [t for t, _ in FAMILIES.values()]
+MAX_GAP_BLOCKS = 4  # merge two read ranges across at most this many excluded blocks
+
+
+def family_for(dims) -> str | None:
+    """The narrowest rollup family whose key holds dims (source is in every key)."""
+    need = set(dims) - {"source"}
+    for name, (_table, have) in FAMILIES.items():
+        if need <= set(have):
+            return name
+    return None
+
+
+# ---------------------------------------------------------------- state
+
+
+@dataclass(frozen=True)
+class State:
+    watermark: int
+    version: int
+    gaps: tuple  # ((lo, hi, seen_at_epoch, pg_xmax | None), ...): missing ids <= watermark
+
+    @property
+    def tail_ranges(self) -> list[tuple[int, int | None]]:
+        """Id ranges read live: beyond the watermark, and every gap (hi None = open)."""
+        return [(self.watermark + 1, None)] + [(int(g[0]), int(g[1])) for g in self.gaps]
+
+
+def read_state(conn, for_update: bool = False) -> State:
+    sql = "SELECT watermark, version, gaps FROM rollup_state WHERE id = 1"
+    if for_update and conn.dialect.name == "postgresql":
+        sql += " FOR UPDATE"
+    row = conn.execute(sa.text(sql)).one()
+    return State(int(row[0]), int(row[1]), tuple(tuple(g) for g in json.loads(row[2] or "[]")))
+
+
+def read_version(conn) -> int:
+    return int(conn.execute(sa.text("SELECT version FROM rollup_state WHERE id = 1")).scalar_one())
+
+
+def write_state(conn, watermark: int, version: int, gaps) -> None:
+    conn.execute(
+        sa.text("UPDATE rollup_state SET watermark = :w, version = :v, gaps = :g, refreshed_at = :at WHERE id = 1"),
+        {"w": int(watermark), "v": int(version), "g": json.dumps([list(g) for g in gaps]),
+         "at": datetime.now(timezone.utc)},
+    )
+
+
+_AVAILABLE: dict = {}
+
+
+def available(conn) -> bool:
+    """True when migration 0002 ran on this database (cached: yes forever, no for 30 s)."""
+    key = conn.engine.url.render_as_string(hide_password=False)
+    hit = _AVAILABLE.get(key)
+    if hit is True:
+        return True
+    if hit is not None and time.monotonic() - hit < 30:
+        return False
+    ok = sa.inspect(conn).has_table("rollup_state")
+    _AVAILABLE[key] = True if ok else time.monotonic()
+    return ok
+
+
+# ---------------------------------------------------------------- planning (pure)
+
+
+def _ceil(a, n):
+    return -((-a) // n)
+
+
+def plan_ranges(A: int, B: int, cuts=None, by_qh: bool = False) -> list[tuple[int, int, int, int, int]]:
+    """Read ranges (grain, lo, hi, phase, period), all in seconds, covering quarter-hours [A, B).
+
+    cuts: quarter-hour indexes where a new bucket starts (by_qh); None with by_qh keeps
+    every quarter-hour apart. A row of `grain` at t is read when lo <= t < hi and its
+    block fits inside its segment of the lattice phase + k·period; its key is the
+    segment's start. Blocks are exactly the decomposition of every segment into whole
+    UTC days, then whole hours, then quarter-hours.
+    """
+    if B <= A:
+        return []
+    if not by_qh:
+        s, e = np.array([A], dtype="int64"), np.array([B], dtype="int64")
+    elif cuts is None:
+        return [(QH, A * QH, B * QH, A * QH, QH)]
+    else:
+        c = np.unique(np.asarray(cuts, dtype="int64"))
+        c = c[(c > A) & (c < B)]
+        s = np.concatenate([[A], c]).astype("int64")
+        e = np.concatenate([c, [B]]).astype("int64")
+    seg = np.arange(len(s))
+    d0, d1 = _ceil(s, Q_DAY) * Q_DAY, (e // Q_DAY) * Q_DAY
+    has_day = d0 < d1
+    pieces = {QH: [], 3600: [], 86400: []}
+    pieces[86400].append((d0[has_day], d1[has_day], seg[has_day]))
+    # Parts outside the whole days: [s, d0) and [d1, e) with days, else all of [s, e).
+    parts = [(s, np.where(has_day, d0, e), seg), (np.where(has_day, d1, e), e, seg)]
+    for x, y, k in parts:
+        keep = x < y
+        x, y, k = x[keep], y[keep], k[keep]
+        h0, h1 = _ceil(x, Q_HOUR) * Q_HOUR, (y // Q_HOUR) * Q_HOUR
+        has_h = h0 < h1
+        pieces[3600].append((h0[has_h], h1[has_h], k[has_h]))
+        qa, qb = np.where(has_h, h0, y), np.where(has_h, h1, y)
+        pieces[QH].append((x, qa, k))
+        pieces[QH].append((qb, y, k))
+    out = []
+    seg_len = e - s
+    for grain, chunks in pieces.items():
+        lo = np.concatenate([c[0] for c in chunks])
+        hi = np.concatenate([c[1] for c in chunks])
+        k = np.concatenate([c[2] for c in chunks])
+        keep = lo < hi
+        lo, hi, k = lo[keep], hi[keep], k[keep]
+        if not len(lo):
+            continue
+        order = np.argsort(lo, kind="stable")
+        lo, hi, k = lo[order], hi[order], k[order]
+        out += _merge(grain // QH, lo, hi, k, s, seg_len)
+    return out
+
+
+def _merge(g: int, lo, hi, k, s, seg_len) -> list[tuple[int, int, int, int, int]]:
+    """Merge consecutive ranges of one grain that share a key lattice (vectorised)."""
+    p = seg_len[k]
+    ok = np.zeros(len(lo), dtype=bool)
+    if len(lo) > 1:
+        gap = lo[1:] - hi[:-1]
+        same = (p[1:] == p[:-1]) & ((k[1:] - k[:-1]) <= 1) & (gap >= 0) & (gap <= MAX_GAP_BLOCKS * g)
+        # Blocks of this grain inside the gap must not fit their segment (else the
+        # lattice predicate would read them too): they straddle a cut, and are served
+        # by finer grains.
+        phase = s[k[:-1]]
+        for j in range(MAX_GAP_BLOCKS):
+            tb = hi[:-1] + j * g
+            inside = tb < lo[1:]
+            fits = ((tb - phase) % p[:-1]) + g <= p[:-1]
+            same &= ~(inside & fits)
+        ok[1:] = same
+    first = np.flatnonzero(~ok)
+    last = np.r_[first[1:] - 1, len(lo) - 1]
+    return [(g * QH, int(lo[a]) * QH, int(hi[b]) * QH, int(s[k[a]]) * QH, int(p[a]) * QH)
+            for a, b in zip(first, last)]
+
+
+def cuts_from_boundaries(boundaries) -> np.ndarray:
+    """Quarter-hour indexes where buckets start: the first quarter-hour at or after each boundary."""
+    b = np.asarray(boundaries, dtype="int64")
+    return _ceil(b, QH)
+
+
+# ---------------------------------------------------------------- reading
+
+
+def _raw_measures(dialect: str) -> str:
+    big = "BIGINT"
+    return ", ".join([
+        f"{cost_e8_sql(dialect)} AS cost_e8",
+        *[f"CAST(COALESCE(SUM({c}), 0) AS {big}) AS {c}"
+          for c in ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens")],
+        f"CAST(COUNT(*) AS {big}) AS executions",
+        f"CAST(COALESCE(SUM(latency_ms), 0) AS {big}) AS latency_sum",
+        f"CAST(COUNT(latency_ms) AS {big}) AS latency_count",
+    ])
+
+
+def _rollup_dim_sql(family: str, d: str) -> str:
+    if d == "agent_id":
+        return "CASE WHEN x.agent_null = 1 THEN NULL ELSE x.agent_id END"
+    return f"x.{d}"
+
+
+def _values(ranges) -> str:
+    rows = [f"({int(g)}, {int(lo)}, {int(hi)}, {int(ph)}, {int(p)})" for g, lo, hi, ph, p in ranges]
+    rows[0] = "(CAST({} AS BIGINT), CAST({} AS BIGINT), CAST({} AS BIGINT), CAST({} AS BIGINT), CAST({} AS BIGINT))" \
+        .format(*[int(v) for v in ranges[0]])
+    return ", ".join(rows)
+
+
+def build_query(dialect: str, family: str, dims, by_qh: bool, ranges, tail_ranges, window, edges,
+                source: str):
+    """One statement (one snapshot): rollup ranges + live tail + unaligned edges, summed.
+
+    window: (a, b) aligned instants the rollups and tail cover; edges: [(a, b)] raw
+    instants outside it (read whole). Returns (sql text, params).
+    """
+    table = FAMILIES[family][0]
+    params: dict = {"org": None}
+    src_x = " AND x.source = :src" if source != "all" else ""
+    src_r = " AND source = :src" if source != "all" else ""
+    qh = qh_sql(dialect)
+    parts = []
+    dcols = ", ".join(dims)
+    if ranges:
+        key = "(r.ph + ((x.t - r.ph) / r.p) * r.p) / 900 AS k, " if by_qh else ""
+        dsel = "".join(f"{_rollup_dim_sql(family, d)} AS {d}, " for d in dims)
+        msel = ", ".join(f"x.{m}" for m in MEASURES)
+        join = "CROSS JOIN" if dialect == "sqlite" else "JOIN"
+        on = "ON" if dialect != "sqlite" else "WHERE"
+        parts.append(
+            f"SELECT {key}{dsel}{msel} FROM r {join} {table} x {on} x.org_id = :org AND x.grain = r.g"
+            f" AND x.t >= r.lo AND x.t < r.hi AND ((x.t - r.ph) % r.p) + r.g <= r.p{src_x}"
+        )
+    # The tail: rows not in the rollups, read by id (the primary key; NOT INDEXED keeps
+    # SQLite on the rowid range rather than the (org_id, created_at) index).
+    table_ref = "token_usage_logs NOT INDEXED" if dialect == "sqlite" else "token_usage_logs"
+    rkey = f"{qh} AS k, " if by_qh else ""
+    rdims = "".join(f"{d}, " for d in dims)
+    rgroup = ", ".join((["k"] if by_qh else []) + list(dims))
+    rgroup = f" GROUP BY {rgroup}" if rgroup else ""
+    measures = _raw_measures(dialect)
+    params["wa"], params["wb"] = ts_param(dialect, window[0]), ts_param(dialect, window[1])
+    for i, (lo, hi) in enumerate(tail_ranges):
+        cond = f"id >= :ilo{i}" + (f" AND id <= :ihi{i}" if hi is not None else "")
+        params[f"ilo{i}"] = int(lo)
+        if hi is not None:
+            params[f"ihi{i}"] = int(hi)
+        parts.append(
+            f"SELECT {rkey}{rdims}{measures} FROM {table_ref} WHERE {cond} AND org_id = :org"
+            f" AND created_at >= :wa AND created_at < :wb{src_r}{rgroup}"
+        )
+    for i, (a, b) in enumerate(edges):
+        params[f"ea{i}"], params[f"eb{i}"] = ts_param(dialect, a), ts_param(dialect, b)
+        parts.append(
+            f"SELECT {rkey}{rdims}{measures} FROM token_usage_logs WHERE org_id = :org"
+            f" AND created_at >= :ea{i} AND created_at < :eb{i}{src_r}{rgroup}"
+        )
+    union = " UNION ALL ".join(parts)
+    keys = (["k"] if by_qh else []) + list(dims)
+    outer_m = ", ".join(f"CAST(COALESCE(SUM(u.{m}), 0) AS BIGINT) AS {m}" for m in MEASURES)
+    outer_k = "".join(f"u.{c}, " for c in keys)
+    group = f" GROUP BY {', '.join('u.' + c for c in keys)}" if keys else ""
+    cte = f"WITH r(g, lo, hi, ph, p) AS (VALUES {_values(ranges)}) " if ranges else ""
+    sql = f"{cte}SELECT {outer_k}{outer_m} FROM ({union}) u{group}"
+    if source != "all":
+        params["src"] = source
+    return sql, params
+
+
+def rollup_facts(conn, f: Filters, dims=(), by_qh=False, start: datetime | None = None,
+                 end: datetime | None = None, boundaries=None) -> pd.DataFrame:
+    """facts() from the rollups plus the live tail: equal to raw_facts, bucket for bucket.
+
+    With by_qh, a returned qh may stand for a whole segment between two boundaries
+    (sorted UTC epoch seconds of local bucket starts); without boundaries every
+    quarter-hour is its own key.
+    """
+    dims = tuple(dims)
+    start, end = start or f.start_utc, end or f.end_utc
+    fam = family_for(dims)
+    if fam is None or not available(conn):
+        return raw_facts(conn, f, dims=dims, by_qh=by_qh, start=start, end=end)
+    s_epoch, e_epoch = start.timestamp(), end.timestamp()
+    A, B = int(-(-s_epoch // QH)), int(e_epoch // QH)
+    if B <= A:
+        return raw_facts(conn, f, dims=dims, by_qh=by_qh, start=start, end=end)
+    cuts = cuts_from_boundaries(boundaries) if (by_qh and boundaries is not None) else None
+    ranges = plan_ranges(A, B, cuts, by_qh)
+    wa = datetime.fromtimestamp(A * QH, timezone.utc)
+    wb = datetime.fromtimestamp(B * QH, timezone.utc)
+    edges = [(a, b) for a, b in ((start, wa), (wb, end)) if a < b]
+    dialect = conn.dialect.name
+    cols = (["qh"] if by_qh else []) + list(dims) + MEASURES
+    for _attempt in range(3):
+        state = read_state(conn)
+        if state.watermark == 0:  # never refreshed: the rollups hold nothing
+            return raw_facts(conn, f, dims=dims, by_qh=by_qh, start=start, end=end)
+        sql, params = build_query(dialect, fam, dims, by_qh, ranges, state.tail_ranges, (wa, wb), edges,
+                                  f.source)
+        params["org"] = f.org_id
+        rows = conn.execute(sa.text(sql), params).all()
+        # A refresh that committed between the state read and the query would make the
+        # query see rollups past the watermark it used for the tail: read again.
+        if read_version(conn) == state.version:
+            return frame(rows, cols, dims)
+    return raw_facts(conn, f, dims=dims, by_qh=by_qh, start=start, end=end)
+
+
+# ---------------------------------------------------------------- writing
+
+
+def _id_filter(ranges, params: dict, prefix: str = "r") -> str:
+    conds = []
+    for i, (lo, hi) in enumerate(ranges):
+        params[f"{prefix}lo{i}"], params[f"{prefix}hi{i}"] = int(lo), int(hi)
+        conds.append(f"(id >= :{prefix}lo{i} AND id <= :{prefix}hi{i})")
+    return " OR ".join(conds) if conds else "1 = 0"
+
+
+def _floor_t(g: int) -> str:
+    # Floor to the grain also before 1970 (% truncates towards zero on both engines).
+    return f"(s.qh * 900 - (((s.qh * 900) % {g}) + {g}) % {g})"
+
+
+def upsert_sql(dialect: str, family: str, id_where: str) -> str:
+    """Aggregate the raw rows matching id_where into every grain of one family, adding to what is there."""
+    table, dims = FAMILIES[family]
+    if family == "agent":
+        stage_dims = "COALESCE(agent_id, '') AS agent_id, CASE WHEN agent_id IS NULL THEN 1 ELSE 0 END AS agent_null"
+        keys = ["agent_id", "agent_null"]
+        stage_group = "agent_id"
+    else:
+        keys = list(dims)
+        stage_dims = ", ".join(keys)
+        stage_group = ", ".join(keys)
+    sd = f"{stage_dims}, " if stage_dims else ""
+    sg = f", {stage_group}" if stage_group else ""
+    qh = qh_sql(dialect)
+    kcols = "".join(f"{c}, " for c in keys)
+    skcols = "".join(f"s.{c}, " for c in keys)
+    msum = ", ".join(f"SUM(s.{m})" for m in MEASURES)
+    update = ", ".join(f"{m} = {table}.{m} + excluded.{m}" for m in MEASURES)
+    n_keys = 4 + len(keys)
+    grains = " UNION ALL ".join(f"SELECT {g} AS grain" for g in GRAINS)
+    return (
+        f"WITH s AS (SELECT org_id, source, {sd}{qh} AS qh, {_raw_measures(dialect)}"
+        f" FROM token_usage_logs WHERE {id_where} GROUP BY org_id, source{sg}, {qh}),"
+        f" gr AS ({grains}) "
+        f"INSERT INTO {table} (org_id, grain, t, source, {kcols}{', '.join(MEASURES)}) "
+        f"SELECT s.org_id, gr.grain, {_floor_t('gr.grain')}, s.source, {skcols}{msum}"
+        f" FROM s CROSS JOIN gr WHERE s.qh IS NOT NULL"
+        f" GROUP BY {', '.join(str(i) for i in range(1, n_keys + 1))}"
+        f" ON CONFLICT (org_id, grain, t, source{''.join(', ' + c for c in keys)}) DO UPDATE SET {update}"
+    )
+
+
+def roll_up(conn, id_ranges) -> None:
+    """Add the raw rows whose ids fall in id_ranges (inclusive pairs) to every rollup family."""
+    if not id_ranges:
+        return
+    params: dict = {}
+    where = _id_filter(id_ranges, params)
+    for family in FAMILIES:
+        conn.execute(sa.text(upsert_sql(conn.dialect.name, family, where)), params)
+
+
+def clear(conn) -> None:
+    for table in TABLES:
+        conn.execute(sa.text(f"DELETE FROM {table}"))
+
+
+def holes(conn, lo: int, hi: int) -> list[tuple[int, int]]:
+    """Id ranges inside [lo, hi] with no row (in this snapshot)."""
+    rows = conn.execute(sa.text(
+        "SELECT prev + 1, id - 1 FROM (SELECT id, LAG(id, 1, :before) OVER (ORDER BY id) AS prev"
+        " FROM token_usage_logs WHERE id >= :lo AND id <= :hi) s WHERE id - prev > 1"
+    ), {"before": int(lo) - 1, "lo": int(lo), "hi": int(hi)}).all()
+    out = [(int(a), int(b)) for a, b in rows]
+    top = conn.execute(sa.text("SELECT MAX(id) FROM token_usage_logs WHERE id >= :lo AND id <= :hi"),
+                       {"lo": int(lo), "hi": int(hi)}).scalar()
+    last = int(top) if top is not None else int(lo) - 1
+    if last < hi:
+        out.append((last + 1, int(hi)))
+    return out
+
+
+def max_id(conn) -> int:
+    return int(conn.execute(sa.text("SELECT COALESCE(MAX(id), 0) FROM token_usage_logs")).scalar())
+
+
+def nth_id_after(conn, after: int, n: int) -> int | None:
+    """The id n rows past `after` (a batch's end), or None when fewer rows follow."""
+    v = conn.execute(sa.text("SELECT id FROM token_usage_logs WHERE id > :a ORDER BY id LIMIT 1 OFFSET :o"),
+                     {"a": int(after), "o": int(n) - 1}).scalar()
+    return int(v) if v is not None else None
