@@ -1,6 +1,7 @@
 """Filters: parse and validate the window parameters once, into a frozen object."""
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta, timezone
@@ -49,15 +50,23 @@ def local_midnight(d: date, tz: ZoneInfo) -> datetime:
 def local_instant(naive: datetime, tz: ZoneInfo) -> datetime:
     """The first instant, in UTC, at which tz's clocks read `naive` (a repeated wall time:
     its first reading; one lost to DST: the end of the gap)."""
-    aware = naive.replace(tzinfo=tz)
-    utc = aware.astimezone(timezone.utc)
-    # A non-existent wall time (e.g. a DST gap at 00:00): it starts when the gap ends.
-    if utc.astimezone(tz).replace(tzinfo=None) != naive:
-        utc = naive.replace(tzinfo=tz, fold=1).astimezone(timezone.utc)
-        back = utc.astimezone(tz).replace(tzinfo=None)
-        if back < naive:  # still before: step to the next instant whose local date is d
-            utc += naive - back
-    return utc
+    utc = naive.replace(tzinfo=tz).astimezone(timezone.utc)
+    if utc.astimezone(tz).replace(tzinfo=None) == naive:
+        return utc
+    # A non-existent wall time (e.g. a DST gap at 00:00): it starts when the gap ends,
+    # the instant the clocks jump. fold=1 reads it before the jump, fold=0 after: bisect
+    # between them (stepping by the wall-clock difference overshoots a time inside a gap).
+    lo = naive.replace(tzinfo=tz, fold=1).astimezone(timezone.utc)
+    lo_s, hi_s = math.floor(min(lo, utc).timestamp()), math.ceil(max(lo, utc).timestamp())
+    after = utc.astimezone(tz).utcoffset()
+
+    def jumped(s: int) -> bool:
+        return datetime.fromtimestamp(s, timezone.utc).astimezone(tz).utcoffset() == after
+
+    while hi_s - lo_s > 1:  # tz transitions fall on whole seconds
+        mid = (lo_s + hi_s) // 2
+        lo_s, hi_s = (lo_s, mid) if jumped(mid) else (mid, hi_s)
+    return datetime.fromtimestamp(hi_s, timezone.utc)
 
 
 @dataclass(frozen=True)
