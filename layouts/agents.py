@@ -14,7 +14,8 @@ from . import ids, theme
 from .common import loading, section
 
 CSV_COLUMNS = ["name", "agent_id", "cost_usd", "tokens", "executions"]
-NUMERIC = {"type": "rightAligned", "cellClass": "ag-right-aligned-cell num"}
+# The CSV carries plain numbers (dot decimal, full precision), not the screen's "US$ 1.234,56".
+NUMERIC = {"type": "rightAligned", "cellClass": "ag-right-aligned-cell num", "useValueFormatterForExport": False}
 
 COLUMN_DEFS = [
     {"headerName": "Agente", "field": "name", "cellRenderer": "AgentCell", "flex": 2, "minWidth": 200,

@@ -1,0 +1,305 @@
+"""The dashboard in real Chromium, embedded the way the panel embeds it.
+
+The app is served by a threaded WSGI server on 127.0.0.1; an "outer panel" page on
+another site (http://localhost:<port>) frames it with `?token=`. Chromium runs with
+third-party cookies blocked. Screenshots go to test-artifacts/ (1280 px and 768 px, with
+the Avanzado section open); the filter-change timing is printed and saved to
+test-artifacts/timing.json (measured, never asserted). Set DASHBOARD_PERF_ROWS=200000 to
+time it on `ai-usage demo-data`'s generator instead of the small test data set.
+"""
+from __future__ import annotations
+
+import csv
+import http.server
+import json
+import os
+import socket
+import threading
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from werkzeug.serving import WSGIRequestHandler, make_server
+
+import dashboard_data
+from ai_usage.auth import mint_token
+from ai_usage.db import make_engine, migrate
+from ai_usage.settings import Settings
+from conftest import require
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        "--test-third-party-cookie-phaseout"]
+SECRET = "browser-test-secret-0123456789-abcdefgh"
+ORG = "org-browser"
+TZ = "Europe/Madrid"
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+DATA_SECTIONS = ["section-kpis", "section-trend", "section-actions", "section-models", "section-agents"]
+PERF_ROWS = int(os.environ.get("DASHBOARD_PERF_ROWS", "0") or 0)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Served:
+    """The app's URL, the panel's URL, a token, and a count of the SQL statements run."""
+
+    def __init__(self, app_url, panel_url, token, engine):
+        self.app_url, self.panel_url, self.token, self.statements = app_url, panel_url, token, 0
+        sa.event.listen(engine, "before_cursor_execute", self._count)
+
+    def _count(self, *a, **k):
+        self.statements += 1
+
+
+class Quiet(WSGIRequestHandler):
+    def log_request(self, *a, **k):
+        pass
+
+
+def _seed(engine) -> str:
+    if PERF_ROWS:
+        from ai_usage.demo import generate
+
+        generate(engine, orgs=3, days=365, rows=PERF_ROWS, seed=7, org_prefix="demo", progress=False)
+        return "demo"
+    dashboard_data.seed(engine, ORG)
+    return ORG
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    from app import create_app
+
+    url = f"sqlite:///{tmp_path_factory.mktemp('browser') / 'dashboard.sqlite3'}"
+    engine = make_engine(url)
+    migrate(engine)
+    org = _seed(engine)
+    panel_port = free_port()
+    settings = Settings(database_url=url, secret=SECRET, frame_ancestors=f"http://localhost:{panel_port}")
+    app = create_app(settings, engine=engine)
+    server = make_server("127.0.0.1", 0, app.server, threaded=True, request_handler=Quiet)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    app_url = f"http://127.0.0.1:{server.server_port}/"
+    token = mint_token(SECRET, org)
+    outer = (f"<!doctype html><html lang='es'><head><meta charset='utf-8'><title>Panel</title></head>"
+             f"<body style='margin:0;font-family:sans-serif'><header style='padding:12px'>Panel de administración"
+             f"</header><iframe id='embed' title='Consumo de IA' src='{app_url}?token={token}' "
+             f"style='width:100%;height:2200px;border:0'></iframe></body></html>").encode()
+
+    class Panel(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.end_headers()
+            self.wfile.write(outer)
+
+        def log_message(self, *a):
+            pass
+
+    panel = http.server.ThreadingHTTPServer(("127.0.0.1", panel_port), Panel)
+    threading.Thread(target=panel.serve_forever, daemon=True).start()
+    yield Served(app_url, f"http://localhost:{panel_port}/", token, engine)
+    panel.shutdown()
+    server.shutdown()
+    engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    require(os.path.exists(CHROMIUM), "Chromium at /usr/bin/chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page_factory(chromium):
+    """New pages (es-ES, Europe/Madrid) whose console errors and page errors fail the test."""
+    contexts, problems = [], []
+
+    def make(width=1280, height=900):
+        ctx = chromium.new_context(viewport={"width": width, "height": height}, locale="es-ES", timezone_id=TZ,
+                                  accept_downloads=True)
+        contexts.append(ctx)
+        page = ctx.new_page()
+        page.on("console", lambda m: problems.append(f"console {m.type}: {m.text}") if m.type == "error" else None)
+        page.on("pageerror", lambda e: problems.append(f"pageerror: {e}"))
+        page.set_default_timeout(30_000)
+        return page
+
+    yield make
+    for ctx in contexts:
+        ctx.close()
+    assert problems == []
+
+
+def stamp(preset="30d"):
+    return f"{preset}|all|auto|{TZ}"
+
+
+def wait_sections(frame, key, sections=DATA_SECTIONS):
+    frame.wait_for_function(
+        """([ids, key]) => ids.every(id => {
+               const el = document.getElementById(id);
+               return el && el.getAttribute('data-stamp') === key;
+           }) && !document.querySelector('[data-dash-is-loading="true"]')""",
+        arg=[sections, key], timeout=45_000)
+
+
+def embedded(page, served):
+    page.goto(served.panel_url)
+    frame = page.frame_locator("#embed")
+    frame.locator("#section-kpis").wait_for()
+    handle = page.locator("#embed").element_handle().content_frame()
+    wait_sections(handle, stamp())
+    return handle
+
+
+def graph(frame, gid):
+    """The figure a dcc.Graph drew: per trace its name, type and number of points (plotly's
+    decoded full data: the JSON carries numpy arrays base64-encoded), and the layout's meta."""
+    return frame.evaluate("""gid => {
+        const gd = document.querySelector('#' + gid + ' .js-plotly-plot');
+        if (!gd || !gd._fullData) { return null; }
+        const len = a => (a && a.length !== undefined) ? a.length : 0;
+        return {traces: gd._fullData.map(t => ({name: t.name || null, type: t.type,
+                 n: len(t.type === 'pie' ? t.labels : t.x), z: len(t.z)})),
+                meta: gd.layout.meta || null};
+    }""", gid)
+
+
+def test_embedded_dashboard_renders_every_section(page_factory, served):
+    page = page_factory()
+    frame = embedded(page, served)
+    assert frame.evaluate("""() => { document.cookie = 'probe=1; path=/';
+                                     return document.cookie.includes('probe'); }""") is False
+    assert frame.locator("#tz-label").inner_text() == f"Zona horaria: {TZ}"
+    cost = frame.locator("#kpi-cost .kpi-value").inner_text()
+    assert cost.startswith("US$ ") and "," in cost
+    assert frame.locator("#kpi-tokens .kpi-value").inner_text()[-1] in "KM0123456789"
+    assert "%" in frame.locator("#kpi-cache .kpi-value").inner_text()
+    assert "parcial: 1 modelo sin precio" in frame.locator("#kpi-cache").inner_text()
+    assert frame.locator("#kpi-projection .kpi-value").inner_text().startswith("US$ ")
+    trend = graph(frame, "trend-graph")
+    assert [t["name"] for t in trend["traces"]][:2] == ["Tokens", "Costo (USD)"] and trend["traces"][1]["n"] == 30
+    donut = graph(frame, "actions-donut")
+    assert donut["traces"][0]["type"] == "pie" and donut["traces"][0]["n"] == 5
+    assert len(graph(frame, "actions-area")["traces"]) == 5
+    assert [t["name"] for t in graph(frame, "models-bars")["traces"]] == ["Entrada", "Salida", "Lectura de caché"]
+    assert graph(frame, "models-bubble")["traces"][0]["n"] == 3  # the embedding model has no latency
+    assert "text-embedding-3-small" in frame.locator("#models-note").inner_text()
+    names = frame.locator("#agents-grid .agent-name").all_inner_texts()
+    assert set(names) == {"Asistente de Ventas", "Soporte Técnico", "Revisión Legal", "Sin agente"}
+    assert frame.locator("#agents-grid img.avatar").count() == 1  # one avatar image, others initials
+    assert frame.locator("#agents-grid .avatar-initials").count() == 2
+    assert frame.locator("#agents-grid svg.sparkline").count() == 4
+    # Avanzado: collapsed, nothing computed, until it is opened.
+    assert not frame.locator("#advanced-collapse").is_visible()
+    assert frame.locator("#section-advanced").get_attribute("data-stamp") == ""
+    frame.locator("#advanced-toggle").click()
+    wait_sections(frame, stamp(), ["section-advanced"])
+    assert frame.locator("#advanced-toggle").get_attribute("aria-expanded") == "true"
+    heat = graph(frame, "advanced-heatmap")
+    assert heat["traces"][0]["type"] == "heatmap" and heat["traces"][0]["z"] == 24
+    assert frame.locator("#advanced-heatmap").is_visible()
+    assert "BYOK" in frame.locator("#advanced-source-split-table").inner_text()
+
+
+def test_a_preset_change_updates_every_figure(page_factory, served):
+    page = page_factory()
+    frame = embedded(page, served)
+    before = frame.locator("#kpi-cost .kpi-value").inner_text()
+    frame.evaluate("""() => {
+        window.__stampAt = 0;
+        new MutationObserver(() => { window.__stampAt = performance.now(); })
+            .observe(document.body, {attributes: true, attributeFilter: ['data-stamp'], subtree: true});
+        window.__clickAt = performance.now();
+    }""")
+    frame.locator("#filter-preset label", has_text="7d").click()
+    wait_sections(frame, stamp("7d"))
+    timing = frame.evaluate("""() => new Promise(done => {
+        const report = () => done({stamps_ms: window.__stampAt - window.__clickAt,
+                                   painted_ms: performance.now() - window.__clickAt});
+        requestAnimationFrame(() => requestAnimationFrame(report));
+    })""")
+    trend = graph(frame, "trend-graph")
+    assert 160 <= trend["traces"][1]["n"] <= 170  # 7 days of hourly buckets
+    assert frame.locator("#kpi-cost .kpi-value").inner_text() != before
+    assert "Hora (auto)" in frame.locator("#window-label").inner_text()
+    # Source and granularity re-scope every section too.
+    frame.locator("#filter-source label", has_text="BYOK").click()
+    frame.locator("#filter-granularity label", has_text="Día").click()
+    wait_sections(frame, "7d|byok|day|" + TZ)
+    assert graph(frame, "trend-graph")["traces"][1]["n"] == 7
+    ARTIFACTS.mkdir(exist_ok=True)
+    timing["rows"] = PERF_ROWS or len(dashboard_data.rows_for(ORG))
+    (ARTIFACTS / "timing.json").write_text(json.dumps(timing, indent=2))
+    print(f"\nfilter change (30d -> 7d) to all sections updated: {timing['stamps_ms']:.0f} ms, "
+          f"painted: {timing['painted_ms']:.0f} ms ({timing['rows']} rows)")
+
+
+def test_csv_export_equals_the_grid_as_displayed(page_factory, served, tmp_path):
+    page = page_factory()
+    frame = embedded(page, served)
+    frame.locator("#agents-grid .ag-header-cell", has_text="Tokens").click()  # sort by tokens
+    frame.locator("#agents-search").fill("t")  # quick filter: leaves out "Revisión Legal"
+    frame.wait_for_function("() => document.querySelectorAll('#agents-grid .ag-row').length === 3")
+    shown = frame.evaluate("""() => { const out = [];
+        dash_ag_grid.getApi('agents-grid').forEachNodeAfterFilterAndSort(n =>
+            out.push([n.data.name, n.data.agent_id || '', n.data.cost_usd, n.data.tokens, n.data.executions]));
+        return out; }""")
+    visible = frame.locator("#agents-grid .ag-center-cols-container .agent-name").all_inner_texts()
+    assert [r[0] for r in shown] == visible and len(shown) == 3
+    assert [r[3] for r in shown] == sorted(r[3] for r in shown) or [r[3] for r in shown] == sorted(
+        (r[3] for r in shown), reverse=True)
+    with page.expect_download() as dl:
+        frame.locator("#agents-export").click()
+    download = dl.value
+    assert download.suggested_filename == "consumo-por-agente.csv"
+    path = tmp_path / "agents.csv"
+    download.save_as(path)
+    lines = list(csv.reader(path.read_text(encoding="utf-8-sig").splitlines()))
+    assert lines[0] == ["Agente", "ID del agente", "Costo (USD)", "Tokens", "Ejecuciones"]
+    body = [[r[0], r[1], float(r[2]), int(r[3]), int(r[4])] for r in lines[1:]]
+    assert body == [[n, i, pytest.approx(c), t, e] for n, i, c, t, e in shown]
+
+
+def test_without_a_valid_token_the_page_shows_the_access_message_and_no_data(page_factory, served):
+    page = page_factory()
+    for url in (served.app_url, served.app_url + "?token=forged.token.value"):
+        before = served.statements
+        page.goto(url)
+        page.locator("#access-denied").wait_for(state="visible")
+        assert "Acceso no autorizado" in page.locator("#access-denied").inner_text()
+        assert not page.locator("#dashboard").is_visible()
+        page.wait_for_load_state("networkidle")
+        assert served.statements == before  # not one query ran
+        assert page.locator("#agents-grid .ag-row").count() == 0
+
+
+@pytest.mark.parametrize("width", [1280, 768])
+def test_screenshots_with_the_advanced_section_open(page_factory, served, width):
+    page = page_factory(width=width)
+    page.goto(f"{served.app_url}?token={served.token}")
+    wait_sections(page, stamp())
+    page.locator("#advanced-toggle").click()
+    wait_sections(page, stamp(), ["section-advanced"])
+    page.wait_for_timeout(400)  # the collapse animation
+    assert page.evaluate("document.documentElement.scrollWidth") <= width  # no sideways scrolling
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.evaluate("window.scrollTo(0, 0)")
+    page.screenshot(path=str(ARTIFACTS / f"dashboard-{width}.png"), full_page=True)
+    if width == 1280:
+        page.goto(served.panel_url)
+        wait_sections(page.locator("#embed").element_handle().content_frame(), stamp())
+        page.screenshot(path=str(ARTIFACTS / "embedded-panel.png"))
