@@ -101,7 +101,8 @@ def raw_facts(conn, f: Filters, dims=(), by_qh=False, start: datetime | None = N
 
 def frame(rows, cols, dims=()) -> pd.DataFrame:
     """Build a facts frame with int64 measures (and an empty frame with the right columns)."""
-    df = pd.DataFrame(rows, columns=cols)
+    # Plain tuples: pandas probes SQLAlchemy Row objects attribute by attribute (15x slower).
+    df = pd.DataFrame([tuple(r) for r in rows], columns=cols)
     if not len(df):
         df = pd.DataFrame({c: pd.Series(dtype="int64" if c not in dims else "object") for c in cols})
     for c in cols:
