@@ -2,10 +2,10 @@
 
 Each section module has `register(app)`; nothing here imports the app object.
 """
-from . import actions, advanced, agents, kpis, models, session, trend
+from . import actions, advanced, agents, models, overview, session
 
 
 def register(app) -> None:
     """Wire every section of the page to `app`."""
-    for module in (session, kpis, trend, actions, models, agents, advanced):
+    for module in (session, overview, actions, models, agents, advanced):
         module.register(app)

@@ -49,8 +49,7 @@ def update(preset, start, end, source, granularity, tz, is_open, token):
     except common.Unavailable as u:
         return (figures.empty(u.message, advanced.HEATMAP_HEIGHT, u.detail),
                 figures.empty(u.message, advanced.SPLIT_HEIGHT), None, None, scope.stamp)
-    c = cache.iloc[0].to_dict()
-    c["hit_rate"] = None if c["hit_rate"] is None or c["hit_rate"] != c["hit_rate"] else float(c["hit_rate"])
+    c = common.cache_row(cache)
     return (figures.heatmap(heat, f.timezone, advanced.HEATMAP_HEIGHT),
             figures.source_split(split, advanced.SPLIT_HEIGHT), advanced.split_table(split),
             advanced.cache_detail(c, theme.SOURCE_LABELS[f.source]), scope.stamp)

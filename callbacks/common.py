@@ -91,6 +91,14 @@ def resolve(preset, start, end, source, granularity, tz, token) -> Scope:
         return Scope(None, key, "params", PARAM_MESSAGES.get(exc.code, "Los filtros no son válidos."))
 
 
+def cache_row(frame) -> dict:
+    """The cache_savings frame's one row as a dict, hit_rate None (not NaN) without input."""
+    row = frame.iloc[0].to_dict()
+    rate = row.get("hit_rate")
+    row["hit_rate"] = None if rate is None or rate != rate else float(rate)
+    return row
+
+
 def query(fn):
     """Run fn(connection) on the app's engine; database failures raise Unavailable."""
     try:

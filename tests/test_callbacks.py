@@ -10,10 +10,9 @@ from dash.exceptions import PreventUpdate
 import callbacks.actions
 import callbacks.advanced
 import callbacks.agents
-import callbacks.kpis
 import callbacks.models
+import callbacks.overview
 import callbacks.session
-import callbacks.trend
 import dashboard_data
 import queries
 from ai_usage.auth import mint_token
@@ -24,7 +23,7 @@ from layouts import figures
 
 SECRET = "callback-test-secret-0123456789-abcdef"
 TZ = "Europe/Madrid"
-SECTIONS = [callbacks.kpis.update, callbacks.trend.update, callbacks.models.update, callbacks.agents.update]
+SECTIONS = [callbacks.overview.update, callbacks.models.update, callbacks.agents.update]
 
 
 def filters(preset="30d", start=None, end=None, source="all", granularity="auto", tz=TZ):
@@ -63,10 +62,9 @@ def token(org_id):
 
 def test_a_valid_token_gets_every_section(app, token):
     out = run_all(app, token)
-    cost, tokens, cache, proj, banner, window, stamp = out["callbacks.kpis"]
-    assert stamp == f"30d|all|auto|{TZ}" and banner is None and "Día (auto)" in window
+    cost, tokens, cache, proj, fig, note, banner, window, stamp, trend_stamp = out["callbacks.overview"]
+    assert stamp == trend_stamp == f"30d|all|auto|{TZ}" and banner is None and "Día (auto)" in window
     assert "US$" in str(cost) and "ejecuciones" in str(cost) and "parcial" in str(cache)
-    fig, note, _ = out["callbacks.trend"]
     assert len(fig.data) >= 2 and not figures.is_empty(fig) and "proyect" in note
     rows, count, _ = out["callbacks.agents"]
     assert {r["name"] for r in rows} >= {"Asistente de Ventas", "Soporte Técnico", "Revisión Legal", "Sin agente"}
@@ -85,7 +83,7 @@ def test_without_a_valid_token_no_query_runs(app, engine, org_id, bad):
     counter = Counter(engine)
     out = run_all(app, token)
     assert counter.n == 0
-    assert "Acceso no autorizado" in str(out["callbacks.kpis"][0])
+    assert "Acceso no autorizado" in str(out["callbacks.overview"][0])
     assert out["callbacks.agents"][0] == []
     with app.server.app_context():
         dashboard_hidden, access_hidden, detail, tz_label, org = callbacks.session.gate(token, TZ)
@@ -109,17 +107,17 @@ def test_bad_filters_explain_themselves_and_query_nothing(app, engine, token, ar
     counter = Counter(engine)
     out = run_all(app, token, *args)
     assert counter.n == 0
-    assert message in str(out["callbacks.kpis"][4])
-    assert figures.is_empty(out["callbacks.trend"][0])
+    assert message in str(out["callbacks.overview"][6])
+    assert figures.is_empty(out["callbacks.overview"][4])
 
 
 def test_an_unreachable_database_is_a_banner_not_a_crash(tmp_path, token):
     down = sa.create_engine("postgresql+psycopg2://postgres@127.0.0.1:1/nothing", connect_args={"connect_timeout": 2})
     app = create_app(Settings(database_url="sqlite://", secret=SECRET), engine=down)
     out = run_all(app, token)
-    assert "Base de datos no disponible" in str(out["callbacks.kpis"][4])
-    assert "Datos no disponibles" in str(out["callbacks.kpis"][0])
-    fig = out["callbacks.trend"][0]
+    assert "Base de datos no disponible" in str(out["callbacks.overview"][6])
+    assert "Datos no disponibles" in str(out["callbacks.overview"][0])
+    fig = out["callbacks.overview"][4]
     assert figures.is_empty(fig) and "Datos no disponibles" in fig.layout.annotations[0].text
     assert out["callbacks.agents"][0] == [] and "base de datos" in out["callbacks.agents"][1]
 
@@ -129,7 +127,7 @@ def test_a_query_past_the_time_limit_says_so(app, token, monkeypatch):
         raise QueryTimeout("statement timeout")
 
     monkeypatch.setattr(queries, "summary", slow)
-    banner = run_all(app, token)["callbacks.kpis"][4]
+    banner = run_all(app, token)["callbacks.overview"][6]
     assert "Consulta cancelada" in str(banner)
 
 
@@ -143,6 +141,6 @@ def test_advanced_runs_nothing_while_collapsed(app, engine, token):
 def test_an_org_without_rows_shows_empty_states(engine, org_id):
     app = create_app(Settings(database_url=str(engine.url), secret=SECRET), engine=engine)
     out = run_all(app, mint_token(SECRET, org_id))
-    assert "Sin datos en este periodo" in str(out["callbacks.kpis"][0])
-    assert "Datos insuficientes" in str(out["callbacks.kpis"][3])
-    assert figures.is_empty(out["callbacks.trend"][0]) and out["callbacks.agents"][0] == []
+    assert "Sin datos en este periodo" in str(out["callbacks.overview"][0])
+    assert "Datos insuficientes" in str(out["callbacks.overview"][3])
+    assert figures.is_empty(out["callbacks.overview"][4]) and out["callbacks.agents"][0] == []

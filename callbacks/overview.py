@@ -1,0 +1,54 @@
+"""KPI cards and Tendencia in one callback: both need the month-end projection, computed once.
+
+Also the status banner (bad filters, database down) and the window label of the header.
+"""
+from __future__ import annotations
+
+from dash import Output
+
+import queries
+from layouts import figures, fmt, ids, kpis, states, theme, trend
+from layouts.filters import describe_granularity
+
+from . import common
+
+LABELS = [label for _, label in kpis.CARDS]
+
+
+def register(app) -> None:
+    app.callback(
+        Output(ids.KPI_COST, "children"), Output(ids.KPI_TOKENS, "children"),
+        Output(ids.KPI_CACHE, "children"), Output(ids.KPI_PROJECTION, "children"),
+        Output(ids.TREND_GRAPH, "figure"), Output(ids.TREND_NOTE, "children"),
+        Output(ids.BANNER, "children"), Output(ids.WINDOW_LABEL, "children"),
+        Output(ids.SEC_KPIS, "data-stamp"), Output(ids.SEC_TREND, "data-stamp"),
+        *common.FILTERS, common.TOKEN,
+    )(update)
+
+
+def _nothing(message: str, hint, banner, window: str, key: str) -> tuple:
+    cards = [kpis.unavailable(label, message) for label in LABELS]
+    return (*cards, figures.empty(message, trend.HEIGHT, hint), "", banner, window, key, key)
+
+
+def update(preset, start, end, source, granularity, tz, token):
+    """Summary, cache savings, projection and the time series on one connection."""
+    scope = common.resolve(preset, start, end, source, granularity, tz, token)
+    if scope.problem == "auth":
+        return _nothing(common.NO_ACCESS, None, None, "", scope.stamp)
+    if scope.problem:
+        banner = states.banner(scope.message, "warning", "Filtros no válidos.")
+        return _nothing(common.BAD_FILTERS, None, banner, "", scope.stamp)
+    f = scope.filters
+    window = f"{fmt.window(f.start_date, f.end_date)} · {describe_granularity(f.requested_granularity, f.granularity)}"
+    try:
+        s, c, p, ts = common.query(lambda conn: (queries.summary(conn, f), queries.cache_savings(conn, f),
+                                                 queries.projection(conn, f), queries.time_series(conn, f)))
+    except common.Unavailable as u:
+        return _nothing(u.message, u.detail, states.db_unavailable(u.timeout), window, scope.stamp)
+    s, c = s.iloc[0].to_dict(), common.cache_row(c)
+    # A preset window ends today: its last bucket is still running.
+    fig = figures.trend(ts, f.granularity, p, trend.HEIGHT, partial_last=f.preset is not None)
+    note = trend.projection_note(p.status, f.granularity, p.month_end, p.daily_points) if s["executions"] else ""
+    return (kpis.cost_card(s), kpis.tokens_card(s), kpis.cache_card(c, theme.SOURCE_LABELS[f.source]),
+            kpis.projection_card(p), fig, note, None, window, scope.stamp, scope.stamp)
