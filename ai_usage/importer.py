@@ -30,12 +30,13 @@ AGENT_REQUIRED = ("id", "org_id", "name")
 AGENT_COLUMNS = ("id", "org_id", "name", "avatar_url")
 AVATAR_SCHEMES = ("https://", "http://", "data:image/")
 
-ISO_AWARE = r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:[Zz]|[+-]\d{2}(?::?\d{2})?)"
-TOO_FINE = r".*\.\d{7,}.*"  # the database keeps microseconds
-ISO_NAIVE = r"\d{4}-\d{2}-\d{2}(?:[Tt ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?"
-DIGITS = r"\d+"
-COST = r"\d{1,10}(?:\.\d{1,8})?"  # NUMERIC(18,8)
-
+# ASCII digits only ([0-9], not \d, which also matches other scripts' digits).
+ISO_AWARE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]+)?)?"
+                       r"(?:[Zz]|[+-][0-9]{2}(?::?[0-9]{2})?)")
+ISO_NAIVE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}(?:[Tt ][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]+)?)?)?")
+TOO_FINE = re.compile(r".*\.[0-9]{7,}.*")  # the database keeps microseconds
+DIGITS = re.compile(r"[0-9]+")
+COST = re.compile(r"[0-9]{1,10}(?:\.[0-9]{1,8})?")  # NUMERIC(18,8)
 
 class Unreadable(Exception):
     """The file cannot be read on (missing, not UTF-8, broken CSV): stop at this line."""
@@ -139,7 +140,7 @@ def _check_header(header: list[str], allowed, required, report: Report, line: in
     return ok
 
 
-def _columns(header, lines, rows, errors) -> tuple[list[int], dict[str, pd.Series]]:
+def _columns(header, lines, rows, errors) -> tuple[list[int], dict[str, np.ndarray]]:
     """Rows with the header's field count, as one string Series per column."""
     n = len(header)
     good_lines, good = [], []
@@ -150,7 +151,29 @@ def _columns(header, lines, rows, errors) -> tuple[list[int], dict[str, pd.Serie
             good_lines.append(line)
             good.append(row)
     cols = list(zip(*good)) if good else [() for _ in header]
-    return good_lines, {name: pd.Series(col, dtype=object) for name, col in zip(header, cols)}
+    return good_lines, {name: _array(col) for name, col in zip(header, cols)}
+
+
+def _array(values) -> np.ndarray:
+    out = np.empty(len(values), dtype=object)
+    out[:] = values
+    return out
+
+
+def _match(rx: re.Pattern, col: np.ndarray) -> np.ndarray:
+    return np.fromiter((rx.fullmatch(v) is not None for v in col), dtype=bool, count=len(col))
+
+
+def _per_value(col: np.ndarray, bad) -> np.ndarray:
+    """bad(value) for each distinct value once (ids, names, types repeat a lot)."""
+    if not len(col):
+        return np.zeros(0, dtype=bool)
+    codes, uniques = pd.factorize(col)
+    return np.array([bool(bad(u)) for u in uniques], dtype=bool)[codes]
+
+
+def _strip(col: np.ndarray) -> np.ndarray:
+    return _array([v.strip() for v in col])
 
 
 class _Errors:
@@ -170,93 +193,106 @@ class _Errors:
 # ---------------------------------------------------------------- log rows
 
 
-def _whole(s: pd.Series, maximum: int) -> tuple[np.ndarray, np.ndarray]:
+def _whole(col: np.ndarray, maximum: int) -> tuple[np.ndarray, np.ndarray]:
     """(ok mask, int64 values) of whole numbers 0..maximum written as plain digits."""
-    digits = s.str.fullmatch(DIGITS).to_numpy(dtype=bool)
-    lens = s.str.len().to_numpy()
+    digits = _match(DIGITS, col)
+    lens = np.fromiter(map(len, col), dtype=np.int64, count=len(col))
     short = digits & (lens <= 18)
-    vals = np.zeros(len(s), dtype=np.int64)
+    vals = np.zeros(len(col), dtype=np.int64)
     if short.any():
-        vals[short] = s[short].astype(np.int64).to_numpy()
+        vals[short] = col[short].astype("U18").astype(np.int64)
     ok = short.copy()
     for i in np.flatnonzero(digits & (lens > 18)):  # leading zeros, or past int64
-        v = int(s.iat[i])
+        v = int(col[i])
         if v <= MAX_BIGINT:
             ok[i], vals[i] = True, v
     return ok & (vals <= maximum), vals
 
 
-def _check_logs(lines, c: dict[str, pd.Series], errors: dict) -> dict:
+def _check_nul(e: "_Errors", c: dict[str, np.ndarray]) -> None:
+    for name, col in c.items():
+        if "\x00" in "".join(col):
+            e.add(np.array(["\x00" in v for v in col], dtype=bool), f"{name} contains a NUL character")
+
+
+def _cost_reason(v: str) -> str:
+    if re.fullmatch(r"-[0-9]*\.?[0-9]+", v):
+        return f"cost_usd {_show(v)} is negative"
+    if re.fullmatch(r"[0-9]+\.[0-9]{9,}", v):
+        return f"cost_usd {_show(v)} has more than 8 decimals"
+    if re.fullmatch(r"[0-9]{11,}(?:\.[0-9]+)?", v):
+        return f"cost_usd {_show(v)} is too large (at most 10 digits before the point)"
+    return f"cost_usd {_show(v)} is not a decimal number like 0.00125"
+
+
+def _check_logs(lines, c: dict[str, np.ndarray], errors: dict) -> dict:
     """Validate one batch of log rows; return normalised columns (valid where no error)."""
     e = _Errors(lines, errors)
-    n = len(lines)
-    for name, s in c.items():
-        e.add(s.str.contains("\x00", regex=False).to_numpy(dtype=bool), f"{name} contains a NUL character")
+    _check_nul(e, c)
     for name in ("org_id", "provider", "model"):
-        e.add((c[name].str.strip() == "").to_numpy(dtype=bool), f"{name} is empty")
+        e.add(_per_value(c[name], lambda v: not v.strip()), f"{name} is empty")
 
-    ts = c["created_at"].str.strip()
-    aware = ts.str.fullmatch(ISO_AWARE).to_numpy(dtype=bool)
-    naive = ts.str.fullmatch(ISO_NAIVE).to_numpy(dtype=bool)
-    fine = aware & ts.str.fullmatch(TOO_FINE).to_numpy(dtype=bool)
-    aware = aware & ~fine
-    parsed = pd.to_datetime(ts.str.upper().where(aware, None), format="ISO8601", utc=True, errors="coerce")
-    e.add(fine, lambda i: f"created_at {_show(ts.iat[i])} has more than 6 decimals of a second")
-    e.add(naive, lambda i: f"created_at {_show(ts.iat[i])} has no UTC offset: add Z or ±HH:MM")
-    e.add(~aware & ~naive & ~fine, lambda i: f"created_at {_show(ts.iat[i])} is not an ISO-8601 timestamp with an offset "
-                                     "(e.g. 2025-03-01T09:30:00Z or 2025-03-01T10:30:00+01:00)")
-    e.add(aware & parsed.isna().to_numpy(), lambda i: f"created_at {_show(ts.iat[i])} is not a valid date and time")
+    ts = _strip(c["created_at"])
+    aware = _match(ISO_AWARE, ts)
+    fine = aware & _match(TOO_FINE, ts)
+    aware &= ~fine
+    naive = ~aware & ~fine & _match(ISO_NAIVE, ts)
+    parsed = pd.to_datetime(_array([v.upper() if ok else None for v, ok in zip(ts, aware)]),
+                            format="ISO8601", utc=True, errors="coerce")
+    stamps = np.asarray(parsed.tz_convert(None).as_unit("us").to_numpy())
+    e.add(fine, lambda i: f"created_at {_show(ts[i])} has more than 6 decimals of a second")
+    e.add(naive, lambda i: f"created_at {_show(ts[i])} has no UTC offset: add Z or ±HH:MM")
+    e.add(~aware & ~naive & ~fine, lambda i: f"created_at {_show(ts[i])} is not an ISO-8601 timestamp with an "
+                                             "offset (e.g. 2025-03-01T09:30:00Z or 2025-03-01T10:30:00+01:00)")
+    e.add(aware & np.isnat(stamps), lambda i: f"created_at {_show(ts[i])} is not a valid date and time")
 
-    a = c["action_type"]
-    e.add(~a.isin(ACTION_TYPES).to_numpy(), lambda i: f"action_type {_show(a.iat[i])} is not one of {', '.join(ACTION_TYPES)}")
-    src = c["source"]
-    e.add(~src.isin(SOURCES).to_numpy(), lambda i: f"source {_show(src.iat[i])} is not system or byok")
+    a, src = c["action_type"], c["source"]
+    e.add(_per_value(a, lambda v: v not in ACTION_TYPES),
+          lambda i: f"action_type {_show(a[i])} is not one of {', '.join(ACTION_TYPES)}")
+    e.add(_per_value(src, lambda v: v not in SOURCES), lambda i: f"source {_show(src[i])} is not system or byok")
 
-    out = {"created_at": parsed.dt.tz_convert(None).to_numpy()}
     for name in TOKEN_COLUMNS:
-        if name not in c:
-            continue
-        s = c[name].str.strip()
-        empty = (s == "").to_numpy()
-        ok, vals = _whole(s, MAX_BIGINT)
-        e.add(~ok & ~empty, lambda i, s=s, name=name: f"{name} {_show(s.iat[i])} is not a whole number ≥ 0")
-        out[name] = np.where(empty | ~ok, 0, vals)
+        if name in c:
+            col = _strip(c[name])
+            ok, _ = _whole(col, MAX_BIGINT)
+            e.add(~ok & (col != ""), lambda i, col=col, name=name: f"{name} {_show(col[i])} is not a whole number ≥ 0")
     if "cost_usd" in c:
-        s = c["cost_usd"].str.strip()
-        empty = (s == "").to_numpy()
-        ok = s.str.fullmatch(COST).to_numpy(dtype=bool) | empty
-
-        def cost_reason(i, s=s):
-            v = s.iat[i]
-            if re.fullmatch(r"-\d*\.?\d+", v):
-                return f"cost_usd {_show(v)} is negative"
-            if re.fullmatch(r"\d+\.\d{9,}", v):
-                return f"cost_usd {_show(v)} has more than 8 decimals"
-            if re.fullmatch(r"\d{11,}(?:\.\d+)?", v):
-                return f"cost_usd {_show(v)} is too large (at most 10 digits before the point)"
-            return f"cost_usd {_show(v)} is not a decimal number like 0.00125"
-
-        e.add(~ok, cost_reason)
-        out["cost_usd"] = np.where(empty, None, s.to_numpy(dtype=object))
+        col = _strip(c["cost_usd"])
+        e.add(~_match(COST, col) & (col != ""), lambda i: _cost_reason(col[i]))
     if "latency_ms" in c:
-        s = c["latency_ms"].str.strip()
-        empty = (s == "").to_numpy()
-        ok, vals = _whole(s, MAX_INT)
-        e.add(~ok & ~empty, lambda i: f"latency_ms {_show(s.iat[i])} is not a whole number of milliseconds "
-                                      f"from 0 to {MAX_INT}")
-        out["latency_ms"] = np.where(empty | ~ok, None, vals.astype(object))
+        col = _strip(c["latency_ms"])
+        ok, _ = _whole(col, MAX_INT)
+        e.add(~ok & (col != ""), lambda i: f"latency_ms {_show(col[i])} is not a whole number of milliseconds "
+                                           f"from 0 to {MAX_INT}")
+    ids = None
     if "id" in c:
-        s = c["id"].str.strip()
-        empty = (s == "").to_numpy()
-        ok, vals = _whole(s, MAX_BIGINT)
+        col = _strip(c["id"])
+        ok, vals = _whole(col, MAX_BIGINT)
         ok &= vals > 0
-        e.add(~ok & ~empty, lambda i: f"id {_show(s.iat[i])} is not a whole number ≥ 1")
-        out["id"] = np.where(empty | ~ok, None, vals.astype(object))
+        e.add(~ok & (col != ""), lambda i: f"id {_show(col[i])} is not a whole number ≥ 1")
+        ids = (vals, ok)
+    return ids
+
+
+def _convert_logs(c: dict[str, np.ndarray], n: int) -> dict:
+    """Normalised columns of a batch that passed _check_logs (pass 2: no checks again)."""
+    out = {}
+    stamps = pd.to_datetime(_array([v.strip().upper() for v in c["created_at"]]), format="ISO8601", utc=True)
+    out["created_at"] = np.asarray(stamps.tz_convert(None).as_unit("us").to_numpy())
+    for name in TOKEN_COLUMNS:
+        col = c.get(name)
+        out[name] = (np.zeros(n, dtype=np.int64) if col is None
+                     else np.array([v.strip() or "0" for v in col]).astype(np.int64))
+    for name in ("latency_ms", "id"):
+        if name in c:
+            out[name] = _array([int(v) if v else None for v in _strip(c[name])])
+    if "cost_usd" in c:
+        out["cost_usd"] = _array([v or None for v in _strip(c["cost_usd"])])
     for name in ("agent_id", "user_id"):
         if name in c:
-            out[name] = c[name].where(c[name] != "", None).to_numpy(dtype=object)
+            out[name] = _array([v or None for v in c[name]])
     for name in ("org_id", "action_type", "source", "provider", "model"):
-        out[name] = c[name].to_numpy(dtype=object)
+        out[name] = c[name]
     return out
 
 
@@ -273,16 +309,25 @@ def _validate_logs(path: str, report: Report, conn, batch_rows: int) -> dict | N
         good_lines, cols = _columns(header, lines, batch, errors)
         rows += len(lines)
         if good_lines:
-            vals = _check_logs(good_lines, cols, errors)
-            if "id" in vals:
-                have = np.array([v is not None for v in vals["id"]], dtype=bool)
-                ids.append(np.array(list(vals["id"][have]), dtype=np.int64))
+            found = _check_logs(good_lines, cols, errors)
+            if found is not None:
+                vals, have = found
+                ids.append(vals[have])
                 id_lines.append(np.asarray(good_lines, dtype=np.int64)[have])
         report.batch(errors)
     ids = np.concatenate(ids) if ids else np.array([], dtype=np.int64)
     id_lines = np.concatenate(id_lines) if id_lines else np.array([], dtype=np.int64)
     _check_ids(ids, id_lines, report, conn)
     return {"header": header, "rows": rows, "max_id": int(ids.max()) if ids.size else None}
+
+
+def _stat(path: str) -> tuple | None:
+    """Size and modification time: pass 2 must read the file pass 1 checked."""
+    try:
+        st = Path(path).stat()
+    except OSError:
+        return None
+    return st.st_size, st.st_mtime_ns
 
 
 def _check_ids(ids: np.ndarray, lines: np.ndarray, report: Report, conn) -> None:
@@ -337,24 +382,21 @@ def _validate_agents(path: str, report: Report, conn) -> list[dict] | None:
     for lines, batch in gen:
         good_lines, c = _columns(header, lines, batch, errors)
         e = _Errors(good_lines, errors)
-        for name, s in c.items():
-            e.add(s.str.contains("\x00", regex=False).to_numpy(dtype=bool), f"{name} contains a NUL character")
+        _check_nul(e, c)
         for name in AGENT_REQUIRED:
-            e.add((c[name].str.strip() == "").to_numpy(dtype=bool), f"{name} is empty")
-        if "avatar_url" in c:
-            av = c["avatar_url"].str.strip()
-            bad = (av != "") & ~av.str.lower().str.startswith(AVATAR_SCHEMES)
-            e.add(bad.to_numpy(dtype=bool), lambda i: f"avatar_url {_show(av.iat[i])} must start with "
-                                                      "https://, http:// or data:image/ (or be empty)")
+            e.add(_per_value(c[name], lambda v: not v.strip()), f"{name} is empty")
+        av = _strip(c["avatar_url"]) if "avatar_url" in c else _array([""] * len(good_lines))
+        bad = np.array([v != "" and not v.lower().startswith(AVATAR_SCHEMES) for v in av], dtype=bool)
+        e.add(bad, lambda i: f"avatar_url {_show(av[i])} must start with https://, http:// or data:image/ "
+                             "(or be empty)")
         for k, line in enumerate(good_lines):
-            aid = c["id"].iat[k]
+            aid = c["id"][k]
             if aid in first:
                 errors.setdefault(line, []).append(f"agent id {aid!r} appears again (first on line {first[aid]})")
             else:
                 first[aid] = line
-            avatar = c["avatar_url"].iat[k].strip() if "avatar_url" in c else ""
-            out.append({"line": line, "id": aid, "org_id": c["org_id"].iat[k], "name": c["name"].iat[k],
-                        "avatar_url": avatar or None})
+            out.append({"line": line, "id": aid, "org_id": c["org_id"][k], "name": c["name"][k],
+                        "avatar_url": av[k] or None})
     ids = [a["id"] for a in out]
     known: dict[str, str] = {}
     for k in range(0, len(ids), 1000):
@@ -421,12 +463,13 @@ def _write_logs(conn, path: str, facts: dict, batch_rows: int) -> int:
     for lines, batch in gen:
         errors: dict = {}
         good_lines, cols = _columns(header, lines, batch, errors)
-        vals = _check_logs(good_lines, cols, errors)
-        if errors:
-            raise RuntimeError(f"{path} changed while it was being imported (line {min(errors)})")
         n = len(good_lines)
-        for name in TOKEN_COLUMNS:
-            vals.setdefault(name, np.zeros(n, dtype=np.int64))
+        try:
+            if errors:
+                raise ValueError(min(errors))
+            vals = _convert_logs(cols, n)
+        except ValueError:
+            raise RuntimeError(f"{path} changed while it was being imported") from None
         ids = vals.get("id", np.full(n, None, dtype=object)).copy()
         auto = np.array([v is None for v in ids], dtype=bool)
         if next_id is not None and auto.any():
@@ -437,13 +480,12 @@ def _write_logs(conn, path: str, facts: dict, batch_rows: int) -> int:
         vals["created_at"] = _utc_text(vals["created_at"], sqlite=not pg)
         if not pg:  # SQLite stores the cost as REAL: rounded to its 8 decimals
             vals["cost_usd"] = [None if v is None else round(float(v), 8) for v in vals.get("cost_usd", [])]
-        columns = {name: vals[name] if isinstance(vals[name], list) else vals[name].tolist()
-                   for name in ["id"] + body}
         for mask, names in ((~auto, ["id"] + body), (auto, body)):
             if not mask.any():
                 continue
-            idx = np.flatnonzero(mask)
-            data = zip(*[[columns[c][i] for i in idx] for c in names])
+            # tolist(): Python ints and strs (sqlite3 would store numpy ints as blobs).
+            data = zip(*[np.asarray(vals[c], dtype=object if isinstance(vals[c], list) else None)[mask].tolist()
+                         for c in names])
             if pg:
                 buf = io.StringIO()
                 csv.writer(buf, lineterminator="\n").writerows(data)
@@ -471,6 +513,7 @@ def import_files(engine: sa.Engine, file: str, agents_file: str | None = None, *
     reports = []
     agents = None
     facts = None
+    stamp = None
     with engine.connect() as conn:
         if agents_file:
             rep = Report(agents_file, err)
@@ -482,6 +525,7 @@ def import_files(engine: sa.Engine, file: str, agents_file: str | None = None, *
         rep = Report(file, err)
         reports.append(rep)
         try:
+            stamp = _stat(file)
             facts = _validate_logs(file, rep, conn, batch_rows)
         except Unreadable as exc:
             rep.error(exc.line, exc.reason)
@@ -495,6 +539,8 @@ def import_files(engine: sa.Engine, file: str, agents_file: str | None = None, *
         with engine.begin() as conn:
             _write_agents(conn, agents or [])
             rows = _write_logs(conn, file, facts, batch_rows)
+            if _stat(file) != stamp:
+                raise RuntimeError(f"{file} changed while it was being imported")
     except (sa.exc.DBAPIError, RuntimeError, Unreadable) as exc:
         reason = getattr(exc, "orig", None) or exc
         print(f"Import failed while writing, nothing was written: {str(reason).strip().splitlines()[0]}", file=err)

@@ -66,18 +66,21 @@ def test_round_trip(engine, org_id, tmp_path):
         "gpt-4o-mini,,,,,0,12",
         f"{org_id},2024-10-27T02:30:00+02:00,{org_id}-b,u2,title_generation,byok,google,gemini-2.5-flash,"
         "9223372036854775807,1,2,3,9999999.99999999,2147483647",
+        f"{org_id},2024-10-27t02:30:00.5z,{org_id}-b,u2,title_generation,byok,google,gemini-2.5-flash,"
+        " 7 ,0007,0,0, 1.5 , 30 ",
     ]) + "\n")
     rc, out, err = _run(engine, logs)
     assert (rc, err) == (0, "")
-    assert "Imported 4 log rows" in out
+    assert "Imported 5 log rows" in out
     rows = _logs(engine, org_id)
     assert [_utc(r["created_at"]) for r in rows] == [
         datetime(2025, 3, 1, 9, 30, tzinfo=timezone.utc),
         datetime(2025, 3, 1, 9, 31, 0, 123456, tzinfo=timezone.utc),
         datetime(2025, 3, 1, 13, 2, 7, tzinfo=timezone.utc),
         datetime(2024, 10, 27, 0, 30, tzinfo=timezone.utc),
+        datetime(2024, 10, 27, 2, 30, 0, 500000, tzinfo=timezone.utc),
     ]
-    a, b, c, d = rows
+    a, b, c, d, e = rows
     assert (a["agent_id"], a["user_id"], a["action_type"], a["source"], a["provider"], a["model"]) == (
         f"{org_id}-a", "u1", "user_interaction", "system", "anthropic", "claude-sonnet-4-5")
     assert (a["input_tokens"], a["output_tokens"], a["cache_read_tokens"], a["cache_write_tokens"]) == (1200, 340, 800, 100)
@@ -88,7 +91,8 @@ def test_round_trip(engine, org_id, tmp_path):
     assert Decimal(c["cost_usd"]) == 0 and c["latency_ms"] == 12
     assert d["input_tokens"] == 2**63 - 1 and d["latency_ms"] == 2**31 - 1
     assert Decimal(d["cost_usd"]) == Decimal("9999999.99999999")
-    assert rows[0]["id"] < rows[1]["id"] < rows[2]["id"] < rows[3]["id"]
+    assert (e["input_tokens"], e["output_tokens"], Decimal(e["cost_usd"]), e["latency_ms"]) == (7, 7, Decimal("1.5"), 30)
+    assert [r["id"] for r in rows] == sorted(r["id"] for r in rows)
 
 
 def test_minimal_columns_take_defaults(engine, org_id, tmp_path):
@@ -148,6 +152,8 @@ def _bad_row(**change) -> str:
     (dict(latency_ms="-3"), "latency_ms '-3' is not a whole number of milliseconds"),
     (dict(latency_ms="2147483648"), "latency_ms '2147483648' is not a whole number of milliseconds"),
     (dict(latency_ms="1.0"), "latency_ms '1.0' is not a whole number of milliseconds"),
+    (dict(input_tokens="１２"), "input_tokens '１２' is not a whole number ≥ 0"),  # ASCII digits only
+    (dict(user_id="a\x00b"), "user_id contains a NUL character"),
 ])
 def test_bad_value(engine, org_id, tmp_path, change, reason):
     good = ROW.format(org=org_id)
