@@ -750,6 +750,17 @@ def _upsert_agents(conn, plans: list[OrgPlan]) -> int:
     return len(rows)
 
 
+def _forget_rollups(conn, ids: list[str]) -> None:
+    """Deleted rows leave the rollups with them (same transaction), so the sums stay exact."""
+    from queries import rollup
+
+    have = set(sa.inspect(conn).get_table_names())
+    for table in rollup.TABLES:
+        if table in have:
+            conn.execute(sa.text(f"DELETE FROM {table} WHERE org_id IN :ids").bindparams(
+                sa.bindparam("ids", expanding=True)), {"ids": ids})
+
+
 def org_ids(orgs: int, org_prefix: str) -> list[str]:
     return [org_prefix if i == 0 else f"{org_prefix}-{i + 1}" for i in range(orgs)]
 
@@ -794,6 +805,7 @@ def generate(engine: sa.Engine, orgs: int = 3, days: int = 365, rows: int = 200_
             if replace:
                 conn.execute(t.delete().where(t.c.org_id.in_(ids)))
                 conn.execute(agents_table.delete().where(agents_table.c.org_id.in_(ids)))
+                _forget_rollups(conn, ids)
             n_agents = _upsert_agents(conn, plans)
             cursor = conn.connection.dbapi_connection.cursor()
             writer = _CopyWriter(cursor) if conn.dialect.name == "postgresql" else None

@@ -178,13 +178,28 @@ def test_deterministic_with_a_seed(engine, org_id):
     assert not frame(a).equals(frame(c))
 
 
+def _rolled_up(engine, org) -> int:
+    from queries import rollup
+
+    with engine.connect() as c:
+        return sum(c.execute(sa.text(f"SELECT COUNT(*) FROM {t} WHERE org_id = :o"), {"o": org}).scalar()
+                   for t in rollup.TABLES)
+
+
 def test_refuses_orgs_with_rows_unless_replace(engine, org_id, capsys):
+    from ai_usage import rollups
+
     assert demo.generate(engine, orgs=1, days=10, rows=300, org_prefix=org_id, progress=False, now=NOW) == 0
     assert demo.generate(engine, orgs=1, days=10, rows=300, org_prefix=org_id, progress=False, now=NOW) == 1
     assert "already have log rows" in capsys.readouterr().err
+    assert len(_rows(engine, [org_id])) == 300
+    rollups.refresh(engine)
+    assert _rolled_up(engine, org_id) > 0
+    # replace=True (the bench's): old rows leave together with their rollups.
     assert demo.generate(engine, orgs=1, days=10, rows=200, org_prefix=org_id, progress=False,
                          now=NOW, replace=True) == 0
     assert len(_rows(engine, [org_id])) == 200
+    assert _rolled_up(engine, org_id) == 0
 
 
 @pytest.mark.parametrize("kw", [dict(orgs=0), dict(days=0), dict(rows=-1), dict(org_prefix=" ")])
