@@ -38,6 +38,7 @@ TOO_FINE = re.compile(r".*\.[0-9]{7,}.*")  # the database keeps microseconds
 DIGITS = re.compile(r"[0-9]+")
 COST = re.compile(r"[0-9]{1,10}(?:\.[0-9]{1,8})?")  # NUMERIC(18,8)
 
+
 class Unreadable(Exception):
     """The file cannot be read on (missing, not UTF-8, broken CSV): stop at this line."""
 
@@ -117,9 +118,20 @@ def _records(path: str, batch_rows: int):
             if rows:
                 yield lines, rows
         except UnicodeDecodeError:
-            raise Unreadable(reader.line_num + 1, "not UTF-8 text; nothing after this line can be read") from None
+            raise Unreadable(_first_non_utf8_line(path), "not UTF-8 text; nothing was read past it") from None
         except csv.Error as exc:
             raise Unreadable(reader.line_num, f"unreadable CSV ({exc}); nothing after this line can be read") from None
+
+
+def _first_non_utf8_line(path: str) -> int:
+    """The physical line of the first undecodable byte (text reading decodes blocks ahead)."""
+    with open(path, "rb") as f:
+        for n, raw in enumerate(f, start=1):
+            try:
+                raw.decode("utf-8")
+            except UnicodeDecodeError:
+                return n
+    return 0
 
 
 def _check_header(header: list[str], allowed, required, report: Report, line: int) -> bool:
@@ -141,7 +153,7 @@ def _check_header(header: list[str], allowed, required, report: Report, line: in
 
 
 def _columns(header, lines, rows, errors) -> tuple[list[int], dict[str, np.ndarray]]:
-    """Rows with the header's field count, as one string Series per column."""
+    """Rows with the header's field count, as one object array of strings per column."""
     n = len(header)
     good_lines, good = [], []
     for line, row in zip(lines, rows):
@@ -338,15 +350,11 @@ def _check_ids(ids: np.ndarray, lines: np.ndarray, report: Report, conn) -> None
     ids_s, lines_s = ids[order], lines[order]
     dup = np.zeros(ids.size, dtype=bool)
     dup[1:] = ids_s[1:] == ids_s[:-1]
-    first_line = {}
+    first = np.maximum.accumulate(np.where(dup, 0, np.arange(ids.size)))  # each run's first index
     errors: dict[int, list[str]] = {}
     for i in np.flatnonzero(dup):
-        j = i
-        while dup[j]:
-            j -= 1
-        first_line.setdefault(int(ids_s[i]), int(lines_s[j]))
         errors.setdefault(int(lines_s[i]), []).append(
-            f"id {int(ids_s[i])} appears again (first on line {first_line[int(ids_s[i])]})")
+            f"id {int(ids_s[i])} appears again (first on line {int(lines_s[first[i]])})")
     t = token_usage_logs
     max_id = conn.execute(sa.select(sa.func.max(t.c.id))).scalar()
     if max_id is not None:

@@ -208,12 +208,13 @@ def test_duplicate_and_existing_ids(engine, org_id, tmp_path):
     new = top + 500
     row = f"{org_id},2025-03-01T10:30:00Z,user_interaction,system,openai,gpt-4o"
     logs = _write(tmp_path, "logs.csv", "id,org_id,created_at,action_type,source,provider,model\n"
-                  f"{new},{row}\n{existing},{row}\n{new},{row}\n0,{row}\n{new + 1},{row}\n")
+                  f"{new},{row}\n{existing},{row}\n{new},{row}\n0,{row}\n{new + 1},{row}\n{new},{row}\n")
     rc, _, err = _run(engine, logs)
     assert rc == 2
     assert f"line 3: id {existing} already exists" in err
     assert f"line 4: id {new} appears again (first on line 2)" in err
     assert "line 5: id '0' is not a whole number ≥ 1" in err
+    assert f"line 7: id {new} appears again (first on line 2)" in err
     assert "line 2:" not in err and "line 6:" not in err
     assert len(_logs(engine, org_id)) == 1
 
@@ -287,9 +288,10 @@ def test_unreadable_files(engine, tmp_path):
     rc, _, err = _run(engine, str(tmp_path / "missing.csv"))
     assert rc == 2 and "missing.csv: cannot open" in err
     p = tmp_path / "latin1.csv"
-    p.write_bytes((HEADER + "\n").encode() + "acmé".encode("latin-1") + b",2025-01-01T00:00:00Z\n")
+    good = ROW.format(org="acme") + "\n"
+    p.write_bytes((HEADER + "\n" + good * 300).encode() + "acmé".encode("latin-1") + good[4:].encode())
     rc, _, err = _run(engine, str(p))
-    assert rc == 2 and "not UTF-8" in err
+    assert rc == 2 and "latin1.csv: line 302: not UTF-8 text" in err
 
 
 def test_cli(engine, org_id, tmp_path, monkeypatch, capsys):
