@@ -15,7 +15,9 @@ import json
 import os
 import socket
 import threading
+from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
@@ -241,6 +243,17 @@ def test_a_preset_change_updates_every_figure(page_factory, served):
     frame.locator("#filter-granularity label", has_text="Día").click()
     wait_sections(frame, "7d|byok|day|" + TZ)
     assert graph(frame, "trend-graph")["traces"][1]["n"] == 7
+    # Personalizado shows the date range (typed here as a person would, DD/MM/YYYY).
+    assert not frame.locator("#filter-dates").is_visible()
+    frame.locator("#filter-preset label", has_text="Personalizado").click()
+    today = datetime.now(ZoneInfo(TZ)).date()
+    start, end = today - timedelta(days=9), today - timedelta(days=2)
+    frame.locator("#filter-dates").fill(start.strftime("%d/%m/%Y"))
+    frame.locator("#filter-dates").press("Enter")
+    frame.locator("#filter-dates-end-date").fill(end.strftime("%d/%m/%Y"))
+    frame.locator("#filter-dates-end-date").press("Enter")
+    wait_sections(frame, f"custom|{start}|{end}|byok|day|{TZ}")
+    assert graph(frame, "trend-graph")["traces"][1]["n"] == 8
     ARTIFACTS.mkdir(exist_ok=True)
     timing["rows"] = PERF_ROWS or len(dashboard_data.rows_for(ORG))
     (ARTIFACTS / "timing.json").write_text(json.dumps(timing, indent=2))

@@ -73,7 +73,7 @@ def models_bubble(df: pd.DataFrame, height: int = 360) -> go.Figure:
     named = set(part.nlargest(5, "cost_usd")["label"])
     fig = theme.figure(height=height, hovermode="closest", showlegend=False)
     fig.add_trace(go.Scatter(
-        x=part["avg_latency_ms"], y=part["cost_usd"], mode="markers+text",
+        x=part["avg_latency_ms"], y=part["cost_usd"], mode="markers+text", cliponaxis=False,
         text=[lab if lab in named else "" for lab in part["label"]], textposition="top center",
         textfont=dict(size=11, color=theme.MUTED),
         marker=dict(size=part["executions"], sizemode="area", sizeref=sizeref, sizemin=5,
