@@ -24,6 +24,9 @@ from .db import ACTION_TYPES, LOG_COLUMNS, SOURCES, agents as agents_table, toke
 BATCH_ROWS = 50_000
 MAX_BIGINT = 2**63 - 1
 MAX_INT = 2**31 - 1
+# Tokens per row: far above any context window, low enough that sums over billions of
+# rows stay inside BIGINT (SQLite raises "integer overflow", the rollups cast to BIGINT).
+MAX_TOKENS = 2**31 - 1
 LOG_REQUIRED = ("org_id", "created_at", "action_type", "source", "provider", "model")
 TOKEN_COLUMNS = ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens")
 AGENT_REQUIRED = ("id", "org_id", "name")
@@ -266,8 +269,9 @@ def _check_logs(lines, c: dict[str, np.ndarray], errors: dict) -> dict:
     for name in TOKEN_COLUMNS:
         if name in c:
             col = _strip(c[name])
-            ok, _ = _whole(col, MAX_BIGINT)
-            e.add(~ok & (col != ""), lambda i, col=col, name=name: f"{name} {_show(col[i])} is not a whole number ≥ 0")
+            ok, _ = _whole(col, MAX_TOKENS)
+            e.add(~ok & (col != ""), lambda i, col=col, name=name:
+                  f"{name} {_show(col[i])} is not a whole number from 0 to {MAX_TOKENS}")
     if "cost_usd" in c:
         col = _strip(c["cost_usd"])
         e.add(~_match(COST, col) & (col != ""), lambda i: _cost_reason(col[i]))

@@ -178,28 +178,14 @@ def test_deterministic_with_a_seed(engine, org_id):
     assert not frame(a).equals(frame(c))
 
 
-def _rolled_up(engine, org) -> int:
-    from queries import rollup
-
-    with engine.connect() as c:
-        return sum(c.execute(sa.text(f"SELECT COUNT(*) FROM {t} WHERE org_id = :o"), {"o": org}).scalar()
-                   for t in rollup.TABLES)
-
-
 def test_refuses_orgs_with_rows_unless_replace(engine, org_id, capsys):
-    from ai_usage import rollups
-
     assert demo.generate(engine, orgs=1, days=10, rows=300, org_prefix=org_id, progress=False, now=NOW) == 0
     assert demo.generate(engine, orgs=1, days=10, rows=300, org_prefix=org_id, progress=False, now=NOW) == 1
     assert "already have log rows" in capsys.readouterr().err
     assert len(_rows(engine, [org_id])) == 300
-    rollups.refresh(engine)
-    assert _rolled_up(engine, org_id) > 0
-    # replace=True (the bench's): old rows leave together with their rollups.
     assert demo.generate(engine, orgs=1, days=10, rows=200, org_prefix=org_id, progress=False,
                          now=NOW, replace=True) == 0
     assert len(_rows(engine, [org_id])) == 200
-    assert _rolled_up(engine, org_id) == 0
 
 
 @pytest.mark.parametrize("kw", [dict(orgs=0), dict(days=0), dict(rows=-1), dict(org_prefix=" ")])
@@ -244,5 +230,28 @@ def test_if_empty_through_the_cli(empty_url, monkeypatch, capsys):
         assert orgs == {"demo", "demo-2"}
         latest = _rows(eng, ["demo", "demo-2"])["created_at"].max()
         assert latest < datetime.now(timezone.utc)
+    finally:
+        eng.dispose()
+
+
+def test_replace_drops_the_rollups_of_the_replaced_rows(empty_url):
+    """A private database: refreshing rollups must not depend on other tests' rows."""
+    from ai_usage import rollups
+    from queries import rollup
+
+    def rolled_up(eng, org) -> int:
+        with eng.connect() as c:
+            return sum(c.execute(sa.text(f"SELECT COUNT(*) FROM {t} WHERE org_id = :o"), {"o": org}).scalar()
+                       for t in rollup.TABLES)
+
+    eng = make_engine(empty_url)
+    try:
+        migrate(eng)
+        assert demo.generate(eng, orgs=2, days=10, rows=300, progress=False, now=NOW) == 0
+        rollups.refresh(eng)
+        assert rolled_up(eng, "demo") > 0 and rolled_up(eng, "demo-2") > 0
+        assert demo.generate(eng, orgs=1, days=10, rows=200, progress=False, now=NOW, replace=True) == 0
+        assert len(_rows(eng, ["demo"])) == 200
+        assert rolled_up(eng, "demo") == 0 and rolled_up(eng, "demo-2") > 0  # only the replaced org
     finally:
         eng.dispose()
