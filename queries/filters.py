@@ -1,6 +1,7 @@
 """Filters: parse and validate the window parameters once, into a frozen object."""
 from __future__ import annotations
 
+import calendar
 import math
 import re
 from dataclasses import dataclass, replace
@@ -12,8 +13,11 @@ from zoneinfo import ZoneInfo, available_timezones
 PRESETS = ("7d", "30d", "90d", "ytd")
 SOURCES = ("all", "system", "byok")
 GRANULARITIES = ("auto", "hour", "day", "week", "month")
-MAX_DAYS = 3 * 365 + 1  # "a range over 3 years" is refused (one leap day allowed)
+MAX_DAYS = 3 * 365 + 1  # the longest 3 calendar years ("a range over 3 years" is refused)
 MAX_HOURLY_DAYS = 92  # hourly buckets beyond a quarter would be tens of thousands of points
+# Dates the engines and pandas bucket exactly (no negative epochs, no datetime overflow at
+# a window's end); the API documents the same range (ai_usage/openapi.py).
+MIN_DATE, MAX_DATE = date(1970, 1, 1), date(2199, 12, 31)
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
@@ -116,6 +120,16 @@ def auto_granularity(days: int) -> str:
     return "month"
 
 
+def _within_years(start: date, end: date, years: int) -> bool:
+    """[start, end] spans at most `years` calendar years: end is before the same calendar
+    day `years` later (29 February: 1 March when that year has none). Compared as tuples,
+    so that dates near 9999-12-31 cannot overflow."""
+    y = start.year + years
+    limit = (y, 3, 1) if (start.month, start.day) == (2, 29) and not calendar.isleap(y) else \
+        (y, start.month, start.day)
+    return (end.year, end.month, end.day) < limit
+
+
 def _parse_date(value: str, parameter: str) -> date:
     if not isinstance(value, str) or not _DATE.match(value):
         raise BadParameter(parameter, f"{parameter!r} must be a date as YYYY-MM-DD, got {value!r}.",
@@ -153,6 +167,10 @@ def parse_filters(params: Mapping, org_id: str, *, now: datetime | None = None,
             raise BadParameter(missing, "'from' and 'to' go together: give both dates or neither.",
                                "incomplete_window")
         start, end = _parse_date(raw_from, "from"), _parse_date(raw_to, "to")
+        if start < MIN_DATE:
+            raise BadParameter("from", f"Dates start at {MIN_DATE.isoformat()}.", "date_out_of_range")
+        if end > MAX_DATE:
+            raise BadParameter("to", f"Dates end at {MAX_DATE.isoformat()}.", "date_out_of_range")
         if start > end:
             raise BadParameter("from", f"'from' ({start}) is after 'to' ({end}).", "invalid_window")
     else:
@@ -162,8 +180,8 @@ def parse_filters(params: Mapping, org_id: str, *, now: datetime | None = None,
         end = today
         start = date(today.year, 1, 1) if preset == "ytd" else today - timedelta(days=int(preset[:-1]) - 1)
     days = (end - start).days + 1
-    if days > MAX_DAYS:
-        raise BadParameter("from", f"The window spans {days} days; at most 3 years ({MAX_DAYS} days) are allowed.",
+    if not _within_years(start, end, 3):
+        raise BadParameter("from", f"The window spans {days} days; at most 3 years are allowed.",
                            "window_too_long")
     applied = auto_granularity(days) if requested == "auto" else requested
     if applied == "hour" and days > MAX_HOURLY_DAYS:
