@@ -231,8 +231,19 @@ def cache_savings(rows, w: Window, overrides: dict) -> dict:
     }
 
 
-def time_series(rows, w: Window, by_action: bool = False) -> pd.DataFrame:
-    """bucket, [action_type], cost_e8, tokens, executions: every bucket (x action), zero-filled."""
+_BUCKETED: dict = {}
+
+
+def bucketed(rows, w: Window) -> tuple[pd.DataFrame, list]:
+    """The window's rows with their bucket and tokens, and every bucket of the window.
+
+    Memoised per (rows, window): the series with and without actions and the agents'
+    sparklines of one window share it. Callers must not modify the frame.
+    """
+    key = (id(rows), w)
+    hit = _BUCKETED.get(key)
+    if hit is not None and hit[0] is rows:
+        return hit[1], hit[2]
     d = in_window(rows, w)
     d["bucket"] = period_start(d["local"], w.granularity, w.timezone)
     d["tokens"] = _tokens(d)
@@ -240,6 +251,15 @@ def time_series(rows, w: Window, by_action: bool = False) -> pd.DataFrame:
     buckets = all_buckets(w)
     # Every row in the window must land in a listed bucket.
     assert set(d["bucket"]) <= set(buckets), "a row's bucket is not a bucket of the window"
+    if len(_BUCKETED) > 64:
+        _BUCKETED.clear()
+    _BUCKETED[key] = (rows, d, buckets)
+    return d, buckets
+
+
+def time_series(rows, w: Window, by_action: bool = False) -> pd.DataFrame:
+    """bucket, [action_type], cost_e8, tokens, executions: every bucket (x action), zero-filled."""
+    d, buckets = bucketed(rows, w)
     if by_action:
         actions = list(ACTIONS) + sorted(set(d["action_type"]) - set(ACTIONS))
         index = pd.MultiIndex.from_product([buckets, actions], names=["bucket", "action_type"])
@@ -266,12 +286,9 @@ def model_efficiency(rows, w: Window) -> pd.DataFrame:
 
 
 def by_agent(rows, agents: dict, w: Window) -> pd.DataFrame:
-    d = in_window(rows, w)
-    d["bucket"] = period_start(d["local"], w.granularity, w.timezone)
-    d["tokens"] = _tokens(d)
-    buckets = all_buckets(w)
+    d, buckets = bucketed(rows, w)
     out = []
-    d["key"] = d["agent_id"].map(lambda a: "\x00" if a is None else a)
+    d = d.assign(key=d["agent_id"].map(lambda a: "\x00" if a is None else a))
     spark = d.groupby(["key", "bucket"])["e8"].sum().unstack("bucket").reindex(columns=buckets).fillna(0)
     for key, g in d.groupby("key"):
         agent = None if key == "\x00" else key

@@ -6,6 +6,8 @@ from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from queries.filters import (MAX_DAYS, BadParameter, Filters, auto_granularity, local_instant, local_midnight,
                              parse_filters)
@@ -116,6 +118,10 @@ def test_explicit_granularity_is_applied(granularity):
     ({"from": "2026-01-05"}, "to"),  # only one of the two
     ({"to": "2026-01-05"}, "from"),
     ({"from": "2023-01-01", "to": "2026-01-01"}, "from"),  # 1097 days: over 3 years
+    ({"from": "1969-12-31", "to": "1970-01-01"}, "from"),  # before the epoch
+    ({"from": "0001-01-01", "to": "0001-01-02"}, "from"),
+    ({"from": "2199-12-31", "to": "2200-01-01"}, "to"),
+    ({"from": "9999-12-31", "to": "9999-12-31"}, "to"),  # its window end would overflow
     ({"preset": "14d"}, "preset"),
     ({"preset": "all"}, "preset"),
     ({"source": "both"}, "source"),
@@ -133,8 +139,27 @@ def test_bad_parameters(params, parameter):
     assert e.value.message and e.value.code and str(e.value) == e.value.message
 
 
-def test_three_years_is_the_limit():
-    ok = parse(**{"from": "2024-01-01", "to": "2026-12-31"})  # 1096 days, one leap day
+@pytest.mark.parametrize("start,end,ok", [
+    ("2024-01-01", "2026-12-31", True),  # 3 calendar years with a leap day: 1096 days
+    ("2025-01-01", "2027-12-31", True),  # 1095 days
+    ("2025-01-01", "2028-01-01", False),  # 1096 days, but 3 years and a day
+    ("2024-01-01", "2027-01-01", False),
+    ("2024-02-29", "2027-02-28", True),  # from a leap day: up to the day before 1 March
+    ("2024-02-29", "2027-03-01", False),
+    ("2025-03-01", "2028-02-29", True),
+    ("2197-01-01", "2199-12-31", True),  # the last dates offered
+])
+def test_three_calendar_years_is_the_limit(start, end, ok):
+    if ok:
+        assert parse(**{"from": start, "to": end}).granularity == "month"
+    else:
+        with pytest.raises(BadParameter) as e:
+            parse(**{"from": start, "to": end})
+        assert (e.value.parameter, e.value.code) == ("from", "window_too_long")
+
+
+def test_longest_windows():
+    ok = parse(**{"from": "2024-01-01", "to": "2026-12-31"})
     assert (ok.days, ok.granularity) == (MAX_DAYS, "month")
     assert parse(**{"from": "2026-01-01", "to": "2026-04-02", "granularity": "hour"}).days == 92
 
@@ -215,3 +240,25 @@ def test_window_bounds_are_local_midnights():
     f = parse(**{"from": "2026-11-01", "to": "2026-11-01", "timezone": "Asia/Kathmandu"})
     assert (f.start_utc.isoformat(), f.end_utc.isoformat()) == ("2026-10-31T18:15:00+00:00",
                                                                 "2026-11-01T18:15:00+00:00")
+
+
+# ------------------------------------------------------------------ anything a client may send
+
+_VALUE = st.one_of(st.none(), st.text(max_size=12), st.sampled_from(
+    ["2026-03-08", "2026-11-01", "1970-01-01", "2199-12-31", "0001-01-01", "9999-12-31", "2026-02-29",
+     "UTC", "America/Santiago", "Asia/Kathmandu", "hour", "week", "ytd", "7d", "byok", "all"]))
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(params=st.dictionaries(st.sampled_from(["timezone", "from", "to", "preset", "source", "granularity"]),
+                              _VALUE, max_size=6),
+       now=st.datetimes(datetime(1970, 1, 2), datetime(2199, 12, 30), timezones=st.just(UTC)))
+def test_any_input_is_filters_or_bad_parameter(params, now):
+    """Whatever arrives: a Filters whose window can be computed, or a BadParameter."""
+    try:
+        f = parse_filters(params, "org-1", now=now)
+    except BadParameter as e:
+        assert e.parameter in ("timezone", "from", "to", "preset", "source", "granularity")
+        return
+    assert f.start_utc < f.end_utc and 1 <= f.days <= MAX_DAYS
+    assert f.granularity in ("hour", "day", "week", "month")

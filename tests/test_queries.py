@@ -44,10 +44,11 @@ CASES = [_case(w, tz) for w in DST_WEEKS for tz in qd.ZONES] + [
     _case(w, tz) for w, zones in LONG.items() for tz in zones]
 # Time series: hours and days around every DST change in every zone; weeks and months
 # where they mean something (long windows, partial first and last periods).
-SERIES = [_case(w, tz, g) for w in DST_WEEKS for tz in qd.ZONES for g in ("hour", "day")] + [
+SERIES = [_case(w, tz, "hour") for w in DST_WEEKS for tz in qd.ZONES] + [
+    _case(w, tz, "day") for w in DST_WEEKS for tz in ("America/New_York", "Australia/Lord_Howe")] + [
     _case(w, tz, g) for w, zones in LONG.items() for tz in zones for g in GRANULARITIES
     if not (g == "hour" and w in ("months", "long"))] + [
-    _case(w, tz, "hour") for w in ("ny_spring_day", "ny_fall_day") for tz in qd.ZONES]
+    _case(w, tz, "hour") for w in ("ny_spring_day", "ny_fall_day") for tz in ("America/New_York", "Asia/Kolkata")]
 # Agents (sparklines follow the same buckets): each granularity in a few zones.
 AGENTS = [_case(w, tz, "hour") for w in DST_WEEKS for tz in ("America/New_York", "Australia/Lord_Howe")] + [
     _case("ny_fall_week", "Asia/Kathmandu", "day"), _case("year_end", "Asia/Kolkata", "week"),
@@ -55,15 +56,18 @@ AGENTS = [_case(w, tz, "hour") for w in DST_WEEKS for tz in ("America/New_York",
     _case("long", "Australia/Lord_Howe", "month"), _case("gap", "Asia/Kathmandu", "hour")]
 
 
-@pytest.fixture(scope="module")
-def data(engine):
-    """The data set inserted once per engine: our org, another org, late rows last."""
+def load(engine, refresh_before_late: bool = False):
+    """Insert the data set for a new org (another org's rows around it, late rows last)."""
     org, other = f"qorg-{uuid.uuid4().hex[:8]}", f"qoth-{uuid.uuid4().hex[:8]}"
     rows, late, other_rows, agents = qd.build(org, other)
     half = len(other_rows) // 2
     insert_logs(engine, other_rows[:half])
     insert_logs(engine, rows)
     insert_logs(engine, other_rows[half:])
+    if refresh_before_late:  # the rollups hold everything so far; late rows are the live tail
+        from ai_usage import rollups
+
+        rollups.refresh(engine)
     insert_logs(engine, late)
     insert_agents(engine, agents)
     with engine.begin() as c:
@@ -79,6 +83,24 @@ def data(engine):
     assert len(loaded) == len(rows) + len(late)
     return SimpleNamespace(engine=engine, org=org, other=other, rows=loaded, agents=names,
                            overrides=overrides, late=late)
+
+
+@pytest.fixture(scope="module")
+def data(engine):
+    """The data set inserted once per engine."""
+    return load(engine)
+
+
+@pytest.fixture(autouse=True)
+def raw_path(monkeypatch):
+    """Read raw rows, whatever path an app built by another test module installed."""
+    monkeypatch.setitem(qbase._FACTS, "impl", qbase.raw_facts)
+
+
+@pytest.fixture(scope="module")
+def rolled(engine):
+    """The same data set for another org, rolled up before its late rows arrive."""
+    return load(engine, refresh_before_late=True)
 
 
 def make_filters(data, window, tz, source="all", granularity="auto", org=None):
@@ -108,33 +130,27 @@ def _sources(window, tz):
     return ("all", ("system", "byok")[(list(qd.WINDOWS).index(window) + qd.ZONES.index(tz)) % 2])
 
 
-@pytest.mark.parametrize("window,tz", CASES)
-def test_summary(data, window, tz):
-    for source in _sources(window, tz):
-        f = make_filters(data, window, tz, source)
-        got = run(data, summary, f).iloc[0]
-        want = ref.summary(data.rows, ref.Window.of(f))
-        assert cost_ok(got["total_cost_usd"], want["total_cost_e8"]), source
-        for k in ("total_tokens", "total_input_tokens", "total_output_tokens", "total_cache_read_tokens",
-                  "executions"):
-            assert int(got[k]) == want[k], (source, k)
-    assert want["executions"] > 0  # the window is not empty: the comparison means something
+def check_summary(data, f):
+    got = run(data, summary, f).iloc[0]
+    want = ref.summary(data.rows, ref.Window.of(f))
+    assert cost_ok(got["total_cost_usd"], want["total_cost_e8"]), f.source
+    for k in ("total_tokens", "total_input_tokens", "total_output_tokens", "total_cache_read_tokens",
+              "executions"):
+        assert int(got[k]) == want[k], (f.source, k)
+    return want
 
 
-@pytest.mark.parametrize("window,tz", CASES)
-def test_cache_savings(data, window, tz):
-    for source in _sources(window, tz):
-        f = make_filters(data, window, tz, source)
-        got = run(data, cache_savings, f).iloc[0]
-        want = ref.cache_savings(data.rows, ref.Window.of(f), data.overrides)
-        assert int(got["total_cache_read_tokens"]) == want["total_cache_read_tokens"]
-        assert int(got["total_input_tokens"]) == want["total_input_tokens"]
-        if want["hit_rate"] is None:
-            assert got["hit_rate"] is None or math.isnan(got["hit_rate"])
-        else:
-            assert abs(got["hit_rate"] - want["hit_rate"]) < TOL
-        assert abs(got["estimated_savings_usd"] - float(want["estimated_savings_usd"])) < COST_TOL
-        assert int(got["skipped_models_count"]) == want["skipped_models_count"]
+def check_cache_savings(data, f):
+    got = run(data, cache_savings, f).iloc[0]
+    want = ref.cache_savings(data.rows, ref.Window.of(f), data.overrides)
+    assert int(got["total_cache_read_tokens"]) == want["total_cache_read_tokens"]
+    assert int(got["total_input_tokens"]) == want["total_input_tokens"]
+    if want["hit_rate"] is None:
+        assert got["hit_rate"] is None or math.isnan(got["hit_rate"])
+    else:
+        assert abs(got["hit_rate"] - want["hit_rate"]) < TOL
+    assert abs(got["estimated_savings_usd"] - float(want["estimated_savings_usd"])) < COST_TOL
+    assert int(got["skipped_models_count"]) == want["skipped_models_count"]
 
 
 def _check_series(got: pd.DataFrame, want: pd.DataFrame, by_action: bool):
@@ -148,21 +164,16 @@ def _check_series(got: pd.DataFrame, want: pd.DataFrame, by_action: bool):
     assert not bad
 
 
-@pytest.mark.parametrize("window,tz,granularity", SERIES)
-def test_time_series(data, window, tz, granularity):
-    f = make_filters(data, window, tz, granularity=granularity)
+def check_time_series(data, f):
     w = ref.Window.of(f)
     for by_action in (False, True):
         got = run(data, time_series, f, by_action)
         _check_series(got, ref.time_series(data.rows, w, by_action), by_action)
     # Zero-filled buckets add up to the window's totals.
-    total = ref.summary(data.rows, w)
-    assert int(got["executions"].sum()) == total["executions"]
+    assert int(got["executions"].sum()) == ref.summary(data.rows, w)["executions"]
 
 
-@pytest.mark.parametrize("window,tz", CASES)
-def test_model_efficiency(data, window, tz):
-    f = make_filters(data, window, tz)
+def check_model_efficiency(data, f):
     got = run(data, model_efficiency, f)
     want = ref.model_efficiency(data.rows, ref.Window.of(f)).set_index(["provider", "model"])
     assert len(got) == len(want)
@@ -178,15 +189,7 @@ def test_model_efficiency(data, window, tz):
     assert list(got["cost_usd"]) == sorted(got["cost_usd"], reverse=True)
 
 
-def test_hourly_refused_beyond_92_days(data):
-    with pytest.raises(BadParameter) as e:
-        make_filters(data, "months", "UTC", granularity="hour")
-    assert e.value.parameter == "granularity"
-
-
-@pytest.mark.parametrize("window,tz,granularity", AGENTS)
-def test_by_agent(data, window, tz, granularity):
-    f = make_filters(data, window, tz, granularity=granularity)
+def check_by_agent(data, f):
     got = run(data, by_agent, f)
     want = ref.by_agent(data.rows, data.agents, ref.Window.of(f))
     assert sorted(got["agent_id"], key=str) == sorted(want["agent_id"], key=str)
@@ -205,9 +208,7 @@ def test_by_agent(data, window, tz, granularity):
     assert list(got["cost_usd"]) == sorted(got["cost_usd"], reverse=True)
 
 
-@pytest.mark.parametrize("window,tz", CASES)
-def test_heatmap(data, window, tz):
-    f = make_filters(data, window, tz)
+def check_heatmap(data, f):
     got = run(data, heatmap, f)
     want = ref.heatmap(data.rows, ref.Window.of(f))
     assert list(zip(got["dow"], got["hour"])) == list(zip(want["dow"], want["hour"]))
@@ -230,11 +231,75 @@ def _check_projection(got, want):
     assert dict(zip(got.forecast["date"], got.forecast["yhat"])) == pytest.approx(want["forecast"], abs=TOL)
 
 
+def check_projection(data, f):
+    _check_projection(run(data, projection, f), ref.projection(data.rows, ref.Window.of(f)))
+
+
+@pytest.mark.parametrize("window,tz", CASES)
+def test_summary(data, window, tz):
+    for source in _sources(window, tz):
+        want = check_summary(data, make_filters(data, window, tz, source))
+    assert want["executions"] > 0  # the window is not empty: the comparison means something
+
+
+@pytest.mark.parametrize("window,tz", CASES)
+def test_cache_savings(data, window, tz):
+    for source in _sources(window, tz):
+        check_cache_savings(data, make_filters(data, window, tz, source))
+
+
+@pytest.mark.parametrize("window,tz,granularity", SERIES)
+def test_time_series(data, window, tz, granularity):
+    check_time_series(data, make_filters(data, window, tz, granularity=granularity))
+
+
+@pytest.mark.parametrize("window,tz", CASES)
+def test_model_efficiency(data, window, tz):
+    check_model_efficiency(data, make_filters(data, window, tz))
+
+
+def test_hourly_refused_beyond_92_days(data):
+    with pytest.raises(BadParameter) as e:
+        make_filters(data, "months", "UTC", granularity="hour")
+    assert e.value.parameter == "granularity"
+
+
+@pytest.mark.parametrize("window,tz,granularity", AGENTS)
+def test_by_agent(data, window, tz, granularity):
+    check_by_agent(data, make_filters(data, window, tz, granularity=granularity))
+
+
+@pytest.mark.parametrize("window,tz", CASES)
+def test_heatmap(data, window, tz):
+    check_heatmap(data, make_filters(data, window, tz))
+
+
 @pytest.mark.parametrize("window,tz", CASES)
 def test_projection(data, window, tz):
     for source in _sources(window, tz)[:1] if window in DST_WEEKS else _sources(window, tz):
-        f = make_filters(data, window, tz, source)
-        _check_projection(run(data, projection, f), ref.projection(data.rows, ref.Window.of(f)))
+        check_projection(data, make_filters(data, window, tz, source))
+
+
+# The rollup path (facts() from pre-aggregated tables plus the live tail) answers the same.
+ROLLUP = [_case("ny_fall_week", "America/New_York", "hour", "all"),
+          _case("ny_spring_day", "America/New_York", "hour", "byok"),
+          _case("lh_spring_week", "Australia/Lord_Howe", "hour", "system"),
+          _case("lh_fall_week", "Australia/Lord_Howe", "day", "all"),
+          _case("year_end", "Asia/Kathmandu", "week", "byok"),
+          _case("months", "Asia/Kolkata", "month", "all"),
+          _case("long", "America/New_York", "month", "system"),
+          _case("gap", "Asia/Kolkata", "day", "all")]
+
+
+@pytest.mark.parametrize("window,tz,granularity,source", ROLLUP)
+def test_rollup_path(rolled, monkeypatch, window, tz, granularity, source):
+    from queries.rollup import rollup_facts
+
+    monkeypatch.setitem(qbase._FACTS, "impl", rollup_facts)
+    f = make_filters(rolled, window, tz, source, granularity)
+    for check in (check_summary, check_cache_savings, check_time_series, check_model_efficiency,
+                  check_by_agent, check_heatmap, check_projection):
+        check(rolled, f)
 
 
 @pytest.mark.parametrize("window,source,status,points", [
@@ -374,11 +439,23 @@ def test_empty_org(data, org_id):
     assert (p.status, p.daily_points) == ("insufficient_data", 0)
 
 
-def test_late_row_counts_at_once(data, org_id):
+def _use(path, monkeypatch):
+    from queries.rollup import rollup_facts
+
+    monkeypatch.setitem(qbase._FACTS, "impl", rollup_facts if path == "rollup" else qbase.raw_facts)
+
+
+@pytest.mark.parametrize("path", ["raw", "rollup"])
+def test_late_row_counts_at_once(data, org_id, path, monkeypatch):
     """A committed row counts in the next answer, whatever its created_at."""
     eng = data.engine
+    _use(path, monkeypatch)
     base = [dict(r, org_id=org_id, agent_id=None) for r in qd.build(org_id, "x")[0][:60]]
     insert_logs(eng, base)
+    if path == "rollup":
+        from ai_usage import rollups
+
+        rollups.refresh(eng)
     f = parse_filters({"from": "2025-09-20", "to": "2025-10-20", "timezone": "Asia/Kolkata"}, org_id)
     before = run(data, summary, f).iloc[0]
     late = dict(base[5], created_at=datetime(2025, 9, 30, 18, 29, 59, 999999, tzinfo=timezone.utc),
@@ -428,11 +505,19 @@ def windows(draw):
     return start, end, gran
 
 
-@settings(max_examples=25, deadline=None, derandomize=True,
+@pytest.fixture(params=["raw", "rollup"])
+def any_path(request, monkeypatch, engine):
+    """The raw path over `data`, or the rollup path over `rolled` (the same rows)."""
+    _use(request.param, monkeypatch)
+    return request.getfixturevalue("data" if request.param == "raw" else "rolled")
+
+
+@settings(max_examples=20, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(win=windows(), tz=st.sampled_from(ZONE_POOL), source=st.sampled_from(["all", "system", "byok"]),
        by_action=st.booleans())
-def test_random_windows(data, win, tz, source, by_action):
+def test_random_windows(any_path, win, tz, source, by_action):
+    data = any_path
     start, end, gran = win
     f = make_filters(data, (start, end), tz, source, gran)
     w = ref.Window.of(f)
