@@ -15,7 +15,7 @@ def access_denied() -> html.Div:
     """Shown instead of the dashboard without a valid token (nothing is queried)."""
     return html.Div(id=ids.ACCESS, hidden=True, className="access", role="alert", children=[
         html.Div(className="access-card", children=[
-            html.Div("🔒", className="access-icon", **{"aria-hidden": "true"}),
+            html.Div(className="access-icon", **{"aria-hidden": "true"}),
             html.H2("Acceso no autorizado", className="access-title"),
             html.P("Este panel se abre desde la administración de tu organización con un enlace firmado. "
                    "El enlace no lleva un token válido o ha caducado.", className="access-text"),

@@ -298,6 +298,8 @@ def test_without_a_valid_token_the_page_shows_the_access_message_and_no_data(pag
         page.wait_for_load_state("networkidle")
         assert served.statements == before  # not one query ran
         assert page.locator("#agents-grid .ag-row").count() == 0
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "access-denied.png"))
 
 
 @pytest.mark.parametrize("width", [1280, 768])
