@@ -50,5 +50,6 @@ def update(preset, start, end, source, granularity, tz, token):
     # A preset window ends today: its last bucket is still running.
     fig = figures.trend(ts, f.granularity, p, trend.HEIGHT, partial_last=f.preset is not None)
     note = trend.projection_note(p.status, f.granularity, p.month_end, p.daily_points) if s["executions"] else ""
+    banner = None if s["executions"] else states.no_usage(theme.SOURCE_LABELS[f.source] if f.source != "all" else None)
     return (kpis.cost_card(s), kpis.tokens_card(s), kpis.cache_card(c, theme.SOURCE_LABELS[f.source]),
-            kpis.projection_card(p), fig, note, None, window, scope.stamp, scope.stamp)
+            kpis.projection_card(p), fig, note, banner, window, scope.stamp, scope.stamp)

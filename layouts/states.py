@@ -31,6 +31,13 @@ def banner(message: str, kind: str = "danger", title: str | None = None) -> dbc.
                      className="status-banner")
 
 
+def no_usage(source_label: str | None = None) -> dbc.Alert:
+    """The whole window is empty: say so once, with what to try, instead of a page of zeros."""
+    scope = f" con origen {source_label}" if source_label else ""
+    return banner(f"No hay uso registrado{scope} en este periodo. Prueba con un periodo más largo (90d o YTD)"
+                  + (" u otro origen." if source_label else "."), "info", "Sin datos en este periodo.")
+
+
 def db_unavailable(timeout: bool = False) -> dbc.Alert:
     if timeout:
         return banner(DB_TIMEOUT, "warning", "Consulta cancelada.")

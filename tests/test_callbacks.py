@@ -142,5 +142,6 @@ def test_an_org_without_rows_shows_empty_states(engine, org_id):
     app = create_app(Settings(database_url=str(engine.url), secret=SECRET), engine=engine)
     out = run_all(app, mint_token(SECRET, org_id))
     assert "Sin datos en este periodo" in str(out["callbacks.overview"][0])
+    assert "No hay uso registrado en este periodo" in str(out["callbacks.overview"][6])
     assert "Datos insuficientes" in str(out["callbacks.overview"][3])
     assert figures.is_empty(out["callbacks.overview"][4]) and out["callbacks.agents"][0] == []

@@ -69,6 +69,7 @@ def test_trend_x_is_local_wall_time_without_offset():
 def test_trend_hover_header_names_the_period(granularity, fmt):
     fig = figures.trend(series(), granularity)
     assert fmt in fig.layout.xaxis.hoverformat and fig.layout.hovermode == "x unified"
+    assert [s.value for s in fig.layout.xaxis.tickformatstops] == ["%H:%M\n%-d %b", "%-d %b", "%b %Y"]
 
 
 def test_trend_without_rows_is_an_empty_state_not_a_zero_line():

@@ -5,7 +5,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from .. import fmt, theme
-from .common import HOVER_FORMAT, TICK_FORMAT, count_axis, empty, hex_to_rgba, local_x
+from .common import count_axis, empty, hex_to_rgba, local_x, time_axis
 
 METRICS = {  # time_series column -> (Spanish name, formatter)
     "cost_usd": ("Costo", fmt.usd),
@@ -52,8 +52,9 @@ def actions_area(df: pd.DataFrame, metric: str, granularity: str, height: int = 
         yfmt = count_axis(float(df.groupby("bucket")[metric].sum().max()))
     fig.update_layout(
         margin=dict(l=8, r=8, t=8, b=8),
-        xaxis=dict(type="date", hoverformat=HOVER_FORMAT.get(granularity), tickformat=TICK_FORMAT.get(granularity)),
-        yaxis=dict(title=dict(text=name + (" (USD)" if metric == "cost_usd" else "")), rangemode="tozero", **yfmt),
+        xaxis=time_axis(granularity),
+        yaxis=dict(title=dict(text=name + (" (USD)" if metric == "cost_usd" else "")), rangemode="tozero",
+                   ticklabelstandoff=6, **yfmt),
     )
     return fig
 

@@ -43,7 +43,18 @@ HOVER_FORMAT = {  # the header of an x-unified hover, per granularity (Spanish n
     "month": "%B %Y",
 }
 
-TICK_FORMAT = {"hour": "%-d %b\n%H:%M", "day": "%-d %b", "week": "%-d %b", "month": "%b %Y"}
+DAY_MS = 86_400_000
+# Tick labels by tick spacing (plotly picks the spacing as the window and the width allow).
+TICK_STOPS = [dict(dtickrange=[None, DAY_MS - 1], value="%H:%M\n%-d %b"),
+              dict(dtickrange=[DAY_MS, "M1"], value="%-d %b"),
+              dict(dtickrange=["M1", None], value="%b %Y")]
+
+
+def time_axis(granularity: str) -> dict:
+    """A date x axis: Spanish tick labels (through the graph's locale) and a hover header
+    that names the period, e.g. 'Semana del 2 jun 2025'."""
+    return dict(type="date", hoverformat=HOVER_FORMAT.get(granularity), tickformatstops=TICK_STOPS,
+                ticklabelstandoff=4)
 
 
 def hex_to_rgba(colour: str, alpha: float) -> str:

@@ -8,7 +8,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from .. import fmt, theme
-from .common import HOVER_FORMAT, TICK_FORMAT, count_axis, empty, local_x
+from .common import count_axis, empty, local_x, time_axis
 
 PROJECTION_NAME = "Proyección (tendencia lineal)"
 
@@ -106,7 +106,7 @@ def trend(ts: pd.DataFrame, granularity: str, projection=None, height: int = 340
         _add_projection(fig, ov, granularity, projection)
     fig.update_layout(
         margin=dict(l=8, r=8, t=36, b=8),
-        xaxis=dict(type="date", hoverformat=HOVER_FORMAT.get(granularity), tickformat=TICK_FORMAT.get(granularity)),
+        xaxis=time_axis(granularity),
         yaxis=dict(title=dict(text="Tokens"), side="right", showgrid=False, rangemode="tozero",
                    **count_axis(float(ts["tokens"].max()))),
         yaxis2=dict(title=dict(text="Costo (USD)"), side="left", overlaying="y", rangemode="tozero", tickmode="auto",
