@@ -34,8 +34,8 @@ def _nothing(message: str, hint, banner, window: str, key: str) -> tuple:
 def update(preset, start, end, source, granularity, tz, token):
     """Summary, cache savings, projection and the time series on one connection."""
     scope = common.resolve(preset, start, end, source, granularity, tz, token)
-    if scope.problem == "auth":
-        return _nothing(common.NO_ACCESS, None, None, "", scope.stamp)
+    if scope.problem == "auth":  # e.g. the token expired while the page was open
+        return _nothing(common.NO_ACCESS, None, states.session_expired(), "", scope.stamp)
     if scope.problem:
         banner = states.banner(scope.message, "warning", "Filtros no válidos.")
         return _nothing(common.BAD_FILTERS, None, banner, "", scope.stamp)

@@ -38,6 +38,11 @@ def no_usage(source_label: str | None = None) -> dbc.Alert:
                   + (" u otro origen." if source_label else "."), "info", "Sin datos en este periodo.")
 
 
+def session_expired() -> dbc.Alert:
+    return banner("Vuelve a abrir «Consumo de IA» desde el panel para obtener un enlace nuevo.", "warning",
+                  "Tu acceso ha caducado o no es válido.")
+
+
 def db_unavailable(timeout: bool = False) -> dbc.Alert:
     if timeout:
         return banner(DB_TIMEOUT, "warning", "Consulta cancelada.")

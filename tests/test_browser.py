@@ -264,6 +264,7 @@ def test_a_preset_change_updates_every_figure(page_factory, served):
 def test_csv_export_equals_the_grid_as_displayed(page_factory, served, tmp_path):
     page = page_factory()
     frame = embedded(page, served)
+    frame.locator("#agents-grid .ag-header-cell", has_text="Costo por periodo").click()  # sortable too
     frame.locator("#agents-grid .ag-header-cell", has_text="Tokens").click()  # sort by tokens
     frame.locator("#agents-search").fill("t")  # quick filter: leaves out "Revisión Legal"
     frame.wait_for_function("() => document.querySelectorAll('#agents-grid .ag-row').length === 3")

@@ -84,6 +84,7 @@ def test_without_a_valid_token_no_query_runs(app, engine, org_id, bad):
     out = run_all(app, token)
     assert counter.n == 0
     assert "Acceso no autorizado" in str(out["callbacks.overview"][0])
+    assert "caducado" in str(out["callbacks.overview"][6])
     assert out["callbacks.agents"][0] == []
     with app.server.app_context():
         dashboard_hidden, access_hidden, detail, tz_label, org = callbacks.session.gate(token, TZ)
