@@ -14,7 +14,6 @@ from types import SimpleNamespace
 
 import pandas as pd
 import pytest
-import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
