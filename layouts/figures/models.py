@@ -71,10 +71,13 @@ def models_bubble(df: pd.DataFrame, height: int = 360) -> go.Figure:
     biggest = max(int(part["executions"].max()), 1)
     sizeref = 2.0 * biggest / (44 ** 2)
     named = set(part.nlargest(5, "cost_usd")["label"])
+    right = float(part["avg_latency_ms"].max())
+    # Labels near the right edge grow leftwards, so no name is cut off by the chart's border.
+    positions = ["top left" if right and lat > 0.75 * right else "top center" for lat in part["avg_latency_ms"]]
     fig = theme.figure(height=height, hovermode="closest", showlegend=False)
     fig.add_trace(go.Scatter(
         x=part["avg_latency_ms"], y=part["cost_usd"], mode="markers+text", cliponaxis=False,
-        text=[lab if lab in named else "" for lab in part["label"]], textposition="top center",
+        text=[lab if lab in named else "" for lab in part["label"]], textposition=positions,
         textfont=dict(size=11, color=theme.MUTED),
         marker=dict(size=part["executions"], sizemode="area", sizeref=sizeref, sizemin=5,
                     color=hex_to_rgba(theme.BRAND, 0.4), line=dict(color=theme.BRAND, width=1.2)),
@@ -85,7 +88,6 @@ def models_bubble(df: pd.DataFrame, height: int = 360) -> go.Figure:
                        "<br>Costo: %{customdata[3]}<br>Ejecuciones: %{customdata[4]}<extra></extra>"),
     ))
     top = float(part["cost_usd"].max())
-    right = float(part["avg_latency_ms"].max())
     fig.update_layout(
         margin=dict(l=8, r=8, t=16, b=8),
         xaxis=dict(title=dict(text="Latencia media (ms)"), showgrid=True, gridcolor=theme.GRID,
