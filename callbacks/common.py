@@ -36,6 +36,7 @@ PARAM_MESSAGES = {  # BadParameter.code -> what the filter bar says
     "incomplete_window": "Elige una fecha de inicio y una de fin.",
     "invalid_window": "La fecha de inicio es posterior a la de fin.",
     "window_too_long": "El periodo máximo es de 3 años.",
+    "date_out_of_range": "Las fechas deben estar entre el 1 de enero de 1970 y el 31 de diciembre de 2199.",
     "too_many_buckets": "La resolución por hora está disponible para periodos de hasta 92 días. "
                         "Elige Día, Semana o Mes.",
 }

@@ -102,6 +102,7 @@ def test_gate_shows_the_org_and_timezone(app, token, org_id):
     (("custom", "2026-06-10", "2026-06-01"), "La fecha de inicio es posterior a la de fin."),
     (("custom", "2024-01-01", "2025-12-31", "all", "hour"), "hasta 92 días"),
     (("custom", None, None), "Elige una fecha"),
+    (("custom", "1960-01-01", "1960-01-31"), "entre el 1 de enero de 1970"),
     (("30d", None, None, "all", "auto", "Mars/Olympus"), "zona horaria"),
 ])
 def test_bad_filters_explain_themselves_and_query_nothing(app, engine, token, args, message):
