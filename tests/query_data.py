@@ -4,7 +4,8 @@
 
 - a sparse base of rows every 13 h 17 min from 2025-09-20 to 2027-01-05 (every local
   hour of the day gets hit over time), with a gap from 2026-06-08 to 2026-06-27 that
-  holds only three rows (for the "fewer than 7 points" projection);
+  holds only three rows besides the edge rows below (for the "fewer than 7 points"
+  projection);
 - dense rows every 20 minutes for 30 hours on each side of the DST changes of
   America/New_York (2026-03-08, 2026-11-01) and Australia/Lord_Howe (2026-04-05,
   2026-10-04), so both 01:xx hours and the half-hour shifts are populated;
