@@ -12,6 +12,31 @@ from sqlalchemy import event
 
 metadata = sa.MetaData()
 
+
+class UtcDateTime(sa.types.TypeDecorator):
+    """An instant: aware datetimes are stored in UTC, naive ones are taken as UTC.
+
+    SQLite's DateTime drops the offset and keeps the wall-clock time, so an aware
+    non-UTC value would be stored hours off; converting first makes both engines agree.
+    Values read back are aware UTC datetimes on both engines.
+    """
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if isinstance(value, datetime):
+            value = value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+            if dialect.name == "sqlite":
+                value = value.replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value, dialect):
+        if isinstance(value, datetime):
+            value = value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+        return value
+
+
 # BIGINT ids on PostgreSQL; on SQLite only INTEGER PRIMARY KEY is the autoincrementing rowid.
 BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
@@ -29,7 +54,7 @@ token_usage_logs = sa.Table(
     metadata,
     sa.Column("id", BigId, primary_key=True, autoincrement=True),
     sa.Column("org_id", sa.Text, nullable=False),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
     sa.Column("agent_id", sa.Text),
     sa.Column("user_id", sa.Text),
     sa.Column("action_type", sa.Text, nullable=False),
