@@ -40,7 +40,7 @@ AUTOSTART = True  # create_app starts the catch-up thread (tests turn this off i
 LOCK_KEY = 7_263_011_947  # pg advisory lock key of the rollup refresh
 GRACE_SECONDS = 600.0  # a gap range lives at least this long
 BATCH_ROWS = 1_000_000  # rows per refresh transaction while catching up
-RETRIES = 5
+RETRIES = 200  # lock attempts of a waiting refresh (each waits for the holder's commit)
 
 
 @dataclass(frozen=True)
@@ -103,22 +103,31 @@ def _batch(conn, full: bool, batch_rows: int | None, grace: float) -> tuple[int,
     return rows, state, end < top
 
 
-def _pg_step(engine, full, wait, batch_rows, grace):
+def _pg_step(engine, full, batch_rows, grace):
     with engine.connect() as conn:
         conn = conn.execution_options(isolation_level="REPEATABLE READ")
         with conn.begin():
-            if wait:
-                conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": LOCK_KEY})
-            elif not conn.execute(sa.text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": LOCK_KEY}).scalar():
+            if not conn.execute(sa.text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": LOCK_KEY}).scalar():
                 raise _Busy
             return _batch(conn, full, batch_rows, grace)
 
 
-def _sqlite_step(engine, full, wait, batch_rows, grace):
+def _pg_wait(engine) -> None:
+    """Wait until whoever refreshes now commits (outside our snapshot's transaction)."""
+    with engine.connect() as conn, conn.begin():
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": LOCK_KEY})
+
+
+def _sqlite_step(engine, full, batch_rows, grace):
     with engine.connect() as conn:
         # pysqlite opens no transaction by itself for this: BEGIN IMMEDIATE takes the
-        # write lock now, so two processes never refresh at once.
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # write lock now (waiting up to the busy timeout), so refreshes never overlap.
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        except sa.exc.OperationalError as exc:
+            if "locked" in str(exc.orig):
+                raise _Busy from None
+            raise
         try:
             out = _batch(conn, full, batch_rows, grace)
         except BaseException:
@@ -132,25 +141,39 @@ def _serialization_failure(exc: BaseException) -> bool:
     return getattr(getattr(exc, "orig", None), "pgcode", None) in ("40001", "40P01")
 
 
+def _step(engine, full, wait, batch_rows, grace):
+    """One batch in one transaction; None when another process holds the lock and we don't wait."""
+    pg = engine.dialect.name == "postgresql"
+    for _attempt in range(RETRIES if wait else 1):
+        try:
+            return (_pg_step if pg else _sqlite_step)(engine, full, batch_rows, grace)
+        except _Busy:
+            pass
+        except sa.exc.DBAPIError as exc:
+            # Our snapshot predates a refresh that committed just before we got the lock.
+            if not _serialization_failure(exc):
+                raise
+        if wait and pg:
+            _pg_wait(engine)
+    if wait:
+        raise RuntimeError("could not take the rollup refresh lock")
+    return None
+
+
 def refresh(engine: sa.Engine, full: bool = False, wait: bool = True, batch_rows: int | None = BATCH_ROWS,
             grace: float = GRACE_SECONDS) -> RefreshResult:
-    """Bring the rollups up to date (full: rebuild them in one transaction)."""
+    """Bring the rollups up to date (full: rebuild them in one transaction).
+
+    wait=False (the background thread) returns skipped=True when another process is
+    refreshing; wait=True (the CLI) waits for it and then does what is left."""
     started = time.perf_counter()
-    step = _pg_step if engine.dialect.name == "postgresql" else _sqlite_step
     total = batches = 0
     state = None
     while True:
-        for attempt in range(RETRIES):
-            try:
-                rows, state, more = step(engine, full, wait, None if full else batch_rows, grace)
-                break
-            except _Busy:
-                return RefreshResult(total, -1, -1, batches, time.perf_counter() - started, skipped=True)
-            except sa.exc.DBAPIError as exc:
-                if not _serialization_failure(exc) or attempt == RETRIES - 1:
-                    raise
-                if not wait:  # someone else just refreshed: their work is ours
-                    return RefreshResult(total, -1, -1, batches, time.perf_counter() - started, skipped=True)
+        out = _step(engine, full, wait, None if full else batch_rows, grace)
+        if out is None:
+            return RefreshResult(total, -1, -1, batches, time.perf_counter() - started, skipped=True)
+        rows, state, more = out
         total += rows
         batches += 1
         full = False
@@ -177,13 +200,13 @@ class Refresher(threading.Thread):
     def __init__(self, engine: sa.Engine, interval: float):
         super().__init__(name="ai-usage-rollups", daemon=True)
         self.engine, self.interval = engine, interval
-        self._stop = threading.Event()
+        self._halt = threading.Event()
         self.last: RefreshResult | None = None
         self.errors = 0
 
     def run(self) -> None:
         delay = 0.0
-        while not self._stop.wait(delay):
+        while not self._halt.wait(delay):
             delay = self.interval
             try:
                 self.last = refresh(self.engine, wait=False)
@@ -198,7 +221,7 @@ class Refresher(threading.Thread):
                 delay = min(self.interval * (1 + self.errors), 60.0)
 
     def stop(self, timeout: float | None = 10) -> None:
-        self._stop.set()
+        self._halt.set()
         self.join(timeout)
 
 

@@ -6,7 +6,7 @@ import sqlalchemy as sa
 
 from ai_usage.db import agents as agents_table
 
-from .base import bucket_epochs, facts, window_buckets, with_derived
+from .base import bucket_cuts, bucket_epochs, facts, window_buckets, with_derived
 from .filters import Filters
 
 NO_AGENT = "Sin agente"
@@ -15,8 +15,7 @@ NO_AGENT = "Sin agente"
 def by_agent(conn, f: Filters) -> pd.DataFrame:
     """One row per agent (agent_id None for rows without one), by cost descending:
     agent_id, name, avatar_url, cost_usd, tokens, executions, sparkline (cost per bucket)."""
-    buckets = window_buckets(f)
-    df = with_derived(facts(conn, f, dims=("agent_id",), by_qh=True, boundaries=buckets))
+    df = with_derived(facts(conn, f, dims=("agent_id",), by_qh=True, boundaries=bucket_cuts(f)))
     cols = ["agent_id", "name", "avatar_url", "cost_usd", "tokens", "executions", "sparkline"]
     if not len(df):
         return pd.DataFrame(columns=cols)
@@ -24,6 +23,7 @@ def by_agent(conn, f: Filters) -> pd.DataFrame:
     df["k"] = key
     df["b"] = bucket_epochs(df["qh"].to_numpy(), f.granularity, f.tz)
     totals = df.groupby("k")[["cost_e8", "tokens", "executions"]].sum()
+    buckets = window_buckets(f)
     spark = (
         df.groupby(["k", "b"])["cost_e8"].sum().unstack("b").reindex(columns=buckets, fill_value=0).fillna(0)
     )

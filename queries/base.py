@@ -12,6 +12,8 @@ Costs are summed as integers of 1e-8 USD (`cost_e8`), exact on SQLite and Postgr
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
+from functools import lru_cache
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
@@ -198,6 +200,30 @@ def window_buckets(f: Filters, start: date | None = None, end: date | None = Non
         return np.unique(bucket_epochs(np.arange(a, b, dtype="int64"), "hour", tz))
     days = pd.date_range(start, end, freq="D")
     return np.unique(_midnights_epoch(_period_start_dates(days, f.granularity), tz))
+
+
+def bucket_cuts(f: Filters, by: str = "bucket", start: datetime | None = None,
+                end: datetime | None = None) -> np.ndarray:
+    """facts()' boundaries: epoch seconds of each quarter-hour of [start, end) whose key
+    differs from the previous quarter-hour's. by: "bucket" (f.granularity, as
+    bucket_epochs), "clock_hour" (local date and hour, the heatmap's cells) or "date"
+    (local date). Exact across DST, also where a clock hour repeats."""
+    a = -(-int((start or f.start_utc).timestamp()) // QH)
+    b = int((end or f.end_utc).timestamp()) // QH
+    return _bucket_cuts(f.timezone, f.granularity if by == "bucket" else by, a, b)
+
+
+@lru_cache(maxsize=64)
+def _bucket_cuts(tz_name: str, by: str, a: int, b: int) -> np.ndarray:
+    qh = np.arange(a, b, dtype="int64")
+    if by in ("clock_hour", "date"):
+        local = to_local(qh, ZoneInfo(tz_name)).tz_localize(None)
+        key = np.asarray((local.floor("h") if by == "clock_hour" else local.normalize()).values).view("int64")
+    else:
+        key = bucket_epochs(qh, by, ZoneInfo(tz_name))
+    out = qh[1:][key[1:] != key[:-1]] * QH
+    out.flags.writeable = False
+    return out
 
 
 def epochs_to_local(epochs, tz) -> pd.DatetimeIndex:

@@ -1,18 +1,15 @@
 """Heatmap: usage by local day of week (Sunday = 0) and hour, zero cells left out."""
 from __future__ import annotations
 
-from dataclasses import replace
-
 import pandas as pd
 
-from .base import facts, to_local, window_buckets, with_derived
+from .base import bucket_cuts, facts, to_local, with_derived
 from .filters import Filters
 
 
 def heatmap(conn, f: Filters) -> pd.DataFrame:
     """Columns dow (0 = Sunday … 6), hour (0–23), tokens, cost_usd, executions."""
-    hours = window_buckets(replace(f, granularity="hour"))  # cells are local hours
-    df = with_derived(facts(conn, f, by_qh=True, boundaries=hours))
+    df = with_derived(facts(conn, f, by_qh=True, boundaries=bucket_cuts(f, "clock_hour")))
     local = to_local(df["qh"].to_numpy(), f.tz)
     df["dow"] = (local.day_of_week.to_numpy() + 1) % 7
     df["hour"] = local.hour.to_numpy()

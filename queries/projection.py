@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 import calendar
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
 
-from .base import facts, local_dates, window_buckets
+from .base import bucket_cuts, facts, local_dates
 from .filters import Filters, local_midnight
 
 MIN_POINTS = 7
@@ -32,9 +32,8 @@ class Projection:
 
 def daily_costs(conn, f: Filters, start: date, end: date) -> pd.DataFrame:
     """Cost (e8) and executions per local day in [start, end], days with rows only."""
-    df = facts(conn, f, by_qh=True, start=local_midnight(start, f.tz),
-               end=local_midnight(end + timedelta(days=1), f.tz),
-               boundaries=window_buckets(replace(f, granularity="day"), start, end))
+    a, b = local_midnight(start, f.tz), local_midnight(end + timedelta(days=1), f.tz)
+    df = facts(conn, f, by_qh=True, start=a, end=b, boundaries=bucket_cuts(f, "date", a, b))
     df["date"] = local_dates(df["qh"].to_numpy(), f.tz)
     out = df.groupby("date")[["cost_e8", "executions"]].sum().reset_index()
     return out[out["executions"] > 0].sort_values("date").reset_index(drop=True)

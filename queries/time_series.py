@@ -5,7 +5,7 @@ import pandas as pd
 
 from ai_usage.db import ACTION_TYPES
 
-from .base import bucket_epochs, epochs_to_local, facts, window_buckets, with_derived
+from .base import bucket_cuts, bucket_epochs, epochs_to_local, facts, window_buckets, with_derived
 from .filters import Filters
 
 VALUES = ["cost_usd", "tokens", "executions"]
@@ -15,11 +15,11 @@ def time_series(conn, f: Filters, by_action: bool = False) -> pd.DataFrame:
     """Columns bucket (tz-aware local start), [action_type], cost_usd, tokens, executions;
     one row per bucket of the window (x each action type), zero-filled, ascending."""
     dims = ("action_type",) if by_action else ()
-    buckets = window_buckets(f)
-    df = with_derived(facts(conn, f, dims=dims, by_qh=True, boundaries=buckets))
+    df = with_derived(facts(conn, f, dims=dims, by_qh=True, boundaries=bucket_cuts(f)))
     df["b"] = bucket_epochs(df["qh"].to_numpy(), f.granularity, f.tz)
     keys = ["b", *dims]
     agg = df.groupby(keys, dropna=False)[["cost_e8", "tokens", "executions"]].sum()
+    buckets = window_buckets(f)
     if by_action:
         actions = list(ACTION_TYPES) + sorted(set(df["action_type"].dropna()) - set(ACTION_TYPES))
         index = pd.MultiIndex.from_product([buckets, actions], names=keys)

@@ -1,0 +1,258 @@
+"""`ai-usage bench`: what a full refresh of the dashboard costs on rollups vs the raw table.
+
+For one bench org with N rows over 365 days (made by ai_usage.demo in a child process,
+reused when the org already has exactly N rows): bring the rollups up to date, then
+for 7/30/90/365-day windows ending today in UTC, America/New_York and Asia/Kathmandu
+compute every API answer through the `queries` functions (summary, cache savings,
+projection, time series, time series by action, model efficiency, by agent, heatmap),
+`runs` times after one warm-up, on rollups and on the raw table; check both give the
+same answers; time a catch-up after 100k new rows; report peak RSS; write JSON.
+"""
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import platform
+import resource
+import statistics
+import sys
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+import sqlalchemy as sa
+
+BENCH_ORG = "bench"
+CATCHUP_ORG = "bench-catchup"  # the 100k catch-up rows go here, so the bench org stays N rows
+CATCHUP_ROWS = 100_000
+ZONES = ("UTC", "America/New_York", "Asia/Kathmandu")
+WINDOWS = (7, 30, 90, 365)
+RAW_BUDGET_S = 20.0  # after one raw run slower than this, raw is timed once per window
+
+
+def _answers(engine, f, f_sys) -> list:
+    """Every API answer for one window, each on its own pooled connection (as the API does)."""
+    import queries
+
+    calls = [
+        (queries.summary, f, ()), (queries.cache_savings, f_sys, ()), (queries.projection, f, ()),
+        (queries.time_series, f, ()), (queries.time_series, f, (True,)), (queries.model_efficiency, f, ()),
+        (queries.by_agent, f, ()), (queries.heatmap, f, ()),
+    ]
+    out = []
+    for fn, ff, args in calls:
+        with engine.connect() as conn:
+            out.append(fn(conn, ff, *args))
+    return out
+
+
+def _same(a: list, b: list) -> bool:
+    for x, y in zip(a, b):
+        if isinstance(x, pd.DataFrame):
+            try:
+                pd.testing.assert_frame_equal(x, y, check_exact=True)
+            except AssertionError:
+                return False
+        elif repr(x) != repr(y):
+            return False
+    return True
+
+
+def _filters(org: str, tz: str, days: int, now: datetime):
+    from queries import parse_filters
+
+    today = now.astimezone(ZoneInfo(tz)).date()
+    params = {"from": (today - timedelta(days=days - 1)).isoformat(), "to": today.isoformat(), "timezone": tz}
+    return parse_filters(params, org), parse_filters(params, org, default_source="system")
+
+
+def _time(fn, runs: int) -> list[float]:
+    out = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        fn()
+        out.append(time.perf_counter() - t0)
+    return out
+
+
+def _count(engine, org: str) -> int:
+    with engine.connect() as c:
+        return int(c.execute(sa.text("SELECT COUNT(*) FROM token_usage_logs WHERE org_id = :o"), {"o": org}).scalar())
+
+
+def _generate_child(url: str, rows: int) -> None:
+    from .db import make_engine
+    from .demo import generate
+
+    eng = make_engine(url, statement_timeout_ms=0)
+    code = generate(eng, orgs=1, days=365, rows=rows, seed=20251, org_prefix=BENCH_ORG, replace=True,
+                    progress=sys.stderr.isatty())
+    sys.exit(code)
+
+
+def ensure_rows(engine, rows: int) -> tuple[int, float | None]:
+    """Make the bench org hold exactly `rows` rows (generated in a child process): (rows, seconds or None)."""
+    have = _count(engine, BENCH_ORG)
+    if have == rows:
+        return have, None
+    print(f"Generating {rows:,} rows for org {BENCH_ORG!r} (had {have:,}) …", flush=True)
+    t0 = time.perf_counter()
+    ctx = multiprocessing.get_context("spawn")
+    p = ctx.Process(target=_generate_child, args=(engine.url.render_as_string(hide_password=False), rows))
+    p.start()
+    p.join()
+    if p.exitcode != 0:
+        raise SystemExit(f"demo data generation failed (exit {p.exitcode})")
+    secs = time.perf_counter() - t0
+    if engine.dialect.name == "postgresql":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
+            c.execute(sa.text("VACUUM ANALYZE token_usage_logs"))
+    return _count(engine, BENCH_ORG), secs
+
+
+def _rollup_sizes(engine) -> dict:
+    from queries.rollup import TABLES
+
+    out = {}
+    with engine.connect() as c:
+        for t in TABLES:
+            n = int(c.execute(sa.text(f"SELECT COUNT(*) FROM {t}")).scalar())
+            size = None
+            if engine.dialect.name == "postgresql":
+                size = int(c.execute(sa.text("SELECT pg_total_relation_size(:t)"), {"t": t}).scalar())
+            out[t] = {"rows": n, "bytes": size}
+    return out
+
+
+def _explain_tail(engine, org: str) -> list[str] | None:
+    """PostgreSQL's plan for the live tail of a 365-day window (the primary key range)."""
+    if engine.dialect.name != "postgresql":
+        return None
+    from queries.rollup import read_state
+
+    with engine.connect() as c:
+        wm = read_state(c).watermark
+        now = datetime.now(timezone.utc)
+        rows = c.execute(sa.text(
+            "EXPLAIN SELECT count(*) FROM token_usage_logs WHERE id >= :w AND org_id = :o"
+            " AND created_at >= :a AND created_at < :b"), {"w": wm + 1, "o": org, "a": now - timedelta(days=365),
+                                                            "b": now}).all()
+    return [r[0] for r in rows]
+
+
+def _catchup(engine) -> dict:
+    """Insert 100k rows (copies of the bench org's latest, as org bench-catchup), time the
+    answers while they are all tail, then the refresh that rolls them up; clean up."""
+    from queries import base as qbase
+    from queries import rollup as qr
+
+    from . import rollups
+
+    cols = "created_at, agent_id, user_id, action_type, source, provider, model, input_tokens, output_tokens, " \
+           "cache_read_tokens, cache_write_tokens, cost_usd, latency_ms"
+    with engine.begin() as c:
+        c.execute(sa.text(f"INSERT INTO token_usage_logs (org_id, {cols}) SELECT :c, {cols} FROM token_usage_logs"
+                          f" WHERE org_id = :o ORDER BY id DESC LIMIT {CATCHUP_ROWS}"), {"c": CATCHUP_ORG, "o": BENCH_ORG})
+    now = datetime.now(timezone.utc)
+    qbase.set_facts_impl(qr.rollup_facts)
+    f, fs = _filters(CATCHUP_ORG, "UTC", 365, now)
+    tail_only = _time(lambda: _answers(engine, f, fs), 1)[0]
+    f, fs = _filters(BENCH_ORG, "UTC", 365, now)
+    bench_with_tail = _time(lambda: _answers(engine, f, fs), 1)[0]
+    r = rollups.refresh(engine)
+    with engine.begin() as c:  # rows and their rollups leave together: the rollups stay exact
+        c.execute(sa.text("DELETE FROM token_usage_logs WHERE org_id = :c"), {"c": CATCHUP_ORG})
+        for t in qr.TABLES:
+            c.execute(sa.text(f"DELETE FROM {t} WHERE org_id = :c"), {"c": CATCHUP_ORG})
+    return {"rows": r.rows, "refresh_s": r.seconds, "answers_all_tail_365d_s": tail_only,
+            "bench_org_answers_with_100k_foreign_tail_365d_s": bench_with_tail}
+
+
+def run(engine, rows: int, runs: int, skip_raw: bool = False) -> dict:
+    from queries import base as qbase
+    from queries import rollup as qr
+
+    from . import rollups
+
+    dialect = engine.dialect.name
+    have, gen_s = ensure_rows(engine, rows)
+    t0 = time.perf_counter()
+    first = rollups.refresh(engine)
+    print(f"Rollups up to date: {first.rows:,} rows rolled up in {first.seconds:.1f} s.", flush=True)
+    now = datetime.now(timezone.utc)
+    results = []
+    for tz in ZONES:
+        for days in WINDOWS:
+            f, fs = _filters(BENCH_ORG, tz, days, now)
+            qbase.set_facts_impl(qr.rollup_facts)
+            roll = _answers(engine, f, fs)  # warm-up (imports, caches, catalogue prices)
+            t_roll = _time(lambda: _answers(engine, f, fs), runs)
+            entry = {"timezone": tz, "days": days, "granularity": f.granularity,
+                     "rollup_median_s": statistics.median(t_roll), "rollup_max_s": max(t_roll),
+                     "rollup_runs": runs}
+            if not skip_raw:
+                qbase.set_facts_impl(qbase.raw_facts)
+                raw, t_raw = None, []
+                while len(t_raw) < runs:
+                    t1 = time.perf_counter()
+                    raw = _answers(engine, f, fs)
+                    t_raw.append(time.perf_counter() - t1)
+                    if sum(t_raw) > RAW_BUDGET_S:
+                        break
+                qbase.set_facts_impl(qr.rollup_facts)
+                entry.update({"raw_median_s": statistics.median(t_raw), "raw_max_s": max(t_raw),
+                              "raw_runs": len(t_raw), "equal": _same(roll, raw),
+                              "speedup_median": statistics.median(t_raw) / statistics.median(t_roll)})
+            results.append(entry)
+            _print_row(entry)
+    catch = _catchup(engine)
+    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {
+        "engine": dialect, "database": engine.url.render_as_string(hide_password=True),
+        "rows": have, "generated_s": gen_s, "initial_refresh": {"rows": first.rows, "seconds": first.seconds},
+        "runs": runs, "windows": results, "catchup": catch, "peak_rss_mb": rss_mb,
+        "rollup_tables": _rollup_sizes(engine), "tail_plan": _explain_tail(engine, BENCH_ORG),
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
+        "when": now.isoformat(timespec="seconds"), "total_s": time.perf_counter() - t0,
+    }
+
+
+HEADER = f"{'timezone':<18}{'days':>5} {'gran':<5}{'rollup med':>11}{'rollup max':>11}{'raw med':>10}{'runs':>5}{'×':>8}  equal"
+
+
+def _print_row(e: dict) -> None:
+    if not getattr(_print_row, "done", False):
+        print(HEADER)
+        _print_row.done = True
+    raw = e.get("raw_median_s")
+    print(f"{e['timezone']:<18}{e['days']:>5} {e['granularity']:<5}{e['rollup_median_s'] * 1000:>9.1f}ms"
+          f"{e['rollup_max_s'] * 1000:>9.1f}ms"
+          + (f"{raw * 1000:>8.0f}ms{e['raw_runs']:>5}{e['speedup_median']:>7.0f}×  {e['equal']}" if raw else "   (raw skipped)"),
+          flush=True)
+
+
+def bench_cli(engine, settings, rows: int | None = None, runs: int = 7, out: str = "bench-results/bench.json",
+              skip_raw: bool = False) -> int:
+    """`ai-usage bench`: run, print a table, write JSON; 0 when rollups equal raw everywhere."""
+    rows = rows or (10_000_000 if engine.dialect.name == "postgresql" else 1_000_000)
+    if rows < 1 or runs < 1:
+        print("bench: --rows and --runs must be at least 1.", file=sys.stderr)
+        return 2
+    res = run(engine, rows, runs, skip_raw)
+    c = res["catchup"]
+    print(f"Catch-up: {c['rows']:,} new rows rolled up in {c['refresh_s']:.2f} s; answers (365 d, UTC) with them "
+          f"all in the tail: {c['answers_all_tail_365d_s'] * 1000:.0f} ms.")
+    print(f"Peak RSS of this process: {res['peak_rss_mb']:.0f} MB.  Rollup tables: "
+          + ", ".join(f"{t} {v['rows']:,} rows" for t, v in res["rollup_tables"].items()))
+    path = Path(out)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(res, indent=2, default=str) + "\n")
+    print(f"Written {path}")
+    unequal = [w for w in res["windows"] if w.get("equal") is False]
+    if unequal:
+        print(f"Rollup answers differ from raw in {len(unequal)} window(s)!", file=sys.stderr)
+        return 1
+    return 0

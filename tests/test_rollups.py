@@ -1,0 +1,494 @@
+"""Rollups + live tail answer exactly what the raw table answers, on SQLite and PostgreSQL.
+
+Every figure is computed twice — facts from the raw rows (raw_facts) and from the
+rollups plus the tail (rollup_facts) — over random windows, zones (+5:45, +5:30, DST
+days, 30-minute DST), sources and granularities, with rows added before and after a
+refresh, late rows (old created_at, new ids), gaps in the ids, an out-of-order commit
+on PostgreSQL and two processes refreshing at once.
+"""
+from __future__ import annotations
+
+import multiprocessing
+import random
+import time
+import uuid
+from contextlib import contextmanager
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
+from types import SimpleNamespace
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import queries
+from ai_usage import rollups
+from ai_usage.db import make_engine, metadata, token_usage_logs
+from ai_usage.settings import Settings
+from conftest import insert_logs
+from queries import base as qbase
+from queries import parse_filters
+from queries import rollup as qr
+
+UTC = timezone.utc
+ZONES = ["UTC", "Asia/Kathmandu", "Asia/Kolkata", "America/New_York", "Australia/Lord_Howe",
+         "America/Santiago", "Pacific/Chatham"]
+FIRST, LAST = date(2025, 10, 1), date(2026, 12, 31)
+DST_DAYS = [date(2026, 3, 8), date(2026, 11, 1), date(2026, 4, 5), date(2026, 10, 4), date(2026, 9, 6)]
+
+
+# ------------------------------------------------------------------ helpers
+
+
+@contextmanager
+def using(impl):
+    before = qbase._FACTS["impl"]
+    qbase.set_facts_impl(impl)
+    try:
+        yield
+    finally:
+        qbase.set_facts_impl(before)
+
+
+@pytest.fixture(autouse=True)
+def _restore_facts_impl():
+    before = qbase._FACTS["impl"]
+    yield
+    qbase.set_facts_impl(before)
+
+
+def answers(engine, f) -> list:
+    fs = f.with_source("system") if f.source == "all" else f
+    with engine.connect() as c:
+        p = queries.projection(c, f)
+        return [queries.summary(c, f), queries.cache_savings(c, fs), queries.time_series(c, f),
+                queries.time_series(c, f, by_action=True), queries.model_efficiency(c, f), queries.by_agent(c, f),
+                queries.heatmap(c, f), p.daily, p.forecast,
+                (p.status, p.daily_points, p.month_start, p.month_to_date_usd, p.projected_total_usd, p.lower80,
+                 p.upper80)]
+
+
+def assert_same(engine, f) -> None:
+    with using(qbase.raw_facts):
+        raw = answers(engine, f)
+    with using(qr.rollup_facts):
+        got = answers(engine, f)
+    for i, (a, b) in enumerate(zip(raw, got)):
+        if isinstance(a, pd.DataFrame):
+            pd.testing.assert_frame_equal(a, b, check_exact=True, obj=f"answer {i} for {f}")
+        else:
+            assert a == b, (i, f)
+
+
+def filters(org, start: date, end: date, tz="UTC", source="all", granularity="auto"):
+    return parse_filters({"from": start.isoformat(), "to": end.isoformat(), "timezone": tz, "source": source,
+                          "granularity": granularity}, org)
+
+
+def make_rows(rng: random.Random, org: str, instants) -> list[dict]:
+    rows = []
+    for ts in instants:
+        rows.append(dict(
+            org_id=org, created_at=ts, agent_id=rng.choice([None, "ag-1", "ag-2", "ag-3"]),
+            user_id=rng.choice([None, "u1"]),
+            action_type=rng.choice(["user_interaction", "guardrail_check", "title_generation",
+                                    "rag_query_embedding", "document_indexing"]),
+            source=rng.choice(["system", "system", "byok"]),
+            provider="openai", model=rng.choice(["gpt-4o", "gpt-4o-mini", "text-embedding-3-small", "house-7b"]),
+            input_tokens=rng.randrange(0, 5000), output_tokens=rng.randrange(0, 900),
+            cache_read_tokens=rng.choice([0, rng.randrange(0, 3000)]), cache_write_tokens=rng.randrange(0, 50),
+            cost_usd=rng.choice([None, Decimal(rng.randrange(0, 10 ** 8)) / 10 ** 8]),
+            latency_ms=rng.choice([None, rng.randrange(1, 9000)]),
+        ))
+    return rows
+
+
+def edge_instants(d: date) -> list[datetime]:
+    """A row at, and 1 µs before, the local midnight of d in every zone (window edges)."""
+    out = []
+    for tz in ZONES:
+        m = queries.filters.local_midnight(d, ZoneInfo(tz))
+        out += [m, m - timedelta(microseconds=1)]
+    return out
+
+
+def spread(rng, n: int, a: date = FIRST, b: date = LAST) -> list[datetime]:
+    span = int((datetime.combine(b, datetime.min.time()) - datetime.combine(a, datetime.min.time())).total_seconds())
+    base = datetime.combine(a, datetime.min.time(), UTC)
+    return [base + timedelta(seconds=rng.randrange(span), microseconds=rng.randrange(10 ** 6)) for _ in range(n)]
+
+
+def org_rollup_rows(engine, org: str) -> dict:
+    out = {}
+    with engine.connect() as c:
+        for t in qr.TABLES:
+            rows = c.execute(sa.text(f"SELECT * FROM {t} WHERE org_id = :o"), {"o": org}).all()
+            out[t] = sorted(tuple(r) for r in rows)
+    return out
+
+
+def fix_sequence(engine) -> None:
+    """After explicit ids on PostgreSQL, move the id sequence past them."""
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as c:
+            c.execute(sa.text("SELECT setval(pg_get_serial_sequence('token_usage_logs', 'id'),"
+                              " (SELECT MAX(id) FROM token_usage_logs))"))
+
+
+def max_id(engine) -> int:
+    with engine.connect() as c:
+        return qr.max_id(c)
+
+
+# ------------------------------------------------------------------ the plan (pure)
+
+
+@st.composite
+def plans(draw):
+    A = draw(st.integers(0, 3000))
+    B = A + draw(st.integers(1, 3000))
+    by_qh = draw(st.booleans())
+    cuts = None
+    if by_qh and draw(st.booleans()):
+        step = draw(st.sampled_from([1, 4, 96, 672, 92, 100, 97, 95]))
+        phase = draw(st.integers(0, 200))
+        cuts = list(range(A - 200 + phase, B + 1, step))
+        cuts += draw(st.lists(st.integers(A - 5, B + 5), max_size=8))
+    return A, B, cuts, by_qh
+
+
+@settings(max_examples=300, deadline=None)
+@given(plans())
+def test_plan_partitions_every_quarter_hour(p):
+    """Every quarter-hour of [A, B) is read exactly once, keyed by the start of its segment."""
+    A, B, cuts, by_qh = p
+    ranges = qr.plan_ranges(A, B, np.array(cuts) if cuts is not None else None, by_qh)
+    key = {}
+    for g, lo, hi, ph, per in ranges:
+        g, lo, hi, ph, per = (v // 900 for v in (g, lo, hi, ph, per))
+        assert lo % g == 0 and ph <= lo
+        for t in range(lo, hi, g):
+            if (t - ph) % per + g > per:
+                continue
+            for q in range(t, t + g):
+                assert q not in key, f"quarter-hour {q} read twice"
+                key[q] = ph + (t - ph) // per * per
+    assert sorted(key) == list(range(A, B))
+    starts = sorted({A} | {c for c in (cuts or []) if A < c < B})
+    for q, k in key.items():
+        if not by_qh:
+            continue
+        want = q if cuts is None else max(s for s in starts if s <= q)
+        assert k == want, (q, k, want)
+
+
+def test_plan_is_small_for_long_windows():
+    """Long windows in a +5:45 zone need few read ranges (one per bucket edge at most)."""
+    for gran, end, most in (("week", "2026-12-31", 120), ("day", "2026-12-31", 740), ("hour", "2026-03-31", 4)):
+        f = parse_filters({"from": "2026-01-01", "to": end, "timezone": "Asia/Kathmandu", "granularity": gran}, "x")
+        A, B = int(f.start_utc.timestamp()) // 900, int(f.end_utc.timestamp()) // 900
+        ranges = qr.plan_ranges(A, B, qr.cuts_from_boundaries(qbase.window_buckets(f)), True)
+        assert len(ranges) <= most, (gran, len(ranges))
+
+
+# ------------------------------------------------------------------ equal to raw
+
+
+@pytest.fixture(scope="module")
+def data(engine):
+    """One org with rows rolled up, then more rows (late ones included) left in the tail."""
+    rng = random.Random(20260308)
+    org, other = f"roll-{uuid.uuid4().hex[:8]}", f"roth-{uuid.uuid4().hex[:8]}"
+    instants = spread(rng, 1400)
+    for d in DST_DAYS:  # dense around the DST changes: both 01:xx hours, half-hour shifts
+        t0 = datetime.combine(d, datetime.min.time(), UTC) - timedelta(hours=16)
+        instants += [t0 + timedelta(minutes=17 * i, seconds=rng.randrange(60)) for i in range(170)]
+    for d in (date(2026, 1, 1), date(2026, 3, 1), date(2026, 6, 15), date(2026, 11, 2), date(2026, 12, 31)):
+        instants += edge_instants(d)
+    rng.shuffle(instants)
+    first, second = instants[: len(instants) * 2 // 3], instants[len(instants) * 2 // 3:]
+    insert_logs(engine, make_rows(rng, other, spread(rng, 300)))
+    insert_logs(engine, make_rows(rng, org, first))
+    rollups.refresh(engine)
+    insert_logs(engine, make_rows(rng, org, second))  # the tail: past the watermark
+    late = spread(rng, 60, date(2025, 10, 1), date(2026, 2, 1))
+    insert_logs(engine, make_rows(rng, org, late))  # old created_at, new ids
+    insert_logs(engine, make_rows(rng, other, spread(rng, 100)))
+    return SimpleNamespace(engine=engine, org=org, other=other, rng=rng)
+
+
+@st.composite
+def windows(draw):
+    start = draw(st.one_of(st.sampled_from(DST_DAYS + [FIRST, date(2026, 1, 1), date(2026, 6, 15)]),
+                           st.dates(FIRST - timedelta(days=3), LAST)))
+    days = draw(st.one_of(st.integers(1, 9), st.integers(1, 400)))
+    end = start + timedelta(days=days - 1)
+    tz = draw(st.sampled_from(ZONES))
+    gran = draw(st.sampled_from(["auto", "hour", "day", "week", "month"]))
+    if gran == "hour" and days > 92:
+        gran = "day"
+    return start, end, tz, draw(st.sampled_from(["all", "system", "byok"])), gran
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(w=windows())
+def test_random_windows_equal_raw(data, w):
+    start, end, tz, source, gran = w
+    assert_same(data.engine, filters(data.org, start, end, tz, source, gran))
+
+
+@pytest.mark.parametrize("tz", ["Asia/Kathmandu", "Asia/Kolkata", "America/New_York", "Australia/Lord_Howe"])
+@pytest.mark.parametrize("gran", ["hour", "day", "week", "month"])
+def test_dst_and_offset_zones_equal_raw(data, tz, gran):
+    start, end = (date(2026, 3, 5), date(2026, 3, 11)) if gran == "hour" else (date(2025, 12, 20), date(2026, 11, 5))
+    assert_same(data.engine, filters(data.org, start, end, tz, "all", gran))
+
+
+def test_rollups_are_used_and_tail_counts_at_once(data):
+    """The answer comes from the rollups (no raw fallback), and a new row counts before any refresh."""
+    f = filters(data.org, date(2025, 10, 1), date(2026, 12, 31), "Asia/Kathmandu")
+    with data.engine.connect() as c:
+        assert qr.read_state(c).watermark > 0
+    with using(qr.rollup_facts):
+        before = answers(data.engine, f)[0].iloc[0]
+        insert_logs(data.engine, make_rows(data.rng, data.org, [datetime(2026, 5, 5, 5, 5, tzinfo=UTC)]))
+        after = answers(data.engine, f)[0].iloc[0]
+    assert after["executions"] == before["executions"] + 1
+    calls = []
+
+    def spy(*a, **k):
+        calls.append(1)
+        return qbase.raw_facts(*a, **k)
+
+    orig, qr.raw_facts = qr.raw_facts, spy
+    try:
+        with using(qr.rollup_facts):
+            answers(data.engine, f)
+    finally:
+        qr.raw_facts = orig
+    assert calls == []
+
+
+def test_late_rows_then_refresh_then_full_rebuild(data):
+    """Late rows count from the tail, then from the rollups; --full leaves identical tables."""
+    e, org = data.engine, data.org
+    f = filters(org, date(2025, 11, 1), date(2026, 2, 28), "America/New_York", granularity="day")
+    insert_logs(e, make_rows(data.rng, org, spread(data.rng, 40, date(2025, 11, 1), date(2026, 1, 1))))
+    assert_same(e, f)
+    r = rollups.refresh(e, batch_rows=97)  # many small transactions
+    assert r.batches > 1 and r.watermark == max_id(e)
+    assert_same(e, f)
+    incremental = org_rollup_rows(e, org)
+    full = rollups.refresh(e, full=True)
+    assert full.batches == 1 and full.watermark == max_id(e)
+    assert org_rollup_rows(e, org) == incremental
+    assert_same(e, f)
+    assert_same(e, filters(org, FIRST, LAST, "Asia/Kathmandu", "byok"))
+
+
+def test_rollup_sums_equal_raw_sums(data):
+    """Below the watermark, every grain of every table sums to the raw table."""
+    e, org = data.engine, data.org
+    rollups.refresh(e)
+    with e.connect() as c:
+        raw = c.execute(sa.text("SELECT COUNT(*), COALESCE(SUM(input_tokens), 0) FROM token_usage_logs"
+                                " WHERE org_id = :o"), {"o": org}).one()
+        for t in qr.TABLES:
+            for g in qr.GRAINS:
+                got = c.execute(sa.text(f"SELECT SUM(executions), SUM(input_tokens) FROM {t}"
+                                        f" WHERE org_id = :o AND grain = :g"), {"o": org, "g": g}).one()
+                assert tuple(int(v) for v in got) == tuple(int(v) for v in raw), (t, g)
+
+
+# ------------------------------------------------------------------ gaps and out-of-order commits
+
+
+def test_gap_filled_later_counts_once(engine, org_id):
+    """An id skipped when the watermark moved, inserted afterwards, counts at once and once."""
+    rng = random.Random(5)
+    f = filters(org_id, date(2026, 4, 1), date(2026, 4, 30), "Asia/Kolkata")
+    insert_logs(engine, make_rows(rng, org_id, spread(rng, 5, date(2026, 4, 2), date(2026, 4, 20))))
+    top = max_id(engine)
+    hole = top + 1
+    late = make_rows(rng, org_id, spread(rng, 1, date(2026, 4, 3), date(2026, 4, 4)))[0]
+    after = make_rows(rng, org_id, spread(rng, 1, date(2026, 4, 5), date(2026, 4, 6)))[0]
+    insert_logs(engine, [{**after, "id": top + 3}])  # ids top+1, top+2 are missing
+    fix_sequence(engine)
+    r = rollups.refresh(engine)
+    with engine.connect() as c:
+        st_ = qr.read_state(c)
+    assert st_.watermark >= top + 3 and any(g[0] <= hole <= g[1] for g in st_.gaps)
+    insert_logs(engine, [{**late, "id": hole}])  # fills the gap below the watermark
+    with using(qr.rollup_facts):
+        n = answers(engine, f)[0].iloc[0]["executions"]
+    assert n == 7
+    assert_same(engine, f)
+    rollups.refresh(engine)
+    with engine.connect() as c:
+        st_ = qr.read_state(c)
+    assert not any(g[0] <= hole <= g[1] for g in st_.gaps)
+    assert any(g[0] <= hole + 1 <= g[1] for g in st_.gaps)  # top+2 is still missing
+    assert_same(engine, f)
+    with using(qr.rollup_facts):
+        assert answers(engine, f)[0].iloc[0]["executions"] == 7
+    with engine.connect() as c:
+        gap = next(g for g in qr.read_state(c).gaps if g[0] <= hole + 1 <= g[1])
+        # PostgreSQL forgets a gap only once every transaction running when it was seen
+        # has ended (xmin past the recorded xmax); other sessions on the server may hold one.
+        settled = gap[3] is None or rollups._pg_snapshot(c)[0] >= gap[3]
+    rollups.refresh(engine, grace=0)
+    with engine.connect() as c:
+        if settled:
+            assert not any(g[0] <= hole + 1 <= g[1] for g in qr.read_state(c).gaps)
+    assert r.rows >= 6
+
+
+@pytest.mark.postgres
+def test_out_of_order_commit_counts_once(engine, org_id):
+    """PostgreSQL: id N commits after N+1 was rolled up; it still counts, exactly once."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite serialises writers: ids commit in order")
+    rng = random.Random(9)
+    f = filters(org_id, date(2026, 7, 1), date(2026, 7, 31), "Asia/Kathmandu", granularity="day")
+    first, second = make_rows(rng, org_id, spread(rng, 2, date(2026, 7, 3), date(2026, 7, 28)))
+    slow = engine.connect()
+    tx = slow.begin()
+    n = slow.execute(token_usage_logs.insert().values(**first).returning(token_usage_logs.c.id)).scalar_one()
+    with engine.begin() as c:  # N+1 commits first
+        m = c.execute(token_usage_logs.insert().values(**second).returning(token_usage_logs.c.id)).scalar_one()
+    assert m > n
+    r = rollups.refresh(engine)
+    assert r.watermark >= m
+    with using(qr.rollup_facts):
+        assert answers(engine, f)[0].iloc[0]["executions"] == 1
+    tx.commit()  # N commits after the watermark passed it
+    slow.close()
+    with using(qr.rollup_facts):
+        assert answers(engine, f)[0].iloc[0]["executions"] == 2
+    assert_same(engine, f)
+    rollups.refresh(engine)
+    with engine.connect() as c:
+        assert not any(g[0] <= n <= g[1] for g in qr.read_state(c).gaps)
+    with using(qr.rollup_facts):
+        assert answers(engine, f)[0].iloc[0]["executions"] == 2
+    assert_same(engine, f)
+
+
+@pytest.mark.postgres
+def test_open_transaction_keeps_its_gap(engine, org_id):
+    """PostgreSQL: a gap is not forgotten while a transaction that may fill it is still open."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL only")
+    rng = random.Random(11)
+    a, b = make_rows(rng, org_id, spread(rng, 2, date(2026, 8, 1), date(2026, 8, 2)))
+    slow = engine.connect()
+    tx = slow.begin()
+    n = slow.execute(token_usage_logs.insert().values(**a).returning(token_usage_logs.c.id)).scalar_one()
+    insert_logs(engine, [b])
+    rollups.refresh(engine, grace=0)
+    rollups.refresh(engine, grace=0)  # older than the grace, but its writer is still running
+    with engine.connect() as c:
+        assert any(g[0] <= n <= g[1] for g in qr.read_state(c).gaps)
+    tx.commit()
+    slow.close()
+    rollups.refresh(engine, grace=0)
+    f = filters(org_id, date(2026, 8, 1), date(2026, 8, 2))
+    with using(qr.rollup_facts):
+        assert answers(engine, f)[0].iloc[0]["executions"] == 2
+    assert_same(engine, f)
+
+
+# ------------------------------------------------------------------ concurrency
+
+
+def _refresh_worker(url: str, barrier, out) -> None:
+    eng = make_engine(url, statement_timeout_ms=0)
+    barrier.wait()
+    total = 0
+    for _ in range(3):
+        total += rollups.refresh(eng, batch_rows=40).rows
+    out.put(total)
+    eng.dispose()
+
+
+def test_concurrent_refresh_processes_do_not_double_count(engine, org_id):
+    rng = random.Random(13)
+    rollups.refresh(engine)
+    insert_logs(engine, make_rows(rng, org_id, spread(rng, 400, date(2026, 2, 1), date(2026, 5, 1))))
+    url = engine.url.render_as_string(hide_password=False)
+    ctx = multiprocessing.get_context("spawn")
+    barrier, out = ctx.Barrier(2), ctx.Queue()
+    procs = [ctx.Process(target=_refresh_worker, args=(url, barrier, out)) for _ in range(2)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(120)
+        assert p.exitcode == 0
+    done = [out.get(timeout=5) for _ in procs]
+    assert sum(done) >= 400  # between them they rolled everything up (others' rows too)
+    with engine.connect() as c:
+        assert qr.read_state(c).watermark == max_id(engine)
+        for t in qr.TABLES:
+            got = c.execute(sa.text(f"SELECT SUM(executions) FROM {t} WHERE org_id = :o AND grain = 86400"),
+                            {"o": org_id}).scalar()
+            assert int(got) == 400, t
+    assert_same(engine, filters(org_id, date(2026, 2, 1), date(2026, 5, 1), "Asia/Kathmandu"))
+
+
+# ------------------------------------------------------------------ server, CLI, fallbacks
+
+
+def test_background_thread_catches_up(engine, org_id):
+    rng = random.Random(17)
+    insert_logs(engine, make_rows(rng, org_id, spread(rng, 30, date(2026, 1, 1), date(2026, 1, 9))))
+    top = max_id(engine)
+    r = rollups.start_background(engine, interval=0.05)
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            with engine.connect() as c:
+                if qr.read_state(c).watermark >= top:
+                    break
+            time.sleep(0.05)
+        with engine.connect() as c:
+            assert qr.read_state(c).watermark >= top
+    finally:
+        r.stop()
+    assert not r.is_alive()
+
+
+def test_install_picks_the_path_and_starts_the_thread(engine, monkeypatch):
+    import flask
+
+    server = flask.Flask("t")
+    assert rollups.install(server, Settings(use_rollups=False), engine) is None
+    assert qbase._FACTS["impl"] is qbase.raw_facts
+    assert rollups.install(server, Settings(use_rollups=True), engine) is None  # AUTOSTART is off in tests
+    assert qbase._FACTS["impl"] is qr.rollup_facts
+    monkeypatch.setattr(rollups, "AUTOSTART", True)
+    r = rollups.install(server, Settings(use_rollups=True, refresh_seconds=30), engine)
+    try:
+        assert r is not None and r.daemon and server.extensions["ai_usage_rollups"] is r
+    finally:
+        r.stop()
+
+
+def test_refresh_cli(engine, capsys):
+    assert rollups.refresh_cli(engine) == 0
+    assert "Rollups up to date" in capsys.readouterr().out
+
+
+def test_database_without_rollup_tables_answers_from_raw(tmp_path, org_id):
+    eng = make_engine(f"sqlite:///{tmp_path / 'old.sqlite3'}")
+    metadata.create_all(eng)  # the platform's tables only, no migration 0002
+    rng = random.Random(3)
+    insert_logs(eng, make_rows(rng, org_id, spread(rng, 20, date(2026, 1, 1), date(2026, 1, 20))))
+    f = filters(org_id, date(2026, 1, 1), date(2026, 1, 31), "Asia/Kathmandu")
+    assert_same(eng, f)
+    with using(qr.rollup_facts):
+        assert answers(eng, f)[0].iloc[0]["executions"] == 20
+    eng.dispose()
