@@ -40,6 +40,7 @@ AUTOSTART = True  # create_app starts the catch-up thread (tests turn this off i
 LOCK_KEY = 7_263_011_947  # pg advisory lock key of the rollup refresh
 GRACE_SECONDS = 600.0  # a gap range lives at least this long
 BATCH_ROWS = 1_000_000  # rows per refresh transaction while catching up
+VACUUM_ROWS = 200_000  # PostgreSQL: vacuum the rollup tables after a refresh this big
 RETRIES = 200  # lock attempts of a waiting refresh (each waits for the holder's commit)
 
 
@@ -169,6 +170,7 @@ def refresh(engine: sa.Engine, full: bool = False, wait: bool = True, batch_rows
     started = time.perf_counter()
     total = batches = 0
     state = None
+    full_done = False
     while True:
         out = _step(engine, full, wait, None if full else batch_rows, grace)
         if out is None:
@@ -176,10 +178,21 @@ def refresh(engine: sa.Engine, full: bool = False, wait: bool = True, batch_rows
         rows, state, more = out
         total += rows
         batches += 1
+        full_done = full_done or full
         full = False
         if not more:
             break
+    if engine.dialect.name == "postgresql" and (full_done or total >= VACUUM_ROWS):
+        _vacuum(engine)
     return RefreshResult(total, state.watermark, len(state.gaps), batches, time.perf_counter() - started)
+
+
+def _vacuum(engine: sa.Engine) -> None:
+    """After a rebuild or a long catch-up: drop the dead row versions (index scans would
+    step over them) and refresh the planner's statistics, without waiting for autovacuum."""
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        for table in q.TABLES:
+            conn.execute(sa.text(f"VACUUM (ANALYZE) {table}"))
 
 
 def refresh_cli(engine: sa.Engine, full: bool = False) -> int:

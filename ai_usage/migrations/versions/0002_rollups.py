@@ -1,7 +1,8 @@
 """Rollups: the dashboard's own pre-aggregated tables, their watermark, no new raw index.
 
-Four narrow tables, one per family of figures, each holding three time grains
-(`grain` = 900, 3600 or 86400 seconds; `t` = the UTC epoch second the period starts):
+Four narrow tables, one per family of figures, each holding four time grains
+(`grain` = 900, 3600, 21600 or 86400 seconds; `t` = the UTC epoch second the period
+starts; queries/rollup.py decides which grains exist):
 
 | table          | extra key             | serves                                               |
 |----------------|-----------------------|------------------------------------------------------|
