@@ -182,11 +182,18 @@ class OrgPlan:
 
 
 def _avatar(name: str, color: str) -> str:
-    initial = name[0]
-    svg = (f"<svg xmlns='http://www.w3.org/2000/svg' width='64' height='64'>"
-           f"<circle cx='32' cy='32' r='32' fill='{color}'/>"
-           f"<text x='32' y='42' font-size='28' text-anchor='middle' fill='white' "
-           f"font-family='sans-serif'>{initial}</text></svg>")
+    """A small robot portrait on the agent's colour (an image, unlike the UI's initials)."""
+    del name  # every agent gets the same face; the colour tells them apart
+    svg = (
+        "<svg xmlns='http://www.w3.org/2000/svg' width='64' height='64' viewBox='0 0 64 64'>"
+        f"<rect width='64' height='64' rx='32' fill='{color}'/>"
+        "<rect x='30' y='10' width='4' height='8' rx='2' fill='white'/>"
+        "<circle cx='32' cy='10' r='4' fill='white'/>"
+        "<rect x='14' y='18' width='36' height='30' rx='9' fill='white'/>"
+        f"<circle cx='25' cy='32' r='5' fill='{color}'/><circle cx='39' cy='32' r='5' fill='{color}'/>"
+        f"<rect x='24' y='41' width='16' height='3' rx='1.5' fill='{color}'/>"
+        "</svg>"
+    )
     return "data:image/svg+xml;charset=utf-8," + quote(svg)
 
 

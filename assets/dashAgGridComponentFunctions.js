@@ -8,7 +8,8 @@ var dagcomponentfuncs = (window.dashAgGridComponentFunctions = window.dashAgGrid
   var COLOURS = ["#6366f1", "#0ea5e9", "#10b981", "#f59e0b", "#ef4444", "#8b5cf6", "#14b8a6", "#ec4899"];
 
   function initials(name) {
-    var words = String(name || "?").trim().split(/[\s_\-.]+/).filter(Boolean);
+    // Words are runs of letters or digits: "Sobremesa · Recetas" gives "SR", not "S·".
+    var words = String(name || "?").trim().split(/[^\p{L}\p{N}]+/u).filter(Boolean);
     var first = words.length ? words[0][0] : "?";
     var second = words.length > 1 ? words[1][0] : (words.length ? (words[0][1] || "") : "");
     return (first + second).toUpperCase();
