@@ -76,10 +76,11 @@ def created_between(dialect: str, start: datetime, end: datetime):
 
 
 def raw_facts(conn, f: Filters, dims=(), by_qh=False, start: datetime | None = None,
-              end: datetime | None = None, min_id: int | None = None, boundaries=None) -> pd.DataFrame:
+              end: datetime | None = None, min_id: int | None = None, boundaries=None,
+              period=None) -> pd.DataFrame:
     """Aggregate raw rows of f's org and source in [start, end) by (qh?, *dims).
 
-    boundaries is ignored: quarter-hour keys always land in the right local bucket."""
+    boundaries and period are ignored: quarter-hour keys are always right."""
     dialect = conn.dialect.name
     t = token_usage_logs
     keys = []
@@ -119,13 +120,17 @@ def frame(rows, cols, dims=()) -> pd.DataFrame:
 _FACTS = {"impl": raw_facts}
 
 
-def facts(conn, f: Filters, dims=(), by_qh=False, start=None, end=None, boundaries=None) -> pd.DataFrame:
+def facts(conn, f: Filters, dims=(), by_qh=False, start=None, end=None, boundaries=None,
+          period=None) -> pd.DataFrame:
     """Sums of every measure for f (org, source, window or [start, end)) by (qh?, *dims).
 
     boundaries (by_qh): sorted UTC epoch seconds where the caller's local buckets start;
     an implementation may then return one coarser key per stretch between boundaries
-    (its first quarter-hour) instead of every quarter-hour."""
-    return _FACTS["impl"](conn, f, dims=tuple(dims), by_qh=by_qh, start=start, end=end, boundaries=boundaries)
+    (its first quarter-hour) instead of every quarter-hour. period (seconds): the
+    caller's buckets repeat on the local clock with it (the heatmap's week), so such
+    stretches a whole period apart at the same UTC offset may share one key."""
+    return _FACTS["impl"](conn, f, dims=tuple(dims), by_qh=by_qh, start=start, end=end, boundaries=boundaries,
+                          period=period)
 
 
 def set_facts_impl(fn) -> None:

@@ -9,7 +9,7 @@ from .filters import Filters
 
 def heatmap(conn, f: Filters) -> pd.DataFrame:
     """Columns dow (0 = Sunday … 6), hour (0–23), tokens, cost_usd, executions."""
-    df = with_derived(facts(conn, f, by_qh=True, boundaries=bucket_cuts(f, "clock_hour")))
+    df = with_derived(facts(conn, f, by_qh=True, boundaries=bucket_cuts(f, "clock_hour"), period=7 * 86400))
     local = to_local(df["qh"].to_numpy(), f.tz)
     df["dow"] = (local.day_of_week.to_numpy() + 1) % 7
     df["hour"] = local.hour.to_numpy()

@@ -17,6 +17,8 @@ import json
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from functools import lru_cache
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
@@ -212,10 +214,55 @@ def _rollup_dim_sql(family: str, d: str) -> str:
 
 
 def _values(ranges) -> str:
-    rows = [f"({int(g)}, {int(lo)}, {int(hi)}, {int(ph)}, {int(p)})" for g, lo, hi, ph, p in ranges]
-    rows[0] = "(CAST({} AS BIGINT), CAST({} AS BIGINT), CAST({} AS BIGINT), CAST({} AS BIGINT), CAST({} AS BIGINT))" \
-        .format(*[int(v) for v in ranges[0]])
+    """The plan as SQL VALUES rows (g, lo, hi, ph, p, w); w = NO_FOLD unless folded."""
+    full = [tuple(r) + (NO_FOLD,) if len(r) == 5 else tuple(r) for r in ranges]
+    rows = ["({}, {}, {}, {}, {}, {})".format(*[int(v) for v in r]) for r in full]
+    rows[0] = "({})".format(", ".join(f"CAST({int(v)} AS BIGINT)" for v in full[0]))
     return ", ".join(rows)
+
+
+# ---------------------------------------------------------------- folding (the heatmap)
+
+NO_FOLD = 1 << 62
+
+
+@lru_cache(maxsize=64)
+def offset_stretches(tz_name: str, A: int, B: int) -> tuple[tuple[int, int], ...]:
+    """[S, E) in epoch seconds over quarter-hours [A, B) where the zone's UTC offset is constant."""
+    qh = np.arange(A, B, dtype="int64")
+    utc = pd.to_datetime(qh * QH, unit="s", utc=True)
+    local = utc.tz_convert(ZoneInfo(tz_name)).tz_localize(None)
+    off = np.asarray((local - utc.tz_localize(None)).total_seconds(), dtype="int64")
+    change = np.flatnonzero(off[1:] != off[:-1]) + 1
+    edges = np.r_[A, qh[change], B] * QH
+    return tuple((int(a), int(b)) for a, b in zip(edges[:-1], edges[1:]))
+
+
+def fold_ranges(ranges, stretches, period: int) -> list[tuple]:
+    """Let rows `period` seconds apart share a key where the clock reads the same.
+
+    Inside a stretch of constant UTC offset, a segment and the one `period` (a week)
+    earlier have the same local weekday and hour: a row's key becomes its segment's
+    start moved back by whole periods, to the stretch's first period. A segment that
+    began before the offset changed keeps its own key.
+    """
+    out = []
+    for g, lo, hi, ph, p in ranges:
+        if period % p:
+            out.append((g, lo, hi, ph, p, NO_FOLD))
+            continue
+        for S, E in stretches:
+            a, b = max(lo, S), min(hi, E)
+            if a >= b:
+                continue
+            s0 = ph + (a - ph) // p * p  # start of the segment holding a
+            if s0 < S:
+                out.append((g, a, min(b, s0 + p), ph, p, NO_FOLD))
+                a = s0 = s0 + p
+                if a >= b:
+                    continue
+            out.append((g, a, b, s0, p, period))
+    return out
 
 
 def build_query(dialect: str, family: str, dims, by_qh: bool, ranges, tail_ranges, window, edges,
@@ -233,7 +280,7 @@ def build_query(dialect: str, family: str, dims, by_qh: bool, ranges, tail_range
     parts = []
     dcols = ", ".join(dims)
     if ranges:
-        key = "(r.ph + ((x.t - r.ph) / r.p) * r.p) / 900 AS k, " if by_qh else ""
+        key = "(r.ph + (((x.t - r.ph) % r.w) / r.p) * r.p) / 900 AS k, " if by_qh else ""
         dsel = "".join(f"{_rollup_dim_sql(family, d)} AS {d}, " for d in dims)
         msel = ", ".join(f"x.{m}" for m in MEASURES)
         where = (f"x.org_id = :org AND x.grain = r.g AND x.t >= r.lo AND x.t < r.hi"
@@ -274,7 +321,7 @@ def build_query(dialect: str, family: str, dims, by_qh: bool, ranges, tail_range
     outer_m = ", ".join(f"CAST(COALESCE(SUM(u.{m}), 0) AS BIGINT) AS {m}" for m in MEASURES)
     outer_k = "".join(f"u.{c}, " for c in keys)
     group = f" GROUP BY {', '.join('u.' + c for c in keys)}" if keys else ""
-    cte = f"WITH r(g, lo, hi, ph, p) AS (VALUES {_values(ranges)}) " if ranges else ""
+    cte = f"WITH r(g, lo, hi, ph, p, w) AS (VALUES {_values(ranges)}) " if ranges else ""
     # The state version seen by this very snapshot, on every row: the caller checks it
     # against the state it planned the tail with.
     ver = "(SELECT version FROM rollup_state WHERE id = 1) AS v"
@@ -285,12 +332,13 @@ def build_query(dialect: str, family: str, dims, by_qh: bool, ranges, tail_range
 
 
 def rollup_facts(conn, f: Filters, dims=(), by_qh=False, start: datetime | None = None,
-                 end: datetime | None = None, boundaries=None) -> pd.DataFrame:
+                 end: datetime | None = None, boundaries=None, period=None) -> pd.DataFrame:
     """facts() from the rollups plus the live tail: equal to raw_facts, bucket for bucket.
 
     With by_qh, a returned qh may stand for a whole segment between two boundaries
     (sorted UTC epoch seconds of local bucket starts); without boundaries every
-    quarter-hour is its own key.
+    quarter-hour is its own key. period (seconds; the heatmap's week): buckets repeat
+    with it, so segments that far apart on the same clock share one key.
     """
     dims = tuple(dims)
     start, end = start or f.start_utc, end or f.end_utc
@@ -303,6 +351,8 @@ def rollup_facts(conn, f: Filters, dims=(), by_qh=False, start: datetime | None 
         return raw_facts(conn, f, dims=dims, by_qh=by_qh, start=start, end=end)
     cuts = cuts_from_boundaries(boundaries) if (by_qh and boundaries is not None) else None
     ranges = plan_ranges(A, B, cuts, by_qh)
+    if period and cuts is not None:
+        ranges = fold_ranges(ranges, offset_stretches(f.timezone, A, B), int(period))
     wa = datetime.fromtimestamp(A * QH, timezone.utc)
     wb = datetime.fromtimestamp(B * QH, timezone.utc)
     edges = [(a, b) for a, b in ((start, wa), (wb, end)) if a < b]
