@@ -40,6 +40,7 @@ AUTOSTART = True  # create_app starts the catch-up thread (tests turn this off i
 LOCK_KEY = 7_263_011_947  # pg advisory lock key of the rollup refresh
 GRACE_SECONDS = 600.0  # a gap range lives at least this long
 BATCH_ROWS = 1_000_000  # rows per refresh transaction while catching up
+MAX_GAPS = 100  # gap ranges read live at most (see _batch)
 VACUUM_ROWS = 200_000  # PostgreSQL: vacuum the rollup tables after a refresh this big
 RETRIES = 200  # lock attempts of a waiting refresh (each waits for the holder's commit)
 
@@ -97,6 +98,11 @@ def _batch(conn, full: bool, batch_rows: int | None, grace: float) -> tuple[int,
         gaps += [(a, b, now, xmax) for a, b in q.holes(conn, *new[0])]
     kept = [g for g in gaps
             if not (now - g[2] > grace and (xmin is None or g[3] is None or xmin >= g[3]))]
+    if len(kept) > MAX_GAPS:
+        # Each gap is one more range read live by every answer. Ids that writers hold
+        # are the newest; older holes (rolled-back or deleted ids) are let go at once.
+        log.warning("rollups: %s missing id ranges; tracking the newest %s", len(kept), MAX_GAPS)
+        kept = sorted(kept, key=lambda g: g[0])[-MAX_GAPS:]
     changed = full or rows or new or len(kept) != len(state.gaps) or kept != [tuple(g) for g in state.gaps]
     if changed:
         state = q.State(max(end, wm), state.version + 1, tuple(kept))

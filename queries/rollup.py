@@ -6,10 +6,11 @@ same aggregation, so a committed row counts at once and sums stay exact integers
 
 Time: a request's window [A, B) (quarter-hours) is cut at the local bucket boundaries
 the figure needs; each segment between two cuts is served by whole UTC days inside
-it, whole UTC hours inside the rest and quarter-hours at its edges (`plan_ranges`).
-Each read range carries a key lattice (phase, period) so that SQL returns one row per
-segment — the segment's first quarter-hour, which lies in the same local bucket as
-every row it sums — rather than one per day/hour/quarter-hour read.
+it, then whole 6-hour blocks, whole hours, and quarter-hours at its edges
+(`plan_ranges`). Each read range carries a key lattice (phase, period) so that SQL
+returns one row per segment — the segment's first quarter-hour, which lies in the same
+local bucket as every row it sums — rather than one per block read; the heatmap's
+clock hours also fold by week where the UTC offset holds (`fold_ranges`).
 """
 from __future__ import annotations
 
