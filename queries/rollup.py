@@ -361,6 +361,8 @@ def rollup_facts(conn, f: Filters, dims=(), by_qh=False, start: datetime | None 
     cols = (["qh"] if by_qh else []) + list(dims) + MEASURES
     key = conn.engine.url.render_as_string(hide_password=False)
     state = _STATE.get(key)
+    if state is not None and state.watermark == 0:
+        state = None  # the first refresh may have happened since: look again
     for _attempt in range(4):
         if state is None:
             state = _STATE[key] = read_state(conn)

@@ -277,6 +277,35 @@ def test_rollups_are_used_and_tail_counts_at_once(data):
     assert calls == []
 
 
+def test_first_refresh_is_noticed(tmp_path, org_id):
+    """Answers before the first refresh come from the raw table; right after it, from the rollups."""
+    from ai_usage.db import migrate
+
+    eng = make_engine(f"sqlite:///{tmp_path / 'fresh.sqlite3'}")
+    migrate(eng)
+    rng = random.Random(21)
+    insert_logs(eng, make_rows(rng, org_id, spread(rng, 10, date(2026, 2, 1), date(2026, 2, 5))))
+    f = filters(org_id, date(2026, 2, 1), date(2026, 2, 28), "Asia/Kolkata")
+    calls = []
+
+    def spy(*a, **k):
+        calls.append(1)
+        return qbase.raw_facts(*a, **k)
+
+    orig, qr.raw_facts = qr.raw_facts, spy
+    try:
+        with using(qr.rollup_facts):
+            answers(eng, f)
+            assert calls  # watermark 0: nothing rolled up yet
+            rollups.refresh(eng)
+            calls.clear()
+            assert answers(eng, f)[0].iloc[0]["executions"] == 10
+            assert calls == []
+    finally:
+        qr.raw_facts = orig
+    eng.dispose()
+
+
 def test_late_rows_then_refresh_then_full_rebuild(data):
     """Late rows count from the tail, then from the rollups; --full leaves identical tables."""
     e, org = data.engine, data.org
