@@ -19,7 +19,7 @@ ai_usage/rollups.py).
 
 Indexes on token_usage_logs: none added. The live tail is `id > watermark` (plus the
 few gap ranges), answered by a range scan of the primary key, which PostgreSQL picks
-with 10M rows (EXPLAIN: "Index Scan using token_usage_logs_pkey … Index Cond: (id >
+with 10M rows (EXPLAIN: "Index Scan using token_usage_logs_pkey … Index Cond: (id >=
 …)", Filter on org_id/created_at; the tail stays a few seconds of rows because the
 server catches up in the background). An (org_id, id) index would only help a tail of
 many orgs' rows, and would cost the platform's insert path on every row. The
