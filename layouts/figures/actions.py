@@ -42,7 +42,9 @@ def actions_area(df: pd.DataFrame, metric: str, granularity: str, height: int = 
         colour = theme.action_colour(action)
         fig.add_trace(go.Scatter(
             x=local_x(part["bucket"]), y=part[metric], name=theme.action_label(action), stackgroup="one",
-            mode="lines", line=dict(color=colour, width=1), fillcolor=hex_to_rgba(colour, 0.55),
+            # Fill only: a stacked trace's line runs along the running total, so the last
+            # type's colour would outline the whole stack even where it adds nothing.
+            mode="lines", line=dict(color=colour, width=0), fillcolor=hex_to_rgba(colour, 0.7),
             customdata=[[formatter(v)] for v in part[metric]],
             hovertemplate=f"{theme.action_label(action)}: %{{customdata[0]}}<extra></extra>",
         ))
