@@ -4,11 +4,11 @@ from __future__ import annotations
 import copy
 from functools import lru_cache
 
-from queries.filters import GRANULARITIES, PRESETS, SOURCES
+from queries.filters import GRANULARITIES, MAX_DATE as _MAX, MIN_DATE as _MIN, PRESETS, SOURCES
 
 BASE = "/ai/org-usage"
 DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
-MIN_DATE, MAX_DATE = "1970-01-01", "2199-12-31"
+MIN_DATE, MAX_DATE = _MIN.isoformat(), _MAX.isoformat()  # the range parse_filters accepts
 
 INT = {"type": "integer", "minimum": 0}
 USD = {"type": "number", "minimum": 0}

@@ -99,3 +99,16 @@ def insert_logs(engine, rows: list[dict]) -> None:
 def insert_agents(engine, rows: list[dict]) -> None:
     with engine.begin() as c:
         c.execute(agents.insert(), rows)
+
+
+@pytest.fixture(scope="module")
+def app(engine):
+    """The whole app (page and API) on the session's database, with a test secret."""
+    from api_support import make_app
+
+    return make_app(engine)
+
+
+@pytest.fixture
+def client(app):
+    return app.server.test_client()

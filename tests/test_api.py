@@ -10,19 +10,9 @@ import pytest
 import queries
 from ai_usage import api
 from ai_usage.settings import Settings
-from api_support import BASE, ROUTES, SECRET, WINDOW, auth, check, dataset, log, make_app, utc
+from api_support import BASE, ROUTES, SECRET, WINDOW, auth, check, dataset, log, utc
 from conftest import insert_agents, insert_logs
 from queries.filters import parse_filters
-
-
-@pytest.fixture(scope="module")
-def app(engine):
-    return make_app(engine)
-
-
-@pytest.fixture
-def client(app):
-    return app.server.test_client()
 
 
 @pytest.fixture

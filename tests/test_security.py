@@ -13,16 +13,6 @@ from api_support import BASE, ROUTES, SECRET, WINDOW, auth, b64, check, claims, 
 from conftest import insert_logs
 
 
-@pytest.fixture(scope="module")
-def app(engine):
-    return make_app(engine)
-
-
-@pytest.fixture
-def client(app):
-    return app.server.test_client()
-
-
 def hs256(header: dict, payload: dict, secret: str = SECRET) -> str:
     signing_input = f"{b64(header)}.{b64(payload)}".encode()
     sig = hmac.new(secret.encode(), signing_input, hashlib.sha256).digest()
