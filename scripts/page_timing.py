@@ -1,0 +1,69 @@
+"""Measure, in headless Chromium, the time from a filter change to every section updated.
+
+Usage: .venv/bin/python scripts/page_timing.py 'http://127.0.0.1:8050/?token=…' [--runs 5]
+(the link `make run` prints). Each section's container carries `data-stamp`, set by its
+callback to the filter key it answered; the clock runs from the click to the last stamp
+and to the next painted frame. Prints the median and max per change.
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+
+from playwright.sync_api import sync_playwright
+
+SECTIONS = ["section-kpis", "section-trend", "section-actions", "section-models", "section-agents"]
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHANGES = [("filter-preset", "7d"), ("filter-preset", "90d"), ("filter-preset", "YTD"),
+           ("filter-source", "BYOK"), ("filter-source", "Todos"), ("filter-preset", "30d")]
+
+
+def wait_all(page, before: dict) -> None:
+    page.wait_for_function(
+        """([ids, before]) => ids.every(id => {
+               const s = document.getElementById(id)?.getAttribute('data-stamp');
+               return s && s !== before[id];
+           }) && !document.querySelector('[data-dash-is-loading="true"]')""",
+        arg=[SECTIONS, before], timeout=60_000)
+
+
+def stamps(page) -> dict:
+    return page.evaluate("ids => Object.fromEntries(ids.map(id => [id, document.getElementById(id)"
+                         "?.getAttribute('data-stamp')]))", SECTIONS)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("url")
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--timezone", default="Europe/Madrid")
+    a = ap.parse_args()
+    results: dict[str, list[tuple[float, float]]] = {}
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 900}, timezone_id=a.timezone)
+        page.goto(a.url)
+        page.wait_for_function("ids => ids.every(id => document.getElementById(id)?.getAttribute('data-stamp'))",
+                               arg=SECTIONS, timeout=60_000)
+        for _ in range(a.runs):
+            for group, label in CHANGES:
+                before = stamps(page)
+                page.evaluate("""() => { window.__t = 0; window.__obs?.disconnect();
+                    window.__obs = new MutationObserver(() => { window.__t = performance.now(); });
+                    window.__obs.observe(document.body, {attributes: true, attributeFilter: ['data-stamp'], subtree: true});
+                    window.__click = performance.now(); }""")
+                page.locator(f"#{group} label", has_text=label).first.click()
+                wait_all(page, before)
+                t = page.evaluate("""() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(
+                    () => done([window.__t - window.__click, performance.now() - window.__click]))))""")
+                results.setdefault(f"{group.split('-')[1]} → {label}", []).append((t[0], t[1]))
+        browser.close()
+    print(f"{'change':<20}{'updated median':>16}{'max':>8}{'painted median':>16}{'max':>8}  (ms, {a.runs} runs)")
+    for k, v in results.items():
+        up, pa = [x[0] for x in v], [x[1] for x in v]
+        print(f"{k:<20}{statistics.median(up):>16.0f}{max(up):>8.0f}{statistics.median(pa):>16.0f}{max(pa):>8.0f}")
+
+
+if __name__ == "__main__":
+    main()
