@@ -149,3 +149,127 @@ def test_unexpected_error_is_a_bare_500_and_logged(kind, tmp_path, caplog):
         engine.dispose()
         if kind == "postgresql":
             drop_pg_database(url)
+
+
+# ------------------------------------------------------------------ a private cluster stopped mid-run
+
+import glob  # noqa: E402  (this section's own imports, kept with it)
+import os  # noqa: E402
+import pwd  # noqa: E402
+import shutil  # noqa: E402
+import socket  # noqa: E402
+import subprocess  # noqa: E402
+import tempfile  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import conftest  # noqa: E402
+
+
+def _pg_bindir() -> Path | None:
+    """The newest installed server's bin directory (e.g. /usr/lib/postgresql/16/bin)."""
+    found = [Path(p).parent for p in glob.glob("/usr/lib/postgresql/*/bin/initdb")
+             if Path(p).parent.parent.name.isdigit() and (Path(p).parent / "pg_ctl").exists()]
+    return max(found, key=lambda b: int(b.parent.name), default=None)
+
+
+def _postgres_user_exists() -> bool:
+    try:
+        pwd.getpwnam("postgres")
+        return True
+    except KeyError:
+        return False
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class _PrivateCluster:
+    """A throw-away PostgreSQL cluster in its own directory, on its own port and socket dir.
+
+    PostgreSQL refuses to run as root, so as root every server command runs as the
+    `postgres` OS user (runuser); the directory is owned by that user.
+    """
+
+    def __init__(self, bindir: Path):
+        self.bindir = bindir
+        self.as_root = os.geteuid() == 0
+        self.root = Path(tempfile.mkdtemp(prefix="aiu-pg-", dir="/tmp" if os.path.isdir("/tmp") else None))
+        self.data = self.root / "data"
+        self.logfile = self.root / "server.log"
+        self.port = _free_port()
+        if self.as_root:
+            pw = pwd.getpwnam("postgres")
+            os.chown(self.root, pw.pw_uid, pw.pw_gid)
+        os.chmod(self.root, 0o700)
+        self.url = f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+
+    def _run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+        cmd = [str(self.bindir / args[0]), *args[1:]]
+        if self.as_root:
+            cmd = ["runuser", "-u", "postgres", "--", *cmd]
+        # cwd: the postgres user may not be able to enter the caller's directory.
+        proc = subprocess.run(cmd, cwd=self.root, capture_output=True, text=True, timeout=90,
+                              env={**os.environ, "LC_ALL": "C", "LANG": "C"})
+        if check and proc.returncode != 0:
+            log_text = self.logfile.read_text(errors="replace") if self.logfile.exists() else ""
+            raise AssertionError(f"{' '.join(cmd)} exited {proc.returncode}\n{proc.stdout}\n{proc.stderr}\n"
+                                 f"--- server log ---\n{log_text[-3000:]}")
+        return proc
+
+    def initdb(self) -> None:
+        self._run("initdb", "-D", str(self.data), "-A", "trust", "-U", "postgres",
+                  "-E", "UTF8", "--no-locale", "--no-sync")
+
+    def start(self) -> None:
+        # -l: the server's output goes to a file, so pg_ctl returns instead of holding our pipes.
+        opts = (f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 "
+                "-c fsync=off -c max_connections=20 -c shared_buffers=16MB")
+        self._run("pg_ctl", "-D", str(self.data), "-l", str(self.logfile), "-o", opts, "-w", "-t", "60", "start")
+
+    def stop(self, mode: str = "fast", check: bool = True) -> None:
+        self._run("pg_ctl", "-D", str(self.data), "-m", mode, "-w", "-t", "60", "stop", check=check)
+
+    def destroy(self) -> None:
+        if (self.data / "postmaster.pid").exists():
+            self.stop("immediate", check=False)
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+@pytest.fixture
+def private_cluster(request):
+    bindir = _pg_bindir()
+    conftest.require(bindir is not None, "PostgreSQL server binaries (/usr/lib/postgresql/*/bin/initdb, pg_ctl)")
+    if os.geteuid() == 0:
+        conftest.require(shutil.which("runuser") is not None and _postgres_user_exists(),
+                "runuser and a 'postgres' OS user (to run a private cluster as root)")
+    cluster = _PrivateCluster(bindir)
+    request.addfinalizer(cluster.destroy)  # registered first: runs even if initdb or start fails
+    cluster.initdb()
+    cluster.start()
+    return cluster
+
+
+@pytest.mark.postgres
+def test_postgresql_server_stopped_mid_run_then_restarted(private_cluster, org_id):
+    """The whole server stops under a running app (pg_ctl stop -m fast) and starts again."""
+    engine = make_engine(private_cluster.url)
+    try:
+        migrate(engine)
+        insert_logs(engine, dataset(org_id)[0])
+        app = make_app(engine)
+        before = check(_summary(app, org_id), "summary")
+        assert before["executions"] == 5
+
+        private_cluster.stop("fast")
+        assert not (private_cluster.data / "postmaster.pid").exists()
+        _unavailable(_summary(app, org_id))
+        _unavailable(_summary(app, org_id))  # still down: still a clean 503
+
+        private_cluster.start()
+        # Same app, same engine: pool_pre_ping discards the dead connections.
+        assert check(_summary(app, org_id), "summary") == before
+    finally:
+        engine.dispose()
