@@ -2,15 +2,23 @@
 a server-side bug -> 500 JSON without a stack trace."""
 from __future__ import annotations
 
+import glob
 import logging
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
 from ai_usage.db import make_engine, migrate, token_usage_logs
 from api_support import BASE, WINDOW, auth, check, dataset, log, make_app
-from conftest import PG_ADMIN_URL, create_pg_database, drop_pg_database, insert_logs
+from conftest import PG_ADMIN_URL, create_pg_database, drop_pg_database, insert_logs, require
 
 
 def _summary(app, org="org-x"):
@@ -153,18 +161,6 @@ def test_unexpected_error_is_a_bare_500_and_logged(kind, tmp_path, caplog):
 
 # ------------------------------------------------------------------ a private cluster stopped mid-run
 
-import glob  # noqa: E402  (this section's own imports, kept with it)
-import os  # noqa: E402
-import pwd  # noqa: E402
-import shutil  # noqa: E402
-import socket  # noqa: E402
-import subprocess  # noqa: E402
-import tempfile  # noqa: E402
-from pathlib import Path  # noqa: E402
-
-import conftest  # noqa: E402
-
-
 def _pg_bindir() -> Path | None:
     """The newest installed server's bin directory (e.g. /usr/lib/postgresql/16/bin)."""
     found = [Path(p).parent for p in glob.glob("/usr/lib/postgresql/*/bin/initdb")
@@ -241,9 +237,9 @@ class _PrivateCluster:
 @pytest.fixture
 def private_cluster(request):
     bindir = _pg_bindir()
-    conftest.require(bindir is not None, "PostgreSQL server binaries (/usr/lib/postgresql/*/bin/initdb, pg_ctl)")
+    require(bindir is not None, "PostgreSQL server binaries (/usr/lib/postgresql/*/bin/initdb, pg_ctl)")
     if os.geteuid() == 0:
-        conftest.require(shutil.which("runuser") is not None and _postgres_user_exists(),
+        require(shutil.which("runuser") is not None and _postgres_user_exists(),
                 "runuser and a 'postgres' OS user (to run a private cluster as root)")
     cluster = _PrivateCluster(bindir)
     request.addfinalizer(cluster.destroy)  # registered first: runs even if initdb or start fails
