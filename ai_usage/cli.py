@@ -8,13 +8,25 @@ from datetime import timedelta
 
 from .settings import Settings
 
+MAX_TTL = timedelta(days=3650)
+
 
 def _ttl(value: str) -> timedelta:
     m = re.fullmatch(r"(\d+)\s*([smhd])", value.strip())
     if not m:
         raise argparse.ArgumentTypeError("use a number and a unit: 90s, 15m, 1h, 7d")
     n, unit = int(m.group(1)), m.group(2)
-    return timedelta(**{{"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}[unit]: n})
+    seconds = n * {"s": 1, "m": 60, "h": 3600, "d": 86400}[unit]
+    # 0 would print a token born expired; past MAX_TTL the expiry leaves the calendar.
+    if not 0 < seconds <= MAX_TTL.total_seconds():
+        raise argparse.ArgumentTypeError(f"the lifetime must be above 0 and at most {MAX_TTL.days}d")
+    return timedelta(seconds=seconds)
+
+
+def _org(value: str) -> str:
+    if not value.strip():
+        raise argparse.ArgumentTypeError("give the organization id (the API refuses a token without one)")
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -37,7 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("--agents", help="CSV of agents (id, org_id, name, avatar_url)")
 
     t = sub.add_parser("token", help="print a signed token for an org")
-    t.add_argument("--org", required=True)
+    t.add_argument("--org", required=True, type=_org)
     t.add_argument("--ttl", type=_ttl, default=timedelta(hours=1), help="lifetime, e.g. 15m, 1h, 7d (default 1h)")
 
     s = sub.add_parser("serve", help="serve the dashboard and the API")

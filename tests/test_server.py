@@ -176,3 +176,31 @@ def test_production_mode_prints_the_url_and_no_token(demo_db):
         assert status == 200 and json.loads(body)["openapi"] == "3.1.0"
     finally:
         s.stop()
+
+
+def test_token_command_prints_a_token_valid_for_its_ttl(monkeypatch, capsys):
+    import jwt
+
+    from ai_usage import cli
+
+    monkeypatch.setenv("AI_USAGE_SECRET", SECRET)
+    assert cli.main(["token", "--org", "acme", "--ttl", "15m"]) == 0
+    token = capsys.readouterr().out.strip()
+    assert verify_token(token, SECRET).org_id == "acme"
+    payload = jwt.decode(token, SECRET, algorithms=["HS256"])
+    assert payload["exp"] - payload["iat"] == 15 * 60
+
+
+@pytest.mark.parametrize("argv", [["--ttl", "0s"], ["--ttl", "99999999d"], ["--org", ""]])
+def test_token_command_refuses_a_token_the_api_would_refuse(argv, monkeypatch, capsys):
+    """A zero lifetime (born expired), one past the calendar (was a traceback) or an empty org:
+    a usage error (exit 2), never a printed token the API answers with 401."""
+    from ai_usage import cli
+
+    monkeypatch.setenv("AI_USAGE_SECRET", SECRET)
+    args = {"--org": "acme", **dict(zip(argv[::2], argv[1::2]))}
+    with pytest.raises(SystemExit) as e:
+        cli.main(["token", *[x for kv in args.items() for x in kv]])
+    assert e.value.code == 2
+    out = capsys.readouterr()
+    assert out.out == "" and "Traceback" not in out.err
