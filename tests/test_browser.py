@@ -254,6 +254,10 @@ def test_a_preset_change_updates_every_figure(page_factory, served):
     frame.locator("#filter-dates-end-date").press("Enter")
     wait_sections(frame, f"custom|{start}|{end}|byok|day|{TZ}")
     assert graph(frame, "trend-graph")["traces"][1]["n"] == 8
+    # Both dates are readable whole: the inputs are as wide as their text (no '28/10/202' cut).
+    widths = frame.evaluate("""() => [...document.querySelectorAll('#filter-dates-wrap input.dash-datepicker-input')]
+                                      .map(i => [i.scrollWidth, i.clientWidth])""")
+    assert len(widths) == 2 and all(scroll <= client for scroll, client in widths), widths
     ARTIFACTS.mkdir(exist_ok=True)
     timing["rows"] = PERF_ROWS or len(dashboard_data.rows_for(ORG))
     (ARTIFACTS / "timing.json").write_text(json.dumps(timing, indent=2))
