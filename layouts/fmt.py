@@ -72,6 +72,17 @@ def percent(fraction, decimals: int = 1) -> str:
     return number(fraction * 100, decimals) + " %"
 
 
+def share(part, total, decimals: int = 1) -> str:
+    """part / total as a Spanish percentage: '96,9 %'; a positive share that would round to
+    zero reads '< 0,1 %' (never '0,0 %', never plotly's '0,0326%'); no total -> 'N/A'."""
+    if not total:
+        return "N/A"
+    fraction = float(part) / float(total)
+    if 0 < fraction < 0.5 * 10 ** -(decimals + 2):
+        return "< " + percent(10 ** -(decimals + 2), decimals)
+    return percent(fraction, decimals)
+
+
 def day(d: date | datetime) -> str:
     """3 jun 2025."""
     return f"{d.day} {SHORT_MONTHS[d.month - 1]} {d.year}"

@@ -159,6 +159,10 @@ def test_actions_area_and_donut_share_spanish_labels_and_colours():
         "Interacción de usuario", "Verificación de guardrails", "Generación de títulos",
         "Embeddings de consultas RAG", "Indexación de documentos"}
     assert "US$ 17,00" in donut.layout.annotations[0].text
+    # Shares in Spanish format, inside the slices and in the hover ('70,6 %', not plotly's '70,6%').
+    assert list(pie.text) == ["70,6 %", "17,6 %", "11,8 %"]
+    assert pie.texttemplate == "%{text}" and "%{text} del total" in pie.hovertemplate
+    assert "%{percent}" not in pie.hovertemplate
 
 
 def test_actions_without_cost_but_with_usage_say_so():
@@ -260,6 +264,8 @@ def test_source_split_by_cost_or_by_tokens_when_no_cost_is_reported():
     fig = figures.source_split(df)
     assert list(fig.data[0].labels) == ["Sistema", "BYOK"] and list(fig.data[0].values) == [30.0, 10.0]
     assert list(fig.data[0].marker.colors) == [theme.SOURCES["system"][1], theme.SOURCES["byok"][1]]
+    assert list(fig.data[0].text) == ["75,0 %", "25,0 %"]
+    assert fig.data[0].texttemplate == "%{text}" and "%{percent}" not in fig.data[0].hovertemplate
     free = figures.source_split(df.assign(cost_usd=0.0))
     assert list(free.data[0].values) == [100.0, 900.0] and "Tokens" in free.layout.annotations[0].text
     assert figures.is_empty(figures.source_split(df.assign(executions=0)))

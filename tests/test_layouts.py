@@ -88,6 +88,12 @@ def test_other_formats():
     assert fmt.window(date(2026, 6, 1), date(2026, 6, 30)) == "1 jun 2026 – 30 jun 2026"
 
 
+def test_share_is_a_spanish_percentage_and_never_reads_zero_for_a_real_part():
+    assert fmt.share(96.9, 100) == "96,9 %" and fmt.share(1, 1) == "100,0 %"
+    assert fmt.share(0.02, 61.3) == "< 0,1 %"  # 0,0326 %: small, but not nothing
+    assert fmt.share(0, 5) == "0,0 %" and fmt.share(1, 0) == "N/A"
+
+
 def flat(children) -> str:
     from dash import html
     return texts(html.Div(children))

@@ -81,9 +81,11 @@ def actions_donut(df: pd.DataFrame, metric: str, height: int = 320) -> go.Figure
     fig.add_trace(go.Pie(
         labels=labels, values=totals["value"], hole=0.64, sort=False, direction="clockwise",
         marker=dict(colors=[theme.action_colour(a) for a in totals["action_type"]], line=dict(color="white", width=2)),
-        textinfo="percent", textposition="inside", insidetextorientation="horizontal",
+        # Shares by fmt.share ("96,9 %", "< 0,1 %"), not plotly's %{percent} ("0,0326%").
+        text=[fmt.share(v, totals["value"].sum()) for v in totals["value"]],
+        texttemplate="%{text}", textposition="inside", insidetextorientation="horizontal",
         customdata=[[formatter(v)] for v in totals["value"]],
-        hovertemplate="<b>%{label}</b><br>" + name + ": %{customdata[0]}<br>%{percent} del total<extra></extra>",
+        hovertemplate="<b>%{label}</b><br>" + name + ": %{customdata[0]}<br>%{text} del total<extra></extra>",
     ))
     fig.update_layout(
         margin=dict(l=8, r=8, t=8, b=8), uniformtext=dict(minsize=10, mode="hide"),

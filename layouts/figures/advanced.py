@@ -83,10 +83,11 @@ def source_split(df: pd.DataFrame, height: int = 260) -> go.Figure:
     fig = theme.figure(height=height, showlegend=True)
     fig.add_trace(go.Pie(
         labels=[theme.SOURCES[r.source][0] for r in rows], values=[float(getattr(r, col)) for r in rows],
-        hole=0.62, sort=False, direction="clockwise", textinfo="percent", textposition="inside",
+        hole=0.62, sort=False, direction="clockwise", texttemplate="%{text}", textposition="inside",
+        text=[fmt.share(getattr(r, col), df[col].sum()) for r in rows],  # '91,7 %', not plotly's '91,7%'
         marker=dict(colors=[theme.SOURCES[r.source][1] for r in rows], line=dict(color="white", width=2)),
         customdata=[[formatter(float(getattr(r, col)))] for r in rows],
-        hovertemplate="<b>%{label}</b><br>" + name + ": %{customdata[0]}<br>%{percent}<extra></extra>",
+        hovertemplate="<b>%{label}</b><br>" + name + ": %{customdata[0]}<br>%{text} del total<extra></extra>",
     ))
     fig.update_layout(
         margin=dict(l=8, r=8, t=8, b=8), uniformtext=dict(minsize=10, mode="hide"),
