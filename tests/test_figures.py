@@ -69,7 +69,17 @@ def test_trend_x_is_local_wall_time_without_offset():
 def test_trend_hover_header_names_the_period(granularity, fmt):
     fig = figures.trend(series(), granularity)
     assert fmt in fig.layout.xaxis.hoverformat and fig.layout.hovermode == "x unified"
-    assert [s.value for s in fig.layout.xaxis.tickformatstops] == ["%H:%M\n%-d %b", "%-d %b", "%b %Y"]
+    if granularity != "month":
+        assert [s.value for s in fig.layout.xaxis.tickformatstops] == ["%H:%M\n%-d %b", "%-d %b", "%b %Y"]
+
+
+@pytest.mark.parametrize("months,dtick", [(2, "M1"), (8, "M1"), (11, "M2"), (36, "M5")])
+def test_monthly_x_axis_ticks_months_never_days(months, dtick):
+    ts = series(days=months, freq="MS")
+    for fig in (figures.trend(ts, "month"),
+                figures.actions_area(action_frame({"user_interaction": [1.0] * months}, days=months), "cost_usd", "month")):
+        assert fig.layout.xaxis.dtick == dtick and fig.layout.xaxis.tickformat == "%b %Y"
+        assert not fig.layout.xaxis.tickformatstops  # no '%-d %b' day labels on a monthly series
 
 
 def test_trend_without_rows_is_an_empty_state_not_a_zero_line():

@@ -54,7 +54,7 @@ def actions_area(df: pd.DataFrame, metric: str, granularity: str, height: int = 
         yfmt = count_axis(float(df.groupby("bucket")[metric].sum().max()))
     fig.update_layout(
         margin=dict(l=8, r=8, t=8, b=8),
-        xaxis=time_axis(granularity),
+        xaxis=time_axis(granularity, df["bucket"].nunique()),
         yaxis=dict(title=dict(text=name + (" (USD)" if metric == "cost_usd" else "")), rangemode="tozero",
                    ticklabelstandoff=6, **yfmt),
     )

@@ -50,9 +50,20 @@ TICK_STOPS = [dict(dtickrange=[None, DAY_MS - 1], value="%H:%M\n%-d %b"),
               dict(dtickrange=["M1", None], value="%b %Y")]
 
 
-def time_axis(granularity: str) -> dict:
+MONTH_TICKS = 8  # at most this many month labels: readable at 768 px too
+
+
+def time_axis(granularity: str, periods: int | None = None) -> dict:
     """A date x axis: Spanish tick labels (through the graph's locale) and a hover header
-    that names the period, e.g. 'Semana del 2 jun 2025'."""
+    that names the period, e.g. 'Semana del 2 jun 2025'.
+
+    Monthly series get one tick per month (every few months past MONTH_TICKS), labelled
+    'oct 2026': left to itself plotly ticks a two-point series weekly ('4 oct', '11 oct'),
+    which reads as if the points were days."""
+    if granularity == "month":
+        step = max(1, math.ceil((periods or 1) / MONTH_TICKS))
+        return dict(type="date", hoverformat=HOVER_FORMAT["month"], dtick=f"M{step}", tickformat="%b %Y",
+                    ticklabelstandoff=4)
     return dict(type="date", hoverformat=HOVER_FORMAT.get(granularity), tickformatstops=TICK_STOPS,
                 ticklabelstandoff=4)
 

@@ -106,7 +106,7 @@ def trend(ts: pd.DataFrame, granularity: str, projection=None, height: int = 340
         _add_projection(fig, ov, granularity, projection)
     fig.update_layout(
         margin=dict(l=8, r=8, t=36, b=8),
-        xaxis=time_axis(granularity),
+        xaxis=time_axis(granularity, n),
         yaxis=dict(title=dict(text="Tokens"), side="right", showgrid=False, rangemode="tozero",
                    **count_axis(float(ts["tokens"].max()))),
         yaxis2=dict(title=dict(text="Costo (USD)"), side="left", overlaying="y", rangemode="tozero", tickmode="auto",
