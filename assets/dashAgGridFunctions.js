@@ -29,10 +29,11 @@ var dagfuncs = (window.dashAgGridFunctions = window.dashAgGridFunctions || {});
     }
     return fmtNumber(x, 0);
   };
-  /* "Sin agente" sorts last whatever the direction's meaning: names compare in Spanish. */
-  dagfuncs.compareNames = function (a, b, nodeA, nodeB) {
+  /* "Sin agente" sorts last in both directions (AG Grid negates the result for a descending
+     sort, so the sign is flipped back there); names compare in Spanish. */
+  dagfuncs.compareNames = function (a, b, nodeA, nodeB, isDescending) {
     var na = nodeA && nodeA.data && nodeA.data.no_agent, nb = nodeB && nodeB.data && nodeB.data.no_agent;
-    if (na !== nb) { return na ? 1 : -1; }
+    if (na !== nb) { return (na ? 1 : -1) * (isDescending ? -1 : 1); }
     return String(a || "").localeCompare(String(b || ""), "es", { sensitivity: "base" });
   };
   /* Sparkline column: sort by the change between the second and the first half of the window. */

@@ -19,7 +19,8 @@ NUMERIC = {"type": "rightAligned", "cellClass": "ag-right-aligned-cell num", "us
 
 COLUMN_DEFS = [
     {"headerName": "Agente", "field": "name", "cellRenderer": "AgentCell", "flex": 2, "minWidth": 200,
-     "comparator": {"function": "compareNames"}},
+     "comparator": {"function": "compareNames"},
+     "sortingOrder": ["asc", "desc", None]},  # names: A→Z on the first click (numbers start high)
     {"headerName": "ID del agente", "field": "agent_id", "hide": True},
     {"headerName": "Costo (USD)", "field": "cost_usd", "sort": "desc", "minWidth": 120, "flex": 1,
      "valueFormatter": {"function": "formatUsd(params.value)"}, **NUMERIC},

@@ -292,6 +292,25 @@ def test_csv_export_equals_the_grid_as_displayed(page_factory, served, tmp_path)
     assert body == [[n, i, pytest.approx(c), t, e] for n, i, c, t, e in shown]
 
 
+def test_agent_names_sort_a_to_z_on_the_first_click_and_sin_agente_stays_last(page_factory, served):
+    page = page_factory()
+    frame = embedded(page, served)
+    header = frame.locator("#agents-grid .ag-header-cell", has_text="Agente")
+    names = """() => { const out = [];
+        dash_ag_grid.getApi('agents-grid').forEachNodeAfterFilterAndSort(n => out.push(n.data.name));
+        return out; }"""
+    header.click()
+    frame.wait_for_function("() => dash_ag_grid.getApi('agents-grid').getColumnState()"
+                            ".some(c => c.colId === 'name' && c.sort === 'asc')")
+    up = frame.evaluate(names)
+    header.click()
+    frame.wait_for_function("() => dash_ag_grid.getApi('agents-grid').getColumnState()"
+                            ".some(c => c.colId === 'name' && c.sort === 'desc')")
+    down = frame.evaluate(names)
+    assert "Sin agente" in up and up[-1] == "Sin agente" and down[-1] == "Sin agente"
+    assert up[:-1] == sorted(up[:-1], key=str.casefold) and down[:-1] == up[:-1][::-1]
+
+
 def test_without_a_valid_token_the_page_shows_the_access_message_and_no_data(page_factory, served):
     page = page_factory()
     for url in (served.app_url, served.app_url + "?token=forged.token.value"):

@@ -135,6 +135,12 @@ def test_agent_rows_say_sin_agente():
     assert agents.CSV_COLUMNS == ["name", "agent_id", "cost_usd", "tokens", "executions"]  # no sparkline
 
 
+def test_agent_names_sort_a_to_z_first_and_numbers_high_first():
+    name = next(c for c in agents.COLUMN_DEFS if c["field"] == "name")
+    assert name["sortingOrder"] == ["asc", "desc", None]
+    assert agents.grid().defaultColDef["sortingOrder"] == ["desc", "asc", None]
+
+
 def test_page_is_served_without_any_cdn(tmp_path):
     from app import create_app
 
