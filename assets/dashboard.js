@@ -29,6 +29,15 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
       try {
         grid.getApi("agents-grid").setGridOption("quickFilterText", text || "");
       } catch (e) { /* grid not mounted yet: nothing to filter */ }
+    },
+    /* Under the grid, after "26 filas": "4 coinciden con «ca»" while a search is active (the
+       " · " before it is CSS: .chart-note span + span:not(:empty)::before). */
+    searchMatches: function (shown, text, all) {
+      text = (text || "").trim();
+      if (!text || !all || !all.length) { return ""; }
+      var n = (shown || []).length;
+      var count = new Intl.NumberFormat("es-ES", { useGrouping: "always" }).format(n);
+      return count + (n === 1 ? " coincide" : " coinciden") + " con «" + text + "»";
     }
   }
 });

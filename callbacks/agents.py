@@ -1,7 +1,7 @@
 """Agentes: the by-agent ranking into the grid; search and CSV export run in the browser."""
 from __future__ import annotations
 
-from dash import ClientsideFunction, Input, Output
+from dash import ClientsideFunction, Input, Output, State
 
 import queries
 from layouts import agents, fmt, ids
@@ -21,6 +21,11 @@ def register(app) -> None:
                             prevent_initial_call=True)
     app.clientside_callback(ClientsideFunction("dashboard", "quickFilter"),
                             Input(ids.AGENTS_SEARCH, "value"), prevent_initial_call=True)
+    # "26 filas" alone under a search that shows 4 would be wrong: say how many match.
+    app.clientside_callback(ClientsideFunction("dashboard", "searchMatches"),
+                            Output(ids.AGENTS_MATCHES, "children"),
+                            Input(ids.AGENTS_GRID, "virtualRowData"), Input(ids.AGENTS_SEARCH, "value"),
+                            State(ids.AGENTS_GRID, "rowData"))
 
 
 def update(preset, start, end, source, granularity, tz, token):

@@ -40,7 +40,8 @@ LOCALE_TEXT = {
     "page": "Página", "of": "de", "to": "a", "more": "más", "next": "Siguiente", "last": "Última",
     "first": "Primera", "previous": "Anterior", "firstPage": "Primera página", "lastPage": "Última página",
     "nextPage": "Página siguiente", "previousPage": "Página anterior", "loadingOoo": "Cargando…",
-    "noRowsToShow": "Sin datos en este periodo", "pageSizeSelectorLabel": "Filas por página:",
+    "noRowsToShow": "Sin datos en este periodo", "noMatchingRows": "Ningún agente coincide con la búsqueda",
+    "pageSizeSelectorLabel": "Filas por página:",
     "ariaPageSizeSelectorLabel": "Filas por página", "ariaRowSelect": "Seleccionar fila",
 }
 
@@ -74,7 +75,8 @@ def layout() -> html.Section:
         dbc.Button("Exportar CSV", id=ids.AGENTS_EXPORT, size="sm", color="primary", outline=True,
                    className="btn-export", title="Descarga la vista actual (orden y búsqueda incluidos)"),
     ])
-    body = html.Div([loading(grid()), html.Div(id=ids.AGENTS_COUNT, className="chart-note")])
+    body = html.Div([loading(grid()), html.Div(className="chart-note", children=[
+        html.Span(id=ids.AGENTS_COUNT), html.Span(id=ids.AGENTS_MATCHES, **{"aria-live": "polite"})])])
     return section(ids.SEC_AGENTS, "Agentes", "Ranking por costo; ordena por cualquier columna.", body, tools)
 
 

@@ -61,6 +61,7 @@ AGENTS_GRID = "agents-grid"
 AGENTS_EXPORT = "agents-export"
 AGENTS_SEARCH = "agents-search"
 AGENTS_COUNT = "agents-count"
+AGENTS_MATCHES = "agents-matches"  # " · 4 de 26 coinciden con «ca»" while a search narrows the grid
 
 # Avanzado.
 ADVANCED_TOGGLE = "advanced-toggle"

@@ -278,6 +278,9 @@ def test_csv_export_equals_the_grid_as_displayed(page_factory, served, tmp_path)
         return out; }""")
     visible = frame.locator("#agents-grid .ag-center-cols-container .agent-name").all_inner_texts()
     assert [r[0] for r in shown] == visible and len(shown) == 3
+    # The note under the grid keeps the period's total and says how many the search leaves.
+    frame.wait_for_function("() => document.getElementById('agents-matches').textContent === '3 coinciden con «t»'")
+    assert frame.locator("#agents-count").inner_text() == "4 filas"
     assert [r[3] for r in shown] == sorted(r[3] for r in shown) or [r[3] for r in shown] == sorted(
         (r[3] for r in shown), reverse=True)
     with page.expect_download() as dl:

@@ -135,6 +135,12 @@ def test_agent_rows_say_sin_agente():
     assert agents.CSV_COLUMNS == ["name", "agent_id", "cost_usd", "tokens", "executions"]  # no sparkline
 
 
+def test_agent_search_says_how_many_match_and_in_spanish():
+    assert agents.LOCALE_TEXT["noMatchingRows"] == "Ningún agente coincide con la búsqueda"
+    text = str(agents.layout())
+    assert f"id='{ids.AGENTS_COUNT}'" in text and f"id='{ids.AGENTS_MATCHES}'" in text
+
+
 def test_agent_names_sort_a_to_z_first_and_numbers_high_first():
     name = next(c for c in agents.COLUMN_DEFS if c["field"] == "name")
     assert name["sortingOrder"] == ["asc", "desc", None]
