@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+import re
 from datetime import date, timedelta
 
 import numpy as np
@@ -80,6 +81,14 @@ def test_monthly_x_axis_ticks_months_never_days(months, dtick):
                 figures.actions_area(action_frame({"user_interaction": [1.0] * months}, days=months), "cost_usd", "month")):
         assert fig.layout.xaxis.dtick == dtick and fig.layout.xaxis.tickformat == "%b %Y"
         assert not fig.layout.xaxis.tickformatstops  # no '%-d %b' day labels on a monthly series
+
+
+def test_an_empty_state_hint_is_wrapped_to_fit_a_narrow_chart():
+    hint = "No se puede consultar la base de datos en este momento. Los datos no están disponibles."
+    text = figures.empty("Datos no disponibles", 240, hint).layout.annotations[0].text
+    lines = text.split("<br>")
+    assert len(lines) >= 3 and all(len(re.sub("<[^>]+>", "", line)) <= 44 for line in lines[1:])
+    assert re.sub("<[^>]+>", "", " ".join(lines[1:])) == hint  # every word kept
 
 
 def test_trend_without_rows_is_an_empty_state_not_a_zero_line():

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+import textwrap
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -9,11 +10,14 @@ import plotly.graph_objects as go
 from .. import fmt, theme
 
 NO_DATA = "Sin datos en este periodo"
+HINT_WIDTH = 44  # characters per line of an empty state's hint: fits a 300 px wide chart
 
 
 def empty(message: str = NO_DATA, height: int | None = None, hint: str | None = None) -> go.Figure:
     """A figure that says why it has nothing to show (no axes, no misleading zero)."""
     fig = theme.figure(height=height)
+    # Plotly never wraps an annotation: a long hint ran past both edges of a donut-sized chart.
+    hint = "<br>".join(textwrap.wrap(hint, HINT_WIDTH)) if hint else hint
     text = f"<b>{message}</b>" + (f"<br><span style='font-size:12px;color:{theme.MUTED}'>{hint}</span>" if hint else "")
     fig.add_annotation(text=text, x=0.5, y=0.5, xref="paper", yref="paper", showarrow=False,
                        font=dict(size=14, color=theme.INK))
