@@ -42,6 +42,27 @@ var dagcomponentfuncs = (window.dashAgGridComponentFunctions = window.dashAgGrid
       avatar, h("span", { className: "agent-name", title: data.agent_id || "" }, props.value));
   };
 
+  /* The empty grid's message, set by the server callback (noRowsOverlayComponentParams):
+     "Sin datos en este periodo", or "Datos no disponibles" when the database did not answer. */
+  dagcomponentfuncs.NoRowsOverlay = function (props) {
+    // The params can change after the overlay is up (rowData and options arrive apart):
+    // re-read them from the grid whenever its options change.
+    var api = props.api;
+    var read = function () {
+      var p = api && !api.isDestroyed() ? api.getGridOption("noRowsOverlayComponentParams") : null;
+      return (p && p.message) || props.message || "Sin datos en este periodo";
+    };
+    var state = React.useState(read);
+    React.useEffect(function () {
+      if (!api) { return undefined; }
+      var update = function () { state[1](read()); };
+      api.addEventListener("gridOptionsChanged", update);
+      update();
+      return function () { if (!api.isDestroyed()) { api.removeEventListener("gridOptionsChanged", update); } };
+    }, [api]);
+    return h("span", { className: "ag-overlay-no-rows-center", role: "status" }, state[0]);
+  };
+
   dagcomponentfuncs.Sparkline = function (props) {
     var values = (props.value || []).map(Number);
     var w = 120, h0 = 30, pad = 3;

@@ -12,7 +12,7 @@ from . import common
 def register(app) -> None:
     app.callback(
         Output(ids.AGENTS_GRID, "rowData"), Output(ids.AGENTS_COUNT, "children"),
-        Output(ids.SEC_AGENTS, "data-stamp"),
+        Output(ids.SEC_AGENTS, "data-stamp"), Output(ids.AGENTS_GRID, "dashGridOptions"),
         *common.FILTERS, common.TOKEN,
     )(update)
     # The grid exports what it shows (sort and search applied): AG Grid's exportDataAsCsv.
@@ -32,12 +32,13 @@ def update(preset, start, end, source, granularity, tz, token):
     """Rows for the grid, ranked by cost (the grid re-sorts in the browser)."""
     scope = common.resolve(preset, start, end, source, granularity, tz, token)
     if scope.problem:
-        return [], scope.message.split(":")[0], scope.stamp
+        title = scope.message.split(":")[0]
+        return [], title, scope.stamp, agents.empty_message(title)
     f = scope.filters
     try:
         df = common.query(lambda conn: queries.by_agent(conn, f))
-    except common.Unavailable as u:
-        return [], u.detail, scope.stamp
+    except common.Unavailable as u:  # the empty grid must not read 'Sin datos en este periodo'
+        return [], u.detail, scope.stamp, agents.empty_message(u.message)
     n = len(df)
     count = f"{fmt.integer(n)} fila{'s' if n != 1 else ''}" if n else ""
-    return agents.rows(df), count, scope.stamp
+    return agents.rows(df), count, scope.stamp, agents.empty_message(agents.LOCALE_TEXT["noRowsToShow"])

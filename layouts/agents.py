@@ -8,7 +8,7 @@ from __future__ import annotations
 import dash_ag_grid as dag
 import pandas as pd
 import dash_bootstrap_components as dbc
-from dash import html
+from dash import Patch, html
 
 from . import ids, theme
 from .common import loading, section
@@ -61,7 +61,9 @@ def grid() -> dag.AgGrid:
         dashGridOptions={"theme": {"function": THEME}, "domLayout": "autoHeight", "pagination": True,
                          "paginationPageSize": 10, "paginationPageSizeSelector": False, "rowHeight": 48,
                          "headerHeight": 40, "animateRows": False, "suppressCellFocus": True,
-                         "localeText": LOCALE_TEXT, "tooltipShowDelay": 300, "enableCellTextSelection": True},
+                         "localeText": LOCALE_TEXT, "tooltipShowDelay": 300, "enableCellTextSelection": True,
+                         "noRowsOverlayComponent": "NoRowsOverlay",
+                         "noRowsOverlayComponentParams": {"message": LOCALE_TEXT["noRowsToShow"]}},
         getRowId="params.data.row_key",
         csvExportParams={"fileName": "consumo-por-agente.csv", "columnKeys": CSV_COLUMNS},
         style={"width": "100%"}, className="agents-grid",
@@ -78,6 +80,14 @@ def layout() -> html.Section:
     body = html.Div([loading(grid()), html.Div(className="chart-note", children=[
         html.Span(id=ids.AGENTS_COUNT), html.Span(id=ids.AGENTS_MATCHES, **{"aria-live": "polite"})])])
     return section(ids.SEC_AGENTS, "Agentes", "Ranking por costo; ordena por cualquier columna.", body, tools)
+
+
+def empty_message(message: str) -> Patch:
+    """What the empty grid says ('Sin datos en este periodo', 'Datos no disponibles', ...):
+    a partial update of dashGridOptions, the rest of the options untouched."""
+    patch = Patch()
+    patch["noRowsOverlayComponentParams"] = {"message": message}
+    return patch
 
 
 def rows(df) -> list[dict]:

@@ -314,6 +314,26 @@ def test_agent_names_sort_a_to_z_on_the_first_click_and_sin_agente_stays_last(pa
     assert up[:-1] == sorted(up[:-1], key=str.casefold) and down[:-1] == up[:-1][::-1]
 
 
+def test_with_the_database_down_the_empty_grid_says_unavailable_not_no_data(page_factory):
+    from app import create_app
+
+    down = sa.create_engine("postgresql+psycopg2://postgres@127.0.0.1:1/nothing", connect_args={"connect_timeout": 2})
+    app = create_app(Settings(database_url="sqlite://", secret=SECRET), engine=down)
+    server = make_server("127.0.0.1", 0, app.server, threaded=True, request_handler=Quiet)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        page = page_factory()
+        page.goto(f"http://127.0.0.1:{server.server_port}/?token={mint_token(SECRET, ORG)}")
+        wait_sections(page, stamp())
+        assert "Base de datos no disponible" in page.locator("#status-banner").inner_text()
+        page.wait_for_function("() => (document.querySelector('#agents-grid .ag-overlay') || {}).innerText"
+                               " === 'Datos no disponibles'")
+        assert "Sin datos" not in page.locator("#agents-grid").inner_text()
+    finally:
+        server.shutdown()
+        down.dispose()
+
+
 def test_without_a_valid_token_the_page_shows_the_access_message_and_no_data(page_factory, served):
     page = page_factory()
     for url in (served.app_url, served.app_url + "?token=forged.token.value"):

@@ -66,7 +66,8 @@ def test_a_valid_token_gets_every_section(app, token):
     assert stamp == trend_stamp == f"30d|all|auto|{TZ}" and banner is None and "Día (auto)" in window
     assert "US$" in str(cost) and "ejecuciones" in str(cost) and "parcial" in str(cache)
     assert len(fig.data) >= 2 and not figures.is_empty(fig) and "proyect" in note
-    rows, count, _ = out["callbacks.agents"]
+    rows, count, _, options = out["callbacks.agents"]
+    assert options.to_plotly_json()["operations"][0]["params"]["value"] == {"message": "Sin datos en este periodo"}
     assert {r["name"] for r in rows} >= {"Asistente de Ventas", "Soporte Técnico", "Revisión Legal", "Sin agente"}
     assert count == "4 filas"
     bars, bubble, note, _ = out["callbacks.models"]
@@ -122,6 +123,10 @@ def test_an_unreachable_database_is_a_banner_not_a_crash(tmp_path, token):
     fig = out["callbacks.overview"][4]
     assert figures.is_empty(fig) and "Datos no disponibles" in fig.layout.annotations[0].text
     assert out["callbacks.agents"][0] == [] and "base de datos" in out["callbacks.agents"][1]
+    # The empty grid says the data is unavailable, not 'Sin datos en este periodo'.
+    patch = out["callbacks.agents"][3].to_plotly_json()["operations"][0]
+    assert patch["location"] == ["noRowsOverlayComponentParams"] and patch["params"]["value"] == {
+        "message": "Datos no disponibles"}
 
 
 def test_a_query_past_the_time_limit_says_so(app, token, monkeypatch):
