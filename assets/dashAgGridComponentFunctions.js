@@ -39,7 +39,9 @@ var dagcomponentfuncs = (window.dashAgGridComponentFunctions = window.dashAgGrid
       }, initials(data.name));
     }
     return h("span", { className: "agent-cell" + (data.no_agent ? " no-agent" : "") },
-      avatar, h("span", { className: "agent-name", title: data.agent_id || "" }, props.value));
+      // The title carries the whole name: narrow screens cut it with an ellipsis.
+      avatar, h("span", { className: "agent-name",
+        title: props.value + (data.agent_id ? " (" + data.agent_id + ")" : "") }, props.value));
   };
 
   /* The empty grid's message, set by the server callback (noRowsOverlayComponentParams):

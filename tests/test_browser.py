@@ -278,6 +278,10 @@ def test_csv_export_equals_the_grid_as_displayed(page_factory, served, tmp_path)
         return out; }""")
     visible = frame.locator("#agents-grid .ag-center-cols-container .agent-name").all_inner_texts()
     assert [r[0] for r in shown] == visible and len(shown) == 3
+    # Hovering a name shows it whole (a narrow screen cuts it), with the agent's id.
+    titles = frame.locator("#agents-grid .ag-center-cols-container .agent-name").evaluate_all(
+        "els => els.map(e => e.title)")
+    assert titles == [f"{n} ({i})" if i else n for n, i, *_ in shown]
     # The note under the grid keeps the period's total and says how many the search leaves.
     frame.wait_for_function("() => document.getElementById('agents-matches').textContent === '3 coinciden con «t»'")
     assert frame.locator("#agents-count").inner_text() == "4 filas"
