@@ -17,17 +17,18 @@ CSV_COLUMNS = ["name", "agent_id", "cost_usd", "tokens", "executions"]
 # The CSV carries plain numbers (dot decimal, full precision), not the screen's "US$ 1.234,56".
 NUMERIC = {"type": "rightAligned", "cellClass": "ag-right-aligned-cell num", "useValueFormatterForExport": False}
 
+# minWidths: at 768 px every header reads whole, the sort arrow included ("↓ Costo (USD)").
 COLUMN_DEFS = [
-    {"headerName": "Agente", "field": "name", "cellRenderer": "AgentCell", "flex": 2, "minWidth": 200,
+    {"headerName": "Agente", "field": "name", "cellRenderer": "AgentCell", "flex": 2, "minWidth": 180,
      "comparator": {"function": "compareNames"},
      "sortingOrder": ["asc", "desc", None]},  # names: A→Z on the first click (numbers start high)
     {"headerName": "ID del agente", "field": "agent_id", "hide": True},
-    {"headerName": "Costo (USD)", "field": "cost_usd", "sort": "desc", "minWidth": 120, "flex": 1,
+    {"headerName": "Costo (USD)", "field": "cost_usd", "sort": "desc", "minWidth": 134, "flex": 1,
      "valueFormatter": {"function": "formatUsd(params.value)"}, **NUMERIC},
     {"headerName": "Tokens", "field": "tokens", "minWidth": 100, "flex": 1,
      "valueFormatter": {"function": "formatCompact(params.value)"},
      "tooltipValueGetter": {"function": "formatInt(params.value) + ' tokens'"}, **NUMERIC},
-    {"headerName": "Ejecuciones", "field": "executions", "minWidth": 110, "flex": 1,
+    {"headerName": "Ejecuciones", "field": "executions", "minWidth": 130, "flex": 1,
      "valueFormatter": {"function": "formatInt(params.value)"}, **NUMERIC},
     {"headerName": "Costo por periodo", "field": "sparkline", "cellRenderer": "Sparkline", "minWidth": 150,
      "cellDataType": False,

@@ -318,6 +318,20 @@ def test_agent_names_sort_a_to_z_on_the_first_click_and_sin_agente_stays_last(pa
     assert up[:-1] == sorted(up[:-1], key=str.casefold) and down[:-1] == up[:-1][::-1]
 
 
+def test_at_768_px_the_sorted_agent_headers_read_whole(page_factory, served):
+    page = page_factory(width=768)
+    frame = embedded(page, served)
+    cut = """() => [...document.querySelectorAll('#agents-grid .ag-header-cell-text')]
+                     .filter(e => e.scrollWidth > e.clientWidth).map(e => e.textContent)"""
+    assert frame.evaluate(cut) == []  # sorted by cost on arrival: the arrow is there
+    frame.locator("#agents-grid .ag-header-cell", has_text="Ejecuciones").click()
+    frame.wait_for_function("() => dash_ag_grid.getApi('agents-grid').getColumnState()"
+                            ".some(c => c.colId === 'executions' && c.sort)")
+    assert frame.evaluate(cut) == []
+    assert frame.evaluate("() => { const v = document.querySelector('#agents-grid .ag-body-horizontal-scroll-viewport');"
+                          " return !v || v.scrollWidth <= v.clientWidth; }")
+
+
 def test_with_the_database_down_the_empty_grid_says_unavailable_not_no_data(page_factory):
     from app import create_app
 
