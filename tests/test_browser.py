@@ -330,6 +330,16 @@ def test_at_768_px_the_sorted_agent_headers_read_whole(page_factory, served):
     assert frame.evaluate(cut) == []
     assert frame.evaluate("() => { const v = document.querySelector('#agents-grid .ag-body-horizontal-scroll-viewport');"
                           " return !v || v.scrollWidth <= v.clientWidth; }")
+    # A name too long for its column ends in an ellipsis inside the cell (not clipped mid-letter).
+    frame.evaluate("""() => { const api = dash_ag_grid.getApi('agents-grid');
+        const row = api.getDisplayedRowAtIndex(0).data;
+        api.applyTransaction({update: [{...row, name: 'Asistente comercial · Ventas de la región noroeste'}]}); }""")
+    frame.wait_for_function("() => document.querySelector('#agents-grid .agent-name').textContent.includes('noroeste')")
+    fit = frame.evaluate("""() => [...document.querySelectorAll('#agents-grid .ag-center-cols-container .agent-name')]
+        .map(e => { const cell = e.closest('.ag-cell').getBoundingClientRect();
+                    return [e.getBoundingClientRect().right <= cell.right, e.scrollWidth > e.clientWidth,
+                            getComputedStyle(e).textOverflow]; })""")
+    assert fit and all(inside and how == "ellipsis" for inside, _, how in fit) and any(cut for _, cut, _ in fit)
 
 
 def test_with_the_database_down_the_empty_grid_says_unavailable_not_no_data(page_factory):
