@@ -9,7 +9,6 @@ token 401/403, database down or too slow 503, and an unexpected bug 500 without 
 from __future__ import annotations
 
 import logging
-from datetime import date
 
 import flask
 import pandas as pd

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -192,8 +191,3 @@ def migrate(engine: sa.Engine) -> None:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
 
-
-@contextmanager
-def connect(engine: sa.Engine):
-    with engine.connect() as conn:
-        yield conn

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 DEFAULT_SQLITE = Path(__file__).resolve().parent.parent / "data" / "ai_usage.sqlite3"
@@ -27,7 +27,6 @@ class Settings:
     use_rollups: bool = True
     refresh_seconds: float = 5.0
     demo: bool = False  # serve without a real secret (prints a token link)
-    extra: dict = field(default_factory=dict)
 
     @classmethod
     def from_env(cls, env: dict | None = None, **overrides) -> "Settings":

@@ -11,7 +11,7 @@ Costs are summed as integers of 1e-8 USD (`cost_e8`), exact on SQLite and Postgr
 """
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -34,7 +34,6 @@ MEASURES = [
     "latency_sum",
     "latency_count",
 ]
-DIMENSIONS = ("action_type", "source", "provider", "model", "agent_id")
 
 
 def qh_sql(dialect: str) -> str:
@@ -76,7 +75,7 @@ def created_between(dialect: str, start: datetime, end: datetime):
 
 
 def raw_facts(conn, f: Filters, dims=(), by_qh=False, start: datetime | None = None,
-              end: datetime | None = None, min_id: int | None = None, boundaries=None,
+              end: datetime | None = None, boundaries=None,
               period=None) -> pd.DataFrame:
     """Aggregate raw rows of f's org and source in [start, end) by (qh?, *dims).
 
@@ -93,8 +92,6 @@ def raw_facts(conn, f: Filters, dims=(), by_qh=False, start: datetime | None = N
     )
     if f.source != "all":
         stmt = stmt.where(t.c.source == f.source)
-    if min_id is not None:
-        stmt = stmt.where(t.c.id > min_id)
     if keys:
         stmt = stmt.group_by(*[k if isinstance(k, sa.Column) else sa.literal_column("qh") for k in keys])
     rows = conn.execute(stmt).all()
@@ -149,7 +146,7 @@ def with_derived(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def to_local(qh: np.ndarray, tz) -> pd.DatetimeIndex:
-    return pd.to_datetime(np.asarray(qh, dtype="int64") * QH, unit="s", utc=True).tz_convert(tz)
+    return epochs_to_local(np.asarray(qh, dtype="int64") * QH, tz)
 
 
 def _period_start_dates(naive_days: pd.DatetimeIndex, granularity: str) -> pd.DatetimeIndex:
@@ -195,10 +192,9 @@ def bucket_epochs(qh: np.ndarray, granularity: str, tz) -> np.ndarray:
     return out[inverse]
 
 
-def window_buckets(f: Filters, start: date | None = None, end: date | None = None) -> np.ndarray:
+def window_buckets(f: Filters) -> np.ndarray:
     """Every bucket start of the window (zero-fill), epoch seconds, ascending."""
-    start, end = start or f.start_date, end or f.end_date
-    tz = f.tz
+    start, end, tz = f.start_date, f.end_date, f.tz
     if f.granularity == "hour":
         a = int(local_midnight(start, tz).timestamp()) // QH
         b = int(local_midnight(end + timedelta(days=1), tz).timestamp()) // QH
@@ -239,6 +235,3 @@ def local_dates(qh: np.ndarray, tz) -> np.ndarray:
     """The local calendar date (datetime64[D]) of each quarter-hour key."""
     return to_local(qh, tz).tz_localize(None).values.astype("datetime64[D]")
 
-
-def utc_now() -> datetime:
-    return datetime.now(timezone.utc)

@@ -103,9 +103,6 @@ class Filters:
     def days(self) -> int:
         return (self.end_date - self.start_date).days + 1
 
-    def with_window(self, start: date, end: date) -> "Filters":
-        return replace(self, start_date=start, end_date=end)
-
     def with_source(self, source: str) -> "Filters":
         return replace(self, source=source)
 

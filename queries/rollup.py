@@ -279,7 +279,6 @@ def build_query(dialect: str, family: str, dims, by_qh: bool, ranges, tail_range
     src_r = " AND source = :src" if source != "all" else ""
     qh = qh_sql(dialect)
     parts = []
-    dcols = ", ".join(dims)
     if ranges:
         key = "(r.ph + (((x.t - r.ph) % r.w) / r.p) * r.p) / 900 AS k, " if by_qh else ""
         dsel = "".join(f"{_rollup_dim_sql(family, d)} AS {d}, " for d in dims)
