@@ -54,6 +54,22 @@ def using(impl):
         qbase.set_facts_impl(before)
 
 
+@contextmanager
+def raw_calls():
+    """Count the rollup path's falls back to the raw table while the block runs."""
+    calls = []
+
+    def spy(*a, **k):
+        calls.append(1)
+        return qbase.raw_facts(*a, **k)
+
+    orig, qr.raw_facts = qr.raw_facts, spy
+    try:
+        yield calls
+    finally:
+        qr.raw_facts = orig
+
+
 @pytest.fixture(autouse=True)
 def _restore_facts_impl():
     before = qbase._FACTS["impl"]
@@ -262,18 +278,8 @@ def test_rollups_are_used_and_tail_counts_at_once(data):
         insert_logs(data.engine, make_rows(data.rng, data.org, [datetime(2026, 5, 5, 5, 5, tzinfo=UTC)]))
         after = answers(data.engine, f)[0].iloc[0]
     assert after["executions"] == before["executions"] + 1
-    calls = []
-
-    def spy(*a, **k):
-        calls.append(1)
-        return qbase.raw_facts(*a, **k)
-
-    orig, qr.raw_facts = qr.raw_facts, spy
-    try:
-        with using(qr.rollup_facts):
-            answers(data.engine, f)
-    finally:
-        qr.raw_facts = orig
+    with raw_calls() as calls, using(qr.rollup_facts):
+        answers(data.engine, f)
     assert calls == []
 
 
@@ -286,23 +292,13 @@ def test_first_refresh_is_noticed(tmp_path, org_id):
     rng = random.Random(21)
     insert_logs(eng, make_rows(rng, org_id, spread(rng, 10, date(2026, 2, 1), date(2026, 2, 5))))
     f = filters(org_id, date(2026, 2, 1), date(2026, 2, 28), "Asia/Kolkata")
-    calls = []
-
-    def spy(*a, **k):
-        calls.append(1)
-        return qbase.raw_facts(*a, **k)
-
-    orig, qr.raw_facts = qr.raw_facts, spy
-    try:
-        with using(qr.rollup_facts):
-            answers(eng, f)
-            assert calls  # watermark 0: nothing rolled up yet
-            rollups.refresh(eng)
-            calls.clear()
-            assert answers(eng, f)[0].iloc[0]["executions"] == 10
-            assert calls == []
-    finally:
-        qr.raw_facts = orig
+    with raw_calls() as calls, using(qr.rollup_facts):
+        answers(eng, f)
+        assert calls  # watermark 0: nothing rolled up yet
+        rollups.refresh(eng)
+        calls.clear()
+        assert answers(eng, f)[0].iloc[0]["executions"] == 10
+        assert calls == []
     eng.dispose()
 
 
