@@ -1,6 +1,12 @@
-"""Tokens: HS256 JWTs carrying org_id, policies and exp (PyJWT)."""
+"""Tokens: HS256 JWTs carrying org_id, policies and exp (PyJWT).
+
+verify_token is the one check behind the API, the page gate and every data callback:
+whatever a token carries, it answers Claims or raises AuthError (401/403), never another
+exception.
+"""
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
@@ -8,14 +14,21 @@ import jwt
 
 REQUIRED_POLICY = "ai.agent:read"
 MIN_SECRET_BYTES = 32
+# Clock skew allowed between the token issuer's clock and ours, on iat, nbf and exp:
+# a token minted by a clock 1 s ahead is not "issued in the future".
+LEEWAY_SECONDS = 30
+# A NumericDate past this (9999-12-31) has no datetime: refused rather than a crash.
+LATEST_INSTANT = datetime(9999, 12, 31, tzinfo=timezone.utc).timestamp()
 
 
 class AuthError(Exception):
-    """401 (bad or missing token) or 403 (valid token, not allowed)."""
+    """401 (bad or missing token) or 403 (valid token, not allowed).
 
-    def __init__(self, status: int, code: str, message: str):
+    `english`: the API's message when the code's generic one would hide the reason."""
+
+    def __init__(self, status: int, code: str, message: str, english: str | None = None):
         super().__init__(message)
-        self.status, self.code, self.message = status, code, message
+        self.status, self.code, self.message, self.english = status, code, message, english
 
 
 @dataclass(frozen=True)
@@ -34,20 +47,74 @@ def mint_token(secret: str, org_id: str, ttl: timedelta = timedelta(hours=1),
     return jwt.encode(payload, secret, algorithm="HS256")
 
 
-def verify_token(token: str | None, secret: str, x_org_id: str | None = None) -> Claims:
-    """Return the claims of a valid token that may read AI usage, else raise AuthError."""
+def _instant(claims: dict, name: str) -> float | None:
+    """A time claim as seconds since the epoch: a JSON number (not a bool, a string or NaN)
+    that a datetime can hold. PyJWT alone takes "123" or 1e20, which broke the answer."""
+    v = claims.get(name)
+    if v is None:
+        return None
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or not (
+            math.isfinite(v) and 0 <= v <= LATEST_INSTANT):
+        raise AuthError(401, "invalid_token", f"El token lleva un {name} mal formado.")
+    return float(v)
+
+
+def _ttl_text(ttl: timedelta) -> str:
+    s = int(ttl.total_seconds())
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if s % size == 0:
+            return f"{s // size}{unit}"
+    return f"{s}s"
+
+
+APP_SETTING = object()
+
+
+def _app_max_ttl() -> timedelta | None:
+    """The running app's AI_USAGE_MAX_TOKEN_TTL (None outside an app)."""
+    import flask
+
+    if not flask.has_app_context():
+        return None
+    from . import context
+
+    try:
+        return context.settings().max_token_ttl
+    except KeyError:  # a Flask app that is not ours
+        return None
+
+
+def verify_token(token: str | None, secret: str, x_org_id: str | None = None, *,
+                 max_ttl=APP_SETTING) -> Claims:
+    """Return the claims of a valid token that may read AI usage, else raise AuthError.
+
+    max_ttl: refuse a token whose exp is further than that from now (beyond the leeway);
+    by default the running app's AI_USAGE_MAX_TOKEN_TTL, so that the API, the page gate
+    and the data callbacks, which all verify here, apply the same limit."""
     if not token:
         raise AuthError(401, "missing_token", "Falta el token de acceso (Authorization: Bearer <token>).")
     if not secret:
         raise AuthError(401, "invalid_token", "El servidor no tiene secreto configurado para validar tokens.")
     try:
-        claims = jwt.decode(token, secret, algorithms=["HS256"], options={"require": ["exp", "org_id", "policies"]})
+        claims = jwt.decode(token, secret, algorithms=["HS256"], leeway=LEEWAY_SECONDS,
+                            options={"require": ["exp", "org_id", "policies"]})
     except jwt.ExpiredSignatureError:
         raise AuthError(401, "token_expired", "El token ha caducado.") from None
     except jwt.PyJWTError:
         raise AuthError(401, "invalid_token", "El token no es válido.") from None
+    if not isinstance(claims, dict):
+        raise AuthError(401, "invalid_token", "El token no es válido.")
+    exp = _instant(claims, "exp")
+    for name in ("iat", "nbf"):
+        _instant(claims, name)
+    max_ttl = _app_max_ttl() if max_ttl is APP_SETTING else max_ttl
+    if max_ttl is not None and exp - datetime.now(timezone.utc).timestamp() > max_ttl.total_seconds() + LEEWAY_SECONDS:
+        limit = _ttl_text(max_ttl)
+        raise AuthError(401, "invalid_token", f"El token dura más de lo permitido en este servidor ({limit}).",
+                        english=f"The token expires too far in the future: this server accepts tokens that "
+                                f"expire within {limit} (AI_USAGE_MAX_TOKEN_TTL); ask for a shorter-lived one.")
     org_id, policies = claims.get("org_id"), claims.get("policies") or []
-    if not isinstance(org_id, str) or not org_id:
+    if not isinstance(org_id, str) or not org_id.strip():
         raise AuthError(401, "invalid_token", "El token no lleva un org_id válido.")
     if not isinstance(policies, list) or not all(isinstance(p, str) for p in policies):
         raise AuthError(401, "invalid_token", "El token lleva policies mal formadas.")
@@ -55,5 +122,4 @@ def verify_token(token: str | None, secret: str, x_org_id: str | None = None) ->
         raise AuthError(403, "forbidden", f"El token no tiene el permiso {REQUIRED_POLICY}.")
     if x_org_id is not None and x_org_id != org_id:
         raise AuthError(403, "org_mismatch", "La cabecera x-org-id no coincide con la organización del token.")
-    return Claims(org_id=org_id, policies=tuple(policies),
-                  exp=datetime.fromtimestamp(claims["exp"], timezone.utc))
+    return Claims(org_id=org_id, policies=tuple(policies), exp=datetime.fromtimestamp(exp, timezone.utc))

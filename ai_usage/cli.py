@@ -2,21 +2,19 @@
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 from datetime import timedelta
 
-from .settings import Settings
+from .settings import Settings, parse_duration
 
 MAX_TTL = timedelta(days=3650)
 
 
 def _ttl(value: str) -> timedelta:
-    m = re.fullmatch(r"(\d+)\s*([smhd])", value.strip())
-    if not m:
-        raise argparse.ArgumentTypeError("use a number and a unit: 90s, 15m, 1h, 7d")
-    n, unit = int(m.group(1)), m.group(2)
-    seconds = n * {"s": 1, "m": 60, "h": 3600, "d": 86400}[unit]
+    try:
+        seconds = parse_duration(value).total_seconds()
+    except ValueError:
+        raise argparse.ArgumentTypeError("use a number and a unit: 90s, 15m, 1h, 7d") from None
     # 0 would print a token born expired; past MAX_TTL the expiry leaves the calendar.
     if not 0 < seconds <= MAX_TTL.total_seconds():
         raise argparse.ArgumentTypeError(f"the lifetime must be above 0 and at most {MAX_TTL.days}d")

@@ -65,19 +65,29 @@ def bearer_token(header: str | None) -> str | None:
     return parts[1]
 
 
+def _names_another_org(value: str, org_id: str) -> bool:
+    """True unless a header value names the token's org: exactly, or as a list of it
+    (a proxy or WSGI server joins repeated headers with commas: 'demo, demo-2')."""
+    return value != org_id and any(part.strip() != org_id for part in value.split(","))
+
+
 def authenticate(request: flask.Request, secret: str) -> Claims:
-    """Verify the request's bearer token (and x-org-id) into Claims, else raise ApiError 401/403."""
+    """Verify the request's bearer token into Claims, else raise ApiError 401/403.
+
+    Every value of a repeated org parameter (?org_id=a&org_id=b) or x-org-id header must
+    be the token's org: the first one matching is not enough."""
     token = bearer_token(request.headers.get("Authorization"))
     try:
-        claims = verify_token(token, secret, request.headers.get("x-org-id"))
+        claims = verify_token(token, secret)
     except AuthError as e:
         headers = {}
         if e.status == 401:
             headers["WWW-Authenticate"] = 'Bearer realm="ai-usage"' + (', error="invalid_token"' if token else "")
-        raise ApiError(e.status, e.code, MESSAGES.get(e.code, e.message), headers=headers) from None
+        raise ApiError(e.status, e.code, e.english or MESSAGES.get(e.code, e.message), headers=headers) from None
+    if any(_names_another_org(v, claims.org_id) for v in request.headers.getlist("x-org-id")):
+        raise ApiError(403, "org_mismatch", MESSAGES["org_mismatch"])
     for name in ORG_PARAMS:
-        value = request.args.get(name)
-        if value is not None and value != claims.org_id:
+        if any(value != claims.org_id for value in request.args.getlist(name)):
             raise ApiError(403, "org_mismatch",
                            "The organization comes from the token; another one cannot be asked for.", parameter=name)
     return claims

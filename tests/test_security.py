@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 import jwt
 import pytest
@@ -34,6 +34,20 @@ def _rs256_token(org):
     return jwt.encode(claims(org), key, algorithm="RS256")
 
 
+# exp values that are no NumericDate, or one no calendar holds (each was a 500 before).
+MALFORMED_EXP = {
+    "numeric_string": "99999999999",
+    "small_numeric_string": "123",
+    "1e20": 1e20,
+    "huge_int": 10**30,
+    "list": [9999999999],
+    "dict": {"t": 9999999999},
+    "bool": True,
+    "nan": float("nan"),
+    "infinity": float("inf"),
+    "null": None,
+}
+
 DEFECTS = {
     "alg_none": lambda org: raw_token({"alg": "none", "typ": "JWT"}, claims(org), b""),
     "alg_none_no_sig": lambda org: f"{b64({'alg': 'none'})}.{b64(claims(org))}.",
@@ -45,18 +59,24 @@ DEFECTS = {
     "forged_other_secret": lambda org: jwt.encode(claims(org), "another-secret-" + "y" * 32, algorithm="HS256"),
     "tampered_payload": lambda org: (lambda t: ".".join([t.split(".")[0], b64(claims("someone-else")),
                                                          t.split(".")[2]]))(jwt.encode(claims(org), SECRET)),
-    "expired": lambda org: jwt.encode(claims(org, ttl=timedelta(seconds=-5)), SECRET, algorithm="HS256"),
+    # Past the 30 s clock-skew leeway (auth.LEEWAY_SECONDS): 5 s late is still accepted.
+    "expired": lambda org: jwt.encode(claims(org, ttl=timedelta(seconds=-60)), SECRET, algorithm="HS256"),
     "missing_exp": lambda org: hs256({"alg": "HS256", "typ": "JWT"}, claims(org, exp=None)),
     "exp_not_a_number": lambda org: hs256({"alg": "HS256"}, {**claims(org), "exp": "tomorrow"}),
     "missing_org_id": lambda org: hs256({"alg": "HS256"}, {k: v for k, v in claims(org).items() if k != "org_id"}),
     "org_id_not_a_string": lambda org: hs256({"alg": "HS256"}, {**claims(org), "org_id": 42}),
     "org_id_empty": lambda org: hs256({"alg": "HS256"}, {**claims(org), "org_id": ""}),
+    "org_id_blank": lambda org: hs256({"alg": "HS256"}, {**claims(org), "org_id": "  "}),
     "missing_policies": lambda org: hs256({"alg": "HS256"}, claims(org, policies=None)),
     "policies_a_string": lambda org: hs256({"alg": "HS256"}, {**claims(org), "policies": "ai.agent:read"}),
     "garbage": lambda org: "not-a-jwt",
     "two_parts": lambda org: "abc.def",
     "bad_base64": lambda org: "!!!.@@@.###",
     "header_not_json": lambda org: f"{b64(b'nope')}.{b64(claims(org))}.{b64(b'sig')}",
+    **{f"exp_{name}": (lambda org, v=v: jwt.encode({**claims(org), "exp": v}, SECRET, algorithm="HS256"))
+       for name, v in MALFORMED_EXP.items()},
+    "iat_far_future": lambda org: jwt.encode({**claims(org), "iat": 10**20}, SECRET, algorithm="HS256"),
+    "nbf_a_string": lambda org: jwt.encode({**claims(org), "nbf": "soon"}, SECRET, algorithm="HS256"),
 }
 
 
@@ -70,7 +90,7 @@ def test_token_defects_are_401(client, org_id, defect):
 
 
 def test_expired_token_says_so(client, org_id):
-    token = jwt.encode(claims(org_id, ttl=timedelta(seconds=-5)), SECRET, algorithm="HS256")
+    token = jwt.encode(claims(org_id, ttl=timedelta(seconds=-60)), SECRET, algorithm="HS256")
     resp = call(client, f"Bearer {token}")
     assert check(resp, "summary", 401)["error"]["code"] == "token_expired"
     assert resp.headers["WWW-Authenticate"].startswith("Bearer")
@@ -187,3 +207,116 @@ def test_frame_ancestors_value(raw, value):
 def test_frame_ancestors_refuses_injection(raw):
     with pytest.raises(ValueError):
         security.frame_ancestors_value(raw)
+
+
+# ------------------------------------------------------------------ malformed claims, clock skew, lifetime
+
+
+def _signed(payload: dict) -> str:
+    return jwt.encode(payload, SECRET, algorithm="HS256")
+
+
+@pytest.mark.parametrize("name", list(MALFORMED_EXP))
+def test_malformed_exp_is_401_on_the_page_gate_and_the_data_callbacks(app, org_id, name):
+    """verify_token is the one check behind the API, the page gate and every data callback."""
+    import callbacks.common
+    import callbacks.session
+
+    token = _signed({**claims(org_id), "exp": MALFORMED_EXP[name]})
+    with app.server.app_context():
+        dashboard_hidden, access_hidden, detail, _, org = callbacks.session.gate(token, "Europe/Madrid")
+        scope = callbacks.common.resolve("30d", None, None, "all", "auto", "Europe/Madrid", token)
+    assert (dashboard_hidden, access_hidden, org) == (True, False, "") and detail
+    assert scope.filters is None and scope.problem == "auth"
+
+
+def _at(seconds: float) -> int:
+    return int(datetime.now(timezone.utc).timestamp() + seconds)
+
+
+@pytest.mark.parametrize("extra", [{"iat": 1}, {"nbf": 1}, {"iat": 20, "nbf": 20}])
+def test_a_token_from_a_clock_slightly_ahead_is_accepted(client, org_id, extra):
+    """Up to LEEWAY_SECONDS (30 s) of skew between the issuer's clock and ours."""
+    token = _signed({**claims(org_id), **{k: _at(v) for k, v in extra.items()}})
+    check(call(client, f"Bearer {token}"), "summary")
+
+
+def test_skew_beyond_the_leeway_is_refused_and_exp_has_the_same_leeway(client, org_id):
+    for name in ("iat", "nbf"):
+        token = _signed({**claims(org_id), name: _at(90)})
+        assert check(call(client, f"Bearer {token}"), "summary", 401)["error"]["code"] == "invalid_token"
+    check(call(client, f"Bearer {_signed({**claims(org_id), 'exp': _at(-10)})}"), "summary")
+    body = check(call(client, f"Bearer {_signed({**claims(org_id), 'exp': _at(-45)})}"), "summary", 401)
+    assert body["error"]["code"] == "token_expired"
+
+
+def test_max_token_ttl_refuses_tokens_that_live_too_long(engine, org_id):
+    app = make_app(engine, max_token_ttl=timedelta(hours=1))
+    c = app.server.test_client()
+    check(call(c, auth(org_id, ttl=timedelta(minutes=59))["Authorization"]), "summary")
+    check(call(c, auth(org_id, ttl=timedelta(hours=1, seconds=20))["Authorization"]), "summary")  # leeway
+    body = check(call(c, auth(org_id, ttl=timedelta(hours=2))["Authorization"]), "summary", 401)
+    assert body["error"]["code"] == "invalid_token" and "AI_USAGE_MAX_TOKEN_TTL" in body["error"]["message"]
+    assert "1h" in body["error"]["message"]
+    # Without the setting a long-lived token is fine (the CLI mints up to 3650 days).
+    check(call(client_of(make_app(engine)), auth(org_id, ttl=timedelta(days=3000))["Authorization"]), "summary")
+
+
+def client_of(app):
+    return app.server.test_client()
+
+
+@pytest.mark.parametrize("raw,value", [("", None), ("3600s", timedelta(hours=1)), ("90m", timedelta(minutes=90)),
+                                       (" 12h ", timedelta(hours=12)), ("7d", timedelta(days=7))])
+def test_max_token_ttl_setting(raw, value):
+    from ai_usage.settings import Settings
+
+    assert Settings.from_env({"AI_USAGE_MAX_TOKEN_TTL": raw}).max_token_ttl == value
+
+
+@pytest.mark.parametrize("raw", ["3600", "1 hour", "0s", "-5m", "1.5h"])
+def test_max_token_ttl_setting_refuses_other_forms(raw):
+    from ai_usage.settings import Settings
+
+    with pytest.raises(ValueError, match="AI_USAGE_MAX_TOKEN_TTL"):
+        Settings.from_env({"AI_USAGE_MAX_TOKEN_TTL": raw})
+
+
+# ------------------------------------------------------------------ repeated org parameters and headers
+
+
+@pytest.mark.parametrize("name", ["org_id", "orgId", "org"])
+def test_every_value_of_a_repeated_org_parameter_must_match(client, org_id, name):
+    header = auth(org_id)["Authorization"]
+    for values in ([org_id, f"{org_id}-2"], [f"{org_id}-2", org_id], [org_id, ""]):
+        resp = client.get(f"{BASE}/summary", query_string=[*WINDOW.items(), *((name, v) for v in values)],
+                          headers={"Authorization": header})
+        body = check(resp, "summary", 403)
+        assert body["error"]["code"] == "org_mismatch" and body["error"]["parameter"] == name
+    resp = client.get(f"{BASE}/summary", query_string=[*WINDOW.items(), (name, org_id), (name, org_id)],
+                      headers={"Authorization": header})
+    check(resp, "summary")
+
+
+def test_every_value_of_a_repeated_x_org_id_header_must_match(client, org_id):
+    header = auth(org_id)["Authorization"]
+    for values in ([org_id, f"{org_id}-2"], [f"{org_id}-2", org_id], [org_id, " "]):
+        resp = client.get(f"{BASE}/summary", query_string=WINDOW,
+                          headers=[("Authorization", header), *(("x-org-id", v) for v in values)])
+        assert check(resp, "summary", 403)["error"]["code"] == "org_mismatch"
+    resp = client.get(f"{BASE}/summary", query_string=WINDOW,
+                      headers=[("Authorization", header), ("x-org-id", org_id), ("x-org-id", org_id)])
+    check(resp, "summary")
+
+
+def test_max_token_ttl_applies_to_the_page_gate_and_the_data_callbacks(engine, org_id):
+    import callbacks.common
+    import callbacks.session
+
+    app = make_app(engine, max_token_ttl=timedelta(hours=1))
+    long_lived = auth(org_id, ttl=timedelta(hours=2))["Authorization"].split()[1]
+    with app.server.app_context():
+        assert callbacks.session.gate(long_lived, "Europe/Madrid")[:2] == (True, False)
+        assert callbacks.common.resolve("30d", None, None, "all", "auto", "Europe/Madrid", long_lived).problem == "auth"
+        short = auth(org_id)["Authorization"].split()[1]
+        assert callbacks.session.gate(short, "Europe/Madrid")[:2] == (False, True)
