@@ -9,6 +9,8 @@ token 401/403, database down or too slow 503, and an unexpected bug 500 without 
 from __future__ import annotations
 
 import logging
+import posixpath
+import re
 
 import flask
 import pandas as pd
@@ -213,8 +215,15 @@ def _method_not_allowed_error() -> ApiError:
                     headers={"Allow": "GET, HEAD, OPTIONS"})
 
 
+def _resolved(path: str) -> str:
+    """The path with doubled slashes and dot segments resolved (and no trailing slash)."""
+    return posixpath.normpath(re.sub("/{2,}", "/", path))
+
+
 def is_api_path(path: str, base: str) -> bool:
-    return path == base or path.startswith(base + "/")
+    """True for a path under the API base, also once doubled slashes and dot segments are
+    resolved: '/ai/org-usage//summary' is an API path (no route, so JSON 404), never the page."""
+    return any(p == base or p.startswith(base + "/") for p in (path, _resolved(path)))
 
 
 def routes_prefix(server: flask.Flask) -> str:
@@ -308,6 +317,19 @@ def register(server: flask.Flask, prefix: str | None = None) -> None:
     base = prefix.rstrip("/") + BASE
     server.extensions["ai_usage_api"] = {"prefix": prefix.rstrip("/"), "base": base}
     server.register_blueprint(blueprint(), url_prefix=base)
+
+    @server.before_request
+    def _api_paths_are_never_the_page():
+        # Werkzeug routes '/ai/org-usage//summary' to the page's catch-all and
+        # '//ai/org-usage/summary' to the route: API paths are not normalised, a path
+        # that is not written exactly as a route is no route.
+        req = flask.request
+        path = req.environ.get("PATH_INFO") or "/"  # request.path drops leading slashes
+        ours = (req.blueprint or "").startswith("ai_usage_api")
+        if is_api_path(path, base) and (not ours or path != _resolved(path) and path != base + "/"):
+            return ApiError(404, "not_found", "No such API route (paths are not normalised: no doubled or "
+                                              "trailing slash, no dot segment); see openapi.json for the list.").response()
+        return None
 
     @server.errorhandler(MethodNotAllowed)
     def _method_not_allowed(e: MethodNotAllowed):

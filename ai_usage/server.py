@@ -4,6 +4,8 @@ from __future__ import annotations
 import logging
 import secrets
 import sys
+import threading
+import time
 from dataclasses import replace
 from datetime import timedelta
 
@@ -23,6 +25,45 @@ def url_host(host: str) -> str:
     if ":" in host and not host.startswith("["):
         return f"[{host}]"
     return host
+
+
+class QueueDepthThrottle(logging.Filter):
+    """Let one waitress "Task queue depth" warning through per interval.
+
+    Waitress warns once per queued request: a burst logged 3,074 lines in 45 s. The
+    condition is worth one line per interval; that line says how many it stands for."""
+
+    def __init__(self, interval: float = 10.0, clock=time.monotonic):
+        super().__init__()
+        self.interval, self.clock = interval, clock
+        self._last: float | None = None
+        self._held, self._held_since = 0, 0.0
+        self._lock = threading.Lock()  # waitress logs from its main thread, but be safe
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        with self._lock:
+            now = self.clock()
+            if self._last is not None and now - self._last < self.interval:
+                self._held += 1
+                return False
+            self._last = now
+            if self._held:
+                record.msg = f"{record.getMessage()} ({self._held} more such warnings in the last " \
+                             f"{now - self._held_since:.0f} s were not logged)"
+                record.args = ()
+            self._held, self._held_since = 0, now
+            return True
+
+
+def throttle_queue_warnings(interval: float = 10.0) -> QueueDepthThrottle:
+    """Install the throttle on waitress's queue logger once per process."""
+    logger = logging.getLogger("waitress.queue")
+    for f in logger.filters:
+        if isinstance(f, QueueDepthThrottle):
+            return f
+    f = QueueDepthThrottle(interval)
+    logger.addFilter(f)
+    return f
 
 
 def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8050, demo: bool = False,
@@ -48,6 +89,7 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8050, demo: b
     from app import create_app
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    throttle_queue_warnings()
     app = create_app(settings)
     try:
         server = waitress.create_server(app.server, host=host, port=port, threads=threads, ident="ai-usage")

@@ -294,6 +294,27 @@ def test_unknown_route_and_wrong_method_are_json(client, org_id):
     assert client.post("/some/page").mimetype != "application/json"
 
 
+ODD_API_PATHS = [f"{BASE}//summary", f"{BASE}/summary/", f"{BASE}/%2e%2e/summary", f"{BASE}/../summary",
+                 f"{BASE}/./summary", "/ai//org-usage/summary", f"{BASE}///summary",
+                 f"/x/..{BASE}/summary", f"/ai/./org-usage/summary", f"{BASE}//", f"{BASE}/summary;x",
+                 f"{BASE}/SUMMARY", f"{BASE}/openapi.json/"]
+
+
+@pytest.mark.parametrize("path", ODD_API_PATHS)
+def test_odd_paths_under_the_api_are_json_404_never_the_page(client, org_id, path):
+    """Paths are not normalised: a doubled or trailing slash or a dot segment is no route (JSON 404).
+    ('//ai/…' is a host to the test client: test_server sends it raw through waitress.)"""
+    for method in ("GET", "HEAD", "POST"):
+        resp = client.open(path, method=method, headers=auth(org_id))
+        assert resp.mimetype == "application/json", (path, method, resp.status_code)
+        assert resp.status_code in ((404,) if method != "POST" else (404, 405)), (path, method)
+        if method == "GET":
+            assert resp.get_json()["error"]["code"] == "not_found", path
+            assert resp.headers["Cache-Control"] == "no-store"
+    # The page itself still answers at / and at paths outside the API.
+    assert client.get("/").mimetype == "text/html" and client.get("/ai/other").mimetype == "text/html"
+
+
 def test_json_helpers_map_missing_values_to_null():
     import math
 

@@ -204,3 +204,103 @@ def test_token_command_refuses_a_token_the_api_would_refuse(argv, monkeypatch, c
     assert e.value.code == 2
     out = capsys.readouterr()
     assert out.out == "" and "Traceback" not in out.err
+
+
+# ------------------------------------------------------------------ waitress: raw paths, the queue-depth warning
+
+
+@pytest.fixture
+def waitress_app(tmp_path):
+    """The app behind a real waitress server in a thread (raw request lines reach it unchanged)."""
+    import waitress
+
+    from api_support import make_app
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'w.sqlite3'}")
+    migrate(engine)
+    server = waitress.create_server(make_app(engine).server, host="127.0.0.1", port=0, threads=2)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    yield server.effective_port
+    server.close()
+    engine.dispose()
+
+
+@pytest.mark.parametrize("path, status", [
+    ("/ai/org-usage//summary", 404), ("/ai//org-usage/summary", 404), ("/ai/org-usage/%2e%2e/summary", 404),
+    ("/ai/org-usage/summary/", 404), ("/x/../ai/org-usage/summary", 404), ("/ai/org-usage/./summary", 404),
+    ("/ai/org-usage/summary//", 404), ("/ai/org-usage/%2F/summary", 404),
+    ("//ai/org-usage/summary", 200),  # waitress itself collapses leading slashes: the route answers
+])
+def test_odd_api_paths_through_waitress_are_json_never_the_page(waitress_app, path, status):
+    import http.client
+
+    from api_support import auth
+
+    conn = http.client.HTTPConnection("127.0.0.1", waitress_app, timeout=30)
+    try:
+        conn.request("GET", path, headers=auth("acme"))  # sent verbatim: no client-side normalisation
+        resp = conn.getresponse()
+        body = resp.read()
+    finally:
+        conn.close()
+    assert (resp.status, resp.getheader("Content-Type")) == (status, "application/json"), (path, body[:80])
+    assert status == 200 or json.loads(body)["error"]["code"] == "not_found"
+
+
+def test_queue_depth_warning_is_logged_once_per_interval():
+    import logging
+
+    from ai_usage.server import QueueDepthThrottle
+
+    now = [1000.0]
+    f = QueueDepthThrottle(10.0, clock=lambda: now[0])
+
+    def record(depth):
+        return logging.LogRecord("waitress.queue", logging.WARNING, __file__, 1, "Task queue depth is %d",
+                                 (depth,), None)
+
+    passed = []
+    for i in range(3000):  # 3,000 queued requests over 30 s
+        now[0] = 1000.0 + i * 0.01
+        r = record(i % 50 + 1)
+        if f.filter(r):
+            passed.append(r.getMessage())
+    assert len(passed) == 3
+    assert passed[0] == "Task queue depth is 1"
+    assert passed[1].startswith("Task queue depth is ") and "999 more such warnings in the last 10 s" in passed[1]
+
+
+def test_serve_throttles_waitress_queue_warnings_for_real(caplog):
+    """One slow thread and 40 concurrent requests: waitress would warn ~40 times."""
+    import logging
+    import time
+
+    import waitress
+
+    from ai_usage.server import QueueDepthThrottle, throttle_queue_warnings
+
+    def slow_app(environ, start_response):
+        time.sleep(0.05)
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"ok"]
+
+    logger = logging.getLogger("waitress.queue")
+    throttle = throttle_queue_warnings()
+    assert throttle_queue_warnings() is throttle and sum(isinstance(x, QueueDepthThrottle) for x in logger.filters) == 1
+    server = waitress.create_server(slow_app, host="127.0.0.1", port=0, threads=1)
+    threading.Thread(target=server.run, daemon=True).start()
+    url = f"http://127.0.0.1:{server.effective_port}/"
+    try:
+        with caplog.at_level(logging.WARNING, logger="waitress.queue"):
+            workers = [threading.Thread(target=lambda: urllib.request.urlopen(url, timeout=60).read())
+                       for _ in range(40)]
+            for w in workers:
+                w.start()
+            for w in workers:
+                w.join()
+    finally:
+        server.close()
+        logger.removeFilter(throttle)
+    depth = [r for r in caplog.records if r.name == "waitress.queue"]
+    assert 1 <= len(depth) <= 2, [r.getMessage() for r in depth]
