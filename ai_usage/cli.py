@@ -45,6 +45,8 @@ def build_parser() -> argparse.ArgumentParser:
     i = sub.add_parser("import", help="append log rows (and agents) from CSV; all or nothing")
     i.add_argument("file", help="CSV of token_usage_logs rows (header = column names, id optional)")
     i.add_argument("--agents", help="CSV of agents (id, org_id, name, avatar_url)")
+    i.add_argument("--round-cost", action="store_true",
+                   help="round costs with more than 8 decimals half-even to 8 (and say how many) instead of refusing")
 
     t = sub.add_parser("token", help="print a signed token for an org")
     t.add_argument("--org", required=True, type=_org)
@@ -107,7 +109,7 @@ def _dispatch(args, settings: Settings) -> int:
     if args.command == "import":
         from .importer import import_cli
 
-        return import_cli(engine, args.file, args.agents)
+        return import_cli(engine, args.file, args.agents, round_cost=args.round_cost)
     if args.command == "refresh":
         from .rollups import refresh_cli
 

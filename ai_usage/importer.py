@@ -13,6 +13,7 @@ import io
 import re
 import sys
 from dataclasses import dataclass, field
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +24,10 @@ from .db import ACTION_TYPES, LOG_COLUMNS, SOURCES, agents as agents_table, toke
 
 BATCH_ROWS = 50_000
 MAX_BIGINT = 2**63 - 1
+# Explicit ids stay at or below 2^62: the id sequence (BIGINT) is moved past the largest
+# id, and an id near 2^63 - 1 would leave the platform's own inserts no id to take
+# (nextval: reached maximum value). 2^62 leaves room for 4.6e18 more rows.
+ID_CEILING = 2**62
 MAX_INT = 2**31 - 1
 # Tokens per row: far above any context window, low enough that sums over billions of
 # rows stay inside BIGINT (SQLite raises "integer overflow", the rollups cast to BIGINT).
@@ -39,7 +44,11 @@ ISO_AWARE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}(?::[0-
 ISO_NAIVE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}(?:[Tt ][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]+)?)?)?")
 TOO_FINE = re.compile(r".*\.[0-9]{7,}.*")  # the database keeps microseconds
 DIGITS = re.compile(r"[0-9]+")
-COST = re.compile(r"[0-9]{1,10}(?:\.[0-9]{1,8})?")  # NUMERIC(18,8)
+COST = re.compile(r"[0-9]{1,10}(?:\.[0-9]{1,8})?")  # NUMERIC(18,8), as written by hand
+# What pandas and psql also write: E-notation (5.819e-05) and integral floats (2336.0).
+NUMBER = re.compile(r"(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]{1,4})?")
+COST_STEP = Decimal("0.00000001")
+COST_LIMIT = Decimal(10) ** 10
 
 
 class Unreadable(Exception):
@@ -208,8 +217,27 @@ class _Errors:
 # ---------------------------------------------------------------- log rows
 
 
+def _decimal(v: str) -> Decimal | None:
+    """The exact value of an unsigned decimal or E-notation number (ASCII digits), else None."""
+    if not NUMBER.fullmatch(v):
+        return None
+    try:
+        return Decimal(v)
+    except InvalidOperation:
+        return None
+
+
+def _integral(v: str, maximum: int) -> int | None:
+    """An integral number written as a float ('2336.0', '1.2e3'): its int if 0..maximum."""
+    d = _decimal(v)
+    if d is None or d > maximum or d != d.to_integral_value():
+        return None
+    return int(d)
+
+
 def _whole(col: np.ndarray, maximum: int) -> tuple[np.ndarray, np.ndarray]:
-    """(ok mask, int64 values) of whole numbers 0..maximum written as plain digits."""
+    """(ok mask, int64 values) of whole numbers 0..maximum: plain digits, or an integral
+    float as pandas writes an integer column with missing values ('12.0')."""
     digits = _match(DIGITS, col)
     lens = np.fromiter(map(len, col), dtype=np.int64, count=len(col))
     short = digits & (lens <= 18)
@@ -221,7 +249,22 @@ def _whole(col: np.ndarray, maximum: int) -> tuple[np.ndarray, np.ndarray]:
         v = int(col[i])
         if v <= MAX_BIGINT:
             ok[i], vals[i] = True, v
+    for i in np.flatnonzero(~digits & (lens > 0)):  # rare: only files with float columns
+        v = _integral(col[i], maximum)
+        if v is not None:
+            ok[i], vals[i] = True, v
     return ok & (vals <= maximum), vals
+
+
+def _cost(v: str, round_cost: bool) -> tuple[str | None, bool]:
+    """(plain decimal text or None when refused, rounded?) of a cost not written like 0.00125."""
+    d = _decimal(v)
+    if d is None or d >= COST_LIMIT:
+        return None, False
+    exact = d.quantize(COST_STEP, rounding=ROUND_HALF_EVEN)
+    if exact != d and not round_cost:
+        return None, False
+    return format(exact if exact != d else d, "f"), exact != d
 
 
 def _check_nul(e: "_Errors", c: dict[str, np.ndarray]) -> None:
@@ -231,17 +274,21 @@ def _check_nul(e: "_Errors", c: dict[str, np.ndarray]) -> None:
 
 
 def _cost_reason(v: str) -> str:
-    if re.fullmatch(r"-[0-9]*\.?[0-9]+", v):
+    if v.startswith("-") and _decimal(v[1:]) is not None:
         return f"cost_usd {_show(v)} is negative"
-    if re.fullmatch(r"[0-9]+\.[0-9]{9,}", v):
-        return f"cost_usd {_show(v)} has more than 8 decimals"
-    if re.fullmatch(r"[0-9]{11,}(?:\.[0-9]+)?", v):
+    d = _decimal(v)
+    if d is None:
+        return f"cost_usd {_show(v)} is not a decimal number like 0.00125 or 5.819e-05"
+    if d >= COST_LIMIT:
         return f"cost_usd {_show(v)} is too large (at most 10 digits before the point)"
-    return f"cost_usd {_show(v)} is not a decimal number like 0.00125"
+    return f"cost_usd {_show(v)} has more than 8 decimals (--round-cost rounds half-even to 8)"
 
 
-def _check_logs(lines, c: dict[str, np.ndarray], errors: dict) -> dict:
-    """Validate one batch of log rows; return normalised columns (valid where no error)."""
+def _check_logs(lines, c: dict[str, np.ndarray], errors: dict, round_cost: bool = False,
+                counts: dict | None = None):
+    """Validate one batch of log rows; return (ids, ok mask) of the id column (or None).
+
+    counts["rounded"] grows by the costs --round-cost will round."""
     e = _Errors(lines, errors)
     _check_nul(e, c)
     for name in ("org_id", "provider", "model"):
@@ -274,7 +321,13 @@ def _check_logs(lines, c: dict[str, np.ndarray], errors: dict) -> dict:
                   f"{name} {_show(col[i])} is not a whole number from 0 to {MAX_TOKENS}")
     if "cost_usd" in c:
         col = _strip(c["cost_usd"])
-        e.add(~_match(COST, col) & (col != ""), lambda i: _cost_reason(col[i]))
+        bad = np.zeros(len(col), dtype=bool)
+        for i in np.flatnonzero(~_match(COST, col) & (col != "")):
+            text, rounded = _cost(col[i], round_cost)
+            bad[i] = text is None
+            if rounded and counts is not None:
+                counts["rounded"] = counts.get("rounded", 0) + 1
+        e.add(bad, lambda i: _cost_reason(col[i]))
     if "latency_ms" in c:
         col = _strip(c["latency_ms"])
         ok, _ = _whole(col, MAX_INT)
@@ -286,24 +339,31 @@ def _check_logs(lines, c: dict[str, np.ndarray], errors: dict) -> dict:
         ok, vals = _whole(col, MAX_BIGINT)
         ok &= vals > 0
         e.add(~ok & (col != ""), lambda i: f"id {_show(col[i])} is not a whole number ≥ 1")
-        ids = (vals, ok)
+        high = ok & (vals > ID_CEILING)
+        e.add(high, lambda i: f"id {int(vals[i])} is above {ID_CEILING} (2^62): the id sequence would be moved "
+                              "past it and run out, and the platform's own inserts would fail; leave id empty "
+                              "to have one assigned")
+        ids = (vals, ok & ~high)
     return ids
 
 
-def _convert_logs(c: dict[str, np.ndarray], n: int) -> dict:
+def _convert_logs(c: dict[str, np.ndarray], n: int, round_cost: bool = False) -> dict:
     """Normalised columns of a batch that passed _check_logs (pass 2: no checks again)."""
     out = {}
     stamps = pd.to_datetime(_array([v.strip().upper() for v in c["created_at"]]), format="ISO8601", utc=True)
     out["created_at"] = np.asarray(stamps.tz_convert(None).as_unit("us").to_numpy())
     for name in TOKEN_COLUMNS:
         col = c.get(name)
-        out[name] = (np.zeros(n, dtype=np.int64) if col is None
-                     else np.array([v.strip() or "0" for v in col]).astype(np.int64))
-    for name in ("latency_ms", "id"):
+        # Empty cells are not ok and keep the value 0, the column's default.
+        out[name] = np.zeros(n, dtype=np.int64) if col is None else _whole(_strip(col), MAX_TOKENS)[1]
+    for name, maximum in (("latency_ms", MAX_INT), ("id", MAX_BIGINT)):
         if name in c:
-            out[name] = _array([int(v) if v else None for v in _strip(c[name])])
+            col = _strip(c[name])
+            ok, vals = _whole(col, maximum)
+            out[name] = _array([int(v) if k else None for v, k in zip(vals, ok)])
     if "cost_usd" in c:
-        out["cost_usd"] = _array([v or None for v in _strip(c["cost_usd"])])
+        out["cost_usd"] = _array([(v if COST.fullmatch(v) else _cost(v, round_cost)[0]) if v else None
+                                  for v in _strip(c["cost_usd"])])
     for name in ("agent_id", "user_id"):
         if name in c:
             out[name] = _array([v or None for v in c[name]])
@@ -312,7 +372,7 @@ def _convert_logs(c: dict[str, np.ndarray], n: int) -> dict:
     return out
 
 
-def _validate_logs(path: str, report: Report, conn, batch_rows: int) -> dict | None:
+def _validate_logs(path: str, report: Report, conn, batch_rows: int, round_cost: bool = False) -> dict | None:
     """Pass 1 over the log file. Returns facts for writing (None if the header is bad)."""
     gen = _records(path, batch_rows)
     header, hline = next(gen)
@@ -320,12 +380,13 @@ def _validate_logs(path: str, report: Report, conn, batch_rows: int) -> dict | N
         return None
     ids, id_lines = [], []
     rows = 0
+    counts: dict = {}
     for lines, batch in gen:
         errors: dict[int, list[str]] = {}
         good_lines, cols = _columns(header, lines, batch, errors)
         rows += len(lines)
         if good_lines:
-            found = _check_logs(good_lines, cols, errors)
+            found = _check_logs(good_lines, cols, errors, round_cost, counts)
             if found is not None:
                 vals, have = found
                 ids.append(vals[have])
@@ -334,7 +395,8 @@ def _validate_logs(path: str, report: Report, conn, batch_rows: int) -> dict | N
     ids = np.concatenate(ids) if ids else np.array([], dtype=np.int64)
     id_lines = np.concatenate(id_lines) if id_lines else np.array([], dtype=np.int64)
     _check_ids(ids, id_lines, report, conn)
-    return {"header": header, "rows": rows, "max_id": int(ids.max()) if ids.size else None}
+    return {"header": header, "rows": rows, "max_id": int(ids.max()) if ids.size else None,
+            "rounded": counts.get("rounded", 0), "round_cost": round_cost}
 
 
 def _stat(path: str) -> tuple | None:
@@ -453,7 +515,13 @@ def _utc_text(stamps: np.ndarray, sqlite: bool) -> list[str]:
 
 
 def _write_logs(conn, path: str, facts: dict, batch_rows: int) -> int:
-    """Pass 2: read the (valid) file again and append its rows."""
+    """Pass 2: read the (valid) file again and append its rows.
+
+    PostgreSQL: a file without ids is numbered by the id sequence (COPY without the
+    column). A file with ids has its id-less rows numbered here, above its ids, and the
+    sequence is moved past them only after the COPY, in the same transaction: setval is
+    never rolled back, so an import that fails or is killed before it leaves the
+    sequence where it was. SQLite numbers id-less rows here, above everything."""
     header = facts["header"]
     pg = conn.dialect.name == "postgresql"
     cur = conn.connection.dbapi_connection.cursor()
@@ -461,12 +529,10 @@ def _write_logs(conn, path: str, facts: dict, batch_rows: int) -> int:
     if pg:
         seq = conn.execute(sa.text("SELECT pg_get_serial_sequence('token_usage_logs', 'id')")).scalar()
     next_id = None  # set when ids are numbered here rather than by the database
-    if seq and facts["max_id"] is not None:
-        # Rows without an id must be numbered above the file's ids.
-        conn.execute(sa.text(f"SELECT setval(:seq, GREATEST(:m, (SELECT last_value FROM {seq})))"),
-                     {"seq": seq, "m": facts["max_id"]})
-    elif not seq:  # SQLite (or a table without a sequence): number them here, above everything
+    if not seq or facts["max_id"] is not None:
         top = conn.execute(sa.select(sa.func.max(token_usage_logs.c.id))).scalar() or 0
+        if seq:
+            top = max(top, conn.execute(sa.text(f"SELECT last_value FROM {seq}")).scalar() or 0)
         next_id = max(top, facts["max_id"] or 0) + 1
     body = [c for c in LOG_COLUMNS if c != "id" and (c in header or c in TOKEN_COLUMNS)]
     written = 0
@@ -479,7 +545,7 @@ def _write_logs(conn, path: str, facts: dict, batch_rows: int) -> int:
         try:
             if errors:
                 raise ValueError(min(errors))
-            vals = _convert_logs(cols, n)
+            vals = _convert_logs(cols, n, facts["round_cost"])
         except ValueError:
             raise RuntimeError(f"{path} changed while it was being imported") from None
         ids = vals.get("id", np.full(n, None, dtype=object)).copy()
@@ -508,7 +574,7 @@ def _write_logs(conn, path: str, facts: dict, batch_rows: int) -> int:
                 cur.executemany(f"INSERT INTO token_usage_logs ({', '.join(names)}) "
                                 f"VALUES ({', '.join('?' * len(names))})", data)
         written += n
-    if seq and facts["max_id"] is not None:
+    if seq and facts["max_id"] is not None and written:
         conn.execute(sa.text(f"SELECT setval(:seq, GREATEST((SELECT max(id) FROM token_usage_logs), "
                              f"(SELECT last_value FROM {seq})))"), {"seq": seq})
     cur.close()
@@ -518,10 +584,29 @@ def _write_logs(conn, path: str, facts: dict, batch_rows: int) -> int:
 # ---------------------------------------------------------------- the command
 
 
+def _first_line(exc: BaseException) -> str:
+    reason = getattr(exc, "orig", None) or exc
+    lines = str(reason).strip().splitlines()
+    return lines[0] if lines else type(reason).__name__
+
+
 def import_files(engine: sa.Engine, file: str, agents_file: str | None = None, *,
-                 batch_rows: int = BATCH_ROWS, out=None, err=None) -> int:
-    """Validate both files fully, then write both in one transaction. Returns an exit code."""
+                 batch_rows: int = BATCH_ROWS, out=None, err=None, round_cost: bool = False) -> int:
+    """Validate both files fully, then write both in one transaction. Returns an exit code.
+
+    round_cost: costs with more than 8 decimals are rounded half-even to 8 (and counted)
+    instead of refused."""
     out, err = out or sys.stdout, err or sys.stderr
+    # The raw cursor (COPY, executemany) raises the driver's own errors, not SQLAlchemy's.
+    db_errors = (sa.exc.SQLAlchemyError, engine.dialect.loaded_dbapi.Error)
+    try:
+        return _import(engine, file, agents_file, batch_rows, out, err, round_cost, db_errors)
+    except db_errors as exc:  # while validating: the database could not be read
+        print(f"Import failed while reading the database: {_first_line(exc)}; nothing was written.", file=err)
+        return 1
+
+
+def _import(engine, file, agents_file, batch_rows, out, err, round_cost, db_errors) -> int:
     reports = []
     agents = None
     facts = None
@@ -538,7 +623,7 @@ def import_files(engine: sa.Engine, file: str, agents_file: str | None = None, *
         reports.append(rep)
         try:
             stamp = _stat(file)
-            facts = _validate_logs(file, rep, conn, batch_rows)
+            facts = _validate_logs(file, rep, conn, batch_rows, round_cost)
         except Unreadable as exc:
             rep.error(exc.line, exc.reason)
     for r in reports:
@@ -553,9 +638,8 @@ def import_files(engine: sa.Engine, file: str, agents_file: str | None = None, *
             rows = _write_logs(conn, file, facts, batch_rows)
             if _stat(file) != stamp:
                 raise RuntimeError(f"{file} changed while it was being imported")
-    except (sa.exc.DBAPIError, RuntimeError, Unreadable) as exc:
-        reason = getattr(exc, "orig", None) or exc
-        print(f"Import failed while writing, nothing was written: {str(reason).strip().splitlines()[0]}", file=err)
+    except (*db_errors, RuntimeError, Unreadable) as exc:
+        print(f"Import failed while writing: {_first_line(exc)}; nothing was written.", file=err)
         return 1
     agents = agents or []
     updated = [a["id"] for a in agents if a["exists"]]
@@ -568,9 +652,12 @@ def import_files(engine: sa.Engine, file: str, agents_file: str | None = None, *
             line += f": {shown}"
         line += ")"
     print(line + ".", file=out)
+    if facts["rounded"]:
+        print(f"Rounded {facts['rounded']:,} cost_usd values to 8 decimals (half-even, --round-cost).", file=out)
     return 0
 
 
-def import_cli(engine: sa.Engine, file: str, agents_file: str | None = None) -> int:
-    """`ai-usage import`: 0 when written, 2 for a bad file (every bad line on stderr)."""
-    return import_files(engine, file, agents_file)
+def import_cli(engine: sa.Engine, file: str, agents_file: str | None = None, round_cost: bool = False) -> int:
+    """`ai-usage import`: 0 when written, 2 for a bad file (every bad line on stderr), 1 when
+    the database fails (one line on stderr, nothing written)."""
+    return import_files(engine, file, agents_file, round_cost=round_cost)

@@ -148,11 +148,21 @@ def _bad_row(**change) -> str:
     (dict(cache_write_tokens="ten"), "cache_write_tokens 'ten' is not a whole number from 0 to 2147483647"),
     (dict(cost_usd="-0.5"), "cost_usd '-0.5' is negative"),
     (dict(cost_usd="0.123456789"), "cost_usd '0.123456789' has more than 8 decimals"),
-    (dict(cost_usd="1e-5"), "cost_usd '1e-5' is not a decimal number"),
+    (dict(cost_usd="1e-5x"), "cost_usd '1e-5x' is not a decimal number"),
+    (dict(cost_usd="-1e-5"), "cost_usd '-1e-5' is negative"),
+    (dict(cost_usd="1.5e-9"), "cost_usd '1.5e-9' has more than 8 decimals (--round-cost rounds half-even to 8)"),
+    (dict(cost_usd="1e10"), "cost_usd '1e10' is too large"),
+    (dict(cost_usd="NaN"), "cost_usd 'NaN' is not a decimal number"),
+    (dict(cost_usd="inf"), "cost_usd 'inf' is not a decimal number"),
     (dict(cost_usd="12345678901"), "cost_usd '12345678901' is too large"),
     (dict(latency_ms="-3"), "latency_ms '-3' is not a whole number of milliseconds"),
     (dict(latency_ms="2147483648"), "latency_ms '2147483648' is not a whole number of milliseconds"),
-    (dict(latency_ms="1.0"), "latency_ms '1.0' is not a whole number of milliseconds"),
+    (dict(latency_ms="1.5"), "latency_ms '1.5' is not a whole number of milliseconds"),
+    (dict(latency_ms="2336.5"), "latency_ms '2336.5' is not a whole number of milliseconds"),
+    (dict(latency_ms="1e-3"), "latency_ms '1e-3' is not a whole number of milliseconds"),
+    (dict(input_tokens="12.000001"), "input_tokens '12.000001' is not a whole number from 0"),
+    (dict(output_tokens="3e9"), "output_tokens '3e9' is not a whole number from 0 to 2147483647"),
+    (dict(output_tokens="-0.0"), "output_tokens '-0.0' is not a whole number"),
     (dict(input_tokens="１２"), "input_tokens '１２' is not a whole number from 0 to 2147483647"),  # ASCII digits only
     (dict(user_id="a\x00b"), "user_id contains a NUL character"),
 ])
@@ -306,3 +316,147 @@ def test_cli(engine, org_id, tmp_path, monkeypatch, capsys):
     err = capsys.readouterr().err
     assert "bad.csv: line 2: created_at '2025-03-01T10:30' has no UTC offset" in err
     assert [r["agent_id"] for r in _logs(engine, org_id)] == [f"{org_id}-a"]
+
+
+# ------------------------------------------------------------------ what pandas and psql write
+
+
+def test_pandas_and_psql_number_forms_are_exact(engine, org_id, tmp_path):
+    """E-notation costs and integral floats (an integer column with missing values, as pandas
+    writes it) are taken exactly: Decimal, never a float."""
+    logs = _write(tmp_path, "logs.csv", "\n".join([
+        HEADER,
+        f"{org_id},2025-03-01T10:30:00Z,,,user_interaction,system,openai,gpt-4o,1200.0,340.0,0.0,12.0,5.819e-05,2336.0",
+        f"{org_id},2025-03-01T10:31:00Z,,,user_interaction,system,openai,gpt-4o,1.2e3,7,0,0,1E-8,",
+        f"{org_id},2025-03-01T10:32:00Z,,,user_interaction,system,openai,gpt-4o,0,0,0,0,2.5e+3,1.5e1",
+        f"{org_id},2025-03-01T10:33:00Z,,,user_interaction,system,openai,gpt-4o,0,0,0,0,.5,3.",
+        f"{org_id},2025-03-01T10:34:00Z,,,user_interaction,system,openai,gpt-4o,0,0,0,0,0.30000000000000004e0,0",
+    ]) + "\n")
+    rc, out, err = _run(engine, logs)
+    assert rc == 2 and "line 6: cost_usd '0.30000000000000004e0' has more than 8 decimals" in err
+    logs_ok = _write(tmp_path, "ok.csv", "\n".join(open(logs).read().splitlines()[:5]) + "\n")
+    rc, out, err = _run(engine, logs_ok)
+    assert (rc, err) == (0, "") and "Rounded" not in out
+    rows = _logs(engine, org_id)
+    assert [(r["input_tokens"], r["output_tokens"], r["cache_write_tokens"], r["latency_ms"]) for r in rows] == [
+        (1200, 340, 12, 2336), (1200, 7, 0, None), (0, 0, 0, 15), (0, 0, 0, 3)]
+    assert [Decimal(r["cost_usd"]) for r in rows] == [Decimal("0.00005819"), Decimal("0.00000001"),
+                                                      Decimal("2500"), Decimal("0.5")]
+
+
+def test_round_cost_rounds_half_even_to_8_decimals_and_says_how_many(engine, org_id, tmp_path):
+    costs = ["0.123456785", "0.123456775", "1.5e-9", "2.5e-8", "3.5e-08", "0.30000000000000004", "0.1"]
+    lines = [HEADER] + [_bad_row(cost_usd=c).format(org=org_id) for c in costs]
+    logs = _write(tmp_path, "logs.csv", "\n".join(lines) + "\n")
+    rc, out, err = _run(engine, logs)
+    assert rc == 2 and err.count("has more than 8 decimals") == 6 and _logs(engine, org_id) == []
+    rc, out, err = _run(engine, logs, round_cost=True)
+    assert (rc, err) == (0, "")
+    assert "Rounded 6 cost_usd values to 8 decimals (half-even" in out
+    assert [Decimal(r["cost_usd"]) for r in _logs(engine, org_id)] == [
+        Decimal(v) for v in ("0.12345678", "0.12345678", "0", "0.00000002", "0.00000004", "0.3", "0.1")]
+
+
+def test_cli_round_cost(engine, org_id, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("DATABASE_URL", engine.url.render_as_string(hide_password=False))
+    logs = _write(tmp_path, "logs.csv", HEADER + "\n" + _bad_row(cost_usd="5.8190001e-05").format(org=org_id) + "\n")
+    assert main(["import", logs]) == 2
+    assert "line 2: cost_usd '5.8190001e-05' has more than 8 decimals" in capsys.readouterr().err
+    assert main(["import", logs, "--round-cost"]) == 0
+    assert "Rounded 1 cost_usd values" in capsys.readouterr().out
+    assert [Decimal(r["cost_usd"]) for r in _logs(engine, org_id)] == [Decimal("0.00005819")]
+
+
+# ------------------------------------------------------------------ ids that would exhaust the sequence
+
+
+@pytest.mark.parametrize("value", [2**63 - 1, 2**62 + 1, "4.7e18"])
+def test_ids_that_would_exhaust_the_sequence_are_refused(engine, org_id, tmp_path, value):
+    row = f"{org_id},2025-01-01T00:00:00Z,user_interaction,system,openai,gpt-4o"
+    logs = _write(tmp_path, "logs.csv", f"id,org_id,created_at,action_type,source,provider,model\n{value},{row}\n")
+    rc, _, err = _run(engine, logs)
+    assert rc == 2 and "line 2: id " in err
+    assert "is above 4611686018427387904 (2^62)" in err and "the platform's own inserts would fail" in err
+    assert _logs(engine, org_id) == []
+
+
+# ------------------------------------------------------------------ a database error while writing
+
+
+@pytest.fixture
+def failing_insert(engine, org_id):
+    """A trigger that makes the database refuse one row of this org (model 'boom')."""
+    pg = engine.dialect.name == "postgresql"
+    name = f"boom_{org_id.replace('-', '_')}"
+    with engine.begin() as c:
+        if pg:
+            c.execute(sa.text(f"CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+                              f"IF NEW.model = 'boom' AND NEW.org_id = '{org_id}' THEN "
+                              "RAISE EXCEPTION 'disk quota exceeded (test trigger)'; END IF; RETURN NEW; END $$"))
+            c.execute(sa.text(f"CREATE TRIGGER {name} BEFORE INSERT ON token_usage_logs "
+                              f"FOR EACH ROW EXECUTE FUNCTION {name}()"))
+        else:
+            c.execute(sa.text(f"CREATE TRIGGER {name} BEFORE INSERT ON token_usage_logs "
+                              f"WHEN NEW.model = 'boom' AND NEW.org_id = '{org_id}' "
+                              "BEGIN SELECT RAISE(ABORT, 'disk quota exceeded (test trigger)'); END"))
+    yield
+    with engine.begin() as c:
+        c.execute(sa.text(f"DROP TRIGGER {name}" + (" ON token_usage_logs" if pg else "")))
+        if pg:
+            c.execute(sa.text(f"DROP FUNCTION {name}()"))
+
+
+def _sequence_value(engine):
+    if engine.dialect.name != "postgresql":
+        return None
+    with engine.connect() as c:
+        seq = c.execute(sa.text("SELECT pg_get_serial_sequence('token_usage_logs', 'id')")).scalar()
+        return tuple(c.execute(sa.text(f"SELECT last_value, is_called FROM {seq}")).one())
+
+
+@pytest.mark.parametrize("with_ids", [False, True])
+def test_a_database_error_while_writing_is_one_line_and_writes_nothing(engine, org_id, tmp_path, failing_insert,
+                                                                       with_ids, capsys, monkeypatch):
+    with engine.connect() as c:
+        top = c.execute(sa.select(sa.func.max(token_usage_logs.c.id))).scalar() or 0
+    row = f"{org_id},2025-01-01T00:00:00Z,user_interaction,system,openai"
+    ids = [str(top + 10_000), "", str(top + 10_001)] if with_ids else ["", "", ""]
+    logs = _write(tmp_path, "logs.csv", "id,org_id,created_at,action_type,source,provider,model\n"
+                  f"{ids[0]},{row},gpt-4o\n{ids[1]},{row},gpt-4o\n{ids[2]},{row},boom\n")
+    agents_csv = _write(tmp_path, "agents.csv", f"id,org_id,name\n{org_id}-a,{org_id},X\n")
+    before = _sequence_value(engine)
+    monkeypatch.setenv("DATABASE_URL", engine.url.render_as_string(hide_password=False))
+    assert main(["import", logs, "--agents", agents_csv]) == 1
+    out = capsys.readouterr()
+    assert out.out == ""
+    assert out.err.splitlines() == [
+        "Import failed while writing: disk quota exceeded (test trigger); nothing was written."], out.err
+    assert _logs(engine, org_id) == [] and _agents(engine, org_id) == {}
+    after = _sequence_value(engine)
+    if with_ids or before is None:
+        # setval is never rolled back: it runs only after the rows are in.
+        assert after == before
+    else:
+        # Rows without ids take nextval, which is not rolled back either (PostgreSQL's
+        # ordinary gaps): at most one id per row, never a jump to the file's ids.
+        assert before[0] <= after[0] <= before[0] + 3
+
+
+def test_a_dropped_table_while_validating_or_writing_is_one_line(tmp_path, org_id, capsys, monkeypatch):
+    from ai_usage.db import make_engine, migrate
+
+    url = f"sqlite:///{tmp_path / 'gone.sqlite3'}"
+    engine = make_engine(url)
+    migrate(engine)
+    with engine.begin() as c:
+        c.execute(sa.text("DROP TABLE token_usage_logs"))
+    monkeypatch.setenv("DATABASE_URL", url)
+    logs = _write(tmp_path, "logs.csv", HEADER + "\n" + ROW.format(org=org_id).replace(",,", ",x,") + "\n")
+    import ai_usage.cli as cli
+
+    monkeypatch.setattr("ai_usage.db.migrate", lambda engine: None)  # keep the table dropped
+    assert cli.main(["import", logs]) == 1
+    err = capsys.readouterr().err
+    assert len(err.splitlines()) == 1 and err.startswith("Import failed while ") and "no such table" in err
+    assert "Traceback" not in err
+    engine.dispose()
