@@ -43,6 +43,10 @@ BATCH_ROWS = 1_000_000  # rows per refresh transaction while catching up
 MAX_GAPS = 100  # gap ranges read live at most (see _batch)
 VACUUM_ROWS = 200_000  # PostgreSQL: vacuum the rollup tables after a refresh this big
 RETRIES = 200  # lock attempts of a waiting refresh (each waits for the holder's commit)
+# The watermark stays below the largest BIGINT: answers read the live tail from
+# watermark + 1, which must still be a BIGINT (SQLite: OverflowError, every route 500).
+# A row stored at 2^63 - 1 (the importer refuses ids above 2^62) stays in the tail.
+LAST_ROLLED_ID = 2**63 - 2
 
 
 @dataclass(frozen=True)
@@ -76,7 +80,7 @@ def _batch(conn, full: bool, batch_rows: int | None, grace: float) -> tuple[int,
         q.clear(conn)
         state = q.State(0, state.version, ())
     wm = state.watermark
-    top = q.max_id(conn)
+    top = min(q.max_id(conn), LAST_ROLLED_ID)
     end = top
     if batch_rows and not full and top > wm:
         nth = q.nth_id_after(conn, wm, batch_rows)
