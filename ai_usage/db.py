@@ -1,8 +1,15 @@
 """Database: the tables, the engine, migrations and the per-query time limit."""
 from __future__ import annotations
 
+import heapq
+import itertools
+import logging
+import os
+import socket
 import sqlite3
+import threading
 import time
+from contextlib import contextmanager, nullcontext
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -115,6 +122,129 @@ class QueryTimeout(Exception):
     """A query ran past the configured time limit."""
 
 
+log = logging.getLogger(__name__)
+
+# Every wait on PostgreSQL is bounded, also when the server is frozen (SIGSTOP, a hung
+# host): then the server enforces nothing (statement_timeout included) and the kernel
+# still acknowledges our packets, so neither TCP keepalives nor the server notice.
+CONNECT_TIMEOUT_S = 5  # libpq connect_timeout: a new connection (TCP + startup)
+PING_TIMEOUT_S = 3  # the pool's pre-ping (SELECT 1) before handing out a connection
+STATEMENT_GRACE_S = 2  # past the statement timeout, the client gives up on the server
+POOL_TIMEOUT_S = 5  # waiting for a free pooled connection
+# A peer that vanished (host down, network cut) is noticed on an idle connection after
+# idle + interval * count = 60 s.
+KEEPALIVES = {"keepalives": 1, "keepalives_idle": 30, "keepalives_interval": 10, "keepalives_count": 3}
+
+
+def hang_bound(statement_timeout_ms: int) -> float:
+    """Seconds a request can wait on a frozen PostgreSQL before its 503: a statement in
+    flight (timeout + grace), or a pooled connection's ping then one reconnect."""
+    statement = statement_timeout_ms / 1000 + STATEMENT_GRACE_S if statement_timeout_ms else 0
+    return max(statement, PING_TIMEOUT_S + CONNECT_TIMEOUT_S)
+
+
+class _Watchdog:
+    """One daemon thread that cuts (shutdown) the socket of a PostgreSQL connection whose
+    statement has not answered by its deadline. libpq then fails the call at once with
+    "server closed the connection unexpectedly"; SQLAlchemy discards the connection."""
+
+    def __init__(self):
+        self._cv = threading.Condition()
+        self._armed: dict[int, tuple[int, float]] = {}  # token -> (socket fd, seconds)
+        self._heap: list[tuple[float, int]] = []
+        self._ids = itertools.count()
+        self._thread: threading.Thread | None = None
+
+    def arm(self, fd: int, seconds: float) -> int:
+        with self._cv:
+            token = next(self._ids)
+            self._armed[token] = (fd, seconds)
+            heapq.heappush(self._heap, (time.monotonic() + seconds, token))
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="ai-usage-db-watchdog", daemon=True)
+                self._thread.start()
+            self._cv.notify()
+            return token
+
+    def disarm(self, token: int) -> None:
+        with self._cv:  # under the lock: a disarmed token is never cut afterwards
+            self._armed.pop(token, None)
+
+    def _run(self) -> None:
+        with self._cv:
+            while True:
+                while self._heap and self._heap[0][1] not in self._armed:
+                    heapq.heappop(self._heap)
+                now = time.monotonic()
+                if self._heap and self._heap[0][0] <= now:
+                    fd, seconds = self._armed.pop(heapq.heappop(self._heap)[1])
+                    log.warning("PostgreSQL did not answer within %.1f s: connection closed", seconds)
+                    _cut(fd)
+                    continue
+                self._cv.wait(self._heap[0][0] - now if self._heap else None)
+
+
+def _cut(fd: int) -> None:
+    try:
+        s = socket.socket(fileno=os.dup(fd))
+    except OSError:
+        return
+    try:
+        s.shutdown(socket.SHUT_RDWR)  # wakes the thread blocked in libpq on this socket
+    except OSError:
+        pass
+    finally:
+        s.close()
+
+
+_WATCHDOG = _Watchdog()
+
+
+def _guarded_connection_class(limit: float | None):
+    """A psycopg2 connection class whose statements, commits and rollbacks give up after
+    `limit` seconds (None: no limit) — and a pre-ping after PING_TIMEOUT_S (see make_engine)."""
+    import psycopg2.extensions as ext
+
+    class GuardedCursor(ext.cursor):
+        def execute(self, query, vars=None):
+            with self.connection.guard():
+                return super().execute(query, vars)
+
+        def executemany(self, query, vars_list):
+            with self.connection.guard():
+                return super().executemany(query, vars_list)
+
+    class GuardedConnection(ext.connection):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.cursor_factory = GuardedCursor
+            self._guarded = False
+
+        @contextmanager
+        def guard(self, seconds: float | None = None):
+            seconds = seconds or limit
+            if not seconds or self._guarded or self.closed:
+                yield
+                return
+            self._guarded = True
+            token = _WATCHDOG.arm(self.fileno(), seconds)
+            try:
+                yield
+            finally:
+                _WATCHDOG.disarm(token)
+                self._guarded = False
+
+        def commit(self):
+            with self.guard():
+                return super().commit()
+
+        def rollback(self):
+            with self.guard():
+                return super().rollback()
+
+    return GuardedConnection
+
+
 def make_engine(url: str, statement_timeout_ms: int = 10_000, **kw) -> sa.Engine:
     """Create an engine that survives restarts (pre-ping) and bounds every statement."""
     u = sa.engine.make_url(url)
@@ -142,13 +272,28 @@ def make_engine(url: str, statement_timeout_ms: int = 10_000, **kw) -> sa.Engine
         return engine
 
     connect_args = dict(kw.pop("connect_args", {}))
-    connect_args.setdefault("connect_timeout", 5)
+    connect_args.setdefault("connect_timeout", CONNECT_TIMEOUT_S)
+    for name, value in KEEPALIVES.items():
+        connect_args.setdefault(name, value)
+    limit = statement_timeout_ms / 1000 + STATEMENT_GRACE_S if statement_timeout_ms else None
+    connect_args.setdefault("connection_factory", _guarded_connection_class(limit))
     # No JIT: compiling a plan takes ~15 ms, more than a dashboard query on the rollups.
     connect_args["options"] = "-c jit=off" + (
         f" -c statement_timeout={int(statement_timeout_ms)}" if statement_timeout_ms else "")
-    return sa.create_engine(
+    kw.setdefault("pool_timeout", POOL_TIMEOUT_S)
+    engine = sa.create_engine(
         url, pool_pre_ping=True, pool_size=5, max_overflow=10, connect_args=connect_args, **kw
     )
+    # The pre-ping is a query too: a frozen server would hold it forever.
+    ping = engine.dialect.do_ping
+
+    def _bounded_ping(dbapi_connection):
+        guard = getattr(dbapi_connection, "guard", None)
+        with guard(PING_TIMEOUT_S) if guard else nullcontext():
+            return ping(dbapi_connection)
+
+    engine.dialect.do_ping = _bounded_ping
+    return engine
 
 
 def _install_sqlite_timeout(engine: sa.Engine, timeout_ms: int) -> None:

@@ -7,15 +7,19 @@ import logging
 import os
 import pwd
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
+import threading
+import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
+from ai_usage import db
 from ai_usage.db import make_engine, migrate, token_usage_logs
 from api_support import BASE, WINDOW, auth, check, dataset, log, make_app
 from conftest import PG_ADMIN_URL, create_pg_database, drop_pg_database, insert_logs, require
@@ -266,6 +270,111 @@ def test_postgresql_server_stopped_mid_run_then_restarted(private_cluster, org_i
 
         private_cluster.start()
         # Same app, same engine: pool_pre_ping discards the dead connections.
+        assert check(_summary(app, org_id), "summary") == before
+    finally:
+        engine.dispose()
+
+
+# ------------------------------------------------------------------ a frozen server (SIGSTOP)
+
+
+def _cluster_pids(cluster) -> list[int]:
+    """The postmaster and every process it started (backends, checkpointer, …)."""
+    postmaster = int((cluster.data / "postmaster.pid").read_text().split()[0])
+    pids = [postmaster]
+    for stat in glob.glob("/proc/[0-9]*/stat"):
+        try:
+            fields = Path(stat).read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == postmaster:  # the parent pid
+            pids.append(int(Path(stat).parent.name))
+    return pids
+
+
+class _Frozen:
+    """SIGSTOP the whole cluster on enter, SIGCONT on exit (even when the test fails)."""
+
+    def __init__(self, cluster):
+        self.pids = _cluster_pids(cluster)
+
+    def __enter__(self):
+        for pid in self.pids:
+            os.kill(pid, signal.SIGSTOP)
+        return self
+
+    def __exit__(self, *exc):
+        for pid in self.pids:
+            try:
+                os.kill(pid, signal.SIGCONT)
+            except ProcessLookupError:
+                pass
+
+
+def test_hang_bound_is_the_statement_timeout_plus_a_few_seconds():
+    assert db.hang_bound(10_000) == 10 + db.STATEMENT_GRACE_S
+    assert db.hang_bound(1_000) == db.PING_TIMEOUT_S + db.CONNECT_TIMEOUT_S  # a ping, then one reconnect
+
+
+@pytest.mark.postgres
+def test_postgresql_connections_have_keepalives_and_timeouts(pg_url):
+    engine = make_engine(pg_url)
+    try:
+        assert engine.pool.timeout() == db.POOL_TIMEOUT_S
+        with engine.connect() as c:
+            params = c.connection.dbapi_connection.get_dsn_parameters()
+        assert params["connect_timeout"] == str(db.CONNECT_TIMEOUT_S)
+        assert {k: params[k] for k in db.KEEPALIVES} == {k: str(v) for k, v in db.KEEPALIVES.items()}
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.postgres
+def test_postgresql_frozen_mid_run_is_503_within_the_bound(private_cluster, org_id):
+    """SIGSTOP the postmaster and its backends: the server enforces no statement_timeout and
+    the kernel still acknowledges packets, so only the client can give up."""
+    timeout_ms = 1000
+    bound = db.hang_bound(timeout_ms)
+    margin = 3.0  # a loaded test machine
+    engine = make_engine(private_cluster.url, statement_timeout_ms=timeout_ms)
+    try:
+        migrate(engine)
+        insert_logs(engine, dataset(org_id)[0])
+        app = make_app(engine, statement_timeout_ms=timeout_ms)
+        before = check(_summary(app, org_id), "summary")  # the pool now holds a live connection
+
+        # 1. Requests on a frozen server: the pooled connection's ping is cut after
+        # PING_TIMEOUT_S, the reconnect gives up after CONNECT_TIMEOUT_S: a 503.
+        with _Frozen(private_cluster):
+            for _ in range(2):
+                started = time.monotonic()
+                resp = _summary(app, org_id)
+                took = time.monotonic() - started
+                _unavailable(resp)
+                assert took <= bound + margin, (took, bound)
+        assert check(_summary(app, org_id), "summary") == before  # thawed: the same app answers
+
+        # 2. A statement in flight when the server freezes: cut at timeout + grace.
+        result = {}
+
+        def sleeper():
+            started = time.monotonic()
+            try:
+                with engine.connect() as c:
+                    c.execute(sa.text("SELECT pg_sleep(0.9)"))
+                result["outcome"] = "answered"
+            except sa.exc.DBAPIError as exc:
+                result["outcome"] = exc
+            result["seconds"] = time.monotonic() - started
+
+        worker = threading.Thread(target=sleeper)
+        worker.start()
+        time.sleep(0.4)
+        with _Frozen(private_cluster):
+            worker.join(timeout=bound + margin + 30)
+            assert not worker.is_alive()
+        assert isinstance(result["outcome"], sa.exc.OperationalError), result
+        assert result["seconds"] <= timeout_ms / 1000 + db.STATEMENT_GRACE_S + margin, result
         assert check(_summary(app, org_id), "summary") == before
     finally:
         engine.dispose()
