@@ -72,7 +72,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
-    settings = Settings.from_env()
+    try:
+        settings = Settings.from_env()
+    except ValueError as exc:  # a malformed setting: say which, no traceback
+        print(f"Invalid setting: {exc}", file=sys.stderr)
+        return 2
     try:
         return _dispatch(args, settings) or 0
     except KeyboardInterrupt:
@@ -87,6 +91,10 @@ def _dispatch(args, settings: Settings) -> int:
 
         if len(settings.secret.encode()) < MIN_SECRET_BYTES:
             print(f"AI_USAGE_SECRET must be set to at least {MIN_SECRET_BYTES} bytes.", file=sys.stderr)
+            return 2
+        if settings.max_token_ttl is not None and args.ttl > settings.max_token_ttl:
+            print(f"--ttl is longer than AI_USAGE_MAX_TOKEN_TTL ({settings.max_token_ttl}): the API would refuse "
+                  "the token.", file=sys.stderr)
             return 2
         print(mint_token(settings.secret, args.org, ttl=args.ttl))
         return 0

@@ -304,3 +304,50 @@ def test_serve_throttles_waitress_queue_warnings_for_real(caplog):
         logger.removeFilter(throttle)
     depth = [r for r in caplog.records if r.name == "waitress.queue"]
     assert 1 <= len(depth) <= 2, [r.getMessage() for r in depth]
+
+
+def test_token_command_respects_max_token_ttl(monkeypatch, capsys):
+    from ai_usage import cli
+
+    monkeypatch.setenv("AI_USAGE_SECRET", SECRET)
+    monkeypatch.setenv("AI_USAGE_MAX_TOKEN_TTL", "1h")
+    assert cli.main(["token", "--org", "acme", "--ttl", "2h"]) == 2
+    out = capsys.readouterr()
+    assert out.out == "" and "AI_USAGE_MAX_TOKEN_TTL" in out.err
+    assert cli.main(["token", "--org", "acme", "--ttl", "1h"]) == 0
+    assert verify_token(capsys.readouterr().out.strip(), SECRET, max_ttl=timedelta(hours=1)).org_id == "acme"
+
+
+@pytest.mark.parametrize("name, value", [("AI_USAGE_MAX_TOKEN_TTL", "forever"),
+                                         ("AI_USAGE_STATEMENT_TIMEOUT_MS", "ten")])
+def test_a_malformed_setting_is_one_line_not_a_traceback(monkeypatch, capsys, name, value):
+    from ai_usage import cli
+
+    monkeypatch.setenv(name, value)
+    assert cli.main(["init-db"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("Invalid setting: ") and len(err.splitlines()) == 1
+
+
+def test_repeated_x_org_id_headers_through_waitress(waitress_app):
+    """Waitress joins repeated headers with ', ': every value must still be the token's org."""
+    import http.client
+
+    from api_support import auth
+
+    def status(*orgs):
+        conn = http.client.HTTPConnection("127.0.0.1", waitress_app, timeout=30)
+        try:
+            conn.putrequest("GET", "/ai/org-usage/summary?preset=7d")
+            conn.putheader("Authorization", auth("acme")["Authorization"])
+            for org in orgs:
+                conn.putheader("x-org-id", org)
+            conn.endheaders()
+            resp = conn.getresponse()
+            resp.read()
+            return resp.status
+        finally:
+            conn.close()
+
+    assert status("acme", "other") == 403 and status("other", "acme") == 403
+    assert status("acme", "acme") == 200 and status("acme") == 200
