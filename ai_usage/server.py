@@ -48,7 +48,7 @@ class QueueDepthThrottle(logging.Filter):
                 return False
             self._last = now
             if self._held:
-                record.msg = f"{record.getMessage()} ({self._held} more such warnings in the last " \
+                record.msg = f"{record.getMessage()} ({self._held:,} more such warnings in the last " \
                              f"{now - self._held_since:.0f} s were not logged)"
                 record.args = ()
             self._held, self._held_since = 0, now
