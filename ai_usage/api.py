@@ -31,6 +31,8 @@ GROUP_BY = ("action",)
 ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD"]
 ROUTES = ("summary", "cache-savings", "projection", "time-series", "model-efficiency", "by-agent", "heatmap",
           "openapi.json")
+NOT_NORMALISED = ("No such API route (paths are not normalised: no doubled or trailing slash, no dot segment); "
+                  "see openapi.json for the list.")
 RETRY_AFTER = "5"  # seconds: a database coming back is re-pinged by the pool on the next request
 
 
@@ -327,8 +329,7 @@ def register(server: flask.Flask, prefix: str | None = None) -> None:
         path = req.environ.get("PATH_INFO") or "/"  # request.path drops leading slashes
         ours = (req.blueprint or "").startswith("ai_usage_api")
         if is_api_path(path, base) and (not ours or path != _resolved(path) and path != base + "/"):
-            return ApiError(404, "not_found", "No such API route (paths are not normalised: no doubled or "
-                                              "trailing slash, no dot segment); see openapi.json for the list.").response()
+            return ApiError(404, "not_found", NOT_NORMALISED).response()
         return None
 
     @server.errorhandler(MethodNotAllowed)

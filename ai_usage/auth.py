@@ -108,7 +108,8 @@ def verify_token(token: str | None, secret: str, x_org_id: str | None = None, *,
     for name in ("iat", "nbf"):
         _instant(claims, name)
     max_ttl = _app_max_ttl() if max_ttl is APP_SETTING else max_ttl
-    if max_ttl is not None and exp - datetime.now(timezone.utc).timestamp() > max_ttl.total_seconds() + LEEWAY_SECONDS:
+    left = exp - datetime.now(timezone.utc).timestamp()
+    if max_ttl is not None and left > max_ttl.total_seconds() + LEEWAY_SECONDS:
         limit = _ttl_text(max_ttl)
         raise AuthError(401, "invalid_token", f"El token dura más de lo permitido en este servidor ({limit}).",
                         english=f"The token expires too far in the future: this server accepts tokens that "

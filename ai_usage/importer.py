@@ -347,6 +347,24 @@ def _check_logs(lines, c: dict[str, np.ndarray], errors: dict, round_cost: bool 
     return ids
 
 
+def _tokens(col: np.ndarray) -> np.ndarray:
+    """A checked token column as int64 (empty: 0); plain digits take the vectorised path."""
+    values = [v.strip() or "0" for v in col]
+    try:
+        return np.array(values).astype(np.int64)
+    except ValueError:  # integral floats ('12.0') somewhere in the batch
+        return _whole(_array(values), MAX_TOKENS)[1]
+
+
+def _int_or_none(v: str, maximum: int) -> int | None:
+    if not v:
+        return None
+    try:
+        return int(v)
+    except ValueError:  # an integral float, checked in pass 1
+        return _integral(v, maximum)
+
+
 def _convert_logs(c: dict[str, np.ndarray], n: int, round_cost: bool = False) -> dict:
     """Normalised columns of a batch that passed _check_logs (pass 2: no checks again)."""
     out = {}
@@ -354,13 +372,10 @@ def _convert_logs(c: dict[str, np.ndarray], n: int, round_cost: bool = False) ->
     out["created_at"] = np.asarray(stamps.tz_convert(None).as_unit("us").to_numpy())
     for name in TOKEN_COLUMNS:
         col = c.get(name)
-        # Empty cells are not ok and keep the value 0, the column's default.
-        out[name] = np.zeros(n, dtype=np.int64) if col is None else _whole(_strip(col), MAX_TOKENS)[1]
+        out[name] = np.zeros(n, dtype=np.int64) if col is None else _tokens(col)
     for name, maximum in (("latency_ms", MAX_INT), ("id", MAX_BIGINT)):
         if name in c:
-            col = _strip(c[name])
-            ok, vals = _whole(col, maximum)
-            out[name] = _array([int(v) if k else None for v, k in zip(vals, ok)])
+            out[name] = _array([_int_or_none(v, maximum) for v in _strip(c[name])])
     if "cost_usd" in c:
         out["cost_usd"] = _array([(v if COST.fullmatch(v) else _cost(v, round_cost)[0]) if v else None
                                   for v in _strip(c["cost_usd"])])
