@@ -216,3 +216,58 @@ def test_migration_rekeys_rollups_written_with_raw_sources(fresh_url, monkeypatc
             got = facts(eng, f)
         assert calls == [] and list(got) == list(want), s
     eng.dispose()
+
+
+# ------------------------------------------------------------------ the page: «Otro»
+
+
+CB_SECRET = "sources-callback-secret-0123456789-abc"
+
+
+def _advanced(engine, org, source="all"):
+    """The Avanzado callback's outputs for the last 30 days, as the page asks for them."""
+    import callbacks.advanced
+    from ai_usage.auth import mint_token
+    from ai_usage.settings import Settings
+    from app import create_app
+
+    app = create_app(Settings(database_url=str(engine.url), secret=CB_SECRET), engine=engine)
+    with app.server.app_context():
+        return callbacks.advanced.update("30d", None, None, source, "auto", "UTC", True, mint_token(CB_SECRET, org))
+
+
+def _recent(org, n, texts=None):
+    now = datetime.now(UTC)
+    rows = hostile_rows(org, random.Random(n), n, (now - timedelta(days=20)).date(), (now - timedelta(days=2)).date())
+    if texts is not None:
+        for i, r in enumerate(rows):
+            r["source"] = texts[i % len(texts)]
+    return rows
+
+
+@pytest.mark.parametrize("page_source", ["all", "byok"])
+def test_the_split_shows_otro_and_adds_up_to_todos(engine, org_id, page_source):
+    """Sistema + BYOK + Otro on the donut and in the table sum to the Todos total, to the cent,
+    whatever the filter bar's source."""
+    rows = _recent(org_id, 120)
+    insert_logs(engine, rows)
+    heat, split, table, cache, stamp = _advanced(engine, org_id, page_source)
+    pie = split.data[0]
+    assert list(pie.labels) == ["Sistema", "BYOK", "Otro"]
+    e8 = {s: sum(int(r["cost_usd"] * 10 ** 8) for r in rows if SOURCES[r["source"]] == s and r["cost_usd"] is not None)
+          for s in CLASSES}
+    assert [round(v * 10 ** 8) for v in pie.values] == [e8[s] for s in CLASSES]
+    total = sum(e8.values())
+    assert f"{total / 10 ** 8:,.2f}".replace(",", " ").replace(".", ",").replace(" ", ".") in str(
+        split.layout.annotations[0].text)
+    assert len(set(pie.marker.colors)) == 3
+    text = str(table)
+    assert "Otro" in text and "ni byok" in text
+    counts = [sum(1 for r in rows if SOURCES[r["source"]] == s) for s in CLASSES]
+    assert all(f"'{n}'" in text for n in counts)
+
+
+def test_no_otro_without_such_rows(engine, org_id):
+    insert_logs(engine, _recent(org_id, 30, ["system", "byok"]))
+    _, split, table, _, _ = _advanced(engine, org_id)
+    assert list(split.data[0].labels) == ["Sistema", "BYOK"] and "Otro" not in str(table)
