@@ -40,7 +40,7 @@ def _split(conn, f) -> pd.DataFrame:
 
 def update(preset, start, end, source, granularity, tz, is_open, token):
     """Four queries, only when the section is open (it is collapsed by default)."""
-    if not is_open:
+    if is_open is not True:  # the collapse's boolean; anything else (forged) opens nothing
         raise PreventUpdate
     scope = common.resolve(preset, start, end, source, granularity, tz, token)
     if scope.problem:
