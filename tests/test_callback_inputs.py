@@ -129,3 +129,32 @@ def test_a_forged_token_store_is_refused_without_a_query(app, forged):
             assert "Acceso no autorizado" in text
         if "dashboard.hidden" in key:
             assert json.loads(text)["response"]["dashboard"]["hidden"] is True
+
+
+def _malformed(app, token):
+    key, cb = next((k, c) for k, c in server_callbacks(app) if "kpi-cost" in k)
+    good = payload(key, cb, token)
+    short = {**good, "inputs": good["inputs"][:-1]}
+    renamed = {**good, "inputs": [{**good["inputs"][0], "id": "agents-grid"}] + good["inputs"][1:]}
+    return {
+        "not an object": [1, 2], "a string": "x", "null": None, "no output": {k: v for k, v in good.items() if k != "output"},
+        "unknown output": {**good, "output": "nope.children"}, "output as a list": {**good, "output": [key]},
+        "a clientside callback": {**good, "output": "filter-dates-wrap.hidden"},
+        "no inputs": {k: v for k, v in good.items() if k != "inputs"}, "inputs an int": {**good, "inputs": 7},
+        "one input short": short, "inputs not objects": {**good, "inputs": [1] * len(good["inputs"])},
+        "another component's input": renamed, "state a dict": {**good, "state": {"id": "session-token"}},
+        "outputs short": {**good, "outputs": good["outputs"][:1]},
+        "changedPropIds a dict": {**good, "changedPropIds": {"a": 1}},
+    }
+
+
+def test_a_malformed_request_is_a_400_not_a_traceback(app, token, caplog):
+    client = app.server.test_client()
+    caplog.set_level(logging.INFO)
+    for name, body in _malformed(app, token).items():
+        r = post(client, body)
+        assert r.status_code == 400, (name, r.status_code)
+        assert r.get_json()["error"] == "bad_callback_request", name
+    r = client.post("/_dash-update-component", data="{not json", content_type="application/json")
+    assert r.status_code == 400
+    assert [rec for rec in caplog.records if rec.levelno >= logging.ERROR] == []
