@@ -29,7 +29,7 @@ from ai_usage.db import ts_param
 
 from .base import MEASURES, QH, cost_e8_sql, frame, qh_sql, raw_facts
 from .filters import Filters
-from .sources import source_class_sql
+from .sources import source_class_sql, source_match_sql
 
 # Quarter-hour, hour, 6 hours, day. The 6-hour grain halves what a local bucket edge
 # reads in zones off UTC (e.g. a Kathmandu midnight, 18:15 UTC: 3 six-hour blocks, 5
@@ -278,7 +278,7 @@ def build_query(dialect: str, family: str, dims, by_qh: bool, ranges, tail_range
     params: dict = {"org": None}
     # The rollups key the source's class (source_key_sql); raw rows are classified as read.
     src_x = " AND x.source = :src" if source != "all" else ""
-    src_r = f" AND {source_class_sql(dialect)} = :src" if source != "all" else ""
+    src_r = f" AND {source_match_sql(dialect, source)}" if source != "all" else ""
     qh = qh_sql(dialect)
     parts = []
     if ranges:

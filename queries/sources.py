@@ -8,6 +8,10 @@ word is 'other'. Todos counts every row, so Sistema + BYOK + Otro add up to Todo
 Only ASCII letters fold: SQLite's lower() knows no others, and PostgreSQL's would fold
 e.g. the Kelvin sign 'K' (U+212A) to 'k' under most locales, so it runs under the "C"
 collation, which folds A-Z only. Both engines then agree row for row.
+
+Nearly every row holds one of the two words exactly: both expressions decide those with
+a plain comparison and fold only the rest (folding every row made a raw read of
+400,000 SQLite rows ~4x slower).
 """
 from __future__ import annotations
 
@@ -16,14 +20,24 @@ SPLIT = ("system", "byok", "other")  # the parts of Todos, in the order the page
 WHITESPACE = " \t\n\x0b\x0c\r"
 
 
+def _folded(dialect: str, column: str) -> str:
+    if dialect == "sqlite":
+        return f"lower(trim({column}, char({', '.join(str(ord(c)) for c in WHITESPACE)})))"
+    chars = " || ".join(f"chr({ord(c)})" for c in WHITESPACE)
+    return f'lower(btrim({column}, {chars}) COLLATE "C")'
+
+
 def source_class_sql(dialect: str, column: str = "source") -> str:
     """SQL for the class of `column`: 'system', 'byok' or 'other'."""
-    codes = ", ".join(str(ord(c)) for c in WHITESPACE)
-    if dialect == "sqlite":
-        folded = f"lower(trim({column}, char({codes})))"
-    else:
-        chars = " || ".join(f"chr({ord(c)})" for c in WHITESPACE)
-        folded = f'lower(btrim({column}, {chars}) COLLATE "C")'
+    exact = " ".join(f"WHEN {column} = '{s}' THEN '{s}'" for s in KNOWN)
     whens = " ".join(f"WHEN '{s}' THEN '{s}'" for s in KNOWN)
-    return f"(CASE {folded} {whens} ELSE 'other' END)"
+    return f"(CASE {exact} ELSE (CASE {_folded(dialect, column)} {whens} ELSE 'other' END) END)"
 
+
+def source_match_sql(dialect: str, source: str, column: str = "source") -> str:
+    """SQL true for the rows of class `source` (one of SPLIT)."""
+    if source not in SPLIT:
+        raise ValueError(source)
+    known = ", ".join(f"'{s}'" for s in KNOWN)
+    odd = f"({column} NOT IN ({known}) AND {source_class_sql(dialect, column)} = '{source}')"
+    return f"({column} = '{source}' OR {odd})" if source in KNOWN else odd
