@@ -20,7 +20,7 @@ def register(app) -> None:
 def update(preset, start, end, source, granularity, tz, metric, token):
     """Both charts from one query: time_series grouped by action type."""
     scope = common.resolve(preset, start, end, source, granularity, tz, token)
-    metric = metric if metric in figures.actions.METRICS else "cost_usd"
+    metric = metric if isinstance(metric, str) and metric in figures.actions.METRICS else "cost_usd"
     if scope.problem:
         blank = figures.empty(scope.message.split(":")[0], actions.HEIGHT)
         return blank, blank, scope.stamp

@@ -7,6 +7,7 @@ from dash.exceptions import PreventUpdate
 
 import queries
 from layouts import advanced, figures, ids, theme
+from queries.sources import KNOWN, SPLIT
 
 from . import common
 
@@ -24,10 +25,14 @@ def register(app) -> None:
 
 
 def _split(conn, f) -> pd.DataFrame:
-    """summary() once per source: the split compares both, whatever the page's source filter."""
+    """summary() once per source class, whatever the page's source filter. Rows whose source
+    reads neither system nor byok (queries/sources.py) are «Otro», listed when there are
+    some: the parts then add up to Todos."""
     rows = []
-    for source in theme.SOURCES:
+    for source in SPLIT:
         s = queries.summary(conn, f.with_source(source)).iloc[0]
+        if source not in KNOWN and not int(s["executions"]):
+            continue
         rows.append({"source": source, "cost_usd": float(s["total_cost_usd"]), "tokens": int(s["total_tokens"]),
                      "executions": int(s["executions"])})
     return pd.DataFrame(rows)
@@ -35,7 +40,7 @@ def _split(conn, f) -> pd.DataFrame:
 
 def update(preset, start, end, source, granularity, tz, is_open, token):
     """Four queries, only when the section is open (it is collapsed by default)."""
-    if not is_open:
+    if is_open is not True:  # the collapse's boolean; anything else (forged) opens nothing
         raise PreventUpdate
     scope = common.resolve(preset, start, end, source, granularity, tz, token)
     if scope.problem:

@@ -2,9 +2,11 @@
 
 A data callback takes the filter bar and the browser's timezone as Inputs and the token
 as State (memory store, never a cookie). `resolve()` verifies the token — the org comes
-only from it — and parses the filters with `queries.parse_filters`; when either fails the
-callback shows a message and runs no query. `query()` turns database failures into
-`Unavailable`, which the sections show as a state, never as a crash.
+only from it — checks that every filter input is what the page sends (None or a short
+string: a client can POST anything to /_dash-update-component) and parses the filters
+with `queries.parse_filters`; when any of it fails the callback shows a message and runs
+no query. `query()` turns database failures into `Unavailable`, which the sections show
+as a state, never as a crash.
 """
 from __future__ import annotations
 
@@ -28,6 +30,8 @@ FILTERS = [Input(ids.PRESET, "value"), Input(ids.DATES, "start_date"), Input(ids
            Input(ids.SOURCE, "value"), Input(ids.GRANULARITY, "value"), Input(ids.TIMEZONE, "data")]
 TOKEN = State(ids.TOKEN, "data")
 
+MAX_INPUT = 64  # the longest filter value the page sends (IANA zone names reach 32)
+
 NO_ACCESS = "Acceso no autorizado"
 BAD_FILTERS = "Ajusta los filtros"
 PARAM_MESSAGES = {  # BadParameter.code -> what the filter bar says
@@ -39,6 +43,7 @@ PARAM_MESSAGES = {  # BadParameter.code -> what the filter bar says
     "date_out_of_range": "Las fechas deben estar entre el 1 de enero de 1970 y el 31 de diciembre de 2199.",
     "too_many_buckets": "La resolución por hora está disponible para periodos de hasta 92 días. "
                         "Elige Día, Semana o Mes.",
+    "invalid_input": "La página recibió filtros con un formato inesperado. Vuelve a elegirlos o recarga la página.",
 }
 
 
@@ -62,23 +67,39 @@ class Unavailable(Exception):
         self.detail = DB_TIMEOUT if timeout else DB_DOWN
 
 
+def is_plain(value) -> bool:
+    """A filter input as the page sends it: None or a string of at most MAX_INPUT characters."""
+    return value is None or (isinstance(value, str) and len(value) <= MAX_INPUT)
+
+
 def stamp(preset, start, end, source, granularity, tz) -> str:
-    """The filter key a section shows, e.g. '30d|all|auto|Europe/Madrid' (dates only when custom)."""
-    parts = [preset or "", source or "", granularity or "", tz or ""]
+    """The filter key a section shows, e.g. '30d|all|auto|Europe/Madrid' (dates only when custom);
+    a value the page would never send reads '?' (nothing forged is echoed back)."""
+    parts = [v if isinstance(v, str) and is_plain(v) else ("" if v is None else "?")
+             for v in (preset, source, granularity, tz)]
     if preset == "custom":
-        parts[1:1] = [start or "", end or ""]
+        parts[1:1] = [v if isinstance(v, str) and is_plain(v) else ("" if v is None else "?") for v in (start, end)]
     return "|".join(parts)
+
+
+def claims_of(token):
+    """The token's claims, or AuthError; a store holding no string (forged) is an invalid token."""
+    if token is not None and not isinstance(token, str):
+        raise AuthError(401, "invalid_token", "El token no es válido.")
+    return verify_token(token, context.settings().secret)
 
 
 def resolve(preset, start, end, source, granularity, tz, token) -> Scope:
     """Verify the token and parse the filters; PreventUpdate until the browser's timezone is known."""
-    if not tz:
+    if tz is None or tz == "":
         raise PreventUpdate
     key = stamp(preset, start, end, source, granularity, tz)
     try:
-        claims = verify_token(token, context.settings().secret)
+        claims = claims_of(token)
     except AuthError as exc:
         return Scope(None, key, "auth", NO_ACCESS + ": " + exc.message)
+    if not all(is_plain(v) for v in (preset, start, end, source, granularity, tz)):
+        return Scope(None, key, "params", PARAM_MESSAGES["invalid_input"])
     params = {"timezone": tz, "source": source, "granularity": granularity}
     if preset == "custom" and not (start and end):
         return Scope(None, key, "params", PARAM_MESSAGES["incomplete_window"])

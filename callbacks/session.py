@@ -4,9 +4,12 @@ from __future__ import annotations
 from dash import ClientsideFunction, Input, Output, State
 from dash.exceptions import PreventUpdate
 
-from ai_usage import context
-from ai_usage.auth import AuthError, verify_token
+from ai_usage.auth import AuthError
 from layouts import ids
+from queries import BadParameter
+from queries.filters import zone
+
+from . import common
 
 
 def register(app) -> None:
@@ -25,10 +28,20 @@ def register(app) -> None:
 
 def gate(token, tz):
     """Show the dashboard for a valid token, the access message otherwise."""
-    if not tz:
+    if tz is None or tz == "":
         raise PreventUpdate
     try:
-        claims = verify_token(token, context.settings().secret)
+        claims = common.claims_of(token)
     except AuthError as exc:
         return True, False, exc.message, "", ""
-    return False, True, "", f"Zona horaria: {tz}", f"Organización: {claims.org_id}"
+    # A zone the page would never send is not echoed: the sections say what is wrong with it.
+    label = f"Zona horaria: {tz}" if common.is_plain(tz) and is_zone(tz) else "Zona horaria no válida"
+    return False, True, "", label, f"Organización: {claims.org_id}"
+
+
+def is_zone(name: str) -> bool:
+    try:
+        zone(name)
+    except BadParameter:
+        return False
+    return True

@@ -26,7 +26,7 @@ def layout() -> html.Section:
                      graph(ids.HEATMAP, HEATMAP_HEIGHT, "Mapa de calor de tokens por día y hora")], lg=8),
             dbc.Col([
                 html.H3("Sistema frente a BYOK", className="chart-title"),
-                graph(ids.SOURCE_SPLIT, SPLIT_HEIGHT, "Reparto del costo entre Sistema y BYOK"),
+                graph(ids.SOURCE_SPLIT, SPLIT_HEIGHT, "Reparto del costo por origen: Sistema, BYOK y Otro"),
                 html.Div(id=ids.SOURCE_SPLIT_TABLE),
                 html.H3("Ahorro por caché", className="chart-title mt-4"),
                 html.Div(id=ids.CACHE_DETAIL),
@@ -50,10 +50,13 @@ def split_table(df) -> html.Table:
             html.Td(fmt.compact(r.tokens) if r.executions else "—", className="num"),
             html.Td(fmt.integer(r.executions), className="num"),
         ]))
+    note = ("Compara los orígenes en el mismo periodo; no aplica el filtro de origen. "
+            "En BYOK el proveedor a menudo no informa precio: su costo cuenta como 0.")
+    if "other" in set(df["source"]):
+        note += (" Otro: filas cuyo origen no es system ni byok (p. ej. vacío); cuentan en Todos, "
+                 "no en Sistema ni en BYOK.")
     return html.Div([html.Table([head, html.Tbody(body)], className="mini-table"),
-                     html.Div("Compara ambos orígenes con el mismo periodo; no aplica el filtro de origen. "
-                              "En BYOK el proveedor a menudo no informa precio: su costo cuenta como 0.",
-                              className="chart-note")])
+                     html.Div(note, className="chart-note")])
 
 
 def cache_detail(c: dict, source_label: str) -> html.Div:

@@ -34,7 +34,8 @@ TOKEN_TYPES = {  # model-efficiency column -> (Spanish label, colour)
     "cache_read_tokens": ("Lectura de caché", "#14b8a6"),
 }
 
-SOURCES = {"system": ("Sistema", BRAND), "byok": ("BYOK", "#f97316")}
+# "other": rows whose source reads neither system nor byok (queries/sources.py), neutral grey.
+SOURCES = {"system": ("Sistema", BRAND), "byok": ("BYOK", "#f97316"), "other": ("Otro", "#9ca3af")}
 SOURCE_LABELS = {"all": "Todos", "system": "Sistema", "byok": "BYOK"}
 GRANULARITY_LABELS = {"auto": "Auto", "hour": "Hora", "day": "Día", "week": "Semana", "month": "Mes"}
 HEATMAP_SCALE = [[0.0, "#eef2ff"], [0.35, "#a5b4fc"], [0.7, "#6366f1"], [1.0, "#312e81"]]

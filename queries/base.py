@@ -22,6 +22,7 @@ import sqlalchemy as sa
 from ai_usage.db import COST_SCALE, token_usage_logs, ts_param
 
 from .filters import Filters, local_instant, local_midnight
+from .sources import source_match_sql
 
 QH = 900
 MEASURES = [
@@ -90,8 +91,8 @@ def raw_facts(conn, f: Filters, dims=(), by_qh=False, start: datetime | None = N
         t.c.org_id == f.org_id,
         created_between(dialect, start or f.start_utc, end or f.end_utc),
     )
-    if f.source != "all":
-        stmt = stmt.where(t.c.source == f.source)
+    if f.source != "all":  # 'BYOK', ' system ' count as theirs; anything else is 'other'
+        stmt = stmt.where(sa.literal_column(source_match_sql(dialect, f.source)))
     if keys:
         stmt = stmt.group_by(*[k if isinstance(k, sa.Column) else sa.literal_column("qh") for k in keys])
     rows = conn.execute(stmt).all()

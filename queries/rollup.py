@@ -29,6 +29,7 @@ from ai_usage.db import ts_param
 
 from .base import MEASURES, QH, cost_e8_sql, frame, qh_sql, raw_facts
 from .filters import Filters
+from .sources import source_class_sql, source_match_sql
 
 # Quarter-hour, hour, 6 hours, day. The 6-hour grain halves what a local bucket edge
 # reads in zones off UTC (e.g. a Kathmandu midnight, 18:15 UTC: 3 six-hour blocks, 5
@@ -275,8 +276,9 @@ def build_query(dialect: str, family: str, dims, by_qh: bool, ranges, tail_range
     """
     table = FAMILIES[family][0]
     params: dict = {"org": None}
+    # The rollups key the source's class (source_key_sql); raw rows are classified as read.
     src_x = " AND x.source = :src" if source != "all" else ""
-    src_r = " AND source = :src" if source != "all" else ""
+    src_r = f" AND {source_match_sql(dialect, source)}" if source != "all" else ""
     qh = qh_sql(dialect)
     parts = []
     if ranges:
@@ -443,16 +445,23 @@ def _insert_grains(table: str, family: str, where_s: str) -> str:
     )
 
 
+def source_key_sql(dialect: str) -> str:
+    """What the rollup tables key as `source`: its class ('system', 'byok', 'other'), so
+    'BYOK' and ' system ' add to the rows of their class (migration 0003 re-keyed older rollups)."""
+    return source_class_sql(dialect)
+
+
 def upsert_sql(dialect: str, family: str, id_where: str) -> str:
     """SQLite: aggregate the raw rows matching id_where into every grain of one family."""
     dims = {"total": [], "action": ["action_type"], "model": ["provider", "model"], "agent": ["agent_id"]}[family]
     qh = qh_sql(dialect)
+    src = source_key_sql(dialect)
     sd = "".join(f"{d}, " for d in dims)
     sg = "".join(f", {d}" for d in dims)
     grains = " UNION ALL ".join(f"SELECT {g} AS grain" for g in GRAINS)
     return (
-        f"WITH s AS (SELECT org_id, source, {sd}{qh} AS qh, {_raw_measures(dialect)}"
-        f" FROM token_usage_logs WHERE {id_where} GROUP BY org_id, source{sg}, {qh}),"
+        f"WITH s AS (SELECT org_id, {src} AS source, {sd}{qh} AS qh, {_raw_measures(dialect)}"
+        f" FROM token_usage_logs WHERE {id_where} GROUP BY org_id, {src}{sg}, {qh}),"
         f" gr AS ({grains}) "
         # strftime() is NULL for text it cannot read: such a row has no quarter-hour.
         + _insert_grains(FAMILIES[family][0], family, "s.qh IS NOT NULL")
@@ -466,7 +475,8 @@ def upsert_all_pg(id_where: str) -> str:
     inserts = ", ".join(f"i_{fam} AS ({_insert_grains(FAMILIES[fam][0], fam, f's.gs = {masks[fam]}')})"
                         for fam in FAMILIES)
     return (
-        f"WITH r AS (SELECT org_id, source, action_type, provider, model, agent_id, {PG_QH_FAST} AS qh,"
+        f"WITH r AS (SELECT org_id, {source_key_sql('postgresql')} AS source, action_type, provider, model,"
+        f" agent_id, {PG_QH_FAST} AS qh,"
         f" input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, cost_usd, latency_ms"
         f" FROM token_usage_logs WHERE {id_where}),"
         f" s AS (SELECT org_id, source, action_type, provider, model, agent_id, qh,"

@@ -138,6 +138,14 @@ def local_start(walls, tz: str, before=None) -> pd.DatetimeIndex:
     return pd.DatetimeIndex(out).tz_localize("UTC").tz_convert(tz)
 
 
+def source_class(sources: pd.Series) -> pd.Series:
+    """'system', 'byok' or 'other' per row: trimmed of ASCII whitespace, ASCII case folded
+    (str.translate over A-Z; str.lower would also fold e.g. the Kelvin sign to 'k')."""
+    ascii_lower = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+    folded = sources.astype(str).str.strip(" \t\n\x0b\x0c\r").map(lambda s: s.translate(ascii_lower))
+    return folded.where(folded.isin(["system", "byok"]), "other")
+
+
 def window_bounds(w: Window) -> tuple[pd.Timestamp, pd.Timestamp]:
     """[first local midnight, local midnight after the last day), as UTC Timestamps."""
     a, b = local_start([pd.Timestamp(w.start_date), pd.Timestamp(w.end_date + timedelta(days=1))], w.timezone)
@@ -148,7 +156,7 @@ def in_window(rows: pd.DataFrame, w: Window) -> pd.DataFrame:
     a, b = window_bounds(w)
     sel = rows[(rows["ts"] >= a) & (rows["ts"] < b)]
     if w.source != "all":
-        sel = sel[sel["source"] == w.source]
+        sel = sel[source_class(sel["source"]) == w.source]
     sel = sel.copy()
     sel["local"] = sel["ts"].dt.tz_convert(w.timezone)
     return sel

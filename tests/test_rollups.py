@@ -101,8 +101,9 @@ def assert_same(engine, f) -> None:
 
 
 def filters(org, start: date, end: date, tz="UTC", source="all", granularity="auto"):
-    return parse_filters({"from": start.isoformat(), "to": end.isoformat(), "timezone": tz, "source": source,
-                          "granularity": granularity}, org)
+    """source may also be 'other' (the page's «Otro»; no API value)."""
+    return parse_filters({"from": start.isoformat(), "to": end.isoformat(), "timezone": tz,
+                          "granularity": granularity}, org).with_source(source)
 
 
 def make_rows(rng: random.Random, org: str, instants) -> list[dict]:
@@ -113,7 +114,8 @@ def make_rows(rng: random.Random, org: str, instants) -> list[dict]:
             user_id=rng.choice([None, "u1"]),
             action_type=rng.choice(["user_interaction", "guardrail_check", "title_generation",
                                     "rag_query_embedding", "document_indexing"]),
-            source=rng.choice(["system", "system", "byok"]),
+            # The platform's two words, and spellings that count as them or as "other".
+            source=rng.choice(["system", "system", "byok", "BYOK", " system ", "", "partner"]),
             provider="openai", model=rng.choice(["gpt-4o", "gpt-4o-mini", "text-embedding-3-small", "house-7b"]),
             input_tokens=rng.randrange(0, 5000), output_tokens=rng.randrange(0, 900),
             cache_read_tokens=rng.choice([0, rng.randrange(0, 3000)]), cache_write_tokens=rng.randrange(0, 50),
@@ -251,7 +253,7 @@ def windows(draw):
     gran = draw(st.sampled_from(["auto", "hour", "day", "week", "month"]))
     if gran == "hour" and days > 92:
         gran = "day"
-    return start, end, tz, draw(st.sampled_from(["all", "system", "byok"])), gran
+    return start, end, tz, draw(st.sampled_from(["all", "system", "byok", "other"])), gran
 
 
 @settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -74,7 +74,8 @@ def heatmap(df: pd.DataFrame, timezone: str, height: int = 520) -> go.Figure:
 
 
 def source_split(df: pd.DataFrame, height: int = 260) -> go.Figure:
-    """Sistema vs BYOK as a donut of cost (of tokens when neither reports a cost)."""
+    """Sistema, BYOK and (when there are such rows) Otro as a donut of cost (of tokens when none
+    reports a cost); the slices add up to Todos."""
     if not len(df) or int(df["executions"].sum()) == 0:
         return empty(height=height)
     by_cost = float(df["cost_usd"].sum()) > 0

@@ -1,0 +1,65 @@
+"""Refuse a malformed callback request (400) before Dash reads it.
+
+The renderer POSTs {output, outputs, inputs, state, changedPropIds} to
+/_dash-update-component. Dash trusts that shape: an unknown output, inputs that are not
+a list of {id, property, value}, or one input too few raise inside Dash (500 and a
+traceback in the log). Here the shape is checked against the callback's own
+declaration in `app.callback_map`; the values inside are the callbacks' to validate
+(callbacks/common.py). This app has no pattern-matching callbacks, so every dependency
+is one {id, property} pair.
+"""
+from __future__ import annotations
+
+import logging
+
+from flask import jsonify, request
+
+log = logging.getLogger("ai_usage.dashboard")
+
+
+def _deps_match(sent, declared) -> bool:
+    if isinstance(declared, dict):  # a callback with a single Output: the renderer sends one object
+        sent, declared = [sent], [declared]
+    return (isinstance(sent, list) and len(sent) == len(declared)
+            and all(isinstance(s, dict) and s.get("id") == d["id"] and s.get("property") == d["property"]
+                    for s, d in zip(sent, declared)))
+
+
+def _outputs(cb) -> list | dict:
+    out = cb["output"]
+    spec = [{"id": o.component_id, "property": o.component_property} for o in (out if isinstance(out, list) else [out])]
+    return spec if isinstance(out, list) else spec[0]
+
+
+def problem(app, body) -> str | None:
+    """Why body is no request this app's renderer would send, or None."""
+    if not isinstance(body, dict):
+        return "the body is not a JSON object"
+    key = body.get("output")
+    cb = app.callback_map.get(key) if isinstance(key, str) else None
+    if cb is None or "callback" not in cb:
+        return "unknown output"
+    if not _deps_match(body.get("inputs"), cb["inputs"]):
+        return "inputs do not match the callback"
+    if not _deps_match(body.get("state", []), cb["state"]):
+        return "state does not match the callback"
+    if "outputs" in body and not _deps_match(body["outputs"], _outputs(cb)):
+        return "outputs do not match the callback"
+    changed = body.get("changedPropIds", [])
+    if not (isinstance(changed, list) and all(isinstance(c, str) for c in changed)):
+        return "changedPropIds is not a list of strings"
+    return None
+
+
+def register(app) -> None:
+    path = app.config.routes_pathname_prefix + "_dash-update-component"
+
+    @app.server.before_request
+    def _refuse_malformed_callback():
+        if request.path != path or request.method != "POST":
+            return None
+        why = problem(app, request.get_json(silent=True))
+        if why is None:
+            return None
+        log.info("callback request refused (400): %s", why)  # no value of the request is logged
+        return jsonify(error="bad_callback_request", message=f"Malformed callback request: {why}."), 400

@@ -1,0 +1,160 @@
+"""Forged callback payloads: every input of every server callback, of every wrong type.
+
+A client may POST anything to /_dash-update-component. The callbacks and their inputs
+are read from the app's own callback map, so a callback or input added later is covered
+too: for each one, a well-formed request with that single value replaced by a list, a
+dict, a number, a boolean, a huge string, control characters… answers 200 or 204 (never
+500), logs nothing at ERROR, and a forged filter shows the Spanish «Filtros no válidos»
+state instead of data.
+"""
+from __future__ import annotations
+
+import json
+import logging
+
+import pytest
+
+from ai_usage.auth import mint_token
+from ai_usage.settings import Settings
+from app import create_app
+from conftest import insert_logs
+from test_sources import _recent
+
+SECRET = "callback-inputs-secret-0123456789-abcdef"
+TZ = "Europe/Madrid"
+# What the page itself sends, by (component id, property).
+VALID = {
+    ("filter-preset", "value"): "30d", ("filter-dates", "start_date"): None, ("filter-dates", "end_date"): None,
+    ("filter-source", "value"): "all", ("filter-granularity", "value"): "auto", ("session-timezone", "data"): TZ,
+    ("actions-metric", "value"): "cost_usd", ("advanced-collapse", "is_open"): True,
+}
+FORGED = [
+    ["30d"], {"value": "all"}, [], {}, 7, 0, -1, 1.5, 1e300, True, False, 20260101,
+    "x", "x" * 100_000, "\x00", "30d\n", "<b>all</b>", "2026-13-45", "2026-01-01T00:00:00",
+    [["all"]], {"$ne": None}, ["2026-01-01", "2026-01-31"],
+]
+FILTER_INPUTS = {k for k in VALID if k[0].startswith("filter-")} | {("session-timezone", "data")}
+
+
+@pytest.fixture(scope="module")
+def app(engine):
+    return create_app(Settings(database_url=str(engine.url), secret=SECRET), engine=engine)
+
+
+@pytest.fixture(scope="module")
+def token(engine):
+    org = "org-forged-inputs"
+    insert_logs(engine, _recent(org, 40))
+    return mint_token(SECRET, org)
+
+
+def server_callbacks(app) -> list[tuple[str, dict]]:
+    out = [(key, cb) for key, cb in app.callback_map.items() if "callback" in cb]
+    assert len(out) >= 6  # the gate and the five data callbacks at least
+    return out
+
+
+CUSTOM = {("filter-preset", "value"): "custom", ("filter-dates", "start_date"): "2026-11-01",
+          ("filter-dates", "end_date"): "2026-11-30"}
+
+
+def payload(key: str, cb: dict, token: str, replace: tuple | None = None, value=None) -> dict:
+    """The request the renderer would send, with one (id, property) set to value (dates are
+    read only with Personalizado: a forged date comes with a custom window)."""
+    base = {**VALID, **CUSTOM} if replace and replace[0] == "filter-dates" else VALID
+
+    def entry(dep):
+        k = (dep["id"], dep["property"])
+        v = value if k == replace else (token if k == ("session-token", "data") else base[k])
+        return {"id": dep["id"], "property": dep["property"], "value": v}
+
+    outputs = cb["output"] if isinstance(cb["output"], list) else [cb["output"]]
+    return {
+        "output": key,
+        "outputs": [{"id": o.component_id, "property": o.component_property} for o in outputs],
+        "inputs": [entry(d) for d in cb["inputs"]],
+        "state": [entry(d) for d in cb["state"]],
+        "changedPropIds": [f"{d['id']}.{d['property']}" for d in cb["inputs"]],
+    }
+
+
+def post(client, body):
+    return client.post("/_dash-update-component", data=json.dumps(body), content_type="application/json")
+
+
+def cases(app):
+    for key, cb in server_callbacks(app):
+        for dep in cb["inputs"] + cb["state"]:
+            yield key, cb, (dep["id"], dep["property"])
+
+
+def test_well_formed_requests_answer(app, token):
+    client = app.server.test_client()
+    for key, cb in server_callbacks(app):
+        r = post(client, payload(key, cb, token))
+        assert r.status_code == 200, (key, r.status_code, r.get_data(as_text=True)[:500])
+        assert "Filtros no válidos" not in r.get_data(as_text=True)
+
+
+def test_every_input_of_every_callback_survives_forged_values(app, token, caplog):
+    client = app.server.test_client()
+    caplog.set_level(logging.INFO)
+    failures, unflagged = [], []
+    for key, cb, target in cases(app):
+        for value in FORGED + ([7, {"t": 1}, ["t"], True, "x" * 100_000] if target[0] == "session-token" else []):
+            r = post(client, payload(key, cb, token, target, value))
+            if r.status_code not in (200, 204):
+                failures.append((key[:40], target, repr(value)[:40], r.status_code))
+                continue
+            text = r.get_data(as_text=True)
+            assert len(text) < 2_000_000, (target, repr(value)[:40])  # a forged value is not echoed back in bulk
+            if target in FILTER_INPUTS and "kpi-cost" in key and value not in (None, ""):
+                if "Filtros no válidos" not in text:
+                    unflagged.append((target, repr(value)[:40]))
+    errors = [rec.getMessage()[:200] for rec in caplog.records if rec.levelno >= logging.ERROR]
+    assert failures == [] and errors == []
+    # A forged filter never answers with data: the overview says «Filtros no válidos».
+    # (A forged preset may read as a known one once trimmed and lowered: '30d\n'.)
+    assert [u for u in unflagged if u != (("filter-preset", "value"), repr("30d\n"))] == []
+
+
+@pytest.mark.parametrize("forged", [7, {"token": "x"}, ["a.b.c"], True, 1.5])
+def test_a_forged_token_store_is_refused_without_a_query(app, forged):
+    client = app.server.test_client()
+    for key, cb in server_callbacks(app):
+        r = post(client, payload(key, cb, forged))
+        assert r.status_code == 200, (key, r.status_code)
+        text = r.get_data(as_text=True)
+        if "kpi-cost" in key:
+            assert "Acceso no autorizado" in text
+        if "dashboard.hidden" in key:
+            assert json.loads(text)["response"]["dashboard"]["hidden"] is True
+
+
+def _malformed(app, token):
+    key, cb = next((k, c) for k, c in server_callbacks(app) if "kpi-cost" in k)
+    good = payload(key, cb, token)
+    short = {**good, "inputs": good["inputs"][:-1]}
+    renamed = {**good, "inputs": [{**good["inputs"][0], "id": "agents-grid"}] + good["inputs"][1:]}
+    return {
+        "not an object": [1, 2], "a string": "x", "null": None, "no output": {k: v for k, v in good.items() if k != "output"},
+        "unknown output": {**good, "output": "nope.children"}, "output as a list": {**good, "output": [key]},
+        "a clientside callback": {**good, "output": "filter-dates-wrap.hidden"},
+        "no inputs": {k: v for k, v in good.items() if k != "inputs"}, "inputs an int": {**good, "inputs": 7},
+        "one input short": short, "inputs not objects": {**good, "inputs": [1] * len(good["inputs"])},
+        "another component's input": renamed, "state a dict": {**good, "state": {"id": "session-token"}},
+        "outputs short": {**good, "outputs": good["outputs"][:1]},
+        "changedPropIds a dict": {**good, "changedPropIds": {"a": 1}},
+    }
+
+
+def test_a_malformed_request_is_a_400_not_a_traceback(app, token, caplog):
+    client = app.server.test_client()
+    caplog.set_level(logging.INFO)
+    for name, body in _malformed(app, token).items():
+        r = post(client, body)
+        assert r.status_code == 400, (name, r.status_code)
+        assert r.get_json()["error"] == "bad_callback_request", name
+    r = client.post("/_dash-update-component", data="{not json", content_type="application/json")
+    assert r.status_code == 400
+    assert [rec for rec in caplog.records if rec.levelno >= logging.ERROR] == []
