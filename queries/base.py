@@ -220,18 +220,18 @@ def _next_period_dates(starts: pd.DatetimeIndex, granularity: str) -> pd.Datetim
     return starts + pd.offsets.MonthBegin(1)
 
 
-def bucket_partial(f: Filters, buckets: np.ndarray) -> np.ndarray:
-    """For each bucket start (epoch seconds, from window_buckets): True when its calendar
-    period is not wholly inside [window start, min(window end, now)) — the bucket in
-    progress, and a bucket cut by the window's first or last day.
+def bucket_flags(f: Filters, buckets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each bucket start (epoch seconds, from window_buckets): (partial, in_progress).
 
-    A period ends where the next one starts, in local time (base.py's own boundaries):
-    the next local midnight, Monday or 1st for days, weeks and months; for hours the next
-    hour bucket of the window (the window starts and ends on hour boundaries)."""
+    partial: its calendar period is not wholly inside [window start, min(window end, now))
+    — the bucket in progress, and a bucket cut by the window's first or last day.
+    in_progress: its period holds now. A period ends where the next one starts, in local
+    time (this module's boundaries): the next local midnight, Monday or 1st for days,
+    weeks and months; for hours the next hour bucket (windows start and end on hours)."""
     buckets = np.asarray(buckets, dtype="int64")
     if not len(buckets):
-        return np.zeros(0, dtype=bool)
-    lo, hi = f.start_utc.timestamp(), f.until_utc.timestamp()
+        return np.zeros(0, dtype=bool), np.zeros(0, dtype=bool)
+    lo, hi, now = f.start_utc.timestamp(), f.until_utc.timestamp(), f.now.timestamp()
     if f.granularity == "hour":
         every = _all_window_buckets(f)
         ends_all = np.r_[every[1:], int(f.end_utc.timestamp())]
@@ -239,7 +239,7 @@ def bucket_partial(f: Filters, buckets: np.ndarray) -> np.ndarray:
     else:
         naive = epochs_to_local(buckets, f.tz).tz_localize(None).normalize()
         ends = _midnights_epoch(_next_period_dates(naive, f.granularity), f.tz)
-    return (buckets < lo) | (ends > hi)
+    return (buckets < lo) | (ends > hi), (buckets <= now) & (ends > now)
 
 
 def bucket_cuts(f: Filters, by: str = "bucket", start: datetime | None = None,

@@ -35,6 +35,20 @@ class Projection:
     daily: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["date", "cost_usd"]))
     forecast: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["date", "yhat", "weight"]))
     as_of: date | None = None
+    # The fit (status ok): x origin, coefficients (a, b), their covariance, σ̂² and t, so
+    # that any group of forecast days gets its sum and 80 % interval the contract's way.
+    fit: tuple | None = field(default=None, compare=False, repr=False)
+
+    def band(self, dates, weights) -> tuple[float, float, float]:
+        """(Σ w·max(ŷ, 0), lower, upper) over these forecast days: the same formulas as the
+        month's interval (lower = max(0, S − t·se), upper = S + t·se, S = Σ w·ŷ)."""
+        origin, beta, cov, sigma2, t = self.fit
+        w = np.asarray(weights, dtype=float)
+        X = np.column_stack([np.ones(len(w)), [(d - origin).days for d in dates]]) if len(w) else np.zeros((0, 2))
+        yhat = X @ beta
+        S = float(w @ yhat)
+        se = float(np.sqrt(float(w @ w) * sigma2 + w @ X @ cov @ X.T @ w)) if len(w) else 0.0
+        return float(w @ np.clip(yhat, 0, None)), max(0.0, S - t * se), S + t * se
 
 
 def daily_costs(conn, f: Filters, start: date, end: date) -> pd.DataFrame:
@@ -114,4 +128,5 @@ def projection(conn, f: Filters) -> Projection:
         daily=daily,
         forecast=pd.DataFrame({"date": future, "yhat": yhat, "weight": w}),
         as_of=as_of,
+        fit=(f.start_date, np.asarray(res.params, dtype=float), np.asarray(res.cov_params(), dtype=float), sigma2, t),
     )
