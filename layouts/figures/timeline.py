@@ -22,6 +22,7 @@ from .. import fmt, theme
 from .common import count_axis, empty, local_x, time_axis
 
 PROJECTION_NAME = "Proyección (tendencia lineal)"
+PARTIAL_NAME = "Periodo parcial"
 MAX_SHARE = 0.25  # the forecast may take at most a quarter of the x axis
 RUNNING, CUT = "periodo en curso", "periodo incompleto"
 COLUMNS = ["x", "cost_usd", "lower", "upper", "kind"]
@@ -195,8 +196,8 @@ def _add_cost(fig: go.Figure, x: pd.Series, ts: pd.DataFrame, labels: list[str])
     ))
     idx = [i for i in range(n) if part[i]]
     fig.add_trace(go.Scatter(
-        x=[x.iloc[i] for i in idx], y=[cost[i] for i in idx], name="Costo (periodo parcial)", yaxis="y2",
-        mode="markers", legendgroup="cost", showlegend=False,
+        x=[x.iloc[i] for i in idx], y=[cost[i] for i in idx], name=PARTIAL_NAME, yaxis="y2",
+        mode="markers", legendgroup="cost", showlegend=True,
         marker=dict(size=8, color="white", symbol="circle", line=dict(width=2, color=theme.BRAND)),
         customdata=[custom[i] for i in idx], hovertemplate=hover,
     ))
