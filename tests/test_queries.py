@@ -390,13 +390,17 @@ def test_projection_as_of_today(data, start, end, tz, source, now):
 
 
 def test_projection_r_uses_the_real_length_of_today():
-    """23- and 25-hour days: at 10:00 local, 13 of 23 hours and 14 of 25 hours are left."""
+    """23- and 25-hour days: 14 hours are left at 10:00 local, of 23, 25 or 24; at 01:30 on
+    the 25-hour day (first reading) 23.5 of 25."""
     from queries.projection import remaining_share
 
-    for day, share in (("2026-03-08", 13 / 23), ("2026-11-01", 14 / 25), ("2026-06-01", 14 / 24)):
+    for day, share in (("2026-03-08", 14 / 23), ("2026-11-01", 14 / 25), ("2026-06-01", 14 / 24)):
         f = parse_filters({"from": day, "to": day, "timezone": "America/New_York"}, "o",
                           now=at(day, "America/New_York", 10))
         assert remaining_share(f) == pytest.approx(share, abs=1e-12)
+    f = parse_filters({"from": "2026-11-01", "to": "2026-11-01", "timezone": "America/New_York"}, "o",
+                      now=at("2026-11-01", "America/New_York", 1, 30))
+    assert remaining_share(f) == pytest.approx(23.5 / 25, abs=1e-12)
 
 
 def test_projection_closed_counts_the_whole_month(data):
