@@ -13,8 +13,11 @@ from ai_usage.settings import Settings
 ASSETS = Path(__file__).resolve().parent / "assets"
 
 
-def create_app(settings: Settings | None = None, engine=None, **dash_kwargs) -> dash.Dash:
-    """Build the dashboard for these settings (environment by default)."""
+def create_app(settings: Settings | None = None, engine=None, clock=None, **dash_kwargs) -> dash.Dash:
+    """Build the dashboard for these settings (environment by default).
+
+    clock: a callable returning the current instant (aware UTC) for every request; None
+    reads the system clock. Tests fix it to show a given day (e.g. the 1st of a month)."""
     from ai_usage import api, rollups, security
     import callbacks
     from layouts import page
@@ -30,7 +33,7 @@ def create_app(settings: Settings | None = None, engine=None, **dash_kwargs) -> 
         serve_locally=True,
         **dash_kwargs,
     )
-    context.attach(app.server, settings, engine)
+    context.attach(app.server, settings, engine, clock)
     app.layout = page.layout
     callbacks.register(app)
     api.register(app.server)

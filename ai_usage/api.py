@@ -99,6 +99,7 @@ def projection_body(conn, f: Filters) -> dict:
     p = queries.projection(conn, f)
     return {
         "status": p.status,
+        "asOf": day(p.as_of),
         "monthStart": day(p.month_start),
         "monthEnd": day(p.month_end),
         "monthToDateUsd": num(p.month_to_date_usd),
@@ -116,7 +117,8 @@ def time_series_body(conn, f: Filters, by_action: bool) -> dict:
         p = {"bucket": iso(r["bucket"])}
         if by_action:
             p["actionType"] = text(r["action_type"])
-        p.update(costUsd=num(r["cost_usd"]), tokens=integer(r["tokens"]), executions=integer(r["executions"]))
+        p.update(costUsd=num(r["cost_usd"]), tokens=integer(r["tokens"]), executions=integer(r["executions"]),
+                 partial=bool(r["partial"]))
         points.append(p)
     return {"granularity": f.granularity, "timezone": f.timezone, "points": points}
 
@@ -175,7 +177,7 @@ def _answer(build, default_source: str = "all", extra=None):
     """Authenticate, validate, query and serialize: the body of every figure route."""
     req = flask.request
     claims = security.authenticate(req, context.settings().secret)
-    f = parse_filters(req.args, claims.org_id, default_source=default_source)
+    f = parse_filters(req.args, claims.org_id, now=context.now(), default_source=default_source)
     args = extra(req.args) if extra else ()
     with context.engine().connect() as conn:
         body = build(conn, f, *args)

@@ -1,13 +1,16 @@
 """Where the running app keeps its settings and engine (on the Flask server)."""
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 import flask
 
 KEY = "ai_usage"
 
 
-def attach(server: flask.Flask, settings, engine) -> None:
-    server.extensions[KEY] = {"settings": settings, "engine": engine}
+def attach(server: flask.Flask, settings, engine, clock=None) -> None:
+    """clock: a callable giving the current instant (aware UTC); tests pass a fixed one."""
+    server.extensions[KEY] = {"settings": settings, "engine": engine, "clock": clock}
 
 
 def settings(server: flask.Flask | None = None):
@@ -16,3 +19,9 @@ def settings(server: flask.Flask | None = None):
 
 def engine(server: flask.Flask | None = None):
     return (server or flask.current_app).extensions[KEY]["engine"]
+
+
+def now(server: flask.Flask | None = None) -> datetime:
+    """The current instant for one request (the app's clock, else the system's), aware UTC."""
+    clock = (server or flask.current_app).extensions[KEY].get("clock")
+    return clock() if clock is not None else datetime.now(timezone.utc)

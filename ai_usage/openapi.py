@@ -14,9 +14,11 @@ INT = {"type": "integer", "minimum": 0}
 USD = {"type": "number", "minimum": 0}
 
 
-def _nullable(schema: dict) -> dict:
+def _nullable(schema: dict, description: str | None = None) -> dict:
     s = dict(schema)
     s["type"] = [s["type"], "null"]
+    if description:
+        s["description"] = description
     return s
 
 
@@ -107,14 +109,20 @@ SCHEMAS = {
         "skippedModelsCount": INT,
     }),
     "Projection": _obj({
-        "status": {"type": "string", "enum": ["ok", "insufficient_data"]},
-        "monthStart": {"type": ["string", "null"], "format": "date"},
-        "monthEnd": {"type": ["string", "null"], "format": "date"},
-        "monthToDateUsd": _nullable(USD),
+        "status": {"type": "string", "enum": ["ok", "closed", "insufficient_data"], "description": (
+            "`closed`: asOf's month ended before today, and every figure is that whole month's actual cost; "
+            "`insufficient_data`: fewer than 7 fitting days, figures null; `ok`: a forecast.")},
+        "asOf": {"type": "string", "format": "date",
+                 "description": "The earlier of `to` and today (local dates): the forecast is of its month."},
+        "monthStart": {"type": ["string", "null"], "format": "date", "description": "null with insufficient_data."},
+        "monthEnd": {"type": ["string", "null"], "format": "date", "description": "null with insufficient_data."},
+        "monthToDateUsd": _nullable(USD, "Actual cost from the month's first day to the end of asOf "
+                                         "(up to now when asOf is today)."),
         "projectedTotalUsd": _nullable(USD),
         "lower80": _nullable(USD),
         "upper80": _nullable(USD),
-        "dailyPoints": INT,
+        "dailyPoints": {**INT, "description": "Fitting days: days of the window up to asOf, today excluded, "
+                                              "with at least one row."},
     }),
     "TimeSeriesPoint": _obj({
         "bucket": {"type": "string", "format": "date-time",
@@ -123,6 +131,9 @@ SCHEMAS = {
         "costUsd": USD,
         "tokens": INT,
         "executions": INT,
+        "partial": {"type": "boolean", "description": (
+            "true when the bucket's calendar period is not wholly inside the window up to now: the bucket "
+            "in progress, or one cut by the window's first or last day.")},
     }, optional=("actionType",)),
     "TimeSeries": _obj({
         "granularity": {"type": "string", "enum": [g for g in GRANULARITIES if g != "auto"]},
@@ -150,7 +161,8 @@ SCHEMAS = {
         "tokens": INT,
         "executions": INT,
         "sparkline": {"type": "array", "items": USD,
-                      "description": "Cost per bucket of the applied granularity, in window order."},
+                      "description": "Cost per bucket of the applied granularity, in window order, up to "
+                                     "now (buckets that start after now are left out)."},
     }),
     "ByAgent": _obj({
         "agents": {"type": "array", "items": {"$ref": "#/components/schemas/AgentUsage"}},
@@ -186,9 +198,11 @@ RESPONSES = {
 ROUTES = [
     ("summary", "Summary", "Totals over the whole window.", ["source", "granularity"]),
     ("cache-savings", "CacheSavings", "Prompt-cache hit rate and estimated savings.", ["sourceSystem", "granularity"]),
-    ("projection", "Projection", "Month-end cost forecast for the month holding `to`, with an 80% interval.",
+    ("projection", "Projection", "Month-end cost forecast for the month holding asOf = min(`to`, today), "
+                                 "with an 80% interval; a past month answers its actual total (`closed`).",
      ["source", "granularity"]),
-    ("time-series", "TimeSeries", "Cost, tokens and executions per local bucket, zero-filled.",
+    ("time-series", "TimeSeries", "Cost, tokens and executions per local bucket up to now, zero-filled; "
+                                  "buckets that start after now are left out.",
      ["source", "granularity", "groupBy"]),
     ("model-efficiency", "ModelEfficiency", "Usage per (provider, model), by cost descending.",
      ["source", "granularity"]),

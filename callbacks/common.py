@@ -108,7 +108,7 @@ def resolve(preset, start, end, source, granularity, tz, token) -> Scope:
     else:
         params["preset"] = preset
     try:
-        return Scope(parse_filters(params, claims.org_id), key)
+        return Scope(parse_filters(params, claims.org_id, now=context.now()), key)
     except BadParameter as exc:
         return Scope(None, key, "params", PARAM_MESSAGES.get(exc.code, "Los filtros no son válidos."))
 

@@ -47,9 +47,10 @@ def update(preset, start, end, source, granularity, tz, token):
     except common.Unavailable as u:
         return _nothing(u.message, u.detail, states.db_unavailable(u.timeout), window, scope.stamp)
     s, c = s.iloc[0].to_dict(), common.cache_row(c)
-    # A preset window ends today: its last bucket is still running.
-    fig = figures.trend(ts, f.granularity, p, trend.HEIGHT, partial_last=f.preset is not None)
-    note = trend.projection_note(p.status, f.granularity, p.month_end, p.daily_points) if s["executions"] else ""
+    # Partial buckets (in progress, cut by the window) come marked in ts["partial"].
+    fig = figures.trend(ts, f.granularity, p, trend.HEIGHT)
+    drawn = (fig.layout.meta or {}).get("projection") if not figures.is_empty(fig) else None
+    note = trend.projection_note(p, f.granularity, drawn) if s["executions"] else ""
     banner = None if s["executions"] else states.no_usage(theme.SOURCE_LABELS[f.source] if f.source != "all" else None)
     return (kpis.cost_card(s), kpis.tokens_card(s), kpis.cache_card(c, theme.SOURCE_LABELS[f.source]),
             kpis.projection_card(p), fig, note, banner, window, scope.stamp, scope.stamp)

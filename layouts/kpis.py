@@ -64,9 +64,13 @@ def cache_card(c: dict, source_label: str) -> list:
 
 
 def projection_card(p) -> list:
+    if p.status == "closed":  # a past month: its actual total, no forecast
+        return card("Proyección a fin de mes",
+                    f"{fmt.month(p.month_start).capitalize()} (cerrado): {fmt.usd(p.projected_total_usd)}",
+                    "Costo real del mes completo: el periodo termina en un mes pasado.", tone="small")
     if p.status != "ok":
         return card("Proyección a fin de mes", "Datos insuficientes",
-                    f"Se necesitan al menos 7 días con uso; hay {p.daily_points}.", tone="muted small")
+                    f"Se necesitan al menos 7 días con uso, sin contar hoy; hay {p.daily_points}.", tone="muted small")
     return card("Proyección a fin de mes", fmt.usd(p.projected_total_usd),
                 f"Intervalo 80 %: {fmt.usd(p.lower80)} – {fmt.number(p.upper80, 2)}",
                 f"{fmt.month(p.month_start).capitalize()} · llevas {fmt.usd(p.month_to_date_usd)}")

@@ -1,6 +1,8 @@
 """Tendencia: cost and tokens over time at the active resolution, with the projection."""
 from __future__ import annotations
 
+from datetime import date
+
 from dash import html
 
 from . import fmt, ids
@@ -18,17 +20,40 @@ def layout() -> html.Section:
                    "Costo (eje izquierdo, USD) y tokens (área, eje derecho) por periodo.", body)
 
 
-def projection_note(status: str, granularity: str, month_end=None, daily_points: int = 0) -> str:
-    """One sentence under the chart: what the dashed line is, or why there is none."""
-    if status != "ok":
-        return f"Sin proyección: se necesitan al menos 7 días con uso en el periodo (hay {daily_points})."
-    until = f" hasta el {fmt.day(month_end)}" if month_end else ""
-    if granularity == "hour":
-        return "La proyección a fin de mes se dibuja con resolución Día, Semana o Mes."
-    if granularity == "month":
-        return ("Punto hueco: total proyectado del mes con su intervalo del 80 % "
+def projection_note(p, granularity: str, drawn: dict | None) -> str:
+    """One sentence under the chart: exactly what the projection draws, or why nothing.
+
+    p: the Projection; drawn: the figure's `meta["projection"]` (timeline.Overlay.describe)."""
+    drawn = drawn or {"mode": "none", "reason": "status", "shown": 0, "hidden": 0, "until": None, "current": False}
+    if p.status == "closed":
+        return (f"{fmt.month(p.month_start).capitalize()} está cerrado: costó {fmt.usd(p.projected_total_usd)} "
+                "en total (costo real del mes completo); no hay nada que proyectar.")
+    if p.status != "ok":
+        return ("Sin proyección: se necesitan al menos 7 días con uso en el periodo, sin contar hoy "
+                f"(hay {p.daily_points}).")
+    month_end = fmt.day(p.month_end)
+    card = f"el total del mes ({fmt.usd(p.projected_total_usd)}) está en la tarjeta"
+    if drawn["mode"] == "month":
+        return (f"Rombo hueco: total proyectado de {fmt.month(p.month_start)} con su intervalo del 80 % "
                 "(regresión lineal sobre el costo diario).")
-    if granularity == "week":
-        return (f"Línea discontinua: costo semanal proyectado{until} "
-                "(regresión lineal sobre el costo diario; semanas completas dentro del mes).")
-    return f"Línea discontinua: costo diario proyectado{until} (regresión lineal sobre el costo diario)."
+    if drawn["mode"] == "none":
+        if drawn["reason"] == "hour":
+            return f"La proyección se dibuja con resolución Día, Semana o Mes; {card}."
+        return f"La proyección no se dibuja: no cabe en este eje sin ocupar buena parte del gráfico; {card}."
+    unit = {"day": "diario", "week": "semanal"}[granularity]
+    weeks = " (semanas completas dentro del mes)" if granularity == "week" else ""
+    current = ("Rombo hueco: el periodo en curso completado con la proyección" if drawn["current"] else "")
+    if not drawn["shown"]:
+        rest = f"; lo que queda del mes hasta el {month_end} no se dibuja: {card}." if drawn["hidden"] else \
+            f"; {card}."
+        return f"{current} y su intervalo del 80 % (regresión lineal sobre el costo diario){rest}"
+    until = fmt.day(date.fromisoformat(drawn["until"]))
+    lead = f"{current}; línea" if current else "Línea"
+    text = (f"{lead} discontinua y banda: costo {unit} proyectado hasta el {until}{weeks}, con su intervalo "
+            "del 80 % (regresión lineal sobre el costo diario)")
+    if drawn["hidden"]:
+        n = drawn["hidden"]
+        what = ("día" if granularity == "day" else "semana") + ("s" if n != 1 else "")
+        text += (f". {'Los' if granularity == 'day' else 'Las'} {n} {what} siguientes hasta el {month_end} no se "
+                 f"dibujan para no ocupar el gráfico: {card}")
+    return text + "."

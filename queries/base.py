@@ -193,8 +193,8 @@ def bucket_epochs(qh: np.ndarray, granularity: str, tz) -> np.ndarray:
     return out[inverse]
 
 
-def window_buckets(f: Filters) -> np.ndarray:
-    """Every bucket start of the window (zero-fill), epoch seconds, ascending."""
+def _all_window_buckets(f: Filters) -> np.ndarray:
+    """Every bucket start of the whole window, future ones included, epoch seconds, ascending."""
     start, end, tz = f.start_date, f.end_date, f.tz
     if f.granularity == "hour":
         a = int(local_midnight(start, tz).timestamp()) // QH
@@ -202,6 +202,45 @@ def window_buckets(f: Filters) -> np.ndarray:
         return np.unique(bucket_epochs(np.arange(a, b, dtype="int64"), "hour", tz))
     days = pd.date_range(start, end, freq="D")
     return np.unique(_midnights_epoch(_period_start_dates(days, f.granularity), tz))
+
+
+def window_buckets(f: Filters) -> np.ndarray:
+    """Every bucket start of the window up to now (zero-fill), epoch seconds, ascending.
+
+    A bucket that starts after f.now is left out: the future has no zeros."""
+    b = _all_window_buckets(f)
+    return b[b <= f.now.timestamp()]
+
+
+def _next_period_dates(starts: pd.DatetimeIndex, granularity: str) -> pd.DatetimeIndex:
+    """The first day of the calendar period after each (naive) period start."""
+    if granularity == "day":
+        return starts + pd.Timedelta(days=1)
+    if granularity == "week":
+        return starts + pd.Timedelta(days=7)
+    return starts + pd.offsets.MonthBegin(1)
+
+
+def bucket_flags(f: Filters, buckets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each bucket start (epoch seconds, from window_buckets): (partial, in_progress).
+
+    partial: its calendar period is not wholly inside [window start, min(window end, now))
+    — the bucket in progress, and a bucket cut by the window's first or last day.
+    in_progress: its period holds now. A period ends where the next one starts, in local
+    time (this module's boundaries): the next local midnight, Monday or 1st for days,
+    weeks and months; for hours the next hour bucket (windows start and end on hours)."""
+    buckets = np.asarray(buckets, dtype="int64")
+    if not len(buckets):
+        return np.zeros(0, dtype=bool), np.zeros(0, dtype=bool)
+    lo, hi, now = f.start_utc.timestamp(), f.until_utc.timestamp(), f.now.timestamp()
+    if f.granularity == "hour":
+        every = _all_window_buckets(f)
+        ends_all = np.r_[every[1:], int(f.end_utc.timestamp())]
+        ends = ends_all[np.searchsorted(every, buckets)]
+    else:
+        naive = epochs_to_local(buckets, f.tz).tz_localize(None).normalize()
+        ends = _midnights_epoch(_next_period_dates(naive, f.granularity), f.tz)
+    return (buckets < lo) | (ends > hi), (buckets <= now) & (ends > now)
 
 
 def bucket_cuts(f: Filters, by: str = "bucket", start: datetime | None = None,

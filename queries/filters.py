@@ -4,7 +4,7 @@ from __future__ import annotations
 import calendar
 import math
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta, timezone
 from functools import lru_cache
 from typing import Mapping
@@ -85,6 +85,10 @@ class Filters:
     granularity: str = "day"  # the applied one: hour | day | week | month
     requested_granularity: str = "auto"
     preset: str | None = None
+    # The request's clock (aware, UTC): one instant per request, so that "today", the
+    # bucket in progress and the projection agree with each other. parse_filters sets it
+    # (tests pass a fixed one); a Filters built by hand reads the clock once, here.
+    now: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
 
     @property
     def tz(self) -> ZoneInfo:
@@ -98,6 +102,16 @@ class Filters:
     def end_utc(self) -> datetime:
         """Exclusive end of the window: local midnight after `to`."""
         return local_midnight(self.end_date + timedelta(days=1), self.tz)
+
+    @property
+    def today(self) -> date:
+        """The local date of `now`."""
+        return self.now.astimezone(self.tz).date()
+
+    @property
+    def until_utc(self) -> datetime:
+        """The end of the window up to now: min(end_utc, now)."""
+        return min(self.end_utc, self.now)
 
     @property
     def days(self) -> int:
@@ -158,6 +172,7 @@ def parse_filters(params: Mapping, org_id: str, *, now: datetime | None = None,
     requested = _choice(params, "granularity", GRANULARITIES, "auto")
     raw_from, raw_to = params.get("from") or None, params.get("to") or None
     preset = None
+    now = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
     if raw_from or raw_to:
         if not (raw_from and raw_to):
             missing = "to" if raw_from else "from"
@@ -172,7 +187,6 @@ def parse_filters(params: Mapping, org_id: str, *, now: datetime | None = None,
             raise BadParameter("from", f"'from' ({start}) is after 'to' ({end}).", "invalid_window")
     else:
         preset = _choice(params, "preset", PRESETS, "30d")
-        now = now or datetime.now(timezone.utc)
         today = now.astimezone(tz).date()
         end = today
         start = date(today.year, 1, 1) if preset == "ytd" else today - timedelta(days=int(preset[:-1]) - 1)
@@ -185,4 +199,4 @@ def parse_filters(params: Mapping, org_id: str, *, now: datetime | None = None,
         raise BadParameter("granularity", f"Hourly buckets are offered for windows up to {MAX_HOURLY_DAYS} days; "
                            f"this one spans {days}. Choose day, week or month.", "too_many_buckets")
     return Filters(org_id=org_id, timezone=tz_name, start_date=start, end_date=end, source=source,
-                   granularity=applied, requested_granularity=requested, preset=preset)
+                   granularity=applied, requested_granularity=requested, preset=preset, now=now)

@@ -18,11 +18,11 @@ BASE = "/ai/org-usage"
 ROUTES = ["summary", "cache-savings", "projection", "time-series", "model-efficiency", "by-agent", "heatmap"]
 
 
-def make_app(engine, **settings):
+def make_app(engine, clock=None, **settings):
     from app import create_app
 
     url = engine.url.render_as_string(hide_password=False)
-    return create_app(Settings(database_url=url, secret=SECRET, **settings), engine=engine)
+    return create_app(Settings(database_url=url, secret=SECRET, **settings), engine=engine, clock=clock)
 
 
 def auth(org_id: str, **kw) -> dict:

@@ -6,8 +6,9 @@ are pandas UTC Timestamps, local time is pandas' own ``tz_convert``, buckets are
 scipy's t. The contract (shared/contract.md §2-3) is the only specification followed.
 
 A window is given as plain fields (timezone name, first and last local date, source,
-granularity); ``Window.of(filters)`` copies them from a Filters without using its
-methods. Costs are kept as exact integers of 1e-8 USD (``e8``) until the end.
+granularity, and the request's clock ``now``); ``Window.of(filters)`` copies them from a
+Filters without using its methods. Costs are kept as exact integers of 1e-8 USD (``e8``)
+until the end.
 """
 from __future__ import annotations
 
@@ -33,10 +34,11 @@ class Window:
     end_date: date
     source: str = "all"
     granularity: str = "day"
+    now: pd.Timestamp | None = None  # UTC; None: no clock (every bucket of the window)
 
     @classmethod
     def of(cls, f) -> "Window":
-        return cls(f.timezone, f.start_date, f.end_date, f.source, f.granularity)
+        return cls(f.timezone, f.start_date, f.end_date, f.source, f.granularity, pd.Timestamp(f.now))
 
 
 # ------------------------------------------------------------------ raw rows
@@ -183,8 +185,8 @@ def period_start(local: pd.Series, granularity: str, tz: str) -> pd.Series:
     return pd.Series(local_start(day, tz), index=local.index)
 
 
-def all_buckets(w: Window) -> list:
-    """Every bucket label of the window, ascending (built from every minute / every day)."""
+def _every_bucket(w: Window) -> list:
+    """Every bucket label of the window, future ones included (built from every minute / day)."""
     tz = w.timezone
     if w.granularity == "hour":
         a, b = window_bounds(w)
@@ -198,6 +200,29 @@ def all_buckets(w: Window) -> list:
             days = days - pd.to_timedelta(days.day - 1, unit="D")
         starts = pd.Series(local_start(days.unique(), tz))
     return list(pd.DatetimeIndex(starts).unique().sort_values())
+
+
+def all_buckets(w: Window) -> list:
+    """Every bucket label of the window that does not start after now, ascending."""
+    every = _every_bucket(w)
+    return every if w.now is None else [b for b in every if b <= w.now]
+
+
+def partial_flags(w: Window, buckets: list) -> list[bool]:
+    """Contract: a bucket is partial when its calendar period is not wholly inside
+    [window start, min(window end, now)). Hours end at the next hour label (the window's
+    end for the last); days, weeks and months at the local start of the next period."""
+    a, b = window_bounds(w)
+    upto = b if w.now is None else min(b, w.now)
+    if w.granularity == "hour":
+        every = _every_bucket(w)
+        nxt = dict(zip(every, every[1:] + [b.tz_convert(w.timezone)]))
+        ends = [nxt[x] for x in buckets]
+    else:
+        step = {"day": pd.DateOffset(days=1), "week": pd.DateOffset(days=7), "month": pd.DateOffset(months=1)}
+        starts = [pd.Timestamp(x.date()) + step[w.granularity] for x in buckets]
+        ends = list(local_start(starts, w.timezone)) if starts else []
+    return [bool(x < a or e > upto) for x, e in zip(buckets, ends)]
 
 
 # ------------------------------------------------------------------ figures
@@ -257,8 +282,8 @@ def bucketed(rows, w: Window) -> tuple[pd.DataFrame, list]:
     d["tokens"] = _tokens(d)
     d["executions"] = 1
     buckets = all_buckets(w)
-    # Every row in the window must land in a listed bucket.
-    assert set(d["bucket"]) <= set(buckets), "a row's bucket is not a bucket of the window"
+    # Every row in the window must land in a listed bucket (rows dated after now aside).
+    assert set(d["bucket"]) <= set(_every_bucket(w)), "a row's bucket is not a bucket of the window"
     if len(_BUCKETED) > 64:
         _BUCKETED.clear()
     _BUCKETED[key] = (rows, d, buckets)
@@ -276,6 +301,8 @@ def time_series(rows, w: Window, by_action: bool = False) -> pd.DataFrame:
         index, keys = pd.Index(buckets, name="bucket"), ["bucket"]
     agg = d.groupby(keys)[["e8", "tokens", "executions"]].sum()
     out = agg.reindex(index, fill_value=0).reset_index().rename(columns={"e8": "cost_e8"})
+    flags = dict(zip(buckets, partial_flags(w, buckets)))
+    out["partial"] = [flags[b] for b in out["bucket"]]
     return out.astype({"cost_e8": "int64", "tokens": "int64", "executions": "int64"})
 
 
@@ -325,14 +352,35 @@ def heatmap(rows, w: Window) -> pd.DataFrame:
         .reset_index(drop=True)
 
 
+def _midnight(day: date, tz: str) -> pd.Timestamp:
+    return local_start([pd.Timestamp(day)], tz)[0].tz_convert("UTC")
+
+
 def projection(rows, w: Window) -> dict:
-    """Contract §3, with numpy least squares and scipy's t."""
+    """Contract §3 "Projection" (v2), with numpy least squares and scipy's t."""
+    tz, now = w.timezone, w.now
+    today = now.tz_convert(tz).date()
+    as_of = min(w.end_date, today)
+    month_start = as_of.replace(day=1)
+    month_end = as_of.replace(day=calendar.monthrange(as_of.year, as_of.month)[1])
     d = in_window(rows, w)
     d["day"] = d["local"].dt.date
     daily = d.groupby("day")["e8"].sum().sort_index()
+    daily = daily[[(day <= as_of and day != today) for day in daily.index]]
     n = len(daily)
+    src = rows if w.source == "all" else rows[rows["source"] == w.source]
+
+    def cost(a, b) -> float:
+        return int(src[(src["ts"] >= a) & (src["ts"] < b)]["e8"].sum()) / E8
+
+    if month_end < today:
+        total = cost(_midnight(month_start, tz), _midnight(month_end + timedelta(days=1), tz))
+        return {"status": "closed", "daily_points": n, "as_of": as_of, "month_start": month_start,
+                "month_end": month_end, "month_to_date_usd": total, "projected_total_usd": total,
+                "lower80": total, "upper80": total, "daily": {day: v / E8 for day, v in daily.items()},
+                "forecast": {}}
     if n < 7:
-        return {"status": "insufficient_data", "daily_points": n}
+        return {"status": "insufficient_data", "daily_points": n, "as_of": as_of}
     x = np.array([(day - w.start_date).days for day in daily.index], dtype=float)
     y = daily.to_numpy(dtype=float) / E8
     X = np.column_stack([np.ones(n), x])
@@ -340,24 +388,26 @@ def projection(rows, w: Window) -> dict:
     resid = y - X @ beta
     sigma2 = float(resid @ resid) / (n - 2)
     cov = sigma2 * np.linalg.inv(X.T @ X)
-    to = w.end_date
-    month_start = to.replace(day=1)
-    month_end = to.replace(day=calendar.monthrange(to.year, to.month)[1])
-    future = [to + timedelta(days=i) for i in range(1, (month_end - to).days + 1)]
+    future = [as_of + timedelta(days=i) for i in range(1, (month_end - as_of).days + 1)]
+    weights = [1.0] * len(future)
+    if as_of == today:
+        start, end = _midnight(today, tz), _midnight(today + timedelta(days=1), tz)
+        r = (end - now) / (end - start)  # the real length of today: 23 or 25 hours on DST days
+        future, weights = [today] + future, [float(r)] + weights
     m = len(future)
+    wv = np.array(weights)
     XF = np.column_stack([np.ones(m), [(f - w.start_date).days for f in future]]) if m else np.zeros((0, 2))
     yhat = XF @ beta
-    S = float(yhat.sum())
-    ones = np.ones(m)
-    se = float(np.sqrt(m * sigma2 + ones @ XF @ cov @ XF.T @ ones)) if m else 0.0
+    S = float(wv @ yhat)
+    se = float(np.sqrt(float(wv @ wv) * sigma2 + wv @ XF @ cov @ XF.T @ wv)) if m else 0.0
     t = float(stats.t.ppf(0.90, n - 2))
     # Month to date: the whole month so far, also days before the window's first day.
-    mtd_window = Window(w.timezone, month_start, to, w.source, w.granularity)
-    mtd = int(in_window(rows, mtd_window)["e8"].sum()) / E8
+    upto = now if as_of == today else _midnight(as_of + timedelta(days=1), tz)
+    mtd = cost(_midnight(month_start, tz), upto)
     return {
-        "status": "ok", "daily_points": n, "month_start": month_start, "month_end": month_end,
-        "month_to_date_usd": mtd, "projected_total_usd": mtd + float(np.clip(yhat, 0, None).sum()),
+        "status": "ok", "daily_points": n, "as_of": as_of, "month_start": month_start, "month_end": month_end,
+        "month_to_date_usd": mtd, "projected_total_usd": mtd + float(wv @ np.clip(yhat, 0, None)),
         "lower80": mtd + max(0.0, S - t * se), "upper80": mtd + S + t * se,
         "daily": {day: v / E8 for day, v in daily.items()},
-        "forecast": dict(zip(future, yhat.tolist())),
+        "forecast": dict(zip(future, yhat.tolist())), "weights": dict(zip(future, weights)),
     }

@@ -15,6 +15,34 @@ from conftest import insert_agents, insert_logs
 from queries.filters import parse_filters
 
 
+class Clock:
+    """The app's clock: NOW unless a test sets another instant."""
+
+    def __init__(self):
+        self.at = NOW
+
+    def __call__(self):
+        return self.at
+
+
+NOW = utc(2026, 11, 3, 17)  # the day after WINDOW (noon in New York): nothing in WINDOW is future
+CLOCK = Clock()
+
+
+@pytest.fixture(scope="module")
+def app(engine):
+    from api_support import make_app
+
+    return make_app(engine, clock=CLOCK)
+
+
+@pytest.fixture(autouse=True)
+def _clock():
+    CLOCK.at = NOW
+    yield
+    CLOCK.at = NOW
+
+
 @pytest.fixture
 def org(engine, org_id):
     logs, agents = dataset(org_id)
@@ -28,7 +56,7 @@ def get(client, org_id, route, **params):
 
 
 def frame_filters(org_id, default_source="all", **params):
-    return parse_filters(params, org_id, default_source=default_source)
+    return parse_filters(params, org_id, now=CLOCK.at, default_source=default_source)
 
 
 # ------------------------------------------------------------------ happy paths
@@ -88,25 +116,59 @@ def test_cache_savings_hit_rate_null_without_input(client, org_id):
 
 def test_projection_insufficient_data(client, org):
     body = check(get(client, org, "projection", **WINDOW), "projection")
-    assert body == {"status": "insufficient_data", "monthStart": None, "monthEnd": None, "monthToDateUsd": None,
-                    "projectedTotalUsd": None, "lower80": None, "upper80": None, "dailyPoints": 3}
+    assert body == {"status": "insufficient_data", "asOf": "2026-11-02", "monthStart": None, "monthEnd": None,
+                    "monthToDateUsd": None, "projectedTotalUsd": None, "lower80": None, "upper80": None,
+                    "dailyPoints": 3}
+
+
+def _march(engine, org_id):
+    insert_logs(engine, [log(org_id, utc(2026, 3, d, 12), inp=10 * d, cost=str(1 + d * 0.25 + (d % 3) * 0.1))
+                         for d in range(1, 32)])
+    return lambda last: sum(1 + d * 0.25 + (d % 3) * 0.1 for d in range(1, last + 1))
 
 
 def test_projection_ok_equals_the_query_layer(client, engine, org_id):
-    insert_logs(engine, [log(org_id, utc(2026, 3, d, 12), inp=10 * d, cost=str(1 + d * 0.25 + (d % 3) * 0.1))
-                         for d in range(1, 13)])
+    cost_to = _march(engine, org_id)
+    CLOCK.at = utc(2026, 3, 13, 8)  # 09:00 in Madrid: the window ends yesterday
     params = {"from": "2026-03-01", "to": "2026-03-12", "timezone": "Europe/Madrid"}
     body = check(get(client, org_id, "projection", **params), "projection")
     with engine.connect() as c:
         p = queries.projection(c, frame_filters(org_id, **params))
     assert p.status == "ok"
     assert body == {
-        "status": "ok", "monthStart": "2026-03-01", "monthEnd": "2026-03-31",
+        "status": "ok", "asOf": "2026-03-12", "monthStart": "2026-03-01", "monthEnd": "2026-03-31",
         "monthToDateUsd": pytest.approx(p.month_to_date_usd), "projectedTotalUsd": pytest.approx(p.projected_total_usd),
         "lower80": pytest.approx(p.lower80), "upper80": pytest.approx(p.upper80), "dailyPoints": 12,
     }
-    assert body["monthToDateUsd"] == pytest.approx(sum(1 + d * 0.25 + (d % 3) * 0.1 for d in range(1, 13)))
+    assert body["monthToDateUsd"] == pytest.approx(cost_to(12))
     assert body["lower80"] <= body["projectedTotalUsd"] <= body["upper80"]
+
+
+def test_projection_window_into_the_future_is_as_of_today(client, engine, org_id):
+    """A range past today: asOf is today, today's row counts to date but is no fitting
+    point, the rest of today is forecast, and the interval has width."""
+    cost_to = _march(engine, org_id)
+    CLOCK.at = utc(2026, 3, 20, 17)  # 18:00 in Madrid; the row of the 20th (12:00 UTC) is in
+    params = {"from": "2026-03-01", "to": "2026-04-10", "timezone": "Europe/Madrid"}
+    body = check(get(client, org_id, "projection", **params), "projection")
+    assert (body["status"], body["asOf"], body["dailyPoints"]) == ("ok", "2026-03-20", 19)
+    assert body["monthToDateUsd"] == pytest.approx(cost_to(20))
+    assert body["upper80"] - body["lower80"] > 0.01
+    with engine.connect() as c:
+        p = queries.projection(c, frame_filters(org_id, **params))
+    assert body["projectedTotalUsd"] == pytest.approx(p.projected_total_usd)
+    assert p.forecast["weight"].iloc[0] == pytest.approx(6 / 24)  # 18:00 -> midnight of a 24-hour day
+
+
+def test_projection_of_a_past_month_is_closed(client, engine, org_id):
+    cost_to = _march(engine, org_id)
+    CLOCK.at = utc(2026, 4, 2, 9)
+    params = {"from": "2026-03-10", "to": "2026-03-15", "timezone": "Europe/Madrid"}
+    body = check(get(client, org_id, "projection", **params), "projection")
+    total = pytest.approx(cost_to(31))  # the whole of March, not only the window's six days
+    assert body == {"status": "closed", "asOf": "2026-03-15", "monthStart": "2026-03-01", "monthEnd": "2026-03-31",
+                    "monthToDateUsd": total, "projectedTotalUsd": total, "lower80": total, "upper80": total,
+                    "dailyPoints": 6}
 
 
 def test_time_series_hourly_over_the_25_hour_day(client, org, engine):
@@ -148,6 +210,27 @@ def test_time_series_without_group_by_has_no_action_type(client, org):
     assert [p["bucket"] for p in body["points"]] == ["2026-10-26T00:00:00-04:00", "2026-11-02T00:00:00-05:00"]
     assert all("actionType" not in p for p in body["points"])
     assert [p["executions"] for p in body["points"]] == [4, 1]
+
+
+def test_time_series_leaves_out_the_future_and_marks_partial_buckets(client, org, engine):
+    CLOCK.at = utc(2026, 11, 2, 15)  # 10:00 EST on Monday 2 November
+    params = {"from": "2026-10-28", "to": "2026-11-08", "timezone": "America/New_York"}
+    body = check(get(client, org, "time-series", granularity="day", **params), "time-series")
+    assert [p["bucket"][:10] for p in body["points"]] == [f"2026-10-{d}" for d in range(28, 32)] + [
+        "2026-11-01", "2026-11-02"]  # nothing after today: no zeros for the days to come
+    assert [p["partial"] for p in body["points"]] == [False] * 5 + [True]
+    weeks = check(get(client, org, "time-series", granularity="week", **params), "time-series")["points"]
+    # The week of 26 Oct is cut by the window's start (Wednesday 28), the week of 2 Nov is running.
+    assert [(p["bucket"][:10], p["partial"]) for p in weeks] == [("2026-10-26", True), ("2026-11-02", True)]
+    actions = check(get(client, org, "time-series", granularity="day", groupBy="action", **params),
+                    "time-series")["points"]
+    assert len(actions) == 6 * 5 and {p["partial"] for p in actions if p["bucket"].startswith("2026-11-02")} == {True}
+    assert not any(p["partial"] for p in actions if not p["bucket"].startswith("2026-11-02"))
+    agents = check(get(client, org, "by-agent", granularity="day", **params), "by-agent")["agents"]
+    assert {len(a["sparkline"]) for a in agents} == {6}
+    with engine.connect() as c:
+        df = queries.time_series(c, frame_filters(org, **params, granularity="day"))
+    assert [p["partial"] for p in body["points"]] == df["partial"].tolist()
 
 
 def test_model_efficiency(client, org, engine):

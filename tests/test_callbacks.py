@@ -1,8 +1,9 @@
 """Callbacks, called directly: the token gate, bad filters, an unreachable database, data."""
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
+import pandas as pd
 import pytest
 import sqlalchemy as sa
 from dash.exceptions import PreventUpdate
@@ -152,3 +153,45 @@ def test_an_org_without_rows_shows_empty_states(engine, org_id):
     assert "No hay uso registrado en este periodo" in str(out["callbacks.overview"][6])
     assert "Datos insuficientes" in str(out["callbacks.overview"][3])
     assert figures.is_empty(out["callbacks.overview"][4]) and out["callbacks.agents"][0] == []
+
+
+# ------------------------------------------------------------------ the clock (issue 8 §1)
+
+FIRST_OF_MONTH = datetime(2026, 11, 1, 9, 30, tzinfo=timezone.utc)  # 10:30 in Madrid, Sunday 1 November
+
+
+@pytest.fixture
+def clocked(engine, org_id):
+    """The app seen at FIRST_OF_MONTH, over 40 days of data up to that instant."""
+    dashboard_data.seed(engine, org_id, now=FIRST_OF_MONTH)
+    return create_app(Settings(database_url=str(engine.url), secret=SECRET), engine=engine,
+                      clock=lambda: FIRST_OF_MONTH)
+
+
+def test_a_range_into_the_future_draws_nothing_after_now(clocked, token):
+    out = run_all(clocked, token, "custom", "2026-10-20", "2026-11-15", "all", "day")
+    fig = out["callbacks.overview"][4]
+    cost = fig.data[1]
+    assert str(pd.Timestamp(cost.x[-1]).date()) == "2026-11-01" and len(cost.x) == 13  # no zeros to come
+    assert fig.layout.meta["partial"] == [12]  # today, in progress: hollow, dotted
+    area = out["actions"][0]
+    assert {str(pd.Timestamp(v).date()) for t in area.data for v in t.x if v is not None} <= {
+        f"2026-10-{d}" for d in range(20, 32)} | {"2026-11-01"}
+    assert {len(r["sparkline"]) for r in out["callbacks.agents"][0]} == {13}
+    assert "US$" in str(out["callbacks.overview"][3])  # a projection of November, not "Datos insuficientes"
+
+
+def test_first_of_the_month_projection_is_compact_and_its_note_says_so(clocked, token):
+    cost, tokens, cache, proj, fig, note, *_ = run_all(clocked, token)["callbacks.overview"]
+    drawn = fig.layout.meta["projection"]
+    assert drawn["mode"] == "band" and drawn["current"] and drawn["shown"] == 10 and drawn["hidden"] == 19
+    assert "10 nov 2026" not in note and "11 nov 2026" in note and "Los 19 días siguientes" in note
+    assert "Noviembre de 2026" in str(proj)
+
+
+def test_a_past_month_is_closed_on_the_card_and_in_the_note(clocked, token):
+    cost, tokens, cache, proj, fig, note, *_ = run_all(clocked, token, "custom", "2026-10-05", "2026-10-25")[
+        "callbacks.overview"]
+    assert "Octubre de 2026 (cerrado): US$ " in str(proj)
+    assert note.startswith("Octubre de 2026 está cerrado: costó US$ ")
+    assert fig.layout.meta["projection"]["mode"] == "none"

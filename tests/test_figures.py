@@ -26,12 +26,26 @@ def series(days=10, start="2026-06-01", freq="D", cost=None, tokens=None):
     return pd.DataFrame({"bucket": buckets, "cost_usd": cost, "tokens": tokens, "executions": [3] * days})
 
 
-def projection(start=date(2026, 6, 11), end=date(2026, 6, 30), yhat=None, total=99.0):
+def projection(start=date(2026, 6, 11), end=date(2026, 6, 30), slope=0.0, level=2.0, total=99.0, first_weight=1.0,
+               origin=date(2026, 6, 1), sigma2=1.0, t=1.5, status="ok"):
+    """A fitted projection: ŷ = level + slope·(days since origin), σ̂² and t given, no
+    coefficient uncertainty; forecast days start..end, the first with weight first_weight."""
     days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
-    yhat = yhat if yhat is not None else [2.0] * len(days)
-    return Projection(status="ok", daily_points=10, month_start=date(2026, 6, 1), month_end=end,
+    yhat = [level + slope * (d - origin).days for d in days]
+    weights = [first_weight] + [1.0] * (len(days) - 1)
+    month_start = end.replace(day=1)
+    return Projection(status=status, daily_points=10, month_start=month_start, month_end=end,
                       month_to_date_usd=40.0, projected_total_usd=total, lower80=80.0, upper80=120.0,
-                      forecast=pd.DataFrame({"date": days, "yhat": yhat}))
+                      forecast=pd.DataFrame({"date": days, "yhat": yhat, "weight": weights}), as_of=start,
+                      fit=(origin, np.array([level - slope * 0, slope]), np.zeros((2, 2)), sigma2, t))
+
+
+def partial_series(days=10, start="2026-06-01", freq="D", first=False, last=True, cost=None):
+    """series() with the contract's partial flags: the first cut by the window, the last in progress."""
+    ts = series(days=days, start=start, freq=freq, cost=cost)
+    ts["partial"] = [(first and i == 0) or (last and i == days - 1) for i in range(days)]
+    ts["in_progress"] = [last and i == days - 1 for i in range(days)]
+    return ts
 
 
 def no_nan(fig) -> bool:
@@ -99,55 +113,148 @@ def test_trend_without_rows_is_an_empty_state_not_a_zero_line():
     assert figures.is_empty(figures.trend(ts.iloc[:0], "day"))
 
 
-def test_trend_marks_the_running_bucket():
-    fig = figures.trend(series(), "day", partial_last=True)
+def test_trend_marks_partial_buckets_hollow_dotted_and_named():
+    ts = partial_series(first=True, last=True)  # e.g. YTD weekly: cut by 1 January, and running
+    fig = figures.trend(ts, "day")
     cost = fig.data[1]
-    assert list(cost.marker.symbol)[-1] == "circle-open" and list(cost.marker.symbol)[0] == "circle"
-    assert cost.customdata[-1][2] == " (periodo en curso)" and cost.customdata[0][2] == ""
+    assert cost.name == "Costo (USD)" and cost.y[0] is None and cost.y[-1] is None  # the solid line skips them
+    assert list(cost.y[1:-1]) == [1.5 + i for i in range(1, 9)]
+    dotted = [t for t in fig.data if getattr(t.line, "dash", None) == "dot"]
+    assert len(dotted) == 1 and dotted[0].hoverinfo == "skip"
+    assert [v for v in dotted[0].y if v is not None] == [1.5, 2.5, 10.5, 9.5]  # into each partial point
+    hollow = [t for t in fig.data if t.mode == "markers" and t.marker.color == "white"][0]
+    assert list(hollow.y) == [1.5, 10.5] and hollow.name == ft.PARTIAL_NAME and hollow.showlegend
+    assert [c[2] for c in hollow.customdata] == [" (periodo incompleto)", " (periodo en curso)"]
+    assert fig.layout.meta["partial"] == [0, 9]
+    whole = figures.trend(series(), "day")
+    assert list(whole.data[1].y) == [1.5 + i for i in range(10)] and len(whole.data) == 2
 
 
-def test_overlay_day_continues_from_the_last_point_with_clipped_forecast():
-    ts = series()  # 1..10 June, last cost 10.5
-    proj = projection(yhat=[2.0, -1.0] + [3.0] * 18)
+def projection_x(fig) -> set:
+    return {str(pd.Timestamp(v).date()) for t in fig.data if t.name == ft.PROJECTION_NAME
+            or "Intervalo" in (t.name or "") for v in t.x if v is not None}
+
+
+def actual_x(fig) -> set:
+    return {str(pd.Timestamp(v).date()) for v in fig.data[1].x}
+
+
+def test_overlay_day_completes_today_then_a_band_capped_to_a_quarter_of_the_axis():
+    ts = partial_series()  # 1..10 June, the 10th is today (actual so far 10.5)
+    proj = projection(start=date(2026, 6, 10), first_weight=0.5)  # today's rest + 11..30 June, ŷ = 2
     ov = ft.overlay(ts, "day", proj)
-    assert ov.iloc[0].tolist() == [date(2026, 6, 10), 10.5, "actual"]
-    assert ov.iloc[1].tolist() == [date(2026, 6, 11), 2.0, "forecast"]
-    assert ov.iloc[2]["cost_usd"] == 0.0  # negative ŷ counts as 0, as in projectedTotalUsd
-    assert len(ov) == 21 and ov["x"].iloc[-1] == date(2026, 6, 30)
-    fig = figures.trend(ts, "day", proj)
-    names = [t.name for t in fig.data]
-    assert names.count(ft.PROJECTION_NAME) == 2
-    dashed = fig.data[2]
-    assert dashed.line.dash == "dash" and dashed.yaxis == "y2"
+    cur = ov.frame.iloc[0]
+    assert (cur["x"], cur["kind"]) == (date(2026, 6, 10), "current")
+    assert cur["cost_usd"] == pytest.approx(10.5 + 0.5 * 2.0)
+    assert cur["lower"] == pytest.approx(10.5 + 1.0 - 1.5 * 0.5) and cur["upper"] == pytest.approx(10.5 + 1.0 + 0.75)
+    # 10 actual points: at most 3 forecast days keep the forecast under a quarter of the axis.
+    assert (ov.mode, ov.shown, ov.hidden, ov.until) == ("band", 3, 17, date(2026, 6, 13))
+    assert list(ov.frame["x"][1:]) == [date(2026, 6, 11), date(2026, 6, 12), date(2026, 6, 13)]
+    assert list(ov.frame["cost_usd"][1:]) == [2.0] * 3 and list(ov.frame["lower"][1:]) == [0.5] * 3
+
+
+def test_overlay_negative_forecast_counts_as_zero_but_band_keeps_its_width():
+    ts = partial_series(days=10, start="2026-05-22", last=False)
+    proj = projection(start=date(2026, 6, 1), level=-1.0)
+    ov = ft.overlay(ts, "day", proj)
+    assert ov.frame["kind"].tolist()[0] == "forecast" and (ov.frame["cost_usd"] == 0).all()
+    assert (ov.frame["lower"] == 0).all() and ov.frame["upper"].tolist() == pytest.approx([-1.0 + 1.5] * 3)
 
 
 def test_overlay_week_completes_the_current_week_and_drops_weeks_cut_by_month_end():
-    # Window 18 May – 10 June (Wednesday); weekly buckets start on Mondays.
-    ts = series(days=4, start="2026-05-18", freq="W-MON", cost=[7.0, 8.0, 9.0, 4.0])
-    proj = projection()  # 2.0 a day from 11 June to 30 June
+    # Window 18 May – 10 June (Wednesday) seen on the 10th; weekly buckets start on Mondays.
+    ts = partial_series(days=4, start="2026-05-18", freq="W-MON", cost=[7.0, 8.0, 9.0, 4.0])
+    proj = projection(start=date(2026, 6, 11))  # 2.0 a day from 11 June to 30 June
     ov = ft.overlay(ts, "week", proj)
-    fc = ov[ov["kind"] == "forecast"]
-    assert fc.iloc[0].tolist() == [date(2026, 6, 8), 4.0 + 4 * 2.0, "forecast"]  # actual + Thu..Sun
-    assert fc["x"].tolist() == [date(2026, 6, 8), date(2026, 6, 15), date(2026, 6, 22)]  # 29 June crosses July
-    assert fc["cost_usd"].tolist()[1:] == [14.0, 14.0]
-    assert ov.iloc[0].tolist() == [date(2026, 6, 1), 9.0, "actual"]
+    assert ov.frame.iloc[0]["x"] == date(2026, 6, 8) and ov.frame.iloc[0]["kind"] == "current"
+    assert ov.frame.iloc[0]["cost_usd"] == pytest.approx(4.0 + 4 * 2.0)  # actual + Thu..Sun
+    # 4 actual weeks allow 1 forecast week; 22 June is left out, 29 June crosses into July.
+    assert (ov.shown, ov.hidden, ov.until) == (1, 1, date(2026, 6, 21))
+    assert ov.frame["x"].tolist()[1:] == [date(2026, 6, 15)] and ov.frame["cost_usd"].tolist()[1:] == [14.0]
 
 
 def test_overlay_month_is_the_projected_total_with_its_interval():
-    ts = series(days=3, start="2026-04-01", freq="MS", cost=[30.0, 35.0, 40.0])
-    fig = figures.trend(ts, "month", projection(total=99.0))
+    ts = partial_series(days=3, start="2026-04-01", freq="MS", cost=[30.0, 35.0, 40.0])
+    fig = figures.trend(ts, "month", projection(start=date(2026, 6, 11), total=99.0))
     marker = fig.data[-1]
-    assert list(marker.y) == [99.0]
+    assert list(marker.y) == [99.0] and str(pd.Timestamp(marker.x[0]).date()) == "2026-06-01"
     assert list(marker.error_y.array) == [21.0] and list(marker.error_y.arrayminus) == [19.0]
     assert "80 %" in marker.hovertemplate
+    assert fig.layout.meta["projection"]["mode"] == "month"
 
 
-@pytest.mark.parametrize("granularity", ["hour"])
-def test_no_overlay_for_hours_or_insufficient_data(granularity):
-    assert ft.overlay(series(), granularity, projection()).empty
-    insufficient = Projection(status="insufficient_data", daily_points=3)
-    assert ft.overlay(series(), "day", insufficient).empty
-    assert len(figures.trend(series(), "day", insufficient).data) == 2
+def test_first_of_the_month_forecast_takes_at_most_a_quarter_of_the_axis():
+    """30 days seen on the 1st: the forecast must not take half the x axis."""
+    ts = partial_series(days=30, start="2026-10-03")  # 3 Oct .. 1 Nov, the 1st in progress
+    proj = projection(start=date(2026, 11, 1), end=date(2026, 11, 30), first_weight=0.6)
+    fig = figures.trend(ts, "day", proj)
+    extra = projection_x(fig) - actual_x(fig)
+    assert len(extra) / (len(extra) + 30) <= ft.MAX_SHARE
+    assert len(extra) == 10 and fig.layout.meta["projection"]["hidden"] == 19
+
+
+def test_hover_title_is_always_an_actual_bucket():
+    """x unified: a hoverable trace at a forecast x would title the hover with the next
+    day's date next to today's cost. Only actual x values may take part in the hover."""
+    cases = [(partial_series(), "day", projection(start=date(2026, 6, 10), first_weight=0.5)),
+             (partial_series(last=False), "day", projection(start=date(2026, 6, 11))),
+             (partial_series(days=4, start="2026-05-18", freq="W-MON"), "week", projection(start=date(2026, 6, 11))),
+             (partial_series(days=3, start="2026-04-01", freq="MS"), "month", projection(start=date(2026, 6, 11)))]
+    for ts, gran, proj in cases:
+        fig = figures.trend(ts, gran, proj)
+        assert fig.layout.hovermode == "x unified"
+        actual = actual_x(fig)
+        for t in fig.data:
+            if t.hoverinfo != "skip":
+                assert {str(pd.Timestamp(v).date()) for v in t.x if v is not None} <= actual, (gran, t.name)
+        assert projection_x(fig) - actual or gran == "month"  # the forecast is drawn, only not hovered
+
+
+def _case(gran, status):
+    start = {"hour": "2026-06-08", "day": "2026-06-01", "week": "2026-05-18", "month": "2026-04-01"}[gran]
+    freq = {"hour": "h", "day": "D", "week": "W-MON", "month": "MS"}[gran]
+    ts = partial_series(days={"month": 3, "week": 4}.get(gran, 10), start=start, freq=freq)
+    if status == "insufficient_data":
+        return ts, Projection(status="insufficient_data", daily_points=4, as_of=date(2026, 6, 10))
+    if status == "closed":
+        return ts, Projection(status="closed", daily_points=20, month_start=date(2026, 5, 1),
+                              month_end=date(2026, 5, 31), month_to_date_usd=321.0, projected_total_usd=321.0,
+                              lower80=321.0, upper80=321.0, as_of=date(2026, 5, 31))
+    return ts, projection(start=date(2026, 6, 10), first_weight=0.5)
+
+
+@pytest.mark.parametrize("gran", ["hour", "day", "week", "month"])
+@pytest.mark.parametrize("status", ["ok", "closed", "insufficient_data"])
+def test_note_says_exactly_what_the_figure_draws(gran, status):
+    from layouts import trend as lt
+
+    ts, proj = _case(gran, status)
+    fig = figures.trend(ts, gran, proj)
+    drawn = fig.layout.meta["projection"]
+    note = lt.projection_note(proj, gran, drawn)
+    dashed = [t for t in fig.data if t.name == ft.PROJECTION_NAME and t.line.dash == "dash"]
+    band = [t for t in fig.data if t.fill == "tonexty"]
+    diamonds = [t for t in fig.data if t.mode and "markers" in t.mode and t.marker.symbol == "diamond-open"]
+    assert ("línea discontinua" in note.lower()) == bool(band) == bool(dashed and drawn["mode"] == "band")
+    assert bool(band) == (drawn["mode"] == "band" and drawn["shown"] > 0)
+    assert ("Rombo hueco" in note) == bool(diamonds) == (drawn["mode"] == "month" or drawn["current"])
+    assert bool(dashed) == (drawn["mode"] == "month" or drawn["shown"] > 0)
+    if status == "closed":
+        assert note.startswith("Mayo de 2026 está cerrado: costó US$ 321,00") and not dashed
+    elif status == "insufficient_data":
+        assert "Sin proyección" in note and "hay 4" in note and not dashed
+    elif gran == "hour":
+        assert "Día, Semana o Mes" in note and not dashed
+    if drawn["hidden"]:
+        assert f"{drawn['hidden']} " in note and "no se" in note and "tarjeta" in note
+    if drawn["until"] and drawn["shown"]:
+        assert fmt_day(drawn["until"]) in note
+
+
+def fmt_day(iso: str) -> str:
+    from layouts import fmt
+
+    return fmt.day(date.fromisoformat(iso))
 
 
 # ------------------------------------------------------------------ actions

@@ -125,6 +125,13 @@ def test_kpi_cards_never_show_a_misleading_zero():
     assert "Datos insuficientes" in text and "hay 4" in text
 
 
+def test_projection_card_of_a_closed_month_says_its_actual_total():
+    p = Projection(status="closed", daily_points=20, month_start=date(2026, 11, 1), month_end=date(2026, 11, 30),
+                   month_to_date_usd=1234.5, projected_total_usd=1234.5, lower80=1234.5, upper80=1234.5)
+    text = flat(kpis.projection_card(p))
+    assert "Noviembre de 2026 (cerrado): US$ 1.234,50" in text and "Intervalo" not in text
+
+
 def test_agent_rows_say_sin_agente():
     df = pd.DataFrame({"agent_id": ["a1", None], "name": ["Ventas", "Sin agente"], "avatar_url": [None, None],
                        "cost_usd": [2.5, 1.0], "tokens": [10, 5], "executions": [1, 1],

@@ -4,6 +4,9 @@ Every figure is compared with tests/reference.py over the data set of
 tests/query_data.py, in five zones (UTC, New York, Kolkata +5:30, Kathmandu +5:45,
 Lord Howe with its 30-minute DST) and windows around the DST days; counts and tokens
 exactly, costs to 1e-8, ratios and the projection to 1e-6.
+
+The clock is explicit: by default NOW lies after every window (nothing is in the
+future); the cases about "today" pass their own `now`.
 """
 from __future__ import annotations
 
@@ -24,6 +27,7 @@ from conftest import insert_agents, insert_logs
 from queries import (BadParameter, by_agent, cache_savings, heatmap, model_efficiency, parse_filters,
                      projection, summary, time_series)
 from queries import base as qbase
+from queries.filters import local_instant
 
 COST_TOL = 5e-9  # costs are exact to 1e-8 USD
 TOL = 1e-6
@@ -104,10 +108,19 @@ def rolled(engine):
     return load(engine, refresh_before_late=True)
 
 
-def make_filters(data, window, tz, source="all", granularity="auto", org=None):
+NOW = datetime(2027, 1, 4, 12, tzinfo=timezone.utc)  # after every window of these tests
+
+
+def at(day, tz, hour=0, minute=0) -> datetime:
+    """The instant tz's clocks first read `day hour:minute` (UTC)."""
+    day = date.fromisoformat(day) if isinstance(day, str) else day
+    return local_instant(datetime(day.year, day.month, day.day, hour, minute), qbase.ZoneInfo(tz))
+
+
+def make_filters(data, window, tz, source="all", granularity="auto", org=None, now=NOW):
     start, end = qd.WINDOWS[window] if isinstance(window, str) else window
     return parse_filters({"from": start.isoformat(), "to": end.isoformat(), "timezone": tz,
-                          "source": source, "granularity": granularity}, org or data.org)
+                          "source": source, "granularity": granularity}, org or data.org, now=now)
 
 
 def run(data, fn, f, *args):
@@ -159,6 +172,7 @@ def _check_series(got: pd.DataFrame, want: pd.DataFrame, by_action: bool):
     assert [iso(b) for b in got["bucket"]] == [iso(b) for b in want["bucket"]]
     if by_action:
         assert list(got["action_type"]) == list(want["action_type"])
+    assert list(got["partial"].astype(bool)) == list(want["partial"])
     assert list(got["tokens"].astype(int)) == list(want["tokens"])
     assert list(got["executions"].astype(int)) == list(want["executions"])
     bad = [(iso(b), g, w) for b, g, w in zip(want["bucket"], got["cost_usd"], want["cost_e8"]) if not cost_ok(g, w)]
@@ -170,8 +184,9 @@ def check_time_series(data, f):
     for by_action in (False, True):
         got = run(data, time_series, f, by_action)
         _check_series(got, ref.time_series(data.rows, w, by_action), by_action)
-    # Zero-filled buckets add up to the window's totals.
-    assert int(got["executions"].sum()) == ref.summary(data.rows, w)["executions"]
+    # Zero-filled buckets add up to the window's totals (when no row is dated after now).
+    if f.now >= f.end_utc:
+        assert int(got["executions"].sum()) == ref.summary(data.rows, w)["executions"]
 
 
 def check_model_efficiency(data, f):
@@ -221,7 +236,8 @@ def check_heatmap(data, f):
 def _check_projection(got, want):
     assert got.status == want["status"]
     assert got.daily_points == want["daily_points"]
-    if want["status"] != "ok":
+    assert got.as_of == want["as_of"]
+    if want["status"] == "insufficient_data":
         assert got.projected_total_usd is None and got.lower80 is None and got.upper80 is None
         return
     assert (got.month_start, got.month_end) == (want["month_start"], want["month_end"])
@@ -229,11 +245,18 @@ def _check_projection(got, want):
         assert abs(getattr(got, k) - want[k]) < TOL, k
     assert got.lower80 <= got.projected_total_usd <= got.upper80 + TOL
     assert dict(zip(got.daily["date"], got.daily["cost_usd"])) == pytest.approx(want["daily"], abs=COST_TOL)
+    if want["status"] == "closed":
+        assert got.month_to_date_usd == got.projected_total_usd == got.lower80 == got.upper80
+        assert got.forecast.empty
+        return
     assert dict(zip(got.forecast["date"], got.forecast["yhat"])) == pytest.approx(want["forecast"], abs=TOL)
+    assert dict(zip(got.forecast["date"], got.forecast["weight"])) == pytest.approx(want["weights"], abs=1e-12)
 
 
 def check_projection(data, f):
-    _check_projection(run(data, projection, f), ref.projection(data.rows, ref.Window.of(f)))
+    want = ref.projection(data.rows, ref.Window.of(f))
+    _check_projection(run(data, projection, f), want)
+    return want
 
 
 @pytest.mark.parametrize("window,tz", CASES)
@@ -277,7 +300,17 @@ def test_heatmap(data, window, tz):
 
 @pytest.mark.parametrize("window,tz", CASES)
 def test_projection(data, window, tz):
-    check_projection(data, make_filters(data, window, tz, _sources(window, tz)[1]))
+    """Each window seen at 15:00 local on its last day (asOf = today: the rest of today is
+    forecast; the 7-day windows the day after, as today would leave 6 fitting days) and
+    from a later month (closed: the month's actual total)."""
+    source = _sources(window, tz)[1]
+    start, end = qd.WINDOWS[window]
+    today = end + timedelta(days=1) if (end - start).days < 7 else end
+    want = check_projection(data, make_filters(data, window, tz, source, now=at(today, tz, 15)))
+    assert want["status"] in (("insufficient_data",) if window == "gap" else ("ok", "insufficient_data"))
+    if want["status"] == "ok" and today == end:
+        assert want["weights"][end] == pytest.approx(9 / 24)
+    assert check_projection(data, make_filters(data, window, tz, source))["status"] == "closed"
 
 
 # The rollup path (facts() from pre-aggregated tables plus the live tail) answers the same.
@@ -307,24 +340,136 @@ def test_rollup_path(rolled, monkeypatch, window, tz, granularity, source):
     (("2026-06-02", "2026-06-07"), "all", "insufficient_data", 6),
     (("2026-06-02", "2026-06-14"), "byok", "insufficient_data", 6),
     (("2026-06-01", "2026-06-12"), "byok", "ok", 7),  # the fewest points that fit
-    (("2026-05-20", "2026-05-31"), "all", "ok", 12),  # `to` is the month's last day: nothing to forecast
+    (("2026-05-20", "2026-05-31"), "all", "closed", 12),  # seen on 1 June: May is over
     (("2026-01-14", "2026-02-03"), "all", "ok", 21),  # the window starts in the month before `to`'s
     (("2026-02-10", "2026-03-05"), "byok", "ok", 19),  # month to date includes days before the window
 ])
 def test_projection_points(data, window, source, status, points):
-    f = parse_filters({"from": window[0], "to": window[1], "timezone": "UTC", "source": source}, data.org)
+    """Seen the morning after `to` (asOf = to < today: the days left are forecast whole)."""
+    now = datetime.fromisoformat(window[1]).replace(tzinfo=timezone.utc) + timedelta(days=1, hours=10)
+    f = parse_filters({"from": window[0], "to": window[1], "timezone": "UTC", "source": source}, data.org, now=now)
     got = run(data, projection, f)
     want = ref.projection(data.rows, ref.Window.of(f))
     assert (want["status"], want["daily_points"]) == (status, points)  # the data set is as designed
     _check_projection(got, want)
 
 
+# (window, timezone, source, now as local (date, hour, minute)): the clock inside the data.
+TODAY_CASES = [
+    # Today is not a fitting point: seven days with rows before today, the eighth is today.
+    _case("2026-06-01", "2026-06-13", "UTC", "byok", ("2026-06-13", 18, 0)),
+    # DST days as today: r over a 25-hour and a 23-hour local day.
+    _case("2026-10-15", "2026-11-01", "America/New_York", "all", ("2026-11-01", 10, 0)),
+    _case("2026-02-20", "2026-03-08", "America/New_York", "system", ("2026-03-08", 10, 0)),
+    _case("2026-09-20", "2026-10-04", "Australia/Lord_Howe", "all", ("2026-10-04", 5, 15)),
+    # +5:30 and +5:45 zones, today in the middle of the window (the window reaches into the future).
+    _case("2026-02-20", "2026-03-20", "Asia/Kolkata", "all", ("2026-03-12", 7, 45)),
+    _case("2026-11-20", "2026-12-10", "Asia/Kathmandu", "byok", ("2026-11-26", 0, 0)),
+    # Today is the 1st of the month: the whole month is forecast, month to date is today so far.
+    _case("2026-10-02", "2026-11-01", "America/New_York", "all", ("2026-11-01", 9, 30)),
+    _case("2026-09-02", "2026-10-01", "Asia/Kathmandu", "all", ("2026-10-01", 23, 45)),
+    # `to` before today, same month; and a past month seen from the next (closed).
+    _case("2026-08-01", "2026-08-20", "Asia/Kolkata", "all", ("2026-08-25", 12, 0)),
+    _case("2026-03-04", "2026-03-20", "Asia/Kathmandu", "all", ("2026-04-02", 8, 0)),
+    _case("2026-11-10", "2026-12-09", "Australia/Lord_Howe", "system", ("2026-12-01", 0, 30)),
+]
+
+
+@pytest.mark.parametrize("start,end,tz,source,now", TODAY_CASES)
+def test_projection_as_of_today(data, start, end, tz, source, now):
+    f = parse_filters({"from": start, "to": end, "timezone": tz, "source": source}, data.org, now=at(now[0], tz, *now[1:]))
+    want = check_projection(data, f)
+    today = date.fromisoformat(now[0])
+    assert want["as_of"] == min(date.fromisoformat(end), today)
+    assert today not in want.get("daily", {})  # today is never a fitting point
+    if want["status"] == "ok":
+        assert want["upper80"] > want["lower80"]  # never a zero-width interval with days left
+        if want["as_of"] == today:
+            a, b = at(today, tz), at(today + timedelta(days=1), tz)
+            assert want["weights"][today] == pytest.approx((b - f.now) / (b - a), abs=1e-12)
+
+
+def test_projection_r_uses_the_real_length_of_today():
+    """23- and 25-hour days: 14 hours are left at 10:00 local, of 23, 25 or 24; at 01:30 on
+    the 25-hour day (first reading) 23.5 of 25."""
+    from queries.projection import remaining_share
+
+    for day, share in (("2026-03-08", 14 / 23), ("2026-11-01", 14 / 25), ("2026-06-01", 14 / 24)):
+        f = parse_filters({"from": day, "to": day, "timezone": "America/New_York"}, "o",
+                          now=at(day, "America/New_York", 10))
+        assert remaining_share(f) == pytest.approx(share, abs=1e-12)
+    f = parse_filters({"from": "2026-11-01", "to": "2026-11-01", "timezone": "America/New_York"}, "o",
+                      now=at("2026-11-01", "America/New_York", 1, 30))
+    assert remaining_share(f) == pytest.approx(23.5 / 25, abs=1e-12)
+
+
+def test_projection_closed_counts_the_whole_month(data):
+    """A window in a past month: the month's actual total, days outside the window included."""
+    f = parse_filters({"from": "2026-03-04", "to": "2026-03-20", "timezone": "Asia/Kathmandu"}, data.org,
+                      now=datetime(2026, 4, 2, tzinfo=timezone.utc))
+    got = run(data, projection, f)
+    month = ref.summary(data.rows, ref.Window("Asia/Kathmandu", date(2026, 3, 1), date(2026, 3, 31)))
+    inside = ref.summary(data.rows, ref.Window("Asia/Kathmandu", date(2026, 3, 4), date(2026, 3, 20)))
+    assert got.status == "closed" and got.month_start == date(2026, 3, 1) and got.as_of == date(2026, 3, 20)
+    assert cost_ok(got.projected_total_usd, month["total_cost_e8"]) and got.lower80 == got.upper80
+    assert got.projected_total_usd > inside["total_cost_e8"] / 1e8
+
+
 def test_projection_month_to_date_reaches_before_window(data):
     """monthToDateUsd counts the month's days before the window's first day too."""
-    f = parse_filters({"from": "2026-03-04", "to": "2026-03-20", "timezone": "Asia/Kathmandu"}, data.org)
+    f = parse_filters({"from": "2026-03-04", "to": "2026-03-20", "timezone": "Asia/Kathmandu"}, data.org,
+                      now=datetime(2026, 3, 21, 9, tzinfo=timezone.utc))
     got = run(data, projection, f)
     inside = ref.summary(data.rows, ref.Window("Asia/Kathmandu", date(2026, 3, 4), date(2026, 3, 20)))
-    assert got.month_to_date_usd > inside["total_cost_e8"] / 1e8
+    assert got.status == "ok" and got.month_to_date_usd > inside["total_cost_e8"] / 1e8
+
+
+# ------------------------------------------------------------------ the clock: future and partial buckets
+
+
+# (window, timezone, granularity, now as local (date, hour, minute)).
+CLOCK_CASES = [
+    _case("ny_fall_day", "America/New_York", "hour", ("2026-11-01", 1, 30)),  # inside the first 01:00
+    _case("ny_fall_week", "America/New_York", "day", ("2026-11-01", 12, 0)),
+    _case("lh_spring_week", "Australia/Lord_Howe", "hour", ("2026-10-04", 2, 45)),
+    _case("year_end", "Asia/Kathmandu", "week", ("2026-01-07", 6, 0)),
+    _case("months", "Asia/Kolkata", "week", ("2026-04-15", 23, 59)),
+    _case("months", "Asia/Kolkata", "month", ("2026-03-01", 0, 0)),  # a bucket starting exactly now
+    _case("long", "America/New_York", "month", ("2026-07-31", 22, 0)),
+    _case("year_end", "UTC", "day", ("2025-12-16", 12, 0)),  # the whole window is in the future
+]
+
+
+@pytest.mark.parametrize("window,tz,granularity,now", CLOCK_CASES)
+def test_future_buckets_left_out_partial_marked(data, window, tz, granularity, now):
+    f = make_filters(data, window, tz, granularity=granularity, now=at(now[0], tz, *now[1:]))
+    check_time_series(data, f)
+    check_by_agent(data, f)
+    got = run(data, time_series, f)
+    assert all(b <= f.now for b in got["bucket"])  # nothing starts after now
+    if len(got):
+        assert bool(got["partial"].iloc[-1])  # the bucket in progress
+    else:
+        assert f.now < f.start_utc
+
+
+def test_ytd_weekly_first_and_last_weeks_are_partial(data):
+    """YTD at weekly resolution: the week cut by 1 January and the week in progress."""
+    f = parse_filters({"preset": "ytd", "granularity": "week", "timezone": "Asia/Kolkata"}, data.org,
+                      now=at("2026-11-25", "Asia/Kolkata", 14))
+    got = run(data, time_series, f)
+    assert iso(got["bucket"].iloc[0]) == "2025-12-29T00:00:00+05:30"  # Monday before 1 January
+    assert iso(got["bucket"].iloc[-1]) == "2026-11-23T00:00:00+05:30"
+    assert list(got["partial"]) == [True] + [False] * (len(got) - 2) + [True]
+    check_time_series(data, f)
+
+
+def test_custom_week_starting_on_a_wednesday(data):
+    f = make_filters(data, (date(2026, 4, 1), date(2026, 4, 30)), "Asia/Kathmandu", granularity="week")
+    got = run(data, time_series, f)
+    assert [iso(b)[:10] for b in got["bucket"]] == ["2026-03-30", "2026-04-06", "2026-04-13", "2026-04-20",
+                                                   "2026-04-27"]
+    assert list(got["partial"]) == [True, False, False, False, True]
 
 
 # ------------------------------------------------------------------ exact bucket labels
@@ -435,8 +580,11 @@ def test_empty_org(data, org_id):
     assert len(run(data, time_series, f, True)) == 7 * 24 * 5
     assert run(data, model_efficiency, f).empty and run(data, by_agent, f).empty
     assert run(data, heatmap, f).empty
-    p = run(data, projection, f)
-    assert (p.status, p.daily_points) == ("insufficient_data", 0)
+    p = run(data, projection, f)  # a past month: its actual total, zero
+    assert (p.status, p.daily_points, p.projected_total_usd, p.upper80) == ("closed", 0, 0.0, 0.0)
+    p = run(data, projection, make_filters(data, "ny_fall_week", "Asia/Kathmandu", org=org_id,
+                                           now=at("2026-11-04", "Asia/Kathmandu", 12)))
+    assert (p.status, p.daily_points, p.projected_total_usd) == ("insufficient_data", 0, None)
 
 
 def _use(path, monkeypatch):
@@ -515,11 +663,13 @@ def any_path(request, monkeypatch, engine):
 @settings(max_examples=12, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(win=windows(), tz=st.sampled_from(ZONE_POOL), source=st.sampled_from(["all", "system", "byok"]),
-       by_action=st.booleans())
-def test_random_windows(any_path, win, tz, source, by_action):
+       by_action=st.booleans(), clock=st.one_of(st.none(), st.integers(-30, 420 * 96)))
+def test_random_windows(any_path, win, tz, source, by_action, clock):
     data = any_path
     start, end, gran = win
-    f = make_filters(data, (start, end), tz, source, gran)
+    # clock: quarter-hours after the window's first local midnight (None: after every window).
+    now = NOW if clock is None else at(start, tz) + timedelta(minutes=15 * clock + 7)
+    f = make_filters(data, (start, end), tz, source, gran, now=now)
     w = ref.Window.of(f)
     _check_series(run(data, time_series, f, by_action), ref.time_series(data.rows, w, by_action), by_action)
     got = run(data, summary, f).iloc[0]
@@ -531,4 +681,6 @@ def test_random_windows(any_path, win, tz, source, by_action):
     assert len(agents) == len(want_agents)
     for r in agents.to_dict("records"):
         wr = want_agents[want_agents["agent_id"].map(lambda a: a == r["agent_id"])].iloc[0]
+        assert len(r["sparkline"]) == len(wr["sparkline_e8"])
         assert all(cost_ok(g, e) for g, e in zip(r["sparkline"], wr["sparkline_e8"]))
+    check_projection(data, f)

@@ -6,6 +6,7 @@ import plotly.graph_objects as go
 
 from .. import fmt, theme
 from .common import count_axis, empty, hex_to_rgba, local_x, time_axis
+from .timeline import partial_labels
 
 METRICS = {  # time_series column -> (Spanish name, formatter)
     "cost_usd": ("Costo", fmt.usd),
@@ -48,6 +49,7 @@ def actions_area(df: pd.DataFrame, metric: str, granularity: str, height: int = 
             customdata=[[formatter(v)] for v in part[metric]],
             hovertemplate=f"{theme.action_label(action)}: %{{customdata[0]}}<extra></extra>",
         ))
+    _mark_partial(fig, df, metric)
     if metric == "cost_usd":
         yfmt = dict(tickprefix="US$ ", tickformat=",.2~f")
     else:
@@ -59,6 +61,36 @@ def actions_area(df: pd.DataFrame, metric: str, granularity: str, height: int = 
                    ticklabelstandoff=6, **yfmt),
     )
     return fig
+
+
+def _mark_partial(fig: go.Figure, df: pd.DataFrame, metric: str) -> None:
+    """Hatch the slice leading into a partial bucket (the first when the window cuts it, the
+    last when it is in progress or cut) and name it in the unified hover."""
+    per = df.groupby("bucket", sort=True).agg(total=(metric, "sum"), partial=("partial", "max"),
+                                              in_progress=("in_progress", "max")) \
+        if "partial" in df else None
+    if per is None or not per["partial"].any() or len(per) < 2:
+        return
+    x = local_x(pd.Series(per.index))
+    top = [float(v) for v in per["total"]]
+    labels = partial_labels(per.reset_index())
+    n = len(per)
+    for i in (j for j in (0, n - 1) if labels[j]):
+        k = 1 if i == 0 else n - 2
+        a, b = sorted((i, k))
+        fig.add_trace(go.Scatter(
+            x=[x.iloc[a], x.iloc[b], x.iloc[b], x.iloc[a], x.iloc[a]], y=[0, 0, top[b], top[a], 0],
+            mode="lines", fill="toself", fillcolor="rgba(255, 255, 255, 0)", line=dict(width=0),
+            fillpattern=dict(shape="/", fgcolor="rgba(255, 255, 255, 0.9)", bgcolor="rgba(255, 255, 255, 0.35)",
+                             size=7, solidity=0.35),
+            hoverinfo="skip", showlegend=False, name="Periodo parcial",
+        ))
+    idx = [i for i in range(n) if labels[i]]
+    fig.add_trace(go.Scatter(  # an invisible point per partial bucket: one hover line saying so
+        x=[x.iloc[i] for i in idx], y=[top[i] for i in idx], mode="markers", marker=dict(size=1, opacity=0),
+        showlegend=False, name="Periodo parcial", customdata=[[labels[i].capitalize()] for i in idx],
+        hovertemplate="<i>%{customdata[0]}</i><extra></extra>",
+    ))
 
 
 def action_totals(df: pd.DataFrame, metric: str) -> pd.DataFrame:

@@ -1,7 +1,18 @@
 """Tendencia: cost as a line (left axis, USD), tokens as a shaded area (right axis), and the
-month-end projection as a dashed overlay at the active resolution."""
+month-end projection as a band at the active resolution.
+
+Partial buckets (the one in progress, one cut by the window) are drawn as such: a hollow
+marker, a dotted segment to it, and a hover that says «periodo en curso» / «periodo
+incompleto», so a low last or first point does not read as a collapse.
+
+The projection never dominates the axis: at most MAX_SHARE of the buckets drawn are
+forecast ones; beyond that the band is cut and `Overlay` says how much was left out, so
+that the note under the chart (layouts/trend.py) describes exactly what is drawn.
+"""
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 import pandas as pd
@@ -11,6 +22,10 @@ from .. import fmt, theme
 from .common import count_axis, empty, local_x, time_axis
 
 PROJECTION_NAME = "Proyección (tendencia lineal)"
+PARTIAL_NAME = "Periodo parcial"
+MAX_SHARE = 0.25  # the forecast may take at most a quarter of the x axis
+RUNNING, CUT = "periodo en curso", "periodo incompleto"
+COLUMNS = ["x", "cost_usd", "lower", "upper", "kind"]
 
 
 def _period_start(d: date, granularity: str) -> date:
@@ -30,59 +45,98 @@ def _period_end(start: date, granularity: str) -> date:
     return start
 
 
-def overlay(ts: pd.DataFrame, granularity: str, projection) -> pd.DataFrame:
-    """The dashed projection line: columns x (date), cost_usd, kind ('actual' anchor or 'forecast').
+@dataclass(frozen=True)
+class Overlay:
+    """What the projection adds to the chart.
 
-    Forecast days (OLS ŷ, negative values counted as 0 like the projected total) are summed
-    into the buckets of the active granularity; the bucket holding the window's last day
-    adds its actual cost; a bucket that the month's end cuts short is left out rather than
-    drawn as a dip. Month resolution shows the projected total of the month. Hourly: none.
-    """
-    cols = ["x", "cost_usd", "kind"]
-    if (projection is None or projection.status != "ok" or granularity not in ("day", "week", "month")
-            or not len(ts)):
-        return pd.DataFrame(columns=cols)
+    frame: x (bucket start), cost_usd (centre), lower, upper (80 %), kind: 'current' (the
+    last drawn bucket completed by the forecast: same x as an actual point) or 'forecast'
+    (a bucket after the last actual one). mode: none | month | band. reason (mode none):
+    hour | status | empty | cap. shown / hidden: future buckets drawn / left out by the cap
+    (weeks cut by the month's end are never drawn). until: the last day the band covers."""
+
+    frame: pd.DataFrame
+    mode: str
+    reason: str = ""
+    shown: int = 0
+    hidden: int = 0
+    until: date | None = None
+
+    def describe(self) -> dict:
+        """A JSON-able summary (kept in the figure's meta for the note and the tests)."""
+        kinds = list(self.frame["kind"]) if len(self.frame) else []
+        return {"mode": self.mode, "reason": self.reason, "shown": self.shown, "hidden": self.hidden,
+                "until": self.until.isoformat() if self.until else None, "current": "current" in kinds}
+
+
+def _none(reason: str) -> Overlay:
+    return Overlay(pd.DataFrame(columns=COLUMNS), "none", reason)
+
+
+def overlay(ts: pd.DataFrame, granularity: str, projection) -> Overlay:
+    """The projection's part of the trend chart at this granularity (see Overlay).
+
+    Day and week: the forecast days (weight r for the rest of today) summed per bucket; the
+    bucket of the last actual point adds its actual cost ('current'); weeks crossing the
+    month's end are left out (they would read as a drop). Month: the projected total of the
+    month with its interval, on the current month's point. Hourly: none."""
+    if projection is None or projection.status != "ok":
+        return _none("status")
+    if granularity == "hour":
+        return _none("hour")
+    if not len(ts):
+        return _none("empty")
     x = local_x(ts["bucket"]).dt.date.tolist()
-    cost = ts["cost_usd"].tolist()
-    last = x[-1]
+    cost = [float(c) for c in ts["cost_usd"]]
     if granularity == "month":
-        anchor = [(x[-2], cost[-2], "actual")] if len(x) > 1 else []
-        return pd.DataFrame(anchor + [(last, float(projection.projected_total_usd), "forecast")], columns=cols)
+        i = x.index(projection.month_start) if projection.month_start in x else len(x) - 1
+        row = (x[i], float(projection.projected_total_usd), float(projection.lower80), float(projection.upper80),
+               "current")
+        return Overlay(pd.DataFrame([row], columns=COLUMNS), "month", until=projection.month_end)
     fc = projection.forecast
-    if not len(fc):
-        return pd.DataFrame(columns=cols)
-    sums: dict[date, float] = {}
-    for d, y in zip(fc["date"], fc["yhat"]):
+    groups: dict[date, tuple[list, list]] = {}
+    for d, w in zip(fc["date"], fc["weight"]):
         start = _period_start(d, granularity)
-        sums[start] = sums.get(start, 0.0) + max(float(y), 0.0)
-    month_end = projection.month_end
-    points = []
-    for start in sorted(sums):
-        if _period_end(start, granularity) > month_end:
+        if _period_end(start, granularity) > projection.month_end:
             continue  # a week cut by the month's end would read as a drop
-        value = sums[start] + (cost[-1] if start == last else 0.0)
-        points.append((start, value, "forecast"))
-    if not points:
-        return pd.DataFrame(columns=cols)
-    if points[0][0] == last:  # the current bucket is completed: start from the one before
-        anchor = [(x[-2], cost[-2], "actual")] if len(x) > 1 else []
-    else:
-        anchor = [(last, cost[-1], "actual")]
-    return pd.DataFrame(anchor + points, columns=cols)
+        groups.setdefault(start, ([], []))
+        groups[start][0].append(d)
+        groups[start][1].append(float(w))
+    last = x[-1]
+    rows = []
+    if last in groups:
+        centre, lo, hi = projection.band(*groups[last])
+        rows.append((last, cost[-1] + centre, cost[-1] + lo, cost[-1] + hi, "current"))
+    future = sorted(s for s in groups if s > last)
+    room = math.floor(len(x) * MAX_SHARE / (1 - MAX_SHARE) + 1e-9)
+    shown = future[:room]
+    for start in shown:
+        centre, lo, hi = projection.band(*groups[start])
+        rows.append((start, centre, lo, hi, "forecast"))
+    if not rows:
+        return _none("cap")
+    until = _period_end(rows[-1][0], granularity)
+    return Overlay(pd.DataFrame(rows, columns=COLUMNS), "band", shown=len(shown),
+                   hidden=len(future) - len(shown), until=until)
 
 
-def trend(ts: pd.DataFrame, granularity: str, projection=None, height: int = 340,
-          partial_last: bool = False) -> go.Figure:
-    """Cost line over a token area, one point per bucket of the active granularity.
+def _flags(ts: pd.DataFrame, column: str) -> list[bool]:
+    return [bool(v) for v in ts[column]] if column in ts else [False] * len(ts)
 
-    partial_last: the last bucket is still running (the window ends today): its marker is
-    hollow and its hover says so, so the drop at the end does not read as a collapse."""
+
+def partial_labels(ts: pd.DataFrame) -> list[str]:
+    """Per bucket: '' (whole), «periodo en curso» (holds now) or «periodo incompleto» (cut by the window)."""
+    running = _flags(ts, "in_progress")
+    return [(RUNNING if r else CUT) if p else "" for p, r in zip(_flags(ts, "partial"), running)]
+
+
+def trend(ts: pd.DataFrame, granularity: str, projection=None, height: int = 340) -> go.Figure:
+    """Cost line over a token area, one point per bucket of the active granularity up to now."""
     if not len(ts) or int(ts["executions"].sum()) == 0:
         return empty(height=height)
     x = local_x(ts["bucket"])
-    markers = len(ts) <= 45
     n = len(ts)
-    running = [partial_last and i == n - 1 for i in range(n)]
+    labels = partial_labels(ts)
     fig = theme.figure(height=height, hovermode="x unified")
     fig.add_trace(go.Scatter(
         x=x, y=ts["tokens"], name="Tokens", yaxis="y", mode="lines", fill="tozeroy",
@@ -90,23 +144,12 @@ def trend(ts: pd.DataFrame, granularity: str, projection=None, height: int = 340
         customdata=[[f"{fmt.compact(t)} ({fmt.integer(t)})"] for t in ts["tokens"]],
         hovertemplate="Tokens: %{customdata[0]}<extra></extra>",
     ))
-    fig.add_trace(go.Scatter(
-        x=x, y=ts["cost_usd"], name="Costo (USD)", yaxis="y2",
-        mode="lines+markers" if markers or partial_last else "lines",
-        line=dict(color=theme.BRAND, width=2.5),
-        marker=dict(size=[7 if r else (5 if markers else 0) for r in running], color=theme.BRAND,
-                    symbol=["circle-open" if r else "circle" for r in running],
-                    line=dict(width=2, color=theme.BRAND)),
-        customdata=[[fmt.usd(c), fmt.integer(e), " (periodo en curso)" if r else ""]
-                    for c, e, r in zip(ts["cost_usd"], ts["executions"], running)],
-        hovertemplate="Costo: %{customdata[0]} · %{customdata[1]} ejecuciones%{customdata[2]}<extra></extra>",
-    ))
+    _add_cost(fig, x, ts, labels)
     ov = overlay(ts, granularity, projection)
-    if len(ov):
-        _add_projection(fig, ov, granularity, projection)
+    _add_projection(fig, ov, x, ts, granularity, projection)
     fig.update_layout(
         margin=dict(l=8, r=8, t=36, b=8),
-        xaxis=time_axis(granularity, n),
+        xaxis=time_axis(granularity, n + ov.shown),
         yaxis=dict(title=dict(text="Tokens"), side="right", showgrid=False, rangemode="tozero",
                    **count_axis(float(ts["tokens"].max()))),
         yaxis2=dict(title=dict(text="Costo (USD)"), side="left", overlaying="y", rangemode="tozero", tickmode="auto",
@@ -114,29 +157,112 @@ def trend(ts: pd.DataFrame, granularity: str, projection=None, height: int = 340
                     tickprefix="US$ ", tickformat=",.2~f", gridcolor=theme.GRID, zeroline=False,
                     tickfont=dict(color=theme.MUTED), automargin=True),
         legend=dict(traceorder="normal"),
+        meta={"projection": ov.describe(), "partial": [i for i, lab in enumerate(labels) if lab]},
     )
     return fig
 
 
-def _add_projection(fig: go.Figure, ov: pd.DataFrame, granularity: str, projection) -> None:
-    fc = ov[ov["kind"] == "forecast"]
-    if granularity == "month":
-        lo, hi = float(projection.lower80), float(projection.upper80)
-        total = float(projection.projected_total_usd)
-        hover = f"Total proyectado del mes: {fmt.usd(total)}<br>Intervalo del 80 %: {fmt.usd(lo)} – {fmt.usd(hi)}"
-        error = dict(type="data", symmetric=False, array=[max(hi - total, 0)], arrayminus=[max(total - lo, 0)],
-                     color=theme.BRAND, thickness=1.5, width=6)
-    else:
-        hover = "Proyección: %{customdata[0]}"
-        error = None
+def _add_cost(fig: go.Figure, x: pd.Series, ts: pd.DataFrame, labels: list[str]) -> None:
+    """The cost line: solid between whole buckets, dotted into a partial one, whose marker is hollow.
+
+    Trace 1 ("Costo (USD)") holds every bucket's hover; the partial points' values sit on a
+    separate hollow-marker trace (their hover names the partial period) so that no x shows
+    two cost entries in the unified hover."""
+    n = len(ts)
+    cost = [float(c) for c in ts["cost_usd"]]
+    part = [bool(lab) for lab in labels]
+    markers = n <= 45
+    custom = [[fmt.usd(c), fmt.integer(e), f" ({lab})" if lab else ""]
+              for c, e, lab in zip(cost, ts["executions"], labels)]
+    hover = "Costo: %{customdata[0]} · %{customdata[1]} ejecuciones%{customdata[2]}<extra></extra>"
     fig.add_trace(go.Scatter(
-        x=ov["x"], y=ov["cost_usd"], name=PROJECTION_NAME, yaxis="y2", mode="lines",
-        line=dict(color=theme.BRAND, width=2, dash="dash"), hoverinfo="skip", showlegend=True,
+        x=x, y=[None if p else c for c, p in zip(cost, part)], name="Costo (USD)", yaxis="y2",
+        mode="lines+markers" if markers else "lines", legendgroup="cost",
+        line=dict(color=theme.BRAND, width=2.5), marker=dict(size=5, color=theme.BRAND),
+        customdata=custom, hovertemplate=hover,
+    ))
+    if not any(part):
+        return
+    # Dotted segments from each partial point to its whole neighbour (None breaks the line).
+    seg_x, seg_y = [], []
+    for i in (j for j in range(n) if part[j]):
+        for k in (i - 1, i + 1):
+            if 0 <= k < n:
+                seg_x += [x.iloc[i], x.iloc[k], None]
+                seg_y += [cost[i], cost[k], None]
+    fig.add_trace(go.Scatter(
+        x=seg_x, y=seg_y, name="Costo (periodo parcial)", yaxis="y2", mode="lines", legendgroup="cost",
+        showlegend=False, line=dict(color=theme.BRAND, width=2, dash="dot"), hoverinfo="skip",
+    ))
+    idx = [i for i in range(n) if part[i]]
+    fig.add_trace(go.Scatter(
+        x=[x.iloc[i] for i in idx], y=[cost[i] for i in idx], name=PARTIAL_NAME, yaxis="y2",
+        mode="markers", legendgroup="cost", showlegend=True,
+        marker=dict(size=8, color="white", symbol="circle", line=dict(width=2, color=theme.BRAND)),
+        customdata=[custom[i] for i in idx], hovertemplate=hover,
+    ))
+
+
+def _add_projection(fig: go.Figure, ov: Overlay, x: pd.Series, ts: pd.DataFrame, granularity: str,
+                    projection) -> None:
+    if ov.mode == "none":
+        return
+    fr = ov.frame
+    if ov.mode == "month":
+        r = fr.iloc[0]
+        total, lo, hi = float(r["cost_usd"]), float(r["lower"]), float(r["upper"])
+        anchor = [(x.iloc[-2], float(ts["cost_usd"].iloc[-2]))] if len(x) > 1 else []
+        fig.add_trace(go.Scatter(
+            x=[a for a, _ in anchor] + [r["x"]], y=[b for _, b in anchor] + [total], name=PROJECTION_NAME,
+            yaxis="y2", mode="lines", line=dict(color=theme.BRAND, width=2, dash="dash"), hoverinfo="skip",
+        ))
+        fig.add_trace(go.Scatter(
+            x=[r["x"]], y=[total], name=PROJECTION_NAME, yaxis="y2", mode="markers", showlegend=False,
+            marker=dict(size=10, symbol="diamond-open", color=theme.BRAND, line=dict(width=2)),
+            error_y=dict(type="data", symmetric=False, array=[max(hi - total, 0)], arrayminus=[max(total - lo, 0)],
+                         color=theme.BRAND, thickness=1.5, width=6),
+            hovertemplate=(f"Total proyectado del mes: {fmt.usd(total)}<br>"
+                           f"Intervalo del 80 %: {fmt.usd(lo)} – {fmt.usd(hi)}<extra></extra>"),
+        ))
+        return
+    # The band and the dashed centre take no part in the unified hover: a forecast x
+    # would otherwise become the hover's title next to the last actual point.
+    xs = list(fr["x"])
+    centre = list(fr["cost_usd"])
+    if fr["kind"].iloc[0] != "current":  # start the dashed line at the last actual point
+        line_x, line_y = [x.iloc[-1].date()] + xs, [float(ts["cost_usd"].iloc[-1])] + centre
+    else:
+        line_x, line_y = xs, centre
+    if ov.shown:
+        _add_band(fig, xs, fr, line_x, line_y)
+    cur = fr[fr["kind"] == "current"]
+    if len(cur):  # the running bucket's projection shares its x with an actual point: hover it
+        r = cur.iloc[0]
+        what = {"day": "del día", "week": "de la semana"}[granularity]
+        total, lo, hi = float(r["cost_usd"]), float(r["lower"]), float(r["upper"])
+        fig.add_trace(go.Scatter(
+            x=[r["x"]], y=[total], name=PROJECTION_NAME, yaxis="y2", mode="markers",
+            showlegend=not ov.shown, legendgroup="projection",
+            marker=dict(size=9, symbol="diamond-open", color=theme.BRAND, line=dict(width=2)),
+            error_y=dict(type="data", symmetric=False, array=[max(hi - total, 0)], arrayminus=[max(total - lo, 0)],
+                         color=theme.BRAND, thickness=1.5, width=5),
+            hovertemplate=(f"Proyección {what}: {fmt.usd(total)} "
+                           f"(80 %: {fmt.usd(lo)} – {fmt.usd(hi)})<extra></extra>"),
+        ))
+
+
+def _add_band(fig: go.Figure, xs: list, fr: pd.DataFrame, line_x: list, line_y: list) -> None:
+    """The 80 % band (lower, then upper filled to it) and the dashed centre, out of the hover."""
+    fig.add_trace(go.Scatter(
+        x=xs, y=list(fr["lower"]), name="Intervalo del 80 %", yaxis="y2", mode="lines",
+        line=dict(width=0, color=theme.BRAND), hoverinfo="skip", showlegend=False, legendgroup="projection",
     ))
     fig.add_trace(go.Scatter(
-        x=fc["x"], y=fc["cost_usd"], name=PROJECTION_NAME, yaxis="y2", mode="markers", showlegend=False,
-        marker=dict(size=7 if granularity == "month" else 4, color="white", line=dict(color=theme.BRAND, width=1.5)),
-        error_y=error,
-        customdata=[[fmt.usd(v)] for v in fc["cost_usd"]],
-        hovertemplate=hover + "<extra></extra>",
+        x=xs, y=list(fr["upper"]), name="Intervalo del 80 %", yaxis="y2", mode="lines", fill="tonexty",
+        fillcolor=theme.BRAND_SOFT, line=dict(width=0, color=theme.BRAND), hoverinfo="skip", showlegend=False,
+        legendgroup="projection",
+    ))
+    fig.add_trace(go.Scatter(
+        x=line_x, y=line_y, name=PROJECTION_NAME, yaxis="y2", mode="lines",
+        line=dict(color=theme.BRAND, width=2, dash="dash"), hoverinfo="skip", legendgroup="projection",
     ))
