@@ -6,7 +6,7 @@ from dash.exceptions import PreventUpdate
 
 from ai_usage import context
 from ai_usage.auth import AuthError, verify_token
-from layouts import ids
+from layouts import ids, states
 
 
 def register(app) -> None:
@@ -30,5 +30,5 @@ def gate(token, tz):
     try:
         claims = verify_token(token, context.settings().secret)
     except AuthError as exc:
-        return True, False, exc.message, "", ""
+        return True, False, states.access_reason(exc.code), "", ""
     return False, True, "", f"Zona horaria: {tz}", f"Organización: {claims.org_id}"

@@ -54,6 +54,7 @@ class Served:
 
     def __init__(self, app_url, panel_url, token, engine):
         self.app_url, self.panel_url, self.token, self.statements = app_url, panel_url, token, 0
+        self.engine = engine
         sa.event.listen(engine, "before_cursor_execute", self._count)
 
     def _count(self, *a, **k):
@@ -290,7 +291,8 @@ def test_csv_export_equals_the_grid_as_displayed(page_factory, served, tmp_path)
     with page.expect_download() as dl:
         frame.locator("#agents-export").click()
     download = dl.value
-    assert download.suggested_filename == "consumo-por-agente.csv"
+    today = datetime.now(ZoneInfo(TZ)).date()
+    assert download.suggested_filename == f"consumo-por-agente_{today - timedelta(days=29)}_{today}_todos.csv"
     path = tmp_path / "agents.csv"
     download.save_as(path)
     lines = list(csv.reader(path.read_text(encoding="utf-8-sig").splitlines()))
@@ -368,7 +370,9 @@ def test_without_a_valid_token_the_page_shows_the_access_message_and_no_data(pag
         before = served.statements
         page.goto(url)
         page.locator("#access-denied").wait_for(state="visible")
-        assert "Acceso no autorizado" in page.locator("#access-denied").inner_text()
+        text = page.locator("#access-denied").inner_text()
+        assert "No se puede mostrar el consumo de IA" in text and "Bearer" not in text
+        assert "panel de administración" in text and "pídele uno nuevo" in text
         assert not page.locator("#dashboard").is_visible()
         page.wait_for_load_state("networkidle")
         assert served.statements == before  # not one query ran
@@ -393,3 +397,58 @@ def test_screenshots_with_the_advanced_section_open(page_factory, served, width)
         page.goto(served.panel_url)
         wait_sections(page.locator("#embed").element_handle().content_frame(), stamp())
         page.screenshot(path=str(ARTIFACTS / "embedded-panel.png"))
+
+
+HOSTILE = [  # (agent id, name): what a spreadsheet would run as a formula, plus an accented name
+    ("=ag-1", '=HYPERLINK("https://evil.invalid","x")'), ("ag-2", "+cmd|' /C calc'!A0"), ("ag-3", "@SUM(1+1)"),
+    ("ag-4", "-2+3"), ("ag-5", "\tTabulado"), ("ag-6", "\rRetorno"), ("ag-7", "Detección de fraude"),
+]
+
+
+def _seed_hostile(served) -> str:
+    from conftest import insert_agents, insert_logs
+
+    org = "org-hostile"
+    now = datetime.now(ZoneInfo("UTC")).replace(tzinfo=None, microsecond=0)
+    with served.engine.connect() as c:
+        if c.execute(sa.text("SELECT count(*) FROM agents WHERE org_id = :o"), {"o": org}).scalar():
+            return org
+    insert_agents(served.engine, [{"id": i, "org_id": org, "name": n, "avatar_url": None} for i, n in HOSTILE])
+    insert_logs(served.engine, [{
+        "org_id": org, "created_at": now - timedelta(hours=30 + k), "agent_id": i, "user_id": "u1",
+        "action_type": "user_interaction", "source": "system", "provider": "openai", "model": "gpt-4o-mini",
+        "input_tokens": 100 * (k + 1), "output_tokens": 10, "cache_read_tokens": 0, "cache_write_tokens": 0,
+        "cost_usd": round(0.001 * (k + 1), 8), "latency_ms": 500} for k, (i, _) in enumerate(HOSTILE)])
+    return org
+
+
+def test_agents_grid_search_ignores_accents_offers_page_sizes_and_exports_a_safe_csv(page_factory, served, tmp_path):
+    org = _seed_hostile(served)
+    page = page_factory()
+    page.goto(f"{served.app_url}?token={mint_token(SECRET, org)}")
+    wait_sections(page, stamp())
+    rows = "() => document.querySelectorAll('#agents-grid .ag-center-cols-container .ag-row').length"
+    page.wait_for_function(rows + " === 7")
+    for text in ("deteccion", "DETECCIÓN", "detección fraude"):
+        page.locator("#agents-search").fill(text)
+        page.wait_for_function(rows + " === 1")
+        assert page.locator("#agents-grid .agent-name").all_inner_texts() == ["Detección de fraude"]
+    page.locator("#agents-search").fill("")
+    page.wait_for_function(rows + " === 7")
+    page.locator("#agents-grid .ag-paging-page-size .ag-picker-field-wrapper").click()
+    sizes = page.locator(".ag-select-list .ag-list-item").all_inner_texts()
+    assert [t.strip() for t in sizes] == ["10", "25", "50", "100"]
+    page.keyboard.press("Escape")
+    with page.expect_download() as dl:
+        page.locator("#agents-export").click()
+    today = datetime.now(ZoneInfo(TZ)).date()
+    assert dl.value.suggested_filename == f"consumo-por-agente_{today - timedelta(days=29)}_{today}_todos.csv"
+    path = tmp_path / "hostile.csv"
+    dl.value.save_as(path)
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        lines = list(csv.reader(fh))
+    cells = {(r[0], r[1]) for r in lines[1:]}
+    expected = {("'" + n if n[0] in "=+-@\t\r" else n, "'" + i if i[0] == "=" else i) for i, n in HOSTILE}
+    assert cells == expected
+    assert all(not r[0].startswith(("=", "+", "-", "@", "\t", "\r")) for r in lines[1:])
+    assert sorted(float(r[2]) for r in lines[1:]) == pytest.approx([0.001 * (k + 1) for k in range(7)])

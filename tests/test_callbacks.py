@@ -90,6 +90,10 @@ def test_without_a_valid_token_no_query_runs(app, engine, org_id, bad):
     with app.server.app_context():
         dashboard_hidden, access_hidden, detail, tz_label, org = callbacks.session.gate(token, TZ)
     assert dashboard_hidden is True and access_hidden is False and detail and org == ""
+    # Words for a person: what happened, never the HTTP header syntax.
+    assert "Bearer" not in detail and "token" not in detail.lower() and "enlace" in detail
+    if bad == "expired":
+        assert "caducado" in detail
 
 
 def test_gate_shows_the_org_and_timezone(app, token, org_id):

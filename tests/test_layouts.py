@@ -49,7 +49,7 @@ def test_spanish_labels():
                   "Tendencia", "Desglose por acción", "Modelos", "Agentes", "Avanzado", "Exportar CSV",
                   "Personalizado", "YTD", "Todos", "Sistema", "BYOK", "Auto", "Hora", "Día", "Semana", "Mes",
                   "Interacción de usuario", "Verificación de guardrails", "Generación de títulos",
-                  "Embeddings de consultas RAG", "Indexación de documentos", "Acceso no autorizado"]:
+                  "Embeddings de consultas RAG", "Indexación de documentos", "No se puede mostrar el consumo de IA"]:
         assert label in text, label
 
 
@@ -189,3 +189,11 @@ def test_callbacks_are_registered_on_the_app_not_globally():
         source = path.read_text()
         assert "from app import" not in source and "@dash.callback" not in source and "@callback" not in source
         assert "select(" not in source and "text(" not in source  # no SQL in callbacks
+
+
+def test_the_page_declares_spanish(tmp_path):
+    from app import create_app
+
+    app = create_app(Settings(database_url=f"sqlite:///{tmp_path / 'x.sqlite3'}", secret="s" * 40))
+    html = app.server.test_client().get("/").get_data(as_text=True)
+    assert re.search(r"<html lang=\"es\">", html)
