@@ -1,7 +1,8 @@
 """Callbacks, called directly: the token gate, bad filters, an unreachable database, data."""
 from __future__ import annotations
 
-from datetime import timedelta
+import re
+from datetime import date, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -10,6 +11,7 @@ from dash.exceptions import PreventUpdate
 import callbacks.actions
 import callbacks.advanced
 import callbacks.agents
+import callbacks.common
 import callbacks.models
 import callbacks.overview
 import callbacks.session
@@ -66,7 +68,9 @@ def test_a_valid_token_gets_every_section(app, token):
     assert stamp == trend_stamp == f"30d|all|auto|{TZ}" and banner is None and "Día (auto)" in window
     assert "US$" in str(cost) and "ejecuciones" in str(cost) and "parcial" in str(cache)
     assert len(fig.data) >= 2 and not figures.is_empty(fig) and "proyect" in note
-    rows, count, _, options = out["callbacks.agents"]
+    rows, count, _, options, export = out["callbacks.agents"]
+    assert re.fullmatch(r"consumo-por-agente_\d{4}-\d\d-\d\d_\d{4}-\d\d-\d\d_todos\.csv", export["fileName"])
+    assert export["processCellCallback"] == {"function": "csvSafeCell(params)"}
     assert options.to_plotly_json()["operations"][0]["params"]["value"] == {"message": "Sin datos en este periodo"}
     assert {r["name"] for r in rows} >= {"Asistente de Ventas", "Soporte Técnico", "Revisión Legal", "Sin agente"}
     assert count == "4 filas"
@@ -105,7 +109,6 @@ def test_gate_shows_the_org_and_timezone(app, token, org_id):
 
 @pytest.mark.parametrize("args,message", [
     (("custom", "2026-06-10", "2026-06-01"), "La fecha de inicio es posterior a la de fin."),
-    (("custom", "2024-01-01", "2025-12-31", "all", "hour"), "hasta 92 días"),
     (("custom", None, None), "Elige una fecha"),
     (("custom", "1960-01-01", "1960-01-31"), "entre el 1 de enero de 1970"),
     (("30d", None, None, "all", "auto", "Mars/Olympus"), "zona horaria"),
@@ -156,3 +159,21 @@ def test_an_org_without_rows_shows_empty_states(engine, org_id):
     assert "No hay uso registrado en este periodo" in str(out["callbacks.overview"][6])
     assert "Datos insuficientes" in str(out["callbacks.overview"][3])
     assert figures.is_empty(out["callbacks.overview"][4]) and out["callbacks.agents"][0] == []
+
+
+def test_hora_on_a_long_window_answers_by_day_and_blanks_nothing(app, token):
+    """A resolution problem is not a reason to blank the cards, the models or the heatmap."""
+    today = date.today()  # the test data is the 40 days before now
+    start, end = (today - timedelta(days=200)).isoformat(), (today + timedelta(days=1)).isoformat()
+    out = run_all(app, token, "custom", start, end, "all", "hour")
+    cost, tokens, cache, proj, fig, *_ = out["callbacks.overview"]
+    assert "US$" in str(cost) and "—" not in str(cost)
+    assert not figures.is_empty(fig)
+    bars, bubble, _, _ = out["callbacks.models"]
+    assert not figures.is_empty(bars)
+    heat, split, table, detail, stamp = out["advanced"]
+    assert not figures.is_empty(heat) and "BYOK" in str(table)
+    assert stamp == f"custom|{start}|{end}|all|hour|{TZ}"  # the filter bar's key, answered by day
+    with app.server.app_context():
+        scope = callbacks.common.resolve("custom", start, end, "all", "hour", TZ, token)
+    assert scope.filters.granularity == "day" and "92 días" in scope.notice

@@ -197,3 +197,24 @@ def test_the_page_declares_spanish(tmp_path):
     app = create_app(Settings(database_url=f"sqlite:///{tmp_path / 'x.sqlite3'}", secret="s" * 40))
     html = app.server.test_client().get("/").get_data(as_text=True)
     assert re.search(r"<html lang=\"es\">", html)
+
+
+def test_every_aria_reference_names_an_element_of_the_page():
+    tree = page.layout()
+    found = {c.id for c in components(tree) if getattr(c, "id", None)}
+    refs = [(getattr(c, "id", None), ref) for c in components(tree)
+            for ref in (getattr(c, "aria-labelledby", None) or "").split()]
+    assert len(refs) >= 5 and all(ref in found for _, ref in refs), refs
+    groups = [c for c in components(tree) if getattr(c, "role", None) == "radiogroup"]
+    assert len(groups) == 4  # Periodo, Origen, Resolución, Medida
+    picker = next(c for c in components(tree) if getattr(c, "id", None) == ids.DATES)
+    # The picker cites "<id> <id>-end-date <start_date_id> <end_date_id>": its inputs carry those ids.
+    assert (picker.start_date_id, picker.end_date_id) == (ids.DATES, f"{ids.DATES}-end-date")
+
+
+def test_the_browser_and_the_server_agree_on_the_longest_hourly_window():
+    from queries.filters import MAX_HOURLY_DAYS
+
+    js = (ROOT / "assets" / "dashboard.js").read_text()
+    assert re.search(r"MAX_HOURLY_DAYS: (\d+)", js).group(1) == str(MAX_HOURLY_DAYS)
+    assert f"hasta {MAX_HOURLY_DAYS} días" in js
