@@ -218,3 +218,29 @@ def test_the_browser_and_the_server_agree_on_the_longest_hourly_window():
     js = (ROOT / "assets" / "dashboard.js").read_text()
     assert re.search(r"MAX_HOURLY_DAYS: (\d+)", js).group(1) == str(MAX_HOURLY_DAYS)
     assert f"hasta {MAX_HOURLY_DAYS} días" in js
+
+
+def contrast(a: str, b: str) -> float:
+    """WCAG 2.x contrast ratio of two #rrggbb colours."""
+    def lum(h):
+        c = [int(h[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+        r, g, b_ = (v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4 for v in c)
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b_
+    x, y = sorted((lum(a), lum(b)), reverse=True)
+    return (x + 0.05) / (y + 0.05)
+
+
+def test_text_colours_reach_wcag_aa_on_their_backgrounds():
+    from layouts import theme
+
+    css = (ROOT / "assets" / "10_dashboard.css").read_text()
+    var = dict(re.findall(r"--([a-z0-9-]+):\s*(#[0-9a-f]{6})", css))
+    for text in ("ink", "ink-2", "muted"):  # on the page background and on the cards
+        assert min(contrast(var[text], var["bg"]), contrast(var[text], var["surface"])) >= 4.5, text
+    assert contrast(var["faint"], var["surface"]) >= 4.5  # only on cards
+    assert contrast(var["muted"], "#e9ebf2") >= 4.5  # the segmented controls' track
+    for colour in (theme.INK, theme.MUTED):  # chart text on white cards
+        assert contrast(colour, "#ffffff") >= 4.5
+    for colour in theme.AVATAR_COLOURS:  # white initials
+        assert contrast("#ffffff", colour) >= 4.5, colour
+    assert contrast("#4338ca", "#eef0ff") >= 4.5 and contrast("#8a3c00", "#fff7ed") >= 4.5  # hint, notice
