@@ -110,6 +110,12 @@ window.dashboardFilters = (function () {
       return "La fecha de inicio (" + F.display(start) + ") es posterior a la de fin (" + F.display(end) +
              "): cambia una de las dos para aplicar el periodo.";
     }
+    /* queries.filters' other limits, said here rather than as an error inside every chart. */
+    if (start < "1970-01-01" || end > "2199-12-31") {
+      return "Las fechas deben estar entre el 01/01/1970 y el 31/12/2199.";
+    }
+    var limit = (+start.slice(0, 4) + 3) + start.slice(4);
+    if (end >= limit) { return "El periodo máximo es de 3 años: acorta el rango."; }
     return "";
   };
   F.untilToday = function (end, today) { return end && end > today ? "hasta hoy" : ""; };

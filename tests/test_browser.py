@@ -537,6 +537,10 @@ def test_typed_dates_apply_on_enter_tab_and_blur_in_either_order(page_factory, s
     page.wait_for_function("() => document.getElementById('filter-notice').textContent.includes('posterior a hoy')")
     settle(page)
     assert served.statements == before
+    # Outside the dates the product keeps, refused the same way (not an error inside every chart).
+    start.fill("01/01/1960")
+    start.press("Enter")
+    page.wait_for_function("() => document.getElementById('filter-notice').textContent.includes('01/01/1970')")
     # Text that is not a date says so instead of silently reverting.
     start.fill("31/02/2026")
     start.press("Tab")
