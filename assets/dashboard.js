@@ -18,7 +18,7 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
        [appliedPreset, appliedStart, appliedEnd, pickerStart, pickerEnd, datesHidden, datesHint,
        notice, granularity, granularityOptions]; no_update wherever nothing changes, so a click
        that leaves the period as it is queries nothing. */
-    applyFilters: function (preset, start, end, aPreset, aStart, aEnd, gran, options) {
+    applyFilters: function (preset, start, end, gran, aPreset, aStart, aEnd, options) {
       var nu = window.dash_clientside.no_update, F = window.dashboardFilters;
       var trig = (window.dash_clientside.callback_context.triggered || []).map(function (t) { return t.prop_id; });
       var datesChanged = trig.some(function (p) { return p.indexOf(F.DATES + ".") === 0; });
@@ -189,6 +189,15 @@ window.dashboardFilters = (function () {
     if (!wrap) { return; }
     wrap.querySelectorAll(Object.keys(SPANISH).map(function (k) { return "[aria-label='" + k + "']"; }).join(", ")).forEach(function (b) {
       b.setAttribute("aria-label", SPANISH[b.getAttribute("aria-label")]);
+    });
+    /* The calendar's month menu cites an id that is never rendered; its year box has no name. */
+    wrap.querySelectorAll("[aria-labelledby]").forEach(function (el) {
+      var refs = el.getAttribute("aria-labelledby").split(/\s+/);
+      var kept = refs.filter(function (r) { return r && document.getElementById(r); });
+      if (kept.length !== refs.length) { el.setAttribute("aria-labelledby", kept.join(" ")); }
+    });
+    wrap.querySelectorAll(".dash-datepicker-content input[type=number]:not([aria-label])").forEach(function (el) {
+      el.setAttribute("aria-label", "Año");
     });
   }).observe(document.documentElement, { childList: true, subtree: true });
   return F;

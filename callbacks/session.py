@@ -24,8 +24,10 @@ def register(app) -> None:
                             Output(ids.DATES_HINT, "children"), Output(ids.FILTER_NOTICE, "children"),
                             Output(ids.GRANULARITY, "value"), Output(ids.GRANULARITY, "options"),
                             Input(ids.PRESET, "value"), Input(ids.DATES, "start_date"), Input(ids.DATES, "end_date"),
+                            # An Input so that choosing another resolution clears a stale notice.
+                            Input(ids.GRANULARITY, "value"),
                             State(ids.APPLIED_PRESET, "data"), State(ids.APPLIED_START, "data"),
-                            State(ids.APPLIED_END, "data"), State(ids.GRANULARITY, "value"),
+                            State(ids.APPLIED_END, "data"),
                             State(ids.GRANULARITY, "options"))
     app.callback(
         Output(ids.DASHBOARD, "hidden"), Output(ids.ACCESS, "hidden"), Output(ids.ACCESS_DETAIL, "children"),

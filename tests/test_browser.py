@@ -17,7 +17,7 @@ import os
 import socket
 import threading
 import time
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -460,6 +460,10 @@ def test_agents_grid_search_ignores_accents_offers_page_sizes_and_exports_a_safe
 
 # ------------------------------------------------------------------ the filter bar (issue 8)
 
+MONTHS = ["enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre", "octubre",
+          "noviembre", "diciembre"]
+
+
 def day(d) -> str:
     return d.strftime("%d/%m/%Y")
 
@@ -545,17 +549,18 @@ def test_typed_dates_apply_on_enter_tab_and_blur_in_either_order(page_factory, s
     start.fill("31/02/2026")
     start.press("Tab")
     page.wait_for_function("() => document.getElementById('filter-notice').textContent.includes('no es una fecha válida')")
-    # Picked on the calendar: the second date closes it.
+    # Picked on the calendar: the second date closes it (the picker reopens on the period on screen).
+    page.locator("#filter-preset label", has_text="30d").click()
+    page.locator("#filter-preset label", has_text="Personalizado").click()
     page.locator("#filter-dates-wrapper").click()
-    page.locator(".dash-datepicker-content").wait_for()
-    days = page.locator(".dash-datepicker-content td:not(.dash-datepicker-calendar-day-outside)", has_text="10")
-    page.locator(".dash-datepicker-content button[aria-label='Mes anterior']").click()
-    page.locator(".dash-datepicker-content td", has_text="1").first.click()
-    page.locator(".dash-datepicker-content td", has_text="15").first.click()
+    month = page.locator(".dash-datepicker-content table").first
+    name, year = month.locator(".dash-datepicker-calendar-month-header").inner_text().split()
+    shown = date(int(year), MONTHS.index(name) + 1, 1)
+    month.get_by_text("3", exact=True).click()
+    month.get_by_text("15", exact=True).click()
     page.locator(".dash-datepicker-content").wait_for(state="detached")
-    first = today.replace(day=1) - timedelta(days=1)
-    wait_sections(page, custom_stamp(first.replace(day=1), first.replace(day=15)))
-    assert notice.inner_text() == "" and days is not None
+    wait_sections(page, custom_stamp(shown.replace(day=3), shown.replace(day=15)))
+    assert notice.inner_text() == "" and page.locator("#filter-dates").input_value() == day(shown.replace(day=3))
 
 
 def test_hora_is_disabled_past_92_days_and_the_cards_still_show(page_factory, served):
@@ -572,8 +577,11 @@ def test_hora_is_disabled_past_92_days_and_the_cards_still_show(page_factory, se
     assert hour.is_disabled()
     assert "92 días" in page.locator("#filter-granularity label", has_text="Hora").locator("span").get_attribute("title")
     assert page.locator("#kpi-cost .kpi-value").inner_text().startswith("US$")
+    page.locator("#filter-granularity label", has_text="Semana").click()  # the notice is about Hora: gone
+    wait_sections(page, "ytd|all|week|" + TZ)
+    assert page.locator("#filter-notice").inner_text() == ""
     page.locator("#filter-preset label", has_text="7d").click()
-    wait_sections(page, "7d|all|day|" + TZ)
+    wait_sections(page, "7d|all|week|" + TZ)
     assert not hour.is_disabled() and page.locator("#filter-notice").inner_text() == ""
 
 
@@ -626,7 +634,10 @@ def test_each_button_group_is_one_tab_stop_with_arrow_keys(page_factory, served)
     page.locator("#filter-dates-wrapper").click()
     labels = page.locator(".dash-datepicker-content [aria-label]").evaluate_all(
         "els => els.map(e => e.getAttribute('aria-label'))")
-    assert "Mes anterior" in labels and not [x for x in labels if re.search(r"month|value|Clear", x)]
+    assert "Mes anterior" in labels and "Año" in labels and not [x for x in labels if re.search(r"month|value|Clear", x)]
+    dangling = page.evaluate("""() => [...document.querySelectorAll('#filter-dates-wrap [aria-labelledby]')]
+        .flatMap(e => e.getAttribute('aria-labelledby').split(/\\s+/)).filter(r => r && !document.getElementById(r))""")
+    assert dangling == []
 
 
 def test_text_contrast_is_at_least_wcag_aa(page_factory, served):
