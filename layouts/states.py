@@ -14,8 +14,8 @@ DB_TIMEOUT = "La consulta tardó demasiado y se canceló. Prueba con un periodo 
 ACCESS_TITLE = "No se puede mostrar el consumo de IA"
 # What happened, per AuthError code, in words for the person at the screen (never the header syntax).
 ACCESS_REASONS = {
-    "missing_token": "La dirección que has abierto no lleva el enlace de acceso: este panel solo se abre "
-                     "desde la administración de tu organización.",
+    "missing_token": "Has abierto esta página sin un enlace de acceso: el consumo de IA solo se abre desde la "
+                     "administración de tu organización.",
     "token_expired": "Tu enlace de acceso ha caducado. Por seguridad, cada enlace sirve solo durante un tiempo.",
     "invalid_token": "Tu enlace de acceso no es válido: puede estar incompleto o haberse copiado mal.",
     "forbidden": "Tu enlace es válido, pero tu usuario no tiene permiso para ver el consumo de IA de la organización.",
