@@ -363,6 +363,16 @@ def test_with_the_database_down_the_empty_grid_says_unavailable_not_no_data(page
         page.wait_for_function("() => (document.querySelector('#agents-grid .ag-overlay') || {}).innerText"
                                " === 'Datos no disponibles'")
         assert "Sin datos" not in page.locator("#agents-grid").inner_text()
+        # The message in every chart pane reads whole, the narrow donut and split included.
+        page.locator("#advanced-toggle").click()
+        wait_sections(page, stamp(), ["section-advanced"])
+        clipped = page.evaluate("""() => [...document.querySelectorAll('.js-plotly-plot')].flatMap(gd => {
+            const box = gd.getBoundingClientRect();
+            const texts = [...gd.querySelectorAll('.annotation-text')];
+            return texts.length ? texts.filter(t => { const r = t.getBoundingClientRect();
+                return r.width === 0 || r.left < box.left - 1 || r.right > box.right + 1; }).map(t => t.textContent)
+              : [gd.parentElement.id + ': no message']; })""")
+        assert clipped == []
     finally:
         server.shutdown()
         down.dispose()
