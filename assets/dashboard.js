@@ -118,7 +118,11 @@ window.dashboardFilters = (function () {
     if (end >= limit) { return "El periodo máximo es de 3 años: acorta el rango."; }
     return "";
   };
-  F.untilToday = function (end, today) { return end && end > today ? "hasta hoy" : ""; };
+  F.untilToday = function (end, today) {
+    if (!end || end <= today) { return ""; }
+    return { type: "Span", namespace: "dash_html_components", props: { children: "hasta hoy",
+      title: "El periodo termina el " + F.display(end) + "; los días después de hoy aún no tienen datos." } };
+  };
   /* Hora disabled, with a tooltip that says why, on a window too long for hourly buckets. */
   F.hourOption = function (options, tooLong) {
     var nu = window.dash_clientside.no_update;

@@ -545,6 +545,7 @@ def test_typed_dates_apply_on_enter_tab_and_blur_in_either_order(page_factory, s
     end.press("Enter")
     wait_sections(page, custom_stamp(a, today + timedelta(days=10)))
     assert page.locator("#filter-dates-hint").inner_text() == "hasta hoy"
+    assert "aún no tienen datos" in page.locator("#filter-dates-hint span").get_attribute("title")
     before = served.statements
     start.fill(day(today + timedelta(days=2)))
     start.press("Enter")
