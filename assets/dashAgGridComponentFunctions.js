@@ -5,7 +5,7 @@ var dagcomponentfuncs = (window.dashAgGridComponentFunctions = window.dashAgGrid
 
 (function () {
   var h = React.createElement;
-  var COLOURS = ["#6366f1", "#0ea5e9", "#10b981", "#f59e0b", "#ef4444", "#8b5cf6", "#14b8a6", "#ec4899"];
+  var COLOURS = ["#4f46e5", "#0369a1", "#047857", "#b45309", "#b91c1c", "#7c3aed", "#0f766e", "#be185d"];
 
   function initials(name) {
     // Words are runs of letters or digits: "Sobremesa · Recetas" gives "SR", not "S·".

@@ -46,4 +46,25 @@ var dagfuncs = (window.dashAgGridFunctions = window.dashAgGridFunctions || {});
   dagfuncs.compareTrend = function (a, b) {
     return dagfuncs.trendOf(a) - dagfuncs.trendOf(b);
   };
+  /* Search: accents and case do not matter («deteccion» finds «Detección»). AG Grid calls the
+     parser once per search text and the matcher per row with its joined cell text. */
+  dagfuncs.fold = function (text) {
+    return String(text === null || text === undefined ? "" : text)
+      .normalize("NFD").replace(/[\u0300-\u036f]/g, "").toLowerCase();
+  };
+  dagfuncs.quickFilterParts = function (text) {
+    return dagfuncs.fold(text).split(/\s+/).filter(Boolean);
+  };
+  dagfuncs.quickFilterMatches = function (parts, rowText) {
+    var row = dagfuncs.fold(rowText);
+    return parts.every(function (p) { return row.indexOf(p) !== -1; });
+  };
+  /* CSV export: a text cell a spreadsheet would read as a formula (= + - @ tab CR first) gets a
+     leading ' (OWASP, CSV injection); numbers go out raw (dot decimal, full precision). */
+  dagfuncs.csvSafeCell = function (params) {
+    var v = params.value;
+    if (v === null || v === undefined) { return ""; }
+    if (typeof v === "string" && /^[=+\-@\t\r]/.test(v)) { return "'" + v; }
+    return v;
+  };
 })();

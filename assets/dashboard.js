@@ -14,8 +14,40 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
       } catch (e) { /* very old browser: UTC */ }
       return [token === oldToken ? nu : token, tz === oldTz ? nu : tz];
     },
-    toggleDates: function (preset) {
-      return preset !== "custom";
+    /* The period the sections answer (stores filter-applied-*), from the filter bar. Returns
+       [appliedPreset, appliedStart, appliedEnd, pickerStart, pickerEnd, datesHidden, datesHint,
+       notice, granularity, granularityOptions]; no_update wherever nothing changes, so a click
+       that leaves the period as it is queries nothing. */
+    applyFilters: function (preset, start, end, gran, aPreset, aStart, aEnd, options) {
+      var nu = window.dash_clientside.no_update, F = window.dashboardFilters;
+      var trig = (window.dash_clientside.callback_context.triggered || []).map(function (t) { return t.prop_id; });
+      var datesChanged = trig.some(function (p) { return p.indexOf(F.DATES + ".") === 0; });
+      var today = F.isoDay(new Date());
+      var shown = aPreset === "custom" ? [aStart, aEnd] : F.presetWindow(aPreset, today);
+      var out = [nu, nu, nu, nu, nu, preset !== "custom", "", "", nu, nu];
+      var win;
+      if (preset !== "custom") {
+        if (aPreset !== preset || aStart !== null || aEnd !== null) { out[0] = preset; out[1] = null; out[2] = null; }
+        win = F.presetWindow(preset, today);
+      } else if (!datesChanged) {
+        /* Personalizado: the picker opens on the period on screen; nothing is re-queried. */
+        win = shown;
+        if (start !== win[0]) { out[3] = win[0]; }
+        if (end !== win[1]) { out[4] = win[1]; }
+      } else {
+        var refusal = F.refusal(start, end, today);
+        if (refusal) { out[7] = refusal; return out; }
+        win = [start, end];
+        if (shown[0] !== start || shown[1] !== end) { out[0] = "custom"; out[1] = start; out[2] = end; }
+      }
+      out[6] = F.untilToday(win[1], today);
+      var tooLong = F.days(win[0], win[1]) > F.MAX_HOURLY_DAYS;
+      if (tooLong && gran === "hour") {
+        out[8] = "day";
+        out[7] = "Hora está disponible para periodos de hasta " + F.MAX_HOURLY_DAYS + " días: se muestra por Día.";
+      }
+      out[9] = F.hourOption(options, tooLong);
+      return out;
     },
     toggleAdvanced: function (_clicks, isOpen) {
       return [!isOpen, String(!isOpen)];
@@ -41,3 +73,136 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
     }
   }
 });
+
+/* The filter bar's dates: helpers of applyFilters, and typed dates applied on Enter, Tab and blur
+   (Dash 4's DatePickerRange applies typed text only on Enter or Tab, reverts what it cannot parse
+   without a word, and accepts a reversed pair). */
+window.dashboardFilters = (function () {
+  var F = {
+    DATES: "filter-dates", WRAP: "filter-dates-wrap", NOTICE: "filter-notice",
+    MAX_HOURLY_DAYS: 92, /* queries.filters.MAX_HOURLY_DAYS (tests/test_layouts.py checks they agree) */
+    HOUR_TOO_LONG: "Hora está disponible para periodos de hasta 92 días; elige Día, Semana o Mes"
+  };
+  function pad(n) { return (n < 10 ? "0" : "") + n; }
+  F.isoDay = function (d) { return d.getFullYear() + "-" + pad(d.getMonth() + 1) + "-" + pad(d.getDate()); };
+  function fromIso(s) { var p = s.split("-"); return new Date(+p[0], +p[1] - 1, +p[2]); }
+  F.display = function (s) { var p = s.split("-"); return p[2] + "/" + p[1] + "/" + p[0]; };
+  F.days = function (a, b) {
+    var x = fromIso(a), y = fromIso(b);
+    return Math.round((Date.UTC(y.getFullYear(), y.getMonth(), y.getDate()) -
+                       Date.UTC(x.getFullYear(), x.getMonth(), x.getDate())) / 86400000) + 1;
+  };
+  /* The window a preset answers, as queries.filters.parse_filters computes it (browser timezone). */
+  F.presetWindow = function (preset, today) {
+    var t = fromIso(today);
+    if (preset === "ytd") { return [t.getFullYear() + "-01-01", today]; }
+    var n = parseInt(preset, 10) || 30;
+    return [F.isoDay(new Date(t.getFullYear(), t.getMonth(), t.getDate() - (n - 1))), today];
+  };
+  /* Why a picked range is not applied (Spanish, shown beside the inputs), or "" when it is fine. */
+  F.refusal = function (start, end, today) {
+    if (!start || !end) { return "Escribe una fecha de inicio y una de fin (DD/MM/AAAA)."; }
+    if (start > today) {
+      return "La fecha de inicio (" + F.display(start) + ") es posterior a hoy: solo el final del periodo " +
+             "puede pasar de hoy.";
+    }
+    if (start > end) {
+      return "La fecha de inicio (" + F.display(start) + ") es posterior a la de fin (" + F.display(end) +
+             "): cambia una de las dos para aplicar el periodo.";
+    }
+    /* queries.filters' other limits, said here rather than as an error inside every chart. */
+    if (start < "1970-01-01" || end > "2199-12-31") {
+      return "Las fechas deben estar entre el 01/01/1970 y el 31/12/2199.";
+    }
+    var limit = (+start.slice(0, 4) + 3) + start.slice(4);
+    if (end >= limit) { return "El periodo máximo es de 3 años: acorta el rango."; }
+    return "";
+  };
+  F.untilToday = function (end, today) {
+    if (!end || end <= today) { return ""; }
+    return { type: "Span", namespace: "dash_html_components", props: { children: "hasta hoy",
+      title: "El periodo termina el " + F.display(end) + "; los días después de hoy aún no tienen datos." } };
+  };
+  /* Hora disabled, with a tooltip that says why, on a window too long for hourly buckets. */
+  F.hourOption = function (options, tooLong) {
+    var nu = window.dash_clientside.no_update;
+    if (!options) { return nu; }
+    var hour = options.filter(function (o) { return o.value === "hour"; })[0];
+    if (!hour || Boolean(hour.disabled) === tooLong) { return nu; }
+    return options.map(function (o) {
+      if (o.value !== "hour") { return o; }
+      return { value: "hour", disabled: tooLong, label: { type: "Span", namespace: "dash_html_components",
+        props: { children: "Hora", title: tooLong ? F.HOUR_TOO_LONG : "" } } };
+    });
+  };
+  /* DD/MM/YYYY (also D/M/YYYY, with - or . between) to YYYY-MM-DD; null when not a real date. */
+  F.parseTyped = function (text) {
+    var m = /^\s*(\d{1,2})[\/.\-](\d{1,2})[\/.\-](\d{4})\s*$/.exec(text || "");
+    if (!m) { return null; }
+    var d = new Date(+m[3], +m[2] - 1, +m[1]);
+    if (d.getFullYear() !== +m[3] || d.getMonth() !== +m[2] - 1 || d.getDate() !== +m[1]) { return null; }
+    return F.isoDay(d);
+  };
+  function inputs() {
+    var wrap = document.getElementById(F.WRAP);
+    return wrap ? wrap.querySelectorAll("input.dash-datepicker-input") : [];
+  }
+  function isDateInput(el) {
+    return Boolean(el && el.classList && el.classList.contains("dash-datepicker-input") &&
+                   el.closest("#" + F.WRAP));
+  }
+  /* Both typed dates into the picker's props (applyFilters then validates the pair). */
+  function commit() {
+    var ins = inputs();
+    if (ins.length !== 2) { return; }
+    var start = F.parseTyped(ins[0].value), end = F.parseTyped(ins[1].value);
+    var bad = !start ? ins[0] : (!end ? ins[1] : null);
+    if (bad) {
+      var text = bad.value.trim();
+      window.dash_clientside.set_props(F.NOTICE, { children: text ?
+        "«" + text + "» no es una fecha válida: escríbela como DD/MM/AAAA." :
+        "Escribe una fecha de inicio y una de fin (DD/MM/AAAA)." });
+      return;
+    }
+    window.dash_clientside.set_props(F.DATES, { start_date: start, end_date: end });
+  }
+  function closeCalendar() {
+    var wrapper = document.getElementById(F.DATES + "-wrapper");
+    if (wrapper && wrapper.getAttribute("aria-expanded") === "true") {
+      document.dispatchEvent(new KeyboardEvent("keydown", { key: "Escape", bubbles: true }));
+    }
+  }
+  /* Capture phase on window: runs before React's handlers, which would otherwise revert the text. */
+  window.addEventListener("keydown", function (ev) {
+    if ((ev.key !== "Enter" && ev.key !== "Tab") || !isDateInput(ev.target)) { return; }
+    ev.stopPropagation();
+    if (ev.key === "Enter") { ev.preventDefault(); closeCalendar(); }
+    commit();
+  }, true);
+  window.addEventListener("focusout", function (ev) {
+    if (!isDateInput(ev.target)) { return; }
+    var to = ev.relatedTarget;
+    if (to && to.closest && to.closest(".dash-datepicker-content")) { return; }  // a click in the calendar
+    commit();
+  }, true);
+  /* The calendar's month buttons come labelled in English. */
+  var SPANISH = { "Previous month": "Mes anterior", "Next month": "Mes siguiente",
+                  "Decrease value": "Año anterior", "Increase value": "Año siguiente" };
+  new MutationObserver(function () {
+    var wrap = document.getElementById(F.WRAP);
+    if (!wrap) { return; }
+    wrap.querySelectorAll(Object.keys(SPANISH).map(function (k) { return "[aria-label='" + k + "']"; }).join(", ")).forEach(function (b) {
+      b.setAttribute("aria-label", SPANISH[b.getAttribute("aria-label")]);
+    });
+    /* The calendar's month menu cites an id that is never rendered; its year box has no name. */
+    wrap.querySelectorAll("[aria-labelledby]").forEach(function (el) {
+      var refs = el.getAttribute("aria-labelledby").split(/\s+/);
+      var kept = refs.filter(function (r) { return r && document.getElementById(r); });
+      if (kept.length !== refs.length) { el.setAttribute("aria-labelledby", kept.join(" ")); }
+    });
+    wrap.querySelectorAll(".dash-datepicker-content input[type=number]:not([aria-label])").forEach(function (el) {
+      el.setAttribute("aria-label", "Año");
+    });
+  }).observe(document.documentElement, { childList: true, subtree: true });
+  return F;
+})();

@@ -1,7 +1,7 @@
 """Agentes: the by-agent ranking into the grid; search and CSV export run in the browser."""
 from __future__ import annotations
 
-from dash import ClientsideFunction, Input, Output, State
+from dash import ClientsideFunction, Input, Output, State, no_update
 
 import queries
 from layouts import agents, fmt, ids
@@ -13,6 +13,7 @@ def register(app) -> None:
     app.callback(
         Output(ids.AGENTS_GRID, "rowData"), Output(ids.AGENTS_COUNT, "children"),
         Output(ids.SEC_AGENTS, "data-stamp"), Output(ids.AGENTS_GRID, "dashGridOptions"),
+        Output(ids.AGENTS_GRID, "csvExportParams"),
         *common.FILTERS, common.TOKEN,
     )(update)
     # The grid exports what it shows (sort and search applied): AG Grid's exportDataAsCsv.
@@ -33,12 +34,13 @@ def update(preset, start, end, source, granularity, tz, token):
     scope = common.resolve(preset, start, end, source, granularity, tz, token)
     if scope.problem:
         title = scope.message.split(":")[0]
-        return [], title, scope.stamp, agents.empty_message(title)
+        return [], title, scope.stamp, agents.empty_message(title), no_update
     f = scope.filters
+    export = agents.csv_params(f.start_date, f.end_date, f.source)
     try:
         df = common.query(lambda conn: queries.by_agent(conn, f))
     except common.Unavailable as u:  # the empty grid must not read 'Sin datos en este periodo'
-        return [], u.detail, scope.stamp, agents.empty_message(u.message)
+        return [], u.detail, scope.stamp, agents.empty_message(u.message), export
     n = len(df)
     count = f"{fmt.integer(n)} fila{'s' if n != 1 else ''}" if n else ""
-    return agents.rows(df), count, scope.stamp, agents.empty_message(agents.LOCALE_TEXT["noRowsToShow"])
+    return agents.rows(df), count, scope.stamp, agents.empty_message(agents.LOCALE_TEXT["noRowsToShow"]), export

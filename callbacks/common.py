@@ -26,7 +26,9 @@ from queries import BadParameter, Filters, parse_filters
 
 log = logging.getLogger("ai_usage.dashboard")
 
-FILTERS = [Input(ids.PRESET, "value"), Input(ids.DATES, "start_date"), Input(ids.DATES, "end_date"),
+# The period comes from the applied stores, not the picker: the browser validates a typed range
+# first (applyFilters in assets/dashboard.js), and a click that changes nothing queries nothing.
+FILTERS = [Input(ids.APPLIED_PRESET, "data"), Input(ids.APPLIED_START, "data"), Input(ids.APPLIED_END, "data"),
            Input(ids.SOURCE, "value"), Input(ids.GRANULARITY, "value"), Input(ids.TIMEZONE, "data")]
 TOKEN = State(ids.TOKEN, "data")
 
@@ -41,8 +43,8 @@ PARAM_MESSAGES = {  # BadParameter.code -> what the filter bar says
     "invalid_window": "La fecha de inicio es posterior a la de fin.",
     "window_too_long": "El periodo máximo es de 3 años.",
     "date_out_of_range": "Las fechas deben estar entre el 1 de enero de 1970 y el 31 de diciembre de 2199.",
-    "too_many_buckets": "La resolución por hora está disponible para periodos de hasta 92 días. "
-                        "Elige Día, Semana o Mes.",
+    "too_many_buckets": "La resolución por hora está disponible para periodos de hasta 92 días; "
+                        "se muestra por día.",
     "invalid_input": "La página recibió filtros con un formato inesperado. Vuelve a elegirlos o recarga la página.",
 }
 
@@ -55,6 +57,7 @@ class Scope:
     stamp: str
     problem: str | None = None  # auth | params
     message: str = ""
+    notice: str = ""  # answered, with a caveat (Hora on a long window: shown by day)
 
 
 class Unavailable(Exception):
@@ -110,6 +113,10 @@ def resolve(preset, start, end, source, granularity, tz, token) -> Scope:
     try:
         return Scope(parse_filters(params, claims.org_id, now=context.now()), key)
     except BadParameter as exc:
+        if exc.code == "too_many_buckets":
+            # A resolution problem must not blank the cards, models or heatmap: answer by day.
+            return Scope(parse_filters({**params, "granularity": "day"}, claims.org_id, now=context.now()), key,
+                         notice=PARAM_MESSAGES[exc.code])
         return Scope(None, key, "params", PARAM_MESSAGES.get(exc.code, "Los filtros no son válidos."))
 
 

@@ -5,7 +5,7 @@ from dash import ClientsideFunction, Input, Output, State
 from dash.exceptions import PreventUpdate
 
 from ai_usage.auth import AuthError
-from layouts import ids
+from layouts import ids, states
 from queries import BadParameter
 from queries.filters import zone
 
@@ -17,8 +17,21 @@ def register(app) -> None:
     app.clientside_callback(ClientsideFunction("dashboard", "session"),
                             Output(ids.TOKEN, "data"), Output(ids.TIMEZONE, "data"),
                             Input(ids.URL, "search"), State(ids.TOKEN, "data"), State(ids.TIMEZONE, "data"))
-    app.clientside_callback(ClientsideFunction("dashboard", "toggleDates"),
-                            Output(ids.DATES_WRAP, "hidden"), Input(ids.PRESET, "value"))
+    # The filter bar's period, validated in the browser before any section queries (see ids.APPLIED_*):
+    # Personalizado opens on the dates on screen, a reversed or future-starting range is refused
+    # with a message beside the inputs, Hora is disabled (and left for Día) past 92 days.
+    app.clientside_callback(ClientsideFunction("dashboard", "applyFilters"),
+                            Output(ids.APPLIED_PRESET, "data"), Output(ids.APPLIED_START, "data"),
+                            Output(ids.APPLIED_END, "data"), Output(ids.DATES, "start_date"),
+                            Output(ids.DATES, "end_date"), Output(ids.DATES_WRAP, "hidden"),
+                            Output(ids.DATES_HINT, "children"), Output(ids.FILTER_NOTICE, "children"),
+                            Output(ids.GRANULARITY, "value"), Output(ids.GRANULARITY, "options"),
+                            Input(ids.PRESET, "value"), Input(ids.DATES, "start_date"), Input(ids.DATES, "end_date"),
+                            # An Input so that choosing another resolution clears a stale notice.
+                            Input(ids.GRANULARITY, "value"),
+                            State(ids.APPLIED_PRESET, "data"), State(ids.APPLIED_START, "data"),
+                            State(ids.APPLIED_END, "data"),
+                            State(ids.GRANULARITY, "options"))
     app.callback(
         Output(ids.DASHBOARD, "hidden"), Output(ids.ACCESS, "hidden"), Output(ids.ACCESS_DETAIL, "children"),
         Output(ids.TZ_LABEL, "children"), Output(ids.ORG_LABEL, "children"),
@@ -33,7 +46,7 @@ def gate(token, tz):
     try:
         claims = common.claims_of(token)
     except AuthError as exc:
-        return True, False, exc.message, "", ""
+        return True, False, states.access_reason(exc.code), "", ""
     # A zone the page would never send is not echoed: the sections say what is wrong with it.
     label = f"Zona horaria: {tz}" if common.is_plain(tz) and is_zone(tz) else "Zona horaria no válida"
     return False, True, "", label, f"Organización: {claims.org_id}"

@@ -14,6 +14,12 @@ from . import ids, theme
 from .common import loading, section
 
 CSV_COLUMNS = ["name", "agent_id", "cost_usd", "tokens", "executions"]
+CSV_PREFIX = "consumo-por-agente"
+PAGE_SIZES = [10, 25, 50, 100]
+# Agent names and ids are data from the platform, hostile until proven otherwise: a cell starting
+# with = + - @ tab or CR is a formula to a spreadsheet; csvSafeCell (dashAgGridFunctions.js)
+# prefixes it with ' (OWASP's CSV injection rule). processCellCallback also exports raw values.
+CSV_PARAMS = {"columnKeys": CSV_COLUMNS, "processCellCallback": {"function": "csvSafeCell(params)"}}
 # The CSV carries plain numbers (dot decimal, full precision), not the screen's "US$ 1.234,56".
 NUMERIC = {"type": "rightAligned", "cellClass": "ag-right-aligned-cell num", "useValueFormatterForExport": False}
 
@@ -60,13 +66,16 @@ def grid() -> dag.AgGrid:
         defaultColDef={"sortable": True, "resizable": True, "suppressHeaderMenuButton": True,
                        "sortingOrder": ["desc", "asc", None]},
         dashGridOptions={"theme": {"function": THEME}, "domLayout": "autoHeight", "pagination": True,
-                         "paginationPageSize": 10, "paginationPageSizeSelector": False, "rowHeight": 48,
+                         "paginationPageSize": PAGE_SIZES[0], "paginationPageSizeSelector": PAGE_SIZES, "rowHeight": 48,
                          "headerHeight": 40, "animateRows": False, "suppressCellFocus": True,
                          "localeText": LOCALE_TEXT, "tooltipShowDelay": 300, "enableCellTextSelection": True,
                          "noRowsOverlayComponent": "NoRowsOverlay",
-                         "noRowsOverlayComponentParams": {"message": LOCALE_TEXT["noRowsToShow"]}},
+                         "noRowsOverlayComponentParams": {"message": LOCALE_TEXT["noRowsToShow"]},
+                         # Search ignores accents and case: «deteccion» finds «Detección».
+                         "quickFilterParser": {"function": "quickFilterParts(params)"},
+                         "quickFilterMatcher": {"function": "quickFilterMatches"}},
         getRowId="params.data.row_key",
-        csvExportParams={"fileName": "consumo-por-agente.csv", "columnKeys": CSV_COLUMNS},
+        csvExportParams={**CSV_PARAMS, "fileName": f"{CSV_PREFIX}.csv"},
         style={"width": "100%"}, className="agents-grid",
     )
 
@@ -81,6 +90,13 @@ def layout() -> html.Section:
     body = html.Div([loading(grid()), html.Div(className="chart-note", children=[
         html.Span(id=ids.AGENTS_COUNT), html.Span(id=ids.AGENTS_MATCHES, **{"aria-live": "polite"})])])
     return section(ids.SEC_AGENTS, "Agentes", "Ranking por costo; ordena por cualquier columna.", body, tools)
+
+
+def csv_params(start, end, source: str) -> dict:
+    """Export options naming the file after the period and the source,
+    e.g. consumo-por-agente_2026-11-02_2026-12-01_todos.csv."""
+    label = theme.SOURCE_LABELS.get(source, source).lower()
+    return {**CSV_PARAMS, "fileName": f"{CSV_PREFIX}_{start.isoformat()}_{end.isoformat()}_{label}.csv"}
 
 
 def empty_message(message: str) -> Patch:

@@ -24,6 +24,20 @@ DATES_WRAP = "filter-dates-wrap"
 SOURCE = "filter-source"
 GRANULARITY = "filter-granularity"
 TZ_LABEL = "tz-label"
+# What the sections answer: the filter bar's period once validated (clientside applyFilters in
+# assets/dashboard.js). A reversed or future-starting range, or Personalizado clicked without a
+# date change, leaves these untouched: no section re-queries.
+APPLIED_PRESET = "filter-applied-preset"
+APPLIED_START = "filter-applied-start"
+APPLIED_END = "filter-applied-end"
+DATES_LABEL = "filter-dates-label"
+DATES_HINT = "filter-dates-hint"  # «hasta hoy» beside the inputs when the range ends after today
+FILTER_NOTICE = "filter-notice"  # why a typed range was not applied, or why Hora fell back to Día
+# Radio groups: the visible label names the group (role=radiogroup, aria-labelledby).
+PRESET_LABEL = "filter-preset-label"
+SOURCE_LABEL = "filter-source-label"
+GRANULARITY_LABEL = "filter-granularity-label"
+ACTIONS_METRIC_LABEL = "actions-metric-label"
 WINDOW_LABEL = "window-label"
 BANNER = "status-banner"
 

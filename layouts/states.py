@@ -11,17 +11,36 @@ DB_DOWN = ("No se puede consultar la base de datos en este momento. Los datos no
 DB_TIMEOUT = "La consulta tardó demasiado y se canceló. Prueba con un periodo más corto o una resolución menor."
 
 
+ACCESS_TITLE = "No se puede mostrar el consumo de IA"
+# What happened, per AuthError code, in words for the person at the screen (never the header syntax).
+ACCESS_REASONS = {
+    "missing_token": "Has abierto esta página sin un enlace de acceso: el consumo de IA solo se abre desde la "
+                     "administración de tu organización.",
+    "token_expired": "Tu enlace de acceso ha caducado. Por seguridad, cada enlace sirve solo durante un tiempo.",
+    "invalid_token": "Tu enlace de acceso no es válido: puede estar incompleto o haberse copiado mal.",
+    "forbidden": "Tu enlace es válido, pero tu usuario no tiene permiso para ver el consumo de IA de la organización.",
+}
+ACCESS_STEPS = [
+    "Abre «Consumo de IA» desde el panel de administración de tu organización: cada vez crea un enlace nuevo.",
+    "Si alguien te envió el enlace, pídele uno nuevo.",
+    "Si el problema sigue, pide a un administrador que revise tu permiso de lectura de uso de IA.",
+]
+
+
+def access_reason(code: str) -> str:
+    return ACCESS_REASONS.get(code, ACCESS_REASONS["invalid_token"])
+
+
 def access_denied() -> html.Div:
-    """Shown instead of the dashboard without a valid token (nothing is queried)."""
+    """Shown instead of the dashboard without a valid token (nothing is queried): what happened
+    (ACCESS_DETAIL, set by the gate from the AuthError code) and what to do."""
     return html.Div(id=ids.ACCESS, hidden=True, className="access", role="alert", children=[
         html.Div(className="access-card", children=[
             html.Div(className="access-icon", **{"aria-hidden": "true"}),
-            html.H2("Acceso no autorizado", className="access-title"),
-            html.P("Este panel se abre desde la administración de tu organización con un enlace firmado. "
-                   "El enlace no lleva un token válido o ha caducado.", className="access-text"),
+            html.H2(ACCESS_TITLE, className="access-title"),
             html.P(id=ids.ACCESS_DETAIL, className="access-detail"),
-            html.P("Vuelve a abrir «Consumo de IA» desde el panel para obtener un enlace nuevo.",
-                   className="access-text"),
+            html.P("Qué puedes hacer:", className="access-text access-what"),
+            html.Ol([html.Li(step) for step in ACCESS_STEPS], className="access-steps"),
         ]),
     ])
 

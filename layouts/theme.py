@@ -40,7 +40,7 @@ SOURCE_LABELS = {"all": "Todos", "system": "Sistema", "byok": "BYOK"}
 GRANULARITY_LABELS = {"auto": "Auto", "hour": "Hora", "day": "Día", "week": "Semana", "month": "Mes"}
 HEATMAP_SCALE = [[0.0, "#eef2ff"], [0.35, "#a5b4fc"], [0.7, "#6366f1"], [1.0, "#312e81"]]
 
-AVATAR_COLOURS = ("#6366f1", "#0ea5e9", "#10b981", "#f59e0b", "#ef4444", "#8b5cf6", "#14b8a6", "#ec4899")
+AVATAR_COLOURS = ("#4f46e5", "#0369a1", "#047857", "#b45309", "#b91c1c", "#7c3aed", "#0f766e", "#be185d")  # white initials ≥ 4.5:1
 
 
 def action_label(action: str) -> str:

@@ -12,10 +12,12 @@ from __future__ import annotations
 import csv
 import http.server
 import json
+import re
 import os
 import socket
 import threading
-from datetime import datetime, timedelta
+import time
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -54,10 +56,13 @@ class Served:
 
     def __init__(self, app_url, panel_url, token, engine):
         self.app_url, self.panel_url, self.token, self.statements = app_url, panel_url, token, 0
+        self.engine, self.delay = engine, 0.0  # delay: seconds added to every statement (a slow database)
         sa.event.listen(engine, "before_cursor_execute", self._count)
 
     def _count(self, *a, **k):
         self.statements += 1
+        if self.delay:
+            time.sleep(self.delay)
 
 
 class Quiet(WSGIRequestHandler):
@@ -290,7 +295,8 @@ def test_csv_export_equals_the_grid_as_displayed(page_factory, served, tmp_path)
     with page.expect_download() as dl:
         frame.locator("#agents-export").click()
     download = dl.value
-    assert download.suggested_filename == "consumo-por-agente.csv"
+    today = datetime.now(ZoneInfo(TZ)).date()
+    assert download.suggested_filename == f"consumo-por-agente_{today - timedelta(days=29)}_{today}_todos.csv"
     path = tmp_path / "agents.csv"
     download.save_as(path)
     lines = list(csv.reader(path.read_text(encoding="utf-8-sig").splitlines()))
@@ -357,6 +363,16 @@ def test_with_the_database_down_the_empty_grid_says_unavailable_not_no_data(page
         page.wait_for_function("() => (document.querySelector('#agents-grid .ag-overlay') || {}).innerText"
                                " === 'Datos no disponibles'")
         assert "Sin datos" not in page.locator("#agents-grid").inner_text()
+        # The message in every chart pane reads whole, the narrow donut and split included.
+        page.locator("#advanced-toggle").click()
+        wait_sections(page, stamp(), ["section-advanced"])
+        clipped = page.evaluate("""() => [...document.querySelectorAll('.js-plotly-plot')].flatMap(gd => {
+            const box = gd.getBoundingClientRect();
+            const texts = [...gd.querySelectorAll('.annotation-text')];
+            return texts.length ? texts.filter(t => { const r = t.getBoundingClientRect();
+                return r.width === 0 || r.left < box.left - 1 || r.right > box.right + 1; }).map(t => t.textContent)
+              : [gd.parentElement.id + ': no message']; })""")
+        assert clipped == []
     finally:
         server.shutdown()
         down.dispose()
@@ -368,7 +384,9 @@ def test_without_a_valid_token_the_page_shows_the_access_message_and_no_data(pag
         before = served.statements
         page.goto(url)
         page.locator("#access-denied").wait_for(state="visible")
-        assert "Acceso no autorizado" in page.locator("#access-denied").inner_text()
+        text = page.locator("#access-denied").inner_text()
+        assert "No se puede mostrar el consumo de IA" in text and "Bearer" not in text
+        assert "panel de administración" in text and "pídele uno nuevo" in text
         assert not page.locator("#dashboard").is_visible()
         page.wait_for_load_state("networkidle")
         assert served.statements == before  # not one query ran
@@ -393,3 +411,277 @@ def test_screenshots_with_the_advanced_section_open(page_factory, served, width)
         page.goto(served.panel_url)
         wait_sections(page.locator("#embed").element_handle().content_frame(), stamp())
         page.screenshot(path=str(ARTIFACTS / "embedded-panel.png"))
+
+
+HOSTILE = [  # (agent id, name): what a spreadsheet would run as a formula, plus an accented name
+    ("=ag-1", '=HYPERLINK("https://evil.invalid","x")'), ("ag-2", "+cmd|' /C calc'!A0"), ("ag-3", "@SUM(1+1)"),
+    ("ag-4", "-2+3"), ("ag-5", "\tTabulado"), ("ag-6", "\rRetorno"), ("ag-7", "Detección de fraude"),
+]
+
+
+def _seed_hostile(served) -> str:
+    from conftest import insert_agents, insert_logs
+
+    org = "org-hostile"
+    now = datetime.now(ZoneInfo("UTC")).replace(tzinfo=None, microsecond=0)
+    with served.engine.connect() as c:
+        if c.execute(sa.text("SELECT count(*) FROM agents WHERE org_id = :o"), {"o": org}).scalar():
+            return org
+    insert_agents(served.engine, [{"id": i, "org_id": org, "name": n, "avatar_url": None} for i, n in HOSTILE])
+    insert_logs(served.engine, [{
+        "org_id": org, "created_at": now - timedelta(hours=30 + k), "agent_id": i, "user_id": "u1",
+        "action_type": "user_interaction", "source": "system", "provider": "openai", "model": "gpt-4o-mini",
+        "input_tokens": 100 * (k + 1), "output_tokens": 10, "cache_read_tokens": 0, "cache_write_tokens": 0,
+        "cost_usd": round(0.001 * (k + 1), 8), "latency_ms": 500} for k, (i, _) in enumerate(HOSTILE)])
+    return org
+
+
+def test_agents_grid_search_ignores_accents_offers_page_sizes_and_exports_a_safe_csv(page_factory, served, tmp_path):
+    org = _seed_hostile(served)
+    page = page_factory()
+    page.goto(f"{served.app_url}?token={mint_token(SECRET, org)}")
+    wait_sections(page, stamp())
+    rows = "() => document.querySelectorAll('#agents-grid .ag-center-cols-container .ag-row').length"
+    page.wait_for_function(rows + " === 7")
+    for text in ("deteccion", "DETECCIÓN", "detección fraude"):
+        page.locator("#agents-search").fill(text)
+        page.wait_for_function(rows + " === 1")
+        assert page.locator("#agents-grid .agent-name").all_inner_texts() == ["Detección de fraude"]
+    page.locator("#agents-search").fill("")
+    page.wait_for_function(rows + " === 7")
+    page.locator("#agents-grid .ag-paging-page-size .ag-picker-field-wrapper").click()
+    sizes = page.locator(".ag-select-list .ag-list-item").all_inner_texts()
+    assert [t.strip() for t in sizes] == ["10", "25", "50", "100"]
+    page.keyboard.press("Escape")
+    with page.expect_download() as dl:
+        page.locator("#agents-export").click()
+    today = datetime.now(ZoneInfo(TZ)).date()
+    assert dl.value.suggested_filename == f"consumo-por-agente_{today - timedelta(days=29)}_{today}_todos.csv"
+    path = tmp_path / "hostile.csv"
+    dl.value.save_as(path)
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        lines = list(csv.reader(fh))
+    cells = {(r[0], r[1]) for r in lines[1:]}
+    expected = {("'" + n if n[0] in "=+-@\t\r" else n, "'" + i if i[0] == "=" else i) for i, n in HOSTILE}
+    assert cells == expected
+    assert all(not r[0].startswith(("=", "+", "-", "@", "\t", "\r")) for r in lines[1:])
+    assert sorted(float(r[2]) for r in lines[1:]) == pytest.approx([0.001 * (k + 1) for k in range(7)])
+
+
+# ------------------------------------------------------------------ the filter bar (issue 8)
+
+MONTHS = ["enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre", "octubre",
+          "noviembre", "diciembre"]
+
+
+def day(d) -> str:
+    return d.strftime("%d/%m/%Y")
+
+
+def custom_stamp(start, end, source="all", granularity="auto"):
+    return f"custom|{start}|{end}|{source}|{granularity}|{TZ}"
+
+
+def kpi_stamp(frame):
+    return frame.locator("#section-kpis").get_attribute("data-stamp")
+
+
+def settle(frame, ms=700):
+    """Long enough for a callback round trip that should not happen."""
+    frame.wait_for_timeout(ms)
+    frame.wait_for_function("() => !document.querySelector('[data-dash-is-loading=\"true\"]')")
+
+
+def test_personalizado_without_a_date_change_queries_nothing(page_factory, served):
+    page = page_factory()
+    page.goto(f"{served.app_url}?token={served.token}")
+    wait_sections(page, stamp())
+    before = served.statements
+    page.locator("#filter-preset label", has_text="Personalizado").click()
+    settle(page)
+    today = datetime.now(ZoneInfo(TZ)).date()
+    # The picker opens on the period on screen; no section asked the database again.
+    assert page.locator("#filter-dates").input_value() == day(today - timedelta(days=29))
+    assert page.locator("#filter-dates-end-date").input_value() == day(today)
+    assert served.statements == before and kpi_stamp(page) == stamp()
+    # Typing the same dates again changes nothing either.
+    page.locator("#filter-dates").fill(day(today - timedelta(days=29)))
+    page.locator("#filter-dates").press("Enter")
+    settle(page)
+    assert served.statements == before
+
+
+def test_typed_dates_apply_on_enter_tab_and_blur_in_either_order(page_factory, served):
+    page = page_factory()
+    page.goto(f"{served.app_url}?token={served.token}")
+    wait_sections(page, stamp())
+    page.locator("#filter-preset label", has_text="Personalizado").click()
+    today = datetime.now(ZoneInfo(TZ)).date()
+    start, end = page.locator("#filter-dates"), page.locator("#filter-dates-end-date")
+    notice = page.locator("#filter-notice")
+    # End first, before the current start: refused beside the inputs, nothing queried...
+    before = served.statements
+    end.fill(day(today - timedelta(days=35)))
+    end.press("Enter")
+    page.wait_for_function("() => document.getElementById('filter-notice').textContent.includes('posterior a la de fin')")
+    settle(page)
+    assert served.statements == before and kpi_stamp(page) == stamp()
+    assert notice.is_visible() and page.locator("#filter-dates-wrapper").get_attribute("aria-expanded") == "false"
+    box, bar = notice.bounding_box(), page.locator("#filter-dates-wrapper").bounding_box()
+    assert 0 <= box["y"] - (bar["y"] + bar["height"]) < 40  # right under the inputs
+    # ...then the start (Tab): the range applies and the message goes.
+    a, b = today - timedelta(days=45), today - timedelta(days=35)
+    start.fill(day(a))
+    start.press("Tab")
+    wait_sections(page, custom_stamp(a, b))
+    assert notice.inner_text() == ""
+    # Blur alone applies a typed date (click elsewhere on the page).
+    c = today - timedelta(days=40)
+    end.fill(day(c))
+    page.locator(".page-title").click()
+    wait_sections(page, custom_stamp(a, c))
+    # An end after today is allowed and reads «hasta hoy»; a start after today is refused.
+    end.fill(day(today + timedelta(days=10)))
+    end.press("Enter")
+    wait_sections(page, custom_stamp(a, today + timedelta(days=10)))
+    assert page.locator("#filter-dates-hint").inner_text() == "hasta hoy"
+    assert "aún no tienen datos" in page.locator("#filter-dates-hint span").get_attribute("title")
+    before = served.statements
+    start.fill(day(today + timedelta(days=2)))
+    start.press("Enter")
+    page.wait_for_function("() => document.getElementById('filter-notice').textContent.includes('posterior a hoy')")
+    settle(page)
+    assert served.statements == before
+    # Outside the dates the product keeps, refused the same way (not an error inside every chart).
+    start.fill("01/01/1960")
+    start.press("Enter")
+    page.wait_for_function("() => document.getElementById('filter-notice').textContent.includes('01/01/1970')")
+    # Text that is not a date says so instead of silently reverting.
+    start.fill("31/02/2026")
+    start.press("Tab")
+    page.wait_for_function("() => document.getElementById('filter-notice').textContent.includes('no es una fecha válida')")
+    # Picked on the calendar: the second date closes it (the picker reopens on the period on screen).
+    page.locator("#filter-preset label", has_text="30d").click()
+    page.locator("#filter-preset label", has_text="Personalizado").click()
+    page.locator("#filter-dates-wrapper").click()
+    month = page.locator(".dash-datepicker-content table").first
+    name, year = month.locator(".dash-datepicker-calendar-month-header").inner_text().split()
+    shown = date(int(year), MONTHS.index(name) + 1, 1)
+    month.get_by_text("3", exact=True).click()
+    month.get_by_text("15", exact=True).click()
+    page.locator(".dash-datepicker-content").wait_for(state="detached")
+    wait_sections(page, custom_stamp(shown.replace(day=3), shown.replace(day=15)))
+    assert notice.inner_text() == "" and page.locator("#filter-dates").input_value() == day(shown.replace(day=3))
+
+
+def test_hora_is_disabled_past_92_days_and_the_cards_still_show(page_factory, served):
+    page = page_factory()
+    page.goto(f"{served.app_url}?token={served.token}")
+    wait_sections(page, stamp())
+    hour = page.locator("#filter-granularity input[value=hour]")
+    page.locator("#filter-granularity label", has_text="Hora").click()
+    wait_sections(page, "30d|all|hour|" + TZ)
+    page.locator("#filter-preset label", has_text="YTD").click()
+    # Falls back to Día, says why beside the bar, and Hora cannot be chosen (its tooltip says why).
+    wait_sections(page, "ytd|all|day|" + TZ)
+    assert "hasta 92 días" in page.locator("#filter-notice").inner_text()
+    assert hour.is_disabled()
+    assert "92 días" in page.locator("#filter-granularity label", has_text="Hora").locator("span").get_attribute("title")
+    assert page.locator("#kpi-cost .kpi-value").inner_text().startswith("US$")
+    page.locator("#filter-granularity label", has_text="Semana").click()  # the notice is about Hora: gone
+    wait_sections(page, "ytd|all|week|" + TZ)
+    assert page.locator("#filter-notice").inner_text() == ""
+    page.locator("#filter-preset label", has_text="7d").click()
+    wait_sections(page, "7d|all|week|" + TZ)
+    assert not hour.is_disabled() and page.locator("#filter-notice").inner_text() == ""
+
+
+def test_a_refresh_marks_every_section_at_once(page_factory, served):
+    page = page_factory()
+    page.goto(f"{served.app_url}?token={served.token}")
+    wait_sections(page, stamp())
+    served.delay = 0.25
+    try:
+        page.locator("#filter-preset label", has_text="90d").click()
+        # Before any answer: every section carries the moving bar, the KPI figures are dimmed.
+        marks = page.evaluate("""ids => new Promise(done => requestAnimationFrame(() => setTimeout(() => done(ids.map(id => {
+                const el = document.getElementById(id);
+                return [id, el.getAttribute('data-stamp'), el.getAttribute('data-dash-is-loading'),
+                        getComputedStyle(el, '::before').animationName];
+            })), 60)))""", DATA_SECTIONS)
+        dim = float(page.evaluate("getComputedStyle(document.querySelector('#kpi-cost .kpi-value')).opacity"))
+    finally:
+        served.delay = 0.0
+    assert all(s == stamp() and loading == "true" and anim == "refresh-bar" for _, s, loading, anim in marks), marks
+    assert dim < 0.6
+    wait_sections(page, stamp("90d"))
+    assert page.evaluate("getComputedStyle(document.querySelector('#kpi-cost .kpi-value')).opacity") == "1"
+
+
+def test_each_button_group_is_one_tab_stop_with_arrow_keys(page_factory, served):
+    page = page_factory()
+    page.goto(f"{served.app_url}?token={served.token}")
+    wait_sections(page, stamp())
+    groups = page.locator("[role=radiogroup]")
+    assert groups.count() == 4
+    for i in range(groups.count()):
+        label = page.locator("#" + groups.nth(i).get_attribute("aria-labelledby"))
+        assert label.count() == 1 and label.inner_text()
+    page.locator("#filter-preset input[value='30d']").focus()
+    page.keyboard.press("Tab")  # leaves Periodo at once (Personalizado's dates are hidden)
+    assert page.evaluate("document.activeElement.closest('#filter-source') !== null")
+    assert page.evaluate("document.activeElement.value") == "all"
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.closest('#filter-granularity') !== null")
+    page.keyboard.press("Shift+Tab")
+    page.keyboard.press("ArrowRight")  # moves and selects within Origen
+    wait_sections(page, "30d|system|auto|" + TZ)
+    assert page.evaluate("document.activeElement.value") == "system"
+    # The date picker: every id its aria-labelledby cites exists, and its labels are Spanish.
+    page.locator("#filter-preset label", has_text="Personalizado").click()
+    refs = page.locator("#filter-dates-wrapper").get_attribute("aria-labelledby").split()
+    assert refs and all(page.locator(f"[id='{r}']").count() == 1 for r in refs), refs
+    assert [page.locator(f"#{r}").get_attribute("aria-label") for r in refs[:2]] == ["Desde", "Hasta"]
+    page.locator("#filter-dates-wrapper").click()
+    labels = page.locator(".dash-datepicker-content [aria-label]").evaluate_all(
+        "els => els.map(e => e.getAttribute('aria-label'))")
+    assert "Mes anterior" in labels and "Año" in labels and not [x for x in labels if re.search(r"month|value|Clear", x)]
+    dangling = page.evaluate("""() => [...document.querySelectorAll('#filter-dates-wrap [aria-labelledby]')]
+        .flatMap(e => e.getAttribute('aria-labelledby').split(/\\s+/)).filter(r => r && !document.getElementById(r))""")
+    assert dangling == []
+
+
+def test_text_contrast_is_at_least_wcag_aa(page_factory, served):
+    audit = (Path(__file__).parent / "contrast_audit.js").read_text()
+    page = page_factory()
+    page.goto(f"{served.app_url}?token={served.token}")
+    wait_sections(page, stamp())
+    page.locator("#advanced-toggle").click()
+    wait_sections(page, stamp(), ["section-advanced"])
+    page.locator("#filter-preset label", has_text="Personalizado").click()
+    page.locator("#filter-dates").fill("99/99/2026")
+    page.locator("#filter-dates").press("Tab")  # the notice shows too
+    page.locator("#filter-notice:not(:empty)").wait_for()
+    assert page.evaluate(audit) == []
+    page.goto(served.app_url)  # the access page
+    page.locator("#access-denied").wait_for(state="visible")
+    assert page.evaluate(audit) == []
+
+
+@pytest.mark.parametrize("width", [1440, 1280, 768])
+def test_the_filter_bar_keeps_one_row_at_1440_px(page_factory, served, width):
+    page = page_factory(width=width)
+    page.goto(f"{served.app_url}?token={served.token}")
+    wait_sections(page, stamp())
+    page.locator("#filter-preset label", has_text="Personalizado").click()
+    today = datetime.now(ZoneInfo(TZ)).date()
+    page.locator("#filter-dates-end-date").fill(day(today + timedelta(days=3)))  # «hasta hoy» shows too
+    page.locator("#filter-dates-end-date").press("Enter")
+    page.locator("#filter-dates-hint:not(:empty)").wait_for()
+    tops = page.evaluate("""() => [...document.querySelectorAll('.filterbar > .filter-group')]
+                                    .map(e => Math.round(e.getBoundingClientRect().top))""")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"filterbar-{width}.png"), clip={"x": 0, "y": 0, "width": width, "height": 220})
+    if width == 1440:
+        assert len(tops) == 4 and max(tops) - min(tops) <= 4, tops
+    assert page.evaluate("document.documentElement.scrollWidth") <= width

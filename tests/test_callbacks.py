@@ -1,7 +1,8 @@
 """Callbacks, called directly: the token gate, bad filters, an unreachable database, data."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+import re
+from datetime import date, datetime, timedelta, timezone
 
 import pandas as pd
 import pytest
@@ -11,6 +12,7 @@ from dash.exceptions import PreventUpdate
 import callbacks.actions
 import callbacks.advanced
 import callbacks.agents
+import callbacks.common
 import callbacks.models
 import callbacks.overview
 import callbacks.session
@@ -67,7 +69,9 @@ def test_a_valid_token_gets_every_section(app, token):
     assert stamp == trend_stamp == f"30d|all|auto|{TZ}" and banner is None and "Día (auto)" in window
     assert "US$" in str(cost) and "ejecuciones" in str(cost) and "parcial" in str(cache)
     assert len(fig.data) >= 2 and not figures.is_empty(fig) and "proyect" in note
-    rows, count, _, options = out["callbacks.agents"]
+    rows, count, _, options, export = out["callbacks.agents"]
+    assert re.fullmatch(r"consumo-por-agente_\d{4}-\d\d-\d\d_\d{4}-\d\d-\d\d_todos\.csv", export["fileName"])
+    assert export["processCellCallback"] == {"function": "csvSafeCell(params)"}
     assert options.to_plotly_json()["operations"][0]["params"]["value"] == {"message": "Sin datos en este periodo"}
     assert {r["name"] for r in rows} >= {"Asistente de Ventas", "Soporte Técnico", "Revisión Legal", "Sin agente"}
     assert count == "4 filas"
@@ -91,6 +95,10 @@ def test_without_a_valid_token_no_query_runs(app, engine, org_id, bad):
     with app.server.app_context():
         dashboard_hidden, access_hidden, detail, tz_label, org = callbacks.session.gate(token, TZ)
     assert dashboard_hidden is True and access_hidden is False and detail and org == ""
+    # Words for a person: what happened, never the HTTP header syntax.
+    assert "Bearer" not in detail and "token" not in detail.lower() and "enlace" in detail
+    if bad == "expired":
+        assert "caducado" in detail
 
 
 def test_gate_shows_the_org_and_timezone(app, token, org_id):
@@ -102,7 +110,6 @@ def test_gate_shows_the_org_and_timezone(app, token, org_id):
 
 @pytest.mark.parametrize("args,message", [
     (("custom", "2026-06-10", "2026-06-01"), "La fecha de inicio es posterior a la de fin."),
-    (("custom", "2024-01-01", "2025-12-31", "all", "hour"), "hasta 92 días"),
     (("custom", None, None), "Elige una fecha"),
     (("custom", "1960-01-01", "1960-01-31"), "entre el 1 de enero de 1970"),
     (("30d", None, None, "all", "auto", "Mars/Olympus"), "zona horaria"),
@@ -195,3 +202,21 @@ def test_a_past_month_is_closed_on_the_card_and_in_the_note(clocked, token):
     assert "Octubre de 2026 (cerrado): US$ " in str(proj)
     assert note.startswith("Octubre de 2026 está cerrado: costó US$ ")
     assert fig.layout.meta["projection"]["mode"] == "none"
+
+
+def test_hora_on_a_long_window_answers_by_day_and_blanks_nothing(app, token):
+    """A resolution problem is not a reason to blank the cards, the models or the heatmap."""
+    today = date.today()  # the test data is the 40 days before now
+    start, end = (today - timedelta(days=200)).isoformat(), (today + timedelta(days=1)).isoformat()
+    out = run_all(app, token, "custom", start, end, "all", "hour")
+    cost, tokens, cache, proj, fig, *_ = out["callbacks.overview"]
+    assert "US$" in str(cost) and "—" not in str(cost)
+    assert not figures.is_empty(fig)
+    bars, bubble, _, _ = out["callbacks.models"]
+    assert not figures.is_empty(bars)
+    heat, split, table, detail, stamp = out["advanced"]
+    assert not figures.is_empty(heat) and "BYOK" in str(table)
+    assert stamp == f"custom|{start}|{end}|all|hour|{TZ}"  # the filter bar's key, answered by day
+    with app.server.app_context():
+        scope = callbacks.common.resolve("custom", start, end, "all", "hour", TZ, token)
+    assert scope.filters.granularity == "day" and "92 días" in scope.notice

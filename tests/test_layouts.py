@@ -49,7 +49,7 @@ def test_spanish_labels():
                   "Tendencia", "Desglose por acción", "Modelos", "Agentes", "Avanzado", "Exportar CSV",
                   "Personalizado", "YTD", "Todos", "Sistema", "BYOK", "Auto", "Hora", "Día", "Semana", "Mes",
                   "Interacción de usuario", "Verificación de guardrails", "Generación de títulos",
-                  "Embeddings de consultas RAG", "Indexación de documentos", "Acceso no autorizado"]:
+                  "Embeddings de consultas RAG", "Indexación de documentos", "No se puede mostrar el consumo de IA"]:
         assert label in text, label
 
 
@@ -196,3 +196,58 @@ def test_callbacks_are_registered_on_the_app_not_globally():
         source = path.read_text()
         assert "from app import" not in source and "@dash.callback" not in source and "@callback" not in source
         assert "select(" not in source and "text(" not in source  # no SQL in callbacks
+
+
+def test_the_page_declares_spanish(tmp_path):
+    from app import create_app
+
+    app = create_app(Settings(database_url=f"sqlite:///{tmp_path / 'x.sqlite3'}", secret="s" * 40))
+    html = app.server.test_client().get("/").get_data(as_text=True)
+    assert re.search(r"<html lang=\"es\">", html)
+
+
+def test_every_aria_reference_names_an_element_of_the_page():
+    tree = page.layout()
+    found = {c.id for c in components(tree) if getattr(c, "id", None)}
+    refs = [(getattr(c, "id", None), ref) for c in components(tree)
+            for ref in (getattr(c, "aria-labelledby", None) or "").split()]
+    assert len(refs) >= 5 and all(ref in found for _, ref in refs), refs
+    groups = [c for c in components(tree) if getattr(c, "role", None) == "radiogroup"]
+    assert len(groups) == 4  # Periodo, Origen, Resolución, Medida
+    picker = next(c for c in components(tree) if getattr(c, "id", None) == ids.DATES)
+    # The picker cites "<id> <id>-end-date <start_date_id> <end_date_id>": its inputs carry those ids.
+    assert (picker.start_date_id, picker.end_date_id) == (ids.DATES, f"{ids.DATES}-end-date")
+
+
+def test_the_browser_and_the_server_agree_on_the_longest_hourly_window():
+    from queries.filters import MAX_HOURLY_DAYS
+
+    js = (ROOT / "assets" / "dashboard.js").read_text()
+    assert re.search(r"MAX_HOURLY_DAYS: (\d+)", js).group(1) == str(MAX_HOURLY_DAYS)
+    assert f"hasta {MAX_HOURLY_DAYS} días" in js
+
+
+def contrast(a: str, b: str) -> float:
+    """WCAG 2.x contrast ratio of two #rrggbb colours."""
+    def lum(h):
+        c = [int(h[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+        r, g, b_ = (v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4 for v in c)
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b_
+    x, y = sorted((lum(a), lum(b)), reverse=True)
+    return (x + 0.05) / (y + 0.05)
+
+
+def test_text_colours_reach_wcag_aa_on_their_backgrounds():
+    from layouts import theme
+
+    css = (ROOT / "assets" / "10_dashboard.css").read_text()
+    var = dict(re.findall(r"--([a-z0-9-]+):\s*(#[0-9a-f]{6})", css))
+    for text in ("ink", "ink-2", "muted"):  # on the page background and on the cards
+        assert min(contrast(var[text], var["bg"]), contrast(var[text], var["surface"])) >= 4.5, text
+    assert contrast(var["faint"], var["surface"]) >= 4.5  # only on cards
+    assert contrast(var["muted"], "#e9ebf2") >= 4.5  # the segmented controls' track
+    for colour in (theme.INK, theme.MUTED):  # chart text on white cards
+        assert contrast(colour, "#ffffff") >= 4.5
+    for colour in theme.AVATAR_COLOURS:  # white initials
+        assert contrast("#ffffff", colour) >= 4.5, colour
+    assert contrast("#4338ca", "#eef0ff") >= 4.5 and contrast("#8a3c00", "#fff7ed") >= 4.5  # hint, notice
