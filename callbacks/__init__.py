@@ -2,10 +2,10 @@
 
 Each section module has `register(app)`; nothing here imports the app object.
 """
-from . import actions, advanced, agents, models, overview, session
+from . import actions, advanced, agents, datatables, models, overview, session
 
 
 def register(app) -> None:
     """Wire every section of the page to `app`."""
-    for module in (session, overview, actions, models, agents, advanced):
+    for module in (session, overview, actions, models, agents, advanced, datatables):
         module.register(app)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import dash_bootstrap_components as dbc
 from dash import html
 
-from . import fmt, ids, theme
+from . import datatables, fmt, ids, theme
 from .common import graph, loading
 
 HEATMAP_HEIGHT = 560
@@ -23,11 +23,13 @@ def layout() -> html.Section:
     body = dbc.Collapse(id=ids.ADVANCED_COLLAPSE, is_open=False, children=loading(html.Div(className="advanced-body", children=[
         dbc.Row([
             dbc.Col([html.H3("Uso por día y hora (tokens, escala logarítmica)", className="chart-title"),
-                     graph(ids.HEATMAP, HEATMAP_HEIGHT, "Mapa de calor de tokens por día y hora")], lg=8),
+                     graph(ids.HEATMAP, HEATMAP_HEIGHT, "Mapa de calor de tokens por día y hora"),
+                     datatables.toggle("heatmap", "tokens por día y hora")], lg=8),
             dbc.Col([
                 html.H3("Sistema frente a BYOK", className="chart-title"),
                 graph(ids.SOURCE_SPLIT, SPLIT_HEIGHT, "Reparto del costo entre Sistema y BYOK"),
                 html.Div(id=ids.SOURCE_SPLIT_TABLE),
+                datatables.toggle("split", "Sistema frente a BYOK"),
                 html.H3("Ahorro por caché", className="chart-title mt-4"),
                 html.Div(id=ids.CACHE_DETAIL),
             ], lg=4),

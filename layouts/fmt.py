@@ -10,6 +10,7 @@ One convention for the whole page (figures use the same through plotly's
 """
 from __future__ import annotations
 
+import html
 import math
 from datetime import date, datetime
 
@@ -108,3 +109,15 @@ def bucket(ts: datetime, granularity: str) -> str:
 def window(start: date, end: date) -> str:
     """Del 1 jun 2025 al 30 jun 2025 (or a single day)."""
     return day(start) if start == end else f"{day(start)} – {day(end)}"
+
+
+def text(value) -> str:
+    """Data (a model, provider, agent or user name, an action type) as Plotly text.
+
+    Plotly draws labels, ticks, hovers, legend names and annotations as pseudo-HTML: it
+    interprets <a href>, <span style>, <b>, <br>… and decodes entities (&lt; &gt; &amp;
+    &#60;). Escaping &, < and > makes every such string print literally: no tag can open
+    and an entity in a name stays the characters it was. Quotes need no escaping (they
+    only matter inside a tag). Every figure builder passes data text through here, and
+    only data text: our own markup (<b>, <br>) stays markup."""
+    return html.escape("" if value is None else str(value), quote=False)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dash import html
 
-from . import fmt, ids
+from . import datatables, fmt, ids
 from .common import graph, loading, note, section
 
 HEIGHT = 340
@@ -12,6 +12,7 @@ HEIGHT = 340
 def layout() -> html.Section:
     body = loading(html.Div([
         graph(ids.TREND_GRAPH, HEIGHT, "Costo y tokens en el tiempo"),
+        datatables.toggle("trend", "costo y tokens en el tiempo"),
         note("", ids.TREND_NOTE),
     ]))
     return section(ids.SEC_TREND, "Tendencia",

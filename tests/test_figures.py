@@ -4,6 +4,7 @@ from __future__ import annotations
 import math
 import re
 from datetime import date, timedelta
+from decimal import Decimal
 
 import numpy as np
 import pandas as pd
@@ -210,15 +211,40 @@ def model_frame(n=12, latency_missing=("m-3",)):
     return pd.DataFrame(rows)
 
 
-def test_models_bars_stack_tokens_by_type_for_the_top_ten_and_annotate_cost():
-    fig = figures.models_bars(model_frame())
-    assert [t.name for t in fig.data] == ["Entrada", "Salida", "Lectura de caché"]
+def test_models_bars_tokens_view_stacks_tokens_by_type_ranked_by_tokens():
+    fig = figures.models_bars(model_frame(), view="tokens")
+    assert [t.name for t in fig.data] == ["Entrada (sin caché)", "Lectura de caché", "Salida"]
     assert all(t.orientation == "h" for t in fig.data) and fig.layout.barmode == "stack"
-    assert list(fig.data[0].y) == [f"m-{i}" for i in range(10)]
-    assert list(fig.data[0].x) == [1000 * (i + 1) for i in range(10)]
-    assert list(fig.data[2].x) == [200 * i for i in range(10)]
-    assert [a.text for a in fig.layout.annotations][:2] == ["US$ 100,00", "US$ 99,00"]
-    assert "Tokens" in fig.layout.xaxis.title.text and "costo" in fig.layout.xaxis.title.text
+    # Ranked by what the bars show: total tokens (m-11 has the most), not by cost.
+    assert list(fig.data[0].y) == [f"m-{i}" for i in range(11, 1, -1)]
+    assert list(fig.data[0].x) == [1000 * (i + 1) for i in range(11, 1, -1)]
+    assert list(fig.data[1].x) == [200 * i for i in range(11, 1, -1)]
+    assert fig.layout.annotations[0].text == "14,7K"  # 12.000 + 500 + 2.200
+    assert fig.layout.xaxis.title.text == fm.TOKENS_AXIS
+
+
+def test_models_bars_cost_view_splits_each_cost_exactly_by_catalogue_shares():
+    df = model_frame(10)
+    df.loc[0, "cost_usd"] = 0.01  # a cent shared by three types: the parts still add up
+    prices = {(p, m): (Decimal("3"), Decimal("0.3"), Decimal("15")) for p, m in zip(df["provider"], df["model"])}
+    prices[("p", "m-1")] = None  # no price: one «sin desglose» segment
+    fig = figures.models_bars(df, view="cost", prices=prices)
+    names = [t.name for t in fig.data]
+    assert names == ["Entrada (sin caché)", "Lectura de caché", "Salida", "Sin desglose"]
+    top = fm.top_models(df, "cost")
+    assert list(fig.data[0].y) == list(top["label"]) and top["label"].iloc[-1] == "m-0"  # ranked by cost
+    for i, cost in enumerate(top["cost_usd"]):
+        parts = [Decimal(str(t.x[i])) for t in fig.data]
+        assert sum(parts) == Decimal(str(cost)).quantize(Decimal("1e-8"))  # exact, not approximately
+    m1 = list(top["label"]).index("m-1")
+    assert [t.x[m1] for t in fig.data] == [0, 0, 0, 99.0]
+    # Independent share: m-2 has 3.000 input, 400 cache, 500 output tokens.
+    m2 = list(top["label"]).index("m-2")
+    w = [3000 * 3, 400 * 0.3, 500 * 15]
+    assert fig.data[0].x[m2] == pytest.approx(98.0 * w[0] / sum(w), abs=1e-8)
+    assert [a.text for a in fig.layout.annotations][:2] == ["US$ 99,00", "US$ 98,00"]
+    assert "Costo" in fig.layout.xaxis.title.text and fig.layout.xaxis.tickprefix == "US$ "
+    assert "Entrada (sin caché): 3K tokens" in fig.data[0].customdata[m2][4]  # tokens in the hover
 
 
 def test_models_same_name_two_providers_get_the_provider_in_the_label():
@@ -256,12 +282,12 @@ def test_heatmap_plots_log10_with_real_values_on_the_colour_bar_and_in_hovers():
     assert len(z) == 24 and all(len(r) == 7 for r in z)
     assert z[0][0] == pytest.approx(1.0) and z[13][1] == pytest.approx(3.0) and z[23][6] == pytest.approx(5.0)
     assert sum(v is not None for r in z for v in r) == 3  # zero cells are empty, not 0
-    assert list(hm.x)[0] == "Domingo" and list(hm.x)[-1] == "Sábado" and list(hm.y)[0] == "00:00"
+    assert list(hm.x)[0] == "domingo" and list(hm.x)[-1] == "sábado" and list(hm.y)[0] == "00:00"
     ticks = dict(zip(hm.colorbar.tickvals, hm.colorbar.ticktext))
     assert [t for v, t in ticks.items() if abs(v - 3.0) < 1e-9] == ["1K"]
     assert [t for v, t in ticks.items() if abs(v - 5.0) < 1e-9] == ["100K"]
     assert hm.customdata[13][1][2:] == ["1K (1.000)", "US$ 1,50", "4"]
-    assert hm.customdata[13][1][:2] == ["Lunes", "13:00–14:00"]
+    assert hm.customdata[13][1][:2] == ["lunes", "13:00–14:00"]
     assert fig.layout.yaxis.autorange == "reversed" and TZ in fig.layout.yaxis.title.text
 
 

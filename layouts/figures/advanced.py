@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 from .. import fmt, theme
 from .common import empty
 
-DAY_LABELS = [d.capitalize() for d in fmt.DAYS]  # Domingo … Sábado (dow 0 … 6)
+DAY_LABELS = list(fmt.DAYS)  # domingo … sábado (dow 0 … 6), lowercase like every date on the page
 HOUR_LABELS = [f"{h:02d}:00" for h in range(24)]
 
 
@@ -82,7 +82,7 @@ def source_split(df: pd.DataFrame, height: int = 260) -> go.Figure:
     rows = [r for r in df.itertuples(index=False) if getattr(r, col) > 0]
     fig = theme.figure(height=height, showlegend=True)
     fig.add_trace(go.Pie(
-        labels=[theme.SOURCES[r.source][0] for r in rows], values=[float(getattr(r, col)) for r in rows],
+        labels=[fmt.text(theme.SOURCES[r.source][0]) for r in rows], values=[float(getattr(r, col)) for r in rows],
         hole=0.62, sort=False, direction="clockwise", texttemplate="%{text}", textposition="inside",
         text=[fmt.share(getattr(r, col), df[col].sum()) for r in rows],  # '91,7 %', not plotly's '91,7%'
         marker=dict(colors=[theme.SOURCES[r.source][1] for r in rows], line=dict(color="white", width=2)),
