@@ -54,19 +54,20 @@ def split_table(df) -> html.Table:
         ]))
     return html.Div([html.Table([head, html.Tbody(body)], className="mini-table"),
                      html.Div("Compara ambos orígenes con el mismo periodo; no aplica el filtro de origen. "
-                              "En BYOK el proveedor a menudo no informa precio: su costo cuenta como 0.",
+                              "En BYOK el proveedor a menudo no informa precio: esas llamadas suman US$ 0.",
                               className="chart-note")])
 
 
 def cache_detail(c: dict, source_label: str) -> html.Div:
     """Tokens served from cache, hit rate, estimated savings and models without a price."""
     if c["hit_rate"] is None:
-        return html.Div("N/A: sin tokens de entrada en este periodo.", className="chart-note")
+        return html.Div(f"Sin tasa de aciertos: {theme.PROMPT_TOTAL} = 0 tokens en este periodo.",
+                        className="chart-note")
     rate = float(c["hit_rate"])
     skipped = int(c["skipped_models_count"])
     stats = [
-        ("Tokens desde caché", fmt.compact(c["total_cache_read_tokens"])),
-        ("Tokens de entrada", fmt.compact(c["total_input_tokens"])),
+        (theme.CACHE_READ, fmt.compact(c["total_cache_read_tokens"])),
+        (theme.PROMPT_TOTAL, fmt.compact(c["total_input_tokens"])),
         ("Tasa de aciertos", fmt.percent(rate)),
         ("Ahorro estimado", fmt.usd(c["estimated_savings_usd"])),
     ]
@@ -75,8 +76,9 @@ def cache_detail(c: dict, source_label: str) -> html.Div:
                            className="stat") for k, v in stats], className="stat-grid"),
         dbc.Progress(value=round(rate * 100, 1), className="hit-bar", color="success"),
         html.Div([f"Origen: {source_label}. ",
-                  html.Strong(f"Parcial: {skipped} modelo{'s' if skipped != 1 else ''} sin precio conocido "
-                              "no suma ahorro. ") if skipped else "Todos los modelos tienen precio conocido. ",
-                  "Ahorro = tokens de caché × (precio de entrada − precio de lectura de caché)."],
+                  html.Strong(f"Parcial: el ahorro no incluye {skipped} modelo{'s' if skipped != 1 else ''} "
+                              "sin precio conocido. ") if skipped else "Todos los modelos tienen precio conocido. ",
+                  f"Tasa de aciertos = {theme.CACHE_READ} ÷ {theme.PROMPT_TOTAL} ({theme.INPUT} + {theme.CACHE_READ}). ",
+                  f"Ahorro = tokens de {theme.CACHE_READ.lower()} × (precio de entrada − precio de lectura de caché)."],
                  className="chart-note"),
     ])

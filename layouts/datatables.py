@@ -133,10 +133,10 @@ def bubbles_table(df: pd.DataFrame, scale: str) -> html.Div:
 
 
 def heatmap_rows(df: pd.DataFrame) -> list[list]:
-    """24 rows (hours) × 7 days (Sunday first, like the chart): tokens, 0 where the chart is blank."""
+    """24 rows (hours) × 7 days (Monday first, like the chart): tokens, 0 where the chart is blank."""
     grid = [[0] * 7 for _ in range(24)]
     for r in df.itertuples(index=False):
-        grid[int(r.hour)][int(r.dow)] += int(r.tokens)
+        grid[int(r.hour)][fadv.column(r.dow)] += int(r.tokens)
     return [[fadv.HOUR_LABELS[h]] + grid[h] for h in range(24)]
 
 

@@ -67,12 +67,35 @@ def test_trend_x_is_local_wall_time_without_offset():
     assert str(pd.Timestamp(fig.data[1].x[1])) == "2026-03-30 00:00:00"
 
 
-@pytest.mark.parametrize("granularity,fmt", [("hour", "%H:%M"), ("week", "Semana del"), ("month", "%B %Y")])
+@pytest.mark.parametrize("granularity,fmt", [("hour", "%H:%M"), ("week", "Semana del"), ("month", "%B de %Y")])
 def test_trend_hover_header_names_the_period(granularity, fmt):
     fig = figures.trend(series(), granularity)
     assert fmt in fig.layout.xaxis.hoverformat and fig.layout.hovermode == "x unified"
-    if granularity != "month":
+    if granularity == "hour":
         assert [s.value for s in fig.layout.xaxis.tickformatstops] == ["%H:%M\n%-d %b", "%-d %b", "%b %Y"]
+
+
+@pytest.mark.parametrize("granularity,periods,step_days", [
+    ("day", 7, 1), ("day", 20, 2), ("day", 30, 7), ("day", 90, 14), ("week", 9, 7), ("week", 20, 14),
+    ("week", 40, 28)])
+def test_weekly_ticks_fall_on_mondays(granularity, periods, step_days):
+    """Weeks start on Monday on this page: a tick every 7+ days is a Monday, never plotly's Sunday."""
+    freq = "W-MON" if granularity == "week" else "D"
+    ts = series(days=periods, start="2026-01-05", freq=freq)
+    for fig in (figures.trend(ts, granularity),
+                figures.actions_area(action_frame({"user_interaction": [1.0] * periods}, days=periods),
+                                     "cost_usd", granularity)):
+        ax = fig.layout.xaxis
+        assert ax.dtick == step_days * 86_400_000 and ax.tickformat == "%-d %b"
+        assert pd.Timestamp(ax.tick0).day_name() == "Monday"
+        assert len(pd.date_range(ax.tick0, periods=10_000, freq=f"{step_days}D")
+                   .intersection(pd.date_range("2026-01-05", periods=periods * (7 if granularity == "week" else 1)))
+                   ) <= 10
+
+
+def test_a_year_of_weeks_ticks_months():
+    ax = figures.trend(series(days=52, start="2026-01-05", freq="W-MON"), "week").layout.xaxis
+    assert ax.dtick == "M2" and ax.tickformat == "%b %Y"
 
 
 @pytest.mark.parametrize("months,dtick", [(2, "M1"), (8, "M1"), (11, "M2"), (36, "M5")])
@@ -280,14 +303,15 @@ def test_heatmap_plots_log10_with_real_values_on_the_colour_bar_and_in_hovers():
     hm = fig.data[0]
     z = [list(r) for r in hm.z]
     assert len(z) == 24 and all(len(r) == 7 for r in z)
-    assert z[0][0] == pytest.approx(1.0) and z[13][1] == pytest.approx(3.0) and z[23][6] == pytest.approx(5.0)
+    # Columns Monday first: dow 1 (Monday) is column 0, dow 0 (Sunday) the last, dow 6 (Saturday) column 5.
+    assert z[0][6] == pytest.approx(1.0) and z[13][0] == pytest.approx(3.0) and z[23][5] == pytest.approx(5.0)
     assert sum(v is not None for r in z for v in r) == 3  # zero cells are empty, not 0
-    assert list(hm.x)[0] == "domingo" and list(hm.x)[-1] == "sábado" and list(hm.y)[0] == "00:00"
+    assert list(hm.x)[0] == "lunes" and list(hm.x)[-1] == "domingo" and list(hm.y)[0] == "00:00"
     ticks = dict(zip(hm.colorbar.tickvals, hm.colorbar.ticktext))
     assert [t for v, t in ticks.items() if abs(v - 3.0) < 1e-9] == ["1K"]
     assert [t for v, t in ticks.items() if abs(v - 5.0) < 1e-9] == ["100K"]
-    assert hm.customdata[13][1][2:] == ["1K (1.000)", "US$ 1,50", "4"]
-    assert hm.customdata[13][1][:2] == ["lunes", "13:00–14:00"]
+    assert hm.customdata[13][0][2:] == ["1K (1.000)", "US$ 1,50", "4"]
+    assert hm.customdata[13][0][:2] == ["lunes", "13:00–14:00"]
     assert fig.layout.yaxis.autorange == "reversed" and TZ in fig.layout.yaxis.title.text
 
 
