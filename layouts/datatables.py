@@ -147,6 +147,6 @@ def heatmap_table(df: pd.DataFrame, timezone: str) -> html.Div:
 
 
 def split_table(df: pd.DataFrame) -> html.Div:
-    rows = [[theme.SOURCES.get(r.source, theme.SOURCES["other"])[0], fmt.usd(r.cost_usd), fmt.integer(r.tokens),
+    rows = [[theme.SOURCES.get(r.source, theme.OTHER_SOURCE)[0], fmt.usd(r.cost_usd), fmt.integer(r.tokens),
              fmt.integer(r.executions)] for r in df.itertuples(index=False)]
     return _table("Costo, tokens y ejecuciones por origen", ["Origen", "Costo", "Tokens", "Ejecuciones"], rows)

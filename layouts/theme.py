@@ -48,18 +48,18 @@ TOKEN_TYPES = {  # model-efficiency column -> (Spanish label, colour); stack ord
 }
 UNSPLIT = ("Sin desglose", "#e2e8f0")  # a cost bar we cannot split by type
 
-SOURCES = {"system": ("Sistema", "#0f766e"), "byok": ("BYOK", "#7c2d12"),
-           "other": ("Otro", "#57534e")}  # «Otro»: a source value that is neither (issue 8, §4.10)
+SOURCES = {"system": ("Sistema", "#0f766e"), "byok": ("BYOK", "#7c2d12")}
+OTHER_SOURCE = ("Otro", "#57534e")  # a source value that is neither (issue 8, §4.10): its own colour
 SOURCE_LABELS = {"all": "Todos", "system": "Sistema", "byok": "BYOK"}
 GRANULARITY_LABELS = {"auto": "Auto", "hour": "Hora", "day": "Día", "week": "Semana", "month": "Mes"}
 # Token volume per hour and weekday: the slate of token volume, light to dark (a ramp, not a category).
-HEATMAP_SCALE = [[0.0, "#f1f5f9"], [0.35, "#cbd5e1"], [0.7, "#64748b"], [1.0, "#0f172a"]]
+HEATMAP_SCALE = [[0.0, "#f1f5f9"], [0.45, "#b6c2d2"], [0.8, "#64748b"], [1.0, "#334155"]]
 
 PALETTE = {  # meaning -> colour: every data colour on the page, each used for one meaning only
     "cost": BRAND, "tokens": TOKENS, "model": MODEL,
     **{f"action:{a}": c for a, (_, c) in ACTIONS.items()}, "action:other": OTHER_ACTION[1],
     **{f"token:{t}": c for t, (_, c) in TOKEN_TYPES.items()}, "token:unsplit": UNSPLIT[1],
-    **{f"source:{k}": c for k, (_, c) in SOURCES.items()},
+    **{f"source:{k}": c for k, (_, c) in SOURCES.items()}, "source:other": OTHER_SOURCE[1],
 }
 
 AVATAR_COLOURS = ("#6366f1", "#0ea5e9", "#10b981", "#f59e0b", "#ef4444", "#8b5cf6", "#14b8a6", "#ec4899")

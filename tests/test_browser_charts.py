@@ -130,3 +130,29 @@ def test_models_views_scales_and_ver_datos(page_factory, served):
     page.locator("#section-models").screenshot(path=str(ARTIFACTS / "models-ver-datos.png"))
     button.click()
     page.wait_for_function("() => document.getElementById('data-models-bars').innerHTML === ''")
+
+
+def test_ver_datos_for_the_trend_and_the_heatmap(page_factory, served):
+    page = page_factory(width=1280, height=1100)
+    page.goto(served)
+    wait_sections(page, stamp(), ["section-trend"])
+    button = page.locator("#data-trend-button")
+    button.click()
+    table = page.locator("#data-trend table")
+    table.wait_for()
+    head = table.locator("thead th").all_inner_texts()
+    assert head == ["Periodo", "Costo", "Tokens", "Ejecuciones"]
+    assert table.locator("tbody tr").count() == 30 and table.locator("tfoot th").inner_text() == "Total"
+    # The total row says the KPI card's cost (same window, same source).
+    assert table.locator("tfoot td").first.inner_text() == page.locator("#kpi-cost .kpi-value").inner_text()
+    page.locator("#section-trend").screenshot(path=str(ARTIFACTS / "trend-ver-datos.png"))
+    page.locator("#advanced-toggle").click()
+    wait_sections(page, stamp(), ["section-advanced"])
+    page.locator("#data-heatmap-button").click()
+    heat = page.locator("#data-heatmap table")
+    heat.wait_for()
+    assert heat.locator("thead th").all_inner_texts()[1:] == ["lunes", "martes", "miércoles", "jueves", "viernes",
+                                                              "sábado", "domingo"]
+    assert heat.locator("tbody th[scope='row']").count() == 24
+    page.wait_for_timeout(300)
+    page.locator("#section-advanced").screenshot(path=str(ARTIFACTS / "advanced-ver-datos.png"))
