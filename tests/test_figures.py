@@ -338,3 +338,26 @@ def test_source_split_by_cost_or_by_tokens_when_no_cost_is_reported():
     free = figures.source_split(df.assign(cost_usd=0.0))
     assert list(free.data[0].values) == [100.0, 900.0] and "Tokens" in free.layout.annotations[0].text
     assert figures.is_empty(figures.source_split(df.assign(executions=0)))
+
+
+def test_bubble_labels_do_not_collide_even_in_a_cluster():
+    """Five bubbles within a few pixels: each number gets its own place, no label on another."""
+    px = [(200, 150, 12), (212, 152, 10), (205, 140, 8), (190, 158, 6), (220, 145, 5)]
+    text = ["1", "2", "3", "4", "5"]
+    positions = fm.place_labels(px, 420, 290, text)
+    boxes = [fm._label_box(x, y, r, p, 7.0 * len(t) + 2, 13.0) for (x, y, r), p, t in zip(px, positions, text)]
+    for i in range(len(boxes)):
+        for j in range(i + 1, len(boxes)):
+            assert fm._overlap(boxes[i], boxes[j]) == 0, (positions[i], positions[j])
+    assert all(0 <= b[0] and b[2] <= 420 and 0 <= b[1] and b[3] <= 290 for b in boxes)
+
+
+def test_bubbles_are_numbered_by_cost_and_the_log_axis_leaves_out_a_zero_cost():
+    df = model_frame(4, latency_missing=())
+    df.loc[3, "cost_usd"] = 0.0
+    lin = figures.models_bubble(df)
+    assert list(lin.data[0].text) == ["1", "2", "3", "4"] and lin.layout.yaxis.type != "log"
+    log = figures.models_bubble(df, scale="log")
+    assert log.layout.yaxis.type == "log" and list(log.data[0].text) == ["1", "2", "3"]
+    assert log.layout.yaxis.range[0] < math.log10(97) < math.log10(100) < log.layout.yaxis.range[1]
+    assert list(fm.bubble_models(df, "log")["model"]) == ["m-0", "m-1", "m-2"]
