@@ -361,3 +361,10 @@ def test_bubbles_are_numbered_by_cost_and_the_log_axis_leaves_out_a_zero_cost():
     assert log.layout.yaxis.type == "log" and list(log.data[0].text) == ["1", "2", "3"]
     assert log.layout.yaxis.range[0] < math.log10(97) < math.log10(100) < log.layout.yaxis.range[1]
     assert list(fm.bubble_models(df, "log")["model"]) == ["m-0", "m-1", "m-2"]
+
+
+def test_models_cost_bars_without_any_cost_say_so_and_tokens_still_draw():
+    df = model_frame(3).assign(cost_usd=0.0)
+    fig = figures.models_bars(df, view="cost")
+    assert figures.is_empty(fig) and fm.NO_COST in fig.layout.annotations[0].text
+    assert not figures.is_empty(figures.models_bars(df, view="tokens"))

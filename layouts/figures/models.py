@@ -20,6 +20,8 @@ SCALES = {"linear": "Lineal", "log": "Logarítmica"}
 COST_AXIS = "Costo (USD) por tipo de token, con precios de catálogo"
 TOKENS_AXIS = "Tokens por tipo"
 NO_LATENCY = "Ningún modelo registra latencia en este periodo"
+NO_COST = "Sin costo registrado en este periodo"
+NO_COST_HINT = "Hay uso, pero el proveedor no informó precio (habitual en BYOK). Prueba con Barras: Tokens."
 COLUMNS = list(theme.TOKEN_TYPES)  # input_tokens, cache_read_tokens, output_tokens
 
 
@@ -82,6 +84,8 @@ def models_bars(df: pd.DataFrame, height: int = 360, view: str = "cost", prices:
     if not len(df) or int(df["executions"].sum()) == 0:
         return empty(height=height)
     view = view if view in VIEWS else "cost"
+    if view == "cost" and float(df["cost_usd"].sum()) == 0:  # bars of nothing: say why, offer Tokens
+        return empty(NO_COST, height=height, hint=NO_COST_HINT)
     top = top_models(df, view)
     ys = [fmt.text(lab) for lab in top["label"]]  # category values are printed as ticks
     common = [[fmt.text(lab), fmt.text(p), fmt.usd(c), fmt.compact(t), tok]
