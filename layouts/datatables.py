@@ -23,12 +23,12 @@ OPEN, CLOSED = "Ocultar datos", "Ver datos"
 
 
 def toggle(chart: str, label: str) -> html.Div:
-    """The «Ver datos» button and its (empty until opened) region."""
+    """The «Ver datos» button and its (empty until opened) region; `label` names the chart."""
     region = f"data-{chart}"
     return html.Div(className="data-toggle", children=[
         html.Button(CLOSED, id=f"{region}-button", n_clicks=0, type="button", className="data-toggle-btn",
-                    **{"aria-expanded": "false", "aria-controls": region}),
-        html.Div(id=region, className="data-region", role="region", **{"aria-label": f"Datos: {label}"}),
+                    title=f"Tabla con los datos de: {label}", **{"aria-expanded": "false", "aria-controls": region}),
+        html.Div(id=region, className="data-region"),
     ])
 
 
@@ -45,7 +45,9 @@ def _table(caption: str, columns: list[str], rows: list[list], foot: list | None
     parts = [html.Caption(caption), head, body]
     if foot:
         parts.append(html.Tfoot(html.Tr(cells(foot, html.Th))))
-    return html.Div(html.Table(parts, className="data-table"), className="data-table-wrap")
+    # A scrollable region: focusable (keyboard scrolling) and named after its caption.
+    return html.Div(html.Table(parts, className="data-table"), className="data-table-wrap", role="region",
+                    tabIndex=0, **{"aria-label": caption})
 
 
 def unavailable(message: str) -> html.Div:

@@ -156,3 +156,16 @@ def test_ver_datos_for_the_trend_and_the_heatmap(page_factory, served):
     assert heat.locator("tbody th[scope='row']").count() == 24
     page.wait_for_timeout(300)
     page.locator("#section-advanced").screenshot(path=str(ARTIFACTS / "advanced-ver-datos.png"))
+
+
+def test_at_768_px_the_models_tools_and_key_fit(page_factory, served):
+    page = page_factory(width=768, height=1000)
+    page.goto(served)
+    wait_sections(page, stamp(), ["section-models"])
+    section = page.locator("#section-models")
+    # Below the sticky filter bar, so the screenshot shows the section's own toggles.
+    section.evaluate("el => window.scrollTo(0, el.getBoundingClientRect().top + window.scrollY - 160)")
+    page.wait_for_timeout(300)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 768
+    assert section.evaluate("el => el.scrollWidth <= el.clientWidth")
+    section.screenshot(path=str(ARTIFACTS / "models-768.png"))
