@@ -142,35 +142,47 @@ def test_split_table_matches_the_donut():
 SECRET = "datatables-test-secret-0123456789-abcd"
 
 
-@pytest.fixture
-def app(engine, org_id):
+@pytest.fixture(scope="module")
+def seeded(engine):
+    """One org seeded once for the module (the session database is shared: keep it small)."""
+    import uuid
+
     import dashboard_data
     from ai_usage.settings import Settings
     from app import create_app
 
-    dashboard_data.seed(engine, org_id)
-    return create_app(Settings(database_url=str(engine.url), secret=SECRET), engine=engine)
+    org = f"org-dt-{uuid.uuid4().hex[:8]}"
+    dashboard_data.seed(engine, org)
+    return create_app(Settings(database_url=str(engine.url), secret=SECRET), engine=engine), org
 
 
 @pytest.mark.parametrize("chart", ["trend", "actions-area", "actions-donut", "models-bars", "models-bubble",
                                    "heatmap", "split"])
-def test_a_closed_region_queries_nothing_and_an_open_one_shows_its_table(app, engine, org_id, chart):
+def test_a_closed_region_queries_nothing_and_an_open_one_shows_its_table(seeded, engine, chart):
     import sqlalchemy as sa
 
     import callbacks.datatables as cd
     from ai_usage.auth import mint_token
 
+    app, org_id = seeded
     extra, fetch, build = cd.CHARTS[chart]
     update = cd._updater(fetch, build)
     args = ["30d", None, None, "all", "auto", TZ] + [{"actions-metric": "cost_usd", "models-view": "cost",
                                                       "models-scale": "log"}[i.component_id] for i in extra]
     token = mint_token(SECRET, org_id)
     statements = []
-    sa.event.listen(engine, "before_cursor_execute", lambda *a, **k: statements.append(1))
-    with app.server.app_context():
-        assert update(0, *args, token) == (None, "false", "Ver datos")
-        assert update(2, *args, token)[0] is None and statements == []
-        table, expanded, text = update(1, *args, token)
+
+    def count(*a, **k):
+        statements.append(1)
+
+    sa.event.listen(engine, "before_cursor_execute", count)
+    try:
+        with app.server.app_context():
+            assert update(0, *args, token) == (None, "false", "Ver datos")
+            assert update(2, *args, token)[0] is None and statements == []
+            table, expanded, text = update(1, *args, token)
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", count)
     assert statements and expanded == "true" and text == "Ocultar datos"
     assert_accessible(table, len(tags(tags(table, "Thead"), "Th")))
     with app.server.app_context():  # a hostile value for the extra input falls back, never a 500
