@@ -12,12 +12,12 @@ from .common import empty
 
 # Columns Monday first (weeks start on Monday on this page), lowercase like every date name.
 DAY_LABELS = list(fmt.DAYS[1:] + fmt.DAYS[:1])  # lunes … domingo
+HOUR_LABELS = [f"{h:02d}:00" for h in range(24)]
 
 
 def column(dow: int) -> int:
     """The query's day of week (0 = Sunday) -> its column (0 = Monday)."""
     return (int(dow) + 6) % 7
-HOUR_LABELS = [f"{h:02d}:00" for h in range(24)]
 
 
 def log_ticks(zmin: float, zmax: float) -> tuple[list[float], list[str]]:
