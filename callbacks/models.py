@@ -1,10 +1,12 @@
-"""Modelos: model efficiency into the top-10 bars and the cost/latency bubbles."""
+"""Modelos: model efficiency into the top-10 bars (cost or tokens), the bubbles and their key."""
 from __future__ import annotations
 
-from dash import Output
+from dash import Input, Output
 
 import queries
 from layouts import figures, ids, models
+from layouts.figures import models as fm
+from queries.token_prices import token_prices
 
 from . import common
 
@@ -12,22 +14,33 @@ from . import common
 def register(app) -> None:
     app.callback(
         Output(ids.MODELS_BARS, "figure"), Output(ids.MODELS_BUBBLE, "figure"), Output(ids.MODELS_NOTE, "children"),
+        Output(ids.MODELS_KEY, "children"), Output(ids.MODELS_BARS_TITLE, "children"),
         Output(ids.SEC_MODELS, "data-stamp"),
-        *common.FILTERS, common.TOKEN,
+        *common.FILTERS, Input(ids.MODELS_VIEW, "value"), Input(ids.MODELS_SCALE, "value"), common.TOKEN,
     )(update)
 
 
-def update(preset, start, end, source, granularity, tz, token):
-    """One query (model_efficiency) feeds both charts and the note on models left out."""
+def update(preset, start, end, source, granularity, tz, view, scale, token):
+    """One query (model_efficiency) and the prices feed both charts, the key and the note."""
+    view = view if isinstance(view, str) and view in fm.VIEWS else "cost"
+    scale = scale if isinstance(scale, str) and scale in fm.SCALES else "linear"
     scope = common.resolve(preset, start, end, source, granularity, tz, token)
     if scope.problem:
         blank = figures.empty(scope.message.split(":")[0], models.HEIGHT)
-        return blank, blank, None, scope.stamp
+        return blank, blank, None, None, models.TITLES[view], scope.stamp
     f = scope.filters
     try:
-        df = common.query(lambda conn: queries.model_efficiency(conn, f))
+        df, prices = common.query(lambda conn: fetch(conn, f))
     except common.Unavailable as u:
         blank = figures.empty(u.message, models.HEIGHT, u.detail)
-        return blank, blank, None, scope.stamp
-    note = models.models_note(figures.without_latency(df), len(df) - figures.models.TOP)
-    return figures.models_bars(df, models.HEIGHT), figures.models_bubble(df, models.HEIGHT), note, scope.stamp
+        return blank, blank, None, None, models.TITLES[view], scope.stamp
+    lat = df[df["avg_latency_ms"].notna()] if len(df) else df
+    zero = int((lat["cost_usd"] <= 0).sum()) if scale == "log" and len(lat) else 0
+    note = models.models_note(figures.without_latency(df), len(df) - fm.TOP, zero)
+    return (figures.models_bars(df, models.HEIGHT, view, prices), figures.models_bubble(df, models.HEIGHT, scale),
+            note, models.bubble_key(fm.bubble_models(df, scale)), models.TITLES[view], scope.stamp)
+
+
+def fetch(conn, f):
+    df = queries.model_efficiency(conn, f)
+    return df, token_prices(conn, zip(df["provider"], df["model"]))

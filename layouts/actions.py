@@ -4,7 +4,7 @@ from __future__ import annotations
 import dash_bootstrap_components as dbc
 from dash import html
 
-from . import ids, theme
+from . import datatables, ids, theme
 from .common import graph, loading, section
 from .filters import segmented
 
@@ -25,8 +25,10 @@ def layout() -> html.Section:
     body = html.Div([
         legend(),
         loading(dbc.Row([
-            dbc.Col(graph(ids.ACTIONS_AREA, HEIGHT, "Evolución por tipo de acción"), lg=8),
-            dbc.Col(graph(ids.ACTIONS_DONUT, HEIGHT, "Reparto por tipo de acción"), lg=4),
+            dbc.Col([graph(ids.ACTIONS_AREA, HEIGHT, "Evolución por tipo de acción"),
+                     datatables.toggle("actions-area", "evolución por tipo de acción")], lg=8),
+            dbc.Col([graph(ids.ACTIONS_DONUT, HEIGHT, "Reparto por tipo de acción"),
+                     datatables.toggle("actions-donut", "reparto por tipo de acción")], lg=4),
         ], className="g-2")),
     ])
     return section(ids.SEC_ACTIONS, "Desglose por acción",

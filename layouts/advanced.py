@@ -4,7 +4,7 @@ from __future__ import annotations
 import dash_bootstrap_components as dbc
 from dash import html
 
-from . import fmt, ids, theme
+from . import datatables, fmt, ids, theme
 from .common import graph, loading
 
 HEATMAP_HEIGHT = 560
@@ -23,11 +23,13 @@ def layout() -> html.Section:
     body = dbc.Collapse(id=ids.ADVANCED_COLLAPSE, is_open=False, children=loading(html.Div(className="advanced-body", children=[
         dbc.Row([
             dbc.Col([html.H3("Uso por día y hora (tokens, escala logarítmica)", className="chart-title"),
-                     graph(ids.HEATMAP, HEATMAP_HEIGHT, "Mapa de calor de tokens por día y hora")], lg=8),
+                     graph(ids.HEATMAP, HEATMAP_HEIGHT, "Mapa de calor de tokens por día y hora"),
+                     datatables.toggle("heatmap", "tokens por día y hora")], lg=8),
             dbc.Col([
                 html.H3("Sistema frente a BYOK", className="chart-title"),
                 graph(ids.SOURCE_SPLIT, SPLIT_HEIGHT, "Reparto del costo por origen: Sistema, BYOK y Otro"),
                 html.Div(id=ids.SOURCE_SPLIT_TABLE),
+                datatables.toggle("split", "Sistema frente a BYOK"),
                 html.H3("Ahorro por caché", className="chart-title mt-4"),
                 html.Div(id=ids.CACHE_DETAIL),
             ], lg=4),
@@ -51,7 +53,7 @@ def split_table(df) -> html.Table:
             html.Td(fmt.integer(r.executions), className="num"),
         ]))
     note = ("Compara los orígenes en el mismo periodo; no aplica el filtro de origen. "
-            "En BYOK el proveedor a menudo no informa precio: su costo cuenta como 0.")
+            "En BYOK el proveedor a menudo no informa precio: esas llamadas suman US$ 0.")
     if "other" in set(df["source"]):
         note += (" Otro: filas cuyo origen no es system ni byok (p. ej. vacío); cuentan en Todos, "
                  "no en Sistema ni en BYOK.")
@@ -62,12 +64,13 @@ def split_table(df) -> html.Table:
 def cache_detail(c: dict, source_label: str) -> html.Div:
     """Tokens served from cache, hit rate, estimated savings and models without a price."""
     if c["hit_rate"] is None:
-        return html.Div("N/A: sin tokens de entrada en este periodo.", className="chart-note")
+        return html.Div(f"Sin tasa de aciertos: {theme.PROMPT_TOTAL} = 0 tokens en este periodo.",
+                        className="chart-note")
     rate = float(c["hit_rate"])
     skipped = int(c["skipped_models_count"])
     stats = [
-        ("Tokens desde caché", fmt.compact(c["total_cache_read_tokens"])),
-        ("Tokens de entrada", fmt.compact(c["total_input_tokens"])),
+        (theme.CACHE_READ, fmt.compact(c["total_cache_read_tokens"])),
+        (theme.PROMPT_TOTAL, fmt.compact(c["total_input_tokens"])),
         ("Tasa de aciertos", fmt.percent(rate)),
         ("Ahorro estimado", fmt.usd(c["estimated_savings_usd"])),
     ]
@@ -76,8 +79,9 @@ def cache_detail(c: dict, source_label: str) -> html.Div:
                            className="stat") for k, v in stats], className="stat-grid"),
         dbc.Progress(value=round(rate * 100, 1), className="hit-bar", color="success"),
         html.Div([f"Origen: {source_label}. ",
-                  html.Strong(f"Parcial: {skipped} modelo{'s' if skipped != 1 else ''} sin precio conocido "
-                              "no suma ahorro. ") if skipped else "Todos los modelos tienen precio conocido. ",
-                  "Ahorro = tokens de caché × (precio de entrada − precio de lectura de caché)."],
+                  html.Strong(f"Parcial: el ahorro no incluye {skipped} modelo{'s' if skipped != 1 else ''} "
+                              "sin precio conocido. ") if skipped else "Todos los modelos tienen precio conocido. ",
+                  f"Tasa de aciertos = {theme.CACHE_READ} ÷ {theme.PROMPT_TOTAL} ({theme.INPUT} + {theme.CACHE_READ}). ",
+                  f"Ahorro = tokens de {theme.CACHE_READ.lower()} × (precio de entrada − precio de lectura de caché)."],
                  className="chart-note"),
     ])

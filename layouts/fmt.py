@@ -6,10 +6,15 @@ One convention for the whole page (figures use the same through plotly's
 - money: "US$ 1.234,56"; a positive amount under a cent is "< US$ 0,01", never a zero;
 - token counts in compact form: "950", "820K", "1,4M", "2,3 mil M" (K = miles,
   M = millones, mil M = miles de millones) and in full: "1.412.345";
-- percentages: "34,5 %".
+- percentages: "34,5 %";
+- dates: "1 dic 2026", "mar 1 dic 2026", "diciembre de 2026": month and weekday names lowercase
+  everywhere (ticks, hovers, heatmap, tables), capitalised only as the first word of a sentence;
+- a value that does not exist (no data, no denominator) is "—", never "N/A";
+- data text inside a chart goes through `text()` (escaped for plotly's pseudo-HTML).
 """
 from __future__ import annotations
 
+import html
 import math
 from datetime import date, datetime
 
@@ -66,17 +71,17 @@ def compact(n) -> str:
 
 
 def percent(fraction, decimals: int = 1) -> str:
-    """0.345 -> '34,5 %'; None -> 'N/A'."""
+    """0.345 -> '34,5 %'; None -> '—' (the page's one sign for a value that does not exist)."""
     if fraction is None or (isinstance(fraction, float) and math.isnan(fraction)):
-        return "N/A"
+        return "—"
     return number(fraction * 100, decimals) + " %"
 
 
 def share(part, total, decimals: int = 1) -> str:
     """part / total as a Spanish percentage: '96,9 %'; a positive share that would round to
-    zero reads '< 0,1 %' (never '0,0 %', never plotly's '0,0326%'); no total -> 'N/A'."""
+    zero reads '< 0,1 %' (never '0,0 %', never plotly's '0,0326%'); no total -> '—'."""
     if not total:
-        return "N/A"
+        return "—"
     fraction = float(part) / float(total)
     if 0 < fraction < 0.5 * 10 ** -(decimals + 2):
         return "< " + percent(10 ** -(decimals + 2), decimals)
@@ -94,17 +99,31 @@ def month(d: date | datetime) -> str:
 
 
 def bucket(ts: datetime, granularity: str) -> str:
-    """What one point of a series is, in words: 'lun 3 jun 2025, 14:00', 'semana del 2 jun 2025'."""
+    """What one point of a series is, in words: 'lun 3 jun 2025, 14:00', 'Semana del 2 jun 2025',
+    'junio de 2025'. Month and weekday names are lowercase, as Spanish writes them (also first
+    in a label: ticks, hovers, table cells); only a sentence's first word takes a capital."""
     dow = SHORT_DAYS[(ts.weekday() + 1) % 7]
     if granularity == "hour":
         return f"{dow} {day(ts)}, {ts.hour:02d}:00"
     if granularity == "week":
         return f"Semana del {day(ts)}"
     if granularity == "month":
-        return month(ts).capitalize()
+        return month(ts)
     return f"{dow} {day(ts)}"
 
 
 def window(start: date, end: date) -> str:
     """Del 1 jun 2025 al 30 jun 2025 (or a single day)."""
     return day(start) if start == end else f"{day(start)} – {day(end)}"
+
+
+def text(value) -> str:
+    """Data (a model, provider, agent or user name, an action type) as Plotly text.
+
+    Plotly draws labels, ticks, hovers, legend names and annotations as pseudo-HTML: it
+    interprets <a href>, <span style>, <b>, <br>… and decodes entities (&lt; &gt; &amp;
+    &#60;). Escaping &, < and > makes every such string print literally: no tag can open
+    and an entity in a name stays the characters it was. Quotes need no escaping (they
+    only matter inside a tag). Every figure builder passes data text through here, and
+    only data text: our own markup (<b>, <br>) stays markup."""
+    return html.escape("" if value is None else str(value), quote=False)

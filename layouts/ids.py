@@ -84,3 +84,26 @@ HEATMAP = "advanced-heatmap"
 SOURCE_SPLIT = "advanced-source-split"
 SOURCE_SPLIT_TABLE = "advanced-source-split-table"
 CACHE_DETAIL = "advanced-cache-detail"
+
+# Modelos toggles: bars of cost or of tokens; the bubbles' cost axis linear or logarithmic.
+MODELS_VIEW = "models-view"
+MODELS_SCALE = "models-scale"
+MODELS_KEY = "models-key"  # the bubbles' numbered key
+MODELS_BARS_TITLE = "models-bars-title"  # names what the bars rank by
+
+# «Ver datos»: per chart, the toggle button and the region its table fills while open
+# (layouts/datatables.py: region id = 'data-<chart>', button id = region + '-button').
+DATA_TREND = "data-trend"
+DATA_TREND_BUTTON = "data-trend-button"
+DATA_ACTIONS_AREA = "data-actions-area"
+DATA_ACTIONS_AREA_BUTTON = "data-actions-area-button"
+DATA_ACTIONS_DONUT = "data-actions-donut"
+DATA_ACTIONS_DONUT_BUTTON = "data-actions-donut-button"
+DATA_MODELS_BARS = "data-models-bars"
+DATA_MODELS_BARS_BUTTON = "data-models-bars-button"
+DATA_MODELS_BUBBLE = "data-models-bubble"
+DATA_MODELS_BUBBLE_BUTTON = "data-models-bubble-button"
+DATA_HEATMAP = "data-heatmap"
+DATA_HEATMAP_BUTTON = "data-heatmap-button"
+DATA_SPLIT = "data-split"
+DATA_SPLIT_BUTTON = "data-split-button"

@@ -4,7 +4,7 @@ from __future__ import annotations
 import dash_bootstrap_components as dbc
 from dash import html
 
-from . import fmt, ids
+from . import fmt, ids, theme
 from .common import skeleton
 
 CARDS = [(ids.KPI_COST, "Costo total"), (ids.KPI_TOKENS, "Tokens totales"),
@@ -39,20 +39,23 @@ def cost_card(s: dict) -> list:
         return card("Costo total", "—", NO_DATA, tone="muted")
     return card("Costo total", fmt.usd(s["total_cost_usd"]),
                 f"{fmt.integer(s['executions'])} ejecuciones",
-                "Una llamada sin precio informado cuenta como 0")
+                "Las llamadas sin precio informado suman US$ 0 a este total")
 
 
 def tokens_card(s: dict) -> list:
     if not s["executions"]:
         return card("Tokens totales", "—", NO_DATA, tone="muted")
-    detail = (f"Entrada {fmt.compact(s['total_input_tokens'] - s['total_cache_read_tokens'])} · "
-              f"Salida {fmt.compact(s['total_output_tokens'])} · Caché {fmt.compact(s['total_cache_read_tokens'])}")
+    # The page's token terms (layouts/theme.py): total_input_tokens is every prompt token
+    # (Entrada total); input_tokens alone, without the cache, is «Entrada (sin caché)».
+    detail = (f"{theme.INPUT} {fmt.compact(s['total_input_tokens'] - s['total_cache_read_tokens'])} · "
+              f"{theme.CACHE_READ} {fmt.compact(s['total_cache_read_tokens'])} · "
+              f"{theme.OUTPUT} {fmt.compact(s['total_output_tokens'])}")
     return card("Tokens totales", fmt.compact(s["total_tokens"]), f"{fmt.integer(s['total_tokens'])} tokens", detail)
 
 
 def cache_card(c: dict, source_label: str) -> list:
     if c["hit_rate"] is None:
-        return card("Tasa de aciertos de caché", "N/A", "Sin tokens de entrada en este periodo", tone="muted")
+        return card("Tasa de aciertos de caché", "—", f"{theme.PROMPT_TOTAL}: 0 tokens en este periodo", tone="muted")
     badge = None
     if int(c["skipped_models_count"]):
         n = int(c["skipped_models_count"])
@@ -60,7 +63,8 @@ def cache_card(c: dict, source_label: str) -> list:
                           title="El ahorro no incluye los modelos sin precio conocido")
     return card("Tasa de aciertos de caché", fmt.percent(c["hit_rate"]),
                 f"Ahorro estimado {fmt.usd(c['estimated_savings_usd'])}",
-                f"{fmt.compact(c['total_cache_read_tokens'])} tokens desde caché · origen: {source_label}", badge)
+                f"{theme.CACHE_READ}: {fmt.compact(c['total_cache_read_tokens'])} tokens · origen: {source_label}",
+                badge)
 
 
 def projection_card(p) -> list:
@@ -72,7 +76,7 @@ def projection_card(p) -> list:
         return card("Proyección a fin de mes", "Datos insuficientes",
                     f"Se necesitan al menos 7 días con uso, sin contar hoy; hay {p.daily_points}.", tone="muted small")
     return card("Proyección a fin de mes", fmt.usd(p.projected_total_usd),
-                f"Intervalo 80 %: {fmt.usd(p.lower80)} – {fmt.number(p.upper80, 2)}",
+                f"Intervalo del 80 %: {fmt.usd(p.lower80)} – {fmt.number(p.upper80, 2)}",
                 f"{fmt.month(p.month_start).capitalize()} · llevas {fmt.usd(p.month_to_date_usd)}")
 
 

@@ -14,10 +14,15 @@ INK = "#1f2433"
 MUTED = "#6b7280"
 GRID = "#eceff4"
 BORDER = "#e3e6ee"
-BRAND = "#4f46e5"  # cost: the line, the projection, the heatmap ramp
+# One meaning per colour across the page (tests/test_palette.py checks it): a colour that
+# encodes cost never encodes a source, an action type or a token type, and so on.
+# Indigo is cost (the trend line, the projection, the agents' cost sparklines); the
+# slate greys are token volume; every action type, token type and source has its own hue.
+BRAND = "#4f46e5"  # cost: the line, the projection (also the UI accent: buttons, focus)
 BRAND_SOFT = "rgba(79, 70, 229, 0.14)"
 TOKENS = "#94a3b8"  # token volume: a quiet area behind the cost line
 TOKENS_FILL = "rgba(148, 163, 184, 0.22)"
+MODEL = "#6b7280"  # a bubble is one model: neutral, no category colour
 
 ACTIONS = {  # contract value -> (Spanish label, colour); order = legend order
     "user_interaction": ("Interacción de usuario", "#3b82f6"),
@@ -26,24 +31,43 @@ ACTIONS = {  # contract value -> (Spanish label, colour); order = legend order
     "rag_query_embedding": ("Embeddings de consultas RAG", "#a855f7"),
     "document_indexing": ("Indexación de documentos", "#f43f5e"),
 }
-OTHER_ACTION = ("Otra acción", "#9ca3af")
+OTHER_ACTION = ("Otra acción", "#a8a29e")
 
-TOKEN_TYPES = {  # model-efficiency column -> (Spanish label, colour)
-    "input_tokens": ("Entrada", "#334155"),
-    "output_tokens": ("Salida", "#94a3b8"),
-    "cache_read_tokens": ("Lectura de caché", "#14b8a6"),
+# The token terms, defined once and used the same in the KPI cards, charts, hovers and
+# Avanzado (contract: input_tokens are prompt tokens NOT served from cache):
+INPUT = "Entrada (sin caché)"  # input_tokens
+CACHE_READ = "Lectura de caché"  # cache_read_tokens
+OUTPUT = "Salida"  # output_tokens
+PROMPT_TOTAL = "Entrada total"  # input_tokens + cache_read_tokens (every prompt token)
+TOTAL_TOKENS = "Tokens totales"  # all three
+
+TOKEN_TYPES = {  # model-efficiency column -> (Spanish label, colour); stack order
+    "input_tokens": (INPUT, "#1e3a5f"),
+    "cache_read_tokens": (CACHE_READ, "#06b6d4"),
+    "output_tokens": (OUTPUT, "#84cc16"),
 }
+UNSPLIT = ("Sin desglose", "#e2e8f0")  # a cost bar we cannot split by type
 
-# "other": rows whose source reads neither system nor byok (queries/sources.py), neutral grey.
-SOURCES = {"system": ("Sistema", BRAND), "byok": ("BYOK", "#f97316"), "other": ("Otro", "#9ca3af")}
+# "other": rows whose source reads neither system nor byok (queries/sources.py), its own colour.
+SOURCES = {"system": ("Sistema", "#0f766e"), "byok": ("BYOK", "#7c2d12"), "other": ("Otro", "#57534e")}
+OTHER_SOURCE = SOURCES["other"]
 SOURCE_LABELS = {"all": "Todos", "system": "Sistema", "byok": "BYOK"}
 GRANULARITY_LABELS = {"auto": "Auto", "hour": "Hora", "day": "Día", "week": "Semana", "month": "Mes"}
-HEATMAP_SCALE = [[0.0, "#eef2ff"], [0.35, "#a5b4fc"], [0.7, "#6366f1"], [1.0, "#312e81"]]
+# Token volume per hour and weekday: the slate of token volume, light to dark (a ramp, not a category).
+HEATMAP_SCALE = [[0.0, "#f1f5f9"], [0.45, "#b6c2d2"], [0.8, "#64748b"], [1.0, "#334155"]]
+
+PALETTE = {  # meaning -> colour: every data colour on the page, each used for one meaning only
+    "cost": BRAND, "tokens": TOKENS, "model": MODEL,
+    **{f"action:{a}": c for a, (_, c) in ACTIONS.items()}, "action:other": OTHER_ACTION[1],
+    **{f"token:{t}": c for t, (_, c) in TOKEN_TYPES.items()}, "token:unsplit": UNSPLIT[1],
+    **{f"source:{k}": c for k, (_, c) in SOURCES.items()},
+}
 
 AVATAR_COLOURS = ("#4f46e5", "#0369a1", "#047857", "#b45309", "#b91c1c", "#7c3aed", "#0f766e", "#be185d")  # white initials ≥ 4.5:1
 
 
 def action_label(action: str) -> str:
+    """The Spanish name of an action type; any other value is «Otra acción» (never raw data)."""
     return ACTIONS.get(action, OTHER_ACTION)[0]
 
 
@@ -76,10 +100,11 @@ LOCALE = {
     "es": {
         "dictionary": {},
         "format": {
-            "days": [d.capitalize() for d in fmt.DAYS],
-            "shortDays": [d.capitalize() for d in fmt.SHORT_DAYS],
-            "months": [m.capitalize() for m in fmt.MONTHS],
-            "shortMonths": [m.capitalize() for m in fmt.SHORT_MONTHS],
+            # Lowercase, as Spanish writes them inside text: «1 dic 2026», «mar 1 dic».
+            "days": list(fmt.DAYS),
+            "shortDays": list(fmt.SHORT_DAYS),
+            "months": list(fmt.MONTHS),
+            "shortMonths": list(fmt.SHORT_MONTHS),
             "date": "%d/%m/%Y",
             "decimal": ",",
             "thousands": ".",

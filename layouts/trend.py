@@ -5,7 +5,7 @@ from datetime import date
 
 from dash import html
 
-from . import fmt, ids
+from . import datatables, fmt, ids
 from .common import graph, loading, note, section
 
 HEIGHT = 340
@@ -14,6 +14,7 @@ HEIGHT = 340
 def layout() -> html.Section:
     body = loading(html.Div([
         graph(ids.TREND_GRAPH, HEIGHT, "Costo y tokens en el tiempo"),
+        datatables.toggle("trend", "costo y tokens en el tiempo"),
         note("", ids.TREND_NOTE),
     ]))
     return section(ids.SEC_TREND, "Tendencia",

@@ -202,7 +202,9 @@ def test_embedded_dashboard_renders_every_section(page_factory, served):
     donut = graph(frame, "actions-donut")
     assert donut["traces"][0]["type"] == "pie" and donut["traces"][0]["n"] == 5
     assert len([t for t in graph(frame, "actions-area")["traces"] if t["name"] != "Periodo parcial"]) == 5
-    assert [t["name"] for t in graph(frame, "models-bars")["traces"]] == ["Entrada", "Salida", "Lectura de caché"]
+    # Costo view: cost by token type; the self-hosted model has no catalogue price («Sin desglose»).
+    assert [t["name"] for t in graph(frame, "models-bars")["traces"]] == [
+        "Entrada (sin caché)", "Lectura de caché", "Salida", "Sin desglose"]
     assert graph(frame, "models-bubble")["traces"][0]["n"] == 3  # the embedding model has no latency
     assert "text-embedding-3-small" in frame.locator("#models-note").inner_text()
     names = frame.locator("#agents-grid .agent-name").all_inner_texts()

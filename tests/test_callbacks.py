@@ -26,7 +26,7 @@ from layouts import figures
 
 SECRET = "callback-test-secret-0123456789-abcdef"
 TZ = "Europe/Madrid"
-SECTIONS = [callbacks.overview.update, callbacks.models.update, callbacks.agents.update]
+SECTIONS = [callbacks.overview.update, callbacks.agents.update]
 
 
 def filters(preset="30d", start=None, end=None, source="all", granularity="auto", tz=TZ):
@@ -39,6 +39,7 @@ def run_all(app, token, *args):
     with app.server.app_context():
         out = {fn.__module__: fn(*f, token) for fn in SECTIONS}
         out["actions"] = callbacks.actions.update(*f, "cost_usd", token)
+        out["callbacks.models"] = callbacks.models.update(*f, "cost", "linear", token)
         out["advanced"] = callbacks.advanced.update(*f, True, token)
     return out
 
@@ -75,7 +76,7 @@ def test_a_valid_token_gets_every_section(app, token):
     assert options.to_plotly_json()["operations"][0]["params"]["value"] == {"message": "Sin datos en este periodo"}
     assert {r["name"] for r in rows} >= {"Asistente de Ventas", "Soporte Técnico", "Revisión Legal", "Sin agente"}
     assert count == "4 filas"
-    bars, bubble, note, _ = out["callbacks.models"]
+    bars, bubble, note, key, title, _ = out["callbacks.models"]
     assert "text-embedding-3-small" in str(note)  # never reports a latency: listed, not drawn
     heat, split, table, cache_detail, stamp = out["advanced"]
     assert len(heat.data[0].z) == 24 and "BYOK" in str(table) and stamp.startswith("30d|")

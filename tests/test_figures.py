@@ -4,6 +4,7 @@ from __future__ import annotations
 import math
 import re
 from datetime import date, timedelta
+from decimal import Decimal
 
 import numpy as np
 import pandas as pd
@@ -80,12 +81,35 @@ def test_trend_x_is_local_wall_time_without_offset():
     assert str(pd.Timestamp(fig.data[1].x[1])) == "2026-03-30 00:00:00"
 
 
-@pytest.mark.parametrize("granularity,fmt", [("hour", "%H:%M"), ("week", "Semana del"), ("month", "%B %Y")])
+@pytest.mark.parametrize("granularity,fmt", [("hour", "%H:%M"), ("week", "Semana del"), ("month", "%B de %Y")])
 def test_trend_hover_header_names_the_period(granularity, fmt):
     fig = figures.trend(series(), granularity)
     assert fmt in fig.layout.xaxis.hoverformat and fig.layout.hovermode == "x unified"
-    if granularity != "month":
+    if granularity == "hour":
         assert [s.value for s in fig.layout.xaxis.tickformatstops] == ["%H:%M\n%-d %b", "%-d %b", "%b %Y"]
+
+
+@pytest.mark.parametrize("granularity,periods,step_days", [
+    ("day", 7, 1), ("day", 20, 2), ("day", 30, 7), ("day", 90, 14), ("week", 9, 7), ("week", 20, 14),
+    ("week", 40, 28)])
+def test_weekly_ticks_fall_on_mondays(granularity, periods, step_days):
+    """Weeks start on Monday on this page: a tick every 7+ days is a Monday, never plotly's Sunday."""
+    freq = "W-MON" if granularity == "week" else "D"
+    ts = series(days=periods, start="2026-01-05", freq=freq)
+    for fig in (figures.trend(ts, granularity),
+                figures.actions_area(action_frame({"user_interaction": [1.0] * periods}, days=periods),
+                                     "cost_usd", granularity)):
+        ax = fig.layout.xaxis
+        assert ax.dtick == step_days * 86_400_000 and ax.tickformat == "%-d %b"
+        assert pd.Timestamp(ax.tick0).day_name() == "Monday"
+        assert len(pd.date_range(ax.tick0, periods=10_000, freq=f"{step_days}D")
+                   .intersection(pd.date_range("2026-01-05", periods=periods * (7 if granularity == "week" else 1)))
+                   ) <= 10
+
+
+def test_a_year_of_weeks_ticks_months():
+    ax = figures.trend(series(days=52, start="2026-01-05", freq="W-MON"), "week").layout.xaxis
+    assert ax.dtick == "M2" and ax.tickformat == "%b %Y"
 
 
 @pytest.mark.parametrize("months,dtick", [(2, "M1"), (8, "M1"), (11, "M2"), (36, "M5")])
@@ -317,15 +341,40 @@ def model_frame(n=12, latency_missing=("m-3",)):
     return pd.DataFrame(rows)
 
 
-def test_models_bars_stack_tokens_by_type_for_the_top_ten_and_annotate_cost():
-    fig = figures.models_bars(model_frame())
-    assert [t.name for t in fig.data] == ["Entrada", "Salida", "Lectura de caché"]
+def test_models_bars_tokens_view_stacks_tokens_by_type_ranked_by_tokens():
+    fig = figures.models_bars(model_frame(), view="tokens")
+    assert [t.name for t in fig.data] == ["Entrada (sin caché)", "Lectura de caché", "Salida"]
     assert all(t.orientation == "h" for t in fig.data) and fig.layout.barmode == "stack"
-    assert list(fig.data[0].y) == [f"m-{i}" for i in range(10)]
-    assert list(fig.data[0].x) == [1000 * (i + 1) for i in range(10)]
-    assert list(fig.data[2].x) == [200 * i for i in range(10)]
-    assert [a.text for a in fig.layout.annotations][:2] == ["US$ 100,00", "US$ 99,00"]
-    assert "Tokens" in fig.layout.xaxis.title.text and "costo" in fig.layout.xaxis.title.text
+    # Ranked by what the bars show: total tokens (m-11 has the most), not by cost.
+    assert list(fig.data[0].y) == [f"m-{i}" for i in range(11, 1, -1)]
+    assert list(fig.data[0].x) == [1000 * (i + 1) for i in range(11, 1, -1)]
+    assert list(fig.data[1].x) == [200 * i for i in range(11, 1, -1)]
+    assert fig.layout.annotations[0].text == "14,7K"  # 12.000 + 500 + 2.200
+    assert fig.layout.xaxis.title.text == fm.TOKENS_AXIS
+
+
+def test_models_bars_cost_view_splits_each_cost_exactly_by_catalogue_shares():
+    df = model_frame(10)
+    df.loc[0, "cost_usd"] = 0.01  # a cent shared by three types: the parts still add up
+    prices = {(p, m): (Decimal("3"), Decimal("0.3"), Decimal("15")) for p, m in zip(df["provider"], df["model"])}
+    prices[("p", "m-1")] = None  # no price: one «sin desglose» segment
+    fig = figures.models_bars(df, view="cost", prices=prices)
+    names = [t.name for t in fig.data]
+    assert names == ["Entrada (sin caché)", "Lectura de caché", "Salida", "Sin desglose"]
+    top = fm.top_models(df, "cost")
+    assert list(fig.data[0].y) == list(top["label"]) and top["label"].iloc[-1] == "m-0"  # ranked by cost
+    for i, cost in enumerate(top["cost_usd"]):
+        parts = [Decimal(str(t.x[i])) for t in fig.data]
+        assert sum(parts) == Decimal(str(cost)).quantize(Decimal("1e-8"))  # exact, not approximately
+    m1 = list(top["label"]).index("m-1")
+    assert [t.x[m1] for t in fig.data] == [0, 0, 0, 99.0]
+    # Independent share: m-2 has 3.000 input, 400 cache, 500 output tokens.
+    m2 = list(top["label"]).index("m-2")
+    w = [3000 * 3, 400 * 0.3, 500 * 15]
+    assert fig.data[0].x[m2] == pytest.approx(98.0 * w[0] / sum(w), abs=1e-8)
+    assert [a.text for a in fig.layout.annotations][:2] == ["US$ 99,00", "US$ 98,00"]
+    assert "Costo" in fig.layout.xaxis.title.text and fig.layout.xaxis.tickprefix == "US$ "
+    assert "Entrada (sin caché): 3K tokens" in fig.data[0].customdata[m2][4]  # tokens in the hover
 
 
 def test_models_same_name_two_providers_get_the_provider_in_the_label():
@@ -361,14 +410,15 @@ def test_heatmap_plots_log10_with_real_values_on_the_colour_bar_and_in_hovers():
     hm = fig.data[0]
     z = [list(r) for r in hm.z]
     assert len(z) == 24 and all(len(r) == 7 for r in z)
-    assert z[0][0] == pytest.approx(1.0) and z[13][1] == pytest.approx(3.0) and z[23][6] == pytest.approx(5.0)
+    # Columns Monday first: dow 1 (Monday) is column 0, dow 0 (Sunday) the last, dow 6 (Saturday) column 5.
+    assert z[0][6] == pytest.approx(1.0) and z[13][0] == pytest.approx(3.0) and z[23][5] == pytest.approx(5.0)
     assert sum(v is not None for r in z for v in r) == 3  # zero cells are empty, not 0
-    assert list(hm.x)[0] == "Domingo" and list(hm.x)[-1] == "Sábado" and list(hm.y)[0] == "00:00"
+    assert list(hm.x)[0] == "lunes" and list(hm.x)[-1] == "domingo" and list(hm.y)[0] == "00:00"
     ticks = dict(zip(hm.colorbar.tickvals, hm.colorbar.ticktext))
     assert [t for v, t in ticks.items() if abs(v - 3.0) < 1e-9] == ["1K"]
     assert [t for v, t in ticks.items() if abs(v - 5.0) < 1e-9] == ["100K"]
-    assert hm.customdata[13][1][2:] == ["1K (1.000)", "US$ 1,50", "4"]
-    assert hm.customdata[13][1][:2] == ["Lunes", "13:00–14:00"]
+    assert hm.customdata[13][0][2:] == ["1K (1.000)", "US$ 1,50", "4"]
+    assert hm.customdata[13][0][:2] == ["lunes", "13:00–14:00"]
     assert fig.layout.yaxis.autorange == "reversed" and TZ in fig.layout.yaxis.title.text
 
 
@@ -395,3 +445,33 @@ def test_source_split_by_cost_or_by_tokens_when_no_cost_is_reported():
     free = figures.source_split(df.assign(cost_usd=0.0))
     assert list(free.data[0].values) == [100.0, 900.0] and "Tokens" in free.layout.annotations[0].text
     assert figures.is_empty(figures.source_split(df.assign(executions=0)))
+
+
+def test_bubble_labels_do_not_collide_even_in_a_cluster():
+    """Five bubbles within a few pixels: each number gets its own place, no label on another."""
+    px = [(200, 150, 12), (212, 152, 10), (205, 140, 8), (190, 158, 6), (220, 145, 5)]
+    text = ["1", "2", "3", "4", "5"]
+    positions = fm.place_labels(px, 420, 290, text)
+    boxes = [fm._label_box(x, y, r, p, 7.0 * len(t) + 2, 13.0) for (x, y, r), p, t in zip(px, positions, text)]
+    for i in range(len(boxes)):
+        for j in range(i + 1, len(boxes)):
+            assert fm._overlap(boxes[i], boxes[j]) == 0, (positions[i], positions[j])
+    assert all(0 <= b[0] and b[2] <= 420 and 0 <= b[1] and b[3] <= 290 for b in boxes)
+
+
+def test_bubbles_are_numbered_by_cost_and_the_log_axis_leaves_out_a_zero_cost():
+    df = model_frame(4, latency_missing=())
+    df.loc[3, "cost_usd"] = 0.0
+    lin = figures.models_bubble(df)
+    assert list(lin.data[0].text) == ["1", "2", "3", "4"] and lin.layout.yaxis.type != "log"
+    log = figures.models_bubble(df, scale="log")
+    assert log.layout.yaxis.type == "log" and list(log.data[0].text) == ["1", "2", "3"]
+    assert log.layout.yaxis.range[0] < math.log10(97) < math.log10(100) < log.layout.yaxis.range[1]
+    assert list(fm.bubble_models(df, "log")["model"]) == ["m-0", "m-1", "m-2"]
+
+
+def test_models_cost_bars_without_any_cost_say_so_and_tokens_still_draw():
+    df = model_frame(3).assign(cost_usd=0.0)
+    fig = figures.models_bars(df, view="cost")
+    assert figures.is_empty(fig) and fm.NO_COST in fig.layout.annotations[0].text
+    assert not figures.is_empty(figures.models_bars(df, view="tokens"))

@@ -42,12 +42,12 @@ def actions_area(df: pd.DataFrame, metric: str, granularity: str, height: int = 
         part = df[df["action_type"] == action]
         colour = theme.action_colour(action)
         fig.add_trace(go.Scatter(
-            x=local_x(part["bucket"]), y=part[metric], name=theme.action_label(action), stackgroup="one",
+            x=local_x(part["bucket"]), y=part[metric], name=fmt.text(theme.action_label(action)), stackgroup="one",
             # Fill only: a stacked trace's line runs along the running total, so the last
             # type's colour would outline the whole stack even where it adds nothing.
             mode="lines", line=dict(color=colour, width=0), fillcolor=hex_to_rgba(colour, 0.7),
             customdata=[[formatter(v)] for v in part[metric]],
-            hovertemplate=f"{theme.action_label(action)}: %{{customdata[0]}}<extra></extra>",
+            hovertemplate=f"{fmt.text(theme.action_label(action))}: %{{customdata[0]}}<extra></extra>",
         ))
     _mark_partial(fig, df, metric)
     if metric == "cost_usd":
@@ -108,7 +108,7 @@ def actions_donut(df: pd.DataFrame, metric: str, height: int = 320) -> go.Figure
         return blank
     name, formatter = METRICS[metric]
     totals = action_totals(df, metric)
-    labels = [theme.action_label(a) for a in totals["action_type"]]
+    labels = [fmt.text(theme.action_label(a)) for a in totals["action_type"]]
     fig = theme.figure(height=height, showlegend=False)
     fig.add_trace(go.Pie(
         labels=labels, values=totals["value"], hole=0.64, sort=False, direction="clockwise",

@@ -10,8 +10,14 @@ import plotly.graph_objects as go
 from .. import fmt, theme
 from .common import empty
 
-DAY_LABELS = [d.capitalize() for d in fmt.DAYS]  # Domingo … Sábado (dow 0 … 6)
+# Columns Monday first (weeks start on Monday on this page), lowercase like every date name.
+DAY_LABELS = list(fmt.DAYS[1:] + fmt.DAYS[:1])  # lunes … domingo
 HOUR_LABELS = [f"{h:02d}:00" for h in range(24)]
+
+
+def column(dow: int) -> int:
+    """The query's day of week (0 = Sunday) -> its column (0 = Monday)."""
+    return (int(dow) + 6) % 7
 
 
 def log_ticks(zmin: float, zmax: float) -> tuple[list[float], list[str]]:
@@ -33,11 +39,11 @@ def log_ticks(zmin: float, zmax: float) -> tuple[list[float], list[str]]:
 
 
 def heatmap_grid(df: pd.DataFrame) -> tuple[list[list], list[list]]:
-    """24 rows (hours) × 7 columns (Sunday … Saturday): z = log10(tokens) or None, and hover rows."""
+    """24 rows (hours) × 7 columns (Monday … Sunday): z = log10(tokens) or None, and hover rows."""
     z = [[None] * 7 for _ in range(24)]
     hover = [[[DAY_LABELS[d], f"{h:02d}:00–{(h + 1) % 24:02d}:00", "", "", ""] for d in range(7)] for h in range(24)]
     for r in df.itertuples(index=False):
-        d, h = int(r.dow), int(r.hour)
+        d, h = column(r.dow), int(r.hour)
         if int(r.tokens) > 0:
             z[h][d] = math.log10(int(r.tokens))
         hover[h][d][2:] = [f"{fmt.compact(r.tokens)} ({fmt.integer(r.tokens)})", fmt.usd(float(r.cost_usd)),
@@ -83,7 +89,7 @@ def source_split(df: pd.DataFrame, height: int = 260) -> go.Figure:
     rows = [r for r in df.itertuples(index=False) if getattr(r, col) > 0]
     fig = theme.figure(height=height, showlegend=True)
     fig.add_trace(go.Pie(
-        labels=[theme.SOURCES[r.source][0] for r in rows], values=[float(getattr(r, col)) for r in rows],
+        labels=[fmt.text(theme.SOURCES[r.source][0]) for r in rows], values=[float(getattr(r, col)) for r in rows],
         hole=0.62, sort=False, direction="clockwise", texttemplate="%{text}", textposition="inside",
         text=[fmt.share(getattr(r, col), df[col].sum()) for r in rows],  # '91,7 %', not plotly's '91,7%'
         marker=dict(colors=[theme.SOURCES[r.source][1] for r in rows], line=dict(color="white", width=2)),

@@ -44,7 +44,7 @@ HOVER_FORMAT = {  # the header of an x-unified hover, per granularity (Spanish n
     "hour": "%a %-d %b %Y, %H:%M",
     "day": "%a %-d %b %Y",
     "week": "Semana del %-d %b %Y",
-    "month": "%B %Y",
+    "month": "%B de %Y",  # 'diciembre de 2026', like fmt.month
 }
 
 DAY_MS = 86_400_000
@@ -55,6 +55,8 @@ TICK_STOPS = [dict(dtickrange=[None, DAY_MS - 1], value="%H:%M\n%-d %b"),
 
 
 MONTH_TICKS = 8  # at most this many month labels: readable at 768 px too
+DAY_TICKS = 10  # at most this many day/week labels
+MONDAY = "2000-01-03"  # tick0 of weekly ticks: weeks start on Monday (plotly's own weekly ticks fall on Sundays)
 
 
 def time_axis(granularity: str, periods: int | None = None) -> dict:
@@ -68,8 +70,24 @@ def time_axis(granularity: str, periods: int | None = None) -> dict:
         step = max(1, math.ceil((periods or 1) / MONTH_TICKS))
         return dict(type="date", hoverformat=HOVER_FORMAT["month"], dtick=f"M{step}", tickformat="%b %Y",
                     ticklabelstandoff=4)
+    if granularity in ("day", "week") and periods:
+        return day_ticks(granularity, periods)
     return dict(type="date", hoverformat=HOVER_FORMAT.get(granularity), tickformatstops=TICK_STOPS,
                 ticklabelstandoff=4)
+
+
+def day_ticks(granularity: str, periods: int) -> dict:
+    """Daily or weekly series: ticks every 1, 2, 7, 14 or 28 days (the smallest that keeps
+    DAY_TICKS labels or fewer), anchored on a Monday from 7 days up, so a weekly tick is
+    the start of a week as the page counts weeks (Monday to Sunday). Longer spans tick months."""
+    days = periods * (7 if granularity == "week" else 1)
+    steps = [s for s in (1, 2, 7, 14, 28) if s >= (7 if granularity == "week" else 1)]
+    step = next((s for s in steps if days / s <= DAY_TICKS), None)
+    base = dict(type="date", hoverformat=HOVER_FORMAT[granularity], ticklabelstandoff=4)
+    if step is None:
+        months = math.ceil(days / 30.4)
+        return dict(base, dtick=f"M{max(1, math.ceil(months / MONTH_TICKS))}", tickformat="%b %Y")
+    return dict(base, tick0=MONDAY, dtick=step * DAY_MS, tickformat="%-d %b")
 
 
 def hex_to_rgba(colour: str, alpha: float) -> str:

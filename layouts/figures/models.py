@@ -1,5 +1,12 @@
-"""Modelos: top models by cost (tokens stacked by type, cost annotated) and cost vs latency."""
+"""Modelos: the ten models with the highest cost (or tokens) as bars split by token type,
+and cost against latency as numbered bubbles.
+
+Names are data: every model and provider name reaches the figure through fmt.text
+(escaped), also as the bars' category values, since plotly prints categories as ticks."""
 from __future__ import annotations
+
+import math
+from fractions import Fraction
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -8,47 +15,122 @@ from .. import fmt, theme
 from .common import count_axis, empty, hex_to_rgba
 
 TOP = 10
-BARS_AXIS = "Tokens por tipo (el costo por tipo no consta en los datos; a la derecha, costo total)"
+VIEWS = {"cost": "Costo", "tokens": "Tokens"}
+SCALES = {"linear": "Lineal", "log": "Logarítmica"}
+COST_AXIS = "Costo (USD) por tipo de token, con precios de catálogo"
+TOKENS_AXIS = "Tokens por tipo"
 NO_LATENCY = "Ningún modelo registra latencia en este periodo"
+NO_COST = "Sin costo registrado en este periodo"
+NO_COST_HINT = "Hay uso, pero el proveedor no informó precio (habitual en BYOK). Prueba con Barras: Tokens."
+COLUMNS = list(theme.TOKEN_TYPES)  # input_tokens, cache_read_tokens, output_tokens
 
 
 def labels(df: pd.DataFrame) -> list[str]:
-    """Model names, with the provider added where one name serves two providers."""
+    """Model names (raw), with the provider added where one name serves two providers."""
     dup = df["model"].duplicated(keep=False)
-    return [f"{m} ({p})" if d else m for m, p, d in zip(df["model"], df["provider"], dup)]
+    return [f"{m} ({p})" if d else str(m) for m, p, d in zip(df["model"], df["provider"], dup)]
 
 
-def top_models(df: pd.DataFrame, n: int = TOP) -> pd.DataFrame:
-    out = df.sort_values(["cost_usd", "executions"], ascending=[False, False], kind="stable").head(n).copy()
-    out["label"] = labels(out)
+def top_models(df: pd.DataFrame, view: str = "cost", n: int = TOP) -> pd.DataFrame:
+    """The n models with the highest cost (view cost) or the most tokens (view tokens)."""
+    out = df.assign(label=labels(df), tokens=df[COLUMNS].sum(axis=1))
+    key = "cost_usd" if view == "cost" else "tokens"
+    out = out.sort_values([key, "executions"], ascending=[False, False], kind="stable").head(n)
     return out.reset_index(drop=True)
 
 
-def models_bars(df: pd.DataFrame, height: int = 360) -> go.Figure:
-    """Top 10 by cost, horizontal: TOKENS stacked by type, the model's cost written at the bar's end."""
+def _split_e8(cost_e8: int, weights: list[Fraction]) -> list[int]:
+    """cost_e8 shared in proportion to weights, in whole 1e-8 USD, summing to cost_e8 exactly
+    (largest remainder: the parts a rounding would lose go to the largest fractions)."""
+    total = sum(weights)
+    exact = [cost_e8 * w / total for w in weights]
+    parts = [math.floor(x) for x in exact]
+    left = cost_e8 - sum(parts)
+    for i in sorted(range(len(exact)), key=lambda i: exact[i] - parts[i], reverse=True)[:left]:
+        parts[i] += 1
+    return parts
+
+
+def cost_split(top: pd.DataFrame, prices: dict | None) -> pd.DataFrame:
+    """Per model: the cost of each token type (USD) and `unsplit` (cost we cannot split).
+
+    The catalogue prices give each type's SHARE of the model's cost; the shares are scaled
+    to the cost the rows report, so a bar's segments add up to the model's cost exactly
+    (to 1e-8 USD). A model without a price (or with priced tokens worth 0) is one segment."""
+    rows = []
+    for r in top.itertuples(index=False):
+        cost_e8 = int(round(float(r.cost_usd) * 1e8))
+        p = (prices or {}).get((str(r.provider), str(r.model)))
+        weights = ([Fraction(int(getattr(r, col))) * Fraction(p[i]) for i, col in enumerate(COLUMNS)]
+                   if p is not None else None)
+        if cost_e8 and weights and sum(weights) > 0:
+            parts = _split_e8(cost_e8, weights) + [0]
+        else:
+            parts = [0, 0, 0, cost_e8]
+        rows.append(dict(zip(COLUMNS + ["unsplit"], [v / 1e8 for v in parts])))
+    return pd.DataFrame(rows, columns=COLUMNS + ["unsplit"])
+
+
+def _hover_rows(top: pd.DataFrame) -> list[str]:
+    """'Entrada (sin caché): 1,2M · Lectura de caché: 300K · Salida: 80K' per model."""
+    return ["<br>".join(f"{theme.TOKEN_TYPES[c][0]}: {fmt.compact(getattr(r, c))} tokens" for c in COLUMNS)
+            for r in top.itertuples(index=False)]
+
+
+def models_bars(df: pd.DataFrame, height: int = 360, view: str = "cost", prices: dict | None = None) -> go.Figure:
+    """The top 10, horizontal. view cost: bars of COST split by token type (catalogue shares
+    scaled to the reported cost); view tokens: bars of TOKENS by type. The bar's length is
+    what it is ranked by; its total is written at its end."""
     if not len(df) or int(df["executions"].sum()) == 0:
         return empty(height=height)
-    top = top_models(df)
+    view = view if view in VIEWS else "cost"
+    if view == "cost" and float(df["cost_usd"].sum()) == 0:  # bars of nothing: say why, offer Tokens
+        return empty(NO_COST, height=height, hint=NO_COST_HINT)
+    top = top_models(df, view)
+    ys = [fmt.text(lab) for lab in top["label"]]  # category values are printed as ticks
+    common = [[fmt.text(lab), fmt.text(p), fmt.usd(c), fmt.compact(t), tok]
+              for lab, p, c, t, tok in zip(top["label"], top["provider"], top["cost_usd"], top["tokens"],
+                                            _hover_rows(top))]
     fig = theme.figure(height=height, barmode="stack", hovermode="closest")
-    for col, (name, colour) in theme.TOKEN_TYPES.items():
-        fig.add_trace(go.Bar(
-            y=top["label"], x=top[col], orientation="h", name=name, marker=dict(color=colour),
-            customdata=[[fmt.compact(v), fmt.integer(v), fmt.usd(c), p]
-                        for v, c, p in zip(top[col], top["cost_usd"], top["provider"])],
-            hovertemplate=("<b>%{y}</b> · %{customdata[3]}<br>" + name + ": %{customdata[0]} tokens "
-                           "(%{customdata[1]})<br>Costo total del modelo: %{customdata[2]}<extra></extra>"),
-        ))
-    totals = top["input_tokens"] + top["output_tokens"] + top["cache_read_tokens"]
-    for label, total, cost in zip(top["label"], totals, top["cost_usd"]):
-        fig.add_annotation(x=total, y=label, text=fmt.usd(cost), showarrow=False, xanchor="left", xshift=6,
+    head = "<b>%{customdata[0]}</b> · %{customdata[1]}<br>"
+    if view == "cost":
+        split = cost_split(top, prices)
+        segments = [(c, *theme.TOKEN_TYPES[c]) for c in COLUMNS] + [("unsplit", *theme.UNSPLIT)]
+        for col, name, colour in segments:
+            values = split[col]
+            if col == "unsplit" and not (values > 0).any():
+                continue
+            pattern = dict(shape="/", fgcolor=theme.MUTED, size=6, solidity=0.25) if col == "unsplit" else None
+            fig.add_trace(go.Bar(
+                y=ys, x=values, orientation="h", name=name, marker=dict(color=colour, pattern=pattern),
+                customdata=[cd + [fmt.usd(v)] for cd, v in zip(common, values)],
+                hovertemplate=(head + name + ": %{customdata[5]}<br>Costo del modelo: %{customdata[2]}"
+                               "<br><br>%{customdata[4]}<extra></extra>"),
+            ))
+        ends, end_text = top["cost_usd"].astype(float), [fmt.usd(c) for c in top["cost_usd"]]
+        xfmt = dict(tickprefix="US$ ", tickformat=",.2~f")
+        title = COST_AXIS
+    else:
+        for col in COLUMNS:
+            name, colour = theme.TOKEN_TYPES[col]
+            fig.add_trace(go.Bar(
+                y=ys, x=top[col], orientation="h", name=name, marker=dict(color=colour),
+                customdata=[cd + [f"{fmt.compact(v)} ({fmt.integer(v)})"] for cd, v in zip(common, top[col])],
+                hovertemplate=(head + name + ": %{customdata[5]} tokens<br>Tokens del modelo: %{customdata[3]}"
+                               "<br>Costo del modelo: %{customdata[2]}<extra></extra>"),
+            ))
+        ends, end_text = top["tokens"].astype(float), [fmt.compact(t) for t in top["tokens"]]
+        xfmt = count_axis(float(ends.max()) * 1.2, 4)
+        title = TOKENS_AXIS
+    for y, end, text in zip(ys, ends, end_text):
+        fig.add_annotation(x=end, y=y, text=text, showarrow=False, xanchor="left", xshift=6,
                            font=dict(size=11, color=theme.INK))
     fig.update_layout(
         margin=dict(l=8, r=8, t=36, b=8),
-        xaxis=dict(title=dict(text=BARS_AXIS), range=[0, max(float(totals.max()), 1) * 1.28],
-                   **count_axis(float(totals.max()) * 1.2, 4),
-                   showgrid=True, gridcolor=theme.GRID),
-        yaxis=dict(autorange="reversed", showgrid=False, ticksuffix="  "),
-        bargap=0.35, legend=dict(traceorder="normal"),
+        xaxis=dict(title=dict(text=title), range=[0, max(float(ends.max()), 1e-9) * 1.28],
+                   showgrid=True, gridcolor=theme.GRID, **xfmt),
+        yaxis=dict(autorange="reversed", showgrid=False, ticksuffix="  ", type="category"),
+        bargap=0.35, legend=dict(traceorder="normal"), meta={"view": view},
     )
     return fig
 
@@ -60,40 +142,122 @@ def without_latency(df: pd.DataFrame) -> list[str]:
     return [lab for lab, missing in zip(labels(df), df["avg_latency_ms"].isna()) if missing]
 
 
-def models_bubble(df: pd.DataFrame, height: int = 360) -> go.Figure:
-    """One bubble per model with a known latency: x = mean latency (ms), y = cost, area = executions."""
+def bubble_models(df: pd.DataFrame, scale: str = "linear") -> pd.DataFrame:
+    """The models the bubble chart draws, numbered 1… by cost: the chart shows the number,
+    the key beside it the name. A log cost axis cannot draw a cost of 0: those are left out."""
+    if not len(df):
+        return df.assign(label=[], number=[])
+    out = df.assign(label=labels(df))
+    out = out[out["avg_latency_ms"].notna()]
+    if scale == "log":
+        out = out[out["cost_usd"] > 0]
+    out = out.sort_values(["cost_usd", "executions"], ascending=[False, False], kind="stable").reset_index(drop=True)
+    return out.assign(number=range(1, len(out) + 1))
+
+
+# Label placement: candidate positions around a bubble, in order of preference.
+POSITIONS = ["top center", "bottom center", "middle right", "middle left", "top right", "top left",
+             "bottom right", "bottom left"]
+PLOT_WIDTH = 420  # px: the bubble chart's plot area at 1280 px (lg=5 column); a fair estimate at others
+
+
+def _label_box(cx, cy, r, position, w, h):
+    """The label's box (x0, y0, x1, y1) in px for a bubble at (cx, cy) of radius r."""
+    vert, horiz = position.split()
+    dx = {"center": -w / 2, "right": r + 2, "left": -r - 2 - w}[horiz]
+    dy = {"top": r + 2, "middle": -h / 2, "bottom": -r - 2 - h}[vert]
+    if vert != "middle" and horiz != "center":  # a corner: beside the bubble, half way up/down
+        dy = {"top": r * 0.5, "bottom": -r * 0.5 - h}[vert]
+    return cx + dx, cy + dy, cx + dx + w, cy + dy + h
+
+
+def _overlap(a, b) -> float:
+    return max(0.0, min(a[2], b[2]) - max(a[0], b[0])) * max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+
+
+def place_labels(px: list[tuple[float, float, float]], width: float, height: float,
+                 text: list[str]) -> list[str]:
+    """A text position per bubble (x, y, radius in px) so that no label covers another label
+    or another bubble: greedy, biggest cost first; the least-overlapping position if none is free."""
+    placed: list[tuple] = []
+    circles = [(x - r, y - r, x + r, y + r) for x, y, r in px]
+    out = []
+    for i, (x, y, r) in enumerate(px):
+        w, h = 7.0 * len(text[i]) + 2, 13.0
+        best, best_cost = POSITIONS[0], float("inf")
+        for pos in POSITIONS:
+            box = _label_box(x, y, r, pos, w, h)
+            cost = sum(_overlap(box, b) for b in placed)
+            cost += sum(_overlap(box, c) for j, c in enumerate(circles) if j != i)
+            cost += 1e6 * (box[0] < 0 or box[2] > width or box[1] < 0 or box[3] > height)
+            if cost < best_cost:
+                best, best_cost = pos, cost
+            if cost == 0:
+                break
+        placed.append(_label_box(x, y, r, best, w, h))
+        out.append(best)
+    return out
+
+
+def _bubble_axes(part: pd.DataFrame, scale: str) -> tuple[list[float], list[float]]:
+    right = float(part["avg_latency_ms"].max())
+    xr = [-0.06 * right if right > 0 else -1, right * 1.1 if right > 0 else 1]
+    top = float(part["cost_usd"].max())
+    if scale == "log":
+        lo = math.log10(float(part["cost_usd"].min()))
+        hi = math.log10(top)
+        pad = max(0.15 * (hi - lo), 0.3)
+        return xr, [lo - pad, hi + pad]
+    return xr, [-0.1 * top if top > 0 else -1, (top * 1.2) if top > 0 else 1]
+
+
+def models_bubble(df: pd.DataFrame, height: int = 360, scale: str = "linear") -> go.Figure:
+    """One numbered bubble per model with a known latency: x = mean latency (ms), y = cost
+    (linear or log axis), area = executions. The key beside the chart names each number."""
     if not len(df) or int(df["executions"].sum()) == 0:
         return empty(height=height)
-    df = df.assign(label=labels(df))
-    part = df[df["avg_latency_ms"].notna()]
+    scale = scale if scale in SCALES else "linear"
+    part = bubble_models(df, scale)
     if not len(part):
-        return empty(NO_LATENCY, height=height)
+        return empty(NO_LATENCY if scale == "linear" or not df["avg_latency_ms"].notna().any()
+                     else "Ningún modelo con latencia tiene costo: la escala logarítmica no puede dibujarlo",
+                     height=height)
     biggest = max(int(part["executions"].max()), 1)
     sizeref = 2.0 * biggest / (44 ** 2)
-    named = set(part.nlargest(5, "cost_usd")["label"])
-    right = float(part["avg_latency_ms"].max())
-    # Labels near the right edge grow leftwards, so no name is cut off by the chart's border.
-    positions = ["top left" if right and lat > 0.75 * right else "top center" for lat in part["avg_latency_ms"]]
+    xr, yr = _bubble_axes(part, scale)
+    plot_h = height - 70  # margins and the axis titles
+    diam = [max(math.sqrt(e / sizeref), 5) for e in part["executions"]]
+
+    def to_px(v, lo, hi, size):
+        return (v - lo) / (hi - lo) * size if hi > lo else size / 2
+
+    ys = [math.log10(c) if scale == "log" else c for c in part["cost_usd"]]
+    px = [(to_px(x, *xr, PLOT_WIDTH), to_px(y, *yr, plot_h), d / 2)
+          for x, y, d in zip(part["avg_latency_ms"], ys, diam)]
+    numbers = [str(n) for n in part["number"]]
     fig = theme.figure(height=height, hovermode="closest", showlegend=False)
     fig.add_trace(go.Scatter(
         x=part["avg_latency_ms"], y=part["cost_usd"], mode="markers+text", cliponaxis=False,
-        text=[lab if lab in named else "" for lab in part["label"]], textposition=positions,
-        textfont=dict(size=11, color=theme.MUTED),
+        text=numbers, textposition=place_labels(px, PLOT_WIDTH, plot_h, numbers),
+        textfont=dict(size=11, color=theme.INK),
         marker=dict(size=part["executions"], sizemode="area", sizeref=sizeref, sizemin=5,
-                    color=hex_to_rgba(theme.BRAND, 0.4), line=dict(color=theme.BRAND, width=1.2)),
-        customdata=[[lab, p, fmt.integer(lat), fmt.usd(c), fmt.integer(e)]
-                    for lab, p, lat, c, e in zip(part["label"], part["provider"], part["avg_latency_ms"],
-                                                 part["cost_usd"], part["executions"])],
+                    color=hex_to_rgba(theme.MODEL, 0.28), line=dict(color=theme.MODEL, width=1.2)),
+        customdata=[[f"{n}. {fmt.text(lab)}", fmt.text(p), fmt.integer(lat), fmt.usd(c), fmt.integer(e)]
+                    for n, lab, p, lat, c, e in zip(part["number"], part["label"], part["provider"],
+                                                    part["avg_latency_ms"], part["cost_usd"], part["executions"])],
         hovertemplate=("<b>%{customdata[0]}</b> · %{customdata[1]}<br>Latencia media: %{customdata[2]} ms"
                        "<br>Costo: %{customdata[3]}<br>Ejecuciones: %{customdata[4]}<extra></extra>"),
     ))
-    top = float(part["cost_usd"].max())
+    yaxis = dict(title=dict(text="Costo (USD)" + (", escala logarítmica" if scale == "log" else "")),
+                 tickprefix="US$ ", range=yr)
+    if scale == "log":
+        yaxis.update(type="log", tickformat=",.2~f", dtick=1)
+    else:
+        yaxis.update(tickformat=",.2~f")
     fig.update_layout(
         margin=dict(l=8, r=8, t=16, b=8),
         xaxis=dict(title=dict(text="Latencia media (ms)"), showgrid=True, gridcolor=theme.GRID,
-                   tickformat=",~f", range=[-0.06 * right if right > 0 else -1, right * 1.1 if right > 0 else 1]),
-        yaxis=dict(title=dict(text="Costo (USD)"), tickprefix="US$ ", tickformat=",.2~f",
-                   range=[-0.1 * top if top > 0 else -1, (top * 1.2) if top > 0 else 1]),
+                   tickformat=",~f", range=xr),
+        yaxis=yaxis, meta={"scale": scale},
     )
     return fig
-

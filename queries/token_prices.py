@@ -1,0 +1,56 @@
+"""Per-token-type prices for the Modelos cost bars: (input, cache read, output) USD per MTok.
+
+The operator's override first (its output price may be absent: then the catalogue's
+output price, if the catalogue knows the model), then the genai-prices catalogue. A model
+with any of the three unknown has no split: the page shows its cost as one «sin desglose»
+segment instead of guessing."""
+from __future__ import annotations
+
+from decimal import Decimal
+from functools import lru_cache
+
+import sqlalchemy as sa
+
+from ai_usage.db import price_overrides
+
+from .prices import _base
+
+Prices = tuple[Decimal, Decimal, Decimal]  # input, cache read, output per MTok
+
+
+@lru_cache(maxsize=4096)
+def catalogue(provider: str, model: str) -> Prices | None:
+    from genai_prices import Usage, calc_price
+
+    try:
+        calc = calc_price(Usage(input_tokens=1, output_tokens=1), model_ref=model, provider_id=provider)
+    except Exception:  # unknown provider or model: LookupError and friends
+        try:
+            calc = calc_price(Usage(input_tokens=1, output_tokens=1), model_ref=model)
+        except Exception:
+            return None
+    mp = calc.model_price
+    inp, out = _base(getattr(mp, "input_mtok", None)), _base(getattr(mp, "output_mtok", None))
+    if inp is None or out is None:
+        return None
+    cache = _base(getattr(mp, "cache_read_mtok", None))
+    return inp, (cache if cache is not None else inp), out
+
+
+def token_prices(conn, models) -> dict[tuple[str, str], Prices | None]:
+    """{(provider, model): prices or None} for the given (provider, model) pairs."""
+    pairs = list(dict.fromkeys((str(p), str(m)) for p, m in models))
+    rows = conn.execute(sa.select(price_overrides.c.provider, price_overrides.c.model,
+                                  price_overrides.c.input_usd_per_mtok, price_overrides.c.cache_read_usd_per_mtok,
+                                  price_overrides.c.output_usd_per_mtok)).all() if pairs else []
+    overrides = {(p, m): (i, c, o) for p, m, i, c, o in rows}
+    out: dict[tuple[str, str], Prices | None] = {}
+    for pair in pairs:
+        cat = catalogue(*pair)
+        if pair in overrides:
+            i, c, o = overrides[pair]
+            o = Decimal(str(o)) if o is not None else (cat[2] if cat else None)
+            out[pair] = (Decimal(str(i)), Decimal(str(c)), o) if o is not None else None
+        else:
+            out[pair] = cat
+    return out

@@ -1,0 +1,171 @@
+"""Modelos, Ver datos and hostile names in real Chromium (issue 8, §3 and §4.3).
+
+The page is served like tests/test_browser.py serves it (same data set) plus a few rows whose
+model names are HTML: plotly must print them, never draw a link or a 90 px span. Screenshots
+of the Modelos section in both views, the log-scale bubbles and a «Ver datos» table go to
+test-artifacts/.
+"""
+from __future__ import annotations
+
+import threading
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from werkzeug.serving import make_server
+
+import dashboard_data
+from ai_usage.auth import mint_token
+from ai_usage.db import make_engine, migrate
+from ai_usage.settings import Settings
+from conftest import insert_logs
+from test_browser import ARTIFACTS, SECRET, Quiet, chromium, page_factory, stamp, wait_sections  # noqa: F401
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+ORG = "org-hostile"
+LINK = '<a href="https://evil.invalid">m</a>'
+BIG = '<span style="font-size:90px">GRANDE</span>'
+
+
+def hostile_rows(now: datetime) -> list[dict]:
+    rows = []
+    for d in range(6):
+        for model, latency in ((LINK, 900), (BIG, 2000)):
+            rows.append({"org_id": ORG, "created_at": now - timedelta(days=d, hours=1), "agent_id": None,
+                         "user_id": None, "action_type": "user_interaction", "source": "system",
+                         "provider": "openai", "model": model, "input_tokens": 9000, "output_tokens": 900,
+                         "cache_read_tokens": 0, "cache_write_tokens": 0, "cost_usd": 2.5, "latency_ms": latency})
+    return rows
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    from app import create_app
+
+    url = f"sqlite:///{tmp_path_factory.mktemp('browser-charts') / 'dashboard.sqlite3'}"
+    engine = make_engine(url)
+    migrate(engine)
+    dashboard_data.seed(engine, ORG)
+    insert_logs(engine, hostile_rows(datetime.now(timezone.utc).replace(microsecond=0)))
+    app = create_app(Settings(database_url=url, secret=SECRET), engine=engine)
+    server = make_server("127.0.0.1", 0, app.server, threaded=True, request_handler=Quiet)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}/?token={mint_token(SECRET, ORG)}"
+    server.shutdown()
+    engine.dispose()
+
+
+SVG_FACTS = """gid => {
+    const root = document.querySelector('#' + gid + ' .js-plotly-plot');
+    const texts = [...root.querySelectorAll('svg text')];
+    return {links: root.querySelectorAll('svg a').length,
+            texts: texts.map(t => t.textContent.trim()),
+            biggest: Math.max(0, ...[...root.querySelectorAll('svg text, svg tspan')].map(
+                t => parseFloat(getComputedStyle(t).fontSize) || 0))};
+}"""
+
+
+def models_ready(page, view):
+    page.wait_for_function("v => { const gd = document.querySelector('#models-bars .js-plotly-plot');"
+                           " return gd && gd.layout && gd.layout.meta && gd.layout.meta.view === v; }", arg=view)
+    wait_sections(page, stamp(), ["section-models"])
+
+
+def test_hostile_model_names_print_literally_in_both_models_charts(page_factory, served):
+    page = page_factory()
+    page.goto(served)
+    wait_sections(page, stamp(), ["section-models"])
+    for gid in ("models-bars", "models-bubble"):
+        facts = page.evaluate(SVG_FACTS, gid)
+        assert facts["links"] == 0, gid  # no clickable <a> inside the plot
+        assert facts["biggest"] < 20, gid  # no 90 px span drawn over the chart
+    bars = page.evaluate(SVG_FACTS, "models-bars")["texts"]
+    assert LINK in bars and BIG in bars  # the y ticks show the names as typed
+    key = page.locator("#models-key").inner_text()
+    assert LINK in key and BIG in key  # the bubbles' key (numbers on the chart) names them too
+    # Hover labels are text too: hover every bubble, none draws a link or a giant span.
+    points = page.locator("#models-bubble .js-plotly-plot .scatterlayer .point")
+    seen = []
+    for i in range(points.count()):
+        points.nth(i).hover(force=True)
+        page.wait_for_timeout(150)
+        facts = page.evaluate(SVG_FACTS, "models-bubble")
+        assert facts["links"] == 0 and facts["biggest"] < 20
+        seen.append(page.evaluate("() => document.querySelector('#models-bubble .hoverlayer').textContent"))
+    assert any(LINK in h for h in seen) and any(BIG in h for h in seen)
+
+
+def test_models_views_scales_and_ver_datos(page_factory, served):
+    page = page_factory(width=1280, height=1000)
+    page.goto(served)
+    wait_sections(page, stamp(), ["section-models"])
+    section = page.locator("#section-models")
+    section.scroll_into_view_if_needed()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.wait_for_timeout(300)
+    section.screenshot(path=str(ARTIFACTS / "models-cost.png"))
+    assert page.locator("#models-bars-title").inner_text() == "Los 10 modelos con más costo"
+    # Ver datos is lazy: nothing in the region until it is opened.
+    button = page.locator("#data-models-bars-button")
+    assert button.get_attribute("aria-expanded") == "false" and page.locator("#data-models-bars").inner_html() == ""
+    page.locator("#models-view label", has_text="Tokens").click()
+    models_ready(page, "tokens")
+    assert page.locator("#models-bars-title").inner_text() == "Los 10 modelos con más tokens"
+    page.wait_for_timeout(300)
+    section.screenshot(path=str(ARTIFACTS / "models-tokens.png"))
+    page.locator("#models-scale label", has_text="Logarítmica").click()
+    page.wait_for_function("() => { const gd = document.querySelector('#models-bubble .js-plotly-plot');"
+                           " return gd && gd.layout.yaxis.type === 'log'; }")
+    wait_sections(page, stamp(), ["section-models"])
+    page.wait_for_timeout(300)
+    page.locator("#models-bubble").screenshot(path=str(ARTIFACTS / "models-bubbles-log.png"))
+    button.click()
+    table = page.locator("#data-models-bars table")
+    table.wait_for()
+    assert button.get_attribute("aria-expanded") == "true" and button.inner_text() == "Ocultar datos"
+    assert table.locator("caption").inner_text().startswith("Tokens por tipo de token")
+    assert table.locator("thead th[scope='col']").count() == 5
+    assert LINK in table.locator("tbody th[scope='row']").all_inner_texts()
+    page.wait_for_timeout(200)
+    page.locator("#section-models").screenshot(path=str(ARTIFACTS / "models-ver-datos.png"))
+    button.click()
+    page.wait_for_function("() => document.getElementById('data-models-bars').innerHTML === ''")
+
+
+def test_ver_datos_for_the_trend_and_the_heatmap(page_factory, served):
+    page = page_factory(width=1280, height=1100)
+    page.goto(served)
+    wait_sections(page, stamp(), ["section-trend"])
+    button = page.locator("#data-trend-button")
+    button.click()
+    table = page.locator("#data-trend table")
+    table.wait_for()
+    head = table.locator("thead th").all_inner_texts()
+    assert head == ["Periodo", "Costo", "Tokens", "Ejecuciones"]
+    assert table.locator("tbody tr").count() == 30 and table.locator("tfoot th").inner_text() == "Total"
+    # The total row says the KPI card's cost (same window, same source).
+    assert table.locator("tfoot td").first.inner_text() == page.locator("#kpi-cost .kpi-value").inner_text()
+    page.locator("#section-trend").screenshot(path=str(ARTIFACTS / "trend-ver-datos.png"))
+    page.locator("#advanced-toggle").click()
+    wait_sections(page, stamp(), ["section-advanced"])
+    page.locator("#data-heatmap-button").click()
+    heat = page.locator("#data-heatmap table")
+    heat.wait_for()
+    assert heat.locator("thead th").all_inner_texts()[1:] == ["lunes", "martes", "miércoles", "jueves", "viernes",
+                                                              "sábado", "domingo"]
+    assert heat.locator("tbody th[scope='row']").count() == 24
+    page.wait_for_timeout(300)
+    page.locator("#section-advanced").screenshot(path=str(ARTIFACTS / "advanced-ver-datos.png"))
+
+
+def test_at_768_px_the_models_tools_and_key_fit(page_factory, served):
+    page = page_factory(width=768, height=1000)
+    page.goto(served)
+    wait_sections(page, stamp(), ["section-models"])
+    section = page.locator("#section-models")
+    # Below the sticky filter bar, so the screenshot shows the section's own toggles.
+    section.evaluate("el => window.scrollTo(0, el.getBoundingClientRect().top + window.scrollY - 160)")
+    page.wait_for_timeout(300)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 768
+    assert section.evaluate("el => el.scrollWidth <= el.clientWidth")
+    section.screenshot(path=str(ARTIFACTS / "models-768.png"))

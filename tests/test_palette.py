@@ -1,0 +1,62 @@
+"""One meaning per colour on the page (issue 8, §3): a colour that says «cost» never says
+«Sistema», the colour of an action type is no token type's, and so on."""
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+import numpy as np
+import pandas as pd
+
+from layouts import figures, theme
+
+TZ = "Europe/Madrid"
+
+
+def hexify(colour: str) -> str:
+    """'#4F46E5' or 'rgba(79, 70, 229, 0.4)' -> '#4f46e5'."""
+    m = re.match(r"rgba?\((\d+),\s*(\d+),\s*(\d+)", colour)
+    return "#%02x%02x%02x" % tuple(int(v) for v in m.groups()) if m else colour.lower()
+
+
+def meanings_by_colour() -> dict[str, set[str]]:
+    """colour -> the meanings it is drawn with across every chart of the page."""
+    pairs: list[tuple[str, str]] = []
+    ts = pd.DataFrame({"bucket": pd.date_range("2026-06-01", periods=5, freq="D", tz=TZ), "cost_usd": [1.0] * 5,
+                       "tokens": [10] * 5, "executions": [1] * 5})
+    trend = figures.trend(ts, "day")
+    pairs += [(trend.data[0].line.color, "tokens"), (trend.data[1].line.color, "cost")]
+    rows = [{"bucket": b, "action_type": a, "cost_usd": 1.0, "tokens": 10, "executions": 1}
+            for b in ts["bucket"] for a in list(theme.ACTIONS) + ["unknown"]]
+    acts = pd.DataFrame(rows)
+    pairs += [(t.line.color, t.name) for t in figures.actions_area(acts, "cost_usd", "day").data]
+    pie = figures.actions_donut(acts, "cost_usd").data[0]
+    pairs += list(zip(pie.marker.colors, pie.labels))
+    models = pd.DataFrame([{"provider": "p", "model": f"m{i}", "cost_usd": 5.0 - i, "input_tokens": 100,
+                            "output_tokens": 50, "cache_read_tokens": 20, "executions": 3,
+                            "avg_latency_ms": 100.0 * (i + 1)} for i in range(3)])
+    prices = {("p", "m0"): (Decimal(1), Decimal("0.1"), Decimal(4)), ("p", "m1"): None}
+    for view in ("cost", "tokens"):
+        pairs += [(t.marker.color, t.name) for t in figures.models_bars(models, view=view, prices=prices).data]
+    pairs.append((figures.models_bubble(models).data[0].marker.line.color, "model"))
+    split = pd.DataFrame({"source": ["system", "byok"], "cost_usd": [3.0, 1.0], "tokens": [1, 1], "executions": [1, 1]})
+    pie = figures.source_split(split).data[0]
+    pairs += list(zip(pie.marker.colors, pie.labels))
+    out: dict[str, set[str]] = {}
+    for colour, meaning in pairs:
+        out.setdefault(hexify(colour), set()).add(meaning)
+    return out
+
+
+def test_no_colour_means_two_things_across_the_charts():
+    shared = {c: m for c, m in meanings_by_colour().items() if len(m) > 1}
+    assert not shared, shared  # e.g. indigo = the cost line AND Sistema, slate = token volume AND Salida
+
+
+def test_the_palette_gives_each_meaning_its_own_colour_and_the_charts_use_only_it():
+    colours = [hexify(c) for c in theme.PALETTE.values()]
+    assert len(colours) == len(set(colours)), theme.PALETTE
+    assert set(meanings_by_colour()) <= set(colours)
+    ramp = {hexify(c) for _, c in theme.HEATMAP_SCALE}
+    assert not ramp & (set(colours) - {hexify(theme.TOKENS)})  # the heatmap ramp is token volume only
+    assert np.all([c.startswith("#") and len(c) == 7 for c in colours])
