@@ -24,9 +24,13 @@ SECRET = "callback-inputs-secret-0123456789-abcdef"
 TZ = "Europe/Madrid"
 # What the page itself sends, by (component id, property).
 VALID = {
-    ("filter-preset", "value"): "30d", ("filter-dates", "start_date"): None, ("filter-dates", "end_date"): None,
+    ("filter-applied-preset", "data"): "30d", ("filter-applied-start", "data"): None,
+    ("filter-applied-end", "data"): None,
     ("filter-source", "value"): "all", ("filter-granularity", "value"): "auto", ("session-timezone", "data"): TZ,
     ("actions-metric", "value"): "cost_usd", ("advanced-collapse", "is_open"): True,
+    ("models-view", "value"): "cost", ("models-scale", "value"): "linear",
+    **{(f"data-{chart}-button", "n_clicks"): 1 for chart in (
+        "trend", "actions-area", "actions-donut", "models-bars", "models-bubble", "heatmap", "split")},
 }
 FORGED = [
     ["30d"], {"value": "all"}, [], {}, 7, 0, -1, 1.5, 1e300, True, False, 20260101,
@@ -54,14 +58,14 @@ def server_callbacks(app) -> list[tuple[str, dict]]:
     return out
 
 
-CUSTOM = {("filter-preset", "value"): "custom", ("filter-dates", "start_date"): "2026-11-01",
-          ("filter-dates", "end_date"): "2026-11-30"}
+CUSTOM = {("filter-applied-preset", "data"): "custom", ("filter-applied-start", "data"): "2026-11-01",
+          ("filter-applied-end", "data"): "2026-11-30"}
 
 
 def payload(key: str, cb: dict, token: str, replace: tuple | None = None, value=None) -> dict:
     """The request the renderer would send, with one (id, property) set to value (dates are
     read only with Personalizado: a forged date comes with a custom window)."""
-    base = {**VALID, **CUSTOM} if replace and replace[0] == "filter-dates" else VALID
+    base = {**VALID, **CUSTOM} if replace and replace[0] in ("filter-applied-start", "filter-applied-end") else VALID
 
     def entry(dep):
         k = (dep["id"], dep["property"])
@@ -115,7 +119,7 @@ def test_every_input_of_every_callback_survives_forged_values(app, token, caplog
     assert failures == [] and errors == []
     # A forged filter never answers with data: the overview says «Filtros no válidos».
     # (A forged preset may read as a known one once trimmed and lowered: '30d\n'.)
-    assert [u for u in unflagged if u != (("filter-preset", "value"), repr("30d\n"))] == []
+    assert [u for u in unflagged if u != (("filter-applied-preset", "data"), repr("30d\n"))] == []
 
 
 @pytest.mark.parametrize("forged", [7, {"token": "x"}, ["a.b.c"], True, 1.5])
