@@ -83,7 +83,8 @@ var dagcomponentfuncs = (window.dashAgGridComponentFunctions = window.dashAgGrid
     var last = pts[pts.length - 1];
     var total = values.reduce(function (a, b) { return a + b; }, 0);
     var label = "Costo por periodo: " + values.length + " periodos, máximo " +
-      window.dashAgGridFunctions.formatUsd(max) + ", total " + window.dashAgGridFunctions.formatUsd(total);
+      window.dashAgGridFunctions.formatUsd(max) + ", total " + window.dashAgGridFunctions.formatUsd(total) +
+      (props.data && props.data.spark_partial ? " (el último periodo es parcial)" : "");
     return h("svg", {
       className: "sparkline", width: w, height: h0, viewBox: "0 0 " + w + " " + h0, role: "img",
       "aria-label": label
@@ -92,7 +93,11 @@ var dagcomponentfuncs = (window.dashAgGridComponentFunctions = window.dashAgGrid
       h("path", { d: area, fill: "rgba(79, 70, 229, 0.12)", stroke: "none" }),
       h("polyline", { points: line, fill: "none", stroke: "#4f46e5", strokeWidth: 1.5,
         strokeLinejoin: "round", strokeLinecap: "round" }),
-      h("circle", { cx: last[0], cy: last[1], r: 2.5, fill: "#4f46e5" })
+      // A partial last period (in progress or cut by the window): hollow, as on the trend chart.
+      props.data && props.data.spark_partial
+        ? h("circle", { className: "spark-partial", cx: last[0], cy: last[1], r: 2.5, fill: "#fff",
+                        stroke: "#4f46e5", strokeWidth: 1.5 })
+        : h("circle", { cx: last[0], cy: last[1], r: 2.5, fill: "#4f46e5" })
     );
   };
 })();

@@ -118,5 +118,7 @@ def rows(df) -> list[dict]:
             "avatar_url": None if pd.isna(r.avatar_url) else r.avatar_url, "no_agent": agent_id is None,
             "cost_usd": round(float(r.cost_usd), 8), "tokens": int(r.tokens), "executions": int(r.executions),
             "sparkline": [round(float(v), 6) for v in r.sparkline],
+            # The last bucket is partial (in progress or cut): the sparkline ends in a hollow dot.
+            "spark_partial": bool(getattr(r, "sparkline_partial_last", False)),
         })
     return out

@@ -53,8 +53,11 @@ def projection_note(p, granularity: str, drawn: dict | None) -> str:
     text = (f"{lead} discontinua y banda: costo {unit} proyectado hasta el {until}{weeks}, con su intervalo "
             "del 80 % (regresión lineal sobre el costo diario)")
     if drawn["hidden"]:
-        n = drawn["hidden"]
-        what = ("día" if granularity == "day" else "semana") + ("s" if n != 1 else "")
-        text += (f". {'Los' if granularity == 'day' else 'Las'} {n} {what} siguientes hasta el {month_end} no se "
-                 f"dibujan para no ocupar el gráfico: {card}")
+        n, day = drawn["hidden"], granularity == "day"
+        if n == 1:
+            rest = f"{'El día siguiente' if day else 'La semana siguiente'}, hasta el {month_end}, no se dibuja"
+        else:
+            rest = f"{'Los' if day else 'Las'} {n} {'días' if day else 'semanas'} siguientes hasta el {month_end} " \
+                   "no se dibujan"
+        text += f". {rest} para no ocupar el gráfico: {card}"
     return text + "."

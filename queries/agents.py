@@ -6,7 +6,7 @@ import sqlalchemy as sa
 
 from ai_usage.db import agents as agents_table
 
-from .base import bucket_cuts, bucket_epochs, facts, window_buckets, with_derived
+from .base import bucket_cuts, bucket_epochs, bucket_flags, facts, window_buckets, with_derived
 from .filters import Filters
 
 NO_AGENT = "Sin agente"
@@ -14,9 +14,11 @@ NO_AGENT = "Sin agente"
 
 def by_agent(conn, f: Filters) -> pd.DataFrame:
     """One row per agent (agent_id None for rows without one), by cost descending:
-    agent_id, name, avatar_url, cost_usd, tokens, executions, sparkline (cost per bucket)."""
+    agent_id, name, avatar_url, cost_usd, tokens, executions, sparkline (cost per bucket
+    up to now), sparkline_partial_last (its last bucket is partial: running or cut)."""
     df = with_derived(facts(conn, f, dims=("agent_id",), by_qh=True, boundaries=bucket_cuts(f)))
-    cols = ["agent_id", "name", "avatar_url", "cost_usd", "tokens", "executions", "sparkline"]
+    cols = ["agent_id", "name", "avatar_url", "cost_usd", "tokens", "executions", "sparkline",
+            "sparkline_partial_last"]
     if not len(df):
         return pd.DataFrame(columns=cols)
     key = df["agent_id"].fillna("\x00none")
@@ -24,6 +26,7 @@ def by_agent(conn, f: Filters) -> pd.DataFrame:
     df["b"] = bucket_epochs(df["qh"].to_numpy(), f.granularity, f.tz)
     totals = df.groupby("k")[["cost_e8", "tokens", "executions"]].sum()
     buckets = window_buckets(f)
+    partial_last = bool(len(buckets)) and bool(bucket_flags(f, buckets)[0][-1])
     spark = (
         df.groupby(["k", "b"])["cost_e8"].sum().unstack("b").reindex(columns=buckets, fill_value=0).fillna(0)
     )
@@ -49,6 +52,7 @@ def by_agent(conn, f: Filters) -> pd.DataFrame:
                 "tokens": int(t["tokens"]),
                 "executions": int(t["executions"]),
                 "sparkline": [float(v) / 1e8 for v in spark.loc[k].to_numpy()],
+                "sparkline_partial_last": partial_last,
             }
         )
     out = pd.DataFrame(rows).sort_values(

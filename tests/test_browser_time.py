@@ -87,7 +87,9 @@ def test_a_range_into_the_future_draws_nothing_after_today(page_factory, app_url
     spark = page.evaluate("""() => { const out = [];
         dash_ag_grid.getApi('agents-grid').forEachNode(n => out.push(n.data.sparkline.length)); return out; }""")
     assert spark and set(spark) == {13}  # sparklines stop today too, no trailing zeros
+    assert page.locator("#agents-grid svg.sparkline circle.spark-partial").count() == len(spark)  # hollow today
     shot(page, "section-trend", "trend-future-range.png")
+    shot(page, "section-agents", "agents-future-range.png")
 
 
 def test_ytd_weekly_marks_its_first_and_last_weeks(page_factory, app_url):

@@ -270,7 +270,7 @@ def test_note_says_exactly_what_the_figure_draws(gran, status):
     elif gran == "hour":
         assert "Día, Semana o Mes" in note and not dashed
     if drawn["hidden"]:
-        assert f"{drawn['hidden']} " in note and "no se" in note and "tarjeta" in note
+        assert (f"{drawn['hidden']} " in note or drawn["hidden"] == 1) and "no se dibuja" in note and "tarjeta" in note
     if drawn["until"] and drawn["shown"]:
         assert fmt_day(drawn["until"]) in note
 
@@ -475,3 +475,14 @@ def test_models_cost_bars_without_any_cost_say_so_and_tokens_still_draw():
     fig = figures.models_bars(df, view="cost")
     assert figures.is_empty(fig) and fm.NO_COST in fig.layout.annotations[0].text
     assert not figures.is_empty(figures.models_bars(df, view="tokens"))
+
+
+def test_note_grammar_for_one_hidden_week():
+    from layouts import trend as lt
+
+    ts = partial_series(days=4, start="2026-05-18", freq="W-MON", cost=[7.0, 8.0, 9.0, 4.0])
+    proj = projection(start=date(2026, 6, 11))
+    drawn = figures.trend(ts, "week", proj).layout.meta["projection"]
+    assert drawn["hidden"] == 1
+    note = lt.projection_note(proj, "week", drawn)
+    assert "La semana siguiente, hasta el 30 jun 2026, no se dibuja para no ocupar el gráfico" in note

@@ -684,3 +684,15 @@ def test_random_windows(any_path, win, tz, source, by_action, clock):
         assert len(r["sparkline"]) == len(wr["sparkline_e8"])
         assert all(cost_ok(g, e) for g, e in zip(r["sparkline"], wr["sparkline_e8"]))
     check_projection(data, f)
+
+
+@pytest.mark.parametrize("start,end,tz,source,now", TODAY_CASES)
+def test_rollup_path_under_the_clock(rolled, monkeypatch, start, end, tz, source, now):
+    """The rollups plus the live tail (late rows) answer the clock cases like the reference:
+    month to date up to now (an unaligned edge), partial buckets, nothing after now."""
+    _use("rollup", monkeypatch)
+    f = parse_filters({"from": start, "to": end, "timezone": tz, "source": source}, rolled.org,
+                      now=at(now[0], tz, *now[1:]))
+    check_projection(rolled, f)
+    check_time_series(rolled, f)
+    check_by_agent(rolled, f)
