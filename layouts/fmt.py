@@ -9,7 +9,9 @@ One convention for the whole page (figures use the same through plotly's
 - percentages: "34,5 %";
 - dates: "1 dic 2026", "mar 1 dic 2026", "diciembre de 2026": month and weekday names lowercase
   everywhere (ticks, hovers, heatmap, tables), capitalised only as the first word of a sentence;
-- a value that does not exist (no data, no denominator) is "—", never "N/A";
+- a ratio without a denominator (a hit rate with no prompt tokens, a share of a zero total) is
+  "N/A" (not applicable, as the product's cache card has always said); any other value that
+  does not exist (no data, a figure that could not be read) is "—";
 - data text inside a chart goes through `text()` (escaped for plotly's pseudo-HTML).
 """
 from __future__ import annotations
@@ -17,6 +19,8 @@ from __future__ import annotations
 import html
 import math
 from datetime import date, datetime
+
+NOT_APPLICABLE = "N/A"  # a ratio without a denominator (see the module docstring)
 
 MONTHS = ("enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto",
           "septiembre", "octubre", "noviembre", "diciembre")
@@ -71,17 +75,17 @@ def compact(n) -> str:
 
 
 def percent(fraction, decimals: int = 1) -> str:
-    """0.345 -> '34,5 %'; None -> '—' (the page's one sign for a value that does not exist)."""
+    """0.345 -> '34,5 %'; None -> 'N/A' (a ratio without a denominator)."""
     if fraction is None or (isinstance(fraction, float) and math.isnan(fraction)):
-        return "—"
+        return NOT_APPLICABLE
     return number(fraction * 100, decimals) + " %"
 
 
 def share(part, total, decimals: int = 1) -> str:
     """part / total as a Spanish percentage: '96,9 %'; a positive share that would round to
-    zero reads '< 0,1 %' (never '0,0 %', never plotly's '0,0326%'); no total -> '—'."""
+    zero reads '< 0,1 %' (never '0,0 %', never plotly's '0,0326%'); no total -> 'N/A'."""
     if not total:
-        return "—"
+        return NOT_APPLICABLE
     fraction = float(part) / float(total)
     if 0 < fraction < 0.5 * 10 ** -(decimals + 2):
         return "< " + percent(10 ** -(decimals + 2), decimals)

@@ -38,6 +38,8 @@ PRESET_LABEL = "filter-preset-label"
 SOURCE_LABEL = "filter-source-label"
 GRANULARITY_LABEL = "filter-granularity-label"
 ACTIONS_METRIC_LABEL = "actions-metric-label"
+MODELS_VIEW_LABEL = "models-view-label"
+MODELS_SCALE_LABEL = "models-scale-label"
 WINDOW_LABEL = "window-label"
 BANNER = "status-banner"
 

@@ -55,7 +55,8 @@ def tokens_card(s: dict) -> list:
 
 def cache_card(c: dict, source_label: str) -> list:
     if c["hit_rate"] is None:
-        return card("Tasa de aciertos de caché", "—", f"{theme.PROMPT_TOTAL}: 0 tokens en este periodo", tone="muted")
+        return card("Tasa de aciertos de caché", fmt.NOT_APPLICABLE, f"{theme.PROMPT_TOTAL}: 0 tokens en este periodo",
+                    tone="muted")
     badge = None
     if int(c["skipped_models_count"]):
         n = int(c["skipped_models_count"])

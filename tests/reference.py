@@ -368,7 +368,7 @@ def projection(rows, w: Window) -> dict:
     daily = d.groupby("day")["e8"].sum().sort_index()
     daily = daily[[(day <= as_of and day != today) for day in daily.index]]
     n = len(daily)
-    src = rows if w.source == "all" else rows[rows["source"] == w.source]
+    src = rows if w.source == "all" else rows[source_class(rows["source"]) == w.source]
 
     def cost(a, b) -> float:
         return int(src[(src["ts"] >= a) & (src["ts"] < b)]["e8"].sum()) / E8

@@ -81,7 +81,7 @@ def test_compact(value, expected):
 
 def test_other_formats():
     assert fmt.integer(1234567) == "1.234.567" and fmt.integer(999) == "999"
-    assert fmt.percent(0.345) == "34,5 %" and fmt.percent(None) == "—"
+    assert fmt.percent(0.345) == "34,5 %" and fmt.percent(None) == "N/A"
     assert fmt.day(date(2026, 6, 3)) == "3 jun 2026" and fmt.month(date(2026, 6, 3)) == "junio de 2026"
     assert fmt.bucket(datetime(2026, 6, 1, 14), "hour") == "lun 1 jun 2026, 14:00"
     assert fmt.bucket(datetime(2026, 6, 1), "week") == "Semana del 1 jun 2026"
@@ -91,7 +91,7 @@ def test_other_formats():
 def test_share_is_a_spanish_percentage_and_never_reads_zero_for_a_real_part():
     assert fmt.share(96.9, 100) == "96,9 %" and fmt.share(1, 1) == "100,0 %"
     assert fmt.share(0.02, 61.3) == "< 0,1 %"  # 0,0326 %: small, but not nothing
-    assert fmt.share(0, 5) == "0,0 %" and fmt.share(1, 0) == "—"
+    assert fmt.share(0, 5) == "0,0 %" and fmt.share(1, 0) == "N/A"
 
 
 def flat(children) -> str:
@@ -120,7 +120,7 @@ def test_kpi_cards_with_data():
 def test_kpi_cards_never_show_a_misleading_zero():
     empty = {**SUMMARY, "total_cost_usd": 0.0, "total_tokens": 0, "executions": 0}
     assert "Sin datos en este periodo" in flat(kpis.cost_card(empty)) and "US$ 0" not in flat(kpis.cost_card(empty))
-    assert "—" in flat(kpis.cache_card({"hit_rate": None, "skipped_models_count": 0}, "Todos"))
+    assert "N/A" in flat(kpis.cache_card({"hit_rate": None, "skipped_models_count": 0}, "Todos"))
     text = flat(kpis.projection_card(Projection(status="insufficient_data", daily_points=4)))
     assert "Datos insuficientes" in text and "hay 4" in text
 
@@ -213,7 +213,7 @@ def test_every_aria_reference_names_an_element_of_the_page():
             for ref in (getattr(c, "aria-labelledby", None) or "").split()]
     assert len(refs) >= 5 and all(ref in found for _, ref in refs), refs
     groups = [c for c in components(tree) if getattr(c, "role", None) == "radiogroup"]
-    assert len(groups) == 4  # Periodo, Origen, Resolución, Medida
+    assert len(groups) == 6  # Periodo, Origen, Resolución, Medida, Barras, Eje de costo
     picker = next(c for c in components(tree) if getattr(c, "id", None) == ids.DATES)
     # The picker cites "<id> <id>-end-date <start_date_id> <end_date_id>": its inputs carry those ids.
     assert (picker.start_date_id, picker.end_date_id) == (ids.DATES, f"{ids.DATES}-end-date")

@@ -5,7 +5,8 @@ layout, the cards and notes with data, every figure's JSON and the «Ver datos»
   (every prompt token); «Lectura de caché»; «Salida»;
 - month and weekday names lowercase in charts and tables (ticks, hovers, heatmap, cells);
   in cards and notes only a sentence's first word is capitalised;
-- «Intervalo del 80 %», never «Intervalo 80 %»; no «N/A» (the page says «—»); no «Top 10».
+- «Intervalo del 80 %», never «Intervalo 80 %»; «N/A» only as a whole value (a ratio without a
+  denominator, e.g. the hit rate with no prompt tokens), never inside a sentence; no «Top 10».
 """
 from __future__ import annotations
 
@@ -32,7 +33,9 @@ def chart_strings() -> list[str]:
                        "tokens": [10] * 40, "executions": [1] * 40})
     proj = Projection(status="ok", daily_points=10, month_start=date(2027, 1, 1), month_end=date(2027, 1, 31),
                       month_to_date_usd=4.0, projected_total_usd=9.0, lower80=8.0, upper80=10.0,
-                      forecast=pd.DataFrame({"date": [date(2027, 1, 9), date(2027, 1, 10)], "yhat": [1.0, 1.0]}))
+                      forecast=pd.DataFrame({"date": [date(2027, 1, 9), date(2027, 1, 10)], "yhat": [1.0, 1.0],
+                                             "weight": [1.0, 1.0]}), as_of=date(2027, 1, 8),
+                      fit=(date(2027, 1, 1), np.array([1.0, 0.0]), np.zeros((2, 2)), 1.0, 1.5))
     acts = pd.DataFrame([{"bucket": b, "action_type": a, "cost_usd": 1.0, "tokens": 10, "executions": 1}
                          for b in ts["bucket"] for a in theme.ACTIONS])
     mods = pd.DataFrame([{"provider": "p", "model": f"m{i}", "cost_usd": 2.0 + i, "input_tokens": 100,
@@ -101,4 +104,7 @@ def test_one_spelling_for_the_interval_and_no_na_or_top_10():
     everything = "\n".join(chart_strings() + page_strings())
     intervals = re.findall(r"[Ii]ntervalo[^:<]{0,12}80\s?%", everything)
     assert intervals and set(intervals) <= {"Intervalo del 80 %", "intervalo del 80 %"}, set(intervals)
-    assert "N/A" not in everything and not re.search(r"\b[Tt]op 10\b", everything)
+    assert not re.search(r"\b[Tt]op 10\b", everything)
+    # N/A is a whole value (a ratio without a denominator), never words inside a sentence.
+    assert all(line.strip() == "N/A" for line in everything.split("\n") if "N/A" in line)
+    assert "N/A" in "\n".join(page_strings())  # the hit rate card without prompt tokens
