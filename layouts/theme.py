@@ -66,6 +66,20 @@ PALETTE = {  # meaning -> colour: every data colour on the page, each used for o
 AVATAR_COLOURS = ("#4f46e5", "#0369a1", "#047857", "#b45309", "#b91c1c", "#7c3aed", "#0f766e", "#be185d")  # white initials ≥ 4.5:1
 
 
+def _luminance(hex_colour: str) -> float:
+    def channel(v: float) -> float:
+        return v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4
+    r, g, b = (channel(int(hex_colour[i:i + 2], 16) / 255) for i in (1, 3, 5))
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def text_on(fill: str) -> str:
+    """Black or white, whichever reads better on `fill` (slice percentages): plotly's own pick
+    (white or #444) gave 3.7:1 on the blue and purple slices, under WCAG AA's 4.5:1."""
+    lum = _luminance(fill)
+    return "#000000" if (lum + 0.05) / 0.05 >= 1.05 / (lum + 0.05) else "#ffffff"
+
+
 def action_label(action: str) -> str:
     """The Spanish name of an action type; any other value is «Otra acción» (never raw data)."""
     return ACTIONS.get(action, OTHER_ACTION)[0]

@@ -28,10 +28,8 @@
     if (ctl && ctl.disabled) continue;  // an inactive control: WCAG 1.4.3 exempts it
     const svg = el.closest('svg');
     let fg = parse(svg ? cs.fill : cs.color); if (!fg) continue;
-    // Percentages inside donut slices: their colour is the action palette's (layouts/theme.py
-    // ACTIONS, the charts' own); plotly picks white or #444 per slice. Left to that palette's owner.
-    if (el.closest('.slice')) continue;
-    const slice = null;
+    // Percentages inside donut slices sit on the slice's own fill, not on the page.
+    const slice = el.closest('.slice');
     const bgs = slice ? [parse(getComputedStyle(slice.querySelector('path')).fill)] :
       backgrounds(svg ? svg.parentElement : el);
     const size = parseFloat(cs.fontSize), bold = parseInt(cs.fontWeight, 10) >= 700;

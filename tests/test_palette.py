@@ -60,3 +60,13 @@ def test_the_palette_gives_each_meaning_its_own_colour_and_the_charts_use_only_i
     ramp = {hexify(c) for _, c in theme.HEATMAP_SCALE}
     assert not ramp & (set(colours) - {hexify(theme.TOKENS)})  # the heatmap ramp is token volume only
     assert np.all([c.startswith("#") and len(c) == 7 for c in colours])
+
+
+def test_slice_text_reads_on_every_slice_colour():
+    """Donut percentages sit on the slice's fill: ≥ 4.5:1 on every action and source colour."""
+    def ratio(a: str, b: str) -> float:
+        hi, lo = sorted([theme._luminance(a), theme._luminance(b)], reverse=True)
+        return (hi + 0.05) / (lo + 0.05)
+
+    fills = [c for _, c in theme.ACTIONS.values()] + [theme.OTHER_ACTION[1]] + [c for _, c in theme.SOURCES.values()]
+    assert all(ratio(theme.text_on(c), c) >= 4.5 for c in fills), {c: ratio(theme.text_on(c), c) for c in fills}

@@ -113,6 +113,7 @@ def actions_donut(df: pd.DataFrame, metric: str, height: int = 320) -> go.Figure
     fig.add_trace(go.Pie(
         labels=labels, values=totals["value"], hole=0.64, sort=False, direction="clockwise",
         marker=dict(colors=[theme.action_colour(a) for a in totals["action_type"]], line=dict(color="white", width=2)),
+        insidetextfont=dict(color=[theme.text_on(theme.action_colour(a)) for a in totals["action_type"]]),
         # Shares by fmt.share ("96,9 %", "< 0,1 %"), not plotly's %{percent} ("0,0326%").
         text=[fmt.share(v, totals["value"].sum()) for v in totals["value"]],
         texttemplate="%{text}", textposition="inside", insidetextorientation="horizontal",

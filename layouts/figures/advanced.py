@@ -93,6 +93,7 @@ def source_split(df: pd.DataFrame, height: int = 260) -> go.Figure:
         hole=0.62, sort=False, direction="clockwise", texttemplate="%{text}", textposition="inside",
         text=[fmt.share(getattr(r, col), df[col].sum()) for r in rows],  # '91,7 %', not plotly's '91,7%'
         marker=dict(colors=[theme.SOURCES[r.source][1] for r in rows], line=dict(color="white", width=2)),
+        insidetextfont=dict(color=[theme.text_on(theme.SOURCES[r.source][1]) for r in rows]),
         customdata=[[formatter(float(getattr(r, col)))] for r in rows],
         hovertemplate="<b>%{label}</b><br>" + name + ": %{customdata[0]}<br>%{text} del total<extra></extra>",
     ))
