@@ -24,6 +24,9 @@ from ai_usage.db import make_engine, migrate, token_usage_logs
 from api_support import BASE, WINDOW, auth, check, dataset, log, make_app
 from conftest import PG_ADMIN_URL, create_pg_database, drop_pg_database, insert_logs, require
 
+# util-linux puts runuser in /usr/sbin, which a non-login PATH (e.g. `env -i`) may lack.
+RUNUSER = shutil.which("runuser") or shutil.which("runuser", path="/usr/sbin:/sbin")
+
 
 def _summary(app, org="org-x"):
     return app.server.test_client().get(f"{BASE}/summary", query_string=WINDOW, headers=auth(org))
@@ -209,7 +212,7 @@ class _PrivateCluster:
     def _run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
         cmd = [str(self.bindir / args[0]), *args[1:]]
         if self.as_root:
-            cmd = ["runuser", "-u", "postgres", "--", *cmd]
+            cmd = [RUNUSER, "-u", "postgres", "--", *cmd]
         # cwd: the postgres user may not be able to enter the caller's directory.
         proc = subprocess.run(cmd, cwd=self.root, capture_output=True, text=True, timeout=90,
                               env={**os.environ, "LC_ALL": "C", "LANG": "C"})
@@ -243,7 +246,7 @@ def private_cluster(request):
     bindir = _pg_bindir()
     require(bindir is not None, "PostgreSQL server binaries (/usr/lib/postgresql/*/bin/initdb, pg_ctl)")
     if os.geteuid() == 0:
-        require(shutil.which("runuser") is not None and _postgres_user_exists(),
+        require(RUNUSER is not None and _postgres_user_exists(),
                 "runuser and a 'postgres' OS user (to run a private cluster as root)")
     cluster = _PrivateCluster(bindir)
     request.addfinalizer(cluster.destroy)  # registered first: runs even if initdb or start fails
