@@ -222,8 +222,16 @@ def waitress_app(tmp_path):
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     yield server.effective_port
-    server.close()
+    stop_waitress(server, thread)
     engine.dispose()
+
+
+def stop_waitress(server, thread) -> None:
+    """Close the server from inside its own loop (closing its sockets from this thread made
+    the loop's select() fail with EBADF), then wait for the loop to end."""
+    server.task_dispatcher.shutdown()
+    server.trigger.pull_trigger(lambda: server.asyncore.close_all(server._map))
+    thread.join(10)
 
 
 @pytest.mark.parametrize("path, status", [
@@ -289,7 +297,8 @@ def test_serve_throttles_waitress_queue_warnings_for_real(caplog):
     throttle = throttle_queue_warnings()
     assert throttle_queue_warnings() is throttle and sum(isinstance(x, QueueDepthThrottle) for x in logger.filters) == 1
     server = waitress.create_server(slow_app, host="127.0.0.1", port=0, threads=1)
-    threading.Thread(target=server.run, daemon=True).start()
+    loop = threading.Thread(target=server.run, daemon=True)
+    loop.start()
     url = f"http://127.0.0.1:{server.effective_port}/"
     try:
         with caplog.at_level(logging.WARNING, logger="waitress.queue"):
@@ -300,7 +309,7 @@ def test_serve_throttles_waitress_queue_warnings_for_real(caplog):
             for w in workers:
                 w.join()
     finally:
-        server.close()
+        stop_waitress(server, loop)
         logger.removeFilter(throttle)
     depth = [r for r in caplog.records if r.name == "waitress.queue"]
     assert 1 <= len(depth) <= 2, [r.getMessage() for r in depth]
