@@ -5,7 +5,7 @@ var dagcomponentfuncs = (window.dashAgGridComponentFunctions = window.dashAgGrid
 
 (function () {
   var h = React.createElement;
-  var COLOURS = ["#4f46e5", "#0369a1", "#047857", "#b45309", "#b91c1c", "#7c3aed", "#0f766e", "#be185d"];
+  var COLOURS = ["#475569"];  // layouts/theme.py AVATAR_COLOURS: neutral, no data colour
 
   function initials(name) {
     // Words are runs of letters or digits: "Sobremesa · Recetas" gives "SR", not "S·".

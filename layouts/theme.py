@@ -63,7 +63,9 @@ PALETTE = {  # meaning -> colour: every data colour on the page, each used for o
     **{f"source:{k}": c for k, (_, c) in SOURCES.items()},
 }
 
-AVATAR_COLOURS = ("#4f46e5", "#0369a1", "#047857", "#b45309", "#b91c1c", "#7c3aed", "#0f766e", "#be185d")  # white initials ≥ 4.5:1
+# Initials avatars: one neutral slate. Hue-per-agent avatars reused the data colours (indigo =
+# cost, teal = Sistema): a colour on this page means one thing. White initials: 7.6:1.
+AVATAR_COLOURS = ("#475569",)
 
 
 def _luminance(hex_colour: str) -> float:

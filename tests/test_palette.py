@@ -70,3 +70,15 @@ def test_slice_text_reads_on_every_slice_colour():
 
     fills = [c for _, c in theme.ACTIONS.values()] + [theme.OTHER_ACTION[1]] + [c for _, c in theme.SOURCES.values()]
     assert all(ratio(theme.text_on(c), c) >= 4.5 for c in fills), {c: ratio(theme.text_on(c), c) for c in fills}
+
+
+def test_avatars_use_no_data_colour():
+    """Initials avatars are identity, not data: none of their colours is a data colour, and the
+    grid's renderer uses exactly theme.AVATAR_COLOURS."""
+    import json
+    import re
+    from pathlib import Path
+
+    assert not set(theme.AVATAR_COLOURS) & set(theme.PALETTE.values())
+    js = (Path(__file__).resolve().parent.parent / "assets" / "dashAgGridComponentFunctions.js").read_text()
+    assert tuple(json.loads(re.search(r"var COLOURS = (\[[^\]]*\])", js).group(1))) == theme.AVATAR_COLOURS
