@@ -6,9 +6,9 @@ from pathlib import Path
 
 import dash
 
-from ai_usage import context
-from ai_usage.db import make_engine
-from ai_usage.settings import Settings
+from web import context
+from storage.engine import make_engine
+from storage.settings import Settings
 
 ASSETS = Path(__file__).resolve().parent / "assets"
 
@@ -18,7 +18,8 @@ def create_app(settings: Settings | None = None, engine=None, clock=None, **dash
 
     clock: a callable returning the current instant (aware UTC) for every request; None
     reads the system clock. Tests fix it to show a given day (e.g. the 1st of a month)."""
-    from ai_usage import api, rollups, security
+    from api import routes as api, security
+    from ingest import refresh as rollups
     import callbacks
     from layouts import page
 

@@ -1,6 +1,6 @@
 """`ai-usage bench`: what a full refresh of the dashboard costs on rollups vs the raw table.
 
-For one bench org with N rows over 365 days (made by ai_usage.demo in a child process,
+For one bench org with N rows over 365 days (made by ingest.demo in a child process,
 reused when the org already has exactly N rows): bring the rollups up to date, then
 for 7/30/90/365-day windows ending today in UTC, America/New_York and Asia/Kathmandu
 compute every API answer through the `queries` functions (summary, cache savings,
@@ -85,8 +85,8 @@ def _count(engine, org: str) -> int:
 
 
 def _generate_child(url: str, rows: int) -> None:
-    from .db import make_engine
-    from .demo import generate
+    from storage.engine import make_engine
+    from ingest.demo import generate
 
     eng = make_engine(url, statement_timeout_ms=0)
     code = generate(eng, orgs=1, days=365, rows=rows, seed=20251, org_prefix=BENCH_ORG, replace=True,
@@ -150,7 +150,7 @@ def _catchup(engine) -> dict:
     from queries import base as qbase
     from queries import rollup as qr
 
-    from . import rollups
+    from ingest import refresh as rollups
 
     cols = "created_at, agent_id, user_id, action_type, source, provider, model, input_tokens, output_tokens, " \
            "cache_read_tokens, cache_write_tokens, cost_usd, latency_ms"
@@ -176,7 +176,7 @@ def run(engine, rows: int, runs: int, skip_raw: bool = False) -> dict:
     from queries import base as qbase
     from queries import rollup as qr
 
-    from . import rollups
+    from ingest import refresh as rollups
 
     dialect = engine.dialect.name
     have, gen_s = ensure_rows(engine, rows)

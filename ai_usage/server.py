@@ -9,8 +9,8 @@ import time
 from dataclasses import replace
 from datetime import timedelta
 
-from .auth import MIN_SECRET_BYTES, mint_token
-from .settings import Settings
+from web.auth import MIN_SECRET_BYTES, mint_token
+from storage.settings import Settings
 
 DEMO_ORG = "demo"
 DEMO_TTL = timedelta(hours=12)

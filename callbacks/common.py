@@ -17,9 +17,9 @@ import sqlalchemy as sa
 from dash import Input, State
 from dash.exceptions import PreventUpdate
 
-from ai_usage import context
-from ai_usage.auth import AuthError, verify_token
-from ai_usage.db import QueryTimeout, is_timeout
+from web import context
+from web.auth import AuthError, verify_token
+from storage.engine import QueryTimeout, is_timeout
 from layouts import ids
 from layouts.states import DB_DOWN, DB_TIMEOUT
 from queries import BadParameter, Filters, parse_filters

@@ -19,7 +19,8 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
-from ai_usage.db import COST_SCALE, token_usage_logs, ts_param
+from storage.engine import ts_param
+from storage.schema import COST_SCALE, token_usage_logs
 
 from .filters import Filters, local_instant, local_midnight
 from .sources import source_match_sql

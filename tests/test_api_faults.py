@@ -19,8 +19,9 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from ai_usage import db
-from ai_usage.db import make_engine, migrate, token_usage_logs
+from storage import engine as db
+from storage.engine import make_engine, migrate
+from storage.schema import token_usage_logs
 from api_support import BASE, WINDOW, auth, check, dataset, log, make_app
 from conftest import PG_ADMIN_URL, create_pg_database, drop_pg_database, insert_logs, require
 

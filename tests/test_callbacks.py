@@ -18,9 +18,9 @@ import callbacks.overview
 import callbacks.session
 import dashboard_data
 import queries
-from ai_usage.auth import mint_token
-from ai_usage.db import QueryTimeout
-from ai_usage.settings import Settings
+from web.auth import mint_token
+from storage.engine import QueryTimeout
+from storage.settings import Settings
 from app import create_app
 from layouts import figures
 

@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 import query_data as qd
 import reference as ref
-from ai_usage.db import price_overrides
+from storage.schema import price_overrides
 from conftest import insert_agents, insert_logs
 from queries import (BadParameter, by_agent, cache_savings, heatmap, model_efficiency, parse_filters,
                      projection, summary, time_series)
@@ -70,7 +70,7 @@ def load(engine, refresh_before_late: bool = False):
     insert_logs(engine, rows)
     insert_logs(engine, other_rows[half:])
     if refresh_before_late:  # the rollups hold everything so far; late rows are the live tail
-        from ai_usage import rollups
+        from ingest import refresh as rollups
 
         rollups.refresh(engine)
     insert_logs(engine, late)
@@ -601,7 +601,7 @@ def test_late_row_counts_at_once(data, org_id, path, monkeypatch):
     base = [dict(r, org_id=org_id, agent_id=None) for r in qd.build(org_id, "x")[0][:60]]
     insert_logs(eng, base)
     if path == "rollup":
-        from ai_usage import rollups
+        from ingest import refresh as rollups
 
         rollups.refresh(eng)
     f = parse_filters({"from": "2025-09-20", "to": "2025-10-20", "timezone": "Asia/Kolkata"}, org_id)

@@ -26,9 +26,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import queries
-from ai_usage import rollups
-from ai_usage.db import make_engine, metadata, token_usage_logs
-from ai_usage.settings import Settings
+from ingest import refresh as rollups
+from storage.engine import make_engine
+from storage.schema import metadata, token_usage_logs
+from storage.settings import Settings
 from conftest import insert_logs
 from queries import base as qbase
 from queries import parse_filters
@@ -297,7 +298,7 @@ def test_rollups_are_used_and_tail_counts_at_once(data):
 
 def test_first_refresh_is_noticed(tmp_path, org_id):
     """Answers before the first refresh come from the raw table; right after it, from the rollups."""
-    from ai_usage.db import migrate
+    from storage.engine import migrate
 
     eng = make_engine(f"sqlite:///{tmp_path / 'fresh.sqlite3'}")
     migrate(eng)

@@ -18,8 +18,8 @@ import pytest
 import sqlalchemy as sa
 
 import reference as ref
-from ai_usage import rollups
-from ai_usage.db import make_engine
+from ingest import refresh as rollups
+from storage.engine import make_engine
 from conftest import create_pg_database, drop_pg_database, insert_logs
 from queries import base as qbase
 from queries import parse_filters
@@ -127,7 +127,7 @@ def test_rollups_key_the_class_not_the_raw_text(mixed):
 
 def test_sqlite_range_index_still_serves_a_source_filter(tmp_path, org_id):
     """The class is a filter after the (org_id, created_at) range: the plan still uses the index."""
-    from ai_usage.db import migrate
+    from storage.engine import migrate
 
     eng = make_engine(f"sqlite:///{tmp_path / 'plan.sqlite3'}")
     migrate(eng)
@@ -164,10 +164,10 @@ def _upgrade(engine, target: str) -> None:
     from alembic import command
     from alembic.config import Config
 
-    import ai_usage.db
+    import storage.engine
 
     cfg = Config()
-    cfg.set_main_option("script_location", str(ai_usage.db.Path(ai_usage.db.__file__).parent / "migrations"))
+    cfg.set_main_option("script_location", str(storage.engine.Path(storage.engine.__file__).parent / "migrations"))
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, target)
@@ -227,8 +227,8 @@ CB_SECRET = "sources-callback-secret-0123456789-abc"
 def _advanced(engine, org, source="all"):
     """The Avanzado callback's outputs for the last 30 days, as the page asks for them."""
     import callbacks.advanced
-    from ai_usage.auth import mint_token
-    from ai_usage.settings import Settings
+    from web.auth import mint_token
+    from storage.settings import Settings
     from app import create_app
 
     app = create_app(Settings(database_url=str(engine.url), secret=CB_SECRET), engine=engine)

@@ -21,10 +21,13 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed
 import queries
 from queries.filters import BadParameter, Filters, parse_filters
 
-from . import context, db, openapi, security
+from storage import engine as db
+from web import context
+
+from . import openapi, security
 from .errors import ApiError, json_response
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("ai_usage.api")  # the name operators filter on, kept across the move
 
 BASE = openapi.BASE  # "/ai/org-usage", under the app's routes prefix
 GROUP_BY = ("action",)

@@ -34,7 +34,7 @@ import sqlalchemy as sa
 from queries import base as qbase
 from queries import rollup as q
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("ai_usage.rollups")  # the name operators filter on, kept across the move
 
 AUTOSTART = True  # create_app starts the catch-up thread (tests turn this off in conftest)
 LOCK_KEY = 7_263_011_947  # pg advisory lock key of the rollup refresh
@@ -250,7 +250,7 @@ class Refresher(threading.Thread):
 
 def _refresh_engine(engine: sa.Engine) -> sa.Engine:
     """An engine like engine's but without a statement time limit (a catch-up may be long)."""
-    from .db import make_engine
+    from storage.engine import make_engine
 
     url = engine.url
     if url.get_backend_name() == "sqlite" and (url.database in (None, "", ":memory:")):
@@ -274,8 +274,8 @@ def install(server, settings, engine: sa.Engine) -> Refresher | None:
     return r
 
 
-if __name__ == "__main__":  # pragma: no cover - convenience: python -m ai_usage.rollups
-    from .db import make_engine
-    from .settings import Settings
+if __name__ == "__main__":  # pragma: no cover - convenience: python -m ingest.refresh
+    from storage.engine import make_engine
+    from storage.settings import Settings
 
     sys.exit(refresh_cli(make_engine(Settings.from_env().database_url, 0), "--full" in sys.argv))
