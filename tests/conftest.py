@@ -57,14 +57,6 @@ def drop_pg_database(url: str) -> None:
     admin.dispose()
 
 
-@pytest.fixture(scope="session", autouse=True)
-def _no_rollup_thread():
-    """Apps built by tests start no background rollup refresh: tests refresh explicitly."""
-    from ingest import refresh as rollups
-
-    rollups.AUTOSTART = False
-
-
 @pytest.fixture(scope="session", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def db_url(request, tmp_path_factory):
     """A migrated database on each engine, shared by the session; tests scope data by org."""

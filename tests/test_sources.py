@@ -26,7 +26,7 @@ from queries import parse_filters
 from queries import rollup as qr
 from test_queries import (check_cache_savings, check_heatmap, check_model_efficiency, check_projection, check_summary,
                           check_time_series)
-from test_rollups import raw_calls, using
+from test_rollups import raw_calls
 
 UTC = timezone.utc
 # Raw text -> the class it must count in.
@@ -38,7 +38,7 @@ SOURCES = {
 }
 CLASSES = ("system", "byok", "other")
 START, END = date(2026, 3, 1), date(2026, 3, 31)
-PATHS = {"raw": qbase.raw_facts, "rollup": qr.rollup_facts}
+PATHS = qbase.FACTS_PATHS  # "raw", "rollup"
 
 
 def hostile_rows(org: str, rng: random.Random, n: int, first=START, last=END) -> list[dict]:
@@ -90,9 +90,10 @@ def facts(engine, f):
 def test_system_byok_and_other_add_up_to_todos(mixed, path, tz):
     """Every measure of the three classes sums to Todos exactly (cost in integer 1e-8 USD)."""
     f = window(mixed.org, tz)
-    with using(PATHS[path]), raw_calls() as calls:
-        total = facts(mixed.engine, f)
-        parts = {s: facts(mixed.engine, f.with_source(s)) for s in CLASSES}
+    eng = qbase.facts_path(mixed.engine, path)
+    with raw_calls() as calls:
+        total = facts(eng, f)
+        parts = {s: facts(eng, f.with_source(s)) for s in CLASSES}
     assert path == "raw" or calls == []  # the rollup path answered from the rollups
     for m in qbase.MEASURES:
         assert sum(int(p[m]) for p in parts.values()) == int(total[m]), m
@@ -107,15 +108,15 @@ def test_system_byok_and_other_add_up_to_todos(mixed, path, tz):
 @pytest.mark.parametrize("source", ["system", "byok"])
 def test_each_source_equals_the_reference(mixed, path, source):
     """Summary, cache savings, series, models, heatmap and projection for one source match pandas."""
-    data = SimpleNamespace(engine=mixed.engine, org=mixed.org, rows=mixed.rows, overrides=mixed.overrides)
+    data = SimpleNamespace(engine=qbase.facts_path(mixed.engine, path), org=mixed.org, rows=mixed.rows,
+                           overrides=mixed.overrides)
     f = window(mixed.org, "America/New_York", source)
-    with using(PATHS[path]):
-        check_summary(data, f)
-        check_cache_savings(data, f)
-        check_time_series(data, f)
-        check_model_efficiency(data, f)
-        check_heatmap(data, f)
-        check_projection(data, f)
+    check_summary(data, f)
+    check_cache_savings(data, f)
+    check_time_series(data, f)
+    check_model_efficiency(data, f)
+    check_heatmap(data, f)
+    check_projection(data, f)
 
 def test_rollups_key_the_class_not_the_raw_text(mixed):
     with mixed.engine.connect() as c:
@@ -210,10 +211,9 @@ def test_migration_rekeys_rollups_written_with_raw_sources(fresh_url, monkeypatc
     qr._STATE.clear()
     for s in ("all", *CLASSES):
         f = window(org, "Asia/Kolkata").with_source(s)
-        with using(qbase.raw_facts):
-            want = facts(eng, f)
-        with using(qr.rollup_facts), raw_calls() as calls:
-            got = facts(eng, f)
+        want = facts(qbase.facts_path(eng, "raw"), f)
+        with raw_calls() as calls:
+            got = facts(qbase.facts_path(eng, "rollup"), f)
         assert calls == [] and list(got) == list(want), s
     eng.dispose()
 
