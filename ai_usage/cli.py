@@ -1,11 +1,11 @@
-"""The ai-usage command line: init-db, demo-data, import, token, serve, refresh, bench."""
+"""The ai-usage command line: init-db, demo-data, import, token, serve, refresh, bench, settings."""
 from __future__ import annotations
 
 import argparse
 import sys
 from datetime import timedelta
 
-from storage.settings import Settings, parse_duration
+from storage.settings import Settings, markdown_table, parse_duration
 
 MAX_TTL = timedelta(days=3650)
 
@@ -67,11 +67,16 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--runs", type=int, default=7)
     b.add_argument("--out", default="bench-results/bench.json")
     b.add_argument("--skip-raw", action="store_true", help="do not time the raw-table computation")
+
+    sub.add_parser("settings", help="print the settings (variables, defaults, meaning) as a Markdown table")
     return p
 
 
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "settings":  # the registry itself: needs no valid environment
+        print(markdown_table(), end="")
+        return 0
     try:
         settings = Settings.from_env()
     except ValueError as exc:  # a malformed setting: say which, no traceback
