@@ -6,9 +6,9 @@ from pathlib import Path
 
 import dash
 
-from ai_usage import context
-from ai_usage.db import make_engine
-from ai_usage.settings import Settings
+from web import context
+from storage.engine import make_engine
+from storage.settings import Settings
 
 ASSETS = Path(__file__).resolve().parent / "assets"
 
@@ -18,12 +18,15 @@ def create_app(settings: Settings | None = None, engine=None, clock=None, **dash
 
     clock: a callable returning the current instant (aware UTC) for every request; None
     reads the system clock. Tests fix it to show a given day (e.g. the 1st of a month)."""
-    from ai_usage import api, rollups, security
+    from api import routes as api, security
     import callbacks
     from layouts import page
+    from queries.base import facts_path
 
     settings = settings or Settings.from_env()
     engine = engine or make_engine(settings.database_url, settings.statement_timeout_ms)
+    # The facts path travels with this app's engine (AI_USAGE_ROLLUPS), not in a global.
+    engine = facts_path(engine, "rollup" if settings.use_rollups else "raw")
     app = dash.Dash(
         __name__,
         assets_folder=str(ASSETS),
@@ -40,7 +43,17 @@ def create_app(settings: Settings | None = None, engine=None, clock=None, **dash
     callbacks.register(app)
     api.register(app.server)
     security.install(app.server, settings)
-    rollups.install(app.server, settings, engine)  # facts path (AI_USAGE_ROLLUPS) + catch-up thread
+    return app
+
+
+def start_up(app: dash.Dash) -> None:
+    """What a served process does once, after create_app: start the rollup catch-up
+    thread and freeze the start-up heap. Both reach past the app (a thread, the process's
+    GC), so create_app leaves them to the server's start-up (`ai-usage serve`, `app:server`)."""
+    from ingest import refresh as rollups
+
+    settings, engine = context.settings(app.server), context.engine(app.server)
+    rollups.start(app.server, settings, engine)
     # The startup heap lives as long as the process: frozen, it stays out of every later
     # GC pass (a full pass over it paused a request ~80 ms). statsmodels/scipy, imported
     # by the projection on first use, join it now.
@@ -48,11 +61,12 @@ def create_app(settings: Settings | None = None, engine=None, clock=None, **dash
     import statsmodels.api  # noqa: F401
 
     gc.freeze()
-    return app
 
 
 def __getattr__(name):
     # `app:server` for a WSGI server: built on first access, from the environment.
     if name == "server":
-        return create_app().server
+        app = create_app()
+        start_up(app)
+        return app.server
     raise AttributeError(name)

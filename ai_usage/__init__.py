@@ -1,1 +1,1 @@
-"""AI Usage Dashboard: core (settings, database, auth, API, CLI)."""
+"""AI Usage Dashboard: the entry points (the `ai-usage` CLI, the server start-up, the benchmark)."""

@@ -1,6 +1,6 @@
 """`ai-usage bench`: what a full refresh of the dashboard costs on rollups vs the raw table.
 
-For one bench org with N rows over 365 days (made by ai_usage.demo in a child process,
+For one bench org with N rows over 365 days (made by ingest.demo in a child process,
 reused when the org already has exactly N rows): bring the rollups up to date, then
 for 7/30/90/365-day windows ending today in UTC, America/New_York and Asia/Kathmandu
 compute every API answer through the `queries` functions (summary, cache savings,
@@ -85,8 +85,8 @@ def _count(engine, org: str) -> int:
 
 
 def _generate_child(url: str, rows: int) -> None:
-    from .db import make_engine
-    from .demo import generate
+    from storage.engine import make_engine
+    from ingest.demo import generate
 
     eng = make_engine(url, statement_timeout_ms=0)
     code = generate(eng, orgs=1, days=365, rows=rows, seed=20251, org_prefix=BENCH_ORG, replace=True,
@@ -147,10 +147,10 @@ def _explain_tail(engine, org: str) -> list[str] | None:
 def _catchup(engine) -> dict:
     """Insert 100k rows (copies of the bench org's latest, as org bench-catchup), time the
     answers while they are all tail, then the refresh that rolls them up; clean up."""
-    from queries import base as qbase
     from queries import rollup as qr
+    from queries.base import facts_path
 
-    from . import rollups
+    from ingest import refresh as rollups
 
     cols = "created_at, agent_id, user_id, action_type, source, provider, model, input_tokens, output_tokens, " \
            "cache_read_tokens, cache_write_tokens, cost_usd, latency_ms"
@@ -158,11 +158,11 @@ def _catchup(engine) -> dict:
         c.execute(sa.text(f"INSERT INTO token_usage_logs (org_id, {cols}) SELECT :c, {cols} FROM token_usage_logs"
                           f" WHERE org_id = :o ORDER BY id DESC LIMIT {CATCHUP_ROWS}"), {"c": CATCHUP_ORG, "o": BENCH_ORG})
     now = datetime.now(timezone.utc)
-    qbase.set_facts_impl(qr.rollup_facts)
+    roll = facts_path(engine, "rollup")
     f, fs = _filters(CATCHUP_ORG, "UTC", 365, now)
-    tail_only = _time(lambda: _answers(engine, f, fs), 1)[0]
+    tail_only = _time(lambda: _answers(roll, f, fs), 1)[0]
     f, fs = _filters(BENCH_ORG, "UTC", 365, now)
-    bench_with_tail = _time(lambda: _answers(engine, f, fs), 1)[0]
+    bench_with_tail = _time(lambda: _answers(roll, f, fs), 1)[0]
     r = rollups.refresh(engine)
     with engine.begin() as c:  # rows and their rollups leave together: the rollups stay exact
         c.execute(sa.text("DELETE FROM token_usage_logs WHERE org_id = :c"), {"c": CATCHUP_ORG})
@@ -173,10 +173,9 @@ def _catchup(engine) -> dict:
 
 
 def run(engine, rows: int, runs: int, skip_raw: bool = False) -> dict:
-    from queries import base as qbase
-    from queries import rollup as qr
+    from queries.base import facts_path
 
-    from . import rollups
+    from ingest import refresh as rollups
 
     dialect = engine.dialect.name
     have, gen_s = ensure_rows(engine, rows)
@@ -184,14 +183,14 @@ def run(engine, rows: int, runs: int, skip_raw: bool = False) -> dict:
     first = rollups.refresh(engine)
     print(f"Rollups up to date: {first.rows:,} rows rolled up in {first.seconds:.1f} s.", flush=True)
     now = datetime.now(timezone.utc)
-    qbase.set_facts_impl(qr.rollup_facts)
+    roll, raw_path = facts_path(engine, "rollup"), facts_path(engine, "raw")
     results, answers = [], {}
     for tz in ZONES:  # rollups first: the peak RSS below is the serving path's alone
         for days in WINDOWS:
             f, fs = _filters(BENCH_ORG, tz, days, now)
-            answers[tz, days] = _answers(engine, f, fs)  # warm-up (imports, caches, prices)
-            gc.freeze()  # as create_app does once started: long-lived objects skip GC passes
-            t_roll = _time(lambda: _answers(engine, f, fs), runs)
+            answers[tz, days] = _answers(roll, f, fs)  # warm-up (imports, caches, prices)
+            gc.freeze()  # as the server's start-up does (app.start_up): long-lived objects skip GC passes
+            t_roll = _time(lambda: _answers(roll, f, fs), runs)
             results.append({"timezone": tz, "days": days, "granularity": f.granularity,
                             "rollup_median_s": statistics.median(t_roll), "rollup_max_s": max(t_roll),
                             "rollup_runs": runs})
@@ -199,13 +198,12 @@ def run(engine, rows: int, runs: int, skip_raw: bool = False) -> dict:
                 _print_row(results[-1])
     rss_rollups_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     if not skip_raw:
-        qbase.set_facts_impl(qbase.raw_facts)
         for entry in results:
             f, fs = _filters(BENCH_ORG, entry["timezone"], entry["days"], now)
             raw, t_raw = None, []
             while len(t_raw) < runs:
                 t1 = time.perf_counter()
-                raw = _answers(engine, f, fs)
+                raw = _answers(raw_path, f, fs)
                 t_raw.append(time.perf_counter() - t1)
                 if sum(t_raw) > RAW_BUDGET_S:
                     break
@@ -213,7 +211,6 @@ def run(engine, rows: int, runs: int, skip_raw: bool = False) -> dict:
                           "raw_runs": len(t_raw), "equal": _same(answers[entry["timezone"], entry["days"]], raw),
                           "speedup_median": statistics.median(t_raw) / entry["rollup_median_s"]})
             _print_row(entry)
-        qbase.set_facts_impl(qr.rollup_facts)
     catch = _catchup(engine)
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {

@@ -1,11 +1,11 @@
-"""The ai-usage command line: init-db, demo-data, import, token, serve, refresh, bench."""
+"""The ai-usage command line: init-db, demo-data, import, token, serve, refresh, bench, settings."""
 from __future__ import annotations
 
 import argparse
 import sys
 from datetime import timedelta
 
-from .settings import Settings, parse_duration
+from storage.settings import Settings, markdown_table, parse_duration
 
 MAX_TTL = timedelta(days=3650)
 
@@ -67,11 +67,16 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--runs", type=int, default=7)
     b.add_argument("--out", default="bench-results/bench.json")
     b.add_argument("--skip-raw", action="store_true", help="do not time the raw-table computation")
+
+    sub.add_parser("settings", help="print the settings (variables, defaults, meaning) as a Markdown table")
     return p
 
 
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "settings":  # the registry itself: needs no valid environment
+        print(markdown_table(), end="")
+        return 0
     try:
         settings = Settings.from_env()
     except ValueError as exc:  # a malformed setting: say which, no traceback
@@ -84,10 +89,10 @@ def main(argv=None) -> int:
 
 
 def _dispatch(args, settings: Settings) -> int:
-    from .db import make_engine, migrate
+    from storage.engine import make_engine, migrate
 
     if args.command == "token":
-        from .auth import MIN_SECRET_BYTES, mint_token
+        from web.auth import MIN_SECRET_BYTES, mint_token
 
         if len(settings.secret.encode()) < MIN_SECRET_BYTES:
             print(f"AI_USAGE_SECRET must be set to at least {MIN_SECRET_BYTES} bytes.", file=sys.stderr)
@@ -110,16 +115,16 @@ def _dispatch(args, settings: Settings) -> int:
         return 0
     migrate(engine)
     if args.command == "demo-data":
-        from .demo import generate
+        from ingest.demo import generate
 
         return generate(engine, orgs=args.orgs, days=args.days, rows=args.rows, seed=args.seed,
                         org_prefix=args.org_prefix, if_empty=args.if_empty, progress=not args.no_progress)
     if args.command == "import":
-        from .importer import import_cli
+        from ingest.importer import import_cli
 
         return import_cli(engine, args.file, args.agents, round_cost=args.round_cost)
     if args.command == "refresh":
-        from .rollups import refresh_cli
+        from ingest.refresh import refresh_cli
 
         return refresh_cli(engine, full=args.full)
     if args.command == "bench":

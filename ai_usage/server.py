@@ -9,8 +9,8 @@ import time
 from dataclasses import replace
 from datetime import timedelta
 
-from .auth import MIN_SECRET_BYTES, mint_token
-from .settings import Settings
+from web.auth import MIN_SECRET_BYTES, mint_token
+from storage.settings import Settings
 
 DEMO_ORG = "demo"
 DEMO_TTL = timedelta(hours=12)
@@ -86,7 +86,7 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8050, demo: b
         settings = replace(settings, demo=True)
 
     import waitress
-    from app import create_app
+    from app import create_app, start_up
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     throttle_queue_warnings()
@@ -96,6 +96,7 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8050, demo: b
     except OSError as e:
         print(f"Cannot listen on {host}:{port}: {e.strerror or e}", file=sys.stderr)
         return 1
+    start_up(app)  # the catch-up thread and gc.freeze: once per served process, not per app
     # The page's URL includes the Dash path prefix, if the app is mounted under one.
     base = f"http://{url_host(host)}:{server.effective_port}{app.config.requests_pathname_prefix}"
     if settings.demo:

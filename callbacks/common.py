@@ -17,9 +17,9 @@ import sqlalchemy as sa
 from dash import Input, State
 from dash.exceptions import PreventUpdate
 
-from ai_usage import context
-from ai_usage.auth import AuthError, verify_token
-from ai_usage.db import QueryTimeout, is_timeout
+from web import context
+from web.auth import AuthError, verify_token
+from storage import execute
 from layouts import ids
 from layouts.states import DB_DOWN, DB_TIMEOUT
 from queries import BadParameter, Filters, parse_filters
@@ -129,11 +129,16 @@ def cache_row(frame) -> dict:
 
 
 def query(fn):
-    """Run fn(connection) on the app's engine; database failures raise Unavailable."""
+    """Run fn(connection) on the app's engine (storage.execute); database failures raise Unavailable.
+
+    A fault of the database (storage.execute.classify, as the API) shows its state; any
+    other database error is a bug, logged with its traceback, and shows "unavailable" too:
+    the page never crashes on a query."""
     try:
-        with context.engine().connect() as conn:
-            return fn(conn)
-    except (sa.exc.DBAPIError, sa.exc.TimeoutError, QueryTimeout) as exc:
-        timeout = isinstance(exc, QueryTimeout) or is_timeout(exc)
-        log.warning("dashboard query failed (%s): %s", "timeout" if timeout else "database", exc.__class__.__name__)
-        raise Unavailable(timeout) from exc
+        return execute.execute(context.engine(), fn)
+    except execute.DatabaseFault as fault:
+        log.log(fault.log_level, "dashboard query failed (%s): %s", fault.kind, fault.cause.__class__.__name__)
+        raise Unavailable(fault.kind == execute.TIMEOUT) from fault
+    except sa.exc.DBAPIError as exc:
+        log.error("dashboard query failed (unexpected): %s", exc.__class__.__name__, exc_info=True)
+        raise Unavailable(False) from exc

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dash import ClientsideFunction, Input, Output, State
 from dash.exceptions import PreventUpdate
 
-from ai_usage.auth import AuthError
+from web.auth import AuthError
 from layouts import ids, states
 from queries import BadParameter
 from queries.filters import zone

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pandas as pd
 import sqlalchemy as sa
 
-from ai_usage.db import agents as agents_table
+from storage.schema import agents as agents_table
 
 from .base import bucket_cuts, bucket_epochs, bucket_flags, facts, window_buckets, with_derived
 from .filters import Filters

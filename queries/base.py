@@ -19,7 +19,8 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
-from ai_usage.db import COST_SCALE, token_usage_logs, ts_param
+from storage.engine import ts_param
+from storage.schema import COST_SCALE, token_usage_logs
 
 from .filters import Filters, local_instant, local_midnight
 from .sources import source_match_sql
@@ -114,25 +115,37 @@ def frame(rows, cols, dims=()) -> pd.DataFrame:
     return df
 
 
-# Which function answers facts: raw rows by default; the rollup layer swaps in its own.
-_FACTS = {"impl": raw_facts}
+# Which path answers facts() is an execution option of the engine or connection it runs
+# on, never a module global: create_app sets it from AI_USAGE_ROLLUPS on its own engine,
+# so two apps in one process answer from their own path. Without it: the raw rows.
+FACTS_OPTION = "ai_usage_facts"
+FACTS_PATHS = ("raw", "rollup")
+
+
+def facts_path(bind, path: str):
+    """bind (an Engine or a Connection) whose facts() read `path`: "raw" rows or the "rollup" tables."""
+    if path not in FACTS_PATHS:
+        raise ValueError(f"facts path {path!r}: expected one of {FACTS_PATHS}")
+    return bind.execution_options(**{FACTS_OPTION: path})
 
 
 def facts(conn, f: Filters, dims=(), by_qh=False, start=None, end=None, boundaries=None,
           period=None) -> pd.DataFrame:
     """Sums of every measure for f (org, source, window or [start, end)) by (qh?, *dims).
 
+    The path (raw rows or rollups) is the connection's FACTS_OPTION (see facts_path).
     boundaries (by_qh): sorted UTC epoch seconds where the caller's local buckets start;
     an implementation may then return one coarser key per stretch between boundaries
     (its first quarter-hour) instead of every quarter-hour. period (seconds): the
     caller's buckets repeat on the local clock with it (the heatmap's week), so such
     stretches a whole period apart at the same UTC offset may share one key."""
-    return _FACTS["impl"](conn, f, dims=tuple(dims), by_qh=by_qh, start=start, end=end, boundaries=boundaries,
-                          period=period)
+    if conn.get_execution_options().get(FACTS_OPTION, "raw") == "rollup":
+        from .rollup import rollup_facts  # the rollup reader builds on this module
 
-
-def set_facts_impl(fn) -> None:
-    _FACTS["impl"] = fn
+        impl = rollup_facts
+    else:
+        impl = raw_facts
+    return impl(conn, f, dims=tuple(dims), by_qh=by_qh, start=start, end=end, boundaries=boundaries, period=period)
 
 
 def with_derived(df: pd.DataFrame) -> pd.DataFrame:

@@ -16,7 +16,7 @@ GRANULARITIES = ("auto", "hour", "day", "week", "month")
 MAX_DAYS = 3 * 365 + 1  # the longest 3 calendar years ("a range over 3 years" is refused)
 MAX_HOURLY_DAYS = 92  # hourly buckets beyond a quarter would be tens of thousands of points
 # Dates the engines and pandas bucket exactly (no negative epochs, no datetime overflow at
-# a window's end); the API documents the same range (ai_usage/openapi.py).
+# a window's end); the API documents the same range (api/openapi.py).
 MIN_DATE, MAX_DATE = date(1970, 1, 1), date(2199, 12, 31)
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 

@@ -6,7 +6,7 @@ from functools import lru_cache
 
 import sqlalchemy as sa
 
-from ai_usage.db import price_overrides
+from storage.schema import price_overrides
 
 
 def _base(price) -> Decimal | None:

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
-from ai_usage.db import ts_param
+from storage.engine import ts_param
 
 from .base import MEASURES, QH, cost_e8_sql, frame, qh_sql, raw_facts
 from .filters import Filters

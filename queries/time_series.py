@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ai_usage.db import ACTION_TYPES
+from storage.schema import ACTION_TYPES
 
 from .base import bucket_cuts, bucket_epochs, bucket_flags, epochs_to_local, facts, window_buckets, with_derived
 from .filters import Filters

@@ -11,7 +11,7 @@ from functools import lru_cache
 
 import sqlalchemy as sa
 
-from ai_usage.db import price_overrides
+from storage.schema import price_overrides
 
 from .prices import _base
 

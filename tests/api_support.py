@@ -9,9 +9,9 @@ from functools import lru_cache
 
 import jsonschema_rs
 
-from ai_usage import openapi
-from ai_usage.auth import mint_token
-from ai_usage.settings import Settings
+from api import openapi
+from web.auth import mint_token
+from storage.settings import Settings
 
 SECRET = "s3cret-for-tests-" + "x" * 47  # 64 bytes: long enough even for the HS512 test tokens
 BASE = "/ai/org-usage"

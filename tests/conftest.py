@@ -11,7 +11,8 @@ import uuid
 import pytest
 import sqlalchemy as sa
 
-from ai_usage.db import agents, make_engine, migrate, token_usage_logs
+from storage.engine import make_engine, migrate
+from storage.schema import agents, token_usage_logs
 
 CI = os.environ.get("CI", "").lower() == "true"
 PG_ADMIN_URL = os.environ.get("TEST_PG_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
@@ -54,14 +55,6 @@ def drop_pg_database(url: str) -> None:
     with admin.connect() as c:
         c.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _no_rollup_thread():
-    """Apps built by tests start no background rollup refresh: tests refresh explicitly."""
-    from ai_usage import rollups
-
-    rollups.AUTOSTART = False
 
 
 @pytest.fixture(scope="session", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])

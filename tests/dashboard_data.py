@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 from datetime import datetime, timedelta, timezone
 
-from ai_usage.db import ACTION_TYPES
+from storage.schema import ACTION_TYPES
 from conftest import insert_agents, insert_logs
 
 AVATAR = ("data:image/svg+xml;utf8,<svg xmlns='http://www.w3.org/2000/svg' width='32' height='32'>"

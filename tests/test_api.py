@@ -8,8 +8,8 @@ import brotli
 import pytest
 
 import queries
-from ai_usage import api
-from ai_usage.settings import Settings
+from api import routes as api
+from storage.settings import Settings
 from api_support import BASE, ROUTES, SECRET, WINDOW, auth, check, dataset, log, utc
 from conftest import insert_agents, insert_logs
 from queries.filters import parse_filters

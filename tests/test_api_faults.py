@@ -19,8 +19,9 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from ai_usage import db
-from ai_usage.db import make_engine, migrate, token_usage_logs
+from storage import engine as db
+from storage.engine import make_engine, migrate
+from storage.schema import token_usage_logs
 from api_support import BASE, WINDOW, auth, check, dataset, log, make_app
 from conftest import PG_ADMIN_URL, create_pg_database, drop_pg_database, insert_logs, require
 
@@ -148,22 +149,41 @@ def test_sqlite_statement_timeout_is_503(tmp_path):
 
 
 @pytest.mark.parametrize("kind", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def test_unexpected_error_is_a_bare_500_and_logged(kind, tmp_path, caplog):
-    """A database without the tables (a deployment bug): 500 JSON, details only in the log."""
+def test_database_without_tables_is_a_503_logged_as_an_error(kind, tmp_path, caplog):
+    """A database without the tables (a deployment that skipped the migrations): 503
+    database_unavailable like the page's "Datos no disponibles" (one classifier,
+    storage.execute), logged at ERROR; no table name or trace in the answer."""
     url = f"sqlite:///{tmp_path / 'empty.sqlite3'}" if kind == "sqlite" else create_pg_database()
     engine = make_engine(url)
     try:
         with caplog.at_level(logging.ERROR, logger="ai_usage.api"):
             resp = _summary(make_app(engine))
-        body = check(resp, "summary", 500)
-        assert body["error"]["code"] == "internal_error" and body["error"]["parameter"] is None
+        body = _unavailable(resp)
+        assert "migrations" in body["error"]["message"]
         text = resp.get_data(as_text=True)
         assert "Traceback" not in text and "token_usage_logs" not in text
-        assert any(r.exc_info and "Unexpected error" in r.getMessage() for r in caplog.records)
+        assert any(r.levelno == logging.ERROR and "database_unavailable" in r.getMessage() for r in caplog.records)
     finally:
         engine.dispose()
         if kind == "postgresql":
             drop_pg_database(url)
+
+
+def test_unexpected_error_is_a_bare_500_and_logged(engine, monkeypatch, caplog):
+    """A bug (any error that is no database fault): 500 JSON, details only in the log."""
+    import queries
+
+    def broken(conn, f):
+        raise KeyError("token_usage_logs.secret_column")
+
+    monkeypatch.setattr(queries, "summary", broken)
+    with caplog.at_level(logging.ERROR, logger="ai_usage.api"):
+        resp = _summary(make_app(engine))
+    body = check(resp, "summary", 500)
+    assert body["error"]["code"] == "internal_error" and body["error"]["parameter"] is None
+    text = resp.get_data(as_text=True)
+    assert "Traceback" not in text and "token_usage_logs" not in text
+    assert any(r.exc_info and "Unexpected error" in r.getMessage() for r in caplog.records)
 
 
 # ------------------------------------------------------------------ a private cluster stopped mid-run

@@ -26,9 +26,9 @@ import sqlalchemy as sa
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 import dashboard_data
-from ai_usage.auth import mint_token
-from ai_usage.db import make_engine, migrate
-from ai_usage.settings import Settings
+from web.auth import mint_token
+from storage.engine import make_engine, migrate
+from storage.settings import Settings
 from conftest import require
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -72,7 +72,7 @@ class Quiet(WSGIRequestHandler):
 
 def _seed(engine) -> str:
     if PERF_ROWS:
-        from ai_usage.demo import generate
+        from ingest.demo import generate
 
         generate(engine, orgs=3, days=365, rows=PERF_ROWS, seed=7, org_prefix="demo", progress=False)
         return "demo"

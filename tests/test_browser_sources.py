@@ -14,9 +14,9 @@ import pytest
 from werkzeug.serving import make_server
 
 import dashboard_data
-from ai_usage.auth import mint_token
-from ai_usage.db import make_engine, migrate
-from ai_usage.settings import Settings
+from web.auth import mint_token
+from storage.engine import make_engine, migrate
+from storage.settings import Settings
 from conftest import insert_logs
 from test_browser import ARTIFACTS, SECRET, TZ, Quiet, chromium, graph, page_factory, stamp, wait_sections  # noqa: F401
 

@@ -15,9 +15,9 @@ import pytest
 from werkzeug.serving import make_server
 
 import dashboard_data
-from ai_usage.auth import mint_token
-from ai_usage.db import make_engine, migrate
-from ai_usage.settings import Settings
+from web.auth import mint_token
+from storage.engine import make_engine, migrate
+from storage.settings import Settings
 from test_browser import ARTIFACTS, ORG, SECRET, TZ, Quiet, chromium, graph, page_factory, wait_sections  # noqa: F401
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]

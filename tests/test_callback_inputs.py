@@ -14,8 +14,8 @@ import logging
 
 import pytest
 
-from ai_usage.auth import mint_token
-from ai_usage.settings import Settings
+from web.auth import mint_token
+from storage.settings import Settings
 from app import create_app
 from conftest import insert_logs
 from test_sources import _recent

@@ -18,9 +18,9 @@ import callbacks.overview
 import callbacks.session
 import dashboard_data
 import queries
-from ai_usage.auth import mint_token
-from ai_usage.db import QueryTimeout
-from ai_usage.settings import Settings
+from web.auth import mint_token
+from storage.engine import QueryTimeout
+from storage.settings import Settings
 from app import create_app
 from layouts import figures
 
@@ -136,6 +136,22 @@ def test_an_unreachable_database_is_a_banner_not_a_crash(tmp_path, token):
     patch = out["callbacks.agents"][3].to_plotly_json()["operations"][0]
     assert patch["location"] == ["noRowsOverlayComponentParams"] and patch["params"]["value"] == {
         "message": "Datos no disponibles"}
+
+
+def test_a_database_without_tables_is_unavailable_like_the_api(tmp_path, token, caplog):
+    """No migrations run: the page says "Datos no disponibles" (the API: 503 database_unavailable),
+    and the log says it at ERROR, since it will not pass by itself."""
+    import logging
+
+    from storage.engine import make_engine
+
+    empty = make_engine(f"sqlite:///{tmp_path / 'empty.sqlite3'}")
+    app = create_app(Settings(database_url=str(empty.url), secret=SECRET), engine=empty)
+    with caplog.at_level(logging.WARNING, logger="ai_usage.dashboard"):
+        out = run_all(app, token)
+    assert "Datos no disponibles" in str(out["callbacks.overview"][0])
+    assert any(r.levelno == logging.ERROR and "schema_missing" in r.getMessage() for r in caplog.records)
+    empty.dispose()
 
 
 def test_a_query_past_the_time_limit_says_so(app, token, monkeypatch):

@@ -148,7 +148,7 @@ def seeded(engine):
     import uuid
 
     import dashboard_data
-    from ai_usage.settings import Settings
+    from storage.settings import Settings
     from app import create_app
 
     org = f"org-dt-{uuid.uuid4().hex[:8]}"
@@ -162,7 +162,7 @@ def test_a_closed_region_queries_nothing_and_an_open_one_shows_its_table(seeded,
     import sqlalchemy as sa
 
     import callbacks.datatables as cd
-    from ai_usage.auth import mint_token
+    from web.auth import mint_token
 
     app, org_id = seeded
     extra, fetch, build = cd.CHARTS[chart]

@@ -8,9 +8,10 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from ai_usage import demo
+from ingest import demo
 from ai_usage.cli import main
-from ai_usage.db import agents, make_engine, migrate, token_usage_logs
+from storage.engine import make_engine, migrate
+from storage.schema import agents, token_usage_logs
 from conftest import create_pg_database, drop_pg_database
 from queries.prices import catalogue_price
 
@@ -236,7 +237,7 @@ def test_if_empty_through_the_cli(empty_url, monkeypatch, capsys):
 
 def test_replace_drops_the_rollups_of_the_replaced_rows(empty_url):
     """A private database: refreshing rollups must not depend on other tests' rows."""
-    from ai_usage import rollups
+    from ingest import refresh as rollups
     from queries import rollup
 
     def rolled_up(eng, org) -> int:

@@ -6,9 +6,10 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from ai_usage import rollups
-from ai_usage.db import make_engine, migrate, token_usage_logs
-from ai_usage.importer import import_files
+from ingest import refresh as rollups
+from storage.engine import make_engine, migrate
+from storage.schema import token_usage_logs
+from ingest.importer import import_files
 from api_support import BASE, ROUTES, WINDOW, auth, check, dataset, make_app
 from conftest import create_pg_database, drop_pg_database, insert_agents
 

@@ -8,8 +8,8 @@ import pytest
 import sqlalchemy as sa
 
 from ai_usage.cli import main
-from ai_usage.db import agents, token_usage_logs
-from ai_usage.importer import import_files
+from storage.schema import agents, token_usage_logs
+from ingest.importer import import_files
 from conftest import insert_agents, insert_logs
 
 HEADER = "org_id,created_at,agent_id,user_id,action_type,source,provider,model," \
@@ -443,7 +443,7 @@ def test_a_database_error_while_writing_is_one_line_and_writes_nothing(engine, o
 
 
 def test_a_dropped_table_while_validating_or_writing_is_one_line(tmp_path, org_id, capsys, monkeypatch):
-    from ai_usage.db import make_engine, migrate
+    from storage.engine import make_engine, migrate
 
     url = f"sqlite:///{tmp_path / 'gone.sqlite3'}"
     engine = make_engine(url)
@@ -454,7 +454,7 @@ def test_a_dropped_table_while_validating_or_writing_is_one_line(tmp_path, org_i
     logs = _write(tmp_path, "logs.csv", HEADER + "\n" + ROW.format(org=org_id).replace(",,", ",x,") + "\n")
     import ai_usage.cli as cli
 
-    monkeypatch.setattr("ai_usage.db.migrate", lambda engine: None)  # keep the table dropped
+    monkeypatch.setattr("storage.engine.migrate", lambda engine: None)  # keep the table dropped
     assert cli.main(["import", logs]) == 1
     err = capsys.readouterr().err
     assert len(err.splitlines()) == 1 and err.startswith("Import failed while ") and "no such table" in err

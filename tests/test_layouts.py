@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from dash import dcc
 
-from ai_usage.settings import Settings
+from storage.settings import Settings
 from layouts import agents, fmt, ids, kpis, page
 from queries import Projection
 

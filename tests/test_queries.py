@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 import query_data as qd
 import reference as ref
-from ai_usage.db import price_overrides
+from storage.schema import price_overrides
 from conftest import insert_agents, insert_logs
 from queries import (BadParameter, by_agent, cache_savings, heatmap, model_efficiency, parse_filters,
                      projection, summary, time_series)
@@ -70,7 +70,7 @@ def load(engine, refresh_before_late: bool = False):
     insert_logs(engine, rows)
     insert_logs(engine, other_rows[half:])
     if refresh_before_late:  # the rollups hold everything so far; late rows are the live tail
-        from ai_usage import rollups
+        from ingest import refresh as rollups
 
         rollups.refresh(engine)
     insert_logs(engine, late)
@@ -94,12 +94,6 @@ def load(engine, refresh_before_late: bool = False):
 def data(engine):
     """The data set inserted once per engine."""
     return load(engine)
-
-
-@pytest.fixture(autouse=True)
-def raw_path(monkeypatch):
-    """Read raw rows, whatever path an app built by another test module installed."""
-    monkeypatch.setitem(qbase._FACTS, "impl", qbase.raw_facts)
 
 
 @pytest.fixture(scope="module")
@@ -325,11 +319,9 @@ ROLLUP = [_case("ny_fall_week", "America/New_York", "hour", "all"),
 
 
 @pytest.mark.parametrize("window,tz,granularity,source", ROLLUP)
-def test_rollup_path(rolled, monkeypatch, window, tz, granularity, source):
-    from queries.rollup import rollup_facts
-
-    monkeypatch.setitem(qbase._FACTS, "impl", rollup_facts)
+def test_rollup_path(rolled, window, tz, granularity, source):
     f = make_filters(rolled, window, tz, source, granularity)
+    rolled = _use("rollup", rolled)
     for check in (check_summary, check_cache_savings, check_time_series, check_model_efficiency,
                   check_by_agent, check_heatmap, check_projection):
         check(rolled, f)
@@ -587,21 +579,20 @@ def test_empty_org(data, org_id):
     assert (p.status, p.daily_points, p.projected_total_usd) == ("insufficient_data", 0, None)
 
 
-def _use(path, monkeypatch):
-    from queries.rollup import rollup_facts
-
-    monkeypatch.setitem(qbase._FACTS, "impl", rollup_facts if path == "rollup" else qbase.raw_facts)
+def _use(path, data):
+    """data whose engine answers facts() from `path` ("raw" or "rollup")."""
+    return SimpleNamespace(**{**vars(data), "engine": qbase.facts_path(data.engine, path)})
 
 
 @pytest.mark.parametrize("path", ["raw", "rollup"])
-def test_late_row_counts_at_once(data, org_id, path, monkeypatch):
+def test_late_row_counts_at_once(data, org_id, path):
     """A committed row counts in the next answer, whatever its created_at."""
     eng = data.engine
-    _use(path, monkeypatch)
+    data = _use(path, data)
     base = [dict(r, org_id=org_id, agent_id=None) for r in qd.build(org_id, "x")[0][:60]]
     insert_logs(eng, base)
     if path == "rollup":
-        from ai_usage import rollups
+        from ingest import refresh as rollups
 
         rollups.refresh(eng)
     f = parse_filters({"from": "2025-09-20", "to": "2025-10-20", "timezone": "Asia/Kolkata"}, org_id)
@@ -621,12 +612,13 @@ def test_late_row_counts_at_once(data, org_id, path, monkeypatch):
 def test_every_figure_reads_through_facts(data, monkeypatch):
     """facts() is the single entry to rows: a swapped implementation answers every figure."""
     calls = []
+    raw_facts = qbase.raw_facts
 
     def spy(conn, f, **kw):
         calls.append(kw)
-        return qbase.raw_facts(conn, f, **kw)
+        return raw_facts(conn, f, **kw)
 
-    monkeypatch.setitem(qbase._FACTS, "impl", spy)
+    monkeypatch.setattr(qbase, "raw_facts", spy)  # the path facts() takes on a plain connection
     f = make_filters(data, "ny_fall_week", "America/New_York")
     for fn in (summary, cache_savings, model_efficiency, heatmap, projection, by_agent, time_series):
         n = len(calls)
@@ -654,10 +646,9 @@ def windows(draw):
 
 
 @pytest.fixture(params=["raw", "rollup"])
-def any_path(request, monkeypatch, engine):
+def any_path(request, engine):
     """The raw path over `data`, or the rollup path over `rolled` (the same rows)."""
-    _use(request.param, monkeypatch)
-    return request.getfixturevalue("data" if request.param == "raw" else "rolled")
+    return _use(request.param, request.getfixturevalue("data" if request.param == "raw" else "rolled"))
 
 
 @settings(max_examples=12, deadline=None, derandomize=True,
@@ -687,10 +678,10 @@ def test_random_windows(any_path, win, tz, source, by_action, clock):
 
 
 @pytest.mark.parametrize("start,end,tz,source,now", TODAY_CASES)
-def test_rollup_path_under_the_clock(rolled, monkeypatch, start, end, tz, source, now):
+def test_rollup_path_under_the_clock(rolled, start, end, tz, source, now):
     """The rollups plus the live tail (late rows) answer the clock cases like the reference:
     month to date up to now (an unaligned edge), partial buckets, nothing after now."""
-    _use("rollup", monkeypatch)
+    rolled = _use("rollup", rolled)
     f = parse_filters({"from": start, "to": end, "timezone": tz, "source": source}, rolled.org,
                       now=at(now[0], tz, *now[1:]))
     check_projection(rolled, f)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import multiprocessing
 import random
+import threading
 import time
 import uuid
 from contextlib import contextmanager
@@ -26,9 +27,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import queries
-from ai_usage import rollups
-from ai_usage.db import make_engine, metadata, token_usage_logs
-from ai_usage.settings import Settings
+from ingest import refresh as rollups
+from storage.engine import make_engine
+from storage.schema import metadata, token_usage_logs
+from storage.settings import Settings
 from conftest import insert_logs
 from queries import base as qbase
 from queries import parse_filters
@@ -44,14 +46,14 @@ DST_DAYS = [date(2026, 3, 8), date(2026, 11, 1), date(2026, 4, 5), date(2026, 10
 # ------------------------------------------------------------------ helpers
 
 
-@contextmanager
-def using(impl):
-    before = qbase._FACTS["impl"]
-    qbase.set_facts_impl(impl)
-    try:
-        yield
-    finally:
-        qbase.set_facts_impl(before)
+def rollup(engine):
+    """engine answering facts() from the rollups (plus the live tail)."""
+    return qbase.facts_path(engine, "rollup")
+
+
+def raw(engine):
+    """engine answering facts() from the raw rows."""
+    return qbase.facts_path(engine, "raw")
 
 
 @contextmanager
@@ -70,13 +72,6 @@ def raw_calls():
         qr.raw_facts = orig
 
 
-@pytest.fixture(autouse=True)
-def _restore_facts_impl():
-    before = qbase._FACTS["impl"]
-    yield
-    qbase.set_facts_impl(before)
-
-
 def answers(engine, f) -> list:
     fs = f.with_source("system") if f.source == "all" else f
     with engine.connect() as c:
@@ -89,11 +84,9 @@ def answers(engine, f) -> list:
 
 
 def assert_same(engine, f) -> None:
-    with using(qbase.raw_facts):
-        raw = answers(engine, f)
-    with using(qr.rollup_facts):
-        got = answers(engine, f)
-    for i, (a, b) in enumerate(zip(raw, got)):
+    want = answers(raw(engine), f)
+    got = answers(rollup(engine), f)
+    for i, (a, b) in enumerate(zip(want, got)):
         if isinstance(a, pd.DataFrame):
             pd.testing.assert_frame_equal(a, b, check_exact=True, obj=f"answer {i} for {f}")
         else:
@@ -285,31 +278,30 @@ def test_rollups_are_used_and_tail_counts_at_once(data):
     f = filters(data.org, date(2025, 10, 1), date(2026, 12, 31), "Asia/Kathmandu")
     with data.engine.connect() as c:
         assert qr.read_state(c).watermark > 0
-    with using(qr.rollup_facts):
-        before = answers(data.engine, f)[0].iloc[0]
-        insert_logs(data.engine, make_rows(data.rng, data.org, [datetime(2026, 5, 5, 5, 5, tzinfo=UTC)]))
-        after = answers(data.engine, f)[0].iloc[0]
+    before = answers(rollup(data.engine), f)[0].iloc[0]
+    insert_logs(data.engine, make_rows(data.rng, data.org, [datetime(2026, 5, 5, 5, 5, tzinfo=UTC)]))
+    after = answers(rollup(data.engine), f)[0].iloc[0]
     assert after["executions"] == before["executions"] + 1
-    with raw_calls() as calls, using(qr.rollup_facts):
-        answers(data.engine, f)
+    with raw_calls() as calls:
+        answers(rollup(data.engine), f)
     assert calls == []
 
 
 def test_first_refresh_is_noticed(tmp_path, org_id):
     """Answers before the first refresh come from the raw table; right after it, from the rollups."""
-    from ai_usage.db import migrate
+    from storage.engine import migrate
 
     eng = make_engine(f"sqlite:///{tmp_path / 'fresh.sqlite3'}")
     migrate(eng)
     rng = random.Random(21)
     insert_logs(eng, make_rows(rng, org_id, spread(rng, 10, date(2026, 2, 1), date(2026, 2, 5))))
     f = filters(org_id, date(2026, 2, 1), date(2026, 2, 28), "Asia/Kolkata")
-    with raw_calls() as calls, using(qr.rollup_facts):
-        answers(eng, f)
+    with raw_calls() as calls:
+        answers(rollup(eng), f)
         assert calls  # watermark 0: nothing rolled up yet
         rollups.refresh(eng)
         calls.clear()
-        assert answers(eng, f)[0].iloc[0]["executions"] == 10
+        assert answers(rollup(eng), f)[0].iloc[0]["executions"] == 10
         assert calls == []
     eng.dispose()
 
@@ -364,8 +356,7 @@ def test_gap_filled_later_counts_once(engine, org_id):
         st_ = qr.read_state(c)
     assert st_.watermark >= top + 3 and any(g[0] <= hole <= g[1] for g in st_.gaps)
     insert_logs(engine, [{**late, "id": hole}])  # fills the gap below the watermark
-    with using(qr.rollup_facts):
-        n = answers(engine, f)[0].iloc[0]["executions"]
+    n = answers(rollup(engine), f)[0].iloc[0]["executions"]
     assert n == 7
     assert_same(engine, f)
     rollups.refresh(engine)
@@ -374,8 +365,7 @@ def test_gap_filled_later_counts_once(engine, org_id):
     assert not any(g[0] <= hole <= g[1] for g in st_.gaps)
     assert any(g[0] <= hole + 1 <= g[1] for g in st_.gaps)  # top+2 is still missing
     assert_same(engine, f)
-    with using(qr.rollup_facts):
-        assert answers(engine, f)[0].iloc[0]["executions"] == 7
+    assert answers(rollup(engine), f)[0].iloc[0]["executions"] == 7
     with engine.connect() as c:
         gap = next(g for g in qr.read_state(c).gaps if g[0] <= hole + 1 <= g[1])
         # PostgreSQL forgets a gap only once every transaction running when it was seen
@@ -418,18 +408,15 @@ def test_out_of_order_commit_counts_once(engine, org_id):
     assert m > n
     r = rollups.refresh(engine)
     assert r.watermark >= m
-    with using(qr.rollup_facts):
-        assert answers(engine, f)[0].iloc[0]["executions"] == 1
+    assert answers(rollup(engine), f)[0].iloc[0]["executions"] == 1
     tx.commit()  # N commits after the watermark passed it
     slow.close()
-    with using(qr.rollup_facts):
-        assert answers(engine, f)[0].iloc[0]["executions"] == 2
+    assert answers(rollup(engine), f)[0].iloc[0]["executions"] == 2
     assert_same(engine, f)
     rollups.refresh(engine)
     with engine.connect() as c:
         assert not any(g[0] <= n <= g[1] for g in qr.read_state(c).gaps)
-    with using(qr.rollup_facts):
-        assert answers(engine, f)[0].iloc[0]["executions"] == 2
+    assert answers(rollup(engine), f)[0].iloc[0]["executions"] == 2
     assert_same(engine, f)
 
 
@@ -450,8 +437,7 @@ def test_open_transaction_keeps_its_gap(engine, org_id):
     slow.close()
     rollups.refresh(engine, grace=0)
     f = filters(org_id, date(2026, 8, 1), date(2026, 8, 2))
-    with using(qr.rollup_facts):
-        assert answers(engine, f)[0].iloc[0]["executions"] == 2
+    assert answers(rollup(engine), f)[0].iloc[0]["executions"] == 2
     assert_same(engine, f)
 
 
@@ -514,20 +500,43 @@ def test_background_thread_catches_up(engine, org_id):
     assert not r.is_alive()
 
 
-def test_install_picks_the_path_and_starts_the_thread(engine, monkeypatch):
+def test_start_starts_the_thread_when_rollups_and_an_interval_are_on(engine):
     import flask
 
     server = flask.Flask("t")
-    assert rollups.install(server, Settings(use_rollups=False), engine) is None
-    assert qbase._FACTS["impl"] is qbase.raw_facts
-    assert rollups.install(server, Settings(use_rollups=True), engine) is None  # AUTOSTART is off in tests
-    assert qbase._FACTS["impl"] is qr.rollup_facts
-    monkeypatch.setattr(rollups, "AUTOSTART", True)
-    r = rollups.install(server, Settings(use_rollups=True, refresh_seconds=30), engine)
+    assert rollups.start(server, Settings(use_rollups=False, refresh_seconds=30), engine) is None
+    assert rollups.start(server, Settings(use_rollups=True, refresh_seconds=0), engine) is None
+    assert "ai_usage_rollups" not in server.extensions
+    r = rollups.start(server, Settings(use_rollups=True, refresh_seconds=30), engine)
     try:
         assert r is not None and r.daemon and server.extensions["ai_usage_rollups"] is r
     finally:
         r.stop()
+
+
+def test_two_apps_answer_from_their_own_path(data, monkeypatch):
+    """AI_USAGE_ROLLUPS 1 and 0 in one process: each app answers from its own path, whichever
+    was built last; building them starts no thread (that is the server's start-up)."""
+    from api_support import BASE, auth, make_app
+
+    before = set(threading.enumerate())
+    on = make_app(data.engine, use_rollups=True, refresh_seconds=30)
+    off = make_app(data.engine, use_rollups=False, refresh_seconds=30)
+    assert set(threading.enumerate()) <= before and "ai_usage_rollups" not in on.server.extensions
+    paths = []
+    raw_facts, read_state = qbase.raw_facts, qr.read_state
+    monkeypatch.setattr(qbase, "raw_facts", lambda *a, **k: paths.append("raw") or raw_facts(*a, **k))
+    monkeypatch.setattr(qr, "read_state", lambda *a, **k: paths.append("rollup") or read_state(*a, **k))
+    url = f"{BASE}/summary?from=2025-10-01&to=2026-12-31&timezone=Asia/Kathmandu"
+    bodies = {}
+    for name, app in (("on", on), ("off", off), ("on again", on)):
+        qr._STATE.clear()  # rollup_facts reads the state once per database: make it read it here
+        paths.clear()
+        resp = app.server.test_client().get(url, headers=auth(data.org))
+        assert resp.status_code == 200, resp.get_data(as_text=True)
+        bodies[name] = resp.get_json()
+        assert set(paths) == ({"raw"} if name == "off" else {"rollup"}), (name, paths)
+    assert bodies["on"] == bodies["off"] == bodies["on again"]  # the same numbers, from two paths
 
 
 def test_refresh_cli(engine, capsys):
@@ -542,6 +551,5 @@ def test_database_without_rollup_tables_answers_from_raw(tmp_path, org_id):
     insert_logs(eng, make_rows(rng, org_id, spread(rng, 20, date(2026, 1, 1), date(2026, 1, 20))))
     f = filters(org_id, date(2026, 1, 1), date(2026, 1, 31), "Asia/Kathmandu")
     assert_same(eng, f)
-    with using(qr.rollup_facts):
-        assert answers(eng, f)[0].iloc[0]["executions"] == 20
+    assert answers(rollup(eng), f)[0].iloc[0]["executions"] == 20
     eng.dispose()

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 import jwt
 import pytest
 
-from ai_usage import security
+from api import security
 from api_support import BASE, ROUTES, SECRET, WINDOW, auth, b64, check, claims, dataset, make_app, raw_token
 from conftest import insert_logs
 
@@ -147,7 +147,7 @@ def test_org_query_parameters_never_widen_scope(client, engine, org_id):
 
 def test_secret_less_server_refuses_every_token(engine, org_id):
     app = make_app(engine)
-    from ai_usage import context
+    from web import context
     from dataclasses import replace
 
     context.attach(app.server, replace(context.settings(app.server), secret=""), engine)
@@ -269,14 +269,14 @@ def client_of(app):
 @pytest.mark.parametrize("raw,value", [("", None), ("3600s", timedelta(hours=1)), ("90m", timedelta(minutes=90)),
                                        (" 12h ", timedelta(hours=12)), ("7d", timedelta(days=7))])
 def test_max_token_ttl_setting(raw, value):
-    from ai_usage.settings import Settings
+    from storage.settings import Settings
 
     assert Settings.from_env({"AI_USAGE_MAX_TOKEN_TTL": raw}).max_token_ttl == value
 
 
 @pytest.mark.parametrize("raw", ["3600", "1 hour", "0s", "-5m", "1.5h"])
 def test_max_token_ttl_setting_refuses_other_forms(raw):
-    from ai_usage.settings import Settings
+    from storage.settings import Settings
 
     with pytest.raises(ValueError, match="AI_USAGE_MAX_TOKEN_TTL"):
         Settings.from_env({"AI_USAGE_MAX_TOKEN_TTL": raw})

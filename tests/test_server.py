@@ -16,10 +16,10 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from ai_usage.auth import verify_token
-from ai_usage.db import make_engine, migrate
+from web.auth import verify_token
+from storage.engine import make_engine, migrate
 from ai_usage.server import serve, url_host
-from ai_usage.settings import Settings
+from storage.settings import Settings
 from api_support import SECRET, log
 from conftest import insert_logs
 
@@ -164,7 +164,7 @@ def test_demo_with_a_real_secret_links_a_token_of_that_secret(demo_db):
 
 
 def test_production_mode_prints_the_url_and_no_token(demo_db):
-    from ai_usage.auth import mint_token
+    from web.auth import mint_token
 
     s = Served(demo_db, SECRET)
     try:

@@ -18,15 +18,15 @@ import pytest
 import sqlalchemy as sa
 
 import reference as ref
-from ai_usage import rollups
-from ai_usage.db import make_engine
+from ingest import refresh as rollups
+from storage.engine import make_engine
 from conftest import create_pg_database, drop_pg_database, insert_logs
 from queries import base as qbase
 from queries import parse_filters
 from queries import rollup as qr
 from test_queries import (check_cache_savings, check_heatmap, check_model_efficiency, check_projection, check_summary,
                           check_time_series)
-from test_rollups import raw_calls, using
+from test_rollups import raw_calls
 
 UTC = timezone.utc
 # Raw text -> the class it must count in.
@@ -38,7 +38,7 @@ SOURCES = {
 }
 CLASSES = ("system", "byok", "other")
 START, END = date(2026, 3, 1), date(2026, 3, 31)
-PATHS = {"raw": qbase.raw_facts, "rollup": qr.rollup_facts}
+PATHS = qbase.FACTS_PATHS  # "raw", "rollup"
 
 
 def hostile_rows(org: str, rng: random.Random, n: int, first=START, last=END) -> list[dict]:
@@ -90,9 +90,10 @@ def facts(engine, f):
 def test_system_byok_and_other_add_up_to_todos(mixed, path, tz):
     """Every measure of the three classes sums to Todos exactly (cost in integer 1e-8 USD)."""
     f = window(mixed.org, tz)
-    with using(PATHS[path]), raw_calls() as calls:
-        total = facts(mixed.engine, f)
-        parts = {s: facts(mixed.engine, f.with_source(s)) for s in CLASSES}
+    eng = qbase.facts_path(mixed.engine, path)
+    with raw_calls() as calls:
+        total = facts(eng, f)
+        parts = {s: facts(eng, f.with_source(s)) for s in CLASSES}
     assert path == "raw" or calls == []  # the rollup path answered from the rollups
     for m in qbase.MEASURES:
         assert sum(int(p[m]) for p in parts.values()) == int(total[m]), m
@@ -107,15 +108,15 @@ def test_system_byok_and_other_add_up_to_todos(mixed, path, tz):
 @pytest.mark.parametrize("source", ["system", "byok"])
 def test_each_source_equals_the_reference(mixed, path, source):
     """Summary, cache savings, series, models, heatmap and projection for one source match pandas."""
-    data = SimpleNamespace(engine=mixed.engine, org=mixed.org, rows=mixed.rows, overrides=mixed.overrides)
+    data = SimpleNamespace(engine=qbase.facts_path(mixed.engine, path), org=mixed.org, rows=mixed.rows,
+                           overrides=mixed.overrides)
     f = window(mixed.org, "America/New_York", source)
-    with using(PATHS[path]):
-        check_summary(data, f)
-        check_cache_savings(data, f)
-        check_time_series(data, f)
-        check_model_efficiency(data, f)
-        check_heatmap(data, f)
-        check_projection(data, f)
+    check_summary(data, f)
+    check_cache_savings(data, f)
+    check_time_series(data, f)
+    check_model_efficiency(data, f)
+    check_heatmap(data, f)
+    check_projection(data, f)
 
 def test_rollups_key_the_class_not_the_raw_text(mixed):
     with mixed.engine.connect() as c:
@@ -127,7 +128,7 @@ def test_rollups_key_the_class_not_the_raw_text(mixed):
 
 def test_sqlite_range_index_still_serves_a_source_filter(tmp_path, org_id):
     """The class is a filter after the (org_id, created_at) range: the plan still uses the index."""
-    from ai_usage.db import migrate
+    from storage.engine import migrate
 
     eng = make_engine(f"sqlite:///{tmp_path / 'plan.sqlite3'}")
     migrate(eng)
@@ -164,10 +165,10 @@ def _upgrade(engine, target: str) -> None:
     from alembic import command
     from alembic.config import Config
 
-    import ai_usage.db
+    import storage.engine
 
     cfg = Config()
-    cfg.set_main_option("script_location", str(ai_usage.db.Path(ai_usage.db.__file__).parent / "migrations"))
+    cfg.set_main_option("script_location", str(storage.engine.Path(storage.engine.__file__).parent / "migrations"))
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, target)
@@ -210,10 +211,9 @@ def test_migration_rekeys_rollups_written_with_raw_sources(fresh_url, monkeypatc
     qr._STATE.clear()
     for s in ("all", *CLASSES):
         f = window(org, "Asia/Kolkata").with_source(s)
-        with using(qbase.raw_facts):
-            want = facts(eng, f)
-        with using(qr.rollup_facts), raw_calls() as calls:
-            got = facts(eng, f)
+        want = facts(qbase.facts_path(eng, "raw"), f)
+        with raw_calls() as calls:
+            got = facts(qbase.facts_path(eng, "rollup"), f)
         assert calls == [] and list(got) == list(want), s
     eng.dispose()
 
@@ -227,8 +227,8 @@ CB_SECRET = "sources-callback-secret-0123456789-abc"
 def _advanced(engine, org, source="all"):
     """The Avanzado callback's outputs for the last 30 days, as the page asks for them."""
     import callbacks.advanced
-    from ai_usage.auth import mint_token
-    from ai_usage.settings import Settings
+    from web.auth import mint_token
+    from storage.settings import Settings
     from app import create_app
 
     app = create_app(Settings(database_url=str(engine.url), secret=CB_SECRET), engine=engine)

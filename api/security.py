@@ -9,7 +9,7 @@ import re
 
 import flask
 
-from .auth import REQUIRED_POLICY, AuthError, Claims, verify_token
+from web.auth import REQUIRED_POLICY, AuthError, Claims, verify_token
 from .errors import ApiError
 
 _SOURCE = re.compile(r"^[\x21-\x7e]+$")  # one CSP source expression: printable ASCII, no spaces

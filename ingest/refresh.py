@@ -31,12 +31,10 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from queries import base as qbase
 from queries import rollup as q
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("ai_usage.rollups")  # the name operators filter on, kept across the move
 
-AUTOSTART = True  # create_app starts the catch-up thread (tests turn this off in conftest)
 LOCK_KEY = 7_263_011_947  # pg advisory lock key of the rollup refresh
 GRACE_SECONDS = 600.0  # a gap range lives at least this long
 BATCH_ROWS = 1_000_000  # rows per refresh transaction while catching up
@@ -250,7 +248,7 @@ class Refresher(threading.Thread):
 
 def _refresh_engine(engine: sa.Engine) -> sa.Engine:
     """An engine like engine's but without a statement time limit (a catch-up may be long)."""
-    from .db import make_engine
+    from storage.engine import make_engine
 
     url = engine.url
     if url.get_backend_name() == "sqlite" and (url.database in (None, "", ":memory:")):
@@ -264,18 +262,20 @@ def start_background(engine: sa.Engine, interval: float) -> Refresher:
     return r
 
 
-def install(server, settings, engine: sa.Engine) -> Refresher | None:
-    """Pick the facts path for this process and start the catch-up thread (create_app)."""
-    qbase.set_facts_impl(q.rollup_facts if settings.use_rollups else qbase.raw_facts)
-    if not (settings.use_rollups and AUTOSTART and settings.refresh_seconds > 0):
+def start(server, settings, engine: sa.Engine) -> Refresher | None:
+    """Start the catch-up thread of a served app (rollups on, AI_USAGE_REFRESH_SECONDS > 0).
+
+    Called at the server's start-up (app.start_up), not by create_app: building an app
+    starts no thread, so tests build as many as they like and refresh explicitly."""
+    if not (settings.use_rollups and settings.refresh_seconds > 0):
         return None
     r = start_background(engine, settings.refresh_seconds)
     server.extensions["ai_usage_rollups"] = r
     return r
 
 
-if __name__ == "__main__":  # pragma: no cover - convenience: python -m ai_usage.rollups
-    from .db import make_engine
-    from .settings import Settings
+if __name__ == "__main__":  # pragma: no cover - convenience: python -m ingest.refresh
+    from storage.engine import make_engine
+    from storage.settings import Settings
 
     sys.exit(refresh_cli(make_engine(Settings.from_env().database_url, 0), "--full" in sys.argv))

@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
-from .db import ACTION_TYPES, SOURCES, agents as agents_table, token_usage_logs
+from storage.schema import ACTION_TYPES, SOURCES, agents as agents_table, token_usage_logs
 
 CHUNK_ROWS = 250_000
 TIMEZONES = ["Europe/Madrid", "America/Mexico_City", "America/Bogota",
@@ -727,7 +727,7 @@ class _CopyWriter:
 def _insert_sqlite(cursor, rows: dict, lk: dict) -> None:
     t = _text_columns(rows, lk)
     stamps = np.datetime_as_string(rows["ts"].astype("datetime64[us]"), unit="us").astype("S26")
-    stamps.view(np.uint8).reshape(-1, 26)[:, 10] = ord(" ")  # ai_usage.db.sqlite_ts format
+    stamps.view(np.uint8).reshape(-1, 26)[:, 10] = ord(" ")  # storage.engine.sqlite_ts format
     cost = rows["cost"].astype(object)
     cost[np.isnan(rows["cost"])] = None
     lat = rows["lat"].astype(object)

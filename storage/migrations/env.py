@@ -1,7 +1,7 @@
-"""Alembic environment: runs on the connection handed in by ai_usage.db.migrate."""
+"""Alembic environment: runs on the connection handed in by storage.engine.migrate."""
 from alembic import context
 
-from ai_usage.db import metadata
+from storage.schema import metadata
 
 connection = context.config.attributes["connection"]
 context.configure(connection=connection, target_metadata=metadata, render_as_batch=True)

@@ -15,7 +15,7 @@ Every table is keyed (org_id, grain, t, source, dims…) and holds the summed me
 BIGINT, cost as integer 1e-8 USD: sums of sums are exact. `rollup_state` (one row)
 keeps the watermark on token_usage_logs.id, a version bumped by every refresh, and
 the id ranges below the watermark that were missing when it moved (see
-ai_usage/rollups.py).
+ingest/refresh.py).
 
 Indexes on token_usage_logs: none added. The live tail is `id > watermark` (plus the
 few gap ranges), answered by a range scan of the primary key, which PostgreSQL picks

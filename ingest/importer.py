@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
-from .db import ACTION_TYPES, LOG_COLUMNS, SOURCES, agents as agents_table, token_usage_logs
+from storage.schema import ACTION_TYPES, LOG_COLUMNS, SOURCES, agents as agents_table, token_usage_logs
 
 BATCH_ROWS = 50_000
 MAX_BIGINT = 2**63 - 1
@@ -520,7 +520,7 @@ def _write_agents(conn, agents: list[dict]) -> None:
 
 
 def _utc_text(stamps: np.ndarray, sqlite: bool) -> list[str]:
-    """UTC datetime64 values as text: ISO with Z for COPY, ai_usage.db.sqlite_ts format for SQLite."""
+    """UTC datetime64 values as text: ISO with Z for COPY, storage.engine.sqlite_ts format for SQLite."""
     us = stamps.astype("datetime64[us]")
     if not sqlite:
         return np.datetime_as_string(us, unit="us", timezone="UTC").tolist()

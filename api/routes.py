@@ -14,17 +14,19 @@ import re
 
 import flask
 import pandas as pd
-import sqlalchemy as sa
 from flask_compress import Compress
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 import queries
 from queries.filters import BadParameter, Filters, parse_filters
 
-from . import context, db, openapi, security
+from storage import execute
+from web import context
+
+from . import openapi, security
 from .errors import ApiError, json_response
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("ai_usage.api")  # the name operators filter on, kept across the move
 
 BASE = openapi.BASE  # "/ai/org-usage", under the app's routes prefix
 GROUP_BY = ("action",)
@@ -179,7 +181,7 @@ def _answer(build, default_source: str = "all", extra=None):
     claims = security.authenticate(req, context.settings().secret)
     f = parse_filters(req.args, claims.org_id, now=context.now(), default_source=default_source)
     args = extra(req.args) if extra else ()
-    with context.engine().connect() as conn:
+    with execute.connect(context.engine()) as conn:  # database failures leave as DatabaseFault
         body = build(conn, f, *args)
     return json_response(body)
 
@@ -193,25 +195,24 @@ def _group_by(params) -> tuple[bool]:
     return (True,)
 
 
-def _schema_problem(exc: BaseException) -> bool:
-    msg = str(getattr(exc, "orig", exc))
-    return isinstance(exc, sa.exc.OperationalError) and msg.startswith(("no such table", "no such column"))
+DB_MESSAGES = {  # storage.execute's fault kind -> the API's (code, message)
+    execute.TIMEOUT: ("query_timeout",
+                      "The query took longer than the configured time limit; narrow the window or retry."),
+    execute.UNAVAILABLE: ("database_unavailable", "The database cannot be reached right now; retry in a few seconds."),
+    # No client can fix it and it does not pass by itself: logged at ERROR (see storage.execute).
+    execute.SCHEMA_MISSING: ("database_unavailable",
+                             "The database is not set up for the dashboard yet (its migrations have not run); "
+                             "retry once the operator has run them."),
+}
 
 
 def _db_error(exc: BaseException) -> ApiError | None:
-    """503 for a database that is down, unreachable, or too slow; None for other errors."""
-    retry = {"Retry-After": RETRY_AFTER}
-    if db.is_timeout(exc):
-        return ApiError(503, "query_timeout",
-                        "The query took longer than the configured time limit; narrow the window or retry.",
-                        headers=retry)
-    if _schema_problem(exc):
-        return None  # a database without our tables is a deployment bug (500), not an outage
-    if isinstance(exc, (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.DisconnectionError,
-                        sa.exc.TimeoutError)) or getattr(exc, "connection_invalidated", False):
-        return ApiError(503, "database_unavailable",
-                        "The database cannot be reached right now; retry in a few seconds.", headers=retry)
-    return None
+    """503 for a database fault (storage.execute.classify: down, too slow, no schema); None for a bug."""
+    kind = execute.classify(exc)
+    if kind is None:
+        return None
+    code, message = DB_MESSAGES[kind]
+    return ApiError(503, code, message, headers={"Retry-After": RETRY_AFTER})
 
 
 def _method_not_allowed_error() -> ApiError:
@@ -307,7 +308,8 @@ def blueprint() -> flask.Blueprint:
     def _unexpected(e: Exception):
         err = _db_error(e)
         if err is not None:
-            log.warning("%s on %s: %s", err.code, flask.request.path, str(e).splitlines()[0] if str(e) else e)
+            fault = e if isinstance(e, execute.DatabaseFault) else execute.DatabaseFault(execute.classify(e), e)
+            log.log(fault.log_level, "%s on %s: %s", err.code, flask.request.path, fault.summary())
             return err.response()
         log.exception("Unexpected error on %s", flask.request.path)
         return ApiError(500, "internal_error", "An unexpected error occurred; it has been logged.").response()

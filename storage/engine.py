@@ -1,4 +1,4 @@
-"""Database: the tables, the engine, migrations and the per-query time limit."""
+"""Engine: connections, the per-query time limit, dialect helpers and migrations."""
 from __future__ import annotations
 
 import heapq
@@ -15,89 +15,6 @@ from pathlib import Path
 
 import sqlalchemy as sa
 from sqlalchemy import event
-
-metadata = sa.MetaData()
-
-
-class UtcDateTime(sa.types.TypeDecorator):
-    """An instant: aware datetimes are stored in UTC, naive ones are taken as UTC.
-
-    SQLite's DateTime drops the offset and keeps the wall-clock time, so an aware
-    non-UTC value would be stored hours off; converting first makes both engines agree.
-    Values read back are aware UTC datetimes on both engines.
-    """
-
-    impl = sa.DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value, dialect):
-        if isinstance(value, datetime):
-            value = value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
-            if dialect.name == "sqlite":
-                value = value.replace(tzinfo=None)
-        return value
-
-    def process_result_value(self, value, dialect):
-        if isinstance(value, datetime):
-            value = value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
-        return value
-
-
-# BIGINT ids on PostgreSQL; on SQLite only INTEGER PRIMARY KEY is the autoincrementing rowid.
-BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
-
-agents = sa.Table(
-    "agents",
-    metadata,
-    sa.Column("id", sa.Text, primary_key=True),
-    sa.Column("org_id", sa.Text, nullable=False),
-    sa.Column("name", sa.Text, nullable=False),
-    sa.Column("avatar_url", sa.Text),
-)
-
-token_usage_logs = sa.Table(
-    "token_usage_logs",
-    metadata,
-    sa.Column("id", BigId, primary_key=True, autoincrement=True),
-    sa.Column("org_id", sa.Text, nullable=False),
-    sa.Column("created_at", UtcDateTime(), nullable=False),
-    sa.Column("agent_id", sa.Text),
-    sa.Column("user_id", sa.Text),
-    sa.Column("action_type", sa.Text, nullable=False),
-    sa.Column("source", sa.Text, nullable=False),
-    sa.Column("provider", sa.Text, nullable=False),
-    sa.Column("model", sa.Text, nullable=False),
-    sa.Column("input_tokens", sa.BigInteger, nullable=False, server_default="0"),
-    sa.Column("output_tokens", sa.BigInteger, nullable=False, server_default="0"),
-    sa.Column("cache_read_tokens", sa.BigInteger, nullable=False, server_default="0"),
-    sa.Column("cache_write_tokens", sa.BigInteger, nullable=False, server_default="0"),
-    sa.Column("cost_usd", sa.Numeric(18, 8, asdecimal=True)),
-    sa.Column("latency_ms", sa.Integer),
-)
-
-# The dashboard's own: an operator's prices, which win over the public catalogue.
-price_overrides = sa.Table(
-    "price_overrides",
-    metadata,
-    sa.Column("provider", sa.Text, primary_key=True),
-    sa.Column("model", sa.Text, primary_key=True),
-    sa.Column("input_usd_per_mtok", sa.Numeric(18, 8), nullable=False),
-    sa.Column("cache_read_usd_per_mtok", sa.Numeric(18, 8), nullable=False),
-    sa.Column("output_usd_per_mtok", sa.Numeric(18, 8)),
-    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False,
-              server_default=sa.func.current_timestamp()),
-)
-
-ACTION_TYPES = (
-    "user_interaction",
-    "guardrail_check",
-    "title_generation",
-    "rag_query_embedding",
-    "document_indexing",
-)
-SOURCES = ("system", "byok")
-LOG_COLUMNS = [c.name for c in token_usage_logs.columns]
-COST_SCALE = 100_000_000  # costs are summed as integers of 1e-8 USD: exact on both engines
 
 
 def sqlite_ts(dt: datetime) -> str:
@@ -122,7 +39,7 @@ class QueryTimeout(Exception):
     """A query ran past the configured time limit."""
 
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("ai_usage.db")  # the name operators filter on, kept across the move
 
 # Every wait on PostgreSQL is bounded, also when the server is frozen (SIGSTOP, a hung
 # host): then the server enforces nothing (statement_timeout included) and the kernel

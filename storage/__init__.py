@@ -1,0 +1,1 @@
+"""The bottom layer: schema, engine (time limit, dialect helpers, migrations) and settings. Imports no other project package."""
