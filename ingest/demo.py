@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
+from storage.rollup_tables import TABLES
 from storage.schema import ACTION_TYPES, SOURCES, agents as agents_table, token_usage_logs
 
 CHUNK_ROWS = 250_000
@@ -759,10 +760,8 @@ def _upsert_agents(conn, plans: list[OrgPlan]) -> int:
 
 def _forget_rollups(conn, ids: list[str]) -> None:
     """Deleted rows leave the rollups with them (same transaction), so the sums stay exact."""
-    from queries import rollup
-
     have = set(sa.inspect(conn).get_table_names())
-    for table in rollup.TABLES:
+    for table in TABLES:
         if table in have:
             conn.execute(sa.text(f"DELETE FROM {table} WHERE org_id IN :ids").bindparams(
                 sa.bindparam("ids", expanding=True)), {"ids": ids})

@@ -326,7 +326,7 @@ ROLLUP = [_case("ny_fall_week", "America/New_York", "hour", "all"),
 
 @pytest.mark.parametrize("window,tz,granularity,source", ROLLUP)
 def test_rollup_path(rolled, monkeypatch, window, tz, granularity, source):
-    from queries.rollup import rollup_facts
+    from queries.rollup_read import rollup_facts
 
     monkeypatch.setitem(qbase._FACTS, "impl", rollup_facts)
     f = make_filters(rolled, window, tz, source, granularity)
@@ -588,7 +588,7 @@ def test_empty_org(data, org_id):
 
 
 def _use(path, monkeypatch):
-    from queries.rollup import rollup_facts
+    from queries.rollup_read import rollup_facts
 
     monkeypatch.setitem(qbase._FACTS, "impl", rollup_facts if path == "rollup" else qbase.raw_facts)
 
