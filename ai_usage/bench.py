@@ -115,7 +115,7 @@ def ensure_rows(engine, rows: int) -> tuple[int, float | None]:
 
 
 def _rollup_sizes(engine) -> dict:
-    from queries.rollup import TABLES
+    from storage.rollup_tables import TABLES
 
     out = {}
     with engine.connect() as c:
@@ -132,7 +132,7 @@ def _explain_tail(engine, org: str) -> list[str] | None:
     """PostgreSQL's plan for the live tail of a 365-day window (the primary key range)."""
     if engine.dialect.name != "postgresql":
         return None
-    from queries.rollup import read_state
+    from storage.rollup_tables import read_state
 
     with engine.connect() as c:
         wm = read_state(c).watermark
@@ -147,8 +147,8 @@ def _explain_tail(engine, org: str) -> list[str] | None:
 def _catchup(engine) -> dict:
     """Insert 100k rows (copies of the bench org's latest, as org bench-catchup), time the
     answers while they are all tail, then the refresh that rolls them up; clean up."""
-    from queries import rollup as qr
     from queries.base import facts_path
+    from storage.rollup_tables import TABLES
 
     from ingest import refresh as rollups
 
@@ -166,7 +166,7 @@ def _catchup(engine) -> dict:
     r = rollups.refresh(engine)
     with engine.begin() as c:  # rows and their rollups leave together: the rollups stay exact
         c.execute(sa.text("DELETE FROM token_usage_logs WHERE org_id = :c"), {"c": CATCHUP_ORG})
-        for t in qr.TABLES:
+        for t in TABLES:
             c.execute(sa.text(f"DELETE FROM {t} WHERE org_id = :c"), {"c": CATCHUP_ORG})
     return {"rows": r.rows, "refresh_s": r.seconds, "answers_all_tail_365d_s": tail_only,
             "bench_org_answers_with_100k_foreign_tail_365d_s": bench_with_tail}

@@ -7,7 +7,7 @@ from dash.exceptions import PreventUpdate
 
 import queries
 from layouts import advanced, figures, ids, theme
-from queries.sources import KNOWN, SPLIT
+from storage.sources import KNOWN, SPLIT
 
 from . import common
 
@@ -26,7 +26,7 @@ def register(app) -> None:
 
 def _split(conn, f) -> pd.DataFrame:
     """summary() once per source class, whatever the page's source filter. Rows whose source
-    reads neither system nor byok (queries/sources.py) are «Otro», listed when there are
+    reads neither system nor byok (storage/sources.py) are «Otro», listed when there are
     some: the parts then add up to Todos."""
     rows = []
     for source in SPLIT:

@@ -31,7 +31,9 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from queries import rollup as q
+from storage import rollup_tables as rt
+
+from . import rollup_write as w
 
 log = logging.getLogger("ai_usage.rollups")  # the name operators filter on, kept across the move
 
@@ -68,36 +70,36 @@ def _pg_snapshot(conn) -> tuple[int, int]:
     return int(row[0]), int(row[1])
 
 
-def _batch(conn, full: bool, batch_rows: int | None, grace: float) -> tuple[int, q.State, bool]:
+def _batch(conn, full: bool, batch_rows: int | None, grace: float) -> tuple[int, rt.State, bool]:
     """One refresh step inside the caller's locked transaction: (rows, new state, more to do)."""
     pg = conn.dialect.name == "postgresql"
     if pg:
         conn.execute(sa.text("SET LOCAL work_mem = '256MB'"))
-    state = q.read_state(conn, for_update=True)
+    state = rt.read_state(conn, for_update=True)
     if full:
-        q.clear(conn)
-        state = q.State(0, state.version, ())
+        w.clear(conn)
+        state = rt.State(0, state.version, ())
     wm = state.watermark
-    top = min(q.max_id(conn), LAST_ROLLED_ID)
+    top = min(w.max_id(conn), LAST_ROLLED_ID)
     end = top
     if batch_rows and not full and top > wm:
-        nth = q.nth_id_after(conn, wm, batch_rows)
+        nth = w.nth_id_after(conn, wm, batch_rows)
         if nth is not None and nth < top:
             end = nth
     new = [(wm + 1, end)] if end > wm else []
     old = [(int(g[0]), int(g[1])) for g in state.gaps]
     params: dict = {}
-    rows = int(conn.execute(sa.text(f"SELECT COUNT(*) FROM token_usage_logs WHERE {q._id_filter(new + old, params)}"),
+    rows = int(conn.execute(sa.text(f"SELECT COUNT(*) FROM token_usage_logs WHERE {w.id_filter(new + old, params)}"),
                             params).scalar()) if (new or old) else 0
     if rows:
-        q.roll_up(conn, new + old)
+        w.roll_up(conn, new + old)
     now = time.time()
     xmin, xmax = _pg_snapshot(conn) if pg else (None, None)
     gaps = []
     for g in state.gaps:
-        gaps += [(a, b, g[2], g[3]) for a, b in (q.holes(conn, int(g[0]), int(g[1])) if rows else [(g[0], g[1])])]
+        gaps += [(a, b, g[2], g[3]) for a, b in (w.holes(conn, int(g[0]), int(g[1])) if rows else [(g[0], g[1])])]
     if new:
-        gaps += [(a, b, now, xmax) for a, b in q.holes(conn, *new[0])]
+        gaps += [(a, b, now, xmax) for a, b in w.holes(conn, *new[0])]
     kept = [g for g in gaps
             if not (now - g[2] > grace and (xmin is None or g[3] is None or xmin >= g[3]))]
     if len(kept) > MAX_GAPS:
@@ -107,8 +109,8 @@ def _batch(conn, full: bool, batch_rows: int | None, grace: float) -> tuple[int,
         kept = sorted(kept, key=lambda g: g[0])[-MAX_GAPS:]
     changed = full or rows or new or len(kept) != len(state.gaps) or kept != [tuple(g) for g in state.gaps]
     if changed:
-        state = q.State(max(end, wm), state.version + 1, tuple(kept))
-        q.write_state(conn, state.watermark, state.version, state.gaps)
+        state = rt.State(max(end, wm), state.version + 1, tuple(kept))
+        rt.write_state(conn, state.watermark, state.version, state.gaps)
     return rows, state, end < top
 
 
@@ -199,7 +201,7 @@ def _vacuum(engine: sa.Engine) -> None:
     """After a rebuild or a long catch-up: drop the dead row versions (index scans would
     step over them) and refresh the planner's statistics, without waiting for autovacuum."""
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        for table in q.TABLES:
+        for table in rt.TABLES:
             conn.execute(sa.text(f"VACUUM (ANALYZE) {table}"))
 
 

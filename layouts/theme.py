@@ -48,7 +48,7 @@ TOKEN_TYPES = {  # model-efficiency column -> (Spanish label, colour); stack ord
 }
 UNSPLIT = ("Sin desglose", "#e2e8f0")  # a cost bar we cannot split by type
 
-# "other": rows whose source reads neither system nor byok (queries/sources.py), its own colour.
+# "other": rows whose source reads neither system nor byok (storage/sources.py), its own colour.
 SOURCES = {"system": ("Sistema", "#0f766e"), "byok": ("BYOK", "#7c2d12"), "other": ("Otro", "#57534e")}
 OTHER_SOURCE = SOURCES["other"]
 SOURCE_LABELS = {"all": "Todos", "system": "Sistema", "byok": "BYOK"}

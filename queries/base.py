@@ -20,38 +20,11 @@ import pandas as pd
 import sqlalchemy as sa
 
 from storage.engine import ts_param
+from storage.measures import MEASURES, QH, cost_e8_sql, qh_sql  # noqa: F401 (re-read as base.QH etc.)
 from storage.schema import COST_SCALE, token_usage_logs
+from storage.sources import source_match_sql
 
 from .filters import Filters, local_instant, local_midnight
-from .sources import source_match_sql
-
-QH = 900
-MEASURES = [
-    "cost_e8",
-    "input_tokens",
-    "output_tokens",
-    "cache_read_tokens",
-    "cache_write_tokens",
-    "executions",
-    "latency_sum",
-    "latency_count",
-]
-
-
-def qh_sql(dialect: str) -> str:
-    if dialect == "sqlite":
-        # strftime rounds fractional seconds to the millisecond ("04:59:59.999999" reads
-        # as 05:00:00), which moved rows less than 0.5 ms before a boundary into the next
-        # quarter-hour (next hour, day, month): cut the UTC text to whole seconds first.
-        return "(CAST(strftime('%s', substr(created_at, 1, 19)) AS INTEGER) / 900)"
-    return "CAST(floor(extract(epoch from created_at) / 900) AS BIGINT)"
-
-
-def cost_e8_sql(dialect: str, column: str = "cost_usd") -> str:
-    """SUM of a NUMERIC cost as an exact integer of 1e-8 USD (NULL counts as 0)."""
-    if dialect == "sqlite":  # REAL storage: round each row to its 8 stored decimals
-        return f"COALESCE(SUM(CAST(ROUND({column} * {COST_SCALE}) AS INTEGER)), 0)"
-    return f"CAST(COALESCE(SUM({column}), 0) * {COST_SCALE} AS BIGINT)"
 
 
 def measure_columns(dialect: str) -> list:
@@ -140,7 +113,7 @@ def facts(conn, f: Filters, dims=(), by_qh=False, start=None, end=None, boundari
     caller's buckets repeat on the local clock with it (the heatmap's week), so such
     stretches a whole period apart at the same UTC offset may share one key."""
     if conn.get_execution_options().get(FACTS_OPTION, "raw") == "rollup":
-        from .rollup import rollup_facts  # the rollup reader builds on this module
+        from .rollup_read import rollup_facts  # the rollup reader builds on this module
 
         impl = rollup_facts
     else:

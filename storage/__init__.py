@@ -1,1 +1,2 @@
-"""The bottom layer: schema, engine (time limit, dialect helpers, migrations) and settings. Imports no other project package."""
+"""The bottom layer: schema, engine (time limit, dialect helpers, migrations), settings, and what both sides share
+(measures and source SQL, the rollup families and state row). Imports no other project package."""

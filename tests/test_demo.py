@@ -238,7 +238,7 @@ def test_if_empty_through_the_cli(empty_url, monkeypatch, capsys):
 def test_replace_drops_the_rollups_of_the_replaced_rows(empty_url):
     """A private database: refreshing rollups must not depend on other tests' rows."""
     from ingest import refresh as rollups
-    from queries import rollup
+    from storage import rollup_tables as rollup
 
     def rolled_up(eng, org) -> int:
         with eng.connect() as c:

@@ -34,7 +34,10 @@ from storage.settings import Settings
 from conftest import insert_logs
 from queries import base as qbase
 from queries import parse_filters
-from queries import rollup as qr
+from ingest import rollup_write as rw
+from queries import rollup_plan as qp
+from queries import rollup_read as qr
+from storage import rollup_tables as rt
 
 UTC = timezone.utc
 ZONES = ["UTC", "Asia/Kathmandu", "Asia/Kolkata", "America/New_York", "Australia/Lord_Howe",
@@ -142,7 +145,7 @@ def spread(rng, n: int, a: date = FIRST, b: date = LAST) -> list[datetime]:
 def org_rollup_rows(engine, org: str) -> dict:
     out = {}
     with engine.connect() as c:
-        for t in qr.TABLES:
+        for t in rt.TABLES:
             rows = c.execute(sa.text(f"SELECT * FROM {t} WHERE org_id = :o"), {"o": org}).all()
             out[t] = sorted(tuple(r) for r in rows)
     return out
@@ -158,7 +161,7 @@ def fix_sequence(engine) -> None:
 
 def max_id(engine) -> int:
     with engine.connect() as c:
-        return qr.max_id(c)
+        return rw.max_id(c)
 
 
 # ------------------------------------------------------------------ the plan (pure)
@@ -183,7 +186,7 @@ def plans(draw):
 def test_plan_partitions_every_quarter_hour(p):
     """Every quarter-hour of [A, B) is read exactly once, keyed by the start of its segment."""
     A, B, cuts, by_qh = p
-    ranges = qr.plan_ranges(A, B, np.array(cuts) if cuts is not None else None, by_qh)
+    ranges = qp.plan_ranges(A, B, np.array(cuts) if cuts is not None else None, by_qh)
     key = {}
     for g, lo, hi, ph, per in ranges:
         g, lo, hi, ph, per = (v // 900 for v in (g, lo, hi, ph, per))
@@ -210,9 +213,9 @@ def test_plan_is_small_for_long_windows(tz):
     for gran, end in (("week", "2026-12-31"), ("day", "2026-12-31"), ("month", "2026-12-31"), ("hour", "2026-03-31")):
         f = parse_filters({"from": "2026-01-01", "to": end, "timezone": tz, "granularity": gran}, "x")
         A, B = int(f.start_utc.timestamp()) // 900, int(f.end_utc.timestamp()) // 900
-        n = len(qr.plan_ranges(A, B, qr.cuts_from_boundaries(qbase.bucket_cuts(f)), True))
+        n = len(qp.plan_ranges(A, B, qp.cuts_from_boundaries(qbase.bucket_cuts(f)), True))
         assert n <= (10 if gran == "hour" else 5 * len(qbase.window_buckets(f)) + 10), (gran, n)
-        n = len(qr.plan_ranges(A, B, qr.cuts_from_boundaries(qbase.bucket_cuts(f, "clock_hour")), True))
+        n = len(qp.plan_ranges(A, B, qp.cuts_from_boundaries(qbase.bucket_cuts(f, "clock_hour")), True))
         assert n <= 10, ("heatmap", n)
 
 
@@ -277,7 +280,7 @@ def test_rollups_are_used_and_tail_counts_at_once(data):
     """The answer comes from the rollups (no raw fallback), and a new row counts before any refresh."""
     f = filters(data.org, date(2025, 10, 1), date(2026, 12, 31), "Asia/Kathmandu")
     with data.engine.connect() as c:
-        assert qr.read_state(c).watermark > 0
+        assert rt.read_state(c).watermark > 0
     before = answers(rollup(data.engine), f)[0].iloc[0]
     insert_logs(data.engine, make_rows(data.rng, data.org, [datetime(2026, 5, 5, 5, 5, tzinfo=UTC)]))
     after = answers(rollup(data.engine), f)[0].iloc[0]
@@ -330,8 +333,8 @@ def test_rollup_sums_equal_raw_sums(data):
     with e.connect() as c:
         raw = c.execute(sa.text("SELECT COUNT(*), COALESCE(SUM(input_tokens), 0) FROM token_usage_logs"
                                 " WHERE org_id = :o"), {"o": org}).one()
-        for t in qr.TABLES:
-            for g in qr.GRAINS:
+        for t in rt.TABLES:
+            for g in rt.GRAINS:
                 got = c.execute(sa.text(f"SELECT SUM(executions), SUM(input_tokens) FROM {t}"
                                         f" WHERE org_id = :o AND grain = :g"), {"o": org, "g": g}).one()
                 assert tuple(int(v) for v in got) == tuple(int(v) for v in raw), (t, g)
@@ -353,7 +356,7 @@ def test_gap_filled_later_counts_once(engine, org_id):
     fix_sequence(engine)
     r = rollups.refresh(engine)
     with engine.connect() as c:
-        st_ = qr.read_state(c)
+        st_ = rt.read_state(c)
     assert st_.watermark >= top + 3 and any(g[0] <= hole <= g[1] for g in st_.gaps)
     insert_logs(engine, [{**late, "id": hole}])  # fills the gap below the watermark
     n = answers(rollup(engine), f)[0].iloc[0]["executions"]
@@ -361,20 +364,20 @@ def test_gap_filled_later_counts_once(engine, org_id):
     assert_same(engine, f)
     rollups.refresh(engine)
     with engine.connect() as c:
-        st_ = qr.read_state(c)
+        st_ = rt.read_state(c)
     assert not any(g[0] <= hole <= g[1] for g in st_.gaps)
     assert any(g[0] <= hole + 1 <= g[1] for g in st_.gaps)  # top+2 is still missing
     assert_same(engine, f)
     assert answers(rollup(engine), f)[0].iloc[0]["executions"] == 7
     with engine.connect() as c:
-        gap = next(g for g in qr.read_state(c).gaps if g[0] <= hole + 1 <= g[1])
+        gap = next(g for g in rt.read_state(c).gaps if g[0] <= hole + 1 <= g[1])
         # PostgreSQL forgets a gap only once every transaction running when it was seen
         # has ended (xmin past the recorded xmax); other sessions on the server may hold one.
         settled = gap[3] is None or rollups._pg_snapshot(c)[0] >= gap[3]
     rollups.refresh(engine, grace=0)
     with engine.connect() as c:
         if settled:
-            assert not any(g[0] <= hole + 1 <= g[1] for g in qr.read_state(c).gaps)
+            assert not any(g[0] <= hole + 1 <= g[1] for g in rt.read_state(c).gaps)
     assert r.rows >= 6
 
 
@@ -387,7 +390,7 @@ def test_many_holes_are_capped(engine, org_id):
     fix_sequence(engine)
     rollups.refresh(engine)
     with engine.connect() as c:
-        gaps = qr.read_state(c).gaps
+        gaps = rt.read_state(c).gaps
     assert len(gaps) <= rollups.MAX_GAPS and any(g[0] == top + 2 * len(rows) - 1 for g in gaps)
     assert_same(engine, filters(org_id, date(2026, 9, 1), date(2026, 9, 30), "Asia/Kathmandu"))
     rollups.refresh(engine, grace=0)  # let them go: later tests read fewer ranges
@@ -415,7 +418,7 @@ def test_out_of_order_commit_counts_once(engine, org_id):
     assert_same(engine, f)
     rollups.refresh(engine)
     with engine.connect() as c:
-        assert not any(g[0] <= n <= g[1] for g in qr.read_state(c).gaps)
+        assert not any(g[0] <= n <= g[1] for g in rt.read_state(c).gaps)
     assert answers(rollup(engine), f)[0].iloc[0]["executions"] == 2
     assert_same(engine, f)
 
@@ -432,7 +435,7 @@ def test_open_transaction_keeps_its_gap(engine, org_id):
     rollups.refresh(engine, grace=0)
     rollups.refresh(engine, grace=0)  # older than the grace, but its writer is still running
     with engine.connect() as c:
-        assert any(g[0] <= n <= g[1] for g in qr.read_state(c).gaps)
+        assert any(g[0] <= n <= g[1] for g in rt.read_state(c).gaps)
     tx.commit()
     slow.close()
     rollups.refresh(engine, grace=0)
@@ -470,8 +473,8 @@ def test_concurrent_refresh_processes_do_not_double_count(engine, org_id):
     done = [out.get(timeout=5) for _ in procs]
     assert sum(done) >= 400  # between them they rolled everything up (others' rows too)
     with engine.connect() as c:
-        assert qr.read_state(c).watermark == max_id(engine)
-        for t in qr.TABLES:
+        assert rt.read_state(c).watermark == max_id(engine)
+        for t in rt.TABLES:
             got = c.execute(sa.text(f"SELECT SUM(executions) FROM {t} WHERE org_id = :o AND grain = 86400"),
                             {"o": org_id}).scalar()
             assert int(got) == 400, t
@@ -490,11 +493,11 @@ def test_background_thread_catches_up(engine, org_id):
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             with engine.connect() as c:
-                if qr.read_state(c).watermark >= top:
+                if rt.read_state(c).watermark >= top:
                     break
             time.sleep(0.05)
         with engine.connect() as c:
-            assert qr.read_state(c).watermark >= top
+            assert rt.read_state(c).watermark >= top
     finally:
         r.stop()
     assert not r.is_alive()

@@ -23,7 +23,9 @@ from storage.engine import make_engine
 from conftest import create_pg_database, drop_pg_database, insert_logs
 from queries import base as qbase
 from queries import parse_filters
-from queries import rollup as qr
+from ingest import rollup_write as rw
+from queries import rollup_read as qr
+from storage import rollup_tables as rt
 from test_queries import (check_cache_savings, check_heatmap, check_model_efficiency, check_projection, check_summary,
                           check_time_series)
 from test_rollups import raw_calls
@@ -120,7 +122,7 @@ def test_each_source_equals_the_reference(mixed, path, source):
 
 def test_rollups_key_the_class_not_the_raw_text(mixed):
     with mixed.engine.connect() as c:
-        for t in qr.TABLES:
+        for t in rt.TABLES:
             keys = set(c.execute(sa.text(f"SELECT DISTINCT source FROM {t} WHERE org_id = :o"),
                                  {"o": mixed.org}).scalars())
             assert keys == set(CLASSES), t
@@ -192,22 +194,22 @@ def test_migration_rekeys_rollups_written_with_raw_sources(fresh_url, monkeypatc
     org = f"mig-{uuid.uuid4().hex[:8]}"
     insert_logs(eng, hostile_rows(org, random.Random(7), 200))
     with monkeypatch.context() as m:  # the refresh as it was before 0003: keyed by the raw text
-        m.setattr(qr, "source_key_sql", lambda dialect: "source")
+        m.setattr(rw, "source_key_sql", lambda dialect: "source")
         rollups.refresh(eng)
     with eng.connect() as c:
         before = {t: c.execute(sa.text(f"SELECT COUNT(DISTINCT source), SUM(executions), SUM(cost_e8) FROM {t}"
-                                       " WHERE org_id = :o AND grain = 900"), {"o": org}).one() for t in qr.TABLES}
-        version = qr.read_state(c).version
+                                       " WHERE org_id = :o AND grain = 900"), {"o": org}).one() for t in rt.TABLES}
+        version = rt.read_state(c).version
     assert all(int(v[0]) == len(SOURCES) for v in before.values())
     _upgrade(eng, "head")
     with eng.connect() as c:
-        for t in qr.TABLES:
-            for g in qr.GRAINS:
+        for t in rt.TABLES:
+            for g in rt.GRAINS:
                 n, execs, cost = c.execute(sa.text(f"SELECT COUNT(DISTINCT source), SUM(executions), SUM(cost_e8)"
                                                    f" FROM {t} WHERE org_id = :o AND grain = :g"),
                                            {"o": org, "g": g}).one()
                 assert (int(n), int(execs), int(cost)) == (3, int(before[t][1]), int(before[t][2])), (t, g)
-        assert qr.read_state(c).version > version  # readers plan again
+        assert rt.read_state(c).version > version  # readers plan again
     qr._STATE.clear()
     for s in ("all", *CLASSES):
         f = window(org, "Asia/Kolkata").with_source(s)

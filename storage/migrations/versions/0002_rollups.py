@@ -2,7 +2,7 @@
 
 Four narrow tables, one per family of figures, each holding four time grains
 (`grain` = 900, 3600, 21600 or 86400 seconds; `t` = the UTC epoch second the period
-starts; queries/rollup.py decides which grains exist):
+starts; storage/rollup_tables.py decides which grains exist):
 
 | table          | extra key             | serves                                               |
 |----------------|-----------------------|------------------------------------------------------|

@@ -3,7 +3,7 @@
 Until 0002 a refresh keyed each rollup row by the raw `source` text, so rows written as
 'BYOK', ' system ' or 'System' counted in Todos but in neither Sistema nor BYOK. Reads
 now classify a source trimmed of ASCII whitespace and without ASCII case
-(queries/sources.py), and refreshes key the class. This revision re-keys the rollup rows
+(storage/sources.py), and refreshes key the class. This revision re-keys the rollup rows
 already written: the rows of every other text are summed into the row of their class
 (sums of integer sums: exact) and removed, in the migration's one transaction. No raw
 row is read: it costs one scan of each rollup table, and rollups written with the
@@ -36,7 +36,7 @@ WHITESPACE = " \t\n\x0b\x0c\r"
 
 
 def source_class(dialect: str) -> str:
-    """queries/sources.py's rule as of this revision (a migration must not change with the code)."""
+    """storage/sources.py's rule as of this revision (a migration must not change with the code)."""
     if dialect == "sqlite":
         folded = f"lower(trim(source, char({', '.join(str(ord(c)) for c in WHITESPACE)})))"
     else:

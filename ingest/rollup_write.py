@@ -1,0 +1,136 @@
+"""Rollup writes: add raw rows, chosen by id ranges, to every grain of every rollup family.
+
+The refresh (ingest/refresh.py) decides which ids to add and keeps the state row; this
+module holds the SQL it runs: the upserts (one statement per family on SQLite, one
+GROUPING SETS statement on PostgreSQL), the id filters, and the id probes that find
+the batch end and the gaps (ids with no row) inside a range.
+"""
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from storage.measures import MEASURES, qh_sql, raw_measures_sql
+from storage.rollup_tables import BY_NAME, FAMILIES, GRAINS, TABLES
+from storage.sources import source_class_sql
+
+
+def id_filter(ranges, params: dict, prefix: str = "r") -> str:
+    """SQL true for the ids inside any of ranges (inclusive pairs); binds their ends into params."""
+    conds = []
+    for i, (lo, hi) in enumerate(ranges):
+        params[f"{prefix}lo{i}"], params[f"{prefix}hi{i}"] = int(lo), int(hi)
+        conds.append(f"(id >= :{prefix}lo{i} AND id <= :{prefix}hi{i})")
+    return " OR ".join(conds) if conds else "1 = 0"
+
+
+def _floor_t(g: int) -> str:
+    # Floor to the grain also before 1970 (% truncates towards zero on both engines).
+    return f"(s.qh * 900 - (((s.qh * 900) % {g}) + {g}) % {g})"
+
+
+# PostgreSQL: the quarter-hour from the epoch as double precision. Equal to qh_sql's
+# numeric floor for every microsecond timestamp (52-bit mantissa, checked on 10M rows and
+# on 1 µs either side of 17k boundaries), at a third of its cost.
+PG_QH_FAST = "CAST(floor(date_part('epoch', created_at) / 900) AS BIGINT)"
+
+
+def _insert_grains(fam, where_s: str) -> str:
+    """INSERT … SELECT adding staged quarter-hour rows `s` to every grain of one family's table."""
+    table, cols, vals = fam.table, fam.key_columns, fam.key_values
+    n_keys = 4 + len(cols)
+    update = ", ".join(f"{m} = {table}.{m} + excluded.{m}" for m in MEASURES)
+    return (
+        f"INSERT INTO {table} (org_id, grain, t, source, {''.join(c + ', ' for c in cols)}{', '.join(MEASURES)}) "
+        f"SELECT s.org_id, gr.grain, {_floor_t('gr.grain')}, s.source, {''.join(v + ', ' for v in vals)}"
+        f"{', '.join(f'SUM(s.{m})' for m in MEASURES)} FROM s CROSS JOIN gr WHERE {where_s}"
+        f" GROUP BY {', '.join(str(i) for i in range(1, n_keys + 1))}"
+        # In key order: PostgreSQL then lays rows out as reads scan them (few pages).
+        f" ORDER BY {', '.join(str(i) for i in range(1, n_keys + 1))}"
+        f" ON CONFLICT (org_id, grain, t, source{''.join(', ' + c for c in cols)}) DO UPDATE SET {update}"
+    )
+
+
+def source_key_sql(dialect: str) -> str:
+    """What the rollup tables key as `source`: its class ('system', 'byok', 'other'), so
+    'BYOK' and ' system ' add to the rows of their class (migration 0003 re-keyed older rollups)."""
+    return source_class_sql(dialect)
+
+
+def upsert_sql(dialect: str, family: str, id_where: str) -> str:
+    """SQLite: aggregate the raw rows matching id_where into every grain of one family."""
+    fam = BY_NAME[family]
+    dims = fam.dims
+    qh = qh_sql(dialect)
+    src = source_key_sql(dialect)
+    sd = "".join(f"{d}, " for d in dims)
+    sg = "".join(f", {d}" for d in dims)
+    grains = " UNION ALL ".join(f"SELECT {g} AS grain" for g in GRAINS)
+    return (
+        f"WITH s AS (SELECT org_id, {src} AS source, {sd}{qh} AS qh, {raw_measures_sql(dialect)}"
+        f" FROM token_usage_logs WHERE {id_where} GROUP BY org_id, {src}{sg}, {qh}),"
+        f" gr AS ({grains}) "
+        # strftime() is NULL for text it cannot read: such a row has no quarter-hour.
+        + _insert_grains(fam, "s.qh IS NOT NULL")
+    )
+
+
+def upsert_all_pg(id_where: str) -> str:
+    """PostgreSQL: one scan of the raw rows, grouped by every family at once (GROUPING
+    SETS), added to every grain of the four tables (data-modifying CTEs): one statement."""
+    inserts = ", ".join(f"i_{fam.name} AS ({_insert_grains(fam, f's.gs = {fam.grouping}')})"
+                        for fam in FAMILIES)
+    return (
+        f"WITH r AS (SELECT org_id, {source_key_sql('postgresql')} AS source, action_type, provider, model,"
+        f" agent_id, {PG_QH_FAST} AS qh,"
+        f" input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, cost_usd, latency_ms"
+        f" FROM token_usage_logs WHERE {id_where}),"
+        f" s AS (SELECT org_id, source, action_type, provider, model, agent_id, qh,"
+        f" GROUPING(action_type, provider, model, agent_id) AS gs, {raw_measures_sql('postgresql')} FROM r"
+        f" GROUP BY GROUPING SETS ((org_id, source, qh), (org_id, source, qh, action_type),"
+        f" (org_id, source, qh, provider, model), (org_id, source, qh, agent_id))),"
+        f" gr(grain) AS (VALUES {', '.join(f'({g})' for g in GRAINS)}), {inserts} SELECT 1"
+    )
+
+
+def roll_up(conn, id_ranges) -> None:
+    """Add the raw rows whose ids fall in id_ranges (inclusive pairs) to every rollup family."""
+    if not id_ranges:
+        return
+    params: dict = {}
+    where = id_filter(id_ranges, params)
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.text(upsert_all_pg(where)), params)
+        return
+    for fam in FAMILIES:
+        conn.execute(sa.text(upsert_sql(conn.dialect.name, fam.name, where)), params)
+
+
+def clear(conn) -> None:
+    for table in TABLES:
+        conn.execute(sa.text(f"DELETE FROM {table}"))
+
+
+def holes(conn, lo: int, hi: int) -> list[tuple[int, int]]:
+    """Id ranges inside [lo, hi] with no row (in this snapshot)."""
+    rows = conn.execute(sa.text(
+        "SELECT prev + 1, id - 1 FROM (SELECT id, LAG(id, 1, :before) OVER (ORDER BY id) AS prev"
+        " FROM token_usage_logs WHERE id >= :lo AND id <= :hi) s WHERE id - prev > 1"
+    ), {"before": int(lo) - 1, "lo": int(lo), "hi": int(hi)}).all()
+    out = [(int(a), int(b)) for a, b in rows]
+    top = conn.execute(sa.text("SELECT MAX(id) FROM token_usage_logs WHERE id >= :lo AND id <= :hi"),
+                       {"lo": int(lo), "hi": int(hi)}).scalar()
+    last = int(top) if top is not None else int(lo) - 1
+    if last < hi:
+        out.append((last + 1, int(hi)))
+    return out
+
+
+def max_id(conn) -> int:
+    return int(conn.execute(sa.text("SELECT COALESCE(MAX(id), 0) FROM token_usage_logs")).scalar())
+
+
+def nth_id_after(conn, after: int, n: int) -> int | None:
+    """The id n rows past `after` (a batch's end), or None when fewer rows follow."""
+    v = conn.execute(sa.text("SELECT id FROM token_usage_logs WHERE id > :a ORDER BY id LIMIT 1 OFFSET :o"),
+                     {"a": int(after), "o": int(n) - 1}).scalar()
+    return int(v) if v is not None else None

@@ -1,0 +1,150 @@
+"""Rollup planning (pure): which blocks of which grain answer a window cut at local bucket starts.
+
+Time: a request's window [A, B) (quarter-hours) is cut at the local bucket boundaries
+the figure needs; each segment between two cuts is served by whole UTC days inside
+it, then whole 6-hour blocks, whole hours, and quarter-hours at its edges
+(`plan_ranges`). Each read range carries a key lattice (phase, period) so that SQL
+returns one row per segment — the segment's first quarter-hour, which lies in the same
+local bucket as every row it sums — rather than one per block read; the heatmap's
+clock hours also fold by week where the UTC offset holds (`fold_ranges`).
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pandas as pd
+
+from storage.measures import QH
+from storage.rollup_tables import GRAINS
+
+MAX_GAP_BLOCKS = 4  # merge two read ranges across at most this many excluded blocks
+NO_FOLD = 1 << 62  # the fold period of a range that does not fold
+
+
+def _ceil(a, n):
+    return -((-a) // n)
+
+
+def plan_ranges(A: int, B: int, cuts=None, by_qh: bool = False) -> list[tuple[int, int, int, int, int]]:
+    """Read ranges (grain, lo, hi, phase, period), all in seconds, covering quarter-hours [A, B).
+
+    cuts: quarter-hour indexes where a new bucket starts (by_qh); None with by_qh keeps
+    every quarter-hour apart. A row of `grain` at t is read when lo <= t < hi and its
+    block fits inside its segment of the lattice phase + k·period; its key is the
+    segment's start. Blocks are exactly the decomposition of every segment into whole
+    UTC days, then whole 6-hour blocks, whole hours, and quarter-hours.
+    """
+    if B <= A:
+        return []
+    if not by_qh:
+        s, e = np.array([A], dtype="int64"), np.array([B], dtype="int64")
+    elif cuts is None:
+        return [(QH, A * QH, B * QH, A * QH, QH)]
+    else:
+        c = np.unique(np.asarray(cuts, dtype="int64"))
+        c = c[(c > A) & (c < B)]
+        s = np.concatenate([[A], c]).astype("int64")
+        e = np.concatenate([c, [B]]).astype("int64")
+    seg = np.arange(len(s))
+    pieces = {g: [] for g in GRAINS}
+    # Coarsest grain first: whole blocks inside each part, the two leftovers go down a grain.
+    parts = [(s, e, seg)]
+    for grain in GRAINS[:0:-1]:
+        g = grain // QH
+        nxt = []
+        for x, y, k in parts:
+            keep = x < y
+            x, y, k = x[keep], y[keep], k[keep]
+            a, b = _ceil(x, g) * g, (y // g) * g
+            has = a < b
+            pieces[grain].append((a[has], b[has], k[has]))
+            nxt += [(x, np.where(has, a, y), k), (np.where(has, b, y), y, k)]
+        parts = nxt
+    pieces[QH] = parts
+    out = []
+    seg_len = e - s
+    for grain, chunks in pieces.items():
+        lo = np.concatenate([c[0] for c in chunks])
+        hi = np.concatenate([c[1] for c in chunks])
+        k = np.concatenate([c[2] for c in chunks])
+        keep = lo < hi
+        lo, hi, k = lo[keep], hi[keep], k[keep]
+        if not len(lo):
+            continue
+        order = np.argsort(lo, kind="stable")
+        lo, hi, k = lo[order], hi[order], k[order]
+        out += _merge(grain // QH, lo, hi, k, s, seg_len)
+    return out
+
+
+def _merge(g: int, lo, hi, k, s, seg_len) -> list[tuple[int, int, int, int, int]]:
+    """Merge consecutive ranges of one grain that share a key lattice (vectorised)."""
+    p = seg_len[k]
+    ok = np.zeros(len(lo), dtype=bool)
+    if len(lo) > 1:
+        gap = lo[1:] - hi[:-1]
+        same = (p[1:] == p[:-1]) & ((k[1:] - k[:-1]) <= 1) & (gap >= 0) & (gap <= MAX_GAP_BLOCKS * g)
+        # Blocks of this grain inside the gap must not fit their segment (else the
+        # lattice predicate would read them too): they straddle a cut, and are served
+        # by finer grains.
+        phase = s[k[:-1]]
+        for j in range(MAX_GAP_BLOCKS):
+            tb = hi[:-1] + j * g
+            inside = tb < lo[1:]
+            fits = ((tb - phase) % p[:-1]) + g <= p[:-1]
+            same &= ~(inside & fits)
+        ok[1:] = same
+    first = np.flatnonzero(~ok)
+    last = np.r_[first[1:] - 1, len(lo) - 1]
+    return [(g * QH, int(lo[a]) * QH, int(hi[b]) * QH, int(s[k[a]]) * QH, int(p[a]) * QH)
+            for a, b in zip(first, last)]
+
+
+def cuts_from_boundaries(boundaries) -> np.ndarray:
+    """Quarter-hour indexes where buckets start: the first quarter-hour at or after each boundary."""
+    b = np.asarray(boundaries, dtype="int64")
+    return _ceil(b, QH)
+
+
+# ---------------------------------------------------------------- folding (the heatmap)
+
+
+@lru_cache(maxsize=64)
+def offset_stretches(tz_name: str, A: int, B: int) -> tuple[tuple[int, int], ...]:
+    """[S, E) in epoch seconds over quarter-hours [A, B) where the zone's UTC offset is constant."""
+    qh = np.arange(A, B, dtype="int64")
+    utc = pd.to_datetime(qh * QH, unit="s", utc=True)
+    local = utc.tz_convert(ZoneInfo(tz_name)).tz_localize(None)
+    off = np.asarray((local - utc.tz_localize(None)).total_seconds(), dtype="int64")
+    change = np.flatnonzero(off[1:] != off[:-1]) + 1
+    edges = np.r_[A, qh[change], B] * QH
+    return tuple((int(a), int(b)) for a, b in zip(edges[:-1], edges[1:]))
+
+
+def fold_ranges(ranges, stretches, period: int) -> list[tuple]:
+    """Let rows `period` seconds apart share a key where the clock reads the same.
+
+    Inside a stretch of constant UTC offset, a segment and the one `period` (a week)
+    earlier have the same local weekday and hour: a row's key becomes its segment's
+    start moved back by whole periods, to the stretch's first period. A segment that
+    began before the offset changed keeps its own key.
+    """
+    out = []
+    for g, lo, hi, ph, p in ranges:
+        if period % p:
+            out.append((g, lo, hi, ph, p, NO_FOLD))
+            continue
+        for S, E in stretches:
+            a, b = max(lo, S), min(hi, E)
+            if a >= b:
+                continue
+            s0 = ph + (a - ph) // p * p  # start of the segment holding a
+            if s0 < S:
+                out.append((g, a, min(b, s0 + p), ph, p, NO_FOLD))
+                a = s0 = s0 + p
+                if a >= b:
+                    continue
+            out.append((g, a, b, s0, p, period))
+    return out

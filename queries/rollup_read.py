@@ -1,0 +1,163 @@
+"""Rollup reads: facts() from the rollup tables plus the live tail, equal to raw_facts bucket for bucket.
+
+An answer is the rollups (rows with id <= watermark, minus the gap ranges) plus the
+live tail (id > watermark, or inside a gap range) read from token_usage_logs with the
+same aggregation, so a committed row counts at once and sums stay exact integers. The
+blocks read come from rollup_plan; the tables and the state row from storage.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+
+from storage.engine import ts_param
+from storage.measures import MEASURES, QH, qh_sql, raw_measures_sql
+from storage.rollup_tables import BY_NAME, available, family_for, read_state, read_version
+from storage.sources import source_match_sql
+
+from .base import frame, raw_facts
+from .filters import Filters
+from .rollup_plan import NO_FOLD, cuts_from_boundaries, fold_ranges, offset_stretches, plan_ranges
+
+
+def _values(ranges) -> str:
+    """The plan as SQL VALUES rows (g, lo, hi, ph, p, w); w = NO_FOLD unless folded."""
+    full = [tuple(r) + (NO_FOLD,) if len(r) == 5 else tuple(r) for r in ranges]
+    rows = ["({}, {}, {}, {}, {}, {})".format(*[int(v) for v in r]) for r in full]
+    rows[0] = "({})".format(", ".join(f"CAST({int(v)} AS BIGINT)" for v in full[0]))
+    return ", ".join(rows)
+
+
+def build_query(dialect: str, family: str, dims, by_qh: bool, ranges, tail_ranges, window, edges,
+                source: str):
+    """One statement (one snapshot): rollup ranges + live tail + unaligned edges, summed.
+
+    window: (a, b) aligned instants the rollups and tail cover; edges: [(a, b)] raw
+    instants outside it (read whole). Returns (sql text, params).
+    """
+    fam = BY_NAME[family]
+    params: dict = {"org": None}
+    # The rollups key the source's class (source_key_sql); raw rows are classified as read.
+    src_x = " AND x.source = :src" if source != "all" else ""
+    src_r = f" AND {source_match_sql(dialect, source)}" if source != "all" else ""
+    qh = qh_sql(dialect)
+    parts = []
+    if ranges:
+        key = "(r.ph + (((x.t - r.ph) % r.w) / r.p) * r.p) / 900 AS k, " if by_qh else ""
+        dsel = "".join(f"{fam.read_sql(d)} AS {d}, " for d in dims)
+        msel = ", ".join(f"x.{m}" for m in MEASURES)
+        where = (f"x.org_id = :org AND x.grain = r.g AND x.t >= r.lo AND x.t < r.hi"
+                 f" AND ((x.t - r.ph) % r.p) + r.g <= r.p{src_x}")
+        if dialect == "sqlite":  # CROSS JOIN keeps r outside: one primary-key range per row of r
+            parts.append(f"SELECT {key}{dsel}{msel} FROM r CROSS JOIN {fam.table} x WHERE {where}")
+        else:
+            # LATERAL … OFFSET 0 is evaluated per row of r (one index range scan each),
+            # whatever the statistics say; a hash join on grain would test every row.
+            parts.append(f"SELECT x.* FROM r CROSS JOIN LATERAL (SELECT {key}{dsel}{msel} FROM {fam.table} x"
+                         f" WHERE {where} OFFSET 0) x")
+    # The tail: rows not in the rollups, read by id (the primary key; NOT INDEXED keeps
+    # SQLite on the rowid range rather than the (org_id, created_at) index).
+    table_ref = "token_usage_logs NOT INDEXED" if dialect == "sqlite" else "token_usage_logs"
+    rkey = f"{qh} AS k, " if by_qh else ""
+    rdims = "".join(f"{d}, " for d in dims)
+    rgroup = ", ".join((["k"] if by_qh else []) + list(dims))
+    rgroup = f" GROUP BY {rgroup}" if rgroup else ""
+    measures = raw_measures_sql(dialect)
+    params["wa"], params["wb"] = ts_param(dialect, window[0]), ts_param(dialect, window[1])
+    for i, (lo, hi) in enumerate(tail_ranges):
+        cond = f"id >= :ilo{i}" + (f" AND id <= :ihi{i}" if hi is not None else "")
+        params[f"ilo{i}"] = int(lo)
+        if hi is not None:
+            params[f"ihi{i}"] = int(hi)
+        parts.append(
+            f"SELECT {rkey}{rdims}{measures} FROM {table_ref} WHERE {cond} AND org_id = :org"
+            f" AND created_at >= :wa AND created_at < :wb{src_r}{rgroup}"
+        )
+    for i, (a, b) in enumerate(edges):
+        params[f"ea{i}"], params[f"eb{i}"] = ts_param(dialect, a), ts_param(dialect, b)
+        parts.append(
+            f"SELECT {rkey}{rdims}{measures} FROM token_usage_logs WHERE org_id = :org"
+            f" AND created_at >= :ea{i} AND created_at < :eb{i}{src_r}{rgroup}"
+        )
+    union = " UNION ALL ".join(parts)
+    keys = (["k"] if by_qh else []) + list(dims)
+    outer_m = ", ".join(f"CAST(COALESCE(SUM(u.{m}), 0) AS BIGINT) AS {m}" for m in MEASURES)
+    outer_k = "".join(f"u.{c}, " for c in keys)
+    group = f" GROUP BY {', '.join('u.' + c for c in keys)}" if keys else ""
+    cte = f"WITH r(g, lo, hi, ph, p, w) AS (VALUES {_values(ranges)}) " if ranges else ""
+    # The state version seen by this very snapshot, on every row: the caller checks it
+    # against the state it planned the tail with.
+    ver = "(SELECT version FROM rollup_state WHERE id = 1) AS v"
+    sql = f"{cte}SELECT {outer_k}{outer_m}, {ver} FROM ({union}) u{group}"
+    if source != "all":
+        params["src"] = source
+    return sql, params
+
+
+def rollup_facts(conn, f: Filters, dims=(), by_qh=False, start: datetime | None = None,
+                 end: datetime | None = None, boundaries=None, period=None) -> pd.DataFrame:
+    """facts() from the rollups plus the live tail: equal to raw_facts, bucket for bucket.
+
+    With by_qh, a returned qh may stand for a whole segment between two boundaries
+    (sorted UTC epoch seconds of local bucket starts); without boundaries every
+    quarter-hour is its own key. period (seconds; the heatmap's week): buckets repeat
+    with it, so segments that far apart on the same clock share one key.
+    """
+    dims = tuple(dims)
+    start, end = start or f.start_utc, end or f.end_utc
+    fam = family_for(dims)
+    if fam is None or not available(conn):
+        return raw_facts(conn, f, dims=dims, by_qh=by_qh, start=start, end=end)
+    s_epoch, e_epoch = start.timestamp(), end.timestamp()
+    A, B = int(-(-s_epoch // QH)), int(e_epoch // QH)
+    if B <= A:
+        return raw_facts(conn, f, dims=dims, by_qh=by_qh, start=start, end=end)
+    cuts = cuts_from_boundaries(boundaries) if (by_qh and boundaries is not None) else None
+    ranges = plan_ranges(A, B, cuts, by_qh)
+    if period and cuts is not None:
+        ranges = fold_ranges(ranges, offset_stretches(f.timezone, A, B), int(period))
+    wa = datetime.fromtimestamp(A * QH, timezone.utc)
+    wb = datetime.fromtimestamp(B * QH, timezone.utc)
+    edges = [(a, b) for a, b in ((start, wa), (wb, end)) if a < b]
+    dialect = conn.dialect.name
+    cols = (["qh"] if by_qh else []) + list(dims) + MEASURES
+    key = conn.engine.url.render_as_string(hide_password=False)
+    state = _STATE.get(key)
+    if state is not None and state.watermark == 0:
+        state = None  # the first refresh may have happened since: look again
+    for _attempt in range(4):
+        if state is None:
+            state = _STATE[key] = read_state(conn)
+        if state.watermark == 0:  # never refreshed: the rollups hold nothing
+            return raw_facts(conn, f, dims=dims, by_qh=by_qh, start=start, end=end)
+        sql, params = build_query(dialect, fam.name, dims, by_qh, ranges, state.tail_ranges, (wa, wb), edges,
+                                  f.source)
+        params["org"] = f.org_id
+        rows = conn.execute(sa.text(sql), params).all()
+        # Rows carry the version their snapshot saw. Another version means the tail was
+        # planned with another watermark than the rollups read: read the state, again.
+        seen = rows[0][-1] if rows else read_version(conn)
+        if seen == state.version:
+            return _frame(rows, cols, dims)
+        state = None
+    return raw_facts(conn, f, dims=dims, by_qh=by_qh, start=start, end=end)
+
+
+# The last state read per database: most requests plan with it and never re-read it.
+_STATE: dict = {}
+
+
+def _frame(rows, cols, dims) -> pd.DataFrame:
+    """base.frame's result, built column-wise (pandas probes every Row object otherwise)."""
+    if not rows:
+        return frame([], cols, dims)
+    data = {}
+    for c, values in zip(cols, zip(*rows)):  # the trailing version column is left out
+        if c in dims:
+            data[c] = pd.Series(values, dtype="object")
+        else:
+            data[c] = np.fromiter(values, dtype="int64", count=len(rows))
+    return pd.DataFrame(data)

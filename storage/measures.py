@@ -1,0 +1,50 @@
+"""The measures every aggregate sums, and their SQL over raw rows (shared by reads and refreshes).
+
+Quarter-hours (`qh` = epoch seconds // 900) key every aggregate in time; costs are summed
+as integers of 1e-8 USD (`cost_e8`), exact on SQLite and PostgreSQL, so sums of sums
+(the rollup tables) stay exact.
+"""
+from __future__ import annotations
+
+from storage.schema import COST_SCALE
+
+QH = 900
+MEASURES = [
+    "cost_e8",
+    "input_tokens",
+    "output_tokens",
+    "cache_read_tokens",
+    "cache_write_tokens",
+    "executions",
+    "latency_sum",
+    "latency_count",
+]
+
+
+def qh_sql(dialect: str) -> str:
+    if dialect == "sqlite":
+        # strftime rounds fractional seconds to the millisecond ("04:59:59.999999" reads
+        # as 05:00:00), which moved rows less than 0.5 ms before a boundary into the next
+        # quarter-hour (next hour, day, month): cut the UTC text to whole seconds first.
+        return "(CAST(strftime('%s', substr(created_at, 1, 19)) AS INTEGER) / 900)"
+    return "CAST(floor(extract(epoch from created_at) / 900) AS BIGINT)"
+
+
+def cost_e8_sql(dialect: str, column: str = "cost_usd") -> str:
+    """SUM of a NUMERIC cost as an exact integer of 1e-8 USD (NULL counts as 0)."""
+    if dialect == "sqlite":  # REAL storage: round each row to its 8 stored decimals
+        return f"COALESCE(SUM(CAST(ROUND({column} * {COST_SCALE}) AS INTEGER)), 0)"
+    return f"CAST(COALESCE(SUM({column}), 0) * {COST_SCALE} AS BIGINT)"
+
+
+def raw_measures_sql(dialect: str) -> str:
+    """Every measure summed over raw rows as BIGINT, as SQL select items named like MEASURES."""
+    big = "BIGINT"
+    return ", ".join([
+        f"{cost_e8_sql(dialect)} AS cost_e8",
+        *[f"CAST(COALESCE(SUM({c}), 0) AS {big}) AS {c}"
+          for c in ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens")],
+        f"CAST(COUNT(*) AS {big}) AS executions",
+        f"CAST(COALESCE(SUM(latency_ms), 0) AS {big}) AS latency_sum",
+        f"CAST(COUNT(latency_ms) AS {big}) AS latency_count",
+    ])

@@ -1,0 +1,113 @@
+"""The rollup tables: one table of families (what each keys by) and the state row, shared by reads and refreshes.
+
+A family is one pre-aggregated table (migration 0002) keyed by (org_id, grain, t,
+source, *key columns): facts(dims) reads the narrowest family whose key holds dims,
+and a refresh adds raw rows to every family. `rollup_state` (one row) records the
+watermark (ids <= it are rolled up, minus the gap ranges), a version bumped by every
+refresh, and the gaps (id ranges read live until their rows appear or they expire).
+"""
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+import sqlalchemy as sa
+
+# Quarter-hour, hour, 6 hours, day. The 6-hour grain halves what a local bucket edge
+# reads in zones off UTC (e.g. a Kathmandu midnight, 18:15 UTC: 3 six-hour blocks, 5
+# hours and 4 quarter-hours instead of 23 hours and 4 quarter-hours).
+GRAINS = (900, 3600, 21600, 86400)
+
+
+@dataclass(frozen=True)
+class Family:
+    """One rollup table and how its key maps to facts' dimensions and to raw rows."""
+
+    name: str
+    table: str
+    dims: tuple[str, ...]  # the facts dimensions it answers (source is in every key)
+    key_columns: tuple[str, ...]  # its key columns after (org_id, grain, t, source)
+    key_values: tuple[str, ...]  # SQL for each key column from a staged raw row `s`
+    read_dims: tuple[str, ...]  # SQL for each of dims from a rollup row `x`
+    grouping: int  # GROUPING(action_type, provider, model, agent_id) of its grouping set
+
+    def read_sql(self, dim: str) -> str:
+        """SQL for one facts dimension (its own, or source) from a rollup row `x`."""
+        return dict(zip(self.dims, self.read_dims)).get(dim, f"x.{dim}")
+
+
+FAMILIES: tuple[Family, ...] = (
+    Family("total", "rollup_total", (), (), (), (), 15),
+    Family("action", "rollup_action", ("action_type",), ("action_type",), ("s.action_type",),
+           ("x.action_type",), 7),
+    Family("model", "rollup_model", ("provider", "model"), ("provider", "model"), ("s.provider", "s.model"),
+           ("x.provider", "x.model"), 9),
+    # agent_id is NOT NULL in the key: rows without an agent are ('', agent_null = 1).
+    Family("agent", "rollup_agent", ("agent_id",), ("agent_id", "agent_null"),
+           ("COALESCE(s.agent_id, '')", "CASE WHEN s.agent_id IS NULL THEN 1 ELSE 0 END"),
+           ("CASE WHEN x.agent_null = 1 THEN NULL ELSE x.agent_id END",), 14),
+)
+BY_NAME = {fam.name: fam for fam in FAMILIES}
+TABLES = [fam.table for fam in FAMILIES]
+
+
+def family_for(dims) -> Family | None:
+    """The narrowest rollup family whose key holds dims (source is in every key)."""
+    need = set(dims) - {"source"}
+    for fam in FAMILIES:
+        if need <= set(fam.dims):
+            return fam
+    return None
+
+
+# ---------------------------------------------------------------- state
+
+
+@dataclass(frozen=True)
+class State:
+    watermark: int
+    version: int
+    gaps: tuple  # ((lo, hi, seen_at_epoch, pg_xmax | None), ...): missing ids <= watermark
+
+    @property
+    def tail_ranges(self) -> list[tuple[int, int | None]]:
+        """Id ranges read live: beyond the watermark, and every gap (hi None = open)."""
+        return [(self.watermark + 1, None)] + [(int(g[0]), int(g[1])) for g in self.gaps]
+
+
+def read_state(conn, for_update: bool = False) -> State:
+    sql = "SELECT watermark, version, gaps FROM rollup_state WHERE id = 1"
+    if for_update and conn.dialect.name == "postgresql":
+        sql += " FOR UPDATE"
+    row = conn.execute(sa.text(sql)).one()
+    return State(int(row[0]), int(row[1]), tuple(tuple(g) for g in json.loads(row[2] or "[]")))
+
+
+def read_version(conn) -> int:
+    return int(conn.execute(sa.text("SELECT version FROM rollup_state WHERE id = 1")).scalar_one())
+
+
+def write_state(conn, watermark: int, version: int, gaps) -> None:
+    conn.execute(
+        sa.text("UPDATE rollup_state SET watermark = :w, version = :v, gaps = :g, refreshed_at = :at WHERE id = 1"),
+        {"w": int(watermark), "v": int(version), "g": json.dumps([list(g) for g in gaps]),
+         "at": datetime.now(timezone.utc)},
+    )
+
+
+_AVAILABLE: dict = {}  # a cache per database URL, not a switch: True, or when "no" was seen
+
+
+def available(conn) -> bool:
+    """True when migration 0002 ran on this database (cached: yes forever, no for 30 s)."""
+    key = conn.engine.url.render_as_string(hide_password=False)
+    hit = _AVAILABLE.get(key)
+    if hit is True:
+        return True
+    if hit is not None and time.monotonic() - hit < 30:
+        return False
+    ok = sa.inspect(conn).has_table("rollup_state")
+    _AVAILABLE[key] = True if ok else time.monotonic()
+    return ok
