@@ -134,7 +134,8 @@ class ModelEfficiency(Answer):
 @with_config(CONFIG)
 class AgentUsage(TypedDict):
     agent_id: Annotated[str | None, Field(description="null for rows not tied to an agent.")]
-    name: str
+    name: Annotated[str | None, Field(description=(
+        "The agent's name; its id when the org has no such agent; null with agentId null."))]
     avatar_url: str | None
     cost_usd: Usd
     tokens: Count
