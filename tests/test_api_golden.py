@@ -85,6 +85,7 @@ def cases() -> dict[str, list[dict]]:
         {"from": "1969-12-31", "to": "1970-01-02"}, {"from": "2199-12-01", "to": "2200-01-01"},
         {"from": "2026-10-01"}, {"to": "2026-10-01"}, {"from": "2026-10-05", "to": "2026-10-01"},
         {"from": "2020-01-01", "to": "2026-01-01"}, {"preset": "90d", "granularity": "hour"},
+        {"from": "2026-01-01", "to": "2026-06-30", "granularity": "hour"},
         {"source": "mine"}, {"granularity": "minute"}, {"preset": "1y"},
     ]
     errors = [_case("summary", **q) for q in bad]
@@ -190,3 +191,16 @@ def test_api_answers_are_byte_for_byte_the_recorded_ones(engine):
                     diffs.append((path, name, w["request"], w["status"], g["status"], w["body"][:300],
                                   g["body"][:300]))
     assert not diffs, f"{len(diffs)} answers differ; first: {diffs[:3]}"
+
+
+def test_the_recorded_requests_cover_every_route_and_error_status():
+    from api_support import ROUTES
+
+    recorded = [c for group in cases().values() for c in group]
+    assert {c["route"] for c in recorded} >= set(ROUTES) | {"openapi.json"}
+    statuses = {json.loads(r["body"]).get("error", {}).get("code") if r["status"] >= 400 else None
+                for r in json.loads((GOLDEN / "errors.json").read_text())}
+    assert {"invalid_timezone", "invalid_date", "date_out_of_range", "incomplete_window", "invalid_window",
+            "window_too_long", "too_many_buckets", "invalid_source", "invalid_granularity", "invalid_preset", "invalid_groupBy",
+            "missing_token", "invalid_token", "token_expired", "forbidden", "org_mismatch", "not_found",
+            "method_not_allowed"} <= statuses
