@@ -26,7 +26,8 @@ import query_data as qd
 from ai_usage import rollups
 from ai_usage.db import price_overrides
 from api_support import BASE, SECRET, auth, dataset, make_app, utc
-from conftest import insert_agents, insert_logs
+from ai_usage.db import make_engine, migrate
+from conftest import create_pg_database, drop_pg_database, insert_agents, insert_logs
 
 GOLDEN = Path(__file__).parent / "golden" / "api"
 RECORD = os.environ.get("AI_USAGE_RECORD_GOLDEN") == "1"
@@ -167,9 +168,26 @@ def replay(app, clock) -> dict[str, list[dict]]:
             for name, group in cases().items()}
 
 
-def test_api_answers_are_byte_for_byte_the_recorded_ones(engine):
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def golden_engine(request, tmp_path_factory):
+    """A private database per engine: the same rows and ids every run, and the session's
+    shared database (whose whole-table rollup refreshes other tests time) stays as it was."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('golden') / 'golden.sqlite3'}"
+    else:
+        url = create_pg_database()
+    eng = make_engine(url)
+    migrate(eng)
+    load(eng)
+    yield eng
+    eng.dispose()
+    if request.param == "postgresql":
+        drop_pg_database(url)
+
+
+def test_api_answers_are_byte_for_byte_the_recorded_ones(golden_engine):
     """Raw facts path first, then refreshed rollups (the app's default, left in place after)."""
-    load(engine)
+    engine = golden_engine
     clock = Clock()
     answers = {"raw": replay(make_app(engine, clock=clock, use_rollups=False), clock)}
     rollups.refresh(engine)
