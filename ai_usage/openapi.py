@@ -8,7 +8,8 @@ from __future__ import annotations
 import copy
 from functools import lru_cache
 
-from queries.filters import GRANULARITIES, MAX_DATE as _MAX, MAX_HOURLY_DAYS, MAX_YEARS, MIN_DATE as _MIN, PRESETS, SOURCES
+from queries.filters import (GRANULARITIES, MAX_DATE as _MAX, MAX_HOURLY_DAYS, MAX_YEARS, MIN_DATE as _MIN, PRESETS,
+                             SOURCES)
 
 from . import answers
 

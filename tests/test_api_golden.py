@@ -25,7 +25,7 @@ import pytest
 import query_data as qd
 from ai_usage import rollups
 from ai_usage.db import price_overrides
-from api_support import BASE, SECRET, auth, dataset, make_app, utc
+from api_support import BASE, auth, dataset, make_app, utc
 from ai_usage.db import make_engine, migrate
 from conftest import create_pg_database, drop_pg_database, insert_agents, insert_logs
 
@@ -82,7 +82,8 @@ def cases() -> dict[str, list[dict]]:
     ]
     out["openapi"] = [_case("openapi.json", token="none"), _case("openapi.json", token="ok")]
     bad = [
-        {"timezone": "Mars/Olympus"}, {"from": "2026-13-01", "to": "2026-12-01"}, {"from": "26-1-1", "to": "2026-01-02"},
+        {"timezone": "Mars/Olympus"}, {"from": "2026-13-01", "to": "2026-12-01"},
+        {"from": "26-1-1", "to": "2026-01-02"},
         {"from": "1969-12-31", "to": "1970-01-02"}, {"from": "2199-12-01", "to": "2200-01-01"},
         {"from": "2026-10-01"}, {"to": "2026-10-01"}, {"from": "2026-10-05", "to": "2026-10-01"},
         {"from": "2020-01-01", "to": "2026-01-01"}, {"preset": "90d", "granularity": "hour"},
@@ -219,6 +220,7 @@ def test_the_recorded_requests_cover_every_route_and_error_status():
     statuses = {json.loads(r["body"]).get("error", {}).get("code") if r["status"] >= 400 else None
                 for r in json.loads((GOLDEN / "errors.json").read_text())}
     assert {"invalid_timezone", "invalid_date", "date_out_of_range", "incomplete_window", "invalid_window",
-            "window_too_long", "too_many_buckets", "invalid_source", "invalid_granularity", "invalid_preset", "invalid_groupBy",
+            "window_too_long", "too_many_buckets", "invalid_source", "invalid_granularity", "invalid_preset",
+            "invalid_groupBy",
             "missing_token", "invalid_token", "token_expired", "forbidden", "org_mismatch", "not_found",
             "method_not_allowed"} <= statuses
