@@ -4,6 +4,8 @@ from __future__ import annotations
 import flask
 import orjson
 
+from .answers import Answer, Error, ErrorDetail
+
 JSON = "application/json"
 
 
@@ -23,12 +25,14 @@ class ApiError(Exception):
         return resp
 
 
-def error_body(code: str, message: str, parameter: str | None = None) -> dict:
-    return {"error": {"code": code, "message": message, "parameter": parameter}}
+def error_body(code: str, message: str, parameter: str | None = None) -> Error:
+    return Error.model_construct(error=ErrorDetail.model_construct(code=code, message=message, parameter=parameter))
 
 
-def json_response(body, status: int = 200) -> flask.Response:
-    """Serialize with orjson; API answers are per-user data, so no cache may keep them."""
-    resp = flask.Response(orjson.dumps(body), status=status, mimetype=JSON)
+def json_response(body: Answer | dict, status: int = 200) -> flask.Response:
+    """Serialize with orjson (an answer model through its camelCase dump); API answers are
+    per-user data, so no cache may keep them."""
+    plain = body.dump() if isinstance(body, Answer) else body
+    resp = flask.Response(orjson.dumps(plain), status=status, mimetype=JSON)
     resp.headers["Cache-Control"] = "no-store"
     return resp

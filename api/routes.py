@@ -2,8 +2,7 @@
 
 Every route reads the org from the verified token (security.authenticate), validates the
 window once (queries.parse_filters), runs one query function on a pooled connection and
-turns its frame into JSON with plain numbers (ints stay ints, NaN becomes null) and local
-ISO-8601 times with their offset. Faults map to the contract's error shape: bad input 400,
+turns its frame into its typed answer (api/bodies.py, api/answers.py). Faults map to the contract's error shape: bad input 400,
 token 401/403, database down or too slow 503, and an unexpected bug 500 without details.
 """
 from __future__ import annotations
@@ -13,12 +12,10 @@ import posixpath
 import re
 
 import flask
-import pandas as pd
 from flask_compress import Compress
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
-import queries
-from queries.filters import BadParameter, Filters, parse_filters
+from queries.filters import BadParameter, parse_filters
 
 from storage import execute
 from web import context
@@ -38,138 +35,8 @@ NOT_NORMALISED = ("No such API route (paths are not normalised: no doubled or tr
 RETRY_AFTER = "5"  # seconds: a database coming back is re-pinged by the pool on the next request
 
 
-# ------------------------------------------------------------------ JSON helpers
-
-
-def num(v) -> float | None:
-    """A float for JSON; None for NULL/NaN."""
-    return None if v is None or pd.isna(v) else float(v)
-
-
-def integer(v) -> int:
-    return int(v)
-
-
-def text(v) -> str | None:
-    """A string for JSON; None for NULL/NaN (pandas 3 keeps missing strings as NaN)."""
-    return None if v is None or pd.isna(v) else str(v)
-
-
-def iso(ts) -> str:
-    """ISO-8601 with the UTC offset, e.g. 2026-11-01T01:00:00-05:00."""
-    if isinstance(ts, pd.Timestamp):
-        ts = ts.to_pydatetime()
-    return ts.isoformat()
-
-
-def day(d) -> str | None:
-    return None if d is None else d.isoformat()
-
-
-# ------------------------------------------------------------------ frames -> bodies
-
-
-def summary_body(conn, f: Filters) -> dict:
-    r = queries.summary(conn, f).iloc[0]
-    return {
-        "from": iso(f.start_utc.astimezone(f.tz)),
-        "to": iso(f.end_utc.astimezone(f.tz)),
-        "timezone": f.timezone,
-        "source": f.source,
-        "totalCostUsd": num(r["total_cost_usd"]),
-        "totalTokens": integer(r["total_tokens"]),
-        "totalInputTokens": integer(r["total_input_tokens"]),
-        "totalOutputTokens": integer(r["total_output_tokens"]),
-        "totalCacheReadTokens": integer(r["total_cache_read_tokens"]),
-        "executions": integer(r["executions"]),
-    }
-
-
-def cache_savings_body(conn, f: Filters) -> dict:
-    r = queries.cache_savings(conn, f).iloc[0]
-    return {
-        "source": f.source,
-        "totalCacheReadTokens": integer(r["total_cache_read_tokens"]),
-        "totalInputTokens": integer(r["total_input_tokens"]),
-        "hitRate": num(r["hit_rate"]),
-        "estimatedSavingsUsd": num(r["estimated_savings_usd"]),
-        "skippedModelsCount": integer(r["skipped_models_count"]),
-    }
-
-
-def projection_body(conn, f: Filters) -> dict:
-    p = queries.projection(conn, f)
-    return {
-        "status": p.status,
-        "asOf": day(p.as_of),
-        "monthStart": day(p.month_start),
-        "monthEnd": day(p.month_end),
-        "monthToDateUsd": num(p.month_to_date_usd),
-        "projectedTotalUsd": num(p.projected_total_usd),
-        "lower80": num(p.lower80),
-        "upper80": num(p.upper80),
-        "dailyPoints": integer(p.daily_points),
-    }
-
-
-def time_series_body(conn, f: Filters, by_action: bool) -> dict:
-    df = queries.time_series(conn, f, by_action=by_action)
-    points = []
-    for r in df.to_dict("records"):
-        p = {"bucket": iso(r["bucket"])}
-        if by_action:
-            p["actionType"] = text(r["action_type"])
-        p.update(costUsd=num(r["cost_usd"]), tokens=integer(r["tokens"]), executions=integer(r["executions"]),
-                 partial=bool(r["partial"]))
-        points.append(p)
-    return {"granularity": f.granularity, "timezone": f.timezone, "points": points}
-
-
-def model_efficiency_body(conn, f: Filters) -> dict:
-    df = queries.model_efficiency(conn, f)
-    return {"models": [
-        {
-            "provider": text(r["provider"]),
-            "model": text(r["model"]),
-            "costUsd": num(r["cost_usd"]),
-            "inputTokens": integer(r["input_tokens"]),
-            "outputTokens": integer(r["output_tokens"]),
-            "cacheReadTokens": integer(r["cache_read_tokens"]),
-            "executions": integer(r["executions"]),
-            "avgLatencyMs": num(r["avg_latency_ms"]),
-        }
-        for r in df.to_dict("records")
-    ]}
-
-
-def by_agent_body(conn, f: Filters) -> dict:
-    df = queries.by_agent(conn, f)
-    return {"agents": [
-        {
-            "agentId": text(r["agent_id"]),
-            "name": text(r["name"]),
-            "avatarUrl": text(r["avatar_url"]),
-            "costUsd": num(r["cost_usd"]),
-            "tokens": integer(r["tokens"]),
-            "executions": integer(r["executions"]),
-            "sparkline": [num(v) for v in r["sparkline"]],
-        }
-        for r in df.to_dict("records")
-    ]}
-
-
-def heatmap_body(conn, f: Filters) -> dict:
-    df = queries.heatmap(conn, f)
-    return {"timezone": f.timezone, "cells": [
-        {
-            "dow": integer(r["dow"]),
-            "hour": integer(r["hour"]),
-            "tokens": integer(r["tokens"]),
-            "costUsd": num(r["cost_usd"]),
-            "executions": integer(r["executions"]),
-        }
-        for r in df.to_dict("records")
-    ]}
+from .bodies import (by_agent_body, cache_savings_body, heatmap_body, model_efficiency_body,
+                     projection_body, summary_body, time_series_body)
 
 
 # ------------------------------------------------------------------ request handling

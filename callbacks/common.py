@@ -17,12 +17,13 @@ import sqlalchemy as sa
 from dash import Input, State
 from dash.exceptions import PreventUpdate
 
+from layouts import fmt, ids
+from storage import execute
 from web import context
 from web.auth import AuthError, verify_token
-from storage import execute
-from layouts import ids
 from layouts.states import DB_DOWN, DB_TIMEOUT
 from queries import BadParameter, Filters, parse_filters
+from queries.filters import MAX_DATE, MAX_HOURLY_DAYS, MAX_YEARS, MIN_DATE
 
 log = logging.getLogger("ai_usage.dashboard")
 
@@ -34,6 +35,12 @@ TOKEN = State(ids.TOKEN, "data")
 
 MAX_INPUT = 64  # the longest filter value the page sends (IANA zone names reach 32)
 
+
+def _long_day(d) -> str:
+    """1 de enero de 1970."""
+    return f"{d.day} de {fmt.MONTHS[d.month - 1]} de {d.year}"
+
+
 NO_ACCESS = "Acceso no autorizado"
 BAD_FILTERS = "Ajusta los filtros"
 PARAM_MESSAGES = {  # BadParameter.code -> what the filter bar says
@@ -41,9 +48,9 @@ PARAM_MESSAGES = {  # BadParameter.code -> what the filter bar says
     "invalid_date": "Elige una fecha de inicio y una de fin.",
     "incomplete_window": "Elige una fecha de inicio y una de fin.",
     "invalid_window": "La fecha de inicio es posterior a la de fin.",
-    "window_too_long": "El periodo máximo es de 3 años.",
-    "date_out_of_range": "Las fechas deben estar entre el 1 de enero de 1970 y el 31 de diciembre de 2199.",
-    "too_many_buckets": "La resolución por hora está disponible para periodos de hasta 92 días; "
+    "window_too_long": f"El periodo máximo es de {MAX_YEARS} años.",
+    "date_out_of_range": f"Las fechas deben estar entre el {_long_day(MIN_DATE)} y el {_long_day(MAX_DATE)}.",
+    "too_many_buckets": f"La resolución por hora está disponible para periodos de hasta {MAX_HOURLY_DAYS} días; "
                         "se muestra por día.",
     "invalid_input": "La página recibió filtros con un formato inesperado. Vuelve a elegirlos o recarga la página.",
 }

@@ -13,6 +13,7 @@ from dash import Patch, html
 from . import ids, theme
 from .common import loading, section
 
+NO_AGENT = "Sin agente"  # the row of usage not tied to an agent (the API's name null); in the CSV too
 CSV_COLUMNS = ["name", "agent_id", "cost_usd", "tokens", "executions"]
 CSV_PREFIX = "consumo-por-agente"
 PAGE_SIZES = [10, 25, 50, 100]
@@ -108,13 +109,13 @@ def empty_message(message: str) -> Patch:
 
 
 def rows(df) -> list[dict]:
-    """Grid rows from the by_agent frame; rows without an agent read 'Sin agente'."""
+    """Grid rows from the by_agent frame; the row without an agent (name None) reads NO_AGENT."""
     out = []
     for r in df.itertuples(index=False):
         agent_id = None if pd.isna(r.agent_id) else r.agent_id
         out.append({
             "row_key": agent_id if agent_id is not None else "__sin_agente__",
-            "agent_id": agent_id, "name": r.name if agent_id is not None else "Sin agente",
+            "agent_id": agent_id, "name": r.name if agent_id is not None else NO_AGENT,
             "avatar_url": None if pd.isna(r.avatar_url) else r.avatar_url, "no_agent": agent_id is None,
             "cost_usd": round(float(r.cost_usd), 8), "tokens": int(r.tokens), "executions": int(r.executions),
             "sparkline": [round(float(v), 6) for v in r.sparkline],

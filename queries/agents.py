@@ -9,13 +9,15 @@ from storage.schema import agents as agents_table
 from .base import bucket_cuts, bucket_epochs, bucket_flags, facts, window_buckets, with_derived
 from .filters import Filters
 
-NO_AGENT = "Sin agente"
-
 
 def by_agent(conn, f: Filters) -> pd.DataFrame:
     """One row per agent (agent_id None for rows without one), by cost descending:
     agent_id, name, avatar_url, cost_usd, tokens, executions, sparkline (cost per bucket
-    up to now), sparkline_partial_last (its last bucket is partial: running or cut)."""
+    up to now), sparkline_partial_last (its last bucket is partial: running or cut).
+
+    name: the agents table's name; the agent_id itself for an id the org has no agents row
+    for; None for the row without an agent (the page labels it, in its own language).
+    Ties on cost and executions sort by name, the row without an agent last."""
     df = with_derived(facts(conn, f, dims=("agent_id",), by_qh=True, boundaries=bucket_cuts(f)))
     cols = ["agent_id", "name", "avatar_url", "cost_usd", "tokens", "executions", "sparkline",
             "sparkline_partial_last"]
@@ -41,7 +43,7 @@ def by_agent(conn, f: Filters) -> pd.DataFrame:
     rows = []
     for k, t in totals.iterrows():
         agent_id = None if k == "\x00none" else k
-        name, avatar = meta.get(agent_id, (agent_id or NO_AGENT, None))
+        name, avatar = meta.get(agent_id, (agent_id, None))
         rows.append(
             {
                 "agent_id": agent_id,
@@ -56,10 +58,10 @@ def by_agent(conn, f: Filters) -> pd.DataFrame:
             }
         )
     out = pd.DataFrame(rows).sort_values(
-        ["cost_e8", "executions", "name"], ascending=[False, False, True], kind="stable"
+        ["cost_e8", "executions", "name"], ascending=[False, False, True], kind="stable", na_position="last"
     )
     out = out[cols].reset_index(drop=True)
     # pandas 3 infers a string column with NaN for missing values: hand None (JSON null) out.
-    for c in ("agent_id", "avatar_url"):
+    for c in ("agent_id", "name", "avatar_url"):
         out[c] = out[c].astype("object").where(out[c].notna(), None)
     return out

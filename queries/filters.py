@@ -13,7 +13,8 @@ from zoneinfo import ZoneInfo, available_timezones
 PRESETS = ("7d", "30d", "90d", "ytd")
 SOURCES = ("all", "system", "byok")
 GRANULARITIES = ("auto", "hour", "day", "week", "month")
-MAX_DAYS = 3 * 365 + 1  # the longest 3 calendar years ("a range over 3 years" is refused)
+MAX_YEARS = 3  # "a range over 3 years" is refused
+MAX_DAYS = MAX_YEARS * 365 + 1  # the longest MAX_YEARS calendar years
 MAX_HOURLY_DAYS = 92  # hourly buckets beyond a quarter would be tens of thousands of points
 # Dates the engines and pandas bucket exactly (no negative epochs, no datetime overflow at
 # a window's end); the API documents the same range (api/openapi.py).
@@ -191,8 +192,8 @@ def parse_filters(params: Mapping, org_id: str, *, now: datetime | None = None,
         end = today
         start = date(today.year, 1, 1) if preset == "ytd" else today - timedelta(days=int(preset[:-1]) - 1)
     days = (end - start).days + 1
-    if not _within_years(start, end, 3):
-        raise BadParameter("from", f"The window spans {days} days; at most 3 years are allowed.",
+    if not _within_years(start, end, MAX_YEARS):
+        raise BadParameter("from", f"The window spans {days} days; at most {MAX_YEARS} years are allowed.",
                            "window_too_long")
     applied = auto_granularity(days) if requested == "auto" else requested
     if applied == "hour" and days > MAX_HOURLY_DAYS:

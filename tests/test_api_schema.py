@@ -92,3 +92,14 @@ def test_schemathesis_run(api_schema):
     # The run exercised real answers as well as refusals.
     assert seen.get(200, 0) >= 20 and seen.get(400, 0) >= 5, seen
     assert not any(code >= 500 for code in seen), seen
+
+
+def test_response_schemas_are_the_answer_models():
+    """One source per answer's shape: the document's schemas are generated from api.answers."""
+    from api import answers
+
+    doc = spec()
+    assert doc["components"]["schemas"] == answers.schemas()
+    for route in ROUTES:
+        ok = doc["paths"][f"{BASE}/{route}"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+        assert ok["$ref"].rsplit("/", 1)[1] in {m.__name__ for m in answers.ANSWERS}

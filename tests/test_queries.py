@@ -210,6 +210,8 @@ def check_by_agent(data, f):
         assert (int(r["tokens"]), int(r["executions"])) == (w["tokens"], w["executions"])
         if w["known"]:
             assert (r["name"], r["avatar_url"]) == (w["name"], w["avatar_url"])
+        elif r["agent_id"] is None:  # no agent: no name (the page labels it), no avatar
+            assert (r["name"], r["avatar_url"]) == (None, None)
         else:  # no agents row of this org: a readable name, never another org's, no avatar
             assert isinstance(r["name"], str) and r["name"] and r["name"] != "De otra org"
             assert r["avatar_url"] is None

@@ -1,0 +1,180 @@
+"""The API's answers, one typed model each: the single source of both the JSON body and its schema.
+
+Python names are snake_case; the wire names are camelCase (alias generator). A route builds
+its model with `model_construct` (the values come from our own queries: no validation on
+the hot path, and a figure outside its documented range is still answered, never a 500),
+and `dump` turns it into plain Python for orjson: fields in declaration order, ints stay
+ints, None stays null, and a field left unset (actionType without groupBy) is left out.
+The rows of a list (a time-series point, a model, an agent, a heatmap cell) are typed
+dicts with the same configuration: a series can hold ~18,000 points, and a dict is built
+in a fraction of a model's time (pydantic serializes both in Rust).
+`openapi.py` takes the response schemas from `schemas()`; the constraints and descriptions
+here are what the document says about each field.
+"""
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from typing_extensions import NotRequired, TypedDict  # pydantic needs these on Python < 3.12
+
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, with_config
+from pydantic.alias_generators import to_camel
+from pydantic.json_schema import GenerateJsonSchema, models_json_schema
+
+from queries.filters import GRANULARITIES, SOURCES
+
+# Wire forms: ISO-8601 strings built by the route (the exact text is part of the contract).
+DateTime = Annotated[str, WithJsonSchema({"type": "string", "format": "date-time"})]
+Day = Annotated[str, WithJsonSchema({"type": "string", "format": "date"})]
+Count = Annotated[int, Field(ge=0)]
+Usd = Annotated[float, Field(ge=0)]
+Source = Literal[SOURCES]  # type: ignore[valid-type]
+Granularity = Literal[tuple(g for g in GRANULARITIES if g != "auto")]  # type: ignore[valid-type]
+
+
+CONFIG = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+
+
+class Answer(BaseModel):
+    model_config = CONFIG
+
+    def dump(self) -> dict[str, Any]:
+        """The body as plain Python (camelCase keys), for orjson."""
+        return self.model_dump(by_alias=True, exclude_unset=True)
+
+
+class ErrorDetail(Answer):
+    code: str = Field(description=(
+        "Stable machine code: invalid_timezone, invalid_date, date_out_of_range, incomplete_window, "
+        "invalid_window, window_too_long, too_many_buckets, invalid_source, invalid_granularity, "
+        "invalid_preset, invalid_groupBy (400); missing_token, invalid_token, token_expired (401); "
+        "forbidden, org_mismatch (403); not_found (404); method_not_allowed (405); "
+        "internal_error (500); database_unavailable, query_timeout (503)."))
+    message: str
+    parameter: str | None = Field(description="The query parameter at fault; null when the error is not about one.")
+
+
+class Error(Answer):
+    error: ErrorDetail
+
+
+class Summary(Answer):
+    from_: DateTime = Field(alias="from", description="Window start, local, with offset.")
+    to: DateTime = Field(description="Window end (exclusive), local, with offset.")
+    timezone: str
+    source: Source
+    total_cost_usd: Usd
+    total_tokens: Count
+    total_input_tokens: Count
+    total_output_tokens: Count
+    total_cache_read_tokens: Count
+    executions: Count
+
+
+class CacheSavings(Answer):
+    source: Source
+    total_cache_read_tokens: Count
+    total_input_tokens: Count
+    hit_rate: Annotated[float, Field(ge=0, le=1)] | None = Field(
+        description="totalCacheReadTokens / totalInputTokens; null without input tokens.")
+    estimated_savings_usd: float
+    skipped_models_count: Count
+
+
+class Projection(Answer):
+    status: Literal["ok", "closed", "insufficient_data"] = Field(description=(
+        "`closed`: asOf's month ended before today, and every figure is that whole month's actual cost; "
+        "`insufficient_data`: fewer than 7 fitting days, figures null; `ok`: a forecast."))
+    as_of: Day = Field(description="The earlier of `to` and today (local dates): the forecast is of its month.")
+    month_start: Day | None = Field(description="null with insufficient_data.")
+    month_end: Day | None = Field(description="null with insufficient_data.")
+    month_to_date_usd: Usd | None = Field(
+        description="Actual cost from the month's first day to the end of asOf (up to now when asOf is today).")
+    projected_total_usd: Usd | None
+    lower80: Usd | None
+    upper80: Usd | None
+    daily_points: Count = Field(
+        description="Fitting days: days of the window up to asOf, today excluded, with at least one row.")
+
+
+@with_config(CONFIG)
+class TimeSeriesPoint(TypedDict):
+    bucket: Annotated[DateTime, Field(description="Local start of the bucket's calendar period, with offset.")]
+    action_type: NotRequired[Annotated[str | None, Field(description="Only with groupBy=action.")]]
+    cost_usd: Usd
+    tokens: Count
+    executions: Count
+    partial: Annotated[bool, Field(description=(
+        "true when the bucket's calendar period is not wholly inside the window up to now: the bucket "
+        "in progress, or one cut by the window's first or last day."))]
+
+
+class TimeSeries(Answer):
+    granularity: Granularity
+    timezone: str
+    points: list[TimeSeriesPoint]
+
+
+@with_config(CONFIG)
+class ModelUsage(TypedDict):
+    provider: str
+    model: str
+    cost_usd: Usd
+    input_tokens: Count
+    output_tokens: Count
+    cache_read_tokens: Count
+    executions: Count
+    avg_latency_ms: Annotated[float, Field(ge=0)] | None
+
+
+class ModelEfficiency(Answer):
+    models: list[ModelUsage]
+
+
+@with_config(CONFIG)
+class AgentUsage(TypedDict):
+    agent_id: Annotated[str | None, Field(description="null for rows not tied to an agent.")]
+    name: Annotated[str | None, Field(description=(
+        "The agent's name; its id when the org has no such agent; null with agentId null."))]
+    avatar_url: str | None
+    cost_usd: Usd
+    tokens: Count
+    executions: Count
+    sparkline: Annotated[list[Usd], Field(description=(
+        "Cost per bucket of the applied granularity, in window order, up to now (buckets that start "
+        "after now are left out)."))]
+
+
+class ByAgent(Answer):
+    agents: list[AgentUsage]
+
+
+@with_config(CONFIG)
+class HeatmapCell(TypedDict):
+    dow: Annotated[int, Field(ge=0, le=6, description="Sunday = 0 … Saturday = 6.")]
+    hour: Annotated[int, Field(ge=0, le=23)]
+    tokens: Count
+    cost_usd: Usd
+    executions: Annotated[int, Field(ge=1)]
+
+
+class Heatmap(Answer):
+    timezone: str
+    cells: list[HeatmapCell]
+
+
+ANSWERS = (Error, Summary, CacheSavings, Projection, TimeSeries, ModelEfficiency, ByAgent, Heatmap)
+
+
+class _NoFieldTitles(GenerateJsonSchema):
+    """Titles repeat the property names; the document keeps only the models' names."""
+
+    def field_title_should_be_set(self, schema) -> bool:
+        return False
+
+
+def schemas(ref_template: str = "#/components/schemas/{model}") -> dict[str, dict]:
+    """Every answer's JSON Schema (serialization side, camelCase), nested models included, by model name."""
+    _, top = models_json_schema([(m, "serialization") for m in ANSWERS], ref_template=ref_template,
+                                schema_generator=_NoFieldTitles)
+    return top["$defs"]

@@ -1,0 +1,145 @@
+"""Frames -> answers: each route's query result as its typed answer (api/answers.py).
+
+Plain numbers for JSON (ints stay ints, NaN becomes null) and local ISO-8601 times with
+their offset; the models give both the body and the OpenAPI schema.
+"""
+from __future__ import annotations
+
+import pandas as pd
+
+import queries
+from queries.filters import Filters
+
+from . import answers
+
+# ------------------------------------------------------------------ JSON helpers
+
+
+def num(v) -> float | None:
+    """A float for JSON; None for NULL/NaN."""
+    return None if v is None or pd.isna(v) else float(v)
+
+
+def integer(v) -> int:
+    return int(v)
+
+
+def text(v) -> str | None:
+    """A string for JSON; None for NULL/NaN (pandas 3 keeps missing strings as NaN)."""
+    return None if v is None or pd.isna(v) else str(v)
+
+
+def iso(ts) -> str:
+    """ISO-8601 with the UTC offset, e.g. 2026-11-01T01:00:00-05:00."""
+    if isinstance(ts, pd.Timestamp):
+        ts = ts.to_pydatetime()
+    return ts.isoformat()
+
+
+def day(d) -> str | None:
+    return None if d is None else d.isoformat()
+
+
+# ------------------------------------------------------------------ frames -> bodies
+
+
+def summary_body(conn, f: Filters) -> answers.Summary:
+    r = queries.summary(conn, f).iloc[0]
+    return answers.Summary.model_construct(
+        from_=iso(f.start_utc.astimezone(f.tz)),
+        to=iso(f.end_utc.astimezone(f.tz)),
+        timezone=f.timezone,
+        source=f.source,
+        total_cost_usd=num(r["total_cost_usd"]),
+        total_tokens=integer(r["total_tokens"]),
+        total_input_tokens=integer(r["total_input_tokens"]),
+        total_output_tokens=integer(r["total_output_tokens"]),
+        total_cache_read_tokens=integer(r["total_cache_read_tokens"]),
+        executions=integer(r["executions"]),
+    )
+
+
+def cache_savings_body(conn, f: Filters) -> answers.CacheSavings:
+    r = queries.cache_savings(conn, f).iloc[0]
+    return answers.CacheSavings.model_construct(
+        source=f.source,
+        total_cache_read_tokens=integer(r["total_cache_read_tokens"]),
+        total_input_tokens=integer(r["total_input_tokens"]),
+        hit_rate=num(r["hit_rate"]),
+        estimated_savings_usd=num(r["estimated_savings_usd"]),
+        skipped_models_count=integer(r["skipped_models_count"]),
+    )
+
+
+def projection_body(conn, f: Filters) -> answers.Projection:
+    p = queries.projection(conn, f)
+    return answers.Projection.model_construct(
+        status=p.status,
+        as_of=day(p.as_of),
+        month_start=day(p.month_start),
+        month_end=day(p.month_end),
+        month_to_date_usd=num(p.month_to_date_usd),
+        projected_total_usd=num(p.projected_total_usd),
+        lower80=num(p.lower80),
+        upper80=num(p.upper80),
+        daily_points=integer(p.daily_points),
+    )
+
+
+def time_series_body(conn, f: Filters, by_action: bool) -> answers.TimeSeries:
+    df = queries.time_series(conn, f, by_action=by_action)
+    point = answers.TimeSeriesPoint
+    points = []
+    for r in df.to_dict("records"):
+        action = {"action_type": text(r["action_type"])} if by_action else {}  # left out without groupBy
+        points.append(point(bucket=iso(r["bucket"]), **action, cost_usd=num(r["cost_usd"]),
+                            tokens=integer(r["tokens"]), executions=integer(r["executions"]),
+                            partial=bool(r["partial"])))
+    return answers.TimeSeries.model_construct(granularity=f.granularity, timezone=f.timezone, points=points)
+
+
+def model_efficiency_body(conn, f: Filters) -> answers.ModelEfficiency:
+    df = queries.model_efficiency(conn, f)
+    return answers.ModelEfficiency.model_construct(models=[
+        answers.ModelUsage(
+            provider=text(r["provider"]),
+            model=text(r["model"]),
+            cost_usd=num(r["cost_usd"]),
+            input_tokens=integer(r["input_tokens"]),
+            output_tokens=integer(r["output_tokens"]),
+            cache_read_tokens=integer(r["cache_read_tokens"]),
+            executions=integer(r["executions"]),
+            avg_latency_ms=num(r["avg_latency_ms"]),
+        )
+        for r in df.to_dict("records")
+    ])
+
+
+def by_agent_body(conn, f: Filters) -> answers.ByAgent:
+    df = queries.by_agent(conn, f)
+    return answers.ByAgent.model_construct(agents=[
+        answers.AgentUsage(
+            agent_id=text(r["agent_id"]),
+            name=text(r["name"]),
+            avatar_url=text(r["avatar_url"]),
+            cost_usd=num(r["cost_usd"]),
+            tokens=integer(r["tokens"]),
+            executions=integer(r["executions"]),
+            sparkline=[num(v) for v in r["sparkline"]],
+        )
+        for r in df.to_dict("records")
+    ])
+
+
+def heatmap_body(conn, f: Filters) -> answers.Heatmap:
+    df = queries.heatmap(conn, f)
+    return answers.Heatmap.model_construct(timezone=f.timezone, cells=[
+        answers.HeatmapCell(
+            dow=integer(r["dow"]),
+            hour=integer(r["hour"]),
+            tokens=integer(r["tokens"]),
+            cost_usd=num(r["cost_usd"]),
+            executions=integer(r["executions"]),
+        )
+        for r in df.to_dict("records")
+    ])
