@@ -203,6 +203,10 @@ window.dashboardFilters = (function () {
     wrap.querySelectorAll(".dash-datepicker-content input[type=number]:not([aria-label])").forEach(function (el) {
       el.setAttribute("aria-label", "Año");
     });
-  }).observe(document.documentElement, { childList: true, subtree: true });
+  }).observe(document.documentElement, {
+    childList: true, subtree: true,
+    // React may set aria-labelledby / aria-label on an element already in the page.
+    attributes: true, attributeFilter: ["aria-labelledby", "aria-label"]
+  });
   return F;
 })();

@@ -342,7 +342,10 @@ def test_at_768_px_the_sorted_agent_headers_read_whole(page_factory, served):
     frame.evaluate("""() => { const api = dash_ag_grid.getApi('agents-grid');
         const row = api.getDisplayedRowAtIndex(0).data;
         api.applyTransaction({update: [{...row, name: 'Asistente comercial · Ventas de la región noroeste'}]}); }""")
-    frame.wait_for_function("() => document.querySelector('#agents-grid .agent-name').textContent.includes('noroeste')")
+    # Displayed row 0 need not be the first row element in the DOM (AG Grid reuses row elements
+    # when it sorts): look for the renamed row among all of them.
+    frame.wait_for_function("() => [...document.querySelectorAll('#agents-grid .agent-name')]"
+                            ".some(e => e.textContent.includes('noroeste'))")
     fit = frame.evaluate("""() => [...document.querySelectorAll('#agents-grid .ag-center-cols-container .agent-name')]
         .map(e => { const cell = e.closest('.ag-cell').getBoundingClientRect();
                     return [e.getBoundingClientRect().right <= cell.right, e.scrollWidth > e.clientWidth,
