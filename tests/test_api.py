@@ -8,6 +8,7 @@ import brotli
 import pytest
 
 import queries
+from api import bodies
 from api import routes as api
 from storage.settings import Settings
 from api_support import BASE, ROUTES, SECRET, WINDOW, auth, check, dataset, log, utc
@@ -403,8 +404,8 @@ def test_json_helpers_map_missing_values_to_null():
 
     import pandas as pd
 
-    assert api.num(float("nan")) is None and api.num(None) is None and api.num(pd.NA) is None
-    assert api.num(2) == 2.0 and type(api.num(2)) is float
-    assert api.text(float("nan")) is None and api.text("x") == "x"
-    assert api.iso(pd.Timestamp("2026-11-01 05:00", tz="UTC").tz_convert("America/New_York")) == "2026-11-01T01:00:00-04:00"
-    assert not math.isnan(api.num(0.0))
+    assert bodies.num(float("nan")) is None and bodies.num(None) is None and bodies.num(pd.NA) is None
+    assert bodies.num(2) == 2.0 and type(bodies.num(2)) is float
+    assert bodies.text(float("nan")) is None and bodies.text("x") == "x"
+    assert bodies.iso(pd.Timestamp("2026-11-01 05:00", tz="UTC").tz_convert("America/New_York")) == "2026-11-01T01:00:00-04:00"
+    assert not math.isnan(bodies.num(0.0))
