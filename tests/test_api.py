@@ -10,8 +10,8 @@ import pytest
 import queries
 from ai_usage import api
 from ai_usage.settings import Settings
-from api_support import BASE, ROUTES, SECRET, WINDOW, auth, check, dataset, log, utc
-from conftest import insert_agents, insert_logs
+from support.api import BASE, ROUTES, SECRET, WINDOW, auth, check, dataset, log, utc
+from support.db import insert_agents, insert_logs
 from queries.filters import parse_filters
 
 
@@ -31,7 +31,7 @@ CLOCK = Clock()
 
 @pytest.fixture(scope="module")
 def app(engine):
-    from api_support import make_app
+    from support.api import make_app
 
     return make_app(engine, clock=CLOCK)
 

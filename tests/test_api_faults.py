@@ -21,8 +21,8 @@ import sqlalchemy as sa
 
 from ai_usage import db
 from ai_usage.db import make_engine, migrate, token_usage_logs
-from api_support import BASE, WINDOW, auth, check, dataset, log, make_app
-from conftest import PG_ADMIN_URL, create_pg_database, drop_pg_database, insert_logs, require
+from support.api import BASE, WINDOW, auth, check, dataset, log, make_app
+from support.db import PG_ADMIN_URL, create_pg_database, drop_pg_database, insert_logs, require
 
 
 def _summary(app, org="org-x"):

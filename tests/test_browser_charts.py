@@ -13,11 +13,11 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from werkzeug.serving import make_server
 
-import dashboard_data
+from support import dashboard_data
 from ai_usage.auth import mint_token
 from ai_usage.db import make_engine, migrate
 from ai_usage.settings import Settings
-from conftest import insert_logs
+from support.db import insert_logs
 from test_browser import ARTIFACTS, SECRET, Quiet, chromium, page_factory, stamp, wait_sections  # noqa: F401
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]

@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 import pytest
 from werkzeug.serving import make_server
 
-import dashboard_data
+from support import dashboard_data
 from ai_usage.auth import mint_token
 from ai_usage.db import make_engine, migrate
 from ai_usage.settings import Settings

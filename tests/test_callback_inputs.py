@@ -17,7 +17,7 @@ import pytest
 from ai_usage.auth import mint_token
 from ai_usage.settings import Settings
 from app import create_app
-from conftest import insert_logs
+from support.db import insert_logs
 from test_sources import _recent
 
 SECRET = "callback-inputs-secret-0123456789-abcdef"

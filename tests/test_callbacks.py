@@ -16,7 +16,7 @@ import callbacks.common
 import callbacks.models
 import callbacks.overview
 import callbacks.session
-import dashboard_data
+from support import dashboard_data
 import queries
 from ai_usage.auth import mint_token
 from ai_usage.db import QueryTimeout

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from ai_usage import demo
 from ai_usage.cli import main
 from ai_usage.db import agents, make_engine, migrate, token_usage_logs
-from conftest import create_pg_database, drop_pg_database
+from support.db import create_pg_database, drop_pg_database
 from queries.prices import catalogue_price
 
 NOW = datetime(2025, 11, 12, 16, 45, 30, tzinfo=timezone.utc)  # spans the October DST change

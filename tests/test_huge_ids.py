@@ -9,8 +9,8 @@ import sqlalchemy as sa
 from ai_usage import rollups
 from ai_usage.db import make_engine, migrate, token_usage_logs
 from ai_usage.importer import import_files
-from api_support import BASE, ROUTES, WINDOW, auth, check, dataset, make_app
-from conftest import create_pg_database, drop_pg_database, insert_agents
+from support.api import BASE, ROUTES, WINDOW, auth, check, dataset, make_app
+from support.db import create_pg_database, drop_pg_database, insert_agents
 
 TOP = 2**63 - 1
 

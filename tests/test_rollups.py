@@ -29,7 +29,7 @@ import queries
 from ai_usage import rollups
 from ai_usage.db import make_engine, metadata, token_usage_logs
 from ai_usage.settings import Settings
-from conftest import insert_logs
+from support.db import insert_logs
 from queries import base as qbase
 from queries import parse_filters
 from queries import rollup as qr
