@@ -5,6 +5,8 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 # Two install stamps: what running needs (run, bench), and that plus the test tools (test).
 # A first `make run` installs no pytest, playwright, hypothesis or schemathesis.
+# --no-compile: pip would byte-compile every file of every package (~40 s of a first run);
+# Python compiles, and caches, only the modules a process imports, when it imports them.
 RUN_STAMP := $(VENV)/.installed-run
 TEST_STAMP := $(VENV)/.installed-test
 HOST ?= 127.0.0.1
@@ -14,11 +16,11 @@ PORT ?= 8050
 
 $(RUN_STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet -e .
+	$(PY) -m pip install --quiet --no-compile -e .
 	touch $@
 
 $(TEST_STAMP): $(RUN_STAMP)
-	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m pip install --quiet --no-compile -e '.[test]'
 	touch $@
 
 ## make install: everything, test tools included (what `make test` uses).
