@@ -3,32 +3,41 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed-stamp
+# Two install stamps: what running needs (run, bench), and that plus the test tools (test).
+# A first `make run` installs no pytest, playwright, hypothesis or schemathesis.
+# --no-compile: pip would byte-compile every file of every package (~40 s of a first run);
+# Python compiles, and caches, only the modules a process imports, when it imports them.
+RUN_STAMP := $(VENV)/.installed-run
+TEST_STAMP := $(VENV)/.installed-test
 HOST ?= 127.0.0.1
 PORT ?= 8050
 
 .PHONY: install run test bench clean
 
-$(STAMP): pyproject.toml
+$(RUN_STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
-	touch $(STAMP)
+	$(PY) -m pip install --quiet --no-compile -e .
+	touch $@
 
-install: $(STAMP)
+$(TEST_STAMP): $(RUN_STAMP)
+	$(PY) -m pip install --quiet --no-compile -e '.[test]'
+	touch $@
+
+## make install: everything, test tools included (what `make test` uses).
+install: $(TEST_STAMP)
 
 ## make run: venv, install, migrations, demo data (when the database is empty), serve.
-run: install
+run: $(RUN_STAMP)
 	$(VENV)/bin/ai-usage init-db
 	$(VENV)/bin/ai-usage demo-data --if-empty
 	$(VENV)/bin/ai-usage serve --demo --host $(HOST) --port $(PORT)
 
 ## make test: venv, install, the whole suite (PostgreSQL and browser tests required under CI=true).
-test: install
+test: $(TEST_STAMP)
 	$(PY) -m pytest
 
 ## make bench: the scale benchmark (see README).
-bench: install
+bench: $(RUN_STAMP)
 	$(VENV)/bin/ai-usage bench $(BENCH_ARGS)
 
 clean:

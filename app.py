@@ -32,7 +32,6 @@ def create_app(settings: Settings | None = None, engine=None, clock=None, **dash
         assets_folder=str(ASSETS),
         title="Consumo de IA",
         update_title=None,
-        suppress_callback_exceptions=True,
         serve_locally=True,
         **dash_kwargs,
     )

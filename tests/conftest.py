@@ -1,60 +1,19 @@
-"""Shared fixtures: engines for SQLite and PostgreSQL, org-scoped data sets, CI rules.
+"""Fixtures and hooks only: engines for SQLite and PostgreSQL, a fresh org per test, the app.
+
+Shared helpers (row inserts, private PostgreSQL databases, the CI rule, data sets, the
+pandas reference) are plain modules of the `support` package next to this file.
 
 PostgreSQL and the browser are required under CI=true (a missing one fails the run);
 elsewhere their tests skip with a clear message.
 """
 from __future__ import annotations
 
-import os
 import uuid
 
 import pytest
-import sqlalchemy as sa
 
 from storage.engine import make_engine, migrate
-from storage.schema import agents, token_usage_logs
-
-CI = os.environ.get("CI", "").lower() == "true"
-PG_ADMIN_URL = os.environ.get("TEST_PG_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
-
-
-def require(ok: bool, what: str) -> None:
-    """Skip (on a user's machine) or fail (under CI=true) when a test's service is missing."""
-    if ok:
-        return
-    if CI:
-        pytest.fail(f"{what} is required under CI=true", pytrace=False)
-    pytest.skip(f"{what} is not available here; these tests run under CI=true")
-
-
-def _pg_reachable() -> bool:
-    try:
-        eng = sa.create_engine(PG_ADMIN_URL, connect_args={"connect_timeout": 3})
-        with eng.connect():
-            pass
-        eng.dispose()
-        return True
-    except Exception:
-        return False
-
-
-def create_pg_database() -> str:
-    """Create an empty private database and return its URL."""
-    require(_pg_reachable(), f"PostgreSQL at {PG_ADMIN_URL}")
-    name = f"ai_usage_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as c:
-        c.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return sa.engine.make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-
-
-def drop_pg_database(url: str) -> None:
-    name = sa.engine.make_url(url).database
-    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as c:
-        c.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+from support.db import create_pg_database, drop_pg_database
 
 
 @pytest.fixture(scope="session", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -83,21 +42,10 @@ def org_id():
     return f"org-{uuid.uuid4().hex[:10]}"
 
 
-def insert_logs(engine, rows: list[dict]) -> None:
-    """Insert log rows (dicts with the contract's columns; id optional)."""
-    with engine.begin() as c:
-        c.execute(token_usage_logs.insert(), rows)
-
-
-def insert_agents(engine, rows: list[dict]) -> None:
-    with engine.begin() as c:
-        c.execute(agents.insert(), rows)
-
-
 @pytest.fixture(scope="module")
 def app(engine):
     """The whole app (page and API) on the session's database, with a test secret."""
-    from api_support import make_app
+    from support.api import make_app
 
     return make_app(engine)
 

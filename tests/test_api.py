@@ -11,8 +11,8 @@ import queries
 from api import bodies
 from api import routes as api
 from storage.settings import Settings
-from api_support import BASE, ROUTES, SECRET, WINDOW, auth, check, dataset, log, utc
-from conftest import insert_agents, insert_logs
+from support.api import BASE, ROUTES, SECRET, WINDOW, auth, check, dataset, log, utc
+from support.db import insert_agents, insert_logs
 from queries.filters import parse_filters
 
 
@@ -32,7 +32,7 @@ CLOCK = Clock()
 
 @pytest.fixture(scope="module")
 def app(engine):
-    from api_support import make_app
+    from support.api import make_app
 
     return make_app(engine, clock=CLOCK)
 

@@ -22,8 +22,8 @@ import sqlalchemy as sa
 from storage import engine as db
 from storage.engine import make_engine, migrate
 from storage.schema import token_usage_logs
-from api_support import BASE, WINDOW, auth, check, dataset, log, make_app
-from conftest import PG_ADMIN_URL, create_pg_database, drop_pg_database, insert_logs, require
+from support.api import BASE, WINDOW, auth, check, dataset, log, make_app
+from support.db import PG_ADMIN_URL, create_pg_database, drop_pg_database, insert_logs, require
 
 # util-linux puts runuser in /usr/sbin, which a non-login PATH (e.g. `env -i`) may lack.
 RUNUSER = shutil.which("runuser") or shutil.which("runuser", path="/usr/sbin:/sbin")

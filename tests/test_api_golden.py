@@ -10,7 +10,7 @@ bug, or an intended change that is re-recorded in a commit that says so:
     AI_USAGE_RECORD_GOLDEN=1 .venv/bin/python -m pytest tests/test_api_golden.py -k sqlite
 
 The data: tests/query_data.py for one org (sparse rows over 16 months, DST changes, NULL
-costs and agents, an unknown agent, another org's rows) and tests/api_support.dataset for
+costs and agents, an unknown agent, another org's rows) and tests/support/api.py dataset for
 another (the New York fall-back window). The clock is fixed (NOW, or a request's "now").
 """
 from __future__ import annotations
@@ -22,12 +22,12 @@ from pathlib import Path
 
 import pytest
 
-import query_data as qd
+from support import query_data as qd
 from ingest import refresh as rollups
 from storage.schema import price_overrides
-from api_support import BASE, auth, dataset, make_app, utc
+from support.api import BASE, auth, dataset, make_app, utc
 from storage.engine import make_engine, migrate
-from conftest import create_pg_database, drop_pg_database, insert_agents, insert_logs
+from support.db import create_pg_database, drop_pg_database, insert_agents, insert_logs
 
 GOLDEN = Path(__file__).parent / "golden" / "api"
 RECORD = os.environ.get("AI_USAGE_RECORD_GOLDEN") == "1"
@@ -213,7 +213,7 @@ def test_api_answers_are_byte_for_byte_the_recorded_ones(golden_engine):
 
 
 def test_the_recorded_requests_cover_every_route_and_error_status():
-    from api_support import ROUTES
+    from support.api import ROUTES
 
     recorded = [c for group in cases().values() for c in group]
     assert {c["route"] for c in recorded} >= set(ROUTES) | {"openapi.json"}

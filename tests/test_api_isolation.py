@@ -11,8 +11,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from api_support import BASE, auth, check, log, make_app
-from conftest import insert_agents, insert_logs
+from support.api import BASE, auth, check, log, make_app
+from support.db import insert_agents, insert_logs
 from queries.filters import local_midnight, zone
 
 ZONES = ["UTC", "America/New_York", "Europe/Madrid", "Asia/Kolkata", "Asia/Kathmandu",

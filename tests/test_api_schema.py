@@ -17,8 +17,8 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from api_support import BASE, ROUTES, auth, dataset, make_app, spec
-from conftest import insert_agents, insert_logs
+from support.api import BASE, ROUTES, auth, dataset, make_app, spec
+from support.db import insert_agents, insert_logs
 
 ORG = "org-schemathesis"
 ZONES = ["UTC", "America/New_York", "Asia/Kathmandu", "Australia/Lord_Howe", "Europe/Madrid"]

@@ -25,11 +25,11 @@ import pytest
 import sqlalchemy as sa
 from werkzeug.serving import WSGIRequestHandler, make_server
 
-import dashboard_data
+from support import dashboard_data
 from web.auth import mint_token
 from storage.engine import make_engine, migrate
 from storage.settings import Settings
-from conftest import require
+from support.db import require
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -431,7 +431,7 @@ HOSTILE = [  # (agent id, name): what a spreadsheet would run as a formula, plus
 
 
 def _seed_hostile(served) -> str:
-    from conftest import insert_agents, insert_logs
+    from support.db import insert_agents, insert_logs
 
     org = "org-hostile"
     now = datetime.now(ZoneInfo("UTC")).replace(tzinfo=None, microsecond=0)

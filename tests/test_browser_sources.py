@@ -13,11 +13,11 @@ from decimal import Decimal
 import pytest
 from werkzeug.serving import make_server
 
-import dashboard_data
+from support import dashboard_data
 from web.auth import mint_token
 from storage.engine import make_engine, migrate
 from storage.settings import Settings
-from conftest import insert_logs
+from support.db import insert_logs
 from test_browser import ARTIFACTS, SECRET, TZ, Quiet, chromium, graph, page_factory, stamp, wait_sections  # noqa: F401
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]

@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 import pytest
 from werkzeug.serving import make_server
 
-import dashboard_data
+from support import dashboard_data
 from web.auth import mint_token
 from storage.engine import make_engine, migrate
 from storage.settings import Settings

@@ -17,7 +17,7 @@ import pytest
 from web.auth import mint_token
 from storage.settings import Settings
 from app import create_app
-from conftest import insert_logs
+from support.db import insert_logs
 from test_sources import _recent
 
 SECRET = "callback-inputs-secret-0123456789-abcdef"

@@ -16,7 +16,7 @@ import callbacks.common
 import callbacks.models
 import callbacks.overview
 import callbacks.session
-import dashboard_data
+from support import dashboard_data
 import queries
 from web.auth import mint_token
 from storage.engine import QueryTimeout
@@ -26,22 +26,44 @@ from layouts import figures
 
 SECRET = "callback-test-secret-0123456789-abcdef"
 TZ = "Europe/Madrid"
-SECTIONS = [callbacks.overview.update, callbacks.agents.update]
 
 
 def filters(preset="30d", start=None, end=None, source="all", granularity="auto", tz=TZ):
     return [preset, start, end, source, granularity, tz]
 
 
+def outputs(app, fn) -> list[str]:
+    """The Outputs `fn` is registered with, as "component-id.property", in order."""
+    keys = [k for k, v in app.callback_map.items() if getattr(v.get("callback"), "__wrapped__", None) is fn]
+    assert len(keys) == 1, f"{fn.__module__}.{fn.__name__} is registered {len(keys)} times"
+    key = keys[0]
+    return key[2:-2].split("...") if key.startswith("..") else [key]  # Dash's key of a multi-output callback
+
+
+def named(app, fn, *args) -> dict:
+    """Call a callback as Dash would and name what it returns: {"component-id.property": value}."""
+    result = fn(*args)
+    names = outputs(app, fn)
+    if len(names) == 1:
+        return {names[0]: result}
+    assert len(result) == len(names), (names, result)
+    return dict(zip(names, result))
+
+
 def run_all(app, token, *args):
-    """Every data callback for the same filters: {name: outputs}."""
+    """Every data callback for the same filters: {"component-id.property": value}."""
     f = filters(*args) if args else filters()
     with app.server.app_context():
-        out = {fn.__module__: fn(*f, token) for fn in SECTIONS}
-        out["actions"] = callbacks.actions.update(*f, "cost_usd", token)
-        out["callbacks.models"] = callbacks.models.update(*f, "cost", "linear", token)
-        out["advanced"] = callbacks.advanced.update(*f, True, token)
-    return out
+        return {**named(app, callbacks.overview.update, *f, token),
+                **named(app, callbacks.agents.update, *f, token),
+                **named(app, callbacks.actions.update, *f, "cost_usd", token),
+                **named(app, callbacks.models.update, *f, "cost", "linear", token),
+                **named(app, callbacks.advanced.update, *f, True, token)}
+
+
+def gate(app, token, tz):
+    with app.server.app_context():
+        return named(app, callbacks.session.gate, token, tz)
 
 
 class Counter:
@@ -66,20 +88,23 @@ def token(org_id):
 
 def test_a_valid_token_gets_every_section(app, token):
     out = run_all(app, token)
-    cost, tokens, cache, proj, fig, note, banner, window, stamp, trend_stamp = out["callbacks.overview"]
-    assert stamp == trend_stamp == f"30d|all|auto|{TZ}" and banner is None and "Día (auto)" in window
-    assert "US$" in str(cost) and "ejecuciones" in str(cost) and "parcial" in str(cache)
-    assert len(fig.data) >= 2 and not figures.is_empty(fig) and "proyect" in note
-    rows, count, _, options, export = out["callbacks.agents"]
+    assert out["section-kpis.data-stamp"] == out["section-trend.data-stamp"] == f"30d|all|auto|{TZ}"
+    assert out["status-banner.children"] is None and "Día (auto)" in out["window-label.children"]
+    cost = str(out["kpi-cost.children"])
+    assert "US$" in cost and "ejecuciones" in cost and "parcial" in str(out["kpi-cache.children"])
+    fig = out["trend-graph.figure"]
+    assert len(fig.data) >= 2 and not figures.is_empty(fig) and "proyect" in out["trend-note.children"]
+    rows, count = out["agents-grid.rowData"], out["agents-count.children"]
+    options, export = out["agents-grid.dashGridOptions"], out["agents-grid.csvExportParams"]
     assert re.fullmatch(r"consumo-por-agente_\d{4}-\d\d-\d\d_\d{4}-\d\d-\d\d_todos\.csv", export["fileName"])
     assert export["processCellCallback"] == {"function": "csvSafeCell(params)"}
     assert options.to_plotly_json()["operations"][0]["params"]["value"] == {"message": "Sin datos en este periodo"}
     assert {r["name"] for r in rows} >= {"Asistente de Ventas", "Soporte Técnico", "Revisión Legal", "Sin agente"}
     assert count == "4 filas"
-    bars, bubble, note, key, title, _ = out["callbacks.models"]
-    assert "text-embedding-3-small" in str(note)  # never reports a latency: listed, not drawn
-    heat, split, table, cache_detail, stamp = out["advanced"]
-    assert len(heat.data[0].z) == 24 and "BYOK" in str(table) and stamp.startswith("30d|")
+    assert "text-embedding-3-small" in str(out["models-note.children"])  # never reports a latency: listed, not drawn
+    assert len(out["advanced-heatmap.figure"].data[0].z) == 24
+    assert "BYOK" in str(out["advanced-source-split-table.children"])
+    assert out["section-advanced.data-stamp"].startswith("30d|")
 
 
 @pytest.mark.parametrize("bad", [None, "", "not-a-jwt", "forged", "expired", "no-policy"])
@@ -90,12 +115,13 @@ def test_without_a_valid_token_no_query_runs(app, engine, org_id, bad):
     counter = Counter(engine)
     out = run_all(app, token)
     assert counter.n == 0
-    assert "Acceso no autorizado" in str(out["callbacks.overview"][0])
-    assert "caducado" in str(out["callbacks.overview"][6])
-    assert out["callbacks.agents"][0] == []
-    with app.server.app_context():
-        dashboard_hidden, access_hidden, detail, tz_label, org = callbacks.session.gate(token, TZ)
-    assert dashboard_hidden is True and access_hidden is False and detail and org == ""
+    assert "Acceso no autorizado" in str(out["kpi-cost.children"])
+    assert "caducado" in str(out["status-banner.children"])
+    assert out["agents-grid.rowData"] == []
+    shown = gate(app, token, TZ)
+    detail = shown["access-denied-detail.children"]
+    assert shown["dashboard.hidden"] is True and shown["access-denied.hidden"] is False and detail
+    assert shown["org-label.children"] == ""
     # Words for a person: what happened, never the HTTP header syntax.
     assert "Bearer" not in detail and "token" not in detail.lower() and "enlace" in detail
     if bad == "expired":
@@ -103,8 +129,10 @@ def test_without_a_valid_token_no_query_runs(app, engine, org_id, bad):
 
 
 def test_gate_shows_the_org_and_timezone(app, token, org_id):
+    assert gate(app, token, TZ) == {"dashboard.hidden": False, "access-denied.hidden": True,
+                                    "access-denied-detail.children": "", "tz-label.children": f"Zona horaria: {TZ}",
+                                    "org-label.children": f"Organización: {org_id}"}
     with app.server.app_context():
-        assert callbacks.session.gate(token, TZ) == (False, True, "", f"Zona horaria: {TZ}", f"Organización: {org_id}")
         with pytest.raises(PreventUpdate):
             callbacks.session.gate(token, None)  # the browser has not said its timezone yet
 
@@ -119,21 +147,21 @@ def test_bad_filters_explain_themselves_and_query_nothing(app, engine, token, ar
     counter = Counter(engine)
     out = run_all(app, token, *args)
     assert counter.n == 0
-    assert message in str(out["callbacks.overview"][6])
-    assert figures.is_empty(out["callbacks.overview"][4])
+    assert message in str(out["status-banner.children"])
+    assert figures.is_empty(out["trend-graph.figure"])
 
 
 def test_an_unreachable_database_is_a_banner_not_a_crash(tmp_path, token):
     down = sa.create_engine("postgresql+psycopg2://postgres@127.0.0.1:1/nothing", connect_args={"connect_timeout": 2})
     app = create_app(Settings(database_url="sqlite://", secret=SECRET), engine=down)
     out = run_all(app, token)
-    assert "Base de datos no disponible" in str(out["callbacks.overview"][6])
-    assert "Datos no disponibles" in str(out["callbacks.overview"][0])
-    fig = out["callbacks.overview"][4]
+    assert "Base de datos no disponible" in str(out["status-banner.children"])
+    assert "Datos no disponibles" in str(out["kpi-cost.children"])
+    fig = out["trend-graph.figure"]
     assert figures.is_empty(fig) and "Datos no disponibles" in fig.layout.annotations[0].text
-    assert out["callbacks.agents"][0] == [] and "base de datos" in out["callbacks.agents"][1]
+    assert out["agents-grid.rowData"] == [] and "base de datos" in out["agents-count.children"]
     # The empty grid says the data is unavailable, not 'Sin datos en este periodo'.
-    patch = out["callbacks.agents"][3].to_plotly_json()["operations"][0]
+    patch = out["agents-grid.dashGridOptions"].to_plotly_json()["operations"][0]
     assert patch["location"] == ["noRowsOverlayComponentParams"] and patch["params"]["value"] == {
         "message": "Datos no disponibles"}
 
@@ -149,7 +177,7 @@ def test_a_database_without_tables_is_unavailable_like_the_api(tmp_path, token, 
     app = create_app(Settings(database_url=str(empty.url), secret=SECRET), engine=empty)
     with caplog.at_level(logging.WARNING, logger="ai_usage.dashboard"):
         out = run_all(app, token)
-    assert "Datos no disponibles" in str(out["callbacks.overview"][0])
+    assert "Datos no disponibles" in str(out["kpi-cost.children"])
     assert any(r.levelno == logging.ERROR and "schema_missing" in r.getMessage() for r in caplog.records)
     empty.dispose()
 
@@ -159,7 +187,7 @@ def test_a_query_past_the_time_limit_says_so(app, token, monkeypatch):
         raise QueryTimeout("statement timeout")
 
     monkeypatch.setattr(queries, "summary", slow)
-    banner = run_all(app, token)["callbacks.overview"][6]
+    banner = run_all(app, token)["status-banner.children"]
     assert "Consulta cancelada" in str(banner)
 
 
@@ -173,10 +201,10 @@ def test_advanced_runs_nothing_while_collapsed(app, engine, token):
 def test_an_org_without_rows_shows_empty_states(engine, org_id):
     app = create_app(Settings(database_url=str(engine.url), secret=SECRET), engine=engine)
     out = run_all(app, mint_token(SECRET, org_id))
-    assert "Sin datos en este periodo" in str(out["callbacks.overview"][0])
-    assert "No hay uso registrado en este periodo" in str(out["callbacks.overview"][6])
-    assert "Datos insuficientes" in str(out["callbacks.overview"][3])
-    assert figures.is_empty(out["callbacks.overview"][4]) and out["callbacks.agents"][0] == []
+    assert "Sin datos en este periodo" in str(out["kpi-cost.children"])
+    assert "No hay uso registrado en este periodo" in str(out["status-banner.children"])
+    assert "Datos insuficientes" in str(out["kpi-projection.children"])
+    assert figures.is_empty(out["trend-graph.figure"]) and out["agents-grid.rowData"] == []
 
 
 # ------------------------------------------------------------------ the clock (issue 8 §1)
@@ -194,31 +222,31 @@ def clocked(engine, org_id):
 
 def test_a_range_into_the_future_draws_nothing_after_now(clocked, token):
     out = run_all(clocked, token, "custom", "2026-10-20", "2026-11-15", "all", "day")
-    fig = out["callbacks.overview"][4]
+    fig = out["trend-graph.figure"]
     cost = fig.data[1]
     assert str(pd.Timestamp(cost.x[-1]).date()) == "2026-11-01" and len(cost.x) == 13  # no zeros to come
     assert fig.layout.meta["partial"] == [12]  # today, in progress: hollow, dotted
-    area = out["actions"][0]
+    area = out["actions-area.figure"]
     assert {str(pd.Timestamp(v).date()) for t in area.data for v in t.x if v is not None} <= {
         f"2026-10-{d}" for d in range(20, 32)} | {"2026-11-01"}
-    assert {len(r["sparkline"]) for r in out["callbacks.agents"][0]} == {13}
-    assert "US$" in str(out["callbacks.overview"][3])  # a projection of November, not "Datos insuficientes"
+    assert {len(r["sparkline"]) for r in out["agents-grid.rowData"]} == {13}
+    assert "US$" in str(out["kpi-projection.children"])  # a projection of November, not "Datos insuficientes"
 
 
 def test_first_of_the_month_projection_is_compact_and_its_note_says_so(clocked, token):
-    cost, tokens, cache, proj, fig, note, *_ = run_all(clocked, token)["callbacks.overview"]
-    drawn = fig.layout.meta["projection"]
+    out = run_all(clocked, token)
+    note, proj = out["trend-note.children"], out["kpi-projection.children"]
+    drawn = out["trend-graph.figure"].layout.meta["projection"]
     assert drawn["mode"] == "band" and drawn["current"] and drawn["shown"] == 10 and drawn["hidden"] == 19
     assert "10 nov 2026" not in note and "11 nov 2026" in note and "Los 19 días siguientes" in note
     assert "Noviembre de 2026" in str(proj)
 
 
 def test_a_past_month_is_closed_on_the_card_and_in_the_note(clocked, token):
-    cost, tokens, cache, proj, fig, note, *_ = run_all(clocked, token, "custom", "2026-10-05", "2026-10-25")[
-        "callbacks.overview"]
-    assert "Octubre de 2026 (cerrado): US$ " in str(proj)
-    assert note.startswith("Octubre de 2026 está cerrado: costó US$ ")
-    assert fig.layout.meta["projection"]["mode"] == "none"
+    out = run_all(clocked, token, "custom", "2026-10-05", "2026-10-25")
+    assert "Octubre de 2026 (cerrado): US$ " in str(out["kpi-projection.children"])
+    assert out["trend-note.children"].startswith("Octubre de 2026 está cerrado: costó US$ ")
+    assert out["trend-graph.figure"].layout.meta["projection"]["mode"] == "none"
 
 
 def test_hora_on_a_long_window_answers_by_day_and_blanks_nothing(app, token):
@@ -226,14 +254,13 @@ def test_hora_on_a_long_window_answers_by_day_and_blanks_nothing(app, token):
     today = date.today()  # the test data is the 40 days before now
     start, end = (today - timedelta(days=200)).isoformat(), (today + timedelta(days=1)).isoformat()
     out = run_all(app, token, "custom", start, end, "all", "hour")
-    cost, tokens, cache, proj, fig, *_ = out["callbacks.overview"]
-    assert "US$" in str(cost) and "—" not in str(cost)
-    assert not figures.is_empty(fig)
-    bars, bubble, *_ = out["callbacks.models"]
-    assert not figures.is_empty(bars)
-    heat, split, table, detail, stamp = out["advanced"]
-    assert not figures.is_empty(heat) and "BYOK" in str(table)
-    assert stamp == f"custom|{start}|{end}|all|hour|{TZ}"  # the filter bar's key, answered by day
+    cost = str(out["kpi-cost.children"])
+    assert "US$" in cost and "—" not in cost
+    assert not figures.is_empty(out["trend-graph.figure"])
+    assert not figures.is_empty(out["models-bars.figure"])
+    assert not figures.is_empty(out["advanced-heatmap.figure"])
+    assert "BYOK" in str(out["advanced-source-split-table.children"])
+    assert out["section-advanced.data-stamp"] == f"custom|{start}|{end}|all|hour|{TZ}"  # the filter bar's key, answered by day
     with app.server.app_context():
         scope = callbacks.common.resolve("custom", start, end, "all", "hour", TZ, token)
     assert scope.filters.granularity == "day" and "92 días" in scope.notice

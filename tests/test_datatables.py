@@ -147,7 +147,7 @@ def seeded(engine):
     """One org seeded once for the module (the session database is shared: keep it small)."""
     import uuid
 
-    import dashboard_data
+    from support import dashboard_data
     from storage.settings import Settings
     from app import create_app
 

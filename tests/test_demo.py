@@ -12,7 +12,7 @@ from ingest import demo
 from ai_usage.cli import main
 from storage.engine import make_engine, migrate
 from storage.schema import agents, token_usage_logs
-from conftest import create_pg_database, drop_pg_database
+from support.db import create_pg_database, drop_pg_database
 from queries.prices import catalogue_price
 
 NOW = datetime(2025, 11, 12, 16, 45, 30, tzinfo=timezone.utc)  # spans the October DST change
@@ -68,13 +68,17 @@ def test_interactions_bring_their_companions(story):
     _, df, _ = story
     df = df.sort_values("created_at")
     ui = df[df["action_type"] == "user_interaction"][["created_at", "agent_id", "user_id"]]
-    for action in ("guardrail_check", "rag_query_embedding", "title_generation"):
+    # The interaction's own instant rides along as a right-side column: merge_asof leaves it
+    # NaT where no interaction of the same agent and user lies within the tolerance.
+    ui = ui.assign(interaction_at=ui["created_at"])
+    # Guardrail and embedding run just before the answer, the title just after it.
+    for action, before in (("guardrail_check", True), ("rag_query_embedding", True), ("title_generation", False)):
         comp = df[df["action_type"] == action][["created_at", "agent_id", "user_id"]]
         m = pd.merge_asof(comp, ui, on="created_at", by=["agent_id", "user_id"],
-                          direction="nearest", tolerance=pd.Timedelta(seconds=5))
+                          direction="forward" if before else "backward", tolerance=pd.Timedelta(seconds=5))
         # Each companion has its interaction within seconds (events are cut whole, or after the interaction).
         assert m.shape[0] > 0
-        assert m["created_at"].notna().all()
+        assert m["interaction_at"].notna().all(), m[m["interaction_at"].isna()].head()
 
 
 def test_models_providers_and_prices(story):

@@ -85,8 +85,39 @@ def test_trend_x_is_local_wall_time_without_offset():
 def test_trend_hover_header_names_the_period(granularity, fmt):
     fig = figures.trend(series(), granularity)
     assert fmt in fig.layout.xaxis.hoverformat and fig.layout.hovermode == "x unified"
-    if granularity == "hour":
-        assert [s.value for s in fig.layout.xaxis.tickformatstops] == ["%H:%M\n%-d %b", "%-d %b", "%b %Y"]
+
+
+HOUR_MS, DAY_MS = 3_600_000, 86_400_000
+AVG_MONTH_MS = 2_629_746_000  # plotly.js' ONEAVGMONTH: how it reads "M<n>" in a dtickrange
+
+
+def tick_label(axis, dtick_ms: int, at: pd.Timestamp) -> str:
+    """The label plotly writes at `at` when it spaces ticks dtick_ms apart: the first
+    tickformatstop whose dtickrange holds the spacing, like plotly.js' getTickFormat."""
+    def ms(v):
+        return int(v[1:]) * AVG_MONTH_MS if isinstance(v, str) else v
+
+    for stop in axis.tickformatstops:
+        lo, hi = stop.dtickrange
+        if (lo is None or ms(lo) <= dtick_ms) and (hi is None or dtick_ms <= ms(hi)):
+            return at.strftime(stop.value)
+    raise AssertionError(f"no tick format for a spacing of {dtick_ms} ms")
+
+
+@pytest.mark.parametrize("dtick_ms", [60_000, HOUR_MS, 6 * HOUR_MS, 12 * HOUR_MS, DAY_MS, 2 * DAY_MS, 7 * DAY_MS,
+                                      14 * DAY_MS, 2 * AVG_MONTH_MS, 3 * AVG_MONTH_MS, 12 * AVG_MONTH_MS])
+def test_hourly_tick_labels_say_as_much_as_their_spacing_needs(dtick_ms):
+    """An hourly series zoomed in names the time and its day; zoomed out to days, the day
+    and month without a meaningless 00:00; out to months, the month and year, no day."""
+    at = pd.Timestamp("2026-06-05 14:00")
+    label = tick_label(figures.trend(series(), "hour").layout.xaxis, dtick_ms, at)
+    day, month, year = at.strftime("%-d"), at.strftime("%b"), "2026"
+    if dtick_ms < DAY_MS:
+        assert "14:00" in label and re.search(rf"\b{day}\b", label) and month in label, label
+    elif dtick_ms < AVG_MONTH_MS:
+        assert ":" not in label and re.search(rf"\b{day}\b", label) and month in label and year not in label, label
+    else:
+        assert ":" not in label and not re.search(rf"\b{day}\b", label) and month in label and year in label, label
 
 
 @pytest.mark.parametrize("granularity,periods,step_days", [

@@ -10,8 +10,8 @@ from ingest import refresh as rollups
 from storage.engine import make_engine, migrate
 from storage.schema import token_usage_logs
 from ingest.importer import import_files
-from api_support import BASE, ROUTES, WINDOW, auth, check, dataset, make_app
-from conftest import create_pg_database, drop_pg_database, insert_agents
+from support.api import BASE, ROUTES, WINDOW, auth, check, dataset, make_app
+from support.db import create_pg_database, drop_pg_database, insert_agents
 
 TOP = 2**63 - 1
 

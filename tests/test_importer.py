@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from ai_usage.cli import main
 from storage.schema import agents, token_usage_logs
 from ingest.importer import import_files
-from conftest import insert_agents, insert_logs
+from support.db import insert_agents, insert_logs
 
 HEADER = "org_id,created_at,agent_id,user_id,action_type,source,provider,model," \
          "input_tokens,output_tokens,cache_read_tokens,cache_write_tokens,cost_usd,latency_ms"

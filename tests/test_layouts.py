@@ -143,8 +143,21 @@ def test_agent_rows_say_sin_agente():
     assert agents.CSV_COLUMNS == ["name", "agent_id", "cost_usd", "tokens", "executions"]  # no sparkline
 
 
+# AG Grid's own English for the texts this grid can show (pagination, empty, loading, search).
+AG_GRID_ENGLISH = {"page": "Page", "of": "of", "to": "to", "more": "more", "next": "Next", "last": "Last",
+                   "first": "First", "previous": "Previous", "firstPage": "First Page", "lastPage": "Last Page",
+                   "nextPage": "Next Page", "previousPage": "Previous Page", "loadingOoo": "Loading...",
+                   "noRowsToShow": "No Rows To Show", "noMatchingRows": "No Matching Rows",
+                   "pageSizeSelectorLabel": "Page Size:"}
+
+
 def test_agent_search_says_how_many_match_and_in_spanish():
-    assert agents.LOCALE_TEXT["noMatchingRows"] == "Ningún agente coincide con la búsqueda"
+    options = agents.grid().dashGridOptions
+    locale = options["localeText"]
+    english = {k: locale.get(k) for k, en in AG_GRID_ENGLISH.items() if locale.get(k) in (None, "", en)}
+    assert not english, english  # every text the grid shows has its Spanish; none falls back to English
+    assert "agente" in locale["noMatchingRows"]  # an empty search says what was searched for
+    assert options["noRowsOverlayComponentParams"]["message"] == locale["noRowsToShow"]  # one wording, both ways
     text = str(agents.layout())
     assert f"id='{ids.AGENTS_COUNT}'" in text and f"id='{ids.AGENTS_MATCHES}'" in text
 

@@ -20,10 +20,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import query_data as qd
-import reference as ref
+from support import query_data as qd
+from support import reference as ref
 from storage.schema import price_overrides
-from conftest import insert_agents, insert_logs
+from support.db import insert_agents, insert_logs
 from queries import (BadParameter, by_agent, cache_savings, heatmap, model_efficiency, parse_filters,
                      projection, summary, time_series)
 from queries import base as qbase

@@ -31,7 +31,7 @@ from ingest import refresh as rollups
 from storage.engine import make_engine
 from storage.schema import metadata, token_usage_logs
 from storage.settings import Settings
-from conftest import insert_logs
+from support.db import insert_logs
 from queries import base as qbase
 from queries import parse_filters
 from ingest import rollup_write as rw
@@ -520,7 +520,7 @@ def test_start_starts_the_thread_when_rollups_and_an_interval_are_on(engine):
 def test_two_apps_answer_from_their_own_path(data, monkeypatch):
     """AI_USAGE_ROLLUPS 1 and 0 in one process: each app answers from its own path, whichever
     was built last; building them starts no thread (that is the server's start-up)."""
-    from api_support import BASE, auth, make_app
+    from support.api import BASE, auth, make_app
 
     before = set(threading.enumerate())
     on = make_app(data.engine, use_rollups=True, refresh_seconds=30)

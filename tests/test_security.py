@@ -9,8 +9,8 @@ import jwt
 import pytest
 
 from api import security
-from api_support import BASE, ROUTES, SECRET, WINDOW, auth, b64, check, claims, dataset, make_app, raw_token
-from conftest import insert_logs
+from support.api import BASE, ROUTES, SECRET, WINDOW, auth, b64, check, claims, dataset, make_app, raw_token
+from support.db import insert_logs
 
 
 def hs256(header: dict, payload: dict, secret: str = SECRET) -> str:

@@ -20,8 +20,8 @@ from web.auth import verify_token
 from storage.engine import make_engine, migrate
 from ai_usage.server import serve, url_host
 from storage.settings import Settings
-from api_support import SECRET, log
-from conftest import insert_logs
+from support.api import SECRET, log
+from support.db import insert_logs
 
 STARTUP_LIMIT = 90  # seconds; only a hang would reach it
 
@@ -214,7 +214,7 @@ def waitress_app(tmp_path):
     """The app behind a real waitress server in a thread (raw request lines reach it unchanged)."""
     import waitress
 
-    from api_support import make_app
+    from support.api import make_app
 
     engine = make_engine(f"sqlite:///{tmp_path / 'w.sqlite3'}")
     migrate(engine)
@@ -243,7 +243,7 @@ def stop_waitress(server, thread) -> None:
 def test_odd_api_paths_through_waitress_are_json_never_the_page(waitress_app, path, status):
     import http.client
 
-    from api_support import auth
+    from support.api import auth
 
     conn = http.client.HTTPConnection("127.0.0.1", waitress_app, timeout=30)
     try:
@@ -342,7 +342,7 @@ def test_repeated_x_org_id_headers_through_waitress(waitress_app):
     """Waitress joins repeated headers with ', ': every value must still be the token's org."""
     import http.client
 
-    from api_support import auth
+    from support.api import auth
 
     def status(*orgs):
         conn = http.client.HTTPConnection("127.0.0.1", waitress_app, timeout=30)

@@ -17,10 +17,10 @@ from types import SimpleNamespace
 import pytest
 import sqlalchemy as sa
 
-import reference as ref
+from support import reference as ref
 from ingest import refresh as rollups
 from storage.engine import make_engine
-from conftest import create_pg_database, drop_pg_database, insert_logs
+from support.db import create_pg_database, drop_pg_database, insert_logs
 from queries import base as qbase
 from queries import parse_filters
 from ingest import rollup_write as rw
@@ -147,7 +147,7 @@ def test_sqlite_range_index_still_serves_a_source_filter(tmp_path, org_id):
 
 def test_api_sources_count_every_spelling(mixed, app):
     """source=all counts every row; system and byok count their spellings; the others only in all."""
-    from api_support import BASE, auth, check
+    from support.api import BASE, auth, check
 
     client = app.server.test_client()
     got = {}

@@ -11,7 +11,7 @@ import random
 from datetime import datetime, timedelta, timezone
 
 from storage.schema import ACTION_TYPES
-from conftest import insert_agents, insert_logs
+from support.db import insert_agents, insert_logs
 
 AVATAR = ("data:image/svg+xml;utf8,<svg xmlns='http://www.w3.org/2000/svg' width='32' height='32'>"
           "<rect width='32' height='32' fill='%2310b981'/></svg>")
