@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8050
 
-.PHONY: install run test bench clean
+.PHONY: install run test lint bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -25,7 +25,14 @@ run: install
 
 ## make test: venv, install, the whole suite (PostgreSQL and browser tests required under CI=true).
 test: install
+	if [ "$$CI" = true ]; then $(MAKE) lint; fi
 	$(PY) -m pytest
+
+## make lint: ruff (lint, then the format check) and mypy, configured in pyproject.toml.
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 ## make bench: the scale benchmark (see README).
 bench: install
