@@ -6,9 +6,9 @@ from pathlib import Path
 
 import dash
 
-from web import context
 from storage.engine import make_engine
 from storage.settings import Settings
+from web import context
 
 ASSETS = Path(__file__).resolve().parent / "assets"
 
@@ -18,9 +18,9 @@ def create_app(settings: Settings | None = None, engine=None, clock=None, **dash
 
     clock: a callable returning the current instant (aware UTC) for every request; None
     reads the system clock. Tests fix it to show a given day (e.g. the 1st of a month)."""
+    import callbacks
     from api import routes as api, security
     from ingest import refresh as rollups
-    import callbacks
     from layouts import page
 
     settings = settings or Settings.from_env()

@@ -19,7 +19,7 @@ import resource
 import statistics
 import sys
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -85,8 +85,8 @@ def _count(engine, org: str) -> int:
 
 
 def _generate_child(url: str, rows: int) -> None:
-    from storage.engine import make_engine
     from ingest.demo import generate
+    from storage.engine import make_engine
 
     eng = make_engine(url, statement_timeout_ms=0)
     code = generate(eng, orgs=1, days=365, rows=rows, seed=20251, org_prefix=BENCH_ORG, replace=True,
@@ -136,7 +136,7 @@ def _explain_tail(engine, org: str) -> list[str] | None:
 
     with engine.connect() as c:
         wm = read_state(c).watermark
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         rows = c.execute(sa.text(
             "EXPLAIN SELECT count(*) FROM token_usage_logs WHERE id >= :w AND org_id = :o"
             " AND created_at >= :a AND created_at < :b"), {"w": wm + 1, "o": org, "a": now - timedelta(days=365),
@@ -147,17 +147,15 @@ def _explain_tail(engine, org: str) -> list[str] | None:
 def _catchup(engine) -> dict:
     """Insert 100k rows (copies of the bench org's latest, as org bench-catchup), time the
     answers while they are all tail, then the refresh that rolls them up; clean up."""
-    from queries import base as qbase
-    from queries import rollup as qr
-
     from ingest import refresh as rollups
+    from queries import base as qbase, rollup as qr
 
     cols = "created_at, agent_id, user_id, action_type, source, provider, model, input_tokens, output_tokens, " \
            "cache_read_tokens, cache_write_tokens, cost_usd, latency_ms"
     with engine.begin() as c:
         c.execute(sa.text(f"INSERT INTO token_usage_logs (org_id, {cols}) SELECT :c, {cols} FROM token_usage_logs"
                           f" WHERE org_id = :o ORDER BY id DESC LIMIT {CATCHUP_ROWS}"), {"c": CATCHUP_ORG, "o": BENCH_ORG})
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     qbase.set_facts_impl(qr.rollup_facts)
     f, fs = _filters(CATCHUP_ORG, "UTC", 365, now)
     tail_only = _time(lambda: _answers(engine, f, fs), 1)[0]
@@ -173,17 +171,15 @@ def _catchup(engine) -> dict:
 
 
 def run(engine, rows: int, runs: int, skip_raw: bool = False) -> dict:
-    from queries import base as qbase
-    from queries import rollup as qr
-
     from ingest import refresh as rollups
+    from queries import base as qbase, rollup as qr
 
     dialect = engine.dialect.name
     have, gen_s = ensure_rows(engine, rows)
     t0 = time.perf_counter()
     first = rollups.refresh(engine)
     print(f"Rollups up to date: {first.rows:,} rows rolled up in {first.seconds:.1f} s.", flush=True)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     qbase.set_facts_impl(qr.rollup_facts)
     results, answers = [], {}
     for tz in ZONES:  # rollups first: the peak RSS below is the serving path's alone
@@ -191,7 +187,7 @@ def run(engine, rows: int, runs: int, skip_raw: bool = False) -> dict:
             f, fs = _filters(BENCH_ORG, tz, days, now)
             answers[tz, days] = _answers(engine, f, fs)  # warm-up (imports, caches, prices)
             gc.freeze()  # as create_app does once started: long-lived objects skip GC passes
-            t_roll = _time(lambda: _answers(engine, f, fs), runs)
+            t_roll = _time(lambda: _answers(engine, f, fs), runs)  # noqa: B023 (timed at once, in this pass)
             results.append({"timezone": tz, "days": days, "granularity": f.granularity,
                             "rollup_median_s": statistics.median(t_roll), "rollup_max_s": max(t_roll),
                             "rollup_runs": runs})

@@ -9,8 +9,8 @@ import time
 from dataclasses import replace
 from datetime import timedelta
 
-from web.auth import MIN_SECRET_BYTES, mint_token
 from storage.settings import Settings
+from web.auth import MIN_SECRET_BYTES, mint_token
 
 DEMO_ORG = "demo"
 DEMO_TTL = timedelta(hours=12)
@@ -86,6 +86,7 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8050, demo: b
         settings = replace(settings, demo=True)
 
     import waitress
+
     from app import create_app
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")

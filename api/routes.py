@@ -20,7 +20,6 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 import queries
 from queries.filters import BadParameter, Filters, parse_filters
-
 from storage import engine as db
 from web import context
 
@@ -333,7 +332,7 @@ def register(server: flask.Flask, prefix: str | None = None) -> None:
         req = flask.request
         path = req.environ.get("PATH_INFO") or "/"  # request.path drops leading slashes
         ours = (req.blueprint or "").startswith("ai_usage_api")
-        if is_api_path(path, base) and (not ours or path != _resolved(path) and path != base + "/"):
+        if is_api_path(path, base) and (not ours or (path != _resolved(path) and path != base + "/")):
             return ApiError(404, "not_found", NOT_NORMALISED).response()
         return None
 

@@ -17,12 +17,12 @@ import sqlalchemy as sa
 from dash import Input, State
 from dash.exceptions import PreventUpdate
 
-from web import context
-from web.auth import AuthError, verify_token
-from storage.engine import QueryTimeout, is_timeout
 from layouts import ids
 from layouts.states import DB_DOWN, DB_TIMEOUT
 from queries import BadParameter, Filters, parse_filters
+from storage.engine import QueryTimeout, is_timeout
+from web import context
+from web.auth import AuthError, verify_token
 
 log = logging.getLogger("ai_usage.dashboard")
 

@@ -21,7 +21,7 @@ import io
 import sys
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
@@ -640,7 +640,7 @@ def generate_rows(plans: list[OrgPlan], days: int, seed: int, now: datetime, chu
 
 # ---------------------------------------------------------------- writing
 
-COPY_COLUMNS = [c for c in token_usage_logs.columns.keys() if c != "id"]
+COPY_COLUMNS = [c for c in token_usage_logs.columns.keys() if c != "id"]  # noqa: SIM118 (iterating gives Column objects)
 
 
 def _lookups(plans: list[OrgPlan]):
@@ -802,7 +802,7 @@ def generate(engine: sa.Engine, orgs: int = 3, days: int = 365, rows: int = 200_
                 return 1
 
     started = time.perf_counter()
-    now = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
+    now = (now or datetime.now(UTC)).astimezone(UTC)
     plans = plan(orgs, days, rows, seed, org_prefix, now)
     lk = _lookups(plans)
     written = 0

@@ -101,7 +101,7 @@ def _show(value: str, limit: int = 40) -> str:
 def _records(path: str, batch_rows: int):
     """Yield (header, header_line) once, then batches of (line numbers, rows)."""
     try:
-        f = open(path, newline="", encoding="utf-8-sig")
+        f = open(path, newline="", encoding="utf-8-sig")  # noqa: SIM115 (the `with f:` below, after the error mapping)
     except OSError as exc:
         raise Unreadable(0, f"cannot open: {exc.strerror or exc}") from None
     with f:
@@ -267,7 +267,7 @@ def _cost(v: str, round_cost: bool) -> tuple[str | None, bool]:
     return format(exact if exact != d else d, "f"), exact != d
 
 
-def _check_nul(e: "_Errors", c: dict[str, np.ndarray]) -> None:
+def _check_nul(e: _Errors, c: dict[str, np.ndarray]) -> None:
     for name, col in c.items():
         if "\x00" in "".join(col):
             e.add(np.array(["\x00" in v for v in col], dtype=bool), f"{name} contains a NUL character")
@@ -476,7 +476,8 @@ def _validate_agents(path: str, report: Report, conn) -> list[dict] | None:
             e.add(_per_value(c[name], lambda v: not v.strip()), f"{name} is empty")
         av = _strip(c["avatar_url"]) if "avatar_url" in c else _array([""] * len(good_lines))
         bad = np.array([v != "" and not v.lower().startswith(AVATAR_SCHEMES) for v in av], dtype=bool)
-        e.add(bad, lambda i: f"avatar_url {_show(av[i])} must start with https://, http:// or data:image/ "
+        # add() calls the reason at once, in this pass: binding `av` late is safe.
+        e.add(bad, lambda i: f"avatar_url {_show(av[i])} must start with https://, http:// or data:image/ "  # noqa: B023
                              "(or be empty)")
         for k, line in enumerate(good_lines):
             aid = c["id"][k]

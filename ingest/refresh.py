@@ -31,8 +31,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from queries import base as qbase
-from queries import rollup as q
+from queries import base as qbase, rollup as q
 
 log = logging.getLogger("ai_usage.rollups")  # the name operators filter on, kept across the move
 

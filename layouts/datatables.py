@@ -14,9 +14,7 @@ import pandas as pd
 from dash import html
 
 from . import fmt, theme
-from .figures import actions as fa
-from .figures import advanced as fadv
-from .figures import models as fm
+from .figures import actions as fa, advanced as fadv, models as fm
 from .figures.common import local_x
 
 OPEN, CLOSED = "Ocultar datos", "Ver datos"

@@ -17,8 +17,9 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import lru_cache
+from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -86,7 +87,7 @@ def write_state(conn, watermark: int, version: int, gaps) -> None:
     conn.execute(
         sa.text("UPDATE rollup_state SET watermark = :w, version = :v, gaps = :g, refreshed_at = :at WHERE id = 1"),
         {"w": int(watermark), "v": int(version), "g": json.dumps([list(g) for g in gaps]),
-         "at": datetime.now(timezone.utc)},
+         "at": datetime.now(UTC)},
     )
 
 
@@ -237,7 +238,7 @@ def offset_stretches(tz_name: str, A: int, B: int) -> tuple[tuple[int, int], ...
     off = np.asarray((local - utc.tz_localize(None)).total_seconds(), dtype="int64")
     change = np.flatnonzero(off[1:] != off[:-1]) + 1
     edges = np.r_[A, qh[change], B] * QH
-    return tuple((int(a), int(b)) for a, b in zip(edges[:-1], edges[1:]))
+    return tuple((int(a), int(b)) for a, b in pairwise(edges))
 
 
 def fold_ranges(ranges, stretches, period: int) -> list[tuple]:
@@ -355,8 +356,8 @@ def rollup_facts(conn, f: Filters, dims=(), by_qh=False, start: datetime | None 
     ranges = plan_ranges(A, B, cuts, by_qh)
     if period and cuts is not None:
         ranges = fold_ranges(ranges, offset_stretches(f.timezone, A, B), int(period))
-    wa = datetime.fromtimestamp(A * QH, timezone.utc)
-    wb = datetime.fromtimestamp(B * QH, timezone.utc)
+    wa = datetime.fromtimestamp(A * QH, UTC)
+    wb = datetime.fromtimestamp(B * QH, UTC)
     edges = [(a, b) for a, b in ((start, wa), (wb, end)) if a < b]
     dialect = conn.dialect.name
     cols = (["qh"] if by_qh else []) + list(dims) + MEASURES

@@ -10,7 +10,7 @@ import sqlite3
 import threading
 import time
 from contextlib import contextmanager, nullcontext
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -19,7 +19,7 @@ from sqlalchemy import event
 
 def sqlite_ts(dt: datetime) -> str:
     """Format an instant the way created_at is stored on SQLite (UTC text, sortable)."""
-    dt = dt.astimezone(timezone.utc)
+    dt = dt.astimezone(UTC)
     return dt.strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
@@ -27,7 +27,7 @@ def ts_param(conn_or_dialect, dt: datetime):
     """Bind value for comparing with created_at: UTC text on SQLite, aware datetime elsewhere."""
     name = conn_or_dialect if isinstance(conn_or_dialect, str) else conn_or_dialect.dialect.name
     if name == "sqlite":
-        dt = dt.astimezone(timezone.utc)
+        dt = dt.astimezone(UTC)
         # Whole-second bounds are written without a fraction, so that a row stored as
         # "… 00:00:00" and one stored as "… 00:00:00.000000" both sort at or after it.
         fmt = "%Y-%m-%d %H:%M:%S" if dt.microsecond == 0 else "%Y-%m-%d %H:%M:%S.%f"

@@ -60,7 +60,7 @@ class Settings:
     demo: bool = False  # serve without a real secret (prints a token link)
 
     @classmethod
-    def from_env(cls, env: dict | None = None, **overrides) -> "Settings":
+    def from_env(cls, env: dict | None = None, **overrides) -> Settings:
         env = os.environ if env is None else env
 
         def get(name: str) -> str:

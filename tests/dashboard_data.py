@@ -8,10 +8,11 @@ About a thousand rows: enough for every chart to have a shape, quick to insert.
 from __future__ import annotations
 
 import random
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
+
+from conftest import insert_agents, insert_logs
 
 from storage.schema import ACTION_TYPES
-from conftest import insert_agents, insert_logs
 
 AVATAR = ("data:image/svg+xml;utf8,<svg xmlns='http://www.w3.org/2000/svg' width='32' height='32'>"
           "<rect width='32' height='32' fill='%2310b981'/></svg>")
@@ -28,7 +29,7 @@ MODELS = [  # provider, model, latency (None: never reported), cost per 1K token
 def rows_for(org_id: str, now: datetime | None = None, days: int = 40, seed: int = 3) -> list[dict]:
     """Log rows for org_id over the `days` days before now (UTC), deterministic."""
     rng = random.Random(seed)
-    now = (now or datetime.now(timezone.utc)).replace(microsecond=0)
+    now = (now or datetime.now(UTC)).replace(microsecond=0)
     out = []
     for d in range(days):
         for i in range(24 + d % 5):

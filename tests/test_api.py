@@ -6,13 +6,13 @@ from datetime import date, timedelta
 
 import brotli
 import pytest
+from api_support import BASE, ROUTES, SECRET, WINDOW, auth, check, dataset, log, utc
+from conftest import insert_agents, insert_logs
 
 import queries
 from api import routes as api
-from storage.settings import Settings
-from api_support import BASE, ROUTES, SECRET, WINDOW, auth, check, dataset, log, utc
-from conftest import insert_agents, insert_logs
 from queries.filters import parse_filters
+from storage.settings import Settings
 
 
 class Clock:
@@ -379,7 +379,7 @@ def test_unknown_route_and_wrong_method_are_json(client, org_id):
 
 ODD_API_PATHS = [f"{BASE}//summary", f"{BASE}/summary/", f"{BASE}/%2e%2e/summary", f"{BASE}/../summary",
                  f"{BASE}/./summary", "/ai//org-usage/summary", f"{BASE}///summary",
-                 f"/x/..{BASE}/summary", f"/ai/./org-usage/summary", f"{BASE}//", f"{BASE}/summary;x",
+                 f"/x/..{BASE}/summary", "/ai/./org-usage/summary", f"{BASE}//", f"{BASE}/summary;x",
                  f"{BASE}/SUMMARY", f"{BASE}/openapi.json/"]
 
 

@@ -13,17 +13,17 @@ import subprocess
 import tempfile
 import threading
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from api_support import BASE, WINDOW, auth, check, dataset, log, make_app
+from conftest import PG_ADMIN_URL, create_pg_database, drop_pg_database, insert_logs, require
 
 from storage import engine as db
 from storage.engine import make_engine, migrate
 from storage.schema import token_usage_logs
-from api_support import BASE, WINDOW, auth, check, dataset, log, make_app
-from conftest import PG_ADMIN_URL, create_pg_database, drop_pg_database, insert_logs, require
 
 
 def _summary(app, org="org-x"):
@@ -125,7 +125,7 @@ def test_sqlite_statement_timeout_is_503(tmp_path):
     url = f"sqlite:///{tmp_path / 'slow.sqlite3'}"
     setup = make_engine(url, statement_timeout_ms=0)
     migrate(setup)
-    t0 = datetime(2026, 10, 30, 4, tzinfo=timezone.utc)
+    t0 = datetime(2026, 10, 30, 4, tzinfo=UTC)
     with setup.begin() as c:
         c.execute(token_usage_logs.insert(), [
             log("org-slow", t0 + timedelta(seconds=7 * i), model=f"m{i % 97}", inp=i, cost="0.001")

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import random
 import uuid
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
-
 from api_support import BASE, auth, check, log, make_app
 from conftest import insert_agents, insert_logs
+from hypothesis import HealthCheck, given, settings, strategies as st
+
 from queries.filters import local_midnight, zone
 
 ZONES = ["UTC", "America/New_York", "Europe/Madrid", "Asia/Kolkata", "Asia/Kathmandu",
@@ -21,10 +20,10 @@ FIRST, LAST = date(2025, 9, 1), date(2027, 1, 31)
 
 
 def _rows(org: str, rng: random.Random, n: int, scale: int, models, agents) -> list[dict]:
-    span = int((datetime(2027, 1, 31, tzinfo=timezone.utc) - datetime(2025, 9, 1, tzinfo=timezone.utc))
+    span = int((datetime(2027, 1, 31, tzinfo=UTC) - datetime(2025, 9, 1, tzinfo=UTC))
                .total_seconds())
     return [
-        log(org, datetime(2025, 9, 1, tzinfo=timezone.utc) + timedelta(seconds=rng.randrange(span)),
+        log(org, datetime(2025, 9, 1, tzinfo=UTC) + timedelta(seconds=rng.randrange(span)),
             agent=rng.choice(agents), source=rng.choice(["system", "byok"]), model=rng.choice(models),
             action=rng.choice(["user_interaction", "guardrail_check", "title_generation"]),
             inp=rng.randrange(1, 50) * scale, out=rng.randrange(0, 20) * scale, cr=rng.randrange(0, 30) * scale,
@@ -49,7 +48,7 @@ def two_orgs(engine):
 @pytest.fixture(scope="module")
 def client(engine):
     # A clock after every window and row: the future (left out of series) is never reached.
-    later = datetime(2027, 3, 15, 12, tzinfo=timezone.utc)
+    later = datetime(2027, 3, 15, 12, tzinfo=UTC)
     return make_app(engine, clock=lambda: later).server.test_client()
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import jsonschema_rs
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from api_support import BASE, ROUTES, auth, dataset, make_app, spec
+from conftest import insert_agents, insert_logs
+from hypothesis import HealthCheck, given, settings, strategies as st
 from schemathesis.checks import not_a_server_error
 from schemathesis.generation import GenerationMode
 from schemathesis.specs.openapi.checks import (
@@ -16,9 +17,6 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
-
-from api_support import BASE, ROUTES, auth, dataset, make_app, spec
-from conftest import insert_agents, insert_logs
 
 ORG = "org-schemathesis"
 ZONES = ["UTC", "America/New_York", "Asia/Kathmandu", "Australia/Lord_Howe", "Europe/Madrid"]

@@ -12,8 +12,8 @@ from __future__ import annotations
 import csv
 import http.server
 import json
-import re
 import os
+import re
 import socket
 import threading
 import time
@@ -21,15 +21,15 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import dashboard_data
 import pytest
 import sqlalchemy as sa
+from conftest import require
 from werkzeug.serving import WSGIRequestHandler, make_server
 
-import dashboard_data
-from web.auth import mint_token
 from storage.engine import make_engine, migrate
 from storage.settings import Settings
-from conftest import require
+from web.auth import mint_token
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

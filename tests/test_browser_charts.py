@@ -8,17 +8,17 @@ test-artifacts/.
 from __future__ import annotations
 
 import threading
-from datetime import datetime, timedelta, timezone
-
-import pytest
-from werkzeug.serving import make_server
+from datetime import UTC, datetime, timedelta
 
 import dashboard_data
-from web.auth import mint_token
-from storage.engine import make_engine, migrate
-from storage.settings import Settings
+import pytest
 from conftest import insert_logs
 from test_browser import ARTIFACTS, SECRET, Quiet, chromium, page_factory, stamp, wait_sections  # noqa: F401
+from werkzeug.serving import make_server
+
+from storage.engine import make_engine, migrate
+from storage.settings import Settings
+from web.auth import mint_token
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -46,7 +46,7 @@ def served(tmp_path_factory):
     engine = make_engine(url)
     migrate(engine)
     dashboard_data.seed(engine, ORG)
-    insert_logs(engine, hostile_rows(datetime.now(timezone.utc).replace(microsecond=0)))
+    insert_logs(engine, hostile_rows(datetime.now(UTC).replace(microsecond=0)))
     app = create_app(Settings(database_url=url, secret=SECRET), engine=engine)
     server = make_server("127.0.0.1", 0, app.server, threaded=True, request_handler=Quiet)
     threading.Thread(target=server.serve_forever, daemon=True).start()

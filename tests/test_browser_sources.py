@@ -7,18 +7,18 @@ and the three add up to the donut's total. Screenshot: test-artifacts/source-spl
 from __future__ import annotations
 
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-import pytest
-from werkzeug.serving import make_server
-
 import dashboard_data
-from web.auth import mint_token
-from storage.engine import make_engine, migrate
-from storage.settings import Settings
+import pytest
 from conftest import insert_logs
 from test_browser import ARTIFACTS, SECRET, TZ, Quiet, chromium, graph, page_factory, stamp, wait_sections  # noqa: F401
+from werkzeug.serving import make_server
+
+from storage.engine import make_engine, migrate
+from storage.settings import Settings
+from web.auth import mint_token
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 ORG = "org-otro"
@@ -33,7 +33,7 @@ def app_url(tmp_path_factory):
     engine = make_engine(url)
     migrate(engine)
     dashboard_data.seed(engine, ORG)
-    now = datetime.now(timezone.utc).replace(microsecond=0)
+    now = datetime.now(UTC).replace(microsecond=0)
     odd = [{"org_id": ORG, "created_at": now - timedelta(days=3 + i % 20, hours=i % 24), "agent_id": None,
             "user_id": None, "action_type": "user_interaction", "source": ODD[i % len(ODD)], "provider": "openai",
             "model": "gpt-4o-mini", "input_tokens": 900, "output_tokens": 300, "cache_read_tokens": 0,

@@ -9,20 +9,20 @@ test-artifacts/.
 from __future__ import annotations
 
 import threading
-from datetime import datetime, timezone
-
-import pytest
-from werkzeug.serving import make_server
+from datetime import UTC, datetime
 
 import dashboard_data
-from web.auth import mint_token
+import pytest
+from test_browser import ARTIFACTS, ORG, SECRET, TZ, Quiet, chromium, graph, page_factory, wait_sections  # noqa: F401
+from werkzeug.serving import make_server
+
 from storage.engine import make_engine, migrate
 from storage.settings import Settings
-from test_browser import ARTIFACTS, ORG, SECRET, TZ, Quiet, chromium, graph, page_factory, wait_sections  # noqa: F401
+from web.auth import mint_token
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-NOW = datetime(2026, 11, 1, 9, 30, tzinfo=timezone.utc)  # Sunday 1 November, 10:30 in Madrid
+NOW = datetime(2026, 11, 1, 9, 30, tzinfo=UTC)  # Sunday 1 November, 10:30 in Madrid
 
 
 @pytest.fixture(scope="module")

@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
+import dashboard_data
 import pandas as pd
 import pytest
 import sqlalchemy as sa
@@ -16,13 +17,12 @@ import callbacks.common
 import callbacks.models
 import callbacks.overview
 import callbacks.session
-import dashboard_data
 import queries
-from web.auth import mint_token
-from storage.engine import QueryTimeout
-from storage.settings import Settings
 from app import create_app
 from layouts import figures
+from storage.engine import QueryTimeout
+from storage.settings import Settings
+from web.auth import mint_token
 
 SECRET = "callback-test-secret-0123456789-abcdef"
 TZ = "Europe/Madrid"
@@ -165,7 +165,7 @@ def test_an_org_without_rows_shows_empty_states(engine, org_id):
 
 # ------------------------------------------------------------------ the clock (issue 8 §1)
 
-FIRST_OF_MONTH = datetime(2026, 11, 1, 9, 30, tzinfo=timezone.utc)  # 10:30 in Madrid, Sunday 1 November
+FIRST_OF_MONTH = datetime(2026, 11, 1, 9, 30, tzinfo=UTC)  # 10:30 in Madrid, Sunday 1 November
 
 
 @pytest.fixture

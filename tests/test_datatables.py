@@ -8,9 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from layouts import datatables as dt
-from layouts import figures
-from layouts.figures import models as fm
+from layouts import datatables as dt, figures
 
 TZ = "Europe/Madrid"
 
@@ -148,8 +146,9 @@ def seeded(engine):
     import uuid
 
     import dashboard_data
-    from storage.settings import Settings
+
     from app import create_app
+    from storage.settings import Settings
 
     org = f"org-dt-{uuid.uuid4().hex[:8]}"
     dashboard_data.seed(engine, org)

@@ -1,21 +1,21 @@
 """Demo data: the story in the rows, determinism, --if-empty, refusals, the CLI."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pandas as pd
 import pytest
 import sqlalchemy as sa
+from conftest import create_pg_database, drop_pg_database
 
-from ingest import demo
 from ai_usage.cli import main
+from ingest import demo
+from queries.prices import catalogue_price
 from storage.engine import make_engine, migrate
 from storage.schema import agents, token_usage_logs
-from conftest import create_pg_database, drop_pg_database
-from queries.prices import catalogue_price
 
-NOW = datetime(2025, 11, 12, 16, 45, 30, tzinfo=timezone.utc)  # spans the October DST change
+NOW = datetime(2025, 11, 12, 16, 45, 30, tzinfo=UTC)  # spans the October DST change
 
 
 def _rows(engine, org_ids) -> pd.DataFrame:
@@ -168,7 +168,8 @@ def test_deterministic_with_a_seed(engine, org_id):
     for prefix, seed in ((a, 5), (b, 5), (c, 6)):
         assert demo.generate(engine, orgs=1, days=40, rows=800, seed=seed, org_prefix=prefix,
                              progress=False, now=NOW) == 0
-    cols = [col for col in token_usage_logs.columns.keys() if col not in ("id", "org_id", "agent_id")]
+    # keys(): iterating the ColumnCollection itself gives Column objects, not names.
+    cols = [col for col in token_usage_logs.columns.keys() if col not in ("id", "org_id", "agent_id")]  # noqa: SIM118
 
     def frame(prefix):
         df = _rows(engine, [prefix])
@@ -230,7 +231,7 @@ def test_if_empty_through_the_cli(empty_url, monkeypatch, capsys):
             orgs = set(c.execute(sa.select(token_usage_logs.c.org_id).distinct()).scalars())
         assert orgs == {"demo", "demo-2"}
         latest = _rows(eng, ["demo", "demo-2"])["created_at"].max()
-        assert latest < datetime.now(timezone.utc)
+        assert latest < datetime.now(UTC)
     finally:
         eng.dispose()
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
-
-from ingest import refresh as rollups
-from storage.engine import make_engine, migrate
-from storage.schema import token_usage_logs
-from ingest.importer import import_files
 from api_support import BASE, ROUTES, WINDOW, auth, check, dataset, make_app
 from conftest import create_pg_database, drop_pg_database, insert_agents
+
+from ingest import refresh as rollups
+from ingest.importer import import_files
+from storage.engine import make_engine, migrate
+from storage.schema import token_usage_logs
 
 TOP = 2**63 - 1
 

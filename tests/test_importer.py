@@ -1,16 +1,17 @@
 """CSV import: exact round trip, every error path with its line, all or nothing, the CLI."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from conftest import insert_agents, insert_logs
 
 from ai_usage.cli import main
-from storage.schema import agents, token_usage_logs
 from ingest.importer import import_files
-from conftest import insert_agents, insert_logs
+from storage.schema import agents, token_usage_logs
 
 HEADER = "org_id,created_at,agent_id,user_id,action_type,source,provider,model," \
          "input_tokens,output_tokens,cache_read_tokens,cache_write_tokens,cost_usd,latency_ms"
@@ -35,7 +36,7 @@ def _agents(engine, org_id) -> dict[str, dict]:
 
 
 def _utc(dt: datetime) -> datetime:
-    return dt.replace(tzinfo=timezone.utc) if dt.tzinfo is None else dt.astimezone(timezone.utc)
+    return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
 
 
 def _run(engine, logs, agents_file=None, **kw):
@@ -74,11 +75,11 @@ def test_round_trip(engine, org_id, tmp_path):
     assert "Imported 5 log rows" in out
     rows = _logs(engine, org_id)
     assert [_utc(r["created_at"]) for r in rows] == [
-        datetime(2025, 3, 1, 9, 30, tzinfo=timezone.utc),
-        datetime(2025, 3, 1, 9, 31, 0, 123456, tzinfo=timezone.utc),
-        datetime(2025, 3, 1, 13, 2, 7, tzinfo=timezone.utc),
-        datetime(2024, 10, 27, 0, 30, tzinfo=timezone.utc),
-        datetime(2024, 10, 27, 2, 30, 0, 500000, tzinfo=timezone.utc),
+        datetime(2025, 3, 1, 9, 30, tzinfo=UTC),
+        datetime(2025, 3, 1, 9, 31, 0, 123456, tzinfo=UTC),
+        datetime(2025, 3, 1, 13, 2, 7, tzinfo=UTC),
+        datetime(2024, 10, 27, 0, 30, tzinfo=UTC),
+        datetime(2024, 10, 27, 2, 30, 0, 500000, tzinfo=UTC),
     ]
     a, b, c, d, e = rows
     assert (a["agent_id"], a["user_id"], a["action_type"], a["source"], a["provider"], a["model"]) == (
@@ -114,7 +115,7 @@ def test_explicit_ids(engine, org_id, tmp_path):
     assert _run(engine, logs)[0] == 0
     ids = [r["id"] for r in _logs(engine, org_id)]
     assert ids[:2] == [base, base + 5] and ids[2] > base + 5  # the empty one numbered above the file's
-    insert_logs(engine, [dict(org_id=org_id, created_at=datetime(2025, 1, 2, tzinfo=timezone.utc),
+    insert_logs(engine, [dict(org_id=org_id, created_at=datetime(2025, 1, 2, tzinfo=UTC),
                               action_type="user_interaction", source="system", provider="openai", model="gpt-4o")])
     assert _logs(engine, org_id)[-1]["id"] > ids[2]  # the database's own numbering continues above
 
@@ -211,7 +212,7 @@ def test_bad_header(engine, org_id, tmp_path, header, reason):
 
 
 def test_duplicate_and_existing_ids(engine, org_id, tmp_path):
-    insert_logs(engine, [dict(org_id=org_id, created_at=datetime(2025, 1, 1, tzinfo=timezone.utc),
+    insert_logs(engine, [dict(org_id=org_id, created_at=datetime(2025, 1, 1, tzinfo=UTC),
                               action_type="user_interaction", source="system", provider="openai", model="gpt-4o")])
     (existing,) = [r["id"] for r in _logs(engine, org_id)]
     with engine.connect() as c:
@@ -231,7 +232,7 @@ def test_duplicate_and_existing_ids(engine, org_id, tmp_path):
 
 
 def test_id_below_the_largest_is_refused(engine, org_id, tmp_path):
-    insert_logs(engine, [dict(org_id=org_id, created_at=datetime(2025, 1, 1, tzinfo=timezone.utc),
+    insert_logs(engine, [dict(org_id=org_id, created_at=datetime(2025, 1, 1, tzinfo=UTC),
                               action_type="user_interaction", source="system", provider="openai", model="gpt-4o")
                          for _ in range(3)])
     ids = [r["id"] for r in _logs(engine, org_id)]
@@ -334,7 +335,7 @@ def test_pandas_and_psql_number_forms_are_exact(engine, org_id, tmp_path):
     ]) + "\n")
     rc, out, err = _run(engine, logs)
     assert rc == 2 and "line 6: cost_usd '0.30000000000000004e0' has more than 8 decimals" in err
-    logs_ok = _write(tmp_path, "ok.csv", "\n".join(open(logs).read().splitlines()[:5]) + "\n")
+    logs_ok = _write(tmp_path, "ok.csv", "\n".join(Path(logs).read_text().splitlines()[:5]) + "\n")
     rc, out, err = _run(engine, logs_ok)
     assert (rc, err) == (0, "") and "Rounded" not in out
     rows = _logs(engine, org_id)

@@ -12,22 +12,30 @@ from __future__ import annotations
 
 import math
 import uuid
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from types import SimpleNamespace
 
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
-
 import query_data as qd
 import reference as ref
-from storage.schema import price_overrides
 from conftest import insert_agents, insert_logs
-from queries import (BadParameter, by_agent, cache_savings, heatmap, model_efficiency, parse_filters,
-                     projection, summary, time_series)
-from queries import base as qbase
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from queries import (
+    BadParameter,
+    base as qbase,
+    by_agent,
+    cache_savings,
+    heatmap,
+    model_efficiency,
+    parse_filters,
+    projection,
+    summary,
+    time_series,
+)
 from queries.filters import local_instant
+from storage.schema import price_overrides
 
 COST_TOL = 5e-9  # costs are exact to 1e-8 USD
 TOL = 1e-6
@@ -108,7 +116,7 @@ def rolled(engine):
     return load(engine, refresh_before_late=True)
 
 
-NOW = datetime(2027, 1, 4, 12, tzinfo=timezone.utc)  # after every window of these tests
+NOW = datetime(2027, 1, 4, 12, tzinfo=UTC)  # after every window of these tests
 
 
 def at(day, tz, hour=0, minute=0) -> datetime:
@@ -346,7 +354,7 @@ def test_rollup_path(rolled, monkeypatch, window, tz, granularity, source):
 ])
 def test_projection_points(data, window, source, status, points):
     """Seen the morning after `to` (asOf = to < today: the days left are forecast whole)."""
-    now = datetime.fromisoformat(window[1]).replace(tzinfo=timezone.utc) + timedelta(days=1, hours=10)
+    now = datetime.fromisoformat(window[1]).replace(tzinfo=UTC) + timedelta(days=1, hours=10)
     f = parse_filters({"from": window[0], "to": window[1], "timezone": "UTC", "source": source}, data.org, now=now)
     got = run(data, projection, f)
     want = ref.projection(data.rows, ref.Window.of(f))
@@ -406,7 +414,7 @@ def test_projection_r_uses_the_real_length_of_today():
 def test_projection_closed_counts_the_whole_month(data):
     """A window in a past month: the month's actual total, days outside the window included."""
     f = parse_filters({"from": "2026-03-04", "to": "2026-03-20", "timezone": "Asia/Kathmandu"}, data.org,
-                      now=datetime(2026, 4, 2, tzinfo=timezone.utc))
+                      now=datetime(2026, 4, 2, tzinfo=UTC))
     got = run(data, projection, f)
     month = ref.summary(data.rows, ref.Window("Asia/Kathmandu", date(2026, 3, 1), date(2026, 3, 31)))
     inside = ref.summary(data.rows, ref.Window("Asia/Kathmandu", date(2026, 3, 4), date(2026, 3, 20)))
@@ -418,7 +426,7 @@ def test_projection_closed_counts_the_whole_month(data):
 def test_projection_month_to_date_reaches_before_window(data):
     """monthToDateUsd counts the month's days before the window's first day too."""
     f = parse_filters({"from": "2026-03-04", "to": "2026-03-20", "timezone": "Asia/Kathmandu"}, data.org,
-                      now=datetime(2026, 3, 21, 9, tzinfo=timezone.utc))
+                      now=datetime(2026, 3, 21, 9, tzinfo=UTC))
     got = run(data, projection, f)
     inside = ref.summary(data.rows, ref.Window("Asia/Kathmandu", date(2026, 3, 4), date(2026, 3, 20)))
     assert got.status == "ok" and got.month_to_date_usd > inside["total_cost_e8"] / 1e8
@@ -606,7 +614,7 @@ def test_late_row_counts_at_once(data, org_id, path, monkeypatch):
         rollups.refresh(eng)
     f = parse_filters({"from": "2025-09-20", "to": "2025-10-20", "timezone": "Asia/Kolkata"}, org_id)
     before = run(data, summary, f).iloc[0]
-    late = dict(base[5], created_at=datetime(2025, 9, 30, 18, 29, 59, 999999, tzinfo=timezone.utc),
+    late = dict(base[5], created_at=datetime(2025, 9, 30, 18, 29, 59, 999999, tzinfo=UTC),
                 cost_usd=qd.Decimal("0.00000001"))
     insert_logs(eng, [late])
     with eng.connect() as c:
@@ -680,7 +688,7 @@ def test_random_windows(any_path, win, tz, source, by_action, clock):
     want_agents = ref.by_agent(data.rows, data.agents, w)
     assert len(agents) == len(want_agents)
     for r in agents.to_dict("records"):
-        wr = want_agents[want_agents["agent_id"].map(lambda a: a == r["agent_id"])].iloc[0]
+        wr = want_agents[want_agents["agent_id"].map(lambda a: a == r["agent_id"])].iloc[0]  # noqa: B023 (applied at once)
         assert len(r["sparkline"]) == len(wr["sparkline_e8"])
         assert all(cost_ok(g, e) for g, e in zip(r["sparkline"], wr["sparkline_e8"]))
     check_projection(data, f)

@@ -13,7 +13,7 @@ import random
 import time
 import uuid
 from contextlib import contextmanager
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
@@ -22,20 +22,17 @@ import numpy as np
 import pandas as pd
 import pytest
 import sqlalchemy as sa
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from conftest import insert_logs
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 import queries
 from ingest import refresh as rollups
+from queries import base as qbase, parse_filters, rollup as qr
 from storage.engine import make_engine
 from storage.schema import metadata, token_usage_logs
 from storage.settings import Settings
-from conftest import insert_logs
-from queries import base as qbase
-from queries import parse_filters
-from queries import rollup as qr
 
-UTC = timezone.utc
+UTC = UTC
 ZONES = ["UTC", "Asia/Kathmandu", "Asia/Kolkata", "America/New_York", "Australia/Lord_Howe",
          "America/Santiago", "Pacific/Chatham"]
 FIRST, LAST = date(2025, 10, 1), date(2026, 12, 31)

@@ -3,14 +3,14 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import jwt
 import pytest
-
-from api import security
 from api_support import BASE, ROUTES, SECRET, WINDOW, auth, b64, check, claims, dataset, make_app, raw_token
 from conftest import insert_logs
+
+from api import security
 
 
 def hs256(header: dict, payload: dict, secret: str = SECRET) -> str:
@@ -147,8 +147,9 @@ def test_org_query_parameters_never_widen_scope(client, engine, org_id):
 
 def test_secret_less_server_refuses_every_token(engine, org_id):
     app = make_app(engine)
-    from web import context
     from dataclasses import replace
+
+    from web import context
 
     context.attach(app.server, replace(context.settings(app.server), secret=""), engine)
     resp = app.server.test_client().get(f"{BASE}/summary", headers=auth(org_id))
@@ -231,7 +232,7 @@ def test_malformed_exp_is_401_on_the_page_gate_and_the_data_callbacks(app, org_i
 
 
 def _at(seconds: float) -> int:
-    return int(datetime.now(timezone.utc).timestamp() + seconds)
+    return int(datetime.now(UTC).timestamp() + seconds)
 
 
 @pytest.mark.parametrize("extra", [{"iat": 1}, {"nbf": 1}, {"iat": 20, "nbf": 20}])

@@ -12,16 +12,16 @@ import subprocess
 import sys
 import threading
 import urllib.request
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
-
-from web.auth import verify_token
-from storage.engine import make_engine, migrate
-from ai_usage.server import serve, url_host
-from storage.settings import Settings
 from api_support import SECRET, log
 from conftest import insert_logs
+
+from ai_usage.server import serve, url_host
+from storage.engine import make_engine, migrate
+from storage.settings import Settings
+from web.auth import verify_token
 
 STARTUP_LIMIT = 90  # seconds; only a hang would reach it
 
@@ -31,7 +31,7 @@ def demo_db(tmp_path_factory):
     url = f"sqlite:///{tmp_path_factory.mktemp('serve') / 'serve.sqlite3'}"
     engine = make_engine(url)
     migrate(engine)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     insert_logs(engine, [log("demo", now - timedelta(minutes=5), inp=10, out=5, cost="0.25"),
                          log("demo", now - timedelta(minutes=6), inp=1, cost="0.5"),
                          log("other-org", now - timedelta(minutes=5), inp=999, cost="9")])
@@ -156,7 +156,7 @@ def test_demo_with_a_real_secret_links_a_token_of_that_secret(demo_db):
         token = s.link().split("?token=", 1)[1]
         claims = verify_token(token, SECRET)
         assert claims.org_id == "demo"
-        left = claims.exp - datetime.now(timezone.utc)
+        left = claims.exp - datetime.now(UTC)
         assert timedelta(hours=11) < left <= timedelta(hours=12)
         assert "random secret" not in s.text
     finally:
@@ -213,7 +213,6 @@ def test_token_command_refuses_a_token_the_api_would_refuse(argv, monkeypatch, c
 def waitress_app(tmp_path):
     """The app behind a real waitress server in a thread (raw request lines reach it unchanged)."""
     import waitress
-
     from api_support import make_app
 
     engine = make_engine(f"sqlite:///{tmp_path / 'w.sqlite3'}")

@@ -10,25 +10,29 @@ from __future__ import annotations
 
 import random
 import uuid
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from types import SimpleNamespace
 
 import pytest
-import sqlalchemy as sa
-
 import reference as ref
-from ingest import refresh as rollups
-from storage.engine import make_engine
+import sqlalchemy as sa
 from conftest import create_pg_database, drop_pg_database, insert_logs
-from queries import base as qbase
-from queries import parse_filters
-from queries import rollup as qr
-from test_queries import (check_cache_savings, check_heatmap, check_model_efficiency, check_projection, check_summary,
-                          check_time_series)
+from test_queries import (
+    check_cache_savings,
+    check_heatmap,
+    check_model_efficiency,
+    check_projection,
+    check_summary,
+    check_time_series,
+)
 from test_rollups import raw_calls, using
 
-UTC = timezone.utc
+from ingest import refresh as rollups
+from queries import base as qbase, parse_filters, rollup as qr
+from storage.engine import make_engine
+
+UTC = UTC
 # Raw text -> the class it must count in.
 SOURCES = {
     "system": "system", "byok": "byok", "BYOK": "byok", " system ": "system", "System": "system",
@@ -227,9 +231,9 @@ CB_SECRET = "sources-callback-secret-0123456789-abc"
 def _advanced(engine, org, source="all"):
     """The Avanzado callback's outputs for the last 30 days, as the page asks for them."""
     import callbacks.advanced
-    from web.auth import mint_token
-    from storage.settings import Settings
     from app import create_app
+    from storage.settings import Settings
+    from web.auth import mint_token
 
     app = create_app(Settings(database_url=str(engine.url), secret=CB_SECRET), engine=engine)
     with app.server.app_context():
