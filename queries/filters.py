@@ -4,10 +4,11 @@ from __future__ import annotations
 import calendar
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
+from typing import Any
 from zoneinfo import ZoneInfo, available_timezones
 
 PRESETS = ("7d", "30d", "90d", "ytd")
@@ -152,7 +153,7 @@ def _parse_date(value: str, parameter: str) -> date:
                            "invalid_date") from None
 
 
-def _choice(params: Mapping, name: str, allowed, default: str) -> str:
+def _choice(params: Mapping[str, Any], name: str, allowed: Collection[str], default: str) -> str:
     value = params.get(name)
     if value is None or value == "":
         return default
@@ -163,7 +164,7 @@ def _choice(params: Mapping, name: str, allowed, default: str) -> str:
     return value
 
 
-def parse_filters(params: Mapping, org_id: str, *, now: datetime | None = None,
+def parse_filters(params: Mapping[str, Any], org_id: str, *, now: datetime | None = None,
                   default_source: str = "all") -> Filters:
     """Validate request parameters into Filters; raise BadParameter on anything wrong."""
     tz_name = params.get("timezone") or "UTC"

@@ -3,9 +3,11 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 DEFAULT_SQLITE = Path(__file__).resolve().parent.parent / "data" / "ai_usage.sqlite3"
 
@@ -60,7 +62,7 @@ class Settings:
     demo: bool = False  # serve without a real secret (prints a token link)
 
     @classmethod
-    def from_env(cls, env: dict | None = None, **overrides) -> Settings:
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
         env = os.environ if env is None else env
 
         def get(name: str) -> str:
