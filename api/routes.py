@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import posixpath
 import re
+from typing import Any
 
 import flask
 import pandas as pd
@@ -116,7 +117,7 @@ def time_series_body(conn, f: Filters, by_action: bool) -> dict:
     df = queries.time_series(conn, f, by_action=by_action)
     points = []
     for r in df.to_dict("records"):
-        p = {"bucket": iso(r["bucket"])}
+        p: dict[str, Any] = {"bucket": iso(r["bucket"])}
         if by_action:
             p["actionType"] = text(r["action_type"])
         p.update(costUsd=num(r["cost_usd"]), tokens=integer(r["tokens"]), executions=integer(r["executions"]),

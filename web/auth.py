@@ -105,6 +105,7 @@ def verify_token(token: str | None, secret: str, x_org_id: str | None = None, *,
     if not isinstance(claims, dict):
         raise AuthError(401, "invalid_token", "El token no es válido.")
     exp = _instant(claims, "exp")
+    assert exp is not None  # decode() above requires exp
     for name in ("iat", "nbf"):
         _instant(claims, name)
     max_ttl = _app_max_ttl() if max_ttl is APP_SETTING else max_ttl
