@@ -10,6 +10,7 @@ import re
 import flask
 
 from web.auth import REQUIRED_POLICY, AuthError, Claims, verify_token
+
 from .errors import ApiError
 
 _SOURCE = re.compile(r"^[\x21-\x7e]+$")  # one CSP source expression: printable ASCII, no spaces

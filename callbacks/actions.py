@@ -25,6 +25,7 @@ def update(preset, start, end, source, granularity, tz, metric, token):
         blank = figures.empty(scope.message.split(":")[0], actions.HEIGHT)
         return blank, blank, scope.stamp
     f = scope.filters
+    assert f is not None  # resolve() gives filters whenever there is no problem
     try:
         df = common.query(lambda conn: queries.time_series(conn, f, by_action=True))
     except common.Unavailable as u:

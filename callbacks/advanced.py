@@ -48,6 +48,7 @@ def update(preset, start, end, source, granularity, tz, is_open, token):
         return (figures.empty(msg, advanced.HEATMAP_HEIGHT), figures.empty(msg, advanced.SPLIT_HEIGHT), None, None,
                 scope.stamp)
     f = scope.filters
+    assert f is not None  # resolve() gives filters whenever there is no problem
     try:
         heat, split, cache = common.query(lambda conn: (queries.heatmap(conn, f), _split(conn, f),
                                                         queries.cache_savings(conn, f)))

@@ -36,6 +36,7 @@ def update(preset, start, end, source, granularity, tz, token):
         title = scope.message.split(":")[0]
         return [], title, scope.stamp, agents.empty_message(title), no_update
     f = scope.filters
+    assert f is not None  # resolve() gives filters whenever there is no problem
     export = agents.csv_params(f.start_date, f.end_date, f.source)
     try:
         df = common.query(lambda conn: queries.by_agent(conn, f))

@@ -9,13 +9,11 @@ from __future__ import annotations
 from dash import Input, Output
 
 import queries
-from layouts import datatables as dt
-from layouts import ids
+from layouts import datatables as dt, ids
 
 from . import common
 from .advanced import _split
 from .models import fetch as _models
-
 
 CHARTS = {  # chart -> (extra Inputs, fetch(conn, filters), build(frame, filters, *extra))
     "trend": ([], lambda conn, f: queries.time_series(conn, f),

@@ -40,6 +40,7 @@ def update(preset, start, end, source, granularity, tz, token):
         banner = states.banner(scope.message, "warning", "Filtros no válidos.")
         return _nothing(common.BAD_FILTERS, None, banner, "", scope.stamp)
     f = scope.filters
+    assert f is not None  # resolve() gives filters whenever there is no problem
     window = f"{fmt.window(f.start_date, f.end_date)} · {describe_granularity(f.requested_granularity, f.granularity)}"
     try:
         s, c, p, ts = common.query(lambda conn: (queries.summary(conn, f), queries.cache_savings(conn, f),

@@ -4,10 +4,10 @@ from __future__ import annotations
 from dash import ClientsideFunction, Input, Output, State
 from dash.exceptions import PreventUpdate
 
-from web.auth import AuthError
 from layouts import ids, states
 from queries import BadParameter
 from queries.filters import zone
+from web.auth import AuthError
 
 from . import common
 

@@ -6,8 +6,8 @@ SVG drawn by the `Sparkline` cell renderer in assets/dashAgGridComponentFunction
 from __future__ import annotations
 
 import dash_ag_grid as dag
-import pandas as pd
 import dash_bootstrap_components as dbc
+import pandas as pd
 from dash import Patch, html
 
 from . import ids, theme

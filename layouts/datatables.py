@@ -10,13 +10,13 @@ Tables are Dash components: names are text children, which React escapes.
 """
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 from dash import html
 
 from . import fmt, theme
-from .figures import actions as fa
-from .figures import advanced as fadv
-from .figures import models as fm
+from .figures import actions as fa, advanced as fadv, models as fm
 from .figures.common import local_x
 
 OPEN, CLOSED = "Ocultar datos", "Ver datos"
@@ -80,7 +80,9 @@ def actions_area_rows(df: pd.DataFrame, metric: str) -> tuple[list[str], list[li
     """Per bucket, the metric of each action type (legend order) and the bucket's total."""
     order = fa.action_order(df["action_type"].unique()) if len(df) else []
     wide = df.pivot_table(index="bucket", columns="action_type", values=metric, aggfunc="sum", fill_value=0)
-    rows = [[b] + [float(wide.at[b, a]) for a in order] + [float(wide.loc[b, order].sum())] for b in wide.index]
+    # pandas-stubs types .at as the union of every scalar: these cells are numbers.
+    rows = [[b] + [float(wide.at[b, a]) for a in order] + [float(wide.loc[b, order].sum())]  # type: ignore[arg-type]
+            for b in wide.index]
     return order, rows
 
 
@@ -109,10 +111,10 @@ def models_bars_rows(df: pd.DataFrame, view: str, prices: dict | None) -> tuple[
     if view == "cost":
         split = fm.cost_split(top, prices)
         cols = fm.COLUMNS + ["unsplit"]
-        rows = [[lab] + [float(split.at[i, c]) for c in cols] + [float(top.at[i, "cost_usd"])]
+        rows = [[lab] + [float(split.at[i, c]) for c in cols] + [float(top.at[i, "cost_usd"])]  # type: ignore[arg-type]
                 for i, lab in enumerate(top["label"])]
         return [theme.TOKEN_TYPES[c][0] for c in fm.COLUMNS] + [theme.UNSPLIT[0]], rows
-    rows = [[lab] + [int(top.at[i, c]) for c in fm.COLUMNS] + [int(top.at[i, "tokens"])]
+    rows = [[lab] + [int(top.at[i, c]) for c in fm.COLUMNS] + [int(top.at[i, "tokens"])]  # type: ignore[arg-type]
             for i, lab in enumerate(top["label"])]
     return [theme.TOKEN_TYPES[c][0] for c in fm.COLUMNS], rows
 
@@ -137,6 +139,7 @@ def bubbles_table(df: pd.DataFrame, scale: str) -> html.Div:
 def heatmap_rows(df: pd.DataFrame) -> list[list]:
     """24 rows (hours) × 7 days (Monday first, like the chart): tokens, 0 where the chart is blank."""
     grid = [[0] * 7 for _ in range(24)]
+    r: Any  # an itertuples row: pandas-stubs types each field as the union of every scalar
     for r in df.itertuples(index=False):
         grid[int(r.hour)][fadv.column(r.dow)] += int(r.tokens)
     return [[fadv.HOUR_LABELS[h]] + grid[h] for h in range(24)]
@@ -149,6 +152,7 @@ def heatmap_table(df: pd.DataFrame, timezone: str) -> html.Div:
 
 
 def split_table(df: pd.DataFrame) -> html.Div:
-    rows = [[theme.SOURCES.get(r.source, theme.OTHER_SOURCE)[0], fmt.usd(r.cost_usd), fmt.integer(r.tokens),
+    # pandas-stubs types itertuples fields as the union of every scalar: source is a str.
+    rows = [[theme.SOURCES.get(r.source, theme.OTHER_SOURCE)[0], fmt.usd(r.cost_usd), fmt.integer(r.tokens),  # type: ignore[arg-type]
              fmt.integer(r.executions)] for r in df.itertuples(index=False)]
     return _table("Costo, tokens y ejecuciones por origen", ["Origen", "Costo", "Tokens", "Ejecuciones"], rows)

@@ -1,6 +1,8 @@
 """Agents: cost, tokens, executions and a cost sparkline per agent."""
 from __future__ import annotations
 
+from typing import cast
+
 import pandas as pd
 import sqlalchemy as sa
 
@@ -10,7 +12,7 @@ from .base import bucket_cuts, bucket_epochs, bucket_flags, facts, window_bucket
 from .filters import Filters
 
 
-def by_agent(conn, f: Filters) -> pd.DataFrame:
+def by_agent(conn: sa.Connection, f: Filters) -> pd.DataFrame:
     """One row per agent (agent_id None for rows without one), by cost descending:
     agent_id, name, avatar_url, cost_usd, tokens, executions, sparkline (cost per bucket
     up to now), sparkline_partial_last (its last bucket is partial: running or cut).
@@ -53,7 +55,7 @@ def by_agent(conn, f: Filters) -> pd.DataFrame:
                 "cost_usd": int(t["cost_e8"]) / 1e8,
                 "tokens": int(t["tokens"]),
                 "executions": int(t["executions"]),
-                "sparkline": [float(v) / 1e8 for v in spark.loc[k].to_numpy()],
+                "sparkline": [float(v) / 1e8 for v in spark.loc[cast(str, k)].to_numpy()],
                 "sparkline_partial_last": partial_last,
             }
         )

@@ -4,10 +4,11 @@ from __future__ import annotations
 import calendar
 import math
 import re
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
-from typing import Mapping
+from typing import Any
 from zoneinfo import ZoneInfo, available_timezones
 
 PRESETS = ("7d", "30d", "90d", "ytd")
@@ -55,23 +56,23 @@ def local_midnight(d: date, tz: ZoneInfo) -> datetime:
 def local_instant(naive: datetime, tz: ZoneInfo) -> datetime:
     """The first instant, in UTC, at which tz's clocks read `naive` (a repeated wall time:
     its first reading; one lost to DST: the end of the gap)."""
-    utc = naive.replace(tzinfo=tz).astimezone(timezone.utc)
+    utc = naive.replace(tzinfo=tz).astimezone(UTC)
     if utc.astimezone(tz).replace(tzinfo=None) == naive:
         return utc
     # A non-existent wall time (e.g. a DST gap at 00:00): it starts when the gap ends,
     # the instant the clocks jump. fold=1 reads it before the jump, fold=0 after: bisect
     # between them (stepping by the wall-clock difference overshoots a time inside a gap).
-    lo = naive.replace(tzinfo=tz, fold=1).astimezone(timezone.utc)
+    lo = naive.replace(tzinfo=tz, fold=1).astimezone(UTC)
     lo_s, hi_s = math.floor(min(lo, utc).timestamp()), math.ceil(max(lo, utc).timestamp())
     after = utc.astimezone(tz).utcoffset()
 
     def jumped(s: int) -> bool:
-        return datetime.fromtimestamp(s, timezone.utc).astimezone(tz).utcoffset() == after
+        return datetime.fromtimestamp(s, UTC).astimezone(tz).utcoffset() == after
 
     while hi_s - lo_s > 1:  # tz transitions fall on whole seconds
         mid = (lo_s + hi_s) // 2
         lo_s, hi_s = (lo_s, mid) if jumped(mid) else (mid, hi_s)
-    return datetime.fromtimestamp(hi_s, timezone.utc)
+    return datetime.fromtimestamp(hi_s, UTC)
 
 
 @dataclass(frozen=True)
@@ -89,7 +90,7 @@ class Filters:
     # The request's clock (aware, UTC): one instant per request, so that "today", the
     # bucket in progress and the projection agree with each other. parse_filters sets it
     # (tests pass a fixed one); a Filters built by hand reads the clock once, here.
-    now: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    now: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     @property
     def tz(self) -> ZoneInfo:
@@ -118,7 +119,7 @@ class Filters:
     def days(self) -> int:
         return (self.end_date - self.start_date).days + 1
 
-    def with_source(self, source: str) -> "Filters":
+    def with_source(self, source: str) -> Filters:
         return replace(self, source=source)
 
 
@@ -153,7 +154,7 @@ def _parse_date(value: str, parameter: str) -> date:
                            "invalid_date") from None
 
 
-def _choice(params: Mapping, name: str, allowed, default: str) -> str:
+def _choice(params: Mapping[str, Any], name: str, allowed: Collection[str], default: str) -> str:
     value = params.get(name)
     if value is None or value == "":
         return default
@@ -164,7 +165,7 @@ def _choice(params: Mapping, name: str, allowed, default: str) -> str:
     return value
 
 
-def parse_filters(params: Mapping, org_id: str, *, now: datetime | None = None,
+def parse_filters(params: Mapping[str, Any], org_id: str, *, now: datetime | None = None,
                   default_source: str = "all") -> Filters:
     """Validate request parameters into Filters; raise BadParameter on anything wrong."""
     tz_name = params.get("timezone") or "UTC"
@@ -173,7 +174,7 @@ def parse_filters(params: Mapping, org_id: str, *, now: datetime | None = None,
     requested = _choice(params, "granularity", GRANULARITIES, "auto")
     raw_from, raw_to = params.get("from") or None, params.get("to") or None
     preset = None
-    now = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
+    now = (now or datetime.now(UTC)).astimezone(UTC)
     if raw_from or raw_to:
         if not (raw_from and raw_to):
             missing = "to" if raw_from else "from"

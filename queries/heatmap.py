@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import pandas as pd
+import sqlalchemy as sa
 
 from .base import bucket_cuts, facts, to_local, with_derived
 from .filters import Filters
 
 
-def heatmap(conn, f: Filters) -> pd.DataFrame:
+def heatmap(conn: sa.Connection, f: Filters) -> pd.DataFrame:
     """Columns dow (0 = Sunday … 6), hour (0–23), tokens, cost_usd, executions."""
     df = with_derived(facts(conn, f, by_qh=True, boundaries=bucket_cuts(f, "clock_hour"), period=7 * 86400))
     local = to_local(df["qh"].to_numpy(), f.tz)

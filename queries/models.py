@@ -3,12 +3,13 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import sqlalchemy as sa
 
 from .base import facts
 from .filters import Filters
 
 
-def model_efficiency(conn, f: Filters) -> pd.DataFrame:
+def model_efficiency(conn: sa.Connection, f: Filters) -> pd.DataFrame:
     """One row per (provider, model), by cost descending: provider, model, cost_usd,
     input_tokens, output_tokens, cache_read_tokens, executions, avg_latency_ms (NaN if none)."""
     df = facts(conn, f, dims=("provider", "model"))

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from storage.schema import price_overrides
 
 
-def _base(price) -> Decimal | None:
+def _base(price: object) -> Decimal | None:
     """A flat price, or the first tier of a tiered one (USD per million tokens)."""
     if price is None:
         return None
@@ -39,7 +39,7 @@ def catalogue_price(provider: str, model: str) -> tuple[Decimal, Decimal] | None
     return inp, (cache if cache is not None else inp)
 
 
-def price_table(conn) -> dict[tuple[str, str], tuple[Decimal, Decimal]]:
+def price_table(conn: sa.Connection) -> dict[tuple[str, str], tuple[Decimal, Decimal]]:
     """Overrides from the database: {(provider, model): (input, cache read)} per MTok."""
     rows = conn.execute(
         sa.select(price_overrides.c.provider, price_overrides.c.model,
@@ -48,5 +48,5 @@ def price_table(conn) -> dict[tuple[str, str], tuple[Decimal, Decimal]]:
     return {(p, m): (Decimal(str(i)), Decimal(str(c))) for p, m, i, c in rows}
 
 
-def lookup(overrides: dict, provider: str, model: str) -> tuple[Decimal, Decimal] | None:
+def lookup(overrides: dict[tuple[str, str], tuple[Decimal, Decimal]], provider: str, model: str) -> tuple[Decimal, Decimal] | None:
     return overrides.get((provider, model)) or catalogue_price(provider, model)

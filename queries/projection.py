@@ -7,16 +7,22 @@ month. A window in a past month answers that month's actual total ("closed").
 from __future__ import annotations
 
 import calendar
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
+import sqlalchemy as sa
 
 from .base import bucket_cuts, facts, local_dates
 from .filters import Filters, local_midnight
 
 MIN_POINTS = 7
+
+# The fit: x origin, coefficients (a, b), their covariance, σ̂² and t.
+Fit = tuple[date, npt.NDArray[np.float64], npt.NDArray[np.float64], float, float]
 
 
 @dataclass(frozen=True)
@@ -37,11 +43,12 @@ class Projection:
     as_of: date | None = None
     # The fit (status ok): x origin, coefficients (a, b), their covariance, σ̂² and t, so
     # that any group of forecast days gets its sum and 80 % interval the contract's way.
-    fit: tuple | None = field(default=None, compare=False, repr=False)
+    fit: Fit | None = field(default=None, compare=False, repr=False)
 
-    def band(self, dates, weights) -> tuple[float, float, float]:
+    def band(self, dates: Sequence[date], weights: Sequence[float]) -> tuple[float, float, float]:
         """(Σ w·max(ŷ, 0), lower, upper) over these forecast days: the same formulas as the
         month's interval (lower = max(0, S − t·se), upper = S + t·se, S = Σ w·ŷ)."""
+        assert self.fit is not None, "band() needs the fit of an ok projection"
         origin, beta, cov, sigma2, t = self.fit
         w = np.asarray(weights, dtype=float)
         X = np.column_stack([np.ones(len(w)), [(d - origin).days for d in dates]]) if len(w) else np.zeros((0, 2))
@@ -51,7 +58,7 @@ class Projection:
         return float(w @ np.clip(yhat, 0, None)), max(0.0, S - t * se), S + t * se
 
 
-def daily_costs(conn, f: Filters, start: date, end: date) -> pd.DataFrame:
+def daily_costs(conn: sa.Connection, f: Filters, start: date, end: date) -> pd.DataFrame:
     """Cost (e8) and executions per local day in [start, end], days with rows only."""
     if end < start:
         return pd.DataFrame({"date": pd.Series(dtype="datetime64[s]"), "cost_e8": pd.Series(dtype="int64"),
@@ -63,7 +70,7 @@ def daily_costs(conn, f: Filters, start: date, end: date) -> pd.DataFrame:
     return out[out["executions"] > 0].sort_values("date").reset_index(drop=True)
 
 
-def cost_between(conn, f: Filters, start: datetime, end: datetime) -> float:
+def cost_between(conn: sa.Connection, f: Filters, start: datetime, end: datetime) -> float:
     """Actual cost (USD, exact to 1e-8) of f's org and source in [start, end)."""
     if end <= start:
         return 0.0
@@ -78,7 +85,7 @@ def remaining_share(f: Filters) -> float:
     return (b - f.now).total_seconds() / (b - a).total_seconds()
 
 
-def projection(conn, f: Filters) -> Projection:
+def projection(conn: sa.Connection, f: Filters) -> Projection:
     """Contract §3 "Projection": closed, insufficient_data, or OLS y = a + b·x to month end."""
     import statsmodels.api as sm
     from scipy import stats

@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import pandas as pd
+import sqlalchemy as sa
 
 from .base import facts, with_derived
 from .filters import Filters
 
 
-def summary(conn, f: Filters) -> pd.DataFrame:
+def summary(conn: sa.Connection, f: Filters) -> pd.DataFrame:
     """One row: total_cost_usd, total_tokens, total_input/output/cache_read_tokens, executions."""
     df = with_derived(facts(conn, f))
     r = df.iloc[0] if len(df) else None

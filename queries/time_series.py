@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import sqlalchemy as sa
 
 from storage.schema import ACTION_TYPES
 
@@ -12,7 +13,7 @@ from .filters import Filters
 VALUES = ["cost_usd", "tokens", "executions"]
 
 
-def time_series(conn, f: Filters, by_action: bool = False) -> pd.DataFrame:
+def time_series(conn: sa.Connection, f: Filters, by_action: bool = False) -> pd.DataFrame:
     """Columns bucket (tz-aware local start), [action_type], cost_usd, tokens, executions,
     partial; one row per bucket of the window up to now (x each action type), zero-filled,
     ascending. partial: the bucket's period is not wholly inside the window up to now;

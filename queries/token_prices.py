@@ -6,6 +6,7 @@ with any of the three unknown has no split: the page shows its cost as one «sin
 segment instead of guessing."""
 from __future__ import annotations
 
+from collections.abc import Iterable
 from decimal import Decimal
 from functools import lru_cache
 
@@ -37,7 +38,7 @@ def catalogue(provider: str, model: str) -> Prices | None:
     return inp, (cache if cache is not None else inp), out
 
 
-def token_prices(conn, models) -> dict[tuple[str, str], Prices | None]:
+def token_prices(conn: sa.Connection, models: Iterable[tuple[object, object]]) -> dict[tuple[str, str], Prices | None]:
     """{(provider, model): prices or None} for the given (provider, model) pairs."""
     pairs = list(dict.fromkeys((str(p), str(m)) for p, m in models))
     rows = conn.execute(sa.select(price_overrides.c.provider, price_overrides.c.model,

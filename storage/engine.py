@@ -9,9 +9,11 @@ import socket
 import sqlite3
 import threading
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -19,15 +21,15 @@ from sqlalchemy import event
 
 def sqlite_ts(dt: datetime) -> str:
     """Format an instant the way created_at is stored on SQLite (UTC text, sortable)."""
-    dt = dt.astimezone(timezone.utc)
+    dt = dt.astimezone(UTC)
     return dt.strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
-def ts_param(conn_or_dialect, dt: datetime):
+def ts_param(conn_or_dialect: str | sa.Connection | sa.Engine, dt: datetime) -> str | datetime:
     """Bind value for comparing with created_at: UTC text on SQLite, aware datetime elsewhere."""
     name = conn_or_dialect if isinstance(conn_or_dialect, str) else conn_or_dialect.dialect.name
     if name == "sqlite":
-        dt = dt.astimezone(timezone.utc)
+        dt = dt.astimezone(UTC)
         # Whole-second bounds are written without a fraction, so that a row stored as
         # "… 00:00:00" and one stored as "… 00:00:00.000000" both sort at or after it.
         fmt = "%Y-%m-%d %H:%M:%S" if dt.microsecond == 0 else "%Y-%m-%d %H:%M:%S.%f"
@@ -65,7 +67,7 @@ class _Watchdog:
     statement has not answered by its deadline. libpq then fails the call at once with
     "server closed the connection unexpectedly"; SQLAlchemy discards the connection."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._cv = threading.Condition()
         self._armed: dict[int, tuple[int, float]] = {}  # token -> (socket fd, seconds)
         self._heap: list[tuple[float, int]] = []
@@ -117,28 +119,29 @@ def _cut(fd: int) -> None:
 _WATCHDOG = _Watchdog()
 
 
-def _guarded_connection_class(limit: float | None):
+def _guarded_connection_class(limit: float | None) -> type:
     """A psycopg2 connection class whose statements, commits and rollbacks give up after
     `limit` seconds (None: no limit) — and a pre-ping after PING_TIMEOUT_S (see make_engine)."""
     import psycopg2.extensions as ext
 
-    class GuardedCursor(ext.cursor):
-        def execute(self, query, vars=None):
+    # psycopg2 ships no types: its classes are Any to mypy.
+    class GuardedCursor(ext.cursor):  # type: ignore[misc]
+        def execute(self, query: Any, vars: Any = None) -> Any:
             with self.connection.guard():
                 return super().execute(query, vars)
 
-        def executemany(self, query, vars_list):
+        def executemany(self, query: Any, vars_list: Any) -> Any:
             with self.connection.guard():
                 return super().executemany(query, vars_list)
 
-    class GuardedConnection(ext.connection):
-        def __init__(self, *args, **kwargs):
+    class GuardedConnection(ext.connection):  # type: ignore[misc]
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
             self.cursor_factory = GuardedCursor
             self._guarded = False
 
         @contextmanager
-        def guard(self, seconds: float | None = None):
+        def guard(self, seconds: float | None = None) -> Iterator[None]:
             seconds = seconds or limit
             if not seconds or self._guarded or self.closed:
                 yield
@@ -151,18 +154,18 @@ def _guarded_connection_class(limit: float | None):
                 _WATCHDOG.disarm(token)
                 self._guarded = False
 
-        def commit(self):
+        def commit(self) -> Any:
             with self.guard():
                 return super().commit()
 
-        def rollback(self):
+        def rollback(self) -> Any:
             with self.guard():
                 return super().rollback()
 
     return GuardedConnection
 
 
-def make_engine(url: str, statement_timeout_ms: int = 10_000, **kw) -> sa.Engine:
+def make_engine(url: str | sa.URL, statement_timeout_ms: int = 10_000, **kw: Any) -> sa.Engine:
     """Create an engine that survives restarts (pre-ping) and bounds every statement."""
     u = sa.engine.make_url(url)
     if u.drivername in ("postgresql", "postgres"):
@@ -177,7 +180,7 @@ def make_engine(url: str, statement_timeout_ms: int = 10_000, **kw) -> sa.Engine
         )
 
         @event.listens_for(engine, "connect")
-        def _sqlite_pragmas(dbapi_conn, _record):
+        def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")
@@ -204,12 +207,12 @@ def make_engine(url: str, statement_timeout_ms: int = 10_000, **kw) -> sa.Engine
     # The pre-ping is a query too: a frozen server would hold it forever.
     ping = engine.dialect.do_ping
 
-    def _bounded_ping(dbapi_connection):
+    def _bounded_ping(dbapi_connection: Any) -> bool:
         guard = getattr(dbapi_connection, "guard", None)
         with guard(PING_TIMEOUT_S) if guard else nullcontext():
             return ping(dbapi_connection)
 
-    engine.dialect.do_ping = _bounded_ping
+    engine.dialect.do_ping = _bounded_ping  # type: ignore[method-assign]  # wrapped on this engine's dialect only
     return engine
 
 
@@ -217,21 +220,21 @@ def _install_sqlite_timeout(engine: sa.Engine, timeout_ms: int) -> None:
     """Abort any SQLite statement that runs longer than timeout_ms (progress handler)."""
 
     @event.listens_for(engine, "before_cursor_execute")
-    def _arm(conn, cursor, statement, parameters, context, executemany):
-        raw = conn.connection.dbapi_connection
+    def _arm(conn: sa.Connection, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool) -> None:
+        raw = cast(sqlite3.Connection, conn.connection.dbapi_connection)  # this engine is SQLite
         if executemany or not statement.lstrip().upper().startswith(("SELECT", "WITH")):
             raw.set_progress_handler(None, 0)
             return
         deadline = time.monotonic() + timeout_ms / 1000
 
-        def _check():
+        def _check() -> int:
             return 1 if time.monotonic() > deadline else 0
 
         raw.set_progress_handler(_check, 20_000)
 
     @event.listens_for(engine, "after_cursor_execute")
-    def _disarm(conn, cursor, statement, parameters, context, executemany):
-        conn.connection.dbapi_connection.set_progress_handler(None, 0)
+    def _disarm(conn: sa.Connection, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool) -> None:
+        cast(sqlite3.Connection, conn.connection.dbapi_connection).set_progress_handler(None, 0)
 
 
 def is_timeout(exc: BaseException) -> bool:

@@ -1,14 +1,15 @@
 """Schema: the tables, their column types and the constants the data follows."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
+from typing import Any
 
 import sqlalchemy as sa
 
 metadata = sa.MetaData()
 
 
-class UtcDateTime(sa.types.TypeDecorator):
+class UtcDateTime(sa.types.TypeDecorator[datetime]):
     """An instant: aware datetimes are stored in UTC, naive ones are taken as UTC.
 
     SQLite's DateTime drops the offset and keeps the wall-clock time, so an aware
@@ -19,16 +20,16 @@ class UtcDateTime(sa.types.TypeDecorator):
     impl = sa.DateTime(timezone=True)
     cache_ok = True
 
-    def process_bind_param(self, value, dialect):
+    def process_bind_param(self, value: Any, dialect: sa.Dialect) -> Any:
         if isinstance(value, datetime):
-            value = value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+            value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
             if dialect.name == "sqlite":
                 value = value.replace(tzinfo=None)
         return value
 
-    def process_result_value(self, value, dialect):
+    def process_result_value(self, value: Any, dialect: sa.Dialect) -> Any:
         if isinstance(value, datetime):
-            value = value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+            value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
         return value
 
 

@@ -11,10 +11,7 @@ import pandas as pd
 import pytest
 
 from layouts import figures, theme
-from layouts.figures import actions as fa
-from layouts.figures import advanced as fadv
-from layouts.figures import models as fm
-from layouts.figures import timeline as ft
+from layouts.figures import actions as fa, advanced as fadv, models as fm, timeline as ft
 from queries import Projection
 
 TZ = "Europe/Madrid"
@@ -487,7 +484,7 @@ def test_bubble_labels_do_not_collide_even_in_a_cluster():
     for i in range(len(boxes)):
         for j in range(i + 1, len(boxes)):
             assert fm._overlap(boxes[i], boxes[j]) == 0, (positions[i], positions[j])
-    assert all(0 <= b[0] and b[2] <= 420 and 0 <= b[1] and b[3] <= 290 for b in boxes)
+    assert all(b[0] >= 0 and b[2] <= 420 and b[1] >= 0 and b[3] <= 290 for b in boxes)
 
 
 def test_bubbles_are_numbered_by_cost_and_the_log_axis_leaves_out_a_zero_cost():

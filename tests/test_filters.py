@@ -2,17 +2,23 @@
 from __future__ import annotations
 
 import dataclasses
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
-from queries.filters import (MAX_DAYS, BadParameter, Filters, auto_granularity, local_instant, local_midnight,
-                             parse_filters)
+from queries.filters import (
+    MAX_DAYS,
+    BadParameter,
+    Filters,
+    auto_granularity,
+    local_instant,
+    local_midnight,
+    parse_filters,
+)
 
-UTC = timezone.utc
+UTC = UTC
 
 
 def parse(now=None, **params):

@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 from dash import dcc
 
-from storage.settings import Settings
 from layouts import agents, fmt, ids, kpis, page
 from queries import Projection
+from storage.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 

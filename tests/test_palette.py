@@ -16,7 +16,7 @@ TZ = "Europe/Madrid"
 def hexify(colour: str) -> str:
     """'#4F46E5' or 'rgba(79, 70, 229, 0.4)' -> '#4f46e5'."""
     m = re.match(r"rgba?\((\d+),\s*(\d+),\s*(\d+)", colour)
-    return "#%02x%02x%02x" % tuple(int(v) for v in m.groups()) if m else colour.lower()
+    return "#{:02x}{:02x}{:02x}".format(*(int(v) for v in m.groups())) if m else colour.lower()
 
 
 def meanings_by_colour() -> dict[str, set[str]]:

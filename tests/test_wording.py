@@ -16,11 +16,11 @@ from decimal import Decimal
 
 import numpy as np
 import pandas as pd
+from test_chart_text import strings
+from test_layouts import flat, texts
 
 from layouts import advanced, datatables, figures, fmt, kpis, models, page, theme
 from queries import Projection
-from test_chart_text import strings
-from test_layouts import flat, texts
 
 TZ = "Europe/Madrid"
 NAMES = fmt.MONTHS + fmt.SHORT_MONTHS + fmt.DAYS + fmt.SHORT_DAYS

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import jwt
 
@@ -18,7 +18,7 @@ MIN_SECRET_BYTES = 32
 # a token minted by a clock 1 s ahead is not "issued in the future".
 LEEWAY_SECONDS = 30
 # A NumericDate past this (9999-12-31) has no datetime: refused rather than a crash.
-LATEST_INSTANT = datetime(9999, 12, 31, tzinfo=timezone.utc).timestamp()
+LATEST_INSTANT = datetime(9999, 12, 31, tzinfo=UTC).timestamp()
 
 
 class AuthError(Exception):
@@ -41,7 +41,7 @@ class Claims:
 def mint_token(secret: str, org_id: str, ttl: timedelta = timedelta(hours=1),
                policies=(REQUIRED_POLICY,), now: datetime | None = None) -> str:
     """Sign a token for org_id that expires after ttl."""
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     payload = {"org_id": org_id, "policies": list(policies), "iat": int(now.timestamp()),
                "exp": int((now + ttl).timestamp())}
     return jwt.encode(payload, secret, algorithm="HS256")
@@ -105,10 +105,11 @@ def verify_token(token: str | None, secret: str, x_org_id: str | None = None, *,
     if not isinstance(claims, dict):
         raise AuthError(401, "invalid_token", "El token no es válido.")
     exp = _instant(claims, "exp")
+    assert exp is not None  # decode() above requires exp
     for name in ("iat", "nbf"):
         _instant(claims, name)
     max_ttl = _app_max_ttl() if max_ttl is APP_SETTING else max_ttl
-    left = exp - datetime.now(timezone.utc).timestamp()
+    left = exp - datetime.now(UTC).timestamp()
     if max_ttl is not None and left > max_ttl.total_seconds() + LEEWAY_SECONDS:
         limit = _ttl_text(max_ttl)
         raise AuthError(401, "invalid_token", f"El token dura más de lo permitido en este servidor ({limit}).",
@@ -123,4 +124,4 @@ def verify_token(token: str | None, secret: str, x_org_id: str | None = None, *,
         raise AuthError(403, "forbidden", f"El token no tiene el permiso {REQUIRED_POLICY}.")
     if x_org_id is not None and x_org_id != org_id:
         raise AuthError(403, "org_mismatch", "La cabecera x-org-id no coincide con la organización del token.")
-    return Claims(org_id=org_id, policies=tuple(policies), exp=datetime.fromtimestamp(exp, timezone.utc))
+    return Claims(org_id=org_id, policies=tuple(policies), exp=datetime.fromtimestamp(exp, UTC))

@@ -1,7 +1,7 @@
 """Where the running app keeps its settings and engine (on the Flask server)."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import flask
 
@@ -24,4 +24,4 @@ def engine(server: flask.Flask | None = None):
 def now(server: flask.Flask | None = None) -> datetime:
     """The current instant for one request (the app's clock, else the system's), aware UTC."""
     clock = (server or flask.current_app).extensions[KEY].get("clock")
-    return clock() if clock is not None else datetime.now(timezone.utc)
+    return clock() if clock is not None else datetime.now(UTC)

@@ -1,6 +1,9 @@
 """Desglose por acción: a stacked area over time and a donut, one colour per action type."""
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import pandas as pd
 import plotly.graph_objects as go
 
@@ -8,7 +11,7 @@ from .. import fmt, theme
 from .common import count_axis, empty, hex_to_rgba, local_x, time_axis
 from .timeline import partial_labels
 
-METRICS = {  # time_series column -> (Spanish name, formatter)
+METRICS: dict[str, tuple[str, Callable[[Any], str]]] = {  # time_series column -> (Spanish name, formatter)
     "cost_usd": ("Costo", fmt.usd),
     "tokens": ("Tokens", fmt.compact),
     "executions": ("Ejecuciones", fmt.integer),

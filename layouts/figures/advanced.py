@@ -3,6 +3,7 @@ and the Sistema vs BYOK split."""
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -40,8 +41,9 @@ def log_ticks(zmin: float, zmax: float) -> tuple[list[float], list[str]]:
 
 def heatmap_grid(df: pd.DataFrame) -> tuple[list[list], list[list]]:
     """24 rows (hours) × 7 columns (Monday … Sunday): z = log10(tokens) or None, and hover rows."""
-    z = [[None] * 7 for _ in range(24)]
+    z: list[list[float | None]] = [[None] * 7 for _ in range(24)]
     hover = [[[DAY_LABELS[d], f"{h:02d}:00–{(h + 1) % 24:02d}:00", "", "", ""] for d in range(7)] for h in range(24)]
+    r: Any  # an itertuples row: pandas-stubs types each field as the union of every scalar
     for r in df.itertuples(index=False):
         d, h = column(r.dow), int(r.hour)
         if int(r.tokens) > 0:
@@ -86,7 +88,7 @@ def source_split(df: pd.DataFrame, height: int = 260) -> go.Figure:
         return empty(height=height)
     by_cost = float(df["cost_usd"].sum()) > 0
     col, name, formatter = ("cost_usd", "Costo", fmt.usd) if by_cost else ("tokens", "Tokens", fmt.compact)
-    rows = [r for r in df.itertuples(index=False) if getattr(r, col) > 0]
+    rows: list[Any] = [r for r in df.itertuples(index=False) if getattr(r, col) > 0]  # Any: see heatmap_grid
     fig = theme.figure(height=height, showlegend=True)
     fig.add_trace(go.Pie(
         labels=[fmt.text(theme.SOURCES[r.source][0]) for r in rows], values=[float(getattr(r, col)) for r in rows],

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 from fractions import Fraction
+from typing import Any
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -58,6 +59,7 @@ def cost_split(top: pd.DataFrame, prices: dict | None) -> pd.DataFrame:
     to the cost the rows report, so a bar's segments add up to the model's cost exactly
     (to 1e-8 USD). A model without a price (or with priced tokens worth 0) is one segment."""
     rows = []
+    r: Any  # an itertuples row: pandas-stubs types each field as the union of every scalar
     for r in top.itertuples(index=False):
         cost_e8 = int(round(float(r.cost_usd) * 1e8))
         p = (prices or {}).get((str(r.provider), str(r.model)))
@@ -232,7 +234,7 @@ def models_bubble(df: pd.DataFrame, height: int = 360, scale: str = "linear") ->
         return (v - lo) / (hi - lo) * size if hi > lo else size / 2
 
     ys = [math.log10(c) if scale == "log" else c for c in part["cost_usd"]]
-    px = [(to_px(x, *xr, PLOT_WIDTH), to_px(y, *yr, plot_h), d / 2)
+    px = [(to_px(x, xr[0], xr[1], PLOT_WIDTH), to_px(y, yr[0], yr[1], plot_h), d / 2)
           for x, y, d in zip(part["avg_latency_ms"], ys, diam)]
     numbers = [str(n) for n in part["number"]]
     fig = theme.figure(height=height, hovermode="closest", showlegend=False)
@@ -248,7 +250,7 @@ def models_bubble(df: pd.DataFrame, height: int = 360, scale: str = "linear") ->
         hovertemplate=("<b>%{customdata[0]}</b> · %{customdata[1]}<br>Latencia media: %{customdata[2]} ms"
                        "<br>Costo: %{customdata[3]}<br>Ejecuciones: %{customdata[4]}<extra></extra>"),
     ))
-    yaxis = dict(title=dict(text="Costo (USD)" + (", escala logarítmica" if scale == "log" else "")),
+    yaxis: dict[str, Any] = dict(title=dict(text="Costo (USD)" + (", escala logarítmica" if scale == "log" else "")),
                  tickprefix="US$ ", range=yr)
     if scale == "log":
         yaxis.update(type="log", tickformat=",.2~f", dtick=1)

@@ -3,15 +3,15 @@ from __future__ import annotations
 
 import base64
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from functools import lru_cache
 
 import jsonschema_rs
 
 from api import openapi
-from web.auth import mint_token
 from storage.settings import Settings
+from web.auth import mint_token
 
 SECRET = "s3cret-for-tests-" + "x" * 47  # 64 bytes: long enough even for the HS512 test tokens
 BASE = "/ai/org-usage"
@@ -40,7 +40,7 @@ def raw_token(header: dict, payload: dict, signature: bytes = b"sig") -> str:
 
 
 def claims(org_id: str, ttl=timedelta(hours=1), **extra) -> dict:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     c = {"org_id": org_id, "policies": ["ai.agent:read"], "exp": int((now + ttl).timestamp())}
     c.update(extra)
     return {k: v for k, v in c.items() if v is not None}
@@ -50,7 +50,7 @@ def claims(org_id: str, ttl=timedelta(hours=1), **extra) -> dict:
 
 
 def utc(*a) -> datetime:
-    return datetime(*a, tzinfo=timezone.utc)
+    return datetime(*a, tzinfo=UTC)
 
 
 def log(org_id, at, *, agent=None, action="user_interaction", source="system", provider="openai",

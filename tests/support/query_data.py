@@ -21,13 +21,13 @@ Instants are UTC-aware datetimes (SQLite stores created_at as UTC text).
 """
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import numpy as np
 
-UTC = timezone.utc
+UTC = UTC
 ZONES = ["UTC", "America/New_York", "Asia/Kolkata", "Asia/Kathmandu", "Australia/Lord_Howe"]
 # Zones whose local midnight is skipped or repeated on some day (hypothesis draws them too).
 MIDNIGHT_ZONES = ["America/Santiago", "America/Havana"]

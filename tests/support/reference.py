@@ -37,7 +37,7 @@ class Window:
     now: pd.Timestamp | None = None  # UTC; None: no clock (every bucket of the window)
 
     @classmethod
-    def of(cls, f) -> "Window":
+    def of(cls, f) -> Window:
         return cls(f.timezone, f.start_date, f.end_date, f.source, f.granularity, pd.Timestamp(f.now))
 
 

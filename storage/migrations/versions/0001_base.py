@@ -13,7 +13,7 @@ depends_on = None
 BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 
-def upgrade():
+def upgrade() -> None:
     bind = op.get_bind()
     have = set(sa.inspect(bind).get_table_names())
     if "agents" not in have:
@@ -62,7 +62,7 @@ def upgrade():
     )
 
 
-def downgrade():
+def downgrade() -> None:
     op.drop_table("price_overrides")
     op.drop_index("ix_tul_org_created", "token_usage_logs")
     op.drop_index("ix_agents_org", "agents")

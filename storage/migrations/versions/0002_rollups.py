@@ -29,6 +29,8 @@ rebuild scans the table once per rollup family, which no index speeds up.
 Revision ID: 0002
 Revises: 0001
 """
+from typing import Any
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -37,7 +39,7 @@ down_revision = "0001"
 branch_labels = None
 depends_on = None
 
-FAMILIES = {
+FAMILIES: dict[str, list[sa.Column[Any]]] = {
     "rollup_total": [],
     "rollup_action": [sa.Column("action_type", sa.Text, nullable=False)],
     "rollup_model": [sa.Column("provider", sa.Text, nullable=False), sa.Column("model", sa.Text, nullable=False)],
@@ -49,7 +51,7 @@ MEASURES = ["cost_e8", "input_tokens", "output_tokens", "cache_read_tokens", "ca
             "executions", "latency_sum", "latency_count"]
 
 
-def upgrade():
+def upgrade() -> None:
     for name, dims in FAMILIES.items():
         op.create_table(
             name,
@@ -81,7 +83,7 @@ def upgrade():
     op.execute("INSERT INTO rollup_state (id, watermark, version, gaps) VALUES (1, 0, 0, '[]')")
 
 
-def downgrade():
+def downgrade() -> None:
     op.drop_table("rollup_state")
     for name in FAMILIES:
         op.drop_table(name)

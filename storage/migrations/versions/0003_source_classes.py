@@ -45,7 +45,7 @@ def source_class(dialect: str) -> str:
     return f"(CASE {folded} WHEN 'system' THEN 'system' WHEN 'byok' THEN 'byok' ELSE 'other' END)"
 
 
-def upgrade():
+def upgrade() -> None:
     cls = source_class(op.get_bind().dialect.name)
     for table, dims in FAMILIES.items():
         keys = ["org_id", "grain", "t", "source", *dims]
@@ -61,7 +61,7 @@ def upgrade():
     op.execute("UPDATE rollup_state SET version = version + 1 WHERE id = 1")
 
 
-def downgrade():
+def downgrade() -> None:
     for table in FAMILIES:
         op.execute(f"DELETE FROM {table}")
     op.execute("UPDATE rollup_state SET watermark = 0, gaps = '[]', version = version + 1 WHERE id = 1")
