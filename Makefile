@@ -12,7 +12,7 @@ TEST_STAMP := $(VENV)/.installed-test
 HOST ?= 127.0.0.1
 PORT ?= 8050
 
-.PHONY: install run test bench clean
+.PHONY: install run test lint bench clean
 
 $(RUN_STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -34,7 +34,14 @@ run: $(RUN_STAMP)
 
 ## make test: venv, install, the whole suite (PostgreSQL and browser tests required under CI=true).
 test: $(TEST_STAMP)
+	if [ "$$CI" = true ]; then $(MAKE) lint; fi
 	$(PY) -m pytest
+
+## make lint: ruff (lint, then the format check) and mypy, configured in pyproject.toml.
+lint: $(TEST_STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 ## make bench: the scale benchmark (see README).
 bench: $(RUN_STAMP)

@@ -1,4 +1,5 @@
 """The app factory: the Dash dashboard, the JSON API and the security headers on one server."""
+
 from __future__ import annotations
 
 import gc
@@ -6,9 +7,9 @@ from pathlib import Path
 
 import dash
 
-from web import context
 from storage.engine import make_engine
 from storage.settings import Settings
+from web import context
 
 ASSETS = Path(__file__).resolve().parent / "assets"
 
@@ -18,8 +19,8 @@ def create_app(settings: Settings | None = None, engine=None, clock=None, **dash
 
     clock: a callable returning the current instant (aware UTC) for every request; None
     reads the system clock. Tests fix it to show a given day (e.g. the 1st of a month)."""
-    from api import routes as api, security
     import callbacks
+    from api import routes as api, security
     from layouts import page
     from queries.base import facts_path
 

@@ -1,5 +1,8 @@
 """`ai-usage bench`: what a full refresh of the dashboard costs on rollups vs the raw table.
 
+Over 300 lines: one command — data set, warm-up, timed runs on both paths, catch-up, RSS
+and the printed table — kept together so that what is measured reads in one place.
+
 For one bench org with N rows over 365 days (made by ingest.demo in a child process,
 reused when the org already has exactly N rows): bring the rollups up to date, then
 for 7/30/90/365-day windows ending today in UTC, America/New_York and Asia/Kathmandu
@@ -8,6 +11,7 @@ projection, time series, time series by action, model efficiency, by agent, heat
 `runs` times after one warm-up, on rollups and on the raw table; check both give the
 same answers; time a catch-up after 100k new rows; report peak RSS; write JSON.
 """
+
 from __future__ import annotations
 
 import gc
@@ -19,7 +23,7 @@ import resource
 import statistics
 import sys
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -39,9 +43,14 @@ def _answers(engine, f, f_sys) -> list:
     import queries
 
     calls = [
-        (queries.summary, f, ()), (queries.cache_savings, f_sys, ()), (queries.projection, f, ()),
-        (queries.time_series, f, ()), (queries.time_series, f, (True,)), (queries.model_efficiency, f, ()),
-        (queries.by_agent, f, ()), (queries.heatmap, f, ()),
+        (queries.summary, f, ()),
+        (queries.cache_savings, f_sys, ()),
+        (queries.projection, f, ()),
+        (queries.time_series, f, ()),
+        (queries.time_series, f, (True,)),
+        (queries.model_efficiency, f, ()),
+        (queries.by_agent, f, ()),
+        (queries.heatmap, f, ()),
     ]
     out = []
     for fn, ff, args in calls:
@@ -85,12 +94,13 @@ def _count(engine, org: str) -> int:
 
 
 def _generate_child(url: str, rows: int) -> None:
-    from storage.engine import make_engine
     from ingest.demo import generate
+    from storage.engine import make_engine
 
     eng = make_engine(url, statement_timeout_ms=0)
-    code = generate(eng, orgs=1, days=365, rows=rows, seed=20251, org_prefix=BENCH_ORG, replace=True,
-                    progress=sys.stderr.isatty())
+    code = generate(
+        eng, orgs=1, days=365, rows=rows, seed=20251, org_prefix=BENCH_ORG, replace=True, progress=sys.stderr.isatty()
+    )
     sys.exit(code)
 
 
@@ -136,28 +146,37 @@ def _explain_tail(engine, org: str) -> list[str] | None:
 
     with engine.connect() as c:
         wm = read_state(c).watermark
-        now = datetime.now(timezone.utc)
-        rows = c.execute(sa.text(
-            "EXPLAIN SELECT count(*) FROM token_usage_logs WHERE id >= :w AND org_id = :o"
-            " AND created_at >= :a AND created_at < :b"), {"w": wm + 1, "o": org, "a": now - timedelta(days=365),
-                                                            "b": now}).all()
+        now = datetime.now(UTC)
+        rows = c.execute(
+            sa.text(
+                "EXPLAIN SELECT count(*) FROM token_usage_logs WHERE id >= :w AND org_id = :o"
+                " AND created_at >= :a AND created_at < :b"
+            ),
+            {"w": wm + 1, "o": org, "a": now - timedelta(days=365), "b": now},
+        ).all()
     return [r[0] for r in rows]
 
 
 def _catchup(engine) -> dict:
     """Insert 100k rows (copies of the bench org's latest, as org bench-catchup), time the
     answers while they are all tail, then the refresh that rolls them up; clean up."""
+    from ingest import refresh as rollups
     from queries.base import facts_path
     from storage.rollup_tables import TABLES
 
-    from ingest import refresh as rollups
-
-    cols = "created_at, agent_id, user_id, action_type, source, provider, model, input_tokens, output_tokens, " \
-           "cache_read_tokens, cache_write_tokens, cost_usd, latency_ms"
+    cols = (
+        "created_at, agent_id, user_id, action_type, source, provider, model, input_tokens, output_tokens, "
+        "cache_read_tokens, cache_write_tokens, cost_usd, latency_ms"
+    )
     with engine.begin() as c:
-        c.execute(sa.text(f"INSERT INTO token_usage_logs (org_id, {cols}) SELECT :c, {cols} FROM token_usage_logs"
-                          f" WHERE org_id = :o ORDER BY id DESC LIMIT {CATCHUP_ROWS}"), {"c": CATCHUP_ORG, "o": BENCH_ORG})
-    now = datetime.now(timezone.utc)
+        c.execute(
+            sa.text(
+                f"INSERT INTO token_usage_logs (org_id, {cols}) SELECT :c, {cols} FROM token_usage_logs"
+                f" WHERE org_id = :o ORDER BY id DESC LIMIT {CATCHUP_ROWS}"
+            ),
+            {"c": CATCHUP_ORG, "o": BENCH_ORG},
+        )
+    now = datetime.now(UTC)
     roll = facts_path(engine, "rollup")
     f, fs = _filters(CATCHUP_ORG, "UTC", 365, now)
     tail_only = _time(lambda: _answers(roll, f, fs), 1)[0]
@@ -168,21 +187,24 @@ def _catchup(engine) -> dict:
         c.execute(sa.text("DELETE FROM token_usage_logs WHERE org_id = :c"), {"c": CATCHUP_ORG})
         for t in TABLES:
             c.execute(sa.text(f"DELETE FROM {t} WHERE org_id = :c"), {"c": CATCHUP_ORG})
-    return {"rows": r.rows, "refresh_s": r.seconds, "answers_all_tail_365d_s": tail_only,
-            "bench_org_answers_with_100k_foreign_tail_365d_s": bench_with_tail}
+    return {
+        "rows": r.rows,
+        "refresh_s": r.seconds,
+        "answers_all_tail_365d_s": tail_only,
+        "bench_org_answers_with_100k_foreign_tail_365d_s": bench_with_tail,
+    }
 
 
 def run(engine, rows: int, runs: int, skip_raw: bool = False) -> dict:
-    from queries.base import facts_path
-
     from ingest import refresh as rollups
+    from queries.base import facts_path
 
     dialect = engine.dialect.name
     have, gen_s = ensure_rows(engine, rows)
     t0 = time.perf_counter()
     first = rollups.refresh(engine)
     print(f"Rollups up to date: {first.rows:,} rows rolled up in {first.seconds:.1f} s.", flush=True)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     roll, raw_path = facts_path(engine, "rollup"), facts_path(engine, "raw")
     results, answers = [], {}
     for tz in ZONES:  # rollups first: the peak RSS below is the serving path's alone
@@ -190,37 +212,59 @@ def run(engine, rows: int, runs: int, skip_raw: bool = False) -> dict:
             f, fs = _filters(BENCH_ORG, tz, days, now)
             answers[tz, days] = _answers(roll, f, fs)  # warm-up (imports, caches, prices)
             gc.freeze()  # as the server's start-up does (app.start_up): long-lived objects skip GC passes
-            t_roll = _time(lambda: _answers(roll, f, fs), runs)
-            results.append({"timezone": tz, "days": days, "granularity": f.granularity,
-                            "rollup_median_s": statistics.median(t_roll), "rollup_max_s": max(t_roll),
-                            "rollup_runs": runs})
+            t_roll = _time(lambda: _answers(roll, f, fs), runs)  # noqa: B023 (called at once, in this iteration)
+            results.append(
+                {
+                    "timezone": tz,
+                    "days": days,
+                    "granularity": f.granularity,
+                    "rollup_median_s": statistics.median(t_roll),
+                    "rollup_max_s": max(t_roll),
+                    "rollup_runs": runs,
+                }
+            )
             if skip_raw:
                 _print_row(results[-1])
     rss_rollups_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     if not skip_raw:
         for entry in results:
             f, fs = _filters(BENCH_ORG, entry["timezone"], entry["days"], now)
-            raw, t_raw = None, []
+            raw: list | None = None
+            t_raw: list[float] = []
             while len(t_raw) < runs:
                 t1 = time.perf_counter()
                 raw = _answers(raw_path, f, fs)
                 t_raw.append(time.perf_counter() - t1)
                 if sum(t_raw) > RAW_BUDGET_S:
                     break
-            entry.update({"raw_median_s": statistics.median(t_raw), "raw_max_s": max(t_raw),
-                          "raw_runs": len(t_raw), "equal": _same(answers[entry["timezone"], entry["days"]], raw),
-                          "speedup_median": statistics.median(t_raw) / entry["rollup_median_s"]})
+            entry.update(
+                {
+                    "raw_median_s": statistics.median(t_raw),
+                    "raw_max_s": max(t_raw),
+                    "raw_runs": len(t_raw),
+                    "equal": raw is not None and _same(answers[entry["timezone"], entry["days"]], raw),
+                    "speedup_median": statistics.median(t_raw) / entry["rollup_median_s"],
+                }
+            )
             _print_row(entry)
     catch = _catchup(engine)
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {
-        "engine": dialect, "database": engine.url.render_as_string(hide_password=True),
-        "rows": have, "generated_s": gen_s, "initial_refresh": {"rows": first.rows, "seconds": first.seconds},
-        "runs": runs, "windows": results, "catchup": catch,
-        "peak_rss_mb_rollups": rss_rollups_mb, "peak_rss_mb": rss_mb,
-        "rollup_tables": _rollup_sizes(engine), "tail_plan": _explain_tail(engine, BENCH_ORG),
+        "engine": dialect,
+        "database": engine.url.render_as_string(hide_password=True),
+        "rows": have,
+        "generated_s": gen_s,
+        "initial_refresh": {"rows": first.rows, "seconds": first.seconds},
+        "runs": runs,
+        "windows": results,
+        "catchup": catch,
+        "peak_rss_mb_rollups": rss_rollups_mb,
+        "peak_rss_mb": rss_mb,
+        "rollup_tables": _rollup_sizes(engine),
+        "tail_plan": _explain_tail(engine, BENCH_ORG),
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
-        "when": now.isoformat(timespec="seconds"), "total_s": time.perf_counter() - t0,
+        "when": now.isoformat(timespec="seconds"),
+        "total_s": time.perf_counter() - t0,
     }
 
 
@@ -230,16 +274,28 @@ HEADER = f"{'timezone':<18}{'days':>5} {'gran':<5}{'rollup med':>11}{'rollup max
 def _print_row(e: dict) -> None:
     if not getattr(_print_row, "done", False):
         print(HEADER)
-        _print_row.done = True
+        _print_row.done = True  # type: ignore[attr-defined]  # print the header once per process
     raw = e.get("raw_median_s")
-    print(f"{e['timezone']:<18}{e['days']:>5} {e['granularity']:<5}{e['rollup_median_s'] * 1000:>9.1f}ms"
-          f"{e['rollup_max_s'] * 1000:>9.1f}ms"
-          + (f"{raw * 1000:>8.0f}ms{e['raw_runs']:>5}{e['speedup_median']:>7.0f}×  {e['equal']}" if raw else "   (raw skipped)"),
-          flush=True)
+    print(
+        f"{e['timezone']:<18}{e['days']:>5} {e['granularity']:<5}{e['rollup_median_s'] * 1000:>9.1f}ms"
+        f"{e['rollup_max_s'] * 1000:>9.1f}ms"
+        + (
+            f"{raw * 1000:>8.0f}ms{e['raw_runs']:>5}{e['speedup_median']:>7.0f}×  {e['equal']}"
+            if raw
+            else "   (raw skipped)"
+        ),
+        flush=True,
+    )
 
 
-def bench_cli(engine, settings, rows: int | None = None, runs: int = 7, out: str = "bench-results/bench.json",
-              skip_raw: bool = False) -> int:
+def bench_cli(
+    engine,
+    settings,
+    rows: int | None = None,
+    runs: int = 7,
+    out: str = "bench-results/bench.json",
+    skip_raw: bool = False,
+) -> int:
     """`ai-usage bench`: run, print a table, write JSON; 0 when rollups equal raw everywhere."""
     rows = rows or (10_000_000 if engine.dialect.name == "postgresql" else 1_000_000)
     if rows < 1 or runs < 1:
@@ -247,23 +303,32 @@ def bench_cli(engine, settings, rows: int | None = None, runs: int = 7, out: str
         return 2
     res = run(engine, rows, runs, skip_raw)
     c = res["catchup"]
-    print(f"Catch-up: {c['rows']:,} new rows rolled up in {c['refresh_s']:.2f} s; answers (365 d, UTC) with them "
-          f"all in the tail: {c['answers_all_tail_365d_s'] * 1000:.0f} ms.")
-    print(f"Peak RSS of this process: {res['peak_rss_mb_rollups']:.0f} MB serving from rollups, "
-          f"{res['peak_rss_mb']:.0f} MB after the raw-table runs too.  Rollup tables: "
-          + ", ".join(f"{t} {v['rows']:,} rows" for t, v in res["rollup_tables"].items()))
+    print(
+        f"Catch-up: {c['rows']:,} new rows rolled up in {c['refresh_s']:.2f} s; answers (365 d, UTC) with them "
+        f"all in the tail: {c['answers_all_tail_365d_s'] * 1000:.0f} ms."
+    )
+    print(
+        f"Peak RSS of this process: {res['peak_rss_mb_rollups']:.0f} MB serving from rollups, "
+        f"{res['peak_rss_mb']:.0f} MB after the raw-table runs too.  Rollup tables: "
+        + ", ".join(f"{t} {v['rows']:,} rows" for t, v in res["rollup_tables"].items())
+    )
     year = [w for w in res["windows"] if w["days"] == 365]
     worst = max(w["rollup_max_s"] for w in year)
     target = 0.25 if engine.dialect.name == "postgresql" else 1.0
-    res["targets"] = {"year_max_s": worst, "year_target_s": target,
-                      "any_window_max_s": max(w["rollup_max_s"] for w in res["windows"]),
-                      "min_speedup": min((w["speedup_median"] for w in res["windows"] if "speedup_median" in w),
-                                         default=None),
-                      "catchup_s": c["refresh_s"], "catchup_target_s": 2.0}
+    res["targets"] = {
+        "year_max_s": worst,
+        "year_target_s": target,
+        "any_window_max_s": max(w["rollup_max_s"] for w in res["windows"]),
+        "min_speedup": min((w["speedup_median"] for w in res["windows"] if "speedup_median" in w), default=None),
+        "catchup_s": c["refresh_s"],
+        "catchup_target_s": 2.0,
+    }
     t = res["targets"]
-    print(f"365-day full refresh, worst of {len(year)} zones × {runs} runs: {worst * 1000:.0f} ms "
-          f"(target ≤ {target * 1000:.0f} ms); slowest window: {t['any_window_max_s'] * 1000:.0f} ms"
-          + (f"; smallest speed-up vs raw: {t['min_speedup']:.0f}×" if t["min_speedup"] else ""))
+    print(
+        f"365-day full refresh, worst of {len(year)} zones × {runs} runs: {worst * 1000:.0f} ms "
+        f"(target ≤ {target * 1000:.0f} ms); slowest window: {t['any_window_max_s'] * 1000:.0f} ms"
+        + (f"; smallest speed-up vs raw: {t['min_speedup']:.0f}×" if t["min_speedup"] else "")
+    )
     path = Path(out)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(res, indent=2, default=str) + "\n")

@@ -1,4 +1,5 @@
 """The ai-usage command line: init-db, demo-data, import, token, serve, refresh, bench, settings."""
+
 from __future__ import annotations
 
 import argparse
@@ -45,8 +46,11 @@ def build_parser() -> argparse.ArgumentParser:
     i = sub.add_parser("import", help="append log rows (and agents) from CSV; all or nothing")
     i.add_argument("file", help="CSV of token_usage_logs rows (header = column names, id optional)")
     i.add_argument("--agents", help="CSV of agents (id, org_id, name, avatar_url)")
-    i.add_argument("--round-cost", action="store_true",
-                   help="round costs with more than 8 decimals half-even to 8 (and say how many) instead of refusing")
+    i.add_argument(
+        "--round-cost",
+        action="store_true",
+        help="round costs with more than 8 decimals half-even to 8 (and say how many) instead of refusing",
+    )
 
     t = sub.add_parser("token", help="print a signed token for an org")
     t.add_argument("--org", required=True, type=_org)
@@ -55,8 +59,11 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("serve", help="serve the dashboard and the API")
     s.add_argument("--host", default="127.0.0.1")
     s.add_argument("--port", type=int, default=8050)
-    s.add_argument("--demo", action="store_true",
-                   help="allow a missing AI_USAGE_SECRET (a random one is made) and print a token link")
+    s.add_argument(
+        "--demo",
+        action="store_true",
+        help="allow a missing AI_USAGE_SECRET (a random one is made) and print a token link",
+    )
     s.add_argument("--threads", type=int, default=8)
 
     r = sub.add_parser("refresh", help="bring the rollup tables up to date")
@@ -98,8 +105,11 @@ def _dispatch(args, settings: Settings) -> int:
             print(f"AI_USAGE_SECRET must be set to at least {MIN_SECRET_BYTES} bytes.", file=sys.stderr)
             return 2
         if settings.max_token_ttl is not None and args.ttl > settings.max_token_ttl:
-            print(f"--ttl is longer than AI_USAGE_MAX_TOKEN_TTL ({settings.max_token_ttl}): the API would refuse "
-                  "the token.", file=sys.stderr)
+            print(
+                f"--ttl is longer than AI_USAGE_MAX_TOKEN_TTL ({settings.max_token_ttl}): the API would refuse "
+                "the token.",
+                file=sys.stderr,
+            )
             return 2
         print(mint_token(settings.secret, args.org, ttl=args.ttl))
         return 0
@@ -117,8 +127,16 @@ def _dispatch(args, settings: Settings) -> int:
     if args.command == "demo-data":
         from ingest.demo import generate
 
-        return generate(engine, orgs=args.orgs, days=args.days, rows=args.rows, seed=args.seed,
-                        org_prefix=args.org_prefix, if_empty=args.if_empty, progress=not args.no_progress)
+        return generate(
+            engine,
+            orgs=args.orgs,
+            days=args.days,
+            rows=args.rows,
+            seed=args.seed,
+            org_prefix=args.org_prefix,
+            if_empty=args.if_empty,
+            progress=not args.no_progress,
+        )
     if args.command == "import":
         from ingest.importer import import_cli
 

@@ -1,4 +1,5 @@
 """`ai-usage serve`: the dashboard and the API behind waitress, a production WSGI server."""
+
 from __future__ import annotations
 
 import logging
@@ -9,8 +10,8 @@ import time
 from dataclasses import replace
 from datetime import timedelta
 
-from web.auth import MIN_SECRET_BYTES, mint_token
 from storage.settings import Settings
+from web.auth import MIN_SECRET_BYTES, mint_token
 
 DEMO_ORG = "demo"
 DEMO_TTL = timedelta(hours=12)
@@ -48,8 +49,10 @@ class QueueDepthThrottle(logging.Filter):
                 return False
             self._last = now
             if self._held:
-                record.msg = f"{record.getMessage()} ({self._held:,} more such warnings in the last " \
-                             f"{now - self._held_since:.0f} s were not logged)"
+                record.msg = (
+                    f"{record.getMessage()} ({self._held:,} more such warnings in the last "
+                    f"{now - self._held_since:.0f} s were not logged)"
+                )
                 record.args = ()
             self._held, self._held_since = 0, now
             return True
@@ -66,8 +69,9 @@ def throttle_queue_warnings(interval: float = 10.0) -> QueueDepthThrottle:
     return f
 
 
-def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8050, demo: bool = False,
-          threads: int = 8, out=None) -> int:
+def serve(
+    settings: Settings, host: str = "127.0.0.1", port: int = 8050, demo: bool = False, threads: int = 8, out=None
+) -> int:
     """Serve until interrupted; exit code 2 without a usable secret (unless demo), 1 if the port is taken."""
     out = out or sys.stdout
     if threads < 1:
@@ -75,17 +79,24 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8050, demo: b
         return 2
     if len(settings.secret.encode()) < MIN_SECRET_BYTES:
         if not demo:
-            print(f"AI_USAGE_SECRET must be set to at least {MIN_SECRET_BYTES} bytes to serve "
-                  f"(e.g. `export AI_USAGE_SECRET=$(python -c 'import secrets; print(secrets.token_urlsafe(48))')`),"
-                  " or use --demo for a throw-away secret.", file=sys.stderr)
+            print(
+                f"AI_USAGE_SECRET must be set to at least {MIN_SECRET_BYTES} bytes to serve "
+                f"(e.g. `export AI_USAGE_SECRET=$(python -c 'import secrets; print(secrets.token_urlsafe(48))')`),"
+                " or use --demo for a throw-away secret.",
+                file=sys.stderr,
+            )
             return 2
         settings = replace(settings, secret=secrets.token_urlsafe(48), demo=True)
-        print("Demo mode: AI_USAGE_SECRET is not set, so a random secret was made for this process; "
-              "its tokens stop working when it stops.", file=out)
+        print(
+            "Demo mode: AI_USAGE_SECRET is not set, so a random secret was made for this process; "
+            "its tokens stop working when it stops.",
+            file=out,
+        )
     elif demo:
         settings = replace(settings, demo=True)
 
     import waitress
+
     from app import create_app, start_up
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -102,8 +113,12 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8050, demo: b
     if settings.demo:
         token = mint_token(settings.secret, DEMO_ORG, ttl=DEMO_TTL)
         print(f"Open the demo dashboard (org {DEMO_ORG!r}, token valid 12 h):\n  {base}?token={token}", file=out)
-    print(f"AI Usage Dashboard serving on {base}  (API: {base}ai/org-usage/openapi.json; "
-          f"{threads} threads; Ctrl+C to stop)", file=out, flush=True)
+    print(
+        f"AI Usage Dashboard serving on {base}  (API: {base}ai/org-usage/openapi.json; "
+        f"{threads} threads; Ctrl+C to stop)",
+        file=out,
+        flush=True,
+    )
     try:
         server.run()
     except KeyboardInterrupt:

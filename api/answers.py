@@ -11,15 +11,21 @@ in a fraction of a model's time (pydantic serializes both in Rust).
 `openapi.py` takes the response schemas from `schemas()`; the constraints and descriptions
 here are what the document says about each field.
 """
+
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
-
-from typing_extensions import NotRequired, TypedDict  # pydantic needs these on Python < 3.12
+from typing import (
+    Annotated,
+    Any,
+    Literal,
+    NotRequired,  # pydantic needs these on Python < 3.12
+    get_args,
+)
 
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, with_config
 from pydantic.alias_generators import to_camel
 from pydantic.json_schema import GenerateJsonSchema, models_json_schema
+from typing_extensions import TypedDict
 
 from queries.filters import GRANULARITIES, SOURCES
 
@@ -28,8 +34,11 @@ DateTime = Annotated[str, WithJsonSchema({"type": "string", "format": "date-time
 Day = Annotated[str, WithJsonSchema({"type": "string", "format": "date"})]
 Count = Annotated[int, Field(ge=0)]
 Usd = Annotated[float, Field(ge=0)]
-Source = Literal[SOURCES]  # type: ignore[valid-type]
-Granularity = Literal[tuple(g for g in GRANULARITIES if g != "auto")]  # type: ignore[valid-type]
+Source = Literal["all", "system", "byok"]
+Granularity = Literal["hour", "day", "week", "month"]  # the applied one: never "auto"
+# Spelled out for the type checker; kept equal to the parser's own lists.
+assert get_args(Source) == tuple(SOURCES)
+assert get_args(Granularity) == tuple(g for g in GRANULARITIES if g != "auto")
 
 
 CONFIG = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
@@ -44,12 +53,15 @@ class Answer(BaseModel):
 
 
 class ErrorDetail(Answer):
-    code: str = Field(description=(
-        "Stable machine code: invalid_timezone, invalid_date, date_out_of_range, incomplete_window, "
-        "invalid_window, window_too_long, too_many_buckets, invalid_source, invalid_granularity, "
-        "invalid_preset, invalid_groupBy (400); missing_token, invalid_token, token_expired (401); "
-        "forbidden, org_mismatch (403); not_found (404); method_not_allowed (405); "
-        "internal_error (500); database_unavailable, query_timeout (503)."))
+    code: str = Field(
+        description=(
+            "Stable machine code: invalid_timezone, invalid_date, date_out_of_range, incomplete_window, "
+            "invalid_window, window_too_long, too_many_buckets, invalid_source, invalid_granularity, "
+            "invalid_preset, invalid_groupBy (400); missing_token, invalid_token, token_expired (401); "
+            "forbidden, org_mismatch (403); not_found (404); method_not_allowed (405); "
+            "internal_error (500); database_unavailable, query_timeout (503)."
+        )
+    )
     message: str
     parameter: str | None = Field(description="The query parameter at fault; null when the error is not about one.")
 
@@ -76,25 +88,31 @@ class CacheSavings(Answer):
     total_cache_read_tokens: Count
     total_input_tokens: Count
     hit_rate: Annotated[float, Field(ge=0, le=1)] | None = Field(
-        description="totalCacheReadTokens / totalInputTokens; null without input tokens.")
+        description="totalCacheReadTokens / totalInputTokens; null without input tokens."
+    )
     estimated_savings_usd: float
     skipped_models_count: Count
 
 
 class Projection(Answer):
-    status: Literal["ok", "closed", "insufficient_data"] = Field(description=(
-        "`closed`: asOf's month ended before today, and every figure is that whole month's actual cost; "
-        "`insufficient_data`: fewer than 7 fitting days, figures null; `ok`: a forecast."))
+    status: Literal["ok", "closed", "insufficient_data"] = Field(
+        description=(
+            "`closed`: asOf's month ended before today, and every figure is that whole month's actual cost; "
+            "`insufficient_data`: fewer than 7 fitting days, figures null; `ok`: a forecast."
+        )
+    )
     as_of: Day = Field(description="The earlier of `to` and today (local dates): the forecast is of its month.")
     month_start: Day | None = Field(description="null with insufficient_data.")
     month_end: Day | None = Field(description="null with insufficient_data.")
     month_to_date_usd: Usd | None = Field(
-        description="Actual cost from the month's first day to the end of asOf (up to now when asOf is today).")
+        description="Actual cost from the month's first day to the end of asOf (up to now when asOf is today)."
+    )
     projected_total_usd: Usd | None
     lower80: Usd | None
     upper80: Usd | None
     daily_points: Count = Field(
-        description="Fitting days: days of the window up to asOf, today excluded, with at least one row.")
+        description="Fitting days: days of the window up to asOf, today excluded, with at least one row."
+    )
 
 
 @with_config(CONFIG)
@@ -104,9 +122,15 @@ class TimeSeriesPoint(TypedDict):
     cost_usd: Usd
     tokens: Count
     executions: Count
-    partial: Annotated[bool, Field(description=(
-        "true when the bucket's calendar period is not wholly inside the window up to now: the bucket "
-        "in progress, or one cut by the window's first or last day."))]
+    partial: Annotated[
+        bool,
+        Field(
+            description=(
+                "true when the bucket's calendar period is not wholly inside the window up to now: the bucket "
+                "in progress, or one cut by the window's first or last day."
+            )
+        ),
+    ]
 
 
 class TimeSeries(Answer):
@@ -134,15 +158,23 @@ class ModelEfficiency(Answer):
 @with_config(CONFIG)
 class AgentUsage(TypedDict):
     agent_id: Annotated[str | None, Field(description="null for rows not tied to an agent.")]
-    name: Annotated[str | None, Field(description=(
-        "The agent's name; its id when the org has no such agent; null with agentId null."))]
+    name: Annotated[
+        str | None,
+        Field(description=("The agent's name; its id when the org has no such agent; null with agentId null.")),
+    ]
     avatar_url: str | None
     cost_usd: Usd
     tokens: Count
     executions: Count
-    sparkline: Annotated[list[Usd], Field(description=(
-        "Cost per bucket of the applied granularity, in window order, up to now (buckets that start "
-        "after now are left out)."))]
+    sparkline: Annotated[
+        list[Usd],
+        Field(
+            description=(
+                "Cost per bucket of the applied granularity, in window order, up to now (buckets that start "
+                "after now are left out)."
+            )
+        ),
+    ]
 
 
 class ByAgent(Answer):
@@ -175,6 +207,7 @@ class _NoFieldTitles(GenerateJsonSchema):
 
 def schemas(ref_template: str = "#/components/schemas/{model}") -> dict[str, dict]:
     """Every answer's JSON Schema (serialization side, camelCase), nested models included, by model name."""
-    _, top = models_json_schema([(m, "serialization") for m in ANSWERS], ref_template=ref_template,
-                                schema_generator=_NoFieldTitles)
+    _, top = models_json_schema(
+        [(m, "serialization") for m in ANSWERS], ref_template=ref_template, schema_generator=_NoFieldTitles
+    )
     return top["$defs"]

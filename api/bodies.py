@@ -3,6 +3,7 @@
 Plain numbers for JSON (ints stay ints, NaN becomes null) and local ISO-8601 times with
 their offset; the models give both the body and the OpenAPI schema.
 """
+
 from __future__ import annotations
 
 import pandas as pd
@@ -92,54 +93,68 @@ def time_series_body(conn, f: Filters, by_action: bool) -> answers.TimeSeries:
     points = []
     for r in df.to_dict("records"):
         action = {"action_type": text(r["action_type"])} if by_action else {}  # left out without groupBy
-        points.append(point(bucket=iso(r["bucket"]), **action, cost_usd=num(r["cost_usd"]),
-                            tokens=integer(r["tokens"]), executions=integer(r["executions"]),
-                            partial=bool(r["partial"])))
+        points.append(
+            point(
+                bucket=iso(r["bucket"]),
+                **action,
+                cost_usd=float(r["cost_usd"]),
+                tokens=integer(r["tokens"]),
+                executions=integer(r["executions"]),
+                partial=bool(r["partial"]),
+            )
+        )
     return answers.TimeSeries.model_construct(granularity=f.granularity, timezone=f.timezone, points=points)
 
 
 def model_efficiency_body(conn, f: Filters) -> answers.ModelEfficiency:
     df = queries.model_efficiency(conn, f)
-    return answers.ModelEfficiency.model_construct(models=[
-        answers.ModelUsage(
-            provider=text(r["provider"]),
-            model=text(r["model"]),
-            cost_usd=num(r["cost_usd"]),
-            input_tokens=integer(r["input_tokens"]),
-            output_tokens=integer(r["output_tokens"]),
-            cache_read_tokens=integer(r["cache_read_tokens"]),
-            executions=integer(r["executions"]),
-            avg_latency_ms=num(r["avg_latency_ms"]),
-        )
-        for r in df.to_dict("records")
-    ])
+    return answers.ModelEfficiency.model_construct(
+        models=[
+            answers.ModelUsage(
+                provider=str(r["provider"]),
+                model=str(r["model"]),
+                cost_usd=float(r["cost_usd"]),
+                input_tokens=integer(r["input_tokens"]),
+                output_tokens=integer(r["output_tokens"]),
+                cache_read_tokens=integer(r["cache_read_tokens"]),
+                executions=integer(r["executions"]),
+                avg_latency_ms=num(r["avg_latency_ms"]),
+            )
+            for r in df.to_dict("records")
+        ]
+    )
 
 
 def by_agent_body(conn, f: Filters) -> answers.ByAgent:
     df = queries.by_agent(conn, f)
-    return answers.ByAgent.model_construct(agents=[
-        answers.AgentUsage(
-            agent_id=text(r["agent_id"]),
-            name=text(r["name"]),
-            avatar_url=text(r["avatar_url"]),
-            cost_usd=num(r["cost_usd"]),
-            tokens=integer(r["tokens"]),
-            executions=integer(r["executions"]),
-            sparkline=[num(v) for v in r["sparkline"]],
-        )
-        for r in df.to_dict("records")
-    ])
+    return answers.ByAgent.model_construct(
+        agents=[
+            answers.AgentUsage(
+                agent_id=text(r["agent_id"]),
+                name=text(r["name"]),
+                avatar_url=text(r["avatar_url"]),
+                cost_usd=float(r["cost_usd"]),
+                tokens=integer(r["tokens"]),
+                executions=integer(r["executions"]),
+                sparkline=[float(v) for v in r["sparkline"]],
+            )
+            for r in df.to_dict("records")
+        ]
+    )
 
 
 def heatmap_body(conn, f: Filters) -> answers.Heatmap:
     df = queries.heatmap(conn, f)
-    return answers.Heatmap.model_construct(timezone=f.timezone, cells=[
-        answers.HeatmapCell(
-            dow=integer(r["dow"]),
-            hour=integer(r["hour"]),
-            tokens=integer(r["tokens"]),
-            cost_usd=num(r["cost_usd"]),
-            executions=integer(r["executions"]),
-        )
-        for r in df.to_dict("records")
-    ])
+    return answers.Heatmap.model_construct(
+        timezone=f.timezone,
+        cells=[
+            answers.HeatmapCell(
+                dow=integer(r["dow"]),
+                hour=integer(r["hour"]),
+                tokens=integer(r["tokens"]),
+                cost_usd=float(r["cost_usd"]),
+                executions=integer(r["executions"]),
+            )
+            for r in df.to_dict("records")
+        ],
+    )

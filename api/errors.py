@@ -1,4 +1,5 @@
 """The API's one error shape, `{"error": {"code", "message", "parameter"}}`, and its JSON responses."""
+
 from __future__ import annotations
 
 import flask
@@ -12,8 +13,7 @@ JSON = "application/json"
 class ApiError(Exception):
     """An answer other than 200: the status, a stable code, a clear message, the parameter at fault."""
 
-    def __init__(self, status: int, code: str, message: str, parameter: str | None = None,
-                 headers: dict | None = None):
+    def __init__(self, status: int, code: str, message: str, parameter: str | None = None, headers: dict | None = None):
         super().__init__(message)
         self.status, self.code, self.message, self.parameter = status, code, message, parameter
         self.headers = headers or {}

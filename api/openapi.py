@@ -3,13 +3,21 @@
 The response schemas come from the answer models (answers.py); this module adds what is
 not an answer's shape: the routes, their parameters, the security scheme and the errors.
 """
+
 from __future__ import annotations
 
 import copy
 from functools import lru_cache
 
-from queries.filters import (GRANULARITIES, MAX_DATE as _MAX, MAX_HOURLY_DAYS, MAX_YEARS, MIN_DATE as _MIN, PRESETS,
-                             SOURCES)
+from queries.filters import (
+    GRANULARITIES,
+    MAX_DATE as _MAX,
+    MAX_HOURLY_DAYS,
+    MAX_YEARS,
+    MIN_DATE as _MIN,
+    PRESETS,
+    SOURCES,
+)
 
 from . import answers
 
@@ -33,42 +41,65 @@ def _query(name: str, schema: dict, description: str, example=None) -> dict:
 
 PARAMETERS = {
     "timezone": _query(
-        "timezone", {"type": "string", "default": "UTC", "maxLength": 64},
-        "IANA time zone that buckets, days and heatmap cells are local to.", "America/New_York"),
+        "timezone",
+        {"type": "string", "default": "UTC", "maxLength": 64},
+        "IANA time zone that buckets, days and heatmap cells are local to.",
+        "America/New_York",
+    ),
     "preset": _query(
-        "preset", {"type": "string", "enum": list(PRESETS), "default": "30d"},
+        "preset",
+        {"type": "string", "enum": list(PRESETS), "default": "30d"},
         "Window ending today (local), used when `from`/`to` are absent: the last 7, 30 or 90 days, "
-        "or 1 January to now."),
+        "or 1 January to now.",
+    ),
     "from": _query(
-        "from", {"type": "string", "format": "date", "pattern": DATE_PATTERN},
+        "from",
+        {"type": "string", "format": "date", "pattern": DATE_PATTERN},
         f"First local day of the window (inclusive), YYYY-MM-DD. Give it with `to`. Dates from "
-        f"{MIN_DATE} to {MAX_DATE}; windows up to {MAX_YEARS} years.", "2026-10-01"),
+        f"{MIN_DATE} to {MAX_DATE}; windows up to {MAX_YEARS} years.",
+        "2026-10-01",
+    ),
     "to": _query(
-        "to", {"type": "string", "format": "date", "pattern": DATE_PATTERN},
-        "Last local day of the window (inclusive), YYYY-MM-DD. Give it with `from`.", "2026-10-31"),
+        "to",
+        {"type": "string", "format": "date", "pattern": DATE_PATTERN},
+        "Last local day of the window (inclusive), YYYY-MM-DD. Give it with `from`.",
+        "2026-10-31",
+    ),
     "source": _query(
-        "source", {"type": "string", "enum": list(SOURCES), "default": "all"},
-        "Whose keys paid: the platform's (`system`), the customer's (`byok`) or both."),
+        "source",
+        {"type": "string", "enum": list(SOURCES), "default": "all"},
+        "Whose keys paid: the platform's (`system`), the customer's (`byok`) or both.",
+    ),
     "sourceSystem": _query(
-        "source", {"type": "string", "enum": list(SOURCES), "default": "system"},
-        "Whose keys paid; cache savings default to the platform's keys (`system`)."),
+        "source",
+        {"type": "string", "enum": list(SOURCES), "default": "system"},
+        "Whose keys paid; cache savings default to the platform's keys (`system`).",
+    ),
     "granularity": _query(
-        "granularity", {"type": "string", "enum": list(GRANULARITIES), "default": "auto"},
+        "granularity",
+        {"type": "string", "enum": list(GRANULARITIES), "default": "auto"},
         "Bucket size. `auto`: up to 7 days hour, 90 day, 365 week, longer month. Hourly buckets "
-        f"are offered for windows up to {MAX_HOURLY_DAYS} days."),
+        f"are offered for windows up to {MAX_HOURLY_DAYS} days.",
+    ),
     "groupBy": _query(
-        "groupBy", {"type": "string", "enum": ["action"]},
-        "`action`: one point per bucket and action type."),
+        "groupBy", {"type": "string", "enum": ["action"]}, "`action`: one point per bucket and action type."
+    ),
     "xOrgId": {
-        "name": "x-org-id", "in": "header", "required": False, "schema": {"type": "string"},
+        "name": "x-org-id",
+        "in": "header",
+        "required": False,
+        "schema": {"type": "string"},
         "description": "When given, must equal the token's `org_id` (else 403).",
     },
 }
 WINDOW = ["timezone", "preset", "from", "to", "xOrgId"]
 
+
 def _error(description: str) -> dict:
-    return {"description": description,
-            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+    }
 
 
 RESPONSES = {
@@ -76,21 +107,35 @@ RESPONSES = {
     "Unauthorized": _error("Missing, malformed, forged or expired token."),
     "Forbidden": _error("The token lacks the ai.agent:read policy, or names another org."),
     "InternalError": _error("An unexpected fault (logged server-side; no details are sent)."),
-    "Unavailable": _error("The database cannot be reached (database_unavailable) or the query ran "
-                          "past the time limit (query_timeout). Retry later."),
+    "Unavailable": _error(
+        "The database cannot be reached (database_unavailable) or the query ran "
+        "past the time limit (query_timeout). Retry later."
+    ),
 }
 
 ROUTES = [
     ("summary", "Summary", "Totals over the whole window.", ["source", "granularity"]),
     ("cache-savings", "CacheSavings", "Prompt-cache hit rate and estimated savings.", ["sourceSystem", "granularity"]),
-    ("projection", "Projection", "Month-end cost forecast for the month holding asOf = min(`to`, today), "
-                                 "with an 80% interval; a past month answers its actual total (`closed`).",
-     ["source", "granularity"]),
-    ("time-series", "TimeSeries", "Cost, tokens and executions per local bucket up to now, zero-filled; "
-                                  "buckets that start after now are left out.",
-     ["source", "granularity", "groupBy"]),
-    ("model-efficiency", "ModelEfficiency", "Usage per (provider, model), by cost descending.",
-     ["source", "granularity"]),
+    (
+        "projection",
+        "Projection",
+        "Month-end cost forecast for the month holding asOf = min(`to`, today), "
+        "with an 80% interval; a past month answers its actual total (`closed`).",
+        ["source", "granularity"],
+    ),
+    (
+        "time-series",
+        "TimeSeries",
+        "Cost, tokens and executions per local bucket up to now, zero-filled; "
+        "buckets that start after now are left out.",
+        ["source", "granularity", "groupBy"],
+    ),
+    (
+        "model-efficiency",
+        "ModelEfficiency",
+        "Usage per (provider, model), by cost descending.",
+        ["source", "granularity"],
+    ),
     ("by-agent", "ByAgent", "Usage per agent, by cost descending, with a cost sparkline.", ["source", "granularity"]),
     ("heatmap", "Heatmap", "Usage by local day of week and hour; empty cells left out.", ["source", "granularity"]),
 ]
@@ -102,8 +147,10 @@ def _operation(name: str, schema: str, summary: str, extra: list[str]) -> dict:
         "summary": summary,
         "parameters": [{"$ref": f"#/components/parameters/{p}"} for p in WINDOW + extra],
         "responses": {
-            "200": {"description": summary,
-                    "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}}},
+            "200": {
+                "description": summary,
+                "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}},
+            },
             "400": {"$ref": "#/components/responses/BadRequest"},
             "401": {"$ref": "#/components/responses/Unauthorized"},
             "403": {"$ref": "#/components/responses/Forbidden"},
@@ -115,15 +162,22 @@ def _operation(name: str, schema: str, summary: str, extra: list[str]) -> dict:
 
 @lru_cache(maxsize=1)
 def _base_document() -> dict:
-    paths = {f"{BASE}/{name}": {"get": _operation(name, schema, summary, extra)}
-             for name, schema, summary, extra in ROUTES}
-    paths[f"{BASE}/openapi.json"] = {"get": {
-        "operationId": "openapi",
-        "summary": "This document.",
-        "security": [],
-        "responses": {"200": {"description": "The OpenAPI description.",
-                              "content": {"application/json": {"schema": {"type": "object"}}}}},
-    }}
+    paths = {
+        f"{BASE}/{name}": {"get": _operation(name, schema, summary, extra)} for name, schema, summary, extra in ROUTES
+    }
+    paths[f"{BASE}/openapi.json"] = {
+        "get": {
+            "operationId": "openapi",
+            "summary": "This document.",
+            "security": [],
+            "responses": {
+                "200": {
+                    "description": "The OpenAPI description.",
+                    "content": {"application/json": {"schema": {"type": "object"}}},
+                }
+            },
+        }
+    }
     return {
         "openapi": "3.1.0",
         "info": {
@@ -133,14 +187,20 @@ def _base_document() -> dict:
                 "What an organization spends on AI, from its token usage logs. Every route takes the "
                 "window parameters; the org is the one in the bearer token, never a parameter. "
                 "An empty parameter value counts as absent. "
-                "Errors answer `{\"error\": {\"code\", \"message\", \"parameter\"}}`."),
+                'Errors answer `{"error": {"code", "message", "parameter"}}`.'
+            ),
         },
         "security": [{"bearerAuth": []}],
         "paths": paths,
         "components": {
-            "securitySchemes": {"bearerAuth": {
-                "type": "http", "scheme": "bearer", "bearerFormat": "JWT",
-                "description": "HS256 JWT with claims org_id, policies (must hold ai.agent:read) and exp."}},
+            "securitySchemes": {
+                "bearerAuth": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "bearerFormat": "JWT",
+                    "description": "HS256 JWT with claims org_id, policies (must hold ai.agent:read) and exp.",
+                }
+            },
             "parameters": PARAMETERS,
             "schemas": answers.schemas(),
             "responses": RESPONSES,

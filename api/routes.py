@@ -5,6 +5,7 @@ window once (queries.parse_filters), runs one query function on a pooled connect
 turns its frame into its typed answer (api/bodies.py, api/answers.py). Faults map to the contract's error shape: bad input 400,
 token 401/403, database down or too slow 503, and an unexpected bug 500 without details.
 """
+
 from __future__ import annotations
 
 import logging
@@ -16,11 +17,19 @@ from flask_compress import Compress
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from queries.filters import BadParameter, parse_filters
-
 from storage import execute
 from web import context
 
 from . import openapi, security
+from .bodies import (
+    by_agent_body,
+    cache_savings_body,
+    heatmap_body,
+    model_efficiency_body,
+    projection_body,
+    summary_body,
+    time_series_body,
+)
 from .errors import ApiError, json_response
 
 log = logging.getLogger("ai_usage.api")  # the name operators filter on, kept across the move
@@ -28,15 +37,21 @@ log = logging.getLogger("ai_usage.api")  # the name operators filter on, kept ac
 BASE = openapi.BASE  # "/ai/org-usage", under the app's routes prefix
 GROUP_BY = ("action",)
 ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD"]
-ROUTES = ("summary", "cache-savings", "projection", "time-series", "model-efficiency", "by-agent", "heatmap",
-          "openapi.json")
-NOT_NORMALISED = ("No such API route (paths are not normalised: no doubled or trailing slash, no dot segment); "
-                  "see openapi.json for the list.")
+ROUTES = (
+    "summary",
+    "cache-savings",
+    "projection",
+    "time-series",
+    "model-efficiency",
+    "by-agent",
+    "heatmap",
+    "openapi.json",
+)
+NOT_NORMALISED = (
+    "No such API route (paths are not normalised: no doubled or trailing slash, no dot segment); "
+    "see openapi.json for the list."
+)
 RETRY_AFTER = "5"  # seconds: a database coming back is re-pinged by the pool on the next request
-
-
-from .bodies import (by_agent_body, cache_savings_body, heatmap_body, model_efficiency_body,
-                     projection_body, summary_body, time_series_body)
 
 
 # ------------------------------------------------------------------ request handling
@@ -63,13 +78,17 @@ def _group_by(params) -> tuple[bool]:
 
 
 DB_MESSAGES = {  # storage.execute's fault kind -> the API's (code, message)
-    execute.TIMEOUT: ("query_timeout",
-                      "The query took longer than the configured time limit; narrow the window or retry."),
+    execute.TIMEOUT: (
+        "query_timeout",
+        "The query took longer than the configured time limit; narrow the window or retry.",
+    ),
     execute.UNAVAILABLE: ("database_unavailable", "The database cannot be reached right now; retry in a few seconds."),
     # No client can fix it and it does not pass by itself: logged at ERROR (see storage.execute).
-    execute.SCHEMA_MISSING: ("database_unavailable",
-                             "The database is not set up for the dashboard yet (its migrations have not run); "
-                             "retry once the operator has run them."),
+    execute.SCHEMA_MISSING: (
+        "database_unavailable",
+        "The database is not set up for the dashboard yet (its migrations have not run); "
+        "retry once the operator has run them.",
+    ),
 }
 
 
@@ -83,8 +102,12 @@ def _db_error(exc: BaseException) -> ApiError | None:
 
 
 def _method_not_allowed_error() -> ApiError:
-    return ApiError(405, "method_not_allowed", f"Only GET is allowed on {flask.request.path}.",
-                    headers={"Allow": "GET, HEAD, OPTIONS"})
+    return ApiError(
+        405,
+        "method_not_allowed",
+        f"Only GET is allowed on {flask.request.path}.",
+        headers={"Allow": "GET, HEAD, OPTIONS"},
+    )
 
 
 def _resolved(path: str) -> str:
@@ -175,7 +198,8 @@ def blueprint() -> flask.Blueprint:
     def _unexpected(e: Exception):
         err = _db_error(e)
         if err is not None:
-            fault = e if isinstance(e, execute.DatabaseFault) else execute.DatabaseFault(execute.classify(e), e)
+            # _db_error answered, so classify(e) named a kind: the fault to log carries it.
+            fault = e if isinstance(e, execute.DatabaseFault) else execute.DatabaseFault(str(execute.classify(e)), e)
             log.log(fault.log_level, "%s on %s: %s", err.code, flask.request.path, fault.summary())
             return err.response()
         log.exception("Unexpected error on %s", flask.request.path)
@@ -199,7 +223,7 @@ def register(server: flask.Flask, prefix: str | None = None) -> None:
         req = flask.request
         path = req.environ.get("PATH_INFO") or "/"  # request.path drops leading slashes
         ours = (req.blueprint or "").startswith("ai_usage_api")
-        if is_api_path(path, base) and (not ours or path != _resolved(path) and path != base + "/"):
+        if is_api_path(path, base) and (not ours or (path != _resolved(path) and path != base + "/")):
             return ApiError(404, "not_found", NOT_NORMALISED).response()
         return None
 

@@ -3,6 +3,7 @@
 The org a request may read comes only from its verified token: no query parameter or
 header can name another one (a different `x-org-id`, `org_id` or `orgId` is a 403).
 """
+
 from __future__ import annotations
 
 import re
@@ -60,9 +61,12 @@ def bearer_token(header: str | None) -> str | None:
         return None
     parts = header.split()
     if len(parts) != 2 or parts[0].lower() != "bearer":
-        raise ApiError(401, "invalid_token",
-                       "The Authorization header must be 'Bearer <token>'.",
-                       headers={"WWW-Authenticate": 'Bearer realm="ai-usage", error="invalid_request"'})
+        raise ApiError(
+            401,
+            "invalid_token",
+            "The Authorization header must be 'Bearer <token>'.",
+            headers={"WWW-Authenticate": 'Bearer realm="ai-usage", error="invalid_request"'},
+        )
     return parts[1]
 
 
@@ -89,6 +93,10 @@ def authenticate(request: flask.Request, secret: str) -> Claims:
         raise ApiError(403, "org_mismatch", MESSAGES["org_mismatch"])
     for name in ORG_PARAMS:
         if any(value != claims.org_id for value in request.args.getlist(name)):
-            raise ApiError(403, "org_mismatch",
-                           "The organization comes from the token; another one cannot be asked for.", parameter=name)
+            raise ApiError(
+                403,
+                "org_mismatch",
+                "The organization comes from the token; another one cannot be asked for.",
+                parameter=name,
+            )
     return claims

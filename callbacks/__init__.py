@@ -2,6 +2,7 @@
 
 Each section module has `register(app)`; nothing here imports the app object.
 """
+
 from . import actions, advanced, agents, datatables, guard, models, overview, session
 
 

@@ -1,4 +1,5 @@
 """Desglose por acción: the per-action time series into the stacked area and the donut."""
+
 from __future__ import annotations
 
 from dash import Input, Output
@@ -11,9 +12,12 @@ from . import common
 
 def register(app) -> None:
     app.callback(
-        Output(ids.ACTIONS_AREA, "figure"), Output(ids.ACTIONS_DONUT, "figure"),
+        Output(ids.ACTIONS_AREA, "figure"),
+        Output(ids.ACTIONS_DONUT, "figure"),
         Output(ids.SEC_ACTIONS, "data-stamp"),
-        *common.FILTERS, Input(ids.ACTIONS_METRIC, "value"), common.TOKEN,
+        *common.FILTERS,
+        Input(ids.ACTIONS_METRIC, "value"),
+        common.TOKEN,
     )(update)
 
 
@@ -31,5 +35,8 @@ def update(preset, start, end, source, granularity, tz, metric, token):
     except common.Unavailable as u:
         blank = figures.empty(u.message, actions.HEIGHT, u.detail)
         return blank, blank, scope.stamp
-    return (figures.actions_area(df, metric, f.granularity, actions.HEIGHT),
-            figures.actions_donut(df, metric, actions.HEIGHT), scope.stamp)
+    return (
+        figures.actions_area(df, metric, f.granularity, actions.HEIGHT),
+        figures.actions_donut(df, metric, actions.HEIGHT),
+        scope.stamp,
+    )

@@ -1,4 +1,5 @@
 """Avanzado: heatmap, Sistema vs BYOK and cache savings, computed only while the section is open."""
+
 from __future__ import annotations
 
 import pandas as pd
@@ -14,14 +15,23 @@ from . import common
 
 def register(app) -> None:
     app.callback(
-        Output(ids.HEATMAP, "figure"), Output(ids.SOURCE_SPLIT, "figure"), Output(ids.SOURCE_SPLIT_TABLE, "children"),
-        Output(ids.CACHE_DETAIL, "children"), Output(ids.SEC_ADVANCED, "data-stamp"),
-        *common.FILTERS, Input(ids.ADVANCED_COLLAPSE, "is_open"), common.TOKEN,
+        Output(ids.HEATMAP, "figure"),
+        Output(ids.SOURCE_SPLIT, "figure"),
+        Output(ids.SOURCE_SPLIT_TABLE, "children"),
+        Output(ids.CACHE_DETAIL, "children"),
+        Output(ids.SEC_ADVANCED, "data-stamp"),
+        *common.FILTERS,
+        Input(ids.ADVANCED_COLLAPSE, "is_open"),
+        common.TOKEN,
     )(update)
-    app.clientside_callback(ClientsideFunction("dashboard", "toggleAdvanced"),
-                            Output(ids.ADVANCED_COLLAPSE, "is_open"), Output(ids.ADVANCED_TOGGLE, "aria-expanded"),
-                            Input(ids.ADVANCED_TOGGLE, "n_clicks"), State(ids.ADVANCED_COLLAPSE, "is_open"),
-                            prevent_initial_call=True)
+    app.clientside_callback(
+        ClientsideFunction("dashboard", "toggleAdvanced"),
+        Output(ids.ADVANCED_COLLAPSE, "is_open"),
+        Output(ids.ADVANCED_TOGGLE, "aria-expanded"),
+        Input(ids.ADVANCED_TOGGLE, "n_clicks"),
+        State(ids.ADVANCED_COLLAPSE, "is_open"),
+        prevent_initial_call=True,
+    )
 
 
 def _split(conn, f) -> pd.DataFrame:
@@ -33,8 +43,14 @@ def _split(conn, f) -> pd.DataFrame:
         s = queries.summary(conn, f.with_source(source)).iloc[0]
         if source not in KNOWN and not int(s["executions"]):
             continue
-        rows.append({"source": source, "cost_usd": float(s["total_cost_usd"]), "tokens": int(s["total_tokens"]),
-                     "executions": int(s["executions"])})
+        rows.append(
+            {
+                "source": source,
+                "cost_usd": float(s["total_cost_usd"]),
+                "tokens": int(s["total_tokens"]),
+                "executions": int(s["executions"]),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -45,17 +61,32 @@ def update(preset, start, end, source, granularity, tz, is_open, token):
     scope = common.resolve(preset, start, end, source, granularity, tz, token)
     if scope.problem:
         msg = scope.message.split(":")[0]
-        return (figures.empty(msg, advanced.HEATMAP_HEIGHT), figures.empty(msg, advanced.SPLIT_HEIGHT), None, None,
-                scope.stamp)
+        return (
+            figures.empty(msg, advanced.HEATMAP_HEIGHT),
+            figures.empty(msg, advanced.SPLIT_HEIGHT),
+            None,
+            None,
+            scope.stamp,
+        )
     f = scope.filters
     assert f is not None  # resolve() gives filters whenever there is no problem
     try:
-        heat, split, cache = common.query(lambda conn: (queries.heatmap(conn, f), _split(conn, f),
-                                                        queries.cache_savings(conn, f)))
+        heat, split, cache = common.query(
+            lambda conn: (queries.heatmap(conn, f), _split(conn, f), queries.cache_savings(conn, f))
+        )
     except common.Unavailable as u:
-        return (figures.empty(u.message, advanced.HEATMAP_HEIGHT, u.detail),
-                figures.empty(u.message, advanced.SPLIT_HEIGHT), None, None, scope.stamp)
+        return (
+            figures.empty(u.message, advanced.HEATMAP_HEIGHT, u.detail),
+            figures.empty(u.message, advanced.SPLIT_HEIGHT),
+            None,
+            None,
+            scope.stamp,
+        )
     c = common.cache_row(cache)
-    return (figures.heatmap(heat, f.timezone, advanced.HEATMAP_HEIGHT),
-            figures.source_split(split, advanced.SPLIT_HEIGHT), advanced.split_table(split),
-            advanced.cache_detail(c, theme.SOURCE_LABELS[f.source]), scope.stamp)
+    return (
+        figures.heatmap(heat, f.timezone, advanced.HEATMAP_HEIGHT),
+        figures.source_split(split, advanced.SPLIT_HEIGHT),
+        advanced.split_table(split),
+        advanced.cache_detail(c, theme.SOURCE_LABELS[f.source]),
+        scope.stamp,
+    )

@@ -1,4 +1,5 @@
 """Agentes: the by-agent ranking into the grid; search and CSV export run in the browser."""
+
 from __future__ import annotations
 
 from dash import ClientsideFunction, Input, Output, State, no_update
@@ -11,22 +12,32 @@ from . import common
 
 def register(app) -> None:
     app.callback(
-        Output(ids.AGENTS_GRID, "rowData"), Output(ids.AGENTS_COUNT, "children"),
-        Output(ids.SEC_AGENTS, "data-stamp"), Output(ids.AGENTS_GRID, "dashGridOptions"),
+        Output(ids.AGENTS_GRID, "rowData"),
+        Output(ids.AGENTS_COUNT, "children"),
+        Output(ids.SEC_AGENTS, "data-stamp"),
+        Output(ids.AGENTS_GRID, "dashGridOptions"),
         Output(ids.AGENTS_GRID, "csvExportParams"),
-        *common.FILTERS, common.TOKEN,
+        *common.FILTERS,
+        common.TOKEN,
     )(update)
     # The grid exports what it shows (sort and search applied): AG Grid's exportDataAsCsv.
-    app.clientside_callback(ClientsideFunction("dashboard", "exportCsv"),
-                            Output(ids.AGENTS_GRID, "exportDataAsCsv"), Input(ids.AGENTS_EXPORT, "n_clicks"),
-                            prevent_initial_call=True)
-    app.clientside_callback(ClientsideFunction("dashboard", "quickFilter"),
-                            Input(ids.AGENTS_SEARCH, "value"), prevent_initial_call=True)
+    app.clientside_callback(
+        ClientsideFunction("dashboard", "exportCsv"),
+        Output(ids.AGENTS_GRID, "exportDataAsCsv"),
+        Input(ids.AGENTS_EXPORT, "n_clicks"),
+        prevent_initial_call=True,
+    )
+    app.clientside_callback(
+        ClientsideFunction("dashboard", "quickFilter"), Input(ids.AGENTS_SEARCH, "value"), prevent_initial_call=True
+    )
     # "26 filas" alone under a search that shows 4 would be wrong: say how many match.
-    app.clientside_callback(ClientsideFunction("dashboard", "searchMatches"),
-                            Output(ids.AGENTS_MATCHES, "children"),
-                            Input(ids.AGENTS_GRID, "virtualRowData"), Input(ids.AGENTS_SEARCH, "value"),
-                            State(ids.AGENTS_GRID, "rowData"))
+    app.clientside_callback(
+        ClientsideFunction("dashboard", "searchMatches"),
+        Output(ids.AGENTS_MATCHES, "children"),
+        Input(ids.AGENTS_GRID, "virtualRowData"),
+        Input(ids.AGENTS_SEARCH, "value"),
+        State(ids.AGENTS_GRID, "rowData"),
+    )
 
 
 def update(preset, start, end, source, granularity, tz, token):

@@ -8,6 +8,7 @@ with `queries.parse_filters`; when any of it fails the callback shows a message 
 no query. `query()` turns database failures into `Unavailable`, which the sections show
 as a state, never as a crash.
 """
+
 from __future__ import annotations
 
 import logging
@@ -18,19 +19,25 @@ from dash import Input, State
 from dash.exceptions import PreventUpdate
 
 from layouts import fmt, ids
-from storage import execute
-from web import context
-from web.auth import AuthError, verify_token
 from layouts.states import DB_DOWN, DB_TIMEOUT
 from queries import BadParameter, Filters, parse_filters
 from queries.filters import MAX_DATE, MAX_HOURLY_DAYS, MAX_YEARS, MIN_DATE
+from storage import execute
+from web import context
+from web.auth import AuthError, verify_token
 
 log = logging.getLogger("ai_usage.dashboard")
 
 # The period comes from the applied stores, not the picker: the browser validates a typed range
 # first (applyFilters in assets/dashboard.js), and a click that changes nothing queries nothing.
-FILTERS = [Input(ids.APPLIED_PRESET, "data"), Input(ids.APPLIED_START, "data"), Input(ids.APPLIED_END, "data"),
-           Input(ids.SOURCE, "value"), Input(ids.GRANULARITY, "value"), Input(ids.TIMEZONE, "data")]
+FILTERS = [
+    Input(ids.APPLIED_PRESET, "data"),
+    Input(ids.APPLIED_START, "data"),
+    Input(ids.APPLIED_END, "data"),
+    Input(ids.SOURCE, "value"),
+    Input(ids.GRANULARITY, "value"),
+    Input(ids.TIMEZONE, "data"),
+]
 TOKEN = State(ids.TOKEN, "data")
 
 MAX_INPUT = 64  # the longest filter value the page sends (IANA zone names reach 32)
@@ -51,7 +58,7 @@ PARAM_MESSAGES = {  # BadParameter.code -> what the filter bar says
     "window_too_long": f"El periodo máximo es de {MAX_YEARS} años.",
     "date_out_of_range": f"Las fechas deben estar entre el {_long_day(MIN_DATE)} y el {_long_day(MAX_DATE)}.",
     "too_many_buckets": f"La resolución por hora está disponible para periodos de hasta {MAX_HOURLY_DAYS} días; "
-                        "se muestra por día.",
+    "se muestra por día.",
     "invalid_input": "La página recibió filtros con un formato inesperado. Vuelve a elegirlos o recarga la página.",
 }
 
@@ -85,8 +92,10 @@ def is_plain(value) -> bool:
 def stamp(preset, start, end, source, granularity, tz) -> str:
     """The filter key a section shows, e.g. '30d|all|auto|Europe/Madrid' (dates only when custom);
     a value the page would never send reads '?' (nothing forged is echoed back)."""
-    parts = [v if isinstance(v, str) and is_plain(v) else ("" if v is None else "?")
-             for v in (preset, source, granularity, tz)]
+    parts = [
+        v if isinstance(v, str) and is_plain(v) else ("" if v is None else "?")
+        for v in (preset, source, granularity, tz)
+    ]
     if preset == "custom":
         parts[1:1] = [v if isinstance(v, str) and is_plain(v) else ("" if v is None else "?") for v in (start, end)]
     return "|".join(parts)
@@ -122,8 +131,11 @@ def resolve(preset, start, end, source, granularity, tz, token) -> Scope:
     except BadParameter as exc:
         if exc.code == "too_many_buckets":
             # A resolution problem must not blank the cards, models or heatmap: answer by day.
-            return Scope(parse_filters({**params, "granularity": "day"}, claims.org_id, now=context.now()), key,
-                         notice=PARAM_MESSAGES[exc.code])
+            return Scope(
+                parse_filters({**params, "granularity": "day"}, claims.org_id, now=context.now()),
+                key,
+                notice=PARAM_MESSAGES[exc.code],
+            )
         return Scope(None, key, "params", PARAM_MESSAGES.get(exc.code, "Los filtros no son válidos."))
 
 

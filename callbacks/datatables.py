@@ -4,6 +4,7 @@ One callback per chart: the toggle's clicks (odd = open) and the filter bar in, 
 table, aria-expanded and the button's text out. The table runs the same query the
 chart's callback runs and goes through the same selection (layouts/datatables.py).
 """
+
 from __future__ import annotations
 
 from dash import Input, Output
@@ -16,18 +17,27 @@ from .advanced import _split
 from .models import fetch as _models
 
 CHARTS = {  # chart -> (extra Inputs, fetch(conn, filters), build(frame, filters, *extra))
-    "trend": ([], lambda conn, f: queries.time_series(conn, f),
-              lambda ts, f: dt.trend_table(ts, f.granularity)),
-    "actions-area": ([Input(ids.ACTIONS_METRIC, "value")], lambda conn, f: queries.time_series(conn, f, by_action=True),
-                     lambda df, f, metric: dt.actions_area_table(df, dt.fa_metric(metric), f.granularity)),
-    "actions-donut": ([Input(ids.ACTIONS_METRIC, "value")],
-                      lambda conn, f: queries.time_series(conn, f, by_action=True),
-                      lambda df, f, metric: dt.actions_donut_table(df, dt.fa_metric(metric))),
-    "models-bars": ([Input(ids.MODELS_VIEW, "value")], _models,
-                    lambda d, f, view: dt.models_bars_table(d[0], view if view in ("cost", "tokens") else "cost",
-                                                            d[1])),
-    "models-bubble": ([Input(ids.MODELS_SCALE, "value")], lambda conn, f: queries.model_efficiency(conn, f),
-                      lambda df, f, scale: dt.bubbles_table(df, scale if scale in ("linear", "log") else "linear")),
+    "trend": ([], lambda conn, f: queries.time_series(conn, f), lambda ts, f: dt.trend_table(ts, f.granularity)),
+    "actions-area": (
+        [Input(ids.ACTIONS_METRIC, "value")],
+        lambda conn, f: queries.time_series(conn, f, by_action=True),
+        lambda df, f, metric: dt.actions_area_table(df, dt.fa_metric(metric), f.granularity),
+    ),
+    "actions-donut": (
+        [Input(ids.ACTIONS_METRIC, "value")],
+        lambda conn, f: queries.time_series(conn, f, by_action=True),
+        lambda df, f, metric: dt.actions_donut_table(df, dt.fa_metric(metric)),
+    ),
+    "models-bars": (
+        [Input(ids.MODELS_VIEW, "value")],
+        _models,
+        lambda d, f, view: dt.models_bars_table(d[0], view if view in ("cost", "tokens") else "cost", d[1]),
+    ),
+    "models-bubble": (
+        [Input(ids.MODELS_SCALE, "value")],
+        lambda conn, f: queries.model_efficiency(conn, f),
+        lambda df, f, scale: dt.bubbles_table(df, scale if scale in ("linear", "log") else "linear"),
+    ),
     "heatmap": ([], lambda conn, f: queries.heatmap(conn, f), lambda df, f: dt.heatmap_table(df, f.timezone)),
     "split": ([], _split, lambda df, f: dt.split_table(df)),
 }
@@ -37,9 +47,13 @@ def register(app) -> None:
     for chart, (extra, fetch, build) in CHARTS.items():
         region = f"data-{chart}"
         app.callback(
-            Output(region, "children"), Output(f"{region}-button", "aria-expanded"),
+            Output(region, "children"),
+            Output(f"{region}-button", "aria-expanded"),
             Output(f"{region}-button", "children"),
-            Input(f"{region}-button", "n_clicks"), *common.FILTERS, *extra, common.TOKEN,
+            Input(f"{region}-button", "n_clicks"),
+            *common.FILTERS,
+            *extra,
+            common.TOKEN,
         )(_updater(fetch, build))
 
 
@@ -56,4 +70,5 @@ def _updater(fetch, build):
         except common.Unavailable as u:
             return dt.unavailable(u.detail), "true", dt.OPEN
         return build(frame, scope.filters, *extra), "true", dt.OPEN
+
     return update

@@ -8,6 +8,7 @@ declaration in `app.callback_map`; the values inside are the callbacks' to valid
 (callbacks/common.py). This app has no pattern-matching callbacks, so every dependency
 is one {id, property} pair.
 """
+
 from __future__ import annotations
 
 import logging
@@ -20,9 +21,14 @@ log = logging.getLogger("ai_usage.dashboard")
 def _deps_match(sent, declared) -> bool:
     if isinstance(declared, dict):  # a callback with a single Output: the renderer sends one object
         sent, declared = [sent], [declared]
-    return (isinstance(sent, list) and len(sent) == len(declared)
-            and all(isinstance(s, dict) and s.get("id") == d["id"] and s.get("property") == d["property"]
-                    for s, d in zip(sent, declared)))
+    return (
+        isinstance(sent, list)
+        and len(sent) == len(declared)
+        and all(
+            isinstance(s, dict) and s.get("id") == d["id"] and s.get("property") == d["property"]
+            for s, d in zip(sent, declared)
+        )
+    )
 
 
 def _outputs(cb) -> list | dict:

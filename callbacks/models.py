@@ -1,4 +1,5 @@
 """Modelos: model efficiency into the top-10 bars (cost or tokens), the bubbles and their key."""
+
 from __future__ import annotations
 
 from dash import Input, Output
@@ -13,10 +14,16 @@ from . import common
 
 def register(app) -> None:
     app.callback(
-        Output(ids.MODELS_BARS, "figure"), Output(ids.MODELS_BUBBLE, "figure"), Output(ids.MODELS_NOTE, "children"),
-        Output(ids.MODELS_KEY, "children"), Output(ids.MODELS_BARS_TITLE, "children"),
+        Output(ids.MODELS_BARS, "figure"),
+        Output(ids.MODELS_BUBBLE, "figure"),
+        Output(ids.MODELS_NOTE, "children"),
+        Output(ids.MODELS_KEY, "children"),
+        Output(ids.MODELS_BARS_TITLE, "children"),
         Output(ids.SEC_MODELS, "data-stamp"),
-        *common.FILTERS, Input(ids.MODELS_VIEW, "value"), Input(ids.MODELS_SCALE, "value"), common.TOKEN,
+        *common.FILTERS,
+        Input(ids.MODELS_VIEW, "value"),
+        Input(ids.MODELS_SCALE, "value"),
+        common.TOKEN,
     )(update)
 
 
@@ -37,8 +44,14 @@ def update(preset, start, end, source, granularity, tz, view, scale, token):
     lat = df[df["avg_latency_ms"].notna()] if len(df) else df
     zero = int((lat["cost_usd"] <= 0).sum()) if scale == "log" and len(lat) else 0
     note = models.models_note(figures.without_latency(df), len(df) - fm.TOP, zero)
-    return (figures.models_bars(df, models.HEIGHT, view, prices), figures.models_bubble(df, models.HEIGHT, scale),
-            note, models.bubble_key(fm.bubble_models(df, scale)), models.TITLES[view], scope.stamp)
+    return (
+        figures.models_bars(df, models.HEIGHT, view, prices),
+        figures.models_bubble(df, models.HEIGHT, scale),
+        note,
+        models.bubble_key(fm.bubble_models(df, scale)),
+        models.TITLES[view],
+        scope.stamp,
+    )
 
 
 def fetch(conn, f):

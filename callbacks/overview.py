@@ -2,6 +2,7 @@
 
 Also the status banner (bad filters, database down) and the window label of the header.
 """
+
 from __future__ import annotations
 
 from dash import Output
@@ -17,12 +18,18 @@ LABELS = [label for _, label in kpis.CARDS]
 
 def register(app) -> None:
     app.callback(
-        Output(ids.KPI_COST, "children"), Output(ids.KPI_TOKENS, "children"),
-        Output(ids.KPI_CACHE, "children"), Output(ids.KPI_PROJECTION, "children"),
-        Output(ids.TREND_GRAPH, "figure"), Output(ids.TREND_NOTE, "children"),
-        Output(ids.BANNER, "children"), Output(ids.WINDOW_LABEL, "children"),
-        Output(ids.SEC_KPIS, "data-stamp"), Output(ids.SEC_TREND, "data-stamp"),
-        *common.FILTERS, common.TOKEN,
+        Output(ids.KPI_COST, "children"),
+        Output(ids.KPI_TOKENS, "children"),
+        Output(ids.KPI_CACHE, "children"),
+        Output(ids.KPI_PROJECTION, "children"),
+        Output(ids.TREND_GRAPH, "figure"),
+        Output(ids.TREND_NOTE, "children"),
+        Output(ids.BANNER, "children"),
+        Output(ids.WINDOW_LABEL, "children"),
+        Output(ids.SEC_KPIS, "data-stamp"),
+        Output(ids.SEC_TREND, "data-stamp"),
+        *common.FILTERS,
+        common.TOKEN,
     )(update)
 
 
@@ -43,8 +50,14 @@ def update(preset, start, end, source, granularity, tz, token):
     assert f is not None  # resolve() gives filters whenever there is no problem
     window = f"{fmt.window(f.start_date, f.end_date)} · {describe_granularity(f.requested_granularity, f.granularity)}"
     try:
-        s, c, p, ts = common.query(lambda conn: (queries.summary(conn, f), queries.cache_savings(conn, f),
-                                                 queries.projection(conn, f), queries.time_series(conn, f)))
+        s, c, p, ts = common.query(
+            lambda conn: (
+                queries.summary(conn, f),
+                queries.cache_savings(conn, f),
+                queries.projection(conn, f),
+                queries.time_series(conn, f),
+            )
+        )
     except common.Unavailable as u:
         return _nothing(u.message, u.detail, states.db_unavailable(u.timeout), window, scope.stamp)
     s, c = s.iloc[0].to_dict(), common.cache_row(c)
@@ -53,5 +66,15 @@ def update(preset, start, end, source, granularity, tz, token):
     drawn = (fig.layout.meta or {}).get("projection") if not figures.is_empty(fig) else None
     note = trend.projection_note(p, f.granularity, drawn) if s["executions"] else ""
     banner = None if s["executions"] else states.no_usage(theme.SOURCE_LABELS[f.source] if f.source != "all" else None)
-    return (kpis.cost_card(s), kpis.tokens_card(s), kpis.cache_card(c, theme.SOURCE_LABELS[f.source]),
-            kpis.projection_card(p), fig, note, banner, window, scope.stamp, scope.stamp)
+    return (
+        kpis.cost_card(s),
+        kpis.tokens_card(s),
+        kpis.cache_card(c, theme.SOURCE_LABELS[f.source]),
+        kpis.projection_card(p),
+        fig,
+        note,
+        banner,
+        window,
+        scope.stamp,
+        scope.stamp,
+    )

@@ -6,6 +6,7 @@ upsert agents with `upsert_agents`. When the caller numbers rows itself (a CSV w
 ids), `first_free_id` picks the ids above everything taken and `advance_sequence` moves
 PostgreSQL's id sequence past them after the COPY, in the same transaction.
 """
+
 from __future__ import annotations
 
 import csv
@@ -108,12 +109,11 @@ def upsert_agents(conn, rows: list[dict], update=("name", "avatar_url")) -> int:
     if conn.dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
-        from sqlalchemy.dialects.sqlite import insert
+        from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]  # the same upsert API
     stmt = insert(agents_table)
-    stmt = stmt.on_conflict_do_update(index_elements=[agents_table.c.id],
-                                      set_={k: stmt.excluded[k] for k in update})
+    stmt = stmt.on_conflict_do_update(index_elements=[agents_table.c.id], set_={k: stmt.excluded[k] for k in update})
     for k in range(0, len(rows), AGENT_BATCH):
-        conn.execute(stmt, rows[k:k + AGENT_BATCH])
+        conn.execute(stmt, rows[k : k + AGENT_BATCH])
     return len(rows)
 
 
@@ -135,5 +135,9 @@ def first_free_id(conn, seq: str | None, above: int | None) -> int:
 def advance_sequence(conn, seq: str) -> None:
     """Move the id sequence past the ids written by hand. Call it after the COPY, in the
     same transaction: setval is never rolled back, so a failed import leaves it where it was."""
-    conn.execute(sa.text(f"SELECT setval(:seq, GREATEST((SELECT max(id) FROM token_usage_logs), "
-                         f"(SELECT last_value FROM {seq})))"), {"seq": seq})
+    conn.execute(
+        sa.text(
+            f"SELECT setval(:seq, GREATEST((SELECT max(id) FROM token_usage_logs), (SELECT last_value FROM {seq})))"
+        ),
+        {"seq": seq},
+    )

@@ -1,5 +1,8 @@
 """Rollups: keep the pre-aggregated tables current — refresh, locks, background catch-up.
 
+Over 300 lines: one protocol (watermark, gap ranges, the PostgreSQL and SQLite locking
+steps, retries, the catch-up thread) read best in one place; its SQL is in rollup_write.
+
 A refresh adds the raw rows with ids in (watermark, new watermark] — plus rows that
 have appeared inside the recorded gaps — to every rollup table, and moves the
 watermark, in ONE transaction: a crash rolls both back, nothing counts twice.
@@ -21,6 +24,7 @@ another refresh committed after our snapshot — then we retry. SQLite uses BEGI
 IMMEDIATE. `--full` clears and rebuilds every table in one transaction: readers see
 the old rollups until it commits.
 """
+
 from __future__ import annotations
 
 import logging
@@ -64,9 +68,12 @@ class _Busy(Exception):
 
 
 def _pg_snapshot(conn) -> tuple[int, int]:
-    row = conn.execute(sa.text(
-        "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint,"
-        " pg_snapshot_xmax(pg_current_snapshot())::text::bigint")).one()
+    row = conn.execute(
+        sa.text(
+            "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint,"
+            " pg_snapshot_xmax(pg_current_snapshot())::text::bigint"
+        )
+    ).one()
     return int(row[0]), int(row[1])
 
 
@@ -89,8 +96,15 @@ def _batch(conn, full: bool, batch_rows: int | None, grace: float) -> tuple[int,
     new = [(wm + 1, end)] if end > wm else []
     old = [(int(g[0]), int(g[1])) for g in state.gaps]
     params: dict = {}
-    rows = int(conn.execute(sa.text(f"SELECT COUNT(*) FROM token_usage_logs WHERE {w.id_filter(new + old, params)}"),
-                            params).scalar()) if (new or old) else 0
+    rows = (
+        int(
+            conn.execute(
+                sa.text(f"SELECT COUNT(*) FROM token_usage_logs WHERE {w.id_filter(new + old, params)}"), params
+            ).scalar()
+        )
+        if (new or old)
+        else 0
+    )
     if rows:
         w.roll_up(conn, new + old)
     now = time.time()
@@ -100,8 +114,7 @@ def _batch(conn, full: bool, batch_rows: int | None, grace: float) -> tuple[int,
         gaps += [(a, b, g[2], g[3]) for a, b in (w.holes(conn, int(g[0]), int(g[1])) if rows else [(g[0], g[1])])]
     if new:
         gaps += [(a, b, now, xmax) for a, b in w.holes(conn, *new[0])]
-    kept = [g for g in gaps
-            if not (now - g[2] > grace and (xmin is None or g[3] is None or xmin >= g[3]))]
+    kept = [g for g in gaps if not (now - g[2] > grace and (xmin is None or g[3] is None or xmin >= g[3]))]
     if len(kept) > MAX_GAPS:
         # Each gap is one more range read live by every answer. Ids that writers hold
         # are the newest; older holes (rolled-back or deleted ids) are let go at once.
@@ -171,8 +184,13 @@ def _step(engine, full, wait, batch_rows, grace):
     return None
 
 
-def refresh(engine: sa.Engine, full: bool = False, wait: bool = True, batch_rows: int | None = BATCH_ROWS,
-            grace: float = GRACE_SECONDS) -> RefreshResult:
+def refresh(
+    engine: sa.Engine,
+    full: bool = False,
+    wait: bool = True,
+    batch_rows: int | None = BATCH_ROWS,
+    grace: float = GRACE_SECONDS,
+) -> RefreshResult:
     """Bring the rollups up to date (full: rebuild them in one transaction).
 
     wait=False (the background thread) returns skipped=True when another process is
@@ -209,8 +227,10 @@ def refresh_cli(engine: sa.Engine, full: bool = False) -> int:
     """`ai-usage refresh [--full]`: print what was done; 0 on success."""
     r = refresh(engine, full=full, wait=True)
     what = "rebuilt" if full else "up to date"
-    print(f"Rollups {what}: {r.rows:,} row(s) rolled up in {r.batches} transaction(s), {r.seconds:.2f} s; "
-          f"watermark id {r.watermark}, {r.gaps} gap range(s) read live.")
+    print(
+        f"Rollups {what}: {r.rows:,} row(s) rolled up in {r.batches} transaction(s), {r.seconds:.2f} s; "
+        f"watermark id {r.watermark}, {r.gaps} gap range(s) read live."
+    )
     return 0
 
 
@@ -235,8 +255,12 @@ class Refresher(threading.Thread):
                 self.last = refresh(self.engine, wait=False)
                 self.errors = 0
                 if self.last.rows:
-                    log.info("rollups: %s rows rolled up in %.2f s (watermark %s)", self.last.rows,
-                             self.last.seconds, self.last.watermark)
+                    log.info(
+                        "rollups: %s rows rolled up in %.2f s (watermark %s)",
+                        self.last.rows,
+                        self.last.seconds,
+                        self.last.watermark,
+                    )
             except Exception:  # the database may be away: answers stay exact from the tail
                 self.errors += 1
                 if self.errors in (1, 10) or self.errors % 100 == 0:

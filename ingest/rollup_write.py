@@ -5,6 +5,7 @@ module holds the SQL it runs: the upserts (one statement per family on SQLite, o
 GROUPING SETS statement on PostgreSQL), the id filters, and the id probes that find
 the batch end and the gaps (ids with no row) inside a range.
 """
+
 from __future__ import annotations
 
 import sqlalchemy as sa
@@ -23,7 +24,7 @@ def id_filter(ranges, params: dict, prefix: str = "r") -> str:
     return " OR ".join(conds) if conds else "1 = 0"
 
 
-def _floor_t(g: int) -> str:
+def _floor_t(g: int | str) -> str:
     # Floor to the grain also before 1970 (% truncates towards zero on both engines).
     return f"(s.qh * 900 - (((s.qh * 900) % {g}) + {g}) % {g})"
 
@@ -68,17 +69,15 @@ def upsert_sql(dialect: str, family: str, id_where: str) -> str:
     return (
         f"WITH s AS (SELECT org_id, {src} AS source, {sd}{qh} AS qh, {raw_measures_sql(dialect)}"
         f" FROM token_usage_logs WHERE {id_where} GROUP BY org_id, {src}{sg}, {qh}),"
-        f" gr AS ({grains}) "
+        f" gr AS ({grains}) " + _insert_grains(fam, "s.qh IS NOT NULL")
         # strftime() is NULL for text it cannot read: such a row has no quarter-hour.
-        + _insert_grains(fam, "s.qh IS NOT NULL")
     )
 
 
 def upsert_all_pg(id_where: str) -> str:
     """PostgreSQL: one scan of the raw rows, grouped by every family at once (GROUPING
     SETS), added to every grain of the four tables (data-modifying CTEs): one statement."""
-    inserts = ", ".join(f"i_{fam.name} AS ({_insert_grains(fam, f's.gs = {fam.grouping}')})"
-                        for fam in FAMILIES)
+    inserts = ", ".join(f"i_{fam.name} AS ({_insert_grains(fam, f's.gs = {fam.grouping}')})" for fam in FAMILIES)
     return (
         f"WITH r AS (SELECT org_id, {source_key_sql('postgresql')} AS source, action_type, provider, model,"
         f" agent_id, {PG_QH_FAST} AS qh,"
@@ -112,13 +111,17 @@ def clear(conn) -> None:
 
 def holes(conn, lo: int, hi: int) -> list[tuple[int, int]]:
     """Id ranges inside [lo, hi] with no row (in this snapshot)."""
-    rows = conn.execute(sa.text(
-        "SELECT prev + 1, id - 1 FROM (SELECT id, LAG(id, 1, :before) OVER (ORDER BY id) AS prev"
-        " FROM token_usage_logs WHERE id >= :lo AND id <= :hi) s WHERE id - prev > 1"
-    ), {"before": int(lo) - 1, "lo": int(lo), "hi": int(hi)}).all()
+    rows = conn.execute(
+        sa.text(
+            "SELECT prev + 1, id - 1 FROM (SELECT id, LAG(id, 1, :before) OVER (ORDER BY id) AS prev"
+            " FROM token_usage_logs WHERE id >= :lo AND id <= :hi) s WHERE id - prev > 1"
+        ),
+        {"before": int(lo) - 1, "lo": int(lo), "hi": int(hi)},
+    ).all()
     out = [(int(a), int(b)) for a, b in rows]
-    top = conn.execute(sa.text("SELECT MAX(id) FROM token_usage_logs WHERE id >= :lo AND id <= :hi"),
-                       {"lo": int(lo), "hi": int(hi)}).scalar()
+    top = conn.execute(
+        sa.text("SELECT MAX(id) FROM token_usage_logs WHERE id >= :lo AND id <= :hi"), {"lo": int(lo), "hi": int(hi)}
+    ).scalar()
     last = int(top) if top is not None else int(lo) - 1
     if last < hi:
         out.append((last + 1, int(hi)))
@@ -131,6 +134,8 @@ def max_id(conn) -> int:
 
 def nth_id_after(conn, after: int, n: int) -> int | None:
     """The id n rows past `after` (a batch's end), or None when fewer rows follow."""
-    v = conn.execute(sa.text("SELECT id FROM token_usage_logs WHERE id > :a ORDER BY id LIMIT 1 OFFSET :o"),
-                     {"a": int(after), "o": int(n) - 1}).scalar()
+    v = conn.execute(
+        sa.text("SELECT id FROM token_usage_logs WHERE id > :a ORDER BY id LIMIT 1 OFFSET :o"),
+        {"a": int(after), "o": int(n) - 1},
+    ).scalar()
     return int(v) if v is not None else None

@@ -1,4 +1,5 @@
 """Desglose por acción: stacked area over time and a donut; one shared colour legend."""
+
 from __future__ import annotations
 
 import dash_bootstrap_components as dbc
@@ -14,22 +15,47 @@ METRICS = [("cost_usd", "Costo", ""), ("tokens", "Tokens", ""), ("executions", "
 
 def legend() -> html.Ul:
     """The five action types with their colour: the same everywhere on the page."""
-    return html.Ul(className="legend-chips", children=[
-        html.Li([html.Span(className="chip-dot", style={"background": colour}), label], className="chip")
-        for label, colour in theme.ACTIONS.values()
-    ])
+    return html.Ul(
+        className="legend-chips",
+        children=[
+            html.Li([html.Span(className="chip-dot", style={"background": colour}), label], className="chip")
+            for label, colour in theme.ACTIONS.values()
+        ],
+    )
 
 
 def layout() -> html.Section:
     tools = segmented(ids.ACTIONS_METRIC, METRICS, "cost_usd", "Medida")
-    body = html.Div([
-        legend(),
-        loading(dbc.Row([
-            dbc.Col([graph(ids.ACTIONS_AREA, HEIGHT, "Evolución por tipo de acción"),
-                     datatables.toggle("actions-area", "evolución por tipo de acción")], lg=8),
-            dbc.Col([graph(ids.ACTIONS_DONUT, HEIGHT, "Reparto por tipo de acción"),
-                     datatables.toggle("actions-donut", "reparto por tipo de acción")], lg=4),
-        ], className="g-2")),
-    ])
-    return section(ids.SEC_ACTIONS, "Desglose por acción",
-                   "Qué tipo de llamada consume: evolución apilada y reparto del periodo.", body, tools)
+    body = html.Div(
+        [
+            legend(),
+            loading(
+                dbc.Row(
+                    [
+                        dbc.Col(
+                            [
+                                graph(ids.ACTIONS_AREA, HEIGHT, "Evolución por tipo de acción"),
+                                datatables.toggle("actions-area", "evolución por tipo de acción"),
+                            ],
+                            lg=8,
+                        ),
+                        dbc.Col(
+                            [
+                                graph(ids.ACTIONS_DONUT, HEIGHT, "Reparto por tipo de acción"),
+                                datatables.toggle("actions-donut", "reparto por tipo de acción"),
+                            ],
+                            lg=4,
+                        ),
+                    ],
+                    className="g-2",
+                )
+            ),
+        ]
+    )
+    return section(
+        ids.SEC_ACTIONS,
+        "Desglose por acción",
+        "Qué tipo de llamada consume: evolución apilada y reparto del periodo.",
+        body,
+        tools,
+    )

@@ -1,4 +1,5 @@
 """Avanzado (collapsed by default): hour × weekday heatmap, Sistema vs BYOK, cache savings."""
+
 from __future__ import annotations
 
 import dash_bootstrap_components as dbc
@@ -13,59 +14,107 @@ SPLIT_HEIGHT = 240
 
 def layout() -> html.Section:
     toggle = html.Button(
-        id=ids.ADVANCED_TOGGLE, n_clicks=0, className="advanced-toggle", type="button",
+        id=ids.ADVANCED_TOGGLE,
+        n_clicks=0,
+        className="advanced-toggle",
+        type="button",
         **{"aria-controls": ids.ADVANCED_COLLAPSE, "aria-expanded": "false"},
-        children=[html.Div([html.H2("Avanzado", className="section-title"),
-                            html.P("Uso por día y hora, Sistema frente a BYOK y ahorro por caché.",
-                                   className="section-desc")]),
-                  html.Span(className="chevron", **{"aria-hidden": "true"})],
+        children=[
+            html.Div(
+                [
+                    html.H2("Avanzado", className="section-title"),
+                    html.P("Uso por día y hora, Sistema frente a BYOK y ahorro por caché.", className="section-desc"),
+                ]
+            ),
+            html.Span(className="chevron", **{"aria-hidden": "true"}),
+        ],
     )
-    body = dbc.Collapse(id=ids.ADVANCED_COLLAPSE, is_open=False, children=loading(html.Div(className="advanced-body", children=[
-        dbc.Row([
-            dbc.Col([html.H3("Uso por día y hora (tokens, escala logarítmica)", className="chart-title"),
-                     graph(ids.HEATMAP, HEATMAP_HEIGHT, "Mapa de calor de tokens por día y hora"),
-                     datatables.toggle("heatmap", "tokens por día y hora")], lg=8),
-            dbc.Col([
-                html.H3("Sistema frente a BYOK", className="chart-title"),
-                graph(ids.SOURCE_SPLIT, SPLIT_HEIGHT, "Reparto del costo por origen: Sistema, BYOK y Otro"),
-                html.Div(id=ids.SOURCE_SPLIT_TABLE),
-                datatables.toggle("split", "Sistema frente a BYOK"),
-                html.H3("Ahorro por caché", className="chart-title mt-4"),
-                html.Div(id=ids.CACHE_DETAIL),
-            ], lg=4),
-        ], className="g-4"),
-    ])))
-    return html.Section(id=ids.SEC_ADVANCED, className="panel advanced", children=[toggle, body],
-                        **{"data-stamp": ""})
+    body = dbc.Collapse(
+        id=ids.ADVANCED_COLLAPSE,
+        is_open=False,
+        children=loading(
+            html.Div(
+                className="advanced-body",
+                children=[
+                    dbc.Row(
+                        [
+                            dbc.Col(
+                                [
+                                    html.H3("Uso por día y hora (tokens, escala logarítmica)", className="chart-title"),
+                                    graph(ids.HEATMAP, HEATMAP_HEIGHT, "Mapa de calor de tokens por día y hora"),
+                                    datatables.toggle("heatmap", "tokens por día y hora"),
+                                ],
+                                lg=8,
+                            ),
+                            dbc.Col(
+                                [
+                                    html.H3("Sistema frente a BYOK", className="chart-title"),
+                                    graph(
+                                        ids.SOURCE_SPLIT,
+                                        SPLIT_HEIGHT,
+                                        "Reparto del costo por origen: Sistema, BYOK y Otro",
+                                    ),
+                                    html.Div(id=ids.SOURCE_SPLIT_TABLE),
+                                    datatables.toggle("split", "Sistema frente a BYOK"),
+                                    html.H3("Ahorro por caché", className="chart-title mt-4"),
+                                    html.Div(id=ids.CACHE_DETAIL),
+                                ],
+                                lg=4,
+                            ),
+                        ],
+                        className="g-4",
+                    ),
+                ],
+            )
+        ),
+    )
+    return html.Section(id=ids.SEC_ADVANCED, className="panel advanced", children=[toggle, body], **{"data-stamp": ""})
 
 
 def split_table(df) -> html.Table:
     """Cost, tokens and executions per source; the filter bar's source does not apply here."""
-    head = html.Thead(html.Tr([html.Th("Origen"), html.Th("Costo", className="num"), html.Th("Tokens", className="num"),
-                               html.Th("Ejecuciones", className="num")]))
+    head = html.Thead(
+        html.Tr(
+            [
+                html.Th("Origen"),
+                html.Th("Costo", className="num"),
+                html.Th("Tokens", className="num"),
+                html.Th("Ejecuciones", className="num"),
+            ]
+        )
+    )
     body = []
     for r in df.itertuples(index=False):
         label, colour = theme.SOURCES[r.source]
-        body.append(html.Tr([
-            html.Td([html.Span(className="chip-dot", style={"background": colour}), label]),
-            html.Td(fmt.usd(r.cost_usd) if r.executions else "—", className="num"),
-            html.Td(fmt.compact(r.tokens) if r.executions else "—", className="num"),
-            html.Td(fmt.integer(r.executions), className="num"),
-        ]))
-    note = ("Compara los orígenes en el mismo periodo; no aplica el filtro de origen. "
-            "En BYOK el proveedor a menudo no informa precio: esas llamadas suman US$ 0.")
+        body.append(
+            html.Tr(
+                [
+                    html.Td([html.Span(className="chip-dot", style={"background": colour}), label]),
+                    html.Td(fmt.usd(r.cost_usd) if r.executions else "—", className="num"),
+                    html.Td(fmt.compact(r.tokens) if r.executions else "—", className="num"),
+                    html.Td(fmt.integer(r.executions), className="num"),
+                ]
+            )
+        )
+    note = (
+        "Compara los orígenes en el mismo periodo; no aplica el filtro de origen. "
+        "En BYOK el proveedor a menudo no informa precio: esas llamadas suman US$ 0."
+    )
     if "other" in set(df["source"]):
-        note += (" Otro: filas cuyo origen no es system ni byok (p. ej. vacío); cuentan en Todos, "
-                 "no en Sistema ni en BYOK.")
-    return html.Div([html.Table([head, html.Tbody(body)], className="mini-table"),
-                     html.Div(note, className="chart-note")])
+        note += (
+            " Otro: filas cuyo origen no es system ni byok (p. ej. vacío); cuentan en Todos, no en Sistema ni en BYOK."
+        )
+    return html.Div(
+        [html.Table([head, html.Tbody(body)], className="mini-table"), html.Div(note, className="chart-note")]
+    )
 
 
 def cache_detail(c: dict, source_label: str) -> html.Div:
     """Tokens served from cache, hit rate, estimated savings and models without a price."""
     if c["hit_rate"] is None:
-        return html.Div(f"Sin tasa de aciertos: {theme.PROMPT_TOTAL} = 0 tokens en este periodo.",
-                        className="chart-note")
+        return html.Div(
+            f"Sin tasa de aciertos: {theme.PROMPT_TOTAL} = 0 tokens en este periodo.", className="chart-note"
+        )
     rate = float(c["hit_rate"])
     skipped = int(c["skipped_models_count"])
     stats = [
@@ -74,14 +123,32 @@ def cache_detail(c: dict, source_label: str) -> html.Div:
         ("Tasa de aciertos", fmt.percent(rate)),
         ("Ahorro estimado", fmt.usd(c["estimated_savings_usd"])),
     ]
-    return html.Div(className="cache-detail", children=[
-        html.Div([html.Div([html.Div(k, className="stat-label"), html.Div(v, className="stat-value")],
-                           className="stat") for k, v in stats], className="stat-grid"),
-        dbc.Progress(value=round(rate * 100, 1), className="hit-bar", color="success"),
-        html.Div([f"Origen: {source_label}. ",
-                  html.Strong(f"Parcial: el ahorro no incluye {skipped} modelo{'s' if skipped != 1 else ''} "
-                              "sin precio conocido. ") if skipped else "Todos los modelos tienen precio conocido. ",
-                  f"Tasa de aciertos = {theme.CACHE_READ} ÷ {theme.PROMPT_TOTAL} ({theme.INPUT} + {theme.CACHE_READ}). ",
-                  f"Ahorro = tokens de {theme.CACHE_READ.lower()} × (precio de entrada − precio de lectura de caché)."],
-                 className="chart-note"),
-    ])
+    return html.Div(
+        className="cache-detail",
+        children=[
+            html.Div(
+                [
+                    html.Div(
+                        [html.Div(k, className="stat-label"), html.Div(v, className="stat-value")], className="stat"
+                    )
+                    for k, v in stats
+                ],
+                className="stat-grid",
+            ),
+            dbc.Progress(value=round(rate * 100, 1), className="hit-bar", color="success"),
+            html.Div(
+                [
+                    f"Origen: {source_label}. ",
+                    html.Strong(
+                        f"Parcial: el ahorro no incluye {skipped} modelo{'s' if skipped != 1 else ''} "
+                        "sin precio conocido. "
+                    )
+                    if skipped
+                    else "Todos los modelos tienen precio conocido. ",
+                    f"Tasa de aciertos = {theme.CACHE_READ} ÷ {theme.PROMPT_TOTAL} ({theme.INPUT} + {theme.CACHE_READ}). ",
+                    f"Ahorro = tokens de {theme.CACHE_READ.lower()} × (precio de entrada − precio de lectura de caché).",
+                ],
+                className="chart-note",
+            ),
+        ],
+    )

@@ -3,6 +3,7 @@
 AG Grid's own sparklines are an Enterprise feature; the sparkline here is a small inline
 SVG drawn by the `Sparkline` cell renderer in assets/dashAgGridComponentFunctions.js.
 """
+
 from __future__ import annotations
 
 import dash_ag_grid as dag
@@ -26,70 +27,156 @@ NUMERIC = {"type": "rightAligned", "cellClass": "ag-right-aligned-cell num", "us
 
 # minWidths: at 768 px every header reads whole, the sort arrow included ("↓ Costo (USD)").
 COLUMN_DEFS = [
-    {"headerName": "Agente", "field": "name", "cellRenderer": "AgentCell", "flex": 2, "minWidth": 180,
-     "comparator": {"function": "compareNames"},
-     "sortingOrder": ["asc", "desc", None]},  # names: A→Z on the first click (numbers start high)
+    {
+        "headerName": "Agente",
+        "field": "name",
+        "cellRenderer": "AgentCell",
+        "flex": 2,
+        "minWidth": 180,
+        "comparator": {"function": "compareNames"},
+        "sortingOrder": ["asc", "desc", None],
+    },  # names: A→Z on the first click (numbers start high)
     {"headerName": "ID del agente", "field": "agent_id", "hide": True},
-    {"headerName": "Costo (USD)", "field": "cost_usd", "sort": "desc", "minWidth": 134, "flex": 1,
-     "valueFormatter": {"function": "formatUsd(params.value)"}, **NUMERIC},
-    {"headerName": "Tokens", "field": "tokens", "minWidth": 100, "flex": 1,
-     "valueFormatter": {"function": "formatCompact(params.value)"},
-     "tooltipValueGetter": {"function": "formatInt(params.value) + ' tokens'"}, **NUMERIC},
-    {"headerName": "Ejecuciones", "field": "executions", "minWidth": 130, "flex": 1,
-     "valueFormatter": {"function": "formatInt(params.value)"}, **NUMERIC},
-    {"headerName": "Costo por periodo", "field": "sparkline", "cellRenderer": "Sparkline", "minWidth": 150,
-     "cellDataType": False,
-     "flex": 1.2, "comparator": {"function": "compareTrend"},
-     "headerTooltip": "Costo en cada periodo de la resolución activa; ordena por la variación "
-                      "entre la segunda y la primera mitad del periodo"},
+    {
+        "headerName": "Costo (USD)",
+        "field": "cost_usd",
+        "sort": "desc",
+        "minWidth": 134,
+        "flex": 1,
+        "valueFormatter": {"function": "formatUsd(params.value)"},
+        **NUMERIC,
+    },
+    {
+        "headerName": "Tokens",
+        "field": "tokens",
+        "minWidth": 100,
+        "flex": 1,
+        "valueFormatter": {"function": "formatCompact(params.value)"},
+        "tooltipValueGetter": {"function": "formatInt(params.value) + ' tokens'"},
+        **NUMERIC,
+    },
+    {
+        "headerName": "Ejecuciones",
+        "field": "executions",
+        "minWidth": 130,
+        "flex": 1,
+        "valueFormatter": {"function": "formatInt(params.value)"},
+        **NUMERIC,
+    },
+    {
+        "headerName": "Costo por periodo",
+        "field": "sparkline",
+        "cellRenderer": "Sparkline",
+        "minWidth": 150,
+        "cellDataType": False,
+        "flex": 1.2,
+        "comparator": {"function": "compareTrend"},
+        "headerTooltip": "Costo en cada periodo de la resolución activa; ordena por la variación "
+        "entre la segunda y la primera mitad del periodo",
+    },
 ]
 
 LOCALE_TEXT = {
-    "page": "Página", "of": "de", "to": "a", "more": "más", "next": "Siguiente", "last": "Última",
-    "first": "Primera", "previous": "Anterior", "firstPage": "Primera página", "lastPage": "Última página",
-    "nextPage": "Página siguiente", "previousPage": "Página anterior", "loadingOoo": "Cargando…",
-    "noRowsToShow": "Sin datos en este periodo", "noMatchingRows": "Ningún agente coincide con la búsqueda",
+    "page": "Página",
+    "of": "de",
+    "to": "a",
+    "more": "más",
+    "next": "Siguiente",
+    "last": "Última",
+    "first": "Primera",
+    "previous": "Anterior",
+    "firstPage": "Primera página",
+    "lastPage": "Última página",
+    "nextPage": "Página siguiente",
+    "previousPage": "Página anterior",
+    "loadingOoo": "Cargando…",
+    "noRowsToShow": "Sin datos en este periodo",
+    "noMatchingRows": "Ningún agente coincide con la búsqueda",
     "pageSizeSelectorLabel": "Filas por página:",
-    "ariaPageSizeSelectorLabel": "Filas por página", "ariaRowSelect": "Seleccionar fila",
+    "ariaPageSizeSelectorLabel": "Filas por página",
+    "ariaRowSelect": "Seleccionar fila",
 }
 
-THEME = ("themeQuartz.withParams({"
-         f"fontFamily: {theme.FONT!r}, fontSize: 13, headerFontSize: 12, headerFontWeight: 600, "
-         f"accentColor: '{theme.BRAND}', foregroundColor: '{theme.INK}', borderColor: '{theme.BORDER}', "
-         f"headerTextColor: '{theme.MUTED}', headerBackgroundColor: '#f8f9fc', rowHoverColor: '#f5f6fe', "
-         "wrapperBorderRadius: 10, borderRadius: 6, spacing: 7, rowBorder: true, columnBorder: false, "
-         "wrapperBorder: true})")
+THEME = (
+    "themeQuartz.withParams({"
+    f"fontFamily: {theme.FONT!r}, fontSize: 13, headerFontSize: 12, headerFontWeight: 600, "
+    f"accentColor: '{theme.BRAND}', foregroundColor: '{theme.INK}', borderColor: '{theme.BORDER}', "
+    f"headerTextColor: '{theme.MUTED}', headerBackgroundColor: '#f8f9fc', rowHoverColor: '#f5f6fe', "
+    "wrapperBorderRadius: 10, borderRadius: 6, spacing: 7, rowBorder: true, columnBorder: false, "
+    "wrapperBorder: true})"
+)
 
 
 def grid() -> dag.AgGrid:
     return dag.AgGrid(
-        id=ids.AGENTS_GRID, rowData=[], columnDefs=COLUMN_DEFS,
-        defaultColDef={"sortable": True, "resizable": True, "suppressHeaderMenuButton": True,
-                       "sortingOrder": ["desc", "asc", None]},
-        dashGridOptions={"theme": {"function": THEME}, "domLayout": "autoHeight", "pagination": True,
-                         "paginationPageSize": PAGE_SIZES[0], "paginationPageSizeSelector": PAGE_SIZES, "rowHeight": 48,
-                         "headerHeight": 40, "animateRows": False, "suppressCellFocus": True,
-                         "localeText": LOCALE_TEXT, "tooltipShowDelay": 300, "enableCellTextSelection": True,
-                         "noRowsOverlayComponent": "NoRowsOverlay",
-                         "noRowsOverlayComponentParams": {"message": LOCALE_TEXT["noRowsToShow"]},
-                         # Search ignores accents and case: «deteccion» finds «Detección».
-                         "quickFilterParser": {"function": "quickFilterParts(params)"},
-                         "quickFilterMatcher": {"function": "quickFilterMatches"}},
+        id=ids.AGENTS_GRID,
+        rowData=[],
+        columnDefs=COLUMN_DEFS,
+        defaultColDef={
+            "sortable": True,
+            "resizable": True,
+            "suppressHeaderMenuButton": True,
+            "sortingOrder": ["desc", "asc", None],
+        },
+        dashGridOptions={
+            "theme": {"function": THEME},
+            "domLayout": "autoHeight",
+            "pagination": True,
+            "paginationPageSize": PAGE_SIZES[0],
+            "paginationPageSizeSelector": PAGE_SIZES,
+            "rowHeight": 48,
+            "headerHeight": 40,
+            "animateRows": False,
+            "suppressCellFocus": True,
+            "localeText": LOCALE_TEXT,
+            "tooltipShowDelay": 300,
+            "enableCellTextSelection": True,
+            "noRowsOverlayComponent": "NoRowsOverlay",
+            "noRowsOverlayComponentParams": {"message": LOCALE_TEXT["noRowsToShow"]},
+            # Search ignores accents and case: «deteccion» finds «Detección».
+            "quickFilterParser": {"function": "quickFilterParts(params)"},
+            "quickFilterMatcher": {"function": "quickFilterMatches"},
+        },
         getRowId="params.data.row_key",
         csvExportParams={**CSV_PARAMS, "fileName": f"{CSV_PREFIX}.csv"},
-        style={"width": "100%"}, className="agents-grid",
+        style={"width": "100%"},
+        className="agents-grid",
     )
 
 
 def layout() -> html.Section:
-    tools = html.Div(className="grid-tools", children=[
-        dbc.Input(id=ids.AGENTS_SEARCH, type="search", placeholder="Buscar agente…", size="sm",
-                  className="grid-search", debounce=False, name="buscar-agente"),
-        dbc.Button("Exportar CSV", id=ids.AGENTS_EXPORT, size="sm", color="primary", outline=True,
-                   className="btn-export", title="Descarga la vista actual (orden y búsqueda incluidos)"),
-    ])
-    body = html.Div([loading(grid()), html.Div(className="chart-note", children=[
-        html.Span(id=ids.AGENTS_COUNT), html.Span(id=ids.AGENTS_MATCHES, **{"aria-live": "polite"})])])
+    tools = html.Div(
+        className="grid-tools",
+        children=[
+            dbc.Input(
+                id=ids.AGENTS_SEARCH,
+                type="search",
+                placeholder="Buscar agente…",
+                size="sm",
+                className="grid-search",
+                debounce=False,
+                name="buscar-agente",
+            ),
+            dbc.Button(
+                "Exportar CSV",
+                id=ids.AGENTS_EXPORT,
+                size="sm",
+                color="primary",
+                outline=True,
+                className="btn-export",
+                title="Descarga la vista actual (orden y búsqueda incluidos)",
+            ),
+        ],
+    )
+    body = html.Div(
+        [
+            loading(grid()),
+            html.Div(
+                className="chart-note",
+                children=[html.Span(id=ids.AGENTS_COUNT), html.Span(id=ids.AGENTS_MATCHES, **{"aria-live": "polite"})],
+            ),
+        ]
+    )
     return section(ids.SEC_AGENTS, "Agentes", "Ranking por costo; ordena por cualquier columna.", body, tools)
 
 
@@ -113,13 +200,19 @@ def rows(df) -> list[dict]:
     out = []
     for r in df.itertuples(index=False):
         agent_id = None if pd.isna(r.agent_id) else r.agent_id
-        out.append({
-            "row_key": agent_id if agent_id is not None else "__sin_agente__",
-            "agent_id": agent_id, "name": r.name if agent_id is not None else NO_AGENT,
-            "avatar_url": None if pd.isna(r.avatar_url) else r.avatar_url, "no_agent": agent_id is None,
-            "cost_usd": round(float(r.cost_usd), 8), "tokens": int(r.tokens), "executions": int(r.executions),
-            "sparkline": [round(float(v), 6) for v in r.sparkline],
-            # The last bucket is partial (in progress or cut): the sparkline ends in a hollow dot.
-            "spark_partial": bool(getattr(r, "sparkline_partial_last", False)),
-        })
+        out.append(
+            {
+                "row_key": agent_id if agent_id is not None else "__sin_agente__",
+                "agent_id": agent_id,
+                "name": r.name if agent_id is not None else NO_AGENT,
+                "avatar_url": None if pd.isna(r.avatar_url) else r.avatar_url,
+                "no_agent": agent_id is None,
+                "cost_usd": round(float(r.cost_usd), 8),
+                "tokens": int(r.tokens),
+                "executions": int(r.executions),
+                "sparkline": [round(float(v), 6) for v in r.sparkline],
+                # The last bucket is partial (in progress or cut): the sparkline ends in a hollow dot.
+                "spark_partial": bool(getattr(r, "sparkline_partial_last", False)),
+            }
+        )
     return out

@@ -8,6 +8,7 @@ chart below; tests check that each table's totals equal its figure's.
 
 Tables are Dash components: names are text children, which React escapes.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -25,15 +26,26 @@ OPEN, CLOSED = "Ocultar datos", "Ver datos"
 def toggle(chart: str, label: str) -> html.Div:
     """The «Ver datos» button and its (empty until opened) region; `label` names the chart."""
     region = f"data-{chart}"
-    return html.Div(className="data-toggle", children=[
-        html.Button(CLOSED, id=f"{region}-button", n_clicks=0, type="button", className="data-toggle-btn",
-                    title=f"Tabla con los datos de: {label}", **{"aria-expanded": "false", "aria-controls": region}),
-        html.Div(id=region, className="data-region"),
-    ])
+    return html.Div(
+        className="data-toggle",
+        children=[
+            html.Button(
+                CLOSED,
+                id=f"{region}-button",
+                n_clicks=0,
+                type="button",
+                className="data-toggle-btn",
+                title=f"Tabla con los datos de: {label}",
+                **{"aria-expanded": "false", "aria-controls": region},
+            ),
+            html.Div(id=region, className="data-region"),
+        ],
+    )
 
 
-def _table(caption: str, columns: list[str], rows: list[list], foot: list | None = None,
-           row_header: bool = True) -> html.Div:
+def _table(
+    caption: str, columns: list[str], rows: list[list], foot: list | None = None, row_header: bool = True
+) -> html.Div:
     """caption, th scope=col per column, th scope=row for each row's first cell; numbers right-aligned."""
     head = html.Thead(html.Tr([html.Th(c, scope="col", className="num" if i else None) for i, c in enumerate(columns)]))
 
@@ -46,8 +58,13 @@ def _table(caption: str, columns: list[str], rows: list[list], foot: list | None
     if foot:
         parts.append(html.Tfoot(html.Tr(cells(foot, html.Th))))
     # A scrollable region: focusable (keyboard scrolling) and named after its caption.
-    return html.Div(html.Table(parts, className="data-table"), className="data-table-wrap", role="region",
-                    tabIndex=0, **{"aria-label": caption})
+    return html.Div(
+        html.Table(parts, className="data-table"),
+        className="data-table-wrap",
+        role="region",
+        tabIndex=0,
+        **{"aria-label": caption},
+    )
 
 
 def unavailable(message: str) -> html.Div:
@@ -61,10 +78,13 @@ def fa_metric(metric) -> str:
 
 # ---------------------------------------------------------------- one function per chart
 
+
 def trend_rows(ts: pd.DataFrame, granularity: str) -> tuple[list[list], list]:
     """Per bucket: period, cost, tokens, executions; and the totals row (raw numbers)."""
-    rows = [[fmt.bucket(b, granularity), float(c), int(t), int(e)]
-            for b, c, t, e in zip(local_x(ts["bucket"]), ts["cost_usd"], ts["tokens"], ts["executions"])]
+    rows = [
+        [fmt.bucket(b, granularity), float(c), int(t), int(e)]
+        for b, c, t, e in zip(local_x(ts["bucket"]), ts["cost_usd"], ts["tokens"], ts["executions"])
+    ]
     total = ["Total", float(ts["cost_usd"].sum()), int(ts["tokens"].sum()), int(ts["executions"].sum())]
     return rows, total
 
@@ -72,8 +92,12 @@ def trend_rows(ts: pd.DataFrame, granularity: str) -> tuple[list[list], list]:
 def trend_table(ts: pd.DataFrame, granularity: str) -> html.Div:
     rows, total = trend_rows(ts, granularity)
     show = lambda r: [r[0], fmt.usd(r[1]), fmt.integer(r[2]), fmt.integer(r[3])]  # noqa: E731
-    return _table("Costo, tokens y ejecuciones por periodo", ["Periodo", "Costo", "Tokens", "Ejecuciones"],
-                  [show(r) for r in rows], show(total))
+    return _table(
+        "Costo, tokens y ejecuciones por periodo",
+        ["Periodo", "Costo", "Tokens", "Ejecuciones"],
+        [show(r) for r in rows],
+        show(total),
+    )
 
 
 def actions_area_rows(df: pd.DataFrame, metric: str) -> tuple[list[str], list[list]]:
@@ -81,28 +105,38 @@ def actions_area_rows(df: pd.DataFrame, metric: str) -> tuple[list[str], list[li
     order = fa.action_order(df["action_type"].unique()) if len(df) else []
     wide = df.pivot_table(index="bucket", columns="action_type", values=metric, aggfunc="sum", fill_value=0)
     # pandas-stubs types .at as the union of every scalar: these cells are numbers.
-    rows = [[b] + [float(wide.at[b, a]) for a in order] + [float(wide.loc[b, order].sum())]  # type: ignore[arg-type]
-            for b in wide.index]
+    rows = [
+        [b] + [float(wide.at[b, a]) for a in order] + [float(wide.loc[b, order].sum())]  # type: ignore[arg-type]
+        for b in wide.index
+    ]
     return order, rows
 
 
 def actions_area_table(df: pd.DataFrame, metric: str, granularity: str) -> html.Div:
     name, formatter = fa.METRICS[metric]
     order, rows = actions_area_rows(df, metric)
-    shown = [[fmt.bucket(local_x(pd.Series([r[0]])).iloc[0], granularity)] + [formatter(v) for v in r[1:]]
-             for r in rows]
-    return _table(f"{name} por periodo y tipo de acción", ["Periodo"] + [theme.action_label(a) for a in order] +
-                  ["Total"], shown)
+    shown = [
+        [fmt.bucket(local_x(pd.Series([r[0]])).iloc[0], granularity)] + [formatter(v) for v in r[1:]] for r in rows
+    ]
+    return _table(
+        f"{name} por periodo y tipo de acción", ["Periodo"] + [theme.action_label(a) for a in order] + ["Total"], shown
+    )
 
 
 def actions_donut_table(df: pd.DataFrame, metric: str) -> html.Div:
     name, formatter = fa.METRICS[metric]
     totals = fa.action_totals(df, metric)
     whole = float(totals["value"].sum())
-    rows = [[theme.action_label(a), formatter(v), fmt.share(v, whole)]
-            for a, v in zip(totals["action_type"], totals["value"])]
-    return _table(f"{name} por tipo de acción en el periodo", ["Tipo de acción", name, "Parte del total"], rows,
-                  ["Total", formatter(whole), fmt.share(whole, whole)])
+    rows = [
+        [theme.action_label(a), formatter(v), fmt.share(v, whole)]
+        for a, v in zip(totals["action_type"], totals["value"])
+    ]
+    return _table(
+        f"{name} por tipo de acción en el periodo",
+        ["Tipo de acción", name, "Parte del total"],
+        rows,
+        ["Total", formatter(whole), fmt.share(whole, whole)],
+    )
 
 
 def models_bars_rows(df: pd.DataFrame, view: str, prices: dict | None) -> tuple[list[str], list[list]]:
@@ -111,11 +145,15 @@ def models_bars_rows(df: pd.DataFrame, view: str, prices: dict | None) -> tuple[
     if view == "cost":
         split = fm.cost_split(top, prices)
         cols = fm.COLUMNS + ["unsplit"]
-        rows = [[lab] + [float(split.at[i, c]) for c in cols] + [float(top.at[i, "cost_usd"])]  # type: ignore[arg-type]
-                for i, lab in enumerate(top["label"])]
+        rows = [
+            [lab] + [float(split.at[i, c]) for c in cols] + [float(top.at[i, "cost_usd"])]  # type: ignore[arg-type]
+            for i, lab in enumerate(top["label"])
+        ]
         return [theme.TOKEN_TYPES[c][0] for c in fm.COLUMNS] + [theme.UNSPLIT[0]], rows
-    rows = [[lab] + [int(top.at[i, c]) for c in fm.COLUMNS] + [int(top.at[i, "tokens"])]  # type: ignore[arg-type]
-            for i, lab in enumerate(top["label"])]
+    rows = [
+        [lab] + [int(top.at[i, c]) for c in fm.COLUMNS] + [int(top.at[i, "tokens"])]  # type: ignore[arg-type]
+        for i, lab in enumerate(top["label"])
+    ]
     return [theme.TOKEN_TYPES[c][0] for c in fm.COLUMNS], rows
 
 
@@ -123,17 +161,26 @@ def models_bars_table(df: pd.DataFrame, view: str, prices: dict | None) -> html.
     names, rows = models_bars_rows(df, view, prices)
     formatter = fmt.usd if view == "cost" else fmt.integer
     what = "Costo (USD)" if view == "cost" else "Tokens"
-    return _table(f"{what} por tipo de token de los 10 primeros modelos", ["Modelo"] + names + ["Total"],
-                  [[r[0]] + [formatter(v) for v in r[1:]] for r in rows])
+    return _table(
+        f"{what} por tipo de token de los 10 primeros modelos",
+        ["Modelo"] + names + ["Total"],
+        [[r[0]] + [formatter(v) for v in r[1:]] for r in rows],
+    )
 
 
 def bubbles_table(df: pd.DataFrame, scale: str) -> html.Div:
     part = fm.bubble_models(df, scale)
-    rows = [[f"{n}. {lab}", fmt.usd(c), fmt.integer(lat) + " ms", fmt.integer(e)]
-            for n, lab, c, lat, e in zip(part["number"], part["label"], part["cost_usd"], part["avg_latency_ms"],
-                                         part["executions"])]
-    return _table("Costo, latencia media y ejecuciones por modelo (número de la burbuja)",
-                  ["Modelo", "Costo", "Latencia media", "Ejecuciones"], rows)
+    rows = [
+        [f"{n}. {lab}", fmt.usd(c), fmt.integer(lat) + " ms", fmt.integer(e)]
+        for n, lab, c, lat, e in zip(
+            part["number"], part["label"], part["cost_usd"], part["avg_latency_ms"], part["executions"]
+        )
+    ]
+    return _table(
+        "Costo, latencia media y ejecuciones por modelo (número de la burbuja)",
+        ["Modelo", "Costo", "Latencia media", "Ejecuciones"],
+        rows,
+    )
 
 
 def heatmap_rows(df: pd.DataFrame) -> list[list]:
@@ -147,12 +194,22 @@ def heatmap_rows(df: pd.DataFrame) -> list[list]:
 
 def heatmap_table(df: pd.DataFrame, timezone: str) -> html.Div:
     rows = heatmap_rows(df)
-    return _table(f"Tokens por hora local ({timezone}) y día de la semana", ["Hora"] + fadv.DAY_LABELS,
-                  [[r[0]] + [fmt.integer(v) if v else "—" for v in r[1:]] for r in rows])
+    return _table(
+        f"Tokens por hora local ({timezone}) y día de la semana",
+        ["Hora"] + fadv.DAY_LABELS,
+        [[r[0]] + [fmt.integer(v) if v else "—" for v in r[1:]] for r in rows],
+    )
 
 
 def split_table(df: pd.DataFrame) -> html.Div:
     # pandas-stubs types itertuples fields as the union of every scalar: source is a str.
-    rows = [[theme.SOURCES.get(r.source, theme.OTHER_SOURCE)[0], fmt.usd(r.cost_usd), fmt.integer(r.tokens),  # type: ignore[arg-type]
-             fmt.integer(r.executions)] for r in df.itertuples(index=False)]
+    rows = [
+        [
+            theme.SOURCES.get(str(r.source), theme.OTHER_SOURCE)[0],
+            fmt.usd(r.cost_usd),
+            fmt.integer(r.tokens),
+            fmt.integer(r.executions),
+        ]
+        for r in df.itertuples(index=False)
+    ]
     return _table("Costo, tokens y ejecuciones por origen", ["Origen", "Costo", "Tokens", "Ejecuciones"], rows)

@@ -1,4 +1,5 @@
 """The header and the global filter bar: one change here re-scopes every section."""
+
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -10,14 +11,25 @@ from queries.filters import MAX_HOURLY_DAYS  # dashboard.js's MAX_HOURLY_DAYS di
 
 from . import ids, theme
 
-PRESETS = [("7d", "7d", "Últimos 7 días, hoy incluido"), ("30d", "30d", "Últimos 30 días, hoy incluido"),
-           ("90d", "90d", "Últimos 90 días, hoy incluido"), ("ytd", "YTD", "Desde el 1 de enero"),
-           ("custom", "Personalizado", "Elige las fechas")]
-SOURCES = [("all", "Todos", "Sistema y BYOK"), ("system", "Sistema", "Claves de la plataforma"),
-           ("byok", "BYOK", "Claves propias de la organización")]
-GRANULARITIES = [("auto", "Auto", "Hora hasta 7 días, día hasta 90, semana hasta un año"),
-                 ("hour", "Hora", ""), ("day", "Día", ""), ("week", "Semana", "Semanas de lunes a domingo"),
-                 ("month", "Mes", "")]
+PRESETS = [
+    ("7d", "7d", "Últimos 7 días, hoy incluido"),
+    ("30d", "30d", "Últimos 30 días, hoy incluido"),
+    ("90d", "90d", "Últimos 90 días, hoy incluido"),
+    ("ytd", "YTD", "Desde el 1 de enero"),
+    ("custom", "Personalizado", "Elige las fechas"),
+]
+SOURCES = [
+    ("all", "Todos", "Sistema y BYOK"),
+    ("system", "Sistema", "Claves de la plataforma"),
+    ("byok", "BYOK", "Claves propias de la organización"),
+]
+GRANULARITIES = [
+    ("auto", "Auto", "Hora hasta 7 días, día hasta 90, semana hasta un año"),
+    ("hour", "Hora", ""),
+    ("day", "Día", ""),
+    ("week", "Semana", "Semanas de lunes a domingo"),
+    ("month", "Mes", ""),
+]
 HOUR_TOO_LONG = f"Hora está disponible para periodos de hasta {MAX_HOURLY_DAYS} días"
 
 
@@ -25,56 +37,101 @@ def segmented(control_id: str, options, value: str, label: str) -> html.Div:
     """A row of toggle buttons that is one radio group: real radio inputs sharing a name, so Tab
     enters the group once (on the checked button) and the arrow keys move within it."""
     label_id = f"{control_id}-label"
-    return html.Div(className="filter-group", role="radiogroup", **{"aria-labelledby": label_id}, children=[
-        html.Span(label, id=label_id, className="filter-label"),
-        dbc.RadioItems(
-            id=control_id, value=value, inline=True, className="seg", name=control_id,
-            inputClassName="btn-check", labelClassName="seg-btn", labelCheckedClassName="active",
-            options=[{"label": html.Span(text, title=hint) if hint else text, "value": v} for v, text, hint in options],
-        ),
-    ])
+    return html.Div(
+        className="filter-group",
+        role="radiogroup",
+        **{"aria-labelledby": label_id},
+        children=[
+            html.Span(label, id=label_id, className="filter-label"),
+            dbc.RadioItems(
+                id=control_id,
+                value=value,
+                inline=True,
+                className="seg",
+                name=control_id,
+                inputClassName="btn-check",
+                labelClassName="seg-btn",
+                labelCheckedClassName="active",
+                options=[
+                    {"label": html.Span(text, title=hint) if hint else text, "value": v} for v, text, hint in options
+                ],
+            ),
+        ],
+    )
 
 
 def header() -> html.Header:
-    return html.Header(className="topbar", children=[
-        html.Div(className="brand", children=[
-            html.Div("IA", className="brand-mark", **{"aria-hidden": "true"}),
-            html.Div([html.H1("Consumo de IA", className="page-title"),
-                      html.Div("Costo, tokens y uso de modelos de tu organización", className="page-subtitle")]),
-        ]),
-        html.Div(className="topbar-meta", children=[
-            html.Span(id=ids.WINDOW_LABEL, className="meta-window"),
-            html.Span(id=ids.TZ_LABEL, className="meta-tz"),
-        ]),
-    ])
+    return html.Header(
+        className="topbar",
+        children=[
+            html.Div(
+                className="brand",
+                children=[
+                    html.Div("IA", className="brand-mark", **{"aria-hidden": "true"}),
+                    html.Div(
+                        [
+                            html.H1("Consumo de IA", className="page-title"),
+                            html.Div("Costo, tokens y uso de modelos de tu organización", className="page-subtitle"),
+                        ]
+                    ),
+                ],
+            ),
+            html.Div(
+                className="topbar-meta",
+                children=[
+                    html.Span(id=ids.WINDOW_LABEL, className="meta-window"),
+                    html.Span(id=ids.TZ_LABEL, className="meta-tz"),
+                ],
+            ),
+        ],
+    )
 
 
 def filter_bar(today: date | None = None) -> html.Div:
     today = today or date.today()
-    return html.Div(className="filterbar", role="toolbar", **{"aria-label": "Filtros"}, children=[
-        segmented(ids.PRESET, PRESETS, "30d", "Periodo"),
-        html.Div(id=ids.DATES_WRAP, className="filter-group dates-wrap", hidden=True, role="group",
-                 **{"aria-labelledby": ids.DATES_LABEL}, children=[
-            html.Span("Fechas", id=ids.DATES_LABEL, className="filter-label visually-hidden"),
-            # start/end_date_id name the inputs as the picker's own aria-labelledby expects
-            # ("<id> <id>-end-date <start_date_id> <end_date_id>"): every id it cites exists.
-            dcc.DatePickerRange(
-                id=ids.DATES, start_date=(today - timedelta(days=29)).isoformat(), end_date=today.isoformat(),
-                start_date_id=ids.DATES, end_date_id=f"{ids.DATES}-end-date",
-                display_format="DD/MM/YYYY", month_format="MMMM YYYY", first_day_of_week=1,
-                updatemode="bothdates", clearable=False, minimum_nights=0,
-                start_date_placeholder_text="Desde", end_date_placeholder_text="Hasta",
+    return html.Div(
+        className="filterbar",
+        role="toolbar",
+        **{"aria-label": "Filtros"},
+        children=[
+            segmented(ids.PRESET, PRESETS, "30d", "Periodo"),
+            html.Div(
+                id=ids.DATES_WRAP,
+                className="filter-group dates-wrap",
+                hidden=True,
+                role="group",
+                **{"aria-labelledby": ids.DATES_LABEL},
+                children=[
+                    html.Span("Fechas", id=ids.DATES_LABEL, className="filter-label visually-hidden"),
+                    # start/end_date_id name the inputs as the picker's own aria-labelledby expects
+                    # ("<id> <id>-end-date <start_date_id> <end_date_id>"): every id it cites exists.
+                    dcc.DatePickerRange(
+                        id=ids.DATES,
+                        start_date=(today - timedelta(days=29)).isoformat(),
+                        end_date=today.isoformat(),
+                        start_date_id=ids.DATES,
+                        end_date_id=f"{ids.DATES}-end-date",
+                        display_format="DD/MM/YYYY",
+                        month_format="MMMM YYYY",
+                        first_day_of_week=1,
+                        updatemode="bothdates",
+                        clearable=False,
+                        minimum_nights=0,
+                        start_date_placeholder_text="Desde",
+                        end_date_placeholder_text="Hasta",
+                    ),
+                    html.Span(id=ids.DATES_HINT, className="dates-hint"),
+                ],
             ),
-            html.Span(id=ids.DATES_HINT, className="dates-hint"),
-        ]),
-        segmented(ids.SOURCE, SOURCES, "all", "Origen"),
-        segmented(ids.GRANULARITY, GRANULARITIES, "auto", "Resolución"),
-        html.Div(id=ids.FILTER_NOTICE, className="filter-notice", role="status", **{"aria-live": "polite"}),
-        # The period the sections show; see ids.APPLIED_*.
-        dcc.Store(id=ids.APPLIED_PRESET, data="30d", storage_type="memory"),
-        dcc.Store(id=ids.APPLIED_START, data=None, storage_type="memory"),
-        dcc.Store(id=ids.APPLIED_END, data=None, storage_type="memory"),
-    ])
+            segmented(ids.SOURCE, SOURCES, "all", "Origen"),
+            segmented(ids.GRANULARITY, GRANULARITIES, "auto", "Resolución"),
+            html.Div(id=ids.FILTER_NOTICE, className="filter-notice", role="status", **{"aria-live": "polite"}),
+            # The period the sections show; see ids.APPLIED_*.
+            dcc.Store(id=ids.APPLIED_PRESET, data="30d", storage_type="memory"),
+            dcc.Store(id=ids.APPLIED_START, data=None, storage_type="memory"),
+            dcc.Store(id=ids.APPLIED_END, data=None, storage_type="memory"),
+        ],
+    )
 
 
 def describe_granularity(requested: str, applied: str) -> str:

@@ -14,6 +14,7 @@ One convention for the whole page (figures use the same through plotly's
   does not exist (no data, a figure that could not be read) is "—";
 - data text inside a chart goes through `text()` (escaped for plotly's pseudo-HTML).
 """
+
 from __future__ import annotations
 
 import html
@@ -22,8 +23,20 @@ from datetime import date, datetime
 
 NOT_APPLICABLE = "N/A"  # a ratio without a denominator (see the module docstring)
 
-MONTHS = ("enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto",
-          "septiembre", "octubre", "noviembre", "diciembre")
+MONTHS = (
+    "enero",
+    "febrero",
+    "marzo",
+    "abril",
+    "mayo",
+    "junio",
+    "julio",
+    "agosto",
+    "septiembre",
+    "octubre",
+    "noviembre",
+    "diciembre",
+)
 SHORT_MONTHS = ("ene", "feb", "mar", "abr", "may", "jun", "jul", "ago", "sept", "oct", "nov", "dic")
 DAYS = ("domingo", "lunes", "martes", "miércoles", "jueves", "viernes", "sábado")  # Sunday = 0
 SHORT_DAYS = ("dom", "lun", "mar", "mié", "jue", "vie", "sáb")
@@ -32,7 +45,7 @@ SHORT_DAYS = ("dom", "lun", "mar", "mié", "jue", "vie", "sáb")
 def _group(digits: str) -> str:
     """'1234567' -> '1.234.567' (always grouped, also four-digit numbers)."""
     head = len(digits) % 3 or 3
-    parts = [digits[:head]] + [digits[i:i + 3] for i in range(head, len(digits), 3)]
+    parts = [digits[:head]] + [digits[i : i + 3] for i in range(head, len(digits), 3)]
     return ".".join(parts)
 
 
@@ -54,8 +67,8 @@ def usd(x, decimals: int = 2) -> str:
     """US$ 1.234,56; a positive amount that would round to zero reads '< US$ 0,01'."""
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return "—"
-    if 0 < abs(x) < 0.5 * 10 ** -decimals:
-        return ("-" if x < 0 else "") + "< US$ " + number(10 ** -decimals, decimals)
+    if 0 < abs(x) < 0.5 * 10**-decimals:
+        return ("-" if x < 0 else "") + "< US$ " + number(10**-decimals, decimals)
     text = number(x, decimals)
     return ("-US$ " + text[1:]) if text.startswith("-") else "US$ " + text
 

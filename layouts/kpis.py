@@ -1,4 +1,5 @@
 """KPI cards: total cost, tokens, cache hit rate with savings, month-end projection."""
+
 from __future__ import annotations
 
 import dash_bootstrap_components as dbc
@@ -7,8 +8,12 @@ from dash import html
 from . import fmt, ids, theme
 from .common import skeleton
 
-CARDS = [(ids.KPI_COST, "Costo total"), (ids.KPI_TOKENS, "Tokens totales"),
-         (ids.KPI_CACHE, "Tasa de aciertos de caché"), (ids.KPI_PROJECTION, "Proyección a fin de mes")]
+CARDS = [
+    (ids.KPI_COST, "Costo total"),
+    (ids.KPI_TOKENS, "Tokens totales"),
+    (ids.KPI_CACHE, "Tasa de aciertos de caché"),
+    (ids.KPI_PROJECTION, "Proyección a fin de mes"),
+]
 NO_DATA = "Sin datos en este periodo"
 
 
@@ -28,18 +33,26 @@ def placeholder(label: str) -> list:
 
 
 def section() -> html.Section:
-    slots = [dbc.Col(html.Div(placeholder(label), id=slot, className="kpi-card"), xs=12, md=6, xl=3)
-             for slot, label in CARDS]
-    return html.Section(id=ids.SEC_KPIS, className="kpis", children=dbc.Row(slots, className="g-3"),
-                        **{"data-stamp": "", "aria-label": "Indicadores"})
+    slots = [
+        dbc.Col(html.Div(placeholder(label), id=slot, className="kpi-card"), xs=12, md=6, xl=3) for slot, label in CARDS
+    ]
+    return html.Section(
+        id=ids.SEC_KPIS,
+        className="kpis",
+        children=dbc.Row(slots, className="g-3"),
+        **{"data-stamp": "", "aria-label": "Indicadores"},
+    )
 
 
 def cost_card(s: dict) -> list:
     if not s["executions"]:
         return card("Costo total", "—", NO_DATA, tone="muted")
-    return card("Costo total", fmt.usd(s["total_cost_usd"]),
-                f"{fmt.integer(s['executions'])} ejecuciones",
-                "Las llamadas sin precio informado suman US$ 0 a este total")
+    return card(
+        "Costo total",
+        fmt.usd(s["total_cost_usd"]),
+        f"{fmt.integer(s['executions'])} ejecuciones",
+        "Las llamadas sin precio informado suman US$ 0 a este total",
+    )
 
 
 def tokens_card(s: dict) -> list:
@@ -47,38 +60,60 @@ def tokens_card(s: dict) -> list:
         return card("Tokens totales", "—", NO_DATA, tone="muted")
     # The page's token terms (layouts/theme.py): total_input_tokens is every prompt token
     # (Entrada total); input_tokens alone, without the cache, is «Entrada (sin caché)».
-    detail = (f"{theme.INPUT} {fmt.compact(s['total_input_tokens'] - s['total_cache_read_tokens'])} · "
-              f"{theme.CACHE_READ} {fmt.compact(s['total_cache_read_tokens'])} · "
-              f"{theme.OUTPUT} {fmt.compact(s['total_output_tokens'])}")
+    detail = (
+        f"{theme.INPUT} {fmt.compact(s['total_input_tokens'] - s['total_cache_read_tokens'])} · "
+        f"{theme.CACHE_READ} {fmt.compact(s['total_cache_read_tokens'])} · "
+        f"{theme.OUTPUT} {fmt.compact(s['total_output_tokens'])}"
+    )
     return card("Tokens totales", fmt.compact(s["total_tokens"]), f"{fmt.integer(s['total_tokens'])} tokens", detail)
 
 
 def cache_card(c: dict, source_label: str) -> list:
     if c["hit_rate"] is None:
-        return card("Tasa de aciertos de caché", fmt.NOT_APPLICABLE, f"{theme.PROMPT_TOTAL}: 0 tokens en este periodo",
-                    tone="muted")
+        return card(
+            "Tasa de aciertos de caché",
+            fmt.NOT_APPLICABLE,
+            f"{theme.PROMPT_TOTAL}: 0 tokens en este periodo",
+            tone="muted",
+        )
     badge = None
     if int(c["skipped_models_count"]):
         n = int(c["skipped_models_count"])
-        badge = html.Span(f"parcial: {n} modelo{'s' if n != 1 else ''} sin precio", className="badge-partial",
-                          title="El ahorro no incluye los modelos sin precio conocido")
-    return card("Tasa de aciertos de caché", fmt.percent(c["hit_rate"]),
-                f"Ahorro estimado {fmt.usd(c['estimated_savings_usd'])}",
-                f"{theme.CACHE_READ}: {fmt.compact(c['total_cache_read_tokens'])} tokens · origen: {source_label}",
-                badge)
+        badge = html.Span(
+            f"parcial: {n} modelo{'s' if n != 1 else ''} sin precio",
+            className="badge-partial",
+            title="El ahorro no incluye los modelos sin precio conocido",
+        )
+    return card(
+        "Tasa de aciertos de caché",
+        fmt.percent(c["hit_rate"]),
+        f"Ahorro estimado {fmt.usd(c['estimated_savings_usd'])}",
+        f"{theme.CACHE_READ}: {fmt.compact(c['total_cache_read_tokens'])} tokens · origen: {source_label}",
+        badge,
+    )
 
 
 def projection_card(p) -> list:
     if p.status == "closed":  # a past month: its actual total, no forecast
-        return card("Proyección a fin de mes",
-                    f"{fmt.month(p.month_start).capitalize()} (cerrado): {fmt.usd(p.projected_total_usd)}",
-                    "Costo real del mes completo: el periodo termina en un mes pasado.", tone="small")
+        return card(
+            "Proyección a fin de mes",
+            f"{fmt.month(p.month_start).capitalize()} (cerrado): {fmt.usd(p.projected_total_usd)}",
+            "Costo real del mes completo: el periodo termina en un mes pasado.",
+            tone="small",
+        )
     if p.status != "ok":
-        return card("Proyección a fin de mes", "Datos insuficientes",
-                    f"Se necesitan al menos 7 días con uso, sin contar hoy; hay {p.daily_points}.", tone="muted small")
-    return card("Proyección a fin de mes", fmt.usd(p.projected_total_usd),
-                f"Intervalo del 80 %: {fmt.usd(p.lower80)} – {fmt.number(p.upper80, 2)}",
-                f"{fmt.month(p.month_start).capitalize()} · llevas {fmt.usd(p.month_to_date_usd)}")
+        return card(
+            "Proyección a fin de mes",
+            "Datos insuficientes",
+            f"Se necesitan al menos 7 días con uso, sin contar hoy; hay {p.daily_points}.",
+            tone="muted small",
+        )
+    return card(
+        "Proyección a fin de mes",
+        fmt.usd(p.projected_total_usd),
+        f"Intervalo del 80 %: {fmt.usd(p.lower80)} – {fmt.number(p.upper80, 2)}",
+        f"{fmt.month(p.month_start).capitalize()} · llevas {fmt.usd(p.month_to_date_usd)}",
+    )
 
 
 def unavailable(label: str, message: str) -> list:

@@ -1,5 +1,6 @@
 """Modelos: the ten models with the highest cost (or tokens) split by token type, and cost
 against latency as numbered bubbles with their key."""
+
 from __future__ import annotations
 
 import dash_bootstrap_components as dbc
@@ -17,32 +18,64 @@ TITLES = {"cost": "Los 10 modelos con más costo", "tokens": "Los 10 modelos con
 def layout() -> html.Section:
     view = segmented(ids.MODELS_VIEW, [(k, v, "") for k, v in VIEWS.items()], "cost", "Barras")
     scale = segmented(ids.MODELS_SCALE, [(k, v, "") for k, v in SCALES.items()], "linear", "Eje de costo")
-    body = loading(html.Div([
-        dbc.Row([
-            dbc.Col([html.H3(TITLES["cost"], id=ids.MODELS_BARS_TITLE, className="chart-title"),
-                     graph(ids.MODELS_BARS, HEIGHT, "Los 10 modelos con más costo, por tipo de token"),
-                     datatables.toggle("models-bars", "barras de modelos")], lg=7),
-            dbc.Col([html.H3("Costo frente a latencia", className="chart-title"),
-                     graph(ids.MODELS_BUBBLE, HEIGHT, "Costo frente a latencia media por modelo"),
-                     html.Div(id=ids.MODELS_KEY, className="bubble-key"),
-                     datatables.toggle("models-bubble", "costo frente a latencia")], lg=5),
-        ], className="g-3"),
-        note("", ids.MODELS_NOTE),
-    ]))
-    return section(ids.SEC_MODELS, "Modelos",
-                   "Barras: costo (o tokens) de cada modelo por tipo de token. Burbujas: tamaño = ejecuciones; "
-                   "el número remite a la lista.", body, html.Div([view, scale], className="tools-row"))
+    body = loading(
+        html.Div(
+            [
+                dbc.Row(
+                    [
+                        dbc.Col(
+                            [
+                                html.H3(TITLES["cost"], id=ids.MODELS_BARS_TITLE, className="chart-title"),
+                                graph(ids.MODELS_BARS, HEIGHT, "Los 10 modelos con más costo, por tipo de token"),
+                                datatables.toggle("models-bars", "barras de modelos"),
+                            ],
+                            lg=7,
+                        ),
+                        dbc.Col(
+                            [
+                                html.H3("Costo frente a latencia", className="chart-title"),
+                                graph(ids.MODELS_BUBBLE, HEIGHT, "Costo frente a latencia media por modelo"),
+                                html.Div(id=ids.MODELS_KEY, className="bubble-key"),
+                                datatables.toggle("models-bubble", "costo frente a latencia"),
+                            ],
+                            lg=5,
+                        ),
+                    ],
+                    className="g-3",
+                ),
+                note("", ids.MODELS_NOTE),
+            ]
+        )
+    )
+    return section(
+        ids.SEC_MODELS,
+        "Modelos",
+        "Barras: costo (o tokens) de cada modelo por tipo de token. Burbujas: tamaño = ejecuciones; "
+        "el número remite a la lista.",
+        body,
+        html.Div([view, scale], className="tools-row"),
+    )
 
 
 def bubble_key(part) -> html.Ol | None:
     """The numbered key beside the bubbles: number, model, provider (text children: escaped by React)."""
     if part is None or not len(part):
         return None
-    return html.Ol(className="bubble-key-list", **{"aria-label": "Modelos del gráfico de burbujas"}, children=[
-        html.Li([html.Span(str(n), className="bubble-num"), html.Span(str(lab), className="bubble-name"),
-                 html.Span(f"{p} · {fmt.usd(c)}", className="bubble-meta")], value=int(n))
-        for n, lab, p, c in zip(part["number"], part["label"], part["provider"], part["cost_usd"])
-    ])
+    return html.Ol(
+        className="bubble-key-list",
+        **{"aria-label": "Modelos del gráfico de burbujas"},
+        children=[
+            html.Li(
+                [
+                    html.Span(str(n), className="bubble-num"),
+                    html.Span(str(lab), className="bubble-name"),
+                    html.Span(f"{p} · {fmt.usd(c)}", className="bubble-meta"),
+                ],
+                value=int(n),
+            )
+            for n, lab, p, c in zip(part["number"], part["label"], part["provider"], part["cost_usd"])
+        ],
+    )
 
 
 def models_note(missing: list[str], more: int, zero_cost: int = 0) -> list:
@@ -52,8 +85,12 @@ def models_note(missing: list[str], more: int, zero_cost: int = 0) -> list:
     if missing:
         parts.append(html.Span([html.Strong("Sin latencia registrada (no se dibujan): "), ", ".join(missing)]))
     if zero_cost:
-        parts.append(html.Span(f"{zero_cost} modelo{'s' if zero_cost != 1 else ''} con costo 0 no "
-                               "se dibuja{} en escala logarítmica.".format("n" if zero_cost != 1 else "")))
+        parts.append(
+            html.Span(
+                f"{zero_cost} modelo{'s' if zero_cost != 1 else ''} con costo 0 no "
+                "se dibuja{} en escala logarítmica.".format("n" if zero_cost != 1 else "")
+            )
+        )
     if more > 0:
         parts.append(html.Span(f"{more} modelo{'s' if more != 1 else ''} más fuera de los 10 primeros."))
     return parts

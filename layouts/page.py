@@ -1,4 +1,5 @@
 """The page: session stores, header, filter bar, the seven sections, the access message."""
+
 from __future__ import annotations
 
 from dash import dcc, html
@@ -8,28 +9,44 @@ from . import actions, advanced, agents, filters, ids, kpis, models, states, tre
 
 def layout() -> html.Div:
     """Build the page (a function: the default custom dates are today's on every load)."""
-    return html.Div(className="app-root", children=[
-        dcc.Location(id=ids.URL, refresh=False),
-        # Memory only: an iframe in a browser that blocks third-party cookies still works,
-        # and the token never lands in localStorage.
-        dcc.Store(id=ids.TOKEN, storage_type="memory"),
-        dcc.Store(id=ids.TIMEZONE, storage_type="memory"),
-        states.access_denied(),
-        html.Div(id=ids.DASHBOARD, hidden=True, className="dashboard", children=[
-            filters.header(),
-            html.Div(className="filterbar-wrap", children=filters.filter_bar()),
-            html.Main(className="content", children=[
-                html.Div(id=ids.BANNER, role="status"),
-                kpis.section(),
-                trend.layout(),
-                actions.layout(),
-                models.layout(),
-                agents.layout(),
-                advanced.layout(),
-                html.Footer(className="page-foot", children=[
-                    html.Span(id=ids.ORG_LABEL),
-                    html.Span("Importes en dólares estadounidenses (US$). Tokens: K = miles, M = millones."),
-                ]),
-            ]),
-        ]),
-    ])
+    return html.Div(
+        className="app-root",
+        children=[
+            dcc.Location(id=ids.URL, refresh=False),
+            # Memory only: an iframe in a browser that blocks third-party cookies still works,
+            # and the token never lands in localStorage.
+            dcc.Store(id=ids.TOKEN, storage_type="memory"),
+            dcc.Store(id=ids.TIMEZONE, storage_type="memory"),
+            states.access_denied(),
+            html.Div(
+                id=ids.DASHBOARD,
+                hidden=True,
+                className="dashboard",
+                children=[
+                    filters.header(),
+                    html.Div(className="filterbar-wrap", children=filters.filter_bar()),
+                    html.Main(
+                        className="content",
+                        children=[
+                            html.Div(id=ids.BANNER, role="status"),
+                            kpis.section(),
+                            trend.layout(),
+                            actions.layout(),
+                            models.layout(),
+                            agents.layout(),
+                            advanced.layout(),
+                            html.Footer(
+                                className="page-foot",
+                                children=[
+                                    html.Span(id=ids.ORG_LABEL),
+                                    html.Span(
+                                        "Importes en dólares estadounidenses (US$). Tokens: K = miles, M = millones."
+                                    ),
+                                ],
+                            ),
+                        ],
+                    ),
+                ],
+            ),
+        ],
+    )

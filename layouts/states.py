@@ -1,4 +1,5 @@
 """Page-wide states: the access message and the banners above the sections."""
+
 from __future__ import annotations
 
 import dash_bootstrap_components as dbc
@@ -6,8 +7,10 @@ from dash import html
 
 from . import ids
 
-DB_DOWN = ("No se puede consultar la base de datos en este momento. Los datos no están disponibles; "
-           "vuelve a intentarlo en unos minutos.")
+DB_DOWN = (
+    "No se puede consultar la base de datos en este momento. Los datos no están disponibles; "
+    "vuelve a intentarlo en unos minutos."
+)
 DB_TIMEOUT = "La consulta tardó demasiado y se canceló. Prueba con un periodo más corto o una resolución menor."
 
 
@@ -15,7 +18,7 @@ ACCESS_TITLE = "No se puede mostrar el consumo de IA"
 # What happened, per AuthError code, in words for the person at the screen (never the header syntax).
 ACCESS_REASONS = {
     "missing_token": "Has abierto esta página sin un enlace de acceso: el consumo de IA solo se abre desde la "
-                     "administración de tu organización.",
+    "administración de tu organización.",
     "token_expired": "Tu enlace de acceso ha caducado. Por seguridad, cada enlace sirve solo durante un tiempo.",
     "invalid_token": "Tu enlace de acceso no es válido: puede estar incompleto o haberse copiado mal.",
     "forbidden": "Tu enlace es válido, pero tu usuario no tiene permiso para ver el consumo de IA de la organización.",
@@ -34,32 +37,47 @@ def access_reason(code: str) -> str:
 def access_denied() -> html.Div:
     """Shown instead of the dashboard without a valid token (nothing is queried): what happened
     (ACCESS_DETAIL, set by the gate from the AuthError code) and what to do."""
-    return html.Div(id=ids.ACCESS, hidden=True, className="access", role="alert", children=[
-        html.Div(className="access-card", children=[
-            html.Div(className="access-icon", **{"aria-hidden": "true"}),
-            html.H2(ACCESS_TITLE, className="access-title"),
-            html.P(id=ids.ACCESS_DETAIL, className="access-detail"),
-            html.P("Qué puedes hacer:", className="access-text access-what"),
-            html.Ol([html.Li(step) for step in ACCESS_STEPS], className="access-steps"),
-        ]),
-    ])
+    return html.Div(
+        id=ids.ACCESS,
+        hidden=True,
+        className="access",
+        role="alert",
+        children=[
+            html.Div(
+                className="access-card",
+                children=[
+                    html.Div(className="access-icon", **{"aria-hidden": "true"}),
+                    html.H2(ACCESS_TITLE, className="access-title"),
+                    html.P(id=ids.ACCESS_DETAIL, className="access-detail"),
+                    html.P("Qué puedes hacer:", className="access-text access-what"),
+                    html.Ol([html.Li(step) for step in ACCESS_STEPS], className="access-steps"),
+                ],
+            ),
+        ],
+    )
 
 
 def banner(message: str, kind: str = "danger", title: str | None = None) -> dbc.Alert:
-    return dbc.Alert([html.Strong(title + " ") if title else None, message], color=kind,
-                     className="status-banner")
+    return dbc.Alert([html.Strong(title + " ") if title else None, message], color=kind, className="status-banner")
 
 
 def no_usage(source_label: str | None = None) -> dbc.Alert:
     """The whole window is empty: say so once, with what to try, instead of a page of zeros."""
     scope = f" con origen {source_label}" if source_label else ""
-    return banner(f"No hay uso registrado{scope} en este periodo. Prueba con un periodo más largo (90d o YTD)"
-                  + (" u otro origen." if source_label else "."), "info", "Sin datos en este periodo.")
+    return banner(
+        f"No hay uso registrado{scope} en este periodo. Prueba con un periodo más largo (90d o YTD)"
+        + (" u otro origen." if source_label else "."),
+        "info",
+        "Sin datos en este periodo.",
+    )
 
 
 def session_expired() -> dbc.Alert:
-    return banner("Vuelve a abrir «Consumo de IA» desde el panel para obtener un enlace nuevo.", "warning",
-                  "Tu acceso ha caducado o no es válido.")
+    return banner(
+        "Vuelve a abrir «Consumo de IA» desde el panel para obtener un enlace nuevo.",
+        "warning",
+        "Tu acceso ha caducado o no es válido.",
+    )
 
 
 def db_unavailable(timeout: bool = False) -> dbc.Alert:

@@ -3,6 +3,7 @@
 Every chart and card takes its colours from here, so an action type, a token type or a
 source has the same colour wherever it appears on the page.
 """
+
 from __future__ import annotations
 
 import plotly.graph_objects as go
@@ -57,9 +58,13 @@ GRANULARITY_LABELS = {"auto": "Auto", "hour": "Hora", "day": "Día", "week": "Se
 HEATMAP_SCALE = [[0.0, "#f1f5f9"], [0.45, "#b6c2d2"], [0.8, "#64748b"], [1.0, "#334155"]]
 
 PALETTE = {  # meaning -> colour: every data colour on the page, each used for one meaning only
-    "cost": BRAND, "tokens": TOKENS, "model": MODEL,
-    **{f"action:{a}": c for a, (_, c) in ACTIONS.items()}, "action:other": OTHER_ACTION[1],
-    **{f"token:{t}": c for t, (_, c) in TOKEN_TYPES.items()}, "token:unsplit": UNSPLIT[1],
+    "cost": BRAND,
+    "tokens": TOKENS,
+    "model": MODEL,
+    **{f"action:{a}": c for a, (_, c) in ACTIONS.items()},
+    "action:other": OTHER_ACTION[1],
+    **{f"token:{t}": c for t, (_, c) in TOKEN_TYPES.items()},
+    "token:unsplit": UNSPLIT[1],
     **{f"source:{k}": c for k, (_, c) in SOURCES.items()},
 }
 
@@ -71,7 +76,8 @@ AVATAR_COLOURS = ("#475569",)
 def _luminance(hex_colour: str) -> float:
     def channel(v: float) -> float:
         return v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4
-    r, g, b = (channel(int(hex_colour[i:i + 2], 16) / 255) for i in (1, 3, 5))
+
+    r, g, b = (channel(int(hex_colour[i : i + 2], 16) / 255) for i in (1, 3, 5))
     return 0.2126 * r + 0.7152 * g + 0.0722 * b
 
 
@@ -100,12 +106,33 @@ TEMPLATE = go.layout.Template(
         colorway=[c for _, c in ACTIONS.values()],
         margin=dict(l=8, r=8, t=8, b=8),
         hoverlabel=dict(bgcolor="white", bordercolor=BORDER, font=dict(family=FONT, size=12, color=INK)),
-        legend=dict(orientation="h", yanchor="bottom", y=1.02, xanchor="left", x=0,
-                    font=dict(size=12, color=MUTED), bgcolor="rgba(0,0,0,0)"),
-        xaxis=dict(showgrid=False, zeroline=False, linecolor=BORDER, ticks="", tickfont=dict(color=MUTED),
-                   automargin=True, title=dict(font=dict(size=12, color=MUTED))),
-        yaxis=dict(gridcolor=GRID, zeroline=False, linecolor=BORDER, ticks="", tickfont=dict(color=MUTED),
-                   automargin=True, title=dict(font=dict(size=12, color=MUTED))),
+        legend=dict(
+            orientation="h",
+            yanchor="bottom",
+            y=1.02,
+            xanchor="left",
+            x=0,
+            font=dict(size=12, color=MUTED),
+            bgcolor="rgba(0,0,0,0)",
+        ),
+        xaxis=dict(
+            showgrid=False,
+            zeroline=False,
+            linecolor=BORDER,
+            ticks="",
+            tickfont=dict(color=MUTED),
+            automargin=True,
+            title=dict(font=dict(size=12, color=MUTED)),
+        ),
+        yaxis=dict(
+            gridcolor=GRID,
+            zeroline=False,
+            linecolor=BORDER,
+            ticks="",
+            tickfont=dict(color=MUTED),
+            automargin=True,
+            title=dict(font=dict(size=12, color=MUTED)),
+        ),
         hovermode="closest",
     )
 )
@@ -130,8 +157,14 @@ LOCALE = {
     }
 }
 
-GRAPH_CONFIG = {"displayModeBar": False, "responsive": True, "locale": "es", "locales": LOCALE,
-                "scrollZoom": False, "doubleClick": "reset"}
+GRAPH_CONFIG = {
+    "displayModeBar": False,
+    "responsive": True,
+    "locale": "es",
+    "locales": LOCALE,
+    "scrollZoom": False,
+    "doubleClick": "reset",
+}
 
 
 def figure(**layout) -> go.Figure:

@@ -10,6 +10,7 @@
 | by_agent | agent_id, name, avatar_url, cost_usd, tokens, executions, sparkline (list of cost per bucket up to now) |
 | heatmap | dow (0 = Sunday), hour, tokens, cost_usd, executions (non-zero cells) |
 """
+
 from .agents import by_agent
 from .cache_savings import cache_savings
 from .filters import BadParameter, Filters, parse_filters
@@ -20,6 +21,15 @@ from .summary import summary
 from .time_series import time_series
 
 __all__ = [
-    "BadParameter", "Filters", "Projection", "by_agent", "cache_savings", "heatmap",
-    "model_efficiency", "parse_filters", "projection", "summary", "time_series",
+    "BadParameter",
+    "Filters",
+    "Projection",
+    "by_agent",
+    "cache_savings",
+    "heatmap",
+    "model_efficiency",
+    "parse_filters",
+    "projection",
+    "summary",
+    "time_series",
 ]

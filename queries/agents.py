@@ -1,4 +1,5 @@
 """Agents: cost, tokens, executions and a cost sparkline per agent."""
+
 from __future__ import annotations
 
 from typing import cast
@@ -21,8 +22,7 @@ def by_agent(conn: sa.Connection, f: Filters) -> pd.DataFrame:
     for; None for the row without an agent (the page labels it, in its own language).
     Ties on cost and executions sort by name, the row without an agent last."""
     df = with_derived(facts(conn, f, dims=("agent_id",), by_qh=True, boundaries=bucket_cuts(f)))
-    cols = ["agent_id", "name", "avatar_url", "cost_usd", "tokens", "executions", "sparkline",
-            "sparkline_partial_last"]
+    cols = ["agent_id", "name", "avatar_url", "cost_usd", "tokens", "executions", "sparkline", "sparkline_partial_last"]
     if not len(df):
         return pd.DataFrame(columns=cols)
     key = df["agent_id"].fillna("\x00none")
@@ -31,9 +31,7 @@ def by_agent(conn: sa.Connection, f: Filters) -> pd.DataFrame:
     totals = df.groupby("k")[["cost_e8", "tokens", "executions"]].sum()
     buckets = window_buckets(f)
     partial_last = bool(len(buckets)) and bool(bucket_flags(f, buckets)[0][-1])
-    spark = (
-        df.groupby(["k", "b"])["cost_e8"].sum().unstack("b").reindex(columns=buckets, fill_value=0).fillna(0)
-    )
+    spark = df.groupby(["k", "b"])["cost_e8"].sum().unstack("b").reindex(columns=buckets, fill_value=0).fillna(0)
     meta = {
         r.id: (r.name, r.avatar_url)
         for r in conn.execute(

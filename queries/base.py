@@ -9,10 +9,13 @@ aggregate to local time gives buckets that are exact on 23- and 25-hour days and
 
 Costs are summed as integers of 1e-8 USD (`cost_e8`), exact on SQLite and PostgreSQL.
 """
+
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from functools import lru_cache
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -20,14 +23,14 @@ import pandas as pd
 import sqlalchemy as sa
 
 from storage.engine import ts_param
-from storage.measures import MEASURES, QH, cost_e8_sql, qh_sql  # noqa: F401 (re-read as base.QH etc.)
+from storage.measures import MEASURES, QH, cost_e8_sql, qh_sql
 from storage.schema import COST_SCALE, token_usage_logs
 from storage.sources import source_match_sql
 
 from .filters import Filters, local_instant, local_midnight
 
 
-def measure_columns(dialect: str) -> list:
+def measure_columns(dialect: str) -> list[sa.ColumnElement[Any]]:
     t = token_usage_logs
     return [
         sa.literal_column(cost_e8_sql(dialect)).label("cost_e8"),
@@ -41,23 +44,30 @@ def measure_columns(dialect: str) -> list:
     ]
 
 
-def created_between(dialect: str, start: datetime, end: datetime):
+def created_between(dialect: str, start: datetime, end: datetime) -> sa.ColumnElement[bool]:
     """created_at in [start, end): compared as UTC text on SQLite, natively elsewhere."""
-    col = token_usage_logs.c.created_at
+    col: sa.ColumnElement[Any] = token_usage_logs.c.created_at
     if dialect == "sqlite":
         col = sa.type_coerce(col, sa.String)
     return sa.and_(col >= ts_param(dialect, start), col < ts_param(dialect, end))
 
 
-def raw_facts(conn, f: Filters, dims=(), by_qh=False, start: datetime | None = None,
-              end: datetime | None = None, boundaries=None,
-              period=None) -> pd.DataFrame:
+def raw_facts(
+    conn: sa.Connection,
+    f: Filters,
+    dims: Sequence[str] = (),
+    by_qh: bool = False,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    boundaries: Any = None,
+    period: int | None = None,
+) -> pd.DataFrame:
     """Aggregate raw rows of f's org and source in [start, end) by (qh?, *dims).
 
     boundaries and period are ignored: quarter-hour keys are always right."""
     dialect = conn.dialect.name
     t = token_usage_logs
-    keys = []
+    keys: list[Any] = []
     if by_qh:
         keys.append(sa.literal_column(qh_sql(dialect)).label("qh"))
     keys += [t.c[d] for d in dims]
@@ -74,7 +84,7 @@ def raw_facts(conn, f: Filters, dims=(), by_qh=False, start: datetime | None = N
     return frame(rows, cols, dims)
 
 
-def frame(rows, cols, dims=()) -> pd.DataFrame:
+def frame(rows: Sequence[Any], cols: list[str], dims: Sequence[str] = ()) -> pd.DataFrame:
     """Build a facts frame with int64 measures (and an empty frame with the right columns)."""
     # Plain tuples: pandas probes SQLAlchemy Row objects attribute by attribute (15x slower).
     df = pd.DataFrame([tuple(r) for r in rows], columns=cols)
@@ -92,18 +102,27 @@ def frame(rows, cols, dims=()) -> pd.DataFrame:
 # on, never a module global: create_app sets it from AI_USAGE_ROLLUPS on its own engine,
 # so two apps in one process answer from their own path. Without it: the raw rows.
 FACTS_OPTION = "ai_usage_facts"
+BindT = TypeVar("BindT", sa.Engine, sa.Connection)
 FACTS_PATHS = ("raw", "rollup")
 
 
-def facts_path(bind, path: str):
+def facts_path(bind: BindT, path: str) -> BindT:
     """bind (an Engine or a Connection) whose facts() read `path`: "raw" rows or the "rollup" tables."""
     if path not in FACTS_PATHS:
         raise ValueError(f"facts path {path!r}: expected one of {FACTS_PATHS}")
     return bind.execution_options(**{FACTS_OPTION: path})
 
 
-def facts(conn, f: Filters, dims=(), by_qh=False, start=None, end=None, boundaries=None,
-          period=None) -> pd.DataFrame:
+def facts(
+    conn: sa.Connection,
+    f: Filters,
+    dims: Sequence[str] = (),
+    by_qh: bool = False,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    boundaries: Any = None,
+    period: int | None = None,
+) -> pd.DataFrame:
     """Sums of every measure for f (org, source, window or [start, end)) by (qh?, *dims).
 
     The path (raw rows or rollups) is the connection's FACTS_OPTION (see facts_path).
@@ -132,7 +151,7 @@ def with_derived(df: pd.DataFrame) -> pd.DataFrame:
 # ---------------------------------------------------------------- local buckets
 
 
-def to_local(qh: np.ndarray, tz) -> pd.DatetimeIndex:
+def to_local(qh: np.ndarray, tz: ZoneInfo) -> pd.DatetimeIndex:
     return epochs_to_local(np.asarray(qh, dtype="int64") * QH, tz)
 
 
@@ -146,16 +165,14 @@ def _period_start_dates(naive_days: pd.DatetimeIndex, granularity: str) -> pd.Da
     raise ValueError(granularity)
 
 
-def _midnights_epoch(naive_days: pd.DatetimeIndex, tz) -> np.ndarray:
+def _midnights_epoch(naive_days: pd.DatetimeIndex, tz: ZoneInfo) -> np.ndarray:
     """Epoch seconds of the local midnights of these (naive) days, via a map of the uniques."""
     uniq, inverse = np.unique(naive_days.values.astype("datetime64[D]"), return_inverse=True)
-    secs = np.array(
-        [int(local_midnight(pd.Timestamp(d).date(), tz).timestamp()) for d in uniq], dtype="int64"
-    )
+    secs = np.array([int(local_midnight(pd.Timestamp(d).date(), tz).timestamp()) for d in uniq], dtype="int64")
     return secs[inverse] if len(uniq) else np.array([], dtype="int64")
 
 
-def bucket_epochs(qh: np.ndarray, granularity: str, tz) -> np.ndarray:
+def bucket_epochs(qh: np.ndarray, granularity: str, tz: ZoneInfo) -> np.ndarray:
     """The bucket (local period start, as UTC epoch seconds) of each quarter-hour key."""
     qh = np.asarray(qh, dtype="int64")
     if not len(qh):
@@ -172,11 +189,12 @@ def bucket_epochs(qh: np.ndarray, granularity: str, tz) -> np.ndarray:
         walls = local.tz_localize(None).floor("h")
         bad = np.flatnonzero(epochs_to_local(out, tz).tz_localize(None) != walls)
         for i in bad:
-            out[i] = int(local_instant(walls[i].to_pydatetime(), tz).timestamp())
+            out[i] = int(local_instant(walls[int(i)].to_pydatetime(), tz).timestamp())
     else:
         days = local.tz_localize(None).normalize()
         out = _midnights_epoch(_period_start_dates(days, granularity), tz)
-    return out[inverse]
+    result: np.ndarray = out[inverse]
+    return result
 
 
 def _all_window_buckets(f: Filters) -> np.ndarray:
@@ -229,8 +247,9 @@ def bucket_flags(f: Filters, buckets: np.ndarray) -> tuple[np.ndarray, np.ndarra
     return (buckets < lo) | (ends > hi), (buckets <= now) & (ends > now)
 
 
-def bucket_cuts(f: Filters, by: str = "bucket", start: datetime | None = None,
-                end: datetime | None = None) -> np.ndarray:
+def bucket_cuts(
+    f: Filters, by: str = "bucket", start: datetime | None = None, end: datetime | None = None
+) -> np.ndarray:
     """facts()' boundaries: epoch seconds of each quarter-hour of [start, end) whose key
     differs from the previous quarter-hour's. by: "bucket" (f.granularity, as
     bucket_epochs), "clock_hour" (local date and hour, the heatmap's cells) or "date"
@@ -248,16 +267,15 @@ def _bucket_cuts(tz_name: str, by: str, a: int, b: int) -> np.ndarray:
         key = np.asarray((local.floor("h") if by == "clock_hour" else local.normalize()).values).view("int64")
     else:
         key = bucket_epochs(qh, by, ZoneInfo(tz_name))
-    out = qh[1:][key[1:] != key[:-1]] * QH
+    out: np.ndarray = qh[1:][key[1:] != key[:-1]] * QH
     out.flags.writeable = False
     return out
 
 
-def epochs_to_local(epochs, tz) -> pd.DatetimeIndex:
+def epochs_to_local(epochs: Any, tz: ZoneInfo | str) -> pd.DatetimeIndex:
     return pd.to_datetime(np.asarray(epochs, dtype="int64"), unit="s", utc=True).tz_convert(tz)
 
 
-def local_dates(qh: np.ndarray, tz) -> np.ndarray:
+def local_dates(qh: np.ndarray, tz: ZoneInfo) -> np.ndarray:
     """The local calendar date (datetime64[D]) of each quarter-hour key."""
     return to_local(qh, tz).tz_localize(None).values.astype("datetime64[D]")
-

@@ -1,4 +1,5 @@
 """Cache savings: hit rate and the money the prompt cache saved."""
+
 from __future__ import annotations
 
 from decimal import Decimal

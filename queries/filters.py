@@ -1,4 +1,5 @@
 """Filters: parse and validate the window parameters once, into a frozen object."""
+
 from __future__ import annotations
 
 import calendar
@@ -43,8 +44,9 @@ def _zones() -> frozenset[str]:
 def zone(name: str) -> ZoneInfo:
     """Return the IANA zone called name, or raise BadParameter."""
     if not isinstance(name, str) or name not in _zones():
-        raise BadParameter("timezone", f"Unknown timezone {name!r}: use an IANA name such as Europe/Madrid.",
-                           "invalid_timezone")
+        raise BadParameter(
+            "timezone", f"Unknown timezone {name!r}: use an IANA name such as Europe/Madrid.", "invalid_timezone"
+        )
     return ZoneInfo(name)
 
 
@@ -138,20 +140,19 @@ def _within_years(start: date, end: date, years: int) -> bool:
     day `years` later (29 February: 1 March when that year has none). Compared as tuples,
     so that dates near 9999-12-31 cannot overflow."""
     y = start.year + years
-    limit = (y, 3, 1) if (start.month, start.day) == (2, 29) and not calendar.isleap(y) else \
-        (y, start.month, start.day)
+    limit = (y, 3, 1) if (start.month, start.day) == (2, 29) and not calendar.isleap(y) else (y, start.month, start.day)
     return (end.year, end.month, end.day) < limit
 
 
 def _parse_date(value: str, parameter: str) -> date:
     if not isinstance(value, str) or not _DATE.match(value):
-        raise BadParameter(parameter, f"{parameter!r} must be a date as YYYY-MM-DD, got {value!r}.",
-                           "invalid_date")
+        raise BadParameter(parameter, f"{parameter!r} must be a date as YYYY-MM-DD, got {value!r}.", "invalid_date")
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise BadParameter(parameter, f"{parameter!r} is not a real calendar date: {value!r}.",
-                           "invalid_date") from None
+        raise BadParameter(
+            parameter, f"{parameter!r} is not a real calendar date: {value!r}.", "invalid_date"
+        ) from None
 
 
 def _choice(params: Mapping[str, Any], name: str, allowed: Collection[str], default: str) -> str:
@@ -160,13 +161,15 @@ def _choice(params: Mapping[str, Any], name: str, allowed: Collection[str], defa
         return default
     value = str(value).strip().lower()
     if value not in allowed:
-        raise BadParameter(name, f"Unknown {name} {params.get(name)!r}: use one of {', '.join(allowed)}.",
-                           f"invalid_{name}")
+        raise BadParameter(
+            name, f"Unknown {name} {params.get(name)!r}: use one of {', '.join(allowed)}.", f"invalid_{name}"
+        )
     return value
 
 
-def parse_filters(params: Mapping[str, Any], org_id: str, *, now: datetime | None = None,
-                  default_source: str = "all") -> Filters:
+def parse_filters(
+    params: Mapping[str, Any], org_id: str, *, now: datetime | None = None, default_source: str = "all"
+) -> Filters:
     """Validate request parameters into Filters; raise BadParameter on anything wrong."""
     tz_name = params.get("timezone") or "UTC"
     tz = zone(tz_name)
@@ -178,8 +181,7 @@ def parse_filters(params: Mapping[str, Any], org_id: str, *, now: datetime | Non
     if raw_from or raw_to:
         if not (raw_from and raw_to):
             missing = "to" if raw_from else "from"
-            raise BadParameter(missing, "'from' and 'to' go together: give both dates or neither.",
-                               "incomplete_window")
+            raise BadParameter(missing, "'from' and 'to' go together: give both dates or neither.", "incomplete_window")
         start, end = _parse_date(raw_from, "from"), _parse_date(raw_to, "to")
         if start < MIN_DATE:
             raise BadParameter("from", f"Dates start at {MIN_DATE.isoformat()}.", "date_out_of_range")
@@ -194,11 +196,25 @@ def parse_filters(params: Mapping[str, Any], org_id: str, *, now: datetime | Non
         start = date(today.year, 1, 1) if preset == "ytd" else today - timedelta(days=int(preset[:-1]) - 1)
     days = (end - start).days + 1
     if not _within_years(start, end, MAX_YEARS):
-        raise BadParameter("from", f"The window spans {days} days; at most {MAX_YEARS} years are allowed.",
-                           "window_too_long")
+        raise BadParameter(
+            "from", f"The window spans {days} days; at most {MAX_YEARS} years are allowed.", "window_too_long"
+        )
     applied = auto_granularity(days) if requested == "auto" else requested
     if applied == "hour" and days > MAX_HOURLY_DAYS:
-        raise BadParameter("granularity", f"Hourly buckets are offered for windows up to {MAX_HOURLY_DAYS} days; "
-                           f"this one spans {days}. Choose day, week or month.", "too_many_buckets")
-    return Filters(org_id=org_id, timezone=tz_name, start_date=start, end_date=end, source=source,
-                   granularity=applied, requested_granularity=requested, preset=preset, now=now)
+        raise BadParameter(
+            "granularity",
+            f"Hourly buckets are offered for windows up to {MAX_HOURLY_DAYS} days; "
+            f"this one spans {days}. Choose day, week or month.",
+            "too_many_buckets",
+        )
+    return Filters(
+        org_id=org_id,
+        timezone=tz_name,
+        start_date=start,
+        end_date=end,
+        source=source,
+        granularity=applied,
+        requested_granularity=requested,
+        preset=preset,
+        now=now,
+    )

@@ -1,4 +1,5 @@
 """Heatmap: usage by local day of week (Sunday = 0) and hour, zero cells left out."""
+
 from __future__ import annotations
 
 import pandas as pd
@@ -18,5 +19,9 @@ def heatmap(conn: sa.Connection, f: Filters) -> pd.DataFrame:
     agg = agg[agg["executions"] > 0]
     agg["cost_usd"] = agg["cost_e8"] / 1e8
     cols = ["dow", "hour", "tokens", "cost_usd", "executions"]
-    return agg[cols].astype({"dow": "int64", "hour": "int64", "tokens": "int64", "executions": "int64"}) \
-        .sort_values(["dow", "hour"]).reset_index(drop=True)
+    return (
+        agg[cols]
+        .astype({"dow": "int64", "hour": "int64", "tokens": "int64", "executions": "int64"})
+        .sort_values(["dow", "hour"])
+        .reset_index(drop=True)
+    )

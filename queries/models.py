@@ -1,4 +1,5 @@
 """Model efficiency: cost, tokens, executions and mean latency per (provider, model)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -23,11 +24,14 @@ def model_efficiency(conn: sa.Connection, f: Filters) -> pd.DataFrame:
             "output_tokens": df["output_tokens"],
             "cache_read_tokens": df["cache_read_tokens"],
             "executions": df["executions"],
-            "avg_latency_ms": np.where(df["latency_count"] > 0,
-                                       df["latency_sum"] / df["latency_count"].where(df["latency_count"] > 0, 1),
-                                       np.nan),
+            "avg_latency_ms": np.where(
+                df["latency_count"] > 0,
+                df["latency_sum"] / df["latency_count"].where(df["latency_count"] > 0, 1),
+                np.nan,
+            ),
         }
     )
-    out = out.sort_values(["cost_e8", "executions", "provider", "model"],
-                          ascending=[False, False, True, True], kind="stable")
+    out = out.sort_values(
+        ["cost_e8", "executions", "provider", "model"], ascending=[False, False, True, True], kind="stable"
+    )
     return out.drop(columns="cost_e8").reset_index(drop=True)

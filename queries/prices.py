@@ -1,4 +1,5 @@
 """Model prices: the operator's override table first, then the genai-prices catalogue."""
+
 from __future__ import annotations
 
 from decimal import Decimal
@@ -42,11 +43,17 @@ def catalogue_price(provider: str, model: str) -> tuple[Decimal, Decimal] | None
 def price_table(conn: sa.Connection) -> dict[tuple[str, str], tuple[Decimal, Decimal]]:
     """Overrides from the database: {(provider, model): (input, cache read)} per MTok."""
     rows = conn.execute(
-        sa.select(price_overrides.c.provider, price_overrides.c.model,
-                  price_overrides.c.input_usd_per_mtok, price_overrides.c.cache_read_usd_per_mtok)
+        sa.select(
+            price_overrides.c.provider,
+            price_overrides.c.model,
+            price_overrides.c.input_usd_per_mtok,
+            price_overrides.c.cache_read_usd_per_mtok,
+        )
     ).all()
     return {(p, m): (Decimal(str(i)), Decimal(str(c))) for p, m, i, c in rows}
 
 
-def lookup(overrides: dict[tuple[str, str], tuple[Decimal, Decimal]], provider: str, model: str) -> tuple[Decimal, Decimal] | None:
+def lookup(
+    overrides: dict[tuple[str, str], tuple[Decimal, Decimal]], provider: str, model: str
+) -> tuple[Decimal, Decimal] | None:
     return overrides.get((provider, model)) or catalogue_price(provider, model)

@@ -4,6 +4,7 @@ Days after today are not data, and today is not over: the fit uses the window's 
 to asOf except today; today's remaining share is forecast with the days left in the
 month. A window in a past month answers that month's actual total ("closed").
 """
+
 from __future__ import annotations
 
 import calendar
@@ -61,8 +62,13 @@ class Projection:
 def daily_costs(conn: sa.Connection, f: Filters, start: date, end: date) -> pd.DataFrame:
     """Cost (e8) and executions per local day in [start, end], days with rows only."""
     if end < start:
-        return pd.DataFrame({"date": pd.Series(dtype="datetime64[s]"), "cost_e8": pd.Series(dtype="int64"),
-                             "executions": pd.Series(dtype="int64")})
+        return pd.DataFrame(
+            {
+                "date": pd.Series(dtype="datetime64[s]"),
+                "cost_e8": pd.Series(dtype="int64"),
+                "executions": pd.Series(dtype="int64"),
+            }
+        )
     a, b = local_midnight(start, f.tz), local_midnight(end + timedelta(days=1), f.tz)
     df = facts(conn, f, by_qh=True, start=a, end=b, boundaries=bucket_cuts(f, "date", a, b))
     df["date"] = local_dates(df["qh"].to_numpy(), f.tz)
@@ -99,11 +105,21 @@ def projection(conn: sa.Connection, f: Filters) -> Projection:
     n = len(days)
     daily = pd.DataFrame({"date": pd.to_datetime(days["date"]).dt.date, "cost_usd": days["cost_e8"] / 1e8})
     if month_end < today:  # the window lies in a past month: its total is known
-        total = cost_between(conn, f, local_midnight(month_start, f.tz),
-                             local_midnight(month_end + timedelta(days=1), f.tz))
-        return Projection(status="closed", daily_points=n, month_start=month_start, month_end=month_end,
-                          month_to_date_usd=total, projected_total_usd=total, lower80=total, upper80=total,
-                          daily=daily, as_of=as_of)
+        total = cost_between(
+            conn, f, local_midnight(month_start, f.tz), local_midnight(month_end + timedelta(days=1), f.tz)
+        )
+        return Projection(
+            status="closed",
+            daily_points=n,
+            month_start=month_start,
+            month_end=month_end,
+            month_to_date_usd=total,
+            projected_total_usd=total,
+            lower80=total,
+            upper80=total,
+            daily=daily,
+            as_of=as_of,
+        )
     if n < MIN_POINTS:
         return Projection(status="insufficient_data", daily_points=n, daily=daily, as_of=as_of)
     x = np.array([(d - f.start_date).days for d in daily["date"]], dtype=float)
@@ -114,8 +130,11 @@ def projection(conn: sa.Connection, f: Filters) -> Projection:
     if as_of == today:  # the rest of today is forecast too, for its remaining share
         future, weights = [today] + future, [remaining_share(f)] + weights
     w = np.array(weights, dtype=float)
-    XF = np.column_stack([np.ones(len(future)), [(d - f.start_date).days for d in future]]) \
-        if future else np.zeros((0, 2))
+    XF = (
+        np.column_stack([np.ones(len(future)), [(d - f.start_date).days for d in future]])
+        if future
+        else np.zeros((0, 2))
+    )
     yhat = XF @ res.params if future else np.zeros(0)
     S = float(w @ yhat)
     sigma2 = float(res.scale)

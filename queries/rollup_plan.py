@@ -8,9 +8,12 @@ returns one row per segment — the segment's first quarter-hour, which lies in 
 local bucket as every row it sums — rather than one per block read; the heatmap's
 clock hours also fold by week where the UTC offset holds (`fold_ranges`).
 """
+
 from __future__ import annotations
 
 from functools import lru_cache
+from itertools import pairwise
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -19,15 +22,19 @@ import pandas as pd
 from storage.measures import QH
 from storage.rollup_tables import GRAINS
 
+IntArray = np.ndarray[Any, np.dtype[np.int64]]
+Range = tuple[int, int, int, int, int]  # (grain, lo, hi, phase, period), seconds
+FoldedRange = tuple[int, int, int, int, int, int]  # ... and the fold period
+
 MAX_GAP_BLOCKS = 4  # merge two read ranges across at most this many excluded blocks
 NO_FOLD = 1 << 62  # the fold period of a range that does not fold
 
 
-def _ceil(a, n):
+def _ceil(a: Any, n: int) -> Any:
     return -((-a) // n)
 
 
-def plan_ranges(A: int, B: int, cuts=None, by_qh: bool = False) -> list[tuple[int, int, int, int, int]]:
+def plan_ranges(A: int, B: int, cuts: IntArray | None = None, by_qh: bool = False) -> list[Range]:
     """Read ranges (grain, lo, hi, phase, period), all in seconds, covering quarter-hours [A, B).
 
     cuts: quarter-hour indexes where a new bucket starts (by_qh); None with by_qh keeps
@@ -48,7 +55,7 @@ def plan_ranges(A: int, B: int, cuts=None, by_qh: bool = False) -> list[tuple[in
         s = np.concatenate([[A], c]).astype("int64")
         e = np.concatenate([c, [B]]).astype("int64")
     seg = np.arange(len(s))
-    pieces = {g: [] for g in GRAINS}
+    pieces: dict[int, list[tuple[IntArray, IntArray, IntArray]]] = {g: [] for g in GRAINS}
     # Coarsest grain first: whole blocks inside each part, the two leftovers go down a grain.
     parts = [(s, e, seg)]
     for grain in GRAINS[:0:-1]:
@@ -63,7 +70,7 @@ def plan_ranges(A: int, B: int, cuts=None, by_qh: bool = False) -> list[tuple[in
             nxt += [(x, np.where(has, a, y), k), (np.where(has, b, y), y, k)]
         parts = nxt
     pieces[QH] = parts
-    out = []
+    out: list[Range] = []
     seg_len = e - s
     for grain, chunks in pieces.items():
         lo = np.concatenate([c[0] for c in chunks])
@@ -79,7 +86,7 @@ def plan_ranges(A: int, B: int, cuts=None, by_qh: bool = False) -> list[tuple[in
     return out
 
 
-def _merge(g: int, lo, hi, k, s, seg_len) -> list[tuple[int, int, int, int, int]]:
+def _merge(g: int, lo: IntArray, hi: IntArray, k: IntArray, s: IntArray, seg_len: IntArray) -> list[Range]:
     """Merge consecutive ranges of one grain that share a key lattice (vectorised)."""
     p = seg_len[k]
     ok = np.zeros(len(lo), dtype=bool)
@@ -98,14 +105,14 @@ def _merge(g: int, lo, hi, k, s, seg_len) -> list[tuple[int, int, int, int, int]
         ok[1:] = same
     first = np.flatnonzero(~ok)
     last = np.r_[first[1:] - 1, len(lo) - 1]
-    return [(g * QH, int(lo[a]) * QH, int(hi[b]) * QH, int(s[k[a]]) * QH, int(p[a]) * QH)
-            for a, b in zip(first, last)]
+    return [(g * QH, int(lo[a]) * QH, int(hi[b]) * QH, int(s[k[a]]) * QH, int(p[a]) * QH) for a, b in zip(first, last)]
 
 
-def cuts_from_boundaries(boundaries) -> np.ndarray:
+def cuts_from_boundaries(boundaries: Any) -> IntArray:
     """Quarter-hour indexes where buckets start: the first quarter-hour at or after each boundary."""
     b = np.asarray(boundaries, dtype="int64")
-    return _ceil(b, QH)
+    out: IntArray = _ceil(b, QH)
+    return out
 
 
 # ---------------------------------------------------------------- folding (the heatmap)
@@ -120,10 +127,10 @@ def offset_stretches(tz_name: str, A: int, B: int) -> tuple[tuple[int, int], ...
     off = np.asarray((local - utc.tz_localize(None)).total_seconds(), dtype="int64")
     change = np.flatnonzero(off[1:] != off[:-1]) + 1
     edges = np.r_[A, qh[change], B] * QH
-    return tuple((int(a), int(b)) for a, b in zip(edges[:-1], edges[1:]))
+    return tuple((int(a), int(b)) for a, b in pairwise(edges))
 
 
-def fold_ranges(ranges, stretches, period: int) -> list[tuple]:
+def fold_ranges(ranges: list[Range], stretches: tuple[tuple[int, int], ...], period: int) -> list[FoldedRange]:
     """Let rows `period` seconds apart share a key where the clock reads the same.
 
     Inside a stretch of constant UTC offset, a segment and the one `period` (a week)
@@ -131,7 +138,7 @@ def fold_ranges(ranges, stretches, period: int) -> list[tuple]:
     start moved back by whole periods, to the stretch's first period. A segment that
     began before the offset changed keeps its own key.
     """
-    out = []
+    out: list[FoldedRange] = []
     for g, lo, hi, ph, p in ranges:
         if period % p:
             out.append((g, lo, hi, ph, p, NO_FOLD))

@@ -5,9 +5,12 @@ live tail (id > watermark, or inside a gap range) read from token_usage_logs wit
 same aggregation, so a committed row counts at once and sums stay exact integers. The
 blocks read come from rollup_plan; the tables and the state row from storage.
 """
+
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -15,7 +18,7 @@ import sqlalchemy as sa
 
 from storage.engine import ts_param
 from storage.measures import MEASURES, QH, qh_sql, raw_measures_sql
-from storage.rollup_tables import BY_NAME, available, family_for, read_state, read_version
+from storage.rollup_tables import BY_NAME, State, available, family_for, read_state, read_version
 from storage.sources import source_match_sql
 
 from .base import frame, raw_facts
@@ -23,7 +26,7 @@ from .filters import Filters
 from .rollup_plan import NO_FOLD, cuts_from_boundaries, fold_ranges, offset_stretches, plan_ranges
 
 
-def _values(ranges) -> str:
+def _values(ranges: Sequence[tuple[int, ...]]) -> str:
     """The plan as SQL VALUES rows (g, lo, hi, ph, p, w); w = NO_FOLD unless folded."""
     full = [tuple(r) + (NO_FOLD,) if len(r) == 5 else tuple(r) for r in ranges]
     rows = ["({}, {}, {}, {}, {}, {})".format(*[int(v) for v in r]) for r in full]
@@ -31,15 +34,24 @@ def _values(ranges) -> str:
     return ", ".join(rows)
 
 
-def build_query(dialect: str, family: str, dims, by_qh: bool, ranges, tail_ranges, window, edges,
-                source: str):
+def build_query(
+    dialect: str,
+    family: str,
+    dims: Sequence[str],
+    by_qh: bool,
+    ranges: Sequence[tuple[int, ...]],
+    tail_ranges: Sequence[tuple[int, int | None]],
+    window: tuple[datetime, datetime],
+    edges: Sequence[tuple[datetime, datetime]],
+    source: str,
+) -> tuple[str, dict[str, Any]]:
     """One statement (one snapshot): rollup ranges + live tail + unaligned edges, summed.
 
     window: (a, b) aligned instants the rollups and tail cover; edges: [(a, b)] raw
     instants outside it (read whole). Returns (sql text, params).
     """
     fam = BY_NAME[family]
-    params: dict = {"org": None}
+    params: dict[str, Any] = {"org": None}
     # The rollups key the source's class (source_key_sql); raw rows are classified as read.
     src_x = " AND x.source = :src" if source != "all" else ""
     src_r = f" AND {source_match_sql(dialect, source)}" if source != "all" else ""
@@ -49,15 +61,19 @@ def build_query(dialect: str, family: str, dims, by_qh: bool, ranges, tail_range
         key = "(r.ph + (((x.t - r.ph) % r.w) / r.p) * r.p) / 900 AS k, " if by_qh else ""
         dsel = "".join(f"{fam.read_sql(d)} AS {d}, " for d in dims)
         msel = ", ".join(f"x.{m}" for m in MEASURES)
-        where = (f"x.org_id = :org AND x.grain = r.g AND x.t >= r.lo AND x.t < r.hi"
-                 f" AND ((x.t - r.ph) % r.p) + r.g <= r.p{src_x}")
+        where = (
+            f"x.org_id = :org AND x.grain = r.g AND x.t >= r.lo AND x.t < r.hi"
+            f" AND ((x.t - r.ph) % r.p) + r.g <= r.p{src_x}"
+        )
         if dialect == "sqlite":  # CROSS JOIN keeps r outside: one primary-key range per row of r
             parts.append(f"SELECT {key}{dsel}{msel} FROM r CROSS JOIN {fam.table} x WHERE {where}")
         else:
             # LATERAL … OFFSET 0 is evaluated per row of r (one index range scan each),
             # whatever the statistics say; a hash join on grain would test every row.
-            parts.append(f"SELECT x.* FROM r CROSS JOIN LATERAL (SELECT {key}{dsel}{msel} FROM {fam.table} x"
-                         f" WHERE {where} OFFSET 0) x")
+            parts.append(
+                f"SELECT x.* FROM r CROSS JOIN LATERAL (SELECT {key}{dsel}{msel} FROM {fam.table} x"
+                f" WHERE {where} OFFSET 0) x"
+            )
     # The tail: rows not in the rollups, read by id (the primary key; NOT INDEXED keeps
     # SQLite on the rowid range rather than the (org_id, created_at) index).
     table_ref = "token_usage_logs NOT INDEXED" if dialect == "sqlite" else "token_usage_logs"
@@ -97,8 +113,16 @@ def build_query(dialect: str, family: str, dims, by_qh: bool, ranges, tail_range
     return sql, params
 
 
-def rollup_facts(conn, f: Filters, dims=(), by_qh=False, start: datetime | None = None,
-                 end: datetime | None = None, boundaries=None, period=None) -> pd.DataFrame:
+def rollup_facts(
+    conn: sa.Connection,
+    f: Filters,
+    dims: Sequence[str] = (),
+    by_qh: bool = False,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    boundaries: Any = None,
+    period: int | None = None,
+) -> pd.DataFrame:
     """facts() from the rollups plus the live tail: equal to raw_facts, bucket for bucket.
 
     With by_qh, a returned qh may stand for a whole segment between two boundaries
@@ -116,11 +140,14 @@ def rollup_facts(conn, f: Filters, dims=(), by_qh=False, start: datetime | None 
     if B <= A:
         return raw_facts(conn, f, dims=dims, by_qh=by_qh, start=start, end=end)
     cuts = cuts_from_boundaries(boundaries) if (by_qh and boundaries is not None) else None
-    ranges = plan_ranges(A, B, cuts, by_qh)
-    if period and cuts is not None:
-        ranges = fold_ranges(ranges, offset_stretches(f.timezone, A, B), int(period))
-    wa = datetime.fromtimestamp(A * QH, timezone.utc)
-    wb = datetime.fromtimestamp(B * QH, timezone.utc)
+    planned = plan_ranges(A, B, cuts, by_qh)
+    ranges: Sequence[tuple[int, ...]] = (
+        fold_ranges(planned, offset_stretches(f.timezone, A, B), int(period))
+        if period and cuts is not None
+        else planned
+    )
+    wa = datetime.fromtimestamp(A * QH, UTC)
+    wb = datetime.fromtimestamp(B * QH, UTC)
     edges = [(a, b) for a, b in ((start, wa), (wb, end)) if a < b]
     dialect = conn.dialect.name
     cols = (["qh"] if by_qh else []) + list(dims) + MEASURES
@@ -133,8 +160,7 @@ def rollup_facts(conn, f: Filters, dims=(), by_qh=False, start: datetime | None 
             state = _STATE[key] = read_state(conn)
         if state.watermark == 0:  # never refreshed: the rollups hold nothing
             return raw_facts(conn, f, dims=dims, by_qh=by_qh, start=start, end=end)
-        sql, params = build_query(dialect, fam.name, dims, by_qh, ranges, state.tail_ranges, (wa, wb), edges,
-                                  f.source)
+        sql, params = build_query(dialect, fam.name, dims, by_qh, ranges, state.tail_ranges, (wa, wb), edges, f.source)
         params["org"] = f.org_id
         rows = conn.execute(sa.text(sql), params).all()
         # Rows carry the version their snapshot saw. Another version means the tail was
@@ -147,14 +173,14 @@ def rollup_facts(conn, f: Filters, dims=(), by_qh=False, start: datetime | None 
 
 
 # The last state read per database: most requests plan with it and never re-read it.
-_STATE: dict = {}
+_STATE: dict[str, State] = {}
 
 
-def _frame(rows, cols, dims) -> pd.DataFrame:
+def _frame(rows: Sequence[Any], cols: list[str], dims: Sequence[str]) -> pd.DataFrame:
     """base.frame's result, built column-wise (pandas probes every Row object otherwise)."""
     if not rows:
         return frame([], cols, dims)
-    data = {}
+    data: dict[str, Any] = {}
     for c, values in zip(cols, zip(*rows)):  # the trailing version column is left out
         if c in dims:
             data[c] = pd.Series(values, dtype="object")

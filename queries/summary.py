@@ -1,4 +1,5 @@
 """Summary: totals over the whole window."""
+
 from __future__ import annotations
 
 import pandas as pd

@@ -1,4 +1,5 @@
 """Time series: cost, tokens and executions per local bucket, optionally per action type."""
+
 from __future__ import annotations
 
 import numpy as np

@@ -4,6 +4,7 @@ The operator's override first (its output price may be absent: then the catalogu
 output price, if the catalogue knows the model), then the genai-prices catalogue. A model
 with any of the three unknown has no split: the page shows its cost as one «sin desglose»
 segment instead of guessing."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -41,9 +42,19 @@ def catalogue(provider: str, model: str) -> Prices | None:
 def token_prices(conn: sa.Connection, models: Iterable[tuple[object, object]]) -> dict[tuple[str, str], Prices | None]:
     """{(provider, model): prices or None} for the given (provider, model) pairs."""
     pairs = list(dict.fromkeys((str(p), str(m)) for p, m in models))
-    rows = conn.execute(sa.select(price_overrides.c.provider, price_overrides.c.model,
-                                  price_overrides.c.input_usd_per_mtok, price_overrides.c.cache_read_usd_per_mtok,
-                                  price_overrides.c.output_usd_per_mtok)).all() if pairs else []
+    rows = (
+        conn.execute(
+            sa.select(
+                price_overrides.c.provider,
+                price_overrides.c.model,
+                price_overrides.c.input_usd_per_mtok,
+                price_overrides.c.cache_read_usd_per_mtok,
+                price_overrides.c.output_usd_per_mtok,
+            )
+        ).all()
+        if pairs
+        else []
+    )
     overrides = {(p, m): (i, c, o) for p, m, i, c, o in rows}
     out: dict[tuple[str, str], Prices | None] = {}
     for pair in pairs:

@@ -5,6 +5,7 @@ Usage: .venv/bin/python scripts/page_timing.py 'http://127.0.0.1:8050/?token=…
 callback to the filter key it answered; the clock runs from the click to the last stamp
 and to the next painted frame. Prints the median and max per change.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -13,10 +14,24 @@ import statistics
 from playwright.sync_api import sync_playwright
 
 SECTIONS = ["section-kpis", "section-trend", "section-actions", "section-models", "section-agents"]
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-CHANGES = [("filter-preset", "7d"), ("filter-preset", "90d"), ("filter-preset", "YTD"),
-           ("filter-source", "BYOK"), ("filter-source", "Todos"), ("filter-preset", "30d")]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+CHANGES = [
+    ("filter-preset", "7d"),
+    ("filter-preset", "90d"),
+    ("filter-preset", "YTD"),
+    ("filter-source", "BYOK"),
+    ("filter-source", "Todos"),
+    ("filter-preset", "30d"),
+]
 
 
 def wait_all(page, before: dict) -> None:
@@ -25,12 +40,16 @@ def wait_all(page, before: dict) -> None:
                const s = document.getElementById(id)?.getAttribute('data-stamp');
                return s && s !== before[id];
            }) && !document.querySelector('[data-dash-is-loading="true"]')""",
-        arg=[SECTIONS, before], timeout=60_000)
+        arg=[SECTIONS, before],
+        timeout=60_000,
+    )
 
 
 def stamps(page) -> dict:
-    return page.evaluate("ids => Object.fromEntries(ids.map(id => [id, document.getElementById(id)"
-                         "?.getAttribute('data-stamp')]))", SECTIONS)
+    return page.evaluate(
+        "ids => Object.fromEntries(ids.map(id => [id, document.getElementById(id)?.getAttribute('data-stamp')]))",
+        SECTIONS,
+    )
 
 
 def main() -> None:
@@ -44,8 +63,11 @@ def main() -> None:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
         page = browser.new_page(viewport={"width": 1280, "height": 900}, timezone_id=a.timezone)
         page.goto(a.url)
-        page.wait_for_function("ids => ids.every(id => document.getElementById(id)?.getAttribute('data-stamp'))",
-                               arg=SECTIONS, timeout=60_000)
+        page.wait_for_function(
+            "ids => ids.every(id => document.getElementById(id)?.getAttribute('data-stamp'))",
+            arg=SECTIONS,
+            timeout=60_000,
+        )
         for _ in range(a.runs):
             for group, label in CHANGES:
                 before = stamps(page)

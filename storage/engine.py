@@ -1,4 +1,5 @@
 """Engine: connections, the per-query time limit, dialect helpers and migrations."""
+
 from __future__ import annotations
 
 import heapq
@@ -199,11 +200,10 @@ def make_engine(url: str | sa.URL, statement_timeout_ms: int = 10_000, **kw: Any
     connect_args.setdefault("connection_factory", _guarded_connection_class(limit))
     # No JIT: compiling a plan takes ~15 ms, more than a dashboard query on the rollups.
     connect_args["options"] = "-c jit=off" + (
-        f" -c statement_timeout={int(statement_timeout_ms)}" if statement_timeout_ms else "")
-    kw.setdefault("pool_timeout", POOL_TIMEOUT_S)
-    engine = sa.create_engine(
-        url, pool_pre_ping=True, pool_size=5, max_overflow=10, connect_args=connect_args, **kw
+        f" -c statement_timeout={int(statement_timeout_ms)}" if statement_timeout_ms else ""
     )
+    kw.setdefault("pool_timeout", POOL_TIMEOUT_S)
+    engine = sa.create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10, connect_args=connect_args, **kw)
     # The pre-ping is a query too: a frozen server would hold it forever.
     ping = engine.dialect.do_ping
 
@@ -220,7 +220,9 @@ def _install_sqlite_timeout(engine: sa.Engine, timeout_ms: int) -> None:
     """Abort any SQLite statement that runs longer than timeout_ms (progress handler)."""
 
     @event.listens_for(engine, "before_cursor_execute")
-    def _arm(conn: sa.Connection, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool) -> None:
+    def _arm(
+        conn: sa.Connection, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool
+    ) -> None:
         raw = cast(sqlite3.Connection, conn.connection.dbapi_connection)  # this engine is SQLite
         if executemany or not statement.lstrip().upper().startswith(("SELECT", "WITH")):
             raw.set_progress_handler(None, 0)
@@ -233,7 +235,9 @@ def _install_sqlite_timeout(engine: sa.Engine, timeout_ms: int) -> None:
         raw.set_progress_handler(_check, 20_000)
 
     @event.listens_for(engine, "after_cursor_execute")
-    def _disarm(conn: sa.Connection, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool) -> None:
+    def _disarm(
+        conn: sa.Connection, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool
+    ) -> None:
         cast(sqlite3.Connection, conn.connection.dbapi_connection).set_progress_handler(None, 0)
 
 
@@ -255,4 +259,3 @@ def migrate(engine: sa.Engine) -> None:
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
-

@@ -16,11 +16,13 @@ A database failure leaves it as a `DatabaseFault` of one kind; each face only wo
 Anything else (None from `classify`) is a bug: it leaves unchanged, the API answers 500.
 The time limit itself is installed on the engine (storage.engine.make_engine).
 """
+
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Callable, Iterator, TypeVar
+from typing import TypeVar
 
 import sqlalchemy as sa
 
@@ -71,8 +73,9 @@ def classify(exc: BaseException) -> str | None:
         return TIMEOUT
     if _schema_missing(exc):
         return SCHEMA_MISSING
-    if isinstance(exc, (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.DisconnectionError,
-                        sa.exc.TimeoutError)) or getattr(exc, "connection_invalidated", False):
+    if isinstance(
+        exc, (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.DisconnectionError, sa.exc.TimeoutError)
+    ) or getattr(exc, "connection_invalidated", False):
         return UNAVAILABLE
     return None
 

@@ -4,6 +4,7 @@ Quarter-hours (`qh` = epoch seconds // 900) key every aggregate in time; costs a
 as integers of 1e-8 USD (`cost_e8`), exact on SQLite and PostgreSQL, so sums of sums
 (the rollup tables) stay exact.
 """
+
 from __future__ import annotations
 
 from storage.schema import COST_SCALE
@@ -40,11 +41,15 @@ def cost_e8_sql(dialect: str, column: str = "cost_usd") -> str:
 def raw_measures_sql(dialect: str) -> str:
     """Every measure summed over raw rows as BIGINT, as SQL select items named like MEASURES."""
     big = "BIGINT"
-    return ", ".join([
-        f"{cost_e8_sql(dialect)} AS cost_e8",
-        *[f"CAST(COALESCE(SUM({c}), 0) AS {big}) AS {c}"
-          for c in ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens")],
-        f"CAST(COUNT(*) AS {big}) AS executions",
-        f"CAST(COALESCE(SUM(latency_ms), 0) AS {big}) AS latency_sum",
-        f"CAST(COUNT(latency_ms) AS {big}) AS latency_count",
-    ])
+    return ", ".join(
+        [
+            f"{cost_e8_sql(dialect)} AS cost_e8",
+            *[
+                f"CAST(COALESCE(SUM({c}), 0) AS {big}) AS {c}"
+                for c in ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens")
+            ],
+            f"CAST(COUNT(*) AS {big}) AS executions",
+            f"CAST(COALESCE(SUM(latency_ms), 0) AS {big}) AS latency_sum",
+            f"CAST(COUNT(latency_ms) AS {big}) AS latency_count",
+        ]
+    )

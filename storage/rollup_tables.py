@@ -6,12 +6,15 @@ and a refresh adds raw rows to every family. `rollup_state` (one row) records th
 watermark (ids <= it are rolled up, minus the gap ranges), a version bumped by every
 refresh, and the gaps (id ranges read live until their rows appear or they expire).
 """
+
 from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -40,20 +43,32 @@ class Family:
 
 FAMILIES: tuple[Family, ...] = (
     Family("total", "rollup_total", (), (), (), (), 15),
-    Family("action", "rollup_action", ("action_type",), ("action_type",), ("s.action_type",),
-           ("x.action_type",), 7),
-    Family("model", "rollup_model", ("provider", "model"), ("provider", "model"), ("s.provider", "s.model"),
-           ("x.provider", "x.model"), 9),
+    Family("action", "rollup_action", ("action_type",), ("action_type",), ("s.action_type",), ("x.action_type",), 7),
+    Family(
+        "model",
+        "rollup_model",
+        ("provider", "model"),
+        ("provider", "model"),
+        ("s.provider", "s.model"),
+        ("x.provider", "x.model"),
+        9,
+    ),
     # agent_id is NOT NULL in the key: rows without an agent are ('', agent_null = 1).
-    Family("agent", "rollup_agent", ("agent_id",), ("agent_id", "agent_null"),
-           ("COALESCE(s.agent_id, '')", "CASE WHEN s.agent_id IS NULL THEN 1 ELSE 0 END"),
-           ("CASE WHEN x.agent_null = 1 THEN NULL ELSE x.agent_id END",), 14),
+    Family(
+        "agent",
+        "rollup_agent",
+        ("agent_id",),
+        ("agent_id", "agent_null"),
+        ("COALESCE(s.agent_id, '')", "CASE WHEN s.agent_id IS NULL THEN 1 ELSE 0 END"),
+        ("CASE WHEN x.agent_null = 1 THEN NULL ELSE x.agent_id END",),
+        14,
+    ),
 )
 BY_NAME = {fam.name: fam for fam in FAMILIES}
 TABLES = [fam.table for fam in FAMILIES]
 
 
-def family_for(dims) -> Family | None:
+def family_for(dims: Iterable[str]) -> Family | None:
     """The narrowest rollup family whose key holds dims (source is in every key)."""
     need = set(dims) - {"source"}
     for fam in FAMILIES:
@@ -69,7 +84,7 @@ def family_for(dims) -> Family | None:
 class State:
     watermark: int
     version: int
-    gaps: tuple  # ((lo, hi, seen_at_epoch, pg_xmax | None), ...): missing ids <= watermark
+    gaps: tuple[tuple[Any, ...], ...]  # ((lo, hi, seen_at_epoch, pg_xmax | None), ...): missing ids <= watermark
 
     @property
     def tail_ranges(self) -> list[tuple[int, int | None]]:
@@ -77,7 +92,7 @@ class State:
         return [(self.watermark + 1, None)] + [(int(g[0]), int(g[1])) for g in self.gaps]
 
 
-def read_state(conn, for_update: bool = False) -> State:
+def read_state(conn: sa.Connection, for_update: bool = False) -> State:
     sql = "SELECT watermark, version, gaps FROM rollup_state WHERE id = 1"
     if for_update and conn.dialect.name == "postgresql":
         sql += " FOR UPDATE"
@@ -85,22 +100,21 @@ def read_state(conn, for_update: bool = False) -> State:
     return State(int(row[0]), int(row[1]), tuple(tuple(g) for g in json.loads(row[2] or "[]")))
 
 
-def read_version(conn) -> int:
+def read_version(conn: sa.Connection) -> int:
     return int(conn.execute(sa.text("SELECT version FROM rollup_state WHERE id = 1")).scalar_one())
 
 
-def write_state(conn, watermark: int, version: int, gaps) -> None:
+def write_state(conn: sa.Connection, watermark: int, version: int, gaps: Iterable[Sequence[Any]]) -> None:
     conn.execute(
         sa.text("UPDATE rollup_state SET watermark = :w, version = :v, gaps = :g, refreshed_at = :at WHERE id = 1"),
-        {"w": int(watermark), "v": int(version), "g": json.dumps([list(g) for g in gaps]),
-         "at": datetime.now(timezone.utc)},
+        {"w": int(watermark), "v": int(version), "g": json.dumps([list(g) for g in gaps]), "at": datetime.now(UTC)},
     )
 
 
-_AVAILABLE: dict = {}  # a cache per database URL, not a switch: True, or when "no" was seen
+_AVAILABLE: dict[str, bool | float] = {}  # a cache per database URL, not a switch: True, or when "no" was seen
 
 
-def available(conn) -> bool:
+def available(conn: sa.Connection) -> bool:
     """True when migration 0002 ran on this database (cached: yes forever, no for 30 s)."""
     key = conn.engine.url.render_as_string(hide_password=False)
     hit = _AVAILABLE.get(key)
@@ -108,6 +122,6 @@ def available(conn) -> bool:
         return True
     if hit is not None and time.monotonic() - hit < 30:
         return False
-    ok = sa.inspect(conn).has_table("rollup_state")
+    ok = bool(sa.inspect(conn).has_table("rollup_state"))
     _AVAILABLE[key] = True if ok else time.monotonic()
     return ok

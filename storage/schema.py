@@ -1,4 +1,5 @@
 """Schema: the tables, their column types and the constants the data follows."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime
@@ -74,8 +75,7 @@ price_overrides = sa.Table(
     sa.Column("input_usd_per_mtok", sa.Numeric(18, 8), nullable=False),
     sa.Column("cache_read_usd_per_mtok", sa.Numeric(18, 8), nullable=False),
     sa.Column("output_usd_per_mtok", sa.Numeric(18, 8)),
-    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False,
-              server_default=sa.func.current_timestamp()),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.current_timestamp()),
 )
 
 ACTION_TYPES = (

@@ -5,15 +5,17 @@ written in the environment, its help and its conversion. Everything else is deri
 that: the dataclass defaults, `from_env`, `REGISTRY` and the README's settings table
 (`ai-usage settings` prints it; tests/test_settings.py checks the README against it).
 """
+
 from __future__ import annotations
 
 import dataclasses
 import os
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SQLITE = ROOT / "data" / "ai_usage.sqlite3"
@@ -53,60 +55,80 @@ def optional_ttl(raw: str) -> timedelta | None:
 
 def setting(env: str, default: str, help: str, convert: Callable[[str], Any] = str) -> Any:
     """Declare a field of Settings read from the variable `env` (default: as the environment writes it)."""
-    return dataclasses.field(default=convert(default),
-                             metadata={"env": env, "default": default, "help": help, "convert": convert})
+    return dataclasses.field(
+        default=convert(default), metadata={"env": env, "default": default, "help": help, "convert": convert}
+    )
 
 
 @dataclass(frozen=True)
 class Settings:
     database_url: str = setting(
-        "DATABASE_URL", f"sqlite:///{DEFAULT_SQLITE}",
-        "SQLAlchemy URL (PostgreSQL in production: `postgresql://user@host/db`, driven by psycopg2).")
+        "DATABASE_URL",
+        f"sqlite:///{DEFAULT_SQLITE}",
+        "SQLAlchemy URL (PostgreSQL in production: `postgresql://user@host/db`, driven by psycopg2).",
+    )
     secret: str = setting(
-        "AI_USAGE_SECRET", "",
-        "HS256 secret that signs the tokens; at least 32 bytes. `serve` refuses to start without it unless `--demo`.")
+        "AI_USAGE_SECRET",
+        "",
+        "HS256 secret that signs the tokens; at least 32 bytes. `serve` refuses to start without it unless `--demo`.",
+    )
     frame_ancestors: str = setting(
-        "AI_USAGE_FRAME_ANCESTORS", "'self'",
+        "AI_USAGE_FRAME_ANCESTORS",
+        "'self'",
         "Origins allowed to frame the page (CSP `frame-ancestors`), space or comma separated, "
-        "e.g. `https://panel.example.com`.")
+        "e.g. `https://panel.example.com`.",
+    )
     statement_timeout_ms: int = setting(
-        "AI_USAGE_STATEMENT_TIMEOUT_MS", "10000",
-        "Per-query time limit; past it the API answers 503 `query_timeout` and the page shows a banner.", int)
+        "AI_USAGE_STATEMENT_TIMEOUT_MS",
+        "10000",
+        "Per-query time limit; past it the API answers 503 `query_timeout` and the page shows a banner.",
+        int,
+    )
     use_rollups: bool = setting(
-        "AI_USAGE_ROLLUPS", "1",
-        "Answer from the rollup tables plus the live tail (1) or from the raw table only (0).", flag)
+        "AI_USAGE_ROLLUPS",
+        "1",
+        "Answer from the rollup tables plus the live tail (1) or from the raw table only (0).",
+        flag,
+    )
     refresh_seconds: float = setting(
-        "AI_USAGE_REFRESH_SECONDS", "5",
-        "Seconds between the server's background rollup catch-ups (0: none; then run `ai-usage refresh`).", float)
+        "AI_USAGE_REFRESH_SECONDS",
+        "5",
+        "Seconds between the server's background rollup catch-ups (0: none; then run `ai-usage refresh`).",
+        float,
+    )
     max_token_ttl: timedelta | None = setting(
-        "AI_USAGE_MAX_TOKEN_TTL", "",
+        "AI_USAGE_MAX_TOKEN_TTL",
+        "",
         "Refuse tokens whose exp is further than this from now, as a number and a unit "
-        "(90s, 15m, 12h, 7d; empty: no limit).", optional_ttl)
+        "(90s, 15m, 12h, 7d; empty: no limit).",
+        optional_ttl,
+    )
     demo: bool = False  # not a variable: `serve --demo` (a throw-away secret, a token link)
 
     @classmethod
-    def from_env(cls, env: dict | None = None, **overrides) -> "Settings":
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
         """Settings from the environment (an empty variable takes the default); ValueError names the variable."""
-        env = os.environ if env is None else env
-        values = {}
+        source: Mapping[str, str] = os.environ if env is None else env
+        values: dict[str, Any] = {}
         for f in declared():
             name = f.metadata["env"]
             try:
-                values[f.name] = f.metadata["convert"](env.get(name) or f.metadata["default"])
+                values[f.name] = f.metadata["convert"](source.get(name) or f.metadata["default"])
             except ValueError as e:
                 raise ValueError(f"{name}: {e}") from None
         s = cls(**values)
         return replace(s, **overrides) if overrides else s
 
 
-def declared() -> list[dataclasses.Field]:
+def declared() -> list[dataclasses.Field[Any]]:
     """The fields of Settings read from the environment, in declaration order."""
     return [f for f in dataclasses.fields(Settings) if "env" in f.metadata]
 
 
 # name -> (default, help): the registry as the README and the CLI show it.
-REGISTRY: dict[str, tuple[str, str]] = {f.metadata["env"]: (f.metadata["default"], f.metadata["help"])
-                                        for f in declared()}
+REGISTRY: dict[str, tuple[str, str]] = {
+    f.metadata["env"]: (f.metadata["default"], f.metadata["help"]) for f in declared()
+}
 
 
 def shown_default(raw: str) -> str:

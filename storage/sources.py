@@ -13,6 +13,7 @@ Nearly every row holds one of the two words exactly: both expressions decide tho
 a plain comparison and fold only the rest (folding every row made a raw read of
 400,000 SQLite rows ~4x slower).
 """
+
 from __future__ import annotations
 
 KNOWN = ("system", "byok")

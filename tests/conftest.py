@@ -6,14 +6,15 @@ pandas reference) are plain modules of the `support` package next to this file.
 PostgreSQL and the browser are required under CI=true (a missing one fails the run);
 elsewhere their tests skip with a clear message.
 """
+
 from __future__ import annotations
 
 import uuid
 
 import pytest
+from support.db import create_pg_database, drop_pg_database
 
 from storage.engine import make_engine, migrate
-from support.db import create_pg_database, drop_pg_database
 
 
 @pytest.fixture(scope="session", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])

@@ -1,4 +1,5 @@
 """The API's routes: values equal the query layer's frames (and a hand count), bad input is a 400."""
+
 from __future__ import annotations
 
 import gzip
@@ -6,14 +7,13 @@ from datetime import date, timedelta
 
 import brotli
 import pytest
+from support.api import BASE, ROUTES, SECRET, WINDOW, auth, check, dataset, log, utc
+from support.db import insert_agents, insert_logs
 
 import queries
 from api import bodies
-from api import routes as api
-from storage.settings import Settings
-from support.api import BASE, ROUTES, SECRET, WINDOW, auth, check, dataset, log, utc
-from support.db import insert_agents, insert_logs
 from queries.filters import parse_filters
+from storage.settings import Settings
 
 
 class Clock:
@@ -117,14 +117,24 @@ def test_cache_savings_hit_rate_null_without_input(client, org_id):
 
 def test_projection_insufficient_data(client, org):
     body = check(get(client, org, "projection", **WINDOW), "projection")
-    assert body == {"status": "insufficient_data", "asOf": "2026-11-02", "monthStart": None, "monthEnd": None,
-                    "monthToDateUsd": None, "projectedTotalUsd": None, "lower80": None, "upper80": None,
-                    "dailyPoints": 3}
+    assert body == {
+        "status": "insufficient_data",
+        "asOf": "2026-11-02",
+        "monthStart": None,
+        "monthEnd": None,
+        "monthToDateUsd": None,
+        "projectedTotalUsd": None,
+        "lower80": None,
+        "upper80": None,
+        "dailyPoints": 3,
+    }
 
 
 def _march(engine, org_id):
-    insert_logs(engine, [log(org_id, utc(2026, 3, d, 12), inp=10 * d, cost=str(1 + d * 0.25 + (d % 3) * 0.1))
-                         for d in range(1, 32)])
+    insert_logs(
+        engine,
+        [log(org_id, utc(2026, 3, d, 12), inp=10 * d, cost=str(1 + d * 0.25 + (d % 3) * 0.1)) for d in range(1, 32)],
+    )
     return lambda last: sum(1 + d * 0.25 + (d % 3) * 0.1 for d in range(1, last + 1))
 
 
@@ -137,9 +147,15 @@ def test_projection_ok_equals_the_query_layer(client, engine, org_id):
         p = queries.projection(c, frame_filters(org_id, **params))
     assert p.status == "ok"
     assert body == {
-        "status": "ok", "asOf": "2026-03-12", "monthStart": "2026-03-01", "monthEnd": "2026-03-31",
-        "monthToDateUsd": pytest.approx(p.month_to_date_usd), "projectedTotalUsd": pytest.approx(p.projected_total_usd),
-        "lower80": pytest.approx(p.lower80), "upper80": pytest.approx(p.upper80), "dailyPoints": 12,
+        "status": "ok",
+        "asOf": "2026-03-12",
+        "monthStart": "2026-03-01",
+        "monthEnd": "2026-03-31",
+        "monthToDateUsd": pytest.approx(p.month_to_date_usd),
+        "projectedTotalUsd": pytest.approx(p.projected_total_usd),
+        "lower80": pytest.approx(p.lower80),
+        "upper80": pytest.approx(p.upper80),
+        "dailyPoints": 12,
     }
     assert body["monthToDateUsd"] == pytest.approx(cost_to(12))
     assert body["lower80"] <= body["projectedTotalUsd"] <= body["upper80"]
@@ -167,9 +183,17 @@ def test_projection_of_a_past_month_is_closed(client, engine, org_id):
     params = {"from": "2026-03-10", "to": "2026-03-15", "timezone": "Europe/Madrid"}
     body = check(get(client, org_id, "projection", **params), "projection")
     total = pytest.approx(cost_to(31))  # the whole of March, not only the window's six days
-    assert body == {"status": "closed", "asOf": "2026-03-15", "monthStart": "2026-03-01", "monthEnd": "2026-03-31",
-                    "monthToDateUsd": total, "projectedTotalUsd": total, "lower80": total, "upper80": total,
-                    "dailyPoints": 6}
+    assert body == {
+        "status": "closed",
+        "asOf": "2026-03-15",
+        "monthStart": "2026-03-01",
+        "monthEnd": "2026-03-31",
+        "monthToDateUsd": total,
+        "projectedTotalUsd": total,
+        "lower80": total,
+        "upper80": total,
+        "dailyPoints": 6,
+    }
 
 
 def test_time_series_hourly_over_the_25_hour_day(client, org, engine):
@@ -199,8 +223,9 @@ def test_time_series_daily_group_by_action(client, org, engine):
         df = queries.time_series(c, frame_filters(org, **WINDOW, granularity="day"), by_action=True)
     assert len(body["points"]) == len(df) == 4 * 5
     got = [(p["bucket"], p["actionType"], p["executions"], p["tokens"]) for p in body["points"]]
-    assert got == [(b.isoformat(), a, e, t) for b, a, e, t in
-                   zip(df["bucket"], df["action_type"], df["executions"], df["tokens"])]
+    assert got == [
+        (b.isoformat(), a, e, t) for b, a, e, t in zip(df["bucket"], df["action_type"], df["executions"], df["tokens"])
+    ]
     nov1 = {p["actionType"]: p for p in body["points"] if p["bucket"] == "2026-11-01T00:00:00-04:00"}
     assert nov1["title_generation"]["executions"] == 1 and nov1["document_indexing"]["tokens"] == 2000
     assert nov1["user_interaction"]["executions"] == 0
@@ -218,13 +243,16 @@ def test_time_series_leaves_out_the_future_and_marks_partial_buckets(client, org
     params = {"from": "2026-10-28", "to": "2026-11-08", "timezone": "America/New_York"}
     body = check(get(client, org, "time-series", granularity="day", **params), "time-series")
     assert [p["bucket"][:10] for p in body["points"]] == [f"2026-10-{d}" for d in range(28, 32)] + [
-        "2026-11-01", "2026-11-02"]  # nothing after today: no zeros for the days to come
+        "2026-11-01",
+        "2026-11-02",
+    ]  # nothing after today: no zeros for the days to come
     assert [p["partial"] for p in body["points"]] == [False] * 5 + [True]
     weeks = check(get(client, org, "time-series", granularity="week", **params), "time-series")["points"]
     # The week of 26 Oct is cut by the window's start (Wednesday 28), the week of 2 Nov is running.
     assert [(p["bucket"][:10], p["partial"]) for p in weeks] == [("2026-10-26", True), ("2026-11-02", True)]
-    actions = check(get(client, org, "time-series", granularity="day", groupBy="action", **params),
-                    "time-series")["points"]
+    actions = check(get(client, org, "time-series", granularity="day", groupBy="action", **params), "time-series")[
+        "points"
+    ]
     assert len(actions) == 6 * 5 and {p["partial"] for p in actions if p["bucket"].startswith("2026-11-02")} == {True}
     assert not any(p["partial"] for p in actions if not p["bucket"].startswith("2026-11-02"))
     agents = check(get(client, org, "by-agent", granularity="day", **params), "by-agent")["agents"]
@@ -238,11 +266,21 @@ def test_model_efficiency(client, org, engine):
     body = check(get(client, org, "model-efficiency", **WINDOW), "model-efficiency")
     models = body["models"]
     assert [(m["provider"], m["model"]) for m in models] == [
-        ("anthropic", "claude-sonnet-4-5"), ("openai", "gpt-4o-mini"), ("openai", "text-embedding-3-small")]
+        ("anthropic", "claude-sonnet-4-5"),
+        ("openai", "gpt-4o-mini"),
+        ("openai", "text-embedding-3-small"),
+    ]
     claude, mini, emb = models
-    assert claude == {"provider": "anthropic", "model": "claude-sonnet-4-5", "costUsd": pytest.approx(0.5123),
-                      "inputTokens": 1400, "outputTokens": 300, "cacheReadTokens": 1700, "executions": 2,
-                      "avgLatencyMs": 900.0}
+    assert claude == {
+        "provider": "anthropic",
+        "model": "claude-sonnet-4-5",
+        "costUsd": pytest.approx(0.5123),
+        "inputTokens": 1400,
+        "outputTokens": 300,
+        "cacheReadTokens": 1700,
+        "executions": 2,
+        "avgLatencyMs": 900.0,
+    }
     assert mini["avgLatencyMs"] == 120.0 and mini["executions"] == 2
     assert emb["avgLatencyMs"] is None  # no row with a latency
     with engine.connect() as c:
@@ -278,7 +316,8 @@ def test_heatmap(client, org, engine):
     with engine.connect() as c:
         df = queries.heatmap(c, frame_filters(org, **WINDOW))
     assert [(c["dow"], c["hour"], c["tokens"]) for c in body["cells"]] == list(
-        zip(df["dow"].tolist(), df["hour"].tolist(), df["tokens"].tolist()))
+        zip(df["dow"].tolist(), df["hour"].tolist(), df["tokens"].tolist())
+    )
 
 
 def test_empty_org_answers_zeros_everywhere(client, org_id):
@@ -357,8 +396,9 @@ def test_group_by_other_than_action_is_400(client, org_id):
 def test_three_years_are_allowed(client, org_id):
     end = date(2026, 1, 1)
     start = end - timedelta(days=3 * 365)
-    body = check(get(client, org_id, "time-series", **{"from": start.isoformat(), "to": end.isoformat()}),
-                 "time-series")
+    body = check(
+        get(client, org_id, "time-series", **{"from": start.isoformat(), "to": end.isoformat()}), "time-series"
+    )
     assert body["granularity"] == "month" and len(body["points"]) == 37
 
 
@@ -370,18 +410,32 @@ def test_unknown_route_and_wrong_method_are_json(client, org_id):
     for method in ("POST", "PUT", "DELETE", "PATCH"):
         resp = client.open(f"{BASE}/summary", method=method, headers=auth(org_id))
         assert resp.status_code == 405, method
-        assert resp.get_json()["error"] == {"code": "method_not_allowed", "parameter": None,
-                                            "message": f"Only GET is allowed on {BASE}/summary."}
+        assert resp.get_json()["error"] == {
+            "code": "method_not_allowed",
+            "parameter": None,
+            "message": f"Only GET is allowed on {BASE}/summary.",
+        }
         assert "GET" in resp.headers["Allow"]
     # Outside the API the dashboard keeps its own behaviour.
     assert client.post("/some/page").status_code == 405
     assert client.post("/some/page").mimetype != "application/json"
 
 
-ODD_API_PATHS = [f"{BASE}//summary", f"{BASE}/summary/", f"{BASE}/%2e%2e/summary", f"{BASE}/../summary",
-                 f"{BASE}/./summary", "/ai//org-usage/summary", f"{BASE}///summary",
-                 f"/x/..{BASE}/summary", f"/ai/./org-usage/summary", f"{BASE}//", f"{BASE}/summary;x",
-                 f"{BASE}/SUMMARY", f"{BASE}/openapi.json/"]
+ODD_API_PATHS = [
+    f"{BASE}//summary",
+    f"{BASE}/summary/",
+    f"{BASE}/%2e%2e/summary",
+    f"{BASE}/../summary",
+    f"{BASE}/./summary",
+    "/ai//org-usage/summary",
+    f"{BASE}///summary",
+    f"/x/..{BASE}/summary",
+    "/ai/./org-usage/summary",
+    f"{BASE}//",
+    f"{BASE}/summary;x",
+    f"{BASE}/SUMMARY",
+    f"{BASE}/openapi.json/",
+]
 
 
 @pytest.mark.parametrize("path", ODD_API_PATHS)
@@ -407,5 +461,8 @@ def test_json_helpers_map_missing_values_to_null():
     assert bodies.num(float("nan")) is None and bodies.num(None) is None and bodies.num(pd.NA) is None
     assert bodies.num(2) == 2.0 and type(bodies.num(2)) is float
     assert bodies.text(float("nan")) is None and bodies.text("x") == "x"
-    assert bodies.iso(pd.Timestamp("2026-11-01 05:00", tz="UTC").tz_convert("America/New_York")) == "2026-11-01T01:00:00-04:00"
+    assert (
+        bodies.iso(pd.Timestamp("2026-11-01 05:00", tz="UTC").tz_convert("America/New_York"))
+        == "2026-11-01T01:00:00-04:00"
+    )
     assert not math.isnan(bodies.num(0.0))

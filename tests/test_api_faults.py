@@ -1,5 +1,6 @@
 """Faults: a database that is unreachable, goes away and comes back, or is too slow -> 503 JSON;
 a server-side bug -> 500 JSON without a stack trace."""
+
 from __future__ import annotations
 
 import glob
@@ -13,17 +14,17 @@ import subprocess
 import tempfile
 import threading
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from support.api import BASE, WINDOW, auth, check, dataset, log, make_app
+from support.db import PG_ADMIN_URL, create_pg_database, drop_pg_database, insert_logs, require
 
 from storage import engine as db
 from storage.engine import make_engine, migrate
 from storage.schema import token_usage_logs
-from support.api import BASE, WINDOW, auth, check, dataset, log, make_app
-from support.db import PG_ADMIN_URL, create_pg_database, drop_pg_database, insert_logs, require
 
 # util-linux puts runuser in /usr/sbin, which a non-login PATH (e.g. `env -i`) may lack.
 RUNUSER = shutil.which("runuser") or shutil.which("runuser", path="/usr/sbin:/sbin")
@@ -86,8 +87,13 @@ def test_postgresql_goes_away_then_comes_back(pg_url, org_id):
         assert check(_summary(app, org_id), "summary")["executions"] == 5
         with admin.connect() as c:
             c.execute(sa.text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false'))
-            c.execute(sa.text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                              "WHERE datname = :n AND pid <> pg_backend_pid()"), {"n": name})
+            c.execute(
+                sa.text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = :n AND pid <> pg_backend_pid()"
+                ),
+                {"n": name},
+            )
         _unavailable(_summary(app, org_id))
         _unavailable(_summary(app, org_id))  # still down: still a clean 503
         with admin.connect() as c:
@@ -128,17 +134,20 @@ def test_sqlite_statement_timeout_is_503(tmp_path):
     url = f"sqlite:///{tmp_path / 'slow.sqlite3'}"
     setup = make_engine(url, statement_timeout_ms=0)
     migrate(setup)
-    t0 = datetime(2026, 10, 30, 4, tzinfo=timezone.utc)
+    t0 = datetime(2026, 10, 30, 4, tzinfo=UTC)
     with setup.begin() as c:
-        c.execute(token_usage_logs.insert(), [
-            log("org-slow", t0 + timedelta(seconds=7 * i), model=f"m{i % 97}", inp=i, cost="0.001")
-            for i in range(40_000)])
+        c.execute(
+            token_usage_logs.insert(),
+            [
+                log("org-slow", t0 + timedelta(seconds=7 * i), model=f"m{i % 97}", inp=i, cost="0.001")
+                for i in range(40_000)
+            ],
+        )
     setup.dispose()
     engine = make_engine(url, statement_timeout_ms=1)
     try:
         app = make_app(engine, statement_timeout_ms=1)
-        resp = app.server.test_client().get(f"{BASE}/model-efficiency", query_string=WINDOW,
-                                            headers=auth("org-slow"))
+        resp = app.server.test_client().get(f"{BASE}/model-efficiency", query_string=WINDOW, headers=auth("org-slow"))
         body = check(resp, "model-efficiency", 503)
         assert body["error"]["code"] == "query_timeout"
     finally:
@@ -188,10 +197,14 @@ def test_unexpected_error_is_a_bare_500_and_logged(engine, monkeypatch, caplog):
 
 # ------------------------------------------------------------------ a private cluster stopped mid-run
 
+
 def _pg_bindir() -> Path | None:
     """The newest installed server's bin directory (e.g. /usr/lib/postgresql/16/bin)."""
-    found = [Path(p).parent for p in glob.glob("/usr/lib/postgresql/*/bin/initdb")
-             if Path(p).parent.parent.name.isdigit() and (Path(p).parent / "pg_ctl").exists()]
+    found = [
+        Path(p).parent
+        for p in glob.glob("/usr/lib/postgresql/*/bin/initdb")
+        if Path(p).parent.parent.name.isdigit() and (Path(p).parent / "pg_ctl").exists()
+    ]
     return max(found, key=lambda b: int(b.parent.name), default=None)
 
 
@@ -234,22 +247,33 @@ class _PrivateCluster:
         if self.as_root:
             cmd = [RUNUSER, "-u", "postgres", "--", *cmd]
         # cwd: the postgres user may not be able to enter the caller's directory.
-        proc = subprocess.run(cmd, cwd=self.root, capture_output=True, text=True, timeout=90,
-                              env={**os.environ, "LC_ALL": "C", "LANG": "C"})
+        proc = subprocess.run(
+            cmd,
+            cwd=self.root,
+            capture_output=True,
+            text=True,
+            timeout=90,
+            env={**os.environ, "LC_ALL": "C", "LANG": "C"},
+        )
         if check and proc.returncode != 0:
             log_text = self.logfile.read_text(errors="replace") if self.logfile.exists() else ""
-            raise AssertionError(f"{' '.join(cmd)} exited {proc.returncode}\n{proc.stdout}\n{proc.stderr}\n"
-                                 f"--- server log ---\n{log_text[-3000:]}")
+            raise AssertionError(
+                f"{' '.join(cmd)} exited {proc.returncode}\n{proc.stdout}\n{proc.stderr}\n"
+                f"--- server log ---\n{log_text[-3000:]}"
+            )
         return proc
 
     def initdb(self) -> None:
-        self._run("initdb", "-D", str(self.data), "-A", "trust", "-U", "postgres",
-                  "-E", "UTF8", "--no-locale", "--no-sync")
+        self._run(
+            "initdb", "-D", str(self.data), "-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-locale", "--no-sync"
+        )
 
     def start(self) -> None:
         # -l: the server's output goes to a file, so pg_ctl returns instead of holding our pipes.
-        opts = (f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 "
-                "-c fsync=off -c max_connections=20 -c shared_buffers=16MB")
+        opts = (
+            f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 "
+            "-c fsync=off -c max_connections=20 -c shared_buffers=16MB"
+        )
         self._run("pg_ctl", "-D", str(self.data), "-l", str(self.logfile), "-o", opts, "-w", "-t", "60", "start")
 
     def stop(self, mode: str = "fast", check: bool = True) -> None:
@@ -266,8 +290,10 @@ def private_cluster(request):
     bindir = _pg_bindir()
     require(bindir is not None, "PostgreSQL server binaries (/usr/lib/postgresql/*/bin/initdb, pg_ctl)")
     if os.geteuid() == 0:
-        require(RUNUSER is not None and _postgres_user_exists(),
-                "runuser and a 'postgres' OS user (to run a private cluster as root)")
+        require(
+            RUNUSER is not None and _postgres_user_exists(),
+            "runuser and a 'postgres' OS user (to run a private cluster as root)",
+        )
     cluster = _PrivateCluster(bindir)
     request.addfinalizer(cluster.destroy)  # registered first: runs even if initdb or start fails
     cluster.initdb()

@@ -13,6 +13,7 @@ The data: tests/query_data.py for one org (sparse rows over 16 months, DST chang
 costs and agents, an unknown agent, another org's rows) and tests/support/api.py dataset for
 another (the New York fall-back window). The clock is fixed (NOW, or a request's "now").
 """
+
 from __future__ import annotations
 
 import json
@@ -21,13 +22,13 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-
 from support import query_data as qd
-from ingest import refresh as rollups
-from storage.schema import price_overrides
 from support.api import BASE, auth, dataset, make_app, utc
-from storage.engine import make_engine, migrate
 from support.db import create_pg_database, drop_pg_database, insert_agents, insert_logs
+
+from ingest import refresh as rollups
+from storage.engine import make_engine, migrate
+from storage.schema import price_overrides
 
 GOLDEN = Path(__file__).parent / "golden" / "api"
 RECORD = os.environ.get("AI_USAGE_RECORD_GOLDEN") == "1"
@@ -40,8 +41,15 @@ LH_SPRING = {"from": "2026-10-01", "to": "2026-10-07", "timezone": "Australia/Lo
 
 
 def _case(route: str, org: str = ORG, token: str = "ok", now=None, headers=None, method: str = "GET", **query):
-    return {"route": route, "org": org, "token": token, "now": now, "headers": headers or {}, "method": method,
-            "query": query}
+    return {
+        "route": route,
+        "org": org,
+        "token": token,
+        "now": now,
+        "headers": headers or {},
+        "method": method,
+        "query": query,
+    }
 
 
 def cases() -> dict[str, list[dict]]:
@@ -56,14 +64,25 @@ def cases() -> dict[str, list[dict]]:
         out[route].append(_case(route, preset="90d", timezone="Australia/Lord_Howe", granularity="week"))
         out[route].append(_case(route, **LH_SPRING, granularity="hour"))
         out[route].append(_case(route, org=SMALL, **FALL))
-        out[route].append(_case(route, **{"from": "2025-09-01", "to": "2026-12-31", "timezone": "UTC",
-                                          "granularity": "month", "source": "all"}))
+        out[route].append(
+            _case(
+                route,
+                **{
+                    "from": "2025-09-01",
+                    "to": "2026-12-31",
+                    "timezone": "UTC",
+                    "granularity": "month",
+                    "source": "all",
+                },
+            )
+        )
     out["projection"] += [
         _case("projection", now=utc(2026, 12, 1, 3), timezone="America/New_York"),  # 1st of a month (local: Nov 30)
         _case("projection", now=utc(2026, 12, 1, 3), timezone="Asia/Kathmandu"),  # the 1st in Kathmandu
         _case("projection", **{"from": "2026-05-01", "to": "2026-06-20", "timezone": "UTC"}),  # closed month
-        _case("projection", **{"from": "2026-06-01", "to": "2026-06-25", "timezone": "UTC"},
-              now=utc(2026, 6, 25, 12)),  # the sparse gap: insufficient_data
+        _case(
+            "projection", **{"from": "2026-06-01", "to": "2026-06-25", "timezone": "UTC"}, now=utc(2026, 6, 25, 12)
+        ),  # the sparse gap: insufficient_data
         _case("projection", org="org-golden-empty", timezone="UTC"),
     ]
     out["by-agent"].append(_case("by-agent", org="org-golden-empty", timezone="UTC"))
@@ -82,21 +101,34 @@ def cases() -> dict[str, list[dict]]:
     ]
     out["openapi"] = [_case("openapi.json", token="none"), _case("openapi.json", token="ok")]
     bad = [
-        {"timezone": "Mars/Olympus"}, {"from": "2026-13-01", "to": "2026-12-01"},
+        {"timezone": "Mars/Olympus"},
+        {"from": "2026-13-01", "to": "2026-12-01"},
         {"from": "26-1-1", "to": "2026-01-02"},
-        {"from": "1969-12-31", "to": "1970-01-02"}, {"from": "2199-12-01", "to": "2200-01-01"},
-        {"from": "2026-10-01"}, {"to": "2026-10-01"}, {"from": "2026-10-05", "to": "2026-10-01"},
-        {"from": "2020-01-01", "to": "2026-01-01"}, {"preset": "90d", "granularity": "hour"},
+        {"from": "1969-12-31", "to": "1970-01-02"},
+        {"from": "2199-12-01", "to": "2200-01-01"},
+        {"from": "2026-10-01"},
+        {"to": "2026-10-01"},
+        {"from": "2026-10-05", "to": "2026-10-01"},
+        {"from": "2020-01-01", "to": "2026-01-01"},
+        {"preset": "90d", "granularity": "hour"},
         {"from": "2026-01-01", "to": "2026-06-30", "granularity": "hour"},
-        {"source": "mine"}, {"granularity": "minute"}, {"preset": "1y"},
+        {"source": "mine"},
+        {"granularity": "minute"},
+        {"preset": "1y"},
     ]
     errors = [_case("summary", **q) for q in bad]
     errors += [
         _case("time-series", groupBy="agent"),
-        _case("summary", token="none"), _case("summary", token="garbage"), _case("summary", token="expired"),
-        _case("summary", token="nopolicy"), _case("summary", headers={"x-org-id": "org-someone-else"}),
+        _case("summary", token="none"),
+        _case("summary", token="garbage"),
+        _case("summary", token="expired"),
+        _case("summary", token="nopolicy"),
+        _case("summary", headers={"x-org-id": "org-someone-else"}),
         _case("summary", headers={"x-org-id": ORG}),
-        _case("nope"), _case("summary/"), _case(""), _case("summary", method="POST"),
+        _case("nope"),
+        _case("summary/"),
+        _case(""),
+        _case("summary", method="POST"),
         _case("heatmap", method="DELETE"),
     ]
     out["errors"] = errors
@@ -119,13 +151,15 @@ def _token_headers(case: dict) -> dict:
 
 
 def call(client, clock, case: dict) -> dict:
-    clock.at = case["now"] and _instant(case["now"]) or NOW
+    clock.at = (case["now"] and _instant(case["now"])) or NOW
     headers = {**_token_headers(case), **case["headers"], "Accept-Encoding": "identity"}
     path = f"{BASE}/{case['route']}" if case["route"] else BASE
     resp = client.open(path, method=case["method"], query_string=case["query"], headers=headers)
-    return {"status": resp.status_code,
-            "headers": {h: resp.headers[h] for h in KEPT_HEADERS if h in resp.headers},
-            "body": resp.get_data().decode("utf-8")}
+    return {
+        "status": resp.status_code,
+        "headers": {h: resp.headers[h] for h in KEPT_HEADERS if h in resp.headers},
+        "body": resp.get_data().decode("utf-8"),
+    }
 
 
 def _instant(value):
@@ -153,10 +187,14 @@ def load(engine) -> None:
     insert_agents(engine, small_agents)
     with engine.begin() as c:
         for provider, model, inp, cache in qd.OVERRIDES:
-            c.execute(price_overrides.delete().where(price_overrides.c.provider == provider,
-                                                     price_overrides.c.model == model))
-            c.execute(price_overrides.insert().values(provider=provider, model=model, input_usd_per_mtok=inp,
-                                                      cache_read_usd_per_mtok=cache))
+            c.execute(
+                price_overrides.delete().where(price_overrides.c.provider == provider, price_overrides.c.model == model)
+            )
+            c.execute(
+                price_overrides.insert().values(
+                    provider=provider, model=model, input_usd_per_mtok=inp, cache_read_usd_per_mtok=cache
+                )
+            )
 
 
 def _serializable(case: dict) -> dict:
@@ -165,8 +203,10 @@ def _serializable(case: dict) -> dict:
 
 def replay(app, clock) -> dict[str, list[dict]]:
     client = app.server.test_client()
-    return {name: [{"request": _serializable(c), **call(client, clock, c)} for c in group]
-            for name, group in cases().items()}
+    return {
+        name: [{"request": _serializable(c), **call(client, clock, c)} for c in group]
+        for name, group in cases().items()
+    }
 
 
 @pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -207,8 +247,7 @@ def test_api_answers_are_byte_for_byte_the_recorded_ones(golden_engine):
             for w, g in zip(want, got[name]):
                 assert w["request"] == g["request"], (name, "the request list changed: re-record")
                 if (w["status"], w["headers"], w["body"].encode()) != (g["status"], g["headers"], g["body"].encode()):
-                    diffs.append((path, name, w["request"], w["status"], g["status"], w["body"][:300],
-                                  g["body"][:300]))
+                    diffs.append((path, name, w["request"], w["status"], g["status"], w["body"][:300], g["body"][:300]))
     assert not diffs, f"{len(diffs)} answers differ; first: {diffs[:3]}"
 
 
@@ -217,10 +256,27 @@ def test_the_recorded_requests_cover_every_route_and_error_status():
 
     recorded = [c for group in cases().values() for c in group]
     assert {c["route"] for c in recorded} >= set(ROUTES) | {"openapi.json"}
-    statuses = {json.loads(r["body"]).get("error", {}).get("code") if r["status"] >= 400 else None
-                for r in json.loads((GOLDEN / "errors.json").read_text())}
-    assert {"invalid_timezone", "invalid_date", "date_out_of_range", "incomplete_window", "invalid_window",
-            "window_too_long", "too_many_buckets", "invalid_source", "invalid_granularity", "invalid_preset",
-            "invalid_groupBy",
-            "missing_token", "invalid_token", "token_expired", "forbidden", "org_mismatch", "not_found",
-            "method_not_allowed"} <= statuses
+    statuses = {
+        json.loads(r["body"]).get("error", {}).get("code") if r["status"] >= 400 else None
+        for r in json.loads((GOLDEN / "errors.json").read_text())
+    }
+    assert {
+        "invalid_timezone",
+        "invalid_date",
+        "date_out_of_range",
+        "incomplete_window",
+        "invalid_window",
+        "window_too_long",
+        "too_many_buckets",
+        "invalid_source",
+        "invalid_granularity",
+        "invalid_preset",
+        "invalid_groupBy",
+        "missing_token",
+        "invalid_token",
+        "token_expired",
+        "forbidden",
+        "org_mismatch",
+        "not_found",
+        "method_not_allowed",
+    } <= statuses

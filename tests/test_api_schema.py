@@ -1,12 +1,12 @@
 """The API against its own OpenAPI document: a schemathesis run on the live app (in-process WSGI),
 positive and negative data, no 5xx, every status documented, every body valid."""
+
 from __future__ import annotations
 
 import jsonschema_rs
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 from schemathesis.checks import not_a_server_error
 from schemathesis.generation import GenerationMode
 from schemathesis.specs.openapi.checks import (
@@ -16,14 +16,19 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
-
 from support.api import BASE, ROUTES, auth, dataset, make_app, spec
 from support.db import insert_agents, insert_logs
 
 ORG = "org-schemathesis"
 ZONES = ["UTC", "America/New_York", "Asia/Kathmandu", "Australia/Lord_Howe", "Europe/Madrid"]
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance,
-          ignored_auth, negative_data_rejection]
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+    ignored_auth,
+    negative_data_rejection,
+]
 
 
 def test_document_is_valid_openapi_31():
@@ -40,7 +45,10 @@ def test_document_is_valid_openapi_31():
         assert {"timezone", "preset", "from", "to", "source", "granularity", "x-org-id"} <= names
     assert doc["paths"][f"{BASE}/openapi.json"]["get"]["security"] == []
     assert doc["components"]["securitySchemes"]["bearerAuth"] == {
-        **doc["components"]["securitySchemes"]["bearerAuth"], "type": "http", "scheme": "bearer"}
+        **doc["components"]["securitySchemes"]["bearerAuth"],
+        "type": "http",
+        "scheme": "bearer",
+    }
 
 
 def test_served_document_is_the_module_document(engine):
@@ -66,12 +74,22 @@ def _strategy(schema):
         strategies.append(op.as_strategy(GenerationMode.POSITIVE))
         strategies.append(op.as_strategy(GenerationMode.NEGATIVE))
         # Real zones and a recent window, so that many answers are 200s with data to validate.
-        strategies.append(st.sampled_from(ZONES).flatmap(
-            lambda tz, op=op: op.as_strategy(GenerationMode.POSITIVE, headers={"x-org-id": ORG},
-                                             query={"timezone": tz, "from": "2026-10-25", "to": "2026-11-05"})))
-        strategies.append(st.sampled_from(ZONES).flatmap(
-            lambda tz, op=op: op.as_strategy(GenerationMode.POSITIVE, headers={"x-org-id": ORG},
-                                             query={"timezone": tz})))
+        strategies.append(
+            st.sampled_from(ZONES).flatmap(
+                lambda tz, op=op: op.as_strategy(
+                    GenerationMode.POSITIVE,
+                    headers={"x-org-id": ORG},
+                    query={"timezone": tz, "from": "2026-10-25", "to": "2026-11-05"},
+                )
+            )
+        )
+        strategies.append(
+            st.sampled_from(ZONES).flatmap(
+                lambda tz, op=op: op.as_strategy(
+                    GenerationMode.POSITIVE, headers={"x-org-id": ORG}, query={"timezone": tz}
+                )
+            )
+        )
     return st.one_of(strategies)
 
 
@@ -80,8 +98,7 @@ def test_schemathesis_run(api_schema):
     headers = {**auth(ORG), "Accept-Encoding": "identity"}
     seen = {}
 
-    @settings(max_examples=160, deadline=None, derandomize=True, database=None,
-              suppress_health_check=list(HealthCheck))
+    @settings(max_examples=160, deadline=None, derandomize=True, database=None, suppress_health_check=list(HealthCheck))
     @given(case=_strategy(api_schema))
     def run(case):
         case.headers = {k: v for k, v in (case.headers or {}).items() if k.lower() != "authorization"}

@@ -7,13 +7,14 @@ the Avanzado section open); the filter-change timing is printed and saved to
 test-artifacts/timing.json (measured, never asserted). Set DASHBOARD_PERF_ROWS=200000 to
 time it on `ai-usage demo-data`'s generator instead of the small test data set.
 """
+
 from __future__ import annotations
 
 import csv
 import http.server
 import json
-import re
 import os
+import re
 import socket
 import threading
 import time
@@ -23,20 +24,28 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
+from support import dashboard_data
+from support.db import require
 from werkzeug.serving import WSGIRequestHandler, make_server
 
-from support import dashboard_data
-from web.auth import mint_token
 from storage.engine import make_engine, migrate
 from storage.settings import Settings
-from support.db import require
+from web.auth import mint_token
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        "--test-third-party-cookie-phaseout"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--test-third-party-cookie-phaseout",
+]
 SECRET = "browser-test-secret-0123456789-abcdefgh"
 ORG = "org-browser"
 TZ = "Europe/Madrid"
@@ -95,10 +104,12 @@ def served(tmp_path_factory):
     threading.Thread(target=server.serve_forever, daemon=True).start()
     app_url = f"http://127.0.0.1:{server.server_port}/"
     token = mint_token(SECRET, org)
-    outer = (f"<!doctype html><html lang='es'><head><meta charset='utf-8'><title>Panel</title></head>"
-             f"<body style='margin:0;font-family:sans-serif'><header style='padding:12px'>Panel de administración"
-             f"</header><iframe id='embed' title='Consumo de IA' src='{app_url}?token={token}' "
-             f"style='width:100%;height:2200px;border:0'></iframe></body></html>").encode()
+    outer = (
+        f"<!doctype html><html lang='es'><head><meta charset='utf-8'><title>Panel</title></head>"
+        f"<body style='margin:0;font-family:sans-serif'><header style='padding:12px'>Panel de administración"
+        f"</header><iframe id='embed' title='Consumo de IA' src='{app_url}?token={token}' "
+        f"style='width:100%;height:2200px;border:0'></iframe></body></html>"
+    ).encode()
 
     class Panel(http.server.BaseHTTPRequestHandler):
         def do_GET(self):
@@ -135,8 +146,9 @@ def page_factory(chromium):
     contexts, problems = [], []
 
     def make(width=1280, height=900):
-        ctx = chromium.new_context(viewport={"width": width, "height": height}, locale="es-ES", timezone_id=TZ,
-                                  accept_downloads=True)
+        ctx = chromium.new_context(
+            viewport={"width": width, "height": height}, locale="es-ES", timezone_id=TZ, accept_downloads=True
+        )
         contexts.append(ctx)
         page = ctx.new_page()
         page.on("console", lambda m: problems.append(f"console {m.type}: {m.text}") if m.type == "error" else None)
@@ -160,7 +172,9 @@ def wait_sections(frame, key, sections=DATA_SECTIONS):
                const el = document.getElementById(id);
                return el && el.getAttribute('data-stamp') === key;
            }) && !document.querySelector('[data-dash-is-loading="true"]')""",
-        arg=[sections, key], timeout=45_000)
+        arg=[sections, key],
+        timeout=45_000,
+    )
 
 
 def embedded(page, served):
@@ -175,21 +189,27 @@ def embedded(page, served):
 def graph(frame, gid):
     """The figure a dcc.Graph drew: per trace its name, type and number of points (plotly's
     decoded full data: the JSON carries numpy arrays base64-encoded), and the layout's meta."""
-    return frame.evaluate("""gid => {
+    return frame.evaluate(
+        """gid => {
         const gd = document.querySelector('#' + gid + ' .js-plotly-plot');
         if (!gd || !gd._fullData) { return null; }
         const len = a => (a && a.length !== undefined) ? a.length : 0;
         return {traces: gd._fullData.map(t => ({name: t.name || null, type: t.type,
                  n: len(t.type === 'pie' ? t.labels : t.x), z: len(t.z)})),
                 meta: gd.layout.meta || null};
-    }""", gid)
+    }""",
+        gid,
+    )
 
 
 def test_embedded_dashboard_renders_every_section(page_factory, served):
     page = page_factory()
     frame = embedded(page, served)
-    assert frame.evaluate("""() => { document.cookie = 'probe=1; path=/';
-                                     return document.cookie.includes('probe'); }""") is False
+    assert (
+        frame.evaluate("""() => { document.cookie = 'probe=1; path=/';
+                                     return document.cookie.includes('probe'); }""")
+        is False
+    )
     assert frame.locator("#tz-label").inner_text() == f"Zona horaria: {TZ}"
     cost = frame.locator("#kpi-cost .kpi-value").inner_text()
     assert cost.startswith("US$ ") and "," in cost
@@ -204,7 +224,11 @@ def test_embedded_dashboard_renders_every_section(page_factory, served):
     assert len([t for t in graph(frame, "actions-area")["traces"] if t["name"] != "Periodo parcial"]) == 5
     # Costo view: cost by token type; the self-hosted model has no catalogue price («Sin desglose»).
     assert [t["name"] for t in graph(frame, "models-bars")["traces"]] == [
-        "Entrada (sin caché)", "Lectura de caché", "Salida", "Sin desglose"]
+        "Entrada (sin caché)",
+        "Lectura de caché",
+        "Salida",
+        "Sin desglose",
+    ]
     assert graph(frame, "models-bubble")["traces"][0]["n"] == 3  # the embedding model has no latency
     assert "text-embedding-3-small" in frame.locator("#models-note").inner_text()
     names = frame.locator("#agents-grid .agent-name").all_inner_texts()
@@ -268,8 +292,10 @@ def test_a_preset_change_updates_every_figure(page_factory, served):
     ARTIFACTS.mkdir(exist_ok=True)
     timing["rows"] = PERF_ROWS or len(dashboard_data.rows_for(ORG))
     (ARTIFACTS / "timing.json").write_text(json.dumps(timing, indent=2))
-    print(f"\nfilter change (30d -> 7d) to all sections updated: {timing['stamps_ms']:.0f} ms, "
-          f"painted: {timing['painted_ms']:.0f} ms ({timing['rows']} rows)")
+    print(
+        f"\nfilter change (30d -> 7d) to all sections updated: {timing['stamps_ms']:.0f} ms, "
+        f"painted: {timing['painted_ms']:.0f} ms ({timing['rows']} rows)"
+    )
 
 
 def test_csv_export_equals_the_grid_as_displayed(page_factory, served, tmp_path):
@@ -287,13 +313,15 @@ def test_csv_export_equals_the_grid_as_displayed(page_factory, served, tmp_path)
     assert [r[0] for r in shown] == visible and len(shown) == 3
     # Hovering a name shows it whole (a narrow screen cuts it), with the agent's id.
     titles = frame.locator("#agents-grid .ag-center-cols-container .agent-name").evaluate_all(
-        "els => els.map(e => e.title)")
+        "els => els.map(e => e.title)"
+    )
     assert titles == [f"{n} ({i})" if i else n for n, i, *_ in shown]
     # The note under the grid keeps the period's total and says how many the search leaves.
     frame.wait_for_function("() => document.getElementById('agents-matches').textContent === '3 coinciden con «t»'")
     assert frame.locator("#agents-count").inner_text() == "4 filas"
     assert [r[3] for r in shown] == sorted(r[3] for r in shown) or [r[3] for r in shown] == sorted(
-        (r[3] for r in shown), reverse=True)
+        (r[3] for r in shown), reverse=True
+    )
     with page.expect_download() as dl:
         frame.locator("#agents-export").click()
     download = dl.value
@@ -315,12 +343,14 @@ def test_agent_names_sort_a_to_z_on_the_first_click_and_sin_agente_stays_last(pa
         dash_ag_grid.getApi('agents-grid').forEachNodeAfterFilterAndSort(n => out.push(n.data.name));
         return out; }"""
     header.click()
-    frame.wait_for_function("() => dash_ag_grid.getApi('agents-grid').getColumnState()"
-                            ".some(c => c.colId === 'name' && c.sort === 'asc')")
+    frame.wait_for_function(
+        "() => dash_ag_grid.getApi('agents-grid').getColumnState().some(c => c.colId === 'name' && c.sort === 'asc')"
+    )
     up = frame.evaluate(names)
     header.click()
-    frame.wait_for_function("() => dash_ag_grid.getApi('agents-grid').getColumnState()"
-                            ".some(c => c.colId === 'name' && c.sort === 'desc')")
+    frame.wait_for_function(
+        "() => dash_ag_grid.getApi('agents-grid').getColumnState().some(c => c.colId === 'name' && c.sort === 'desc')"
+    )
     down = frame.evaluate(names)
     assert "Sin agente" in up and up[-1] == "Sin agente" and down[-1] == "Sin agente"
     assert up[:-1] == sorted(up[:-1], key=str.casefold) and down[:-1] == up[:-1][::-1]
@@ -333,19 +363,23 @@ def test_at_768_px_the_sorted_agent_headers_read_whole(page_factory, served):
                      .filter(e => e.scrollWidth > e.clientWidth).map(e => e.textContent)"""
     assert frame.evaluate(cut) == []  # sorted by cost on arrival: the arrow is there
     frame.locator("#agents-grid .ag-header-cell", has_text="Ejecuciones").click()
-    frame.wait_for_function("() => dash_ag_grid.getApi('agents-grid').getColumnState()"
-                            ".some(c => c.colId === 'executions' && c.sort)")
+    frame.wait_for_function(
+        "() => dash_ag_grid.getApi('agents-grid').getColumnState().some(c => c.colId === 'executions' && c.sort)"
+    )
     assert frame.evaluate(cut) == []
-    assert frame.evaluate("() => { const v = document.querySelector('#agents-grid .ag-body-horizontal-scroll-viewport');"
-                          " return !v || v.scrollWidth <= v.clientWidth; }")
+    assert frame.evaluate(
+        "() => { const v = document.querySelector('#agents-grid .ag-body-horizontal-scroll-viewport');"
+        " return !v || v.scrollWidth <= v.clientWidth; }"
+    )
     # A name too long for its column ends in an ellipsis inside the cell (not clipped mid-letter).
     frame.evaluate("""() => { const api = dash_ag_grid.getApi('agents-grid');
         const row = api.getDisplayedRowAtIndex(0).data;
         api.applyTransaction({update: [{...row, name: 'Asistente comercial · Ventas de la región noroeste'}]}); }""")
     # Displayed row 0 need not be the first row element in the DOM (AG Grid reuses row elements
     # when it sorts): look for the renamed row among all of them.
-    frame.wait_for_function("() => [...document.querySelectorAll('#agents-grid .agent-name')]"
-                            ".some(e => e.textContent.includes('noroeste'))")
+    frame.wait_for_function(
+        "() => [...document.querySelectorAll('#agents-grid .agent-name')].some(e => e.textContent.includes('noroeste'))"
+    )
     fit = frame.evaluate("""() => [...document.querySelectorAll('#agents-grid .ag-center-cols-container .agent-name')]
         .map(e => { const cell = e.closest('.ag-cell').getBoundingClientRect();
                     return [e.getBoundingClientRect().right <= cell.right, e.scrollWidth > e.clientWidth,
@@ -365,8 +399,9 @@ def test_with_the_database_down_the_empty_grid_says_unavailable_not_no_data(page
         page.goto(f"http://127.0.0.1:{server.server_port}/?token={mint_token(SECRET, ORG)}")
         wait_sections(page, stamp())
         assert "Base de datos no disponible" in page.locator("#status-banner").inner_text()
-        page.wait_for_function("() => (document.querySelector('#agents-grid .ag-overlay') || {}).innerText"
-                               " === 'Datos no disponibles'")
+        page.wait_for_function(
+            "() => (document.querySelector('#agents-grid .ag-overlay') || {}).innerText === 'Datos no disponibles'"
+        )
         assert "Sin datos" not in page.locator("#agents-grid").inner_text()
         # The message in every chart pane reads whole, the narrow donut and split included.
         page.locator("#advanced-toggle").click()
@@ -425,8 +460,13 @@ def test_screenshots_with_the_advanced_section_open(page_factory, served, width)
 
 
 HOSTILE = [  # (agent id, name): what a spreadsheet would run as a formula, plus an accented name
-    ("=ag-1", '=HYPERLINK("https://evil.invalid","x")'), ("ag-2", "+cmd|' /C calc'!A0"), ("ag-3", "@SUM(1+1)"),
-    ("ag-4", "-2+3"), ("ag-5", "\tTabulado"), ("ag-6", "\rRetorno"), ("ag-7", "Detección de fraude"),
+    ("=ag-1", '=HYPERLINK("https://evil.invalid","x")'),
+    ("ag-2", "+cmd|' /C calc'!A0"),
+    ("ag-3", "@SUM(1+1)"),
+    ("ag-4", "-2+3"),
+    ("ag-5", "\tTabulado"),
+    ("ag-6", "\rRetorno"),
+    ("ag-7", "Detección de fraude"),
 ]
 
 
@@ -439,11 +479,28 @@ def _seed_hostile(served) -> str:
         if c.execute(sa.text("SELECT count(*) FROM agents WHERE org_id = :o"), {"o": org}).scalar():
             return org
     insert_agents(served.engine, [{"id": i, "org_id": org, "name": n, "avatar_url": None} for i, n in HOSTILE])
-    insert_logs(served.engine, [{
-        "org_id": org, "created_at": now - timedelta(hours=30 + k), "agent_id": i, "user_id": "u1",
-        "action_type": "user_interaction", "source": "system", "provider": "openai", "model": "gpt-4o-mini",
-        "input_tokens": 100 * (k + 1), "output_tokens": 10, "cache_read_tokens": 0, "cache_write_tokens": 0,
-        "cost_usd": round(0.001 * (k + 1), 8), "latency_ms": 500} for k, (i, _) in enumerate(HOSTILE)])
+    insert_logs(
+        served.engine,
+        [
+            {
+                "org_id": org,
+                "created_at": now - timedelta(hours=30 + k),
+                "agent_id": i,
+                "user_id": "u1",
+                "action_type": "user_interaction",
+                "source": "system",
+                "provider": "openai",
+                "model": "gpt-4o-mini",
+                "input_tokens": 100 * (k + 1),
+                "output_tokens": 10,
+                "cache_read_tokens": 0,
+                "cache_write_tokens": 0,
+                "cost_usd": round(0.001 * (k + 1), 8),
+                "latency_ms": 500,
+            }
+            for k, (i, _) in enumerate(HOSTILE)
+        ],
+    )
     return org
 
 
@@ -481,8 +538,20 @@ def test_agents_grid_search_ignores_accents_offers_page_sizes_and_exports_a_safe
 
 # ------------------------------------------------------------------ the filter bar (issue 8)
 
-MONTHS = ["enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre", "octubre",
-          "noviembre", "diciembre"]
+MONTHS = [
+    "enero",
+    "febrero",
+    "marzo",
+    "abril",
+    "mayo",
+    "junio",
+    "julio",
+    "agosto",
+    "septiembre",
+    "octubre",
+    "noviembre",
+    "diciembre",
+]
 
 
 def day(d) -> str:
@@ -534,7 +603,9 @@ def test_typed_dates_apply_on_enter_tab_and_blur_in_either_order(page_factory, s
     before = served.statements
     end.fill(day(today - timedelta(days=35)))
     end.press("Enter")
-    page.wait_for_function("() => document.getElementById('filter-notice').textContent.includes('posterior a la de fin')")
+    page.wait_for_function(
+        "() => document.getElementById('filter-notice').textContent.includes('posterior a la de fin')"
+    )
     settle(page)
     assert served.statements == before and kpi_stamp(page) == stamp()
     assert notice.is_visible() and page.locator("#filter-dates-wrapper").get_attribute("aria-expanded") == "false"
@@ -570,7 +641,9 @@ def test_typed_dates_apply_on_enter_tab_and_blur_in_either_order(page_factory, s
     # Text that is not a date says so instead of silently reverting.
     start.fill("31/02/2026")
     start.press("Tab")
-    page.wait_for_function("() => document.getElementById('filter-notice').textContent.includes('no es una fecha válida')")
+    page.wait_for_function(
+        "() => document.getElementById('filter-notice').textContent.includes('no es una fecha válida')"
+    )
     # Picked on the calendar: the second date closes it (the picker reopens on the period on screen).
     page.locator("#filter-preset label", has_text="30d").click()
     page.locator("#filter-preset label", has_text="Personalizado").click()
@@ -597,7 +670,9 @@ def test_hora_is_disabled_past_92_days_and_the_cards_still_show(page_factory, se
     wait_sections(page, "ytd|all|day|" + TZ)
     assert "hasta 92 días" in page.locator("#filter-notice").inner_text()
     assert hour.is_disabled()
-    assert "92 días" in page.locator("#filter-granularity label", has_text="Hora").locator("span").get_attribute("title")
+    assert "92 días" in page.locator("#filter-granularity label", has_text="Hora").locator("span").get_attribute(
+        "title"
+    )
     assert page.locator("#kpi-cost .kpi-value").inner_text().startswith("US$")
     page.locator("#filter-granularity label", has_text="Semana").click()  # the notice is about Hora: gone
     wait_sections(page, "ytd|all|week|" + TZ)
@@ -615,11 +690,14 @@ def test_a_refresh_marks_every_section_at_once(page_factory, served):
     try:
         page.locator("#filter-preset label", has_text="90d").click()
         # Before any answer: every section carries the moving bar, the KPI figures are dimmed.
-        marks = page.evaluate("""ids => new Promise(done => requestAnimationFrame(() => setTimeout(() => done(ids.map(id => {
+        marks = page.evaluate(
+            """ids => new Promise(done => requestAnimationFrame(() => setTimeout(() => done(ids.map(id => {
                 const el = document.getElementById(id);
                 return [id, el.getAttribute('data-stamp'), el.getAttribute('data-dash-is-loading'),
                         getComputedStyle(el, '::before').animationName];
-            })), 60)))""", DATA_SECTIONS)
+            })), 60)))""",
+            DATA_SECTIONS,
+        )
         dim = float(page.evaluate("getComputedStyle(document.querySelector('#kpi-cost .kpi-value')).opacity"))
     finally:
         served.delay = 0.0
@@ -655,8 +733,11 @@ def test_each_button_group_is_one_tab_stop_with_arrow_keys(page_factory, served)
     assert [page.locator(f"#{r}").get_attribute("aria-label") for r in refs[:2]] == ["Desde", "Hasta"]
     page.locator("#filter-dates-wrapper").click()
     labels = page.locator(".dash-datepicker-content [aria-label]").evaluate_all(
-        "els => els.map(e => e.getAttribute('aria-label'))")
-    assert "Mes anterior" in labels and "Año" in labels and not [x for x in labels if re.search(r"month|value|Clear", x)]
+        "els => els.map(e => e.getAttribute('aria-label'))"
+    )
+    assert (
+        "Mes anterior" in labels and "Año" in labels and not [x for x in labels if re.search(r"month|value|Clear", x)]
+    )
     dangling = page.evaluate("""() => [...document.querySelectorAll('#filter-dates-wrap [aria-labelledby]')]
         .flatMap(e => e.getAttribute('aria-labelledby').split(/\\s+/)).filter(r => r && !document.getElementById(r))""")
     assert dangling == []
@@ -692,7 +773,9 @@ def test_the_filter_bar_keeps_one_row_at_1440_px(page_factory, served, width):
     tops = page.evaluate("""() => [...document.querySelectorAll('.filterbar > .filter-group')]
                                     .map(e => Math.round(e.getBoundingClientRect().top))""")
     ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"filterbar-{width}.png"), clip={"x": 0, "y": 0, "width": width, "height": 220})
+    page.screenshot(
+        path=str(ARTIFACTS / f"filterbar-{width}.png"), clip={"x": 0, "y": 0, "width": width, "height": 220}
+    )
     if width == 1440:
         assert len(tops) == 4 and max(tops) - min(tops) <= 4, tops
     assert page.evaluate("document.documentElement.scrollWidth") <= width

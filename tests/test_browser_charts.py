@@ -5,20 +5,21 @@ model names are HTML: plotly must print them, never draw a link or a 90 px span.
 of the Modelos section in both views, the log-scale bubbles and a «Ver datos» table go to
 test-artifacts/.
 """
+
 from __future__ import annotations
 
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
-from werkzeug.serving import make_server
-
 from support import dashboard_data
-from web.auth import mint_token
-from storage.engine import make_engine, migrate
-from storage.settings import Settings
 from support.db import insert_logs
 from test_browser import ARTIFACTS, SECRET, Quiet, chromium, page_factory, stamp, wait_sections  # noqa: F401
+from werkzeug.serving import make_server
+
+from storage.engine import make_engine, migrate
+from storage.settings import Settings
+from web.auth import mint_token
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -31,10 +32,24 @@ def hostile_rows(now: datetime) -> list[dict]:
     rows = []
     for d in range(6):
         for model, latency in ((LINK, 900), (BIG, 2000)):
-            rows.append({"org_id": ORG, "created_at": now - timedelta(days=d, hours=1), "agent_id": None,
-                         "user_id": None, "action_type": "user_interaction", "source": "system",
-                         "provider": "openai", "model": model, "input_tokens": 9000, "output_tokens": 900,
-                         "cache_read_tokens": 0, "cache_write_tokens": 0, "cost_usd": 2.5, "latency_ms": latency})
+            rows.append(
+                {
+                    "org_id": ORG,
+                    "created_at": now - timedelta(days=d, hours=1),
+                    "agent_id": None,
+                    "user_id": None,
+                    "action_type": "user_interaction",
+                    "source": "system",
+                    "provider": "openai",
+                    "model": model,
+                    "input_tokens": 9000,
+                    "output_tokens": 900,
+                    "cache_read_tokens": 0,
+                    "cache_write_tokens": 0,
+                    "cost_usd": 2.5,
+                    "latency_ms": latency,
+                }
+            )
     return rows
 
 
@@ -46,7 +61,7 @@ def served(tmp_path_factory):
     engine = make_engine(url)
     migrate(engine)
     dashboard_data.seed(engine, ORG)
-    insert_logs(engine, hostile_rows(datetime.now(timezone.utc).replace(microsecond=0)))
+    insert_logs(engine, hostile_rows(datetime.now(UTC).replace(microsecond=0)))
     app = create_app(Settings(database_url=url, secret=SECRET), engine=engine)
     server = make_server("127.0.0.1", 0, app.server, threaded=True, request_handler=Quiet)
     threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -66,8 +81,11 @@ SVG_FACTS = """gid => {
 
 
 def models_ready(page, view):
-    page.wait_for_function("v => { const gd = document.querySelector('#models-bars .js-plotly-plot');"
-                           " return gd && gd.layout && gd.layout.meta && gd.layout.meta.view === v; }", arg=view)
+    page.wait_for_function(
+        "v => { const gd = document.querySelector('#models-bars .js-plotly-plot');"
+        " return gd && gd.layout && gd.layout.meta && gd.layout.meta.view === v; }",
+        arg=view,
+    )
     wait_sections(page, stamp(), ["section-models"])
 
 
@@ -114,8 +132,10 @@ def test_models_views_scales_and_ver_datos(page_factory, served):
     page.wait_for_timeout(300)
     section.screenshot(path=str(ARTIFACTS / "models-tokens.png"))
     page.locator("#models-scale label", has_text="Logarítmica").click()
-    page.wait_for_function("() => { const gd = document.querySelector('#models-bubble .js-plotly-plot');"
-                           " return gd && gd.layout.yaxis.type === 'log'; }")
+    page.wait_for_function(
+        "() => { const gd = document.querySelector('#models-bubble .js-plotly-plot');"
+        " return gd && gd.layout.yaxis.type === 'log'; }"
+    )
     wait_sections(page, stamp(), ["section-models"])
     page.wait_for_timeout(300)
     page.locator("#models-bubble").screenshot(path=str(ARTIFACTS / "models-bubbles-log.png"))
@@ -151,8 +171,15 @@ def test_ver_datos_for_the_trend_and_the_heatmap(page_factory, served):
     page.locator("#data-heatmap-button").click()
     heat = page.locator("#data-heatmap table")
     heat.wait_for()
-    assert heat.locator("thead th").all_inner_texts()[1:] == ["lunes", "martes", "miércoles", "jueves", "viernes",
-                                                              "sábado", "domingo"]
+    assert heat.locator("thead th").all_inner_texts()[1:] == [
+        "lunes",
+        "martes",
+        "miércoles",
+        "jueves",
+        "viernes",
+        "sábado",
+        "domingo",
+    ]
     assert heat.locator("tbody th[scope='row']").count() == 24
     page.wait_for_timeout(300)
     page.locator("#section-advanced").screenshot(path=str(ARTIFACTS / "advanced-ver-datos.png"))

@@ -4,21 +4,22 @@ The dashboard's data set plus rows written as 'BYOK', ' system ', '' and 'partne
 like test_browser.py serves it; Avanzado's donut and table show Sistema, BYOK and Otro,
 and the three add up to the donut's total. Screenshot: test-artifacts/source-split-otro.png.
 """
+
 from __future__ import annotations
 
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from werkzeug.serving import make_server
-
 from support import dashboard_data
-from web.auth import mint_token
-from storage.engine import make_engine, migrate
-from storage.settings import Settings
 from support.db import insert_logs
 from test_browser import ARTIFACTS, SECRET, TZ, Quiet, chromium, graph, page_factory, stamp, wait_sections  # noqa: F401
+from werkzeug.serving import make_server
+
+from storage.engine import make_engine, migrate
+from storage.settings import Settings
+from web.auth import mint_token
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 ORG = "org-otro"
@@ -33,11 +34,26 @@ def app_url(tmp_path_factory):
     engine = make_engine(url)
     migrate(engine)
     dashboard_data.seed(engine, ORG)
-    now = datetime.now(timezone.utc).replace(microsecond=0)
-    odd = [{"org_id": ORG, "created_at": now - timedelta(days=3 + i % 20, hours=i % 24), "agent_id": None,
-            "user_id": None, "action_type": "user_interaction", "source": ODD[i % len(ODD)], "provider": "openai",
-            "model": "gpt-4o-mini", "input_tokens": 900, "output_tokens": 300, "cache_read_tokens": 0,
-            "cache_write_tokens": 0, "cost_usd": Decimal("0.0625"), "latency_ms": 500} for i in range(80)]
+    now = datetime.now(UTC).replace(microsecond=0)
+    odd = [
+        {
+            "org_id": ORG,
+            "created_at": now - timedelta(days=3 + i % 20, hours=i % 24),
+            "agent_id": None,
+            "user_id": None,
+            "action_type": "user_interaction",
+            "source": ODD[i % len(ODD)],
+            "provider": "openai",
+            "model": "gpt-4o-mini",
+            "input_tokens": 900,
+            "output_tokens": 300,
+            "cache_read_tokens": 0,
+            "cache_write_tokens": 0,
+            "cost_usd": Decimal("0.0625"),
+            "latency_ms": 500,
+        }
+        for i in range(80)
+    ]
     insert_logs(engine, odd)
     app = create_app(Settings(database_url=url, secret=SECRET), engine=engine)
     server = make_server("127.0.0.1", 0, app.server, threaded=True, request_handler=Quiet)
@@ -56,8 +72,9 @@ def test_the_split_has_an_otro_slice(page_factory, app_url):
     page.wait_for_timeout(400)  # the collapse animation
     donut = graph(page, "advanced-source-split")
     assert donut["traces"][0]["type"] == "pie" and donut["traces"][0]["n"] == 3
-    labels = page.evaluate("() => Array.from(document.querySelector('#advanced-source-split .js-plotly-plot')"
-                           "._fullData[0].labels)")
+    labels = page.evaluate(
+        "() => Array.from(document.querySelector('#advanced-source-split .js-plotly-plot')._fullData[0].labels)"
+    )
     assert labels == ["Sistema", "BYOK", "Otro"]
     table = page.locator("#advanced-source-split-table").inner_text()
     assert "Otro" in table and "ni byok" in table

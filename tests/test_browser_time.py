@@ -6,23 +6,24 @@ the way the filter bar sets them (Dash's set_props on its components). Screensho
 range reaching into the future, YTD weekly and the 1st-of-month projection go to
 test-artifacts/.
 """
+
 from __future__ import annotations
 
 import threading
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
+from support import dashboard_data
+from test_browser import ARTIFACTS, ORG, SECRET, TZ, Quiet, chromium, graph, page_factory, wait_sections  # noqa: F401
 from werkzeug.serving import make_server
 
-from support import dashboard_data
-from web.auth import mint_token
 from storage.engine import make_engine, migrate
 from storage.settings import Settings
-from test_browser import ARTIFACTS, ORG, SECRET, TZ, Quiet, chromium, graph, page_factory, wait_sections  # noqa: F401
+from web.auth import mint_token
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-NOW = datetime(2026, 11, 1, 9, 30, tzinfo=timezone.utc)  # Sunday 1 November, 10:30 in Madrid
+NOW = datetime(2026, 11, 1, 9, 30, tzinfo=UTC)  # Sunday 1 November, 10:30 in Madrid
 
 
 @pytest.fixture(scope="module")
@@ -73,8 +74,13 @@ def shot(page, section: str, name: str) -> None:
 
 def test_a_range_into_the_future_draws_nothing_after_today(page_factory, app_url):
     page = open_page(page_factory, app_url)
-    set_filters(page, **{"filter-preset": {"value": "custom"},
-                         "filter-dates": {"start_date": "2026-10-20", "end_date": "2026-11-15"}})
+    set_filters(
+        page,
+        **{
+            "filter-preset": {"value": "custom"},
+            "filter-dates": {"start_date": "2026-10-20", "end_date": "2026-11-15"},
+        },
+    )
     wait_sections(page, key("custom", "2026-10-20", "2026-11-15"))
     traces = trend_x(page)
     cost = traces[1]

@@ -7,35 +7,62 @@ dict, a number, a boolean, a huge string, control characters… answers 200 or 2
 500), logs nothing at ERROR, and a forged filter shows the Spanish «Filtros no válidos»
 state instead of data.
 """
+
 from __future__ import annotations
 
 import json
 import logging
 
 import pytest
-
-from web.auth import mint_token
-from storage.settings import Settings
-from app import create_app
 from support.db import insert_logs
 from test_sources import _recent
+
+from app import create_app
+from storage.settings import Settings
+from web.auth import mint_token
 
 SECRET = "callback-inputs-secret-0123456789-abcdef"
 TZ = "Europe/Madrid"
 # What the page itself sends, by (component id, property).
 VALID = {
-    ("filter-applied-preset", "data"): "30d", ("filter-applied-start", "data"): None,
+    ("filter-applied-preset", "data"): "30d",
+    ("filter-applied-start", "data"): None,
     ("filter-applied-end", "data"): None,
-    ("filter-source", "value"): "all", ("filter-granularity", "value"): "auto", ("session-timezone", "data"): TZ,
-    ("actions-metric", "value"): "cost_usd", ("advanced-collapse", "is_open"): True,
-    ("models-view", "value"): "cost", ("models-scale", "value"): "linear",
-    **{(f"data-{chart}-button", "n_clicks"): 1 for chart in (
-        "trend", "actions-area", "actions-donut", "models-bars", "models-bubble", "heatmap", "split")},
+    ("filter-source", "value"): "all",
+    ("filter-granularity", "value"): "auto",
+    ("session-timezone", "data"): TZ,
+    ("actions-metric", "value"): "cost_usd",
+    ("advanced-collapse", "is_open"): True,
+    ("models-view", "value"): "cost",
+    ("models-scale", "value"): "linear",
+    **{
+        (f"data-{chart}-button", "n_clicks"): 1
+        for chart in ("trend", "actions-area", "actions-donut", "models-bars", "models-bubble", "heatmap", "split")
+    },
 }
 FORGED = [
-    ["30d"], {"value": "all"}, [], {}, 7, 0, -1, 1.5, 1e300, True, False, 20260101,
-    "x", "x" * 100_000, "\x00", "30d\n", "<b>all</b>", "2026-13-45", "2026-01-01T00:00:00",
-    [["all"]], {"$ne": None}, ["2026-01-01", "2026-01-31"],
+    ["30d"],
+    {"value": "all"},
+    [],
+    {},
+    7,
+    0,
+    -1,
+    1.5,
+    1e300,
+    True,
+    False,
+    20260101,
+    "x",
+    "x" * 100_000,
+    "\x00",
+    "30d\n",
+    "<b>all</b>",
+    "2026-13-45",
+    "2026-01-01T00:00:00",
+    [["all"]],
+    {"$ne": None},
+    ["2026-01-01", "2026-01-31"],
 ]
 FILTER_INPUTS = {k for k in VALID if k[0].startswith("filter-")} | {("session-timezone", "data")}
 
@@ -58,8 +85,11 @@ def server_callbacks(app) -> list[tuple[str, dict]]:
     return out
 
 
-CUSTOM = {("filter-applied-preset", "data"): "custom", ("filter-applied-start", "data"): "2026-11-01",
-          ("filter-applied-end", "data"): "2026-11-30"}
+CUSTOM = {
+    ("filter-applied-preset", "data"): "custom",
+    ("filter-applied-start", "data"): "2026-11-01",
+    ("filter-applied-end", "data"): "2026-11-30",
+}
 
 
 def payload(key: str, cb: dict, token: str, replace: tuple | None = None, value=None) -> dict:
@@ -112,9 +142,13 @@ def test_every_input_of_every_callback_survives_forged_values(app, token, caplog
                 continue
             text = r.get_data(as_text=True)
             assert len(text) < 2_000_000, (target, repr(value)[:40])  # a forged value is not echoed back in bulk
-            if target in FILTER_INPUTS and "kpi-cost" in key and value not in (None, ""):
-                if "Filtros no válidos" not in text:
-                    unflagged.append((target, repr(value)[:40]))
+            if (
+                target in FILTER_INPUTS
+                and "kpi-cost" in key
+                and value not in (None, "")
+                and "Filtros no válidos" not in text
+            ):
+                unflagged.append((target, repr(value)[:40]))
     errors = [rec.getMessage()[:200] for rec in caplog.records if rec.levelno >= logging.ERROR]
     assert failures == [] and errors == []
     # A forged filter never answers with data: the overview says «Filtros no válidos».
@@ -141,12 +175,19 @@ def _malformed(app, token):
     short = {**good, "inputs": good["inputs"][:-1]}
     renamed = {**good, "inputs": [{**good["inputs"][0], "id": "agents-grid"}] + good["inputs"][1:]}
     return {
-        "not an object": [1, 2], "a string": "x", "null": None, "no output": {k: v for k, v in good.items() if k != "output"},
-        "unknown output": {**good, "output": "nope.children"}, "output as a list": {**good, "output": [key]},
+        "not an object": [1, 2],
+        "a string": "x",
+        "null": None,
+        "no output": {k: v for k, v in good.items() if k != "output"},
+        "unknown output": {**good, "output": "nope.children"},
+        "output as a list": {**good, "output": [key]},
         "a clientside callback": {**good, "output": "filter-dates-wrap.hidden"},
-        "no inputs": {k: v for k, v in good.items() if k != "inputs"}, "inputs an int": {**good, "inputs": 7},
-        "one input short": short, "inputs not objects": {**good, "inputs": [1] * len(good["inputs"])},
-        "another component's input": renamed, "state a dict": {**good, "state": {"id": "session-token"}},
+        "no inputs": {k: v for k, v in good.items() if k != "inputs"},
+        "inputs an int": {**good, "inputs": 7},
+        "one input short": short,
+        "inputs not objects": {**good, "inputs": [1] * len(good["inputs"])},
+        "another component's input": renamed,
+        "state a dict": {**good, "state": {"id": "session-token"}},
         "outputs short": {**good, "outputs": good["outputs"][:1]},
         "changedPropIds a dict": {**good, "changedPropIds": {"a": 1}},
     }

@@ -1,13 +1,15 @@
 """Callbacks, called directly: the token gate, bad filters, an unreachable database, data."""
+
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pandas as pd
 import pytest
 import sqlalchemy as sa
 from dash.exceptions import PreventUpdate
+from support import dashboard_data
 
 import callbacks.actions
 import callbacks.advanced
@@ -16,13 +18,12 @@ import callbacks.common
 import callbacks.models
 import callbacks.overview
 import callbacks.session
-from support import dashboard_data
 import queries
-from web.auth import mint_token
-from storage.engine import QueryTimeout
-from storage.settings import Settings
 from app import create_app
 from layouts import figures
+from storage.engine import QueryTimeout
+from storage.settings import Settings
+from web.auth import mint_token
 
 SECRET = "callback-test-secret-0123456789-abcdef"
 TZ = "Europe/Madrid"
@@ -54,11 +55,13 @@ def run_all(app, token, *args):
     """Every data callback for the same filters: {"component-id.property": value}."""
     f = filters(*args) if args else filters()
     with app.server.app_context():
-        return {**named(app, callbacks.overview.update, *f, token),
-                **named(app, callbacks.agents.update, *f, token),
-                **named(app, callbacks.actions.update, *f, "cost_usd", token),
-                **named(app, callbacks.models.update, *f, "cost", "linear", token),
-                **named(app, callbacks.advanced.update, *f, True, token)}
+        return {
+            **named(app, callbacks.overview.update, *f, token),
+            **named(app, callbacks.agents.update, *f, token),
+            **named(app, callbacks.actions.update, *f, "cost_usd", token),
+            **named(app, callbacks.models.update, *f, "cost", "linear", token),
+            **named(app, callbacks.advanced.update, *f, True, token),
+        }
 
 
 def gate(app, token, tz):
@@ -109,9 +112,11 @@ def test_a_valid_token_gets_every_section(app, token):
 
 @pytest.mark.parametrize("bad", [None, "", "not-a-jwt", "forged", "expired", "no-policy"])
 def test_without_a_valid_token_no_query_runs(app, engine, org_id, bad):
-    token = {"forged": mint_token("another-secret-0123456789-0123456789", org_id),
-             "expired": mint_token(SECRET, org_id, ttl=timedelta(seconds=-60)),
-             "no-policy": mint_token(SECRET, org_id, policies=())}.get(bad, bad)
+    token = {
+        "forged": mint_token("another-secret-0123456789-0123456789", org_id),
+        "expired": mint_token(SECRET, org_id, ttl=timedelta(seconds=-60)),
+        "no-policy": mint_token(SECRET, org_id, policies=()),
+    }.get(bad, bad)
     counter = Counter(engine)
     out = run_all(app, token)
     assert counter.n == 0
@@ -129,20 +134,26 @@ def test_without_a_valid_token_no_query_runs(app, engine, org_id, bad):
 
 
 def test_gate_shows_the_org_and_timezone(app, token, org_id):
-    assert gate(app, token, TZ) == {"dashboard.hidden": False, "access-denied.hidden": True,
-                                    "access-denied-detail.children": "", "tz-label.children": f"Zona horaria: {TZ}",
-                                    "org-label.children": f"Organización: {org_id}"}
-    with app.server.app_context():
-        with pytest.raises(PreventUpdate):
-            callbacks.session.gate(token, None)  # the browser has not said its timezone yet
+    assert gate(app, token, TZ) == {
+        "dashboard.hidden": False,
+        "access-denied.hidden": True,
+        "access-denied-detail.children": "",
+        "tz-label.children": f"Zona horaria: {TZ}",
+        "org-label.children": f"Organización: {org_id}",
+    }
+    with app.server.app_context(), pytest.raises(PreventUpdate):
+        callbacks.session.gate(token, None)  # the browser has not said its timezone yet
 
 
-@pytest.mark.parametrize("args,message", [
-    (("custom", "2026-06-10", "2026-06-01"), "La fecha de inicio es posterior a la de fin."),
-    (("custom", None, None), "Elige una fecha"),
-    (("custom", "1960-01-01", "1960-01-31"), "entre el 1 de enero de 1970"),
-    (("30d", None, None, "all", "auto", "Mars/Olympus"), "zona horaria"),
-])
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (("custom", "2026-06-10", "2026-06-01"), "La fecha de inicio es posterior a la de fin."),
+        (("custom", None, None), "Elige una fecha"),
+        (("custom", "1960-01-01", "1960-01-31"), "entre el 1 de enero de 1970"),
+        (("30d", None, None, "all", "auto", "Mars/Olympus"), "zona horaria"),
+    ],
+)
 def test_bad_filters_explain_themselves_and_query_nothing(app, engine, token, args, message):
     counter = Counter(engine)
     out = run_all(app, token, *args)
@@ -163,7 +174,8 @@ def test_an_unreachable_database_is_a_banner_not_a_crash(tmp_path, token):
     # The empty grid says the data is unavailable, not 'Sin datos en este periodo'.
     patch = out["agents-grid.dashGridOptions"].to_plotly_json()["operations"][0]
     assert patch["location"] == ["noRowsOverlayComponentParams"] and patch["params"]["value"] == {
-        "message": "Datos no disponibles"}
+        "message": "Datos no disponibles"
+    }
 
 
 def test_a_database_without_tables_is_unavailable_like_the_api(tmp_path, token, caplog):
@@ -209,15 +221,16 @@ def test_an_org_without_rows_shows_empty_states(engine, org_id):
 
 # ------------------------------------------------------------------ the clock (issue 8 §1)
 
-FIRST_OF_MONTH = datetime(2026, 11, 1, 9, 30, tzinfo=timezone.utc)  # 10:30 in Madrid, Sunday 1 November
+FIRST_OF_MONTH = datetime(2026, 11, 1, 9, 30, tzinfo=UTC)  # 10:30 in Madrid, Sunday 1 November
 
 
 @pytest.fixture
 def clocked(engine, org_id):
     """The app seen at FIRST_OF_MONTH, over 40 days of data up to that instant."""
     dashboard_data.seed(engine, org_id, now=FIRST_OF_MONTH)
-    return create_app(Settings(database_url=str(engine.url), secret=SECRET), engine=engine,
-                      clock=lambda: FIRST_OF_MONTH)
+    return create_app(
+        Settings(database_url=str(engine.url), secret=SECRET), engine=engine, clock=lambda: FIRST_OF_MONTH
+    )
 
 
 def test_a_range_into_the_future_draws_nothing_after_now(clocked, token):
@@ -228,7 +241,8 @@ def test_a_range_into_the_future_draws_nothing_after_now(clocked, token):
     assert fig.layout.meta["partial"] == [12]  # today, in progress: hollow, dotted
     area = out["actions-area.figure"]
     assert {str(pd.Timestamp(v).date()) for t in area.data for v in t.x if v is not None} <= {
-        f"2026-10-{d}" for d in range(20, 32)} | {"2026-11-01"}
+        f"2026-10-{d}" for d in range(20, 32)
+    } | {"2026-11-01"}
     assert {len(r["sparkline"]) for r in out["agents-grid.rowData"]} == {13}
     assert "US$" in str(out["kpi-projection.children"])  # a projection of November, not "Datos insuficientes"
 
@@ -260,7 +274,9 @@ def test_hora_on_a_long_window_answers_by_day_and_blanks_nothing(app, token):
     assert not figures.is_empty(out["models-bars.figure"])
     assert not figures.is_empty(out["advanced-heatmap.figure"])
     assert "BYOK" in str(out["advanced-source-split-table.children"])
-    assert out["section-advanced.data-stamp"] == f"custom|{start}|{end}|all|hour|{TZ}"  # the filter bar's key, answered by day
+    assert (
+        out["section-advanced.data-stamp"] == f"custom|{start}|{end}|all|hour|{TZ}"
+    )  # the filter bar's key, answered by day
     with app.server.app_context():
         scope = callbacks.common.resolve("custom", start, end, "all", "hour", TZ, token)
     assert scope.filters.granularity == "day" and "92 días" in scope.notice

@@ -1,5 +1,6 @@
 """Data text in charts is printed, never interpreted: plotly's pseudo-HTML must not see a tag
 from a model, provider or action name (issue 8, §4.3). Pure figure tests over every builder."""
+
 from __future__ import annotations
 
 import re
@@ -45,9 +46,18 @@ def assert_inert(fig):
 def model_frame():
     rows = []
     for i, name in enumerate(HOSTILE + ["normal"]):
-        rows.append({"provider": IMG if i == 0 else "openai", "model": name, "cost_usd": 10.0 - i,
-                     "input_tokens": 1000 * (i + 1), "output_tokens": 500, "cache_read_tokens": 200 * i,
-                     "executions": 10 + i, "avg_latency_ms": 100.0 * (i + 1)})
+        rows.append(
+            {
+                "provider": IMG if i == 0 else "openai",
+                "model": name,
+                "cost_usd": 10.0 - i,
+                "input_tokens": 1000 * (i + 1),
+                "output_tokens": 500,
+                "cache_read_tokens": 200 * i,
+                "executions": 10 + i,
+                "avg_latency_ms": 100.0 * (i + 1),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -78,14 +88,22 @@ def test_actions_print_hostile_action_types():
 
 
 def test_heatmap_split_and_trend_carry_no_raw_tags():
-    heat = pd.DataFrame({"dow": [0, 1], "hour": [0, 13], "tokens": [10, 1000], "cost_usd": [0.01, 1.5],
-                         "executions": [1, 4]})
+    heat = pd.DataFrame(
+        {"dow": [0, 1], "hour": [0, 13], "tokens": [10, 1000], "cost_usd": [0.01, 1.5], "executions": [1, 4]}
+    )
     assert_inert(figures.heatmap(heat, TZ))
-    split = pd.DataFrame({"source": ["system", "byok"], "cost_usd": [3.0, 1.0], "tokens": [10, 90],
-                          "executions": [1, 1]})
+    split = pd.DataFrame(
+        {"source": ["system", "byok"], "cost_usd": [3.0, 1.0], "tokens": [10, 90], "executions": [1, 1]}
+    )
     assert_inert(figures.source_split(split))
-    ts = pd.DataFrame({"bucket": pd.date_range("2026-06-01", periods=5, freq="D", tz=TZ), "cost_usd": [1.0] * 5,
-                       "tokens": [10] * 5, "executions": [1] * 5})
+    ts = pd.DataFrame(
+        {
+            "bucket": pd.date_range("2026-06-01", periods=5, freq="D", tz=TZ),
+            "cost_usd": [1.0] * 5,
+            "tokens": [10] * 5,
+            "executions": [1] * 5,
+        }
+    )
     assert_inert(figures.trend(ts, "day"))
 
 

@@ -1,5 +1,6 @@
 """«Ver datos»: each chart's table says the same numbers as its figure, built from the same
 frame, with a caption and header cells; nothing is computed while the region is closed."""
+
 from __future__ import annotations
 
 from decimal import Decimal
@@ -8,9 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from layouts import datatables as dt
-from layouts import figures
-from layouts.figures import models as fm
+from layouts import datatables as dt, figures
 
 TZ = "Europe/Madrid"
 
@@ -26,6 +25,7 @@ def tags(component, name):
             if type(c).__name__ == name:
                 out.append(c)
             walk(getattr(c, "children", None))
+
     walk(component)
     return out
 
@@ -40,8 +40,14 @@ def assert_accessible(table, columns: int):
 
 def series():
     b = pd.date_range("2026-06-01", periods=6, freq="D", tz=TZ)
-    return pd.DataFrame({"bucket": b, "cost_usd": [0.1, 0.2, 0.3, 1.25, 0.0, 7.0], "tokens": [1, 2, 3, 4, 0, 9],
-                         "executions": [1, 1, 1, 2, 0, 3]})
+    return pd.DataFrame(
+        {
+            "bucket": b,
+            "cost_usd": [0.1, 0.2, 0.3, 1.25, 0.0, 7.0],
+            "tokens": [1, 2, 3, 4, 0, 9],
+            "executions": [1, 1, 1, 2, 0, 3],
+        }
+    )
 
 
 def test_trend_table_totals_equal_the_figure():
@@ -79,16 +85,30 @@ def test_action_tables_equal_the_area_and_the_donut(metric):
 
 
 def model_frame():
-    return pd.DataFrame([{"provider": "p", "model": name, "cost_usd": cost, "input_tokens": i * 1000 + 7,
-                          "output_tokens": 300 + i, "cache_read_tokens": 50 * i, "executions": 3 + i,
-                          "avg_latency_ms": np.nan if i == 2 else 100.0 * (i + 1)}
-                         for i, (name, cost) in enumerate([("a", 12.34567891), ("b", 0.01), ("c", 3.0), ("d", 0.0)])])
+    return pd.DataFrame(
+        [
+            {
+                "provider": "p",
+                "model": name,
+                "cost_usd": cost,
+                "input_tokens": i * 1000 + 7,
+                "output_tokens": 300 + i,
+                "cache_read_tokens": 50 * i,
+                "executions": 3 + i,
+                "avg_latency_ms": np.nan if i == 2 else 100.0 * (i + 1),
+            }
+            for i, (name, cost) in enumerate([("a", 12.34567891), ("b", 0.01), ("c", 3.0), ("d", 0.0)])
+        ]
+    )
 
 
 @pytest.mark.parametrize("view", ["cost", "tokens"])
 def test_models_bars_table_is_the_bars(view):
     df = model_frame()
-    prices = {("p", "a"): (Decimal("3"), Decimal("0.3"), Decimal("15")), ("p", "b"): (Decimal(1), Decimal(1), Decimal(2))}
+    prices = {
+        ("p", "a"): (Decimal("3"), Decimal("0.3"), Decimal("15")),
+        ("p", "b"): (Decimal(1), Decimal(1), Decimal(2)),
+    }
     fig = figures.models_bars(df, view=view, prices=prices)
     names, rows = dt.models_bars_rows(df, view, prices)
     by_name = {t.name: list(t.x) for t in fig.data}
@@ -117,8 +137,15 @@ def test_bubbles_table_lists_the_drawn_bubbles_with_their_numbers(scale):
 
 
 def test_heatmap_table_has_the_heatmaps_cells():
-    heat = pd.DataFrame({"dow": [0, 1, 6], "hour": [0, 13, 23], "tokens": [10, 1000, 100000],
-                         "cost_usd": [0.01, 1.5, 20.0], "executions": [1, 4, 9]})
+    heat = pd.DataFrame(
+        {
+            "dow": [0, 1, 6],
+            "hour": [0, 13, 23],
+            "tokens": [10, 1000, 100000],
+            "cost_usd": [0.01, 1.5, 20.0],
+            "executions": [1, 4, 9],
+        }
+    )
     z = figures.heatmap(heat, TZ).data[0].z
     rows = dt.heatmap_rows(heat)
     for h in range(24):
@@ -129,8 +156,9 @@ def test_heatmap_table_has_the_heatmaps_cells():
 
 
 def test_split_table_matches_the_donut():
-    split = pd.DataFrame({"source": ["system", "byok"], "cost_usd": [3.0, 1.0], "tokens": [10, 90],
-                          "executions": [1, 1]})
+    split = pd.DataFrame(
+        {"source": ["system", "byok"], "cost_usd": [3.0, 1.0], "tokens": [10, 90], "executions": [1, 1]}
+    )
     pie = figures.source_split(split).data[0]
     table = dt.split_table(split)
     assert [tags(r, "Th")[0].children for r in tags(tags(table, "Tbody"), "Tr")] == list(pie.labels)
@@ -148,16 +176,18 @@ def seeded(engine):
     import uuid
 
     from support import dashboard_data
-    from storage.settings import Settings
+
     from app import create_app
+    from storage.settings import Settings
 
     org = f"org-dt-{uuid.uuid4().hex[:8]}"
     dashboard_data.seed(engine, org)
     return create_app(Settings(database_url=str(engine.url), secret=SECRET), engine=engine), org
 
 
-@pytest.mark.parametrize("chart", ["trend", "actions-area", "actions-donut", "models-bars", "models-bubble",
-                                   "heatmap", "split"])
+@pytest.mark.parametrize(
+    "chart", ["trend", "actions-area", "actions-donut", "models-bars", "models-bubble", "heatmap", "split"]
+)
 def test_a_closed_region_queries_nothing_and_an_open_one_shows_its_table(seeded, engine, chart):
     import sqlalchemy as sa
 
@@ -167,8 +197,9 @@ def test_a_closed_region_queries_nothing_and_an_open_one_shows_its_table(seeded,
     app, org_id = seeded
     extra, fetch, build = cd.CHARTS[chart]
     update = cd._updater(fetch, build)
-    args = ["30d", None, None, "all", "auto", TZ] + [{"actions-metric": "cost_usd", "models-view": "cost",
-                                                      "models-scale": "log"}[i.component_id] for i in extra]
+    args = ["30d", None, None, "all", "auto", TZ] + [
+        {"actions-metric": "cost_usd", "models-view": "cost", "models-scale": "log"}[i.component_id] for i in extra
+    ]
     token = mint_token(SECRET, org_id)
     statements = []
 

@@ -1,21 +1,22 @@
 """Demo data: the story in the rows, determinism, --if-empty, refusals, the CLI."""
+
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pandas as pd
 import pytest
 import sqlalchemy as sa
+from support.db import create_pg_database, drop_pg_database
 
-from ingest import demo
 from ai_usage.cli import main
+from ingest import demo
+from queries.prices import catalogue_price
 from storage.engine import make_engine, migrate
 from storage.schema import agents, token_usage_logs
-from support.db import create_pg_database, drop_pg_database
-from queries.prices import catalogue_price
 
-NOW = datetime(2025, 11, 12, 16, 45, 30, tzinfo=timezone.utc)  # spans the October DST change
+NOW = datetime(2025, 11, 12, 16, 45, 30, tzinfo=UTC)  # spans the October DST change
 
 
 def _rows(engine, org_ids) -> pd.DataFrame:
@@ -36,8 +37,9 @@ def _agents(engine, org_ids) -> pd.DataFrame:
 def story(engine):
     """One generated data set for the read-only checks (3 orgs, 6000 rows, small chunks)."""
     prefix = f"story-{engine.dialect.name}-{datetime.now().timestamp():.0f}"
-    rc = demo.generate(engine, orgs=3, days=120, rows=6000, seed=11, org_prefix=prefix,
-                       progress=False, now=NOW, chunk_rows=700)
+    rc = demo.generate(
+        engine, orgs=3, days=120, rows=6000, seed=11, org_prefix=prefix, progress=False, now=NOW, chunk_rows=700
+    )
     assert rc == 0
     ids = demo.org_ids(3, prefix)
     return ids, _rows(engine, ids), _agents(engine, ids)
@@ -53,8 +55,13 @@ def test_exact_row_count_and_org_split(story):
 def test_action_types_and_agents_where_expected(story):
     _, df, _ = story
     share = df["action_type"].value_counts(normalize=True)
-    assert set(share.index) == {"user_interaction", "guardrail_check", "title_generation",
-                                "rag_query_embedding", "document_indexing"}
+    assert set(share.index) == {
+        "user_interaction",
+        "guardrail_check",
+        "title_generation",
+        "rag_query_embedding",
+        "document_indexing",
+    }
     assert share["user_interaction"] > share["title_generation"]
     assert 0.08 < share["document_indexing"] < 0.25
     indexing = df["action_type"] == "document_indexing"
@@ -74,8 +81,14 @@ def test_interactions_bring_their_companions(story):
     # Guardrail and embedding run just before the answer, the title just after it.
     for action, before in (("guardrail_check", True), ("rag_query_embedding", True), ("title_generation", False)):
         comp = df[df["action_type"] == action][["created_at", "agent_id", "user_id"]]
-        m = pd.merge_asof(comp, ui, on="created_at", by=["agent_id", "user_id"],
-                          direction="forward" if before else "backward", tolerance=pd.Timedelta(seconds=5))
+        m = pd.merge_asof(
+            comp,
+            ui,
+            on="created_at",
+            by=["agent_id", "user_id"],
+            direction="forward" if before else "backward",
+            tolerance=pd.Timedelta(seconds=5),
+        )
         # Each companion has its interaction within seconds (events are cut whole, or after the interaction).
         assert m.shape[0] > 0
         assert m["interaction_at"].notna().all(), m[m["interaction_at"].isna()].head()
@@ -97,8 +110,12 @@ def test_cost_from_catalogue_prices(story):
     assert len(rows) > 10
     # claude-haiku-4-5: $1 input, $5 output, $0.10 cache read, $1.25 cache write per MTok.
     for r in rows.head(50).itertuples():
-        expected = (Decimal(r.input_tokens - r.cache_write_tokens) * 1 + Decimal(r.output_tokens) * 5
-                    + Decimal(r.cache_read_tokens) * Decimal("0.1") + Decimal(r.cache_write_tokens) * Decimal("1.25"))
+        expected = (
+            Decimal(r.input_tokens - r.cache_write_tokens) * 1
+            + Decimal(r.output_tokens) * 5
+            + Decimal(r.cache_read_tokens) * Decimal("0.1")
+            + Decimal(r.cache_write_tokens) * Decimal("1.25")
+        )
         assert Decimal(r.cost_usd) == (expected / 1_000_000).quantize(Decimal("1e-8"))
 
 
@@ -170,9 +187,10 @@ def test_agents(story):
 def test_deterministic_with_a_seed(engine, org_id):
     a, b, c = f"{org_id}-a", f"{org_id}-b", f"{org_id}-c"
     for prefix, seed in ((a, 5), (b, 5), (c, 6)):
-        assert demo.generate(engine, orgs=1, days=40, rows=800, seed=seed, org_prefix=prefix,
-                             progress=False, now=NOW) == 0
-    cols = [col for col in token_usage_logs.columns.keys() if col not in ("id", "org_id", "agent_id")]
+        assert (
+            demo.generate(engine, orgs=1, days=40, rows=800, seed=seed, org_prefix=prefix, progress=False, now=NOW) == 0
+        )
+    cols = [col for col in token_usage_logs.columns.keys() if col not in ("id", "org_id", "agent_id")]  # noqa: SIM118 (names, not Columns)
 
     def frame(prefix):
         df = _rows(engine, [prefix])
@@ -188,8 +206,9 @@ def test_refuses_orgs_with_rows_unless_replace(engine, org_id, capsys):
     assert demo.generate(engine, orgs=1, days=10, rows=300, org_prefix=org_id, progress=False, now=NOW) == 1
     assert "already have log rows" in capsys.readouterr().err
     assert len(_rows(engine, [org_id])) == 300
-    assert demo.generate(engine, orgs=1, days=10, rows=200, org_prefix=org_id, progress=False,
-                         now=NOW, replace=True) == 0
+    assert (
+        demo.generate(engine, orgs=1, days=10, rows=200, org_prefix=org_id, progress=False, now=NOW, replace=True) == 0
+    )
     assert len(_rows(engine, [org_id])) == 200
 
 
@@ -234,7 +253,7 @@ def test_if_empty_through_the_cli(empty_url, monkeypatch, capsys):
             orgs = set(c.execute(sa.select(token_usage_logs.c.org_id).distinct()).scalars())
         assert orgs == {"demo", "demo-2"}
         latest = _rows(eng, ["demo", "demo-2"])["created_at"].max()
-        assert latest < datetime.now(timezone.utc)
+        assert latest < datetime.now(UTC)
     finally:
         eng.dispose()
 
@@ -246,8 +265,10 @@ def test_replace_drops_the_rollups_of_the_replaced_rows(empty_url):
 
     def rolled_up(eng, org) -> int:
         with eng.connect() as c:
-            return sum(c.execute(sa.text(f"SELECT COUNT(*) FROM {t} WHERE org_id = :o"), {"o": org}).scalar()
-                       for t in rollup.TABLES)
+            return sum(
+                c.execute(sa.text(f"SELECT COUNT(*) FROM {t} WHERE org_id = :o"), {"o": org}).scalar()
+                for t in rollup.TABLES
+            )
 
     eng = make_engine(empty_url)
     try:

@@ -1,4 +1,5 @@
 """storage.execute: one classifier of database failures for the API and the page."""
+
 from __future__ import annotations
 
 import sqlite3
@@ -20,21 +21,24 @@ class _PgError(Exception):
         self.pgcode = pgcode
 
 
-@pytest.mark.parametrize("exc,kind", [
-    (QueryTimeout("limit"), execute.TIMEOUT),
-    (_dbapi(sa.exc.OperationalError, "interrupted"), execute.TIMEOUT),
-    (_dbapi(sa.exc.OperationalError, "", _PgError("57014")), execute.TIMEOUT),  # query_canceled
-    (_dbapi(sa.exc.OperationalError, "no such table: token_usage_logs"), execute.SCHEMA_MISSING),
-    (_dbapi(sa.exc.OperationalError, "no such column: source"), execute.SCHEMA_MISSING),
-    (_dbapi(sa.exc.ProgrammingError, "", _PgError("42P01")), execute.SCHEMA_MISSING),  # undefined_table
-    (_dbapi(sa.exc.ProgrammingError, "", _PgError("42703")), execute.SCHEMA_MISSING),  # undefined_column
-    (_dbapi(sa.exc.OperationalError, "server closed the connection unexpectedly"), execute.UNAVAILABLE),
-    (_dbapi(sa.exc.InterfaceError, "connection already closed"), execute.UNAVAILABLE),
-    (sa.exc.TimeoutError("QueuePool limit reached"), execute.UNAVAILABLE),
-    (_dbapi(sa.exc.ProgrammingError, "", _PgError("42601")), None),  # a syntax error: a bug
-    (_dbapi(sa.exc.IntegrityError, "UNIQUE constraint failed"), None),
-    (KeyError("x"), None),
-])
+@pytest.mark.parametrize(
+    "exc,kind",
+    [
+        (QueryTimeout("limit"), execute.TIMEOUT),
+        (_dbapi(sa.exc.OperationalError, "interrupted"), execute.TIMEOUT),
+        (_dbapi(sa.exc.OperationalError, "", _PgError("57014")), execute.TIMEOUT),  # query_canceled
+        (_dbapi(sa.exc.OperationalError, "no such table: token_usage_logs"), execute.SCHEMA_MISSING),
+        (_dbapi(sa.exc.OperationalError, "no such column: source"), execute.SCHEMA_MISSING),
+        (_dbapi(sa.exc.ProgrammingError, "", _PgError("42P01")), execute.SCHEMA_MISSING),  # undefined_table
+        (_dbapi(sa.exc.ProgrammingError, "", _PgError("42703")), execute.SCHEMA_MISSING),  # undefined_column
+        (_dbapi(sa.exc.OperationalError, "server closed the connection unexpectedly"), execute.UNAVAILABLE),
+        (_dbapi(sa.exc.InterfaceError, "connection already closed"), execute.UNAVAILABLE),
+        (sa.exc.TimeoutError("QueuePool limit reached"), execute.UNAVAILABLE),
+        (_dbapi(sa.exc.ProgrammingError, "", _PgError("42601")), None),  # a syntax error: a bug
+        (_dbapi(sa.exc.IntegrityError, "UNIQUE constraint failed"), None),
+        (KeyError("x"), None),
+    ],
+)
 def test_classify(exc, kind):
     assert execute.classify(exc) == kind
 

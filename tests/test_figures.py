@@ -1,4 +1,5 @@
 """Figure builders: a frame in, traces, axes and values out (pure: no database, no Dash)."""
+
 from __future__ import annotations
 
 import math
@@ -24,18 +25,37 @@ def series(days=10, start="2026-06-01", freq="D", cost=None, tokens=None):
     return pd.DataFrame({"bucket": buckets, "cost_usd": cost, "tokens": tokens, "executions": [3] * days})
 
 
-def projection(start=date(2026, 6, 11), end=date(2026, 6, 30), slope=0.0, level=2.0, total=99.0, first_weight=1.0,
-               origin=date(2026, 6, 1), sigma2=1.0, t=1.5, status="ok"):
+def projection(
+    start=date(2026, 6, 11),
+    end=date(2026, 6, 30),
+    slope=0.0,
+    level=2.0,
+    total=99.0,
+    first_weight=1.0,
+    origin=date(2026, 6, 1),
+    sigma2=1.0,
+    t=1.5,
+    status="ok",
+):
     """A fitted projection: ŷ = level + slope·(days since origin), σ̂² and t given, no
     coefficient uncertainty; forecast days start..end, the first with weight first_weight."""
     days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
     yhat = [level + slope * (d - origin).days for d in days]
     weights = [first_weight] + [1.0] * (len(days) - 1)
     month_start = end.replace(day=1)
-    return Projection(status=status, daily_points=10, month_start=month_start, month_end=end,
-                      month_to_date_usd=40.0, projected_total_usd=total, lower80=80.0, upper80=120.0,
-                      forecast=pd.DataFrame({"date": days, "yhat": yhat, "weight": weights}), as_of=start,
-                      fit=(origin, np.array([level - slope * 0, slope]), np.zeros((2, 2)), sigma2, t))
+    return Projection(
+        status=status,
+        daily_points=10,
+        month_start=month_start,
+        month_end=end,
+        month_to_date_usd=40.0,
+        projected_total_usd=total,
+        lower80=80.0,
+        upper80=120.0,
+        forecast=pd.DataFrame({"date": days, "yhat": yhat, "weight": weights}),
+        as_of=start,
+        fit=(origin, np.array([level - slope * 0, slope]), np.zeros((2, 2)), sigma2, t),
+    )
 
 
 def partial_series(days=10, start="2026-06-01", freq="D", first=False, last=True, cost=None):
@@ -91,6 +111,7 @@ AVG_MONTH_MS = 2_629_746_000  # plotly.js' ONEAVGMONTH: how it reads "M<n>" in a
 def tick_label(axis, dtick_ms: int, at: pd.Timestamp) -> str:
     """The label plotly writes at `at` when it spaces ticks dtick_ms apart: the first
     tickformatstop whose dtickrange holds the spacing, like plotly.js' getTickFormat."""
+
     def ms(v):
         return int(v[1:]) * AVG_MONTH_MS if isinstance(v, str) else v
 
@@ -101,8 +122,22 @@ def tick_label(axis, dtick_ms: int, at: pd.Timestamp) -> str:
     raise AssertionError(f"no tick format for a spacing of {dtick_ms} ms")
 
 
-@pytest.mark.parametrize("dtick_ms", [60_000, HOUR_MS, 6 * HOUR_MS, 12 * HOUR_MS, DAY_MS, 2 * DAY_MS, 7 * DAY_MS,
-                                      14 * DAY_MS, 2 * AVG_MONTH_MS, 3 * AVG_MONTH_MS, 12 * AVG_MONTH_MS])
+@pytest.mark.parametrize(
+    "dtick_ms",
+    [
+        60_000,
+        HOUR_MS,
+        6 * HOUR_MS,
+        12 * HOUR_MS,
+        DAY_MS,
+        2 * DAY_MS,
+        7 * DAY_MS,
+        14 * DAY_MS,
+        2 * AVG_MONTH_MS,
+        3 * AVG_MONTH_MS,
+        12 * AVG_MONTH_MS,
+    ],
+)
 def test_hourly_tick_labels_say_as_much_as_their_spacing_needs(dtick_ms):
     """An hourly series zoomed in names the time and its day; zoomed out to days, the day
     and month without a meaningless 00:00; out to months, the month and year, no day."""
@@ -117,22 +152,39 @@ def test_hourly_tick_labels_say_as_much_as_their_spacing_needs(dtick_ms):
         assert ":" not in label and not re.search(rf"\b{day}\b", label) and month in label and year in label, label
 
 
-@pytest.mark.parametrize("granularity,periods,step_days", [
-    ("day", 7, 1), ("day", 20, 2), ("day", 30, 7), ("day", 90, 14), ("week", 9, 7), ("week", 20, 14),
-    ("week", 40, 28)])
+@pytest.mark.parametrize(
+    "granularity,periods,step_days",
+    [
+        ("day", 7, 1),
+        ("day", 20, 2),
+        ("day", 30, 7),
+        ("day", 90, 14),
+        ("week", 9, 7),
+        ("week", 20, 14),
+        ("week", 40, 28),
+    ],
+)
 def test_weekly_ticks_fall_on_mondays(granularity, periods, step_days):
     """Weeks start on Monday on this page: a tick every 7+ days is a Monday, never plotly's Sunday."""
     freq = "W-MON" if granularity == "week" else "D"
     ts = series(days=periods, start="2026-01-05", freq=freq)
-    for fig in (figures.trend(ts, granularity),
-                figures.actions_area(action_frame({"user_interaction": [1.0] * periods}, days=periods),
-                                     "cost_usd", granularity)):
+    for fig in (
+        figures.trend(ts, granularity),
+        figures.actions_area(
+            action_frame({"user_interaction": [1.0] * periods}, days=periods), "cost_usd", granularity
+        ),
+    ):
         ax = fig.layout.xaxis
         assert ax.dtick == step_days * 86_400_000 and ax.tickformat == "%-d %b"
         assert pd.Timestamp(ax.tick0).day_name() == "Monday"
-        assert len(pd.date_range(ax.tick0, periods=10_000, freq=f"{step_days}D")
-                   .intersection(pd.date_range("2026-01-05", periods=periods * (7 if granularity == "week" else 1)))
-                   ) <= 10
+        assert (
+            len(
+                pd.date_range(ax.tick0, periods=10_000, freq=f"{step_days}D").intersection(
+                    pd.date_range("2026-01-05", periods=periods * (7 if granularity == "week" else 1))
+                )
+            )
+            <= 10
+        )
 
 
 def test_a_year_of_weeks_ticks_months():
@@ -143,8 +195,10 @@ def test_a_year_of_weeks_ticks_months():
 @pytest.mark.parametrize("months,dtick", [(2, "M1"), (8, "M1"), (11, "M2"), (36, "M5")])
 def test_monthly_x_axis_ticks_months_never_days(months, dtick):
     ts = series(days=months, freq="MS")
-    for fig in (figures.trend(ts, "month"),
-                figures.actions_area(action_frame({"user_interaction": [1.0] * months}, days=months), "cost_usd", "month")):
+    for fig in (
+        figures.trend(ts, "month"),
+        figures.actions_area(action_frame({"user_interaction": [1.0] * months}, days=months), "cost_usd", "month"),
+    ):
         assert fig.layout.xaxis.dtick == dtick and fig.layout.xaxis.tickformat == "%b %Y"
         assert not fig.layout.xaxis.tickformatstops  # no '%-d %b' day labels on a monthly series
 
@@ -183,8 +237,13 @@ def test_trend_marks_partial_buckets_hollow_dotted_and_named():
 
 
 def projection_x(fig) -> set:
-    return {str(pd.Timestamp(v).date()) for t in fig.data if t.name == ft.PROJECTION_NAME
-            or "Intervalo" in (t.name or "") for v in t.x if v is not None}
+    return {
+        str(pd.Timestamp(v).date())
+        for t in fig.data
+        if t.name == ft.PROJECTION_NAME or "Intervalo" in (t.name or "")
+        for v in t.x
+        if v is not None
+    }
 
 
 def actual_x(fig) -> set:
@@ -248,10 +307,12 @@ def test_first_of_the_month_forecast_takes_at_most_a_quarter_of_the_axis():
 def test_hover_title_is_always_an_actual_bucket():
     """x unified: a hoverable trace at a forecast x would title the hover with the next
     day's date next to today's cost. Only actual x values may take part in the hover."""
-    cases = [(partial_series(), "day", projection(start=date(2026, 6, 10), first_weight=0.5)),
-             (partial_series(last=False), "day", projection(start=date(2026, 6, 11))),
-             (partial_series(days=4, start="2026-05-18", freq="W-MON"), "week", projection(start=date(2026, 6, 11))),
-             (partial_series(days=3, start="2026-04-01", freq="MS"), "month", projection(start=date(2026, 6, 11)))]
+    cases = [
+        (partial_series(), "day", projection(start=date(2026, 6, 10), first_weight=0.5)),
+        (partial_series(last=False), "day", projection(start=date(2026, 6, 11))),
+        (partial_series(days=4, start="2026-05-18", freq="W-MON"), "week", projection(start=date(2026, 6, 11))),
+        (partial_series(days=3, start="2026-04-01", freq="MS"), "month", projection(start=date(2026, 6, 11))),
+    ]
     for ts, gran, proj in cases:
         fig = figures.trend(ts, gran, proj)
         assert fig.layout.hovermode == "x unified"
@@ -269,9 +330,17 @@ def _case(gran, status):
     if status == "insufficient_data":
         return ts, Projection(status="insufficient_data", daily_points=4, as_of=date(2026, 6, 10))
     if status == "closed":
-        return ts, Projection(status="closed", daily_points=20, month_start=date(2026, 5, 1),
-                              month_end=date(2026, 5, 31), month_to_date_usd=321.0, projected_total_usd=321.0,
-                              lower80=321.0, upper80=321.0, as_of=date(2026, 5, 31))
+        return ts, Projection(
+            status="closed",
+            daily_points=20,
+            month_start=date(2026, 5, 1),
+            month_end=date(2026, 5, 31),
+            month_to_date_usd=321.0,
+            projected_total_usd=321.0,
+            lower80=321.0,
+            upper80=321.0,
+            as_of=date(2026, 5, 31),
+        )
     return ts, projection(start=date(2026, 6, 10), first_weight=0.5)
 
 
@@ -317,8 +386,15 @@ def action_frame(metric_by_action: dict[str, list[float]], days=3):
     for i, b in enumerate(pd.date_range("2026-06-01", periods=days, freq="D", tz=TZ)):
         for action in theme.ACTIONS:
             v = metric_by_action.get(action, [0.0] * days)[i]
-            rows.append({"bucket": b, "action_type": action, "cost_usd": v, "tokens": int(v * 1000),
-                         "executions": 1 if v else 0})
+            rows.append(
+                {
+                    "bucket": b,
+                    "action_type": action,
+                    "cost_usd": v,
+                    "tokens": int(v * 1000),
+                    "executions": 1 if v else 0,
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -334,8 +410,12 @@ def test_actions_area_and_donut_share_spanish_labels_and_colours():
     assert list(pie.values) == [12.0, 3.0, 2.0]  # zero actions are left out of the donut
     assert list(pie.marker.colors) == [colour_of[label] for label in pie.labels]
     assert {label for label, _ in theme.ACTIONS.values()} == {
-        "Interacción de usuario", "Verificación de guardrails", "Generación de títulos",
-        "Embeddings de consultas RAG", "Indexación de documentos"}
+        "Interacción de usuario",
+        "Verificación de guardrails",
+        "Generación de títulos",
+        "Embeddings de consultas RAG",
+        "Indexación de documentos",
+    }
     assert "US$ 17,00" in donut.layout.annotations[0].text
     # Shares in Spanish format, inside the slices and in the hover ('70,6 %', not plotly's '70,6%').
     assert list(pie.text) == ["70,6 %", "17,6 %", "11,8 %"]
@@ -363,9 +443,18 @@ def model_frame(n=12, latency_missing=("m-3",)):
     rows = []
     for i in range(n):
         name = f"m-{i}"
-        rows.append({"provider": "p" if i % 2 else "q", "model": name, "cost_usd": float(100 - i),
-                     "input_tokens": 1000 * (i + 1), "output_tokens": 500, "cache_read_tokens": 200 * i,
-                     "executions": 10 + i, "avg_latency_ms": np.nan if name in latency_missing else 100.0 * (i + 1)})
+        rows.append(
+            {
+                "provider": "p" if i % 2 else "q",
+                "model": name,
+                "cost_usd": float(100 - i),
+                "input_tokens": 1000 * (i + 1),
+                "output_tokens": 500,
+                "cache_read_tokens": 200 * i,
+                "executions": 10 + i,
+                "avg_latency_ms": np.nan if name in latency_missing else 100.0 * (i + 1),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -432,8 +521,15 @@ def test_models_empty():
 
 
 def test_heatmap_plots_log10_with_real_values_on_the_colour_bar_and_in_hovers():
-    df = pd.DataFrame({"dow": [0, 1, 6], "hour": [0, 13, 23], "tokens": [10, 1000, 100000],
-                       "cost_usd": [0.01, 1.5, 20.0], "executions": [1, 4, 9]})
+    df = pd.DataFrame(
+        {
+            "dow": [0, 1, 6],
+            "hour": [0, 13, 23],
+            "tokens": [10, 1000, 100000],
+            "cost_usd": [0.01, 1.5, 20.0],
+            "executions": [1, 4, 9],
+        }
+    )
     fig = figures.heatmap(df, TZ)
     hm = fig.data[0]
     z = [list(r) for r in hm.z]
@@ -463,8 +559,9 @@ def test_heatmap_empty():
 
 
 def test_source_split_by_cost_or_by_tokens_when_no_cost_is_reported():
-    df = pd.DataFrame({"source": ["system", "byok"], "cost_usd": [30.0, 10.0], "tokens": [100, 900],
-                       "executions": [5, 5]})
+    df = pd.DataFrame(
+        {"source": ["system", "byok"], "cost_usd": [30.0, 10.0], "tokens": [100, 900], "executions": [5, 5]}
+    )
     fig = figures.source_split(df)
     assert list(fig.data[0].labels) == ["Sistema", "BYOK"] and list(fig.data[0].values) == [30.0, 10.0]
     assert list(fig.data[0].marker.colors) == [theme.SOURCES["system"][1], theme.SOURCES["byok"][1]]

@@ -1,17 +1,18 @@
 """A stored id at the top of BIGINT (2^63 - 1, written directly, not by the importer, which
 refuses it) must not make any route answer 500 — before and after a rollup refresh, on both
 engines — and the importer refuses such an id."""
+
 from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
-
-from ingest import refresh as rollups
-from storage.engine import make_engine, migrate
-from storage.schema import token_usage_logs
-from ingest.importer import import_files
 from support.api import BASE, ROUTES, WINDOW, auth, check, dataset, make_app
 from support.db import create_pg_database, drop_pg_database, insert_agents
+
+from ingest import refresh as rollups
+from ingest.importer import import_files
+from storage.engine import make_engine, migrate
+from storage.schema import token_usage_logs
 
 TOP = 2**63 - 1
 
@@ -63,8 +64,10 @@ def test_an_id_at_the_top_of_bigint_breaks_no_route(private_engine):
 
 def test_the_importer_refuses_that_id(private_engine, tmp_path):
     p = tmp_path / "top.csv"
-    p.write_text(f"id,org_id,created_at,action_type,source,provider,model\n"
-                 f"{TOP},org-top,2026-10-31T12:00:00Z,user_interaction,system,openai,gpt-4o\n")
+    p.write_text(
+        f"id,org_id,created_at,action_type,source,provider,model\n"
+        f"{TOP},org-top,2026-10-31T12:00:00Z,user_interaction,system,openai,gpt-4o\n"
+    )
 
     from test_importer import _Sink
 

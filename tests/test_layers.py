@@ -12,6 +12,7 @@ The layer map (README, "Architecture"): arrows point down, never up or sideways.
     queries (read side)                     →  storage
     storage (schema, engine, execute, settings) → nothing of ours
 """
+
 from __future__ import annotations
 
 import ast
@@ -24,8 +25,8 @@ PACKAGES = ("storage", "queries", "ingest", "web", "api", "layouts", "callbacks"
 ALLOWED = {
     "storage": set(),
     "queries": {"storage"},
-    "ingest": {"queries", "storage"},
-    "web": {"queries", "storage"},
+    "ingest": {"storage"},
+    "web": set(),
     "api": {"web", "queries", "storage"},
     "layouts": {"queries"},
     "callbacks": {"layouts", "web", "queries", "storage"},
@@ -35,8 +36,7 @@ ALLOWED = {
 MAX_LINES = 300
 REASON = "Over 300 lines:"  # a module's docstring that says why it is long starts a sentence with this
 # TODO(lead): remove each entry once its module is split (issue 13, finding 3 and the API models).
-KNOWN_LONG = {
-}
+KNOWN_LONG = {}
 
 
 def modules() -> list[Path]:
@@ -87,7 +87,7 @@ def test_no_cycle_between_packages():
     g, done, active = graph(), set(), []
 
     def visit(p):
-        assert p not in active, f"import cycle: {' -> '.join(active[active.index(p):] + [p])}"
+        assert p not in active, f"import cycle: {' -> '.join(active[active.index(p) :] + [p])}"
         if p in done:
             return
         active.append(p)

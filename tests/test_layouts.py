@@ -1,5 +1,6 @@
 """Layouts: one id module, unique ids, Spanish labels, card builders, es number formats,
 and a page that needs nothing from the internet."""
+
 from __future__ import annotations
 
 import re
@@ -27,7 +28,9 @@ def texts(tree) -> str:
     for c in components(tree):
         for attr in ("children", "label", "placeholder", "title"):
             v = getattr(c, attr, None)
-            out.extend([v] if isinstance(v, str) else [x for x in v if isinstance(x, str)] if isinstance(v, list) else [])
+            out.extend(
+                [v] if isinstance(v, str) else [x for x in v if isinstance(x, str)] if isinstance(v, list) else []
+            )
         for opt in getattr(c, "options", None) or []:
             label = opt.get("label") if isinstance(opt, dict) else None
             out.append(label if isinstance(label, str) else getattr(label, "children", "") or "")
@@ -45,11 +48,34 @@ def test_ids_are_unique_and_every_declared_id_is_on_the_page():
 
 def test_spanish_labels():
     text = texts(page.layout())
-    for label in ["Costo total", "Tokens totales", "Tasa de aciertos de caché", "Proyección a fin de mes",
-                  "Tendencia", "Desglose por acción", "Modelos", "Agentes", "Avanzado", "Exportar CSV",
-                  "Personalizado", "YTD", "Todos", "Sistema", "BYOK", "Auto", "Hora", "Día", "Semana", "Mes",
-                  "Interacción de usuario", "Verificación de guardrails", "Generación de títulos",
-                  "Embeddings de consultas RAG", "Indexación de documentos", "No se puede mostrar el consumo de IA"]:
+    for label in [
+        "Costo total",
+        "Tokens totales",
+        "Tasa de aciertos de caché",
+        "Proyección a fin de mes",
+        "Tendencia",
+        "Desglose por acción",
+        "Modelos",
+        "Agentes",
+        "Avanzado",
+        "Exportar CSV",
+        "Personalizado",
+        "YTD",
+        "Todos",
+        "Sistema",
+        "BYOK",
+        "Auto",
+        "Hora",
+        "Día",
+        "Semana",
+        "Mes",
+        "Interacción de usuario",
+        "Verificación de guardrails",
+        "Generación de títulos",
+        "Embeddings de consultas RAG",
+        "Indexación de documentos",
+        "No se puede mostrar el consumo de IA",
+    ]:
         assert label in text, label
 
 
@@ -63,18 +89,34 @@ def test_token_lives_in_memory_and_advanced_starts_collapsed():
     assert by_id[ids.DATES].first_day_of_week == 1
 
 
-@pytest.mark.parametrize("value,expected", [
-    (1234.56, "US$ 1.234,56"), (0, "US$ 0,00"), (0.004, "< US$ 0,01"), (1234567.891, "US$ 1.234.567,89"),
-    (-12.5, "-US$ 12,50"), (None, "—"),
-])
+@pytest.mark.parametrize(
+    "value,expected",
+    [
+        (1234.56, "US$ 1.234,56"),
+        (0, "US$ 0,00"),
+        (0.004, "< US$ 0,01"),
+        (1234567.891, "US$ 1.234.567,89"),
+        (-12.5, "-US$ 12,50"),
+        (None, "—"),
+    ],
+)
 def test_usd(value, expected):
     assert fmt.usd(value) == expected
 
 
-@pytest.mark.parametrize("value,expected", [
-    (950, "950"), (1000, "1K"), (820_000, "820K"), (1_412_345, "1,4M"), (999_600, "1M"),
-    (2_300_000_000, "2,3 mil M"), (12_500, "12,5K"), (None, "—"),
-])
+@pytest.mark.parametrize(
+    "value,expected",
+    [
+        (950, "950"),
+        (1000, "1K"),
+        (820_000, "820K"),
+        (1_412_345, "1,4M"),
+        (999_600, "1M"),
+        (2_300_000_000, "2,3 mil M"),
+        (12_500, "12,5K"),
+        (None, "—"),
+    ],
+)
 def test_compact(value, expected):
     assert fmt.compact(value) == expected
 
@@ -96,23 +138,43 @@ def test_share_is_a_spanish_percentage_and_never_reads_zero_for_a_real_part():
 
 def flat(children) -> str:
     from dash import html
+
     return texts(html.Div(children))
 
 
-SUMMARY = {"total_cost_usd": 1234.5, "total_tokens": 1_412_345, "total_input_tokens": 1_000_000,
-           "total_output_tokens": 412_345, "total_cache_read_tokens": 300_000, "executions": 4321}
+SUMMARY = {
+    "total_cost_usd": 1234.5,
+    "total_tokens": 1_412_345,
+    "total_input_tokens": 1_000_000,
+    "total_output_tokens": 412_345,
+    "total_cache_read_tokens": 300_000,
+    "executions": 4321,
+}
 
 
 def test_kpi_cards_with_data():
     assert "US$ 1.234,50" in flat(kpis.cost_card(SUMMARY)) and "4.321 ejecuciones" in flat(kpis.cost_card(SUMMARY))
     assert "1,4M" in flat(kpis.tokens_card(SUMMARY))
-    cache = {"hit_rate": 0.3, "estimated_savings_usd": 12.0, "total_cache_read_tokens": 300_000,
-             "total_input_tokens": 1_000_000, "skipped_models_count": 1}
+    cache = {
+        "hit_rate": 0.3,
+        "estimated_savings_usd": 12.0,
+        "total_cache_read_tokens": 300_000,
+        "total_input_tokens": 1_000_000,
+        "skipped_models_count": 1,
+    }
     text = flat(kpis.cache_card(cache, "Sistema"))
     assert "30,0 %" in text and "US$ 12,00" in text and "parcial: 1 modelo sin precio" in text
     assert "parcial" not in flat(kpis.cache_card({**cache, "skipped_models_count": 0}, "Todos"))
-    p = Projection(status="ok", daily_points=9, month_start=date(2026, 6, 1), month_end=date(2026, 6, 30),
-                   month_to_date_usd=10.0, projected_total_usd=30.0, lower80=25.0, upper80=35.5)
+    p = Projection(
+        status="ok",
+        daily_points=9,
+        month_start=date(2026, 6, 1),
+        month_end=date(2026, 6, 30),
+        month_to_date_usd=10.0,
+        projected_total_usd=30.0,
+        lower80=25.0,
+        upper80=35.5,
+    )
     text = flat(kpis.projection_card(p))
     assert "US$ 30,00" in text and "US$ 25,00 – 35,50" in text and "Junio de 2026" in text
 
@@ -126,17 +188,33 @@ def test_kpi_cards_never_show_a_misleading_zero():
 
 
 def test_projection_card_of_a_closed_month_says_its_actual_total():
-    p = Projection(status="closed", daily_points=20, month_start=date(2026, 11, 1), month_end=date(2026, 11, 30),
-                   month_to_date_usd=1234.5, projected_total_usd=1234.5, lower80=1234.5, upper80=1234.5)
+    p = Projection(
+        status="closed",
+        daily_points=20,
+        month_start=date(2026, 11, 1),
+        month_end=date(2026, 11, 30),
+        month_to_date_usd=1234.5,
+        projected_total_usd=1234.5,
+        lower80=1234.5,
+        upper80=1234.5,
+    )
     text = flat(kpis.projection_card(p))
     assert "Noviembre de 2026 (cerrado): US$ 1.234,50" in text and "Intervalo" not in text
 
 
 def test_agent_rows_say_sin_agente():
     # The query answers name None for the row without an agent: the layout labels it.
-    df = pd.DataFrame({"agent_id": ["a1", None], "name": ["Ventas", None], "avatar_url": [None, None],
-                       "cost_usd": [2.5, 1.0], "tokens": [10, 5], "executions": [1, 1],
-                       "sparkline": [[1.0, 1.5], [0.0, 1.0]]})
+    df = pd.DataFrame(
+        {
+            "agent_id": ["a1", None],
+            "name": ["Ventas", None],
+            "avatar_url": [None, None],
+            "cost_usd": [2.5, 1.0],
+            "tokens": [10, 5],
+            "executions": [1, 1],
+            "sparkline": [[1.0, 1.5], [0.0, 1.0]],
+        }
+    )
     rows = agents.rows(df)
     assert rows[1]["name"] == "Sin agente" and rows[1]["no_agent"] and rows[1]["agent_id"] is None
     assert rows[0]["sparkline"] == [1.0, 1.5] and rows[0]["row_key"] == "a1"
@@ -144,11 +222,24 @@ def test_agent_rows_say_sin_agente():
 
 
 # AG Grid's own English for the texts this grid can show (pagination, empty, loading, search).
-AG_GRID_ENGLISH = {"page": "Page", "of": "of", "to": "to", "more": "more", "next": "Next", "last": "Last",
-                   "first": "First", "previous": "Previous", "firstPage": "First Page", "lastPage": "Last Page",
-                   "nextPage": "Next Page", "previousPage": "Previous Page", "loadingOoo": "Loading...",
-                   "noRowsToShow": "No Rows To Show", "noMatchingRows": "No Matching Rows",
-                   "pageSizeSelectorLabel": "Page Size:"}
+AG_GRID_ENGLISH = {
+    "page": "Page",
+    "of": "of",
+    "to": "to",
+    "more": "more",
+    "next": "Next",
+    "last": "Last",
+    "first": "First",
+    "previous": "Previous",
+    "firstPage": "First Page",
+    "lastPage": "Last Page",
+    "nextPage": "Next Page",
+    "previousPage": "Previous Page",
+    "loadingOoo": "Loading...",
+    "noRowsToShow": "No Rows To Show",
+    "noMatchingRows": "No Matching Rows",
+    "pageSizeSelectorLabel": "Page Size:",
+}
 
 
 def test_agent_search_says_how_many_match_and_in_spanish():
@@ -223,8 +314,11 @@ def test_the_page_declares_spanish(tmp_path):
 def test_every_aria_reference_names_an_element_of_the_page():
     tree = page.layout()
     found = {c.id for c in components(tree) if getattr(c, "id", None)}
-    refs = [(getattr(c, "id", None), ref) for c in components(tree)
-            for ref in (getattr(c, "aria-labelledby", None) or "").split()]
+    refs = [
+        (getattr(c, "id", None), ref)
+        for c in components(tree)
+        for ref in (getattr(c, "aria-labelledby", None) or "").split()
+    ]
     assert len(refs) >= 5 and all(ref in found for _, ref in refs), refs
     groups = [c for c in components(tree) if getattr(c, "role", None) == "radiogroup"]
     assert len(groups) == 6  # Periodo, Origen, Resolución, Medida, Barras, Eje de costo
@@ -243,10 +337,12 @@ def test_the_browser_and_the_server_agree_on_the_longest_hourly_window():
 
 def contrast(a: str, b: str) -> float:
     """WCAG 2.x contrast ratio of two #rrggbb colours."""
+
     def lum(h):
-        c = [int(h[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+        c = [int(h[i : i + 2], 16) / 255 for i in (1, 3, 5)]
         r, g, b_ = (v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4 for v in c)
         return 0.2126 * r + 0.7152 * g + 0.0722 * b_
+
     x, y = sorted((lum(a), lum(b)), reverse=True)
     return (x + 0.05) / (y + 0.05)
 

@@ -1,5 +1,6 @@
 """One meaning per colour on the page (issue 8, §3): a colour that says «cost» never says
 «Sistema», the colour of an action type is no token type's, and so on."""
+
 from __future__ import annotations
 
 import re
@@ -22,19 +23,40 @@ def hexify(colour: str) -> str:
 def meanings_by_colour() -> dict[str, set[str]]:
     """colour -> the meanings it is drawn with across every chart of the page."""
     pairs: list[tuple[str, str]] = []
-    ts = pd.DataFrame({"bucket": pd.date_range("2026-06-01", periods=5, freq="D", tz=TZ), "cost_usd": [1.0] * 5,
-                       "tokens": [10] * 5, "executions": [1] * 5})
+    ts = pd.DataFrame(
+        {
+            "bucket": pd.date_range("2026-06-01", periods=5, freq="D", tz=TZ),
+            "cost_usd": [1.0] * 5,
+            "tokens": [10] * 5,
+            "executions": [1] * 5,
+        }
+    )
     trend = figures.trend(ts, "day")
     pairs += [(trend.data[0].line.color, "tokens"), (trend.data[1].line.color, "cost")]
-    rows = [{"bucket": b, "action_type": a, "cost_usd": 1.0, "tokens": 10, "executions": 1}
-            for b in ts["bucket"] for a in list(theme.ACTIONS) + ["unknown"]]
+    rows = [
+        {"bucket": b, "action_type": a, "cost_usd": 1.0, "tokens": 10, "executions": 1}
+        for b in ts["bucket"]
+        for a in list(theme.ACTIONS) + ["unknown"]
+    ]
     acts = pd.DataFrame(rows)
     pairs += [(t.line.color, t.name) for t in figures.actions_area(acts, "cost_usd", "day").data]
     pie = figures.actions_donut(acts, "cost_usd").data[0]
     pairs += list(zip(pie.marker.colors, pie.labels))
-    models = pd.DataFrame([{"provider": "p", "model": f"m{i}", "cost_usd": 5.0 - i, "input_tokens": 100,
-                            "output_tokens": 50, "cache_read_tokens": 20, "executions": 3,
-                            "avg_latency_ms": 100.0 * (i + 1)} for i in range(3)])
+    models = pd.DataFrame(
+        [
+            {
+                "provider": "p",
+                "model": f"m{i}",
+                "cost_usd": 5.0 - i,
+                "input_tokens": 100,
+                "output_tokens": 50,
+                "cache_read_tokens": 20,
+                "executions": 3,
+                "avg_latency_ms": 100.0 * (i + 1),
+            }
+            for i in range(3)
+        ]
+    )
     prices = {("p", "m0"): (Decimal(1), Decimal("0.1"), Decimal(4)), ("p", "m1"): None}
     for view in ("cost", "tokens"):
         pairs += [(t.marker.color, t.name) for t in figures.models_bars(models, view=view, prices=prices).data]
@@ -64,6 +86,7 @@ def test_the_palette_gives_each_meaning_its_own_colour_and_the_charts_use_only_i
 
 def test_slice_text_reads_on_every_slice_colour():
     """Donut percentages sit on the slice's fill: ≥ 4.5:1 on every action and source colour."""
+
     def ratio(a: str, b: str) -> float:
         hi, lo = sorted([theme._luminance(a), theme._luminance(b)], reverse=True)
         return (hi + 0.05) / (lo + 0.05)

@@ -8,34 +8,46 @@ exactly, costs to 1e-8, ratios and the projection to 1e-6.
 The clock is explicit: by default NOW lies after every window (nothing is in the
 future); the cases about "today" pass their own `now`.
 """
+
 from __future__ import annotations
 
 import math
 import uuid
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from types import SimpleNamespace
 
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
-
-from support import query_data as qd
-from support import reference as ref
-from storage.schema import price_overrides
+from hypothesis import HealthCheck, given, settings, strategies as st
+from support import query_data as qd, reference as ref
 from support.db import insert_agents, insert_logs
-from queries import (BadParameter, by_agent, cache_savings, heatmap, model_efficiency, parse_filters,
-                     projection, summary, time_series)
-from queries import base as qbase
+
+from queries import (
+    BadParameter,
+    base as qbase,
+    by_agent,
+    cache_savings,
+    heatmap,
+    model_efficiency,
+    parse_filters,
+    projection,
+    summary,
+    time_series,
+)
 from queries.filters import local_instant
+from storage.schema import price_overrides
 
 COST_TOL = 5e-9  # costs are exact to 1e-8 USD
 TOL = 1e-6
 GRANULARITIES = ["hour", "day", "week", "month"]
 DST_WEEKS = ["ny_spring_week", "ny_fall_week", "lh_fall_week", "lh_spring_week"]
 # Longer windows (a year end, partial months, > 365 days, the projection gap): two zones each.
-LONG = {"year_end": ["UTC", "Asia/Kathmandu"], "months": ["Asia/Kolkata", "Australia/Lord_Howe"],
-        "long": ["America/New_York", "Asia/Kathmandu"], "gap": ["America/New_York", "Asia/Kolkata"]}
+LONG = {
+    "year_end": ["UTC", "Asia/Kathmandu"],
+    "months": ["Asia/Kolkata", "Australia/Lord_Howe"],
+    "long": ["America/New_York", "Asia/Kathmandu"],
+    "gap": ["America/New_York", "Asia/Kolkata"],
+}
 
 
 def _case(*values):
@@ -44,21 +56,28 @@ def _case(*values):
 
 # Whole-window figures: every DST week in every zone, and the longer windows.
 CASES = [_case(w, tz) for w in DST_WEEKS for tz in qd.ZONES] + [
-    _case(w, tz) for w, zones in LONG.items() for tz in zones]
+    _case(w, tz) for w, zones in LONG.items() for tz in zones
+]
 # Time series: hours and days around every DST change in every zone; weeks and months
 # where they mean something (long windows, partial first and last periods).
-SERIES = [_case(w, tz, "hour") for w in DST_WEEKS for tz in qd.ZONES] + [
-    _case("ny_fall_week", "America/New_York", "day"), _case("lh_spring_week", "Australia/Lord_Howe", "day")] + [
-    _case("year_end", tz, g) for tz in LONG["year_end"] for g in GRANULARITIES] + [
-    _case("months", tz, g) for tz in LONG["months"] for g in ("day", "week", "month")] + [
-    _case("long", tz, g) for tz in LONG["long"] for g in ("week", "month")] + [
-    _case("long", "UTC", "day"), _case("gap", "Asia/Kolkata", "hour")] + [
-    _case(w, tz, "hour") for w in ("ny_spring_day", "ny_fall_day") for tz in ("America/New_York", "Asia/Kolkata")]
+SERIES = (
+    [_case(w, tz, "hour") for w in DST_WEEKS for tz in qd.ZONES]
+    + [_case("ny_fall_week", "America/New_York", "day"), _case("lh_spring_week", "Australia/Lord_Howe", "day")]
+    + [_case("year_end", tz, g) for tz in LONG["year_end"] for g in GRANULARITIES]
+    + [_case("months", tz, g) for tz in LONG["months"] for g in ("day", "week", "month")]
+    + [_case("long", tz, g) for tz in LONG["long"] for g in ("week", "month")]
+    + [_case("long", "UTC", "day"), _case("gap", "Asia/Kolkata", "hour")]
+    + [_case(w, tz, "hour") for w in ("ny_spring_day", "ny_fall_day") for tz in ("America/New_York", "Asia/Kolkata")]
+)
 # Agents (sparklines follow the same buckets): each granularity in a few zones.
 AGENTS = [_case(w, tz, "hour") for w in DST_WEEKS for tz in ("America/New_York", "Australia/Lord_Howe")] + [
-    _case("ny_fall_week", "Asia/Kathmandu", "day"), _case("year_end", "Asia/Kolkata", "week"),
-    _case("year_end", "UTC", "day"), _case("months", "America/New_York", "week"),
-    _case("long", "Australia/Lord_Howe", "month"), _case("gap", "Asia/Kathmandu", "hour")]
+    _case("ny_fall_week", "Asia/Kathmandu", "day"),
+    _case("year_end", "Asia/Kolkata", "week"),
+    _case("year_end", "UTC", "day"),
+    _case("months", "America/New_York", "week"),
+    _case("long", "Australia/Lord_Howe", "month"),
+    _case("gap", "Asia/Kathmandu", "hour"),
+]
 
 
 def load(engine, refresh_before_late: bool = False):
@@ -77,17 +96,22 @@ def load(engine, refresh_before_late: bool = False):
     insert_agents(engine, agents)
     with engine.begin() as c:
         for provider, model, inp, cache in qd.OVERRIDES:
-            c.execute(price_overrides.delete().where(price_overrides.c.provider == provider,
-                                                     price_overrides.c.model == model))
-            c.execute(price_overrides.insert().values(provider=provider, model=model, input_usd_per_mtok=inp,
-                                                      cache_read_usd_per_mtok=cache))
+            c.execute(
+                price_overrides.delete().where(price_overrides.c.provider == provider, price_overrides.c.model == model)
+            )
+            c.execute(
+                price_overrides.insert().values(
+                    provider=provider, model=model, input_usd_per_mtok=inp, cache_read_usd_per_mtok=cache
+                )
+            )
     with engine.connect() as c:
         loaded = ref.load_rows(c, org)
         names = ref.load_agents(c, org)
         overrides = ref.load_overrides(c)
     assert len(loaded) == len(rows) + len(late)
-    return SimpleNamespace(engine=engine, org=org, other=other, rows=loaded, agents=names,
-                           overrides=overrides, late=late)
+    return SimpleNamespace(
+        engine=engine, org=org, other=other, rows=loaded, agents=names, overrides=overrides, late=late
+    )
 
 
 @pytest.fixture(scope="module")
@@ -102,7 +126,7 @@ def rolled(engine):
     return load(engine, refresh_before_late=True)
 
 
-NOW = datetime(2027, 1, 4, 12, tzinfo=timezone.utc)  # after every window of these tests
+NOW = datetime(2027, 1, 4, 12, tzinfo=UTC)  # after every window of these tests
 
 
 def at(day, tz, hour=0, minute=0) -> datetime:
@@ -113,8 +137,17 @@ def at(day, tz, hour=0, minute=0) -> datetime:
 
 def make_filters(data, window, tz, source="all", granularity="auto", org=None, now=NOW):
     start, end = qd.WINDOWS[window] if isinstance(window, str) else window
-    return parse_filters({"from": start.isoformat(), "to": end.isoformat(), "timezone": tz,
-                          "source": source, "granularity": granularity}, org or data.org, now=now)
+    return parse_filters(
+        {
+            "from": start.isoformat(),
+            "to": end.isoformat(),
+            "timezone": tz,
+            "source": source,
+            "granularity": granularity,
+        },
+        org or data.org,
+        now=now,
+    )
 
 
 def run(data, fn, f, *args):
@@ -134,7 +167,7 @@ def cost_ok(usd: float, e8: int) -> bool:
 
 
 def _sources(window, tz):
-    """"all" and, alternating between cases, one of the two sources."""
+    """ "all" and, alternating between cases, one of the two sources."""
     return ("all", ("system", "byok")[(list(qd.WINDOWS).index(window) + qd.ZONES.index(tz)) % 2])
 
 
@@ -142,8 +175,7 @@ def check_summary(data, f):
     got = run(data, summary, f).iloc[0]
     want = ref.summary(data.rows, ref.Window.of(f))
     assert cost_ok(got["total_cost_usd"], want["total_cost_e8"]), f.source
-    for k in ("total_tokens", "total_input_tokens", "total_output_tokens", "total_cache_read_tokens",
-              "executions"):
+    for k in ("total_tokens", "total_input_tokens", "total_output_tokens", "total_cache_read_tokens", "executions"):
         assert int(got[k]) == want[k], (f.source, k)
     return want
 
@@ -310,37 +342,49 @@ def test_projection(data, window, tz):
 
 
 # The rollup path (facts() from pre-aggregated tables plus the live tail) answers the same.
-ROLLUP = [_case("ny_fall_week", "America/New_York", "hour", "all"),
-          _case("ny_spring_day", "America/New_York", "hour", "byok"),
-          _case("lh_spring_week", "Australia/Lord_Howe", "hour", "system"),
-          _case("lh_fall_week", "Australia/Lord_Howe", "day", "all"),
-          _case("year_end", "Asia/Kathmandu", "week", "byok"),
-          _case("months", "Asia/Kolkata", "month", "all"),
-          _case("long", "America/New_York", "month", "system"),
-          _case("gap", "Asia/Kolkata", "day", "all")]
+ROLLUP = [
+    _case("ny_fall_week", "America/New_York", "hour", "all"),
+    _case("ny_spring_day", "America/New_York", "hour", "byok"),
+    _case("lh_spring_week", "Australia/Lord_Howe", "hour", "system"),
+    _case("lh_fall_week", "Australia/Lord_Howe", "day", "all"),
+    _case("year_end", "Asia/Kathmandu", "week", "byok"),
+    _case("months", "Asia/Kolkata", "month", "all"),
+    _case("long", "America/New_York", "month", "system"),
+    _case("gap", "Asia/Kolkata", "day", "all"),
+]
 
 
 @pytest.mark.parametrize("window,tz,granularity,source", ROLLUP)
 def test_rollup_path(rolled, window, tz, granularity, source):
     f = make_filters(rolled, window, tz, source, granularity)
     rolled = _use("rollup", rolled)
-    for check in (check_summary, check_cache_savings, check_time_series, check_model_efficiency,
-                  check_by_agent, check_heatmap, check_projection):
+    for check in (
+        check_summary,
+        check_cache_savings,
+        check_time_series,
+        check_model_efficiency,
+        check_by_agent,
+        check_heatmap,
+        check_projection,
+    ):
         check(rolled, f)
 
 
-@pytest.mark.parametrize("window,source,status,points", [
-    (("2026-06-10", "2026-06-25"), "all", "insufficient_data", 3),  # the gap: three days with rows
-    (("2026-06-02", "2026-06-07"), "all", "insufficient_data", 6),
-    (("2026-06-02", "2026-06-14"), "byok", "insufficient_data", 6),
-    (("2026-06-01", "2026-06-12"), "byok", "ok", 7),  # the fewest points that fit
-    (("2026-05-20", "2026-05-31"), "all", "closed", 12),  # seen on 1 June: May is over
-    (("2026-01-14", "2026-02-03"), "all", "ok", 21),  # the window starts in the month before `to`'s
-    (("2026-02-10", "2026-03-05"), "byok", "ok", 19),  # month to date includes days before the window
-])
+@pytest.mark.parametrize(
+    "window,source,status,points",
+    [
+        (("2026-06-10", "2026-06-25"), "all", "insufficient_data", 3),  # the gap: three days with rows
+        (("2026-06-02", "2026-06-07"), "all", "insufficient_data", 6),
+        (("2026-06-02", "2026-06-14"), "byok", "insufficient_data", 6),
+        (("2026-06-01", "2026-06-12"), "byok", "ok", 7),  # the fewest points that fit
+        (("2026-05-20", "2026-05-31"), "all", "closed", 12),  # seen on 1 June: May is over
+        (("2026-01-14", "2026-02-03"), "all", "ok", 21),  # the window starts in the month before `to`'s
+        (("2026-02-10", "2026-03-05"), "byok", "ok", 19),  # month to date includes days before the window
+    ],
+)
 def test_projection_points(data, window, source, status, points):
     """Seen the morning after `to` (asOf = to < today: the days left are forecast whole)."""
-    now = datetime.fromisoformat(window[1]).replace(tzinfo=timezone.utc) + timedelta(days=1, hours=10)
+    now = datetime.fromisoformat(window[1]).replace(tzinfo=UTC) + timedelta(days=1, hours=10)
     f = parse_filters({"from": window[0], "to": window[1], "timezone": "UTC", "source": source}, data.org, now=now)
     got = run(data, projection, f)
     want = ref.projection(data.rows, ref.Window.of(f))
@@ -371,7 +415,9 @@ TODAY_CASES = [
 
 @pytest.mark.parametrize("start,end,tz,source,now", TODAY_CASES)
 def test_projection_as_of_today(data, start, end, tz, source, now):
-    f = parse_filters({"from": start, "to": end, "timezone": tz, "source": source}, data.org, now=at(now[0], tz, *now[1:]))
+    f = parse_filters(
+        {"from": start, "to": end, "timezone": tz, "source": source}, data.org, now=at(now[0], tz, *now[1:])
+    )
     want = check_projection(data, f)
     today = date.fromisoformat(now[0])
     assert want["as_of"] == min(date.fromisoformat(end), today)
@@ -389,18 +435,25 @@ def test_projection_r_uses_the_real_length_of_today():
     from queries.projection import remaining_share
 
     for day, share in (("2026-03-08", 14 / 23), ("2026-11-01", 14 / 25), ("2026-06-01", 14 / 24)):
-        f = parse_filters({"from": day, "to": day, "timezone": "America/New_York"}, "o",
-                          now=at(day, "America/New_York", 10))
+        f = parse_filters(
+            {"from": day, "to": day, "timezone": "America/New_York"}, "o", now=at(day, "America/New_York", 10)
+        )
         assert remaining_share(f) == pytest.approx(share, abs=1e-12)
-    f = parse_filters({"from": "2026-11-01", "to": "2026-11-01", "timezone": "America/New_York"}, "o",
-                      now=at("2026-11-01", "America/New_York", 1, 30))
+    f = parse_filters(
+        {"from": "2026-11-01", "to": "2026-11-01", "timezone": "America/New_York"},
+        "o",
+        now=at("2026-11-01", "America/New_York", 1, 30),
+    )
     assert remaining_share(f) == pytest.approx(23.5 / 25, abs=1e-12)
 
 
 def test_projection_closed_counts_the_whole_month(data):
     """A window in a past month: the month's actual total, days outside the window included."""
-    f = parse_filters({"from": "2026-03-04", "to": "2026-03-20", "timezone": "Asia/Kathmandu"}, data.org,
-                      now=datetime(2026, 4, 2, tzinfo=timezone.utc))
+    f = parse_filters(
+        {"from": "2026-03-04", "to": "2026-03-20", "timezone": "Asia/Kathmandu"},
+        data.org,
+        now=datetime(2026, 4, 2, tzinfo=UTC),
+    )
     got = run(data, projection, f)
     month = ref.summary(data.rows, ref.Window("Asia/Kathmandu", date(2026, 3, 1), date(2026, 3, 31)))
     inside = ref.summary(data.rows, ref.Window("Asia/Kathmandu", date(2026, 3, 4), date(2026, 3, 20)))
@@ -411,8 +464,11 @@ def test_projection_closed_counts_the_whole_month(data):
 
 def test_projection_month_to_date_reaches_before_window(data):
     """monthToDateUsd counts the month's days before the window's first day too."""
-    f = parse_filters({"from": "2026-03-04", "to": "2026-03-20", "timezone": "Asia/Kathmandu"}, data.org,
-                      now=datetime(2026, 3, 21, 9, tzinfo=timezone.utc))
+    f = parse_filters(
+        {"from": "2026-03-04", "to": "2026-03-20", "timezone": "Asia/Kathmandu"},
+        data.org,
+        now=datetime(2026, 3, 21, 9, tzinfo=UTC),
+    )
     got = run(data, projection, f)
     inside = ref.summary(data.rows, ref.Window("Asia/Kathmandu", date(2026, 3, 4), date(2026, 3, 20)))
     assert got.status == "ok" and got.month_to_date_usd > inside["total_cost_e8"] / 1e8
@@ -449,8 +505,11 @@ def test_future_buckets_left_out_partial_marked(data, window, tz, granularity, n
 
 def test_ytd_weekly_first_and_last_weeks_are_partial(data):
     """YTD at weekly resolution: the week cut by 1 January and the week in progress."""
-    f = parse_filters({"preset": "ytd", "granularity": "week", "timezone": "Asia/Kolkata"}, data.org,
-                      now=at("2026-11-25", "Asia/Kolkata", 14))
+    f = parse_filters(
+        {"preset": "ytd", "granularity": "week", "timezone": "Asia/Kolkata"},
+        data.org,
+        now=at("2026-11-25", "Asia/Kolkata", 14),
+    )
     got = run(data, time_series, f)
     assert iso(got["bucket"].iloc[0]) == "2025-12-29T00:00:00+05:30"  # Monday before 1 January
     assert iso(got["bucket"].iloc[-1]) == "2026-11-23T00:00:00+05:30"
@@ -461,37 +520,64 @@ def test_ytd_weekly_first_and_last_weeks_are_partial(data):
 def test_custom_week_starting_on_a_wednesday(data):
     f = make_filters(data, (date(2026, 4, 1), date(2026, 4, 30)), "Asia/Kathmandu", granularity="week")
     got = run(data, time_series, f)
-    assert [iso(b)[:10] for b in got["bucket"]] == ["2026-03-30", "2026-04-06", "2026-04-13", "2026-04-20",
-                                                   "2026-04-27"]
+    assert [iso(b)[:10] for b in got["bucket"]] == [
+        "2026-03-30",
+        "2026-04-06",
+        "2026-04-13",
+        "2026-04-20",
+        "2026-04-27",
+    ]
     assert list(got["partial"]) == [True, False, False, False, True]
 
 
 # ------------------------------------------------------------------ exact bucket labels
 
 
-@pytest.mark.parametrize("tz,day,labels", [
-    ("America/New_York", "2026-11-01",
-     ["2026-11-01T00:00:00-04:00", "2026-11-01T01:00:00-04:00", "2026-11-01T01:00:00-05:00",
-      "2026-11-01T02:00:00-05:00"] + [f"2026-11-01T{h:02d}:00:00-05:00" for h in range(3, 24)]),
-    ("America/New_York", "2026-03-08",
-     ["2026-03-08T00:00:00-05:00", "2026-03-08T01:00:00-05:00"]
-     + [f"2026-03-08T{h:02d}:00:00-04:00" for h in range(3, 24)]),
-    ("Australia/Lord_Howe", "2026-04-05",  # 01:30-02:00 repeats: one 90-minute 01:00 hour
-     ["2026-04-05T00:00:00+11:00", "2026-04-05T01:00:00+11:00"]
-     + [f"2026-04-05T{h:02d}:00:00+10:30" for h in range(2, 24)]),
-    ("Australia/Lord_Howe", "2026-10-04",  # 02:00-02:30 does not exist: the 02 hour starts 02:30
-     ["2026-10-04T00:00:00+10:30", "2026-10-04T01:00:00+10:30", "2026-10-04T02:30:00+11:00"]
-     + [f"2026-10-04T{h:02d}:00:00+11:00" for h in range(3, 24)]),
-    ("Asia/Kolkata", "2026-03-08", [f"2026-03-08T{h:02d}:00:00+05:30" for h in range(24)]),
-    ("Asia/Kathmandu", "2026-11-01", [f"2026-11-01T{h:02d}:00:00+05:45" for h in range(24)]),
-])
+@pytest.mark.parametrize(
+    "tz,day,labels",
+    [
+        (
+            "America/New_York",
+            "2026-11-01",
+            [
+                "2026-11-01T00:00:00-04:00",
+                "2026-11-01T01:00:00-04:00",
+                "2026-11-01T01:00:00-05:00",
+                "2026-11-01T02:00:00-05:00",
+            ]
+            + [f"2026-11-01T{h:02d}:00:00-05:00" for h in range(3, 24)],
+        ),
+        (
+            "America/New_York",
+            "2026-03-08",
+            ["2026-03-08T00:00:00-05:00", "2026-03-08T01:00:00-05:00"]
+            + [f"2026-03-08T{h:02d}:00:00-04:00" for h in range(3, 24)],
+        ),
+        (
+            "Australia/Lord_Howe",
+            "2026-04-05",  # 01:30-02:00 repeats: one 90-minute 01:00 hour
+            ["2026-04-05T00:00:00+11:00", "2026-04-05T01:00:00+11:00"]
+            + [f"2026-04-05T{h:02d}:00:00+10:30" for h in range(2, 24)],
+        ),
+        (
+            "Australia/Lord_Howe",
+            "2026-10-04",  # 02:00-02:30 does not exist: the 02 hour starts 02:30
+            ["2026-10-04T00:00:00+10:30", "2026-10-04T01:00:00+10:30", "2026-10-04T02:30:00+11:00"]
+            + [f"2026-10-04T{h:02d}:00:00+11:00" for h in range(3, 24)],
+        ),
+        ("Asia/Kolkata", "2026-03-08", [f"2026-03-08T{h:02d}:00:00+05:30" for h in range(24)]),
+        ("Asia/Kathmandu", "2026-11-01", [f"2026-11-01T{h:02d}:00:00+05:45" for h in range(24)]),
+    ],
+)
 def test_hour_labels_on_dst_days(data, tz, day, labels):
     f = parse_filters({"from": day, "to": day, "timezone": tz}, data.org)
     assert f.granularity == "hour"
     got = run(data, time_series, f)
     assert [iso(b) for b in got["bucket"]] == labels
-    assert len(got) == {"2026-11-01": 25 if tz == "America/New_York" else 24,
-                        "2026-03-08": 23 if tz == "America/New_York" else 24}.get(day, 24)
+    assert len(got) == {
+        "2026-11-01": 25 if tz == "America/New_York" else 24,
+        "2026-03-08": 23 if tz == "America/New_York" else 24,
+    }.get(day, 24)
     # The dense rows put usage in every hour of these days, both 01:xx hours included.
     if tz in ("America/New_York", "Australia/Lord_Howe"):
         assert (got["executions"] > 0).all()
@@ -508,15 +594,18 @@ def test_two_fall_back_hours_hold_their_own_rows(data):
     assert got.loc["2026-11-01T01:00:00-05:00", "executions"] == len(second) > 0
 
 
-@pytest.mark.parametrize("window,tz,granularity,first,last", [
-    ("year_end", "UTC", "week", "2025-12-15T00:00:00+00:00", "2026-01-19T00:00:00+00:00"),
-    ("year_end", "Asia/Kathmandu", "month", "2025-12-01T00:00:00+05:45", "2026-01-01T00:00:00+05:45"),
-    ("months", "Asia/Kolkata", "week", "2026-01-12T00:00:00+05:30", "2026-05-18T00:00:00+05:30"),
-    ("months", "America/New_York", "month", "2026-01-01T00:00:00-05:00", "2026-05-01T00:00:00-04:00"),
-    ("months", "Australia/Lord_Howe", "month", "2026-01-01T00:00:00+11:00", "2026-05-01T00:00:00+10:30"),
-    ("long", "America/New_York", "month", "2025-10-01T00:00:00-04:00", "2026-12-01T00:00:00-05:00"),
-    ("ny_fall_week", "America/New_York", "day", "2026-10-29T00:00:00-04:00", "2026-11-04T00:00:00-05:00"),
-])
+@pytest.mark.parametrize(
+    "window,tz,granularity,first,last",
+    [
+        ("year_end", "UTC", "week", "2025-12-15T00:00:00+00:00", "2026-01-19T00:00:00+00:00"),
+        ("year_end", "Asia/Kathmandu", "month", "2025-12-01T00:00:00+05:45", "2026-01-01T00:00:00+05:45"),
+        ("months", "Asia/Kolkata", "week", "2026-01-12T00:00:00+05:30", "2026-05-18T00:00:00+05:30"),
+        ("months", "America/New_York", "month", "2026-01-01T00:00:00-05:00", "2026-05-01T00:00:00-04:00"),
+        ("months", "Australia/Lord_Howe", "month", "2026-01-01T00:00:00+11:00", "2026-05-01T00:00:00+10:30"),
+        ("long", "America/New_York", "month", "2025-10-01T00:00:00-04:00", "2026-12-01T00:00:00-05:00"),
+        ("ny_fall_week", "America/New_York", "day", "2026-10-29T00:00:00-04:00", "2026-11-04T00:00:00-05:00"),
+    ],
+)
 def test_partial_period_labels(data, window, tz, granularity, first, last):
     """Cut periods keep their calendar start as label and count only the window's rows."""
     f = make_filters(data, window, tz, granularity=granularity)
@@ -528,8 +617,13 @@ def test_partial_period_labels(data, window, tz, granularity, first, last):
 
 
 def test_auto_granularity_and_bucket_counts(data):
-    counts = {"ny_spring_week": ("hour", 7 * 24 - 1), "ny_fall_week": ("hour", 7 * 24 + 1),
-              "year_end": ("day", 35), "months": ("week", 19), "long": ("month", 15)}
+    counts = {
+        "ny_spring_week": ("hour", 7 * 24 - 1),
+        "ny_fall_week": ("hour", 7 * 24 + 1),
+        "year_end": ("day", 35),
+        "months": ("week", 19),
+        "long": ("month", 15),
+    }
     for window, (gran, n) in counts.items():
         f = make_filters(data, window, "America/New_York")
         assert f.granularity == gran
@@ -576,8 +670,11 @@ def test_empty_org(data, org_id):
     assert run(data, heatmap, f).empty
     p = run(data, projection, f)  # a past month: its actual total, zero
     assert (p.status, p.daily_points, p.projected_total_usd, p.upper80) == ("closed", 0, 0.0, 0.0)
-    p = run(data, projection, make_filters(data, "ny_fall_week", "Asia/Kathmandu", org=org_id,
-                                           now=at("2026-11-04", "Asia/Kathmandu", 12)))
+    p = run(
+        data,
+        projection,
+        make_filters(data, "ny_fall_week", "Asia/Kathmandu", org=org_id, now=at("2026-11-04", "Asia/Kathmandu", 12)),
+    )
     assert (p.status, p.daily_points, p.projected_total_usd) == ("insufficient_data", 0, None)
 
 
@@ -599,8 +696,9 @@ def test_late_row_counts_at_once(data, org_id, path):
         rollups.refresh(eng)
     f = parse_filters({"from": "2025-09-20", "to": "2025-10-20", "timezone": "Asia/Kolkata"}, org_id)
     before = run(data, summary, f).iloc[0]
-    late = dict(base[5], created_at=datetime(2025, 9, 30, 18, 29, 59, 999999, tzinfo=timezone.utc),
-                cost_usd=qd.Decimal("0.00000001"))
+    late = dict(
+        base[5], created_at=datetime(2025, 9, 30, 18, 29, 59, 999999, tzinfo=UTC), cost_usd=qd.Decimal("0.00000001")
+    )
     insert_logs(eng, [late])
     with eng.connect() as c:
         rows = ref.load_rows(c, org_id)
@@ -632,8 +730,10 @@ def test_every_figure_reads_through_facts(data, monkeypatch):
 
 
 ZONE_POOL = qd.ZONES + qd.MIDNIGHT_ZONES + ["Pacific/Chatham", "Europe/Dublin"]
-EDGE_DATES = sorted({d for w in qd.WINDOWS.values() for d in (w[0], w[1])}
-                    | {date(2026, 9, 6), date(2026, 9, 5), date(2026, 3, 7), date(2026, 11, 2)})
+EDGE_DATES = sorted(
+    {d for w in qd.WINDOWS.values() for d in (w[0], w[1])}
+    | {date(2026, 9, 6), date(2026, 9, 5), date(2026, 3, 7), date(2026, 11, 2)}
+)
 
 
 @st.composite
@@ -653,10 +753,19 @@ def any_path(request, engine):
     return _use(request.param, request.getfixturevalue("data" if request.param == "raw" else "rolled"))
 
 
-@settings(max_examples=12, deadline=None, derandomize=True,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-@given(win=windows(), tz=st.sampled_from(ZONE_POOL), source=st.sampled_from(["all", "system", "byok"]),
-       by_action=st.booleans(), clock=st.one_of(st.none(), st.integers(-30, 420 * 96)))
+@settings(
+    max_examples=12,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    win=windows(),
+    tz=st.sampled_from(ZONE_POOL),
+    source=st.sampled_from(["all", "system", "byok"]),
+    by_action=st.booleans(),
+    clock=st.one_of(st.none(), st.integers(-30, 420 * 96)),
+)
 def test_random_windows(any_path, win, tz, source, by_action, clock):
     data = any_path
     start, end, gran = win
@@ -673,7 +782,7 @@ def test_random_windows(any_path, win, tz, source, by_action, clock):
     want_agents = ref.by_agent(data.rows, data.agents, w)
     assert len(agents) == len(want_agents)
     for r in agents.to_dict("records"):
-        wr = want_agents[want_agents["agent_id"].map(lambda a: a == r["agent_id"])].iloc[0]
+        wr = want_agents[want_agents["agent_id"].map(lambda a: a == r["agent_id"])].iloc[0]  # noqa: B023 (used at once)
         assert len(r["sparkline"]) == len(wr["sparkline_e8"])
         assert all(cost_ok(g, e) for g, e in zip(r["sparkline"], wr["sparkline_e8"]))
     check_projection(data, f)
@@ -684,8 +793,9 @@ def test_rollup_path_under_the_clock(rolled, start, end, tz, source, now):
     """The rollups plus the live tail (late rows) answer the clock cases like the reference:
     month to date up to now (an unaligned edge), partial buckets, nothing after now."""
     rolled = _use("rollup", rolled)
-    f = parse_filters({"from": start, "to": end, "timezone": tz, "source": source}, rolled.org,
-                      now=at(now[0], tz, *now[1:]))
+    f = parse_filters(
+        {"from": start, "to": end, "timezone": tz, "source": source}, rolled.org, now=at(now[0], tz, *now[1:])
+    )
     check_projection(rolled, f)
     check_time_series(rolled, f)
     check_by_agent(rolled, f)

@@ -6,6 +6,7 @@ days, 30-minute DST), sources and granularities, with rows added before and afte
 refresh, late rows (old created_at, new ids), gaps in the ids, an out-of-order commit
 on PostgreSQL and two processes refreshing at once.
 """
+
 from __future__ import annotations
 
 import multiprocessing
@@ -14,7 +15,7 @@ import threading
 import time
 import uuid
 from contextlib import contextmanager
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
@@ -23,25 +24,27 @@ import numpy as np
 import pandas as pd
 import pytest
 import sqlalchemy as sa
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
+from support.db import insert_logs
 
 import queries
-from ingest import refresh as rollups
+from ingest import refresh as rollups, rollup_write as rw
+from queries import base as qbase, parse_filters, rollup_plan as qp, rollup_read as qr
+from storage import rollup_tables as rt
 from storage.engine import make_engine
 from storage.schema import metadata, token_usage_logs
 from storage.settings import Settings
-from support.db import insert_logs
-from queries import base as qbase
-from queries import parse_filters
-from ingest import rollup_write as rw
-from queries import rollup_plan as qp
-from queries import rollup_read as qr
-from storage import rollup_tables as rt
 
-UTC = timezone.utc
-ZONES = ["UTC", "Asia/Kathmandu", "Asia/Kolkata", "America/New_York", "Australia/Lord_Howe",
-         "America/Santiago", "Pacific/Chatham"]
+UTC = UTC
+ZONES = [
+    "UTC",
+    "Asia/Kathmandu",
+    "Asia/Kolkata",
+    "America/New_York",
+    "Australia/Lord_Howe",
+    "America/Santiago",
+    "Pacific/Chatham",
+]
 FIRST, LAST = date(2025, 10, 1), date(2026, 12, 31)
 DST_DAYS = [date(2026, 3, 8), date(2026, 11, 1), date(2026, 4, 5), date(2026, 10, 4), date(2026, 9, 6)]
 
@@ -79,11 +82,27 @@ def answers(engine, f) -> list:
     fs = f.with_source("system") if f.source == "all" else f
     with engine.connect() as c:
         p = queries.projection(c, f)
-        return [queries.summary(c, f), queries.cache_savings(c, fs), queries.time_series(c, f),
-                queries.time_series(c, f, by_action=True), queries.model_efficiency(c, f), queries.by_agent(c, f),
-                queries.heatmap(c, f), p.daily, p.forecast,
-                (p.status, p.daily_points, p.as_of, p.month_start, p.month_to_date_usd, p.projected_total_usd,
-                 p.lower80, p.upper80)]
+        return [
+            queries.summary(c, f),
+            queries.cache_savings(c, fs),
+            queries.time_series(c, f),
+            queries.time_series(c, f, by_action=True),
+            queries.model_efficiency(c, f),
+            queries.by_agent(c, f),
+            queries.heatmap(c, f),
+            p.daily,
+            p.forecast,
+            (
+                p.status,
+                p.daily_points,
+                p.as_of,
+                p.month_start,
+                p.month_to_date_usd,
+                p.projected_total_usd,
+                p.lower80,
+                p.upper80,
+            ),
+        ]
 
 
 def assert_same(engine, f) -> None:
@@ -104,26 +123,41 @@ NOW = datetime(2026, 9, 17, 13, 37, 11, 500000, tzinfo=UTC)
 
 def filters(org, start: date, end: date, tz="UTC", source="all", granularity="auto", now=NOW):
     """source may also be 'other' (the page's «Otro»; no API value)."""
-    return parse_filters({"from": start.isoformat(), "to": end.isoformat(), "timezone": tz,
-                          "granularity": granularity}, org, now=now).with_source(source)
+    return parse_filters(
+        {"from": start.isoformat(), "to": end.isoformat(), "timezone": tz, "granularity": granularity}, org, now=now
+    ).with_source(source)
 
 
 def make_rows(rng: random.Random, org: str, instants) -> list[dict]:
     rows = []
     for ts in instants:
-        rows.append(dict(
-            org_id=org, created_at=ts, agent_id=rng.choice([None, "ag-1", "ag-2", "ag-3"]),
-            user_id=rng.choice([None, "u1"]),
-            action_type=rng.choice(["user_interaction", "guardrail_check", "title_generation",
-                                    "rag_query_embedding", "document_indexing"]),
-            # The platform's two words, and spellings that count as them or as "other".
-            source=rng.choice(["system", "system", "byok", "BYOK", " system ", "", "partner"]),
-            provider="openai", model=rng.choice(["gpt-4o", "gpt-4o-mini", "text-embedding-3-small", "house-7b"]),
-            input_tokens=rng.randrange(0, 5000), output_tokens=rng.randrange(0, 900),
-            cache_read_tokens=rng.choice([0, rng.randrange(0, 3000)]), cache_write_tokens=rng.randrange(0, 50),
-            cost_usd=rng.choice([None, Decimal(rng.randrange(0, 10 ** 8)) / 10 ** 8]),
-            latency_ms=rng.choice([None, rng.randrange(1, 9000)]),
-        ))
+        rows.append(
+            dict(
+                org_id=org,
+                created_at=ts,
+                agent_id=rng.choice([None, "ag-1", "ag-2", "ag-3"]),
+                user_id=rng.choice([None, "u1"]),
+                action_type=rng.choice(
+                    [
+                        "user_interaction",
+                        "guardrail_check",
+                        "title_generation",
+                        "rag_query_embedding",
+                        "document_indexing",
+                    ]
+                ),
+                # The platform's two words, and spellings that count as them or as "other".
+                source=rng.choice(["system", "system", "byok", "BYOK", " system ", "", "partner"]),
+                provider="openai",
+                model=rng.choice(["gpt-4o", "gpt-4o-mini", "text-embedding-3-small", "house-7b"]),
+                input_tokens=rng.randrange(0, 5000),
+                output_tokens=rng.randrange(0, 900),
+                cache_read_tokens=rng.choice([0, rng.randrange(0, 3000)]),
+                cache_write_tokens=rng.randrange(0, 50),
+                cost_usd=rng.choice([None, Decimal(rng.randrange(0, 10**8)) / 10**8]),
+                latency_ms=rng.choice([None, rng.randrange(1, 9000)]),
+            )
+        )
     return rows
 
 
@@ -139,7 +173,7 @@ def edge_instants(d: date) -> list[datetime]:
 def spread(rng, n: int, a: date = FIRST, b: date = LAST) -> list[datetime]:
     span = int((datetime.combine(b, datetime.min.time()) - datetime.combine(a, datetime.min.time())).total_seconds())
     base = datetime.combine(a, datetime.min.time(), UTC)
-    return [base + timedelta(seconds=rng.randrange(span), microseconds=rng.randrange(10 ** 6)) for _ in range(n)]
+    return [base + timedelta(seconds=rng.randrange(span), microseconds=rng.randrange(10**6)) for _ in range(n)]
 
 
 def org_rollup_rows(engine, org: str) -> dict:
@@ -155,8 +189,12 @@ def fix_sequence(engine) -> None:
     """After explicit ids on PostgreSQL, move the id sequence past them."""
     if engine.dialect.name == "postgresql":
         with engine.begin() as c:
-            c.execute(sa.text("SELECT setval(pg_get_serial_sequence('token_usage_logs', 'id'),"
-                              " (SELECT MAX(id) FROM token_usage_logs))"))
+            c.execute(
+                sa.text(
+                    "SELECT setval(pg_get_serial_sequence('token_usage_logs', 'id'),"
+                    " (SELECT MAX(id) FROM token_usage_logs))"
+                )
+            )
 
 
 def max_id(engine) -> int:
@@ -234,7 +272,7 @@ def data(engine):
     for d in (date(2026, 1, 1), date(2026, 3, 1), date(2026, 6, 15), date(2026, 11, 2), date(2026, 12, 31)):
         instants += edge_instants(d)
     rng.shuffle(instants)
-    first, second = instants[: len(instants) * 2 // 3], instants[len(instants) * 2 // 3:]
+    first, second = instants[: len(instants) * 2 // 3], instants[len(instants) * 2 // 3 :]
     insert_logs(engine, make_rows(rng, other, spread(rng, 300)))
     insert_logs(engine, make_rows(rng, org, first))
     rollups.refresh(engine)
@@ -247,8 +285,12 @@ def data(engine):
 
 @st.composite
 def windows(draw):
-    start = draw(st.one_of(st.sampled_from(DST_DAYS + [FIRST, date(2026, 1, 1), date(2026, 6, 15)]),
-                           st.dates(FIRST - timedelta(days=3), LAST)))
+    start = draw(
+        st.one_of(
+            st.sampled_from(DST_DAYS + [FIRST, date(2026, 1, 1), date(2026, 6, 15)]),
+            st.dates(FIRST - timedelta(days=3), LAST),
+        )
+    )
     days = draw(st.one_of(st.integers(1, 9), st.integers(1, 400)))
     end = start + timedelta(days=days - 1)
     tz = draw(st.sampled_from(ZONES))
@@ -257,8 +299,12 @@ def windows(draw):
         gran = "day"
     # The clock: anywhere from a day before the window to a day after it (or the default).
     clock = draw(st.one_of(st.none(), st.integers(-96, (days + 1) * 96)))
-    now = NOW if clock is None else datetime.combine(start, datetime.min.time(), UTC) + timedelta(
-        minutes=15 * clock, seconds=draw(st.integers(0, 899)))
+    now = (
+        NOW
+        if clock is None
+        else datetime.combine(start, datetime.min.time(), UTC)
+        + timedelta(minutes=15 * clock, seconds=draw(st.integers(0, 899)))
+    )
     return start, end, tz, draw(st.sampled_from(["all", "system", "byok", "other"])), gran, now
 
 
@@ -331,12 +377,16 @@ def test_rollup_sums_equal_raw_sums(data):
     e, org = data.engine, data.org
     rollups.refresh(e)
     with e.connect() as c:
-        raw = c.execute(sa.text("SELECT COUNT(*), COALESCE(SUM(input_tokens), 0) FROM token_usage_logs"
-                                " WHERE org_id = :o"), {"o": org}).one()
+        raw = c.execute(
+            sa.text("SELECT COUNT(*), COALESCE(SUM(input_tokens), 0) FROM token_usage_logs WHERE org_id = :o"),
+            {"o": org},
+        ).one()
         for t in rt.TABLES:
             for g in rt.GRAINS:
-                got = c.execute(sa.text(f"SELECT SUM(executions), SUM(input_tokens) FROM {t}"
-                                        f" WHERE org_id = :o AND grain = :g"), {"o": org, "g": g}).one()
+                got = c.execute(
+                    sa.text(f"SELECT SUM(executions), SUM(input_tokens) FROM {t} WHERE org_id = :o AND grain = :g"),
+                    {"o": org, "g": g},
+                ).one()
                 assert tuple(int(v) for v in got) == tuple(int(v) for v in raw), (t, g)
 
 
@@ -475,8 +525,9 @@ def test_concurrent_refresh_processes_do_not_double_count(engine, org_id):
     with engine.connect() as c:
         assert rt.read_state(c).watermark == max_id(engine)
         for t in rt.TABLES:
-            got = c.execute(sa.text(f"SELECT SUM(executions) FROM {t} WHERE org_id = :o AND grain = 86400"),
-                            {"o": org_id}).scalar()
+            got = c.execute(
+                sa.text(f"SELECT SUM(executions) FROM {t} WHERE org_id = :o AND grain = 86400"), {"o": org_id}
+            ).scalar()
             assert int(got) == 400, t
     assert_same(engine, filters(org_id, date(2026, 2, 1), date(2026, 5, 1), "Asia/Kathmandu"))
 

@@ -1,16 +1,17 @@
 """Tokens (every defect is a 401, a missing policy or another org a 403) and the security headers."""
+
 from __future__ import annotations
 
 import hashlib
 import hmac
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import jwt
 import pytest
-
-from api import security
 from support.api import BASE, ROUTES, SECRET, WINDOW, auth, b64, check, claims, dataset, make_app, raw_token
 from support.db import insert_logs
+
+from api import security
 
 
 def hs256(header: dict, payload: dict, secret: str = SECRET) -> str:
@@ -57,8 +58,9 @@ DEFECTS = {
     "rs256": _rs256_token,
     "rs256_hand_made": lambda org: raw_token({"alg": "RS256", "typ": "JWT"}, claims(org), b"\x01" * 256),
     "forged_other_secret": lambda org: jwt.encode(claims(org), "another-secret-" + "y" * 32, algorithm="HS256"),
-    "tampered_payload": lambda org: (lambda t: ".".join([t.split(".")[0], b64(claims("someone-else")),
-                                                         t.split(".")[2]]))(jwt.encode(claims(org), SECRET)),
+    "tampered_payload": lambda org: (
+        lambda t: ".".join([t.split(".")[0], b64(claims("someone-else")), t.split(".")[2]])
+    )(jwt.encode(claims(org), SECRET)),
     # Past the 30 s clock-skew leeway (auth.LEEWAY_SECONDS): 5 s late is still accepted.
     "expired": lambda org: jwt.encode(claims(org, ttl=timedelta(seconds=-60)), SECRET, algorithm="HS256"),
     "missing_exp": lambda org: hs256({"alg": "HS256", "typ": "JWT"}, claims(org, exp=None)),
@@ -73,8 +75,10 @@ DEFECTS = {
     "two_parts": lambda org: "abc.def",
     "bad_base64": lambda org: "!!!.@@@.###",
     "header_not_json": lambda org: f"{b64(b'nope')}.{b64(claims(org))}.{b64(b'sig')}",
-    **{f"exp_{name}": (lambda org, v=v: jwt.encode({**claims(org), "exp": v}, SECRET, algorithm="HS256"))
-       for name, v in MALFORMED_EXP.items()},
+    **{
+        f"exp_{name}": (lambda org, v=v: jwt.encode({**claims(org), "exp": v}, SECRET, algorithm="HS256"))
+        for name, v in MALFORMED_EXP.items()
+    },
     "iat_far_future": lambda org: jwt.encode({**claims(org), "iat": 10**20}, SECRET, algorithm="HS256"),
     "nbf_a_string": lambda org: jwt.encode({**claims(org), "nbf": "soon"}, SECRET, algorithm="HS256"),
 }
@@ -96,8 +100,9 @@ def test_expired_token_says_so(client, org_id):
     assert resp.headers["WWW-Authenticate"].startswith("Bearer")
 
 
-@pytest.mark.parametrize("value", ["", "   ", "Bearer", "Bearer ", "Basic dXNlcjpwYXNz", "Token abc",
-                                   "Bearer a b", "Bearer\tx y"])
+@pytest.mark.parametrize(
+    "value", ["", "   ", "Bearer", "Bearer ", "Basic dXNlcjpwYXNz", "Token abc", "Bearer a b", "Bearer\tx y"]
+)
 def test_malformed_or_missing_authorization_is_401(client, value):
     resp = call(client, value)
     body = check(resp, "summary", 401)
@@ -147,8 +152,9 @@ def test_org_query_parameters_never_widen_scope(client, engine, org_id):
 
 def test_secret_less_server_refuses_every_token(engine, org_id):
     app = make_app(engine)
-    from web import context
     from dataclasses import replace
+
+    from web import context
 
     context.attach(app.server, replace(context.settings(app.server), secret=""), engine)
     resp = app.server.test_client().get(f"{BASE}/summary", headers=auth(org_id))
@@ -191,14 +197,17 @@ def test_frame_ancestors_come_from_the_setting(engine):
         _assert_security_headers(c.get(path), f"frame-ancestors {origins}")
 
 
-@pytest.mark.parametrize("raw,value", [
-    ("", "'self'"),
-    ("'self'", "'self'"),
-    ("https://a.test, https://b.test", "https://a.test https://b.test"),
-    ("  'self'\thttps://a.test  ", "'self' https://a.test"),
-    ("'none'", "'none'"),
-    ("https://a.test\r\nhttps://b.test", "https://a.test https://b.test"),  # no header splitting
-])
+@pytest.mark.parametrize(
+    "raw,value",
+    [
+        ("", "'self'"),
+        ("'self'", "'self'"),
+        ("https://a.test, https://b.test", "https://a.test https://b.test"),
+        ("  'self'\thttps://a.test  ", "'self' https://a.test"),
+        ("'none'", "'none'"),
+        ("https://a.test\r\nhttps://b.test", "https://a.test https://b.test"),  # no header splitting
+    ],
+)
 def test_frame_ancestors_value(raw, value):
     assert security.frame_ancestors_value(raw) == value
 
@@ -231,7 +240,7 @@ def test_malformed_exp_is_401_on_the_page_gate_and_the_data_callbacks(app, org_i
 
 
 def _at(seconds: float) -> int:
-    return int(datetime.now(timezone.utc).timestamp() + seconds)
+    return int(datetime.now(UTC).timestamp() + seconds)
 
 
 @pytest.mark.parametrize("extra", [{"iat": 1}, {"nbf": 1}, {"iat": 20, "nbf": 20}])
@@ -266,8 +275,16 @@ def client_of(app):
     return app.server.test_client()
 
 
-@pytest.mark.parametrize("raw,value", [("", None), ("3600s", timedelta(hours=1)), ("90m", timedelta(minutes=90)),
-                                       (" 12h ", timedelta(hours=12)), ("7d", timedelta(days=7))])
+@pytest.mark.parametrize(
+    "raw,value",
+    [
+        ("", None),
+        ("3600s", timedelta(hours=1)),
+        ("90m", timedelta(minutes=90)),
+        (" 12h ", timedelta(hours=12)),
+        ("7d", timedelta(days=7)),
+    ],
+)
 def test_max_token_ttl_setting(raw, value):
     from storage.settings import Settings
 
@@ -289,23 +306,35 @@ def test_max_token_ttl_setting_refuses_other_forms(raw):
 def test_every_value_of_a_repeated_org_parameter_must_match(client, org_id, name):
     header = auth(org_id)["Authorization"]
     for values in ([org_id, f"{org_id}-2"], [f"{org_id}-2", org_id], [org_id, ""]):
-        resp = client.get(f"{BASE}/summary", query_string=[*WINDOW.items(), *((name, v) for v in values)],
-                          headers={"Authorization": header})
+        resp = client.get(
+            f"{BASE}/summary",
+            query_string=[*WINDOW.items(), *((name, v) for v in values)],
+            headers={"Authorization": header},
+        )
         body = check(resp, "summary", 403)
         assert body["error"]["code"] == "org_mismatch" and body["error"]["parameter"] == name
-    resp = client.get(f"{BASE}/summary", query_string=[*WINDOW.items(), (name, org_id), (name, org_id)],
-                      headers={"Authorization": header})
+    resp = client.get(
+        f"{BASE}/summary",
+        query_string=[*WINDOW.items(), (name, org_id), (name, org_id)],
+        headers={"Authorization": header},
+    )
     check(resp, "summary")
 
 
 def test_every_value_of_a_repeated_x_org_id_header_must_match(client, org_id):
     header = auth(org_id)["Authorization"]
     for values in ([org_id, f"{org_id}-2"], [f"{org_id}-2", org_id], [org_id, " "]):
-        resp = client.get(f"{BASE}/summary", query_string=WINDOW,
-                          headers=[("Authorization", header), *(("x-org-id", v) for v in values)])
+        resp = client.get(
+            f"{BASE}/summary",
+            query_string=WINDOW,
+            headers=[("Authorization", header), *(("x-org-id", v) for v in values)],
+        )
         assert check(resp, "summary", 403)["error"]["code"] == "org_mismatch"
-    resp = client.get(f"{BASE}/summary", query_string=WINDOW,
-                      headers=[("Authorization", header), ("x-org-id", org_id), ("x-org-id", org_id)])
+    resp = client.get(
+        f"{BASE}/summary",
+        query_string=WINDOW,
+        headers=[("Authorization", header), ("x-org-id", org_id), ("x-org-id", org_id)],
+    )
     check(resp, "summary")
 
 

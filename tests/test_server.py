@@ -1,5 +1,6 @@
 """`ai-usage serve`: refuses to start without a real secret (unless --demo), prints a ready link in
 demo mode, and serves the page and the API through waitress."""
+
 from __future__ import annotations
 
 import gzip
@@ -12,16 +13,16 @@ import subprocess
 import sys
 import threading
 import urllib.request
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
-
-from web.auth import verify_token
-from storage.engine import make_engine, migrate
-from ai_usage.server import serve, url_host
-from storage.settings import Settings
 from support.api import SECRET, log
 from support.db import insert_logs
+
+from ai_usage.server import serve, url_host
+from storage.engine import make_engine, migrate
+from storage.settings import Settings
+from web.auth import verify_token
 
 STARTUP_LIMIT = 90  # seconds; only a hang would reach it
 
@@ -31,10 +32,15 @@ def demo_db(tmp_path_factory):
     url = f"sqlite:///{tmp_path_factory.mktemp('serve') / 'serve.sqlite3'}"
     engine = make_engine(url)
     migrate(engine)
-    now = datetime.now(timezone.utc)
-    insert_logs(engine, [log("demo", now - timedelta(minutes=5), inp=10, out=5, cost="0.25"),
-                         log("demo", now - timedelta(minutes=6), inp=1, cost="0.5"),
-                         log("other-org", now - timedelta(minutes=5), inp=999, cost="9")])
+    now = datetime.now(UTC)
+    insert_logs(
+        engine,
+        [
+            log("demo", now - timedelta(minutes=5), inp=10, out=5, cost="0.25"),
+            log("demo", now - timedelta(minutes=6), inp=1, cost="0.5"),
+            log("other-org", now - timedelta(minutes=5), inp=999, cost="9"),
+        ],
+    )
     engine.dispose()
     return url
 
@@ -48,9 +54,24 @@ class Served:
         if secret is not None:
             env["AI_USAGE_SECRET"] = secret
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "ai_usage.cli", "serve", "--host", "127.0.0.1", "--port", "0", "--threads", "2",
-             *args],
-            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
+            [
+                sys.executable,
+                "-m",
+                "ai_usage.cli",
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                "0",
+                "--threads",
+                "2",
+                *args,
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+            env=env,
+        )
         self.lines: list[str] = []
         q: queue.Queue = queue.Queue()
         threading.Thread(target=lambda: [q.put(line) for line in self.proc.stdout], daemon=True).start()
@@ -115,8 +136,17 @@ def test_port_in_use_is_a_clear_error(demo_db, capsys):
     assert f"Cannot listen on 127.0.0.1:{port}" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("host,shown", [("127.0.0.1", "127.0.0.1"), ("0.0.0.0", "127.0.0.1"), ("", "127.0.0.1"),
-                                        ("::", "[::1]"), ("::1", "[::1]"), ("localhost", "localhost")])
+@pytest.mark.parametrize(
+    "host,shown",
+    [
+        ("127.0.0.1", "127.0.0.1"),
+        ("0.0.0.0", "127.0.0.1"),
+        ("", "127.0.0.1"),
+        ("::", "[::1]"),
+        ("::1", "[::1]"),
+        ("localhost", "localhost"),
+    ],
+)
 def test_url_host(host, shown):
     assert url_host(host) == shown
 
@@ -140,8 +170,11 @@ def test_demo_without_secret_prints_a_working_link(demo_db):
         assert status == 200 and headers["Cache-Control"] == "no-store"
         summary = json.loads(body)
         assert summary["executions"] == 2 and summary["totalCostUsd"] == 0.75  # org "demo" only
-        status, headers, body = fetch(s.base + "ai/org-usage/time-series?preset=7d",
-                                      Authorization=f"Bearer {token}", **{"Accept-Encoding": "gzip"})
+        status, headers, body = fetch(
+            s.base + "ai/org-usage/time-series?preset=7d",
+            Authorization=f"Bearer {token}",
+            **{"Accept-Encoding": "gzip"},
+        )
         assert status == 200 and headers["Content-Encoding"] == "gzip"
         assert sum(p["executions"] for p in json.loads(gzip.decompress(body))["points"]) == 2
         status, _, body = fetch(s.base + "ai/org-usage/summary")
@@ -156,7 +189,7 @@ def test_demo_with_a_real_secret_links_a_token_of_that_secret(demo_db):
         token = s.link().split("?token=", 1)[1]
         claims = verify_token(token, SECRET)
         assert claims.org_id == "demo"
-        left = claims.exp - datetime.now(timezone.utc)
+        left = claims.exp - datetime.now(UTC)
         assert timedelta(hours=11) < left <= timedelta(hours=12)
         assert "random secret" not in s.text
     finally:
@@ -169,8 +202,9 @@ def test_production_mode_prints_the_url_and_no_token(demo_db):
     s = Served(demo_db, SECRET)
     try:
         assert s.link() is None and "token=" not in s.text
-        status, _, body = fetch(s.base + "ai/org-usage/summary?preset=7d",
-                                Authorization=f"Bearer {mint_token(SECRET, 'other-org')}")
+        status, _, body = fetch(
+            s.base + "ai/org-usage/summary?preset=7d", Authorization=f"Bearer {mint_token(SECRET, 'other-org')}"
+        )
         assert status == 200 and json.loads(body)["executions"] == 1
         status, _, body = fetch(s.base + "ai/org-usage/openapi.json")
         assert status == 200 and json.loads(body)["openapi"] == "3.1.0"
@@ -213,7 +247,6 @@ def test_token_command_refuses_a_token_the_api_would_refuse(argv, monkeypatch, c
 def waitress_app(tmp_path):
     """The app behind a real waitress server in a thread (raw request lines reach it unchanged)."""
     import waitress
-
     from support.api import make_app
 
     engine = make_engine(f"sqlite:///{tmp_path / 'w.sqlite3'}")
@@ -234,12 +267,20 @@ def stop_waitress(server, thread) -> None:
     thread.join(10)
 
 
-@pytest.mark.parametrize("path, status", [
-    ("/ai/org-usage//summary", 404), ("/ai//org-usage/summary", 404), ("/ai/org-usage/%2e%2e/summary", 404),
-    ("/ai/org-usage/summary/", 404), ("/x/../ai/org-usage/summary", 404), ("/ai/org-usage/./summary", 404),
-    ("/ai/org-usage/summary//", 404), ("/ai/org-usage/%2F/summary", 404),
-    ("//ai/org-usage/summary", 200),  # waitress itself collapses leading slashes: the route answers
-])
+@pytest.mark.parametrize(
+    "path, status",
+    [
+        ("/ai/org-usage//summary", 404),
+        ("/ai//org-usage/summary", 404),
+        ("/ai/org-usage/%2e%2e/summary", 404),
+        ("/ai/org-usage/summary/", 404),
+        ("/x/../ai/org-usage/summary", 404),
+        ("/ai/org-usage/./summary", 404),
+        ("/ai/org-usage/summary//", 404),
+        ("/ai/org-usage/%2F/summary", 404),
+        ("//ai/org-usage/summary", 200),  # waitress itself collapses leading slashes: the route answers
+    ],
+)
 def test_odd_api_paths_through_waitress_are_json_never_the_page(waitress_app, path, status):
     import http.client
 
@@ -265,8 +306,9 @@ def test_queue_depth_warning_is_logged_once_per_interval():
     f = QueueDepthThrottle(10.0, clock=lambda: now[0])
 
     def record(depth):
-        return logging.LogRecord("waitress.queue", logging.WARNING, __file__, 1, "Task queue depth is %d",
-                                 (depth,), None)
+        return logging.LogRecord(
+            "waitress.queue", logging.WARNING, __file__, 1, "Task queue depth is %d", (depth,), None
+        )
 
     passed = []
     for i in range(3000):  # 3,000 queued requests over 30 s
@@ -302,8 +344,9 @@ def test_serve_throttles_waitress_queue_warnings_for_real(caplog):
     url = f"http://127.0.0.1:{server.effective_port}/"
     try:
         with caplog.at_level(logging.WARNING, logger="waitress.queue"):
-            workers = [threading.Thread(target=lambda: urllib.request.urlopen(url, timeout=60).read())
-                       for _ in range(40)]
+            workers = [
+                threading.Thread(target=lambda: urllib.request.urlopen(url, timeout=60).read()) for _ in range(40)
+            ]
             for w in workers:
                 w.start()
             for w in workers:
@@ -327,8 +370,9 @@ def test_token_command_respects_max_token_ttl(monkeypatch, capsys):
     assert verify_token(capsys.readouterr().out.strip(), SECRET, max_ttl=timedelta(hours=1)).org_id == "acme"
 
 
-@pytest.mark.parametrize("name, value", [("AI_USAGE_MAX_TOKEN_TTL", "forever"),
-                                         ("AI_USAGE_STATEMENT_TIMEOUT_MS", "ten")])
+@pytest.mark.parametrize(
+    "name, value", [("AI_USAGE_MAX_TOKEN_TTL", "forever"), ("AI_USAGE_STATEMENT_TIMEOUT_MS", "ten")]
+)
 def test_a_malformed_setting_is_one_line_not_a_traceback(monkeypatch, capsys, name, value):
     from ai_usage import cli
 

@@ -6,36 +6,49 @@ own), the three classes sum to Todos to the 1e-8 USD, on SQLite and PostgreSQL, 
 the raw rows and from the rollups plus their live tail; the rollup tables key the
 class, not the raw text; migration 0003 re-keys rollups written before it.
 """
+
 from __future__ import annotations
 
 import random
 import uuid
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from types import SimpleNamespace
 
 import pytest
 import sqlalchemy as sa
-
 from support import reference as ref
-from ingest import refresh as rollups
-from storage.engine import make_engine
 from support.db import create_pg_database, drop_pg_database, insert_logs
-from queries import base as qbase
-from queries import parse_filters
-from ingest import rollup_write as rw
-from queries import rollup_read as qr
-from storage import rollup_tables as rt
-from test_queries import (check_cache_savings, check_heatmap, check_model_efficiency, check_projection, check_summary,
-                          check_time_series)
+from test_queries import (
+    check_cache_savings,
+    check_heatmap,
+    check_model_efficiency,
+    check_projection,
+    check_summary,
+    check_time_series,
+)
 from test_rollups import raw_calls
 
-UTC = timezone.utc
+from ingest import refresh as rollups, rollup_write as rw
+from queries import base as qbase, parse_filters, rollup_read as qr
+from storage import rollup_tables as rt
+from storage.engine import make_engine
+
+UTC = UTC
 # Raw text -> the class it must count in.
 SOURCES = {
-    "system": "system", "byok": "byok", "BYOK": "byok", " system ": "system", "System": "system",
-    "\tByok\r\n": "byok", "SYSTEM\x0b": "system", "": "other", "  ": "other", "partner": "other",
-    "s ystem": "other", "BYO\u212a": "other",  # the Kelvin sign is no ASCII K: PostgreSQL's lower() folds it
+    "system": "system",
+    "byok": "byok",
+    "BYOK": "byok",
+    " system ": "system",
+    "System": "system",
+    "\tByok\r\n": "byok",
+    "SYSTEM\x0b": "system",
+    "": "other",
+    "  ": "other",
+    "partner": "other",
+    "s ystem": "other",
+    "BYO\u212a": "other",  # the Kelvin sign is no ASCII K: PostgreSQL's lower() folds it
     "'; DROP TABLE x; --": "other",
 }
 CLASSES = ("system", "byok", "other")
@@ -49,22 +62,38 @@ def hostile_rows(org: str, rng: random.Random, n: int, first=START, last=END) ->
     texts = list(SOURCES)
     out = []
     for i in range(n):
-        out.append(dict(
-            org_id=org, created_at=base + timedelta(seconds=rng.randrange(span), microseconds=rng.randrange(10 ** 6)),
-            agent_id=rng.choice([None, f"{org}-a1", f"{org}-a2"]), user_id=None,
-            action_type=rng.choice(ref.ACTIONS), source=texts[i % len(texts)],
-            provider="openai", model=rng.choice(["gpt-4o", "gpt-4o-mini", "house-7b"]),
-            input_tokens=rng.randrange(0, 5000), output_tokens=rng.randrange(0, 900),
-            cache_read_tokens=rng.choice([0, rng.randrange(0, 3000)]), cache_write_tokens=0,
-            cost_usd=rng.choice([None, Decimal(rng.randrange(0, 10 ** 8)) / 10 ** 8]),
-            latency_ms=rng.choice([None, rng.randrange(1, 9000)]),
-        ))
+        out.append(
+            dict(
+                org_id=org,
+                created_at=base + timedelta(seconds=rng.randrange(span), microseconds=rng.randrange(10**6)),
+                agent_id=rng.choice([None, f"{org}-a1", f"{org}-a2"]),
+                user_id=None,
+                action_type=rng.choice(ref.ACTIONS),
+                source=texts[i % len(texts)],
+                provider="openai",
+                model=rng.choice(["gpt-4o", "gpt-4o-mini", "house-7b"]),
+                input_tokens=rng.randrange(0, 5000),
+                output_tokens=rng.randrange(0, 900),
+                cache_read_tokens=rng.choice([0, rng.randrange(0, 3000)]),
+                cache_write_tokens=0,
+                cost_usd=rng.choice([None, Decimal(rng.randrange(0, 10**8)) / 10**8]),
+                latency_ms=rng.choice([None, rng.randrange(1, 9000)]),
+            )
+        )
     return out
 
 
 def window(org, tz="UTC", source="all", granularity="day", start=START, end=END):
-    return parse_filters({"from": start.isoformat(), "to": end.isoformat(), "timezone": tz, "source": source,
-                          "granularity": granularity}, org)
+    return parse_filters(
+        {
+            "from": start.isoformat(),
+            "to": end.isoformat(),
+            "timezone": tz,
+            "source": source,
+            "granularity": granularity,
+        },
+        org,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -100,18 +129,23 @@ def test_system_byok_and_other_add_up_to_todos(mixed, path, tz):
     for m in qbase.MEASURES:
         assert sum(int(p[m]) for p in parts.values()) == int(total[m]), m
     for s in CLASSES:  # and each class holds the rows it should, by the table above
-        want = [r for r in mixed.inserted if SOURCES[r["source"]] == s
-                and ref.window_bounds(ref.Window.of(f))[0] <= r["created_at"] < ref.window_bounds(ref.Window.of(f))[1]]
+        want = [
+            r
+            for r in mixed.inserted
+            if SOURCES[r["source"]] == s
+            and ref.window_bounds(ref.Window.of(f))[0] <= r["created_at"] < ref.window_bounds(ref.Window.of(f))[1]
+        ]
         assert int(parts[s]["executions"]) == len(want) > 0, s
-        assert int(parts[s]["cost_e8"]) == sum(int(r["cost_usd"] * 10 ** 8) for r in want if r["cost_usd"] is not None)
+        assert int(parts[s]["cost_e8"]) == sum(int(r["cost_usd"] * 10**8) for r in want if r["cost_usd"] is not None)
 
 
 @pytest.mark.parametrize("path", list(PATHS))
 @pytest.mark.parametrize("source", ["system", "byok"])
 def test_each_source_equals_the_reference(mixed, path, source):
     """Summary, cache savings, series, models, heatmap and projection for one source match pandas."""
-    data = SimpleNamespace(engine=qbase.facts_path(mixed.engine, path), org=mixed.org, rows=mixed.rows,
-                           overrides=mixed.overrides)
+    data = SimpleNamespace(
+        engine=qbase.facts_path(mixed.engine, path), org=mixed.org, rows=mixed.rows, overrides=mixed.overrides
+    )
     f = window(mixed.org, "America/New_York", source)
     check_summary(data, f)
     check_cache_savings(data, f)
@@ -120,11 +154,13 @@ def test_each_source_equals_the_reference(mixed, path, source):
     check_heatmap(data, f)
     check_projection(data, f)
 
+
 def test_rollups_key_the_class_not_the_raw_text(mixed):
     with mixed.engine.connect() as c:
         for t in rt.TABLES:
-            keys = set(c.execute(sa.text(f"SELECT DISTINCT source FROM {t} WHERE org_id = :o"),
-                                 {"o": mixed.org}).scalars())
+            keys = set(
+                c.execute(sa.text(f"SELECT DISTINCT source FROM {t} WHERE org_id = :o"), {"o": mixed.org}).scalars()
+            )
             assert keys == set(CLASSES), t
 
 
@@ -152,8 +188,11 @@ def test_api_sources_count_every_spelling(mixed, app):
     client = app.server.test_client()
     got = {}
     for s in ("all", "system", "byok"):
-        r = client.get(f"{BASE}/summary", query_string={"from": START.isoformat(), "to": END.isoformat(),
-                                                         "source": s}, headers=auth(mixed.org))
+        r = client.get(
+            f"{BASE}/summary",
+            query_string={"from": START.isoformat(), "to": END.isoformat(), "source": s},
+            headers=auth(mixed.org),
+        )
         got[s] = check(r, "summary")["executions"]
     counts = {s: sum(1 for r in mixed.inserted if SOURCES[r["source"]] == s) for s in CLASSES}
     assert got == {"all": len(mixed.inserted), "system": counts["system"], "byok": counts["byok"]}
@@ -197,17 +236,29 @@ def test_migration_rekeys_rollups_written_with_raw_sources(fresh_url, monkeypatc
         m.setattr(rw, "source_key_sql", lambda dialect: "source")
         rollups.refresh(eng)
     with eng.connect() as c:
-        before = {t: c.execute(sa.text(f"SELECT COUNT(DISTINCT source), SUM(executions), SUM(cost_e8) FROM {t}"
-                                       " WHERE org_id = :o AND grain = 900"), {"o": org}).one() for t in rt.TABLES}
+        before = {
+            t: c.execute(
+                sa.text(
+                    f"SELECT COUNT(DISTINCT source), SUM(executions), SUM(cost_e8) FROM {t}"
+                    " WHERE org_id = :o AND grain = 900"
+                ),
+                {"o": org},
+            ).one()
+            for t in rt.TABLES
+        }
         version = rt.read_state(c).version
     assert all(int(v[0]) == len(SOURCES) for v in before.values())
     _upgrade(eng, "head")
     with eng.connect() as c:
         for t in rt.TABLES:
             for g in rt.GRAINS:
-                n, execs, cost = c.execute(sa.text(f"SELECT COUNT(DISTINCT source), SUM(executions), SUM(cost_e8)"
-                                                   f" FROM {t} WHERE org_id = :o AND grain = :g"),
-                                           {"o": org, "g": g}).one()
+                n, execs, cost = c.execute(
+                    sa.text(
+                        f"SELECT COUNT(DISTINCT source), SUM(executions), SUM(cost_e8)"
+                        f" FROM {t} WHERE org_id = :o AND grain = :g"
+                    ),
+                    {"o": org, "g": g},
+                ).one()
                 assert (int(n), int(execs), int(cost)) == (3, int(before[t][1]), int(before[t][2])), (t, g)
         assert rt.read_state(c).version > version  # readers plan again
     qr._STATE.clear()
@@ -229,9 +280,9 @@ CB_SECRET = "sources-callback-secret-0123456789-abc"
 def _advanced(engine, org, source="all"):
     """The Avanzado callback's outputs for the last 30 days, as the page asks for them."""
     import callbacks.advanced
-    from web.auth import mint_token
-    from storage.settings import Settings
     from app import create_app
+    from storage.settings import Settings
+    from web.auth import mint_token
 
     app = create_app(Settings(database_url=str(engine.url), secret=CB_SECRET), engine=engine)
     with app.server.app_context():
@@ -256,12 +307,15 @@ def test_the_split_shows_otro_and_adds_up_to_todos(engine, org_id, page_source):
     heat, split, table, cache, stamp = _advanced(engine, org_id, page_source)
     pie = split.data[0]
     assert list(pie.labels) == ["Sistema", "BYOK", "Otro"]
-    e8 = {s: sum(int(r["cost_usd"] * 10 ** 8) for r in rows if SOURCES[r["source"]] == s and r["cost_usd"] is not None)
-          for s in CLASSES}
-    assert [round(v * 10 ** 8) for v in pie.values] == [e8[s] for s in CLASSES]
+    e8 = {
+        s: sum(int(r["cost_usd"] * 10**8) for r in rows if SOURCES[r["source"]] == s and r["cost_usd"] is not None)
+        for s in CLASSES
+    }
+    assert [round(v * 10**8) for v in pie.values] == [e8[s] for s in CLASSES]
     total = sum(e8.values())
-    assert f"{total / 10 ** 8:,.2f}".replace(",", " ").replace(".", ",").replace(" ", ".") in str(
-        split.layout.annotations[0].text)
+    assert f"{total / 10**8:,.2f}".replace(",", " ").replace(".", ",").replace(" ", ".") in str(
+        split.layout.annotations[0].text
+    )
     assert len(set(pie.marker.colors)) == 3
     text = str(table)
     assert "Otro" in text and "ni byok" in text

@@ -8,6 +8,7 @@ layout, the cards and notes with data, every figure's JSON and the «Ver datos»
 - «Intervalo del 80 %», never «Intervalo 80 %»; «N/A» only as a whole value (a ratio without a
   denominator, e.g. the hit rate with no prompt tokens), never inside a sentence; no «Top 10».
 """
+
 from __future__ import annotations
 
 import re
@@ -29,20 +30,55 @@ STRAY_ENTRADA = re.compile(r"\bEntrada\b(?! \(sin caché\)| total)")
 
 
 def chart_strings() -> list[str]:
-    ts = pd.DataFrame({"bucket": pd.date_range("2026-11-30", periods=40, freq="D", tz=TZ), "cost_usd": [1.0] * 40,
-                       "tokens": [10] * 40, "executions": [1] * 40})
-    proj = Projection(status="ok", daily_points=10, month_start=date(2027, 1, 1), month_end=date(2027, 1, 31),
-                      month_to_date_usd=4.0, projected_total_usd=9.0, lower80=8.0, upper80=10.0,
-                      forecast=pd.DataFrame({"date": [date(2027, 1, 9), date(2027, 1, 10)], "yhat": [1.0, 1.0],
-                                             "weight": [1.0, 1.0]}), as_of=date(2027, 1, 8),
-                      fit=(date(2027, 1, 1), np.array([1.0, 0.0]), np.zeros((2, 2)), 1.0, 1.5))
-    acts = pd.DataFrame([{"bucket": b, "action_type": a, "cost_usd": 1.0, "tokens": 10, "executions": 1}
-                         for b in ts["bucket"] for a in theme.ACTIONS])
-    mods = pd.DataFrame([{"provider": "p", "model": f"m{i}", "cost_usd": 2.0 + i, "input_tokens": 100,
-                          "output_tokens": 5, "cache_read_tokens": 50, "executions": 2,
-                          "avg_latency_ms": np.nan if i == 0 else 10.0 * i} for i in range(12)])
+    ts = pd.DataFrame(
+        {
+            "bucket": pd.date_range("2026-11-30", periods=40, freq="D", tz=TZ),
+            "cost_usd": [1.0] * 40,
+            "tokens": [10] * 40,
+            "executions": [1] * 40,
+        }
+    )
+    proj = Projection(
+        status="ok",
+        daily_points=10,
+        month_start=date(2027, 1, 1),
+        month_end=date(2027, 1, 31),
+        month_to_date_usd=4.0,
+        projected_total_usd=9.0,
+        lower80=8.0,
+        upper80=10.0,
+        forecast=pd.DataFrame(
+            {"date": [date(2027, 1, 9), date(2027, 1, 10)], "yhat": [1.0, 1.0], "weight": [1.0, 1.0]}
+        ),
+        as_of=date(2027, 1, 8),
+        fit=(date(2027, 1, 1), np.array([1.0, 0.0]), np.zeros((2, 2)), 1.0, 1.5),
+    )
+    acts = pd.DataFrame(
+        [
+            {"bucket": b, "action_type": a, "cost_usd": 1.0, "tokens": 10, "executions": 1}
+            for b in ts["bucket"]
+            for a in theme.ACTIONS
+        ]
+    )
+    mods = pd.DataFrame(
+        [
+            {
+                "provider": "p",
+                "model": f"m{i}",
+                "cost_usd": 2.0 + i,
+                "input_tokens": 100,
+                "output_tokens": 5,
+                "cache_read_tokens": 50,
+                "executions": 2,
+                "avg_latency_ms": np.nan if i == 0 else 10.0 * i,
+            }
+            for i in range(12)
+        ]
+    )
     prices = {("p", f"m{i}"): (Decimal(1), Decimal("0.1"), Decimal(3)) for i in range(6)}
-    heat = pd.DataFrame({"dow": [0, 3], "hour": [1, 2], "tokens": [5, 50], "cost_usd": [1.0, 2.0], "executions": [1, 1]})
+    heat = pd.DataFrame(
+        {"dow": [0, 3], "hour": [1, 2], "tokens": [5, 50], "cost_usd": [1.0, 2.0], "executions": [1, 1]}
+    )
     split = pd.DataFrame({"source": ["system", "byok"], "cost_usd": [3.0, 1.0], "tokens": [1, 1], "executions": [1, 1]})
     figs = [figures.heatmap(heat, TZ), figures.source_split(split)]
     for g in ("day", "week", "month"):
@@ -50,30 +86,64 @@ def chart_strings() -> list[str]:
         figs.append(figures.actions_area(acts, "cost_usd", g))
     for view in ("cost", "tokens"):
         figs.append(figures.models_bars(mods, view=view, prices=prices))
-    figs += [figures.actions_donut(acts, "tokens"), figures.models_bubble(mods), figures.models_bubble(mods, scale="log")]
+    figs += [
+        figures.actions_donut(acts, "tokens"),
+        figures.models_bubble(mods),
+        figures.models_bubble(mods, scale="log"),
+    ]
     out = [s for f in figs for s in strings(f.to_plotly_json())]
     out += [s for s in strings(theme.LOCALE)]
-    tables = [datatables.trend_table(ts, "day"), datatables.trend_table(ts, "month"),
-              datatables.actions_area_table(acts, "tokens", "week"), datatables.heatmap_table(heat, TZ),
-              datatables.models_bars_table(mods, "cost", prices), datatables.bubbles_table(mods, "linear")]
+    tables = [
+        datatables.trend_table(ts, "day"),
+        datatables.trend_table(ts, "month"),
+        datatables.actions_area_table(acts, "tokens", "week"),
+        datatables.heatmap_table(heat, TZ),
+        datatables.models_bars_table(mods, "cost", prices),
+        datatables.bubbles_table(mods, "linear"),
+    ]
     out += [flat(t) for t in tables]
     return out
 
 
 def page_strings() -> list[str]:
-    summary = {"total_cost_usd": 12.5, "total_tokens": 1_500, "total_input_tokens": 1_000,
-               "total_output_tokens": 500, "total_cache_read_tokens": 300, "executions": 3}
-    cache = {"hit_rate": 0.3, "estimated_savings_usd": 1.0, "total_cache_read_tokens": 300,
-             "total_input_tokens": 1_000, "skipped_models_count": 1}
-    p = Projection(status="ok", daily_points=9, month_start=date(2026, 6, 1), month_end=date(2026, 6, 30),
-                   month_to_date_usd=10.0, projected_total_usd=30.0, lower80=25.0, upper80=35.5)
+    summary = {
+        "total_cost_usd": 12.5,
+        "total_tokens": 1_500,
+        "total_input_tokens": 1_000,
+        "total_output_tokens": 500,
+        "total_cache_read_tokens": 300,
+        "executions": 3,
+    }
+    cache = {
+        "hit_rate": 0.3,
+        "estimated_savings_usd": 1.0,
+        "total_cache_read_tokens": 300,
+        "total_input_tokens": 1_000,
+        "skipped_models_count": 1,
+    }
+    p = Projection(
+        status="ok",
+        daily_points=9,
+        month_start=date(2026, 6, 1),
+        month_end=date(2026, 6, 30),
+        month_to_date_usd=10.0,
+        projected_total_usd=30.0,
+        lower80=25.0,
+        upper80=35.5,
+    )
     split = pd.DataFrame({"source": ["system", "byok"], "cost_usd": [3.0, 1.0], "tokens": [1, 1], "executions": [1, 1]})
-    parts = [texts(page.layout()), flat(kpis.cost_card(summary)), flat(kpis.tokens_card(summary)),
-             flat(kpis.cache_card(cache, "Todos")), flat(kpis.cache_card({"hit_rate": None, "skipped_models_count": 0},
-                                                                          "Todos")),
-             flat(kpis.projection_card(p)), flat(advanced.cache_detail(cache, "Todos")),
-             flat(advanced.cache_detail({"hit_rate": None, "skipped_models_count": 0}, "Todos")),
-             flat(advanced.split_table(split)), flat(models.models_note(["m0"], 3, 1))]
+    parts = [
+        texts(page.layout()),
+        flat(kpis.cost_card(summary)),
+        flat(kpis.tokens_card(summary)),
+        flat(kpis.cache_card(cache, "Todos")),
+        flat(kpis.cache_card({"hit_rate": None, "skipped_models_count": 0}, "Todos")),
+        flat(kpis.projection_card(p)),
+        flat(advanced.cache_detail(cache, "Todos")),
+        flat(advanced.cache_detail({"hit_rate": None, "skipped_models_count": 0}, "Todos")),
+        flat(advanced.split_table(split)),
+        flat(models.models_note(["m0"], 3, 1)),
+    ]
     return parts
 
 
@@ -96,7 +166,7 @@ def test_in_cards_and_notes_a_capitalised_name_only_starts_a_sentence():
     for text in page_strings():
         for line in text.split("\n"):
             for m in CAPITALISED.finditer(line):
-                before = line[:m.start()].rstrip()
+                before = line[: m.start()].rstrip()
                 assert before == "" or before[-1] in ".:·", line
 
 

@@ -4,6 +4,7 @@ verify_token is the one check behind the API, the page gate and every data callb
 whatever a token carries, it answers Claims or raises AuthError (401/403), never another
 exception.
 """
+
 from __future__ import annotations
 
 import math
@@ -38,12 +39,21 @@ class Claims:
     exp: datetime
 
 
-def mint_token(secret: str, org_id: str, ttl: timedelta = timedelta(hours=1),
-               policies=(REQUIRED_POLICY,), now: datetime | None = None) -> str:
+def mint_token(
+    secret: str,
+    org_id: str,
+    ttl: timedelta = timedelta(hours=1),
+    policies=(REQUIRED_POLICY,),
+    now: datetime | None = None,
+) -> str:
     """Sign a token for org_id that expires after ttl."""
     now = now or datetime.now(UTC)
-    payload = {"org_id": org_id, "policies": list(policies), "iat": int(now.timestamp()),
-               "exp": int((now + ttl).timestamp())}
+    payload = {
+        "org_id": org_id,
+        "policies": list(policies),
+        "iat": int(now.timestamp()),
+        "exp": int((now + ttl).timestamp()),
+    }
     return jwt.encode(payload, secret, algorithm="HS256")
 
 
@@ -53,8 +63,7 @@ def _instant(claims: dict, name: str) -> float | None:
     v = claims.get(name)
     if v is None:
         return None
-    if isinstance(v, bool) or not isinstance(v, (int, float)) or not (
-            math.isfinite(v) and 0 <= v <= LATEST_INSTANT):
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or not (math.isfinite(v) and 0 <= v <= LATEST_INSTANT):
         raise AuthError(401, "invalid_token", f"El token lleva un {name} mal formado.")
     return float(v)
 
@@ -84,8 +93,7 @@ def _app_max_ttl() -> timedelta | None:
         return None
 
 
-def verify_token(token: str | None, secret: str, x_org_id: str | None = None, *,
-                 max_ttl=APP_SETTING) -> Claims:
+def verify_token(token: str | None, secret: str, x_org_id: str | None = None, *, max_ttl=APP_SETTING) -> Claims:
     """Return the claims of a valid token that may read AI usage, else raise AuthError.
 
     max_ttl: refuse a token whose exp is further than that from now (beyond the leeway);
@@ -96,8 +104,13 @@ def verify_token(token: str | None, secret: str, x_org_id: str | None = None, *,
     if not secret:
         raise AuthError(401, "invalid_token", "El servidor no tiene secreto configurado para validar tokens.")
     try:
-        claims = jwt.decode(token, secret, algorithms=["HS256"], leeway=LEEWAY_SECONDS,
-                            options={"require": ["exp", "org_id", "policies"]})
+        claims = jwt.decode(
+            token,
+            secret,
+            algorithms=["HS256"],
+            leeway=LEEWAY_SECONDS,
+            options={"require": ["exp", "org_id", "policies"]},
+        )
     except jwt.ExpiredSignatureError:
         raise AuthError(401, "token_expired", "El token ha caducado.") from None
     except jwt.PyJWTError:
@@ -112,9 +125,13 @@ def verify_token(token: str | None, secret: str, x_org_id: str | None = None, *,
     left = exp - datetime.now(UTC).timestamp()
     if max_ttl is not None and left > max_ttl.total_seconds() + LEEWAY_SECONDS:
         limit = _ttl_text(max_ttl)
-        raise AuthError(401, "invalid_token", f"El token dura más de lo permitido en este servidor ({limit}).",
-                        english=f"The token expires too far in the future: this server accepts tokens that "
-                                f"expire within {limit} (AI_USAGE_MAX_TOKEN_TTL); ask for a shorter-lived one.")
+        raise AuthError(
+            401,
+            "invalid_token",
+            f"El token dura más de lo permitido en este servidor ({limit}).",
+            english=f"The token expires too far in the future: this server accepts tokens that "
+            f"expire within {limit} (AI_USAGE_MAX_TOKEN_TTL); ask for a shorter-lived one.",
+        )
     org_id, policies = claims.get("org_id"), claims.get("policies") or []
     if not isinstance(org_id, str) or not org_id.strip():
         raise AuthError(401, "invalid_token", "El token no lleva un org_id válido.")

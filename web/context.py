@@ -1,4 +1,5 @@
 """Where the running app keeps its settings and engine (on the Flask server)."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime

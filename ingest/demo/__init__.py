@@ -19,11 +19,12 @@ Modules: catalog (models, profiles, activity shapes, prices), agents, plan (per 
 rows (numpy generation), write (rows as COPY CSV / SQLite tuples, through ingest.bulk);
 this module is the command.
 """
+
 from __future__ import annotations
 
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
@@ -41,10 +42,21 @@ def org_ids(orgs: int, org_prefix: str) -> list[str]:
     return [org_prefix if i == 0 else f"{org_prefix}-{i + 1}" for i in range(orgs)]
 
 
-def generate(engine: sa.Engine, orgs: int = 3, days: int = 365, rows: int = 200_000, seed: int = 7,
-             org_prefix: str = "demo", if_empty: bool = False, progress: bool = True, *,
-             replace: bool = False, now: datetime | None = None, chunk_rows: int = CHUNK_ROWS,
-             out=None) -> int:
+def generate(
+    engine: sa.Engine,
+    orgs: int = 3,
+    days: int = 365,
+    rows: int = 200_000,
+    seed: int = 7,
+    org_prefix: str = "demo",
+    if_empty: bool = False,
+    progress: bool = True,
+    *,
+    replace: bool = False,
+    now: datetime | None = None,
+    chunk_rows: int = CHUNK_ROWS,
+    out=None,
+) -> int:
     """Fill the database with demo data; return an exit code (0 ok, 1 refused, 2 bad arguments).
 
     replace=True deletes the target orgs' logs and agents first (same transaction);
@@ -54,8 +66,10 @@ def generate(engine: sa.Engine, orgs: int = 3, days: int = 365, rows: int = 200_
 
     out = out or sys.stdout
     if orgs < 1 or days < 1 or rows < 0 or not org_prefix.strip():
-        print("demo-data: --orgs and --days must be at least 1, --rows at least 0, and the prefix not empty.",
-              file=sys.stderr)
+        print(
+            "demo-data: --orgs and --days must be at least 1, --rows at least 0, and the prefix not empty.",
+            file=sys.stderr,
+        )
         return 2
     ids = org_ids(orgs, org_prefix)
     t = token_usage_logs
@@ -66,12 +80,14 @@ def generate(engine: sa.Engine, orgs: int = 3, days: int = 365, rows: int = 200_
         if not replace:
             taken = conn.execute(sa.select(t.c.org_id).where(t.c.org_id.in_(ids)).distinct()).scalars().all()
             if taken:
-                print(f"demo-data: org(s) {', '.join(sorted(taken))} already have log rows; "
-                      f"choose another --org-prefix.", file=sys.stderr)
+                print(
+                    f"demo-data: org(s) {', '.join(sorted(taken))} already have log rows; choose another --org-prefix.",
+                    file=sys.stderr,
+                )
                 return 1
 
     started = time.perf_counter()
-    now = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
+    now = (now or datetime.now(UTC)).astimezone(UTC)
     plans = plan(orgs, days, rows, seed, org_prefix, now)
     lk = lookups(plans)
     written = 0
@@ -98,6 +114,9 @@ def generate(engine: sa.Engine, orgs: int = 3, days: int = 365, rows: int = 200_
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
             c.execute(sa.text("ANALYZE token_usage_logs"))
     secs = time.perf_counter() - started
-    print(f"Demo data: {written:,} rows and {n_agents} agents for {orgs} org(s) ({', '.join(ids)}) "
-          f"over {days} days, in {secs:.1f} s ({written / max(secs, 1e-9):,.0f} rows/s).", file=out)
+    print(
+        f"Demo data: {written:,} rows and {n_agents} agents for {orgs} org(s) ({', '.join(ids)}) "
+        f"over {days} days, in {secs:.1f} s ({written / max(secs, 1e-9):,.0f} rows/s).",
+        file=out,
+    )
     return 0

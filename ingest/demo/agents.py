@@ -1,4 +1,5 @@
 """Demo agents: names, SVG avatars and each agent's plan (models, launch, BYOK, prompt sizes)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -9,16 +10,36 @@ import numpy as np
 from .catalog import M
 
 AGENT_NAMES = [
-    "Brújula · Soporte al cliente", "Cervantes · Redacción", "Faro · Base de conocimiento",
-    "Lince · Detección de fraude", "Colibrí · Atención por WhatsApp", "Quijote · Contratos",
-    "Sancho · Asistente de ventas", "Alhambra · Reservas", "Giralda · Turismo",
-    "Tizona · Ciberseguridad", "Azahar · Marketing", "Mirlo · Transcripción de llamadas",
-    "Veleta · Previsión de demanda", "Atalaya · Cumplimiento normativo",
-    "Candela · Recursos humanos", "Duende · Onboarding", "Albero · Logística",
-    "Pícaro · Cobros", "Retablo · Catálogo de productos", "Zarzuela · Redes sociales",
-    "Olivo · Finanzas", "Marea · Incidencias TI", "Jara · Compras", "Estela · Formación",
-    "Cigarra · Encuestas", "Tertulia · Chat interno", "Mudéjar · Traducción",
-    "Alborada · Informes", "Romero · Prevención de riesgos", "Sobremesa · Recetas",
+    "Brújula · Soporte al cliente",
+    "Cervantes · Redacción",
+    "Faro · Base de conocimiento",
+    "Lince · Detección de fraude",
+    "Colibrí · Atención por WhatsApp",
+    "Quijote · Contratos",
+    "Sancho · Asistente de ventas",
+    "Alhambra · Reservas",
+    "Giralda · Turismo",
+    "Tizona · Ciberseguridad",
+    "Azahar · Marketing",
+    "Mirlo · Transcripción de llamadas",
+    "Veleta · Previsión de demanda",
+    "Atalaya · Cumplimiento normativo",
+    "Candela · Recursos humanos",
+    "Duende · Onboarding",
+    "Albero · Logística",
+    "Pícaro · Cobros",
+    "Retablo · Catálogo de productos",
+    "Zarzuela · Redes sociales",
+    "Olivo · Finanzas",
+    "Marea · Incidencias TI",
+    "Jara · Compras",
+    "Estela · Formación",
+    "Cigarra · Encuestas",
+    "Tertulia · Chat interno",
+    "Mudéjar · Traducción",
+    "Alborada · Informes",
+    "Romero · Prevención de riesgos",
+    "Sobremesa · Recetas",
 ]
 AVATAR_COLORS = ["#e76f51", "#2a9d8f", "#264653", "#f4a261", "#8e44ad", "#3a86ff", "#d62828", "#588157"]
 
@@ -92,20 +113,22 @@ def plan_agents(rng, org_id: str, profile: dict, days: int) -> list[Agent]:
         if migrate and models[k] == migrate[1] and k < n // 2 and rng.random() < 0.7:
             old, switch = M[migrate[0]], int(days * rng.uniform(0.45, 0.6))
         launched_late = k > 2 and rng.random() < 0.3
-        out.append(Agent(
-            id=f"{org_id}-{_slug(name)}",
-            name=str(name),
-            avatar_url=_avatar(str(name), AVATAR_COLORS[k % len(AVATAR_COLORS)]) if rng.random() < 0.55 else None,
-            weight=float(weights[k]),
-            model=model,
-            old_model=old,
-            switch_day=switch,
-            launch_day=int(days * rng.uniform(0.1, 0.8)) if launched_late else -1,
-            rag=bool(rng.random() < 0.7),
-            guard=bool(rng.random() < 0.85),
-            byok_p=p_hi if k in byok else 0.04,
-            byok_cost=bool(rng.random() < 0.45),
-            prompt_median=float(1800 * np.exp(rng.normal(0, 0.5))),
-            output_median=float(300 * np.exp(rng.normal(0, 0.4))),
-        ))
+        out.append(
+            Agent(
+                id=f"{org_id}-{_slug(name)}",
+                name=str(name),
+                avatar_url=_avatar(str(name), AVATAR_COLORS[k % len(AVATAR_COLORS)]) if rng.random() < 0.55 else None,
+                weight=float(weights[k]),
+                model=model,
+                old_model=old,
+                switch_day=switch,
+                launch_day=int(days * rng.uniform(0.1, 0.8)) if launched_late else -1,
+                rag=bool(rng.random() < 0.7),
+                guard=bool(rng.random() < 0.85),
+                byok_p=p_hi if k in byok else 0.04,
+                byok_cost=bool(rng.random() < 0.45),
+                prompt_median=float(1800 * np.exp(rng.normal(0, 0.5))),
+                output_median=float(300 * np.exp(rng.normal(0, 0.4))),
+            )
+        )
     return out

@@ -1,12 +1,20 @@
 """Demo data's catalogue: the models, the org profiles, the activity shapes and the models' prices."""
+
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 import numpy as np
 
-TIMEZONES = ["Europe/Madrid", "America/Mexico_City", "America/Bogota",
-             "America/Argentina/Buenos_Aires", "America/Santiago", "America/Lima"]
+TIMEZONES = [
+    "Europe/Madrid",
+    "America/Mexico_City",
+    "America/Bogota",
+    "America/Argentina/Buenos_Aires",
+    "America/Santiago",
+    "America/Lima",
+]
 
 # provider, model, kind, time to first token (ms), output tokens per second
 MODELS = [
@@ -34,28 +42,81 @@ CACHE_WRITES = {"anthropic"}  # explicit cache writes, billed apart
 
 # Three org profiles (later orgs cycle through them): chat models with weights, and the
 # models behind guardrails, titles and embeddings.
-PROFILES = [
-    dict(chat={"claude-sonnet-4-5": 5, "gpt-4o-mini": 3, "gemini-2.5-flash": 3, "gpt-4o": 2,
-               "claude-haiku-4-5": 2, "mistral-large-latest": 2, "gemini-2.5-pro": 1,
-               "claude-opus-4-1": 1, "salamandra-7b-instruct": 1},
-         must=["mistral-large-latest", "salamandra-7b-instruct", "gemini-2.5-flash", "claude-opus-4-1"],
-         migrate=("gpt-4o", "claude-sonnet-4-5"),
-         guard="claude-haiku-4-5", title="gpt-4o-mini", embed="text-embedding-3-small"),
-    dict(chat={"gpt-4o": 4, "gpt-4o-mini": 4, "gpt-4.1-mini": 3, "gemini-2.5-flash": 3,
-               "claude-sonnet-4-5": 2},
-         must=["claude-sonnet-4-5"], migrate=("gpt-4o-mini", "gpt-4.1-mini"),
-         guard="gpt-4o-mini", title="gpt-4o-mini", embed="gemini-embedding-001"),
-    dict(chat={"mistral-large-latest": 4, "mistral-small-latest": 4, "claude-haiku-4-5": 2,
-               "gemini-2.5-flash": 2, "salamandra-7b-instruct": 2},
-         must=["salamandra-7b-instruct"], migrate=None,
-         guard="mistral-small-latest", title="mistral-small-latest", embed="mistral-embed"),
+PROFILES: list[dict[str, Any]] = [
+    dict(
+        chat={
+            "claude-sonnet-4-5": 5,
+            "gpt-4o-mini": 3,
+            "gemini-2.5-flash": 3,
+            "gpt-4o": 2,
+            "claude-haiku-4-5": 2,
+            "mistral-large-latest": 2,
+            "gemini-2.5-pro": 1,
+            "claude-opus-4-1": 1,
+            "salamandra-7b-instruct": 1,
+        },
+        must=["mistral-large-latest", "salamandra-7b-instruct", "gemini-2.5-flash", "claude-opus-4-1"],
+        migrate=("gpt-4o", "claude-sonnet-4-5"),
+        guard="claude-haiku-4-5",
+        title="gpt-4o-mini",
+        embed="text-embedding-3-small",
+    ),
+    dict(
+        chat={"gpt-4o": 4, "gpt-4o-mini": 4, "gpt-4.1-mini": 3, "gemini-2.5-flash": 3, "claude-sonnet-4-5": 2},
+        must=["claude-sonnet-4-5"],
+        migrate=("gpt-4o-mini", "gpt-4.1-mini"),
+        guard="gpt-4o-mini",
+        title="gpt-4o-mini",
+        embed="gemini-embedding-001",
+    ),
+    dict(
+        chat={
+            "mistral-large-latest": 4,
+            "mistral-small-latest": 4,
+            "claude-haiku-4-5": 2,
+            "gemini-2.5-flash": 2,
+            "salamandra-7b-instruct": 2,
+        },
+        must=["salamandra-7b-instruct"],
+        migrate=None,
+        guard="mistral-small-latest",
+        title="mistral-small-latest",
+        embed="mistral-embed",
+    ),
 ]
 
 # Local-hour activity: office hours with the Spanish lunch dip; weekends flat and low.
-WEEKDAY_HOURS = np.array([0.6, 0.35, 0.25, 0.2, 0.2, 0.3, 0.8, 2.0, 5.0, 8.5, 10, 10.5,
-                          10, 9, 6, 5.5, 8, 8.5, 7.5, 5, 3.5, 2.6, 1.8, 1.1])
-WEEKEND_HOURS = np.array([1.0, 0.7, 0.5, 0.4, 0.3, 0.3, 0.4, 0.6, 1.0, 1.6, 2.2, 2.6,
-                          2.8, 2.6, 2.2, 2.0, 2.1, 2.2, 2.1, 1.9, 1.7, 1.5, 1.3, 1.1])
+WEEKDAY_HOURS = np.array(
+    [0.6, 0.35, 0.25, 0.2, 0.2, 0.3, 0.8, 2.0, 5.0, 8.5, 10, 10.5, 10, 9, 6, 5.5, 8, 8.5, 7.5, 5, 3.5, 2.6, 1.8, 1.1]
+)
+WEEKEND_HOURS = np.array(
+    [
+        1.0,
+        0.7,
+        0.5,
+        0.4,
+        0.3,
+        0.3,
+        0.4,
+        0.6,
+        1.0,
+        1.6,
+        2.2,
+        2.6,
+        2.8,
+        2.6,
+        2.2,
+        2.0,
+        2.1,
+        2.2,
+        2.1,
+        1.9,
+        1.7,
+        1.5,
+        1.3,
+        1.1,
+    ]
+)
 NIGHT_HOURS = np.array([0, 1, 1, 1, 0.5] + [0] * 19, dtype=float)  # scheduled re-indexing
 BULK_HOURS = np.array([0] * 8 + [1] * 12 + [0] * 4, dtype=float)
 DOW_FACTOR = np.array([1.0, 1.05, 1.05, 1.0, 0.85, 0.22, 0.16])  # Monday = 0
@@ -84,8 +145,7 @@ def model_prices() -> np.ndarray:
     out = np.zeros((len(MODELS), 4))
     for i, (provider, model, *_rest) in enumerate(MODELS):
         try:
-            mp = calc_price(Usage(input_tokens=1, output_tokens=1), model_ref=model,
-                            provider_id=provider).model_price
+            mp = calc_price(Usage(input_tokens=1, output_tokens=1), model_ref=model, provider_id=provider).model_price
         except Exception:  # not in the catalogue: the self-hosted model
             out[i] = CUSTOM_PRICE
             continue

@@ -1,4 +1,5 @@
 """Demo plan: per org its zone, calendar, agents, users, growth and indexing batches (no rows yet)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -9,8 +10,20 @@ import numpy as np
 import pandas as pd
 
 from .agents import plan_agents
-from .catalog import (BULK_SHARES, DOW_FACTOR, GROWTH_PER_YEAR, INDEXING_SHARE, M, PROFILES, ROWS_PER_EVENT,
-                      TIMEZONES, WEEKDAY_HOURS, WEEKEND_HOURS, cdf_at)
+from .catalog import (
+    BULK_SHARES,
+    DOW_FACTOR,
+    GROWTH_PER_YEAR,
+    INDEXING_SHARE,
+    PROFILES,
+    ROWS_PER_EVENT,
+    TIMEZONES,
+    WEEKDAY_HOURS,
+    WEEKEND_HOURS,
+    M,
+    cdf_at,
+)
+
 
 @dataclass
 class OrgPlan:
@@ -62,7 +75,8 @@ def _calendar(tz: str, days: int, now: datetime):
     day_epoch = dates.astype("datetime64[s]").astype(np.int64)
     naive = (day_epoch[:, None] + np.arange(24) * 3600).ravel()
     aware = pd.DatetimeIndex(naive.astype("datetime64[s]")).tz_localize(
-        zone, ambiguous=np.ones(naive.size, dtype=bool), nonexistent="shift_forward")
+        zone, ambiguous=np.ones(naive.size, dtype=bool), nonexistent="shift_forward"
+    )
     delta = (aware.as_unit("s").asi8 - naive).reshape(days, 24)
     dow = (dates.astype(np.int64) + 3) % 7
     di = pd.DatetimeIndex(dates)
@@ -98,13 +112,27 @@ def plan(orgs: int, days: int, rows: int, seed: int, org_prefix: str, now: datet
 
         users = max(8, min(5000, n // 600))
         user_ids = np.array([f"usr_{x:08x}" for x in rng.choice(2**32, size=users, replace=False)], dtype=object)
-        plans.append(OrgPlan(
-            index=i, org_id=org_id, tz=tz, rows=n, agents=agents, user_ids=user_ids,
-            guard_model=M[profile["guard"]], title_model=M[profile["title"]], embed_model=M[profile["embed"]],
-            day_epoch=day_epoch, delta=delta, dow=dow, growth=growth / growth[-1],
-            events_per_day=per_day, interaction_rows=inter,
-            batches=_plan_batches(rng, idx_rows, w, dow, days, users), today_limit=limit,
-        ))
+        plans.append(
+            OrgPlan(
+                index=i,
+                org_id=org_id,
+                tz=tz,
+                rows=n,
+                agents=agents,
+                user_ids=user_ids,
+                guard_model=M[profile["guard"]],
+                title_model=M[profile["title"]],
+                embed_model=M[profile["embed"]],
+                day_epoch=day_epoch,
+                delta=delta,
+                dow=dow,
+                growth=growth / growth[-1],
+                events_per_day=per_day,
+                interaction_rows=inter,
+                batches=_plan_batches(rng, idx_rows, w, dow, days, users),
+                today_limit=limit,
+            )
+        )
     return plans
 
 
@@ -120,8 +148,18 @@ def _plan_batches(rng, total: int, w: np.ndarray, dow: np.ndarray, days: int, us
         while day > 0 and dow[day] >= 5:  # bulk jobs run on working days
             day -= 1
         sizes = _sizes(rng, n, lambda k: rng.integers(200, 600, k))
-        parts.append(pd.DataFrame({"day": day, "kind": 2, "size": sizes, "byok": False,
-                                   "cost_null": False, "user": int(rng.integers(0, users))}))
+        parts.append(
+            pd.DataFrame(
+                {
+                    "day": day,
+                    "kind": 2,
+                    "size": sizes,
+                    "byok": False,
+                    "cost_null": False,
+                    "user": int(rng.integers(0, users)),
+                }
+            )
+        )
         remaining -= n
     if remaining > 0:
         sizes = _sizes(rng, remaining, lambda k: np.maximum(1, np.round(30 * np.exp(rng.normal(0, 1.0, k)))))
@@ -129,12 +167,22 @@ def _plan_batches(rng, total: int, w: np.ndarray, dow: np.ndarray, days: int, us
         kind = (rng.random(k) >= 0.45).astype(np.int64)  # 0 nightly, 1 daytime
         byok = rng.random(k) < 0.2
         user = np.where((kind == 1) & (rng.random(k) < 0.65), rng.integers(0, users, k), -1)
-        parts.append(pd.DataFrame({"day": rng.choice(days, size=k, p=w / w.sum()), "kind": kind,
-                                   "size": sizes, "byok": byok, "cost_null": byok & (rng.random(k) < 0.5),
-                                   "user": user}))
+        parts.append(
+            pd.DataFrame(
+                {
+                    "day": rng.choice(days, size=k, p=w / w.sum()),
+                    "kind": kind,
+                    "size": sizes,
+                    "byok": byok,
+                    "cost_null": byok & (rng.random(k) < 0.5),
+                    "user": user,
+                }
+            )
+        )
     if not parts:
         return pd.DataFrame({"day": [], "kind": [], "size": [], "byok": [], "cost_null": [], "user": []}).astype(
-            {"day": np.int64, "kind": np.int64, "size": np.int64, "byok": bool, "cost_null": bool, "user": np.int64})
+            {"day": np.int64, "kind": np.int64, "size": np.int64, "byok": bool, "cost_null": bool, "user": np.int64}
+        )
     return pd.concat(parts, ignore_index=True).astype({"day": np.int64, "size": np.int64, "user": np.int64})
 
 

@@ -1,11 +1,27 @@
-"""Demo rows: the plan turned into log rows, vectorised with numpy, in chunks of local days sorted by time."""
+"""Demo rows: the plan turned into log rows, vectorised with numpy, in chunks of local days sorted by time.
+
+Over 300 lines: one vectorised pipeline (interactions, their companion rows, tokens, costs,
+latencies) whose steps share the same arrays; split, each part would pass them all around.
+"""
+
 from __future__ import annotations
 
 from datetime import datetime
 
 import numpy as np
-from .catalog import (BULK_HOURS, CACHE_WRITES, CACHING, MODELS, NIGHT_HOURS, ROWS_PER_EVENT, WEEKDAY_HOURS,
-                      WEEKEND_HOURS, cdf_at, model_prices)
+
+from .catalog import (
+    BULK_HOURS,
+    CACHE_WRITES,
+    CACHING,
+    MODELS,
+    NIGHT_HOURS,
+    ROWS_PER_EVENT,
+    WEEKDAY_HOURS,
+    WEEKEND_HOURS,
+    cdf_at,
+    model_prices,
+)
 from .plan import OrgPlan, split_total
 
 CHUNK_ROWS = 250_000
@@ -53,13 +69,18 @@ def _ln(rng, median, sigma, n):
 def _rows(org, action, ts, agent, user, model, byok, cost_null, inp, out, cr, cw):
     n = ts.size
     return {
-        "org": np.full(n, org.index, dtype=np.int64), "ts": ts,
+        "org": np.full(n, org.index, dtype=np.int64),
+        "ts": ts,
         "agent": np.asarray(agent, dtype=np.int64) * np.ones(n, dtype=np.int64),
         "user": np.asarray(user, dtype=np.int64) * np.ones(n, dtype=np.int64),
-        "action": np.full(n, action, dtype=np.int64), "model": np.asarray(model, dtype=np.int64) * np.ones(n, dtype=np.int64),
+        "action": np.full(n, action, dtype=np.int64),
+        "model": np.asarray(model, dtype=np.int64) * np.ones(n, dtype=np.int64),
         "byok": np.asarray(byok, dtype=bool) & np.ones(n, dtype=bool),
         "cost_null": np.asarray(cost_null, dtype=bool) & np.ones(n, dtype=bool),
-        "inp": inp, "out": out, "cr": cr, "cw": cw,
+        "inp": inp,
+        "out": out,
+        "cr": cr,
+        "cw": cw,
     }
 
 
@@ -133,8 +154,10 @@ def _interactions(rng, org: OrgPlan, agent_base: int, d0: int, d1: int, target: 
     old = np.array([a.old_model for a in ag])[agent]
     model = np.where((old >= 0) & (day < np.array([a.switch_day for a in ag])[agent]), old, model)
 
-    prompt = (np.array([a.prompt_median for a in ag])[agent] * np.exp(rng.normal(0, 0.55, n))
-              + np.where(keep_rag, _ln(rng, 1400, 0.4, n), 0)).astype(np.int64) + 20
+    prompt = (
+        np.array([a.prompt_median for a in ag])[agent] * np.exp(rng.normal(0, 0.55, n))
+        + np.where(keep_rag, _ln(rng, 1400, 0.4, n), 0)
+    ).astype(np.int64) + 20
     out = (np.array([a.output_median for a in ag])[agent] * np.exp(rng.normal(0, 0.7, n))).astype(np.int64) + 1
     inp, cr, cw = _caching(rng, model, prompt, 0.62, 0.45, 0.92)
     gagent = agent + agent_base
@@ -145,20 +168,60 @@ def _interactions(rng, org: OrgPlan, agent_base: int, d0: int, d1: int, target: 
         k = int(g.sum())
         gm = np.full(k, org.guard_model)
         gin, gcr, gcw = _caching(rng, gm, _ln(rng, 520, 0.3, k).astype(np.int64) + 30, 0.85, 0.6, 0.85)
-        res.append(_rows(org, 1, ts[g] - rng.integers(150_000, 900_000, k), gagent[g], user[g], gm,
-                         False, False, gin, _ln(rng, 6, 0.4, k).astype(np.int64) + 1, gcr, gcw))
+        res.append(
+            _rows(
+                org,
+                1,
+                ts[g] - rng.integers(150_000, 900_000, k),
+                gagent[g],
+                user[g],
+                gm,
+                False,
+                False,
+                gin,
+                _ln(rng, 6, 0.4, k).astype(np.int64) + 1,
+                gcr,
+                gcw,
+            )
+        )
     t = keep_title
     if t.any():
         k = int(t.sum())
-        res.append(_rows(org, 2, ts[t] + rng.integers(500_000, 3_000_000, k), gagent[t], user[t],
-                         org.title_model, False, False, _ln(rng, 180, 0.5, k).astype(np.int64) + 10,
-                         _ln(rng, 11, 0.3, k).astype(np.int64) + 2, np.zeros(k, np.int64), np.zeros(k, np.int64)))
+        res.append(
+            _rows(
+                org,
+                2,
+                ts[t] + rng.integers(500_000, 3_000_000, k),
+                gagent[t],
+                user[t],
+                org.title_model,
+                False,
+                False,
+                _ln(rng, 180, 0.5, k).astype(np.int64) + 10,
+                _ln(rng, 11, 0.3, k).astype(np.int64) + 2,
+                np.zeros(k, np.int64),
+                np.zeros(k, np.int64),
+            )
+        )
     r = keep_rag
     if r.any():
         k = int(r.sum())
-        res.append(_rows(org, 3, ts[r] - rng.integers(50_000, 400_000, k), gagent[r], user[r],
-                         org.embed_model, byok[r], cost_null[r], _ln(rng, 28, 0.6, k).astype(np.int64) + 3,
-                         np.zeros(k, np.int64), np.zeros(k, np.int64), np.zeros(k, np.int64)))
+        res.append(
+            _rows(
+                org,
+                3,
+                ts[r] - rng.integers(50_000, 400_000, k),
+                gagent[r],
+                user[r],
+                org.embed_model,
+                byok[r],
+                cost_null[r],
+                _ln(rng, 28, 0.6, k).astype(np.int64) + 3,
+                np.zeros(k, np.int64),
+                np.zeros(k, np.int64),
+                np.zeros(k, np.int64),
+            )
+        )
     return res
 
 
@@ -170,8 +233,11 @@ def _indexing(rng, org: OrgPlan, user_base: int, d0: int, d1: int) -> list[dict]
     day = b["day"].to_numpy()
     kind = b["kind"].to_numpy()
     start = np.empty(len(b))
-    for k, profiles in ((0, (NIGHT_HOURS, NIGHT_HOURS)), (1, (WEEKDAY_HOURS, WEEKEND_HOURS)),
-                        (2, (BULK_HOURS, BULK_HOURS))):
+    for k, profiles in (
+        (0, (NIGHT_HOURS, NIGHT_HOURS)),
+        (1, (WEEKDAY_HOURS, WEEKEND_HOURS)),
+        (2, (BULK_HOURS, BULK_HOURS)),
+    ):
         m = kind == k
         if m.any():
             start[m] = _local_seconds(rng, org, day[m], profiles)
@@ -185,10 +251,22 @@ def _indexing(rng, org: OrgPlan, user_base: int, d0: int, d1: int) -> list[dict]
     ts = np.repeat(start_us, size) + cs - np.repeat(cs[first], size)
     user = np.repeat(b["user"].to_numpy(), size)
     user = np.where(user >= 0, user + user_base, -1)
-    return [_rows(org, 4, ts, -1, user, org.embed_model, np.repeat(b["byok"].to_numpy(), size),
-                  np.repeat(b["cost_null"].to_numpy(), size),
-                  np.minimum(_ln(rng, 650, 0.35, n).astype(np.int64) + 20, 8191),
-                  np.zeros(n, np.int64), np.zeros(n, np.int64), np.zeros(n, np.int64))]
+    return [
+        _rows(
+            org,
+            4,
+            ts,
+            -1,
+            user,
+            org.embed_model,
+            np.repeat(b["byok"].to_numpy(), size),
+            np.repeat(b["cost_null"].to_numpy(), size),
+            np.minimum(_ln(rng, 650, 0.35, n).astype(np.int64) + 20, 8191),
+            np.zeros(n, np.int64),
+            np.zeros(n, np.int64),
+            np.zeros(n, np.int64),
+        )
+    ]
 
 
 def _finish(rng, parts: list[dict], prices: np.ndarray, now_us: int) -> dict:
@@ -200,8 +278,9 @@ def _finish(rng, parts: list[dict], prices: np.ndarray, now_us: int) -> dict:
         rows["ts"][late] = now_us - 1 - rng.integers(0, 60_000_000, int(late.sum()))
     m = rows["model"]
     pr = prices[m]
-    cost = ((rows["inp"] - rows["cw"]) * pr[:, 0] + rows["out"] * pr[:, 1]
-            + rows["cr"] * pr[:, 2] + rows["cw"] * pr[:, 3]) / 1e6
+    cost = (
+        (rows["inp"] - rows["cw"]) * pr[:, 0] + rows["out"] * pr[:, 1] + rows["cr"] * pr[:, 2] + rows["cw"] * pr[:, 3]
+    ) / 1e6
     rows["cost"] = np.where(rows["cost_null"], np.nan, np.round(cost, 8))
     ttft = np.array([x[3] for x in MODELS], dtype=float)[m]
     tps = np.array([x[4] for x in MODELS], dtype=float)[m]
@@ -236,7 +315,9 @@ def generate_rows(plans: list[OrgPlan], days: int, seed: int, now: datetime, chu
     now_us = int(now.timestamp() * 1_000_000)
     chunks = _chunks(plans, days, chunk_rows)
     # Interaction rows of each org split exactly over the chunks.
-    shares = [split_total(p.interaction_rows, [p.events_per_day[a:b].sum() for a, b in chunks]) for p in plans]
+    shares = [
+        split_total(p.interaction_rows, np.array([p.events_per_day[a:b].sum() for a, b in chunks])) for p in plans
+    ]
     agent_base = np.cumsum([0] + [len(p.agents) for p in plans])
     user_base = np.cumsum([0] + [len(p.user_ids) for p in plans])
     carry = None

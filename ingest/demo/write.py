@@ -1,4 +1,5 @@
 """Demo writes: generated rows as COPY CSV or SQLite rows, agent rows, and the rollup rows a replace drops."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -11,25 +12,32 @@ from .. import bulk
 from .catalog import MODELS
 from .plan import OrgPlan
 
-COPY_COLUMNS = [c for c in token_usage_logs.columns.keys() if c != "id"]
+COPY_COLUMNS = [c for c in token_usage_logs.columns.keys() if c != "id"]  # noqa: SIM118 (iterating a ColumnCollection gives Columns, not names)
 
 
 def lookups(plans: list[OrgPlan]):
     agent_ids = np.array([a.id for p in plans for a in p.agents] + [None], dtype=object)  # -1 -> None
     user_ids = np.concatenate([p.user_ids for p in plans] + [np.array([None], dtype=object)])
     return dict(
-        org=np.array([p.org_id for p in plans], dtype=object), agent=agent_ids, user=user_ids,
-        action=np.array(ACTION_TYPES, dtype=object), source=np.array(SOURCES, dtype=object),
-        provider=np.array([m[0] for m in MODELS], dtype=object), model=np.array([m[1] for m in MODELS], dtype=object),
+        org=np.array([p.org_id for p in plans], dtype=object),
+        agent=agent_ids,
+        user=user_ids,
+        action=np.array(ACTION_TYPES, dtype=object),
+        source=np.array(SOURCES, dtype=object),
+        provider=np.array([m[0] for m in MODELS], dtype=object),
+        model=np.array([m[1] for m in MODELS], dtype=object),
     )
 
 
 def _text_columns(rows: dict, lk: dict) -> dict:
     return {
-        "org_id": lk["org"][rows["org"]], "agent_id": lk["agent"][rows["agent"]],
-        "user_id": lk["user"][rows["user"]], "action_type": lk["action"][rows["action"]],
+        "org_id": lk["org"][rows["org"]],
+        "agent_id": lk["agent"][rows["agent"]],
+        "user_id": lk["user"][rows["user"]],
+        "action_type": lk["action"][rows["action"]],
         "source": lk["source"][rows["byok"].astype(np.int64)],
-        "provider": lk["provider"][rows["model"]], "model": lk["model"][rows["model"]],
+        "provider": lk["provider"][rows["model"]],
+        "model": lk["model"][rows["model"]],
     }
 
 
@@ -47,15 +55,22 @@ def _csv_text(rows: dict, lk: dict) -> str:
 
     cost = rows["cost"]
     e8 = np.round(np.nan_to_num(cost) * 1e8).astype(np.int64)
-    cost_s = np.char.add(np.char.add((e8 // 100_000_000).astype(str), "."),
-                         np.char.zfill((e8 % 100_000_000).astype(str), 8)).astype(object)
+    cost_s = np.char.add(
+        np.char.add((e8 // 100_000_000).astype(str), "."), np.char.zfill((e8 % 100_000_000).astype(str), 8)
+    ).astype(object)
     cost_s[np.isnan(cost)] = ""
     lat = rows["lat"].astype(str).astype(object)
     lat[rows["lat"] < 0] = ""
-    cols = [t["org_id"].tolist(),
-            bulk.utc_text(rows["ts"], sqlite=False),
-            text(t["agent_id"]), text(t["user_id"]), t["action_type"].tolist(), t["source"].tolist(),
-            t["provider"].tolist(), t["model"].tolist()]
+    cols = [
+        t["org_id"].tolist(),
+        bulk.utc_text(rows["ts"], sqlite=False),
+        text(t["agent_id"]),
+        text(t["user_id"]),
+        t["action_type"].tolist(),
+        t["source"].tolist(),
+        t["provider"].tolist(),
+        t["model"].tolist(),
+    ]
     cols += [rows[k].astype(str).tolist() for k in ("inp", "out", "cr", "cw")]
     cols += [cost_s.tolist(), lat.tolist()]
     return "\n".join(map(",".join, zip(*cols))) + "\n"
@@ -69,10 +84,22 @@ def _sqlite_rows(rows: dict, lk: dict):
     cost[np.isnan(rows["cost"])] = None
     lat = rows["lat"].astype(object)
     lat[rows["lat"] < 0] = None
-    return zip(t["org_id"].tolist(), stamps, t["agent_id"].tolist(),
-               t["user_id"].tolist(), t["action_type"].tolist(), t["source"].tolist(),
-               t["provider"].tolist(), t["model"].tolist(), rows["inp"].tolist(), rows["out"].tolist(),
-               rows["cr"].tolist(), rows["cw"].tolist(), cost.tolist(), lat.tolist())
+    return zip(
+        t["org_id"].tolist(),
+        stamps,
+        t["agent_id"].tolist(),
+        t["user_id"].tolist(),
+        t["action_type"].tolist(),
+        t["source"].tolist(),
+        t["provider"].tolist(),
+        t["model"].tolist(),
+        rows["inp"].tolist(),
+        rows["out"].tolist(),
+        rows["cr"].tolist(),
+        rows["cw"].tolist(),
+        cost.tolist(),
+        lat.tolist(),
+    )
 
 
 def write_chunk(writer: bulk.LogWriter, rows: dict, lk: dict) -> None:
@@ -92,5 +119,7 @@ def forget_rollups(conn, ids: list[str]) -> None:
     have = set(sa.inspect(conn).get_table_names())
     for table in TABLES:
         if table in have:
-            conn.execute(sa.text(f"DELETE FROM {table} WHERE org_id IN :ids").bindparams(
-                sa.bindparam("ids", expanding=True)), {"ids": ids})
+            conn.execute(
+                sa.text(f"DELETE FROM {table} WHERE org_id IN :ids").bindparams(sa.bindparam("ids", expanding=True)),
+                {"ids": ids},
+            )

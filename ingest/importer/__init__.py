@@ -6,6 +6,7 @@ checks every row (vectorised per batch) and reports every bad one as
 and writes them: agents upserted, log rows appended (COPY on PostgreSQL, executemany on
 SQLite), all in one transaction.
 """
+
 from __future__ import annotations
 
 import sys
@@ -27,8 +28,16 @@ def _first_line(exc: BaseException) -> str:
     return lines[0] if lines else type(reason).__name__
 
 
-def import_files(engine: sa.Engine, file: str, agents_file: str | None = None, *,
-                 batch_rows: int = BATCH_ROWS, out=None, err=None, round_cost: bool = False) -> int:
+def import_files(
+    engine: sa.Engine,
+    file: str,
+    agents_file: str | None = None,
+    *,
+    batch_rows: int = BATCH_ROWS,
+    out=None,
+    err=None,
+    round_cost: bool = False,
+) -> int:
     """Validate both files fully, then write both in one transaction. Returns an exit code.
 
     round_cost: costs with more than 8 decimals are rounded half-even to 8 (and counted)
@@ -69,6 +78,7 @@ def _import(engine, file, agents_file, batch_rows, out, err, round_cost, db_erro
         detail = ", ".join(f"{r.bad} in {Path(r.path).name}" for r in reports if r.bad)
         print(f"Import refused: bad lines ({detail}); nothing was written.", file=err)
         return 2
+    assert facts is not None  # every check passed: validate_logs returned its facts
     try:
         with engine.begin() as conn:
             write_agents(conn, agents or [])
@@ -82,8 +92,10 @@ def _import(engine, file, agents_file, batch_rows, out, err, round_cost, db_erro
     updated = [a["id"] for a in agents if a["exists"]]
     line = f"Imported {rows:,} log rows from {Path(file).name}"
     if agents_file:
-        line += f" and {len(agents):,} agents from {Path(agents_file).name} ({len(agents) - len(updated)} new, " \
-                f"{len(updated)} updated"
+        line += (
+            f" and {len(agents):,} agents from {Path(agents_file).name} ({len(agents) - len(updated)} new, "
+            f"{len(updated)} updated"
+        )
         if updated:
             shown = ", ".join(updated[:10]) + (f" and {len(updated) - 10} more" if len(updated) > 10 else "")
             line += f": {shown}"

@@ -1,4 +1,5 @@
 """Import reading: stream a CSV file in batches of lines, and split a batch into column arrays."""
+
 from __future__ import annotations
 
 import csv
@@ -9,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from .rules import array
+
 
 class Unreadable(Exception):
     """The file cannot be read on (missing, not UTF-8, broken CSV): stop at this line."""
@@ -46,14 +48,14 @@ class Report:
     def flush(self) -> None:
         for line in sorted(self.pending):
             where = f"line {line}: " if line else ""  # line 0: the file as a whole
-            print(f"{self.path}: {where}{'; '.join(self.pending[line])}", file=self.out or sys.stderr)
+            print(f"{self.path}: {where}{'; '.join(self.pending[line])}", file=self.out or sys.stderr)  # type: ignore[arg-type]  # a text stream
         self.pending.clear()
 
 
 def read_batches(path: str, batch_rows: int):
     """Yield (header, header_line) once, then batches of (line numbers, rows)."""
     try:
-        f = open(path, newline="", encoding="utf-8-sig")
+        f = open(path, newline="", encoding="utf-8-sig")  # noqa: SIM115 (outside `with` so its OSError maps to a message; closed below)
     except OSError as exc:
         raise Unreadable(0, f"cannot open: {exc.strerror or exc}") from None
     with f:

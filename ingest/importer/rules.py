@@ -1,8 +1,10 @@
 """Import rules: the columns, limits and value formats a CSV row must meet, and the value parsers."""
+
 from __future__ import annotations
 
 import re
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -24,8 +26,10 @@ AGENT_COLUMNS = ("id", "org_id", "name", "avatar_url")
 AVATAR_SCHEMES = ("https://", "http://", "data:image/")
 
 # ASCII digits only ([0-9], not \d, which also matches other scripts' digits).
-ISO_AWARE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]+)?)?"
-                       r"(?:[Zz]|[+-][0-9]{2}(?::?[0-9]{2})?)")
+ISO_AWARE = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]+)?)?"
+    r"(?:[Zz]|[+-][0-9]{2}(?::?[0-9]{2})?)"
+)
 ISO_NAIVE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}(?:[Tt ][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]+)?)?)?")
 TOO_FINE = re.compile(r".*\.[0-9]{7,}.*")  # the database keeps microseconds
 DIGITS = re.compile(r"[0-9]+")
@@ -36,7 +40,8 @@ COST_STEP = Decimal("0.00000001")
 COST_LIMIT = Decimal(10) ** 10
 
 
-def show(value: str, limit: int = 40) -> str:
+def show(value: Any, limit: int = 40) -> str:
+    value = str(value)  # a cell of a numpy array: its text, quoted the way Python writes a str
     return repr(value if len(value) <= limit else value[:limit] + "…")
 
 
@@ -109,9 +114,9 @@ def whole(col: np.ndarray, maximum: int) -> tuple[np.ndarray, np.ndarray]:
         if v <= MAX_BIGINT:
             ok[i], vals[i] = True, v
     for i in np.flatnonzero(~digits & (lens > 0)):  # rare: only files with float columns
-        v = integral(col[i], maximum)
-        if v is not None:
-            ok[i], vals[i] = True, v
+        w = integral(col[i], maximum)
+        if w is not None:
+            ok[i], vals[i] = True, w
     return ok & (vals <= maximum), vals
 
 
@@ -126,7 +131,8 @@ def parse_cost(v: str, round_cost: bool) -> tuple[str | None, bool]:
     return format(exact if exact != d else d, "f"), exact != d
 
 
-def cost_reason(v: str) -> str:
+def cost_reason(v: Any) -> str:
+    v = str(v)
     if v.startswith("-") and to_decimal(v[1:]) is not None:
         return f"cost_usd {show(v)} is negative"
     d = to_decimal(v)
@@ -167,8 +173,9 @@ def convert_logs(c: dict[str, np.ndarray], n: int, round_cost: bool = False) -> 
         if name in c:
             out[name] = array([int_or_none(v, maximum) for v in stripped(c[name])])
     if "cost_usd" in c:
-        out["cost_usd"] = array([(v if COST.fullmatch(v) else parse_cost(v, round_cost)[0]) if v else None
-                                  for v in stripped(c["cost_usd"])])
+        out["cost_usd"] = array(
+            [(v if COST.fullmatch(v) else parse_cost(v, round_cost)[0]) if v else None for v in stripped(c["cost_usd"])]
+        )
     for name in ("agent_id", "user_id"):
         if name in c:
             out[name] = array([v or None for v in c[name]])

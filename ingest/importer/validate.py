@@ -1,4 +1,5 @@
 """Import validation (pass 1): every row of both files checked, every bad line reported, nothing written."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -8,9 +9,31 @@ import sqlalchemy as sa
 from storage.schema import ACTION_TYPES, LOG_COLUMNS, SOURCES, agents as agents_table, token_usage_logs
 
 from .read import Report, batch_columns, read_batches
-from .rules import (AGENT_COLUMNS, AGENT_REQUIRED, AVATAR_SCHEMES, COST, ID_CEILING, ISO_AWARE, ISO_NAIVE, LOG_REQUIRED,
-                    MAX_BIGINT, MAX_INT, MAX_TOKENS, TOKEN_COLUMNS, TOO_FINE, Errors, array, cost_reason, matches,
-                    parse_cost, per_value, show, stripped, whole)
+from .rules import (
+    AGENT_COLUMNS,
+    AGENT_REQUIRED,
+    AVATAR_SCHEMES,
+    COST,
+    ID_CEILING,
+    ISO_AWARE,
+    ISO_NAIVE,
+    LOG_REQUIRED,
+    MAX_BIGINT,
+    MAX_INT,
+    MAX_TOKENS,
+    TOKEN_COLUMNS,
+    TOO_FINE,
+    Errors,
+    array,
+    cost_reason,
+    matches,
+    parse_cost,
+    per_value,
+    show,
+    stripped,
+    whole,
+)
+
 
 def check_header(header: list[str], allowed, required, report: Report, line: int) -> bool:
     ok = True
@@ -30,14 +53,13 @@ def check_header(header: list[str], allowed, required, report: Report, line: int
     return ok
 
 
-def _check_nul(e: "Errors", c: dict[str, np.ndarray]) -> None:
+def _check_nul(e: Errors, c: dict[str, np.ndarray]) -> None:
     for name, col in c.items():
         if "\x00" in "".join(col):
             e.add(np.array(["\x00" in v for v in col], dtype=bool), f"{name} contains a NUL character")
 
 
-def _check_logs(lines, c: dict[str, np.ndarray], errors: dict, round_cost: bool = False,
-                counts: dict | None = None):
+def _check_logs(lines, c: dict[str, np.ndarray], errors: dict, round_cost: bool = False, counts: dict | None = None):
     """Validate one batch of log rows; return (ids, ok mask) of the id column (or None).
 
     counts["rounded"] grows by the costs --round-cost will round."""
@@ -51,26 +73,36 @@ def _check_logs(lines, c: dict[str, np.ndarray], errors: dict, round_cost: bool 
     fine = aware & matches(TOO_FINE, ts)
     aware &= ~fine
     naive = ~aware & ~fine & matches(ISO_NAIVE, ts)
-    parsed = pd.to_datetime(array([v.upper() if ok else None for v, ok in zip(ts, aware)]),
-                            format="ISO8601", utc=True, errors="coerce")
+    parsed = pd.to_datetime(
+        array([v.upper() if ok else None for v, ok in zip(ts, aware)]), format="ISO8601", utc=True, errors="coerce"
+    )
     stamps = np.asarray(parsed.tz_convert(None).as_unit("us").to_numpy())
     e.add(fine, lambda i: f"created_at {show(ts[i])} has more than 6 decimals of a second")
     e.add(naive, lambda i: f"created_at {show(ts[i])} has no UTC offset: add Z or ±HH:MM")
-    e.add(~aware & ~naive & ~fine, lambda i: f"created_at {show(ts[i])} is not an ISO-8601 timestamp with an "
-                                             "offset (e.g. 2025-03-01T09:30:00Z or 2025-03-01T10:30:00+01:00)")
+    e.add(
+        ~aware & ~naive & ~fine,
+        lambda i: (
+            f"created_at {show(ts[i])} is not an ISO-8601 timestamp with an "
+            "offset (e.g. 2025-03-01T09:30:00Z or 2025-03-01T10:30:00+01:00)"
+        ),
+    )
     e.add(aware & np.isnat(stamps), lambda i: f"created_at {show(ts[i])} is not a valid date and time")
 
     a, src = c["action_type"], c["source"]
-    e.add(per_value(a, lambda v: v not in ACTION_TYPES),
-          lambda i: f"action_type {show(a[i])} is not one of {', '.join(ACTION_TYPES)}")
+    e.add(
+        per_value(a, lambda v: v not in ACTION_TYPES),
+        lambda i: f"action_type {show(a[i])} is not one of {', '.join(ACTION_TYPES)}",
+    )
     e.add(per_value(src, lambda v: v not in SOURCES), lambda i: f"source {show(src[i])} is not system or byok")
 
     for name in TOKEN_COLUMNS:
         if name in c:
             col = stripped(c[name])
             ok, _ = whole(col, MAX_TOKENS)
-            e.add(~ok & (col != ""), lambda i, col=col, name=name:
-                  f"{name} {show(col[i])} is not a whole number from 0 to {MAX_TOKENS}")
+            e.add(
+                ~ok & (col != ""),
+                lambda i, col=col, name=name: f"{name} {show(col[i])} is not a whole number from 0 to {MAX_TOKENS}",
+            )
     if "cost_usd" in c:
         col = stripped(c["cost_usd"])
         bad = np.zeros(len(col), dtype=bool)
@@ -83,8 +115,10 @@ def _check_logs(lines, c: dict[str, np.ndarray], errors: dict, round_cost: bool 
     if "latency_ms" in c:
         col = stripped(c["latency_ms"])
         ok, _ = whole(col, MAX_INT)
-        e.add(~ok & (col != ""), lambda i: f"latency_ms {show(col[i])} is not a whole number of milliseconds "
-                                           f"from 0 to {MAX_INT}")
+        e.add(
+            ~ok & (col != ""),
+            lambda i: f"latency_ms {show(col[i])} is not a whole number of milliseconds from 0 to {MAX_INT}",
+        )
     ids = None
     if "id" in c:
         col = stripped(c["id"])
@@ -92,9 +126,14 @@ def _check_logs(lines, c: dict[str, np.ndarray], errors: dict, round_cost: bool 
         ok &= vals > 0
         e.add(~ok & (col != ""), lambda i: f"id {show(col[i])} is not a whole number ≥ 1")
         high = ok & (vals > ID_CEILING)
-        e.add(high, lambda i: f"id {int(vals[i])} is above {ID_CEILING} (2^62): the id sequence would be moved "
-                              "past it and run out, and the platform's own inserts would fail; leave id empty "
-                              "to have one assigned")
+        e.add(
+            high,
+            lambda i: (
+                f"id {int(vals[i])} is above {ID_CEILING} (2^62): the id sequence would be moved "
+                "past it and run out, and the platform's own inserts would fail; leave id empty "
+                "to have one assigned"
+            ),
+        )
         ids = (vals, ok & ~high)
     return ids
 
@@ -119,11 +158,16 @@ def validate_logs(path: str, report: Report, conn, batch_rows: int, round_cost: 
                 ids.append(vals[have])
                 id_lines.append(np.asarray(good_lines, dtype=np.int64)[have])
         report.batch(errors)
-    ids = np.concatenate(ids) if ids else np.array([], dtype=np.int64)
-    id_lines = np.concatenate(id_lines) if id_lines else np.array([], dtype=np.int64)
-    _check_ids(ids, id_lines, report, conn)
-    return {"header": header, "rows": rows, "max_id": int(ids.max()) if ids.size else None,
-            "rounded": counts.get("rounded", 0), "round_cost": round_cost}
+    all_ids = np.concatenate(ids) if ids else np.array([], dtype=np.int64)
+    all_lines = np.concatenate(id_lines) if id_lines else np.array([], dtype=np.int64)
+    _check_ids(all_ids, all_lines, report, conn)
+    return {
+        "header": header,
+        "rows": rows,
+        "max_id": int(all_ids.max()) if all_ids.size else None,
+        "rounded": counts.get("rounded", 0),
+        "round_cost": round_cost,
+    }
 
 
 def _check_ids(ids: np.ndarray, lines: np.ndarray, report: Report, conn) -> None:
@@ -138,7 +182,8 @@ def _check_ids(ids: np.ndarray, lines: np.ndarray, report: Report, conn) -> None
     errors: dict[int, list[str]] = {}
     for i in np.flatnonzero(dup):
         errors.setdefault(int(lines_s[i]), []).append(
-            f"id {int(ids_s[i])} appears again (first on line {int(lines_s[first[i]])})")
+            f"id {int(ids_s[i])} appears again (first on line {int(lines_s[first[i]])})"
+        )
     t = token_usage_logs
     max_id = conn.execute(sa.select(sa.func.max(t.c.id))).scalar()
     if max_id is not None:
@@ -146,7 +191,7 @@ def _check_ids(ids: np.ndarray, lines: np.ndarray, report: Report, conn) -> None
         existing: set[int] = set()
         uniq = np.unique(ids_s[low])
         for k in range(0, uniq.size, 1000):
-            part = [int(v) for v in uniq[k:k + 1000]]
+            part = [int(v) for v in uniq[k : k + 1000]]
             existing.update(conn.execute(sa.select(t.c.id).where(t.c.id.in_(part))).scalars())
         for i in low:
             v = int(ids_s[i])
@@ -155,7 +200,8 @@ def _check_ids(ids: np.ndarray, lines: np.ndarray, report: Report, conn) -> None
             else:
                 errors.setdefault(int(lines_s[i]), []).append(
                     f"id {v} is not above the largest existing id {max_id}: ids grow with insertion order; "
-                    "leave id empty to have one assigned")
+                    "leave id empty to have one assigned"
+                )
     report.batch(errors)
 
 
@@ -176,26 +222,34 @@ def validate_agents(path: str, report: Report, conn) -> list[dict] | None:
             e.add(per_value(c[name], lambda v: not v.strip()), f"{name} is empty")
         av = stripped(c["avatar_url"]) if "avatar_url" in c else array([""] * len(good_lines))
         bad = np.array([v != "" and not v.lower().startswith(AVATAR_SCHEMES) for v in av], dtype=bool)
-        e.add(bad, lambda i: f"avatar_url {show(av[i])} must start with https://, http:// or data:image/ "
-                             "(or be empty)")
+        e.add(
+            bad,
+            lambda i: (
+                f"avatar_url {show(av[i])} must start with https://, http:// or data:image/ "  # noqa: B023 (add() calls it at once)
+                "(or be empty)"
+            ),
+        )
         for k, line in enumerate(good_lines):
             aid = c["id"][k]
             if aid in first:
                 errors.setdefault(line, []).append(f"agent id {aid!r} appears again (first on line {first[aid]})")
             else:
                 first[aid] = line
-            out.append({"line": line, "id": aid, "org_id": c["org_id"][k], "name": c["name"][k],
-                        "avatar_url": av[k] or None})
+            out.append(
+                {"line": line, "id": aid, "org_id": c["org_id"][k], "name": c["name"][k], "avatar_url": av[k] or None}
+            )
     ids = [a["id"] for a in out]
     known: dict[str, str] = {}
     for k in range(0, len(ids), 1000):
-        part = ids[k:k + 1000]
-        known.update(conn.execute(sa.select(agents_table.c.id, agents_table.c.org_id)
-                                  .where(agents_table.c.id.in_(part))).all())
+        part = ids[k : k + 1000]
+        known.update(
+            conn.execute(sa.select(agents_table.c.id, agents_table.c.org_id).where(agents_table.c.id.in_(part))).all()
+        )
     for a in out:
         if a["id"] in known and known[a["id"]] != a["org_id"]:
             errors.setdefault(a["line"], []).append(
-                f"agent id {a['id']!r} already belongs to org {known[a['id']]!r}, not {a['org_id']!r}")
+                f"agent id {a['id']!r} already belongs to org {known[a['id']]!r}, not {a['org_id']!r}"
+            )
         a["exists"] = a["id"] in known
     report.batch(errors)
     return None if errors else out

@@ -1,4 +1,5 @@
 """Import writing (pass 2): read the valid files again and append their rows through ingest.bulk."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -8,6 +9,7 @@ from storage.schema import LOG_COLUMNS
 from .. import bulk
 from .read import batch_columns, read_batches
 from .rules import AGENT_COLUMNS, TOKEN_COLUMNS, convert_logs
+
 
 def write_agents(conn, agents: list[dict]) -> None:
     bulk.upsert_agents(conn, [{k: a[k] for k in AGENT_COLUMNS} for a in agents])
@@ -56,8 +58,12 @@ def write_logs(conn, path: str, facts: dict, batch_rows: int) -> int:
             if not mask.any():
                 continue
             # tolist(): Python ints and strs (sqlite3 would store numpy ints as blobs).
-            data = zip(*[np.asarray(vals[c], dtype=object if isinstance(vals[c], list) else None)[mask].tolist()
-                         for c in names])
+            data = zip(
+                *[
+                    np.asarray(vals[c], dtype=object if isinstance(vals[c], list) else None)[mask].tolist()
+                    for c in names
+                ]
+            )
             writer.write(names, data)
         written += n
     if seq and facts["max_id"] is not None and written:

@@ -1,4 +1,5 @@
 """Desglose por acción: a stacked area over time and a donut, one colour per action type."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -44,14 +45,21 @@ def actions_area(df: pd.DataFrame, metric: str, granularity: str, height: int = 
     for action in action_order(df["action_type"].unique()):
         part = df[df["action_type"] == action]
         colour = theme.action_colour(action)
-        fig.add_trace(go.Scatter(
-            x=local_x(part["bucket"]), y=part[metric], name=fmt.text(theme.action_label(action)), stackgroup="one",
-            # Fill only: a stacked trace's line runs along the running total, so the last
-            # type's colour would outline the whole stack even where it adds nothing.
-            mode="lines", line=dict(color=colour, width=0), fillcolor=hex_to_rgba(colour, 0.7),
-            customdata=[[formatter(v)] for v in part[metric]],
-            hovertemplate=f"{fmt.text(theme.action_label(action))}: %{{customdata[0]}}<extra></extra>",
-        ))
+        fig.add_trace(
+            go.Scatter(
+                x=local_x(part["bucket"]),
+                y=part[metric],
+                name=fmt.text(theme.action_label(action)),
+                stackgroup="one",
+                # Fill only: a stacked trace's line runs along the running total, so the last
+                # type's colour would outline the whole stack even where it adds nothing.
+                mode="lines",
+                line=dict(color=colour, width=0),
+                fillcolor=hex_to_rgba(colour, 0.7),
+                customdata=[[formatter(v)] for v in part[metric]],
+                hovertemplate=f"{fmt.text(theme.action_label(action))}: %{{customdata[0]}}<extra></extra>",
+            )
+        )
     _mark_partial(fig, df, metric)
     if metric == "cost_usd":
         yfmt = dict(tickprefix="US$ ", tickformat=",.2~f")
@@ -60,8 +68,12 @@ def actions_area(df: pd.DataFrame, metric: str, granularity: str, height: int = 
     fig.update_layout(
         margin=dict(l=8, r=8, t=8, b=8),
         xaxis=time_axis(granularity, df["bucket"].nunique()),
-        yaxis=dict(title=dict(text=name + (" (USD)" if metric == "cost_usd" else "")), rangemode="tozero",
-                   ticklabelstandoff=6, **yfmt),
+        yaxis=dict(
+            title=dict(text=name + (" (USD)" if metric == "cost_usd" else "")),
+            rangemode="tozero",
+            ticklabelstandoff=6,
+            **yfmt,
+        ),
     )
     return fig
 
@@ -69,9 +81,13 @@ def actions_area(df: pd.DataFrame, metric: str, granularity: str, height: int = 
 def _mark_partial(fig: go.Figure, df: pd.DataFrame, metric: str) -> None:
     """Hatch the slice leading into a partial bucket (the first when the window cuts it, the
     last when it is in progress or cut) and name it in the unified hover."""
-    per = df.groupby("bucket", sort=True).agg(total=(metric, "sum"), partial=("partial", "max"),
-                                              in_progress=("in_progress", "max")) \
-        if "partial" in df else None
+    per = (
+        df.groupby("bucket", sort=True).agg(
+            total=(metric, "sum"), partial=("partial", "max"), in_progress=("in_progress", "max")
+        )
+        if "partial" in df
+        else None
+    )
     if per is None or not per["partial"].any() or len(per) < 2:
         return
     x = local_x(pd.Series(per.index))
@@ -81,19 +97,39 @@ def _mark_partial(fig: go.Figure, df: pd.DataFrame, metric: str) -> None:
     for i in (j for j in (0, n - 1) if labels[j]):
         k = 1 if i == 0 else n - 2
         a, b = sorted((i, k))
-        fig.add_trace(go.Scatter(
-            x=[x.iloc[a], x.iloc[b], x.iloc[b], x.iloc[a], x.iloc[a]], y=[0, 0, top[b], top[a], 0],
-            mode="lines", fill="toself", fillcolor="rgba(255, 255, 255, 0)", line=dict(width=0),
-            fillpattern=dict(shape="/", fgcolor="rgba(255, 255, 255, 0.9)", bgcolor="rgba(255, 255, 255, 0.35)",
-                             size=7, solidity=0.35),
-            hoverinfo="skip", showlegend=False, name="Periodo parcial",
-        ))
+        fig.add_trace(
+            go.Scatter(
+                x=[x.iloc[a], x.iloc[b], x.iloc[b], x.iloc[a], x.iloc[a]],
+                y=[0, 0, top[b], top[a], 0],
+                mode="lines",
+                fill="toself",
+                fillcolor="rgba(255, 255, 255, 0)",
+                line=dict(width=0),
+                fillpattern=dict(
+                    shape="/",
+                    fgcolor="rgba(255, 255, 255, 0.9)",
+                    bgcolor="rgba(255, 255, 255, 0.35)",
+                    size=7,
+                    solidity=0.35,
+                ),
+                hoverinfo="skip",
+                showlegend=False,
+                name="Periodo parcial",
+            )
+        )
     idx = [i for i in range(n) if labels[i]]
-    fig.add_trace(go.Scatter(  # an invisible point per partial bucket: one hover line saying so
-        x=[x.iloc[i] for i in idx], y=[top[i] for i in idx], mode="markers", marker=dict(size=1, opacity=0),
-        showlegend=False, name="Periodo parcial", customdata=[[labels[i].capitalize()] for i in idx],
-        hovertemplate="<i>%{customdata[0]}</i><extra></extra>",
-    ))
+    fig.add_trace(
+        go.Scatter(  # an invisible point per partial bucket: one hover line saying so
+            x=[x.iloc[i] for i in idx],
+            y=[top[i] for i in idx],
+            mode="markers",
+            marker=dict(size=1, opacity=0),
+            showlegend=False,
+            name="Periodo parcial",
+            customdata=[[labels[i].capitalize()] for i in idx],
+            hovertemplate="<i>%{customdata[0]}</i><extra></extra>",
+        )
+    )
 
 
 def action_totals(df: pd.DataFrame, metric: str) -> pd.DataFrame:
@@ -113,20 +149,38 @@ def actions_donut(df: pd.DataFrame, metric: str, height: int = 320) -> go.Figure
     totals = action_totals(df, metric)
     labels = [fmt.text(theme.action_label(a)) for a in totals["action_type"]]
     fig = theme.figure(height=height, showlegend=False)
-    fig.add_trace(go.Pie(
-        labels=labels, values=totals["value"], hole=0.64, sort=False, direction="clockwise",
-        marker=dict(colors=[theme.action_colour(a) for a in totals["action_type"]], line=dict(color="white", width=2)),
-        insidetextfont=dict(color=[theme.text_on(theme.action_colour(a)) for a in totals["action_type"]]),
-        # Shares by fmt.share ("96,9 %", "< 0,1 %"), not plotly's %{percent} ("0,0326%").
-        text=[fmt.share(v, totals["value"].sum()) for v in totals["value"]],
-        texttemplate="%{text}", textposition="inside", insidetextorientation="horizontal",
-        customdata=[[formatter(v)] for v in totals["value"]],
-        hovertemplate="<b>%{label}</b><br>" + name + ": %{customdata[0]}<br>%{text} del total<extra></extra>",
-    ))
+    fig.add_trace(
+        go.Pie(
+            labels=labels,
+            values=totals["value"],
+            hole=0.64,
+            sort=False,
+            direction="clockwise",
+            marker=dict(
+                colors=[theme.action_colour(a) for a in totals["action_type"]], line=dict(color="white", width=2)
+            ),
+            insidetextfont=dict(color=[theme.text_on(theme.action_colour(a)) for a in totals["action_type"]]),
+            # Shares by fmt.share ("96,9 %", "< 0,1 %"), not plotly's %{percent} ("0,0326%").
+            text=[fmt.share(v, totals["value"].sum()) for v in totals["value"]],
+            texttemplate="%{text}",
+            textposition="inside",
+            insidetextorientation="horizontal",
+            customdata=[[formatter(v)] for v in totals["value"]],
+            hovertemplate="<b>%{label}</b><br>" + name + ": %{customdata[0]}<br>%{text} del total<extra></extra>",
+        )
+    )
     fig.update_layout(
-        margin=dict(l=8, r=8, t=8, b=8), uniformtext=dict(minsize=10, mode="hide"),
-        annotations=[dict(text=f"<span style='font-size:12px;color:{theme.MUTED}'>{name} total</span><br>"
-                               f"<b>{formatter(float(totals['value'].sum()))}</b>",
-                          x=0.5, y=0.5, showarrow=False, font=dict(size=17, color=theme.INK))],
+        margin=dict(l=8, r=8, t=8, b=8),
+        uniformtext=dict(minsize=10, mode="hide"),
+        annotations=[
+            dict(
+                text=f"<span style='font-size:12px;color:{theme.MUTED}'>{name} total</span><br>"
+                f"<b>{formatter(float(totals['value'].sum()))}</b>",
+                x=0.5,
+                y=0.5,
+                showarrow=False,
+                font=dict(size=17, color=theme.INK),
+            )
+        ],
     )
     return fig

@@ -1,5 +1,6 @@
 """Avanzado: the 7×24 heatmap (log colour scale, real values on the colour bar and in hovers)
 and the Sistema vs BYOK split."""
+
 from __future__ import annotations
 
 import math
@@ -29,13 +30,13 @@ def log_ticks(zmin: float, zmax: float) -> tuple[list[float], list[str]]:
             v = math.log10(m) + k
             if zmin - 1e-9 <= v <= zmax + 1e-9:
                 vals.append(v)
-                text.append(fmt.compact(m * 10 ** k))
+                text.append(fmt.compact(m * 10**k))
     if len(vals) > 7:  # keep decades only when the range is wide
         keep = [i for i, v in enumerate(vals) if abs(v - round(v)) < 1e-9]
         vals, text = [vals[i] for i in keep], [text[i] for i in keep]
     if len(vals) < 2:
         vals = [zmin, zmax] if zmax > zmin else [zmin]
-        text = [fmt.compact(round(10 ** v)) for v in vals]
+        text = [fmt.compact(round(10**v)) for v in vals]
     return vals, text
 
 
@@ -48,8 +49,11 @@ def heatmap_grid(df: pd.DataFrame) -> tuple[list[list], list[list]]:
         d, h = column(r.dow), int(r.hour)
         if int(r.tokens) > 0:
             z[h][d] = math.log10(int(r.tokens))
-        hover[h][d][2:] = [f"{fmt.compact(r.tokens)} ({fmt.integer(r.tokens)})", fmt.usd(float(r.cost_usd)),
-                           fmt.integer(r.executions)]
+        hover[h][d][2:] = [
+            f"{fmt.compact(r.tokens)} ({fmt.integer(r.tokens)})",
+            fmt.usd(float(r.cost_usd)),
+            fmt.integer(r.executions),
+        ]
     return z, hover
 
 
@@ -64,14 +68,32 @@ def heatmap(df: pd.DataFrame, timezone: str, height: int = 520) -> go.Figure:
         zmax = zmin + 1e-6
     tickvals, ticktext = log_ticks(zmin, zmax)
     fig = theme.figure(height=height)
-    fig.add_trace(go.Heatmap(
-        z=z, x=DAY_LABELS, y=HOUR_LABELS, zmin=zmin, zmax=zmax, colorscale=theme.HEATMAP_SCALE,
-        xgap=2, ygap=2, hoverongaps=False, customdata=hover,
-        colorbar=dict(title=dict(text="Tokens", side="top"), tickvals=tickvals, ticktext=ticktext,
-                      thickness=10, len=0.9, outlinewidth=0),
-        hovertemplate=("<b>%{customdata[0]} · %{customdata[1]}</b><br>Tokens: %{customdata[2]}"
-                       "<br>Costo: %{customdata[3]}<br>Ejecuciones: %{customdata[4]}<extra></extra>"),
-    ))
+    fig.add_trace(
+        go.Heatmap(
+            z=z,
+            x=DAY_LABELS,
+            y=HOUR_LABELS,
+            zmin=zmin,
+            zmax=zmax,
+            colorscale=theme.HEATMAP_SCALE,
+            xgap=2,
+            ygap=2,
+            hoverongaps=False,
+            customdata=hover,
+            colorbar=dict(
+                title=dict(text="Tokens", side="top"),
+                tickvals=tickvals,
+                ticktext=ticktext,
+                thickness=10,
+                len=0.9,
+                outlinewidth=0,
+            ),
+            hovertemplate=(
+                "<b>%{customdata[0]} · %{customdata[1]}</b><br>Tokens: %{customdata[2]}"
+                "<br>Costo: %{customdata[3]}<br>Ejecuciones: %{customdata[4]}<extra></extra>"
+            ),
+        )
+    )
     fig.update_layout(
         margin=dict(l=8, r=8, t=8, b=8),
         xaxis=dict(side="top", showgrid=False, tickfont=dict(color=theme.INK)),
@@ -90,20 +112,35 @@ def source_split(df: pd.DataFrame, height: int = 260) -> go.Figure:
     col, name, formatter = ("cost_usd", "Costo", fmt.usd) if by_cost else ("tokens", "Tokens", fmt.compact)
     rows: list[Any] = [r for r in df.itertuples(index=False) if getattr(r, col) > 0]  # Any: see heatmap_grid
     fig = theme.figure(height=height, showlegend=True)
-    fig.add_trace(go.Pie(
-        labels=[fmt.text(theme.SOURCES[r.source][0]) for r in rows], values=[float(getattr(r, col)) for r in rows],
-        hole=0.62, sort=False, direction="clockwise", texttemplate="%{text}", textposition="inside",
-        text=[fmt.share(getattr(r, col), df[col].sum()) for r in rows],  # '91,7 %', not plotly's '91,7%'
-        marker=dict(colors=[theme.SOURCES[r.source][1] for r in rows], line=dict(color="white", width=2)),
-        insidetextfont=dict(color=[theme.text_on(theme.SOURCES[r.source][1]) for r in rows]),
-        customdata=[[formatter(float(getattr(r, col)))] for r in rows],
-        hovertemplate="<b>%{label}</b><br>" + name + ": %{customdata[0]}<br>%{text} del total<extra></extra>",
-    ))
+    fig.add_trace(
+        go.Pie(
+            labels=[fmt.text(theme.SOURCES[r.source][0]) for r in rows],
+            values=[float(getattr(r, col)) for r in rows],
+            hole=0.62,
+            sort=False,
+            direction="clockwise",
+            texttemplate="%{text}",
+            textposition="inside",
+            text=[fmt.share(getattr(r, col), df[col].sum()) for r in rows],  # '91,7 %', not plotly's '91,7%'
+            marker=dict(colors=[theme.SOURCES[r.source][1] for r in rows], line=dict(color="white", width=2)),
+            insidetextfont=dict(color=[theme.text_on(theme.SOURCES[r.source][1]) for r in rows]),
+            customdata=[[formatter(float(getattr(r, col)))] for r in rows],
+            hovertemplate="<b>%{label}</b><br>" + name + ": %{customdata[0]}<br>%{text} del total<extra></extra>",
+        )
+    )
     fig.update_layout(
-        margin=dict(l=8, r=8, t=8, b=8), uniformtext=dict(minsize=10, mode="hide"),
+        margin=dict(l=8, r=8, t=8, b=8),
+        uniformtext=dict(minsize=10, mode="hide"),
         legend=dict(orientation="h", y=-0.05, yanchor="top", x=0.5, xanchor="center"),
-        annotations=[dict(text=f"<span style='font-size:11px;color:{theme.MUTED}'>{name}</span><br>"
-                               f"<b>{formatter(float(df[col].sum()))}</b>",
-                          x=0.5, y=0.5, showarrow=False, font=dict(size=15, color=theme.INK))],
+        annotations=[
+            dict(
+                text=f"<span style='font-size:11px;color:{theme.MUTED}'>{name}</span><br>"
+                f"<b>{formatter(float(df[col].sum()))}</b>",
+                x=0.5,
+                y=0.5,
+                showarrow=False,
+                font=dict(size=15, color=theme.INK),
+            )
+        ],
     )
     return fig

@@ -1,4 +1,5 @@
 """What every figure builder shares: the empty state, naive local x values, hover strings."""
+
 from __future__ import annotations
 
 import math
@@ -19,8 +20,9 @@ def empty(message: str = NO_DATA, height: int | None = None, hint: str | None = 
     # Plotly never wraps an annotation: a long hint ran past both edges of a donut-sized chart.
     hint = "<br>".join(textwrap.wrap(hint, HINT_WIDTH)) if hint else hint
     text = f"<b>{message}</b>" + (f"<br><span style='font-size:12px;color:{theme.MUTED}'>{hint}</span>" if hint else "")
-    fig.add_annotation(text=text, x=0.5, y=0.5, xref="paper", yref="paper", showarrow=False,
-                       font=dict(size=14, color=theme.INK))
+    fig.add_annotation(
+        text=text, x=0.5, y=0.5, xref="paper", yref="paper", showarrow=False, font=dict(size=14, color=theme.INK)
+    )
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False)
     fig.update_layout(meta={"empty": True, "message": message})
@@ -49,9 +51,11 @@ HOVER_FORMAT = {  # the header of an x-unified hover, per granularity (Spanish n
 
 DAY_MS = 86_400_000
 # Tick labels by tick spacing (plotly picks the spacing as the window and the width allow).
-TICK_STOPS = [dict(dtickrange=[None, DAY_MS - 1], value="%H:%M\n%-d %b"),
-              dict(dtickrange=[DAY_MS, "M1"], value="%-d %b"),
-              dict(dtickrange=["M1", None], value="%b %Y")]
+TICK_STOPS = [
+    dict(dtickrange=[None, DAY_MS - 1], value="%H:%M\n%-d %b"),
+    dict(dtickrange=[DAY_MS, "M1"], value="%-d %b"),
+    dict(dtickrange=["M1", None], value="%b %Y"),
+]
 
 
 MONTH_TICKS = 8  # at most this many month labels: readable at 768 px too
@@ -68,12 +72,12 @@ def time_axis(granularity: str, periods: int | None = None) -> dict:
     which reads as if the points were days."""
     if granularity == "month":
         step = max(1, math.ceil((periods or 1) / MONTH_TICKS))
-        return dict(type="date", hoverformat=HOVER_FORMAT["month"], dtick=f"M{step}", tickformat="%b %Y",
-                    ticklabelstandoff=4)
+        return dict(
+            type="date", hoverformat=HOVER_FORMAT["month"], dtick=f"M{step}", tickformat="%b %Y", ticklabelstandoff=4
+        )
     if granularity in ("day", "week") and periods:
         return day_ticks(granularity, periods)
-    return dict(type="date", hoverformat=HOVER_FORMAT.get(granularity), tickformatstops=TICK_STOPS,
-                ticklabelstandoff=4)
+    return dict(type="date", hoverformat=HOVER_FORMAT.get(granularity), tickformatstops=TICK_STOPS, ticklabelstandoff=4)
 
 
 def day_ticks(granularity: str, periods: int) -> dict:

@@ -1,8 +1,12 @@
 """Modelos: the ten models with the highest cost (or tokens) as bars split by token type,
 and cost against latency as numbered bubbles.
 
+Over 300 lines: the two charts share the section's model selection, the exact cost split
+and the collision-free label placement of the bubbles.
+
 Names are data: every model and provider name reaches the figure through fmt.text
 (escaped), also as the bars' category values, since plotly prints categories as ticks."""
+
 from __future__ import annotations
 
 import math
@@ -63,8 +67,11 @@ def cost_split(top: pd.DataFrame, prices: dict | None) -> pd.DataFrame:
     for r in top.itertuples(index=False):
         cost_e8 = int(round(float(r.cost_usd) * 1e8))
         p = (prices or {}).get((str(r.provider), str(r.model)))
-        weights = ([Fraction(int(getattr(r, col))) * Fraction(p[i]) for i, col in enumerate(COLUMNS)]
-                   if p is not None else None)
+        weights = (
+            [Fraction(int(getattr(r, col))) * Fraction(p[i]) for i, col in enumerate(COLUMNS)]
+            if p is not None
+            else None
+        )
         if cost_e8 and weights and sum(weights) > 0:
             parts = _split_e8(cost_e8, weights) + [0]
         else:
@@ -75,8 +82,10 @@ def cost_split(top: pd.DataFrame, prices: dict | None) -> pd.DataFrame:
 
 def _hover_rows(top: pd.DataFrame) -> list[str]:
     """'Entrada (sin caché): 1,2M · Lectura de caché: 300K · Salida: 80K' per model."""
-    return ["<br>".join(f"{theme.TOKEN_TYPES[c][0]}: {fmt.compact(getattr(r, c))} tokens" for c in COLUMNS)
-            for r in top.itertuples(index=False)]
+    return [
+        "<br>".join(f"{theme.TOKEN_TYPES[c][0]}: {fmt.compact(getattr(r, c))} tokens" for c in COLUMNS)
+        for r in top.itertuples(index=False)
+    ]
 
 
 def models_bars(df: pd.DataFrame, height: int = 360, view: str = "cost", prices: dict | None = None) -> go.Figure:
@@ -90,9 +99,10 @@ def models_bars(df: pd.DataFrame, height: int = 360, view: str = "cost", prices:
         return empty(NO_COST, height=height, hint=NO_COST_HINT)
     top = top_models(df, view)
     ys = [fmt.text(lab) for lab in top["label"]]  # category values are printed as ticks
-    common = [[fmt.text(lab), fmt.text(p), fmt.usd(c), fmt.compact(t), tok]
-              for lab, p, c, t, tok in zip(top["label"], top["provider"], top["cost_usd"], top["tokens"],
-                                            _hover_rows(top))]
+    common = [
+        [fmt.text(lab), fmt.text(p), fmt.usd(c), fmt.compact(t), tok]
+        for lab, p, c, t, tok in zip(top["label"], top["provider"], top["cost_usd"], top["tokens"], _hover_rows(top))
+    ]
     fig = theme.figure(height=height, barmode="stack", hovermode="closest")
     head = "<b>%{customdata[0]}</b> · %{customdata[1]}<br>"
     if view == "cost":
@@ -103,36 +113,60 @@ def models_bars(df: pd.DataFrame, height: int = 360, view: str = "cost", prices:
             if col == "unsplit" and not (values > 0).any():
                 continue
             pattern = dict(shape="/", fgcolor=theme.MUTED, size=6, solidity=0.25) if col == "unsplit" else None
-            fig.add_trace(go.Bar(
-                y=ys, x=values, orientation="h", name=name, marker=dict(color=colour, pattern=pattern),
-                customdata=[cd + [fmt.usd(v)] for cd, v in zip(common, values)],
-                hovertemplate=(head + name + ": %{customdata[5]}<br>Costo del modelo: %{customdata[2]}"
-                               "<br><br>%{customdata[4]}<extra></extra>"),
-            ))
+            fig.add_trace(
+                go.Bar(
+                    y=ys,
+                    x=values,
+                    orientation="h",
+                    name=name,
+                    marker=dict(color=colour, pattern=pattern),
+                    customdata=[cd + [fmt.usd(v)] for cd, v in zip(common, values)],
+                    hovertemplate=(
+                        head + name + ": %{customdata[5]}<br>Costo del modelo: %{customdata[2]}"
+                        "<br><br>%{customdata[4]}<extra></extra>"
+                    ),
+                )
+            )
         ends, end_text = top["cost_usd"].astype(float), [fmt.usd(c) for c in top["cost_usd"]]
         xfmt = dict(tickprefix="US$ ", tickformat=",.2~f")
         title = COST_AXIS
     else:
         for col in COLUMNS:
             name, colour = theme.TOKEN_TYPES[col]
-            fig.add_trace(go.Bar(
-                y=ys, x=top[col], orientation="h", name=name, marker=dict(color=colour),
-                customdata=[cd + [f"{fmt.compact(v)} ({fmt.integer(v)})"] for cd, v in zip(common, top[col])],
-                hovertemplate=(head + name + ": %{customdata[5]} tokens<br>Tokens del modelo: %{customdata[3]}"
-                               "<br>Costo del modelo: %{customdata[2]}<extra></extra>"),
-            ))
+            fig.add_trace(
+                go.Bar(
+                    y=ys,
+                    x=top[col],
+                    orientation="h",
+                    name=name,
+                    marker=dict(color=colour),
+                    customdata=[cd + [f"{fmt.compact(v)} ({fmt.integer(v)})"] for cd, v in zip(common, top[col])],
+                    hovertemplate=(
+                        head + name + ": %{customdata[5]} tokens<br>Tokens del modelo: %{customdata[3]}"
+                        "<br>Costo del modelo: %{customdata[2]}<extra></extra>"
+                    ),
+                )
+            )
         ends, end_text = top["tokens"].astype(float), [fmt.compact(t) for t in top["tokens"]]
         xfmt = count_axis(float(ends.max()) * 1.2, 4)
         title = TOKENS_AXIS
     for y, end, text in zip(ys, ends, end_text):
-        fig.add_annotation(x=end, y=y, text=text, showarrow=False, xanchor="left", xshift=6,
-                           font=dict(size=11, color=theme.INK))
+        fig.add_annotation(
+            x=end, y=y, text=text, showarrow=False, xanchor="left", xshift=6, font=dict(size=11, color=theme.INK)
+        )
     fig.update_layout(
         margin=dict(l=8, r=8, t=36, b=8),
-        xaxis=dict(title=dict(text=title), range=[0, max(float(ends.max()), 1e-9) * 1.28],
-                   showgrid=True, gridcolor=theme.GRID, **xfmt),
+        xaxis=dict(
+            title=dict(text=title),
+            range=[0, max(float(ends.max()), 1e-9) * 1.28],
+            showgrid=True,
+            gridcolor=theme.GRID,
+            **xfmt,
+        ),
         yaxis=dict(autorange="reversed", showgrid=False, ticksuffix="  ", type="category"),
-        bargap=0.35, legend=dict(traceorder="normal"), meta={"view": view},
+        bargap=0.35,
+        legend=dict(traceorder="normal"),
+        meta={"view": view},
     )
     return fig
 
@@ -158,8 +192,16 @@ def bubble_models(df: pd.DataFrame, scale: str = "linear") -> pd.DataFrame:
 
 
 # Label placement: candidate positions around a bubble, in order of preference.
-POSITIONS = ["top center", "bottom center", "middle right", "middle left", "top right", "top left",
-             "bottom right", "bottom left"]
+POSITIONS = [
+    "top center",
+    "bottom center",
+    "middle right",
+    "middle left",
+    "top right",
+    "top left",
+    "bottom right",
+    "bottom left",
+]
 PLOT_WIDTH = 420  # px: the bubble chart's plot area at 1280 px (lg=5 column); a fair estimate at others
 
 
@@ -177,8 +219,7 @@ def _overlap(a, b) -> float:
     return max(0.0, min(a[2], b[2]) - max(a[0], b[0])) * max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
 
 
-def place_labels(px: list[tuple[float, float, float]], width: float, height: float,
-                 text: list[str]) -> list[str]:
+def place_labels(px: list[tuple[float, float, float]], width: float, height: float, text: list[str]) -> list[str]:
     """A text position per bubble (x, y, radius in px) so that no label covers another label
     or another bubble: greedy, biggest cost first; the least-overlapping position if none is free."""
     placed: list[tuple] = []
@@ -221,11 +262,14 @@ def models_bubble(df: pd.DataFrame, height: int = 360, scale: str = "linear") ->
     scale = scale if scale in SCALES else "linear"
     part = bubble_models(df, scale)
     if not len(part):
-        return empty(NO_LATENCY if scale == "linear" or not df["avg_latency_ms"].notna().any()
-                     else "Ningún modelo con latencia tiene costo: la escala logarítmica no puede dibujarlo",
-                     height=height)
+        return empty(
+            NO_LATENCY
+            if scale == "linear" or not df["avg_latency_ms"].notna().any()
+            else "Ningún modelo con latencia tiene costo: la escala logarítmica no puede dibujarlo",
+            height=height,
+        )
     biggest = max(int(part["executions"].max()), 1)
-    sizeref = 2.0 * biggest / (44 ** 2)
+    sizeref = 2.0 * biggest / (44**2)
     xr, yr = _bubble_axes(part, scale)
     plot_h = height - 70  # margins and the axis titles
     diam = [max(math.sqrt(e / sizeref), 5) for e in part["executions"]]
@@ -234,32 +278,59 @@ def models_bubble(df: pd.DataFrame, height: int = 360, scale: str = "linear") ->
         return (v - lo) / (hi - lo) * size if hi > lo else size / 2
 
     ys = [math.log10(c) if scale == "log" else c for c in part["cost_usd"]]
-    px = [(to_px(x, xr[0], xr[1], PLOT_WIDTH), to_px(y, yr[0], yr[1], plot_h), d / 2)
-          for x, y, d in zip(part["avg_latency_ms"], ys, diam)]
+    px = [
+        (to_px(x, xr[0], xr[1], PLOT_WIDTH), to_px(y, yr[0], yr[1], plot_h), d / 2)
+        for x, y, d in zip(part["avg_latency_ms"], ys, diam)
+    ]
     numbers = [str(n) for n in part["number"]]
     fig = theme.figure(height=height, hovermode="closest", showlegend=False)
-    fig.add_trace(go.Scatter(
-        x=part["avg_latency_ms"], y=part["cost_usd"], mode="markers+text", cliponaxis=False,
-        text=numbers, textposition=place_labels(px, PLOT_WIDTH, plot_h, numbers),
-        textfont=dict(size=11, color=theme.INK),
-        marker=dict(size=part["executions"], sizemode="area", sizeref=sizeref, sizemin=5,
-                    color=hex_to_rgba(theme.MODEL, 0.28), line=dict(color=theme.MODEL, width=1.2)),
-        customdata=[[f"{n}. {fmt.text(lab)}", fmt.text(p), fmt.integer(lat), fmt.usd(c), fmt.integer(e)]
-                    for n, lab, p, lat, c, e in zip(part["number"], part["label"], part["provider"],
-                                                    part["avg_latency_ms"], part["cost_usd"], part["executions"])],
-        hovertemplate=("<b>%{customdata[0]}</b> · %{customdata[1]}<br>Latencia media: %{customdata[2]} ms"
-                       "<br>Costo: %{customdata[3]}<br>Ejecuciones: %{customdata[4]}<extra></extra>"),
-    ))
-    yaxis: dict[str, Any] = dict(title=dict(text="Costo (USD)" + (", escala logarítmica" if scale == "log" else "")),
-                 tickprefix="US$ ", range=yr)
+    fig.add_trace(
+        go.Scatter(
+            x=part["avg_latency_ms"],
+            y=part["cost_usd"],
+            mode="markers+text",
+            cliponaxis=False,
+            text=numbers,
+            textposition=place_labels(px, PLOT_WIDTH, plot_h, numbers),
+            textfont=dict(size=11, color=theme.INK),
+            marker=dict(
+                size=part["executions"],
+                sizemode="area",
+                sizeref=sizeref,
+                sizemin=5,
+                color=hex_to_rgba(theme.MODEL, 0.28),
+                line=dict(color=theme.MODEL, width=1.2),
+            ),
+            customdata=[
+                [f"{n}. {fmt.text(lab)}", fmt.text(p), fmt.integer(lat), fmt.usd(c), fmt.integer(e)]
+                for n, lab, p, lat, c, e in zip(
+                    part["number"],
+                    part["label"],
+                    part["provider"],
+                    part["avg_latency_ms"],
+                    part["cost_usd"],
+                    part["executions"],
+                )
+            ],
+            hovertemplate=(
+                "<b>%{customdata[0]}</b> · %{customdata[1]}<br>Latencia media: %{customdata[2]} ms"
+                "<br>Costo: %{customdata[3]}<br>Ejecuciones: %{customdata[4]}<extra></extra>"
+            ),
+        )
+    )
+    yaxis: dict[str, Any] = dict(
+        title=dict(text="Costo (USD)" + (", escala logarítmica" if scale == "log" else "")), tickprefix="US$ ", range=yr
+    )
     if scale == "log":
         yaxis.update(type="log", tickformat=",.2~f", dtick=1)
     else:
         yaxis.update(tickformat=",.2~f")
     fig.update_layout(
         margin=dict(l=8, r=8, t=16, b=8),
-        xaxis=dict(title=dict(text="Latencia media (ms)"), showgrid=True, gridcolor=theme.GRID,
-                   tickformat=",~f", range=xr),
-        yaxis=yaxis, meta={"scale": scale},
+        xaxis=dict(
+            title=dict(text="Latencia media (ms)"), showgrid=True, gridcolor=theme.GRID, tickformat=",~f", range=xr
+        ),
+        yaxis=yaxis,
+        meta={"scale": scale},
     )
     return fig

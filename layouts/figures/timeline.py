@@ -1,6 +1,10 @@
 """Tendencia: cost as a line (left axis, USD), tokens as a shaded area (right axis), and the
 month-end projection as a band at the active resolution.
 
+Over 300 lines: one figure whose parts depend on each other — partial buckets, the
+projection overlay capped to a share of the axis, and the record of what was drawn that
+the note under the chart is written from.
+
 Partial buckets (the one in progress, one cut by the window) are drawn as such: a hollow
 marker, a dotted segment to it, and a hover that says «periodo en curso» / «periodo
 incompleto», so a low last or first point does not read as a collapse.
@@ -9,6 +13,7 @@ The projection never dominates the axis: at most MAX_SHARE of the buckets drawn 
 forecast ones; beyond that the band is cut and `Overlay` says how much was left out, so
 that the note under the chart (layouts/trend.py) describes exactly what is drawn.
 """
+
 from __future__ import annotations
 
 import math
@@ -65,8 +70,14 @@ class Overlay:
     def describe(self) -> dict:
         """A JSON-able summary (kept in the figure's meta for the note and the tests)."""
         kinds = list(self.frame["kind"]) if len(self.frame) else []
-        return {"mode": self.mode, "reason": self.reason, "shown": self.shown, "hidden": self.hidden,
-                "until": self.until.isoformat() if self.until else None, "current": "current" in kinds}
+        return {
+            "mode": self.mode,
+            "reason": self.reason,
+            "shown": self.shown,
+            "hidden": self.hidden,
+            "until": self.until.isoformat() if self.until else None,
+            "current": "current" in kinds,
+        }
 
 
 def _none(reason: str) -> Overlay:
@@ -90,8 +101,13 @@ def overlay(ts: pd.DataFrame, granularity: str, projection) -> Overlay:
     cost = [float(c) for c in ts["cost_usd"]]
     if granularity == "month":
         i = x.index(projection.month_start) if projection.month_start in x else len(x) - 1
-        row = (x[i], float(projection.projected_total_usd), float(projection.lower80), float(projection.upper80),
-               "current")
+        row = (
+            x[i],
+            float(projection.projected_total_usd),
+            float(projection.lower80),
+            float(projection.upper80),
+            "current",
+        )
         return Overlay(pd.DataFrame([row], columns=COLUMNS), "month", until=projection.month_end)
     fc = projection.forecast
     groups: dict[date, tuple[list, list]] = {}
@@ -116,8 +132,9 @@ def overlay(ts: pd.DataFrame, granularity: str, projection) -> Overlay:
     if not rows:
         return _none("cap")
     until = _period_end(rows[-1][0], granularity)
-    return Overlay(pd.DataFrame(rows, columns=COLUMNS), "band", shown=len(shown),
-                   hidden=len(future) - len(shown), until=until)
+    return Overlay(
+        pd.DataFrame(rows, columns=COLUMNS), "band", shown=len(shown), hidden=len(future) - len(shown), until=until
+    )
 
 
 def _flags(ts: pd.DataFrame, column: str) -> list[bool]:
@@ -138,24 +155,47 @@ def trend(ts: pd.DataFrame, granularity: str, projection=None, height: int = 340
     n = len(ts)
     labels = partial_labels(ts)
     fig = theme.figure(height=height, hovermode="x unified")
-    fig.add_trace(go.Scatter(
-        x=x, y=ts["tokens"], name="Tokens", yaxis="y", mode="lines", fill="tozeroy",
-        line=dict(color=theme.TOKENS, width=1, shape="linear"), fillcolor=theme.TOKENS_FILL,
-        customdata=[[f"{fmt.compact(t)} ({fmt.integer(t)})"] for t in ts["tokens"]],
-        hovertemplate="Tokens: %{customdata[0]}<extra></extra>",
-    ))
+    fig.add_trace(
+        go.Scatter(
+            x=x,
+            y=ts["tokens"],
+            name="Tokens",
+            yaxis="y",
+            mode="lines",
+            fill="tozeroy",
+            line=dict(color=theme.TOKENS, width=1, shape="linear"),
+            fillcolor=theme.TOKENS_FILL,
+            customdata=[[f"{fmt.compact(t)} ({fmt.integer(t)})"] for t in ts["tokens"]],
+            hovertemplate="Tokens: %{customdata[0]}<extra></extra>",
+        )
+    )
     _add_cost(fig, x, ts, labels)
     ov = overlay(ts, granularity, projection)
     _add_projection(fig, ov, x, ts, granularity, projection)
     fig.update_layout(
         margin=dict(l=8, r=8, t=36, b=8),
         xaxis=time_axis(granularity, n + ov.shown),
-        yaxis=dict(title=dict(text="Tokens"), side="right", showgrid=False, rangemode="tozero",
-                   **count_axis(float(ts["tokens"].max()))),
-        yaxis2=dict(title=dict(text="Costo (USD)"), side="left", overlaying="y", rangemode="tozero", tickmode="auto",
-                    nticks=7,
-                    tickprefix="US$ ", tickformat=",.2~f", gridcolor=theme.GRID, zeroline=False,
-                    tickfont=dict(color=theme.MUTED), automargin=True),
+        yaxis=dict(
+            title=dict(text="Tokens"),
+            side="right",
+            showgrid=False,
+            rangemode="tozero",
+            **count_axis(float(ts["tokens"].max())),
+        ),
+        yaxis2=dict(
+            title=dict(text="Costo (USD)"),
+            side="left",
+            overlaying="y",
+            rangemode="tozero",
+            tickmode="auto",
+            nticks=7,
+            tickprefix="US$ ",
+            tickformat=",.2~f",
+            gridcolor=theme.GRID,
+            zeroline=False,
+            tickfont=dict(color=theme.MUTED),
+            automargin=True,
+        ),
         legend=dict(traceorder="normal"),
         meta={"projection": ov.describe(), "partial": [i for i, lab in enumerate(labels) if lab]},
     )
@@ -172,15 +212,24 @@ def _add_cost(fig: go.Figure, x: pd.Series, ts: pd.DataFrame, labels: list[str])
     cost = [float(c) for c in ts["cost_usd"]]
     part = [bool(lab) for lab in labels]
     markers = n <= 45
-    custom = [[fmt.usd(c), fmt.integer(e), f" ({lab})" if lab else ""]
-              for c, e, lab in zip(cost, ts["executions"], labels)]
+    custom = [
+        [fmt.usd(c), fmt.integer(e), f" ({lab})" if lab else ""] for c, e, lab in zip(cost, ts["executions"], labels)
+    ]
     hover = "Costo: %{customdata[0]} · %{customdata[1]} ejecuciones%{customdata[2]}<extra></extra>"
-    fig.add_trace(go.Scatter(
-        x=x, y=[None if p else c for c, p in zip(cost, part)], name="Costo (USD)", yaxis="y2",
-        mode="lines+markers" if markers else "lines", legendgroup="cost",
-        line=dict(color=theme.BRAND, width=2.5), marker=dict(size=5, color=theme.BRAND),
-        customdata=custom, hovertemplate=hover,
-    ))
+    fig.add_trace(
+        go.Scatter(
+            x=x,
+            y=[None if p else c for c, p in zip(cost, part)],
+            name="Costo (USD)",
+            yaxis="y2",
+            mode="lines+markers" if markers else "lines",
+            legendgroup="cost",
+            line=dict(color=theme.BRAND, width=2.5),
+            marker=dict(size=5, color=theme.BRAND),
+            customdata=custom,
+            hovertemplate=hover,
+        )
+    )
     if not any(part):
         return
     # Dotted segments from each partial point to its whole neighbour (None breaks the line).
@@ -190,21 +239,37 @@ def _add_cost(fig: go.Figure, x: pd.Series, ts: pd.DataFrame, labels: list[str])
             if 0 <= k < n:
                 seg_x += [x.iloc[i], x.iloc[k], None]
                 seg_y += [cost[i], cost[k], None]
-    fig.add_trace(go.Scatter(
-        x=seg_x, y=seg_y, name="Costo (periodo parcial)", yaxis="y2", mode="lines", legendgroup="cost",
-        showlegend=False, line=dict(color=theme.BRAND, width=2, dash="dot"), hoverinfo="skip",
-    ))
+    fig.add_trace(
+        go.Scatter(
+            x=seg_x,
+            y=seg_y,
+            name="Costo (periodo parcial)",
+            yaxis="y2",
+            mode="lines",
+            legendgroup="cost",
+            showlegend=False,
+            line=dict(color=theme.BRAND, width=2, dash="dot"),
+            hoverinfo="skip",
+        )
+    )
     idx = [i for i in range(n) if part[i]]
-    fig.add_trace(go.Scatter(
-        x=[x.iloc[i] for i in idx], y=[cost[i] for i in idx], name=PARTIAL_NAME, yaxis="y2",
-        mode="markers", legendgroup="cost", showlegend=True,
-        marker=dict(size=8, color="white", symbol="circle", line=dict(width=2, color=theme.BRAND)),
-        customdata=[custom[i] for i in idx], hovertemplate=hover,
-    ))
+    fig.add_trace(
+        go.Scatter(
+            x=[x.iloc[i] for i in idx],
+            y=[cost[i] for i in idx],
+            name=PARTIAL_NAME,
+            yaxis="y2",
+            mode="markers",
+            legendgroup="cost",
+            showlegend=True,
+            marker=dict(size=8, color="white", symbol="circle", line=dict(width=2, color=theme.BRAND)),
+            customdata=[custom[i] for i in idx],
+            hovertemplate=hover,
+        )
+    )
 
 
-def _add_projection(fig: go.Figure, ov: Overlay, x: pd.Series, ts: pd.DataFrame, granularity: str,
-                    projection) -> None:
+def _add_projection(fig: go.Figure, ov: Overlay, x: pd.Series, ts: pd.DataFrame, granularity: str, projection) -> None:
     if ov.mode == "none":
         return
     fr = ov.frame
@@ -212,18 +277,41 @@ def _add_projection(fig: go.Figure, ov: Overlay, x: pd.Series, ts: pd.DataFrame,
         r = fr.iloc[0]
         total, lo, hi = float(r["cost_usd"]), float(r["lower"]), float(r["upper"])
         anchor = [(x.iloc[-2], float(ts["cost_usd"].iloc[-2]))] if len(x) > 1 else []
-        fig.add_trace(go.Scatter(
-            x=[a for a, _ in anchor] + [r["x"]], y=[b for _, b in anchor] + [total], name=PROJECTION_NAME,
-            yaxis="y2", mode="lines", line=dict(color=theme.BRAND, width=2, dash="dash"), hoverinfo="skip",
-        ))
-        fig.add_trace(go.Scatter(
-            x=[r["x"]], y=[total], name=PROJECTION_NAME, yaxis="y2", mode="markers", showlegend=False,
-            marker=dict(size=10, symbol="diamond-open", color=theme.BRAND, line=dict(width=2)),
-            error_y=dict(type="data", symmetric=False, array=[max(hi - total, 0)], arrayminus=[max(total - lo, 0)],
-                         color=theme.BRAND, thickness=1.5, width=6),
-            hovertemplate=(f"Total proyectado del mes: {fmt.usd(total)}<br>"
-                           f"Intervalo del 80 %: {fmt.usd(lo)} – {fmt.usd(hi)}<extra></extra>"),
-        ))
+        fig.add_trace(
+            go.Scatter(
+                x=[a for a, _ in anchor] + [r["x"]],
+                y=[b for _, b in anchor] + [total],
+                name=PROJECTION_NAME,
+                yaxis="y2",
+                mode="lines",
+                line=dict(color=theme.BRAND, width=2, dash="dash"),
+                hoverinfo="skip",
+            )
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=[r["x"]],
+                y=[total],
+                name=PROJECTION_NAME,
+                yaxis="y2",
+                mode="markers",
+                showlegend=False,
+                marker=dict(size=10, symbol="diamond-open", color=theme.BRAND, line=dict(width=2)),
+                error_y=dict(
+                    type="data",
+                    symmetric=False,
+                    array=[max(hi - total, 0)],
+                    arrayminus=[max(total - lo, 0)],
+                    color=theme.BRAND,
+                    thickness=1.5,
+                    width=6,
+                ),
+                hovertemplate=(
+                    f"Total proyectado del mes: {fmt.usd(total)}<br>"
+                    f"Intervalo del 80 %: {fmt.usd(lo)} – {fmt.usd(hi)}<extra></extra>"
+                ),
+            )
+        )
         return
     # The band and the dashed centre take no part in the unified hover: a forecast x
     # would otherwise become the hover's title next to the last actual point.
@@ -240,29 +328,71 @@ def _add_projection(fig: go.Figure, ov: Overlay, x: pd.Series, ts: pd.DataFrame,
         r = cur.iloc[0]
         what = {"day": "del día", "week": "de la semana"}[granularity]
         total, lo, hi = float(r["cost_usd"]), float(r["lower"]), float(r["upper"])
-        fig.add_trace(go.Scatter(
-            x=[r["x"]], y=[total], name=PROJECTION_NAME, yaxis="y2", mode="markers",
-            showlegend=not ov.shown, legendgroup="projection",
-            marker=dict(size=9, symbol="diamond-open", color=theme.BRAND, line=dict(width=2)),
-            error_y=dict(type="data", symmetric=False, array=[max(hi - total, 0)], arrayminus=[max(total - lo, 0)],
-                         color=theme.BRAND, thickness=1.5, width=5),
-            hovertemplate=(f"Proyección {what}: {fmt.usd(total)} "
-                           f"(80 %: {fmt.usd(lo)} – {fmt.usd(hi)})<extra></extra>"),
-        ))
+        fig.add_trace(
+            go.Scatter(
+                x=[r["x"]],
+                y=[total],
+                name=PROJECTION_NAME,
+                yaxis="y2",
+                mode="markers",
+                showlegend=not ov.shown,
+                legendgroup="projection",
+                marker=dict(size=9, symbol="diamond-open", color=theme.BRAND, line=dict(width=2)),
+                error_y=dict(
+                    type="data",
+                    symmetric=False,
+                    array=[max(hi - total, 0)],
+                    arrayminus=[max(total - lo, 0)],
+                    color=theme.BRAND,
+                    thickness=1.5,
+                    width=5,
+                ),
+                hovertemplate=(
+                    f"Proyección {what}: {fmt.usd(total)} (80 %: {fmt.usd(lo)} – {fmt.usd(hi)})<extra></extra>"
+                ),
+            )
+        )
 
 
 def _add_band(fig: go.Figure, xs: list, fr: pd.DataFrame, line_x: list, line_y: list) -> None:
     """The 80 % band (lower, then upper filled to it) and the dashed centre, out of the hover."""
-    fig.add_trace(go.Scatter(
-        x=xs, y=list(fr["lower"]), name="Intervalo del 80 %", yaxis="y2", mode="lines",
-        line=dict(width=0, color=theme.BRAND), hoverinfo="skip", showlegend=False, legendgroup="projection",
-    ))
-    fig.add_trace(go.Scatter(
-        x=xs, y=list(fr["upper"]), name="Intervalo del 80 %", yaxis="y2", mode="lines", fill="tonexty",
-        fillcolor=theme.BRAND_SOFT, line=dict(width=0, color=theme.BRAND), hoverinfo="skip", showlegend=False,
-        legendgroup="projection",
-    ))
-    fig.add_trace(go.Scatter(
-        x=line_x, y=line_y, name=PROJECTION_NAME, yaxis="y2", mode="lines",
-        line=dict(color=theme.BRAND, width=2, dash="dash"), hoverinfo="skip", legendgroup="projection",
-    ))
+    fig.add_trace(
+        go.Scatter(
+            x=xs,
+            y=list(fr["lower"]),
+            name="Intervalo del 80 %",
+            yaxis="y2",
+            mode="lines",
+            line=dict(width=0, color=theme.BRAND),
+            hoverinfo="skip",
+            showlegend=False,
+            legendgroup="projection",
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=xs,
+            y=list(fr["upper"]),
+            name="Intervalo del 80 %",
+            yaxis="y2",
+            mode="lines",
+            fill="tonexty",
+            fillcolor=theme.BRAND_SOFT,
+            line=dict(width=0, color=theme.BRAND),
+            hoverinfo="skip",
+            showlegend=False,
+            legendgroup="projection",
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=line_x,
+            y=line_y,
+            name=PROJECTION_NAME,
+            yaxis="y2",
+            mode="lines",
+            line=dict(color=theme.BRAND, width=2, dash="dash"),
+            hoverinfo="skip",
+            legendgroup="projection",
+        )
+    )

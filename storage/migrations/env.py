@@ -1,4 +1,5 @@
 """Alembic environment: runs on the connection handed in by storage.engine.migrate."""
+
 from alembic import context
 
 from storage.schema import metadata

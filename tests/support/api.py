@@ -1,4 +1,5 @@
 """Helpers of the API tests: the app, tokens, a small explicit data set, OpenAPI response checks."""
+
 from __future__ import annotations
 
 import base64
@@ -53,13 +54,36 @@ def utc(*a) -> datetime:
     return datetime(*a, tzinfo=UTC)
 
 
-def log(org_id, at, *, agent=None, action="user_interaction", source="system", provider="openai",
-        model="gpt-4o-mini", inp=0, out=0, cr=0, cost=None, lat=None) -> dict:
+def log(
+    org_id,
+    at,
+    *,
+    agent=None,
+    action="user_interaction",
+    source="system",
+    provider="openai",
+    model="gpt-4o-mini",
+    inp=0,
+    out=0,
+    cr=0,
+    cost=None,
+    lat=None,
+) -> dict:
     return {
-        "org_id": org_id, "created_at": at, "agent_id": agent, "user_id": None, "action_type": action,
-        "source": source, "provider": provider, "model": model, "input_tokens": inp, "output_tokens": out,
-        "cache_read_tokens": cr, "cache_write_tokens": 0,
-        "cost_usd": None if cost is None else Decimal(str(cost)), "latency_ms": lat,
+        "org_id": org_id,
+        "created_at": at,
+        "agent_id": agent,
+        "user_id": None,
+        "action_type": action,
+        "source": source,
+        "provider": provider,
+        "model": model,
+        "input_tokens": inp,
+        "output_tokens": out,
+        "cache_read_tokens": cr,
+        "cache_write_tokens": 0,
+        "cost_usd": None if cost is None else Decimal(str(cost)),
+        "latency_ms": lat,
     }
 
 
@@ -71,16 +95,43 @@ WINDOW = {"from": "2026-10-30", "to": "2026-11-02", "timezone": "America/New_Yor
 def dataset(org_id: str) -> tuple[list[dict], list[dict]]:
     a1, a2 = f"{org_id}-a1", f"{org_id}-a2"
     logs = [
-        log(org_id, utc(2026, 10, 30, 14), agent=a1, provider="anthropic", model="claude-sonnet-4-5",
-            inp=1000, out=200, cr=500, cost="0.0123", lat=800),
-        log(org_id, utc(2026, 10, 31, 3, 30), agent=a1, action="guardrail_check", source="byok",
-            inp=300, out=20),
-        log(org_id, utc(2026, 11, 1, 5, 30), agent=a2, action="title_generation", inp=50, out=10,
-            cost="0.0004", lat=120),
-        log(org_id, utc(2026, 11, 1, 6, 30), action="document_indexing", model="text-embedding-3-small",
-            inp=2000, cost="0.00004"),
-        log(org_id, utc(2026, 11, 2, 15), agent=a2, source="byok", provider="anthropic",
-            model="claude-sonnet-4-5", inp=400, out=100, cr=1200, cost="0.5", lat=1000),
+        log(
+            org_id,
+            utc(2026, 10, 30, 14),
+            agent=a1,
+            provider="anthropic",
+            model="claude-sonnet-4-5",
+            inp=1000,
+            out=200,
+            cr=500,
+            cost="0.0123",
+            lat=800,
+        ),
+        log(org_id, utc(2026, 10, 31, 3, 30), agent=a1, action="guardrail_check", source="byok", inp=300, out=20),
+        log(
+            org_id, utc(2026, 11, 1, 5, 30), agent=a2, action="title_generation", inp=50, out=10, cost="0.0004", lat=120
+        ),
+        log(
+            org_id,
+            utc(2026, 11, 1, 6, 30),
+            action="document_indexing",
+            model="text-embedding-3-small",
+            inp=2000,
+            cost="0.00004",
+        ),
+        log(
+            org_id,
+            utc(2026, 11, 2, 15),
+            agent=a2,
+            source="byok",
+            provider="anthropic",
+            model="claude-sonnet-4-5",
+            inp=400,
+            out=100,
+            cr=1200,
+            cost="0.5",
+            lat=1000,
+        ),
         # outside the window, on both sides
         log(org_id, utc(2026, 10, 30, 3, 59), inp=7, cost="1"),
         log(org_id, utc(2026, 11, 3, 5), inp=7, cost="1"),

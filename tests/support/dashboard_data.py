@@ -5,18 +5,24 @@ without a cost), four models (one never reports a latency, one has no public pri
 three agents (one with an avatar image, two without) and rows tied to no agent.
 About a thousand rows: enough for every chart to have a shape, quick to insert.
 """
+
 from __future__ import annotations
 
 import random
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from storage.schema import ACTION_TYPES
 from support.db import insert_agents, insert_logs
 
-AVATAR = ("data:image/svg+xml;utf8,<svg xmlns='http://www.w3.org/2000/svg' width='32' height='32'>"
-          "<rect width='32' height='32' fill='%2310b981'/></svg>")
-AGENTS = [("ag-ventas", "Asistente de Ventas", AVATAR), ("ag-soporte", "Soporte Técnico", None),
-          ("ag-legal", "Revisión Legal", None)]
+AVATAR = (
+    "data:image/svg+xml;utf8,<svg xmlns='http://www.w3.org/2000/svg' width='32' height='32'>"
+    "<rect width='32' height='32' fill='%2310b981'/></svg>"
+)
+AGENTS = [
+    ("ag-ventas", "Asistente de Ventas", AVATAR),
+    ("ag-soporte", "Soporte Técnico", None),
+    ("ag-legal", "Revisión Legal", None),
+]
 MODELS = [  # provider, model, latency (None: never reported), cost per 1K tokens
     ("anthropic", "claude-sonnet-4-5", 1400, 0.006),
     ("openai", "gpt-4o-mini", 600, 0.0006),
@@ -28,7 +34,7 @@ MODELS = [  # provider, model, latency (None: never reported), cost per 1K token
 def rows_for(org_id: str, now: datetime | None = None, days: int = 40, seed: int = 3) -> list[dict]:
     """Log rows for org_id over the `days` days before now (UTC), deterministic."""
     rng = random.Random(seed)
-    now = (now or datetime.now(timezone.utc)).replace(microsecond=0)
+    now = (now or datetime.now(UTC)).replace(microsecond=0)
     out = []
     for d in range(days):
         for i in range(24 + d % 5):
@@ -45,12 +51,24 @@ def rows_for(org_id: str, now: datetime | None = None, days: int = 40, seed: int
             out_tok = 0 if model.startswith("text-embedding") else rng.randrange(50, 900)
             cost = None if byok and i % 12 == 0 else round((inp + out_tok + cache * 0.1) / 1000 * price, 8)
             agent = None if action == "document_indexing" else AGENTS[(i + d) % len(AGENTS)][0]
-            out.append({
-                "org_id": org_id, "created_at": created, "agent_id": agent, "user_id": None if agent is None else "u1",
-                "action_type": action, "source": "byok" if byok else "system", "provider": provider, "model": model,
-                "input_tokens": inp, "output_tokens": out_tok, "cache_read_tokens": cache, "cache_write_tokens": 0,
-                "cost_usd": cost, "latency_ms": None if latency is None else latency + rng.randrange(0, 300),
-            })
+            out.append(
+                {
+                    "org_id": org_id,
+                    "created_at": created,
+                    "agent_id": agent,
+                    "user_id": None if agent is None else "u1",
+                    "action_type": action,
+                    "source": "byok" if byok else "system",
+                    "provider": provider,
+                    "model": model,
+                    "input_tokens": inp,
+                    "output_tokens": out_tok,
+                    "cache_read_tokens": cache,
+                    "cache_write_tokens": 0,
+                    "cost_usd": cost,
+                    "latency_ms": None if latency is None else latency + rng.randrange(0, 300),
+                }
+            )
     return out
 
 

@@ -1,5 +1,6 @@
 """Database helpers of the tests: the CI rule for required services, private PostgreSQL
 databases, and plain row inserts."""
+
 from __future__ import annotations
 
 import os

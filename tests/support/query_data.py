@@ -19,6 +19,7 @@
 
 Instants are UTC-aware datetimes (SQLite stores created_at as UTC text).
 """
+
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
@@ -53,8 +54,7 @@ DST_CHANGES = [  # UTC instants of the DST changes the dense rows surround
     datetime(2026, 10, 3, 15, 30, tzinfo=UTC),  # Lord Howe forward 30 min (02:00 -> 02:30)
 ]
 
-ACTIONS = ["user_interaction", "guardrail_check", "title_generation", "rag_query_embedding",
-           "document_indexing"]
+ACTIONS = ["user_interaction", "guardrail_check", "title_generation", "rag_query_embedding", "document_indexing"]
 MODELS = [  # (provider, model)
     ("anthropic", "claude-sonnet-4-5"),
     ("openai", "gpt-4o-mini"),
@@ -64,8 +64,11 @@ MODELS = [  # (provider, model)
 ]
 OVERRIDES = [("qtestprov", "qtest-cached-1", Decimal("2.5"), Decimal("0.25"))]
 GAP = (datetime(2026, 6, 8, tzinfo=UTC), datetime(2026, 6, 28, tzinfo=UTC))
-GAP_ROWS = [datetime(2026, 6, 12, 10, tzinfo=UTC), datetime(2026, 6, 15, 16, tzinfo=UTC),
-            datetime(2026, 6, 20, 3, 30, tzinfo=UTC)]
+GAP_ROWS = [
+    datetime(2026, 6, 12, 10, tzinfo=UTC),
+    datetime(2026, 6, 15, 16, tzinfo=UTC),
+    datetime(2026, 6, 20, 3, 30, tzinfo=UTC),
+]
 
 
 def edge_instants() -> list[datetime]:
@@ -120,8 +123,13 @@ def _row(org_id: str, at: datetime, i: int, rng, agents: list) -> dict:
 
 
 def agent_ids(org_id: str) -> dict:
-    return {"a1": f"{org_id}-a1", "a2": f"{org_id}-a2", "a3": f"{org_id}-a3",
-            "missing": f"{org_id}-ghost", "foreign": f"{org_id}-foreign"}
+    return {
+        "a1": f"{org_id}-a1",
+        "a2": f"{org_id}-a2",
+        "a3": f"{org_id}-a3",
+        "missing": f"{org_id}-ghost",
+        "foreign": f"{org_id}-foreign",
+    }
 
 
 def build(org_id: str, other_org: str):
@@ -130,14 +138,21 @@ def build(org_id: str, other_org: str):
     pool = [ids["a1"], ids["a2"], None, ids["a1"], ids["missing"], ids["a3"], ids["foreign"]]
     rows = [_row(org_id, at, i, rng, pool) for i, at in enumerate(base_instants())]
     # Late rows: inserted last (so with the highest ids) but dated back in the data set.
-    late_at = [datetime(2025, 10, 2, 3, 4, 5, 678901, tzinfo=UTC), datetime(2025, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
-               datetime(2026, 3, 8, 6, 59, 59, 999999, tzinfo=UTC), datetime(2026, 11, 1, 5, 45, tzinfo=UTC),
-               datetime(2026, 11, 1, 6, 45, tzinfo=UTC), datetime(2026, 4, 4, 15, 10, tzinfo=UTC),
-               datetime(2026, 5, 20, 13, 37, tzinfo=UTC), datetime(2026, 10, 3, 15, 29, 59, tzinfo=UTC)]
+    late_at = [
+        datetime(2025, 10, 2, 3, 4, 5, 678901, tzinfo=UTC),
+        datetime(2025, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
+        datetime(2026, 3, 8, 6, 59, 59, 999999, tzinfo=UTC),
+        datetime(2026, 11, 1, 5, 45, tzinfo=UTC),
+        datetime(2026, 11, 1, 6, 45, tzinfo=UTC),
+        datetime(2026, 4, 4, 15, 10, tzinfo=UTC),
+        datetime(2026, 5, 20, 13, 37, tzinfo=UTC),
+        datetime(2026, 10, 3, 15, 29, 59, tzinfo=UTC),
+    ]
     late = [_row(org_id, at, 1000 + i, rng, pool) for i, at in enumerate(late_at)]
-    other = [dict(r, org_id=other_org, cost_usd=Decimal("1000.5"), input_tokens=10**9,
-                  agent_id=f"{other_org}-x")
-             for r in rows[::4]]
+    other = [
+        dict(r, org_id=other_org, cost_usd=Decimal("1000.5"), input_tokens=10**9, agent_id=f"{other_org}-x")
+        for r in rows[::4]
+    ]
     agents = [
         {"id": ids["a1"], "org_id": org_id, "name": "Asistente Ventas", "avatar_url": "https://example.test/a1.png"},
         {"id": ids["a2"], "org_id": org_id, "name": "Soporte", "avatar_url": None},

@@ -10,6 +10,7 @@ granularity, and the request's clock ``now``); ``Window.of(filters)`` copies the
 Filters without using its methods. Costs are kept as exact integers of 1e-8 USD (``e8``)
 until the end.
 """
+
 from __future__ import annotations
 
 import calendar
@@ -23,8 +24,7 @@ import sqlalchemy as sa
 from scipy import stats
 
 E8 = 100_000_000
-ACTIONS = ("user_interaction", "guardrail_check", "title_generation", "rag_query_embedding",
-           "document_indexing")
+ACTIONS = ("user_interaction", "guardrail_check", "title_generation", "rag_query_embedding", "document_indexing")
 
 
 @dataclass(frozen=True)
@@ -57,8 +57,11 @@ def load_rows(conn, org_id: str) -> pd.DataFrame:
     if df.empty:
         df = pd.DataFrame(columns=list(res.keys()))
     # SQLite hands back UTC text, PostgreSQL aware datetimes: both become UTC Timestamps.
-    df["ts"] = pd.to_datetime(df["created_at"].astype(str) if len(df) and isinstance(df["created_at"].iloc[0], str)
-                              else df["created_at"], utc=True, format="ISO8601")
+    df["ts"] = pd.to_datetime(
+        df["created_at"].astype(str) if len(df) and isinstance(df["created_at"].iloc[0], str) else df["created_at"],
+        utc=True,
+        format="ISO8601",
+    )
     df["cost_is_null"] = df["cost_usd"].isna()
     df["e8"] = [(_e8(v) or 0) for v in df["cost_usd"].astype(object)]
     df["latency"] = pd.to_numeric(df["latency_ms"], errors="coerce")
@@ -74,8 +77,9 @@ def load_agents(conn, org_id: str) -> dict:
 
 
 def load_overrides(conn) -> dict:
-    rows = conn.execute(sa.text(
-        "SELECT provider, model, input_usd_per_mtok, cache_read_usd_per_mtok FROM price_overrides"))
+    rows = conn.execute(
+        sa.text("SELECT provider, model, input_usd_per_mtok, cache_read_usd_per_mtok FROM price_overrides")
+    )
     return {(r[0], r[1]): (Decimal(str(r[2])), Decimal(str(r[3]))) for r in rows}
 
 
@@ -311,12 +315,18 @@ def model_efficiency(rows, w: Window) -> pd.DataFrame:
     out = []
     for (provider, model), g in d.groupby(["provider", "model"]):
         lat = g["latency"].dropna()
-        out.append({
-            "provider": provider, "model": model, "cost_e8": int(g["e8"].sum()),
-            "input_tokens": int(g["input_tokens"].sum()), "output_tokens": int(g["output_tokens"].sum()),
-            "cache_read_tokens": int(g["cache_read_tokens"].sum()), "executions": len(g),
-            "avg_latency_ms": float(lat.mean()) if len(lat) else None,
-        })
+        out.append(
+            {
+                "provider": provider,
+                "model": model,
+                "cost_e8": int(g["e8"].sum()),
+                "input_tokens": int(g["input_tokens"].sum()),
+                "output_tokens": int(g["output_tokens"].sum()),
+                "cache_read_tokens": int(g["cache_read_tokens"].sum()),
+                "executions": len(g),
+                "avg_latency_ms": float(lat.mean()) if len(lat) else None,
+            }
+        )
     return pd.DataFrame(out)
 
 
@@ -327,14 +337,18 @@ def by_agent(rows, agents: dict, w: Window) -> pd.DataFrame:
     spark = d.groupby(["key", "bucket"])["e8"].sum().unstack("bucket").reindex(columns=buckets).fillna(0)
     for key, g in d.groupby("key"):
         agent = None if key == "\x00" else key
-        out.append({
-            "agent_id": agent,
-            "name": agents[agent][0] if agent in agents else None,
-            "avatar_url": agents[agent][1] if agent in agents else None,
-            "known": agent in agents,
-            "cost_e8": int(g["e8"].sum()), "tokens": int(g["tokens"].sum()), "executions": len(g),
-            "sparkline_e8": [int(v) for v in spark.loc[key].to_numpy()],
-        })
+        out.append(
+            {
+                "agent_id": agent,
+                "name": agents[agent][0] if agent in agents else None,
+                "avatar_url": agents[agent][1] if agent in agents else None,
+                "known": agent in agents,
+                "cost_e8": int(g["e8"].sum()),
+                "tokens": int(g["tokens"].sum()),
+                "executions": len(g),
+                "sparkline_e8": [int(v) for v in spark.loc[key].to_numpy()],
+            }
+        )
     df = pd.DataFrame(out)
     for c in ("agent_id", "name", "avatar_url"):  # keep None (pandas would infer NaN)
         df[c] = pd.Series([r[c] for r in out], dtype=object)
@@ -348,8 +362,7 @@ def heatmap(rows, w: Window) -> pd.DataFrame:
     d["tokens"] = _tokens(d)
     d["n"] = 1
     agg = d.groupby(["dow", "hour"])[["tokens", "e8", "n"]].sum().reset_index()
-    return agg.rename(columns={"e8": "cost_e8", "n": "executions"}).sort_values(["dow", "hour"]) \
-        .reset_index(drop=True)
+    return agg.rename(columns={"e8": "cost_e8", "n": "executions"}).sort_values(["dow", "hour"]).reset_index(drop=True)
 
 
 def _midnight(day: date, tz: str) -> pd.Timestamp:
@@ -375,10 +388,19 @@ def projection(rows, w: Window) -> dict:
 
     if month_end < today:
         total = cost(_midnight(month_start, tz), _midnight(month_end + timedelta(days=1), tz))
-        return {"status": "closed", "daily_points": n, "as_of": as_of, "month_start": month_start,
-                "month_end": month_end, "month_to_date_usd": total, "projected_total_usd": total,
-                "lower80": total, "upper80": total, "daily": {day: v / E8 for day, v in daily.items()},
-                "forecast": {}}
+        return {
+            "status": "closed",
+            "daily_points": n,
+            "as_of": as_of,
+            "month_start": month_start,
+            "month_end": month_end,
+            "month_to_date_usd": total,
+            "projected_total_usd": total,
+            "lower80": total,
+            "upper80": total,
+            "daily": {day: v / E8 for day, v in daily.items()},
+            "forecast": {},
+        }
     if n < 7:
         return {"status": "insufficient_data", "daily_points": n, "as_of": as_of}
     x = np.array([(day - w.start_date).days for day in daily.index], dtype=float)
@@ -405,9 +427,16 @@ def projection(rows, w: Window) -> dict:
     upto = now if as_of == today else _midnight(as_of + timedelta(days=1), tz)
     mtd = cost(_midnight(month_start, tz), upto)
     return {
-        "status": "ok", "daily_points": n, "as_of": as_of, "month_start": month_start, "month_end": month_end,
-        "month_to_date_usd": mtd, "projected_total_usd": mtd + float(wv @ np.clip(yhat, 0, None)),
-        "lower80": mtd + max(0.0, S - t * se), "upper80": mtd + S + t * se,
+        "status": "ok",
+        "daily_points": n,
+        "as_of": as_of,
+        "month_start": month_start,
+        "month_end": month_end,
+        "month_to_date_usd": mtd,
+        "projected_total_usd": mtd + float(wv @ np.clip(yhat, 0, None)),
+        "lower80": mtd + max(0.0, S - t * se),
+        "upper80": mtd + S + t * se,
         "daily": {day: v / E8 for day, v in daily.items()},
-        "forecast": dict(zip(future, yhat.tolist())), "weights": dict(zip(future, weights)),
+        "forecast": dict(zip(future, yhat.tolist())),
+        "weights": dict(zip(future, weights)),
     }

@@ -2,6 +2,7 @@
 
 Revision ID: 0001
 """
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -57,8 +58,7 @@ def upgrade() -> None:
         sa.Column("input_usd_per_mtok", sa.Numeric(18, 8), nullable=False),
         sa.Column("cache_read_usd_per_mtok", sa.Numeric(18, 8), nullable=False),
         sa.Column("output_usd_per_mtok", sa.Numeric(18, 8)),
-        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False,
-                  server_default=sa.func.current_timestamp()),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.current_timestamp()),
     )
 
 

@@ -29,6 +29,7 @@ rebuild scans the table once per rollup family, which no index speeds up.
 Revision ID: 0002
 Revises: 0001
 """
+
 from typing import Any
 
 import sqlalchemy as sa
@@ -44,11 +45,21 @@ FAMILIES: dict[str, list[sa.Column[Any]]] = {
     "rollup_action": [sa.Column("action_type", sa.Text, nullable=False)],
     "rollup_model": [sa.Column("provider", sa.Text, nullable=False), sa.Column("model", sa.Text, nullable=False)],
     # agent_id is '' with agent_null = 1 for rows without an agent: key columns cannot be NULL.
-    "rollup_agent": [sa.Column("agent_id", sa.Text, nullable=False),
-                     sa.Column("agent_null", sa.SmallInteger, nullable=False)],
+    "rollup_agent": [
+        sa.Column("agent_id", sa.Text, nullable=False),
+        sa.Column("agent_null", sa.SmallInteger, nullable=False),
+    ],
 }
-MEASURES = ["cost_e8", "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens",
-            "executions", "latency_sum", "latency_count"]
+MEASURES = [
+    "cost_e8",
+    "input_tokens",
+    "output_tokens",
+    "cache_read_tokens",
+    "cache_write_tokens",
+    "executions",
+    "latency_sum",
+    "latency_count",
+]
 
 
 def upgrade() -> None:
@@ -62,8 +73,7 @@ def upgrade() -> None:
             *dims,
             *[sa.Column(m, sa.BigInteger, nullable=False) for m in MEASURES],
             # Reads are one org, one grain, ranges of t: the primary key serves them.
-            sa.PrimaryKeyConstraint("org_id", "grain", "t", "source", *[c.name for c in dims],
-                                    name=f"pk_{name}"),
+            sa.PrimaryKeyConstraint("org_id", "grain", "t", "source", *[c.name for c in dims], name=f"pk_{name}"),
             # SQLite: cluster rows by that key (no rowid table beside it).
             sqlite_with_rowid=False,
         )

@@ -16,6 +16,7 @@ so answers come from the raw rows until its next refresh rebuilds them.
 Revision ID: 0003
 Revises: 0002
 """
+
 from alembic import op
 
 revision = "0003"
@@ -29,8 +30,16 @@ FAMILIES = {  # table -> its key columns besides (org_id, grain, t, source)
     "rollup_model": ["provider", "model"],
     "rollup_agent": ["agent_id", "agent_null"],
 }
-MEASURES = ["cost_e8", "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens",
-            "executions", "latency_sum", "latency_count"]
+MEASURES = [
+    "cost_e8",
+    "input_tokens",
+    "output_tokens",
+    "cache_read_tokens",
+    "cache_write_tokens",
+    "executions",
+    "latency_sum",
+    "latency_count",
+]
 CLASSES = "('system', 'byok', 'other')"
 WHITESPACE = " \t\n\x0b\x0c\r"
 
