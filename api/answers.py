@@ -109,7 +109,12 @@ class Projection(Answer):
     )
     projected_total_usd: Usd | None
     lower80: Usd | None
-    upper80: Usd | None
+    upper80: float | None = Field(
+        description=(
+            "monthToDateUsd + S + t·se (contract §3): with a falling trend whose forecast sums below zero "
+            "it can be under lower80, which never goes below monthToDateUsd."
+        )
+    )
     daily_points: Count = Field(
         description="Fitting days: days of the window up to asOf, today excluded, with at least one row."
     )

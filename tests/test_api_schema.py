@@ -120,3 +120,28 @@ def test_response_schemas_are_the_answer_models():
     for route in ROUTES:
         ok = doc["paths"][f"{BASE}/{route}"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
         assert ok["$ref"].rsplit("/", 1)[1] in {m.__name__ for m in answers.ANSWERS}
+
+
+def test_upper80_may_fall_below_lower80_as_the_contract_computes_it():
+    """upper80 = monthToDateUsd + S + t·se (contract §3) is negative-going when a falling
+    trend's forecast sums below zero, while lower80 never drops under monthToDateUsd: the
+    schema must not promise upper80 ≥ 0 (a recorded answer had upper80 −2.76, lower80 0)."""
+    from api import answers
+
+    schema = answers.Projection.model_json_schema(by_alias=True)["properties"]
+    upper = [s for s in schema["upper80"]["anyOf"] if s.get("type") == "number"][0]
+    lower = [s for s in schema["lower80"]["anyOf"] if s.get("type") == "number"][0]
+    assert "minimum" not in upper and lower.get("minimum") == 0
+    answers.Projection.model_validate(
+        {
+            "status": "ok",
+            "asOf": "2026-12-01",
+            "monthStart": "2026-12-01",
+            "monthEnd": "2026-12-31",
+            "monthToDateUsd": 0.0,
+            "projectedTotalUsd": 0.0,
+            "lower80": 0.0,
+            "upper80": -2.76,
+            "dailyPoints": 9,
+        }
+    )
