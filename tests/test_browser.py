@@ -28,6 +28,7 @@ from support import dashboard_data
 from support.db import require
 from werkzeug.serving import WSGIRequestHandler, make_server
 
+from layouts import fmt
 from storage.engine import make_engine, migrate
 from storage.settings import Settings
 from web.auth import mint_token
@@ -538,20 +539,7 @@ def test_agents_grid_search_ignores_accents_offers_page_sizes_and_exports_a_safe
 
 # ------------------------------------------------------------------ the filter bar (issue 8)
 
-MONTHS = [
-    "enero",
-    "febrero",
-    "marzo",
-    "abril",
-    "mayo",
-    "junio",
-    "julio",
-    "agosto",
-    "septiembre",
-    "octubre",
-    "noviembre",
-    "diciembre",
-]
+MONTHS = list(fmt.MONTHS)  # the page's own month names (the picker shows them)
 
 
 def day(d) -> str:

@@ -288,30 +288,8 @@ def _add_projection(fig: go.Figure, ov: Overlay, x: pd.Series, ts: pd.DataFrame,
                 hoverinfo="skip",
             )
         )
-        fig.add_trace(
-            go.Scatter(
-                x=[r["x"]],
-                y=[total],
-                name=PROJECTION_NAME,
-                yaxis="y2",
-                mode="markers",
-                showlegend=False,
-                marker=dict(size=10, symbol="diamond-open", color=theme.BRAND, line=dict(width=2)),
-                error_y=dict(
-                    type="data",
-                    symmetric=False,
-                    array=[max(hi - total, 0)],
-                    arrayminus=[max(total - lo, 0)],
-                    color=theme.BRAND,
-                    thickness=1.5,
-                    width=6,
-                ),
-                hovertemplate=(
-                    f"Total proyectado del mes: {fmt.usd(total)}<br>"
-                    f"Intervalo del 80 %: {fmt.usd(lo)} – {fmt.usd(hi)}<extra></extra>"
-                ),
-            )
-        )
+        hover = f"Total proyectado del mes: {fmt.usd(total)}<br>Intervalo del 80 %: {fmt.usd(lo)} – {fmt.usd(hi)}"
+        fig.add_trace(_diamond(r["x"], total, lo, hi, hover, size=10, bar_width=6, showlegend=False))
         return
     # The band and the dashed centre take no part in the unified hover: a forecast x
     # would otherwise become the hover's title next to the last actual point.
@@ -328,30 +306,35 @@ def _add_projection(fig: go.Figure, ov: Overlay, x: pd.Series, ts: pd.DataFrame,
         r = cur.iloc[0]
         what = {"day": "del día", "week": "de la semana"}[granularity]
         total, lo, hi = float(r["cost_usd"]), float(r["lower"]), float(r["upper"])
+        hover = f"Proyección {what}: {fmt.usd(total)} (80 %: {fmt.usd(lo)} – {fmt.usd(hi)})"
         fig.add_trace(
-            go.Scatter(
-                x=[r["x"]],
-                y=[total],
-                name=PROJECTION_NAME,
-                yaxis="y2",
-                mode="markers",
-                showlegend=not ov.shown,
-                legendgroup="projection",
-                marker=dict(size=9, symbol="diamond-open", color=theme.BRAND, line=dict(width=2)),
-                error_y=dict(
-                    type="data",
-                    symmetric=False,
-                    array=[max(hi - total, 0)],
-                    arrayminus=[max(total - lo, 0)],
-                    color=theme.BRAND,
-                    thickness=1.5,
-                    width=5,
-                ),
-                hovertemplate=(
-                    f"Proyección {what}: {fmt.usd(total)} (80 %: {fmt.usd(lo)} – {fmt.usd(hi)})<extra></extra>"
-                ),
+            _diamond(
+                r["x"], total, lo, hi, hover, size=9, bar_width=5, showlegend=not ov.shown, legendgroup="projection"
             )
         )
+
+
+def _diamond(x, total: float, lo: float, hi: float, hover: str, size: int, bar_width: int, **trace) -> go.Scatter:
+    """A projected total as a hollow diamond with its 80 % interval as an error bar."""
+    return go.Scatter(
+        x=[x],
+        y=[total],
+        name=PROJECTION_NAME,
+        yaxis="y2",
+        mode="markers",
+        marker=dict(size=size, symbol="diamond-open", color=theme.BRAND, line=dict(width=2)),
+        error_y=dict(
+            type="data",
+            symmetric=False,
+            array=[max(hi - total, 0)],
+            arrayminus=[max(total - lo, 0)],
+            color=theme.BRAND,
+            thickness=1.5,
+            width=bar_width,
+        ),
+        hovertemplate=hover + "<extra></extra>",
+        **trace,
+    )
 
 
 def _add_band(fig: go.Figure, xs: list, fr: pd.DataFrame, line_x: list, line_y: list) -> None:
