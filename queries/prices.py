@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from decimal import Decimal
 from functools import lru_cache
+from typing import Any
 
 import sqlalchemy as sa
 
 from storage.schema import price_overrides
 
 
-def _base(price: object) -> Decimal | None:
+def base_price(price: object) -> Decimal | None:
     """A flat price, or the first tier of a tiered one (USD per million tokens)."""
     if price is None:
         return None
@@ -21,8 +22,8 @@ def _base(price: object) -> Decimal | None:
 
 
 @lru_cache(maxsize=4096)
-def catalogue_price(provider: str, model: str) -> tuple[Decimal, Decimal] | None:
-    """(input, cache read) USD per MTok from genai-prices, or None when unknown."""
+def catalogue_model_price(provider: str, model: str) -> Any:
+    """genai-prices' price entry for the model (the provider's own, else any provider's), or None."""
     from genai_prices import Usage, calc_price
 
     try:
@@ -32,11 +33,16 @@ def catalogue_price(provider: str, model: str) -> tuple[Decimal, Decimal] | None
             calc = calc_price(Usage(input_tokens=1, output_tokens=1), model_ref=model)
         except Exception:
             return None
-    mp = calc.model_price
-    inp = _base(getattr(mp, "input_mtok", None))
+    return calc.model_price
+
+
+def catalogue_price(provider: str, model: str) -> tuple[Decimal, Decimal] | None:
+    """(input, cache read) USD per MTok from genai-prices, or None when unknown."""
+    mp = catalogue_model_price(provider, model)
+    inp = base_price(getattr(mp, "input_mtok", None))
     if inp is None:
         return None
-    cache = _base(getattr(mp, "cache_read_mtok", None))
+    cache = base_price(getattr(mp, "cache_read_mtok", None))
     return inp, (cache if cache is not None else inp)
 
 

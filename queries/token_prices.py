@@ -9,33 +9,23 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from decimal import Decimal
-from functools import lru_cache
 
 import sqlalchemy as sa
 
 from storage.schema import price_overrides
 
-from .prices import _base
+from .prices import base_price, catalogue_model_price
 
 Prices = tuple[Decimal, Decimal, Decimal]  # input, cache read, output per MTok
 
 
-@lru_cache(maxsize=4096)
 def catalogue(provider: str, model: str) -> Prices | None:
-    from genai_prices import Usage, calc_price
-
-    try:
-        calc = calc_price(Usage(input_tokens=1, output_tokens=1), model_ref=model, provider_id=provider)
-    except Exception:  # unknown provider or model: LookupError and friends
-        try:
-            calc = calc_price(Usage(input_tokens=1, output_tokens=1), model_ref=model)
-        except Exception:
-            return None
-    mp = calc.model_price
-    inp, out = _base(getattr(mp, "input_mtok", None)), _base(getattr(mp, "output_mtok", None))
+    """(input, cache read, output) USD per MTok from genai-prices, or None when one is unknown."""
+    mp = catalogue_model_price(provider, model)
+    inp, out = base_price(getattr(mp, "input_mtok", None)), base_price(getattr(mp, "output_mtok", None))
     if inp is None or out is None:
         return None
-    cache = _base(getattr(mp, "cache_read_mtok", None))
+    cache = base_price(getattr(mp, "cache_read_mtok", None))
     return inp, (cache if cache is not None else inp), out
 
 
