@@ -9,7 +9,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from .. import fmt, theme
-from .common import count_axis, empty, hex_to_rgba, local_x, time_axis
+from .common import add_donut, count_axis, empty, hex_to_rgba, local_x, time_axis
 from .timeline import partial_labels
 
 METRICS: dict[str, tuple[str, Callable[[Any], str]]] = {  # time_series column -> (Spanish name, formatter)
@@ -149,38 +149,17 @@ def actions_donut(df: pd.DataFrame, metric: str, height: int = 320) -> go.Figure
     totals = action_totals(df, metric)
     labels = [fmt.text(theme.action_label(a)) for a in totals["action_type"]]
     fig = theme.figure(height=height, showlegend=False)
-    fig.add_trace(
-        go.Pie(
-            labels=labels,
-            values=totals["value"],
-            hole=0.64,
-            sort=False,
-            direction="clockwise",
-            marker=dict(
-                colors=[theme.action_colour(a) for a in totals["action_type"]], line=dict(color="white", width=2)
-            ),
-            insidetextfont=dict(color=[theme.text_on(theme.action_colour(a)) for a in totals["action_type"]]),
-            # Shares by fmt.share ("96,9 %", "< 0,1 %"), not plotly's %{percent} ("0,0326%").
-            text=[fmt.share(v, totals["value"].sum()) for v in totals["value"]],
-            texttemplate="%{text}",
-            textposition="inside",
-            insidetextorientation="horizontal",
-            customdata=[[formatter(v)] for v in totals["value"]],
-            hovertemplate="<b>%{label}</b><br>" + name + ": %{customdata[0]}<br>%{text} del total<extra></extra>",
-        )
-    )
-    fig.update_layout(
-        margin=dict(l=8, r=8, t=8, b=8),
-        uniformtext=dict(minsize=10, mode="hide"),
-        annotations=[
-            dict(
-                text=f"<span style='font-size:12px;color:{theme.MUTED}'>{name} total</span><br>"
-                f"<b>{formatter(float(totals['value'].sum()))}</b>",
-                x=0.5,
-                y=0.5,
-                showarrow=False,
-                font=dict(size=17, color=theme.INK),
-            )
-        ],
+    add_donut(
+        fig,
+        labels,
+        [float(v) for v in totals["value"]],
+        [theme.action_colour(a) for a in totals["action_type"]],
+        name,
+        f"{name} total",
+        formatter,
+        hole=0.64,
+        caption_px=12,
+        total_px=17,
+        insidetextorientation="horizontal",
     )
     return fig

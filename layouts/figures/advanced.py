@@ -10,7 +10,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from .. import fmt, theme
-from .common import empty
+from .common import add_donut, empty
 
 # Columns Monday first (weeks start on Monday on this page), lowercase like every date name.
 DAY_LABELS = list(fmt.DAYS[1:] + fmt.DAYS[:1])  # lunes … domingo
@@ -112,35 +112,17 @@ def source_split(df: pd.DataFrame, height: int = 260) -> go.Figure:
     col, name, formatter = ("cost_usd", "Costo", fmt.usd) if by_cost else ("tokens", "Tokens", fmt.compact)
     rows: list[Any] = [r for r in df.itertuples(index=False) if getattr(r, col) > 0]  # Any: see heatmap_grid
     fig = theme.figure(height=height, showlegend=True)
-    fig.add_trace(
-        go.Pie(
-            labels=[fmt.text(theme.SOURCES[r.source][0]) for r in rows],
-            values=[float(getattr(r, col)) for r in rows],
-            hole=0.62,
-            sort=False,
-            direction="clockwise",
-            texttemplate="%{text}",
-            textposition="inside",
-            text=[fmt.share(getattr(r, col), df[col].sum()) for r in rows],  # '91,7 %', not plotly's '91,7%'
-            marker=dict(colors=[theme.SOURCES[r.source][1] for r in rows], line=dict(color="white", width=2)),
-            insidetextfont=dict(color=[theme.text_on(theme.SOURCES[r.source][1]) for r in rows]),
-            customdata=[[formatter(float(getattr(r, col)))] for r in rows],
-            hovertemplate="<b>%{label}</b><br>" + name + ": %{customdata[0]}<br>%{text} del total<extra></extra>",
-        )
-    )
-    fig.update_layout(
-        margin=dict(l=8, r=8, t=8, b=8),
-        uniformtext=dict(minsize=10, mode="hide"),
-        legend=dict(orientation="h", y=-0.05, yanchor="top", x=0.5, xanchor="center"),
-        annotations=[
-            dict(
-                text=f"<span style='font-size:11px;color:{theme.MUTED}'>{name}</span><br>"
-                f"<b>{formatter(float(df[col].sum()))}</b>",
-                x=0.5,
-                y=0.5,
-                showarrow=False,
-                font=dict(size=15, color=theme.INK),
-            )
-        ],
+    fig.update_layout(legend=dict(orientation="h", y=-0.05, yanchor="top", x=0.5, xanchor="center"))
+    add_donut(
+        fig,
+        [fmt.text(theme.SOURCES[r.source][0]) for r in rows],
+        [float(getattr(r, col)) for r in rows],
+        [theme.SOURCES[r.source][1] for r in rows],
+        name,
+        name,
+        formatter,
+        hole=0.62,
+        caption_px=11,
+        total_px=15,
     )
     return fig

@@ -14,6 +14,58 @@ NO_DATA = "Sin datos en este periodo"
 HINT_WIDTH = 44  # characters per line of an empty state's hint: fits a 300 px wide chart
 
 
+def add_donut(
+    fig: go.Figure,
+    labels: list,
+    values: list,
+    colours: list,
+    name: str,
+    caption: str,
+    formatter,
+    *,
+    hole: float,
+    caption_px: int,
+    total_px: int,
+    **pie,
+) -> None:
+    """A donut of shares with the total in its centre (the actions' and the sources' donuts).
+
+    Shares by fmt.share ('96,9 %', '< 0,1 %'), not plotly's %{percent} ('0,0326%'); each
+    slice's text black or white, whichever reads better on it (theme.text_on)."""
+    total = float(sum(values))
+    fig.add_trace(
+        go.Pie(
+            labels=labels,
+            values=values,
+            hole=hole,
+            sort=False,
+            direction="clockwise",
+            marker=dict(colors=colours, line=dict(color="white", width=2)),
+            insidetextfont=dict(color=[theme.text_on(c) for c in colours]),
+            text=[fmt.share(v, total) for v in values],
+            texttemplate="%{text}",
+            textposition="inside",
+            customdata=[[formatter(v)] for v in values],
+            hovertemplate="<b>%{label}</b><br>" + name + ": %{customdata[0]}<br>%{text} del total<extra></extra>",
+            **pie,
+        )
+    )
+    fig.update_layout(
+        margin=dict(l=8, r=8, t=8, b=8),
+        uniformtext=dict(minsize=10, mode="hide"),
+        annotations=[
+            dict(
+                text=f"<span style='font-size:{caption_px}px;color:{theme.MUTED}'>{caption}</span><br>"
+                f"<b>{formatter(total)}</b>",
+                x=0.5,
+                y=0.5,
+                showarrow=False,
+                font=dict(size=total_px, color=theme.INK),
+            )
+        ],
+    )
+
+
 def empty(message: str = NO_DATA, height: int | None = None, hint: str | None = None) -> go.Figure:
     """A figure that says why it has nothing to show (no axes, no misleading zero)."""
     fig = theme.figure(height=height)
