@@ -163,7 +163,7 @@ DARK_SURFACE = "#171d2b"
 DARK_PALETTE = {
     "cost": "#8b93ff",
     "tokens": "#7b8aa3",
-    "model": "#a3abb9",
+    "model": DARK_MUTED,  # as in light, where MODEL is MUTED: a model is no category
     "action:user_interaction": "#60a5fa",
     "action:guardrail_check": "#fbbf24",
     "action:title_generation": "#34d399",
