@@ -21,6 +21,7 @@ from . import theme
 THEMES = ("light", "dark")
 _RGBA = re.compile(r"rgba?\(\s*(\d+)\s*,\s*(\d+)\s*,\s*(\d+)\s*(?:,\s*([\d.]+)\s*)?\)")
 _STYLE = re.compile(r"(color:\s*)(#[0-9a-fA-F]{6})\b")
+_DARK_TEMPLATE = theme.DARK_TEMPLATE.to_plotly_json()
 
 
 def mode(value) -> str:
@@ -63,12 +64,14 @@ def _walk(node: Any, key: str = "") -> Any:
     return node
 
 
-def dress(fig: go.Figure, theme_name: str) -> go.Figure:
-    """fig as the page's theme draws it; light figures are returned as built."""
+def dress(fig: go.Figure, theme_name: str) -> go.Figure | dict:
+    """fig as the page's theme draws it: light figures as built; a dark one as the plain figure
+    dict Dash sends (plotly's JSON, not re-validated into a go.Figure: that doubled the cost)."""
     if mode(theme_name) == "light":
         return fig
     spec = fig.to_plotly_json()
-    layout = {k: v for k, v in spec.get("layout", {}).items() if k != "template"}
+    layout = _walk({k: v for k, v in spec.get("layout", {}).items() if k != "template"})
+    layout["template"] = _DARK_TEMPLATE
     data = [_walk(t) for t in spec.get("data", [])]
     for trace in data:
         if trace.get("type") == "heatmap":
@@ -79,9 +82,7 @@ def dress(fig: go.Figure, theme_name: str) -> go.Figure:
                 **(trace.get("insidetextfont") or {}),
                 "color": [theme.text_on(c) for c in fills],
             }
-    out = go.Figure(data=data, layout=_walk(layout))
-    out.update_layout(template=theme.DARK_TEMPLATE)
-    return out
+    return {"data": data, "layout": layout}
 
 
 def dress_outputs(outputs, theme_name: str):

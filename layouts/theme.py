@@ -5,9 +5,6 @@ source has the same colour wherever it appears on the page. Two themes (contract
 `?theme=light|dark|auto`): figures are built with the light palette and DARK gives each
 colour its dark-theme variant, meaning for meaning (layouts/skin.py applies it); the page's
 own colours are CSS custom properties (assets/10_dashboard.css).
-
-Over 300 lines: the palette, the token terms and the plotly templates of both themes are one
-visual system, checked together by tests/test_palette.py.
 """
 
 from __future__ import annotations

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import numpy as np
 import pandas as pd
+import plotly.graph_objects as go
 
 from layouts import figures, skin, theme
 
@@ -23,8 +24,8 @@ def hexify(colour: str) -> str:
 def meanings_by_colour(mode: str = "light") -> dict[str, set[str]]:
     """colour -> the meanings it is drawn with across every chart of the page (in that theme)."""
 
-    def dressed(fig):
-        return skin.dress(fig, mode)
+    def dressed(fig):  # a valid plotly figure (go.Figure validates every property)
+        return go.Figure(skin.dress(fig, mode))
 
     pairs: list[tuple[str, str]] = []
     ts = pd.DataFrame(
@@ -156,7 +157,7 @@ def test_dress_changes_colours_only():
     )
     fig = figures.trend(ts, "day")
     assert skin.dress(fig, "light") is fig and skin.dress(fig, "<b>") is fig  # light, or anything unknown
-    dark = skin.dress(fig, "dark")
+    dark = go.Figure(skin.dress(fig, "dark"))
     before, after = fig.to_plotly_json()["data"], dark.to_plotly_json()["data"]
     for key in ("x", "y", "customdata", "hovertemplate", "name", "mode", "yaxis"):
         assert [str(t.get(key)) for t in after] == [str(t.get(key)) for t in before], key
@@ -181,9 +182,9 @@ def test_dark_donut_text_and_empty_states_read_on_dark():
             for a in theme.ACTIONS
         ]
     )
-    pie = skin.dress(figures.actions_donut(acts, "cost_usd"), "dark").data[0]
+    pie = go.Figure(skin.dress(figures.actions_donut(acts, "cost_usd"), "dark")).data[0]
     assert all(ratio(t, f) >= 4.5 for t, f in zip(pie.insidetextfont.color, pie.marker.colors))
-    empty = skin.dress(figures.empty("Sin datos", 200, "Un detalle"), "dark").layout.annotations[0]
+    empty = go.Figure(skin.dress(figures.empty("Sin datos", 200, "Un detalle"), "dark")).layout.annotations[0]
     assert empty.font.color == theme.DARK_INK and f"color:{theme.DARK_MUTED}" in empty.text
 
 
