@@ -27,6 +27,15 @@ from layouts import theme
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
+
+@pytest.fixture(scope="module", autouse=True)
+def warm_imports():
+    """What a served process imports at start-up (app.start_up): the projection's statsmodels,
+    imported lazily here, took 35 s on the first request on a loaded 2-core machine."""
+    import scipy.stats  # noqa: F401
+    import statsmodels.api  # noqa: F401
+
+
 AUDIT = (Path(__file__).parent / "contrast_audit.js").read_text()
 SHOTS = Path("/work/shots-theme") if Path("/work/shots-theme").is_dir() else ARTIFACTS
 CHARTS = ["trend-graph", "actions-area", "actions-donut", "models-bars", "models-bubble"]

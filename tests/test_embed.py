@@ -26,6 +26,16 @@ from storage.settings import Settings
 from web.auth import mint_token
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def warm_imports():
+    """What a served process imports at start-up (app.start_up): the projection's statsmodels,
+    imported lazily here, took 35 s on the first request on a loaded 2-core machine."""
+    import scipy.stats  # noqa: F401
+    import statsmodels.api  # noqa: F401
+
+
 ORG = "org-embed"
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 SHOTS = Path("/work/shots-theme") if Path("/work/shots-theme").is_dir() else ARTIFACTS
