@@ -90,14 +90,14 @@ var dagcomponentfuncs = (window.dashAgGridComponentFunctions = window.dashAgGrid
       "aria-label": label
     },
       h("title", null, label),
-      h("path", { d: area, fill: "rgba(79, 70, 229, 0.12)", stroke: "none" }),
-      h("polyline", { points: line, fill: "none", stroke: "#4f46e5", strokeWidth: 1.5,
+      // Colours from CSS (.spark-*: the cost colour of the page's theme, assets/10_dashboard.css).
+      h("path", { className: "spark-area", d: area }),
+      h("polyline", { className: "spark-line", points: line, strokeWidth: 1.5,
         strokeLinejoin: "round", strokeLinecap: "round" }),
       // A partial last period (in progress or cut by the window): hollow, as on the trend chart.
       props.data && props.data.spark_partial
-        ? h("circle", { className: "spark-partial", cx: last[0], cy: last[1], r: 2.5, fill: "#fff",
-                        stroke: "#4f46e5", strokeWidth: 1.5 })
-        : h("circle", { cx: last[0], cy: last[1], r: 2.5, fill: "#4f46e5" })
+        ? h("circle", { className: "spark-partial", cx: last[0], cy: last[1], r: 2.5, strokeWidth: 1.5 })
+        : h("circle", { className: "spark-dot", cx: last[0], cy: last[1], r: 2.5 })
     );
   };
 })();

@@ -14,6 +14,12 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
       } catch (e) { /* very old browser: UTC */ }
       return [token === oldToken ? nu : token, tz === oldTz ? nu : tz];
     },
+    /* The theme the charts are drawn in ('light' | 'dark'): window.dashboardTheme resolved it
+       from ?theme= (and keeps it live for 'auto'). */
+    theme: function (_search, old) {
+      var t = window.dashboardTheme.resolved();
+      return t === old ? window.dash_clientside.no_update : t;
+    },
     /* The period the sections answer (stores filter-applied-*), from the filter bar. Returns
        [appliedPreset, appliedStart, appliedEnd, pickerStart, pickerEnd, datesHidden, datesHint,
        notice, granularity, granularityOptions]; no_update wherever nothing changes, so a click
@@ -209,4 +215,83 @@ window.dashboardFilters = (function () {
     attributes: true, attributeFilter: ["aria-labelledby", "aria-label"]
   });
   return F;
+})();
+
+/* Theme (contract §4: ?theme=light|dark|auto, light by default). The resolved theme goes on
+   <html> as data-bs-theme (Bootstrap 5.3's own dark mode and this page's CSS custom properties,
+   assets/10_dashboard.css) and data-ag-theme-mode (the grid's theme modes, layouts/agents.py),
+   and into the session-theme store, so the server draws the charts in it. 'auto' follows
+   prefers-color-scheme, also when it changes while the page is open. */
+window.dashboardTheme = (function () {
+  var THEMES = ["light", "dark", "auto"];
+  var asked = new URLSearchParams(window.location.search || "").get("theme");
+  var choice = THEMES.indexOf(asked) >= 0 ? asked : "light";
+  var query = window.matchMedia ? window.matchMedia("(prefers-color-scheme: dark)") : null;
+  var T = { choice: choice };
+  T.resolved = function () {
+    if (choice !== "auto") { return choice; }
+    return query && query.matches ? "dark" : "light";
+  };
+  function apply() {
+    var t = T.resolved(), root = document.documentElement;
+    root.setAttribute("data-bs-theme", t);
+    root.setAttribute("data-ag-theme-mode", t);
+    return t;
+  }
+  apply();
+  if (choice === "auto" && query) {
+    var changed = function () {
+      var t = apply();
+      if (window.dash_clientside && window.dash_clientside.set_props) {
+        window.dash_clientside.set_props("session-theme", { data: t });
+      }
+    };
+    if (query.addEventListener) { query.addEventListener("change", changed); } else { query.addListener(changed); }
+  }
+  return T;
+})();
+
+/* Embedding (contract §4): the page tells its parent window its height on every size change,
+   {type: "ai-usage:height", height}, so the panel sizes the iframe with no inner scroll bar.
+   Measured on <html> (its box follows the content; scrollHeight would never shrink below the
+   iframe), debounced to one message per burst of changes, sent only when the height changed.
+   Target origin: the parent's, when the browser tells it (location.ancestorOrigins, else the
+   referrer the parent's navigation left); "*" otherwise. The message carries no data — only
+   a height in pixels — and CSP frame-ancestors (AI_USAGE_FRAME_ANCESTORS) already limits who
+   can be the parent, so "*" exposes nothing worth a missing resize. */
+window.dashboardEmbed = (function () {
+  var E = { TYPE: "ai-usage:height", WAIT_MS: 80, last: null };
+  if (window.parent === window) { return E; }
+  E.targetOrigin = function () {
+    try {
+      var ancestors = window.location.ancestorOrigins;
+      if (ancestors && ancestors.length && ancestors[0] !== "null") { return ancestors[0]; }
+      if (document.referrer) { return new URL(document.referrer).origin; }
+    } catch (e) { /* an opaque or malformed origin: fall back to "*" */ }
+    return "*";
+  };
+  E.height = function () {
+    return Math.ceil(document.documentElement.getBoundingClientRect().height);
+  };
+  var timer = null;
+  function post() {
+    timer = null;
+    var h = E.height();
+    if (h === E.last || h <= 0) { return; }
+    E.last = h;
+    window.parent.postMessage({ type: E.TYPE, height: h }, E.targetOrigin());
+  }
+  function schedule() {
+    if (timer !== null) { clearTimeout(timer); }
+    timer = setTimeout(post, E.WAIT_MS);
+  }
+  if (window.ResizeObserver) {
+    var observer = new ResizeObserver(schedule);
+    observer.observe(document.documentElement);
+    if (document.body) { observer.observe(document.body); }
+  } else {
+    window.addEventListener("resize", schedule);
+  }
+  schedule();
+  return E;
 })();

@@ -18,7 +18,8 @@ def register(app) -> None:
         *common.FILTERS,
         Input(ids.ACTIONS_METRIC, "value"),
         common.TOKEN,
-    )(update)
+        common.THEME,
+    )(common.themed(update))
 
 
 def update(preset, start, end, source, granularity, tz, metric, token):

@@ -23,7 +23,8 @@ def register(app) -> None:
         *common.FILTERS,
         Input(ids.ADVANCED_COLLAPSE, "is_open"),
         common.TOKEN,
-    )(update)
+        common.THEME,
+    )(common.themed(update))
     app.clientside_callback(
         ClientsideFunction("dashboard", "toggleAdvanced"),
         Output(ids.ADVANCED_COLLAPSE, "is_open"),

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from dash import Input, State
 from dash.exceptions import PreventUpdate
 
-from layouts import fmt, ids
+from layouts import fmt, ids, skin
 from layouts.states import DB_DOWN, DB_TIMEOUT
 from queries import BadParameter, Filters, parse_filters
 from queries.filters import MAX_DATE, MAX_HOURLY_DAYS, MAX_YEARS, MIN_DATE
@@ -39,6 +39,9 @@ FILTERS = [
     Input(ids.TIMEZONE, "data"),
 ]
 TOKEN = State(ids.TOKEN, "data")
+# The page's theme ('light' | 'dark', resolved in the browser from ?theme=, `auto` following
+# prefers-color-scheme): an Input, so a live change of the system's scheme redraws the charts.
+THEME = Input(ids.THEME, "data")
 
 MAX_INPUT = 64  # the longest filter value the page sends (IANA zone names reach 32)
 
@@ -161,3 +164,15 @@ def query(fn):
     except sa.exc.DBAPIError as exc:
         log.error("dashboard query failed (unexpected): %s", exc.__class__.__name__, exc_info=True)
         raise Unavailable(False) from exc
+
+
+def themed(update):
+    """`update` registered with common.THEME as its last input: its figures come back in the
+    page's theme (layouts.skin), its own arguments and outputs unchanged."""
+
+    def run(*args):
+        *rest, theme_name = args
+        return skin.dress_outputs(update(*rest), theme_name)
+
+    run.__name__, run.__doc__, run.__wrapped__ = update.__name__, update.__doc__, update  # type: ignore[attr-defined]
+    return run

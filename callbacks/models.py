@@ -24,7 +24,8 @@ def register(app) -> None:
         Input(ids.MODELS_VIEW, "value"),
         Input(ids.MODELS_SCALE, "value"),
         common.TOKEN,
-    )(update)
+        common.THEME,
+    )(common.themed(update))
 
 
 def update(preset, start, end, source, granularity, tz, view, scale, token):

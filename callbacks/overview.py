@@ -30,7 +30,8 @@ def register(app) -> None:
         Output(ids.SEC_TREND, "data-stamp"),
         *common.FILTERS,
         common.TOKEN,
-    )(update)
+        common.THEME,
+    )(common.themed(update))
 
 
 def _nothing(message: str, hint, banner, window: str, key: str) -> tuple:

@@ -23,6 +23,14 @@ def register(app) -> None:
         State(ids.TOKEN, "data"),
         State(ids.TIMEZONE, "data"),
     )
+    # ?theme= resolved in the browser ('auto' follows prefers-color-scheme, live: assets/dashboard.js
+    # sets the store again when the system's scheme changes); the charts are drawn in it.
+    app.clientside_callback(
+        ClientsideFunction("dashboard", "theme"),
+        Output(ids.THEME, "data"),
+        Input(ids.URL, "search"),
+        State(ids.THEME, "data"),
+    )
     # The filter bar's period, validated in the browser before any section queries (see ids.APPLIED_*):
     # Personalizado opens on the dates on screen, a reversed or future-starting range is refused
     # with a message beside the inputs, Hora is disabled (and left for Día) past 92 days.

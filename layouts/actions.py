@@ -18,7 +18,7 @@ def legend() -> html.Ul:
     return html.Ul(
         className="legend-chips",
         children=[
-            html.Li([html.Span(className="chip-dot", style={"background": colour}), label], className="chip")
+            html.Li([html.Span(className="chip-dot", style=theme.swatch(colour)), label], className="chip")
             for label, colour in theme.ACTIONS.values()
         ],
     )

@@ -89,7 +89,7 @@ def split_table(df) -> html.Table:
         body.append(
             html.Tr(
                 [
-                    html.Td([html.Span(className="chip-dot", style={"background": colour}), label]),
+                    html.Td([html.Span(className="chip-dot", style=theme.swatch(colour)), label]),
                     html.Td(fmt.usd(r.cost_usd) if r.executions else "—", className="num"),
                     html.Td(fmt.compact(r.tokens) if r.executions else "—", className="num"),
                     html.Td(fmt.integer(r.executions), className="num"),

@@ -97,14 +97,35 @@ LOCALE_TEXT = {
     "ariaRowSelect": "Seleccionar fila",
 }
 
-THEME = (
-    "themeQuartz.withParams({"
+# AG Grid's theme modes (v33+ Theming API): the light colours are the default, the dark ones
+# apply under data-ag-theme-mode="dark", which assets/dashboard.js sets on <html> with the
+# page's theme: the grid follows ?theme= (and a live `auto`) with no redraw.
+_SHAPE = (
     f"fontFamily: {theme.FONT!r}, fontSize: 13, headerFontSize: 12, headerFontWeight: 600, "
-    f"accentColor: '{theme.BRAND}', foregroundColor: '{theme.INK}', borderColor: '{theme.BORDER}', "
-    f"headerTextColor: '{theme.MUTED}', headerBackgroundColor: '#f8f9fc', rowHoverColor: '#f5f6fe', "
-    "wrapperBorderRadius: 10, borderRadius: 6, spacing: 7, rowBorder: true, columnBorder: false, "
-    "wrapperBorder: true})"
+    "wrapperBorderRadius: 10, borderRadius: 6, spacing: 7, rowBorder: true, columnBorder: false, wrapperBorder: true"
 )
+
+
+def _colours(mode: str) -> str:
+    c = {
+        "light": (theme.BRAND, theme.INK, theme.BORDER, theme.MUTED, "#f8f9fc", "#f5f6fe", theme.SURFACE),
+        "dark": (
+            theme.DARK_PALETTE["cost"],
+            theme.DARK_INK,
+            theme.DARK_BORDER,
+            theme.DARK_MUTED,
+            "#1d2434",
+            "#1f2740",
+            theme.DARK_SURFACE,
+        ),
+    }[mode]
+    return (
+        f"{{accentColor: '{c[0]}', foregroundColor: '{c[1]}', borderColor: '{c[2]}', headerTextColor: '{c[3]}', "
+        f"headerBackgroundColor: '{c[4]}', rowHoverColor: '{c[5]}', backgroundColor: '{c[6]}'}}"
+    )
+
+
+THEME = f"themeQuartz.withParams({{{_SHAPE}}}).withParams({_colours('light')}).withParams({_colours('dark')}, 'dark')"
 
 
 def grid() -> dag.AgGrid:

@@ -17,6 +17,7 @@ def layout() -> html.Div:
             # and the token never lands in localStorage.
             dcc.Store(id=ids.TOKEN, storage_type="memory"),
             dcc.Store(id=ids.TIMEZONE, storage_type="memory"),
+            dcc.Store(id=ids.THEME, storage_type="memory"),
             states.access_denied(),
             html.Div(
                 id=ids.DASHBOARD,

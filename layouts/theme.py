@@ -1,7 +1,10 @@
-"""The visual system: palette, Spanish labels, one colour per action type, the plotly template.
+"""The visual system: palette, Spanish labels, one colour per action type, the plotly templates.
 
 Every chart and card takes its colours from here, so an action type, a token type or a
-source has the same colour wherever it appears on the page.
+source has the same colour wherever it appears on the page. Two themes (contract §4,
+`?theme=light|dark|auto`): figures are built with the light palette and DARK gives each
+colour its dark-theme variant, meaning for meaning (layouts/skin.py applies it); the page's
+own colours are CSS custom properties (assets/10_dashboard.css).
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ INK = "#1f2433"
 MUTED = "#6b7280"
 GRID = "#eceff4"
 BORDER = "#e3e6ee"
+SURFACE = "#ffffff"  # a card: behind every chart (the figures' paper is transparent)
 # One meaning per colour across the page (tests/test_palette.py checks it): a colour that
 # encodes cost never encodes a source, an action type or a token type, and so on.
 # Indigo is cost (the trend line, the projection, the agents' cost sparklines); the
@@ -97,45 +101,102 @@ def action_colour(action: str) -> str:
     return ACTIONS.get(action, OTHER_ACTION)[1]
 
 
-TEMPLATE = go.layout.Template(
-    layout=go.Layout(
-        font=dict(family=FONT, size=12, color=INK),
-        separators=",.",
-        paper_bgcolor="rgba(0,0,0,0)",
-        plot_bgcolor="rgba(0,0,0,0)",
-        colorway=[c for _, c in ACTIONS.values()],
-        margin=dict(l=8, r=8, t=8, b=8),
-        hoverlabel=dict(bgcolor="white", bordercolor=BORDER, font=dict(family=FONT, size=12, color=INK)),
-        legend=dict(
-            orientation="h",
-            yanchor="bottom",
-            y=1.02,
-            xanchor="left",
-            x=0,
-            font=dict(size=12, color=MUTED),
-            bgcolor="rgba(0,0,0,0)",
-        ),
-        xaxis=dict(
-            showgrid=False,
-            zeroline=False,
-            linecolor=BORDER,
-            ticks="",
-            tickfont=dict(color=MUTED),
-            automargin=True,
-            title=dict(font=dict(size=12, color=MUTED)),
-        ),
-        yaxis=dict(
-            gridcolor=GRID,
-            zeroline=False,
-            linecolor=BORDER,
-            ticks="",
-            tickfont=dict(color=MUTED),
-            automargin=True,
-            title=dict(font=dict(size=12, color=MUTED)),
-        ),
-        hovermode="closest",
+def template(ink: str, muted: str, grid: str, border: str, surface: str, colorway: list[str]) -> go.layout.Template:
+    """The plotly template of one theme: text, axes, grid lines, legend and hover labels."""
+    return go.layout.Template(
+        layout=go.Layout(
+            font=dict(family=FONT, size=12, color=ink),
+            separators=",.",
+            paper_bgcolor="rgba(0,0,0,0)",  # the card's surface shows through (CSS, per theme)
+            plot_bgcolor="rgba(0,0,0,0)",
+            colorway=colorway,
+            margin=dict(l=8, r=8, t=8, b=8),
+            hoverlabel=dict(bgcolor=surface, bordercolor=border, font=dict(family=FONT, size=12, color=ink)),
+            legend=dict(
+                orientation="h",
+                yanchor="bottom",
+                y=1.02,
+                xanchor="left",
+                x=0,
+                font=dict(size=12, color=muted),
+                bgcolor="rgba(0,0,0,0)",
+            ),
+            xaxis=dict(
+                showgrid=False,
+                zeroline=False,
+                linecolor=border,
+                ticks="",
+                tickfont=dict(color=muted),
+                automargin=True,
+                title=dict(font=dict(size=12, color=muted)),
+            ),
+            yaxis=dict(
+                gridcolor=grid,
+                zeroline=False,
+                linecolor=border,
+                ticks="",
+                tickfont=dict(color=muted),
+                automargin=True,
+                title=dict(font=dict(size=12, color=muted)),
+            ),
+            hovermode="closest",
+        )
     )
+
+
+TEMPLATE = template(INK, MUTED, GRID, BORDER, SURFACE, [c for _, c in ACTIONS.values()])
+
+# ---- The dark theme: every colour above has its dark variant, with the same meaning ----
+# Neutrals: a deep slate page, not an inverted one (assets/10_dashboard.css has the same values
+# as CSS custom properties). Text on the card: INK 13.9:1, MUTED 6.6:1 (WCAG AA needs 4.5:1).
+DARK_INK = "#e6e9f2"
+DARK_MUTED = "#9aa3b5"
+DARK_GRID = "#262e40"
+DARK_BORDER = "#323b52"
+DARK_SURFACE = "#171d2b"
+# Data colours: lighter hues that keep ≥ 3:1 against the card (WCAG 1.4.11 for graphics; the
+# hatched «Sin desglose» excepted, as in light) and stay distinct: a meaning keeps its colour
+# family in both themes (navy input tokens become steel blue, brown BYOK a burnt orange).
+DARK_PALETTE = {
+    "cost": "#8b93ff",
+    "tokens": "#7b8aa3",
+    "model": DARK_MUTED,  # as in light, where MODEL is MUTED: a model is no category
+    "action:user_interaction": "#60a5fa",
+    "action:guardrail_check": "#fbbf24",
+    "action:title_generation": "#34d399",
+    "action:rag_query_embedding": "#c084fc",
+    "action:document_indexing": "#fb7185",
+    "action:other": "#b8b2ab",
+    "token:input_tokens": "#6f95cf",
+    "token:cache_read_tokens": "#22d3ee",
+    "token:output_tokens": "#a3e635",
+    "token:unsplit": "#3b465c",
+    "source:system": "#2dbfa8",
+    "source:byok": "#e08a5a",
+    "source:other": "#8f8982",
+}
+DARK_TEMPLATE = template(
+    DARK_INK, DARK_MUTED, DARK_GRID, DARK_BORDER, DARK_SURFACE, [DARK_PALETTE[f"action:{a}"] for a in ACTIONS]
 )
+TEMPLATES = {"light": TEMPLATE, "dark": DARK_TEMPLATE}
+# Token volume on dark: the ramp runs from the card (little) to bright slate (much).
+DARK_HEATMAP_SCALE = [[0.0, "#1e2739"], [0.45, "#3d4e69"], [0.8, "#7d90ad"], [1.0, "#d5dde9"]]
+# light colour -> dark colour: the data colours by meaning, then the neutrals.
+DARK = {
+    **{PALETTE[m].lower(): c for m, c in DARK_PALETTE.items()},
+    INK: DARK_INK,
+    MUTED: DARK_MUTED,
+    GRID: DARK_GRID,
+    BORDER: DARK_BORDER,
+    SURFACE: DARK_SURFACE,
+}
+
+
+def swatch(colour: str) -> dict:
+    """The inline style of an HTML colour key (a legend chip, a table's dot) in both themes:
+    CSS picks --swatch or --swatch-dark (assets/10_dashboard.css, .chip-dot)."""
+    return {"--swatch": colour, "--swatch-dark": DARK.get(colour.lower(), colour)}
+
 
 # plotly.js locale handed with every graph's config (no global script): Spanish month
 # and day names on date axes, decimal comma.

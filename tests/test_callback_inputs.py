@@ -31,6 +31,7 @@ VALID = {
     ("filter-source", "value"): "all",
     ("filter-granularity", "value"): "auto",
     ("session-timezone", "data"): TZ,
+    ("session-theme", "data"): "dark",  # the charts drawn dark (layouts/skin.py)
     ("actions-metric", "value"): "cost_usd",
     ("advanced-collapse", "is_open"): True,
     ("models-view", "value"): "cost",

@@ -35,7 +35,13 @@ def filters(preset="30d", start=None, end=None, source="all", granularity="auto"
 
 def outputs(app, fn) -> list[str]:
     """The Outputs `fn` is registered with, as "component-id.property", in order."""
-    keys = [k for k, v in app.callback_map.items() if getattr(v.get("callback"), "__wrapped__", None) is fn]
+
+    def wraps_fn(f) -> bool:  # Dash's wrapper, then callbacks.common.themed's, then fn
+        while f is not None and f is not fn:
+            f = getattr(f, "__wrapped__", None)
+        return f is fn
+
+    keys = [k for k, v in app.callback_map.items() if wraps_fn(getattr(v.get("callback"), "__wrapped__", None))]
     assert len(keys) == 1, f"{fn.__module__}.{fn.__name__} is registered {len(keys)} times"
     key = keys[0]
     return key[2:-2].split("...") if key.startswith("..") else [key]  # Dash's key of a multi-output callback

@@ -228,7 +228,7 @@ def test_trend_marks_partial_buckets_hollow_dotted_and_named():
     dotted = [t for t in fig.data if getattr(t.line, "dash", None) == "dot"]
     assert len(dotted) == 1 and dotted[0].hoverinfo == "skip"
     assert [v for v in dotted[0].y if v is not None] == [1.5, 2.5, 10.5, 9.5]  # into each partial point
-    hollow = [t for t in fig.data if t.mode == "markers" and t.marker.color == "white"][0]
+    hollow = [t for t in fig.data if t.mode == "markers" and t.marker.color == theme.SURFACE][0]
     assert list(hollow.y) == [1.5, 10.5] and hollow.name == ft.PARTIAL_NAME and hollow.showlegend
     assert [c[2] for c in hollow.customdata] == [" (periodo incompleto)", " (periodo en curso)"]
     assert fig.layout.meta["partial"] == [0, 9]

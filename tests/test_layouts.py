@@ -351,13 +351,23 @@ def test_text_colours_reach_wcag_aa_on_their_backgrounds():
     from layouts import theme
 
     css = (ROOT / "assets" / "10_dashboard.css").read_text()
-    var = dict(re.findall(r"--([a-z0-9-]+):\s*(#[0-9a-f]{6})", css))
-    for text in ("ink", "ink-2", "muted"):  # on the page background and on the cards
-        assert min(contrast(var[text], var["bg"]), contrast(var[text], var["surface"])) >= 4.5, text
-    assert contrast(var["faint"], var["surface"]) >= 4.5  # only on cards
-    assert contrast(var["muted"], "#e9ebf2") >= 4.5  # the segmented controls' track
-    for colour in (theme.INK, theme.MUTED):  # chart text on white cards
-        assert contrast(colour, "#ffffff") >= 4.5
+    light_block = css[css.index(":root {") : css.index("}", css.index(":root {"))]
+    dark_block = css[css.index(':root[data-bs-theme="dark"] {') :]
+    dark_block = dark_block[: dark_block.index("}")]
+    light = dict(re.findall(r"--([a-z0-9-]+):\s*(#[0-9a-f]{6})", light_block))
+    dark = {**light, **dict(re.findall(r"--([a-z0-9-]+):\s*(#[0-9a-f]{6})", dark_block))}
+    assert light["seg-bg"] == "#e9ebf2" and dark["surface"] == theme.DARK_SURFACE
+    for var in (light, dark):  # both themes (?theme=light|dark)
+        for text in ("ink", "ink-2", "muted"):  # on the page background and on the cards
+            assert min(contrast(var[text], var["bg"]), contrast(var[text], var["surface"])) >= 4.5, text
+        assert contrast(var["faint"], var["surface"]) >= 4.5  # only on cards
+        assert contrast(var["muted"], var["seg-bg"]) >= 4.5  # the segmented controls' track
+        assert contrast(var["brand-2"], var["seg-active"]) >= 4.5  # the chosen segment
+        assert contrast(var["brand-2"], var["brand-soft"]) >= 4.5  # «hasta hoy»
+        assert contrast(var["notice-ink"], var["notice-bg"]) >= 4.5 and contrast(var["warn-ink"], var["warn-bg"]) >= 4.5
+    for colour, card in ((theme.INK, theme.SURFACE), (theme.MUTED, theme.SURFACE)):  # chart text on the cards
+        assert contrast(colour, card) >= 4.5
+    for colour in (theme.DARK_INK, theme.DARK_MUTED):
+        assert contrast(colour, theme.DARK_SURFACE) >= 4.5
     for colour in theme.AVATAR_COLOURS:  # white initials
         assert contrast("#ffffff", colour) >= 4.5, colour
-    assert contrast("#4338ca", "#eef0ff") >= 4.5 and contrast("#8a3c00", "#fff7ed") >= 4.5  # hint, notice

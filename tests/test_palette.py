@@ -8,8 +8,9 @@ from decimal import Decimal
 
 import numpy as np
 import pandas as pd
+import plotly.graph_objects as go
 
-from layouts import figures, theme
+from layouts import figures, skin, theme
 
 TZ = "Europe/Madrid"
 
@@ -20,8 +21,12 @@ def hexify(colour: str) -> str:
     return "#{:02x}{:02x}{:02x}".format(*(int(v) for v in m.groups())) if m else colour.lower()
 
 
-def meanings_by_colour() -> dict[str, set[str]]:
-    """colour -> the meanings it is drawn with across every chart of the page."""
+def meanings_by_colour(mode: str = "light") -> dict[str, set[str]]:
+    """colour -> the meanings it is drawn with across every chart of the page (in that theme)."""
+
+    def dressed(fig):  # a valid plotly figure (go.Figure validates every property)
+        return go.Figure(skin.dress(fig, mode))
+
     pairs: list[tuple[str, str]] = []
     ts = pd.DataFrame(
         {
@@ -31,7 +36,7 @@ def meanings_by_colour() -> dict[str, set[str]]:
             "executions": [1] * 5,
         }
     )
-    trend = figures.trend(ts, "day")
+    trend = dressed(figures.trend(ts, "day"))
     pairs += [(trend.data[0].line.color, "tokens"), (trend.data[1].line.color, "cost")]
     rows = [
         {"bucket": b, "action_type": a, "cost_usd": 1.0, "tokens": 10, "executions": 1}
@@ -39,8 +44,8 @@ def meanings_by_colour() -> dict[str, set[str]]:
         for a in list(theme.ACTIONS) + ["unknown"]
     ]
     acts = pd.DataFrame(rows)
-    pairs += [(t.line.color, t.name) for t in figures.actions_area(acts, "cost_usd", "day").data]
-    pie = figures.actions_donut(acts, "cost_usd").data[0]
+    pairs += [(t.line.color, t.name) for t in dressed(figures.actions_area(acts, "cost_usd", "day")).data]
+    pie = dressed(figures.actions_donut(acts, "cost_usd")).data[0]
     pairs += list(zip(pie.marker.colors, pie.labels))
     models = pd.DataFrame(
         [
@@ -59,10 +64,10 @@ def meanings_by_colour() -> dict[str, set[str]]:
     )
     prices = {("p", "m0"): (Decimal(1), Decimal("0.1"), Decimal(4)), ("p", "m1"): None}
     for view in ("cost", "tokens"):
-        pairs += [(t.marker.color, t.name) for t in figures.models_bars(models, view=view, prices=prices).data]
-    pairs.append((figures.models_bubble(models).data[0].marker.line.color, "model"))
+        pairs += [(t.marker.color, t.name) for t in dressed(figures.models_bars(models, view=view, prices=prices)).data]
+    pairs.append((dressed(figures.models_bubble(models)).data[0].marker.line.color, "model"))
     split = pd.DataFrame({"source": ["system", "byok"], "cost_usd": [3.0, 1.0], "tokens": [1, 1], "executions": [1, 1]})
-    pie = figures.source_split(split).data[0]
+    pie = dressed(figures.source_split(split)).data[0]
     pairs += list(zip(pie.marker.colors, pie.labels))
     out: dict[str, set[str]] = {}
     for colour, meaning in pairs:
@@ -105,3 +110,94 @@ def test_avatars_use_no_data_colour():
     assert not set(theme.AVATAR_COLOURS) & set(theme.PALETTE.values())
     js = (Path(__file__).resolve().parent.parent / "assets" / "dashAgGridComponentFunctions.js").read_text()
     assert tuple(json.loads(re.search(r"var COLOURS = (\[[^\]]*\])", js).group(1))) == theme.AVATAR_COLOURS
+
+
+# ---- The dark theme (?theme=dark): the same meanings, each with its dark variant ----
+
+
+def ratio(a: str, b: str) -> float:
+    hi, lo = sorted([theme._luminance(a), theme._luminance(b)], reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+def test_every_meaning_has_one_dark_colour_legible_on_the_dark_card():
+    assert set(theme.DARK_PALETTE) == set(theme.PALETTE)
+    dark = [c.lower() for c in theme.DARK_PALETTE.values()]
+    assert len(dark) == len(set(dark)) and all(re.fullmatch(r"#[0-9a-f]{6}", c) for c in dark)
+    neutrals = {theme.DARK_INK, theme.DARK_MUTED, theme.DARK_GRID, theme.DARK_BORDER, theme.DARK_SURFACE}
+    assert not neutrals & (set(dark) - {theme.DARK_PALETTE["model"]})  # a bubble is neutral (light: MODEL == MUTED)
+    assert theme.MODEL == theme.MUTED and theme.DARK_PALETTE["model"] == theme.DARK_MUTED
+    # WCAG 1.4.11: graphics at 3:1 against the card; «Sin desglose» is hatched (as in light).
+    low = {m: ratio(c, theme.DARK_SURFACE) for m, c in theme.DARK_PALETTE.items() if m != "token:unsplit"}
+    assert min(low.values()) >= 3, low
+    for text in (theme.DARK_INK, theme.DARK_MUTED):  # chart text, ticks and legends
+        assert ratio(text, theme.DARK_SURFACE) >= 4.5
+
+
+def test_dark_charts_keep_one_meaning_per_colour_and_use_only_dark_colours():
+    dark = meanings_by_colour("dark")
+    shared = {c: m for c, m in dark.items() if len(m) > 1}
+    assert not shared, shared
+    assert set(dark) <= {hexify(c) for c in theme.DARK_PALETTE.values()}, set(dark)
+    # the same meanings as in light, colour for colour
+    light = meanings_by_colour("light")
+    assert sorted(map(sorted, dark.values())) == sorted(map(sorted, light.values()))
+
+
+def test_dress_changes_colours_only():
+    ts = pd.DataFrame(
+        {
+            "bucket": pd.date_range("2026-06-01", periods=5, freq="D", tz=TZ),
+            "cost_usd": [1.0, 2.0, 3.0, 4.0, 5.0],
+            "tokens": [10] * 5,
+            "executions": [1] * 5,
+            "partial": [False] * 4 + [True],
+            "in_progress": [False] * 4 + [True],
+        }
+    )
+    fig = figures.trend(ts, "day")
+    assert skin.dress(fig, "light") is fig and skin.dress(fig, "<b>") is fig  # light, or anything unknown
+    dark = go.Figure(skin.dress(fig, "dark"))
+    before, after = fig.to_plotly_json()["data"], dark.to_plotly_json()["data"]
+    for key in ("x", "y", "customdata", "hovertemplate", "name", "mode", "yaxis"):
+        assert [str(t.get(key)) for t in after] == [str(t.get(key)) for t in before], key
+    assert dark.layout.meta == fig.layout.meta and dark.layout.template.layout.font.color == theme.DARK_INK
+    assert dark.layout.yaxis2.gridcolor == theme.DARK_GRID
+    hollow = [t for t in dark.data if t.mode == "markers" and t.showlegend][0]
+    assert hollow.marker.color == theme.DARK_SURFACE and hollow.marker.line.color == theme.DARK_PALETTE["cost"]
+    assert skin.colour("rgba(79, 70, 229, 0.14)") == "rgba(139, 147, 255, 0.14)"  # the projection band
+    assert skin.colour("#123456") == "#123456"  # not a theme colour: as it is
+
+
+def test_dark_donut_text_and_empty_states_read_on_dark():
+    acts = pd.DataFrame(
+        [
+            {
+                "bucket": pd.Timestamp("2026-06-01", tz=TZ),
+                "action_type": a,
+                "cost_usd": 1.0,
+                "tokens": 1,
+                "executions": 1,
+            }
+            for a in theme.ACTIONS
+        ]
+    )
+    pie = go.Figure(skin.dress(figures.actions_donut(acts, "cost_usd"), "dark")).data[0]
+    assert all(ratio(t, f) >= 4.5 for t, f in zip(pie.insidetextfont.color, pie.marker.colors))
+    empty = go.Figure(skin.dress(figures.empty("Sin datos", 200, "Un detalle"), "dark")).layout.annotations[0]
+    assert empty.font.color == theme.DARK_INK and f"color:{theme.DARK_MUTED}" in empty.text
+
+
+def test_dark_heatmap_ramp_is_token_volume_and_legible():
+    ramp = [c for _, c in theme.DARK_HEATMAP_SCALE]
+    assert not {hexify(c) for c in ramp} & (
+        {hexify(c) for c in theme.DARK_PALETTE.values()} - {theme.DARK_PALETTE["tokens"]}
+    )
+    # light to dark on a light card, dark to light on a dark one: more tokens always stand out more
+    assert [ratio(c, theme.DARK_SURFACE) for c in ramp] == sorted(ratio(c, theme.DARK_SURFACE) for c in ramp)
+    assert ratio(ramp[-1], theme.DARK_SURFACE) >= 4.5
+
+
+def test_html_swatches_carry_both_themes():
+    style = theme.swatch(theme.SOURCES["byok"][1])
+    assert style == {"--swatch": "#7c2d12", "--swatch-dark": theme.DARK_PALETTE["source:byok"]}

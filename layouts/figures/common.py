@@ -40,7 +40,7 @@ def add_donut(
             hole=hole,
             sort=False,
             direction="clockwise",
-            marker=dict(colors=colours, line=dict(color="white", width=2)),
+            marker=dict(colors=colours, line=dict(color=theme.SURFACE, width=2)),
             insidetextfont=dict(color=[theme.text_on(c) for c in colours]),
             text=[fmt.share(v, total) for v in values],
             texttemplate="%{text}",

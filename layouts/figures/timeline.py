@@ -262,7 +262,7 @@ def _add_cost(fig: go.Figure, x: pd.Series, ts: pd.DataFrame, labels: list[str])
             mode="markers",
             legendgroup="cost",
             showlegend=True,
-            marker=dict(size=8, color="white", symbol="circle", line=dict(width=2, color=theme.BRAND)),
+            marker=dict(size=8, color=theme.SURFACE, symbol="circle", line=dict(width=2, color=theme.BRAND)),
             customdata=[custom[i] for i in idx],
             hovertemplate=hover,
         )
