@@ -47,13 +47,20 @@ def create_app(settings: Settings | None = None, engine=None, clock=None, **dash
 
 
 def start_up(app: dash.Dash) -> None:
-    """What a served process does once, after create_app: start the rollup catch-up
-    thread and freeze the start-up heap. Both reach past the app (a thread, the process's
-    GC), so create_app leaves them to the server's start-up (`ai-usage serve`, `app:server`)."""
+    """What a served process does once, after create_app: start the leader loop (the
+    rollup catch-up, in whichever process of the database holds the leader lock) and
+    freeze the start-up heap. Both reach past the app (a thread, the process's GC), so
+    create_app leaves them to the server's start-up (`ai-usage serve`, `app:server`)."""
     from ingest import refresh as rollups
+    from storage import leader
 
     settings, engine = context.settings(app.server), context.engine(app.server)
-    rollups.start(app.server, settings, engine)
+    loop = leader.LeaderLoop(rollups.leader_engine(engine))
+    rollups.schedule(loop, settings)  # the catch-up, when rollups and an interval are on
+    # More periodic work of the one leader (alert evaluation) joins here: loop.add(name, job, every).
+    if loop.jobs:
+        loop.start()
+        app.server.extensions["ai_usage_leader"] = loop
     # The startup heap lives as long as the process: frozen, it stays out of every later
     # GC pass (a full pass over it paused a request ~80 ms). statsmodels/scipy, imported
     # by the projection on first use, join it now.
