@@ -20,7 +20,7 @@ def create_app(settings: Settings | None = None, engine=None, clock=None, **dash
     clock: a callable returning the current instant (aware UTC) for every request; None
     reads the system clock. Tests fix it to show a given day (e.g. the 1st of a month)."""
     import callbacks
-    from api import routes as api, security
+    from api import observe, ops, routes as api, security
     from layouts import page
     from queries.base import facts_path
 
@@ -39,9 +39,11 @@ def create_app(settings: Settings | None = None, engine=None, clock=None, **dash
     # Screen readers pick the voice and hyphenation from <html lang>: the page speaks Spanish.
     app.index_string = app.index_string.replace("<html>", '<html lang="es">', 1)
     context.attach(app.server, settings, engine, clock)
+    observe.install(app.server)  # first: a request id, timing and an access-log line for every request
     app.layout = page.layout
     callbacks.register(app)
     api.register(app.server)
+    ops.register(app.server, api.routes_prefix(app.server))  # /healthz, /readyz, /metrics
     security.install(app.server, settings)
     return app
 

@@ -143,7 +143,11 @@ def serve(
 
 
 def configure_logging() -> None:
+    """Operators' lines on stderr; the JSON access log (one line per request) on stdout."""
+    from api.observe import configure_access_log
+
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_access_log(sys.stdout)
 
 
 def announce(settings: Settings, base: str, capacity: str, out) -> None:
