@@ -103,6 +103,12 @@ class Settings:
         "(90s, 15m, 12h, 7d; empty: no limit).",
         optional_ttl,
     )
+    metrics_token: str = setting(
+        "AI_USAGE_METRICS_TOKEN",
+        "",
+        "Bearer token that `GET /metrics` requires (`Authorization: Bearer <token>`); empty: /metrics is "
+        "open (keep it on a private network then).",
+    )
     demo: bool = False  # not a variable: `serve --demo` (a throw-away secret, a token link)
 
     @classmethod
