@@ -10,6 +10,7 @@ can tell when every section shows the current filters.
 URL = "url"
 TOKEN = "session-token"  # dcc.Store(memory): the JWT from ?token=, never a cookie
 TIMEZONE = "session-timezone"  # dcc.Store(memory): Intl...resolvedOptions().timeZone
+LANG = "session-lang"  # dcc.Store(memory): the page's language, es | en (callbacks/language.py)
 
 # Gate: the dashboard, or the access message when the token is missing or invalid.
 DASHBOARD = "dashboard"
