@@ -6,6 +6,8 @@ SVG drawn by the `Sparkline` cell renderer in assets/dashAgGridComponentFunction
 
 from __future__ import annotations
 
+from typing import Any
+
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 import pandas as pd
@@ -27,7 +29,7 @@ CSV_PARAMS = {"columnKeys": CSV_COLUMNS, "processCellCallback": {"function": "cs
 NUMERIC = {"type": "rightAligned", "cellClass": "ag-right-aligned-cell num", "useValueFormatterForExport": False}
 
 # minWidths: at 768 px every header reads whole, the sort arrow included ("↓ Costo (USD)").
-COLUMN_DEFS = [
+COLUMN_DEFS: list[dict[str, Any]] = [
     {
         "headerName": N_("Agente"),
         "field": "name",

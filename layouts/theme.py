@@ -188,8 +188,11 @@ def separators() -> str:
 
 def graph_config() -> dict:
     """GRAPH_CONFIG in the page's language: plotly.js names months and days from this locale
-    (Spanish: LOCALE below; English: plotly's built-in "en")."""
-    return {**GRAPH_CONFIG, "locale": i18n.current()}
+    (Spanish: LOCALE below; English: plotly's built-in "en", no dictionary to send)."""
+    lang = i18n.current()
+    if lang == "es":
+        return GRAPH_CONFIG
+    return {k: v for k, v in GRAPH_CONFIG.items() if k != "locales"} | {"locale": lang}
 
 
 def figure(**layout) -> go.Figure:

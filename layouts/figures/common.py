@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import textwrap
+from typing import Any
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -117,7 +118,7 @@ def hover_format(granularity: str) -> str | None:
 
 DAY_MS = 86_400_000
 # Tick labels by tick spacing (plotly picks the spacing as the window and the width allow).
-TICK_STOPS = [
+TICK_STOPS: list[dict[str, Any]] = [
     dict(dtickrange=[None, DAY_MS - 1], value="%H:%M\n" + DAY_MONTH),
     dict(dtickrange=[DAY_MS, "M1"], value=DAY_MONTH),
     dict(dtickrange=["M1", None], value="%b %Y"),
