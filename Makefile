@@ -12,7 +12,15 @@ TEST_STAMP := $(VENV)/.installed-test
 HOST ?= 127.0.0.1
 PORT ?= 8050
 
-.PHONY: install run test lint bench clean
+# The page's translations (layouts/i18n.py): .po files are committed, .mo files are compiled
+# here (pybabel compile) and never committed; see CONTRIBUTING.md, «Wording on the page».
+LOCALES := layouts/locale
+PYBABEL := $(VENV)/bin/pybabel
+PO_FILES := $(wildcard $(LOCALES)/*/LC_MESSAGES/messages.po)
+MO_FILES := $(PO_FILES:.po=.mo)
+EXTRACT_FLAGS := -F babel.cfg -k N_ -k T --no-wrap --sort-by-file --project ai-usage-dashboard
+
+.PHONY: install run test lint bench clean messages catalogues
 
 $(RUN_STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -24,16 +32,28 @@ $(TEST_STAMP): $(RUN_STAMP)
 	touch $@
 
 ## make install: everything, test tools included (what `make test` uses).
-install: $(TEST_STAMP)
+install: $(TEST_STAMP) catalogues
+
+## make catalogues: compile every .po into the .mo the page reads.
+catalogues: $(MO_FILES)
+
+$(LOCALES)/%/LC_MESSAGES/messages.mo: $(LOCALES)/%/LC_MESSAGES/messages.po $(RUN_STAMP)
+	$(PYBABEL) -q compile -i $< -o $@ -l $*
+
+## make messages: extract every marked string into messages.pot and merge it into each .po
+## (new strings arrive with an empty msgstr: translate them, then `make catalogues`).
+messages: $(RUN_STAMP)
+	$(PYBABEL) extract $(EXTRACT_FLAGS) -o $(LOCALES)/messages.pot .
+	$(PYBABEL) update -i $(LOCALES)/messages.pot -d $(LOCALES) -D messages --no-wrap --ignore-obsolete
 
 ## make run: venv, install, migrations, demo data (when the database is empty), serve.
-run: $(RUN_STAMP)
+run: $(RUN_STAMP) catalogues
 	$(VENV)/bin/ai-usage init-db
 	$(VENV)/bin/ai-usage demo-data --if-empty
 	$(VENV)/bin/ai-usage serve --demo --host $(HOST) --port $(PORT)
 
 ## make test: venv, install, the whole suite (PostgreSQL and browser tests required under CI=true).
-test: $(TEST_STAMP)
+test: $(TEST_STAMP) catalogues
 	if [ "$$CI" = true ]; then $(MAKE) lint; fi
 	$(PY) -m pytest
 

@@ -36,7 +36,8 @@ def create_app(settings: Settings | None = None, engine=None, clock=None, **dash
         serve_locally=True,
         **dash_kwargs,
     )
-    # Screen readers pick the voice and hyphenation from <html lang>: the page speaks Spanish.
+    # Screen readers pick the voice and hyphenation from <html lang>: Spanish unless the page
+    # is asked for another language (callbacks/language.py sets it per page load).
     app.index_string = app.index_string.replace("<html>", '<html lang="es">', 1)
     context.attach(app.server, settings, engine, clock)
     observe.install(app.server)  # first: a request id, timing and an access-log line for every request

@@ -55,6 +55,12 @@ def build_parser() -> argparse.ArgumentParser:
     t = sub.add_parser("token", help="print a signed token for an org")
     t.add_argument("--org", required=True, type=_org)
     t.add_argument("--ttl", type=_ttl, default=timedelta(hours=1), help="lifetime, e.g. 15m, 1h, 7d (default 1h)")
+    t.add_argument(
+        "--locale",
+        choices=["es", "en"],
+        default=None,
+        help="the page's language for this token (claim `locale`; ?lang= on the page URL wins; default: none, es)",
+    )
 
     s = sub.add_parser("serve", help="serve the dashboard and the API")
     s.add_argument("--host", default="127.0.0.1")
@@ -112,7 +118,7 @@ def _dispatch(args, settings: Settings) -> int:
                 file=sys.stderr,
             )
             return 2
-        print(mint_token(settings.secret, args.org, ttl=args.ttl))
+        print(mint_token(settings.secret, args.org, ttl=args.ttl, locale=args.locale))
         return 0
     if args.command == "serve":
         from .server import serve

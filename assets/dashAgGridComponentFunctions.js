@@ -5,6 +5,7 @@ var dagcomponentfuncs = (window.dashAgGridComponentFunctions = window.dashAgGrid
 
 (function () {
   var h = React.createElement;
+  function T(msg) { return window.aiUsageI18n ? window.aiUsageI18n.t(msg) : msg; }  // assets/i18n.js
   var COLOURS = ["#475569"];  // layouts/theme.py AVATAR_COLOURS: neutral, no data colour
 
   function initials(name) {
@@ -52,7 +53,7 @@ var dagcomponentfuncs = (window.dashAgGridComponentFunctions = window.dashAgGrid
     var api = props.api;
     var read = function () {
       var p = api && !api.isDestroyed() ? api.getGridOption("noRowsOverlayComponentParams") : null;
-      return (p && p.message) || props.message || "Sin datos en este periodo";
+      return (p && p.message) || props.message || T("Sin datos en este periodo");
     };
     var state = React.useState(read);
     React.useEffect(function () {
@@ -82,9 +83,10 @@ var dagcomponentfuncs = (window.dashAgGridComponentFunctions = window.dashAgGrid
       " L" + pts[pts.length - 1][0].toFixed(1) + "," + (h0 - pad) + " Z";
     var last = pts[pts.length - 1];
     var total = values.reduce(function (a, b) { return a + b; }, 0);
-    var label = "Costo por periodo: " + values.length + " periodos, máximo " +
-      window.dashAgGridFunctions.formatUsd(max) + ", total " + window.dashAgGridFunctions.formatUsd(total) +
-      (props.data && props.data.spark_partial ? " (el último periodo es parcial)" : "");
+    var label = T("Costo por periodo: {n} periodos, máximo {max}, total {total}")
+      .replace("{n}", values.length).replace("{max}", window.dashAgGridFunctions.formatUsd(max))
+      .replace("{total}", window.dashAgGridFunctions.formatUsd(total)) +
+      (props.data && props.data.spark_partial ? T(" (el último periodo es parcial)") : "");
     return h("svg", {
       className: "sparkline", width: w, height: h0, viewBox: "0 0 " + w + " " + h0, role: "img",
       "aria-label": label

@@ -1,15 +1,21 @@
-/* Value formatters and comparators for the Agentes grid: the page's Spanish number
-   format (decimal comma, dot for thousands, always grouped), as layouts/fmt.py. */
+/* Value formatters and comparators for the Agentes grid: the page's number format in its
+   language (<html lang>, see assets/i18n.js), as layouts/fmt.py: es "US$ 1.234,56", "1,4M",
+   "2,3 mil M"; en "$1,234.56", "1.4M", "2.3B"; always grouped. */
 var dagfuncs = (window.dashAgGridFunctions = window.dashAgGridFunctions || {});
 
 (function () {
+  function english() { return Boolean(window.aiUsageI18n && window.aiUsageI18n.lang === "en"); }
   function fmtNumber(x, decimals) {
-    return new Intl.NumberFormat("es-ES", {
+    return new Intl.NumberFormat(english() ? "en-US" : "es-ES", {
       minimumFractionDigits: decimals, maximumFractionDigits: decimals, useGrouping: "always"
     }).format(x);
   }
   dagfuncs.formatUsd = function (x) {
     if (x === null || x === undefined || isNaN(x)) { return "—"; }
+    if (english()) {
+      if (x > 0 && x < 0.005) { return "< $0.01"; }
+      return (x < 0 ? "-$" : "$") + fmtNumber(Math.abs(x), 2);
+    }
     if (x > 0 && x < 0.005) { return "< US$ 0,01"; }
     return "US$ " + fmtNumber(x, 2);
   };
@@ -19,11 +25,12 @@ var dagfuncs = (window.dashAgGridFunctions = window.dashAgGridFunctions || {});
   };
   dagfuncs.formatCompact = function (x) {
     if (x === null || x === undefined || isNaN(x)) { return "—"; }
-    var steps = [[1e9, " mil M"], [1e6, "M"], [1e3, "K"]];
+    var steps = english() ? [[1e9, "B"], [1e6, "M"], [1e3, "K"]] : [[1e9, " mil M"], [1e6, "M"], [1e3, "K"]];
+    var zero = english() ? /\.0$/ : /,0$/;
     for (var i = 0; i < steps.length; i++) {
       if (Math.abs(x) >= steps[i][0] * 0.9995) {
         var v = x / steps[i][0];
-        var text = fmtNumber(v, Math.abs(v) >= 100 ? 0 : 1).replace(/,0$/, "");
+        var text = fmtNumber(v, Math.abs(v) >= 100 ? 0 : 1).replace(zero, "");
         return text + steps[i][1];
       }
     }
@@ -34,7 +41,7 @@ var dagfuncs = (window.dashAgGridFunctions = window.dashAgGridFunctions || {});
   dagfuncs.compareNames = function (a, b, nodeA, nodeB, isDescending) {
     var na = nodeA && nodeA.data && nodeA.data.no_agent, nb = nodeB && nodeB.data && nodeB.data.no_agent;
     if (na !== nb) { return (na ? 1 : -1) * (isDescending ? -1 : 1); }
-    return String(a || "").localeCompare(String(b || ""), "es", { sensitivity: "base" });
+    return String(a || "").localeCompare(String(b || ""), english() ? "en" : "es", { sensitivity: "base" });
   };
   /* Sparkline column: sort by the change between the second and the first half of the window. */
   dagfuncs.trendOf = function (series) {

@@ -1,5 +1,7 @@
 /* Clientside callbacks of the dashboard (namespace "dashboard"): browser-only work that
-   needs no round-trip. Wired in callbacks/session.py, agents.py and advanced.py. */
+   needs no round-trip. Wired in callbacks/session.py, agents.py and advanced.py.
+   Messages go through T("…") (assets/i18n.js): marked for pybabel, shown in the page's language. */
+function T(msg) { return window.aiUsageI18n ? window.aiUsageI18n.t(msg) : msg; }
 window.dash_clientside = Object.assign({}, window.dash_clientside, {
   dashboard: {
     /* ?token= and the browser's IANA timezone into memory-only stores. Reads
@@ -50,7 +52,7 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
       var tooLong = F.days(win[0], win[1]) > F.MAX_HOURLY_DAYS;
       if (tooLong && gran === "hour") {
         out[8] = "day";
-        out[7] = "Hora está disponible para periodos de hasta " + F.MAX_HOURLY_DAYS + " días: se muestra por Día.";
+        out[7] = T("Hora está disponible para periodos de hasta {n} días: se muestra por Día.").replace("{n}", F.MAX_HOURLY_DAYS);
       }
       out[9] = F.hourOption(options, tooLong);
       return out;
@@ -74,8 +76,10 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
       text = (text || "").trim();
       if (!text || !all || !all.length) { return ""; }
       var n = (shown || []).length;
-      var count = new Intl.NumberFormat("es-ES", { useGrouping: "always" }).format(n);
-      return count + (n === 1 ? " coincide" : " coinciden") + " con «" + text + "»";
+      var locale = window.aiUsageI18n ? window.aiUsageI18n.numberLocale : "es-ES";
+      var count = new Intl.NumberFormat(locale, { useGrouping: "always" }).format(n);
+      return (n === 1 ? T("{n} coincide con «{text}»") : T("{n} coinciden con «{text}»"))
+        .replace("{n}", count).replace("{text}", text);
     }
   }
 });
@@ -86,8 +90,10 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
 window.dashboardFilters = (function () {
   var F = {
     DATES: "filter-dates", WRAP: "filter-dates-wrap", NOTICE: "filter-notice",
-    MAX_HOURLY_DAYS: 92, /* queries.filters.MAX_HOURLY_DAYS (tests/test_layouts.py checks they agree) */
-    HOUR_TOO_LONG: "Hora está disponible para periodos de hasta 92 días; elige Día, Semana o Mes"
+    MAX_HOURLY_DAYS: 92 /* queries.filters.MAX_HOURLY_DAYS (tests/test_layouts.py checks they agree) */
+  };
+  F.hourTooLong = function () {
+    return T("Hora está disponible para periodos de hasta {n} días; elige Día, Semana o Mes").replace("{n}", F.MAX_HOURLY_DAYS);
   };
   function pad(n) { return (n < 10 ? "0" : "") + n; }
   F.isoDay = function (d) { return d.getFullYear() + "-" + pad(d.getMonth() + 1) + "-" + pad(d.getDate()); };
@@ -105,29 +111,29 @@ window.dashboardFilters = (function () {
     var n = parseInt(preset, 10) || 30;
     return [F.isoDay(new Date(t.getFullYear(), t.getMonth(), t.getDate() - (n - 1))), today];
   };
-  /* Why a picked range is not applied (Spanish, shown beside the inputs), or "" when it is fine. */
+  /* Why a picked range is not applied (shown beside the inputs), or "" when it is fine. */
   F.refusal = function (start, end, today) {
-    if (!start || !end) { return "Escribe una fecha de inicio y una de fin (DD/MM/AAAA)."; }
+    if (!start || !end) { return T("Escribe una fecha de inicio y una de fin (DD/MM/AAAA)."); }
     if (start > today) {
-      return "La fecha de inicio (" + F.display(start) + ") es posterior a hoy: solo el final del periodo " +
-             "puede pasar de hoy.";
+      return T("La fecha de inicio ({start}) es posterior a hoy: solo el final del periodo puede pasar de hoy.")
+        .replace("{start}", F.display(start));
     }
     if (start > end) {
-      return "La fecha de inicio (" + F.display(start) + ") es posterior a la de fin (" + F.display(end) +
-             "): cambia una de las dos para aplicar el periodo.";
+      return T("La fecha de inicio ({start}) es posterior a la de fin ({end}): cambia una de las dos para aplicar el periodo.")
+        .replace("{start}", F.display(start)).replace("{end}", F.display(end));
     }
     /* queries.filters' other limits, said here rather than as an error inside every chart. */
     if (start < "1970-01-01" || end > "2199-12-31") {
-      return "Las fechas deben estar entre el 01/01/1970 y el 31/12/2199.";
+      return T("Las fechas deben estar entre el 01/01/1970 y el 31/12/2199.");
     }
     var limit = (+start.slice(0, 4) + 3) + start.slice(4);
-    if (end >= limit) { return "El periodo máximo es de 3 años: acorta el rango."; }
+    if (end >= limit) { return T("El periodo máximo es de 3 años: acorta el rango."); }
     return "";
   };
   F.untilToday = function (end, today) {
     if (!end || end <= today) { return ""; }
-    return { type: "Span", namespace: "dash_html_components", props: { children: "hasta hoy",
-      title: "El periodo termina el " + F.display(end) + "; los días después de hoy aún no tienen datos." } };
+    return { type: "Span", namespace: "dash_html_components", props: { children: T("hasta hoy"),
+      title: T("El periodo termina el {end}; los días después de hoy aún no tienen datos.").replace("{end}", F.display(end)) } };
   };
   /* Hora disabled, with a tooltip that says why, on a window too long for hourly buckets. */
   F.hourOption = function (options, tooLong) {
@@ -138,7 +144,7 @@ window.dashboardFilters = (function () {
     return options.map(function (o) {
       if (o.value !== "hour") { return o; }
       return { value: "hour", disabled: tooLong, label: { type: "Span", namespace: "dash_html_components",
-        props: { children: "Hora", title: tooLong ? F.HOUR_TOO_LONG : "" } } };
+        props: { children: T("Hora"), title: tooLong ? F.hourTooLong() : "" } } };
     });
   };
   /* DD/MM/YYYY (also D/M/YYYY, with - or . between) to YYYY-MM-DD; null when not a real date. */
@@ -166,8 +172,8 @@ window.dashboardFilters = (function () {
     if (bad) {
       var text = bad.value.trim();
       window.dash_clientside.set_props(F.NOTICE, { children: text ?
-        "«" + text + "» no es una fecha válida: escríbela como DD/MM/AAAA." :
-        "Escribe una fecha de inicio y una de fin (DD/MM/AAAA)." });
+        T("«{text}» no es una fecha válida: escríbela como DD/MM/AAAA.").replace("{text}", text) :
+        T("Escribe una fecha de inicio y una de fin (DD/MM/AAAA).") });
       return;
     }
     window.dash_clientside.set_props(F.DATES, { start_date: start, end_date: end });
@@ -191,14 +197,17 @@ window.dashboardFilters = (function () {
     if (to && to.closest && to.closest(".dash-datepicker-content")) { return; }  // a click in the calendar
     commit();
   }, true);
-  /* The calendar's month buttons come labelled in English. */
-  var SPANISH = { "Previous month": "Mes anterior", "Next month": "Mes siguiente",
-                  "Decrease value": "Año anterior", "Increase value": "Año siguiente" };
+  /* The calendar's month buttons come labelled in English ("Decrease value" even there): named in
+     the page's language. */
+  var LABELS = null;  /* built on first use: assets/i18n.js loads after this file */
   new MutationObserver(function () {
     var wrap = document.getElementById(F.WRAP);
     if (!wrap) { return; }
-    wrap.querySelectorAll(Object.keys(SPANISH).map(function (k) { return "[aria-label='" + k + "']"; }).join(", ")).forEach(function (b) {
-      b.setAttribute("aria-label", SPANISH[b.getAttribute("aria-label")]);
+    LABELS = LABELS || { "Previous month": T("Mes anterior"), "Next month": T("Mes siguiente"),
+                         "Decrease value": T("Año anterior"), "Increase value": T("Año siguiente") };
+    wrap.querySelectorAll(Object.keys(LABELS).map(function (k) { return "[aria-label='" + k + "']"; }).join(", ")).forEach(function (b) {
+      var label = LABELS[b.getAttribute("aria-label")];
+      if (label !== b.getAttribute("aria-label")) { b.setAttribute("aria-label", label); }
     });
     /* The calendar's month menu cites an id that is never rendered; its year box has no name. */
     wrap.querySelectorAll("[aria-labelledby]").forEach(function (el) {
@@ -207,7 +216,7 @@ window.dashboardFilters = (function () {
       if (kept.length !== refs.length) { el.setAttribute("aria-labelledby", kept.join(" ")); }
     });
     wrap.querySelectorAll(".dash-datepicker-content input[type=number]:not([aria-label])").forEach(function (el) {
-      el.setAttribute("aria-label", "Año");
+      el.setAttribute("aria-label", T("Año"));
     });
   }).observe(document.documentElement, {
     childList: true, subtree: true,

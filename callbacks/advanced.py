@@ -88,6 +88,6 @@ def update(preset, start, end, source, granularity, tz, is_open, token):
         figures.heatmap(heat, f.timezone, advanced.HEATMAP_HEIGHT),
         figures.source_split(split, advanced.SPLIT_HEIGHT),
         advanced.split_table(split),
-        advanced.cache_detail(c, theme.SOURCE_LABELS[f.source]),
+        advanced.cache_detail(c, theme.source_label(f.source)),
         scope.stamp,
     )

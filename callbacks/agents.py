@@ -5,7 +5,8 @@ from __future__ import annotations
 from dash import ClientsideFunction, Input, Output, State, no_update
 
 import queries
-from layouts import agents, fmt, ids
+from layouts import agents, ids
+from layouts.i18n import _
 
 from . import common
 
@@ -54,5 +55,5 @@ def update(preset, start, end, source, granularity, tz, token):
     except common.Unavailable as u:  # the empty grid must not read 'Sin datos en este periodo'
         return [], u.detail, scope.stamp, agents.empty_message(u.message), export
     n = len(df)
-    count = f"{fmt.integer(n)} fila{'s' if n != 1 else ''}" if n else ""
-    return agents.rows(df), count, scope.stamp, agents.empty_message(agents.LOCALE_TEXT["noRowsToShow"]), export
+    count = agents.row_count(n)
+    return agents.rows(df), count, scope.stamp, agents.empty_message(_(agents.LOCALE_TEXT["noRowsToShow"])), export

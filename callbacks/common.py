@@ -19,7 +19,8 @@ from dash import Input, State
 from dash.exceptions import PreventUpdate
 
 from layouts import fmt, ids, skin
-from layouts.states import DB_DOWN, DB_TIMEOUT
+from layouts.i18n import N_, _
+from layouts.states import DB_DOWN, DB_TIMEOUT, access_reason
 from queries import BadParameter, Filters, parse_filters
 from queries.filters import MAX_DATE, MAX_HOURLY_DAYS, MAX_YEARS, MIN_DATE
 from storage import execute
@@ -46,29 +47,31 @@ THEME = Input(ids.THEME, "data")
 MAX_INPUT = 64  # the longest filter value the page sends (IANA zone names reach 32)
 
 
-def _long_day(d) -> str:
-    """1 de enero de 1970."""
-    return f"{d.day} de {fmt.MONTHS[d.month - 1]} de {d.year}"
-
-
-NO_ACCESS = "Acceso no autorizado"
-BAD_FILTERS = "Ajusta los filtros"
-PARAM_MESSAGES = {  # BadParameter.code -> what the filter bar says
-    "invalid_timezone": "La zona horaria del navegador no es válida; se necesita un nombre IANA.",
-    "invalid_date": "Elige una fecha de inicio y una de fin.",
-    "incomplete_window": "Elige una fecha de inicio y una de fin.",
-    "invalid_window": "La fecha de inicio es posterior a la de fin.",
-    "window_too_long": f"El periodo máximo es de {MAX_YEARS} años.",
-    "date_out_of_range": f"Las fechas deben estar entre el {_long_day(MIN_DATE)} y el {_long_day(MAX_DATE)}.",
-    "too_many_buckets": f"La resolución por hora está disponible para periodos de hasta {MAX_HOURLY_DAYS} días; "
-    "se muestra por día.",
-    "invalid_input": "La página recibió filtros con un formato inesperado. Vuelve a elegirlos o recarga la página.",
+NO_ACCESS = N_("Acceso no autorizado")
+BAD_FILTERS = N_("Ajusta los filtros")
+PARAM_MESSAGES = {  # BadParameter.code -> what the filter bar says (msgids; message() words them)
+    "invalid_timezone": N_("La zona horaria del navegador no es válida; se necesita un nombre IANA."),
+    "invalid_date": N_("Elige una fecha de inicio y una de fin."),
+    "incomplete_window": N_("Elige una fecha de inicio y una de fin."),
+    "invalid_window": N_("La fecha de inicio es posterior a la de fin."),
+    "window_too_long": N_("El periodo máximo es de {years} años."),
+    "date_out_of_range": N_("Las fechas deben estar entre el {first} y el {last}."),
+    "too_many_buckets": N_(
+        "La resolución por hora está disponible para periodos de hasta {days} días; se muestra por día."
+    ),
+    "invalid_input": N_("La página recibió filtros con un formato inesperado. Vuelve a elegirlos o recarga la página."),
 }
+
+
+def message(code: str) -> str:
+    """PARAM_MESSAGES[code] in the page's language, its limits filled in."""
+    text = _(PARAM_MESSAGES.get(code, N_("Los filtros no son válidos.")))
+    return text.format(years=MAX_YEARS, first=fmt.long_day(MIN_DATE), last=fmt.long_day(MAX_DATE), days=MAX_HOURLY_DAYS)
 
 
 @dataclass(frozen=True)
 class Scope:
-    """The question a callback answers, or why it answers none (problem + Spanish message)."""
+    """The question a callback answers, or why it answers none (problem + message in the page's language)."""
 
     filters: Filters | None
     stamp: str
@@ -83,8 +86,8 @@ class Unavailable(Exception):
     def __init__(self, timeout: bool = False):
         super().__init__("timeout" if timeout else "unavailable")
         self.timeout = timeout
-        self.message = "Consulta cancelada por tiempo" if timeout else "Datos no disponibles"
-        self.detail = DB_TIMEOUT if timeout else DB_DOWN
+        self.message = _("Consulta cancelada por tiempo") if timeout else _("Datos no disponibles")
+        self.detail = _(DB_TIMEOUT) if timeout else _(DB_DOWN)
 
 
 def is_plain(value) -> bool:
@@ -119,12 +122,13 @@ def resolve(preset, start, end, source, granularity, tz, token) -> Scope:
     try:
         claims = claims_of(token)
     except AuthError as exc:
-        return Scope(None, key, "auth", NO_ACCESS + ": " + exc.message)
+        # Worded for the person at the screen, by code (web/auth.py's messages are the server's).
+        return Scope(None, key, "auth", _(NO_ACCESS) + ": " + access_reason(exc.code))
     if not all(is_plain(v) for v in (preset, start, end, source, granularity, tz)):
-        return Scope(None, key, "params", PARAM_MESSAGES["invalid_input"])
+        return Scope(None, key, "params", message("invalid_input"))
     params = {"timezone": tz, "source": source, "granularity": granularity}
     if preset == "custom" and not (start and end):
-        return Scope(None, key, "params", PARAM_MESSAGES["incomplete_window"])
+        return Scope(None, key, "params", message("incomplete_window"))
     if preset == "custom":
         params.update({"from": start, "to": end})
     else:
@@ -137,9 +141,9 @@ def resolve(preset, start, end, source, granularity, tz, token) -> Scope:
             return Scope(
                 parse_filters({**params, "granularity": "day"}, claims.org_id, now=context.now()),
                 key,
-                notice=PARAM_MESSAGES[exc.code],
+                notice=message(exc.code),
             )
-        return Scope(None, key, "params", PARAM_MESSAGES.get(exc.code, "Los filtros no son válidos."))
+        return Scope(None, key, "params", message(exc.code))
 
 
 def cache_row(frame) -> dict:

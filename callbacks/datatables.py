@@ -11,6 +11,7 @@ from dash import Input, Output
 
 import queries
 from layouts import datatables as dt, ids
+from layouts.i18n import _
 
 from . import common
 from .advanced import _split
@@ -61,14 +62,14 @@ def _updater(fetch, build):
     def update(n_clicks, preset, start, end, source, granularity, tz, *rest):
         *extra, token = rest
         if not (isinstance(n_clicks, int) and n_clicks % 2 == 1):
-            return None, "false", dt.CLOSED
+            return None, "false", _(dt.CLOSED)
         scope = common.resolve(preset, start, end, source, granularity, tz, token)
         if scope.problem:
-            return dt.unavailable(scope.message), "true", dt.OPEN
+            return dt.unavailable(scope.message), "true", _(dt.OPEN)
         try:
             frame = common.query(lambda conn: fetch(conn, scope.filters))
         except common.Unavailable as u:
-            return dt.unavailable(u.detail), "true", dt.OPEN
-        return build(frame, scope.filters, *extra), "true", dt.OPEN
+            return dt.unavailable(u.detail), "true", _(dt.OPEN)
+        return build(frame, scope.filters, *extra), "true", _(dt.OPEN)
 
     return update

@@ -7,6 +7,7 @@ from dash import Input, Output
 import queries
 from layouts import figures, ids, models
 from layouts.figures import models as fm
+from layouts.i18n import _
 from queries.token_prices import token_prices
 
 from . import common
@@ -35,13 +36,13 @@ def update(preset, start, end, source, granularity, tz, view, scale, token):
     scope = common.resolve(preset, start, end, source, granularity, tz, token)
     if scope.problem:
         blank = figures.empty(scope.message.split(":")[0], models.HEIGHT)
-        return blank, blank, None, None, models.TITLES[view], scope.stamp
+        return blank, blank, None, None, _(models.TITLES[view]), scope.stamp
     f = scope.filters
     try:
         df, prices = common.query(lambda conn: fetch(conn, f))
     except common.Unavailable as u:
         blank = figures.empty(u.message, models.HEIGHT, u.detail)
-        return blank, blank, None, None, models.TITLES[view], scope.stamp
+        return blank, blank, None, None, _(models.TITLES[view]), scope.stamp
     lat = df[df["avg_latency_ms"].notna()] if len(df) else df
     zero = int((lat["cost_usd"] <= 0).sum()) if scale == "log" and len(lat) else 0
     note = models.models_note(figures.without_latency(df), len(df) - fm.TOP, zero)
@@ -50,7 +51,7 @@ def update(preset, start, end, source, granularity, tz, view, scale, token):
         figures.models_bubble(df, models.HEIGHT, scale),
         note,
         models.bubble_key(fm.bubble_models(df, scale)),
-        models.TITLES[view],
+        _(models.TITLES[view]),
         scope.stamp,
     )
 

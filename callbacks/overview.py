@@ -10,10 +10,11 @@ from dash import Output
 import queries
 from layouts import figures, fmt, ids, kpis, states, theme, trend
 from layouts.filters import describe_granularity
+from layouts.i18n import _
 
 from . import common
 
-LABELS = [label for _, label in kpis.CARDS]
+LABELS = [label for _slot, label in kpis.CARDS]
 
 
 def register(app) -> None:
@@ -35,6 +36,7 @@ def register(app) -> None:
 
 
 def _nothing(message: str, hint, banner, window: str, key: str) -> tuple:
+    message = _(message)
     cards = [kpis.unavailable(label, message) for label in LABELS]
     return (*cards, figures.empty(message, trend.HEIGHT, hint), "", banner, window, key, key)
 
@@ -45,7 +47,7 @@ def update(preset, start, end, source, granularity, tz, token):
     if scope.problem == "auth":  # e.g. the token expired while the page was open
         return _nothing(common.NO_ACCESS, None, states.session_expired(), "", scope.stamp)
     if scope.problem:
-        banner = states.banner(scope.message, "warning", "Filtros no válidos.")
+        banner = states.banner(scope.message, "warning", _("Filtros no válidos."))
         return _nothing(common.BAD_FILTERS, None, banner, "", scope.stamp)
     f = scope.filters
     assert f is not None  # resolve() gives filters whenever there is no problem
@@ -66,11 +68,11 @@ def update(preset, start, end, source, granularity, tz, token):
     fig = figures.trend(ts, f.granularity, p, trend.HEIGHT)
     drawn = (fig.layout.meta or {}).get("projection") if not figures.is_empty(fig) else None
     note = trend.projection_note(p, f.granularity, drawn) if s["executions"] else ""
-    banner = None if s["executions"] else states.no_usage(theme.SOURCE_LABELS[f.source] if f.source != "all" else None)
+    banner = None if s["executions"] else states.no_usage(theme.source_label(f.source) if f.source != "all" else None)
     return (
         kpis.cost_card(s),
         kpis.tokens_card(s),
-        kpis.cache_card(c, theme.SOURCE_LABELS[f.source]),
+        kpis.cache_card(c, theme.source_label(f.source)),
         kpis.projection_card(p),
         fig,
         note,

@@ -6,6 +6,7 @@ from dash import ClientsideFunction, Input, Output, State
 from dash.exceptions import PreventUpdate
 
 from layouts import ids, states
+from layouts.i18n import _
 from queries import BadParameter
 from queries.filters import zone
 from web.auth import AuthError
@@ -76,8 +77,12 @@ def gate(token, tz):
     except AuthError as exc:
         return True, False, states.access_reason(exc.code), "", ""
     # A zone the page would never send is not echoed: the sections say what is wrong with it.
-    label = f"Zona horaria: {tz}" if common.is_plain(tz) and is_zone(tz) else "Zona horaria no válida"
-    return False, True, "", label, f"Organización: {claims.org_id}"
+    label = (
+        _("Zona horaria: {zone}").format(zone=tz)
+        if common.is_plain(tz) and is_zone(tz)
+        else _("Zona horaria no válida")
+    )
+    return False, True, "", label, _("Organización: {org}").format(org=claims.org_id)
 
 
 def is_zone(name: str) -> bool:

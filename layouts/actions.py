@@ -8,9 +8,10 @@ from dash import html
 from . import datatables, ids, theme
 from .common import graph, loading, section
 from .filters import segmented
+from .i18n import N_, _
 
 HEIGHT = 320
-METRICS = [("cost_usd", "Costo", ""), ("tokens", "Tokens", ""), ("executions", "Ejecuciones", "")]
+METRICS = [("cost_usd", N_("Costo"), ""), ("tokens", N_("Tokens"), ""), ("executions", N_("Ejecuciones"), "")]
 
 
 def legend() -> html.Ul:
@@ -18,14 +19,14 @@ def legend() -> html.Ul:
     return html.Ul(
         className="legend-chips",
         children=[
-            html.Li([html.Span(className="chip-dot", style=theme.swatch(colour)), label], className="chip")
+            html.Li([html.Span(className="chip-dot", style=theme.swatch(colour)), _(label)], className="chip")
             for label, colour in theme.ACTIONS.values()
         ],
     )
 
 
 def layout() -> html.Section:
-    tools = segmented(ids.ACTIONS_METRIC, METRICS, "cost_usd", "Medida")
+    tools = segmented(ids.ACTIONS_METRIC, METRICS, "cost_usd", N_("Medida"))
     body = html.Div(
         [
             legend(),
@@ -34,15 +35,15 @@ def layout() -> html.Section:
                     [
                         dbc.Col(
                             [
-                                graph(ids.ACTIONS_AREA, HEIGHT, "Evolución por tipo de acción"),
-                                datatables.toggle("actions-area", "evolución por tipo de acción"),
+                                graph(ids.ACTIONS_AREA, HEIGHT, _("Evolución por tipo de acción")),
+                                datatables.toggle("actions-area", _("evolución por tipo de acción")),
                             ],
                             lg=8,
                         ),
                         dbc.Col(
                             [
-                                graph(ids.ACTIONS_DONUT, HEIGHT, "Reparto por tipo de acción"),
-                                datatables.toggle("actions-donut", "reparto por tipo de acción"),
+                                graph(ids.ACTIONS_DONUT, HEIGHT, _("Reparto por tipo de acción")),
+                                datatables.toggle("actions-donut", _("reparto por tipo de acción")),
                             ],
                             lg=4,
                         ),
@@ -54,8 +55,8 @@ def layout() -> html.Section:
     )
     return section(
         ids.SEC_ACTIONS,
-        "Desglose por acción",
-        "Qué tipo de llamada consume: evolución apilada y reparto del periodo.",
+        _("Desglose por acción"),
+        _("Qué tipo de llamada consume: evolución apilada y reparto del periodo."),
         body,
         tools,
     )

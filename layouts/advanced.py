@@ -7,6 +7,7 @@ from dash import html
 
 from . import datatables, fmt, ids, theme
 from .common import graph, loading
+from .i18n import _, ngettext
 
 HEATMAP_HEIGHT = 560
 SPLIT_HEIGHT = 240
@@ -22,8 +23,10 @@ def layout() -> html.Section:
         children=[
             html.Div(
                 [
-                    html.H2("Avanzado", className="section-title"),
-                    html.P("Uso por día y hora, Sistema frente a BYOK y ahorro por caché.", className="section-desc"),
+                    html.H2(_("Avanzado"), className="section-title"),
+                    html.P(
+                        _("Uso por día y hora, Sistema frente a BYOK y ahorro por caché."), className="section-desc"
+                    ),
                 ]
             ),
             html.Span(className="chevron", **{"aria-hidden": "true"}),
@@ -40,23 +43,25 @@ def layout() -> html.Section:
                         [
                             dbc.Col(
                                 [
-                                    html.H3("Uso por día y hora (tokens, escala logarítmica)", className="chart-title"),
-                                    graph(ids.HEATMAP, HEATMAP_HEIGHT, "Mapa de calor de tokens por día y hora"),
-                                    datatables.toggle("heatmap", "tokens por día y hora"),
+                                    html.H3(
+                                        _("Uso por día y hora (tokens, escala logarítmica)"), className="chart-title"
+                                    ),
+                                    graph(ids.HEATMAP, HEATMAP_HEIGHT, _("Mapa de calor de tokens por día y hora")),
+                                    datatables.toggle("heatmap", _("tokens por día y hora")),
                                 ],
                                 lg=8,
                             ),
                             dbc.Col(
                                 [
-                                    html.H3("Sistema frente a BYOK", className="chart-title"),
+                                    html.H3(_("Sistema frente a BYOK"), className="chart-title"),
                                     graph(
                                         ids.SOURCE_SPLIT,
                                         SPLIT_HEIGHT,
-                                        "Reparto del costo por origen: Sistema, BYOK y Otro",
+                                        _("Reparto del costo por origen: Sistema, BYOK y Otro"),
                                     ),
                                     html.Div(id=ids.SOURCE_SPLIT_TABLE),
-                                    datatables.toggle("split", "Sistema frente a BYOK"),
-                                    html.H3("Ahorro por caché", className="chart-title mt-4"),
+                                    datatables.toggle("split", _("Sistema frente a BYOK")),
+                                    html.H3(_("Ahorro por caché"), className="chart-title mt-4"),
                                     html.Div(id=ids.CACHE_DETAIL),
                                 ],
                                 lg=4,
@@ -76,10 +81,10 @@ def split_table(df) -> html.Table:
     head = html.Thead(
         html.Tr(
             [
-                html.Th("Origen"),
-                html.Th("Costo", className="num"),
-                html.Th("Tokens", className="num"),
-                html.Th("Ejecuciones", className="num"),
+                html.Th(_("Origen")),
+                html.Th(_("Costo"), className="num"),
+                html.Th(_("Tokens"), className="num"),
+                html.Th(_("Ejecuciones"), className="num"),
             ]
         )
     )
@@ -89,20 +94,20 @@ def split_table(df) -> html.Table:
         body.append(
             html.Tr(
                 [
-                    html.Td([html.Span(className="chip-dot", style=theme.swatch(colour)), label]),
+                    html.Td([html.Span(className="chip-dot", style=theme.swatch(colour)), _(label)]),
                     html.Td(fmt.usd(r.cost_usd) if r.executions else "—", className="num"),
                     html.Td(fmt.compact(r.tokens) if r.executions else "—", className="num"),
                     html.Td(fmt.integer(r.executions), className="num"),
                 ]
             )
         )
-    note = (
+    note = _(
         "Compara los orígenes en el mismo periodo; no aplica el filtro de origen. "
-        "En BYOK el proveedor a menudo no informa precio: esas llamadas suman US$ 0."
-    )
+        "En BYOK el proveedor a menudo no informa precio: esas llamadas suman {zero}."
+    ).format(zero=fmt.usd(0, 0))
     if "other" in set(df["source"]):
-        note += (
-            " Otro: filas cuyo origen no es system ni byok (p. ej. vacío); cuentan en Todos, no en Sistema ni en BYOK."
+        note += " " + _(
+            "Otro: filas cuyo origen no es system ni byok (p. ej. vacío); cuentan en Todos, no en Sistema ni en BYOK."
         )
     return html.Div(
         [html.Table([head, html.Tbody(body)], className="mini-table"), html.Div(note, className="chart-note")]
@@ -113,15 +118,16 @@ def cache_detail(c: dict, source_label: str) -> html.Div:
     """Tokens served from cache, hit rate, estimated savings and models without a price."""
     if c["hit_rate"] is None:
         return html.Div(
-            f"Sin tasa de aciertos: {theme.PROMPT_TOTAL} = 0 tokens en este periodo.", className="chart-note"
+            _("Sin tasa de aciertos: {prompt} = 0 tokens en este periodo.").format(prompt=_(theme.PROMPT_TOTAL)),
+            className="chart-note",
         )
     rate = float(c["hit_rate"])
     skipped = int(c["skipped_models_count"])
     stats = [
-        (theme.CACHE_READ, fmt.compact(c["total_cache_read_tokens"])),
-        (theme.PROMPT_TOTAL, fmt.compact(c["total_input_tokens"])),
-        ("Tasa de aciertos", fmt.percent(rate)),
-        ("Ahorro estimado", fmt.usd(c["estimated_savings_usd"])),
+        (_(theme.CACHE_READ), fmt.compact(c["total_cache_read_tokens"])),
+        (_(theme.PROMPT_TOTAL), fmt.compact(c["total_input_tokens"])),
+        (_("Tasa de aciertos"), fmt.percent(rate)),
+        (_("Ahorro estimado"), fmt.usd(c["estimated_savings_usd"])),
     ]
     return html.Div(
         className="cache-detail",
@@ -138,15 +144,22 @@ def cache_detail(c: dict, source_label: str) -> html.Div:
             dbc.Progress(value=round(rate * 100, 1), className="hit-bar", color="success"),
             html.Div(
                 [
-                    f"Origen: {source_label}. ",
+                    _("Origen: {source}. ").format(source=source_label),
                     html.Strong(
-                        f"Parcial: el ahorro no incluye {skipped} modelo{'s' if skipped != 1 else ''} "
-                        "sin precio conocido. "
+                        ngettext(
+                            "Parcial: el ahorro no incluye {n} modelo sin precio conocido. ",
+                            "Parcial: el ahorro no incluye {n} modelos sin precio conocido. ",
+                            skipped,
+                        ).format(n=skipped)
                     )
                     if skipped
-                    else "Todos los modelos tienen precio conocido. ",
-                    f"Tasa de aciertos = {theme.CACHE_READ} ÷ {theme.PROMPT_TOTAL} ({theme.INPUT} + {theme.CACHE_READ}). ",
-                    f"Ahorro = tokens de {theme.CACHE_READ.lower()} × (precio de entrada − precio de lectura de caché).",
+                    else _("Todos los modelos tienen precio conocido. "),
+                    _("Tasa de aciertos = {cache_read} ÷ {prompt} ({input} + {cache_read}). ").format(
+                        cache_read=_(theme.CACHE_READ), prompt=_(theme.PROMPT_TOTAL), input=_(theme.INPUT)
+                    ),
+                    _("Ahorro = tokens de {cache_read} × (precio de entrada − precio de lectura de caché).").format(
+                        cache_read=_(theme.CACHE_READ).lower()
+                    ),
                 ],
                 className="chart-note",
             ),

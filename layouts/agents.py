@@ -6,17 +6,20 @@ SVG drawn by the `Sparkline` cell renderer in assets/dashAgGridComponentFunction
 
 from __future__ import annotations
 
+from typing import Any
+
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import Patch, html
 
-from . import ids, theme
+from . import fmt, ids, theme
 from .common import loading, section
+from .i18n import N_, _, ngettext
 
-NO_AGENT = "Sin agente"  # the row of usage not tied to an agent (the API's name null); in the CSV too
+NO_AGENT = N_("Sin agente")  # the row of usage not tied to an agent (the API's name null); in the CSV too
 CSV_COLUMNS = ["name", "agent_id", "cost_usd", "tokens", "executions"]
-CSV_PREFIX = "consumo-por-agente"
+CSV_PREFIX = N_("consumo-por-agente")  # the exported file's name: consumo-por-agente_<from>_<to>_<source>.csv
 PAGE_SIZES = [10, 25, 50, 100]
 # Agent names and ids are data from the platform, hostile until proven otherwise: a cell starting
 # with = + - @ tab or CR is a formula to a spreadsheet; csvSafeCell (dashAgGridFunctions.js)
@@ -26,9 +29,9 @@ CSV_PARAMS = {"columnKeys": CSV_COLUMNS, "processCellCallback": {"function": "cs
 NUMERIC = {"type": "rightAligned", "cellClass": "ag-right-aligned-cell num", "useValueFormatterForExport": False}
 
 # minWidths: at 768 px every header reads whole, the sort arrow included ("↓ Costo (USD)").
-COLUMN_DEFS = [
+COLUMN_DEFS: list[dict[str, Any]] = [
     {
-        "headerName": "Agente",
+        "headerName": N_("Agente"),
         "field": "name",
         "cellRenderer": "AgentCell",
         "flex": 2,
@@ -36,9 +39,9 @@ COLUMN_DEFS = [
         "comparator": {"function": "compareNames"},
         "sortingOrder": ["asc", "desc", None],
     },  # names: A→Z on the first click (numbers start high)
-    {"headerName": "ID del agente", "field": "agent_id", "hide": True},
+    {"headerName": N_("ID del agente"), "field": "agent_id", "hide": True},
     {
-        "headerName": "Costo (USD)",
+        "headerName": N_("Costo (USD)"),
         "field": "cost_usd",
         "sort": "desc",
         "minWidth": 134,
@@ -47,16 +50,16 @@ COLUMN_DEFS = [
         **NUMERIC,
     },
     {
-        "headerName": "Tokens",
+        "headerName": N_("Tokens"),
         "field": "tokens",
         "minWidth": 100,
         "flex": 1,
         "valueFormatter": {"function": "formatCompact(params.value)"},
-        "tooltipValueGetter": {"function": "formatInt(params.value) + ' tokens'"},
+        "tooltipValueGetter": {"function": "formatInt(params.value) + ' tokens'"},  # the same word in English
         **NUMERIC,
     },
     {
-        "headerName": "Ejecuciones",
+        "headerName": N_("Ejecuciones"),
         "field": "executions",
         "minWidth": 130,
         "flex": 1,
@@ -64,37 +67,39 @@ COLUMN_DEFS = [
         **NUMERIC,
     },
     {
-        "headerName": "Costo por periodo",
+        "headerName": N_("Costo por periodo"),
         "field": "sparkline",
         "cellRenderer": "Sparkline",
         "minWidth": 150,
         "cellDataType": False,
         "flex": 1.2,
         "comparator": {"function": "compareTrend"},
-        "headerTooltip": "Costo en cada periodo de la resolución activa; ordena por la variación "
-        "entre la segunda y la primera mitad del periodo",
+        "headerTooltip": N_(
+            "Costo en cada periodo de la resolución activa; ordena por la variación "
+            "entre la segunda y la primera mitad del periodo"
+        ),
     },
 ]
 
 LOCALE_TEXT = {
-    "page": "Página",
-    "of": "de",
-    "to": "a",
-    "more": "más",
-    "next": "Siguiente",
-    "last": "Última",
-    "first": "Primera",
-    "previous": "Anterior",
-    "firstPage": "Primera página",
-    "lastPage": "Última página",
-    "nextPage": "Página siguiente",
-    "previousPage": "Página anterior",
-    "loadingOoo": "Cargando…",
-    "noRowsToShow": "Sin datos en este periodo",
-    "noMatchingRows": "Ningún agente coincide con la búsqueda",
-    "pageSizeSelectorLabel": "Filas por página:",
-    "ariaPageSizeSelectorLabel": "Filas por página",
-    "ariaRowSelect": "Seleccionar fila",
+    "page": N_("Página"),
+    "of": N_("de"),
+    "to": N_("a"),
+    "more": N_("más"),
+    "next": N_("Siguiente"),
+    "last": N_("Última"),
+    "first": N_("Primera"),
+    "previous": N_("Anterior"),
+    "firstPage": N_("Primera página"),
+    "lastPage": N_("Última página"),
+    "nextPage": N_("Página siguiente"),
+    "previousPage": N_("Página anterior"),
+    "loadingOoo": N_("Cargando…"),
+    "noRowsToShow": N_("Sin datos en este periodo"),
+    "noMatchingRows": N_("Ningún agente coincide con la búsqueda"),
+    "pageSizeSelectorLabel": N_("Filas por página:"),
+    "ariaPageSizeSelectorLabel": N_("Filas por página"),
+    "ariaRowSelect": N_("Seleccionar fila"),
 }
 
 # AG Grid's theme modes (v33+ Theming API): the light colours are the default, the dark ones
@@ -126,13 +131,21 @@ def _colours(mode: str) -> str:
 
 
 THEME = f"themeQuartz.withParams({{{_SHAPE}}}).withParams({_colours('light')}).withParams({_colours('dark')}, 'dark')"
+def column_defs() -> list[dict]:
+    """COLUMN_DEFS with their header names and tooltips in the page's language."""
+    return [{**c, **{k: _(c[k]) for k in ("headerName", "headerTooltip") if k in c}} for c in COLUMN_DEFS]
+
+
+def locale_text() -> dict:
+    """AG Grid's own words (pagination, overlays, aria labels) in the page's language."""
+    return {k: _(v) for k, v in LOCALE_TEXT.items()}
 
 
 def grid() -> dag.AgGrid:
     return dag.AgGrid(
         id=ids.AGENTS_GRID,
         rowData=[],
-        columnDefs=COLUMN_DEFS,
+        columnDefs=column_defs(),
         defaultColDef={
             "sortable": True,
             "resizable": True,
@@ -149,17 +162,17 @@ def grid() -> dag.AgGrid:
             "headerHeight": 40,
             "animateRows": False,
             "suppressCellFocus": True,
-            "localeText": LOCALE_TEXT,
+            "localeText": locale_text(),
             "tooltipShowDelay": 300,
             "enableCellTextSelection": True,
             "noRowsOverlayComponent": "NoRowsOverlay",
-            "noRowsOverlayComponentParams": {"message": LOCALE_TEXT["noRowsToShow"]},
+            "noRowsOverlayComponentParams": {"message": _(LOCALE_TEXT["noRowsToShow"])},
             # Search ignores accents and case: «deteccion» finds «Detección».
             "quickFilterParser": {"function": "quickFilterParts(params)"},
             "quickFilterMatcher": {"function": "quickFilterMatches"},
         },
         getRowId="params.data.row_key",
-        csvExportParams={**CSV_PARAMS, "fileName": f"{CSV_PREFIX}.csv"},
+        csvExportParams={**CSV_PARAMS, "fileName": f"{_(CSV_PREFIX)}.csv"},
         style={"width": "100%"},
         className="agents-grid",
     )
@@ -172,20 +185,20 @@ def layout() -> html.Section:
             dbc.Input(
                 id=ids.AGENTS_SEARCH,
                 type="search",
-                placeholder="Buscar agente…",
+                placeholder=_("Buscar agente…"),
                 size="sm",
                 className="grid-search",
                 debounce=False,
                 name="buscar-agente",
             ),
             dbc.Button(
-                "Exportar CSV",
+                _("Exportar CSV"),
                 id=ids.AGENTS_EXPORT,
                 size="sm",
                 color="primary",
                 outline=True,
                 className="btn-export",
-                title="Descarga la vista actual (orden y búsqueda incluidos)",
+                title=_("Descarga la vista actual (orden y búsqueda incluidos)"),
             ),
         ],
     )
@@ -198,14 +211,19 @@ def layout() -> html.Section:
             ),
         ]
     )
-    return section(ids.SEC_AGENTS, "Agentes", "Ranking por costo; ordena por cualquier columna.", body, tools)
+    return section(ids.SEC_AGENTS, _("Agentes"), _("Ranking por costo; ordena por cualquier columna."), body, tools)
 
 
 def csv_params(start, end, source: str) -> dict:
     """Export options naming the file after the period and the source,
-    e.g. consumo-por-agente_2026-11-02_2026-12-01_todos.csv."""
-    label = theme.SOURCE_LABELS.get(source, source).lower()
-    return {**CSV_PARAMS, "fileName": f"{CSV_PREFIX}_{start.isoformat()}_{end.isoformat()}_{label}.csv"}
+    e.g. consumo-por-agente_2026-11-02_2026-12-01_todos.csv (en: usage-by-agent_…_all.csv)."""
+    label = theme.source_label(source).lower() if source in theme.SOURCE_LABELS else str(source)
+    return {**CSV_PARAMS, "fileName": f"{_(CSV_PREFIX)}_{start.isoformat()}_{end.isoformat()}_{label}.csv"}
+
+
+def row_count(n: int) -> str:
+    """Under the grid: '26 filas' ('' for none: the grid says why it is empty)."""
+    return ngettext("{n} fila", "{n} filas", n).format(n=fmt.integer(n)) if n else ""
 
 
 def empty_message(message: str) -> Patch:
@@ -225,7 +243,7 @@ def rows(df) -> list[dict]:
             {
                 "row_key": agent_id if agent_id is not None else "__sin_agente__",
                 "agent_id": agent_id,
-                "name": r.name if agent_id is not None else NO_AGENT,
+                "name": r.name if agent_id is not None else _(NO_AGENT),
                 "avatar_url": None if pd.isna(r.avatar_url) else r.avatar_url,
                 "no_agent": agent_id is None,
                 "cost_usd": round(float(r.cost_usd), 8),

@@ -40,7 +40,7 @@ def graph(graph_id: str, height: int, label: str) -> html.Div:
         dcc.Graph(
             id=graph_id,
             figure=blank_figure(height),
-            config=theme.GRAPH_CONFIG,
+            config=theme.graph_config(),
             style={"height": f"{height}px"},
             className="chart",
         ),

@@ -19,8 +19,9 @@ from dash import html
 from . import fmt, theme
 from .figures import actions as fa, advanced as fadv, models as fm
 from .figures.common import local_x
+from .i18n import N_, _
 
-OPEN, CLOSED = "Ocultar datos", "Ver datos"
+OPEN, CLOSED = N_("Ocultar datos"), N_("Ver datos")  # msgids: callbacks/datatables.py shows them through _()
 
 
 def toggle(chart: str, label: str) -> html.Div:
@@ -30,12 +31,12 @@ def toggle(chart: str, label: str) -> html.Div:
         className="data-toggle",
         children=[
             html.Button(
-                CLOSED,
+                _(CLOSED),
                 id=f"{region}-button",
                 n_clicks=0,
                 type="button",
                 className="data-toggle-btn",
-                title=f"Tabla con los datos de: {label}",
+                title=_("Tabla con los datos de: {chart}").format(chart=label),
                 **{"aria-expanded": "false", "aria-controls": region},
             ),
             html.Div(id=region, className="data-region"),
@@ -85,7 +86,7 @@ def trend_rows(ts: pd.DataFrame, granularity: str) -> tuple[list[list], list]:
         [fmt.bucket(b, granularity), float(c), int(t), int(e)]
         for b, c, t, e in zip(local_x(ts["bucket"]), ts["cost_usd"], ts["tokens"], ts["executions"])
     ]
-    total = ["Total", float(ts["cost_usd"].sum()), int(ts["tokens"].sum()), int(ts["executions"].sum())]
+    total = [_("Total"), float(ts["cost_usd"].sum()), int(ts["tokens"].sum()), int(ts["executions"].sum())]
     return rows, total
 
 
@@ -93,8 +94,8 @@ def trend_table(ts: pd.DataFrame, granularity: str) -> html.Div:
     rows, total = trend_rows(ts, granularity)
     show = lambda r: [r[0], fmt.usd(r[1]), fmt.integer(r[2]), fmt.integer(r[3])]  # noqa: E731
     return _table(
-        "Costo, tokens y ejecuciones por periodo",
-        ["Periodo", "Costo", "Tokens", "Ejecuciones"],
+        _("Costo, tokens y ejecuciones por periodo"),
+        [_("Periodo"), _("Costo"), _("Tokens"), _("Ejecuciones")],
         [show(r) for r in rows],
         show(total),
     )
@@ -119,7 +120,9 @@ def actions_area_table(df: pd.DataFrame, metric: str, granularity: str) -> html.
         [fmt.bucket(local_x(pd.Series([r[0]])).iloc[0], granularity)] + [formatter(v) for v in r[1:]] for r in rows
     ]
     return _table(
-        f"{name} por periodo y tipo de acción", ["Periodo"] + [theme.action_label(a) for a in order] + ["Total"], shown
+        _("{metric} por periodo y tipo de acción").format(metric=_(name)),
+        [_("Periodo")] + [theme.action_label(a) for a in order] + [_("Total")],
+        shown,
     )
 
 
@@ -132,10 +135,10 @@ def actions_donut_table(df: pd.DataFrame, metric: str) -> html.Div:
         for a, v in zip(totals["action_type"], totals["value"])
     ]
     return _table(
-        f"{name} por tipo de acción en el periodo",
-        ["Tipo de acción", name, "Parte del total"],
+        _("{metric} por tipo de acción en el periodo").format(metric=_(name)),
+        [_("Tipo de acción"), _(name), _("Parte del total")],
         rows,
-        ["Total", formatter(whole), fmt.share(whole, whole)],
+        [_("Total"), formatter(whole), fmt.share(whole, whole)],
     )
 
 
@@ -149,21 +152,24 @@ def models_bars_rows(df: pd.DataFrame, view: str, prices: dict | None) -> tuple[
             [lab] + [float(split.at[i, c]) for c in cols] + [float(top.at[i, "cost_usd"])]  # type: ignore[arg-type]
             for i, lab in enumerate(top["label"])
         ]
-        return [theme.TOKEN_TYPES[c][0] for c in fm.COLUMNS] + [theme.UNSPLIT[0]], rows
+        return [_(theme.TOKEN_TYPES[c][0]) for c in fm.COLUMNS] + [_(theme.UNSPLIT[0])], rows
     rows = [
         [lab] + [int(top.at[i, c]) for c in fm.COLUMNS] + [int(top.at[i, "tokens"])]  # type: ignore[arg-type]
         for i, lab in enumerate(top["label"])
     ]
-    return [theme.TOKEN_TYPES[c][0] for c in fm.COLUMNS], rows
+    return [_(theme.TOKEN_TYPES[c][0]) for c in fm.COLUMNS], rows
 
 
 def models_bars_table(df: pd.DataFrame, view: str, prices: dict | None) -> html.Div:
     names, rows = models_bars_rows(df, view, prices)
     formatter = fmt.usd if view == "cost" else fmt.integer
-    what = "Costo (USD)" if view == "cost" else "Tokens"
+    if view == "cost":
+        caption = _("Costo (USD) por tipo de token de los 10 primeros modelos")
+    else:
+        caption = _("Tokens por tipo de token de los 10 primeros modelos")
     return _table(
-        f"{what} por tipo de token de los 10 primeros modelos",
-        ["Modelo"] + names + ["Total"],
+        caption,
+        [_("Modelo")] + names + [_("Total")],
         [[r[0]] + [formatter(v) for v in r[1:]] for r in rows],
     )
 
@@ -177,8 +183,8 @@ def bubbles_table(df: pd.DataFrame, scale: str) -> html.Div:
         )
     ]
     return _table(
-        "Costo, latencia media y ejecuciones por modelo (número de la burbuja)",
-        ["Modelo", "Costo", "Latencia media", "Ejecuciones"],
+        _("Costo, latencia media y ejecuciones por modelo (número de la burbuja)"),
+        [_("Modelo"), _("Costo"), _("Latencia media"), _("Ejecuciones")],
         rows,
     )
 
@@ -195,8 +201,8 @@ def heatmap_rows(df: pd.DataFrame) -> list[list]:
 def heatmap_table(df: pd.DataFrame, timezone: str) -> html.Div:
     rows = heatmap_rows(df)
     return _table(
-        f"Tokens por hora local ({timezone}) y día de la semana",
-        ["Hora"] + fadv.DAY_LABELS,
+        _("Tokens por hora local ({timezone}) y día de la semana").format(timezone=timezone),
+        [_("Hora")] + fadv.day_labels(),
         [[r[0]] + [fmt.integer(v) if v else "—" for v in r[1:]] for r in rows],
     )
 
@@ -205,11 +211,13 @@ def split_table(df: pd.DataFrame) -> html.Div:
     # pandas-stubs types itertuples fields as the union of every scalar: source is a str.
     rows = [
         [
-            theme.SOURCES.get(str(r.source), theme.OTHER_SOURCE)[0],
+            theme.source_label(str(r.source)) if str(r.source) in theme.SOURCES else _(theme.OTHER_SOURCE[0]),
             fmt.usd(r.cost_usd),
             fmt.integer(r.tokens),
             fmt.integer(r.executions),
         ]
         for r in df.itertuples(index=False)
     ]
-    return _table("Costo, tokens y ejecuciones por origen", ["Origen", "Costo", "Tokens", "Ejecuciones"], rows)
+    return _table(
+        _("Costo, tokens y ejecuciones por origen"), [_("Origen"), _("Costo"), _("Tokens"), _("Ejecuciones")], rows
+    )

@@ -10,39 +10,47 @@ from dash import dcc, html
 from queries.filters import MAX_HOURLY_DAYS  # dashboard.js's MAX_HOURLY_DAYS disables Hora past it
 
 from . import ids, theme
+from .i18n import N_, _
 
 PRESETS = [
-    ("7d", "7d", "Últimos 7 días, hoy incluido"),
-    ("30d", "30d", "Últimos 30 días, hoy incluido"),
-    ("90d", "90d", "Últimos 90 días, hoy incluido"),
-    ("ytd", "YTD", "Desde el 1 de enero"),
-    ("custom", "Personalizado", "Elige las fechas"),
+    ("7d", "7d", N_("Últimos 7 días, hoy incluido")),
+    ("30d", "30d", N_("Últimos 30 días, hoy incluido")),
+    ("90d", "90d", N_("Últimos 90 días, hoy incluido")),
+    ("ytd", "YTD", N_("Desde el 1 de enero")),
+    ("custom", N_("Personalizado"), N_("Elige las fechas")),
 ]
 SOURCES = [
-    ("all", "Todos", "Sistema y BYOK"),
-    ("system", "Sistema", "Claves de la plataforma"),
-    ("byok", "BYOK", "Claves propias de la organización"),
+    ("all", N_("Todos"), N_("Sistema y BYOK")),
+    ("system", N_("Sistema"), N_("Claves de la plataforma")),
+    ("byok", "BYOK", N_("Claves propias de la organización")),
 ]
 GRANULARITIES = [
-    ("auto", "Auto", "Hora hasta 7 días, día hasta 90, semana hasta un año"),
-    ("hour", "Hora", ""),
-    ("day", "Día", ""),
-    ("week", "Semana", "Semanas de lunes a domingo"),
-    ("month", "Mes", ""),
+    ("auto", N_("Auto"), N_("Hora hasta 7 días, día hasta 90, semana hasta un año")),
+    ("hour", N_("Hora"), ""),
+    ("day", N_("Día"), ""),
+    ("week", N_("Semana"), N_("Semanas de lunes a domingo")),
+    ("month", N_("Mes"), ""),
 ]
-HOUR_TOO_LONG = f"Hora está disponible para periodos de hasta {MAX_HOURLY_DAYS} días"
+HOUR_TOO_LONG = N_("Hora está disponible para periodos de hasta {n} días")
+
+
+def hour_too_long() -> str:
+    """Why Hora is disabled on a long window (dashboard.js says the same in the browser)."""
+    return _(HOUR_TOO_LONG).format(n=MAX_HOURLY_DAYS)
 
 
 def segmented(control_id: str, options, value: str, label: str) -> html.Div:
     """A row of toggle buttons that is one radio group: real radio inputs sharing a name, so Tab
-    enters the group once (on the checked button) and the arrow keys move within it."""
+    enters the group once (on the checked button) and the arrow keys move within it.
+
+    options: (value, text, hint) with text and hint as msgids (shown through `_()`)."""
     label_id = f"{control_id}-label"
     return html.Div(
         className="filter-group",
         role="radiogroup",
         **{"aria-labelledby": label_id},
         children=[
-            html.Span(label, id=label_id, className="filter-label"),
+            html.Span(_(label), id=label_id, className="filter-label"),
             dbc.RadioItems(
                 id=control_id,
                 value=value,
@@ -53,7 +61,8 @@ def segmented(control_id: str, options, value: str, label: str) -> html.Div:
                 labelClassName="seg-btn",
                 labelCheckedClassName="active",
                 options=[
-                    {"label": html.Span(text, title=hint) if hint else text, "value": v} for v, text, hint in options
+                    {"label": html.Span(_(text), title=_(hint)) if hint else _(text), "value": v}
+                    for v, text, hint in options
                 ],
             ),
         ],
@@ -70,8 +79,8 @@ def header() -> html.Header:
                     html.Div("IA", className="brand-mark", **{"aria-hidden": "true"}),
                     html.Div(
                         [
-                            html.H1("Consumo de IA", className="page-title"),
-                            html.Div("Costo, tokens y uso de modelos de tu organización", className="page-subtitle"),
+                            html.H1(_("Consumo de IA"), className="page-title"),
+                            html.Div(_("Costo, tokens y uso de modelos de tu organización"), className="page-subtitle"),
                         ]
                     ),
                 ],
@@ -92,9 +101,9 @@ def filter_bar(today: date | None = None) -> html.Div:
     return html.Div(
         className="filterbar",
         role="toolbar",
-        **{"aria-label": "Filtros"},
+        **{"aria-label": _("Filtros")},
         children=[
-            segmented(ids.PRESET, PRESETS, "30d", "Periodo"),
+            segmented(ids.PRESET, PRESETS, "30d", N_("Periodo")),
             html.Div(
                 id=ids.DATES_WRAP,
                 className="filter-group dates-wrap",
@@ -102,7 +111,7 @@ def filter_bar(today: date | None = None) -> html.Div:
                 role="group",
                 **{"aria-labelledby": ids.DATES_LABEL},
                 children=[
-                    html.Span("Fechas", id=ids.DATES_LABEL, className="filter-label visually-hidden"),
+                    html.Span(_("Fechas"), id=ids.DATES_LABEL, className="filter-label visually-hidden"),
                     # start/end_date_id name the inputs as the picker's own aria-labelledby expects
                     # ("<id> <id>-end-date <start_date_id> <end_date_id>"): every id it cites exists.
                     dcc.DatePickerRange(
@@ -111,20 +120,20 @@ def filter_bar(today: date | None = None) -> html.Div:
                         end_date=today.isoformat(),
                         start_date_id=ids.DATES,
                         end_date_id=f"{ids.DATES}-end-date",
-                        display_format="DD/MM/YYYY",
+                        display_format="DD/MM/YYYY",  # both languages: dashboard.js parses typed dates so
                         month_format="MMMM YYYY",
                         first_day_of_week=1,
                         updatemode="bothdates",
                         clearable=False,
                         minimum_nights=0,
-                        start_date_placeholder_text="Desde",
-                        end_date_placeholder_text="Hasta",
+                        start_date_placeholder_text=_("Desde"),
+                        end_date_placeholder_text=_("Hasta"),
                     ),
                     html.Span(id=ids.DATES_HINT, className="dates-hint"),
                 ],
             ),
-            segmented(ids.SOURCE, SOURCES, "all", "Origen"),
-            segmented(ids.GRANULARITY, GRANULARITIES, "auto", "Resolución"),
+            segmented(ids.SOURCE, SOURCES, "all", N_("Origen")),
+            segmented(ids.GRANULARITY, GRANULARITIES, "auto", N_("Resolución")),
             html.Div(id=ids.FILTER_NOTICE, className="filter-notice", role="status", **{"aria-live": "polite"}),
             # The period the sections show; see ids.APPLIED_*.
             dcc.Store(id=ids.APPLIED_PRESET, data="30d", storage_type="memory"),
@@ -136,5 +145,5 @@ def filter_bar(today: date | None = None) -> html.Div:
 
 def describe_granularity(requested: str, applied: str) -> str:
     """'Día (auto)' or 'Semana'."""
-    name = theme.GRANULARITY_LABELS.get(applied, applied)
+    name = _(theme.GRANULARITY_LABELS.get(applied, applied))
     return f"{name} (auto)" if requested == "auto" else name

@@ -1,62 +1,158 @@
-"""Numbers and dates as a Spanish reader expects them: decimal comma, dot for thousands.
+"""Numbers and dates as the reader of the page's language expects them.
 
-One convention for the whole page (figures use the same through plotly's
-`separators=",."` and the grid through `assets/dashAgGridFunctions.js`):
+Spanish (the default) and English; the language is the request's (layouts/i18n.py:
+`i18n.current()`), so a caller never passes it. Symbols and names come from Babel's CLDR
+data (`babel.numbers`, `babel.dates`); the patterns below are the page's own, one per
+language, and tests/test_fmt_locale.py pins both:
 
-- money: "US$ 1.234,56"; a positive amount under a cent is "< US$ 0,01", never a zero;
-- token counts in compact form: "950", "820K", "1,4M", "2,3 mil M" (K = miles,
-  M = millones, mil M = miles de millones) and in full: "1.412.345";
-- percentages: "34,5 %";
-- dates: "1 dic 2026", "mar 1 dic 2026", "diciembre de 2026": month and weekday names lowercase
-  everywhere (ticks, hovers, heatmap, tables), capitalised only as the first word of a sentence;
-- a ratio without a denominator (a hit rate with no prompt tokens, a share of a zero total) is
-  "N/A" (not applicable, as the product's cache card has always said); any other value that
-  does not exist (no data, a figure that could not be read) is "—";
-- data text inside a chart goes through `text()` (escaped for plotly's pseudo-HTML).
+| what            | es                                   | en                                  |
+|-----------------|--------------------------------------|-------------------------------------|
+| money           | "US$ 1.234,56", "< US$ 0,01"         | "$1,234.56", "< $0.01"              |
+| compact tokens  | "950", "820K", "1,4M", "2,3 mil M"   | "950", "820K", "1.4M", "2.3B"       |
+| full count      | "1.412.345" (also "1.234": grouped)  | "1,412,345"                         |
+| percentage      | "34,5 %"                             | "34.5%"                             |
+| day             | "1 dic 2026", "mar 1 dic 2026"       | "Dec 1, 2026", "Tue, Dec 1, 2026"   |
+| month           | "diciembre de 2026"                  | "December 2026"                     |
+
+Why these: Spanish as the product always wrote it (US$ with a space, a space before %, always
+grouped, K = miles, M = millones, mil M = miles de millones); English as a US finance admin
+reads a US-dollar amount ("$1,234.56", CLDR en's own symbol for USD; "1.4M", "2.3B", "12.4%").
+Spanish month and weekday names are lowercase everywhere (ticks, hovers, heatmap, tables),
+capitalised only as the first word of a sentence; English ones are capitalised.
+
+The same conventions reach the charts (plotly `separators` and locale: theme.separators(),
+theme.graph_config()) and the grid (assets/dashAgGridFunctions.js, by <html lang>).
+
+A ratio without a denominator (a hit rate with no prompt tokens, a share of a zero total) is
+"N/A" in both languages; any other value that does not exist is "—". Data text inside a chart
+goes through `text()` (escaped for plotly's pseudo-HTML).
 """
 
 from __future__ import annotations
 
+import functools
 import html
 import math
+from dataclasses import dataclass
 from datetime import date, datetime
+
+from babel import Locale
+
+from . import i18n
 
 NOT_APPLICABLE = "N/A"  # a ratio without a denominator (see the module docstring)
 
-MONTHS = (
-    "enero",
-    "febrero",
-    "marzo",
-    "abril",
-    "mayo",
-    "junio",
-    "julio",
-    "agosto",
-    "septiembre",
-    "octubre",
-    "noviembre",
-    "diciembre",
-)
-SHORT_MONTHS = ("ene", "feb", "mar", "abr", "may", "jun", "jul", "ago", "sept", "oct", "nov", "dic")
-DAYS = ("domingo", "lunes", "martes", "miércoles", "jueves", "viernes", "sábado")  # Sunday = 0
-SHORT_DAYS = ("dom", "lun", "mar", "mié", "jue", "vie", "sáb")
+
+@dataclass(frozen=True)
+class Convention:
+    """How one language writes numbers and dates on this page."""
+
+    decimal: str
+    group: str
+    money: str  # "{sign}US$ {n}" / "{sign}${n}"
+    percent: str  # "{n} %" / "{n}%"
+    compact: tuple[tuple[float, str], ...]  # (size, suffix), largest first
+    months: tuple[str, ...]
+    short_months: tuple[str, ...]
+    days: tuple[str, ...]  # Sunday = 0
+    short_days: tuple[str, ...]
+    day: str  # str.format pattern over d (day), b (short month), y (year)
+    weekday_day: str  # the same with a (short weekday)
+    month: str  # B (month name), y
+    week: str  # "Semana del {day}" / "Week of {day}"
 
 
-def _group(digits: str) -> str:
+def _names(locale: Locale, kind: str, width: str) -> tuple[str, ...]:
+    """CLDR month (1..12) or weekday names (Sunday first) in their stand-alone/format form."""
+    if kind == "months":
+        names = locale.months["format"][width]
+        return tuple(names[i] for i in range(1, 13))
+    names = locale.days["format"][width]  # Babel: 0 = Monday … 6 = Sunday
+    return tuple(names[(i + 6) % 7] for i in range(7))
+
+
+@functools.cache
+def convention(lang: str) -> Convention:
+    loc = Locale.parse("es" if lang == "es" else "en_US")
+    symbols = loc.number_symbols["latn"]
+    if lang == "es":
+        return Convention(
+            decimal=symbols["decimal"],
+            group=symbols["group"],
+            money="{sign}US$ {n}",
+            percent="{n} %",
+            compact=((1e9, " mil M"), (1e6, "M"), (1e3, "K")),
+            months=tuple(m.lower() for m in _names(loc, "months", "wide")),
+            short_months=tuple(m.lower().rstrip(".") for m in _names(loc, "months", "abbreviated")),
+            days=tuple(d.lower() for d in _names(loc, "days", "wide")),
+            short_days=tuple(d.lower().rstrip(".") for d in _names(loc, "days", "abbreviated")),
+            day="{d} {b} {y}",
+            weekday_day="{a} {d} {b} {y}",
+            month="{B} de {y}",
+            week="Semana del {day}",
+        )
+    return Convention(
+        decimal=symbols["decimal"],
+        group=symbols["group"],
+        money="{sign}${n}",
+        percent="{n}%",
+        compact=((1e9, "B"), (1e6, "M"), (1e3, "K")),
+        months=_names(loc, "months", "wide"),
+        short_months=_names(loc, "months", "abbreviated"),
+        days=_names(loc, "days", "wide"),
+        short_days=_names(loc, "days", "abbreviated"),
+        day="{b} {d}, {y}",
+        weekday_day="{a}, {b} {d}, {y}",
+        month="{B} {y}",
+        week="Week of {day}",
+    )
+
+
+def _c() -> Convention:
+    return convention(i18n.current())
+
+
+# The Spanish names (the default language), as module constants for the code and tests that
+# name Spanish on purpose; `months()`, `days()`… give the current language's.
+MONTHS = convention("es").months
+SHORT_MONTHS = convention("es").short_months
+DAYS = convention("es").days  # Sunday = 0
+SHORT_DAYS = convention("es").short_days
+
+
+def months() -> tuple[str, ...]:
+    return _c().months
+
+
+def short_months() -> tuple[str, ...]:
+    return _c().short_months
+
+
+def days() -> tuple[str, ...]:
+    """Weekday names, Sunday = 0, in the current language."""
+    return _c().days
+
+
+def short_days() -> tuple[str, ...]:
+    return _c().short_days
+
+
+def _group(digits: str, sep: str) -> str:
     """'1234567' -> '1.234.567' (always grouped, also four-digit numbers)."""
     head = len(digits) % 3 or 3
     parts = [digits[:head]] + [digits[i : i + 3] for i in range(head, len(digits), 3)]
-    return ".".join(parts)
+    return sep.join(parts)
 
 
 def number(x: float, decimals: int = 0) -> str:
-    """x with `decimals` decimals, decimal comma and grouped thousands: 1.234,5."""
+    """x with `decimals` decimals and grouped thousands: es 1.234,5; en 1,234.5."""
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return "—"
+    c = _c()
     text = f"{abs(x):.{decimals}f}"
     whole, _, frac = text.partition(".")
     sign = "-" if x < 0 and float(text) != 0 else ""
-    return sign + _group(whole) + ("," + frac if frac else "")
+    return sign + _group(whole, c.group) + (c.decimal + frac if frac else "")
 
 
 def integer(n) -> str:
@@ -64,38 +160,47 @@ def integer(n) -> str:
 
 
 def usd(x, decimals: int = 2) -> str:
-    """US$ 1.234,56; a positive amount that would round to zero reads '< US$ 0,01'."""
+    """es US$ 1.234,56 / en $1,234.56; a positive amount that would round to zero reads
+    '< US$ 0,01' / '< $0.01'."""
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return "—"
+    c = _c()
     if 0 < abs(x) < 0.5 * 10**-decimals:
-        return ("-" if x < 0 else "") + "< US$ " + number(10**-decimals, decimals)
+        return ("-" if x < 0 else "") + "< " + c.money.format(sign="", n=number(10**-decimals, decimals))
     text = number(x, decimals)
-    return ("-US$ " + text[1:]) if text.startswith("-") else "US$ " + text
+    negative = text.startswith("-")
+    return c.money.format(sign="-" if negative else "", n=text[1:] if negative else text)
+
+
+def money_prefix() -> str:
+    """What goes before an amount on a chart axis: 'US$ ' / '$'."""
+    return _c().money.format(sign="", n="")
 
 
 def compact(n) -> str:
-    """950, 820K, 1,4M, 2,3 mil M: one decimal when it carries information."""
+    """950, 820K, 1,4M, 2,3 mil M (en: 1.4M, 2.3B): one decimal when it carries information."""
     if n is None or (isinstance(n, float) and math.isnan(n)):
         return "—"
+    c = _c()
     n = float(n)
-    for size, suffix in ((1e9, " mil M"), (1e6, "M"), (1e3, "K")):
+    for size, suffix in c.compact:
         if abs(n) >= size * 0.9995:
             v = n / size
             text = number(v, 0 if abs(v) >= 100 else 1)
-            text = text[:-2] if text.endswith(",0") else text
+            text = text[:-2] if text.endswith(c.decimal + "0") else text
             return text + suffix
     return number(n, 0)
 
 
 def percent(fraction, decimals: int = 1) -> str:
-    """0.345 -> '34,5 %'; None -> 'N/A' (a ratio without a denominator)."""
+    """0.345 -> '34,5 %' / '34.5%'; None -> 'N/A' (a ratio without a denominator)."""
     if fraction is None or (isinstance(fraction, float) and math.isnan(fraction)):
         return NOT_APPLICABLE
-    return number(fraction * 100, decimals) + " %"
+    return _c().percent.format(n=number(fraction * 100, decimals))
 
 
 def share(part, total, decimals: int = 1) -> str:
-    """part / total as a Spanish percentage: '96,9 %'; a positive share that would round to
+    """part / total as a percentage: '96,9 %'; a positive share that would round to
     zero reads '< 0,1 %' (never '0,0 %', never plotly's '0,0326%'); no total -> 'N/A'."""
     if not total:
         return NOT_APPLICABLE
@@ -106,31 +211,47 @@ def share(part, total, decimals: int = 1) -> str:
 
 
 def day(d: date | datetime) -> str:
-    """3 jun 2025."""
-    return f"{d.day} {SHORT_MONTHS[d.month - 1]} {d.year}"
+    """3 jun 2025 / Jun 3, 2025."""
+    c = _c()
+    return c.day.format(d=d.day, b=c.short_months[d.month - 1], y=d.year)
+
+
+def weekday_day(d: date | datetime) -> str:
+    """lun 3 jun 2025 / Mon, Jun 3, 2025."""
+    c = _c()
+    a = c.short_days[(d.weekday() + 1) % 7]
+    return c.weekday_day.format(a=a, d=d.day, b=c.short_months[d.month - 1], y=d.year)
 
 
 def month(d: date | datetime) -> str:
-    """junio de 2025."""
-    return f"{MONTHS[d.month - 1]} de {d.year}"
+    """junio de 2025 / June 2025."""
+    c = _c()
+    return c.month.format(B=c.months[d.month - 1], y=d.year)
+
+
+def long_day(d: date | datetime) -> str:
+    """1 de enero de 1970 / January 1, 1970."""
+    c = _c()
+    if i18n.current() == "es":
+        return f"{d.day} de {c.months[d.month - 1]} de {d.year}"
+    return f"{c.months[d.month - 1]} {d.day}, {d.year}"
 
 
 def bucket(ts: datetime, granularity: str) -> str:
     """What one point of a series is, in words: 'lun 3 jun 2025, 14:00', 'Semana del 2 jun 2025',
-    'junio de 2025'. Month and weekday names are lowercase, as Spanish writes them (also first
-    in a label: ticks, hovers, table cells); only a sentence's first word takes a capital."""
-    dow = SHORT_DAYS[(ts.weekday() + 1) % 7]
+    'junio de 2025' (en: 'Mon, Jun 3, 2025, 14:00', 'Week of Jun 2, 2025', 'June 2025'). Spanish
+    month and weekday names are lowercase, also first in a label (ticks, hovers, table cells)."""
     if granularity == "hour":
-        return f"{dow} {day(ts)}, {ts.hour:02d}:00"
+        return f"{weekday_day(ts)}, {ts.hour:02d}:00"
     if granularity == "week":
-        return f"Semana del {day(ts)}"
+        return _c().week.format(day=day(ts))
     if granularity == "month":
         return month(ts)
-    return f"{dow} {day(ts)}"
+    return weekday_day(ts)
 
 
 def window(start: date, end: date) -> str:
-    """Del 1 jun 2025 al 30 jun 2025 (or a single day)."""
+    """1 jun 2025 – 30 jun 2025 (or a single day)."""
     return day(start) if start == end else f"{day(start)} – {day(end)}"
 
 

@@ -11,6 +11,7 @@ URL = "url"
 TOKEN = "session-token"  # dcc.Store(memory): the JWT from ?token=, never a cookie
 TIMEZONE = "session-timezone"  # dcc.Store(memory): Intl...resolvedOptions().timeZone
 THEME = "session-theme"  # dcc.Store(memory): 'light' | 'dark', from ?theme= (auto: the system's scheme)
+LANG = "session-lang"  # dcc.Store(memory): the page's language, es | en (callbacks/language.py)
 
 # Gate: the dashboard, or the access message when the token is missing or invalid.
 DASHBOARD = "dashboard"

@@ -7,20 +7,21 @@ from dash import html
 
 from . import fmt, ids, theme
 from .common import skeleton
+from .i18n import N_, _, ngettext
 
 CARDS = [
-    (ids.KPI_COST, "Costo total"),
-    (ids.KPI_TOKENS, "Tokens totales"),
-    (ids.KPI_CACHE, "Tasa de aciertos de caché"),
-    (ids.KPI_PROJECTION, "Proyección a fin de mes"),
+    (ids.KPI_COST, N_("Costo total")),
+    (ids.KPI_TOKENS, N_("Tokens totales")),
+    (ids.KPI_CACHE, N_("Tasa de aciertos de caché")),
+    (ids.KPI_PROJECTION, N_("Proyección a fin de mes")),
 ]
-NO_DATA = "Sin datos en este periodo"
+NO_DATA = N_("Sin datos en este periodo")
 
 
 def card(label: str, value, sub=None, foot=None, badge=None, tone: str = "") -> list:
-    """The inside of one KPI card (the callback fills the slot with this)."""
+    """The inside of one KPI card (the callback fills the slot with this); label: a msgid."""
     return [
-        html.Div(html.Span(label, className="kpi-label"), className="kpi-head"),
+        html.Div(html.Span(_(label), className="kpi-label"), className="kpi-head"),
         html.Div(value, className=f"kpi-value {tone}".strip()),
         html.Div(sub, className="kpi-sub") if sub else None,
         html.Div(badge) if badge is not None else None,
@@ -29,7 +30,7 @@ def card(label: str, value, sub=None, foot=None, badge=None, tone: str = "") -> 
 
 
 def placeholder(label: str) -> list:
-    return [html.Div(html.Span(label, className="kpi-label"), className="kpi-head"), skeleton(2)]
+    return [html.Div(html.Span(_(label), className="kpi-label"), className="kpi-head"), skeleton(2)]
 
 
 def section() -> html.Section:
@@ -40,55 +41,58 @@ def section() -> html.Section:
         id=ids.SEC_KPIS,
         className="kpis",
         children=dbc.Row(slots, className="g-3"),
-        **{"data-stamp": "", "aria-label": "Indicadores"},
+        **{"data-stamp": "", "aria-label": _("Indicadores")},
     )
 
 
 def cost_card(s: dict) -> list:
     if not s["executions"]:
-        return card("Costo total", "—", NO_DATA, tone="muted")
+        return card(CARDS[0][1], "—", _(NO_DATA), tone="muted")
     return card(
-        "Costo total",
+        CARDS[0][1],
         fmt.usd(s["total_cost_usd"]),
-        f"{fmt.integer(s['executions'])} ejecuciones",
-        "Las llamadas sin precio informado suman US$ 0 a este total",
+        ngettext("{n} ejecución", "{n} ejecuciones", int(s["executions"])).format(n=fmt.integer(s["executions"])),
+        _("Las llamadas sin precio informado suman {zero} a este total").format(zero=fmt.usd(0, 0)),
     )
 
 
 def tokens_card(s: dict) -> list:
     if not s["executions"]:
-        return card("Tokens totales", "—", NO_DATA, tone="muted")
+        return card(CARDS[1][1], "—", _(NO_DATA), tone="muted")
     # The page's token terms (layouts/theme.py): total_input_tokens is every prompt token
     # (Entrada total); input_tokens alone, without the cache, is «Entrada (sin caché)».
     detail = (
-        f"{theme.INPUT} {fmt.compact(s['total_input_tokens'] - s['total_cache_read_tokens'])} · "
-        f"{theme.CACHE_READ} {fmt.compact(s['total_cache_read_tokens'])} · "
-        f"{theme.OUTPUT} {fmt.compact(s['total_output_tokens'])}"
+        f"{_(theme.INPUT)} {fmt.compact(s['total_input_tokens'] - s['total_cache_read_tokens'])} · "
+        f"{_(theme.CACHE_READ)} {fmt.compact(s['total_cache_read_tokens'])} · "
+        f"{_(theme.OUTPUT)} {fmt.compact(s['total_output_tokens'])}"
     )
-    return card("Tokens totales", fmt.compact(s["total_tokens"]), f"{fmt.integer(s['total_tokens'])} tokens", detail)
+    total = _("{n} tokens").format(n=fmt.integer(s["total_tokens"]))
+    return card(CARDS[1][1], fmt.compact(s["total_tokens"]), total, detail)
 
 
 def cache_card(c: dict, source_label: str) -> list:
     if c["hit_rate"] is None:
         return card(
-            "Tasa de aciertos de caché",
+            CARDS[2][1],
             fmt.NOT_APPLICABLE,
-            f"{theme.PROMPT_TOTAL}: 0 tokens en este periodo",
+            _("{prompt}: 0 tokens en este periodo").format(prompt=_(theme.PROMPT_TOTAL)),
             tone="muted",
         )
     badge = None
     if int(c["skipped_models_count"]):
         n = int(c["skipped_models_count"])
         badge = html.Span(
-            f"parcial: {n} modelo{'s' if n != 1 else ''} sin precio",
+            ngettext("parcial: {n} modelo sin precio", "parcial: {n} modelos sin precio", n).format(n=n),
             className="badge-partial",
-            title="El ahorro no incluye los modelos sin precio conocido",
+            title=_("El ahorro no incluye los modelos sin precio conocido"),
         )
     return card(
-        "Tasa de aciertos de caché",
+        CARDS[2][1],
         fmt.percent(c["hit_rate"]),
-        f"Ahorro estimado {fmt.usd(c['estimated_savings_usd'])}",
-        f"{theme.CACHE_READ}: {fmt.compact(c['total_cache_read_tokens'])} tokens · origen: {source_label}",
+        _("Ahorro estimado {amount}").format(amount=fmt.usd(c["estimated_savings_usd"])),
+        _("{cache_read}: {tokens} tokens · origen: {source}").format(
+            cache_read=_(theme.CACHE_READ), tokens=fmt.compact(c["total_cache_read_tokens"]), source=source_label
+        ),
         badge,
     )
 
@@ -96,23 +100,27 @@ def cache_card(c: dict, source_label: str) -> list:
 def projection_card(p) -> list:
     if p.status == "closed":  # a past month: its actual total, no forecast
         return card(
-            "Proyección a fin de mes",
-            f"{fmt.month(p.month_start).capitalize()} (cerrado): {fmt.usd(p.projected_total_usd)}",
-            "Costo real del mes completo: el periodo termina en un mes pasado.",
+            CARDS[3][1],
+            _("{month} (cerrado): {amount}").format(
+                month=fmt.month(p.month_start).capitalize(), amount=fmt.usd(p.projected_total_usd)
+            ),
+            _("Costo real del mes completo: el periodo termina en un mes pasado."),
             tone="small",
         )
     if p.status != "ok":
         return card(
-            "Proyección a fin de mes",
-            "Datos insuficientes",
-            f"Se necesitan al menos 7 días con uso, sin contar hoy; hay {p.daily_points}.",
+            CARDS[3][1],
+            _("Datos insuficientes"),
+            _("Se necesitan al menos 7 días con uso, sin contar hoy; hay {n}.").format(n=p.daily_points),
             tone="muted small",
         )
     return card(
-        "Proyección a fin de mes",
+        CARDS[3][1],
         fmt.usd(p.projected_total_usd),
-        f"Intervalo del 80 %: {fmt.usd(p.lower80)} – {fmt.number(p.upper80, 2)}",
-        f"{fmt.month(p.month_start).capitalize()} · llevas {fmt.usd(p.month_to_date_usd)}",
+        _("Intervalo del 80 %: {low} – {high}").format(low=fmt.usd(p.lower80), high=fmt.number(p.upper80, 2)),
+        _("{month} · llevas {amount}").format(
+            month=fmt.month(p.month_start).capitalize(), amount=fmt.usd(p.month_to_date_usd)
+        ),
     )
 
 

@@ -10,14 +10,15 @@ from . import datatables, fmt, ids
 from .common import graph, loading, note, section
 from .figures.models import SCALES, VIEWS
 from .filters import segmented
+from .i18n import N_, _, ngettext
 
 HEIGHT = 380
-TITLES = {"cost": "Los 10 modelos con más costo", "tokens": "Los 10 modelos con más tokens"}
+TITLES = {"cost": N_("Los 10 modelos con más costo"), "tokens": N_("Los 10 modelos con más tokens")}
 
 
 def layout() -> html.Section:
-    view = segmented(ids.MODELS_VIEW, [(k, v, "") for k, v in VIEWS.items()], "cost", "Barras")
-    scale = segmented(ids.MODELS_SCALE, [(k, v, "") for k, v in SCALES.items()], "linear", "Eje de costo")
+    view = segmented(ids.MODELS_VIEW, [(k, v, "") for k, v in VIEWS.items()], "cost", N_("Barras"))
+    scale = segmented(ids.MODELS_SCALE, [(k, v, "") for k, v in SCALES.items()], "linear", N_("Eje de costo"))
     body = loading(
         html.Div(
             [
@@ -25,18 +26,18 @@ def layout() -> html.Section:
                     [
                         dbc.Col(
                             [
-                                html.H3(TITLES["cost"], id=ids.MODELS_BARS_TITLE, className="chart-title"),
-                                graph(ids.MODELS_BARS, HEIGHT, "Los 10 modelos con más costo, por tipo de token"),
-                                datatables.toggle("models-bars", "barras de modelos"),
+                                html.H3(_(TITLES["cost"]), id=ids.MODELS_BARS_TITLE, className="chart-title"),
+                                graph(ids.MODELS_BARS, HEIGHT, _("Los 10 modelos con más costo, por tipo de token")),
+                                datatables.toggle("models-bars", _("barras de modelos")),
                             ],
                             lg=7,
                         ),
                         dbc.Col(
                             [
-                                html.H3("Costo frente a latencia", className="chart-title"),
-                                graph(ids.MODELS_BUBBLE, HEIGHT, "Costo frente a latencia media por modelo"),
+                                html.H3(_("Costo frente a latencia"), className="chart-title"),
+                                graph(ids.MODELS_BUBBLE, HEIGHT, _("Costo frente a latencia media por modelo")),
                                 html.Div(id=ids.MODELS_KEY, className="bubble-key"),
-                                datatables.toggle("models-bubble", "costo frente a latencia"),
+                                datatables.toggle("models-bubble", _("costo frente a latencia")),
                             ],
                             lg=5,
                         ),
@@ -49,9 +50,11 @@ def layout() -> html.Section:
     )
     return section(
         ids.SEC_MODELS,
-        "Modelos",
-        "Barras: costo (o tokens) de cada modelo por tipo de token. Burbujas: tamaño = ejecuciones; "
-        "el número remite a la lista.",
+        _("Modelos"),
+        _(
+            "Barras: costo (o tokens) de cada modelo por tipo de token. Burbujas: tamaño = ejecuciones; "
+            "el número remite a la lista."
+        ),
         body,
         html.Div([view, scale], className="tools-row"),
     )
@@ -63,7 +66,7 @@ def bubble_key(part) -> html.Ol | None:
         return None
     return html.Ol(
         className="bubble-key-list",
-        **{"aria-label": "Modelos del gráfico de burbujas"},
+        **{"aria-label": _("Modelos del gráfico de burbujas")},
         children=[
             html.Li(
                 [
@@ -83,14 +86,23 @@ def models_note(missing: list[str], more: int, zero_cost: int = 0) -> list:
     and beyond the first ten."""
     parts = []
     if missing:
-        parts.append(html.Span([html.Strong("Sin latencia registrada (no se dibujan): "), ", ".join(missing)]))
+        parts.append(html.Span([html.Strong(_("Sin latencia registrada (no se dibujan): ")), ", ".join(missing)]))
     if zero_cost:
         parts.append(
             html.Span(
-                f"{zero_cost} modelo{'s' if zero_cost != 1 else ''} con costo 0 no "
-                "se dibuja{} en escala logarítmica.".format("n" if zero_cost != 1 else "")
+                ngettext(
+                    "{n} modelo con costo 0 no se dibuja en escala logarítmica.",
+                    "{n} modelos con costo 0 no se dibujan en escala logarítmica.",
+                    zero_cost,
+                ).format(n=zero_cost)
             )
         )
     if more > 0:
-        parts.append(html.Span(f"{more} modelo{'s' if more != 1 else ''} más fuera de los 10 primeros."))
+        parts.append(
+            html.Span(
+                ngettext(
+                    "{n} modelo más fuera de los 10 primeros.", "{n} modelos más fuera de los 10 primeros.", more
+                ).format(n=more)
+            )
+        )
     return parts

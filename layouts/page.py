@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dash import dcc, html
 
-from . import actions, advanced, agents, filters, ids, kpis, models, states, trend
+from . import actions, advanced, agents, filters, i18n, ids, kpis, models, states, trend
+from .i18n import _
 
 
 def layout() -> html.Div:
@@ -18,6 +19,8 @@ def layout() -> html.Div:
             dcc.Store(id=ids.TOKEN, storage_type="memory"),
             dcc.Store(id=ids.TIMEZONE, storage_type="memory"),
             dcc.Store(id=ids.THEME, storage_type="memory"),
+            # The language the page was built in (callbacks/language.py): for tests and the browser.
+            dcc.Store(id=ids.LANG, data=i18n.current(), storage_type="memory"),
             states.access_denied(),
             html.Div(
                 id=ids.DASHBOARD,
@@ -41,7 +44,7 @@ def layout() -> html.Div:
                                 children=[
                                     html.Span(id=ids.ORG_LABEL),
                                     html.Span(
-                                        "Importes en dólares estadounidenses (US$). Tokens: K = miles, M = millones."
+                                        _("Importes en dólares estadounidenses (US$). Tokens: K = miles, M = millones.")
                                     ),
                                 ],
                             ),

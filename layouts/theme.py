@@ -1,4 +1,5 @@
-"""The visual system: palette, Spanish labels, one colour per action type, the plotly templates.
+"""The visual system: palette, labels (Spanish msgids, shown through `_()`), one colour per action
+type, the plotly templates.
 
 Every chart and card takes its colours from here, so an action type, a token type or a
 source has the same colour wherever it appears on the page. Two themes (contract §4,
@@ -11,7 +12,8 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
-from . import fmt
+from . import fmt, i18n
+from .i18n import N_, _
 
 FONT = "Inter, system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif"
 INK = "#1f2433"
@@ -30,34 +32,40 @@ TOKENS_FILL = "rgba(148, 163, 184, 0.22)"
 MODEL = "#6b7280"  # a bubble is one model: neutral, no category colour
 
 ACTIONS = {  # contract value -> (Spanish label, colour); order = legend order
-    "user_interaction": ("Interacción de usuario", "#3b82f6"),
-    "guardrail_check": ("Verificación de guardrails", "#f59e0b"),
-    "title_generation": ("Generación de títulos", "#10b981"),
-    "rag_query_embedding": ("Embeddings de consultas RAG", "#a855f7"),
-    "document_indexing": ("Indexación de documentos", "#f43f5e"),
+    "user_interaction": (N_("Interacción de usuario"), "#3b82f6"),
+    "guardrail_check": (N_("Verificación de guardrails"), "#f59e0b"),
+    "title_generation": (N_("Generación de títulos"), "#10b981"),
+    "rag_query_embedding": (N_("Embeddings de consultas RAG"), "#a855f7"),
+    "document_indexing": (N_("Indexación de documentos"), "#f43f5e"),
 }
-OTHER_ACTION = ("Otra acción", "#a8a29e")
+OTHER_ACTION = (N_("Otra acción"), "#a8a29e")
 
 # The token terms, defined once and used the same in the KPI cards, charts, hovers and
 # Avanzado (contract: input_tokens are prompt tokens NOT served from cache):
-INPUT = "Entrada (sin caché)"  # input_tokens
-CACHE_READ = "Lectura de caché"  # cache_read_tokens
-OUTPUT = "Salida"  # output_tokens
-PROMPT_TOTAL = "Entrada total"  # input_tokens + cache_read_tokens (every prompt token)
-TOTAL_TOKENS = "Tokens totales"  # all three
+INPUT = N_("Entrada (sin caché)")  # input_tokens
+CACHE_READ = N_("Lectura de caché")  # cache_read_tokens
+OUTPUT = N_("Salida")  # output_tokens
+PROMPT_TOTAL = N_("Entrada total")  # input_tokens + cache_read_tokens (every prompt token)
+TOTAL_TOKENS = N_("Tokens totales")  # all three
 
 TOKEN_TYPES = {  # model-efficiency column -> (Spanish label, colour); stack order
     "input_tokens": (INPUT, "#1e3a5f"),
     "cache_read_tokens": (CACHE_READ, "#06b6d4"),
     "output_tokens": (OUTPUT, "#84cc16"),
 }
-UNSPLIT = ("Sin desglose", "#e2e8f0")  # a cost bar we cannot split by type
+UNSPLIT = (N_("Sin desglose"), "#e2e8f0")  # a cost bar we cannot split by type
 
 # "other": rows whose source reads neither system nor byok (storage/sources.py), its own colour.
-SOURCES = {"system": ("Sistema", "#0f766e"), "byok": ("BYOK", "#7c2d12"), "other": ("Otro", "#57534e")}
+SOURCES = {"system": (N_("Sistema"), "#0f766e"), "byok": ("BYOK", "#7c2d12"), "other": (N_("Otro"), "#57534e")}
 OTHER_SOURCE = SOURCES["other"]
-SOURCE_LABELS = {"all": "Todos", "system": "Sistema", "byok": "BYOK"}
-GRANULARITY_LABELS = {"auto": "Auto", "hour": "Hora", "day": "Día", "week": "Semana", "month": "Mes"}
+SOURCE_LABELS = {"all": N_("Todos"), "system": N_("Sistema"), "byok": "BYOK"}
+GRANULARITY_LABELS = {
+    "auto": N_("Auto"),
+    "hour": N_("Hora"),
+    "day": N_("Día"),
+    "week": N_("Semana"),
+    "month": N_("Mes"),
+}
 # Token volume per hour and weekday: the slate of token volume, light to dark (a ramp, not a category).
 HEATMAP_SCALE = [[0.0, "#f1f5f9"], [0.45, "#b6c2d2"], [0.8, "#64748b"], [1.0, "#334155"]]
 
@@ -93,8 +101,13 @@ def text_on(fill: str) -> str:
 
 
 def action_label(action: str) -> str:
-    """The Spanish name of an action type; any other value is «Otra acción» (never raw data)."""
-    return ACTIONS.get(action, OTHER_ACTION)[0]
+    """The name of an action type in the page's language; any other value is «Otra acción» (never raw data)."""
+    return _(ACTIONS.get(action, OTHER_ACTION)[0])
+
+
+def source_label(source: str) -> str:
+    """Todos, Sistema, BYOK (the filter's sources) or a split's Otro, in the page's language."""
+    return _(SOURCE_LABELS.get(source) or SOURCES.get(source, OTHER_SOURCE)[0])
 
 
 def action_colour(action: str) -> str:
@@ -228,8 +241,23 @@ GRAPH_CONFIG = {
 }
 
 
+def separators() -> str:
+    """plotly's decimal and thousands separators in the page's language (es ",." / en ".,")."""
+    c = fmt.convention(i18n.current())
+    return c.decimal + c.group
+
+
+def graph_config() -> dict:
+    """GRAPH_CONFIG in the page's language: plotly.js names months and days from this locale
+    (Spanish: LOCALE below; English: plotly's built-in "en", no dictionary to send)."""
+    lang = i18n.current()
+    if lang == "es":
+        return GRAPH_CONFIG
+    return {k: v for k, v in GRAPH_CONFIG.items() if k != "locales"} | {"locale": lang}
+
+
 def figure(**layout) -> go.Figure:
-    """An empty figure on the page's template."""
+    """An empty figure on the page's template, in the page's number format."""
     fig = go.Figure()
-    fig.update_layout(template=TEMPLATE, **layout)
+    fig.update_layout(template=TEMPLATE, separators=separators(), **layout)
     return fig

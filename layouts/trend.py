@@ -8,6 +8,7 @@ from dash import html
 
 from . import datatables, fmt, ids
 from .common import graph, loading, note, section
+from .i18n import _, ngettext
 
 HEIGHT = 340
 
@@ -16,14 +17,17 @@ def layout() -> html.Section:
     body = loading(
         html.Div(
             [
-                graph(ids.TREND_GRAPH, HEIGHT, "Costo y tokens en el tiempo"),
-                datatables.toggle("trend", "costo y tokens en el tiempo"),
+                graph(ids.TREND_GRAPH, HEIGHT, _("Costo y tokens en el tiempo")),
+                datatables.toggle("trend", _("costo y tokens en el tiempo")),
                 note("", ids.TREND_NOTE),
             ]
         )
     )
     return section(
-        ids.SEC_TREND, "Tendencia", "Costo (eje izquierdo, USD) y tokens (área, eje derecho) por periodo.", body
+        ids.SEC_TREND,
+        _("Tendencia"),
+        _("Costo (eje izquierdo, USD) y tokens (área, eje derecho) por periodo."),
+        body,
     )
 
 
@@ -33,46 +37,60 @@ def projection_note(p, granularity: str, drawn: dict | None) -> str:
     p: the Projection; drawn: the figure's `meta["projection"]` (timeline.Overlay.describe)."""
     drawn = drawn or {"mode": "none", "reason": "status", "shown": 0, "hidden": 0, "until": None, "current": False}
     if p.status == "closed":
-        return (
-            f"{fmt.month(p.month_start).capitalize()} está cerrado: costó {fmt.usd(p.projected_total_usd)} "
-            "en total (costo real del mes completo); no hay nada que proyectar."
-        )
+        return _(
+            "{month} está cerrado: costó {amount} en total (costo real del mes completo); no hay nada que proyectar."
+        ).format(month=fmt.month(p.month_start).capitalize(), amount=fmt.usd(p.projected_total_usd))
     if p.status != "ok":
-        return (
-            "Sin proyección: se necesitan al menos 7 días con uso en el periodo, sin contar hoy "
-            f"(hay {p.daily_points})."
-        )
+        return _(
+            "Sin proyección: se necesitan al menos 7 días con uso en el periodo, sin contar hoy (hay {n})."
+        ).format(n=p.daily_points)
     month_end = fmt.day(p.month_end)
-    card = f"el total del mes ({fmt.usd(p.projected_total_usd)}) está en la tarjeta"
+    card = _("el total del mes ({amount}) está en la tarjeta").format(amount=fmt.usd(p.projected_total_usd))
     if drawn["mode"] == "month":
-        return (
-            f"Rombo hueco: total proyectado de {fmt.month(p.month_start)} con su intervalo del 80 % "
-            "(regresión lineal sobre el costo diario)."
-        )
+        return _(
+            "Rombo hueco: total proyectado de {month} con su intervalo del 80 % (regresión lineal sobre el costo diario)."
+        ).format(month=fmt.month(p.month_start))
     if drawn["mode"] == "none":
         if drawn["reason"] == "hour":
-            return f"La proyección se dibuja con resolución Día, Semana o Mes; {card}."
-        return f"La proyección no se dibuja: no cabe en este eje sin ocupar buena parte del gráfico; {card}."
-    unit = {"day": "diario", "week": "semanal"}[granularity]
-    weeks = " (semanas completas dentro del mes)" if granularity == "week" else ""
-    current = "Rombo hueco: el periodo en curso completado con la proyección" if drawn["current"] else ""
+            return _("La proyección se dibuja con resolución Día, Semana o Mes; {card}.").format(card=card)
+        return _("La proyección no se dibuja: no cabe en este eje sin ocupar buena parte del gráfico; {card}.").format(
+            card=card
+        )
+    current = _("Rombo hueco: el periodo en curso completado con la proyección") if drawn["current"] else ""
     if not drawn["shown"]:
-        rest = f"; lo que queda del mes hasta el {month_end} no se dibuja: {card}." if drawn["hidden"] else f"; {card}."
-        return f"{current} y su intervalo del 80 % (regresión lineal sobre el costo diario){rest}"
-    until = fmt.day(date.fromisoformat(drawn["until"]))
-    lead = f"{current}; línea" if current else "Línea"
-    text = (
-        f"{lead} discontinua y banda: costo {unit} proyectado hasta el {until}{weeks}, con su intervalo "
-        "del 80 % (regresión lineal sobre el costo diario)"
-    )
-    if drawn["hidden"]:
-        n, day = drawn["hidden"], granularity == "day"
-        if n == 1:
-            rest = f"{'El día siguiente' if day else 'La semana siguiente'}, hasta el {month_end}, no se dibuja"
+        if drawn["hidden"]:
+            rest = _("; lo que queda del mes hasta el {end} no se dibuja: {card}.").format(end=month_end, card=card)
         else:
-            rest = (
-                f"{'Los' if day else 'Las'} {n} {'días' if day else 'semanas'} siguientes hasta el {month_end} "
-                "no se dibujan"
+            rest = "; " + card + "."
+        return current + _(" y su intervalo del 80 % (regresión lineal sobre el costo diario)") + rest
+    until = fmt.day(date.fromisoformat(drawn["until"]))
+    if granularity == "week":
+        line = _(
+            "línea discontinua y banda: costo semanal proyectado hasta el {until} (semanas completas dentro del "
+            "mes), con su intervalo del 80 % (regresión lineal sobre el costo diario)"
+        )
+    else:
+        line = _(
+            "línea discontinua y banda: costo diario proyectado hasta el {until}, con su intervalo del 80 % "
+            "(regresión lineal sobre el costo diario)"
+        )
+    line = line.format(until=until)
+    text = f"{current}; {line}" if current else line[:1].upper() + line[1:]
+    if drawn["hidden"]:
+        n = drawn["hidden"]
+        if granularity == "day":
+            rest = ngettext(
+                "El día siguiente, hasta el {end}, no se dibuja",
+                "Los {n} días siguientes hasta el {end} no se dibujan",
+                n,
             )
-        text += f". {rest} para no ocupar el gráfico: {card}"
+        else:
+            rest = ngettext(
+                "La semana siguiente, hasta el {end}, no se dibuja",
+                "Las {n} semanas siguientes hasta el {end} no se dibujan",
+                n,
+            )
+        text += ". " + _("{rest} para no ocupar el gráfico: {card}").format(
+            rest=rest.format(n=n, end=month_end), card=card
+        )
     return text + "."

@@ -37,6 +37,9 @@ class Claims:
     org_id: str
     policies: tuple[str, ...]
     exp: datetime
+    # contract §4: the page's default language ('es' | 'en'); None when the token names none.
+    # A value the page does not speak is kept as sent: the page falls back to Spanish.
+    locale: str | None = None
 
 
 def mint_token(
@@ -45,8 +48,9 @@ def mint_token(
     ttl: timedelta = timedelta(hours=1),
     policies=(REQUIRED_POLICY,),
     now: datetime | None = None,
+    locale: str | None = None,
 ) -> str:
-    """Sign a token for org_id that expires after ttl."""
+    """Sign a token for org_id that expires after ttl (with a `locale` claim when given)."""
     now = now or datetime.now(UTC)
     payload = {
         "org_id": org_id,
@@ -54,6 +58,8 @@ def mint_token(
         "iat": int(now.timestamp()),
         "exp": int((now + ttl).timestamp()),
     }
+    if locale:
+        payload["locale"] = locale
     return jwt.encode(payload, secret, algorithm="HS256")
 
 
@@ -141,8 +147,14 @@ def verify_token(token: str | None, secret: str, x_org_id: str | None = None, *,
         raise AuthError(403, "forbidden", f"El token no tiene el permiso {REQUIRED_POLICY}.")
     if x_org_id is not None and x_org_id != org_id:
         raise AuthError(403, "org_mismatch", "La cabecera x-org-id no coincide con la organización del token.")
+    locale = claims.get("locale")
     _note_org(org_id)
-    return Claims(org_id=org_id, policies=tuple(policies), exp=datetime.fromtimestamp(exp, UTC))
+    return Claims(
+        org_id=org_id,
+        policies=tuple(policies),
+        exp=datetime.fromtimestamp(exp, UTC),
+        locale=locale if isinstance(locale, str) and 0 < len(locale) <= 35 else None,
+    )
 
 
 ORG_KEY = "ai_usage_org"  # flask.g: the org of the request's valid token, for the access log

@@ -9,16 +9,17 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from .. import fmt, theme
+from ..i18n import N_, _
 from .common import add_donut, count_axis, empty, hex_to_rgba, local_x, time_axis
 from .timeline import partial_labels
 
-METRICS: dict[str, tuple[str, Callable[[Any], str]]] = {  # time_series column -> (Spanish name, formatter)
-    "cost_usd": ("Costo", fmt.usd),
-    "tokens": ("Tokens", fmt.compact),
-    "executions": ("Ejecuciones", fmt.integer),
+METRICS: dict[str, tuple[str, Callable[[Any], str]]] = {  # time_series column -> (name msgid, formatter)
+    "cost_usd": (N_("Costo"), fmt.usd),
+    "tokens": (N_("Tokens"), fmt.compact),
+    "executions": (N_("Ejecuciones"), fmt.integer),
 }
-NO_COST = "Sin costo registrado en este periodo"
-NO_COST_HINT = "Hay uso, pero el proveedor no informó precio (habitual en BYOK). Prueba con Tokens."
+NO_COST = N_("Sin costo registrado en este periodo")
+NO_COST_HINT = N_("Hay uso, pero el proveedor no informó precio (habitual en BYOK). Prueba con Tokens.")
 
 
 def action_order(actions) -> list[str]:
@@ -41,6 +42,7 @@ def actions_area(df: pd.DataFrame, metric: str, granularity: str, height: int = 
     if blank is not None:
         return blank
     name, formatter = METRICS[metric]
+    name = _(name)
     fig = theme.figure(height=height, hovermode="x unified", showlegend=False)
     for action in action_order(df["action_type"].unique()):
         part = df[df["action_type"] == action]
@@ -62,7 +64,7 @@ def actions_area(df: pd.DataFrame, metric: str, granularity: str, height: int = 
         )
     _mark_partial(fig, df, metric)
     if metric == "cost_usd":
-        yfmt = dict(tickprefix="US$ ", tickformat=",.2~f")
+        yfmt = dict(tickprefix=fmt.money_prefix(), tickformat=",.2~f")
     else:
         yfmt = count_axis(float(df.groupby("bucket")[metric].sum().max()))
     fig.update_layout(
@@ -114,7 +116,7 @@ def _mark_partial(fig: go.Figure, df: pd.DataFrame, metric: str) -> None:
                 ),
                 hoverinfo="skip",
                 showlegend=False,
-                name="Periodo parcial",
+                name=_("Periodo parcial"),
             )
         )
     idx = [i for i in range(n) if labels[i]]
@@ -125,7 +127,7 @@ def _mark_partial(fig: go.Figure, df: pd.DataFrame, metric: str) -> None:
             mode="markers",
             marker=dict(size=1, opacity=0),
             showlegend=False,
-            name="Periodo parcial",
+            name=_("Periodo parcial"),
             customdata=[[labels[i].capitalize()] for i in idx],
             hovertemplate="<i>%{customdata[0]}</i><extra></extra>",
         )
@@ -146,6 +148,7 @@ def actions_donut(df: pd.DataFrame, metric: str, height: int = 320) -> go.Figure
     if blank is not None:
         return blank
     name, formatter = METRICS[metric]
+    name = _(name)
     totals = action_totals(df, metric)
     labels = [fmt.text(theme.action_label(a)) for a in totals["action_type"]]
     fig = theme.figure(height=height, showlegend=False)
@@ -155,7 +158,7 @@ def actions_donut(df: pd.DataFrame, metric: str, height: int = 320) -> go.Figure
         [float(v) for v in totals["value"]],
         [theme.action_colour(a) for a in totals["action_type"]],
         name,
-        f"{name} total",
+        _("{metric} total").format(metric=name),
         formatter,
         hole=0.64,
         caption_px=12,

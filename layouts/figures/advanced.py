@@ -10,10 +10,19 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from .. import fmt, theme
+from ..i18n import _
 from .common import add_donut, empty
 
-# Columns Monday first (weeks start on Monday on this page), lowercase like every date name.
+# Columns Monday first (weeks start on Monday on this page); Spanish names lowercase like every
+# date name. DAY_LABELS: Spanish; day_labels(): the page's language.
 DAY_LABELS = list(fmt.DAYS[1:] + fmt.DAYS[:1])  # lunes … domingo
+
+
+def day_labels() -> list[str]:
+    names = fmt.days()
+    return list(names[1:] + names[:1])
+
+
 HOUR_LABELS = [f"{h:02d}:00" for h in range(24)]
 
 
@@ -43,7 +52,8 @@ def log_ticks(zmin: float, zmax: float) -> tuple[list[float], list[str]]:
 def heatmap_grid(df: pd.DataFrame) -> tuple[list[list], list[list]]:
     """24 rows (hours) × 7 columns (Monday … Sunday): z = log10(tokens) or None, and hover rows."""
     z: list[list[float | None]] = [[None] * 7 for _ in range(24)]
-    hover = [[[DAY_LABELS[d], f"{h:02d}:00–{(h + 1) % 24:02d}:00", "", "", ""] for d in range(7)] for h in range(24)]
+    labels = day_labels()
+    hover = [[[labels[d], f"{h:02d}:00–{(h + 1) % 24:02d}:00", "", "", ""] for d in range(7)] for h in range(24)]
     r: Any  # an itertuples row: pandas-stubs types each field as the union of every scalar
     for r in df.itertuples(index=False):
         d, h = column(r.dow), int(r.hour)
@@ -71,7 +81,7 @@ def heatmap(df: pd.DataFrame, timezone: str, height: int = 520) -> go.Figure:
     fig.add_trace(
         go.Heatmap(
             z=z,
-            x=DAY_LABELS,
+            x=day_labels(),
             y=HOUR_LABELS,
             zmin=zmin,
             zmax=zmax,
@@ -89,15 +99,21 @@ def heatmap(df: pd.DataFrame, timezone: str, height: int = 520) -> go.Figure:
                 outlinewidth=0,
             ),
             hovertemplate=(
-                "<b>%{customdata[0]} · %{customdata[1]}</b><br>Tokens: %{customdata[2]}"
-                "<br>Costo: %{customdata[3]}<br>Ejecuciones: %{customdata[4]}<extra></extra>"
+                "<b>%{customdata[0]} · %{customdata[1]}</b><br>"
+                + _("Tokens: %{customdata[2]}<br>Costo: %{customdata[3]}<br>Ejecuciones: %{customdata[4]}")
+                + "<extra></extra>"
             ),
         )
     )
     fig.update_layout(
         margin=dict(l=8, r=8, t=8, b=8),
         xaxis=dict(side="top", showgrid=False, tickfont=dict(color=theme.INK)),
-        yaxis=dict(autorange="reversed", showgrid=False, dtick=1, title=dict(text=f"Hora local ({timezone})")),
+        yaxis=dict(
+            autorange="reversed",
+            showgrid=False,
+            dtick=1,
+            title=dict(text=_("Hora local ({timezone})").format(timezone=timezone)),
+        ),
         meta={"log10": True},
     )
     return fig
@@ -109,13 +125,13 @@ def source_split(df: pd.DataFrame, height: int = 260) -> go.Figure:
     if not len(df) or int(df["executions"].sum()) == 0:
         return empty(height=height)
     by_cost = float(df["cost_usd"].sum()) > 0
-    col, name, formatter = ("cost_usd", "Costo", fmt.usd) if by_cost else ("tokens", "Tokens", fmt.compact)
+    col, name, formatter = ("cost_usd", _("Costo"), fmt.usd) if by_cost else ("tokens", _("Tokens"), fmt.compact)
     rows: list[Any] = [r for r in df.itertuples(index=False) if getattr(r, col) > 0]  # Any: see heatmap_grid
     fig = theme.figure(height=height, showlegend=True)
     fig.update_layout(legend=dict(orientation="h", y=-0.05, yanchor="top", x=0.5, xanchor="center"))
     add_donut(
         fig,
-        [fmt.text(theme.SOURCES[r.source][0]) for r in rows],
+        [fmt.text(theme.source_label(r.source)) for r in rows],
         [float(getattr(r, col)) for r in rows],
         [theme.SOURCES[r.source][1] for r in rows],
         name,

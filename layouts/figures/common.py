@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import math
 import textwrap
+from typing import Any
 
 import pandas as pd
 import plotly.graph_objects as go
 
 from .. import fmt, theme
+from ..i18n import N_, _
 
-NO_DATA = "Sin datos en este periodo"
+NO_DATA = N_("Sin datos en este periodo")
 HINT_WIDTH = 44  # characters per line of an empty state's hint: fits a 300 px wide chart
 
 
@@ -46,7 +48,11 @@ def add_donut(
             texttemplate="%{text}",
             textposition="inside",
             customdata=[[formatter(v)] for v in values],
-            hovertemplate="<b>%{label}</b><br>" + name + ": %{customdata[0]}<br>%{text} del total<extra></extra>",
+            hovertemplate="<b>%{label}</b><br>"
+            + name
+            + ": %{customdata[0]}<br>"
+            + _("%{text} del total")
+            + "<extra></extra>",
             **pie,
         )
     )
@@ -67,7 +73,9 @@ def add_donut(
 
 
 def empty(message: str = NO_DATA, height: int | None = None, hint: str | None = None) -> go.Figure:
-    """A figure that says why it has nothing to show (no axes, no misleading zero)."""
+    """A figure that says why it has nothing to show (no axes, no misleading zero); message and
+    hint are msgids or text already in the page's language (translated here either way)."""
+    message, hint = _(message), (_(hint) if hint else hint)
     fig = theme.figure(height=height)
     # Plotly never wraps an annotation: a long hint ran past both edges of a donut-sized chart.
     hint = "<br>".join(textwrap.wrap(hint, HINT_WIDTH)) if hint else hint
@@ -94,18 +102,25 @@ def local_x(buckets: pd.Series) -> pd.Series:
     return s
 
 
-HOVER_FORMAT = {  # the header of an x-unified hover, per granularity (Spanish names via the locale)
-    "hour": "%a %-d %b %Y, %H:%M",
-    "day": "%a %-d %b %Y",
-    "week": "Semana del %-d %b %Y",
-    "month": "%B de %Y",  # 'diciembre de 2026', like fmt.month
+HOVER_FORMAT = {  # the header of an x-unified hover, per granularity (names via the graph's locale)
+    # d3 date formats are msgids too: English writes «Tue, Dec 1, 2026», «Week of Dec 1, 2026».
+    "hour": N_("%a %-d %b %Y, %H:%M"),
+    "day": N_("%a %-d %b %Y"),
+    "week": N_("Semana del %-d %b %Y"),
+    "month": N_("%B de %Y"),  # 'diciembre de 2026', like fmt.month
 }
+DAY_MONTH = N_("%-d %b")  # a day tick: «3 jun» / «Jun 3»
+
+
+def hover_format(granularity: str) -> str | None:
+    return _(HOVER_FORMAT[granularity]) if granularity in HOVER_FORMAT else None
+
 
 DAY_MS = 86_400_000
 # Tick labels by tick spacing (plotly picks the spacing as the window and the width allow).
-TICK_STOPS = [
-    dict(dtickrange=[None, DAY_MS - 1], value="%H:%M\n%-d %b"),
-    dict(dtickrange=[DAY_MS, "M1"], value="%-d %b"),
+TICK_STOPS: list[dict[str, Any]] = [
+    dict(dtickrange=[None, DAY_MS - 1], value="%H:%M\n" + DAY_MONTH),
+    dict(dtickrange=[DAY_MS, "M1"], value=DAY_MONTH),
     dict(dtickrange=["M1", None], value="%b %Y"),
 ]
 
@@ -125,11 +140,12 @@ def time_axis(granularity: str, periods: int | None = None) -> dict:
     if granularity == "month":
         step = max(1, math.ceil((periods or 1) / MONTH_TICKS))
         return dict(
-            type="date", hoverformat=HOVER_FORMAT["month"], dtick=f"M{step}", tickformat="%b %Y", ticklabelstandoff=4
+            type="date", hoverformat=hover_format("month"), dtick=f"M{step}", tickformat="%b %Y", ticklabelstandoff=4
         )
     if granularity in ("day", "week") and periods:
         return day_ticks(granularity, periods)
-    return dict(type="date", hoverformat=HOVER_FORMAT.get(granularity), tickformatstops=TICK_STOPS, ticklabelstandoff=4)
+    stops = [dict(s, value=s["value"].replace(DAY_MONTH, _(DAY_MONTH))) for s in TICK_STOPS]
+    return dict(type="date", hoverformat=hover_format(granularity), tickformatstops=stops, ticklabelstandoff=4)
 
 
 def day_ticks(granularity: str, periods: int) -> dict:
@@ -139,11 +155,11 @@ def day_ticks(granularity: str, periods: int) -> dict:
     days = periods * (7 if granularity == "week" else 1)
     steps = [s for s in (1, 2, 7, 14, 28) if s >= (7 if granularity == "week" else 1)]
     step = next((s for s in steps if days / s <= DAY_TICKS), None)
-    base = dict(type="date", hoverformat=HOVER_FORMAT[granularity], ticklabelstandoff=4)
+    base = dict(type="date", hoverformat=hover_format(granularity), ticklabelstandoff=4)
     if step is None:
         months = math.ceil(days / 30.4)
         return dict(base, dtick=f"M{max(1, math.ceil(months / MONTH_TICKS))}", tickformat="%b %Y")
-    return dict(base, tick0=MONDAY, dtick=step * DAY_MS, tickformat="%-d %b")
+    return dict(base, tick0=MONDAY, dtick=step * DAY_MS, tickformat=_(DAY_MONTH))
 
 
 def hex_to_rgba(colour: str, alpha: float) -> str:

@@ -17,16 +17,18 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from .. import fmt, theme
+from ..i18n import N_, _
 from .common import count_axis, empty, hex_to_rgba
 
 TOP = 10
-VIEWS = {"cost": "Costo", "tokens": "Tokens"}
-SCALES = {"linear": "Lineal", "log": "Logarítmica"}
-COST_AXIS = "Costo (USD) por tipo de token, con precios de catálogo"
-TOKENS_AXIS = "Tokens por tipo"
-NO_LATENCY = "Ningún modelo registra latencia en este periodo"
-NO_COST = "Sin costo registrado en este periodo"
-NO_COST_HINT = "Hay uso, pero el proveedor no informó precio (habitual en BYOK). Prueba con Barras: Tokens."
+VIEWS = {"cost": N_("Costo"), "tokens": N_("Tokens")}
+SCALES = {"linear": N_("Lineal"), "log": N_("Logarítmica")}
+COST_AXIS = N_("Costo (USD) por tipo de token, con precios de catálogo")
+TOKENS_AXIS = N_("Tokens por tipo")
+NO_LATENCY = N_("Ningún modelo registra latencia en este periodo")
+NO_COST = N_("Sin costo registrado en este periodo")
+NO_COST_HINT = N_("Hay uso, pero el proveedor no informó precio (habitual en BYOK). Prueba con Barras: Tokens.")
+NO_LOG_COST = N_("Ningún modelo con latencia tiene costo: la escala logarítmica no puede dibujarlo")
 COLUMNS = list(theme.TOKEN_TYPES)  # input_tokens, cache_read_tokens, output_tokens
 
 
@@ -83,7 +85,7 @@ def cost_split(top: pd.DataFrame, prices: dict | None) -> pd.DataFrame:
 def _hover_rows(top: pd.DataFrame) -> list[str]:
     """'Entrada (sin caché): 1,2M · Lectura de caché: 300K · Salida: 80K' per model."""
     return [
-        "<br>".join(f"{theme.TOKEN_TYPES[c][0]}: {fmt.compact(getattr(r, c))} tokens" for c in COLUMNS)
+        "<br>".join(f"{_(theme.TOKEN_TYPES[c][0])}: {fmt.compact(getattr(r, c))} tokens" for c in COLUMNS)
         for r in top.itertuples(index=False)
     ]
 
@@ -109,6 +111,7 @@ def models_bars(df: pd.DataFrame, height: int = 360, view: str = "cost", prices:
         split = cost_split(top, prices)
         segments = [(c, *theme.TOKEN_TYPES[c]) for c in COLUMNS] + [("unsplit", *theme.UNSPLIT)]
         for col, name, colour in segments:
+            name = _(name)
             values = split[col]
             if col == "unsplit" and not (values > 0).any():
                 continue
@@ -122,17 +125,21 @@ def models_bars(df: pd.DataFrame, height: int = 360, view: str = "cost", prices:
                     marker=dict(color=colour, pattern=pattern),
                     customdata=[cd + [fmt.usd(v)] for cd, v in zip(common, values)],
                     hovertemplate=(
-                        head + name + ": %{customdata[5]}<br>Costo del modelo: %{customdata[2]}"
-                        "<br><br>%{customdata[4]}<extra></extra>"
+                        head
+                        + name
+                        + ": %{customdata[5]}<br>"
+                        + _("Costo del modelo: %{customdata[2]}")
+                        + "<br><br>%{customdata[4]}<extra></extra>"
                     ),
                 )
             )
         ends, end_text = top["cost_usd"].astype(float), [fmt.usd(c) for c in top["cost_usd"]]
-        xfmt = dict(tickprefix="US$ ", tickformat=",.2~f")
-        title = COST_AXIS
+        xfmt = dict(tickprefix=fmt.money_prefix(), tickformat=",.2~f")
+        title = _(COST_AXIS)
     else:
         for col in COLUMNS:
             name, colour = theme.TOKEN_TYPES[col]
+            name = _(name)
             fig.add_trace(
                 go.Bar(
                     y=ys,
@@ -142,14 +149,17 @@ def models_bars(df: pd.DataFrame, height: int = 360, view: str = "cost", prices:
                     marker=dict(color=colour),
                     customdata=[cd + [f"{fmt.compact(v)} ({fmt.integer(v)})"] for cd, v in zip(common, top[col])],
                     hovertemplate=(
-                        head + name + ": %{customdata[5]} tokens<br>Tokens del modelo: %{customdata[3]}"
-                        "<br>Costo del modelo: %{customdata[2]}<extra></extra>"
+                        head
+                        + name
+                        + ": %{customdata[5]} tokens<br>"
+                        + _("Tokens del modelo: %{customdata[3]}<br>Costo del modelo: %{customdata[2]}")
+                        + "<extra></extra>"
                     ),
                 )
             )
         ends, end_text = top["tokens"].astype(float), [fmt.compact(t) for t in top["tokens"]]
         xfmt = count_axis(float(ends.max()) * 1.2, 4)
-        title = TOKENS_AXIS
+        title = _(TOKENS_AXIS)
     for y, end, text in zip(ys, ends, end_text):
         fig.add_annotation(
             x=end, y=y, text=text, showarrow=False, xanchor="left", xshift=6, font=dict(size=11, color=theme.INK)
@@ -263,9 +273,7 @@ def models_bubble(df: pd.DataFrame, height: int = 360, scale: str = "linear") ->
     part = bubble_models(df, scale)
     if not len(part):
         return empty(
-            NO_LATENCY
-            if scale == "linear" or not df["avg_latency_ms"].notna().any()
-            else "Ningún modelo con latencia tiene costo: la escala logarítmica no puede dibujarlo",
+            NO_LATENCY if scale == "linear" or not df["avg_latency_ms"].notna().any() else NO_LOG_COST,
             height=height,
         )
     biggest = max(int(part["executions"].max()), 1)
@@ -313,13 +321,16 @@ def models_bubble(df: pd.DataFrame, height: int = 360, scale: str = "linear") ->
                 )
             ],
             hovertemplate=(
-                "<b>%{customdata[0]}</b> · %{customdata[1]}<br>Latencia media: %{customdata[2]} ms"
-                "<br>Costo: %{customdata[3]}<br>Ejecuciones: %{customdata[4]}<extra></extra>"
+                "<b>%{customdata[0]}</b> · %{customdata[1]}<br>"
+                + _("Latencia media: %{customdata[2]} ms<br>Costo: %{customdata[3]}<br>Ejecuciones: %{customdata[4]}")
+                + "<extra></extra>"
             ),
         )
     )
     yaxis: dict[str, Any] = dict(
-        title=dict(text="Costo (USD)" + (", escala logarítmica" if scale == "log" else "")), tickprefix="US$ ", range=yr
+        title=dict(text=_("Costo (USD), escala logarítmica") if scale == "log" else _("Costo (USD)")),
+        tickprefix=fmt.money_prefix(),
+        range=yr,
     )
     if scale == "log":
         yaxis.update(type="log", tickformat=",.2~f", dtick=1)
@@ -328,7 +339,7 @@ def models_bubble(df: pd.DataFrame, height: int = 360, scale: str = "linear") ->
     fig.update_layout(
         margin=dict(l=8, r=8, t=16, b=8),
         xaxis=dict(
-            title=dict(text="Latencia media (ms)"), showgrid=True, gridcolor=theme.GRID, tickformat=",~f", range=xr
+            title=dict(text=_("Latencia media (ms)")), showgrid=True, gridcolor=theme.GRID, tickformat=",~f", range=xr
         ),
         yaxis=yaxis,
         meta={"scale": scale},

@@ -24,12 +24,13 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from .. import fmt, theme
+from ..i18n import N_, _
 from .common import count_axis, empty, local_x, time_axis
 
-PROJECTION_NAME = "Proyección (tendencia lineal)"
-PARTIAL_NAME = "Periodo parcial"
+PROJECTION_NAME = N_("Proyección (tendencia lineal)")
+PARTIAL_NAME = N_("Periodo parcial")
 MAX_SHARE = 0.25  # the forecast may take at most a quarter of the x axis
-RUNNING, CUT = "periodo en curso", "periodo incompleto"
+RUNNING, CUT = N_("periodo en curso"), N_("periodo incompleto")
 COLUMNS = ["x", "cost_usd", "lower", "upper", "kind"]
 
 
@@ -144,7 +145,7 @@ def _flags(ts: pd.DataFrame, column: str) -> list[bool]:
 def partial_labels(ts: pd.DataFrame) -> list[str]:
     """Per bucket: '' (whole), «periodo en curso» (holds now) or «periodo incompleto» (cut by the window)."""
     running = _flags(ts, "in_progress")
-    return [(RUNNING if r else CUT) if p else "" for p, r in zip(_flags(ts, "partial"), running)]
+    return [_(RUNNING if r else CUT) if p else "" for p, r in zip(_flags(ts, "partial"), running)]
 
 
 def trend(ts: pd.DataFrame, granularity: str, projection=None, height: int = 340) -> go.Figure:
@@ -159,14 +160,14 @@ def trend(ts: pd.DataFrame, granularity: str, projection=None, height: int = 340
         go.Scatter(
             x=x,
             y=ts["tokens"],
-            name="Tokens",
+            name=_("Tokens"),
             yaxis="y",
             mode="lines",
             fill="tozeroy",
             line=dict(color=theme.TOKENS, width=1, shape="linear"),
             fillcolor=theme.TOKENS_FILL,
             customdata=[[f"{fmt.compact(t)} ({fmt.integer(t)})"] for t in ts["tokens"]],
-            hovertemplate="Tokens: %{customdata[0]}<extra></extra>",
+            hovertemplate=_("Tokens: %{customdata[0]}") + "<extra></extra>",
         )
     )
     _add_cost(fig, x, ts, labels)
@@ -176,20 +177,20 @@ def trend(ts: pd.DataFrame, granularity: str, projection=None, height: int = 340
         margin=dict(l=8, r=8, t=36, b=8),
         xaxis=time_axis(granularity, n + ov.shown),
         yaxis=dict(
-            title=dict(text="Tokens"),
+            title=dict(text=_("Tokens")),
             side="right",
             showgrid=False,
             rangemode="tozero",
             **count_axis(float(ts["tokens"].max())),
         ),
         yaxis2=dict(
-            title=dict(text="Costo (USD)"),
+            title=dict(text=_("Costo (USD)")),
             side="left",
             overlaying="y",
             rangemode="tozero",
             tickmode="auto",
             nticks=7,
-            tickprefix="US$ ",
+            tickprefix=fmt.money_prefix(),
             tickformat=",.2~f",
             gridcolor=theme.GRID,
             zeroline=False,
@@ -215,12 +216,12 @@ def _add_cost(fig: go.Figure, x: pd.Series, ts: pd.DataFrame, labels: list[str])
     custom = [
         [fmt.usd(c), fmt.integer(e), f" ({lab})" if lab else ""] for c, e, lab in zip(cost, ts["executions"], labels)
     ]
-    hover = "Costo: %{customdata[0]} · %{customdata[1]} ejecuciones%{customdata[2]}<extra></extra>"
+    hover = _("Costo: %{customdata[0]} · %{customdata[1]} ejecuciones%{customdata[2]}") + "<extra></extra>"
     fig.add_trace(
         go.Scatter(
             x=x,
             y=[None if p else c for c, p in zip(cost, part)],
-            name="Costo (USD)",
+            name=_("Costo (USD)"),
             yaxis="y2",
             mode="lines+markers" if markers else "lines",
             legendgroup="cost",
@@ -243,7 +244,7 @@ def _add_cost(fig: go.Figure, x: pd.Series, ts: pd.DataFrame, labels: list[str])
         go.Scatter(
             x=seg_x,
             y=seg_y,
-            name="Costo (periodo parcial)",
+            name=_("Costo (periodo parcial)"),
             yaxis="y2",
             mode="lines",
             legendgroup="cost",
@@ -257,7 +258,7 @@ def _add_cost(fig: go.Figure, x: pd.Series, ts: pd.DataFrame, labels: list[str])
         go.Scatter(
             x=[x.iloc[i] for i in idx],
             y=[cost[i] for i in idx],
-            name=PARTIAL_NAME,
+            name=_(PARTIAL_NAME),
             yaxis="y2",
             mode="markers",
             legendgroup="cost",
@@ -281,14 +282,16 @@ def _add_projection(fig: go.Figure, ov: Overlay, x: pd.Series, ts: pd.DataFrame,
             go.Scatter(
                 x=[a for a, _ in anchor] + [r["x"]],
                 y=[b for _, b in anchor] + [total],
-                name=PROJECTION_NAME,
+                name=_(PROJECTION_NAME),
                 yaxis="y2",
                 mode="lines",
                 line=dict(color=theme.BRAND, width=2, dash="dash"),
                 hoverinfo="skip",
             )
         )
-        hover = f"Total proyectado del mes: {fmt.usd(total)}<br>Intervalo del 80 %: {fmt.usd(lo)} – {fmt.usd(hi)}"
+        hover = _("Total proyectado del mes: {total}<br>Intervalo del 80 %: {low} – {high}").format(
+            total=fmt.usd(total), low=fmt.usd(lo), high=fmt.usd(hi)
+        )
         fig.add_trace(_diamond(r["x"], total, lo, hi, hover, size=10, bar_width=6, showlegend=False))
         return
     # The band and the dashed centre take no part in the unified hover: a forecast x
@@ -304,9 +307,12 @@ def _add_projection(fig: go.Figure, ov: Overlay, x: pd.Series, ts: pd.DataFrame,
     cur = fr[fr["kind"] == "current"]
     if len(cur):  # the running bucket's projection shares its x with an actual point: hover it
         r = cur.iloc[0]
-        what = {"day": "del día", "week": "de la semana"}[granularity]
+        if granularity == "day":
+            hover = _("Proyección del día: {total} (80 %: {low} – {high})")
+        else:
+            hover = _("Proyección de la semana: {total} (80 %: {low} – {high})")
         total, lo, hi = float(r["cost_usd"]), float(r["lower"]), float(r["upper"])
-        hover = f"Proyección {what}: {fmt.usd(total)} (80 %: {fmt.usd(lo)} – {fmt.usd(hi)})"
+        hover = hover.format(total=fmt.usd(total), low=fmt.usd(lo), high=fmt.usd(hi))
         fig.add_trace(
             _diamond(
                 r["x"], total, lo, hi, hover, size=9, bar_width=5, showlegend=not ov.shown, legendgroup="projection"
@@ -319,7 +325,7 @@ def _diamond(x, total: float, lo: float, hi: float, hover: str, size: int, bar_w
     return go.Scatter(
         x=[x],
         y=[total],
-        name=PROJECTION_NAME,
+        name=_(PROJECTION_NAME),
         yaxis="y2",
         mode="markers",
         marker=dict(size=size, symbol="diamond-open", color=theme.BRAND, line=dict(width=2)),
@@ -343,7 +349,7 @@ def _add_band(fig: go.Figure, xs: list, fr: pd.DataFrame, line_x: list, line_y: 
         go.Scatter(
             x=xs,
             y=list(fr["lower"]),
-            name="Intervalo del 80 %",
+            name=_("Intervalo del 80 %"),
             yaxis="y2",
             mode="lines",
             line=dict(width=0, color=theme.BRAND),
@@ -356,7 +362,7 @@ def _add_band(fig: go.Figure, xs: list, fr: pd.DataFrame, line_x: list, line_y: 
         go.Scatter(
             x=xs,
             y=list(fr["upper"]),
-            name="Intervalo del 80 %",
+            name=_("Intervalo del 80 %"),
             yaxis="y2",
             mode="lines",
             fill="tonexty",
@@ -371,7 +377,7 @@ def _add_band(fig: go.Figure, xs: list, fr: pd.DataFrame, line_x: list, line_y: 
         go.Scatter(
             x=line_x,
             y=line_y,
-            name=PROJECTION_NAME,
+            name=_(PROJECTION_NAME),
             yaxis="y2",
             mode="lines",
             line=dict(color=theme.BRAND, width=2, dash="dash"),
