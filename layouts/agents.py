@@ -131,6 +131,8 @@ def _colours(mode: str) -> str:
 
 
 THEME = f"themeQuartz.withParams({{{_SHAPE}}}).withParams({_colours('light')}).withParams({_colours('dark')}, 'dark')"
+
+
 def column_defs() -> list[dict]:
     """COLUMN_DEFS with their header names and tooltips in the page's language."""
     return [{**c, **{k: _(c[k]) for k in ("headerName", "headerTooltip") if k in c}} for c in COLUMN_DEFS]
