@@ -8,7 +8,7 @@ from dash import html
 
 from . import datatables, fmt, ids
 from .common import graph, loading, note, section
-from .figures.models import SCALES, VIEWS
+from .figures.models import LATENCIES, SCALES, VIEWS
 from .filters import segmented
 
 HEIGHT = 380
@@ -18,6 +18,12 @@ TITLES = {"cost": "Los 10 modelos con más costo", "tokens": "Los 10 modelos con
 def layout() -> html.Section:
     view = segmented(ids.MODELS_VIEW, [(k, v, "") for k, v in VIEWS.items()], "cost", "Barras")
     scale = segmented(ids.MODELS_SCALE, [(k, v, "") for k, v in SCALES.items()], "linear", "Eje de costo")
+    hints = {
+        "avg": "Promedio de las llamadas con latencia",
+        "p50": "Mediana: la mitad de las llamadas tarda menos",
+        "p95": "El 5 % más lento de las llamadas tarda más que esto",
+    }
+    latency = segmented(ids.MODELS_LATENCY, [(k, v, hints[k]) for k, v in LATENCIES.items()], "avg", "Latencia")
     body = loading(
         html.Div(
             [
@@ -34,7 +40,9 @@ def layout() -> html.Section:
                         dbc.Col(
                             [
                                 html.H3("Costo frente a latencia", className="chart-title"),
-                                graph(ids.MODELS_BUBBLE, HEIGHT, "Costo frente a latencia media por modelo"),
+                                graph(
+                                    ids.MODELS_BUBBLE, HEIGHT, "Costo frente a latencia (media, p50 o p95) por modelo"
+                                ),
                                 html.Div(id=ids.MODELS_KEY, className="bubble-key"),
                                 datatables.toggle("models-bubble", "costo frente a latencia"),
                             ],
@@ -53,7 +61,7 @@ def layout() -> html.Section:
         "Barras: costo (o tokens) de cada modelo por tipo de token. Burbujas: tamaño = ejecuciones; "
         "el número remite a la lista.",
         body,
-        html.Div([view, scale], className="tools-row"),
+        html.Div([view, scale, latency], className="tools-row"),
     )
 
 
