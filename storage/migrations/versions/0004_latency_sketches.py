@@ -21,6 +21,8 @@ Revision ID: 0004
 Revises: 0003
 """
 
+from typing import Any
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -29,7 +31,7 @@ down_revision = "0003"
 branch_labels = None
 depends_on = None
 
-FAMILIES = {
+FAMILIES: dict[str, list[sa.Column[Any]]] = {
     "rollup_model_lat": [sa.Column("provider", sa.Text, nullable=False), sa.Column("model", sa.Text, nullable=False)],
     "rollup_agent_lat": [
         sa.Column("agent_id", sa.Text, nullable=False),
