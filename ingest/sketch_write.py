@@ -81,8 +81,14 @@ def _stored(conn: sa.Connection, fam: SketchFamily, org: str, grain: int, lo: in
 
 
 def roll_up_sketches(conn: sa.Connection, id_where: str, params: dict[str, Any]) -> None:
-    """Add the raw rows matching id_where to every grain of every sketch table."""
+    """Add the raw rows matching id_where to every grain of every sketch table.
+
+    Before migration 0004 there are none to fill: 0004 clears the rollups and the
+    watermark, so what this refresh rolls up is rolled up again, sketches included."""
+    have = sa.inspect(conn)
     for fam in FAMILIES:
+        if not have.has_table(fam.table):
+            continue
         new = _new_counts(conn, fam, id_where, params)
         if not len(new):
             continue
