@@ -125,11 +125,12 @@ def ensure_rows(engine, rows: int) -> tuple[int, float | None]:
 
 
 def _rollup_sizes(engine) -> dict:
+    from storage import sketch
     from storage.rollup_tables import TABLES
 
     out = {}
     with engine.connect() as c:
-        for t in TABLES:
+        for t in TABLES + sketch.TABLES:
             n = int(c.execute(sa.text(f"SELECT COUNT(*) FROM {t}")).scalar())
             size = None
             if engine.dialect.name == "postgresql":
@@ -162,6 +163,7 @@ def _catchup(engine) -> dict:
     answers while they are all tail, then the refresh that rolls them up; clean up."""
     from ingest import refresh as rollups
     from queries.base import facts_path
+    from storage import sketch
     from storage.rollup_tables import TABLES
 
     cols = (
@@ -185,7 +187,7 @@ def _catchup(engine) -> dict:
     r = rollups.refresh(engine)
     with engine.begin() as c:  # rows and their rollups leave together: the rollups stay exact
         c.execute(sa.text("DELETE FROM token_usage_logs WHERE org_id = :c"), {"c": CATCHUP_ORG})
-        for t in TABLES:
+        for t in TABLES + sketch.TABLES:
             c.execute(sa.text(f"DELETE FROM {t} WHERE org_id = :c"), {"c": CATCHUP_ORG})
     return {
         "rows": r.rows,

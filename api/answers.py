@@ -144,6 +144,12 @@ class TimeSeries(Answer):
     points: list[TimeSeriesPoint]
 
 
+_PCT = (
+    "The {q}th percentile latency (ms) over the rows with a latency, null if none: within 1 % of the"
+    " exact nearest-rank percentile (the latency at rank ceil({q}/100 · n) of the sorted latencies)."
+)
+
+
 @with_config(CONFIG)
 class ModelUsage(TypedDict):
     provider: str
@@ -154,6 +160,9 @@ class ModelUsage(TypedDict):
     cache_read_tokens: Count
     executions: Count
     avg_latency_ms: Annotated[float, Field(ge=0)] | None
+    p50_latency_ms: Annotated[float | None, Field(description=_PCT.format(q="50"))]
+    p95_latency_ms: Annotated[float | None, Field(description=_PCT.format(q="95"))]
+    p99_latency_ms: Annotated[float | None, Field(description=_PCT.format(q="99"))]
 
 
 class ModelEfficiency(Answer):

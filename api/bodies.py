@@ -119,6 +119,9 @@ def model_efficiency_body(conn, f: Filters) -> answers.ModelEfficiency:
                 cache_read_tokens=integer(r["cache_read_tokens"]),
                 executions=integer(r["executions"]),
                 avg_latency_ms=num(r["avg_latency_ms"]),
+                p50_latency_ms=num(r["p50_latency_ms"]),
+                p95_latency_ms=num(r["p95_latency_ms"]),
+                p99_latency_ms=num(r["p99_latency_ms"]),
             )
             for r in df.to_dict("records")
         ]

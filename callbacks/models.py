@@ -24,15 +24,17 @@ def register(app) -> None:
         *common.FILTERS,
         Input(ids.MODELS_VIEW, "value"),
         Input(ids.MODELS_SCALE, "value"),
+        Input(ids.MODELS_LATENCY, "value"),
         common.TOKEN,
         common.THEME,
     )(common.themed(update))
 
 
-def update(preset, start, end, source, granularity, tz, view, scale, token):
+def update(preset, start, end, source, granularity, tz, view, scale, latency, token):
     """One query (model_efficiency) and the prices feed both charts, the key and the note."""
     view = view if isinstance(view, str) and view in fm.VIEWS else "cost"
     scale = scale if isinstance(scale, str) and scale in fm.SCALES else "linear"
+    latency = latency if isinstance(latency, str) and latency in fm.LATENCIES else "avg"
     scope = common.resolve(preset, start, end, source, granularity, tz, token)
     if scope.problem:
         blank = figures.empty(scope.message.split(":")[0], models.HEIGHT)
@@ -48,7 +50,7 @@ def update(preset, start, end, source, granularity, tz, view, scale, token):
     note = models.models_note(figures.without_latency(df), len(df) - fm.TOP, zero)
     return (
         figures.models_bars(df, models.HEIGHT, view, prices),
-        figures.models_bubble(df, models.HEIGHT, scale),
+        figures.models_bubble(df, models.HEIGHT, scale, latency),
         note,
         models.bubble_key(fm.bubble_models(df, scale)),
         _(models.TITLES[view]),

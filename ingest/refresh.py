@@ -38,7 +38,7 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
-from storage import leader, metrics, rollup_tables as rt
+from storage import leader, metrics, rollup_tables as rt, sketch
 
 from . import rollup_write as w
 
@@ -225,7 +225,7 @@ def _vacuum(engine: sa.Engine) -> None:
     """After a rebuild or a long catch-up: drop the dead row versions (index scans would
     step over them) and refresh the planner's statistics, without waiting for autovacuum."""
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        for table in rt.TABLES:
+        for table in rt.TABLES + sketch.TABLES:
             conn.execute(sa.text(f"VACUUM (ANALYZE) {table}"))
 
 

@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from storage import sketch
 from storage.measures import MEASURES, qh_sql, raw_measures_sql
 from storage.rollup_tables import BY_NAME, FAMILIES, GRAINS, TABLES
 from storage.sources import source_class_sql
+
+from .sketch_write import roll_up_sketches
 
 
 def id_filter(ranges, params: dict, prefix: str = "r") -> str:
@@ -92,20 +95,22 @@ def upsert_all_pg(id_where: str) -> str:
 
 
 def roll_up(conn, id_ranges) -> None:
-    """Add the raw rows whose ids fall in id_ranges (inclusive pairs) to every rollup family."""
+    """Add the raw rows whose ids fall in id_ranges (inclusive pairs) to every rollup family
+    and every latency sketch (storage/sketch.py), in the caller's transaction."""
     if not id_ranges:
         return
     params: dict = {}
     where = id_filter(id_ranges, params)
     if conn.dialect.name == "postgresql":
         conn.execute(sa.text(upsert_all_pg(where)), params)
-        return
-    for fam in FAMILIES:
-        conn.execute(sa.text(upsert_sql(conn.dialect.name, fam.name, where)), params)
+    else:
+        for fam in FAMILIES:
+            conn.execute(sa.text(upsert_sql(conn.dialect.name, fam.name, where)), params)
+    roll_up_sketches(conn, where, params)
 
 
 def clear(conn) -> None:
-    for table in TABLES:
+    for table in TABLES + sketch.TABLES:
         conn.execute(sa.text(f"DELETE FROM {table}"))
 
 

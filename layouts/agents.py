@@ -67,6 +67,15 @@ COLUMN_DEFS: list[dict[str, Any]] = [
         **NUMERIC,
     },
     {
+        "headerName": N_("Latencia p95"),
+        "field": "p95_latency_ms",
+        "minWidth": 126,
+        "flex": 1,
+        "valueFormatter": {"function": "params.value == null ? '—' : formatInt(params.value) + ' ms'"},
+        "headerTooltip": N_("El 5 % más lento de las llamadas de este agente tarda más que esto (±1 %)"),
+        **NUMERIC,
+    },
+    {
         "headerName": N_("Costo por periodo"),
         "field": "sparkline",
         "cellRenderer": "Sparkline",
@@ -236,6 +245,11 @@ def empty_message(message: str) -> Patch:
     return patch
 
 
+def _p95(v) -> float | None:
+    """Whole milliseconds (the sketch is within 1 %: decimals would be noise); None without latencies."""
+    return None if v is None or pd.isna(v) else float(round(float(v)))
+
+
 def rows(df) -> list[dict]:
     """Grid rows from the by_agent frame; the row without an agent (name None) reads NO_AGENT."""
     out = []
@@ -251,6 +265,7 @@ def rows(df) -> list[dict]:
                 "cost_usd": round(float(r.cost_usd), 8),
                 "tokens": int(r.tokens),
                 "executions": int(r.executions),
+                "p95_latency_ms": _p95(getattr(r, "p95_latency_ms", None)),
                 "sparkline": [round(float(v), 6) for v in r.sparkline],
                 # The last bucket is partial (in progress or cut): the sparkline ends in a hollow dot.
                 "spark_partial": bool(getattr(r, "sparkline_partial_last", False)),

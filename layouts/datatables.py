@@ -174,17 +174,28 @@ def models_bars_table(df: pd.DataFrame, view: str, prices: dict | None) -> html.
     )
 
 
+def _ms(v) -> str:
+    return "—" if v is None or pd.isna(v) else fmt.integer(round(float(v))) + " ms"
+
+
 def bubbles_table(df: pd.DataFrame, scale: str) -> html.Div:
+    """The models table: per bubble, cost, executions, cost per execution and latency
+    (mean, p50, p95, p99: within 1 % of the exact percentiles)."""
     part = fm.bubble_models(df, scale)
     rows = [
-        [f"{n}. {lab}", fmt.usd(c), fmt.integer(lat) + " ms", fmt.integer(e)]
-        for n, lab, c, lat, e in zip(
-            part["number"], part["label"], part["cost_usd"], part["avg_latency_ms"], part["executions"]
-        )
+        [
+            f"{n}. {lab}",
+            fmt.usd(r["cost_usd"]),
+            fmt.integer(r["executions"]),
+            fmt.usd(r["cost_usd"] / r["executions"], 4) if r["executions"] else "—",
+            _ms(r["avg_latency_ms"]),
+            *[_ms(r.get(f"p{q}_latency_ms")) for q in (50, 95, 99)],
+        ]
+        for n, lab, r in zip(part["number"], part["label"], part.to_dict("records"))
     ]
     return _table(
-        _("Costo, latencia media y ejecuciones por modelo (número de la burbuja)"),
-        [_("Modelo"), _("Costo"), _("Latencia media"), _("Ejecuciones")],
+        _("Costo, ejecuciones, costo por ejecución y latencia por modelo (número de la burbuja)"),
+        [_("Modelo"), _("Costo"), _("Ejecuciones"), _("Costo por ejecución"), _("Latencia media"), "p50", "p95", "p99"],
         rows,
     )
 

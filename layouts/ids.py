@@ -42,6 +42,7 @@ GRANULARITY_LABEL = "filter-granularity-label"
 ACTIONS_METRIC_LABEL = "actions-metric-label"
 MODELS_VIEW_LABEL = "models-view-label"
 MODELS_SCALE_LABEL = "models-scale-label"
+MODELS_LATENCY_LABEL = "models-latency-label"
 WINDOW_LABEL = "window-label"
 BANNER = "status-banner"
 
@@ -92,6 +93,7 @@ CACHE_DETAIL = "advanced-cache-detail"
 # Modelos toggles: bars of cost or of tokens; the bubbles' cost axis linear or logarithmic.
 MODELS_VIEW = "models-view"
 MODELS_SCALE = "models-scale"
+MODELS_LATENCY = "models-latency"  # the bubbles' x: mean, p50 or p95 latency
 MODELS_KEY = "models-key"  # the bubbles' numbered key
 MODELS_BARS_TITLE = "models-bars-title"  # names what the bars rank by
 

@@ -8,7 +8,7 @@ from dash import html
 
 from . import datatables, fmt, ids
 from .common import graph, loading, note, section
-from .figures.models import SCALES, VIEWS
+from .figures.models import LATENCIES, SCALES, VIEWS
 from .filters import segmented
 from .i18n import N_, _, ngettext
 
@@ -19,6 +19,12 @@ TITLES = {"cost": N_("Los 10 modelos con más costo"), "tokens": N_("Los 10 mode
 def layout() -> html.Section:
     view = segmented(ids.MODELS_VIEW, [(k, v, "") for k, v in VIEWS.items()], "cost", N_("Barras"))
     scale = segmented(ids.MODELS_SCALE, [(k, v, "") for k, v in SCALES.items()], "linear", N_("Eje de costo"))
+    hints = {
+        "avg": N_("Promedio de las llamadas con latencia"),
+        "p50": N_("Mediana: la mitad de las llamadas tarda menos"),
+        "p95": N_("El 5 % más lento de las llamadas tarda más que esto"),
+    }
+    latency = segmented(ids.MODELS_LATENCY, [(k, v, hints[k]) for k, v in LATENCIES.items()], "avg", N_("Latencia"))
     body = loading(
         html.Div(
             [
@@ -35,7 +41,11 @@ def layout() -> html.Section:
                         dbc.Col(
                             [
                                 html.H3(_("Costo frente a latencia"), className="chart-title"),
-                                graph(ids.MODELS_BUBBLE, HEIGHT, _("Costo frente a latencia media por modelo")),
+                                graph(
+                                    ids.MODELS_BUBBLE,
+                                    HEIGHT,
+                                    _("Costo frente a latencia (media, p50 o p95) por modelo"),
+                                ),
                                 html.Div(id=ids.MODELS_KEY, className="bubble-key"),
                                 datatables.toggle("models-bubble", _("costo frente a latencia")),
                             ],
@@ -56,7 +66,7 @@ def layout() -> html.Section:
             "el número remite a la lista."
         ),
         body,
-        html.Div([view, scale], className="tools-row"),
+        html.Div([view, scale, latency], className="tools-row"),
     )
 
 

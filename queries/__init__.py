@@ -6,8 +6,8 @@
 | cache_savings | total_cache_read_tokens, total_input_tokens, hit_rate (None without input), estimated_savings_usd, skipped_models_count (one row) |
 | projection | a Projection (status, daily_points, as_of, month_start, month_end, month_to_date_usd, projected_total_usd, lower80, upper80, daily, forecast) |
 | time_series | bucket (tz-aware local start), [action_type], cost_usd, tokens, executions (zero-filled), partial, in_progress — buckets up to now only |
-| model_efficiency | provider, model, cost_usd, input_tokens, output_tokens, cache_read_tokens, executions, avg_latency_ms |
-| by_agent | agent_id, name, avatar_url, cost_usd, tokens, executions, sparkline (list of cost per bucket up to now) |
+| model_efficiency | provider, model, cost_usd, input_tokens, output_tokens, cache_read_tokens, executions, avg_latency_ms, p50/p95/p99_latency_ms |
+| by_agent | agent_id, name, avatar_url, cost_usd, tokens, executions, sparkline (list of cost per bucket up to now), p95_latency_ms |
 | heatmap | dow (0 = Sunday), hour, tokens, cost_usd, executions (non-zero cells) |
 """
 

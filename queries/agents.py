@@ -11,18 +11,21 @@ from storage.schema import agents as agents_table
 
 from .base import bucket_cuts, bucket_epochs, bucket_flags, facts, window_buckets, with_derived
 from .filters import Filters
+from .latency import latency_sketch, percentiles
 
 
 def by_agent(conn: sa.Connection, f: Filters) -> pd.DataFrame:
     """One row per agent (agent_id None for rows without one), by cost descending:
     agent_id, name, avatar_url, cost_usd, tokens, executions, sparkline (cost per bucket
-    up to now), sparkline_partial_last (its last bucket is partial: running or cut).
+    up to now), sparkline_partial_last (its last bucket is partial: running or cut),
+    p95_latency_ms (within 1 %, NaN without latencies; the page's, not the API's).
 
     name: the agents table's name; the agent_id itself for an id the org has no agents row
     for; None for the row without an agent (the page labels it, in its own language).
     Ties on cost and executions sort by name, the row without an agent last."""
     df = with_derived(facts(conn, f, dims=("agent_id",), by_qh=True, boundaries=bucket_cuts(f)))
     cols = ["agent_id", "name", "avatar_url", "cost_usd", "tokens", "executions", "sparkline", "sparkline_partial_last"]
+    cols.append("p95_latency_ms")
     if not len(df):
         return pd.DataFrame(columns=cols)
     key = df["agent_id"].fillna("\x00none")
@@ -40,6 +43,8 @@ def by_agent(conn: sa.Connection, f: Filters) -> pd.DataFrame:
             )
         )
     }
+    pct = percentiles(latency_sketch(conn, f, ("agent_id",)), ("agent_id",), (95,))
+    p95 = {("\x00none" if a is None else a): float(v) for a, v in zip(pct["agent_id"], pct["p95_latency_ms"])}
     rows = []
     for k, t in totals.iterrows():
         agent_id = None if k == "\x00none" else k
@@ -55,6 +60,7 @@ def by_agent(conn: sa.Connection, f: Filters) -> pd.DataFrame:
                 "executions": int(t["executions"]),
                 "sparkline": [float(v) / 1e8 for v in spark.loc[cast(str, k)].to_numpy()],
                 "sparkline_partial_last": partial_last,
+                "p95_latency_ms": p95.get(cast(str, k), float("nan")),
             }
         )
     out = pd.DataFrame(rows).sort_values(

@@ -1,4 +1,4 @@
-"""Model efficiency: cost, tokens, executions and mean latency per (provider, model)."""
+"""Model efficiency: cost, tokens, executions, mean latency and p50/p95/p99 latency per (provider, model)."""
 
 from __future__ import annotations
 
@@ -8,11 +8,13 @@ import sqlalchemy as sa
 
 from .base import facts
 from .filters import Filters
+from .latency import PERCENTILES, latency_sketch, percentiles
 
 
 def model_efficiency(conn: sa.Connection, f: Filters) -> pd.DataFrame:
     """One row per (provider, model), by cost descending: provider, model, cost_usd,
-    input_tokens, output_tokens, cache_read_tokens, executions, avg_latency_ms (NaN if none)."""
+    input_tokens, output_tokens, cache_read_tokens, executions, avg_latency_ms, p50_latency_ms,
+    p95_latency_ms, p99_latency_ms (NaN if no row has a latency; percentiles within 1 %, queries/latency.py)."""
     df = facts(conn, f, dims=("provider", "model"))
     out = pd.DataFrame(
         {
@@ -31,6 +33,10 @@ def model_efficiency(conn: sa.Connection, f: Filters) -> pd.DataFrame:
             ),
         }
     )
+    pct = percentiles(latency_sketch(conn, f, ("provider", "model")), ("provider", "model"))
+    out = out.merge(pct, on=["provider", "model"], how="left")
+    for q in PERCENTILES:
+        out[f"p{q}_latency_ms"] = out[f"p{q}_latency_ms"].astype("float64")
     out = out.sort_values(
         ["cost_e8", "executions", "provider", "model"], ascending=[False, False, True, True], kind="stable"
     )

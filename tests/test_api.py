@@ -280,9 +280,14 @@ def test_model_efficiency(client, org, engine):
         "cacheReadTokens": 1700,
         "executions": 2,
         "avgLatencyMs": 900.0,
+        # Latencies 800 and 1000 ms: nearest rank ⌈q·2⌉ gives 800, 1000, 1000 (within 1 %).
+        "p50LatencyMs": pytest.approx(800, rel=0.01),
+        "p95LatencyMs": pytest.approx(1000, rel=0.01),
+        "p99LatencyMs": pytest.approx(1000, rel=0.01),
     }
     assert mini["avgLatencyMs"] == 120.0 and mini["executions"] == 2
-    assert emb["avgLatencyMs"] is None  # no row with a latency
+    assert mini["p50LatencyMs"] == mini["p99LatencyMs"] == pytest.approx(120, rel=0.01)
+    assert emb["avgLatencyMs"] is None and emb["p50LatencyMs"] is emb["p95LatencyMs"] is emb["p99LatencyMs"] is None
     with engine.connect() as c:
         df = queries.model_efficiency(c, frame_filters(org, **WINDOW))
     assert [m["costUsd"] for m in models] == pytest.approx(df["cost_usd"].tolist())

@@ -96,6 +96,7 @@ def model_frame():
                 "cache_read_tokens": 50 * i,
                 "executions": 3 + i,
                 "avg_latency_ms": np.nan if i == 2 else 100.0 * (i + 1),
+                **{f"p{q}_latency_ms": np.nan if i == 2 else q * 10.0 + i for q in (50, 95, 99)},
             }
             for i, (name, cost) in enumerate([("a", 12.34567891), ("b", 0.01), ("c", 3.0), ("d", 0.0)])
         ]
@@ -133,7 +134,19 @@ def test_bubbles_table_lists_the_drawn_bubbles_with_their_numbers(scale):
     rows = tags(tags(table, "Tbody"), "Tr")
     assert len(rows) == len(fig.data[0].x) == (3 if scale == "linear" else 2)  # no latency; log: no cost 0
     assert [tags(r, "Th")[0].children.split(".")[0] for r in rows] == list(fig.data[0].text)
-    assert_accessible(table, 4)
+    assert_accessible(table, 8)
+    cells = [[c.children for c in tags(r, "Td")] for r in rows]
+    assert cells[0] == ["US$ 12,35", "3", "US$ 4,1152", "100 ms", "500 ms", "950 ms", "990 ms"]
+
+
+@pytest.mark.parametrize("latency", ["avg", "p50", "p95"])
+def test_bubbles_x_is_the_chosen_latency(latency):
+    df = model_frame()
+    fig = figures.models_bubble(df, latency=latency)
+    col = {"avg": "avg_latency_ms", "p50": "p50_latency_ms", "p95": "p95_latency_ms"}[latency]
+    drawn = df[df["avg_latency_ms"].notna()].sort_values("cost_usd", ascending=False)
+    assert list(fig.data[0].x) == list(drawn[col])
+    assert fig.layout.meta["latency"] == latency
 
 
 def test_heatmap_table_has_the_heatmaps_cells():

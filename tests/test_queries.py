@@ -159,6 +159,13 @@ def iso(ts) -> str:
     return pd.Timestamp(ts).isoformat()
 
 
+def within_1pct(got, exact) -> bool:
+    """A percentile from the latency sketches: None/NaN exactly when there is none, else within 1 %."""
+    if exact is None or pd.isna(exact):
+        return got is None or pd.isna(got)
+    return got is not None and not pd.isna(got) and abs(float(got) - exact) <= 0.01 * abs(exact)
+
+
 def cost_ok(usd: float, e8: int) -> bool:
     return abs(float(usd) - e8 / 1e8) < COST_TOL
 
@@ -228,6 +235,8 @@ def check_model_efficiency(data, f):
             assert r.avg_latency_ms is None or pd.isna(r.avg_latency_ms)
         else:
             assert abs(r.avg_latency_ms - w["avg_latency_ms"]) < TOL
+        for q in (50, 95, 99):
+            assert within_1pct(getattr(r, f"p{q}_latency_ms"), w[f"p{q}_latency_ms"]), (q, r)
     assert list(got["cost_usd"]) == sorted(got["cost_usd"], reverse=True)
 
 
@@ -249,6 +258,7 @@ def check_by_agent(data, f):
             assert r["avatar_url"] is None
         assert len(r["sparkline"]) == len(w["sparkline_e8"])
         assert all(cost_ok(g, e) for g, e in zip(r["sparkline"], w["sparkline_e8"]))
+        assert within_1pct(r["p95_latency_ms"], w["p95_latency_ms"]), r
     assert list(got["cost_usd"]) == sorted(got["cost_usd"], reverse=True)
 
 

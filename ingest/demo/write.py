@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import sqlalchemy as sa
 
+from storage import sketch
 from storage.rollup_tables import TABLES
 from storage.schema import ACTION_TYPES, SOURCES, token_usage_logs
 
@@ -117,7 +118,7 @@ def agent_rows(plans: list[OrgPlan]) -> list[dict]:
 def forget_rollups(conn, ids: list[str]) -> None:
     """Deleted rows leave the rollups with them (same transaction), so the sums stay exact."""
     have = set(sa.inspect(conn).get_table_names())
-    for table in TABLES:
+    for table in TABLES + sketch.TABLES:
         if table in have:
             conn.execute(
                 sa.text(f"DELETE FROM {table} WHERE org_id IN :ids").bindparams(sa.bindparam("ids", expanding=True)),

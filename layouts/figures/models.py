@@ -23,6 +23,10 @@ from .common import count_axis, empty, hex_to_rgba
 TOP = 10
 VIEWS = {"cost": N_("Costo"), "tokens": N_("Tokens")}
 SCALES = {"linear": N_("Lineal"), "log": N_("Logarítmica")}
+# The bubble chart's x: mean latency, or the median / 95th percentile (queries/latency.py, within 1 %).
+LATENCIES = {"avg": N_("Media"), "p50": "p50", "p95": "p95"}
+LATENCY_COLUMNS = {"avg": "avg_latency_ms", "p50": "p50_latency_ms", "p95": "p95_latency_ms"}
+LATENCY_NAMES = {"avg": N_("Latencia media"), "p50": N_("Latencia p50 (mediana)"), "p95": N_("Latencia p95")}
 COST_AXIS = N_("Costo (USD) por tipo de token, con precios de catálogo")
 TOKENS_AXIS = N_("Tokens por tipo")
 NO_LATENCY = N_("Ningún modelo registra latencia en este periodo")
@@ -188,13 +192,15 @@ def without_latency(df: pd.DataFrame) -> list[str]:
     return [lab for lab, missing in zip(labels(df), df["avg_latency_ms"].isna()) if missing]
 
 
-def bubble_models(df: pd.DataFrame, scale: str = "linear") -> pd.DataFrame:
+def bubble_models(df: pd.DataFrame, scale: str = "linear", latency: str = "avg") -> pd.DataFrame:
     """The models the bubble chart draws, numbered 1… by cost: the chart shows the number,
-    the key beside it the name. A log cost axis cannot draw a cost of 0: those are left out."""
+    the key beside it the name; `x` is the chosen latency (LATENCIES). A log cost axis
+    cannot draw a cost of 0: those are left out."""
     if not len(df):
-        return df.assign(label=[], number=[])
-    out = df.assign(label=labels(df))
-    out = out[out["avg_latency_ms"].notna()]
+        return df.assign(label=[], number=[], x=[])
+    col = LATENCY_COLUMNS.get(latency, "avg_latency_ms")
+    out = df.assign(label=labels(df), x=df[col] if col in df else df["avg_latency_ms"])
+    out = out[out["x"].notna()]
     if scale == "log":
         out = out[out["cost_usd"] > 0]
     out = out.sort_values(["cost_usd", "executions"], ascending=[False, False], kind="stable").reset_index(drop=True)
@@ -253,7 +259,7 @@ def place_labels(px: list[tuple[float, float, float]], width: float, height: flo
 
 
 def _bubble_axes(part: pd.DataFrame, scale: str) -> tuple[list[float], list[float]]:
-    right = float(part["avg_latency_ms"].max())
+    right = float(part["x"].max())
     xr = [-0.06 * right if right > 0 else -1, right * 1.1 if right > 0 else 1]
     top = float(part["cost_usd"].max())
     if scale == "log":
@@ -264,13 +270,15 @@ def _bubble_axes(part: pd.DataFrame, scale: str) -> tuple[list[float], list[floa
     return xr, [-0.1 * top if top > 0 else -1, (top * 1.2) if top > 0 else 1]
 
 
-def models_bubble(df: pd.DataFrame, height: int = 360, scale: str = "linear") -> go.Figure:
-    """One numbered bubble per model with a known latency: x = mean latency (ms), y = cost
-    (linear or log axis), area = executions. The key beside the chart names each number."""
+def models_bubble(df: pd.DataFrame, height: int = 360, scale: str = "linear", latency: str = "avg") -> go.Figure:
+    """One numbered bubble per model with a known latency: x = mean, p50 or p95 latency (ms),
+    y = cost (linear or log axis), area = executions. The key beside the chart names each number."""
     if not len(df) or int(df["executions"].sum()) == 0:
         return empty(height=height)
     scale = scale if scale in SCALES else "linear"
-    part = bubble_models(df, scale)
+    latency = latency if latency in LATENCIES else "avg"
+    name = _(LATENCY_NAMES[latency])
+    part = bubble_models(df, scale, latency)
     if not len(part):
         return empty(
             NO_LATENCY if scale == "linear" or not df["avg_latency_ms"].notna().any() else NO_LOG_COST,
@@ -288,13 +296,13 @@ def models_bubble(df: pd.DataFrame, height: int = 360, scale: str = "linear") ->
     ys = [math.log10(c) if scale == "log" else c for c in part["cost_usd"]]
     px = [
         (to_px(x, xr[0], xr[1], PLOT_WIDTH), to_px(y, yr[0], yr[1], plot_h), d / 2)
-        for x, y, d in zip(part["avg_latency_ms"], ys, diam)
+        for x, y, d in zip(part["x"], ys, diam)
     ]
     numbers = [str(n) for n in part["number"]]
     fig = theme.figure(height=height, hovermode="closest", showlegend=False)
     fig.add_trace(
         go.Scatter(
-            x=part["avg_latency_ms"],
+            x=part["x"],
             y=part["cost_usd"],
             mode="markers+text",
             cliponaxis=False,
@@ -315,14 +323,16 @@ def models_bubble(df: pd.DataFrame, height: int = 360, scale: str = "linear") ->
                     part["number"],
                     part["label"],
                     part["provider"],
-                    part["avg_latency_ms"],
+                    part["x"],
                     part["cost_usd"],
                     part["executions"],
                 )
             ],
             hovertemplate=(
                 "<b>%{customdata[0]}</b> · %{customdata[1]}<br>"
-                + _("Latencia media: %{customdata[2]} ms<br>Costo: %{customdata[3]}<br>Ejecuciones: %{customdata[4]}")
+                + name
+                + ": %{customdata[2]} ms<br>"
+                + _("Costo: %{customdata[3]}<br>Ejecuciones: %{customdata[4]}")
                 + "<extra></extra>"
             ),
         )
@@ -338,10 +348,8 @@ def models_bubble(df: pd.DataFrame, height: int = 360, scale: str = "linear") ->
         yaxis.update(tickformat=",.2~f")
     fig.update_layout(
         margin=dict(l=8, r=8, t=16, b=8),
-        xaxis=dict(
-            title=dict(text=_("Latencia media (ms)")), showgrid=True, gridcolor=theme.GRID, tickformat=",~f", range=xr
-        ),
+        xaxis=dict(title=dict(text=f"{name} (ms)"), showgrid=True, gridcolor=theme.GRID, tickformat=",~f", range=xr),
         yaxis=yaxis,
-        meta={"scale": scale},
+        meta={"scale": scale, "latency": latency},
     )
     return fig

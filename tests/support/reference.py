@@ -310,6 +310,15 @@ def time_series(rows, w: Window, by_action: bool = False) -> pd.DataFrame:
     return out.astype({"cost_e8": "int64", "tokens": "int64", "executions": "int64"})
 
 
+def nearest_rank(values, q: int) -> float | None:
+    """The exact nearest-rank q-th percentile: the value at rank ceil(q/100 · n) of the sorted values."""
+    v = sorted(float(x) for x in values)
+    if not v:
+        return None
+    rank = -(-(q * len(v)) // 100)
+    return v[max(rank, 1) - 1]
+
+
 def model_efficiency(rows, w: Window) -> pd.DataFrame:
     d = in_window(rows, w)
     out = []
@@ -325,6 +334,7 @@ def model_efficiency(rows, w: Window) -> pd.DataFrame:
                 "cache_read_tokens": int(g["cache_read_tokens"].sum()),
                 "executions": len(g),
                 "avg_latency_ms": float(lat.mean()) if len(lat) else None,
+                **{f"p{q}_latency_ms": nearest_rank(lat, q) for q in (50, 95, 99)},
             }
         )
     return pd.DataFrame(out)
@@ -347,6 +357,7 @@ def by_agent(rows, agents: dict, w: Window) -> pd.DataFrame:
                 "tokens": int(g["tokens"].sum()),
                 "executions": len(g),
                 "sparkline_e8": [int(v) for v in spark.loc[key].to_numpy()],
+                "p95_latency_ms": nearest_rank(g["latency"].dropna(), 95),
             }
         )
     df = pd.DataFrame(out)
