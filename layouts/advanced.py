@@ -5,7 +5,7 @@ from __future__ import annotations
 import dash_bootstrap_components as dbc
 from dash import html
 
-from . import datatables, fmt, ids, theme
+from . import cache, datatables, fmt, ids, theme
 from .common import graph, loading
 
 HEATMAP_HEIGHT = 560
@@ -64,6 +64,7 @@ def layout() -> html.Section:
                         ],
                         className="g-4",
                     ),
+                    cache.row(),
                 ],
             )
         ),
@@ -121,7 +122,9 @@ def cache_detail(c: dict, source_label: str) -> html.Div:
         (theme.CACHE_READ, fmt.compact(c["total_cache_read_tokens"])),
         (theme.PROMPT_TOTAL, fmt.compact(c["total_input_tokens"])),
         ("Tasa de aciertos", fmt.percent(rate)),
-        ("Ahorro estimado", fmt.usd(c["estimated_savings_usd"])),
+        ("Ahorro bruto", fmt.usd(c["estimated_savings_usd"])),
+        ("Prima de escritura", fmt.usd(c["write_premium_usd"])),
+        ("Ahorro neto", fmt.usd(c["net_savings_usd"])),
     ]
     return html.Div(
         className="cache-detail",
@@ -140,13 +143,14 @@ def cache_detail(c: dict, source_label: str) -> html.Div:
                 [
                     f"Origen: {source_label}. ",
                     html.Strong(
-                        f"Parcial: el ahorro no incluye {skipped} modelo{'s' if skipped != 1 else ''} "
-                        "sin precio conocido. "
+                        f"Parcial: no incluye {skipped} modelo{'s' if skipped != 1 else ''} "
+                        "sin precio conocido (o sin precio de escritura en caché). "
                     )
                     if skipped
                     else "Todos los modelos tienen precio conocido. ",
                     f"Tasa de aciertos = {theme.CACHE_READ} ÷ {theme.PROMPT_TOTAL} ({theme.INPUT} + {theme.CACHE_READ}). ",
-                    f"Ahorro = tokens de {theme.CACHE_READ.lower()} × (precio de entrada − precio de lectura de caché).",
+                    f"Ahorro bruto = tokens de {theme.CACHE_READ.lower()} × (precio de entrada − precio de lectura de caché); "
+                    "ahorro neto = ahorro bruto − prima de escritura.",
                 ],
                 className="chart-note",
             ),

@@ -47,12 +47,20 @@ def section() -> html.Section:
 def cost_card(s: dict) -> list:
     if not s["executions"]:
         return card("Costo total", "—", NO_DATA, tone="muted")
-    return card(
-        "Costo total",
-        fmt.usd(s["total_cost_usd"]),
-        f"{fmt.integer(s['executions'])} ejecuciones",
-        "Las llamadas sin precio informado suman US$ 0 a este total",
-    )
+    n = int(s.get("unpriced_executions") or 0)
+    foot = None
+    if n:
+        foot = html.Span(
+            f"+ {fmt.usd(s['estimated_unpriced_cost_usd'])} estimados en {fmt.integer(n)} "
+            f"llamada{'s' if n != 1 else ''} sin precio",
+            className="unpriced",
+            title=(
+                "Llamadas cuyo proveedor no informó precio (habitual en BYOK), valoradas con el catálogo de "
+                "precios y la tabla de precios propia. No se suman al costo total; los modelos sin precio conocido "
+                "no suman."
+            ),
+        )
+    return card("Costo total", fmt.usd(s["total_cost_usd"]), f"{fmt.integer(s['executions'])} ejecuciones", foot)
 
 
 def tokens_card(s: dict) -> list:
@@ -82,12 +90,20 @@ def cache_card(c: dict, source_label: str) -> list:
         badge = html.Span(
             f"parcial: {n} modelo{'s' if n != 1 else ''} sin precio",
             className="badge-partial",
-            title="El ahorro no incluye los modelos sin precio conocido",
+            title="El ahorro no incluye los modelos sin precio conocido (ni la prima de los que no tienen precio de escritura)",
         )
+    net = html.Span(
+        f"Ahorro neto {fmt.usd(c['net_savings_usd'])}",
+        className="has-hover",
+        title=(
+            f"Ahorro bruto {fmt.usd(c['estimated_savings_usd'])} − prima de escritura en caché "
+            f"{fmt.usd(c['write_premium_usd'])} = ahorro neto {fmt.usd(c['net_savings_usd'])}"
+        ),
+    )
     return card(
         "Tasa de aciertos de caché",
         fmt.percent(c["hit_rate"]),
-        f"Ahorro estimado {fmt.usd(c['estimated_savings_usd'])}",
+        net,
         f"{theme.CACHE_READ}: {fmt.compact(c['total_cache_read_tokens'])} tokens · origen: {source_label}",
         badge,
     )
