@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import html
@@ -60,6 +62,7 @@ def models_table(df: pd.DataFrame) -> html.Div:
         )
     )
     body = []
+    r: Any  # an itertuples row: pandas-stubs types each field as the union of every scalar
     for r in df.head(MAX_MODELS).itertuples(index=False):
         rate = fmt.percent(r.hit_rate) if r.hit_rate is not None and r.hit_rate == r.hit_rate else fmt.NOT_APPLICABLE
         premium = _money(r.write_premium_usd, r.priced and r.write_priced)

@@ -32,7 +32,9 @@ from .filters import Filters, local_instant, local_midnight
 
 def measure_columns(dialect: str, unpriced: bool = False) -> list[sa.ColumnElement[Any]]:
     t = token_usage_logs
-    extra = [sa.literal_column(sql.rsplit(" AS ", 1)[0]).label(m) for sql, m in zip(unpriced_sql(), UNPRICED)]
+    extra: list[sa.ColumnElement[Any]] = [
+        sa.literal_column(sql.rsplit(" AS ", 1)[0]).label(m) for sql, m in zip(unpriced_sql(), UNPRICED)
+    ]
     return [
         sa.literal_column(cost_e8_sql(dialect)).label("cost_e8"),
         sa.func.coalesce(sa.func.sum(t.c.input_tokens), 0).label("input_tokens"),

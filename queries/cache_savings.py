@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 
 import numpy as np
 import pandas as pd
@@ -59,8 +60,8 @@ def _points(f: Filters, g: pd.DataFrame) -> pd.DataFrame:
     cr = tokens["cache_read_tokens"].to_numpy(dtype="int64")
     ti = cr + tokens["input_tokens"].to_numpy(dtype="int64")
     partial, running = bucket_flags(f, buckets)
-    s = [float(v) if isinstance(v, costing.Decimal) else 0.0 for v in sav]
-    n = [float(a - p) if isinstance(a, costing.Decimal) else 0.0 for a, p in zip(sav, prem)]
+    s = [float(v) if isinstance(v, Decimal) else 0.0 for v in sav]
+    n = [float(a - p) if isinstance(a, Decimal) else 0.0 for a, p in zip(sav, prem)]
     return pd.DataFrame(
         {
             "bucket": epochs_to_local(buckets, f.tz),

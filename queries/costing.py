@@ -79,6 +79,7 @@ def priced(
     g = d.groupby(keys, dropna=False, sort=True).agg({**{c: "sum" for c in cols}, "at": "min"}).reset_index()
     out: dict[str, list[Any]] = {k: [] for k in ("savings", "premium", "estimate", "no_price", "no_write_price")}
     unpriced = "unpriced_executions" in g
+    r: Any  # an itertuples row: pandas-stubs types each field as the union of every scalar
     for r in g.itertuples(index=False):
         p = book.at(str(r.provider), str(r.model), int(r.at))
         cw = int(r.cache_write_tokens)
