@@ -47,15 +47,15 @@ def priced_facts(
     if boundaries is None:
         df = facts(conn, f, dims=MODEL, unpriced=unpriced)
         cuts = book.cuts(zip(df["provider"], df["model"]), a, b)
-        if not len(cuts):
-            return df, cuts
-        boundaries = np.zeros(0, dtype="int64")
-    else:
-        # The window's models (with their price cuts) come from the same family: cheap.
-        models = facts(conn, f, dims=MODEL)
-        cuts = book.cuts(zip(models["provider"], models["model"]), a, b)
-    bounds = np.union1d(np.asarray(boundaries, dtype="int64"), cuts)
-    return facts(conn, f, dims=MODEL, by_qh=True, boundaries=bounds, unpriced=unpriced), cuts
+        if len(cuts):  # a price changes inside the window: read again, cut there
+            df = facts(conn, f, dims=MODEL, by_qh=True, boundaries=cuts, unpriced=unpriced)
+        return df, cuts
+    bounds = np.asarray(boundaries, dtype="int64")
+    df = facts(conn, f, dims=MODEL, by_qh=True, boundaries=bounds, unpriced=unpriced)
+    cuts = book.cuts(zip(df["provider"], df["model"]), a, b)
+    if len(np.setdiff1d(cuts, bounds)):  # a price changes inside a segment: read again, cut there too
+        df = facts(conn, f, dims=MODEL, by_qh=True, boundaries=np.union1d(bounds, cuts), unpriced=unpriced)
+    return df, cuts
 
 
 def priced(
