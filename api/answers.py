@@ -81,6 +81,24 @@ class Summary(Answer):
     total_output_tokens: Count
     total_cache_read_tokens: Count
     executions: Count
+    unpriced_executions: Count = Field(description="Rows whose cost_usd is NULL (the provider reported no price).")
+    estimated_unpriced_cost_usd: Usd = Field(
+        description=(
+            "Those rows priced from the catalogue and the overrides, at the price in force at the start of each "
+            "row's UTC quarter-hour; rows of models with no price add nothing. Never part of totalCostUsd."
+        )
+    )
+
+
+@with_config(CONFIG)
+class CacheSavingsPoint(TypedDict):
+    bucket: Annotated[DateTime, Field(description="Local start of the bucket's calendar period, with offset.")]
+    partial: Annotated[bool, Field(description="Its period is not wholly inside the window up to now.")]
+    cache_read_tokens: Count
+    total_input_tokens: Count
+    hit_rate: Annotated[float | None, Field(ge=0, le=1, description="null without input tokens in the bucket.")]
+    estimated_savings_usd: float
+    net_savings_usd: float
 
 
 class CacheSavings(Answer):
@@ -91,7 +109,20 @@ class CacheSavings(Answer):
         description="totalCacheReadTokens / totalInputTokens; null without input tokens."
     )
     estimated_savings_usd: float
-    skipped_models_count: Count
+    skipped_models_count: Count = Field(
+        description=(
+            "Distinct models in the window with no known price, or that wrote to the cache without a known "
+            "cache-write price: their rows add nothing to the savings, resp. to the premium."
+        )
+    )
+    cache_write_tokens: Count
+    write_premium_usd: float = Field(
+        description="Σ cache_write_tokens × (cache-write price − input price) of the row's model."
+    )
+    net_savings_usd: float = Field(description="estimatedSavingsUsd − writePremiumUsd.")
+    points: list[CacheSavingsPoint] = Field(
+        description="One per bucket of the applied granularity up to now, zero-filled, ascending."
+    )
 
 
 class Projection(Answer):

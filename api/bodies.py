@@ -57,11 +57,26 @@ def summary_body(conn, f: Filters) -> answers.Summary:
         total_output_tokens=integer(r["total_output_tokens"]),
         total_cache_read_tokens=integer(r["total_cache_read_tokens"]),
         executions=integer(r["executions"]),
+        unpriced_executions=integer(r["unpriced_executions"]),
+        estimated_unpriced_cost_usd=num(r["estimated_unpriced_cost_usd"]),
     )
 
 
 def cache_savings_body(conn, f: Filters) -> answers.CacheSavings:
-    r = queries.cache_savings(conn, f).iloc[0]
+    e = queries.cache_economics(conn, f)
+    r = e.total.iloc[0]
+    points = [
+        answers.CacheSavingsPoint(
+            bucket=iso(p["bucket"]),
+            partial=bool(p["partial"]),
+            cache_read_tokens=integer(p["cache_read_tokens"]),
+            total_input_tokens=integer(p["total_input_tokens"]),
+            hit_rate=num(p["hit_rate"]),
+            estimated_savings_usd=float(p["estimated_savings_usd"]),
+            net_savings_usd=float(p["net_savings_usd"]),
+        )
+        for p in e.points.to_dict("records")
+    ]
     return answers.CacheSavings.model_construct(
         source=f.source,
         total_cache_read_tokens=integer(r["total_cache_read_tokens"]),
@@ -69,6 +84,10 @@ def cache_savings_body(conn, f: Filters) -> answers.CacheSavings:
         hit_rate=num(r["hit_rate"]),
         estimated_savings_usd=num(r["estimated_savings_usd"]),
         skipped_models_count=integer(r["skipped_models_count"]),
+        cache_write_tokens=integer(r["cache_write_tokens"]),
+        write_premium_usd=num(r["write_premium_usd"]),
+        net_savings_usd=num(r["net_savings_usd"]),
+        points=points,
     )
 
 

@@ -7,7 +7,7 @@ from dash import ClientsideFunction, Input, Output, State
 from dash.exceptions import PreventUpdate
 
 import queries
-from layouts import advanced, figures, ids, theme
+from layouts import advanced, cache as cache_layout, figures, ids, theme
 from storage.sources import KNOWN, SPLIT
 
 from . import common
@@ -19,6 +19,8 @@ def register(app) -> None:
         Output(ids.SOURCE_SPLIT, "figure"),
         Output(ids.SOURCE_SPLIT_TABLE, "children"),
         Output(ids.CACHE_DETAIL, "children"),
+        Output(ids.CACHE_TIMELINE, "figure"),
+        Output(ids.CACHE_MODELS, "children"),
         Output(ids.SEC_ADVANCED, "data-stamp"),
         *common.FILTERS,
         Input(ids.ADVANCED_COLLAPSE, "is_open"),
@@ -56,7 +58,7 @@ def _split(conn, f) -> pd.DataFrame:
 
 
 def update(preset, start, end, source, granularity, tz, is_open, token):
-    """Four queries, only when the section is open (it is collapsed by default)."""
+    """Four queries (cache economics: totals, timeline and models at once), only when the section is open (it is collapsed by default)."""
     if is_open is not True:  # the collapse's boolean; anything else (forged) opens nothing
         raise PreventUpdate
     scope = common.resolve(preset, start, end, source, granularity, tz, token)
@@ -67,13 +69,15 @@ def update(preset, start, end, source, granularity, tz, is_open, token):
             figures.empty(msg, advanced.SPLIT_HEIGHT),
             None,
             None,
+            figures.empty(msg, cache_layout.TIMELINE_HEIGHT),
+            None,
             scope.stamp,
         )
     f = scope.filters
     assert f is not None  # resolve() gives filters whenever there is no problem
     try:
         heat, split, cache = common.query(
-            lambda conn: (queries.heatmap(conn, f), _split(conn, f), queries.cache_savings(conn, f))
+            lambda conn: (queries.heatmap(conn, f), _split(conn, f), queries.cache_economics(conn, f))
         )
     except common.Unavailable as u:
         return (
@@ -81,13 +85,17 @@ def update(preset, start, end, source, granularity, tz, is_open, token):
             figures.empty(u.message, advanced.SPLIT_HEIGHT),
             None,
             None,
+            figures.empty(u.message, cache_layout.TIMELINE_HEIGHT),
+            None,
             scope.stamp,
         )
-    c = common.cache_row(cache)
+    c = common.cache_row(cache.total)
     return (
         figures.heatmap(heat, f.timezone, advanced.HEATMAP_HEIGHT),
         figures.source_split(split, advanced.SPLIT_HEIGHT),
         advanced.split_table(split),
         advanced.cache_detail(c, theme.source_label(f.source)),
+        figures.cache_timeline(cache.points, f.granularity, cache_layout.TIMELINE_HEIGHT),
+        cache_layout.models_table(cache.models),
         scope.stamp,
     )

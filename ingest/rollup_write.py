@@ -11,7 +11,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from storage import sketch
-from storage.measures import MEASURES, qh_sql, raw_measures_sql
+from storage.measures import qh_sql, raw_measures_sql
 from storage.rollup_tables import BY_NAME, FAMILIES, GRAINS, TABLES
 from storage.sources import source_class_sql
 
@@ -40,13 +40,13 @@ PG_QH_FAST = "CAST(floor(date_part('epoch', created_at) / 900) AS BIGINT)"
 
 def _insert_grains(fam, where_s: str) -> str:
     """INSERT … SELECT adding staged quarter-hour rows `s` to every grain of one family's table."""
-    table, cols, vals = fam.table, fam.key_columns, fam.key_values
+    table, cols, vals, measures = fam.table, fam.key_columns, fam.key_values, fam.measures
     n_keys = 4 + len(cols)
-    update = ", ".join(f"{m} = {table}.{m} + excluded.{m}" for m in MEASURES)
+    update = ", ".join(f"{m} = {table}.{m} + excluded.{m}" for m in measures)
     return (
-        f"INSERT INTO {table} (org_id, grain, t, source, {''.join(c + ', ' for c in cols)}{', '.join(MEASURES)}) "
+        f"INSERT INTO {table} (org_id, grain, t, source, {''.join(c + ', ' for c in cols)}{', '.join(measures)}) "
         f"SELECT s.org_id, gr.grain, {_floor_t('gr.grain')}, s.source, {''.join(v + ', ' for v in vals)}"
-        f"{', '.join(f'SUM(s.{m})' for m in MEASURES)} FROM s CROSS JOIN gr WHERE {where_s}"
+        f"{', '.join(f'SUM(s.{m})' for m in measures)} FROM s CROSS JOIN gr WHERE {where_s}"
         f" GROUP BY {', '.join(str(i) for i in range(1, n_keys + 1))}"
         # In key order: PostgreSQL then lays rows out as reads scan them (few pages).
         f" ORDER BY {', '.join(str(i) for i in range(1, n_keys + 1))}"
@@ -70,7 +70,7 @@ def upsert_sql(dialect: str, family: str, id_where: str) -> str:
     sg = "".join(f", {d}" for d in dims)
     grains = " UNION ALL ".join(f"SELECT {g} AS grain" for g in GRAINS)
     return (
-        f"WITH s AS (SELECT org_id, {src} AS source, {sd}{qh} AS qh, {raw_measures_sql(dialect)}"
+        f"WITH s AS (SELECT org_id, {src} AS source, {sd}{qh} AS qh, {raw_measures_sql(dialect, fam.unpriced)}"
         f" FROM token_usage_logs WHERE {id_where} GROUP BY org_id, {src}{sg}, {qh}),"
         f" gr AS ({grains}) " + _insert_grains(fam, "s.qh IS NOT NULL")
         # strftime() is NULL for text it cannot read: such a row has no quarter-hour.
@@ -87,7 +87,7 @@ def upsert_all_pg(id_where: str) -> str:
         f" input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, cost_usd, latency_ms"
         f" FROM token_usage_logs WHERE {id_where}),"
         f" s AS (SELECT org_id, source, action_type, provider, model, agent_id, qh,"
-        f" GROUPING(action_type, provider, model, agent_id) AS gs, {raw_measures_sql('postgresql')} FROM r"
+        f" GROUPING(action_type, provider, model, agent_id) AS gs, {raw_measures_sql('postgresql', True)} FROM r"
         f" GROUP BY GROUPING SETS ((org_id, source, qh), (org_id, source, qh, action_type),"
         f" (org_id, source, qh, provider, model), (org_id, source, qh, agent_id))),"
         f" gr(grain) AS (VALUES {', '.join(f'({g})' for g in GRAINS)}), {inserts} SELECT 1"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dash_bootstrap_components as dbc
 from dash import html
 
-from . import datatables, fmt, ids, theme
+from . import cache, datatables, fmt, ids, theme
 from .common import graph, loading
 from .i18n import _, ngettext
 
@@ -69,6 +69,7 @@ def layout() -> html.Section:
                         ],
                         className="g-4",
                     ),
+                    cache.row(),
                 ],
             )
         ),
@@ -127,7 +128,9 @@ def cache_detail(c: dict, source_label: str) -> html.Div:
         (_(theme.CACHE_READ), fmt.compact(c["total_cache_read_tokens"])),
         (_(theme.PROMPT_TOTAL), fmt.compact(c["total_input_tokens"])),
         (_("Tasa de aciertos"), fmt.percent(rate)),
-        (_("Ahorro estimado"), fmt.usd(c["estimated_savings_usd"])),
+        (_("Ahorro bruto"), fmt.usd(c["estimated_savings_usd"])),
+        (_("Prima de escritura"), fmt.usd(c["write_premium_usd"])),
+        (_("Ahorro neto"), fmt.usd(c["net_savings_usd"])),
     ]
     return html.Div(
         className="cache-detail",
@@ -147,8 +150,8 @@ def cache_detail(c: dict, source_label: str) -> html.Div:
                     _("Origen: {source}. ").format(source=source_label),
                     html.Strong(
                         ngettext(
-                            "Parcial: el ahorro no incluye {n} modelo sin precio conocido. ",
-                            "Parcial: el ahorro no incluye {n} modelos sin precio conocido. ",
+                            "Parcial: no incluye {n} modelo sin precio conocido (o sin precio de escritura en caché). ",
+                            "Parcial: no incluye {n} modelos sin precio conocido (o sin precio de escritura en caché). ",
                             skipped,
                         ).format(n=skipped)
                     )
@@ -157,9 +160,10 @@ def cache_detail(c: dict, source_label: str) -> html.Div:
                     _("Tasa de aciertos = {cache_read} ÷ {prompt} ({input} + {cache_read}). ").format(
                         cache_read=_(theme.CACHE_READ), prompt=_(theme.PROMPT_TOTAL), input=_(theme.INPUT)
                     ),
-                    _("Ahorro = tokens de {cache_read} × (precio de entrada − precio de lectura de caché).").format(
-                        cache_read=_(theme.CACHE_READ).lower()
-                    ),
+                    _(
+                        "Ahorro bruto = tokens de {cache_read} × (precio de entrada − precio de lectura de caché); "
+                        "ahorro neto = ahorro bruto − prima de escritura."
+                    ).format(cache_read=_(theme.CACHE_READ).lower()),
                 ],
                 className="chart-note",
             ),

@@ -89,6 +89,8 @@ HEATMAP = "advanced-heatmap"
 SOURCE_SPLIT = "advanced-source-split"
 SOURCE_SPLIT_TABLE = "advanced-source-split-table"
 CACHE_DETAIL = "advanced-cache-detail"
+CACHE_TIMELINE = "advanced-cache-timeline"
+CACHE_MODELS = "advanced-cache-models"
 
 # Modelos toggles: bars of cost or of tokens; the bubbles' cost axis linear or logarithmic.
 MODELS_VIEW = "models-view"

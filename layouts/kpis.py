@@ -48,11 +48,27 @@ def section() -> html.Section:
 def cost_card(s: dict) -> list:
     if not s["executions"]:
         return card(CARDS[0][1], "—", _(NO_DATA), tone="muted")
+    n = int(s.get("unpriced_executions") or 0)
+    foot = None
+    if n:
+        foot = html.Span(
+            ngettext(
+                "+ {amount} estimados en {n} llamada sin precio",
+                "+ {amount} estimados en {n} llamadas sin precio",
+                n,
+            ).format(amount=fmt.usd(s["estimated_unpriced_cost_usd"]), n=fmt.integer(n)),
+            className="unpriced",
+            title=_(
+                "Llamadas cuyo proveedor no informó precio (habitual en BYOK), valoradas con el catálogo de "
+                "precios y la tabla de precios propia. No se suman al costo total; los modelos sin precio conocido "
+                "no suman."
+            ),
+        )
     return card(
         CARDS[0][1],
         fmt.usd(s["total_cost_usd"]),
         ngettext("{n} ejecución", "{n} ejecuciones", int(s["executions"])).format(n=fmt.integer(s["executions"])),
-        _("Las llamadas sin precio informado suman {zero} a este total").format(zero=fmt.usd(0, 0)),
+        foot,
     )
 
 
@@ -84,12 +100,24 @@ def cache_card(c: dict, source_label: str) -> list:
         badge = html.Span(
             ngettext("parcial: {n} modelo sin precio", "parcial: {n} modelos sin precio", n).format(n=n),
             className="badge-partial",
-            title=_("El ahorro no incluye los modelos sin precio conocido"),
+            title=_(
+                "El ahorro no incluye los modelos sin precio conocido (ni la prima de los que no tienen precio de "
+                "escritura)"
+            ),
         )
+    net = html.Span(
+        _("Ahorro neto {amount}").format(amount=fmt.usd(c["net_savings_usd"])),
+        className="has-hover",
+        title=_("Ahorro bruto {gross} − prima de escritura en caché {premium} = ahorro neto {net}").format(
+            gross=fmt.usd(c["estimated_savings_usd"]),
+            premium=fmt.usd(c["write_premium_usd"]),
+            net=fmt.usd(c["net_savings_usd"]),
+        ),
+    )
     return card(
         CARDS[2][1],
         fmt.percent(c["hit_rate"]),
-        _("Ahorro estimado {amount}").format(amount=fmt.usd(c["estimated_savings_usd"])),
+        net,
         _("{cache_read}: {tokens} tokens · origen: {source}").format(
             cache_read=_(theme.CACHE_READ), tokens=fmt.compact(c["total_cache_read_tokens"]), source=source_label
         ),

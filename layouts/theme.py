@@ -30,6 +30,8 @@ BRAND_SOFT = "rgba(79, 70, 229, 0.14)"
 TOKENS = "#94a3b8"  # token volume: a quiet area behind the cost line
 TOKENS_FILL = "rgba(148, 163, 184, 0.22)"
 MODEL = "#6b7280"  # a bubble is one model: neutral, no category colour
+SAVINGS = "#15803d"  # money the prompt cache saved (net of the write premium)
+HIT_RATE = "#0369a1"  # the cache hit rate, a share of prompt tokens
 
 ACTIONS = {  # contract value -> (Spanish label, colour); order = legend order
     "user_interaction": (N_("Interacción de usuario"), "#3b82f6"),
@@ -73,6 +75,8 @@ PALETTE = {  # meaning -> colour: every data colour on the page, each used for o
     "cost": BRAND,
     "tokens": TOKENS,
     "model": MODEL,
+    "savings": SAVINGS,
+    "hit_rate": HIT_RATE,
     **{f"action:{a}": c for a, (_, c) in ACTIONS.items()},
     "action:other": OTHER_ACTION[1],
     **{f"token:{t}": c for t, (_, c) in TOKEN_TYPES.items()},

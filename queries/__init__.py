@@ -2,8 +2,9 @@
 
 | function | frame columns |
 |---|---|
-| summary | total_cost_usd, total_tokens, total_input_tokens, total_output_tokens, total_cache_read_tokens, executions (one row) |
-| cache_savings | total_cache_read_tokens, total_input_tokens, hit_rate (None without input), estimated_savings_usd, skipped_models_count (one row) |
+| summary | total_cost_usd, total_tokens, total_input_tokens, total_output_tokens, total_cache_read_tokens, executions, unpriced_executions, estimated_unpriced_cost_usd (one row) |
+| cache_savings | total_cache_read_tokens, total_input_tokens, hit_rate (None without input), estimated_savings_usd, skipped_models_count, cache_write_tokens, write_premium_usd, net_savings_usd (one row) |
+| cache_economics | a CacheEconomics: total (cache_savings' row), points (per bucket up to now), models (per model, by net savings) |
 | projection | a Projection (status, daily_points, as_of, month_start, month_end, month_to_date_usd, projected_total_usd, lower80, upper80, daily, forecast) |
 | time_series | bucket (tz-aware local start), [action_type], cost_usd, tokens, executions (zero-filled), partial, in_progress — buckets up to now only |
 | model_efficiency | provider, model, cost_usd, input_tokens, output_tokens, cache_read_tokens, executions, avg_latency_ms, p50/p95/p99_latency_ms |
@@ -12,7 +13,7 @@
 """
 
 from .agents import by_agent
-from .cache_savings import cache_savings
+from .cache_savings import CacheEconomics, cache_economics, cache_savings
 from .filters import BadParameter, Filters, parse_filters
 from .heatmap import heatmap
 from .models import model_efficiency
@@ -22,9 +23,11 @@ from .time_series import time_series
 
 __all__ = [
     "BadParameter",
+    "CacheEconomics",
     "Filters",
     "Projection",
     "by_agent",
+    "cache_economics",
     "cache_savings",
     "heatmap",
     "model_efficiency",

@@ -23,15 +23,18 @@ import pandas as pd
 import sqlalchemy as sa
 
 from storage.engine import ts_param
-from storage.measures import MEASURES, QH, cost_e8_sql, qh_sql
+from storage.measures import MEASURES, QH, UNPRICED, cost_e8_sql, qh_sql, unpriced_sql
 from storage.schema import COST_SCALE, token_usage_logs
 from storage.sources import source_match_sql
 
 from .filters import Filters, local_instant, local_midnight
 
 
-def measure_columns(dialect: str) -> list[sa.ColumnElement[Any]]:
+def measure_columns(dialect: str, unpriced: bool = False) -> list[sa.ColumnElement[Any]]:
     t = token_usage_logs
+    extra: list[sa.ColumnElement[Any]] = [
+        sa.literal_column(sql.rsplit(" AS ", 1)[0]).label(m) for sql, m in zip(unpriced_sql(), UNPRICED)
+    ]
     return [
         sa.literal_column(cost_e8_sql(dialect)).label("cost_e8"),
         sa.func.coalesce(sa.func.sum(t.c.input_tokens), 0).label("input_tokens"),
@@ -41,6 +44,7 @@ def measure_columns(dialect: str) -> list[sa.ColumnElement[Any]]:
         sa.func.count().label("executions"),
         sa.func.coalesce(sa.func.sum(t.c.latency_ms), 0).label("latency_sum"),
         sa.func.count(t.c.latency_ms).label("latency_count"),
+        *(extra if unpriced else []),
     ]
 
 
@@ -61,6 +65,7 @@ def raw_facts(
     end: datetime | None = None,
     boundaries: Any = None,
     period: int | None = None,
+    unpriced: bool = False,
 ) -> pd.DataFrame:
     """Aggregate raw rows of f's org and source in [start, end) by (qh?, *dims).
 
@@ -71,7 +76,7 @@ def raw_facts(
     if by_qh:
         keys.append(sa.literal_column(qh_sql(dialect)).label("qh"))
     keys += [t.c[d] for d in dims]
-    stmt = sa.select(*keys, *measure_columns(dialect)).where(
+    stmt = sa.select(*keys, *measure_columns(dialect, unpriced)).where(
         t.c.org_id == f.org_id,
         created_between(dialect, start or f.start_utc, end or f.end_utc),
     )
@@ -80,7 +85,7 @@ def raw_facts(
     if keys:
         stmt = stmt.group_by(*[k if isinstance(k, sa.Column) else sa.literal_column("qh") for k in keys])
     rows = conn.execute(stmt).all()
-    cols = (["qh"] if by_qh else []) + list(dims) + MEASURES
+    cols = (["qh"] if by_qh else []) + list(dims) + MEASURES + (UNPRICED if unpriced else [])
     return frame(rows, cols, dims)
 
 
@@ -122,6 +127,7 @@ def facts(
     end: datetime | None = None,
     boundaries: Any = None,
     period: int | None = None,
+    unpriced: bool = False,
 ) -> pd.DataFrame:
     """Sums of every measure for f (org, source, window or [start, end)) by (qh?, *dims).
 
@@ -130,14 +136,25 @@ def facts(
     an implementation may then return one coarser key per stretch between boundaries
     (its first quarter-hour) instead of every quarter-hour. period (seconds): the
     caller's buckets repeat on the local clock with it (the heatmap's week), so such
-    stretches a whole period apart at the same UTC offset may share one key."""
+    stretches a whole period apart at the same UTC offset may share one key. unpriced:
+    also the UNPRICED measures (rows whose cost_usd is NULL)."""
     if conn.get_execution_options().get(FACTS_OPTION, "raw") == "rollup":
         from .rollup_read import rollup_facts  # the rollup reader builds on this module
 
         impl = rollup_facts
     else:
         impl = raw_facts
-    return impl(conn, f, dims=tuple(dims), by_qh=by_qh, start=start, end=end, boundaries=boundaries, period=period)
+    return impl(
+        conn,
+        f,
+        dims=tuple(dims),
+        by_qh=by_qh,
+        start=start,
+        end=end,
+        boundaries=boundaries,
+        period=period,
+        unpriced=unpriced,
+    )
 
 
 def with_derived(df: pd.DataFrame) -> pd.DataFrame:

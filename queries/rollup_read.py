@@ -17,7 +17,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from storage.engine import ts_param
-from storage.measures import MEASURES, QH, qh_sql, raw_measures_sql
+from storage.measures import MEASURES, QH, UNPRICED, qh_sql, raw_measures_sql
 from storage.rollup_tables import BY_NAME, State, available, family_for, read_state, read_version
 from storage.sources import source_match_sql
 
@@ -44,6 +44,7 @@ def build_query(
     window: tuple[datetime, datetime],
     edges: Sequence[tuple[datetime, datetime]],
     source: str,
+    unpriced: bool = False,
 ) -> tuple[str, dict[str, Any]]:
     """One statement (one snapshot): rollup ranges + live tail + unaligned edges, summed.
 
@@ -51,6 +52,7 @@ def build_query(
     instants outside it (read whole). Returns (sql text, params).
     """
     fam = BY_NAME[family]
+    measures_read = MEASURES + (UNPRICED if unpriced else [])
     params: dict[str, Any] = {"org": None}
     # The rollups key the source's class (source_key_sql); raw rows are classified as read.
     src_x = " AND x.source = :src" if source != "all" else ""
@@ -60,7 +62,7 @@ def build_query(
     if ranges:
         key = "(r.ph + (((x.t - r.ph) % r.w) / r.p) * r.p) / 900 AS k, " if by_qh else ""
         dsel = "".join(f"{fam.read_sql(d)} AS {d}, " for d in dims)
-        msel = ", ".join(f"x.{m}" for m in MEASURES)
+        msel = ", ".join(f"x.{m}" for m in measures_read)
         where = (
             f"x.org_id = :org AND x.grain = r.g AND x.t >= r.lo AND x.t < r.hi"
             f" AND ((x.t - r.ph) % r.p) + r.g <= r.p{src_x}"
@@ -81,7 +83,7 @@ def build_query(
     rdims = "".join(f"{d}, " for d in dims)
     rgroup = ", ".join((["k"] if by_qh else []) + list(dims))
     rgroup = f" GROUP BY {rgroup}" if rgroup else ""
-    measures = raw_measures_sql(dialect)
+    measures = raw_measures_sql(dialect, unpriced)
     params["wa"], params["wb"] = ts_param(dialect, window[0]), ts_param(dialect, window[1])
     for i, (lo, hi) in enumerate(tail_ranges):
         cond = f"id >= :ilo{i}" + (f" AND id <= :ihi{i}" if hi is not None else "")
@@ -100,7 +102,7 @@ def build_query(
         )
     union = " UNION ALL ".join(parts)
     keys = (["k"] if by_qh else []) + list(dims)
-    outer_m = ", ".join(f"CAST(COALESCE(SUM(u.{m}), 0) AS BIGINT) AS {m}" for m in MEASURES)
+    outer_m = ", ".join(f"CAST(COALESCE(SUM(u.{m}), 0) AS BIGINT) AS {m}" for m in measures_read)
     outer_k = "".join(f"u.{c}, " for c in keys)
     group = f" GROUP BY {', '.join('u.' + c for c in keys)}" if keys else ""
     cte = f"WITH r(g, lo, hi, ph, p, w) AS (VALUES {_values(ranges)}) " if ranges else ""
@@ -122,6 +124,7 @@ def rollup_facts(
     end: datetime | None = None,
     boundaries: Any = None,
     period: int | None = None,
+    unpriced: bool = False,
 ) -> pd.DataFrame:
     """facts() from the rollups plus the live tail: equal to raw_facts, bucket for bucket.
 
@@ -132,13 +135,13 @@ def rollup_facts(
     """
     dims = tuple(dims)
     start, end = start or f.start_utc, end or f.end_utc
-    fam = family_for(dims)
+    fam = family_for(dims, unpriced)
     if fam is None or not available(conn):
-        return raw_facts(conn, f, dims=dims, by_qh=by_qh, start=start, end=end)
+        return raw_facts(conn, f, dims=dims, by_qh=by_qh, start=start, end=end, unpriced=unpriced)
     s_epoch, e_epoch = start.timestamp(), end.timestamp()
     A, B = int(-(-s_epoch // QH)), int(e_epoch // QH)
     if B <= A:
-        return raw_facts(conn, f, dims=dims, by_qh=by_qh, start=start, end=end)
+        return raw_facts(conn, f, dims=dims, by_qh=by_qh, start=start, end=end, unpriced=unpriced)
     cuts = cuts_from_boundaries(boundaries) if (by_qh and boundaries is not None) else None
     planned = plan_ranges(A, B, cuts, by_qh)
     ranges: Sequence[tuple[int, ...]] = (
@@ -150,7 +153,7 @@ def rollup_facts(
     wb = datetime.fromtimestamp(B * QH, UTC)
     edges = [(a, b) for a, b in ((start, wa), (wb, end)) if a < b]
     dialect = conn.dialect.name
-    cols = (["qh"] if by_qh else []) + list(dims) + MEASURES
+    cols = (["qh"] if by_qh else []) + list(dims) + MEASURES + (UNPRICED if unpriced else [])
     key = conn.engine.url.render_as_string(hide_password=False)
     state = _STATE.get(key)
     if state is not None and state.watermark == 0:
@@ -159,8 +162,10 @@ def rollup_facts(
         if state is None:
             state = _STATE[key] = read_state(conn)
         if state.watermark == 0:  # never refreshed: the rollups hold nothing
-            return raw_facts(conn, f, dims=dims, by_qh=by_qh, start=start, end=end)
-        sql, params = build_query(dialect, fam.name, dims, by_qh, ranges, state.tail_ranges, (wa, wb), edges, f.source)
+            return raw_facts(conn, f, dims=dims, by_qh=by_qh, start=start, end=end, unpriced=unpriced)
+        sql, params = build_query(
+            dialect, fam.name, dims, by_qh, ranges, state.tail_ranges, (wa, wb), edges, f.source, unpriced
+        )
         params["org"] = f.org_id
         rows = conn.execute(sa.text(sql), params).all()
         # Rows carry the version their snapshot saw. Another version means the tail was
@@ -169,7 +174,7 @@ def rollup_facts(
         if seen == state.version:
             return _frame(rows, cols, dims)
         state = None
-    return raw_facts(conn, f, dims=dims, by_qh=by_qh, start=start, end=end)
+    return raw_facts(conn, f, dims=dims, by_qh=by_qh, start=start, end=end, unpriced=unpriced)
 
 
 # The last state read per database: most requests plan with it and never re-read it.

@@ -8,6 +8,7 @@ segment instead of guessing."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -41,6 +42,10 @@ def token_prices(conn: sa.Connection, models: Iterable[tuple[object, object]]) -
                 price_overrides.c.cache_read_usd_per_mtok,
                 price_overrides.c.output_usd_per_mtok,
             )
+            # The override in force now (migration 0005 dates them): the always-row first,
+            # then dated rows by start, so the latest started one wins in the dict below.
+            .where(sa.or_(price_overrides.c.valid_from.is_(None), price_overrides.c.valid_from <= datetime.now(UTC)))
+            .order_by(price_overrides.c.valid_from.is_(None).desc(), price_overrides.c.valid_from)
         ).all()
         if pairs
         else []

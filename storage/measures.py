@@ -20,6 +20,16 @@ MEASURES = [
     "latency_sum",
     "latency_count",
 ]
+# Rows whose cost_usd is NULL (the provider reported no price): their count and token
+# sums, so the cost they would have had can be estimated from prices. Only the model
+# family keeps them (prices are per model); reads ask for them with `unpriced=True`.
+UNPRICED = [
+    "unpriced_executions",
+    "unpriced_input_tokens",
+    "unpriced_output_tokens",
+    "unpriced_cache_read_tokens",
+    "unpriced_cache_write_tokens",
+]
 
 
 def qh_sql(dialect: str) -> str:
@@ -38,8 +48,16 @@ def cost_e8_sql(dialect: str, column: str = "cost_usd") -> str:
     return f"CAST(COALESCE(SUM({column}), 0) * {COST_SCALE} AS BIGINT)"
 
 
-def raw_measures_sql(dialect: str) -> str:
-    """Every measure summed over raw rows as BIGINT, as SQL select items named like MEASURES."""
+def unpriced_sql() -> list[str]:
+    """UNPRICED summed over raw rows as BIGINT select items (both engines)."""
+    null = "CASE WHEN cost_usd IS NULL THEN {} ELSE 0 END"
+    values = ["1", "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens"]
+    return [f"CAST(COALESCE(SUM({null.format(v)}), 0) AS BIGINT) AS {m}" for m, v in zip(UNPRICED, values)]
+
+
+def raw_measures_sql(dialect: str, unpriced: bool = False) -> str:
+    """Every measure summed over raw rows as BIGINT, as SQL select items named like MEASURES
+    (then UNPRICED with unpriced)."""
     big = "BIGINT"
     return ", ".join(
         [
@@ -51,5 +69,6 @@ def raw_measures_sql(dialect: str) -> str:
             f"CAST(COUNT(*) AS {big}) AS executions",
             f"CAST(COALESCE(SUM(latency_ms), 0) AS {big}) AS latency_sum",
             f"CAST(COUNT(latency_ms) AS {big}) AS latency_count",
+            *(unpriced_sql() if unpriced else []),
         ]
     )

@@ -18,6 +18,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from storage.measures import MEASURES, UNPRICED
+
 # Quarter-hour, hour, 6 hours, day. The 6-hour grain halves what a local bucket edge
 # reads in zones off UTC (e.g. a Kathmandu midnight, 18:15 UTC: 3 six-hour blocks, 5
 # hours and 4 quarter-hours instead of 23 hours and 4 quarter-hours).
@@ -39,6 +41,12 @@ class Family:
     key_values: tuple[str, ...]  # SQL for each key column from a staged raw row `s`
     read_dims: tuple[str, ...]  # SQL for each of dims from a rollup row `x`
     grouping: int  # GROUPING(action_type, provider, model, agent_id) of its grouping set
+    unpriced: bool = False  # also keeps UNPRICED (migration 0005)
+
+    @property
+    def measures(self) -> list[str]:
+        """The measure columns it stores."""
+        return MEASURES + UNPRICED if self.unpriced else list(MEASURES)
 
     def read_sql(self, dim: str) -> str:
         """SQL for one facts dimension (its own, or source) from a rollup row `x`."""
@@ -56,6 +64,7 @@ FAMILIES: tuple[Family, ...] = (
         ("s.provider", "s.model"),
         ("x.provider", "x.model"),
         9,
+        unpriced=True,
     ),
     # agent_id is NOT NULL in the key: rows without an agent are ('', agent_null = 1).
     Family(
@@ -72,11 +81,12 @@ BY_NAME = {fam.name: fam for fam in FAMILIES}
 TABLES = [fam.table for fam in FAMILIES]
 
 
-def family_for(dims: Iterable[str]) -> Family | None:
-    """The narrowest rollup family whose key holds dims (source is in every key)."""
+def family_for(dims: Iterable[str], unpriced: bool = False) -> Family | None:
+    """The narrowest rollup family whose key holds dims (source is in every key), and
+    that keeps UNPRICED when asked."""
     need = set(dims) - {"source"}
     for fam in FAMILIES:
-        if need <= set(fam.dims):
+        if need <= set(fam.dims) and (fam.unpriced or not unpriced):
             return fam
     return None
 

@@ -66,14 +66,19 @@ token_usage_logs = sa.Table(
     sa.Column("latency_ms", sa.Integer),
 )
 
-# The dashboard's own: an operator's prices, which win over the public catalogue.
+# The dashboard's own: an operator's prices, which win over the public catalogue. A row
+# holds from `valid_from` (NULL: always) until the next row of its model (migration 0005);
+# queries/price_book.py reads them.
 price_overrides = sa.Table(
     "price_overrides",
     metadata,
-    sa.Column("provider", sa.Text, primary_key=True),
-    sa.Column("model", sa.Text, primary_key=True),
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("provider", sa.Text, nullable=False),
+    sa.Column("model", sa.Text, nullable=False),
+    sa.Column("valid_from", UtcDateTime()),
     sa.Column("input_usd_per_mtok", sa.Numeric(18, 8), nullable=False),
     sa.Column("cache_read_usd_per_mtok", sa.Numeric(18, 8), nullable=False),
+    sa.Column("cache_write_usd_per_mtok", sa.Numeric(18, 8)),
     sa.Column("output_usd_per_mtok", sa.Numeric(18, 8)),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.current_timestamp()),
 )

@@ -76,6 +76,10 @@ def test_summary_counts_the_window_hand_checked(client, org):
         "totalOutputTokens": 330,
         "totalCacheReadTokens": 1700,
         "executions": 5,
+        # One call without a price (the byok guardrail check, gpt-4o-mini at US$ 0.15 in /
+        # 0.60 out per MTok): 300 × 0.15 + 20 × 0.60 = 57 per million. Not in totalCostUsd.
+        "unpricedExecutions": 1,
+        "estimatedUnpricedCostUsd": pytest.approx(0.000057, abs=1e-12),
     }
     for key in ("totalTokens", "totalInputTokens", "totalOutputTokens", "totalCacheReadTokens", "executions"):
         assert type(body[key]) is int

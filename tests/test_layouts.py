@@ -158,6 +158,8 @@ def test_kpi_cards_with_data():
     cache = {
         "hit_rate": 0.3,
         "estimated_savings_usd": 12.0,
+        "write_premium_usd": 2.0,
+        "net_savings_usd": 10.0,
         "total_cache_read_tokens": 300_000,
         "total_input_tokens": 1_000_000,
         "skipped_models_count": 1,

@@ -69,6 +69,19 @@ def meanings_by_colour(mode: str = "light") -> dict[str, set[str]]:
     split = pd.DataFrame({"source": ["system", "byok"], "cost_usd": [3.0, 1.0], "tokens": [1, 1], "executions": [1, 1]})
     pie = dressed(figures.source_split(split)).data[0]
     pairs += list(zip(pie.marker.colors, pie.labels))
+    points = pd.DataFrame(
+        {
+            "bucket": ts["bucket"],
+            "partial": [False] * 5,
+            "cache_read_tokens": [1] * 5,
+            "total_input_tokens": [2] * 5,
+            "hit_rate": [0.5] * 5,
+            "estimated_savings_usd": [1.0] * 5,
+            "net_savings_usd": [0.5] * 5,
+        }
+    )
+    bars, rate = figures.cache_timeline(points, "day").data
+    pairs += [(c, "savings") for c in bars.marker.color] + [(rate.line.color, "hit_rate")]
     out: dict[str, set[str]] = {}
     for colour, meaning in pairs:
         out.setdefault(hexify(colour), set()).add(meaning)

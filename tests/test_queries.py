@@ -19,7 +19,7 @@ from types import SimpleNamespace
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
-from support import query_data as qd, reference as ref
+from support import query_data as qd, reference as ref, reference_cost as rc
 from support.db import insert_agents, insert_logs
 
 from queries import (
@@ -189,7 +189,9 @@ def check_summary(data, f):
 
 def check_cache_savings(data, f):
     got = run(data, cache_savings, f).iloc[0]
-    want = ref.cache_savings(data.rows, ref.Window.of(f), data.overrides)
+    with data.engine.connect() as c:
+        prices = rc.load_price_rows(c)
+    want = rc.cache_economics(data.rows, ref.Window.of(f), prices)
     assert int(got["total_cache_read_tokens"]) == want["total_cache_read_tokens"]
     assert int(got["total_input_tokens"]) == want["total_input_tokens"]
     if want["hit_rate"] is None:
@@ -198,6 +200,9 @@ def check_cache_savings(data, f):
         assert abs(got["hit_rate"] - want["hit_rate"]) < TOL
     assert abs(got["estimated_savings_usd"] - float(want["estimated_savings_usd"])) < COST_TOL
     assert int(got["skipped_models_count"]) == want["skipped_models_count"]
+    assert int(got["cache_write_tokens"]) == want["cache_write_tokens"]
+    assert abs(got["write_premium_usd"] - float(want["write_premium_usd"])) < COST_TOL
+    assert abs(got["net_savings_usd"] - float(want["net_savings_usd"])) < COST_TOL
 
 
 def _check_series(got: pd.DataFrame, want: pd.DataFrame, by_action: bool):

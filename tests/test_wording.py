@@ -117,6 +117,8 @@ def page_strings() -> list[str]:
     cache = {
         "hit_rate": 0.3,
         "estimated_savings_usd": 1.0,
+        "write_premium_usd": 0.25,
+        "net_savings_usd": 0.75,
         "total_cache_read_tokens": 300,
         "total_input_tokens": 1_000,
         "skipped_models_count": 1,

@@ -2,6 +2,7 @@
 
 from .actions import actions_area, actions_donut
 from .advanced import heatmap, source_split
+from .cache import cache_timeline
 from .common import NO_DATA, empty, is_empty
 from .models import models_bars, models_bubble, without_latency
 from .timeline import trend
@@ -10,6 +11,7 @@ __all__ = [
     "NO_DATA",
     "actions_area",
     "actions_donut",
+    "cache_timeline",
     "empty",
     "heatmap",
     "is_empty",

@@ -83,21 +83,6 @@ def load_overrides(conn) -> dict:
     return {(r[0], r[1]): (Decimal(str(r[2])), Decimal(str(r[3]))) for r in rows}
 
 
-def catalogue(provider: str, model: str):
-    """(input, cache read) per MTok straight from genai-prices, or None."""
-    from genai_prices import Usage, calc_price
-
-    try:
-        mp = calc_price(Usage(input_tokens=1), model_ref=model, provider_id=provider).model_price
-    except Exception:
-        return None
-    inp = getattr(mp.input_mtok, "base", mp.input_mtok)
-    if inp is None:
-        return None
-    cache = getattr(mp.cache_read_mtok, "base", mp.cache_read_mtok)
-    return Decimal(str(inp)), Decimal(str(cache if cache is not None else inp))
-
-
 # ------------------------------------------------------------------ local time
 
 
@@ -248,24 +233,7 @@ def summary(rows, w: Window) -> dict:
     }
 
 
-def cache_savings(rows, w: Window, overrides: dict) -> dict:
-    d = in_window(rows, w)
-    cache = int(d["cache_read_tokens"].sum())
-    total_input = cache + int(d["input_tokens"].sum())
-    savings, skipped = Decimal(0), 0
-    for (provider, model), g in d.groupby(["provider", "model"]):
-        price = overrides.get((provider, model)) or catalogue(provider, model)
-        if price is None:
-            skipped += 1
-            continue
-        savings += Decimal(int(g["cache_read_tokens"].sum())) * (price[0] - price[1]) / Decimal(10**6)
-    return {
-        "total_cache_read_tokens": cache,
-        "total_input_tokens": total_input,
-        "hit_rate": cache / total_input if total_input else None,
-        "estimated_savings_usd": savings,
-        "skipped_models_count": skipped,
-    }
+# Cache savings, the write premium and unpriced calls: reference_cost.py (prices over time).
 
 
 _BUCKETED: dict = {}

@@ -1,0 +1,83 @@
+"""Migration 0005 on a database that already has prices and rollups: prices kept, rollups
+cleared with their watermark (the next refresh rebuilds them), one always-row per model,
+and back down to 0004 (dated rows cannot be kept there)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from support.db import create_pg_database, drop_pg_database
+
+from storage.engine import make_engine
+
+MIGRATIONS = Path(__file__).resolve().parent.parent / "storage" / "migrations"
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def fresh(request, tmp_path):
+    url = f"sqlite:///{tmp_path / 'm.sqlite3'}" if request.param == "sqlite" else create_pg_database()
+    eng = make_engine(url)
+    yield eng
+    eng.dispose()
+    if request.param == "postgresql":
+        drop_pg_database(url)
+
+
+def _to(eng, fn, rev: str) -> None:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    with eng.begin() as conn:
+        cfg.attributes["connection"] = conn
+        fn(cfg, rev)
+
+
+def test_0005_keeps_prices_clears_rollups_and_goes_back(fresh):
+    _to(fresh, command.upgrade, "0004")
+    with fresh.begin() as c:
+        c.execute(
+            sa.text(
+                "INSERT INTO price_overrides (provider, model, input_usd_per_mtok, cache_read_usd_per_mtok,"
+                " output_usd_per_mtok) VALUES ('p', 'm', 1, 0.1, 2)"
+            )
+        )
+        c.execute(
+            sa.text(
+                "INSERT INTO rollup_model (org_id, grain, t, source, provider, model, cost_e8, input_tokens,"
+                " output_tokens, cache_read_tokens, cache_write_tokens, executions, latency_sum, latency_count)"
+                " VALUES ('o', 900, 0, 'system', 'p', 'm', 1, 1, 1, 1, 1, 1, 1, 1)"
+            )
+        )
+        c.execute(sa.text("UPDATE rollup_state SET watermark = 5, version = 3"))
+    _to(fresh, command.upgrade, "0005")
+    with fresh.begin() as c:
+        rows = c.execute(
+            sa.text(
+                "SELECT provider, model, valid_from, input_usd_per_mtok, cache_write_usd_per_mtok, output_usd_per_mtok"
+                " FROM price_overrides"
+            )
+        ).all()
+        assert [(p, m, vf, float(i), w, float(o)) for p, m, vf, i, w, o in rows] == [("p", "m", None, 1.0, None, 2.0)]
+        assert c.execute(sa.text("SELECT COUNT(*) FROM rollup_model")).scalar() == 0
+        assert tuple(c.execute(sa.text("SELECT watermark, version FROM rollup_state")).one()) == (0, 4)
+        c.execute(
+            sa.text(
+                "INSERT INTO price_overrides (provider, model, valid_from, input_usd_per_mtok,"
+                " cache_read_usd_per_mtok, cache_write_usd_per_mtok) VALUES ('p', 'm', '2026-01-01 00:00:00', 3, 0.3, 3.75)"
+            )
+        )
+    with pytest.raises(sa.exc.IntegrityError), fresh.begin() as c:  # a second always-row for the model
+        c.execute(
+            sa.text(
+                "INSERT INTO price_overrides (provider, model, input_usd_per_mtok, cache_read_usd_per_mtok)"
+                " VALUES ('p', 'm', 3, 0.3)"
+            )
+        )
+    _to(fresh, command.downgrade, "0004")
+    with fresh.connect() as c:
+        rows = c.execute(sa.text("SELECT provider, model, input_usd_per_mtok FROM price_overrides")).all()
+        assert [(p, m, float(i)) for p, m, i in rows] == [("p", "m", 1.0)]
+    _to(fresh, command.upgrade, "head")
