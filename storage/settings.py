@@ -103,6 +103,12 @@ class Settings:
         "(90s, 15m, 12h, 7d; empty: no limit).",
         optional_ttl,
     )
+    cache_url: str = setting(
+        "AI_USAGE_CACHE_URL",
+        "",
+        "Redis URL (`redis://127.0.0.1:6379/0`) of the answer cache shared by every worker and instance; "
+        "empty: a cache in each process. Redis unreachable: answers are computed uncached (logged).",
+    )
     demo: bool = False  # not a variable: `serve --demo` (a throw-away secret, a token link)
 
     @classmethod
