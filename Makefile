@@ -12,7 +12,7 @@ TEST_STAMP := $(VENV)/.installed-test
 HOST ?= 127.0.0.1
 PORT ?= 8050
 
-.PHONY: install run test lint bench clean
+.PHONY: install run test lint bench loadtest clean
 
 $(RUN_STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -49,3 +49,13 @@ bench: $(RUN_STAMP)
 
 clean:
 	rm -rf $(VENV) data test-artifacts
+
+## make loadtest: Locust, headless, against a server already running on 127.0.0.1 (see NOTES-perf.md).
+## LOADTEST_ARGS="--scenario refresh|same|mix --users 20 --orgs bench --run-time 60s"
+LOADTEST_STAMP := $(VENV)/.installed-loadtest
+$(LOADTEST_STAMP): $(RUN_STAMP)
+	$(PY) -m pip install --quiet --no-compile -e '.[loadtest]'
+	touch $@
+
+loadtest: $(LOADTEST_STAMP)
+	$(PY) scripts/loadtest.py --host http://$(HOST):$(PORT) $(LOADTEST_ARGS)

@@ -169,8 +169,10 @@ class AnswerCache:
             log.warning("answer cache unavailable (%s: %s); answering uncached", what, exc.__class__.__name__)
 
 
-def make_cache(url: str, secret: str, prefix: str = "ai-usage:answers:") -> AnswerCache:
-    """A Redis cache when url is set (redis:// or rediss://), else this process's LRU."""
+def make_cache(url: str, secret: str, prefix: str = "ai-usage:answers:") -> AnswerCache | None:
+    """A Redis cache when url is set (redis:// or rediss://), None for "none", else this process's LRU."""
+    if url.strip().lower() == "none":
+        return None
     if url:
         if not url.startswith(("redis://", "rediss://", "unix://")):
             raise ValueError("AI_USAGE_CACHE_URL must be a redis://, rediss:// or unix:// URL")

@@ -107,7 +107,7 @@ class Settings:
         "AI_USAGE_CACHE_URL",
         "",
         "Redis URL (`redis://127.0.0.1:6379/0`) of the answer cache shared by every worker and instance; "
-        "empty: a cache in each process. Redis unreachable: answers are computed uncached (logged).",
+        "empty: a cache in each process; `none`: no cache. Redis unreachable: answers are computed uncached (logged).",
     )
     demo: bool = False  # not a variable: `serve --demo` (a throw-away secret, a token link)
 
