@@ -21,7 +21,7 @@ def create_app(settings: Settings | None = None, engine=None, clock=None, **dash
     clock: a callable returning the current instant (aware UTC) for every request; None
     reads the system clock. Tests fix it to show a given day (e.g. the 1st of a month)."""
     import callbacks
-    from api import routes as api, security
+    from api import observe, ops, routes as api, security
     from layouts import page
     from queries.base import facts_path
 
@@ -42,21 +42,30 @@ def create_app(settings: Settings | None = None, engine=None, clock=None, **dash
     context.attach(app.server, settings, engine, clock)
     # Answers of one org computed once while its data has not moved (queries/freshness.py).
     context.attach_cache(app.server, make_cache(settings.cache_url, settings.secret))
+    observe.install(app.server)  # first: a request id, timing and an access-log line for every request
     app.layout = page.layout
     callbacks.register(app)
     api.register(app.server)
+    ops.register(app.server, api.routes_prefix(app.server))  # /healthz, /readyz, /metrics
     security.install(app.server, settings)
     return app
 
 
 def start_up(app: dash.Dash) -> None:
-    """What a served process does once, after create_app: start the rollup catch-up
-    thread and freeze the start-up heap. Both reach past the app (a thread, the process's
-    GC), so create_app leaves them to the server's start-up (`ai-usage serve`, `app:server`)."""
+    """What a served process does once, after create_app: start the leader loop (the
+    rollup catch-up, in whichever process of the database holds the leader lock) and
+    freeze the start-up heap. Both reach past the app (a thread, the process's GC), so
+    create_app leaves them to the server's start-up (`ai-usage serve`, `app:server`)."""
     from ingest import refresh as rollups
+    from storage import leader
 
     settings, engine = context.settings(app.server), context.engine(app.server)
-    rollups.start(app.server, settings, engine)
+    loop = leader.LeaderLoop(rollups.leader_engine(engine))
+    rollups.schedule(loop, settings)  # the catch-up, when rollups and an interval are on
+    # More periodic work of the one leader (alert evaluation) joins here: loop.add(name, job, every).
+    if loop.jobs:
+        loop.start()
+        app.server.extensions["ai_usage_leader"] = loop
     # The startup heap lives as long as the process: frozen, it stays out of every later
     # GC pass (a full pass over it paused a request ~80 ms). statsmodels/scipy, imported
     # by the projection on first use, join it now.

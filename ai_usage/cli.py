@@ -64,7 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="allow a missing AI_USAGE_SECRET (a random one is made) and print a token link",
     )
-    s.add_argument("--threads", type=int, default=8)
+    s.add_argument("--workers", type=int, help="worker processes (default: one per core; 1 serves in one process)")
+    s.add_argument("--threads", type=int, default=8, help="threads per worker process (default 8)")
 
     r = sub.add_parser("refresh", help="bring the rollup tables up to date")
     r.add_argument("--full", action="store_true", help="rebuild the rollups from the raw table")
@@ -116,7 +117,9 @@ def _dispatch(args, settings: Settings) -> int:
     if args.command == "serve":
         from .server import serve
 
-        return serve(settings, host=args.host, port=args.port, demo=args.demo, threads=args.threads)
+        return serve(
+            settings, host=args.host, port=args.port, demo=args.demo, threads=args.threads, workers=args.workers
+        )
 
     engine = make_engine(settings.database_url, statement_timeout_ms=0)
     if args.command == "init-db":

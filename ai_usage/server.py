@@ -1,8 +1,11 @@
-"""`ai-usage serve`: the dashboard and the API behind waitress, a production WSGI server."""
+"""`ai-usage serve`: the dashboard and the API, in N worker processes (gunicorn, see
+ai_usage/workers.py) or, with one worker or where gunicorn cannot run, in one process
+behind waitress (a threaded, pure-Python WSGI server)."""
 
 from __future__ import annotations
 
 import logging
+import os
 import secrets
 import sys
 import threading
@@ -70,13 +73,31 @@ def throttle_queue_warnings(interval: float = 10.0) -> QueueDepthThrottle:
 
 
 def serve(
-    settings: Settings, host: str = "127.0.0.1", port: int = 8050, demo: bool = False, threads: int = 8, out=None
+    settings: Settings,
+    host: str = "127.0.0.1",
+    port: int = 8050,
+    demo: bool = False,
+    threads: int = 8,
+    out=None,
+    workers: int | None = None,
 ) -> int:
-    """Serve until interrupted; exit code 2 without a usable secret (unless demo), 1 if the port is taken."""
+    """Serve until interrupted; exit code 2 without a usable secret (unless demo), 1 if the port is taken.
+
+    workers: processes (None: one per core); 1, or a platform without fork, serves in this
+    process with waitress. threads: per process."""
+    from . import workers as pool
+
     out = out or sys.stdout
     if threads < 1:
         print("--threads must be at least 1.", file=sys.stderr)
         return 2
+    if workers is not None and workers < 1:
+        print("--workers must be at least 1.", file=sys.stderr)
+        return 2
+    workers = pool.default_workers() if workers is None else workers
+    if workers > 1 and not pool.available():
+        print(f"--workers {workers}: this platform cannot fork worker processes; serving in one.", file=out)
+        workers = 1
     if len(settings.secret.encode()) < MIN_SECRET_BYTES:
         if not demo:
             print(
@@ -86,6 +107,7 @@ def serve(
                 file=sys.stderr,
             )
             return 2
+        # Made here, before any fork: every worker signs and checks with the same one.
         settings = replace(settings, secret=secrets.token_urlsafe(48), demo=True)
         print(
             "Demo mode: AI_USAGE_SECRET is not set, so a random secret was made for this process; "
@@ -94,12 +116,58 @@ def serve(
         )
     elif demo:
         settings = replace(settings, demo=True)
+    if workers == 1:
+        return _serve_waitress(settings, host, port, threads, out)
 
+    problem = pool.check_port(host, port)
+    if problem is not None:
+        print(f"Cannot listen on {host}:{port}: {problem}", file=sys.stderr)
+        return 1
+
+    def load():  # in each worker, after the fork
+        from app import create_app, start_up
+
+        configure_logging()
+        app = create_app(settings)
+        start_up(app)  # the leader loop and gc.freeze: once per worker process
+        return app.server
+
+    def ready(bound_port: int) -> None:  # in the first worker ready to answer
+        # The Dash path prefix is "/" unless DASH_* variables mount it elsewhere.
+        prefix = os.environ.get("DASH_REQUESTS_PATHNAME_PREFIX") or os.environ.get("DASH_URL_BASE_PATHNAME") or "/"
+        announce(
+            settings, f"http://{url_host(host)}:{bound_port}{prefix}", f"{workers} workers × {threads} threads", out
+        )
+
+    return pool.run(load, host=host, port=port, workers=workers, threads=threads, on_ready=ready)
+
+
+def configure_logging() -> None:
+    """Operators' lines on stderr; the JSON access log (one line per request) on stdout."""
+    from api.observe import configure_access_log
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_access_log(sys.stdout)
+
+
+def announce(settings: Settings, base: str, capacity: str, out) -> None:
+    """The ready lines: the demo link (a 12-hour token of the demo org) and where it serves."""
+    if settings.demo:
+        token = mint_token(settings.secret, DEMO_ORG, ttl=DEMO_TTL)
+        print(f"Open the demo dashboard (org {DEMO_ORG!r}, token valid 12 h):\n  {base}?token={token}", file=out)
+    print(
+        f"AI Usage Dashboard serving on {base}  (API: {base}ai/org-usage/openapi.json; {capacity}; Ctrl+C to stop)",
+        file=out,
+        flush=True,
+    )
+
+
+def _serve_waitress(settings: Settings, host: str, port: int, threads: int, out) -> int:
     import waitress
 
     from app import create_app, start_up
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging()
     throttle_queue_warnings()
     app = create_app(settings)
     try:
@@ -107,17 +175,13 @@ def serve(
     except OSError as e:
         print(f"Cannot listen on {host}:{port}: {e.strerror or e}", file=sys.stderr)
         return 1
-    start_up(app)  # the catch-up thread and gc.freeze: once per served process, not per app
+    start_up(app)  # the leader loop and gc.freeze: once per served process, not per app
     # The page's URL includes the Dash path prefix, if the app is mounted under one.
-    base = f"http://{url_host(host)}:{server.effective_port}{app.config.requests_pathname_prefix}"
-    if settings.demo:
-        token = mint_token(settings.secret, DEMO_ORG, ttl=DEMO_TTL)
-        print(f"Open the demo dashboard (org {DEMO_ORG!r}, token valid 12 h):\n  {base}?token={token}", file=out)
-    print(
-        f"AI Usage Dashboard serving on {base}  (API: {base}ai/org-usage/openapi.json; "
-        f"{threads} threads; Ctrl+C to stop)",
-        file=out,
-        flush=True,
+    announce(
+        settings,
+        f"http://{url_host(host)}:{server.effective_port}{app.config.requests_pathname_prefix}",
+        f"1 process × {threads} threads",
+        out,
     )
     try:
         server.run()

@@ -23,19 +23,22 @@ transaction, and re-reads the state row FOR UPDATE, which fails (serialization) 
 another refresh committed after our snapshot — then we retry. SQLite uses BEGIN
 IMMEDIATE. `--full` clears and rebuilds every table in one transaction: readers see
 the old rollups until it commits.
+
+In the server, the catch-up is a job of the leader loop (storage/leader.py): of all the
+processes serving one database, only the one holding the leader lock runs it.
 """
 
 from __future__ import annotations
 
 import logging
 import sys
-import threading
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
-from storage import rollup_tables as rt
+from storage import leader, metrics, rollup_tables as rt
 
 from . import rollup_write as w
 
@@ -47,10 +50,7 @@ BATCH_ROWS = 1_000_000  # rows per refresh transaction while catching up
 MAX_GAPS = 100  # gap ranges read live at most (see _batch)
 VACUUM_ROWS = 200_000  # PostgreSQL: vacuum the rollup tables after a refresh this big
 RETRIES = 200  # lock attempts of a waiting refresh (each waits for the holder's commit)
-# The watermark stays below the largest BIGINT: answers read the live tail from
-# watermark + 1, which must still be a BIGINT (SQLite: OverflowError, every route 500).
-# A row stored at 2^63 - 1 (the importer refuses ids above 2^62) stays in the tail.
-LAST_ROLLED_ID = 2**63 - 2
+LAST_ROLLED_ID = rt.LAST_ROLLED_ID  # the watermark stays below the largest BIGINT
 
 
 @dataclass(frozen=True)
@@ -82,6 +82,9 @@ def _batch(conn, full: bool, batch_rows: int | None, grace: float) -> tuple[int,
     pg = conn.dialect.name == "postgresql"
     if pg:
         conn.execute(sa.text("SET LOCAL work_mem = '256MB'"))
+    # Every row committed before this instant is in our snapshot: once this refresh reaches
+    # the top, the rollups hold all of them (gaps aside, read live) "as of" it (readyz's lag).
+    as_of = conn.execute(sa.text("SELECT now()")).scalar_one() if pg else datetime.now(UTC)
     state = rt.read_state(conn, for_update=True)
     if full:
         w.clear(conn)
@@ -121,10 +124,13 @@ def _batch(conn, full: bool, batch_rows: int | None, grace: float) -> tuple[int,
         log.warning("rollups: %s missing id ranges; tracking the newest %s", len(kept), MAX_GAPS)
         kept = sorted(kept, key=lambda g: g[0])[-MAX_GAPS:]
     changed = full or rows or new or len(kept) != len(state.gaps) or kept != [tuple(g) for g in state.gaps]
+    caught_up = end >= top
     if changed:
         state = rt.State(max(end, wm), state.version + 1, tuple(kept))
-        rt.write_state(conn, state.watermark, state.version, state.gaps)
-    return rows, state, end < top
+        rt.write_state(conn, state.watermark, state.version, state.gaps, as_of if caught_up else None)
+    elif caught_up:
+        rt.write_as_of(conn, as_of)  # nothing new: still current, as of now (the version stays)
+    return rows, state, not caught_up
 
 
 def _pg_step(engine, full, batch_rows, grace):
@@ -237,42 +243,31 @@ def refresh_cli(engine: sa.Engine, full: bool = False) -> int:
 # ---------------------------------------------------------------- in the server
 
 
-class Refresher(threading.Thread):
-    """Daemon thread: refresh every `interval` seconds (and at once on start)."""
+class CatchUp:
+    """The leader's job: one background catch-up round (skipped if another process refreshes)."""
 
-    def __init__(self, engine: sa.Engine, interval: float):
-        super().__init__(name="ai-usage-rollups", daemon=True)
-        self.engine, self.interval = engine, interval
-        self._halt = threading.Event()
+    def __init__(self, engine: sa.Engine):
+        self.engine = engine
         self.last: RefreshResult | None = None
-        self.errors = 0
 
-    def run(self) -> None:
-        delay = 0.0
-        while not self._halt.wait(delay):
-            delay = self.interval
-            try:
-                self.last = refresh(self.engine, wait=False)
-                self.errors = 0
-                if self.last.rows:
-                    log.info(
-                        "rollups: %s rows rolled up in %.2f s (watermark %s)",
-                        self.last.rows,
-                        self.last.seconds,
-                        self.last.watermark,
-                    )
-            except Exception:  # the database may be away: answers stay exact from the tail
-                self.errors += 1
-                if self.errors in (1, 10) or self.errors % 100 == 0:
-                    log.exception("rollups: background refresh failed (%s in a row)", self.errors)
-                delay = min(self.interval * (1 + self.errors), 60.0)
-
-    def stop(self, timeout: float | None = 10) -> None:
-        self._halt.set()
-        self.join(timeout)
+    def __call__(self) -> None:
+        started = time.perf_counter()
+        try:
+            r = refresh(self.engine, wait=False)
+        except Exception:
+            metrics.ROLLUP_REFRESHES.labels(outcome="failed").inc()
+            metrics.ROLLUP_REFRESH_SECONDS.labels(outcome="failed").observe(time.perf_counter() - started)
+            raise  # the loop logs it and backs off
+        outcome = "skipped" if r.skipped else ("rolled_up" if r.rows else "up_to_date")
+        metrics.ROLLUP_REFRESHES.labels(outcome=outcome).inc()
+        metrics.ROLLUP_REFRESH_SECONDS.labels(outcome=outcome).observe(r.seconds)
+        metrics.ROLLUP_ROWS.inc(r.rows)
+        self.last = r
+        if r.rows:
+            log.info("rollups: %s rows rolled up in %.2f s (watermark %s)", r.rows, r.seconds, r.watermark)
 
 
-def _refresh_engine(engine: sa.Engine) -> sa.Engine:
+def leader_engine(engine: sa.Engine) -> sa.Engine:
     """An engine like engine's but without a statement time limit (a catch-up may be long)."""
     from storage.engine import make_engine
 
@@ -282,22 +277,33 @@ def _refresh_engine(engine: sa.Engine) -> sa.Engine:
     return make_engine(url.render_as_string(hide_password=False), statement_timeout_ms=0)
 
 
-def start_background(engine: sa.Engine, interval: float) -> Refresher:
-    r = Refresher(_refresh_engine(engine), interval)
-    r.start()
-    return r
-
-
-def start(server, settings, engine: sa.Engine) -> Refresher | None:
-    """Start the catch-up thread of a served app (rollups on, AI_USAGE_REFRESH_SECONDS > 0).
-
-    Called at the server's start-up (app.start_up), not by create_app: building an app
-    starts no thread, so tests build as many as they like and refresh explicitly."""
+def schedule(loop: leader.LeaderLoop, settings) -> bool:
+    """Add the catch-up to the leader's jobs (rollups on, AI_USAGE_REFRESH_SECONDS > 0)."""
     if not (settings.use_rollups and settings.refresh_seconds > 0):
+        return False
+    loop.add("rollups", CatchUp(loop.leadership.engine), settings.refresh_seconds)
+    return True
+
+
+def start_background(engine: sa.Engine, interval: float) -> leader.LeaderLoop:
+    """A leader loop running only the catch-up, every interval seconds (tests; app.start_up composes its own)."""
+    loop = leader.LeaderLoop(leader_engine(engine))
+    loop.add("rollups", CatchUp(loop.leadership.engine), interval)
+    loop.start()
+    return loop
+
+
+def start(server, settings, engine: sa.Engine) -> leader.LeaderLoop | None:
+    """Start the leader loop of a served app with the catch-up, if it is on (app.start_up's job).
+
+    Called at the server's start-up, not by create_app: building an app starts no
+    thread, so tests build as many as they like and refresh explicitly."""
+    loop = leader.LeaderLoop(leader_engine(engine))
+    if not schedule(loop, settings):
         return None
-    r = start_background(engine, settings.refresh_seconds)
-    server.extensions["ai_usage_rollups"] = r
-    return r
+    loop.start()
+    server.extensions["ai_usage_rollups"] = server.extensions["ai_usage_leader"] = loop
+    return loop
 
 
 if __name__ == "__main__":  # pragma: no cover - convenience: python -m ingest.refresh

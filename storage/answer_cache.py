@@ -23,6 +23,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from . import metrics
+
 log = logging.getLogger("ai_usage.cache")
 
 TTL_SECONDS = 300  # an entry nobody asks for again is dropped after this (Redis); the LRU also bounds it
@@ -153,6 +155,7 @@ class AnswerCache:
         """decode(cached bytes), or compute() (stored as encode(result)). Concurrent misses may
         compute the same answer twice: cheaper than a lock held across a query."""
         cached = self.get(key)
+        metrics.cache_lookup(cached is not None, self.kind)  # /metrics: the hit ratio per store
         if cached is not None:
             self.counters.add("hits")
             return decode(cached)

@@ -22,6 +22,10 @@ import sqlalchemy as sa
 # reads in zones off UTC (e.g. a Kathmandu midnight, 18:15 UTC: 3 six-hour blocks, 5
 # hours and 4 quarter-hours instead of 23 hours and 4 quarter-hours).
 GRAINS = (900, 3600, 21600, 86400)
+# The watermark stays below the largest BIGINT: answers read the live tail from
+# watermark + 1, which must still be a BIGINT (SQLite: OverflowError, every route 500).
+# A row stored at 2^63 - 1 (the importer refuses ids above 2^62) stays in the tail.
+LAST_ROLLED_ID = 2**63 - 2
 
 
 @dataclass(frozen=True)
@@ -104,11 +108,60 @@ def read_version(conn: sa.Connection) -> int:
     return int(conn.execute(sa.text("SELECT version FROM rollup_state WHERE id = 1")).scalar_one())
 
 
-def write_state(conn: sa.Connection, watermark: int, version: int, gaps: Iterable[Sequence[Any]]) -> None:
+def write_state(
+    conn: sa.Connection, watermark: int, version: int, gaps: Iterable[Sequence[Any]], as_of: datetime | None
+) -> None:
+    """as_of: the rollups hold every row committed before it (None: they are not caught up; keep the last)."""
     conn.execute(
-        sa.text("UPDATE rollup_state SET watermark = :w, version = :v, gaps = :g, refreshed_at = :at WHERE id = 1"),
-        {"w": int(watermark), "v": int(version), "g": json.dumps([list(g) for g in gaps]), "at": datetime.now(UTC)},
+        sa.text(
+            "UPDATE rollup_state SET watermark = :w, version = :v, gaps = :g,"
+            " refreshed_at = COALESCE(:at, refreshed_at) WHERE id = 1"
+        ),
+        {"w": int(watermark), "v": int(version), "g": json.dumps([list(g) for g in gaps]), "at": as_of},
     )
+
+
+def write_as_of(conn: sa.Connection, as_of: datetime) -> None:
+    """A refresh that found nothing new: the rollups are current as of as_of (version unchanged)."""
+    conn.execute(sa.text("UPDATE rollup_state SET refreshed_at = :at WHERE id = 1"), {"at": as_of})
+
+
+def _instant(value: Any) -> datetime | None:
+    """refreshed_at as an aware instant (PostgreSQL gives a datetime, SQLite its ISO text)."""
+    if value is None:
+        return None
+    dt = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class Lag:
+    seconds: float  # 0 when no committed row waits past the watermark; inf if never caught up
+    watermark: int
+    version: int
+    newest_id: int | None
+    as_of: datetime | None
+
+
+def lag(conn: sa.Connection, now: datetime) -> Lag:
+    """How far the rollups are behind: 0 when every committed row id is at or below the
+    watermark (gaps are read live, not behind), else the seconds since the last instant
+    at which they held every committed row."""
+    row = conn.execute(
+        sa.text(
+            "SELECT watermark, version, refreshed_at, (SELECT MAX(id) FROM token_usage_logs) FROM rollup_state"
+            " WHERE id = 1"
+        )
+    ).one()
+    wm, version, as_of, top = int(row[0]), int(row[1]), _instant(row[2]), row[3]
+    top = None if top is None else int(top)
+    if top is None or min(top, LAST_ROLLED_ID) <= wm:
+        seconds = 0.0
+    elif as_of is None:
+        seconds = float("inf")
+    else:
+        seconds = max(0.0, (now - as_of).total_seconds())
+    return Lag(seconds, wm, version, top, as_of)
 
 
 _AVAILABLE: dict[str, bool | float] = {}  # a cache per database URL, not a switch: True, or when "no" was seen

@@ -109,6 +109,12 @@ class Settings:
         "Redis URL (`redis://127.0.0.1:6379/0`) of the answer cache shared by every worker and instance; "
         "empty: a cache in each process; `none`: no cache. Redis unreachable: answers are computed uncached (logged).",
     )
+    metrics_token: str = setting(
+        "AI_USAGE_METRICS_TOKEN",
+        "",
+        "Bearer token that `GET /metrics` requires (`Authorization: Bearer <token>`); empty: /metrics is "
+        "open (keep it on a private network then).",
+    )
     demo: bool = False  # not a variable: `serve --demo` (a throw-away secret, a token link)
 
     @classmethod

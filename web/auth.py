@@ -141,4 +141,22 @@ def verify_token(token: str | None, secret: str, x_org_id: str | None = None, *,
         raise AuthError(403, "forbidden", f"El token no tiene el permiso {REQUIRED_POLICY}.")
     if x_org_id is not None and x_org_id != org_id:
         raise AuthError(403, "org_mismatch", "La cabecera x-org-id no coincide con la organización del token.")
+    _note_org(org_id)
     return Claims(org_id=org_id, policies=tuple(policies), exp=datetime.fromtimestamp(exp, UTC))
+
+
+ORG_KEY = "ai_usage_org"  # flask.g: the org of the request's valid token, for the access log
+
+
+def _note_org(org_id: str) -> None:
+    import flask
+
+    if flask.has_request_context():
+        setattr(flask.g, ORG_KEY, org_id)
+
+
+def request_org() -> str | None:
+    """The org whose valid token the current request carried (None: none, or not verified)."""
+    import flask
+
+    return flask.g.get(ORG_KEY) if flask.has_request_context() else None
