@@ -11,8 +11,8 @@ is read before the answer is computed, so an entry is never older than its key.
 
 The clock: an answer whose window ended before now depends on today's local date only
 (which buckets are in progress, the projection's "today"); one whose window holds now is
-keyed by the second (its buckets and flags change on whole seconds at most; the
-projection's share of today still to come is then at most 1 s old).
+keyed by the 5-second step of now (CLOCK_STEP_S): a bucket that starts, and the
+projection's share of today still to come, may show up to 5 s late; rows never do.
 
 Without rollups (AI_USAGE_ROLLUPS=0 or never refreshed) the tail is the whole table: no
 stamp, no caching (a count over every row of the org would cost what the answer does).
@@ -34,6 +34,7 @@ from storage.rollup_tables import State, available, read_state
 from .base import FACTS_OPTION
 from .filters import Filters
 
+CLOCK_STEP_S = 5  # a window holding now: one answer per 5 s (the catch-up's period); rows still count at once
 FORMAT = "1"  # bump when an answer's shape or meaning changes: old entries are then never read
 
 
@@ -105,7 +106,7 @@ def clock_key(f: Filters) -> str:
     """The part of `now` an answer for f can depend on (see the module's docstring)."""
     if f.end_utc <= f.now:
         return "d" + f.today.isoformat()
-    return "s" + str(int(f.now.timestamp()))
+    return "s" + str(int(f.now.timestamp()) // CLOCK_STEP_S)
 
 
 def answer_digest(kind: str, f: Filters, extra: Sequence[Any], stamp: str) -> str:
