@@ -20,7 +20,7 @@ PO_FILES := $(wildcard $(LOCALES)/*/LC_MESSAGES/messages.po)
 MO_FILES := $(PO_FILES:.po=.mo)
 EXTRACT_FLAGS := -F babel.cfg -k N_ -k T --no-wrap --sort-by-file --project ai-usage-dashboard
 
-.PHONY: install run test lint bench clean messages catalogues
+.PHONY: install run test lint bench loadtest clean messages catalogues
 
 $(RUN_STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -69,3 +69,13 @@ bench: $(RUN_STAMP)
 
 clean:
 	rm -rf $(VENV) data test-artifacts
+
+## make loadtest: Locust, headless, against a server already running on 127.0.0.1 (see NOTES-perf.md).
+## LOADTEST_ARGS="--scenario refresh|same|mix --users 20 --orgs bench --run-time 60s"
+LOADTEST_STAMP := $(VENV)/.installed-loadtest
+$(LOADTEST_STAMP): $(RUN_STAMP)
+	$(PY) -m pip install --quiet --no-compile -e '.[loadtest]'
+	touch $@
+
+loadtest: $(LOADTEST_STAMP)
+	$(PY) scripts/loadtest.py --host http://$(HOST):$(PORT) $(LOADTEST_ARGS)

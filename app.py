@@ -7,6 +7,7 @@ from pathlib import Path
 
 import dash
 
+from storage.answer_cache import make_cache
 from storage.engine import make_engine
 from storage.settings import Settings
 from web import context
@@ -40,6 +41,8 @@ def create_app(settings: Settings | None = None, engine=None, clock=None, **dash
     # is asked for another language (callbacks/language.py sets it per page load).
     app.index_string = app.index_string.replace("<html>", '<html lang="es">', 1)
     context.attach(app.server, settings, engine, clock)
+    # Answers of one org computed once while its data has not moved (queries/freshness.py).
+    context.attach_cache(app.server, make_cache(settings.cache_url, settings.secret))
     observe.install(app.server)  # first: a request id, timing and an access-log line for every request
     app.layout = page.layout
     callbacks.register(app)

@@ -29,10 +29,15 @@ def error_body(code: str, message: str, parameter: str | None = None) -> Error:
     return Error.model_construct(error=ErrorDetail.model_construct(code=code, message=message, parameter=parameter))
 
 
-def json_response(body: Answer | dict, status: int = 200) -> flask.Response:
-    """Serialize with orjson (an answer model through its camelCase dump); API answers are
-    per-user data, so no cache may keep them."""
-    plain = body.dump() if isinstance(body, Answer) else body
-    resp = flask.Response(orjson.dumps(plain), status=status, mimetype=JSON)
+def answer_json(body: Answer | dict) -> dict:
+    """The plain JSON value of an answer (a model through its camelCase dump)."""
+    return body.dump() if isinstance(body, Answer) else body
+
+
+def json_response(body: Answer | dict | bytes, status: int = 200) -> flask.Response:
+    """Serialize with orjson (bytes: already serialized); API answers are per-user data,
+    so no HTTP cache may keep them."""
+    data = body if isinstance(body, bytes) else orjson.dumps(answer_json(body))
+    resp = flask.Response(data, status=status, mimetype=JSON)
     resp.headers["Cache-Control"] = "no-store"
     return resp

@@ -13,9 +13,11 @@ import posixpath
 import re
 
 import flask
+import orjson
 from flask_compress import Compress
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
+from queries import freshness
 from queries.filters import BadParameter, parse_filters
 from storage import execute
 from web import context
@@ -30,7 +32,7 @@ from .bodies import (
     summary_body,
     time_series_body,
 )
-from .errors import ApiError, json_response
+from .errors import ApiError, answer_json, json_response
 
 log = logging.getLogger("ai_usage.api")  # the name operators filter on, kept across the move
 
@@ -64,8 +66,18 @@ def _answer(build, default_source: str = "all", extra=None):
     f = parse_filters(req.args, claims.org_id, now=context.now(), default_source=default_source)
     args = extra(req.args) if extra else ()
     with execute.connect(context.engine()) as conn:  # database failures leave as DatabaseFault
-        body = build(conn, f, *args)
-    return json_response(body)
+        # The answer's JSON bytes, from the answer cache while the org's data has not moved.
+        payload = freshness.cached(
+            conn,
+            context.cache(),
+            "api:" + build.__name__,
+            f,
+            lambda: orjson.dumps(answer_json(build(conn, f, *args))),
+            extra=args,
+            encode=bytes,
+            decode=bytes,
+        )
+    return json_response(payload)
 
 
 def _group_by(params) -> tuple[bool]:

@@ -32,7 +32,7 @@ def update(preset, start, end, source, granularity, tz, metric, token):
     f = scope.filters
     assert f is not None  # resolve() gives filters whenever there is no problem
     try:
-        df = common.query(lambda conn: queries.time_series(conn, f, by_action=True))
+        df = common.query(lambda conn: queries.time_series(conn, f, by_action=True), "page:actions", f)
     except common.Unavailable as u:
         blank = figures.empty(u.message, actions.HEIGHT, u.detail)
         return blank, blank, scope.stamp

@@ -77,7 +77,9 @@ def update(preset, start, end, source, granularity, tz, is_open, token):
     assert f is not None  # resolve() gives filters whenever there is no problem
     try:
         heat, split, cache = common.query(
-            lambda conn: (queries.heatmap(conn, f), _split(conn, f), queries.cache_economics(conn, f))
+            lambda conn: (queries.heatmap(conn, f), _split(conn, f), queries.cache_economics(conn, f)),
+            "page:advanced",
+            f,
         )
     except common.Unavailable as u:
         return (

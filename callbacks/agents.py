@@ -51,7 +51,7 @@ def update(preset, start, end, source, granularity, tz, token):
     assert f is not None  # resolve() gives filters whenever there is no problem
     export = agents.csv_params(f.start_date, f.end_date, f.source)
     try:
-        df = common.query(lambda conn: queries.by_agent(conn, f))
+        df = common.query(lambda conn: queries.by_agent(conn, f), "page:agents", f)
     except common.Unavailable as u:  # the empty grid must not read 'Sin datos en este periodo'
         return [], u.detail, scope.stamp, agents.empty_message(u.message), export
     n = len(df)

@@ -21,7 +21,7 @@ from dash.exceptions import PreventUpdate
 from layouts import fmt, ids, skin
 from layouts.i18n import N_, _
 from layouts.states import DB_DOWN, DB_TIMEOUT, access_reason
-from queries import BadParameter, Filters, parse_filters
+from queries import BadParameter, Filters, freshness, parse_filters
 from queries.filters import MAX_DATE, MAX_HOURLY_DAYS, MAX_YEARS, MIN_DATE
 from storage import execute
 from web import context
@@ -154,14 +154,22 @@ def cache_row(frame) -> dict:
     return row
 
 
-def query(fn):
+def query(fn, cache_as: str | None = None, f: Filters | None = None):
     """Run fn(connection) on the app's engine (storage.execute); database failures raise Unavailable.
+
+    cache_as (with f): the section's data comes from the answer cache while the org's data
+    has not moved (queries.freshness.cached); fn must depend on nothing but f then.
 
     A fault of the database (storage.execute.classify, as the API) shows its state; any
     other database error is a bug, logged with its traceback, and shows "unavailable" too:
     the page never crashes on a query."""
     try:
-        return execute.execute(context.engine(), fn)
+        if cache_as is None or f is None:
+            return execute.execute(context.engine(), fn)
+        cache = context.cache()
+        return execute.execute(
+            context.engine(), lambda conn: freshness.cached(conn, cache, cache_as, f, lambda: fn(conn))
+        )
     except execute.DatabaseFault as fault:
         log.log(fault.log_level, "dashboard query failed (%s): %s", fault.kind, fault.cause.__class__.__name__)
         raise Unavailable(fault.kind == execute.TIMEOUT) from fault

@@ -55,10 +55,10 @@ def register(app) -> None:
             *common.FILTERS,
             *extra,
             common.TOKEN,
-        )(_updater(fetch, build))
+        )(_updater(chart, fetch, build))
 
 
-def _updater(fetch, build):
+def _updater(chart, fetch, build):
     def update(n_clicks, preset, start, end, source, granularity, tz, *rest):
         *extra, token = rest
         if not (isinstance(n_clicks, int) and n_clicks % 2 == 1):
@@ -67,7 +67,7 @@ def _updater(fetch, build):
         if scope.problem:
             return dt.unavailable(scope.message), "true", _(dt.OPEN)
         try:
-            frame = common.query(lambda conn: fetch(conn, scope.filters))
+            frame = common.query(lambda conn: fetch(conn, scope.filters), "page:data:" + chart, scope.filters)
         except common.Unavailable as u:
             return dt.unavailable(u.detail), "true", _(dt.OPEN)
         return build(frame, scope.filters, *extra), "true", _(dt.OPEN)

@@ -41,7 +41,7 @@ def update(preset, start, end, source, granularity, tz, view, scale, latency, to
         return blank, blank, None, None, _(models.TITLES[view]), scope.stamp
     f = scope.filters
     try:
-        df, prices = common.query(lambda conn: fetch(conn, f))
+        df, prices = common.query(lambda conn: fetch(conn, f), "page:models", f)
     except common.Unavailable as u:
         blank = figures.empty(u.message, models.HEIGHT, u.detail)
         return blank, blank, None, None, _(models.TITLES[view]), scope.stamp

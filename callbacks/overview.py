@@ -59,7 +59,9 @@ def update(preset, start, end, source, granularity, tz, token):
                 queries.cache_savings(conn, f),
                 queries.projection(conn, f),
                 queries.time_series(conn, f),
-            )
+            ),
+            "page:overview",
+            f,
         )
     except common.Unavailable as u:
         return _nothing(u.message, u.detail, states.db_unavailable(u.timeout), window, scope.stamp)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -26,7 +27,8 @@ from .filters import Filters
 from .rollup_plan import NO_FOLD, cuts_from_boundaries, fold_ranges, offset_stretches, plan_ranges
 
 
-def _values(ranges: Sequence[tuple[int, ...]]) -> str:
+@lru_cache(maxsize=512)
+def _values(ranges: tuple[tuple[int, ...], ...]) -> str:
     """The plan as SQL VALUES rows (g, lo, hi, ph, p, w); w = NO_FOLD unless folded."""
     full = [tuple(r) + (NO_FOLD,) if len(r) == 5 else tuple(r) for r in ranges]
     rows = ["({}, {}, {}, {}, {}, {})".format(*[int(v) for v in r]) for r in full]
@@ -105,7 +107,7 @@ def build_query(
     outer_m = ", ".join(f"CAST(COALESCE(SUM(u.{m}), 0) AS BIGINT) AS {m}" for m in measures_read)
     outer_k = "".join(f"u.{c}, " for c in keys)
     group = f" GROUP BY {', '.join('u.' + c for c in keys)}" if keys else ""
-    cte = f"WITH r(g, lo, hi, ph, p, w) AS (VALUES {_values(ranges)}) " if ranges else ""
+    cte = f"WITH r(g, lo, hi, ph, p, w) AS (VALUES {_values(tuple(ranges))}) " if ranges else ""
     # The state version seen by this very snapshot, on every row: the caller checks it
     # against the state it planned the tail with.
     ver = "(SELECT version FROM rollup_state WHERE id = 1) AS v"
@@ -142,13 +144,8 @@ def rollup_facts(
     A, B = int(-(-s_epoch // QH)), int(e_epoch // QH)
     if B <= A:
         return raw_facts(conn, f, dims=dims, by_qh=by_qh, start=start, end=end, unpriced=unpriced)
-    cuts = cuts_from_boundaries(boundaries) if (by_qh and boundaries is not None) else None
-    planned = plan_ranges(A, B, cuts, by_qh)
-    ranges: Sequence[tuple[int, ...]] = (
-        fold_ranges(planned, offset_stretches(f.timezone, A, B), int(period))
-        if period and cuts is not None
-        else planned
-    )
+    cut_bytes = np.asarray(boundaries, dtype="int64").tobytes() if (by_qh and boundaries is not None) else None
+    ranges = _plan(f.timezone, A, B, cut_bytes, by_qh, int(period or 0))
     wa = datetime.fromtimestamp(A * QH, UTC)
     wb = datetime.fromtimestamp(B * QH, UTC)
     edges = [(a, b) for a, b in ((start, wa), (wb, end)) if a < b]
@@ -175,6 +172,19 @@ def rollup_facts(
             return _frame(rows, cols, dims)
         state = None
     return raw_facts(conn, f, dims=dims, by_qh=by_qh, start=start, end=end, unpriced=unpriced)
+
+
+@lru_cache(maxsize=512)
+def _plan(
+    tz_name: str, A: int, B: int, cut_bytes: bytes | None, by_qh: bool, period: int
+) -> tuple[tuple[int, ...], ...]:
+    """The read ranges of one (zone, window, bucket cuts, fold period): pure, so planned once
+    per question shape and shared by every request and figure asking it."""
+    cuts = cuts_from_boundaries(np.frombuffer(cut_bytes, dtype="int64")) if cut_bytes is not None else None
+    planned = plan_ranges(A, B, cuts, by_qh)
+    if period and cuts is not None:
+        return tuple(fold_ranges(planned, offset_stretches(tz_name, A, B), period))
+    return tuple(planned)
 
 
 # The last state read per database: most requests plan with it and never re-read it.

@@ -103,6 +103,12 @@ class Settings:
         "(90s, 15m, 12h, 7d; empty: no limit).",
         optional_ttl,
     )
+    cache_url: str = setting(
+        "AI_USAGE_CACHE_URL",
+        "",
+        "Redis URL (`redis://127.0.0.1:6379/0`) of the answer cache shared by every worker and instance; "
+        "empty: a cache in each process; `none`: no cache. Redis unreachable: answers are computed uncached (logged).",
+    )
     metrics_token: str = setting(
         "AI_USAGE_METRICS_TOKEN",
         "",

@@ -26,3 +26,12 @@ def now(server: flask.Flask | None = None) -> datetime:
     """The current instant for one request (the app's clock, else the system's), aware UTC."""
     clock = (server or flask.current_app).extensions[KEY].get("clock")
     return clock() if clock is not None else datetime.now(UTC)
+
+
+def attach_cache(server: flask.Flask, cache) -> None:
+    """The app's answer cache (storage.answer_cache.AnswerCache), or None for none."""
+    server.extensions[KEY]["cache"] = cache
+
+
+def cache(server: flask.Flask | None = None):
+    return (server or flask.current_app).extensions[KEY].get("cache")

@@ -1,0 +1,143 @@
+"""What an answer depends on besides its parameters: the data's stamp and the clock's, for cache keys.
+
+An answer of org O is a function of (its Filters, the rows of O, O's agents, the price
+overrides, the clock). The rows are the rollups (named by the state's `version`, bumped by
+every refresh, `refresh --full` included) plus the live tail (ids past the watermark and
+in the gap ranges): `data_stamp` reads the version, the count and the highest id of O's
+tail rows, O's agents and the price overrides in ONE statement (one snapshot), so a
+row committed after it changes every later stamp — the freshness rule holds for cached
+answers: a committed row counts at once, a late row in a gap range included. The stamp
+is read before the answer is computed, so an entry is never older than its key.
+
+The clock: an answer whose window ended before now depends on today's local date only
+(which buckets are in progress, the projection's "today"); one whose window holds now is
+keyed by the 5-second step of now (CLOCK_STEP_S): a bucket that starts, and the
+projection's share of today still to come, may show up to 5 s late; rows never do.
+
+Without rollups (AI_USAGE_ROLLUPS=0 or never refreshed) the tail is the whole table: no
+stamp, no caching (a count over every row of the org would cost what the answer does).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import pickle
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+
+from storage.answer_cache import AnswerCache
+from storage.rollup_tables import State, available, read_state
+
+from .base import FACTS_OPTION
+from .filters import Filters
+
+CLOCK_STEP_S = 5  # a window holding now: one answer per 5 s (the catch-up's period); rows still count at once
+FORMAT = "1"  # bump when an answer's shape or meaning changes: old entries are then never read
+
+
+def _text_agg(dialect: str, expr: str, order: str, table: str, where: str = "") -> str:
+    if dialect == "postgresql":
+        return f"(SELECT string_agg({expr}, chr(30) ORDER BY {order}) FROM {table}{where})"
+    return f"(SELECT group_concat({expr}, char(30)) FROM (SELECT * FROM {table}{where} ORDER BY {order}))"
+
+
+def stamp_sql(dialect: str, tail_ranges: Sequence[tuple[int, int | None]]) -> tuple[str, dict[str, Any]]:
+    """The one statement of data_stamp: version, tail count and max id of :org, agents, prices."""
+    params: dict[str, Any] = {}
+    conds = []
+    for i, (lo, hi) in enumerate(tail_ranges):
+        params[f"lo{i}"] = int(lo)
+        if hi is None:
+            conds.append(f"id >= :lo{i}")
+        else:
+            params[f"hi{i}"] = int(hi)
+            conds.append(f"(id >= :lo{i} AND id <= :hi{i})")
+    sep = "chr(31)" if dialect == "postgresql" else "char(31)"
+    agents = _text_agg(
+        dialect,
+        f"id || {sep} || name || {sep} || COALESCE(avatar_url, '')",
+        "id",
+        "agents",
+        " WHERE org_id = :org",
+    )
+    cols = ("provider", "model", "input_usd_per_mtok", "cache_read_usd_per_mtok", "output_usd_per_mtok")
+    prices = _text_agg(
+        dialect,
+        f" || {sep} || ".join(f"COALESCE(CAST({c} AS TEXT), '')" for c in cols),
+        "provider, model",
+        "price_overrides",
+    )
+    sql = (
+        "SELECT (SELECT version FROM rollup_state WHERE id = 1), COUNT(*), COALESCE(MAX(id), 0),"
+        f" {agents}, {prices}"
+        f" FROM token_usage_logs WHERE org_id = :org AND ({' OR '.join(conds)})"
+    )
+    return sql, params
+
+
+_STATE: dict[str, State] = {}  # the last state read per database (planning only; the statement checks it)
+
+
+def data_stamp(conn: sa.Connection, org_id: str) -> str | None:
+    """The stamp of org_id's data as this connection sees it now; None: do not cache."""
+    if conn.get_execution_options().get(FACTS_OPTION, "raw") != "rollup" or not available(conn):
+        return None
+    key = conn.engine.url.render_as_string(hide_password=False)
+    state = _STATE.get(key)
+    for _attempt in range(4):
+        if state is None:
+            state = _STATE[key] = read_state(conn)
+        if state.watermark == 0:
+            _STATE.pop(key, None)  # the first refresh may come any moment
+            return None
+        sql, params = stamp_sql(conn.dialect.name, state.tail_ranges)
+        row = conn.execute(sa.text(sql), {**params, "org": org_id}).one()
+        if int(row[0]) == state.version:
+            meta = hashlib.sha256(f"{row[3]}\x1d{row[4]}".encode()).hexdigest()[:16]
+            return f"v{row[0]}:n{row[1]}:m{row[2]}:{meta}"
+        state = None  # a refresh moved the watermark since the tail was planned: plan again
+    return None
+
+
+def clock_key(f: Filters) -> str:
+    """The part of `now` an answer for f can depend on (see the module's docstring)."""
+    if f.end_utc <= f.now:
+        return "d" + f.today.isoformat()
+    return "s" + str(int(f.now.timestamp()) // CLOCK_STEP_S)
+
+
+def answer_digest(kind: str, f: Filters, extra: Sequence[Any], stamp: str) -> str:
+    """sha256 of (format, kind, every field of f but now, the clock's part, extra args, data stamp)."""
+    fields = {fld.name: getattr(f, fld.name) for fld in dataclasses.fields(f) if fld.name != "now"}
+    text = repr((FORMAT, kind, sorted(fields.items()), clock_key(f), tuple(extra), stamp))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _pickle(value: Any) -> bytes:
+    return pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def cached(
+    conn: sa.Connection,
+    cache: AnswerCache | None,
+    kind: str,
+    f: Filters,
+    compute: Callable[[], Any],
+    extra: Sequence[Any] = (),
+    encode: Callable[[Any], bytes] = _pickle,
+    decode: Callable[[bytes], Any] = pickle.loads,  # only values this app signed reach it (answer_cache)
+) -> Any:
+    """compute(), or its answer from `cache` under (org, kind, f, clock, extra, data stamp).
+
+    The API and the page's callbacks both come through here. No cache, or no stamp
+    (rollups off): computed every time."""
+    if cache is None:
+        return compute()
+    stamp = data_stamp(conn, f.org_id)
+    if stamp is None:
+        return compute()
+    key = cache.full_key(f.org_id, answer_digest(kind, f, extra, stamp))
+    return cache.get_or_compute(key, compute, encode, decode)

@@ -1,0 +1,177 @@
+"""Locust users for `make loadtest` (run through scripts/loadtest.py, which sets the environment).
+
+Scenarios (LOADTEST_SCENARIO):
+- `refresh`: every iteration is one full refresh — the 8 API answers of a 365-day window,
+  one after another — of a distinct question: the window ends 0–59 days ago, in one of
+  six timezones. Recorded as one event "REFRESH full 365d" beside the 8 requests.
+- `same`: the same full refresh (window ending today, UTC) for every admin: what the
+  answer cache serves.
+- `mix`: an admin with think time: page loads (the page and the Dash layout and
+  dependencies), filter changes (every data callback of the page POSTed to
+  /_dash-update-component, as the renderer does), single API calls, full refreshes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import time
+from datetime import UTC, date, datetime, timedelta
+from urllib.parse import urlencode
+
+from locust import FastHttpUser, between, constant, events, task
+
+TOKENS: dict[str, str] = json.loads(os.environ.get("LOADTEST_TOKENS", "{}"))
+SCENARIO = os.environ.get("LOADTEST_SCENARIO", "refresh")
+DAYS = int(os.environ.get("LOADTEST_DAYS", "365"))
+ZONES = ["UTC", "America/New_York", "Europe/Madrid", "Asia/Kathmandu", "Asia/Kolkata", "America/Sao_Paulo"]
+API = "/ai/org-usage/"
+CALLS = [
+    ("summary", {}),
+    ("cache-savings", {}),
+    ("projection", {}),
+    ("time-series", {}),
+    ("time-series", {"groupBy": "action"}),
+    ("model-efficiency", {}),
+    ("by-agent", {}),
+    ("heatmap", {}),
+]
+# What the page sends for each input of a data callback (filters come per change).
+FIXED_INPUTS = {
+    "filter-applied-start.data": None,
+    "filter-applied-end.data": None,
+    "filter-granularity.value": "auto",
+    "actions-metric.value": "cost_usd",
+    "models-view.value": "cost",
+    "models-scale.value": "linear",
+    "advanced-collapse.is_open": True,
+}
+PRESETS = ["7d", "30d", "90d", "ytd"]
+SOURCES = ["all", "system", "byok"]
+
+
+def _today(tz: str) -> date:
+    from zoneinfo import ZoneInfo
+
+    return datetime.now(UTC).astimezone(ZoneInfo(tz)).date()
+
+
+class Admin(FastHttpUser):
+    wait_time = between(0.5, 2.0) if SCENARIO == "mix" else constant(0)
+
+    def on_start(self) -> None:
+        self.org = random.choice(sorted(TOKENS))
+        self.token = TOKENS[self.org]
+        self.headers = {"Authorization": f"Bearer {self.token}"}
+        self.callbacks: list[dict] = []
+        if SCENARIO == "mix":
+            self.load_page()
+
+    # -------------------------------------------------------------- pieces
+
+    def full_refresh(self, end: date, tz: str) -> None:
+        window = {"from": (end - timedelta(days=DAYS - 1)).isoformat(), "to": end.isoformat(), "timezone": tz}
+        t0, error = time.perf_counter(), None
+        for route, extra in CALLS:
+            name = f"API {route}" + (" groupBy" if extra else "")
+            url = f"{API}{route}?{urlencode({**window, **extra})}"
+            with self.client.get(url, headers=self.headers, name=name, catch_response=True) as r:
+                if r.status_code != 200:
+                    r.failure(f"HTTP {r.status_code}")
+                    error = error or RuntimeError(f"{route}: HTTP {r.status_code}")
+        events.request.fire(
+            request_type="REFRESH",
+            name=f"full {DAYS}d",
+            response_time=(time.perf_counter() - t0) * 1000,
+            response_length=0,
+            exception=error,
+            context={},
+        )
+
+    def load_page(self) -> None:
+        self.client.get(f"/?{urlencode({'token': self.token})}", name="PAGE /")
+        self.client.get("/_dash-layout", name="PAGE _dash-layout")
+        deps = self.client.get("/_dash-dependencies", name="PAGE _dash-dependencies").json()
+        self.callbacks = [d for d in deps if _is_data_callback(d)]
+
+    def filter_change(self) -> None:
+        values = {
+            "filter-applied-preset.data": random.choice(PRESETS),
+            "filter-source.value": random.choice(SOURCES),
+            "session-timezone.data": random.choice(ZONES),
+            "session-token.data": self.token,
+        }
+        for dep in self.callbacks:
+            body = _payload(dep, {**FIXED_INPUTS, **values})
+            with self.client.post(
+                "/_dash-update-component", json=body, name="DASH filter change", catch_response=True
+            ) as r:
+                if r.status_code not in (200, 204):
+                    r.failure(f"HTTP {r.status_code}")
+
+    # -------------------------------------------------------------- tasks
+
+    @task
+    def work(self) -> None:
+        if SCENARIO == "same":
+            self.full_refresh(_today("UTC"), "UTC")
+        elif SCENARIO == "refresh":
+            tz = random.choice(ZONES)
+            self.full_refresh(_today(tz) - timedelta(days=random.randrange(60)), tz)
+        else:
+            roll = random.random()
+            if roll < 0.1:
+                self.load_page()
+            elif roll < 0.5:
+                self.filter_change()
+            elif roll < 0.9:
+                route, extra = random.choice(CALLS)
+                tz = random.choice(ZONES)
+                days = random.choice([7, 30, 90, 365])
+                end = _today(tz)
+                params = {"from": (end - timedelta(days=days - 1)).isoformat(), "to": end.isoformat(), "timezone": tz}
+                url = f"{API}{route}?{urlencode({**params, **extra})}"
+                self.client.get(url, headers=self.headers, name=f"API {route}")
+            else:
+                self.full_refresh(_today("UTC"), random.choice(ZONES))
+
+
+def _deps(items) -> list[str]:
+    return [f"{d['id']}.{d['property']}" for d in items]
+
+
+def _is_data_callback(dep: dict) -> bool:
+    """A server-side callback fed by the filter bar whose every input and state we can fill."""
+    known = set(FIXED_INPUTS) | {
+        "filter-applied-preset.data",
+        "filter-source.value",
+        "session-timezone.data",
+        "session-token.data",
+    }
+    wanted = _deps(dep.get("inputs", [])) + _deps(dep.get("state", []))
+    return (
+        dep.get("clientside_function") is None
+        and "filter-applied-preset.data" in wanted
+        and all(w in known for w in wanted)
+    )
+
+
+def _outputs(spec: str) -> list[dict] | dict:
+    if spec.startswith(".."):
+        parts = spec[2:-2].split("...")
+        return [dict(zip(("id", "property"), p.rsplit(".", 1))) for p in parts]
+    return dict(zip(("id", "property"), spec.rsplit(".", 1)))
+
+
+def _payload(dep: dict, values: dict) -> dict:
+    def filled(items):
+        return [{**d, "value": values[f"{d['id']}.{d['property']}"]} for d in items]
+
+    return {
+        "output": dep["output"],
+        "outputs": _outputs(dep["output"]),
+        "inputs": filled(dep["inputs"]),
+        "state": filled(dep.get("state", [])),
+        "changedPropIds": ["filter-applied-preset.data"],
+    }

@@ -1,0 +1,183 @@
+"""The answer cache: bytes under a key, in this process (an LRU) or shared (Redis).
+
+Callers build the key from everything an answer depends on (the org, every parameter,
+the data's stamp: see queries/freshness.py), so an entry is never invalidated, only
+left behind: a key that can no longer be asked for ages out of the LRU or expires in
+Redis. Values are signed (HMAC-SHA256 with a key derived from the app's secret) and a
+value whose signature does not match is a miss: a shared Redis that someone else can
+write to cannot make this process decode what it did not store.
+
+Redis failing (down, slow, refusing) never fails a request: the call counts an error,
+logs one warning per 30 s and the caller computes the answer uncached.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from . import metrics
+
+log = logging.getLogger("ai_usage.cache")
+
+TTL_SECONDS = 300  # an entry nobody asks for again is dropped after this (Redis); the LRU also bounds it
+LOCAL_MAX_ENTRIES = 2048
+LOCAL_MAX_BYTES = 64 * 1024 * 1024
+WARN_EVERY_S = 30.0
+SIG = 32  # bytes of HMAC-SHA256 in front of every stored value
+
+
+@dataclass
+class Counters:
+    """Hits, misses and backend errors since start (a metrics hook reads them)."""
+
+    hits: int = 0
+    misses: int = 0
+    errors: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def add(self, name: str) -> None:
+        with self.lock:
+            setattr(self, name, getattr(self, name) + 1)
+
+    def snapshot(self) -> dict[str, int]:
+        with self.lock:
+            return {"hits": self.hits, "misses": self.misses, "errors": self.errors}
+
+
+class Backend(Protocol):
+    def get(self, key: str) -> bytes | None: ...
+    def set(self, key: str, value: bytes, ttl: int) -> None: ...
+
+
+class LocalBackend:
+    """A thread-safe LRU bounded by entries and bytes; entries also expire after their ttl."""
+
+    def __init__(self, max_entries: int = LOCAL_MAX_ENTRIES, max_bytes: int = LOCAL_MAX_BYTES):
+        self.max_entries, self.max_bytes = max_entries, max_bytes
+        self._data: OrderedDict[str, tuple[float, bytes]] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> bytes | None:
+        with self._lock:
+            hit = self._data.get(key)
+            if hit is None:
+                return None
+            if hit[0] < time.monotonic():
+                self._drop(key)
+                return None
+            self._data.move_to_end(key)
+            return hit[1]
+
+    def set(self, key: str, value: bytes, ttl: int) -> None:
+        if len(value) > self.max_bytes // 4:
+            return  # one huge answer must not flush everything else
+        with self._lock:
+            if key in self._data:
+                self._drop(key)
+            self._data[key] = (time.monotonic() + ttl, value)
+            self._bytes += len(value)
+            while len(self._data) > self.max_entries or self._bytes > self.max_bytes:
+                self._drop(next(iter(self._data)))
+
+    def _drop(self, key: str) -> None:
+        _, value = self._data.pop(key)
+        self._bytes -= len(value)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+
+class RedisBackend:
+    """Redis at `url` (redis://host:port/db); short timeouts, so a sick Redis costs little."""
+
+    def __init__(self, url: str, timeout_s: float = 0.25):
+        import redis
+
+        self.client = redis.Redis.from_url(url, socket_timeout=timeout_s, socket_connect_timeout=timeout_s)
+
+    def get(self, key: str) -> bytes | None:
+        value = self.client.get(key)
+        return value if isinstance(value, bytes) else None
+
+    def set(self, key: str, value: bytes, ttl: int) -> None:
+        self.client.set(key, value, ex=ttl)
+
+
+class AnswerCache:
+    """get_or_compute(key, compute, encode, decode) over a backend, signed, never failing a request."""
+
+    def __init__(self, backend: Backend, secret: str, prefix: str = "ai-usage:answers:", ttl: int = TTL_SECONDS):
+        self.backend, self.prefix, self.ttl = backend, prefix, ttl
+        self.kind = "redis" if isinstance(backend, RedisBackend) else "local"
+        self._mac_key = hashlib.sha256(b"ai-usage answer cache\0" + secret.encode()).digest()
+        self.counters = Counters()
+        self._warned = 0.0
+
+    def full_key(self, org_id: str, digest: str) -> str:
+        """<prefix><org>:<digest>: the org in clear, so a key never mixes orgs and one org's keys can be listed."""
+        return f"{self.prefix}{hashlib.sha256(org_id.encode()).hexdigest()[:32]}:{digest}"
+
+    def _sign(self, key: str, value: bytes) -> bytes:
+        return hmac.new(self._mac_key, key.encode() + b"\0" + value, hashlib.sha256).digest()
+
+    def get(self, key: str) -> bytes | None:
+        try:
+            stored = self.backend.get(key)
+        except Exception as exc:
+            self._failed("read", exc)
+            return None
+        if stored is None or len(stored) < SIG:
+            return None
+        value = stored[SIG:]
+        if not hmac.compare_digest(stored[:SIG], self._sign(key, value)):
+            log.warning("answer cache: an entry with a bad signature was ignored (%s)", key[: len(self.prefix) + 8])
+            return None
+        return value
+
+    def put(self, key: str, value: bytes) -> None:
+        try:
+            self.backend.set(key, self._sign(key, value) + value, self.ttl)
+        except Exception as exc:
+            self._failed("write", exc)
+
+    def get_or_compute(
+        self, key: str, compute: Callable[[], Any], encode: Callable[[Any], bytes], decode: Callable[[bytes], Any]
+    ) -> Any:
+        """decode(cached bytes), or compute() (stored as encode(result)). Concurrent misses may
+        compute the same answer twice: cheaper than a lock held across a query."""
+        cached = self.get(key)
+        metrics.cache_lookup(cached is not None, self.kind)  # /metrics: the hit ratio per store
+        if cached is not None:
+            self.counters.add("hits")
+            return decode(cached)
+        self.counters.add("misses")
+        result = compute()
+        self.put(key, encode(result))
+        return result
+
+    def _failed(self, what: str, exc: Exception) -> None:
+        self.counters.add("errors")
+        now = time.monotonic()
+        if now - self._warned >= WARN_EVERY_S:
+            self._warned = now
+            log.warning("answer cache unavailable (%s: %s); answering uncached", what, exc.__class__.__name__)
+
+
+def make_cache(url: str, secret: str, prefix: str = "ai-usage:answers:") -> AnswerCache | None:
+    """A Redis cache when url is set (redis:// or rediss://), None for "none", else this process's LRU."""
+    if url.strip().lower() == "none":
+        return None
+    if url:
+        if not url.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("AI_USAGE_CACHE_URL must be a redis://, rediss:// or unix:// URL")
+        return AnswerCache(RedisBackend(url), secret, prefix)
+    return AnswerCache(LocalBackend(), secret, prefix)

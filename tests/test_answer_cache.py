@@ -1,0 +1,266 @@
+"""The answer cache: a repeated view is served from it, and never a stale answer, on both engines.
+
+Each case runs with the in-process LRU and with the real Redis at 127.0.0.1:6379 (a
+private db and key prefix, deleted afterwards; under CI=true Redis is required). Every
+cached answer is compared with the same question asked of an app without a cache:
+after a new row (no refresh), a late row filling a gap range below the watermark, a
+`refresh --full` after a deletion, an agent renamed; two orgs never share an entry; the
+page's sections use the same cache; Redis unreachable answers uncached with a warning.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+import sqlalchemy as sa
+from support.api import BASE, ROUTES, SECRET, auth, log, make_app, utc
+from support.db import insert_agents, insert_logs, require
+
+import callbacks.overview
+from ingest import refresh as rollups
+from storage import rollup_tables as rt
+from storage.answer_cache import AnswerCache, LocalBackend, RedisBackend
+from web import context
+from web.auth import mint_token
+
+REDIS_URL = "redis://127.0.0.1:6379/15"
+NOW = datetime(2026, 5, 20, 12, 0, tzinfo=UTC)
+WINDOW = {"from": "2026-05-01", "to": "2026-05-10", "timezone": "America/New_York"}
+
+
+def _redis_ok() -> bool:
+    try:
+        import redis
+
+        return bool(redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping())
+    except Exception:
+        return False
+
+
+@pytest.fixture(params=["local", "redis"])
+def backend(request):
+    """(backend, prefix) for one test; Redis keys under a private prefix, deleted afterwards."""
+    prefix = f"ai-usage-test:{uuid.uuid4().hex[:12]}:"
+    if request.param == "local":
+        yield LocalBackend(), prefix
+        return
+    require(_redis_ok(), f"Redis at {REDIS_URL}")
+    b = RedisBackend(REDIS_URL)
+    yield b, prefix
+    for key in b.client.scan_iter(match=prefix + "*"):
+        b.client.delete(key)
+
+
+def apps(engine, backend):
+    """(app with the cache under test, app without any cache), both at NOW."""
+    cached, plain = make_app(engine, clock=lambda: NOW), make_app(engine, clock=lambda: NOW)
+    b, prefix = backend
+    context.attach_cache(cached.server, AnswerCache(b, SECRET, prefix))
+    context.attach_cache(plain.server, None)
+    return cached, plain
+
+
+def get(app, org, route, **params):
+    resp = app.server.test_client().get(f"{BASE}/{route}", query_string=params or WINDOW, headers=auth(org))
+    assert resp.status_code == 200, resp.get_data(as_text=True)
+    return resp.get_data()
+
+
+def both(cached, plain, org, route="summary", **params) -> bytes:
+    """The cached app's answer, checked byte for byte against the uncached one."""
+    a = get(cached, org, route, **params)
+    assert a == get(plain, org, route, **params), route
+    return a
+
+
+def counts(app) -> dict:
+    return context.cache(app.server).counters.snapshot()
+
+
+def seed(engine, org, n=3, day=2):
+    insert_logs(engine, [log(org, utc(2026, 5, day, 10 + i), inp=100, out=10, cost=0.25) for i in range(n)])
+
+
+def executions(body: bytes) -> int:
+    import json
+
+    return int(json.loads(body)["executions"])
+
+
+# ------------------------------------------------------------------ the backends
+
+
+def test_lru_bounds_entries_bytes_and_ttl():
+    b = LocalBackend(max_entries=3, max_bytes=1000)
+    for i in range(5):
+        b.set(f"k{i}", b"x" * 10, ttl=60)
+    assert len(b) == 3 and b.get("k0") is None and b.get("k4") == b"x" * 10
+    b.set("big", b"y" * 200, ttl=60)
+    b.set("big2", b"y" * 200, ttl=60)
+    assert b.get("k4") is None or len(b) <= 3
+    b.set("old", b"z", ttl=-1)
+    assert b.get("old") is None
+
+
+def test_a_forged_entry_is_a_miss(caplog):
+    cache = AnswerCache(LocalBackend(), SECRET, "p:")
+    key = cache.full_key("org-a", "d")
+    cache.backend.set(key, b"\0" * 32 + b"forged", 60)
+    with caplog.at_level(logging.WARNING, "ai_usage.cache"):
+        assert cache.get(key) is None
+    assert "bad signature" in caplog.text
+    cache.put(key, b"mine")
+    assert cache.get(key) == b"mine"
+    assert AnswerCache(cache.backend, "another secret", "p:").get(key) is None
+
+
+# ------------------------------------------------------------------ the API
+
+
+def test_a_repeated_view_is_computed_once(engine, org_id, backend):
+    cached, plain = apps(engine, backend)
+    seed(engine, org_id)
+    rollups.refresh(engine)
+    first = {r: both(cached, plain, org_id, r) for r in ROUTES}
+    before = counts(cached)
+    again = {r: get(cached, org_id, r) for r in ROUTES}
+    after = counts(cached)
+    assert again == first
+    assert after["hits"] - before["hits"] == len(ROUTES) and after["misses"] == before["misses"]
+    both(cached, plain, org_id, "time-series", groupBy="action", **WINDOW)  # another parameter, another entry
+    assert counts(cached)["misses"] == after["misses"] + 1
+
+
+def test_a_committed_row_counts_at_once(engine, org_id, backend):
+    cached, plain = apps(engine, backend)
+    seed(engine, org_id)
+    rollups.refresh(engine)
+    assert executions(both(cached, plain, org_id)) == 3
+    seed(engine, org_id, n=1, day=3)  # in the tail: no refresh
+    assert executions(both(cached, plain, org_id)) == 4
+    seed(engine, org_id, n=1, day=4)
+    assert executions(both(cached, plain, org_id)) == 5
+    rollups.refresh(engine)  # rolled up now: a new version, the same answer
+    assert executions(both(cached, plain, org_id)) == 5
+
+
+def _fix_sequence(engine):
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as c:
+            c.execute(
+                sa.text(
+                    "SELECT setval(pg_get_serial_sequence('token_usage_logs', 'id'), (SELECT MAX(id) FROM token_usage_logs))"
+                )
+            )
+
+
+def test_a_late_row_in_a_gap_range_counts_at_once(engine, org_id, backend):
+    """An id the watermark passed while it was missing (a gap range, read live) fills later."""
+    cached, plain = apps(engine, backend)
+    seed(engine, org_id)
+    with engine.connect() as c:
+        top = int(c.execute(sa.text("SELECT MAX(id) FROM token_usage_logs")).scalar())
+    insert_logs(engine, [{**log(org_id, utc(2026, 5, 5, 9), inp=5, cost=1), "id": top + 3}])
+    _fix_sequence(engine)
+    rollups.refresh(engine)
+    with engine.connect() as c:
+        assert any(g[0] <= top + 1 <= g[1] for g in rt.read_state(c).gaps)
+    assert executions(both(cached, plain, org_id)) == 4
+    assert executions(get(cached, org_id, "summary")) == 4  # cached
+    insert_logs(engine, [{**log(org_id, utc(2026, 5, 6, 9), inp=7, cost=2), "id": top + 1}])  # the late row
+    assert executions(both(cached, plain, org_id)) == 5
+
+
+def test_refresh_full_invalidates(engine, org_id, backend):
+    """Rows deleted, then `ai-usage refresh --full`: the cached answer goes with the old rollups."""
+    cached, plain = apps(engine, backend)
+    seed(engine, org_id, n=4)
+    rollups.refresh(engine)
+    assert executions(both(cached, plain, org_id)) == 4
+    with engine.begin() as c:
+        c.execute(
+            sa.text("DELETE FROM token_usage_logs WHERE id = (SELECT MAX(id) FROM token_usage_logs WHERE org_id = :o)"),
+            {"o": org_id},
+        )
+    rollups.refresh_cli(engine, full=True)
+    assert executions(both(cached, plain, org_id)) == 3
+
+
+def test_an_agent_renamed_is_a_new_answer(engine, org_id, backend):
+    cached, plain = apps(engine, backend)
+    agent = f"ag-{uuid.uuid4().hex[:8]}"
+    insert_agents(engine, [{"id": agent, "org_id": org_id, "name": "Antes", "avatar_url": None}])
+    insert_logs(engine, [log(org_id, utc(2026, 5, 2, 10), agent=agent, inp=1, cost=1)])
+    rollups.refresh(engine)
+    assert b"Antes" in both(cached, plain, org_id, "by-agent")
+    with engine.begin() as c:
+        c.execute(sa.text("UPDATE agents SET name = 'Después' WHERE id = :a"), {"a": agent})
+    assert "Después".encode() in both(cached, plain, org_id, "by-agent")
+
+
+def test_orgs_never_share_an_entry(engine, backend):
+    cached, plain = apps(engine, backend)
+    a, b = f"org-{uuid.uuid4().hex[:10]}", f"org-{uuid.uuid4().hex[:10]}"
+    seed(engine, a, n=2)
+    seed(engine, b, n=5)
+    rollups.refresh(engine)
+    assert executions(both(cached, plain, a)) == 2
+    assert executions(both(cached, plain, b)) == 5
+    assert executions(get(cached, a, "summary")) == 2
+    cache = context.cache(cached.server)
+    ka, kb = cache.full_key(a, "x").rsplit(":", 1)[0], cache.full_key(b, "x").rsplit(":", 1)[0]
+    assert ka != kb and a not in ka  # one namespace per org (the org hashed: no raw text in keys)
+    if isinstance(cache.backend, LocalBackend):
+        keys = list(cache.backend._data)
+        assert sum(k.startswith(ka + ":") for k in keys) == 1 and sum(k.startswith(kb + ":") for k in keys) == 1
+
+
+def test_a_window_holding_now_is_keyed_by_5_seconds(engine, org_id, backend):
+    ticks = iter([NOW, NOW.replace(second=4), NOW.replace(second=5), NOW.replace(second=9)])
+    app = make_app(engine, clock=lambda: next(ticks))
+    context.attach_cache(app.server, AnswerCache(backend[0], SECRET, backend[1]))
+    seed(engine, org_id, n=1, day=20)
+    rollups.refresh(engine)
+    window = {"from": "2026-05-15", "to": "2026-05-25", "timezone": "UTC"}
+    for _ in range(4):
+        get(app, org_id, "projection", **window)
+    assert counts(app) == {"hits": 2, "misses": 2, "errors": 0}
+
+
+# ------------------------------------------------------------------ the page and a sick Redis
+
+
+def test_the_page_sections_use_the_cache(engine, org_id, backend):
+    cached, plain = apps(engine, backend)
+    seed(engine, org_id)
+    rollups.refresh(engine)
+    token = mint_token(SECRET, org_id)
+    args = ["custom", "2026-05-01", "2026-05-10", "all", "auto", "UTC", token]
+    with cached.server.app_context():
+        first = callbacks.overview.update(*args)
+        second = callbacks.overview.update(*args)
+    assert counts(cached)["hits"] == 1 and repr(first) == repr(second)
+    seed(engine, org_id, n=1, day=3)
+    with cached.server.app_context():
+        third = callbacks.overview.update(*args)
+    with plain.server.app_context():
+        fresh = callbacks.overview.update(*args)
+    assert repr(third) == repr(fresh) and repr(third) != repr(first)
+
+
+def test_redis_unreachable_answers_uncached(engine, org_id, caplog):
+    app = make_app(engine, clock=lambda: NOW)
+    context.attach_cache(app.server, AnswerCache(RedisBackend("redis://127.0.0.1:1/0", timeout_s=0.2), SECRET))
+    seed(engine, org_id)
+    rollups.refresh(engine)
+    t0 = time.perf_counter()
+    with caplog.at_level(logging.WARNING, "ai_usage.cache"):
+        assert executions(get(app, org_id, "summary")) == 3
+        assert executions(get(app, org_id, "summary")) == 3
+    assert time.perf_counter() - t0 < 5
+    assert "answer cache unavailable" in caplog.text and caplog.text.count("answer cache unavailable") == 1
+    assert counts(app)["errors"] >= 2
