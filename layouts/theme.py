@@ -191,6 +191,8 @@ DARK_PALETTE = {
     "source:system": "#2dbfa8",
     "source:byok": "#e08a5a",
     "source:other": "#8f8982",
+    "savings": "#4ade80",
+    "hit_rate": "#7dd3fc",
 }
 DARK_TEMPLATE = template(
     DARK_INK, DARK_MUTED, DARK_GRID, DARK_BORDER, DARK_SURFACE, [DARK_PALETTE[f"action:{a}"] for a in ACTIONS]

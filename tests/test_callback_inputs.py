@@ -36,6 +36,7 @@ VALID = {
     ("advanced-collapse", "is_open"): True,
     ("models-view", "value"): "cost",
     ("models-scale", "value"): "linear",
+    ("models-latency", "value"): "p95",
     **{
         (f"data-{chart}-button", "n_clicks"): 1
         for chart in ("trend", "actions-area", "actions-donut", "models-bars", "models-bubble", "heatmap", "split")

@@ -65,7 +65,7 @@ def run_all(app, token, *args):
             **named(app, callbacks.overview.update, *f, token),
             **named(app, callbacks.agents.update, *f, token),
             **named(app, callbacks.actions.update, *f, "cost_usd", token),
-            **named(app, callbacks.models.update, *f, "cost", "linear", token),
+            **named(app, callbacks.models.update, *f, "cost", "linear", "avg", token),
             **named(app, callbacks.advanced.update, *f, True, token),
         }
 

@@ -209,7 +209,7 @@ def test_a_closed_region_queries_nothing_and_an_open_one_shows_its_table(seeded,
 
     app, org_id = seeded
     extra, fetch, build = cd.CHARTS[chart]
-    update = cd._updater(fetch, build)
+    update = cd._updater(chart, fetch, build)
     args = ["30d", None, None, "all", "auto", TZ] + [
         {"actions-metric": "cost_usd", "models-view": "cost", "models-scale": "log"}[i.component_id] for i in extra
     ]

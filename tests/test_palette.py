@@ -80,7 +80,7 @@ def meanings_by_colour(mode: str = "light") -> dict[str, set[str]]:
             "net_savings_usd": [0.5] * 5,
         }
     )
-    bars, rate = figures.cache_timeline(points, "day").data
+    bars, rate = dressed(figures.cache_timeline(points, "day")).data
     pairs += [(c, "savings") for c in bars.marker.color] + [(rate.line.color, "hit_rate")]
     out: dict[str, set[str]] = {}
     for colour, meaning in pairs:
