@@ -13,6 +13,12 @@ var dagfuncs = (window.dashAgGridFunctions = window.dashAgGridFunctions || {});
     if (x > 0 && x < 0.005) { return "< US$ 0,01"; }
     return "US$ " + fmtNumber(x, 2);
   };
+  /* Another display currency (?currency=EUR): the amount, already converted, then its symbol. */
+  dagfuncs.formatMoney = function (x, symbol) {
+    if (x === null || x === undefined || isNaN(x)) { return "—"; }
+    if (x > 0 && x < 0.005) { return "< 0,01 " + symbol; }
+    return fmtNumber(x, 2) + " " + symbol;
+  };
   dagfuncs.formatInt = function (x) {
     if (x === null || x === undefined || isNaN(x)) { return "—"; }
     return fmtNumber(Math.round(x), 0);

@@ -71,7 +71,7 @@ def layout() -> html.Section:
     return html.Section(id=ids.SEC_ADVANCED, className="panel advanced", children=[toggle, body], **{"data-stamp": ""})
 
 
-def split_table(df) -> html.Table:
+def split_table(df, money: fmt.Money = fmt.USD) -> html.Table:
     """Cost, tokens and executions per source; the filter bar's source does not apply here."""
     head = html.Thead(
         html.Tr(
@@ -90,7 +90,7 @@ def split_table(df) -> html.Table:
             html.Tr(
                 [
                     html.Td([html.Span(className="chip-dot", style={"background": colour}), label]),
-                    html.Td(fmt.usd(r.cost_usd) if r.executions else "—", className="num"),
+                    html.Td(fmt.usd(r.cost_usd, money=money) if r.executions else "—", className="num"),
                     html.Td(fmt.compact(r.tokens) if r.executions else "—", className="num"),
                     html.Td(fmt.integer(r.executions), className="num"),
                 ]
@@ -98,7 +98,7 @@ def split_table(df) -> html.Table:
         )
     note = (
         "Compara los orígenes en el mismo periodo; no aplica el filtro de origen. "
-        "En BYOK el proveedor a menudo no informa precio: esas llamadas suman US$ 0."
+        f"En BYOK el proveedor a menudo no informa precio: esas llamadas suman {fmt.usd(0, money=money)}."
     )
     if "other" in set(df["source"]):
         note += (
@@ -109,7 +109,7 @@ def split_table(df) -> html.Table:
     )
 
 
-def cache_detail(c: dict, source_label: str) -> html.Div:
+def cache_detail(c: dict, source_label: str, money: fmt.Money = fmt.USD) -> html.Div:
     """Tokens served from cache, hit rate, estimated savings and models without a price."""
     if c["hit_rate"] is None:
         return html.Div(
@@ -121,7 +121,7 @@ def cache_detail(c: dict, source_label: str) -> html.Div:
         (theme.CACHE_READ, fmt.compact(c["total_cache_read_tokens"])),
         (theme.PROMPT_TOTAL, fmt.compact(c["total_input_tokens"])),
         ("Tasa de aciertos", fmt.percent(rate)),
-        ("Ahorro estimado", fmt.usd(c["estimated_savings_usd"])),
+        ("Ahorro estimado", fmt.usd(c["estimated_savings_usd"], money=money)),
     ]
     return html.Div(
         className="cache-detail",

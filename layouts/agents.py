@@ -11,7 +11,7 @@ import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import Patch, html
 
-from . import ids, theme
+from . import fmt, ids, theme
 from .common import loading, section
 
 NO_AGENT = "Sin agente"  # the row of usage not tied to an agent (the API's name null); in the CSV too
@@ -180,11 +180,43 @@ def layout() -> html.Section:
     return section(ids.SEC_AGENTS, "Agentes", "Ranking por costo; ordena por cualquier columna.", body, tools)
 
 
-def csv_params(start, end, source: str) -> dict:
+def csv_params(start, end, source: str, money: fmt.Money = fmt.USD) -> dict:
     """Export options naming the file after the period and the source,
-    e.g. consumo-por-agente_2026-11-02_2026-12-01_todos.csv."""
+    e.g. consumo-por-agente_2026-11-02_2026-12-01_todos.csv. In another display currency the
+    CSV carries both costs: USD (as stored) and the display currency's, next to each other."""
     label = theme.SOURCE_LABELS.get(source, source).lower()
-    return {**CSV_PARAMS, "fileName": f"{CSV_PREFIX}_{start.isoformat()}_{end.isoformat()}_{label}.csv"}
+    params = {**CSV_PARAMS, "fileName": f"{CSV_PREFIX}_{start.isoformat()}_{end.isoformat()}_{label}.csv"}
+    if not money.is_usd:
+        keys = list(CSV_COLUMNS)
+        keys.insert(keys.index("cost_usd") + 1, DISPLAY_COST)
+        params["columnKeys"] = keys
+    return params
+
+
+DISPLAY_COST = "cost_display"  # the grid's cost in the display currency (?currency=), beside cost_usd
+
+
+def column_defs(money: fmt.Money = fmt.USD) -> list[dict]:
+    """The grid's columns: in USD as COLUMN_DEFS; in another currency the cost column shows the
+    converted cost (sorted by it) and the USD one stays hidden, for the CSV."""
+    if money.is_usd:
+        return COLUMN_DEFS
+    out = []
+    for col in COLUMN_DEFS:
+        if col.get("field") == "cost_usd":
+            symbol = money.symbol.replace("\\", "").replace("'", "")
+            out.append({**col, "hide": True, "sort": None})
+            out.append(
+                {
+                    **col,
+                    "headerName": f"Costo ({money.code})",
+                    "field": DISPLAY_COST,
+                    "valueFormatter": {"function": f"formatMoney(params.value, '{symbol}')"},
+                }
+            )
+        else:
+            out.append(col)
+    return out
 
 
 def empty_message(message: str) -> Patch:
@@ -195,8 +227,10 @@ def empty_message(message: str) -> Patch:
     return patch
 
 
-def rows(df) -> list[dict]:
-    """Grid rows from the by_agent frame; the row without an agent (name None) reads NO_AGENT."""
+def rows(df, money: fmt.Money = fmt.USD) -> list[dict]:
+    """Grid rows from the by_agent frame; the row without an agent (name None) reads NO_AGENT.
+    In another display currency each row also has its cost converted (cost_display, exact to the
+    cent as fmt formats it) and its sparkline in that currency (money_symbol names it)."""
     out = []
     for r in df.itertuples(index=False):
         agent_id = None if pd.isna(r.agent_id) else r.agent_id
@@ -210,9 +244,12 @@ def rows(df) -> list[dict]:
                 "cost_usd": round(float(r.cost_usd), 8),
                 "tokens": int(r.tokens),
                 "executions": int(r.executions),
-                "sparkline": [round(float(v), 6) for v in r.sparkline],
+                "sparkline": [round(v, 6) for v in money.values(r.sparkline)],
                 # The last bucket is partial (in progress or cut): the sparkline ends in a hollow dot.
                 "spark_partial": bool(getattr(r, "sparkline_partial_last", False)),
             }
         )
+        if not money.is_usd:
+            out[-1][DISPLAY_COST] = float(round(money.convert(r.cost_usd), 8))
+            out[-1]["money_symbol"] = money.symbol
     return out

@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import html
 import math
+from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 
 NOT_APPLICABLE = "N/A"  # a ratio without a denominator (see the module docstring)
 
@@ -49,7 +51,7 @@ def _group(digits: str) -> str:
     return ".".join(parts)
 
 
-def number(x: float, decimals: int = 0) -> str:
+def number(x: float | Decimal, decimals: int = 0) -> str:
     """x with `decimals` decimals, decimal comma and grouped thousands: 1.234,5."""
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return "—"
@@ -63,10 +65,15 @@ def integer(n) -> str:
     return number(int(round(n)), 0) if n is not None else "—"
 
 
-def usd(x, decimals: int = 2) -> str:
-    """US$ 1.234,56; a positive amount that would round to zero reads '< US$ 0,01'."""
+def usd(x, decimals: int = 2, money: Money | None = None) -> str:
+    """US$ 1.234,56; a positive amount that would round to zero reads '< US$ 0,01'.
+
+    money: the display currency (see Money); the USD amount x is converted exactly and
+    rounded once, here: '1.135,80 €'."""
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return "—"
+    if money is not None and not money.is_usd:
+        return money.format(x, decimals)
     if 0 < abs(x) < 0.5 * 10**-decimals:
         return ("-" if x < 0 else "") + "< US$ " + number(10**-decimals, decimals)
     text = number(x, decimals)
@@ -144,3 +151,62 @@ def text(value) -> str:
     only matter inside a tag). Every figure builder passes data text through here, and
     only data text: our own markup (<b>, <br>) stays markup."""
     return html.escape("" if value is None else str(value), quote=False)
+
+
+@dataclass(frozen=True)
+class Money:
+    """The display currency of the page (`?currency=`): every amount is summed in USD and
+    converted only when it is shown, with `rate` units of `code` per USD dated `as_of`.
+
+    `format` converts exactly (Decimal) and rounds once; `value` gives a chart position
+    (a float) and `axis` the tick prefix or suffix. USD (the default) changes nothing."""
+
+    code: str = "USD"
+    rate: Decimal = Decimal(1)
+    as_of: date | None = None
+
+    @property
+    def is_usd(self) -> bool:
+        return self.code == "USD"
+
+    @property
+    def symbol(self) -> str:
+        return {"USD": "US$", "EUR": "€"}.get(self.code, self.code)
+
+    def convert(self, x) -> Decimal:
+        """The USD amount x in this currency, exact (x as the decimal it prints as)."""
+        return Decimal(str(x)) * self.rate
+
+    def value(self, x) -> float:
+        return float(x) if self.is_usd else float(self.convert(x))
+
+    def values(self, xs) -> list[float]:
+        return [self.value(x) for x in xs]
+
+    def format(self, x, decimals: int = 2) -> str:
+        """'1.234,56 €' (Spanish writes the symbol after the amount); '< 0,01 €' for a positive
+        amount that would round to zero."""
+        if x is None or (isinstance(x, float) and math.isnan(x)):
+            return "—"
+        if self.is_usd:
+            return usd(x, decimals)
+        d = self.convert(x)
+        if 0 < abs(d) < Decimal(5) * Decimal(10) ** -(decimals + 1):
+            return ("-" if d < 0 else "") + "< " + number(10**-decimals, decimals) + " " + self.symbol
+        return number(d, decimals) + " " + self.symbol
+
+    def axis(self) -> dict:
+        """Plotly tick prefix/suffix for a cost axis."""
+        return {"tickprefix": "US$ "} if self.is_usd else {"ticksuffix": " " + self.symbol}
+
+    def note(self) -> str:
+        """«Importes en EUR a 0,92 por USD (tasa del 1 dic 2026)»."""
+        if self.is_usd:
+            return "Importes en dólares estadounidenses (US$)."
+        rate = self.rate.normalize()
+        places = max(0, -int(rate.as_tuple().exponent))
+        when = f" (tasa del {day(self.as_of)})" if self.as_of else ""
+        return f"Importes en {self.code} a {number(rate, places)} por USD{when}."
+
+
+USD = Money()

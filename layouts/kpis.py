@@ -44,14 +44,14 @@ def section() -> html.Section:
     )
 
 
-def cost_card(s: dict) -> list:
+def cost_card(s: dict, money: fmt.Money = fmt.USD) -> list:
     if not s["executions"]:
         return card("Costo total", "—", NO_DATA, tone="muted")
     return card(
         "Costo total",
-        fmt.usd(s["total_cost_usd"]),
+        fmt.usd(s["total_cost_usd"], money=money),
         f"{fmt.integer(s['executions'])} ejecuciones",
-        "Las llamadas sin precio informado suman US$ 0 a este total",
+        f"Las llamadas sin precio informado suman {fmt.usd(0, money=money)} a este total",
     )
 
 
@@ -68,7 +68,7 @@ def tokens_card(s: dict) -> list:
     return card("Tokens totales", fmt.compact(s["total_tokens"]), f"{fmt.integer(s['total_tokens'])} tokens", detail)
 
 
-def cache_card(c: dict, source_label: str) -> list:
+def cache_card(c: dict, source_label: str, money: fmt.Money = fmt.USD) -> list:
     if c["hit_rate"] is None:
         return card(
             "Tasa de aciertos de caché",
@@ -87,17 +87,17 @@ def cache_card(c: dict, source_label: str) -> list:
     return card(
         "Tasa de aciertos de caché",
         fmt.percent(c["hit_rate"]),
-        f"Ahorro estimado {fmt.usd(c['estimated_savings_usd'])}",
+        f"Ahorro estimado {fmt.usd(c['estimated_savings_usd'], money=money)}",
         f"{theme.CACHE_READ}: {fmt.compact(c['total_cache_read_tokens'])} tokens · origen: {source_label}",
         badge,
     )
 
 
-def projection_card(p) -> list:
+def projection_card(p, money: fmt.Money = fmt.USD) -> list:
     if p.status == "closed":  # a past month: its actual total, no forecast
         return card(
             "Proyección a fin de mes",
-            f"{fmt.month(p.month_start).capitalize()} (cerrado): {fmt.usd(p.projected_total_usd)}",
+            f"{fmt.month(p.month_start).capitalize()} (cerrado): {fmt.usd(p.projected_total_usd, money=money)}",
             "Costo real del mes completo: el periodo termina en un mes pasado.",
             tone="small",
         )
@@ -110,9 +110,9 @@ def projection_card(p) -> list:
         )
     return card(
         "Proyección a fin de mes",
-        fmt.usd(p.projected_total_usd),
-        f"Intervalo del 80 %: {fmt.usd(p.lower80)} – {fmt.number(p.upper80, 2)}",
-        f"{fmt.month(p.month_start).capitalize()} · llevas {fmt.usd(p.month_to_date_usd)}",
+        fmt.usd(p.projected_total_usd, money=money),
+        f"Intervalo del 80 %: {fmt.usd(p.lower80, money=money)} – {fmt.usd(p.upper80, money=money).removeprefix('US$ ')}",
+        f"{fmt.month(p.month_start).capitalize()} · llevas {fmt.usd(p.month_to_date_usd, money=money)}",
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dash import dcc, html
 
-from . import actions, advanced, agents, filters, ids, kpis, models, states, trend
+from . import actions, advanced, agents, filters, fmt, ids, kpis, models, states, trend
 
 
 def layout() -> html.Div:
@@ -17,6 +17,7 @@ def layout() -> html.Div:
             # and the token never lands in localStorage.
             dcc.Store(id=ids.TOKEN, storage_type="memory"),
             dcc.Store(id=ids.TIMEZONE, storage_type="memory"),
+            dcc.Store(id=ids.CURRENCY, storage_type="memory"),
             states.access_denied(),
             html.Div(
                 id=ids.DASHBOARD,
@@ -29,6 +30,7 @@ def layout() -> html.Div:
                         className="content",
                         children=[
                             html.Div(id=ids.BANNER, role="status"),
+                            html.Div(id=ids.CURRENCY_NOTE, role="status"),
                             kpis.section(),
                             trend.layout(),
                             actions.layout(),
@@ -40,7 +42,10 @@ def layout() -> html.Div:
                                 children=[
                                     html.Span(id=ids.ORG_LABEL),
                                     html.Span(
-                                        "Importes en dólares estadounidenses (US$). Tokens: K = miles, M = millones."
+                                        [
+                                            html.Span(fmt.USD.note(), id=ids.FOOT_CURRENCY),
+                                            " Tokens: K = miles, M = millones.",
+                                        ]
                                     ),
                                 ],
                             ),

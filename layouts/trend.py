@@ -22,19 +22,17 @@ def layout() -> html.Section:
             ]
         )
     )
-    return section(
-        ids.SEC_TREND, "Tendencia", "Costo (eje izquierdo, USD) y tokens (área, eje derecho) por periodo.", body
-    )
+    return section(ids.SEC_TREND, "Tendencia", "Costo (eje izquierdo) y tokens (área, eje derecho) por periodo.", body)
 
 
-def projection_note(p, granularity: str, drawn: dict | None) -> str:
+def projection_note(p, granularity: str, drawn: dict | None, money: fmt.Money = fmt.USD) -> str:
     """One sentence under the chart: exactly what the projection draws, or why nothing.
 
     p: the Projection; drawn: the figure's `meta["projection"]` (timeline.Overlay.describe)."""
     drawn = drawn or {"mode": "none", "reason": "status", "shown": 0, "hidden": 0, "until": None, "current": False}
     if p.status == "closed":
         return (
-            f"{fmt.month(p.month_start).capitalize()} está cerrado: costó {fmt.usd(p.projected_total_usd)} "
+            f"{fmt.month(p.month_start).capitalize()} está cerrado: costó {fmt.usd(p.projected_total_usd, money=money)} "
             "en total (costo real del mes completo); no hay nada que proyectar."
         )
     if p.status != "ok":
@@ -43,7 +41,7 @@ def projection_note(p, granularity: str, drawn: dict | None) -> str:
             f"(hay {p.daily_points})."
         )
     month_end = fmt.day(p.month_end)
-    card = f"el total del mes ({fmt.usd(p.projected_total_usd)}) está en la tarjeta"
+    card = f"el total del mes ({fmt.usd(p.projected_total_usd, money=money)}) está en la tarjeta"
     if drawn["mode"] == "month":
         return (
             f"Rombo hueco: total proyectado de {fmt.month(p.month_start)} con su intervalo del 80 % "

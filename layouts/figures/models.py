@@ -88,7 +88,9 @@ def _hover_rows(top: pd.DataFrame) -> list[str]:
     ]
 
 
-def models_bars(df: pd.DataFrame, height: int = 360, view: str = "cost", prices: dict | None = None) -> go.Figure:
+def models_bars(
+    df: pd.DataFrame, height: int = 360, view: str = "cost", prices: dict | None = None, money: fmt.Money = fmt.USD
+) -> go.Figure:
     """The top 10, horizontal. view cost: bars of COST split by token type (catalogue shares
     scaled to the reported cost); view tokens: bars of TOKENS by type. The bar's length is
     what it is ranked by; its total is written at its end."""
@@ -100,7 +102,7 @@ def models_bars(df: pd.DataFrame, height: int = 360, view: str = "cost", prices:
     top = top_models(df, view)
     ys = [fmt.text(lab) for lab in top["label"]]  # category values are printed as ticks
     common = [
-        [fmt.text(lab), fmt.text(p), fmt.usd(c), fmt.compact(t), tok]
+        [fmt.text(lab), fmt.text(p), fmt.usd(c, money=money), fmt.compact(t), tok]
         for lab, p, c, t, tok in zip(top["label"], top["provider"], top["cost_usd"], top["tokens"], _hover_rows(top))
     ]
     fig = theme.figure(height=height, barmode="stack", hovermode="closest")
@@ -116,20 +118,21 @@ def models_bars(df: pd.DataFrame, height: int = 360, view: str = "cost", prices:
             fig.add_trace(
                 go.Bar(
                     y=ys,
-                    x=values,
+                    x=money.values(values),
                     orientation="h",
                     name=name,
                     marker=dict(color=colour, pattern=pattern),
-                    customdata=[cd + [fmt.usd(v)] for cd, v in zip(common, values)],
+                    customdata=[cd + [fmt.usd(v, money=money)] for cd, v in zip(common, values)],
                     hovertemplate=(
                         head + name + ": %{customdata[5]}<br>Costo del modelo: %{customdata[2]}"
                         "<br><br>%{customdata[4]}<extra></extra>"
                     ),
                 )
             )
-        ends, end_text = top["cost_usd"].astype(float), [fmt.usd(c) for c in top["cost_usd"]]
-        xfmt = dict(tickprefix="US$ ", tickformat=",.2~f")
-        title = COST_AXIS
+        ends = pd.Series(money.values(top["cost_usd"]))
+        end_text = [fmt.usd(c, money=money) for c in top["cost_usd"]]
+        xfmt = dict(**money.axis(), tickformat=",.2~f")
+        title = COST_AXIS.replace("(USD)", f"({money.code})")
     else:
         for col in COLUMNS:
             name, colour = theme.TOKEN_TYPES[col]
@@ -254,7 +257,7 @@ def _bubble_axes(part: pd.DataFrame, scale: str) -> tuple[list[float], list[floa
     return xr, [-0.1 * top if top > 0 else -1, (top * 1.2) if top > 0 else 1]
 
 
-def models_bubble(df: pd.DataFrame, height: int = 360, scale: str = "linear") -> go.Figure:
+def models_bubble(df: pd.DataFrame, height: int = 360, scale: str = "linear", money: fmt.Money = fmt.USD) -> go.Figure:
     """One numbered bubble per model with a known latency: x = mean latency (ms), y = cost
     (linear or log axis), area = executions. The key beside the chart names each number."""
     if not len(df) or int(df["executions"].sum()) == 0:
@@ -268,6 +271,8 @@ def models_bubble(df: pd.DataFrame, height: int = 360, scale: str = "linear") ->
             else "Ningún modelo con latencia tiene costo: la escala logarítmica no puede dibujarlo",
             height=height,
         )
+    usd = list(part["cost_usd"])  # hovers: formatted from USD; positions: in the display currency
+    part = part.assign(cost_usd=money.values(usd))
     biggest = max(int(part["executions"].max()), 1)
     sizeref = 2.0 * biggest / (44**2)
     xr, yr = _bubble_axes(part, scale)
@@ -302,13 +307,13 @@ def models_bubble(df: pd.DataFrame, height: int = 360, scale: str = "linear") ->
                 line=dict(color=theme.MODEL, width=1.2),
             ),
             customdata=[
-                [f"{n}. {fmt.text(lab)}", fmt.text(p), fmt.integer(lat), fmt.usd(c), fmt.integer(e)]
+                [f"{n}. {fmt.text(lab)}", fmt.text(p), fmt.integer(lat), fmt.usd(c, money=money), fmt.integer(e)]
                 for n, lab, p, lat, c, e in zip(
                     part["number"],
                     part["label"],
                     part["provider"],
                     part["avg_latency_ms"],
-                    part["cost_usd"],
+                    usd,
                     part["executions"],
                 )
             ],
@@ -319,7 +324,9 @@ def models_bubble(df: pd.DataFrame, height: int = 360, scale: str = "linear") ->
         )
     )
     yaxis: dict[str, Any] = dict(
-        title=dict(text="Costo (USD)" + (", escala logarítmica" if scale == "log" else "")), tickprefix="US$ ", range=yr
+        title=dict(text=f"Costo ({money.code})" + (", escala logarítmica" if scale == "log" else "")),
+        range=yr,
+        **money.axis(),
     )
     if scale == "log":
         yaxis.update(type="log", tickformat=",.2~f", dtick=1)
