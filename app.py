@@ -14,6 +14,16 @@ from web import context
 ASSETS = Path(__file__).resolve().parent / "assets"
 
 
+class Dash(dash.Dash):
+    """dash.Dash without dash_table's bundles: Dash serves every bundle of the `dash` package
+    (dcc, html and dash_table, ~1 MB of JS unpacked for the table) whether the layout uses it or
+    not; this page has no DataTable (the grid is AG Grid), so its script tags are left out."""
+
+    def _collect_and_register_resources(self, resources, include_async=True, url_attr="src"):
+        kept = [r for r in resources if not str(r.get("relative_package_path", "")).startswith("dash_table/")]
+        return super()._collect_and_register_resources(kept, include_async, url_attr)
+
+
 def create_app(settings: Settings | None = None, engine=None, clock=None, **dash_kwargs) -> dash.Dash:
     """Build the dashboard for these settings (environment by default).
 
@@ -28,7 +38,7 @@ def create_app(settings: Settings | None = None, engine=None, clock=None, **dash
     engine = engine or make_engine(settings.database_url, settings.statement_timeout_ms)
     # The facts path travels with this app's engine (AI_USAGE_ROLLUPS), not in a global.
     engine = facts_path(engine, "rollup" if settings.use_rollups else "raw")
-    app = dash.Dash(
+    app = Dash(
         __name__,
         assets_folder=str(ASSETS),
         title="Consumo de IA",
