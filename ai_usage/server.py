@@ -117,6 +117,11 @@ def serve(
         f"AI Usage Dashboard serving on {base}  (API: {base}ai/org-usage/openapi.json; "
         f"{threads} threads; Ctrl+C to stop)",
         file=out,
+    )
+    # Where the data lives (the password of a DATABASE_URL is never printed).
+    print(
+        f"Data: {app.server.extensions['ai_usage']['engine'].url.render_as_string(hide_password=True)}",
+        file=out,
         flush=True,
     )
     try:
