@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from support import dashboard_data
-from test_browser import ARTIFACTS, SECRET, Quiet, chromium, page_factory, stamp, wait_sections  # noqa: F401
+from test_browser import ARTIFACTS, DATA_SECTIONS, SECRET, Quiet, chromium, page_factory, stamp  # noqa: F401
 from werkzeug.serving import make_server
 
 from ingest.rates import write_rates
@@ -25,6 +25,19 @@ from web.auth import mint_token
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 ORG = "org-eur"
 SHOTS = Path(os.environ.get("AI_USAGE_SHOTS", ARTIFACTS))
+
+
+def wait_sections(page, key) -> None:
+    """Every data section answered for key (a longer wait than test_browser's: a first load
+    imports statsmodels for the projection, slow on a busy 2-core machine)."""
+    page.wait_for_function(
+        """([ids, key]) => ids.every(id => {
+               const el = document.getElementById(id);
+               return el && el.getAttribute('data-stamp') === key;
+           }) && !document.querySelector('[data-dash-is-loading="true"]')""",
+        arg=[DATA_SECTIONS, key],
+        timeout=150_000,
+    )
 
 
 @pytest.fixture(scope="module")
