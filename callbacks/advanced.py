@@ -23,6 +23,7 @@ def register(app) -> None:
         *common.FILTERS,
         Input(ids.ADVANCED_COLLAPSE, "is_open"),
         common.TOKEN,
+        common.CURRENCY,
         common.THEME,
     )(common.themed(update))
     app.clientside_callback(
@@ -55,11 +56,11 @@ def _split(conn, f) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def update(preset, start, end, source, granularity, tz, is_open, token):
+def update(preset, start, end, source, granularity, tz, is_open, token, currency=None):
     """Four queries, only when the section is open (it is collapsed by default)."""
     if is_open is not True:  # the collapse's boolean; anything else (forged) opens nothing
         raise PreventUpdate
-    scope = common.resolve(preset, start, end, source, granularity, tz, token)
+    scope = common.resolve(preset, start, end, source, granularity, tz, token, currency)
     if scope.problem:
         msg = scope.message.split(":")[0]
         return (
@@ -85,9 +86,9 @@ def update(preset, start, end, source, granularity, tz, is_open, token):
         )
     c = common.cache_row(cache)
     return (
-        figures.heatmap(heat, f.timezone, advanced.HEATMAP_HEIGHT),
-        figures.source_split(split, advanced.SPLIT_HEIGHT),
-        advanced.split_table(split),
-        advanced.cache_detail(c, theme.source_label(f.source)),
+        figures.heatmap(heat, f.timezone, advanced.HEATMAP_HEIGHT, scope.money),
+        figures.source_split(split, advanced.SPLIT_HEIGHT, scope.money),
+        advanced.split_table(split, scope.money),
+        advanced.cache_detail(c, theme.source_label(f.source), scope.money),
         scope.stamp,
     )

@@ -45,14 +45,14 @@ def section() -> html.Section:
     )
 
 
-def cost_card(s: dict) -> list:
+def cost_card(s: dict, money: fmt.Money = fmt.USD) -> list:
     if not s["executions"]:
         return card(CARDS[0][1], "—", _(NO_DATA), tone="muted")
     return card(
         CARDS[0][1],
-        fmt.usd(s["total_cost_usd"]),
+        fmt.usd(s["total_cost_usd"], money=money),
         ngettext("{n} ejecución", "{n} ejecuciones", int(s["executions"])).format(n=fmt.integer(s["executions"])),
-        _("Las llamadas sin precio informado suman {zero} a este total").format(zero=fmt.usd(0, 0)),
+        _("Las llamadas sin precio informado suman {zero} a este total").format(zero=fmt.usd(0, 0, money=money)),
     )
 
 
@@ -70,7 +70,7 @@ def tokens_card(s: dict) -> list:
     return card(CARDS[1][1], fmt.compact(s["total_tokens"]), total, detail)
 
 
-def cache_card(c: dict, source_label: str) -> list:
+def cache_card(c: dict, source_label: str, money: fmt.Money = fmt.USD) -> list:
     if c["hit_rate"] is None:
         return card(
             CARDS[2][1],
@@ -89,7 +89,7 @@ def cache_card(c: dict, source_label: str) -> list:
     return card(
         CARDS[2][1],
         fmt.percent(c["hit_rate"]),
-        _("Ahorro estimado {amount}").format(amount=fmt.usd(c["estimated_savings_usd"])),
+        _("Ahorro estimado {amount}").format(amount=fmt.usd(c["estimated_savings_usd"], money=money)),
         _("{cache_read}: {tokens} tokens · origen: {source}").format(
             cache_read=_(theme.CACHE_READ), tokens=fmt.compact(c["total_cache_read_tokens"]), source=source_label
         ),
@@ -97,12 +97,12 @@ def cache_card(c: dict, source_label: str) -> list:
     )
 
 
-def projection_card(p) -> list:
+def projection_card(p, money: fmt.Money = fmt.USD) -> list:
     if p.status == "closed":  # a past month: its actual total, no forecast
         return card(
             CARDS[3][1],
             _("{month} (cerrado): {amount}").format(
-                month=fmt.month(p.month_start).capitalize(), amount=fmt.usd(p.projected_total_usd)
+                month=fmt.month(p.month_start).capitalize(), amount=fmt.usd(p.projected_total_usd, money=money)
             ),
             _("Costo real del mes completo: el periodo termina en un mes pasado."),
             tone="small",
@@ -116,10 +116,14 @@ def projection_card(p) -> list:
         )
     return card(
         CARDS[3][1],
-        fmt.usd(p.projected_total_usd),
-        _("Intervalo del 80 %: {low} – {high}").format(low=fmt.usd(p.lower80), high=fmt.number(p.upper80, 2)),
+        fmt.usd(p.projected_total_usd, money=money),
+        _("Intervalo del 80 %: {low} – {high}").format(
+            low=fmt.usd(p.lower80, money=money),
+            # One symbol for a US$ range, as before; another currency's symbol follows each amount.
+            high=fmt.number(p.upper80, 2) if money.is_usd else fmt.usd(p.upper80, money=money),
+        ),
         _("{month} · llevas {amount}").format(
-            month=fmt.month(p.month_start).capitalize(), amount=fmt.usd(p.month_to_date_usd)
+            month=fmt.month(p.month_start).capitalize(), amount=fmt.usd(p.month_to_date_usd, money=money)
         ),
     )
 

@@ -36,6 +36,7 @@ VALID = {
     ("advanced-collapse", "is_open"): True,
     ("models-view", "value"): "cost",
     ("models-scale", "value"): "linear",
+    ("display-currency", "data"): "EUR",  # no rate in this database: the page stays in USD
     **{
         (f"data-{chart}-button", "n_clicks"): 1
         for chart in ("trend", "actions-area", "actions-donut", "models-bars", "models-bubble", "heatmap", "split")
