@@ -8,6 +8,7 @@ language, and tests/test_fmt_locale.py pins both:
 | what            | es                                   | en                                  |
 |-----------------|--------------------------------------|-------------------------------------|
 | money           | "US$ 1.234,56", "< US$ 0,01"         | "$1,234.56", "< $0.01"              |
+| other currency  | "1.135,80 €", "8,00 GBP"             | "€1,135.80", "GBP 8.00"             |
 | compact tokens  | "950", "820K", "1,4M", "2,3 mil M"   | "950", "820K", "1.4M", "2.3B"       |
 | full count      | "1.412.345" (also "1.234": grouped)  | "1,412,345"                         |
 | percentage      | "34,5 %"                             | "34.5%"                             |
@@ -26,6 +27,12 @@ theme.graph_config()) and the grid (assets/dashAgGridFunctions.js, by <html lang
 A ratio without a denominator (a hit rate with no prompt tokens, a share of a zero total) is
 "N/A" in both languages; any other value that does not exist is "—". Data text inside a chart
 goes through `text()` (escaped for plotly's pseudo-HTML).
+
+The display currency (`?currency=`, `Money` below) converts a USD amount only when it is
+formatted, in the same language's pattern ("other currency" above).
+
+Over 300 lines: every way the page writes a number, a date or an amount (language × currency)
+shares one Convention; split, the pieces would import each other.
 """
 
 from __future__ import annotations
