@@ -16,7 +16,7 @@ from test_browser import ARTIFACTS, DATA_SECTIONS, SECRET, Quiet, chromium, page
 from werkzeug.serving import make_server
 
 from ingest.rates import write_rates
-from layouts import fmt
+from layouts import fmt, i18n
 from storage.currencies import Rate
 from storage.engine import make_engine, migrate
 from storage.settings import Settings
@@ -86,3 +86,25 @@ def test_an_unknown_currency_says_so_and_stays_in_usd(page_factory, app_url):
     assert "no es un código de moneda ISO 4217" in page.locator("#currency-note").inner_text()
     assert page.locator("#kpi-cost .kpi-value").inner_text().startswith("US$ ")
     page.screenshot(path=str(SHOTS / "currency-unknown.png"))
+
+
+def test_the_page_in_eur_in_english_and_dark(page_factory, app_url):
+    """The three sides together: English conventions (symbol first), euros, the dark theme."""
+    page = page_factory(width=1440, height=1800)
+    page.goto(app_url + "&currency=EUR&lang=en&theme=dark")
+    wait_sections(page, stamp())
+    with i18n.use("en"):
+        day = fmt.day(datetime.now(UTC).date() - timedelta(days=1))
+    note = page.locator("#currency-note").inner_text()
+    assert note == f"Amounts in EUR at 0.92 per USD (rate of {day}).", note
+    cost = page.locator("#kpi-cost .kpi-value").inner_text()
+    assert cost.startswith("€") and "." in cost and "$" not in cost, cost  # €1.78, not 1,78 €
+    axis = page.evaluate("() => document.querySelector('#trend-graph .js-plotly-plot').layout.yaxis2.tickprefix")
+    assert axis == "€"
+    page.wait_for_selector("#agents-grid .ag-row")
+    header = page.locator("#agents-grid .ag-header-cell-text").all_inner_texts()
+    assert "Cost (EUR)" in header, header
+    first = page.locator("#agents-grid .ag-row .ag-right-aligned-cell").first.inner_text()
+    assert first.startswith("€"), first
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "currency-eur-en-dark.png"), full_page=True)
