@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import gc
+import hashlib
+import os
 from pathlib import Path
 
 import dash
+import flask
 
 from storage.answer_cache import make_cache
 from storage.engine import make_engine
@@ -13,6 +17,62 @@ from storage.settings import Settings
 from web import context
 
 ASSETS = Path(__file__).resolve().parent / "assets"
+
+
+YEAR = 31_536_000  # seconds: how long a fingerprinted URL may be cached
+
+
+@functools.lru_cache(maxsize=256)
+def _content_hash(path: str, mtime: float) -> str:
+    """The first 16 hex digits of the file's SHA-256 (cached while its mtime stays)."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
+
+
+def asset_hash(path: str) -> str:
+    return _content_hash(path, os.stat(path).st_mtime)
+
+
+class Dash(dash.Dash):
+    """dash.Dash with a lighter, cacheable first load.
+
+    - dash_table's bundles are left out: Dash serves every bundle of the `dash` package (dcc,
+      html and dash_table, ~1 MB of JS unpacked for the table) whether the layout uses it or
+      not; this page has no DataTable (the grid is AG Grid).
+    - /assets/ URLs carry a hash of the file's content (`?m=<sha256 prefix>`, where Dash puts
+      the file's mtime): the URL changes exactly when the file does, so it may be cached for a
+      year (`cache_headers`)."""
+
+    def _collect_and_register_resources(self, resources, include_async=True, url_attr="src"):
+        folder = Path(self.config.assets_folder)
+        kept = [
+            {**r, "ts": asset_hash(str(folder / r["asset_path"]))} if "asset_path" in r else r
+            for r in resources
+            if not str(r.get("relative_package_path", "")).startswith("dash_table/")
+        ]
+        return super()._collect_and_register_resources(kept, include_async, url_attr)
+
+
+def cache_headers(app: dash.Dash) -> None:
+    """`Cache-Control: public, max-age=<1 year>, immutable` on fingerprinted URLs: component
+    suites (Dash puts version and mtime in their names) and /assets/ files asked for with their
+    current content hash. Any other asset URL is revalidated as before."""
+    prefix = app.config.requests_pathname_prefix
+    assets, suites = prefix + "assets/", prefix + "_dash-component-suites/"
+    folder = Path(app.config.assets_folder)
+
+    @app.server.after_request
+    def _cache(resp: flask.Response) -> flask.Response:
+        path = flask.request.path
+        fingerprinted = (
+            path.startswith(suites) and resp.status_code == 200 and "max-age" in resp.headers.get("Cache-Control", "")
+        )
+        if path.startswith(assets) and resp.status_code == 200 and (m := flask.request.args.get("m")):
+            file = (folder / path[len(assets) :]).resolve()
+            fingerprinted = file.is_relative_to(folder.resolve()) and file.is_file() and m == asset_hash(str(file))
+        if fingerprinted:
+            resp.headers["Cache-Control"] = f"public, max-age={YEAR}, immutable"
+            resp.headers.pop("Expires", None)
+        return resp
 
 
 def create_app(settings: Settings | None = None, engine=None, clock=None, **dash_kwargs) -> dash.Dash:
@@ -29,7 +89,7 @@ def create_app(settings: Settings | None = None, engine=None, clock=None, **dash
     engine = engine or make_engine(settings.database_url, settings.statement_timeout_ms)
     # The facts path travels with this app's engine (AI_USAGE_ROLLUPS), not in a global.
     engine = facts_path(engine, "rollup" if settings.use_rollups else "raw")
-    app = dash.Dash(
+    app = Dash(
         __name__,
         assets_folder=str(ASSETS),
         title="Consumo de IA",
@@ -49,6 +109,7 @@ def create_app(settings: Settings | None = None, engine=None, clock=None, **dash
     api.register(app.server)
     ops.register(app.server, api.routes_prefix(app.server))  # /healthz, /readyz, /metrics
     security.install(app.server, settings)
+    cache_headers(app)
     return app
 
 

@@ -1,4 +1,4 @@
-"""The ai-usage command line: init-db, demo-data, import, token, serve, refresh, bench, settings."""
+"""The ai-usage command line: init-db, demo-data, import, token, serve, refresh, rates, bench, settings."""
 
 from __future__ import annotations
 
@@ -82,6 +82,16 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--out", default="bench-results/bench.json")
     b.add_argument("--skip-raw", action="store_true", help="do not time the raw-table computation")
 
+    rates = sub.add_parser("rates", help="display currency rates: set, import, list")
+    rsub = rates.add_subparsers(dest="rates_command", required=True)
+    rs = rsub.add_parser("set", help="store how many units of a currency one USD buys, from a date on")
+    rs.add_argument("currency", help="ISO 4217 code, e.g. EUR")
+    rs.add_argument("rate", help="units of the currency per USD, e.g. 0.92")
+    rs.add_argument("--as-of", help="the first day the rate applies, YYYY-MM-DD (default: today, UTC)")
+    ri = rsub.add_parser("import", help="store every rate of a CSV (currency,units_per_usd,as_of); all or nothing")
+    ri.add_argument("file")
+    rsub.add_parser("list", help="print the stored rates and which one is in force today")
+
     sub.add_parser("settings", help="print the settings (variables, defaults, meaning) as a Markdown table")
     return p
 
@@ -154,6 +164,10 @@ def _dispatch(args, settings: Settings) -> int:
         from ingest.refresh import refresh_cli
 
         return refresh_cli(engine, full=args.full)
+    if args.command == "rates":
+        from .rates import rates_cli
+
+        return rates_cli(engine, args)
     if args.command == "bench":
         from .bench import bench_cli
 

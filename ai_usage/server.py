@@ -151,15 +151,26 @@ def configure_logging() -> None:
 
 
 def announce(settings: Settings, base: str, capacity: str, out) -> None:
-    """The ready lines: the demo link (a 12-hour token of the demo org) and where it serves."""
+    """The ready lines: the demo link (a 12-hour token of the demo org), where it serves and the data."""
     if settings.demo:
         token = mint_token(settings.secret, DEMO_ORG, ttl=DEMO_TTL)
         print(f"Open the demo dashboard (org {DEMO_ORG!r}, token valid 12 h):\n  {base}?token={token}", file=out)
     print(
         f"AI Usage Dashboard serving on {base}  (API: {base}ai/org-usage/openapi.json; {capacity}; Ctrl+C to stop)",
         file=out,
-        flush=True,
     )
+    # Where the data lives (the password of a DATABASE_URL is never printed).
+    print(f"Data: {data_location(settings.database_url)}", file=out, flush=True)
+
+
+def data_location(url: str) -> str:
+    """DATABASE_URL as the banner prints it: the password masked ('***')."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # not a URL SQLAlchemy reads: the engine will say so; print nothing of it
+        return "(unreadable DATABASE_URL)"
 
 
 def _serve_waitress(settings: Settings, host: str, port: int, threads: int, out) -> int:

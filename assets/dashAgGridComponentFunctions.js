@@ -83,9 +83,11 @@ var dagcomponentfuncs = (window.dashAgGridComponentFunctions = window.dashAgGrid
       " L" + pts[pts.length - 1][0].toFixed(1) + "," + (h0 - pad) + " Z";
     var last = pts[pts.length - 1];
     var total = values.reduce(function (a, b) { return a + b; }, 0);
+    var F = window.dashAgGridFunctions, symbol = props.data && props.data.money_symbol;
+    var money = symbol ? function (v) { return F.formatMoney(v, symbol); } : F.formatUsd;
     var label = T("Costo por periodo: {n} periodos, máximo {max}, total {total}")
-      .replace("{n}", values.length).replace("{max}", window.dashAgGridFunctions.formatUsd(max))
-      .replace("{total}", window.dashAgGridFunctions.formatUsd(total)) +
+      .replace("{n}", values.length).replace("{max}", money(max))
+      .replace("{total}", money(total)) +
       (props.data && props.data.spark_partial ? T(" (el último periodo es parcial)") : "");
     return h("svg", {
       className: "sparkline", width: w, height: h0, viewBox: "0 0 " + w + " " + h0, role: "img",

@@ -19,6 +19,17 @@ var dagfuncs = (window.dashAgGridFunctions = window.dashAgGridFunctions || {});
     if (x > 0 && x < 0.005) { return "< US$ 0,01"; }
     return "US$ " + fmtNumber(x, 2);
   };
+  /* Another display currency (?currency=EUR), the amount already converted, as layouts/fmt.py's
+     Money.format: es "1.135,80 €" (symbol after), en "€1,135.80" ("GBP 1.00" for a bare code). */
+  dagfuncs.formatMoney = function (x, symbol) {
+    if (x === null || x === undefined || isNaN(x)) { return "—"; }
+    function put(sign, n) {
+      if (!english()) { return sign + n + " " + symbol; }
+      return sign + symbol + (/^[A-Za-z]+$/.test(symbol) ? " " : "") + n;
+    }
+    if (x > 0 && x < 0.005) { return "< " + put("", fmtNumber(0.01, 2)); }
+    return put(x < 0 ? "-" : "", fmtNumber(Math.abs(x), 2));
+  };
   dagfuncs.formatInt = function (x) {
     if (x === null || x === undefined || isNaN(x)) { return "—"; }
     return fmtNumber(Math.round(x), 0);

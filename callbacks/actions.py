@@ -18,13 +18,14 @@ def register(app) -> None:
         *common.FILTERS,
         Input(ids.ACTIONS_METRIC, "value"),
         common.TOKEN,
+        common.CURRENCY,
         common.THEME,
     )(common.themed(update))
 
 
-def update(preset, start, end, source, granularity, tz, metric, token):
+def update(preset, start, end, source, granularity, tz, metric, token, currency=None):
     """Both charts from one query: time_series grouped by action type."""
-    scope = common.resolve(preset, start, end, source, granularity, tz, token)
+    scope = common.resolve(preset, start, end, source, granularity, tz, token, currency)
     metric = metric if isinstance(metric, str) and metric in figures.actions.METRICS else "cost_usd"
     if scope.problem:
         blank = figures.empty(scope.message.split(":")[0], actions.HEIGHT)
@@ -37,7 +38,7 @@ def update(preset, start, end, source, granularity, tz, metric, token):
         blank = figures.empty(u.message, actions.HEIGHT, u.detail)
         return blank, blank, scope.stamp
     return (
-        figures.actions_area(df, metric, f.granularity, actions.HEIGHT),
-        figures.actions_donut(df, metric, actions.HEIGHT),
+        figures.actions_area(df, metric, f.granularity, actions.HEIGHT, scope.money),
+        figures.actions_donut(df, metric, actions.HEIGHT, scope.money),
         scope.stamp,
     )

@@ -25,6 +25,7 @@ def register(app) -> None:
         *common.FILTERS,
         Input(ids.ADVANCED_COLLAPSE, "is_open"),
         common.TOKEN,
+        common.CURRENCY,
         common.THEME,
     )(common.themed(update))
     app.clientside_callback(
@@ -57,11 +58,12 @@ def _split(conn, f) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def update(preset, start, end, source, granularity, tz, is_open, token):
-    """Four queries (cache economics: totals, timeline and models at once), only when the section is open (it is collapsed by default)."""
+def update(preset, start, end, source, granularity, tz, is_open, token, currency=None):
+    """Four queries (cache economics: totals, timeline and models at once), only when the section
+    is open (it is collapsed by default)."""
     if is_open is not True:  # the collapse's boolean; anything else (forged) opens nothing
         raise PreventUpdate
-    scope = common.resolve(preset, start, end, source, granularity, tz, token)
+    scope = common.resolve(preset, start, end, source, granularity, tz, token, currency)
     if scope.problem:
         msg = scope.message.split(":")[0]
         return (
@@ -93,11 +95,11 @@ def update(preset, start, end, source, granularity, tz, is_open, token):
         )
     c = common.cache_row(cache.total)
     return (
-        figures.heatmap(heat, f.timezone, advanced.HEATMAP_HEIGHT),
-        figures.source_split(split, advanced.SPLIT_HEIGHT),
-        advanced.split_table(split),
-        advanced.cache_detail(c, theme.source_label(f.source)),
-        figures.cache_timeline(cache.points, f.granularity, cache_layout.TIMELINE_HEIGHT),
-        cache_layout.models_table(cache.models),
+        figures.heatmap(heat, f.timezone, advanced.HEATMAP_HEIGHT, scope.money),
+        figures.source_split(split, advanced.SPLIT_HEIGHT, scope.money),
+        advanced.split_table(split, scope.money),
+        advanced.cache_detail(c, theme.source_label(f.source), scope.money),
+        figures.cache_timeline(cache.points, f.granularity, cache_layout.TIMELINE_HEIGHT, scope.money),
+        cache_layout.models_table(cache.models, scope.money),
         scope.stamp,
     )

@@ -18,8 +18,10 @@ def register(app) -> None:
         Output(ids.SEC_AGENTS, "data-stamp"),
         Output(ids.AGENTS_GRID, "dashGridOptions"),
         Output(ids.AGENTS_GRID, "csvExportParams"),
+        Output(ids.AGENTS_GRID, "columnDefs"),
         *common.FILTERS,
         common.TOKEN,
+        common.CURRENCY,
     )(update)
     # The grid exports what it shows (sort and search applied): AG Grid's exportDataAsCsv.
     app.clientside_callback(
@@ -41,19 +43,21 @@ def register(app) -> None:
     )
 
 
-def update(preset, start, end, source, granularity, tz, token):
+def update(preset, start, end, source, granularity, tz, token, currency=None):
     """Rows for the grid, ranked by cost (the grid re-sorts in the browser)."""
-    scope = common.resolve(preset, start, end, source, granularity, tz, token)
+    scope = common.resolve(preset, start, end, source, granularity, tz, token, currency)
     if scope.problem:
         title = scope.message.split(":")[0]
-        return [], title, scope.stamp, agents.empty_message(title), no_update
+        return [], title, scope.stamp, agents.empty_message(title), no_update, no_update
     f = scope.filters
     assert f is not None  # resolve() gives filters whenever there is no problem
-    export = agents.csv_params(f.start_date, f.end_date, f.source)
+    export = agents.csv_params(f.start_date, f.end_date, f.source, scope.money)
+    columns = agents.column_defs(scope.money)
     try:
         df = common.query(lambda conn: queries.by_agent(conn, f), "page:agents", f)
     except common.Unavailable as u:  # the empty grid must not read 'Sin datos en este periodo'
-        return [], u.detail, scope.stamp, agents.empty_message(u.message), export
+        return [], u.detail, scope.stamp, agents.empty_message(u.message), export, columns
     n = len(df)
     count = agents.row_count(n)
-    return agents.rows(df), count, scope.stamp, agents.empty_message(_(agents.LOCALE_TEXT["noRowsToShow"])), export
+    message = agents.empty_message(_(agents.LOCALE_TEXT["noRowsToShow"]))
+    return agents.rows(df, scope.money), count, scope.stamp, message, export, columns

@@ -23,7 +23,9 @@ from layouts.i18n import N_, _
 from layouts.states import DB_DOWN, DB_TIMEOUT, access_reason
 from queries import BadParameter, Filters, freshness, parse_filters
 from queries.filters import MAX_DATE, MAX_HOURLY_DAYS, MAX_YEARS, MIN_DATE
+from queries.rates import rate_in_force
 from storage import execute
+from storage.currencies import BASE, is_currency
 from web import context
 from web.auth import AuthError, verify_token
 
@@ -43,6 +45,9 @@ TOKEN = State(ids.TOKEN, "data")
 # The page's theme ('light' | 'dark', resolved in the browser from ?theme=, `auto` following
 # prefers-color-scheme): an Input, so a live change of the system's scheme redraws the charts.
 THEME = Input(ids.THEME, "data")
+# The display currency (?currency=, put in a store at page load): an Input, so that the first
+# round of callbacks waits for it. Callbacks list it after TOKEN and take it as `currency=None`.
+CURRENCY = Input(ids.CURRENCY, "data")
 
 MAX_INPUT = 64  # the longest filter value the page sends (IANA zone names reach 32)
 
@@ -78,6 +83,7 @@ class Scope:
     problem: str | None = None  # auth | params
     message: str = ""
     notice: str = ""  # answered, with a caveat (Hora on a long window: shown by day)
+    money: fmt.Money = fmt.USD  # the display currency (USD when none, unknown or without a rate)
 
 
 class Unavailable(Exception):
@@ -114,7 +120,34 @@ def claims_of(token):
     return verify_token(token, context.settings().secret)
 
 
-def resolve(preset, start, end, source, granularity, tz, token) -> Scope:
+def display_money(currency, today) -> tuple[fmt.Money, str | None]:
+    """The display currency for `?currency=` on the page's `today` (local date): the rate in force
+    (queries/rates.py), or USD and why not (an unknown code, no rate yet, the database down)."""
+    if currency is None or currency == "" or currency == BASE:
+        return fmt.USD, None
+    if not (isinstance(currency, str) and len(currency) <= 16):
+        return fmt.USD, _("La moneda pedida no es válida; los importes se muestran en dólares (US$).")
+    code = currency.strip().upper()
+    if code == BASE:
+        return fmt.USD, None
+    if not is_currency(code):
+        return fmt.USD, _(
+            "«{currency}» no es un código de moneda ISO 4217 (por ejemplo EUR o MXN); "
+            "los importes se muestran en dólares (US$)."
+        ).format(currency=currency)
+    try:
+        rate = query(lambda conn: rate_in_force(conn, code, today))
+    except Unavailable:
+        return fmt.USD, _("No se pudo leer la tasa de cambio; los importes se muestran en dólares (US$).")
+    if rate is None:
+        return fmt.USD, _(
+            "No hay una tasa de cambio de {code} vigente: los importes se muestran en dólares (US$). "
+            "La fija el operador del servidor (ai-usage rates set)."
+        ).format(code=code)
+    return fmt.Money(code, rate.units_per_usd, rate.as_of), None
+
+
+def resolve(preset, start, end, source, granularity, tz, token, currency=None) -> Scope:
     """Verify the token and parse the filters; PreventUpdate until the browser's timezone is known."""
     if tz is None or tz == "":
         raise PreventUpdate
@@ -134,15 +167,13 @@ def resolve(preset, start, end, source, granularity, tz, token) -> Scope:
     else:
         params["preset"] = preset
     try:
-        return Scope(parse_filters(params, claims.org_id, now=context.now()), key)
+        f = parse_filters(params, claims.org_id, now=context.now())
+        return Scope(f, key, money=display_money(currency, f.today)[0])
     except BadParameter as exc:
         if exc.code == "too_many_buckets":
             # A resolution problem must not blank the cards, models or heatmap: answer by day.
-            return Scope(
-                parse_filters({**params, "granularity": "day"}, claims.org_id, now=context.now()),
-                key,
-                notice=message(exc.code),
-            )
+            f = parse_filters({**params, "granularity": "day"}, claims.org_id, now=context.now())
+            return Scope(f, key, notice=message(exc.code), money=display_money(currency, f.today)[0])
         return Scope(None, key, "params", message(exc.code))
 
 

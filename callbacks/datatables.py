@@ -17,30 +17,36 @@ from . import common
 from .advanced import _split
 from .models import fetch as _models
 
-CHARTS = {  # chart -> (extra Inputs, fetch(conn, filters), build(frame, filters, *extra))
-    "trend": ([], lambda conn, f: queries.time_series(conn, f), lambda ts, f: dt.trend_table(ts, f.granularity)),
+CHARTS = {  # chart -> (extra Inputs, fetch(conn, filters), build(frame, filters, *extra, money))
+    "trend": (
+        [],
+        lambda conn, f: queries.time_series(conn, f),
+        lambda ts, f, money: dt.trend_table(ts, f.granularity, money),
+    ),
     "actions-area": (
         [Input(ids.ACTIONS_METRIC, "value")],
         lambda conn, f: queries.time_series(conn, f, by_action=True),
-        lambda df, f, metric: dt.actions_area_table(df, dt.fa_metric(metric), f.granularity),
+        lambda df, f, metric, money: dt.actions_area_table(df, dt.fa_metric(metric), f.granularity, money),
     ),
     "actions-donut": (
         [Input(ids.ACTIONS_METRIC, "value")],
         lambda conn, f: queries.time_series(conn, f, by_action=True),
-        lambda df, f, metric: dt.actions_donut_table(df, dt.fa_metric(metric)),
+        lambda df, f, metric, money: dt.actions_donut_table(df, dt.fa_metric(metric), money),
     ),
     "models-bars": (
         [Input(ids.MODELS_VIEW, "value")],
         _models,
-        lambda d, f, view: dt.models_bars_table(d[0], view if view in ("cost", "tokens") else "cost", d[1]),
+        lambda d, f, view, money: dt.models_bars_table(
+            d[0], view if view in ("cost", "tokens") else "cost", d[1], money
+        ),
     ),
     "models-bubble": (
         [Input(ids.MODELS_SCALE, "value")],
         lambda conn, f: queries.model_efficiency(conn, f),
-        lambda df, f, scale: dt.bubbles_table(df, scale if scale in ("linear", "log") else "linear"),
+        lambda df, f, scale, money: dt.bubbles_table(df, scale if scale in ("linear", "log") else "linear", money),
     ),
-    "heatmap": ([], lambda conn, f: queries.heatmap(conn, f), lambda df, f: dt.heatmap_table(df, f.timezone)),
-    "split": ([], _split, lambda df, f: dt.split_table(df)),
+    "heatmap": ([], lambda conn, f: queries.heatmap(conn, f), lambda df, f, money: dt.heatmap_table(df, f.timezone)),
+    "split": ([], _split, lambda df, f, money: dt.split_table(df, money)),
 }
 
 
@@ -55,21 +61,23 @@ def register(app) -> None:
             *common.FILTERS,
             *extra,
             common.TOKEN,
-        )(_updater(chart, fetch, build))
+            common.CURRENCY,
+        )(_updater(chart, fetch, build, with_currency=True))
 
 
-def _updater(chart, fetch, build):
+def _updater(chart, fetch, build, with_currency: bool = False):
     def update(n_clicks, preset, start, end, source, granularity, tz, *rest):
-        *extra, token = rest
+        # The page sends the currency last (register); a caller without it gets USD.
+        *extra, token, currency = rest if with_currency else (*rest, None)
         if not (isinstance(n_clicks, int) and n_clicks % 2 == 1):
             return None, "false", _(dt.CLOSED)
-        scope = common.resolve(preset, start, end, source, granularity, tz, token)
+        scope = common.resolve(preset, start, end, source, granularity, tz, token, currency)
         if scope.problem:
             return dt.unavailable(scope.message), "true", _(dt.OPEN)
         try:
             frame = common.query(lambda conn: fetch(conn, scope.filters), "page:data:" + chart, scope.filters)
         except common.Unavailable as u:
             return dt.unavailable(u.detail), "true", _(dt.OPEN)
-        return build(frame, scope.filters, *extra), "true", _(dt.OPEN)
+        return build(frame, scope.filters, *extra, scope.money), "true", _(dt.OPEN)
 
     return update

@@ -26,16 +26,17 @@ def register(app) -> None:
         Input(ids.MODELS_SCALE, "value"),
         Input(ids.MODELS_LATENCY, "value"),
         common.TOKEN,
+        common.CURRENCY,
         common.THEME,
     )(common.themed(update))
 
 
-def update(preset, start, end, source, granularity, tz, view, scale, latency, token):
+def update(preset, start, end, source, granularity, tz, view, scale, latency, token, currency=None):
     """One query (model_efficiency) and the prices feed both charts, the key and the note."""
     view = view if isinstance(view, str) and view in fm.VIEWS else "cost"
     scale = scale if isinstance(scale, str) and scale in fm.SCALES else "linear"
     latency = latency if isinstance(latency, str) and latency in fm.LATENCIES else "avg"
-    scope = common.resolve(preset, start, end, source, granularity, tz, token)
+    scope = common.resolve(preset, start, end, source, granularity, tz, token, currency)
     if scope.problem:
         blank = figures.empty(scope.message.split(":")[0], models.HEIGHT)
         return blank, blank, None, None, _(models.TITLES[view]), scope.stamp
@@ -49,10 +50,10 @@ def update(preset, start, end, source, granularity, tz, view, scale, latency, to
     zero = int((lat["cost_usd"] <= 0).sum()) if scale == "log" and len(lat) else 0
     note = models.models_note(figures.without_latency(df), len(df) - fm.TOP, zero)
     return (
-        figures.models_bars(df, models.HEIGHT, view, prices),
-        figures.models_bubble(df, models.HEIGHT, scale, latency),
+        figures.models_bars(df, models.HEIGHT, view, prices, scope.money),
+        figures.models_bubble(df, models.HEIGHT, scale, latency, scope.money),
         note,
-        models.bubble_key(fm.bubble_models(df, scale)),
+        models.bubble_key(fm.bubble_models(df, scale), scope.money),
         _(models.TITLES[view]),
         scope.stamp,
     )

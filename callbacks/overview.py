@@ -31,6 +31,7 @@ def register(app) -> None:
         Output(ids.SEC_TREND, "data-stamp"),
         *common.FILTERS,
         common.TOKEN,
+        common.CURRENCY,
         common.THEME,
     )(common.themed(update))
 
@@ -41,15 +42,15 @@ def _nothing(message: str, hint, banner, window: str, key: str) -> tuple:
     return (*cards, figures.empty(message, trend.HEIGHT, hint), "", banner, window, key, key)
 
 
-def update(preset, start, end, source, granularity, tz, token):
+def update(preset, start, end, source, granularity, tz, token, currency=None):
     """Summary, cache savings, projection and the time series on one connection."""
-    scope = common.resolve(preset, start, end, source, granularity, tz, token)
+    scope = common.resolve(preset, start, end, source, granularity, tz, token, currency)
     if scope.problem == "auth":  # e.g. the token expired while the page was open
         return _nothing(common.NO_ACCESS, None, states.session_expired(), "", scope.stamp)
     if scope.problem:
         banner = states.banner(scope.message, "warning", _("Filtros no válidos."))
         return _nothing(common.BAD_FILTERS, None, banner, "", scope.stamp)
-    f = scope.filters
+    f, money = scope.filters, scope.money
     assert f is not None  # resolve() gives filters whenever there is no problem
     window = f"{fmt.window(f.start_date, f.end_date)} · {describe_granularity(f.requested_granularity, f.granularity)}"
     try:
@@ -67,15 +68,15 @@ def update(preset, start, end, source, granularity, tz, token):
         return _nothing(u.message, u.detail, states.db_unavailable(u.timeout), window, scope.stamp)
     s, c = s.iloc[0].to_dict(), common.cache_row(c)
     # Partial buckets (in progress, cut by the window) come marked in ts["partial"].
-    fig = figures.trend(ts, f.granularity, p, trend.HEIGHT)
+    fig = figures.trend(ts, f.granularity, p, trend.HEIGHT, money)
     drawn = (fig.layout.meta or {}).get("projection") if not figures.is_empty(fig) else None
-    note = trend.projection_note(p, f.granularity, drawn) if s["executions"] else ""
+    note = trend.projection_note(p, f.granularity, drawn, money) if s["executions"] else ""
     banner = None if s["executions"] else states.no_usage(theme.source_label(f.source) if f.source != "all" else None)
     return (
-        kpis.cost_card(s),
+        kpis.cost_card(s, money),
         kpis.tokens_card(s),
-        kpis.cache_card(c, theme.source_label(f.source)),
-        kpis.projection_card(p),
+        kpis.cache_card(c, theme.source_label(f.source), money),
+        kpis.projection_card(p, money),
         fig,
         note,
         banner,

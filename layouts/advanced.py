@@ -77,7 +77,7 @@ def layout() -> html.Section:
     return html.Section(id=ids.SEC_ADVANCED, className="panel advanced", children=[toggle, body], **{"data-stamp": ""})
 
 
-def split_table(df) -> html.Table:
+def split_table(df, money: fmt.Money = fmt.USD) -> html.Table:
     """Cost, tokens and executions per source; the filter bar's source does not apply here."""
     head = html.Thead(
         html.Tr(
@@ -96,7 +96,7 @@ def split_table(df) -> html.Table:
             html.Tr(
                 [
                     html.Td([html.Span(className="chip-dot", style=theme.swatch(colour)), _(label)]),
-                    html.Td(fmt.usd(r.cost_usd) if r.executions else "—", className="num"),
+                    html.Td(fmt.usd(r.cost_usd, money=money) if r.executions else "—", className="num"),
                     html.Td(fmt.compact(r.tokens) if r.executions else "—", className="num"),
                     html.Td(fmt.integer(r.executions), className="num"),
                 ]
@@ -105,7 +105,7 @@ def split_table(df) -> html.Table:
     note = _(
         "Compara los orígenes en el mismo periodo; no aplica el filtro de origen. "
         "En BYOK el proveedor a menudo no informa precio: esas llamadas suman {zero}."
-    ).format(zero=fmt.usd(0, 0))
+    ).format(zero=fmt.usd(0, 0, money=money))
     if "other" in set(df["source"]):
         note += " " + _(
             "Otro: filas cuyo origen no es system ni byok (p. ej. vacío); cuentan en Todos, no en Sistema ni en BYOK."
@@ -115,7 +115,7 @@ def split_table(df) -> html.Table:
     )
 
 
-def cache_detail(c: dict, source_label: str) -> html.Div:
+def cache_detail(c: dict, source_label: str, money: fmt.Money = fmt.USD) -> html.Div:
     """Tokens served from cache, hit rate, estimated savings and models without a price."""
     if c["hit_rate"] is None:
         return html.Div(
@@ -128,9 +128,9 @@ def cache_detail(c: dict, source_label: str) -> html.Div:
         (_(theme.CACHE_READ), fmt.compact(c["total_cache_read_tokens"])),
         (_(theme.PROMPT_TOTAL), fmt.compact(c["total_input_tokens"])),
         (_("Tasa de aciertos"), fmt.percent(rate)),
-        (_("Ahorro bruto"), fmt.usd(c["estimated_savings_usd"])),
-        (_("Prima de escritura"), fmt.usd(c["write_premium_usd"])),
-        (_("Ahorro neto"), fmt.usd(c["net_savings_usd"])),
+        (_("Ahorro bruto"), fmt.usd(c["estimated_savings_usd"], money=money)),
+        (_("Prima de escritura"), fmt.usd(c["write_premium_usd"], money=money)),
+        (_("Ahorro neto"), fmt.usd(c["net_savings_usd"], money=money)),
     ]
     return html.Div(
         className="cache-detail",

@@ -2,6 +2,10 @@
 
 AG Grid's own sparklines are an Enterprise feature; the sparkline here is a small inline
 SVG drawn by the `Sparkline` cell renderer in assets/dashAgGridComponentFunctions.js.
+
+Over 300 lines: the grid is one component whose column definitions, AG Grid words, light and
+dark theme parameters and row shaping (display currency, p95) must agree with each other;
+split, each half would only make sense beside the other.
 """
 
 from __future__ import annotations
@@ -142,11 +146,6 @@ def _colours(mode: str) -> str:
 THEME = f"themeQuartz.withParams({{{_SHAPE}}}).withParams({_colours('light')}).withParams({_colours('dark')}, 'dark')"
 
 
-def column_defs() -> list[dict]:
-    """COLUMN_DEFS with their header names and tooltips in the page's language."""
-    return [{**c, **{k: _(c[k]) for k in ("headerName", "headerTooltip") if k in c}} for c in COLUMN_DEFS]
-
-
 def locale_text() -> dict:
     """AG Grid's own words (pagination, overlays, aria labels) in the page's language."""
     return {k: _(v) for k, v in LOCALE_TEXT.items()}
@@ -225,16 +224,51 @@ def layout() -> html.Section:
     return section(ids.SEC_AGENTS, _("Agentes"), _("Ranking por costo; ordena por cualquier columna."), body, tools)
 
 
-def csv_params(start, end, source: str) -> dict:
+def csv_params(start, end, source: str, money: fmt.Money = fmt.USD) -> dict:
     """Export options naming the file after the period and the source,
-    e.g. consumo-por-agente_2026-11-02_2026-12-01_todos.csv (en: usage-by-agent_…_all.csv)."""
+    e.g. consumo-por-agente_2026-11-02_2026-12-01_todos.csv (en: usage-by-agent_…_all.csv). In
+    another display currency the CSV carries both costs: USD (as stored) and the display
+    currency's, next to each other."""
     label = theme.source_label(source).lower() if source in theme.SOURCE_LABELS else str(source)
-    return {**CSV_PARAMS, "fileName": f"{_(CSV_PREFIX)}_{start.isoformat()}_{end.isoformat()}_{label}.csv"}
+    params = {**CSV_PARAMS, "fileName": f"{_(CSV_PREFIX)}_{start.isoformat()}_{end.isoformat()}_{label}.csv"}
+    if not money.is_usd:
+        keys = list(CSV_COLUMNS)
+        keys.insert(keys.index("cost_usd") + 1, DISPLAY_COST)
+        params["columnKeys"] = keys
+    return params
 
 
 def row_count(n: int) -> str:
     """Under the grid: '26 filas' ('' for none: the grid says why it is empty)."""
     return ngettext("{n} fila", "{n} filas", n).format(n=fmt.integer(n)) if n else ""
+
+
+DISPLAY_COST = "cost_display"  # the grid's cost in the display currency (?currency=), beside cost_usd
+
+
+def column_defs(money: fmt.Money = fmt.USD) -> list[dict]:
+    """The grid's columns, header names and tooltips in the page's language: in USD as
+    COLUMN_DEFS; in another currency the cost column shows the converted cost (sorted by it)
+    and the USD one stays hidden, for the CSV."""
+    cols = [{**c, **{k: _(c[k]) for k in ("headerName", "headerTooltip") if k in c}} for c in COLUMN_DEFS]
+    if money.is_usd:
+        return cols
+    out = []
+    for col in cols:
+        if col.get("field") == "cost_usd":
+            symbol = money.symbol.replace("\\", "").replace("'", "")
+            out.append({**col, "hide": True, "sort": None})
+            out.append(
+                {
+                    **col,
+                    "headerName": _("Costo ({code})").format(code=money.code),
+                    "field": DISPLAY_COST,
+                    "valueFormatter": {"function": f"formatMoney(params.value, '{symbol}')"},
+                }
+            )
+        else:
+            out.append(col)
+    return out
 
 
 def empty_message(message: str) -> Patch:
@@ -250,8 +284,10 @@ def _p95(v) -> float | None:
     return None if v is None or pd.isna(v) else float(round(float(v)))
 
 
-def rows(df) -> list[dict]:
-    """Grid rows from the by_agent frame; the row without an agent (name None) reads NO_AGENT."""
+def rows(df, money: fmt.Money = fmt.USD) -> list[dict]:
+    """Grid rows from the by_agent frame; the row without an agent (name None) reads NO_AGENT.
+    In another display currency each row also has its cost converted (cost_display, exact to the
+    cent as fmt formats it) and its sparkline in that currency (money_symbol names it)."""
     out = []
     for r in df.itertuples(index=False):
         agent_id = None if pd.isna(r.agent_id) else r.agent_id
@@ -266,9 +302,12 @@ def rows(df) -> list[dict]:
                 "tokens": int(r.tokens),
                 "executions": int(r.executions),
                 "p95_latency_ms": _p95(getattr(r, "p95_latency_ms", None)),
-                "sparkline": [round(float(v), 6) for v in r.sparkline],
+                "sparkline": [round(v, 6) for v in money.values(r.sparkline)],
                 # The last bucket is partial (in progress or cut): the sparkline ends in a hollow dot.
                 "spark_partial": bool(getattr(r, "sparkline_partial_last", False)),
             }
         )
+        if not money.is_usd:
+            out[-1][DISPLAY_COST] = float(round(money.convert(r.cost_usd), 8))
+            out[-1]["money_symbol"] = money.symbol
     return out

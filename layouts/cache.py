@@ -45,11 +45,11 @@ def row() -> dbc.Row:
     )
 
 
-def _money(v: float, known: bool) -> str:
-    return fmt.usd(v) if known else _("sin precio")
+def _money(v: float, known: bool, money: fmt.Money) -> str:
+    return fmt.usd(v, money=money) if known else _("sin precio")
 
 
-def models_table(df: pd.DataFrame) -> html.Div:
+def models_table(df: pd.DataFrame, money: fmt.Money = fmt.USD) -> html.Div:
     """One row per model with prompt tokens: hit rate, gross savings, write premium, net.
     Names go in as text children (Dash renders them as text, never as markup)."""
     df = df[df["total_input_tokens"] > 0]
@@ -70,7 +70,7 @@ def models_table(df: pd.DataFrame) -> html.Div:
     r: Any  # an itertuples row: pandas-stubs types each field as the union of every scalar
     for r in df.head(MAX_MODELS).itertuples(index=False):
         rate = fmt.percent(r.hit_rate) if r.hit_rate is not None and r.hit_rate == r.hit_rate else fmt.NOT_APPLICABLE
-        premium = _money(r.write_premium_usd, r.priced and r.write_priced)
+        premium = _money(r.write_premium_usd, r.priced and r.write_priced, money)
         body.append(
             html.Tr(
                 [
@@ -78,10 +78,10 @@ def models_table(df: pd.DataFrame) -> html.Div:
                         [html.Div(str(r.model), className="cell-main"), html.Div(str(r.provider), className="cell-sub")]
                     ),
                     html.Td(rate, className="num"),
-                    html.Td(_money(r.estimated_savings_usd, r.priced), className="num"),
+                    html.Td(_money(r.estimated_savings_usd, r.priced, money), className="num"),
                     html.Td(premium, className="num"),
                     html.Td(
-                        html.Strong(_money(r.net_savings_usd, r.priced)),
+                        html.Strong(_money(r.net_savings_usd, r.priced, money)),
                         className="num neg" if r.net_savings_usd < 0 else "num",
                     ),
                 ]
@@ -94,9 +94,9 @@ def models_table(df: pd.DataFrame) -> html.Div:
                 [
                     html.Td(ngettext("Otro modelo", "Otros {n} modelos", len(rest)).format(n=len(rest))),
                     html.Td(""),
-                    html.Td(fmt.usd(rest["estimated_savings_usd"].sum()), className="num"),
-                    html.Td(fmt.usd(rest["write_premium_usd"].sum()), className="num"),
-                    html.Td(fmt.usd(rest["net_savings_usd"].sum()), className="num"),
+                    html.Td(fmt.usd(rest["estimated_savings_usd"].sum(), money=money), className="num"),
+                    html.Td(fmt.usd(rest["write_premium_usd"].sum(), money=money), className="num"),
+                    html.Td(fmt.usd(rest["net_savings_usd"].sum(), money=money), className="num"),
                 ]
             )
         )

@@ -90,9 +90,9 @@ def trend_rows(ts: pd.DataFrame, granularity: str) -> tuple[list[list], list]:
     return rows, total
 
 
-def trend_table(ts: pd.DataFrame, granularity: str) -> html.Div:
+def trend_table(ts: pd.DataFrame, granularity: str, money: fmt.Money = fmt.USD) -> html.Div:
     rows, total = trend_rows(ts, granularity)
-    show = lambda r: [r[0], fmt.usd(r[1]), fmt.integer(r[2]), fmt.integer(r[3])]  # noqa: E731
+    show = lambda r: [r[0], fmt.usd(r[1], money=money), fmt.integer(r[2]), fmt.integer(r[3])]  # noqa: E731
     return _table(
         _("Costo, tokens y ejecuciones por periodo"),
         [_("Periodo"), _("Costo"), _("Tokens"), _("Ejecuciones")],
@@ -113,8 +113,8 @@ def actions_area_rows(df: pd.DataFrame, metric: str) -> tuple[list[str], list[li
     return order, rows
 
 
-def actions_area_table(df: pd.DataFrame, metric: str, granularity: str) -> html.Div:
-    name, formatter = fa.METRICS[metric]
+def actions_area_table(df: pd.DataFrame, metric: str, granularity: str, money: fmt.Money = fmt.USD) -> html.Div:
+    name, formatter = fa.METRICS[metric][0], fa.metric_formatter(metric, money)
     order, rows = actions_area_rows(df, metric)
     shown = [
         [fmt.bucket(local_x(pd.Series([r[0]])).iloc[0], granularity)] + [formatter(v) for v in r[1:]] for r in rows
@@ -126,8 +126,8 @@ def actions_area_table(df: pd.DataFrame, metric: str, granularity: str) -> html.
     )
 
 
-def actions_donut_table(df: pd.DataFrame, metric: str) -> html.Div:
-    name, formatter = fa.METRICS[metric]
+def actions_donut_table(df: pd.DataFrame, metric: str, money: fmt.Money = fmt.USD) -> html.Div:
+    name, formatter = fa.METRICS[metric][0], fa.metric_formatter(metric, money)
     totals = fa.action_totals(df, metric)
     whole = float(totals["value"].sum())
     rows = [
@@ -160,11 +160,11 @@ def models_bars_rows(df: pd.DataFrame, view: str, prices: dict | None) -> tuple[
     return [_(theme.TOKEN_TYPES[c][0]) for c in fm.COLUMNS], rows
 
 
-def models_bars_table(df: pd.DataFrame, view: str, prices: dict | None) -> html.Div:
+def models_bars_table(df: pd.DataFrame, view: str, prices: dict | None, money: fmt.Money = fmt.USD) -> html.Div:
     names, rows = models_bars_rows(df, view, prices)
-    formatter = fmt.usd if view == "cost" else fmt.integer
+    formatter = (lambda v: fmt.usd(v, money=money)) if view == "cost" else fmt.integer
     if view == "cost":
-        caption = _("Costo (USD) por tipo de token de los 10 primeros modelos")
+        caption = _("Costo ({code}) por tipo de token de los 10 primeros modelos").format(code=money.code)
     else:
         caption = _("Tokens por tipo de token de los 10 primeros modelos")
     return _table(
@@ -178,16 +178,16 @@ def _ms(v) -> str:
     return "—" if v is None or pd.isna(v) else fmt.integer(round(float(v))) + " ms"
 
 
-def bubbles_table(df: pd.DataFrame, scale: str) -> html.Div:
+def bubbles_table(df: pd.DataFrame, scale: str, money: fmt.Money = fmt.USD) -> html.Div:
     """The models table: per bubble, cost, executions, cost per execution and latency
     (mean, p50, p95, p99: within 1 % of the exact percentiles)."""
     part = fm.bubble_models(df, scale)
     rows = [
         [
             f"{n}. {lab}",
-            fmt.usd(r["cost_usd"]),
+            fmt.usd(r["cost_usd"], money=money),
             fmt.integer(r["executions"]),
-            fmt.usd(r["cost_usd"] / r["executions"], 4) if r["executions"] else "—",
+            fmt.usd(r["cost_usd"] / r["executions"], 4, money=money) if r["executions"] else "—",
             _ms(r["avg_latency_ms"]),
             *[_ms(r.get(f"p{q}_latency_ms")) for q in (50, 95, 99)],
         ]
@@ -218,12 +218,12 @@ def heatmap_table(df: pd.DataFrame, timezone: str) -> html.Div:
     )
 
 
-def split_table(df: pd.DataFrame) -> html.Div:
+def split_table(df: pd.DataFrame, money: fmt.Money = fmt.USD) -> html.Div:
     # pandas-stubs types itertuples fields as the union of every scalar: source is a str.
     rows = [
         [
             theme.source_label(str(r.source)) if str(r.source) in theme.SOURCES else _(theme.OTHER_SOURCE[0]),
-            fmt.usd(r.cost_usd),
+            fmt.usd(r.cost_usd, money=money),
             fmt.integer(r.tokens),
             fmt.integer(r.executions),
         ]

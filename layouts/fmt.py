@@ -8,6 +8,7 @@ language, and tests/test_fmt_locale.py pins both:
 | what            | es                                   | en                                  |
 |-----------------|--------------------------------------|-------------------------------------|
 | money           | "US$ 1.234,56", "< US$ 0,01"         | "$1,234.56", "< $0.01"              |
+| other currency  | "1.135,80 €", "8,00 GBP"             | "€1,135.80", "GBP 8.00"             |
 | compact tokens  | "950", "820K", "1,4M", "2,3 mil M"   | "950", "820K", "1.4M", "2.3B"       |
 | full count      | "1.412.345" (also "1.234": grouped)  | "1,412,345"                         |
 | percentage      | "34,5 %"                             | "34.5%"                             |
@@ -26,6 +27,12 @@ theme.graph_config()) and the grid (assets/dashAgGridFunctions.js, by <html lang
 A ratio without a denominator (a hit rate with no prompt tokens, a share of a zero total) is
 "N/A" in both languages; any other value that does not exist is "—". Data text inside a chart
 goes through `text()` (escaped for plotly's pseudo-HTML).
+
+The display currency (`?currency=`, `Money` below) converts a USD amount only when it is
+formatted, in the same language's pattern ("other currency" above).
+
+Over 300 lines: every way the page writes a number, a date or an amount (language × currency)
+shares one Convention; split, the pieces would import each other.
 """
 
 from __future__ import annotations
@@ -35,10 +42,12 @@ import html
 import math
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 
 from babel import Locale
 
 from . import i18n
+from .i18n import _
 
 NOT_APPLICABLE = "N/A"  # a ratio without a denominator (see the module docstring)
 
@@ -50,6 +59,8 @@ class Convention:
     decimal: str
     group: str
     money: str  # "{sign}US$ {n}" / "{sign}${n}"
+    foreign: str  # another currency, by symbol: "{sign}{n} €" / "{sign}€{n}"
+    foreign_code: str  # one without a symbol, by ISO code: "{sign}{n} GBP" / "{sign}GBP {n}"
     percent: str  # "{n} %" / "{n}%"
     compact: tuple[tuple[float, str], ...]  # (size, suffix), largest first
     months: tuple[str, ...]
@@ -80,6 +91,8 @@ def convention(lang: str) -> Convention:
             decimal=symbols["decimal"],
             group=symbols["group"],
             money="{sign}US$ {n}",
+            foreign="{sign}{n} {symbol}",
+            foreign_code="{sign}{n} {symbol}",
             percent="{n} %",
             compact=((1e9, " mil M"), (1e6, "M"), (1e3, "K")),
             months=tuple(m.lower() for m in _names(loc, "months", "wide")),
@@ -95,6 +108,8 @@ def convention(lang: str) -> Convention:
         decimal=symbols["decimal"],
         group=symbols["group"],
         money="{sign}${n}",
+        foreign="{sign}{symbol}{n}",
+        foreign_code="{sign}{symbol} {n}",
         percent="{n}%",
         compact=((1e9, "B"), (1e6, "M"), (1e3, "K")),
         months=_names(loc, "months", "wide"),
@@ -144,7 +159,7 @@ def _group(digits: str, sep: str) -> str:
     return sep.join(parts)
 
 
-def number(x: float, decimals: int = 0) -> str:
+def number(x: float | Decimal, decimals: int = 0) -> str:
     """x with `decimals` decimals and grouped thousands: es 1.234,5; en 1,234.5."""
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return "—"
@@ -159,11 +174,16 @@ def integer(n) -> str:
     return number(int(round(n)), 0) if n is not None else "—"
 
 
-def usd(x, decimals: int = 2) -> str:
+def usd(x, decimals: int = 2, money: Money | None = None) -> str:
     """es US$ 1.234,56 / en $1,234.56; a positive amount that would round to zero reads
-    '< US$ 0,01' / '< $0.01'."""
+    '< US$ 0,01' / '< $0.01'.
+
+    money: the display currency (see Money); the USD amount x is converted exactly and
+    rounded once, here: es '1.135,80 €', en '€1,135.80'."""
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return "—"
+    if money is not None and not money.is_usd:
+        return money.format(x, decimals)
     c = _c()
     if 0 < abs(x) < 0.5 * 10**-decimals:
         return ("-" if x < 0 else "") + "< " + c.money.format(sign="", n=number(10**-decimals, decimals))
@@ -265,3 +285,80 @@ def text(value) -> str:
     only matter inside a tag). Every figure builder passes data text through here, and
     only data text: our own markup (<b>, <br>) stays markup."""
     return html.escape("" if value is None else str(value), quote=False)
+
+
+@dataclass(frozen=True)
+class Money:
+    """The display currency of the page (`?currency=`): every amount is summed in USD and
+    converted only when it is shown, with `rate` units of `code` per USD dated `as_of`.
+
+    `format` converts exactly (Decimal) and rounds once; `value` gives a chart position
+    (a float) and `axis` the tick prefix or suffix. USD (the default) changes nothing."""
+
+    code: str = "USD"
+    rate: Decimal = Decimal(1)
+    as_of: date | None = None
+
+    @property
+    def is_usd(self) -> bool:
+        return self.code == "USD"
+
+    @property
+    def symbol(self) -> str:
+        return {"USD": "US$", "EUR": "€"}.get(self.code, self.code)
+
+    def convert(self, x) -> Decimal:
+        """The USD amount x in this currency, exact (x as the decimal it prints as)."""
+        return Decimal(str(x)) * self.rate
+
+    def value(self, x) -> float:
+        return float(x) if self.is_usd else float(self.convert(x))
+
+    def values(self, xs) -> list[float]:
+        return [self.value(x) for x in xs]
+
+    def _pattern(self) -> str:
+        c = _c()
+        return c.foreign_code if self.symbol.isalpha() else c.foreign
+
+    def format(self, x, decimals: int = 2) -> str:
+        """In the page's language: es '1.234,56 €' (Spanish writes the symbol after the
+        amount), en '€1,234.56'; '< 0,01 €' / '< €0.01' for a positive amount that would
+        round to zero. USD is `usd()`'s: 'US$ 1.234,56' / '$1,234.56'."""
+        if x is None or (isinstance(x, float) and math.isnan(x)):
+            return "—"
+        if self.is_usd:
+            return usd(x, decimals)
+        d = self.convert(x)
+        pattern = self._pattern()
+        if 0 < abs(d) < Decimal(5) * Decimal(10) ** -(decimals + 1):
+            tiny = pattern.format(sign="", n=number(10**-decimals, decimals), symbol=self.symbol)
+            return ("-" if d < 0 else "") + "< " + tiny
+        text = number(d, decimals)
+        negative = text.startswith("-")
+        return pattern.format(sign="-" if negative else "", n=text[1:] if negative else text, symbol=self.symbol)
+
+    def axis(self) -> dict:
+        """Plotly tick prefix/suffix for a cost axis, in the page's language: es 'US$ ' /
+        ' €' after; en '$' / '€' before."""
+        if self.is_usd:
+            return {"tickprefix": money_prefix()}
+        head, _n, tail = self._pattern().partition("{n}")
+        head = head.format(sign="", symbol=self.symbol)
+        tail = tail.format(symbol=self.symbol)
+        return {"tickprefix": head} if head else {"ticksuffix": tail}
+
+    def note(self) -> str:
+        """«Importes en EUR a 0,92 por USD (tasa del 1 dic 2026).» in the page's language."""
+        if self.is_usd:
+            return _("Importes en dólares estadounidenses (US$).")
+        rate = self.rate.normalize()
+        places = max(0, -int(rate.as_tuple().exponent))
+        if self.as_of:
+            return _("Importes en {code} a {rate} por USD (tasa del {day}).").format(
+                code=self.code, rate=number(rate, places), day=day(self.as_of)
+            )
+        return _("Importes en {code} a {rate} por USD.").format(code=self.code, rate=number(rate, places))
+
+
+USD = Money()

@@ -115,3 +115,9 @@ DATA_HEATMAP = "data-heatmap"
 DATA_HEATMAP_BUTTON = "data-heatmap-button"
 DATA_SPLIT = "data-split"
 DATA_SPLIT_BUTTON = "data-split-button"
+
+# Display currency (?currency=EUR): the code from the URL, the note saying at what rate (or why
+# the page stays in USD), and the footer's line naming the currency.
+CURRENCY = "display-currency"
+CURRENCY_NOTE = "currency-note"
+FOOT_CURRENCY = "foot-currency"

@@ -45,7 +45,7 @@ def section() -> html.Section:
     )
 
 
-def cost_card(s: dict) -> list:
+def cost_card(s: dict, money: fmt.Money = fmt.USD) -> list:
     if not s["executions"]:
         return card(CARDS[0][1], "—", _(NO_DATA), tone="muted")
     n = int(s.get("unpriced_executions") or 0)
@@ -56,7 +56,7 @@ def cost_card(s: dict) -> list:
                 "+ {amount} estimados en {n} llamada sin precio",
                 "+ {amount} estimados en {n} llamadas sin precio",
                 n,
-            ).format(amount=fmt.usd(s["estimated_unpriced_cost_usd"]), n=fmt.integer(n)),
+            ).format(amount=fmt.usd(s["estimated_unpriced_cost_usd"], money=money), n=fmt.integer(n)),
             className="unpriced",
             title=_(
                 "Llamadas cuyo proveedor no informó precio (habitual en BYOK), valoradas con el catálogo de "
@@ -66,7 +66,7 @@ def cost_card(s: dict) -> list:
         )
     return card(
         CARDS[0][1],
-        fmt.usd(s["total_cost_usd"]),
+        fmt.usd(s["total_cost_usd"], money=money),
         ngettext("{n} ejecución", "{n} ejecuciones", int(s["executions"])).format(n=fmt.integer(s["executions"])),
         foot,
     )
@@ -86,7 +86,7 @@ def tokens_card(s: dict) -> list:
     return card(CARDS[1][1], fmt.compact(s["total_tokens"]), total, detail)
 
 
-def cache_card(c: dict, source_label: str) -> list:
+def cache_card(c: dict, source_label: str, money: fmt.Money = fmt.USD) -> list:
     if c["hit_rate"] is None:
         return card(
             CARDS[2][1],
@@ -106,12 +106,12 @@ def cache_card(c: dict, source_label: str) -> list:
             ),
         )
     net = html.Span(
-        _("Ahorro neto {amount}").format(amount=fmt.usd(c["net_savings_usd"])),
+        _("Ahorro neto {amount}").format(amount=fmt.usd(c["net_savings_usd"], money=money)),
         className="has-hover",
         title=_("Ahorro bruto {gross} − prima de escritura en caché {premium} = ahorro neto {net}").format(
-            gross=fmt.usd(c["estimated_savings_usd"]),
-            premium=fmt.usd(c["write_premium_usd"]),
-            net=fmt.usd(c["net_savings_usd"]),
+            gross=fmt.usd(c["estimated_savings_usd"], money=money),
+            premium=fmt.usd(c["write_premium_usd"], money=money),
+            net=fmt.usd(c["net_savings_usd"], money=money),
         ),
     )
     return card(
@@ -125,12 +125,12 @@ def cache_card(c: dict, source_label: str) -> list:
     )
 
 
-def projection_card(p) -> list:
+def projection_card(p, money: fmt.Money = fmt.USD) -> list:
     if p.status == "closed":  # a past month: its actual total, no forecast
         return card(
             CARDS[3][1],
             _("{month} (cerrado): {amount}").format(
-                month=fmt.month(p.month_start).capitalize(), amount=fmt.usd(p.projected_total_usd)
+                month=fmt.month(p.month_start).capitalize(), amount=fmt.usd(p.projected_total_usd, money=money)
             ),
             _("Costo real del mes completo: el periodo termina en un mes pasado."),
             tone="small",
@@ -144,10 +144,14 @@ def projection_card(p) -> list:
         )
     return card(
         CARDS[3][1],
-        fmt.usd(p.projected_total_usd),
-        _("Intervalo del 80 %: {low} – {high}").format(low=fmt.usd(p.lower80), high=fmt.number(p.upper80, 2)),
+        fmt.usd(p.projected_total_usd, money=money),
+        _("Intervalo del 80 %: {low} – {high}").format(
+            low=fmt.usd(p.lower80, money=money),
+            # One symbol for a US$ range, as before; another currency's symbol follows each amount.
+            high=fmt.number(p.upper80, 2) if money.is_usd else fmt.usd(p.upper80, money=money),
+        ),
         _("{month} · llevas {amount}").format(
-            month=fmt.month(p.month_start).capitalize(), amount=fmt.usd(p.month_to_date_usd)
+            month=fmt.month(p.month_start).capitalize(), amount=fmt.usd(p.month_to_date_usd, money=money)
         ),
     )
 

@@ -70,7 +70,7 @@ def layout() -> html.Section:
     )
 
 
-def bubble_key(part) -> html.Ol | None:
+def bubble_key(part, money: fmt.Money = fmt.USD) -> html.Ol | None:
     """The numbered key beside the bubbles: number, model, provider (text children: escaped by React)."""
     if part is None or not len(part):
         return None
@@ -82,7 +82,7 @@ def bubble_key(part) -> html.Ol | None:
                 [
                     html.Span(str(n), className="bubble-num"),
                     html.Span(str(lab), className="bubble-name"),
-                    html.Span(f"{p} · {fmt.usd(c)}", className="bubble-meta"),
+                    html.Span(f"{p} · {fmt.usd(c, money=money)}", className="bubble-meta"),
                 ],
                 value=int(n),
             )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dash import dcc, html
 
-from . import actions, advanced, agents, filters, i18n, ids, kpis, models, states, trend
+from . import actions, advanced, agents, filters, fmt, i18n, ids, kpis, models, states, trend
 from .i18n import _
 
 
@@ -21,6 +21,7 @@ def layout() -> html.Div:
             dcc.Store(id=ids.THEME, storage_type="memory"),
             # The language the page was built in (callbacks/language.py): for tests and the browser.
             dcc.Store(id=ids.LANG, data=i18n.current(), storage_type="memory"),
+            dcc.Store(id=ids.CURRENCY, storage_type="memory"),
             states.access_denied(),
             html.Div(
                 id=ids.DASHBOARD,
@@ -33,6 +34,7 @@ def layout() -> html.Div:
                         className="content",
                         children=[
                             html.Div(id=ids.BANNER, role="status"),
+                            html.Div(id=ids.CURRENCY_NOTE, role="status"),
                             kpis.section(),
                             trend.layout(),
                             actions.layout(),
@@ -44,7 +46,10 @@ def layout() -> html.Div:
                                 children=[
                                     html.Span(id=ids.ORG_LABEL),
                                     html.Span(
-                                        _("Importes en dólares estadounidenses (US$). Tokens: K = miles, M = millones.")
+                                        [
+                                            html.Span(fmt.USD.note(), id=ids.FOOT_CURRENCY),
+                                            " " + _("Tokens: K = miles, M = millones."),
+                                        ]
                                     ),
                                 ],
                             ),

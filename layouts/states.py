@@ -90,3 +90,8 @@ def db_unavailable(timeout: bool = False) -> dbc.Alert:
     if timeout:
         return banner(_(DB_TIMEOUT), "warning", _("Consulta cancelada."))
     return banner(_(DB_DOWN), "danger", _("Base de datos no disponible."))
+
+
+def currency_note(text: str) -> html.P:
+    """«Importes en EUR a 0,92 por USD (tasa del 1 dic 2026).» above the cards."""
+    return html.P(text, className="currency-note")

@@ -26,12 +26,12 @@ def layout() -> html.Section:
     return section(
         ids.SEC_TREND,
         _("Tendencia"),
-        _("Costo (eje izquierdo, USD) y tokens (área, eje derecho) por periodo."),
+        _("Costo (eje izquierdo) y tokens (área, eje derecho) por periodo."),
         body,
     )
 
 
-def projection_note(p, granularity: str, drawn: dict | None) -> str:
+def projection_note(p, granularity: str, drawn: dict | None, money: fmt.Money = fmt.USD) -> str:
     """One sentence under the chart: exactly what the projection draws, or why nothing.
 
     p: the Projection; drawn: the figure's `meta["projection"]` (timeline.Overlay.describe)."""
@@ -39,13 +39,15 @@ def projection_note(p, granularity: str, drawn: dict | None) -> str:
     if p.status == "closed":
         return _(
             "{month} está cerrado: costó {amount} en total (costo real del mes completo); no hay nada que proyectar."
-        ).format(month=fmt.month(p.month_start).capitalize(), amount=fmt.usd(p.projected_total_usd))
+        ).format(month=fmt.month(p.month_start).capitalize(), amount=fmt.usd(p.projected_total_usd, money=money))
     if p.status != "ok":
         return _(
             "Sin proyección: se necesitan al menos 7 días con uso en el periodo, sin contar hoy (hay {n})."
         ).format(n=p.daily_points)
     month_end = fmt.day(p.month_end)
-    card = _("el total del mes ({amount}) está en la tarjeta").format(amount=fmt.usd(p.projected_total_usd))
+    card = _("el total del mes ({amount}) está en la tarjeta").format(
+        amount=fmt.usd(p.projected_total_usd, money=money)
+    )
     if drawn["mode"] == "month":
         return _(
             "Rombo hueco: total proyectado de {month} con su intervalo del 80 % (regresión lineal sobre el costo diario)."

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
@@ -81,6 +82,44 @@ price_overrides = sa.Table(
     sa.Column("cache_write_usd_per_mtok", sa.Numeric(18, 8)),
     sa.Column("output_usd_per_mtok", sa.Numeric(18, 8)),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.current_timestamp()),
+)
+
+
+class ExactDecimal(sa.types.TypeDecorator[Decimal]):
+    """A decimal kept exactly: NUMERIC on PostgreSQL, its text on SQLite.
+
+    SQLite stores a NUMERIC with decimals as a double, which cannot hold 0.1 or a
+    19-digit rate; as text the value reads back as the Decimal that was written."""
+
+    impl = sa.Numeric(20, 10, asdecimal=True)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: sa.Dialect) -> sa.types.TypeEngine[Any]:
+        return dialect.type_descriptor(sa.Text() if dialect.name == "sqlite" else sa.Numeric(20, 10, asdecimal=True))
+
+    def process_bind_param(self, value: Any, dialect: sa.Dialect) -> Any:
+        if value is None:
+            return None
+        return str(Decimal(value)) if dialect.name == "sqlite" else Decimal(value)
+
+    def process_result_value(self, value: Any, dialect: sa.Dialect) -> Any:
+        if value is None:
+            return None
+        # NUMERIC(20, 10) answers 0.9200000000: the value as written, without the padding.
+        d = Decimal(str(value)).normalize()
+        return d.quantize(Decimal(1)) if d.as_tuple().exponent > 0 else d  # type: ignore[operator]
+
+
+# Display currencies (contract §4 `currency`): units of the currency one USD buys, from a date
+# on. The page converts amounts for display with the latest rate whose as_of is not after today.
+RATE_DECIMALS = 10
+currency_rates = sa.Table(
+    "currency_rates",
+    metadata,
+    sa.Column("currency", sa.Text, primary_key=True),  # ISO 4217 (storage/currencies.py)
+    sa.Column("as_of", sa.Date, primary_key=True),
+    sa.Column("units_per_usd", ExactDecimal(), nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
 )
 
 ACTION_TYPES = (

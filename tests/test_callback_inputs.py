@@ -37,6 +37,7 @@ VALID = {
     ("models-view", "value"): "cost",
     ("models-scale", "value"): "linear",
     ("models-latency", "value"): "p95",
+    ("display-currency", "data"): "EUR",  # no rate in this database: the page stays in USD
     **{
         (f"data-{chart}-button", "n_clicks"): 1
         for chart in ("trend", "actions-area", "actions-donut", "models-bars", "models-bubble", "heatmap", "split")

@@ -255,3 +255,42 @@ def test_the_figures_in_english_name_weekdays_axes_and_hovers_in_english():
     assert '"Monday"' in text and "Local hour (Europe/Madrid)" in text and "No data in this period" in text
     assert "Cost: %{customdata[3]}" in text
     assert untranslated(text, spanish_fragments()) == []
+
+
+@pytest.mark.parametrize(
+    "lang, eur, tiny, negative, axis, usd, note",
+    [
+        (
+            "es",
+            "1.135,80 €",
+            "< 0,01 €",
+            "-2,76 €",
+            {"ticksuffix": " €"},
+            "US$ 1.234,56",
+            "Importes en EUR a 0,92 por USD (tasa del 1 dic 2026).",
+        ),
+        (
+            "en",
+            "€1,135.80",
+            "< €0.01",
+            "-€2.76",
+            {"tickprefix": "€"},
+            "$1,234.56",
+            "Amounts in EUR at 0.92 per USD (rate of Dec 1, 2026).",
+        ),
+    ],
+)
+def test_money_follows_the_language_and_the_display_currency(lang, eur, tiny, negative, axis, usd, note):
+    """fmt.Money (firstrun's display currency) in i18n's conventions: the symbol where the language
+    writes it, its separators; USD exactly as usd() writes it without a display currency."""
+    from decimal import Decimal
+
+    money = fmt.Money("EUR", Decimal("0.92"), date(2026, 12, 1))
+    with i18n.use(lang):
+        assert fmt.usd(1234.56, money=money) == eur
+        assert fmt.usd(0.001, money=money) == tiny
+        assert fmt.usd(-3, money=money) == negative
+        assert money.axis() == axis
+        assert money.note() == note
+        assert fmt.usd(1234.56, money=fmt.USD) == fmt.usd(1234.56) == fmt.USD.format(1234.56) == usd
+        assert fmt.USD.axis() == {"tickprefix": fmt.money_prefix()}

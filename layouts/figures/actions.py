@@ -36,13 +36,23 @@ def _empty_for(df: pd.DataFrame, metric: str, height: int) -> go.Figure | None:
     return None
 
 
-def actions_area(df: pd.DataFrame, metric: str, granularity: str, height: int = 320) -> go.Figure:
+def metric_formatter(metric: str, money: fmt.Money) -> Callable[[Any], str]:
+    """The metric's formatter; a cost converted to the display currency as it is formatted."""
+    return (lambda v: fmt.usd(v, money=money)) if metric == "cost_usd" else METRICS[metric][1]
+
+
+def _positions(values, metric: str, money: fmt.Money) -> list[float]:
+    return money.values(values) if metric == "cost_usd" else [float(v) for v in values]
+
+
+def actions_area(
+    df: pd.DataFrame, metric: str, granularity: str, height: int = 320, money: fmt.Money = fmt.USD
+) -> go.Figure:
     """Stacked areas of `metric` per action type over the window's buckets."""
     blank = _empty_for(df, metric, height)
     if blank is not None:
         return blank
-    name, formatter = METRICS[metric]
-    name = _(name)
+    name, formatter = _(METRICS[metric][0]), metric_formatter(metric, money)
     fig = theme.figure(height=height, hovermode="x unified", showlegend=False)
     for action in action_order(df["action_type"].unique()):
         part = df[df["action_type"] == action]
@@ -50,7 +60,7 @@ def actions_area(df: pd.DataFrame, metric: str, granularity: str, height: int = 
         fig.add_trace(
             go.Scatter(
                 x=local_x(part["bucket"]),
-                y=part[metric],
+                y=_positions(part[metric], metric, money),
                 name=fmt.text(theme.action_label(action)),
                 stackgroup="one",
                 # Fill only: a stacked trace's line runs along the running total, so the last
@@ -62,16 +72,16 @@ def actions_area(df: pd.DataFrame, metric: str, granularity: str, height: int = 
                 hovertemplate=f"{fmt.text(theme.action_label(action))}: %{{customdata[0]}}<extra></extra>",
             )
         )
-    _mark_partial(fig, df, metric)
+    _mark_partial(fig, df, metric, money)
     if metric == "cost_usd":
-        yfmt = dict(tickprefix=fmt.money_prefix(), tickformat=",.2~f")
+        yfmt = dict(**money.axis(), tickformat=",.2~f")
     else:
         yfmt = count_axis(float(df.groupby("bucket")[metric].sum().max()))
     fig.update_layout(
         margin=dict(l=8, r=8, t=8, b=8),
         xaxis=time_axis(granularity, df["bucket"].nunique()),
         yaxis=dict(
-            title=dict(text=name + (" (USD)" if metric == "cost_usd" else "")),
+            title=dict(text=name + (f" ({money.code})" if metric == "cost_usd" else "")),
             rangemode="tozero",
             ticklabelstandoff=6,
             **yfmt,
@@ -80,7 +90,7 @@ def actions_area(df: pd.DataFrame, metric: str, granularity: str, height: int = 
     return fig
 
 
-def _mark_partial(fig: go.Figure, df: pd.DataFrame, metric: str) -> None:
+def _mark_partial(fig: go.Figure, df: pd.DataFrame, metric: str, money: fmt.Money) -> None:
     """Hatch the slice leading into a partial bucket (the first when the window cuts it, the
     last when it is in progress or cut) and name it in the unified hover."""
     per = (
@@ -93,7 +103,7 @@ def _mark_partial(fig: go.Figure, df: pd.DataFrame, metric: str) -> None:
     if per is None or not per["partial"].any() or len(per) < 2:
         return
     x = local_x(pd.Series(per.index))
-    top = [float(v) for v in per["total"]]
+    top = _positions(per["total"], metric, money)
     labels = partial_labels(per.reset_index())
     n = len(per)
     for i in (j for j in (0, n - 1) if labels[j]):
@@ -142,13 +152,12 @@ def action_totals(df: pd.DataFrame, metric: str) -> pd.DataFrame:
     return out[out["value"] > 0].reset_index(drop=True)
 
 
-def actions_donut(df: pd.DataFrame, metric: str, height: int = 320) -> go.Figure:
+def actions_donut(df: pd.DataFrame, metric: str, height: int = 320, money: fmt.Money = fmt.USD) -> go.Figure:
     """Share of each action type in `metric` over the window, total in the centre."""
     blank = _empty_for(df, metric, height)
     if blank is not None:
         return blank
-    name, formatter = METRICS[metric]
-    name = _(name)
+    name, formatter = _(METRICS[metric][0]), metric_formatter(metric, money)
     totals = action_totals(df, metric)
     labels = [fmt.text(theme.action_label(a)) for a in totals["action_type"]]
     fig = theme.figure(height=height, showlegend=False)

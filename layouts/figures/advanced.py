@@ -49,7 +49,7 @@ def log_ticks(zmin: float, zmax: float) -> tuple[list[float], list[str]]:
     return vals, text
 
 
-def heatmap_grid(df: pd.DataFrame) -> tuple[list[list], list[list]]:
+def heatmap_grid(df: pd.DataFrame, money: fmt.Money = fmt.USD) -> tuple[list[list], list[list]]:
     """24 rows (hours) × 7 columns (Monday … Sunday): z = log10(tokens) or None, and hover rows."""
     z: list[list[float | None]] = [[None] * 7 for _ in range(24)]
     labels = day_labels()
@@ -61,17 +61,17 @@ def heatmap_grid(df: pd.DataFrame) -> tuple[list[list], list[list]]:
             z[h][d] = math.log10(int(r.tokens))
         hover[h][d][2:] = [
             f"{fmt.compact(r.tokens)} ({fmt.integer(r.tokens)})",
-            fmt.usd(float(r.cost_usd)),
+            fmt.usd(float(r.cost_usd), money=money),
             fmt.integer(r.executions),
         ]
     return z, hover
 
 
-def heatmap(df: pd.DataFrame, timezone: str, height: int = 520) -> go.Figure:
+def heatmap(df: pd.DataFrame, timezone: str, height: int = 520, money: fmt.Money = fmt.USD) -> go.Figure:
     """Tokens by local day of week (columns) and hour (rows); empty cells stay blank."""
     if not len(df) or int(df["executions"].sum()) == 0 or int(df["tokens"].sum()) == 0:
         return empty(height=height)
-    z, hover = heatmap_grid(df)
+    z, hover = heatmap_grid(df, money)
     flat = [v for row in z for v in row if v is not None]
     zmin, zmax = min(flat), max(flat)
     if zmax == zmin:
@@ -119,13 +119,15 @@ def heatmap(df: pd.DataFrame, timezone: str, height: int = 520) -> go.Figure:
     return fig
 
 
-def source_split(df: pd.DataFrame, height: int = 260) -> go.Figure:
+def source_split(df: pd.DataFrame, height: int = 260, money: fmt.Money = fmt.USD) -> go.Figure:
     """Sistema, BYOK and (when there are such rows) Otro as a donut of cost (of tokens when none
     reports a cost); the slices add up to Todos."""
     if not len(df) or int(df["executions"].sum()) == 0:
         return empty(height=height)
     by_cost = float(df["cost_usd"].sum()) > 0
-    col, name, formatter = ("cost_usd", _("Costo"), fmt.usd) if by_cost else ("tokens", _("Tokens"), fmt.compact)
+    col, name, formatter = (
+        ("cost_usd", _("Costo"), lambda v: fmt.usd(v, money=money)) if by_cost else ("tokens", _("Tokens"), fmt.compact)
+    )
     rows: list[Any] = [r for r in df.itertuples(index=False) if getattr(r, col) > 0]  # Any: see heatmap_grid
     fig = theme.figure(height=height, showlegend=True)
     fig.update_layout(legend=dict(orientation="h", y=-0.05, yanchor="top", x=0.5, xanchor="center"))

@@ -9,14 +9,15 @@ from .. import fmt, theme
 from ..i18n import N_, _
 from .common import empty, hex_to_rgba, local_x, time_axis
 
-SAVINGS_NAME = N_("Ahorro neto (USD)")
+SAVINGS_NAME = N_("Ahorro neto ({code})")
 RATE_NAME = N_("Tasa de aciertos")
 
 
-def cache_timeline(points: pd.DataFrame, granularity: str, height: int = 300) -> go.Figure:
+def cache_timeline(points: pd.DataFrame, granularity: str, height: int = 300, money: fmt.Money = fmt.USD) -> go.Figure:
     """Bars: net savings per bucket (a negative bar: the write premium cost more than the
     reads saved); line on the right axis: the hit rate, with a gap where a bucket has no
-    prompt tokens. Partial buckets (in progress, cut by the window) are drawn paler."""
+    prompt tokens. Partial buckets (in progress, cut by the window) are drawn paler. Amounts in the
+    display currency `money` (positions converted, hovers formatted from USD)."""
     if not len(points) or not int(points["total_input_tokens"].sum()):
         return empty(_("Sin tokens de entrada en este periodo"), height)
     x = local_x(points["bucket"])
@@ -24,15 +25,18 @@ def cache_timeline(points: pd.DataFrame, granularity: str, height: int = 300) ->
     running = [bool(v) for v in points.get("in_progress", pd.Series([False] * len(points)))]
     note = [(_(" · en curso") if r else _(" · periodo incompleto")) if p else "" for p, r in zip(partial, running)]
     gross, net = points["estimated_savings_usd"].astype(float), points["net_savings_usd"].astype(float)
-    custom = [[fmt.usd(n), fmt.usd(g), fmt.usd(g - n), t] for n, g, t in zip(net, gross, note)]
+    custom = [
+        [fmt.usd(n, money=money), fmt.usd(g, money=money), fmt.usd(g - n, money=money), t]
+        for n, g, t in zip(net, gross, note)
+    ]
     rate = [None if r is None or r != r else float(r) * 100 for r in points["hit_rate"]]
     rate_text = [fmt.percent(r / 100) if r is not None else fmt.NOT_APPLICABLE for r in rate]
     fig = go.Figure(
         [
             go.Bar(
                 x=x,
-                y=net,
-                name=_(SAVINGS_NAME),
+                y=money.values(list(net)),
+                name=_(SAVINGS_NAME).format(code=money.code),
                 marker=dict(
                     color=[hex_to_rgba(theme.SAVINGS, 0.45) if p else theme.SAVINGS for p in partial],
                     line=dict(width=0),
@@ -67,7 +71,7 @@ def cache_timeline(points: pd.DataFrame, granularity: str, height: int = 300) ->
         bargap=0.25,
         margin=dict(l=8, r=8, t=36, b=8),
         xaxis=time_axis(granularity, len(points)),
-        yaxis=dict(title=dict(text="USD"), tickprefix=fmt.money_prefix(), separatethousands=True, rangemode="tozero"),
+        yaxis=dict(title=dict(text=money.code), **money.axis(), separatethousands=True, rangemode="tozero"),
         yaxis2=dict(
             overlaying="y",
             side="right",

@@ -27,7 +27,7 @@ SCALES = {"linear": N_("Lineal"), "log": N_("Logarítmica")}
 LATENCIES = {"avg": N_("Media"), "p50": "p50", "p95": "p95"}
 LATENCY_COLUMNS = {"avg": "avg_latency_ms", "p50": "p50_latency_ms", "p95": "p95_latency_ms"}
 LATENCY_NAMES = {"avg": N_("Latencia media"), "p50": N_("Latencia p50 (mediana)"), "p95": N_("Latencia p95")}
-COST_AXIS = N_("Costo (USD) por tipo de token, con precios de catálogo")
+COST_AXIS = N_("Costo ({code}) por tipo de token, con precios de catálogo")
 TOKENS_AXIS = N_("Tokens por tipo")
 NO_LATENCY = N_("Ningún modelo registra latencia en este periodo")
 NO_COST = N_("Sin costo registrado en este periodo")
@@ -94,7 +94,9 @@ def _hover_rows(top: pd.DataFrame) -> list[str]:
     ]
 
 
-def models_bars(df: pd.DataFrame, height: int = 360, view: str = "cost", prices: dict | None = None) -> go.Figure:
+def models_bars(
+    df: pd.DataFrame, height: int = 360, view: str = "cost", prices: dict | None = None, money: fmt.Money = fmt.USD
+) -> go.Figure:
     """The top 10, horizontal. view cost: bars of COST split by token type (catalogue shares
     scaled to the reported cost); view tokens: bars of TOKENS by type. The bar's length is
     what it is ranked by; its total is written at its end."""
@@ -106,7 +108,7 @@ def models_bars(df: pd.DataFrame, height: int = 360, view: str = "cost", prices:
     top = top_models(df, view)
     ys = [fmt.text(lab) for lab in top["label"]]  # category values are printed as ticks
     common = [
-        [fmt.text(lab), fmt.text(p), fmt.usd(c), fmt.compact(t), tok]
+        [fmt.text(lab), fmt.text(p), fmt.usd(c, money=money), fmt.compact(t), tok]
         for lab, p, c, t, tok in zip(top["label"], top["provider"], top["cost_usd"], top["tokens"], _hover_rows(top))
     ]
     fig = theme.figure(height=height, barmode="stack", hovermode="closest")
@@ -123,11 +125,11 @@ def models_bars(df: pd.DataFrame, height: int = 360, view: str = "cost", prices:
             fig.add_trace(
                 go.Bar(
                     y=ys,
-                    x=values,
+                    x=money.values(values),
                     orientation="h",
                     name=name,
                     marker=dict(color=colour, pattern=pattern),
-                    customdata=[cd + [fmt.usd(v)] for cd, v in zip(common, values)],
+                    customdata=[cd + [fmt.usd(v, money=money)] for cd, v in zip(common, values)],
                     hovertemplate=(
                         head
                         + name
@@ -137,9 +139,10 @@ def models_bars(df: pd.DataFrame, height: int = 360, view: str = "cost", prices:
                     ),
                 )
             )
-        ends, end_text = top["cost_usd"].astype(float), [fmt.usd(c) for c in top["cost_usd"]]
-        xfmt = dict(tickprefix=fmt.money_prefix(), tickformat=",.2~f")
-        title = _(COST_AXIS)
+        ends = pd.Series(money.values(top["cost_usd"]))
+        end_text = [fmt.usd(c, money=money) for c in top["cost_usd"]]
+        xfmt = dict(**money.axis(), tickformat=",.2~f")
+        title = _(COST_AXIS).format(code=money.code)
     else:
         for col in COLUMNS:
             name, colour = theme.TOKEN_TYPES[col]
@@ -270,7 +273,9 @@ def _bubble_axes(part: pd.DataFrame, scale: str) -> tuple[list[float], list[floa
     return xr, [-0.1 * top if top > 0 else -1, (top * 1.2) if top > 0 else 1]
 
 
-def models_bubble(df: pd.DataFrame, height: int = 360, scale: str = "linear", latency: str = "avg") -> go.Figure:
+def models_bubble(
+    df: pd.DataFrame, height: int = 360, scale: str = "linear", latency: str = "avg", money: fmt.Money = fmt.USD
+) -> go.Figure:
     """One numbered bubble per model with a known latency: x = mean, p50 or p95 latency (ms),
     y = cost (linear or log axis), area = executions. The key beside the chart names each number."""
     if not len(df) or int(df["executions"].sum()) == 0:
@@ -284,6 +289,8 @@ def models_bubble(df: pd.DataFrame, height: int = 360, scale: str = "linear", la
             NO_LATENCY if scale == "linear" or not df["avg_latency_ms"].notna().any() else NO_LOG_COST,
             height=height,
         )
+    usd = list(part["cost_usd"])  # hovers: formatted from USD; positions: in the display currency
+    part = part.assign(cost_usd=money.values(usd))
     biggest = max(int(part["executions"].max()), 1)
     sizeref = 2.0 * biggest / (44**2)
     xr, yr = _bubble_axes(part, scale)
@@ -318,13 +325,13 @@ def models_bubble(df: pd.DataFrame, height: int = 360, scale: str = "linear", la
                 line=dict(color=theme.MODEL, width=1.2),
             ),
             customdata=[
-                [f"{n}. {fmt.text(lab)}", fmt.text(p), fmt.integer(lat), fmt.usd(c), fmt.integer(e)]
+                [f"{n}. {fmt.text(lab)}", fmt.text(p), fmt.integer(lat), fmt.usd(c, money=money), fmt.integer(e)]
                 for n, lab, p, lat, c, e in zip(
                     part["number"],
                     part["label"],
                     part["provider"],
                     part["x"],
-                    part["cost_usd"],
+                    usd,
                     part["executions"],
                 )
             ],
@@ -338,9 +345,13 @@ def models_bubble(df: pd.DataFrame, height: int = 360, scale: str = "linear", la
         )
     )
     yaxis: dict[str, Any] = dict(
-        title=dict(text=_("Costo (USD), escala logarítmica") if scale == "log" else _("Costo (USD)")),
-        tickprefix=fmt.money_prefix(),
+        title=dict(
+            text=(_("Costo ({code}), escala logarítmica") if scale == "log" else _("Costo ({code})")).format(
+                code=money.code
+            )
+        ),
         range=yr,
+        **money.axis(),
     )
     if scale == "log":
         yaxis.update(type="log", tickformat=",.2~f", dtick=1)

@@ -148,8 +148,11 @@ def partial_labels(ts: pd.DataFrame) -> list[str]:
     return [_(RUNNING if r else CUT) if p else "" for p, r in zip(_flags(ts, "partial"), running)]
 
 
-def trend(ts: pd.DataFrame, granularity: str, projection=None, height: int = 340) -> go.Figure:
-    """Cost line over a token area, one point per bucket of the active granularity up to now."""
+def trend(
+    ts: pd.DataFrame, granularity: str, projection=None, height: int = 340, money: fmt.Money = fmt.USD
+) -> go.Figure:
+    """Cost line over a token area, one point per bucket of the active granularity up to now
+    (amounts in the display currency `money`: positions converted, hovers formatted from USD)."""
     if not len(ts) or int(ts["executions"].sum()) == 0:
         return empty(height=height)
     x = local_x(ts["bucket"])
@@ -170,9 +173,9 @@ def trend(ts: pd.DataFrame, granularity: str, projection=None, height: int = 340
             hovertemplate=_("Tokens: %{customdata[0]}") + "<extra></extra>",
         )
     )
-    _add_cost(fig, x, ts, labels)
+    _add_cost(fig, x, ts, labels, money)
     ov = overlay(ts, granularity, projection)
-    _add_projection(fig, ov, x, ts, granularity, projection)
+    _add_projection(fig, ov, x, ts, granularity, money)
     fig.update_layout(
         margin=dict(l=8, r=8, t=36, b=8),
         xaxis=time_axis(granularity, n + ov.shown),
@@ -184,13 +187,13 @@ def trend(ts: pd.DataFrame, granularity: str, projection=None, height: int = 340
             **count_axis(float(ts["tokens"].max())),
         ),
         yaxis2=dict(
-            title=dict(text=_("Costo (USD)")),
+            title=dict(text=_("Costo ({code})").format(code=money.code)),
             side="left",
             overlaying="y",
             rangemode="tozero",
             tickmode="auto",
             nticks=7,
-            tickprefix=fmt.money_prefix(),
+            **money.axis(),
             tickformat=",.2~f",
             gridcolor=theme.GRID,
             zeroline=False,
@@ -203,25 +206,27 @@ def trend(ts: pd.DataFrame, granularity: str, projection=None, height: int = 340
     return fig
 
 
-def _add_cost(fig: go.Figure, x: pd.Series, ts: pd.DataFrame, labels: list[str]) -> None:
+def _add_cost(fig: go.Figure, x: pd.Series, ts: pd.DataFrame, labels: list[str], money: fmt.Money) -> None:
     """The cost line: solid between whole buckets, dotted into a partial one, whose marker is hollow.
 
     Trace 1 ("Costo (USD)") holds every bucket's hover; the partial points' values sit on a
     separate hollow-marker trace (their hover names the partial period) so that no x shows
     two cost entries in the unified hover."""
     n = len(ts)
-    cost = [float(c) for c in ts["cost_usd"]]
+    usd = [float(c) for c in ts["cost_usd"]]
+    cost = money.values(usd)
     part = [bool(lab) for lab in labels]
     markers = n <= 45
     custom = [
-        [fmt.usd(c), fmt.integer(e), f" ({lab})" if lab else ""] for c, e, lab in zip(cost, ts["executions"], labels)
+        [fmt.usd(c, money=money), fmt.integer(e), f" ({lab})" if lab else ""]
+        for c, e, lab in zip(usd, ts["executions"], labels)
     ]
     hover = _("Costo: %{customdata[0]} · %{customdata[1]} ejecuciones%{customdata[2]}") + "<extra></extra>"
     fig.add_trace(
         go.Scatter(
             x=x,
             y=[None if p else c for c, p in zip(cost, part)],
-            name=_("Costo (USD)"),
+            name=_("Costo ({code})").format(code=money.code),
             yaxis="y2",
             mode="lines+markers" if markers else "lines",
             legendgroup="cost",
@@ -270,18 +275,20 @@ def _add_cost(fig: go.Figure, x: pd.Series, ts: pd.DataFrame, labels: list[str])
     )
 
 
-def _add_projection(fig: go.Figure, ov: Overlay, x: pd.Series, ts: pd.DataFrame, granularity: str, projection) -> None:
+def _add_projection(
+    fig: go.Figure, ov: Overlay, x: pd.Series, ts: pd.DataFrame, granularity: str, money: fmt.Money
+) -> None:
     if ov.mode == "none":
         return
     fr = ov.frame
     if ov.mode == "month":
         r = fr.iloc[0]
         total, lo, hi = float(r["cost_usd"]), float(r["lower"]), float(r["upper"])
-        anchor = [(x.iloc[-2], float(ts["cost_usd"].iloc[-2]))] if len(x) > 1 else []
+        anchor = [(x.iloc[-2], money.value(ts["cost_usd"].iloc[-2]))] if len(x) > 1 else []
         fig.add_trace(
             go.Scatter(
                 x=[a for a, _ in anchor] + [r["x"]],
-                y=[b for _, b in anchor] + [total],
+                y=[b for _, b in anchor] + [money.value(total)],
                 name=_(PROJECTION_NAME),
                 yaxis="y2",
                 mode="lines",
@@ -290,20 +297,21 @@ def _add_projection(fig: go.Figure, ov: Overlay, x: pd.Series, ts: pd.DataFrame,
             )
         )
         hover = _("Total proyectado del mes: {total}<br>Intervalo del 80 %: {low} – {high}").format(
-            total=fmt.usd(total), low=fmt.usd(lo), high=fmt.usd(hi)
+            total=fmt.usd(total, money=money), low=fmt.usd(lo, money=money), high=fmt.usd(hi, money=money)
         )
+        total, lo, hi = money.value(total), money.value(lo), money.value(hi)
         fig.add_trace(_diamond(r["x"], total, lo, hi, hover, size=10, bar_width=6, showlegend=False))
         return
     # The band and the dashed centre take no part in the unified hover: a forecast x
     # would otherwise become the hover's title next to the last actual point.
     xs = list(fr["x"])
-    centre = list(fr["cost_usd"])
+    centre = money.values(fr["cost_usd"])
     if fr["kind"].iloc[0] != "current":  # start the dashed line at the last actual point
-        line_x, line_y = [x.iloc[-1].date()] + xs, [float(ts["cost_usd"].iloc[-1])] + centre
+        line_x, line_y = [x.iloc[-1].date()] + xs, [money.value(ts["cost_usd"].iloc[-1])] + centre
     else:
         line_x, line_y = xs, centre
     if ov.shown:
-        _add_band(fig, xs, fr, line_x, line_y)
+        _add_band(fig, xs, fr, line_x, line_y, money)
     cur = fr[fr["kind"] == "current"]
     if len(cur):  # the running bucket's projection shares its x with an actual point: hover it
         r = cur.iloc[0]
@@ -312,7 +320,10 @@ def _add_projection(fig: go.Figure, ov: Overlay, x: pd.Series, ts: pd.DataFrame,
         else:
             hover = _("Proyección de la semana: {total} (80 %: {low} – {high})")
         total, lo, hi = float(r["cost_usd"]), float(r["lower"]), float(r["upper"])
-        hover = hover.format(total=fmt.usd(total), low=fmt.usd(lo), high=fmt.usd(hi))
+        hover = hover.format(
+            total=fmt.usd(total, money=money), low=fmt.usd(lo, money=money), high=fmt.usd(hi, money=money)
+        )
+        total, lo, hi = money.value(total), money.value(lo), money.value(hi)
         fig.add_trace(
             _diamond(
                 r["x"], total, lo, hi, hover, size=9, bar_width=5, showlegend=not ov.shown, legendgroup="projection"
@@ -343,12 +354,12 @@ def _diamond(x, total: float, lo: float, hi: float, hover: str, size: int, bar_w
     )
 
 
-def _add_band(fig: go.Figure, xs: list, fr: pd.DataFrame, line_x: list, line_y: list) -> None:
+def _add_band(fig: go.Figure, xs: list, fr: pd.DataFrame, line_x: list, line_y: list, money: fmt.Money) -> None:
     """The 80 % band (lower, then upper filled to it) and the dashed centre, out of the hover."""
     fig.add_trace(
         go.Scatter(
             x=xs,
-            y=list(fr["lower"]),
+            y=money.values(fr["lower"]),
             name=_("Intervalo del 80 %"),
             yaxis="y2",
             mode="lines",
@@ -361,7 +372,7 @@ def _add_band(fig: go.Figure, xs: list, fr: pd.DataFrame, line_x: list, line_y: 
     fig.add_trace(
         go.Scatter(
             x=xs,
-            y=list(fr["upper"]),
+            y=money.values(fr["upper"]),
             name=_("Intervalo del 80 %"),
             yaxis="y2",
             mode="lines",
