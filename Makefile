@@ -70,7 +70,7 @@ bench: $(RUN_STAMP)
 clean:
 	rm -rf $(VENV) data test-artifacts
 
-## make loadtest: Locust, headless, against a server already running on 127.0.0.1 (see NOTES-perf.md).
+## make loadtest: Locust, headless, against a server already running on 127.0.0.1 (see docs/operations.md).
 ## LOADTEST_ARGS="--scenario refresh|same|mix --users 20 --orgs bench --run-time 60s"
 LOADTEST_STAMP := $(VENV)/.installed-loadtest
 $(LOADTEST_STAMP): $(RUN_STAMP)

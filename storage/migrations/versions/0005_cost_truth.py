@@ -11,7 +11,7 @@ live tail at once, and the next refresh (the server's background catch-up, or
 would have to repeat, frozen in this file, exactly which raw rows each rollup row holds
 (watermark, gap ranges, the source classes and quarter-hour rule of the day); a second
 copy of the refresh that could drift from it. Measured cost of the rebuild: see
-NOTES-cost.md.
+docs/figures.md.
 
 price_overrides becomes one row per (provider, model, valid_from): a price holds from
 valid_from (NULL: always) until the next row of its model; the rows kept have
