@@ -10,15 +10,17 @@ from pathlib import Path
 
 import dash
 import flask
+import werkzeug
 
 from storage.answer_cache import make_cache
 from storage.engine import make_engine
 from storage.settings import Settings
-from web import context
+from web import context, plotlyjs
 
 ASSETS = Path(__file__).resolve().parent / "assets"
 
 
+PLOTLYJS = {"relative_package_path": plotlyjs.BUNDLE, "namespace": plotlyjs.__name__, "async": "eager"}
 YEAR = 31_536_000  # seconds: how long a fingerprinted URL may be cached
 
 
@@ -40,7 +42,25 @@ class Dash(dash.Dash):
       not; this page has no DataTable (the grid is AG Grid).
     - /assets/ URLs carry a hash of the file's content (`?m=<sha256 prefix>`, where Dash puts
       the file's mtime): the URL changes exactly when the file does, so it may be cached for a
-      year (`cache_headers`)."""
+      year (`cache_headers`).
+    - plotly.js is the official partial bundle `plotly.js-cartesian-dist-min` (web/plotlyjs,
+      1.5 MB unpacked) instead of plotly.py's full plotly.min.js (4.8 MB): the page draws only
+      scatter, bar, pie and heatmap traces. Its version is plotly.py's (a test checks it)."""
+
+    def _setup_plotlyjs(self):
+        """Dash's own, with our bundle: registered as a component suite ("async": "eager", so
+        it loads with the first graph unless the app loads eagerly; fingerprinted, so cached a
+        year). dash-renderer asks for plotly.js at a fixed, unfingerprinted URL
+        (`plotly/package_data/plotly.min.js`): that URL redirects to our bundle's."""
+        from plotly.offline import get_plotlyjs_version
+
+        self.scripts.append_script(PLOTLYJS)
+        self._plotlyjs_url = f"https://cdn.plot.ly/plotly-cartesian-{get_plotlyjs_version()}.min.js"
+        self._add_url("_dash-component-suites/plotly/package_data/plotly.min.js", self._plotlyjs_redirect)
+
+    def _plotlyjs_redirect(self) -> werkzeug.Response:
+        (url,) = super()._collect_and_register_resources([{**PLOTLYJS, "async": None}])
+        return flask.redirect(url, 302)
 
     def _collect_and_register_resources(self, resources, include_async=True, url_attr="src"):
         folder = Path(self.config.assets_folder)
@@ -48,6 +68,7 @@ class Dash(dash.Dash):
             {**r, "ts": asset_hash(str(folder / r["asset_path"]))} if "asset_path" in r else r
             for r in resources
             if not str(r.get("relative_package_path", "")).startswith("dash_table/")
+            and r.get("namespace") != "plotly"  # the full bundle, if another Dash put it in dcc's list
         ]
         return super()._collect_and_register_resources(kept, include_async, url_attr)
 
