@@ -39,7 +39,7 @@ COLUMN_DEFS: list[dict[str, Any]] = [
         "field": "name",
         "cellRenderer": "AgentCell",
         "flex": 2,
-        "minWidth": 180,
+        "minWidth": 110,
         "comparator": {"function": "compareNames"},
         "sortingOrder": ["asc", "desc", None],
     },  # names: A→Z on the first click (numbers start high)
@@ -56,7 +56,7 @@ COLUMN_DEFS: list[dict[str, Any]] = [
     {
         "headerName": N_("Tokens"),
         "field": "tokens",
-        "minWidth": 100,
+        "minWidth": 84,
         "flex": 1,
         "valueFormatter": {"function": "formatCompact(params.value)"},
         "tooltipValueGetter": {"function": "formatInt(params.value) + ' tokens'"},  # the same word in English
@@ -71,12 +71,12 @@ COLUMN_DEFS: list[dict[str, Any]] = [
         **NUMERIC,
     },
     {
-        "headerName": N_("Latencia p95"),
+        "headerName": "p95",
         "field": "p95_latency_ms",
-        "minWidth": 126,
+        "minWidth": 84,
         "flex": 1,
         "valueFormatter": {"function": "params.value == null ? '—' : formatInt(params.value) + ' ms'"},
-        "headerTooltip": N_("El 5 % más lento de las llamadas de este agente tarda más que esto (±1 %)"),
+        "headerTooltip": N_("Latencia p95: el 5 % más lento de las llamadas de este agente tarda más que esto (±1 %)"),
         **NUMERIC,
     },
     {

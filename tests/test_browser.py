@@ -700,7 +700,7 @@ def test_each_button_group_is_one_tab_stop_with_arrow_keys(page_factory, served)
     page.goto(f"{served.app_url}?token={served.token}")
     wait_sections(page, stamp())
     groups = page.locator("[role=radiogroup]")
-    assert groups.count() == 6  # Periodo, Origen, Resolución, Medida, Barras, Eje de costo
+    assert groups.count() == 7  # Periodo, Origen, Resolución, Medida, Barras, Eje de costo, Latencia
     for i in range(groups.count()):
         label = page.locator("#" + groups.nth(i).get_attribute("aria-labelledby"))
         assert label.count() == 1 and label.inner_text()

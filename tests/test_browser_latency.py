@@ -86,7 +86,7 @@ def test_bubbles_latency_choice_models_table_and_agents_p95(page_factory, served
     _shot(section, "models-table-percentiles.png")
     agents = page.locator("#section-agents")
     agents.scroll_into_view_if_needed()
-    header = page.locator("#agents-grid .ag-header-cell", has_text="Latencia p95")
+    header = page.locator("#agents-grid .ag-header-cell[col-id='p95_latency_ms']", has_text="p95")
     header.wait_for()
     values = page.locator("#agents-grid .ag-cell[col-id='p95_latency_ms']").all_inner_texts()
     assert values and all(v.endswith(" ms") or v == "—" for v in values)
