@@ -50,6 +50,11 @@ def rgb(hex_colour: str) -> str:
 
 def drawn(page, gid: str) -> dict:
     """What plotly drew: the template's text colour, the trace colours, the heatmap's scale."""
+    # The section's data stamp can land before plotly.js (loaded asynchronously) has drawn.
+    page.wait_for_function(
+        "gid => { const gd = document.querySelector('#' + gid + ' .js-plotly-plot'); return !!(gd && gd._fullLayout); }",
+        arg=gid,
+    )
     return page.evaluate(
         """gid => {
         const gd = document.querySelector('#' + gid + ' .js-plotly-plot');
