@@ -576,7 +576,7 @@ def test_two_apps_answer_from_their_own_path(data, monkeypatch):
     from support.api import BASE, auth, make_app
 
     before = set(threading.enumerate())
-    on = make_app(data.engine, use_rollups=True, refresh_seconds=30)
+    on = make_app(data.engine, use_rollups=True, refresh_seconds=30, cache_url="none")  # watch its SQL: no answer cache
     off = make_app(data.engine, use_rollups=False, refresh_seconds=30)
     assert set(threading.enumerate()) <= before and "ai_usage_rollups" not in on.server.extensions
     paths = []
