@@ -226,7 +226,7 @@ def fresh_url(request, tmp_path):
 @pytest.mark.xfail(
     strict=True,
     reason="simulates a pre-migration refresh with today's refresh code, which writes 0005's "
-    "unpriced columns; the simulation needs the old column set (known gap, see README)",
+    "unpriced columns; the simulation needs the old column set (known gap)",
 )
 def test_migration_0004_rebuilds_rollups_with_sketches(fresh_url):
     """A database refreshed before 0004: the upgrade clears the rollups and the watermark

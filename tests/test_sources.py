@@ -228,7 +228,7 @@ def fresh_url(request, tmp_path):
 @pytest.mark.xfail(
     strict=True,
     reason="simulates a pre-migration refresh with today's refresh code, which writes 0005's "
-    "unpriced columns; the simulation needs the old column set (known gap, see README)",
+    "unpriced columns; the simulation needs the old column set (known gap)",
 )
 def test_migration_rekeys_rollups_written_with_raw_sources(fresh_url, monkeypatch):
     """Rollups refreshed before 0003 keyed the raw text ('BYOK', ' system '): 0003 folds them
