@@ -132,3 +132,57 @@ ACTION_TYPES = (
 SOURCES = ("system", "byok")
 LOG_COLUMNS = [c.name for c in token_usage_logs.columns]
 COST_SCALE = 100_000_000  # costs are summed as integers of 1e-8 USD: exact on both engines
+
+# Budgets and alerts (migration 0007, contract §3.4). Amounts are exact (ExactDecimal);
+# `thresholds` and the change log's settings are JSON text.
+org_budgets = sa.Table(
+    "org_budgets",
+    metadata,
+    sa.Column("org_id", sa.Text, primary_key=True),
+    sa.Column("monthly_budget_usd", ExactDecimal()),
+    sa.Column("thresholds", sa.Text, nullable=False),
+    sa.Column("webhook_url", sa.Text),
+    sa.Column("timezone", sa.Text, nullable=False, server_default="UTC"),
+    sa.Column("updated_at", UtcDateTime(), nullable=False),
+    sa.Column("updated_by", sa.Text),
+)
+
+budget_changes = sa.Table(
+    "budget_changes",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("org_id", sa.Text, nullable=False),
+    sa.Column("changed_at", UtcDateTime(), nullable=False),
+    sa.Column("changed_by", sa.Text),
+    sa.Column("old_settings", sa.Text),
+    sa.Column("new_settings", sa.Text, nullable=False),
+)
+
+# The outbox: one row per alert that fired; the unique (org, type, month, dedup_key) makes it fire once.
+ALERT_TYPES = ("budget_threshold", "projected_overrun", "anomaly")
+alert_events = sa.Table(
+    "alert_events",
+    metadata,
+    sa.Column("id", sa.Text, primary_key=True),
+    sa.Column("org_id", sa.Text, nullable=False),
+    sa.Column("type", sa.Text, nullable=False),
+    sa.Column("month", sa.Text, nullable=False),
+    sa.Column("dedup_key", sa.Text, nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("payload", sa.Text, nullable=False),
+    sa.Column("webhook_url", sa.Text),
+    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("next_attempt_at", UtcDateTime()),
+    sa.UniqueConstraint("org_id", "type", "month", "dedup_key", name="uq_alert_events_once"),
+)
+
+alert_deliveries = sa.Table(
+    "alert_deliveries",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("event_id", sa.Text, sa.ForeignKey("alert_events.id"), nullable=False),
+    sa.Column("attempted_at", UtcDateTime(), nullable=False),
+    sa.Column("http_status", sa.Integer),
+    sa.Column("error", sa.Text),
+)
