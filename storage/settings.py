@@ -115,6 +115,18 @@ class Settings:
         "Bearer token that `GET /metrics` requires (`Authorization: Bearer <token>`); empty: /metrics is "
         "open (keep it on a private network then).",
     )
+    webhook_secret: str = setting(
+        "AI_USAGE_WEBHOOK_SECRET",
+        "",
+        "HMAC-SHA256 key that signs every alert webhook (`X-AI-Usage-Signature`); empty: alerts are recorded "
+        "but not delivered.",
+    )
+    webhook_allow_hosts: str = setting(
+        "AI_USAGE_WEBHOOK_ALLOW_HOSTS",
+        "",
+        "Hosts a webhook may reach over plain `http://`, or at a private address (comma or space separated, "
+        "e.g. `127.0.0.1`); any other webhook is `https://` to a public address.",
+    )
     demo: bool = False  # not a variable: `serve --demo` (a throw-away secret, a token link)
 
     @classmethod
