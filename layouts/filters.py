@@ -139,6 +139,7 @@ def filter_bar(today: date | None = None) -> html.Div:
             dcc.Store(id=ids.APPLIED_PRESET, data="30d", storage_type="memory"),
             dcc.Store(id=ids.APPLIED_START, data=None, storage_type="memory"),
             dcc.Store(id=ids.APPLIED_END, data=None, storage_type="memory"),
+            dcc.Store(id=ids.FILTER_SLICE, data={}, storage_type="memory"),
         ],
     )
 

@@ -32,6 +32,11 @@ TZ_LABEL = "tz-label"
 APPLIED_PRESET = "filter-applied-preset"
 APPLIED_START = "filter-applied-start"
 APPLIED_END = "filter-applied-end"
+# The slice (contract §3.1, issue 9): dcc.Store(memory) holding the applied dimension filters as
+# {"agentId": [...], "userId": [...], "provider": [...], "model": [...], "actionType": [...]}
+# (API parameter names; absent or empty keys: no filter). Drill-down clicks, chips, the filter
+# row and the anomaly list write it; every section reads it.
+FILTER_SLICE = "filter-slice"
 DATES_LABEL = "filter-dates-label"
 DATES_HINT = "filter-dates-hint"  # «hasta hoy» beside the inputs when the range ends after today
 FILTER_NOTICE = "filter-notice"  # why a typed range was not applied, or why Hora fell back to Día
