@@ -19,6 +19,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
+import sqlalchemy as sa
 from support.db import ENGINES, copied_database, create_pg_database, drop_pg_database, empty_database, make_template
 
 from storage.engine import make_engine, migrate
@@ -77,6 +78,25 @@ def db_template(tmp_path_factory):
     yield get
     if "postgresql" in made:
         drop_pg_database(made["postgresql"])
+
+
+@pytest.fixture(scope="module")
+def own_engine(db_url, db_template, tmp_path_factory):
+    """A database of the module's own, at head, on the session database's engine (a template
+    copy): for modules that refresh or rebuild the rollups of the whole database, or count
+    its rows, so that their cost and answers do not depend on what other modules (or the
+    order of files on an xdist worker) left in the shared one. A module opts in by
+    overriding `engine`:
+
+        @pytest.fixture(scope="module")
+        def engine(own_engine):
+            return own_engine
+    """
+    kind = sa.engine.make_url(db_url).get_backend_name()
+    with copied_database(db_template(kind), tmp_path_factory.mktemp("own")) as url:
+        eng = make_engine(url)
+        yield eng
+        eng.dispose()
 
 
 @pytest.fixture(params=ENGINES)

@@ -49,6 +49,13 @@ FIRST, LAST = date(2025, 10, 1), date(2026, 12, 31)
 DST_DAYS = [date(2026, 3, 8), date(2026, 11, 1), date(2026, 4, 5), date(2026, 10, 4), date(2026, 9, 6)]
 
 
+@pytest.fixture(scope="module")
+def engine(own_engine):
+    """A database of this module's own: its refreshes (in batches of 97 rows, a full rebuild)
+    read the whole table, which in the session's database holds every other module's rows."""
+    return own_engine
+
+
 # ------------------------------------------------------------------ helpers
 
 
