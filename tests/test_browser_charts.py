@@ -13,11 +13,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from support import dashboard_data
-from support.db import insert_logs
+from support.db import copy_sqlite, insert_logs
 from test_browser import ARTIFACTS, SECRET, Quiet, chromium, page_factory, stamp, wait_sections  # noqa: F401
 from werkzeug.serving import make_server
 
-from storage.engine import make_engine, migrate
+from storage.engine import make_engine
 from storage.settings import Settings
 from web.auth import mint_token
 
@@ -54,12 +54,11 @@ def hostile_rows(now: datetime) -> list[dict]:
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory):
+def served(tmp_path_factory, db_template):
     from app import create_app
 
-    url = f"sqlite:///{tmp_path_factory.mktemp('browser-charts') / 'dashboard.sqlite3'}"
+    url = copy_sqlite(db_template("sqlite"), tmp_path_factory.mktemp("browser-charts"))  # migrated: a template copy
     engine = make_engine(url)
-    migrate(engine)
     dashboard_data.seed(engine, ORG)
     insert_logs(engine, hostile_rows(datetime.now(UTC).replace(microsecond=0)))
     app = create_app(Settings(database_url=url, secret=SECRET), engine=engine)

@@ -110,20 +110,25 @@ def make_template(kind: str, folder: Path) -> str:
     return url
 
 
+def copy_sqlite(template_url: str, folder: Path) -> str:
+    """A copy of a SQLite template in folder (a tmp_path, removed by pytest): its URL."""
+    target = folder / f"db-{uuid.uuid4().hex[:8]}.sqlite3"
+    # The backup API copies a consistent image (WAL included) in one step.
+    src, dst = sqlite3.connect(sa.engine.make_url(template_url).database), sqlite3.connect(target)
+    try:
+        src.backup(dst)
+    finally:
+        src.close()
+        dst.close()
+    return f"sqlite:///{target}"
+
+
 @contextmanager
 def copied_database(template_url: str, folder: Path) -> Iterator[str]:
     """A private copy of a template made by make_template: its URL, dropped afterwards."""
     url = sa.engine.make_url(template_url)
     if url.get_backend_name() == "sqlite":
-        target = folder / f"db-{uuid.uuid4().hex[:8]}.sqlite3"
-        # The backup API copies a consistent image (WAL included) in one step.
-        src, dst = sqlite3.connect(url.database), sqlite3.connect(target)
-        try:
-            src.backup(dst)
-        finally:
-            src.close()
-            dst.close()
-        yield f"sqlite:///{target}"
+        yield copy_sqlite(template_url, folder)
         return
     copy = create_pg_database(template=url.database)
     try:
