@@ -240,7 +240,58 @@ class Heatmap(Answer):
     cells: list[HeatmapCell]
 
 
-ANSWERS = (Error, Summary, CacheSavings, Projection, TimeSeries, ModelEfficiency, ByAgent, Heatmap)
+@with_config(CONFIG)
+class AnomalyContributor(TypedDict):
+    kind: Literal["agent", "model", "action"]
+    id: Annotated[str | None, Field(description="The agent id, model or action type; null: rows without an agent.")]
+    delta_usd: Annotated[
+        float,
+        Field(
+            description=(
+                "The day's cost of this agent, model or action minus its expected (the median of the same "
+                "weekday over the 8 weeks before): positive for an anomaly up, negative for one down."
+            )
+        ),
+    ]
+
+
+@with_config(CONFIG)
+class AnomalyDay(TypedDict):
+    date: Annotated[Day, Field(description="The local day (of `timezone`).")]
+    cost_usd: Usd
+    expected_usd: Annotated[
+        Usd,
+        Field(
+            description=(
+                "The baseline: the level of the 8 weeks before (Theil–Sen line of the cost divided by its "
+                "weekday factor) times the day's weekday factor."
+            )
+        ),
+    ]
+    score: Annotated[
+        float,
+        Field(description="Robust z: (costUsd − expectedUsd) / robust scale; |score| ≥ 3.5 is an anomaly."),
+    ]
+    direction: Literal["up", "down"]
+    contributors: Annotated[
+        list[AnomalyContributor],
+        Field(
+            max_length=5,
+            description="Up to 5 agents, models or actions that explain the departure, largest |deltaUsd| first.",
+        ),
+    ]
+
+
+class Anomalies(Answer):
+    anomalies: list[AnomalyDay] = Field(
+        description=(
+            "Local days of the window up to yesterday whose cost departs from the expected cost, newest first; "
+            "a day needs 28 days of history with data before it to be judged."
+        )
+    )
+
+
+ANSWERS = (Error, Summary, CacheSavings, Projection, TimeSeries, ModelEfficiency, ByAgent, Heatmap, Anomalies)
 
 
 class _NoFieldTitles(GenerateJsonSchema):
