@@ -172,7 +172,7 @@ def _contributors(s: Series, t: int, direction: str):
     """The query's contributors definition on the generated agents (kind agent only here)."""
     base = date(2026, 1, 5)
     days = [t - 7 * k for k in range(m.CONTRIB_WEEKS + 1)]
-    per_day = {
+    per_day: dict[date, dict[str, dict[str | None, float]]] = {
         base + timedelta(days=d): {
             dim: ({f"a{j}": float(s.agents[d, j]) for j in range(AGENTS)} if dim == "agent_id" else {})
             for dim in ("agent_id", "model", "action_type")
@@ -199,8 +199,6 @@ def print_table(model: str, rows: list[dict]) -> None:
 
 def end_to_end(seed: int = 1) -> None:
     """One agent-level series written as rows to a temporary SQLite database, through the query."""
-    import sqlalchemy as sa
-
     from queries.anomalies import anomalies
     from queries.filters import Filters
     from storage.engine import make_engine, migrate
@@ -250,7 +248,6 @@ def end_to_end(seed: int = 1) -> None:
             f"injected={'yes' if t else 'no '} top agent={top.id if top else None} (want {want})"
         )
     print(f"  recall {len(hits)}/{len(truth)}, precision {len(hits)}/{len(found)}")
-    _ = sa
 
 
 def main(argv: list[str] | None = None) -> int:
