@@ -105,11 +105,19 @@ def items(found: list[Anomaly], names: dict[str, str], money: fmt.Money = fmt.US
     return out
 
 
+def top_contributor(a: Anomaly) -> Contributor | None:
+    """The contributor a click filters by: the first agent listed (the most specific dimension: a
+    model or an action that holds the agent departs at least as much and is listed before it),
+    else the first contributor."""
+    agents = [c for c in a.contributors if c.kind == "agent"]
+    return agents[0] if agents else (a.contributors[0] if a.contributors else None)
+
+
 def click_data(found: list[Anomaly]) -> list[dict]:
-    """What a click applies (assets/anomalies.js): the day and the first contributor as a slice entry."""
+    """What a click applies (assets/anomalies.js): the day and its top contributor as a slice entry."""
     out = []
     for a in found[:SHOWN]:
-        top = a.contributors[0] if a.contributors else None
+        top = top_contributor(a)
         entry = None
         if top is not None:
             entry = {"key": SLICE_KEYS[top.kind], "value": "none" if top.id is None else top.id}
