@@ -55,7 +55,12 @@ def label(c: Contributor, names: dict[str, str], escape=lambda s: s) -> str:
     return escape("" if c.id is None else c.id)
 
 
+NO_AGENT = N_("{delta} del uso sin agente")
+
+
 def contributor_text(c: Contributor, names: dict[str, str], money: fmt.Money = fmt.USD, escape=lambda s: s) -> str:
+    if c.kind == "agent" and c.id is None:
+        return _(NO_AGENT).format(delta=signed(c.delta_usd, money))
     return _(KIND_LABELS[c.kind]).format(name=label(c, names, escape), delta=signed(c.delta_usd, money))
 
 
