@@ -95,3 +95,19 @@ def test_markers_list_and_click(page_factory, app_url):
         'filter-slice'].map(id => window.dash_component_api.getLayout(id).props.data)""")
     assert applied == ["custom", day, day, {"agentId": [HOSTILE_ID]}]
     assert page.locator("#filter-preset input[value=custom]").is_checked()
+
+
+def test_english_and_dark(page_factory, app_url):
+    page = page_factory(width=1280, height=1000)
+    page.goto(app_url + "&lang=en&theme=dark")
+    wait_sections(page, key(), SECTIONS)
+    marker = page.evaluate("""() => document.querySelector('#trend-graph .js-plotly-plot')._fullData
+        .filter(t => t.name === 'Anomaly up').map(t => [t.marker.color, t.customdata[0][0], t.customdata[0][1]])""")
+    assert len(marker) == 1
+    colour, day, why = marker[0]
+    assert colour == "#fca5a5" and day == "Rise · Wed, Nov 11, 2026"
+    assert why.startswith("Cost ") and "× the expected: +$" in why and "from agent &lt;img" in why
+    text = page.locator("#anomaly-list .anomaly-item").first.inner_text()
+    assert "Rise · Wed, Nov 11, 2026" in text and "(expected $" in text
+    assert page.locator("#section-anomalies .section-title").inner_text() == "Anomalies"
+    page.locator("#section-anomalies").screenshot(path=str(ARTIFACTS / "anomalies-list-en-dark.png"))
