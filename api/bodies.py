@@ -188,3 +188,24 @@ def heatmap_body(conn, f: Filters) -> answers.Heatmap:
             for r in df.to_dict("records")
         ],
     )
+
+
+def anomalies_body(conn, f: Filters) -> answers.Anomalies:
+    from queries.anomalies import anomalies
+
+    return answers.Anomalies.model_construct(
+        anomalies=[
+            answers.AnomalyDay(
+                date=a.date.isoformat(),
+                cost_usd=float(a.cost_usd),
+                expected_usd=float(a.expected_usd),
+                score=float(a.score),
+                direction=a.direction,  # type: ignore[typeddict-item]
+                contributors=[
+                    answers.AnomalyContributor(kind=c.kind, id=c.id, delta_usd=float(c.delta_usd))  # type: ignore[typeddict-item]
+                    for c in a.contributors
+                ],
+            )
+            for a in anomalies(conn, f)
+        ]
+    )
