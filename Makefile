@@ -20,7 +20,7 @@ PO_FILES := $(wildcard $(LOCALES)/*/LC_MESSAGES/messages.po)
 MO_FILES := $(PO_FILES:.po=.mo)
 EXTRACT_FLAGS := -F babel.cfg -k N_ -k T --no-wrap --sort-by-file --project ai-usage-dashboard
 
-.PHONY: install run test lint bench loadtest clean messages catalogues
+.PHONY: install run test lint bench bench-anomalies loadtest clean messages catalogues
 
 $(RUN_STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -73,6 +73,11 @@ lint: $(TEST_STAMP)
 ## make bench: the scale benchmark (see README).
 bench: $(RUN_STAMP)
 	$(VENV)/bin/ai-usage bench $(BENCH_ARGS)
+
+## make bench-anomalies: the anomaly detector's precision and recall on generated series (NOTES-anomaly.md).
+## ANOMALY_BENCH_ARGS="--model mad|stl|both --seeds 40 --no-db"
+bench-anomalies: $(RUN_STAMP)
+	$(PY) -m ai_usage.bench_anomalies $(ANOMALY_BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) data test-artifacts

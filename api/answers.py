@@ -10,6 +10,9 @@ dicts with the same configuration: a series can hold ~18,000 points, and a dict 
 in a fraction of a model's time (pydantic serializes both in Rust).
 `openapi.py` takes the response schemas from `schemas()`; the constraints and descriptions
 here are what the document says about each field.
+
+Over 300 lines: one typed model per answer of the contract, each the single source of its
+body and its schema; splitting them would scatter the shared configuration.
 """
 
 from __future__ import annotations
@@ -240,7 +243,58 @@ class Heatmap(Answer):
     cells: list[HeatmapCell]
 
 
-ANSWERS = (Error, Summary, CacheSavings, Projection, TimeSeries, ModelEfficiency, ByAgent, Heatmap)
+@with_config(CONFIG)
+class AnomalyContributor(TypedDict):
+    kind: Literal["agent", "model", "action"]
+    id: Annotated[str | None, Field(description="The agent id, model or action type; null: rows without an agent.")]
+    delta_usd: Annotated[
+        float,
+        Field(
+            description=(
+                "The day's cost of this agent, model or action minus its expected (the median of the same "
+                "weekday over the 8 weeks before): positive for an anomaly up, negative for one down."
+            )
+        ),
+    ]
+
+
+@with_config(CONFIG)
+class AnomalyDay(TypedDict):
+    date: Annotated[Day, Field(description="The local day (of `timezone`).")]
+    cost_usd: Usd
+    expected_usd: Annotated[
+        Usd,
+        Field(
+            description=(
+                "The baseline: the level of the 8 weeks before (Theil–Sen line of the cost divided by its "
+                "weekday factor) times the day's weekday factor."
+            )
+        ),
+    ]
+    score: Annotated[
+        float,
+        Field(description="Robust z: (costUsd − expectedUsd) / robust scale; |score| ≥ 3.5 is an anomaly."),
+    ]
+    direction: Literal["up", "down"]
+    contributors: Annotated[
+        list[AnomalyContributor],
+        Field(
+            max_length=5,
+            description="Up to 5 agents, models or actions that explain the departure, largest |deltaUsd| first.",
+        ),
+    ]
+
+
+class Anomalies(Answer):
+    anomalies: list[AnomalyDay] = Field(
+        description=(
+            "Local days of the window up to yesterday whose cost departs from the expected cost, newest first; "
+            "a day needs 28 days of history with data before it to be judged."
+        )
+    )
+
+
+ANSWERS = (Error, Summary, CacheSavings, Projection, TimeSeries, ModelEfficiency, ByAgent, Heatmap, Anomalies)
 
 
 class _NoFieldTitles(GenerateJsonSchema):

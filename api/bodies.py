@@ -91,6 +91,14 @@ def cache_savings_body(conn, f: Filters) -> answers.CacheSavings:
     )
 
 
+def estimate(value: float | None) -> float | None:
+    """A fitted figure (the projection's total and interval) to a millionth of a dollar.
+
+    Its last binary digits depend on the machine's BLAS (the same fit differs by ~1e-13
+    between two CPUs); rounded, the answer is the same everywhere and still far finer than a cent."""
+    return None if value is None else num(round(float(value), 6))
+
+
 def projection_body(conn, f: Filters) -> answers.Projection:
     p = queries.projection(conn, f)
     return answers.Projection.model_construct(
@@ -99,9 +107,9 @@ def projection_body(conn, f: Filters) -> answers.Projection:
         month_start=day(p.month_start),
         month_end=day(p.month_end),
         month_to_date_usd=num(p.month_to_date_usd),
-        projected_total_usd=num(p.projected_total_usd),
-        lower80=num(p.lower80),
-        upper80=num(p.upper80),
+        projected_total_usd=estimate(p.projected_total_usd),
+        lower80=estimate(p.lower80),
+        upper80=estimate(p.upper80),
         daily_points=integer(p.daily_points),
     )
 
@@ -179,4 +187,25 @@ def heatmap_body(conn, f: Filters) -> answers.Heatmap:
             )
             for r in df.to_dict("records")
         ],
+    )
+
+
+def anomalies_body(conn, f: Filters) -> answers.Anomalies:
+    from queries.anomalies import anomalies
+
+    return answers.Anomalies.model_construct(
+        anomalies=[
+            answers.AnomalyDay(
+                date=a.date.isoformat(),
+                cost_usd=float(a.cost_usd),
+                expected_usd=float(a.expected_usd),
+                score=float(a.score),
+                direction=a.direction,  # type: ignore[typeddict-item]
+                contributors=[
+                    answers.AnomalyContributor(kind=c.kind, id=c.id, delta_usd=float(c.delta_usd))  # type: ignore[typeddict-item]
+                    for c in a.contributors
+                ],
+            )
+            for a in anomalies(conn, f)
+        ]
     )

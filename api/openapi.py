@@ -138,6 +138,13 @@ ROUTES = [
     ),
     ("by-agent", "ByAgent", "Usage per agent, by cost descending, with a cost sparkline.", ["source", "granularity"]),
     ("heatmap", "Heatmap", "Usage by local day of week and hour; empty cells left out.", ["source", "granularity"]),
+    (
+        "anomalies",
+        "Anomalies",
+        "Local days of the window up to yesterday whose cost departs from a robust baseline that knows the "
+        "day of the week, newest first, each with the agents, models and actions that explain it.",
+        ["source", "granularity"],
+    ),
 ]
 
 

@@ -24,6 +24,7 @@ from web import context
 
 from . import openapi, security
 from .bodies import (
+    anomalies_body,
     by_agent_body,
     cache_savings_body,
     heatmap_body,
@@ -47,6 +48,7 @@ ROUTES = (
     "model-efficiency",
     "by-agent",
     "heatmap",
+    "anomalies",
     "openapi.json",
 )
 NOT_NORMALISED = (
@@ -178,6 +180,11 @@ def blueprint() -> flask.Blueprint:
     def heatmap():
         """Usage by day of week and hour."""
         return _answer(heatmap_body)
+
+    @bp.get("/anomalies")
+    def anomalies():
+        """Days whose cost departs from a weekday-aware baseline, with their contributors."""
+        return _answer(anomalies_body)
 
     @bp.get("/openapi.json")
     def openapi_json():

@@ -9,10 +9,11 @@ from dash import Output
 
 import queries
 from layouts import figures, fmt, ids, kpis, states, theme, trend
+from layouts.figures import anomalies as anomaly_markers
 from layouts.filters import describe_granularity
 from layouts.i18n import _
 
-from . import common
+from . import anomalies, common
 
 LABELS = [label for _slot, label in kpis.CARDS]
 
@@ -69,6 +70,7 @@ def update(preset, start, end, source, granularity, tz, token, currency=None):
     s, c = s.iloc[0].to_dict(), common.cache_row(c)
     # Partial buckets (in progress, cut by the window) come marked in ts["partial"].
     fig = figures.trend(ts, f.granularity, p, trend.HEIGHT, money)
+    fig = anomaly_markers.add_markers(fig, ts, *anomalies.markers_or_none(f), money)  # ▲▼ on anomalous days
     drawn = (fig.layout.meta or {}).get("projection") if not figures.is_empty(fig) else None
     note = trend.projection_note(p, f.granularity, drawn, money) if s["executions"] else ""
     banner = None if s["executions"] else states.no_usage(theme.source_label(f.source) if f.source != "all" else None)

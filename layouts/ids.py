@@ -70,6 +70,12 @@ KPI_PROJECTION = "kpi-projection"
 TREND_GRAPH = "trend-graph"
 TREND_NOTE = "trend-note"
 
+# Anomalías (layouts/anomalies.py): the list of recent anomalous days and what a click on one
+# applies (the day and its first contributor, read by assets/anomalies.js). Not in SECTIONS.
+SEC_ANOMALIES = "section-anomalies"
+ANOMALY_LIST = "anomaly-list"
+ANOMALY_DATA = "anomaly-data"
+
 # Desglose por acción.
 ACTIONS_METRIC = "actions-metric"
 ACTIONS_AREA = "actions-area"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dash import dcc, html
 
-from . import actions, advanced, agents, filters, fmt, i18n, ids, kpis, models, states, trend
+from . import actions, advanced, agents, anomalies, filters, fmt, i18n, ids, kpis, models, states, trend
 from .i18n import _
 
 
@@ -37,6 +37,7 @@ def layout() -> html.Div:
                             html.Div(id=ids.CURRENCY_NOTE, role="status"),
                             kpis.section(),
                             trend.layout(),
+                            anomalies.layout(),
                             actions.layout(),
                             models.layout(),
                             agents.layout(),

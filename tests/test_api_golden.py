@@ -54,7 +54,7 @@ def _case(route: str, org: str = ORG, token: str = "ok", now=None, headers=None,
 
 def cases() -> dict[str, list[dict]]:
     """The recorded requests, by golden file (one per route, plus errors)."""
-    figures = ["summary", "cache-savings", "projection", "model-efficiency", "by-agent", "heatmap"]
+    figures = ["summary", "cache-savings", "projection", "model-efficiency", "by-agent", "heatmap", "anomalies"]
     out: dict[str, list[dict]] = {r: [] for r in figures + ["time-series", "openapi", "errors"]}
     for route in figures:
         for tz in ZONES:

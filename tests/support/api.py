@@ -16,7 +16,16 @@ from web.auth import mint_token
 
 SECRET = "s3cret-for-tests-" + "x" * 47  # 64 bytes: long enough even for the HS512 test tokens
 BASE = "/ai/org-usage"
-ROUTES = ["summary", "cache-savings", "projection", "time-series", "model-efficiency", "by-agent", "heatmap"]
+ROUTES = [
+    "summary",
+    "cache-savings",
+    "projection",
+    "time-series",
+    "model-efficiency",
+    "by-agent",
+    "heatmap",
+    "anomalies",
+]
 
 
 def make_app(engine, clock=None, **settings):

@@ -1,0 +1,135 @@
+"""Anomalies (contract §3.3): local days of the window up to yesterday whose cost departs from
+a robust, weekday-aware baseline, newest first, each with the agents, models and actions
+that explain it. The detector is queries/anomaly_model.py (shared with the benchmark).
+
+Reads: the org's cost per local day (projection.daily_costs: the facts at day grain, exact
+on DST days and odd offsets) from HISTORY_DAYS before the window's first day; then, for the
+flagged days only, the cost per agent, model and action on that day and on the same weekday
+of the CONTRIB_WEEKS weeks before.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+
+from storage.schema import COST_SCALE
+
+from .anomaly_model import CONTRIB_WEEKS, HISTORY_DAYS, Verdict, detect, weekday_expected
+from .base import facts
+from .filters import Filters, local_midnight
+from .projection import daily_costs
+
+MAX_CONTRIBUTORS = 5
+# kind -> the facts dimension whose series it is
+KINDS = (("agent", "agent_id"), ("model", "model"), ("action", "action_type"))
+
+
+@dataclass(frozen=True)
+class Contributor:
+    kind: str  # agent | model | action
+    id: str | None  # None: rows without an agent
+    delta_usd: float  # the day's cost minus its expected, signed (in the anomaly's direction)
+
+
+@dataclass(frozen=True)
+class Anomaly:
+    date: date
+    cost_usd: float
+    expected_usd: float
+    score: float  # robust z
+    direction: str  # up | down
+    contributors: tuple[Contributor, ...]
+
+
+def daily_series(conn: sa.Connection, f: Filters, start: date, end: date) -> pd.Series:
+    """Cost (USD) per local day in [start, end], zero-filled, from the first day with rows on
+    (days before it are unknown, not zero: the series starts there)."""
+    days = daily_costs(conn, f, start, end)
+    if not len(days):
+        return pd.Series(dtype=float)
+    idx = pd.to_datetime(days["date"])
+    s = pd.Series(days["cost_e8"].to_numpy() / COST_SCALE, index=idx)
+    full = pd.date_range(idx.min(), pd.Timestamp(end), freq="D")
+    return s.reindex(full, fill_value=0.0)
+
+
+def _day_costs(conn: sa.Connection, f: Filters, day: date, dim: str) -> dict[str | None, float]:
+    """Cost per value of dim on local day `day`."""
+    df = facts(conn, f, dims=(dim,), start=local_midnight(day, f.tz), end=local_midnight(day + timedelta(days=1), f.tz))
+    return {(None if v is None else str(v)): int(c) / COST_SCALE for v, c in zip(df[dim], df["cost_e8"])}
+
+
+def contributors(
+    per_day: dict[date, dict[str, dict[str | None, float]]], day: date, direction: str
+) -> tuple[Contributor, ...]:
+    """Up to MAX_CONTRIBUTORS series whose cost on `day` departs most from their weekday median,
+    in the anomaly's direction, largest first (ties: agent, model, action, then id).
+
+    per_day: {date: {dim: {value: cost}}} holding `day` and the CONTRIB_WEEKS same weekdays before."""
+    weeks = [day - timedelta(days=7 * k) for k in range(1, CONTRIB_WEEKS + 1)]
+    found: list[tuple[float, int, str, Contributor]] = []
+    for order, (kind, dim) in enumerate(KINDS):
+        today = per_day[day][dim]
+        keys = set(today).union(*(per_day[w][dim] for w in weeks))
+        for key in keys:
+            history = np.array([per_day[w][dim].get(key, 0.0) for w in weeks], dtype=float)
+            delta = today.get(key, 0.0) - weekday_expected(history)
+            if (delta > 0) if direction == "up" else (delta < 0):
+                found.append((-abs(delta), order, "" if key is None else key, Contributor(kind, key, delta)))
+    found.sort(key=lambda r: (r[0], r[1], r[2]))
+    return tuple(r[3] for r in found[:MAX_CONTRIBUTORS])
+
+
+def verdicts(conn: sa.Connection, f: Filters) -> tuple[pd.DatetimeIndex, list[Verdict]]:
+    """The daily index and the anomalous verdicts of f's window up to yesterday (ascending)."""
+    last = min(f.end_date, f.today - timedelta(days=1))
+    if last < f.start_date:
+        return pd.DatetimeIndex([]), []
+    series = daily_series(conn, f, f.start_date - timedelta(days=HISTORY_DAYS), last)
+    if not len(series):
+        return pd.DatetimeIndex([]), []
+    index = pd.DatetimeIndex(series.index)
+    dows = np.asarray(index.day_of_week, dtype=np.int64)
+    first_target = max(0, int((pd.Timestamp(f.start_date) - index[0]).days))
+    costs = series.to_numpy(dtype=float)
+    return index, detect(costs, dows, range(first_target, len(costs)))
+
+
+def anomalies(conn: sa.Connection, f: Filters) -> list[Anomaly]:
+    """Contract §3.3's anomalies of f (org, source, window, timezone), newest first."""
+    index, flagged = verdicts(conn, f)
+    out = []
+    cache: dict[date, dict[str, dict[str | None, float]]] = {}
+    for v in reversed(flagged):
+        day = index[v.index].date()
+        for d in [day - timedelta(days=7 * k) for k in range(CONTRIB_WEEKS + 1)]:
+            if d not in cache:
+                cache[d] = {dim: _day_costs(conn, f, d, dim) for _kind, dim in KINDS}
+        out.append(
+            Anomaly(
+                date=day,
+                cost_usd=v.cost,
+                expected_usd=v.expected,
+                score=v.score,
+                direction=v.direction,
+                contributors=contributors(cache, day, v.direction),
+            )
+        )
+    return out
+
+
+def agent_names(conn: sa.Connection, org_id: str, found: list[Anomaly]) -> dict[str, str]:
+    """The names of the agents among found's contributors (an id without an agents row: left out)."""
+    from storage.schema import agents as agents_table
+
+    wanted = sorted({c.id for a in found for c in a.contributors if c.kind == "agent" and c.id is not None})
+    if not wanted:
+        return {}
+    t = agents_table
+    rows = conn.execute(sa.select(t.c.id, t.c.name).where(t.c.org_id == org_id, t.c.id.in_(wanted)))
+    return {str(r.id): str(r.name) for r in rows if r.name is not None}

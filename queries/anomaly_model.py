@@ -1,0 +1,112 @@
+"""The anomaly detector's core, on in-memory daily series (the query and the benchmark share it).
+
+Model (chosen by measurement, NOTES-anomaly.md): for a day t, the HISTORY_DAYS days before
+it (8 weeks, only from the first day with data on):
+- weekday factors s_k = median cost of weekday k / mean of the seven medians (multiplicative
+  week; a factor is floored at FACTOR_FLOOR so that quiet weekends stay finite);
+- the deseasonalised series z_i = cost_i / s_k(i) and its level at t by Theil–Sen (the
+  median of pairwise slopes, and the median intercept): growth is followed, and holidays,
+  spikes and drops in the history move neither the slope nor the level much;
+- expected_t = level_t · s_k(t); the residuals of the history relative to their fitted
+  values give a robust relative scale σ = 1.4826 · MAD; the day's scale is
+  max(σ, REL_FLOOR) · max(expected_t, LEVEL_FLOOR · level_t), at least ABS_FLOOR_USD;
+- score = (cost_t − expected_t) / scale (a robust z); |score| ≥ THRESHOLD is an anomaly.
+Fewer than MIN_HISTORY days of history, or fewer than MIN_ACTIVE days with cost in it: no
+verdict (no anomalies rather than noise).
+
+Contributors (per agent, model or action series): the series' cost that day minus its
+expected, the median of the same weekday over the CONTRIB_WEEKS weeks before (0 on days
+without rows).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+HISTORY_DAYS = 56  # 8 weeks
+MIN_HISTORY = 28  # days of history with data before a day can be judged
+MIN_ACTIVE = 14  # of which with some cost
+THRESHOLD = 3.5  # |robust z|
+FACTOR_FLOOR = 0.05  # a weekday's factor never below 5 % of the average day
+REL_FLOOR = 0.10  # the relative scale never below 10 %
+LEVEL_FLOOR = 0.10  # ... of at least 10 % of the level (a quiet weekend is judged against the week)
+ABS_FLOOR_USD = 0.01  # and never below a cent
+CONTRIB_WEEKS = 8
+MAD_K = 1.4826
+
+Floats = npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class Verdict:
+    index: int  # position of the day in the series
+    cost: float
+    expected: float
+    scale: float
+    score: float
+
+    @property
+    def anomalous(self) -> bool:
+        return abs(self.score) >= THRESHOLD
+
+    @property
+    def direction(self) -> str:
+        return "up" if self.score > 0 else "down"
+
+
+def _theil_sen(x: Floats, y: Floats) -> tuple[float, float]:
+    """(slope, intercept) of the Theil–Sen line through (x, y)."""
+    i, j = np.triu_indices(len(x), k=1)
+    dx = x[j] - x[i]
+    slope = float(np.median((y[j] - y[i]) / dx)) if len(dx) else 0.0
+    return slope, float(np.median(y - slope * x))
+
+
+def judge(costs: Floats, dows: npt.NDArray[np.int64], t: int, first: int = 0) -> Verdict | None:
+    """The verdict on day t of a contiguous daily series (costs in USD, dows 0–6), from the
+    days in [max(first, t − HISTORY_DAYS), t); None without enough history."""
+    lo = max(first, t - HISTORY_DAYS)
+    if t - lo < MIN_HISTORY:
+        return None
+    y = np.asarray(costs[lo:t], dtype=float)
+    if int(np.count_nonzero(y > 0)) < MIN_ACTIVE:
+        return None
+    d = dows[lo:t]
+    med = np.array([np.median(y[d == k]) if np.any(d == k) else np.nan for k in range(7)])
+    mean = float(np.nanmean(med))
+    factors = np.ones(7) if mean <= 0 else np.nan_to_num(med / mean, nan=1.0)
+    factors = np.maximum(factors, FACTOR_FLOOR)
+    x = np.arange(lo, t, dtype=float) - t  # day t at x = 0
+    z = y / factors[d]
+    # Growth is multiplicative: the line is fitted to log(z + eps), eps a tenth of the typical day.
+    eps = max(LEVEL_FLOOR * float(np.median(z)), ABS_FLOOR_USD)
+    slope, intercept = _theil_sen(x, np.log(z + eps))
+    levels = np.maximum(np.exp(intercept + slope * x) - eps, 0.0)
+    level = max(float(np.exp(intercept)) - eps, 0.0)
+    fitted = levels * factors[d]
+    floor_i = np.maximum(LEVEL_FLOOR * levels, ABS_FLOOR_USD)
+    rel = (y - fitted) / np.maximum(fitted, floor_i)
+    sigma = MAD_K * float(np.median(np.abs(rel - np.median(rel))))
+    expected = level * float(factors[dows[t]])
+    scale = max(max(sigma, REL_FLOOR) * max(expected, LEVEL_FLOOR * level), ABS_FLOOR_USD)
+    cost = float(costs[t])
+    return Verdict(t, cost, expected, scale, (cost - expected) / scale)
+
+
+def detect(costs: Floats, dows: npt.NDArray[np.int64], targets: range | list[int], first: int = 0) -> list[Verdict]:
+    """The anomalous verdicts among the target days (ascending)."""
+    out = []
+    for t in targets:
+        v = judge(costs, dows, t, first)
+        if v is not None and v.anomalous:
+            out.append(v)
+    return out
+
+
+def weekday_expected(history: Floats) -> float:
+    """A contributor series' expected cost: the median of the same weekday over the weeks before
+    (history: its cost on t − 7, t − 14, …, zeros for days without rows)."""
+    return float(np.median(history)) if len(history) else 0.0
