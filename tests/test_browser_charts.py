@@ -79,6 +79,16 @@ SVG_FACTS = """gid => {
 }"""
 
 
+def drawn(page, gid):
+    """Wait for plotly to have drawn gid's chart: the section's data stamp can land before the
+    asynchronously loaded plotly.js draws (a loaded machine showed it)."""
+    page.wait_for_function(
+        "gid => { const r = document.querySelector('#' + gid + ' .js-plotly-plot');"
+        " return r && r.querySelector('svg text'); }",
+        arg=gid,
+    )
+
+
 def models_ready(page, view):
     page.wait_for_function(
         "v => { const gd = document.querySelector('#models-bars .js-plotly-plot');"
@@ -93,6 +103,7 @@ def test_hostile_model_names_print_literally_in_both_models_charts(page_factory,
     page.goto(served)
     wait_sections(page, stamp(), ["section-models"])
     for gid in ("models-bars", "models-bubble"):
+        drawn(page, gid)
         facts = page.evaluate(SVG_FACTS, gid)
         assert facts["links"] == 0, gid  # no clickable <a> inside the plot
         assert facts["biggest"] < 20, gid  # no 90 px span drawn over the chart
