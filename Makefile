@@ -53,9 +53,16 @@ run: $(RUN_STAMP) catalogues
 	$(VENV)/bin/ai-usage serve --demo --host $(HOST) --port $(PORT)
 
 ## make test: venv, install, the whole suite (PostgreSQL and browser tests required under CI=true).
+## Parallel with pytest-xdist: TEST_WORKERS processes (auto: one per core, at most 4), each test
+## file whole on one worker (--dist loadfile: module fixtures such as a served app, a browser or a
+## loaded data set are made once). `make test TEST_WORKERS=0` runs it in one process.
+## PYTHONDONTWRITEBYTECODE is cleared for the run: with it set (as on some machines) and a venv
+## installed with --no-compile, every process (each worker, each served subprocess, each
+## spawned refresh) compiled pandas, scipy, plotly and dash from source again, ~2.5 s apiece.
+TEST_WORKERS ?= auto
 test: $(TEST_STAMP) catalogues
 	if [ "$$CI" = true ]; then $(MAKE) lint; fi
-	$(PY) -m pytest
+	PYTHONDONTWRITEBYTECODE= $(PY) -m pytest -n $(TEST_WORKERS) --maxprocesses 4 --dist loadfile
 
 ## make lint: ruff (lint, then the format check) and mypy, configured in pyproject.toml.
 lint: $(TEST_STAMP)

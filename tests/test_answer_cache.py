@@ -32,6 +32,12 @@ NOW = datetime(2026, 5, 20, 12, 0, tzinfo=UTC)
 WINDOW = {"from": "2026-05-01", "to": "2026-05-10", "timezone": "America/New_York"}
 
 
+@pytest.fixture(scope="module")
+def engine(own_engine):
+    """A database of this module's own: `refresh --full` rebuilds the rollups of the whole table."""
+    return own_engine
+
+
 def _redis_ok() -> bool:
     try:
         import redis

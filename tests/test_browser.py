@@ -25,11 +25,11 @@ from zoneinfo import ZoneInfo
 import pytest
 import sqlalchemy as sa
 from support import dashboard_data
-from support.db import require
+from support.db import copy_sqlite, require
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 from layouts import fmt
-from storage.engine import make_engine, migrate
+from storage.engine import make_engine
 from storage.settings import Settings
 from web.auth import mint_token
 
@@ -91,12 +91,11 @@ def _seed(engine) -> str:
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory):
+def served(tmp_path_factory, db_template):
     from app import create_app
 
-    url = f"sqlite:///{tmp_path_factory.mktemp('browser') / 'dashboard.sqlite3'}"
+    url = copy_sqlite(db_template("sqlite"), tmp_path_factory.mktemp("browser"))  # migrated: a template copy
     engine = make_engine(url)
-    migrate(engine)
     org = _seed(engine)
     panel_port = free_port()
     settings = Settings(database_url=url, secret=SECRET, frame_ancestors=f"http://localhost:{panel_port}")

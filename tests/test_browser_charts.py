@@ -13,11 +13,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from support import dashboard_data
-from support.db import insert_logs
+from support.db import copy_sqlite, insert_logs
 from test_browser import ARTIFACTS, SECRET, Quiet, chromium, page_factory, stamp, wait_sections  # noqa: F401
 from werkzeug.serving import make_server
 
-from storage.engine import make_engine, migrate
+from storage.engine import make_engine
 from storage.settings import Settings
 from web.auth import mint_token
 
@@ -54,12 +54,11 @@ def hostile_rows(now: datetime) -> list[dict]:
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory):
+def served(tmp_path_factory, db_template):
     from app import create_app
 
-    url = f"sqlite:///{tmp_path_factory.mktemp('browser-charts') / 'dashboard.sqlite3'}"
+    url = copy_sqlite(db_template("sqlite"), tmp_path_factory.mktemp("browser-charts"))  # migrated: a template copy
     engine = make_engine(url)
-    migrate(engine)
     dashboard_data.seed(engine, ORG)
     insert_logs(engine, hostile_rows(datetime.now(UTC).replace(microsecond=0)))
     app = create_app(Settings(database_url=url, secret=SECRET), engine=engine)
@@ -80,6 +79,16 @@ SVG_FACTS = """gid => {
 }"""
 
 
+def drawn(page, gid):
+    """Wait for plotly to have drawn gid's chart: the section's data stamp can land before the
+    asynchronously loaded plotly.js draws (a loaded machine showed it)."""
+    page.wait_for_function(
+        "gid => { const r = document.querySelector('#' + gid + ' .js-plotly-plot');"
+        " return r && r.querySelector('svg text'); }",
+        arg=gid,
+    )
+
+
 def models_ready(page, view):
     page.wait_for_function(
         "v => { const gd = document.querySelector('#models-bars .js-plotly-plot');"
@@ -94,6 +103,7 @@ def test_hostile_model_names_print_literally_in_both_models_charts(page_factory,
     page.goto(served)
     wait_sections(page, stamp(), ["section-models"])
     for gid in ("models-bars", "models-bubble"):
+        drawn(page, gid)
         facts = page.evaluate(SVG_FACTS, gid)
         assert facts["links"] == 0, gid  # no clickable <a> inside the plot
         assert facts["biggest"] < 20, gid  # no 90 px span drawn over the chart

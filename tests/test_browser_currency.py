@@ -12,13 +12,14 @@ from pathlib import Path
 
 import pytest
 from support import dashboard_data
+from support.db import copy_sqlite
 from test_browser import ARTIFACTS, DATA_SECTIONS, SECRET, Quiet, chromium, page_factory, stamp  # noqa: F401
 from werkzeug.serving import make_server
 
 from ingest.rates import write_rates
 from layouts import fmt, i18n
 from storage.currencies import Rate
-from storage.engine import make_engine, migrate
+from storage.engine import make_engine
 from storage.settings import Settings
 from web.auth import mint_token
 
@@ -41,12 +42,11 @@ def wait_sections(page, key) -> None:
 
 
 @pytest.fixture(scope="module")
-def app_url(tmp_path_factory):
+def app_url(tmp_path_factory, db_template):
     from app import create_app
 
-    url = f"sqlite:///{tmp_path_factory.mktemp('eur') / 'dashboard.sqlite3'}"
+    url = copy_sqlite(db_template("sqlite"), tmp_path_factory.mktemp("eur"))  # migrated: a template copy
     engine = make_engine(url)
-    migrate(engine)
     dashboard_data.seed(engine, ORG)
     with engine.begin() as conn:
         write_rates(conn, [Rate("EUR", Decimal("0.92"), datetime.now(UTC).date() - timedelta(days=1))])

@@ -13,10 +13,11 @@ from pathlib import Path
 
 import pytest
 from support import dashboard_data
+from support.db import copy_sqlite
 from test_browser import ARTIFACTS, SECRET, Quiet, chromium, page_factory, stamp, wait_sections  # noqa: F401
 from werkzeug.serving import make_server
 
-from storage.engine import make_engine, migrate
+from storage.engine import make_engine
 from storage.settings import Settings
 from web.auth import mint_token
 
@@ -24,12 +25,11 @@ ORG = "org-browser-latency"
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory):
+def served(tmp_path_factory, db_template):
     from app import create_app
 
-    url = f"sqlite:///{tmp_path_factory.mktemp('browser-latency') / 'dashboard.sqlite3'}"
+    url = copy_sqlite(db_template("sqlite"), tmp_path_factory.mktemp("browser-latency"))  # migrated: a template copy
     engine = make_engine(url)
-    migrate(engine)
     dashboard_data.seed(engine, ORG)
     app = create_app(Settings(database_url=url, secret=SECRET), engine=engine)
     server = make_server("127.0.0.1", 0, app.server, threaded=True, request_handler=Quiet)

@@ -13,11 +13,11 @@ from decimal import Decimal
 
 import pytest
 from support import dashboard_data
-from support.db import insert_logs
+from support.db import copy_sqlite, insert_logs
 from test_browser import ARTIFACTS, SECRET, TZ, Quiet, chromium, graph, page_factory, stamp, wait_sections  # noqa: F401
 from werkzeug.serving import make_server
 
-from storage.engine import make_engine, migrate
+from storage.engine import make_engine
 from storage.settings import Settings
 from web.auth import mint_token
 
@@ -27,12 +27,11 @@ ODD = ["BYOK", " system ", "", "partner"]
 
 
 @pytest.fixture(scope="module")
-def app_url(tmp_path_factory):
+def app_url(tmp_path_factory, db_template):
     from app import create_app
 
-    url = f"sqlite:///{tmp_path_factory.mktemp('otro') / 'dashboard.sqlite3'}"
+    url = copy_sqlite(db_template("sqlite"), tmp_path_factory.mktemp("otro"))  # migrated: a template copy
     engine = make_engine(url)
-    migrate(engine)
     dashboard_data.seed(engine, ORG)
     now = datetime.now(UTC).replace(microsecond=0)
     odd = [

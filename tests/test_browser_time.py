@@ -14,10 +14,11 @@ from datetime import UTC, datetime
 
 import pytest
 from support import dashboard_data
+from support.db import copy_sqlite
 from test_browser import ARTIFACTS, ORG, SECRET, TZ, Quiet, chromium, graph, page_factory, wait_sections  # noqa: F401
 from werkzeug.serving import make_server
 
-from storage.engine import make_engine, migrate
+from storage.engine import make_engine
 from storage.settings import Settings
 from web.auth import mint_token
 
@@ -27,12 +28,11 @@ NOW = datetime(2026, 11, 1, 9, 30, tzinfo=UTC)  # Sunday 1 November, 10:30 in Ma
 
 
 @pytest.fixture(scope="module")
-def app_url(tmp_path_factory):
+def app_url(tmp_path_factory, db_template):
     from app import create_app
 
-    url = f"sqlite:///{tmp_path_factory.mktemp('browser-time') / 'dashboard.sqlite3'}"
+    url = copy_sqlite(db_template("sqlite"), tmp_path_factory.mktemp("browser-time"))  # migrated: a template copy
     engine = make_engine(url)
-    migrate(engine)
     dashboard_data.seed(engine, ORG, now=NOW)
     app = create_app(Settings(database_url=url, secret=SECRET), engine=engine, clock=lambda: NOW)
     server = make_server("127.0.0.1", 0, app.server, threaded=True, request_handler=Quiet)

@@ -68,6 +68,10 @@ FORGED = [
     ["2026-01-01", "2026-01-31"],
 ]
 FILTER_INPUTS = {k for k in VALID if k[0].startswith("filter-")} | {("session-timezone", "data")}
+# A value the engines could take differently is text (NUL bytes, length, quotes, dates
+# PostgreSQL parses): on PostgreSQL the matrix runs with the forged strings; every
+# type of value runs on SQLite (the checks before any query are the same code on both).
+FORGED_TEXT = [v for v in FORGED if isinstance(v, str)]
 
 
 @pytest.fixture(scope="module")
@@ -133,12 +137,13 @@ def test_well_formed_requests_answer(app, token):
         assert "Filtros no válidos" not in r.get_data(as_text=True)
 
 
-def test_every_input_of_every_callback_survives_forged_values(app, token, caplog):
+def test_every_input_of_every_callback_survives_forged_values(engine, app, token, caplog):
     client = app.server.test_client()
     caplog.set_level(logging.INFO)
     failures, unflagged = [], []
+    forged = FORGED if engine.dialect.name == "sqlite" else FORGED_TEXT
     for key, cb, target in cases(app):
-        for value in FORGED + ([7, {"t": 1}, ["t"], True, "x" * 100_000] if target[0] == "session-token" else []):
+        for value in forged + ([7, {"t": 1}, ["t"], True, "x" * 100_000] if target[0] == "session-token" else []):
             r = post(client, payload(key, cb, token, target, value))
             if r.status_code not in (200, 204):
                 failures.append((key[:40], target, repr(value)[:40], r.status_code))

@@ -14,6 +14,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -23,6 +24,7 @@ from support.db import insert_agents, insert_logs
 
 from queries import base as qbase, cache_savings, parse_filters, summary
 from queries.cache_savings import cache_economics
+from storage.engine import make_engine
 from storage.schema import price_overrides
 
 COST_TOL = 5e-9
@@ -87,17 +89,7 @@ def _extra_rows(org: str) -> list[dict]:
     return out
 
 
-def _load(engine, refresh_before_late: bool):
-    org, other = f"corg-{uuid.uuid4().hex[:8]}", f"coth-{uuid.uuid4().hex[:8]}"
-    rows, late, other_rows, agents = qd.build(org, other)
-    insert_logs(engine, other_rows)
-    insert_logs(engine, rows + _extra_rows(org))
-    if refresh_before_late:
-        from ingest import refresh as rollups
-
-        rollups.refresh(engine)
-    insert_logs(engine, late)
-    insert_agents(engine, agents)
+def _overrides(engine) -> None:
     with engine.begin() as c:
         c.execute(price_overrides.delete().where(price_overrides.c.provider == DATED[0]))
         for p, m, vf, i, cr, cw, o in OVERRIDES:
@@ -112,14 +104,43 @@ def _load(engine, refresh_before_late: bool):
                     output_usd_per_mtok=o,
                 )
             )
+
+
+def _load(engine, refresh_before_late: bool):
+    org, other = f"corg-{uuid.uuid4().hex[:8]}", f"coth-{uuid.uuid4().hex[:8]}"
+    rows, late, other_rows, agents = qd.build(org, other)
+    insert_logs(engine, other_rows)
+    insert_logs(engine, rows + _extra_rows(org))
+    if refresh_before_late:
+        from ingest import refresh as rollups
+
+        rollups.refresh(engine)
+    insert_logs(engine, late)
+    insert_agents(engine, agents)
+    _overrides(engine)
     with engine.connect() as c:
         return org, ref.load_rows(c, org), rc.load_price_rows(c)
 
 
+@pytest.fixture(scope="module")
+def loaded(engine):
+    """One data set per engine, rolled up before its late rows arrive: the raw path reads the
+    rows, the rollup path the rollups plus the tail (the late rows among it). The reference
+    of each question is computed once and compared with both paths."""
+    org, rows, prices = _load(engine, refresh_before_late=True)
+    return SimpleNamespace(org=org, rows=rows, prices=prices, memo={})
+
+
 @pytest.fixture(scope="module", params=["raw", "rollup"])
-def data(engine, request):
-    org, rows, prices = _load(engine, refresh_before_late=request.param == "rollup")
-    return qbase.facts_path(engine, request.param), org, rows, prices
+def data(engine, loaded, request):
+    return qbase.facts_path(engine, request.param), loaded.org, loaded.rows, loaded.prices, loaded.memo
+
+
+def _reference(memo: dict, what: str, fn, rows, window, prices):
+    """fn(rows, window, prices), computed once per (fn, window) for the module's data set."""
+    if (what, window) not in memo:
+        memo[what, window] = fn(rows, window, prices)
+    return memo[what, window]
 
 
 def _filters(org, window, tz, gran, source="all"):
@@ -135,11 +156,11 @@ def _close(got, want, what):
 @pytest.mark.parametrize(("window", "tz", "gran"), CASES)
 @pytest.mark.parametrize("source", ["all", "byok"])
 def test_cache_economics_equal_reference(data, window, tz, gran, source):
-    engine, org, rows, prices = data
+    engine, org, rows, prices, memo = data
     f = _filters(org, window, tz, gran, source)
     with engine.connect() as c:
         e = cache_economics(c, f)
-    want = rc.cache_economics(rows, ref.Window.of(f), prices)
+    want = _reference(memo, "economics", rc.cache_economics, rows, ref.Window.of(f), prices)
     got = e.total.iloc[0]
     for k in ("total_cache_read_tokens", "total_input_tokens", "cache_write_tokens", "skipped_models_count"):
         assert int(got[k]) == want[k], k
@@ -163,12 +184,12 @@ def test_cache_economics_equal_reference(data, window, tz, gran, source):
 @pytest.mark.parametrize(("window", "tz", "gran"), CASES)
 @pytest.mark.parametrize("source", ["all", "system", "byok"])
 def test_unpriced_equal_reference(data, window, tz, gran, source):
-    engine, org, rows, prices = data
+    engine, org, rows, prices, memo = data
     f = _filters(org, window, tz, gran, source)
     with engine.connect() as c:
         got = summary(c, f).iloc[0]
-    want = rc.unpriced(rows, ref.Window.of(f), prices)
-    base = ref.summary(rows, ref.Window.of(f))
+    want = _reference(memo, "unpriced", rc.unpriced, rows, ref.Window.of(f), prices)
+    base = _reference(memo, "summary", lambda r, w, _: ref.summary(r, w), rows, ref.Window.of(f), prices)
     assert int(got["unpriced_executions"]) == want["unpriced_executions"]
     _close(got["estimated_unpriced_cost_usd"], want["estimated_unpriced_cost_usd"], "estimate")
     # Never mixed into the reported cost.
@@ -178,7 +199,7 @@ def test_unpriced_equal_reference(data, window, tz, gran, source):
 def test_prices_change_inside_the_window(data):
     """The change window holds several catalogue prices of deepseek-v4-flash (a new price
     from 2026-08-17, peak hours every day): pricing every row at one price would differ."""
-    engine, org, rows, prices = data
+    engine, org, rows, prices, _ = data
     f = _filters(org, "change", "UTC", "day")
     w = ref.Window.of(f)
     want = rc.cache_economics(rows, w, prices)
@@ -191,10 +212,12 @@ def test_prices_change_inside_the_window(data):
     _close(got["estimated_savings_usd"], want["estimated_savings_usd"], "savings")
 
 
-def test_quarter_hour_rule_for_an_override_off_the_quarter_hour(engine):
-    """A row at 10:10 is priced before the 10:07:30 override starts; one at 10:15 after."""
+def test_quarter_hour_rule_for_an_override_off_the_quarter_hour(migrated_url):
+    """A row at 10:10 is priced before the 10:07:30 override starts; one at 10:15 after.
+    (A database of its own: its refresh then rolls up these two rows, not the session's.)"""
+    engine = make_engine(migrated_url)
     org = f"cq-{uuid.uuid4().hex[:8]}"
-    _load(engine, False)  # the overrides
+    _overrides(engine)
     base = {
         "org_id": org,
         "agent_id": None,
@@ -221,6 +244,7 @@ def test_quarter_hour_rule_for_an_override_off_the_quarter_hour(engine):
             got = cache_savings(c, parse_filters(p, org, now=NOW)).iloc[0]
         # (2 - 0.2) before, (3 - 0.3) after: 1.8 + 2.7 USD per million cache-read tokens.
         assert round(float(got["estimated_savings_usd"]), 8) == 4.5, path
+    engine.dispose()
 
 
 def test_rollup_model_keeps_unpriced_sums(engine):

@@ -8,12 +8,11 @@ from decimal import Decimal
 import pandas as pd
 import pytest
 import sqlalchemy as sa
-from support.db import create_pg_database, drop_pg_database
 
 from ai_usage.cli import main
 from ingest import demo
 from queries.prices import catalogue_price
-from storage.engine import make_engine, migrate
+from storage.engine import make_engine
 from storage.schema import agents, token_usage_logs
 
 NOW = datetime(2025, 11, 12, 16, 45, 30, tzinfo=UTC)  # spans the October DST change
@@ -226,28 +225,15 @@ def test_tiny_and_zero_row_counts(engine, org_id):
     assert len(_agents(engine, [f"{org_id}-z"])) >= 20
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def empty_url(request, tmp_path):
-    """A fresh, migrated, empty database of its own (for --if-empty)."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'empty.sqlite3'}"
-        yield url
-        return
-    url = create_pg_database()
-    yield url
-    drop_pg_database(url)
-
-
-def test_if_empty_through_the_cli(empty_url, monkeypatch, capsys):
-    monkeypatch.setenv("DATABASE_URL", empty_url)
+def test_if_empty_through_the_cli(fresh_url, monkeypatch, capsys):
+    monkeypatch.setenv("DATABASE_URL", fresh_url)
     args = ["demo-data", "--if-empty", "--orgs", "2", "--days", "20", "--rows", "900", "--no-progress"]
     assert main(args) == 0
     assert "900 rows" in capsys.readouterr().out
     assert main(args) == 0
     assert "skipped" in capsys.readouterr().out
-    eng = make_engine(empty_url)
+    eng = make_engine(fresh_url)
     try:
-        migrate(eng)
         with eng.connect() as c:
             assert c.execute(sa.select(sa.func.count()).select_from(token_usage_logs)).scalar() == 900
             orgs = set(c.execute(sa.select(token_usage_logs.c.org_id).distinct()).scalars())
@@ -258,7 +244,7 @@ def test_if_empty_through_the_cli(empty_url, monkeypatch, capsys):
         eng.dispose()
 
 
-def test_replace_drops_the_rollups_of_the_replaced_rows(empty_url):
+def test_replace_drops_the_rollups_of_the_replaced_rows(migrated_url):
     """A private database: refreshing rollups must not depend on other tests' rows."""
     from ingest import refresh as rollups
     from storage import rollup_tables as rollup
@@ -270,9 +256,8 @@ def test_replace_drops_the_rollups_of_the_replaced_rows(empty_url):
                 for t in rollup.TABLES
             )
 
-    eng = make_engine(empty_url)
+    eng = make_engine(migrated_url)
     try:
-        migrate(eng)
         assert demo.generate(eng, orgs=2, days=10, rows=300, progress=False, now=NOW) == 0
         rollups.refresh(eng)
         assert rolled_up(eng, "demo") > 0 and rolled_up(eng, "demo-2") > 0

@@ -18,10 +18,11 @@ from urllib.parse import quote
 
 import pytest
 from support import dashboard_data
+from support.db import copy_sqlite
 from test_browser import ARTIFACTS, SECRET, Quiet, chromium, free_port, page_factory, stamp, wait_sections  # noqa: F401
 from werkzeug.serving import make_server
 
-from storage.engine import make_engine, migrate
+from storage.engine import make_engine
 from storage.settings import Settings
 from web.auth import mint_token
 
@@ -51,12 +52,11 @@ class Host:
 
 
 @pytest.fixture(scope="module")
-def host(tmp_path_factory):
+def host(tmp_path_factory, db_template):
     from app import create_app
 
-    url = f"sqlite:///{tmp_path_factory.mktemp('embed') / 'dashboard.sqlite3'}"
+    url = copy_sqlite(db_template("sqlite"), tmp_path_factory.mktemp("embed"))  # migrated: a template copy
     engine = make_engine(url)
-    migrate(engine)
     dashboard_data.seed(engine, ORG)
     host_port = free_port()
     host_origin = f"http://localhost:{host_port}"

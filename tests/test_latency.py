@@ -211,48 +211,34 @@ def test_day_blocks_cover_the_days_once():
         assert len(blocks) <= 2 * len(sketch.GRAINS) + (d1 - d0) // 256 + 1
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def fresh_url(request, tmp_path):
-    from support.db import create_pg_database, drop_pg_database
-
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'old.sqlite3'}"
-    else:
-        url = create_pg_database()
-        yield url
-        drop_pg_database(url)
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="simulates a pre-migration refresh with today's refresh code, which writes 0005's "
-    "unpriced columns; the simulation needs the old column set (known gap)",
-)
 def test_migration_0004_rebuilds_rollups_with_sketches(fresh_url):
     """A database refreshed before 0004: the upgrade clears the rollups and the watermark
-    (answers come from the raw rows meanwhile, percentiles included), and the next refresh
-    fills every table, sketches too; both paths then agree."""
-    from alembic import command
-    from alembic.config import Config
+    and adds the empty sketch tables (answers come from the raw rows meanwhile, percentiles
+    included), and the next refresh fills every table, sketches too; both paths then agree."""
+    from support import old_rollups
+    from support.db import upgrade
 
-    import storage.engine
     from storage import rollup_tables as rt
     from storage.engine import make_engine
 
     eng = make_engine(fresh_url)
-    cfg = Config()
-    cfg.set_main_option("script_location", str(storage.engine.Path(storage.engine.__file__).parent / "migrations"))
-
-    def upgrade(target):
-        with eng.begin() as conn:
-            cfg.attributes["connection"] = conn
-            command.upgrade(cfg, target)
-
-    upgrade("0003")
+    upgrade(eng, "0003")
     org = f"mig4-{uuid.uuid4().hex[:8]}"
-    insert_logs(eng, make_rows(random.Random(4), org, 300))
-    rollups.refresh(eng)
-    upgrade("head")
+    raw_rows = make_rows(random.Random(4), org, 300)
+    insert_logs(eng, raw_rows)
+    classes = {"system": "system", "byok": "byok", "BYOK": "byok", "partner": "other"}
+    old_rollups.write_rollups(eng, raw_rows, key_source=classes.__getitem__)  # 0003's refresh: by class
+    assert old_rollups.read_rollups(eng, org) == old_rollups.aggregate(raw_rows, classes.__getitem__)
+    with eng.connect() as c:
+        version = c.execute(sa.text("SELECT version FROM rollup_state")).scalar()
+        assert c.execute(sa.text("SELECT watermark FROM rollup_state")).scalar() > 0
+    upgrade(eng, "0004")
+    with eng.connect() as c:
+        state = c.execute(sa.text("SELECT watermark, gaps, version FROM rollup_state")).one()
+        assert (state[0], state[1]) == (0, "[]") and state[2] > version
+        assert all(n == 0 for n in map(len, old_rollups.read_rollups(eng, org).values()))
+        assert all(c.execute(sa.text(f"SELECT COUNT(*) FROM {t}")).scalar() == 0 for t in sketch.TABLES)
+    upgrade(eng, "head")
     with eng.connect() as c:
         assert rt.read_state(c).watermark == 0
         assert all(c.execute(sa.text(f"SELECT COUNT(*) FROM {t}")).scalar() == 0 for t in rt.TABLES + sketch.TABLES)

@@ -4,39 +4,22 @@ and back down to 0004 (dated rows cannot be kept there)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
-from support.db import create_pg_database, drop_pg_database
+from support.db import downgrade, upgrade
 
 from storage.engine import make_engine
 
-MIGRATIONS = Path(__file__).resolve().parent.parent / "storage" / "migrations"
 
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def fresh(request, tmp_path):
-    url = f"sqlite:///{tmp_path / 'm.sqlite3'}" if request.param == "sqlite" else create_pg_database()
-    eng = make_engine(url)
+@pytest.fixture
+def fresh(fresh_url):
+    eng = make_engine(fresh_url)
     yield eng
     eng.dispose()
-    if request.param == "postgresql":
-        drop_pg_database(url)
-
-
-def _to(eng, fn, rev: str) -> None:
-    cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS))
-    with eng.begin() as conn:
-        cfg.attributes["connection"] = conn
-        fn(cfg, rev)
 
 
 def test_0005_keeps_prices_clears_rollups_and_goes_back(fresh):
-    _to(fresh, command.upgrade, "0004")
+    upgrade(fresh, "0004")
     with fresh.begin() as c:
         c.execute(
             sa.text(
@@ -52,7 +35,7 @@ def test_0005_keeps_prices_clears_rollups_and_goes_back(fresh):
             )
         )
         c.execute(sa.text("UPDATE rollup_state SET watermark = 5, version = 3"))
-    _to(fresh, command.upgrade, "0005")
+    upgrade(fresh, "0005")
     with fresh.begin() as c:
         rows = c.execute(
             sa.text(
@@ -76,8 +59,8 @@ def test_0005_keeps_prices_clears_rollups_and_goes_back(fresh):
                 " VALUES ('p', 'm', 3, 0.3)"
             )
         )
-    _to(fresh, command.downgrade, "0004")
+    downgrade(fresh, "0004")
     with fresh.connect() as c:
         rows = c.execute(sa.text("SELECT provider, model, input_usd_per_mtok FROM price_overrides")).all()
         assert [(p, m, float(i)) for p, m, i in rows] == [("p", "m", 1.0)]
-    _to(fresh, command.upgrade, "head")
+    upgrade(fresh, "head")

@@ -243,20 +243,22 @@ def test_token_command_refuses_a_token_the_api_would_refuse(argv, monkeypatch, c
 # ------------------------------------------------------------------ waitress: raw paths, the queue-depth warning
 
 
-@pytest.fixture
-def waitress_app(tmp_path):
-    """The app behind a real waitress server in a thread (raw request lines reach it unchanged)."""
+@pytest.fixture(scope="module")
+def waitress_app(db_template, tmp_path_factory):
+    """The app behind a real waitress server in a thread (raw request lines reach it unchanged),
+    one for the module: its tests only read (an empty database)."""
     import waitress
     from support.api import make_app
+    from support.db import copied_database
 
-    engine = make_engine(f"sqlite:///{tmp_path / 'w.sqlite3'}")
-    migrate(engine)
-    server = waitress.create_server(make_app(engine).server, host="127.0.0.1", port=0, threads=2)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    yield server.effective_port
-    stop_waitress(server, thread)
-    engine.dispose()
+    with copied_database(db_template("sqlite"), tmp_path_factory.mktemp("waitress")) as url:
+        engine = make_engine(url)
+        server = waitress.create_server(make_app(engine).server, host="127.0.0.1", port=0, threads=2)
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        yield server.effective_port
+        stop_waitress(server, thread)
+        engine.dispose()
 
 
 def stop_waitress(server, thread) -> None:

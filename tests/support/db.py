@@ -1,14 +1,25 @@
-"""Database helpers of the tests: the CI rule for required services, private PostgreSQL
-databases, and plain row inserts."""
+"""Database helpers of the tests: the CI rule for required services, private databases
+(empty, or copied from a migrated template), Alembic to a given revision, and plain row inserts.
+
+A private database at head costs a file copy (SQLite) or `CREATE DATABASE … TEMPLATE …`
+(PostgreSQL) instead of running every migration again: conftest.py's `migrated_url`
+fixture. `fresh_url` is an empty one, for tests of the migrations themselves.
+"""
 
 from __future__ import annotations
 
 import os
+import sqlite3
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
+import storage.engine
+from storage.engine import make_engine, migrate
 from storage.schema import agents, token_usage_logs
 
 CI = os.environ.get("CI", "").lower() == "true"
@@ -35,13 +46,19 @@ def _pg_reachable() -> bool:
         return False
 
 
-def create_pg_database() -> str:
-    """Create an empty private database and return its URL."""
+# Both engines, as the `params` of a fixture: PostgreSQL's case carries the `postgres` marker.
+ENGINES = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+
+
+def create_pg_database(template: str | None = None) -> str:
+    """Create a private database (empty, or a copy of the database `template` names: no
+    session may be connected to it) and return its URL. The name holds the process id, so
+    pytest-xdist's workers never meet."""
     require(_pg_reachable(), f"PostgreSQL at {PG_ADMIN_URL}")
     name = f"ai_usage_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
     admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as c:
-        c.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        c.execute(sa.text(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else "")))
     admin.dispose()
     return sa.engine.make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
 
@@ -63,3 +80,84 @@ def insert_logs(engine, rows: list[dict]) -> None:
 def insert_agents(engine, rows: list[dict]) -> None:
     with engine.begin() as c:
         c.execute(agents.insert(), rows)
+
+
+# ------------------------------------------------------------------ private databases
+
+
+@contextmanager
+def empty_database(kind: str, folder: Path) -> Iterator[str]:
+    """The URL of a private, empty database (no table, no Alembic version) on `kind`."""
+    if kind == "sqlite":
+        yield f"sqlite:///{folder / f'empty-{uuid.uuid4().hex[:8]}.sqlite3'}"
+        return
+    url = create_pg_database()
+    try:
+        yield url
+    finally:
+        drop_pg_database(url)
+
+
+def make_template(kind: str, folder: Path) -> str:
+    """A database migrated to head, to copy (never to use: on PostgreSQL a template database
+    must have no connection while it is copied)."""
+    url = f"sqlite:///{folder / 'template.sqlite3'}" if kind == "sqlite" else create_pg_database()
+    engine = make_engine(url)
+    try:
+        migrate(engine)
+    finally:
+        engine.dispose()
+    return url
+
+
+def copy_sqlite(template_url: str, folder: Path) -> str:
+    """A copy of a SQLite template in folder (a tmp_path, removed by pytest): its URL."""
+    target = folder / f"db-{uuid.uuid4().hex[:8]}.sqlite3"
+    # The backup API copies a consistent image (WAL included) in one step.
+    src, dst = sqlite3.connect(sa.engine.make_url(template_url).database), sqlite3.connect(target)
+    try:
+        src.backup(dst)
+    finally:
+        src.close()
+        dst.close()
+    return f"sqlite:///{target}"
+
+
+@contextmanager
+def copied_database(template_url: str, folder: Path) -> Iterator[str]:
+    """A private copy of a template made by make_template: its URL, dropped afterwards."""
+    url = sa.engine.make_url(template_url)
+    if url.get_backend_name() == "sqlite":
+        yield copy_sqlite(template_url, folder)
+        return
+    copy = create_pg_database(template=url.database)
+    try:
+        yield copy
+    finally:
+        drop_pg_database(copy)
+
+
+# ------------------------------------------------------------------ Alembic at a revision
+
+MIGRATIONS = Path(storage.engine.__file__).parent / "migrations"
+
+
+def _alembic(engine: sa.Engine, fn_name: str, revision: str) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        getattr(command, fn_name)(cfg, revision)
+
+
+def upgrade(engine: sa.Engine, revision: str = "head") -> None:
+    """Run the migrations up to `revision` (a database at an older schema, as a migration
+    test needs it; `storage.engine.migrate` is `upgrade(engine, "head")`)."""
+    _alembic(engine, "upgrade", revision)
+
+
+def downgrade(engine: sa.Engine, revision: str) -> None:
+    _alembic(engine, "downgrade", revision)
