@@ -17,6 +17,7 @@ from web.auth import mint_token
 SECRET = "s3cret-for-tests-" + "x" * 47  # 64 bytes: long enough even for the HS512 test tokens
 BASE = "/ai/org-usage"
 ROUTES = ["summary", "cache-savings", "projection", "time-series", "model-efficiency", "by-agent", "heatmap"]
+MORE_ROUTES = ["budget"]  # routes outside the window figures (their own parameters and methods)
 
 
 def make_app(engine, clock=None, **settings):
