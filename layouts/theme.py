@@ -32,6 +32,7 @@ TOKENS_FILL = "rgba(148, 163, 184, 0.22)"
 MODEL = "#6b7280"  # a bubble is one model: neutral, no category colour
 SAVINGS = "#15803d"  # money the prompt cache saved (net of the write premium)
 HIT_RATE = "#0369a1"  # the cache hit rate, a share of prompt tokens
+BUDGET = "#b91c1c"  # the monthly budget: the limit line of the «Acumulado» view
 
 ACTIONS = {  # contract value -> (Spanish label, colour); order = legend order
     "user_interaction": (N_("Interacción de usuario"), "#3b82f6"),
@@ -77,6 +78,7 @@ PALETTE = {  # meaning -> colour: every data colour on the page, each used for o
     "model": MODEL,
     "savings": SAVINGS,
     "hit_rate": HIT_RATE,
+    "budget": BUDGET,
     **{f"action:{a}": c for a, (_, c) in ACTIONS.items()},
     "action:other": OTHER_ACTION[1],
     **{f"token:{t}": c for t, (_, c) in TOKEN_TYPES.items()},
@@ -193,6 +195,7 @@ DARK_PALETTE = {
     "source:other": "#8f8982",
     "savings": "#4ade80",
     "hit_rate": "#7dd3fc",
+    "budget": "#f87171",
 }
 DARK_TEMPLATE = template(
     DARK_INK, DARK_MUTED, DARK_GRID, DARK_BORDER, DARK_SURFACE, [DARK_PALETTE[f"action:{a}"] for a in ACTIONS]

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from dash import dcc
+from dash import dcc, html
 
-from layouts import agents, fmt, ids, kpis, page
+from layouts import agents, budget, fmt, ids, kpis, page
 from queries import Projection
 from storage.settings import Settings
 
@@ -42,8 +42,12 @@ def test_ids_are_unique_and_every_declared_id_is_on_the_page():
     found = [c.id for c in components(tree) if getattr(c, "id", None) is not None]
     assert len(found) == len(set(found)), [i for i in found if found.count(i) > 1]
     declared = {v for k, v in vars(ids).items() if k.isupper() and isinstance(v, str)}
-    assert declared - set(found) == set()
+    assert declared - set(found) == set(ids.WRITER_ONLY)  # the budget editor: a writer's token only
     assert set(found) <= declared  # no id spelled outside layouts/ids.py
+    from queries.budget import BudgetSettings
+
+    editor = html.Div(budget.editor(BudgetSettings()))
+    assert {c.id for c in components(editor) if getattr(c, "id", None)} == set(ids.WRITER_ONLY)
 
 
 def test_spanish_labels():
@@ -323,7 +327,7 @@ def test_every_aria_reference_names_an_element_of_the_page():
     ]
     assert len(refs) >= 5 and all(ref in found for _, ref in refs), refs
     groups = [c for c in components(tree) if getattr(c, "role", None) == "radiogroup"]
-    assert len(groups) == 7  # Periodo, Origen, Resolución, Medida, Barras, Eje de costo, Latencia
+    assert len(groups) == 8  # Periodo, Origen, Resolución, Medida, Barras, Eje de costo, Latencia, Vista (Tendencia)
     picker = next(c for c in components(tree) if getattr(c, "id", None) == ids.DATES)
     # The picker cites "<id> <id>-end-date <start_date_id> <end_date_id>": its inputs carry those ids.
     assert (picker.start_date_id, picker.end_date_id) == (ids.DATES, f"{ids.DATES}-end-date")
