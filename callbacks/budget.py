@@ -49,7 +49,8 @@ def register(app) -> None:
         common.TOKEN,
         common.CURRENCY,
     )(panel)
-    app.callback(Output(ids.BUDGET_EDITOR, "children"), Input(ids.TOKEN, "data"), VERSION)(editor)
+    # Single outputs declared as lists: every server callback answers a list of outputs (callbacks/guard.py).
+    app.callback([Output(ids.BUDGET_EDITOR, "children")], Input(ids.TOKEN, "data"), VERSION)(editor)
     app.callback(
         Output(ids.BUDGET_STATUS, "children"),
         Output(ids.BUDGET_VERSION, "data"),
@@ -63,7 +64,7 @@ def register(app) -> None:
         prevent_initial_call=True,
     )(save)
     app.callback(
-        Output(ids.TREND_CUMULATIVE, "figure"),
+        [Output(ids.TREND_CUMULATIVE, "figure")],
         *common.FILTERS,
         Input(ids.TREND_VIEW, "value"),
         VERSION,
@@ -121,12 +122,12 @@ def _writer(token):
 def editor(token, _version):
     claims = _writer(token)
     if claims is None:
-        return []  # a reader (or no valid token): no editor at all
+        return [[]]  # a reader (or no valid token): no editor at all
     try:
         settings = common.query(lambda conn: load_settings(conn, claims.org_id))
     except common.Unavailable as u:
-        return u.message
-    return view.editor(settings)
+        return [u.message]
+    return [view.editor(settings)]
 
 
 def _form_value(value) -> str | None:
@@ -200,13 +201,13 @@ def cumulative(preset, start, end, source, granularity, tz, trend_view, _version
         raise PreventUpdate
     scope = common.resolve(preset, start, end, source, granularity, tz, token, currency)
     if scope.problem:
-        return figures.empty(scope.message, view.HEIGHT)
+        return [figures.empty(scope.message, view.HEIGHT)]
     f = scope.filters
     assert f is not None  # resolve() gives filters whenever there is no problem
     try:
         settings, _changes, p = _month(scope)
         bd = common.query(lambda conn: burn_down_data(conn, f, p))
     except common.Unavailable as u:
-        return figures.empty(u.message, view.HEIGHT, u.detail)
+        return [figures.empty(u.message, view.HEIGHT, u.detail)]
     budget = settings.monthly_budget_usd
-    return burn_down(bd, None if budget is None else float(budget), view.HEIGHT, scope.money)
+    return [burn_down(bd, None if budget is None else float(budget), view.HEIGHT, scope.money)]
