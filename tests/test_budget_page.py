@@ -108,3 +108,16 @@ def test_burn_down_against_a_plain_cumulative_sum(engine, org_id):
         (p.projected_total_usd, p.lower80, p.upper80)
     )
     assert (bd.forecast["cum_usd"].diff().dropna() >= -1e-9).all()
+
+
+def test_token_command_mints_a_writer(monkeypatch, capsys):
+    from ai_usage import cli
+    from web.auth import verify_token
+
+    monkeypatch.setenv("AI_USAGE_SECRET", SECRET)
+    assert cli.main(["token", "--org", "acme", "--write", "--sub", "ana"]) == 0
+    claims = verify_token(capsys.readouterr().out.strip(), SECRET)
+    assert claims.may("ai.agent:write") and claims.sub == "ana"
+    assert cli.main(["token", "--org", "acme"]) == 0
+    reader = verify_token(capsys.readouterr().out.strip(), SECRET)
+    assert not reader.may("ai.agent:write") and reader.sub is None
