@@ -49,8 +49,14 @@ def register(app) -> None:
         common.TOKEN,
         common.CURRENCY,
     )(panel)
-    # Single outputs declared as lists: every server callback answers a list of outputs (callbacks/guard.py).
-    app.callback([Output(ids.BUDGET_EDITOR, "children")], Input(ids.TOKEN, "data"), VERSION)(editor)
+    app.callback(
+        Output(ids.BUDGET_EDITOR, "hidden"),
+        Output(ids.BUDGET_AMOUNT, "value"),
+        Output(ids.BUDGET_THRESHOLDS, "value"),
+        Output(ids.BUDGET_WEBHOOK, "value"),
+        Input(ids.TOKEN, "data"),
+        VERSION,
+    )(editor)
     app.callback(
         Output(ids.BUDGET_STATUS, "children"),
         Output(ids.BUDGET_VERSION, "data"),
@@ -63,6 +69,7 @@ def register(app) -> None:
         State(ids.BUDGET_VERSION, "data"),
         prevent_initial_call=True,
     )(save)
+    # A single output declared as a list: every server callback answers a list (callbacks/guard.py).
     app.callback(
         [Output(ids.TREND_CUMULATIVE, "figure")],
         *common.FILTERS,
@@ -120,14 +127,15 @@ def _writer(token):
 
 
 def editor(token, _version):
+    """The form shown and filled for a writer; hidden and empty for anyone else."""
     claims = _writer(token)
     if claims is None:
-        return [[]]  # a reader (or no valid token): no editor at all
+        return True, "", "", ""  # a reader (or no valid token): no editor, no values
     try:
         settings = common.query(lambda conn: load_settings(conn, claims.org_id))
-    except common.Unavailable as u:
-        return [u.message]
-    return [view.editor(settings)]
+    except common.Unavailable:
+        return True, "", "", ""
+    return (False, *view.editor_values(settings))
 
 
 def _form_value(value) -> str | None:

@@ -57,7 +57,7 @@ def layout() -> html.Section:
         children=[
             dcc.Store(id=ids.BUDGET_VERSION, data=0, storage_type="memory"),
             html.Div(id=ids.BUDGET_SUMMARY, className="budget-summary"),
-            html.Div(id=ids.BUDGET_EDITOR, className="budget-editor"),
+            html.Div(form(), id=ids.BUDGET_EDITOR, className="budget-editor", hidden=True),
             html.Div(id=ids.BUDGET_STATUS, className="budget-status", role="status", **{"aria-live": "polite"}),
             html.Details(
                 [html.Summary(_("Historial de cambios")), html.Div(id=ids.BUDGET_HISTORY)],
@@ -100,9 +100,15 @@ def _percent_text(t: float) -> str:
     return fmt.number(Decimal(str(t)) * 100, 0 if float(t * 100).is_integer() else 1)
 
 
-def editor(settings) -> list:
-    """The form (a writer's token only): amount in USD, thresholds in %, webhook URL."""
+def editor_values(settings) -> tuple[str, str, str]:
+    """The form's values for a writer: amount (US$, as the page writes numbers), thresholds in %, URL."""
     amount = "" if settings.monthly_budget_usd is None else fmt.number(settings.monthly_budget_usd, 2)
+    return amount, " ".join(_percent_text(t) for t in settings.thresholds), settings.webhook_url or ""
+
+
+def form() -> list:
+    """The form: in the page for everyone, hidden and empty until callbacks/budget.py finds a
+    writer's token (a reader's page never receives the settings' values, the webhook least of all)."""
     return [
         html.Div(
             className="budget-form",
@@ -113,7 +119,7 @@ def editor(settings) -> list:
                         dcc.Input(
                             id=ids.BUDGET_AMOUNT,
                             type="text",
-                            value=amount,
+                            value="",
                             inputMode="decimal",
                             debounce=False,
                             className="form-control",
@@ -127,7 +133,7 @@ def editor(settings) -> list:
                         dcc.Input(
                             id=ids.BUDGET_THRESHOLDS,
                             type="text",
-                            value=" ".join(_percent_text(t) for t in settings.thresholds),
+                            value="",
                             className="form-control",
                         ),
                     ],
@@ -139,7 +145,7 @@ def editor(settings) -> list:
                         dcc.Input(
                             id=ids.BUDGET_WEBHOOK,
                             type="url",
-                            value=settings.webhook_url or "",
+                            value="",
                             className="form-control",
                         ),
                     ],

@@ -131,7 +131,7 @@ FOOT_CURRENCY = "foot-currency"
 # the change log, the budget line of the projection card and the trend's «Acumulado» view.
 SEC_BUDGET = "section-budget"
 BUDGET_SUMMARY = "budget-summary"
-BUDGET_EDITOR = "budget-editor"  # children: the form, for writers only (callbacks/budget.py)
+BUDGET_EDITOR = "budget-editor"  # the form: hidden and empty unless the token may write (callbacks/budget.py)
 BUDGET_AMOUNT = "budget-amount"
 BUDGET_THRESHOLDS = "budget-thresholds"
 BUDGET_WEBHOOK = "budget-webhook"
@@ -145,5 +145,3 @@ TREND_VIEW_LABEL = "trend-view-label"
 TREND_PERIOD_WRAP = "trend-period-wrap"
 TREND_CUMULATIVE_WRAP = "trend-cumulative-wrap"
 TREND_CUMULATIVE = "trend-cumulative"
-# Rendered by callbacks/budget.py inside BUDGET_EDITOR for a writer's token only: not in the static page.
-WRITER_ONLY = (BUDGET_AMOUNT, BUDGET_THRESHOLDS, BUDGET_WEBHOOK, BUDGET_SAVE)

@@ -139,7 +139,9 @@ def test_a_reader_sees_the_budget_but_no_editor(page_factory, served):
     page = page_factory(width=1280, height=1600)
     open_page(page, served, served.token(), "&theme=dark")
     page.wait_for_function("() => document.querySelector('#budget-summary').innerText.length > 0")
-    assert page.locator("#budget-amount").count() == 0 and page.locator("#budget-save").count() == 0
+    page.wait_for_load_state("networkidle")  # every callback of the load has answered, the editor's too
+    assert page.locator("#budget-editor").is_hidden() and not page.locator("#budget-save").is_visible()
+    assert page.locator("#budget-amount").input_value() == "" and page.locator("#budget-webhook").input_value() == ""
     assert "Solo lectura" in page.locator("#budget-summary").inner_text()
     before = served.rows()
     if before[0]:

@@ -83,9 +83,17 @@ def test_save_checks_the_policy_on_the_server(app, engine, org_id):
 
 def test_editor_only_for_writers(app, org_id):
     with app.server.test_request_context():
-        assert cb.editor(mint_token(SECRET, org_id), 0) == [[]]
-        assert cb.editor("forged", 0) == [[]]
-        assert "budget-save" in str(cb.editor(mint_token(SECRET, org_id, policies=WRITE), 0))
+        assert cb.editor(mint_token(SECRET, org_id), 0) == (True, "", "", "")
+        assert cb.editor("forged", 0) == (True, "", "", "")
+        assert cb.editor(mint_token(SECRET, org_id, policies=WRITE), 0) == (False, "", "50 80 100", "")
+        assert _save(app, mint_token(SECRET, org_id, policies=WRITE), "1234.5", "80", "http://127.0.0.1:9/h")[1] == 4
+        assert cb.editor(mint_token(SECRET, org_id, policies=WRITE), 0) == (
+            False,
+            "1.234,50",
+            "80",
+            "http://127.0.0.1:9/h",
+        )
+        assert cb.editor(mint_token(SECRET, org_id), 0) == (True, "", "", "")
 
 
 def test_burn_down_against_a_plain_cumulative_sum(engine, org_id):
