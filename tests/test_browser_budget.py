@@ -99,22 +99,22 @@ def test_a_writer_sets_the_budget_and_sees_card_and_burn_down(page_factory, serv
     assert served.rows() == ([], [])
     # Accepted.
     page.fill("#budget-webhook", "")
-    amount.fill("1.500,50")
+    amount.fill("2,25")  # about the month's projection: a probability that is neither 0 nor 1
     page.fill("#budget-thresholds", "50 90 100")
     page.click("#budget-save")
     page.wait_for_selector("#budget-status .budget-ok")
-    page.wait_for_function("() => document.querySelector('#kpi-budget').innerText.includes('1.500,50')")
+    page.wait_for_function("() => document.querySelector('#kpi-budget').innerText.includes('2,25')")
     stored, changes = served.rows()
-    assert stored[0].monthly_budget_usd == Decimal("1500.5") and len(changes) == 1
+    assert stored[0].monthly_budget_usd == Decimal("2.25") and len(changes) == 1
     assert json.loads(stored[0].thresholds) == [0.5, 0.9, 1.0] and stored[0].timezone == TZ
     with served.engine.connect() as c:
-        m = month_status(c, ORG, TZ, datetime.now(UTC), Decimal("1500.5"))
+        m = month_status(c, ORG, TZ, datetime.now(UTC), Decimal("2.25"))
     card = page.locator("#kpi-budget").inner_text()
     assert m.probability_over_budget is not None, m
     assert f"Probabilidad de superar el presupuesto: {fmt.percent(m.probability_over_budget, 0)}" in card
-    assert "Presupuesto US$ 1.500,50" in card
+    assert "Presupuesto US$ 2,25" in card
     page.wait_for_function("() => document.querySelector('#budget-history').textContent.includes('ana@example.com')")
-    assert "US$ 1.500,50 (umbrales 50 %, 90 %, 100 %)" in page.locator("#budget-history").text_content()
+    assert "US$ 2,25 (umbrales 50 %, 90 %, 100 %)" in page.locator("#budget-history").text_content()
     # «Acumulado»: the burn-down with the budget line and the band to month end.
     page.locator("#trend-view label", has_text="Acumulado").click()
     page.wait_for_function(
@@ -125,7 +125,7 @@ def test_a_writer_sets_the_budget_and_sees_card_and_burn_down(page_factory, serv
     drawn = figure_meta(page, "trend-cumulative")
     assert "Presupuesto" in drawn["names"] and "Proyección acumulada" in drawn["names"]
     meta = drawn["meta"]
-    assert meta["budget"] == 1500.5
+    assert meta["budget"] == 2.25
     assert meta["monthToDate"] == pytest.approx(m.month_to_date_usd, abs=0.01)
     assert meta["final"]["projected"] == pytest.approx(m.projected_total_usd, rel=1e-6)
     assert meta["final"]["upper80"] == pytest.approx(m.upper80, rel=1e-6)
