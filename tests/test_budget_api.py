@@ -4,6 +4,7 @@ probability of overrun against an independent computation (numpy OLS + scipy.sta
 from __future__ import annotations
 
 import calendar
+import itertools
 import json
 from datetime import date, timedelta
 
@@ -332,3 +333,36 @@ def test_over_budget_already_is_certain(client, engine, org_id):
     insert_logs(engine, rows)
     assert put(client, org_id, {"monthlyBudgetUsd": 50}).status_code == 200
     assert get(client, org_id).get_json()["month"]["probabilityOverBudget"] == 1.0
+
+
+def test_concurrent_writers_keep_the_change_chain(engine, org_id):
+    """Two writers at once: each change's `from` is what the change before it stored."""
+    import threading
+
+    from queries.budget import BudgetSettings, save_settings
+
+    errors = []
+
+    def write(amount):
+        try:
+            for k in range(5):
+                s = BudgetSettings(monthly_budget_usd=qbudget.Decimal(amount + k))
+                save_settings(engine, org_id, s, f"w{amount}", NOW + timedelta(seconds=k))
+        except Exception as e:  # pragma: no cover - reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=write, args=(a,)) for a in (100, 200)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    with engine.connect() as c:
+        rows = c.execute(
+            sa.select(budget_changes.c.old_settings, budget_changes.c.new_settings)
+            .where(budget_changes.c.org_id == org_id)
+            .order_by(budget_changes.c.id)
+        ).all()
+    assert len(rows) == 10 and rows[0].old_settings is None
+    for before, after in itertools.pairwise(rows):
+        assert json.loads(after.old_settings) == json.loads(before.new_settings)
