@@ -61,6 +61,8 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="the page's language for this token (claim `locale`; ?lang= on the page URL wins; default: none, es)",
     )
+    t.add_argument("--write", action="store_true", help="also grant ai.agent:write (may change the org's budget)")
+    t.add_argument("--sub", default=None, help="the token's subject (claim `sub`): who, in the budget's change log")
 
     s = sub.add_parser("serve", help="serve the dashboard and the API")
     s.add_argument("--host", default="127.0.0.1")
@@ -116,7 +118,7 @@ def _dispatch(args, settings: Settings) -> int:
     from storage.engine import make_engine, migrate
 
     if args.command == "token":
-        from web.auth import MIN_SECRET_BYTES, mint_token
+        from web.auth import MIN_SECRET_BYTES, REQUIRED_POLICY, WRITE_POLICY, mint_token
 
         if len(settings.secret.encode()) < MIN_SECRET_BYTES:
             print(f"AI_USAGE_SECRET must be set to at least {MIN_SECRET_BYTES} bytes.", file=sys.stderr)
@@ -128,7 +130,8 @@ def _dispatch(args, settings: Settings) -> int:
                 file=sys.stderr,
             )
             return 2
-        print(mint_token(settings.secret, args.org, ttl=args.ttl, locale=args.locale))
+        policies = (REQUIRED_POLICY, WRITE_POLICY) if args.write else (REQUIRED_POLICY,)
+        print(mint_token(settings.secret, args.org, ttl=args.ttl, locale=args.locale, policies=policies, sub=args.sub))
         return 0
     if args.command == "serve":
         from .server import serve

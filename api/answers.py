@@ -306,7 +306,9 @@ class _NoFieldTitles(GenerateJsonSchema):
 
 def schemas(ref_template: str = "#/components/schemas/{model}") -> dict[str, dict]:
     """Every answer's JSON Schema (serialization side, camelCase), nested models included, by model name."""
+    from .budget_answers import ANSWERS as BUDGET
+
     _, top = models_json_schema(
-        [(m, "serialization") for m in ANSWERS], ref_template=ref_template, schema_generator=_NoFieldTitles
+        [(m, "serialization") for m in (*ANSWERS, *BUDGET)], ref_template=ref_template, schema_generator=_NoFieldTitles
     )
     return top["$defs"]

@@ -19,7 +19,7 @@ from queries.filters import (
     SOURCES,
 )
 
-from . import answers
+from . import answers, budget
 
 BASE = "/ai/org-usage"
 DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
@@ -172,6 +172,7 @@ def _base_document() -> dict:
     paths = {
         f"{BASE}/{name}": {"get": _operation(name, schema, summary, extra)} for name, schema, summary, extra in ROUTES
     }
+    paths.update(budget.openapi_paths(BASE))
     paths[f"{BASE}/openapi.json"] = {
         "get": {
             "operationId": "openapi",

@@ -22,7 +22,7 @@ from queries.filters import BadParameter, parse_filters
 from storage import execute
 from web import context
 
-from . import openapi, security
+from . import budget, openapi, security
 from .bodies import (
     anomalies_body,
     by_agent_body,
@@ -50,6 +50,7 @@ ROUTES = (
     "heatmap",
     "anomalies",
     "openapi.json",
+    budget.ROUTE,  # GET and PUT (api/budget.py)
 )
 NOT_NORMALISED = (
     "No such API route (paths are not normalised: no doubled or trailing slash, no dot segment); "
@@ -116,10 +117,15 @@ def _db_error(exc: BaseException) -> ApiError | None:
 
 
 def _method_not_allowed_error() -> ApiError:
+    path = flask.request.path
+    if path.endswith("/" + budget.ROUTE):
+        return ApiError(
+            405, "method_not_allowed", f"Only GET and PUT are allowed on {path}.", headers={"Allow": budget.ALLOW}
+        )
     return ApiError(
         405,
         "method_not_allowed",
-        f"Only GET is allowed on {flask.request.path}.",
+        f"Only GET is allowed on {path}.",
         headers={"Allow": "GET, HEAD, OPTIONS"},
     )
 
@@ -185,6 +191,7 @@ def blueprint() -> flask.Blueprint:
     def anomalies():
         """Days whose cost departs from a weekday-aware baseline, with their contributors."""
         return _answer(anomalies_body)
+    budget.add_routes(bp)  # GET and PUT /budget
 
     @bp.get("/openapi.json")
     def openapi_json():

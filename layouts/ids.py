@@ -132,3 +132,22 @@ DATA_SPLIT_BUTTON = "data-split-button"
 CURRENCY = "display-currency"
 CURRENCY_NOTE = "currency-note"
 FOOT_CURRENCY = "foot-currency"
+
+# Presupuesto (issue 10): the section, the editor (rendered only for a token with ai.agent:write),
+# the change log, the budget line of the projection card and the trend's «Acumulado» view.
+SEC_BUDGET = "section-budget"
+BUDGET_SUMMARY = "budget-summary"
+BUDGET_EDITOR = "budget-editor"  # the form: hidden and empty unless the token may write (callbacks/budget.py)
+BUDGET_AMOUNT = "budget-amount"
+BUDGET_THRESHOLDS = "budget-thresholds"
+BUDGET_WEBHOOK = "budget-webhook"
+BUDGET_SAVE = "budget-save"
+BUDGET_STATUS = "budget-status"  # the save's answer: saved, or the 400's message inline
+BUDGET_VERSION = "budget-version"  # dcc.Store: bumped by every save, so the views re-read
+BUDGET_HISTORY = "budget-history"
+KPI_BUDGET = "kpi-budget"  # inside the projection card, under what the overview fills
+TREND_VIEW = "trend-view"  # «Por periodo» | «Acumulado»
+TREND_VIEW_LABEL = "trend-view-label"
+TREND_PERIOD_WRAP = "trend-period-wrap"
+TREND_CUMULATIVE_WRAP = "trend-cumulative-wrap"
+TREND_CUMULATIVE = "trend-cumulative"

@@ -37,6 +37,19 @@ def section() -> html.Section:
     slots = [
         dbc.Col(html.Div(placeholder(label), id=slot, className="kpi-card"), xs=12, md=6, xl=3) for slot, label in CARDS
     ]
+    # The projection card also holds the budget's lines (callbacks/budget.py fills ids.KPI_BUDGET).
+    slots[3] = dbc.Col(
+        html.Div(
+            [
+                html.Div(placeholder(CARDS[3][1]), id=ids.KPI_PROJECTION, className="kpi-card-body"),
+                html.Div(id=ids.KPI_BUDGET),
+            ],
+            className="kpi-card",
+        ),
+        xs=12,
+        md=6,
+        xl=3,
+    )
     return html.Section(
         id=ids.SEC_KPIS,
         className="kpis",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dash import dcc, html
 
-from . import actions, advanced, agents, anomalies, filters, fmt, i18n, ids, kpis, models, states, trend
+from . import actions, advanced, agents, anomalies, budget, filters, fmt, i18n, ids, kpis, models, states, trend
 from .i18n import _
 
 
@@ -36,6 +36,7 @@ def layout() -> html.Div:
                             html.Div(id=ids.BANNER, role="status"),
                             html.Div(id=ids.CURRENCY_NOTE, role="status"),
                             kpis.section(),
+                            budget.layout(),  # Presupuesto (issue 10)
                             trend.layout(),
                             anomalies.layout(),
                             actions.layout(),

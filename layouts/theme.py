@@ -33,6 +33,7 @@ MODEL = "#6b7280"  # a bubble is one model: neutral, no category colour
 SAVINGS = "#15803d"  # money the prompt cache saved (net of the write premium)
 HIT_RATE = "#0369a1"  # the cache hit rate, a share of prompt tokens
 ANOMALY = "#b91c1c"  # a day whose cost departs from its baseline (markers on the trend; ▲ up, ▼ down)
+BUDGET = "#b91c1c"  # the monthly budget: the limit line of the «Acumulado» view
 
 ACTIONS = {  # contract value -> (Spanish label, colour); order = legend order
     "user_interaction": (N_("Interacción de usuario"), "#3b82f6"),
@@ -79,6 +80,7 @@ PALETTE = {  # meaning -> colour: every data colour on the page, each used for o
     "savings": SAVINGS,
     "hit_rate": HIT_RATE,
     "anomaly": ANOMALY,
+    "budget": BUDGET,
     **{f"action:{a}": c for a, (_, c) in ACTIONS.items()},
     "action:other": OTHER_ACTION[1],
     **{f"token:{t}": c for t, (_, c) in TOKEN_TYPES.items()},
@@ -196,6 +198,7 @@ DARK_PALETTE = {
     "savings": "#4ade80",
     "hit_rate": "#7dd3fc",
     "anomaly": "#fca5a5",
+    "budget": "#f87171",
 }
 DARK_TEMPLATE = template(
     DARK_INK, DARK_MUTED, DARK_GRID, DARK_BORDER, DARK_SURFACE, [DARK_PALETTE[f"action:{a}"] for a in ACTIONS]

@@ -6,7 +6,7 @@ from datetime import date
 
 from dash import html
 
-from . import datatables, fmt, ids
+from . import budget, datatables, fmt, ids
 from .common import graph, loading, note, section
 from .i18n import _, ngettext
 
@@ -17,9 +17,15 @@ def layout() -> html.Section:
     body = loading(
         html.Div(
             [
-                graph(ids.TREND_GRAPH, HEIGHT, _("Costo y tokens en el tiempo")),
-                datatables.toggle("trend", _("costo y tokens en el tiempo")),
-                note("", ids.TREND_NOTE),
+                html.Div(
+                    [
+                        graph(ids.TREND_GRAPH, HEIGHT, _("Costo y tokens en el tiempo")),
+                        datatables.toggle("trend", _("costo y tokens en el tiempo")),
+                        note("", ids.TREND_NOTE),
+                    ],
+                    id=ids.TREND_PERIOD_WRAP,
+                ),
+                budget.cumulative_graph(),  # «Acumulado» (layouts/budget.py)
             ]
         )
     )
@@ -28,6 +34,7 @@ def layout() -> html.Section:
         _("Tendencia"),
         _("Costo (eje izquierdo) y tokens (área, eje derecho) por periodo."),
         body,
+        budget.trend_view_control(),
     )
 
 

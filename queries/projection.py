@@ -50,13 +50,25 @@ class Projection:
         """(Σ w·max(ŷ, 0), lower, upper) over these forecast days: the same formulas as the
         month's interval (lower = max(0, S − t·se), upper = S + t·se, S = Σ w·ŷ)."""
         assert self.fit is not None, "band() needs the fit of an ok projection"
-        origin, beta, cov, sigma2, t = self.fit
+        t = self.fit[4]
+        clipped, S, se = self.moments(dates, weights)
+        return clipped, max(0.0, S - t * se), S + t * se
+
+    def moments(self, dates: Sequence[date], weights: Sequence[float]) -> tuple[float, float, float]:
+        """(Σ w·max(ŷ, 0), S = Σ w·ŷ, se) over these forecast days: the sum of their costs is
+        predicted as S + se·T with T Student's t of `dof` degrees of freedom (contract §3)."""
+        assert self.fit is not None, "moments() needs the fit of an ok projection"
+        origin, beta, cov, sigma2, _t = self.fit
         w = np.asarray(weights, dtype=float)
         X = np.column_stack([np.ones(len(w)), [(d - origin).days for d in dates]]) if len(w) else np.zeros((0, 2))
         yhat = X @ beta
-        S = float(w @ yhat)
         se = float(np.sqrt(float(w @ w) * sigma2 + w @ X @ cov @ X.T @ w)) if len(w) else 0.0
-        return float(w @ np.clip(yhat, 0, None)), max(0.0, S - t * se), S + t * se
+        return float(w @ np.clip(yhat, 0, None)), float(w @ yhat), se
+
+    @property
+    def dof(self) -> int:
+        """Degrees of freedom of the predictive t (n − 2, n the fitting points)."""
+        return self.daily_points - 2
 
 
 def daily_costs(conn: sa.Connection, f: Filters, start: date, end: date) -> pd.DataFrame:

@@ -38,6 +38,13 @@ VALID = {
     ("models-scale", "value"): "linear",
     ("models-latency", "value"): "p95",
     ("display-currency", "data"): "EUR",  # no rate in this database: the page stays in USD
+    # Presupuesto (callbacks/budget.py): the trend's view, the save and its form.
+    ("trend-view", "value"): "cumulative",
+    ("budget-version", "data"): 0,
+    ("budget-save", "n_clicks"): 1,
+    ("budget-amount", "value"): "500",
+    ("budget-thresholds", "value"): "50 80 100",
+    ("budget-webhook", "value"): "",
     **{
         (f"data-{chart}-button", "n_clicks"): 1
         for chart in ("trend", "actions-area", "actions-donut", "models-bars", "models-bubble", "heatmap", "split")

@@ -44,6 +44,10 @@ def test_ids_are_unique_and_every_declared_id_is_on_the_page():
     declared = {v for k, v in vars(ids).items() if k.isupper() and isinstance(v, str)}
     assert declared - set(found) == set()
     assert set(found) <= declared  # no id spelled outside layouts/ids.py
+    # The budget editor: hidden and empty until a writer's token is verified (callbacks/budget.py).
+    editor = next(c for c in components(tree) if getattr(c, "id", None) == ids.BUDGET_EDITOR)
+    assert editor.hidden is True
+    assert all(getattr(c, "value", "") == "" for c in components(editor))
 
 
 def test_spanish_labels():
@@ -323,7 +327,7 @@ def test_every_aria_reference_names_an_element_of_the_page():
     ]
     assert len(refs) >= 5 and all(ref in found for _, ref in refs), refs
     groups = [c for c in components(tree) if getattr(c, "role", None) == "radiogroup"]
-    assert len(groups) == 7  # Periodo, Origen, Resolución, Medida, Barras, Eje de costo, Latencia
+    assert len(groups) == 8  # Periodo, Origen, Resolución, Medida, Barras, Eje de costo, Latencia, Vista (Tendencia)
     picker = next(c for c in components(tree) if getattr(c, "id", None) == ids.DATES)
     # The picker cites "<id> <id>-end-date <start_date_id> <end_date_id>": its inputs carry those ids.
     assert (picker.start_date_id, picker.end_date_id) == (ids.DATES, f"{ids.DATES}-end-date")

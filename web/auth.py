@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 import jwt
 
 REQUIRED_POLICY = "ai.agent:read"
+WRITE_POLICY = "ai.agent:write"  # contract §3.4: may change its org's budget
 MIN_SECRET_BYTES = 32
 # Clock skew allowed between the token issuer's clock and ours, on iat, nbf and exp:
 # a token minted by a clock 1 s ahead is not "issued in the future".
@@ -40,6 +41,11 @@ class Claims:
     # contract §4: the page's default language ('es' | 'en'); None when the token names none.
     # A value the page does not speak is kept as sent: the page falls back to Spanish.
     locale: str | None = None
+    # The token's subject (who), for the budget's change log; None when absent or not a short string.
+    sub: str | None = None
+
+    def may(self, policy: str) -> bool:
+        return policy in self.policies
 
 
 def mint_token(
@@ -49,8 +55,9 @@ def mint_token(
     policies=(REQUIRED_POLICY,),
     now: datetime | None = None,
     locale: str | None = None,
+    sub: str | None = None,
 ) -> str:
-    """Sign a token for org_id that expires after ttl (with a `locale` claim when given)."""
+    """Sign a token for org_id that expires after ttl (with `locale` and `sub` claims when given)."""
     now = now or datetime.now(UTC)
     payload = {
         "org_id": org_id,
@@ -60,6 +67,8 @@ def mint_token(
     }
     if locale:
         payload["locale"] = locale
+    if sub:
+        payload["sub"] = sub
     return jwt.encode(payload, secret, algorithm="HS256")
 
 
@@ -154,6 +163,7 @@ def verify_token(token: str | None, secret: str, x_org_id: str | None = None, *,
         policies=tuple(policies),
         exp=datetime.fromtimestamp(exp, UTC),
         locale=locale if isinstance(locale, str) and 0 < len(locale) <= 35 else None,
+        sub=sub if isinstance(sub := claims.get("sub"), str) and 0 < len(sub) <= 200 else None,
     )
 
 

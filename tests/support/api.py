@@ -26,6 +26,7 @@ ROUTES = [
     "heatmap",
     "anomalies",
 ]
+MORE_ROUTES = ["budget"]  # routes outside the window figures (their own parameters and methods)
 
 
 def make_app(engine, clock=None, **settings):
