@@ -191,6 +191,7 @@ def blueprint() -> flask.Blueprint:
     def anomalies():
         """Days whose cost departs from a weekday-aware baseline, with their contributors."""
         return _answer(anomalies_body)
+
     budget.add_routes(bp)  # GET and PUT /budget
 
     @bp.get("/openapi.json")

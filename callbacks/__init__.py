@@ -3,7 +3,20 @@
 Each section module has `register(app)`; nothing here imports the app object.
 """
 
-from . import actions, advanced, agents, anomalies, budget, currency, datatables, guard, language, models, overview, session
+from . import (
+    actions,
+    advanced,
+    agents,
+    anomalies,
+    budget,
+    currency,
+    datatables,
+    guard,
+    language,
+    models,
+    overview,
+    session,
+)
 
 
 def register(app) -> None:
