@@ -33,7 +33,7 @@ MODEL = "#6b7280"  # a bubble is one model: neutral, no category colour
 SAVINGS = "#15803d"  # money the prompt cache saved (net of the write premium)
 HIT_RATE = "#0369a1"  # the cache hit rate, a share of prompt tokens
 ANOMALY = "#b91c1c"  # a day whose cost departs from its baseline (markers on the trend; ▲ up, ▼ down)
-BUDGET = "#b91c1c"  # the monthly budget: the limit line of the «Acumulado» view
+BUDGET = "#c2410c"  # the monthly budget: the limit line of the «Acumulado» view
 
 ACTIONS = {  # contract value -> (Spanish label, colour); order = legend order
     "user_interaction": (N_("Interacción de usuario"), "#3b82f6"),
@@ -198,7 +198,7 @@ DARK_PALETTE = {
     "savings": "#4ade80",
     "hit_rate": "#7dd3fc",
     "anomaly": "#fca5a5",
-    "budget": "#f87171",
+    "budget": "#fb923c",
 }
 DARK_TEMPLATE = template(
     DARK_INK, DARK_MUTED, DARK_GRID, DARK_BORDER, DARK_SURFACE, [DARK_PALETTE[f"action:{a}"] for a in ACTIONS]
