@@ -169,8 +169,8 @@ def _add_org(
         ends = np.r_[start[1:], len(block)]
         bucket = (code & ((1 << B_BITS) - 1)) - B_OFF
         for i, e in zip(start.tolist(), ends.tolist()):
-            k, dd = divmod(int(block[i]), span)
-            rows.append((grain, (d0 + dd) * DAY, keys[k][1:], pack(bucket[i:e], cnt[i:e])))
+            kk, day_i = divmod(int(block[i]), span)
+            rows.append((grain, (d0 + day_i) * DAY, keys[kk][1:], pack(bucket[i:e], cnt[i:e])))
     _write(conn, fam, org, rows)
 
 
@@ -220,7 +220,7 @@ def _write(
     conflict = ", ".join(["org_id", "grain", "t", "source", *kc])
     upsert = f" ON CONFLICT ({conflict}) DO UPDATE SET sketch = excluded.sketch"
     if conn.dialect.name == "postgresql":
-        cols = {"grain": [r[0] for r in rows], "t": [r[1] for r in rows]}
+        cols: dict[str, list[Any]] = {"grain": [r[0] for r in rows], "t": [r[1] for r in rows]}
         for i, c in enumerate(["source", *kc]):
             cols[f"k_{c}"] = [r[2][i] for r in rows]
         types = {c: "BIGINT" if isinstance(v[0], int) else "TEXT" for c, v in cols.items()}
