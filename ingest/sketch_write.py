@@ -3,8 +3,10 @@
 Called by rollup_write.roll_up inside the refresh's one transaction (same id ranges,
 same lock, same watermark move: a row is counted exactly once, late rows and gap rows
 too). SQL counts the new rows per (org, source, key, UTC day, bucket), one text line of
-"bucket,count,…" per day; numpy adds the days into every grain's blocks and into the
-blocks already stored, and each touched block is written back whole.
+"bucket,count,…" per day — on PostgreSQL both families in one scan (GROUPING SETS);
+numpy adds the days into every grain's blocks (integer codes, one sort per grain) and
+into the blocks already stored (read in one statement per family and org), and each
+touched block is written back whole (one statement per family and org on PostgreSQL).
 """
 
 from __future__ import annotations
@@ -12,7 +14,6 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import pandas as pd
 import sqlalchemy as sa
 
 from storage.measures import qh_sql
@@ -20,6 +21,8 @@ from storage.sketch import DAY, FAMILIES, GRAINS, SketchFamily, bucket_sql, pack
 from storage.sources import source_class_sql
 
 PG_QH_FAST = "CAST(floor(date_part('epoch', created_at) / 900) AS BIGINT)"  # as rollup_write's (it imports us)
+B_OFF = 1 << 12  # |bucket| < 4096 for any 64-bit latency: b + B_OFF fits 13 bits
+B_BITS = 13
 
 
 def _day_sql(dialect: str) -> str:
@@ -29,55 +32,80 @@ def _day_sql(dialect: str) -> str:
     return f"(({qh}) - ((({qh}) % 96) + 96) % 96) / 96"
 
 
-def _new_counts(conn: sa.Connection, fam: SketchFamily, id_where: str, params: dict[str, Any]) -> pd.DataFrame:
-    """The new rows' bucket counts: columns org_id, source, *key_columns, day, b, n."""
+class _Counts:
+    """One family's new counts: key tuples (org, source, *key_columns) and per pair: key id, day, b, n."""
+
+    def __init__(self) -> None:
+        self.keys: dict[tuple[Any, ...], int] = {}
+        self.kid: list[int] = []
+        self.day: list[int] = []
+        self.texts: list[str] = []
+
+    def add(self, key: tuple[Any, ...], day: int, text: str) -> None:
+        self.kid.append(self.keys.setdefault(key, len(self.keys)))
+        self.day.append(int(day))
+        self.texts.append(text)
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(key id, day, b, n), one entry per (key, day, bucket)."""
+        pairs = np.array(",".join(self.texts).split(","), dtype="int64").reshape(-1, 2)
+        per = np.array([t.count(",") + 1 for t in self.texts], dtype="int64") // 2
+        kid = np.repeat(np.array(self.kid, dtype="int64"), per)
+        day = np.repeat(np.array(self.day, dtype="int64"), per)
+        return kid, day, pairs[:, 0], pairs[:, 1]
+
+
+def _new_counts(conn: sa.Connection, fams: list[SketchFamily], id_where: str, params: dict[str, Any]) -> list[_Counts]:
+    """The new rows' bucket counts per family: one scan on PostgreSQL, one per family on SQLite."""
     dialect = conn.dialect.name
-    agg = (
-        "string_agg(CAST(b AS TEXT) || ',' || CAST(n AS TEXT), ',')"
-        if dialect == "postgresql"
-        else ("group_concat(b || ',' || n, ',')")
-    )
-    keys = ", ".join(f"{v} AS {c}" for c, v in zip(fam.key_columns, fam.key_values))
-    kcols = ", ".join(fam.key_columns)
-    sql = (
-        f"SELECT org_id, source, {kcols}, day, {agg} FROM ("
-        f"SELECT org_id, {source_class_sql(dialect)} AS source, {keys}, {_day_sql(dialect)} AS day,"
-        f" {bucket_sql()} AS b, COUNT(*) AS n FROM token_usage_logs"
-        f" WHERE ({id_where}) AND latency_ms IS NOT NULL GROUP BY 1, 2, {', '.join(str(i + 3) for i in range(len(fam.key_columns) + 2))}"
-        f") s WHERE day IS NOT NULL GROUP BY org_id, source, {kcols}, day"
-    )
-    rows = conn.execute(sa.text(sql), params).all()
-    cols = ["org_id", "source", *fam.key_columns, "day"]
-    if not rows:
-        return pd.DataFrame(columns=[*cols, "b", "n"])
-    head = pd.DataFrame([tuple(r[:-1]) for r in rows], columns=cols)
-    texts = [r[-1] for r in rows]
-    pairs = np.array(",".join(texts).split(","), dtype="int64").reshape(-1, 2)
-    per_row = np.array([t.count(",") + 1 for t in texts], dtype="int64") // 2
-    out = head.loc[head.index.repeat(per_row)].reset_index(drop=True)
-    out["b"], out["n"] = pairs[:, 0], pairs[:, 1]
+    src = source_class_sql(dialect)
+    out = [_Counts() for _ in fams]
+    if dialect == "postgresql":
+        cols = [[f"f{i}_{c}" for c in fam.key_columns] for i, fam in enumerate(fams)]
+        inner = ", ".join(f"{v} AS {a}" for i, fam in enumerate(fams) for a, v in zip(cols[i], fam.key_values))
+        allc = [a for c in cols for a in c]
+        sets = ", ".join(f"(org_id, source, day, b, {', '.join(c)})" for c in cols)
+        firsts = ", ".join(c[0] for c in cols)
+        sql = (
+            f"SELECT g, org_id, source, {', '.join(allc)}, day,"
+            " string_agg(CAST(b AS TEXT) || ',' || CAST(n AS TEXT), ',') FROM ("
+            f"SELECT GROUPING({firsts}) AS g, org_id, source, {', '.join(allc)}, day, b, COUNT(*) AS n FROM ("
+            f"SELECT org_id, {src} AS source, {inner}, {_day_sql(dialect)} AS day, {bucket_sql()} AS b"
+            f" FROM token_usage_logs WHERE ({id_where}) AND latency_ms IS NOT NULL) r"
+            f" WHERE day IS NOT NULL GROUP BY GROUPING SETS ({sets})) s"
+            f" GROUP BY g, org_id, source, {', '.join(allc)}, day"
+        )
+        # GROUPING(first key column of each family) has every bit set but the grouped family's.
+        full = (1 << len(fams)) - 1
+        which = {full - (1 << (len(fams) - 1 - i)): i for i in range(len(fams))}
+        for r in conn.execute(sa.text(sql), params):
+            i = which[r[0]]
+            lo = 3 + sum(len(c) for c in cols[:i])
+            out[i].add((r[1], r[2], *r[lo : lo + len(cols[i])]), r[-2], r[-1])
+        return out
+    for i, fam in enumerate(fams):
+        keys = ", ".join(f"{v} AS {c}" for c, v in zip(fam.key_columns, fam.key_values))
+        kcols = ", ".join(fam.key_columns)
+        n_keys = len(fam.key_columns)
+        sql = (
+            f"SELECT org_id, source, {kcols}, day, group_concat(b || ',' || n, ',') FROM ("
+            f"SELECT org_id, {src} AS source, {keys}, {_day_sql(dialect)} AS day,"
+            f" {bucket_sql()} AS b, COUNT(*) AS n FROM token_usage_logs"
+            f" WHERE ({id_where}) AND latency_ms IS NOT NULL"
+            f" GROUP BY {', '.join(str(k + 1) for k in range(n_keys + 4))}"
+            f") s WHERE day IS NOT NULL GROUP BY org_id, source, {kcols}, day"
+        )
+        for r in conn.execute(sa.text(sql), params):
+            out[i].add(tuple(r[: 2 + n_keys]), r[-2], r[-1])
     return out
 
 
-def _stored(conn: sa.Connection, fam: SketchFamily, org: str, grain: int, lo: int, hi: int) -> pd.DataFrame:
-    """Stored blocks of one org and grain with lo <= t <= hi, exploded to (key…, t, b, n)."""
-    kcols = ", ".join(fam.key_columns)
-    rows = conn.execute(
-        sa.text(
-            f"SELECT source, {kcols}, t, sketch FROM {fam.table}"
-            " WHERE org_id = :o AND grain = :g AND t >= :lo AND t <= :hi"
-        ),
-        {"o": org, "g": grain, "lo": lo, "hi": hi},
-    ).all()
-    cols = ["source", *fam.key_columns, "t"]
-    parts = []
-    for r in rows:
-        b, n = unpack(bytes(r[-1]))
-        part = pd.DataFrame({"b": b, "n": n})
-        for c, v in zip(cols, r[:-1]):
-            part[c] = v
-        parts.append(part)
-    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=[*cols, "b", "n"])
+def _sum_codes(code: np.ndarray, n: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct codes (ascending) and the exact int64 sum of n for each."""
+    order = np.argsort(code, kind="stable")
+    code, n = code[order], n[order]
+    start = np.flatnonzero(np.r_[True, code[1:] != code[:-1]])
+    return code[start], np.add.reduceat(n, start) if len(n) else n
 
 
 def roll_up_sketches(conn: sa.Connection, id_where: str, params: dict[str, Any]) -> None:
@@ -86,60 +114,129 @@ def roll_up_sketches(conn: sa.Connection, id_where: str, params: dict[str, Any])
     Before migration 0004 there are none to fill: 0004 clears the rollups and the
     watermark, so what this refresh rolls up is rolled up again, sketches included."""
     have = sa.inspect(conn)
-    for fam in FAMILIES:
-        if not have.has_table(fam.table):
-            continue
-        new = _new_counts(conn, fam, id_where, params)
-        if not len(new):
-            continue
-        key = ["source", *fam.key_columns]
-        for org, part in new.groupby("org_id", sort=False):
-            cur = part[key].assign(
-                t=part["day"].to_numpy(dtype="int64") * DAY, b=part["b"].to_numpy(), n=part["n"].to_numpy()
-            )
-            for grain in GRAINS:  # each grain from the one below: doubling blocks, fewer rows each time
-                cur = cur.assign(t=(cur["t"].to_numpy(dtype="int64") // grain) * grain)
-                cur = cur.groupby([*key, "t", "b"], sort=False)["n"].sum().reset_index()
-                lo, hi = int(cur["t"].min()), int(cur["t"].max())
-                stored = _stored(conn, fam, str(org), grain, lo, hi)
-                _write(conn, fam, str(org), grain, cur, stored, key)
-
-
-def _write(conn, fam: SketchFamily, org: str, grain: int, new: pd.DataFrame, stored: pd.DataFrame, key) -> None:
-    """Upsert the blocks the new counts touch, each summed with what it already held."""
-    summed = new
-    if len(stored):
-        touched = new[[*key, "t"]].drop_duplicates()
-        old = stored.merge(touched, on=[*key, "t"])  # blocks the new rows do not touch stay as they are
-        both = pd.concat([new, old[[*key, "t", "b", "n"]]], ignore_index=True)
-        for c in ("t", "b", "n"):
-            both[c] = both[c].astype("int64")
-        summed = both.groupby([*key, "t", "b"], sort=False)["n"].sum().reset_index()
-    summed = summed.sort_values([*key, "t", "b"], kind="stable")
-    cols = ["org_id", "grain", "t", "source", *fam.key_columns, "sketch"]
-    summed = summed.reset_index(drop=True)
-    heads = summed[[*key, "t"]]
-    start = np.flatnonzero(heads.ne(heads.shift()).any(axis=1).to_numpy())
-    ends = np.r_[start[1:], len(summed)]
-    b, n = summed["b"].to_numpy(dtype="int64"), summed["n"].to_numpy(dtype="int64")
-    first = heads.iloc[start].to_dict("records")
-    records = [
-        {
-            **{c: (v.item() if hasattr(v, "item") else v) for c, v in h.items()},
-            "org_id": org,
-            "grain": grain,
-            "sketch": pack(b[i:j], n[i:j]),
-        }
-        for h, i, j in zip(first, start, ends)
-    ]
-    if not records:
+    fams = [fam for fam in FAMILIES if have.has_table(fam.table)]
+    if not fams:
         return
-    names = ", ".join(cols)
-    conflict = ", ".join(["org_id", "grain", "t", "source", *fam.key_columns])
+    for fam, counts in zip(fams, _new_counts(conn, fams, id_where, params)):
+        if not counts.kid:
+            continue
+        kid, day, b, n = counts.arrays()
+        keys = list(counts.keys)
+        org_ids: dict[Any, int] = {}
+        org_of = np.array([org_ids.setdefault(key[0], len(org_ids)) for key in keys], dtype="int64")[kid]
+        order = np.argsort(org_of, kind="stable")
+        start = np.flatnonzero(np.r_[True, org_of[order][1:] != org_of[order][:-1]])
+        for sel in np.split(order, start[1:]):
+            org = keys[int(kid[sel[0]])][0]
+            _add_org(conn, fam, str(org), keys, kid[sel], day[sel], b[sel], n[sel])
+
+
+def _add_org(
+    conn: sa.Connection,
+    fam: SketchFamily,
+    org: str,
+    keys: list[tuple[Any, ...]],
+    kid: np.ndarray,
+    day: np.ndarray,
+    b: np.ndarray,
+    n: np.ndarray,
+) -> None:
+    """Add one org's day counts to every grain, summed with the blocks already stored; write them back."""
+    d0 = int(day.min()) - int(day.min()) % (GRAINS[-1] // DAY)  # aligned on every grain
+    span = (int(day.max()) - d0) // (GRAINS[-1] // DAY) * (GRAINS[-1] // DAY) + GRAINS[-1] // DAY
+    # code = ((key id · span + day − d0) << B_BITS) | (b + B_OFF): sorting codes sorts by key, block, bucket.
+    code, cnt = _sum_codes(((kid * span + (day - d0)) << B_BITS) | (b + B_OFF), n)
+    index = {key[1:]: k for k, key in enumerate(keys) if key[0] == org}
+    per_grain = []
+    for grain in GRAINS:  # each grain from the one below: doubling blocks
+        g_days = grain // DAY
+        block = code >> B_BITS
+        k, dd = block // span, block % span
+        code, cnt = _sum_codes(((k * span + dd // g_days * g_days) << B_BITS) | (code & ((1 << B_BITS) - 1)), cnt)
+        per_grain.append((grain, code, cnt))
+    ranges = [
+        (g, d0 + int(((c >> B_BITS) % span).min()), d0 + int(((c >> B_BITS) % span).max())) for g, c, _ in per_grain
+    ]
+    old = _stored(conn, fam, org, ranges, index, span, d0)
+    rows: list[tuple[int, int, tuple[Any, ...], bytes]] = []
+    for grain, code, cnt in per_grain:
+        if grain in old:
+            o_code, o_cnt = old[grain]
+            touched = np.isin(o_code >> B_BITS, np.unique(code >> B_BITS))  # untouched blocks stay as they are
+            code, cnt = _sum_codes(np.r_[code, o_code[touched]], np.r_[cnt, o_cnt[touched]])
+        block = code >> B_BITS
+        start = np.flatnonzero(np.r_[True, block[1:] != block[:-1]])
+        ends = np.r_[start[1:], len(block)]
+        bucket = (code & ((1 << B_BITS) - 1)) - B_OFF
+        for i, e in zip(start.tolist(), ends.tolist()):
+            kk, day_i = divmod(int(block[i]), span)
+            rows.append((grain, (d0 + day_i) * DAY, keys[kk][1:], pack(bucket[i:e], cnt[i:e])))
+    _write(conn, fam, org, rows)
+
+
+def _stored(
+    conn: sa.Connection,
+    fam: SketchFamily,
+    org: str,
+    ranges: list[tuple[int, int, int]],
+    index: dict[tuple[Any, ...], int],
+    span: int,
+    d0: int,
+) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+    """Stored blocks of one org in the day ranges [lo, hi] per grain, as (code, count) per grain.
+
+    Blocks of keys the new rows do not have are left out (they are not touched)."""
+    params: dict[str, Any] = {"o": org}
+    conds = []
+    for i, (g, lo, hi) in enumerate(ranges):
+        params[f"g{i}"], params[f"lo{i}"], params[f"hi{i}"] = g, lo * DAY, hi * DAY
+        conds.append(f"(grain = :g{i} AND t >= :lo{i} AND t <= :hi{i})")
+    kcols = ", ".join(fam.key_columns)
+    rows = conn.execute(
+        sa.text(
+            f"SELECT grain, source, {kcols}, t, sketch FROM {fam.table} WHERE org_id = :o AND ({' OR '.join(conds)})"
+        ),
+        params,
+    ).all()
+    parts: dict[int, list[tuple[np.ndarray, np.ndarray]]] = {}
+    for r in rows:
+        k = index.get(tuple(r[1:-2]))
+        if k is None:
+            continue
+        bb, nn = unpack(bytes(r[-1]))
+        block = k * span + int(r[-2]) // DAY - d0
+        parts.setdefault(int(r[0]), []).append(((np.int64(block) << B_BITS) | (bb + B_OFF), nn))
+    return {g: (np.concatenate([c for c, _ in p]), np.concatenate([x for _, x in p])) for g, p in parts.items()}
+
+
+def _write(
+    conn: sa.Connection, fam: SketchFamily, org: str, rows: list[tuple[int, int, tuple[Any, ...], bytes]]
+) -> None:
+    """Upsert whole blocks: one statement (arrays) on PostgreSQL, executemany on SQLite."""
+    if not rows:
+        return
+    kc = list(fam.key_columns)
+    names = ", ".join(["org_id", "grain", "t", "source", *kc, "sketch"])
+    conflict = ", ".join(["org_id", "grain", "t", "source", *kc])
+    upsert = f" ON CONFLICT ({conflict}) DO UPDATE SET sketch = excluded.sketch"
+    if conn.dialect.name == "postgresql":
+        cols: dict[str, list[Any]] = {"grain": [r[0] for r in rows], "t": [r[1] for r in rows]}
+        for i, c in enumerate(["source", *kc]):
+            cols[f"k_{c}"] = [r[2][i] for r in rows]
+        types = {c: "BIGINT" if isinstance(v[0], int) else "TEXT" for c, v in cols.items()}
+        cols["sketch"], types["sketch"] = [r[3] for r in rows], "BYTEA"
+        arrays = ", ".join(f"CAST(:{c} AS {types[c]}[])" for c in cols)
+        conn.execute(
+            sa.text(
+                f"INSERT INTO {fam.table} ({names}) SELECT :org, u.* FROM unnest({arrays})"
+                f" AS u({', '.join(cols)}){upsert}"
+            ),
+            {"org": org, **cols},
+        )
+        return
     conn.execute(
         sa.text(
-            f"INSERT INTO {fam.table} ({names}) VALUES ({', '.join(':' + c for c in cols)})"
-            f" ON CONFLICT ({conflict}) DO UPDATE SET sketch = excluded.sketch"
+            f"INSERT INTO {fam.table} ({names}) VALUES (:org, :g, :t, {', '.join(f':k{i}' for i in range(len(kc) + 1))}, :s){upsert}"
         ),
-        records,
+        [{"org": org, "g": g, "t": t, **{f"k{i}": v for i, v in enumerate(key)}, "s": s} for g, t, key, s in rows],
     )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
 
 import numpy as np
 import pandas as pd
@@ -31,37 +30,38 @@ def cache_economics(conn: sa.Connection, f: Filters) -> CacheEconomics:
     df, cuts = costing.priced_facts(conn, f, book, boundaries=bucket_cuts(f))
     b = bucket_epochs(df["qh"].to_numpy(), f.granularity, f.tz)
     g = costing.priced(df, book, cuts, int(f.start_utc.timestamp()), bucket=b)
-    savings, premium = costing.dec_sum(g["savings"]), costing.dec_sum(g["premium"])
-    cache_read = int(g["cache_read_tokens"].sum())
-    total_input = cache_read + int(g["input_tokens"].sum())
+    savings, premium = g.savings.sum(), g.premium.sum()
+    cache_read = int(g.tokens["cache_read_tokens"].sum())
+    total_input = cache_read + int(g.tokens["input_tokens"].sum())
     total = pd.DataFrame(
         [
             {
                 "total_cache_read_tokens": cache_read,
                 "total_input_tokens": total_input,
                 "hit_rate": (cache_read / total_input) if total_input else None,
-                "estimated_savings_usd": float(savings),
-                "skipped_models_count": costing.skipped(g),
-                "cache_write_tokens": int(g["cache_write_tokens"].sum()),
-                "write_premium_usd": float(premium),
-                "net_savings_usd": float(savings - premium),
+                "estimated_savings_usd": g.usd(savings),
+                "skipped_models_count": g.skipped(),
+                "cache_write_tokens": int(g.tokens["cache_write_tokens"].sum()),
+                "write_premium_usd": g.usd(premium),
+                "net_savings_usd": g.usd(savings - premium),
             }
         ]
     )
     return CacheEconomics(total, _points(f, g), _models(g))
 
 
-def _points(f: Filters, g: pd.DataFrame) -> pd.DataFrame:
+def _points(f: Filters, g: costing.Priced) -> pd.DataFrame:
     buckets = window_buckets(f)
-    per = g.groupby("b")
-    tokens = per[["cache_read_tokens", "input_tokens"]].sum().reindex(buckets, fill_value=0)
-    sav = per["savings"].apply(costing.dec_sum).reindex(buckets)
-    prem = per["premium"].apply(costing.dec_sum).reindex(buckets)
-    cr = tokens["cache_read_tokens"].to_numpy(dtype="int64")
-    ti = cr + tokens["input_tokens"].to_numpy(dtype="int64")
+    gb = g.b if g.b is not None else np.zeros(0, dtype="int64")
+    pos = np.searchsorted(buckets, gb)
+    inside = pos < len(buckets)
+    inside[inside] = buckets[pos[inside]] == gb[inside]  # groups past now have no point
+    at, n = pos[inside], len(buckets)
+    cr = costing.sum_by(g.tokens["cache_read_tokens"][inside], at, n)
+    ti = cr + costing.sum_by(g.tokens["input_tokens"][inside], at, n)
+    sav = costing.sum_by(g.savings[inside], at, n)
+    net = sav - costing.sum_by(g.premium[inside], at, n)
     partial, running = bucket_flags(f, buckets)
-    s = [float(v) if isinstance(v, Decimal) else 0.0 for v in sav]
-    n = [float(a - p) if isinstance(a, Decimal) else 0.0 for a, p in zip(sav, prem)]
     return pd.DataFrame(
         {
             "bucket": epochs_to_local(buckets, f.tz),
@@ -70,30 +70,36 @@ def _points(f: Filters, g: pd.DataFrame) -> pd.DataFrame:
             "cache_read_tokens": cr,
             "total_input_tokens": ti,
             "hit_rate": _rate(cr, ti),
-            "estimated_savings_usd": s,
-            "net_savings_usd": n,
+            "estimated_savings_usd": [g.usd(v) for v in sav],
+            "net_savings_usd": [g.usd(v) for v in net],
         }
     )
 
 
-def _models(g: pd.DataFrame) -> pd.DataFrame:
+def _models(g: costing.Priced) -> pd.DataFrame:
+    n = len(g.models)
+    per = {
+        c: costing.sum_by(g.tokens[c], g.mid, n) for c in ("cache_read_tokens", "input_tokens", "cache_write_tokens")
+    }
+    sav, prem = costing.sum_by(g.savings, g.mid, n), costing.sum_by(g.premium, g.mid, n)
+    no_price = costing.sum_by(g.no_price.astype("int64"), g.mid, n) > 0
+    no_write = costing.sum_by(g.no_write_price.astype("int64"), g.mid, n) > 0
     rows = []
-    for (provider, model), m in g.groupby(list(costing.MODEL), sort=True):
-        cr, inp = int(m["cache_read_tokens"].sum()), int(m["input_tokens"].sum())
-        sav, prem = costing.dec_sum(m["savings"]), costing.dec_sum(m["premium"])
+    for i, (provider, model) in enumerate(g.models):
+        cr, inp = int(per["cache_read_tokens"][i]), int(per["input_tokens"][i])
         rows.append(
             {
                 "provider": provider,
                 "model": model,
                 "cache_read_tokens": cr,
-                "cache_write_tokens": int(m["cache_write_tokens"].sum()),
+                "cache_write_tokens": int(per["cache_write_tokens"][i]),
                 "total_input_tokens": cr + inp,
                 "hit_rate": cr / (cr + inp) if cr + inp else None,
-                "estimated_savings_usd": float(sav),
-                "write_premium_usd": float(prem),
-                "net_savings_usd": float(sav - prem),
-                "priced": not bool(m["no_price"].any()),
-                "write_priced": not bool(m["no_write_price"].any()),
+                "estimated_savings_usd": g.usd(sav[i]),
+                "write_premium_usd": g.usd(prem[i]),
+                "net_savings_usd": g.usd(sav[i] - prem[i]),
+                "priced": not bool(no_price[i]),
+                "write_priced": not bool(no_write[i]),
             }
         )
     cols = [

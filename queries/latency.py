@@ -126,30 +126,34 @@ def _rollup_sketch(
 def _merge(rows: list[tuple[Any, ...]], dims: Sequence[str]) -> pd.DataFrame:
     """Rows (dims…, b, n, sketch) as one frame (dims…, b, n) summed per key and bucket (numpy)."""
     ids: dict[tuple[Any, ...], int] = {}
-    kid, bs, ns = [], [], []
+    nd = len(dims)
+    blob_kid, blobs = [], []
+    raw_kid, raw_b, raw_n = [], [], []
     for r in rows:
-        k = ids.setdefault(tuple(r[: len(dims)]), len(ids))
-        if r[-1] is not None:
-            b, n = sketch.unpack(bytes(r[-1]))
-        else:
-            b, n = np.array([int(r[-3])], dtype="int64"), np.array([int(r[-2])], dtype="int64")
-        kid.append(np.full(len(b), k, dtype="int64"))
-        bs.append(b)
-        ns.append(n)
+        k = ids.setdefault(tuple(r[:nd]), len(ids))
+        if r[-1] is not None:  # a stored block (storage.sketch.pack)
+            blob_kid.append(k)
+            blobs.append(r[-1])
+        else:  # a raw row: one bucket and its count
+            raw_kid.append(k)
+            raw_b.append(r[-3])
+            raw_n.append(r[-2])
     if not ids:
         empty = pd.DataFrame({c: pd.Series([], dtype="object") for c in dims})
         return empty.assign(b=np.array([], dtype="int64"), n=np.array([], dtype="int64"))
-    key, b, n = np.concatenate(kid), np.concatenate(bs).astype("int64"), np.concatenate(ns)
-    # Dense counts per (key, bucket) by one bincount, no sort: |bucket| < 4096 for any 64-bit latency.
-    width = 1 << 13
-    counts = np.bincount(key * width + (b + width // 2), weights=n, minlength=len(ids) * width)
+    bb, nn, lens = _unpack_all(blobs)
+    key = np.concatenate([np.repeat(np.array(blob_kid, dtype="int64"), lens), np.array(raw_kid, dtype="int64")])
+    b = np.concatenate([bb, np.array(raw_b, dtype="int64")])
+    n = np.concatenate([nn, np.array(raw_n, dtype="int64")])
+    # Dense counts per (key, bucket) by one bincount over the buckets in use, no sort.
+    lo = int(b.min()) if len(b) else 0
+    width = (int(b.max()) - lo + 1) if len(b) else 1
+    counts = np.bincount(key * width + (b - lo), weights=n, minlength=len(ids) * width)
     # Exact: bincount sums in float64, exact below 2^53 rows per bucket.
     cells = np.flatnonzero(counts)
-    keys = list(ids)
-    out = pd.DataFrame([keys[int(i)] for i in cells // width], columns=list(dims))
-    for c in dims:
-        out[c] = out[c].astype("object")
-    return out.assign(b=(cells % width) - width // 2, n=counts[cells].astype("int64"))
+    kidx = cells // width
+    out = pd.DataFrame({c: _column([k[j] for k in ids])[kidx] for j, c in enumerate(dims)})
+    return out.assign(b=(cells % width) + lo, n=counts[cells].astype("int64"))
 
 
 def latency_sketch(
@@ -162,23 +166,52 @@ def latency_sketch(
     return _raw_sketch(conn, f, dims, start, end)
 
 
+def _unpack_all(blobs: list[Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every packed block (storage.sketch.pack: int16 buckets, then int64 counts), read in
+    place: (buckets, counts, number of buckets per block)."""
+    if not blobs:
+        empty = np.zeros(0, dtype="int64")
+        return empty, empty, empty
+    m = [len(x) // 10 for x in blobs]
+    b = np.concatenate([np.frombuffer(x, dtype="<i2", count=k) for x, k in zip(blobs, m)]).astype("int64")
+    n = np.concatenate([np.frombuffer(x, dtype="<i8", count=k, offset=2 * k) for x, k in zip(blobs, m)])
+    return b, n.astype("int64"), np.array(m, dtype="int64")
+
+
+def _column(values: list[Any]) -> np.ndarray:
+    out = np.empty(len(values), dtype=object)
+    out[:] = values
+    return out
+
+
 def percentiles(counts: pd.DataFrame, dims: Sequence[str], pcts: Sequence[int] = PERCENTILES) -> pd.DataFrame:
-    """Per key: p{q}_latency_ms for each q in pcts, read from the merged bucket counts."""
+    """Per key: p{q}_latency_ms for each q in pcts, read from the merged bucket counts.
+
+    Vectorised: one sort by (key, bucket), one running sum, and for each q the first
+    bucket whose running count reaches the rank ⌈q·n⌉ of its key (keys in order of first
+    appearance; keys without counts left out)."""
     cols = [*dims, *[f"p{q}_latency_ms" for q in pcts]]
-    out = []
-    for k, g in counts.groupby(list(dims), dropna=False, sort=False):
-        b, n = g["b"].to_numpy(), g["n"].to_numpy()
-        order = np.argsort(b, kind="stable")
-        b, cum = b[order], np.cumsum(n[order])
-        total = int(cum[-1]) if len(cum) else 0
-        if not total:
-            continue
-        vals = []
-        for q in pcts:
-            rank = -(-(q * total) // 100)  # ⌈q·n⌉ in integers
-            vals.append(float(sketch.representative(b[np.searchsorted(cum, rank)])))
-        out.append((*(k if isinstance(k, tuple) else (k,)), *vals))
-    df = pd.DataFrame(out, columns=cols)
+    if not len(counts):
+        return _typed(pd.DataFrame({c: pd.Series([], dtype="object") for c in cols}), dims)
+    kid = counts.groupby(list(dims), dropna=False, sort=False).ngroup().to_numpy(dtype="int64")
+    b, n = counts["b"].to_numpy(dtype="int64"), counts["n"].to_numpy(dtype="int64")
+    order = np.lexsort((b, kid))
+    kid, b, n = kid[order], b[order], n[order]
+    cum = np.cumsum(n)
+    start = np.flatnonzero(np.r_[True, kid[1:] != kid[:-1]])
+    last = np.r_[start[1:], len(kid)] - 1
+    before = np.r_[0, cum[last[:-1]]]
+    total = cum[last] - before
+    keep = total > 0
+    start, before, total = start[keep], before[keep], total[keep]
+    data: dict[str, Any] = {c: counts[c].to_numpy(dtype=object)[order][start] for c in dims}
+    for q in pcts:
+        rank = -(-(q * total) // 100)  # ⌈q·n⌉ in integers
+        data[f"p{q}_latency_ms"] = sketch.representative(b[np.searchsorted(cum, before + rank)])
+    return _typed(pd.DataFrame(data, columns=cols), dims)
+
+
+def _typed(df: pd.DataFrame, dims: Sequence[str]) -> pd.DataFrame:
     for c in dims:
         df[c] = df[c].astype("object").where(df[c].notna(), None)
     return df

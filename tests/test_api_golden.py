@@ -248,7 +248,7 @@ def test_api_answers_are_byte_for_byte_the_recorded_ones(golden_engine):
                 assert w["request"] == g["request"], (name, "the request list changed: re-record")
                 if (w["status"], w["headers"], w["body"].encode()) != (g["status"], g["headers"], g["body"].encode()):
                     diffs.append((path, name, w["request"], w["status"], g["status"], w["body"][:300], g["body"][:300]))
-    assert not diffs, f"{len(diffs)} answers differ; first: {diffs[:3]}"
+    assert not diffs, f"{len(diffs)} answers differ ({sorted({(d[0], d[1]) for d in diffs})}); first: {diffs[:3]}"
 
 
 def test_the_recorded_requests_cover_every_route_and_error_status():
