@@ -10,6 +10,7 @@ dicts with the same configuration: a series can hold ~18,000 points, and a dict 
 in a fraction of a model's time (pydantic serializes both in Rust).
 `openapi.py` takes the response schemas from `schemas()`; the constraints and descriptions
 here are what the document says about each field.
+Over 300 lines: every answer's model lives here, the single place the OpenAPI schemas come from.
 """
 
 from __future__ import annotations
@@ -57,7 +58,7 @@ class ErrorDetail(Answer):
         description=(
             "Stable machine code: invalid_timezone, invalid_date, date_out_of_range, incomplete_window, "
             "invalid_window, window_too_long, too_many_buckets, invalid_source, invalid_granularity, "
-            "invalid_preset, invalid_groupBy (400); missing_token, invalid_token, token_expired (401); "
+            "invalid_preset, invalid_groupBy, invalid_limit (400); missing_token, invalid_token, token_expired (401); "
             "forbidden, org_mismatch (403); not_found (404); method_not_allowed (405); "
             "internal_error (500); database_unavailable, query_timeout (503)."
         )
@@ -240,7 +241,54 @@ class Heatmap(Answer):
     cells: list[HeatmapCell]
 
 
-ANSWERS = (Error, Summary, CacheSavings, Projection, TimeSeries, ModelEfficiency, ByAgent, Heatmap)
+# Alerts (contract §3.4): the org's outbox events and their delivery attempts.
+AlertType = Literal["budget_threshold", "projected_overrun", "anomaly", "test"]
+AlertStatus = Literal["pending", "delivered", "failed", "undeliverable"]
+
+
+@with_config(CONFIG)
+class AlertDelivery(TypedDict):
+    attempted_at: DateTime
+    http_status: Annotated[int | None, Field(description="The receiver's HTTP status; null when none came.")]
+    error: Annotated[
+        str | None,
+        Field(
+            description=(
+                "Why the attempt failed (timeout, reset, refused URL, a non-2xx status); for an undeliverable "
+                "event, why nothing was sent. null on success."
+            )
+        ),
+    ]
+
+
+@with_config(CONFIG)
+class AlertEvent(TypedDict):
+    id: Annotated[str, Field(description="The event id, also the webhook body's `id` on every attempt.")]
+    type: AlertType
+    month: Annotated[str, Field(description="YYYY-MM, local to the budget's timezone.")]
+    key: Annotated[str, Field(description="What makes it fire once: the threshold, the anomaly's date, or the id.")]
+    created_at: DateTime
+    status: Annotated[
+        AlertStatus,
+        Field(
+            description=(
+                "pending (to be tried, or retried with backoff), delivered (a 2xx answer), failed (no 2xx within "
+                "24 h), undeliverable (no webhook URL or no signing secret: never sent)."
+            )
+        ),
+    ]
+    attempts: Count
+    next_attempt_at: Annotated[DateTime | None, Field(description="When a pending event is tried next.")]
+    threshold: Annotated[float | None, Field(description="budget_threshold: the fraction of the budget crossed.")]
+    payload: Annotated[dict[str, Any], Field(description="The webhook body sent, as JSON.")]
+    deliveries: Annotated[list[AlertDelivery], Field(description="Every attempt, oldest first.")]
+
+
+class Alerts(Answer):
+    alerts: Annotated[list[AlertEvent], Field(description="The org's alert events, newest first.")]
+
+
+ANSWERS = (Error, Summary, CacheSavings, Projection, TimeSeries, ModelEfficiency, ByAgent, Heatmap, Alerts)
 
 
 class _NoFieldTitles(GenerateJsonSchema):

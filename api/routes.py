@@ -22,7 +22,7 @@ from queries.filters import BadParameter, parse_filters
 from storage import execute
 from web import context
 
-from . import openapi, security
+from . import alerts as alerts_api, openapi, security
 from .bodies import (
     by_agent_body,
     cache_savings_body,
@@ -47,6 +47,7 @@ ROUTES = (
     "model-efficiency",
     "by-agent",
     "heatmap",
+    "alerts",
     "openapi.json",
 )
 NOT_NORMALISED = (
@@ -178,6 +179,11 @@ def blueprint() -> flask.Blueprint:
     def heatmap():
         """Usage by day of week and hour."""
         return _answer(heatmap_body)
+
+    @bp.get("/alerts")
+    def alerts():
+        """The org's alert events and their webhook deliveries (not cached: statuses move on their own)."""
+        return alerts_api.alerts_route()
 
     @bp.get("/openapi.json")
     def openapi_json():
