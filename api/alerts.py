@@ -6,6 +6,8 @@ delivery's status changes without the org's data moving.
 
 from __future__ import annotations
 
+import re
+
 import flask
 
 from alerts import outbox
@@ -21,18 +23,15 @@ DEFAULT_LIMIT, MAX_LIMIT = 50, 500
 
 
 def parse_limit(params) -> int:
+    """`limit`: absent or empty = DEFAULT_LIMIT; else ASCII digits naming 1 to MAX_LIMIT (400 otherwise)."""
     raw = params.get("limit")
     if raw is None or raw == "":
         return DEFAULT_LIMIT
-    try:
-        value = int(raw, 10) if isinstance(raw, str) and raw.strip().lstrip("-").isdigit() else None
-    except ValueError:
-        value = None
-    if value is None or not 1 <= value <= MAX_LIMIT:
+    if not (isinstance(raw, str) and re.fullmatch(r"[0-9]{1,4}", raw) and 1 <= int(raw) <= MAX_LIMIT):
         raise BadParameter(
             "limit", f"limit is a whole number from 1 to {MAX_LIMIT} (default {DEFAULT_LIMIT}).", "invalid_limit"
         )
-    return value
+    return int(raw)
 
 
 def body(events: list[outbox.Event]) -> Alerts:
