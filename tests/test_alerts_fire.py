@@ -199,7 +199,7 @@ def _race(engine_url, org_id, fakes, n_threads=4, rounds=5):
             for _ in range(rounds):
                 barrier.wait(10)
                 fired.extend(ev.evaluate_org(org_id, NOW, force=True))
-        except BaseException as e:  # noqa: BLE001 - reported below
+        except BaseException as e:
             errors.append(e)
 
     threads = [threading.Thread(target=run, args=(e,)) for e in engines]
