@@ -126,3 +126,7 @@ DATA_SPLIT_BUTTON = "data-split-button"
 CURRENCY = "display-currency"
 CURRENCY_NOTE = "currency-note"
 FOOT_CURRENCY = "foot-currency"
+
+# «Alertas»: the org's alert events and their webhook deliveries (layouts/alerts.py).
+SEC_ALERTS = "sec-alerts"
+ALERTS_LIST = "alerts-list"
