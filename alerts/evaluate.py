@@ -1,6 +1,6 @@
 """Alert evaluation (contract §3.4): which alerts fire now, once each, whichever process evaluates.
 
-Run by the leader (app.start_up: `loop.add("alerts", ...)`, every EVERY_S seconds), and safe
+Run by the leader (app.start_up, alerts.jobs.schedule: every jobs.EVERY_S seconds), and safe
 when run anywhere else at the same time: firing is an insert on the outbox's unique key
 (alerts.outbox.fire), so two evaluators racing on the same data fire each alert once.
 
@@ -42,7 +42,6 @@ from . import fallback, outbox
 
 log = logging.getLogger("ai_usage.alerts")
 
-EVERY_S = 10.0  # the leader job's period: data → alert within one rollup catch-up + one round
 RECHECK_S = 300.0  # an org whose data did not move is still re-evaluated this often (the clock moves the projection)
 ANOMALY_EVERY_S = 50.0
 ANOMALY_DAYS = 90  # the detector's window, ending yesterday

@@ -11,10 +11,11 @@ import sqlalchemy as sa
 
 from . import outbox
 from .deliver import Worker
-from .evaluate import EVERY_S, Evaluator, Sources, event_body
+from .evaluate import Evaluator, Sources, event_body
 from .urls import Resolver, allow_hosts, system_resolver
 
 log = logging.getLogger("ai_usage.alerts")
+EVERY_S = 10.0  # the leader job's period: evaluation (cheap when nothing moved), then the due deliveries
 
 
 class AlertsJob:
@@ -31,10 +32,11 @@ class AlertsJob:
             self.worker.run()  # retries go on even while evaluation fails
 
 
-def schedule(loop: Any, settings: Any, engine: sa.Engine, every: float = EVERY_S) -> AlertsJob:
-    """Add the alerts to the leader loop (app.start_up). engine: the app's (its facts path)."""
+def schedule(loop: Any, settings: Any, engine: sa.Engine, every: float | None = None) -> AlertsJob:
+    """Add the alerts to the leader loop (app.start_up), every `every` s (default EVERY_S).
+    engine: the app's (its facts path: month status from the rollups)."""
     job = AlertsJob(engine, settings)
-    loop.add("alerts", job, every)
+    loop.add("alerts", job, EVERY_S if every is None else every)
     return job
 
 
