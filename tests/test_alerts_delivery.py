@@ -8,6 +8,9 @@ a restart mid-retry; one attempt per due row with two workers; SSRF rules at del
 from __future__ import annotations
 
 import json
+import shutil
+import ssl
+import subprocess
 import threading
 from datetime import timedelta
 
@@ -223,6 +226,30 @@ def test_connection_goes_to_the_checked_address_not_a_second_lookup(engine, org_
         (req,) = rx.wait(1)
     assert lookups == ["receiver.test"] and req.headers["Host"] == f"receiver.test:{rx.port}"
     assert event(engine, org_id, eid).status == "delivered"
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command to make a certificate")
+def test_https_goes_to_the_checked_address_with_sni_and_a_verified_certificate(engine, org_id, tmp_path):
+    cert, key = str(tmp_path / "cert.pem"), str(tmp_path / "key.pem")
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days", "2",
+         "-subj", "/CN=receiver.test", "-addext", "subjectAltName=DNS:receiver.test"],
+        check=True,
+        capture_output=True,
+    )  # fmt: skip
+    clock = Clock()
+    ctx = ssl.create_default_context(cafile=cert)  # trusts this certificate only; verification stays on
+    allowed = frozenset({"receiver.test", "other.test"})
+    with Receiver(tls=(cert, key)) as rx:
+        good = new_event(engine, org_id, f"https://receiver.test:{rx.port}/hook", clock, key="good")
+        wrong = new_event(engine, org_id, f"https://other.test:{rx.port}/hook", clock, key="wrong")
+        w = Worker(engine, SECRET, allowed, resolver=lambda h, p: ["127.0.0.1"], clock=clock, context=ctx)
+        assert w.run() == 2
+        (req,) = rx.wait(1)
+    assert req.json["id"] == good and req.headers["Host"] == f"receiver.test:{rx.port}"
+    assert event(engine, org_id, good).status == "delivered"
+    bad = event(engine, org_id, wrong)  # the certificate does not name other.test: no request was sent
+    assert bad.status == "pending" and "TLS" in bad.deliveries[0].error
 
 
 def test_redirects_are_not_followed(engine, org_id):

@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import json
 import socket
+import ssl
 import struct
 import threading
 import time
@@ -39,7 +40,7 @@ class Received:
 
 
 class Receiver:
-    def __init__(self, plan=()):
+    def __init__(self, plan=(), tls: tuple[str, str] | None = None):
         self.plan = list(plan)
         self.requests: list[Received] = []
         self._cond = threading.Condition()
@@ -79,6 +80,10 @@ class Receiver:
                 pass  # a reset connection is the plan, not an error
 
         self.server = Server(("127.0.0.1", 0), Handler)
+        if tls is not None:  # (certificate file, key file): HTTPS
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.load_cert_chain(*tls)
+            self.server.socket = ctx.wrap_socket(self.server.socket, server_side=True)
         self.port = self.server.server_address[1]
         self.url = f"http://127.0.0.1:{self.port}/hook"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
