@@ -146,6 +146,9 @@ def start_up(app: dash.Dash) -> None:
     loop = leader.LeaderLoop(rollups.leader_engine(engine))
     rollups.schedule(loop, settings)  # the catch-up, when rollups and an interval are on
     # More periodic work of the one leader (alert evaluation) joins here: loop.add(name, job, every).
+    from alerts import jobs as alerts
+
+    alerts.schedule(loop, settings, engine)  # budget/anomaly alerts: evaluate, then deliver the outbox
     if loop.jobs:
         loop.start()
         app.server.extensions["ai_usage_leader"] = loop

@@ -1,4 +1,4 @@
-"""The ai-usage command line: init-db, demo-data, import, token, serve, refresh, rates, bench, settings."""
+"""The ai-usage command line: init-db, demo-data, import, token, serve, refresh, rates, bench, alerts, settings."""
 
 from __future__ import annotations
 
@@ -94,6 +94,11 @@ def build_parser() -> argparse.ArgumentParser:
     ri.add_argument("file")
     rsub.add_parser("list", help="print the stored rates and which one is in force today")
 
+    al = sub.add_parser("alerts", help="budget alerts: send-test")
+    alsub = al.add_subparsers(dest="alerts_command", required=True)
+    st = alsub.add_parser("send-test", help="create a test alert event for an org and deliver it to its webhook now")
+    st.add_argument("--org", required=True, type=_org)
+
     sub.add_parser("settings", help="print the settings (variables, defaults, meaning) as a Markdown table")
     return p
 
@@ -171,6 +176,10 @@ def _dispatch(args, settings: Settings) -> int:
         from .rates import rates_cli
 
         return rates_cli(engine, args)
+    if args.command == "alerts":
+        from .alerts import alerts_cli
+
+        return alerts_cli(engine, settings, args)
     if args.command == "bench":
         from .bench import bench_cli
 

@@ -294,7 +294,54 @@ class Anomalies(Answer):
     )
 
 
-ANSWERS = (Error, Summary, CacheSavings, Projection, TimeSeries, ModelEfficiency, ByAgent, Heatmap, Anomalies)
+# Alerts (contract §3.4): the org's outbox events and their delivery attempts.
+AlertType = Literal["budget_threshold", "projected_overrun", "anomaly", "test"]
+AlertStatus = Literal["pending", "delivered", "failed", "undeliverable"]
+
+
+@with_config(CONFIG)
+class AlertDelivery(TypedDict):
+    attempted_at: DateTime
+    http_status: Annotated[int | None, Field(description="The receiver's HTTP status; null when none came.")]
+    error: Annotated[
+        str | None,
+        Field(
+            description=(
+                "Why the attempt failed (timeout, reset, refused URL, a non-2xx status); for an undeliverable "
+                "event, why nothing was sent. null on success."
+            )
+        ),
+    ]
+
+
+@with_config(CONFIG)
+class AlertEvent(TypedDict):
+    id: Annotated[str, Field(description="The event id, also the webhook body's `id` on every attempt.")]
+    type: AlertType
+    month: Annotated[str, Field(description="YYYY-MM, local to the budget's timezone.")]
+    key: Annotated[str, Field(description="What makes it fire once: the threshold, the anomaly's date, or the id.")]
+    created_at: DateTime
+    status: Annotated[
+        AlertStatus,
+        Field(
+            description=(
+                "pending (to be tried, or retried with backoff), delivered (a 2xx answer), failed (no 2xx within "
+                "24 h), undeliverable (no webhook URL or no signing secret: never sent)."
+            )
+        ),
+    ]
+    attempts: Count
+    next_attempt_at: Annotated[DateTime | None, Field(description="When a pending event is tried next.")]
+    threshold: Annotated[float | None, Field(description="budget_threshold: the fraction of the budget crossed.")]
+    payload: Annotated[dict[str, Any], Field(description="The webhook body sent, as JSON.")]
+    deliveries: Annotated[list[AlertDelivery], Field(description="Every attempt, oldest first.")]
+
+
+class Alerts(Answer):
+    alerts: Annotated[list[AlertEvent], Field(description="The org's alert events, newest first.")]
+
+
+ANSWERS = (Error, Summary, CacheSavings, Projection, TimeSeries, ModelEfficiency, ByAgent, Heatmap, Anomalies, Alerts)
 
 
 class _NoFieldTitles(GenerateJsonSchema):

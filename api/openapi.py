@@ -92,6 +92,13 @@ PARAMETERS = {
         "description": "When given, must equal the token's `org_id` (else 403).",
     },
 }
+PARAMETERS["alertsLimit"] = {
+    "name": "limit",
+    "in": "query",
+    "required": False,
+    "schema": {"type": "integer", "minimum": 1, "maximum": 500, "default": 50},
+    "description": "At most this many events, newest first (1-500, default 50).",
+}
 WINDOW = ["timezone", "preset", "from", "to", "xOrgId"]
 
 
@@ -173,6 +180,9 @@ def _base_document() -> dict:
         f"{BASE}/{name}": {"get": _operation(name, schema, summary, extra)} for name, schema, summary, extra in ROUTES
     }
     paths.update(budget.openapi_paths(BASE))
+    alerts = _operation("alerts", "Alerts", "The org's alert events, newest first, with every delivery attempt.", [])
+    alerts["parameters"] = [{"$ref": "#/components/parameters/alertsLimit"}, {"$ref": "#/components/parameters/xOrgId"}]
+    paths[f"{BASE}/alerts"] = {"get": alerts}
     paths[f"{BASE}/openapi.json"] = {
         "get": {
             "operationId": "openapi",

@@ -22,7 +22,7 @@ from queries.filters import BadParameter, parse_filters
 from storage import execute
 from web import context
 
-from . import budget, openapi, security
+from . import alerts as alerts_api, budget, openapi, security
 from .bodies import (
     anomalies_body,
     by_agent_body,
@@ -49,6 +49,7 @@ ROUTES = (
     "by-agent",
     "heatmap",
     "anomalies",
+    "alerts",
     "openapi.json",
     budget.ROUTE,  # GET and PUT (api/budget.py)
 )
@@ -193,6 +194,11 @@ def blueprint() -> flask.Blueprint:
         return _answer(anomalies_body)
 
     budget.add_routes(bp)  # GET and PUT /budget
+
+    @bp.get("/alerts")
+    def alerts():
+        """The org's alert events and their webhook deliveries (not cached: statuses move on their own)."""
+        return alerts_api.alerts_route()
 
     @bp.get("/openapi.json")
     def openapi_json():

@@ -7,6 +7,7 @@ from . import (
     actions,
     advanced,
     agents,
+    alerts,
     anomalies,
     budget,
     currency,
@@ -21,7 +22,19 @@ from . import (
 
 def register(app) -> None:
     """Wire every section of the page to `app`."""
-    for module in (session, currency, overview, anomalies, budget, actions, models, agents, advanced, datatables):
+    for module in (
+        session,
+        currency,
+        overview,
+        anomalies,
+        budget,
+        actions,
+        models,
+        agents,
+        advanced,
+        alerts,
+        datatables,
+    ):
         module.register(app)
     language.register(app)  # the page's language: every Dash request answers in it
     guard.register(app)  # malformed requests to any of them: 400 before Dash reads them

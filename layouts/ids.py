@@ -151,3 +151,7 @@ TREND_VIEW_LABEL = "trend-view-label"
 TREND_PERIOD_WRAP = "trend-period-wrap"
 TREND_CUMULATIVE_WRAP = "trend-cumulative-wrap"
 TREND_CUMULATIVE = "trend-cumulative"
+
+# «Alertas»: the org's alert events and their webhook deliveries (layouts/alerts.py).
+SEC_ALERTS = "sec-alerts"
+ALERTS_LIST = "alerts-list"

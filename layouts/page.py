@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dash import dcc, html
 
-from . import actions, advanced, agents, anomalies, budget, filters, fmt, i18n, ids, kpis, models, states, trend
+from . import actions, advanced, agents, alerts, anomalies, budget, filters, fmt, i18n, ids, kpis, models, states, trend
 from .i18n import _
 
 
@@ -43,6 +43,7 @@ def layout() -> html.Div:
                             models.layout(),
                             agents.layout(),
                             advanced.layout(),
+                            alerts.layout(),
                             html.Footer(
                                 className="page-foot",
                                 children=[
