@@ -74,7 +74,7 @@ lint: $(TEST_STAMP)
 bench: $(RUN_STAMP)
 	$(VENV)/bin/ai-usage bench $(BENCH_ARGS)
 
-## make bench-anomalies: the anomaly detector's precision and recall on generated series (NOTES-anomaly.md).
+## make bench-anomalies: the anomaly detector's precision and recall on generated series (docs/anomalies.md).
 ## ANOMALY_BENCH_ARGS="--model mad|stl|both --seeds 40 --no-db"
 bench-anomalies: $(RUN_STAMP)
 	$(PY) -m ai_usage.bench_anomalies $(ANOMALY_BENCH_ARGS)

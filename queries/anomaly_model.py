@@ -1,6 +1,6 @@
 """The anomaly detector's core, on in-memory daily series (the query and the benchmark share it).
 
-Model (chosen by measurement, NOTES-anomaly.md): for a day t, the HISTORY_DAYS days before
+Model (chosen by measurement, docs/anomalies.md): for a day t, the HISTORY_DAYS days before
 it (8 weeks, only from the first day with data on):
 - weekday factors s_k = median cost of weekday k / mean of the seven medians (multiplicative
   week; a factor is floored at FACTOR_FLOOR so that quiet weekends stay finite);

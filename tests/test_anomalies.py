@@ -2,7 +2,7 @@
 
 The contributors are compared with an independent pandas computation of the contract's
 definition (tests/support/reference_anomalies.py); the detector's own quality is measured by
-`make bench-anomalies` (NOTES-anomaly.md), not here.
+`make bench-anomalies` (docs/anomalies.md), not here.
 """
 
 from __future__ import annotations

@@ -4,11 +4,11 @@ The layer map (README, "Architecture"): arrows point down, never up or sideways.
 
     ai_usage (CLI, server start-up, bench)  →  anything below
     app (create_app, start_up)              →  anything below but ai_usage
-    callbacks                               →  layouts, web, queries, storage
-    api                                     →  web, queries, storage
+    callbacks                               →  layouts, web, alerts, queries, storage
+    api                                     →  web, alerts, queries, storage
     layouts                                 →  queries (types and constants only)
-    web (app context, tokens)               →  queries, storage
-    ingest (import, demo, rollup refresh)   →  queries (only what is unavoidable), storage
+    web (app context, tokens)               →  nothing of ours
+    ingest (import, demo, rollup refresh)   →  storage
     alerts (evaluation, outbox, webhooks)   →  queries, storage
     queries (read side)                     →  storage
     storage (schema, engine, execute, settings) → nothing of ours

@@ -1,4 +1,4 @@
-"""An independent pandas computation of the anomalies' figures (contract §3.3, NOTES-anomaly.md):
+"""An independent pandas computation of the anomalies' figures (contract §3.3, docs/anomalies.md):
 each row's local day by tz_convert, sums per day and series, the contributors' definition
 (the day's cost minus the median of the same weekday over the 8 weeks before, zeros where a
 series has no rows; in the anomaly's direction; largest |delta| first, ties agent, model,
