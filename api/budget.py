@@ -30,6 +30,7 @@ from web import context
 from web.auth import WRITE_POLICY
 
 from . import budget_answers as answers, security
+from .bodies import estimate
 from .errors import ApiError, json_response
 
 ROUTE = "budget"
@@ -77,10 +78,10 @@ def get_budget():
             month_end=m.month_end.isoformat(),
             status=m.status,
             month_to_date_usd=m.month_to_date_usd,
-            projected_total_usd=m.projected_total_usd,
-            lower80=m.lower80,
-            upper80=m.upper80,
-            probability_over_budget=m.probability_over_budget,
+            projected_total_usd=estimate(m.projected_total_usd),
+            lower80=estimate(m.lower80),
+            upper80=estimate(m.upper80),
+            probability_over_budget=estimate(m.probability_over_budget),
         ),
         history=[
             answers.BudgetChange.model_construct(
