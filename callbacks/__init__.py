@@ -3,12 +3,12 @@
 Each section module has `register(app)`; nothing here imports the app object.
 """
 
-from . import actions, advanced, agents, currency, datatables, guard, language, models, overview, session
+from . import actions, advanced, agents, currency, datatables, guard, language, models, overview, session, slice
 
 
 def register(app) -> None:
     """Wire every section of the page to `app`."""
-    for module in (session, currency, overview, actions, models, agents, advanced, datatables):
+    for module in (session, currency, overview, actions, models, agents, advanced, datatables, slice):
         module.register(app)
     language.register(app)  # the page's language: every Dash request answers in it
     guard.register(app)  # malformed requests to any of them: 400 before Dash reads them

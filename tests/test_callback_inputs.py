@@ -38,6 +38,23 @@ VALID = {
     ("models-scale", "value"): "linear",
     ("models-latency", "value"): "p95",
     ("display-currency", "data"): "EUR",  # no rate in this database: the page stays in USD
+    ("filter-slice", "data"): {"model": ["gpt-4o-mini"]},  # the slice (callbacks/slice.py)
+    ("slice-agent", "value"): [],
+    ("slice-user", "value"): [],
+    ("slice-model", "value"): ["model:gpt-4o-mini"],
+    ("slice-action", "value"): [],
+    ("slice-agent", "options"): [],
+    ("slice-user", "options"): [],
+    ("slice-model", "options"): [{"label": "gpt-4o-mini", "value": "model:gpt-4o-mini"}],
+    ("slice-action", "options"): [],
+    ("slice-clear", "n_clicks"): None,
+    ("slice-names", "data"): {},
+    ("models-bars", "clickData"): None,
+    ("models-bubble", "clickData"): None,
+    ("actions-donut", "clickData"): None,
+    ("agents-grid", "cellClicked"): None,
+    ("agents-grid", "rowData"): [],
+    ("advanced-source-split", "clickData"): None,
     **{
         (f"data-{chart}-button", "n_clicks"): 1
         for chart in ("trend", "actions-area", "actions-donut", "models-bars", "models-bubble", "heatmap", "split")
