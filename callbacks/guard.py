@@ -28,7 +28,7 @@ def _deps_match(sent, declared) -> bool:
             isinstance(s, dict)
             and s.get("id") == d["id"]
             # An Output(allow_duplicate=True) travels as "prop@<hash of the inputs>".
-            and str(s.get("property")).split("@", 1)[0] == d["property"]
+            and str(s.get("property")).split("@", 1)[0] == str(d["property"]).split("@", 1)[0]
             for s, d in zip(sent, declared)
         )
     )
