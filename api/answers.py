@@ -60,7 +60,8 @@ class ErrorDetail(Answer):
         description=(
             "Stable machine code: invalid_timezone, invalid_date, date_out_of_range, incomplete_window, "
             "invalid_window, window_too_long, too_many_buckets, invalid_source, invalid_granularity, "
-            "invalid_preset, invalid_groupBy (400); missing_token, invalid_token, token_expired (401); "
+            "invalid_preset, invalid_groupBy, invalid_actionType, too_many_values, value_too_long (400); "
+            "missing_token, invalid_token, token_expired (401); "
             "forbidden, org_mismatch (403); not_found (404); method_not_allowed (405); "
             "internal_error (500); database_unavailable, query_timeout (503)."
         )
@@ -73,7 +74,29 @@ class Error(Answer):
     error: ErrorDetail
 
 
-class Summary(Answer):
+_VALUES = Annotated[list[str], Field(max_length=50, description="Sorted, distinct values applied (OR).")]
+
+
+@with_config(CONFIG)
+class SliceEcho(TypedDict):
+    """The filters applied (contract §3.1), by parameter name; absent filters are left out."""
+
+    agent_id: NotRequired[_VALUES]
+    user_id: NotRequired[_VALUES]
+    provider: NotRequired[_VALUES]
+    model: NotRequired[_VALUES]
+    action_type: NotRequired[_VALUES]
+
+
+class Sliced(Answer):
+    """A data answer: it echoes the slice its figures are narrowed by (the route adds it)."""
+
+    filters: SliceEcho = Field(
+        description="The filters applied (an object of lists, absent filters left out; {} without any)."
+    )
+
+
+class Summary(Sliced):
     from_: DateTime = Field(alias="from", description="Window start, local, with offset.")
     to: DateTime = Field(description="Window end (exclusive), local, with offset.")
     timezone: str
@@ -104,7 +127,7 @@ class CacheSavingsPoint(TypedDict):
     net_savings_usd: float
 
 
-class CacheSavings(Answer):
+class CacheSavings(Sliced):
     source: Source
     total_cache_read_tokens: Count
     total_input_tokens: Count
@@ -128,7 +151,7 @@ class CacheSavings(Answer):
     )
 
 
-class Projection(Answer):
+class Projection(Sliced):
     status: Literal["ok", "closed", "insufficient_data"] = Field(
         description=(
             "`closed`: asOf's month ended before today, and every figure is that whole month's actual cost; "
@@ -172,7 +195,7 @@ class TimeSeriesPoint(TypedDict):
     ]
 
 
-class TimeSeries(Answer):
+class TimeSeries(Sliced):
     granularity: Granularity
     timezone: str
     points: list[TimeSeriesPoint]
@@ -199,7 +222,7 @@ class ModelUsage(TypedDict):
     p99_latency_ms: Annotated[float | None, Field(description=_PCT.format(q="99"))]
 
 
-class ModelEfficiency(Answer):
+class ModelEfficiency(Sliced):
     models: list[ModelUsage]
 
 
@@ -225,7 +248,7 @@ class AgentUsage(TypedDict):
     ]
 
 
-class ByAgent(Answer):
+class ByAgent(Sliced):
     agents: list[AgentUsage]
 
 
@@ -238,7 +261,7 @@ class HeatmapCell(TypedDict):
     executions: Annotated[int, Field(ge=1)]
 
 
-class Heatmap(Answer):
+class Heatmap(Sliced):
     timezone: str
     cells: list[HeatmapCell]
 

@@ -13,11 +13,14 @@ from queries.filters import (
     GRANULARITIES,
     MAX_DATE as _MAX,
     MAX_HOURLY_DAYS,
+    MAX_VALUE_CHARS,
+    MAX_VALUES,
     MAX_YEARS,
     MIN_DATE as _MIN,
     PRESETS,
     SOURCES,
 )
+from storage.schema import ACTION_TYPES
 
 from . import answers, budget
 
@@ -102,6 +105,34 @@ PARAMETERS["alertsLimit"] = {
 WINDOW = ["timezone", "preset", "from", "to", "xOrgId"]
 
 
+def _slice_param(name: str, item: dict, description: str) -> dict:
+    """A repeatable filter (?name=a&name=b): OR within it, AND across filters (contract §3.1)."""
+    schema = {"type": "array", "maxItems": MAX_VALUES, "items": {**item, "maxLength": MAX_VALUE_CHARS}}
+    return {
+        "name": name,
+        "in": "query",
+        "required": False,
+        "style": "form",
+        "explode": True,
+        "schema": schema,
+        "description": description
+        + f" Repeatable (OR); at most {MAX_VALUES} values of up to {MAX_VALUE_CHARS} characters. Echoed in `filters`.",
+    }
+
+
+SLICE_PARAMETERS = {
+    "agentId": _slice_param("agentId", {"type": "string"}, "Only these agents; `none`: rows without an agent."),
+    "userId": _slice_param("userId", {"type": "string"}, "Only these users; `none`: rows without a user."),
+    "provider": _slice_param("provider", {"type": "string"}, "Only these providers."),
+    "model": _slice_param("model", {"type": "string"}, "Only these models (any provider; add `provider` to pin one)."),
+    "actionType": _slice_param(
+        "actionType", {"type": "string", "enum": list(ACTION_TYPES) + [""]}, "Only these action types."
+    ),
+}
+PARAMETERS.update(SLICE_PARAMETERS)
+SLICE = list(SLICE_PARAMETERS)
+
+
 def _error(description: str) -> dict:
     return {
         "description": description,
@@ -159,7 +190,7 @@ def _operation(name: str, schema: str, summary: str, extra: list[str]) -> dict:
     return {
         "operationId": name.replace("-", "_"),
         "summary": summary,
-        "parameters": [{"$ref": f"#/components/parameters/{p}"} for p in WINDOW + extra],
+        "parameters": [{"$ref": f"#/components/parameters/{p}"} for p in WINDOW + extra + SLICE],
         "responses": {
             "200": {
                 "description": summary,

@@ -76,7 +76,7 @@ def _answer(build, default_source: str = "all", extra=None):
             context.cache(),
             "api:" + build.__name__,
             f,
-            lambda: orjson.dumps(answer_json(build(conn, f, *args))),
+            lambda: orjson.dumps({**answer_json(build(conn, f, *args)), "filters": f.slice_echo}),
             extra=args,
             encode=bytes,
             decode=bytes,

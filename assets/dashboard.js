@@ -9,7 +9,8 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
        the same values change nothing (no second round of data callbacks). */
     session: function (_search, oldToken, oldTz) {
       var nu = window.dash_clientside.no_update;
-      var token = new URLSearchParams(window.location.search || "").get("token") || null;
+      /* An entry the view pushed (assets/view_url.js) has no token: the one in memory stays. */
+      var token = new URLSearchParams(window.location.search || "").get("token") || oldToken || null;
       var tz = "UTC";
       try {
         tz = Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";

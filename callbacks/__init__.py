@@ -17,6 +17,7 @@ from . import (
     models,
     overview,
     session,
+    slice,
 )
 
 
@@ -34,6 +35,7 @@ def register(app) -> None:
         advanced,
         alerts,
         datatables,
+        slice,
     ):
         module.register(app)
     language.register(app)  # the page's language: every Dash request answers in it

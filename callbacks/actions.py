@@ -19,13 +19,14 @@ def register(app) -> None:
         Input(ids.ACTIONS_METRIC, "value"),
         common.TOKEN,
         common.CURRENCY,
+        common.SLICE,
         common.THEME,
     )(common.themed(update))
 
 
-def update(preset, start, end, source, granularity, tz, metric, token, currency=None):
+def update(preset, start, end, source, granularity, tz, metric, token, currency=None, sl=None):
     """Both charts from one query: time_series grouped by action type."""
-    scope = common.resolve(preset, start, end, source, granularity, tz, token, currency)
+    scope = common.resolve(preset, start, end, source, granularity, tz, token, currency, sl)
     metric = metric if isinstance(metric, str) and metric in figures.actions.METRICS else "cost_usd"
     if scope.problem:
         blank = figures.empty(scope.message.split(":")[0], actions.HEIGHT)

@@ -26,6 +26,7 @@ def register(app) -> None:
         Input(ids.ADVANCED_COLLAPSE, "is_open"),
         common.TOKEN,
         common.CURRENCY,
+        common.SLICE,
         common.THEME,
     )(common.themed(update))
     app.clientside_callback(
@@ -58,12 +59,12 @@ def _split(conn, f) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def update(preset, start, end, source, granularity, tz, is_open, token, currency=None):
+def update(preset, start, end, source, granularity, tz, is_open, token, currency=None, sl=None):
     """Four queries (cache economics: totals, timeline and models at once), only when the section
     is open (it is collapsed by default)."""
     if is_open is not True:  # the collapse's boolean; anything else (forged) opens nothing
         raise PreventUpdate
-    scope = common.resolve(preset, start, end, source, granularity, tz, token, currency)
+    scope = common.resolve(preset, start, end, source, granularity, tz, token, currency, sl)
     if scope.problem:
         msg = scope.message.split(":")[0]
         return (

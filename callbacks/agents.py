@@ -22,6 +22,7 @@ def register(app) -> None:
         *common.FILTERS,
         common.TOKEN,
         common.CURRENCY,
+        common.SLICE,
     )(update)
     # The grid exports what it shows (sort and search applied): AG Grid's exportDataAsCsv.
     app.clientside_callback(
@@ -43,9 +44,9 @@ def register(app) -> None:
     )
 
 
-def update(preset, start, end, source, granularity, tz, token, currency=None):
+def update(preset, start, end, source, granularity, tz, token, currency=None, sl=None):
     """Rows for the grid, ranked by cost (the grid re-sorts in the browser)."""
-    scope = common.resolve(preset, start, end, source, granularity, tz, token, currency)
+    scope = common.resolve(preset, start, end, source, granularity, tz, token, currency, sl)
     if scope.problem:
         title = scope.message.split(":")[0]
         return [], title, scope.stamp, agents.empty_message(title), no_update, no_update

@@ -42,6 +42,7 @@ def register(app) -> None:
         *common.FILTERS,
         common.TOKEN,
         common.CURRENCY,
+        common.SLICE,
     )(update)
     # A click: the day (custom dates through the filter bar's own controls, so applyFilters
     # validates and applies them) and the first contributor added to the slice.
@@ -58,9 +59,10 @@ def register(app) -> None:
     )
 
 
-def update(preset, start, end, source, granularity, tz, token, currency=None):
-    """The list (newest first) and what a click on each item applies."""
-    scope = common.resolve(preset, start, end, source, granularity, tz, token, currency)
+def update(preset, start, end, source, granularity, tz, token, currency=None, sl=None):
+    """The list (newest first) and what a click on each item applies; the slice narrows it as it
+    narrows the trend's markers."""
+    scope = common.resolve(preset, start, end, source, granularity, tz, token, currency, sl)
     if scope.problem:  # the banner says why (callbacks/overview.py)
         return [html.P(scope.message, className="anomaly-none")], [], scope.stamp
     f = scope.filters

@@ -22,7 +22,15 @@ from layouts import fmt, ids, skin
 from layouts.i18n import N_, _
 from layouts.states import DB_DOWN, DB_TIMEOUT, access_reason
 from queries import BadParameter, Filters, freshness, parse_filters
-from queries.filters import MAX_DATE, MAX_HOURLY_DAYS, MAX_YEARS, MIN_DATE
+from queries.filters import (
+    MAX_DATE,
+    MAX_HOURLY_DAYS,
+    MAX_VALUE_CHARS,
+    MAX_VALUES,
+    MAX_YEARS,
+    MIN_DATE,
+    SLICE as SLICE_FIELDS,
+)
 from queries.rates import rate_in_force
 from storage import execute
 from storage.currencies import BASE, is_currency
@@ -48,6 +56,8 @@ THEME = Input(ids.THEME, "data")
 # The display currency (?currency=, put in a store at page load): an Input, so that the first
 # round of callbacks waits for it. Callbacks list it after TOKEN and take it as `currency=None`.
 CURRENCY = Input(ids.CURRENCY, "data")
+# The slice (issue 9; ids.FILTER_SLICE): listed after CURRENCY (before THEME), taken as `sl=None`.
+SLICE = Input(ids.FILTER_SLICE, "data")
 
 MAX_INPUT = 64  # the longest filter value the page sends (IANA zone names reach 32)
 
@@ -65,13 +75,23 @@ PARAM_MESSAGES = {  # BadParameter.code -> what the filter bar says (msgids; mes
         "La resolución por hora está disponible para periodos de hasta {days} días; se muestra por día."
     ),
     "invalid_input": N_("La página recibió filtros con un formato inesperado. Vuelve a elegirlos o recarga la página."),
+    "too_many_values": N_("Demasiados valores en un filtro (máximo {values})."),
+    "value_too_long": N_("Un valor de filtro es demasiado largo (máximo {chars} caracteres)."),
+    "invalid_actionType": N_("Uno de los tipos de acción filtrados no existe."),
 }
 
 
 def message(code: str) -> str:
     """PARAM_MESSAGES[code] in the page's language, its limits filled in."""
     text = _(PARAM_MESSAGES.get(code, N_("Los filtros no son válidos.")))
-    return text.format(years=MAX_YEARS, first=fmt.long_day(MIN_DATE), last=fmt.long_day(MAX_DATE), days=MAX_HOURLY_DAYS)
+    return text.format(
+        years=MAX_YEARS,
+        first=fmt.long_day(MIN_DATE),
+        last=fmt.long_day(MAX_DATE),
+        days=MAX_HOURLY_DAYS,
+        values=MAX_VALUES,
+        chars=MAX_VALUE_CHARS,
+    )
 
 
 @dataclass(frozen=True)
@@ -101,15 +121,50 @@ def is_plain(value) -> bool:
     return value is None or (isinstance(value, str) and len(value) <= MAX_INPUT)
 
 
-def stamp(preset, start, end, source, granularity, tz) -> str:
-    """The filter key a section shows, e.g. '30d|all|auto|Europe/Madrid' (dates only when custom);
-    a value the page would never send reads '?' (nothing forged is echoed back)."""
+def slice_params(sl) -> dict[str, list[str]] | None:
+    """The slice store's value as parse_filters parameters (API names -> lists of strings);
+    None when it is not what the page writes (a client can POST anything)."""
+    if sl is None or sl == {}:
+        return {}
+    if not isinstance(sl, dict) or not set(sl) <= {api for _f, api, _c in SLICE_FIELDS}:
+        return None
+    out = {}
+    for api, values in sl.items():
+        if values is None:
+            continue
+        if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+            return None
+        if values:
+            out[api] = values
+    return out
+
+
+def slice_key(sl) -> str:
+    """The slice as it reads in a stamp: 'agentId=a,b;model=m' (sorted, distinct; '?' if forged).
+    Values are percent-escaped where they could be mistaken for the separators."""
+    params = slice_params(sl)
+    if params is None:
+        return "?"
+
+    def esc(v: str) -> str:
+        return v.replace("%", "%25").replace(",", "%2C").replace(";", "%3B").replace("|", "%7C").replace("=", "%3D")
+
+    return ";".join(f"{api}={','.join(esc(v) for v in sorted(set(vs)))}" for api, vs in sorted(params.items()))
+
+
+def stamp(preset, start, end, source, granularity, tz, sl=None) -> str:
+    """The filter key a section shows, e.g. '30d|all|auto|Europe/Madrid' (dates only when custom),
+    then '|agentId=a' when a slice is applied; a value the page would never send reads '?'
+    (nothing forged is echoed back)."""
     parts = [
         v if isinstance(v, str) and is_plain(v) else ("" if v is None else "?")
         for v in (preset, source, granularity, tz)
     ]
     if preset == "custom":
         parts[1:1] = [v if isinstance(v, str) and is_plain(v) else ("" if v is None else "?") for v in (start, end)]
+    key = slice_key(sl)
+    if key:
+        parts.append(key)
     return "|".join(parts)
 
 
@@ -147,19 +202,21 @@ def display_money(currency, today) -> tuple[fmt.Money, str | None]:
     return fmt.Money(code, rate.units_per_usd, rate.as_of), None
 
 
-def resolve(preset, start, end, source, granularity, tz, token, currency=None) -> Scope:
-    """Verify the token and parse the filters; PreventUpdate until the browser's timezone is known."""
+def resolve(preset, start, end, source, granularity, tz, token, currency=None, sl=None) -> Scope:
+    """Verify the token and parse the filters (the slice `sl` too); PreventUpdate until the
+    browser's timezone is known."""
     if tz is None or tz == "":
         raise PreventUpdate
-    key = stamp(preset, start, end, source, granularity, tz)
+    key = stamp(preset, start, end, source, granularity, tz, sl)
     try:
         claims = claims_of(token)
     except AuthError as exc:
         # Worded for the person at the screen, by code (web/auth.py's messages are the server's).
         return Scope(None, key, "auth", _(NO_ACCESS) + ": " + access_reason(exc.code))
-    if not all(is_plain(v) for v in (preset, start, end, source, granularity, tz)):
+    sliced = slice_params(sl)
+    if sliced is None or not all(is_plain(v) for v in (preset, start, end, source, granularity, tz)):
         return Scope(None, key, "params", message("invalid_input"))
-    params = {"timezone": tz, "source": source, "granularity": granularity}
+    params: dict = {"timezone": tz, "source": source, "granularity": granularity, **sliced}
     if preset == "custom" and not (start and end):
         return Scope(None, key, "params", message("incomplete_window"))
     if preset == "custom":

@@ -62,16 +62,17 @@ def register(app) -> None:
             *extra,
             common.TOKEN,
             common.CURRENCY,
+            common.SLICE,
         )(_updater(chart, fetch, build, with_currency=True))
 
 
 def _updater(chart, fetch, build, with_currency: bool = False):
     def update(n_clicks, preset, start, end, source, granularity, tz, *rest):
         # The page sends the currency last (register); a caller without it gets USD.
-        *extra, token, currency = rest if with_currency else (*rest, None)
+        *extra, token, currency, sl = rest if with_currency else (*rest, None, None)
         if not (isinstance(n_clicks, int) and n_clicks % 2 == 1):
             return None, "false", _(dt.CLOSED)
-        scope = common.resolve(preset, start, end, source, granularity, tz, token, currency)
+        scope = common.resolve(preset, start, end, source, granularity, tz, token, currency, sl)
         if scope.problem:
             return dt.unavailable(scope.message), "true", _(dt.OPEN)
         try:

@@ -27,16 +27,17 @@ def register(app) -> None:
         Input(ids.MODELS_LATENCY, "value"),
         common.TOKEN,
         common.CURRENCY,
+        common.SLICE,
         common.THEME,
     )(common.themed(update))
 
 
-def update(preset, start, end, source, granularity, tz, view, scale, latency, token, currency=None):
+def update(preset, start, end, source, granularity, tz, view, scale, latency, token, currency=None, sl=None):
     """One query (model_efficiency) and the prices feed both charts, the key and the note."""
     view = view if isinstance(view, str) and view in fm.VIEWS else "cost"
     scale = scale if isinstance(scale, str) and scale in fm.SCALES else "linear"
     latency = latency if isinstance(latency, str) and latency in fm.LATENCIES else "avg"
-    scope = common.resolve(preset, start, end, source, granularity, tz, token, currency)
+    scope = common.resolve(preset, start, end, source, granularity, tz, token, currency, sl)
     if scope.problem:
         blank = figures.empty(scope.message.split(":")[0], models.HEIGHT)
         return blank, blank, None, None, _(models.TITLES[view]), scope.stamp

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dash import Output
 
 import queries
-from layouts import figures, fmt, ids, kpis, states, theme, trend
+from layouts import figures, fmt, ids, kpis, slice, states, theme, trend
 from layouts.figures import anomalies as anomaly_markers
 from layouts.filters import describe_granularity
 from layouts.i18n import _
@@ -33,6 +33,7 @@ def register(app) -> None:
         *common.FILTERS,
         common.TOKEN,
         common.CURRENCY,
+        common.SLICE,
         common.THEME,
     )(common.themed(update))
 
@@ -43,9 +44,9 @@ def _nothing(message: str, hint, banner, window: str, key: str) -> tuple:
     return (*cards, figures.empty(message, trend.HEIGHT, hint), "", banner, window, key, key)
 
 
-def update(preset, start, end, source, granularity, tz, token, currency=None):
+def update(preset, start, end, source, granularity, tz, token, currency=None, sl=None):
     """Summary, cache savings, projection and the time series on one connection."""
-    scope = common.resolve(preset, start, end, source, granularity, tz, token, currency)
+    scope = common.resolve(preset, start, end, source, granularity, tz, token, currency, sl)
     if scope.problem == "auth":  # e.g. the token expired while the page was open
         return _nothing(common.NO_ACCESS, None, states.session_expired(), "", scope.stamp)
     if scope.problem:
@@ -74,6 +75,8 @@ def update(preset, start, end, source, granularity, tz, token, currency=None):
     drawn = (fig.layout.meta or {}).get("projection") if not figures.is_empty(fig) else None
     note = trend.projection_note(p, f.granularity, drawn, money) if s["executions"] else ""
     banner = None if s["executions"] else states.no_usage(theme.source_label(f.source) if f.source != "all" else None)
+    if not s["executions"] and f.slice_items:  # the slice emptied the page: say which filter
+        banner = states.banner(slice.emptied(f.slice_echo), "info")
     return (
         kpis.cost_card(s, money),
         kpis.tokens_card(s),

@@ -37,6 +37,19 @@ APPLIED_END = "filter-applied-end"
 # (API parameter names; absent or empty keys: no filter). Drill-down clicks, chips, the filter
 # row and the anomaly list write it; every section reads it.
 FILTER_SLICE = "filter-slice"
+# The filter row under the bar (layouts/slice.py, callbacks/slice.py): one searchable multi-select
+# per dimension, the chips of what is applied (a chip's ✕: assets/view_url.js),
+# «Quitar filtros» and «Copiar enlace». SLICE_NAMES: {agentId: {id: name}} for the chips' labels.
+SLICE_ROW = "slice-row"
+SLICE_AGENT = "slice-agent"
+SLICE_USER = "slice-user"
+SLICE_MODEL = "slice-model"  # provider and model options: values "provider:<p>" / "model:<m>"
+SLICE_ACTION = "slice-action"
+SLICE_CHIPS = "slice-chips"
+SLICE_CLEAR = "slice-clear"
+SLICE_NAMES = "slice-names"
+COPY_LINK = "copy-link"
+COPY_LINK_STATUS = "copy-link-status"
 DATES_LABEL = "filter-dates-label"
 DATES_HINT = "filter-dates-hint"  # «hasta hoy» beside the inputs when the range ends after today
 FILTER_NOTICE = "filter-notice"  # why a typed range was not applied, or why Hora fell back to Día

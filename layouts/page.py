@@ -4,7 +4,23 @@ from __future__ import annotations
 
 from dash import dcc, html
 
-from . import actions, advanced, agents, alerts, anomalies, budget, filters, fmt, i18n, ids, kpis, models, states, trend
+from . import (
+    actions,
+    advanced,
+    agents,
+    alerts,
+    anomalies,
+    budget,
+    filters,
+    fmt,
+    i18n,
+    ids,
+    kpis,
+    models,
+    slice,
+    states,
+    trend,
+)
 from .i18n import _
 
 
@@ -29,7 +45,7 @@ def layout() -> html.Div:
                 className="dashboard",
                 children=[
                     filters.header(),
-                    html.Div(className="filterbar-wrap", children=filters.filter_bar()),
+                    html.Div(className="filterbar-wrap", children=[filters.filter_bar(), slice.row()]),
                     html.Main(
                         className="content",
                         children=[

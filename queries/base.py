@@ -28,6 +28,7 @@ from storage.schema import COST_SCALE, token_usage_logs
 from storage.sources import source_match_sql
 
 from .filters import Filters, local_instant, local_midnight
+from .slicing import slice_clauses
 
 
 def measure_columns(dialect: str, unpriced: bool = False) -> list[sa.ColumnElement[Any]]:
@@ -67,7 +68,7 @@ def raw_facts(
     period: int | None = None,
     unpriced: bool = False,
 ) -> pd.DataFrame:
-    """Aggregate raw rows of f's org and source in [start, end) by (qh?, *dims).
+    """Aggregate raw rows of f's org, source and slice in [start, end) by (qh?, *dims).
 
     boundaries and period are ignored: quarter-hour keys are always right."""
     dialect = conn.dialect.name
@@ -82,6 +83,7 @@ def raw_facts(
     )
     if f.source != "all":  # 'BYOK', ' system ' count as theirs; anything else is 'other'
         stmt = stmt.where(sa.literal_column(source_match_sql(dialect, f.source)))
+    stmt = stmt.where(*slice_clauses(f))  # the slice (none: no clause)
     if keys:
         stmt = stmt.group_by(*[k if isinstance(k, sa.Column) else sa.literal_column("qh") for k in keys])
     rows = conn.execute(stmt).all()

@@ -12,6 +12,8 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo, available_timezones
 
+from storage.schema import ACTION_TYPES
+
 PRESETS = ("7d", "30d", "90d", "ytd")
 SOURCES = ("all", "system", "byok")
 GRANULARITIES = ("auto", "hour", "day", "week", "month")
@@ -22,6 +24,18 @@ MAX_HOURLY_DAYS = 92  # hourly buckets beyond a quarter would be tens of thousan
 # a window's end); the API documents the same range (api/openapi.py).
 MIN_DATE, MAX_DATE = date(1970, 1, 1), date(2199, 12, 31)
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# The slice (contract §3.1): (Filters field, API parameter, log column). `none` in a
+# nullable column's filter matches its NULL rows.
+SLICE = (
+    ("agent_ids", "agentId", "agent_id"),
+    ("user_ids", "userId", "user_id"),
+    ("providers", "provider", "provider"),
+    ("models", "model", "model"),
+    ("action_types", "actionType", "action_type"),
+)
+NULLABLE = ("agent_id", "user_id")
+NONE = "none"
+MAX_VALUES, MAX_VALUE_CHARS = 50, 200
 
 
 class BadParameter(ValueError):
@@ -94,6 +108,27 @@ class Filters:
     # bucket in progress and the projection agree with each other. parse_filters sets it
     # (tests pass a fixed one); a Filters built by hand reads the clock once, here.
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
+    # The slice: sorted distinct values, () = no filter (OR within one, AND across them).
+    agent_ids: tuple[str, ...] = ()
+    user_ids: tuple[str, ...] = ()
+    providers: tuple[str, ...] = ()
+    models: tuple[str, ...] = ()
+    action_types: tuple[str, ...] = ()
+
+    @property
+    def slice_items(self) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        """(log column, values) of each filter applied."""
+        return tuple((col, getattr(self, name)) for name, _, col in SLICE if getattr(self, name))
+
+    @property
+    def slice_dims(self) -> frozenset[str]:
+        """The log columns the slice filters on."""
+        return frozenset(col for col, _ in self.slice_items)
+
+    @property
+    def slice_echo(self) -> dict[str, list[str]]:
+        """The filters applied, by API name (the answers' `filters`)."""
+        return {api: list(getattr(self, name)) for name, api, _ in SLICE if getattr(self, name)}
 
     @property
     def tz(self) -> ZoneInfo:
@@ -168,6 +203,31 @@ def _choice(params: Mapping[str, Any], name: str, allowed: Collection[str], defa
     return value
 
 
+def _slice_values(params: Mapping[str, Any], name: str) -> tuple[str, ...]:
+    """The distinct values of one repeatable filter (sorted), validated; "" counts as absent."""
+    getlist = getattr(params, "getlist", None)
+    raw = getlist(name) if getlist is not None else params.get(name)
+    if raw is None:
+        return ()
+    values = list(raw) if isinstance(raw, (list, tuple)) else [raw]
+    if len(values) > MAX_VALUES:
+        raise BadParameter(name, f"At most {MAX_VALUES} values of {name!r}; got {len(values)}.", "too_many_values")
+    out = set()
+    for v in values:
+        if not isinstance(v, str):
+            raise BadParameter(name, f"{name!r} values must be strings.", f"invalid_{name}")
+        if len(v) > MAX_VALUE_CHARS:
+            raise BadParameter(name, f"{name!r} values are at most {MAX_VALUE_CHARS} characters.", "value_too_long")
+        if v == "":
+            continue
+        if name == "actionType" and v not in ACTION_TYPES:
+            raise BadParameter(
+                name, f"Unknown actionType {v[:40]!r}: use one of {', '.join(ACTION_TYPES)}.", "invalid_actionType"
+            )
+        out.add(v)
+    return tuple(sorted(out))
+
+
 def parse_filters(
     params: Mapping[str, Any], org_id: str, *, now: datetime | None = None, default_source: str = "all"
 ) -> Filters:
@@ -218,4 +278,5 @@ def parse_filters(
         requested_granularity=requested,
         preset=preset,
         now=now,
+        **{fld: _slice_values(params, api) for fld, api, _ in SLICE},
     )

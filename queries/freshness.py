@@ -35,7 +35,7 @@ from .base import FACTS_OPTION
 from .filters import Filters
 
 CLOCK_STEP_S = 5  # a window holding now: one answer per 5 s (the catch-up's period); rows still count at once
-FORMAT = "1"  # bump when an answer's shape or meaning changes: old entries are then never read
+FORMAT = "2"  # bump when an answer's shape or meaning changes: old entries are then never read
 
 
 def _text_agg(dialect: str, expr: str, order: str, table: str, where: str = "") -> str:

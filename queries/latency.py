@@ -27,6 +27,7 @@ from storage.sources import source_match_sql
 
 from .base import FACTS_OPTION
 from .filters import Filters
+from .slicing import slice_sql
 
 PERCENTILES = (50, 95, 99)
 _SKETCHES: dict[str, bool | float] = {}  # per database URL: True, or when "no" was seen (migration 0004)
@@ -57,8 +58,8 @@ def day_blocks(d0: int, d1: int) -> list[tuple[int, int]]:
     return out
 
 
-def _raw_part(dialect: str, dims: Sequence[str], where: str, source: str) -> str:
-    src = f" AND {source_match_sql(dialect, source)}" if source != "all" else ""
+def _raw_part(dialect: str, dims: Sequence[str], where: str, source: str, sliced: str = "") -> str:
+    src = (f" AND {source_match_sql(dialect, source)}" if source != "all" else "") + sliced
     blob = "CAST(NULL AS BYTEA)" if dialect == "postgresql" else "CAST(NULL AS BLOB)"
     group = ", ".join([*dims, "b"])
     return (
@@ -71,8 +72,9 @@ def _raw_part(dialect: str, dims: Sequence[str], where: str, source: str) -> str
 
 def _raw_sketch(conn: sa.Connection, f: Filters, dims: Sequence[str], start: datetime, end: datetime) -> pd.DataFrame:
     d = conn.dialect.name
-    sql = _raw_part(d, dims, "created_at >= :a AND created_at < :b", f.source)
-    rows = conn.execute(sa.text(sql), {"org": f.org_id, "a": ts_param(d, start), "b": ts_param(d, end)}).all()
+    params: dict[str, Any] = {"org": f.org_id, "a": ts_param(d, start), "b": ts_param(d, end)}
+    sql = _raw_part(d, dims, "created_at >= :a AND created_at < :b", f.source, slice_sql(f, str, params))
+    rows = conn.execute(sa.text(sql), params).all()
     return _merge([tuple(r) for r in rows], dims)
 
 
@@ -80,6 +82,8 @@ def _rollup_sketch(
     conn: sa.Connection, f: Filters, dims: Sequence[str], start: datetime, end: datetime
 ) -> pd.DataFrame:
     fam = sketch.family_for(tuple(dims))
+    if not f.slice_dims <= set(fam.dims):  # the sketches key no other column: the slice reads raw rows
+        return _raw_sketch(conn, f, dims, start, end)
     d = conn.dialect.name
     day = sketch.DAY
     d0, d1 = -(-int(start.timestamp()) // day), int(end.timestamp()) // day
@@ -96,6 +100,8 @@ def _rollup_sketch(
             params[f"g{i}"], params[f"t{i}"] = g, t
             blocks.append(f"(x.grain = :g{i} AND x.t = :t{i})")
         src = " AND x.source = :src" if f.source != "all" else ""
+        src += slice_sql(f, lambda c: fam.read_dims[fam.dims.index(c)], params, "sx")
+        sliced = slice_sql(f, str, params, "sr")
         dsel = "".join(f"{fam.read_dims[fam.dims.index(c)]} AS {c}, " for c in dims)
         parts = [
             f"SELECT {dsel}CAST(NULL AS INTEGER) AS b, CAST(NULL AS BIGINT) AS n, x.sketch FROM {fam.table} x"
@@ -107,11 +113,11 @@ def _rollup_sketch(
             if hi is not None:
                 params[f"ihi{i}"] = int(hi)
                 cond += f" AND id <= :ihi{i}"
-            parts.append(_raw_part(d, dims, f"{cond} AND created_at >= :wa AND created_at < :wb", f.source))
+            parts.append(_raw_part(d, dims, f"{cond} AND created_at >= :wa AND created_at < :wb", f.source, sliced))
         for i, (a, b) in enumerate(((start, wa), (wb, end))):
             if a < b:
                 params[f"ea{i}"], params[f"eb{i}"] = ts_param(d, a), ts_param(d, b)
-                parts.append(_raw_part(d, dims, f"created_at >= :ea{i} AND created_at < :eb{i}", f.source))
+                parts.append(_raw_part(d, dims, f"created_at >= :ea{i} AND created_at < :eb{i}", f.source, sliced))
         if f.source != "all":
             params["src"] = f.source
         ver = "(SELECT version FROM rollup_state WHERE id = 1) AS v"

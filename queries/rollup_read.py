@@ -25,6 +25,7 @@ from storage.sources import source_match_sql
 from .base import frame, raw_facts
 from .filters import Filters
 from .rollup_plan import NO_FOLD, cuts_from_boundaries, fold_ranges, offset_stretches, plan_ranges
+from .slicing import slice_sql
 
 
 @lru_cache(maxsize=512)
@@ -47,11 +48,13 @@ def build_query(
     edges: Sequence[tuple[datetime, datetime]],
     source: str,
     unpriced: bool = False,
+    f: Filters | None = None,
 ) -> tuple[str, dict[str, Any]]:
     """One statement (one snapshot): rollup ranges + live tail + unaligned edges, summed.
 
     window: (a, b) aligned instants the rollups and tail cover; edges: [(a, b)] raw
-    instants outside it (read whole). Returns (sql text, params).
+    instants outside it (read whole); f: its slice narrows every part (the family's key
+    holds the sliced columns). Returns (sql text, params).
     """
     fam = BY_NAME[family]
     measures_read = MEASURES + (UNPRICED if unpriced else [])
@@ -59,6 +62,9 @@ def build_query(
     # The rollups key the source's class (source_key_sql); raw rows are classified as read.
     src_x = " AND x.source = :src" if source != "all" else ""
     src_r = f" AND {source_match_sql(dialect, source)}" if source != "all" else ""
+    if f is not None and f.slice_items:
+        src_x += slice_sql(f, fam.read_sql, params, "sx")
+        src_r += slice_sql(f, lambda c: c, params, "sr")
     qh = qh_sql(dialect)
     parts = []
     if ranges:
@@ -137,7 +143,8 @@ def rollup_facts(
     """
     dims = tuple(dims)
     start, end = start or f.start_utc, end or f.end_utc
-    fam = family_for(dims, unpriced)
+    # The family must hold the sliced columns too (a user filter: none does, read raw).
+    fam = family_for(set(dims) | f.slice_dims, unpriced)
     if fam is None or not available(conn):
         return raw_facts(conn, f, dims=dims, by_qh=by_qh, start=start, end=end, unpriced=unpriced)
     s_epoch, e_epoch = start.timestamp(), end.timestamp()
@@ -161,7 +168,7 @@ def rollup_facts(
         if state.watermark == 0:  # never refreshed: the rollups hold nothing
             return raw_facts(conn, f, dims=dims, by_qh=by_qh, start=start, end=end, unpriced=unpriced)
         sql, params = build_query(
-            dialect, fam.name, dims, by_qh, ranges, state.tail_ranges, (wa, wb), edges, f.source, unpriced
+            dialect, fam.name, dims, by_qh, ranges, state.tail_ranges, (wa, wb), edges, f.source, unpriced, f
         )
         params["org"] = f.org_id
         rows = conn.execute(sa.text(sql), params).all()

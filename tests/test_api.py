@@ -66,6 +66,7 @@ def frame_filters(org_id, default_source="all", **params):
 def test_summary_counts_the_window_hand_checked(client, org):
     body = check(get(client, org, "summary", **WINDOW), "summary")
     assert body == {
+        "filters": {},  # no filter applied (contract §3.1)
         "from": "2026-10-30T00:00:00-04:00",
         "to": "2026-11-03T00:00:00-05:00",  # exclusive, after the fall-back
         "timezone": "America/New_York",
@@ -122,6 +123,7 @@ def test_cache_savings_hit_rate_null_without_input(client, org_id):
 def test_projection_insufficient_data(client, org):
     body = check(get(client, org, "projection", **WINDOW), "projection")
     assert body == {
+        "filters": {},  # no filter applied (contract §3.1)
         "status": "insufficient_data",
         "asOf": "2026-11-02",
         "monthStart": None,
@@ -151,6 +153,7 @@ def test_projection_ok_equals_the_query_layer(client, engine, org_id):
         p = queries.projection(c, frame_filters(org_id, **params))
     assert p.status == "ok"
     assert body == {
+        "filters": {},  # no filter applied (contract §3.1)
         "status": "ok",
         "asOf": "2026-03-12",
         "monthStart": "2026-03-01",
@@ -188,6 +191,7 @@ def test_projection_of_a_past_month_is_closed(client, engine, org_id):
     body = check(get(client, org_id, "projection", **params), "projection")
     total = pytest.approx(cost_to(31))  # the whole of March, not only the window's six days
     assert body == {
+        "filters": {},  # no filter applied (contract §3.1)
         "status": "closed",
         "asOf": "2026-03-15",
         "monthStart": "2026-03-01",
@@ -333,8 +337,8 @@ def test_empty_org_answers_zeros_everywhere(client, org_id):
     for route in ROUTES:
         body = check(get(client, org_id, route, **WINDOW), route)
         assert body
-    assert check(get(client, org_id, "model-efficiency", **WINDOW), "model-efficiency") == {"models": []}
-    assert check(get(client, org_id, "by-agent", **WINDOW), "by-agent") == {"agents": []}
+    assert check(get(client, org_id, "model-efficiency", **WINDOW), "model-efficiency") == {"models": [], "filters": {}}
+    assert check(get(client, org_id, "by-agent", **WINDOW), "by-agent") == {"agents": [], "filters": {}}
     assert check(get(client, org_id, "heatmap", **WINDOW), "heatmap")["cells"] == []
 
 

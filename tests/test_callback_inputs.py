@@ -45,6 +45,23 @@ VALID = {
     ("budget-amount", "value"): "500",
     ("budget-thresholds", "value"): "50 80 100",
     ("budget-webhook", "value"): "",
+    ("filter-slice", "data"): {"model": ["gpt-4o-mini"]},  # the slice (callbacks/slice.py)
+    ("slice-agent", "value"): [],
+    ("slice-user", "value"): [],
+    ("slice-model", "value"): ["model:gpt-4o-mini"],
+    ("slice-action", "value"): [],
+    ("slice-agent", "options"): [],
+    ("slice-user", "options"): [],
+    ("slice-model", "options"): [{"label": "gpt-4o-mini", "value": "model:gpt-4o-mini"}],
+    ("slice-action", "options"): [],
+    ("slice-clear", "n_clicks"): None,
+    ("slice-names", "data"): {},
+    ("models-bars", "clickData"): None,
+    ("models-bubble", "clickData"): None,
+    ("actions-donut", "clickData"): None,
+    ("agents-grid", "cellClicked"): None,
+    ("agents-grid", "rowData"): [],
+    ("advanced-source-split", "clickData"): None,
     **{
         (f"data-{chart}-button", "n_clicks"): 1
         for chart in ("trend", "actions-area", "actions-donut", "models-bars", "models-bubble", "heatmap", "split")

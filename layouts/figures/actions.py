@@ -172,6 +172,7 @@ def actions_donut(df: pd.DataFrame, metric: str, height: int = 320, money: fmt.M
         hole=0.64,
         caption_px=12,
         total_px=17,
+        keys=[str(a) for a in totals["action_type"]],
         insidetextorientation="horizontal",
     )
     return fig

@@ -142,5 +142,6 @@ def source_split(df: pd.DataFrame, height: int = 260, money: fmt.Money = fmt.USD
         hole=0.62,
         caption_px=11,
         total_px=15,
+        keys=[str(r.source) for r in rows],
     )
     return fig

@@ -28,12 +28,14 @@ def add_donut(
     hole: float,
     caption_px: int,
     total_px: int,
+    keys: list | None = None,
     **pie,
 ) -> None:
     """A donut of shares with the total in its centre (the actions' and the sources' donuts).
 
     Shares by fmt.share ('96,9 %', '< 0,1 %'), not plotly's %{percent} ('0,0326%'); each
-    slice's text black or white, whichever reads better on it (theme.text_on)."""
+    slice's text black or white, whichever reads better on it (theme.text_on). keys: each
+    slice's raw value, last in its customdata (never printed): a click filters by it."""
     total = float(sum(values))
     fig.add_trace(
         go.Pie(
@@ -47,11 +49,12 @@ def add_donut(
             text=[fmt.share(v, total) for v in values],
             texttemplate="%{text}",
             textposition="inside",
-            customdata=[[formatter(v)] for v in values],
+            customdata=[[formatter(v)] + ([keys[i]] if keys else []) for i, v in enumerate(values)],
             hovertemplate="<b>%{label}</b><br>"
             + name
             + ": %{customdata[0]}<br>"
             + _("%{text} del total")
+            + (f"<br><i>{_(CLICK_TO_FILTER)}</i>" if keys else "")
             + "<extra></extra>",
             **pie,
         )
@@ -70,6 +73,9 @@ def add_donut(
             )
         ],
     )
+
+
+CLICK_TO_FILTER = N_("Clic para filtrar")
 
 
 def empty(message: str = NO_DATA, height: int | None = None, hint: str | None = None) -> go.Figure:

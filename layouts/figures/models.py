@@ -18,7 +18,7 @@ import plotly.graph_objects as go
 
 from .. import fmt, theme
 from ..i18n import N_, _
-from .common import count_axis, empty, hex_to_rgba
+from .common import CLICK_TO_FILTER, count_axis, empty, hex_to_rgba
 
 TOP = 10
 VIEWS = {"cost": N_("Costo"), "tokens": N_("Tokens")}
@@ -113,6 +113,7 @@ def models_bars(
     ]
     fig = theme.figure(height=height, barmode="stack", hovermode="closest")
     head = "<b>%{customdata[0]}</b> · %{customdata[1]}<br>"
+    keys = [[str(p), str(m)] for p, m in zip(top["provider"], top["model"])]  # raw, last: a click filters
     if view == "cost":
         split = cost_split(top, prices)
         segments = [(c, *theme.TOKEN_TYPES[c]) for c in COLUMNS] + [("unsplit", *theme.UNSPLIT)]
@@ -129,13 +130,14 @@ def models_bars(
                     orientation="h",
                     name=name,
                     marker=dict(color=colour, pattern=pattern),
-                    customdata=[cd + [fmt.usd(v, money=money)] for cd, v in zip(common, values)],
+                    customdata=[cd + [fmt.usd(v, money=money)] + k for cd, v, k in zip(common, values, keys)],
                     hovertemplate=(
                         head
                         + name
                         + ": %{customdata[5]}<br>"
                         + _("Costo del modelo: %{customdata[2]}")
-                        + "<br><br>%{customdata[4]}<extra></extra>"
+                        + "<br><br>%{customdata[4]}"
+                        + f"<br><i>{_(CLICK_TO_FILTER)}</i><extra></extra>"
                     ),
                 )
             )
@@ -154,13 +156,15 @@ def models_bars(
                     orientation="h",
                     name=name,
                     marker=dict(color=colour),
-                    customdata=[cd + [f"{fmt.compact(v)} ({fmt.integer(v)})"] for cd, v in zip(common, top[col])],
+                    customdata=[
+                        cd + [f"{fmt.compact(v)} ({fmt.integer(v)})"] + k for cd, v, k in zip(common, top[col], keys)
+                    ],
                     hovertemplate=(
                         head
                         + name
                         + ": %{customdata[5]} tokens<br>"
                         + _("Tokens del modelo: %{customdata[3]}<br>Costo del modelo: %{customdata[2]}")
-                        + "<extra></extra>"
+                        + f"<br><i>{_(CLICK_TO_FILTER)}</i><extra></extra>"
                     ),
                 )
             )
@@ -326,13 +330,15 @@ def models_bubble(
             ),
             customdata=[
                 [f"{n}. {fmt.text(lab)}", fmt.text(p), fmt.integer(lat), fmt.usd(c, money=money), fmt.integer(e)]
-                for n, lab, p, lat, c, e in zip(
+                + [str(p), str(m)]  # raw, last (never printed): a click filters by them
+                for n, lab, p, lat, c, e, m in zip(
                     part["number"],
                     part["label"],
                     part["provider"],
                     part["x"],
                     usd,
                     part["executions"],
+                    part["model"],
                 )
             ],
             hovertemplate=(
@@ -340,7 +346,7 @@ def models_bubble(
                 + name
                 + ": %{customdata[2]} ms<br>"
                 + _("Costo: %{customdata[3]}<br>Ejecuciones: %{customdata[4]}")
-                + "<extra></extra>"
+                + f"<br><i>{_(CLICK_TO_FILTER)}</i><extra></extra>"
             ),
         )
     )

@@ -305,7 +305,7 @@ def model_efficiency(rows, w: Window) -> pd.DataFrame:
                 **{f"p{q}_latency_ms": nearest_rank(lat, q) for q in (50, 95, 99)},
             }
         )
-    return pd.DataFrame(out)
+    return pd.DataFrame(out, columns=["provider", "model", "cost_e8"] if not out else None)
 
 
 def by_agent(rows, agents: dict, w: Window) -> pd.DataFrame:
@@ -328,7 +328,7 @@ def by_agent(rows, agents: dict, w: Window) -> pd.DataFrame:
                 "p95_latency_ms": nearest_rank(g["latency"].dropna(), 95),
             }
         )
-    df = pd.DataFrame(out)
+    df = pd.DataFrame(out, columns=["agent_id", "name", "avatar_url"] if not out else None)
     for c in ("agent_id", "name", "avatar_url"):  # keep None (pandas would infer NaN)
         df[c] = pd.Series([r[c] for r in out], dtype=object)
     return df
@@ -419,3 +419,30 @@ def projection(rows, w: Window) -> dict:
         "forecast": dict(zip(future, yhat.tolist())),
         "weights": dict(zip(future, weights)),
     }
+
+
+# ------------------------------------------------------------------ the slice (contract §3.1)
+
+SLICE_COLUMNS = {
+    "agentId": "agent_id",
+    "userId": "user_id",
+    "provider": "provider",
+    "model": "model",
+    "actionType": "action_type",
+}
+
+
+def sliced(rows: pd.DataFrame, filters: dict) -> pd.DataFrame:
+    """The rows a slice keeps: OR within a filter, AND across them; `none` matches a missing
+    agent or user. filters: API name -> list of values (absent or empty: no filter)."""
+    keep = pd.Series(True, index=rows.index)
+    for name, values in filters.items():
+        values = [v for v in values if v != ""]
+        if not values:
+            continue
+        col = rows[SLICE_COLUMNS[name]]
+        hit = col.isin([v for v in values if not (v == "none" and name in ("agentId", "userId"))])
+        if "none" in values and name in ("agentId", "userId"):
+            hit = hit | col.isna()
+        keep &= hit.fillna(False).astype(bool)
+    return rows[keep]

@@ -1,0 +1,147 @@
+/* The view in the URL (contract §4, issue 9): window, source, granularity and the slice as readable
+   query parameters named as in the API (?preset=30d&source=byok&agentId=a&agentId=b), a history
+   entry per change so that reload and back/forward restore the view, «Copiar enlace», and the chips' ✕.
+   The token is never written: entries pushed here and copied links leave ?token= out (the page keeps
+   the token in memory; the panel wraps a copied link in its own). lang, theme and currency are kept. */
+(function () {
+  var SLICE = ["agentId", "userId", "provider", "model", "actionType"];
+  var VIEW = ["preset", "from", "to", "source", "granularity"].concat(SLICE);
+  var KEEP = ["lang", "theme", "currency"];
+  var restoring = 0;  /* until then, state changes are the URL's own being applied: nothing pushed */
+  var pending = null;
+
+  function nu() { return window.dash_clientside.no_update; }
+
+  /* The view parameters of a search string, canonical (fixed order, slice values sorted). */
+  function viewOf(search) {
+    var p = new URLSearchParams(search || "");
+    var out = [];
+    VIEW.forEach(function (k) {
+      var vs = p.getAll(k).filter(function (v) { return v !== ""; });
+      if (SLICE.indexOf(k) >= 0) { vs = vs.filter(function (v, i) { return vs.indexOf(v) === i; }).sort(); }
+      else { vs = vs.slice(0, 1); }
+      vs.forEach(function (v) { out.push([k, v]); });
+    });
+    return out;
+  }
+  function encode(pairs) {
+    var q = new URLSearchParams();
+    pairs.forEach(function (kv) { q.append(kv[0], kv[1]); });
+    return q.toString();
+  }
+  /* The page URL for a view: path, the kept panel parameters, the view; never the token. */
+  function urlFor(pairs, withToken) {
+    var cur = new URLSearchParams(window.location.search || "");
+    var q = new URLSearchParams();
+    if (withToken && cur.get("token")) { q.append("token", cur.get("token")); }
+    KEEP.forEach(function (k) { if (cur.get(k)) { q.append(k, cur.get(k)); } });
+    pairs.forEach(function (kv) { q.append(kv[0], kv[1]); });
+    var s = q.toString();
+    return window.location.pathname + (s ? "?" + s : "") + window.location.hash;
+  }
+  function stateView(aPreset, aStart, aEnd, source, gran, slice) {
+    var out = [];
+    if (aPreset === "custom" && aStart && aEnd) { out.push(["preset", "custom"], ["from", aStart], ["to", aEnd]); }
+    else if (aPreset) { out.push(["preset", aPreset]); }
+    if (source && source !== "all") { out.push(["source", source]); }
+    if (gran && gran !== "auto") { out.push(["granularity", gran]); }
+    var view = out;
+    SLICE.forEach(function (k) {
+      var vs = (slice && Array.isArray(slice[k])) ? slice[k].slice() : [];
+      vs.filter(function (v, i) { return typeof v === "string" && v !== "" && vs.indexOf(v) === i; }).sort()
+        .forEach(function (v) { view.push([k, v]); });
+    });
+    return viewOf("?" + encode(view));
+  }
+
+  window.aiUsageView = {
+    /* The URL's view into the controls and stores (on load, and on back/forward). */
+    restore: function (search) {
+      var p = new URLSearchParams(search || "");
+      var out = [nu(), nu(), nu(), nu(), nu(), nu(), nu(), nu(), nu()];
+      var preset = p.get("preset"), from = p.get("from"), to = p.get("to");
+      var hasView = VIEW.some(function (k) { return p.has(k); });
+      if (!hasView && !window.aiUsageView.pushed) { return out; }  /* a plain page: its defaults */
+      restoring = Date.now();
+      /* [preset control, picker start, picker end, applied preset, applied start, applied end, ...] */
+      if (from && to && /^\d{4}-\d{2}-\d{2}$/.test(from) && /^\d{4}-\d{2}-\d{2}$/.test(to)) {
+        out[0] = "custom"; out[1] = from; out[2] = to; out[3] = "custom"; out[4] = from; out[5] = to;
+      } else {
+        var pr = ["7d", "30d", "90d", "ytd"].indexOf(preset) >= 0 ? preset : "30d";
+        out[0] = pr; out[3] = pr; out[4] = null; out[5] = null;
+      }
+      var src = p.get("source");
+      out[6] = ["all", "system", "byok"].indexOf(src) >= 0 ? src : "all";
+      var g = p.get("granularity");
+      out[7] = ["auto", "hour", "day", "week", "month"].indexOf(g) >= 0 ? g : "auto";
+      var slice = {};
+      SLICE.forEach(function (k) {
+        var vs = p.getAll(k).filter(function (v) { return v !== ""; });
+        if (vs.length) { slice[k] = vs.filter(function (v, i) { return vs.indexOf(v) === i; }); }
+      });
+      out[8] = slice;
+      return out;
+    },
+    /* A changed view: one history entry (no token), once the state has settled. */
+    push: function (aPreset, aStart, aEnd, source, gran, slice) {
+      pending = stateView(aPreset, aStart, aEnd, source, gran, slice);
+      setTimeout(function () {
+        if (pending === null) { return; }
+        if (restoring && Date.now() - restoring < 800) { return; }  /* the URL's own view arriving */
+        var want = encode(pending), have = encode(viewOf(window.location.search));
+        if (want === have) { return; }
+        var hadView = viewOf(window.location.search).length > 0 || window.aiUsageView.pushed;
+        if (!hadView && encode(pending) === encode(viewOf("?preset=30d"))) { return; }  /* the defaults */
+
+        window.history.pushState({ aiUsageView: want }, "", urlFor(pending, false));
+        window.aiUsageView.pushed = true;
+      }, 350);
+      return nu();
+    },
+    /* «Copiar enlace»: the page URL as it stands, without the token. */
+    copy: function (clicks) {
+      if (!clicks) { return nu(); }
+      var link = window.location.origin + urlFor(viewOf(window.location.search), false);
+      window.aiUsageLastLink = link;
+      var done = T("Enlace copiado (sin el token)");
+      try {
+        if (navigator.clipboard && navigator.clipboard.writeText) {
+          navigator.clipboard.writeText(link).catch(function () { fallback(link); });
+        } else { fallback(link); }
+      } catch (e) { fallback(link); }
+      return done;
+    },
+    pushed: false
+  };
+
+  function fallback(text) {
+    var ta = document.createElement("textarea");
+    ta.value = text; ta.setAttribute("readonly", ""); ta.style.position = "fixed"; ta.style.opacity = "0";
+    document.body.appendChild(ta); ta.select();
+    try { document.execCommand("copy"); } catch (e) { /* nothing more to try */ }
+    document.body.removeChild(ta);
+  }
+
+  /* A chip's ✕: the slice without that value, from the chips on screen (each carries its filter
+     and value as data attributes), written to the store. */
+  document.addEventListener("click", function (ev) {
+    var x = ev.target && ev.target.closest ? ev.target.closest(".slice-chip-x") : null;
+    if (!x || !window.dash_clientside || !window.dash_clientside.set_props) { return; }
+    var slice = {};
+    document.querySelectorAll(".slice-chip-x").forEach(function (b) {
+      if (b === x) { return; }
+      var f = b.getAttribute("data-f"), v = b.getAttribute("data-v");
+      if (SLICE.indexOf(f) < 0 || v === null) { return; }
+      (slice[f] = slice[f] || []).push(v);
+    });
+    window.dash_clientside.set_props("filter-slice", { data: slice });
+  });
+})();
+
+window.dash_clientside = Object.assign({}, window.dash_clientside, {
+  view: {
+    restore: function (search) { return window.aiUsageView.restore(search); },
+    push: function (a, b, c, d, e, f) { return window.aiUsageView.push(a, b, c, d, e, f); },
+    copy: function (n) { return window.aiUsageView.copy(n); }
+  }
+});

@@ -1,0 +1,124 @@
+"""The filter row under the global bar (issue 9): searchable multi-selects whose options come from
+the window's data (each with its cost), the chips of the applied slice, «Quitar filtros» and
+«Copiar enlace». Names are data: every label is plain text (dcc.Dropdown and html render text)."""
+
+from __future__ import annotations
+
+from dash import dcc, html
+
+from . import fmt, ids
+from .i18n import N_, _
+from .theme import action_label
+
+# API name -> (msgid of its label, dropdown id). Provider and model share one control.
+LABELS = {
+    "agentId": N_("Agente"),
+    "userId": N_("Usuario"),
+    "provider": N_("Proveedor"),
+    "model": N_("Modelo"),
+    "actionType": N_("Acción"),
+}
+CONTROLS = [
+    (ids.SLICE_AGENT, N_("Agente"), N_("Todos los agentes")),
+    (ids.SLICE_USER, N_("Usuario"), N_("Todos los usuarios")),
+    (ids.SLICE_MODEL, N_("Proveedor/Modelo"), N_("Todos los modelos")),
+    (ids.SLICE_ACTION, N_("Acción"), N_("Todas las acciones")),
+]
+NO_AGENT, NO_USER = N_("Sin agente"), N_("Sin usuario")
+NONE = "none"  # the API's value for rows without an agent / user
+
+
+def label(api: str) -> str:
+    return _(LABELS.get(api, api))
+
+
+def value_text(api: str, value: str, names: dict | None = None) -> str:
+    """How a filter value reads (plain text): an agent's name, «Sin agente», an action's label."""
+    if value == NONE and api in ("agentId", "userId"):
+        msgid = NO_AGENT if api == "agentId" else NO_USER
+        return _(msgid)
+    if api == "actionType":
+        return str(action_label(value))
+    return str(((names or {}).get(api) or {}).get(value, value))
+
+
+def row() -> html.Div:
+    """The second filter row: four multi-selects, the chips, and the two buttons."""
+    controls = []
+    for cid, text, placeholder in CONTROLS:
+        controls.append(
+            html.Div(
+                className="filter-group slice-group",
+                children=[
+                    html.Label(_(text), htmlFor=cid, className="filter-label"),
+                    dcc.Dropdown(
+                        id=cid,
+                        options=[],
+                        value=[],
+                        multi=True,
+                        searchable=True,
+                        clearable=True,
+                        placeholder=_(placeholder),
+                        className="slice-select",
+                        optionHeight=36,
+                    ),
+                ],
+            )
+        )
+    return html.Div(
+        id=ids.SLICE_ROW,
+        className="slice-row",
+        role="group",
+        **{"aria-label": _("Filtrar por dimensión")},
+        children=[
+            html.Div(className="slice-controls", children=controls),
+            html.Div(
+                className="slice-applied",
+                children=[
+                    html.Div(id=ids.SLICE_CHIPS, className="slice-chips", role="list"),
+                    html.Button(_("Quitar filtros"), id=ids.SLICE_CLEAR, className="btn-link slice-clear", hidden=True),
+                    html.Button(_("Copiar enlace"), id=ids.COPY_LINK, className="btn-link copy-link"),
+                    html.Span(id=ids.COPY_LINK_STATUS, className="copy-link-status", role="status"),
+                ],
+            ),
+            dcc.Store(id=ids.SLICE_NAMES, data={}, storage_type="memory"),
+        ],
+    )
+
+
+def option(value: str, text: str, cost_e8: int, money: fmt.Money) -> dict:
+    """A dropdown option: «name · US$ 12,34» as plain text; search matches the name."""
+    return {"label": f"{text} · {fmt.usd(cost_e8 / 1e8, money=money)}", "value": value, "search": text}
+
+
+def chips(sl: dict, names: dict | None = None) -> list:
+    """One chip per applied value: «Agente: Ventas ✕» (the ✕ a button removing it)."""
+    out = []
+    for api in LABELS:
+        for value in sl.get(api) or []:
+            text = f"{label(api)}: {value_text(api, value, names)}"
+            out.append(
+                html.Span(
+                    className="slice-chip",
+                    role="listitem",
+                    children=[
+                        html.Span(text, className="slice-chip-text"),
+                        # assets/view_url.js removes the value on click (no server round-trip
+                        # to learn which chip): the filter and value ride as data attributes.
+                        html.Button(
+                            "✕",
+                            className="slice-chip-x",
+                            **{"data-f": api, "data-v": value},
+                            title=_("Quitar {filter}").format(filter=text),
+                            **{"aria-label": _("Quitar {filter}").format(filter=text)},
+                        ),
+                    ],
+                )
+            )
+    return out
+
+
+def emptied(sl: dict, names: dict | None = None) -> str:
+    """«Sin datos para Agente = X en este periodo» naming every filter applied."""
+    parts = [f"{label(api)} = {', '.join(value_text(api, v, names) for v in sl[api])}" for api in LABELS if sl.get(api)]
+    return _("Sin datos para {filters} en este periodo").format(filters=_(" y ").join(parts))

@@ -1,0 +1,50 @@
+"""What the page's filter row offers: every agent, user, provider, model and action type of the
+window (its org, period and source, no slice), each with its cost, by cost descending."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pandas as pd
+import sqlalchemy as sa
+
+from storage.schema import agents as agents_table
+
+from .base import facts
+from .filters import Filters
+
+# Option lists: (log column(s), frame columns). agent/user None = rows without one.
+KINDS = {
+    "agentId": ("agent_id",),
+    "userId": ("user_id",),
+    "provider": ("provider",),
+    "model": ("model",),
+    "actionType": ("action_type",),
+}
+
+
+def unsliced(f: Filters) -> Filters:
+    """f without its slice: the options of a filter are never narrowed by the filters chosen."""
+    return dataclasses.replace(f, agent_ids=(), user_ids=(), providers=(), models=(), action_types=())
+
+
+def slice_options(conn: sa.Connection, f: Filters) -> dict[str, pd.DataFrame]:
+    """Per filter (API name): a frame (value, cost_e8, executions, name) by cost descending;
+    value None for rows without an agent/user; name: the agent's name (else the value)."""
+    g = unsliced(f)
+    names = {
+        r.id: r.name
+        for r in conn.execute(
+            sa.select(agents_table.c.id, agents_table.c.name).where(agents_table.c.org_id == f.org_id)
+        )
+    }
+    out = {}
+    for api, (col,) in KINDS.items():
+        df = facts(conn, g, dims=(col,))
+        df = df.groupby(col, dropna=False, sort=False)[["cost_e8", "executions"]].sum().reset_index()
+        df = df.rename(columns={col: "value"})
+        df["value"] = df["value"].astype("object").where(df["value"].notna(), None)
+        df["name"] = [names.get(v, v) if api == "agentId" else v for v in df["value"]]
+        df = df.sort_values(["cost_e8", "executions"], ascending=False, kind="stable").reset_index(drop=True)
+        out[api] = df[["value", "cost_e8", "executions", "name"]]
+    return out
