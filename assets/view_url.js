@@ -1,8 +1,9 @@
 /* The view in the URL (contract §4, issue 9): window, source, granularity and the slice as readable
    query parameters named as in the API (?preset=30d&source=byok&agentId=a&agentId=b), a history
    entry per change so that reload and back/forward restore the view, «Copiar enlace», and the chips' ✕.
-   The token is never written: entries pushed here and copied links leave ?token= out (the page keeps
-   the token in memory; the panel wraps a copied link in its own). lang, theme and currency are kept. */
+   Copied links leave ?token= out (the panel wraps a copied link in its own); pushed entries keep the
+   token the page was opened with, never another, so a reload keeps access. lang, theme and currency
+   are kept. */
 (function () {
   var SLICE = ["agentId", "userId", "provider", "model", "actionType"];
   var VIEW = ["preset", "from", "to", "source", "granularity"].concat(SLICE);
@@ -82,7 +83,7 @@
       out[8] = slice;
       return out;
     },
-    /* A changed view: one history entry (no token), once the state has settled. */
+    /* A changed view: one history entry, once the state has settled. */
     push: function (aPreset, aStart, aEnd, source, gran, slice) {
       pending = stateView(aPreset, aStart, aEnd, source, gran, slice);
       setTimeout(function () {
@@ -93,7 +94,9 @@
         var hadView = viewOf(window.location.search).length > 0 || window.aiUsageView.pushed;
         if (!hadView && encode(pending) === encode(viewOf("?preset=30d"))) { return; }  /* the defaults */
 
-        window.history.pushState({ aiUsageView: want }, "", urlFor(pending, false));
+        /* The entry keeps the ?token= the page was opened with (already in the entry it follows), so
+           a reload of a pushed entry still opens the dashboard; no token is ever added. */
+        window.history.pushState({ aiUsageView: want }, "", urlFor(pending, true));
         window.aiUsageView.pushed = true;
       }, 350);
       return nu();

@@ -1,7 +1,7 @@
 """The slice on the page (issue 9): a click on a model bar, an action's donut slice or an agent's
 row narrows every section (their data-stamps carry the filter, a chip shows it); the chip's ✕
-widens them again; the view is in the URL (reload restores it, no token in pushed entries or in
-«Copiar enlace»). Served like test_browser_sources.py (the page at the top level, ?token=)."""
+widens them again; the view is in the URL (reload restores it; pushed entries keep the opening token, «Copiar
+enlace» leaves it out). Served like test_browser_sources.py (the page at the top level, ?token=)."""
 
 from __future__ import annotations
 
@@ -97,10 +97,11 @@ def test_a_model_bar_narrows_the_page_and_its_chip_widens_it(page_factory, app_u
     click_shape(page, "#models-bars .bars .point path", 0)
     wait_sections(page, sliced(f"model={model}"), SECTIONS)
     wait_chips(page, [f"Modelo: {model}"])
-    # The URL holds the view, never the token.
+    # The URL holds the view; the pushed entry keeps the token the page was opened with (no other),
+    # so reloading it opens the same view, not the access message.
     page.wait_for_function("m => new URLSearchParams(location.search).get('model') === m", arg=model)
     q = parse_qs(urlsplit(page.url).query)
-    assert q["model"] == [model] and "token" not in q
+    assert q["model"] == [model] and q["token"] == [app_url[1]]
     bars = page.evaluate("() => document.querySelector('#models-bars .js-plotly-plot')._fullData[0].y.length")
     assert bars == 1
     ARTIFACTS.mkdir(exist_ok=True)
@@ -110,6 +111,10 @@ def test_a_model_bar_narrows_the_page_and_its_chip_widens_it(page_factory, app_u
     wait_chips(page, [])
     # Back: the filtered view again (the token stayed in memory).
     page.go_back()
+    wait_sections(page, sliced(f"model={model}"), SECTIONS)
+    wait_chips(page, [f"Modelo: {model}"])
+    # A reload of that pushed entry: the same view, not the access message.
+    page.reload()
     wait_sections(page, sliced(f"model={model}"), SECTIONS)
     wait_chips(page, [f"Modelo: {model}"])
 
