@@ -44,14 +44,37 @@ def to_selects(sl: dict) -> list[list[str]]:
     ]
 
 
+def _strs(value) -> list[str]:
+    """A dropdown's value as the page sends it (a list of texts); anything forged: nothing."""
+    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
+
+
+def _listed(opts) -> set[str]:
+    """The values an options list offers (forged entries skipped)."""
+    if not isinstance(opts, list):
+        return set()
+    return {o["value"] for o in opts if isinstance(o, dict) and isinstance(o.get("value"), str)}
+
+
+def _names(names) -> dict[str, dict[str, str]]:
+    """The agents' names store as the options callback writes it (forged shapes dropped)."""
+    if not isinstance(names, dict):
+        return {}
+    out = {}
+    for api, table in names.items():
+        if isinstance(api, str) and isinstance(table, dict):
+            out[api] = {k: v for k, v in table.items() if isinstance(k, str) and isinstance(v, str)}
+    return out
+
+
 def from_selects(agent, user, model, action) -> dict[str, list[str]]:
-    pm = [v for v in (model or []) if isinstance(v, str)]
+    pm = _strs(model)
     sl = {
-        "agentId": agent or [],
-        "userId": user or [],
+        "agentId": _strs(agent),
+        "userId": _strs(user),
         "provider": [v.split(":", 1)[1] for v in pm if v.startswith("provider:")],
         "model": [v.split(":", 1)[1] for v in pm if v.startswith("model:")],
-        "actionType": action or [],
+        "actionType": _strs(action),
     }
     return clean(sl)
 
@@ -204,7 +227,7 @@ def control(agent, user, model, action, _clear, sl, names, *options):
         # A value the select does not list yet (the URL's, a click's) was not removed by anyone.
         listed = set()
         for opts in options:
-            listed |= {o.get("value") for o in (opts or []) if isinstance(o, dict)}
+            listed |= _listed(opts)
         for values, sel in zip(to_selects(current), SELECTS):
             for v in values:
                 if v not in listed:
@@ -222,12 +245,12 @@ def control(agent, user, model, action, _clear, sl, names, *options):
     # store's values): before that the dropdown would drop them, and its change clear the store.
     selects = []
     for values, opts in zip(to_selects(new), options):
-        listed = {o.get("value") for o in (opts or []) if isinstance(o, dict)}
+        listed = _listed(opts)
         selects.append(values if all(v in listed for v in values) else no_update)
     return (
         store,
         *selects,
-        slice_layout.chips(new, names if isinstance(names, dict) else {}),
+        slice_layout.chips(new, _names(names)),
         not bool(new),
     )
 
