@@ -308,7 +308,7 @@ class AnomalyDay(TypedDict):
     ]
 
 
-class Anomalies(Answer):
+class Anomalies(Sliced):
     anomalies: list[AnomalyDay] = Field(
         description=(
             "Local days of the window up to yesterday whose cost departs from the expected cost, newest first; "

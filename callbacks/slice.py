@@ -200,7 +200,7 @@ def options(preset, start, end, source, granularity, tz, token, currency=None, s
         for r in opts[api].itertuples(index=False):
             value = slice_layout.NONE if r.value is None else str(r.value)
             out.append(
-                slice_layout.option(prefix + value, slice_layout.value_text(api, value, names), int(r.cost_e8), money)
+                slice_layout.option(prefix + value, slice_layout.value_label(api, value, names), int(r.cost_e8), money)
             )
         return out
 

@@ -32,7 +32,7 @@ def label(api: str) -> str:
     return _(LABELS.get(api, api))
 
 
-def value_text(api: str, value: str, names: dict | None = None) -> str:
+def value_label(api: str, value: str, names: dict | None = None) -> str:
     """How a filter value reads (plain text): an agent's name, «Sin agente», an action's label."""
     if value == NONE and api in ("agentId", "userId"):
         msgid = NO_AGENT if api == "agentId" else NO_USER
@@ -96,7 +96,7 @@ def chips(sl: dict, names: dict | None = None) -> list:
     out = []
     for api in LABELS:
         for value in sl.get(api) or []:
-            text = f"{label(api)}: {value_text(api, value, names)}"
+            text = f"{label(api)}: {value_label(api, value, names)}"
             out.append(
                 html.Span(
                     className="slice-chip",
@@ -120,5 +120,7 @@ def chips(sl: dict, names: dict | None = None) -> list:
 
 def emptied(sl: dict, names: dict | None = None) -> str:
     """«Sin datos para Agente = X en este periodo» naming every filter applied."""
-    parts = [f"{label(api)} = {', '.join(value_text(api, v, names) for v in sl[api])}" for api in LABELS if sl.get(api)]
+    parts = [
+        f"{label(api)} = {', '.join(value_label(api, v, names) for v in sl[api])}" for api in LABELS if sl.get(api)
+    ]
     return _("Sin datos para {filters} en este periodo").format(filters=_(" y ").join(parts))

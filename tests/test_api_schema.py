@@ -143,5 +143,6 @@ def test_upper80_may_fall_below_lower80_as_the_contract_computes_it():
             "lower80": 0.0,
             "upper80": -2.76,
             "dailyPoints": 9,
+            "filters": {},
         }
     )

@@ -54,7 +54,7 @@ def add_donut(
             + name
             + ": %{customdata[0]}<br>"
             + _("%{text} del total")
-            + (f"<br><i>{_(CLICK_TO_FILTER)}</i>" if keys else "")
+            + (f"<br>{_(CLICK_TO_FILTER)}" if keys else "")
             + "<extra></extra>",
             **pie,
         )

@@ -137,7 +137,7 @@ def models_bars(
                         + ": %{customdata[5]}<br>"
                         + _("Costo del modelo: %{customdata[2]}")
                         + "<br><br>%{customdata[4]}"
-                        + f"<br><i>{_(CLICK_TO_FILTER)}</i><extra></extra>"
+                        + f"<br>{_(CLICK_TO_FILTER)}<extra></extra>"
                     ),
                 )
             )
@@ -164,7 +164,7 @@ def models_bars(
                         + name
                         + ": %{customdata[5]} tokens<br>"
                         + _("Tokens del modelo: %{customdata[3]}<br>Costo del modelo: %{customdata[2]}")
-                        + f"<br><i>{_(CLICK_TO_FILTER)}</i><extra></extra>"
+                        + f"<br>{_(CLICK_TO_FILTER)}<extra></extra>"
                     ),
                 )
             )
@@ -346,7 +346,7 @@ def models_bubble(
                 + name
                 + ": %{customdata[2]} ms<br>"
                 + _("Costo: %{customdata[3]}<br>Ejecuciones: %{customdata[4]}")
-                + f"<br><i>{_(CLICK_TO_FILTER)}</i><extra></extra>"
+                + f"<br>{_(CLICK_TO_FILTER)}<extra></extra>"
             ),
         )
     )
