@@ -10,6 +10,8 @@ store ids.FILTER_SLICE ({"agentId": [...], ...}, API names), which every section
 
 from __future__ import annotations
 
+from urllib.parse import unquote
+
 from dash import ClientsideFunction, Input, Output, State, ctx, no_update
 
 from layouts import ids, slice as slice_layout
@@ -255,13 +257,18 @@ def control(agent, user, model, action, _clear, sl, names, *options):
     )
 
 
+def _key(value):
+    """A click's raw value, as layouts.figures.common.click_key encoded it."""
+    return unquote(value) if isinstance(value, str) else None
+
+
 def click_model(click, sl):
     """A model's bar or bubble: its raw (provider, model) are the last two of its customdata."""
     point = _point(click)
     cd = point.get("customdata") if point else None
     if not isinstance(cd, list) or len(cd) < 2:
         return no_update
-    return with_value(sl, "model", cd[-1])
+    return with_value(sl, "model", _key(cd[-1]))
 
 
 def click_action(click, sl):
@@ -269,7 +276,7 @@ def click_action(click, sl):
     cd = point.get("customdata") if point else None
     if not isinstance(cd, list) or not cd:
         return no_update
-    return with_value(sl, "actionType", cd[-1])
+    return with_value(sl, "actionType", _key(cd[-1]))
 
 
 def click_agent(cell, rows, sl):

@@ -102,13 +102,13 @@ def test_a_clean_series_gives_none(client, engine, org_id):
     body = check(
         get(client, org_id, **{"from": "2026-08-23", "to": "2026-11-19", "timezone": "Europe/Madrid"}), "anomalies"
     )
-    assert body == {"anomalies": []}
+    assert body == {"anomalies": [], "filters": {}}
 
 
 def test_short_history_gives_none(client, engine, org_id):
     data = rows(org_id, "UTC", date(2026, 11, 1), date(2026, 11, 19), bumps={date(2026, 11, 17): {"ag-a": 10.0}})
     insert_logs(engine, data)
-    assert check(get(client, org_id, preset="30d"), "anomalies") == {"anomalies": []}
+    assert check(get(client, org_id, preset="30d"), "anomalies") == {"anomalies": [], "filters": {}}
 
 
 @pytest.mark.parametrize(
@@ -147,13 +147,13 @@ def test_newest_first_and_up_to_yesterday(client, engine, org_id):
     assert [a["date"] for a in body["anomalies"]] == ["2026-11-20", "2026-11-13", "2026-11-05"]
     # the window's days only, though history before it is read
     body = check(get(client, org_id, **{"from": "2026-11-06", "to": "2026-11-12"}), "anomalies")
-    assert body == {"anomalies": []}
+    assert body == {"anomalies": [], "filters": {}}
 
 
 def test_source_narrows_the_series(client, engine, org_id):
     data = rows(org_id, "UTC", date(2026, 8, 1), date(2026, 11, 19), bumps={date(2026, 11, 11): {"ag-b": 8.0}})
     insert_logs(engine, data)
-    assert check(get(client, org_id, preset="30d", source="byok"), "anomalies") == {"anomalies": []}
+    assert check(get(client, org_id, preset="30d", source="byok"), "anomalies") == {"anomalies": [], "filters": {}}
     assert len(check(get(client, org_id, preset="30d", source="system"), "anomalies")["anomalies"]) == 1
 
 

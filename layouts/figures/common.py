@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import textwrap
 from typing import Any
+from urllib.parse import quote
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -49,7 +50,7 @@ def add_donut(
             text=[fmt.share(v, total) for v in values],
             texttemplate="%{text}",
             textposition="inside",
-            customdata=[[formatter(v)] + ([keys[i]] if keys else []) for i, v in enumerate(values)],
+            customdata=[[formatter(v)] + ([click_key(keys[i])] if keys else []) for i, v in enumerate(values)],
             hovertemplate="<b>%{label}</b><br>"
             + name
             + ": %{customdata[0]}<br>"
@@ -76,6 +77,12 @@ def add_donut(
 
 
 CLICK_TO_FILTER = N_("Clic para filtrar")
+
+
+def click_key(value: Any) -> str:
+    """A raw value carried in customdata for a click (never printed): percent-encoded, so no
+    data string sits in the figure with markup in it; the click callback decodes it."""
+    return quote(str(value), safe="")
 
 
 def empty(message: str = NO_DATA, height: int | None = None, hint: str | None = None) -> go.Figure:

@@ -18,7 +18,7 @@ import plotly.graph_objects as go
 
 from .. import fmt, theme
 from ..i18n import N_, _
-from .common import CLICK_TO_FILTER, count_axis, empty, hex_to_rgba
+from .common import CLICK_TO_FILTER, click_key, count_axis, empty, hex_to_rgba
 
 TOP = 10
 VIEWS = {"cost": N_("Costo"), "tokens": N_("Tokens")}
@@ -113,7 +113,7 @@ def models_bars(
     ]
     fig = theme.figure(height=height, barmode="stack", hovermode="closest")
     head = "<b>%{customdata[0]}</b> · %{customdata[1]}<br>"
-    keys = [[str(p), str(m)] for p, m in zip(top["provider"], top["model"])]  # raw, last: a click filters
+    keys = [[click_key(p), click_key(m)] for p, m in zip(top["provider"], top["model"])]  # raw, last: a click filters
     if view == "cost":
         split = cost_split(top, prices)
         segments = [(c, *theme.TOKEN_TYPES[c]) for c in COLUMNS] + [("unsplit", *theme.UNSPLIT)]
@@ -330,7 +330,7 @@ def models_bubble(
             ),
             customdata=[
                 [f"{n}. {fmt.text(lab)}", fmt.text(p), fmt.integer(lat), fmt.usd(c, money=money), fmt.integer(e)]
-                + [str(p), str(m)]  # raw, last (never printed): a click filters by them
+                + [click_key(p), click_key(m)]  # raw, last (never printed): a click filters by them
                 for n, lab, p, lat, c, e, m in zip(
                     part["number"],
                     part["label"],
