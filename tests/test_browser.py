@@ -406,7 +406,15 @@ def test_with_the_database_down_the_empty_grid_says_unavailable_not_no_data(page
         # The message in every chart pane reads whole, the narrow donut and split included.
         page.locator("#advanced-toggle").click()
         wait_sections(page, stamp(), ["section-advanced"])
-        clipped_js = """() => [...document.querySelectorAll('.js-plotly-plot')].flatMap(gd => {
+        # The trend's «Acumulado» chart is drawn only once that view is chosen (hidden until then).
+        page.locator("#trend-view label", has_text="Acumulado").click()
+        page.wait_for_function(
+            "() => [...document.querySelectorAll('#trend-cumulative .annotation-text')]"
+            ".some(t => t.textContent.includes('Datos no disponibles'))"
+        )
+        # Every visible chart pane (a hidden one shows nothing to anyone).
+        clipped_js = """() => [...document.querySelectorAll('.js-plotly-plot')]
+          .filter(gd => gd.getClientRects().length).flatMap(gd => {
             const box = gd.getBoundingClientRect();
             const texts = [...gd.querySelectorAll('.annotation-text')];
             return texts.length ? texts.filter(t => { const r = t.getBoundingClientRect();
@@ -699,7 +707,9 @@ def test_each_button_group_is_one_tab_stop_with_arrow_keys(page_factory, served)
     page.goto(f"{served.app_url}?token={served.token}")
     wait_sections(page, stamp())
     groups = page.locator("[role=radiogroup]")
-    assert groups.count() == 7  # Periodo, Origen, Resolución, Medida, Barras, Eje de costo, Latencia
+    # Periodo, Origen, Resolución, Medida, Vista (the trend's «Por periodo» | «Acumulado»), Barras,
+    # Eje de costo, Latencia
+    assert groups.count() == 8
     for i in range(groups.count()):
         label = page.locator("#" + groups.nth(i).get_attribute("aria-labelledby"))
         assert label.count() == 1 and label.inner_text()
@@ -713,6 +723,21 @@ def test_each_button_group_is_one_tab_stop_with_arrow_keys(page_factory, served)
     page.keyboard.press("ArrowRight")  # moves and selects within Origen
     wait_sections(page, "30d|system|auto|" + TZ)
     assert page.evaluate("document.activeElement.value") == "system"
+    # The trend's «Vista» is one tab stop too: only the checked option is reachable by Tab, and
+    # an arrow key moves and selects within the group.
+    assert page.evaluate(
+        "document.querySelector(\"#trend-view input[value='period']\").closest('[role=radiogroup]') !== null"
+    )
+    page.locator("#trend-view input[value='period']").focus()
+    page.keyboard.press("ArrowRight")
+    page.wait_for_function("document.querySelector(\"#trend-view input[value='cumulative']\").checked")
+    assert page.evaluate("document.activeElement.value") == "cumulative"
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.closest('#trend-view') === null")
+    page.keyboard.press("Shift+Tab")
+    assert page.evaluate("document.activeElement.value") == "cumulative"
+    page.keyboard.press("ArrowLeft")
+    page.wait_for_function("document.querySelector(\"#trend-view input[value='period']\").checked")
     # The date picker: every id its aria-labelledby cites exists, and its labels are Spanish.
     page.locator("#filter-preset label", has_text="Personalizado").click()
     refs = page.locator("#filter-dates-wrapper").get_attribute("aria-labelledby").split()

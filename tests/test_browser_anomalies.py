@@ -60,8 +60,9 @@ def app_url(tmp_path_factory):
     engine.dispose()
 
 
-def key(preset="30d", start="", end=""):
-    return "|".join([preset, *([start, end] if preset == "custom" else []), "all", "auto", TZ])
+def key(preset="30d", start="", end="", sl=""):
+    """A section's data-stamp; sl: the applied slice as the stamp writes it ('agentId=a')."""
+    return "|".join([preset, *([start, end] if preset == "custom" else []), "all", "auto", TZ, *([sl] if sl else [])])
 
 
 SECTIONS = ["section-kpis", "section-trend", "section-anomalies"]
@@ -90,7 +91,8 @@ def test_markers_list_and_click(page_factory, app_url):
 
     items.first.click()
     day = SPIKE.isoformat()
-    wait_sections(page, key("custom", day, day), SECTIONS)
+    # The click narrows the window to the day and the slice to its top contributor: every stamp ends with it.
+    wait_sections(page, key("custom", day, day, f"agentId={HOSTILE_ID}"), SECTIONS)
     applied = page.evaluate("""() => ['filter-applied-preset', 'filter-applied-start', 'filter-applied-end',
         'filter-slice'].map(id => window.dash_component_api.getLayout(id).props.data)""")
     assert applied == ["custom", day, day, {"agentId": [HOSTILE_ID]}]
