@@ -19,6 +19,7 @@ from queries.filters import MAX_VALUES
 from queries.slice_options import slice_options
 
 from . import common
+from .slice_inputs import listed_values as _listed, names_table as _names, texts as _strs
 
 SELECTS = {  # dropdown id -> the API names it writes
     ids.SLICE_AGENT: ("agentId",),
@@ -44,29 +45,6 @@ def to_selects(sl: dict) -> list[list[str]]:
         [f"provider:{p}" for p in sl.get("provider", [])] + [f"model:{m}" for m in sl.get("model", [])],
         sl.get("actionType", []),
     ]
-
-
-def _strs(value) -> list[str]:
-    """A dropdown's value as the page sends it (a list of texts); anything forged: nothing."""
-    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
-
-
-def _listed(opts) -> set[str]:
-    """The values an options list offers (forged entries skipped)."""
-    if not isinstance(opts, list):
-        return set()
-    return {o["value"] for o in opts if isinstance(o, dict) and isinstance(o.get("value"), str)}
-
-
-def _names(names) -> dict[str, dict[str, str]]:
-    """The agents' names store as the options callback writes it (forged shapes dropped)."""
-    if not isinstance(names, dict):
-        return {}
-    out = {}
-    for api, table in names.items():
-        if isinstance(api, str) and isinstance(table, dict):
-            out[api] = {k: v for k, v in table.items() if isinstance(k, str) and isinstance(v, str)}
-    return out
 
 
 def from_selects(agent, user, model, action) -> dict[str, list[str]]:
