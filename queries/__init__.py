@@ -10,25 +10,37 @@
 | model_efficiency | provider, model, cost_usd, input_tokens, output_tokens, cache_read_tokens, executions, avg_latency_ms, p50/p95/p99_latency_ms |
 | by_agent | agent_id, name, avatar_url, cost_usd, tokens, executions, sparkline (list of cost per bucket up to now), p95_latency_ms |
 | heatmap | dow (0 = Sunday), hour, tokens, cost_usd, executions (non-zero cells) |
+| by_user | a Users: users (user_id, cost_usd, cost_e8, tokens, executions, sparkline), total_users, others |
+
+`earlier(f)` (compare.py) is the earlier window of a comparison (contract §3.2); run any
+of these on it and put the figures beside the current ones with `align_points` /
+`beside_rows`.
 """
 
 from .agents import by_agent
 from .cache_savings import CacheEconomics, cache_economics, cache_savings
+from .compare import align_points, beside_rows, earlier
 from .filters import BadParameter, Filters, parse_filters
 from .heatmap import heatmap
 from .models import model_efficiency
 from .projection import Projection, projection
 from .summary import summary
 from .time_series import time_series
+from .users import Users, by_user
 
 __all__ = [
     "BadParameter",
     "CacheEconomics",
     "Filters",
     "Projection",
+    "Users",
+    "align_points",
+    "beside_rows",
     "by_agent",
+    "by_user",
     "cache_economics",
     "cache_savings",
+    "earlier",
     "heatmap",
     "model_efficiency",
     "parse_filters",

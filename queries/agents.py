@@ -8,9 +8,10 @@ import sqlalchemy as sa
 
 from storage.schema import agents as agents_table
 
-from .base import bucket_cuts, bucket_epochs, bucket_flags, facts, window_buckets, with_derived
+from .base import bucket_cuts, facts, with_derived
 from .filters import Filters
 from .latency import latency_sketch, percentiles
+from .sparklines import cost_sparklines, sum_by
 
 
 def by_agent(conn: sa.Connection, f: Filters) -> pd.DataFrame:
@@ -31,14 +32,8 @@ def by_agent(conn: sa.Connection, f: Filters) -> pd.DataFrame:
     missing = df["agent_id"].isna().to_numpy()
     keys = np.where(missing, "\x00none", df["agent_id"].to_numpy(dtype=object)).astype(object)
     uniq, k = np.unique(keys, return_inverse=True)  # sorted as groupby sorted them: the tie order
-    cost, tokens, execs = (_sum_by(k, df[c].to_numpy(), len(uniq)) for c in ("cost_e8", "tokens", "executions"))
-    buckets = window_buckets(f)
-    partial_last = bool(len(buckets)) and bool(bucket_flags(f, buckets)[0][-1])
-    b = bucket_epochs(df["qh"].to_numpy(), f.granularity, f.tz)
-    pos = np.searchsorted(buckets, b)
-    inside = (pos < len(buckets)) & (buckets[np.minimum(pos, len(buckets) - 1)] == b) if len(buckets) else b < 0
-    spark = np.zeros((len(uniq), len(buckets)), dtype="int64")
-    np.add.at(spark, (k[inside], pos[inside]), df["cost_e8"].to_numpy()[inside])
+    cost, tokens, execs = (sum_by(k, df[c].to_numpy(), len(uniq)) for c in ("cost_e8", "tokens", "executions"))
+    spark, partial_last = cost_sparklines(f, df["qh"].to_numpy(), k, df["cost_e8"].to_numpy(), len(uniq))
     meta = {
         r.id: (r.name, r.avatar_url)
         for r in conn.execute(
@@ -74,11 +69,4 @@ def by_agent(conn: sa.Connection, f: Filters) -> pd.DataFrame:
     # pandas 3 infers a string column with NaN for missing values: hand None (JSON null) out.
     for c in ("agent_id", "name", "avatar_url"):
         out[c] = out[c].astype("object").where(out[c].notna(), None)
-    return out
-
-
-def _sum_by(k: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
-    """Exact int64 sums of values per group index k (bincount would go through float)."""
-    out = np.zeros(n, dtype="int64")
-    np.add.at(out, k, values.astype("int64"))
     return out

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, available_timezones
 from storage.schema import ACTION_TYPES
 
 PRESETS = ("7d", "30d", "90d", "ytd")
+COMPARES = ("previous", "year")  # contract §3.2: the earlier window (queries/compare.py)
 SOURCES = ("all", "system", "byok")
 GRANULARITIES = ("auto", "hour", "day", "week", "month")
 MAX_YEARS = 3  # "a range over 3 years" is refused
@@ -114,6 +115,9 @@ class Filters:
     providers: tuple[str, ...] = ()
     models: tuple[str, ...] = ()
     action_types: tuple[str, ...] = ()
+    # The comparison (contract §3.2): None, "previous" or "year"; queries.compare.earlier(f)
+    # is the earlier window. Part of the answer cache's key like every other field.
+    compare: str | None = None
 
     @property
     def slice_items(self) -> tuple[tuple[str, tuple[str, ...]], ...]:
@@ -268,7 +272,8 @@ def parse_filters(
             f"this one spans {days}. Choose day, week or month.",
             "too_many_buckets",
         )
-    return Filters(
+    compare = _choice(params, "compare", COMPARES, "") or None
+    out = Filters(
         org_id=org_id,
         timezone=tz_name,
         start_date=start,
@@ -279,4 +284,17 @@ def parse_filters(
         preset=preset,
         now=now,
         **{fld: _slice_values(params, api) for fld, api, _ in SLICE},
+        compare=compare,
     )
+    if compare is not None:
+        from .compare import earlier  # compare builds on this module
+
+        before = earlier(out)
+        if before is not None and before.start_date < MIN_DATE:
+            raise BadParameter(
+                "compare",
+                f"The earlier window would start on {before.start_date.isoformat()}; dates start at "
+                f"{MIN_DATE.isoformat()}.",
+                "date_out_of_range",
+            )
+    return out
