@@ -31,6 +31,11 @@ GRANULARITIES = [
     ("week", N_("Semana"), N_("Semanas de lunes a domingo")),
     ("month", N_("Mes"), ""),
 ]
+COMPARES = [  # «Comparar con» (contract §3.2): none is the page's own value, never sent as a filter
+    ("none", N_("Sin comparación"), ""),
+    ("previous", N_("Periodo anterior"), N_("Los mismos días justo antes del periodo")),
+    ("year", N_("Mismo periodo del año pasado"), N_("Las mismas fechas un año antes")),
+]
 HOUR_TOO_LONG = N_("Hora está disponible para periodos de hasta {n} días")
 
 
@@ -134,6 +139,7 @@ def filter_bar(today: date | None = None) -> html.Div:
             ),
             segmented(ids.SOURCE, SOURCES, "all", N_("Origen")),
             segmented(ids.GRANULARITY, GRANULARITIES, "auto", N_("Resolución")),
+            segmented(ids.COMPARE, COMPARES, "none", N_("Comparar con")),
             html.Div(id=ids.FILTER_NOTICE, className="filter-notice", role="status", **{"aria-live": "polite"}),
             # The period the sections show; see ids.APPLIED_*.
             dcc.Store(id=ids.APPLIED_PRESET, data="30d", storage_type="memory"),

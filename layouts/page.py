@@ -11,6 +11,7 @@ from . import (
     alerts,
     anomalies,
     budget,
+    changes,
     filters,
     fmt,
     i18n,
@@ -54,6 +55,7 @@ def layout() -> html.Div:
                             kpis.section(),
                             budget.layout(),  # Presupuesto (issue 10)
                             trend.layout(),
+                            changes.layout(),  # «Mayores cambios»: with a comparison only
                             anomalies.layout(),
                             actions.layout(),
                             models.layout(),
