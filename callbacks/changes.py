@@ -54,7 +54,9 @@ def movers(agents: pd.DataFrame, models: pd.DataFrame, users: pd.DataFrame) -> l
         name = str(r["name"]) if agent is not None and r.get("name") is not None else None
         label = name if agent is not None else _(agents_layout.NO_AGENT)
         value = agent if agent is not None else slice_layout.NONE
-        rows.append(changes.Mover("agentId", value, label or value, "", _e8(r["cost_usd"]), _e8(r["previous_cost_usd"])))
+        rows.append(
+            changes.Mover("agentId", value, label or value, "", _e8(r["cost_usd"]), _e8(r["previous_cost_usd"]))
+        )
     out.append((changes.GROUPS[0][1], rows))
     by_model: dict[str, list] = {}  # the slice filters by model name: providers of one name add up
     for r in models.to_dict("records"):
