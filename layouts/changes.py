@@ -79,7 +79,7 @@ def relative(m: Mover) -> str:
 
 def _item(m: Mover, index: int, period: str, money: fmt.Money) -> html.Button:
     direction = 1 if m.delta_e8 > 0 else -1
-    title = _("{name}: {period} {before} → ahora {now}. Clic para filtrar.").format(
+    title = _("{name}: {before} en «{period}» → {now} ahora. Clic para filtrar.").format(
         name=m.label,
         period=period,
         before=fmt.usd(m.previous_e8 / 1e8, money=money),
