@@ -34,7 +34,7 @@ def register(app) -> None:
     )(update)
     app.callback(
         Output(ids.FILTER_SLICE, "data", allow_duplicate=True),
-        Input({"type": ids.CHANGES_ITEM, "index": ALL}, "n_clicks"),
+        Input({"type": changes.ITEM, "index": ALL}, "n_clicks"),
         State(ids.CHANGES_KEYS, "data"),
         State(ids.FILTER_SLICE, "data"),
         prevent_initial_call=True,

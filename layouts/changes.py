@@ -20,6 +20,7 @@ from .compare import COST, tone
 from .i18n import N_, _
 
 TOP = 5  # entries per direction and dimension
+ITEM = "changes-item"  # pattern-matching id type of the entries: {"type": ITEM, "index": i}
 GROUPS = [  # (API name of the filter a click adds, msgid of the column's title)
     ("agentId", N_("Agentes")),
     ("model", N_("Modelos")),
@@ -86,7 +87,7 @@ def _item(m: Mover, index: int, period: str, money: fmt.Money) -> html.Button:
         now=fmt.usd(m.cost_e8 / 1e8, money=money),
     )
     return html.Button(
-        id={"type": ids.CHANGES_ITEM, "index": index},
+        id={"type": ITEM, "index": index},
         className=f"change-item {tone(COST, direction)}",
         title=title,
         **{"data-api": m.api},

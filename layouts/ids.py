@@ -44,7 +44,7 @@ COMPARE = "filter-compare"  # «Comparar con»: none | previous | year (callback
 SEC_CHANGES = "section-changes"
 CHANGES_BODY = "changes-body"
 CHANGES_KEYS = "changes-keys"  # [[api, value], ...]: the filter each entry's click adds, by index
-CHANGES_ITEM = "changes-item"  # pattern-matching type: {"type": CHANGES_ITEM, "index": i}
+# (the entries' pattern-matching ids: layouts/changes.py ITEM)
 # The filter row under the bar (layouts/slice.py, callbacks/slice.py): one searchable multi-select
 # per dimension, the chips of what is applied (a chip's ✕: assets/view_url.js),
 # «Quitar filtros» and «Copiar enlace». SLICE_NAMES: {agentId: {id: name}} for the chips' labels.
@@ -65,6 +65,7 @@ FILTER_NOTICE = "filter-notice"  # why a typed range was not applied, or why Hor
 PRESET_LABEL = "filter-preset-label"
 SOURCE_LABEL = "filter-source-label"
 GRANULARITY_LABEL = "filter-granularity-label"
+COMPARE_LABEL = "filter-compare-label"
 ACTIONS_METRIC_LABEL = "actions-metric-label"
 MODELS_VIEW_LABEL = "models-view-label"
 MODELS_SCALE_LABEL = "models-scale-label"

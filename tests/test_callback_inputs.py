@@ -45,7 +45,11 @@ VALID = {
     ("budget-amount", "value"): "500",
     ("budget-thresholds", "value"): "50 80 100",
     ("budget-webhook", "value"): "",
-    ("filter-slice", "data"): {"model": ["gpt-4o-mini"]},  # the slice (callbacks/slice.py)
+    # the slice (callbacks/slice.py) and the comparison it carries (callbacks/compare.py)
+    ("filter-slice", "data"): {"model": ["gpt-4o-mini"], "compare": "previous"},
+    ("filter-compare", "value"): "previous",
+    ("changes-keys", "data"): [["model", "gpt-4o-mini"]],
+    ('{"index":["ALL"],"type":"changes-item"}', "n_clicks"): [1],  # «Mayores cambios»'s entries
     ("slice-agent", "value"): [],
     ("slice-user", "value"): [],
     ("slice-model", "value"): ["model:gpt-4o-mini"],
