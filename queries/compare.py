@@ -58,6 +58,7 @@ def earlier(f: Filters) -> Filters | None:
         now=then,
         preset=None,
         compare=None,
+        so_far=True,
     )
 
 

@@ -118,6 +118,9 @@ class Filters:
     # The comparison (contract §3.2): None, "previous" or "year"; queries.compare.earlier(f)
     # is the earlier window. Part of the answer cache's key like every other field.
     compare: str | None = None
+    # The earlier window of a comparison (compare.earlier): its rows end at its own `now` (the
+    # current clock moved back), so that "so far" is compared with "so far" (base.facts).
+    so_far: bool = False
 
     @property
     def slice_items(self) -> tuple[tuple[str, tuple[str, ...]], ...]:
@@ -273,6 +276,7 @@ def parse_filters(
             "too_many_buckets",
         )
     compare = _choice(params, "compare", COMPARES, "") or None
+    slices: dict[str, Any] = {fld: _slice_values(params, api) for fld, api, _ in SLICE}
     out = Filters(
         org_id=org_id,
         timezone=tz_name,
@@ -283,7 +287,7 @@ def parse_filters(
         requested_granularity=requested,
         preset=preset,
         now=now,
-        **{fld: _slice_values(params, api) for fld, api, _ in SLICE},
+        **slices,
         compare=compare,
     )
     if compare is not None:
