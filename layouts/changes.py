@@ -67,8 +67,10 @@ def layout() -> html.Section:
 
 
 def signed(delta_e8: int, money: fmt.Money) -> str:
-    """+US$ 41,20 / −US$ 20,00."""
-    return ("+" if delta_e8 >= 0 else "−") + fmt.usd(abs(delta_e8) / 1e8, money=money)
+    """+US$ 41,20 / −US$ 20,00; a change under half a cent keeps its sign: «< +US$ 0,01»."""
+    amount = fmt.usd(abs(delta_e8) / 1e8, money=money)
+    sign = "+" if delta_e8 >= 0 else "−"
+    return f"< {sign}{amount[2:]}" if amount.startswith("< ") else sign + amount
 
 
 def relative(m: Mover) -> str:

@@ -292,9 +292,9 @@ def test_mayores_cambios_orders_the_movers_like_pandas(seeded, case):
         for item in (i for i in items if keys[i.id["index"]][0] == api):
             amount = text(by_class(item, "change-abs")[0])
             value = deltas[api][keys[item.id["index"]][1]]
-            m = re.search(r"([+−])(<\s?)?US\$\s?([\d.,]+)", amount)
-            assert (m.group(1) == "+") == (value > 0)
-            if not m.group(2):
+            m = re.search(r"(<\s)?([+−])US\$\s?([\d.,]+)", amount)
+            assert (m.group(2) == "+") == (value > 0)
+            if not m.group(1):
                 assert number(m.group(3)) == pytest.approx(abs(value) / 1e8, abs=0.005), (api, amount, value)
     # Names are text: the hostile agent's name is a Span's plain string, never markup.
     if how == "year":
