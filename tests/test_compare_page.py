@@ -346,3 +346,32 @@ def test_the_control_writes_the_store_and_slice_changes_keep_it():
     # A drill-down click and «Quitar filtros» leave the comparison as it is.
     assert callbacks.slice.with_value({"compare": "year"}, "model", "m") == {"model": ["m"], "compare": "year"}
     assert callbacks.slice.clean({"compare": "year", "agentId": []}) == {"compare": "year"}
+
+
+def test_the_guard_takes_the_entries_pattern_and_refuses_a_forged_one(seeded):
+    import callbacks.guard
+
+    app = seeded[0]
+    key = next(k for k, cb in app.callback_map.items() if "changes-item" in str(cb["inputs"]))
+    cb = app.callback_map[key]
+
+    def body(matches):
+        return {
+            "output": key,
+            "outputs": {"id": "filter-slice", "property": cb["output"].component_property},
+            "inputs": [matches],
+            "state": [{"id": d["id"], "property": d["property"], "value": None} for d in cb["state"]],
+            "changedPropIds": [],
+        }
+
+    good = [{"id": {"type": "changes-item", "index": i}, "property": "n_clicks", "value": None} for i in range(3)]
+    assert callbacks.guard.problem(app, body(good)) is None
+    assert callbacks.guard.problem(app, body([])) is None  # no entries on the page
+    for forged in (
+        [{"id": {"type": "anomaly-item", "index": 0}, "property": "n_clicks", "value": 1}],
+        [{"id": {"type": "changes-item", "index": 0, "x": 1}, "property": "n_clicks", "value": 1}],
+        [{"id": "changes-item", "property": "n_clicks", "value": 1}],
+        [{"id": {"type": "changes-item", "index": 0}, "property": "children", "value": 1}],
+        {"id": {"type": "changes-item", "index": 0}, "property": "n_clicks", "value": 1},
+    ):
+        assert callbacks.guard.problem(app, body(forged)) == "inputs do not match the callback", forged
