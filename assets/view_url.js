@@ -125,7 +125,8 @@
       return done;
     },
     pushed: false,
-    compare: ""  /* the view's comparison, kept when a chip's ✕ rewrites the store */
+    compare: "",  /* the view's comparison, kept when a chip's ✕ rewrites the store */
+    seen: null
   };
 
   function fallback(text) {
@@ -135,6 +136,24 @@
     try { document.execCommand("copy"); } catch (e) { /* nothing more to try */ }
     document.body.removeChild(ta);
   }
+
+  /* Back/forward to the very search dcc.Location last saw (the page's own URL after a reload: our
+     pushState does not tell Location) changes none of its props, so no restore callback runs:
+     apply that entry's view here, prop by prop, as restore would. */
+  var TARGETS = [["filter-preset", "value"], ["filter-dates", "start_date"], ["filter-dates", "end_date"],
+    ["filter-applied-preset", "data"], ["filter-applied-start", "data"], ["filter-applied-end", "data"],
+    ["filter-source", "value"], ["filter-granularity", "value"], ["filter-slice", "data"], ["filter-compare", "value"]];
+  window.addEventListener("popstate", function () {
+    if (!window.dash_clientside || !window.dash_clientside.set_props) { return; }
+    if ((window.location.search || "") !== window.aiUsageView.seen) { return; }  /* Location restores it */
+    var out = window.aiUsageView.restore(window.location.search);
+    out.forEach(function (v, i) {
+      if (v === nu()) { return; }
+      var props = {};
+      props[TARGETS[i][1]] = v;
+      window.dash_clientside.set_props(TARGETS[i][0], props);
+    });
+  });
 
   /* A chip's ✕: the slice without that value, from the chips on screen (each carries its filter
      and value as data attributes), written to the store. */
@@ -155,7 +174,10 @@
 
 window.dash_clientside = Object.assign({}, window.dash_clientside, {
   view: {
-    restore: function (search) { return window.aiUsageView.restore(search); },
+    restore: function (search) {
+      window.aiUsageView.seen = search || "";  /* the search dcc.Location holds (see popstate above) */
+      return window.aiUsageView.restore(search);
+    },
     push: function (a, b, c, d, e, f) { return window.aiUsageView.push(a, b, c, d, e, f); },
     copy: function (n) { return window.aiUsageView.copy(n); }
   }

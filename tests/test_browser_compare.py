@@ -95,7 +95,6 @@ def test_periodo_anterior_shows_deltas_ghost_and_changes_and_survives_a_reload(p
         """() => { const s = document.getElementById('section-kpis').getAttribute('data-stamp') || '';
                    return s.includes('agentId=') && s.endsWith('|compare=previous'); }"""
     )
-    q = parse_qs(urlsplit(page.url).query)
     page.wait_for_function("() => new URLSearchParams(location.search).has('agentId')")
     q = parse_qs(urlsplit(page.url).query)
     assert q["compare"] == ["previous"] and q["agentId"]
@@ -107,6 +106,11 @@ def test_periodo_anterior_shows_deltas_ghost_and_changes_and_survives_a_reload(p
     wait_sections(page, stamp(), SECTIONS)
     assert page.locator("#section-changes").is_hidden() and page.locator(".kpi-delta").count() == 0
     page.wait_for_function("() => !new URLSearchParams(location.search).has('compare')")
+    # Back: the compared view again, control included.
+    page.go_back()
+    wait_sections(page, compared(), SECTIONS)  # the URL the page was reloaded on: Location saw no change
+    assert page.locator("#filter-compare input[value='previous']").is_checked()
+    assert page.locator("#kpi-cost .kpi-delta").count() == 1
 
 
 def test_the_comparison_in_dark_and_a_bad_value_in_the_url(page_factory, app_url):
