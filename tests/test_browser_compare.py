@@ -63,7 +63,7 @@ def test_periodo_anterior_shows_deltas_ghost_and_changes_and_survives_a_reload(p
     page.goto(f"{base}?token={token}")
     wait_sections(page, stamp(), SECTIONS[:2])
     assert page.locator("#section-changes").is_hidden() and page.locator(".kpi-delta").count() == 0
-    page.locator("#filter-compare label", has_text="Periodo anterior").click()
+    page.select_option("#filter-compare", "previous")
     wait_sections(page, compared(), SECTIONS)
     # The cards: cost, tokens and cache with their change; the projection without.
     assert page.locator("#kpi-cost .kpi-delta").count() == 1
@@ -83,7 +83,7 @@ def test_periodo_anterior_shows_deltas_ghost_and_changes_and_survives_a_reload(p
     page.locator("#section-changes").screenshot(path=str(ARTIFACTS / "compare-changes-light.png"))
     page.reload()
     wait_sections(page, compared(), SECTIONS)
-    assert page.locator("#filter-compare input[value='previous']").is_checked()
+    assert page.input_value("#filter-compare") == "previous"
     assert trace_names(page)[1] == "Periodo anterior"
     # A «Mayores cambios» entry: its filter joins the slice, its chip appears, the comparison stays.
     entry = page.locator("#section-changes .change-item[data-api='agentId']").first
@@ -102,14 +102,14 @@ def test_periodo_anterior_shows_deltas_ghost_and_changes_and_survives_a_reload(p
     page.locator("#slice-chips .slice-chip-x").first.click()
     wait_sections(page, compared(), SECTIONS)
     # «Sin comparación» hides the panel and the deltas again, and the URL drops it.
-    page.locator("#filter-compare label", has_text="Sin comparación").click()
+    page.select_option("#filter-compare", "none")
     wait_sections(page, stamp(), SECTIONS)
     assert page.locator("#section-changes").is_hidden() and page.locator(".kpi-delta").count() == 0
     page.wait_for_function("() => !new URLSearchParams(location.search).has('compare')")
     # Back: the compared view again, control included.
     page.go_back()
     wait_sections(page, compared(), SECTIONS)  # the URL the page was reloaded on: Location saw no change
-    assert page.locator("#filter-compare input[value='previous']").is_checked()
+    assert page.input_value("#filter-compare") == "previous"
     assert page.locator("#kpi-cost .kpi-delta").count() == 1
 
 
