@@ -46,7 +46,9 @@ def layout() -> html.Div:
                 className="dashboard",
                 children=[
                     filters.header(),
-                    html.Div(className="filterbar-wrap", children=[filters.filter_bar(), slice.row(filters.compare_select())]),
+                    html.Div(
+                        className="filterbar-wrap", children=[filters.filter_bar(), slice.row(filters.compare_select())]
+                    ),
                     html.Main(
                         className="content",
                         children=[
