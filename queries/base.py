@@ -139,10 +139,7 @@ def facts(
     (its first quarter-hour) instead of every quarter-hour. period (seconds): the
     caller's buckets repeat on the local clock with it (the heatmap's week), so such
     stretches a whole period apart at the same UTC offset may share one key. unpriced:
-    also the UNPRICED measures (rows whose cost_usd is NULL). A comparison's earlier window
-    (f.so_far) ends at its own now: rows after it are not "so far"."""
-    if end is None and f.so_far:
-        end = f.until_utc
+    also the UNPRICED measures (rows whose cost_usd is NULL)."""
     if conn.get_execution_options().get(FACTS_OPTION, "raw") == "rollup":
         from .rollup_read import rollup_facts  # the rollup reader builds on this module
 
@@ -155,7 +152,7 @@ def facts(
         dims=tuple(dims),
         by_qh=by_qh,
         start=start,
-        end=end,
+        end=f.until_utc if end is None and f.so_far else end,  # an earlier window: "so far" ends at its now
         boundaries=boundaries,
         period=period,
         unpriced=unpriced,

@@ -118,9 +118,7 @@ class Filters:
     # The comparison (contract §3.2): None, "previous" or "year"; queries.compare.earlier(f)
     # is the earlier window. Part of the answer cache's key like every other field.
     compare: str | None = None
-    # The earlier window of a comparison (compare.earlier): its rows end at its own `now` (the
-    # current clock moved back), so that "so far" is compared with "so far" (base.facts).
-    so_far: bool = False
+    so_far: bool = False  # compare.earlier's window: its rows end at its own now (base.facts)
 
     @property
     def slice_items(self) -> tuple[tuple[str, tuple[str, ...]], ...]:
@@ -275,8 +273,6 @@ def parse_filters(
             f"this one spans {days}. Choose day, week or month.",
             "too_many_buckets",
         )
-    compare = _choice(params, "compare", COMPARES, "") or None
-    slices: dict[str, Any] = {fld: _slice_values(params, api) for fld, api, _ in SLICE}
     out = Filters(
         org_id=org_id,
         timezone=tz_name,
@@ -287,10 +283,10 @@ def parse_filters(
         requested_granularity=requested,
         preset=preset,
         now=now,
-        **slices,
-        compare=compare,
+        **{fld: _slice_values(params, api) for fld, api, _ in SLICE},  # type: ignore[arg-type]  # tuples, typed per field
+        compare=_choice(params, "compare", COMPARES, "") or None,
     )
-    if compare is not None:
+    if out.compare is not None:
         from .compare import earlier  # compare builds on this module
 
         before = earlier(out)
