@@ -105,7 +105,8 @@ def beside_rows(current: pd.DataFrame, before: pd.DataFrame, keys: Sequence[str]
     keys = list(keys)
 
     def key_of(r: dict[Any, Any]) -> tuple[Any, ...]:
-        return tuple(r[k] for k in keys)
+        # A missing key (no agent, no user) is None however the frame holds it (None or NaN).
+        return tuple(None if pd.isna(r[k]) else r[k] for k in keys)
 
     prev = {key_of(r): {**r, "tokens": _tokens(r)} for r in before.to_dict("records")}
     rows = current.to_dict("records")
@@ -123,7 +124,7 @@ def beside_rows(current: pd.DataFrame, before: pd.DataFrame, keys: Sequence[str]
         r = {c: _zero_like(c) for c in current.columns}
         for c in current.columns:
             if c in keys or c in ("name", "avatar_url", "provider", "model"):
-                r[c] = p.get(c)
+                r[c] = None if pd.isna(p.get(c)) else p.get(c)
         r["previous_cost_usd"] = float(p["cost_usd"])
         r["previous_tokens"] = int(p["tokens"])
         r["previous_executions"] = int(p["executions"])

@@ -93,10 +93,10 @@ def by_user_compared(conn: sa.Connection, f: Filters, limit: int = DEFAULT_LIMIT
     ranked = ranked_users(conn, f)
     cur = _top(conn, f, ranked, limit)
     prev = ranked_users(conn, before)
-    listed = set(cur.users["user_id"])
+    listed = _ids(cur.users["user_id"])
     if len(prev):
-        now_users = set(ranked["user_id"]) if len(ranked) else set()
-        gone = [u for u in prev["user_id"].iloc[:limit] if u not in now_users]
+        now_users = _ids(ranked["user_id"]) if len(ranked) else set()
+        gone = _ids(prev["user_id"].iloc[:limit]) - now_users
         keep = prev["user_id"].isin(listed) | prev["user_id"].isin(gone)
         if None in listed or None in gone:
             keep |= prev["user_id"].isna()
@@ -108,6 +108,11 @@ def by_user_compared(conn: sa.Connection, f: Filters, limit: int = DEFAULT_LIMIT
     rest = prev.drop(shown.index) if len(prev) else prev
     others = {**cur.others, **{f"previous_{k}": v for k, v in _sums(rest).items()}}
     return Users(users, cur.total_users, others)
+
+
+def _ids(col: pd.Series) -> set[str | None]:
+    """The user ids of a column, the missing user as None (a frame may hold it as NaN)."""
+    return {None if pd.isna(u) else str(u) for u in col}
 
 
 def _sums(df: pd.DataFrame) -> dict[str, Any]:
