@@ -310,6 +310,9 @@ FIXED = [
     ("Asia/Kathmandu", date(2026, 12, 1), date(2026, 12, 31), "previous", datetime(2026, 12, 17, 9, 50, tzinfo=UTC)),
     ("America/St_Johns", date(2026, 11, 1), date(2026, 11, 30), "year", datetime(2026, 11, 16, 2, 31, tzinfo=UTC)),
     ("America/New_York", date(2026, 11, 2), date(2026, 11, 8), "previous", datetime(2026, 11, 8, 6, 45, tzinfo=UTC)),
+    # no current usage (the data end on 2027-01-05): every row comes from the earlier window
+    ("Asia/Kathmandu", date(2027, 2, 1), date(2027, 2, 28), "year", datetime(2027, 3, 15, 8, tzinfo=UTC)),
+    ("America/St_Johns", date(2027, 1, 20), date(2027, 2, 18), "previous", datetime(2027, 3, 1, tzinfo=UTC)),
 ]
 
 
