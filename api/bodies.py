@@ -14,7 +14,7 @@ import queries
 from queries.filters import Filters
 
 from . import answers
-from .compared import beside, previous
+from .compared import compared, previous
 
 # ------------------------------------------------------------------ JSON helpers
 
@@ -47,7 +47,7 @@ def day(d) -> str | None:
 # ------------------------------------------------------------------ frames -> bodies
 
 
-def _summary_fields(conn, f: Filters) -> dict:
+def _summary_fields(conn, f: Filters) -> dict[str, Any]:
     r = queries.summary(conn, f).iloc[0]
     return dict(
         from_=iso(f.start_utc.astimezone(f.tz)),
@@ -149,13 +149,12 @@ def projection_body(conn, f: Filters) -> answers.Projection:
 
 
 def time_series_body(conn, f: Filters, by_action: bool) -> answers.TimeSeries:
-    df = beside(conn, f, queries.time_series(conn, f, by_action=by_action), queries.time_series, None, by_action)
+    df = compared(conn, f, queries.time_series, None, by_action)
     point = answers.TimeSeriesPoint
     points = []
     for r in df.to_dict("records"):
-        action: dict[str, Any] = (
-            {"action_type": text(r["action_type"])} if by_action else {}
-        )  # left out without groupBy
+        # actionType is left out without groupBy
+        action: dict[str, Any] = {"action_type": text(r["action_type"])} if by_action else {}
         points.append(
             point(
                 bucket=iso(r["bucket"]),
@@ -171,7 +170,7 @@ def time_series_body(conn, f: Filters, by_action: bool) -> answers.TimeSeries:
 
 
 def model_efficiency_body(conn, f: Filters) -> answers.ModelEfficiency:
-    df = beside(conn, f, queries.model_efficiency(conn, f), queries.model_efficiency, ("provider", "model"))
+    df = compared(conn, f, queries.model_efficiency, ("provider", "model"))
     return answers.ModelEfficiency.model_construct(
         models=[
             answers.ModelUsage(
@@ -194,7 +193,7 @@ def model_efficiency_body(conn, f: Filters) -> answers.ModelEfficiency:
 
 
 def by_agent_body(conn, f: Filters) -> answers.ByAgent:
-    df = beside(conn, f, queries.by_agent(conn, f), queries.by_agent, ("agent_id",))
+    df = compared(conn, f, queries.by_agent, ("agent_id",))
     return answers.ByAgent.model_construct(
         agents=[
             answers.AgentUsage(

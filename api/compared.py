@@ -1,5 +1,5 @@
-"""The comparison's glue (contract §3.2, docs/compare.md): a route's frame beside its earlier
-window's, and the previous* fields of a compared row or point for its typed answer."""
+"""The comparison's glue (contract §3.2, docs/compare.md): a route's frame with its earlier
+window's beside it, and the previous* fields of a compared row or point for its typed answer."""
 
 from __future__ import annotations
 
@@ -29,10 +29,11 @@ def previous(r: Mapping[Any, Any]) -> Previous:
     }
 
 
-def beside(conn, f: Filters, df: pd.DataFrame, query, keys: tuple[str, ...] | None, *args) -> pd.DataFrame:
-    """df (query's frame for f) with the earlier window's figures beside each row: rows by
-    key (a key only in the earlier window appended with zeros), or points by position with
-    keys=None (per action type with groupBy); df itself without a comparison."""
+def compared(conn, f: Filters, query, keys: tuple[str, ...] | None, *args) -> pd.DataFrame:
+    """query(conn, f, *args)'s frame, with the earlier window's figures beside it when f
+    compares: rows by key (a key only in the earlier window appended with zeros and a zero
+    sparkline), or points by position with keys=None (per action type with groupBy)."""
+    df = query(conn, f, *args)
     before = queries.earlier(f)
     if before is None:
         return df
