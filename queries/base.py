@@ -79,7 +79,7 @@ def raw_facts(
     keys += [t.c[d] for d in dims]
     stmt = sa.select(*keys, *measure_columns(dialect, unpriced)).where(
         t.c.org_id == f.org_id,
-        created_between(dialect, start or f.start_utc, end or f.end_utc),
+        created_between(dialect, start or f.start_utc, end or f.read_end_utc),
     )
     if f.source != "all":  # 'BYOK', ' system ' count as theirs; anything else is 'other'
         stmt = stmt.where(sa.literal_column(source_match_sql(dialect, f.source)))
