@@ -10,6 +10,8 @@ from . import (
     alerts,
     anomalies,
     budget,
+    changes,
+    compare,
     currency,
     datatables,
     guard,
@@ -36,6 +38,8 @@ def register(app) -> None:
         alerts,
         datatables,
         slice,
+        compare,
+        changes,
     ):
         module.register(app)
     language.register(app)  # the page's language: every Dash request answers in it
