@@ -139,8 +139,7 @@ def facts(
     (its first quarter-hour) instead of every quarter-hour. period (seconds): the
     caller's buckets repeat on the local clock with it (the heatmap's week), so such
     stretches a whole period apart at the same UTC offset may share one key. unpriced:
-    also the UNPRICED measures (rows whose cost_usd is NULL). A comparison's earlier window
-    (f.cut_at_now) ends at its own now: rows after it are not "so far" (f.read_end_utc)."""
+    also the UNPRICED measures (rows whose cost_usd is NULL). Reads stop at f.read_end_utc."""
     if conn.get_execution_options().get(FACTS_OPTION, "raw") == "rollup":
         from .rollup_read import rollup_facts  # the rollup reader builds on this module
 
