@@ -12,12 +12,14 @@ from . import (
     budget,
     currency,
     datatables,
+    exports,
     guard,
     language,
     models,
     overview,
     session,
     slice,
+    users,
 )
 
 
@@ -32,9 +34,11 @@ def register(app) -> None:
         actions,
         models,
         agents,
+        users,
         advanced,
         alerts,
         datatables,
+        exports,
         slice,
     ):
         module.register(app)

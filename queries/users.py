@@ -27,7 +27,7 @@ class Users:
 
     users: pd.DataFrame
     total_users: int
-    others: dict
+    others: dict[str, float | int]
 
 
 def by_user(conn: sa.Connection, f: Filters, limit: int = DEFAULT_LIMIT) -> Users:
@@ -64,7 +64,7 @@ def by_user(conn: sa.Connection, f: Filters, limit: int = DEFAULT_LIMIT) -> User
     return Users(users, len(ranked), _sums(rest))
 
 
-def _sums(df: pd.DataFrame) -> dict:
+def _sums(df: pd.DataFrame) -> dict[str, float | int]:
     cost = int(df["cost_e8"].sum()) if len(df) else 0
     return {
         "cost_usd": cost / 1e8,

@@ -1,0 +1,127 @@
+"""Usuarios: by_user's ranking into the grid, «otros» pinned under it, the comparison beside
+it when one is set; a row click adds the user to the slice. Search and CSV run in the browser."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import pandas as pd
+from dash import ClientsideFunction, Input, Output, State, no_update
+
+from layouts import ids, slice as slice_layout, users
+from layouts.grids import LOCALE_TEXT
+from layouts.i18n import _
+from queries.compare import beside_rows, earlier
+from queries.filters import NONE, Filters
+from queries.users import by_user
+
+from . import common
+from .slice import with_value
+
+
+@dataclass(frozen=True)
+class Ranked:
+    """by_user's answer, with previous_cost_usd beside each user and «otros» when compared."""
+
+    users: pd.DataFrame
+    total_users: int
+    others: dict
+    others_previous: float | None = None  # the earlier cost of the users past the limit
+
+
+def fetch(conn, f: Filters, limit: int) -> Ranked:
+    """The top `limit` users; with f.compare, each one's cost in the earlier window (whatever its
+    rank there) and the earlier cost of everyone else, so the earlier column adds up too."""
+    now = by_user(conn, f, limit)
+    before = earlier(f)
+    if before is None or not len(now.users):
+        return Ranked(now.users, now.total_users, now.others)
+    listed = tuple(sorted({NONE if u is None else u for u in now.users["user_id"]}))
+    theirs = by_user(conn, replace(before, user_ids=listed), len(listed)).users
+    everyone = by_user(conn, before, 1)  # the earlier window's total: its top one + others
+    total_e8 = int(everyone.users["cost_e8"].sum()) + int(everyone.others["cost_e8"])
+    side = beside_rows(now.users, theirs, ["user_id"])
+    rest_e8 = total_e8 - int(theirs["cost_e8"].sum()) if len(theirs) else total_e8
+    return Ranked(side, now.total_users, now.others, rest_e8 / 1e8)
+
+
+def register(app) -> None:
+    app.callback(
+        Output(ids.USERS_GRID, "rowData"),
+        Output(ids.USERS_COUNT, "children"),
+        Output(ids.USERS_TOTAL, "children"),
+        Output(ids.SEC_USERS, "data-stamp"),
+        Output(ids.USERS_GRID, "dashGridOptions"),
+        Output(ids.USERS_GRID, "csvExportParams"),
+        Output(ids.USERS_GRID, "columnDefs"),
+        *common.FILTERS,
+        Input(ids.USERS_LIMIT, "value"),
+        common.TOKEN,
+        common.CURRENCY,
+        common.SLICE,
+    )(update)
+    app.clientside_callback(
+        ClientsideFunction("dashboard", "exportCsv"),
+        Output(ids.USERS_GRID, "exportDataAsCsv"),
+        Input(ids.USERS_EXPORT, "n_clicks"),
+        prevent_initial_call=True,
+    )
+    app.clientside_callback(
+        ClientsideFunction("dashboard", "quickFilter"), Input(ids.USERS_SEARCH, "value"), prevent_initial_call=True
+    )
+    app.clientside_callback(
+        ClientsideFunction("dashboard", "searchMatches"),
+        Output(ids.USERS_MATCHES, "children"),
+        Input(ids.USERS_GRID, "virtualRowData"),
+        Input(ids.USERS_SEARCH, "value"),
+        State(ids.USERS_GRID, "rowData"),
+    )
+    # Drill-down: a user's row narrows the whole page to that user (as an agent's row does).
+    app.callback(
+        Output(ids.FILTER_SLICE, "data", allow_duplicate=True),
+        Input(ids.USERS_GRID, "cellClicked"),
+        State(ids.USERS_GRID, "rowData"),
+        State(ids.FILTER_SLICE, "data"),
+        prevent_initial_call=True,
+    )(click_user)
+
+
+def update(preset, start, end, source, granularity, tz, limit, token, currency=None, sl=None):
+    """Rows for the grid ranked by cost (the grid re-sorts in the browser), «otros» pinned below."""
+    n = users.limit_of(limit)
+    scope = common.resolve(preset, start, end, source, granularity, tz, token, currency, sl)
+    nothing = _(LOCALE_TEXT["noRowsToShow"])
+    if scope.problem:
+        title = scope.message.split(":")[0]
+        return [], title, "", scope.stamp, users.grid_options(title, []), no_update, no_update
+    f = scope.filters
+    assert f is not None  # resolve() gives filters whenever there is no problem
+    money = scope.money
+    export, columns = users.csv_params(f, money), users.column_defs(money, compare=bool(f.compare))
+    try:
+        got = common.query(lambda conn: fetch(conn, f, n), f"page:users:{n}", f)
+    except common.Unavailable as u:
+        return [], u.detail, "", scope.stamp, users.grid_options(u.message, []), export, columns
+    shown = len(got.users)
+    pinned = users.others_row(got.others, got.total_users - shown, money, got.others_previous)
+    total_e8 = int(got.users["cost_e8"].sum()) + int(got.others["cost_e8"]) if shown else 0
+    return (
+        users.rows(got.users, money),
+        users.count_line(shown, got.total_users),
+        users.total_line(total_e8, money),
+        scope.stamp,
+        users.grid_options(nothing, pinned),
+        export,
+        columns,
+    )
+
+
+def click_user(cell, rows, sl):
+    """A user's row (any cell): its user_id, or `none` for «Sin usuario»; «otros» filters nothing."""
+    if not isinstance(cell, dict) or not isinstance(rows, list):
+        return no_update
+    row = next((r for r in rows if isinstance(r, dict) and r.get("row_key") == cell.get("rowId")), None)
+    if row is None or row.get("row_key") == users.OTHERS_KEY:
+        return no_update
+    user = row.get("user_id")
+    return with_value(sl, "userId", user if isinstance(user, str) else slice_layout.NONE)
