@@ -31,7 +31,10 @@ from dash import dcc, html
 from queries import Filters
 
 from . import fmt, theme
+from .figures.models import unit_costs
 from .i18n import N_, _
+
+__all__ = ["unit_costs"]  # one definition (layouts/figures/models.py), for the grids and the CSVs
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 MAX_PART, MAX_VALUES_NAMED, MAX_NAME = 40, 3, 180
@@ -108,14 +111,6 @@ def money_cells(usd, money: fmt.Money) -> list[str]:
     if not money.is_usd:
         cells.append("" if usd is None or (isinstance(usd, float) and math.isnan(usd)) else number(money.convert(usd)))
     return cells
-
-
-def unit_costs(cost, executions, tokens) -> tuple[float | None, float | None]:
-    """Cost per execution and per 1,000 tokens (None without executions or tokens)."""
-    cost = float(cost)
-    per_exec = cost / int(executions) if int(executions) else None
-    per_1k = cost * 1000 / int(tokens) if int(tokens) else None
-    return per_exec, per_1k
 
 
 # ---------------------------------------------------------------- the download button

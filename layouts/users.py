@@ -150,7 +150,7 @@ def layout() -> html.Section:
                 size="sm",
                 className="grid-search",
                 debounce=False,
-                name="buscar-usuario",
+                name="user-search",
             ),
             html.Label(
                 [
@@ -161,7 +161,7 @@ def layout() -> html.Section:
                         value=str(DEFAULT_LIMIT),
                         size="sm",
                         className="users-limit",
-                        name="usuarios-listados",
+                        name="user-limit",
                     ),
                 ],
                 className="users-limit-wrap",
