@@ -36,13 +36,20 @@ def fetch(conn, f: Filters, limit: int) -> Ranked:
     before = earlier(f)
     if before is None or not len(now.users):
         return Ranked(now.users, now.total_users, now.others)
-    listed = tuple(sorted({NONE if u is None else u for u in now.users["user_id"]}))
-    theirs = by_user(conn, replace(before, user_ids=listed), len(listed)).users
+    current = _plain_ids(now.users)
+    listed = tuple(sorted({NONE if u is None else u for u in current["user_id"]}))
+    theirs = _plain_ids(by_user(conn, replace(before, user_ids=listed), len(listed)).users)
     everyone = by_user(conn, before, 1)  # the earlier window's total: its top one + others
     total_e8 = int(everyone.users["cost_e8"].sum()) + int(everyone.others["cost_e8"])
-    side = beside_rows(now.users, theirs, ["user_id"])
+    side = beside_rows(current, theirs, ["user_id"])
     rest_e8 = total_e8 - int(theirs["cost_e8"].sum()) if len(theirs) else total_e8
     return Ranked(side, now.total_users, now.others, rest_e8 / 1e8)
+
+
+def _plain_ids(df: pd.DataFrame) -> pd.DataFrame:
+    """The frame with the row without a user as None (pandas may hold it as NaN: NaN != NaN as a key)."""
+    ids_ = [None if u is None or u != u else str(u) for u in df["user_id"]]
+    return df.assign(user_id=pd.Series(ids_, index=df.index, dtype=object))
 
 
 def register(app) -> None:

@@ -48,11 +48,13 @@ GRID_CSV = {
 
 
 def safe_cell(value):
-    """A CSV cell: None → '', a text a spreadsheet would run as a formula → "'" + text, numbers as they are."""
+    """A CSV cell: None → '', a text a spreadsheet would run as a formula → "'" + text, numbers as plain decimals."""
     if value is None:
         return ""
     if isinstance(value, str):
         return "'" + value if value.startswith(FORMULA_START) else value
+    if isinstance(value, float | Decimal):
+        return number(value, 10)  # never "1e-08": a plain decimal
     return value
 
 
