@@ -99,7 +99,9 @@ def test_users_section_search_click_chip_and_csv(page_factory, app_url, tmp_path
     # Unit costs: «Costo/ejec.» and «Costo/1K tokens» with four decimals.
     headers = page.locator("#users-grid .ag-header-cell-text").all_inner_texts()
     assert "Costo/ejec." in headers and "Costo/1K tokens" in headers
-    cell = page.locator("#users-grid .ag-center-cols-container .ag-row[row-index='0'] [col-id='cost_per_execution_usd']")
+    cell = page.locator(
+        "#users-grid .ag-center-cols-container .ag-row[row-index='0'] [col-id='cost_per_execution_usd']"
+    )
     assert cell.inner_text().startswith("US$ 0,") and len(cell.inner_text().split(",")[1]) == 4
 
     # The search filters rows by user id (client side); «otros» stays pinned.
