@@ -92,6 +92,25 @@ var dagfuncs = (window.dashAgGridFunctions = window.dashAgGridFunctions || {});
   };
   /* CSV export: a text cell a spreadsheet would read as a formula (= + - @ tab CR first) gets a
      leading ' (OWASP, CSV injection); numbers go out raw (dot decimal, full precision). */
+  /* A grid too narrow for every column's minWidth (768 px) hides the columns marked
+     context.narrow (the unit costs; layouts/grids.py NARROW) instead of scrolling sideways;
+     they come back when it widens, and the CSV keeps them (its columnKeys name them). */
+  dagfuncs.narrowColumns = function (params) {
+    var api = params && params.api;
+    if (!api || api.isDestroyed()) { return; }
+    var cols = api.getColumns() || [];
+    var narrow = cols.filter(function (c) {
+      var d = c.getColDef();
+      return d.context && d.context.narrow && !d.hide;
+    });
+    if (!narrow.length) { return; }
+    var need = 0;
+    cols.forEach(function (c) { var d = c.getColDef(); if (!d.hide) { need += d.minWidth || 100; } });
+    var el = document.getElementById(api.getGridId());
+    var width = params.clientWidth || (el ? el.clientWidth : 0);
+    if (!width) { return; }
+    api.setColumnsVisible(narrow, need <= width);
+  };
   /* A column's CSV header: its csvName (the currency said: "Costo/ejec. (USD)") or its header. */
   dagfuncs.csvHeader = function (params) {
     var def = params.column.getColDef(), extra = def.headerComponentParams || {};

@@ -190,7 +190,7 @@ def models(df: pd.DataFrame, money: fmt.Money) -> tuple[list[str], list[list]]:
     """Every model of the window (not only the ten drawn), by cost: tokens by type, unit costs, latency."""
     header = [
         _("proveedor"),
-        _("modelo"),
+        _("nombre_modelo"),
         *money_header(_(H_COST), money),
         _("tokens_entrada"),
         _("tokens_salida"),

@@ -29,6 +29,10 @@ def display_field(field: str) -> str:
 # The CSV carries plain numbers (dot decimal, full precision), not the screen's "US$ 1.234,56".
 NUMERIC = {"type": "rightAligned", "cellClass": "ag-right-aligned-cell num", "useValueFormatterForExport": False}
 NO_SEARCH = {"getQuickFilterText": {"function": "''"}}  # the search reads names and ids, not numbers
+# Columns that step aside when the grid is too narrow for every column's minWidth (768 px: the
+# unit costs; they stay in the CSV): narrowColumns in assets/dashAgGridFunctions.js.
+NARROW = {"context": {"narrow": True}}
+LISTENERS = {e: ["narrowColumns(params)"] for e in ("gridSizeChanged", "newColumnsLoaded", "firstDataRendered")}
 
 LOCALE_TEXT = {
     "page": N_("Página"),
@@ -92,6 +96,7 @@ UNIT_COLUMNS: list[dict[str, Any]] = [
         "headerTooltip": N_("Costo medio por ejecución (costo ÷ ejecuciones); «—» sin ejecuciones"),
         **NUMERIC,
         **NO_SEARCH,
+        **NARROW,
     },
     {
         "headerName": N_("Costo/1K tokens"),
@@ -102,6 +107,7 @@ UNIT_COLUMNS: list[dict[str, Any]] = [
         "headerTooltip": N_("Costo por cada 1.000 tokens (costo × 1.000 ÷ tokens); «—» sin tokens"),
         **NUMERIC,
         **NO_SEARCH,
+        **NARROW,
     },
 ]
 
@@ -147,6 +153,7 @@ def grid(grid_id: str, columns: list[dict], class_name: str, no_match: str, **op
             **options,
         },
         getRowId="params.data.row_key",
+        eventListeners=LISTENERS,
         style={"width": "100%"},
         className=class_name,
     )
