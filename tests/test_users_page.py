@@ -352,3 +352,30 @@ def test_file_names_are_sanitized_whatever_the_slice(org_id):
     assert "mas-3" in name  # six users: three named, the rest counted
     f2 = _filters(org_id, userId=["\u202e\u202c", "x" * 200])
     assert len(exports.file_name("p", f2)) <= 184
+
+
+def test_the_models_hovers_carry_the_unit_costs():
+    from layouts import figures
+    from layouts.figures import models as fm
+
+    df = pd.DataFrame(
+        {
+            "provider": ["openai", "local"],
+            "model": ["gpt-4o-mini", "=1+1"],
+            "cost_usd": [3.0, 0.0],
+            "input_tokens": [1000, 0],
+            "output_tokens": [400, 0],
+            "cache_read_tokens": [100, 0],
+            "executions": [6, 2],
+            "avg_latency_ms": [300.0, 90.0],
+            **{f"p{q}_latency_ms": [300.0, 90.0] for q in (50, 95, 99)},
+        }
+    )
+    line = "Costo/ejec.: US$ 0,5000 · Costo/1K tokens: US$ 2,0000"  # 3 / 6 and 3 × 1000 / 1500
+    assert fm.unit_line(3.0, 6, 1500) == line
+    assert fm.unit_line(0.0, 2, 0) == "Costo/ejec.: US$ 0,0000 · Costo/1K tokens: —"
+    bubble = figures.models_bubble(df)
+    assert bubble.data[0].customdata[0][5] == line and "%{customdata[5]}" in bubble.data[0].hovertemplate
+    bars = figures.models_bars(df)
+    assert all(t.customdata[0][5] == line and "%{customdata[5]}" in t.hovertemplate for t in bars.data)
+    assert all(list(t.customdata[0][-2:]) == ["openai", "gpt-4o-mini"] for t in bars.data)  # a click still filters
