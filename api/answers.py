@@ -60,7 +60,8 @@ class ErrorDetail(Answer):
         description=(
             "Stable machine code: invalid_timezone, invalid_date, date_out_of_range, incomplete_window, "
             "invalid_window, window_too_long, too_many_buckets, invalid_source, invalid_granularity, "
-            "invalid_preset, invalid_groupBy, invalid_actionType, too_many_values, value_too_long (400); "
+            "invalid_preset, invalid_groupBy, invalid_actionType, invalid_compare, invalid_limit, too_many_values, "
+            "value_too_long (400); "
             "missing_token, invalid_token, token_expired (401); "
             "forbidden, org_mismatch (403); not_found (404); method_not_allowed (405); "
             "internal_error (500); database_unavailable, query_timeout (503)."
@@ -96,7 +97,13 @@ class Sliced(Answer):
     )
 
 
-class Summary(Sliced):
+# The comparison (contract §3.2, docs/compare.md): with `compare`, rows and points gain these.
+_EARLIER = "The same figure over the earlier window (compare only; 0 without usage there)."
+PreviousUsd = Annotated[Usd, Field(description=_EARLIER)]
+PreviousCount = Annotated[Count, Field(description=_EARLIER)]
+
+
+class SummaryFigures(Answer):
     from_: DateTime = Field(alias="from", description="Window start, local, with offset.")
     to: DateTime = Field(description="Window end (exclusive), local, with offset.")
     timezone: str
@@ -116,6 +123,16 @@ class Summary(Sliced):
     )
 
 
+class SummaryPrevious(SummaryFigures):
+    """The summary's figures over the earlier window of a comparison, with its own from and to."""
+
+
+class Summary(SummaryFigures, Sliced):
+    previous: SummaryPrevious | None = Field(
+        None, description="Only with `compare`: the same fields over the earlier window (its own from and to)."
+    )
+
+
 @with_config(CONFIG)
 class CacheSavingsPoint(TypedDict):
     bucket: Annotated[DateTime, Field(description="Local start of the bucket's calendar period, with offset.")]
@@ -127,7 +144,7 @@ class CacheSavingsPoint(TypedDict):
     net_savings_usd: float
 
 
-class CacheSavings(Sliced):
+class CacheSavingsFigures(Answer):
     source: Source
     total_cache_read_tokens: Count
     total_input_tokens: Count
@@ -146,8 +163,21 @@ class CacheSavings(Sliced):
         description="Σ cache_write_tokens × (cache-write price − input price) of the row's model."
     )
     net_savings_usd: float = Field(description="estimatedSavingsUsd − writePremiumUsd.")
+
+
+class CacheSavingsPrevious(CacheSavingsFigures):
+    """The cache figures over the earlier window of a comparison (no points), with its bounds."""
+
+    from_: DateTime = Field(alias="from", description="Earlier window start, local, with offset.")
+    to: DateTime = Field(description="Earlier window end (exclusive, or cut at now moved back), local, with offset.")
+
+
+class CacheSavings(CacheSavingsFigures, Sliced):
     points: list[CacheSavingsPoint] = Field(
         description="One per bucket of the applied granularity up to now, zero-filled, ascending."
+    )
+    previous: CacheSavingsPrevious | None = Field(
+        None, description="Only with `compare`: the scalar figures over the earlier window, with its from and to."
     )
 
 
@@ -193,6 +223,9 @@ class TimeSeriesPoint(TypedDict):
             )
         ),
     ]
+    previous_cost_usd: NotRequired[Annotated[Usd, Field(description="compare: bucket i of the earlier window.")]]
+    previous_tokens: NotRequired[PreviousCount]
+    previous_executions: NotRequired[PreviousCount]
 
 
 class TimeSeries(Sliced):
@@ -220,6 +253,9 @@ class ModelUsage(TypedDict):
     p50_latency_ms: Annotated[float | None, Field(description=_PCT.format(q="50"))]
     p95_latency_ms: Annotated[float | None, Field(description=_PCT.format(q="95"))]
     p99_latency_ms: Annotated[float | None, Field(description=_PCT.format(q="99"))]
+    previous_cost_usd: NotRequired[PreviousUsd]
+    previous_tokens: NotRequired[PreviousCount]
+    previous_executions: NotRequired[PreviousCount]
 
 
 class ModelEfficiency(Sliced):
@@ -246,10 +282,57 @@ class AgentUsage(TypedDict):
             )
         ),
     ]
+    previous_cost_usd: NotRequired[PreviousUsd]
+    previous_tokens: NotRequired[PreviousCount]
+    previous_executions: NotRequired[PreviousCount]
 
 
 class ByAgent(Sliced):
     agents: list[AgentUsage]
+
+
+@with_config(CONFIG)
+class UserUsage(TypedDict):
+    user_id: Annotated[str | None, Field(description="null for rows without a user.")]
+    cost_usd: Usd
+    tokens: Count
+    executions: Count
+    sparkline: Annotated[
+        list[Usd],
+        Field(description="Cost per bucket of the applied granularity, in window order, up to now."),
+    ]
+    previous_cost_usd: NotRequired[PreviousUsd]
+    previous_tokens: NotRequired[PreviousCount]
+    previous_executions: NotRequired[PreviousCount]
+
+
+@with_config(CONFIG)
+class UsersOthers(TypedDict):
+    """The users past the limit, as one row."""
+
+    cost_usd: Usd
+    tokens: Count
+    executions: Count
+    previous_cost_usd: NotRequired[
+        Annotated[Usd, Field(description="compare: the earlier window's cost of every user not listed.")]
+    ]
+    previous_tokens: NotRequired[PreviousCount]
+    previous_executions: NotRequired[PreviousCount]
+
+
+class ByUser(Sliced):
+    users: list[UserUsage] = Field(
+        description=(
+            "The top `limit` users by cost descending (ties: executions, then userId, no user last); with "
+            "`compare`, followed by the users with usage only in the earlier window that are among its top "
+            "`limit`, with zeros (docs/compare.md)."
+        )
+    )
+    total_users: Count = Field(description="Distinct users of the window (rows without a user count as one).")
+    others: UsersOthers = Field(
+        description="The users past the limit: users + others add up to the window's totals (and, with compare, "
+        "previous* to the earlier window's)."
+    )
 
 
 @with_config(CONFIG)
@@ -364,7 +447,19 @@ class Alerts(Answer):
     alerts: Annotated[list[AlertEvent], Field(description="The org's alert events, newest first.")]
 
 
-ANSWERS = (Error, Summary, CacheSavings, Projection, TimeSeries, ModelEfficiency, ByAgent, Heatmap, Anomalies, Alerts)
+ANSWERS = (
+    Error,
+    Summary,
+    CacheSavings,
+    Projection,
+    TimeSeries,
+    ModelEfficiency,
+    ByAgent,
+    ByUser,
+    Heatmap,
+    Anomalies,
+    Alerts,
+)
 
 
 class _NoFieldTitles(GenerateJsonSchema):

@@ -6,12 +6,15 @@ their offset; the models give both the body and the OpenAPI schema.
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 
 import queries
 from queries.filters import Filters
 
 from . import answers
+from .compared import compared, previous
 
 # ------------------------------------------------------------------ JSON helpers
 
@@ -44,11 +47,11 @@ def day(d) -> str | None:
 # ------------------------------------------------------------------ frames -> bodies
 
 
-def summary_body(conn, f: Filters) -> answers.Summary:
+def _summary_fields(conn, f: Filters) -> dict[str, Any]:
     r = queries.summary(conn, f).iloc[0]
-    return answers.Summary.model_construct(
+    return dict(
         from_=iso(f.start_utc.astimezone(f.tz)),
-        to=iso(f.end_utc.astimezone(f.tz)),
+        to=iso(f.read_end_utc.astimezone(f.tz)),
         timezone=f.timezone,
         source=f.source,
         total_cost_usd=num(r["total_cost_usd"]),
@@ -62,9 +65,19 @@ def summary_body(conn, f: Filters) -> answers.Summary:
     )
 
 
+def summary_body(conn, f: Filters) -> answers.Summary:
+    before = queries.earlier(f)
+    prev = None if before is None else answers.SummaryPrevious.model_construct(**_summary_fields(conn, before))
+    summary = answers.Summary.model_construct(**_summary_fields(conn, f))
+    if prev is not None:  # set only with a comparison: the plain answer's bytes stay as they were
+        summary.previous = prev
+    return summary
+
+
 def cache_savings_body(conn, f: Filters) -> answers.CacheSavings:
     e = queries.cache_economics(conn, f)
     r = e.total.iloc[0]
+    before = queries.earlier(f)
     points = [
         answers.CacheSavingsPoint(
             bucket=iso(p["bucket"]),
@@ -77,7 +90,7 @@ def cache_savings_body(conn, f: Filters) -> answers.CacheSavings:
         )
         for p in e.points.to_dict("records")
     ]
-    return answers.CacheSavings.model_construct(
+    body = answers.CacheSavings.model_construct(
         source=f.source,
         total_cache_read_tokens=integer(r["total_cache_read_tokens"]),
         total_input_tokens=integer(r["total_input_tokens"]),
@@ -88,6 +101,27 @@ def cache_savings_body(conn, f: Filters) -> answers.CacheSavings:
         write_premium_usd=num(r["write_premium_usd"]),
         net_savings_usd=num(r["net_savings_usd"]),
         points=points,
+    )
+    if before is not None:  # set only with a comparison: the plain answer's bytes stay as they were
+        body.previous = _cache_previous(conn, before)
+    return body
+
+
+def _cache_previous(conn, f: Filters) -> answers.CacheSavingsPrevious:
+    """The earlier window's scalar cache figures (lean: no points), with its from and to."""
+    r = queries.cache_savings(conn, f).iloc[0]
+    return answers.CacheSavingsPrevious.model_construct(
+        source=f.source,
+        total_cache_read_tokens=integer(r["total_cache_read_tokens"]),
+        total_input_tokens=integer(r["total_input_tokens"]),
+        hit_rate=num(r["hit_rate"]),
+        estimated_savings_usd=num(r["estimated_savings_usd"]),
+        skipped_models_count=integer(r["skipped_models_count"]),
+        cache_write_tokens=integer(r["cache_write_tokens"]),
+        write_premium_usd=num(r["write_premium_usd"]),
+        net_savings_usd=num(r["net_savings_usd"]),
+        from_=iso(f.start_utc.astimezone(f.tz)),
+        to=iso(f.read_end_utc.astimezone(f.tz)),
     )
 
 
@@ -115,11 +149,12 @@ def projection_body(conn, f: Filters) -> answers.Projection:
 
 
 def time_series_body(conn, f: Filters, by_action: bool) -> answers.TimeSeries:
-    df = queries.time_series(conn, f, by_action=by_action)
+    df = compared(conn, f, queries.time_series, None, by_action)
     point = answers.TimeSeriesPoint
     points = []
     for r in df.to_dict("records"):
-        action = {"action_type": text(r["action_type"])} if by_action else {}  # left out without groupBy
+        # actionType is left out without groupBy
+        action: dict[str, Any] = {"action_type": text(r["action_type"])} if by_action else {}
         points.append(
             point(
                 bucket=iso(r["bucket"]),
@@ -128,13 +163,14 @@ def time_series_body(conn, f: Filters, by_action: bool) -> answers.TimeSeries:
                 tokens=integer(r["tokens"]),
                 executions=integer(r["executions"]),
                 partial=bool(r["partial"]),
+                **previous(r),
             )
         )
     return answers.TimeSeries.model_construct(granularity=f.granularity, timezone=f.timezone, points=points)
 
 
 def model_efficiency_body(conn, f: Filters) -> answers.ModelEfficiency:
-    df = queries.model_efficiency(conn, f)
+    df = compared(conn, f, queries.model_efficiency, ("provider", "model"))
     return answers.ModelEfficiency.model_construct(
         models=[
             answers.ModelUsage(
@@ -149,6 +185,7 @@ def model_efficiency_body(conn, f: Filters) -> answers.ModelEfficiency:
                 p50_latency_ms=num(r["p50_latency_ms"]),
                 p95_latency_ms=num(r["p95_latency_ms"]),
                 p99_latency_ms=num(r["p99_latency_ms"]),
+                **previous(r),
             )
             for r in df.to_dict("records")
         ]
@@ -156,7 +193,7 @@ def model_efficiency_body(conn, f: Filters) -> answers.ModelEfficiency:
 
 
 def by_agent_body(conn, f: Filters) -> answers.ByAgent:
-    df = queries.by_agent(conn, f)
+    df = compared(conn, f, queries.by_agent, ("agent_id",))
     return answers.ByAgent.model_construct(
         agents=[
             answers.AgentUsage(
@@ -167,9 +204,34 @@ def by_agent_body(conn, f: Filters) -> answers.ByAgent:
                 tokens=integer(r["tokens"]),
                 executions=integer(r["executions"]),
                 sparkline=[float(v) for v in r["sparkline"]],
+                **previous(r),
             )
             for r in df.to_dict("records")
         ]
+    )
+
+
+def by_user_body(conn, f: Filters, limit: int) -> answers.ByUser:
+    u = queries.by_user(conn, f, limit) if f.compare is None else queries.by_user_compared(conn, f, limit)
+    return answers.ByUser.model_construct(
+        users=[
+            answers.UserUsage(
+                user_id=text(r["user_id"]),
+                cost_usd=float(r["cost_usd"]),
+                tokens=integer(r["tokens"]),
+                executions=integer(r["executions"]),
+                sparkline=[float(v) for v in r["sparkline"]],
+                **previous(r),
+            )
+            for r in u.users.to_dict("records")
+        ],
+        total_users=integer(u.total_users),
+        others=answers.UsersOthers(
+            cost_usd=float(u.others["cost_usd"]),
+            tokens=integer(u.others["tokens"]),
+            executions=integer(u.others["executions"]),
+            **previous(u.others),
+        ),
     )
 
 

@@ -10,6 +10,7 @@ import copy
 from functools import lru_cache
 
 from queries.filters import (
+    COMPARES,
     GRANULARITIES,
     MAX_DATE as _MAX,
     MAX_HOURLY_DAYS,
@@ -20,6 +21,7 @@ from queries.filters import (
     PRESETS,
     SOURCES,
 )
+from queries.users import DEFAULT_LIMIT, MAX_LIMIT
 from storage.schema import ACTION_TYPES
 
 from . import answers, budget
@@ -87,6 +89,15 @@ PARAMETERS = {
     "groupBy": _query(
         "groupBy", {"type": "string", "enum": ["action"]}, "`action`: one point per bucket and action type."
     ),
+    "compare": _query(
+        "compare",
+        {"type": "string", "enum": list(COMPARES)},
+        "Compare with an earlier window (docs/compare.md): `previous` = the same number of local days just "
+        "before `from`, `year` = the same local dates one year earlier (29 February -> 28 February); a window "
+        "ending after now is compared with the earlier one cut at now moved back. Answers gain `previous` "
+        "(summary, cache-savings) or previousCostUsd, previousTokens, previousExecutions (points by position, "
+        f"rows by key). An earlier window starting before {MIN_DATE} is a 400.",
+    ),
     "xOrgId": {
         "name": "x-org-id",
         "in": "header",
@@ -101,6 +112,13 @@ PARAMETERS["alertsLimit"] = {
     "required": False,
     "schema": {"type": "integer", "minimum": 1, "maximum": 500, "default": 50},
     "description": "At most this many events, newest first (1-500, default 50).",
+}
+PARAMETERS["usersLimit"] = {
+    "name": "limit",
+    "in": "query",
+    "required": False,
+    "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT},
+    "description": f"At most this many users, by cost (1-{MAX_LIMIT}, default {DEFAULT_LIMIT}); the rest are `others`.",
 }
 WINDOW = ["timezone", "preset", "from", "to", "xOrgId"]
 
@@ -152,8 +170,13 @@ RESPONSES = {
 }
 
 ROUTES = [
-    ("summary", "Summary", "Totals over the whole window.", ["source", "granularity"]),
-    ("cache-savings", "CacheSavings", "Prompt-cache hit rate and estimated savings.", ["sourceSystem", "granularity"]),
+    ("summary", "Summary", "Totals over the whole window.", ["source", "granularity", "compare"]),
+    (
+        "cache-savings",
+        "CacheSavings",
+        "Prompt-cache hit rate and estimated savings.",
+        ["sourceSystem", "granularity", "compare"],
+    ),
     (
         "projection",
         "Projection",
@@ -166,15 +189,26 @@ ROUTES = [
         "TimeSeries",
         "Cost, tokens and executions per local bucket up to now, zero-filled; "
         "buckets that start after now are left out.",
-        ["source", "granularity", "groupBy"],
+        ["source", "granularity", "groupBy", "compare"],
     ),
     (
         "model-efficiency",
         "ModelEfficiency",
         "Usage per (provider, model), by cost descending.",
-        ["source", "granularity"],
+        ["source", "granularity", "compare"],
     ),
-    ("by-agent", "ByAgent", "Usage per agent, by cost descending, with a cost sparkline.", ["source", "granularity"]),
+    (
+        "by-agent",
+        "ByAgent",
+        "Usage per agent, by cost descending, with a cost sparkline.",
+        ["source", "granularity", "compare"],
+    ),
+    (
+        "by-user",
+        "ByUser",
+        "Usage per user: the top `limit` by cost with a cost sparkline each, the rest as `others`.",
+        ["source", "granularity", "usersLimit", "compare"],
+    ),
     ("heatmap", "Heatmap", "Usage by local day of week and hour; empty cells left out.", ["source", "granularity"]),
     (
         "anomalies",

@@ -19,6 +19,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from queries import freshness
 from queries.filters import BadParameter, parse_filters
+from queries.users import DEFAULT_LIMIT, MAX_LIMIT
 from storage import execute
 from web import context
 
@@ -26,6 +27,7 @@ from . import alerts as alerts_api, budget, openapi, security
 from .bodies import (
     anomalies_body,
     by_agent_body,
+    by_user_body,
     cache_savings_body,
     heatmap_body,
     model_efficiency_body,
@@ -47,6 +49,7 @@ ROUTES = (
     "time-series",
     "model-efficiency",
     "by-agent",
+    "by-user",
     "heatmap",
     "anomalies",
     "alerts",
@@ -63,11 +66,18 @@ RETRY_AFTER = "5"  # seconds: a database coming back is re-pinged by the pool on
 # ------------------------------------------------------------------ request handling
 
 
-def _answer(build, default_source: str = "all", extra=None):
-    """Authenticate, validate, query and serialize: the body of every figure route."""
+def _answer(build, default_source: str = "all", extra=None, compares: bool = True):
+    """Authenticate, validate, query and serialize: the body of every figure route.
+
+    compares=False: the route takes no `compare` (contract §3.2): the parameter is dropped
+    before parsing, so the answer, its validation and its cache key are the plain ones."""
     req = flask.request
     claims = security.authenticate(req, context.settings().secret)
-    f = parse_filters(req.args, claims.org_id, now=context.now(), default_source=default_source)
+    params = req.args
+    if not compares and "compare" in params:
+        params = params.copy()
+        params.poplist("compare")
+    f = parse_filters(params, claims.org_id, now=context.now(), default_source=default_source)
     args = extra(req.args) if extra else ()
     with execute.connect(context.engine()) as conn:  # database failures leave as DatabaseFault
         # The answer's JSON bytes, from the answer cache while the org's data has not moved.
@@ -91,6 +101,19 @@ def _group_by(params) -> tuple[bool]:
     if value.strip().lower() not in GROUP_BY:
         raise BadParameter("groupBy", f"Unknown groupBy {value!r}: use 'action' or leave it out.", "invalid_groupBy")
     return (True,)
+
+
+def _limit(params) -> tuple[int]:
+    """by-user's `limit`: an integer in 1..MAX_LIMIT (default DEFAULT_LIMIT), else a 400 naming it."""
+    value = params.get("limit")
+    if value is None or value == "":
+        return (DEFAULT_LIMIT,)
+    text = value.strip()
+    if not (text.isascii() and text.isdigit() and len(text) <= 6) or not 1 <= int(text) <= MAX_LIMIT:
+        raise BadParameter(
+            "limit", f"'limit' must be an integer from 1 to {MAX_LIMIT}; got {value[:40]!r}.", "invalid_limit"
+        )
+    return (int(text),)
 
 
 DB_MESSAGES = {  # storage.execute's fault kind -> the API's (code, message)
@@ -166,7 +189,7 @@ def blueprint() -> flask.Blueprint:
     @bp.get("/projection")
     def projection():
         """Month-end cost forecast."""
-        return _answer(projection_body)
+        return _answer(projection_body, compares=False)
 
     @bp.get("/time-series")
     def time_series():
@@ -183,15 +206,20 @@ def blueprint() -> flask.Blueprint:
         """Usage per agent with a cost sparkline."""
         return _answer(by_agent_body)
 
+    @bp.get("/by-user")
+    def by_user():
+        """Usage per user (the top `limit` by cost, the rest as `others`) with a cost sparkline."""
+        return _answer(by_user_body, extra=_limit)
+
     @bp.get("/heatmap")
     def heatmap():
         """Usage by day of week and hour."""
-        return _answer(heatmap_body)
+        return _answer(heatmap_body, compares=False)
 
     @bp.get("/anomalies")
     def anomalies():
         """Days whose cost departs from a weekday-aware baseline, with their contributors."""
-        return _answer(anomalies_body)
+        return _answer(anomalies_body, compares=False)
 
     budget.add_routes(bp)  # GET and PUT /budget
 

@@ -1,4 +1,5 @@
-/* The view in the URL (contract §4, issue 9): window, source, granularity and the slice as readable
+/* The view in the URL (contract §4, issue 9): window, source, granularity, the slice and the comparison
+   (compare=previous|year, carried in the slice's store under "compare") as readable
    query parameters named as in the API (?preset=30d&source=byok&agentId=a&agentId=b), a history
    entry per change so that reload and back/forward restore the view, «Copiar enlace», and the chips' ✕.
    Copied links leave ?token= out (the panel wraps a copied link in its own); pushed entries keep the
@@ -6,7 +7,7 @@
    are kept. */
 (function () {
   var SLICE = ["agentId", "userId", "provider", "model", "actionType"];
-  var VIEW = ["preset", "from", "to", "source", "granularity"].concat(SLICE);
+  var VIEW = ["preset", "from", "to", "source", "granularity"].concat(SLICE).concat(["compare"]);
   var KEEP = ["lang", "theme", "currency"];
   var restoring = 0;  /* until then, state changes are the URL's own being applied: nothing pushed */
   var pending = null;
@@ -52,6 +53,8 @@
       vs.filter(function (v, i) { return typeof v === "string" && v !== "" && vs.indexOf(v) === i; }).sort()
         .forEach(function (v) { view.push([k, v]); });
     });
+    var cmp = slice && typeof slice.compare === "string" ? slice.compare : "";
+    if (cmp) { view.push(["compare", cmp]); }
     return viewOf("?" + encode(view));
   }
 
@@ -59,7 +62,7 @@
     /* The URL's view into the controls and stores (on load, and on back/forward). */
     restore: function (search) {
       var p = new URLSearchParams(search || "");
-      var out = [nu(), nu(), nu(), nu(), nu(), nu(), nu(), nu(), nu()];
+      var out = [nu(), nu(), nu(), nu(), nu(), nu(), nu(), nu(), nu(), nu()];
       var preset = p.get("preset"), from = p.get("from"), to = p.get("to");
       var hasView = VIEW.some(function (k) { return p.has(k); });
       if (!hasView && !window.aiUsageView.pushed) { return out; }  /* a plain page: its defaults */
@@ -80,11 +83,18 @@
         var vs = p.getAll(k).filter(function (v) { return v !== ""; });
         if (vs.length) { slice[k] = vs.filter(function (v, i) { return vs.indexOf(v) === i; }); }
       });
+      /* The comparison: as the URL says it (a value the page does not offer reaches the server,
+         whose bad-filter banner names it); the control shows it too. */
+      var cmp = p.get("compare") || "";
+      if (cmp) { slice.compare = cmp; }
+      window.aiUsageView.compare = cmp;
       out[8] = slice;
+      out[9] = cmp || "none";
       return out;
     },
     /* A changed view: one history entry, once the state has settled. */
     push: function (aPreset, aStart, aEnd, source, gran, slice) {
+      window.aiUsageView.compare = slice && typeof slice.compare === "string" ? slice.compare : "";
       pending = stateView(aPreset, aStart, aEnd, source, gran, slice);
       setTimeout(function () {
         if (pending === null) { return; }
@@ -114,7 +124,9 @@
       } catch (e) { fallback(link); }
       return done;
     },
-    pushed: false
+    pushed: false,
+    compare: "",  /* the view's comparison, kept when a chip's ✕ rewrites the store */
+    seen: null
   };
 
   function fallback(text) {
@@ -124,6 +136,24 @@
     try { document.execCommand("copy"); } catch (e) { /* nothing more to try */ }
     document.body.removeChild(ta);
   }
+
+  /* Back/forward to the very search dcc.Location last saw (the page's own URL after a reload: our
+     pushState does not tell Location) changes none of its props, so no restore callback runs:
+     apply that entry's view here, prop by prop, as restore would. */
+  var TARGETS = [["filter-preset", "value"], ["filter-dates", "start_date"], ["filter-dates", "end_date"],
+    ["filter-applied-preset", "data"], ["filter-applied-start", "data"], ["filter-applied-end", "data"],
+    ["filter-source", "value"], ["filter-granularity", "value"], ["filter-slice", "data"], ["filter-compare", "value"]];
+  window.addEventListener("popstate", function () {
+    if (!window.dash_clientside || !window.dash_clientside.set_props) { return; }
+    if ((window.location.search || "") !== window.aiUsageView.seen) { return; }  /* Location restores it */
+    var out = window.aiUsageView.restore(window.location.search);
+    out.forEach(function (v, i) {
+      if (v === nu()) { return; }
+      var props = {};
+      props[TARGETS[i][1]] = v;
+      window.dash_clientside.set_props(TARGETS[i][0], props);
+    });
+  });
 
   /* A chip's ✕: the slice without that value, from the chips on screen (each carries its filter
      and value as data attributes), written to the store. */
@@ -137,13 +167,17 @@
       if (SLICE.indexOf(f) < 0 || v === null) { return; }
       (slice[f] = slice[f] || []).push(v);
     });
+    if (window.aiUsageView.compare) { slice.compare = window.aiUsageView.compare; }
     window.dash_clientside.set_props("filter-slice", { data: slice });
   });
 })();
 
 window.dash_clientside = Object.assign({}, window.dash_clientside, {
   view: {
-    restore: function (search) { return window.aiUsageView.restore(search); },
+    restore: function (search) {
+      window.aiUsageView.seen = search || "";  /* the search dcc.Location holds (see popstate above) */
+      return window.aiUsageView.restore(search);
+    },
     push: function (a, b, c, d, e, f) { return window.aiUsageView.push(a, b, c, d, e, f); },
     copy: function (n) { return window.aiUsageView.copy(n); }
   }

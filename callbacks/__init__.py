@@ -10,6 +10,8 @@ from . import (
     alerts,
     anomalies,
     budget,
+    changes,
+    compare,
     currency,
     datatables,
     exports,
@@ -40,6 +42,8 @@ def register(app) -> None:
         datatables,
         exports,
         slice,
+        compare,
+        changes,
     ):
         module.register(app)
     language.register(app)  # the page's language: every Dash request answers in it

@@ -5,7 +5,12 @@ as State (memory store, never a cookie). `resolve()` verifies the token — the 
 only from it — checks that every filter input is what the page sends (None or a short
 string: a client can POST anything to /_dash-update-component) and parses the filters
 with `queries.parse_filters`; when any of it fails the callback shows a message and runs
-no query. `query()` turns database failures into `Unavailable`, which the sections show
+no query.
+
+The comparison (contract §3.2, «Comparar con») rides in the view store ids.FILTER_SLICE
+beside the slice, under the key `compare` (a string: previous | year): every section that
+passes its slice to `resolve()` gets `scope.filters.compare` with no input of its own, and
+a value the page would not send (a hand-edited URL) is the usual bad-filter message. `query()` turns database failures into `Unavailable`, which the sections show
 as a state, never as a crash.
 """
 
@@ -78,6 +83,7 @@ PARAM_MESSAGES = {  # BadParameter.code -> what the filter bar says (msgids; mes
     "too_many_values": N_("Demasiados valores en un filtro (máximo {values})."),
     "value_too_long": N_("Un valor de filtro es demasiado largo (máximo {chars} caracteres)."),
     "invalid_actionType": N_("Uno de los tipos de acción filtrados no existe."),
+    "invalid_compare": N_("Esa comparación no existe: elige «Periodo anterior» o «Mismo periodo del año pasado»."),
 }
 
 
@@ -121,22 +127,34 @@ def is_plain(value) -> bool:
     return value is None or (isinstance(value, str) and len(value) <= MAX_INPUT)
 
 
+COMPARE = "compare"  # the comparison's key in the view store (ids.FILTER_SLICE): a string
+
+
 def slice_params(sl) -> dict[str, list[str]] | None:
     """The slice store's value as parse_filters parameters (API names -> lists of strings);
-    None when it is not what the page writes (a client can POST anything)."""
+    None when it is not what the page writes (a client can POST anything). The comparison
+    (key COMPARE) is not part of the slice: compare_param() reads it."""
     if sl is None or sl == {}:
         return {}
-    if not isinstance(sl, dict) or not set(sl) <= {api for _f, api, _c in SLICE_FIELDS}:
+    if not isinstance(sl, dict) or not set(sl) <= {api for _f, api, _c in SLICE_FIELDS} | {COMPARE}:
+        return None
+    if not (sl.get(COMPARE) is None or is_plain(sl.get(COMPARE))):
         return None
     out = {}
     for api, values in sl.items():
-        if values is None:
+        if values is None or api == COMPARE:
             continue
         if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
             return None
         if values:
             out[api] = values
     return out
+
+
+def compare_param(sl) -> str | None:
+    """The view store's comparison (None: none) as written; parse_filters checks its value."""
+    value = sl.get(COMPARE) if isinstance(sl, dict) else None
+    return value if isinstance(value, str) and value and is_plain(value) else None
 
 
 def slice_key(sl) -> str:
@@ -154,8 +172,8 @@ def slice_key(sl) -> str:
 
 def stamp(preset, start, end, source, granularity, tz, sl=None) -> str:
     """The filter key a section shows, e.g. '30d|all|auto|Europe/Madrid' (dates only when custom),
-    then '|agentId=a' when a slice is applied; a value the page would never send reads '?'
-    (nothing forged is echoed back)."""
+    then '|agentId=a' with a slice, '|compare=previous' with a comparison; a value the page
+    would never send reads '?' (nothing forged is echoed back)."""
     parts = [
         v if isinstance(v, str) and is_plain(v) else ("" if v is None else "?")
         for v in (preset, source, granularity, tz)
@@ -165,6 +183,9 @@ def stamp(preset, start, end, source, granularity, tz, sl=None) -> str:
     key = slice_key(sl)
     if key:
         parts.append(key)
+    compare = compare_param(sl)
+    if compare:
+        parts.append(f"{COMPARE}={compare.replace('%', '%25').replace('|', '%7C')}")
     return "|".join(parts)
 
 
@@ -217,6 +238,7 @@ def resolve(preset, start, end, source, granularity, tz, token, currency=None, s
     if sliced is None or not all(is_plain(v) for v in (preset, start, end, source, granularity, tz)):
         return Scope(None, key, "params", message("invalid_input"))
     params: dict = {"timezone": tz, "source": source, "granularity": granularity, **sliced}
+    params[COMPARE] = compare_param(sl)
     if preset == "custom" and not (start and end):
         return Scope(None, key, "params", message("incomplete_window"))
     if preset == "custom":

@@ -5,12 +5,14 @@ The renderer POSTs {output, outputs, inputs, state, changedPropIds} to
 a list of {id, property, value}, or one input too few raise inside Dash (500 and a
 traceback in the log). Here the shape is checked against the callback's own
 declaration in `app.callback_map`; the values inside are the callbacks' to validate
-(callbacks/common.py). This app has no pattern-matching callbacks, so every dependency
-is one {id, property} pair.
+(callbacks/common.py). A dependency is one {id, property} pair, except a pattern-matching
+one (ALL: «Mayores cambios»'s entries), which the renderer sends as the list of the
+components it matched, each id a dict fitting the declared pattern.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 
 from flask import jsonify, request
@@ -18,19 +20,32 @@ from flask import jsonify, request
 log = logging.getLogger("ai_usage.dashboard")
 
 
+def _fits(sent_id, pattern: dict) -> bool:
+    """A matched component's id against a pattern ({"type": "x", "index": ["ALL"]})."""
+    return (
+        isinstance(sent_id, dict)
+        and set(sent_id) == set(pattern)
+        and all(v == ["ALL"] or sent_id[k] == v for k, v in pattern.items())
+    )
+
+
+def _dep_match(s, d) -> bool:
+    # An Output(allow_duplicate=True) travels as "prop@<hash of the inputs>".
+    prop = str(d["property"]).split("@", 1)[0]
+    did = d["id"]
+    if isinstance(did, str) and did.startswith("{"):  # pattern-matching: the list of the matches
+        pattern = json.loads(did)
+        return isinstance(s, list) and all(
+            isinstance(x, dict) and _fits(x.get("id"), pattern) and x.get("property") == prop for x in s
+        )
+    return isinstance(s, dict) and s.get("id") == did and str(s.get("property")).split("@", 1)[0] == prop
+
+
 def _deps_match(sent, declared) -> bool:
     if isinstance(declared, dict):  # a callback with a single Output: the renderer sends one object
         sent, declared = [sent], [declared]
     return (
-        isinstance(sent, list)
-        and len(sent) == len(declared)
-        and all(
-            isinstance(s, dict)
-            and s.get("id") == d["id"]
-            # An Output(allow_duplicate=True) travels as "prop@<hash of the inputs>".
-            and str(s.get("property")).split("@", 1)[0] == str(d["property"]).split("@", 1)[0]
-            for s, d in zip(sent, declared)
-        )
+        isinstance(sent, list) and len(sent) == len(declared) and all(_dep_match(s, d) for s, d in zip(sent, declared))
     )
 
 

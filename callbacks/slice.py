@@ -30,10 +30,15 @@ SELECTS = {  # dropdown id -> the API names it writes
 API_NAMES = ("agentId", "userId", "provider", "model", "actionType")
 
 
-def clean(sl) -> dict[str, list[str]]:
-    """The store's value as the page writes it (forged shapes dropped), without empty lists."""
-    params = common.slice_params(sl) or {}
-    return {api: list(dict.fromkeys(params[api]))[:MAX_VALUES] for api in API_NAMES if params.get(api)}
+def clean(sl) -> dict:
+    """The store's value as the page writes it (forged shapes dropped), without empty lists;
+    the comparison it carries (common.COMPARE) is kept: no slice change drops it."""
+    params = common.slice_params(sl)
+    if params is None:
+        return {}
+    out: dict = {api: list(dict.fromkeys(params[api]))[:MAX_VALUES] for api in API_NAMES if params.get(api)}
+    compare = common.compare_param(sl)
+    return {**out, common.COMPARE: compare} if compare else out
 
 
 def to_selects(sl: dict) -> list[list[str]]:
@@ -143,6 +148,7 @@ def register(app) -> None:
         Output(ids.SOURCE, "value", allow_duplicate=True),
         Output(ids.GRANULARITY, "value", allow_duplicate=True),
         Output(ids.FILTER_SLICE, "data", allow_duplicate=True),
+        Output(ids.COMPARE, "value", allow_duplicate=True),
         Input(ids.URL, "search"),
         prevent_initial_call="initial_duplicate",
     )
@@ -200,10 +206,11 @@ def control(agent, user, model, action, _clear, sl, names, *options):
     the store in the browser: assets/view_url.js)."""
     trigger = ctx.triggered_id
     current = clean(sl)
+    kept = {k: v for k, v in current.items() if k == common.COMPARE}  # no slice change drops it
     if trigger == ids.SLICE_CLEAR:
-        new = {}
+        new = dict(kept)
     elif any(f"{sel}.value" in ctx.triggered_prop_ids for sel in SELECTS):  # a person chose
-        new = from_selects(agent, user, model, action)
+        new = {**from_selects(agent, user, model, action), **kept}
         # A value the select does not list yet (the URL's, a click's) was not removed by anyone.
         listed = set()
         for opts in options:
@@ -231,7 +238,7 @@ def control(agent, user, model, action, _clear, sl, names, *options):
         store,
         *selects,
         slice_layout.chips(new, _names(names)),
-        not bool(new),
+        not any(new.get(api) for api in API_NAMES),
     )
 
 

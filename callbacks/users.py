@@ -3,7 +3,7 @@ it when one is set; a row click adds the user to the slice. Search and CSV run i
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import pandas as pd
 from dash import ClientsideFunction, Input, Output, State, no_update
@@ -11,9 +11,11 @@ from dash import ClientsideFunction, Input, Output, State, no_update
 from layouts import ids, slice as slice_layout, users
 from layouts.grids import LOCALE_TEXT
 from layouts.i18n import _
-from queries.compare import beside_rows, earlier
-from queries.filters import NONE, Filters
-from queries.users import by_user
+from queries.compare import earlier
+from queries.filters import Filters
+from queries.users import by_user, by_user_compared
+
+__all__ = ["earlier"]  # the comparison's window, for tests and readers of this module
 
 from . import common
 from .slice import with_value
@@ -21,33 +23,28 @@ from .slice import with_value
 
 @dataclass(frozen=True)
 class Ranked:
-    """by_user's answer, with previous_cost_usd beside each user and «otros» when compared."""
+    """by_user's answer; compared, users carry previous_cost_usd and others_previous is the
+    earlier cost of everyone not listed (so the earlier column adds up too)."""
 
     users: pd.DataFrame
     total_users: int
     others: dict
-    others_previous: float | None = None  # the earlier cost of the users past the limit
+    others_previous: float | None = None
 
 
 def fetch(conn, f: Filters, limit: int) -> Ranked:
-    """The top `limit` users; with f.compare, each one's cost in the earlier window (whatever its
-    rank there) and the earlier cost of everyone else, so the earlier column adds up too."""
-    now = by_user(conn, f, limit)
-    before = earlier(f)
-    if before is None or not len(now.users):
-        return Ranked(now.users, now.total_users, now.others)
-    current = _plain_ids(now.users)
-    listed = tuple(sorted({NONE if u is None else u for u in current["user_id"]}))
-    theirs = _plain_ids(by_user(conn, replace(before, user_ids=listed), len(listed)).users)
-    everyone = by_user(conn, before, 1)  # the earlier window's total: its top one + others
-    total_e8 = int(everyone.users["cost_e8"].sum()) + int(everyone.others["cost_e8"])
-    side = beside_rows(current, theirs, ["user_id"])
-    rest_e8 = total_e8 - int(theirs["cost_e8"].sum()) if len(theirs) else total_e8
-    return Ranked(side, now.total_users, now.others, rest_e8 / 1e8)
+    """The top `limit` users; with f.compare, queries.users.by_user_compared: each listed user's
+    earlier cost (whatever its rank there), and the earlier top users with no usage now appended
+    with zeros (Δ −100 %: who stopped)."""
+    if f.compare is None:
+        got = by_user(conn, f, limit)
+        return Ranked(_plain_ids(got.users), got.total_users, got.others)
+    got = by_user_compared(conn, f, limit)
+    return Ranked(_plain_ids(got.users), got.total_users, got.others, float(got.others["previous_cost_usd"]))
 
 
 def _plain_ids(df: pd.DataFrame) -> pd.DataFrame:
-    """The frame with the row without a user as None (pandas may hold it as NaN: NaN != NaN as a key)."""
+    """The frame with the row without a user as None (pandas may hold it as NaN)."""
     ids_ = [None if u is None or u != u else str(u) for u in df["user_id"]]
     return df.assign(user_id=pd.Series(ids_, index=df.index, dtype=object))
 
@@ -109,7 +106,7 @@ def update(preset, start, end, source, granularity, tz, limit, token, currency=N
         got = common.query(lambda conn: fetch(conn, f, n), f"page:users:{n}", f)
     except common.Unavailable as u:
         return [], u.detail, "", scope.stamp, users.grid_options(u.message, []), export, columns
-    shown = len(got.users)
+    shown = int((got.users["executions"] > 0).sum()) if len(got.users) else 0  # not the appended earlier-only
     pinned = users.others_row(got.others, got.total_users - shown, money, got.others_previous)
     total_e8 = int(got.users["cost_e8"].sum()) + int(got.others["cost_e8"]) if shown else 0
     return (

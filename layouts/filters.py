@@ -31,6 +31,11 @@ GRANULARITIES = [
     ("week", N_("Semana"), N_("Semanas de lunes a domingo")),
     ("month", N_("Mes"), ""),
 ]
+COMPARES = [  # «Comparar con» (contract §3.2): none is the page's own value, never sent as a filter
+    ("none", N_("Sin comparación"), ""),
+    ("previous", N_("Periodo anterior"), N_("Los mismos días justo antes del periodo")),
+    ("year", N_("Mismo periodo del año pasado"), N_("Las mismas fechas un año antes")),
+]
 HOUR_TOO_LONG = N_("Hora está disponible para periodos de hasta {n} días")
 
 
@@ -63,6 +68,27 @@ def segmented(control_id: str, options, value: str, label: str) -> html.Div:
                 options=[
                     {"label": html.Span(_(text), title=_(hint)) if hint else _(text), "value": v}
                     for v, text, hint in options
+                ],
+            ),
+        ],
+    )
+
+
+def compare_select() -> html.Div:
+    """«Comparar con»: a native select in the bar's second row, after the dimension filters (the
+    first row has no room left at 1440 px with custom dates). A value the page does not offer
+    (a hand-edited URL) stays the control's value: no change is sent, the server's banner names it."""
+    return html.Div(
+        className="filter-group compare-group",
+        children=[
+            html.Label(_("Comparar con"), id=ids.COMPARE_LABEL, htmlFor=ids.COMPARE, className="filter-label"),
+            dbc.Select(
+                id=ids.COMPARE,
+                value="none",
+                size="sm",
+                className="compare-select",
+                options=[
+                    {"label": _(text), "value": v, **({"title": _(hint)} if hint else {})} for v, text, hint in COMPARES
                 ],
             ),
         ],

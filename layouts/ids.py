@@ -35,8 +35,16 @@ APPLIED_END = "filter-applied-end"
 # The slice (contract §3.1, issue 9): dcc.Store(memory) holding the applied dimension filters as
 # {"agentId": [...], "userId": [...], "provider": [...], "model": [...], "actionType": [...]}
 # (API parameter names; absent or empty keys: no filter). Drill-down clicks, chips, the filter
-# row and the anomaly list write it; every section reads it.
+# row and the anomaly list write it; every section reads it. It also carries the comparison
+# (contract §3.2) as "compare": "previous" | "year" (callbacks/common.py, COMPARE), written by
+# the «Comparar con» control (COMPARE) and the URL, so every section that reads the slice gets it.
 FILTER_SLICE = "filter-slice"
+COMPARE = "filter-compare"  # «Comparar con»: none | previous | year (callbacks/compare.py)
+# «Mayores cambios» (layouts/changes.py, callbacks/changes.py): shown with a comparison only.
+SEC_CHANGES = "section-changes"
+CHANGES_BODY = "changes-body"
+CHANGES_KEYS = "changes-keys"  # [[api, value], ...]: the filter each entry's click adds, by index
+# (the entries' pattern-matching ids: layouts/changes.py ITEM)
 # The filter row under the bar (layouts/slice.py, callbacks/slice.py): one searchable multi-select
 # per dimension, the chips of what is applied (a chip's ✕: assets/view_url.js),
 # «Quitar filtros» and «Copiar enlace». SLICE_NAMES: {agentId: {id: name}} for the chips' labels.
@@ -57,6 +65,7 @@ FILTER_NOTICE = "filter-notice"  # why a typed range was not applied, or why Hor
 PRESET_LABEL = "filter-preset-label"
 SOURCE_LABEL = "filter-source-label"
 GRANULARITY_LABEL = "filter-granularity-label"
+COMPARE_LABEL = "filter-compare-label"
 ACTIONS_METRIC_LABEL = "actions-metric-label"
 MODELS_VIEW_LABEL = "models-view-label"
 MODELS_SCALE_LABEL = "models-scale-label"

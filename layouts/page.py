@@ -11,6 +11,7 @@ from . import (
     alerts,
     anomalies,
     budget,
+    changes,
     filters,
     fmt,
     i18n,
@@ -46,7 +47,9 @@ def layout() -> html.Div:
                 className="dashboard",
                 children=[
                     filters.header(),
-                    html.Div(className="filterbar-wrap", children=[filters.filter_bar(), slice.row()]),
+                    html.Div(
+                        className="filterbar-wrap", children=[filters.filter_bar(), slice.row(filters.compare_select())]
+                    ),
                     html.Main(
                         className="content",
                         children=[
@@ -55,6 +58,7 @@ def layout() -> html.Div:
                             kpis.section(),
                             budget.layout(),  # Presupuesto (issue 10)
                             trend.layout(),
+                            changes.layout(),  # «Mayores cambios»: with a comparison only
                             anomalies.layout(),
                             actions.layout(),
                             models.layout(),

@@ -42,8 +42,8 @@ def value_label(api: str, value: str, names: dict | None = None) -> str:
     return str(((names or {}).get(api) or {}).get(value, value))
 
 
-def row() -> html.Div:
-    """The second filter row: four multi-selects, the chips, and the two buttons."""
+def row(compare=None) -> html.Div:
+    """The second filter row: four multi-selects, `compare` («Comparar con»), the chips, and the two buttons."""
     controls = []
     for cid, text, placeholder in CONTROLS:
         controls.append(
@@ -72,6 +72,7 @@ def row() -> html.Div:
         **{"aria-label": _("Filtrar por dimensión")},
         children=[
             html.Div(className="slice-controls", children=controls),
+            compare,
             html.Div(
                 className="slice-applied",
                 children=[

@@ -34,6 +34,7 @@ SAVINGS = "#15803d"  # money the prompt cache saved (net of the write premium)
 HIT_RATE = "#0369a1"  # the cache hit rate, a share of prompt tokens
 ANOMALY = "#b91c1c"  # a day whose cost departs from its baseline (markers on the trend; ▲ up, ▼ down)
 BUDGET = "#c2410c"  # the monthly budget: the limit line of the «Acumulado» view
+PREVIOUS = "#a1a5e4"  # cost of the earlier window (the comparison's ghost line): a faint indigo
 
 ACTIONS = {  # contract value -> (Spanish label, colour); order = legend order
     "user_interaction": (N_("Interacción de usuario"), "#3b82f6"),
@@ -81,6 +82,7 @@ PALETTE = {  # meaning -> colour: every data colour on the page, each used for o
     "hit_rate": HIT_RATE,
     "anomaly": ANOMALY,
     "budget": BUDGET,
+    "previous": PREVIOUS,
     **{f"action:{a}": c for a, (_, c) in ACTIONS.items()},
     "action:other": OTHER_ACTION[1],
     **{f"token:{t}": c for t, (_, c) in TOKEN_TYPES.items()},
@@ -180,6 +182,7 @@ DARK_SURFACE = "#171d2b"
 # family in both themes (navy input tokens become steel blue, brown BYOK a burnt orange).
 DARK_PALETTE = {
     "cost": "#8b93ff",
+    "previous": "#6a6fc0",  # 3.7:1 on the card: quieter than the cost line, still a graphic
     "tokens": "#7b8aa3",
     "model": DARK_MUTED,  # as in light, where MODEL is MUTED: a model is no category
     "action:user_interaction": "#60a5fa",

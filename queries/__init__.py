@@ -11,22 +11,23 @@
 | by_agent | agent_id, name, avatar_url, cost_usd, tokens, executions, sparkline (list of cost per bucket up to now), p95_latency_ms |
 | heatmap | dow (0 = Sunday), hour, tokens, cost_usd, executions (non-zero cells) |
 | by_user | a Users: users (user_id, cost_usd, cost_e8, tokens, executions, sparkline), total_users, others |
+| by_user_compared | by_user beside the earlier window: previous_cost_usd, previous_tokens, previous_executions on users and others |
 
 `earlier(f)` (compare.py) is the earlier window of a comparison (contract §3.2); run any
 of these on it and put the figures beside the current ones with `align_points` /
-`beside_rows`.
+`beside_rows` (then `zero_sparklines` for the rows only in the earlier window).
 """
 
 from .agents import by_agent
 from .cache_savings import CacheEconomics, cache_economics, cache_savings
-from .compare import align_points, beside_rows, earlier
+from .compare import align_points, beside_rows, earlier, zero_sparklines
 from .filters import BadParameter, Filters, parse_filters
 from .heatmap import heatmap
 from .models import model_efficiency
 from .projection import Projection, projection
 from .summary import summary
 from .time_series import time_series
-from .users import Users, by_user
+from .users import Users, by_user, by_user_compared
 
 __all__ = [
     "BadParameter",
@@ -38,6 +39,7 @@ __all__ = [
     "beside_rows",
     "by_agent",
     "by_user",
+    "by_user_compared",
     "cache_economics",
     "cache_savings",
     "earlier",
@@ -47,4 +49,5 @@ __all__ = [
     "projection",
     "summary",
     "time_series",
+    "zero_sparklines",
 ]

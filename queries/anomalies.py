@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -20,7 +21,7 @@ import sqlalchemy as sa
 from storage.schema import COST_SCALE
 
 from .anomaly_model import CONTRIB_WEEKS, HISTORY_DAYS, Verdict, detect, weekday_expected
-from .base import facts
+from .base import bucket_cuts, facts, local_dates
 from .filters import Filters, local_midnight
 from .projection import daily_costs
 
@@ -58,10 +59,28 @@ def daily_series(conn: sa.Connection, f: Filters, start: date, end: date) -> pd.
     return s.reindex(full, fill_value=0.0)
 
 
-def _day_costs(conn: sa.Connection, f: Filters, day: date, dim: str) -> dict[str | None, float]:
-    """Cost per value of dim on local day `day`."""
-    df = facts(conn, f, dims=(dim,), start=local_midnight(day, f.tz), end=local_midnight(day + timedelta(days=1), f.tz))
-    return {(None if v is None else str(v)): int(c) / COST_SCALE for v, c in zip(df[dim], df["cost_e8"])}
+def _costs_by_day(conn: sa.Connection, f: Filters, days: set[date]) -> dict[date, dict[str, dict[str | None, float]]]:
+    """{day: {dim: {value: cost}}} for each local day of `days`: one facts read per dimension
+    over the stretch from the first day to the last, keyed by local day (exact on DST days
+    and odd offsets: the keys are the facts' quarter-hours, cut at local midnights)."""
+    lo, hi = min(days), max(days)
+    a, b = local_midnight(lo, f.tz), local_midnight(hi + timedelta(days=1), f.tz)
+    cuts = bucket_cuts(f, by="date", start=a, end=b)
+    out: dict[date, dict[str, dict[str | None, float]]] = {d: {} for d in days}
+    wanted = np.array(sorted(days), dtype="datetime64[D]")
+    for _kind, dim in KINDS:
+        df = facts(conn, f, dims=(dim,), by_qh=True, start=a, end=b, boundaries=cuts)
+        sums: dict[tuple[Any, str | None], int] = {}
+        local = local_dates(df["qh"].to_numpy(), f.tz)
+        keep = np.isin(local, wanted)
+        for d, v, c in zip(local[keep].tolist(), df[dim].to_numpy(dtype=object)[keep], df["cost_e8"].to_numpy()[keep]):
+            k = (d, None if v is None else str(v))
+            sums[k] = sums.get(k, 0) + int(c)
+        for d in days:
+            out[d][dim] = {}
+        for (d, v), c in sums.items():
+            out[d][dim][v] = c / COST_SCALE
+    return out
 
 
 def contributors(
@@ -104,12 +123,11 @@ def anomalies(conn: sa.Connection, f: Filters) -> list[Anomaly]:
     """Contract §3.3's anomalies of f (org, source, window, timezone), newest first."""
     index, flagged = verdicts(conn, f)
     out = []
-    cache: dict[date, dict[str, dict[str | None, float]]] = {}
+    flagged_days = [index[v.index].date() for v in flagged]
+    needed = {d - timedelta(days=7 * k) for d in flagged_days for k in range(CONTRIB_WEEKS + 1)}
+    cache = _costs_by_day(conn, f, needed) if needed else {}
     for v in reversed(flagged):
         day = index[v.index].date()
-        for d in [day - timedelta(days=7 * k) for k in range(CONTRIB_WEEKS + 1)]:
-            if d not in cache:
-                cache[d] = {dim: _day_costs(conn, f, d, dim) for _kind, dim in KINDS}
         out.append(
             Anomaly(
                 date=day,

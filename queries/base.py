@@ -79,7 +79,7 @@ def raw_facts(
     keys += [t.c[d] for d in dims]
     stmt = sa.select(*keys, *measure_columns(dialect, unpriced)).where(
         t.c.org_id == f.org_id,
-        created_between(dialect, start or f.start_utc, end or f.end_utc),
+        created_between(dialect, start or f.start_utc, end or f.read_end_utc),
     )
     if f.source != "all":  # 'BYOK', ' system ' count as theirs; anything else is 'other'
         stmt = stmt.where(sa.literal_column(source_match_sql(dialect, f.source)))
@@ -139,7 +139,8 @@ def facts(
     (its first quarter-hour) instead of every quarter-hour. period (seconds): the
     caller's buckets repeat on the local clock with it (the heatmap's week), so such
     stretches a whole period apart at the same UTC offset may share one key. unpriced:
-    also the UNPRICED measures (rows whose cost_usd is NULL)."""
+    also the UNPRICED measures (rows whose cost_usd is NULL). A comparison's earlier window
+    (f.cut_at_now) ends at its own now: rows after it are not "so far" (f.read_end_utc)."""
     if conn.get_execution_options().get(FACTS_OPTION, "raw") == "rollup":
         from .rollup_read import rollup_facts  # the rollup reader builds on this module
 

@@ -3,9 +3,10 @@
 `earlier(f)` is f moved back: `previous` by the window's own number of local days (the
 same number of days just before `from`), `year` by one calendar year (29 February → 28
 February). Its clock (`now`) moves back by the same shift, so a window that ends after
-now is compared with the earlier window cut at the same point: "so far" with "so far".
-The earlier window keeps f's applied granularity, source and slice; it has no
-comparison of its own.
+now is compared with the earlier window cut at the same point: "so far" with "so far"
+(`cut_at_now`: its rows are read up to its now, its buckets end there). The earlier
+window keeps f's applied granularity, source and slice; it has no comparison of its own.
+`check_earlier` refuses a comparison whose earlier window would start before 1970.
 
 `align_points` puts bucket i of the earlier series beside bucket i of the current one
 (by position: an earlier bucket past the current series' end is dropped, a current
@@ -15,14 +16,15 @@ totals beside its current ones (a key only in the earlier window appears with ze
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
 import pandas as pd
 
-from .filters import Filters, local_instant
+from .base import bucket_flags, window_buckets
+from .filters import MIN_DATE, BadParameter, Filters, local_instant
 
 PREVIOUS_COLUMNS = {"cost_usd": "previous_cost_usd", "tokens": "previous_tokens", "executions": "previous_executions"}
 
@@ -58,7 +60,20 @@ def earlier(f: Filters) -> Filters | None:
         now=then,
         preset=None,
         compare=None,
+        cut_at_now=True,
     )
+
+
+def check_earlier(f: Filters) -> None:
+    """Raise BadParameter("compare") when f's earlier window would start before MIN_DATE."""
+    before = earlier(f)
+    if before is not None and before.start_date < MIN_DATE:
+        raise BadParameter(
+            "compare",
+            f"The earlier window would start on {before.start_date.isoformat()}; dates start at "
+            f"{MIN_DATE.isoformat()}.",
+            "date_out_of_range",
+        )
 
 
 def align_points(current: pd.DataFrame, before: pd.DataFrame, keys: Sequence[str] = ()) -> pd.DataFrame:
@@ -89,17 +104,18 @@ def beside_rows(current: pd.DataFrame, before: pd.DataFrame, keys: Sequence[str]
     measure (and None for descriptive columns), after the current rows, by earlier cost."""
     keys = list(keys)
 
-    def key_of(r: Mapping[Any, Any]) -> tuple[Any, ...]:
-        return tuple(r[k] for k in keys)
+    def key_of(r: dict[Any, Any]) -> tuple[Any, ...]:
+        # A missing key (no agent, no user) is None however the frame holds it (None or NaN).
+        return tuple(None if pd.isna(r[k]) else r[k] for k in keys)
 
-    prev = {key_of(r): r for r in before.to_dict("records")}
+    prev = {key_of(r): {**r, "tokens": _tokens(r)} for r in before.to_dict("records")}
     rows = current.to_dict("records")
     seen = set()
     for r in rows:
         k = key_of(r)
         seen.add(k)
         p = prev.get(k, {})
-        r["previous_cost_usd"] = float(p.get("cost_usd", 0.0))
+        r["previous_cost_usd"] = float(p.get("cost_usd", 0.0))  # cost_e8 / 1e8: exact to the cent
         r["previous_tokens"] = int(p.get("tokens", 0))
         r["previous_executions"] = int(p.get("executions", 0))
     gone = [p for k, p in prev.items() if k not in seen]
@@ -108,13 +124,36 @@ def beside_rows(current: pd.DataFrame, before: pd.DataFrame, keys: Sequence[str]
         r = {c: _zero_like(c) for c in current.columns}
         for c in current.columns:
             if c in keys or c in ("name", "avatar_url", "provider", "model"):
-                r[c] = p.get(c)
+                r[c] = None if pd.isna(p.get(c)) else p.get(c)
         r["previous_cost_usd"] = float(p["cost_usd"])
         r["previous_tokens"] = int(p["tokens"])
         r["previous_executions"] = int(p["executions"])
         rows.append(r)
     cols = list(current.columns) + list(PREVIOUS_COLUMNS.values())
     return pd.DataFrame(rows, columns=cols)
+
+
+def _tokens(r: dict[Any, Any]) -> int:
+    """A row's tokens: its own column, else input + output + cache read (model rows)."""
+    if "tokens" in r:
+        return int(r["tokens"])
+    return int(r["input_tokens"]) + int(r["output_tokens"]) + int(r["cache_read_tokens"])
+
+
+def zero_sparklines(rows: pd.DataFrame, f: Filters) -> pd.DataFrame:
+    """rows with every missing sparkline (a row only in the earlier window) as zeros, one
+    per bucket of f's window up to now, and its sparkline_partial_last as f's last bucket's."""
+    if "sparkline" not in rows.columns or not len(rows):
+        return rows
+    out = rows.copy()
+    buckets = window_buckets(f)
+    last = bool(len(buckets)) and bool(bucket_flags(f, buckets)[0][-1])
+    missing = [s is None for s in out["sparkline"]]
+    out["sparkline"] = [[0.0] * len(buckets) if m else s for m, s in zip(missing, out["sparkline"], strict=True)]
+    if "sparkline_partial_last" in out.columns:
+        col = out["sparkline_partial_last"].astype(object)
+        out["sparkline_partial_last"] = [last if m else v for m, v in zip(missing, col, strict=True)]
+    return out
 
 
 ZERO_MEASURES = ("cost_usd", "cost_e8", "tokens", "executions", "input_tokens", "output_tokens", "cache_read_tokens")

@@ -116,8 +116,9 @@ class Filters:
     models: tuple[str, ...] = ()
     action_types: tuple[str, ...] = ()
     # The comparison (contract §3.2): None, "previous" or "year"; queries.compare.earlier(f)
-    # is the earlier window. Part of the answer cache's key like every other field.
+    # is the earlier window, whose rows are read up to its (moved back) now: cut_at_now.
     compare: str | None = None
+    cut_at_now: bool = False
 
     @property
     def slice_items(self) -> tuple[tuple[str, tuple[str, ...]], ...]:
@@ -146,6 +147,11 @@ class Filters:
     def end_utc(self) -> datetime:
         """Exclusive end of the window: local midnight after `to`."""
         return local_midnight(self.end_date + timedelta(days=1), self.tz)
+
+    @property
+    def read_end_utc(self) -> datetime:
+        """Where reading rows stops: end_utc, or min(end_utc, now) with cut_at_now."""
+        return min(self.end_utc, self.now) if self.cut_at_now else self.end_utc
 
     @property
     def today(self) -> date:
@@ -283,18 +289,11 @@ def parse_filters(
         requested_granularity=requested,
         preset=preset,
         now=now,
-        **{fld: _slice_values(params, api) for fld, api, _ in SLICE},
         compare=compare,
+        **{fld: _slice_values(params, api) for fld, api, _ in SLICE},  # type: ignore[arg-type]
     )
     if compare is not None:
-        from .compare import earlier  # compare builds on this module
+        from .compare import check_earlier  # compare builds on this module
 
-        before = earlier(out)
-        if before is not None and before.start_date < MIN_DATE:
-            raise BadParameter(
-                "compare",
-                f"The earlier window would start on {before.start_date.isoformat()}; dates start at "
-                f"{MIN_DATE.isoformat()}.",
-                "date_out_of_range",
-            )
+        check_earlier(out)
     return out

@@ -166,7 +166,7 @@ def latency_sketch(
     conn: sa.Connection, f: Filters, dims: Sequence[str], start: datetime | None = None, end: datetime | None = None
 ) -> pd.DataFrame:
     """Bucket counts (dims…, b, n) of the latencies of f's rows, on the connection's facts path."""
-    start, end = start or f.start_utc, end or f.end_utc
+    start, end = start or f.start_utc, end or f.read_end_utc
     if conn.get_execution_options().get(FACTS_OPTION, "raw") == "rollup" and _has_sketches(conn):
         return _rollup_sketch(conn, f, dims, start, end)
     return _raw_sketch(conn, f, dims, start, end)

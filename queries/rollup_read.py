@@ -142,7 +142,7 @@ def rollup_facts(
     with it, so segments that far apart on the same clock share one key.
     """
     dims = tuple(dims)
-    start, end = start or f.start_utc, end or f.end_utc
+    start, end = start or f.start_utc, end or f.read_end_utc
     # The family must hold the sliced columns too (a user filter: none does, read raw).
     fam = family_for(set(dims) | f.slice_dims, unpriced)
     if fam is None or not available(conn):

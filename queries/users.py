@@ -1,14 +1,23 @@
-"""Users (contract §3.3): the top users by cost, with a cost sparkline each, and the rest as one «otros» row."""
+"""Users (contract §3.3): the top users by cost, with a cost sparkline each, and the rest as one «otros» row.
+
+With a comparison (contract §3.2, docs/compare.md), `by_user_compared`: the ranking and
+the limit are the current window's; each listed user gains its earlier totals (whatever
+its earlier rank); users with usage only in the earlier window that are among the earlier
+window's top `limit` are appended after, with zeros; `others` gains the earlier totals of
+everyone not listed, so that current and previous figures each add up to their window.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
 from .base import bucket_cuts, facts, with_derived
+from .compare import beside_rows, earlier, zero_sparklines
 from .filters import NONE, Filters
 from .sparklines import cost_sparklines
 
@@ -27,20 +36,31 @@ class Users:
 
     users: pd.DataFrame
     total_users: int
-    others: dict[str, float | int]
+    others: dict[str, Any]
+
+
+def ranked_users(conn: sa.Connection, f: Filters) -> pd.DataFrame:
+    """Every user of the window (user_id, cost_e8, cost_usd, tokens, executions…), in the
+    ranking's order: cost, then executions descending, then user_id (no user last)."""
+    totals = with_derived(facts(conn, f, dims=("user_id",)))
+    if not len(totals):
+        return totals
+    none, ids = totals["user_id"].isna(), totals["user_id"].fillna("")
+    order = totals.assign(_none=none, _id=ids).sort_values(
+        ["cost_e8", "executions", "_none", "_id"], ascending=[False, False, True, True], kind="stable"
+    )
+    return totals.loc[order.index].reset_index(drop=True)
 
 
 def by_user(conn: sa.Connection, f: Filters, limit: int = DEFAULT_LIMIT) -> Users:
     """The window's users, ranked; sparklines are read for the top `limit` only (a window
     can hold tens of thousands of users)."""
-    totals = with_derived(facts(conn, f, dims=("user_id",)))
-    if not len(totals):
-        return Users(pd.DataFrame(columns=COLUMNS), 0, _sums(totals))
-    totals["_none"] = totals["user_id"].isna()
-    totals["_id"] = totals["user_id"].fillna("")
-    ranked = totals.sort_values(
-        ["cost_e8", "executions", "_none", "_id"], ascending=[False, False, True, True], kind="stable"
-    ).reset_index(drop=True)
+    return _top(conn, f, ranked_users(conn, f), limit)
+
+
+def _top(conn: sa.Connection, f: Filters, ranked: pd.DataFrame, limit: int) -> Users:
+    if not len(ranked):
+        return Users(pd.DataFrame(columns=COLUMNS), 0, _sums(ranked))
     top, rest = ranked.iloc[:limit], ranked.iloc[limit:]
     ids = [NONE if u is None else u for u in top["user_id"]]
     qh = facts(
@@ -64,7 +84,38 @@ def by_user(conn: sa.Connection, f: Filters, limit: int = DEFAULT_LIMIT) -> User
     return Users(users, len(ranked), _sums(rest))
 
 
-def _sums(df: pd.DataFrame) -> dict[str, float | int]:
+def by_user_compared(conn: sa.Connection, f: Filters, limit: int = DEFAULT_LIMIT) -> Users:
+    """by_user(f) beside f's earlier window (see the module's docstring): users gain
+    previous_cost_usd, previous_tokens, previous_executions; others gains the same keys
+    (and previous_cost_e8)."""
+    before = earlier(f)
+    assert before is not None, "by_user_compared needs f.compare"
+    ranked = ranked_users(conn, f)
+    cur = _top(conn, f, ranked, limit)
+    prev = ranked_users(conn, before)
+    listed = _ids(cur.users["user_id"])
+    if len(prev):
+        now_users = _ids(ranked["user_id"]) if len(ranked) else set()
+        gone = _ids(prev["user_id"].iloc[:limit]) - now_users
+        keep = prev["user_id"].isin(listed) | prev["user_id"].isin(gone)
+        if None in listed or None in gone:
+            keep |= prev["user_id"].isna()
+        shown = prev[keep]
+    else:
+        shown = prev
+    users = zero_sparklines(beside_rows(cur.users, shown, ["user_id"]), f)
+    users["cost_e8"] = users["cost_e8"].astype("int64")
+    rest = prev.drop(shown.index) if len(prev) else prev
+    others = {**cur.others, **{f"previous_{k}": v for k, v in _sums(rest).items()}}
+    return Users(users, cur.total_users, others)
+
+
+def _ids(col: pd.Series) -> set[str | None]:
+    """The user ids of a column, the missing user as None (a frame may hold it as NaN)."""
+    return {None if pd.isna(u) else str(u) for u in col}
+
+
+def _sums(df: pd.DataFrame) -> dict[str, Any]:
     cost = int(df["cost_e8"].sum()) if len(df) else 0
     return {
         "cost_usd": cost / 1e8,

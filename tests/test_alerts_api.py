@@ -6,16 +6,14 @@ import argparse
 import io
 
 import pytest
-import sqlalchemy as sa
 from support.api import BASE, auth, check
+from support.outbox import fire_event, quiet
 from support.webhook import Clock, Receiver, set_budget, verify
 
-from alerts import outbox
 from alerts.deliver import Worker
 from alerts.evaluate import Sources
 from alerts.jobs import SendTestError, send_test
 from queries import budget as budget_q
-from storage.schema import alert_events
 from storage.settings import Settings
 
 SECRET = "whsec-api-" + "q" * 20
@@ -23,27 +21,11 @@ SECRET = "whsec-api-" + "q" * 20
 
 @pytest.fixture(autouse=True)
 def quiet_outbox(engine):
-    with engine.begin() as c:
-        c.execute(sa.update(alert_events).where(alert_events.c.status == "pending").values(status="failed"))
+    quiet(engine)
 
 
 def fire(engine, org_id, clock, url, key, type_="budget_threshold", threshold=0.5):
-    eid = outbox.new_id()
-    body = outbox.payload(eid, org_id, type_, clock(), "2026-11", budget=100, threshold=threshold)
-    with engine.begin() as c:
-        outbox.fire(
-            c,
-            event_id=eid,
-            org_id=org_id,
-            type_=type_,
-            month="2026-11",
-            dedup_key=key,
-            created_at=clock(),
-            body=body,
-            webhook_url=url,
-            can_sign=True,
-        )
-    return eid
+    return fire_event(engine, org_id, url, clock, type_=type_, key=key, threshold=threshold)
 
 
 def get(client, org_id, **params):

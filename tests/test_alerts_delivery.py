@@ -16,6 +16,7 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
+from support.outbox import fire_event, quiet
 from support.webhook import Clock, Receiver, verify
 
 from alerts import deliver, outbox
@@ -30,27 +31,11 @@ ALLOWED = frozenset({"127.0.0.1"})
 @pytest.fixture(autouse=True)
 def quiet_outbox(engine):
     """A worker serves every org's due events: other tests' leftovers are put out of its way."""
-    with engine.begin() as c:
-        c.execute(sa.update(alert_events).where(alert_events.c.status == "pending").values(status="failed"))
+    quiet(engine)
 
 
 def new_event(engine, org_id, url, clock, type_="budget_threshold", key="0.5", can_sign=True) -> str:
-    eid = outbox.new_id()
-    body = outbox.payload(eid, org_id, type_, clock(), "2026-11", budget=100, month_to_date=55.5, threshold=0.5)
-    with engine.begin() as c:
-        assert outbox.fire(
-            c,
-            event_id=eid,
-            org_id=org_id,
-            type_=type_,
-            month="2026-11",
-            dedup_key=key,
-            created_at=clock(),
-            body=body,
-            webhook_url=url,
-            can_sign=can_sign,
-        )
-    return eid
+    return fire_event(engine, org_id, url, clock, type_=type_, key=key, can_sign=can_sign, month_to_date=55.5)
 
 
 def event(engine, org_id, eid) -> outbox.Event:

@@ -132,6 +132,32 @@ def cases() -> dict[str, list[dict]]:
         _case("heatmap", method="DELETE"),
     ]
     out["errors"] = errors
+    out["by-user"] = [_case("by-user", timezone=tz) for tz in ZONES] + [
+        _case("by-user", preset="7d", timezone="America/New_York", source="byok", limit="2"),
+        _case("by-user", preset="ytd", timezone="Asia/Kathmandu", limit="1"),
+        _case("by-user", preset="90d", timezone="Australia/Lord_Howe", granularity="week", limit="1000"),
+        _case("by-user", **LH_SPRING, granularity="hour", userId="none"),
+        _case("by-user", org=SMALL, **FALL),
+        _case("by-user", org="org-golden-empty", timezone="UTC"),
+        *(_case("by-user", limit=v) for v in ("0", "1001", "abc", "")),
+    ]
+    # The comparison (contract §3.2): every route that takes it, both modes, a window so far
+    # (preset: it ends today) and wholly past ones; routes without it ignore it; bad values.
+    compared = ["summary", "cache-savings", "time-series", "model-efficiency", "by-agent", "by-user"]
+    out["compare"] = [
+        _case(route, timezone=tz, compare=mode)
+        for route in compared
+        for tz, mode in (("America/New_York", "previous"), ("Asia/Kathmandu", "year"))
+    ]
+    out["compare"] += [_case(route, org=SMALL, **FALL, compare="previous") for route in compared]
+    out["compare"] += [
+        _case("time-series", **LH_SPRING, granularity="hour", groupBy="action", compare="year"),
+        _case("by-user", **{"from": "2026-01-01", "to": "2026-03-31", "timezone": "UTC"}, limit="2", compare="year"),
+        _case("by-agent", **{"from": "2026-02-01", "to": "2026-02-28", "timezone": "UTC"}, compare="previous"),
+        *(_case(route, compare="previous") for route in ("projection", "heatmap", "anomalies")),
+        _case("summary", compare="bogus"),
+        _case("summary", **{"from": "1970-01-01", "to": "1970-01-31"}, compare="previous"),
+    ]
     return out
 
 

@@ -45,7 +45,11 @@ VALID = {
     ("budget-amount", "value"): "500",
     ("budget-thresholds", "value"): "50 80 100",
     ("budget-webhook", "value"): "",
-    ("filter-slice", "data"): {"model": ["gpt-4o-mini"]},  # the slice (callbacks/slice.py)
+    # the slice (callbacks/slice.py) and the comparison it carries (callbacks/compare.py)
+    ("filter-slice", "data"): {"model": ["gpt-4o-mini"], "compare": "previous"},
+    ("filter-compare", "value"): "previous",
+    ("changes-keys", "data"): [["model", "gpt-4o-mini"]],
+    ('{"index":["ALL"],"type":"changes-item"}', "n_clicks"): 1,  # «Mayores cambios»'s entries (index 0)
     ("slice-agent", "value"): [],
     ("slice-user", "value"): [],
     ("slice-model", "value"): ["model:gpt-4o-mini"],
@@ -136,6 +140,9 @@ def payload(key: str, cb: dict, token: str, replace: tuple | None = None, value=
     def entry(dep):
         k = (dep["id"], dep["property"])
         v = value if k == replace else (token if k == ("session-token", "data") else base[k])
+        if dep["id"].startswith("{"):  # pattern-matching (ALL): the renderer sends the list of matches
+            pattern = json.loads(dep["id"])
+            return [{"id": {**pattern, "index": 0}, "property": dep["property"], "value": v}]
         return {"id": dep["id"], "property": dep["property"], "value": v}
 
     outputs = cb["output"] if isinstance(cb["output"], list) else [cb["output"]]

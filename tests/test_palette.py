@@ -10,7 +10,8 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from layouts import figures, skin, theme
+from layouts import figures, fmt, skin, theme
+from layouts.figures import ghost
 
 TZ = "Europe/Madrid"
 
@@ -38,6 +39,10 @@ def meanings_by_colour(mode: str = "light") -> dict[str, set[str]]:
     )
     trend = dressed(figures.trend(ts, "day"))
     pairs += [(trend.data[0].line.color, "tokens"), (trend.data[1].line.color, "cost")]
+    # The comparison's ghost line (the earlier window's cost): its own colour, not the cost's.
+    aligned = ts.assign(previous_cost_usd=[0.5] * 5)
+    ghosted = dressed(ghost.add_previous(figures.trend(ts, "day"), aligned, ts, "day", "Periodo anterior", fmt.USD))
+    pairs += [(ghosted.data[1].line.color, "previous"), (ghosted.data[2].line.color, "cost")]
     rows = [
         {"bucket": b, "action_type": a, "cost_usd": 1.0, "tokens": 10, "executions": 1}
         for b in ts["bucket"]

@@ -212,6 +212,12 @@ def test_the_comparison_puts_each_users_earlier_cost_beside_it(seeded, org_id, e
     assert not cols["previous_cost_usd"].get("hide") and not cols["delta_pct"].get("hide")
     assert cols["delta_pct"]["cellClassRules"]["delta-up"] == "params.value > 0"  # more cost: the warning colour
     assert users.csv_params(f)["columnKeys"][-2:] == ["previous_cost_usd", "delta_pct"]
+    # On the page: «Comparar con» writes compare into the view store; the grid gains both columns.
+    app, token, _rows_ = seeded
+    got_rows, *_x, columns = _update(app, token, "50", {"compare": "previous"})
+    shown_cols = [c["field"] for c in columns if not c.get("hide")]
+    assert "previous_cost_usd" in shown_cols and "delta_pct" in shown_cols
+    assert all("previous_cost_usd" in r for r in got_rows)
 
 
 def test_a_row_click_adds_the_user_to_the_slice_and_otros_adds_nothing():

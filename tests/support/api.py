@@ -23,6 +23,7 @@ ROUTES = [
     "time-series",
     "model-efficiency",
     "by-agent",
+    "by-user",
     "heatmap",
     "anomalies",
 ]

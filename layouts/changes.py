@@ -1,0 +1,134 @@
+"""«Mayores cambios» (contract §3.2 on the page): the agents, models and users whose cost grew
+or fell most between the current window and the earlier one, each a button that adds its
+filter to the slice (callbacks/changes.py, the same store as the drill-down clicks).
+
+Shown only with a comparison. Names are data: rendered as text (html.Span children), never
+as HTML; an agent without a name reads «Sin agente», a user without an id «Sin usuario».
+Up is the cost's bad direction (warning red), down its good one (green), as on the cards,
+and the arrow and the sign say it without the colour.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from dash import dcc, html
+
+from . import fmt, ids
+from .common import empty_state, loading, section
+from .compare import COST, tone
+from .i18n import N_, _
+
+TOP = 5  # entries per direction and dimension
+ITEM = "changes-item"  # pattern-matching id type of the entries: {"type": ITEM, "index": i}
+GROUPS = [  # (API name of the filter a click adds, msgid of the column's title)
+    ("agentId", N_("Agentes")),
+    ("model", N_("Modelos")),
+    ("userId", N_("Usuarios")),
+]
+
+
+@dataclass(frozen=True)
+class Mover:
+    """One key of a dimension: the filter a click adds (api, value), how it reads, and its cost
+    in 1e-8 US$ units in both windows (ints: the difference is exact)."""
+
+    api: str
+    value: str
+    label: str
+    detail: str
+    cost_e8: int
+    previous_e8: int
+
+    @property
+    def delta_e8(self) -> int:
+        return self.cost_e8 - self.previous_e8
+
+
+def movers(rows: list[Mover], n: int = TOP) -> tuple[list[Mover], list[Mover]]:
+    """(up, down): the n largest increases (largest first) and the n largest decreases (largest
+    fall first); ties by name, then value. Unchanged keys are in neither."""
+    up = sorted((m for m in rows if m.delta_e8 > 0), key=lambda m: (-m.delta_e8, m.label, m.value))
+    down = sorted((m for m in rows if m.delta_e8 < 0), key=lambda m: (m.delta_e8, m.label, m.value))
+    return up[:n], down[:n]
+
+
+def layout() -> html.Section:
+    sec = section(
+        ids.SEC_CHANGES,
+        _("Mayores cambios"),
+        _("Dónde subió o bajó más el costo frente al periodo comparado. Clic en una fila para filtrar por ella."),
+        loading(html.Div(id=ids.CHANGES_BODY, className="changes-body")),
+        className="changes",
+    )
+    sec.hidden = True  # until a comparison is chosen (callbacks/changes.py)
+    sec.children = [*sec.children, dcc.Store(id=ids.CHANGES_KEYS, data=[], storage_type="memory")]
+    return sec
+
+
+def signed(delta_e8: int, money: fmt.Money) -> str:
+    """+US$ 41,20 / −US$ 20,00; a change under half a cent keeps its sign: «< +US$ 0,01»."""
+    amount = fmt.usd(abs(delta_e8) / 1e8, money=money)
+    sign = "+" if delta_e8 >= 0 else "−"
+    return f"< {sign}{amount[2:]}" if amount.startswith("< ") else sign + amount
+
+
+def relative(m: Mover) -> str:
+    """+45,0 % / −100,0 % / «nuevo» (no cost before: never ∞ %)."""
+    if m.previous_e8 == 0:
+        return _("nuevo")
+    return ("+" if m.delta_e8 > 0 else "−") + fmt.percent(abs(m.delta_e8) / m.previous_e8, 1)
+
+
+def _item(m: Mover, index: int, period: str, money: fmt.Money) -> html.Button:
+    direction = 1 if m.delta_e8 > 0 else -1
+    title = _("{name}: {before} en «{period}» → {now} ahora. Clic para filtrar.").format(
+        name=m.label,
+        period=period,
+        before=fmt.usd(m.previous_e8 / 1e8, money=money),
+        now=fmt.usd(m.cost_e8 / 1e8, money=money),
+    )
+    return html.Button(
+        id={"type": ITEM, "index": index},
+        className=f"change-item {tone(COST, direction)}",
+        title=title,
+        **{"data-api": m.api},
+        children=[
+            html.Span("▲" if direction > 0 else "▼", className="change-arrow", **{"aria-hidden": "true"}),
+            html.Span(
+                [html.Span(m.label, className="change-name"), html.Span(m.detail, className="change-detail")],
+                className="change-who",
+            ),
+            html.Span(signed(m.delta_e8, money), className="change-abs num"),
+            html.Span(relative(m), className="change-pct num"),
+        ],
+    )
+
+
+def render(groups: list[tuple[str, list[Mover]]], period: str, money: fmt.Money) -> tuple[list, list]:
+    """The panel's columns and the keys its buttons stand for ([[api, value], ...] by index)."""
+    keys: list[list[str]] = []
+    columns = []
+    for title, rows in groups:
+        up, down = movers(rows)
+        lists = []
+        for head, chosen, none in (
+            (_("Suben"), up, _("Nada subió")),
+            (_("Bajan"), down, _("Nada bajó")),
+        ):
+            items = []
+            for m in chosen:
+                items.append(_item(m, len(keys), period, money))
+                keys.append([m.api, m.value])
+            lists.append(
+                html.Div(
+                    [html.Div(head, className="changes-dir"), *(items or [html.Div(none, className="changes-none")])],
+                    className="changes-list",
+                )
+            )
+        columns.append(html.Div([html.H3(_(title), className="changes-title"), *lists], className="changes-col"))
+    return [html.Div(columns, className="changes-grid")], keys
+
+
+def unavailable(message: str, hint: str) -> list:
+    return [empty_state(message, hint)]
