@@ -174,3 +174,19 @@ def test_users_screenshots(page_factory, app_url, theme):
     page = _open(page_factory, app_url, f"&theme={theme}")
     page.add_style_tag(content=".filterbar-wrap { position: static !important; }")  # the sticky bar off the shot
     page.locator("#section-users").screenshot(path=str(ARTIFACTS / f"users-{theme}.png"))
+
+
+def test_users_with_a_comparison_screenshot(page_factory, app_url):
+    """«Comparar con: Periodo anterior» over the last 7 days: Costo anterior and Δ % beside each user."""
+    page = page_factory(width=1280, height=1000)
+    page.goto(app_url + "&preset=7d&compare=previous")
+    key = "|".join(["7d", "all", "auto", TZ, "compare=previous"])
+    wait_sections(page, key, SECTIONS)
+    page.wait_for_function(ROWS + " === 25")
+    headers = page.locator("#users-grid .ag-header-cell-text").all_inner_texts()
+    assert "Costo anterior" in headers and "Δ %" in headers
+    up = page.locator("#users-grid .ag-cell.delta-up").count()
+    down = page.locator("#users-grid .ag-cell.delta-down").count()
+    assert up + down > 0  # coloured: more cost reads as a warning, less as a saving
+    page.add_style_tag(content=".filterbar-wrap { position: static !important; }")
+    page.locator("#section-users").screenshot(path=str(ARTIFACTS / "users-compare-light.png"))
