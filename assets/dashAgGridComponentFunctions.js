@@ -45,6 +45,16 @@ var dagcomponentfuncs = (window.dashAgGridComponentFunctions = window.dashAgGrid
         title: props.value + (data.agent_id ? " (" + data.agent_id + ")" : "") }, props.value));
   };
 
+  /* Usuarios: the user id as text (React escapes it), isolated from the cells around it (dir=auto:
+     an id of RTL characters cannot reorder the row), cut with "…" and whole in its title.
+     «Sin usuario» (system-initiated usage) and «otros (N usuarios)» read in italics. */
+  dagcomponentfuncs.UserCell = function (props) {
+    var data = props.data || {};
+    var cls = "user-cell" + (data.no_user ? " no-user" : "") + (data.others ? " others-row" : "");
+    return h("span", { className: cls },
+      h("bdi", { className: "user-name", dir: "auto", title: String(props.value) }, props.value));
+  };
+
   /* The empty grid's message, set by the server callback (noRowsOverlayComponentParams):
      "Sin datos en este periodo", or "Datos no disponibles" when the database did not answer. */
   dagcomponentfuncs.NoRowsOverlay = function (props) {

@@ -4,31 +4,43 @@
 var dagfuncs = (window.dashAgGridFunctions = window.dashAgGridFunctions || {});
 
 (function () {
+  function T(msg) { return window.aiUsageI18n ? window.aiUsageI18n.t(msg) : msg; }  // assets/i18n.js
   function english() { return Boolean(window.aiUsageI18n && window.aiUsageI18n.lang === "en"); }
   function fmtNumber(x, decimals) {
     return new Intl.NumberFormat(english() ? "en-US" : "es-ES", {
       minimumFractionDigits: decimals, maximumFractionDigits: decimals, useGrouping: "always"
     }).format(x);
   }
-  dagfuncs.formatUsd = function (x) {
+  /* decimals: 2 by default; 4 for the unit costs (a call costs fractions of a cent). */
+  dagfuncs.formatUsd = function (x, decimals) {
     if (x === null || x === undefined || isNaN(x)) { return "—"; }
+    var d = decimals === undefined ? 2 : decimals, tiny = 0.5 * Math.pow(10, -d);
     if (english()) {
-      if (x > 0 && x < 0.005) { return "< $0.01"; }
-      return (x < 0 ? "-$" : "$") + fmtNumber(Math.abs(x), 2);
+      if (x > 0 && x < tiny) { return "< $" + fmtNumber(Math.pow(10, -d), d); }
+      return (x < 0 ? "-$" : "$") + fmtNumber(Math.abs(x), d);
     }
-    if (x > 0 && x < 0.005) { return "< US$ 0,01"; }
-    return "US$ " + fmtNumber(x, 2);
+    if (x > 0 && x < tiny) { return "< US$ " + fmtNumber(Math.pow(10, -d), d); }
+    return "US$ " + fmtNumber(x, d);
   };
   /* Another display currency (?currency=EUR), the amount already converted, as layouts/fmt.py's
      Money.format: es "1.135,80 €" (symbol after), en "€1,135.80" ("GBP 1.00" for a bare code). */
-  dagfuncs.formatMoney = function (x, symbol) {
+  dagfuncs.formatMoney = function (x, symbol, decimals) {
     if (x === null || x === undefined || isNaN(x)) { return "—"; }
+    var d = decimals === undefined ? 2 : decimals;
     function put(sign, n) {
       if (!english()) { return sign + n + " " + symbol; }
       return sign + symbol + (/^[A-Za-z]+$/.test(symbol) ? " " : "") + n;
     }
-    if (x > 0 && x < 0.005) { return "< " + put("", fmtNumber(0.01, 2)); }
-    return put(x < 0 ? "-" : "", fmtNumber(Math.abs(x), 2));
+    if (x > 0 && x < 0.5 * Math.pow(10, -d)) { return "< " + put("", fmtNumber(Math.pow(10, -d), d)); }
+    return put(x < 0 ? "-" : "", fmtNumber(Math.abs(x), d));
+  };
+  /* Δ % (a percentage) against the earlier period: "+12,5 %" / "−3,0 %"; "nuevo" without earlier cost. */
+  dagfuncs.formatDelta = function (x, data) {
+    if (x === null || x === undefined || isNaN(x)) {
+      return data && data.previous_cost_usd === 0 && data.cost_usd > 0 ? T("nuevo") : "—";
+    }
+    var text = fmtNumber(Math.abs(x), 1);
+    return (x > 0 ? "+" : x < 0 ? "−" : "") + text + (english() ? "%" : " %");
   };
   dagfuncs.formatInt = function (x) {
     if (x === null || x === undefined || isNaN(x)) { return "—"; }
@@ -50,7 +62,8 @@ var dagfuncs = (window.dashAgGridFunctions = window.dashAgGridFunctions || {});
   /* "Sin agente" sorts last in both directions (AG Grid negates the result for a descending
      sort, so the sign is flipped back there); names compare in Spanish. */
   dagfuncs.compareNames = function (a, b, nodeA, nodeB, isDescending) {
-    var na = nodeA && nodeA.data && nodeA.data.no_agent, nb = nodeB && nodeB.data && nodeB.data.no_agent;
+    var na = nodeA && nodeA.data && (nodeA.data.no_agent || nodeA.data.no_user);
+    var nb = nodeB && nodeB.data && (nodeB.data.no_agent || nodeB.data.no_user);
     if (na !== nb) { return (na ? 1 : -1) * (isDescending ? -1 : 1); }
     return String(a || "").localeCompare(String(b || ""), english() ? "en" : "es", { sensitivity: "base" });
   };
@@ -79,6 +92,30 @@ var dagfuncs = (window.dashAgGridFunctions = window.dashAgGridFunctions || {});
   };
   /* CSV export: a text cell a spreadsheet would read as a formula (= + - @ tab CR first) gets a
      leading ' (OWASP, CSV injection); numbers go out raw (dot decimal, full precision). */
+  /* A grid too narrow for every column's minWidth (768 px) hides the columns marked
+     context.narrow (the unit costs; layouts/grids.py NARROW) instead of scrolling sideways;
+     they come back when it widens, and the CSV keeps them (its columnKeys name them). */
+  dagfuncs.narrowColumns = function (params) {
+    var api = params && params.api;
+    if (!api || api.isDestroyed()) { return; }
+    var cols = api.getColumns() || [];
+    var narrow = cols.filter(function (c) {
+      var d = c.getColDef();
+      return d.context && d.context.narrow && !d.hide;
+    });
+    if (!narrow.length) { return; }
+    var need = 0;
+    cols.forEach(function (c) { var d = c.getColDef(); if (!d.hide) { need += d.minWidth || 100; } });
+    var el = document.getElementById(api.getGridId());
+    var width = params.clientWidth || (el ? el.clientWidth : 0);
+    if (!width) { return; }
+    api.setColumnsVisible(narrow, need <= width);
+  };
+  /* A column's CSV header: its csvName (the currency said: "Costo/ejec. (USD)") or its header. */
+  dagfuncs.csvHeader = function (params) {
+    var def = params.column.getColDef(), extra = def.headerComponentParams || {};
+    return extra.csvName || def.headerName || def.field;
+  };
   dagfuncs.csvSafeCell = function (params) {
     var v = params.value;
     if (v === null || v === undefined) { return ""; }

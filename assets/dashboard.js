@@ -64,11 +64,14 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
     exportCsv: function (clicks) {
       return Boolean(clicks);
     },
+    /* The search box <name>-search filters the grid <name>-grid (Agentes, Usuarios). */
     quickFilter: function (text) {
       var grid = window.dash_ag_grid && window.dash_ag_grid.getApi ? window.dash_ag_grid : null;
+      var trig = (window.dash_clientside.callback_context.triggered || [])[0];
+      var id = trig ? trig.prop_id.split(".")[0].replace(/-search$/, "-grid") : "agents-grid";
       if (!grid) { return; }
       try {
-        grid.getApi("agents-grid").setGridOption("quickFilterText", text || "");
+        grid.getApi(id).setGridOption("quickFilterText", text || "");
       } catch (e) { /* grid not mounted yet: nothing to filter */ }
     },
     /* Under the grid, after "26 filas": "4 coinciden con «ca»" while a search is active (the

@@ -14,12 +14,14 @@ from . import (
     compare,
     currency,
     datatables,
+    exports,
     guard,
     language,
     models,
     overview,
     session,
     slice,
+    users,
 )
 
 
@@ -34,9 +36,11 @@ def register(app) -> None:
         actions,
         models,
         agents,
+        users,
         advanced,
         alerts,
         datatables,
+        exports,
         slice,
         compare,
         changes,

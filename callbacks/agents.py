@@ -5,7 +5,7 @@ from __future__ import annotations
 from dash import ClientsideFunction, Input, Output, State, no_update
 
 import queries
-from layouts import agents, ids
+from layouts import agents, grids, ids
 from layouts.i18n import _
 
 from . import common
@@ -52,7 +52,7 @@ def update(preset, start, end, source, granularity, tz, token, currency=None, sl
         return [], title, scope.stamp, agents.empty_message(title), no_update, no_update
     f = scope.filters
     assert f is not None  # resolve() gives filters whenever there is no problem
-    export = agents.csv_params(f.start_date, f.end_date, f.source, scope.money)
+    export = agents.csv_params(f, scope.money)
     columns = agents.column_defs(scope.money)
     try:
         df = common.query(lambda conn: queries.by_agent(conn, f), "page:agents", f)
@@ -60,5 +60,5 @@ def update(preset, start, end, source, granularity, tz, token, currency=None, sl
         return [], u.detail, scope.stamp, agents.empty_message(u.message), export, columns
     n = len(df)
     count = agents.row_count(n)
-    message = agents.empty_message(_(agents.LOCALE_TEXT["noRowsToShow"]))
+    message = agents.empty_message(_(grids.LOCALE_TEXT["noRowsToShow"]))
     return agents.rows(df, scope.money), count, scope.stamp, message, export, columns

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dash_bootstrap_components as dbc
 from dash import html
 
-from . import datatables, ids, theme
+from . import datatables, exports, ids, theme
 from .common import graph, loading, section
 from .filters import segmented
 from .i18n import N_, _
@@ -26,7 +26,13 @@ def legend() -> html.Ul:
 
 
 def layout() -> html.Section:
-    tools = segmented(ids.ACTIONS_METRIC, METRICS, "cost_usd", N_("Medida"))
+    tools = html.Div(
+        [
+            segmented(ids.ACTIONS_METRIC, METRICS, "cost_usd", N_("Medida")),
+            exports.button(ids.CSV_ACTIONS, _("desglose por acción")),
+        ],
+        className="tools-row",
+    )
     body = html.Div(
         [
             legend(),

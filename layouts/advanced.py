@@ -5,7 +5,7 @@ from __future__ import annotations
 import dash_bootstrap_components as dbc
 from dash import html
 
-from . import cache, datatables, fmt, ids, theme
+from . import cache, datatables, exports, fmt, ids, theme
 from .common import graph, loading
 from .i18n import _, ngettext
 
@@ -43,8 +43,15 @@ def layout() -> html.Section:
                         [
                             dbc.Col(
                                 [
-                                    html.H3(
-                                        _("Uso por día y hora (tokens, escala logarítmica)"), className="chart-title"
+                                    html.Div(
+                                        [
+                                            html.H3(
+                                                _("Uso por día y hora (tokens, escala logarítmica)"),
+                                                className="chart-title",
+                                            ),
+                                            exports.button(ids.CSV_HEATMAP, _("mapa de calor")),
+                                        ],
+                                        className="chart-title-row",
                                     ),
                                     graph(ids.HEATMAP, HEATMAP_HEIGHT, _("Mapa de calor de tokens por día y hora")),
                                     datatables.toggle("heatmap", _("tokens por día y hora")),

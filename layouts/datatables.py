@@ -179,7 +179,7 @@ def _ms(v) -> str:
 
 
 def bubbles_table(df: pd.DataFrame, scale: str, money: fmt.Money = fmt.USD) -> html.Div:
-    """The models table: per bubble, cost, executions, cost per execution and latency
+    """The models table: per bubble, cost, executions, cost per execution and per 1,000 tokens, latency
     (mean, p50, p95, p99: within 1 % of the exact percentiles)."""
     part = fm.bubble_models(df, scale)
     rows = [
@@ -187,15 +187,31 @@ def bubbles_table(df: pd.DataFrame, scale: str, money: fmt.Money = fmt.USD) -> h
             f"{n}. {lab}",
             fmt.usd(r["cost_usd"], money=money),
             fmt.integer(r["executions"]),
-            fmt.usd(r["cost_usd"] / r["executions"], 4, money=money) if r["executions"] else "—",
+            fmt.usd(unit[0], 4, money=money),
+            fmt.usd(unit[1], 4, money=money),
             _ms(r["avg_latency_ms"]),
             *[_ms(r.get(f"p{q}_latency_ms")) for q in (50, 95, 99)],
         ]
-        for n, lab, r in zip(part["number"], part["label"], part.to_dict("records"))
+        for n, lab, r, unit in zip(
+            part["number"],
+            part["label"],
+            part.to_dict("records"),
+            [fm.unit_costs(c, e, t) for c, e, t in zip(part["cost_usd"], part["executions"], fm.model_tokens(part))],
+        )
     ]
     return _table(
-        _("Costo, ejecuciones, costo por ejecución y latencia por modelo (número de la burbuja)"),
-        [_("Modelo"), _("Costo"), _("Ejecuciones"), _("Costo por ejecución"), _("Latencia media"), "p50", "p95", "p99"],
+        _("Costo, ejecuciones, costo por ejecución y por 1.000 tokens y latencia por modelo (número de la burbuja)"),
+        [
+            _("Modelo"),
+            _("Costo"),
+            _("Ejecuciones"),
+            _("Costo por ejecución"),
+            _("Costo por 1.000 tokens"),
+            _("Latencia media"),
+            "p50",
+            "p95",
+            "p99",
+        ],
         rows,
     )
 

@@ -79,8 +79,9 @@ SEC_TREND = "section-trend"
 SEC_ACTIONS = "section-actions"
 SEC_MODELS = "section-models"
 SEC_AGENTS = "section-agents"
+SEC_USERS = "section-users"
 SEC_ADVANCED = "section-advanced"
-SECTIONS = (SEC_KPIS, SEC_TREND, SEC_ACTIONS, SEC_MODELS, SEC_AGENTS, SEC_ADVANCED)
+SECTIONS = (SEC_KPIS, SEC_TREND, SEC_ACTIONS, SEC_MODELS, SEC_AGENTS, SEC_USERS, SEC_ADVANCED)
 
 # KPI cards.
 KPI_COST = "kpi-cost"
@@ -114,6 +115,27 @@ AGENTS_EXPORT = "agents-export"
 AGENTS_SEARCH = "agents-search"
 AGENTS_COUNT = "agents-count"
 AGENTS_MATCHES = "agents-matches"  # " · 4 de 26 coinciden con «ca»" while a search narrows the grid
+
+# Usuarios (layouts/users.py, callbacks/users.py): the top users by cost, «otros» pinned under
+# them, the limit (50 … 1000), search, CSV; a row click adds userId to the slice.
+USERS_GRID = "users-grid"
+USERS_SEARCH = "users-search"
+USERS_EXPORT = "users-export"
+USERS_LIMIT = "users-limit"
+USERS_COUNT = "users-count"  # "50 de 1.234 usuarios"
+USERS_MATCHES = "users-matches"  # " · 4 coinciden con «ana»" while a search narrows the grid
+USERS_TOTAL = "users-total"  # the period's total, which the rows and «otros» add up to
+
+# «CSV» of each chart's data (layouts/exports.py, callbacks/exports.py): per chart, the button
+# and its dcc.Download.
+CSV_TREND = "csv-trend"
+CSV_ACTIONS = "csv-actions"
+CSV_MODELS = "csv-models"
+CSV_HEATMAP = "csv-heatmap"
+CSV_TREND_DOWNLOAD = "csv-trend-download"  # dcc.Download id = button id + '-download'
+CSV_ACTIONS_DOWNLOAD = "csv-actions-download"
+CSV_MODELS_DOWNLOAD = "csv-models-download"
+CSV_HEATMAP_DOWNLOAD = "csv-heatmap-download"
 
 # Avanzado.
 ADVANCED_TOGGLE = "advanced-toggle"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import dash_bootstrap_components as dbc
 from dash import html
 
-from . import datatables, fmt, ids
+from . import datatables, exports, fmt, ids
 from .common import graph, loading, note, section
 from .figures.models import LATENCIES, SCALES, VIEWS
 from .filters import segmented
@@ -66,7 +66,7 @@ def layout() -> html.Section:
             "el número remite a la lista."
         ),
         body,
-        html.Div([view, scale, latency], className="tools-row"),
+        html.Div([view, scale, latency, exports.button(ids.CSV_MODELS, _("modelos"))], className="tools-row"),
     )
 
 

@@ -21,6 +21,7 @@ from . import (
     slice,
     states,
     trend,
+    users,
 )
 from .i18n import _
 
@@ -62,6 +63,7 @@ def layout() -> html.Div:
                             actions.layout(),
                             models.layout(),
                             agents.layout(),
+                            users.layout(),  # Usuarios (issue 9)
                             advanced.layout(),
                             alerts.layout(),
                             html.Footer(

@@ -6,7 +6,7 @@ from datetime import date
 
 from dash import html
 
-from . import budget, datatables, fmt, ids
+from . import budget, datatables, exports, fmt, ids
 from .common import graph, loading, note, section
 from .i18n import _, ngettext
 
@@ -34,7 +34,7 @@ def layout() -> html.Section:
         _("Tendencia"),
         _("Costo (eje izquierdo) y tokens (área, eje derecho) por periodo."),
         body,
-        budget.trend_view_control(),
+        html.Div([budget.trend_view_control(), exports.button(ids.CSV_TREND, _("tendencia"))], className="tools-row"),
     )
 
 

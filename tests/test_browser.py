@@ -302,7 +302,7 @@ def test_csv_export_equals_the_grid_as_displayed(page_factory, served, tmp_path)
     page = page_factory()
     frame = embedded(page, served)
     frame.locator("#agents-grid .ag-header-cell", has_text="Costo por periodo").click()  # sortable too
-    frame.locator("#agents-grid .ag-header-cell", has_text="Tokens").click()  # sort by tokens
+    frame.locator("#agents-grid .ag-header-cell[col-id='tokens']").click()  # sort by tokens
     frame.locator("#agents-search").fill("t")  # quick filter: leaves out "Revisión Legal"
     frame.wait_for_function("() => document.querySelectorAll('#agents-grid .ag-row').length === 3")
     shown = frame.evaluate("""() => { const out = [];
@@ -330,9 +330,20 @@ def test_csv_export_equals_the_grid_as_displayed(page_factory, served, tmp_path)
     path = tmp_path / "agents.csv"
     download.save_as(path)
     lines = list(csv.reader(path.read_text(encoding="utf-8-sig").splitlines()))
-    assert lines[0] == ["Agente", "ID del agente", "Costo (USD)", "Tokens", "Ejecuciones"]
+    assert lines[0] == [
+        "Agente",
+        "ID del agente",
+        "Costo (USD)",
+        "Tokens",
+        "Ejecuciones",
+        "Costo/ejec. (USD)",
+        "Costo/1K tokens (USD)",
+    ]
     body = [[r[0], r[1], float(r[2]), int(r[3]), int(r[4])] for r in lines[1:]]
     assert body == [[n, i, pytest.approx(c), t, e] for n, i, c, t, e in shown]
+    # Unit economics: cost ÷ executions and cost × 1,000 ÷ tokens, as plain numbers.
+    assert [float(r[5]) for r in lines[1:]] == [pytest.approx(c / e) for _n, _i, c, _t, e in shown]
+    assert [float(r[6]) for r in lines[1:]] == [pytest.approx(c * 1000 / t) for _n, _i, c, t, _e in shown]
 
 
 def test_agent_names_sort_a_to_z_on_the_first_click_and_sin_agente_stays_last(page_factory, served):

@@ -157,5 +157,13 @@ def test_the_csv_export_in_english_names_its_columns_and_file_in_english(page_fa
     path = tmp_path / "agents.csv"
     dl.value.save_as(path)
     lines = list(csv.reader(path.read_text(encoding="utf-8-sig").splitlines()))
-    assert lines[0] == ["Agent", "Agent ID", "Cost (USD)", "Tokens", "Executions"]
+    assert lines[0] == [
+        "Agent",
+        "Agent ID",
+        "Cost (USD)",
+        "Tokens",
+        "Executions",
+        "Cost/exec. (USD)",
+        "Cost/1K tokens (USD)",
+    ]
     assert "No agent" in [r[0] for r in lines[1:]]

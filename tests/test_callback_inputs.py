@@ -66,6 +66,11 @@ VALID = {
     ("agents-grid", "cellClicked"): None,
     ("agents-grid", "rowData"): [],
     ("advanced-source-split", "clickData"): None,
+    # Usuarios (callbacks/users.py) and the charts' «CSV» buttons (callbacks/exports.py).
+    ("users-limit", "value"): "100",
+    ("users-grid", "cellClicked"): None,
+    ("users-grid", "rowData"): [],
+    **{(f"csv-{chart}", "n_clicks"): 1 for chart in ("trend", "actions", "models", "heatmap")},
     **{
         (f"data-{chart}-button", "n_clicks"): 1
         for chart in ("trend", "actions-area", "actions-donut", "models-bars", "models-bubble", "heatmap", "split")

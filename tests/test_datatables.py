@@ -134,9 +134,10 @@ def test_bubbles_table_lists_the_drawn_bubbles_with_their_numbers(scale):
     rows = tags(tags(table, "Tbody"), "Tr")
     assert len(rows) == len(fig.data[0].x) == (3 if scale == "linear" else 2)  # no latency; log: no cost 0
     assert [tags(r, "Th")[0].children.split(".")[0] for r in rows] == list(fig.data[0].text)
-    assert_accessible(table, 8)
+    assert_accessible(table, 9)
     cells = [[c.children for c in tags(r, "Td")] for r in rows]
-    assert cells[0] == ["US$ 12,35", "3", "US$ 4,1152", "100 ms", "500 ms", "950 ms", "990 ms"]
+    # Unit economics: 12.34567891 over 3 executions; over 307 tokens (7 input + 300 output + 0 cache read).
+    assert cells[0] == ["US$ 12,35", "3", "US$ 4,1152", "US$ 40,2139", "100 ms", "500 ms", "950 ms", "990 ms"]
 
 
 @pytest.mark.parametrize("latency", ["avg", "p50", "p95"])

@@ -224,7 +224,10 @@ def test_agent_rows_say_sin_agente():
     rows = agents.rows(df)
     assert rows[1]["name"] == "Sin agente" and rows[1]["no_agent"] and rows[1]["agent_id"] is None
     assert rows[0]["sparkline"] == [1.0, 1.5] and rows[0]["row_key"] == "a1"
-    assert agents.CSV_COLUMNS == ["name", "agent_id", "cost_usd", "tokens", "executions"]  # no sparkline
+    assert "sparkline" not in agents.CSV_COLUMNS  # the CSV holds numbers, not a drawing
+    assert agents.CSV_COLUMNS[:5] == ["name", "agent_id", "cost_usd", "tokens", "executions"]
+    # Unit economics: 2.5 USD over 1 execution and 10 tokens → 2.5 per execution, 250 per 1K tokens.
+    assert rows[0]["cost_per_execution_usd"] == 2.5 and rows[0]["cost_per_1k_tokens_usd"] == 250.0
 
 
 # AG Grid's own English for the texts this grid can show (pagination, empty, loading, search).

@@ -86,6 +86,28 @@ def cost_split(top: pd.DataFrame, prices: dict | None) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=COLUMNS + ["unsplit"])
 
 
+def model_tokens(df: pd.DataFrame) -> list[int]:
+    """Each model's tokens as the contract counts them: input + output + cache read."""
+    return [
+        int(a) + int(b) + int(c) for a, b, c in zip(df["input_tokens"], df["output_tokens"], df["cache_read_tokens"])
+    ]
+
+
+def unit_costs(cost, executions, tokens) -> tuple[float | None, float | None]:
+    """Cost per execution and per 1,000 tokens (None without executions or tokens)."""
+    per_exec = float(cost) / int(executions) if int(executions) else None
+    per_1k = float(cost) * 1000 / int(tokens) if int(tokens) else None
+    return per_exec, per_1k
+
+
+def unit_line(cost, executions, tokens, money: fmt.Money = fmt.USD) -> str:
+    """«Costo/ejec.: US$ 0,0031 · Costo/1K tokens: US$ 0,0120» (4 decimals; «—» without executions or tokens)."""
+    per_exec, per_1k = unit_costs(cost, executions, tokens)
+    return _("Costo/ejec.: {per_exec} · Costo/1K tokens: {per_1k}").format(
+        per_exec=fmt.usd(per_exec, 4, money=money), per_1k=fmt.usd(per_1k, 4, money=money)
+    )
+
+
 def _hover_rows(top: pd.DataFrame) -> list[str]:
     """'Entrada (sin caché): 1,2M · Lectura de caché: 300K · Salida: 80K' per model."""
     return [
@@ -108,8 +130,10 @@ def models_bars(
     top = top_models(df, view)
     ys = [fmt.text(lab) for lab in top["label"]]  # category values are printed as ticks
     common = [
-        [fmt.text(lab), fmt.text(p), fmt.usd(c, money=money), fmt.compact(t), tok]
-        for lab, p, c, t, tok in zip(top["label"], top["provider"], top["cost_usd"], top["tokens"], _hover_rows(top))
+        [fmt.text(lab), fmt.text(p), fmt.usd(c, money=money), fmt.compact(t), tok, unit_line(c, e, t, money)]
+        for lab, p, c, t, e, tok in zip(
+            top["label"], top["provider"], top["cost_usd"], top["tokens"], top["executions"], _hover_rows(top)
+        )
     ]
     fig = theme.figure(height=height, barmode="stack", hovermode="closest")
     head = "<b>%{customdata[0]}</b> · %{customdata[1]}<br>"
@@ -134,9 +158,9 @@ def models_bars(
                     hovertemplate=(
                         head
                         + name
-                        + ": %{customdata[5]}<br>"
+                        + ": %{customdata[6]}<br>"
                         + _("Costo del modelo: %{customdata[2]}")
-                        + "<br><br>%{customdata[4]}"
+                        + "<br>%{customdata[5]}<br><br>%{customdata[4]}"
                         + f"<br>{_(CLICK_TO_FILTER)}<extra></extra>"
                     ),
                 )
@@ -162,8 +186,9 @@ def models_bars(
                     hovertemplate=(
                         head
                         + name
-                        + ": %{customdata[5]} tokens<br>"
+                        + ": %{customdata[6]} tokens<br>"
                         + _("Tokens del modelo: %{customdata[3]}<br>Costo del modelo: %{customdata[2]}")
+                        + "<br>%{customdata[5]}"
                         + f"<br>{_(CLICK_TO_FILTER)}<extra></extra>"
                     ),
                 )
@@ -330,14 +355,16 @@ def models_bubble(
             ),
             customdata=[
                 [f"{n}. {fmt.text(lab)}", fmt.text(p), fmt.integer(lat), fmt.usd(c, money=money), fmt.integer(e)]
+                + [unit_line(c, e, t, money)]
                 + [click_key(p), click_key(m)]  # raw, last (never printed): a click filters by them
-                for n, lab, p, lat, c, e, m in zip(
+                for n, lab, p, lat, c, e, t, m in zip(
                     part["number"],
                     part["label"],
                     part["provider"],
                     part["x"],
                     usd,
                     part["executions"],
+                    model_tokens(part),
                     part["model"],
                 )
             ],
@@ -346,6 +373,7 @@ def models_bubble(
                 + name
                 + ": %{customdata[2]} ms<br>"
                 + _("Costo: %{customdata[3]}<br>Ejecuciones: %{customdata[4]}")
+                + "<br>%{customdata[5]}"
                 + f"<br>{_(CLICK_TO_FILTER)}<extra></extra>"
             ),
         )
