@@ -18,6 +18,7 @@ from . import (
     overview,
     session,
     slice,
+    slice_clicks,
 )
 
 
@@ -36,6 +37,7 @@ def register(app) -> None:
         alerts,
         datatables,
         slice,
+        slice_clicks,
     ):
         module.register(app)
     language.register(app)  # the page's language: every Dash request answers in it

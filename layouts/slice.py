@@ -82,6 +82,7 @@ def row() -> html.Div:
                 ],
             ),
             dcc.Store(id=ids.SLICE_NAMES, data={}, storage_type="memory"),
+            dcc.Store(id=ids.SLICE_OPTIONS, data={}, storage_type="memory"),
         ],
     )
 
