@@ -11,7 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from test_browser import TZ, chromium, page_factory, stamp, wait_sections  # noqa: F401
-from test_browser_filters import ORG, SECTIONS, app_url, chips, click_shape, open_page, sliced, wait_chips  # noqa: F401
+from test_browser_filters import CLICK_POINT, ORG, SECTIONS, app_url, chips, click_shape, open_page, sliced, wait_chips  # noqa: F401
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 AGENT, AGENT_NAME = f"{ORG}-ag-ventas", "Asistente de Ventas"
@@ -25,10 +25,16 @@ def stamp_has(page, text: str) -> str:
     return page.get_attribute("#section-kpis", "data-stamp")
 
 
-def hovers(page, gid: str) -> list[str]:
-    return page.evaluate(
-        "g => document.querySelector('#' + g + ' .js-plotly-plot')._fullData.map(t => t.hovertemplate || '')", gid
-    )
+def hover_text(page, gid: str, shape: str, i: int = 0) -> str:
+    """What the hover label of the i-th shape of graph gid says, hovered with the mouse."""
+    sel = f"#{gid} {shape}"
+    page.locator(sel).nth(i).scroll_into_view_if_needed()
+    x, y = page.evaluate(CLICK_POINT, [sel, i])
+    page.mouse.move(x, y)
+    page.wait_for_function("g => (document.querySelector('#' + g + ' .hoverlayer') || {}).textContent", arg=gid)
+    text = page.evaluate("g => document.querySelector('#' + g + ' .hoverlayer').textContent", gid)
+    page.mouse.move(1, 1)
+    return text
 
 
 def select_texts(page, sel: str) -> list[str]:
@@ -38,8 +44,8 @@ def select_texts(page, sel: str) -> list[str]:
 def test_model_bar_and_bubble_narrow_the_page_and_chips_widen_it(page_factory, app_url):
     page = open_page(page_factory, app_url)
     wait_sections(page, stamp(), SECTIONS)
-    for gid in ("models-bars", "models-bubble"):
-        assert any("Clic para filtrar" in h for h in hovers(page, gid)), gid
+    assert "Clic para filtrar" in hover_text(page, "models-bars", ".bars .point path")
+    assert "Clic para filtrar" in hover_text(page, "models-bubble", ".scatterlayer .point")
     # The bubble: its model (raw, last in customdata) narrows every section.
     model = page.evaluate(
         "() => { const t = document.querySelector('#models-bubble .js-plotly-plot')._fullData[0];"
@@ -81,7 +87,7 @@ def test_model_bar_and_bubble_narrow_the_page_and_chips_widen_it(page_factory, a
 def test_an_actions_donut_slice_and_a_legend_entry_filter_by_the_action(page_factory, app_url):
     page = open_page(page_factory, app_url)
     wait_sections(page, stamp(), SECTIONS)
-    assert "Clic para filtrar" in hovers(page, "actions-donut")[0]
+    assert "Clic para filtrar" in hover_text(page, "actions-donut", ".slice path.surface")
     # The legend above both charts: a button per action type, «Clic para filtrar» on hover.
     entry = page.locator("#actions-legend-guardrail_check")
     assert entry.get_attribute("title") == "Clic para filtrar"
@@ -130,7 +136,7 @@ def test_an_agent_row_and_the_system_byok_split_narrow_the_page(page_factory, ap
     # Avanzado's System/BYOK split: a slice sets the source (the Origen filter), a legend entry too.
     page.locator("#advanced-toggle").click()
     wait_sections(page, stamp(), ["section-advanced"])
-    assert "Clic para filtrar" in hovers(page, "advanced-source-split")[0]
+    assert "Clic para filtrar" in hover_text(page, "advanced-source-split", ".slice path.surface")
     split = page.evaluate(
         "() => document.querySelector('#advanced-source-split .js-plotly-plot')._fullData[0].customdata"
         ".map(c => c[c.length-1])"
