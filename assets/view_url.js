@@ -7,6 +7,9 @@
    are kept. */
 (function () {
   var SLICE = ["agentId", "userId", "provider", "model", "actionType"];
+  /* The filter row's dropdowns and the API names each one writes (callbacks/slice.py SELECTS). */
+  var SELECTS = [["slice-agent", ["agentId"]], ["slice-user", ["userId"]], ["slice-model", ["provider", "model"]],
+                 ["slice-action", ["actionType"]]];
   var VIEW = ["preset", "from", "to", "source", "granularity"].concat(SLICE).concat(["compare"]);
   var KEEP = ["lang", "theme", "currency"];
   var restoring = 0;  /* until then, state changes are the URL's own being applied: nothing pushed */
@@ -124,6 +127,64 @@
       } catch (e) { fallback(link); }
       return done;
     },
+    /* The dropdowns from the slice and the window's options (ids.SLICE_OPTIONS), options and
+       value set together, so a value (of the URL, a click) never reaches a dropdown before its
+       option (Dash's dropdown drops such a value). A value the window does not hold is listed
+       under its own text. No Output: set_props keeps this out of the callback graph, so nothing
+       leads from the options back to the slice (docs/filters.md, the input loop). */
+    show: function (slice, opts, values, options) {
+      var set = window.dash_clientside && window.dash_clientside.set_props;
+      if (!set) { return; }
+      SELECTS.forEach(function (sel, i) {
+        var want = [];
+        sel[1].forEach(function (api) {
+          var vs = (slice && Array.isArray(slice[api])) ? slice[api] : [];
+          vs.forEach(function (v) {
+            var w = sel[1].length > 1 ? api + ":" + v : v;
+            if (typeof v === "string" && v !== "" && want.indexOf(w) < 0) { want.push(w); }
+          });
+        });
+        var base = (opts && Array.isArray(opts[sel[0]])) ? opts[sel[0]] : [];
+        var listed = base.map(function (o) { return o && o.value; });
+        var merged = base.concat(want.filter(function (w) { return listed.indexOf(w) < 0; }).map(function (w) {
+          var raw = sel[1].length > 1 ? w.slice(w.indexOf(":") + 1) : w;
+          var text = raw === "none" && sel[0] === "slice-agent" ? T("Sin agente")
+            : raw === "none" && sel[0] === "slice-user" ? T("Sin usuario") : raw;
+          return { label: text, value: w, search: text };
+        }));
+        var props = {};
+        if (JSON.stringify(merged) !== JSON.stringify(options[i] || [])) { props.options = merged; }
+        var have = Array.isArray(values[i]) ? values[i].slice().sort() : [];
+        if (JSON.stringify(want.slice().sort()) !== JSON.stringify(have)) { props.value = want; }
+        if (Object.keys(props).length) { set(sel[0], props); }
+      });
+    },
+    /* A legend entry of a Plotly donut that filters (the System/BYOK split): the clickData a
+       click on its slice makes, so the same callback narrows the page; the entry does not hide
+       its slice (a click filters, as on the slice). Hooked once per drawn plot. */
+    hookLegend: function (graphId) {
+      var tries = 0;
+      (function hook() {
+        var gd = document.querySelector("#" + graphId + " .js-plotly-plot");
+        if (!gd || typeof gd.on !== "function") {
+          if (tries++ < 40) { setTimeout(hook, 100); }
+          return;
+        }
+        if (gd.aiUsageLegendHook) { return; }
+        gd.aiUsageLegendHook = true;
+        gd.on("plotly_legendclick", function (ev) {
+          var trace = ev && ev.fullData && ev.fullData[ev.curveNumber];
+          if (!trace || !Array.isArray(trace.labels) || ev.label === undefined) { return true; }
+          var i = trace.labels.indexOf(ev.label);
+          var cd = (trace.customdata || [])[i];
+          if (i < 0 || !Array.isArray(cd) || !window.dash_clientside.set_props) { return true; }
+          window.dash_clientside.set_props(graphId, {
+            clickData: { points: [{ curveNumber: ev.curveNumber, pointNumber: i, label: ev.label, customdata: cd }] }
+          });
+          return false;
+        });
+      })();
+    },
     pushed: false,
     compare: "",  /* the view's comparison, kept when a chip's ✕ rewrites the store */
     seen: null
@@ -179,6 +240,10 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
       return window.aiUsageView.restore(search);
     },
     push: function (a, b, c, d, e, f) { return window.aiUsageView.push(a, b, c, d, e, f); },
-    copy: function (n) { return window.aiUsageView.copy(n); }
+    copy: function (n) { return window.aiUsageView.copy(n); },
+    show: function (slice, opts, va, vu, vm, vx, oa, ou, om, ox) {
+      window.aiUsageView.show(slice, opts, [va, vu, vm, vx], [oa, ou, om, ox]);
+    },
+    hookLegend: function (figure) { window.aiUsageView.hookLegend("advanced-source-split"); }
   }
 });

@@ -22,6 +22,7 @@ from . import (
     session,
     slice,
     users,
+    slice_clicks,
 )
 
 
@@ -44,6 +45,7 @@ def register(app) -> None:
         slice,
         compare,
         changes,
+        slice_clicks,
     ):
         module.register(app)
     language.register(app)  # the page's language: every Dash request answers in it

@@ -16,7 +16,7 @@ from layouts import agents as agents_layout, changes, compare, ids, slice as sli
 from layouts.i18n import _
 
 from . import common
-from .slice import with_value
+from .slice_clicks import with_value
 
 USERS = 200
 

@@ -1,16 +1,22 @@
 """The slice (issue 9): the filter row, its chips, and the drill-down clicks, all meeting in the
 store ids.FILTER_SLICE ({"agentId": [...], ...}, API names), which every section reads.
 
-- options(): each multi-select's options from the window's data (no slice), with their cost;
-- control(): the one writer of the row: a select changed, a chip's ✕, «Quitar filtros», or the
-  store written elsewhere (a click, the URL, another section) brings selects and chips in line;
-- the drill-down callbacks add one value to the store (allow_duplicate): a model bar or bubble,
-  an action's donut slice, an agent's row; the System/BYOK split sets the source instead.
+- options(): each multi-select's options from the window's data (no slice), with their cost, into
+  the store ids.SLICE_OPTIONS (and the agents' names into ids.SLICE_NAMES);
+- control(): a person changed a select or pressed «Quitar filtros»: the slice from the selects;
+- chips(): the chips and «Quitar filtros» from the slice;
+- assets/view_url.js `show` (clientside, no Output): the selects' options and values from the
+  slice and ids.SLICE_OPTIONS, set together (a value never reaches a dropdown before its option);
+- the drill-down callbacks (callbacks/slice_clicks.py) add one value to the store.
+
+No callback chain leads back into the slice from what reads it (docs/filters.md, «The slice
+callbacks' input loop»): dash-renderer holds every callback whose Input a pending callback may
+still change, through any chain of callbacks, so a loop through the slice made every section
+wait for whatever else was running. `show` writes the selects with set_props, outside the
+callback graph; tests/test_slice_graph.py checks the graph has no such chain.
 """
 
 from __future__ import annotations
-
-from urllib.parse import unquote
 
 from dash import ClientsideFunction, Input, Output, State, ctx, no_update
 
@@ -64,77 +70,44 @@ def from_selects(agent, user, model, action) -> dict[str, list[str]]:
     return clean(sl)
 
 
-def with_value(sl, api: str, value) -> dict:
-    """sl with value added to filter api (once)."""
-    if not isinstance(value, str) or not value:
-        return no_update
-    sl = clean(sl)
-    if value in sl.get(api, []):
-        return no_update
-    sl[api] = [*sl.get(api, []), value]
-    return sl
-
-
 def register(app) -> None:
     app.callback(
-        Output(ids.SLICE_AGENT, "options"),
-        Output(ids.SLICE_USER, "options"),
-        Output(ids.SLICE_MODEL, "options"),
-        Output(ids.SLICE_ACTION, "options"),
+        Output(ids.SLICE_OPTIONS, "data"),
         Output(ids.SLICE_NAMES, "data"),
         *common.FILTERS,
         common.TOKEN,
         common.CURRENCY,
-        common.SLICE,
     )(options)
     app.callback(
         Output(ids.FILTER_SLICE, "data"),
-        Output(ids.SLICE_AGENT, "value"),
-        Output(ids.SLICE_USER, "value"),
-        Output(ids.SLICE_MODEL, "value"),
-        Output(ids.SLICE_ACTION, "value"),
-        Output(ids.SLICE_CHIPS, "children"),
-        Output(ids.SLICE_CLEAR, "hidden"),
         Input(ids.SLICE_AGENT, "value"),
         Input(ids.SLICE_USER, "value"),
         Input(ids.SLICE_MODEL, "value"),
         Input(ids.SLICE_ACTION, "value"),
         Input(ids.SLICE_CLEAR, "n_clicks"),
+        State(ids.FILTER_SLICE, "data"),
+        # What the selects list (State: new options are no reason to write the slice).
+        State(ids.SLICE_AGENT, "options"),
+        State(ids.SLICE_USER, "options"),
+        State(ids.SLICE_MODEL, "options"),
+        State(ids.SLICE_ACTION, "options"),
+        prevent_initial_call=True,
+    )(control)
+    app.callback(
+        Output(ids.SLICE_CHIPS, "children"),
+        Output(ids.SLICE_CLEAR, "hidden"),
         Input(ids.FILTER_SLICE, "data"),
         Input(ids.SLICE_NAMES, "data"),
-        # New options: the selects shown again from the store (a value set before its option
-        # existed is dropped by the dropdown; the store keeps it).
-        Input(ids.SLICE_AGENT, "options"),
-        Input(ids.SLICE_USER, "options"),
-        Input(ids.SLICE_MODEL, "options"),
-        Input(ids.SLICE_ACTION, "options"),
-    )(control)
-    # Drill-down: a click adds its value to the slice; the whole page narrows.
-    for graph in (ids.MODELS_BARS, ids.MODELS_BUBBLE):
-        app.callback(
-            Output(ids.FILTER_SLICE, "data", allow_duplicate=True),
-            Input(graph, "clickData"),
-            State(ids.FILTER_SLICE, "data"),
-            prevent_initial_call=True,
-        )(click_model)
-    app.callback(
-        Output(ids.FILTER_SLICE, "data", allow_duplicate=True),
-        Input(ids.ACTIONS_DONUT, "clickData"),
-        State(ids.FILTER_SLICE, "data"),
-        prevent_initial_call=True,
-    )(click_action)
-    app.callback(
-        Output(ids.FILTER_SLICE, "data", allow_duplicate=True),
-        Input(ids.AGENTS_GRID, "cellClicked"),
-        State(ids.AGENTS_GRID, "rowData"),
-        State(ids.FILTER_SLICE, "data"),
-        prevent_initial_call=True,
-    )(click_agent)
-    app.callback(
-        Output(ids.SOURCE, "value", allow_duplicate=True),
-        Input(ids.SOURCE_SPLIT, "clickData"),
-        prevent_initial_call=True,
-    )(click_source)
+    )(chips)
+    # The selects follow the slice and the options: set_props from the browser, no Output, so
+    # that nothing in the callback graph leads from the options (or the slice) back to the slice.
+    app.clientside_callback(
+        ClientsideFunction("view", "show"),
+        Input(ids.FILTER_SLICE, "data"),
+        Input(ids.SLICE_OPTIONS, "data"),
+        *(State(sel, "value") for sel in SELECTS),
+        *(State(sel, "options") for sel in SELECTS),
+    )
     # The view in the URL (assets/view_url.js): restored on load and on back/forward, pushed
     # as a history entry (without the token) when it changes; «Copiar enlace».
     app.clientside_callback(
@@ -169,16 +142,17 @@ def register(app) -> None:
     )
 
 
-def options(preset, start, end, source, granularity, tz, token, currency=None, sl=None):
-    """The selects' options: the window's values with their cost (selected ones always listed)."""
+def options(preset, start, end, source, granularity, tz, token, currency=None):
+    """The selects' options: the window's values with their cost, by dropdown id, and the agents'
+    names (the values the slice holds beyond these are added in the browser: `show`)."""
     scope = common.resolve(preset, start, end, source, granularity, tz, token, currency)
     if scope.problem or scope.filters is None:
-        return [], [], [], [], {}
+        return {}, {}
     f, money = scope.filters, scope.money
     try:
         opts = common.query(lambda conn: slice_options(conn, f), "page:slice-options", f)
     except common.Unavailable:
-        return no_update, no_update, no_update, no_update, no_update
+        return no_update, no_update
     names = {"agentId": {str(v): str(n) for v, n in zip(opts["agentId"]["value"], opts["agentId"]["name"]) if v}}
 
     def listed(api: str, prefix: str = "") -> list[dict]:
@@ -190,101 +164,51 @@ def options(preset, start, end, source, granularity, tz, token, currency=None, s
             )
         return out
 
-    agents, users, actions = listed("agentId"), listed("userId"), listed("actionType")
-    models = listed("provider", "provider:") + listed("model", "model:")
-    chosen = to_selects(sl or {})
-    for opts_list, values in zip((agents, users, models, actions), chosen):
-        have = {o["value"] for o in opts_list}
-        for v in values:  # a value of the URL or a click that the window does not hold: still shown
-            if v not in have:
-                opts_list.append({"label": v.split(":", 1)[-1], "value": v, "search": v})
-    return agents, users, models, actions, names
+    return {
+        ids.SLICE_AGENT: listed("agentId"),
+        ids.SLICE_USER: listed("userId"),
+        ids.SLICE_MODEL: listed("provider", "provider:") + listed("model", "model:"),
+        ids.SLICE_ACTION: listed("actionType"),
+    }, names
 
 
-def control(agent, user, model, action, _clear, sl, names, *options):
-    """Keep the store, the selects and the chips in line, whichever changed (a chip's ✕ writes
-    the store in the browser: assets/view_url.js)."""
-    trigger = ctx.triggered_id
+def _same(a: dict, b: dict) -> bool:
+    def canon(d: dict) -> dict:
+        return {k: sorted(v) if isinstance(v, list) else v for k, v in d.items()}
+
+    return canon(a) == canon(b)
+
+
+def control(agent, user, model, action, _clear, sl, *options):
+    """A select changed (a person, or `show` bringing it in line with the slice) or «Quitar
+    filtros» was pressed: the slice the selects say. A value of the slice that its select does
+    not list (not shown yet) was removed by no one: it stays."""
     current = clean(sl)
     kept = {k: v for k, v in current.items() if k == common.COMPARE}  # no slice change drops it
-    if trigger == ids.SLICE_CLEAR:
-        new = dict(kept)
-    elif any(f"{sel}.value" in ctx.triggered_prop_ids for sel in SELECTS):  # a person chose
+    if ctx.triggered_id == ids.SLICE_CLEAR:
+        new: dict = dict(kept)
+    else:
         new = {**from_selects(agent, user, model, action), **kept}
-        # A value the select does not list yet (the URL's, a click's) was not removed by anyone.
         listed = set()
         for opts in options:
             listed |= _listed(opts)
         for values, sel in zip(to_selects(current), SELECTS):
             for v in values:
-                if v not in listed:
-                    for api in SELECTS[sel]:
-                        prefix = f"{api}:" if sel == ids.SLICE_MODEL else ""
-                        if not prefix or v.startswith(prefix):
-                            raw = v[len(prefix) :]
-                            new.setdefault(api, [])
-                            if raw not in new[api]:
-                                new[api].append(raw)
-    else:  # the store (a click, the URL, another helper) or the names: show what it holds
-        new = current
-    store = new if new != current or sl != new else no_update
-    # A select gets its values once its options list them all (the options callback adds the
-    # store's values): before that the dropdown would drop them, and its change clear the store.
-    selects = []
-    for values, opts in zip(to_selects(new), options):
-        listed = _listed(opts)
-        selects.append(values if all(v in listed for v in values) else no_update)
-    return (
-        store,
-        *selects,
-        slice_layout.chips(new, _names(names)),
-        not any(new.get(api) for api in API_NAMES),
-    )
-
-
-def _key(value):
-    """A click's raw value, as layouts.figures.common.click_key encoded it."""
-    return unquote(value) if isinstance(value, str) else None
-
-
-def click_model(click, sl):
-    """A model's bar or bubble: its raw (provider, model) are the last two of its customdata."""
-    point = _point(click)
-    cd = point.get("customdata") if point else None
-    if not isinstance(cd, list) or len(cd) < 2:
+                if v in listed:
+                    continue
+                for api in SELECTS[sel]:
+                    prefix = f"{api}:" if sel == ids.SLICE_MODEL else ""
+                    if not prefix or v.startswith(prefix):
+                        raw = v[len(prefix) :]
+                        new.setdefault(api, [])
+                        if raw not in new[api]:
+                            new[api].append(raw)
+    if _same(new, current) and sl == current:
         return no_update
-    return with_value(sl, "model", _key(cd[-1]))
+    return new
 
 
-def click_action(click, sl):
-    point = _point(click)
-    cd = point.get("customdata") if point else None
-    if not isinstance(cd, list) or not cd:
-        return no_update
-    return with_value(sl, "actionType", _key(cd[-1]))
-
-
-def click_agent(cell, rows, sl):
-    """An agent's row (any cell): its agent_id, or `none` for the row without an agent."""
-    if not isinstance(cell, dict) or not isinstance(rows, list):
-        return no_update
-    row = next((r for r in rows if isinstance(r, dict) and r.get("row_key") == cell.get("rowId")), None)
-    if row is None:
-        return no_update
-    agent = row.get("agent_id")
-    return with_value(sl, "agentId", agent if agent is not None else slice_layout.NONE)
-
-
-def click_source(click):
-    point = _point(click)
-    cd = point.get("customdata") if point else None
-    if isinstance(cd, list) and cd and cd[-1] in ("system", "byok"):
-        return cd[-1]
-    return no_update
-
-
-def _point(click) -> dict:
-    if not isinstance(click, dict):
-        return {}
-    points = click.get("points")
-    return points[0] if isinstance(points, list) and points and isinstance(points[0], dict) else {}
+def chips(sl, names):
+    """One chip per applied value (names as text), and «Quitar filtros» while any is applied."""
+    current = clean(sl)
+    return slice_layout.chips(current, _names(names)), not any(current.get(api) for api in API_NAMES)

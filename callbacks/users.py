@@ -18,7 +18,7 @@ from queries.users import by_user, by_user_compared
 __all__ = ["earlier"]  # the comparison's window, for tests and readers of this module
 
 from . import common
-from .slice import with_value
+from .slice_clicks import with_value
 
 
 @dataclass(frozen=True)

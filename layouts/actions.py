@@ -14,13 +14,31 @@ HEIGHT = 320
 METRICS = [("cost_usd", N_("Costo"), ""), ("tokens", N_("Tokens"), ""), ("executions", N_("Ejecuciones"), "")]
 
 
+LEGEND_ITEM = "actions-legend"  # + "-" + action type: a legend entry's button (callbacks/slice_clicks.py)
+
+
+def legend_id(action: str) -> str:
+    return f"{LEGEND_ITEM}-{action}"
+
+
 def legend() -> html.Ul:
-    """The five action types with their colour: the same everywhere on the page."""
+    """The five action types with their colour: the same everywhere on the page. Each entry is a
+    button: a click narrows the page to that action type, like a click on its donut slice."""
     return html.Ul(
         className="legend-chips",
         children=[
-            html.Li([html.Span(className="chip-dot", style=theme.swatch(colour)), _(label)], className="chip")
-            for label, colour in theme.ACTIONS.values()
+            html.Li(
+                html.Button(
+                    [html.Span(className="chip-dot", style=theme.swatch(colour)), _(label)],
+                    id=legend_id(action),
+                    type="button",
+                    className="chip chip-button",
+                    title=_("Clic para filtrar"),
+                    **{"aria-label": _("Filtrar por {action}").format(action=_(label))},
+                ),
+                className="chip",
+            )
+            for action, (label, colour) in theme.ACTIONS.items()
         ],
     )
 

@@ -48,6 +48,8 @@ CHANGES_KEYS = "changes-keys"  # [[api, value], ...]: the filter each entry's cl
 # The filter row under the bar (layouts/slice.py, callbacks/slice.py): one searchable multi-select
 # per dimension, the chips of what is applied (a chip's ✕: assets/view_url.js),
 # «Quitar filtros» and «Copiar enlace». SLICE_NAMES: {agentId: {id: name}} for the chips' labels.
+# SLICE_OPTIONS: {dropdown id: [options]} from the window's data; assets/view_url.js `show` puts them
+# in the dropdowns together with the slice's values (no callback chain from it to the slice).
 SLICE_ROW = "slice-row"
 SLICE_AGENT = "slice-agent"
 SLICE_USER = "slice-user"
@@ -56,6 +58,7 @@ SLICE_ACTION = "slice-action"
 SLICE_CHIPS = "slice-chips"
 SLICE_CLEAR = "slice-clear"
 SLICE_NAMES = "slice-names"
+SLICE_OPTIONS = "slice-options"
 COPY_LINK = "copy-link"
 COPY_LINK_STATUS = "copy-link-status"
 DATES_LABEL = "filter-dates-label"

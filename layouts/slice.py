@@ -83,6 +83,7 @@ def row(compare=None) -> html.Div:
                 ],
             ),
             dcc.Store(id=ids.SLICE_NAMES, data={}, storage_type="memory"),
+            dcc.Store(id=ids.SLICE_OPTIONS, data={}, storage_type="memory"),
         ],
     )
 

@@ -688,15 +688,6 @@ def test_hora_is_disabled_past_92_days_and_the_cards_still_show(page_factory, se
     assert not hour.is_disabled() and page.locator("#filter-notice").inner_text() == ""
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "Known regression since the slice merge (issue 9, open): callbacks/slice.py's options() and control() "
-        "form an input loop through ids.FILTER_SLICE; dash-renderer holds every callback that reads the slice "
-        "until nothing else runs, so the sections start after the budget panel instead of with it. "
-        "Fix: options() takes the slice as State, control() the options and names as State, chips apart."
-    ),
-)
 def test_a_refresh_marks_every_section_at_once(page_factory, served):
     page = page_factory()
     page.goto(f"{served.app_url}?token={served.token}")

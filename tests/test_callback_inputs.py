@@ -71,6 +71,11 @@ VALID = {
     ("users-grid", "cellClicked"): None,
     ("users-grid", "rowData"): [],
     **{(f"csv-{chart}", "n_clicks"): 1 for chart in ("trend", "actions", "models", "heatmap")},
+    # The actions' colour legend: a button per action type (callbacks/slice_clicks.py).
+    **{
+        (f"actions-legend-{a}", "n_clicks"): 1
+        for a in ("user_interaction", "guardrail_check", "title_generation", "rag_query_embedding", "document_indexing")
+    },
     **{
         (f"data-{chart}-button", "n_clicks"): 1
         for chart in ("trend", "actions-area", "actions-donut", "models-bars", "models-bubble", "heatmap", "split")

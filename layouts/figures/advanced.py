@@ -119,6 +119,9 @@ def heatmap(df: pd.DataFrame, timezone: str, height: int = 520, money: fmt.Money
     return fig
 
 
+CLICKABLE_SOURCES = ("system", "byok")  # the Origen filter's values (callbacks/slice_clicks.py click_source)
+
+
 def source_split(df: pd.DataFrame, height: int = 260, money: fmt.Money = fmt.USD) -> go.Figure:
     """Sistema, BYOK and (when there are such rows) Otro as a donut of cost (of tokens when none
     reports a cost); the slices add up to Todos."""
@@ -142,6 +145,6 @@ def source_split(df: pd.DataFrame, height: int = 260, money: fmt.Money = fmt.USD
         hole=0.62,
         caption_px=11,
         total_px=15,
-        keys=[str(r.source) for r in rows],
+        keys=[str(r.source) if r.source in CLICKABLE_SOURCES else None for r in rows],  # Otro: no filter
     )
     return fig

@@ -36,7 +36,8 @@ def add_donut(
 
     Shares by fmt.share ('96,9 %', '< 0,1 %'), not plotly's %{percent} ('0,0326%'); each
     slice's text black or white, whichever reads better on it (theme.text_on). keys: each
-    slice's raw value, last in its customdata (never printed): a click filters by it."""
+    slice's raw value, last in its customdata (never printed): a click filters by it, and its
+    hover says so; a slice whose key is None filters nothing and says nothing of it."""
     total = float(sum(values))
     fig.add_trace(
         go.Pie(
@@ -50,12 +51,15 @@ def add_donut(
             text=[fmt.share(v, total) for v in values],
             texttemplate="%{text}",
             textposition="inside",
-            customdata=[[formatter(v)] + ([click_key(keys[i])] if keys else []) for i, v in enumerate(values)],
+            customdata=[
+                [formatter(v)] + ([_click_hint(keys[i]), click_key(keys[i] or "")] if keys else [])
+                for i, v in enumerate(values)
+            ],
             hovertemplate="<b>%{label}</b><br>"
             + name
             + ": %{customdata[0]}<br>"
             + _("%{text} del total")
-            + (f"<br>{_(CLICK_TO_FILTER)}" if keys else "")
+            + ("%{customdata[1]}" if keys else "")
             + "<extra></extra>",
             **pie,
         )
@@ -77,6 +81,11 @@ def add_donut(
 
 
 CLICK_TO_FILTER = N_("Clic para filtrar")
+
+
+def _click_hint(key) -> str:
+    """The hover's last line of a clickable point (our own words, never data)."""
+    return f"<br>{_(CLICK_TO_FILTER)}" if key is not None else ""
 
 
 def click_key(value: Any) -> str:
