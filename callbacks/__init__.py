@@ -21,8 +21,8 @@ from . import (
     overview,
     session,
     slice,
-    users,
     slice_clicks,
+    users,
 )
 
 
