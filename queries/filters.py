@@ -224,8 +224,8 @@ def _slice_values(params: Mapping[str, Any], name: str) -> tuple[str, ...]:
         raise BadParameter(name, f"At most {MAX_VALUES} values of {name!r}; got {len(values)}.", "too_many_values")
     out = set()
     for v in values:
-        if not isinstance(v, str):
-            raise BadParameter(name, f"{name!r} values must be strings.", f"invalid_{name}")
+        if not isinstance(v, str) or "\x00" in v:  # PostgreSQL text holds no NUL: it would be a 500
+            raise BadParameter(name, f"{name!r} values must be strings without NUL characters.", f"invalid_{name}")
         if len(v) > MAX_VALUE_CHARS:
             raise BadParameter(name, f"{name!r} values are at most {MAX_VALUE_CHARS} characters.", "value_too_long")
         if v == "":

@@ -64,6 +64,8 @@ def test_filters_narrow_every_figure(client, org):
         ([("provider", "p")] * 51, "provider", "too_many_values"),
         ([("actionType", "chat")], "actionType", "invalid_actionType"),
         ([("actionType", "USER_INTERACTION")], "actionType", "invalid_actionType"),
+        ([("agentId", "a\x00b"), ("agentId", "ok")], "agentId", "invalid_agentId"),
+        ([("userId", "\x00")], "userId", "invalid_userId"),
     ],
 )
 @pytest.mark.parametrize("route", ["summary", "heatmap"])
