@@ -344,7 +344,7 @@ def test_the_control_writes_the_store_and_slice_changes_keep_it():
     assert callbacks.compare.choose("none", {"agentId": ["a"], "compare": "year"}) == {"agentId": ["a"]}
     assert callbacks.compare.choose("year", {"compare": "year"}) is callbacks.compare.no_update
     # A drill-down click and «Quitar filtros» leave the comparison as it is.
-    assert callbacks.slice.with_value({"compare": "year"}, "model", "m") == {"model": ["m"], "compare": "year"}
+    assert callbacks.slice_clicks.with_value({"compare": "year"}, "model", "m") == {"model": ["m"], "compare": "year"}
     assert callbacks.slice.clean({"compare": "year", "agentId": []}) == {"compare": "year"}
 
 
