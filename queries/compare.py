@@ -15,9 +15,10 @@ totals beside its current ones (a key only in the earlier window appears with ze
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import date, datetime, timedelta
+from typing import Any
 
 import pandas as pd
 
@@ -34,7 +35,7 @@ def year_back(d: date) -> date:
         return d.replace(year=d.year - 1, day=28)
 
 
-def _shift(f: Filters):
+def _shift(f: Filters) -> Callable[[date], date]:
     if f.compare == "previous":
         days = timedelta(days=f.days)
         return lambda d: d - days
@@ -88,7 +89,7 @@ def beside_rows(current: pd.DataFrame, before: pd.DataFrame, keys: Sequence[str]
     measure (and None for descriptive columns), after the current rows, by earlier cost."""
     keys = list(keys)
 
-    def key_of(r: dict) -> tuple:
+    def key_of(r: dict[Any, Any]) -> tuple[Any, ...]:
         return tuple(r[k] for k in keys)
 
     prev = {key_of(r): r for r in before.to_dict("records")}
@@ -119,7 +120,7 @@ def beside_rows(current: pd.DataFrame, before: pd.DataFrame, keys: Sequence[str]
 ZERO_MEASURES = ("cost_usd", "cost_e8", "tokens", "executions", "input_tokens", "output_tokens", "cache_read_tokens")
 
 
-def _zero_like(col: str):
+def _zero_like(col: str) -> Any:
     """A current measure of a row with no current usage: 0 for sums and counts, None for
     the rest (latencies, a sparkline: the caller fills it with its bucket count of zeros)."""
     if col == "cost_usd":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -27,7 +28,7 @@ class Users:
 
     users: pd.DataFrame
     total_users: int
-    others: dict
+    others: dict[str, Any]
 
 
 def by_user(conn: sa.Connection, f: Filters, limit: int = DEFAULT_LIMIT) -> Users:
@@ -51,7 +52,8 @@ def by_user(conn: sa.Connection, f: Filters, limit: int = DEFAULT_LIMIT) -> User
     spark, partial_last = cost_sparklines(f, qh["qh"].to_numpy(), k, qh["cost_e8"].to_numpy(), len(top))
     users = pd.DataFrame(
         {
-            "user_id": top["user_id"].astype("object").where(top["user_id"].notna(), None).tolist(),
+            # None, never NaN, for the rows without a user (pandas 3 infers a string dtype from a list).
+            "user_id": pd.Series([None if pd.isna(u) else u for u in top["user_id"]], dtype="object"),
             "cost_usd": top["cost_e8"].to_numpy() / 1e8,
             "cost_e8": top["cost_e8"].to_numpy(dtype="int64"),
             "tokens": top["tokens"].to_numpy(dtype="int64"),
@@ -64,7 +66,7 @@ def by_user(conn: sa.Connection, f: Filters, limit: int = DEFAULT_LIMIT) -> User
     return Users(users, len(ranked), _sums(rest))
 
 
-def _sums(df: pd.DataFrame) -> dict:
+def _sums(df: pd.DataFrame) -> dict[str, Any]:
     cost = int(df["cost_e8"].sum()) if len(df) else 0
     return {
         "cost_usd": cost / 1e8,
