@@ -107,3 +107,32 @@ def test_the_data_set_has_users():
     """The fixtures' rows carry users (u1 … u4 and rows without one), or the tests above prove nothing."""
     rows = qd.build("x", "x")[0]
     assert {r["user_id"] for r in rows} >= {None, "u1", "u2", "u3", "u4"}
+
+
+def test_percentiles_under_a_filter_on_another_column_read_sketches(rolled, monkeypatch):
+    """p95 per agent under a model filter, per model under an agent or action filter: the
+    combined sketches; under a user filter: the raw rows (no sketch keys users)."""
+    from queries import base as qbase, latency as ql
+
+    raw = []
+    real = ql._raw_sketch
+
+    def spy(*a, **k):
+        raw.append(a[1].slice_dims)
+        return real(*a, **k)
+
+    monkeypatch.setattr(ql, "_raw_sketch", spy)
+    ids = qd.agent_ids(rolled.org)
+    cases = [
+        ({"model": ["gpt-4o-mini"]}, ("agent_id",), False),
+        ({"agentId": [ids["a1"], "none"]}, ("provider", "model"), False),
+        ({"actionType": ["guardrail_check"]}, ("provider", "model"), False),
+        ({"userId": ["u1"]}, ("agent_id",), True),
+    ]
+    for sl, dims, is_raw in cases:
+        raw.clear()
+        f = sliced_filters(rolled, "months", "America/St_Johns", sl)
+        with qbase.facts_path(rolled.engine, "rollup").connect() as c:
+            ql.latency_sketch(c, f, dims)
+        assert bool(raw) == is_raw, sl
+        check_all(_use("rollup", rolled), f, sl)

@@ -5,6 +5,9 @@
 | rollup_combo  | action_type, provider, model, agent_id, agent_null     | 15 min, 1 h, 6 h, 1 d |
 | rollup_user   | user_id, user_null                                     | 1 d, 8 d, 64 d      |
 
+rollup_combo_lat: latency sketches keyed like rollup_combo (as 0004's, day grains doubling
+up to 256 days), for a percentile per model or per agent under a filter on another column.
+
 rollup_combo answers any slice of several filters without a user (agent × model,
 action × agent …) and keeps the unpriced measures, as rollup_model does. rollup_user
 answers a user filter and the users' ranking; users are many (sized for 50k per org),
@@ -79,6 +82,9 @@ NEW: dict[str, tuple[list[sa.Column[Any]], list[str]]] = {
 }
 
 
+SKETCH_KEY = [_text("action_type"), _text("provider"), _text("model"), _text("agent_id"), _flag("agent_null")]
+
+
 def _clear() -> None:
     for table in OLD_TABLES:
         op.execute(f"DELETE FROM {table}")
@@ -101,6 +107,19 @@ def upgrade() -> None:
         )
         if pg:
             op.execute(f"ALTER TABLE {name} SET (fillfactor = 70)")
+    op.create_table(
+        "rollup_combo_lat",
+        sa.Column("org_id", sa.Text, nullable=False),
+        sa.Column("grain", sa.Integer, nullable=False),
+        sa.Column("t", sa.BigInteger, nullable=False),
+        sa.Column("source", sa.Text, nullable=False),
+        *SKETCH_KEY,
+        sa.Column("sketch", sa.LargeBinary, nullable=False),
+        sa.PrimaryKeyConstraint(
+            "org_id", "grain", "t", "source", *[c.name for c in SKETCH_KEY], name="pk_rollup_combo_lat"
+        ),
+        sqlite_with_rowid=False,
+    )
     op.create_index("ix_rollup_user_user", "rollup_user", ["org_id", "user_id", "grain", "t"])
     op.create_index("ix_tul_org_user_created", "token_usage_logs", ["org_id", "user_id", "created_at"])
     _clear()
@@ -109,6 +128,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_tul_org_user_created", "token_usage_logs")
     op.drop_index("ix_rollup_user_user", "rollup_user")
+    op.drop_table("rollup_combo_lat")
     for name in NEW:
         op.drop_table(name)
     _clear()
