@@ -152,12 +152,14 @@ def _pieces_sql(
         f" AND NOT (id >= :ilo{i}" + (f" AND id <= :ihi{i})" if hi is not None else ")")
         for i, (_lo, hi) in enumerate(tail_ranges)
     )
-    join = "CROSS JOIN" if dialect == "sqlite" else "JOIN"  # SQLite: keep e outside (an index range per piece)
-    on = " ON TRUE" if dialect != "sqlite" else ""
+    where = f"org_id = :org AND created_at >= e.column1 AND created_at < e.column2{not_tail}{src_r}"
+    if dialect == "sqlite":  # CROSS JOIN keeps e outside: an index range per piece
+        return f"SELECT {rkey}{rdims}{measures} FROM (VALUES {', '.join(rows)}) e CROSS JOIN token_usage_logs WHERE {where}{rgroup}"
+    # LATERAL … OFFSET 0: one index range scan per piece (measured: without it PostgreSQL
+    # scans all of a busy user's rows and tests each against every piece, 3.6 s).
     return (
-        f"SELECT {rkey}{rdims}{measures} FROM (VALUES {', '.join(rows)}) e"
-        f" {join} token_usage_logs{on} WHERE org_id = :org AND created_at >= e.column1 AND created_at < e.column2"
-        f"{not_tail}{src_r}{rgroup}"
+        f"SELECT {rkey}{rdims}{measures} FROM (VALUES {', '.join(rows)}) e CROSS JOIN LATERAL"
+        f" (SELECT * FROM token_usage_logs WHERE {where} OFFSET 0) t{rgroup}"
     )
 
 
