@@ -83,6 +83,11 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--runs", type=int, default=7)
     b.add_argument("--out", default="bench-results/bench.json")
     b.add_argument("--skip-raw", action="store_true", help="do not time the raw-table computation")
+    b.add_argument(
+        "--slices-only",
+        action="store_true",
+        help="time only the filtered pages with compare=previous (and the rollup sizes), not the unfiltered windows",
+    )
 
     rates = sub.add_parser("rates", help="display currency rates: set, import, list")
     rsub = rates.add_subparsers(dest="rates_command", required=True)
@@ -183,7 +188,15 @@ def _dispatch(args, settings: Settings) -> int:
     if args.command == "bench":
         from .bench import bench_cli
 
-        return bench_cli(engine, settings, rows=args.rows, runs=args.runs, out=args.out, skip_raw=args.skip_raw)
+        return bench_cli(
+            engine,
+            settings,
+            rows=args.rows,
+            runs=args.runs,
+            out=args.out,
+            skip_raw=args.skip_raw,
+            slices_only=args.slices_only,
+        )
     raise AssertionError(args.command)
 
 

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from storage import sketch
 from storage.measures import qh_sql, raw_measures_sql
-from storage.rollup_tables import BY_NAME, FAMILIES, GRAINS, TABLES
+from storage.rollup_tables import BY_NAME, FAMILIES
 from storage.sources import source_class_sql
 
 from .sketch_write import roll_up_sketches
@@ -38,6 +38,11 @@ def _floor_t(g: int | str) -> str:
 PG_QH_FAST = "CAST(floor(date_part('epoch', created_at) / 900) AS BIGINT)"
 
 
+def _grains_sql(fam) -> str:
+    """The family's grains as a one-column subquery `gr` (SQLite has no VALUES column aliases)."""
+    return "(" + " UNION ALL ".join(f"SELECT {g} AS grain" for g in fam.grains) + ") gr"
+
+
 def _insert_grains(fam, where_s: str) -> str:
     """INSERT … SELECT adding staged quarter-hour rows `s` to every grain of one family's table."""
     table, cols, vals, measures = fam.table, fam.key_columns, fam.key_values, fam.measures
@@ -46,7 +51,7 @@ def _insert_grains(fam, where_s: str) -> str:
     return (
         f"INSERT INTO {table} (org_id, grain, t, source, {''.join(c + ', ' for c in cols)}{', '.join(measures)}) "
         f"SELECT s.org_id, gr.grain, {_floor_t('gr.grain')}, s.source, {''.join(v + ', ' for v in vals)}"
-        f"{', '.join(f'SUM(s.{m})' for m in measures)} FROM s CROSS JOIN gr WHERE {where_s}"
+        f"{', '.join(f'SUM(s.{m})' for m in measures)} FROM s CROSS JOIN {_grains_sql(fam)} WHERE {where_s}"
         f" GROUP BY {', '.join(str(i) for i in range(1, n_keys + 1))}"
         # In key order: PostgreSQL then lays rows out as reads scan them (few pages).
         f" ORDER BY {', '.join(str(i) for i in range(1, n_keys + 1))}"
@@ -68,30 +73,42 @@ def upsert_sql(dialect: str, family: str, id_where: str) -> str:
     src = source_key_sql(dialect)
     sd = "".join(f"{d}, " for d in dims)
     sg = "".join(f", {d}" for d in dims)
-    grains = " UNION ALL ".join(f"SELECT {g} AS grain" for g in GRAINS)
     return (
         f"WITH s AS (SELECT org_id, {src} AS source, {sd}{qh} AS qh, {raw_measures_sql(dialect, fam.unpriced)}"
-        f" FROM token_usage_logs WHERE {id_where} GROUP BY org_id, {src}{sg}, {qh}),"
-        f" gr AS ({grains}) " + _insert_grains(fam, "s.qh IS NOT NULL")
+        f" FROM token_usage_logs WHERE {id_where} GROUP BY org_id, {src}{sg}, {qh}) "
+        + _insert_grains(fam, "s.qh IS NOT NULL")
         # strftime() is NULL for text it cannot read: such a row has no quarter-hour.
     )
 
 
-def upsert_all_pg(id_where: str) -> str:
+def upsert_all_pg(id_where: str, fams=FAMILIES) -> str:
     """PostgreSQL: one scan of the raw rows, grouped by every family at once (GROUPING
-    SETS), added to every grain of the four tables (data-modifying CTEs): one statement."""
-    inserts = ", ".join(f"i_{fam.name} AS ({_insert_grains(fam, f's.gs = {fam.grouping}')})" for fam in FAMILIES)
+    SETS), added to every grain of every family's table (data-modifying CTEs): one statement."""
+    inserts = ", ".join(f"i_{fam.name} AS ({_insert_grains(fam, f's.gs = {fam.grouping}')})" for fam in fams)
+    sets = ", ".join("(org_id, source, qh" + "".join(f", {d}" for d in _GROUP_DIMS[fam.name]) + ")" for fam in fams)
     return (
         f"WITH r AS (SELECT org_id, {source_key_sql('postgresql')} AS source, action_type, provider, model,"
-        f" agent_id, {PG_QH_FAST} AS qh,"
+        f" agent_id, user_id, {PG_QH_FAST} AS qh,"
         f" input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, cost_usd, latency_ms"
         f" FROM token_usage_logs WHERE {id_where}),"
-        f" s AS (SELECT org_id, source, action_type, provider, model, agent_id, qh,"
-        f" GROUPING(action_type, provider, model, agent_id) AS gs, {raw_measures_sql('postgresql', True)} FROM r"
-        f" GROUP BY GROUPING SETS ((org_id, source, qh), (org_id, source, qh, action_type),"
-        f" (org_id, source, qh, provider, model), (org_id, source, qh, agent_id))),"
-        f" gr(grain) AS (VALUES {', '.join(f'({g})' for g in GRAINS)}), {inserts} SELECT 1"
+        f" s AS (SELECT org_id, source, action_type, provider, model, agent_id, user_id, qh,"
+        f" GROUPING(action_type, provider, model, agent_id, user_id) AS gs, {raw_measures_sql('postgresql', True)}"
+        f" FROM r GROUP BY GROUPING SETS ({sets})), {inserts} SELECT 1"
     )
+
+
+# The raw columns each family's grouping set groups by (its dims, in GROUPING's order).
+_GROUP_DIMS = {
+    fam.name: [d for d in ("action_type", "provider", "model", "agent_id", "user_id") if d in fam.dims]
+    for fam in FAMILIES
+}
+
+
+def present(conn) -> list:
+    """The families whose table exists (a database at an older revision has fewer; tests
+    seed such databases and refresh them)."""
+    have = sa.inspect(conn)
+    return [fam for fam in FAMILIES if have.has_table(fam.table)]
 
 
 def roll_up(conn, id_ranges) -> None:
@@ -101,16 +118,17 @@ def roll_up(conn, id_ranges) -> None:
         return
     params: dict = {}
     where = id_filter(id_ranges, params)
+    fams = present(conn)
     if conn.dialect.name == "postgresql":
-        conn.execute(sa.text(upsert_all_pg(where)), params)
+        conn.execute(sa.text(upsert_all_pg(where, fams)), params)
     else:
-        for fam in FAMILIES:
+        for fam in fams:
             conn.execute(sa.text(upsert_sql(conn.dialect.name, fam.name, where)), params)
     roll_up_sketches(conn, where, params)
 
 
 def clear(conn) -> None:
-    for table in TABLES + sketch.TABLES:
+    for table in [fam.table for fam in present(conn)] + sketch.TABLES:
         conn.execute(sa.text(f"DELETE FROM {table}"))
 
 

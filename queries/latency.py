@@ -45,6 +45,19 @@ def _has_sketches(conn: sa.Connection) -> bool:
     return ok
 
 
+def _has_table(conn: sa.Connection, table: str) -> bool:
+    """The sketch table exists (a database at 0004–0007 has no rollup_combo_lat); cached like _has_sketches."""
+    key = conn.engine.url.render_as_string(hide_password=False) + "|" + table
+    hit = _SKETCHES.get(key)
+    if hit is True:
+        return True
+    if hit is not None and time.monotonic() - hit < 30:
+        return False
+    ok = bool(sa.inspect(conn).has_table(table))
+    _SKETCHES[key] = True if ok else time.monotonic()
+    return ok
+
+
 def day_blocks(d0: int, d1: int) -> list[tuple[int, int]]:
     """[d0, d1) in epoch days as aligned blocks (grain seconds, start seconds) of 2^k days."""
     out = []
@@ -81,8 +94,8 @@ def _raw_sketch(conn: sa.Connection, f: Filters, dims: Sequence[str], start: dat
 def _rollup_sketch(
     conn: sa.Connection, f: Filters, dims: Sequence[str], start: datetime, end: datetime
 ) -> pd.DataFrame:
-    fam = sketch.family_for(tuple(dims))
-    if not f.slice_dims <= set(fam.dims):  # the sketches key no other column: the slice reads raw rows
+    fam = sketch.family_for(tuple(dims), f.slice_dims)
+    if fam is None or not _has_table(conn, fam.table):  # no sketch keys these columns: the raw rows
         return _raw_sketch(conn, f, dims, start, end)
     d = conn.dialect.name
     day = sketch.DAY
@@ -100,7 +113,9 @@ def _rollup_sketch(
             params[f"g{i}"], params[f"t{i}"] = g, t
             blocks.append(f"(x.grain = :g{i} AND x.t = :t{i})")
         src = " AND x.source = :src" if f.source != "all" else ""
-        src += slice_sql(f, lambda c: fam.read_dims[fam.dims.index(c)], params, "sx")
+        src += slice_sql(
+            f, lambda c: fam.read_dims[fam.dims.index(c)], params, "sx", lambda c: f"x.{c}" if c == "agent_id" else None
+        )
         sliced = slice_sql(f, str, params, "sr")
         dsel = "".join(f"{fam.read_dims[fam.dims.index(c)]} AS {c}, " for c in dims)
         parts = [

@@ -34,14 +34,18 @@ def _ceil(a: Any, n: int) -> Any:
     return -((-a) // n)
 
 
-def plan_ranges(A: int, B: int, cuts: IntArray | None = None, by_qh: bool = False) -> list[Range]:
+def plan_ranges(
+    A: int, B: int, cuts: IntArray | None = None, by_qh: bool = False, grains: tuple[int, ...] = GRAINS
+) -> list[Range]:
     """Read ranges (grain, lo, hi, phase, period), all in seconds, covering quarter-hours [A, B).
 
     cuts: quarter-hour indexes where a new bucket starts (by_qh); None with by_qh keeps
     every quarter-hour apart. A row of `grain` at t is read when lo <= t < hi and its
     block fits inside its segment of the lattice phase + k·period; its key is the
     segment's start. Blocks are exactly the decomposition of every segment into whole
-    UTC days, then whole 6-hour blocks, whole hours, and quarter-hours.
+    UTC days, then whole 6-hour blocks, whole hours, and quarter-hours. grains: a family's
+    own (ascending, each dividing the next, the first a quarter-hour: what no coarser
+    grain covers is returned at it; the user family reads those pieces raw).
     """
     if B <= A:
         return []
@@ -55,10 +59,10 @@ def plan_ranges(A: int, B: int, cuts: IntArray | None = None, by_qh: bool = Fals
         s = np.concatenate([[A], c]).astype("int64")
         e = np.concatenate([c, [B]]).astype("int64")
     seg = np.arange(len(s))
-    pieces: dict[int, list[tuple[IntArray, IntArray, IntArray]]] = {g: [] for g in GRAINS}
+    pieces: dict[int, list[tuple[IntArray, IntArray, IntArray]]] = {g: [] for g in grains}
     # Coarsest grain first: whole blocks inside each part, the two leftovers go down a grain.
     parts = [(s, e, seg)]
-    for grain in GRAINS[:0:-1]:
+    for grain in grains[:0:-1]:
         g = grain // QH
         nxt = []
         for x, y, k in parts:
@@ -69,7 +73,7 @@ def plan_ranges(A: int, B: int, cuts: IntArray | None = None, by_qh: bool = Fals
             pieces[grain].append((a[has], b[has], k[has]))
             nxt += [(x, np.where(has, a, y), k), (np.where(has, b, y), y, k)]
         parts = nxt
-    pieces[QH] = parts
+    pieces[grains[0]] = parts
     out: list[Range] = []
     seg_len = e - s
     for grain, chunks in pieces.items():

@@ -16,14 +16,27 @@ from storage.schema import token_usage_logs
 from .filters import NONE, NULLABLE, Filters
 
 
-def slice_sql(f: Filters, expr: Callable[[str], str], params: dict[str, Any], tag: str = "sl") -> str:
+def slice_sql(
+    f: Filters,
+    expr: Callable[[str], str],
+    params: dict[str, Any],
+    tag: str = "sl",
+    key: Callable[[str], str | None] | None = None,
+) -> str:
     """' AND (...)' for every filter of f (or ''), binding values into params as :{tag}{i}_{j}.
 
-    expr(column) is the SQL expression holding that log column's value (NULL for none)."""
+    expr(column) is the SQL expression holding that log column's value (NULL for none).
+    key(column), when given and not None: the stored key column of a nullable column kept
+    as ('', null flag) in a rollup; the filter then also says `key IN (values, '')`, a
+    looser condition an index on that column can serve (the exact one follows it)."""
     parts = []
     for i, (col, values) in enumerate(f.slice_items):
         e = expr(col)
         named = [v for v in values if not (col in NULLABLE and v == NONE)]
+        k = key(col) if key is not None else None
+        if k is not None:
+            loose = [f":{tag}{i}_{j}" for j in range(len(named))] + (["''"] if len(named) < len(values) else [])
+            parts.append(f"{k} IN ({', '.join(loose)})")
         ors = []
         if named:
             binds = []

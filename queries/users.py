@@ -71,7 +71,8 @@ def _top(conn: sa.Connection, f: Filters, ranked: pd.DataFrame, limit: int) -> U
     spark, partial_last = cost_sparklines(f, qh["qh"].to_numpy(), k, qh["cost_e8"].to_numpy(), len(top))
     users = pd.DataFrame(
         {
-            "user_id": top["user_id"].astype("object").where(top["user_id"].notna(), None).tolist(),
+            # None, never NaN, for the rows without a user (pandas 3 infers a string dtype from a list).
+            "user_id": pd.Series([None if pd.isna(u) else u for u in top["user_id"]], dtype="object"),
             "cost_usd": top["cost_e8"].to_numpy() / 1e8,
             "cost_e8": top["cost_e8"].to_numpy(dtype="int64"),
             "tokens": top["tokens"].to_numpy(dtype="int64"),

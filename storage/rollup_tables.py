@@ -1,8 +1,9 @@
 """The rollup tables: one table of families (what each keys by) and the state row, shared by reads and refreshes.
 
-A family is one pre-aggregated table (migration 0002) keyed by (org_id, grain, t,
-source, *key columns): facts(dims) reads the narrowest family whose key holds dims,
-and a refresh adds raw rows to every family. `rollup_state` (one row) records the
+A family is one pre-aggregated table (migration 0002, 0008) keyed by (org_id, grain, t,
+source, *key columns): facts(dims) with a slice reads the narrowest family whose key
+holds dims ∪ the sliced columns, and a refresh adds raw rows to every family, at the
+family's own grains (docs/rollups.md: why `user` keeps whole days and coarser only). `rollup_state` (one row) records the
 watermark (ids <= it are rolled up, minus the gap ranges), a version bumped by every
 refresh, and the gaps (id ranges read live until their rows appear or they expire).
 """
@@ -24,6 +25,12 @@ from storage.measures import MEASURES, UNPRICED
 # reads in zones off UTC (e.g. a Kathmandu midnight, 18:15 UTC: 3 six-hour blocks, 5
 # hours and 4 quarter-hours instead of 23 hours and 4 quarter-hours).
 GRAINS = (900, 3600, 21600, 86400)
+DAY = 86400
+# The user family (high cardinality: ~4M user × quarter-hour rows per 10M raw rows, as many
+# at every sub-day grain) keeps whole UTC days, 8-day and 64-day blocks (epoch-aligned,
+# each divides the next): a year is at most ~30 blocks per user; the sub-day rest of a
+# window is read from the raw rows (index ix_tul_org_user_created when a user is sliced).
+USER_GRAINS = (DAY, 8 * DAY, 64 * DAY)
 # The watermark stays below the largest BIGINT: answers read the live tail from
 # watermark + 1, which must still be a BIGINT (SQLite: OverflowError, every route 500).
 # A row stored at 2^63 - 1 (the importer refuses ids above 2^62) stays in the tail.
@@ -40,8 +47,21 @@ class Family:
     key_columns: tuple[str, ...]  # its key columns after (org_id, grain, t, source)
     key_values: tuple[str, ...]  # SQL for each key column from a staged raw row `s`
     read_dims: tuple[str, ...]  # SQL for each of dims from a rollup row `x`
-    grouping: int  # GROUPING(action_type, provider, model, agent_id) of its grouping set
+    grouping: int  # GROUPING(action_type, provider, model, agent_id, user_id) of its grouping set
     unpriced: bool = False  # also keeps UNPRICED (migration 0005)
+    grains: tuple[int, ...] = GRAINS  # ascending, each divides the next
+
+    @property
+    def sub_day_raw(self) -> bool:
+        """Its finest grain is coarser than a quarter-hour: finer pieces are read raw."""
+        return self.grains[0] > GRAINS[0]
+
+    def key_sql(self, dim: str) -> str | None:
+        """The stored key column of a nullable dimension coded as ('', null flag), or None:
+        a slice on it first matches this column (indexable), then the decoded value."""
+        if dim in self.dims and dim in NULL_CODED:
+            return f"x.{dim}"
+        return None
 
     @property
     def measures(self) -> list[str]:
@@ -53,9 +73,27 @@ class Family:
         return dict(zip(self.dims, self.read_dims)).get(dim, f"x.{dim}")
 
 
+NULL_CODED = ("agent_id", "user_id")  # key columns stored NOT NULL as ('', <dim>_null = 1)
+
+
+def _null_coded(dim: str) -> tuple[tuple[str, str], tuple[str, str], str]:
+    """(key columns, their SQL from a staged row `s`, the dimension's SQL from a rollup row `x`)."""
+    flag = dim.replace("_id", "_null")
+    return (
+        (dim, flag),
+        (f"COALESCE(s.{dim}, '')", f"CASE WHEN s.{dim} IS NULL THEN 1 ELSE 0 END"),
+        f"CASE WHEN x.{flag} = 1 THEN NULL ELSE x.{dim} END",
+    )
+
+
+_AG_KEYS, _AG_VALS, _AG_READ = _null_coded("agent_id")
+_US_KEYS, _US_VALS, _US_READ = _null_coded("user_id")
+
+# In order of size (rows at 10M raw rows, docs/rollups.md): the first that holds what a
+# question needs is the narrowest.
 FAMILIES: tuple[Family, ...] = (
-    Family("total", "rollup_total", (), (), (), (), 15),
-    Family("action", "rollup_action", ("action_type",), ("action_type",), ("s.action_type",), ("x.action_type",), 7),
+    Family("total", "rollup_total", (), (), (), (), 31),
+    Family("action", "rollup_action", ("action_type",), ("action_type",), ("s.action_type",), ("x.action_type",), 15),
     Family(
         "model",
         "rollup_model",
@@ -63,19 +101,24 @@ FAMILIES: tuple[Family, ...] = (
         ("provider", "model"),
         ("s.provider", "s.model"),
         ("x.provider", "x.model"),
-        9,
+        19,
         unpriced=True,
     ),
     # agent_id is NOT NULL in the key: rows without an agent are ('', agent_null = 1).
+    Family("agent", "rollup_agent", ("agent_id",), _AG_KEYS, _AG_VALS, (_AG_READ,), 29),
+    # Every column but the user: any slice of several filters without a user (migration 0008).
     Family(
-        "agent",
-        "rollup_agent",
-        ("agent_id",),
-        ("agent_id", "agent_null"),
-        ("COALESCE(s.agent_id, '')", "CASE WHEN s.agent_id IS NULL THEN 1 ELSE 0 END"),
-        ("CASE WHEN x.agent_null = 1 THEN NULL ELSE x.agent_id END",),
-        14,
+        "combo",
+        "rollup_combo",
+        ("action_type", "provider", "model", "agent_id"),
+        ("action_type", "provider", "model", *_AG_KEYS),
+        ("s.action_type", "s.provider", "s.model", *_AG_VALS),
+        ("x.action_type", "x.provider", "x.model", _AG_READ),
+        1,
+        unpriced=True,
     ),
+    # The user alone (migration 0008): user filters and the users' ranking.
+    Family("user", "rollup_user", ("user_id",), _US_KEYS, _US_VALS, (_US_READ,), 30, grains=USER_GRAINS),
 )
 BY_NAME = {fam.name: fam for fam in FAMILIES}
 TABLES = [fam.table for fam in FAMILIES]

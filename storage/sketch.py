@@ -63,15 +63,32 @@ FAMILIES: tuple[SketchFamily, ...] = (
         ("CASE WHEN x.agent_null = 1 THEN NULL ELSE x.agent_id END",),
     ),
 )
+FAMILIES += (
+    # Every column but the user (migration 0008): a percentile per model or per agent under
+    # a filter on another column. Its blocks of one requested key merge like any others.
+    SketchFamily(
+        "combo",
+        "rollup_combo_lat",
+        ("action_type", "provider", "model", "agent_id"),
+        ("action_type", "provider", "model", "agent_id", "agent_null"),
+        ("action_type", "provider", "model", "COALESCE(agent_id, '')", "CASE WHEN agent_id IS NULL THEN 1 ELSE 0 END"),
+        ("x.action_type", "x.provider", "x.model", "CASE WHEN x.agent_null = 1 THEN NULL ELSE x.agent_id END"),
+    ),
+)
 BY_NAME = {fam.name: fam for fam in FAMILIES}
 TABLES = [fam.table for fam in FAMILIES]
 
 
-def family_for(dims: tuple[str, ...]) -> SketchFamily:
+def family_for(dims: tuple[str, ...], sliced: frozenset[str] | set[str] = frozenset()) -> SketchFamily | None:
+    """The sketch family keyed by exactly dims when it holds the sliced columns too, else the
+    first whose key holds dims ∪ sliced (None: the raw rows answer)."""
     for fam in FAMILIES:
-        if fam.dims == dims:
+        if fam.dims == dims and set(sliced) <= set(fam.dims):
             return fam
-    raise ValueError(f"no latency sketch keyed by {dims!r}")
+    for fam in FAMILIES:
+        if set(dims) | set(sliced) <= set(fam.dims):
+            return fam
+    return None
 
 
 def bucket_sql(column: str = "latency_ms") -> str:

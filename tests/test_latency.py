@@ -237,7 +237,8 @@ def test_migration_0004_rebuilds_rollups_with_sketches(fresh_url):
         state = c.execute(sa.text("SELECT watermark, gaps, version FROM rollup_state")).one()
         assert (state[0], state[1]) == (0, "[]") and state[2] > version
         assert all(n == 0 for n in map(len, old_rollups.read_rollups(eng, org).values()))
-        assert all(c.execute(sa.text(f"SELECT COUNT(*) FROM {t}")).scalar() == 0 for t in sketch.TABLES)
+        at_0004 = [t for t in sketch.TABLES if sa.inspect(c).has_table(t)]  # 0008 adds rollup_combo_lat
+        assert at_0004 and all(c.execute(sa.text(f"SELECT COUNT(*) FROM {t}")).scalar() == 0 for t in at_0004)
     upgrade(eng, "head")
     with eng.connect() as c:
         assert rt.read_state(c).watermark == 0

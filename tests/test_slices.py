@@ -130,26 +130,44 @@ def test_value_matching_nothing_gives_empty_figures(data):
 
 
 def test_rollups_serve_the_filters_their_family_holds(rolled, monkeypatch):
-    """Rollup-served: agentId, provider/model, actionType alone; userId and mixes: raw."""
-    calls = []
-    real = qr.raw_facts
+    """The narrowest family holding dims ∪ sliced columns answers: agentId → agent,
+    actionType → action, model → model, userId → user, several columns without a user →
+    combo; a user with another column: no family, the raw rows."""
+    calls, families = [], []
+    real, real_build = qr.raw_facts, qr.build_query
 
     def spy(*a, **k):
         calls.append(a[1].slice_dims)
         return real(*a, **k)
 
+    def spy_build(dialect, family, *a, **k):
+        families.append(family)
+        return real_build(dialect, family, *a, **k)
+
     monkeypatch.setattr(qr, "raw_facts", spy)
+    monkeypatch.setattr(qr, "build_query", spy_build)
     eng = qbase.facts_path(rolled.engine, "rollup")
     ids = qd.agent_ids(rolled.org)
-    cases = [({"agentId": [ids["a1"]]}, ("agent_id",), False), ({"actionType": ["guardrail_check"]}, (), False)]
-    cases += [({"model": ["gpt-4o-mini"]}, ("provider", "model"), False), ({"userId": ["u1"]}, (), True)]
-    cases += [({"agentId": [ids["a1"]], "model": ["gpt-4o-mini"]}, (), True)]
-    for sl, dims, raw in cases:
+    cases = [
+        ({"agentId": [ids["a1"]]}, ("agent_id",), "agent"),
+        ({"actionType": ["guardrail_check"]}, (), "action"),
+        ({"model": ["gpt-4o-mini"]}, ("provider", "model"), "model"),
+        ({"userId": ["u1"]}, (), "user"),
+        ({"userId": ["u1", "none"]}, ("user_id",), "user"),
+        ({"agentId": [ids["a1"]], "model": ["gpt-4o-mini"]}, (), "combo"),
+        ({"agentId": [ids["a1"]]}, ("provider", "model"), "combo"),
+        ({"actionType": ["guardrail_check"]}, ("agent_id",), "combo"),
+        ({"userId": ["u1"], "agentId": [ids["a1"]]}, (), None),
+        ({"provider": ["openai"]}, ("user_id",), None),
+    ]
+    for sl, dims, family in cases:
         calls.clear()
+        families.clear()
         f = sliced_filters(rolled, "months", "UTC", sl)
         with eng.connect() as c:
             qbase.facts(c, f, dims=dims)
-        assert bool(calls) == raw, sl
+        assert bool(calls) == (family is None), sl
+        assert families == ([family] if family else []), sl
 
 
 def test_slice_fields_cover_every_parameter():

@@ -84,6 +84,15 @@ def _calendar(tz: str, days: int, now: datetime):
     return day_epoch, delta, dow, np.asarray(di.month), np.asarray(di.day), limit
 
 
+def user_pool(rows: int) -> int:
+    """Distinct users of an org with `rows` rows: one per 600 rows up to 5,000 (every demo and
+    test data set); from 3M rows one per 400, up to 50,000, so that the 10M-row benchmark org
+    holds 25,000 users, the high-cardinality case the user rollups are sized for (docs/rollups.md)."""
+    if rows < 3_000_000:
+        return max(8, min(5000, rows // 600))
+    return min(50_000, rows // 400)
+
+
 def plan(orgs: int, days: int, rows: int, seed: int, org_prefix: str, now: datetime) -> list[OrgPlan]:
     """Decide everything but the rows themselves: orgs, agents, users, per-day volumes."""
     org_rows = split_total(rows, _org_weights(orgs))
@@ -110,7 +119,7 @@ def plan(orgs: int, days: int, rows: int, seed: int, org_prefix: str, now: datet
         events = int(np.ceil(inter / ROWS_PER_EVENT * 1.12)) + 3 if inter else 0
         per_day = rng.multinomial(events, w / w.sum()) if events else np.zeros(days, np.int64)
 
-        users = max(8, min(5000, n // 600))
+        users = user_pool(n)
         user_ids = np.array([f"usr_{x:08x}" for x in rng.choice(2**32, size=users, replace=False)], dtype=object)
         plans.append(
             OrgPlan(

@@ -334,6 +334,28 @@ def by_agent(rows, agents: dict, w: Window) -> pd.DataFrame:
     return df
 
 
+def by_user(rows, w: Window) -> pd.DataFrame:
+    """Per user (None: rows without one): cost_e8, tokens, executions, sparkline_e8 (cost per
+    bucket), ranked by cost, then executions, descending, then user_id with None last."""
+    d, buckets = bucketed(rows, w)
+    d = d.assign(key=d["user_id"].map(lambda u: "\x00" if u is None or pd.isna(u) else u))
+    spark = d.groupby(["key", "bucket"])["e8"].sum().unstack("bucket").reindex(columns=buckets).fillna(0)
+    out = [
+        {
+            "user_id": None if key == "\x00" else key,
+            "cost_e8": int(g["e8"].sum()),
+            "tokens": int(g["tokens"].sum()),
+            "executions": len(g),
+            "sparkline_e8": [int(v) for v in spark.loc[key].to_numpy()],
+        }
+        for key, g in d.groupby("key")
+    ]
+    out.sort(key=lambda r: (-r["cost_e8"], -r["executions"], r["user_id"] is None, r["user_id"] or ""))
+    df = pd.DataFrame(out, columns=["user_id", "cost_e8", "tokens", "executions", "sparkline_e8"])
+    df["user_id"] = pd.Series([r["user_id"] for r in out], dtype=object)
+    return df
+
+
 def heatmap(rows, w: Window) -> pd.DataFrame:
     d = in_window(rows, w)
     d["dow"] = [int(t.strftime("%w")) for t in d["local"]]  # %w: Sunday = 0

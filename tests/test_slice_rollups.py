@@ -1,0 +1,138 @@
+"""Filtered and compared answers from the slice rollups (issue 9): the user family, the
+combined family, the users' ranking, the earlier window of a comparison — equal to the
+plain-pandas reference over the same rows, on the raw path and the rollup path, on SQLite
+and PostgreSQL, over random filters, windows and zones (+5:45, −3:30 with DST, New York)."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import replace
+
+import pytest
+from support import query_data as qd, reference as ref
+from test_queries import _use, cost_ok, data, rolled, run
+from test_slices import check_all, random_slice, sliced_filters
+
+from queries import by_user
+from queries.compare import earlier
+
+__all__ = ["data", "rolled"]  # fixtures, used by name
+
+ZONES = ["Asia/Kathmandu", "America/St_Johns", "America/New_York", "UTC"]
+WINDOWS = ["long", "months", "year_end", "ny_fall_week", "gap"]
+
+
+def check_by_user(data, f, sl, limit=50) -> None:
+    rows = ref.sliced(data.rows, sl)
+    got = run(data, by_user, f, limit)
+    want = ref.by_user(rows, ref.Window.of(f))
+    assert got.total_users == len(want)
+    top, rest = want.iloc[:limit], want.iloc[limit:]
+    assert list(got.users["user_id"]) == list(top["user_id"])
+    for g, w in zip(got.users.to_dict("records"), top.to_dict("records")):
+        assert g["cost_e8"] == w["cost_e8"] and cost_ok(g["cost_usd"], w["cost_e8"])
+        assert (g["tokens"], g["executions"]) == (w["tokens"], w["executions"])
+        assert len(g["sparkline"]) == len(w["sparkline_e8"])
+        assert all(cost_ok(a, b) for a, b in zip(g["sparkline"], w["sparkline_e8"]))
+    assert got.others["cost_e8"] == int(rest["cost_e8"].sum())
+    assert (got.others["tokens"], got.others["executions"]) == (
+        int(rest["tokens"].sum()),
+        int(rest["executions"].sum()),
+    )
+
+
+def _compared(base, window, tz, sl, source, gran):
+    f = sliced_filters(base, window, tz, sl, source, gran)
+    return replace(f, compare="previous")
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("path", ["raw", "rollup"])
+def test_random_slices_with_users_and_comparison(data, rolled, seed, path):
+    """A random slice (a user among its filters half the time), its window and the
+    earlier window: every figure and the users' ranking equal the reference."""
+    rng = random.Random(1000 + seed)
+    base = data if path == "raw" else rolled
+    view = _use(path, base)
+    names = ["userId", rng.choice(["agentId", "model", "actionType", "provider"])] if seed % 2 else None
+    sl = random_slice(rng, base.org, names)
+    f = _compared(base, rng.choice(WINDOWS), ZONES[seed % len(ZONES)], sl, rng.choice(["all", "byok"]), "auto")
+    for ff in (f, earlier(f)):
+        check_all(view, ff, sl)
+        check_by_user(view, ff, sl, limit=rng.choice([1, 2, 50]))
+
+
+SINGLE = [
+    {},
+    {"userId": ["u1"]},
+    {"userId": ["none", "u3"]},
+    {"provider": ["openai"]},
+    {"actionType": ["rag_query_embedding"]},
+]
+
+
+@pytest.mark.parametrize("sl", SINGLE, ids=lambda s: "&".join(f"{k}={'+'.join(v)}" for k, v in s.items()) or "none")
+@pytest.mark.parametrize("tz", ["Asia/Kathmandu", "America/St_Johns"])
+def test_users_ranking_on_both_paths(data, rolled, sl, tz):
+    """by_user over the long window (8-day and 64-day user blocks) and a short one, in zones
+    whose days start off the UTC hour, on both paths and the earlier window."""
+    for path, base in (("raw", data), ("rollup", rolled)):
+        for window in ("long", "ny_spring_week"):
+            f = _compared(base, window, tz, sl, "all", "auto")
+            for ff in (f, earlier(f)):
+                check_by_user(_use(path, base), ff, sl, limit=2)
+
+
+def test_user_filter_reads_the_user_family_and_its_pieces(rolled, monkeypatch):
+    """A user-filtered week in Kathmandu: whole UTC days from rollup_user, the sub-day rest
+    (every local midnight is 18:15 UTC) from the raw rows, in one statement."""
+    from queries import base as qbase, rollup_read as qr
+
+    seen = []
+    real = qr.build_query
+
+    def spy(dialect, family, *a, **k):
+        seen.append((family, len(k.get("pieces", a[9] if len(a) > 9 else ()))))
+        return real(dialect, family, *a, **k)
+
+    monkeypatch.setattr(qr, "build_query", spy)
+    f = sliced_filters(rolled, "months", "Asia/Kathmandu", {"userId": ["u2"]}, granularity="day")
+    with qbase.facts_path(rolled.engine, "rollup").connect() as c:
+        qbase.facts(c, f, by_qh=True, boundaries=qbase.bucket_cuts(f))
+    assert seen and seen[0][0] == "user" and seen[0][1] > 0
+    check_all(_use("rollup", rolled), f, {"userId": ["u2"]})
+
+
+def test_the_data_set_has_users():
+    """The fixtures' rows carry users (u1 … u4 and rows without one), or the tests above prove nothing."""
+    rows = qd.build("x", "x")[0]
+    assert {r["user_id"] for r in rows} >= {None, "u1", "u2", "u3", "u4"}
+
+
+def test_percentiles_under_a_filter_on_another_column_read_sketches(rolled, monkeypatch):
+    """p95 per agent under a model filter, per model under an agent or action filter: the
+    combined sketches; under a user filter: the raw rows (no sketch keys users)."""
+    from queries import base as qbase, latency as ql
+
+    raw = []
+    real = ql._raw_sketch
+
+    def spy(*a, **k):
+        raw.append(a[1].slice_dims)
+        return real(*a, **k)
+
+    monkeypatch.setattr(ql, "_raw_sketch", spy)
+    ids = qd.agent_ids(rolled.org)
+    cases = [
+        ({"model": ["gpt-4o-mini"]}, ("agent_id",), False),
+        ({"agentId": [ids["a1"], "none"]}, ("provider", "model"), False),
+        ({"actionType": ["guardrail_check"]}, ("provider", "model"), False),
+        ({"userId": ["u1"]}, ("agent_id",), True),
+    ]
+    for sl, dims, is_raw in cases:
+        raw.clear()
+        f = sliced_filters(rolled, "months", "America/St_Johns", sl)
+        with qbase.facts_path(rolled.engine, "rollup").connect() as c:
+            ql.latency_sketch(c, f, dims)
+        assert bool(raw) == is_raw, sl
+        check_all(_use("rollup", rolled), f, sl)
