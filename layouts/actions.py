@@ -14,7 +14,7 @@ HEIGHT = 320
 METRICS = [("cost_usd", N_("Costo"), ""), ("tokens", N_("Tokens"), ""), ("executions", N_("Ejecuciones"), "")]
 
 
-LEGEND_ITEM = "actions-legend"  # + "-" + action type: a legend entry's button (callbacks/slice_clicks.py)
+LEGEND_ITEM = ids.ACTIONS_LEGEND_ITEM  # + "-" + action type: a legend entry's button (callbacks/slice_clicks.py)
 
 
 def legend_id(action: str) -> str:

@@ -59,6 +59,9 @@ SLICE_CHIPS = "slice-chips"
 SLICE_CLEAR = "slice-clear"
 SLICE_NAMES = "slice-names"
 SLICE_OPTIONS = "slice-options"
+# The actions' colour legend: one button per action type, id ACTIONS_LEGEND_ITEM + "-" + the
+# action type (layouts/actions.py legend_id; a click filters: callbacks/slice_clicks.py).
+ACTIONS_LEGEND_ITEM = "actions-legend"
 COPY_LINK = "copy-link"
 COPY_LINK_STATUS = "copy-link-status"
 DATES_LABEL = "filter-dates-label"

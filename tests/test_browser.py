@@ -378,9 +378,11 @@ def test_at_768_px_the_sorted_agent_headers_read_whole(page_factory, served):
         "() => dash_ag_grid.getApi('agents-grid').getColumnState().some(c => c.colId === 'executions' && c.sort)"
     )
     assert frame.evaluate(cut) == []
-    assert frame.evaluate(
+    # The unit-cost columns step aside on the grid's own size events (narrowColumns): wait for it.
+    frame.wait_for_function(
         "() => { const v = document.querySelector('#agents-grid .ag-body-horizontal-scroll-viewport');"
-        " return !v || v.scrollWidth <= v.clientWidth; }"
+        " return !v || v.scrollWidth <= v.clientWidth; }",
+        timeout=15000,
     )
     # A name too long for its column ends in an ellipsis inside the cell (not clipped mid-letter).
     frame.evaluate("""() => { const api = dash_ag_grid.getApi('agents-grid');

@@ -122,6 +122,11 @@ def test_a_model_bar_narrows_the_page_and_its_chip_widens_it(page_factory, app_u
 def test_a_donut_slice_filters_by_its_action(page_factory, app_url):
     page = open_page(page_factory, app_url)
     wait_sections(page, stamp(), SECTIONS)
+    # The stamp is written with the figure; Plotly draws it an instant later.
+    page.wait_for_function(
+        "() => { const g = document.querySelector('#actions-donut .js-plotly-plot');"
+        " return !!(g && g._fullData && g._fullData[0] && g._fullData[0].customdata); }"
+    )
     keys = page.evaluate(
         "() => document.querySelector('#actions-donut .js-plotly-plot')._fullData[0].customdata.map(c => c[c.length-1])"
     )

@@ -13,6 +13,7 @@ from dash import dcc
 
 from layouts import agents, fmt, ids, kpis, page
 from queries import Projection
+from storage.schema import ACTION_TYPES
 from storage.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -42,6 +43,8 @@ def test_ids_are_unique_and_every_declared_id_is_on_the_page():
     found = [c.id for c in components(tree) if getattr(c, "id", None) is not None]
     assert len(found) == len(set(found)), [i for i in found if found.count(i) > 1]
     declared = {v for k, v in vars(ids).items() if k.isupper() and isinstance(v, str)}
+    # A declared prefix: one id per action type (the actions' legend buttons).
+    declared = (declared - {ids.ACTIONS_LEGEND_ITEM}) | {f"{ids.ACTIONS_LEGEND_ITEM}-{a}" for a in ACTION_TYPES}
     assert declared - set(found) == set()
     assert set(found) <= declared  # no id spelled outside layouts/ids.py
     # The budget editor: hidden and empty until a writer's token is verified (callbacks/budget.py).
