@@ -106,8 +106,12 @@ var dagfuncs = (window.dashAgGridFunctions = window.dashAgGridFunctions || {});
     if (!narrow.length) { return; }
     var need = 0;
     cols.forEach(function (c) { var d = c.getColDef(); if (!d.hide) { need += d.minWidth || 100; } });
+    /* gridSizeChanged carries the width; the other events do not, and the grid's id is not
+       the element's (dash-ag-grid numbers its grids): the viewport's pixel range is the width. */
+    var range = null;
+    try { range = api.getHorizontalPixelRange(); } catch (e) { range = null; }
     var el = document.getElementById(api.getGridId());
-    var width = params.clientWidth || (el ? el.clientWidth : 0);
+    var width = params.clientWidth || (range ? range.right - range.left : 0) || (el ? el.clientWidth : 0);
     if (!width) { return; }
     api.setColumnsVisible(narrow, need <= width);
   };

@@ -64,6 +64,20 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
     exportCsv: function (clicks) {
       return Boolean(clicks);
     },
+    /* A grid too narrow for its unit-cost columns hides them (dashAgGridFunctions.narrowColumns,
+       on the grid's size events). Those events can fire before dash-ag-grid attaches its
+       listeners (then nothing hid them and the grid scrolled sideways): run it again whenever
+       the grid's rows arrive. */
+    narrow: function (_rows) {
+      var trig = (window.dash_clientside.callback_context.triggered || [])[0];
+      var id = trig ? trig.prop_id.split(".")[0] : null;
+      var grid = window.dash_ag_grid;
+      var fns = window.dashAgGridFunctions;
+      if (!id || !grid || !grid.getApiAsync || !fns || !fns.narrowColumns) { return; }
+      grid.getApiAsync(id).then(function (api) {
+        setTimeout(function () { fns.narrowColumns({ api: api }); }, 0);
+      }).catch(function () { /* grid not mounted: its own events will do it */ });
+    },
     /* The search box <name>-search filters the grid <name>-grid (Agentes, Usuarios). */
     quickFilter: function (text) {
       var grid = window.dash_ag_grid && window.dash_ag_grid.getApi ? window.dash_ag_grid : null;

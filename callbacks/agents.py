@@ -34,6 +34,8 @@ def register(app) -> None:
     app.clientside_callback(
         ClientsideFunction("dashboard", "quickFilter"), Input(ids.AGENTS_SEARCH, "value"), prevent_initial_call=True
     )
+    # The unit-cost columns step aside on a narrow grid once its rows are in (assets/dashboard.js).
+    app.clientside_callback(ClientsideFunction("dashboard", "narrow"), Input(ids.AGENTS_GRID, "rowData"))
     # "26 filas" alone under a search that shows 4 would be wrong: say how many match.
     app.clientside_callback(
         ClientsideFunction("dashboard", "searchMatches"),

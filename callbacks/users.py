@@ -73,6 +73,8 @@ def register(app) -> None:
     app.clientside_callback(
         ClientsideFunction("dashboard", "quickFilter"), Input(ids.USERS_SEARCH, "value"), prevent_initial_call=True
     )
+    # The unit-cost columns step aside on a narrow grid once its rows are in (assets/dashboard.js).
+    app.clientside_callback(ClientsideFunction("dashboard", "narrow"), Input(ids.USERS_GRID, "rowData"))
     app.clientside_callback(
         ClientsideFunction("dashboard", "searchMatches"),
         Output(ids.USERS_MATCHES, "children"),
