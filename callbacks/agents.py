@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from dash import ClientsideFunction, Input, Output, State, no_update
+from dash import Output, no_update
 
 import queries
 from layouts import agents, grids, ids
 from layouts.i18n import _
 
-from . import common
+from . import common, grids as grid_tools
 
 
 def register(app) -> None:
@@ -25,25 +25,7 @@ def register(app) -> None:
         common.SLICE,
     )(update)
     # The grid exports what it shows (sort and search applied): AG Grid's exportDataAsCsv.
-    app.clientside_callback(
-        ClientsideFunction("dashboard", "exportCsv"),
-        Output(ids.AGENTS_GRID, "exportDataAsCsv"),
-        Input(ids.AGENTS_EXPORT, "n_clicks"),
-        prevent_initial_call=True,
-    )
-    app.clientside_callback(
-        ClientsideFunction("dashboard", "quickFilter"), Input(ids.AGENTS_SEARCH, "value"), prevent_initial_call=True
-    )
-    # The unit-cost columns step aside on a narrow grid once its rows are in (assets/dashboard.js).
-    app.clientside_callback(ClientsideFunction("dashboard", "narrow"), Input(ids.AGENTS_GRID, "rowData"))
-    # "26 filas" alone under a search that shows 4 would be wrong: say how many match.
-    app.clientside_callback(
-        ClientsideFunction("dashboard", "searchMatches"),
-        Output(ids.AGENTS_MATCHES, "children"),
-        Input(ids.AGENTS_GRID, "virtualRowData"),
-        Input(ids.AGENTS_SEARCH, "value"),
-        State(ids.AGENTS_GRID, "rowData"),
-    )
+    grid_tools.browser_tools(app, ids.AGENTS_GRID, ids.AGENTS_EXPORT, ids.AGENTS_SEARCH, ids.AGENTS_MATCHES)
 
 
 def update(preset, start, end, source, granularity, tz, token, currency=None, sl=None):

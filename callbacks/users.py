@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pandas as pd
-from dash import ClientsideFunction, Input, Output, State, no_update
+from dash import Input, Output, State, no_update
 
 from layouts import ids, slice as slice_layout, users
 from layouts.grids import LOCALE_TEXT
@@ -17,7 +17,7 @@ from queries.users import by_user, by_user_compared
 
 __all__ = ["earlier"]  # the comparison's window, for tests and readers of this module
 
-from . import common
+from . import common, grids as grid_tools
 from .slice_clicks import with_value
 
 
@@ -64,24 +64,7 @@ def register(app) -> None:
         common.CURRENCY,
         common.SLICE,
     )(update)
-    app.clientside_callback(
-        ClientsideFunction("dashboard", "exportCsv"),
-        Output(ids.USERS_GRID, "exportDataAsCsv"),
-        Input(ids.USERS_EXPORT, "n_clicks"),
-        prevent_initial_call=True,
-    )
-    app.clientside_callback(
-        ClientsideFunction("dashboard", "quickFilter"), Input(ids.USERS_SEARCH, "value"), prevent_initial_call=True
-    )
-    # The unit-cost columns step aside on a narrow grid once its rows are in (assets/dashboard.js).
-    app.clientside_callback(ClientsideFunction("dashboard", "narrow"), Input(ids.USERS_GRID, "rowData"))
-    app.clientside_callback(
-        ClientsideFunction("dashboard", "searchMatches"),
-        Output(ids.USERS_MATCHES, "children"),
-        Input(ids.USERS_GRID, "virtualRowData"),
-        Input(ids.USERS_SEARCH, "value"),
-        State(ids.USERS_GRID, "rowData"),
-    )
+    grid_tools.browser_tools(app, ids.USERS_GRID, ids.USERS_EXPORT, ids.USERS_SEARCH, ids.USERS_MATCHES)
     # Drill-down: a user's row narrows the whole page to that user (as an agent's row does).
     app.callback(
         Output(ids.FILTER_SLICE, "data", allow_duplicate=True),
