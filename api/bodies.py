@@ -90,18 +90,7 @@ def cache_savings_body(conn, f: Filters) -> answers.CacheSavings:
         )
         for p in e.points.to_dict("records")
     ]
-    body = answers.CacheSavings.model_construct(
-        source=f.source,
-        total_cache_read_tokens=integer(r["total_cache_read_tokens"]),
-        total_input_tokens=integer(r["total_input_tokens"]),
-        hit_rate=num(r["hit_rate"]),
-        estimated_savings_usd=num(r["estimated_savings_usd"]),
-        skipped_models_count=integer(r["skipped_models_count"]),
-        cache_write_tokens=integer(r["cache_write_tokens"]),
-        write_premium_usd=num(r["write_premium_usd"]),
-        net_savings_usd=num(r["net_savings_usd"]),
-        points=points,
-    )
+    body = answers.CacheSavings.model_construct(**_cache_figures(r, f), points=points)
     if before is not None:  # set only with a comparison: the plain answer's bytes stay as they were
         body.previous = _cache_previous(conn, before)
     return body
@@ -111,18 +100,25 @@ def _cache_previous(conn, f: Filters) -> answers.CacheSavingsPrevious:
     """The earlier window's scalar cache figures (lean: no points), with its from and to."""
     r = queries.cache_savings(conn, f).iloc[0]
     return answers.CacheSavingsPrevious.model_construct(
-        source=f.source,
-        total_cache_read_tokens=integer(r["total_cache_read_tokens"]),
-        total_input_tokens=integer(r["total_input_tokens"]),
-        hit_rate=num(r["hit_rate"]),
-        estimated_savings_usd=num(r["estimated_savings_usd"]),
-        skipped_models_count=integer(r["skipped_models_count"]),
-        cache_write_tokens=integer(r["cache_write_tokens"]),
-        write_premium_usd=num(r["write_premium_usd"]),
-        net_savings_usd=num(r["net_savings_usd"]),
+        **_cache_figures(r, f),
         from_=iso(f.start_utc.astimezone(f.tz)),
         to=iso(f.read_end_utc.astimezone(f.tz)),
     )
+
+
+def _cache_figures(r, f: Filters) -> dict:
+    """The scalar cache-savings fields of one window's row, in the answers' field order."""
+    return {
+        "source": f.source,
+        "total_cache_read_tokens": integer(r["total_cache_read_tokens"]),
+        "total_input_tokens": integer(r["total_input_tokens"]),
+        "hit_rate": num(r["hit_rate"]),
+        "estimated_savings_usd": num(r["estimated_savings_usd"]),
+        "skipped_models_count": integer(r["skipped_models_count"]),
+        "cache_write_tokens": integer(r["cache_write_tokens"]),
+        "write_premium_usd": num(r["write_premium_usd"]),
+        "net_savings_usd": num(r["net_savings_usd"]),
+    }
 
 
 def estimate(value: float | None) -> float | None:
