@@ -166,15 +166,21 @@ def stamp(preset="30d"):
     return f"{preset}|all|auto|{TZ}"
 
 
-def wait_sections(frame, key, sections=DATA_SECTIONS):
-    frame.wait_for_function(
-        """([ids, key]) => ids.every(id => {
-               const el = document.getElementById(id);
-               return el && el.getAttribute('data-stamp') === key;
-           }) && !document.querySelector('[data-dash-is-loading="true"]')""",
-        arg=[sections, key],
-        timeout=45_000,
-    )
+# Every section answered for key and every graph in it drawn: dcc.Graph loads plotly.js
+# lazily and draws asynchronously (class dash-graph--pending meanwhile), so a stamp can be
+# in place while a graph has no .js-plotly-plot yet, or still shows the previous figure.
+SECTIONS_READY = """([ids, key]) => ids.every(id => {
+        const el = document.getElementById(id);
+        return el && el.getAttribute('data-stamp') === key && !el.querySelector('.dash-graph--pending')
+            && Array.from(el.querySelectorAll('.dash-graph')).every(g => {
+                const gd = g.querySelector('.js-plotly-plot');
+                return gd && gd._fullData;
+            });
+    }) && !document.querySelector('[data-dash-is-loading="true"]')"""
+
+
+def wait_sections(frame, key, sections=DATA_SECTIONS, timeout=45_000):
+    frame.wait_for_function(SECTIONS_READY, arg=[sections, key], timeout=timeout)
 
 
 def embedded(page, served):

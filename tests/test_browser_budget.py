@@ -14,7 +14,7 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 from support import dashboard_data
-from test_browser import ARTIFACTS, DATA_SECTIONS, SECRET, Quiet, chromium, page_factory, stamp  # noqa: F401
+from test_browser import ARTIFACTS, DATA_SECTIONS, SECRET, Quiet, chromium, page_factory, stamp, wait_sections  # noqa: F401
 from werkzeug.serving import make_server
 
 from layouts import fmt
@@ -63,14 +63,7 @@ def served(tmp_path_factory):
 
 def open_page(page, served, token, extra=""):
     page.goto(f"{served.url}?token={token}{extra}")
-    page.wait_for_function(
-        """([ids, key]) => ids.every(id => {
-               const el = document.getElementById(id);
-               return el && el.getAttribute('data-stamp') === key;
-           }) && !document.querySelector('[data-dash-is-loading="true"]')""",
-        arg=[[*DATA_SECTIONS, "section-budget"], stamp()],
-        timeout=150_000,
-    )
+    wait_sections(page, stamp(), [*DATA_SECTIONS, "section-budget"], timeout=150_000)
 
 
 def figure_meta(page, gid):

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from support import dashboard_data
 from support.db import copy_sqlite
-from test_browser import ARTIFACTS, DATA_SECTIONS, SECRET, Quiet, chromium, page_factory, stamp  # noqa: F401
+from test_browser import ARTIFACTS, DATA_SECTIONS, SECRET, SECTIONS_READY, Quiet, chromium, page_factory, stamp  # noqa: F401
 from werkzeug.serving import make_server
 
 from ingest.rates import write_rates
@@ -29,16 +29,9 @@ SHOTS = Path(os.environ.get("AI_USAGE_SHOTS", ARTIFACTS))
 
 
 def wait_sections(page, key) -> None:
-    """Every data section answered for key (a longer wait than test_browser's: a first load
-    imports statsmodels for the projection, slow on a busy 2-core machine)."""
-    page.wait_for_function(
-        """([ids, key]) => ids.every(id => {
-               const el = document.getElementById(id);
-               return el && el.getAttribute('data-stamp') === key;
-           }) && !document.querySelector('[data-dash-is-loading="true"]')""",
-        arg=[DATA_SECTIONS, key],
-        timeout=150_000,
-    )
+    """Every data section answered for key and drawn (a longer wait than test_browser's: a
+    first load imports statsmodels for the projection, slow on a busy 2-core machine)."""
+    page.wait_for_function(SECTIONS_READY, arg=[DATA_SECTIONS, key], timeout=150_000)
 
 
 @pytest.fixture(scope="module")

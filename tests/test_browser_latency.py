@@ -52,12 +52,8 @@ def _shot(locator, name: str) -> None:
 def test_bubbles_latency_choice_models_table_and_agents_p95(page_factory, served):
     page = page_factory(width=1280, height=1100)
     page.goto(served)
-    page.wait_for_function(  # the first load runs every section's queries: generous on a busy machine
-        "k => ['section-models', 'section-agents'].every(i => document.getElementById(i)"
-        "?.getAttribute('data-stamp') === k) && !document.querySelector('[data-dash-is-loading=\"true\"]')",
-        arg=stamp(),
-        timeout=150_000,
-    )
+    # the first load runs every section's queries: generous on a busy machine
+    wait_sections(page, stamp(), ["section-models", "section-agents"], timeout=150_000)
     section = page.locator("#section-models")
     section.scroll_into_view_if_needed()
     title = "() => document.querySelector('#models-bubble .js-plotly-plot').layout.xaxis.title.text"
