@@ -7,6 +7,7 @@ from dash import Input, Output, State, no_update
 
 import queries
 from layouts import exports, ids
+from layouts.i18n import _
 
 from . import common
 
@@ -24,6 +25,7 @@ def register(app) -> None:
     for button, (chart, fetch, build) in CHARTS.items():
         app.callback(
             Output(f"{button}-download", "data"),
+            Output(f"{button}-status", "children"),
             Input(button, "n_clicks"),
             *STATES,
             State(ids.TOKEN, "data"),
@@ -35,19 +37,22 @@ def register(app) -> None:
 
 def _downloader(chart, fetch, build):
     def download(n_clicks, preset, start, end, source, granularity, tz, token, currency=None, sl=None):
-        """The chart's data as CSV for the filters on screen; nothing when they cannot be answered."""
+        """The chart's data as CSV for the filters on screen, and an empty status line; when they
+        cannot be answered, no file and a status line that says why."""
         if not n_clicks:
-            return no_update
+            return no_update, no_update
         scope = common.resolve(preset, start, end, source, granularity, tz, token, currency, sl)
+        if scope.problem == "auth":
+            return None, exports.failed(_(common.NO_ACCESS))
         if scope.problem or scope.filters is None:
-            return no_update
+            return None, exports.failed(scope.message or _(common.BAD_FILTERS))
         f = scope.filters
         try:
             frame = common.query(lambda conn: fetch(conn, f), f"page:csv:{chart}", f)
-        except common.Unavailable:
-            return no_update
+        except common.Unavailable as u:
+            return None, exports.failed(u.message)
         header, rows = build(frame, scope.money)
-        return exports.download(exports.PREFIXES[chart], f, header, rows)
+        return exports.download(exports.PREFIXES[chart], f, header, rows), ""
 
     download.__name__ = f"download_{chart}"
     return download

@@ -86,7 +86,7 @@ def update(preset, start, end, source, granularity, tz, token, currency=None, sl
     note = trend.projection_note(p, f.granularity, drawn, money) if s["executions"] else ""
     banner = None if s["executions"] else states.no_usage(theme.source_label(f.source) if f.source != "all" else None)
     if not s["executions"] and f.slice_items:  # the slice emptied the page: say which filter
-        banner = states.banner(slice.emptied(f.slice_echo), "info")
+        banner = states.banner(slice.emptied(f.slice_echo, _slice_names(f)), "info")
     cards = [kpis.cost_card(s, money), kpis.tokens_card(s), kpis.cache_card(c, theme.source_label(f.source), money)]
     if prev is not None and b is not None and f.compare:
         cards = _with_deltas(cards, s, c, prev, f.compare, b, money)
@@ -100,6 +100,17 @@ def update(preset, start, end, source, granularity, tz, token, currency=None, sl
         scope.stamp,
         scope.stamp,
     )
+
+
+def _slice_names(f) -> dict:
+    """The agents' names for the emptied-page banner, as the chips show them (ids when unreadable)."""
+    if not f.agent_ids:
+        return {}
+    try:
+        names = common.query(lambda conn: queries.agent_names(conn, f.org_id, f.agent_ids), "page:overview", f)
+    except common.Unavailable:
+        return {}
+    return {"agentId": names}
 
 
 def _with_deltas(cards: list, s: dict, c: dict, prev: tuple, how: str, b, money: fmt.Money) -> list:

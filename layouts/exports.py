@@ -132,9 +132,16 @@ def button(csv_id: str, what: str) -> html.Div:
                 title=_("Descargar en CSV los datos de: {chart}").format(chart=what),
             ),
             dcc.Download(id=f"{csv_id}-download"),
+            # Why a download did not come (the database failed, the filters cannot be answered).
+            html.Span(id=f"{csv_id}-status", className="csv-status", role="status"),
         ],
         className="csv-tool",
     )
+
+
+def failed(reason: str) -> str:
+    """The line beside «CSV» when no file could be made."""
+    return _("No se pudo generar el CSV: {reason}").format(reason=reason)
 
 
 def download(prefix: str, f: Filters, header: list[str], rows: list[list]) -> dict:

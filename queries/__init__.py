@@ -18,7 +18,7 @@ of these on it and put the figures beside the current ones with `align_points` /
 `beside_rows` (then `zero_sparklines` for the rows only in the earlier window).
 """
 
-from .agents import by_agent
+from .agents import by_agent, names_of as agent_names
 from .cache_savings import CacheEconomics, cache_economics, cache_savings
 from .compare import align_points, beside_rows, earlier, zero_sparklines
 from .filters import BadParameter, Filters, parse_filters
@@ -35,6 +35,7 @@ __all__ = [
     "Filters",
     "Projection",
     "Users",
+    "agent_names",
     "align_points",
     "beside_rows",
     "by_agent",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import numpy as np
 import pandas as pd
 import sqlalchemy as sa
@@ -70,3 +72,13 @@ def by_agent(conn: sa.Connection, f: Filters) -> pd.DataFrame:
     for c in ("agent_id", "name", "avatar_url"):
         out[c] = out[c].astype("object").where(out[c].notna(), None)
     return out
+
+
+def names_of(conn: sa.Connection, org_id: str, agent_ids: Iterable[str]) -> dict[str, str]:
+    """The names of these agents of the org (an id without an agents row, or with no name: left out)."""
+    wanted = sorted({str(a) for a in agent_ids})
+    if not wanted:
+        return {}
+    t = agents_table
+    rows = conn.execute(sa.select(t.c.id, t.c.name).where(t.c.org_id == org_id, t.c.id.in_(wanted)))
+    return {str(r.id): str(r.name) for r in rows if r.name is not None}

@@ -143,11 +143,8 @@ def anomalies(conn: sa.Connection, f: Filters) -> list[Anomaly]:
 
 def agent_names(conn: sa.Connection, org_id: str, found: list[Anomaly]) -> dict[str, str]:
     """The names of the agents among found's contributors (an id without an agents row: left out)."""
-    from storage.schema import agents as agents_table
+    from .agents import names_of
 
-    wanted = sorted({c.id for a in found for c in a.contributors if c.kind == "agent" and c.id is not None})
-    if not wanted:
-        return {}
-    t = agents_table
-    rows = conn.execute(sa.select(t.c.id, t.c.name).where(t.c.org_id == org_id, t.c.id.in_(wanted)))
-    return {str(r.id): str(r.name) for r in rows if r.name is not None}
+    return names_of(
+        conn, org_id, [c.id for a in found for c in a.contributors if c.kind == "agent" and c.id is not None]
+    )

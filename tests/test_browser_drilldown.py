@@ -215,6 +215,7 @@ EMPTY = [  # query -> the banner's words
     ("&userId=u1&actionType=document_indexing", "Usuario = u1 y Acción = Indexación de documentos"),
     ("&provider=anthropic&model=gpt-4o-mini", "Proveedor = anthropic y Modelo = gpt-4o-mini"),
     ("&model=a&model=b", "Modelo = a, b"),
+    (f"&agentId={AGENT}&userId=nadie", f"Agente = {AGENT_NAME} y Usuario = nadie"),  # an agent by its name, as its chip
 ]
 
 

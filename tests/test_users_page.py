@@ -254,7 +254,8 @@ def _download(app, token, button, sl=None, source="all"):
     chart, fetch_, build = callbacks.exports.CHARTS[button]
     run = callbacks.exports._downloader(chart, fetch_, build)
     with app.server.app_context():
-        sent = run(1, "custom", START, END, source, "auto", TZ, token, None, sl)
+        sent, status = run(1, "custom", START, END, source, "auto", TZ, token, None, sl)
+    assert status == ""
     assert sent["content"].startswith("\ufeff") and sent["type"] == "text/csv"
     table = list(csv.reader(io.StringIO(sent["content"][1:], newline="")))
     return sent["filename"], table[0], table[1:]
@@ -385,3 +386,25 @@ def test_the_models_hovers_carry_the_unit_costs():
     bars = figures.models_bars(df)
     assert all(t.customdata[0][5] == line and "%{customdata[5]}" in t.hovertemplate for t in bars.data)
     assert all(list(t.customdata[0][-2:]) == ["openai", "gpt-4o-mini"] for t in bars.data)  # a click still filters
+
+
+def test_a_chart_csv_that_cannot_be_made_says_why_beside_the_button(seeded, monkeypatch):
+    """No file and a status line: the database past its time limit, filters it cannot answer, no access."""
+    from storage.engine import QueryTimeout
+
+    app, token, _rows_ = seeded
+    chart, fetch_, build = callbacks.exports.CHARTS[ids.CSV_MODELS]
+
+    def slow(conn, f):
+        raise QueryTimeout("statement timeout")
+
+    run = callbacks.exports._downloader(chart, slow, build)
+    with app.server.app_context():
+        sent, status = run(1, "custom", START, END, "all", "auto", TZ, token, None, None)
+        assert sent is None and status == "No se pudo generar el CSV: Consulta cancelada por tiempo"
+        run = callbacks.exports._downloader(chart, fetch_, build)
+        sent, status = run(1, "custom", END, START, "all", "auto", TZ, token, None, None)
+        assert sent is None and status.startswith("No se pudo generar el CSV: ")
+        sent, status = run(1, "custom", START, END, "all", "auto", TZ, "forged", None, None)
+        assert (sent, status) == (None, "No se pudo generar el CSV: Acceso no autorizado")
+        assert run(0, "custom", START, END, "all", "auto", TZ, token, None, None) == (no_update, no_update)
