@@ -1,9 +1,7 @@
-"""«Mayores cambios»: by_agent, model_efficiency and by_user on the window and its earlier one
-(queries.earlier), put side by side (queries.beside_rows); a click on an entry adds its filter
-to the slice (ids.FILTER_SLICE), as the drill-down clicks do (callbacks/slice.py).
-
-Users: the top USERS of each window by cost (queries.by_user reads sparklines for its top
-only); a user outside both tops moved less than any user listed can have, or nearly so.
+"""«Mayores cambios»: each agent's, model's and user's cost in the window and in its earlier one
+(queries.earlier, queries.cost_changes: costs only, every key of both windows, users included);
+a click on an entry adds its filter to the slice (ids.FILTER_SLICE), as the drill-down clicks
+do (callbacks/slice.py).
 """
 
 from __future__ import annotations
@@ -17,8 +15,6 @@ from layouts.i18n import _
 
 from . import common
 from .slice_clicks import with_value
-
-USERS = 200
 
 
 def register(app) -> None:
@@ -41,37 +37,31 @@ def register(app) -> None:
     )(click)
 
 
-def _e8(usd) -> int:
-    return round(float(usd) * 1e8)
-
-
-def movers(agents: pd.DataFrame, models: pd.DataFrame, users: pd.DataFrame) -> list:
-    """The three dimensions as changes.Mover lists (frames from beside_rows)."""
+def movers(agents: pd.DataFrame, names: dict[str, str], models: pd.DataFrame, users: pd.DataFrame) -> list:
+    """The three dimensions as changes.Mover lists (frames from queries.cost_changes; names:
+    agent id -> name, an id without one reads as itself)."""
     out = []
     rows = []
     for r in agents.to_dict("records"):
-        agent = None if pd.isna(r["agent_id"]) else str(r["agent_id"])
-        name = str(r["name"]) if agent is not None and r.get("name") is not None else None
-        label = name if agent is not None else _(agents_layout.NO_AGENT)
+        agent = r["agent_id"]
+        label = names.get(agent, agent) if agent is not None else _(agents_layout.NO_AGENT)
         value = agent if agent is not None else slice_layout.NONE
-        rows.append(
-            changes.Mover("agentId", value, label or value, "", _e8(r["cost_usd"]), _e8(r["previous_cost_usd"]))
-        )
+        rows.append(changes.Mover("agentId", value, label, "", int(r["cost_e8"]), int(r["previous_e8"])))
     out.append((changes.GROUPS[0][1], rows))
     by_model: dict[str, list] = {}  # the slice filters by model name: providers of one name add up
     for r in models.to_dict("records"):
         m = by_model.setdefault(str(r["model"]), [set(), 0, 0])
         m[0].add(str(r["provider"]))
-        m[1] += _e8(r["cost_usd"])
-        m[2] += _e8(r["previous_cost_usd"])
+        m[1] += int(r["cost_e8"])
+        m[2] += int(r["previous_e8"])
     rows = [changes.Mover("model", k, k, " · ".join(sorted(p)), c, pc) for k, (p, c, pc) in by_model.items()]
     out.append((changes.GROUPS[1][1], rows))
     rows = []
     for r in users.to_dict("records"):
-        user = None if pd.isna(r["user_id"]) else str(r["user_id"])
+        user = r["user_id"]
         label = user if user is not None else _(slice_layout.NO_USER)
         value = user if user is not None else slice_layout.NONE
-        rows.append(changes.Mover("userId", value, label, "", _e8(r["cost_usd"]), _e8(r["previous_cost_usd"])))
+        rows.append(changes.Mover("userId", value, label, "", int(r["cost_e8"]), int(r["previous_e8"])))
     out.append((changes.GROUPS[2][1], rows))
     return out
 
@@ -86,21 +76,18 @@ def update(preset, start, end, source, granularity, tz, token, currency=None, sl
     assert b is not None  # a comparison has an earlier window
 
     def read(conn):
-        return (
-            queries.beside_rows(queries.by_agent(conn, f), queries.by_agent(conn, b), ["agent_id"]),
-            queries.beside_rows(
-                queries.model_efficiency(conn, f), queries.model_efficiency(conn, b), ["provider", "model"]
-            ),
-            queries.beside_rows(
-                queries.by_user(conn, f, USERS).users, queries.by_user(conn, b, USERS).users, ["user_id"]
-            ),
-        )
+        agents = queries.cost_changes(conn, f, b, ["agent_id"])
+        names = queries.agent_names(conn, f.org_id, [a for a in agents["agent_id"] if a is not None])
+        models = queries.cost_changes(conn, f, b, ["provider", "model"])
+        # Every user of both windows is compared; the page needs a handful of them.
+        users = queries.biggest_changes(queries.cost_changes(conn, f, b, ["user_id"]), changes.TOP)
+        return agents, names, models, users
 
     try:
-        agents, models, users = common.query(read, "page:changes", f)
+        agents, names, models, users = common.query(read, "page:changes", f)
     except common.Unavailable as u:
         return False, changes.unavailable(u.message, u.detail), [], scope.stamp
-    body, keys = changes.render(movers(agents, models, users), compare.period_name(f.compare, b), scope.money)
+    body, keys = changes.render(movers(agents, names, models, users), compare.period_name(f.compare, b), scope.money)
     return False, body, keys, scope.stamp
 
 

@@ -24,6 +24,7 @@ from .compare import align_points, beside_rows, earlier, zero_sparklines
 from .filters import BadParameter, Filters, parse_filters
 from .heatmap import heatmap
 from .models import model_efficiency
+from .movers import biggest as biggest_changes, cost_changes
 from .projection import Projection, projection
 from .summary import summary
 from .time_series import time_series
@@ -38,11 +39,13 @@ __all__ = [
     "agent_names",
     "align_points",
     "beside_rows",
+    "biggest_changes",
     "by_agent",
     "by_user",
     "by_user_compared",
     "cache_economics",
     "cache_savings",
+    "cost_changes",
     "earlier",
     "heatmap",
     "model_efficiency",

@@ -26,6 +26,7 @@ import callbacks.common
 import callbacks.compare
 import callbacks.overview
 import callbacks.slice
+import queries
 from app import create_app
 from storage.settings import Settings
 from web.auth import mint_token
@@ -375,3 +376,19 @@ def test_the_guard_takes_the_entries_pattern_and_refuses_a_forged_one(seeded):
         {"id": {"type": "changes-item", "index": 0}, "property": "n_clicks", "value": 1},
     ):
         assert callbacks.guard.problem(app, body(forged)) == "inputs do not match the callback", forged
+
+
+def test_biggest_changes_keeps_every_row_a_top_n_needs_ties_included():
+    frame = pd.DataFrame(
+        {
+            "user_id": list("abcdefgh"),
+            "cost_e8": [10, 30, 30, 5, 0, 7, 7, 100],
+            "previous_e8": [0, 0, 0, 5, 9, 20, 20, 100],
+        }
+    )  # rises a 10, b 30, c 30; d, h unchanged; falls e 9, f 13, g 13
+    kept = queries.biggest_changes(frame, 2)
+    assert list(kept["user_id"]) == ["b", "c", "f", "g"]
+    kept = queries.biggest_changes(frame, 1)  # the tie at the edge stays: the page orders it by name
+    assert list(kept["user_id"]) == ["b", "c", "f", "g"]
+    assert list(queries.biggest_changes(frame, 5)["user_id"]) == ["a", "b", "c", "e", "f", "g"]
+    assert queries.biggest_changes(frame.iloc[[3, 7]], 5).empty  # nothing moved

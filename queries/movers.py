@@ -1,0 +1,53 @@
+"""«Mayores cambios» (the page's panel beside a comparison, contract §3.2): each key's cost in
+the window and in its earlier one, and nothing else — no sparklines, no percentiles, and every
+user rather than the two windows' top ranks.
+
+`cost_changes(conn, f, b, dims)`: one row per key of `dims` present in either window, with
+`cost_e8` (window f) and `previous_e8` (window b) as exact integers (1e-8 US$), zero where
+the key had no row. `biggest(frame, n)` keeps the rows a top-n by change in either direction
+needs, ties at the edge included, so the page's exact ordering works on a few rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+
+from .base import facts
+from .filters import Filters
+
+MISSING = "\x00none"  # a NULL key while the two windows are matched (agent or user: none)
+
+
+def _costs(conn: sa.Connection, f: Filters, dims: Sequence[str]) -> pd.DataFrame:
+    df = facts(conn, f, dims=tuple(dims))
+    out = pd.DataFrame({d: df[d].astype(object).where(df[d].notna(), MISSING) for d in dims})
+    out["cost_e8"] = df["cost_e8"].to_numpy(dtype="int64")
+    return out
+
+
+def cost_changes(conn: sa.Connection, f: Filters, b: Filters, dims: Sequence[str]) -> pd.DataFrame:
+    """dims…, cost_e8, previous_e8: every key of either window (None for a NULL key)."""
+    dims = list(dims)
+    cur, prev = _costs(conn, f, dims), _costs(conn, b, dims).rename(columns={"cost_e8": "previous_e8"})
+    both = cur.merge(prev, on=dims, how="outer")
+    for c in ("cost_e8", "previous_e8"):
+        both[c] = both[c].fillna(0).astype("int64")
+    for d in dims:
+        both[d] = both[d].astype(object).where(both[d] != MISSING, None)
+    return both.reset_index(drop=True)
+
+
+def biggest(frame: pd.DataFrame, n: int) -> pd.DataFrame:
+    """The rows among the n largest rises or the n largest falls, every row tied at the edge kept."""
+    delta = frame["cost_e8"].to_numpy(dtype="int64") - frame["previous_e8"].to_numpy(dtype="int64")
+    keep = np.zeros(len(frame), dtype=bool)
+    for side in (delta, -delta):
+        moved = side[side > 0]
+        if len(moved):
+            edge = np.sort(moved)[-n] if len(moved) >= n else moved.min()
+            keep |= side >= max(edge, 1)
+    return frame[keep].reset_index(drop=True)
