@@ -29,15 +29,17 @@ def previous(r: Mapping[Any, Any]) -> Previous:
     }
 
 
-def compared(conn, f: Filters, query, keys: tuple[str, ...] | None, *args) -> pd.DataFrame:
+def compared(conn, f: Filters, query, keys: tuple[str, ...] | None, *args, lean: bool = False) -> pd.DataFrame:
     """query(conn, f, *args)'s frame, with the earlier window's figures beside it when f
     compares: rows by key (a key only in the earlier window appended with zeros and a zero
-    sparkline), or points by position with keys=None (per action type with groupBy)."""
+    sparkline), or points by position with keys=None (per action type with groupBy).
+    lean: the earlier window is read with detail=False (its totals only: no sparklines or
+    percentiles, which nothing beside the current rows shows)."""
     df = query(conn, f, *args)
     before = queries.earlier(f)
     if before is None:
         return df
-    earlier_df = query(conn, before, *args)
+    earlier_df = query(conn, before, *args, detail=False) if lean else query(conn, before, *args)
     if keys is None:
         return queries.align_points(df, earlier_df, ("action_type",) if "action_type" in df.columns else ())
     return queries.zero_sparklines(queries.beside_rows(df, earlier_df, keys), f)

@@ -16,7 +16,7 @@ from .latency import latency_sketch, percentiles
 from .sparklines import cost_sparklines, sum_by
 
 
-def by_agent(conn: sa.Connection, f: Filters) -> pd.DataFrame:
+def by_agent(conn: sa.Connection, f: Filters, detail: bool = True) -> pd.DataFrame:
     """One row per agent (agent_id None for rows without one), by cost descending:
     agent_id, name, avatar_url, cost_usd, tokens, executions, sparkline (cost per bucket
     up to now), sparkline_partial_last (its last bucket is partial: running or cut),
@@ -24,8 +24,11 @@ def by_agent(conn: sa.Connection, f: Filters) -> pd.DataFrame:
 
     name: the agents table's name; the agent_id itself for an id the org has no agents row
     for; None for the row without an agent (the page labels it, in its own language).
-    Ties on cost and executions sort by name, the row without an agent last."""
-    df = with_derived(facts(conn, f, dims=("agent_id",), by_qh=True, boundaries=bucket_cuts(f)))
+    Ties on cost and executions sort by name, the row without an agent last.
+
+    detail=False: the same rows and totals without reading sparklines or percentiles (empty
+    sparklines, NaN p95) — what an earlier window put beside the current one needs."""
+    df = with_derived(facts(conn, f, dims=("agent_id",), by_qh=detail, boundaries=bucket_cuts(f) if detail else None))
     cols = ["agent_id", "name", "avatar_url", "cost_usd", "tokens", "executions", "sparkline", "sparkline_partial_last"]
     cols.append("p95_latency_ms")
     if not len(df):
@@ -35,7 +38,10 @@ def by_agent(conn: sa.Connection, f: Filters) -> pd.DataFrame:
     keys = np.where(missing, "\x00none", df["agent_id"].to_numpy(dtype=object)).astype(object)
     uniq, k = np.unique(keys, return_inverse=True)  # sorted as groupby sorted them: the tie order
     cost, tokens, execs = (sum_by(k, df[c].to_numpy(), len(uniq)) for c in ("cost_e8", "tokens", "executions"))
-    spark, partial_last = cost_sparklines(f, df["qh"].to_numpy(), k, df["cost_e8"].to_numpy(), len(uniq))
+    if detail:
+        spark, partial_last = cost_sparklines(f, df["qh"].to_numpy(), k, df["cost_e8"].to_numpy(), len(uniq))
+    else:
+        spark, partial_last = np.zeros((len(uniq), 0)), False
     meta = {
         r.id: (r.name, r.avatar_url)
         for r in conn.execute(
@@ -44,8 +50,10 @@ def by_agent(conn: sa.Connection, f: Filters) -> pd.DataFrame:
             )
         )
     }
-    pct = percentiles(latency_sketch(conn, f, ("agent_id",)), ("agent_id",), (95,))
-    p95 = {("\x00none" if a is None else a): float(v) for a, v in zip(pct["agent_id"], pct["p95_latency_ms"])}
+    p95 = {}
+    if detail:
+        pct = percentiles(latency_sketch(conn, f, ("agent_id",)), ("agent_id",), (95,))
+        p95 = {("\x00none" if a is None else a): float(v) for a, v in zip(pct["agent_id"], pct["p95_latency_ms"])}
     rows = []
     for i, key in enumerate(uniq):
         agent_id = None if key == "\x00none" else key

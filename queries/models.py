@@ -11,10 +11,11 @@ from .filters import Filters
 from .latency import PERCENTILES, latency_sketch, percentiles
 
 
-def model_efficiency(conn: sa.Connection, f: Filters) -> pd.DataFrame:
+def model_efficiency(conn: sa.Connection, f: Filters, detail: bool = True) -> pd.DataFrame:
     """One row per (provider, model), by cost descending: provider, model, cost_usd,
     input_tokens, output_tokens, cache_read_tokens, executions, avg_latency_ms, p50_latency_ms,
-    p95_latency_ms, p99_latency_ms (NaN if no row has a latency; percentiles within 1 %, queries/latency.py)."""
+    p95_latency_ms, p99_latency_ms (NaN if no row has a latency; percentiles within 1 %, queries/latency.py).
+    detail=False: the percentiles are not read (NaN) — what an earlier window beside the current one needs."""
     df = facts(conn, f, dims=("provider", "model"))
     out = pd.DataFrame(
         {
@@ -33,8 +34,11 @@ def model_efficiency(conn: sa.Connection, f: Filters) -> pd.DataFrame:
             ),
         }
     )
-    pct = percentiles(latency_sketch(conn, f, ("provider", "model")), ("provider", "model"))
-    out = out.merge(pct, on=["provider", "model"], how="left")
+    if detail:
+        pct = percentiles(latency_sketch(conn, f, ("provider", "model")), ("provider", "model"))
+        out = out.merge(pct, on=["provider", "model"], how="left")
+    else:
+        out = out.assign(**{f"p{q}_latency_ms": np.nan for q in PERCENTILES})
     for q in PERCENTILES:
         out[f"p{q}_latency_ms"] = out[f"p{q}_latency_ms"].astype("float64")
     out = out.sort_values(
