@@ -166,7 +166,7 @@ def time_series_body(conn, f: Filters, by_action: bool) -> answers.TimeSeries:
 
 
 def model_efficiency_body(conn, f: Filters) -> answers.ModelEfficiency:
-    df = compared(conn, f, queries.model_efficiency, ("provider", "model"))
+    df = compared(conn, f, queries.model_efficiency, ("provider", "model"), lean=True)
     return answers.ModelEfficiency.model_construct(
         models=[
             answers.ModelUsage(
@@ -189,7 +189,7 @@ def model_efficiency_body(conn, f: Filters) -> answers.ModelEfficiency:
 
 
 def by_agent_body(conn, f: Filters) -> answers.ByAgent:
-    df = compared(conn, f, queries.by_agent, ("agent_id",))
+    df = compared(conn, f, queries.by_agent, ("agent_id",), lean=True)
     return answers.ByAgent.model_construct(
         agents=[
             answers.AgentUsage(
@@ -256,11 +256,12 @@ def anomalies_body(conn, f: Filters) -> answers.Anomalies:
             answers.AnomalyDay(
                 date=a.date.isoformat(),
                 cost_usd=float(a.cost_usd),
-                expected_usd=float(a.expected_usd),
-                score=float(a.score),
+                # Fitted figures, rounded like the projection's (estimate): the same on every CPU.
+                expected_usd=float(estimate(a.expected_usd) or 0.0),
+                score=float(estimate(a.score) or 0.0),
                 direction=a.direction,  # type: ignore[typeddict-item]
                 contributors=[
-                    answers.AnomalyContributor(kind=c.kind, id=c.id, delta_usd=float(c.delta_usd))  # type: ignore[typeddict-item]
+                    answers.AnomalyContributor(kind=c.kind, id=c.id, delta_usd=round(float(c.delta_usd), 8))  # type: ignore[typeddict-item]
                     for c in a.contributors
                 ],
             )
