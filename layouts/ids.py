@@ -132,8 +132,8 @@ USERS_COUNT = "users-count"  # "50 de 1.234 usuarios"
 USERS_MATCHES = "users-matches"  # " · 4 coinciden con «ana»" while a search narrows the grid
 USERS_TOTAL = "users-total"  # the period's total, which the rows and «otros» add up to
 
-# «CSV» of each chart's data (layouts/exports.py, callbacks/exports.py): per chart, the button
-# and its dcc.Download.
+# «CSV» of each chart's data (layouts/exports.py, callbacks/exports.py): per chart, the button,
+# its dcc.Download and its status line.
 CSV_TREND = "csv-trend"
 CSV_ACTIONS = "csv-actions"
 CSV_MODELS = "csv-models"
@@ -142,6 +142,10 @@ CSV_TREND_DOWNLOAD = "csv-trend-download"  # dcc.Download id = button id + '-dow
 CSV_ACTIONS_DOWNLOAD = "csv-actions-download"
 CSV_MODELS_DOWNLOAD = "csv-models-download"
 CSV_HEATMAP_DOWNLOAD = "csv-heatmap-download"
+CSV_TREND_STATUS = "csv-trend-status"  # why no file came (button id + '-status')
+CSV_ACTIONS_STATUS = "csv-actions-status"
+CSV_MODELS_STATUS = "csv-models-status"
+CSV_HEATMAP_STATUS = "csv-heatmap-status"
 
 # Avanzado.
 ADVANCED_TOGGLE = "advanced-toggle"
