@@ -162,13 +162,17 @@ def test_gunicorn_workers_add_up_their_metrics_and_one_leads(tmp_path):
         wait_for("both workers to boot", lambda: "".join(s.err).count("Booting worker") >= 2)
         key = 'ai_usage_http_requests_total{method="GET",route="/healthz",status="200"}'
         sent = 0
-        # Until two workers have answered (the kernel hands connections to either): at most 400.
-        while len({line["pid"] for line in s.access() if line["route"] == "/healthz"}) < 2 and sent < 400:
+        # Until two workers have answered (the kernel hands connections to either). "Booting
+        # worker" comes before a worker has imported the app: on a loaded machine the second
+        # one can take a minute more to accept, so this waits by time, not by count.
+        deadline = time.monotonic() + STARTUP_LIMIT
+        while len({line["pid"] for line in s.access() if line["route"] == "/healthz"}) < 2:
+            assert time.monotonic() < deadline, f"only one worker answered {sent} requests in {STARTUP_LIMIT} s"
             status, _ = s.get("/healthz", **{"X-Request-Id": f"probe-{sent}"})
             assert status == 200
             sent += 1
-        pids = {line["pid"] for line in s.access() if line["route"] == "/healthz"}
-        assert len(pids) == 2, "only one worker answered 400 requests"
+            if sent > 200:
+                time.sleep(0.05)
         wait_for("every line", lambda: len([x for x in s.access() if x["route"] == "/healthz"]) >= sent, 10)
         m = s.metrics()  # answered by one worker, counting both
         assert m[key] == sent
