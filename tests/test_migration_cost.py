@@ -64,3 +64,21 @@ def test_0005_keeps_prices_clears_rollups_and_goes_back(fresh):
         rows = c.execute(sa.text("SELECT provider, model, input_usd_per_mtok FROM price_overrides")).all()
         assert [(p, m, float(i)) for p, m, i in rows] == [("p", "m", 1.0)]
     upgrade(fresh, "head")
+
+
+def test_0009_indexes_an_agents_raw_rows_keeps_the_rollups_and_goes_back(fresh):
+    upgrade(fresh, "0008")
+    with fresh.begin() as c:
+        c.execute(sa.text("UPDATE rollup_state SET watermark = 5, version = 3"))
+    upgrade(fresh, "0009")
+
+    def indexes() -> set[str]:
+        return {i["name"] for i in sa.inspect(fresh).get_indexes("token_usage_logs")}
+
+    assert {"ix_tul_org_agent_created", "ix_tul_org_user_created", "ix_tul_org_created"} <= indexes()
+    cols = {i["name"]: i["column_names"] for i in sa.inspect(fresh).get_indexes("token_usage_logs")}
+    assert cols["ix_tul_org_agent_created"] == ["org_id", "agent_id", "created_at"]
+    with fresh.begin() as c:  # nothing to rebuild: the watermark stays
+        assert tuple(c.execute(sa.text("SELECT watermark, version FROM rollup_state")).one()) == (5, 3)
+    downgrade(fresh, "0008")
+    assert "ix_tul_org_agent_created" not in indexes()
