@@ -107,7 +107,7 @@ def _slice_names(f) -> dict:
     if not f.agent_ids:
         return {}
     try:
-        names = common.query(lambda conn: queries.agent_names(conn, f.org_id, f.agent_ids), "page:overview", f)
+        names = common.query(lambda conn: queries.agent_names(conn, f.org_id, f.agent_ids), "page:overview:names", f)
     except common.Unavailable:
         return {}
     return {"agentId": names}

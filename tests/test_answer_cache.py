@@ -259,6 +259,22 @@ def test_the_page_sections_use_the_cache(engine, org_id, backend):
     assert repr(third) == repr(fresh) and repr(third) != repr(first)
 
 
+def test_an_emptied_cached_page_names_its_agent(engine, org_id, backend):
+    """The emptied-page banner reads the agents' names under a cache name of its own: once it
+    shared the overview's and got its figures back (a 500 with rollups and the cache on)."""
+    cached, _plain = apps(engine, backend)
+    agent = f"{org_id}-ag"
+    insert_agents(engine, [{"id": agent, "org_id": org_id, "name": "<b>Ventas</b>", "avatar_url": None}])
+    seed(engine, org_id)
+    rollups.refresh(engine)
+    args = ["custom", "2026-05-01", "2026-05-10", "all", "auto", "UTC", mint_token(SECRET, org_id), None]
+    with cached.server.app_context():
+        for _ in range(2):  # computed, then from the cache
+            out = callbacks.overview.update(*args, {"agentId": [agent], "userId": ["nadie"]})
+            banner = str(out[-4])
+            assert "Sin datos para Agente = <b>Ventas</b> y Usuario = nadie en este periodo" in banner, banner
+
+
 def test_redis_unreachable_answers_uncached(engine, org_id, caplog):
     app = make_app(engine, clock=lambda: NOW)
     context.attach_cache(app.server, AnswerCache(RedisBackend("redis://127.0.0.1:1/0", timeout_s=0.2), SECRET))
