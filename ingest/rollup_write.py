@@ -43,7 +43,7 @@ def _grains_sql(fam) -> str:
     return "(" + " UNION ALL ".join(f"SELECT {g} AS grain" for g in fam.grains) + ") gr"
 
 
-def _insert_grains(fam, where_s: str, pg_sort: bool = False, qh: str = "s.qh") -> str:
+def _insert_grains(fam, where_s: str, pg_sort: bool = False, qh: str = "s.qh", staged: str = "s") -> str:
     """INSERT … SELECT adding staged rows `s` (quarter-hours `qh`) to every grain of one family's table.
 
     pg_sort: group and order the text keys under COLLATE "C" (PostgreSQL): byte order, which
@@ -63,7 +63,7 @@ def _insert_grains(fam, where_s: str, pg_sort: bool = False, qh: str = "s.qh") -
     return (
         f"INSERT INTO {table} (org_id, grain, t, source, {''.join(c + ', ' for c in cols)}{', '.join(measures)}) "
         f"SELECT {', '.join(keys)}, "
-        f"{', '.join(f'SUM(s.{m})' for m in measures)} FROM s CROSS JOIN {_grains_sql(fam)} WHERE {where_s}"
+        f"{', '.join(f'SUM(s.{m})' for m in measures)} FROM {staged} s CROSS JOIN {_grains_sql(fam)} WHERE {where_s}"
         f" GROUP BY {', '.join(str(i) for i in range(1, n_keys + 1))}"
         # In key order: PostgreSQL then lays rows out as reads scan them (few pages).
         f" ORDER BY {', '.join(str(i) for i in range(1, n_keys + 1))}"
@@ -107,8 +107,19 @@ def upsert_all_pg(id_where: str, fams=FAMILIES) -> str:
         if fam.name == "user":
             assert all(g % DAY == 0 for g in fam.grains), "the user family is staged by whole days"
             parts.append(f"i_{fam.name} AS ({_insert_grains(fam, 's.gs = 0', True, 's.dq')})")
-        else:
+        elif fam.name == "combo":
             parts.append(f"i_{fam.name} AS ({_insert_grains(fam, 's.gs = 1', True)})")
+        else:
+            # The combo rows summed to this family's key per quarter-hour first (a hash
+            # aggregate), then to its grains: few rows to sort, also for a full rebuild.
+            keys = ["org_id", "source", "qh", *fam.dims]
+            sel = ", ".join(k if k == "qh" else f'{k} COLLATE "C" AS {k}' for k in keys)
+            sums = ", ".join(f"SUM({m}) AS {m}" for m in fam.measures)
+            parts.append(
+                f"s_{fam.name} AS (SELECT {sel}, {sums} FROM s WHERE gs = 1"
+                f" GROUP BY {', '.join(str(i + 1) for i in range(len(keys)))})"
+            )
+            parts.append(f"i_{fam.name} AS ({_insert_grains(fam, 'TRUE', True, staged=f's_{fam.name}')})")
     combo_set = "(org_id, source, qh, action_type, provider, model, agent_id)"
     sets = combo_set + (", (org_id, source, dq, user_id)" if user else "")
     return (
