@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from storage import sketch
 from storage.measures import qh_sql, raw_measures_sql
-from storage.rollup_tables import BY_NAME, FAMILIES
+from storage.rollup_tables import BY_NAME, DAY, FAMILIES
 from storage.sources import source_class_sql
 
 from .sketch_write import roll_up_sketches
@@ -27,9 +27,9 @@ def id_filter(ranges, params: dict, prefix: str = "r") -> str:
     return " OR ".join(conds) if conds else "1 = 0"
 
 
-def _floor_t(g: int | str) -> str:
+def _floor_t(g: int | str, qh: str = "s.qh") -> str:
     # Floor to the grain also before 1970 (% truncates towards zero on both engines).
-    return f"(s.qh * 900 - (((s.qh * 900) % {g}) + {g}) % {g})"
+    return f"({qh} * 900 - ((({qh} * 900) % {g}) + {g}) % {g})"
 
 
 # PostgreSQL: the quarter-hour from the epoch as double precision. Equal to qh_sql's
@@ -43,15 +43,27 @@ def _grains_sql(fam) -> str:
     return "(" + " UNION ALL ".join(f"SELECT {g} AS grain" for g in fam.grains) + ") gr"
 
 
-def _insert_grains(fam, where_s: str) -> str:
-    """INSERT … SELECT adding staged quarter-hour rows `s` to every grain of one family's table."""
+def _insert_grains(fam, where_s: str, pg_sort: bool = False, qh: str = "s.qh", staged: str = "s") -> str:
+    """INSERT … SELECT adding staged rows `s` (quarter-hours `qh`) to every grain of one family's table.
+
+    pg_sort: group and order the text keys under COLLATE "C" (PostgreSQL): byte order, which
+    is also the order of the database's C.UTF-8 (code points), so the rows still arrive in
+    key order; but the sort compares bytes and abbreviated keys instead of calling strcoll
+    (NOTES-catchup.md has the measured sorts). Equality, hence the groups, is the same
+    under every deterministic collation."""
     table, cols, vals, measures = fam.table, fam.key_columns, fam.key_values, fam.measures
     n_keys = 4 + len(cols)
     update = ", ".join(f"{m} = {table}.{m} + excluded.{m}" for m in measures)
+
+    def text(v: str, col: str) -> str:
+        return f'({v}) COLLATE "C"' if pg_sort and not col.endswith("_null") else v
+
+    keys = [text("s.org_id", ""), "gr.grain", _floor_t("gr.grain", qh), text("s.source", "")]
+    keys += [text(v, c) for v, c in zip(vals, cols)]
     return (
         f"INSERT INTO {table} (org_id, grain, t, source, {''.join(c + ', ' for c in cols)}{', '.join(measures)}) "
-        f"SELECT s.org_id, gr.grain, {_floor_t('gr.grain')}, s.source, {''.join(v + ', ' for v in vals)}"
-        f"{', '.join(f'SUM(s.{m})' for m in measures)} FROM s CROSS JOIN {_grains_sql(fam)} WHERE {where_s}"
+        f"SELECT {', '.join(keys)}, "
+        f"{', '.join(f'SUM(s.{m})' for m in measures)} FROM {staged} s CROSS JOIN {_grains_sql(fam)} WHERE {where_s}"
         f" GROUP BY {', '.join(str(i) for i in range(1, n_keys + 1))}"
         # In key order: PostgreSQL then lays rows out as reads scan them (few pages).
         f" ORDER BY {', '.join(str(i) for i in range(1, n_keys + 1))}"
@@ -82,26 +94,48 @@ def upsert_sql(dialect: str, family: str, id_where: str) -> str:
 
 
 def upsert_all_pg(id_where: str, fams=FAMILIES) -> str:
-    """PostgreSQL: one scan of the raw rows, grouped by every family at once (GROUPING
-    SETS), added to every grain of every family's table (data-modifying CTEs): one statement."""
-    inserts = ", ".join(f"i_{fam.name} AS ({_insert_grains(fam, f's.gs = {fam.grouping}')})" for fam in fams)
-    sets = ", ".join("(org_id, source, qh" + "".join(f", {d}" for d in _GROUP_DIMS[fam.name]) + ")" for fam in fams)
+    """PostgreSQL: one scan of the raw rows, one statement (data-modifying CTEs).
+
+    The raw rows are grouped twice (GROUPING SETS): by quarter-hour and every column but
+    the user (the combo family's key), and by UTC day and user (the user family keeps
+    whole days and coarser). Every family without the user sums the combo rows into its
+    own key and grains (sums of exact integers: the same totals as from the raw rows), so
+    the raw rows feed two sets of aggregates rather than one per family."""
+    user = any(fam.name == "user" for fam in fams)
+    parts = []
+    for fam in fams:
+        if fam.name == "user":
+            assert all(g % DAY == 0 for g in fam.grains), "the user family is staged by whole days"
+            parts.append(f"i_{fam.name} AS ({_insert_grains(fam, 's.gs = 0', True, 's.dq')})")
+        elif fam.name == "combo":
+            parts.append(f"i_{fam.name} AS ({_insert_grains(fam, 's.gs = 1', True)})")
+        else:
+            # The combo rows summed to this family's key per quarter-hour first (a hash
+            # aggregate), then to its grains: few rows to sort, also for a full rebuild.
+            keys = ["org_id", "source", "qh", *fam.dims]
+            sel = ", ".join(k if k == "qh" else f'{k} COLLATE "C" AS {k}' for k in keys)
+            sums = ", ".join(f"SUM({m}) AS {m}" for m in fam.measures)
+            parts.append(
+                f"s_{fam.name} AS (SELECT {sel}, {sums} FROM s WHERE gs = 1"
+                f" GROUP BY {', '.join(str(i + 1) for i in range(len(keys)))})"
+            )
+            parts.append(f"i_{fam.name} AS ({_insert_grains(fam, 'TRUE', True, staged=f's_{fam.name}')})")
+    combo_set = "(org_id, source, qh, action_type, provider, model, agent_id)"
+    sets = combo_set + (", (org_id, source, dq, user_id)" if user else "")
     return (
-        f"WITH r AS (SELECT org_id, {source_key_sql('postgresql')} AS source, action_type, provider, model,"
+        f"WITH r0 AS (SELECT org_id, {source_key_sql('postgresql')} AS source, action_type, provider, model,"
         f" agent_id, user_id, {PG_QH_FAST} AS qh,"
         f" input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, cost_usd, latency_ms"
         f" FROM token_usage_logs WHERE {id_where}),"
-        f" s AS (SELECT org_id, source, action_type, provider, model, agent_id, user_id, qh,"
-        f" GROUPING(action_type, provider, model, agent_id, user_id) AS gs, {raw_measures_sql('postgresql', True)}"
-        f" FROM r GROUP BY GROUPING SETS ({sets})), {inserts} SELECT 1"
+        # dq: the quarter-hour starting the row's UTC day (floored also before 1970).
+        f" r AS (SELECT r0.*, r0.qh - (((r0.qh % {DAY_QH}) + {DAY_QH}) % {DAY_QH}) AS dq FROM r0),"
+        f" s AS (SELECT org_id, source, action_type, provider, model, agent_id, user_id, qh, dq,"
+        f" {'GROUPING(user_id)' if user else '1'} AS gs, {raw_measures_sql('postgresql', True)}"
+        f" FROM r GROUP BY GROUPING SETS ({sets})), {', '.join(parts)} SELECT 1"
     )
 
 
-# The raw columns each family's grouping set groups by (its dims, in GROUPING's order).
-_GROUP_DIMS = {
-    fam.name: [d for d in ("action_type", "provider", "model", "agent_id", "user_id") if d in fam.dims]
-    for fam in FAMILIES
-}
+DAY_QH = DAY // 900  # quarter-hours in a day
 
 
 def present(conn) -> list:

@@ -47,7 +47,6 @@ class Family:
     key_columns: tuple[str, ...]  # its key columns after (org_id, grain, t, source)
     key_values: tuple[str, ...]  # SQL for each key column from a staged raw row `s`
     read_dims: tuple[str, ...]  # SQL for each of dims from a rollup row `x`
-    grouping: int  # GROUPING(action_type, provider, model, agent_id, user_id) of its grouping set
     unpriced: bool = False  # also keeps UNPRICED (migration 0005)
     grains: tuple[int, ...] = GRAINS  # ascending, each divides the next
 
@@ -92,8 +91,8 @@ _US_KEYS, _US_VALS, _US_READ = _null_coded("user_id")
 # In order of size (rows at 10M raw rows, docs/rollups.md): the first that holds what a
 # question needs is the narrowest.
 FAMILIES: tuple[Family, ...] = (
-    Family("total", "rollup_total", (), (), (), (), 31),
-    Family("action", "rollup_action", ("action_type",), ("action_type",), ("s.action_type",), ("x.action_type",), 15),
+    Family("total", "rollup_total", (), (), (), ()),
+    Family("action", "rollup_action", ("action_type",), ("action_type",), ("s.action_type",), ("x.action_type",)),
     Family(
         "model",
         "rollup_model",
@@ -101,11 +100,10 @@ FAMILIES: tuple[Family, ...] = (
         ("provider", "model"),
         ("s.provider", "s.model"),
         ("x.provider", "x.model"),
-        19,
         unpriced=True,
     ),
     # agent_id is NOT NULL in the key: rows without an agent are ('', agent_null = 1).
-    Family("agent", "rollup_agent", ("agent_id",), _AG_KEYS, _AG_VALS, (_AG_READ,), 29),
+    Family("agent", "rollup_agent", ("agent_id",), _AG_KEYS, _AG_VALS, (_AG_READ,)),
     # Every column but the user: any slice of several filters without a user (migration 0008).
     Family(
         "combo",
@@ -114,11 +112,10 @@ FAMILIES: tuple[Family, ...] = (
         ("action_type", "provider", "model", *_AG_KEYS),
         ("s.action_type", "s.provider", "s.model", *_AG_VALS),
         ("x.action_type", "x.provider", "x.model", _AG_READ),
-        1,
         unpriced=True,
     ),
     # The user alone (migration 0008): user filters and the users' ranking.
-    Family("user", "rollup_user", ("user_id",), _US_KEYS, _US_VALS, (_US_READ,), 30, grains=USER_GRAINS),
+    Family("user", "rollup_user", ("user_id",), _US_KEYS, _US_VALS, (_US_READ,), grains=USER_GRAINS),
 )
 BY_NAME = {fam.name: fam for fam in FAMILIES}
 TABLES = [fam.table for fam in FAMILIES]
