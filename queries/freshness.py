@@ -23,6 +23,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import pickle
+import weakref
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -79,22 +80,40 @@ def stamp_sql(dialect: str, tail_ranges: Sequence[tuple[int, int | None]]) -> tu
 
 
 _STATE: dict[str, State] = {}  # the last state read per database (planning only; the statement checks it)
+_DATABASE: weakref.WeakKeyDictionary[sa.Engine, str] = weakref.WeakKeyDictionary()  # engine -> its URL, rendered once
+_SQL: dict[tuple[str, tuple[tuple[int, int | None], ...]], tuple[sa.TextClause, dict[str, Any]]] = {}
+
+
+def _stamp_statement(dialect: str, state: State) -> tuple[sa.TextClause, dict[str, Any]]:
+    """stamp_sql for this state's tail, made once per (dialect, tail ranges)."""
+    ranges = tuple(state.tail_ranges)
+    hit = _SQL.get((dialect, ranges))
+    if hit is None:
+        if len(_SQL) > 64:
+            _SQL.clear()
+        sql, params = stamp_sql(dialect, ranges)
+        hit = _SQL[(dialect, ranges)] = (sa.text(sql), params)
+    return hit
 
 
 def data_stamp(conn: sa.Connection, org_id: str) -> str | None:
     """The stamp of org_id's data as this connection sees it now; None: do not cache."""
-    if conn.get_execution_options().get(FACTS_OPTION, "raw") != "rollup" or not available(conn):
+    if conn.get_execution_options().get(FACTS_OPTION, "raw") != "rollup":
         return None
-    key = conn.engine.url.render_as_string(hide_password=False)
+    key = _DATABASE.get(conn.engine)
+    if key is None:
+        key = _DATABASE[conn.engine] = conn.engine.url.render_as_string(hide_password=False)
     state = _STATE.get(key)
+    if state is None and not available(conn):
+        return None
     for _attempt in range(4):
         if state is None:
             state = _STATE[key] = read_state(conn)
         if state.watermark == 0:
             _STATE.pop(key, None)  # the first refresh may come any moment
             return None
-        sql, params = stamp_sql(conn.dialect.name, state.tail_ranges)
-        row = conn.execute(sa.text(sql), {**params, "org": org_id}).one()
+        statement, params = _stamp_statement(conn.dialect.name, state)
+        row = conn.execute(statement, {**params, "org": org_id}).one()
         if int(row[0]) == state.version:
             meta = hashlib.sha256(f"{row[3]}\x1d{row[4]}".encode()).hexdigest()[:16]
             return f"v{row[0]}:n{row[1]}:m{row[2]}:{meta}"
@@ -134,10 +153,25 @@ def cached(
 
     The API and the page's callbacks both come through here. No cache, or no stamp
     (rollups off): computed every time."""
+    return cached_keyed(conn, cache, kind, f, compute, extra, encode, decode)[0]
+
+
+def cached_keyed(
+    conn: sa.Connection,
+    cache: AnswerCache | None,
+    kind: str,
+    f: Filters,
+    compute: Callable[[], Any],
+    extra: Sequence[Any] = (),
+    encode: Callable[[Any], bytes] = _pickle,
+    decode: Callable[[bytes], Any] = pickle.loads,
+) -> tuple[Any, str | None]:
+    """cached(), and the cache key its answer is stored under (None: not cached), which
+    names the answer's bytes exactly (the API compresses each once: api/compression.py)."""
     if cache is None:
-        return compute()
+        return compute(), None
     stamp = data_stamp(conn, f.org_id)
     if stamp is None:
-        return compute()
+        return compute(), None
     key = cache.full_key(f.org_id, answer_digest(kind, f, extra, stamp))
-    return cache.get_or_compute(key, compute, encode, decode)
+    return cache.get_or_compute(key, compute, encode, decode), key
