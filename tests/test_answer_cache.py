@@ -252,6 +252,25 @@ def test_a_late_row_in_a_gap_range_counts_at_once(engine, org_id, backend):
     assert executions(both(cached, plain, org_id)) == 5
 
 
+def test_a_tail_longer_than_the_cap_is_not_cached(engine, org_id, backend, monkeypatch):
+    """More rows (of any org) past the watermark than the stamp reads: answered, never cached."""
+    from queries import freshness
+
+    cached, plain = apps(engine, backend)
+    seed(engine, org_id)
+    rollups.refresh(engine)
+    seed(engine, org_id, n=2, day=4)  # two rows past the watermark
+    monkeypatch.setattr(freshness, "TAIL_CAP", 2)
+    before = counts(cached)
+    assert executions(both(cached, plain, org_id)) == 5
+    assert executions(both(cached, plain, org_id)) == 5
+    assert counts(cached) == before  # no lookup at all
+    monkeypatch.setattr(freshness, "TAIL_CAP", 3)
+    assert executions(both(cached, plain, org_id)) == 5
+    assert executions(get(cached, org_id, "summary")) == 5
+    assert counts(cached)["hits"] == before["hits"] + 1
+
+
 def test_refresh_full_invalidates(engine, org_id, backend):
     """Rows deleted, then `ai-usage refresh --full`: the cached answer goes with the old rollups."""
     cached, plain = apps(engine, backend)
