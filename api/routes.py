@@ -14,7 +14,6 @@ import re
 
 import flask
 import orjson
-from flask_compress import Compress
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from queries import freshness
@@ -23,7 +22,7 @@ from queries.users import DEFAULT_LIMIT, MAX_LIMIT
 from storage import execute
 from web import context
 
-from . import alerts as alerts_api, budget, openapi, security
+from . import alerts as alerts_api, budget, compression, openapi, security
 from .bodies import (
     anomalies_body,
     by_agent_body,
@@ -81,7 +80,7 @@ def _answer(build, default_source: str = "all", extra=None, compares: bool = Tru
     args = extra(req.args) if extra else ()
     with execute.connect(context.engine()) as conn:  # database failures leave as DatabaseFault
         # The answer's JSON bytes, from the answer cache while the org's data has not moved.
-        payload = freshness.cached(
+        payload, key = freshness.cached_keyed(
             conn,
             context.cache(),
             "api:" + build.__name__,
@@ -91,6 +90,7 @@ def _answer(build, default_source: str = "all", extra=None, compares: bool = Tru
             encode=bytes,
             decode=bytes,
         )
+    compression.remember(key)  # its compressed bytes are cached too
     return json_response(payload)
 
 
@@ -296,4 +296,4 @@ def register(server: flask.Flask, prefix: str | None = None) -> None:
         return _method_not_allowed_error().response()
 
     # gzip/brotli for the API's JSON and the page's payloads alike (Vary: Accept-Encoding).
-    Compress(server)
+    compression.install(server)

@@ -9,6 +9,11 @@ write to cannot make this process decode what it did not store.
 
 Redis failing (down, slow, refusing) never fails a request: the call counts an error,
 logs one warning per 30 s and the caller computes the answer uncached.
+
+One computation per key at a time in a process: when threads miss on the same key at once
+(every admin's view of a window holding now moves to a new key each 5 s), the first
+computes and stores it and the others wait for its bytes (at most FLIGHT_WAIT_S, then they
+compute on their own). They count as hits: the answer was computed once for all of them.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ LOCAL_MAX_ENTRIES = 2048
 LOCAL_MAX_BYTES = 64 * 1024 * 1024
 WARN_EVERY_S = 30.0
 SIG = 32  # bytes of HMAC-SHA256 in front of every stored value
+FLIGHT_WAIT_S = 30.0  # a thread waiting for another's computation of the same key: at most this long
 
 
 @dataclass
@@ -50,6 +56,16 @@ class Counters:
     def snapshot(self) -> dict[str, int]:
         with self.lock:
             return {"hits": self.hits, "misses": self.misses, "errors": self.errors}
+
+
+class _Flight:
+    """One computation of a key in progress: its encoded answer once done (None: it failed)."""
+
+    __slots__ = ("done", "encoded")
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.encoded: bytes | None = None
 
 
 class Backend(Protocol):
@@ -121,6 +137,8 @@ class AnswerCache:
         self._mac_key = hashlib.sha256(b"ai-usage answer cache\0" + secret.encode()).digest()
         self.counters = Counters()
         self._warned = 0.0
+        self._flights: dict[str, _Flight] = {}
+        self._flights_lock = threading.Lock()
 
     def full_key(self, org_id: str, digest: str) -> str:
         """<prefix><org>:<digest>: the org in clear, so a key never mixes orgs and one org's keys can be listed."""
@@ -152,17 +170,43 @@ class AnswerCache:
     def get_or_compute(
         self, key: str, compute: Callable[[], Any], encode: Callable[[Any], bytes], decode: Callable[[bytes], Any]
     ) -> Any:
-        """decode(cached bytes), or compute() (stored as encode(result)). Concurrent misses may
-        compute the same answer twice: cheaper than a lock held across a query."""
+        """decode(cached bytes), or compute() (stored as encode(result)). Threads of this
+        process missing on the same key at once share one computation (the module's
+        docstring); other processes may compute it too: cheaper than a lock across them."""
         cached = self.get(key)
+        if cached is None:
+            with self._flights_lock:
+                flight = self._flights.get(key)
+                leading = flight is None
+                if leading:
+                    flight = self._flights[key] = _Flight()
+            assert flight is not None
+            if leading:
+                return self._compute(key, flight, compute, encode)
+            if flight.done.wait(FLIGHT_WAIT_S):
+                cached = flight.encoded
         metrics.cache_lookup(cached is not None, self.kind)  # /metrics: the hit ratio per store
         if cached is not None:
             self.counters.add("hits")
             return decode(cached)
-        self.counters.add("misses")
+        self.counters.add("misses")  # the computation we waited for failed or took too long
         result = compute()
         self.put(key, encode(result))
         return result
+
+    def _compute(self, key: str, flight: _Flight, compute: Callable[[], Any], encode: Callable[[Any], bytes]) -> Any:
+        """compute() for the threads waiting on flight, store its bytes, then release them."""
+        metrics.cache_lookup(False, self.kind)
+        self.counters.add("misses")
+        try:
+            result = compute()
+            flight.encoded = encode(result)
+            self.put(key, flight.encoded)
+            return result
+        finally:
+            with self._flights_lock:
+                self._flights.pop(key, None)
+            flight.done.set()
 
     def _failed(self, what: str, exc: Exception) -> None:
         self.counters.add("errors")

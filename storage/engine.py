@@ -76,14 +76,20 @@ class _Watchdog:
         self._thread: threading.Thread | None = None
 
     def arm(self, fd: int, seconds: float) -> int:
+        """Watch fd for `seconds`. The thread sleeps until the earliest deadline in the heap
+        (disarmed entries stay until it reaches them), so it is woken only when this deadline
+        comes before that one: not once per statement (a thread switch each, under the GIL)."""
         with self._cv:
             token = next(self._ids)
             self._armed[token] = (fd, seconds)
-            heapq.heappush(self._heap, (time.monotonic() + seconds, token))
+            deadline = time.monotonic() + seconds
+            earlier = not self._heap or deadline < self._heap[0][0]
+            heapq.heappush(self._heap, (deadline, token))
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="ai-usage-db-watchdog", daemon=True)
                 self._thread.start()
-            self._cv.notify()
+            if earlier:
+                self._cv.notify()
             return token
 
     def disarm(self, token: int) -> None:

@@ -124,6 +124,77 @@ def test_a_forged_entry_is_a_miss(caplog):
     assert AnswerCache(cache.backend, "another secret", "p:").get(key) is None
 
 
+def test_threads_missing_on_one_key_share_one_computation(backend):
+    """Twelve threads miss on one key at once: one computes, the others get its bytes (as hits)."""
+    import threading
+
+    b, prefix = backend
+    cache = AnswerCache(b, SECRET, prefix)
+    key, calls, go = cache.full_key("org-a", "one"), [], threading.Event()
+
+    def compute():
+        calls.append(1)
+        go.wait(5)  # every other thread arrives while this computation is in flight
+        return b"answer"
+
+    got: list[bytes] = []
+    threads = [threading.Thread(target=lambda: got.append(cache.get_or_compute(key, compute, bytes, bytes)))]
+    threads[0].start()
+    while not calls:
+        time.sleep(0.001)
+    threads += [
+        threading.Thread(target=lambda: got.append(cache.get_or_compute(key, compute, bytes, bytes))) for _ in range(11)
+    ]
+    for t in threads[1:]:
+        t.start()
+    time.sleep(0.2)
+    go.set()
+    for t in threads:
+        t.join(10)
+    assert got == [b"answer"] * 12 and len(calls) == 1
+    assert counts_of(cache) == {"hits": 11, "misses": 1, "errors": 0}
+    assert cache.get(key) == b"answer" and not cache._flights
+
+
+def test_a_failed_shared_computation_is_retried_by_each_waiter(backend):
+    """The computation the others wait for raises: it fails alone, each waiter computes on its own."""
+    import threading
+
+    b, prefix = backend
+    cache = AnswerCache(b, SECRET, prefix)
+    key, started, go = cache.full_key("org-a", "two"), threading.Event(), threading.Event()
+
+    def failing():
+        started.set()
+        go.wait(5)
+        raise RuntimeError("database gone")
+
+    errors: list[BaseException] = []
+
+    def first():
+        try:
+            cache.get_or_compute(key, failing, bytes, bytes)
+        except RuntimeError as exc:
+            errors.append(exc)
+
+    t = threading.Thread(target=first)
+    t.start()
+    started.wait(5)
+    got: list[bytes] = []
+    waiter = threading.Thread(target=lambda: got.append(cache.get_or_compute(key, lambda: b"mine", bytes, bytes)))
+    waiter.start()
+    time.sleep(0.1)
+    go.set()
+    t.join(10)
+    waiter.join(10)
+    assert len(errors) == 1 and got == [b"mine"] and not cache._flights
+    assert cache.get(key) == b"mine"
+
+
+def counts_of(cache: AnswerCache) -> dict:
+    return cache.counters.snapshot()
+
+
 # ------------------------------------------------------------------ the API
 
 
@@ -181,6 +252,25 @@ def test_a_late_row_in_a_gap_range_counts_at_once(engine, org_id, backend):
     assert executions(both(cached, plain, org_id)) == 5
 
 
+def test_a_tail_longer_than_the_cap_is_not_cached(engine, org_id, backend, monkeypatch):
+    """More rows (of any org) past the watermark than the stamp reads: answered, never cached."""
+    from queries import freshness
+
+    cached, plain = apps(engine, backend)
+    seed(engine, org_id)
+    rollups.refresh(engine)
+    seed(engine, org_id, n=2, day=4)  # two rows past the watermark
+    monkeypatch.setattr(freshness, "TAIL_CAP", 2)
+    before = counts(cached)
+    assert executions(both(cached, plain, org_id)) == 5
+    assert executions(both(cached, plain, org_id)) == 5
+    assert counts(cached) == before  # no lookup at all
+    monkeypatch.setattr(freshness, "TAIL_CAP", 3)
+    assert executions(both(cached, plain, org_id)) == 5
+    assert executions(get(cached, org_id, "summary")) == 5
+    assert counts(cached)["hits"] == before["hits"] + 1
+
+
 def test_refresh_full_invalidates(engine, org_id, backend):
     """Rows deleted, then `ai-usage refresh --full`: the cached answer goes with the old rollups."""
     cached, plain = apps(engine, backend)
@@ -206,6 +296,45 @@ def test_an_agent_renamed_is_a_new_answer(engine, org_id, backend):
     with engine.begin() as c:
         c.execute(sa.text("UPDATE agents SET name = 'Después' WHERE id = :a"), {"a": agent})
     assert "Después".encode() in both(cached, plain, org_id, "by-agent")
+
+
+def test_a_cached_answer_is_compressed_once_per_encoding(engine, org_id, backend, monkeypatch):
+    """The compressed bytes of a cached answer are kept per (answer key, algorithm); a new
+    row is a new key, so new bytes; other responses are compressed each time."""
+    import brotli
+    import flask_compress.flask_compress as fc
+
+    compressed: list[str] = []
+    real = fc._compress_data
+    monkeypatch.setattr(
+        fc, "_compress_data", lambda app, data, algo: (compressed.append(algo), real(app, data, algo))[1]
+    )
+    cached, plain = apps(engine, backend)
+    seed(engine, org_id)
+    rollups.refresh(engine)
+    client = cached.server.test_client()
+
+    def ask(encoding: str, params=None):
+        headers = {**auth(org_id), "Accept-Encoding": encoding}
+        return client.get(f"{BASE}/time-series", query_string=params or WINDOW, headers=headers)
+
+    first, second = ask("gzip, deflate, br"), ask("gzip, deflate, br")
+    assert first.headers["Content-Encoding"] == second.headers["Content-Encoding"] == "br"
+    assert first.data == second.data and compressed == ["br"]
+    assert brotli.decompress(second.data) == get(plain, org_id, "time-series")
+    gz = ask("gzip")
+    assert gz.headers["Content-Encoding"] == "gzip" and compressed == ["br", "gzip"]
+    import gzip
+
+    assert gzip.decompress(gz.data) == brotli.decompress(first.data)
+    seed(engine, org_id, n=1, day=3)  # a committed row: a new key, new bytes
+    third = ask("gzip, deflate, br")
+    assert compressed == ["br", "gzip", "br"]
+    assert brotli.decompress(third.data) == get(plain, org_id, "time-series") != brotli.decompress(first.data)
+    for _ in range(2):  # a response that is no cached answer is compressed each time
+        doc = client.get(f"{BASE}/openapi.json", headers={"Accept-Encoding": "br"})
+        assert doc.status_code == 200 and doc.headers["Content-Encoding"] == "br"
+    assert compressed == ["br", "gzip", "br", "br", "br"]
 
 
 def test_orgs_never_share_an_entry(engine, backend):

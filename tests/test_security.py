@@ -259,6 +259,32 @@ def test_skew_beyond_the_leeway_is_refused_and_exp_has_the_same_leeway(client, o
     assert body["error"]["code"] == "token_expired"
 
 
+def test_a_token_verified_before_still_expires_and_a_forged_twin_is_refused(monkeypatch, org_id):
+    """The signature is checked once per process (web.auth's memo); exp, nbf and iat at every use."""
+    from web import auth as web_auth
+
+    token = _signed({**claims(org_id), "exp": _at(60), "nbf": _at(-5)})
+    assert web_auth.verify_token(token, SECRET, max_ttl=None).org_id == org_id
+    assert (token, SECRET) in web_auth._SIGNED
+    later = datetime.now(UTC).timestamp() + 60 + web_auth.LEEWAY_SECONDS + 1
+    monkeypatch.setattr(web_auth.time, "time", lambda: later)
+    with pytest.raises(web_auth.AuthError) as e:
+        web_auth.verify_token(token, SECRET, max_ttl=None)
+    assert e.value.code == "token_expired"
+    earlier = datetime.now(UTC).timestamp() - 5 - web_auth.LEEWAY_SECONDS - 10  # a clock set back
+    monkeypatch.setattr(web_auth.time, "time", lambda: earlier)
+    with pytest.raises(web_auth.AuthError) as e:
+        web_auth.verify_token(token, SECRET, max_ttl=None)
+    assert e.value.code == "invalid_token"
+    monkeypatch.undo()
+    head, payload, _sig = token.split(".")
+    with pytest.raises(web_auth.AuthError) as e:  # same claims, another signature: not the memo's token
+        web_auth.verify_token(f"{head}.{payload}.{b64(b'forged')}", SECRET, max_ttl=None)
+    assert e.value.code == "invalid_token"
+    with pytest.raises(web_auth.AuthError):  # the same token under another secret is checked anew
+        web_auth.verify_token(token, "another secret of at least thirty-two bytes", max_ttl=None)
+
+
 def test_max_token_ttl_refuses_tokens_that_live_too_long(engine, org_id):
     app = make_app(engine, max_token_ttl=timedelta(hours=1))
     c = app.server.test_client()

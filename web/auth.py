@@ -3,11 +3,20 @@
 verify_token is the one check behind the API, the page gate and every data callback:
 whatever a token carries, it answers Claims or raises AuthError (401/403), never another
 exception.
+
+A token's signature is checked once per process: the claims of a token that verified are
+kept (an LRU of SIGNED_MAX tokens, keyed by token and secret) and only its time claims
+(exp, nbf, iat, against now and the leeway, as PyJWT checks them) and everything after
+the decode are checked again on each use. An admin's page and API calls carry the same
+token again and again; HMAC and base64 of it cost more than the rest of a cached answer.
 """
 
 from __future__ import annotations
 
 import math
+import threading
+import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -21,6 +30,9 @@ MIN_SECRET_BYTES = 32
 LEEWAY_SECONDS = 30
 # A NumericDate past this (9999-12-31) has no datetime: refused rather than a crash.
 LATEST_INSTANT = datetime(9999, 12, 31, tzinfo=UTC).timestamp()
+SIGNED_MAX = 4096  # tokens whose signature verified, kept per process
+_SIGNED: OrderedDict[tuple[str, str], dict] = OrderedDict()
+_SIGNED_LOCK = threading.Lock()
 
 
 class AuthError(Exception):
@@ -119,13 +131,7 @@ def verify_token(token: str | None, secret: str, x_org_id: str | None = None, *,
     if not secret:
         raise AuthError(401, "invalid_token", "El servidor no tiene secreto configurado para validar tokens.")
     try:
-        claims = jwt.decode(
-            token,
-            secret,
-            algorithms=["HS256"],
-            leeway=LEEWAY_SECONDS,
-            options={"require": ["exp", "org_id", "policies"]},
-        )
+        claims = _decoded(token, secret)
     except jwt.ExpiredSignatureError:
         raise AuthError(401, "token_expired", "El token ha caducado.") from None
     except jwt.PyJWTError:
@@ -165,6 +171,40 @@ def verify_token(token: str | None, secret: str, x_org_id: str | None = None, *,
         locale=locale if isinstance(locale, str) and 0 < len(locale) <= 35 else None,
         sub=sub if isinstance(sub := claims.get("sub"), str) and 0 < len(sub) <= 200 else None,
     )
+
+
+def _decoded(token: str, secret: str) -> dict:
+    """jwt.decode's claims; a token whose signature verified before has only its time claims checked again."""
+    key = (token, secret)
+    with _SIGNED_LOCK:
+        claims = _SIGNED.get(key)
+        if claims is not None:
+            _SIGNED.move_to_end(key)
+    if claims is not None:
+        _check_times(claims, time.time())
+        return claims
+    claims = jwt.decode(
+        token,
+        secret,
+        algorithms=["HS256"],
+        leeway=LEEWAY_SECONDS,
+        options={"require": ["exp", "org_id", "policies"]},
+    )
+    if isinstance(claims, dict):
+        with _SIGNED_LOCK:
+            _SIGNED[key] = claims
+            while len(_SIGNED) > SIGNED_MAX:
+                _SIGNED.popitem(last=False)
+    return claims
+
+
+def _check_times(claims: dict, now: float) -> None:
+    """PyJWT's time checks of a decoded token (they passed at its decode; now may differ)."""
+    if int(claims["exp"]) <= now - LEEWAY_SECONDS:
+        raise jwt.ExpiredSignatureError("Signature has expired")
+    for name in ("nbf", "iat"):
+        if name in claims and int(claims[name]) > now + LEEWAY_SECONDS:
+            raise jwt.ImmatureSignatureError(f"The token is not yet valid ({name})")
 
 
 ORG_KEY = "ai_usage_org"  # flask.g: the org of the request's valid token, for the access log
