@@ -406,3 +406,13 @@ def test_repeated_x_org_id_headers_through_waitress(waitress_app):
 
     assert status("acme", "other") == 403 and status("other", "acme") == 403
     assert status("acme", "acme") == 200 and status("acme") == 200
+
+
+def test_serve_limits_malloc_arenas_unless_the_environment_says(monkeypatch):
+    """glibc arenas per thread made a worker's memory grow under load (README, «Serving»)."""
+    from ai_usage.server import limit_malloc_arenas
+
+    monkeypatch.setenv("MALLOC_ARENA_MAX", "4")
+    assert limit_malloc_arenas() is False  # glibc already read the operator's choice
+    monkeypatch.delenv("MALLOC_ARENA_MAX")
+    assert limit_malloc_arenas() is sys.platform.startswith("linux")
