@@ -7,7 +7,7 @@ chart's callback runs and goes through the same selection (layouts/datatables.py
 
 from __future__ import annotations
 
-from dash import Input, Output
+from dash import Input, Output, State
 
 import queries
 from layouts import datatables as dt, ids
@@ -50,20 +50,53 @@ CHARTS = {  # chart -> (extra Inputs, fetch(conn, filters), build(frame, filters
 }
 
 
+# A filter change reaches an open table only: the browser bumps the table's «stale» store
+# when it is open and sends nothing when it is closed (a closed table used to cost one
+# request per filter change, each holding one of the browser's six connections).
+STALE_JS = """function () {
+    const n = window.dash_clientside.callback_context.states["%s-button.n_clicks"];
+    if (typeof n === "number" && n %% 2 === 1) { return Date.now(); }
+    return window.dash_clientside.no_update;
+}"""
+
+
+def _as_state(dep):
+    return State(dep.component_id, dep.component_property)
+
+
 def register(app) -> None:
     for chart, (extra, fetch, build) in CHARTS.items():
         region = f"data-{chart}"
+        watched = [*common.FILTERS, *extra, common.CURRENCY, common.SLICE]
+        app.clientside_callback(
+            STALE_JS % region,
+            Output(f"{region}-stale", "data"),
+            *[Input(d.component_id, d.component_property) for d in watched],
+            State(f"{region}-button", "n_clicks"),
+            prevent_initial_call=True,
+        )
         app.callback(
             Output(region, "children"),
             Output(f"{region}-button", "aria-expanded"),
             Output(f"{region}-button", "children"),
             Input(f"{region}-button", "n_clicks"),
-            *common.FILTERS,
-            *extra,
+            Input(f"{region}-stale", "data"),
+            *[_as_state(d) for d in common.FILTERS],
+            *[_as_state(d) for d in extra],
             common.TOKEN,
-            common.CURRENCY,
-            common.SLICE,
-        )(_updater(chart, fetch, build, with_currency=True))
+            _as_state(common.CURRENCY),
+            _as_state(common.SLICE),
+        )(_skipping_stale(_updater(chart, fetch, build, with_currency=True)))
+
+
+def _skipping_stale(update):
+    """update without the «stale» store's value (it only says when to run)."""
+
+    def run(n_clicks, _stale, *rest):
+        return update(n_clicks, *rest)
+
+    run.__name__, run.__doc__, run.__wrapped__ = update.__name__, update.__doc__, update  # type: ignore[attr-defined]
+    return run
 
 
 def _updater(chart, fetch, build, with_currency: bool = False):

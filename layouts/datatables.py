@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 import pandas as pd
-from dash import html
+from dash import dcc, html
 
 from . import fmt, theme
 from .figures import actions as fa, advanced as fadv, models as fm
@@ -40,6 +40,9 @@ def toggle(chart: str, label: str) -> html.Div:
                 **{"aria-expanded": "false", "aria-controls": region},
             ),
             html.Div(id=region, className="data-region"),
+            # Written in the browser when a filter changes while the table is open (the
+            # table's callback listens to it, not to the filters: a closed table sends nothing).
+            dcc.Store(id=f"{region}-stale", data=0, storage_type="memory"),
         ],
     )
 

@@ -168,18 +168,25 @@ MODELS_BARS_TITLE = "models-bars-title"  # names what the bars rank by
 # (layouts/datatables.py: region id = 'data-<chart>', button id = region + '-button').
 DATA_TREND = "data-trend"
 DATA_TREND_BUTTON = "data-trend-button"
+DATA_TREND_STALE = "data-trend-stale"  # the filters moved while open
 DATA_ACTIONS_AREA = "data-actions-area"
 DATA_ACTIONS_AREA_BUTTON = "data-actions-area-button"
+DATA_ACTIONS_AREA_STALE = "data-actions-area-stale"  # the filters moved while open
 DATA_ACTIONS_DONUT = "data-actions-donut"
 DATA_ACTIONS_DONUT_BUTTON = "data-actions-donut-button"
+DATA_ACTIONS_DONUT_STALE = "data-actions-donut-stale"  # the filters moved while open
 DATA_MODELS_BARS = "data-models-bars"
 DATA_MODELS_BARS_BUTTON = "data-models-bars-button"
+DATA_MODELS_BARS_STALE = "data-models-bars-stale"  # the filters moved while open
 DATA_MODELS_BUBBLE = "data-models-bubble"
 DATA_MODELS_BUBBLE_BUTTON = "data-models-bubble-button"
+DATA_MODELS_BUBBLE_STALE = "data-models-bubble-stale"  # the filters moved while open
 DATA_HEATMAP = "data-heatmap"
 DATA_HEATMAP_BUTTON = "data-heatmap-button"
+DATA_HEATMAP_STALE = "data-heatmap-stale"  # the filters moved while open
 DATA_SPLIT = "data-split"
 DATA_SPLIT_BUTTON = "data-split-button"
+DATA_SPLIT_STALE = "data-split-stale"  # the filters moved while open
 
 # Display currency (?currency=EUR): the code from the URL, the note saying at what rate (or why
 # the page stays in USD), and the footer's line naming the currency.

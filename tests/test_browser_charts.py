@@ -176,6 +176,13 @@ def test_ver_datos_for_the_trend_and_the_heatmap(page_factory, served):
     # The total row says the KPI card's cost (same window, same source).
     assert table.locator("tfoot td").first.inner_text() == page.locator("#kpi-cost .kpi-value").inner_text()
     page.locator("#section-trend").screenshot(path=str(ARTIFACTS / "trend-ver-datos.png"))
+    # An open table follows the filters (the browser tells it, callbacks/datatables.py): 7 days by hour.
+    page.locator("#filter-preset label", has_text="7d").first.click()
+    wait_sections(page, stamp("7d"), ["section-kpis", "section-trend"])
+    page.wait_for_function("() => document.querySelectorAll('#data-trend tbody tr').length > 30")  # hours
+    assert table.locator("tfoot td").first.inner_text() == page.locator("#kpi-cost .kpi-value").inner_text()
+    page.locator("#filter-preset label", has_text="30d").first.click()
+    page.wait_for_function("() => document.querySelectorAll('#data-trend tbody tr').length === 30")
     page.locator("#advanced-toggle").click()
     wait_sections(page, stamp(), ["section-advanced"])
     page.locator("#data-heatmap-button").click()

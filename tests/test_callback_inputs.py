@@ -80,6 +80,11 @@ VALID = {
         (f"data-{chart}-button", "n_clicks"): 1
         for chart in ("trend", "actions-area", "actions-donut", "models-bars", "models-bubble", "heatmap", "split")
     },
+    # When an open «Ver datos» table's filters moved (callbacks/datatables.py, written in the browser).
+    **{
+        (f"data-{chart}-stale", "data"): 1764700000000
+        for chart in ("trend", "actions-area", "actions-donut", "models-bars", "models-bubble", "heatmap", "split")
+    },
 }
 FORGED = [
     ["30d"],
