@@ -1,8 +1,10 @@
 """«Ver datos»: each chart's table, built only while its region is open (no query when closed).
 
-One callback per chart: the toggle's clicks (odd = open) and the filter bar in, the
-table, aria-expanded and the button's text out. The table runs the same query the
-chart's callback runs and goes through the same selection (layouts/datatables.py).
+One callback per chart: the toggle's clicks (odd = open) and the table's «stale» store in
+(the filter bar as State), the table, aria-expanded and the button's text out. A clientside
+callback writes the store when the filters move while the table is open, so a closed
+table sends no request at all. The table runs the same query the chart's callback runs
+and goes through the same selection (layouts/datatables.py).
 """
 
 from __future__ import annotations
