@@ -121,12 +121,17 @@ def _cache_figures(r, f: Filters) -> dict:
     }
 
 
+def fitted(value: float) -> float:
+    """A fitted figure to a millionth (its last binary digits depend on the CPU: see estimate)."""
+    return round(float(value), 6)
+
+
 def estimate(value: float | None) -> float | None:
     """A fitted figure (the projection's total and interval) to a millionth of a dollar.
 
     Its last binary digits depend on the machine's BLAS (the same fit differs by ~1e-13
     between two CPUs); rounded, the answer is the same everywhere and still far finer than a cent."""
-    return None if value is None else num(round(float(value), 6))
+    return None if value is None else num(fitted(value))
 
 
 def projection_body(conn, f: Filters) -> answers.Projection:
@@ -257,8 +262,8 @@ def anomalies_body(conn, f: Filters) -> answers.Anomalies:
                 date=a.date.isoformat(),
                 cost_usd=float(a.cost_usd),
                 # Fitted figures, rounded like the projection's (estimate): the same on every CPU.
-                expected_usd=float(estimate(a.expected_usd) or 0.0),
-                score=float(estimate(a.score) or 0.0),
+                expected_usd=fitted(a.expected_usd),
+                score=fitted(a.score),
                 direction=a.direction,  # type: ignore[typeddict-item]
                 contributors=[
                     answers.AnomalyContributor(kind=c.kind, id=c.id, delta_usd=round(float(c.delta_usd), 8))  # type: ignore[typeddict-item]
