@@ -1,6 +1,7 @@
-"""Migration 0005 on a database that already has prices and rollups: prices kept, rollups
-cleared with their watermark (the next refresh rebuilds them), one always-row per model,
-and back down to 0004 (dated rows cannot be kept there)."""
+"""Migrations that change what is stored or how it is read, on a database that already has
+data: 0005 (prices kept, rollups cleared with their watermark, one always-row per model,
+back down to 0004), 0009 (the agent index) and 0010 (the covering user index, and that a
+user-filtered page reads the user's raw rows from it alone)."""
 
 from __future__ import annotations
 
@@ -82,3 +83,125 @@ def test_0009_indexes_an_agents_raw_rows_keeps_the_rollups_and_goes_back(fresh):
         assert tuple(c.execute(sa.text("SELECT watermark, version FROM rollup_state")).one()) == (5, 3)
     downgrade(fresh, "0008")
     assert "ix_tul_org_agent_created" not in indexes()
+
+
+COVERED = [
+    "id",
+    "source",
+    "agent_id",
+    "action_type",
+    "provider",
+    "model",
+    "input_tokens",
+    "output_tokens",
+    "cache_read_tokens",
+    "cache_write_tokens",
+    "cost_usd",
+    "latency_ms",
+]
+
+
+def _user_index(engine) -> str:
+    """The user index as PostgreSQL would create it again (SQLite: its key columns)."""
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as c:
+            return str(c.execute(sa.text("SELECT pg_get_indexdef('ix_tul_org_user_created'::regclass)")).scalar())
+    cols = {i["name"]: i["column_names"] for i in sa.inspect(engine).get_indexes("token_usage_logs")}
+    return ", ".join(cols["ix_tul_org_user_created"])
+
+
+def test_0010_covers_a_users_raw_rows_keeps_the_rollups_and_goes_back(fresh):
+    upgrade(fresh, "0009")
+    with fresh.begin() as c:
+        c.execute(sa.text("UPDATE rollup_state SET watermark = 5, version = 3"))
+    upgrade(fresh, "0010")
+    if fresh.dialect.name == "postgresql":
+        assert _user_index(fresh).endswith(f"(org_id, user_id, created_at) INCLUDE ({', '.join(COVERED)})")
+    else:  # SQLite has no INCLUDE: the plain index stays
+        assert _user_index(fresh) == "org_id, user_id, created_at"
+    with fresh.begin() as c:  # nothing to rebuild: the watermark stays
+        assert tuple(c.execute(sa.text("SELECT watermark, version FROM rollup_state")).one()) == (5, 3)
+    downgrade(fresh, "0009")
+    assert "INCLUDE" not in _user_index(fresh)
+    assert _user_index(fresh).endswith("(org_id, user_id, created_at)") or _user_index(fresh) == (
+        "org_id, user_id, created_at"
+    )
+    upgrade(fresh, "head")
+
+
+@pytest.mark.parametrize("fresh_url", ["postgresql"], indirect=True)
+@pytest.mark.postgres
+def test_a_user_filtered_page_reads_raw_rows_from_the_index_alone(fresh):
+    """Every read of a user's raw rows on a user-filtered page (with its comparison, on the
+    raw path and on the rollups: their pieces and tail) is an index-only scan of the
+    covering index: a column read but not covered would turn it into heap fetches again."""
+    from dataclasses import replace
+    from datetime import UTC, datetime, timedelta
+
+    from support.db import insert_logs
+
+    import queries
+    from ai_usage.bench_slices import page
+    from ingest import refresh
+    from queries.base import facts_path
+
+    upgrade(fresh, "head")
+    t0 = datetime(2026, 3, 1, tzinfo=UTC)
+    rows = [
+        {
+            "org_id": "o",
+            "created_at": t0 + timedelta(minutes=37 * i),
+            "agent_id": [None, "a1", "a2"][i % 3],
+            "user_id": None if i % 17 == 0 else f"u{i % 300}",
+            "action_type": "user_interaction",
+            "source": ["system", "byok"][i % 2],
+            "provider": "openai",
+            "model": ["gpt-4o", "gpt-4o-mini"][i % 2],
+            "input_tokens": i,
+            "output_tokens": 2 * i,
+            "cache_read_tokens": i % 7,
+            "cache_write_tokens": 0,
+            "cost_usd": None if i % 11 == 0 else i / 1000,
+            "latency_ms": None if i % 13 == 0 else 100 + i,
+        }
+        for i in range(3000)
+    ]
+    insert_logs(fresh, rows[:2500])
+    refresh.refresh(fresh)
+    insert_logs(fresh, rows[2500:])  # a live tail past the watermark
+    with fresh.begin() as c:  # the statistics a big table would have: a user is a few rows
+        c.execute(sa.text("ANALYZE token_usage_logs"))
+    params = {"from": "2026-03-02", "to": "2026-04-10", "timezone": "Asia/Kathmandu", "userId": ["u1", "u2"]}
+    now = datetime(2026, 4, 10, 12, tzinfo=UTC)
+    f = replace(queries.parse_filters(params, "o", now=now), compare="previous")
+    fs = replace(queries.parse_filters(params, "o", default_source="system", now=now), compare="previous")
+    seen: list[tuple[str, dict]] = []
+
+    def capture(conn, cursor, statement, parameters, context, executemany):
+        if "token_usage_logs" in statement:
+            seen.append((statement, parameters))
+
+    for path in ("raw", "rollup"):
+        engine = facts_path(fresh, path)
+        sa.event.listen(fresh, "before_cursor_execute", capture)
+        try:
+            page(engine, f, fs)
+        finally:
+            sa.event.remove(fresh, "before_cursor_execute", capture)
+    user_reads = [(s, p) for s, p in seen if "user_id" in s and "WHERE" in s]
+    assert len(user_reads) >= 10
+    with fresh.connect() as c:
+        raw = c.connection.dbapi_connection
+        cur = raw.cursor()
+        # The table is tiny: make the planner show the path it would take on a big one.
+        cur.execute("SET enable_seqscan = off; SET enable_bitmapscan = off")
+        covered = 0
+        for statement, parameters in user_reads:
+            cur.execute("EXPLAIN " + statement, parameters)
+            plan = "\n".join(r[0] for r in cur.fetchall())
+            assert "Index Scan using ix_tul_org_user_created" not in plan, plan
+            assert "Seq Scan on token_usage_logs" not in plan, plan
+            covered += "Index Only Scan using ix_tul_org_user_created" in plan
+        cur.close()
+    # The raw path's reads, the rollups' sub-day pieces in Kathmandu and their live tail.
+    assert covered == len(user_reads)
