@@ -35,7 +35,7 @@ import sqlalchemy as sa
 from storage import budgets as store
 
 from .filters import BadParameter, local_midnight, parse_filters, zone
-from .projection import Projection, cost_between, projection
+from .projection import Projection, cost_between, projection, t_survival
 
 DEFAULT_THRESHOLDS = (0.5, 0.8, 1.0)
 MAX_BUDGET = Decimal(1_000_000_000)
@@ -249,9 +249,7 @@ def probability_over_budget(p: Projection, budget: Decimal | None) -> float | No
     _clipped, S, se = p.moments(list(p.forecast["date"]), list(p.forecast["weight"]))
     if se <= 0 or not math.isfinite(se):
         return 1.0 if mtd + S > b else 0.0
-    from scipy import stats
-
-    return float(stats.t.sf((b - mtd - S) / se, p.dof))
+    return t_survival((b - mtd - S) / se, p.dof)
 
 
 def month_status(

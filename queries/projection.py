@@ -103,11 +103,46 @@ def remaining_share(f: Filters) -> float:
     return (b - f.now).total_seconds() / (b - a).total_seconds()
 
 
+class OLSFit:
+    """statsmodels' OLS fit (method "pinv", the default) of y = a + b·x: params (a, b),
+    cov_params (the parameters' covariance) and scale (the residual variance).
+
+    The same operations as `statsmodels.api.OLS(y, add_constant(x)).fit()`, on statsmodels'
+    own pseudo-inverse (`statsmodels.tools.tools.pinv_extended`), so the floats are the same
+    (tests/test_projection_fit.py compares them bit for bit) — without importing
+    `statsmodels.api`, which loads every model and scipy.stats: ~86 MB more resident memory
+    in every worker process, and seconds of import on a cold start (README, *Memory*)."""
+
+    def __init__(self, x: npt.ArrayLike, y: npt.ArrayLike) -> None:
+        from statsmodels.tools.tools import pinv_extended
+
+        x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+        X = np.column_stack([np.ones(x.shape[0]), x])  # add_constant: the constant first
+        pinv, singular = pinv_extended(X)
+        self.params = np.dot(pinv, y)
+        rank = np.linalg.matrix_rank(np.diag(singular))
+        resid = y - np.dot(X, self.params)
+        self.scale = np.dot(resid, resid) / (float(X.shape[0]) - rank)
+        self.cov_params = np.dot(pinv, np.transpose(pinv)) * self.scale
+
+
+def t_quantile(q: float, dof: float) -> float:
+    """Student's t quantile: scipy.stats.t.ppf(q, dof), which is scipy.special.stdtrit(dof, q)
+    (without importing scipy.stats: see OLSFit)."""
+    from scipy.special import stdtrit
+
+    return float(stdtrit(dof, q))
+
+
+def t_survival(x: float, dof: float) -> float:
+    """P(T > x) for Student's t: scipy.stats.t.sf(x, dof), which is scipy.special.stdtr(dof, -x)."""
+    from scipy.special import stdtr
+
+    return float(stdtr(dof, -x))
+
+
 def projection(conn: sa.Connection, f: Filters) -> Projection:
     """Contract §3 "Projection": closed, insufficient_data, or OLS y = a + b·x to month end."""
-    import statsmodels.api as sm
-    from scipy import stats
-
     today = f.today
     as_of = min(f.end_date, today)
     month_start = as_of.replace(day=1)
@@ -136,7 +171,7 @@ def projection(conn: sa.Connection, f: Filters) -> Projection:
         return Projection(status="insufficient_data", daily_points=n, daily=daily, as_of=as_of)
     x = np.array([(d - f.start_date).days for d in daily["date"]], dtype=float)
     y = daily["cost_usd"].to_numpy(dtype=float)
-    res = sm.OLS(y, sm.add_constant(x, has_constant="add")).fit()
+    res = OLSFit(x, y)
     future = [as_of + timedelta(days=i) for i in range(1, (month_end - as_of).days + 1)]
     weights = [1.0] * len(future)
     if as_of == today:  # the rest of today is forecast too, for its remaining share
@@ -150,8 +185,8 @@ def projection(conn: sa.Connection, f: Filters) -> Projection:
     yhat = XF @ res.params if future else np.zeros(0)
     S = float(w @ yhat)
     sigma2 = float(res.scale)
-    se = float(np.sqrt(float(w @ w) * sigma2 + w @ XF @ res.cov_params() @ XF.T @ w)) if future else 0.0
-    t = float(stats.t.ppf(0.90, n - 2))
+    se = float(np.sqrt(float(w @ w) * sigma2 + w @ XF @ res.cov_params @ XF.T @ w)) if future else 0.0
+    t = t_quantile(0.90, n - 2)
     end = f.now if as_of == today else local_midnight(as_of + timedelta(days=1), f.tz)
     mtd = cost_between(conn, f, local_midnight(month_start, f.tz), end)
     return Projection(
@@ -166,5 +201,5 @@ def projection(conn: sa.Connection, f: Filters) -> Projection:
         daily=daily,
         forecast=pd.DataFrame({"date": future, "yhat": yhat, "weight": w}),
         as_of=as_of,
-        fit=(f.start_date, np.asarray(res.params, dtype=float), np.asarray(res.cov_params(), dtype=float), sigma2, t),
+        fit=(f.start_date, np.asarray(res.params, dtype=float), np.asarray(res.cov_params, dtype=float), sigma2, t),
     )

@@ -32,8 +32,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 def warm_imports():
     """What a served process imports at start-up (app.start_up): the projection's statsmodels,
     imported lazily here, took 35 s on the first request on a loaded 2-core machine."""
-    import scipy.stats  # noqa: F401
-    import statsmodels.api  # noqa: F401
+    import scipy.special  # noqa: F401
+    import statsmodels.tools.tools  # noqa: F401
 
 
 AUDIT = (Path(__file__).parent / "contrast_audit.js").read_text()
