@@ -92,17 +92,20 @@ def raw_facts(
 
 
 def frame(rows: Sequence[Any], cols: list[str], dims: Sequence[str] = ()) -> pd.DataFrame:
-    """Build a facts frame with int64 measures (and an empty frame with the right columns)."""
-    # Plain tuples: pandas probes SQLAlchemy Row objects attribute by attribute (15x slower).
-    df = pd.DataFrame([tuple(r) for r in rows], columns=cols)
-    if not len(df):
-        df = pd.DataFrame({c: pd.Series(dtype="int64" if c not in dims else "object") for c in cols})
-    for c in cols:
-        if c not in dims:
-            df[c] = df[c].astype("int64")
-    for d in dims:
-        df[d] = df[d].astype("object").where(df[d].notna(), None)
-    return df
+    """Build a facts frame: dims as object columns (None for NULL), every other column int64
+    (and an empty frame with the right columns). Columns of rows past cols are left out.
+
+    Built column by column: pandas would probe SQLAlchemy Row objects attribute by
+    attribute, and even from tuples infers a type per cell (10k rows: 21 ms, against 6)."""
+    if not rows:
+        return pd.DataFrame({c: pd.Series(dtype="int64" if c not in dims else "object") for c in cols})
+    data: dict[str, Any] = {}
+    for c, values in zip(cols, zip(*rows)):
+        if c in dims:
+            data[c] = pd.Series(values, dtype="object")
+        else:
+            data[c] = np.fromiter(values, dtype="int64", count=len(rows))
+    return pd.DataFrame(data, columns=cols)
 
 
 # Which path answers facts() is an execution option of the engine or connection it runs

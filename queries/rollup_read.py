@@ -218,7 +218,7 @@ def rollup_facts(
         # planned with another watermark than the rollups read: read the state, again.
         seen = rows[0][-1] if rows else read_version(conn)
         if seen == state.version:
-            return _frame(rows, cols, dims)
+            return frame(rows, cols, dims)  # the trailing version column is left out
         state = None
     return raw_facts(conn, f, dims=dims, by_qh=by_qh, start=start, end=end, unpriced=unpriced)
 
@@ -248,16 +248,3 @@ def _plan(
 
 # The last state read per database: most requests plan with it and never re-read it.
 _STATE: dict[str, State] = {}
-
-
-def _frame(rows: Sequence[Any], cols: list[str], dims: Sequence[str]) -> pd.DataFrame:
-    """base.frame's result, built column-wise (pandas probes every Row object otherwise)."""
-    if not rows:
-        return frame([], cols, dims)
-    data: dict[str, Any] = {}
-    for c, values in zip(cols, zip(*rows)):  # the trailing version column is left out
-        if c in dims:
-            data[c] = pd.Series(values, dtype="object")
-        else:
-            data[c] = np.fromiter(values, dtype="int64", count=len(rows))
-    return pd.DataFrame(data)
