@@ -111,7 +111,8 @@ class OLSFit:
     own pseudo-inverse (`statsmodels.tools.tools.pinv_extended`), so the floats are the same
     (tests/test_projection_fit.py compares them bit for bit) — without importing
     `statsmodels.api`, which loads every model and scipy.stats: ~86 MB more resident memory
-    in every worker process, and seconds of import on a cold start (README, *Memory*)."""
+    in every worker process, and seconds of import on a cold start (docs/operations.md,
+    «Memory per worker»)."""
 
     def __init__(self, x: npt.ArrayLike, y: npt.ArrayLike) -> None:
         from statsmodels.tools.tools import pinv_extended

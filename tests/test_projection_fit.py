@@ -1,7 +1,7 @@
 """The projection's regression and Student's t (queries.projection.OLSFit, t_quantile,
 t_survival) against statsmodels' OLS and scipy.stats, bit for bit; and a served process
 that answers a projection without loading statsmodels.api or scipy.stats (the memory they
-would cost every worker, README *Memory*)."""
+would cost every worker: docs/operations.md, «Memory per worker»)."""
 
 from __future__ import annotations
 
