@@ -22,6 +22,7 @@ from . import (
     session,
     slice,
     slice_clicks,
+    slice_search,
     users,
 )
 
@@ -43,6 +44,7 @@ def register(app) -> None:
         datatables,
         exports,
         slice,
+        slice_search,
         compare,
         changes,
         slice_clicks,

@@ -155,21 +155,30 @@ def options(preset, start, end, source, granularity, tz, token, currency=None):
         return no_update, no_update
     names = {"agentId": {str(v): str(n) for v, n in zip(opts["agentId"]["value"], opts["agentId"]["name"]) if v}}
 
-    def listed(api: str, prefix: str = "") -> list[dict]:
-        out = []
-        for r in opts[api].itertuples(index=False):
-            value = slice_layout.NONE if r.value is None else str(r.value)
-            out.append(
-                slice_layout.option(prefix + value, slice_layout.value_label(api, value, names), int(r.cost_e8), money)
-            )
-        return out
-
     return {
-        ids.SLICE_AGENT: listed("agentId"),
-        ids.SLICE_USER: listed("userId"),
-        ids.SLICE_MODEL: listed("provider", "provider:") + listed("model", "model:"),
-        ids.SLICE_ACTION: listed("actionType"),
+        ids.SLICE_AGENT: listed(opts["agentId"], "agentId", money, names),
+        # The users by cost, the first USER_OPTIONS only: an org has tens of thousands, and
+        # 25k options (2 MB) froze the browser ~5 s on every filter change; typing searches
+        # every user of the window (callbacks/slice_search.py).
+        ids.SLICE_USER: listed(opts["userId"].iloc[:USER_OPTIONS], "userId", money, names),
+        ids.SLICE_MODEL: listed(opts["provider"], "provider", money, names, "provider:")
+        + listed(opts["model"], "model", money, names, "model:"),
+        ids.SLICE_ACTION: listed(opts["actionType"], "actionType", money, names),
     }, names
+
+
+USER_OPTIONS = 100  # users the Usuario select lists before anything is typed
+
+
+def listed(frame, api: str, money, names: dict | None = None, prefix: str = "") -> list[dict]:
+    """Options of one select from a queries.slice_options frame (value, cost_e8, …), in its order."""
+    out = []
+    for r in frame.itertuples(index=False):
+        value = slice_layout.NONE if r.value is None else str(r.value)
+        out.append(
+            slice_layout.option(prefix + value, slice_layout.value_label(api, value, names), int(r.cost_e8), money)
+        )
+    return out
 
 
 def _same(a: dict, b: dict) -> bool:

@@ -92,11 +92,8 @@ def raw_facts(
 
 
 def frame(rows: Sequence[Any], cols: list[str], dims: Sequence[str] = ()) -> pd.DataFrame:
-    """Build a facts frame: dims as object columns (None for NULL), every other column int64
-    (and an empty frame with the right columns). Columns of rows past cols are left out.
-
-    Built column by column: pandas would probe SQLAlchemy Row objects attribute by
-    attribute, and even from tuples infers a type per cell (10k rows: 21 ms, against 6)."""
+    """A facts frame: dims as object columns (None for NULL), the rest int64; columns of rows
+    past cols left out. Column by column (from rows, pandas infers a type per cell: 3x slower)."""
     if not rows:
         return pd.DataFrame({c: pd.Series(dtype="int64" if c not in dims else "object") for c in cols})
     data: dict[str, Any] = {}

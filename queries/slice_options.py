@@ -38,13 +38,21 @@ def slice_options(conn: sa.Connection, f: Filters) -> dict[str, pd.DataFrame]:
             sa.select(agents_table.c.id, agents_table.c.name).where(agents_table.c.org_id == f.org_id)
         )
     }
-    out = {}
-    for api, (col,) in KINDS.items():
-        df = facts(conn, g, dims=(col,))
-        df = df.groupby(col, dropna=False, sort=False)[["cost_e8", "executions"]].sum().reset_index()
-        df = df.rename(columns={col: "value"})
-        df["value"] = df["value"].astype("object").where(df["value"].notna(), None)
-        df["name"] = [names.get(v, v) if api == "agentId" else v for v in df["value"]]
-        df = df.sort_values(["cost_e8", "executions"], ascending=False, kind="stable").reset_index(drop=True)
-        out[api] = df[["value", "cost_e8", "executions", "name"]]
-    return out
+    return {api: _ranked(conn, g, api, names) for api in KINDS}
+
+
+def user_options(conn: sa.Connection, f: Filters) -> pd.DataFrame:
+    """Every user of f's window (org, period, source; no slice) as slice_options lists them:
+    the Usuario select's search reads all of them (the page is sent the first ones only)."""
+    return _ranked(conn, unsliced(f), "userId", {})
+
+
+def _ranked(conn: sa.Connection, g: Filters, api: str, names: dict[str, str]) -> pd.DataFrame:
+    (col,) = KINDS[api]
+    df = facts(conn, g, dims=(col,))
+    df = df.groupby(col, dropna=False, sort=False)[["cost_e8", "executions"]].sum().reset_index()
+    df = df.rename(columns={col: "value"})
+    df["value"] = df["value"].astype("object").where(df["value"].notna(), None)
+    df["name"] = [names.get(v, v) if api == "agentId" else v for v in df["value"]]
+    df = df.sort_values(["cost_e8", "executions"], ascending=False, kind="stable").reset_index(drop=True)
+    return df[["value", "cost_e8", "executions", "name"]]

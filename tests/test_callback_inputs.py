@@ -52,6 +52,7 @@ VALID = {
     ('{"index":["ALL"],"type":"changes-item"}', "n_clicks"): 1,  # «Mayores cambios»'s entries (index 0)
     ("slice-agent", "value"): [],
     ("slice-user", "value"): [],
+    ("slice-user", "search_value"): "usr",  # the Usuario select's search (callbacks/slice_search.py)
     ("slice-model", "value"): ["model:gpt-4o-mini"],
     ("slice-action", "value"): [],
     ("slice-agent", "options"): [],

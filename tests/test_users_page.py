@@ -15,6 +15,7 @@ from decimal import Decimal
 import pandas as pd
 import pytest
 from dash import no_update
+from dash.exceptions import PreventUpdate
 from support import reference as ref
 from support.db import insert_logs
 
@@ -408,3 +409,55 @@ def test_a_chart_csv_that_cannot_be_made_says_why_beside_the_button(seeded, monk
         sent, status = run(1, "custom", START, END, "all", "auto", TZ, "forged", None, None)
         assert (sent, status) == (None, "No se pudo generar el CSV: Acceso no autorizado")
         assert run(0, "custom", START, END, "all", "auto", TZ, token, None, None) == (no_update, no_update)
+
+
+def _user_values(options) -> list[str]:
+    return [o["value"] for o in options]
+
+
+def _ranked_ids(rows, org_id) -> list[str]:
+    ranked = reference_users(rows, _window(_filters(org_id)))
+    return ["none" if u is None else u for u in ranked["user_id"]]
+
+
+def test_the_user_select_lists_the_costliest_users_and_searches_every_user(seeded, org_id, monkeypatch):
+    """At tens of thousands of users the page gets the first ones by cost (25k options froze
+    the browser ~5 s): typing searches every user of the window on the server."""
+    import callbacks.slice
+    import callbacks.slice_search as search_cb
+
+    monkeypatch.setattr(callbacks.slice, "USER_OPTIONS", 10)
+    monkeypatch.setattr(search_cb, "USER_OPTIONS", 10)
+    app, token, rows = seeded
+    ranked = _ranked_ids(rows, org_id)
+    assert len(ranked) > 40
+    args = ("custom", START, END, "all", "auto", TZ, token)
+    with app.server.app_context():
+        opts, _names = callbacks.slice.options(*args)
+        assert _user_values(opts[ids.SLICE_USER]) == ranked[:10]
+
+        def search(text, chosen=(), shown=None):
+            return search_cb.search(text, list(chosen), shown, *args)
+
+        got = search("USER-07")  # case-insensitive, anywhere in the id, by cost
+        assert _user_values(got) == [u for u in ranked if "user-07" in u.casefold()]
+        assert all(" · US$ " in o["label"] for o in got)  # each with its cost
+        assert _user_values(search("sin us")) == ["none"]  # «Sin usuario», by its label
+        hostile = search("<img")
+        assert _user_values(hostile) == ["<img src=x onerror=alert(1)>"]
+        assert hostile[0]["search"] == "<img src=x onerror=alert(1)>"  # plain text, as data
+        assert _user_values(search("=cmd")) == ["=cmd|' /C calc'!A0"]
+        assert len(search("@")) == min(search_cb.SEARCH_LIMIT, sum("@" in u for u in ranked))
+        # Chosen values stay listed (after the matches), also one the window does not hold.
+        kept = search("user-00", chosen=["user-070@example.com", "nobody"])
+        assert _user_values(kept) == [u for u in ranked if "user-00" in u] + ["user-070@example.com", "nobody"]
+        assert kept[-1]["label"] == "nobody"
+        # No text: the first users again, and the chosen ones.
+        back = search("", chosen=[ranked[30]])
+        assert _user_values(back) == ranked[:10] + [ranked[30]]
+        assert search(None, chosen=[ranked[30]], shown=back) is no_update  # unchanged: nothing sent
+        assert _user_values(search("x" * 201, chosen=["none"])) == ["none"]  # past any value's length
+        assert search("zzz-nobody") == []
+        with pytest.raises(PreventUpdate):
+            search(7)  # a forged search_value
+        assert search_cb.search("user", [], None, "custom", START, END, "all", "auto", TZ, "forged") == []
