@@ -42,6 +42,20 @@ def value_label(api: str, value: str, names: dict | None = None) -> str:
     return str(((names or {}).get(api) or {}).get(value, value))
 
 
+def dropdown_labels() -> dict[str, str]:
+    """The texts Dash's dropdown draws itself (English by default), in the page's language.
+    `{num_selected}` is filled in by the dropdown."""
+    return {
+        "select_all": _("Seleccionar todo"),
+        "deselect_all": _("Quitar todo"),
+        "selected_count": _("{num_selected} seleccionados"),
+        "search": _("Buscar"),
+        "clear_search": _("Borrar la búsqueda"),
+        "clear_selection": _("Quitar la selección"),
+        "no_options_found": _("Sin resultados"),
+    }
+
+
 def row(compare=None) -> html.Div:
     """The second filter row: four multi-selects, `compare` («Comparar con»), the chips, and the two buttons."""
     controls = []
@@ -61,6 +75,8 @@ def row(compare=None) -> html.Div:
                         placeholder=_(placeholder),
                         className="slice-select",
                         optionHeight=36,
+                        maxHeight=320,  # eight options in view (Dash's default shows three)
+                        labels=dropdown_labels(),
                     ),
                 ],
             )
