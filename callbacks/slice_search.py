@@ -14,6 +14,7 @@ from dash import Input, Output, State, no_update
 from dash.exceptions import PreventUpdate
 
 from layouts import ids, slice as slice_layout
+from queries.filters import MAX_VALUES
 from queries.slice_options import user_options
 
 from . import common
@@ -61,7 +62,8 @@ def search(text, chosen, shown, preset, start, end, source, granularity, tz, tok
         found = everyone[hit].iloc[:SEARCH_LIMIT]
     options = listed(found, "userId", scope.money)
     values = {o["value"] for o in options}
-    wanted = [v for v in texts(chosen) if v not in values]
+    # The slice holds at most MAX_VALUES values of one filter: a forged value list is cut there.
+    wanted = [v for v in dict.fromkeys(texts(chosen)) if v not in values][:MAX_VALUES]
     if wanted:  # chosen values outside the matches: their own option (with their cost, if any)
         keyed = {slice_layout.NONE if v is None else str(v): i for i, v in enumerate(everyone["value"])}
         rows = [keyed[v] for v in wanted if v in keyed]

@@ -458,6 +458,8 @@ def test_the_user_select_lists_the_costliest_users_and_searches_every_user(seede
         assert search(None, chosen=[ranked[30]], shown=back) is no_update  # unchanged: nothing sent
         assert _user_values(search("x" * 201, chosen=["none"])) == ["none"]  # past any value's length
         assert search("zzz-nobody") == []
+        forged = search("zzz-nobody", chosen=[f"u{i}" for i in range(5000)] + [7, None])
+        assert _user_values(forged) == [f"u{i}" for i in range(50)]  # at most a slice's values
         with pytest.raises(PreventUpdate):
             search(7)  # a forged search_value
         assert search_cb.search("user", [], None, "custom", START, END, "all", "auto", TZ, "forged") == []
