@@ -10,6 +10,7 @@ time it on `ai-usage demo-data`'s generator instead of the small test data set.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import http.server
 import json
@@ -18,6 +19,7 @@ import re
 import socket
 import threading
 import time
+from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -78,6 +80,18 @@ class Served:
 class Quiet(WSGIRequestHandler):
     def log_request(self, *a, **k):
         pass
+
+
+@contextlib.contextmanager
+def serving(app) -> Iterator[str]:
+    """The Dash app served on a free local port in a daemon thread: its base URL (with the
+    trailing slash); the server is shut down on leaving."""
+    server = make_server("127.0.0.1", 0, app.server, threaded=True, request_handler=Quiet)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}/"
+    finally:
+        server.shutdown()
 
 
 def _seed(engine) -> str:

@@ -7,15 +7,13 @@ Wednesday 11 November caused by an agent whose id and name are hostile markup.
 
 from __future__ import annotations
 
-import threading
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 from support.api import log
 from support.db import insert_agents, insert_logs
-from test_browser import ARTIFACTS, ORG, SECRET, TZ, Quiet, chromium, page_factory, wait_sections  # noqa: F401
-from werkzeug.serving import make_server
+from test_browser import ARTIFACTS, ORG, SECRET, TZ, chromium, page_factory, serving, wait_sections  # noqa: F401
 
 from storage.engine import make_engine, migrate
 from storage.settings import Settings
@@ -53,10 +51,8 @@ def app_url(tmp_path_factory):
     insert_logs(engine, _rows())
     insert_agents(engine, [{"id": HOSTILE_ID, "org_id": ORG, "name": HOSTILE_NAME, "avatar_url": None}])
     app = create_app(Settings(database_url=url, secret=SECRET), engine=engine, clock=lambda: NOW)
-    server = make_server("127.0.0.1", 0, app.server, threaded=True, request_handler=Quiet)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}/?token={mint_token(SECRET, ORG)}"
-    server.shutdown()
+    with serving(app) as base:
+        yield f"{base}?token={mint_token(SECRET, ORG)}"
     engine.dispose()
 
 

@@ -7,15 +7,13 @@ Screenshot: test-artifacts/budget-acumulado.png (light) and budget-dark.png."""
 from __future__ import annotations
 
 import json
-import threading
 from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
 from support import dashboard_data
-from test_browser import ARTIFACTS, DATA_SECTIONS, SECRET, Quiet, chromium, page_factory, stamp, wait_sections  # noqa: F401
-from werkzeug.serving import make_server
+from test_browser import ARTIFACTS, DATA_SECTIONS, SECRET, chromium, page_factory, serving, stamp, wait_sections  # noqa: F401
 
 from layouts import fmt
 from queries.budget import month_status
@@ -54,10 +52,8 @@ def served(tmp_path_factory):
     migrate(engine)
     dashboard_data.seed(engine, ORG)
     app = create_app(Settings(database_url=url, secret=SECRET, webhook_allow_hosts="127.0.0.1"), engine=engine)
-    server = make_server("127.0.0.1", 0, app.server, threaded=True, request_handler=Quiet)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield Served(f"http://127.0.0.1:{server.server_port}/", engine)
-    server.shutdown()
+    with serving(app) as base:
+        yield Served(base, engine)
     engine.dispose()
 
 

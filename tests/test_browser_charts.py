@@ -8,14 +8,12 @@ test-artifacts/.
 
 from __future__ import annotations
 
-import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from support import dashboard_data
 from support.db import copy_sqlite, insert_logs
-from test_browser import ARTIFACTS, SECRET, Quiet, chromium, page_factory, stamp, wait_sections  # noqa: F401
-from werkzeug.serving import make_server
+from test_browser import ARTIFACTS, SECRET, chromium, page_factory, serving, stamp, wait_sections  # noqa: F401
 
 from storage.engine import make_engine
 from storage.settings import Settings
@@ -62,10 +60,8 @@ def served(tmp_path_factory, db_template):
     dashboard_data.seed(engine, ORG)
     insert_logs(engine, hostile_rows(datetime.now(UTC).replace(microsecond=0)))
     app = create_app(Settings(database_url=url, secret=SECRET), engine=engine)
-    server = make_server("127.0.0.1", 0, app.server, threaded=True, request_handler=Quiet)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}/?token={mint_token(SECRET, ORG)}"
-    server.shutdown()
+    with serving(app) as base:
+        yield f"{base}?token={mint_token(SECRET, ORG)}"
     engine.dispose()
 
 

@@ -5,15 +5,13 @@ Screenshots in light and dark (test-artifacts/compare-*.png). Served like test_b
 
 from __future__ import annotations
 
-import threading
 from datetime import UTC, datetime
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from support import dashboard_data
 from support.db import insert_agents, insert_logs
-from test_browser import ARTIFACTS, SECRET, TZ, Quiet, chromium, page_factory, stamp, wait_sections  # noqa: F401
-from werkzeug.serving import make_server
+from test_browser import ARTIFACTS, SECRET, TZ, chromium, page_factory, serving, stamp, wait_sections  # noqa: F401
 
 from storage.engine import make_engine, migrate
 from storage.settings import Settings
@@ -40,10 +38,8 @@ def app_url(tmp_path_factory):
     insert_agents(engine, dashboard_data.agents_for(ORG))
     insert_logs(engine, rows)
     app = create_app(Settings(database_url=url, secret=SECRET), engine=engine)
-    server = make_server("127.0.0.1", 0, app.server, threaded=True, request_handler=Quiet)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}/", mint_token(SECRET, ORG)
-    server.shutdown()
+    with serving(app) as base:
+        yield base, mint_token(SECRET, ORG)
     engine.dispose()
 
 

@@ -5,7 +5,6 @@ Screenshot: /work/shots-firstrun/currency-eur.png (test-artifacts/currency-eur.p
 from __future__ import annotations
 
 import os
-import threading
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -13,8 +12,7 @@ from pathlib import Path
 import pytest
 from support import dashboard_data
 from support.db import copy_sqlite
-from test_browser import ARTIFACTS, DATA_SECTIONS, SECRET, SECTIONS_READY, Quiet, chromium, page_factory, stamp  # noqa: F401
-from werkzeug.serving import make_server
+from test_browser import ARTIFACTS, DATA_SECTIONS, SECRET, SECTIONS_READY, chromium, page_factory, serving, stamp  # noqa: F401
 
 from ingest.rates import write_rates
 from layouts import fmt, i18n
@@ -44,10 +42,8 @@ def app_url(tmp_path_factory, db_template):
     with engine.begin() as conn:
         write_rates(conn, [Rate("EUR", Decimal("0.92"), datetime.now(UTC).date() - timedelta(days=1))])
     app = create_app(Settings(database_url=url, secret=SECRET), engine=engine)
-    server = make_server("127.0.0.1", 0, app.server, threaded=True, request_handler=Quiet)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}/?token={mint_token(SECRET, ORG)}"
-    server.shutdown()
+    with serving(app) as base:
+        yield f"{base}?token={mint_token(SECRET, ORG)}"
     engine.dispose()
 
 

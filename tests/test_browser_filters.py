@@ -5,13 +5,11 @@ enlace» leaves it out). Served like test_browser_sources.py (the page at the to
 
 from __future__ import annotations
 
-import threading
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from support import dashboard_data
-from test_browser import ARTIFACTS, SECRET, TZ, Quiet, chromium, page_factory, stamp, wait_sections  # noqa: F401
-from werkzeug.serving import make_server
+from test_browser import ARTIFACTS, SECRET, TZ, chromium, page_factory, serving, stamp, wait_sections  # noqa: F401
 
 from storage.engine import make_engine, migrate
 from storage.settings import Settings
@@ -31,10 +29,8 @@ def app_url(tmp_path_factory):
     migrate(engine)
     dashboard_data.seed(engine, ORG)
     app = create_app(Settings(database_url=url, secret=SECRET), engine=engine)
-    server = make_server("127.0.0.1", 0, app.server, threaded=True, request_handler=Quiet)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}/", mint_token(SECRET, ORG)
-    server.shutdown()
+    with serving(app) as base:
+        yield base, mint_token(SECRET, ORG)
     engine.dispose()
 
 

@@ -8,14 +8,12 @@ from __future__ import annotations
 
 import os
 import shutil
-import threading
 from pathlib import Path
 
 import pytest
 from support import dashboard_data
 from support.db import copy_sqlite
-from test_browser import ARTIFACTS, SECRET, Quiet, chromium, page_factory, stamp, wait_sections  # noqa: F401
-from werkzeug.serving import make_server
+from test_browser import ARTIFACTS, SECRET, chromium, page_factory, serving, stamp, wait_sections  # noqa: F401
 
 from storage.engine import make_engine
 from storage.settings import Settings
@@ -32,10 +30,8 @@ def served(tmp_path_factory, db_template):
     engine = make_engine(url)
     dashboard_data.seed(engine, ORG)
     app = create_app(Settings(database_url=url, secret=SECRET), engine=engine)
-    server = make_server("127.0.0.1", 0, app.server, threaded=True, request_handler=Quiet)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}/?token={mint_token(SECRET, ORG)}"
-    server.shutdown()
+    with serving(app) as base:
+        yield f"{base}?token={mint_token(SECRET, ORG)}"
     engine.dispose()
 
 

@@ -7,15 +7,13 @@ and the three add up to the donut's total. Screenshot: test-artifacts/source-spl
 
 from __future__ import annotations
 
-import threading
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
 from support import dashboard_data
 from support.db import copy_sqlite, insert_logs
-from test_browser import ARTIFACTS, SECRET, TZ, Quiet, chromium, graph, page_factory, stamp, wait_sections  # noqa: F401
-from werkzeug.serving import make_server
+from test_browser import ARTIFACTS, SECRET, TZ, chromium, graph, page_factory, serving, stamp, wait_sections  # noqa: F401
 
 from storage.engine import make_engine
 from storage.settings import Settings
@@ -55,10 +53,8 @@ def app_url(tmp_path_factory, db_template):
     ]
     insert_logs(engine, odd)
     app = create_app(Settings(database_url=url, secret=SECRET), engine=engine)
-    server = make_server("127.0.0.1", 0, app.server, threaded=True, request_handler=Quiet)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}/?token={mint_token(SECRET, ORG)}"
-    server.shutdown()
+    with serving(app) as base:
+        yield f"{base}?token={mint_token(SECRET, ORG)}"
     engine.dispose()
 
 

@@ -9,14 +9,12 @@ test-artifacts/.
 
 from __future__ import annotations
 
-import threading
 from datetime import UTC, datetime
 
 import pytest
 from support import dashboard_data
 from support.db import copy_sqlite
-from test_browser import ARTIFACTS, ORG, SECRET, TZ, Quiet, chromium, graph, page_factory, wait_sections  # noqa: F401
-from werkzeug.serving import make_server
+from test_browser import ARTIFACTS, ORG, SECRET, TZ, chromium, graph, page_factory, serving, wait_sections  # noqa: F401
 
 from storage.engine import make_engine
 from storage.settings import Settings
@@ -35,10 +33,8 @@ def app_url(tmp_path_factory, db_template):
     engine = make_engine(url)
     dashboard_data.seed(engine, ORG, now=NOW)
     app = create_app(Settings(database_url=url, secret=SECRET), engine=engine, clock=lambda: NOW)
-    server = make_server("127.0.0.1", 0, app.server, threaded=True, request_handler=Quiet)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}/?token={mint_token(SECRET, ORG)}"
-    server.shutdown()
+    with serving(app) as base:
+        yield f"{base}?token={mint_token(SECRET, ORG)}"
     engine.dispose()
 
 

@@ -5,16 +5,14 @@ named by a chip, narrows every section, and stays listed once the search is clea
 
 from __future__ import annotations
 
-import threading
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
 from support import dashboard_data
 from support.db import insert_logs
-from test_browser import SECRET, TZ, Quiet, chromium, page_factory, stamp, wait_sections  # noqa: F401
+from test_browser import SECRET, TZ, chromium, page_factory, serving, stamp, wait_sections  # noqa: F401
 from test_browser_filters import SECTIONS, chips, wait_chips
-from werkzeug.serving import make_server
 
 import callbacks.slice
 import callbacks.slice_search
@@ -58,10 +56,8 @@ def app_url(tmp_path_factory):
         mp.setattr(callbacks.slice, "USER_OPTIONS", 3)
         mp.setattr(callbacks.slice_search, "USER_OPTIONS", 3)
         app = create_app(Settings(database_url=url, secret=SECRET), engine=engine)
-        server = make_server("127.0.0.1", 0, app.server, threaded=True, request_handler=Quiet)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        yield f"http://127.0.0.1:{server.server_port}/", mint_token(SECRET, ORG)
-        server.shutdown()
+        with serving(app) as base:
+            yield base, mint_token(SECRET, ORG)
     engine.dispose()
 
 

@@ -9,14 +9,12 @@ Screenshots: test-artifacts/users-light.png and users-dark.png (the section alon
 from __future__ import annotations
 
 import csv
-import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from support.api import log
 from support.db import insert_logs
-from test_browser import ARTIFACTS, SECRET, TZ, Quiet, chromium, page_factory, wait_sections  # noqa: F401
-from werkzeug.serving import make_server
+from test_browser import ARTIFACTS, SECRET, TZ, chromium, page_factory, serving, wait_sections  # noqa: F401
 
 from storage.engine import make_engine, migrate
 from storage.settings import Settings
@@ -56,10 +54,8 @@ def app_url(tmp_path_factory):
     migrate(engine)
     insert_logs(engine, _rows())
     app = create_app(Settings(database_url=url, secret=SECRET), engine=engine, clock=lambda: NOW)
-    server = make_server("127.0.0.1", 0, app.server, threaded=True, request_handler=Quiet)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}/?token={mint_token(SECRET, ORG)}"
-    server.shutdown()
+    with serving(app) as base:
+        yield f"{base}?token={mint_token(SECRET, ORG)}"
     engine.dispose()
 
 
