@@ -22,7 +22,7 @@ from dash import ClientsideFunction, Input, Output, State, ctx, no_update
 
 from layouts import ids, slice as slice_layout
 from queries.filters import MAX_VALUES
-from queries.slice_options import slice_options
+from queries.slice_options import slice_options, user_options
 
 from . import common
 from .slice_inputs import listed_values as _listed, names_table as _names, texts as _strs
@@ -151,6 +151,7 @@ def options(preset, start, end, source, granularity, tz, token, currency=None):
     f, money = scope.filters, scope.money
     try:
         opts = common.query(lambda conn: slice_options(conn, f), "page:slice-options", f)
+        users = window_users(f)
     except common.Unavailable:
         return no_update, no_update
     names = {"agentId": {str(v): str(n) for v, n in zip(opts["agentId"]["value"], opts["agentId"]["name"]) if v}}
@@ -160,7 +161,7 @@ def options(preset, start, end, source, granularity, tz, token, currency=None):
         # The users by cost, the first USER_OPTIONS only: an org has tens of thousands, and
         # 25k options (2 MB) froze the browser ~5 s on every filter change; typing searches
         # every user of the window (callbacks/slice_search.py).
-        ids.SLICE_USER: listed(opts["userId"].iloc[:USER_OPTIONS], "userId", money, names),
+        ids.SLICE_USER: listed(users.iloc[:USER_OPTIONS], "userId", money, names),
         ids.SLICE_MODEL: listed(opts["provider"], "provider", money, names, "provider:")
         + listed(opts["model"], "model", money, names, "model:"),
         ids.SLICE_ACTION: listed(opts["actionType"], "actionType", money, names),
@@ -168,6 +169,12 @@ def options(preset, start, end, source, granularity, tz, token, currency=None):
 
 
 USER_OPTIONS = 100  # users the Usuario select lists before anything is typed
+
+
+def window_users(f):
+    """Every user of f's window by cost (queries.slice_options.user_options), one cached answer
+    for the select's first options and for its search (callbacks/slice_search.py)."""
+    return common.query(lambda conn: user_options(conn, f), "page:slice-users", f)
 
 
 def listed(frame, api: str, money, names: dict | None = None, prefix: str = "") -> list[dict]:

@@ -15,10 +15,9 @@ from dash.exceptions import PreventUpdate
 
 from layouts import ids, slice as slice_layout
 from queries.filters import MAX_VALUES
-from queries.slice_options import user_options
 
 from . import common
-from .slice import USER_OPTIONS, listed
+from .slice import USER_OPTIONS, listed, window_users
 from .slice_inputs import texts
 
 SEARCH_LIMIT = 50  # matches listed for one search
@@ -49,7 +48,7 @@ def search(text, chosen, shown, preset, start, end, source, granularity, tz, tok
         return []  # no access (the sections say why): nothing to list
     f = scope.filters
     try:
-        everyone = common.query(lambda conn: user_options(conn, f), "page:slice-user-search", f)
+        everyone = window_users(f)
     except common.Unavailable:
         return no_update
     if not needle:

@@ -1,5 +1,8 @@
 """What the page's filter row offers: every agent, user, provider, model and action type of the
-window (its org, period and source, no slice), each with its cost, by cost descending."""
+window (its org, period and source, no slice), each with its cost, by cost descending.
+
+The users (tens of thousands in an org) come apart, from `user_options`: the page lists the
+first of them and its search reads all of them, both from one cached answer."""
 
 from __future__ import annotations
 
@@ -29,8 +32,8 @@ def unsliced(f: Filters) -> Filters:
 
 
 def slice_options(conn: sa.Connection, f: Filters) -> dict[str, pd.DataFrame]:
-    """Per filter (API name): a frame (value, cost_e8, executions, name) by cost descending;
-    value None for rows without an agent/user; name: the agent's name (else the value)."""
+    """Per filter but the user (API name): a frame (value, cost_e8, executions, name) by cost
+    descending; value None for rows without an agent; name: the agent's name (else the value)."""
     g = unsliced(f)
     names = {
         r.id: r.name
@@ -38,12 +41,12 @@ def slice_options(conn: sa.Connection, f: Filters) -> dict[str, pd.DataFrame]:
             sa.select(agents_table.c.id, agents_table.c.name).where(agents_table.c.org_id == f.org_id)
         )
     }
-    return {api: _ranked(conn, g, api, names) for api in KINDS}
+    return {api: _ranked(conn, g, api, names) for api in KINDS if api != "userId"}
 
 
 def user_options(conn: sa.Connection, f: Filters) -> pd.DataFrame:
-    """Every user of f's window (org, period, source; no slice) as slice_options lists them:
-    the Usuario select's search reads all of them (the page is sent the first ones only)."""
+    """Every user of f's window (org, period, source; no slice), as slice_options lists the
+    other filters (value None for rows without a user)."""
     return _ranked(conn, unsliced(f), "userId", {})
 
 
