@@ -7,6 +7,10 @@ as integers of 1e-8 USD (`cost_e8`), exact on SQLite and PostgreSQL, so sums of 
 
 from __future__ import annotations
 
+from typing import Any
+
+import numpy as np
+
 from storage.schema import COST_SCALE
 
 QH = 900
@@ -72,3 +76,27 @@ def raw_measures_sql(dialect: str, unpriced: bool = False) -> str:
             *(unpriced_sql() if unpriced else []),
         ]
     )
+
+
+def segment_thresholds(boundaries: Any, start_epoch: float, end_epoch: float) -> list[int]:
+    """The quarter-hour keys where a raw read's segments start: the window's first
+    quarter-hour, then every boundary (sorted epoch seconds, quarter-hour aligned) inside
+    the window, in quarter-hours. A row's segment is the last threshold at or below its
+    own quarter-hour: every row of a segment lies in one of the caller's buckets."""
+    first = int(start_epoch // QH)
+    cuts = np.asarray(boundaries, dtype="int64") // QH
+    inside = cuts[(cuts > first) & (cuts * QH < end_epoch)]
+    return [first, *np.unique(inside).tolist()]
+
+
+def segment_key_sql(dialect: str, boundaries: Any, start_epoch: float, end_epoch: float, qh: str) -> str | None:
+    """SQL for the segment key of the quarter-hour key `qh` (a column): the first quarter-hour
+    of its segment (segment_thresholds, written into the SQL: integers of ours). None
+    without boundaries, or on SQLite (no arrays: its rows keep their own quarter-hour)."""
+    if dialect != "postgresql" or boundaries is None:
+        return None
+    thresholds = segment_thresholds(boundaries, start_epoch, end_epoch)
+    arr = "'{" + ",".join(str(int(t)) for t in thresholds) + "}'::BIGINT[]"
+    # width_bucket(x, thresholds): the 1-based position of the last threshold <= x (a
+    # binary search); every row of the window is at or past the first threshold.
+    return f"({arr})[width_bucket({qh}, {arr})]"

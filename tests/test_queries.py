@@ -16,6 +16,7 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 from types import SimpleNamespace
 
+import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
@@ -35,6 +36,7 @@ from queries import (
     time_series,
 )
 from queries.filters import local_instant
+from storage.measures import segment_thresholds
 from storage.schema import price_overrides
 
 COST_TOL = 5e-9  # costs are exact to 1e-8 USD
@@ -739,6 +741,43 @@ def test_every_figure_reads_through_facts(data, monkeypatch):
         n = len(calls)
         run(data, fn, f)
         assert len(calls) > n, fn.__name__
+
+
+@pytest.mark.parametrize("tz", ["America/New_York", "Asia/Kathmandu", "Australia/Lord_Howe", "Pacific/Chatham"])
+@pytest.mark.parametrize("granularity", ["hour", "day", "week", "month"])
+@pytest.mark.parametrize("by", ["bucket", "clock_hour"])
+def test_raw_segments_sum_like_quarter_hours(data, tz, granularity, by):
+    """With boundaries, raw_facts may key a segment between two by its first quarter-hour
+    (PostgreSQL does: fewer groups): every key lies in the segment, and the sums per local
+    bucket (or clock hour) equal those of the plain quarter-hour keys, dimension by dimension."""
+    window = "ny_fall_week" if granularity == "hour" else "long"
+    f = make_filters(data, window, tz, granularity=granularity)
+    cuts = qbase.bucket_cuts(f, by=by)
+    with data.engine.connect() as c:
+        seg = qbase.raw_facts(c, f, dims=("action_type",), by_qh=True, boundaries=cuts)
+        qh = qbase.raw_facts(c, f, dims=("action_type",), by_qh=True)
+        dialect = c.dialect.name
+    assert len(qh) and len(seg) <= len(qh)
+    if dialect == "postgresql":  # one key per (segment, action) at most, each a segment's start
+        starts = segment_thresholds(cuts, f.start_utc.timestamp(), f.read_end_utc.timestamp())
+        assert set(seg["qh"]) <= set(starts) and len(seg) < len(qh)
+
+    def per_bucket(df):
+        if by == "bucket":
+            key = qbase.bucket_epochs(df["qh"].to_numpy(), f.granularity, f.tz)
+        else:  # the segment a quarter-hour falls in, by the same cuts
+            key = np.searchsorted(cuts // 900, df["qh"].to_numpy(), side="right")
+        return df.assign(b=key).groupby(["b", "action_type"])[qbase.MEASURES].sum().sort_index()
+
+    pd.testing.assert_frame_equal(per_bucket(seg), per_bucket(qh))
+
+
+def test_segment_thresholds():
+    """The window's first quarter-hour, then the cuts strictly inside it, once each."""
+    cuts = np.array([900 * 10, 900 * 12, 900 * 12, 900 * 20, 900 * 40], dtype="int64")
+    assert segment_thresholds(cuts, 900 * 12, 900 * 40) == [12, 20]
+    assert segment_thresholds(cuts, 900 * 11 + 7, 900 * 40 + 1) == [11, 12, 20, 40]
+    assert segment_thresholds(np.array([], dtype="int64"), 900 * 3, 900 * 9) == [3]
 
 
 # ------------------------------------------------------------------ random windows
