@@ -42,6 +42,7 @@ class Users:
 def ranked_users(conn: sa.Connection, f: Filters) -> pd.DataFrame:
     """Every user of the window (user_id, cost_e8, cost_usd, tokens, executions…), in the
     ranking's order: cost, then executions descending, then user_id (no user last)."""
+    roomy(conn)
     totals = with_derived(facts(conn, f, dims=("user_id",)))
     if not len(totals):
         return totals
@@ -56,6 +57,17 @@ def by_user(conn: sa.Connection, f: Filters, limit: int = DEFAULT_LIMIT) -> User
     """The window's users, ranked; sparklines are read for the top `limit` only (a window
     can hold tens of thousands of users)."""
     return _top(conn, f, ranked_users(conn, f), limit)
+
+
+# A ranking groups every user of the window (25k at 10M rows): at PostgreSQL's default
+# work_mem (4 MB) that hash spills to disk, from the user rollup as from raw rows.
+WORK_MEM = "64MB"
+
+
+def roomy(conn: sa.Connection) -> None:
+    """Let this transaction's groupings of every user stay in memory (PostgreSQL)."""
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql(f"SET LOCAL work_mem = '{WORK_MEM}'")
 
 
 def _top(conn: sa.Connection, f: Filters, ranked: pd.DataFrame, limit: int) -> Users:

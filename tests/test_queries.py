@@ -772,6 +772,23 @@ def test_raw_segments_sum_like_quarter_hours(data, tz, granularity, by):
     pd.testing.assert_frame_equal(per_bucket(seg), per_bucket(qh))
 
 
+def test_user_ranking_work_mem_is_its_transactions(data):
+    """The users' ranking raises work_mem (PostgreSQL) for its own transaction only: the
+    pooled connection comes back with the server's setting."""
+    from queries import users
+
+    f = make_filters(data, "long", "UTC")
+    with data.engine.connect() as c:
+        default = c.exec_driver_sql("SHOW work_mem").scalar() if c.dialect.name == "postgresql" else None
+        c.rollback()
+        assert users.by_user(c, f).total_users > 0
+        if default is not None:
+            assert c.exec_driver_sql("SHOW work_mem").scalar() == users.WORK_MEM != default
+    if default is not None:
+        with data.engine.connect() as c:
+            assert c.exec_driver_sql("SHOW work_mem").scalar() == default
+
+
 def test_segment_thresholds():
     """The window's first quarter-hour, then the cuts strictly inside it, once each."""
     cuts = np.array([900 * 10, 900 * 12, 900 * 12, 900 * 20, 900 * 40], dtype="int64")
