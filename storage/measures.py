@@ -90,9 +90,9 @@ def segment_thresholds(boundaries: Any, start_epoch: float, end_epoch: float) ->
 
 
 def segment_key_sql(dialect: str, boundaries: Any, start_epoch: float, end_epoch: float, qh: str) -> str | None:
-    """SQL for the segment key of the quarter-hour key `qh` (a column): the first quarter-hour
-    of its segment (segment_thresholds, written into the SQL: integers of ours). None
-    without boundaries, or on SQLite (no arrays: its rows keep their own quarter-hour)."""
+    """SQL for a row's segment key, given `qh` (SQL of its quarter-hour): the first
+    quarter-hour of its segment (segment_thresholds, written into the SQL: integers of
+    ours). None without boundaries, or on SQLite (no arrays: rows keep their quarter-hour)."""
     if dialect != "postgresql" or boundaries is None:
         return None
     thresholds = segment_thresholds(boundaries, start_epoch, end_epoch)
