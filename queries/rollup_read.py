@@ -183,24 +183,24 @@ def rollup_facts(
     """
     dims = tuple(dims)
     start, end = start or f.start_utc, end or f.read_end_utc
+
+    def raw() -> pd.DataFrame:  # the same question, answered from the raw rows whole
+        return raw_facts(
+            conn, f, dims=dims, by_qh=by_qh, start=start, end=end, boundaries=boundaries, unpriced=unpriced
+        )
+
     # The family must hold the sliced columns too (a user filter: none does, read raw).
     fam = family_for(set(dims) | f.slice_dims, unpriced)
     if fam is None or not available(conn):
-        return raw_facts(
-            conn, f, dims=dims, by_qh=by_qh, start=start, end=end, boundaries=boundaries, unpriced=unpriced
-        )
+        return raw()
     s_epoch, e_epoch = start.timestamp(), end.timestamp()
     A, B = int(-(-s_epoch // QH)), int(e_epoch // QH)
     if B <= A:
-        return raw_facts(
-            conn, f, dims=dims, by_qh=by_qh, start=start, end=end, boundaries=boundaries, unpriced=unpriced
-        )
+        return raw()
     cut_bytes = np.asarray(boundaries, dtype="int64").tobytes() if (by_qh and boundaries is not None) else None
     ranges, pieces = _plan(f.timezone, A, B, cut_bytes, by_qh, int(period or 0), fam.grains)
     if len(pieces) > MAX_PIECES:  # sub-day cuts everywhere (a heatmap's hours): the raw rows are the answer
-        return raw_facts(
-            conn, f, dims=dims, by_qh=by_qh, start=start, end=end, boundaries=boundaries, unpriced=unpriced
-        )
+        return raw()
     wa = datetime.fromtimestamp(A * QH, UTC)
     wb = datetime.fromtimestamp(B * QH, UTC)
     edges = [(a, b) for a, b in ((start, wa), (wb, end)) if a < b]
@@ -214,9 +214,7 @@ def rollup_facts(
         if state is None:
             state = _STATE[key] = read_state(conn)
         if state.watermark == 0:  # never refreshed: the rollups hold nothing
-            return raw_facts(
-                conn, f, dims=dims, by_qh=by_qh, start=start, end=end, boundaries=boundaries, unpriced=unpriced
-            )
+            return raw()
         sql, params = build_query(
             dialect, fam.name, dims, by_qh, ranges, state.tail_ranges, (wa, wb), edges, f.source, unpriced, f, pieces
         )
@@ -228,7 +226,7 @@ def rollup_facts(
         if seen == state.version:
             return frame(rows, cols, dims)  # the trailing version column is left out
         state = None
-    return raw_facts(conn, f, dims=dims, by_qh=by_qh, start=start, end=end, boundaries=boundaries, unpriced=unpriced)
+    return raw()
 
 
 # A family without quarter-hours (user) reads at most this many sub-day pieces raw; past
