@@ -10,7 +10,8 @@ import sqlalchemy as sa
 
 from storage.schema import agents as agents_table
 
-from .base import bucket_cuts, facts, with_derived
+from .base import facts, with_derived
+from .buckets import bucket_cuts
 from .filters import Filters
 from .latency import latency_sketch, percentiles
 from .sparklines import cost_sparklines, sum_by

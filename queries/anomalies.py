@@ -21,7 +21,8 @@ import sqlalchemy as sa
 from storage.schema import COST_SCALE
 
 from .anomaly_model import CONTRIB_WEEKS, HISTORY_DAYS, Verdict, detect, weekday_expected
-from .base import bucket_cuts, facts, local_dates
+from .base import facts
+from .buckets import bucket_cuts, local_dates
 from .filters import Filters, local_midnight
 from .projection import daily_costs
 

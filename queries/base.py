@@ -13,21 +13,19 @@ Costs are summed as integers of 1e-8 USD (`cost_e8`), exact on SQLite and Postgr
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
-from functools import lru_cache
+from datetime import datetime
 from typing import Any, TypeVar
-from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
 from storage.engine import ts_param
-from storage.measures import MEASURES, QH, UNPRICED, cost_e8_sql, qh_sql, segment_key_sql, unpriced_sql
+from storage.measures import MEASURES, UNPRICED, cost_e8_sql, qh_sql, segment_key_sql, unpriced_sql
 from storage.schema import COST_SCALE, token_usage_logs
 from storage.sources import source_match_sql
 
-from .filters import Filters, local_instant, local_midnight
+from .filters import Filters
 from .slicing import slice_clauses
 
 
@@ -165,136 +163,3 @@ def with_derived(df: pd.DataFrame) -> pd.DataFrame:
     df["cost_usd"] = df["cost_e8"] / COST_SCALE
     df["tokens"] = df["input_tokens"] + df["output_tokens"] + df["cache_read_tokens"]
     return df
-
-
-# ---------------------------------------------------------------- local buckets
-
-
-def to_local(qh: np.ndarray, tz: ZoneInfo) -> pd.DatetimeIndex:
-    return epochs_to_local(np.asarray(qh, dtype="int64") * QH, tz)
-
-
-def _period_start_dates(naive_days: pd.DatetimeIndex, granularity: str) -> pd.DatetimeIndex:
-    if granularity == "day":
-        return naive_days
-    if granularity == "week":
-        return naive_days - pd.to_timedelta(naive_days.day_of_week, unit="D")
-    if granularity == "month":
-        return naive_days - pd.to_timedelta(naive_days.day - 1, unit="D")
-    raise ValueError(granularity)
-
-
-def _midnights_epoch(naive_days: pd.DatetimeIndex, tz: ZoneInfo) -> np.ndarray:
-    """Epoch seconds of the local midnights of these (naive) days, via a map of the uniques."""
-    uniq, inverse = np.unique(naive_days.values.astype("datetime64[D]"), return_inverse=True)
-    secs = np.array([int(local_midnight(pd.Timestamp(d).date(), tz).timestamp()) for d in uniq], dtype="int64")
-    return secs[inverse] if len(uniq) else np.array([], dtype="int64")
-
-
-def bucket_epochs(qh: np.ndarray, granularity: str, tz: ZoneInfo) -> np.ndarray:
-    """The bucket (local period start, as UTC epoch seconds) of each quarter-hour key."""
-    qh = np.asarray(qh, dtype="int64")
-    if not len(qh):
-        return np.array([], dtype="int64")
-    uniq, inverse = np.unique(qh, return_inverse=True)
-    local = to_local(uniq, tz)
-    if granularity == "hour":
-        # The local hour starts `minute` minutes before the quarter-hour (offsets are
-        # multiples of 15'), which keeps the two 01:00 hours of a 25-hour day apart.
-        out = uniq * QH - np.asarray(local.minute, dtype="int64") * 60
-        # Unless the offset changed within the hour (Lord Howe's 30-minute DST): then the
-        # hour starts at the first instant its wall time is read (the end of a gap, or the
-        # one 01:00 before a repeated 01:30-02:00), not at a made-up half-hour label.
-        walls = local.tz_localize(None).floor("h")
-        bad = np.flatnonzero(epochs_to_local(out, tz).tz_localize(None) != walls)
-        for i in bad:
-            out[i] = int(local_instant(walls[int(i)].to_pydatetime(), tz).timestamp())
-    else:
-        days = local.tz_localize(None).normalize()
-        out = _midnights_epoch(_period_start_dates(days, granularity), tz)
-    result: np.ndarray = out[inverse]
-    return result
-
-
-def _all_window_buckets(f: Filters) -> np.ndarray:
-    """Every bucket start of the whole window, future ones included, epoch seconds, ascending."""
-    start, end, tz = f.start_date, f.end_date, f.tz
-    if f.granularity == "hour":
-        a = int(local_midnight(start, tz).timestamp()) // QH
-        b = int(local_midnight(end + timedelta(days=1), tz).timestamp()) // QH
-        return np.unique(bucket_epochs(np.arange(a, b, dtype="int64"), "hour", tz))
-    days = pd.date_range(start, end, freq="D")
-    return np.unique(_midnights_epoch(_period_start_dates(days, f.granularity), tz))
-
-
-def window_buckets(f: Filters) -> np.ndarray:
-    """Every bucket start of the window up to now (zero-fill), epoch seconds, ascending.
-
-    A bucket that starts after f.now is left out: the future has no zeros."""
-    b = _all_window_buckets(f)
-    return b[b <= f.now.timestamp()]
-
-
-def _next_period_dates(starts: pd.DatetimeIndex, granularity: str) -> pd.DatetimeIndex:
-    """The first day of the calendar period after each (naive) period start."""
-    if granularity == "day":
-        return starts + pd.Timedelta(days=1)
-    if granularity == "week":
-        return starts + pd.Timedelta(days=7)
-    return starts + pd.offsets.MonthBegin(1)
-
-
-def bucket_flags(f: Filters, buckets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """For each bucket start (epoch seconds, from window_buckets): (partial, in_progress).
-
-    partial: its calendar period is not wholly inside [window start, min(window end, now))
-    — the bucket in progress, and a bucket cut by the window's first or last day.
-    in_progress: its period holds now. A period ends where the next one starts, in local
-    time (this module's boundaries): the next local midnight, Monday or 1st for days,
-    weeks and months; for hours the next hour bucket (windows start and end on hours)."""
-    buckets = np.asarray(buckets, dtype="int64")
-    if not len(buckets):
-        return np.zeros(0, dtype=bool), np.zeros(0, dtype=bool)
-    lo, hi, now = f.start_utc.timestamp(), f.until_utc.timestamp(), f.now.timestamp()
-    if f.granularity == "hour":
-        every = _all_window_buckets(f)
-        ends_all = np.r_[every[1:], int(f.end_utc.timestamp())]
-        ends = ends_all[np.searchsorted(every, buckets)]
-    else:
-        naive = epochs_to_local(buckets, f.tz).tz_localize(None).normalize()
-        ends = _midnights_epoch(_next_period_dates(naive, f.granularity), f.tz)
-    return (buckets < lo) | (ends > hi), (buckets <= now) & (ends > now)
-
-
-def bucket_cuts(
-    f: Filters, by: str = "bucket", start: datetime | None = None, end: datetime | None = None
-) -> np.ndarray:
-    """facts()' boundaries: epoch seconds of each quarter-hour of [start, end) whose key
-    differs from the previous quarter-hour's. by: "bucket" (f.granularity, as
-    bucket_epochs), "clock_hour" (local date and hour, the heatmap's cells) or "date"
-    (local date). Exact across DST, also where a clock hour repeats."""
-    a = -(-int((start or f.start_utc).timestamp()) // QH)
-    b = int((end or f.end_utc).timestamp()) // QH
-    return _bucket_cuts(f.timezone, f.granularity if by == "bucket" else by, a, b)
-
-
-@lru_cache(maxsize=64)
-def _bucket_cuts(tz_name: str, by: str, a: int, b: int) -> np.ndarray:
-    qh = np.arange(a, b, dtype="int64")
-    if by in ("clock_hour", "date"):
-        local = to_local(qh, ZoneInfo(tz_name)).tz_localize(None)
-        key = np.asarray((local.floor("h") if by == "clock_hour" else local.normalize()).values).view("int64")
-    else:
-        key = bucket_epochs(qh, by, ZoneInfo(tz_name))
-    out: np.ndarray = qh[1:][key[1:] != key[:-1]] * QH
-    out.flags.writeable = False
-    return out
-
-
-def epochs_to_local(epochs: Any, tz: ZoneInfo | str) -> pd.DatetimeIndex:
-    return pd.to_datetime(np.asarray(epochs, dtype="int64"), unit="s", utc=True).tz_convert(tz)
-
-
-def local_dates(qh: np.ndarray, tz: ZoneInfo) -> np.ndarray:
-    """The local calendar date (datetime64[D]) of each quarter-hour key."""
-    return to_local(qh, tz).tz_localize(None).values.astype("datetime64[D]")

@@ -9,7 +9,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from . import costing, price_book
-from .base import bucket_cuts, bucket_epochs, bucket_flags, epochs_to_local, window_buckets
+from .buckets import bucket_cuts, bucket_flags, epochs_to_local, window_bucket_epochs, window_buckets
 from .filters import Filters
 
 
@@ -28,7 +28,7 @@ def cache_economics(conn: sa.Connection, f: Filters) -> CacheEconomics:
     """Totals, one point per bucket of the window up to now (zero-filled), and one row per model."""
     book = price_book.load(conn)
     df, cuts = costing.priced_facts(conn, f, book, boundaries=bucket_cuts(f))
-    b = bucket_epochs(df["qh"].to_numpy(), f.granularity, f.tz)
+    b = window_bucket_epochs(f, df["qh"].to_numpy())
     g = costing.priced(df, book, cuts, int(f.start_utc.timestamp()), bucket=b)
     savings, premium = g.savings.sum(), g.premium.sum()
     cache_read = int(g.tokens["cache_read_tokens"].sum())

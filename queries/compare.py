@@ -23,7 +23,7 @@ from typing import Any
 
 import pandas as pd
 
-from .base import bucket_flags, window_buckets
+from .buckets import bucket_flags, window_buckets
 from .filters import MIN_DATE, BadParameter, Filters, local_instant
 
 PREVIOUS_COLUMNS = {"cost_usd": "previous_cost_usd", "tokens": "previous_tokens", "executions": "previous_executions"}

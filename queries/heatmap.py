@@ -5,7 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import sqlalchemy as sa
 
-from .base import bucket_cuts, facts, to_local, with_derived
+from .base import facts, with_derived
+from .buckets import bucket_cuts, to_local
 from .filters import Filters
 
 

@@ -17,7 +17,8 @@ import numpy.typing as npt
 import pandas as pd
 import sqlalchemy as sa
 
-from .base import bucket_cuts, facts, local_dates
+from .base import facts
+from .buckets import bucket_cuts, local_dates
 from .filters import Filters, local_midnight
 
 MIN_POINTS = 7

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import bucket_epochs, bucket_flags, window_buckets
+from .buckets import bucket_flags, window_bucket_epochs, window_buckets
 from .filters import Filters
 
 
@@ -16,7 +16,7 @@ def cost_sparklines(
     cut by the window). qh: each facts row's quarter-hour key; group: its group index < n."""
     buckets = window_buckets(f)
     partial_last = bool(len(buckets)) and bool(bucket_flags(f, buckets)[0][-1])
-    b = bucket_epochs(qh, f.granularity, f.tz)
+    b = window_bucket_epochs(f, qh)
     pos = np.searchsorted(buckets, b)
     inside = (pos < len(buckets)) & (buckets[np.minimum(pos, len(buckets) - 1)] == b) if len(buckets) else b < 0
     spark = np.zeros((n, len(buckets)), dtype="int64")

@@ -16,7 +16,8 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
-from .base import bucket_cuts, facts, with_derived
+from .base import facts, with_derived
+from .buckets import bucket_cuts
 from .compare import beside_rows, earlier, zero_sparklines
 from .filters import NONE, Filters
 from .sparklines import cost_sparklines

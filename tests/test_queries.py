@@ -15,6 +15,7 @@ import math
 import uuid
 from datetime import UTC, date, datetime, timedelta
 from types import SimpleNamespace
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
@@ -26,6 +27,7 @@ from support.db import insert_agents, insert_logs
 from queries import (
     BadParameter,
     base as qbase,
+    buckets as qbuckets,
     by_agent,
     cache_savings,
     heatmap,
@@ -134,7 +136,7 @@ NOW = datetime(2027, 1, 4, 12, tzinfo=UTC)  # after every window of these tests
 def at(day, tz, hour=0, minute=0) -> datetime:
     """The instant tz's clocks first read `day hour:minute` (UTC)."""
     day = date.fromisoformat(day) if isinstance(day, str) else day
-    return local_instant(datetime(day.year, day.month, day.day, hour, minute), qbase.ZoneInfo(tz))
+    return local_instant(datetime(day.year, day.month, day.day, hour, minute), ZoneInfo(tz))
 
 
 def make_filters(data, window, tz, source="all", granularity="auto", org=None, now=NOW):
@@ -752,7 +754,7 @@ def test_raw_segments_sum_like_quarter_hours(data, tz, granularity, by):
     bucket (or clock hour) equal those of the plain quarter-hour keys, dimension by dimension."""
     window = "ny_fall_week" if granularity == "hour" else "long"
     f = make_filters(data, window, tz, granularity=granularity)
-    cuts = qbase.bucket_cuts(f, by=by)
+    cuts = qbuckets.bucket_cuts(f, by=by)
     with data.engine.connect() as c:
         seg = qbase.raw_facts(c, f, dims=("action_type",), by_qh=True, boundaries=cuts)
         qh = qbase.raw_facts(c, f, dims=("action_type",), by_qh=True)
@@ -764,7 +766,7 @@ def test_raw_segments_sum_like_quarter_hours(data, tz, granularity, by):
 
     def per_bucket(df):
         if by == "bucket":
-            key = qbase.bucket_epochs(df["qh"].to_numpy(), f.granularity, f.tz)
+            key = qbuckets.bucket_epochs(df["qh"].to_numpy(), f.granularity, f.tz)
         else:  # the segment a quarter-hour falls in, by the same cuts
             key = np.searchsorted(cuts // 900, df["qh"].to_numpy(), side="right")
         return df.assign(b=key).groupby(["b", "action_type"])[qbase.MEASURES].sum().sort_index()

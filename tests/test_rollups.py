@@ -29,7 +29,7 @@ from support.db import insert_logs
 
 import queries
 from ingest import refresh as rollups, rollup_write as rw
-from queries import base as qbase, parse_filters, rollup_plan as qp, rollup_read as qr
+from queries import base as qbase, buckets as qbuckets, parse_filters, rollup_plan as qp, rollup_read as qr
 from storage import rollup_tables as rt
 from storage.engine import make_engine
 from storage.schema import metadata, token_usage_logs
@@ -258,9 +258,9 @@ def test_plan_is_small_for_long_windows(tz):
     for gran, end in (("week", "2026-12-31"), ("day", "2026-12-31"), ("month", "2026-12-31"), ("hour", "2026-03-31")):
         f = parse_filters({"from": "2026-01-01", "to": end, "timezone": tz, "granularity": gran}, "x")
         A, B = int(f.start_utc.timestamp()) // 900, int(f.end_utc.timestamp()) // 900
-        n = len(qp.plan_ranges(A, B, qp.cuts_from_boundaries(qbase.bucket_cuts(f)), True))
-        assert n <= (10 if gran == "hour" else 5 * len(qbase.window_buckets(f)) + 10), (gran, n)
-        n = len(qp.plan_ranges(A, B, qp.cuts_from_boundaries(qbase.bucket_cuts(f, "clock_hour")), True))
+        n = len(qp.plan_ranges(A, B, qp.cuts_from_boundaries(qbuckets.bucket_cuts(f)), True))
+        assert n <= (10 if gran == "hour" else 5 * len(qbuckets.window_buckets(f)) + 10), (gran, n)
+        n = len(qp.plan_ranges(A, B, qp.cuts_from_boundaries(qbuckets.bucket_cuts(f, "clock_hour")), True))
         assert n <= 10, ("heatmap", n)
 
 

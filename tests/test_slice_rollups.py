@@ -86,7 +86,7 @@ def test_users_ranking_on_both_paths(data, rolled, sl, tz):
 def test_user_filter_reads_the_user_family_and_its_pieces(rolled, monkeypatch):
     """A user-filtered week in Kathmandu: whole UTC days from rollup_user, the sub-day rest
     (every local midnight is 18:15 UTC) from the raw rows, in one statement."""
-    from queries import base as qbase, rollup_read as qr
+    from queries import base as qbase, buckets as qbuckets, rollup_read as qr
 
     seen = []
     real = qr.build_query
@@ -98,7 +98,7 @@ def test_user_filter_reads_the_user_family_and_its_pieces(rolled, monkeypatch):
     monkeypatch.setattr(qr, "build_query", spy)
     f = sliced_filters(rolled, "months", "Asia/Kathmandu", {"userId": ["u2"]}, granularity="day")
     with qbase.facts_path(rolled.engine, "rollup").connect() as c:
-        qbase.facts(c, f, by_qh=True, boundaries=qbase.bucket_cuts(f))
+        qbase.facts(c, f, by_qh=True, boundaries=qbuckets.bucket_cuts(f))
     assert seen and seen[0][0] == "user" and seen[0][1] > 0
     check_all(_use("rollup", rolled), f, {"userId": ["u2"]})
 

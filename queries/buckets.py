@@ -1,0 +1,201 @@
+"""Local buckets: which local hour, day, week or month a UTC quarter-hour falls in, where
+the buckets of a window start and end, and facts()' boundaries between them.
+
+Every IANA zone in use today is offset from UTC by a multiple of 15 minutes, so a
+quarter-hour lies wholly inside one local hour, day, week and month: converting the
+*keys* of an aggregate to local time gives buckets that are exact on 23- and 25-hour
+days and in +5:30 / +5:45 zones.
+
+A window's buckets depend only on (zone, granularity, first and last local date), not
+on the org or the data, so they are worked out once and cached (`_window_plan`,
+`_segments`): every answer of a refresh asks for the same window, and the zone
+conversions are most of what these helpers cost. The cached arrays are read-only.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from functools import lru_cache
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pandas as pd
+
+from storage.measures import QH
+
+from .filters import Filters, local_instant, local_midnight
+
+
+def to_local(qh: np.ndarray, tz: ZoneInfo) -> pd.DatetimeIndex:
+    return epochs_to_local(np.asarray(qh, dtype="int64") * QH, tz)
+
+
+def _period_start_dates(naive_days: pd.DatetimeIndex, granularity: str) -> pd.DatetimeIndex:
+    if granularity == "day":
+        return naive_days
+    if granularity == "week":
+        return naive_days - pd.to_timedelta(naive_days.day_of_week, unit="D")
+    if granularity == "month":
+        return naive_days - pd.to_timedelta(naive_days.day - 1, unit="D")
+    raise ValueError(granularity)
+
+
+def _midnights_epoch(naive_days: pd.DatetimeIndex, tz: ZoneInfo) -> np.ndarray:
+    """Epoch seconds of the local midnights of these (naive) days, via a map of the uniques."""
+    uniq, inverse = np.unique(naive_days.values.astype("datetime64[D]"), return_inverse=True)
+    secs = np.array([int(local_midnight(pd.Timestamp(d).date(), tz).timestamp()) for d in uniq], dtype="int64")
+    return secs[inverse] if len(uniq) else np.array([], dtype="int64")
+
+
+def bucket_epochs(qh: np.ndarray, granularity: str, tz: ZoneInfo) -> np.ndarray:
+    """The bucket (local period start, as UTC epoch seconds) of each quarter-hour key."""
+    qh = np.asarray(qh, dtype="int64")
+    if not len(qh):
+        return np.array([], dtype="int64")
+    uniq, inverse = np.unique(qh, return_inverse=True)
+    local = to_local(uniq, tz)
+    if granularity == "hour":
+        # The local hour starts `minute` minutes before the quarter-hour (offsets are
+        # multiples of 15'), which keeps the two 01:00 hours of a 25-hour day apart.
+        out = uniq * QH - np.asarray(local.minute, dtype="int64") * 60
+        # Unless the offset changed within the hour (Lord Howe's 30-minute DST): then the
+        # hour starts at the first instant its wall time is read (the end of a gap, or the
+        # one 01:00 before a repeated 01:30-02:00), not at a made-up half-hour label.
+        walls = local.tz_localize(None).floor("h")
+        bad = np.flatnonzero(epochs_to_local(out, tz).tz_localize(None) != walls)
+        for i in bad:
+            out[i] = int(local_instant(walls[int(i)].to_pydatetime(), tz).timestamp())
+    else:
+        days = local.tz_localize(None).normalize()
+        out = _midnights_epoch(_period_start_dates(days, granularity), tz)
+    result: np.ndarray = out[inverse]
+    return result
+
+
+def _readonly(a: np.ndarray) -> np.ndarray:
+    a.flags.writeable = False
+    return a
+
+
+@lru_cache(maxsize=128)
+def _window_plan(tz_name: str, granularity: str, start: date, end: date) -> tuple[np.ndarray, np.ndarray]:
+    """(starts, ends): every bucket of the local dates [start, end], future ones included,
+    as UTC epoch seconds, ascending; a bucket ends where the next period starts in local
+    time (the next local midnight, Monday or 1st; for hours the next hour bucket, the
+    last one at the window's end)."""
+    tz = ZoneInfo(tz_name)
+    if granularity == "hour":
+        a = int(local_midnight(start, tz).timestamp()) // QH
+        b = int(local_midnight(end + timedelta(days=1), tz).timestamp()) // QH
+        starts = np.unique(bucket_epochs(np.arange(a, b, dtype="int64"), "hour", tz))
+        ends = np.r_[starts[1:], b * QH].astype("int64")
+    else:
+        days = pd.date_range(start, end, freq="D")
+        starts = np.unique(_midnights_epoch(_period_start_dates(days, granularity), tz))
+        naive = epochs_to_local(starts, tz).tz_localize(None).normalize()
+        ends = _midnights_epoch(_next_period_dates(naive, granularity), tz)
+    return _readonly(starts), _readonly(ends)
+
+
+def _all_window_buckets(f: Filters) -> np.ndarray:
+    """Every bucket start of the whole window, future ones included, epoch seconds, ascending."""
+    return _window_plan(f.timezone, f.granularity, f.start_date, f.end_date)[0]
+
+
+def window_buckets(f: Filters) -> np.ndarray:
+    """Every bucket start of the window up to now (zero-fill), epoch seconds, ascending.
+
+    A bucket that starts after f.now is left out: the future has no zeros."""
+    b = _all_window_buckets(f)
+    out: np.ndarray = b[b <= f.now.timestamp()]
+    return out
+
+
+def _next_period_dates(starts: pd.DatetimeIndex, granularity: str) -> pd.DatetimeIndex:
+    """The first day of the calendar period after each (naive) period start."""
+    if granularity == "day":
+        return starts + pd.Timedelta(days=1)
+    if granularity == "week":
+        return starts + pd.Timedelta(days=7)
+    return starts + pd.offsets.MonthBegin(1)
+
+
+def bucket_flags(f: Filters, buckets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each bucket start (epoch seconds, from window_buckets): (partial, in_progress).
+
+    partial: its calendar period is not wholly inside [window start, min(window end, now))
+    — the bucket in progress, and a bucket cut by the window's first or last day.
+    in_progress: its period holds now. A period ends where the next one starts, in local
+    time (this module's boundaries): the next local midnight, Monday or 1st for days,
+    weeks and months; for hours the next hour bucket (windows start and end on hours)."""
+    buckets = np.asarray(buckets, dtype="int64")
+    if not len(buckets):
+        return np.zeros(0, dtype=bool), np.zeros(0, dtype=bool)
+    lo, hi, now = f.start_utc.timestamp(), f.until_utc.timestamp(), f.now.timestamp()
+    starts, ends_all = _window_plan(f.timezone, f.granularity, f.start_date, f.end_date)
+    at = np.minimum(np.searchsorted(starts, buckets), max(len(starts) - 1, 0))
+    if len(starts) and np.array_equal(starts[at], buckets):
+        ends = ends_all[at]
+    elif f.granularity == "hour":  # not the window's buckets: as before the plans were cached
+        ends = np.r_[starts[1:], int(f.end_utc.timestamp())][at]
+    else:
+        naive = epochs_to_local(buckets, f.tz).tz_localize(None).normalize()
+        ends = _midnights_epoch(_next_period_dates(naive, f.granularity), f.tz)
+    return (buckets < lo) | (ends > hi), (buckets <= now) & (ends > now)
+
+
+@lru_cache(maxsize=128)
+def _segments(tz_name: str, granularity: str, a: int, b: int) -> tuple[np.ndarray, np.ndarray]:
+    """(cuts, bucket): the boundaries of quarter-hours [a, b) (as _bucket_cuts) and the
+    bucket (bucket_epochs) of each stretch between them, the first one starting at a."""
+    cuts = _bucket_cuts(tz_name, granularity, a, b)
+    firsts = np.r_[np.int64(a), cuts // QH].astype("int64")
+    return cuts, _readonly(bucket_epochs(firsts, granularity, ZoneInfo(tz_name)))
+
+
+def window_bucket_epochs(f: Filters, qh: np.ndarray) -> np.ndarray:
+    """bucket_epochs(qh, f.granularity, f.tz), answered from the window's cached stretches
+    when every key lies inside f's window (facts() keys do), else computed."""
+    qh = np.asarray(qh, dtype="int64")
+    a = -(-int(f.start_utc.timestamp()) // QH)
+    b = int(f.end_utc.timestamp()) // QH
+    if not len(qh) or int(qh.min()) < a or int(qh.max()) >= b:
+        return bucket_epochs(qh, f.granularity, f.tz)
+    cuts, bucket = _segments(f.timezone, f.granularity, a, b)
+    out: np.ndarray = bucket[np.searchsorted(cuts, qh * QH, side="right")]
+    return out
+
+
+def bucket_cuts(
+    f: Filters, by: str = "bucket", start: datetime | None = None, end: datetime | None = None
+) -> np.ndarray:
+    """facts()' boundaries: epoch seconds of each quarter-hour of [start, end) whose key
+    differs from the previous quarter-hour's. by: "bucket" (f.granularity, as
+    bucket_epochs), "clock_hour" (local date and hour, the heatmap's cells) or "date"
+    (local date). Exact across DST, also where a clock hour repeats."""
+    a = -(-int((start or f.start_utc).timestamp()) // QH)
+    b = int((end or f.end_utc).timestamp()) // QH
+    return _bucket_cuts(f.timezone, f.granularity if by == "bucket" else by, a, b)
+
+
+@lru_cache(maxsize=64)
+def _bucket_cuts(tz_name: str, by: str, a: int, b: int) -> np.ndarray:
+    qh = np.arange(a, b, dtype="int64")
+    if by in ("clock_hour", "date"):
+        local = to_local(qh, ZoneInfo(tz_name)).tz_localize(None)
+        key = np.asarray((local.floor("h") if by == "clock_hour" else local.normalize()).values).view("int64")
+    else:
+        key = bucket_epochs(qh, by, ZoneInfo(tz_name))
+    out: np.ndarray = qh[1:][key[1:] != key[:-1]] * QH
+    out.flags.writeable = False
+    return out
+
+
+def epochs_to_local(epochs: Any, tz: ZoneInfo | str) -> pd.DatetimeIndex:
+    return pd.to_datetime(np.asarray(epochs, dtype="int64"), unit="s", utc=True).tz_convert(tz)
+
+
+def local_dates(qh: np.ndarray, tz: ZoneInfo) -> np.ndarray:
+    """The local calendar date (datetime64[D]) of each quarter-hour key."""
+    return to_local(qh, tz).tz_localize(None).values.astype("datetime64[D]")
