@@ -146,26 +146,23 @@ def _rollup_sketch(
 
 def _merge(rows: list[tuple[Any, ...]], dims: Sequence[str]) -> pd.DataFrame:
     """Rows (dims…, b, n, sketch) as one frame (dims…, b, n) summed per key and bucket (numpy)."""
-    ids: dict[tuple[Any, ...], int] = {}
-    nd = len(dims)
-    blob_kid, blobs = [], []
-    raw_kid, raw_b, raw_n = [], [], []
-    for r in rows:
-        k = ids.setdefault(tuple(r[:nd]), len(ids))
-        if r[-1] is not None:  # a stored block (storage.sketch.pack)
-            blob_kid.append(k)
-            blobs.append(r[-1])
-        else:  # a raw row: one bucket and its count
-            raw_kid.append(k)
-            raw_b.append(r[-3])
-            raw_n.append(r[-2])
-    if not ids:
+    if not rows:
         empty = pd.DataFrame({c: pd.Series([], dtype="object") for c in dims})
         return empty.assign(b=np.array([], dtype="int64"), n=np.array([], dtype="int64"))
-    bb, nn, lens = _unpack_all(blobs)
-    key = np.concatenate([np.repeat(np.array(blob_kid, dtype="int64"), lens), np.array(raw_kid, dtype="int64")])
-    b = np.concatenate([bb, np.array(raw_b, dtype="int64")])
-    n = np.concatenate([nn, np.array(raw_n, dtype="int64")])
+    nd = len(dims)
+    cols = list(zip(*rows))
+    ids: dict[tuple[Any, ...], int] = {}
+    kid = np.fromiter(
+        (ids.setdefault(k, len(ids)) for k in (zip(*cols[:nd]) if nd else [()] * len(rows))), "int64", len(rows)
+    )
+    stored = np.fromiter((x is not None for x in cols[-1]), bool, len(rows))  # a block (storage.sketch.pack)
+    bb, nn, lens = _unpack_all([x for x in cols[-1] if x is not None])
+    raw = ~stored  # a raw row: one bucket and its count
+    raw_b = np.fromiter((0 if x is None else x for x in cols[-3]), "int64", len(rows))[raw]
+    raw_n = np.fromiter((0 if x is None else x for x in cols[-2]), "int64", len(rows))[raw]
+    key = np.concatenate([np.repeat(kid[stored], lens), kid[raw]])
+    b = np.concatenate([bb, raw_b])
+    n = np.concatenate([nn, raw_n])
     # Dense counts per (key, bucket) by one bincount over the buckets in use, no sort.
     lo = int(b.min()) if len(b) else 0
     width = (int(b.max()) - lo + 1) if len(b) else 1
@@ -188,15 +185,15 @@ def latency_sketch(
 
 
 def _unpack_all(blobs: list[Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Every packed block (storage.sketch.pack: int16 buckets, then int64 counts), read in
-    place: (buckets, counts, number of buckets per block)."""
-    if not blobs:
-        empty = np.zeros(0, dtype="int64")
-        return empty, empty, empty
-    m = [len(x) // 10 for x in blobs]
-    b = np.concatenate([np.frombuffer(x, dtype="<i2", count=k) for x, k in zip(blobs, m)]).astype("int64")
-    n = np.concatenate([np.frombuffer(x, dtype="<i8", count=k, offset=2 * k) for x, k in zip(blobs, m)])
-    return b, n.astype("int64"), np.array(m, dtype="int64")
+    """Every packed block (storage.sketch.pack: m int16 buckets, then m int64 counts), read
+    from one joined buffer: a mask of the count bytes splits it into the two arrays
+    (buckets, counts, m of each block)."""
+    m = np.fromiter((len(x) // 10 for x in blobs), "int64", len(blobs))
+    buf = np.frombuffer(b"".join(blobs), dtype=np.uint8)
+    lens = np.empty(2 * len(m), dtype="int64")
+    lens[0::2], lens[1::2] = 2 * m, 8 * m
+    is_count = np.repeat(np.tile(np.array([False, True]), len(m)), lens)
+    return buf[~is_count].view("<i2").astype("int64"), buf[is_count].view("<i8").astype("int64"), m
 
 
 def _column(values: list[Any]) -> np.ndarray:

@@ -253,3 +253,24 @@ def test_migration_0004_rebuilds_rollups_with_sketches(fresh_url):
         assert all(c.execute(sa.text(f"SELECT COUNT(*) FROM {t}")).scalar() > 0 for t in sketch.TABLES)
     check(data, f)
     eng.dispose()
+
+
+def test_unpack_all_reads_every_block_as_unpack_does():
+    """The joined-buffer reader of stored blocks against storage.sketch.unpack, block by
+    block: empty blocks, negative and zero buckets, counts past 2^32, bytes and memoryview
+    (psycopg2 hands BYTEA out as memoryview)."""
+    from queries.latency import _unpack_all
+
+    rng = np.random.default_rng(11)
+    blobs: list = []
+    for i in range(400):
+        m = int(rng.integers(0, 50)) if i % 7 else 0
+        b = np.sort(rng.choice(np.arange(-400, 800), size=m, replace=False))
+        blob = sketch.pack(b, rng.integers(1, 2**45, size=m))
+        blobs.append(memoryview(blob) if i % 2 else blob)
+    b, n, m = _unpack_all(blobs)
+    want = [sketch.unpack(bytes(x)) for x in blobs]
+    assert np.array_equal(b, np.concatenate([w[0] for w in want]))
+    assert np.array_equal(n, np.concatenate([w[1] for w in want]))
+    assert m.tolist() == [len(w[0]) for w in want]
+    assert [len(x) for x in _unpack_all([])] == [0, 0, 0]
