@@ -7,6 +7,9 @@ same answer, within 1 % of the exact nearest-rank percentile (the latency at ran
 days as at most ~17 blocks of 1, 2, 4 … 256 days per key, plus the raw rows of the
 window's sub-day edges and of the live tail (ids past the watermark, and the gap
 ranges), all in one statement, checked against the state version like rollup_read.
+An edge longer than half a UTC day (a zone west of UTC starts its days in the UTC
+morning) is read as its whole day's block minus the rolled-up raw rows of that day
+outside the window, counted negative: bucket counts are integers, so the sum is exact.
 """
 
 from __future__ import annotations
@@ -71,13 +74,14 @@ def day_blocks(d0: int, d1: int) -> list[tuple[int, int]]:
     return out
 
 
-def _raw_part(dialect: str, dims: Sequence[str], where: str, source: str, sliced: str = "") -> str:
+def _raw_part(dialect: str, dims: Sequence[str], where: str, source: str, sliced: str = "", sign: str = "") -> str:
+    """Raw rows' bucket counts per key; sign "-": counted negative (taken away from a block)."""
     src = (f" AND {source_match_sql(dialect, source)}" if source != "all" else "") + sliced
     blob = "CAST(NULL AS BYTEA)" if dialect == "postgresql" else "CAST(NULL AS BLOB)"
     group = ", ".join([*dims, "b"])
     return (
         f"SELECT {''.join(d + ', ' for d in dims)}b, n, {blob} AS sketch FROM ("
-        f"SELECT {''.join(d + ', ' for d in dims)}{sketch.bucket_sql()} AS b, CAST(COUNT(*) AS BIGINT) AS n"
+        f"SELECT {''.join(d + ', ' for d in dims)}{sketch.bucket_sql()} AS b, CAST({sign}COUNT(*) AS BIGINT) AS n"
         f" FROM token_usage_logs WHERE org_id = :org AND latency_ms IS NOT NULL AND {where}{src}"
         f" GROUP BY {group}) q"
     )
@@ -99,15 +103,22 @@ def _rollup_sketch(
         return _raw_sketch(conn, f, dims, start, end)
     d = conn.dialect.name
     day = sketch.DAY
-    d0, d1 = -(-int(start.timestamp()) // day), int(end.timestamp()) // day
+    s0, s1 = int(start.timestamp()), int(end.timestamp())
+    d0, d1 = -(-s0 // day), s1 // day
     if d1 <= d0:
         return _raw_sketch(conn, f, dims, start, end)
+    # An edge of more than half a UTC day (New York's midnight is 05:00 UTC: 19 hours) is
+    # read as its whole day's block minus the rolled-up rows of the day outside the window
+    # (counted negative): fewer raw rows, the same integer counts per bucket.
+    d0 -= 1 if d0 * day - s0 > day // 2 else 0
+    d1 += 1 if s1 - d1 * day > day // 2 else 0
     wa, wb = datetime.fromtimestamp(d0 * day, UTC), datetime.fromtimestamp(d1 * day, UTC)
+    ta, tb = max(wa, start), min(wb, end)  # the window's part the blocks cover
     for _attempt in range(4):
         state = read_state(conn)
         if state.watermark == 0:  # never refreshed (or cleared by migration 0004)
             return _raw_sketch(conn, f, dims, start, end)
-        params: dict[str, Any] = {"org": f.org_id, "wa": ts_param(d, wa), "wb": ts_param(d, wb)}
+        params: dict[str, Any] = {"org": f.org_id, "wa": ts_param(d, ta), "wb": ts_param(d, tb)}
         blocks = []
         for i, (g, t) in enumerate(day_blocks(d0, d1)):
             params[f"g{i}"], params[f"t{i}"] = g, t
@@ -122,17 +133,24 @@ def _rollup_sketch(
             f"SELECT {dsel}CAST(NULL AS INTEGER) AS b, CAST(NULL AS BIGINT) AS n, x.sketch FROM {fam.table} x"
             f" WHERE x.org_id = :org AND ({' OR '.join(blocks)}){src}"
         ]
+        live = []  # the ids not in the blocks: past the watermark, and the gaps
         for i, (lo, hi) in enumerate(state.tail_ranges):
             params[f"ilo{i}"] = int(lo)
             cond = f"id >= :ilo{i}"
             if hi is not None:
                 params[f"ihi{i}"] = int(hi)
                 cond += f" AND id <= :ihi{i}"
+            live.append(f"({cond})")
             parts.append(_raw_part(d, dims, f"{cond} AND created_at >= :wa AND created_at < :wb", f.source, sliced))
         for i, (a, b) in enumerate(((start, wa), (wb, end))):
-            if a < b:
+            if a < b:  # an edge the blocks leave out: every row of it
                 params[f"ea{i}"], params[f"eb{i}"] = ts_param(d, a), ts_param(d, b)
                 parts.append(_raw_part(d, dims, f"created_at >= :ea{i} AND created_at < :eb{i}", f.source, sliced))
+        for i, (a, b) in enumerate(((wa, start), (end, wb))):
+            if a < b:  # a borrowed day's part outside the window: its rolled-up rows, negative
+                params[f"xa{i}"], params[f"xb{i}"] = ts_param(d, a), ts_param(d, b)
+                where = f"created_at >= :xa{i} AND created_at < :xb{i} AND NOT ({' OR '.join(live)})"
+                parts.append(_raw_part(d, dims, where, f.source, sliced, sign="-"))
         if f.source != "all":
             params["src"] = f.source
         ver = "(SELECT version FROM rollup_state WHERE id = 1) AS v"

@@ -274,3 +274,52 @@ def test_unpack_all_reads_every_block_as_unpack_does():
     assert np.array_equal(n, np.concatenate([w[1] for w in want]))
     assert m.tolist() == [len(w[0]) for w in want]
     assert [len(x) for x in _unpack_all([])] == [0, 0, 0]
+
+
+@pytest.mark.parametrize(
+    ("tz", "start", "end"),
+    [
+        ("America/New_York", date(2026, 3, 9), date(2026, 3, 19)),  # starts 04:00 UTC: 20 h borrowed day
+        ("Asia/Kathmandu", date(2026, 3, 10), date(2026, 3, 20)),  # ends 18:15 UTC: 18¼ h borrowed day
+        ("America/St_Johns", date(2026, 3, 9), date(2026, 3, 20)),  # −2:30: starts 02:30 UTC, 21½ h borrowed
+    ],
+)
+def test_long_edges_read_their_day_block_minus_the_rest(engine, tz, start, end, monkeypatch):
+    """An edge of more than half a UTC day is read as that day's sketch block minus the
+    rolled-up rows of the day outside the window, counted negative. Dense rows on both
+    edge days, inside and outside the window, rolled up and late (ids past the watermark
+    with old created_at): the counts per key and bucket equal the raw rows' to the unit."""
+    rng = random.Random(4242)
+    org = f"edge-{uuid.uuid4().hex[:8]}"
+    days = [datetime(2026, 3, d, tzinfo=UTC) for d in (8, 9, 10, 19, 20, 21)]
+
+    def rows(n: int) -> list[dict]:
+        out = make_rows(rng, org, n)
+        for r in out:
+            r["created_at"] = rng.choice(days) + timedelta(seconds=rng.randrange(86400))
+        return out
+
+    insert_logs(engine, rows(600))
+    rollups.refresh(engine)
+    insert_logs(engine, rows(150))  # late rows on the same days: the live tail
+    f = _filters(org, start, end, tz, "all")
+    seen: list[str] = []
+    real = sa.Connection.execute
+
+    def spy(self, stmt, *a, **k):
+        seen.append(str(stmt))
+        return real(self, stmt, *a, **k)
+
+    for dims in (("provider", "model"), ("agent_id",)):
+        with qbase.facts_path(engine, "raw").connect() as c:
+            want = latency.latency_sketch(c, f, dims)
+        monkeypatch.setattr(sa.Connection, "execute", spy)
+        with qbase.facts_path(engine, "rollup").connect() as c:
+            got = latency.latency_sketch(c, f, dims)
+        monkeypatch.setattr(sa.Connection, "execute", real)
+        key = [*dims, "b"]
+        pd.testing.assert_frame_equal(
+            got.sort_values(key).reset_index(drop=True), want.sort_values(key).reset_index(drop=True), check_exact=True
+        )
+        assert (got["n"] > 0).all() and got["n"].sum() > 100
+    assert any("-COUNT(*)" in s for s in seen), "the long edge was read from raw rows"
