@@ -205,12 +205,15 @@ def money_fields(row: dict, money: fmt.Money, fields: tuple[str, ...]) -> dict:
     return row
 
 
+def _significant(value: float | None, digits: int = 10) -> float | None:
+    """value to `digits` significant digits: no float noise in the grid and its CSV, and a
+    unit cost of 1.7e-05 keeps its digits (rounding to 10 decimals left it 6)."""
+    return None if value is None else float(f"{value:.{digits}g}")
+
+
 def unit_fields(cost, executions, tokens) -> dict:
     per_exec, per_1k = exports.unit_costs(cost, executions, tokens)
-    return {
-        "cost_per_execution_usd": None if per_exec is None else round(per_exec, 10),
-        "cost_per_1k_tokens_usd": None if per_1k is None else round(per_1k, 10),
-    }
+    return {"cost_per_execution_usd": _significant(per_exec), "cost_per_1k_tokens_usd": _significant(per_1k)}
 
 
 def csv_params(prefix: str, f: Filters, keys: list[str], money: fmt.Money, money_keys: tuple[str, ...]) -> dict:

@@ -176,6 +176,10 @@ def test_unit_costs_of_every_user_and_dash_without_tokens(seeded, org_id):
     # Without executions or tokens: None, which the grid shows as «—» (formatUsd of null).
     assert grids.unit_fields(1.5, 0, 0) == {"cost_per_execution_usd": None, "cost_per_1k_tokens_usd": None}
     assert grids.unit_fields(1.5, 3, 0)["cost_per_1k_tokens_usd"] is None
+    # Tiny unit costs keep ten significant digits (rounding to ten decimals left 1.68999e-05).
+    tiny = grids.unit_fields(0.0016899861330207871, 7, 100_000)
+    assert tiny["cost_per_1k_tokens_usd"] == pytest.approx(1.689986133020787e-05, rel=1e-9)
+    assert tiny["cost_per_execution_usd"] == pytest.approx(0.0016899861330207871 / 7, rel=1e-9)
     assert exports.unit_costs(1.5, 0, 0) == (None, None)
     assert exports.unit_costs(0.003, 3, 1500) == (pytest.approx(0.001), pytest.approx(0.002))
 
