@@ -12,9 +12,10 @@ from storage.schema import agents as agents_table
 
 from .base import facts, with_derived
 from .buckets import bucket_cuts
+from .costing import sum_by
 from .filters import Filters
 from .latency import latency_sketch, percentiles
-from .sparklines import cost_sparklines, sum_by
+from .sparklines import cost_sparklines
 
 
 def by_agent(conn: sa.Connection, f: Filters, detail: bool = True) -> pd.DataFrame:
@@ -38,7 +39,9 @@ def by_agent(conn: sa.Connection, f: Filters, detail: bool = True) -> pd.DataFra
     missing = df["agent_id"].isna().to_numpy()
     keys = np.where(missing, "\x00none", df["agent_id"].to_numpy(dtype=object)).astype(object)
     uniq, k = np.unique(keys, return_inverse=True)  # sorted as groupby sorted them: the tie order
-    cost, tokens, execs = (sum_by(k, df[c].to_numpy(), len(uniq)) for c in ("cost_e8", "tokens", "executions"))
+    cost, tokens, execs = (
+        sum_by(df[c].to_numpy().astype("int64"), k, len(uniq)) for c in ("cost_e8", "tokens", "executions")
+    )
     if detail:
         spark, partial_last = cost_sparklines(f, df["qh"].to_numpy(), k, df["cost_e8"].to_numpy(), len(uniq))
     else:

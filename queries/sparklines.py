@@ -22,10 +22,3 @@ def cost_sparklines(
     spark = np.zeros((n, len(buckets)), dtype="int64")
     np.add.at(spark, (group[inside], pos[inside]), np.asarray(cost_e8)[inside])
     return spark, partial_last
-
-
-def sum_by(k: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
-    """Exact int64 sums of values per group index k (bincount would go through float)."""
-    out = np.zeros(n, dtype="int64")
-    np.add.at(out, k, values.astype("int64"))
-    return out
