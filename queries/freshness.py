@@ -36,6 +36,7 @@ from storage.rollup_tables import State, available, read_state
 from .base import FACTS_OPTION
 from .filters import Filters
 
+CACHE_OPTION = "ai_usage_answer_cache"  # the connection's answer cache while an answer is computed (shared())
 TAIL_CAP = 100_000  # rows past the watermark (all orgs) read per stamp; more: the catch-up is behind, no caching
 CLOCK_STEP_S = 5  # a window holding now: one answer per 5 s (the catch-up's period); rows still count at once
 FORMAT = "2"  # bump when an answer's shape or meaning changes: old entries are then never read
@@ -191,8 +192,18 @@ def cached_keyed(
     names the answer's bytes exactly (the API compresses each once: api/compression.py)."""
     if cache is None:
         return compute(), None
+    conn.execution_options(**{CACHE_OPTION: cache})  # for the parts it shares with other answers (shared())
     stamp = data_stamp(conn, f.org_id)
     if stamp is None:
         return compute(), None
     key = cache.full_key(f.org_id, answer_digest(kind, f, extra, stamp))
     return cache.get_or_compute(key, compute, encode, decode), key
+
+
+def shared(conn: sa.Connection, kind: str, f: Filters, compute: Callable[[], Any]) -> Any:
+    """compute(), or its value from the answer cache of the answer conn is computing (cached()
+    leaves it on the connection), under kind "part:<kind>" and f: a part several answers need
+    of the same window (every user's totals: the users' ranking, «Mayores cambios», the
+    Usuario select), computed once while the org's data has not moved. The freshness rule is
+    cached()'s; outside a cached answer (no cache), compute()."""
+    return cached(conn, conn.get_execution_options().get(CACHE_OPTION), "part:" + kind, f, compute)

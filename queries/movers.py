@@ -18,12 +18,14 @@ import sqlalchemy as sa
 
 from .base import facts
 from .filters import Filters
+from .users import user_totals
 
 MISSING = "\x00none"  # a NULL key while the two windows are matched (agent or user: none)
 
 
 def _costs(conn: sa.Connection, f: Filters, dims: Sequence[str]) -> pd.DataFrame:
-    df = facts(conn, f, dims=tuple(dims))
+    # Every user of a window: the answer the users' ranking reads too (users.user_totals).
+    df = user_totals(conn, f) if tuple(dims) == ("user_id",) else facts(conn, f, dims=tuple(dims))
     out = pd.DataFrame({d: df[d].astype(object).where(df[d].notna(), MISSING) for d in dims})
     out["cost_e8"] = df["cost_e8"].to_numpy(dtype="int64")
     return out

@@ -15,6 +15,7 @@ from storage.schema import agents as agents_table
 
 from .base import facts
 from .filters import Filters
+from .users import user_totals
 
 # Option lists: (log column(s), frame columns). agent/user None = rows without one.
 KINDS = {
@@ -52,7 +53,8 @@ def user_options(conn: sa.Connection, f: Filters) -> pd.DataFrame:
 
 def _ranked(conn: sa.Connection, g: Filters, api: str, names: dict[str, str]) -> pd.DataFrame:
     (col,) = KINDS[api]
-    df = facts(conn, g, dims=(col,))
+    # Every user of the window: without a slice, the answer the users' ranking reads too.
+    df = user_totals(conn, g) if col == "user_id" else facts(conn, g, dims=(col,))
     df = df.groupby(col, dropna=False, sort=False)[["cost_e8", "executions"]].sum().reset_index()
     df = df.rename(columns={col: "value"})
     df["value"] = df["value"].astype("object").where(df["value"].notna(), None)

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
+from . import freshness
 from .base import facts, with_derived
 from .buckets import bucket_cuts
 from .compare import beside_rows, earlier, zero_sparklines
@@ -40,11 +41,26 @@ class Users:
     others: dict[str, Any]
 
 
+def user_totals(conn: sa.Connection, f: Filters) -> pd.DataFrame:
+    """Every user of f's window (org, period, source, slice) with its totals (facts by
+    user_id, with_derived), in no order. The users' ranking, «Mayores cambios» and the
+    Usuario select each need it of the same window, at once (a page change sends all three):
+    one answer, shared through the answer cache (freshness.shared), keyed by what it
+    depends on only — not the granularity, the preset or the comparison."""
+    g = replace(f, granularity="day", requested_granularity="auto", preset=None, compare=None)
+
+    def compute() -> pd.DataFrame:
+        roomy(conn)
+        return with_derived(facts(conn, g, dims=("user_id",)))
+
+    totals: pd.DataFrame = freshness.shared(conn, "user-totals", g, compute)
+    return totals
+
+
 def ranked_users(conn: sa.Connection, f: Filters) -> pd.DataFrame:
     """Every user of the window (user_id, cost_e8, cost_usd, tokens, executions…), in the
     ranking's order: cost, then executions descending, then user_id (no user last)."""
-    roomy(conn)
-    totals = with_derived(facts(conn, f, dims=("user_id",)))
+    totals = user_totals(conn, f)
     if not len(totals):
         return totals
     none, ids = totals["user_id"].isna(), totals["user_id"].fillna("")

@@ -416,3 +416,65 @@ def test_redis_unreachable_answers_uncached(engine, org_id, caplog):
     assert time.perf_counter() - t0 < 5
     assert "answer cache unavailable" in caplog.text and caplog.text.count("answer cache unavailable") == 1
     assert counts(app)["errors"] >= 2
+
+
+def test_the_page_reads_every_users_totals_once_per_window(engine, org_id, backend, monkeypatch):
+    """Usuarios, «Mayores cambios» and the Usuario select each need every user of the window
+    (and the first two of the earlier one): one read per window, shared through the cache
+    (queries.users.user_totals); a committed row changes all three at once."""
+    import callbacks.changes
+    import callbacks.slice
+    import callbacks.users
+    import queries.users
+
+    cached, plain = apps(engine, backend)
+    insert_logs(
+        engine,
+        [
+            {**log(org_id, utc(2026, 5, d, 10), inp=100, out=10, cost=0.25 * d), "user_id": f"u{d % 3}"}
+            for d in range(1, 11)
+        ]
+        + [
+            {**log(org_id, utc(2026, 4, d, 10), inp=100, out=10, cost=0.5), "user_id": f"u{d % 4}"}
+            for d in range(21, 31)
+        ],
+    )
+    rollups.refresh(engine)
+    reads = []
+    real = queries.users.facts
+
+    def counting(conn, f, dims=(), **kw):
+        if tuple(dims) == ("user_id",) and not kw.get("by_qh"):
+            reads.append((f.start_date, f.end_date))
+        return real(conn, f, dims=dims, **kw)
+
+    monkeypatch.setattr(queries.users, "facts", counting)
+    token = mint_token(SECRET, org_id)
+    args = ["custom", "2026-05-01", "2026-05-10", "all", "auto", "UTC"]
+    view = {"compare": "previous"}
+
+    def page(app):
+        with app.server.app_context():
+            return (
+                callbacks.users.update(*args, "50", token, None, view),
+                callbacks.changes.update(*args, token, None, view),
+                callbacks.slice.window_users(common_filters(args, token)),
+            )
+
+    first = page(cached)
+    assert sorted(set(reads)) == sorted(reads) and len(reads) == 2  # the window and its earlier one, once each
+    reads.clear()
+    assert repr(page(plain)) == repr(first)
+    assert len(reads) == 5  # without a cache: ranking ×2, «Mayores cambios» ×2, the select
+    # A committed row (no refresh): every section sees it at once, as the uncached app does.
+    insert_logs(engine, [{**log(org_id, utc(2026, 5, 9, 11), inp=100, out=10, cost=7.5), "user_id": "u-new"}])
+    reads.clear()
+    fresh = page(cached)
+    assert len(reads) == 2 and repr(fresh) == repr(page(plain)) and repr(fresh) != repr(first)
+    assert "u-new" in repr(fresh[0]) and "u-new" in repr(fresh[2])
+
+
+def common_filters(args, token):
+    import callbacks.common
+
+    return callbacks.common.resolve(*args, token).filters
