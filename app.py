@@ -134,14 +134,25 @@ def create_app(settings: Settings | None = None, engine=None, clock=None, **dash
     return app
 
 
+def set_up_dash(app: dash.Dash) -> None:
+    """Dash's own set-up (the script registry, the assets, the callback map), done before the
+    first request. Dash does it in its first request's before-request hook and marks it done
+    before doing it (plotly/dash#3971): under threads, a script request arriving meanwhile
+    found an empty registry and answered 500 «"dash" is not a registered library» — the
+    first page load after every start or reload of `ai-usage serve --workers N` could break."""
+    with app.server.test_request_context("/"):
+        app._setup_server()
+
+
 def start_up(app: dash.Dash) -> None:
-    """What a served process does once, after create_app: start the leader loop (the
-    rollup catch-up, in whichever process of the database holds the leader lock) and
-    freeze the start-up heap. Both reach past the app (a thread, the process's GC), so
+    """What a served process does once, after create_app: set Dash up (set_up_dash), start
+    the leader loop (the rollup catch-up, in whichever process of the database holds the
+    leader lock) and freeze the start-up heap. The last two reach past the app (a thread, the process's GC), so
     create_app leaves them to the server's start-up (`ai-usage serve`, `app:server`)."""
     from ingest import refresh as rollups
     from storage import leader
 
+    set_up_dash(app)
     settings, engine = context.settings(app.server), context.engine(app.server)
     loop = leader.LeaderLoop(rollups.leader_engine(engine))
     rollups.schedule(loop, settings)  # the catch-up, when rollups and an interval are on

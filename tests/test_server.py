@@ -416,3 +416,34 @@ def test_serve_limits_malloc_arenas_unless_the_environment_says(monkeypatch):
     assert limit_malloc_arenas() is False  # glibc already read the operator's choice
     monkeypatch.delenv("MALLOC_ARENA_MAX")
     assert limit_malloc_arenas() is sys.platform.startswith("linux")
+
+
+def test_scripts_requested_at_once_right_after_start_are_served(engine):
+    """Dash sets itself up in its first request's before-request hook and marks that done
+    before doing it (plotly/dash#3971): script requests arriving meanwhile on other threads
+    found an empty registry and answered 500, so the first page load after a start or a
+    reload could break. A served process sets Dash up before its first request (app.start_up
+    calls app.set_up_dash): every one of 24 simultaneous first requests is served."""
+    from support.api import make_app
+
+    from app import set_up_dash
+
+    probe = make_app(engine)
+    page = probe.server.test_client().get("/").get_data(as_text=True)
+    scripts = sorted(set(re.findall(r'src="(/_dash-component-suites/[^"]+)"', page)))
+    assert len(scripts) >= 3, page[:500]
+    fresh = make_app(engine)
+    set_up_dash(fresh)
+    start, statuses = threading.Barrier(24), []
+
+    def fetch(i: int) -> None:
+        client = fresh.server.test_client()
+        start.wait()
+        statuses.append(client.get(scripts[i % len(scripts)]).status_code)
+
+    threads = [threading.Thread(target=fetch, args=(i,)) for i in range(24)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert statuses == [200] * 24
