@@ -16,6 +16,8 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
+from storage.schema import COST_SCALE
+
 from . import freshness
 from .base import facts, with_derived
 from .buckets import bucket_cuts
@@ -42,19 +44,24 @@ class Users:
 
 
 def user_totals(conn: sa.Connection, f: Filters) -> pd.DataFrame:
-    """Every user of f's window (org, period, source, slice) with its totals (facts by
-    user_id, with_derived), in no order. The users' ranking, «Mayores cambios» and the
-    Usuario select each need it of the same window, at once (a page change sends all three):
-    one answer, shared through the answer cache (freshness.shared), keyed by what it
-    depends on only — not the granularity, the preset or the comparison."""
+    """Every user of f's window (org, period, source, slice): user_id, cost_e8, tokens,
+    executions, cost_usd, in no order. The users' ranking, «Mayores cambios» and the Usuario
+    select each need it of the same window, at once (a page change sends all three): one
+    answer, shared through the answer cache (freshness.shared), keyed by what it depends on
+    only — not the granularity, the preset or the comparison. Only the columns its readers
+    use are kept: ~1 MB cached for 25k users instead of 2.4 MB."""
     g = replace(f, granularity="day", requested_granularity="auto", preset=None, compare=None)
 
     def compute() -> pd.DataFrame:
         roomy(conn)
-        return with_derived(facts(conn, g, dims=("user_id",)))
+        return with_derived(facts(conn, g, dims=("user_id",)))[list(TOTALS)]
 
     totals: pd.DataFrame = freshness.shared(conn, "user-totals", g, compute)
+    totals["cost_usd"] = totals["cost_e8"] / COST_SCALE
     return totals
+
+
+TOTALS = ("user_id", "cost_e8", "tokens", "executions")  # what user_totals caches
 
 
 def ranked_users(conn: sa.Connection, f: Filters) -> pd.DataFrame:
