@@ -6,6 +6,7 @@ their offset; the models give both the body and the OpenAPI schema.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import pandas as pd
@@ -194,7 +195,8 @@ def model_efficiency_body(conn, f: Filters) -> answers.ModelEfficiency:
 
 
 def by_agent_body(conn, f: Filters) -> answers.ByAgent:
-    df = compared(conn, f, queries.by_agent, ("agent_id",), lean=True)
+    # No latency in this answer (contract §3.3): the sketches are not read.
+    df = compared(conn, f, partial(queries.by_agent, latency=False), ("agent_id",), lean=True)
     return answers.ByAgent.model_construct(
         agents=[
             answers.AgentUsage(

@@ -165,6 +165,22 @@ def test_whole_range_and_single_row_windows(lat, tz):
     assert pd.isna(got.loc["m-none", "p99_latency_ms"]) if "m-none" in got.index else True
 
 
+@pytest.mark.parametrize("path", ["raw", "rollup"])
+def test_agents_without_latency_read_no_sketch_and_keep_every_other_figure(lat, path, monkeypatch):
+    """The API's by-agent answer has no latency: by_agent(latency=False) reads no sketch and
+    its rows are by_agent()'s with p95 NaN."""
+    import queries.agents as qagents
+
+    f = _filters(lat.org, FIRST, LAST, "Asia/Kathmandu", "all")
+    with qbase.facts_path(lat.engine, path).connect() as c:
+        full = queries.by_agent(c, f)
+        monkeypatch.setattr(qagents, "latency_sketch", lambda *a, **k: pytest.fail("latency sketch read"))
+        lean = queries.by_agent(c, f, latency=False)
+    assert len(full) > 1 and full["p95_latency_ms"].notna().any()
+    assert lean["p95_latency_ms"].isna().all()
+    pd.testing.assert_frame_equal(lean.drop(columns="p95_latency_ms"), full.drop(columns="p95_latency_ms"))
+
+
 def test_every_bucket_answers_within_its_bound(engine):
     """Each latency alone (0, 1, 2 … up to 2^31 − 1): the bucket SQL on this engine and the
     representative give it back within 1 % — the whole error budget of a percentile."""
