@@ -3,8 +3,8 @@
 
 The page with a comparison: every answer of the unfiltered bench (summary, cache savings,
 projection, time series, time series by action, model efficiency, by agent, heatmap) plus
-the users' ranking, then the earlier window's summary, cache savings, time series, model
-efficiency, by agent and by user. Filters, each alone, chosen from the bench org's own
+the users' ranking beside the earlier window's, then the earlier window's summary, cache
+savings, time series, model efficiency and by agent (the last two lean, as the API). Filters, each alone, chosen from the bench org's own
 rows: the busiest user, agent, model, action type and provider, and the user and the
 agent whose share of the rows is nearest 0.1 % (their share is printed).
 """
@@ -16,6 +16,8 @@ import time
 from collections import defaultdict
 from dataclasses import replace
 from datetime import datetime
+from functools import partial
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -61,26 +63,28 @@ def filters_to_time(engine, org: str) -> list[tuple[str, str, str, float]]:
 
 def page(engine, f, f_sys, timings: dict | None = None) -> list:
     """Every answer of one filtered page refresh with its comparison, each on its own
-    pooled connection (as the API does); timings: seconds per call name, appended."""
+    pooled connection, read as the API reads them (api/bodies.py): the earlier window's
+    models and agents lean (totals only), the agents without latency (not in the answer),
+    the users' ranking of both windows in one call (by_user_compared); timings: seconds
+    per call name, appended."""
     import queries
 
     e, e_sys = queries.earlier(f), queries.earlier(f_sys)
-    calls = [
+    calls: list[tuple[Any, ...]] = [
         ("summary", queries.summary, f, ()),
         ("cache_savings", queries.cache_savings, f_sys, ()),
         ("projection", queries.projection, f, ()),
         ("time_series", queries.time_series, f, ()),
         ("time_series_by_action", queries.time_series, f, (True,)),
         ("model_efficiency", queries.model_efficiency, f, ()),
-        ("by_agent", queries.by_agent, f, ()),
+        ("by_agent", partial(queries.by_agent, latency=False), f, ()),
         ("heatmap", queries.heatmap, f, ()),
-        ("by_user", queries.by_user, f, ()),
+        ("by_user", queries.by_user_compared, f, ()),  # both windows' rankings, as the API
         ("earlier summary", queries.summary, e, ()),
         ("earlier cache_savings", queries.cache_savings, e_sys, ()),
         ("earlier time_series", queries.time_series, e, ()),
-        ("earlier model_efficiency", queries.model_efficiency, e, ()),
-        ("earlier by_agent", queries.by_agent, e, ()),
-        ("earlier by_user", queries.by_user, e, ()),
+        ("earlier model_efficiency", partial(queries.model_efficiency, detail=False), e, ()),
+        ("earlier by_agent", partial(queries.by_agent, detail=False, latency=False), e, ()),
     ]
     out = []
     for name, fn, ff, args in calls:
