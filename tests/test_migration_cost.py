@@ -1,7 +1,8 @@
 """Migrations that change what is stored or how it is read, on a database that already has
 data: 0005 (prices kept, rollups cleared with their watermark, one always-row per model,
-back down to 0004), 0009 (the agent index) and 0010 (the covering user index, and that a
-user-filtered page reads the user's raw rows from it alone)."""
+back down to 0004), 0009 (the agent index), 0010 (the covering user index, and that a
+user-filtered page reads the user's raw rows from it alone) and 0011 (the agent rollup
+index, and that an agent-filtered page reads rollup_agent through it)."""
 
 from __future__ import annotations
 
@@ -205,3 +206,88 @@ def test_a_user_filtered_page_reads_raw_rows_from_the_index_alone(fresh):
         cur.close()
     # The raw path's reads, the rollups' sub-day pieces in Kathmandu and their live tail.
     assert covered == len(user_reads)
+
+
+def test_0011_indexes_an_agents_rollup_rows_keeps_the_rollups_and_goes_back(fresh):
+    upgrade(fresh, "0010")
+    with fresh.begin() as c:
+        c.execute(sa.text("UPDATE rollup_state SET watermark = 5, version = 3"))
+    upgrade(fresh, "0011")
+
+    def indexes() -> dict[str, list[str]]:
+        return {i["name"]: i["column_names"] for i in sa.inspect(fresh).get_indexes("rollup_agent")}
+
+    assert indexes()["ix_rollup_agent_agent"] == ["org_id", "agent_id", "grain", "t"]
+    with fresh.begin() as c:  # nothing to rebuild: the watermark stays
+        assert tuple(c.execute(sa.text("SELECT watermark, version FROM rollup_state")).one()) == (5, 3)
+    downgrade(fresh, "0010")
+    assert "ix_rollup_agent_agent" not in indexes()
+    upgrade(fresh, "head")
+
+
+@pytest.mark.parametrize("fresh_url", ["postgresql"], indirect=True)
+@pytest.mark.postgres
+def test_an_agent_filtered_page_reads_the_agents_rollup_rows_through_its_index(fresh):
+    """Every read of rollup_agent on an agent-filtered page (with its comparison) walks the
+    agent's own entries of ix_rollup_agent_agent, not the primary key's blocks of every agent."""
+    from dataclasses import replace
+    from datetime import UTC, datetime, timedelta
+
+    from support.db import insert_logs
+
+    import queries
+    from ai_usage.bench_slices import page
+    from ingest import refresh
+    from queries.base import facts_path
+
+    upgrade(fresh, "head")
+    t0 = datetime(2026, 3, 1, tzinfo=UTC)
+    rows = [
+        {
+            "org_id": "o",
+            "created_at": t0 + timedelta(minutes=29 * i),
+            "agent_id": None if i % 19 == 0 else f"a{i % 12}",
+            "user_id": f"u{i % 40}",
+            "action_type": "user_interaction",
+            "source": ["system", "byok"][i % 2],
+            "provider": "openai",
+            "model": ["gpt-4o", "gpt-4o-mini"][i % 2],
+            "input_tokens": i,
+            "output_tokens": 2 * i,
+            "cache_read_tokens": i % 7,
+            "cache_write_tokens": 0,
+            "cost_usd": None if i % 11 == 0 else i / 1000,
+            "latency_ms": None if i % 13 == 0 else 100 + i,
+        }
+        for i in range(3000)
+    ]
+    insert_logs(fresh, rows)
+    refresh.refresh(fresh)
+    with fresh.begin() as c:
+        c.execute(sa.text("ANALYZE rollup_agent"))
+    now = datetime(2026, 4, 10, 12, tzinfo=UTC)
+    reads: list[tuple[str, dict]] = []
+
+    def capture(conn, cursor, statement, parameters, context, executemany):
+        if "rollup_agent x" in statement:
+            reads.append((statement, parameters))
+
+    for tz in ("UTC", "Asia/Kathmandu"):
+        params = {"from": "2026-03-02", "to": "2026-04-10", "timezone": tz, "agentId": ["a3"]}
+        f = replace(queries.parse_filters(params, "o", now=now), compare="previous")
+        fs = replace(queries.parse_filters(params, "o", default_source="system", now=now), compare="previous")
+        sa.event.listen(fresh, "before_cursor_execute", capture)
+        try:
+            page(facts_path(fresh, "rollup"), f, fs)
+        finally:
+            sa.event.remove(fresh, "before_cursor_execute", capture)
+    assert len(reads) >= 8  # summary, series, projection, heatmap… of both zones
+    with fresh.connect() as c:
+        cur = c.connection.dbapi_connection.cursor()
+        cur.execute("SET enable_seqscan = off")  # the table is tiny: show the path a big one takes
+        for statement, parameters in reads:
+            cur.execute("EXPLAIN " + statement, parameters)
+            plan = "\n".join(r[0] for r in cur.fetchall())
+            assert "ix_rollup_agent_agent on rollup_agent" in plan, plan
+            assert "pk_rollup_agent on rollup_agent" not in plan, plan
+        cur.close()
