@@ -130,30 +130,18 @@ def test_0010_covers_a_users_raw_rows_keeps_the_rollups_and_goes_back(fresh):
     upgrade(fresh, "head")
 
 
-@pytest.mark.parametrize("fresh_url", ["postgresql"], indirect=True)
-@pytest.mark.postgres
-def test_a_user_filtered_page_reads_raw_rows_from_the_index_alone(fresh):
-    """Every read of a user's raw rows on a user-filtered page (with its comparison, on the
-    raw path and on the rollups: their pieces and tail) is an index-only scan of the
-    covering index: a column read but not covered would turn it into heap fetches again."""
-    from dataclasses import replace
+def _rows(minutes: int, agent, user) -> list[dict]:
+    """3,000 log rows of org "o" from 1 March 2026, one every `minutes`, agent(i) and user(i)
+    for row i; NULL costs and latencies among them."""
     from datetime import UTC, datetime, timedelta
 
-    from support.db import insert_logs
-
-    import queries
-    from ai_usage.bench_slices import page
-    from ingest import refresh
-    from queries.base import facts_path
-
-    upgrade(fresh, "head")
     t0 = datetime(2026, 3, 1, tzinfo=UTC)
-    rows = [
+    return [
         {
             "org_id": "o",
-            "created_at": t0 + timedelta(minutes=37 * i),
-            "agent_id": [None, "a1", "a2"][i % 3],
-            "user_id": None if i % 17 == 0 else f"u{i % 300}",
+            "created_at": t0 + timedelta(minutes=minutes * i),
+            "agent_id": agent(i),
+            "user_id": user(i),
             "action_type": "user_interaction",
             "source": ["system", "byok"][i % 2],
             "provider": "openai",
@@ -167,6 +155,26 @@ def test_a_user_filtered_page_reads_raw_rows_from_the_index_alone(fresh):
         }
         for i in range(3000)
     ]
+
+
+@pytest.mark.parametrize("fresh_url", ["postgresql"], indirect=True)
+@pytest.mark.postgres
+def test_a_user_filtered_page_reads_raw_rows_from_the_index_alone(fresh):
+    """Every read of a user's raw rows on a user-filtered page (with its comparison, on the
+    raw path and on the rollups: their pieces and tail) is an index-only scan of the
+    covering index: a column read but not covered would turn it into heap fetches again."""
+    from dataclasses import replace
+    from datetime import UTC, datetime
+
+    from support.db import insert_logs
+
+    import queries
+    from ai_usage.bench_slices import page
+    from ingest import refresh
+    from queries.base import facts_path
+
+    upgrade(fresh, "head")
+    rows = _rows(37, lambda i: [None, "a1", "a2"][i % 3], lambda i: None if i % 17 == 0 else f"u{i % 300}")
     insert_logs(fresh, rows[:2500])
     refresh.refresh(fresh)
     insert_logs(fresh, rows[2500:])  # a live tail past the watermark
@@ -231,7 +239,7 @@ def test_an_agent_filtered_page_reads_the_agents_rollup_rows_through_its_index(f
     """Every read of rollup_agent on an agent-filtered page (with its comparison) walks the
     agent's own entries of ix_rollup_agent_agent, not the primary key's blocks of every agent."""
     from dataclasses import replace
-    from datetime import UTC, datetime, timedelta
+    from datetime import UTC, datetime
 
     from support.db import insert_logs
 
@@ -241,26 +249,7 @@ def test_an_agent_filtered_page_reads_the_agents_rollup_rows_through_its_index(f
     from queries.base import facts_path
 
     upgrade(fresh, "head")
-    t0 = datetime(2026, 3, 1, tzinfo=UTC)
-    rows = [
-        {
-            "org_id": "o",
-            "created_at": t0 + timedelta(minutes=29 * i),
-            "agent_id": None if i % 19 == 0 else f"a{i % 12}",
-            "user_id": f"u{i % 40}",
-            "action_type": "user_interaction",
-            "source": ["system", "byok"][i % 2],
-            "provider": "openai",
-            "model": ["gpt-4o", "gpt-4o-mini"][i % 2],
-            "input_tokens": i,
-            "output_tokens": 2 * i,
-            "cache_read_tokens": i % 7,
-            "cache_write_tokens": 0,
-            "cost_usd": None if i % 11 == 0 else i / 1000,
-            "latency_ms": None if i % 13 == 0 else 100 + i,
-        }
-        for i in range(3000)
-    ]
+    rows = _rows(29, lambda i: None if i % 19 == 0 else f"a{i % 12}", lambda i: f"u{i % 40}")
     insert_logs(fresh, rows)
     refresh.refresh(fresh)
     with fresh.begin() as c:
