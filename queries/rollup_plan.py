@@ -112,6 +112,45 @@ def _merge(g: int, lo: IntArray, hi: IntArray, k: IntArray, s: IntArray, seg_len
     return [(g * QH, int(lo[a]) * QH, int(hi[b]) * QH, int(s[k[a]]) * QH, int(p[a]) * QH) for a, b in zip(first, last)]
 
 
+DAY = 86400
+Piece = tuple[int, int]  # [a, b) epoch seconds read raw, each row keyed by its quarter-hour
+Block = tuple[int, int]  # (UTC day start, key): that day's 1-day block, every row keyed `key`
+Negative = tuple[int, int, int]  # (a, b, key): raw rows of [a, b), counted negative, keyed `key`
+
+
+def day_remainders(ranges: list[Range], has_day: bool) -> tuple[list[Piece], list[Block], list[Negative]]:
+    """What a family without sub-day grains (the user family) reads of its quarter-hour
+    ranges (a window's sub-day rest): raw pieces, and whole days minus their rest.
+
+    Each range is cut at UTC midnights and at its segments' starts (phase + k·period). A part
+    longer than half a UTC day is read as that day's 1-day block, keyed to the part's segment
+    (its first quarter-hour), minus the raw rows of the rest of the day counted negative and
+    keyed the same: sums are exact integers, so block − rest = the part, and the raw rows read
+    are the day's short rest instead of its long part (Madrid's local days start at 23:00 UTC:
+    an hour of raw rows per day instead of 23). Shorter parts stay raw pieces (adjacent ones
+    merged). Without a 1-day grain, or with segments of at most half a day (hourly buckets,
+    quarter-hours), every range stays one raw piece, as before.
+    """
+    pieces: list[Piece] = []
+    blocks: list[Block] = []
+    negatives: list[Negative] = []
+    for _g, lo, hi, ph, p in ranges:
+        if not has_day or p <= DAY // 2:
+            pieces.append((lo, hi))
+            continue
+        cuts = {lo, hi, *range(_ceil(lo, DAY) * DAY, hi, DAY), *range(ph + _ceil(lo - ph, p) * p, hi, p)}
+        for a, b in pairwise(sorted(cuts)):
+            if b - a > DAY // 2:
+                day, key = a // DAY * DAY, (ph + (a - ph) // p * p) // QH
+                blocks.append((day, key))
+                negatives += [(x, y, key) for x, y in ((day, a), (b, day + DAY)) if x < y]
+            elif pieces and pieces[-1][1] == a:
+                pieces[-1] = (pieces[-1][0], b)
+            else:
+                pieces.append((a, b))
+    return pieces, blocks, negatives
+
+
 def cuts_from_boundaries(boundaries: Any) -> IntArray:
     """Quarter-hour indexes where buckets start: the first quarter-hour at or after each boundary."""
     b = np.asarray(boundaries, dtype="int64")

@@ -3,7 +3,8 @@
 An answer is the rollups (rows with id <= watermark, minus the gap ranges) plus the
 live tail (id > watermark, or inside a gap range) read from token_usage_logs with the
 same aggregation, so a committed row counts at once and sums stay exact integers. The
-blocks read come from rollup_plan; the tables and the state row from storage.
+blocks read come from rollup_plan, the statement from rollup_sql; the tables and the state
+row from storage.
 """
 
 from __future__ import annotations
@@ -17,150 +18,22 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
-from storage.engine import ts_param
-from storage.measures import MEASURES, QH, UNPRICED, qh_sql, raw_measures_sql
-from storage.rollup_tables import BY_NAME, GRAINS, State, available, family_for, read_state, read_version
-from storage.sources import source_match_sql
+from storage.measures import MEASURES, QH, UNPRICED
+from storage.rollup_tables import GRAINS, State, available, family_for, read_state, read_version
 
 from .base import frame, raw_facts
 from .filters import Filters
-from .rollup_plan import NO_FOLD, cuts_from_boundaries, fold_ranges, offset_stretches, plan_ranges
-from .slicing import slice_sql
-
-
-@lru_cache(maxsize=512)
-def _values(ranges: tuple[tuple[int, ...], ...]) -> str:
-    """The plan as SQL VALUES rows (g, lo, hi, ph, p, w); w = NO_FOLD unless folded."""
-    full = [tuple(r) + (NO_FOLD,) if len(r) == 5 else tuple(r) for r in ranges]
-    rows = ["({}, {}, {}, {}, {}, {})".format(*[int(v) for v in r]) for r in full]
-    rows[0] = "({})".format(", ".join(f"CAST({int(v)} AS BIGINT)" for v in full[0]))
-    return ", ".join(rows)
-
-
-def build_query(
-    dialect: str,
-    family: str,
-    dims: Sequence[str],
-    by_qh: bool,
-    ranges: Sequence[tuple[int, ...]],
-    tail_ranges: Sequence[tuple[int, int | None]],
-    window: tuple[datetime, datetime],
-    edges: Sequence[tuple[datetime, datetime]],
-    source: str,
-    unpriced: bool = False,
-    f: Filters | None = None,
-    pieces: Sequence[tuple[int, int]] = (),
-) -> tuple[str, dict[str, Any]]:
-    """One statement (one snapshot): rollup ranges + live tail + unaligned edges, summed.
-
-    window: (a, b) aligned instants the rollups and tail cover; edges: [(a, b)] raw
-    instants outside it (read whole); f: its slice narrows every part (the family's key
-    holds the sliced columns); pieces: [(a, b)] epoch seconds inside the window that the
-    family's grains do not cover (the user family's sub-day rest), read from the raw rows
-    with id <= watermark outside the gaps (the tail reads the others). Returns (sql text, params).
-    """
-    fam = BY_NAME[family]
-    measures_read = MEASURES + (UNPRICED if unpriced else [])
-    params: dict[str, Any] = {"org": None}
-    # The rollups key the source's class (source_key_sql); raw rows are classified as read.
-    src_x = " AND x.source = :src" if source != "all" else ""
-    src_r = f" AND {source_match_sql(dialect, source)}" if source != "all" else ""
-    if f is not None and f.slice_items:
-        src_x += slice_sql(f, fam.read_sql, params, "sx", fam.key_sql)
-        src_r += slice_sql(f, lambda c: c, params, "sr")
-    qh = qh_sql(dialect)
-    parts = []
-    if ranges:
-        key = "(r.ph + (((x.t - r.ph) % r.w) / r.p) * r.p) / 900 AS k, " if by_qh else ""
-        dsel = "".join(f"{fam.read_sql(d)} AS {d}, " for d in dims)
-        msel = ", ".join(f"x.{m}" for m in measures_read)
-        where = (
-            f"x.org_id = :org AND x.grain = r.g AND x.t >= r.lo AND x.t < r.hi"
-            f" AND ((x.t - r.ph) % r.p) + r.g <= r.p{src_x}"
-        )
-        if dialect == "sqlite":  # CROSS JOIN keeps r outside: one primary-key range per row of r
-            parts.append(f"SELECT {key}{dsel}{msel} FROM r CROSS JOIN {fam.table} x WHERE {where}")
-        else:
-            # LATERAL … OFFSET 0 is evaluated per row of r (one index range scan each),
-            # whatever the statistics say; a hash join on grain would test every row.
-            parts.append(
-                f"SELECT x.* FROM r CROSS JOIN LATERAL (SELECT {key}{dsel}{msel} FROM {fam.table} x"
-                f" WHERE {where} OFFSET 0) x"
-            )
-    # The tail: rows not in the rollups, read by id (the primary key; NOT INDEXED keeps
-    # SQLite on the rowid range rather than the (org_id, created_at) index).
-    table_ref = "token_usage_logs NOT INDEXED" if dialect == "sqlite" else "token_usage_logs"
-    rkey = f"{qh} AS k, " if by_qh else ""
-    rdims = "".join(f"{d}, " for d in dims)
-    rgroup = ", ".join((["k"] if by_qh else []) + list(dims))
-    rgroup = f" GROUP BY {rgroup}" if rgroup else ""
-    measures = raw_measures_sql(dialect, unpriced)
-    params["wa"], params["wb"] = ts_param(dialect, window[0]), ts_param(dialect, window[1])
-    for i, (lo, hi) in enumerate(tail_ranges):
-        cond = f"id >= :ilo{i}" + (f" AND id <= :ihi{i}" if hi is not None else "")
-        params[f"ilo{i}"] = int(lo)
-        if hi is not None:
-            params[f"ihi{i}"] = int(hi)
-        parts.append(
-            f"SELECT {rkey}{rdims}{measures} FROM {table_ref} WHERE {cond} AND org_id = :org"
-            f" AND created_at >= :wa AND created_at < :wb{src_r}{rgroup}"
-        )
-    for i, (a, b) in enumerate(edges):
-        params[f"ea{i}"], params[f"eb{i}"] = ts_param(dialect, a), ts_param(dialect, b)
-        parts.append(
-            f"SELECT {rkey}{rdims}{measures} FROM token_usage_logs WHERE org_id = :org"
-            f" AND created_at >= :ea{i} AND created_at < :eb{i}{src_r}{rgroup}"
-        )
-    if pieces:
-        parts.append(_pieces_sql(dialect, pieces, tail_ranges, params, rkey, rdims, measures, src_r, rgroup))
-    union = " UNION ALL ".join(parts)
-    keys = (["k"] if by_qh else []) + list(dims)
-    outer_m = ", ".join(f"CAST(COALESCE(SUM(u.{m}), 0) AS BIGINT) AS {m}" for m in measures_read)
-    outer_k = "".join(f"u.{c}, " for c in keys)
-    group = f" GROUP BY {', '.join('u.' + c for c in keys)}" if keys else ""
-    cte = f"WITH r(g, lo, hi, ph, p, w) AS (VALUES {_values(tuple(ranges))}) " if ranges else ""
-    # The state version seen by this very snapshot, on every row: the caller checks it
-    # against the state it planned the tail with.
-    ver = "(SELECT version FROM rollup_state WHERE id = 1) AS v"
-    sql = f"{cte}SELECT {outer_k}{outer_m}, {ver} FROM ({union}) u{group}"
-    if source != "all":
-        params["src"] = source
-    return sql, params
-
-
-def _pieces_sql(
-    dialect: str,
-    pieces: Sequence[tuple[int, int]],
-    tail_ranges: Sequence[tuple[int, int | None]],
-    params: dict[str, Any],
-    rkey: str,
-    rdims: str,
-    measures: str,
-    src_r: str,
-    rgroup: str,
-) -> str:
-    """Raw rows of the pieces (one VALUES list of instants joined to the raw table: one
-    index range per piece), leaving out the ids the tail reads."""
-    rows = []
-    for i, (a, b) in enumerate(pieces):
-        params[f"pa{i}"] = ts_param(dialect, datetime.fromtimestamp(a, UTC))
-        params[f"pb{i}"] = ts_param(dialect, datetime.fromtimestamp(b, UTC))
-        rows.append(f"(:pa{i}, :pb{i})")
-    if dialect == "postgresql":
-        rows[0] = "(CAST(:pa0 AS TIMESTAMPTZ), CAST(:pb0 AS TIMESTAMPTZ))"
-    not_tail = "".join(
-        f" AND NOT (id >= :ilo{i}" + (f" AND id <= :ihi{i})" if hi is not None else ")")
-        for i, (_lo, hi) in enumerate(tail_ranges)
-    )
-    where = f"org_id = :org AND created_at >= e.column1 AND created_at < e.column2{not_tail}{src_r}"
-    if dialect == "sqlite":  # CROSS JOIN keeps e outside: an index range per piece
-        return f"SELECT {rkey}{rdims}{measures} FROM (VALUES {', '.join(rows)}) e CROSS JOIN token_usage_logs WHERE {where}{rgroup}"
-    # LATERAL … OFFSET 0: one index range scan per piece (measured: without it PostgreSQL
-    # scans all of a busy user's rows and tests each against every piece, 3.6 s).
-    return (
-        f"SELECT {rkey}{rdims}{measures} FROM (VALUES {', '.join(rows)}) e CROSS JOIN LATERAL"
-        f" (SELECT * FROM token_usage_logs WHERE {where} OFFSET 0) t{rgroup}"
-    )
+from .rollup_plan import (
+    DAY,
+    Block,
+    Negative,
+    cuts_from_boundaries,
+    day_remainders,
+    fold_ranges,
+    offset_stretches,
+    plan_ranges,
+)
+from .rollup_sql import build_query
 
 
 def rollup_facts(
@@ -198,8 +71,8 @@ def rollup_facts(
     if B <= A:
         return raw()
     cut_bytes = np.asarray(boundaries, dtype="int64").tobytes() if (by_qh and boundaries is not None) else None
-    ranges, pieces = _plan(f.timezone, A, B, cut_bytes, by_qh, int(period or 0), fam.grains)
-    if len(pieces) > MAX_PIECES:  # sub-day cuts everywhere (a heatmap's hours): the raw rows are the answer
+    ranges, pieces, blocks, negatives = _plan(f.timezone, A, B, cut_bytes, by_qh, int(period or 0), fam.grains)
+    if len(pieces) + len(negatives) > MAX_PIECES:  # sub-day cuts everywhere (a heatmap's hours): raw answers
         return raw()
     wa = datetime.fromtimestamp(A * QH, UTC)
     wb = datetime.fromtimestamp(B * QH, UTC)
@@ -216,7 +89,20 @@ def rollup_facts(
         if state.watermark == 0:  # never refreshed: the rollups hold nothing
             return raw()
         sql, params = build_query(
-            dialect, fam.name, dims, by_qh, ranges, state.tail_ranges, (wa, wb), edges, f.source, unpriced, f, pieces
+            dialect,
+            fam.name,
+            dims,
+            by_qh,
+            ranges,
+            state.tail_ranges,
+            (wa, wb),
+            edges,
+            f.source,
+            unpriced,
+            f,
+            pieces,
+            blocks,
+            negatives,
         )
         params["org"] = f.org_id
         rows = conn.execute(sa.text(sql), params).all()
@@ -224,6 +110,9 @@ def rollup_facts(
         # planned with another watermark than the rollups read: read the state, again.
         seen = rows[0][-1] if rows else read_version(conn)
         if seen == state.version:
+            if negatives and (by_qh or dims):  # a day minus its rest can leave a key with no row: none in raw
+                at = cols.index("executions")
+                rows = [r for r in rows if r[at] != 0]
             return frame(rows, cols, dims)  # the trailing version column is left out
         state = None
     return raw()
@@ -237,19 +126,26 @@ MAX_PIECES = 400
 @lru_cache(maxsize=512)
 def _plan(
     tz_name: str, A: int, B: int, cut_bytes: bytes | None, by_qh: bool, period: int, grains: tuple[int, ...] = GRAINS
-) -> tuple[tuple[tuple[int, ...], ...], tuple[tuple[int, int], ...]]:
-    """The read ranges of one (zone, window, bucket cuts, fold period, family grains), and
-    the pieces [a, b) (epoch seconds) no grain of the family covers: pure, so planned once
-    per question shape and shared by every request and figure asking it."""
+) -> tuple[tuple[tuple[int, ...], ...], tuple[tuple[int, int], ...], tuple[Block, ...], tuple[Negative, ...]]:
+    """The read ranges of one (zone, window, bucket cuts, fold period, family grains); for a
+    family without quarter-hours, what its grains do not cover: raw pieces [a, b) (epoch
+    seconds, keyed by quarter-hour), and days read whole minus their raw rest counted negative
+    (rollup_plan.day_remainders). Pure, so planned once per question shape and shared by
+    every request and figure asking it."""
     cuts = cuts_from_boundaries(np.frombuffer(cut_bytes, dtype="int64")) if cut_bytes is not None else None
     planned = plan_ranges(A, B, cuts, by_qh, grains if grains[0] == QH else (QH, *grains))
     pieces: tuple[tuple[int, int], ...] = ()
-    if grains[0] != QH:  # the quarter-hour ranges are read raw, whole (no lattice: raw keys are quarter-hours)
-        pieces = tuple((lo, hi) for g, lo, hi, _ph, _p in planned if g == QH)
+    blocks: tuple[Block, ...] = ()
+    negatives: tuple[Negative, ...] = ()
+    if grains[0] != QH:  # the quarter-hour ranges: no lattice in raw reads, whose keys are quarter-hours
+        qh = [r for r in planned if r[0] == QH]
+        # Folded keys (the heatmap's weeks) stay on raw pieces: its clock hours are never long parts.
+        p, b, n = day_remainders(qh, DAY in grains and not period)
+        pieces, blocks, negatives = tuple(p), tuple(b), tuple(n)
         planned = [r for r in planned if r[0] != QH]
     if period and cuts is not None:
-        return tuple(fold_ranges(planned, offset_stretches(tz_name, A, B), period)), pieces
-    return tuple(planned), pieces
+        return tuple(fold_ranges(planned, offset_stretches(tz_name, A, B), period)), pieces, blocks, negatives
+    return tuple(planned), pieces, blocks, negatives
 
 
 # The last state read per database: most requests plan with it and never re-read it.

@@ -1,0 +1,205 @@
+"""The rollup reader's SQL (one statement per facts() question): the rollup ranges, the live
+tail, the unaligned edges and, for a family without quarter-hours, its raw pieces, the whole
+days read for a segment and their raw rest counted negative (queries/rollup_plan.py plans
+them; queries/rollup_read.py runs the statement and checks its snapshot).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from functools import lru_cache
+from typing import Any
+
+from storage.engine import ts_param
+from storage.measures import MEASURES, UNPRICED, qh_sql, raw_measures_sql
+from storage.rollup_tables import BY_NAME
+from storage.sources import source_match_sql
+
+from .filters import Filters
+from .rollup_plan import DAY, NO_FOLD, Block, Negative
+from .slicing import slice_sql
+
+
+@lru_cache(maxsize=512)
+def _values(ranges: tuple[tuple[int, ...], ...]) -> str:
+    """The plan as SQL VALUES rows (g, lo, hi, ph, p, w); w = NO_FOLD unless folded."""
+    full = [tuple(r) + (NO_FOLD,) if len(r) == 5 else tuple(r) for r in ranges]
+    rows = ["({}, {}, {}, {}, {}, {})".format(*[int(v) for v in r]) for r in full]
+    rows[0] = "({})".format(", ".join(f"CAST({int(v)} AS BIGINT)" for v in full[0]))
+    return ", ".join(rows)
+
+
+def build_query(
+    dialect: str,
+    family: str,
+    dims: Sequence[str],
+    by_qh: bool,
+    ranges: Sequence[tuple[int, ...]],
+    tail_ranges: Sequence[tuple[int, int | None]],
+    window: tuple[datetime, datetime],
+    edges: Sequence[tuple[datetime, datetime]],
+    source: str,
+    unpriced: bool = False,
+    f: Filters | None = None,
+    pieces: Sequence[tuple[int, int]] = (),
+    blocks: Sequence[Block] = (),
+    negatives: Sequence[Negative] = (),
+) -> tuple[str, dict[str, Any]]:
+    """One statement (one snapshot): rollup ranges + live tail + unaligned edges, summed.
+
+    window: (a, b) aligned instants the rollups and tail cover; edges: [(a, b)] raw
+    instants outside it (read whole); f: its slice narrows every part (the family's key
+    holds the sliced columns); pieces: [(a, b)] epoch seconds inside the window that the
+    family's grains do not cover (the user family's sub-day rest), read from the raw rows
+    with id <= watermark outside the gaps (the tail reads the others); blocks and negatives:
+    whole UTC days of the family's 1-day grain and the raw rest of those days counted
+    negative, each keyed to its segment (rollup_plan.day_remainders). Returns (sql text, params).
+    """
+    fam = BY_NAME[family]
+    measures_read = MEASURES + (UNPRICED if unpriced else [])
+    params: dict[str, Any] = {"org": None}
+    # The rollups key the source's class (source_key_sql); raw rows are classified as read.
+    src_x = " AND x.source = :src" if source != "all" else ""
+    src_r = f" AND {source_match_sql(dialect, source)}" if source != "all" else ""
+    if f is not None and f.slice_items:
+        src_x += slice_sql(f, fam.read_sql, params, "sx", fam.key_sql)
+        src_r += slice_sql(f, lambda c: c, params, "sr")
+    qh = qh_sql(dialect)
+    parts = []
+    if ranges:
+        key = "(r.ph + (((x.t - r.ph) % r.w) / r.p) * r.p) / 900 AS k, " if by_qh else ""
+        dsel = "".join(f"{fam.read_sql(d)} AS {d}, " for d in dims)
+        msel = ", ".join(f"x.{m}" for m in measures_read)
+        where = (
+            f"x.org_id = :org AND x.grain = r.g AND x.t >= r.lo AND x.t < r.hi"
+            f" AND ((x.t - r.ph) % r.p) + r.g <= r.p{src_x}"
+        )
+        if dialect == "sqlite":  # CROSS JOIN keeps r outside: one primary-key range per row of r
+            parts.append(f"SELECT {key}{dsel}{msel} FROM r CROSS JOIN {fam.table} x WHERE {where}")
+        else:
+            # LATERAL … OFFSET 0 is evaluated per row of r (one index range scan each),
+            # whatever the statistics say; a hash join on grain would test every row.
+            parts.append(
+                f"SELECT x.* FROM r CROSS JOIN LATERAL (SELECT {key}{dsel}{msel} FROM {fam.table} x"
+                f" WHERE {where} OFFSET 0) x"
+            )
+    # The tail: rows not in the rollups, read by id (the primary key; NOT INDEXED keeps
+    # SQLite on the rowid range rather than the (org_id, created_at) index).
+    table_ref = "token_usage_logs NOT INDEXED" if dialect == "sqlite" else "token_usage_logs"
+    rkey = f"{qh} AS k, " if by_qh else ""
+    rdims = "".join(f"{d}, " for d in dims)
+    rgroup = ", ".join((["k"] if by_qh else []) + list(dims))
+    rgroup = f" GROUP BY {rgroup}" if rgroup else ""
+    measures = raw_measures_sql(dialect, unpriced)
+    params["wa"], params["wb"] = ts_param(dialect, window[0]), ts_param(dialect, window[1])
+    for i, (lo, hi) in enumerate(tail_ranges):
+        cond = f"id >= :ilo{i}" + (f" AND id <= :ihi{i}" if hi is not None else "")
+        params[f"ilo{i}"] = int(lo)
+        if hi is not None:
+            params[f"ihi{i}"] = int(hi)
+        parts.append(
+            f"SELECT {rkey}{rdims}{measures} FROM {table_ref} WHERE {cond} AND org_id = :org"
+            f" AND created_at >= :wa AND created_at < :wb{src_r}{rgroup}"
+        )
+    for i, (a, b) in enumerate(edges):
+        params[f"ea{i}"], params[f"eb{i}"] = ts_param(dialect, a), ts_param(dialect, b)
+        parts.append(
+            f"SELECT {rkey}{rdims}{measures} FROM token_usage_logs WHERE org_id = :org"
+            f" AND created_at >= :ea{i} AND created_at < :eb{i}{src_r}{rgroup}"
+        )
+    if pieces:
+        parts.append(_pieces_sql(dialect, pieces, tail_ranges, params, rkey, rdims, measures, src_r, rgroup))
+    if blocks:
+        dsel = "".join(f"{fam.read_sql(d)} AS {d}, " for d in dims)
+        parts.append(_blocks_sql(dialect, fam.table, blocks, by_qh, dsel, measures_read, src_x))
+    if negatives:
+        pos = _pieces_sql(
+            dialect,
+            negatives,
+            tail_ranges,
+            params,
+            "e.column3 AS k, " if by_qh else "",
+            rdims,
+            measures,
+            src_r,
+            _group(["e.column3"] if by_qh else [], dims),
+            "n",
+        )
+        neg = ", ".join(f"-n.{m} AS {m}" for m in measures_read)
+        parts.append(f"SELECT {'n.k, ' if by_qh else ''}{''.join(f'n.{d}, ' for d in dims)}{neg} FROM ({pos}) n")
+    union = " UNION ALL ".join(parts)
+    keys = (["k"] if by_qh else []) + list(dims)
+    outer_m = ", ".join(f"CAST(COALESCE(SUM(u.{m}), 0) AS BIGINT) AS {m}" for m in measures_read)
+    outer_k = "".join(f"u.{c}, " for c in keys)
+    group = f" GROUP BY {', '.join('u.' + c for c in keys)}" if keys else ""
+    cte = f"WITH r(g, lo, hi, ph, p, w) AS (VALUES {_values(tuple(ranges))}) " if ranges else ""
+    # The state version seen by this very snapshot, on every row: the caller checks it
+    # against the state it planned the tail with.
+    ver = "(SELECT version FROM rollup_state WHERE id = 1) AS v"
+    sql = f"{cte}SELECT {outer_k}{outer_m}, {ver} FROM ({union}) u{group}"
+    if source != "all":
+        params["src"] = source
+    return sql, params
+
+
+def _group(keys: list[str], dims: Sequence[str]) -> str:
+    cols = ", ".join([*keys, *dims])
+    return f" GROUP BY {cols}" if cols else ""
+
+
+def _pieces_sql(
+    dialect: str,
+    pieces: Sequence[tuple[int, ...]],
+    tail_ranges: Sequence[tuple[int, int | None]],
+    params: dict[str, Any],
+    rkey: str,
+    rdims: str,
+    measures: str,
+    src_r: str,
+    rgroup: str,
+    name: str = "p",
+) -> str:
+    """Raw rows of the pieces (one VALUES list of instants joined to the raw table: one
+    index range per piece), leaving out the ids the tail reads. A piece (a, b, key) also
+    carries its key, as e.column3 (rkey may select it); name: the prefix of its parameters."""
+    rows = []
+    for i, (a, b, *key) in enumerate(pieces):
+        params[f"{name}a{i}"] = ts_param(dialect, datetime.fromtimestamp(a, UTC))
+        params[f"{name}b{i}"] = ts_param(dialect, datetime.fromtimestamp(b, UTC))
+        rows.append(f"(:{name}a{i}, :{name}b{i}{''.join(f', {int(k)}' for k in key)})")
+    if dialect == "postgresql":
+        key0 = "".join(f", CAST({int(k)} AS BIGINT)" for k in pieces[0][2:])
+        rows[0] = f"(CAST(:{name}a0 AS TIMESTAMPTZ), CAST(:{name}b0 AS TIMESTAMPTZ){key0})"
+    not_tail = "".join(
+        f" AND NOT (id >= :ilo{i}" + (f" AND id <= :ihi{i})" if hi is not None else ")")
+        for i, (_lo, hi) in enumerate(tail_ranges)
+    )
+    where = f"org_id = :org AND created_at >= e.column1 AND created_at < e.column2{not_tail}{src_r}"
+    if dialect == "sqlite":  # CROSS JOIN keeps e outside: an index range per piece
+        return f"SELECT {rkey}{rdims}{measures} FROM (VALUES {', '.join(rows)}) e CROSS JOIN token_usage_logs WHERE {where}{rgroup}"
+    # LATERAL … OFFSET 0: one index range scan per piece (measured: without it PostgreSQL
+    # scans all of a busy user's rows and tests each against every piece, 3.6 s).
+    return (
+        f"SELECT {rkey}{rdims}{measures} FROM (VALUES {', '.join(rows)}) e CROSS JOIN LATERAL"
+        f" (SELECT * FROM token_usage_logs WHERE {where} OFFSET 0) t{rgroup}"
+    )
+
+
+def _blocks_sql(
+    dialect: str, table: str, blocks: Sequence[Block], by_qh: bool, dsel: str, measures: Sequence[str], src_x: str
+) -> str:
+    """The family's 1-day rows of these UTC days (VALUES (day, key): one index lookup each),
+    every row keyed `key` (the segment the day is read for)."""
+    rows = [f"({int(d)}, {int(k)})" for d, k in blocks]
+    if dialect == "postgresql":
+        rows[0] = f"(CAST({int(blocks[0][0])} AS BIGINT), CAST({int(blocks[0][1])} AS BIGINT))"
+    key = "b.column2 AS k, " if by_qh else ""
+    msel = ", ".join(f"x.{m}" for m in measures)
+    where = f"x.org_id = :org AND x.grain = {DAY} AND x.t = b.column1{src_x}"
+    if dialect == "sqlite":
+        return f"SELECT {key}{dsel}{msel} FROM (VALUES {', '.join(rows)}) b CROSS JOIN {table} x WHERE {where}"
+    return (
+        f"SELECT x.* FROM (VALUES {', '.join(rows)}) b CROSS JOIN LATERAL"
+        f" (SELECT {key}{dsel}{msel} FROM {table} x WHERE {where} OFFSET 0) x"
+    )
