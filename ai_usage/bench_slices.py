@@ -4,9 +4,10 @@
 The page with a comparison: every answer of the unfiltered bench (summary, cache savings,
 projection, time series, time series by action, model efficiency, by agent, heatmap) plus
 the users' ranking beside the earlier window's, then the earlier window's summary, cache
-savings, time series, model efficiency and by agent (the last two lean, as the API). Filters, each alone, chosen from the bench org's own
-rows: the busiest user, agent, model, action type and provider, and the user and the
-agent whose share of the rows is nearest 0.1 % (their share is printed).
+savings, time series, model efficiency and by agent (the last two lean, as the API).
+Filters, each alone, chosen from the bench org's own rows: the busiest user, agent, model,
+action type and provider, and the user and the agent whose share of the rows is nearest
+0.1 % (their share is printed).
 """
 
 from __future__ import annotations
