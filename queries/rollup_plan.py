@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from storage.measures import QH
-from storage.rollup_tables import GRAINS
+from storage.rollup_tables import DAY, GRAINS
 
 IntArray = np.ndarray[Any, np.dtype[np.int64]]
 Range = tuple[int, int, int, int, int]  # (grain, lo, hi, phase, period), seconds
@@ -112,7 +112,6 @@ def _merge(g: int, lo: IntArray, hi: IntArray, k: IntArray, s: IntArray, seg_len
     return [(g * QH, int(lo[a]) * QH, int(hi[b]) * QH, int(s[k[a]]) * QH, int(p[a]) * QH) for a, b in zip(first, last)]
 
 
-DAY = 86400
 Piece = tuple[int, int]  # [a, b) epoch seconds read raw, each row keyed by its quarter-hour
 Block = tuple[int, int]  # (UTC day start, key): that day's 1-day block, every row keyed `key`
 Negative = tuple[int, int, int]  # (a, b, key): raw rows of [a, b), counted negative, keyed `key`

@@ -19,12 +19,11 @@ import pandas as pd
 import sqlalchemy as sa
 
 from storage.measures import MEASURES, QH, UNPRICED
-from storage.rollup_tables import GRAINS, State, available, family_for, read_state, read_version
+from storage.rollup_tables import DAY, GRAINS, State, available, family_for, read_state, read_version
 
 from .base import frame, raw_facts
 from .filters import Filters
 from .rollup_plan import (
-    DAY,
     Block,
     Negative,
     cuts_from_boundaries,
@@ -100,9 +99,9 @@ def rollup_facts(
             f.source,
             unpriced,
             f,
-            pieces,
-            blocks,
-            negatives,
+            pieces=pieces,
+            blocks=blocks,
+            negatives=negatives,
         )
         params["org"] = f.org_id
         rows = conn.execute(sa.text(sql), params).all()

@@ -13,11 +13,11 @@ from typing import Any
 
 from storage.engine import ts_param
 from storage.measures import MEASURES, UNPRICED, qh_sql, raw_measures_sql
-from storage.rollup_tables import BY_NAME
+from storage.rollup_tables import BY_NAME, DAY
 from storage.sources import source_match_sql
 
 from .filters import Filters
-from .rollup_plan import DAY, NO_FOLD, Block, Negative
+from .rollup_plan import NO_FOLD, Block, Negative
 from .slicing import slice_sql
 
 
@@ -67,10 +67,11 @@ def build_query(
         src_r += slice_sql(f, lambda c: c, params, "sr")
     qh = qh_sql(dialect)
     parts = []
+    # What a rollup row gives: its dims (read through the family) and its measures.
+    dsel = "".join(f"{fam.read_sql(d)} AS {d}, " for d in dims)
+    msel = ", ".join(f"x.{m}" for m in measures_read)
     if ranges:
         key = "(r.ph + (((x.t - r.ph) % r.w) / r.p) * r.p) / 900 AS k, " if by_qh else ""
-        dsel = "".join(f"{fam.read_sql(d)} AS {d}, " for d in dims)
-        msel = ", ".join(f"x.{m}" for m in measures_read)
         where = (
             f"x.org_id = :org AND x.grain = r.g AND x.t >= r.lo AND x.t < r.hi"
             f" AND ((x.t - r.ph) % r.p) + r.g <= r.p{src_x}"
@@ -89,8 +90,7 @@ def build_query(
     table_ref = "token_usage_logs NOT INDEXED" if dialect == "sqlite" else "token_usage_logs"
     rkey = f"{qh} AS k, " if by_qh else ""
     rdims = "".join(f"{d}, " for d in dims)
-    rgroup = ", ".join((["k"] if by_qh else []) + list(dims))
-    rgroup = f" GROUP BY {rgroup}" if rgroup else ""
+    rgroup = _group(["k"] if by_qh else [], dims)
     measures = raw_measures_sql(dialect, unpriced)
     params["wa"], params["wb"] = ts_param(dialect, window[0]), ts_param(dialect, window[1])
     for i, (lo, hi) in enumerate(tail_ranges):
@@ -111,8 +111,7 @@ def build_query(
     if pieces:
         parts.append(_pieces_sql(dialect, pieces, tail_ranges, params, rkey, rdims, measures, src_r, rgroup))
     if blocks:
-        dsel = "".join(f"{fam.read_sql(d)} AS {d}, " for d in dims)
-        parts.append(_blocks_sql(dialect, fam.table, blocks, by_qh, dsel, measures_read, src_x))
+        parts.append(_blocks_sql(dialect, fam.table, blocks, by_qh, dsel, msel, src_x))
     if negatives:
         pos = _pieces_sql(
             dialect,
@@ -144,6 +143,7 @@ def build_query(
 
 
 def _group(keys: list[str], dims: Sequence[str]) -> str:
+    """A raw part's GROUP BY over its key column(s) and dims; empty without either."""
     cols = ", ".join([*keys, *dims])
     return f" GROUP BY {cols}" if cols else ""
 
@@ -187,7 +187,7 @@ def _pieces_sql(
 
 
 def _blocks_sql(
-    dialect: str, table: str, blocks: Sequence[Block], by_qh: bool, dsel: str, measures: Sequence[str], src_x: str
+    dialect: str, table: str, blocks: Sequence[Block], by_qh: bool, dsel: str, msel: str, src_x: str
 ) -> str:
     """The family's 1-day rows of these UTC days (VALUES (day, key): one index lookup each),
     every row keyed `key` (the segment the day is read for)."""
@@ -195,7 +195,6 @@ def _blocks_sql(
     if dialect == "postgresql":
         rows[0] = f"(CAST({int(blocks[0][0])} AS BIGINT), CAST({int(blocks[0][1])} AS BIGINT))"
     key = "b.column2 AS k, " if by_qh else ""
-    msel = ", ".join(f"x.{m}" for m in measures)
     where = f"x.org_id = :org AND x.grain = {DAY} AND x.t = b.column1{src_x}"
     if dialect == "sqlite":
         return f"SELECT {key}{dsel}{msel} FROM (VALUES {', '.join(rows)}) b CROSS JOIN {table} x WHERE {where}"
