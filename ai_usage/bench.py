@@ -42,22 +42,27 @@ WINDOWS = (7, 30, 90, 365)
 RAW_BUDGET_S = 20.0  # after one raw run slower than this, raw is timed once per window
 
 
-def _answers(engine, f, f_sys) -> list:
-    """Every API answer for one window, each on its own pooled connection (as the API does)."""
+def api_calls(f, f_sys) -> list[tuple[str, Any, Any, tuple]]:
+    """The full refresh's eight answers as the API reads them, named: (name, query, filters,
+    extra arguments). The benchmark and scripts/refresh_timing.py time this one list."""
     import queries
 
-    calls: list[tuple[Any, ...]] = [
-        (queries.summary, f, ()),
-        (queries.cache_savings, f_sys, ()),
-        (queries.projection, f, ()),
-        (queries.time_series, f, ()),
-        (queries.time_series, f, (True,)),
-        (queries.model_efficiency, f, ()),
-        (partial(queries.by_agent, latency=False), f, ()),  # as the API: no latency in its answer
-        (queries.heatmap, f, ()),
+    return [
+        ("summary", queries.summary, f, ()),
+        ("cache_savings", queries.cache_savings, f_sys, ()),
+        ("projection", queries.projection, f, ()),
+        ("time_series", queries.time_series, f, ()),
+        ("time_series_action", queries.time_series, f, (True,)),
+        ("model_efficiency", queries.model_efficiency, f, ()),
+        ("by_agent", partial(queries.by_agent, latency=False), f, ()),  # as the API: no latency in its answer
+        ("heatmap", queries.heatmap, f, ()),
     ]
+
+
+def _answers(engine, f, f_sys) -> list:
+    """Every API answer for one window, each on its own pooled connection (as the API does)."""
     out = []
-    for fn, ff, args in calls:
+    for _name, fn, ff, args in api_calls(f, f_sys):
         with engine.connect() as conn:
             out.append(fn(conn, ff, *args))
     return out

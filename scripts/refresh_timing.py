@@ -19,7 +19,6 @@ import pstats
 import statistics
 import time
 from datetime import UTC, datetime
-from functools import partial
 
 
 def main() -> None:
@@ -73,18 +72,9 @@ def main() -> None:
 
 def _timed_answers(engine, f, f_sys, per: dict) -> None:
     """ai_usage.bench's answers, one by one, each timed (wall, CPU) into per[name]."""
-    import queries
+    from ai_usage.bench import api_calls
 
-    calls = [
-        ("summary", queries.summary, f, ()),
-        ("cache_savings", queries.cache_savings, f_sys, ()),
-        ("projection", queries.projection, f, ()),
-        ("time_series", queries.time_series, f, ()),
-        ("time_series_action", queries.time_series, f, (True,)),
-        ("model_efficiency", queries.model_efficiency, f, ()),
-        ("by_agent", partial(queries.by_agent, latency=False), f, ()),
-        ("heatmap", queries.heatmap, f, ()),
-    ]
+    calls = api_calls(f, f_sys)
     for name, fn, ff, args in calls:
         t0, c0 = time.perf_counter(), time.process_time()
         with engine.connect() as conn:
