@@ -150,6 +150,61 @@ def day_remainders(ranges: list[Range], has_day: bool) -> tuple[list[Piece], lis
     return pieces, blocks, negatives
 
 
+Span = tuple[int, int, int]  # (grain, lo, hi): rollup rows of that grain with lo <= t < hi, seconds
+
+
+def signed_cover(lo: int, hi: int, grains: tuple[int, ...], costs: tuple[float, ...]) -> tuple[list[Span], list[Span]]:
+    """Whole UTC days [lo, hi) (seconds) as aligned blocks of `grains` (ascending, the first a
+    day, each dividing the next) added and taken away: (added, taken), adjacent blocks of a
+    grain merged into one span. Sums are exact integers, so a coarse block that overhangs the
+    window minus the overhang reads the same totals as the window, from fewer rows when a
+    block costs less than the finer blocks it replaces: costs[i] is a block of grains[i]'s
+    cost (rows read, relative). E.g. 90 days as one 64-day block plus 3 eight-day blocks and
+    2 days minus 1 day, instead of 9 eight-day blocks and 18 days."""
+    days = tuple(g // DAY for g in grains)
+    best = _cover(lo // DAY, hi // DAY, days, tuple(costs), len(days) - 1)[1]
+    out: tuple[list[Span], list[Span]] = ([], [])
+    for sign in (1, -1):
+        spans = out[0 if sign == 1 else 1]
+        for size, start in sorted((z, s) for z, s, g in best if g == sign):
+            a, b = start * DAY, (start + size) * DAY
+            if spans and spans[-1][0] == size * DAY and spans[-1][2] == a:
+                spans[-1] = (size * DAY, spans[-1][1], b)
+            else:
+                spans.append((size * DAY, a, b))
+    return out
+
+
+@lru_cache(maxsize=4096)
+def _cover(
+    a: int, b: int, days: tuple[int, ...], costs: tuple[float, ...], level: int
+) -> tuple[float, tuple[tuple[int, int, int], ...]]:
+    """The cheapest signed blocks (size in days, start day, ±1) summing to days [a, b), with
+    blocks of days[: level + 1]; each level's edges may round down or up (the rest taken away
+    or added at finer levels)."""
+    size, cost = days[level], costs[level]
+    if a >= b:
+        return 0.0, ()
+    if level == 0:
+        return (b - a) * cost, tuple((size, d, 1) for d in range(a, b))
+    options = [_cover(a, b, days, costs, level - 1)]
+    for left in sorted({a // size * size, -(-a // size) * size}):
+        for right in sorted({b // size * size, -(-b // size) * size}):
+            if left >= right:
+                continue
+            total = (right - left) // size * cost
+            blocks = [(size, d, 1) for d in range(left, right, size)]
+            for x, y, sign in (
+                (a, left, 1) if a < left else (left, a, -1),
+                (right, b, 1) if right < b else (b, right, -1),
+            ):
+                c, bl = _cover(x, y, days, costs, level - 1)
+                total += c
+                blocks += [(z, d, g * sign) for z, d, g in bl]
+            options.append((total, tuple(blocks)))
+    return min(options, key=lambda o: o[0])
+
+
 def cuts_from_boundaries(boundaries: Any) -> IntArray:
     """Quarter-hour indexes where buckets start: the first quarter-hour at or after each boundary."""
     b = np.asarray(boundaries, dtype="int64")

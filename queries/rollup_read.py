@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from functools import lru_cache
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -19,18 +20,21 @@ import pandas as pd
 import sqlalchemy as sa
 
 from storage.measures import MEASURES, QH, UNPRICED
-from storage.rollup_tables import DAY, GRAINS, State, available, family_for, read_state, read_version
+from storage.rollup_tables import BLOCK_COSTS, DAY, GRAINS, State, available, family_for, read_state, read_version
 
 from .base import frame, raw_facts
 from .filters import Filters
 from .rollup_plan import (
+    NO_FOLD,
     Block,
     Negative,
+    Span,
     cuts_from_boundaries,
     day_remainders,
     fold_ranges,
     offset_stretches,
     plan_ranges,
+    signed_cover,
 )
 from .rollup_sql import build_query
 
@@ -70,7 +74,7 @@ def rollup_facts(
     if B <= A:
         return raw()
     cut_bytes = np.asarray(boundaries, dtype="int64").tobytes() if (by_qh and boundaries is not None) else None
-    ranges, pieces, blocks, negatives = _plan(f.timezone, A, B, cut_bytes, by_qh, int(period or 0), fam.grains)
+    ranges, pieces, blocks, negatives, minus = _plan(f.timezone, A, B, cut_bytes, by_qh, int(period or 0), fam.grains)
     if len(pieces) + len(negatives) > MAX_PIECES:  # sub-day cuts everywhere (a heatmap's hours): raw answers
         return raw()
     wa = datetime.fromtimestamp(A * QH, UTC)
@@ -102,6 +106,7 @@ def rollup_facts(
             pieces=pieces,
             blocks=blocks,
             negatives=negatives,
+            minus=minus,
         )
         params["org"] = f.org_id
         rows = conn.execute(sa.text(sql), params).all()
@@ -109,7 +114,9 @@ def rollup_facts(
         # planned with another watermark than the rollups read: read the state, again.
         seen = rows[0][-1] if rows else read_version(conn)
         if seen == state.version:
-            if negatives and (by_qh or dims):  # a day minus its rest can leave a key with no row: none in raw
+            if (negatives or minus) and (
+                by_qh or dims
+            ):  # a block minus its rest can leave a key with no row: none in raw
                 at = cols.index("executions")
                 rows = [r for r in rows if r[at] != 0]
             return frame(rows, cols, dims)  # the trailing version column is left out
@@ -122,15 +129,21 @@ def rollup_facts(
 MAX_PIECES = 400
 
 
+Plan = tuple[
+    tuple[tuple[int, ...], ...], tuple[tuple[int, int], ...], tuple[Block, ...], tuple[Negative, ...], tuple[Span, ...]
+]
+
+
 @lru_cache(maxsize=512)
 def _plan(
     tz_name: str, A: int, B: int, cut_bytes: bytes | None, by_qh: bool, period: int, grains: tuple[int, ...] = GRAINS
-) -> tuple[tuple[tuple[int, ...], ...], tuple[tuple[int, int], ...], tuple[Block, ...], tuple[Negative, ...]]:
+) -> Plan:
     """The read ranges of one (zone, window, bucket cuts, fold period, family grains); for a
     family without quarter-hours, what its grains do not cover: raw pieces [a, b) (epoch
     seconds, keyed by quarter-hour), and days read whole minus their raw rest counted negative
-    (rollup_plan.day_remainders). Pure, so planned once per question shape and shared by
-    every request and figure asking it."""
+    (rollup_plan.day_remainders); for a family with blocks coarser than a day, read without
+    time keys (the users' totals), rollup spans taken away (rollup_plan.signed_cover). Pure,
+    so planned once per question shape and shared by every request and figure asking it."""
     cuts = cuts_from_boundaries(np.frombuffer(cut_bytes, dtype="int64")) if cut_bytes is not None else None
     planned = plan_ranges(A, B, cuts, by_qh, grains if grains[0] == QH else (QH, *grains))
     pieces: tuple[tuple[int, int], ...] = ()
@@ -143,8 +156,28 @@ def _plan(
         pieces, blocks, negatives = tuple(p), tuple(b), tuple(n)
         planned = [r for r in planned if r[0] != QH]
     if period and cuts is not None:
-        return tuple(fold_ranges(planned, offset_stretches(tz_name, A, B), period)), pieces, blocks, negatives
-    return tuple(planned), pieces, blocks, negatives
+        return tuple(fold_ranges(planned, offset_stretches(tz_name, A, B), period)), pieces, blocks, negatives, ()
+    if not by_qh and grains[-1] > DAY and grains[0] == DAY:
+        return _signed(planned, pieces, blocks, negatives, grains)
+    return tuple(planned), pieces, blocks, negatives, ()
+
+
+def _signed(
+    planned: Sequence[tuple[int, ...]],
+    pieces: tuple[tuple[int, int], ...],
+    blocks: tuple[Block, ...],
+    negatives: tuple[Negative, ...],
+    grains: tuple[int, ...],
+) -> Plan:
+    """A totals read (one segment, no time key) of a family with coarse blocks: its whole days
+    (the ranges and the 1-day blocks of day_remainders, one run of days) as the cheapest
+    blocks added and taken away; what is not a whole day stays as planned."""
+    days = sorted([(r[1], r[2]) for r in planned] + [(d, d + DAY) for d, _k in blocks])
+    if not days or any(b != a2 for (_a, b), (a2, _b) in pairwise(days)):
+        return tuple(planned), pieces, blocks, negatives, ()  # not one run of days: as planned
+    added, taken = signed_cover(days[0][0], days[-1][1], grains, tuple(BLOCK_COSTS[g] for g in grains))
+    ranges = tuple((g, lo, hi, lo, NO_FOLD) for g, lo, hi in added)  # no key, no lattice: every block read
+    return ranges, pieces, (), negatives, tuple(taken)
 
 
 # The last state read per database: most requests plan with it and never re-read it.

@@ -17,7 +17,7 @@ from storage.rollup_tables import BY_NAME, DAY
 from storage.sources import source_match_sql
 
 from .filters import Filters
-from .rollup_plan import NO_FOLD, Block, Negative
+from .rollup_plan import NO_FOLD, Block, Negative, Span
 from .slicing import slice_sql
 
 _RANGE_COLS = ("g", "lo", "hi", "ph", "p", "w")
@@ -63,6 +63,7 @@ def build_query(
     pieces: Sequence[tuple[int, int]] = (),
     blocks: Sequence[Block] = (),
     negatives: Sequence[Negative] = (),
+    minus: Sequence[Span] = (),
 ) -> tuple[str, dict[str, Any]]:
     """One statement (one snapshot): rollup ranges + live tail + unaligned edges, summed.
 
@@ -72,7 +73,9 @@ def build_query(
     family's grains do not cover (the user family's sub-day rest), read from the raw rows
     with id <= watermark outside the gaps (the tail reads the others); blocks and negatives:
     whole UTC days of the family's 1-day grain and the raw rest of those days counted
-    negative, each keyed to its segment (rollup_plan.day_remainders). Returns (sql text, params).
+    negative, each keyed to its segment (rollup_plan.day_remainders); minus: spans (grain, lo,
+    hi) of rollup rows counted negative (rollup_plan.signed_cover: coarse blocks that overhang
+    a totals read, less their overhang; no time key). Returns (sql text, params).
     """
     fam = BY_NAME[family]
     measures_read = MEASURES + (UNPRICED if unpriced else [])
@@ -145,6 +148,8 @@ def build_query(
         )
         neg = ", ".join(f"-n.{m} AS {m}" for m in measures_read)
         parts.append(f"SELECT {'n.k, ' if by_qh else ''}{''.join(f'n.{d}, ' for d in dims)}{neg} FROM ({pos}) n")
+    if minus:
+        parts.append(_minus_sql(dialect, fam.table, minus, dsel, measures_read, src_x))
     union = " UNION ALL ".join(parts)
     keys = (["k"] if by_qh else []) + list(dims)
     outer_m = ", ".join(f"CAST(COALESCE(SUM(u.{m}), 0) AS BIGINT) AS {m}" for m in measures_read)
@@ -225,4 +230,20 @@ def _blocks_sql(
     return (
         f"SELECT x.* FROM (VALUES {', '.join(rows)}) b CROSS JOIN LATERAL"
         f" (SELECT {key}{dsel}{msel} FROM {table} x WHERE {where} OFFSET 0) x"
+    )
+
+
+def _minus_sql(dialect: str, table: str, minus: Sequence[Span], dsel: str, measures: Sequence[str], src_x: str) -> str:
+    """The family's rows of these spans (VALUES (grain, lo, hi): one index range each), every
+    measure negated: what a coarse block read for a totals question holds past the window."""
+    rows = [f"({int(g)}, {int(lo)}, {int(hi)})" for g, lo, hi in minus]
+    if dialect == "postgresql":
+        rows[0] = "({})".format(", ".join(f"CAST({int(v)} AS BIGINT)" for v in minus[0]))
+    neg = ", ".join(f"-x.{m} AS {m}" for m in measures)
+    where = f"x.org_id = :org AND x.grain = n.column1 AND x.t >= n.column2 AND x.t < n.column3{src_x}"
+    if dialect == "sqlite":
+        return f"SELECT {dsel}{neg} FROM (VALUES {', '.join(rows)}) n CROSS JOIN {table} x WHERE {where}"
+    return (
+        f"SELECT x.* FROM (VALUES {', '.join(rows)}) n CROSS JOIN LATERAL"
+        f" (SELECT {dsel}{neg} FROM {table} x WHERE {where} OFFSET 0) x"
     )
