@@ -372,10 +372,13 @@ def bench_cli(
     if res["windows"]:
         year = [w for w in res["windows"] if w["days"] == 365]
         worst = max(w["rollup_max_s"] for w in year)
+        # A single client's full refresh: ≤ 100 ms max of 7 at 10M rows (the serving target;
+        # the filtered page keeps the ≤ 250 ms it was given beside the 250 ms of the time).
+        year_target = 0.10 if engine.dialect.name == "postgresql" else target
         t.update(
             {
                 "year_max_s": worst,
-                "year_target_s": target,
+                "year_target_s": year_target,
                 "any_window_max_s": max(w["rollup_max_s"] for w in res["windows"]),
                 "min_speedup": min(
                     (w["speedup_median"] for w in res["windows"] if "speedup_median" in w), default=None
@@ -386,7 +389,7 @@ def bench_cli(
         )
         print(
             f"365-day full refresh, worst of {len(year)} zones × {runs} runs: {worst * 1000:.0f} ms "
-            f"(target ≤ {target * 1000:.0f} ms); slowest window: {t['any_window_max_s'] * 1000:.0f} ms"
+            f"(target ≤ {year_target * 1000:.0f} ms); slowest window: {t['any_window_max_s'] * 1000:.0f} ms"
             + (f"; smallest speed-up vs raw: {t['min_speedup']:.0f}×" if t["min_speedup"] else "")
         )
     path = Path(out)
