@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from storage.measures import MEASURES, QH, UNPRICED
 from storage.rollup_tables import BLOCK_COSTS, DAY, GRAINS, State, available, family_for, read_state, read_version
 
-from .base import frame, raw_facts
+from .base import frame, raw_facts, tuples
 from .filters import Filters
 from .rollup_plan import (
     NO_FOLD,
@@ -109,7 +109,7 @@ def rollup_facts(
             minus=minus,
         )
         params["org"] = f.org_id
-        rows = conn.execute(sa.text(sql), params).all()
+        rows = tuples(conn.execute(sa.text(sql), params))
         # Rows carry the version their snapshot saw. Another version means the tail was
         # planned with another watermark than the rollups read: read the state, again.
         seen = rows[0][-1] if rows else read_version(conn)
