@@ -150,9 +150,10 @@ def serve(
 
     def load():  # in each worker, after the fork
         from app import create_app, start_up
+        from storage.engine import serving_engine
 
         configure_logging()
-        app = create_app(settings)
+        app = create_app(settings, serving_engine(settings.database_url, settings.statement_timeout_ms, threads))
         start_up(app)  # the leader loop and gc.freeze: once per worker process
         return app.server
 
@@ -201,10 +202,11 @@ def _serve_waitress(settings: Settings, host: str, port: int, threads: int, out)
     import waitress
 
     from app import create_app, start_up
+    from storage.engine import serving_engine
 
     configure_logging()
     throttle_queue_warnings()
-    app = create_app(settings)
+    app = create_app(settings, serving_engine(settings.database_url, settings.statement_timeout_ms, threads))
     try:
         server = waitress.create_server(app.server, host=host, port=port, threads=threads, ident="ai-usage")
     except OSError as e:

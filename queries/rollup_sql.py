@@ -36,7 +36,7 @@ def _values(ranges: tuple[tuple[int, ...], ...]) -> str:
     return ", ".join(rows)
 
 
-@lru_cache(maxsize=512)
+@lru_cache(maxsize=64)  # up to ~70 KB each (a year of Kathmandu's days): a worker's memory
 def _arrays(ranges: tuple[tuple[int, ...], ...]) -> tuple[str, ...]:
     """The plan as six PostgreSQL array literals, one per column (g, lo, hi, ph, p, w): bound
     as text and unnested, a year of local days (~1,100 ranges) costs PostgreSQL ~5 ms where

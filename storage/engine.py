@@ -209,7 +209,12 @@ def make_engine(url: str | sa.URL, statement_timeout_ms: int = 10_000, **kw: Any
         f" -c statement_timeout={int(statement_timeout_ms)}" if statement_timeout_ms else ""
     )
     kw.setdefault("pool_timeout", POOL_TIMEOUT_S)
-    engine = sa.create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10, connect_args=connect_args, **kw)
+    # pool_size: a server passes its threads (serving_engine); a pool smaller than them
+    # closes the overflow connections it hands back, and under load every request past the
+    # pool then paid a new PostgreSQL backend (docs/operations.md, 4 December afternoon).
+    kw.setdefault("pool_size", 5)
+    kw.setdefault("max_overflow", 10)
+    engine = sa.create_engine(url, pool_pre_ping=True, connect_args=connect_args, **kw)
     # The pre-ping is a query too: a frozen server would hold it forever.
     ping = engine.dialect.do_ping
 
@@ -265,3 +270,9 @@ def migrate(engine: sa.Engine) -> None:
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
+
+
+def serving_engine(url: str | sa.URL, statement_timeout_ms: int, threads: int) -> sa.Engine:
+    """The engine of a served process with `threads` request threads: a connection kept for
+    each, and two more (the leader's catch-up and alert loop, a pre-ping's replacement)."""
+    return make_engine(url, statement_timeout_ms, pool_size=threads + 2)
