@@ -32,7 +32,7 @@ def _backends_after_bursts(engine: sa.Engine, threads: int, bursts: int) -> set[
     for _ in range(bursts):
         barrier = threading.Barrier(threads)
 
-        def work() -> None:
+        def work(barrier: threading.Barrier = barrier) -> None:
             with engine.connect() as c:
                 barrier.wait()  # every thread holds a connection at once
                 pid = c.execute(sa.text("SELECT pg_backend_pid()")).scalar_one()
