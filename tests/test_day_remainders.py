@@ -19,7 +19,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pandas as pd
 import pytest
-from support.db import insert_logs
+from support.db import insert_logs, random_row
 
 import queries
 from ingest import refresh as rollups
@@ -54,22 +54,7 @@ def _rows(rng: random.Random, org: str) -> list[dict]:
 
 
 def _row(org: str, at: datetime, user: str | None, rng: random.Random) -> dict:
-    return {
-        "org_id": org,
-        "created_at": at,
-        "agent_id": rng.choice(["a1", "a2", None]),
-        "user_id": user,
-        "action_type": "user_interaction",
-        "source": rng.choice(["system", "byok"]),
-        "provider": "openai",
-        "model": "gpt-4o",
-        "input_tokens": rng.randint(1, 900),
-        "output_tokens": rng.randint(0, 500),
-        "cache_read_tokens": rng.randint(0, 50),
-        "cache_write_tokens": 0,
-        "cost_usd": None if rng.random() < 0.1 else round(rng.random() / 7, 8),
-        "latency_ms": None if rng.random() < 0.1 else rng.randint(50, 4000),
-    }
+    return random_row(org, at, rng, user)
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 
 import pandas as pd
 import pytest
-from support.db import insert_logs
+from support.db import insert_logs, random_row
 
 import queries
 from ingest import refresh as rollups
@@ -40,22 +40,15 @@ def org(engine):
     for _ in range(3000):
         at = start + timedelta(minutes=rng.randrange(183 * 24 * 60))
         rows.append(
-            {
-                "org_id": org,
-                "created_at": at,
-                "agent_id": rng.choice(["a1", "a2", None]),
-                "user_id": rng.choice(["u1", "u2", None]),
-                "action_type": rng.choice(["user_interaction", "tool_call"]),
-                "source": rng.choice(["system", "byok"]),
-                "provider": "openai",
-                "model": rng.choice(["gpt-4o", "gpt-4o-mini"]),
-                "input_tokens": rng.randint(1, 900),
-                "output_tokens": rng.randint(0, 500),
-                "cache_read_tokens": rng.randint(0, 50),
-                "cache_write_tokens": rng.randint(0, 20),
-                "cost_usd": None if rng.random() < 0.1 else round(rng.random() / 7, 8),
-                "latency_ms": None if rng.random() < 0.1 else rng.randint(50, 4000),
-            }
+            random_row(
+                org,
+                at,
+                rng,
+                rng.choice(["u1", "u2", None]),
+                action_type=rng.choice(["user_interaction", "tool_call"]),
+                model=rng.choice(["gpt-4o", "gpt-4o-mini"]),
+                cache_write_tokens=rng.randint(0, 20),
+            )
         )
     insert_logs(engine, rows[:2500])
     rollups.refresh(engine)

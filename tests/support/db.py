@@ -77,6 +77,28 @@ def insert_logs(engine, rows: list[dict]) -> None:
         c.execute(token_usage_logs.insert(), rows)
 
 
+def random_row(org: str, at, rng, user: str | None = None, agents=("a1", "a2", None), **fixed) -> dict:
+    """A log row at `at` with random agent, source, tokens, cost (NULL one time in ten) and
+    latency (NULL one time in ten), drawn from rng in that order; `fixed` overrides any column."""
+    row = {
+        "org_id": org,
+        "created_at": at,
+        "agent_id": rng.choice(list(agents)),
+        "user_id": user,
+        "action_type": "user_interaction",
+        "source": rng.choice(["system", "byok"]),
+        "provider": "openai",
+        "model": "gpt-4o",
+        "input_tokens": rng.randint(1, 900),
+        "output_tokens": rng.randint(0, 500),
+        "cache_read_tokens": rng.randint(0, 50),
+        "cache_write_tokens": 0,
+        "cost_usd": None if rng.random() < 0.1 else round(rng.random() / 7, 8),
+        "latency_ms": None if rng.random() < 0.1 else rng.randint(50, 4000),
+    }
+    return {**row, **fixed}
+
+
 def insert_agents(engine, rows: list[dict]) -> None:
     with engine.begin() as c:
         c.execute(agents.insert(), rows)
