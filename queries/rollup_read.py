@@ -114,9 +114,8 @@ def rollup_facts(
         # planned with another watermark than the rollups read: read the state, again.
         seen = rows[0][-1] if rows else read_version(conn)
         if seen == state.version:
-            if (negatives or minus) and (
-                by_qh or dims
-            ):  # a block minus its rest can leave a key with no row: none in raw
+            # A block minus its rest (or its overhang) can leave a key with no row: none in raw.
+            if (negatives or minus) and (by_qh or dims):
                 at = cols.index("executions")
                 rows = [r for r in rows if r[at] != 0]
             return frame(rows, cols, dims)  # the trailing version column is left out

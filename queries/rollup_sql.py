@@ -40,7 +40,7 @@ def _values(ranges: tuple[tuple[int, ...], ...]) -> str:
 def _arrays(ranges: tuple[tuple[int, ...], ...]) -> tuple[str, ...]:
     """The plan as six PostgreSQL array literals, one per column (g, lo, hi, ph, p, w): bound
     as text and unnested, a year of local days (~1,100 ranges) costs PostgreSQL ~5 ms where
-    as many VALUES rows cost ~12 ms to parse and plan (docs/rollups.md, «Ranges as arrays»)."""
+    as many VALUES rows cost ~12 ms to parse and plan (docs/rollups.md, «Many read ranges as arrays»)."""
     return tuple("{" + ",".join(map(str, col)) + "}" for col in zip(*_full(ranges)))
 
 
