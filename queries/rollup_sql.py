@@ -30,10 +30,16 @@ FEW_RANGES = 16
 def _values(ranges: tuple[tuple[int, ...], ...]) -> str:
     """The plan as SQL VALUES rows (g, lo, hi, ph, p, w); w = NO_FOLD unless folded. The first
     row's CASTs type the columns BIGINT on PostgreSQL."""
-    full = _full(ranges)
-    rows = ["({}, {}, {}, {}, {}, {})".format(*r) for r in full]
-    rows[0] = "({})".format(", ".join(f"CAST({v} AS BIGINT)" for v in full[0]))
-    return ", ".join(rows)
+    return _int_rows(_full(ranges), cast_first=True)
+
+
+def _int_rows(rows: Sequence[Sequence[int]], cast_first: bool) -> str:
+    """Integer rows as the body of a VALUES list; cast_first: the first row's values CAST to
+    BIGINT, which types the columns on PostgreSQL."""
+    out = ["({})".format(", ".join(str(int(v)) for v in r)) for r in rows]
+    if cast_first:
+        out[0] = "({})".format(", ".join(f"CAST({int(v)} AS BIGINT)" for v in rows[0]))
+    return ", ".join(out)
 
 
 @lru_cache(maxsize=64)  # up to ~70 KB each (a year of Kathmandu's days): a worker's memory
@@ -220,30 +226,28 @@ def _blocks_sql(
 ) -> str:
     """The family's 1-day rows of these UTC days (VALUES (day, key): one index lookup each),
     every row keyed `key` (the segment the day is read for)."""
-    rows = [f"({int(d)}, {int(k)})" for d, k in blocks]
-    if dialect == "postgresql":
-        rows[0] = f"(CAST({int(blocks[0][0])} AS BIGINT), CAST({int(blocks[0][1])} AS BIGINT))"
     key = "b.column2 AS k, " if by_qh else ""
     where = f"x.org_id = :org AND x.grain = {DAY} AND x.t = b.column1{src_x}"
-    if dialect == "sqlite":
-        return f"SELECT {key}{dsel}{msel} FROM (VALUES {', '.join(rows)}) b CROSS JOIN {table} x WHERE {where}"
-    return (
-        f"SELECT x.* FROM (VALUES {', '.join(rows)}) b CROSS JOIN LATERAL"
-        f" (SELECT {key}{dsel}{msel} FROM {table} x WHERE {where} OFFSET 0) x"
-    )
+    return _rollup_rows_sql(dialect, table, blocks, "b", f"{key}{dsel}{msel}", where)
 
 
 def _minus_sql(dialect: str, table: str, minus: Sequence[Span], dsel: str, measures: Sequence[str], src_x: str) -> str:
     """The family's rows of these spans (VALUES (grain, lo, hi): one index range each), every
     measure negated: what a coarse block read for a totals question holds past the window."""
-    rows = [f"({int(g)}, {int(lo)}, {int(hi)})" for g, lo, hi in minus]
-    if dialect == "postgresql":
-        rows[0] = "({})".format(", ".join(f"CAST({int(v)} AS BIGINT)" for v in minus[0]))
     neg = ", ".join(f"-x.{m} AS {m}" for m in measures)
     where = f"x.org_id = :org AND x.grain = n.column1 AND x.t >= n.column2 AND x.t < n.column3{src_x}"
-    if dialect == "sqlite":
-        return f"SELECT {dsel}{neg} FROM (VALUES {', '.join(rows)}) n CROSS JOIN {table} x WHERE {where}"
+    return _rollup_rows_sql(dialect, table, minus, "n", f"{dsel}{neg}", where)
+
+
+def _rollup_rows_sql(
+    dialect: str, table: str, values: Sequence[Sequence[int]], alias: str, select: str, where: str
+) -> str:
+    """`select` of the family's rows `x` matching `where` for each row of an integer VALUES
+    list named `alias` (its columns alias.column1…): one index lookup or range per row."""
+    rows = _int_rows(values, cast_first=dialect == "postgresql")
+    if dialect == "sqlite":  # CROSS JOIN keeps the list outside: one primary-key lookup per row
+        return f"SELECT {select} FROM (VALUES {rows}) {alias} CROSS JOIN {table} x WHERE {where}"
     return (
-        f"SELECT x.* FROM (VALUES {', '.join(rows)}) n CROSS JOIN LATERAL"
-        f" (SELECT {dsel}{neg} FROM {table} x WHERE {where} OFFSET 0) x"
+        f"SELECT x.* FROM (VALUES {rows}) {alias} CROSS JOIN LATERAL"
+        f" (SELECT {select} FROM {table} x WHERE {where} OFFSET 0) x"
     )
