@@ -167,7 +167,9 @@ def test_rollups_serve_the_filters_their_family_holds(rolled, monkeypatch):
         with eng.connect() as c:
             qbase.facts(c, f, dims=dims)
         assert bool(calls) == (family is None), sl
-        assert families == ([family] if family else []), sl
+        # One family; a statement planned again (the state moved under it: another test's
+        # refresh of the shared database) asks the same family again.
+        assert set(families) == ({family} if family else set()), sl
 
 
 def test_slice_fields_cover_every_parameter():
