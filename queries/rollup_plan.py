@@ -114,7 +114,9 @@ def _merge(g: int, lo: IntArray, hi: IntArray, k: IntArray, s: IntArray, seg_len
 
 Piece = tuple[int, int]  # [a, b) epoch seconds read raw, each row keyed by its quarter-hour
 Block = tuple[int, int]  # (UTC day start, key): that day's 1-day block, every row keyed `key`
-Negative = tuple[int, int, int]  # (a, b, key): raw rows of [a, b), counted negative, keyed `key`
+# (a, b, key, twin): raw rows of [a, b), counted negative, keyed `key`; twin = 1: the same
+# rows are also a piece (read once, counted twice: keyed by their quarter-hour, and negative).
+Negative = tuple[int, int, int, int]
 
 
 def day_remainders(ranges: list[Range], has_day: bool) -> tuple[list[Piece], list[Block], list[Negative]]:
@@ -128,7 +130,9 @@ def day_remainders(ranges: list[Range], has_day: bool) -> tuple[list[Piece], lis
     are the day's short rest instead of its long part (Madrid's local days start at 23:00 UTC:
     an hour of raw rows per day instead of 23). Shorter parts stay raw pieces (adjacent ones
     merged). Without a 1-day grain, or with segments of at most half a day (hourly buckets,
-    quarter-hours), every range stays one raw piece, as before.
+    quarter-hours), every range stays one raw piece, as before. A piece that is exactly the
+    rest of a day's block leaves the pieces and marks that negative its twin: its raw rows
+    are read once and counted both ways (the piece's own keys, and negative).
     """
     pieces: list[Piece] = []
     blocks: list[Block] = []
@@ -142,12 +146,29 @@ def day_remainders(ranges: list[Range], has_day: bool) -> tuple[list[Piece], lis
             if b - a > DAY // 2:
                 day, key = a // DAY * DAY, (ph + (a - ph) // p * p) // QH
                 blocks.append((day, key))
-                negatives += [(x, y, key) for x, y in ((day, a), (b, day + DAY)) if x < y]
+                negatives += [(x, y, key, 0) for x, y in ((day, a), (b, day + DAY)) if x < y]
             elif pieces and pieces[-1][1] == a:
                 pieces[-1] = (pieces[-1][0], b)
             else:
                 pieces.append((a, b))
-    return pieces, blocks, negatives
+    return _twins(pieces, blocks, negatives)
+
+
+def _twins(
+    pieces: list[Piece], blocks: list[Block], negatives: list[Negative]
+) -> tuple[list[Piece], list[Block], list[Negative]]:
+    """A piece that is exactly a negative's span (the rest of a UTC day past a local midnight:
+    Madrid's 23:00–24:00, New York's 00:00–05:00) is read once, as that negative's twin."""
+    spans = {(a, b) for a, b, _k, _t in negatives}
+    twins = [p for p in pieces if p in spans]
+    if not twins:
+        return pieces, blocks, negatives
+    both = set(twins)
+    return (
+        [p for p in pieces if p not in both],
+        blocks,
+        [(a, b, k, int((a, b) in both)) for a, b, k, _t in negatives],
+    )
 
 
 Span = tuple[int, int, int]  # (grain, lo, hi): rollup rows of that grain with lo <= t < hi, seconds

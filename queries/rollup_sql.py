@@ -140,20 +140,9 @@ def build_query(
     if blocks:
         parts.append(_blocks_sql(dialect, fam.table, blocks, by_qh, dsel, msel, src_x))
     if negatives:
-        pos = _pieces_sql(
-            dialect,
-            negatives,
-            tail_ranges,
-            params,
-            "e.column3 AS k, " if by_qh else "",
-            rdims,
-            measures,
-            src_r,
-            _group(["e.column3"] if by_qh else [], dims),
-            "n",
+        parts.append(
+            _negatives_sql(dialect, negatives, tail_ranges, params, by_qh, dims, measures, measures_read, src_r)
         )
-        neg = ", ".join(f"-n.{m} AS {m}" for m in measures_read)
-        parts.append(f"SELECT {'n.k, ' if by_qh else ''}{''.join(f'n.{d}, ' for d in dims)}{neg} FROM ({pos}) n")
     if minus:
         parts.append(_minus_sql(dialect, fam.table, minus, dsel, measures_read, src_x))
     union = " UNION ALL ".join(parts)
@@ -218,6 +207,39 @@ def _pieces_sql(
     return (
         f"SELECT {rkey}{rdims}{measures} FROM (VALUES {', '.join(rows)}) e CROSS JOIN LATERAL"
         f" (SELECT * FROM token_usage_logs WHERE {where} OFFSET 0) t{rgroup}"
+    )
+
+
+def _negatives_sql(
+    dialect: str,
+    negatives: Sequence[Negative],
+    tail_ranges: Sequence[tuple[int, int | None]],
+    params: dict[str, Any],
+    by_qh: bool,
+    dims: Sequence[str],
+    measures: str,
+    measures_read: Sequence[str],
+    src_r: str,
+) -> str:
+    """The raw rest of the days read whole, counted negative and keyed to the day's segment.
+    A twin's rows (rollup_plan.day_remainders) are also counted positive, keyed by their own
+    quarter-hour, as the piece it stands for: those rows are read once and come out twice."""
+    ndims, rdims = "".join(f"n.{d}, " for d in dims), "".join(f"{d}, " for d in dims)
+    if not any(n[3] for n in negatives):
+        spans = [(a, b, k) for a, b, k, _t in negatives]
+        rkey, keys = ("e.column3 AS k, ", ["e.column3"]) if by_qh else ("", [])
+        pos = _pieces_sql(dialect, spans, tail_ranges, params, rkey, rdims, measures, src_r, _group(keys, dims), "n")
+        neg = ", ".join(f"-n.{m} AS {m}" for m in measures_read)
+        return f"SELECT {'n.k, ' if by_qh else ''}{ndims}{neg} FROM ({pos}) n"
+    rkey = f"e.column3 AS k, e.column4 AS tw, {qh_sql(dialect)} AS q, "
+    pos = _pieces_sql(
+        dialect, negatives, tail_ranges, params, rkey, rdims, measures, src_r, _group(["k", "tw", "q"], dims), "n"
+    )
+    key = "CASE WHEN s.s = 1 THEN n.q ELSE n.k END AS k, " if by_qh else ""
+    signed = ", ".join(f"s.s * n.{m} AS {m}" for m in measures_read)
+    return (
+        f"SELECT {key}{ndims}{signed} FROM ({pos}) n"
+        " CROSS JOIN (SELECT 1 AS s UNION ALL SELECT -1 AS s) s WHERE s.s = -1 OR n.tw = 1"
     )
 
 
