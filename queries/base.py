@@ -21,30 +21,12 @@ import pandas as pd
 import sqlalchemy as sa
 
 from storage.engine import ts_param
-from storage.measures import MEASURES, UNPRICED, cost_e8_sql, qh_sql, segment_key_sql, unpriced_sql
+from storage.measures import MEASURES, UNPRICED, qh_sql, raw_measures_sql, segment_key_sql
 from storage.schema import COST_SCALE, token_usage_logs
 from storage.sources import source_match_sql
 
 from .filters import Filters
 from .slicing import slice_clauses
-
-
-def measure_columns(dialect: str, unpriced: bool = False) -> list[sa.ColumnElement[Any]]:
-    t = token_usage_logs
-    extra: list[sa.ColumnElement[Any]] = [
-        sa.literal_column(sql.rsplit(" AS ", 1)[0]).label(m) for sql, m in zip(unpriced_sql(), UNPRICED)
-    ]
-    return [
-        sa.literal_column(cost_e8_sql(dialect)).label("cost_e8"),
-        sa.func.coalesce(sa.func.sum(t.c.input_tokens), 0).label("input_tokens"),
-        sa.func.coalesce(sa.func.sum(t.c.output_tokens), 0).label("output_tokens"),
-        sa.func.coalesce(sa.func.sum(t.c.cache_read_tokens), 0).label("cache_read_tokens"),
-        sa.func.coalesce(sa.func.sum(t.c.cache_write_tokens), 0).label("cache_write_tokens"),
-        sa.func.count().label("executions"),
-        sa.func.coalesce(sa.func.sum(t.c.latency_ms), 0).label("latency_sum"),
-        sa.func.count(t.c.latency_ms).label("latency_count"),
-        *(extra if unpriced else []),
-    ]
 
 
 def created_between(dialect: str, start: datetime, end: datetime) -> sa.ColumnElement[bool]:
@@ -76,7 +58,8 @@ def raw_facts(
         key = segment_key_sql(dialect, boundaries, start.timestamp(), end.timestamp(), qh) or qh
         keys.append(sa.literal_column(key).label("qh"))
     keys += [t.c[d] for d in dims]
-    stmt = sa.select(*keys, *measure_columns(dialect, unpriced)).where(
+    # Every measure as BIGINT in SQL (PostgreSQL's SUM of a BIGINT is NUMERIC: a Decimal per cell).
+    stmt = sa.select(*keys, sa.literal_column(raw_measures_sql(dialect, unpriced))).where(
         t.c.org_id == f.org_id, created_between(dialect, start, end)
     )
     if f.source != "all":  # 'BYOK', ' system ' count as theirs; anything else is 'other'
@@ -84,7 +67,7 @@ def raw_facts(
     stmt = stmt.where(*slice_clauses(f))  # the slice (none: no clause)
     if keys:
         stmt = stmt.group_by(*[k if isinstance(k, sa.Column) else sa.literal_column("qh") for k in keys])
-    rows = conn.execute(stmt).all()
+    rows = tuples(conn.execute(stmt))  # text columns and BIGINTs: no result processors to skip
     cols = (["qh"] if by_qh else []) + list(dims) + MEASURES + (UNPRICED if unpriced else [])
     return frame(rows, cols, dims)
 
