@@ -9,6 +9,7 @@ everyone not listed, so that current and previous figures each add up to their w
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -16,10 +17,11 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
+from storage.rollup_tables import family_for
 from storage.schema import COST_SCALE
 
 from . import freshness
-from .base import facts, with_derived
+from .base import FACTS_OPTION, facts, with_derived
 from .buckets import bucket_cuts
 from .compare import beside_rows, earlier, zero_sparklines
 from .filters import NONE, Filters
@@ -43,16 +45,19 @@ class Users:
     others: dict[str, Any]
 
 
-def user_totals(conn: sa.Connection, f: Filters) -> pd.DataFrame:
+def user_totals(conn: sa.Connection, f: Filters, read: Callable[[], pd.DataFrame] | None = None) -> pd.DataFrame:
     """Every user of f's window (org, period, source, slice): user_id, cost_e8, tokens,
     executions, cost_usd, in no order. The users' ranking, «Mayores cambios» and the Usuario
     select each need it of the same window, at once (a page change sends all three): one
     answer, shared through the answer cache (freshness.shared), keyed by what it depends on
     only — not the granularity, the preset or the comparison. Only the columns its readers
-    use are kept: ~1 MB cached for 25k users instead of 2.4 MB."""
+    use are kept: ~1 MB cached for 25k users instead of 2.4 MB. read: what computes them
+    when the cache has not (by_user's per-bucket read, summed)."""
     g = replace(f, granularity="day", requested_granularity="auto", preset=None, compare=None)
 
     def compute() -> pd.DataFrame:
+        if read is not None:
+            return read()
         roomy(conn)
         return with_derived(facts(conn, g, dims=("user_id",)))[list(TOTALS)]
 
@@ -67,7 +72,10 @@ TOTALS = ("user_id", "cost_e8", "tokens", "executions")  # what user_totals cach
 def ranked_users(conn: sa.Connection, f: Filters) -> pd.DataFrame:
     """Every user of the window (user_id, cost_e8, cost_usd, tokens, executions…), in the
     ranking's order: cost, then executions descending, then user_id (no user last)."""
-    totals = user_totals(conn, f)
+    return _ranked(user_totals(conn, f))
+
+
+def _ranked(totals: pd.DataFrame) -> pd.DataFrame:
     if not len(totals):
         return totals
     none, ids = totals["user_id"].isna(), totals["user_id"].fillna("")
@@ -80,7 +88,58 @@ def ranked_users(conn: sa.Connection, f: Filters) -> pd.DataFrame:
 def by_user(conn: sa.Connection, f: Filters, limit: int = DEFAULT_LIMIT) -> Users:
     """The window's users, ranked; sparklines are read for the top `limit` only (a window
     can hold tens of thousands of users)."""
-    return _top(conn, f, ranked_users(conn, f), limit)
+    ranked, buckets = _ranked_with_buckets(conn, f)
+    return _top(conn, f, ranked, limit, buckets)
+
+
+# A slice without a user family (a user with an agent, model, action or provider: no rollup
+# holds both) is read from raw rows twice: every user's totals, then the top users' rows
+# again for their sparklines (through the user index: all of a busy user's rows, whatever
+# the slice). When the slice holds at most this many rows (its count read from its own
+# rollup family), one read by (bucket, user) gives both: its groups are at most its rows.
+ONE_READ_ROWS = 100_000
+
+
+def _ranked_with_buckets(conn: sa.Connection, f: Filters) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """(ranked users, their cost per bucket or None): one raw read by (bucket, user) for a
+    narrow slice without a user family (ONE_READ_ROWS), else the shared totals alone."""
+    if not _one_read(conn, f):
+        return ranked_users(conn, f), None
+    roomy(conn)
+    buckets = facts(conn, f, dims=("user_id",), by_qh=True, boundaries=bucket_cuts(f))
+    totals = user_totals(conn, f, read=lambda: _summed(buckets))
+    return _ranked(totals), buckets
+
+
+def _one_read(conn: sa.Connection, f: Filters) -> bool:
+    dims = f.slice_dims
+    if conn.get_execution_options().get(FACTS_OPTION) != "rollup" or not dims or "user_id" in dims:
+        return False
+    if family_for(dims | {"user_id"}) is not None or family_for(dims) is None:
+        return False  # the user family answers (cheap totals), or no cheap count of the slice
+    g = replace(f, granularity="day", requested_granularity="auto", preset=None, compare=None)
+    count = facts(conn, g)["executions"]
+    return bool(len(count)) and int(count.iloc[0]) <= ONE_READ_ROWS
+
+
+def _summed(buckets: pd.DataFrame) -> pd.DataFrame:
+    """Every user's totals (TOTALS) from their rows by (bucket, user)."""
+    codes, uniques = pd.factorize(buckets["user_id"], use_na_sentinel=False)
+    n = len(uniques)
+    sums: dict[str, np.ndarray] = {}
+    for m in ("cost_e8", "input_tokens", "output_tokens", "cache_read_tokens", "executions"):
+        acc = np.zeros(n, dtype="int64")
+        np.add.at(acc, codes, buckets[m].to_numpy(dtype="int64"))
+        sums[m] = acc
+    return pd.DataFrame(
+        {
+            "user_id": pd.Series([None if pd.isna(u) else u for u in uniques], dtype="object"),
+            "cost_e8": sums["cost_e8"],
+            "tokens": sums["input_tokens"] + sums["output_tokens"] + sums["cache_read_tokens"],
+            "executions": sums["executions"],
+        },
+        columns=list(TOTALS),
+    )
 
 
 # A ranking groups every user of the window (25k at 10M rows): at PostgreSQL's default
@@ -94,14 +153,20 @@ def roomy(conn: sa.Connection) -> None:
         conn.exec_driver_sql(f"SET LOCAL work_mem = '{WORK_MEM}'")
 
 
-def _top(conn: sa.Connection, f: Filters, ranked: pd.DataFrame, limit: int) -> Users:
+def _top(
+    conn: sa.Connection, f: Filters, ranked: pd.DataFrame, limit: int, buckets: pd.DataFrame | None = None
+) -> Users:
+    """The top `limit` of ranked with their sparklines (from buckets, every user's cost by
+    (bucket, user), when given; else read for them), and the rest summed."""
     if not len(ranked):
         return Users(pd.DataFrame(columns=COLUMNS), 0, _sums(ranked))
     top, rest = ranked.iloc[:limit], ranked.iloc[limit:]
-    ids = [NONE if u is None else u for u in top["user_id"]]
-    qh = facts(
-        conn, replace(f, user_ids=tuple(sorted(set(ids)))), dims=("user_id",), by_qh=True, boundaries=bucket_cuts(f)
-    )
+    if buckets is not None:
+        qh = buckets[buckets["user_id"].isin(top["user_id"])]  # isin matches None (no user) too
+    else:
+        ids = [NONE if u is None else u for u in top["user_id"]]
+        user_ids = tuple(sorted(set(ids)))
+        qh = facts(conn, replace(f, user_ids=user_ids), dims=("user_id",), by_qh=True, boundaries=bucket_cuts(f))
     index = {u: i for i, u in enumerate(top["user_id"])}
     k = np.array([index[u] for u in qh["user_id"]], dtype="int64")
     spark, partial_last = cost_sparklines(f, qh["qh"].to_numpy(), k, qh["cost_e8"].to_numpy(), len(top))
@@ -127,8 +192,8 @@ def by_user_compared(conn: sa.Connection, f: Filters, limit: int = DEFAULT_LIMIT
     (and previous_cost_e8)."""
     before = earlier(f)
     assert before is not None, "by_user_compared needs f.compare"
-    ranked = ranked_users(conn, f)
-    cur = _top(conn, f, ranked, limit)
+    ranked, buckets = _ranked_with_buckets(conn, f)
+    cur = _top(conn, f, ranked, limit, buckets)
     prev = ranked_users(conn, before)
     listed = _ids(cur.users["user_id"])
     if len(prev):

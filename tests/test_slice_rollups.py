@@ -136,3 +136,29 @@ def test_percentiles_under_a_filter_on_another_column_read_sketches(rolled, monk
             ql.latency_sketch(c, f, dims)
         assert bool(raw) == is_raw, sl
         check_all(_use("rollup", rolled), f, sl)
+
+
+ONE_READ = [{"provider": ["openai"]}, {"actionType": ["rag_query_embedding"]}, {"model": ["gpt-4o-mini"]}]
+
+
+@pytest.mark.parametrize("sl", ONE_READ, ids=lambda s: "&".join(f"{k}={'+'.join(v)}" for k, v in s.items()))
+@pytest.mark.parametrize("tz", ["Asia/Kathmandu", "America/New_York"])
+def test_users_ranking_in_one_read_and_in_two(rolled, sl, tz, monkeypatch):
+    """A slice no user family holds: with few rows, the ranking and the sparklines come from
+    one raw read by (bucket, user) (queries.users.ONE_READ_ROWS); with more, from the totals
+    and a second read for the top users. Both equal the reference, the row without a user
+    among the listed ones (limit 50) and not (limit 1), with and without the comparison."""
+    from queries import base as qbase, users
+
+    view = _use("rollup", rolled)
+    for one_read in (True, False):
+        monkeypatch.setattr(users, "ONE_READ_ROWS", 10**9 if one_read else 0)
+        for window in ("long", "ny_spring_week"):
+            f = _compared(rolled, window, tz, sl, "all", "auto")
+            with qbase.facts_path(rolled.engine, "rollup").connect() as c:
+                assert users._one_read(c, f) is one_read
+            for ff in (f, earlier(f)):
+                for limit in (1, 50):
+                    check_by_user(view, ff, sl, limit=limit)
+            want = ref.by_user(ref.sliced(view.rows, sl), ref.Window.of(f))
+            assert want["user_id"].isna().any() and len(want) > 1  # the row without a user is ranked
