@@ -11,7 +11,10 @@ on its own pooled connection (as the API does); prints the median ms per section
   ranking with its own `SET LOCAL work_mem`);
 - quarter-hours: raw reads keyed by quarter-hour (storage.measures.segment_key_sql off: the
   code before 3 Dec 2026);
-- default work_mem: the users' ranking at the server's work_mem (queries.users.roomy off).
+- default work_mem: the users' ranking at the server's work_mem (queries.users.roomy off);
+- two reads: the users' ranking of a narrow slice without a user family read as every
+  user's totals, then the top users' rows again (queries.users.ONE_READ_ROWS = 0: the code
+  before 4 Dec 2026, evening).
 On a shared machine single benchmark runs differ by up to a third; alternating in one
 process is what compares two choices fairly.
 """
@@ -53,25 +56,28 @@ def main() -> None:
         ("by_agent", lambda c: queries.by_agent(c, f)),
         ("by_user", lambda c: queries.by_user(c, f)),
     ]
-    seg, roomy = base.segment_key_sql, users.roomy
+    seg, roomy, one_read = base.segment_key_sql, users.roomy, users.ONE_READ_ROWS
     choices = {
-        "segments": (seg, roomy),
-        "quarter-hours": (lambda *_: None, roomy),
-        "default work_mem": (seg, lambda _c: None),
+        "segments": (seg, roomy, one_read),
+        "quarter-hours": (lambda *_: None, roomy, one_read),
+        "default work_mem": (seg, lambda _c: None, one_read),
+        "two reads": (seg, roomy, 0),
     }
     for _section, call in sections:  # warm-up, untimed: imports, price book, plans, caches
         with engine.connect() as conn:
             call(conn)
     times: dict[tuple[str, str], list[float]] = {}
     for _ in range(a.rounds):
-        for choice, (key_sql, ranking_mem) in choices.items():
+        for choice, (key_sql, ranking_mem, rows) in choices.items():
             base.segment_key_sql, users.roomy = key_sql, ranking_mem  # type: ignore[assignment]
+            users.ONE_READ_ROWS = rows
             for section, call in sections:
                 t0 = time.perf_counter()
                 with engine.connect() as conn:
                     call(conn)
                 times.setdefault((section, choice), []).append(time.perf_counter() - t0)
     base.segment_key_sql, users.roomy = seg, roomy  # type: ignore[assignment]
+    users.ONE_READ_ROWS = one_read
     print(f"{a.filter} = {value}, {a.zone}, 365 days, {a.rounds} rounds; median ms")
     print(f"{'section':<24}" + "".join(f"{c:>18}" for c in choices))
     for section, _ in sections:
