@@ -111,6 +111,11 @@ def facts_path(bind: BindT, path: str) -> BindT:
     return bind.execution_options(**{FACTS_OPTION: path})
 
 
+def reads_rollups(conn: sa.Connection) -> bool:
+    """conn's facts() read the rollup tables (its FACTS_OPTION; without one, the raw rows)."""
+    return bool(conn.get_execution_options().get(FACTS_OPTION, "raw") == "rollup")
+
+
 def facts(
     conn: sa.Connection,
     f: Filters,
@@ -131,7 +136,7 @@ def facts(
     caller's buckets repeat on the local clock with it (the heatmap's week), so such
     stretches a whole period apart at the same UTC offset may share one key. unpriced:
     also the UNPRICED measures (rows whose cost_usd is NULL). Reads stop at f.read_end_utc."""
-    if conn.get_execution_options().get(FACTS_OPTION, "raw") == "rollup":
+    if reads_rollups(conn):
         from .rollup_read import rollup_facts  # the rollup reader builds on this module
 
         impl = rollup_facts

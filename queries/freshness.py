@@ -33,7 +33,7 @@ import sqlalchemy as sa
 from storage.answer_cache import AnswerCache
 from storage.rollup_tables import State, available, read_state
 
-from .base import FACTS_OPTION
+from .base import reads_rollups
 from .filters import Filters
 
 CACHE_OPTION = "ai_usage_answer_cache"  # the connection's answer cache while an answer is computed (shared())
@@ -118,7 +118,7 @@ def _stamp_statement(dialect: str, state: State) -> tuple[sa.TextClause, dict[st
 
 def data_stamp(conn: sa.Connection, org_id: str) -> str | None:
     """The stamp of org_id's data as this connection sees it now; None: do not cache."""
-    if conn.get_execution_options().get(FACTS_OPTION, "raw") != "rollup":
+    if not reads_rollups(conn):
         return None
     key = _DATABASE.get(conn.engine)
     if key is None:

@@ -28,7 +28,7 @@ from storage.engine import ts_param
 from storage.rollup_tables import available, read_state
 from storage.sources import source_match_sql
 
-from .base import FACTS_OPTION
+from .base import reads_rollups
 from .filters import Filters
 from .slicing import slice_sql
 
@@ -197,7 +197,7 @@ def latency_sketch(
 ) -> pd.DataFrame:
     """Bucket counts (dims…, b, n) of the latencies of f's rows, on the connection's facts path."""
     start, end = start or f.start_utc, end or f.read_end_utc
-    if conn.get_execution_options().get(FACTS_OPTION, "raw") == "rollup" and _has_sketches(conn):
+    if reads_rollups(conn) and _has_sketches(conn):
         return _rollup_sketch(conn, f, dims, start, end)
     return _raw_sketch(conn, f, dims, start, end)
 

@@ -21,7 +21,7 @@ from storage.rollup_tables import family_for
 from storage.schema import COST_SCALE
 
 from . import freshness
-from .base import FACTS_OPTION, facts, with_derived
+from .base import facts, reads_rollups, with_derived
 from .buckets import bucket_cuts
 from .compare import beside_rows, earlier, zero_sparklines
 from .filters import NONE, Filters
@@ -53,7 +53,7 @@ def user_totals(conn: sa.Connection, f: Filters, read: Callable[[], pd.DataFrame
     only — not the granularity, the preset or the comparison. Only the columns its readers
     use are kept: ~1 MB cached for 25k users instead of 2.4 MB. read: what computes them
     when the cache has not (by_user's per-bucket read, summed)."""
-    g = replace(f, granularity="day", requested_granularity="auto", preset=None, compare=None)
+    g = _window_only(f)
 
     def compute() -> pd.DataFrame:
         if read is not None:
@@ -67,6 +67,11 @@ def user_totals(conn: sa.Connection, f: Filters, read: Callable[[], pd.DataFrame
 
 
 TOTALS = ("user_id", "cost_e8", "tokens", "executions")  # what user_totals caches
+
+
+def _window_only(f: Filters) -> Filters:
+    """f without what a window's totals do not depend on (granularity, preset, comparison)."""
+    return replace(f, granularity="day", requested_granularity="auto", preset=None, compare=None)
 
 
 def ranked_users(conn: sa.Connection, f: Filters) -> pd.DataFrame:
@@ -113,33 +118,23 @@ def _ranked_with_buckets(conn: sa.Connection, f: Filters) -> tuple[pd.DataFrame,
 
 def _one_read(conn: sa.Connection, f: Filters) -> bool:
     dims = f.slice_dims
-    if conn.get_execution_options().get(FACTS_OPTION) != "rollup" or not dims or "user_id" in dims:
+    if not reads_rollups(conn) or not dims or "user_id" in dims:
         return False
     if family_for(dims | {"user_id"}) is not None or family_for(dims) is None:
         return False  # the user family answers (cheap totals), or no cheap count of the slice
-    g = replace(f, granularity="day", requested_granularity="auto", preset=None, compare=None)
-    count = facts(conn, g)["executions"]
+    count = facts(conn, _window_only(f))["executions"]
     return bool(len(count)) and int(count.iloc[0]) <= ONE_READ_ROWS
 
 
 def _summed(buckets: pd.DataFrame) -> pd.DataFrame:
     """Every user's totals (TOTALS) from their rows by (bucket, user)."""
     codes, uniques = pd.factorize(buckets["user_id"], use_na_sentinel=False)
-    n = len(uniques)
-    sums: dict[str, np.ndarray] = {}
+    sums: dict[str, Any] = {"user_id": pd.Series([None if pd.isna(u) else u for u in uniques], dtype="object")}
     for m in ("cost_e8", "input_tokens", "output_tokens", "cache_read_tokens", "executions"):
-        acc = np.zeros(n, dtype="int64")
+        acc = np.zeros(len(uniques), dtype="int64")
         np.add.at(acc, codes, buckets[m].to_numpy(dtype="int64"))
         sums[m] = acc
-    return pd.DataFrame(
-        {
-            "user_id": pd.Series([None if pd.isna(u) else u for u in uniques], dtype="object"),
-            "cost_e8": sums["cost_e8"],
-            "tokens": sums["input_tokens"] + sums["output_tokens"] + sums["cache_read_tokens"],
-            "executions": sums["executions"],
-        },
-        columns=list(TOTALS),
-    )
+    return with_derived(pd.DataFrame(sums))[list(TOTALS)]
 
 
 # A ranking groups every user of the window (25k at 10M rows): at PostgreSQL's default
