@@ -84,15 +84,24 @@ def tuples(result: sa.CursorResult[Any]) -> Sequence[Any]:
 
 def frame(rows: Sequence[Any], cols: list[str], dims: Sequence[str] = ()) -> pd.DataFrame:
     """A facts frame: dims as object columns (None for NULL), the rest int64; columns of rows
-    past cols left out. Column by column (from rows, pandas infers a type per cell: 3x slower)."""
+    past cols left out. From one 2-D numpy array, a column per slice: transposing the driver's
+    tuples in Python (zip(*rows)) took 9 of 13 ms for 18k rows, numpy's copy ~4 ms; pandas
+    inferring a type per cell from the rows was 3x slower still."""
     if not rows:
         return pd.DataFrame({c: pd.Series(dtype="int64" if c not in dims else "object") for c in cols})
-    data: dict[str, Any] = {}
-    for c, values in zip(cols, zip(*rows)):
-        if c in dims:
-            data[c] = pd.Series(values, dtype="object")
+    text = [i for i, c in enumerate(cols) if c in dims]
+    if not text:  # integers only (a time key, the measures, a trailing version)
+        try:
+            ints = np.array(rows, dtype="int64")
+        except (TypeError, ValueError):  # a NULL past cols (an unread column): cell by cell below
+            pass
         else:
-            data[c] = np.fromiter(values, dtype="int64", count=len(rows))
+            return pd.DataFrame({c: ints[:, i] for i, c in enumerate(cols)}, columns=cols)
+    cells = np.empty((len(rows), len(rows[0])), dtype=object)
+    cells[:] = rows  # row by row: a text cell is never read as a sequence of characters
+    data: dict[str, Any] = {}
+    for i, c in enumerate(cols):
+        data[c] = pd.Series(cells[:, i], dtype="object") if i in text else cells[:, i].astype("int64")
     return pd.DataFrame(data, columns=cols)
 
 

@@ -81,13 +81,28 @@ def ranked_users(conn: sa.Connection, f: Filters) -> pd.DataFrame:
 
 
 def _ranked(totals: pd.DataFrame) -> pd.DataFrame:
+    """totals in the ranking's order. The integer keys sort first; only users tied with another
+    on (cost, executions) are ranked by id too: a sort of every id (pandas' sort_values over
+    the four keys) was 20 of 21 ms for 25k users, this is 4–13 ms (fewer ties, faster)."""
     if not len(totals):
         return totals
-    none, ids = totals["user_id"].isna(), totals["user_id"].fillna("")
-    order = totals.assign(_none=none, _id=ids).sort_values(
-        ["cost_e8", "executions", "_none", "_id"], ascending=[False, False, True, True], kind="stable"
-    )
-    return totals.loc[order.index].reset_index(drop=True)
+    cost = totals["cost_e8"].to_numpy(dtype="int64")
+    executions = totals["executions"].to_numpy(dtype="int64")
+    uid = totals["user_id"].to_numpy(dtype=object)
+    none = pd.isna(uid)  # the row without a user: last among its ties
+    order = np.lexsort((none, -executions, -cost))  # the last key sorts first
+    c, e, n = cost[order], executions[order], none[order]
+    same = (c[1:] == c[:-1]) & (e[1:] == e[:-1]) & (n[1:] == n[:-1])
+    if same.any():
+        tied = np.zeros(len(order), dtype=bool)
+        tied[1:] |= same
+        tied[:-1] |= same
+        rows = order[tied]
+        ids = [str(u) for u in uid[rows]]  # Python's order of str (numpy's drops trailing NULs)
+        by_id = np.zeros(len(order), dtype="int64")  # each tied user's rank by id among the tied
+        by_id[rows[sorted(range(len(ids)), key=ids.__getitem__)]] = np.arange(len(ids))
+        order = np.lexsort((by_id, none, -executions, -cost))
+    return totals.iloc[order].reset_index(drop=True)
 
 
 def by_user(conn: sa.Connection, f: Filters, limit: int = DEFAULT_LIMIT) -> Users:
