@@ -196,11 +196,15 @@ def models_bars(
         ends, end_text = top["tokens"].astype(float), [fmt.compact(t) for t in top["tokens"]]
         xfmt = count_axis(float(ends.max()) * 1.2, 4)
         title = _(TOKENS_AXIS)
-    for y, end, text in zip(ys, ends, end_text):
-        fig.add_annotation(
-            x=end, y=y, text=text, showarrow=False, xanchor="left", xshift=6, font=dict(size=11, color=theme.INK)
-        )
+    # Each bar's total at its end, set in one go: add_annotation re-validates every annotation
+    # already there, ~7 ms of CPU for ten bars against ~0.5 ms for the list.
+    font = dict(size=11, color=theme.INK)
+    ends_at = [
+        dict(x=end, y=y, text=text, showarrow=False, xanchor="left", xshift=6, font=font)
+        for y, end, text in zip(ys, ends, end_text)
+    ]
     fig.update_layout(
+        annotations=[*fig.layout.annotations, *ends_at],
         margin=dict(l=8, r=8, t=36, b=8),
         xaxis=dict(
             title=dict(text=title),
