@@ -15,7 +15,7 @@ from storage.schema import agents as agents_table
 
 from .base import facts
 from .filters import Filters
-from .users import user_totals
+from .users import ranked_users
 
 # Option lists: (log column(s), frame columns). agent/user None = rows without one.
 KINDS = {
@@ -47,14 +47,24 @@ def slice_options(conn: sa.Connection, f: Filters) -> dict[str, pd.DataFrame]:
 
 def user_options(conn: sa.Connection, f: Filters) -> pd.DataFrame:
     """Every user of f's window (org, period, source; no slice), as slice_options lists the
-    other filters (value None for rows without a user)."""
-    return _ranked(conn, unsliced(f), "userId", {})
+    other filters (value None for rows without a user), in the users' ranking's order (ties
+    by id): the totals and the order the Usuarios section reads too, one row per user."""
+    ranked = ranked_users(conn, unsliced(f))
+    values = pd.Series([None if pd.isna(u) else u for u in ranked["user_id"]], dtype="object")
+    return pd.DataFrame(
+        {
+            "value": values,
+            "cost_e8": ranked["cost_e8"].to_numpy(dtype="int64"),
+            "executions": ranked["executions"].to_numpy(dtype="int64"),
+            "name": values,
+        },
+        columns=["value", "cost_e8", "executions", "name"],
+    )
 
 
 def _ranked(conn: sa.Connection, g: Filters, api: str, names: dict[str, str]) -> pd.DataFrame:
     (col,) = KINDS[api]
-    # Every user of the window: without a slice, the answer the users' ranking reads too.
-    df = user_totals(conn, g) if col == "user_id" else facts(conn, g, dims=(col,))
+    df = facts(conn, g, dims=(col,))
     df = df.groupby(col, dropna=False, sort=False)[["cost_e8", "executions"]].sum().reset_index()
     df = df.rename(columns={col: "value"})
     df["value"] = df["value"].astype("object").where(df["value"].notna(), None)

@@ -15,6 +15,7 @@ from test_slices import check_all, random_slice, sliced_filters
 
 from queries import by_user
 from queries.compare import earlier
+from queries.slice_options import user_options
 
 __all__ = ["data", "rolled"]  # fixtures, used by name
 
@@ -81,6 +82,23 @@ def test_users_ranking_on_both_paths(data, rolled, sl, tz):
             f = _compared(base, window, tz, sl, "all", "auto")
             for ff in (f, earlier(f)):
                 check_by_user(_use(path, base), ff, sl, limit=2)
+
+
+@pytest.mark.parametrize("tz", ["Asia/Kathmandu", "America/St_Johns"])
+def test_the_usuario_select_lists_every_user_of_the_window_in_the_ranking_order(data, rolled, tz):
+    """The Usuario select's options (queries.slice_options.user_options): every user of the
+    window whatever the slice, with its cost and executions, in the users' ranking's order
+    (cost, executions, id; the row without a user last among ties), on both paths."""
+    sl = {"userId": ["u1"], "provider": ["openai"]}  # the options are never narrowed by the slice
+    for path, base in (("raw", data), ("rollup", rolled)):
+        for window in ("long", "ny_spring_week"):
+            f = sliced_filters(base, window, tz, sl, "all", "auto")
+            got = run(_use(path, base), user_options, f)
+            want = ref.by_user(base.rows, ref.Window.of(f))
+            assert list(got["value"]) == list(want["user_id"]) and len(want) >= 3
+            assert list(got["name"]) == list(want["user_id"])
+            assert list(got["cost_e8"]) == list(want["cost_e8"])
+            assert list(got["executions"]) == list(want["executions"])
 
 
 def test_user_filter_reads_the_user_family_and_its_pieces(rolled, monkeypatch):
