@@ -50,7 +50,8 @@ def user_options(conn: sa.Connection, f: Filters) -> pd.DataFrame:
     other filters (value None for rows without a user), in the users' ranking's order (ties
     by id): the totals and the order the Usuarios section reads too, one row per user."""
     ranked = ranked_users(conn, unsliced(f))
-    values = pd.Series([None if pd.isna(u) else u for u in ranked["user_id"]], dtype="object")
+    ids = ranked["user_id"].astype("object")
+    values = ids.where(ids.notna(), None).reset_index(drop=True)  # None, never NaN, for no user
     return pd.DataFrame(
         {
             "value": values,
