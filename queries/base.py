@@ -21,7 +21,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from storage.engine import ts_param
-from storage.measures import MEASURES, UNPRICED, qh_sql, raw_measures_sql, segment_key_sql
+from storage.measures import UNPRICED, measure_names, qh_sql, raw_measures_sql, segment_key_sql
 from storage.schema import COST_SCALE, token_usage_logs
 from storage.sources import source_match_sql
 
@@ -47,9 +47,11 @@ def raw_facts(
     boundaries: Any = None,
     period: int | None = None,
     unpriced: bool = False,
+    measures: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """Aggregate raw rows of f's org, source and slice in [start, end) by (qh?, *dims); with
-    boundaries, PostgreSQL keys a segment between two by its first quarter-hour (fewer groups)."""
+    boundaries, PostgreSQL keys a segment between two by its first quarter-hour (fewer groups);
+    measures: only these (storage.measures.measure_names), else every one."""
     dialect, t = conn.dialect.name, token_usage_logs
     start, end = start or f.start_utc, end or f.read_end_utc
     keys: list[Any] = []
@@ -59,7 +61,7 @@ def raw_facts(
         keys.append(sa.literal_column(key).label("qh"))
     keys += [t.c[d] for d in dims]
     # Every measure as BIGINT in SQL (PostgreSQL's SUM of a BIGINT is NUMERIC: a Decimal per cell).
-    stmt = sa.select(*keys, sa.literal_column(raw_measures_sql(dialect, unpriced))).where(
+    stmt = sa.select(*keys, sa.literal_column(raw_measures_sql(dialect, unpriced, measures))).where(
         t.c.org_id == f.org_id, created_between(dialect, start, end)
     )
     if f.source != "all":  # 'BYOK', ' system ' count as theirs; anything else is 'other'
@@ -68,7 +70,7 @@ def raw_facts(
     if keys:
         stmt = stmt.group_by(*[k if isinstance(k, sa.Column) else sa.literal_column("qh") for k in keys])
     rows = tuples(conn.execute(stmt))  # text columns and BIGINTs: no result processors to skip
-    cols = (["qh"] if by_qh else []) + list(dims) + MEASURES + (UNPRICED if unpriced else [])
+    cols = (["qh"] if by_qh else []) + list(dims) + measure_names(measures) + (UNPRICED if unpriced else [])
     return frame(rows, cols, dims)
 
 
@@ -135,6 +137,7 @@ def facts(
     boundaries: Any = None,
     period: int | None = None,
     unpriced: bool = False,
+    measures: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """Sums of every measure for f (org, source, window or [start, end)) by (qh?, *dims).
 
@@ -144,7 +147,9 @@ def facts(
     (its first quarter-hour) instead of every quarter-hour. period (seconds): the
     caller's buckets repeat on the local clock with it (the heatmap's week), so such
     stretches a whole period apart at the same UTC offset may share one key. unpriced:
-    also the UNPRICED measures (rows whose cost_usd is NULL). Reads stop at f.read_end_utc."""
+    also the UNPRICED measures (rows whose cost_usd is NULL). measures: only these of
+    MEASURES (executions always; fewer sums for a read of many keys, such as every user's
+    totals), else all. Reads stop at f.read_end_utc."""
     if reads_rollups(conn):
         from .rollup_read import rollup_facts  # the rollup reader builds on this module
 
@@ -161,6 +166,7 @@ def facts(
         boundaries=boundaries,
         period=period,
         unpriced=unpriced,
+        measures=measures,
     )
 
 

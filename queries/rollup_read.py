@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
-from storage.measures import MEASURES, QH, UNPRICED
+from storage.measures import QH, UNPRICED, measure_names
 from storage.rollup_tables import BLOCK_COSTS, DAY, GRAINS, State, available, family_for, read_state, read_version
 
 from .base import frame, raw_facts, tuples
@@ -49,6 +49,7 @@ def rollup_facts(
     boundaries: Any = None,
     period: int | None = None,
     unpriced: bool = False,
+    measures: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """facts() from the rollups plus the live tail: equal to raw_facts, bucket for bucket.
 
@@ -62,7 +63,15 @@ def rollup_facts(
 
     def raw() -> pd.DataFrame:  # the same question, answered from the raw rows whole
         return raw_facts(
-            conn, f, dims=dims, by_qh=by_qh, start=start, end=end, boundaries=boundaries, unpriced=unpriced
+            conn,
+            f,
+            dims=dims,
+            by_qh=by_qh,
+            start=start,
+            end=end,
+            boundaries=boundaries,
+            unpriced=unpriced,
+            measures=measures,
         )
 
     # The family must hold the sliced columns too (a user filter: none does, read raw).
@@ -81,7 +90,8 @@ def rollup_facts(
     wb = datetime.fromtimestamp(B * QH, UTC)
     edges = [(a, b) for a, b in ((start, wa), (wb, end)) if a < b]
     dialect = conn.dialect.name
-    cols = (["qh"] if by_qh else []) + list(dims) + MEASURES + (UNPRICED if unpriced else [])
+    names = measure_names(measures)
+    cols = (["qh"] if by_qh else []) + list(dims) + names + (UNPRICED if unpriced else [])
     key = conn.engine.url.render_as_string(hide_password=False)
     state = _STATE.get(key)
     if state is not None and state.watermark == 0:
@@ -107,6 +117,7 @@ def rollup_facts(
             blocks=blocks,
             negatives=negatives,
             minus=minus,
+            measures=names,
         )
         params["org"] = f.org_id
         rows = tuples(conn.execute(sa.text(sql), params))

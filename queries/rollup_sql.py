@@ -70,6 +70,7 @@ def build_query(
     blocks: Sequence[Block] = (),
     negatives: Sequence[Negative] = (),
     minus: Sequence[Span] = (),
+    measures: Sequence[str] = tuple(MEASURES),
 ) -> tuple[str, dict[str, Any]]:
     """One statement (one snapshot): rollup ranges + live tail + unaligned edges, summed.
 
@@ -81,10 +82,11 @@ def build_query(
     whole UTC days of the family's 1-day grain and the raw rest of those days counted
     negative, each keyed to its segment (rollup_plan.day_remainders); minus: spans (grain, lo,
     hi) of rollup rows counted negative (rollup_plan.signed_cover: coarse blocks that overhang
-    a totals read, less their overhang; no time key). Returns (sql text, params).
+    a totals read, less their overhang; no time key); measures: the MEASURES summed, in their
+    order (storage.measures.measure_names). Returns (sql text, params).
     """
     fam = BY_NAME[family]
-    measures_read = MEASURES + (UNPRICED if unpriced else [])
+    measures_read = list(measures) + (UNPRICED if unpriced else [])
     params: dict[str, Any] = {"org": None}
     # The rollups key the source's class (source_key_sql); raw rows are classified as read.
     src_x = " AND x.source = :src" if source != "all" else ""
@@ -118,7 +120,7 @@ def build_query(
     rkey = f"{qh} AS k, " if by_qh else ""
     rdims = "".join(f"{d}, " for d in dims)
     rgroup = _group(["k"] if by_qh else [], dims)
-    measures = raw_measures_sql(dialect, unpriced)
+    raw_sums = raw_measures_sql(dialect, unpriced, measures)
     params["wa"], params["wb"] = ts_param(dialect, window[0]), ts_param(dialect, window[1])
     for i, (lo, hi) in enumerate(tail_ranges):
         cond = f"id >= :ilo{i}" + (f" AND id <= :ihi{i}" if hi is not None else "")
@@ -126,22 +128,22 @@ def build_query(
         if hi is not None:
             params[f"ihi{i}"] = int(hi)
         parts.append(
-            f"SELECT {rkey}{rdims}{measures} FROM {table_ref} WHERE {cond} AND org_id = :org"
+            f"SELECT {rkey}{rdims}{raw_sums} FROM {table_ref} WHERE {cond} AND org_id = :org"
             f" AND created_at >= :wa AND created_at < :wb{src_r}{rgroup}"
         )
     for i, (a, b) in enumerate(edges):
         params[f"ea{i}"], params[f"eb{i}"] = ts_param(dialect, a), ts_param(dialect, b)
         parts.append(
-            f"SELECT {rkey}{rdims}{measures} FROM token_usage_logs WHERE org_id = :org"
+            f"SELECT {rkey}{rdims}{raw_sums} FROM token_usage_logs WHERE org_id = :org"
             f" AND created_at >= :ea{i} AND created_at < :eb{i}{src_r}{rgroup}"
         )
     if pieces:
-        parts.append(_pieces_sql(dialect, pieces, tail_ranges, params, rkey, rdims, measures, src_r, rgroup))
+        parts.append(_pieces_sql(dialect, pieces, tail_ranges, params, rkey, rdims, raw_sums, src_r, rgroup))
     if blocks:
         parts.append(_blocks_sql(dialect, fam.table, blocks, by_qh, dsel, msel, src_x))
     if negatives:
         parts.append(
-            _negatives_sql(dialect, negatives, tail_ranges, params, by_qh, dims, measures, measures_read, src_r)
+            _negatives_sql(dialect, negatives, tail_ranges, params, by_qh, dims, raw_sums, measures_read, src_r)
         )
     if minus:
         parts.append(_minus_sql(dialect, fam.table, minus, dsel, measures_read, src_x))

@@ -7,6 +7,7 @@ as integers of 1e-8 USD (`cost_e8`), exact on SQLite and PostgreSQL, so sums of 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -59,23 +60,32 @@ def unpriced_sql() -> list[str]:
     return [f"CAST(COALESCE(SUM({null.format(v)}), 0) AS BIGINT) AS {m}" for m, v in zip(UNPRICED, values)]
 
 
-def raw_measures_sql(dialect: str, unpriced: bool = False) -> str:
+def raw_measures_sql(dialect: str, unpriced: bool = False, names: Sequence[str] | None = None) -> str:
     """Every measure summed over raw rows as BIGINT, as SQL select items named like MEASURES
-    (then UNPRICED with unpriced)."""
+    (then UNPRICED with unpriced); names: only these of MEASURES (in MEASURES' order)."""
     big = "BIGINT"
-    return ", ".join(
-        [
-            f"{cost_e8_sql(dialect)} AS cost_e8",
-            *[
-                f"CAST(COALESCE(SUM({c}), 0) AS {big}) AS {c}"
-                for c in ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens")
-            ],
-            f"CAST(COUNT(*) AS {big}) AS executions",
-            f"CAST(COALESCE(SUM(latency_ms), 0) AS {big}) AS latency_sum",
-            f"CAST(COUNT(latency_ms) AS {big}) AS latency_count",
-            *(unpriced_sql() if unpriced else []),
-        ]
-    )
+    items = {
+        "cost_e8": f"{cost_e8_sql(dialect)} AS cost_e8",
+        **{
+            c: f"CAST(COALESCE(SUM({c}), 0) AS {big}) AS {c}"
+            for c in ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens")
+        },
+        "executions": f"CAST(COUNT(*) AS {big}) AS executions",
+        "latency_sum": f"CAST(COALESCE(SUM(latency_ms), 0) AS {big}) AS latency_sum",
+        "latency_count": f"CAST(COUNT(latency_ms) AS {big}) AS latency_count",
+    }
+    return ", ".join([*(items[m] for m in measure_names(names)), *(unpriced_sql() if unpriced else [])])
+
+
+def measure_names(names: Sequence[str] | None = None) -> list[str]:
+    """The MEASURES a read sums: all of them, or those of names (in MEASURES' order), always
+    with executions (a read that counts keys back out tells an empty key by it)."""
+    if names is None:
+        return list(MEASURES)
+    unknown = set(names) - set(MEASURES)
+    if unknown:
+        raise ValueError(f"unknown measures {sorted(unknown)}: expected some of {MEASURES}")
+    return [m for m in MEASURES if m in names or m == "executions"]
 
 
 def segment_thresholds(boundaries: Any, start_epoch: float, end_epoch: float) -> list[int]:

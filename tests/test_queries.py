@@ -38,7 +38,7 @@ from queries import (
     time_series,
 )
 from queries.filters import local_instant
-from storage.measures import segment_thresholds
+from storage.measures import MEASURES, segment_thresholds
 from storage.schema import price_overrides
 
 COST_TOL = 5e-9  # costs are exact to 1e-8 USD
@@ -769,7 +769,7 @@ def test_raw_segments_sum_like_quarter_hours(data, tz, granularity, by):
             key = qbuckets.bucket_epochs(df["qh"].to_numpy(), f.granularity, f.tz)
         else:  # the segment a quarter-hour falls in, by the same cuts
             key = np.searchsorted(cuts // 900, df["qh"].to_numpy(), side="right")
-        return df.assign(b=key).groupby(["b", "action_type"])[qbase.MEASURES].sum().sort_index()
+        return df.assign(b=key).groupby(["b", "action_type"])[MEASURES].sum().sort_index()
 
     pd.testing.assert_frame_equal(per_bucket(seg), per_bucket(qh))
 

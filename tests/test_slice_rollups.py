@@ -16,6 +16,7 @@ from test_slices import check_all, random_slice, sliced_filters
 from queries import by_user
 from queries.compare import earlier
 from queries.slice_options import user_options
+from storage.measures import MEASURES
 
 __all__ = ["data", "rolled"]  # fixtures, used by name
 
@@ -99,6 +100,38 @@ def test_the_usuario_select_lists_every_user_of_the_window_in_the_ranking_order(
             assert list(got["name"]) == list(want["user_id"])
             assert list(got["cost_e8"]) == list(want["cost_e8"])
             assert list(got["executions"]) == list(want["executions"])
+
+
+FEWER = [
+    ("cost_e8",),
+    ("cost_e8", "input_tokens", "output_tokens", "cache_read_tokens", "executions"),
+    ("latency_sum",),
+]
+
+
+@pytest.mark.parametrize("tz", ["Asia/Kathmandu", "Europe/Madrid"])
+@pytest.mark.parametrize("measures", FEWER, ids=lambda m: "+".join(m))
+def test_facts_of_fewer_measures_are_those_columns_of_every_measure(data, rolled, tz, measures):
+    """facts(measures=…) sums only those (and executions) and equals the same columns of the
+    full read: per user, by bucket and in total; a user family's signed blocks, day rests
+    and twins (Madrid, Kathmandu), a model filter's raw read; both paths and engines."""
+    from queries import base as qbase
+    from queries.buckets import bucket_cuts
+
+    for path, data_ in (("raw", data), ("rollup", rolled)):
+        for window, sl in (("long", {}), ("months", {"userId": ["u1", "none"]}), ("long", {"model": ["gpt-4o-mini"]})):
+            f = sliced_filters(data_, window, tz, sl, "all", "day")
+            for kw in ({"dims": ("user_id",)}, {"dims": ("user_id",), "by_qh": True, "boundaries": bucket_cuts(f)}, {}):
+                with qbase.facts_path(data_.engine, path).connect() as c:
+                    full = qbase.facts(c, f, **kw)
+                    few = qbase.facts(c, f, measures=measures, **kw)
+                keys = (["qh"] if kw.get("by_qh") else []) + list(kw.get("dims", ()))
+                cols = [m for m in MEASURES if m in measures or m == "executions"]
+                assert list(few.columns) == keys + cols
+                order = keys or cols
+                want = full[keys + cols].sort_values(order, kind="stable").reset_index(drop=True)
+                got = few.sort_values(order, kind="stable").reset_index(drop=True)
+                assert got.to_dict("list") == want.to_dict("list") and len(got) > 0
 
 
 def test_user_filter_reads_the_user_family_and_its_pieces(rolled, monkeypatch):
