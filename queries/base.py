@@ -170,6 +170,11 @@ def facts(
     )
 
 
+# What with_derived's cost and tokens are made of, with the executions: for a read that needs
+# only those, five sums per key instead of eight (facts' measures).
+DERIVED_FROM = ("cost_e8", "input_tokens", "output_tokens", "cache_read_tokens", "executions")
+
+
 def with_derived(df: pd.DataFrame) -> pd.DataFrame:
     """Add cost_usd (float) and tokens (input + output + cache read)."""
     df = df.copy()

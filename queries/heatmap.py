@@ -5,14 +5,15 @@ from __future__ import annotations
 import pandas as pd
 import sqlalchemy as sa
 
-from .base import facts, with_derived
+from .base import DERIVED_FROM, facts, with_derived
 from .buckets import bucket_cuts, to_local
 from .filters import Filters
 
 
 def heatmap(conn: sa.Connection, f: Filters) -> pd.DataFrame:
     """Columns dow (0 = Sunday … 6), hour (0–23), tokens, cost_usd, executions."""
-    df = with_derived(facts(conn, f, by_qh=True, boundaries=bucket_cuts(f, "clock_hour"), period=7 * 86400))
+    hours = facts(conn, f, by_qh=True, boundaries=bucket_cuts(f, "clock_hour"), period=7 * 86400, measures=DERIVED_FROM)
+    df = with_derived(hours)
     local = to_local(df["qh"].to_numpy(), f.tz)
     df["dow"] = (local.day_of_week.to_numpy() + 1) % 7
     df["hour"] = local.hour.to_numpy()

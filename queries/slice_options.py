@@ -65,7 +65,7 @@ def user_options(conn: sa.Connection, f: Filters) -> pd.DataFrame:
 
 def _ranked(conn: sa.Connection, g: Filters, api: str, names: dict[str, str]) -> pd.DataFrame:
     (col,) = KINDS[api]
-    df = facts(conn, g, dims=(col,))
+    df = facts(conn, g, dims=(col,), measures=("cost_e8",))  # and executions: all an option shows
     df = df.groupby(col, dropna=False, sort=False)[["cost_e8", "executions"]].sum().reset_index()
     df = df.rename(columns={col: "value"})
     df["value"] = df["value"].astype("object").where(df["value"].notna(), None)

@@ -21,7 +21,7 @@ from storage.rollup_tables import family_for
 from storage.schema import COST_SCALE
 
 from . import freshness
-from .base import facts, reads_rollups, with_derived
+from .base import DERIVED_FROM, facts, reads_rollups, with_derived
 from .buckets import bucket_cuts
 from .compare import beside_rows, earlier, zero_sparklines
 from .filters import NONE, Filters
@@ -59,7 +59,7 @@ def user_totals(conn: sa.Connection, f: Filters, read: Callable[[], pd.DataFrame
         if read is not None:
             return read()
         roomy(conn)
-        return with_derived(facts(conn, g, dims=("user_id",), measures=SUMMED))[list(TOTALS)]
+        return with_derived(facts(conn, g, dims=("user_id",), measures=DERIVED_FROM))[list(TOTALS)]
 
     totals: pd.DataFrame = freshness.shared(conn, "user-totals", g, compute)
     totals["cost_usd"] = totals["cost_e8"] / COST_SCALE
@@ -67,9 +67,8 @@ def user_totals(conn: sa.Connection, f: Filters, read: Callable[[], pd.DataFrame
 
 
 TOTALS = ("user_id", "cost_e8", "tokens", "executions")  # what user_totals caches
-# The measures those are made of: five sums per key, not eight (a window's users are 25k keys
+# They are made of DERIVED_FROM: five sums per key, not eight (a window's users are 25k keys
 # of ~200k rollup rows; three sums fewer took ~30 of ~180 ms of that statement at 10M rows).
-SUMMED = ("cost_e8", "input_tokens", "output_tokens", "cache_read_tokens", "executions")
 
 
 def _window_only(f: Filters) -> Filters:
@@ -129,7 +128,7 @@ def _ranked_with_buckets(conn: sa.Connection, f: Filters) -> tuple[pd.DataFrame,
     if not _one_read(conn, f):
         return ranked_users(conn, f), None
     roomy(conn)
-    buckets = facts(conn, f, dims=("user_id",), by_qh=True, boundaries=bucket_cuts(f), measures=SUMMED)
+    buckets = facts(conn, f, dims=("user_id",), by_qh=True, boundaries=bucket_cuts(f), measures=DERIVED_FROM)
     totals = user_totals(conn, f, read=lambda: _summed(buckets))
     return _ranked(totals), buckets
 
