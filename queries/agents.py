@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from storage.schema import agents as agents_table
 
-from .base import facts, with_derived
+from .base import DERIVED_FROM, facts, with_derived
 from .buckets import bucket_cuts
 from .costing import sum_by
 from .filters import Filters
@@ -32,7 +32,8 @@ def by_agent(conn: sa.Connection, f: Filters, detail: bool = True, latency: bool
     sparklines, NaN p95) — what an earlier window put beside the current one needs.
     latency=False: NaN p95 without reading the latency sketches. The API's by-agent answer
     has no latency (contract §3.3); the sketches were ~10 ms of its ~30 ms at 10M rows."""
-    df = with_derived(facts(conn, f, dims=("agent_id",), by_qh=detail, boundaries=bucket_cuts(f) if detail else None))
+    cuts = bucket_cuts(f) if detail else None
+    df = with_derived(facts(conn, f, dims=("agent_id",), by_qh=detail, boundaries=cuts, measures=DERIVED_FROM))
     cols = ["agent_id", "name", "avatar_url", "cost_usd", "tokens", "executions", "sparkline", "sparkline_partial_last"]
     cols.append("p95_latency_ms")
     if not len(df):

@@ -70,7 +70,7 @@ def _costs_by_day(conn: sa.Connection, f: Filters, days: set[date]) -> dict[date
     out: dict[date, dict[str, dict[str | None, float]]] = {d: {} for d in days}
     wanted = np.array(sorted(days), dtype="datetime64[D]")
     for _kind, dim in KINDS:
-        df = facts(conn, f, dims=(dim,), by_qh=True, start=a, end=b, boundaries=cuts)
+        df = facts(conn, f, dims=(dim,), by_qh=True, start=a, end=b, boundaries=cuts, measures=("cost_e8",))
         sums: dict[tuple[Any, str | None], int] = {}
         local = local_dates(df["qh"].to_numpy(), f.tz)
         keep = np.isin(local, wanted)

@@ -25,7 +25,9 @@ MISSING = "\x00none"  # a NULL key while the two windows are matched (agent or u
 
 def _costs(conn: sa.Connection, f: Filters, dims: Sequence[str]) -> pd.DataFrame:
     # Every user of a window: the answer the users' ranking reads too (users.user_totals).
-    df = user_totals(conn, f) if tuple(dims) == ("user_id",) else facts(conn, f, dims=tuple(dims))
+    df = (
+        user_totals(conn, f) if tuple(dims) == ("user_id",) else facts(conn, f, dims=tuple(dims), measures=("cost_e8",))
+    )
     out = pd.DataFrame({d: df[d].astype(object).where(df[d].notna(), MISSING) for d in dims})
     out["cost_e8"] = df["cost_e8"].to_numpy(dtype="int64")
     return out

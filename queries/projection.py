@@ -83,7 +83,7 @@ def daily_costs(conn: sa.Connection, f: Filters, start: date, end: date) -> pd.D
             }
         )
     a, b = local_midnight(start, f.tz), local_midnight(end + timedelta(days=1), f.tz)
-    df = facts(conn, f, by_qh=True, start=a, end=b, boundaries=bucket_cuts(f, "date", a, b))
+    df = facts(conn, f, by_qh=True, start=a, end=b, boundaries=bucket_cuts(f, "date", a, b), measures=("cost_e8",))
     df["date"] = local_dates(df["qh"].to_numpy(), f.tz)
     out = df.groupby("date")[["cost_e8", "executions"]].sum().reset_index()
     return out[out["executions"] > 0].sort_values("date").reset_index(drop=True)
@@ -93,7 +93,7 @@ def cost_between(conn: sa.Connection, f: Filters, start: datetime, end: datetime
     """Actual cost (USD, exact to 1e-8) of f's org and source in [start, end)."""
     if end <= start:
         return 0.0
-    df = facts(conn, f, start=start, end=end)
+    df = facts(conn, f, start=start, end=end, measures=("cost_e8",))
     return (int(df["cost_e8"].sum()) if len(df) else 0) / 1e8
 
 

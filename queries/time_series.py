@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from storage.schema import ACTION_TYPES
 
-from .base import facts
+from .base import DERIVED_FROM, facts
 from .buckets import bucket_cuts, bucket_flags, epochs_to_local, window_bucket_epochs, window_buckets
 from .filters import Filters
 
@@ -21,7 +21,7 @@ def time_series(conn: sa.Connection, f: Filters, by_action: bool = False) -> pd.
     ascending. partial: the bucket's period is not wholly inside the window up to now;
     in_progress: its period holds now."""
     dims = ("action_type",) if by_action else ()
-    df = facts(conn, f, dims=dims, by_qh=True, boundaries=bucket_cuts(f))
+    df = facts(conn, f, dims=dims, by_qh=True, boundaries=bucket_cuts(f), measures=DERIVED_FROM)
     buckets = window_buckets(f)
     # Exact int64 sums into a dense (bucket x action) grid, numpy only: a year is ~53 x 5 cells.
     b = window_bucket_epochs(f, df["qh"].to_numpy())

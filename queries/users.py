@@ -139,7 +139,7 @@ def _one_read(conn: sa.Connection, f: Filters) -> bool:
         return False
     if family_for(dims | {"user_id"}) is not None or family_for(dims) is None:
         return False  # the user family answers (cheap totals), or no cheap count of the slice
-    count = facts(conn, _window_only(f))["executions"]
+    count = facts(conn, _window_only(f), measures=("executions",))["executions"]
     return bool(len(count)) and int(count.iloc[0]) <= ONE_READ_ROWS
 
 
