@@ -41,6 +41,8 @@ from .filters import Filters
 
 MODEL = ("provider", "model")
 TOKENS = ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens")
+# What pricing reads: the cost, the token types and the executions, not the latencies.
+PRICED = ("cost_e8", *TOKENS, "executions")
 _SAFE = 1 << 63  # below this, int64 products and sums cannot overflow
 
 
@@ -55,16 +57,18 @@ def priced_facts(
     given or a price changes inside the window: then no key mixes two prices."""
     a, b = int(f.start_utc.timestamp()), int(f.end_utc.timestamp())
     if boundaries is None:
-        df = facts(conn, f, dims=MODEL, unpriced=unpriced)
+        df = facts(conn, f, dims=MODEL, unpriced=unpriced, measures=PRICED)
         cuts = book.cuts(zip(df["provider"], df["model"]), a, b)
         if len(cuts):  # a price changes inside the window: read again, cut there
-            df = facts(conn, f, dims=MODEL, by_qh=True, boundaries=cuts, unpriced=unpriced)
+            df = facts(conn, f, dims=MODEL, by_qh=True, boundaries=cuts, unpriced=unpriced, measures=PRICED)
         return df, cuts
     bounds = np.asarray(boundaries, dtype="int64")
-    df = facts(conn, f, dims=MODEL, by_qh=True, boundaries=bounds, unpriced=unpriced)
+    df = facts(conn, f, dims=MODEL, by_qh=True, boundaries=bounds, unpriced=unpriced, measures=PRICED)
     cuts = book.cuts(zip(df["provider"], df["model"]), a, b)
     if len(np.setdiff1d(cuts, bounds)):  # a price changes inside a segment: read again, cut there too
-        df = facts(conn, f, dims=MODEL, by_qh=True, boundaries=np.union1d(bounds, cuts), unpriced=unpriced)
+        df = facts(
+            conn, f, dims=MODEL, by_qh=True, boundaries=np.union1d(bounds, cuts), unpriced=unpriced, measures=PRICED
+        )
     return df, cuts
 
 

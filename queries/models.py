@@ -10,13 +10,16 @@ from .base import facts
 from .filters import Filters
 from .latency import PERCENTILES, latency_sketch, percentiles
 
+# What the answer shows (no cache-write tokens): one sum fewer per model.
+SHOWN = ("cost_e8", "input_tokens", "output_tokens", "cache_read_tokens", "executions", "latency_sum", "latency_count")
+
 
 def model_efficiency(conn: sa.Connection, f: Filters, detail: bool = True) -> pd.DataFrame:
     """One row per (provider, model), by cost descending: provider, model, cost_usd,
     input_tokens, output_tokens, cache_read_tokens, executions, avg_latency_ms, p50_latency_ms,
     p95_latency_ms, p99_latency_ms (NaN if no row has a latency; percentiles within 1 %, queries/latency.py).
     detail=False: the percentiles are not read (NaN) — what an earlier window beside the current one needs."""
-    df = facts(conn, f, dims=("provider", "model"))
+    df = facts(conn, f, dims=("provider", "model"), measures=SHOWN)
     out = pd.DataFrame(
         {
             "provider": df["provider"],
