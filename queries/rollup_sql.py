@@ -12,7 +12,7 @@ from functools import lru_cache
 from typing import Any
 
 from storage.engine import ts_param
-from storage.measures import MEASURES, UNPRICED, qh_sql, raw_measures_sql
+from storage.measures import MEASURES, UNPRICED, measure_names, qh_sql, raw_measures_sql
 from storage.rollup_tables import BY_NAME, DAY
 from storage.sources import source_match_sql
 
@@ -86,7 +86,8 @@ def build_query(
     order (storage.measures.measure_names). Returns (sql text, params).
     """
     fam = BY_NAME[family]
-    measures_read = list(measures) + (UNPRICED if unpriced else [])
+    measures = measure_names(measures)  # MEASURES' order in every part: UNION ALL is positional
+    measures_read = measures + (UNPRICED if unpriced else [])
     params: dict[str, Any] = {"org": None}
     # The rollups key the source's class (source_key_sql); raw rows are classified as read.
     src_x = " AND x.source = :src" if source != "all" else ""

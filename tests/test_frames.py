@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import given, settings, strategies as st
 
 from queries.base import frame
 from queries.users import _ranked
+from storage.measures import MEASURES, measure_names
 
 COLS = ["qh", "user_id", "cost_e8", "executions"]
 
@@ -65,3 +67,13 @@ def test_the_ranking_is_cost_then_executions_descending_then_id_with_no_user_las
     assert got["cost_e8"].tolist() == [c for _u, c, _e in expected]
     assert got["tokens"].tolist() == [10 * c for _u, c, _e in expected]
     assert list(got.index) == list(range(len(users)))
+
+
+def test_a_subset_of_measures_keeps_their_order_adds_executions_and_refuses_unknown_names():
+    """Every part of a statement (rollup rows, raw rows, negatives) is summed in this order:
+    UNION ALL matches columns by position, so the order is MEASURES', whatever was asked."""
+    assert measure_names(None) == MEASURES
+    assert measure_names(["latency_sum", "cost_e8"]) == ["cost_e8", "executions", "latency_sum"]
+    assert measure_names(()) == ["executions"]
+    with pytest.raises(ValueError, match="cost_usd"):
+        measure_names(["cost_usd"])
