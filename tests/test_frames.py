@@ -1,4 +1,4 @@
-"""The facts frame built from the driver's rows, and the users' ranking order (no database).
+"""The facts frame built from the driver's rows, the users' ranking order and the measures a read sums (no database).
 
 Both were rewritten for speed (numpy instead of Python's transposition and pandas' four-key
 sort): these tests hold them to the plain definitions on hostile values — NULL users, ids
