@@ -10,6 +10,12 @@ write to cannot make this process decode what it did not store.
 Redis failing (down, slow, refusing) never fails a request: the call counts an error,
 logs one warning per 30 s and the caller computes the answer uncached.
 
+A shared store is fronted by a small LRU in each process (NEAR_MAX_ENTRIES, NEAR_MAX_BYTES):
+a key names its answer's bytes exactly (the data stamp and the clock's step are in it), so
+a copy kept here is the bytes Redis holds under that key, for as long as either lives; a
+hit there costs no round trip to Redis and no signature check (the copy was checked, or
+written, by this process). Only bytes this process verified or stored enter it.
+
 One computation per key at a time in a process: when threads miss on the same key at once
 (every admin's view of a window holding now moves to a new key each 5 s), the first
 computes and stores it and the others wait for its bytes (at most FLIGHT_WAIT_S, then they
@@ -38,6 +44,8 @@ LOCAL_MAX_BYTES = 64 * 1024 * 1024
 WARN_EVERY_S = 30.0
 SIG = 32  # bytes of HMAC-SHA256 in front of every stored value
 FLIGHT_WAIT_S = 30.0  # a thread waiting for another's computation of the same key: at most this long
+NEAR_MAX_ENTRIES = 512  # the per-process copy in front of a shared store (Redis)
+NEAR_MAX_BYTES = 16 * 1024 * 1024
 
 
 @dataclass
@@ -131,9 +139,20 @@ class RedisBackend:
 class AnswerCache:
     """get_or_compute(key, compute, encode, decode) over a backend, signed, never failing a request."""
 
-    def __init__(self, backend: Backend, secret: str, prefix: str = "ai-usage:answers:", ttl: int = TTL_SECONDS):
+    def __init__(
+        self,
+        backend: Backend,
+        secret: str,
+        prefix: str = "ai-usage:answers:",
+        ttl: int = TTL_SECONDS,
+        near: LocalBackend | None = None,
+    ):
+        """near: the per-process copy in front of backend (default: one for Redis, none for an LRU)."""
         self.backend, self.prefix, self.ttl = backend, prefix, ttl
         self.kind = "redis" if isinstance(backend, RedisBackend) else "local"
+        if near is None and self.kind == "redis":
+            near = LocalBackend(NEAR_MAX_ENTRIES, NEAR_MAX_BYTES)
+        self.near = near
         self._mac_key = hashlib.sha256(b"ai-usage answer cache\0" + secret.encode()).digest()
         self.counters = Counters()
         self._warned = 0.0
@@ -148,6 +167,10 @@ class AnswerCache:
         return hmac.new(self._mac_key, key.encode() + b"\0" + value, hashlib.sha256).digest()
 
     def get(self, key: str) -> bytes | None:
+        if self.near is not None:
+            copy = self.near.get(key)
+            if copy is not None:
+                return copy
         try:
             stored = self.backend.get(key)
         except Exception as exc:
@@ -159,9 +182,13 @@ class AnswerCache:
         if not hmac.compare_digest(stored[:SIG], self._sign(key, value)):
             log.warning("answer cache: an entry with a bad signature was ignored (%s)", key[: len(self.prefix) + 8])
             return None
+        if self.near is not None:
+            self.near.set(key, value, self.ttl)
         return value
 
     def put(self, key: str, value: bytes) -> None:
+        if self.near is not None:
+            self.near.set(key, value, self.ttl)
         try:
             self.backend.set(key, self._sign(key, value) + value, self.ttl)
         except Exception as exc:

@@ -5,7 +5,8 @@ private db and key prefix, deleted afterwards; under CI=true Redis is required).
 cached answer is compared with the same question asked of an app without a cache:
 after a new row (no refresh), a late row filling a gap range below the watermark, a
 `refresh --full` after a deletion, an agent renamed; two orgs never share an entry; the
-page's sections use the same cache; Redis unreachable answers uncached with a warning.
+page's sections use the same cache; Redis unreachable answers uncached with a warning; a
+process reads Redis once per key, and never keeps a forged entry.
 """
 
 from __future__ import annotations
@@ -122,6 +123,59 @@ def test_a_forged_entry_is_a_miss(caplog):
     cache.put(key, b"mine")
     assert cache.get(key) == b"mine"
     assert AnswerCache(cache.backend, "another secret", "p:").get(key) is None
+
+
+class Counting:
+    """A backend that counts its reads (a stand-in for the shared store, Redis's interface)."""
+
+    def __init__(self, inner):
+        self.inner, self.reads = inner, 0
+
+    def get(self, key):
+        self.reads += 1
+        return self.inner.get(key)
+
+    def set(self, key, value, ttl):
+        self.inner.set(key, value, ttl)
+
+
+def test_a_shared_store_is_read_once_per_key_and_process(backend):
+    """The per-process copy in front of a shared store: the second process reads Redis once
+    per key, then answers from its copy (the key names the bytes: they cannot have changed)."""
+    b, prefix = backend
+    writer = AnswerCache(b, SECRET, prefix)
+    shared = Counting(b)
+    reader = AnswerCache(shared, SECRET, prefix, near=LocalBackend())
+    key = writer.full_key("org-a", "near")
+    writer.put(key, b"answer")
+    assert [reader.get(key) for _ in range(5)] == [b"answer"] * 5
+    assert shared.reads == 1
+    calls: list[int] = []
+    assert reader.get_or_compute(key, lambda: calls.append(1) or b"other", bytes, bytes) == b"answer"
+    assert not calls and shared.reads == 1
+    # What this process stores is in its copy too; an unknown key still asks the store.
+    reader.put(writer.full_key("org-a", "mine"), b"mine")
+    assert reader.get(writer.full_key("org-a", "mine")) == b"mine" and shared.reads == 1
+    assert reader.get(writer.full_key("org-a", "absent")) is None and shared.reads == 2
+
+
+def test_a_forged_shared_entry_never_enters_the_copy(backend, caplog):
+    """A value in the shared store whose signature does not match is a miss each time it is
+    asked for, and is not kept: the copy holds only bytes this process checked or wrote."""
+    b, prefix = backend
+    shared = Counting(b)
+    cache = AnswerCache(shared, SECRET, prefix, near=LocalBackend())
+    key = cache.full_key("org-a", "forged")
+    b.set(key, b"\0" * 32 + b"forged", 60)
+    with caplog.at_level(logging.WARNING, "ai_usage.cache"):
+        assert cache.get(key) is None and cache.get(key) is None
+    assert shared.reads == 2 and caplog.text.count("bad signature") == 2
+    assert cache.near is not None and cache.near.get(key) is None
+
+
+def test_redis_is_fronted_by_a_copy_and_an_lru_is_not():
+    assert AnswerCache(RedisBackend(REDIS_URL), SECRET).near is not None
+    assert AnswerCache(LocalBackend(), SECRET).near is None
 
 
 def test_threads_missing_on_one_key_share_one_computation(backend):
