@@ -78,18 +78,18 @@ def _answer(build, default_source: str = "all", extra=None, compares: bool = Tru
         params.poplist("compare")
     f = parse_filters(params, claims.org_id, now=context.now(), default_source=default_source)
     args = extra(req.args) if extra else ()
-    with execute.connect(context.engine()) as conn:  # database failures leave as DatabaseFault
-        # The answer's JSON bytes, from the answer cache while the org's data has not moved.
-        payload, key = freshness.cached_keyed(
-            conn,
-            context.cache(),
-            "api:" + build.__name__,
-            f,
-            lambda: orjson.dumps({**answer_json(build(conn, f, *args)), "filters": f.slice_echo}),
-            extra=args,
-            encode=bytes,
-            decode=bytes,
-        )
+    # The answer's JSON bytes, from the answer cache while the org's data has not moved (a
+    # connection is taken only to compute it); database failures leave as DatabaseFault.
+    payload, key = freshness.cached_on(
+        context.engine(),
+        context.cache(),
+        "api:" + build.__name__,
+        f,
+        lambda conn: orjson.dumps({**answer_json(build(conn, f, *args)), "filters": f.slice_echo}),
+        extra=args,
+        encode=bytes,
+        decode=bytes,
+    )
     compression.remember(key)  # its compressed bytes are cached too
     return json_response(payload)
 

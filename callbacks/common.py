@@ -276,10 +276,7 @@ def query(fn, cache_as: str | None = None, f: Filters | None = None):
     try:
         if cache_as is None or f is None:
             return execute.execute(context.engine(), fn)
-        cache = context.cache()
-        return execute.execute(
-            context.engine(), lambda conn: freshness.cached(conn, cache, cache_as, f, lambda: fn(conn))
-        )
+        return freshness.cached_on(context.engine(), context.cache(), cache_as, f, fn)[0]
     except execute.DatabaseFault as fault:
         log.log(fault.log_level, "dashboard query failed (%s): %s", fault.kind, fault.cause.__class__.__name__)
         raise Unavailable(fault.kind == execute.TIMEOUT) from fault

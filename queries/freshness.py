@@ -30,10 +30,12 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from storage import execute
 from storage.answer_cache import AnswerCache
 from storage.rollup_tables import State, available, read_state
 
-from .base import reads_rollups
+from .base import FACTS_OPTION, reads_rollups
+from .batches import Batches
 from .filters import Filters
 
 CACHE_OPTION = "ai_usage_answer_cache"  # the connection's answer cache while an answer is computed (shared())
@@ -116,13 +118,18 @@ def _stamp_statement(dialect: str, state: State) -> tuple[sa.TextClause, dict[st
     return hit
 
 
+def _database(engine: sa.Engine) -> str:
+    key = _DATABASE.get(engine)
+    if key is None:
+        key = _DATABASE[engine] = engine.url.render_as_string(hide_password=False)
+    return key
+
+
 def data_stamp(conn: sa.Connection, org_id: str) -> str | None:
     """The stamp of org_id's data as this connection sees it now; None: do not cache."""
     if not reads_rollups(conn):
         return None
-    key = _DATABASE.get(conn.engine)
-    if key is None:
-        key = _DATABASE[conn.engine] = conn.engine.url.render_as_string(hide_password=False)
+    key = _database(conn.engine)
     state = _STATE.get(key)
     if state is None and not available(conn):
         return None
@@ -198,6 +205,53 @@ def cached_keyed(
         return compute(), None
     key = cache.full_key(f.org_id, answer_digest(kind, f, extra, stamp))
     return cache.get_or_compute(key, compute, encode, decode), key
+
+
+STAMPS: Batches[str | None] = Batches()  # the data stamp's reads, shared by concurrent answers of one org
+
+
+def _stamp_now(engine: sa.Engine, org_id: str) -> str | None:
+    """data_stamp on a connection of its own, read by a statement that begins after this call
+    did, shared with the answers of the same org waiting for it (queries/batches.py)."""
+
+    if engine.get_execution_options().get(FACTS_OPTION) != "rollup":
+        return None  # the raw rows answer: no stamp (data_stamp), and no connection taken to learn it
+
+    def read() -> str | None:
+        with execute.connect(engine) as conn:
+            return data_stamp(conn, org_id)
+
+    return STAMPS.run((_database(engine), org_id), read)
+
+
+def cached_on(
+    engine: sa.Engine,
+    cache: AnswerCache | None,
+    kind: str,
+    f: Filters,
+    compute: Callable[[sa.Connection], Any],
+    extra: Sequence[Any] = (),
+    encode: Callable[[Any], bytes] = _pickle,
+    decode: Callable[[bytes], Any] = pickle.loads,
+) -> tuple[Any, str | None]:
+    """cached_keyed() taking engine's connections as needed: the data stamp is read first
+    (_stamp_now: shared with the concurrent answers of the org), and a connection is taken
+    for compute(conn) only when the answer is not in the cache. A database failure leaves
+    as storage.execute.DatabaseFault."""
+
+    def run() -> Any:
+        with execute.connect(engine) as conn:
+            if cache is not None:  # for the parts it shares with other answers (shared())
+                conn.execution_options(**{CACHE_OPTION: cache})
+            return compute(conn)
+
+    if cache is None:
+        return run(), None
+    stamp = _stamp_now(engine, f.org_id)
+    if stamp is None:
+        return run(), None
+    key = cache.full_key(f.org_id, answer_digest(kind, f, extra, stamp))
+    return cache.get_or_compute(key, run, encode, decode), key
 
 
 def shared(conn: sa.Connection, kind: str, f: Filters, compute: Callable[[], Any]) -> Any:

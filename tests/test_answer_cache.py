@@ -23,6 +23,7 @@ from support.db import insert_agents, insert_logs, require
 
 import callbacks.overview
 from ingest import refresh as rollups
+from queries import freshness
 from storage import rollup_tables as rt
 from storage.answer_cache import AnswerCache, LocalBackend, RedisBackend
 from web import context
@@ -279,6 +280,67 @@ def test_a_committed_row_counts_at_once(engine, org_id, backend):
     assert executions(both(cached, plain, org_id)) == 5
 
 
+def test_an_answer_asked_while_a_stamp_is_read_sees_the_rows_committed_before_it(engine, org_id, backend, monkeypatch):
+    """Answers of one org asked at once share the data stamp's reads (queries/batches.py):
+    A's stamp is read (3 rows), a row commits, then B asks while A's read still runs: B must
+    not share A's stamp (it would get the entry cached under it: 3 rows) but wait for a read
+    of its own, which sees 4."""
+    import threading
+
+    cached, plain = apps(engine, backend)
+    seed(engine, org_id)
+    rollups.refresh(engine)
+    assert executions(get(cached, org_id, "summary")) == 3  # cached under the stamp of 3 rows
+    real, entered, gate = freshness.data_stamp, threading.Event(), threading.Event()
+
+    def held(conn, org):
+        stamp = real(conn, org)
+        if not entered.is_set():
+            entered.set()
+            assert gate.wait(10)
+        return stamp
+
+    monkeypatch.setattr(freshness, "data_stamp", held)
+    out: dict[str, int] = {}
+    a = threading.Thread(target=lambda: out.setdefault("a", executions(get(cached, org_id, "summary"))))
+    a.start()
+    assert entered.wait(10)
+    seed(engine, org_id, n=1, day=3)  # committed after A's stamp was read, before B asks
+    calls = freshness.STAMPS.calls
+    b = threading.Thread(target=lambda: out.setdefault("b", executions(get(cached, org_id, "summary"))))
+    b.start()
+    while freshness.STAMPS.calls == calls:
+        time.sleep(0.001)
+    time.sleep(0.05)
+    gate.set()
+    a.join(10)
+    b.join(10)
+    assert out == {"a": 3, "b": 4}
+    assert executions(both(cached, plain, org_id)) == 4
+
+
+def test_a_cached_answer_takes_one_connection_and_a_miss_two(engine, org_id, backend):
+    """The stamp is read on a connection of its own; the answer is computed on another only
+    when it is not in the cache."""
+    cached, plain = apps(engine, backend)
+    seed(engine, org_id)
+    rollups.refresh(engine)
+    checkouts: list[int] = []
+
+    def counted(*_args) -> None:
+        checkouts.append(1)
+
+    sa.event.listen(engine.pool, "checkout", counted)
+    try:
+        get(cached, org_id, "summary")
+        miss = len(checkouts)
+        get(cached, org_id, "summary")
+        hit = len(checkouts) - miss
+    finally:
+        sa.event.remove(engine.pool, "checkout", counted)
+    assert (miss, hit) == (2, 1)
+
+
 def _fix_sequence(engine):
     if engine.dialect.name == "postgresql":
         with engine.begin() as c:
@@ -308,7 +370,6 @@ def test_a_late_row_in_a_gap_range_counts_at_once(engine, org_id, backend):
 
 def test_a_tail_longer_than_the_cap_is_not_cached(engine, org_id, backend, monkeypatch):
     """More rows (of any org) past the watermark than the stamp reads: answered, never cached."""
-    from queries import freshness
 
     cached, plain = apps(engine, backend)
     seed(engine, org_id)
