@@ -21,6 +21,7 @@ likewise while more than TAIL_CAP rows (of all orgs) wait past the watermark.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import pickle
@@ -210,20 +211,6 @@ def cached_keyed(
 STAMPS: Batches[str | None] = Batches()  # the data stamp's reads, shared by concurrent answers of one org
 
 
-def _stamp_now(engine: sa.Engine, org_id: str) -> str | None:
-    """data_stamp on a connection of its own, read by a statement that begins after this call
-    did, shared with the answers of the same org waiting for it (queries/batches.py)."""
-
-    if engine.get_execution_options().get(FACTS_OPTION) != "rollup":
-        return None  # the raw rows answer: no stamp (data_stamp), and no connection taken to learn it
-
-    def read() -> str | None:
-        with execute.connect(engine) as conn:
-            return data_stamp(conn, org_id)
-
-    return STAMPS.run((_database(engine), org_id), read)
-
-
 def cached_on(
     engine: sa.Engine,
     cache: AnswerCache | None,
@@ -234,24 +221,33 @@ def cached_on(
     encode: Callable[[Any], bytes] = _pickle,
     decode: Callable[[bytes], Any] = pickle.loads,
 ) -> tuple[Any, str | None]:
-    """cached_keyed() taking engine's connections as needed: the data stamp is read first
-    (_stamp_now: shared with the concurrent answers of the org), and a connection is taken
-    for compute(conn) only when the answer is not in the cache. A database failure leaves
-    as storage.execute.DatabaseFault."""
+    """cached_keyed() taking engine's connections as needed. The data stamp is read by a
+    statement that begins after this call did, shared with the answers of the same org
+    waiting for it (STAMPS, queries/batches.py): the caller that reads it keeps that
+    connection to compute the answer if it is not cached; a caller that shared another's
+    read takes a connection only then. One connection per answer at most, none for a cached
+    answer whose stamp was shared. A database failure leaves as storage.execute.DatabaseFault."""
+    with contextlib.ExitStack() as stack:
+        mine: list[sa.Connection] = []
 
-    def run() -> Any:
-        with execute.connect(engine) as conn:
+        def connection() -> sa.Connection:
+            if not mine:
+                mine.append(stack.enter_context(execute.connect(engine)))
+            return mine[0]
+
+        def run() -> Any:
+            conn = connection()
             if cache is not None:  # for the parts it shares with other answers (shared())
                 conn.execution_options(**{CACHE_OPTION: cache})
             return compute(conn)
 
-    if cache is None:
-        return run(), None
-    stamp = _stamp_now(engine, f.org_id)
-    if stamp is None:
-        return run(), None
-    key = cache.full_key(f.org_id, answer_digest(kind, f, extra, stamp))
-    return cache.get_or_compute(key, run, encode, decode), key
+        if cache is None or engine.get_execution_options().get(FACTS_OPTION) != "rollup":
+            return run(), None  # no cache, or the raw rows answer: no stamp (data_stamp)
+        stamp = STAMPS.run((_database(engine), f.org_id), lambda: data_stamp(connection(), f.org_id))
+        if stamp is None:
+            return run(), None
+        key = cache.full_key(f.org_id, answer_digest(kind, f, extra, stamp))
+        return cache.get_or_compute(key, run, encode, decode), key
 
 
 def shared(conn: sa.Connection, kind: str, f: Filters, compute: Callable[[], Any]) -> Any:

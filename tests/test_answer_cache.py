@@ -319,9 +319,11 @@ def test_an_answer_asked_while_a_stamp_is_read_sees_the_rows_committed_before_it
     assert executions(both(cached, plain, org_id)) == 4
 
 
-def test_a_cached_answer_takes_one_connection_and_a_miss_two(engine, org_id, backend):
-    """The stamp is read on a connection of its own; the answer is computed on another only
-    when it is not in the cache."""
+def test_an_answer_takes_one_connection_and_a_shared_stamp_none(engine, org_id, backend, monkeypatch):
+    """The caller that reads the stamp computes a miss on the same connection; a caller that
+    shared another's read takes none for a cached answer."""
+    import threading
+
     cached, plain = apps(engine, backend)
     seed(engine, org_id)
     rollups.refresh(engine)
@@ -333,12 +335,35 @@ def test_a_cached_answer_takes_one_connection_and_a_miss_two(engine, org_id, bac
     sa.event.listen(engine.pool, "checkout", counted)
     try:
         get(cached, org_id, "summary")
-        miss = len(checkouts)
         get(cached, org_id, "summary")
-        hit = len(checkouts) - miss
+        assert len(checkouts) == 2  # a miss, then a hit: one connection each
+        # Three answers asked while a stamp is read: the second leads the next read, the
+        # third shares it and, the answer being cached, takes no connection.
+        real, entered, gate = freshness.data_stamp, threading.Event(), threading.Event()
+
+        def held(conn, org):
+            stamp = real(conn, org)
+            if not entered.is_set():
+                entered.set()
+                assert gate.wait(10)
+            return stamp
+
+        monkeypatch.setattr(freshness, "data_stamp", held)
+        threads = [threading.Thread(target=lambda: get(cached, org_id, "summary"))]
+        threads[0].start()
+        assert entered.wait(10)
+        for _ in (1, 2):
+            calls = freshness.STAMPS.calls
+            threads.append(threading.Thread(target=lambda: get(cached, org_id, "summary")))
+            threads[-1].start()
+            while freshness.STAMPS.calls == calls:
+                time.sleep(0.001)
+        gate.set()
+        for t in threads:
+            t.join(10)
+        assert len(checkouts) == 2 + 2
     finally:
         sa.event.remove(engine.pool, "checkout", counted)
-    assert (miss, hit) == (2, 1)
 
 
 def _fix_sequence(engine):
