@@ -78,8 +78,9 @@ def _answer(build, default_source: str = "all", extra=None, compares: bool = Tru
         params.poplist("compare")
     f = parse_filters(params, claims.org_id, now=context.now(), default_source=default_source)
     args = extra(req.args) if extra else ()
-    # The answer's JSON bytes, from the answer cache while the org's data has not moved (a
-    # connection is taken only to compute it); database failures leave as DatabaseFault.
+    # The answer's JSON bytes, from the answer cache while the org's data has not moved (one
+    # connection at most, for the stamp's read and a miss's computation; none when the stamp
+    # is shared and the answer cached); database failures leave as DatabaseFault.
     payload, key = freshness.cached_on(
         context.engine(),
         context.cache(),

@@ -7,7 +7,9 @@ in the gap ranges): `data_stamp` reads the version, the count and the highest id
 tail rows, O's agents and the price overrides in ONE statement (one snapshot), so a
 row committed after it changes every later stamp — the freshness rule holds for cached
 answers: a committed row counts at once, a late row in a gap range included. The stamp
-is read before the answer is computed, so an entry is never older than its key.
+is read before the answer is computed, so an entry is never older than its key. Answers of
+one org asked at once share the stamp's read (`cached_on`, queries/batches.py), but only a
+read whose statement began after each of them asked: the rule holds for each.
 
 The clock: an answer whose window ended before now depends on today's local date only
 (which buckets are in progress, the projection's "today"); one whose window holds now is
