@@ -280,6 +280,35 @@ def test_a_committed_row_counts_at_once(engine, org_id, backend):
     assert executions(both(cached, plain, org_id)) == 5
 
 
+def hold_the_first_stamp(monkeypatch):
+    """(entered, gate): the first data stamp read from now on is held, once read, until gate is set."""
+    import threading
+
+    real, entered, gate = freshness.data_stamp, threading.Event(), threading.Event()
+
+    def held(conn, org):
+        stamp = real(conn, org)
+        if not entered.is_set():
+            entered.set()
+            assert gate.wait(10)
+        return stamp
+
+    monkeypatch.setattr(freshness, "data_stamp", held)
+    return entered, gate
+
+
+def ask_while_a_stamp_is_read(target):
+    """Start target in a thread and return once it has asked for a stamp (STAMPS.run called)."""
+    import threading
+
+    calls = freshness.STAMPS.calls
+    t = threading.Thread(target=target)
+    t.start()
+    while freshness.STAMPS.calls == calls:
+        time.sleep(0.001)
+    return t
+
+
 def test_an_answer_asked_while_a_stamp_is_read_sees_the_rows_committed_before_it(engine, org_id, backend, monkeypatch):
     """Answers of one org asked at once share the data stamp's reads (queries/batches.py):
     A's stamp is read (3 rows), a row commits, then B asks while A's read still runs: B must
@@ -291,26 +320,13 @@ def test_an_answer_asked_while_a_stamp_is_read_sees_the_rows_committed_before_it
     seed(engine, org_id)
     rollups.refresh(engine)
     assert executions(get(cached, org_id, "summary")) == 3  # cached under the stamp of 3 rows
-    real, entered, gate = freshness.data_stamp, threading.Event(), threading.Event()
-
-    def held(conn, org):
-        stamp = real(conn, org)
-        if not entered.is_set():
-            entered.set()
-            assert gate.wait(10)
-        return stamp
-
-    monkeypatch.setattr(freshness, "data_stamp", held)
+    entered, gate = hold_the_first_stamp(monkeypatch)
     out: dict[str, int] = {}
     a = threading.Thread(target=lambda: out.setdefault("a", executions(get(cached, org_id, "summary"))))
     a.start()
     assert entered.wait(10)
     seed(engine, org_id, n=1, day=3)  # committed after A's stamp was read, before B asks
-    calls = freshness.STAMPS.calls
-    b = threading.Thread(target=lambda: out.setdefault("b", executions(get(cached, org_id, "summary"))))
-    b.start()
-    while freshness.STAMPS.calls == calls:
-        time.sleep(0.001)
+    b = ask_while_a_stamp_is_read(lambda: out.setdefault("b", executions(get(cached, org_id, "summary"))))
     time.sleep(0.05)
     gate.set()
     a.join(10)
@@ -339,25 +355,11 @@ def test_an_answer_takes_one_connection_and_a_shared_stamp_none(engine, org_id, 
         assert len(checkouts) == 2  # a miss, then a hit: one connection each
         # Three answers asked while a stamp is read: the second leads the next read, the
         # third shares it and, the answer being cached, takes no connection.
-        real, entered, gate = freshness.data_stamp, threading.Event(), threading.Event()
-
-        def held(conn, org):
-            stamp = real(conn, org)
-            if not entered.is_set():
-                entered.set()
-                assert gate.wait(10)
-            return stamp
-
-        monkeypatch.setattr(freshness, "data_stamp", held)
+        entered, gate = hold_the_first_stamp(monkeypatch)
         threads = [threading.Thread(target=lambda: get(cached, org_id, "summary"))]
         threads[0].start()
         assert entered.wait(10)
-        for _ in (1, 2):
-            calls = freshness.STAMPS.calls
-            threads.append(threading.Thread(target=lambda: get(cached, org_id, "summary")))
-            threads[-1].start()
-            while freshness.STAMPS.calls == calls:
-                time.sleep(0.001)
+        threads += [ask_while_a_stamp_is_read(lambda: get(cached, org_id, "summary")) for _ in (1, 2)]
         gate.set()
         for t in threads:
             t.join(10)
