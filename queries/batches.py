@@ -38,8 +38,10 @@ class _Read:
 class Batches(Generic[T]):
     """run(key, read): read()'s value from a read that began after this call did, shared."""
 
-    def __init__(self, wait_s: float = WAIT_S) -> None:
+    def __init__(self, wait_s: float = WAIT_S, observe: Callable[[bool], None] | None = None) -> None:
+        """observe(shared): called once per run(), True when it returned another caller's read."""
         self.wait_s = wait_s
+        self.observe = observe
         self._lock = threading.Lock()
         self._running: dict[Hashable, _Read] = {}
         self._next: dict[Hashable, _Read] = {}
@@ -60,6 +62,7 @@ class Batches(Generic[T]):
                 mine, role = pending, "join"
         if role == "join":
             if mine.done.wait(self.wait_s) and mine.ok:
+                self._observe(True)
                 return mine.value  # type: ignore[return-value]  # set by the leader's read(): a T
             return self._own(read)
         if role == "next":
@@ -81,4 +84,9 @@ class Batches(Generic[T]):
     def _own(self, read: Callable[[], T]) -> T:
         with self._lock:
             self.reads += 1
+        self._observe(False)
         return read()
+
+    def _observe(self, shared: bool) -> None:
+        if self.observe is not None:
+            self.observe(shared)

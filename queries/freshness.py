@@ -33,7 +33,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from storage import execute
+from storage import execute, metrics
 from storage.answer_cache import AnswerCache
 from storage.rollup_tables import State, available, read_state
 
@@ -210,7 +210,8 @@ def cached_keyed(
     return cache.get_or_compute(key, compute, encode, decode), key
 
 
-STAMPS: Batches[str | None] = Batches()  # the data stamp's reads, shared by concurrent answers of one org
+# The data stamp's reads, shared by concurrent answers of one org (/metrics: ai_usage_data_stamps_total).
+STAMPS: Batches[str | None] = Batches(observe=metrics.data_stamp)
 
 
 def cached_on(

@@ -69,6 +69,12 @@ CACHE_LOOKUPS = Counter(
     "Answer cache lookups by store (local, redis) and result (hit, miss).",
     ["store", "result"],
 )
+DATA_STAMPS = Counter(
+    "ai_usage_data_stamps",
+    "Data stamps a cached answer asked for, by how it got one: read by its own statement, or shared "
+    "(another answer's read that began after it asked: queries/batches.py).",
+    ["read"],
+)
 ALERT_DELIVERIES = Counter(
     "ai_usage_alert_deliveries",
     "Alert notifications sent, by channel (e.g. webhook, email) and outcome (delivered, failed, retried).",
@@ -79,6 +85,11 @@ ALERT_DELIVERIES = Counter(
 def cache_lookup(hit: bool, store: str = "local") -> None:
     """Count one answer-cache lookup (the hit ratio is hits / lookups)."""
     CACHE_LOOKUPS.labels(store=store, result="hit" if hit else "miss").inc()
+
+
+def data_stamp(shared: bool) -> None:
+    """Count one data stamp an answer got: shared with another answer's read, or its own."""
+    DATA_STAMPS.labels(read="shared" if shared else "own").inc()
 
 
 def alert_delivery(channel: str, outcome: str) -> None:

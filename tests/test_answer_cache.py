@@ -297,6 +297,17 @@ def hold_the_first_stamp(monkeypatch):
     return entered, gate
 
 
+def stamps_metric(app) -> dict[str, float]:
+    """ai_usage_data_stamps_total by `read` (own, shared), from the app's /metrics."""
+    text = app.server.test_client().get("/metrics").get_data(as_text=True)
+    out = {"own": 0.0, "shared": 0.0}
+    for line in text.splitlines():
+        if line.startswith("ai_usage_data_stamps_total{"):
+            name, value = line.rsplit(" ", 1)
+            out[name.split('read="')[1].split('"')[0]] = float(value)
+    return out
+
+
 def ask_while_a_stamp_is_read(target):
     """Start target in a thread and return once it has asked for a stamp (STAMPS.run called)."""
     import threading
@@ -348,6 +359,7 @@ def test_an_answer_takes_one_connection_and_a_shared_stamp_none(engine, org_id, 
     def counted(*_args) -> None:
         checkouts.append(1)
 
+    before = stamps_metric(cached)
     sa.event.listen(engine.pool, "checkout", counted)
     try:
         get(cached, org_id, "summary")
@@ -366,6 +378,10 @@ def test_an_answer_takes_one_connection_and_a_shared_stamp_none(engine, org_id, 
         assert len(checkouts) == 2 + 2
     finally:
         sa.event.remove(engine.pool, "checkout", counted)
+    # /metrics: four stamps read by their own answer (the two alone, the held one, the second
+    # of the three), one shared (the third).
+    after = stamps_metric(cached)
+    assert (after["own"] - before["own"], after["shared"] - before["shared"]) == (4, 1)
 
 
 def _fix_sequence(engine):

@@ -73,7 +73,8 @@ def wait_calls(batches: Batches, n: int) -> None:
 
 
 def test_callers_arriving_during_a_read_share_the_next_one():
-    b, reads = Batches(), Reads()
+    observed: list[bool] = []
+    b, reads = Batches(observe=observed.append), Reads()
     first: list = []
     t1 = call(b, "org", reads.read(), first)
     reads.wait_started(1)
@@ -90,6 +91,7 @@ def test_callers_arriving_during_a_read_share_the_next_one():
         t.join(10)
     assert first == [1] and later == [2] * 5
     assert b.reads == 2 and b.calls == 6
+    assert sorted(observed) == [False, False, True, True, True, True]  # two own reads, four shared
     # Every one of them arrived before read 2 started.
     assert all(a < 2 for a in arrived)
 
