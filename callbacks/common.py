@@ -268,7 +268,7 @@ def query(fn, cache_as: str | None = None, f: Filters | None = None):
     """Run fn(connection) on the app's engine (storage.execute); database failures raise Unavailable.
 
     cache_as (with f): the section's data comes from the answer cache while the org's data
-    has not moved (queries.freshness.cached); fn must depend on nothing but f then.
+    has not moved (queries.freshness.cached_on); fn must depend on nothing but f then.
 
     A fault of the database (storage.execute.classify, as the API) shows its state; any
     other database error is a bug, logged with its traceback, and shows "unavailable" too:
