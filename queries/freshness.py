@@ -171,43 +171,38 @@ def _pickle(value: Any) -> bytes:
     return pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
 
 
+def _from_cache(
+    cache: AnswerCache,
+    kind: str,
+    f: Filters,
+    extra: Sequence[Any],
+    stamp: str,
+    compute: Callable[[], Any],
+    encode: Callable[[Any], bytes],
+    decode: Callable[[bytes], Any],  # only values this app signed reach it (answer_cache)
+) -> tuple[Any, str]:
+    """compute()'s answer from cache under (org, kind, f, clock, extra, stamp), and that key,
+    which names the answer's bytes exactly (the API compresses each once: api/compression.py)."""
+    key = cache.full_key(f.org_id, answer_digest(kind, f, extra, stamp))
+    return cache.get_or_compute(key, compute, encode, decode), key
+
+
 def cached(
     conn: sa.Connection,
     cache: AnswerCache | None,
     kind: str,
     f: Filters,
     compute: Callable[[], Any],
-    extra: Sequence[Any] = (),
-    encode: Callable[[Any], bytes] = _pickle,
-    decode: Callable[[bytes], Any] = pickle.loads,  # only values this app signed reach it (answer_cache)
 ) -> Any:
-    """compute(), or its answer from `cache` under (org, kind, f, clock, extra, data stamp).
-
-    The API and the page's callbacks both come through here. No cache, or no stamp
-    (rollups off): computed every time."""
-    return cached_keyed(conn, cache, kind, f, compute, extra, encode, decode)[0]
-
-
-def cached_keyed(
-    conn: sa.Connection,
-    cache: AnswerCache | None,
-    kind: str,
-    f: Filters,
-    compute: Callable[[], Any],
-    extra: Sequence[Any] = (),
-    encode: Callable[[Any], bytes] = _pickle,
-    decode: Callable[[bytes], Any] = pickle.loads,
-) -> tuple[Any, str | None]:
-    """cached(), and the cache key its answer is stored under (None: not cached), which
-    names the answer's bytes exactly (the API compresses each once: api/compression.py)."""
+    """compute(), or its answer from `cache`, the stamp read on conn: a part shared by the
+    answer conn is computing (shared()). No cache, or no stamp (rollups off): computed."""
     if cache is None:
-        return compute(), None
-    conn.execution_options(**{CACHE_OPTION: cache})  # for the parts it shares with other answers (shared())
+        return compute()
+    conn.execution_options(**{CACHE_OPTION: cache})  # for the parts it shares in turn
     stamp = data_stamp(conn, f.org_id)
     if stamp is None:
-        return compute(), None
-    key = cache.full_key(f.org_id, answer_digest(kind, f, extra, stamp))
-    return cache.get_or_compute(key, compute, encode, decode), key
+        return compute()
+    return _from_cache(cache, kind, f, (), stamp, compute, _pickle, pickle.loads)[0]
 
 
 # The data stamp's reads, shared by concurrent answers of one org (/metrics: ai_usage_data_stamps_total).
@@ -224,7 +219,9 @@ def cached_on(
     encode: Callable[[Any], bytes] = _pickle,
     decode: Callable[[bytes], Any] = pickle.loads,
 ) -> tuple[Any, str | None]:
-    """cached_keyed() taking engine's connections as needed. The data stamp is read by a
+    """compute(conn), or its answer from `cache` (no cache, or no stamp: computed), and the
+    key it is stored under (None: not cached); the API and the page's callbacks come through
+    here, taking engine's connections as needed. The data stamp is read by a
     statement that begins after this call did, shared with the answers of the same org
     waiting for it (STAMPS, queries/batches.py): the caller that reads it keeps that
     connection to compute the answer if it is not cached; a caller that shared another's
@@ -249,12 +246,11 @@ def cached_on(
         stamp = STAMPS.run((_database(engine), f.org_id), lambda: data_stamp(connection(), f.org_id))
         if stamp is None:
             return run(), None
-        key = cache.full_key(f.org_id, answer_digest(kind, f, extra, stamp))
-        return cache.get_or_compute(key, run, encode, decode), key
+        return _from_cache(cache, kind, f, extra, stamp, run, encode, decode)
 
 
 def shared(conn: sa.Connection, kind: str, f: Filters, compute: Callable[[], Any]) -> Any:
-    """compute(), or its value from the answer cache of the answer conn is computing (cached()
+    """compute(), or its value from the answer cache of the answer conn is computing (cached_on()
     leaves it on the connection), under kind "part:<kind>" and f: a part several answers need
     of the same window (every user's totals: the users' ranking, «Mayores cambios», the
     Usuario select), computed once while the org's data has not moved. The freshness rule is
