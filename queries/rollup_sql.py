@@ -12,7 +12,7 @@ from functools import lru_cache
 from typing import Any
 
 from storage.engine import ts_param
-from storage.measures import MEASURES, UNPRICED, measure_names, qh_sql, raw_measures_sql
+from storage.measures import MEASURES, UNPRICED, measure_names, qh_sql, raw_measures_sql, rollup_measure_sql
 from storage.rollup_tables import BY_NAME, DAY
 from storage.sources import source_match_sql
 
@@ -99,7 +99,7 @@ def build_query(
     parts = []
     # What a rollup row gives: its dims (read through the family) and its measures.
     dsel = "".join(f"{fam.read_sql(d)} AS {d}, " for d in dims)
-    msel = ", ".join(f"x.{m}" for m in measures_read)
+    msel = ", ".join(f"{rollup_measure_sql(m)} AS {m}" for m in measures_read)
     if ranges:
         key = "(r.ph + (((x.t - r.ph) % r.w) / r.p) * r.p) / 900 AS k, " if by_qh else ""
         where = (
@@ -259,7 +259,7 @@ def _blocks_sql(
 def _minus_sql(dialect: str, table: str, minus: Sequence[Span], dsel: str, measures: Sequence[str], src_x: str) -> str:
     """The family's rows of these spans (VALUES (grain, lo, hi): one index range each), every
     measure negated: what a coarse block read for a totals question holds past the window."""
-    neg = ", ".join(f"-x.{m} AS {m}" for m in measures)
+    neg = ", ".join(f"-{rollup_measure_sql(m)} AS {m}" for m in measures)
     where = f"x.org_id = :org AND x.grain = n.column1 AND x.t >= n.column2 AND x.t < n.column3{src_x}"
     return _rollup_rows_sql(dialect, table, minus, "n", f"{dsel}{neg}", where)
 

@@ -38,10 +38,9 @@ def time_series(conn: sa.Connection, f: Filters, by_action: bool = False) -> pd.
     cell = pos[keep] * len(actions) + col[keep]
     n = len(buckets) * len(actions)
     sums = {}
-    tokens = df["input_tokens"].to_numpy() + df["output_tokens"].to_numpy() + df["cache_read_tokens"].to_numpy()
     for name, values in (
         ("cost_e8", df["cost_e8"].to_numpy()),
-        ("tokens", tokens),
+        ("tokens", df["tokens"].to_numpy()),
         ("executions", df["executions"].to_numpy()),
     ):
         sums[name] = np.zeros(n, dtype="int64")

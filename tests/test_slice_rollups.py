@@ -106,6 +106,8 @@ FEWER = [
     ("cost_e8",),
     ("cost_e8", "input_tokens", "output_tokens", "cache_read_tokens", "executions"),
     ("latency_sum",),
+    ("cost_e8", "tokens", "executions"),  # queries.base.DERIVED_FROM: tokens as one sum
+    ("tokens",),
 ]
 
 
@@ -113,8 +115,9 @@ FEWER = [
 @pytest.mark.parametrize("measures", FEWER, ids=lambda m: "+".join(m))
 def test_facts_of_fewer_measures_are_those_columns_of_every_measure(data, rolled, tz, measures):
     """facts(measures=…) sums only those (and executions) and equals the same columns of the
-    full read: per user, by bucket and in total; a user family's signed blocks, day rests
-    and twins (Madrid, Kathmandu), a model filter's raw read; both paths and engines."""
+    full read (tokens: its input, output and cache read tokens added): per user, by bucket and
+    in total; a user family's signed blocks, day rests and twins (Madrid, Kathmandu), a model
+    filter's raw read; both paths and engines."""
     from queries import base as qbase
     from queries.buckets import bucket_cuts
 
@@ -125,8 +128,10 @@ def test_facts_of_fewer_measures_are_those_columns_of_every_measure(data, rolled
                 with qbase.facts_path(data_.engine, path).connect() as c:
                     full = qbase.facts(c, f, **kw)
                     few = qbase.facts(c, f, measures=measures, **kw)
+                full["tokens"] = full["input_tokens"] + full["output_tokens"] + full["cache_read_tokens"]
                 keys = (["qh"] if kw.get("by_qh") else []) + list(kw.get("dims", ()))
                 cols = [m for m in MEASURES if m in measures or m == "executions"]
+                cols += ["tokens"] if "tokens" in measures else []
                 assert list(few.columns) == keys + cols
                 order = keys or cols
                 want = full[keys + cols].sort_values(order, kind="stable").reset_index(drop=True)
