@@ -20,6 +20,7 @@ One computation per key at a time in a process: when threads miss on the same ke
 (every admin's view of a window holding now moves to a new key each 5 s), the first
 computes and stores it and the others wait for its bytes (at most FLIGHT_WAIT_S, then they
 compute on their own). They count as hits: the answer was computed once for all of them.
+Processes sharing Redis do the same through a claim on the key (storage/claims.py).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from . import metrics
+from .claims import Claims
 
 log = logging.getLogger("ai_usage.cache")
 
@@ -154,6 +156,8 @@ class AnswerCache:
             near = LocalBackend(NEAR_MAX_ENTRIES, NEAR_MAX_BYTES)
         self.near = near
         self._mac_key = hashlib.sha256(b"ai-usage answer cache\0" + secret.encode()).digest()
+        # One computation per key across processes too, where the store is shared (storage/claims.py).
+        self.claims = Claims(backend.client, self._mac_key) if isinstance(backend, RedisBackend) else None
         self.counters = Counters()
         self._warned = 0.0
         self._flights: dict[str, _Flight] = {}
@@ -176,6 +180,10 @@ class AnswerCache:
         except Exception as exc:
             self._failed("read", exc)
             return None
+        return self._verified(key, stored)
+
+    def _verified(self, key: str, stored: bytes | None) -> bytes | None:
+        """The value of stored bytes whose signature matches (kept in the near copy), else None."""
         if stored is None or len(stored) < SIG:
             return None
         value = stored[SIG:]
@@ -199,7 +207,7 @@ class AnswerCache:
     ) -> Any:
         """decode(cached bytes), or compute() (stored as encode(result)). Threads of this
         process missing on the same key at once share one computation (the module's
-        docstring); other processes may compute it too: cheaper than a lock across them."""
+        docstring), and so do processes sharing Redis (storage/claims.py)."""
         cached = self.get(key)
         if cached is None:
             with self._flights_lock:
@@ -209,7 +217,7 @@ class AnswerCache:
                     flight = self._flights[key] = _Flight()
             assert flight is not None
             if leading:
-                return self._compute(key, flight, compute, encode)
+                return self._compute(key, flight, compute, encode, decode)
             if flight.done.wait(FLIGHT_WAIT_S):
                 cached = flight.encoded
         metrics.cache_lookup(cached is not None, self.kind)  # /metrics: the hit ratio per store
@@ -221,19 +229,57 @@ class AnswerCache:
         self.put(key, encode(result))
         return result
 
-    def _compute(self, key: str, flight: _Flight, compute: Callable[[], Any], encode: Callable[[Any], bytes]) -> Any:
-        """compute() for the threads waiting on flight, store its bytes, then release them."""
-        metrics.cache_lookup(False, self.kind)
-        self.counters.add("misses")
+    def _compute(
+        self,
+        key: str,
+        flight: _Flight,
+        compute: Callable[[], Any],
+        encode: Callable[[Any], bytes],
+        decode: Callable[[bytes], Any],
+    ) -> Any:
+        """compute() (or take what another process stored under its claim), store it, release the waiters."""
         try:
-            result = compute()
-            flight.encoded = encode(result)
-            self.put(key, flight.encoded)
-            return result
+            other, token = self._claim(key) if self.claims is not None else (None, None)
+            if other is not None:
+                flight.encoded = other
+                metrics.cache_lookup(True, self.kind)
+                self.counters.add("hits")
+                return decode(other)
+            metrics.cache_lookup(False, self.kind)
+            self.counters.add("misses")
+            try:
+                result = compute()
+                flight.encoded = encode(result)
+                self.put(key, flight.encoded)
+                return result
+            finally:
+                if token is not None:
+                    self._release(key, token)
         finally:
             with self._flights_lock:
                 self._flights.pop(key, None)
             flight.done.set()
+
+    def _claim(self, key: str) -> tuple[bytes | None, bytes | None]:
+        """(the answer another process computed, None) or (None, our claim's token or None)."""
+        assert self.claims is not None
+        try:
+            wait, token = self.claims.claim(key)
+            if wait:
+                return self.claims.wait_for(key, lambda stored: self._verified(key, stored)), None
+        except Exception as exc:
+            self._failed("claim", exc)
+            return None, None
+        if token is not None and (stored := self.get(key)) is not None:  # stored and released since our first look
+            self._release(key, token)
+            return stored, None
+        return None, token
+
+    def _release(self, key: str, token: bytes) -> None:
+        try:
+            self.claims.release(key, token)  # type: ignore[union-attr]  # only called with claims
+        except Exception as exc:
+            self._failed("write", exc)
 
     def _failed(self, what: str, exc: Exception) -> None:
         self.counters.add("errors")
