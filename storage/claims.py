@@ -46,17 +46,22 @@ class Claims:
     def __init__(self, client: Any, mac_key: bytes):
         self.client, self._mac_key = client, mac_key
 
+    def _sign(self, key: str, body: bytes) -> bytes:
+        """A claim's signature: never an answer's (those sign key + NUL + value, no "claim" tag)."""
+        return hmac.new(self._mac_key, b"claim\0" + key.encode() + b"\0" + body, hashlib.sha256).digest()
+
     def _value(self, key: str, deadline: float) -> bytes:
         body = struct.pack(">d", deadline) + secrets.token_bytes(8)
-        return hmac.new(self._mac_key, key.encode() + b"\0" + body, hashlib.sha256).digest() + body
+        return self._sign(key, body) + body
 
     def _valid(self, key: str, value: Any) -> bool:
         """A claim this cache's processes signed, not past its deadline."""
         if not isinstance(value, bytes) or len(value) != _SIG + 16:
             return False
         body = value[_SIG:]
-        sig = hmac.new(self._mac_key, key.encode() + b"\0" + body, hashlib.sha256).digest()
-        return hmac.compare_digest(value[:_SIG], sig) and struct.unpack(">d", body[:8])[0] > time.time()
+        return (
+            hmac.compare_digest(value[:_SIG], self._sign(key, body)) and struct.unpack(">d", body[:8])[0] > time.time()
+        )
 
     def claim(self, key: str) -> tuple[bool, bytes | None]:
         """(wait, token): wait=True when another process holds a valid claim on key; else

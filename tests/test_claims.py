@@ -71,37 +71,40 @@ def holding(cache: AnswerCache, key: str, answer: bytes, calls: list[str], name:
     return t, out
 
 
-def test_a_second_process_waits_for_the_first_ones_answer(shared):
+def two_processes(shared, name: str, answer_a: bytes, own_b: bytes):
+    """Cache `a` computing `name` and holding until `go` is set (raising when answer_a is b""),
+    and a second cache over the same Redis asking the same key meanwhile (its own answer: own_b)."""
     b, prefix = shared
     a, other = AnswerCache(b, SECRET, prefix), AnswerCache(RedisBackend(REDIS_URL), SECRET, prefix)
-    key, calls, go = a.full_key("org-a", "one"), [], threading.Event()
-    t, got_a = holding(a, key, b"answer", calls, "a", go)
+    key, calls, go = a.full_key("org-a", name), [], threading.Event()
+    t, got_a = holding(a, key, answer_a, calls, "a", go)
     got_b: list[bytes] = []
-    tb = threading.Thread(target=lambda: got_b.append(other.get_or_compute(key, lambda: b"b's own", bytes, bytes)))
+    tb = threading.Thread(target=lambda: got_b.append(other.get_or_compute(key, lambda: own_b, bytes, bytes)))
     tb.start()
+
+    def finish() -> None:
+        go.set()
+        t.join(10)
+        tb.join(10)
+
+    return a, other, key, calls, got_a, got_b, finish
+
+
+def test_a_second_process_waits_for_the_first_ones_answer(shared):
+    a, other, key, calls, got_a, got_b, finish = two_processes(shared, "one", b"answer", b"b's own")
     time.sleep(0.3)
-    assert b.client.exists(key + claims.SUFFIX) and not got_b  # b waits while a holds the claim
-    go.set()
-    t.join(10)
-    tb.join(10)
+    assert shared[0].client.exists(key + claims.SUFFIX) and not got_b  # b waits while a holds the claim
+    finish()
     assert got_a == [b"answer"] and got_b == [b"answer"] and calls == ["a"]
     assert a.counters.snapshot()["misses"] == 1 and other.counters.snapshot() == {"hits": 1, "misses": 0, "errors": 0}
-    assert not b.client.exists(key + claims.SUFFIX)  # released once stored
+    assert not shared[0].client.exists(key + claims.SUFFIX)  # released once stored
 
 
 def test_a_failed_computation_lets_the_waiting_process_compute_at_once(shared):
-    b, prefix = shared
-    a, other = AnswerCache(b, SECRET, prefix), AnswerCache(RedisBackend(REDIS_URL), SECRET, prefix)
-    key, calls, go = a.full_key("org-a", "two"), [], threading.Event()
-    t, got_a = holding(a, key, b"", calls, "a", go)
-    got_b: list[bytes] = []
-    tb = threading.Thread(target=lambda: got_b.append(other.get_or_compute(key, lambda: b"mine", bytes, bytes)))
-    tb.start()
+    _a, other, key, _calls, got_a, got_b, finish = two_processes(shared, "two", b"", b"mine")
     time.sleep(0.2)
     started = time.monotonic()
-    go.set()
-    t.join(10)
-    tb.join(10)
+    finish()
     assert isinstance(got_a[0], RuntimeError) and got_b == [b"mine"]
     assert time.monotonic() - started < 1.0  # the claim was released: no wait for its lease
     assert other.get(key) == b"mine"
