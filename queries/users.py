@@ -69,7 +69,7 @@ def user_totals(conn: sa.Connection, f: Filters, read: Callable[[], pd.DataFrame
 TOTALS = ("user_id", "cost_e8", "tokens", "executions")  # what user_totals caches
 # They are made of DERIVED_FROM: three sums per key, not eight (a window's users are 25k keys
 # of ~200k rollup rows; five sums instead of eight took ~30 of ~180 ms of that statement at
-# 10M rows, and tokens as one sum instead of three ~10 more: docs/rollups.md).
+# 10M rows, and tokens as one sum instead of three ~15–20 of ~155 ms more: docs/rollups.md).
 
 
 def _window_only(f: Filters) -> Filters:
