@@ -42,6 +42,7 @@ from .batches import Batches
 from .filters import Filters
 
 CACHE_OPTION = "ai_usage_answer_cache"  # the connection's answer cache while an answer is computed (shared())
+STAMP_OPTION = "ai_usage_data_stamp"  # (org, stamp) of the answer the connection computes: its parts' stamp
 TAIL_CAP = 100_000  # rows past the watermark (all orgs) read per stamp; more: the catch-up is behind, no caching
 CLOCK_STEP_S = 5  # a window holding now: one answer per 5 s (the catch-up's period); rows still count at once
 FORMAT = "2"  # bump when an answer's shape or meaning changes: old entries are then never read
@@ -199,7 +200,11 @@ def cached(
     if cache is None:
         return compute()
     conn.execution_options(**{CACHE_OPTION: cache})  # for the parts it shares in turn
-    stamp = data_stamp(conn, f.org_id)
+    # The stamp of the answer conn computes, read before it began computing (so before this
+    # part): an entry is never older than its key; else read here.
+    org, stamp = conn.get_execution_options().get(STAMP_OPTION, (None, None))
+    if org != f.org_id:
+        stamp = data_stamp(conn, f.org_id)
     if stamp is None:
         return compute()
     return _from_cache(cache, kind, f, (), stamp, compute, _pickle, pickle.loads)[0]
@@ -235,10 +240,10 @@ def cached_on(
                 mine.append(stack.enter_context(execute.connect(engine)))
             return mine[0]
 
-        def run() -> Any:
+        def run(stamp: str | None = None) -> Any:
             conn = connection()
-            if cache is not None:  # for the parts it shares with other answers (shared())
-                conn.execution_options(**{CACHE_OPTION: cache})
+            if cache is not None:  # for the parts it shares with other answers (shared()), and their stamp
+                conn.execution_options(**{CACHE_OPTION: cache, STAMP_OPTION: (f.org_id, stamp)})
             return compute(conn)
 
         if cache is None or engine.get_execution_options().get(FACTS_OPTION) != "rollup":
@@ -246,7 +251,7 @@ def cached_on(
         stamp = STAMPS.run((_database(engine), f.org_id), lambda: data_stamp(connection(), f.org_id))
         if stamp is None:
             return run(), None
-        return _from_cache(cache, kind, f, extra, stamp, run, encode, decode)
+        return _from_cache(cache, kind, f, extra, stamp, lambda: run(stamp), encode, decode)
 
 
 def shared(conn: sa.Connection, kind: str, f: Filters, compute: Callable[[], Any]) -> Any:

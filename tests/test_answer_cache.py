@@ -632,6 +632,28 @@ def test_the_page_reads_every_users_totals_once_per_window(engine, org_id, backe
     assert "u-new" in repr(fresh[0]) and "u-new" in repr(fresh[2])
 
 
+def test_a_shared_part_keys_itself_by_its_answers_stamp(engine, org_id, backend, monkeypatch):
+    """The users' ranking with a comparison shares every user's totals of both windows
+    (freshness.shared): those parts are keyed by the stamp its answer read, not read again."""
+    import callbacks.users
+
+    cached, plain = apps(engine, backend)
+    insert_logs(
+        engine, [{**log(org_id, utc(2026, 5, d, 10), inp=100, out=10, cost=0.25), "user_id": f"u{d}"} for d in (2, 3)]
+    )
+    rollups.refresh(engine)
+    stamps = []
+    real = freshness.data_stamp
+    monkeypatch.setattr(freshness, "data_stamp", lambda conn, org: stamps.append(org) or real(conn, org))
+    token = mint_token(SECRET, org_id)
+    args = ["custom", "2026-05-01", "2026-05-10", "all", "auto", "UTC"]
+    with cached.server.app_context():
+        got = callbacks.users.update(*args, "50", token, None, {"compare": "previous"})
+    assert stamps == [org_id]  # the answer's own read; its two parts reuse it
+    with plain.server.app_context():
+        assert repr(callbacks.users.update(*args, "50", token, None, {"compare": "previous"})) == repr(got)
+
+
 def common_filters(args, token):
     import callbacks.common
 
