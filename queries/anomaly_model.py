@@ -81,9 +81,10 @@ def judge(costs: Floats, dows: npt.NDArray[np.int64], t: int, first: int = 0) ->
     factors = np.maximum(factors, FACTOR_FLOOR)
     x = np.arange(lo, t, dtype=float) - t  # day t at x = 0
     z = y / factors[d]
-    # Growth is multiplicative: the line is fitted to log(z + eps), eps a tenth of the typical day.
+    # Growth is multiplicative: the line is fitted to log(z + eps), eps a tenth of the typical
+    # day; a day whose credits outweigh its costs (negative) weighs as a day of 0 (no NaN).
     eps = max(LEVEL_FLOOR * float(np.median(z)), ABS_FLOOR_USD)
-    slope, intercept = _theil_sen(x, np.log(z + eps))
+    slope, intercept = _theil_sen(x, np.log(np.maximum(z, 0.0) + eps))
     levels = np.maximum(np.exp(intercept + slope * x) - eps, 0.0)
     level = max(float(np.exp(intercept)) - eps, 0.0)
     fitted = levels * factors[d]

@@ -40,6 +40,18 @@ UNPRICED = [
 # aggregate instead of three over every row it groups (a window's users: ~200k rollup rows).
 TOKENS = "tokens"
 TOKEN_PARTS = ("input_tokens", "output_tokens", "cache_read_tokens")
+TOKEN_COLUMNS = (*TOKEN_PARTS, "cache_write_tokens")
+# What one row can count (docs/figures.md, «Values out of range»). The platform writes the
+# table, so a row may hold any BIGINT and any NUMERIC(18,8): a negative token count, 2^62
+# tokens, a cost of 9,999,999,999 USD. Summed as they are, a handful of such rows overflowed
+# every BIGINT sum (PostgreSQL and SQLite raised: every route 500 or 503, the refresh
+# stalled for every org) or wrapped in numpy (a cost of minus 64 billion). Each row's value
+# is saturated into these bounds where raw rows are read (the refresh and every live read),
+# so no sum of sums can leave BIGINT below ~1.4 billion rows per answer (tokens) or 92
+# billion USD (cost), and the hit rate stays in [0, 1]. Tokens: the importer's own limit,
+# far above any context window; cost: no single call costs a million dollars.
+MAX_TOKENS = 2**31 - 1
+MAX_COST_USD = 1_000_000
 
 
 def rollup_measure_sql(m: str, alias: str = "x") -> str:
@@ -58,17 +70,31 @@ def qh_sql(dialect: str) -> str:
     return "CAST(floor(extract(epoch from created_at) / 900) AS BIGINT)"
 
 
+def token_sql(dialect: str, column: str) -> str:
+    """One raw row's token count saturated into [0, MAX_TOKENS] (columns are NOT NULL)."""
+    if dialect == "sqlite":  # min() and max() of two or more arguments are scalar
+        return f"MIN(MAX({column}, 0), {MAX_TOKENS})"
+    return f"LEAST(GREATEST({column}, 0), {MAX_TOKENS})"
+
+
+def cost_sql(column: str = "cost_usd") -> str:
+    """One raw row's cost saturated into [-MAX_COST_USD, MAX_COST_USD], NULL kept (a CASE:
+    PostgreSQL's GREATEST and LEAST skip NULLs, which would turn an unpriced row into a bound)."""
+    c = MAX_COST_USD
+    return f"CASE WHEN {column} > {c} THEN {c} WHEN {column} < -{c} THEN -{c} ELSE {column} END"
+
+
 def cost_e8_sql(dialect: str, column: str = "cost_usd") -> str:
-    """SUM of a NUMERIC cost as an exact integer of 1e-8 USD (NULL counts as 0)."""
+    """SUM of a NUMERIC cost as an exact integer of 1e-8 USD (NULL counts as 0), each row saturated."""
     if dialect == "sqlite":  # REAL storage: round each row to its 8 stored decimals
-        return f"COALESCE(SUM(CAST(ROUND({column} * {COST_SCALE}) AS INTEGER)), 0)"
-    return f"CAST(COALESCE(SUM({column}), 0) * {COST_SCALE} AS BIGINT)"
+        return f"COALESCE(SUM(CAST(ROUND(({cost_sql(column)}) * {COST_SCALE}) AS INTEGER)), 0)"
+    return f"CAST(COALESCE(SUM({cost_sql(column)}), 0) * {COST_SCALE} AS BIGINT)"
 
 
-def unpriced_sql() -> list[str]:
-    """UNPRICED summed over raw rows as BIGINT select items (both engines)."""
+def unpriced_sql(dialect: str) -> list[str]:
+    """UNPRICED summed over raw rows as BIGINT select items, tokens saturated."""
     null = "CASE WHEN cost_usd IS NULL THEN {} ELSE 0 END"
-    values = ["1", "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens"]
+    values = ["1", *(token_sql(dialect, c) for c in TOKEN_COLUMNS)]
     return [f"CAST(COALESCE(SUM({null.format(v)}), 0) AS BIGINT) AS {m}" for m, v in zip(UNPRICED, values)]
 
 
@@ -78,16 +104,13 @@ def raw_measures_sql(dialect: str, unpriced: bool = False, names: Sequence[str] 
     big = "BIGINT"
     items = {
         "cost_e8": f"{cost_e8_sql(dialect)} AS cost_e8",
-        **{
-            c: f"CAST(COALESCE(SUM({c}), 0) AS {big}) AS {c}"
-            for c in ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens")
-        },
+        **{c: f"CAST(COALESCE(SUM({token_sql(dialect, c)}), 0) AS {big}) AS {c}" for c in TOKEN_COLUMNS},
         "executions": f"CAST(COUNT(*) AS {big}) AS executions",
-        TOKENS: f"CAST(COALESCE(SUM({' + '.join(TOKEN_PARTS)}), 0) AS {big}) AS {TOKENS}",
+        TOKENS: f"CAST(COALESCE(SUM({' + '.join(token_sql(dialect, c) for c in TOKEN_PARTS)}), 0) AS {big}) AS {TOKENS}",
         "latency_sum": f"CAST(COALESCE(SUM(latency_ms), 0) AS {big}) AS latency_sum",
         "latency_count": f"CAST(COUNT(latency_ms) AS {big}) AS latency_count",
     }
-    return ", ".join([*(items[m] for m in measure_names(names)), *(unpriced_sql() if unpriced else [])])
+    return ", ".join([*(items[m] for m in measure_names(names)), *(unpriced_sql(dialect) if unpriced else [])])
 
 
 def measure_names(names: Sequence[str] | None = None) -> list[str]:

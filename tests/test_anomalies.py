@@ -97,6 +97,23 @@ def test_a_drop_and_rows_without_agent(client, engine, org_id):
     assert {"kind": "agent", "id": None, "deltaUsd": pytest.approx(-20.0, rel=0.1)} in c
 
 
+def test_a_day_of_credits_in_the_history_still_lets_a_spike_be_judged():
+    """A negative day (credits: rows with a negative cost) used to make the fit NaN, and
+    with it every verdict: the spike after it went unseen."""
+    import numpy as np
+
+    from queries.anomaly_model import THRESHOLD, judge
+
+    days = 57
+    dows = np.array([d % 7 for d in range(days)], dtype=np.int64)
+    costs = np.array([100.0 * WEEK[d % 7] for d in range(days)])
+    costs[40] = -50.0
+    costs[-1] = 600.0
+    with np.errstate(invalid="raise"):
+        verdict = judge(costs, dows, days - 1)
+    assert verdict is not None and np.isfinite(verdict.score) and verdict.score > THRESHOLD
+
+
 def test_a_clean_series_gives_none(client, engine, org_id):
     insert_logs(engine, rows(org_id, "Europe/Madrid", date(2026, 6, 1), date(2026, 11, 20)))
     body = check(

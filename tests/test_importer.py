@@ -73,7 +73,7 @@ def test_round_trip(engine, org_id, tmp_path):
                 f'{org_id},2025-03-01 09:32:07-03:30,{org_id}-a,"user, with comma",guardrail_check,system,openai,'
                 "gpt-4o-mini,,,,,0,12",
                 f"{org_id},2024-10-27T02:30:00+02:00,{org_id}-b,u2,title_generation,byok,google,gemini-2.5-flash,"
-                "2147483647,1,2,3,9999999.99999999,2147483647",
+                "2147483647,1,2,3,1000000.00000000,2147483647",
                 f"{org_id},2024-10-27t02:30:00.5z,{org_id}-b,u2,title_generation,byok,google,gemini-2.5-flash,"
                 " 7 ,0007,0,0, 1.5 , 30 ",
             ]
@@ -112,7 +112,7 @@ def test_round_trip(engine, org_id, tmp_path):
     assert (c["input_tokens"], c["output_tokens"], c["cache_read_tokens"], c["cache_write_tokens"]) == (0, 0, 0, 0)
     assert Decimal(c["cost_usd"]) == 0 and c["latency_ms"] == 12
     assert d["input_tokens"] == 2**31 - 1 and d["latency_ms"] == 2**31 - 1
-    assert Decimal(d["cost_usd"]) == Decimal("9999999.99999999")
+    assert Decimal(d["cost_usd"]) == Decimal("1000000")  # the most one call may cost
     assert (e["input_tokens"], e["output_tokens"], Decimal(e["cost_usd"]), e["latency_ms"]) == (
         7,
         7,
@@ -217,6 +217,8 @@ def _bad_row(**change) -> str:
         (dict(cost_usd="NaN"), "cost_usd 'NaN' is not a decimal number"),
         (dict(cost_usd="inf"), "cost_usd 'inf' is not a decimal number"),
         (dict(cost_usd="12345678901"), "cost_usd '12345678901' is too large"),
+        (dict(cost_usd="1000000.00000001"), "cost_usd '1000000.00000001' is too large (at most 1000000 USD per call)"),
+        (dict(cost_usd="9999999999.99999999"), "cost_usd '9999999999.99999999' is too large"),
         (dict(latency_ms="-3"), "latency_ms '-3' is not a whole number of milliseconds"),
         (dict(latency_ms="2147483648"), "latency_ms '2147483648' is not a whole number of milliseconds"),
         (dict(latency_ms="1.5"), "latency_ms '1.5' is not a whole number of milliseconds"),

@@ -2,7 +2,8 @@
 data: 0005 (prices kept, rollups cleared with their watermark, one always-row per model,
 back down to 0004), 0009 (the agent index), 0010 (the covering user index, and that a
 user-filtered page reads the user's raw rows from it alone) and 0011 (the agent rollup
-index, and that an agent-filtered page reads rollup_agent through it)."""
+index, and that an agent-filtered page reads rollup_agent through it), 0012 (the rollups
+rebuilt only when a stored row lies out of the counted range)."""
 
 from __future__ import annotations
 
@@ -230,6 +231,53 @@ def test_0011_indexes_an_agents_rollup_rows_keeps_the_rollups_and_goes_back(fres
         assert tuple(c.execute(sa.text("SELECT watermark, version FROM rollup_state")).one()) == (5, 3)
     downgrade(fresh, "0010")
     assert "ix_rollup_agent_agent" not in indexes()
+    upgrade(fresh, "head")
+
+
+def _state(engine) -> tuple[int, int, int]:
+    with engine.connect() as c:
+        wm, version = c.execute(sa.text("SELECT watermark, version FROM rollup_state")).one()
+        return int(wm), int(version), int(c.execute(sa.text("SELECT COUNT(*) FROM rollup_total")).scalar_one())
+
+
+def _rolled_row(engine, watermark: int = 5, version: int = 3) -> None:
+    with engine.begin() as c:
+        c.execute(
+            sa.text(
+                "INSERT INTO rollup_total (org_id, grain, t, source, cost_e8, input_tokens, output_tokens,"
+                " cache_read_tokens, cache_write_tokens, executions, latency_sum, latency_count)"
+                " VALUES ('o', 900, 0, 'system', 1, 1, 1, 1, 1, 1, 1, 1)"
+            )
+        )
+        c.execute(sa.text("UPDATE rollup_state SET watermark = :w, version = :v"), {"w": watermark, "v": version})
+
+
+@pytest.mark.parametrize(
+    "column,value",
+    [("input_tokens", -1), ("cache_write_tokens", 2**31), ("output_tokens", 2**62), ("cost_usd", "1000000.00000001")],
+)
+def test_0012_rebuilds_the_rollups_only_when_a_stored_row_is_out_of_range(fresh, column, value):
+    from datetime import UTC, datetime
+
+    from support.api import log
+    from support.db import insert_logs
+
+    upgrade(fresh, "0011")
+    edge = log("o", datetime(2026, 3, 1, tzinfo=UTC), inp=2**31 - 1, out=0, cr=2**31 - 1, cost="-1000000")
+    insert_logs(fresh, [edge])  # at the bounds: counted as it is
+    _rolled_row(fresh)
+    upgrade(fresh, "0012")
+    assert _state(fresh) == (5, 3, 1)  # nothing out of range: the rollups and watermark stay
+    downgrade(fresh, "0011")
+    assert _state(fresh) == (5, 3, 1)
+    row = log("o", datetime(2026, 3, 2, tzinfo=UTC), cost=1)
+    row[column] = value
+    insert_logs(fresh, [row])
+    upgrade(fresh, "0012")
+    assert _state(fresh) == (0, 4, 0)  # cleared: the next refresh rebuilds with saturated rows
+    _rolled_row(fresh, 7, 5)
+    downgrade(fresh, "0011")  # the earlier code would sum the row as it is: cleared again
+    assert _state(fresh) == (0, 6, 0)
     upgrade(fresh, "head")
 
 

@@ -9,6 +9,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from storage import measures
+
 BATCH_ROWS = 50_000
 MAX_BIGINT = 2**63 - 1
 # Explicit ids stay at or below 2^62: the id sequence (BIGINT) is moved past the largest
@@ -17,8 +19,9 @@ MAX_BIGINT = 2**63 - 1
 ID_CEILING = 2**62
 MAX_INT = 2**31 - 1
 # Tokens per row: far above any context window, low enough that sums over billions of
-# rows stay inside BIGINT (SQLite raises "integer overflow", the rollups cast to BIGINT).
-MAX_TOKENS = 2**31 - 1
+# rows stay inside BIGINT. The dashboard saturates rows the platform writes outside this
+# bound (storage.measures, docs/figures.md); the importer refuses them.
+MAX_TOKENS = measures.MAX_TOKENS
 LOG_REQUIRED = ("org_id", "created_at", "action_type", "source", "provider", "model")
 TOKEN_COLUMNS = ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens")
 AGENT_REQUIRED = ("id", "org_id", "name")
@@ -33,11 +36,11 @@ ISO_AWARE = re.compile(
 ISO_NAIVE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}(?:[Tt ][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]+)?)?)?")
 TOO_FINE = re.compile(r".*\.[0-9]{7,}.*")  # the database keeps microseconds
 DIGITS = re.compile(r"[0-9]+")
-COST = re.compile(r"[0-9]{1,10}(?:\.[0-9]{1,8})?")  # NUMERIC(18,8), as written by hand
+COST = re.compile(r"[0-9]{1,6}(?:\.[0-9]{1,8})?")  # below MAX_COST_USD, as written by hand
 # What pandas and psql also write: E-notation (5.819e-05) and integral floats (2336.0).
 NUMBER = re.compile(r"(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]{1,4})?")
 COST_STEP = Decimal("0.00000001")
-COST_LIMIT = Decimal(10) ** 10
+COST_LIMIT = Decimal(measures.MAX_COST_USD)  # at most (NUMERIC(18,8) would hold up to 1e10)
 
 
 def show(value: Any, limit: int = 40) -> str:
@@ -123,7 +126,7 @@ def whole(col: np.ndarray, maximum: int) -> tuple[np.ndarray, np.ndarray]:
 def parse_cost(v: str, round_cost: bool) -> tuple[str | None, bool]:
     """(plain decimal text or None when refused, rounded?) of a cost not written like 0.00125."""
     d = to_decimal(v)
-    if d is None or d >= COST_LIMIT:
+    if d is None or d > COST_LIMIT:
         return None, False
     exact = d.quantize(COST_STEP, rounding=ROUND_HALF_EVEN)
     if exact != d and not round_cost:
@@ -138,8 +141,8 @@ def cost_reason(v: Any) -> str:
     d = to_decimal(v)
     if d is None:
         return f"cost_usd {show(v)} is not a decimal number like 0.00125 or 5.819e-05"
-    if d >= COST_LIMIT:
-        return f"cost_usd {show(v)} is too large (at most 10 digits before the point)"
+    if d > COST_LIMIT:
+        return f"cost_usd {show(v)} is too large (at most {COST_LIMIT} USD per call)"
     return f"cost_usd {show(v)} has more than 8 decimals (--round-cost rounds half-even to 8)"
 
 

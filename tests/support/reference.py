@@ -24,6 +24,10 @@ import sqlalchemy as sa
 from scipy import stats
 
 E8 = 100_000_000
+# What one row counts at most (docs/figures.md, «Values out of range»), written here as the
+# rule says, not imported: tokens 0..2^31-1 per column, cost within ±1,000,000 USD.
+MAX_TOKENS = 2**31 - 1
+MAX_COST_USD = 1_000_000
 ACTIONS = ("user_interaction", "guardrail_check", "title_generation", "rag_query_embedding", "document_indexing")
 
 
@@ -63,9 +67,13 @@ def load_rows(conn, org_id: str) -> pd.DataFrame:
         format="ISO8601",
     )
     df["cost_is_null"] = df["cost_usd"].isna()
-    df["e8"] = [(_e8(v) or 0) for v in df["cost_usd"].astype(object)]
+    # A row counts at most MAX_COST_USD either way and 0..MAX_TOKENS tokens per column
+    # (docs/figures.md, «Values out of range»): the platform may write anything.
+    bound = MAX_COST_USD * E8
+    df["e8"] = [min(max(_e8(v) or 0, -bound), bound) for v in df["cost_usd"].astype(object)]
     df["latency"] = pd.to_numeric(df["latency_ms"], errors="coerce")
     for c in ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens"):
+        df[c] = [min(max(int(v), 0), MAX_TOKENS) for v in df[c]]
         df[c] = df[c].astype("int64")
     df["agent_id"] = df["agent_id"].astype(object).where(df["agent_id"].notna(), None)
     return df
