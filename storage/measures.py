@@ -77,23 +77,33 @@ def token_sql(dialect: str, column: str) -> str:
     return f"LEAST(GREATEST({column}, 0), {MAX_TOKENS})"
 
 
-def cost_sql(column: str = "cost_usd") -> str:
-    """One raw row's cost saturated into [-MAX_COST_USD, MAX_COST_USD], NULL kept (a CASE:
-    PostgreSQL's GREATEST and LEAST skip NULLs, which would turn an unpriced row into a bound)."""
+def unpriced_test(dialect: str, column: str = "cost_usd") -> str:
+    """SQL true when a raw row reported no cost: NULL, or on PostgreSQL NUMERIC's 'NaN'
+    (SQLite stores a NaN as NULL already; PostgreSQL sorts NaN above every number)."""
+    if dialect == "sqlite":
+        return f"{column} IS NULL"
+    return f"({column} IS NULL OR {column} = 'NaN')"
+
+
+def cost_sql(dialect: str, column: str = "cost_usd") -> str:
+    """One raw row's cost saturated into [-MAX_COST_USD, MAX_COST_USD], no cost (NULL, NaN)
+    as NULL. A CASE: PostgreSQL's GREATEST and LEAST skip NULLs (an unpriced row would
+    count a bound) and rank NaN above every number."""
     c = MAX_COST_USD
-    return f"CASE WHEN {column} > {c} THEN {c} WHEN {column} < -{c} THEN -{c} ELSE {column} END"
+    nan = f"WHEN {column} = 'NaN' THEN NULL " if dialect != "sqlite" else ""
+    return f"CASE {nan}WHEN {column} > {c} THEN {c} WHEN {column} < -{c} THEN -{c} ELSE {column} END"
 
 
 def cost_e8_sql(dialect: str, column: str = "cost_usd") -> str:
     """SUM of a NUMERIC cost as an exact integer of 1e-8 USD (NULL counts as 0), each row saturated."""
     if dialect == "sqlite":  # REAL storage: round each row to its 8 stored decimals
-        return f"COALESCE(SUM(CAST(ROUND(({cost_sql(column)}) * {COST_SCALE}) AS INTEGER)), 0)"
-    return f"CAST(COALESCE(SUM({cost_sql(column)}), 0) * {COST_SCALE} AS BIGINT)"
+        return f"COALESCE(SUM(CAST(ROUND(({cost_sql(dialect, column)}) * {COST_SCALE}) AS INTEGER)), 0)"
+    return f"CAST(COALESCE(SUM({cost_sql(dialect, column)}), 0) * {COST_SCALE} AS BIGINT)"
 
 
 def unpriced_sql(dialect: str) -> list[str]:
     """UNPRICED summed over raw rows as BIGINT select items, tokens saturated."""
-    null = "CASE WHEN cost_usd IS NULL THEN {} ELSE 0 END"
+    null = f"CASE WHEN {unpriced_test(dialect)} THEN {{}} ELSE 0 END"
     values = ["1", *(token_sql(dialect, c) for c in TOKEN_COLUMNS)]
     return [f"CAST(COALESCE(SUM({null.format(v)}), 0) AS BIGINT) AS {m}" for m, v in zip(UNPRICED, values)]
 

@@ -5,7 +5,8 @@ any NUMERIC(18,8) cost: 2^62 or 2^63 - 1 tokens, negative counts, a cost of 9,99
 USD. Before, a dozen such rows overflowed the BIGINT sums (routes answered 500, or 503
 «database unavailable»; the refresh failed for every org) or wrapped in numpy (a cost of
 minus 64 billion USD). Now each row counts its tokens within [0, 2^31 - 1] per column and
-its cost within ±1,000,000 USD (docs/figures.md, «Values out of range»).
+its cost within ±1,000,000 USD, and a NUMERIC 'NaN' cost is no cost, as NULL (docs/figures.md,
+«Values out of range»).
 
 Checked against the pandas reference (which saturates each row the same way, on its own)
 on both engines, through the rollups with a live tail, through the live tail alone, and
@@ -80,6 +81,8 @@ def _rows(org: str) -> list[dict]:
         *[dict(inp=10, cost="-" + BIG) for _ in range(3)],
         dict(inp=10, cost="1000000"),
         dict(inp=10, cost="-1000000"),
+        dict(inp=7000, out=70, cost="NaN"),  # PostgreSQL keeps NUMERIC 'NaN' (SQLite: NULL): no cost
+        dict(inp=7000, out=70, cr=700, cost="NaN"),
     ]
     for j, h in enumerate(hostile):
         at = datetime(2026, 11, 3, tzinfo=UTC) + timedelta(days=j % 25, hours=5 * j, minutes=15 + j)
@@ -142,6 +145,8 @@ def test_the_saturated_figures_are_the_bounds(orgs):
     big = rows[rows["input_tokens"] == 10]
     assert sorted(big["e8"].unique().tolist()) == [-(10**14), 10**14]
     assert (big["e8"] == 10**14).sum() == 13 and (big["e8"] == -(10**14)).sum() == 4
+    nan = rows[rows["input_tokens"] == 7000]
+    assert len(nan) == 2 and nan["cost_is_null"].all() and (nan["e8"] == 0).all()
 
 
 @pytest.mark.parametrize("use_rollups", [True, False])
@@ -154,12 +159,14 @@ def test_every_route_answers_with_the_saturated_totals(engine, orgs, path, use_r
         resp = client.get(f"{BASE}/{route}?{query}", headers=auth(data.org))
         assert resp.status_code == 200, (route, resp.data[:300])
     body = client.get(f"{BASE}/summary?{query}", headers=auth(data.org)).get_json()
-    want = ref.summary(data.rows, ref.Window.of(make_filters(data, WINDOWS[0], "Asia/Kathmandu", now=NOW)))
+    f = make_filters(data, WINDOWS[0], "Asia/Kathmandu", now=NOW)
+    want = ref.summary(data.rows, ref.Window.of(f))
     assert body["totalTokens"] == want["total_tokens"] > 3 * (2**31 - 1)
     assert abs(body["totalCostUsd"] - want["total_cost_e8"] / 1e8) < 1e-6
     assert 13 * 1e6 - 4 * 1e6 < body["totalCostUsd"] < 13 * 1e6 - 4 * 1e6 + 100
     savings = client.get(f"{BASE}/cache-savings?{query}", headers=auth(data.org)).get_json()
     assert 0 <= savings["hitRate"] <= 1
+    assert body["unpricedExecutions"] == int(ref.in_window(data.rows, ref.Window.of(f))["cost_is_null"].sum())
     users = client.get(f"{BASE}/by-user?{query}", headers=auth(data.org)).get_json()
     assert sum(u["tokens"] for u in users["users"]) + users["others"]["tokens"] == want["total_tokens"]
     assert all(u["tokens"] >= 0 for u in users["users"])

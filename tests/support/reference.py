@@ -49,9 +49,11 @@ class Window:
 
 
 def _e8(value) -> int | None:
+    """A cost as integer 1e-8 USD; None for no cost (NULL, or PostgreSQL's NUMERIC 'NaN')."""
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return None
-    return int((Decimal(str(value)) * E8).to_integral_value())
+    d = Decimal(str(value))
+    return None if d.is_nan() else int((d * E8).to_integral_value())
 
 
 def load_rows(conn, org_id: str) -> pd.DataFrame:
@@ -66,7 +68,7 @@ def load_rows(conn, org_id: str) -> pd.DataFrame:
         utc=True,
         format="ISO8601",
     )
-    df["cost_is_null"] = df["cost_usd"].isna()
+    df["cost_is_null"] = [_e8(v) is None for v in df["cost_usd"].astype(object)]
     # A row counts at most MAX_COST_USD either way and 0..MAX_TOKENS tokens per column
     # (docs/figures.md, «Values out of range»): the platform may write anything.
     bound = MAX_COST_USD * E8
