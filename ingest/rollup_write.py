@@ -11,7 +11,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from storage import sketch
-from storage.measures import qh_sql, raw_measures_sql
+from storage.measures import qh_sql, raw_measures_sql, saturated_row_sql
 from storage.rollup_tables import BY_NAME, DAY, FAMILIES
 from storage.sources import source_class_sql
 
@@ -124,13 +124,15 @@ def upsert_all_pg(id_where: str, fams=FAMILIES) -> str:
     sets = combo_set + (", (org_id, source, dq, user_id)" if user else "")
     return (
         f"WITH r0 AS (SELECT org_id, {source_key_sql('postgresql')} AS source, action_type, provider, model,"
-        f" agent_id, user_id, {PG_QH_FAST} AS qh,"
-        f" input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, cost_usd, latency_ms"
-        f" FROM token_usage_logs WHERE {id_where}),"
+        f" agent_id, user_id, {PG_QH_FAST} AS qh, {saturated_row_sql('postgresql')}, latency_ms"
+        # OFFSET 0 keeps this subquery a step of its own: each row is saturated once, not once
+        # per measure that sums it (13 of them). The statement over 100k new rows took as long
+        # as before the saturation (docs/figures.md, «Values out of range»).
+        f" FROM token_usage_logs WHERE {id_where} OFFSET 0),"
         # dq: the quarter-hour starting the row's UTC day (floored also before 1970).
         f" r AS (SELECT r0.*, r0.qh - (((r0.qh % {DAY_QH}) + {DAY_QH}) % {DAY_QH}) AS dq FROM r0),"
         f" s AS (SELECT org_id, source, action_type, provider, model, agent_id, user_id, qh, dq,"
-        f" {'GROUPING(user_id)' if user else '1'} AS gs, {raw_measures_sql('postgresql', True)}"
+        f" {'GROUPING(user_id)' if user else '1'} AS gs, {raw_measures_sql('postgresql', True, saturated=True)}"
         f" FROM r GROUP BY GROUPING SETS ({sets})), {', '.join(parts)} SELECT 1"
     )
 
