@@ -34,8 +34,9 @@ def _floor_t(g: int | str, qh: str = "s.qh") -> str:
 
 # PostgreSQL: the quarter-hour from the epoch as double precision. Equal to qh_sql's
 # numeric floor for every microsecond timestamp (52-bit mantissa, checked on 10M rows and
-# on 1 µs either side of 17k boundaries), at a third of its cost.
-PG_QH_FAST = "CAST(floor(date_part('epoch', created_at) / 900) AS BIGINT)"
+# on 1 µs either side of 17k boundaries), at a third of its cost. NULL for '±infinity' (a
+# CASE: evaluated only for finite rows, whatever order the planner gives the filters).
+PG_QH_FAST = "(CASE WHEN isfinite(created_at) THEN CAST(floor(date_part('epoch', created_at) / 900) AS BIGINT) END)"
 
 
 def _grains_sql(fam) -> str:
@@ -128,7 +129,9 @@ def upsert_all_pg(id_where: str, fams=FAMILIES) -> str:
         # OFFSET 0 keeps this subquery a step of its own: each row is saturated once, not once
         # per measure that sums it (13 of them). The statement over 100k new rows took as long
         # as before the saturation (docs/figures.md, «Values out of range»).
-        f" FROM token_usage_logs WHERE {id_where} OFFSET 0),"
+        # isfinite: PostgreSQL keeps created_at = 'infinity'; no window holds such a row, and
+        # its epoch (Infinity) cannot be a BIGINT quarter-hour (the refresh failed for every org).
+        f" FROM token_usage_logs WHERE ({id_where}) AND isfinite(created_at) OFFSET 0),"
         # dq: the quarter-hour starting the row's UTC day (floored also before 1970).
         f" r AS (SELECT r0.*, r0.qh - (((r0.qh % {DAY_QH}) + {DAY_QH}) % {DAY_QH}) AS dq FROM r0),"
         f" s AS (SELECT org_id, source, action_type, provider, model, agent_id, user_id, qh, dq,"

@@ -56,9 +56,11 @@ def _e8(value) -> int | None:
     return None if d.is_nan() else int((d * E8).to_integral_value())
 
 
-def load_rows(conn, org_id: str) -> pd.DataFrame:
-    """Every log row of org_id, created_at as UTC Timestamps, cost as e8 (0 for NULL)."""
-    res = conn.execute(sa.text("SELECT * FROM token_usage_logs WHERE org_id = :o"), {"o": org_id})
+def load_rows(conn, org_id: str, ids: tuple[int, int] | None = None) -> pd.DataFrame:
+    """Every log row of org_id (ids: only those from ids[0] to ids[1]), created_at as UTC
+    Timestamps, cost as e8 (0 for NULL)."""
+    where = "" if ids is None else f" AND id BETWEEN {int(ids[0])} AND {int(ids[1])}"
+    res = conn.execute(sa.text(f"SELECT * FROM token_usage_logs WHERE org_id = :o{where}"), {"o": org_id})
     df = pd.DataFrame(res.mappings().all())
     if df.empty:
         df = pd.DataFrame(columns=list(res.keys()))
