@@ -108,6 +108,26 @@ def _comparable(answers: list) -> list:
     return out
 
 
+# The Filters field each API filter parameter fills.
+SLICE_FIELD = {
+    "agentId": "agent_ids",
+    "userId": "user_ids",
+    "model": "models",
+    "actionType": "action_types",
+    "provider": "providers",
+}
+
+
+def one_filter(engine, org: str, kind: str, f, f_sys) -> tuple[str, Any, Any]:
+    """(value, f, f_sys) narrowed by the benchmark's filter of that kind ("model", "user
+    (0.1 %)", …, picked from the org's rows as filters_to_time picks it): the scripts that
+    time one filtered question (scripts/filtered_ab.py, scripts/saturation_ab.py)."""
+    picked = {k: (param, value) for k, param, value, _ in filters_to_time(engine, org)}
+    param, value = picked[kind]
+    field = SLICE_FIELD[param]
+    return value, replace(f, **{field: (value,)}), replace(f_sys, **{field: (value,)})
+
+
 def run(engine, org: str, now: datetime, runs: int, skip_raw: bool, filters_of, same) -> list[dict]:
     """Time each filter's page (`runs` times after a warm-up) in every zone of ZONES; check
     once against the raw table unless skip_raw. filters_of(org, tz, days, now) → (f, f_sys)."""
@@ -118,13 +138,7 @@ def run(engine, org: str, now: datetime, runs: int, skip_raw: bool, filters_of, 
     for kind, param, value, share in filters_to_time(engine, org):
         for tz in ZONES:
             f0, fs0 = filters_of(org, tz, 365, now)
-            sl = {
-                "agentId": "agent_ids",
-                "userId": "user_ids",
-                "model": "models",
-                "actionType": "action_types",
-                "provider": "providers",
-            }[param]
+            sl = SLICE_FIELD[param]
             f = replace(f0, compare="previous", **{sl: (value,)})
             fs = replace(fs0, compare="previous", **{sl: (value,)})
             t0 = time.perf_counter()

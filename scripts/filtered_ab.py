@@ -25,14 +25,13 @@ import argparse
 import os
 import statistics
 import time
-from dataclasses import replace
 from datetime import UTC, datetime
 
 
 def main() -> None:
     import queries
     from ai_usage.bench import _filters
-    from ai_usage.bench_slices import filters_to_time
+    from ai_usage.bench_slices import one_filter
     from queries import base, users
     from storage.engine import make_engine
 
@@ -43,12 +42,7 @@ def main() -> None:
     p.add_argument("--org", default="bench")
     a = p.parse_args()
     engine = base.facts_path(make_engine(os.environ["DATABASE_URL"], statement_timeout_ms=300_000), "rollup")
-    picked = {kind: (param, value) for kind, param, value, _ in filters_to_time(engine, a.org)}
-    param, value = picked[a.filter]
-    fields = {"agentId": "agent_ids", "userId": "user_ids", "model": "models", "actionType": "action_types"}
-    name = fields.get(param, "providers")
-    f0, fs0 = _filters(a.org, a.zone, 365, datetime.now(UTC))
-    f, fs = replace(f0, **{name: (value,)}), replace(fs0, **{name: (value,)})  # type: ignore[arg-type]
+    value, f, fs = one_filter(engine, a.org, a.filter, *_filters(a.org, a.zone, 365, datetime.now(UTC)))
     sections = [
         ("cache_savings", lambda c: queries.cache_savings(c, fs)),
         ("time_series_by_action", lambda c: queries.time_series(c, f, True)),
