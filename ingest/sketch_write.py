@@ -16,12 +16,10 @@ from typing import Any
 import numpy as np
 import sqlalchemy as sa
 
-from storage.measures import qh_sql
+from storage.measures import PG_QH_FAST, qh_sql
 from storage.sketch import DAY, FAMILIES, GRAINS, SketchFamily, bucket_sql, pack, unpack
 from storage.sources import source_class_sql
 
-# As rollup_write's (it imports us); NULL for PostgreSQL's created_at = '±infinity'.
-PG_QH_FAST = "(CASE WHEN isfinite(created_at) THEN CAST(floor(date_part('epoch', created_at) / 900) AS BIGINT) END)"
 B_OFF = 1 << 12  # |bucket| < 4096 for any 64-bit latency: b + B_OFF fits 13 bits
 B_BITS = 13
 
@@ -72,7 +70,7 @@ def _new_counts(conn: sa.Connection, fams: list[SketchFamily], id_where: str, pa
             " string_agg(CAST(b AS TEXT) || ',' || CAST(n AS TEXT), ',') FROM ("
             f"SELECT GROUPING({firsts}) AS g, org_id, source, {', '.join(allc)}, day, b, COUNT(*) AS n FROM ("
             f"SELECT org_id, {src} AS source, {inner}, {_day_sql(dialect)} AS day, {bucket_sql()} AS b"
-            f" FROM token_usage_logs WHERE ({id_where}) AND latency_ms IS NOT NULL AND isfinite(created_at)) r"
+            f" FROM token_usage_logs WHERE ({id_where}) AND latency_ms IS NOT NULL) r"
             f" WHERE day IS NOT NULL GROUP BY GROUPING SETS ({sets})) s"
             f" GROUP BY g, org_id, source, {', '.join(allc)}, day"
         )

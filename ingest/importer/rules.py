@@ -23,7 +23,7 @@ MAX_INT = 2**31 - 1
 # bound (storage.measures, docs/figures.md); the importer refuses them.
 MAX_TOKENS = measures.MAX_TOKENS
 LOG_REQUIRED = ("org_id", "created_at", "action_type", "source", "provider", "model")
-TOKEN_COLUMNS = ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens")
+TOKEN_COLUMNS = measures.TOKEN_COLUMNS
 AGENT_REQUIRED = ("id", "org_id", "name")
 AGENT_COLUMNS = ("id", "org_id", "name", "avatar_url")
 AVATAR_SCHEMES = ("https://", "http://", "data:image/")
