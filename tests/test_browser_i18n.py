@@ -69,8 +69,17 @@ def open_everything(page) -> None:
     page.locator("#advanced-toggle").click()
     wait_sections(page, stamp(), ["section-advanced"])
     page.wait_for_timeout(400)  # the collapse animation
+    # One table at a time, each open with its content before the next click: the seven at
+    # once (seven callbacks and queries together) once left one closed past 30 s in a full
+    # CI run on a loaded 2-core machine.
     for button in page.locator(".data-toggle-btn").all():
+        region = button.get_attribute("aria-controls")
         button.click()
+        page.wait_for_function(
+            "r => document.querySelector(`[aria-controls='${r}']`).getAttribute('aria-expanded') === 'true'"
+            " && document.getElementById(r).querySelector('table, .chart-note')",
+            arg=region,
+        )
     page.wait_for_function(
         "() => [...document.querySelectorAll('.data-toggle-btn')].every(b => b.getAttribute('aria-expanded') === 'true')"
         " && [...document.querySelectorAll('.data-region')].every(r => r.querySelector('table, .chart-note'))"
