@@ -11,6 +11,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from storage import sketch
+from storage.long_rows import short_sql
 from storage.measures import PG_QH_FAST, qh_sql, raw_measures_sql, saturated_row_sql
 from storage.rollup_tables import BY_NAME, DAY, FAMILIES
 from storage.sources import source_class_sql
@@ -81,7 +82,7 @@ def upsert_sql(dialect: str, family: str, id_where: str) -> str:
     sg = "".join(f", {d}" for d in dims)
     return (
         f"WITH s AS (SELECT org_id, {src} AS source, {sd}{qh} AS qh, {raw_measures_sql(dialect, fam.unpriced)}"
-        f" FROM token_usage_logs WHERE {id_where} GROUP BY org_id, {src}{sg}, {qh}) "
+        f" FROM token_usage_logs WHERE ({id_where}) AND {short_sql(dialect)} GROUP BY org_id, {src}{sg}, {qh}) "
         + _insert_grains(fam, "s.qh IS NOT NULL")
         # strftime() is NULL for text it cannot read: such a row has no quarter-hour.
     )
@@ -124,7 +125,8 @@ def upsert_all_pg(id_where: str, fams=FAMILIES) -> str:
         # as before the saturation (docs/figures.md, «Values out of range»).
         # isfinite: PostgreSQL keeps created_at = 'infinity'; no window holds such a row, and
         # its epoch (Infinity) cannot be a BIGINT quarter-hour (the refresh failed for every org).
-        f" FROM token_usage_logs WHERE ({id_where}) AND isfinite(created_at) OFFSET 0),"
+        # Long rows (storage.long_rows) stay out: their names may not fit a rollup key.
+        f" FROM token_usage_logs WHERE ({id_where}) AND isfinite(created_at) AND {short_sql('postgresql')} OFFSET 0),"
         # dq: the quarter-hour starting the row's UTC day (floored also before 1970).
         f" r AS (SELECT r0.*, r0.qh - (((r0.qh % {DAY_QH}) + {DAY_QH}) % {DAY_QH}) AS dq FROM r0),"
         f" s AS (SELECT org_id, source, action_type, provider, model, agent_id, user_id, qh, dq,"

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import sqlalchemy as sa
 
+from storage.long_rows import short_sql
 from storage.measures import PG_QH_FAST, qh_sql
 from storage.sketch import DAY, FAMILIES, GRAINS, SketchFamily, bucket_sql, pack, unpack
 from storage.sources import source_class_sql
@@ -70,7 +71,7 @@ def _new_counts(conn: sa.Connection, fams: list[SketchFamily], id_where: str, pa
             " string_agg(CAST(b AS TEXT) || ',' || CAST(n AS TEXT), ',') FROM ("
             f"SELECT GROUPING({firsts}) AS g, org_id, source, {', '.join(allc)}, day, b, COUNT(*) AS n FROM ("
             f"SELECT org_id, {src} AS source, {inner}, {_day_sql(dialect)} AS day, {bucket_sql()} AS b"
-            f" FROM token_usage_logs WHERE ({id_where}) AND latency_ms IS NOT NULL) r"
+            f" FROM token_usage_logs WHERE ({id_where}) AND latency_ms IS NOT NULL AND {short_sql(dialect)}) r"
             f" WHERE day IS NOT NULL GROUP BY GROUPING SETS ({sets})) s"
             f" GROUP BY g, org_id, source, {', '.join(allc)}, day"
         )
@@ -90,7 +91,7 @@ def _new_counts(conn: sa.Connection, fams: list[SketchFamily], id_where: str, pa
             f"SELECT org_id, source, {kcols}, day, group_concat(b || ',' || n, ',') FROM ("
             f"SELECT org_id, {src} AS source, {keys}, {_day_sql(dialect)} AS day,"
             f" {bucket_sql()} AS b, COUNT(*) AS n FROM token_usage_logs"
-            f" WHERE ({id_where}) AND latency_ms IS NOT NULL"
+            f" WHERE ({id_where}) AND latency_ms IS NOT NULL AND {short_sql(dialect)}"
             f" GROUP BY {', '.join(str(k + 1) for k in range(n_keys + 4))}"
             f") s WHERE day IS NOT NULL GROUP BY org_id, source, {kcols}, day"
         )

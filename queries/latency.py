@@ -25,6 +25,7 @@ import sqlalchemy as sa
 
 from storage import sketch
 from storage.engine import ts_param
+from storage.long_rows import long_sql, long_table, short_sql
 from storage.rollup_tables import available, read_state
 from storage.sources import source_match_sql
 
@@ -74,15 +75,18 @@ def day_blocks(d0: int, d1: int) -> list[tuple[int, int]]:
     return out
 
 
-def _raw_part(dialect: str, dims: Sequence[str], where: str, source: str, sliced: str = "", sign: str = "") -> str:
-    """Raw rows' bucket counts per key; sign "-": counted negative (taken away from a block)."""
+def _raw_part(
+    dialect: str, dims: Sequence[str], where: str, source: str, sliced: str = "", sign: str = "", table: str = ""
+) -> str:
+    """Raw rows' bucket counts per key; sign "-": counted negative (taken away from a block);
+    table: the FROM item (token_usage_logs)."""
     src = (f" AND {source_match_sql(dialect, source)}" if source != "all" else "") + sliced
     blob = "CAST(NULL AS BYTEA)" if dialect == "postgresql" else "CAST(NULL AS BLOB)"
     group = ", ".join([*dims, "b"])
     return (
         f"SELECT {''.join(d + ', ' for d in dims)}b, n, {blob} AS sketch FROM ("
         f"SELECT {''.join(d + ', ' for d in dims)}{sketch.bucket_sql()} AS b, CAST({sign}COUNT(*) AS BIGINT) AS n"
-        f" FROM token_usage_logs WHERE org_id = :org AND latency_ms IS NOT NULL AND {where}{src}"
+        f" FROM {table or 'token_usage_logs'} WHERE org_id = :org AND latency_ms IS NOT NULL AND {where}{src}"
         f" GROUP BY {group}) q"
     )
 
@@ -90,7 +94,15 @@ def _raw_part(dialect: str, dims: Sequence[str], where: str, source: str, sliced
 def _raw_sketch(conn: sa.Connection, f: Filters, dims: Sequence[str], start: datetime, end: datetime) -> pd.DataFrame:
     d = conn.dialect.name
     params: dict[str, Any] = {"org": f.org_id, "a": ts_param(d, start), "b": ts_param(d, end)}
-    sql = _raw_part(d, dims, "created_at >= :a AND created_at < :b", f.source, slice_sql(f, str, params))
+    where, sliced = "created_at >= :a AND created_at < :b", slice_sql(f, str, params)
+    if f.slice_dims & {"user_id", "agent_id"}:  # the short rows through the partial user and agent indexes
+        sql = (
+            _raw_part(d, dims, f"{where} AND {short_sql(d)}", f.source, sliced)
+            + " UNION ALL "
+            + _raw_part(d, dims, f"{where} AND {long_sql(d)}", f.source, sliced, table=long_table(d))
+        )
+    else:
+        sql = _raw_part(d, dims, where, f.source, sliced)
     rows = conn.execute(sa.text(sql), params).all()
     return _merge([tuple(r) for r in rows], dims)
 
@@ -142,6 +154,10 @@ def _rollup_sketch(
                 cond += f" AND id <= :ihi{i}"
             live.append(f"({cond})")
             parts.append(_raw_part(d, dims, f"{cond} AND created_at >= :wa AND created_at < :wb", f.source, sliced))
+        # Long rows (storage.long_rows): in no sketch, read live over the blocks' part of the
+        # window from their own index, but for the tail's (read above).
+        where = f"created_at >= :wa AND created_at < :wb AND {long_sql(d)} AND NOT ({' OR '.join(live)})"
+        parts.append(_raw_part(d, dims, where, f.source, sliced, table=long_table(d)))
         for i, (a, b) in enumerate(((start, wa), (wb, end))):
             if a < b:  # an edge the blocks leave out: every row of it
                 params[f"ea{i}"], params[f"eb{i}"] = ts_param(d, a), ts_param(d, b)
@@ -149,7 +165,7 @@ def _rollup_sketch(
         for i, (a, b) in enumerate(((wa, start), (end, wb))):
             if a < b:  # a borrowed day's part outside the window: its rolled-up rows, negative
                 params[f"xa{i}"], params[f"xb{i}"] = ts_param(d, a), ts_param(d, b)
-                where = f"created_at >= :xa{i} AND created_at < :xb{i} AND NOT ({' OR '.join(live)})"
+                where = f"created_at >= :xa{i} AND created_at < :xb{i} AND {short_sql(d)} AND NOT ({' OR '.join(live)})"
                 parts.append(_raw_part(d, dims, where, f.source, sliced, sign="-"))
         if f.source != "all":
             params["src"] = f.source

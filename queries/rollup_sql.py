@@ -12,6 +12,7 @@ from functools import lru_cache
 from typing import Any
 
 from storage.engine import ts_param
+from storage.long_rows import long_sql, long_table, short_sql
 from storage.measures import MEASURES, UNPRICED, measure_names, qh_sql, raw_measures_sql, rollup_measure_sql
 from storage.rollup_tables import BY_NAME, DAY
 from storage.sources import source_match_sql
@@ -132,6 +133,12 @@ def build_query(
             f"SELECT {rkey}{rdims}{raw_sums} FROM {table_ref} WHERE {cond} AND org_id = :org"
             f" AND created_at >= :wa AND created_at < :wb{src_r}{rgroup}"
         )
+    # Long rows (storage.long_rows): in no rollup, read live over the whole window from their
+    # own index (empty on a sane table), but for the tail's (read above).
+    parts.append(
+        f"SELECT {rkey}{rdims}{raw_sums} FROM {long_table(dialect)} WHERE org_id = :org"
+        f" AND created_at >= :wa AND created_at < :wb AND {long_sql(dialect)}{_not_tail(tail_ranges)}{src_r}{rgroup}"
+    )
     for i, (a, b) in enumerate(edges):
         params[f"ea{i}"], params[f"eb{i}"] = ts_param(dialect, a), ts_param(dialect, b)
         parts.append(
@@ -198,11 +205,12 @@ def _pieces_sql(
     if dialect == "postgresql":
         key0 = "".join(f", CAST({int(k)} AS BIGINT)" for k in pieces[0][2:])
         rows[0] = f"(CAST(:{name}a0 AS TIMESTAMPTZ), CAST(:{name}b0 AS TIMESTAMPTZ){key0})"
-    not_tail = "".join(
-        f" AND NOT (id >= :ilo{i}" + (f" AND id <= :ihi{i})" if hi is not None else ")")
-        for i, (_lo, hi) in enumerate(tail_ranges)
+    # Short rows only: the rollups hold no long row, and the long rows' own part reads them.
+    # The predicate also lets PostgreSQL use the partial user and agent indexes (migration 0013).
+    where = (
+        f"org_id = :org AND created_at >= e.column1 AND created_at < e.column2"
+        f" AND {short_sql(dialect)}{_not_tail(tail_ranges)}{src_r}"
     )
-    where = f"org_id = :org AND created_at >= e.column1 AND created_at < e.column2{not_tail}{src_r}"
     if dialect == "sqlite":  # CROSS JOIN keeps e outside: an index range per piece
         return f"SELECT {rkey}{rdims}{measures} FROM (VALUES {', '.join(rows)}) e CROSS JOIN token_usage_logs WHERE {where}{rgroup}"
     # LATERAL … OFFSET 0: one index range scan per piece (measured: without it PostgreSQL
@@ -210,6 +218,14 @@ def _pieces_sql(
     return (
         f"SELECT {rkey}{rdims}{measures} FROM (VALUES {', '.join(rows)}) e CROSS JOIN LATERAL"
         f" (SELECT * FROM token_usage_logs WHERE {where} OFFSET 0) t{rgroup}"
+    )
+
+
+def _not_tail(tail_ranges: Sequence[tuple[int, int | None]]) -> str:
+    """' AND NOT (id in tail range i)' for every tail range (bound as :ilo{i} / :ihi{i})."""
+    return "".join(
+        f" AND NOT (id >= :ilo{i}" + (f" AND id <= :ihi{i})" if hi is not None else ")")
+        for i, (_lo, hi) in enumerate(tail_ranges)
     )
 
 

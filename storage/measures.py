@@ -129,6 +129,10 @@ def unpriced_sql(dialect: str, saturated: bool = False) -> list[str]:
     return [f"CAST(COALESCE(SUM({null.format(v)}), 0) AS BIGINT) AS {m}" for m, v in zip(UNPRICED, values)]
 
 
+# The raw columns raw_measures_sql reads (a part that feeds it passes on these).
+RAW_MEASURE_COLUMNS = (*TOKEN_COLUMNS, "cost_usd", "latency_ms")
+
+
 def raw_measures_sql(
     dialect: str, unpriced: bool = False, names: Sequence[str] | None = None, saturated: bool = False
 ) -> str:

@@ -3,7 +3,8 @@ data: 0005 (prices kept, rollups cleared with their watermark, one always-row pe
 back down to 0004), 0009 (the agent index), 0010 (the covering user index, and that a
 user-filtered page reads the user's raw rows from it alone) and 0011 (the agent rollup
 index, and that an agent-filtered page reads rollup_agent through it), 0012 (the rollups
-rebuilt only when a stored row lies out of the counted range)."""
+rebuilt only when a stored row lies out of the counted range), 0013 (long rows out of the
+user and agent indexes, into their own; the rollups rebuilt only when one is stored)."""
 
 from __future__ import annotations
 
@@ -173,6 +174,7 @@ def test_a_user_filtered_page_reads_raw_rows_from_the_index_alone(fresh):
     from ai_usage.bench_slices import page
     from ingest import refresh
     from queries.base import facts_path
+    from storage.long_rows import long_sql, short_sql
 
     upgrade(fresh, "head")
     rows = _rows(37, lambda i: [None, "a1", "a2"][i % 3], lambda i: None if i % 17 == 0 else f"u{i % 300}")
@@ -211,6 +213,10 @@ def test_a_user_filtered_page_reads_raw_rows_from_the_index_alone(fresh):
             plan = "\n".join(r[0] for r in cur.fetchall())
             assert "Index Scan using ix_tul_org_user_created" not in plan, plan
             assert "Seq Scan on token_usage_logs" not in plan, plan
+            # Every read of the short rows says so (the covering index is partial, migration
+            # 0013), and reads the long ones through their own index.
+            assert short_sql("postgresql") in statement and long_sql("postgresql") in statement
+            assert "using ix_tul_long" in plan, plan
             covered += "Index Only Scan using ix_tul_org_user_created" in plan
         cur.close()
     # The raw path's reads, the rollups' sub-day pieces in Kathmandu and their live tail.
@@ -327,4 +333,109 @@ def test_an_agent_filtered_page_reads_the_agents_rollup_rows_through_its_index(f
             plan = "\n".join(r[0] for r in cur.fetchall())
             assert "ix_rollup_agent_agent on rollup_agent" in plan, plan
             assert "pk_rollup_agent on rollup_agent" not in plan, plan
+        cur.close()
+
+
+def _long_row(org: str = "o"):
+    import secrets
+    from datetime import UTC, datetime
+
+    from support.api import log
+
+    # 2,800 bytes of names that do not compress: past any index entry of PostgreSQL.
+    row = log(org, datetime(2026, 3, 3, tzinfo=UTC), agent=secrets.token_hex(700), model=secrets.token_hex(700))
+    row["user_id"] = "u1"
+    return row
+
+
+def test_0013_indexes_the_long_rows_apart_and_rebuilds_the_rollups_only_when_one_is_stored(fresh):
+    from datetime import UTC, datetime
+
+    from support.api import log
+    from support.db import insert_logs
+
+    from storage.long_rows import LONG_INDEX, short_sql
+
+    pg = fresh.dialect.name == "postgresql"
+    upgrade(fresh, "0012")
+    insert_logs(fresh, [log("o", datetime(2026, 3, 1, tzinfo=UTC), model="m" * 1500)])  # long-ish, short
+    _rolled_row(fresh)
+    if pg:  # what the platform met: its own INSERT refused for our index
+        with pytest.raises(sa.exc.OperationalError, match="index row size"):
+            insert_logs(fresh, [_long_row()])
+    upgrade(fresh, "0013")
+    assert _state(fresh) == (5, 3, 1)  # no long row stored: the rollups and watermark stay
+
+    def indexes() -> dict[str, str]:
+        with fresh.connect() as c:
+            if pg:
+                sql = "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'token_usage_logs'"
+            else:
+                sql = "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'token_usage_logs'"
+            return {str(n): str(d) for n, d in c.execute(sa.text(sql))}
+
+    assert LONG_INDEX in indexes()
+    if pg:
+        for name in ("ix_tul_org_user_created", "ix_tul_org_agent_created"):
+            assert "WHERE" in indexes()[name] and "octet_length" in indexes()[name]
+    downgrade(fresh, "0012")
+    assert _state(fresh) == (5, 3, 1) and LONG_INDEX not in indexes()
+    if pg:
+        assert "WHERE" not in indexes()["ix_tul_org_user_created"]
+        upgrade(fresh, "0013")
+        insert_logs(fresh, [_long_row()])  # accepted now
+        with pytest.raises(sa.exc.OperationalError, match="index row size"):
+            downgrade(fresh, "0012")  # the full indexes cannot hold it: refused, nothing changed
+        assert LONG_INDEX in indexes()
+    else:  # SQLite has no limit: an earlier refresh may have rolled a long row up
+        insert_logs(fresh, [_long_row()])
+        upgrade(fresh, "0013")
+        assert _state(fresh) == (0, 4, 0)  # cleared: the next refresh rebuilds without it
+    with fresh.connect() as c:  # the rule holds on both engines
+        n = c.execute(sa.text(f"SELECT COUNT(*) FROM token_usage_logs WHERE {short_sql(fresh.dialect.name)}"))
+        assert n.scalar_one() == 1
+    upgrade(fresh, "head")
+
+
+@pytest.mark.parametrize("fresh_url", ["postgresql"], indirect=True)
+@pytest.mark.postgres
+def test_an_agent_filtered_users_ranking_reads_the_agents_short_rows_through_its_partial_index(fresh):
+    """The users' ranking under an agent filter (no rollup holds users × agents) reads the
+    agent's short rows through ix_tul_org_agent_created, partial since 0013, and the long
+    ones through ix_tul_long: neither the org's whole window nor a sequential scan."""
+    from datetime import UTC, datetime
+
+    from support.db import insert_logs
+
+    import queries
+    from queries.base import facts_path
+
+    upgrade(fresh, "head")
+    agents = [f"a{i}" for i in range(200)]
+    insert_logs(fresh, _rows(11, lambda i: agents[i % 200], lambda i: f"u{i % 50}") + [_long_row()])
+    with fresh.begin() as c:
+        c.execute(sa.text("ANALYZE token_usage_logs"))
+    params = {"from": "2026-03-01", "to": "2026-03-30", "timezone": "UTC", "agentId": ["a7"]}
+    f = queries.parse_filters(params, "o", now=datetime(2026, 4, 1, tzinfo=UTC))
+    seen: list[tuple[str, dict]] = []
+
+    def capture(conn, cursor, statement, parameters, context, executemany):
+        if "token_usage_logs" in statement and "agent_id IN" in statement:
+            seen.append((statement, parameters))
+
+    sa.event.listen(fresh, "before_cursor_execute", capture)
+    try:
+        with facts_path(fresh, "raw").connect() as c:
+            queries.by_user(c, f, 10)
+    finally:
+        sa.event.remove(fresh, "before_cursor_execute", capture)
+    assert seen
+    with fresh.connect() as c:
+        cur = c.connection.dbapi_connection.cursor()
+        cur.execute("SET enable_seqscan = off")
+        for statement, parameters in seen:
+            cur.execute("EXPLAIN " + statement, parameters)
+            plan = "\n".join(r[0] for r in cur.fetchall())
+            assert "using ix_tul_org_agent_created" in plan and "using ix_tul_long" in plan, plan
+            assert "ix_tul_org_created" not in plan, plan
         cur.close()
