@@ -38,6 +38,7 @@ from test_queries import (
 )
 from test_slice_rollups import check_by_user
 from test_slices import sliced_filters
+from test_values_out_of_range import ordinary_rows
 
 from ingest import refresh as rollups
 from storage import long_rows
@@ -76,27 +77,7 @@ def _names(org: str) -> SimpleNamespace:
 
 
 def _rows(org: str, n: SimpleNamespace) -> list[dict]:
-    agents, users = [f"{org}-a1", f"{org}-a2", None], ["u1", "u2", None]
-    models = [("openai", "gpt-4o-mini"), ("anthropic", "claude-sonnet-4-5"), ("acme", "no-price-model")]
-    rows = []
-    for i in range(90):
-        at = datetime(2026, 11, 1, tzinfo=UTC) + timedelta(hours=8 * i, minutes=7 * i)
-        provider, model = models[i % 3]
-        r = log(
-            org,
-            at,
-            agent=agents[i % 3],
-            source=("system", "byok")[i % 2],
-            provider=provider,
-            model=model,
-            inp=1000 + i,
-            out=200 + i,
-            cr=300 * (i % 4),
-            cost=None if i % 7 == 0 else f"0.{i:02d}123456",
-            lat=None if i % 5 == 0 else 100 + 13 * i,
-        )
-        r["user_id"] = users[i % 3]
-        rows.append(r)
+    rows = ordinary_rows(org)
     kinds = [
         dict(agent=n.agent, user=n.user, provider="acme", model=n.model),  # all three long, each filterable
         dict(agent=f"{org}-a1", user="u1", provider=n.hex_provider, model=n.hex_model),  # among ordinary names

@@ -48,8 +48,9 @@ def engine(own_engine):
     return own_engine  # this module refreshes the rollups of the whole database
 
 
-def _rows(org: str) -> list[dict]:
-    """Ordinary rows on every day of November, and rows out of range among them."""
+def ordinary_rows(org: str) -> list[dict]:
+    """90 ordinary rows over November: three agents (one None), users, models, sources, NULL
+    costs and latencies (also tests/test_long_names.py's)."""
     agents, users = [f"{org}-a1", f"{org}-a2", None], ["u1", "u2", None]
     models = [("openai", "gpt-4o-mini"), ("anthropic", "claude-sonnet-4-5"), ("acme", "no-price-model")]
     rows = []
@@ -72,6 +73,13 @@ def _rows(org: str) -> list[dict]:
         r["user_id"] = users[i % 3]
         r["cache_write_tokens"] = 50 * (i % 3)
         rows.append(r)
+    return rows
+
+
+def _rows(org: str) -> list[dict]:
+    """Ordinary rows on every day of November, and rows out of range among them."""
+    agents, users = [f"{org}-a1", f"{org}-a2", None], ["u1", "u2", None]
+    rows = ordinary_rows(org)
     hostile = [
         dict(inp=2**62, out=2**62, cr=2**62, cost="1"),
         dict(inp=2**63 - 1, out=2**63 - 1, cr=2**63 - 1, cost=None),  # unpriced: estimated from saturated tokens
