@@ -48,11 +48,11 @@ def signed(delta: float, money: fmt.Money = fmt.USD) -> str:
 
 def label(c: Contributor, names: dict[str, str], escape=lambda s: s) -> str:
     """The contributor's name as the page shows it: the agent's name, the model, the action's label."""
-    if c.kind == "agent":
-        return _("sin agente") if c.id is None else escape(names.get(c.id, c.id))
+    if c.kind == "agent":  # names clipped: a 300-character model filled three lines of the sentence
+        return _("sin agente") if c.id is None else escape(fmt.clip(names.get(c.id, c.id)))
     if c.kind == "action" and c.id in theme.ACTIONS:
         return _(theme.ACTIONS[c.id][0])
-    return escape("" if c.id is None else c.id)
+    return escape(fmt.clip("" if c.id is None else c.id))
 
 
 NO_AGENT = N_("{delta} del uso sin agente")

@@ -287,6 +287,24 @@ def text(value) -> str:
     return html.escape("" if value is None else str(value), quote=False)
 
 
+NAME_CHARS = 64  # a name shown in a chart's tick, a hover or a sentence: longer ones are clipped
+
+
+def clip(value, limit: int = NAME_CHARS) -> str:
+    """Data text shortened for display: at most `limit` characters, the last one «…» when cut.
+    A 300-character model name as a bar's tick squeezed the bars to nothing and filled three
+    lines of an anomaly's sentence; the full name stays in the tables («Ver datos», the grids,
+    whose cells cut it with an ellipsis and show it whole on hover) and in every CSV."""
+    s = "" if value is None else str(value)
+    return s if len(s) <= limit else s[: limit - 1] + "…"
+
+
+def short_text(value, limit: int = NAME_CHARS) -> str:
+    """clip() then text(): a clipped name as Plotly text. Never a category value (two names
+    alike in their first characters would fall into one bar or slice): those stay text()."""
+    return text(clip(value, limit))
+
+
 @dataclass(frozen=True)
 class Money:
     """The display currency of the page (`?currency=`): every amount is summed in USD and

@@ -110,3 +110,44 @@ def test_heatmap_split_and_trend_carry_no_raw_tags():
 def test_text_escapes_what_plotly_interprets():
     assert fmt.text(LINK) == '&lt;a href="https://evil.invalid"&gt;m&lt;/a&gt;'
     assert fmt.text(ENTITY) == "x&amp;lt;b&amp;gt;y" and fmt.text(None) == "" and fmt.text("a & b") == "a &amp; b"
+
+
+LONG = "byok-custom-" + "".join(chr(0x1F300 + i) for i in range(300))  # 312 characters
+TWIN = LONG[:100] + "-other"  # the same first 100 characters: another model
+
+
+@pytest.mark.parametrize("view", ["cost", "tokens"])
+def test_models_bars_clip_long_names_but_keep_each_bar(view):
+    """A 300-character model name as a tick squeezed the bars to nothing: the axis prints it
+    clipped, each model keeps its own bar (its category is the whole name), and the hover
+    names it clipped too."""
+    df = model_frame()
+    df.loc[0, "model"], df.loc[1, "model"] = LONG, TWIN
+    fig = figures.models_bars(df, view=view)
+    axis = fig.layout.yaxis
+    assert list(axis.tickvals) == list(fig.data[0].y) and len(set(fig.data[0].y)) == len(df)
+    assert all(len(t) <= fmt.NAME_CHARS for t in axis.ticktext)
+    assert fmt.short_text(LONG) in axis.ticktext and fmt.short_text(TWIN) in axis.ticktext
+    hovers = [cd[0] for cd in fig.data[0].customdata]
+    assert all(len(h) <= fmt.NAME_CHARS for h in hovers)
+    bubbles = figures.models_bubble(df)
+    assert all(len(cd[0]) <= fmt.NAME_CHARS + 4 for cd in bubbles.data[0].customdata)  # «12. » + name
+
+
+def test_clip_keeps_short_names_and_marks_the_cut():
+    assert fmt.clip("gpt-4o-mini") == "gpt-4o-mini" and fmt.clip(None) == ""
+    assert fmt.clip("x" * fmt.NAME_CHARS) == "x" * fmt.NAME_CHARS
+    cut = fmt.clip(LONG)
+    assert len(cut) == fmt.NAME_CHARS and cut.endswith("…") and LONG.startswith(cut[:-1])
+    assert fmt.short_text("<b>" + "y" * 100) == fmt.text("<b>" + "y" * (fmt.NAME_CHARS - 4) + "…")
+
+
+def test_an_anomaly_names_a_long_model_clipped():
+    from datetime import date
+
+    from layouts.anomalies import explain
+    from queries.anomalies import Anomaly, Contributor
+
+    a = Anomaly(date(2026, 12, 4), 37.56, 2.06, 9.0, "up", (Contributor("model", LONG, 36.0),))
+    text = explain(a, {})
+    assert fmt.clip(LONG) in text and LONG not in text

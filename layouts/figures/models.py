@@ -5,7 +5,8 @@ Over 300 lines: the two charts share the section's model selection, the exact co
 and the collision-free label placement of the bubbles.
 
 Names are data: every model and provider name reaches the figure through fmt.text
-(escaped), also as the bars' category values, since plotly prints categories as ticks."""
+(escaped), also as the bars' category values; the ticks and hovers print them clipped
+(fmt.short_text: a 300-character name squeezed the bars to nothing)."""
 
 from __future__ import annotations
 
@@ -128,9 +129,17 @@ def models_bars(
     if view == "cost" and float(df["cost_usd"].sum()) == 0:  # bars of nothing: say why, offer Tokens
         return empty(NO_COST, height=height, hint=NO_COST_HINT)
     top = top_models(df, view)
-    ys = [fmt.text(lab) for lab in top["label"]]  # category values are printed as ticks
+    ys = [fmt.text(lab) for lab in top["label"]]  # category values (whole: each bar its own)
+    ticks = [fmt.short_text(lab) for lab in top["label"]]  # what the axis prints
     common = [
-        [fmt.text(lab), fmt.text(p), fmt.usd(c, money=money), fmt.compact(t), tok, unit_line(c, e, t, money)]
+        [
+            fmt.short_text(lab),
+            fmt.short_text(p),
+            fmt.usd(c, money=money),
+            fmt.compact(t),
+            tok,
+            unit_line(c, e, t, money),
+        ]
         for lab, p, c, t, e, tok in zip(
             top["label"], top["provider"], top["cost_usd"], top["tokens"], top["executions"], _hover_rows(top)
         )
@@ -213,7 +222,7 @@ def models_bars(
             gridcolor=theme.GRID,
             **xfmt,
         ),
-        yaxis=dict(autorange="reversed", showgrid=False, ticksuffix="  ", type="category"),
+        yaxis=dict(autorange="reversed", showgrid=False, ticksuffix="  ", type="category", tickvals=ys, ticktext=ticks),
         bargap=0.35,
         legend=dict(traceorder="normal"),
         meta={"view": view},
@@ -358,7 +367,13 @@ def models_bubble(
                 line=dict(color=theme.MODEL, width=1.2),
             ),
             customdata=[
-                [f"{n}. {fmt.text(lab)}", fmt.text(p), fmt.integer(lat), fmt.usd(c, money=money), fmt.integer(e)]
+                [
+                    f"{n}. {fmt.short_text(lab)}",
+                    fmt.short_text(p),
+                    fmt.integer(lat),
+                    fmt.usd(c, money=money),
+                    fmt.integer(e),
+                ]
                 + [unit_line(c, e, t, money)]
                 + [click_key(p), click_key(m)]  # raw, last (never printed): a click filters by them
                 for n, lab, p, lat, c, e, t, m in zip(
