@@ -3,6 +3,7 @@ from a model, provider or action name (issue 8, §4.3). Pure figure tests over e
 
 from __future__ import annotations
 
+import html
 import re
 from decimal import Decimal
 
@@ -126,12 +127,12 @@ def test_models_bars_clip_long_names_but_keep_each_bar(view):
     fig = figures.models_bars(df, view=view)
     axis = fig.layout.yaxis
     assert list(axis.tickvals) == list(fig.data[0].y) and len(set(fig.data[0].y)) == len(df)
-    assert all(len(t) <= fmt.NAME_CHARS for t in axis.ticktext)
-    assert fmt.short_text(LONG) in axis.ticktext and fmt.short_text(TWIN) in axis.ticktext
+    assert all(len(html.unescape(t)) <= figures.models.TICK_CHARS for t in axis.ticktext)  # as printed
+    assert fmt.short_text(LONG, figures.models.TICK_CHARS) in axis.ticktext
     hovers = [cd[0] for cd in fig.data[0].customdata]
-    assert all(len(h) <= fmt.NAME_CHARS for h in hovers)
+    assert all(len(html.unescape(h)) <= fmt.NAME_CHARS for h in hovers)
     bubbles = figures.models_bubble(df)
-    assert all(len(cd[0]) <= fmt.NAME_CHARS + 4 for cd in bubbles.data[0].customdata)  # «12. » + name
+    assert all(len(html.unescape(cd[0])) <= fmt.NAME_CHARS + 4 for cd in bubbles.data[0].customdata)  # «12. » + name
 
 
 def test_clip_keeps_short_names_and_marks_the_cut():

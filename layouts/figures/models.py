@@ -22,6 +22,9 @@ from ..i18n import N_, _
 from .common import CLICK_TO_FILTER, click_key, count_axis, empty, hex_to_rgba
 
 TOP = 10
+# A bar's tick: real model names fit (text-embedding-3-small: 22); beyond, the bars kept too
+# little of the chart's width (hovers and «Ver datos» show up to fmt.NAME_CHARS and all).
+TICK_CHARS = 32
 VIEWS = {"cost": N_("Costo"), "tokens": N_("Tokens")}
 SCALES = {"linear": N_("Lineal"), "log": N_("Logarítmica")}
 # The bubble chart's x: mean latency, or the median / 95th percentile (queries/latency.py, within 1 %).
@@ -130,7 +133,7 @@ def models_bars(
         return empty(NO_COST, height=height, hint=NO_COST_HINT)
     top = top_models(df, view)
     ys = [fmt.text(lab) for lab in top["label"]]  # category values (whole: each bar its own)
-    ticks = [fmt.short_text(lab) for lab in top["label"]]  # what the axis prints
+    ticks = [fmt.short_text(lab, TICK_CHARS) for lab in top["label"]]  # what the axis prints
     common = [
         [
             fmt.short_text(lab),
