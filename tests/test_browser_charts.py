@@ -15,6 +15,8 @@ from support import dashboard_data
 from support.db import copy_sqlite, insert_logs
 from test_browser import ARTIFACTS, SECRET, chromium, page_factory, serving, stamp, wait_sections  # noqa: F401
 
+from layouts import fmt
+from layouts.figures.models import TICK_CHARS
 from storage.engine import make_engine
 from storage.settings import Settings
 from web.auth import mint_token
@@ -104,7 +106,8 @@ def test_hostile_model_names_print_literally_in_both_models_charts(page_factory,
         assert facts["links"] == 0, gid  # no clickable <a> inside the plot
         assert facts["biggest"] < 20, gid  # no 90 px span drawn over the chart
     bars = page.evaluate(SVG_FACTS, "models-bars")["texts"]
-    assert LINK in bars and BIG in bars  # the y ticks show the names as typed
+    # The y ticks show the names as typed, clipped to TICK_CHARS (layouts/figures/models.py).
+    assert fmt.clip(LINK, TICK_CHARS) in bars and fmt.clip(BIG, TICK_CHARS) in bars
     key = page.locator("#models-key").inner_text()
     assert LINK in key and BIG in key  # the bubbles' key (numbers on the chart) names them too
     # Hover labels are text too: hover every bubble, none draws a link or a giant span.
