@@ -21,7 +21,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from storage.engine import ts_param
-from storage.long_rows import LONG_INDEX, long_sql, short_sql
+from storage.long_rows import long_sql, short_sql
 from storage.measures import RAW_MEASURE_COLUMNS, UNPRICED, measure_names, qh_sql, raw_measures_sql, segment_key_sql
 from storage.schema import COST_SCALE, token_usage_logs
 from storage.sources import source_match_sql
@@ -60,15 +60,15 @@ def raw_facts(
         conds.append(sa.literal_column(source_match_sql(dialect, f.source)))
     conds += slice_clauses(f)  # the slice (none: no clause)
     rows: Any = t
-    split = bool(f.slice_dims & {"user_id", "agent_id"})
-    if split and dialect == "postgresql":
-        # The user and agent indexes hold short rows only (storage.long_rows, migration 0013):
-        # the short rows through them, the long ones through their own index, in one statement
-        # (PostgreSQL flattens the UNION ALL: still an index-only scan of the user's entries).
-        # Each part passes on only the columns read above it (fewer to carry through the Append).
+    if dialect == "postgresql" and f.slice_dims & {"user_id", "agent_id"}:
+        # PostgreSQL's user and agent indexes hold short rows only (storage.long_rows, migration
+        # 0013; SQLite's hold every row): the short rows through them, the long ones through
+        # their own index, in one statement (PostgreSQL flattens the UNION ALL: still an
+        # index-only scan of the user's entries). Each part passes on only the columns read
+        # above it (fewer to carry through the Append).
         used = [c for c in t.c if c.name in (*dims, *RAW_MEASURE_COLUMNS, "created_at")]
         short, long_ = (sa.select(*used).where(*conds, sa.text(p(dialect))) for p in (short_sql, long_sql))
-        rows, conds, split = sa.union_all(short, long_).subquery("r"), [], False
+        rows, conds = sa.union_all(short, long_).subquery("r"), []
     keys: list[Any] = []
     if by_qh:  # with boundaries: one key per segment between them (PostgreSQL)
         qh = qh_sql(dialect)
@@ -81,30 +81,7 @@ def raw_facts(
     if keys:
         stmt = stmt.group_by(*[k if isinstance(k, sa.Column) else sa.literal_column("qh") for k in keys])
     cols = (["qh"] if by_qh else []) + list(dims) + measure_names(measures) + (UNPRICED if unpriced else [])
-    if not split:
-        return frame(tuples(conn.execute(stmt)), cols, dims)  # text columns and BIGINTs: no processors to skip
-    # SQLite: the same two parts as two statements (no round trip to save, and a hint on a
-    # member of a UNION is not rendered): the long rows told to take their own index.
-    short_part = frame(tuples(conn.execute(stmt.where(sa.text(short_sql(dialect))))), cols, dims)
-    long_stmt = stmt.where(sa.text(long_sql(dialect))).with_hint(t, f"INDEXED BY {LONG_INDEX}", "sqlite")
-    long_part = frame(tuples(conn.execute(long_stmt)), cols, dims)
-    if not long_part["executions"].any():
-        return short_part
-    return add_frames(short_part, long_part, (["qh"] if by_qh else []) + list(dims))
-
-
-def add_frames(a: pd.DataFrame, b: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    """Two facts frames of the same columns summed per key (NULL keys kept); without keys, one row."""
-    both = pd.concat([a, b], ignore_index=True)
-    if not keys:
-        return both.sum().to_frame().T.astype("int64")[list(a.columns)]
-    out = both.groupby(keys, dropna=False, sort=False).sum().reset_index()[list(a.columns)]
-    for k in keys:
-        if a[k].dtype == object:  # a text key: object again, None (not NaN) for NULL, as frame() gives
-            values = out[k].to_numpy(dtype=object)
-            values[pd.isna(values)] = None
-            out[k] = pd.Series(values, dtype=object, index=out.index)
-    return out
+    return frame(tuples(conn.execute(stmt)), cols, dims)  # text columns and BIGINTs: no processors to skip
 
 
 def tuples(result: sa.CursorResult[Any]) -> Sequence[Any]:

@@ -76,17 +76,23 @@ def day_blocks(d0: int, d1: int) -> list[tuple[int, int]]:
 
 
 def _raw_part(
-    dialect: str, dims: Sequence[str], where: str, source: str, sliced: str = "", sign: str = "", table: str = ""
+    dialect: str,
+    dims: Sequence[str],
+    where: str,
+    source: str,
+    sliced: str = "",
+    sign: str = "",
+    table: str = "token_usage_logs",
 ) -> str:
     """Raw rows' bucket counts per key; sign "-": counted negative (taken away from a block);
-    table: the FROM item (token_usage_logs)."""
+    table: the FROM item."""
     src = (f" AND {source_match_sql(dialect, source)}" if source != "all" else "") + sliced
     blob = "CAST(NULL AS BYTEA)" if dialect == "postgresql" else "CAST(NULL AS BLOB)"
     group = ", ".join([*dims, "b"])
     return (
         f"SELECT {''.join(d + ', ' for d in dims)}b, n, {blob} AS sketch FROM ("
         f"SELECT {''.join(d + ', ' for d in dims)}{sketch.bucket_sql()} AS b, CAST({sign}COUNT(*) AS BIGINT) AS n"
-        f" FROM {table or 'token_usage_logs'} WHERE org_id = :org AND latency_ms IS NOT NULL AND {where}{src}"
+        f" FROM {table} WHERE org_id = :org AND latency_ms IS NOT NULL AND {where}{src}"
         f" GROUP BY {group}) q"
     )
 
@@ -95,7 +101,7 @@ def _raw_sketch(conn: sa.Connection, f: Filters, dims: Sequence[str], start: dat
     d = conn.dialect.name
     params: dict[str, Any] = {"org": f.org_id, "a": ts_param(d, start), "b": ts_param(d, end)}
     where, sliced = "created_at >= :a AND created_at < :b", slice_sql(f, str, params)
-    if f.slice_dims & {"user_id", "agent_id"}:  # the short rows through the partial user and agent indexes
+    if d == "postgresql" and f.slice_dims & {"user_id", "agent_id"}:  # through the partial user and agent indexes
         sql = (
             _raw_part(d, dims, f"{where} AND {short_sql(d)}", f.source, sliced)
             + " UNION ALL "
