@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from storage import sketch
 from storage.long_rows import short_sql
 from storage.measures import PG_QH_FAST, qh_sql, raw_measures_sql, saturated_row_sql
-from storage.rollup_tables import BY_NAME, DAY, FAMILIES
+from storage.rollup_tables import BY_NAME, DAY, FAMILIES, FOLD_GRAIN, FOLD_SPAN, WEEK
 from storage.sources import source_class_sql
 
 from .sketch_write import roll_up_sketches
@@ -28,18 +28,24 @@ def id_filter(ranges, params: dict, prefix: str = "r") -> str:
     return " OR ".join(conds) if conds else "1 = 0"
 
 
-def _floor_t(g: int | str, qh: str = "s.qh") -> str:
-    # Floor to the grain also before 1970 (% truncates towards zero on both engines).
-    return f"({qh} * 900 - ((({qh} * 900) % {g}) + {g}) % {g})"
+def _block_t(qh: str = "s.qh") -> str:
+    """A quarter-hour's row key t at the grain `gr` (its columns grain, span, step): the quarter-hour
+    moved back by whole steps of `step` seconds towards the start of its block of `span` seconds. A
+    grain g is (g, g, 1): the block's start. The fold (FOLD_GRAIN, FOLD_SPAN, WEEK): the
+    quarter-hour moved back by whole weeks, into its block's first week. Also before 1970
+    (% truncates towards zero on both engines; the division's operand is never negative)."""
+    return f"({qh} * 900 - (((({qh} * 900) % gr.span) + gr.span) % gr.span) / gr.step * gr.step)"
 
 
 def _grains_sql(fam) -> str:
-    """The family's grains as a one-column subquery `gr` (SQLite has no VALUES column aliases)."""
-    return "(" + " UNION ALL ".join(f"SELECT {g} AS grain" for g in fam.grains) + ") gr"
+    """The family's grains as a subquery `gr` (grain, span, step) (SQLite has no VALUES column
+    aliases); a folded family's fold too (storage.rollup_tables.FOLD_GRAIN)."""
+    rows = [(g, g, 1) for g in fam.grains] + ([(FOLD_GRAIN, FOLD_SPAN, WEEK)] if fam.folded else [])
+    return "(" + " UNION ALL ".join(f"SELECT {g} AS grain, {s} AS span, {w} AS step" for g, s, w in rows) + ") gr"
 
 
 def _insert_grains(fam, where_s: str, pg_sort: bool = False, qh: str = "s.qh", staged: str = "s") -> str:
-    """INSERT … SELECT adding staged rows `s` (quarter-hours `qh`) to every grain of one family's table.
+    """INSERT … SELECT adding staged rows `s` (quarter-hours `qh`) to every grain (and fold) of one family's table.
 
     pg_sort: group and order the text keys under COLLATE "C" (PostgreSQL): byte order, which
     is also the order of the database's C.UTF-8 (code points), so the rows still arrive in
@@ -53,7 +59,7 @@ def _insert_grains(fam, where_s: str, pg_sort: bool = False, qh: str = "s.qh", s
     def text(v: str, col: str) -> str:
         return f'({v}) COLLATE "C"' if pg_sort and not col.endswith("_null") else v
 
-    keys = [text("s.org_id", ""), "gr.grain", _floor_t("gr.grain", qh), text("s.source", "")]
+    keys = [text("s.org_id", ""), "gr.grain", _block_t(qh), text("s.source", "")]
     keys += [text(v, c) for v, c in zip(vals, cols)]
     return (
         f"INSERT INTO {table} (org_id, grain, t, source, {''.join(c + ', ' for c in cols)}{', '.join(measures)}) "

@@ -6,7 +6,7 @@ it, then whole 6-hour blocks, whole hours, and quarter-hours at its edges
 (`plan_ranges`). Each read range carries a key lattice (phase, period) so that SQL
 returns one row per segment — the segment's first quarter-hour, which lies in the same
 local bucket as every row it sums — rather than one per block read; the heatmap's
-clock hours also fold by week where the UTC offset holds (`fold_ranges`).
+clock hours also fold by week where the UTC offset holds (queries/rollup_folds.py).
 """
 
 from __future__ import annotations
@@ -14,17 +14,14 @@ from __future__ import annotations
 from functools import lru_cache
 from itertools import pairwise
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import numpy as np
-import pandas as pd
 
 from storage.measures import QH
 from storage.rollup_tables import DAY, GRAINS
 
 IntArray = np.ndarray[Any, np.dtype[np.int64]]
 Range = tuple[int, int, int, int, int]  # (grain, lo, hi, phase, period), seconds
-FoldedRange = tuple[int, int, int, int, int, int]  # ... and the fold period
 
 MAX_GAP_BLOCKS = 4  # merge two read ranges across at most this many excluded blocks
 NO_FOLD = 1 << 62  # the fold period of a range that does not fold
@@ -230,46 +227,4 @@ def cuts_from_boundaries(boundaries: Any) -> IntArray:
     """Quarter-hour indexes where buckets start: the first quarter-hour at or after each boundary."""
     b = np.asarray(boundaries, dtype="int64")
     out: IntArray = _ceil(b, QH)
-    return out
-
-
-# ---------------------------------------------------------------- folding (the heatmap)
-
-
-@lru_cache(maxsize=64)
-def offset_stretches(tz_name: str, A: int, B: int) -> tuple[tuple[int, int], ...]:
-    """[S, E) in epoch seconds over quarter-hours [A, B) where the zone's UTC offset is constant."""
-    qh = np.arange(A, B, dtype="int64")
-    utc = pd.to_datetime(qh * QH, unit="s", utc=True)
-    local = utc.tz_convert(ZoneInfo(tz_name)).tz_localize(None)
-    off = np.asarray((local - utc.tz_localize(None)).total_seconds(), dtype="int64")
-    change = np.flatnonzero(off[1:] != off[:-1]) + 1
-    edges = np.r_[A, qh[change], B] * QH
-    return tuple((int(a), int(b)) for a, b in pairwise(edges))
-
-
-def fold_ranges(ranges: list[Range], stretches: tuple[tuple[int, int], ...], period: int) -> list[FoldedRange]:
-    """Let rows `period` seconds apart share a key where the clock reads the same.
-
-    Inside a stretch of constant UTC offset, a segment and the one `period` (a week)
-    earlier have the same local weekday and hour: a row's key becomes its segment's
-    start moved back by whole periods, to the stretch's first period. A segment that
-    began before the offset changed keeps its own key.
-    """
-    out: list[FoldedRange] = []
-    for g, lo, hi, ph, p in ranges:
-        if period % p:
-            out.append((g, lo, hi, ph, p, NO_FOLD))
-            continue
-        for S, E in stretches:
-            a, b = max(lo, S), min(hi, E)
-            if a >= b:
-                continue
-            s0 = ph + (a - ph) // p * p  # start of the segment holding a
-            if s0 < S:
-                out.append((g, a, min(b, s0 + p), ph, p, NO_FOLD))
-                a = s0 = s0 + p
-                if a >= b:
-                    continue
-            out.append((g, a, b, s0, p, period))
     return out

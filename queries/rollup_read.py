@@ -20,10 +20,23 @@ import pandas as pd
 import sqlalchemy as sa
 
 from storage.measures import QH, UNPRICED, measure_names
-from storage.rollup_tables import BLOCK_COSTS, DAY, GRAINS, State, available, family_for, read_state, read_version
+from storage.rollup_tables import (
+    BLOCK_COSTS,
+    DAY,
+    FOLD_GRAIN,
+    FOLD_SPAN,
+    GRAINS,
+    WEEK,
+    State,
+    available,
+    family_for,
+    read_state,
+    read_version,
+)
 
 from .base import frame, raw_facts, tuples
 from .filters import Filters
+from .rollup_folds import fold_blocks, fold_ranges, offset_stretches
 from .rollup_plan import (
     NO_FOLD,
     Block,
@@ -31,8 +44,6 @@ from .rollup_plan import (
     Span,
     cuts_from_boundaries,
     day_remainders,
-    fold_ranges,
-    offset_stretches,
     plan_ranges,
     signed_cover,
 )
@@ -83,7 +94,9 @@ def rollup_facts(
     if B <= A:
         return raw()
     cut_bytes = np.asarray(boundaries, dtype="int64").tobytes() if (by_qh and boundaries is not None) else None
-    ranges, pieces, blocks, negatives, minus = _plan(f.timezone, A, B, cut_bytes, by_qh, int(period or 0), fam.grains)
+    ranges, pieces, blocks, negatives, minus = _plan(
+        f.timezone, A, B, cut_bytes, by_qh, int(period or 0), fam.grains, fam.folded
+    )
     if len(pieces) + len(negatives) > MAX_PIECES:  # sub-day cuts everywhere (a heatmap's hours): raw answers
         return raw()
     wa = datetime.fromtimestamp(A * QH, UTC)
@@ -146,13 +159,22 @@ Plan = tuple[
 
 @lru_cache(maxsize=512)
 def _plan(
-    tz_name: str, A: int, B: int, cut_bytes: bytes | None, by_qh: bool, period: int, grains: tuple[int, ...] = GRAINS
+    tz_name: str,
+    A: int,
+    B: int,
+    cut_bytes: bytes | None,
+    by_qh: bool,
+    period: int,
+    grains: tuple[int, ...] = GRAINS,
+    folded: bool = False,
 ) -> Plan:
     """The read ranges of one (zone, window, bucket cuts, fold period, family grains); for a
     family without quarter-hours, what its grains do not cover: raw pieces [a, b) (epoch
     seconds, keyed by quarter-hour), and days read whole minus their raw rest counted negative
     (rollup_plan.day_remainders); for a family with blocks coarser than a day, read without
-    time keys (the users' totals), rollup spans taken away (rollup_plan.signed_cover). Pure,
+    time keys (the users' totals), rollup spans taken away (rollup_plan.signed_cover); for a
+    folded family (folded: it keeps FOLD_GRAIN rows) and a weekly period, whole 8-week blocks
+    read from the fold rows (rollup_folds.fold_blocks). Pure,
     so planned once per question shape and shared by every request and figure asking it."""
     cuts = cuts_from_boundaries(np.frombuffer(cut_bytes, dtype="int64")) if cut_bytes is not None else None
     planned = plan_ranges(A, B, cuts, by_qh, grains if grains[0] == QH else (QH, *grains))
@@ -166,7 +188,11 @@ def _plan(
         pieces, blocks, negatives = tuple(p), tuple(b), tuple(n)
         planned = [r for r in planned if r[0] != QH]
     if period and cuts is not None:
-        return tuple(fold_ranges(planned, offset_stretches(tz_name, A, B), period)), pieces, blocks, negatives, ()
+        stretches = offset_stretches(tz_name, A, B)
+        folds = fold_ranges(planned, stretches, period)
+        if folded and WEEK % period == 0 and grains[0] == QH:
+            folds = fold_blocks(folds, stretches, FOLD_SPAN, FOLD_GRAIN, period)
+        return tuple(folds), pieces, blocks, negatives, ()
     if not by_qh and grains[-1] > DAY and grains[0] == DAY:
         return _signed(planned, pieces, blocks, negatives, grains)
     return tuple(planned), pieces, blocks, negatives, ()

@@ -35,6 +35,15 @@ USER_GRAINS = (DAY, 8 * DAY, 64 * DAY)
 # users, `make bench`: 8.2k, 27.5k, 36k): a window's whole days are read as the cheapest
 # blocks added and taken away (queries.rollup_plan.signed_cover, docs/rollups.md).
 BLOCK_COSTS = {DAY: 1.0, 8 * DAY: 3.3, 64 * DAY: 4.4}
+# The heatmap's fold (migration 0014). A row of grain FOLD_GRAIN (negative: it is no block of
+# time) at t holds the quarter-hours t, t + 1 week, … t + 7 weeks: its FOLD_SPAN block (epoch-
+# aligned, 8 weeks) folded onto the block's first week. The heatmap's clock hours repeat every
+# week, so where the UTC offset holds for a whole block, its 672 quarter-hours of the week
+# answer for the block's 5,376 (queries.rollup_folds.fold_blocks; docs/rollups.md). Only a
+# family with `folded` keeps them: total, which the page's heatmap reads.
+WEEK = 7 * DAY
+FOLD_SPAN = 8 * WEEK
+FOLD_GRAIN = -FOLD_SPAN
 # The watermark stays below the largest BIGINT: answers read the live tail from
 # watermark + 1, which must still be a BIGINT (SQLite: OverflowError, every route 500).
 # A row stored at 2^63 - 1 (the importer refuses ids above 2^62) stays in the tail.
@@ -53,6 +62,7 @@ class Family:
     read_dims: tuple[str, ...]  # SQL for each of dims from a rollup row `x`
     unpriced: bool = False  # also keeps UNPRICED (migration 0005)
     grains: tuple[int, ...] = GRAINS  # ascending, each divides the next
+    folded: bool = False  # also keeps FOLD_GRAIN rows (the heatmap's weeks folded)
 
     @property
     def sub_day_raw(self) -> bool:
@@ -95,7 +105,7 @@ _US_KEYS, _US_VALS, _US_READ = _null_coded("user_id")
 # In order of size (rows at 10M raw rows, docs/rollups.md): the first that holds what a
 # question needs is the narrowest.
 FAMILIES: tuple[Family, ...] = (
-    Family("total", "rollup_total", (), (), (), ()),
+    Family("total", "rollup_total", (), (), (), (), folded=True),
     Family("action", "rollup_action", ("action_type",), ("action_type",), ("s.action_type",), ("x.action_type",)),
     Family(
         "model",
