@@ -31,6 +31,12 @@ DAY = 86400
 # each divides the next): a year is at most ~30 blocks per user; the sub-day rest of a
 # window is read from the raw rows (index ix_tul_org_user_created when a user is sliced).
 USER_GRAINS = (DAY, 8 * DAY, 64 * DAY)
+# The families of few keys (total, action, model, agent) also keep 8-day and 64-day blocks
+# (migration 0015): a window's totals (the KPIs, the models' and agents' figures) and its
+# monthly buckets read a 64-day block where they read 64 days before (docs/rollups.md,
+# «Blocks of 8 and 64 days»). combo keeps the four grains: its rows are many, and every
+# new row would update two more of them at every refresh.
+WIDE_GRAINS = (*GRAINS, 8 * DAY, 64 * DAY)
 # What a block of each grain costs to read, relative (rows per block at 10M rows and 25k
 # users, `make bench`: 8.2k, 27.5k, 36k): a window's whole days are read as the cheapest
 # blocks added and taken away (queries.rollup_plan.signed_cover, docs/rollups.md).
@@ -105,8 +111,16 @@ _US_KEYS, _US_VALS, _US_READ = _null_coded("user_id")
 # In order of size (rows at 10M raw rows, docs/rollups.md): the first that holds what a
 # question needs is the narrowest.
 FAMILIES: tuple[Family, ...] = (
-    Family("total", "rollup_total", (), (), (), (), folded=True),
-    Family("action", "rollup_action", ("action_type",), ("action_type",), ("s.action_type",), ("x.action_type",)),
+    Family("total", "rollup_total", (), (), (), (), grains=WIDE_GRAINS, folded=True),
+    Family(
+        "action",
+        "rollup_action",
+        ("action_type",),
+        ("action_type",),
+        ("s.action_type",),
+        ("x.action_type",),
+        grains=WIDE_GRAINS,
+    ),
     Family(
         "model",
         "rollup_model",
@@ -115,9 +129,10 @@ FAMILIES: tuple[Family, ...] = (
         ("s.provider", "s.model"),
         ("x.provider", "x.model"),
         unpriced=True,
+        grains=WIDE_GRAINS,
     ),
     # agent_id is NOT NULL in the key: rows without an agent are ('', agent_null = 1).
-    Family("agent", "rollup_agent", ("agent_id",), _AG_KEYS, _AG_VALS, (_AG_READ,)),
+    Family("agent", "rollup_agent", ("agent_id",), _AG_KEYS, _AG_VALS, (_AG_READ,), grains=WIDE_GRAINS),
     # Every column but the user: any slice of several filters without a user (migration 0008).
     Family(
         "combo",
