@@ -73,7 +73,7 @@ def page(engine, f, f_sys, timings: dict | None = None) -> list:
     e, e_sys = queries.earlier(f), queries.earlier(f_sys)
     calls: list[tuple[Any, ...]] = [
         ("summary", queries.summary, f, ()),
-        ("cache_savings", queries.cache_savings, f_sys, ()),
+        ("cache_savings", queries.cache_economics, f_sys, ()),  # totals and points, as the API
         ("projection", queries.projection, f, ()),
         ("time_series", queries.time_series, f, ()),
         ("time_series_by_action", queries.time_series, f, (True,)),

@@ -30,10 +30,14 @@ def cache_economics(conn: sa.Connection, f: Filters) -> CacheEconomics:
     df, cuts = costing.priced_facts(conn, f, book, boundaries=bucket_cuts(f))
     b = window_bucket_epochs(f, df["qh"].to_numpy())
     g = costing.priced(df, book, cuts, int(f.start_utc.timestamp()), bucket=b)
+    return CacheEconomics(_total(g), _points(f, g), _models(g))
+
+
+def _total(g: costing.Priced) -> pd.DataFrame:
     savings, premium = g.savings.sum(), g.premium.sum()
     cache_read = int(g.tokens["cache_read_tokens"].sum())
     total_input = cache_read + int(g.tokens["input_tokens"].sum())
-    total = pd.DataFrame(
+    return pd.DataFrame(
         [
             {
                 "total_cache_read_tokens": cache_read,
@@ -47,7 +51,6 @@ def cache_economics(conn: sa.Connection, f: Filters) -> CacheEconomics:
             }
         ]
     )
-    return CacheEconomics(total, _points(f, g), _models(g))
 
 
 def _points(f: Filters, g: costing.Priced) -> pd.DataFrame:
@@ -122,5 +125,12 @@ def _models(g: costing.Priced) -> pd.DataFrame:
 def cache_savings(conn: sa.Connection, f: Filters) -> pd.DataFrame:
     """One row: total_cache_read_tokens, total_input_tokens, hit_rate, estimated_savings_usd,
     skipped_models_count (models without a known price, or writing to the cache without a
-    cache-write price), cache_write_tokens, write_premium_usd, net_savings_usd."""
-    return cache_economics(conn, f).total
+    cache-write price), cache_write_tokens, write_premium_usd, net_savings_usd.
+
+    cache_economics' total without its buckets: the facts by model over the whole window (cut
+    only where a price changes), which the rollups answer from a handful of 64-day blocks
+    instead of a read per bucket. The same integers, hence the same figures: money is linear
+    in tokens and a price holds between two cuts (tests/test_cost_truth.py compares both)."""
+    book = price_book.load(conn)
+    df, cuts = costing.priced_facts(conn, f, book)
+    return _total(costing.priced(df, book, cuts, int(f.start_utc.timestamp())))

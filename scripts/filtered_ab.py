@@ -44,7 +44,7 @@ def main() -> None:
     engine = base.facts_path(make_engine(os.environ["DATABASE_URL"], statement_timeout_ms=300_000), "rollup")
     value, f, fs = one_filter(engine, a.org, a.filter, *_filters(a.org, a.zone, 365, datetime.now(UTC)))
     sections = [
-        ("cache_savings", lambda c: queries.cache_savings(c, fs)),
+        ("cache_savings", lambda c: queries.cache_economics(c, fs)),
         ("time_series_by_action", lambda c: queries.time_series(c, f, True)),
         ("heatmap", lambda c: queries.heatmap(c, f)),
         ("by_agent", lambda c: queries.by_agent(c, f)),
