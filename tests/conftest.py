@@ -113,3 +113,11 @@ def fresh_url(request, tmp_path):
     the migrations (`support.db.upgrade(engine, "0003")`) and of `init-db` itself."""
     with empty_database(request.param, tmp_path) as url:
         yield url
+
+
+@pytest.fixture
+def fresh(fresh_url):
+    """An engine on `fresh_url` (an empty database on each engine), disposed after the test."""
+    eng = make_engine(fresh_url)
+    yield eng
+    eng.dispose()

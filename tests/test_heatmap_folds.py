@@ -17,6 +17,7 @@ tail): a fold keyed a day off, or read across a DST change, fails there.
 
 from __future__ import annotations
 
+import random
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -28,7 +29,6 @@ from support.db import downgrade, insert_logs, random_row, upgrade
 from ingest import refresh as rollups
 from queries import buckets as qbuckets, parse_filters, rollup_read as qr
 from storage import rollup_tables as rt
-from storage.engine import make_engine
 
 QH = 900
 ZONES = [
@@ -106,15 +106,7 @@ def _folds(engine) -> dict:
         return {tuple(r[:3]): tuple(int(v) for v in r[3:]) for r in rows}
 
 
-@pytest.fixture
-def fresh(fresh_url):
-    eng = make_engine(fresh_url)
-    yield eng
-    eng.dispose()
-
-
 def test_0014_builds_the_folds_the_refresh_writes_and_goes_back(fresh):
-    import random
 
     rng = random.Random(14)
     upgrade(fresh, "head")

@@ -12,15 +12,6 @@ import pytest
 import sqlalchemy as sa
 from support.db import downgrade, upgrade
 
-from storage.engine import make_engine
-
-
-@pytest.fixture
-def fresh(fresh_url):
-    eng = make_engine(fresh_url)
-    yield eng
-    eng.dispose()
-
 
 def test_0005_keeps_prices_clears_rollups_and_goes_back(fresh):
     upgrade(fresh, "0004")

@@ -25,7 +25,6 @@ from support.db import downgrade, insert_logs, random_row, upgrade
 from ingest import refresh as rollups
 from queries import buckets as qbuckets, parse_filters, rollup_read as qr
 from storage import rollup_tables as rt
-from storage.engine import make_engine
 
 QH, DAY = 900, 86400
 WIDE = (8 * DAY, 64 * DAY)
@@ -72,13 +71,6 @@ def _wide_rows(engine) -> dict:
                 key = (table, *(r[k] for k in KEYS if k in r))
                 out[key] = tuple(sorted((k, int(v)) for k, v in r.items() if k not in KEYS))
     return out
-
-
-@pytest.fixture
-def fresh(fresh_url):
-    eng = make_engine(fresh_url)
-    yield eng
-    eng.dispose()
 
 
 def test_0015_builds_the_blocks_the_refresh_writes_and_goes_back(fresh):
