@@ -18,15 +18,14 @@ tail): a fold keyed a day off, or read across a DST change, fails there.
 from __future__ import annotations
 
 import random
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import numpy as np
 import pytest
 import sqlalchemy as sa
-from support.db import downgrade, insert_logs, random_row, upgrade
+from support.db import downgrade, rolled_up_rows, upgrade
 
-from ingest import refresh as rollups
 from queries import buckets as qbuckets, parse_filters, rollup_read as qr
 from storage import rollup_tables as rt
 
@@ -107,14 +106,9 @@ def _folds(engine) -> dict:
 
 
 def test_0014_builds_the_folds_the_refresh_writes_and_goes_back(fresh):
-
-    rng = random.Random(14)
     upgrade(fresh, "head")
-    start = datetime(2025, 11, 1, tzinfo=UTC)
-    instants = [start + timedelta(minutes=rng.randrange(400 * 24 * 60)) for _ in range(600)]
-    instants += [datetime(1969, 12, 20, 5, 7, tzinfo=UTC), datetime(1970, 1, 3, 23, 59, tzinfo=UTC)]
-    insert_logs(fresh, [random_row(o, at, rng) for at in instants for o in ("o1", "o2") if rng.random() < 0.7])
-    rollups.refresh(fresh)
+    early = [datetime(1969, 12, 20, 5, 7, tzinfo=UTC), datetime(1970, 1, 3, 23, 59, tzinfo=UTC)]
+    rolled_up_rows(fresh, random.Random(14), 600, early)
     written = _folds(fresh)
     assert written and any(t < 0 for _o, t, _s in written)
     with fresh.connect() as c:

@@ -15,14 +15,13 @@ Every figure read through them is compared with the raw rows in tests/test_rollu
 from __future__ import annotations
 
 import random
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import numpy as np
 import pytest
 import sqlalchemy as sa
-from support.db import downgrade, insert_logs, random_row, upgrade
+from support.db import downgrade, rolled_up_rows, upgrade
 
-from ingest import refresh as rollups
 from queries import buckets as qbuckets, parse_filters, rollup_read as qr
 from storage import rollup_tables as rt
 
@@ -74,19 +73,10 @@ def _wide_rows(engine) -> dict:
 
 
 def test_0015_builds_the_blocks_the_refresh_writes_and_goes_back(fresh):
-    rng = random.Random(15)
     upgrade(fresh, "head")
-    start = datetime(2025, 11, 1, tzinfo=UTC)
-    instants = [start + timedelta(minutes=rng.randrange(400 * 24 * 60)) for _ in range(500)]
-    instants += [datetime(1969, 12, 20, 5, 7, tzinfo=UTC), datetime(1969, 10, 3, 23, 59, tzinfo=UTC)]
-    rows = [
-        random_row(o, at, rng, model=rng.choice(["m1", "m2"]), action_type=rng.choice(["chat", "tool"]))
-        for at in instants
-        for o in ("o1", "o2")
-        if rng.random() < 0.7
-    ]
-    insert_logs(fresh, rows)
-    rollups.refresh(fresh)
+    early = [datetime(1969, 12, 20, 5, 7, tzinfo=UTC), datetime(1969, 10, 3, 23, 59, tzinfo=UTC)]
+    choices = {"model": ["m1", "m2"], "action_type": ["chat", "tool"]}
+    rolled_up_rows(fresh, random.Random(15), 500, early, choices)
     written = _wide_rows(fresh)
     assert {k[0] for k in written} == set(TABLES)
     assert any(k[3] < 0 for k in written)  # (table, org, grain, t…): a block before 1970

@@ -13,12 +13,14 @@ import sqlite3
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
 import storage.engine
+from ingest import refresh
 from storage.engine import make_engine, migrate
 from storage.schema import agents, token_usage_logs
 
@@ -97,6 +99,23 @@ def random_row(org: str, at, rng, user: str | None = None, agents=("a1", "a2", N
         "latency_ms": None if rng.random() < 0.1 else rng.randint(50, 4000),
     }
     return {**row, **fixed}
+
+
+def rolled_up_rows(engine, rng, n: int, early: list, choices: dict | None = None) -> None:
+    """Migration tests of rollup rows: n rows spread over 400 days from 2025-11-01 plus rows at
+    `early` instants (before 1970: the floors of negative epochs), each for org o1 and o2 with
+    probability 0.7 (random_row; `choices`: column -> values drawn per row), inserted and
+    rolled up."""
+    start = datetime(2025, 11, 1, tzinfo=UTC)
+    instants = [start + timedelta(minutes=rng.randrange(400 * 24 * 60)) for _ in range(n)] + list(early)
+    rows = []
+    for at in instants:
+        for org in ("o1", "o2"):
+            if rng.random() < 0.7:
+                fixed = {c: rng.choice(v) for c, v in (choices or {}).items()}
+                rows.append(random_row(org, at, rng, **fixed))
+    insert_logs(engine, rows)
+    refresh.refresh(engine)
 
 
 def insert_agents(engine, rows: list[dict]) -> None:
