@@ -26,6 +26,8 @@ from storage.measures import QH
 
 from .filters import Filters, local_instant, local_midnight
 
+DAY = 86400
+
 
 def to_local(qh: np.ndarray, tz: ZoneInfo) -> pd.DatetimeIndex:
     return epochs_to_local(np.asarray(qh, dtype="int64") * QH, tz)
@@ -181,15 +183,89 @@ def bucket_cuts(
 
 @lru_cache(maxsize=64)
 def _bucket_cuts(tz_name: str, by: str, a: int, b: int) -> np.ndarray:
-    qh = np.arange(a, b, dtype="int64")
-    if by in ("clock_hour", "date"):
-        local = to_local(qh, ZoneInfo(tz_name)).tz_localize(None)
-        key = np.asarray((local.floor("h") if by == "clock_hour" else local.normalize()).values).view("int64")
-    else:
-        key = bucket_epochs(qh, by, ZoneInfo(tz_name))
-    out: np.ndarray = qh[1:][key[1:] != key[:-1]] * QH
+    """The quarter-hours t of (a, b) whose key (_cut_keys) differs from t - 1's, as epoch seconds.
+
+    Worked out from the zone's stretches of constant UTC offset, not quarter-hour by
+    quarter-hour: inside a stretch, local time is UTC plus the offset, so a key (clock hour,
+    date, hour, day, week or month) changes exactly where local time crosses an hour or a
+    midnight (a Monday's, a 1st's for weeks and months); at each stretch's start the keys
+    of the two quarter-hours on either side are compared as they are. A year is a few
+    hundred instants instead of 35,040 zone conversions (tests/test_buckets_fast.py holds
+    it to the quarter-hour-by-quarter-hour definition in every zone)."""
+    tz = ZoneInfo(tz_name)
+    period = 3600 if by in ("hour", "clock_hour") else DAY
+    stretches = _stretches(tz_name, a, b)
+    parts = []
+    for S, E, off in stretches:
+        first = S + (-(S + off)) % period
+        if first == S:
+            first += period
+        local = np.arange(first + off, E + off, period, dtype="int64")  # local period starts
+        if by == "week":
+            local = local[(local // DAY + 3) % 7 == 0]  # Mondays (1970-01-01 was a Thursday)
+        elif by == "month":
+            days = (local // DAY).astype("datetime64[D]")
+            local = local[days == days.astype("datetime64[M]").astype("datetime64[D]")]
+        t = -(-(local - off) // QH) * QH  # the first quarter-hour read at or after it
+        parts.append(t[(t > S) & (t < E)])
+    edges = np.array([S for S, _, _ in stretches[1:]], dtype="int64")
+    if len(edges):
+        q = edges // QH
+        keys = _cut_keys(np.r_[q - 1, q], by, tz)
+        parts.append(edges[keys[: len(q)] != keys[len(q) :]])
+    out: np.ndarray = np.sort(np.concatenate(parts)) if parts else np.array([], dtype="int64")  # disjoint parts
     out.flags.writeable = False
     return out
+
+
+def _cut_keys(qh: np.ndarray, by: str, tz: ZoneInfo) -> np.ndarray:
+    """The key of each quarter-hour for bucket_cuts(by): its clock hour or date (naive local,
+    as int64), or its bucket (bucket_epochs)."""
+    if by in ("clock_hour", "date"):
+        local = to_local(qh, tz).tz_localize(None)
+        return np.asarray((local.floor("h") if by == "clock_hour" else local.normalize()).values).view("int64")
+    return bucket_epochs(qh, by, tz)
+
+
+def _offsets(qh: np.ndarray, tz: ZoneInfo) -> np.ndarray:
+    """The zone's UTC offset, in seconds, at each quarter-hour key."""
+    utc = pd.to_datetime(np.asarray(qh, dtype="int64") * QH, unit="s", utc=True)
+    local = utc.tz_convert(tz).tz_localize(None)
+    return np.asarray((local - utc.tz_localize(None)).total_seconds(), dtype="int64")
+
+
+SAMPLE = 24  # quarter-hours between two readings of the offset (6 hours; tzdb's changes are weeks apart)
+
+
+@lru_cache(maxsize=256)
+def _stretches(tz_name: str, A: int, B: int) -> tuple[tuple[int, int, int], ...]:
+    """(S, E, offset): [S, E) in epoch seconds over quarter-hours [A, B) where the zone's UTC
+    offset is constant, and that offset. The offset is read every SAMPLE quarter-hours, and
+    quarter-hour by quarter-hour only between two readings that differ (one change there)."""
+    if B <= A:
+        return ()
+    tz = ZoneInfo(tz_name)
+    at = np.unique(np.r_[np.arange(A, B, SAMPLE, dtype="int64"), B - 1])
+    off = _offsets(at, tz)
+    moved = np.flatnonzero(off[1:] != off[:-1])
+    starts, offs = [A], [int(off[0])]
+    if len(moved):
+        fine = np.concatenate([np.arange(at[i] + 1, at[i + 1] + 1, dtype="int64") for i in moved])
+        fine_off = _offsets(fine, tz)
+        pos = 0
+        for i in moved:
+            n = int(at[i + 1] - at[i])
+            k = int(np.flatnonzero(fine_off[pos : pos + n] != off[i])[0])
+            starts.append(int(fine[pos + k]))
+            offs.append(int(fine_off[pos + k]))
+            pos += n
+    ends = [*starts[1:], B]
+    return tuple((s * QH, e * QH, o) for s, e, o in zip(starts, ends, offs, strict=True))
+
+
+def offset_stretches(tz_name: str, A: int, B: int) -> tuple[tuple[int, int], ...]:
+    """[S, E) in epoch seconds over quarter-hours [A, B) where the zone's UTC offset is constant."""
+    return tuple((S, E) for S, E, _ in _stretches(tz_name, A, B))
 
 
 def epochs_to_local(epochs: Any, tz: ZoneInfo | str) -> pd.DatetimeIndex:

@@ -5,30 +5,9 @@ fold rows, a week of quarter-hours each (`fold_blocks`; storage.rollup_tables.FO
 
 from __future__ import annotations
 
-from functools import lru_cache
-from itertools import pairwise
-from zoneinfo import ZoneInfo
-
-import numpy as np
-import pandas as pd
-
-from storage.measures import QH
-
 from .rollup_plan import NO_FOLD, Range, _ceil
 
 FoldedRange = tuple[int, int, int, int, int, int]  # a Range and its fold period (NO_FOLD: none)
-
-
-@lru_cache(maxsize=64)
-def offset_stretches(tz_name: str, A: int, B: int) -> tuple[tuple[int, int], ...]:
-    """[S, E) in epoch seconds over quarter-hours [A, B) where the zone's UTC offset is constant."""
-    qh = np.arange(A, B, dtype="int64")
-    utc = pd.to_datetime(qh * QH, unit="s", utc=True)
-    local = utc.tz_convert(ZoneInfo(tz_name)).tz_localize(None)
-    off = np.asarray((local - utc.tz_localize(None)).total_seconds(), dtype="int64")
-    change = np.flatnonzero(off[1:] != off[:-1]) + 1
-    edges = np.r_[A, qh[change], B] * QH
-    return tuple((int(a), int(b)) for a, b in pairwise(edges))
 
 
 def fold_ranges(ranges: list[Range], stretches: tuple[tuple[int, int], ...], period: int) -> list[FoldedRange]:

@@ -35,8 +35,9 @@ from storage.rollup_tables import (
 )
 
 from .base import frame, raw_facts, tuples
+from .buckets import offset_stretches
 from .filters import Filters
-from .rollup_folds import fold_blocks, fold_ranges, offset_stretches
+from .rollup_folds import fold_blocks, fold_ranges
 from .rollup_plan import (
     NO_FOLD,
     Block,
