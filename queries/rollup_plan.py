@@ -57,20 +57,18 @@ def plan_ranges(
         e = np.concatenate([c, [B]]).astype("int64")
     seg = np.arange(len(s))
     pieces: dict[int, list[tuple[IntArray, IntArray, IntArray]]] = {g: [] for g in grains}
-    # Coarsest grain first: whole blocks inside each part, the two leftovers go down a grain.
-    parts = [(s, e, seg)]
+    # Coarsest grain first: whole blocks inside each part, the two leftovers (before and
+    # after them) go down a grain, all parts of a grain as one set of arrays.
+    x, y, k = s, e, seg
     for grain in grains[:0:-1]:
         g = grain // QH
-        nxt = []
-        for x, y, k in parts:
-            keep = x < y
-            x, y, k = x[keep], y[keep], k[keep]
-            a, b = _ceil(x, g) * g, (y // g) * g
-            has = a < b
-            pieces[grain].append((a[has], b[has], k[has]))
-            nxt += [(x, np.where(has, a, y), k), (np.where(has, b, y), y, k)]
-        parts = nxt
-    pieces[grains[0]] = parts
+        keep = x < y
+        x, y, k = x[keep], y[keep], k[keep]
+        a, b = _ceil(x, g) * g, (y // g) * g
+        has = a < b
+        pieces[grain].append((a[has], b[has], k[has]))
+        x, y, k = np.r_[x, np.where(has, b, y)], np.r_[np.where(has, a, y), y], np.r_[k, k]
+    pieces[grains[0]] = [(x, y, k)]
     out: list[Range] = []
     seg_len = e - s
     for grain, chunks in pieces.items():

@@ -11,6 +11,8 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
+import numpy as np
+
 from storage.engine import ts_param
 from storage.long_rows import long_sql, long_table, short_sql
 from storage.measures import MEASURES, UNPRICED, measure_names, qh_sql, raw_measures_sql, rollup_measure_sql
@@ -48,7 +50,8 @@ def _arrays(ranges: tuple[tuple[int, ...], ...]) -> tuple[str, ...]:
     """The plan as six PostgreSQL array literals, one per column (g, lo, hi, ph, p, w): bound
     as text and unnested, a year of local days (~1,100 ranges) costs PostgreSQL ~5 ms where
     as many VALUES rows cost ~12 ms to parse and plan (docs/rollups.md, «Many read ranges as arrays»)."""
-    return tuple("{" + ",".join(map(str, col)) + "}" for col in zip(*_full(ranges)))
+    rows = np.array([r if len(r) == 6 else (*r, NO_FOLD) for r in ranges], dtype="int64").reshape(-1, 6)
+    return tuple("{" + ",".join(map(str, col)) + "}" for col in rows.T.tolist())
 
 
 def _full(ranges: tuple[tuple[int, ...], ...]) -> list[tuple[int, ...]]:
