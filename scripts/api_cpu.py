@@ -93,7 +93,7 @@ def main() -> None:
         cpus.append((time.process_time() - c0) * 1000)
         walls.append((time.perf_counter() - t0) * 1000)
     print(
-        f"{a.refreshes} distinct refreshes ({a.days} d, org {a.org}): Python CPU per refresh median "
+        f"{a.refreshes} {'same' if a.same else 'distinct'} refreshes ({a.days} d, org {a.org}): Python CPU per refresh median "
         f"{statistics.median(cpus):.1f} ms (p90 {sorted(cpus)[int(0.9 * len(cpus))]:.1f}); "
         f"wall median {statistics.median(walls):.0f} ms"
     )
