@@ -3,7 +3,7 @@
 Usage: DATABASE_URL=… AI_USAGE_SECRET=… AI_USAGE_CACHE_URL=none \\
        .venv/bin/python scripts/api_cpu.py [--refreshes 60] [--org bench] [--days 365]
 
-Each refresh is the load test's `refresh` scenario's question (scripts/locustfile.py): the 8
+Each refresh is the load test's `refresh` scenario's question (scripts/locustfile.py, ai_usage/loadmix.py): the 8
 API answers of a 365-day window whose end is one of the last 60 days, in one of six zones,
 asked through Flask's test client (routing, the token, the answer cache, the body, JSON,
 compression, the access log and the metrics: everything but the socket). CPU is
@@ -29,17 +29,7 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-ZONES = ["UTC", "America/New_York", "Europe/Madrid", "Asia/Kathmandu", "Asia/Kolkata", "America/Sao_Paulo"]
-CALLS = [  # as scripts/locustfile.py's CALLS
-    ("summary", {}),
-    ("cache-savings", {}),
-    ("projection", {}),
-    ("time-series", {}),
-    ("time-series", {"groupBy": "action"}),
-    ("model-efficiency", {}),
-    ("by-agent", {}),
-    ("heatmap", {}),
-]
+from ai_usage.loadmix import CALLS, ZONES
 
 
 def main() -> None:

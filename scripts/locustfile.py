@@ -22,21 +22,12 @@ from urllib.parse import urlencode
 
 from locust import FastHttpUser, between, constant, events, task
 
+from ai_usage.loadmix import CALLS, ZONES
+
 TOKENS: dict[str, str] = json.loads(os.environ.get("LOADTEST_TOKENS", "{}"))
 SCENARIO = os.environ.get("LOADTEST_SCENARIO", "refresh")
 DAYS = int(os.environ.get("LOADTEST_DAYS", "365"))
-ZONES = ["UTC", "America/New_York", "Europe/Madrid", "Asia/Kathmandu", "Asia/Kolkata", "America/Sao_Paulo"]
 API = "/ai/org-usage/"
-CALLS = [
-    ("summary", {}),
-    ("cache-savings", {}),
-    ("projection", {}),
-    ("time-series", {}),
-    ("time-series", {"groupBy": "action"}),
-    ("model-efficiency", {}),
-    ("by-agent", {}),
-    ("heatmap", {}),
-]
 # What the page sends for each input of a data callback (filters come per change).
 FIXED_INPUTS = {
     "filter-applied-start.data": None,
