@@ -241,7 +241,8 @@ SAMPLE = 24  # quarter-hours between two readings of the offset (6 hours; tzdb's
 def _stretches(tz_name: str, A: int, B: int) -> tuple[tuple[int, int, int], ...]:
     """(S, E, offset): [S, E) in epoch seconds over quarter-hours [A, B) where the zone's UTC
     offset is constant, and that offset. The offset is read every SAMPLE quarter-hours, and
-    quarter-hour by quarter-hour only between two readings that differ (one change there)."""
+    quarter-hour by quarter-hour between two readings that differ (every change there is
+    found; a change undone within SAMPLE quarter-hours would not be: tzdb has none, 1960–2040)."""
     if B <= A:
         return ()
     tz = ZoneInfo(tz_name)
@@ -252,13 +253,12 @@ def _stretches(tz_name: str, A: int, B: int) -> tuple[tuple[int, int, int], ...]
     if len(moved):
         fine = np.concatenate([np.arange(at[i] + 1, at[i + 1] + 1, dtype="int64") for i in moved])
         fine_off = _offsets(fine, tz)
-        pos = 0
-        for i in moved:
-            n = int(at[i + 1] - at[i])
-            k = int(np.flatnonzero(fine_off[pos : pos + n] != off[i])[0])
-            starts.append(int(fine[pos + k]))
-            offs.append(int(fine_off[pos + k]))
-            pos += n
+        before = np.r_[0, fine_off[:-1]]  # each fine reading's predecessor…
+        firsts = np.cumsum(np.r_[0, at[moved[:-1] + 1] - at[moved[:-1]]])
+        before[firsts] = off[moved]  # …the sampled reading before each moved interval
+        for j in np.flatnonzero(fine_off != before):
+            starts.append(int(fine[j]))
+            offs.append(int(fine_off[j]))
     ends = [*starts[1:], B]
     return tuple((s * QH, e * QH, o) for s, e, o in zip(starts, ends, offs, strict=True))
 

@@ -102,3 +102,14 @@ def test_short_and_empty_ranges() -> None:
             assert np.array_equal(got, dense_cuts("America/New_York", by, a, a + n)), (by, n)
     assert qb._stretches.__wrapped__("America/New_York", a, a) == ()
     assert qb.offset_stretches("America/New_York", a, a + 2) == ((a * QH, (a + 1) * QH), ((a + 1) * QH, (a + 2) * QH))
+
+
+def test_several_changes_between_two_readings(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every change between two readings that differ is found, not only the first: read once
+    at each end of 16 months of New York (EST, then EDT, EST and EDT again), the stretches
+    are still the three changes'."""
+    a, b = _qh(2026, 2, 1), _qh(2027, 6, 1)
+    monkeypatch.setattr(qb, "SAMPLE", b - a + 1)
+    got = qb._stretches.__wrapped__("America/New_York", a, b)
+    assert got == dense_stretches("America/New_York", a, b)
+    assert [o for _, _, o in got] == [-5 * 3600, -4 * 3600, -5 * 3600, -4 * 3600]
