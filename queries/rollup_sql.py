@@ -50,12 +50,13 @@ def _arrays(ranges: tuple[tuple[int, ...], ...]) -> tuple[str, ...]:
     """The plan as six PostgreSQL array literals, one per column (g, lo, hi, ph, p, w): bound
     as text and unnested, a year of local days (~1,100 ranges) costs PostgreSQL ~5 ms where
     as many VALUES rows cost ~12 ms to parse and plan (docs/rollups.md, «Many read ranges as arrays»)."""
-    rows = np.array([r if len(r) == 6 else (*r, NO_FOLD) for r in ranges], dtype="int64").reshape(-1, 6)
+    rows = np.array(_full(ranges), dtype="int64").reshape(-1, 6)
     return tuple("{" + ",".join(map(str, col)) + "}" for col in rows.T.tolist())
 
 
 def _full(ranges: tuple[tuple[int, ...], ...]) -> list[tuple[int, ...]]:
-    return [tuple(int(v) for v in (tuple(r) + (NO_FOLD,) if len(r) == 5 else r)) for r in ranges]
+    """Each range with its fold period (NO_FOLD: none); its callers make the values integers."""
+    return [tuple(r) if len(r) == 6 else (*r, NO_FOLD) for r in ranges]
 
 
 def build_query(
@@ -196,9 +197,8 @@ def _pieces_sql(
     """Raw rows of the pieces (one VALUES list of instants joined to the raw table: one
     index range per piece), leaving out the ids the tail reads. A piece (a, b, key) also
     carries its key, as e.column3 (rkey may select it)."""
-    # Instants and keys written into the list (integers of ours, never input): a year of a
-    # zone's local days is ~1,500 instants, and as bind parameters SQLAlchemy parsed and keyed
-    # each one on every statement (~3 ms of CPU per user-sliced answer in Kathmandu).
+    # Instants and keys written in (integers of ours, never input): as ~1,500 bind parameters
+    # SQLAlchemy parsed and keyed each on every statement (docs/rollups.md, «Raw pieces…»).
     rows = [
         f"({_instant(dialect, a)}, {_instant(dialect, b)}{''.join(f', {int(k)}' for k in key)})"
         for a, b, *key in pieces
