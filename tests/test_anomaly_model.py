@@ -1,0 +1,92 @@
+"""The detector's days judged together (anomaly_model.judge_full) give exactly judge()'s verdicts.
+
+detect() judges every day with a whole history at once, as rows of 2-D arrays; judge() stays
+the definition (one day, its own arrays). Held equal field by field, not approximately: a
+verdict at the threshold must not flip between the two.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from queries import anomaly_model as m
+
+
+def _series(rng: np.random.Generator, kind: str, n: int) -> np.ndarray:
+    y = rng.gamma(2.0, 10.0, n)
+    if kind == "cents":
+        y = np.round(y, 2)
+    elif kind == "sparse":  # most days without a row
+        y[rng.random(n) < 0.6] = 0.0
+    elif kind == "credits":  # days whose credits outweigh their costs
+        y[rng.integers(0, n, 6)] = -rng.gamma(2.0, 20.0, 6)
+    elif kind == "constant":
+        y = np.full(n, 3.0)
+    elif kind == "growth":
+        y = y * np.exp(np.arange(n) / 60)
+    elif kind == "weekends off":
+        y[(np.arange(n) % 7) >= 5] = 0.0
+    elif kind == "zeros":
+        y = np.zeros(n)
+    y[rng.integers(0, n, 3)] *= rng.choice([0.0, 6.0, 15.0])  # spikes and drops
+    return y
+
+
+def _fields(v: m.Verdict | None) -> tuple | None:
+    return None if v is None else (v.index, v.cost, v.expected, v.scale, v.score)
+
+
+KINDS = ["plain", "cents", "sparse", "credits", "constant", "growth", "weekends off", "zeros"]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_days_judged_together_equal_judge_day_by_day(kind):
+    rng = np.random.default_rng(KINDS.index(kind))
+    flagged = 0
+    for _ in range(12):
+        n = int(rng.integers(m.HISTORY_DAYS + 1, 420))
+        costs = _series(rng, kind, n)
+        dows = (np.arange(n) + int(rng.integers(0, 7))) % 7
+        days = list(range(m.HISTORY_DAYS, n))
+        together = m.judge_full(costs, dows, days)
+        alone = [m.judge(costs, dows, t) for t in days]
+        assert [_fields(v) for v in together] == [_fields(v) for v in alone]
+        flagged += sum(v is not None and v.anomalous for v in alone)
+    if kind not in ("constant", "zeros"):
+        assert flagged, "the series must hold anomalies for the comparison to mean something"
+
+
+def test_detect_equals_judging_each_day_also_without_a_whole_history():
+    """Days with less than HISTORY_DAYS behind them (a series that starts in the window), a
+    `first` past the series' start, and weekdays that are not of consecutive days all go
+    through judge() one by one; detect() keeps the targets' order."""
+    rng = np.random.default_rng(11)
+    for case in range(30):
+        n = int(rng.integers(30, 200))
+        costs = _series(rng, KINDS[case % len(KINDS)], n)
+        dows = (np.arange(n) + case) % 7
+        if case % 5 == 4:  # a gap in the days: not a series judge_full may read
+            dows = dows.copy()
+            dows[n // 2 :] = (dows[n // 2 :] + 2) % 7
+        first = int(rng.integers(0, 20)) if case % 3 == 0 else 0
+        targets = range(int(rng.integers(0, n // 2)), n)
+        one_by_one = [v for t in targets if (v := m.judge(costs, dows, t, first)) is not None and v.anomalous]
+        assert [_fields(v) for v in m.detect(costs, dows, targets, first)] == [_fields(v) for v in one_by_one]
+
+
+def test_consecutive_weekdays():
+    assert m._consecutive(np.array([3, 4, 5, 6, 0, 1], dtype=np.int64))
+    assert m._consecutive(np.array([], dtype=np.int64))
+    assert not m._consecutive(np.array([3, 4, 6, 0], dtype=np.int64))  # a day missing
+    assert not m._consecutive(np.array([3, 3, 4], dtype=np.int64))
+    assert not m._consecutive(np.array([7, 8, 9], dtype=np.int64))  # not weekdays
+
+
+def test_many_days_are_judged_in_chunks():
+    """More days than CHUNK: the chunks join in order."""
+    rng = np.random.default_rng(5)
+    n = m.HISTORY_DAYS + 2 * m.CHUNK + 17
+    costs, dows = _series(rng, "plain", n), np.arange(n) % 7
+    days = list(range(m.HISTORY_DAYS, n))
+    assert [_fields(v) for v in m.judge_full(costs, dows, days)] == [_fields(m.judge(costs, dows, t)) for t in days]
