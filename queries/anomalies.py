@@ -97,7 +97,7 @@ def contributors(
         today = per_day[day][dim]
         keys = set(today).union(*(per_day[w][dim] for w in weeks))
         for key in keys:
-            history = np.array([per_day[w][dim].get(key, 0.0) for w in weeks], dtype=float)
+            history = [per_day[w][dim].get(key, 0.0) for w in weeks]
             delta = today.get(key, 0.0) - weekday_expected(history)
             if (delta > 0) if direction == "up" else (delta < 0):
                 found.append((-abs(delta), order, "" if key is None else key, Contributor(kind, key, delta)))

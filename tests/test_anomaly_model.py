@@ -90,3 +90,14 @@ def test_many_days_are_judged_in_chunks():
     costs, dows = _series(rng, "plain", n), np.arange(n) % 7
     days = list(range(m.HISTORY_DAYS, n))
     assert [_fields(v) for v in m.judge_full(costs, dows, days)] == [_fields(m.judge(costs, dows, t)) for t in days]
+
+
+def test_weekday_expected_is_numpys_median():
+    rng = np.random.default_rng(3)
+    for n in range(0, 12):
+        for _ in range(200):
+            h = np.round(rng.normal(0, 50, n), int(rng.integers(0, 4)))
+            h[rng.random(n) < 0.3] = 0.0  # weeks without rows
+            want = float(np.median(h)) if n else 0.0
+            assert m.weekday_expected(list(h)) == want
+            assert m.weekday_expected(h) == want
