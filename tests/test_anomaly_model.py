@@ -101,3 +101,13 @@ def test_weekday_expected_is_numpys_median():
             want = float(np.median(h)) if n else 0.0
             assert m.weekday_expected(list(h)) == want
             assert m.weekday_expected(h) == want
+
+
+def test_a_day_without_a_whole_history_is_refused():
+    costs, dows = np.ones(100), np.arange(100) % 7
+    with pytest.raises(ValueError, match="days of history"):
+        m.judge_full(costs, dows, [m.HISTORY_DAYS - 1, m.HISTORY_DAYS])
+    # detect() never asks it: a negative `first` still leaves such days to judge()
+    assert m.detect(costs, dows, range(0, 100), first=-10) == [
+        v for t in range(100) if (v := m.judge(costs, dows, t, -10)) is not None and v.anomalous
+    ]
