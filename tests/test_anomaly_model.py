@@ -111,3 +111,39 @@ def test_a_day_without_a_whole_history_is_refused():
     assert m.detect(costs, dows, range(0, 100), first=-10) == [
         v for t in range(100) if (v := m.judge(costs, dows, t, -10)) is not None and v.anomalous
     ]
+
+
+@pytest.mark.parametrize(
+    "tz", ["Europe/Madrid", "America/New_York", "Asia/Kathmandu", "America/Sao_Paulo", "Pacific/Chatham", "UTC"]
+)
+def test_the_contributors_read_cuts_each_wanted_day_alone(tz):
+    """queries.anomalies._cuts_around keeps the local midnights that start or end a wanted day:
+    each wanted day is one segment [its first quarter-hour, the next day's), and every other
+    segment holds no wanted day (its rows are read, keyed by an unwanted date, and dropped)."""
+    from datetime import UTC, date, datetime, timedelta
+    from itertools import pairwise
+
+    from queries.anomalies import _cuts_around
+    from queries.buckets import bucket_cuts
+    from queries.filters import local_midnight, parse_filters
+
+    rng = np.random.default_rng(len(tz))
+    f = parse_filters({"preset": "ytd", "timezone": tz}, "org", now=datetime(2026, 12, 5, 12, tzinfo=UTC))
+    for _ in range(20):
+        flagged = {date(2026, 1, 1) + timedelta(days=int(d)) for d in rng.integers(60, 330, int(rng.integers(1, 15)))}
+        wanted = {d - timedelta(days=7 * k) for d in flagged for k in range(9)}
+        lo, hi = min(wanted), max(wanted)
+        a, b = local_midnight(lo, f.tz), local_midnight(hi + timedelta(days=1), f.tz)
+        every = bucket_cuts(f, by="date", start=a, end=b)  # every local midnight of [a, b)
+        starts = dict(zip([lo + timedelta(days=i) for i in range(len(every) + 1)], [a.timestamp(), *every.tolist()]))
+        ends = [*every.tolist(), b.timestamp()]
+        kept = _cuts_around(f, a, b, np.array(sorted(wanted), dtype="datetime64[D]"))
+        edges = [a.timestamp(), *kept.tolist(), b.timestamp()]
+        segments = list(pairwise(edges))
+        days = sorted(starts)
+        for s, e in segments:
+            inside = [d for i, d in enumerate(days) if starts[d] >= s and ends[i] <= e]
+            if any(d in wanted for d in inside):
+                assert len(inside) == 1, "a wanted day must be a segment of its own"
+        assert sum(1 for s, e in segments if any(starts[d] == s for d in wanted)) == len(wanted)
+        assert set(kept.tolist()) <= set(every.tolist())
