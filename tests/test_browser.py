@@ -194,7 +194,9 @@ SECTIONS_READY = """([ids, key]) => ids.every(id => {
 
 
 def wait_sections(frame, key, sections=DATA_SECTIONS, timeout=45_000):
-    frame.wait_for_function(SECTIONS_READY, arg=[sections, key], timeout=timeout)
+    # Polled on a timer, not on requestAnimationFrame (Playwright's default): Chromium throttles
+    # a cross-origin iframe's animation frames when it is out of view, and the check stalls.
+    frame.wait_for_function(SECTIONS_READY, arg=[sections, key], timeout=timeout, polling=200)
 
 
 def embedded(page, served):
