@@ -116,9 +116,9 @@ def test_the_host_sizes_the_iframe_to_the_content_cross_origin(page_factory, hos
     page.set_viewport_size({"width": 1360, "height": int(outer) + 120})
     page.screenshot(path=str(SHOTS / "embed-host.png"))
     page.set_viewport_size({"width": 1360, "height": 900})
-    # The host's scroll bar comes back and the iframe narrows: the dashboard reflows and posts new
-    # heights. Click only once that has settled, or the click can land where the toggle was
-    # (a clean-clone CI run on a loaded machine: the section never opened, 45 s timeout).
+    # The host's viewport shrinks back. Click only once the iframe's height has settled again and
+    # check that the section opened: a clean-clone CI run on a loaded machine waited 45 s for
+    # a section that never drew (not reproduced here; a missed click now fails at once).
     settled(page, frame, at_least=1000)
 
     # Avanzado opens: the page grows, and the iframe with it.
