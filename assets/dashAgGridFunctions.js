@@ -39,8 +39,14 @@ var dagfuncs = (window.dashAgGridFunctions = window.dashAgGridFunctions || {});
     if (x === null || x === undefined || isNaN(x)) {
       return data && data.previous_cost_usd === 0 && data.cost_usd > 0 ? T("nuevo") : "—";
     }
-    var text = fmtNumber(Math.abs(x), 1);
+    // Past ±1.000 % a decimal says nothing more and would not fit the column (the tooltip
+    // keeps it: deltaTooltip).
+    var text = fmtNumber(Math.abs(x), Math.abs(x) >= 1000 ? 0 : 1);
     return (x > 0 ? "+" : x < 0 ? "−" : "") + text + (english() ? "%" : " %");
+  };
+  dagfuncs.deltaTooltip = function (x, data) {
+    if (x === null || x === undefined || isNaN(x)) { return dagfuncs.formatDelta(x, data); }
+    return (x > 0 ? "+" : x < 0 ? "−" : "") + fmtNumber(Math.abs(x), 1) + (english() ? "%" : " %");
   };
   dagfuncs.formatInt = function (x) {
     if (x === null || x === undefined || isNaN(x)) { return "—"; }

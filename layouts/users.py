@@ -79,9 +79,10 @@ COLUMN_DEFS: list[dict[str, Any]] = [
         "headerName": "Δ %",
         "field": "delta_pct",
         "hide": True,
-        "minWidth": 92,
+        "minWidth": 100,
         "flex": 0.8,
         "valueFormatter": {"function": "formatDelta(params.value, params.data)"},
+        "tooltipValueGetter": {"function": "deltaTooltip(params.value, params.data)"},
         # More cost than before is never green: up reads as a warning, down as a saving.
         "cellClassRules": {"delta-up": "params.value > 0", "delta-down": "params.value < 0"},
         "headerTooltip": N_("Variación del costo frente al periodo de comparación («nuevo»: sin costo antes)"),

@@ -184,5 +184,15 @@ def test_users_with_a_comparison_screenshot(page_factory, app_url):
     up = page.locator("#users-grid .ag-cell.delta-up").count()
     down = page.locator("#users-grid .ag-cell.delta-down").count()
     assert up + down > 0  # coloured: more cost reads as a warning, less as a saving
+    # Every change reads whole (a demo YTD showed «+3.393,...»: past ±1.000 % no decimal).
+    clipped = page.evaluate(
+        """() => Array.from(document.querySelectorAll("#users-grid .ag-cell[col-id='delta_pct']"))
+                 .filter(c => c.scrollWidth > c.clientWidth).map(c => c.textContent)"""
+    )
+    assert clipped == []
+    fns = "window.dashAgGridFunctions"
+    assert page.evaluate(f"{fns}.formatDelta(33931.27, {{}})") == "+33.931 %"
+    assert page.evaluate(f"{fns}.deltaTooltip(33931.27, {{}})") == "+33.931,3 %"  # the hover keeps it
+    assert page.evaluate(f"{fns}.formatDelta(-12.44, {{}})") == "−12,4 %"
     page.add_style_tag(content=".filterbar-wrap { position: static !important; }")
     page.locator("#section-users").screenshot(path=str(ARTIFACTS / "users-compare-light.png"))
