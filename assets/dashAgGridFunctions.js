@@ -34,19 +34,21 @@ var dagfuncs = (window.dashAgGridFunctions = window.dashAgGridFunctions || {});
     if (x > 0 && x < 0.5 * Math.pow(10, -d)) { return "< " + put("", fmtNumber(Math.pow(10, -d), d)); }
     return put(x < 0 ? "-" : "", fmtNumber(Math.abs(x), d));
   };
-  /* Δ % (a percentage) against the earlier period: "+12,5 %" / "−3,0 %"; "nuevo" without earlier cost. */
-  dagfuncs.formatDelta = function (x, data) {
+  /* Δ % (a percentage) against the earlier period: "+12,5 %" / "−3,0 %"; "nuevo" without earlier
+     cost. The cell (formatDelta) drops the decimal past ±1.000 %, where it says nothing more
+     and would not fit the column; the hover (deltaTooltip) keeps it. */
+  function signedPct(x, decimals) {
+    return (x > 0 ? "+" : x < 0 ? "−" : "") + fmtNumber(Math.abs(x), decimals) + (english() ? "%" : " %");
+  }
+  dagfuncs.deltaTooltip = function (x, data) {
     if (x === null || x === undefined || isNaN(x)) {
       return data && data.previous_cost_usd === 0 && data.cost_usd > 0 ? T("nuevo") : "—";
     }
-    // Past ±1.000 % a decimal says nothing more and would not fit the column (the tooltip
-    // keeps it: deltaTooltip).
-    var text = fmtNumber(Math.abs(x), Math.abs(x) >= 1000 ? 0 : 1);
-    return (x > 0 ? "+" : x < 0 ? "−" : "") + text + (english() ? "%" : " %");
+    return signedPct(x, 1);
   };
-  dagfuncs.deltaTooltip = function (x, data) {
-    if (x === null || x === undefined || isNaN(x)) { return dagfuncs.formatDelta(x, data); }
-    return (x > 0 ? "+" : x < 0 ? "−" : "") + fmtNumber(Math.abs(x), 1) + (english() ? "%" : " %");
+  dagfuncs.formatDelta = function (x, data) {
+    if (x === null || x === undefined || isNaN(x)) { return dagfuncs.deltaTooltip(x, data); }
+    return signedPct(x, Math.abs(x) >= 1000 ? 0 : 1);
   };
   dagfuncs.formatInt = function (x) {
     if (x === null || x === undefined || isNaN(x)) { return "—"; }

@@ -2,9 +2,9 @@
 exact at the microsecond on both engines, also where a double precision epoch is not.
 
 PostgreSQL computes it from date_part's double precision epoch (cheap) between 1902 and
-2100, and from extract's NUMERIC epoch (exact, ~25 times slower a row) outside, for a hostile
-row from the year 2300 or 9999: a double epoch puts 00:44:59.999999 in the next quarter-hour
-from June 2255 on. The rows are written in a transaction rolled back at the end (the session's
+2100, and from extract's NUMERIC epoch cut to whole seconds (exact, ~25 times slower a row)
+outside, for a hostile row from the year 2300 or 9999: a double epoch puts 00:44:59.999999
+in the next quarter-hour from June 2255 on. The rows are written in a transaction rolled back at the end (the session's
 database stays as it was).
 """
 

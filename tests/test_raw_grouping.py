@@ -10,11 +10,12 @@ tests/test_queries.py hold them on both engines).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 import sqlalchemy as sa
 from support.db import insert_logs
+from test_migration_cost import _rows
 
 import queries
 from queries.base import facts_path
@@ -22,29 +23,6 @@ from storage.long_rows import short_sql
 
 OFF = "set_config('enable_sort', 'off', true)"
 BACK = "SELECT set_config('enable_sort', %(v)s, true)"
-
-
-def _rows(org: str) -> list[dict]:
-    t0 = datetime(2026, 11, 2, tzinfo=UTC)
-    return [
-        {
-            "org_id": org,
-            "created_at": t0 + timedelta(minutes=41 * i),
-            "agent_id": ["a1", "a2"][i % 2],
-            "user_id": [None, "u1", "u2"][i % 3],
-            "action_type": "user_interaction",
-            "source": "system",
-            "provider": "openai",
-            "model": ["gpt-4o", "gpt-4o-mini"][i % 2],
-            "input_tokens": i,
-            "output_tokens": 2 * i,
-            "cache_read_tokens": 0,
-            "cache_write_tokens": 0,
-            "cost_usd": None if i % 11 == 0 else i / 1000,
-            "latency_ms": 100 + i,
-        }
-        for i in range(600)
-    ]
 
 
 @pytest.mark.parametrize("migrated_url", ["postgresql"], indirect=True)
@@ -55,11 +33,11 @@ def test_a_sliced_raw_read_groups_by_hash_and_puts_the_setting_back(migrated_url
     from storage.engine import make_engine
 
     engine = make_engine(migrated_url)
-    insert_logs(engine, _rows("o"))
+    insert_logs(engine, _rows(41, lambda i: ["a1", "a2"][i % 2], lambda i: [None, "u1", "u2"][i % 3])[:600])
     f = queries.parse_filters(
-        {"from": "2026-11-02", "to": "2026-11-20", "timezone": "Asia/Kathmandu", **sliced},
+        {"from": "2026-03-02", "to": "2026-03-15", "timezone": "Asia/Kathmandu", **sliced},
         "o",
-        now=datetime(2026, 11, 25, tzinfo=UTC),
+        now=datetime(2026, 3, 20, tzinfo=UTC),
     )
     seen: list[str] = []
 
