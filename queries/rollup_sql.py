@@ -16,11 +16,12 @@ import numpy as np
 from storage.engine import ts_param
 from storage.long_rows import long_sql, long_table, short_sql
 from storage.measures import MEASURES, UNPRICED, measure_names, qh_sql, raw_measures_sql, rollup_measure_sql
-from storage.rollup_tables import BY_NAME, DAY
+from storage.rollup_tables import BY_NAME
 from storage.sources import source_match_sql
 
 from .filters import Filters
 from .rollup_plan import NO_FOLD, Block, Negative, Span
+from .rollup_rows import blocks_sql, int_rows, minus_sql
 from .slicing import slice_sql
 
 _RANGE_COLS = ("g", "lo", "hi", "ph", "p", "w")
@@ -33,16 +34,12 @@ FEW_RANGES = 16
 def _values(ranges: tuple[tuple[int, ...], ...]) -> str:
     """The plan as SQL VALUES rows (g, lo, hi, ph, p, w); w = NO_FOLD unless folded. The first
     row's CASTs type the columns BIGINT on PostgreSQL."""
-    return _int_rows(_full(ranges), cast_first=True)
+    return int_rows(_full(ranges), cast_first=True)
 
 
-def _int_rows(rows: Sequence[Sequence[int]], cast_first: bool) -> str:
-    """Integer rows as the body of a VALUES list; cast_first: the first row's values CAST to
-    BIGINT, which types the columns on PostgreSQL."""
-    out = ["({})".format(", ".join(str(int(v)) for v in r)) for r in rows]
-    if cast_first:
-        out[0] = "({})".format(", ".join(f"CAST({int(v)} AS BIGINT)" for v in rows[0]))
-    return ", ".join(out)
+def _full(ranges: tuple[tuple[int, ...], ...]) -> list[tuple[int, ...]]:
+    """Each range with its fold period (NO_FOLD: none); its callers make the values integers."""
+    return [tuple(r) if len(r) == 6 else (*r, NO_FOLD) for r in ranges]
 
 
 @lru_cache(maxsize=64)  # up to ~70 KB each (a year of Kathmandu's days): a worker's memory
@@ -52,11 +49,6 @@ def _arrays(ranges: tuple[tuple[int, ...], ...]) -> tuple[str, ...]:
     as many VALUES rows cost ~12 ms to parse and plan (docs/rollups.md, «Many read ranges as arrays»)."""
     rows = np.array(_full(ranges), dtype="int64").reshape(-1, 6)
     return tuple("{" + ",".join(map(str, col)) + "}" for col in rows.T.tolist())
-
-
-def _full(ranges: tuple[tuple[int, ...], ...]) -> list[tuple[int, ...]]:
-    """Each range with its fold period (NO_FOLD: none); its callers make the values integers."""
-    return [tuple(r) if len(r) == 6 else (*r, NO_FOLD) for r in ranges]
 
 
 def build_query(
@@ -152,11 +144,12 @@ def build_query(
     if pieces:
         parts.append(_pieces_sql(dialect, pieces, tail_ranges, rkey, rdims, raw_sums, src_r, rgroup))
     if blocks:
-        parts.append(_blocks_sql(dialect, fam.table, blocks, by_qh, dsel, msel, src_x))
+        keyed = f is not None and any(fam.key_sql(c) for c, _v in f.slice_items)
+        parts.append(blocks_sql(dialect, fam.table, blocks, by_qh, dsel, msel, src_x, keyed))
     if negatives:
         parts.append(_negatives_sql(dialect, negatives, tail_ranges, by_qh, dims, raw_sums, measures_read, src_r))
     if minus:
-        parts.append(_minus_sql(dialect, fam.table, minus, dsel, measures_read, src_x))
+        parts.append(minus_sql(dialect, fam.table, minus, dsel, measures_read, src_x))
     union = " UNION ALL ".join(parts)
     keys = (["k"] if by_qh else []) + list(dims)
     outer_m = ", ".join(f"CAST(COALESCE(SUM(u.{m}), 0) AS BIGINT) AS {m}" for m in measures_read)
@@ -265,36 +258,4 @@ def _negatives_sql(
     return (
         f"SELECT {key}{ndims}{signed} FROM ({pos}) n"
         " CROSS JOIN (SELECT 1 AS s UNION ALL SELECT -1 AS s) s WHERE s.s = -1 OR n.tw = 1"
-    )
-
-
-def _blocks_sql(
-    dialect: str, table: str, blocks: Sequence[Block], by_qh: bool, dsel: str, msel: str, src_x: str
-) -> str:
-    """The family's 1-day rows of these UTC days (VALUES (day, key): one index lookup each),
-    every row keyed `key` (the segment the day is read for)."""
-    key = "b.column2 AS k, " if by_qh else ""
-    where = f"x.org_id = :org AND x.grain = {DAY} AND x.t = b.column1{src_x}"
-    return _rollup_rows_sql(dialect, table, blocks, "b", f"{key}{dsel}{msel}", where)
-
-
-def _minus_sql(dialect: str, table: str, minus: Sequence[Span], dsel: str, measures: Sequence[str], src_x: str) -> str:
-    """The family's rows of these spans (VALUES (grain, lo, hi): one index range each), every
-    measure negated: what a coarse block read for a totals question holds past the window."""
-    neg = ", ".join(f"-{rollup_measure_sql(m)} AS {m}" for m in measures)
-    where = f"x.org_id = :org AND x.grain = n.column1 AND x.t >= n.column2 AND x.t < n.column3{src_x}"
-    return _rollup_rows_sql(dialect, table, minus, "n", f"{dsel}{neg}", where)
-
-
-def _rollup_rows_sql(
-    dialect: str, table: str, values: Sequence[Sequence[int]], alias: str, select: str, where: str
-) -> str:
-    """`select` of the family's rows `x` matching `where` for each row of an integer VALUES
-    list named `alias` (its columns alias.column1…): one index lookup or range per row."""
-    rows = _int_rows(values, cast_first=dialect == "postgresql")
-    if dialect == "sqlite":  # CROSS JOIN keeps the list outside: one primary-key lookup per row
-        return f"SELECT {select} FROM (VALUES {rows}) {alias} CROSS JOIN {table} x WHERE {where}"
-    return (
-        f"SELECT x.* FROM (VALUES {rows}) {alias} CROSS JOIN LATERAL"
-        f" (SELECT {select} FROM {table} x WHERE {where} OFFSET 0) x"
     )
