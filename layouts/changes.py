@@ -77,7 +77,7 @@ def relative(m: Mover) -> str:
     """+45,0 % / −100,0 % / «nuevo» (no cost before: never ∞ %)."""
     if m.previous_e8 == 0:
         return _("nuevo")
-    return ("+" if m.delta_e8 > 0 else "−") + fmt.percent(abs(m.delta_e8) / m.previous_e8, 1)
+    return ("+" if m.delta_e8 > 0 else "−") + fmt.change_percent(abs(m.delta_e8) / m.previous_e8)
 
 
 def _item(m: Mover, index: int, period: str, money: fmt.Money) -> html.Button:

@@ -79,7 +79,7 @@ def change(kind: str, current, previous) -> tuple[str, int]:
         return _("nuevo"), 1
     direction = 1 if cur > prev else -1
     arrow = "▲" if direction > 0 else "▼"
-    return f"{arrow} {fmt.percent(abs(cur - prev) / prev, 1)}", direction
+    return f"{arrow} {fmt.change_percent(abs(cur - prev) / prev)}", direction
 
 
 def delta(kind: str, current, previous, compare: str, before, previous_text: str) -> html.Div:

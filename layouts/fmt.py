@@ -219,6 +219,12 @@ def percent(fraction, decimals: int = 1) -> str:
     return _c().percent.format(n=number(fraction * 100, decimals))
 
 
+def change_percent(fraction) -> str:
+    """A change's size: one decimal ('45,0 %'), none from 1.000 % on ('79.555 %'), as the grids'
+    Δ % column writes it (assets/dashAgGridFunctions.js, formatDelta): a decimal there only widens it."""
+    return percent(fraction, 0 if abs(fraction) >= 10 else 1)
+
+
 def share(part, total, decimals: int = 1) -> str:
     """part / total as a percentage: '96,9 %'; a positive share that would round to
     zero reads '< 0,1 %' (never '0,0 %', never plotly's '0,0326%'); no total -> 'N/A'."""

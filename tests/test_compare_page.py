@@ -213,8 +213,27 @@ def test_a_change_from_zero_reads_nuevo_and_no_change_reads_so():
     assert compare.change(compare.COST, 5, 0) == ("nuevo", 1)
     assert compare.change(compare.COST, 0, 0) == ("sin cambios", 0)
     assert compare.change(compare.RATE, 0.5, None) == ("nuevo", 1)
+    # Past ±1.000 % a change has no decimal (as the grids' Δ % column): «+79.555,0 %» overflowed
+    # the «Mayores cambios» panel's column.
+    assert compare.change(compare.COST, 145, 100) == ("▲ 45,0 %", 1)
+    assert compare.change(compare.COST, 1_000, 100_000) == ("▼ 99,0 %", -1)
+    assert compare.change(compare.COST, 79_655, 100) == ("▲ 79.555 %", 1)
+    assert compare.change(compare.COST, 10_999, 1_000) == ("▲ 999,9 %", 1)
+    assert compare.change(compare.COST, 11_000, 1_000) == ("▲ 1.000 %", 1)
     assert compare.tone(compare.COST, 1) == "delta-bad" and compare.tone(compare.COST, -1) == "delta-good"
     assert compare.tone(compare.RATE, 1) == "delta-good" and compare.tone(compare.TOKENS, 1) == "delta-neutral"
+
+
+def test_mayores_cambios_writes_a_large_change_without_a_decimal():
+    from layouts.changes import Mover, relative
+
+    def mover(now: int, before: int) -> Mover:
+        return Mover("userId", "u", "u", "", now, before)
+
+    assert relative(mover(145, 100)) == "+45,0 %"
+    assert relative(mover(0, 100)) == "−100,0 %"
+    assert relative(mover(79_655, 100)) == "+79.555 %"
+    assert relative(mover(5, 0)) == "nuevo"
 
 
 # ------------------------------------------------------------------ the ghost line
