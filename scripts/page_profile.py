@@ -19,10 +19,9 @@ from __future__ import annotations
 import argparse
 import collections
 
-from page_timing import ARGS
+from page_timing import ARGS, SECTIONS, every_section, stamps, wait_all
 from playwright.sync_api import Error as PlaywrightError, sync_playwright
 
-EVERY = "[...document.querySelectorAll('[data-stamp]')].filter(e => e.id !== 'section-advanced')"
 COUNT_COMPONENTS = """() => { let n = 0; const walk = y => { if (Array.isArray(y)) y.forEach(walk);
     else if (y && typeof y === 'object') { if (y.type && y.namespace) { n++; Object.values(y.props || {}).forEach(walk); }
     else Object.values(y).forEach(walk); } }; walk(window.store.getState().layout); return n; }"""
@@ -66,9 +65,7 @@ def main() -> None:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
         page = browser.new_page(viewport={"width": 1280, "height": 900}, timezone_id=a.timezone)
         page.goto(a.url)
-        page.wait_for_function(
-            f"() => {EVERY}.length && {EVERY}.every(e => e.getAttribute('data-stamp'))", timeout=60_000
-        )
+        SECTIONS[:] = every_section(page)  # page_timing's --all: every section but the advanced one
         page.wait_for_timeout(2000)
         cost = min(page.evaluate(DISPATCH_COST) for _ in range(3))
         print(f"components in the page: {page.evaluate(COUNT_COMPONENTS)}; one store update: {cost:.2f} ms")
@@ -91,16 +88,11 @@ def main() -> None:
         for i in range(a.changes):
             label = "90d" if i % 2 == 0 else "30d"
             created.clear()
-            before = page.evaluate(f"() => {EVERY}.map(e => e.getAttribute('data-stamp'))")
+            before = stamps(page)
             page.evaluate(ARM)
             cdp.send("Profiler.start")
             page.locator("#filter-preset label", has_text=label).first.click()
-            page.wait_for_function(
-                f"""(before) => {{ const s = {EVERY}.map(e => e.getAttribute('data-stamp'));
-                    return s.every((x, i) => x && x !== before[i]) && !document.querySelector('[data-dash-is-loading="true"]'); }}""",
-                arg=before,
-                timeout=60_000,
-            )
+            wait_all(page, before)
             got = page.evaluate(REPORT)
             page.wait_for_timeout(500)
             profile = cdp.send("Profiler.stop")["profile"]

@@ -38,6 +38,16 @@ CHANGES = [
 ]
 
 
+# Every section with a data-stamp but the advanced one (collapsed by default, computed when opened).
+EVERY = "[...document.querySelectorAll('[data-stamp]')].filter(e => e.id !== 'section-advanced')"
+
+
+def every_section(page) -> list[str]:
+    """Wait until every such section has answered once; their ids."""
+    page.wait_for_function(f"() => {EVERY}.length && {EVERY}.every(e => e.getAttribute('data-stamp'))", timeout=60_000)
+    return page.evaluate(f"() => {EVERY}.map(e => e.id)")
+
+
 def wait_all(page, before: dict) -> None:
     page.wait_for_function(
         """([ids, before]) => ids.every(id => {
@@ -73,10 +83,8 @@ def main() -> None:
             arg=SECTIONS,
             timeout=60_000,
         )
-        if a.all:  # every section but the advanced one, collapsed by default (computed when opened)
-            every = "[...document.querySelectorAll('[data-stamp]')].filter(e => e.id !== 'section-advanced')"
-            page.wait_for_function(f"() => {every}.every(e => e.getAttribute('data-stamp'))", timeout=60_000)
-            SECTIONS[:] = page.evaluate(f"() => {every}.map(e => e.id)")
+        if a.all:
+            SECTIONS[:] = every_section(page)
             print("sections:", ", ".join(SECTIONS))
         for _ in range(a.runs):
             for group, label in CHANGES:
