@@ -6,8 +6,8 @@ Usage: .venv/bin/python scripts/page_profile.py 'http://127.0.0.1:8050/?token=�
 page has drawn every section, it alternates the 90d and 30d presets `--changes` times and prints:
 - the page's Dash components (in the store's layout) and what one store update costs (a no-op
   action dispatched 100 times: Dash's renderer runs every component's selector on each);
-- per change: when each callback request left and its answer came back (ms after the click,
-  browser clock), the main thread's long tasks, when every section was updated and painted,
+- per change: when each callback request left and its answer came back (ms after the press,
+  page_timing's clock), the main thread's long tasks, when every section was updated and painted,
   the store updates by type, and the components its answers created anew (per output);
 - over all changes: the main thread's CPU per change by script (the DevTools protocol's sampling
   profiler; "(program)" is the browser's own work: style, layout, paint).
@@ -36,13 +36,16 @@ ARM = """() => { window.__acts = []; window.__lt = []; performance.clearResource
     window.__t = 0; window.__obs?.disconnect();
     window.__obs = new MutationObserver(() => { window.__t = performance.now(); });
     window.__obs.observe(document.body, {attributes: true, attributeFilter: ['data-stamp'], subtree: true});
-    window.__click = performance.now(); }"""
-REPORT = """() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(() => done({
-    painted: performance.now() - window.__click, updated: window.__t - window.__click,
-    requests: performance.getEntriesByType('resource').filter(e => e.name.includes('_dash-update'))
-      .map(e => [e.startTime - window.__click, e.responseEnd - window.__click]),
-    longtasks: window.__lt.filter(([s]) => s >= window.__click).map(([s, d]) => [s - window.__click, d]),
-    actions: window.__acts}))))"""
+    window.__click = performance.now(); window.__press = 0;
+    if (!window.__pressWatch) { window.__pressWatch = true;
+      document.addEventListener('mousedown', e => { window.__press = window.__press || e.timeStamp; }, true); } }"""
+REPORT = """() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(() => {
+    const c = window.__press || window.__click;  // the press, as page_timing's clock
+    done({painted: performance.now() - c, updated: window.__t - c, pre: c - window.__click,
+      requests: performance.getEntriesByType('resource').filter(e => e.name.includes('_dash-update'))
+        .map(e => [e.startTime - c, e.responseEnd - c]),
+      longtasks: window.__lt.filter(([s]) => s >= window.__click).map(([s, d]) => [s - c, d]),
+      actions: window.__acts}); })))"""
 
 
 def components(value) -> int:
@@ -104,7 +107,10 @@ def main() -> None:
             req = ", ".join(f"{s:.0f}→{e:.0f}" for s, e in sorted(got["requests"]))
             tasks = ", ".join(f"{s:.0f}+{d:.0f}" for s, d in got["longtasks"])
             acts = collections.Counter(got["actions"])
-            print(f"\n→ {label}: updated {got['updated']:.0f} ms, painted {got['painted']:.0f} ms after the click")
+            print(
+                f"\n→ {label}: updated {got['updated']:.0f} ms, painted {got['painted']:.0f} ms after the press"
+                f" (pressed {got['pre']:.0f} ms after click() was called)"
+            )
             print(f"  requests (left→answered, ms): {req}")
             print(f"  long tasks (start+duration, ms): {tasks}")
             print(f"  store updates: {sum(acts.values())} ({', '.join(f'{k} {v}' for k, v in acts.most_common())})")
