@@ -77,6 +77,9 @@ def register(app) -> None:
         *common.FILTERS,
         common.TOKEN,
         common.CURRENCY,
+        # The names the page holds: the same names are not written again, so the chips (whose
+        # Input they are) do not go back to the server after every filter change.
+        State(ids.SLICE_NAMES, "data"),
     )(options)
     app.callback(
         Output(ids.FILTER_SLICE, "data"),
@@ -142,9 +145,10 @@ def register(app) -> None:
     )
 
 
-def options(preset, start, end, source, granularity, tz, token, currency=None):
+def options(preset, start, end, source, granularity, tz, token, currency=None, shown=None):
     """The selects' options: the window's values with their cost, by dropdown id, and the agents'
-    names (the values the slice holds beyond these are added in the browser: `show`)."""
+    names (the values the slice holds beyond these are added in the browser: `show`); the
+    names are not sent when they equal `shown`, what the page holds."""
     scope = common.resolve(preset, start, end, source, granularity, tz, token, currency)
     if scope.problem or scope.filters is None:
         return {}, {}
@@ -165,7 +169,7 @@ def options(preset, start, end, source, granularity, tz, token, currency=None):
         ids.SLICE_MODEL: listed(opts["provider"], "provider", money, names, "provider:")
         + listed(opts["model"], "model", money, names, "model:"),
         ids.SLICE_ACTION: listed(opts["actionType"], "actionType", money, names),
-    }, names
+    }, (no_update if names == shown else names)
 
 
 USER_OPTIONS = 100  # users the Usuario select lists before anything is typed

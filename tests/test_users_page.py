@@ -437,8 +437,13 @@ def test_the_user_select_lists_the_costliest_users_and_searches_every_user(seede
     assert len(ranked) > 40
     args = ("custom", START, END, "all", "auto", TZ, token)
     with app.server.app_context():
-        opts, _names = callbacks.slice.options(*args)
+        opts, names = callbacks.slice.options(*args)
         assert _user_values(opts[ids.SLICE_USER]) == ranked[:10]
+        # The agents' names the page holds are not sent again (the chips would go back to the
+        # server after every filter change); other names, or none held yet, are.
+        again, same = callbacks.slice.options(*args, None, names)
+        assert same is no_update and again == opts
+        assert callbacks.slice.options(*args, None, {"agentId": {}})[1] == names != {"agentId": {}}
 
         def search(text, chosen=(), shown=None):
             return search_cb.search(text, list(chosen), shown, *args)
