@@ -7,8 +7,9 @@ the clock runs from the click — the `mousedown` event's own timestamp, when th
 the page — to the last stamp and to the next painted frame. Prints the median and max per
 change, and how long Playwright's `click()` took to press after it was called (its checks
 that the button is visible, stable for two frames and not covered: not the page's time, but
-counted by this script's figures before 6 December 2026, ~130–160 ms per change there). By default the clock waits for the first five sections (KPIs,
-trend, actions, models, agents: the figures measured since November); `--all` waits for
+counted by this script's figures until 5 December 2026: 23–68 ms per change, 130–190 ms
+under scripts/page_profile.py's profiler). By default the clock waits for the first five
+sections (KPIs, trend, actions, models, agents: the figures measured since November); `--all` waits for
 every section with a `data-stamp` (users, anomalies, budget, «Mayores cambios»…) but the
 advanced one, which is collapsed by default and computed only when opened.
 """
