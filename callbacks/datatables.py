@@ -59,7 +59,7 @@ CHARTS = {  # chart -> (extra Inputs, fetch(conn, filters), build(frame, filters
 # request per filter change, each holding one of the browser's six connections). One
 # clientside callback serves every table (seven used to run on each filter change, each a
 # round of Dash's callback bookkeeping in the browser): a table is bumped when it is open
-# and one of its own inputs moved (WATCHED, as "id.prop").
+# and one of its own inputs moved (each region listed with its inputs as "id.prop").
 STALE_JS = """function () {
     const ctx = window.dash_clientside.callback_context, nu = window.dash_clientside.no_update;
     const moved = new Set((ctx.triggered || []).map(t => t.prop_id));
