@@ -5,7 +5,7 @@ ranking (users × agents would be near the raw table's size, docs/rollups.md) an
 sub-day pieces of a window. Without this index PostgreSQL read every row of the org's
 window and kept the agent's; with it, only the agent's rows: under a filter on a small
 agent (0.28 % of 10M rows) the users' ranking went from about 1.2 s to tens of
-milliseconds (README, «Filtered pages»). Rows without an agent (agentId=none) are found
+milliseconds (docs/measurements.md, «Filtered pages»). Rows without an agent (agentId=none) are found
 by the same index (agent_id IS NULL).
 
 The platform owns token_usage_logs; contract §1 lets the dashboard add indexes to it.
