@@ -23,6 +23,7 @@ from . import (
     slice,
     slice_clicks,
     slice_search,
+    stale,
     users,
 )
 
@@ -50,5 +51,7 @@ def register(app) -> None:
         slice_clicks,
     ):
         module.register(app)
+    # The views computed only while shown: one clientside callback tells them when to run.
+    stale.register(app, [*datatables.views(), budget.cumulative_view(), advanced.view()])
     language.register(app)  # the page's language: every Dash request answers in it
     guard.register(app)  # malformed requests to any of them: 400 before Dash reads them

@@ -10,7 +10,7 @@ import queries
 from layouts import advanced, cache as cache_layout, figures, ids, theme
 from storage.sources import KNOWN, SPLIT
 
-from . import common
+from . import common, stale
 
 
 def register(app) -> None:
@@ -22,13 +22,16 @@ def register(app) -> None:
         Output(ids.CACHE_TIMELINE, "figure"),
         Output(ids.CACHE_MODELS, "children"),
         Output(ids.SEC_ADVANCED, "data-stamp"),
-        *common.FILTERS,
+        # Opening the section runs it; while open, its «stale» store does (callbacks/stale.py):
+        # a filter change while it is collapsed sends it no request.
+        Input(ids.ADVANCED_STALE, "data"),
+        *[stale.as_state(d) for d in common.FILTERS],
         Input(ids.ADVANCED_COLLAPSE, "is_open"),
         common.TOKEN,
-        common.CURRENCY,
-        common.SLICE,
-        common.THEME,
-    )(common.themed(update))
+        stale.as_state(common.CURRENCY),
+        stale.as_state(common.SLICE),
+        stale.as_state(common.THEME),
+    )(stale.skipping_first(common.themed(update)))
     app.clientside_callback(
         ClientsideFunction("dashboard", "toggleAdvanced"),
         Output(ids.ADVANCED_COLLAPSE, "is_open"),
@@ -37,6 +40,12 @@ def register(app) -> None:
         State(ids.ADVANCED_COLLAPSE, "is_open"),
         prevent_initial_call=True,
     )
+
+
+def view() -> stale.View:
+    """The section's «stale» store: bumped while it is open and one of its inputs moves."""
+    watched = [*common.FILTERS, common.CURRENCY, common.SLICE, common.THEME]
+    return (ids.ADVANCED_STALE, watched, State(ids.ADVANCED_COLLAPSE, "is_open"), True)
 
 
 def _split(conn, f) -> pd.DataFrame:

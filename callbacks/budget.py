@@ -31,7 +31,7 @@ from storage import execute
 from web import context
 from web.auth import WRITE_POLICY, AuthError
 
-from . import common
+from . import common, stale
 
 log = logging.getLogger("ai_usage.dashboard")
 VERSION = Input(ids.BUDGET_VERSION, "data")
@@ -70,15 +70,18 @@ def register(app) -> None:
         prevent_initial_call=True,
     )(save)
     # A single output declared as a list: every server callback answers a list (callbacks/guard.py).
+    # Choosing «Acumulado» runs it; while it is shown, its «stale» store does (callbacks/stale.py):
+    # a filter change while «Por periodo» is shown sends it no request.
     app.callback(
         [Output(ids.TREND_CUMULATIVE, "figure")],
-        *common.FILTERS,
+        Input(ids.TREND_CUMULATIVE_STALE, "data"),
+        *[stale.as_state(d) for d in common.FILTERS],
         Input(ids.TREND_VIEW, "value"),
-        VERSION,
+        stale.as_state(VERSION),
         common.TOKEN,
-        common.CURRENCY,
-        common.THEME,
-    )(common.themed(cumulative))
+        stale.as_state(common.CURRENCY),
+        stale.as_state(common.THEME),
+    )(stale.skipping_first(common.themed(cumulative)))
     # Which of the trend's two views is shown: in the browser, no round trip.
     app.clientside_callback(
         "function(v) { var c = v === 'cumulative'; return [c, !c]; }",
@@ -86,6 +89,12 @@ def register(app) -> None:
         Output(ids.TREND_CUMULATIVE_WRAP, "hidden"),
         Input(ids.TREND_VIEW, "value"),
     )
+
+
+def cumulative_view() -> stale.View:
+    """«Acumulado»'s «stale» store: bumped while that view is shown and its inputs move."""
+    watched = [*common.FILTERS, VERSION, common.CURRENCY, common.THEME]
+    return (ids.TREND_CUMULATIVE_STALE, watched, State(ids.TREND_VIEW, "value"), "cumulative")
 
 
 def _month(scope):

@@ -1,15 +1,13 @@
 """«Ver datos»: each chart's table, built only while its region is open (no query when closed).
 
 One callback per chart: the toggle's clicks (odd = open) and the table's «stale» store in
-(the filter bar as State), the table, aria-expanded and the button's text out. One
-clientside callback writes the open tables' stores when their inputs move, so a closed
-table sends no request at all. The table runs the same query the chart's callback runs
+(the filter bar as State), the table, aria-expanded and the button's text out. The one
+clientside callback of callbacks/stale.py writes the open tables' stores when their
+inputs move, so a closed table sends no request at all. The table runs the same query the chart's callback runs
 and goes through the same selection (layouts/datatables.py).
 """
 
 from __future__ import annotations
-
-import json
 
 from dash import Input, Output, State
 
@@ -17,7 +15,7 @@ import queries
 from layouts import datatables as dt, ids
 from layouts.i18n import _
 
-from . import common
+from . import common, stale
 from .advanced import _split
 from .models import fetch as _models
 
@@ -54,45 +52,20 @@ CHARTS = {  # chart -> (extra Inputs, fetch(conn, filters), build(frame, filters
 }
 
 
-# A filter change reaches an open table only: the browser bumps the table's «stale» store
-# when it is open and sends nothing when it is closed (a closed table used to cost one
-# request per filter change, each holding one of the browser's six connections). One
-# clientside callback serves every table (seven used to run on each filter change, each a
-# round of Dash's callback bookkeeping in the browser): a table is bumped when it is open
-# and one of its own inputs moved (each region listed with its inputs as "id.prop").
-STALE_JS = """function () {
-    const ctx = window.dash_clientside.callback_context, nu = window.dash_clientside.no_update;
-    const moved = new Set((ctx.triggered || []).map(t => t.prop_id));
-    const now = Date.now();
-    return %s.map(([region, watched]) => {
-        const n = ctx.states[region + "-button.n_clicks"];
-        return typeof n === "number" && n %% 2 === 1 && watched.some(w => moved.has(w)) ? now : nu;
-    });
-}"""
-
-
 def _watched(extra) -> list:
     return [*common.FILTERS, *extra, common.CURRENCY, common.SLICE]
 
 
-def _prop(dep) -> str:
-    return f"{dep.component_id}.{dep.component_property}"
-
-
-def _as_state(dep):
-    return State(dep.component_id, dep.component_property)
+def views() -> list[stale.View]:
+    """Each table's «stale» store, bumped when the table is open (its button's clicks odd)
+    and one of its own inputs moved (callbacks/stale.py)."""
+    return [
+        (f"data-{chart}-stale", _watched(extra), State(f"data-{chart}-button", "n_clicks"), "odd")
+        for chart, (extra, _f, _b) in CHARTS.items()
+    ]
 
 
 def register(app) -> None:
-    regions = [(f"data-{chart}", [_prop(d) for d in _watched(extra)]) for chart, (extra, _f, _b) in CHARTS.items()]
-    inputs = list({_prop(d): d for chart in CHARTS.values() for d in _watched(chart[0])}.values())
-    app.clientside_callback(
-        STALE_JS % json.dumps(regions),
-        *[Output(f"{region}-stale", "data") for region, _w in regions],
-        *[Input(d.component_id, d.component_property) for d in inputs],
-        *[State(f"{region}-button", "n_clicks") for region, _w in regions],
-        prevent_initial_call=True,
-    )
     for chart, (extra, fetch, build) in CHARTS.items():
         region = f"data-{chart}"
         app.callback(
@@ -101,11 +74,11 @@ def register(app) -> None:
             Output(f"{region}-button", "children"),
             Input(f"{region}-button", "n_clicks"),
             Input(f"{region}-stale", "data"),
-            *[_as_state(d) for d in common.FILTERS],
-            *[_as_state(d) for d in extra],
+            *[stale.as_state(d) for d in common.FILTERS],
+            *[stale.as_state(d) for d in extra],
             common.TOKEN,
-            _as_state(common.CURRENCY),
-            _as_state(common.SLICE),
+            stale.as_state(common.CURRENCY),
+            stale.as_state(common.SLICE),
         )(_skipping_stale(_updater(chart, fetch, build, with_currency=True)))
 
 

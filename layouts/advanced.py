@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dash_bootstrap_components as dbc
-from dash import html
+from dash import dcc, html
 
 from . import cache, datatables, exports, fmt, ids, theme
 from .common import graph, loading
@@ -81,7 +81,10 @@ def layout() -> html.Section:
             )
         ),
     )
-    return html.Section(id=ids.SEC_ADVANCED, className="panel advanced", children=[toggle, body], **{"data-stamp": ""})
+    stale = dcc.Store(id=ids.ADVANCED_STALE, data=0, storage_type="memory")
+    return html.Section(
+        id=ids.SEC_ADVANCED, className="panel advanced", children=[toggle, body, stale], **{"data-stamp": ""}
+    )
 
 
 def split_table(df, money: fmt.Money = fmt.USD) -> html.Table:

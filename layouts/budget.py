@@ -45,7 +45,10 @@ def trend_view_control() -> html.Div:
 
 def cumulative_graph() -> html.Div:
     return html.Div(
-        graph(ids.TREND_CUMULATIVE, HEIGHT, _("Costo acumulado del mes frente al presupuesto")),
+        [
+            graph(ids.TREND_CUMULATIVE, HEIGHT, _("Costo acumulado del mes frente al presupuesto")),
+            dcc.Store(id=ids.TREND_CUMULATIVE_STALE, data=0, storage_type="memory"),
+        ],
         id=ids.TREND_CUMULATIVE_WRAP,
         hidden=True,
     )

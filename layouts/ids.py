@@ -150,6 +150,7 @@ CSV_HEATMAP_STATUS = "csv-heatmap-status"
 # Avanzado.
 ADVANCED_TOGGLE = "advanced-toggle"
 ADVANCED_COLLAPSE = "advanced-collapse"
+ADVANCED_STALE = "advanced-stale"  # its inputs moved while the section is open
 HEATMAP = "advanced-heatmap"
 SOURCE_SPLIT = "advanced-source-split"
 SOURCE_SPLIT_TABLE = "advanced-source-split-table"
@@ -212,6 +213,7 @@ TREND_VIEW_LABEL = "trend-view-label"
 TREND_PERIOD_WRAP = "trend-period-wrap"
 TREND_CUMULATIVE_WRAP = "trend-cumulative-wrap"
 TREND_CUMULATIVE = "trend-cumulative"
+TREND_CUMULATIVE_STALE = "trend-cumulative-stale"  # its inputs moved while «Acumulado» is shown
 
 # «Alertas»: the org's alert events and their webhook deliveries (layouts/alerts.py).
 SEC_ALERTS = "sec-alerts"

@@ -175,7 +175,7 @@ def test_ver_datos_for_the_trend_and_the_heatmap(page_factory, served):
     # The total row says the KPI card's cost (same window, same source).
     assert table.locator("tfoot td").first.inner_text() == page.locator("#kpi-cost .kpi-value").inner_text()
     page.locator("#section-trend").screenshot(path=str(ARTIFACTS / "trend-ver-datos.png"))
-    # An open table follows the filters (the browser tells it, callbacks/datatables.py): 7 days by hour.
+    # An open table follows the filters (the browser tells it, callbacks/stale.py): 7 days by hour.
     page.locator("#filter-preset label", has_text="7d").first.click()
     wait_sections(page, stamp("7d"), ["section-kpis", "section-trend"])
     page.wait_for_function("() => document.querySelectorAll('#data-trend tbody tr').length > 30")  # hours
@@ -212,3 +212,57 @@ def test_at_768_px_the_models_tools_and_key_fit(page_factory, served):
     assert page.evaluate("document.documentElement.scrollWidth") <= 768
     assert section.evaluate("el => el.scrollWidth <= el.clientWidth")
     section.screenshot(path=str(ARTIFACTS / "models-768.png"))
+
+
+def test_hidden_views_ask_nothing_and_shown_ones_follow_the_filters(page_factory, served):
+    """«Acumulado» and Avanzado query only while shown (callbacks/stale.py): while both are
+    hidden a filter change sends their callbacks no request; once shown, every change asks
+    each of them once, and Avanzado's figures answer for the new filters."""
+    page = page_factory(width=1280, height=1100)
+    asked: list[tuple[str, int]] = []  # (the request's outputs, its status) per callback request
+
+    def answered(response):
+        if "/_dash-update-component" in response.url:
+            asked.append((response.request.post_data or "", response.status))
+
+    page.on("response", answered)
+
+    def count(output):
+        return [status for body, status in asked if output in body]
+
+    page.goto(served)
+    wait_sections(page, stamp(), ["section-kpis", "section-trend", "section-models"])
+    page.wait_for_timeout(500)  # the first round's last requests
+    asked.clear()
+    page.locator("#filter-preset label", has_text="7d").first.click()
+    wait_sections(page, stamp("7d"), ["section-kpis", "section-trend", "section-models", "section-agents"])
+    page.wait_for_timeout(500)
+    assert any("kpi-cost.children" in body for body, _s in asked)  # the change asked the shown sections
+    assert count("advanced-heatmap.figure") == [] and count("trend-cumulative.figure") == []
+    # Shown: opening each runs it once.
+    page.locator("#advanced-toggle").click()
+    wait_sections(page, stamp("7d"), ["section-advanced"])
+    page.locator("#trend-view label", has_text="Acumulado").click()
+    page.wait_for_function(
+        """() => { const gd = document.querySelector('#trend-cumulative .js-plotly-plot');
+                   return gd && gd.layout.meta && gd.layout.meta.view === 'cumulative'; }"""
+    )
+    page.wait_for_timeout(500)
+    asked.clear()
+    page.locator("#filter-preset label", has_text="30d").first.click()
+    wait_sections(page, stamp("30d"), ["section-kpis", "section-advanced"])  # Avanzado answers for 30d
+    page.wait_for_function(
+        "() => !document.querySelector('#trend-cumulative-wrap [data-dash-is-loading=\"true\"]')", polling=200
+    )
+    page.wait_for_timeout(500)
+    assert count("advanced-heatmap.figure") == [200] and count("trend-cumulative.figure") == [200]
+    # Hidden again: «Por periodo» and a closed Avanzado ask nothing more.
+    page.locator("#trend-view label", has_text="Por periodo").click()
+    page.locator("#advanced-toggle").click()
+    page.wait_for_function("() => document.getElementById('advanced-toggle').getAttribute('aria-expanded') === 'false'")
+    page.wait_for_timeout(500)
+    asked.clear()
+    page.locator("#filter-source label", has_text="Sistema").first.click()
+    wait_sections(page, "30d|system|auto|" + stamp().split("|")[-1], ["section-kpis", "section-trend"])
+    page.wait_for_timeout(500)
+    assert count("advanced-heatmap.figure") == [] and count("trend-cumulative.figure") == []

@@ -81,11 +81,14 @@ VALID = {
         (f"data-{chart}-button", "n_clicks"): 1
         for chart in ("trend", "actions-area", "actions-donut", "models-bars", "models-bubble", "heatmap", "split")
     },
-    # When an open «Ver datos» table's filters moved (callbacks/datatables.py, written in the browser).
+    # When an open view's inputs moved (callbacks/stale.py, written in the browser): the «Ver datos»
+    # tables, «Acumulado» and Avanzado.
     **{
         (f"data-{chart}-stale", "data"): 1764700000000
         for chart in ("trend", "actions-area", "actions-donut", "models-bars", "models-bubble", "heatmap", "split")
     },
+    ("trend-cumulative-stale", "data"): 1764700000000,
+    ("advanced-stale", "data"): 1764700000000,
 }
 FORGED = [
     ["30d"],
