@@ -2,9 +2,9 @@
 
 One callback per chart: the toggle's clicks (odd = open) and the table's «stale» store in
 (the filter bar as State), the table, aria-expanded and the button's text out. The one
-clientside callback of callbacks/stale.py writes the open tables' stores when their
-inputs move, so a closed table sends no request at all. The table runs the same query the chart's callback runs
-and goes through the same selection (layouts/datatables.py).
+clientside callback of callbacks/stale.py writes the open tables' stores when their inputs
+move, so a closed table sends no request at all. The table runs the same query the chart's
+callback runs and goes through the same selection (layouts/datatables.py).
 """
 
 from __future__ import annotations
