@@ -72,24 +72,14 @@ def register(app) -> None:
             Output(region, "children"),
             Output(f"{region}-button", "aria-expanded"),
             Output(f"{region}-button", "children"),
-            Input(f"{region}-button", "n_clicks"),
             Input(f"{region}-stale", "data"),
+            Input(f"{region}-button", "n_clicks"),
             *[stale.as_state(d) for d in common.FILTERS],
             *[stale.as_state(d) for d in extra],
             common.TOKEN,
             stale.as_state(common.CURRENCY),
             stale.as_state(common.SLICE),
-        )(_skipping_stale(_updater(chart, fetch, build, with_currency=True)))
-
-
-def _skipping_stale(update):
-    """update without the «stale» store's value (it only says when to run)."""
-
-    def run(n_clicks, _stale, *rest):
-        return update(n_clicks, *rest)
-
-    run.__name__, run.__doc__, run.__wrapped__ = update.__name__, update.__doc__, update  # type: ignore[attr-defined]
-    return run
+        )(stale.skipping_first(_updater(chart, fetch, build, with_currency=True)))
 
 
 def _updater(chart, fetch, build, with_currency: bool = False):
