@@ -86,9 +86,14 @@ def _batch(conn, full: bool, batch_rows: int | None, grace: float) -> tuple[int,
     # the top, the rollups hold all of them (gaps aside, read live) "as of" it (readyz's lag).
     as_of = conn.execute(sa.text("SELECT now()")).scalar_one() if pg else datetime.now(UTC)
     state = rt.read_state(conn, for_update=True)
+    # The blocks that have ended are sealed (written whole) first, so that the rows added
+    # below reach them too; never moved back (a read planned with the last seal stays true).
+    sealed = max(state.sealed, rt.sealed_at(seal_clock(as_of)))
     if full:
         w.clear(conn)
-        state = rt.State(0, state.version, ())
+        state = rt.State(0, state.version, (), sealed)
+    else:
+        w.seal(conn, state.sealed, sealed)
     wm = state.watermark
     top = min(w.max_id(conn), LAST_ROLLED_ID)
     end = top
@@ -109,7 +114,7 @@ def _batch(conn, full: bool, batch_rows: int | None, grace: float) -> tuple[int,
         else 0
     )
     if rows:
-        w.roll_up(conn, new + old)
+        w.roll_up(conn, new + old, sealed)
     now = time.time()
     xmin, xmax = _pg_snapshot(conn) if pg else (None, None)
     gaps = []
@@ -123,14 +128,27 @@ def _batch(conn, full: bool, batch_rows: int | None, grace: float) -> tuple[int,
         # are the newest; older holes (rolled-back or deleted ids) are let go at once.
         log.warning("rollups: %s missing id ranges; tracking the newest %s", len(kept), MAX_GAPS)
         kept = sorted(kept, key=lambda g: g[0])[-MAX_GAPS:]
-    changed = full or rows or new or len(kept) != len(state.gaps) or kept != [tuple(g) for g in state.gaps]
+    changed = (
+        full
+        or rows
+        or new
+        or sealed != state.sealed
+        or len(kept) != len(state.gaps)
+        or kept != [tuple(g) for g in state.gaps]
+    )
     caught_up = end >= top
     if changed:
-        state = rt.State(max(end, wm), state.version + 1, tuple(kept))
-        rt.write_state(conn, state.watermark, state.version, state.gaps, as_of if caught_up else None)
+        state = rt.State(max(end, wm), state.version + 1, tuple(kept), sealed)
+        rt.write_state(conn, state.watermark, state.version, state.gaps, as_of if caught_up else None, sealed)
     elif caught_up:
         rt.write_as_of(conn, as_of)  # nothing new: still current, as of now (the version stays)
     return rows, state, not caught_up
+
+
+def seal_clock(as_of: datetime) -> float:
+    """The instant whose ended blocks a refresh seals (epoch seconds): its own `as_of`.
+    Tests replace it to move time past a block's end."""
+    return as_of.timestamp()
 
 
 def _pg_step(engine, full, batch_rows, grace):

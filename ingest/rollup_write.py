@@ -2,8 +2,10 @@
 
 The refresh (ingest/refresh.py) decides which ids to add and keeps the state row; this
 module holds the SQL it runs: the upserts (one statement per family on SQLite, one
-GROUPING SETS statement on PostgreSQL), the id filters, and the id probes that find
-the batch end and the gaps (ids with no row) inside a range.
+GROUPING SETS statement on PostgreSQL), the seal of the blocks that have ended, the id
+filters, and the id probes that find the batch end and the gaps (ids with no row) inside
+a range. A row goes to its 8-day block only when that is sealed (it ends at or before the
+state's `sealed`, :sealed in the statements; storage.rollup_tables.SEALED_GRAIN).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import sqlalchemy as sa
 from storage import sketch
 from storage.long_rows import short_sql
 from storage.measures import PG_QH_FAST, qh_sql, raw_measures_sql, saturated_row_sql
-from storage.rollup_tables import BY_NAME, DAY, FAMILIES, FOLD_GRAIN, FOLD_SPAN, WEEK
+from storage.rollup_tables import BY_NAME, DAY, FAMILIES, FOLD_GRAIN, FOLD_SPAN, SEALED_GRAIN, WEEK
 from storage.sources import source_class_sql
 
 from .sketch_write import roll_up_sketches
@@ -61,6 +63,8 @@ def _insert_grains(fam, where_s: str, pg_sort: bool = False, qh: str = "s.qh", s
 
     keys = [text("s.org_id", ""), "gr.grain", _block_t(qh), text("s.source", "")]
     keys += [text(v, c) for v, c in zip(vals, cols)]
+    # An 8-day block only once sealed.
+    where_s = f"({where_s}) AND (gr.grain <> {SEALED_GRAIN} OR {_block_t(qh)} + gr.grain <= :sealed)"
     return (
         f"INSERT INTO {table} (org_id, grain, t, source, {''.join(c + ', ' for c in cols)}{', '.join(measures)}) "
         f"SELECT {', '.join(keys)}, "
@@ -151,12 +155,13 @@ def present(conn) -> list:
     return [fam for fam in FAMILIES if have.has_table(fam.table)]
 
 
-def roll_up(conn, id_ranges) -> None:
+def roll_up(conn, id_ranges, sealed: int) -> None:
     """Add the raw rows whose ids fall in id_ranges (inclusive pairs) to every rollup family
-    and every latency sketch (storage/sketch.py), in the caller's transaction."""
+    (to their 8-day blocks only where those end at or before `sealed`) and every
+    latency sketch (storage/sketch.py), in the caller's transaction."""
     if not id_ranges:
         return
-    params: dict = {}
+    params: dict = {"sealed": int(sealed)}
     where = id_filter(id_ranges, params)
     fams = present(conn)
     if conn.dialect.name == "postgresql":
@@ -165,6 +170,60 @@ def roll_up(conn, id_ranges) -> None:
         for fam in fams:
             conn.execute(sa.text(upsert_sql(conn.dialect.name, fam.name, where)), params)
     roll_up_sketches(conn, where, params)
+
+
+def seal(conn, old: int, new: int) -> None:
+    """Write the 8-day blocks that end in (old, new] (epoch seconds) from the family's day rows,
+    in the caller's transaction. Until now no refresh wrote them (their rows, if any, are
+    left from before migration 0016 and replaced). The day rows hold exactly the rolled-up
+    rows, so the blocks do too; rows rolled up later are added to them (roll_up).
+    Read and written org by org (ORG_CHUNK at a time): every key starts with the org."""
+    if new <= old:
+        return
+    orgs = list(conn.execute(sa.text(ORGS_SQL)).scalars())
+    for i in range(0, len(orgs), ORG_CHUNK):
+        chunk = {"orgs": orgs[i : i + ORG_CHUNK]}
+        for fam in present(conn):
+            if SEALED_GRAIN in fam.grains:
+                _seal_grain(conn, fam, SEALED_GRAIN, old, new, chunk)
+
+
+ORG_CHUNK = 500
+# Every org with rollup rows (each is in rollup_total): one index descent per org.
+ORGS_SQL = (
+    "WITH RECURSIVE o(org) AS (SELECT MIN(org_id) FROM rollup_total UNION ALL"
+    " SELECT (SELECT MIN(org_id) FROM rollup_total WHERE org_id > o.org) FROM o WHERE o.org IS NOT NULL)"
+    " SELECT org FROM o WHERE org IS NOT NULL"
+)
+
+
+def _seal_grain(conn, fam, g: int, old: int, new: int, chunk: dict) -> None:
+    finer = fam.grains[fam.grains.index(g) - 1]
+    first = (old - g) // g * g + g  # the first block start t with t + g > old
+    last = (new - g) // g * g  # the last with t + g <= new
+    if first > last:
+        return
+    orgs: sa.BindParameter[list[str]] = sa.bindparam("orgs", expanding=True)
+    span = {**chunk, "lo": first, "hi": last, "end": last + g}
+    conn.execute(
+        sa.text(f"DELETE FROM {fam.table} WHERE org_id IN :orgs AND grain = {g} AND t >= :lo AND t <= :hi").bindparams(
+            orgs
+        ),
+        span,
+    )
+    cols = "".join(f", {c}" for c in fam.key_columns)
+    t = f"(t - (((t % {g}) + {g}) % {g}))"  # the block's start, also before 1970
+    keys = f"org_id, {g}, {t}, source{cols}"
+    at = ", ".join(str(i) for i in (1, *range(3, 5 + len(fam.key_columns))))  # the keys but the grain
+    conn.execute(
+        sa.text(
+            f"INSERT INTO {fam.table} (org_id, grain, t, source{cols}, {', '.join(fam.measures)})"
+            f" SELECT {keys}, {', '.join(f'SUM({m})' for m in fam.measures)} FROM {fam.table}"
+            f" WHERE org_id IN :orgs AND grain = {finer} AND t >= :lo AND t < :end"
+            f" GROUP BY {at} ORDER BY {at}"
+        ).bindparams(orgs),
+        span,
+    )
 
 
 def clear(conn) -> None:

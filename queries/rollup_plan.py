@@ -18,13 +18,14 @@ from typing import Any
 import numpy as np
 
 from storage.measures import QH
-from storage.rollup_tables import DAY, GRAINS
+from storage.rollup_tables import DAY, GRAINS, SEALED_GRAIN
 
 IntArray = np.ndarray[Any, np.dtype[np.int64]]
 Range = tuple[int, int, int, int, int]  # (grain, lo, hi, phase, period), seconds
 
 MAX_GAP_BLOCKS = 4  # merge two read ranges across at most this many excluded blocks
 NO_FOLD = 1 << 62  # the fold period of a range that does not fold
+NO_SEAL = 1 << 62  # a seal past every block: every block may be read
 
 
 def _ceil(a: Any, n: int) -> Any:
@@ -32,7 +33,12 @@ def _ceil(a: Any, n: int) -> Any:
 
 
 def plan_ranges(
-    A: int, B: int, cuts: IntArray | None = None, by_qh: bool = False, grains: tuple[int, ...] = GRAINS
+    A: int,
+    B: int,
+    cuts: IntArray | None = None,
+    by_qh: bool = False,
+    grains: tuple[int, ...] = GRAINS,
+    sealed: int = NO_SEAL,
 ) -> list[Range]:
     """Read ranges (grain, lo, hi, phase, period), all in seconds, covering quarter-hours [A, B).
 
@@ -42,7 +48,9 @@ def plan_ranges(
     segment's start. Blocks are exactly the decomposition of every segment into whole
     UTC days, then whole 6-hour blocks, whole hours, and quarter-hours. grains: a family's
     own (ascending, each dividing the next, the first a quarter-hour: what no coarser
-    grain covers is returned at it; the user family reads those pieces raw).
+    grain covers is returned at it; the user family reads those pieces raw). sealed (epoch
+    seconds): an 8-day block is read only if it ends at or before it (a later one is not
+    written: storage.rollup_tables.SEALED_GRAIN); its days are read instead.
     """
     if B <= A:
         return []
@@ -65,6 +73,8 @@ def plan_ranges(
         keep = x < y
         x, y, k = x[keep], y[keep], k[keep]
         a, b = _ceil(x, g) * g, (y // g) * g
+        if grain == SEALED_GRAIN:
+            b = np.minimum(b, (sealed // QH) // g * g)
         has = a < b
         pieces[grain].append((a[has], b[has], k[has]))
         x, y, k = np.r_[x, np.where(has, b, y)], np.r_[np.where(has, a, y), y], np.r_[k, k]
@@ -169,16 +179,19 @@ def _twins(
 Span = tuple[int, int, int]  # (grain, lo, hi): rollup rows of that grain with lo <= t < hi, seconds
 
 
-def signed_cover(lo: int, hi: int, grains: tuple[int, ...], costs: tuple[float, ...]) -> tuple[list[Span], list[Span]]:
+def signed_cover(
+    lo: int, hi: int, grains: tuple[int, ...], costs: tuple[float, ...], sealed: int = NO_SEAL
+) -> tuple[list[Span], list[Span]]:
     """Whole UTC days [lo, hi) (seconds) as aligned blocks of `grains` (ascending, the first a
     day, each dividing the next) added and taken away: (added, taken), adjacent blocks of a
     grain merged into one span. Sums are exact integers, so a coarse block that overhangs the
     window minus the overhang reads the same totals as the window, from fewer rows when a
     block costs less than the finer blocks it replaces: costs[i] is a block of grains[i]'s
     cost (rows read, relative). E.g. 90 days as one 64-day block plus 3 eight-day blocks and
-    2 days minus 1 day, instead of 9 eight-day blocks and 18 days."""
+    2 days minus 1 day, instead of 9 eight-day blocks and 18 days. An 8-day block, added or
+    taken away, is used only if it ends at or before `sealed` (epoch seconds; see plan_ranges)."""
     days = tuple(g // DAY for g in grains)
-    best = _cover(lo // DAY, hi // DAY, days, tuple(costs), len(days) - 1)[1]
+    best = _cover(lo // DAY, hi // DAY, days, tuple(costs), len(days) - 1, sealed // DAY)[1]
     out: tuple[list[Span], list[Span]] = ([], [])
     for sign in (1, -1):
         spans = out[0 if sign == 1 else 1]
@@ -193,20 +206,20 @@ def signed_cover(lo: int, hi: int, grains: tuple[int, ...], costs: tuple[float, 
 
 @lru_cache(maxsize=4096)
 def _cover(
-    a: int, b: int, days: tuple[int, ...], costs: tuple[float, ...], level: int
+    a: int, b: int, days: tuple[int, ...], costs: tuple[float, ...], level: int, sealed_day: int
 ) -> tuple[float, tuple[tuple[int, int, int], ...]]:
     """The cheapest signed blocks (size in days, start day, ±1) summing to days [a, b), with
     blocks of days[: level + 1]; each level's edges may round down or up (the rest taken away
-    or added at finer levels)."""
+    or added at finer levels). 8-day blocks end at or before sealed_day."""
     size, cost = days[level], costs[level]
     if a >= b:
         return 0.0, ()
     if level == 0:
         return (b - a) * cost, tuple((size, d, 1) for d in range(a, b))
-    options = [_cover(a, b, days, costs, level - 1)]
+    options = [_cover(a, b, days, costs, level - 1, sealed_day)]
     for left in sorted({a // size * size, -(-a // size) * size}):
         for right in sorted({b // size * size, -(-b // size) * size}):
-            if left >= right:
+            if left >= right or (size * DAY == SEALED_GRAIN and right > sealed_day):
                 continue
             total = (right - left) // size * cost
             blocks = [(size, d, 1) for d in range(left, right, size)]
@@ -214,7 +227,7 @@ def _cover(
                 (a, left, 1) if a < left else (left, a, -1),
                 (right, b, 1) if right < b else (b, right, -1),
             ):
-                c, bl = _cover(x, y, days, costs, level - 1)
+                c, bl = _cover(x, y, days, costs, level - 1, sealed_day)
                 total += c
                 blocks += [(z, d, g * sign) for z, d, g in bl]
             options.append((total, tuple(blocks)))

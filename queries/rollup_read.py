@@ -26,7 +26,9 @@ from storage.rollup_tables import (
     FOLD_GRAIN,
     FOLD_SPAN,
     GRAINS,
+    SEALED_GRAIN,
     WEEK,
+    Family,
     State,
     available,
     family_for,
@@ -40,6 +42,7 @@ from .filters import Filters
 from .rollup_folds import fold_blocks, fold_ranges
 from .rollup_plan import (
     NO_FOLD,
+    NO_SEAL,
     Block,
     Negative,
     Span,
@@ -95,11 +98,6 @@ def rollup_facts(
     if B <= A:
         return raw()
     cut_bytes = np.asarray(boundaries, dtype="int64").tobytes() if (by_qh and boundaries is not None) else None
-    ranges, pieces, blocks, negatives, minus = _plan(
-        f.timezone, A, B, cut_bytes, by_qh, int(period or 0), fam.grains, fam.folded
-    )
-    if len(pieces) + len(negatives) > MAX_PIECES:  # sub-day cuts everywhere (a heatmap's hours): raw answers
-        return raw()
     wa = datetime.fromtimestamp(A * QH, UTC)
     wb = datetime.fromtimestamp(B * QH, UTC)
     edges = [(a, b) for a, b in ((start, wa), (wb, end)) if a < b]
@@ -114,6 +112,13 @@ def rollup_facts(
         if state is None:
             state = _STATE[key] = read_state(conn)
         if state.watermark == 0:  # never refreshed: the rollups hold nothing
+            return raw()
+        # Planned with the state's seal: the blocks it reads are written (a seal read
+        # earlier only leaves out blocks that are there; never one that is not).
+        ranges, pieces, blocks, negatives, minus = _plan(
+            f.timezone, A, B, cut_bytes, by_qh, int(period or 0), fam.grains, fam.folded, _sealed(fam, state, B)
+        )
+        if len(pieces) + len(negatives) > MAX_PIECES:  # sub-day cuts everywhere (a heatmap's hours): raw answers
             return raw()
         sql, params = build_query(
             dialect,
@@ -158,6 +163,17 @@ Plan = tuple[
 ]
 
 
+def _sealed(fam: Family, state: State, B: int) -> int:
+    """The seal a plan takes: the state's, or NO_SEAL when it holds back none of the blocks the
+    plan may read (the family has no 8-day blocks, or the window's end rounded up to its
+    coarsest block, which a block read minus its overhang may reach, is sealed), so that
+    plans stay shared across seals."""
+    top = fam.grains[-1]
+    if SEALED_GRAIN not in fam.grains or -(-(B * QH) // top) * top <= state.sealed:
+        return NO_SEAL
+    return state.sealed
+
+
 @lru_cache(maxsize=512)
 def _plan(
     tz_name: str,
@@ -168,6 +184,7 @@ def _plan(
     period: int,
     grains: tuple[int, ...] = GRAINS,
     folded: bool = False,
+    sealed: int = NO_SEAL,
 ) -> Plan:
     """The read ranges of one (zone, window, bucket cuts, fold period, family grains); for a
     family without quarter-hours, what its grains do not cover: raw pieces [a, b) (epoch
@@ -175,10 +192,11 @@ def _plan(
     (rollup_plan.day_remainders); for a family with blocks coarser than a day, read without
     time keys (the users' totals), rollup spans taken away (rollup_plan.signed_cover); for a
     folded family (folded: it keeps FOLD_GRAIN rows) and a weekly period, whole 8-week blocks
-    read from the fold rows (rollup_folds.fold_blocks). Pure,
+    read from the fold rows (rollup_folds.fold_blocks); no 8-day block that ends after
+    `sealed` (epoch seconds: it is not written yet, storage.rollup_tables.SEALED_GRAIN). Pure,
     so planned once per question shape and shared by every request and figure asking it."""
     cuts = cuts_from_boundaries(np.frombuffer(cut_bytes, dtype="int64")) if cut_bytes is not None else None
-    planned = plan_ranges(A, B, cuts, by_qh, grains if grains[0] == QH else (QH, *grains))
+    planned = plan_ranges(A, B, cuts, by_qh, grains if grains[0] == QH else (QH, *grains), sealed)
     pieces: tuple[tuple[int, int], ...] = ()
     blocks: tuple[Block, ...] = ()
     negatives: tuple[Negative, ...] = ()
@@ -195,7 +213,7 @@ def _plan(
             folds = fold_blocks(folds, stretches, FOLD_SPAN, FOLD_GRAIN, period)
         return tuple(folds), pieces, blocks, negatives, ()
     if not by_qh and grains[-1] > DAY and grains[0] == DAY:
-        return _signed(planned, pieces, blocks, negatives, grains)
+        return _signed(planned, pieces, blocks, negatives, grains, sealed)
     return tuple(planned), pieces, blocks, negatives, ()
 
 
@@ -205,6 +223,7 @@ def _signed(
     blocks: tuple[Block, ...],
     negatives: tuple[Negative, ...],
     grains: tuple[int, ...],
+    sealed: int,
 ) -> Plan:
     """A totals read (one segment, no time key) of a family with coarse blocks: its whole days
     (the ranges and the 1-day blocks of day_remainders, one run of days) as the cheapest
@@ -212,7 +231,7 @@ def _signed(
     days = sorted([(r[1], r[2]) for r in planned] + [(d, d + DAY) for d, _k in blocks])
     if not days or any(b != a2 for (_a, b), (a2, _b) in pairwise(days)):
         return tuple(planned), pieces, blocks, negatives, ()  # not one run of days: as planned
-    added, taken = signed_cover(days[0][0], days[-1][1], grains, tuple(BLOCK_COSTS[g] for g in grains))
+    added, taken = signed_cover(days[0][0], days[-1][1], grains, tuple(BLOCK_COSTS[g] for g in grains), sealed)
     ranges = tuple((g, lo, hi, lo, NO_FOLD) for g, lo, hi in added)  # no key, no lattice: every block read
     return ranges, pieces, (), negatives, tuple(taken)
 

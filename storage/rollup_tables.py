@@ -5,7 +5,8 @@ source, *key columns): facts(dims) with a slice reads the narrowest family whose
 holds dims ∪ the sliced columns, and a refresh adds raw rows to every family, at the
 family's own grains (docs/rollups.md: why `user` keeps whole days and coarser only). `rollup_state` (one row) records the
 watermark (ids <= it are rolled up, minus the gap ranges), a version bumped by every
-refresh, and the gaps (id ranges read live until their rows appear or they expire).
+refresh, the gaps (id ranges read live until their rows appear or they expire), and the
+seal (migration 0016): the instant up to which the 8-day blocks are written.
 """
 
 from __future__ import annotations
@@ -37,6 +38,22 @@ USER_GRAINS = (DAY, 8 * DAY, 64 * DAY)
 # «Blocks of 8 and 64 days»). combo keeps the four grains: its rows are many, and every
 # new row would update two more of them at every refresh.
 WIDE_GRAINS = (*GRAINS, 8 * DAY, 64 * DAY)
+# The 8-day blocks are written only once they have ended: a block whose end is at or before
+# the state's `sealed` instant is complete (the refresh adds every new row of it, late rows
+# included); a later one has no rows at all, and reads take its days instead. The refresh
+# that first sees a block ended builds it from the day rows (ingest.rollup_write.seal), so a
+# catch-up writes a new row's day and 64-day block, not also its open 8-day block. The open
+# 64-day block stays written: windows ending today read most of their last 64 days from it
+# (docs/rollups.md, «Sealed 8-day blocks»). `sealed` moves in whole 8-day steps.
+SEALED_GRAIN = 8 * DAY
+SEAL_STEP = SEALED_GRAIN
+
+
+def sealed_at(epoch: float) -> int:
+    """The seal an instant allows: the last 8-day boundary at or before it (epoch seconds)."""
+    return int(epoch // SEAL_STEP) * SEAL_STEP
+
+
 # What a block of each grain costs to read, relative (rows per block at 10M rows and 25k
 # users, `make bench`: 8.2k, 27.5k, 36k): a window's whole days are read as the cheapest
 # blocks added and taken away (queries.rollup_plan.signed_cover, docs/rollups.md).
@@ -168,6 +185,7 @@ class State:
     watermark: int
     version: int
     gaps: tuple[tuple[Any, ...], ...]  # ((lo, hi, seen_at_epoch, pg_xmax | None), ...): missing ids <= watermark
+    sealed: int = 0  # epoch seconds: the 8-day blocks that end at or before it are written
 
     @property
     def tail_ranges(self) -> list[tuple[int, int | None]]:
@@ -176,11 +194,11 @@ class State:
 
 
 def read_state(conn: sa.Connection, for_update: bool = False) -> State:
-    sql = "SELECT watermark, version, gaps FROM rollup_state WHERE id = 1"
+    sql = "SELECT watermark, version, gaps, sealed FROM rollup_state WHERE id = 1"
     if for_update and conn.dialect.name == "postgresql":
         sql += " FOR UPDATE"
     row = conn.execute(sa.text(sql)).one()
-    return State(int(row[0]), int(row[1]), tuple(tuple(g) for g in json.loads(row[2] or "[]")))
+    return State(int(row[0]), int(row[1]), tuple(tuple(g) for g in json.loads(row[2] or "[]")), int(row[3]))
 
 
 def read_version(conn: sa.Connection) -> int:
@@ -188,15 +206,20 @@ def read_version(conn: sa.Connection) -> int:
 
 
 def write_state(
-    conn: sa.Connection, watermark: int, version: int, gaps: Iterable[Sequence[Any]], as_of: datetime | None
+    conn: sa.Connection,
+    watermark: int,
+    version: int,
+    gaps: Iterable[Sequence[Any]],
+    as_of: datetime | None,
+    sealed: int,
 ) -> None:
     """as_of: the rollups hold every row committed before it (None: they are not caught up; keep the last)."""
     conn.execute(
         sa.text(
-            "UPDATE rollup_state SET watermark = :w, version = :v, gaps = :g,"
+            "UPDATE rollup_state SET watermark = :w, version = :v, gaps = :g, sealed = :s,"
             " refreshed_at = COALESCE(:at, refreshed_at) WHERE id = 1"
         ),
-        {"w": int(watermark), "v": int(version), "g": json.dumps([list(g) for g in gaps]), "at": as_of},
+        {"w": int(watermark), "v": int(version), "g": json.dumps([list(g) for g in gaps]), "at": as_of, "s": sealed},
     )
 
 
