@@ -186,6 +186,23 @@ def _explain_tail(engine, org: str) -> list[str] | None:
     return [r[0] for r in rows]
 
 
+def seal_time(engine) -> float:
+    """Seconds to rebuild the 8-day blocks that ended at the state's seal (what the first
+    refresh after an 8-day boundary does, once: ingest.rollup_write.seal), rolled back."""
+    from ingest import rollup_write
+    from storage import rollup_tables as rt
+
+    with engine.connect() as c, c.begin() as tr:
+        if c.dialect.name == "postgresql":
+            c.execute(sa.text("SET LOCAL work_mem = '256MB'"))  # as the refresh runs it
+        sealed = rt.read_state(c).sealed
+        t0 = time.perf_counter()
+        rollup_write.seal(c, sealed - rt.SEAL_STEP, sealed)
+        took = time.perf_counter() - t0
+        tr.rollback()
+    return took
+
+
 def _catchup(engine) -> dict:
     """Insert 100k rows (copies of the bench org's latest, as org bench-catchup), time the
     answers while they are all tail, then the refresh that rolls them up; clean up."""
@@ -231,6 +248,7 @@ def _catchup(engine) -> dict:
     return {
         "rows": r.rows,
         "refresh_s": r.seconds,
+        "seal_s": seal_time(engine),
         "answers_all_tail_365d_s": tail_only,
         "bench_org_answers_with_100k_foreign_tail_365d_s": bench_with_tail,
     }
@@ -354,7 +372,8 @@ def bench_cli(
     if c:
         print(
             f"Catch-up: {c['rows']:,} new rows rolled up in {c['refresh_s']:.2f} s; answers (365 d, UTC) with them "
-            f"all in the tail: {c['answers_all_tail_365d_s'] * 1000:.0f} ms."
+            f"all in the tail: {c['answers_all_tail_365d_s'] * 1000:.0f} ms. Seal of the 8-day blocks that ended at"
+            f" the last 8-day boundary (once per 8 days; rolled back here): {c['seal_s']:.2f} s."
         )
     print(
         f"Peak RSS of this process: {res['peak_rss_mb_rollups']:.0f} MB serving from rollups, "
