@@ -19,7 +19,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pandas as pd
 import pytest
-from support.db import insert_logs, random_row
+from support.db import insert_logs, on_both_paths, random_row
 
 import queries
 from ingest import refresh as rollups
@@ -79,14 +79,6 @@ def _filters(org: str, window, tz: str, **extra):
     return queries.parse_filters(params, org, now=NOW)
 
 
-def _both(engine, fn, f, *args):
-    out = []
-    for path in ("raw", "rollup"):
-        with qbase.facts_path(engine, path).connect() as c:
-            out.append(fn(c, f, *args))
-    return out
-
-
 @pytest.mark.parametrize("window", WINDOWS, ids=lambda w: f"{w[0]}-{w[2]}")
 @pytest.mark.parametrize("tz", ZONES)
 def test_users_ranking_and_sparklines_equal_raw(rem, tz, window):
@@ -94,7 +86,7 @@ def test_users_ranking_and_sparklines_equal_raw(rem, tz, window):
     for limit in (2, 50):
         f = _filters(org, window, tz)
         for ff in (f, replace(f, compare="previous")):
-            raw, roll = _both(engine, queries.by_user, ff, limit)
+            raw, roll = on_both_paths(engine, queries.by_user, ff, limit)
             pd.testing.assert_frame_equal(roll.users, raw.users, check_exact=True)
             assert (roll.total_users, roll.others) == (raw.total_users, raw.others)
     assert raw.total_users >= 7  # u1…u4, u-rest, u-dawn, no user (and u-edge where the window holds it)
@@ -107,7 +99,7 @@ def test_a_user_filtered_series_summary_and_cache_savings_equal_raw(rem, tz, win
     engine, org = rem
     f = _filters(org, window, tz, userId=[user])
     for fn in (queries.time_series, queries.summary, queries.cache_savings, queries.by_agent):
-        raw, roll = _both(engine, fn, f)
+        raw, roll = on_both_paths(engine, fn, f)
         pd.testing.assert_frame_equal(roll, raw, check_exact=True)
 
 

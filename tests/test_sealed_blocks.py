@@ -21,11 +21,11 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 from hypothesis import given, settings, strategies as st
-from support.db import downgrade, insert_logs, random_row, upgrade
+from support.db import downgrade, insert_logs, on_both_paths, random_row, upgrade
 
 import queries
 from ingest import refresh as rollups
-from queries import base as qbase, rollup_plan as qp
+from queries import rollup_plan as qp
 from queries.users import user_totals
 from storage import rollup_tables as rt
 from storage.engine import make_engine
@@ -154,14 +154,6 @@ def _past_the_seal(engine) -> int:
         )
 
 
-def _both(engine, fn, *args):
-    out = []
-    for path in ("raw", "rollup"):
-        with qbase.facts_path(engine, path).connect() as c:
-            out.append(fn(c, *args))
-    return out
-
-
 def _assert_exact(engine, org: str) -> None:
     """Every figure that reads the coarse blocks equals the raw rows' (both paths, this engine)."""
     for window in WINDOWS:
@@ -171,16 +163,16 @@ def _assert_exact(engine, org: str) -> None:
                     {"from": window[0], "to": window[1], "timezone": tz, "granularity": gran}, org, now=NOW
                 )
                 for fn in (queries.summary, queries.time_series, queries.model_efficiency, queries.by_agent):
-                    raw, roll = _both(engine, fn, f)
+                    raw, roll = on_both_paths(engine, fn, f)
                     assert repr(roll) == repr(raw), (fn.__name__, window, tz, gran)
-            raw_t, roll_t = _both(engine, user_totals, f)
+            raw_t, roll_t = on_both_paths(engine, user_totals, f)
             key = ["user_id"]
             pd.testing.assert_frame_equal(
                 roll_t.sort_values(key, na_position="last").reset_index(drop=True),
                 raw_t.sort_values(key, na_position="last").reset_index(drop=True),
                 check_exact=True,
             )
-            raw_u, roll_u = _both(engine, queries.by_user, replace(f, compare="previous"), 3)
+            raw_u, roll_u = on_both_paths(engine, queries.by_user, replace(f, compare="previous"), 3)
             pd.testing.assert_frame_equal(roll_u.users, raw_u.users, check_exact=True)
             assert (roll_u.total_users, roll_u.others) == (raw_u.total_users, raw_u.others)
 

@@ -17,11 +17,11 @@ from datetime import UTC, date, datetime, timedelta
 
 import pandas as pd
 import pytest
-from support.db import insert_logs, random_row
+from support.db import insert_logs, on_both_paths, random_row
 
 import queries
 from ingest import refresh as rollups
-from queries import base as qbase, rollup_read as qr
+from queries import rollup_read as qr
 from queries.rollup_plan import signed_cover
 from queries.users import user_totals
 from storage.rollup_tables import BLOCK_COSTS, DAY, USER_GRAINS
@@ -72,14 +72,6 @@ def _filters(org: str, window, tz: str, **extra):
     return queries.parse_filters({"from": window[0], "to": window[1], "timezone": tz, **extra}, org, now=NOW)
 
 
-def _both(engine, fn, *args):
-    out = []
-    for path in ("raw", "rollup"):
-        with qbase.facts_path(engine, path).connect() as c:
-            out.append(fn(c, *args))
-    return out
-
-
 @pytest.mark.parametrize("window", WINDOWS, ids=lambda w: f"{w[0]}..{w[1]}")
 @pytest.mark.parametrize("tz", ZONES)
 def test_user_totals_from_signed_blocks_equal_raw(engine, org, tz, window, monkeypatch):
@@ -92,7 +84,7 @@ def test_user_totals_from_signed_blocks_equal_raw(engine, org, tz, window, monke
 
     monkeypatch.setattr(qr, "build_query", spy)
     f = _filters(org, window, tz)
-    raw, roll = _both(engine, user_totals, f)
+    raw, roll = on_both_paths(engine, user_totals, f)
     key = ["user_id"]
     pd.testing.assert_frame_equal(
         roll.sort_values(key, na_position="last").reset_index(drop=True),
@@ -103,11 +95,11 @@ def test_user_totals_from_signed_blocks_equal_raw(engine, org, tz, window, monke
     assert not {f"w{i}-before", f"w{i}-after"} & set(roll["user_id"].dropna())  # nets to nothing here
     for limit in (2, 50):
         for ff in (f, replace(f, compare="previous")):
-            raw_u, roll_u = _both(engine, queries.by_user, ff, limit)
+            raw_u, roll_u = on_both_paths(engine, queries.by_user, ff, limit)
             pd.testing.assert_frame_equal(roll_u.users, raw_u.users, check_exact=True)
             assert (roll_u.total_users, roll_u.others) == (raw_u.total_users, raw_u.others)
     for user in ("u1", f"w{i}-after", "none"):
-        raw_s, roll_s = _both(engine, queries.summary, _filters(org, window, tz, userId=[user]))
+        raw_s, roll_s = on_both_paths(engine, queries.summary, _filters(org, window, tz, userId=[user]))
         assert repr(roll_s) == repr(raw_s)
     if window != WINDOWS[2]:  # 89 and 225 days: some coarse block overhangs and is taken back
         assert any(seen), "the plan took no block away"

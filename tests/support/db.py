@@ -202,3 +202,14 @@ def upgrade(engine: sa.Engine, revision: str = "head") -> None:
 
 def downgrade(engine: sa.Engine, revision: str) -> None:
     _alembic(engine, "downgrade", revision)
+
+
+def on_both_paths(engine: sa.Engine, fn, *args) -> list:
+    """[fn(conn, *args) answered from the raw rows, the same from the rollups] (queries.base.facts_path)."""
+    from queries.base import facts_path
+
+    out = []
+    for path in ("raw", "rollup"):
+        with facts_path(engine, path).connect() as c:
+            out.append(fn(c, *args))
+    return out
