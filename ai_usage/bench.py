@@ -203,33 +203,32 @@ def seal_time(engine) -> float:
     return took
 
 
-def _catchup(engine) -> dict:
-    """Insert 100k rows (copies of the bench org's latest, as org bench-catchup), time the
-    answers while they are all tail, then the refresh that rolls them up; clean up."""
-    from ingest import refresh as rollups
-    from queries.base import facts_path
-    from storage import sketch
-    from storage.rollup_tables import TABLES
+CATCHUP_COLS = (
+    "agent_id, user_id, action_type, source, provider, model, input_tokens, output_tokens, "
+    "cache_read_tokens, cache_write_tokens, cost_usd, latency_ms"
+)
 
-    cols = (
-        "created_at, agent_id, user_id, action_type, source, provider, model, input_tokens, output_tokens, "
-        "cache_read_tokens, cache_write_tokens, cost_usd, latency_ms"
-    )
+
+def copy_catchup_rows(engine, shift_days: int = 0) -> None:
+    """Copy the bench org's latest CATCHUP_ROWS rows into CATCHUP_ORG, their created_at moved
+    by shift_days whole days (PostgreSQL only when not 0): the rows a catch-up rolls up."""
+    at = f"created_at + {int(shift_days)} * INTERVAL '1 day'" if shift_days else "created_at"
     with engine.begin() as c:
         c.execute(
             sa.text(
-                f"INSERT INTO token_usage_logs (org_id, {cols}) SELECT :c, {cols} FROM token_usage_logs"
-                f" WHERE org_id = :o ORDER BY id DESC LIMIT {CATCHUP_ROWS}"
+                f"INSERT INTO token_usage_logs (org_id, created_at, {CATCHUP_COLS}) SELECT :c, {at}, {CATCHUP_COLS}"
+                f" FROM token_usage_logs WHERE org_id = :o ORDER BY id DESC LIMIT {CATCHUP_ROWS}"
             ),
             {"c": CATCHUP_ORG, "o": BENCH_ORG},
         )
-    now = datetime.now(UTC)
-    roll = facts_path(engine, "rollup")
-    f, fs = _filters(CATCHUP_ORG, "UTC", 365, now)
-    tail_only = _time(lambda: _answers(roll, f, fs), 1)[0]
-    f, fs = _filters(BENCH_ORG, "UTC", 365, now)
-    bench_with_tail = _time(lambda: _answers(roll, f, fs), 1)[0]
-    r = rollups.refresh(engine)
+
+
+def drop_catchup_rows(engine) -> None:
+    """Delete CATCHUP_ORG's rows and their rollup rows together (the rollups stay exact), then
+    vacuum the tables (PostgreSQL)."""
+    from storage import sketch
+    from storage.rollup_tables import TABLES
+
     with engine.begin() as c:  # rows and their rollups leave together: the rollups stay exact
         c.execute(sa.text("DELETE FROM token_usage_logs WHERE org_id = :c"), {"c": CATCHUP_ORG})
         for t in TABLES + sketch.TABLES:
@@ -245,6 +244,23 @@ def _catchup(engine) -> dict:
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
             for t in ("token_usage_logs", *TABLES, *sketch.TABLES):
                 c.execute(sa.text(f"VACUUM (INDEX_CLEANUP ON) {t}"))
+
+
+def _catchup(engine) -> dict:
+    """Insert 100k rows (copies of the bench org's latest, as org bench-catchup), time the
+    answers while they are all tail, then the refresh that rolls them up; clean up."""
+    from ingest import refresh as rollups
+    from queries.base import facts_path
+
+    copy_catchup_rows(engine)
+    now = datetime.now(UTC)
+    roll = facts_path(engine, "rollup")
+    f, fs = _filters(CATCHUP_ORG, "UTC", 365, now)
+    tail_only = _time(lambda: _answers(roll, f, fs), 1)[0]
+    f, fs = _filters(BENCH_ORG, "UTC", 365, now)
+    bench_with_tail = _time(lambda: _answers(roll, f, fs), 1)[0]
+    r = rollups.refresh(engine)
+    drop_catchup_rows(engine)
     return {
         "rows": r.rows,
         "refresh_s": r.seconds,

@@ -23,37 +23,17 @@ sys.path.insert(0, os.getcwd())
 
 import sqlalchemy as sa
 
-from ai_usage.bench import seal_time
+from ai_usage.bench import CATCHUP_ROWS, copy_catchup_rows, drop_catchup_rows, seal_time
 from ingest import refresh as rollups
-from storage import rollup_tables as rt, sketch
 from storage.engine import make_engine
-
-COLS = (
-    "agent_id, user_id, action_type, source, provider, model, input_tokens, output_tokens, "
-    "cache_read_tokens, cache_write_tokens, cost_usd, latency_ms"
-)
-ORG, FROM, ROWS = "bench-catchup", "bench", 100_000
 
 
 def catch_up(engine: sa.Engine, shift_days: int) -> float:
-    with engine.begin() as c:
-        c.execute(
-            sa.text(
-                f"INSERT INTO token_usage_logs (org_id, created_at, {COLS}) SELECT :c, created_at + :d * INTERVAL"
-                f" '1 day', {COLS} FROM token_usage_logs WHERE org_id = :o ORDER BY id DESC LIMIT {ROWS}"
-            ),
-            {"c": ORG, "o": FROM, "d": shift_days},
-        )
+    copy_catchup_rows(engine, shift_days)
     try:
         return rollups.refresh(engine).seconds
     finally:
-        with engine.begin() as c:  # rows and their rollups leave together
-            c.execute(sa.text("DELETE FROM token_usage_logs WHERE org_id = :c"), {"c": ORG})
-            for t in rt.TABLES + sketch.TABLES:
-                c.execute(sa.text(f"DELETE FROM {t} WHERE org_id = :c"), {"c": ORG})
-        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
-            for t in ("token_usage_logs", *rt.TABLES, *sketch.TABLES):
-                c.execute(sa.text(f"VACUUM (INDEX_CLEANUP ON) {t}"))
+        drop_catchup_rows(engine)
 
 
 def main() -> None:
@@ -64,7 +44,9 @@ def main() -> None:
     a = p.parse_args()
     engine = make_engine(os.environ["DATABASE_URL"], 0)
     times = [catch_up(engine, a.shift_days) for _ in range(a.runs)]
-    print(f"catch-up of {ROWS:,} rows (shifted {a.shift_days} d): " + ", ".join(f"{t:.2f}" for t in times) + " s")
+    print(
+        f"catch-up of {CATCHUP_ROWS:,} rows (shifted {a.shift_days} d): " + ", ".join(f"{t:.2f}" for t in times) + " s"
+    )
     if a.seal:
         print(f"seal of one set of 8-day blocks: {seal_time(engine):.2f} s")
 
