@@ -3,15 +3,16 @@
 Time: a request's window [A, B) (quarter-hours) is cut at the local bucket boundaries
 the figure needs; each segment between two cuts is served by whole UTC days inside
 it, then whole 6-hour blocks, whole hours, and quarter-hours at its edges
-(`plan_ranges`). Each read range carries a key lattice (phase, period) so that SQL
-returns one row per segment — the segment's first quarter-hour, which lies in the same
-local bucket as every row it sums — rather than one per block read; the heatmap's
-clock hours also fold by week where the UTC offset holds (queries/rollup_folds.py).
+(`plan_ranges`), or, for a family keyed by more than the source, by blocks added and
+taken away at those edges (signed: queries/rollup_signed.py). Each read range carries a key
+lattice (phase, period) so that SQL returns one row per segment — the segment's first
+quarter-hour, which lies in the same local bucket as every row it sums — rather than one
+per block read (`blocks_of` states what SQL reads of a range); the heatmap's clock hours
+also fold by week where the UTC offset holds (queries/rollup_folds.py).
 """
 
 from __future__ import annotations
 
-from functools import lru_cache
 from itertools import pairwise
 from typing import Any
 
@@ -20,12 +21,13 @@ import numpy as np
 from storage.measures import QH
 from storage.rollup_tables import DAY, GRAINS, SEALED_GRAIN
 
+from .rollup_signed import NO_SEAL, SUB_COSTS, sub_day_blocks
+
 IntArray = np.ndarray[Any, np.dtype[np.int64]]
-Range = tuple[int, int, int, int, int]  # (grain, lo, hi, phase, period), seconds
+Range = tuple[int, ...]  # (grain, lo, hi, phase, period[, fold, shift, fit, sign]), seconds
 
 MAX_GAP_BLOCKS = 4  # merge two read ranges across at most this many excluded blocks
 NO_FOLD = 1 << 62  # the fold period of a range that does not fold
-NO_SEAL = 1 << 62  # a seal past every block: every block may be read
 
 
 def _ceil(a: Any, n: int) -> Any:
@@ -39,8 +41,10 @@ def plan_ranges(
     by_qh: bool = False,
     grains: tuple[int, ...] = GRAINS,
     sealed: int = NO_SEAL,
+    signed: bool = False,
 ) -> list[Range]:
-    """Read ranges (grain, lo, hi, phase, period), all in seconds, covering quarter-hours [A, B).
+    """Read ranges (grain, lo, hi, phase, period[, fold, shift, fit, sign]), all in seconds,
+    covering quarter-hours [A, B).
 
     cuts: quarter-hour indexes where a new bucket starts (by_qh); None with by_qh keeps
     every quarter-hour apart. A row of `grain` at t is read when lo <= t < hi and its
@@ -51,6 +55,15 @@ def plan_ranges(
     grain covers is returned at it; the user family reads those pieces raw). sealed (epoch
     seconds): an 8-day block is read only if it ends at or before it (a later one is not
     written: storage.rollup_tables.SEALED_GRAIN); its days are read instead.
+
+    signed (a family with sub-day grains up to a day): what whole days leave of a segment of
+    a day or more (less than a day at each edge, or all of it if it holds no whole UTC
+    day) is read as the
+    cheapest blocks added and taken away (_sub_cover): New York's local day [05:00, 05:00)
+    as the UTC day, minus its first 6 hours, plus 05:00–06:00, plus the next day's first 6
+    hours minus its 05:00–06:00 — 5 blocks instead of 9; Kathmandu's 12 → 5. A block that
+    overhangs its segment, or is taken away, comes as a range of its own kind (shift, fit,
+    sign): see blocks_of, which states what SQL reads of every range.
     """
     if B <= A:
         return []
@@ -68,20 +81,34 @@ def plan_ranges(
     # Coarsest grain first: whole blocks inside each part, the two leftovers (before and
     # after them) go down a grain, all parts of a grain as one set of arrays.
     x, y, k = s, e, seg
+    seg_len = e - s
+    sub = tuple(g for g in grains if g <= DAY) if signed else ()
+    if signed and (DAY not in sub or any(g not in SUB_COSTS for g in sub)):
+        raise ValueError(f"signed plans need sub-day grains up to a day: {grains}")
+    residues: list[Range] | None = None if signed else []
     for grain in grains[:0:-1]:
-        g = grain // QH
         keep = x < y
         x, y, k = x[keep], y[keep], k[keep]
+        if residues is None and grain < DAY:  # the rests of segments of a day or more: signed
+            long = seg_len[k] >= DAY // QH
+            residues = _residues(x[long], y[long], k[long], s, e, sub, pieces)
+            x, y, k = x[~long], y[~long], k[~long]
+        g = grain // QH
         a, b = _ceil(x, g) * g, (y // g) * g
         if grain == SEALED_GRAIN:
             b = np.minimum(b, (sealed // QH) // g * g)
         has = a < b
         pieces[grain].append((a[has], b[has], k[has]))
         x, y, k = np.r_[x, np.where(has, b, y)], np.r_[np.where(has, a, y), y], np.r_[k, k]
-    pieces[grains[0]] = [(x, y, k)]
+    if residues is None:  # no grain between a quarter-hour and a day
+        keep = (x < y) & (seg_len[k] >= DAY // QH)
+        residues = _residues(x[keep], y[keep], k[keep], s, e, sub, pieces)
+        x, y, k = x[~keep], y[~keep], k[~keep]
+    pieces[grains[0]].append((x, y, k))
     out: list[Range] = []
-    seg_len = e - s
     for grain, chunks in pieces.items():
+        if not chunks:
+            continue
         lo = np.concatenate([c[0] for c in chunks])
         hi = np.concatenate([c[1] for c in chunks])
         k = np.concatenate([c[2] for c in chunks])
@@ -92,6 +119,65 @@ def plan_ranges(
         order = np.argsort(lo, kind="stable")
         lo, hi, k = lo[order], hi[order], k[order]
         out += _merge(grain // QH, lo, hi, k, s, seg_len)
+    return out + residues
+
+
+def _residues(
+    x: IntArray,
+    y: IntArray,
+    k: IntArray,
+    s: IntArray,
+    e: IntArray,
+    sub: tuple[int, ...],
+    pieces: dict[int, list[tuple[IntArray, IntArray, IntArray]]],
+) -> list[Range]:
+    """The sub-day rests [x, y) of segments k (quarter-hours; each shorter than two days,
+    holding no whole UTC day) as signed blocks of `sub`: those added inside their segment
+    join `pieces` (read like any other, merged by the lattice); the others — a block that
+    overhangs its segment, or one taken away — become residue ranges: one block per segment
+    at a fixed shift from the segment's start, runs of consecutive equal segments merged
+    (rollup_signed.sub_day_blocks chooses the blocks)."""
+    g, t, sign, kk = sub_day_blocks(x, y, k, sub)
+    if not len(g):
+        return []
+    inside = (sign == 1) & (t >= s[kk]) & (t + g <= e[kk])
+    for grain in np.unique(g[inside]).tolist():
+        m = inside & (g == grain)
+        pieces[grain * QH].append((t[m], t[m] + grain, kk[m]))
+    g, t, sign, kk = g[~inside], t[~inside], sign[~inside], kk[~inside]
+    if not len(g):
+        return []
+    d, p = s[kk] - t, e[kk] - s[kk]
+    order = np.lexsort((t, p, d, sign, g))
+    g, t, sign, kk, d, p = (a[order] for a in (g, t, sign, kk, d, p))
+    # A run: the same kind of block in consecutive segments of one length, back to back.
+    same = (g[1:] == g[:-1]) & (sign[1:] == sign[:-1]) & (d[1:] == d[:-1]) & (p[1:] == p[:-1])
+    same &= (kk[1:] == kk[:-1] + 1) & (t[1:] == t[:-1] + g[:-1])
+    first = np.flatnonzero(np.r_[True, ~same])
+    last = np.r_[first[1:] - 1, len(g) - 1]
+    a, b = first, last
+    cols = (g[a], t[a], t[b] + g[b], s[kk[a]], p[a], np.full(len(a), NO_FOLD // QH), d[a], p[a])
+    rows = np.stack(cols, axis=1) * QH
+    return [(*r, int(x)) for r, x in zip(map(tuple, rows.tolist()), sign[a].tolist())]
+
+
+def full_range(r: Range) -> tuple[int, ...]:
+    """A range with all nine values (grain, lo, hi, phase, period, fold, shift, fit, sign):
+    a plain one folds never, has no shift, fits its grain and counts once."""
+    return (*r, *(NO_FOLD, 0, r[0], 1)[len(r) - 5 :])
+
+
+def blocks_of(r: Range) -> list[tuple[int, int, int]]:
+    """What SQL reads of a range (queries/rollup_sql.py), as (block start, key, sign): the
+    blocks of its grain at lo <= t < hi with ((t + shift - phase) % period) + fit <= period,
+    keyed phase + ((t + shift - phase) % fold) // period * period, counted `sign` times.
+    A plain range (five values) has no shift, fit = its grain (the block fits inside its
+    segment) and sign 1; a residue range has fit = period (exactly one block per segment)."""
+    g, lo, hi, ph, p, w, d, fit, sign = full_range(r)
+    out = []
+    for t in range(-(-lo // g) * g, hi, g):
+        if (t + d - ph) % p + fit <= p:
+            out.append((t, ph + (t + d - ph) % w // p * p, sign))
     return out
 
 
@@ -174,64 +260,6 @@ def _twins(
         blocks,
         [(a, b, k, int((a, b) in both)) for a, b, k, _t in negatives],
     )
-
-
-Span = tuple[int, int, int]  # (grain, lo, hi): rollup rows of that grain with lo <= t < hi, seconds
-
-
-def signed_cover(
-    lo: int, hi: int, grains: tuple[int, ...], costs: tuple[float, ...], sealed: int = NO_SEAL
-) -> tuple[list[Span], list[Span]]:
-    """Whole UTC days [lo, hi) (seconds) as aligned blocks of `grains` (ascending, the first a
-    day, each dividing the next) added and taken away: (added, taken), adjacent blocks of a
-    grain merged into one span. Sums are exact integers, so a coarse block that overhangs the
-    window minus the overhang reads the same totals as the window, from fewer rows when a
-    block costs less than the finer blocks it replaces: costs[i] is a block of grains[i]'s
-    cost (rows read, relative). E.g. 90 days as one 64-day block plus 3 eight-day blocks and
-    2 days minus 1 day, instead of 9 eight-day blocks and 18 days. An 8-day block, added or
-    taken away, is used only if it ends at or before `sealed` (epoch seconds; see plan_ranges)."""
-    days = tuple(g // DAY for g in grains)
-    best = _cover(lo // DAY, hi // DAY, days, tuple(costs), len(days) - 1, sealed // DAY)[1]
-    out: tuple[list[Span], list[Span]] = ([], [])
-    for sign in (1, -1):
-        spans = out[0 if sign == 1 else 1]
-        for size, start in sorted((z, s) for z, s, g in best if g == sign):
-            a, b = start * DAY, (start + size) * DAY
-            if spans and spans[-1][0] == size * DAY and spans[-1][2] == a:
-                spans[-1] = (size * DAY, spans[-1][1], b)
-            else:
-                spans.append((size * DAY, a, b))
-    return out
-
-
-@lru_cache(maxsize=4096)
-def _cover(
-    a: int, b: int, days: tuple[int, ...], costs: tuple[float, ...], level: int, sealed_day: int
-) -> tuple[float, tuple[tuple[int, int, int], ...]]:
-    """The cheapest signed blocks (size in days, start day, ±1) summing to days [a, b), with
-    blocks of days[: level + 1]; each level's edges may round down or up (the rest taken away
-    or added at finer levels). 8-day blocks end at or before sealed_day."""
-    size, cost = days[level], costs[level]
-    if a >= b:
-        return 0.0, ()
-    if level == 0:
-        return (b - a) * cost, tuple((size, d, 1) for d in range(a, b))
-    options = [_cover(a, b, days, costs, level - 1, sealed_day)]
-    for left in sorted({a // size * size, -(-a // size) * size}):
-        for right in sorted({b // size * size, -(-b // size) * size}):
-            if left >= right or (size * DAY == SEALED_GRAIN and right > sealed_day):
-                continue
-            total = (right - left) // size * cost
-            blocks = [(size, d, 1) for d in range(left, right, size)]
-            for x, y, sign in (
-                (a, left, 1) if a < left else (left, a, -1),
-                (right, b, 1) if right < b else (b, right, -1),
-            ):
-                c, bl = _cover(x, y, days, costs, level - 1, sealed_day)
-                total += c
-                blocks += [(z, d, g * sign) for z, d, g in bl]
-            options.append((total, tuple(blocks)))
-    return min(options, key=lambda o: o[0])
 
 
 def cuts_from_boundaries(boundaries: Any) -> IntArray:

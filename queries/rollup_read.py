@@ -42,15 +42,13 @@ from .filters import Filters
 from .rollup_folds import fold_blocks, fold_ranges
 from .rollup_plan import (
     NO_FOLD,
-    NO_SEAL,
     Block,
     Negative,
-    Span,
     cuts_from_boundaries,
     day_remainders,
     plan_ranges,
-    signed_cover,
 )
+from .rollup_signed import NO_SEAL, Span, signed_cover
 from .rollup_sql import build_query
 
 
@@ -116,7 +114,16 @@ def rollup_facts(
         # Planned with the state's seal: the blocks it reads are written (a seal read
         # earlier only leaves out blocks that are there; never one that is not).
         ranges, pieces, blocks, negatives, minus = _plan(
-            f.timezone, A, B, cut_bytes, by_qh, int(period or 0), fam.grains, fam.folded, _sealed(fam, state, B)
+            f.timezone,
+            A,
+            B,
+            cut_bytes,
+            by_qh,
+            int(period or 0),
+            fam.grains,
+            fam.folded,
+            _sealed(fam, state, B),
+            SIGNED and bool(fam.key_columns),
         )
         if len(pieces) + len(negatives) > MAX_PIECES:  # sub-day cuts everywhere (a heatmap's hours): raw answers
             return raw()
@@ -145,13 +152,19 @@ def rollup_facts(
         seen = rows[0][-1] if rows else read_version(conn)
         if seen == state.version:
             # A block minus its rest (or its overhang) can leave a key with no row: none in raw.
-            if (negatives or minus) and (by_qh or dims):
+            if (negatives or minus or any(len(r) > 8 and r[8] < 0 for r in ranges)) and (by_qh or dims):
                 at = cols.index("executions")
                 rows = [r for r in rows if r[at] != 0]
             return frame(rows, cols, dims)  # the trailing version column is left out
         state = None
     return raw()
 
+
+# Sub-day rests read as blocks added and taken away (rollup_plan.plan_ranges, signed) by the
+# families keyed by more than the source: a block of rollup_total holds a row per source, and
+# there the extra read ranges cost more than the rows they save (docs/rollups.md, «Sub-day
+# rests added and taken away»).
+SIGNED = True
 
 # A family without quarter-hours (user) reads at most this many sub-day pieces raw; past
 # it (cuts inside most days: hourly buckets, the heatmap's hours) the raw rows answer whole.
@@ -185,6 +198,7 @@ def _plan(
     grains: tuple[int, ...] = GRAINS,
     folded: bool = False,
     sealed: int = NO_SEAL,
+    signed: bool = False,
 ) -> Plan:
     """The read ranges of one (zone, window, bucket cuts, fold period, family grains); for a
     family without quarter-hours, what its grains do not cover: raw pieces [a, b) (epoch
@@ -193,10 +207,13 @@ def _plan(
     time keys (the users' totals), rollup spans taken away (rollup_plan.signed_cover); for a
     folded family (folded: it keeps FOLD_GRAIN rows) and a weekly period, whole 8-week blocks
     read from the fold rows (rollup_folds.fold_blocks); no 8-day block that ends after
-    `sealed` (epoch seconds: it is not written yet, storage.rollup_tables.SEALED_GRAIN). Pure,
+    `sealed` (epoch seconds: it is not written yet, storage.rollup_tables.SEALED_GRAIN); signed:
+    the sub-day rests of segments as blocks added and taken away (a family with quarter-hours,
+    no fold: rollup_plan.plan_ranges). Pure,
     so planned once per question shape and shared by every request and figure asking it."""
     cuts = cuts_from_boundaries(np.frombuffer(cut_bytes, dtype="int64")) if cut_bytes is not None else None
-    planned = plan_ranges(A, B, cuts, by_qh, grains if grains[0] == QH else (QH, *grains), sealed)
+    signed = signed and grains[0] == QH and not period
+    planned = plan_ranges(A, B, cuts, by_qh, grains if grains[0] == QH else (QH, *grains), sealed, signed)
     pieces: tuple[tuple[int, int], ...] = ()
     blocks: tuple[Block, ...] = ()
     negatives: tuple[Negative, ...] = ()

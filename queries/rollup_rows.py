@@ -10,7 +10,8 @@ from collections.abc import Sequence
 from storage.measures import rollup_measure_sql
 from storage.rollup_tables import DAY
 
-from .rollup_plan import Block, Span
+from .rollup_plan import Block
+from .rollup_signed import Span
 
 # More 1-day blocks than this, sliced by the family's key (users) and dense in their span: one
 # index range per key value on PostgreSQL instead of a lookup per day and value (blocks_sql).

@@ -20,11 +20,12 @@ from storage.rollup_tables import BY_NAME
 from storage.sources import source_match_sql
 
 from .filters import Filters
-from .rollup_plan import NO_FOLD, Block, Negative, Span
+from .rollup_plan import Block, Negative, full_range
 from .rollup_rows import blocks_sql, int_rows, minus_sql
+from .rollup_signed import Span
 from .slicing import slice_sql
 
-_RANGE_COLS = ("g", "lo", "hi", "ph", "p", "w")
+_RANGE_COLS = ("g", "lo", "hi", "ph", "p", "w", "d", "f", "s")
 # Up to this many ranges stay VALUES rows on PostgreSQL too: cheap to parse, and a single
 # row is folded into the plan as constants (the heatmap's one folded range: a plain scan).
 FEW_RANGES = 16
@@ -32,22 +33,22 @@ FEW_RANGES = 16
 
 @lru_cache(maxsize=512)
 def _values(ranges: tuple[tuple[int, ...], ...]) -> str:
-    """The plan as SQL VALUES rows (g, lo, hi, ph, p, w); w = NO_FOLD unless folded. The first
-    row's CASTs type the columns BIGINT on PostgreSQL."""
+    """The plan as SQL VALUES rows (g, lo, hi, ph, p, w, d, f, s: rollup_plan.full_range). The
+    first row's CASTs type the columns BIGINT on PostgreSQL."""
     return int_rows(_full(ranges), cast_first=True)
 
 
 def _full(ranges: tuple[tuple[int, ...], ...]) -> list[tuple[int, ...]]:
-    """Each range with its fold period (NO_FOLD: none); its callers make the values integers."""
-    return [tuple(r) if len(r) == 6 else (*r, NO_FOLD) for r in ranges]
+    """Each range with all nine values (rollup_plan.full_range); its callers make them integers."""
+    return [full_range(r) for r in ranges]
 
 
 @lru_cache(maxsize=64)  # up to ~70 KB each (a year of Kathmandu's days): a worker's memory
 def _arrays(ranges: tuple[tuple[int, ...], ...]) -> tuple[str, ...]:
-    """The plan as six PostgreSQL array literals, one per column (g, lo, hi, ph, p, w): bound
+    """The plan as nine PostgreSQL array literals, one per column (g, lo, hi, ph, p, w, d, f, s): bound
     as text and unnested, a year of local days (~1,100 ranges) costs PostgreSQL ~5 ms where
     as many VALUES rows cost ~12 ms to parse and plan (docs/rollups.md, «Many read ranges as arrays»)."""
-    rows = np.array(_full(ranges), dtype="int64").reshape(-1, 6)
+    rows = np.array(_full(ranges), dtype="int64").reshape(-1, len(_RANGE_COLS))
     return tuple("{" + ",".join(map(str, col)) + "}" for col in rows.T.tolist())
 
 
@@ -98,18 +99,23 @@ def build_query(
     dsel = "".join(f"{fam.read_sql(d)} AS {d}, " for d in dims)
     msel = ", ".join(f"{rollup_measure_sql(m)} AS {m}" for m in measures_read)
     if ranges:
-        key = "(r.ph + (((x.t - r.ph) % r.w) / r.p) * r.p) / 900 AS k, " if by_qh else ""
+        # A range reads the blocks rollup_plan.blocks_of states: shifted by d, those that fit
+        # f inside their segment of the lattice ph + k·p, keyed by its start, counted s times.
+        key = "(r.ph + (((x.t + r.d - r.ph) % r.w) / r.p) * r.p) / 900 AS k, " if by_qh else ""
+        rsel = msel
+        if any(full_range(r)[8] != 1 for r in ranges):
+            rsel = ", ".join(f"r.s * {rollup_measure_sql(m)} AS {m}" for m in measures_read)
         where = (
             f"x.org_id = :org AND x.grain = r.g AND x.t >= r.lo AND x.t < r.hi"
-            f" AND ((x.t - r.ph) % r.p) + r.g <= r.p{src_x}"
+            f" AND ((x.t + r.d - r.ph) % r.p) + r.f <= r.p{src_x}"
         )
         if dialect == "sqlite":  # CROSS JOIN keeps r outside: one primary-key range per row of r
-            parts.append(f"SELECT {key}{dsel}{msel} FROM r CROSS JOIN {fam.table} x WHERE {where}")
+            parts.append(f"SELECT {key}{dsel}{rsel} FROM r CROSS JOIN {fam.table} x WHERE {where}")
         else:
             # LATERAL … OFFSET 0 is evaluated per row of r (one index range scan each),
             # whatever the statistics say; a hash join on grain would test every row.
             parts.append(
-                f"SELECT x.* FROM r CROSS JOIN LATERAL (SELECT {key}{dsel}{msel} FROM {fam.table} x"
+                f"SELECT x.* FROM r CROSS JOIN LATERAL (SELECT {key}{dsel}{rsel} FROM {fam.table} x"
                 f" WHERE {where} OFFSET 0) x"
             )
     # The tail: rows not in the rollups, read by id (the primary key; NOT INDEXED keeps
@@ -156,12 +162,12 @@ def build_query(
     outer_k = "".join(f"u.{c}, " for c in keys)
     group = f" GROUP BY {', '.join('u.' + c for c in keys)}" if keys else ""
     cte = ""
-    if dialect == "postgresql" and len(ranges) > FEW_RANGES:  # six bound arrays, not rows of SQL
+    if dialect == "postgresql" and len(ranges) > FEW_RANGES:  # nine bound arrays, not rows of SQL
         arrays = ", ".join(f"CAST(:r_{c} AS BIGINT[])" for c in _RANGE_COLS)
         params.update({f"r_{c}": a for c, a in zip(_RANGE_COLS, _arrays(tuple(ranges)))})
-        cte = f"WITH r(g, lo, hi, ph, p, w) AS (SELECT * FROM unnest({arrays})) "
+        cte = f"WITH r({', '.join(_RANGE_COLS)}) AS (SELECT * FROM unnest({arrays})) "
     elif ranges:
-        cte = f"WITH r(g, lo, hi, ph, p, w) AS (VALUES {_values(tuple(ranges))}) "
+        cte = f"WITH r({', '.join(_RANGE_COLS)}) AS (VALUES {_values(tuple(ranges))}) "
     # The state version seen by this very snapshot, on every row: the caller checks it
     # against the state it planned the tail with.
     ver = "(SELECT version FROM rollup_state WHERE id = 1) AS v"

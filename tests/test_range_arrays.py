@@ -1,7 +1,7 @@
 """The rollup reader's ranges as bound arrays on PostgreSQL (queries/rollup_sql.py).
 
 A year of local days in a zone off the UTC quarter-hour grid (Kathmandu +5:45) plans
-hundreds of read ranges; PostgreSQL gets them as six array parameters unnested, not as
+hundreds of read ranges; PostgreSQL gets them as nine array parameters unnested, not as
 hundreds of VALUES rows (which cost more to parse and plan than to run). Few ranges stay
 VALUES rows. Both spellings must read the same rows: every answer here is compared with
 the raw path and with the VALUES spelling forced, on both engines (SQLite always uses VALUES).
@@ -107,14 +107,24 @@ def test_long_range_lists_read_what_values_rows_read(engine, org, tz, gran, monk
 
 
 def test_arrays_are_the_values_columns():
-    ranges = ((900, 0, 2700, 0, 3600), (3600, 3600, 7200, 0, 86400, 604800))
-    assert rollup_sql._arrays(ranges) == (
-        "{900,3600}",
-        "{0,3600}",
-        "{2700,7200}",
-        "{0,0}",
-        "{3600,86400}",
-        f"{{{NO_FOLD},604800}}",
+    # A plain range, a folded one and a residue one (shifted, fitting its period, taken away).
+    ranges = (
+        (900, 0, 2700, 0, 3600),
+        (3600, 3600, 7200, 0, 86400, 604800),
+        (900, 900, 1800, 1800, 86400, NO_FOLD, 900, 86400, -1),
     )
-    first = ", ".join(f"CAST({v} AS BIGINT)" for v in (900, 0, 2700, 0, 3600, NO_FOLD))
-    assert rollup_sql._values(ranges) == f"({first}), (3600, 3600, 7200, 0, 86400, 604800)"
+    assert rollup_sql._arrays(ranges) == (
+        "{900,3600,900}",
+        "{0,3600,900}",
+        "{2700,7200,1800}",
+        "{0,0,1800}",
+        "{3600,86400,86400}",
+        f"{{{NO_FOLD},604800,{NO_FOLD}}}",
+        "{0,0,900}",
+        "{900,3600,86400}",
+        "{1,1,-1}",
+    )
+    first = ", ".join(f"CAST({v} AS BIGINT)" for v in (900, 0, 2700, 0, 3600, NO_FOLD, 0, 900, 1))
+    assert rollup_sql._values(ranges) == (
+        f"({first}), (3600, 3600, 7200, 0, 86400, 604800, 0, 3600, 1), (900, 900, 1800, 1800, 86400, {NO_FOLD}, 900, 86400, -1)"
+    )

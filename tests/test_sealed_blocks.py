@@ -26,6 +26,7 @@ from support.db import downgrade, insert_logs, on_both_paths, random_row, upgrad
 import queries
 from ingest import refresh as rollups
 from queries import rollup_plan as qp
+from queries.rollup_signed import signed_cover
 from queries.users import user_totals
 from storage import rollup_tables as rt
 from storage.engine import make_engine
@@ -78,7 +79,7 @@ def test_plan_reads_no_block_past_the_seal_and_every_quarter_hour_once(p):
 def test_signed_cover_takes_no_block_past_the_seal_and_counts_every_day_once(d0, n, seal_steps):
     sealed = seal_steps * 8 * DAY
     grains = rt.USER_GRAINS
-    added, taken = qp.signed_cover(d0 * DAY, (d0 + n) * DAY, grains, tuple(rt.BLOCK_COSTS[g] for g in grains), sealed)
+    added, taken = signed_cover(d0 * DAY, (d0 + n) * DAY, grains, tuple(rt.BLOCK_COSTS[g] for g in grains), sealed)
     count: dict[int, int] = {}
     for spans, sign in ((added, 1), (taken, -1)):
         for g, lo, hi in spans:

@@ -22,7 +22,7 @@ from support.db import insert_logs, on_both_paths, random_row
 import queries
 from ingest import refresh as rollups
 from queries import rollup_read as qr
-from queries.rollup_plan import signed_cover
+from queries.rollup_signed import signed_cover
 from queries.users import user_totals
 from storage.rollup_tables import BLOCK_COSTS, DAY, USER_GRAINS
 

@@ -1,0 +1,136 @@
+"""Signed covers (pure): a span of time as aligned blocks added and taken away.
+
+Sums are exact integers, so a block that overhangs a span minus the overhang reads the same
+totals as the span, from fewer rows when it replaces several finer blocks. Two covers:
+whole UTC days as days and 8- and 64-day blocks, for a totals read (signed_cover: 90 days as
+one 64-day block plus 3 eight-day blocks and 2 days minus 1 day); and the sub-day rest of a
+local bucket as quarter-hours, hours, 6-hour blocks and a day (sub_day_blocks: New York's
+[05:00, 24:00) as the UTC day minus its first 6 hours plus 05:00–06:00).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+
+from storage.measures import QH
+from storage.rollup_tables import DAY, SEALED_GRAIN
+
+IntArray = np.ndarray[Any, np.dtype[np.int64]]
+NO_SEAL = 1 << 62  # a seal past every block: every block may be read
+
+# A sub-day rest's blocks, relative cost (rows read): a day block holds a few more keys.
+SUB_COSTS = {QH: 1.0, 3600: 1.0, 6 * 3600: 1.1, DAY: 1.3}
+
+
+def sub_day_blocks(x: IntArray, y: IntArray, k: IntArray, sub: tuple[int, ...]) -> tuple[IntArray, ...]:
+    """The cheapest signed blocks of `sub` (seconds, ascending, a quarter-hour to a day) summing
+    to each span [x, y) (quarter-hours, shorter than two days), tagged with its k: arrays
+    (size, start, sign, k), in quarter-hours. A span's cover depends only on where it starts
+    in its UTC day and its length, so each such shape is covered once (_sub_cover)."""
+    dq = DAY // QH
+    base = x // dq * dq
+    uniq, inv = np.unique(np.stack([x - base, y - x], axis=1), axis=0, return_inverse=True)
+    inv = inv.reshape(-1)
+    gq = tuple(g // QH for g in sub)
+    costs = tuple(SUB_COSTS[g] for g in sub)
+    parts: list[tuple[IntArray, ...]] = []
+    for i, (r0, n) in enumerate(uniq.tolist()):
+        at = np.flatnonzero(inv == i)
+        for size, q, sign in _sub_cover(r0, r0 + n, gq, costs, len(gq) - 1)[1]:
+            parts.append((np.full(len(at), size), base[at] + q, np.full(len(at), sign), k[at]))
+    if not parts:
+        empty = np.zeros(0, dtype="int64")
+        return empty, empty, empty, empty
+    return tuple(np.concatenate(c).astype("int64") for c in zip(*parts))
+
+
+@lru_cache(maxsize=65536)
+def _sub_cover(
+    a: int, b: int, gq: tuple[int, ...], costs: tuple[float, ...], level: int
+) -> tuple[float, tuple[tuple[int, int, int], ...]]:
+    """The cheapest signed blocks (size, start, ±1), in quarter-hours from a UTC midnight,
+    summing to [a, b), with blocks of gq[: level + 1] (gq: sizes ascending, the first one
+    quarter-hour): each level's edges may round down or up, the rest added or taken away at
+    finer levels (as _cover does with days and coarser blocks). On a tie, fewer kinds of block."""
+    if a >= b:
+        return 0.0, ()
+    size, cost = gq[level], costs[level]
+    if level == 0:
+        return (b - a) // size * cost, tuple((size, q, 1) for q in range(a, b, size))
+    options = [_sub_cover(a, b, gq, costs, level - 1)]
+    for left in sorted({a // size * size, -(-a // size) * size}):
+        for right in sorted({b // size * size, -(-b // size) * size}):
+            if left >= right:
+                continue
+            total = (right - left) // size * cost
+            blocks = [(size, q, 1) for q in range(left, right, size)]
+            for x, y, sign in (
+                (a, left, 1) if a < left else (left, a, -1),
+                (right, b, 1) if right < b else (b, right, -1),
+            ):
+                c, bl = _sub_cover(x, y, gq, costs, level - 1)
+                total += c
+                blocks += [(z, q, g * sign) for z, q, g in bl]
+            options.append((total, tuple(blocks)))
+    return min(options, key=lambda o: o[0])
+
+
+Span = tuple[int, int, int]  # (grain, lo, hi): rollup rows of that grain with lo <= t < hi, seconds
+
+
+def signed_cover(
+    lo: int, hi: int, grains: tuple[int, ...], costs: tuple[float, ...], sealed: int = NO_SEAL
+) -> tuple[list[Span], list[Span]]:
+    """Whole UTC days [lo, hi) (seconds) as aligned blocks of `grains` (ascending, the first a
+    day, each dividing the next) added and taken away: (added, taken), adjacent blocks of a
+    grain merged into one span. Sums are exact integers, so a coarse block that overhangs the
+    window minus the overhang reads the same totals as the window, from fewer rows when a
+    block costs less than the finer blocks it replaces: costs[i] is a block of grains[i]'s
+    cost (rows read, relative). E.g. 90 days as one 64-day block plus 3 eight-day blocks and
+    2 days minus 1 day, instead of 9 eight-day blocks and 18 days. An 8-day block, added or
+    taken away, is used only if it ends at or before `sealed` (epoch seconds; see plan_ranges)."""
+    days = tuple(g // DAY for g in grains)
+    best = _cover(lo // DAY, hi // DAY, days, tuple(costs), len(days) - 1, sealed // DAY)[1]
+    out: tuple[list[Span], list[Span]] = ([], [])
+    for sign in (1, -1):
+        spans = out[0 if sign == 1 else 1]
+        for size, start in sorted((z, s) for z, s, g in best if g == sign):
+            a, b = start * DAY, (start + size) * DAY
+            if spans and spans[-1][0] == size * DAY and spans[-1][2] == a:
+                spans[-1] = (size * DAY, spans[-1][1], b)
+            else:
+                spans.append((size * DAY, a, b))
+    return out
+
+
+@lru_cache(maxsize=4096)
+def _cover(
+    a: int, b: int, days: tuple[int, ...], costs: tuple[float, ...], level: int, sealed_day: int
+) -> tuple[float, tuple[tuple[int, int, int], ...]]:
+    """The cheapest signed blocks (size in days, start day, ±1) summing to days [a, b), with
+    blocks of days[: level + 1]; each level's edges may round down or up (the rest taken away
+    or added at finer levels). 8-day blocks end at or before sealed_day."""
+    size, cost = days[level], costs[level]
+    if a >= b:
+        return 0.0, ()
+    if level == 0:
+        return (b - a) * cost, tuple((size, d, 1) for d in range(a, b))
+    options = [_cover(a, b, days, costs, level - 1, sealed_day)]
+    for left in sorted({a // size * size, -(-a // size) * size}):
+        for right in sorted({b // size * size, -(-b // size) * size}):
+            if left >= right or (size * DAY == SEALED_GRAIN and right > sealed_day):
+                continue
+            total = (right - left) // size * cost
+            blocks = [(size, d, 1) for d in range(left, right, size)]
+            for x, y, sign in (
+                (a, left, 1) if a < left else (left, a, -1),
+                (right, b, 1) if right < b else (b, right, -1),
+            ):
+                c, bl = _cover(x, y, days, costs, level - 1, sealed_day)
+                total += c
+                blocks += [(z, d, g * sign) for z, d, g in bl]
+            options.append((total, tuple(blocks)))
+    return min(options, key=lambda o: o[0])

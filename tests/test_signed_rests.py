@@ -1,0 +1,144 @@
+"""Sub-day rests added and taken away (queries.rollup_plan.plan_ranges, signed).
+
+- The plan (pure): every quarter-hour of the window is counted exactly once, keyed by the
+  start of its segment, whatever the cuts (sums of +1 and -1 blocks, as SQL reads them:
+  rollup_plan.blocks_of); no 8-day block past the seal; it reads fewer blocks than the plain
+  plan where local days start off a UTC midnight, and the same plan in UTC.
+- The reader: the families keyed by more than the source read signed plans, rollup_total does
+  not; a key whose only rows lie in a block taken away nets to zero and is left out, as the
+  raw rows leave it out (both engines, both paths).
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+from support.db import insert_logs, on_both_paths, random_row
+
+import queries
+from ingest import refresh as rollups
+from queries import buckets as qbuckets, parse_filters, rollup_plan as qp, rollup_read as qr
+from queries.rollup_signed import NO_SEAL
+from storage import rollup_tables as rt
+
+QH, DAY = 900, rt.DAY
+WIDE = (QH, *rt.GRAINS[1:], 8 * DAY, 64 * DAY)
+
+
+def counted(ranges, by_qh: bool) -> dict[tuple[int, int], int]:
+    """(quarter-hour, key) -> how many times the ranges count it (0s left out)."""
+    n: Counter = Counter()
+    for r in ranges:
+        g = r[0]
+        for t, key, sign in qp.blocks_of(r):
+            for q in range(t // QH, (t + g) // QH):
+                n[(q, key // QH if by_qh else 0)] += sign
+    return {k: v for k, v in n.items() if v}
+
+
+@st.composite
+def signed_plans(draw):
+    A = draw(st.integers(0, 4 * 6144))
+    B = A + draw(st.integers(1, 3 * 6144))
+    by_qh = draw(st.booleans())
+    cuts = None
+    if by_qh and draw(st.booleans()):
+        step = draw(st.sampled_from([96, 95, 97, 100, 92, 672, 2976, 4, 1]))
+        cuts = list(range(A - draw(st.integers(0, 200)), B + 1, step))
+        cuts += draw(st.lists(st.integers(A - 5, B + 5), max_size=8))
+    sealed = draw(st.integers(0, (B * QH) // (8 * DAY) + 9)) * 8 * DAY
+    grains = draw(st.sampled_from([rt.GRAINS, WIDE]))
+    return A, B, cuts, by_qh, sealed, grains
+
+
+@settings(max_examples=400, deadline=None)
+@given(signed_plans())
+def test_every_quarter_hour_counts_once_keyed_by_its_segment(p):
+    A, B, cuts, by_qh, sealed, grains = p
+    ranges = qp.plan_ranges(A, B, np.array(cuts) if cuts is not None else None, by_qh, grains, sealed, signed=True)
+    for r in ranges:
+        for t, _key, _sign in qp.blocks_of(r):
+            assert r[0] != rt.SEALED_GRAIN or t + r[0] <= sealed, ("an 8-day block past the seal", r)
+    starts = sorted({A} | {c for c in (cuts or []) if A < c < B})
+    want = {}
+    for q in range(A, B):
+        key = (q if cuts is None else max(s for s in starts if s <= q)) if by_qh else 0
+        want[(q, key)] = 1
+    assert counted(ranges, by_qh) == want
+
+
+def _blocks(tz: str, gran: str, signed: bool) -> tuple[int, int]:
+    f = parse_filters({"from": "2026-01-05", "to": "2026-11-29", "timezone": tz, "granularity": gran}, "x")
+    A, B = int(f.start_utc.timestamp()) // QH, int(f.end_utc.timestamp()) // QH
+    ranges = qp.plan_ranges(A, B, qp.cuts_from_boundaries(qbuckets.bucket_cuts(f)), True, WIDE, signed=signed)
+    return sum(len(qp.blocks_of(r)) for r in ranges), len(qbuckets.window_buckets(f))
+
+
+@pytest.mark.parametrize("tz", ["Asia/Kathmandu", "America/New_York", "Europe/Madrid", "America/St_Johns"])
+def test_local_days_read_fewer_blocks(tz):
+    """A local day that starts off a UTC midnight: 9-12 blocks plain, about half signed."""
+    plain, days = _blocks(tz, "day", False)
+    signed, _ = _blocks(tz, "day", True)
+    assert plain >= 9 * days and signed <= 0.8 * plain, (plain, signed, days)
+    assert _blocks(tz, "week", True)[0] < _blocks(tz, "week", False)[0]
+
+
+def test_utc_plans_do_not_change():
+    for gran in ("hour", "day", "week", "month"):
+        f = parse_filters({"from": "2026-01-05", "to": "2026-02-20", "timezone": "UTC", "granularity": gran}, "x")
+        A, B = int(f.start_utc.timestamp()) // QH, int(f.end_utc.timestamp()) // QH
+        cuts = qp.cuts_from_boundaries(qbuckets.bucket_cuts(f))
+        assert qp.plan_ranges(A, B, cuts, True, WIDE, signed=True) == qp.plan_ranges(A, B, cuts, True, WIDE)
+
+
+def test_the_reader_signs_the_keyed_families_only():
+    f = parse_filters({"from": "2026-01-05", "to": "2026-03-29", "timezone": "Asia/Kathmandu"}, "x")
+    A, B = int(f.start_utc.timestamp()) // QH, int(f.end_utc.timestamp()) // QH
+    cuts = np.asarray(qbuckets.bucket_cuts(f), dtype="int64").tobytes()
+    for fam in rt.FAMILIES:
+        if fam.grains[0] != QH:
+            continue
+        ranges = qr._plan(f.timezone, A, B, cuts, True, 0, fam.grains, fam.folded, NO_SEAL, bool(fam.key_columns))[0]
+        negative = any(qp.full_range(r)[8] < 0 for r in ranges)
+        assert negative == (fam.name != "total"), fam.name
+
+
+@pytest.fixture(scope="module")
+def taken_away(engine):
+    """An org in Kathmandu: rows every day, and agent `ghost` whose only row lies just before the
+    window (23:50 local the day before), in the quarter-hour a signed plan takes away from the
+    window's first local day."""
+    rng = random.Random(4545)
+    org = f"signed-{uuid.uuid4().hex[:8]}"
+    start = datetime(2026, 3, 1, tzinfo=UTC)
+    rows = [
+        random_row(org, start + timedelta(minutes=rng.randrange(60 * 24 * 60)), rng, agents=("a1", "a2", None))
+        for _ in range(600)
+    ]
+    # 2026-03-31 00:00 in Kathmandu (+05:45) is 03-30 18:15 UTC; 18:05 UTC is 23:50 local on the 30th.
+    rows.append(random_row(org, datetime(2026, 3, 30, 18, 5, tzinfo=UTC), rng, agents=("ghost",)))
+    insert_logs(engine, rows)
+    rollups.refresh(engine)
+    return org
+
+
+def test_a_key_taken_away_whole_is_left_out(engine, taken_away):
+    f = parse_filters(
+        {"from": "2026-03-31", "to": "2026-04-20", "timezone": "Asia/Kathmandu", "granularity": "day"},
+        taken_away,
+        now=datetime(2026, 12, 1, tzinfo=UTC),
+    )
+    raw, roll = on_both_paths(engine, queries.by_agent, f)
+    assert repr(roll) == repr(raw)
+    assert "ghost" not in repr(roll)
+    for fn in (queries.time_series, queries.model_efficiency, queries.summary):
+        raw, roll = on_both_paths(engine, fn, f)
+        assert repr(roll) == repr(raw), fn.__name__
+    raw, roll = on_both_paths(engine, queries.time_series, f, True)  # by action: rollup_action, signed
+    assert repr(roll) == repr(raw)
