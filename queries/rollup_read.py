@@ -113,7 +113,7 @@ def rollup_facts(
             return raw()
         # Planned with the state's seal: the blocks it reads are written (a seal read
         # earlier only leaves out blocks that are there; never one that is not).
-        ranges, pieces, blocks, negatives, minus = _plan(
+        ranges, pieces, blocks, negatives, minus, taking = _plan(
             f.timezone,
             A,
             B,
@@ -144,6 +144,7 @@ def rollup_facts(
             negatives=negatives,
             minus=minus,
             measures=names,
+            taking=taking,
         )
         params["org"] = f.org_id
         rows = tuples(conn.execute(sa.text(sql), params))
@@ -152,7 +153,7 @@ def rollup_facts(
         seen = rows[0][-1] if rows else read_version(conn)
         if seen == state.version:
             # A block minus its rest (or its overhang) can leave a key with no row: none in raw.
-            if (negatives or minus or any(len(r) > 8 and r[8] < 0 for r in ranges)) and (by_qh or dims):
+            if (negatives or minus or taking) and (by_qh or dims):
                 at = cols.index("executions")
                 rows = [r for r in rows if r[at] != 0]
             return frame(rows, cols, dims)  # the trailing version column is left out
@@ -171,8 +172,14 @@ SIGNED = True
 MAX_PIECES = 400
 
 
+# (ranges, raw pieces, day blocks, negatives, rollup spans taken away, whether a range takes blocks away)
 Plan = tuple[
-    tuple[tuple[int, ...], ...], tuple[tuple[int, int], ...], tuple[Block, ...], tuple[Negative, ...], tuple[Span, ...]
+    tuple[tuple[int, ...], ...],
+    tuple[tuple[int, int], ...],
+    tuple[Block, ...],
+    tuple[Negative, ...],
+    tuple[Span, ...],
+    bool,
 ]
 
 
@@ -228,10 +235,11 @@ def _plan(
         folds = fold_ranges(planned, stretches, period)
         if folded and WEEK % period == 0 and grains[0] == QH:
             folds = fold_blocks(folds, stretches, FOLD_SPAN, FOLD_GRAIN, period)
-        return tuple(folds), pieces, blocks, negatives, ()
+        return tuple(folds), pieces, blocks, negatives, (), False
     if not by_qh and grains[-1] > DAY and grains[0] == DAY:
         return _signed(planned, pieces, blocks, negatives, grains, sealed)
-    return tuple(planned), pieces, blocks, negatives, ()
+    taking = any(len(r) > 8 and r[8] < 0 for r in planned)  # rollup_plan.full_range: the sign
+    return tuple(planned), pieces, blocks, negatives, (), taking
 
 
 def _signed(
@@ -247,10 +255,10 @@ def _signed(
     blocks added and taken away; what is not a whole day stays as planned."""
     days = sorted([(r[1], r[2]) for r in planned] + [(d, d + DAY) for d, _k in blocks])
     if not days or any(b != a2 for (_a, b), (a2, _b) in pairwise(days)):
-        return tuple(planned), pieces, blocks, negatives, ()  # not one run of days: as planned
+        return tuple(planned), pieces, blocks, negatives, (), False  # not one run of days: as planned
     added, taken = signed_cover(days[0][0], days[-1][1], grains, tuple(BLOCK_COSTS[g] for g in grains), sealed)
     ranges = tuple((g, lo, hi, lo, NO_FOLD) for g, lo, hi in added)  # no key, no lattice: every block read
-    return ranges, pieces, (), negatives, tuple(taken)
+    return ranges, pieces, (), negatives, tuple(taken), False
 
 
 # The last state read per database: most requests plan with it and never re-read it.

@@ -69,6 +69,7 @@ def build_query(
     negatives: Sequence[Negative] = (),
     minus: Sequence[Span] = (),
     measures: Sequence[str] = tuple(MEASURES),
+    taking: bool = False,
 ) -> tuple[str, dict[str, Any]]:
     """One statement (one snapshot): rollup ranges + live tail + unaligned edges, summed.
 
@@ -81,7 +82,8 @@ def build_query(
     negative, each keyed to its segment (rollup_plan.day_remainders); minus: spans (grain, lo,
     hi) of rollup rows counted negative (rollup_plan.signed_cover: coarse blocks that overhang
     a totals read, less their overhang; no time key); measures: the MEASURES summed, in their
-    order (storage.measures.measure_names). Returns (sql text, params).
+    order (storage.measures.measure_names); taking: some range counts its blocks negative
+    (rollup_plan.full_range's sign). Returns (sql text, params).
     """
     fam = BY_NAME[family]
     measures = measure_names(measures)  # MEASURES' order in every part: UNION ALL is positional
@@ -103,7 +105,7 @@ def build_query(
         # f inside their segment of the lattice ph + k·p, keyed by its start, counted s times.
         key = "(r.ph + (((x.t + r.d - r.ph) % r.w) / r.p) * r.p) / 900 AS k, " if by_qh else ""
         rsel = msel
-        if any(full_range(r)[8] != 1 for r in ranges):
+        if taking:
             rsel = ", ".join(f"r.s * {rollup_measure_sql(m)} AS {m}" for m in measures_read)
         where = (
             f"x.org_id = :org AND x.grain = r.g AND x.t >= r.lo AND x.t < r.hi"
