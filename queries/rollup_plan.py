@@ -99,7 +99,12 @@ def plan_ranges(
             b = np.minimum(b, (sealed // QH) // g * g)
         has = a < b
         pieces[grain].append((a[has], b[has], k[has]))
-        x, y, k = np.r_[x, np.where(has, b, y)], np.r_[np.where(has, a, y), y], np.r_[k, k]
+        # np.concatenate, not np.r_: ~2 µs less each, 18 per plan, every distinct window
+        x, y, k = (
+            np.concatenate((x, np.where(has, b, y))),
+            np.concatenate((np.where(has, a, y), y)),
+            np.concatenate((k, k)),
+        )
     if residues is None:  # no grain between a quarter-hour and a day
         keep = (x < y) & (seg_len[k] >= DAY // QH)
         residues = _residues(x[keep], y[keep], k[keep], s, e, sub, pieces)
@@ -153,8 +158,8 @@ def _residues(
     # A run: the same kind of block in consecutive segments of one length, back to back.
     same = (g[1:] == g[:-1]) & (sign[1:] == sign[:-1]) & (d[1:] == d[:-1]) & (p[1:] == p[:-1])
     same &= (kk[1:] == kk[:-1] + 1) & (t[1:] == t[:-1] + g[:-1])
-    first = np.flatnonzero(np.r_[True, ~same])
-    last = np.r_[first[1:] - 1, len(g) - 1]
+    first = np.flatnonzero(np.concatenate(([True], ~same)))
+    last = np.append(first[1:] - 1, len(g) - 1)
     a, b = first, last
     cols = (g[a], t[a], t[b] + g[b], s[kk[a]], p[a], np.full(len(a), NO_FOLD // QH), d[a], p[a])
     rows = np.stack(cols, axis=1) * QH
@@ -199,7 +204,7 @@ def _merge(g: int, lo: IntArray, hi: IntArray, k: IntArray, s: IntArray, seg_len
             same &= ~(inside & fits)
         ok[1:] = same
     first = np.flatnonzero(~ok)
-    last = np.r_[first[1:] - 1, len(lo) - 1]
+    last = np.append(first[1:] - 1, len(lo) - 1)
     return [(g * QH, int(lo[a]) * QH, int(hi[b]) * QH, int(s[k[a]]) * QH, int(p[a]) * QH) for a, b in zip(first, last)]
 
 
