@@ -57,9 +57,9 @@ def plan_ranges(
     written: storage.rollup_tables.SEALED_GRAIN); its days are read instead.
 
     signed (a family with sub-day grains up to a day): what whole days leave of a segment of
-    a day or more (less than a day at each edge, or all of it if it holds no whole UTC
-    day) is read as the
-    cheapest blocks added and taken away (_sub_cover): New York's local day [05:00, 05:00)
+    a day or more (less than a day at each edge, or all of it if it holds no whole UTC day)
+    is read as the cheapest blocks added and taken away (rollup_signed.sub_day_blocks):
+    New York's local day [05:00, 05:00)
     as the UTC day, minus its first 6 hours, plus 05:00–06:00, plus the next day's first 6
     hours minus its 05:00–06:00 — 5 blocks instead of 9; Kathmandu's 12 → 5. A block that
     overhangs its segment, or is taken away, comes as a range of its own kind (shift, fit,
@@ -160,10 +160,10 @@ def _residues(
     same &= (kk[1:] == kk[:-1] + 1) & (t[1:] == t[:-1] + g[:-1])
     first = np.flatnonzero(np.concatenate(([True], ~same)))
     last = np.append(first[1:] - 1, len(g) - 1)
-    a, b = first, last
-    cols = (g[a], t[a], t[b] + g[b], s[kk[a]], p[a], np.full(len(a), NO_FOLD // QH), d[a], p[a])
-    rows = np.stack(cols, axis=1) * QH
-    return [(*r, int(x)) for r, x in zip(map(tuple, rows.tolist()), sign[a].tolist())]
+    # (grain, lo, hi, phase, period, fold, shift, fit = period, sign) per run: rollup_plan.full_range
+    cols = (g[first], t[first], t[last] + g[last], s[kk[first]], p[first], np.full(len(first), NO_FOLD // QH))
+    rows = np.stack((*cols, d[first], p[first]), axis=1) * QH
+    return [(*row, int(sg)) for row, sg in zip(map(tuple, rows.tolist()), sign[first].tolist())]
 
 
 def full_range(r: Range) -> tuple[int, ...]:

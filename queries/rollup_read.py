@@ -211,7 +211,7 @@ def _plan(
     family without quarter-hours, what its grains do not cover: raw pieces [a, b) (epoch
     seconds, keyed by quarter-hour), and days read whole minus their raw rest counted negative
     (rollup_plan.day_remainders); for a family with blocks coarser than a day, read without
-    time keys (the users' totals), rollup spans taken away (rollup_plan.signed_cover); for a
+    time keys (the users' totals), rollup spans taken away (rollup_signed.signed_cover); for a
     folded family (folded: it keeps FOLD_GRAIN rows) and a weekly period, whole 8-week blocks
     read from the fold rows (rollup_folds.fold_blocks); no 8-day block that ends after
     `sealed` (epoch seconds: it is not written yet, storage.rollup_tables.SEALED_GRAIN); signed:

@@ -80,7 +80,7 @@ def build_query(
     with id <= watermark outside the gaps (the tail reads the others); blocks and negatives:
     whole UTC days of the family's 1-day grain and the raw rest of those days counted
     negative, each keyed to its segment (rollup_plan.day_remainders); minus: spans (grain, lo,
-    hi) of rollup rows counted negative (rollup_plan.signed_cover: coarse blocks that overhang
+    hi) of rollup rows counted negative (rollup_signed.signed_cover: coarse blocks that overhang
     a totals read, less their overhang; no time key); measures: the MEASURES summed, in their
     order (storage.measures.measure_names); taking: some range counts its blocks negative
     (rollup_plan.full_range's sign). Returns (sql text, params).

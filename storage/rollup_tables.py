@@ -56,7 +56,7 @@ def sealed_at(epoch: float) -> int:
 
 # What a block of each grain costs to read, relative (rows per block at 10M rows and 25k
 # users, `make bench`: 8.2k, 27.5k, 36k): a window's whole days are read as the cheapest
-# blocks added and taken away (queries.rollup_plan.signed_cover, docs/rollups.md).
+# blocks added and taken away (queries.rollup_signed.signed_cover, docs/rollups.md).
 BLOCK_COSTS = {DAY: 1.0, 8 * DAY: 3.3, 64 * DAY: 4.4}
 # The heatmap's fold (migration 0014). A row of grain FOLD_GRAIN (negative: it is no block of
 # time) at t holds the quarter-hours t, t + 1 week, … t + 7 weeks: its FOLD_SPAN block (epoch-

@@ -1,4 +1,4 @@
-"""Totals of the user family from coarse blocks added and taken away (rollup_plan.signed_cover).
+"""Totals of the user family from coarse blocks added and taken away (rollup_signed.signed_cover).
 
 The users' ranking sums every user over a window's whole days. The user family keeps 1-, 8-
 and 64-day blocks; a 64-day block that overhangs the window, less its overhang (read as
