@@ -10,6 +10,7 @@ local bucket as quarter-hours, hours, 6-hour blocks and a day (sub_day_blocks: N
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
@@ -52,23 +53,33 @@ def sub_day_blocks(x: IntArray, y: IntArray, k: IntArray, sub: tuple[int, ...]) 
     return tuple(np.concatenate(c).astype("int64") for c in zip(*parts))
 
 
-@lru_cache(maxsize=65536)
-def _sub_cover(
-    a: int, b: int, gq: tuple[int, ...], costs: tuple[float, ...], level: int
-) -> tuple[float, tuple[tuple[int, int, int], ...]]:
-    """The cheapest signed blocks (size, start, ±1), in quarter-hours from a UTC midnight,
-    summing to [a, b), with blocks of gq[: level + 1] (gq: sizes ascending, the first one
-    quarter-hour): each level's edges may round down or up, the rest added or taken away at
-    finer levels (as _cover does with days and coarser blocks). On a tie, fewer kinds of block."""
+Cover = tuple[float, tuple[tuple[int, int, int], ...]]  # (cost, blocks (size, start, ±1))
+
+
+def _best(
+    a: int,
+    b: int,
+    sizes: tuple[int, ...],
+    costs: tuple[float, ...],
+    level: int,
+    recurse: Callable[[int, int, int], Cover],
+    allowed: Callable[[int, int], bool] = lambda _size, _right: True,
+) -> Cover:
+    """The cheapest signed blocks (size, start, ±1) summing to [a, b) (whole units: days, or
+    quarter-hours), with blocks of sizes[: level + 1] (ascending, the first one unit, each
+    dividing the next): each level's edges may round down or up, the rest added or taken away
+    at finer levels, through `recurse` (the caller's memoized self). allowed(size, right): may
+    a run of that size's blocks end at `right` (the seal). On a tie, the first option: finer
+    blocks, fewer kinds of block."""
     if a >= b:
         return 0.0, ()
-    size, cost = gq[level], costs[level]
+    size, cost = sizes[level], costs[level]
     if level == 0:
         return (b - a) // size * cost, tuple((size, q, 1) for q in range(a, b, size))
-    options = [_sub_cover(a, b, gq, costs, level - 1)]
+    options = [recurse(a, b, level - 1)]
     for left in sorted({a // size * size, -(-a // size) * size}):
         for right in sorted({b // size * size, -(-b // size) * size}):
-            if left >= right:
+            if left >= right or not allowed(size, right):
                 continue
             total = (right - left) // size * cost
             blocks = [(size, q, 1) for q in range(left, right, size)]
@@ -76,11 +87,17 @@ def _sub_cover(
                 (a, left, 1) if a < left else (left, a, -1),
                 (right, b, 1) if right < b else (b, right, -1),
             ):
-                c, bl = _sub_cover(x, y, gq, costs, level - 1)
+                c, bl = recurse(x, y, level - 1)
                 total += c
                 blocks += [(z, q, g * sign) for z, q, g in bl]
             options.append((total, tuple(blocks)))
     return min(options, key=lambda o: o[0])
+
+
+@lru_cache(maxsize=65536)
+def _sub_cover(a: int, b: int, gq: tuple[int, ...], costs: tuple[float, ...], level: int) -> Cover:
+    """_best in quarter-hours from a UTC midnight, with blocks of gq (a quarter-hour to a day)."""
+    return _best(a, b, gq, costs, level, lambda x, y, lv: _sub_cover(x, y, gq, costs, lv))
 
 
 Span = tuple[int, int, int]  # (grain, lo, hi): rollup rows of that grain with lo <= t < hi, seconds
@@ -112,30 +129,14 @@ def signed_cover(
 
 
 @lru_cache(maxsize=4096)
-def _cover(
-    a: int, b: int, days: tuple[int, ...], costs: tuple[float, ...], level: int, sealed_day: int
-) -> tuple[float, tuple[tuple[int, int, int], ...]]:
-    """The cheapest signed blocks (size in days, start day, ±1) summing to days [a, b), with
-    blocks of days[: level + 1]; each level's edges may round down or up (the rest taken away
-    or added at finer levels). 8-day blocks end at or before sealed_day."""
-    size, cost = days[level], costs[level]
-    if a >= b:
-        return 0.0, ()
-    if level == 0:
-        return (b - a) * cost, tuple((size, d, 1) for d in range(a, b))
-    options = [_cover(a, b, days, costs, level - 1, sealed_day)]
-    for left in sorted({a // size * size, -(-a // size) * size}):
-        for right in sorted({b // size * size, -(-b // size) * size}):
-            if left >= right or (size * DAY == SEALED_GRAIN and right > sealed_day):
-                continue
-            total = (right - left) // size * cost
-            blocks = [(size, d, 1) for d in range(left, right, size)]
-            for x, y, sign in (
-                (a, left, 1) if a < left else (left, a, -1),
-                (right, b, 1) if right < b else (b, right, -1),
-            ):
-                c, bl = _cover(x, y, days, costs, level - 1, sealed_day)
-                total += c
-                blocks += [(z, d, g * sign) for z, d, g in bl]
-            options.append((total, tuple(blocks)))
-    return min(options, key=lambda o: o[0])
+def _cover(a: int, b: int, days: tuple[int, ...], costs: tuple[float, ...], level: int, sealed_day: int) -> Cover:
+    """_best in days, with blocks of `days` (1, 8, 64); 8-day blocks end at or before sealed_day."""
+    return _best(
+        a,
+        b,
+        days,
+        costs,
+        level,
+        lambda x, y, lv: _cover(x, y, days, costs, lv, sealed_day),
+        lambda size, right: size * DAY != SEALED_GRAIN or right <= sealed_day,
+    )
