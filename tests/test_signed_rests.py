@@ -44,7 +44,7 @@ def counted(ranges, by_qh: bool) -> dict[tuple[int, int], int]:
 
 @st.composite
 def signed_plans(draw):
-    A = draw(st.integers(0, 4 * 6144))
+    A = draw(st.integers(-4 * 6144, 4 * 6144))  # before 1970 too: floors, not truncation
     B = A + draw(st.integers(1, 3 * 6144))
     by_qh = draw(st.booleans())
     cuts = None
@@ -52,7 +52,7 @@ def signed_plans(draw):
         step = draw(st.sampled_from([96, 95, 97, 100, 92, 672, 2976, 4, 1]))
         cuts = list(range(A - draw(st.integers(0, 200)), B + 1, step))
         cuts += draw(st.lists(st.integers(A - 5, B + 5), max_size=8))
-    sealed = draw(st.integers(0, (B * QH) // (8 * DAY) + 9)) * 8 * DAY
+    sealed = draw(st.integers(0, max(0, (B * QH) // (8 * DAY)) + 9)) * 8 * DAY
     grains = draw(st.sampled_from([rt.GRAINS, WIDE]))
     return A, B, cuts, by_qh, sealed, grains
 
