@@ -22,7 +22,10 @@ from storage.rollup_tables import DAY, SEALED_GRAIN
 IntArray = np.ndarray[Any, np.dtype[np.int64]]
 NO_SEAL = 1 << 62  # a seal past every block: every block may be read
 
-# A sub-day rest's blocks, relative cost (rows read): a day block holds a few more keys.
+# A sub-day rest's blocks, relative cost of reading one: its rows (on the 10M-row benchmark's
+# agent family a quarter-hour holds ~0.5 of a day's keys, an hour ~0.7, 6 hours ~0.9) plus
+# the read itself (a block outside its segment is a read range of its own). These weights
+# make the choices measured in docs/rollups.md, «Sub-day rests added and taken away».
 SUB_COSTS = {QH: 1.0, 3600: 1.0, 6 * 3600: 1.1, DAY: 1.3}
 
 
