@@ -21,7 +21,7 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 from hypothesis import given, settings, strategies as st
-from support.db import downgrade, insert_logs, on_both_paths, random_row, upgrade
+from support.db import assert_same_users, downgrade, insert_logs, on_both_paths, random_row, upgrade
 
 import queries
 from ingest import refresh as rollups
@@ -166,13 +166,7 @@ def _assert_exact(engine, org: str) -> None:
                 for fn in (queries.summary, queries.time_series, queries.model_efficiency, queries.by_agent):
                     raw, roll = on_both_paths(engine, fn, f)
                     assert repr(roll) == repr(raw), (fn.__name__, window, tz, gran)
-            raw_t, roll_t = on_both_paths(engine, user_totals, f)
-            key = ["user_id"]
-            pd.testing.assert_frame_equal(
-                roll_t.sort_values(key, na_position="last").reset_index(drop=True),
-                raw_t.sort_values(key, na_position="last").reset_index(drop=True),
-                check_exact=True,
-            )
+            assert_same_users(*on_both_paths(engine, user_totals, f))
             raw_u, roll_u = on_both_paths(engine, queries.by_user, replace(f, compare="previous"), 3)
             pd.testing.assert_frame_equal(roll_u.users, raw_u.users, check_exact=True)
             assert (roll_u.total_users, roll_u.others) == (raw_u.total_users, raw_u.others)

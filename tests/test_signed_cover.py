@@ -17,7 +17,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pandas as pd
 import pytest
-from support.db import insert_logs, on_both_paths, random_row
+from support.db import assert_same_users, insert_logs, on_both_paths, random_row
 
 import queries
 from ingest import refresh as rollups
@@ -85,12 +85,7 @@ def test_user_totals_from_signed_blocks_equal_raw(engine, org, tz, window, monke
     monkeypatch.setattr(qr, "build_query", spy)
     f = _filters(org, window, tz)
     raw, roll = on_both_paths(engine, user_totals, f)
-    key = ["user_id"]
-    pd.testing.assert_frame_equal(
-        roll.sort_values(key, na_position="last").reset_index(drop=True),
-        raw.sort_values(key, na_position="last").reset_index(drop=True),
-        check_exact=True,
-    )
+    assert_same_users(raw, roll)
     i = WINDOWS.index(window)
     assert not {f"w{i}-before", f"w{i}-after"} & set(roll["user_id"].dropna())  # nets to nothing here
     for limit in (2, 50):

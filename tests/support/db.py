@@ -213,3 +213,16 @@ def on_both_paths(engine: sa.Engine, fn, *args) -> list:
         with facts_path(engine, path).connect() as c:
             out.append(fn(c, *args))
     return out
+
+
+def assert_same_users(raw, roll) -> None:
+    """Two frames of users' totals (user_totals) equal exactly, whatever their row order (the
+    row without a user, None, last in both)."""
+    import pandas as pd
+
+    key = ["user_id"]
+    pd.testing.assert_frame_equal(
+        roll.sort_values(key, na_position="last").reset_index(drop=True),
+        raw.sort_values(key, na_position="last").reset_index(drop=True),
+        check_exact=True,
+    )
