@@ -233,15 +233,13 @@ def test_plan_partitions_every_quarter_hour(p):
     A, B, cuts, by_qh = p
     ranges = qp.plan_ranges(A, B, np.array(cuts) if cuts is not None else None, by_qh)
     key = {}
-    for g, lo, hi, ph, per in ranges:
-        g, lo, hi, ph, per = (v // 900 for v in (g, lo, hi, ph, per))
+    for r in ranges:
+        g, lo, ph = r[0], r[1], r[3]
         assert lo % g == 0 and ph <= lo
-        for t in range(lo, hi, g):
-            if (t - ph) % per + g > per:
-                continue
-            for q in range(t, t + g):
+        for t, k, _sign in qp.blocks_of(r):  # the blocks SQL reads: those that fit their segment
+            for q in range(t // 900, (t + g) // 900):
                 assert q not in key, f"quarter-hour {q} read twice"
-                key[q] = ph + (t - ph) // per * per
+                key[q] = k // 900
     assert sorted(key) == list(range(A, B))
     starts = sorted({A} | {c for c in (cuts or []) if A < c < B})
     for q, k in key.items():

@@ -60,14 +60,13 @@ def test_plan_reads_no_block_past_the_seal_and_every_quarter_hour_once(p):
     A, B, cuts, by_qh, sealed = p
     ranges = qp.plan_ranges(A, B, np.array(cuts) if cuts is not None else None, by_qh, WIDE, sealed)
     seen: dict[int, int] = {}
-    for g, lo, hi, ph, per in ranges:
-        for t in range(lo, hi, g):
-            if (t - ph) % per + g > per:
-                continue  # not read: the lattice keeps blocks inside their segment
+    for r in ranges:
+        g = r[0]
+        for t, k, _sign in qp.blocks_of(r):  # the blocks SQL reads: the lattice keeps them inside their segment
             assert g != SEALED or t + g <= sealed, ("a block past the seal", g, t, sealed)
             for q in range(t // QH, (t + g) // QH):
                 assert q not in seen, f"quarter-hour {q} read twice"
-                seen[q] = (ph + (t - ph) // per * per) // QH
+                seen[q] = k // QH
     assert sorted(seen) == list(range(A, B))
     if by_qh and cuts is not None:
         starts = sorted({A} | {c for c in cuts if A < c < B})

@@ -22,7 +22,7 @@ import pytest
 import sqlalchemy as sa
 from support.db import downgrade, rolled_up_rows, upgrade
 
-from queries import buckets as qbuckets, parse_filters, rollup_read as qr
+from queries import buckets as qbuckets, parse_filters, rollup_plan as qp, rollup_read as qr
 from storage import rollup_tables as rt
 
 QH, DAY = 900, 86400
@@ -37,10 +37,8 @@ def grains_read(tz: str, gran: str | None, start="2025-12-06", end="2026-12-05")
     cuts = np.asarray(qbuckets.bucket_cuts(f), dtype="int64").tobytes() if gran else None
     ranges = qr._plan(tz, A, B, cuts, gran is not None, 0, rt.WIDE_GRAINS)[0]
     out: dict[int, int] = {}
-    for g, lo, hi, ph, p, *_w in ranges:
-        first = -(-lo // g) * g
-        n = sum(1 for t in range(first, hi, g) if (t - ph) % p + g <= p)
-        out[g] = out.get(g, 0) + n
+    for r in ranges:
+        out[r[0]] = out.get(r[0], 0) + len(qp.blocks_of(r))
     return out
 
 
