@@ -1,13 +1,14 @@
 """«Mayores cambios»: each agent's, model's and user's cost in the window and in its earlier one
 (queries.earlier, queries.cost_changes: costs only, every key of both windows, users included);
 a click on an entry adds its filter to the slice (ids.FILTER_SLICE), as the drill-down clicks
-do (callbacks/slice.py).
+do (callbacks/slice.py). The entries are data (ids.CHANGES_VIEW) that assets/changes.js draws,
+and a click reaches the server as ids.CHANGES_CLICK (layouts/changes.py says why).
 """
 
 from __future__ import annotations
 
 import pandas as pd
-from dash import ALL, Input, Output, State, ctx, no_update
+from dash import ClientsideFunction, Input, Output, State, no_update
 
 import queries
 from layouts import agents as agents_layout, changes, compare, ids, slice as slice_layout
@@ -21,16 +22,23 @@ def register(app) -> None:
     app.callback(
         Output(ids.SEC_CHANGES, "hidden"),
         Output(ids.CHANGES_BODY, "children"),
+        Output(ids.CHANGES_VIEW, "data"),
         Output(ids.CHANGES_KEYS, "data"),
-        Output(ids.SEC_CHANGES, "data-stamp"),
         *common.FILTERS,
         common.TOKEN,
         common.CURRENCY,
         common.SLICE,
     )(update)
+    # Draws the entries, then stamps the section: its data-stamp says they are on the page.
+    app.clientside_callback(
+        ClientsideFunction("changes", "draw"),
+        Output(ids.SEC_CHANGES, "data-stamp"),
+        Input(ids.CHANGES_VIEW, "data"),
+        prevent_initial_call=True,
+    )
     app.callback(
         Output(ids.FILTER_SLICE, "data", allow_duplicate=True),
-        Input({"type": changes.ITEM, "index": ALL}, "n_clicks"),
+        Input(ids.CHANGES_CLICK, "data"),
         State(ids.CHANGES_KEYS, "data"),
         State(ids.FILTER_SLICE, "data"),
         prevent_initial_call=True,
@@ -66,12 +74,19 @@ def movers(agents: pd.DataFrame, names: dict[str, str], models: pd.DataFrame, us
     return out
 
 
+def view(stamp: str, columns: list | None = None) -> dict:
+    """What assets/changes.js draws: the entries' columns (layouts/changes.render; none: an
+    empty panel) and the stamp it then gives the section."""
+    return {"stamp": stamp, "columns": columns or []}
+
+
 def update(preset, start, end, source, granularity, tz, token, currency=None, sl=None):
-    """Hidden without a comparison (or without access); else the biggest movers of each dimension."""
+    """Hidden without a comparison (or without access); else the biggest movers of each dimension:
+    (hidden, empty state or [], view for assets/changes.js, keys of its entries)."""
     scope = common.resolve(preset, start, end, source, granularity, tz, token, currency, sl)
     f = scope.filters
     if scope.problem or f is None or not f.compare:
-        return True, [], [], scope.stamp
+        return True, [], view(scope.stamp), []
     b = queries.earlier(f)
     assert b is not None  # a comparison has an earlier window
 
@@ -86,19 +101,18 @@ def update(preset, start, end, source, granularity, tz, token, currency=None, sl
     try:
         agents, names, models, users = common.query(read, "page:changes", f)
     except common.Unavailable as u:
-        return False, changes.unavailable(u.message, u.detail), [], scope.stamp
-    body, keys = changes.render(movers(agents, names, models, users), compare.period_name(f.compare, b), scope.money)
-    return False, body, keys, scope.stamp
+        return False, changes.unavailable(u.message, u.detail), view(scope.stamp), []
+    columns, keys = changes.render(movers(agents, names, models, users), compare.period_name(f.compare, b), scope.money)
+    return False, [], view(scope.stamp, columns), keys
 
 
-def click(clicks, keys, sl):
-    """An entry's click: its [api, value] (by index, from the keys store) added to the slice."""
-    trigger = ctx.triggered_id
-    if not isinstance(trigger, dict) or not isinstance(keys, list):
+def click(clicked, keys, sl):
+    """An entry's click ({"i": its index, "n": clicks so far}, from assets/changes.js): its
+    [api, value] (by index, from the keys store) added to the slice."""
+    if not isinstance(clicked, dict) or not isinstance(keys, list):
         return no_update
-    i = trigger.get("index")
-    fired = ctx.triggered[0].get("value") if ctx.triggered else None
-    if not fired or not isinstance(i, int) or not 0 <= i < len(keys):
+    i = clicked.get("i")
+    if isinstance(i, bool) or not isinstance(i, int) or not 0 <= i < len(keys):
         return no_update
     key = keys[i]
     if not (isinstance(key, list) and len(key) == 2 and all(isinstance(k, str) for k in key)):

@@ -6,8 +6,8 @@ a list of {id, property, value}, or one input too few raise inside Dash (500 and
 traceback in the log). Here the shape is checked against the callback's own
 declaration in `app.callback_map`; the values inside are the callbacks' to validate
 (callbacks/common.py). A dependency is one {id, property} pair, except a pattern-matching
-one (ALL: «Mayores cambios»'s entries), which the renderer sends as the list of the
-components it matched, each id a dict fitting the declared pattern.
+one (ALL; none of the page's server callbacks has one today), which the renderer sends as the
+list of the components it matched, each id a dict fitting the declared pattern.
 """
 
 from __future__ import annotations

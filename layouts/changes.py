@@ -2,10 +2,15 @@
 or fell most between the current window and the earlier one, each a button that adds its
 filter to the slice (callbacks/changes.py, the same store as the drill-down clicks).
 
-Shown only with a comparison. Names are data: rendered as text (html.Span children), never
-as HTML; an agent without a name reads «Sin agente», a user without an id «Sin usuario».
-Up is the cost's bad direction (warning red), down its good one (green), as on the cards,
-and the arrow and the sign say it without the colour.
+Shown only with a comparison. The entries are data, not Dash components: `render` writes them
+(every string worded and formatted here) to a store, and assets/changes.js draws them as DOM
+nodes. Each Dash component a callback returns costs the page's main thread a store update and
+a React mount when it appears: the panel's ~170 components were two thirds of those a filter
+change created (scripts/page_profile.py), for a panel whose every entry is text. Names are
+data: set as text (textContent, the title attribute), never as HTML; an agent without a name
+reads «Sin agente», a user without an id «Sin usuario». Up is the cost's bad direction
+(warning red), down its good one (green), as on the cards, and the arrow and the sign say it
+without the colour.
 """
 
 from __future__ import annotations
@@ -20,7 +25,6 @@ from .compare import COST, tone
 from .i18n import N_, _
 
 TOP = 5  # entries per direction and dimension
-ITEM = "changes-item"  # pattern-matching id type of the entries: {"type": ITEM, "index": i}
 GROUPS = [  # (API name of the filter a click adds, msgid of the column's title)
     ("agentId", N_("Agentes")),
     ("model", N_("Modelos")),
@@ -54,15 +58,23 @@ def movers(rows: list[Mover], n: int = TOP) -> tuple[list[Mover], list[Mover]]:
 
 
 def layout() -> html.Section:
+    # CHANGES_BODY: Dash's children (an empty state when the data is unavailable); CHANGES_LIST:
+    # assets/changes.js's entries (React never gives it children, so it leaves them alone).
+    body = html.Div([html.Div(id=ids.CHANGES_BODY), html.Div(id=ids.CHANGES_LIST)], className="changes-body")
     sec = section(
         ids.SEC_CHANGES,
         _("Mayores cambios"),
         _("Dónde subió o bajó más el costo frente al periodo comparado. Clic en una fila para filtrar por ella."),
-        loading(html.Div(id=ids.CHANGES_BODY, className="changes-body")),
+        loading(body),
         className="changes",
     )
     sec.hidden = True  # until a comparison is chosen (callbacks/changes.py)
-    sec.children = [*sec.children, dcc.Store(id=ids.CHANGES_KEYS, data=[], storage_type="memory")]
+    stores = [
+        dcc.Store(id=ids.CHANGES_KEYS, data=[], storage_type="memory"),
+        dcc.Store(id=ids.CHANGES_VIEW, data=None, storage_type="memory"),
+        dcc.Store(id=ids.CHANGES_CLICK, data=None, storage_type="memory"),
+    ]
+    sec.children = [*sec.children, *stores]
     return sec
 
 
@@ -80,7 +92,10 @@ def relative(m: Mover) -> str:
     return ("+" if m.delta_e8 > 0 else "−") + fmt.change_percent(abs(m.delta_e8) / m.previous_e8)
 
 
-def _item(m: Mover, index: int, period: str, money: fmt.Money) -> html.Button:
+def _item(m: Mover, index: int, period: str, money: fmt.Money) -> dict[str, object]:
+    """One entry as assets/changes.js draws it: a button (class change-item and the tone,
+    data-api, data-index, title) holding the arrow, the name over its detail, the change in
+    US$ and in %."""
     direction = 1 if m.delta_e8 > 0 else -1
     title = _("{name}: {before} en «{period}» → {now} ahora. Clic para filtrar.").format(
         name=m.label,
@@ -88,25 +103,23 @@ def _item(m: Mover, index: int, period: str, money: fmt.Money) -> html.Button:
         before=fmt.usd(m.previous_e8 / 1e8, money=money),
         now=fmt.usd(m.cost_e8 / 1e8, money=money),
     )
-    return html.Button(
-        id={"type": ITEM, "index": index},
-        className=f"change-item {tone(COST, direction)}",
-        title=title,
-        **{"data-api": m.api},
-        children=[
-            html.Span("▲" if direction > 0 else "▼", className="change-arrow", **{"aria-hidden": "true"}),
-            html.Span(
-                [html.Span(m.label, className="change-name"), html.Span(m.detail, className="change-detail")],
-                className="change-who",
-            ),
-            html.Span(signed(m.delta_e8, money), className="change-abs num"),
-            html.Span(relative(m), className="change-pct num"),
-        ],
-    )
+    return {
+        "index": index,
+        "api": m.api,
+        "tone": tone(COST, direction),
+        "arrow": "▲" if direction > 0 else "▼",
+        "name": m.label,
+        "detail": m.detail,
+        "abs": signed(m.delta_e8, money),
+        "pct": relative(m),
+        "title": title,
+    }
 
 
 def render(groups: list[tuple[str, list[Mover]]], period: str, money: fmt.Money) -> tuple[list, list]:
-    """The panel's columns and the keys its buttons stand for ([[api, value], ...] by index)."""
+    """(columns, keys): the panel's columns as data for assets/changes.js — each {"title",
+    "lists": [{"head", "none" (what an empty list says), "items": [_item, ...]}]} — and the keys
+    its entries stand for ([[api, value], ...] by entry index)."""
     keys: list[list[str]] = []
     columns = []
     for title, rows in groups:
@@ -120,14 +133,9 @@ def render(groups: list[tuple[str, list[Mover]]], period: str, money: fmt.Money)
             for m in chosen:
                 items.append(_item(m, len(keys), period, money))
                 keys.append([m.api, m.value])
-            lists.append(
-                html.Div(
-                    [html.Div(head, className="changes-dir"), *(items or [html.Div(none, className="changes-none")])],
-                    className="changes-list",
-                )
-            )
-        columns.append(html.Div([html.H3(_(title), className="changes-title"), *lists], className="changes-col"))
-    return [html.Div(columns, className="changes-grid")], keys
+            lists.append({"head": head, "none": none, "items": items})
+        columns.append({"title": _(title), "lists": lists})
+    return columns, keys
 
 
 def unavailable(message: str, hint: str) -> list:

@@ -44,7 +44,12 @@ COMPARE = "filter-compare"  # «Comparar con»: none | previous | year (callback
 SEC_CHANGES = "section-changes"
 CHANGES_BODY = "changes-body"
 CHANGES_KEYS = "changes-keys"  # [[api, value], ...]: the filter each entry's click adds, by index
-# (the entries' pattern-matching ids: layouts/changes.py ITEM)
+# The entries are not Dash components (layouts/changes.py, assets/changes.js): CHANGES_VIEW holds
+# them as data, assets/changes.js draws them into CHANGES_LIST and writes a click to CHANGES_CLICK
+# ({"i": entry index, "n": clicks so far}).
+CHANGES_VIEW = "changes-view"
+CHANGES_LIST = "changes-entries"
+CHANGES_CLICK = "changes-click"
 # The filter row under the bar (layouts/slice.py, callbacks/slice.py): one searchable multi-select
 # per dimension, the chips of what is applied (a chip's ✕: assets/view_url.js),
 # «Quitar filtros» and «Copiar enlace». SLICE_NAMES: {agentId: {id: name}} for the chips' labels.

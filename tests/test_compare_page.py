@@ -298,50 +298,51 @@ def test_mayores_cambios_orders_the_movers_like_pandas(seeded, case):
     w = window_of(args)
     b = earlier_window(w, how)
     with app.server.app_context():
-        hidden, body, keys, stamp = callbacks.changes.update(*args, token, None, {"compare": how})
-    assert hidden is False and stamp.endswith(f"compare={how}")
-    items = by_class(html.Div(body), "change-item")
-    assert len(items) == len(keys) and [i.id["index"] for i in items] == list(range(len(keys)))
+        hidden, body, view, keys = callbacks.changes.update(*args, token, None, {"compare": how})
+    assert hidden is False and body == [] and view["stamp"].endswith(f"compare={how}")
+    items = [i for col in view["columns"] for lst in col["lists"] for i in lst["items"]]
+    assert len(items) == len(keys) and [i["index"] for i in items] == list(range(len(keys)))
+    assert [c["title"] for c in view["columns"]] == ["Agentes", "Modelos", "Usuarios"]
+    assert all([lst["head"] for lst in c["lists"]] == ["Suben", "Bajan"] for c in view["columns"])
     deltas = ref_deltas(rows, agents, w, b)
     for api in ("agentId", "model", "userId"):
         ups = sorted((v for v in deltas[api].items() if v[1] > 0), key=lambda kv: -kv[1])[:5]
         downs = sorted((v for v in deltas[api].items() if v[1] < 0), key=lambda kv: kv[1])[:5]
-        shown = [(keys[i.id["index"]][1], "delta-bad" in i.className) for i in items if keys[i.id["index"]][0] == api]
+        shown = [(keys[i["index"]][1], i["tone"] == "delta-bad") for i in items if keys[i["index"]][0] == api]
+        assert all(i["api"] == keys[i["index"]][0] for i in items)
+        assert all((i["tone"], i["arrow"]) in {("delta-bad", "▲"), ("delta-good", "▼")} for i in items)
         assert [k for k, up in shown if up] == [k for k, _ in ups], api
         assert [k for k, up in shown if not up] == [k for k, _ in downs], api
-        for item in (i for i in items if keys[i.id["index"]][0] == api):
-            amount = text(by_class(item, "change-abs")[0])
-            value = deltas[api][keys[item.id["index"]][1]]
+        for item in (i for i in items if keys[i["index"]][0] == api):
+            amount = item["abs"]
+            value = deltas[api][keys[item["index"]][1]]
             m = re.search(r"(<\s)?([+−])US\$\s?([\d.,]+)", amount)
             assert (m.group(2) == "+") == (value > 0)
             if not m.group(1):
                 assert number(m.group(3)) == pytest.approx(abs(value) / 1e8, abs=0.005), (api, amount, value)
-    # Names are text: the hostile agent's name is a Span's plain string, never markup.
+    # Names are data: the hostile agent's name is carried as its plain string (assets/changes.js
+    # sets it as textContent; tests/test_browser_compare.py reads it back from the page).
     if how == "year":
-        hostile = [i for i in items if HOSTILE in text(i)]
-        assert hostile and text(by_class(hostile[0], "change-pct")[0]).startswith("−100")
-        assert by_class(hostile[0], "change-name")[0].children == HOSTILE
+        hostile = [i for i in items if i["name"] == HOSTILE]
+        assert hostile and hostile[0]["pct"].startswith("−100") and HOSTILE in hostile[0]["title"]
 
 
 def test_mayores_cambios_is_hidden_without_a_comparison(seeded):
     app, token, _rows, _agents = seeded
     with app.server.app_context():
-        assert callbacks.changes.update(*TODAY_PREVIOUS, token, None, {})[:3] == (True, [], [])
+        hidden, body, view, keys = callbacks.changes.update(*TODAY_PREVIOUS, token, None, {})
+    assert (hidden, body, view["columns"], keys) == (True, [], [], []) and view["stamp"]
 
 
 def test_an_entry_click_adds_its_filter_and_keeps_the_comparison():
     keys = [["agentId", "a"], ["model", "m"]]
-
-    from types import SimpleNamespace
-
-    clicked = SimpleNamespace(  # dash.ctx as a click on entry 1 sets it
-        triggered_id={"type": "changes-item", "index": 1},
-        triggered=[{"prop_id": '{"index":1,"type":"changes-item"}.n_clicks', "value": 1}],
-    )
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(callbacks.changes, "ctx", clicked)
-        out = callbacks.changes.click([None, 1], keys, {"compare": "year", "agentId": ["z"]})
+    out = callbacks.changes.click({"i": 1, "n": 3}, keys, {"compare": "year", "agentId": ["z"]})
     assert out == {"agentId": ["z"], "model": ["m"], "compare": "year"}
+    # What assets/changes.js would never send, forged: nothing changes.
+    for forged in (None, 1, "1", [1], {}, {"i": True}, {"i": -1}, {"i": 2}, {"i": "1"}, {"i": 1.0}):
+        assert callbacks.changes.click(forged, keys, {"compare": "year"}) is callbacks.changes.no_update, forged
+    assert callbacks.changes.click({"i": 0}, [["agentId", 5]], {}) is callbacks.changes.no_update
+    assert callbacks.changes.click({"i": 0}, "x", {}) is callbacks.changes.no_update
 
 
 # ------------------------------------------------------------------ the plumbing
@@ -368,31 +369,41 @@ def test_the_control_writes_the_store_and_slice_changes_keep_it():
     assert callbacks.slice.clean({"compare": "year", "agentId": []}) == {"compare": "year"}
 
 
-def test_the_guard_takes_the_entries_pattern_and_refuses_a_forged_one(seeded):
+def test_the_guard_takes_a_pattern_and_refuses_a_forged_one():
+    """No callback the server runs for the page has a pattern-matching input since «Mayores
+    cambios» is drawn by assets/changes.js; the guard still reads one as the renderer sends it
+    (the list of the components it matched), for a callback that has one."""
+    import dash
+
     import callbacks.guard
 
-    app = seeded[0]
-    key = next(k for k, cb in app.callback_map.items() if "changes-item" in str(cb["inputs"]))
-    cb = app.callback_map[key]
+    app = dash.Dash(__name__)
+    app.layout = html.Div([html.Div(id="out"), html.Div(id="st")])
+    app.callback(
+        dash.Output("out", "children"),
+        dash.Input({"type": "row", "index": dash.ALL}, "n_clicks"),
+        dash.State("st", "children"),
+    )(lambda clicks, st: "")
+    key = next(iter(app.callback_map))
 
     def body(matches):
         return {
             "output": key,
-            "outputs": {"id": "filter-slice", "property": cb["output"].component_property},
+            "outputs": {"id": "out", "property": "children"},
             "inputs": [matches],
-            "state": [{"id": d["id"], "property": d["property"], "value": None} for d in cb["state"]],
+            "state": [{"id": "st", "property": "children", "value": None}],
             "changedPropIds": [],
         }
 
-    good = [{"id": {"type": "changes-item", "index": i}, "property": "n_clicks", "value": None} for i in range(3)]
+    good = [{"id": {"type": "row", "index": i}, "property": "n_clicks", "value": None} for i in range(3)]
     assert callbacks.guard.problem(app, body(good)) is None
-    assert callbacks.guard.problem(app, body([])) is None  # no entries on the page
+    assert callbacks.guard.problem(app, body([])) is None  # no rows on the page
     for forged in (
         [{"id": {"type": "anomaly-item", "index": 0}, "property": "n_clicks", "value": 1}],
-        [{"id": {"type": "changes-item", "index": 0, "x": 1}, "property": "n_clicks", "value": 1}],
-        [{"id": "changes-item", "property": "n_clicks", "value": 1}],
-        [{"id": {"type": "changes-item", "index": 0}, "property": "children", "value": 1}],
-        {"id": {"type": "changes-item", "index": 0}, "property": "n_clicks", "value": 1},
+        [{"id": {"type": "row", "index": 0, "x": 1}, "property": "n_clicks", "value": 1}],
+        [{"id": "row", "property": "n_clicks", "value": 1}],
+        [{"id": {"type": "row", "index": 0}, "property": "children", "value": 1}],
+        {"id": {"type": "row", "index": 0}, "property": "n_clicks", "value": 1},
     ):
         assert callbacks.guard.problem(app, body(forged)) == "inputs do not match the callback", forged
 

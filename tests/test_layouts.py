@@ -348,6 +348,16 @@ def test_the_browser_and_the_server_agree_on_the_longest_hourly_window():
     assert "hasta {n} días" in js and js.count('"{n}", F.MAX_HOURLY_DAYS)') == js.count("hasta {n} días")
 
 
+def test_the_changes_script_names_the_layouts_ids():
+    """assets/changes.js draws «Mayores cambios» into ids.CHANGES_LIST and writes clicks to
+    ids.CHANGES_CLICK: by name, so both must agree."""
+    js = (ROOT / "assets" / "changes.js").read_text()
+    assert re.search(r'HOST = "([^"]+)"', js).group(1) == ids.CHANGES_LIST
+    assert re.search(r'CLICK = "([^"]+)"', js).group(1) == ids.CHANGES_CLICK
+    # Data is set as text, never parsed as markup.
+    assert "innerHTML" not in js and "insertAdjacentHTML" not in js and "textContent" in js
+
+
 def contrast(a: str, b: str) -> float:
     """WCAG 2.x contrast ratio of two #rrggbb colours."""
 
