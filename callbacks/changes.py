@@ -1,8 +1,9 @@
 """«Mayores cambios»: each agent's, model's and user's cost in the window and in its earlier one
 (queries.earlier, queries.cost_changes: costs only, every key of both windows, users included);
 a click on an entry adds its filter to the slice (ids.FILTER_SLICE), as the drill-down clicks
-do (callbacks/slice.py). The entries are data (ids.CHANGES_VIEW) that assets/changes.js draws,
-and a click reaches the server as ids.CHANGES_CLICK (layouts/changes.py says why).
+do (callbacks/slice.py). The entries are a text-only tree (ids.CHANGES_VIEW) that
+assets/textdom.js draws, and a click reaches the server as ids.CHANGES_CLICK (layouts/textdom.py
+says why).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import pandas as pd
 from dash import ClientsideFunction, Input, Output, State, no_update
 
 import queries
-from layouts import agents as agents_layout, changes, compare, ids, slice as slice_layout
+from layouts import agents as agents_layout, changes, compare, ids, slice as slice_layout, textdom
 from layouts.i18n import _
 
 from . import common
@@ -31,7 +32,7 @@ def register(app) -> None:
     )(update)
     # Draws the entries, then stamps the section: its data-stamp says they are on the page.
     app.clientside_callback(
-        ClientsideFunction("changes", "draw"),
+        ClientsideFunction("textdom", "draw"),
         Output(ids.SEC_CHANGES, "data-stamp"),
         Input(ids.CHANGES_VIEW, "data"),
         prevent_initial_call=True,
@@ -74,19 +75,13 @@ def movers(agents: pd.DataFrame, names: dict[str, str], models: pd.DataFrame, us
     return out
 
 
-def view(stamp: str, columns: list | None = None) -> dict:
-    """What assets/changes.js draws: the entries' columns (layouts/changes.render; none: an
-    empty panel) and the stamp it then gives the section."""
-    return {"stamp": stamp, "columns": columns or []}
-
-
 def update(preset, start, end, source, granularity, tz, token, currency=None, sl=None):
     """Hidden without a comparison (or without access); else the biggest movers of each dimension:
-    (hidden, empty state or [], view for assets/changes.js, keys of its entries)."""
+    (hidden, empty state or [], the entries' textdom view, the keys of its entries)."""
     scope = common.resolve(preset, start, end, source, granularity, tz, token, currency, sl)
     f = scope.filters
     if scope.problem or f is None or not f.compare:
-        return True, [], view(scope.stamp), []
+        return True, [], textdom.view(ids.CHANGES_LIST, scope.stamp, None), []
     b = queries.earlier(f)
     assert b is not None  # a comparison has an earlier window
 
@@ -101,13 +96,13 @@ def update(preset, start, end, source, granularity, tz, token, currency=None, sl
     try:
         agents, names, models, users = common.query(read, "page:changes", f)
     except common.Unavailable as u:
-        return False, changes.unavailable(u.message, u.detail), view(scope.stamp), []
-    columns, keys = changes.render(movers(agents, names, models, users), compare.period_name(f.compare, b), scope.money)
-    return False, [], view(scope.stamp, columns), keys
+        return False, changes.unavailable(u.message, u.detail), textdom.view(ids.CHANGES_LIST, scope.stamp, None), []
+    tree, keys = changes.render(movers(agents, names, models, users), compare.period_name(f.compare, b), scope.money)
+    return False, [], textdom.view(ids.CHANGES_LIST, scope.stamp, tree), keys
 
 
 def click(clicked, keys, sl):
-    """An entry's click ({"i": its index, "n": clicks so far}, from assets/changes.js): its
+    """An entry's click ({"i": its index, "n": clicks so far}, from assets/textdom.js): its
     [api, value] (by index, from the keys store) added to the slice."""
     if not isinstance(clicked, dict) or not isinstance(keys, list):
         return no_update

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dash import Input, Output
+from dash import ClientsideFunction, Input, Output
 
 import queries
-from layouts import figures, ids, models
+from layouts import figures, ids, models, textdom
 from layouts.figures import models as fm
 from layouts.i18n import _
 from queries.token_prices import token_prices
@@ -18,9 +18,8 @@ def register(app) -> None:
         Output(ids.MODELS_BARS, "figure"),
         Output(ids.MODELS_BUBBLE, "figure"),
         Output(ids.MODELS_NOTE, "children"),
-        Output(ids.MODELS_KEY, "children"),
+        Output(ids.MODELS_KEY_VIEW, "data"),
         Output(ids.MODELS_BARS_TITLE, "children"),
-        Output(ids.SEC_MODELS, "data-stamp"),
         *common.FILTERS,
         Input(ids.MODELS_VIEW, "value"),
         Input(ids.MODELS_SCALE, "value"),
@@ -30,23 +29,32 @@ def register(app) -> None:
         common.SLICE,
         common.THEME,
     )(common.themed(update))
+    # Draws the bubbles' key (a textdom tree), then stamps the section.
+    app.clientside_callback(
+        ClientsideFunction("textdom", "draw"),
+        Output(ids.SEC_MODELS, "data-stamp"),
+        Input(ids.MODELS_KEY_VIEW, "data"),
+        prevent_initial_call=True,
+    )
 
 
 def update(preset, start, end, source, granularity, tz, view, scale, latency, token, currency=None, sl=None):
-    """One query (model_efficiency) and the prices feed both charts, the key and the note."""
+    """One query (model_efficiency) and the prices feed both charts, the key and the note: (bars,
+    bubbles, note, the key's textdom view — whose stamp the section gets once it is drawn — and
+    the bars' title)."""
     view = view if isinstance(view, str) and view in fm.VIEWS else "cost"
     scale = scale if isinstance(scale, str) and scale in fm.SCALES else "linear"
     latency = latency if isinstance(latency, str) and latency in fm.LATENCIES else "avg"
     scope = common.resolve(preset, start, end, source, granularity, tz, token, currency, sl)
     if scope.problem:
         blank = figures.empty(scope.message.split(":")[0], models.HEIGHT)
-        return blank, blank, None, None, _(models.TITLES[view]), scope.stamp
+        return blank, blank, None, _key(scope.stamp), _(models.TITLES[view])
     f = scope.filters
     try:
         df, prices = common.query(lambda conn: fetch(conn, f), "page:models", f)
     except common.Unavailable as u:
         blank = figures.empty(u.message, models.HEIGHT, u.detail)
-        return blank, blank, None, None, _(models.TITLES[view]), scope.stamp
+        return blank, blank, None, _key(scope.stamp), _(models.TITLES[view])
     lat = df[df["avg_latency_ms"].notna()] if len(df) else df
     zero = int((lat["cost_usd"] <= 0).sum()) if scale == "log" and len(lat) else 0
     note = models.models_note(figures.without_latency(df), len(df) - fm.TOP, zero)
@@ -54,10 +62,13 @@ def update(preset, start, end, source, granularity, tz, view, scale, latency, to
         figures.models_bars(df, models.HEIGHT, view, prices, scope.money),
         figures.models_bubble(df, models.HEIGHT, scale, latency, scope.money),
         note,
-        models.bubble_key(fm.bubble_models(df, scale), scope.money),
+        _key(scope.stamp, models.bubble_key(fm.bubble_models(df, scale), scope.money)),
         _(models.TITLES[view]),
-        scope.stamp,
     )
+
+
+def _key(stamp: str, tree: textdom.Node | None = None) -> dict:
+    return textdom.view(ids.MODELS_KEY, stamp, tree)
 
 
 def fetch(conn, f):

@@ -2,15 +2,12 @@
 or fell most between the current window and the earlier one, each a button that adds its
 filter to the slice (callbacks/changes.py, the same store as the drill-down clicks).
 
-Shown only with a comparison. The entries are data, not Dash components: `render` writes them
-(every string worded and formatted here) to a store, and assets/changes.js draws them as DOM
-nodes. Each Dash component a callback returns costs the page's main thread a store update and
-a React mount when it appears: the panel's ~170 components were two thirds of those a filter
-change created (scripts/page_profile.py), for a panel whose every entry is text. Names are
-data: set as text (textContent, the title attribute), never as HTML; an agent without a name
-reads «Sin agente», a user without an id «Sin usuario». Up is the cost's bad direction
-(warning red), down its good one (green), as on the cards, and the arrow and the sign say it
-without the colour.
+Shown only with a comparison. The entries are not Dash components but a text-only tree
+(layouts/textdom.py: about 170 elements, re-created on every filter change), drawn by
+assets/textdom.js; a click on an entry writes ids.CHANGES_CLICK with its index. Names are data:
+drawn as text, never as HTML; an agent without a name reads «Sin agente», a user without an id
+«Sin usuario». Up is the cost's bad direction (warning red), down its good one (green), as on
+the cards, and the arrow and the sign say it without the colour.
 """
 
 from __future__ import annotations
@@ -19,7 +16,7 @@ from dataclasses import dataclass
 
 from dash import dcc, html
 
-from . import fmt, ids
+from . import fmt, ids, textdom
 from .common import empty_state, loading, section
 from .compare import COST, tone
 from .i18n import N_, _
@@ -59,7 +56,7 @@ def movers(rows: list[Mover], n: int = TOP) -> tuple[list[Mover], list[Mover]]:
 
 def layout() -> html.Section:
     # CHANGES_BODY: Dash's children (an empty state when the data is unavailable); CHANGES_LIST:
-    # assets/changes.js's entries (React never gives it children, so it leaves them alone).
+    # the entries' tree, drawn by assets/textdom.js (React never gives it children).
     body = html.Div([html.Div(id=ids.CHANGES_BODY), html.Div(id=ids.CHANGES_LIST)], className="changes-body")
     sec = section(
         ids.SEC_CHANGES,
@@ -92,10 +89,7 @@ def relative(m: Mover) -> str:
     return ("+" if m.delta_e8 > 0 else "−") + fmt.change_percent(abs(m.delta_e8) / m.previous_e8)
 
 
-def _item(m: Mover, index: int, period: str, money: fmt.Money) -> dict[str, object]:
-    """One entry as assets/changes.js draws it: a button (class change-item and the tone,
-    data-api, data-index, title) holding the arrow, the name over its detail, the change in
-    US$ and in %."""
+def _item(m: Mover, index: int, period: str, money: fmt.Money) -> textdom.Node:
     direction = 1 if m.delta_e8 > 0 else -1
     title = _("{name}: {before} en «{period}» → {now} ahora. Clic para filtrar.").format(
         name=m.label,
@@ -103,23 +97,30 @@ def _item(m: Mover, index: int, period: str, money: fmt.Money) -> dict[str, obje
         before=fmt.usd(m.previous_e8 / 1e8, money=money),
         now=fmt.usd(m.cost_e8 / 1e8, money=money),
     )
-    return {
-        "index": index,
-        "api": m.api,
-        "tone": tone(COST, direction),
-        "arrow": "▲" if direction > 0 else "▼",
-        "name": m.label,
-        "detail": m.detail,
-        "abs": signed(m.delta_e8, money),
-        "pct": relative(m),
-        "title": title,
-    }
+    el = textdom.el
+    return el(
+        "button",
+        f"change-item {tone(COST, direction)}",
+        attrs={
+            "type": "button",
+            "title": title,
+            "data-api": m.api,
+            "data-index": index,
+            "data-click": ids.CHANGES_CLICK,
+        },
+        kids=[
+            el("span", "change-arrow", "▲" if direction > 0 else "▼", attrs={"aria-hidden": "true"}),
+            el("span", "change-who", kids=[el("span", "change-name", m.label), el("span", "change-detail", m.detail)]),
+            el("span", "change-abs num", signed(m.delta_e8, money)),
+            el("span", "change-pct num", relative(m)),
+        ],
+    )
 
 
-def render(groups: list[tuple[str, list[Mover]]], period: str, money: fmt.Money) -> tuple[list, list]:
-    """(columns, keys): the panel's columns as data for assets/changes.js — each {"title",
-    "lists": [{"head", "none" (what an empty list says), "items": [_item, ...]}]} — and the keys
-    its entries stand for ([[api, value], ...] by entry index)."""
+def render(groups: list[tuple[str, list[Mover]]], period: str, money: fmt.Money) -> tuple[textdom.Node, list]:
+    """The panel's tree (textdom) and the keys its entries stand for ([[api, value], ...] by
+    the entries' data-index)."""
+    el = textdom.el
     keys: list[list[str]] = []
     columns = []
     for title, rows in groups:
@@ -133,9 +134,15 @@ def render(groups: list[tuple[str, list[Mover]]], period: str, money: fmt.Money)
             for m in chosen:
                 items.append(_item(m, len(keys), period, money))
                 keys.append([m.api, m.value])
-            lists.append({"head": head, "none": none, "items": items})
-        columns.append({"title": _(title), "lists": lists})
-    return columns, keys
+            lists.append(
+                el(
+                    "div",
+                    "changes-list",
+                    kids=[el("div", "changes-dir", head), *(items or [el("div", "changes-none", none)])],
+                )
+            )
+        columns.append(el("div", "changes-col", kids=[el("h3", "changes-title", _(title)), *lists]))
+    return el("div", "changes-grid", kids=columns), keys
 
 
 def unavailable(message: str, hint: str) -> list:

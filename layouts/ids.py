@@ -44,8 +44,8 @@ COMPARE = "filter-compare"  # «Comparar con»: none | previous | year (callback
 SEC_CHANGES = "section-changes"
 CHANGES_BODY = "changes-body"
 CHANGES_KEYS = "changes-keys"  # [[api, value], ...]: the filter each entry's click adds, by index
-# The entries are not Dash components (layouts/changes.py, assets/changes.js): CHANGES_VIEW holds
-# them as data, assets/changes.js draws them into CHANGES_LIST and writes a click to CHANGES_CLICK
+# The entries are not Dash components (layouts/changes.py, layouts/textdom.py): CHANGES_VIEW holds
+# their tree, assets/textdom.js draws it into CHANGES_LIST and writes a click to CHANGES_CLICK
 # ({"i": entry index, "n": clicks so far}).
 CHANGES_VIEW = "changes-view"
 CHANGES_LIST = "changes-entries"
@@ -167,7 +167,8 @@ CACHE_MODELS = "advanced-cache-models"
 MODELS_VIEW = "models-view"
 MODELS_SCALE = "models-scale"
 MODELS_LATENCY = "models-latency"  # the bubbles' x: mean, p50 or p95 latency
-MODELS_KEY = "models-key"  # the bubbles' numbered key
+MODELS_KEY = "models-key"  # the bubbles' numbered key: drawn by assets/textdom.js from MODELS_KEY_VIEW
+MODELS_KEY_VIEW = "models-key-view"
 MODELS_BARS_TITLE = "models-bars-title"  # names what the bars rank by
 
 # «Ver datos»: per chart, the toggle button and the region its table fills while open

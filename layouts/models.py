@@ -4,9 +4,9 @@ against latency as numbered bubbles with their key."""
 from __future__ import annotations
 
 import dash_bootstrap_components as dbc
-from dash import html
+from dash import dcc, html
 
-from . import datatables, exports, fmt, ids
+from . import datatables, exports, fmt, ids, textdom
 from .common import graph, loading, note, section
 from .figures.models import LATENCIES, SCALES, VIEWS
 from .filters import segmented
@@ -46,7 +46,9 @@ def layout() -> html.Section:
                                     HEIGHT,
                                     _("Costo frente a latencia (media, p50 o p95) por modelo"),
                                 ),
+                                # the key's tree, drawn by assets/textdom.js (React never gives it children)
                                 html.Div(id=ids.MODELS_KEY, className="bubble-key"),
+                                dcc.Store(id=ids.MODELS_KEY_VIEW, data=None, storage_type="memory"),
                                 datatables.toggle("models-bubble", _("costo frente a latencia")),
                             ],
                             lg=5,
@@ -70,21 +72,26 @@ def layout() -> html.Section:
     )
 
 
-def bubble_key(part, money: fmt.Money = fmt.USD) -> html.Ol | None:
-    """The numbered key beside the bubbles: number, model, provider (text children: escaped by React)."""
+def bubble_key(part, money: fmt.Money = fmt.USD) -> textdom.Node | None:
+    """The numbered key beside the bubbles: number, model, provider, cost. A text-only tree
+    (layouts/textdom.py: ~40 elements re-created on every change), drawn as text by
+    assets/textdom.js."""
     if part is None or not len(part):
         return None
-    return html.Ol(
-        className="bubble-key-list",
-        **{"aria-label": _("Modelos del gráfico de burbujas")},
-        children=[
-            html.Li(
-                [
-                    html.Span(str(n), className="bubble-num"),
-                    html.Span(str(lab), className="bubble-name"),
-                    html.Span(f"{p} · {fmt.usd(c, money=money)}", className="bubble-meta"),
+    el = textdom.el
+    return el(
+        "ol",
+        "bubble-key-list",
+        attrs={"aria-label": _("Modelos del gráfico de burbujas")},
+        kids=[
+            el(
+                "li",
+                kids=[
+                    el("span", "bubble-num", str(n)),
+                    el("span", "bubble-name", str(lab)),
+                    el("span", "bubble-meta", f"{p} · {fmt.usd(c, money=money)}"),
                 ],
-                value=int(n),
+                attrs={"value": int(n)},
             )
             for n, lab, p, c in zip(part["number"], part["label"], part["provider"], part["cost_usd"])
         ],

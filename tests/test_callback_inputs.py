@@ -49,7 +49,7 @@ VALID = {
     ("filter-slice", "data"): {"model": ["gpt-4o-mini"], "compare": "previous"},
     ("filter-compare", "value"): "previous",
     ("changes-keys", "data"): [["model", "gpt-4o-mini"]],
-    ("changes-click", "data"): {"i": 0, "n": 1},  # a click on «Mayores cambios»'s entry 0 (assets/changes.js)
+    ("changes-click", "data"): {"i": 0, "n": 1},  # a click on «Mayores cambios»'s entry 0 (assets/textdom.js)
     ("slice-agent", "value"): [],
     ("slice-user", "value"): [],
     ("slice-user", "search_value"): "usr",  # the Usuario select's search (callbacks/slice_search.py)

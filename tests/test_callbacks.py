@@ -20,7 +20,7 @@ import callbacks.overview
 import callbacks.session
 import queries
 from app import create_app
-from layouts import figures
+from layouts import figures, textdom
 from storage.engine import QueryTimeout
 from storage.settings import Settings
 from web.auth import mint_token
@@ -111,6 +111,12 @@ def test_a_valid_token_gets_every_section(app, token):
     assert {r["name"] for r in rows} >= {"Asistente de Ventas", "Soporte Técnico", "Revisión Legal", "Sin agente"}
     assert count == "4 filas"
     assert "text-embedding-3-small" in str(out["models-note.children"])  # never reports a latency: listed, not drawn
+    # The bubbles' key: a textdom tree that assets/textdom.js draws, then stamps the section.
+    key = out["models-key-view.data"]
+    assert key["host"] == "models-key" and key["stamp"] == out["section-kpis.data-stamp"]
+    nums = [textdom.text(n) for n in textdom.by_class(key["tree"], "bubble-num")]
+    assert nums and nums == [str(i) for i in range(1, len(nums) + 1)]
+    assert "text-embedding-3-small" not in textdom.text(key["tree"])
     assert len(out["advanced-heatmap.figure"].data[0].z) == 24
     assert "BYOK" in str(out["advanced-source-split-table.children"])
     assert out["section-advanced.data-stamp"].startswith("30d|")

@@ -28,6 +28,7 @@ import callbacks.overview
 import callbacks.slice
 import queries
 from app import create_app
+from layouts import ids, textdom
 from storage.settings import Settings
 from web.auth import mint_token
 
@@ -300,45 +301,52 @@ def test_mayores_cambios_orders_the_movers_like_pandas(seeded, case):
     with app.server.app_context():
         hidden, body, view, keys = callbacks.changes.update(*args, token, None, {"compare": how})
     assert hidden is False and body == [] and view["stamp"].endswith(f"compare={how}")
-    items = [i for col in view["columns"] for lst in col["lists"] for i in lst["items"]]
-    assert len(items) == len(keys) and [i["index"] for i in items] == list(range(len(keys)))
-    assert [c["title"] for c in view["columns"]] == ["Agentes", "Modelos", "Usuarios"]
-    assert all([lst["head"] for lst in c["lists"]] == ["Suben", "Bajan"] for c in view["columns"])
+    assert view["host"] == ids.CHANGES_LIST
+    tree = view["tree"]
+    items = textdom.by_class(tree, "change-item")
+    index = [int(i["a"]["data-index"]) for i in items]
+    assert len(items) == len(keys) and index == list(range(len(keys)))
+    assert all(i["t"] == "button" and i["a"]["data-click"] == ids.CHANGES_CLICK for i in items)
+    assert [textdom.text(t) for t in textdom.by_class(tree, "changes-title")] == ["Agentes", "Modelos", "Usuarios"]
+    assert [textdom.text(t) for t in textdom.by_class(tree, "changes-dir")] == ["Suben", "Bajan"] * 3
     deltas = ref_deltas(rows, agents, w, b)
     for api in ("agentId", "model", "userId"):
         ups = sorted((v for v in deltas[api].items() if v[1] > 0), key=lambda kv: -kv[1])[:5]
         downs = sorted((v for v in deltas[api].items() if v[1] < 0), key=lambda kv: kv[1])[:5]
-        shown = [(keys[i["index"]][1], i["tone"] == "delta-bad") for i in items if keys[i["index"]][0] == api]
-        assert all(i["api"] == keys[i["index"]][0] for i in items)
-        assert all((i["tone"], i["arrow"]) in {("delta-bad", "▲"), ("delta-good", "▼")} for i in items)
+        mine = [i for i in items if i["a"]["data-api"] == api]
+        assert all(keys[int(i["a"]["data-index"])][0] == api for i in mine)
+        shown = [(keys[int(i["a"]["data-index"])][1], "delta-bad" in i["c"]) for i in mine]
         assert [k for k, up in shown if up] == [k for k, _ in ups], api
         assert [k for k, up in shown if not up] == [k for k, _ in downs], api
-        for item in (i for i in items if keys[i["index"]][0] == api):
-            amount = item["abs"]
-            value = deltas[api][keys[item["index"]][1]]
+        for item in mine:
+            arrow = textdom.text(textdom.by_class(item, "change-arrow")[0])
+            assert arrow == ("▲" if "delta-bad" in item["c"] else "▼")
+            amount = textdom.text(textdom.by_class(item, "change-abs")[0])
+            value = deltas[api][keys[int(item["a"]["data-index"])][1]]
             m = re.search(r"(<\s)?([+−])US\$\s?([\d.,]+)", amount)
             assert (m.group(2) == "+") == (value > 0)
             if not m.group(1):
                 assert number(m.group(3)) == pytest.approx(abs(value) / 1e8, abs=0.005), (api, amount, value)
-    # Names are data: the hostile agent's name is carried as its plain string (assets/changes.js
-    # sets it as textContent; tests/test_browser_compare.py reads it back from the page).
+    # Names are data: the hostile agent's name is a text node's plain string (assets/textdom.js
+    # draws it as text; tests/test_browser_compare.py reads names back from the page).
     if how == "year":
-        hostile = [i for i in items if i["name"] == HOSTILE]
-        assert hostile and hostile[0]["pct"].startswith("−100") and HOSTILE in hostile[0]["title"]
+        hostile = [i for i in items if HOSTILE in textdom.text(i)]
+        assert hostile and textdom.text(textdom.by_class(hostile[0], "change-pct")[0]).startswith("−100")
+        assert textdom.by_class(hostile[0], "change-name")[0]["x"] == HOSTILE
 
 
 def test_mayores_cambios_is_hidden_without_a_comparison(seeded):
     app, token, _rows, _agents = seeded
     with app.server.app_context():
         hidden, body, view, keys = callbacks.changes.update(*TODAY_PREVIOUS, token, None, {})
-    assert (hidden, body, view["columns"], keys) == (True, [], [], []) and view["stamp"]
+    assert (hidden, body, view["tree"], keys) == (True, [], None, []) and view["stamp"]
 
 
 def test_an_entry_click_adds_its_filter_and_keeps_the_comparison():
     keys = [["agentId", "a"], ["model", "m"]]
     out = callbacks.changes.click({"i": 1, "n": 3}, keys, {"compare": "year", "agentId": ["z"]})
     assert out == {"agentId": ["z"], "model": ["m"], "compare": "year"}
-    # What assets/changes.js would never send, forged: nothing changes.
+    # What assets/textdom.js would never send, forged: nothing changes.
     for forged in (None, 1, "1", [1], {}, {"i": True}, {"i": -1}, {"i": 2}, {"i": "1"}, {"i": 1.0}):
         assert callbacks.changes.click(forged, keys, {"compare": "year"}) is callbacks.changes.no_update, forged
     assert callbacks.changes.click({"i": 0}, [["agentId", 5]], {}) is callbacks.changes.no_update
@@ -371,7 +379,7 @@ def test_the_control_writes_the_store_and_slice_changes_keep_it():
 
 def test_the_guard_takes_a_pattern_and_refuses_a_forged_one():
     """No callback the server runs for the page has a pattern-matching input since «Mayores
-    cambios» is drawn by assets/changes.js; the guard still reads one as the renderer sends it
+    cambios» is drawn by assets/textdom.js; the guard still reads one as the renderer sends it
     (the list of the components it matched), for a callback that has one."""
     import dash
 

@@ -348,14 +348,26 @@ def test_the_browser_and_the_server_agree_on_the_longest_hourly_window():
     assert "hasta {n} días" in js and js.count('"{n}", F.MAX_HOURLY_DAYS)') == js.count("hasta {n} días")
 
 
-def test_the_changes_script_names_the_layouts_ids():
-    """assets/changes.js draws «Mayores cambios» into ids.CHANGES_LIST and writes clicks to
-    ids.CHANGES_CLICK: by name, so both must agree."""
-    js = (ROOT / "assets" / "changes.js").read_text()
-    assert re.search(r'HOST = "([^"]+)"', js).group(1) == ids.CHANGES_LIST
-    assert re.search(r'CLICK = "([^"]+)"', js).group(1) == ids.CHANGES_CLICK
-    # Data is set as text, never parsed as markup.
-    assert "innerHTML" not in js and "insertAdjacentHTML" not in js and "textContent" in js
+def test_the_browser_draws_what_textdom_builds_and_nothing_else():
+    """assets/textdom.js draws layouts/textdom.py's trees: the same tags and attributes, text
+    as text (never parsed as markup)."""
+    from layouts import textdom
+
+    js = (ROOT / "assets" / "textdom.js").read_text()
+    tags = re.search(r"var TAGS = \[([^\]]*)\]", js).group(1)
+    assert {t.strip().strip('"') for t in tags.split(",")} == set(textdom.TAGS)
+    assert re.search(r"var ATTRIBUTE = /(.*)/;", js).group(1) == textdom.ATTRIBUTE.pattern
+    assert "innerHTML" not in js and "insertAdjacentHTML" not in js and "createTextNode" in js
+    for bad in ({"onclick": "x"}, {"href": "x"}, {"style": "x"}, {"data-": "x"}, {"title ": "x"}):
+        with pytest.raises(ValueError):
+            textdom.el("span", attrs=bad)
+    for tag in ("script", "a", "img", "iframe", "style"):
+        with pytest.raises(ValueError):
+            textdom.el(tag)
+    node = textdom.el("li", "x y", "<b>1</b>", [textdom.el("span", "y", 2)], {"value": 3, "data-api": "m"})
+    assert node == {"t": "li", "c": "x y", "x": "<b>1</b>", "k": [{"t": "span", "c": "y", "x": "2"}],
+                    "a": {"value": "3", "data-api": "m"}}  # fmt: skip
+    assert textdom.text(node) == "<b>1</b>2" and len(textdom.by_class(node, "y")) == 2
 
 
 def contrast(a: str, b: str) -> float:
