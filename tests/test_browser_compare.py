@@ -125,3 +125,33 @@ def test_the_comparison_in_dark_and_a_bad_value_in_the_url(page_factory, app_url
     wait_sections(page, f"{stamp()}|compare=weekly", SECTIONS[:2])
     banner = page.locator("#status-banner").inner_text()
     assert "Filtros no válidos" in banner and "Periodo anterior" in banner
+
+
+def test_textdom_draws_data_as_text_and_only_what_it_allows(page_factory, app_url):
+    """assets/textdom.js, in the browser: markup in a name stays text, and a tag or an attribute
+    outside layouts/textdom.py's lists is not drawn (its clicks: the entry click above)."""
+    base, token = app_url
+    page = page_factory(width=1280, height=1000)
+    page.goto(f"{base}?token={token}&compare=previous")
+    wait_sections(page, compared(), SECTIONS)
+    hostile = '<img src=x onerror="window.__pwned=1">=HYPERLINK("x")'
+    out = page.evaluate(
+        """name => {
+            const draw = window.dash_clientside.textdom.draw;
+            const stamp = draw({host: 'changes-entries', stamp: 's1', tree: {t: 'div', c: 'probe', k: [
+                {t: 'span', c: 'probe-name', x: name, a: {title: name, onclick: 'window.__pwned=2', 'data-api': 'x'}},
+                {t: 'script', x: 'window.__pwned=3'}, {t: 'img', a: {src: 'x'}}]}});
+            const host = document.getElementById('changes-entries');
+            return {stamp, text: host.querySelector('.probe-name').textContent,
+                    title: host.querySelector('.probe-name').getAttribute('title'),
+                    onclick: host.querySelector('.probe-name').getAttribute('onclick'),
+                    tags: [...host.querySelectorAll('*')].map(e => e.tagName.toLowerCase())};
+        }""",
+        hostile,
+    )
+    assert out == {"stamp": "s1", "text": hostile, "title": hostile, "onclick": None, "tags": ["div", "span"]}
+    page.wait_for_timeout(300)
+    assert page.evaluate("() => window.__pwned") is None
+    # No tree: the host is emptied.
+    page.evaluate("() => window.dash_clientside.textdom.draw({host: 'changes-entries', stamp: 's2', tree: null})")
+    assert page.locator("#changes-entries *").count() == 0
