@@ -25,6 +25,9 @@ def register(app) -> None:
         Output(ids.CHANGES_BODY, "children"),
         Output(ids.CHANGES_VIEW, "data"),
         Output(ids.CHANGES_KEYS, "data"),
+        # An output of the section itself, so that Dash marks it loading (the refresh bar) while
+        # this answer is on its way; its data-stamp comes once the entries are drawn (below).
+        Output(ids.SEC_CHANGES, "data-answered"),
         *common.FILTERS,
         common.TOKEN,
         common.CURRENCY,
@@ -77,11 +80,12 @@ def movers(agents: pd.DataFrame, names: dict[str, str], models: pd.DataFrame, us
 
 def update(preset, start, end, source, granularity, tz, token, currency=None, sl=None):
     """Hidden without a comparison (or without access); else the biggest movers of each dimension:
-    (hidden, empty state or [], the entries' textdom view, the keys of its entries)."""
+    (hidden, empty state or [], the entries' textdom view, the keys of its entries, the stamp as
+    the section's data-answered)."""
     scope = common.resolve(preset, start, end, source, granularity, tz, token, currency, sl)
     f = scope.filters
     if scope.problem or f is None or not f.compare:
-        return True, [], textdom.view(ids.CHANGES_LIST, scope.stamp, None), []
+        return True, [], textdom.view(ids.CHANGES_LIST, scope.stamp, None), [], scope.stamp
     b = queries.earlier(f)
     assert b is not None  # a comparison has an earlier window
 
@@ -96,9 +100,15 @@ def update(preset, start, end, source, granularity, tz, token, currency=None, sl
     try:
         agents, names, models, users = common.query(read, "page:changes", f)
     except common.Unavailable as u:
-        return False, changes.unavailable(u.message, u.detail), textdom.view(ids.CHANGES_LIST, scope.stamp, None), []
+        return (
+            False,
+            changes.unavailable(u.message, u.detail),
+            textdom.view(ids.CHANGES_LIST, scope.stamp, None),
+            [],
+            scope.stamp,
+        )
     tree, keys = changes.render(movers(agents, names, models, users), compare.period_name(f.compare, b), scope.money)
-    return False, [], textdom.view(ids.CHANGES_LIST, scope.stamp, tree), keys
+    return False, [], textdom.view(ids.CHANGES_LIST, scope.stamp, tree), keys, scope.stamp
 
 
 def click(clicked, keys, sl):

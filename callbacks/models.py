@@ -20,6 +20,9 @@ def register(app) -> None:
         Output(ids.MODELS_NOTE, "children"),
         Output(ids.MODELS_KEY_VIEW, "data"),
         Output(ids.MODELS_BARS_TITLE, "children"),
+        # An output of the section itself, so that Dash marks it loading (the refresh bar) while
+        # this answer is on its way; its data-stamp comes once the key is drawn (below).
+        Output(ids.SEC_MODELS, "data-answered"),
         *common.FILTERS,
         Input(ids.MODELS_VIEW, "value"),
         Input(ids.MODELS_SCALE, "value"),
@@ -40,21 +43,21 @@ def register(app) -> None:
 
 def update(preset, start, end, source, granularity, tz, view, scale, latency, token, currency=None, sl=None):
     """One query (model_efficiency) and the prices feed both charts, the key and the note: (bars,
-    bubbles, note, the key's textdom view — whose stamp the section gets once it is drawn — and
-    the bars' title)."""
+    bubbles, note, the key's textdom view — whose stamp the section gets once it is drawn — the
+    bars' title, and the stamp as the section's data-answered)."""
     view = view if isinstance(view, str) and view in fm.VIEWS else "cost"
     scale = scale if isinstance(scale, str) and scale in fm.SCALES else "linear"
     latency = latency if isinstance(latency, str) and latency in fm.LATENCIES else "avg"
     scope = common.resolve(preset, start, end, source, granularity, tz, token, currency, sl)
     if scope.problem:
         blank = figures.empty(scope.message.split(":")[0], models.HEIGHT)
-        return blank, blank, None, _key(scope.stamp), _(models.TITLES[view])
+        return blank, blank, None, _key(scope.stamp), _(models.TITLES[view]), scope.stamp
     f = scope.filters
     try:
         df, prices = common.query(lambda conn: fetch(conn, f), "page:models", f)
     except common.Unavailable as u:
         blank = figures.empty(u.message, models.HEIGHT, u.detail)
-        return blank, blank, None, _key(scope.stamp), _(models.TITLES[view])
+        return blank, blank, None, _key(scope.stamp), _(models.TITLES[view]), scope.stamp
     lat = df[df["avg_latency_ms"].notna()] if len(df) else df
     zero = int((lat["cost_usd"] <= 0).sum()) if scale == "log" and len(lat) else 0
     note = models.models_note(figures.without_latency(df), len(df) - fm.TOP, zero)
@@ -64,6 +67,7 @@ def update(preset, start, end, source, granularity, tz, view, scale, latency, to
         note,
         _key(scope.stamp, models.bubble_key(fm.bubble_models(df, scale), scope.money)),
         _(models.TITLES[view]),
+        scope.stamp,
     )
 
 

@@ -97,7 +97,8 @@ def token(org_id):
 
 def test_a_valid_token_gets_every_section(app, token):
     out = run_all(app, token)
-    assert out["section-kpis.data-stamp"] == out["section-trend.data-stamp"] == f"30d|all|auto|{TZ}"
+    stamp = f"30d|all|auto|{TZ}"
+    assert out["section-kpis.data-stamp"] == out["section-trend.data-stamp"] == stamp
     assert out["status-banner.children"] is None and "Día (auto)" in out["window-label.children"]
     cost = str(out["kpi-cost.children"])
     assert "US$" in cost and "ejecuciones" in cost and "parcial" in str(out["kpi-cache.children"])
@@ -113,7 +114,7 @@ def test_a_valid_token_gets_every_section(app, token):
     assert "text-embedding-3-small" in str(out["models-note.children"])  # never reports a latency: listed, not drawn
     # The bubbles' key: a textdom tree that assets/textdom.js draws, then stamps the section.
     key = out["models-key-view.data"]
-    assert key["host"] == "models-key" and key["stamp"] == out["section-kpis.data-stamp"]
+    assert key["host"] == "models-key" and key["stamp"] == out["section-models.data-answered"] == stamp
     nums = [textdom.text(n) for n in textdom.by_class(key["tree"], "bubble-num")]
     assert nums and nums == [str(i) for i in range(1, len(nums) + 1)]
     assert "text-embedding-3-small" not in textdom.text(key["tree"])

@@ -299,8 +299,8 @@ def test_mayores_cambios_orders_the_movers_like_pandas(seeded, case):
     w = window_of(args)
     b = earlier_window(w, how)
     with app.server.app_context():
-        hidden, body, view, keys = callbacks.changes.update(*args, token, None, {"compare": how})
-    assert hidden is False and body == [] and view["stamp"].endswith(f"compare={how}")
+        hidden, body, view, keys, answered = callbacks.changes.update(*args, token, None, {"compare": how})
+    assert hidden is False and body == [] and view["stamp"] == answered and answered.endswith(f"compare={how}")
     assert view["host"] == ids.CHANGES_LIST
     tree = view["tree"]
     items = textdom.by_class(tree, "change-item")
@@ -338,8 +338,8 @@ def test_mayores_cambios_orders_the_movers_like_pandas(seeded, case):
 def test_mayores_cambios_is_hidden_without_a_comparison(seeded):
     app, token, _rows, _agents = seeded
     with app.server.app_context():
-        hidden, body, view, keys = callbacks.changes.update(*TODAY_PREVIOUS, token, None, {})
-    assert (hidden, body, view["tree"], keys) == (True, [], None, []) and view["stamp"]
+        hidden, body, view, keys, answered = callbacks.changes.update(*TODAY_PREVIOUS, token, None, {})
+    assert (hidden, body, view["tree"], keys) == (True, [], None, []) and view["stamp"] == answered
 
 
 def test_an_entry_click_adds_its_filter_and_keeps_the_comparison():
