@@ -6,7 +6,9 @@ returns costs the page's main thread a store update (Dash's renderer runs every 
 selector on each) and a React mount when it appears: those two parts were 210 of the 257
 components a filter change created (`scripts/page_profile.py`). A tree is plain data instead,
 put in a dcc.Store; `textdom.draw` (a clientside callback) builds it under its host element,
-which React never gives children, and returns the section's stamp.
+which React never gives children, and returns the section's stamp. The server callback that
+writes the store also writes the section's `data-answered`: Dash marks a component loading
+(the refresh bar) only while an output of its own is pending.
 
 Safe by construction: a node is a tag from TAGS, a class, text and attributes matching
 ATTRIBUTE (title, value, type, data-*, aria-*); the browser sets text as text nodes and
