@@ -48,7 +48,7 @@ def el(
     if kids:
         node["k"] = kids
     if attrs:
-        bad = [k for k in attrs if not ATTRIBUTE.match(k)]
+        bad = [k for k in attrs if not ATTRIBUTE.fullmatch(k)]
         if bad:
             raise ValueError(f"attributes not drawn by assets/textdom.js: {bad}")
         node["a"] = {k: str(v) for k, v in attrs.items()}

@@ -358,7 +358,7 @@ def test_the_browser_draws_what_textdom_builds_and_nothing_else():
     assert {t.strip().strip('"') for t in tags.split(",")} == set(textdom.TAGS)
     assert re.search(r"var ATTRIBUTE = /(.*)/;", js).group(1) == textdom.ATTRIBUTE.pattern
     assert "innerHTML" not in js and "insertAdjacentHTML" not in js and "createTextNode" in js
-    for bad in ({"onclick": "x"}, {"href": "x"}, {"style": "x"}, {"data-": "x"}, {"title ": "x"}):
+    for bad in ({"onclick": "x"}, {"href": "x"}, {"style": "x"}, {"data-": "x"}, {"title ": "x"}, {"title\n": "x"}):
         with pytest.raises(ValueError):
             textdom.el("span", attrs=bad)
     for tag in ("script", "a", "img", "iframe", "style"):
