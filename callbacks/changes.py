@@ -9,13 +9,13 @@ says why).
 from __future__ import annotations
 
 import pandas as pd
-from dash import ClientsideFunction, Input, Output, State, no_update
+from dash import Input, Output, State, no_update
 
 import queries
 from layouts import agents as agents_layout, changes, compare, ids, slice as slice_layout, textdom
 from layouts.i18n import _
 
-from . import common
+from . import common, drawn
 from .slice_clicks import with_value
 
 
@@ -25,21 +25,14 @@ def register(app) -> None:
         Output(ids.CHANGES_BODY, "children"),
         Output(ids.CHANGES_VIEW, "data"),
         Output(ids.CHANGES_KEYS, "data"),
-        # An output of the section itself, so that Dash marks it loading (the refresh bar) while
-        # this answer is on its way; its data-stamp comes once the entries are drawn (below).
+        # Dash marks the section loading while this is pending; its data-stamp: callbacks/drawn.py
         Output(ids.SEC_CHANGES, "data-answered"),
         *common.FILTERS,
         common.TOKEN,
         common.CURRENCY,
         common.SLICE,
     )(update)
-    # Draws the entries, then stamps the section: its data-stamp says they are on the page.
-    app.clientside_callback(
-        ClientsideFunction("textdom", "draw"),
-        Output(ids.SEC_CHANGES, "data-stamp"),
-        Input(ids.CHANGES_VIEW, "data"),
-        prevent_initial_call=True,
-    )
+    drawn.register_draw(app, ids.CHANGES_VIEW, ids.SEC_CHANGES)  # the tree on the page, then the section's stamp
     app.callback(
         Output(ids.FILTER_SLICE, "data", allow_duplicate=True),
         Input(ids.CHANGES_CLICK, "data"),

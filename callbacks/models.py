@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dash import ClientsideFunction, Input, Output
+from dash import Input, Output
 
 import queries
 from layouts import figures, ids, models, textdom
@@ -10,7 +10,7 @@ from layouts.figures import models as fm
 from layouts.i18n import _
 from queries.token_prices import token_prices
 
-from . import common
+from . import common, drawn
 
 
 def register(app) -> None:
@@ -20,8 +20,7 @@ def register(app) -> None:
         Output(ids.MODELS_NOTE, "children"),
         Output(ids.MODELS_KEY_VIEW, "data"),
         Output(ids.MODELS_BARS_TITLE, "children"),
-        # An output of the section itself, so that Dash marks it loading (the refresh bar) while
-        # this answer is on its way; its data-stamp comes once the key is drawn (below).
+        # Dash marks the section loading while this is pending; its data-stamp: callbacks/drawn.py
         Output(ids.SEC_MODELS, "data-answered"),
         *common.FILTERS,
         Input(ids.MODELS_VIEW, "value"),
@@ -32,13 +31,7 @@ def register(app) -> None:
         common.SLICE,
         common.THEME,
     )(common.themed(update))
-    # Draws the bubbles' key (a textdom tree), then stamps the section.
-    app.clientside_callback(
-        ClientsideFunction("textdom", "draw"),
-        Output(ids.SEC_MODELS, "data-stamp"),
-        Input(ids.MODELS_KEY_VIEW, "data"),
-        prevent_initial_call=True,
-    )
+    drawn.register_draw(app, ids.MODELS_KEY_VIEW, ids.SEC_MODELS)  # the tree on the page, then the section's stamp
 
 
 def update(preset, start, end, source, granularity, tz, view, scale, latency, token, currency=None, sl=None):
