@@ -24,6 +24,7 @@ from web.auth import mint_token
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 ORG = "org-hostile"
+ORG_MANY = "org-many-models"  # twelve models with a latency: a key longer than the ten it shows whole
 LINK = '<a href="https://evil.invalid">m</a>'
 BIG = '<span style="font-size:90px">GRANDE</span>'
 
@@ -53,6 +54,30 @@ def hostile_rows(now: datetime) -> list[dict]:
     return rows
 
 
+def many_model_rows(now: datetime) -> list[dict]:
+    """Twelve models, each with a latency, the n-th costing 13 − n dollars a day for 6 days."""
+    return [
+        {
+            "org_id": ORG_MANY,
+            "created_at": now - timedelta(days=d, hours=2),
+            "agent_id": None,
+            "user_id": None,
+            "action_type": "user_interaction",
+            "source": "system",
+            "provider": "openai",
+            "model": f"modelo-{n:02d}",
+            "input_tokens": 1000,
+            "output_tokens": 100,
+            "cache_read_tokens": 0,
+            "cache_write_tokens": 0,
+            "cost_usd": 13 - n,
+            "latency_ms": 100 * n,
+        }
+        for n in range(1, 13)
+        for d in range(6)
+    ]
+
+
 @pytest.fixture(scope="module")
 def served(tmp_path_factory, db_template):
     from app import create_app
@@ -61,6 +86,7 @@ def served(tmp_path_factory, db_template):
     engine = make_engine(url)
     dashboard_data.seed(engine, ORG)
     insert_logs(engine, hostile_rows(datetime.now(UTC).replace(microsecond=0)))
+    insert_logs(engine, many_model_rows(datetime.now(UTC).replace(microsecond=0)))
     app = create_app(Settings(database_url=url, secret=SECRET), engine=engine)
     with serving(app) as base:
         yield f"{base}?token={mint_token(SECRET, ORG)}"
@@ -199,6 +225,40 @@ def test_ver_datos_for_the_trend_and_the_heatmap(page_factory, served):
     assert heat.locator("tbody th[scope='row']").count() == 24
     page.wait_for_timeout(300)
     page.locator("#section-advanced").screenshot(path=str(ARTIFACTS / "advanced-ver-datos.png"))
+
+
+KEY_ROWS = """() => {
+    const list = document.querySelector('#models-key .bubble-key-list');
+    const box = list.getBoundingClientRect();
+    return {bottom: box.bottom, scrolls: list.scrollHeight > list.clientHeight,
+            rows: [...list.querySelectorAll('li')].map(li => {
+                const r = li.getBoundingClientRect();
+                return {text: li.textContent, top: r.top, bottom: r.bottom};
+            })};
+}"""
+
+
+def test_the_bubbles_key_shows_ten_models_whole_and_cuts_the_eleventh(page_factory, served):
+    """The key beside the bubbles lists every drawn model. Ten show whole (the bars' top 10);
+    the eleventh shows cut, so a longer key tells it scrolls also where scrollbars stay hidden
+    until used. Before, the key showed eight: a ninth bubble's number had no visible name."""
+    page = page_factory(width=1280, height=1000)
+    page.goto(served.split("?token=")[0] + "?token=" + mint_token(SECRET, ORG_MANY))
+    wait_sections(page, stamp(), ["section-models"])
+    page.wait_for_function("() => document.querySelectorAll('#models-key .bubble-key-list li').length === 12")
+    key = page.evaluate(KEY_ROWS)
+    rows = key["rows"]
+    assert [r["text"].split("openai")[0] for r in rows] == [f"{n}modelo-{n:02d}" for n in range(1, 13)]
+    assert all(r["bottom"] <= key["bottom"] + 0.5 for r in rows[:10])  # ten whole
+    assert rows[10]["top"] < key["bottom"] < rows[10]["bottom"]  # the eleventh cut: there is more
+    assert key["scrolls"]
+    section = page.locator("#section-models")
+    section.evaluate("el => window.scrollTo(0, el.getBoundingClientRect().top + window.scrollY - 160)")
+    page.wait_for_timeout(300)
+    section.screenshot(path=str(ARTIFACTS / "models-key-twelve.png"))
+    page.locator("#models-key .bubble-key-list").evaluate("el => { el.scrollTop = el.scrollHeight; }")
+    key = page.evaluate(KEY_ROWS)
+    assert key["rows"][11]["bottom"] <= key["bottom"] + 0.5  # the last one scrolls into view
 
 
 def test_at_768_px_the_models_tools_and_key_fit(page_factory, served):
