@@ -103,17 +103,18 @@ var dagfuncs = (window.dashAgGridFunctions = window.dashAgGridFunctions || {});
   /* A grid too narrow for every column's minWidth (768 px) hides the columns marked
      context.narrow (the unit costs; layouts/grids.py NARROW) instead of scrolling sideways;
      they come back when it widens, and the CSV keeps them (its columnKeys name them). */
+  /* A grid narrower than its columns' minWidths first hides the columns marked
+     context.narrow, lowest rank first (1: the unit costs, 2: p95; they stay in the CSV), until
+     the rest fit; if even the rest do not fit (a phone, a narrow panel), the column marked
+     context.pin stays pinned to the left while the others scroll sideways under it, so every
+     row keeps its name. A wider grid gets everything back, unpinned. */
   dagfuncs.narrowColumns = function (params) {
     var api = params && params.api;
     if (!api || api.isDestroyed()) { return; }
-    var cols = api.getColumns() || [];
-    var narrow = cols.filter(function (c) {
-      var d = c.getColDef();
-      return d.context && d.context.narrow && !d.hide;
-    });
-    if (!narrow.length) { return; }
-    var need = 0;
-    cols.forEach(function (c) { var d = c.getColDef(); if (!d.hide) { need += d.minWidth || 100; } });
+    var cols = (api.getColumns() || []).filter(function (c) { return !c.getColDef().hide; });
+    var ranked = cols.filter(function (c) { var x = c.getColDef().context; return x && x.narrow; });
+    var pinned = cols.filter(function (c) { var x = c.getColDef().context; return x && x.pin; });
+    if (!ranked.length && !pinned.length) { return; }
     /* gridSizeChanged carries the width; the other events do not, and the grid's id is not
        the element's (dash-ag-grid numbers its grids): the viewport's pixel range is the width. */
     var range = null;
@@ -121,7 +122,22 @@ var dagfuncs = (window.dashAgGridFunctions = window.dashAgGridFunctions || {});
     var el = document.getElementById(api.getGridId());
     var width = params.clientWidth || (range ? range.right - range.left : 0) || (el ? el.clientWidth : 0);
     if (!width) { return; }
-    api.setColumnsVisible(narrow, need <= width);
+    var need = 0;
+    cols.forEach(function (c) { need += c.getColDef().minWidth || 100; });
+    var rank = function (c) { var n = c.getColDef().context.narrow; return n === true ? 1 : Number(n) || 1; };
+    var ranks = ranked.map(rank).filter(function (r, i, all) { return all.indexOf(r) === i; });
+    ranks.sort(function (a, b) { return a - b; });
+    var hide = [];
+    ranks.forEach(function (r) {
+      if (need <= width) { return; }
+      ranked.forEach(function (c) {
+        if (rank(c) === r) { hide.push(c); need -= c.getColDef().minWidth || 100; }
+      });
+    });
+    var show = ranked.filter(function (c) { return hide.indexOf(c) < 0; });
+    if (hide.length) { api.setColumnsVisible(hide, false); }
+    if (show.length) { api.setColumnsVisible(show, true); }
+    if (pinned.length) { api.setColumnsPinned(pinned, need > width ? "left" : null); }
   };
   /* A column's CSV header: its csvName (the currency said: "Costo/ejec. (USD)") or its header. */
   dagfuncs.csvHeader = function (params) {

@@ -40,14 +40,17 @@ CSV_PREFIX = N_("consumo-por-agente")  # the exported file's name: consumo-por-a
 # prefixes it with ' (OWASP's CSV injection rule). processCellCallback also exports raw values.
 CSV_PARAMS = {"columnKeys": CSV_COLUMNS, **grids.exports.GRID_CSV}
 
-# minWidths: at 768 px every header reads whole, the sort arrow included ("↓ Costo (USD)").
+# minWidths: at 768 px every header reads whole, the sort arrow included ("↓ Costo (USD)"), and
+# a name shows ~20 characters beside its avatar (at 110 px it showed 6: «Velet…»); p95 steps
+# aside there (grids.NARROW_LATER), and below ~650 px the names stay pinned (grids.PIN_NARROW).
 COLUMN_DEFS: list[dict[str, Any]] = [
     {
         "headerName": N_("Agente"),
         "field": "name",
         "cellRenderer": "AgentCell",
         "flex": 2,
-        "minWidth": 110,
+        "minWidth": 170,
+        **grids.PIN_NARROW,
         "comparator": {"function": "compareNames"},
         "sortingOrder": ["asc", "desc", None],
     },  # names: A→Z on the first click (numbers start high)
@@ -87,6 +90,7 @@ COLUMN_DEFS: list[dict[str, Any]] = [
         "valueFormatter": {"function": "params.value == null ? '—' : formatInt(params.value) + ' ms'"},
         "headerTooltip": N_("Latencia p95: el 5 % más lento de las llamadas de este agente tarda más que esto (±1 %)"),
         **NUMERIC,
+        **grids.NARROW_LATER,
     },
     {
         "headerName": N_("Costo por periodo"),

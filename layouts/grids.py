@@ -29,9 +29,13 @@ def display_field(field: str) -> str:
 # The CSV carries plain numbers (dot decimal, full precision), not the screen's "US$ 1.234,56".
 NUMERIC = {"type": "rightAligned", "cellClass": "ag-right-aligned-cell num", "useValueFormatterForExport": False}
 NO_SEARCH = {"getQuickFilterText": {"function": "''"}}  # the search reads names and ids, not numbers
-# Columns that step aside when the grid is too narrow for every column's minWidth (768 px: the
-# unit costs; they stay in the CSV): narrowColumns in assets/dashAgGridFunctions.js.
-NARROW = {"context": {"narrow": True}}
+# Columns that step aside when the grid is too narrow for every column's minWidth, lowest rank
+# first (768 px: the unit costs; then p95; they stay in the CSV), and the name column that stays
+# pinned to the left when even the rest do not fit (a phone, a narrow panel: the numbers scroll
+# sideways under the names): narrowColumns in assets/dashAgGridFunctions.js.
+NARROW = {"context": {"narrow": 1}}
+NARROW_LATER = {"context": {"narrow": 2}}
+PIN_NARROW = {"context": {"pin": True}}
 LISTENERS = {e: ["narrowColumns(params)"] for e in ("gridSizeChanged", "newColumnsLoaded", "firstDataRendered")}
 
 LOCALE_TEXT = {
