@@ -98,16 +98,12 @@ var dagfuncs = (window.dashAgGridFunctions = window.dashAgGridFunctions || {});
     var row = dagfuncs.fold(rowText);
     return parts.every(function (p) { return row.indexOf(p) !== -1; });
   };
-  /* CSV export: a text cell a spreadsheet would read as a formula (= + - @ tab CR first) gets a
-     leading ' (OWASP, CSV injection); numbers go out raw (dot decimal, full precision). */
-  /* A grid too narrow for every column's minWidth (768 px) hides the columns marked
-     context.narrow (the unit costs; layouts/grids.py NARROW) instead of scrolling sideways;
-     they come back when it widens, and the CSV keeps them (its columnKeys name them). */
   /* A grid narrower than its columns' minWidths first hides the columns marked
      context.narrow, lowest rank first (1: the unit costs, 2: p95; they stay in the CSV), until
      the rest fit; if even the rest do not fit (a phone, a narrow panel), the column marked
      context.pin stays pinned to the left while the others scroll sideways under it, so every
-     row keeps its name. A wider grid gets everything back, unpinned. */
+     row keeps its name. A wider grid gets everything back, unpinned; the CSV keeps every
+     column (its columnKeys name them). layouts/grids.py: NARROW, NARROW_LATER, PIN_NARROW. */
   dagfuncs.narrowColumns = function (params) {
     var api = params && params.api;
     if (!api || api.isDestroyed()) { return; }
@@ -120,7 +116,12 @@ var dagfuncs = (window.dashAgGridFunctions = window.dashAgGridFunctions || {});
     var range = null;
     try { range = api.getHorizontalPixelRange(); } catch (e) { range = null; }
     var el = document.getElementById(api.getGridId());
-    var width = params.clientWidth || (range ? range.right - range.left : 0) || (el ? el.clientWidth : 0);
+    var width = params.clientWidth || 0;
+    if (!width && range) {  /* the centre's range leaves out the columns pinned now: add them back */
+      width = range.right - range.left;
+      pinned.forEach(function (c) { if (c.getPinned() === "left") { width += c.getActualWidth(); } });
+    }
+    width = width || (el ? el.clientWidth : 0);
     if (!width) { return; }
     var need = 0;
     cols.forEach(function (c) { need += c.getColDef().minWidth || 100; });
@@ -144,6 +145,8 @@ var dagfuncs = (window.dashAgGridFunctions = window.dashAgGridFunctions || {});
     var def = params.column.getColDef(), extra = def.headerComponentParams || {};
     return extra.csvName || def.headerName || def.field;
   };
+  /* CSV export: a text cell a spreadsheet would read as a formula (= + - @ tab CR first) gets a
+     leading ' (OWASP, CSV injection); numbers go out raw (dot decimal, full precision). */
   dagfuncs.csvSafeCell = function (params) {
     var v = params.value;
     if (v === null || v === undefined) { return ""; }
