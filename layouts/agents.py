@@ -50,10 +50,8 @@ COLUMN_DEFS: list[dict[str, Any]] = [
         "cellRenderer": "AgentCell",
         "flex": 2,
         "minWidth": 170,
-        **grids.PIN_NARROW,
-        "comparator": {"function": "compareNames"},
-        "sortingOrder": ["asc", "desc", None],
-    },  # names: A→Z on the first click (numbers start high)
+        **grids.NAME_COLUMN,
+    },
     {"headerName": N_("ID del agente"), "field": "agent_id", "hide": True},
     {
         "headerName": N_("Costo (USD)"),

@@ -36,6 +36,8 @@ NO_SEARCH = {"getQuickFilterText": {"function": "''"}}  # the search reads names
 NARROW = {"context": {"narrow": 1}}
 NARROW_LATER = {"context": {"narrow": 2}}
 PIN_NARROW = {"context": {"pin": True}}
+# A name column (Agentes, Usuarios): A→Z on the first click (numbers start high), pinned when narrow.
+NAME_COLUMN = {"comparator": {"function": "compareNames"}, "sortingOrder": ["asc", "desc", None], **PIN_NARROW}
 LISTENERS = {e: ["narrowColumns(params)"] for e in ("gridSizeChanged", "newColumnsLoaded", "firstDataRendered")}
 
 LOCALE_TEXT = {

@@ -50,9 +50,7 @@ COLUMN_DEFS: list[dict[str, Any]] = [
         "cellRenderer": "UserCell",
         "flex": 2,
         "minWidth": 150,
-        **grids.PIN_NARROW,
-        "comparator": {"function": "compareNames"},
-        "sortingOrder": ["asc", "desc", None],
+        **grids.NAME_COLUMN,
     },
     {"headerName": N_("ID del usuario"), "field": "user_id", "hide": True},
     {
