@@ -7,12 +7,15 @@
    page's height (assets/dashboard.js, dashboardEmbed) never scrolls inside: there the bar never
    sticks either way. */
 window.dashboardFilterbar = (function () {
-  var F = { STATIC_SHARE: 0.25, CLASS: "filterbar-static" };
+  /* STICKY_SHARE < STATIC_SHARE: a window whose height moves a little (a mobile browser's
+     toolbar hiding while the page scrolls) does not flip the bar back and forth. */
+  var F = { STATIC_SHARE: 0.25, STICKY_SHARE: 0.22, CLASS: "filterbar-static" };
   F.update = function () {
     var bar = document.querySelector(".filterbar-wrap");
     if (!bar || !window.innerHeight) { return; }
-    var tall = bar.getBoundingClientRect().height > F.STATIC_SHARE * window.innerHeight;
-    document.documentElement.classList.toggle(F.CLASS, tall);
+    var root = document.documentElement;
+    var share = bar.getBoundingClientRect().height / window.innerHeight;
+    root.classList.toggle(F.CLASS, share > (root.classList.contains(F.CLASS) ? F.STICKY_SHARE : F.STATIC_SHARE));
   };
   var observed = null;
   function watch() {

@@ -112,3 +112,17 @@ def test_the_filter_bar_scrolls_away_when_it_covers_over_a_quarter_of_the_window
     assert page.evaluate(FILTERBAR) == {"position": "sticky", "static": False}
     page.set_viewport_size({"width": 768, "height": 600})  # a short panel: 212 px of 600
     page.wait_for_function("() => document.documentElement.classList.contains('filterbar-static')")
+
+
+def test_a_window_height_moving_a_little_does_not_flip_the_filter_bar(page_factory, served):
+    """Static past 25 % of the window, sticky again only under 22 %: a mobile browser's toolbar
+    hiding while the page scrolls (the window a few percent taller) leaves the bar as it is."""
+    page = open_at(page_factory, served, 1024, 900)
+    bar = page.evaluate("() => document.querySelector('.filterbar-wrap').getBoundingClientRect().height")
+    steps = [(0.235, False), (0.26, True), (0.235, True), (0.19, False)]  # (share of the window, static)
+    for share, static in steps:
+        page.set_viewport_size({"width": 1024, "height": round(bar / share)})
+        page.wait_for_function(
+            "s => document.documentElement.classList.contains('filterbar-static') === s", arg=static, timeout=5_000
+        )
+        assert page.evaluate(FILTERBAR)["static"] is static, share
