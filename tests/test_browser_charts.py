@@ -55,7 +55,8 @@ def hostile_rows(now: datetime) -> list[dict]:
 
 
 def many_model_rows(now: datetime) -> list[dict]:
-    """Twelve models, each with a latency, the n-th costing 13 − n dollars a day for 6 days."""
+    """Twelve models with long names, each with a latency, the n-th costing (13 − n) × 48.27 dollars
+    a day for 6 days (totals of four digits, «US$ 3.475,44», as a real top model's)."""
     return [
         {
             "org_id": ORG_MANY,
@@ -65,12 +66,12 @@ def many_model_rows(now: datetime) -> list[dict]:
             "action_type": "user_interaction",
             "source": "system",
             "provider": "openai",
-            "model": f"modelo-{n:02d}",
+            "model": f"modelo-de-lenguaje-{n:02d}",
             "input_tokens": 1000,
             "output_tokens": 100,
             "cache_read_tokens": 0,
             "cache_write_tokens": 0,
-            "cost_usd": 13 - n,
+            "cost_usd": round((13 - n) * 48.27, 2),
             "latency_ms": 100 * n,
         }
         for n in range(1, 13)
@@ -248,7 +249,7 @@ def test_the_bubbles_key_shows_ten_models_whole_and_cuts_the_eleventh(page_facto
     page.wait_for_function("() => document.querySelectorAll('#models-key .bubble-key-list li').length === 12")
     key = page.evaluate(KEY_ROWS)
     rows = key["rows"]
-    assert [r["text"].split("openai")[0] for r in rows] == [f"{n}modelo-{n:02d}" for n in range(1, 13)]
+    assert [r["text"].split("openai")[0] for r in rows] == [f"{n}modelo-de-lenguaje-{n:02d}" for n in range(1, 13)]
     assert all(r["bottom"] <= key["bottom"] + 0.5 for r in rows[:10])  # ten whole
     assert rows[10]["top"] < key["bottom"] < rows[10]["bottom"]  # the eleventh cut: there is more
     assert key["scrolls"]
@@ -259,6 +260,26 @@ def test_the_bubbles_key_shows_ten_models_whole_and_cuts_the_eleventh(page_facto
     page.locator("#models-key .bubble-key-list").evaluate("el => { el.scrollTop = el.scrollHeight; }")
     key = page.evaluate(KEY_ROWS)
     assert key["rows"][11]["bottom"] <= key["bottom"] + 0.5  # the last one scrolls into view
+
+
+def test_on_a_phone_the_bars_totals_read_whole(page_factory, served):
+    """Each bar's total sits past its end; on a 390 px phone the plot is ~100 px wide, and the
+    longest bars' totals ran past the chart's edge («US$ 1.6…»). The right margin now holds the
+    longest total, so every one reads whole, in both views."""
+    page = page_factory(width=390, height=844)
+    page.goto(served.split("?token=")[0] + "?token=" + mint_token(SECRET, ORG_MANY))
+    wait_sections(page, stamp(), ["section-models"])
+    drawn(page, "models-bars")
+    inside = """() => { const gd = document.querySelector('#models-bars .js-plotly-plot');
+        const edge = gd.querySelector('svg.main-svg').getBoundingClientRect().right;
+        return [...gd.querySelectorAll('.annotation-text')].map(t => [t.textContent,
+                t.getBoundingClientRect().right <= edge + 0.5]); }"""
+    totals = page.evaluate(inside)
+    assert [t for t, _ in totals][:2] == ["US$ 3.475,44", "US$ 3.185,82"] and all(ok for _, ok in totals), totals
+    page.locator("#models-view label", has_text="Tokens").click()
+    models_ready(page, "tokens")
+    totals = page.evaluate(inside)
+    assert len(totals) == 10 and all(ok for _, ok in totals), totals
 
 
 def test_at_768_px_the_models_tools_and_key_fit(page_factory, served):

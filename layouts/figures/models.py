@@ -25,6 +25,8 @@ TOP = 10
 # A bar's tick: real model names fit (text-embedding-3-small: 22); beyond, the bars kept too
 # little of the chart's width (hovers and «Ver datos» show up to fmt.NAME_CHARS and all).
 TICK_CHARS = 32
+END_CHAR_PX = 6.6  # a bar total's character at 11 px, digits and «US$ » (a little over, not under)
+END_PAD = 14  # its 6 px gap past the bar, and room to spare
 VIEWS = {"cost": N_("Costo"), "tokens": N_("Tokens")}
 SCALES = {"linear": N_("Lineal"), "log": N_("Logarítmica")}
 # The bubble chart's x: mean latency, or the median / 95th percentile (queries/latency.py, within 1 %).
@@ -209,7 +211,9 @@ def models_bars(
         xfmt = count_axis(float(ends.max()) * 1.2, 4)
         title = _(TOKENS_AXIS)
     # Each bar's total at its end, set in one go: add_annotation re-validates every annotation
-    # already there, ~7 ms of CPU for ten bars against ~0.5 ms for the list.
+    # already there, ~7 ms of CPU for ten bars against ~0.5 ms for the list. The right margin
+    # holds the longest total, so that it reads whole however narrow the plot (a phone's is
+    # ~100 px); on a desktop the bars keep their length, the headroom moved into the margin.
     font = dict(size=11, color=theme.INK)
     ends_at = [
         dict(x=end, y=y, text=text, showarrow=False, xanchor="left", xshift=6, font=font)
@@ -217,10 +221,10 @@ def models_bars(
     ]
     fig.update_layout(
         annotations=[*fig.layout.annotations, *ends_at],
-        margin=dict(l=8, r=8, t=36, b=8),
+        margin=dict(l=8, r=END_PAD + math.ceil(END_CHAR_PX * max(map(len, end_text), default=0)), t=36, b=8),
         xaxis=dict(
             title=dict(text=title),
-            range=[0, max(float(ends.max()), 1e-9) * 1.28],
+            range=[0, max(float(ends.max()), 1e-9) * 1.05],
             showgrid=True,
             gridcolor=theme.GRID,
             **xfmt,
