@@ -64,8 +64,8 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
     exportCsv: function (clicks) {
       return Boolean(clicks);
     },
-    /* A grid too narrow for its unit-cost columns hides them (dashAgGridFunctions.narrowColumns,
-       on the grid's size events). Those events can fire before dash-ag-grid attaches its
+    /* A grid too narrow for its columns hides the ranked ones and may pin its names
+       (dashAgGridFunctions.narrowColumns, on the grid's size events). Those events can fire before dash-ag-grid attaches its
        listeners (then nothing hid them and the grid scrolled sideways): run it again whenever
        the grid's rows arrive. */
     narrow: function (_rows) {

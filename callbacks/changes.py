@@ -78,7 +78,7 @@ def update(preset, start, end, source, granularity, tz, token, currency=None, sl
     scope = common.resolve(preset, start, end, source, granularity, tz, token, currency, sl)
     f = scope.filters
     if scope.problem or f is None or not f.compare:
-        return True, [], textdom.view(ids.CHANGES_LIST, scope.stamp, None), [], scope.stamp
+        return True, [], _entries(scope.stamp), [], scope.stamp
     b = queries.earlier(f)
     assert b is not None  # a comparison has an earlier window
 
@@ -96,12 +96,17 @@ def update(preset, start, end, source, granularity, tz, token, currency=None, sl
         return (
             False,
             changes.unavailable(u.message, u.detail),
-            textdom.view(ids.CHANGES_LIST, scope.stamp, None),
+            _entries(scope.stamp),
             [],
             scope.stamp,
         )
     tree, keys = changes.render(movers(agents, names, models, users), compare.period_name(f.compare, b), scope.money)
-    return False, [], textdom.view(ids.CHANGES_LIST, scope.stamp, tree), keys, scope.stamp
+    return False, [], _entries(scope.stamp, tree), keys, scope.stamp
+
+
+def _entries(stamp: str, tree: textdom.Node | None = None) -> dict:
+    """The entries' textdom view (None: none drawn), stamped for the section once drawn."""
+    return textdom.view(ids.CHANGES_LIST, stamp, tree)
 
 
 def click(clicked, keys, sl):

@@ -18,7 +18,7 @@ def browser_tools(app, grid: str, export: str, search: str, matches: str) -> Non
     app.clientside_callback(
         ClientsideFunction("dashboard", "quickFilter"), Input(search, "value"), prevent_initial_call=True
     )
-    # The unit-cost columns step aside on a narrow grid once its rows are in.
+    # A narrow grid hides its ranked columns and pins its names once its rows are in (narrowColumns).
     app.clientside_callback(ClientsideFunction("dashboard", "narrow"), Input(grid, "rowData"))
     # "26 filas" alone under a search that shows 4 would be wrong: say how many match.
     app.clientside_callback(

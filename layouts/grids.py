@@ -32,7 +32,8 @@ NO_SEARCH = {"getQuickFilterText": {"function": "''"}}  # the search reads names
 # Columns that step aside when the grid is too narrow for every column's minWidth, lowest rank
 # first (768 px: the unit costs; then p95; they stay in the CSV), and the name column that stays
 # pinned to the left when even the rest do not fit (a phone, a narrow panel: the numbers scroll
-# sideways under the names): narrowColumns in assets/dashAgGridFunctions.js.
+# sideways under the names): narrowColumns in assets/dashAgGridFunctions.js. Each of these sets a
+# column's whole `context`: one of them per column (merged, the last would drop the others).
 NARROW = {"context": {"narrow": 1}}
 NARROW_LATER = {"context": {"narrow": 2}}
 PIN_NARROW = {"context": {"pin": True}}

@@ -19,13 +19,11 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 GRID = """gid => {
     const g = document.getElementById(gid);
     const names = [...g.querySelectorAll('.ag-pinned-left-cols-container .ag-row .ag-cell')];
-    const view = g.querySelector('.ag-center-cols-viewport') || g.querySelector('.ag-body-horizontal-scroll-viewport');
     const scroll = g.querySelector('.ag-body-horizontal-scroll-viewport');
     return {pinned: names.length,
             pinnedWidths: names.map(c => Math.round(c.getBoundingClientRect().width)),
             headers: [...g.querySelectorAll('.ag-header-cell')].map(h => h.getAttribute('col-id')),
-            scrolls: scroll ? scroll.scrollWidth > scroll.clientWidth + 1 : false,
-            view: view ? Math.round(view.getBoundingClientRect().width) : 0};
+            scrolls: scroll ? scroll.scrollWidth > scroll.clientWidth + 1 : false};
 }"""
 
 
