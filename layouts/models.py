@@ -64,8 +64,8 @@ def layout() -> html.Section:
         ids.SEC_MODELS,
         _("Modelos"),
         _(
-            "Barras: costo (o tokens) de cada modelo por tipo de token. Burbujas: tamaño = ejecuciones; "
-            "el número remite a la lista."
+            "Barras: costo (o tokens) de cada modelo por tipo de token; el costo se reparte entre los tipos "
+            "con los precios de catálogo. Burbujas: tamaño = ejecuciones; el número remite a la lista."
         ),
         body,
         html.Div([view, scale, latency, exports.button(ids.CSV_MODELS, _("modelos"))], className="tools-row"),

@@ -262,10 +262,17 @@ def test_the_bubbles_key_shows_ten_models_whole_and_cuts_the_eleventh(page_facto
     assert key["rows"][11]["bottom"] <= key["bottom"] + 0.5  # the last one scrolls into view
 
 
+AXIS_TITLE = """() => { const gd = document.querySelector('#models-bars .js-plotly-plot');
+    const svg = gd.querySelector('svg.main-svg').getBoundingClientRect();
+    const t = gd.querySelector('.xtitle'), r = t.getBoundingClientRect();
+    return {text: t.textContent, inside: r.left >= svg.left - 0.5 && r.right <= svg.right + 0.5}; }"""
+
+
 def test_on_a_phone_the_bars_totals_read_whole(page_factory, served):
     """Each bar's total sits past its end; on a 390 px phone the plot is ~100 px wide, and the
     longest bars' totals ran past the chart's edge («US$ 1.6…»). The right margin now holds the
-    longest total, so every one reads whole, in both views."""
+    longest total, so every one reads whole, in both views. The axis title reads whole too
+    («Costo (USD) por tipo de token, con precios de catálogo» ran past both edges)."""
     page = page_factory(width=390, height=844)
     page.goto(served.split("?token=")[0] + "?token=" + mint_token(SECRET, ORG_MANY))
     wait_sections(page, stamp(), ["section-models"])
@@ -276,10 +283,14 @@ def test_on_a_phone_the_bars_totals_read_whole(page_factory, served):
                 t.getBoundingClientRect().right <= edge + 0.5]); }"""
     totals = page.evaluate(inside)
     assert [t for t, _ in totals][:2] == ["US$ 3.475,44", "US$ 3.185,82"] and all(ok for _, ok in totals), totals
+    title = page.evaluate(AXIS_TITLE)
+    assert title["text"] == "Costo (USD)" and title["inside"], title
     page.locator("#models-view label", has_text="Tokens").click()
     models_ready(page, "tokens")
     totals = page.evaluate(inside)
     assert len(totals) == 10 and all(ok for _, ok in totals), totals
+    title = page.evaluate(AXIS_TITLE)
+    assert title["text"] == "Tokens por tipo" and title["inside"], title
 
 
 def test_at_768_px_the_models_tools_and_key_fit(page_factory, served):

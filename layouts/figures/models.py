@@ -33,7 +33,9 @@ SCALES = {"linear": N_("Lineal"), "log": N_("Logarítmica")}
 LATENCIES = {"avg": N_("Media"), "p50": "p50", "p95": "p95"}
 LATENCY_COLUMNS = {"avg": "avg_latency_ms", "p50": "p50_latency_ms", "p95": "p95_latency_ms"}
 LATENCY_NAMES = {"avg": N_("Latencia media"), "p50": N_("Latencia p50 (mediana)"), "p95": N_("Latencia p95")}
-COST_AXIS = N_("Costo ({code}) por tipo de token, con precios de catálogo")
+# Short: at 390 px the plot is ~115 px wide (the longer title, with «con precios de catálogo»,
+# was cut there); the section's description says how the cost is split.
+COST_AXIS = N_("Costo ({code})")
 TOKENS_AXIS = N_("Tokens por tipo")
 NO_LATENCY = N_("Ningún modelo registra latencia en este periodo")
 NO_COST = N_("Sin costo registrado en este periodo")
