@@ -189,6 +189,39 @@ def test_well_formed_requests_answer(app, token):
         assert "Filtros no válidos" not in r.get_data(as_text=True)
 
 
+def _figures(value) -> list[dict]:
+    """Every plotly figure (a dict with data and layout) inside a callback's answer."""
+    if isinstance(value, dict):
+        if "data" in value and isinstance(value.get("layout"), dict):
+            return [value]
+        return [f for v in value.values() for f in _figures(v)]
+    if isinstance(value, list):
+        return [f for v in value for f in _figures(v)]
+    return []
+
+
+@pytest.mark.parametrize("lang, separators", [("es", ",."), ("en", ".,")])
+def test_every_chart_writes_numbers_in_the_page_language(app, token, lang, separators):
+    """Every figure any callback answers carries the page language's separators (English
+    «$0.8», Spanish «US$ 0,8»): Avanzado's cache chart, built outside theme.figure(), kept the
+    template's Spanish ones and wrote «$0,8» on the English page."""
+    client = app.server.test_client()
+    found, wrong = 0, []
+    for key, cb in server_callbacks(app):
+        r = client.post(
+            "/_dash-update-component",
+            data=json.dumps(payload(key, cb, token)),
+            content_type="application/json",
+            headers={"X-Dashboard-Lang": lang},
+        )
+        assert r.status_code in (200, 204), (key, r.status_code)
+        for fig in _figures(r.get_json() if r.status_code == 200 else None):
+            found += 1
+            if fig["layout"].get("separators") != separators:
+                wrong.append((key[:60], fig["layout"].get("separators")))
+    assert found >= 8 and wrong == [], (found, wrong)
+
+
 def test_every_input_of_every_callback_survives_forged_values(engine, app, token, caplog):
     client = app.server.test_client()
     caplog.set_level(logging.INFO)

@@ -31,7 +31,8 @@ def cache_timeline(points: pd.DataFrame, granularity: str, height: int = 300, mo
     ]
     rate = [None if r is None or r != r else float(r) * 100 for r in points["hit_rate"]]
     rate_text = [fmt.percent(r / 100) if r is not None else fmt.NOT_APPLICABLE for r in rate]
-    fig = go.Figure(
+    fig = theme.figure()  # the page language's number format (the template alone is Spanish's)
+    fig.add_traces(
         [
             go.Bar(
                 x=x,
@@ -65,7 +66,6 @@ def cache_timeline(points: pd.DataFrame, granularity: str, height: int = 300, mo
         ]
     )
     fig.update_layout(
-        template=theme.TEMPLATE,
         height=height,
         hovermode="x unified",
         bargap=0.25,
