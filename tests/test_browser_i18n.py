@@ -117,6 +117,28 @@ def test_the_page_speaks_the_language_asked_for(page_factory, served, lang):
     shoot(page, f"dashboard-{lang}-open.png")
 
 
+SELECTS = """() => [...document.querySelectorAll('.slice-group')].map(g => {
+    const value = g.querySelector('.dash-dropdown-value'), select = g.querySelector('.slice-select');
+    return {label: g.querySelector('.filter-label').textContent, text: value.textContent,
+            whole: value.scrollWidth <= value.clientWidth, width: select.getBoundingClientRect().width};
+})"""
+
+
+@pytest.mark.parametrize("lang", ["es", "en"])
+def test_the_filter_selects_show_their_placeholder_whole_at_every_width(page_factory, served, lang):
+    """«Todos los modelos» / «All models» reads whole in every select of the slice row, from a
+    wide panel to a phone. In English the row fits on one line at 1280–1440 px, and the long
+    «Provider/Model» label left its select ~90 px: «All mo…»."""
+    for width in (1440, 1280, 1024, 390):
+        page = page_factory(width=width, height=700)
+        page.goto(f"{served.app_url}?token={served.token}&lang={lang}")
+        wait_sections(page, stamp(), ["section-kpis"])
+        selects = page.evaluate(SELECTS)
+        assert len(selects) == 4 and all(s["whole"] and s["width"] >= 170 for s in selects), (width, selects)
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        page.close()
+
+
 def test_the_date_picker_names_months_and_buttons_in_the_page_language(page_factory, served):
     page = page_factory()  # a Spanish browser (es-ES) asked for English: the page's language wins
     page.goto(f"{served.app_url}?token={served.token}&lang=en")
