@@ -94,7 +94,8 @@ var dagcomponentfuncs = (window.dashAgGridComponentFunctions = window.dashAgGrid
     var last = pts[pts.length - 1];
     var total = values.reduce(function (a, b) { return a + b; }, 0);
     var F = window.dashAgGridFunctions, symbol = props.data && props.data.money_symbol;
-    var money = symbol ? function (v) { return F.formatMoney(v, symbol); } : F.formatUsd;
+    var places = props.data && props.data.money_places;
+    var money = symbol ? function (v) { return F.formatMoney(v, symbol, places); } : F.formatUsd;
     var label = T("Costo por periodo: {n} periodos, máximo {max}, total {total}")
       .replace("{n}", values.length).replace("{max}", money(max))
       .replace("{total}", money(total)) +

@@ -45,6 +45,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from babel import Locale
+from babel.numbers import get_currency_precision
 
 from . import i18n
 from .i18n import _
@@ -331,6 +332,17 @@ class Money:
     def symbol(self) -> str:
         return {"USD": "US$", "EUR": "€"}.get(self.code, self.code)
 
+    @property
+    def minor_units(self) -> int:
+        """The currency's decimals (ISO 4217, CLDR): 2 for USD and EUR, 0 for JPY, 3 for BHD."""
+        return int(get_currency_precision(self.code))
+
+    def places(self, decimals: int = 2) -> int:
+        """The decimals of an amount asked with `decimals` for US$ (2: an amount; 4: a unit cost):
+        as many more or fewer as the currency has minor units more or fewer than the dollar's
+        2. «7.222 JPY» (never «7.221,67 JPY»), a cost per call «0,62 JPY», «12,345 BHD»."""
+        return max(0, decimals + self.minor_units - 2)
+
     def convert(self, x) -> Decimal:
         """The USD amount x in this currency, exact (x as the decimal it prints as)."""
         return Decimal(str(x)) * self.rate
@@ -348,12 +360,14 @@ class Money:
     def format(self, x, decimals: int = 2) -> str:
         """In the page's language: es '1.234,56 €' (Spanish writes the symbol after the
         amount), en '€1,234.56'; '< 0,01 €' / '< €0.01' for a positive amount that would
-        round to zero. USD is `usd()`'s: 'US$ 1.234,56' / '$1,234.56'."""
+        round to zero. USD is `usd()`'s: 'US$ 1.234,56' / '$1,234.56'. `decimals` is the
+        dollar's; the currency's own minor units adjust it (places())."""
         if x is None or (isinstance(x, float) and math.isnan(x)):
             return "—"
         if self.is_usd:
             return usd(x, decimals)
         d = self.convert(x)
+        decimals = self.places(decimals)
         pattern = self._pattern()
         if 0 < abs(d) < Decimal(5) * Decimal(10) ** -(decimals + 1):
             tiny = pattern.format(sign="", n=number(10**-decimals, decimals), symbol=self.symbol)

@@ -190,7 +190,7 @@ def in_currency(cols: list[dict], money: fmt.Money, money_fields: tuple[str, ...
             out.append(col)
             continue
         out.append({**col, "hide": True, "sort": None})
-        decimals = 4 if col["field"] in UNIT_FIELDS else 2
+        decimals = money.places(4 if col["field"] in UNIT_FIELDS else 2)
         header = col["headerName"]
         if col["field"] == "cost_usd":
             header = _("Costo ({code})").format(code=money.code)
@@ -209,6 +209,7 @@ def money_fields(row: dict, money: fmt.Money, fields: tuple[str, ...]) -> dict:
         v = row.get(name)
         row[display_field(name)] = None if v is None else float(round(money.convert(v), 8))
     row["money_symbol"] = money.symbol
+    row["money_places"] = money.places()  # the sparkline's hover: «7.222 JPY»
     return row
 
 

@@ -42,6 +42,7 @@ def page(engine, org_id):
                 Rate("EUR", Decimal("0.5"), date(2020, 1, 1)),
                 Rate("EUR", Decimal("0.9237"), today - timedelta(days=2)),  # in force
                 Rate("EUR", Decimal("7"), today + timedelta(days=3)),  # future: waits
+                Rate("JPY", Decimal("151.37"), today - timedelta(days=1)),  # no minor units
             ],
         )
     app = create_app(Settings(database_url=str(engine.url), secret=SECRET), engine=engine)
@@ -110,3 +111,24 @@ def test_the_agents_grid_keeps_usd_for_the_csv(page):
     assert shown["cost_display"]["headerName"] == "Costo (EUR)" and "cost_usd" not in shown
     for r in rows:
         assert r["cost_display"] == float(round(Decimal(str(r["cost_usd"])) * Decimal("0.9237"), 8))
+
+
+def test_a_currency_without_cents_shows_whole_units_and_unit_costs_with_two_decimals(engine, page):
+    """JPY has no minor units (ISO 4217): the card says «7.222 JPY», never «7.221,67 JPY»;
+    the grid's cost column has no decimals and its cost per call two (the dollar's 4 − 2);
+    the sparkline's hover is told the same (money_places)."""
+    app, org_id, token = page
+    with app.server.app_context():
+        card = _text(callbacks.overview.update(*ARGS, token, "JPY")[0])
+        f = callbacks.common.resolve(*ARGS, token).filters
+        rows, _, _, _, _, columns = callbacks.agents.update(*ARGS, token, "JPY")
+    with engine.connect() as conn:
+        ref = reference.summary(reference.load_rows(conn, org_id), reference.Window.of(f))
+    usd = Decimal(ref["total_cost_e8"]) / Decimal(10**8)
+    yen = (usd * Decimal("151.37")).quantize(Decimal("1"), ROUND_HALF_EVEN)
+    assert yen > 0 and fmt.number(yen, 0) + " JPY" in card, card
+    shown = {c["field"]: c for c in columns if not c.get("hide")}
+    assert shown["cost_display"]["valueFormatter"]["function"].endswith(", 0)")
+    units = [c for f, c in shown.items() if f.endswith("_display") and f != "cost_display"]
+    assert units and all(c["valueFormatter"]["function"].endswith(", 2)") for c in units)
+    assert rows and all(r["money_places"] == 0 for r in rows)

@@ -294,3 +294,26 @@ def test_money_follows_the_language_and_the_display_currency(lang, eur, tiny, ne
         assert money.note() == note
         assert fmt.usd(1234.56, money=fmt.USD) == fmt.usd(1234.56) == fmt.USD.format(1234.56) == usd
         assert fmt.USD.axis() == {"tickprefix": fmt.money_prefix()}
+
+
+@pytest.mark.parametrize(
+    ("lang", "code", "amount", "unit", "tiny"),
+    [
+        ("es", "JPY", "7.222 JPY", "0,62 JPY", "< 1 JPY"),
+        ("en", "JPY", "JPY 7,222", "JPY 0.62", "< JPY 1"),
+        ("es", "BHD", "17,939 BHD", "0,00154 BHD", "< 0,001 BHD"),
+        ("en", "BHD", "BHD 17.939", "BHD 0.00154", "< BHD 0.001"),
+    ],
+)
+def test_money_keeps_the_currency_minor_units(lang, code, amount, unit, tiny):
+    """An amount has the currency's decimals (JPY 0, BHD 3), a unit cost two more; the dollar's
+    and the euro's stay 2 and 4."""
+    from decimal import Decimal
+
+    rate = {"JPY": Decimal("151.37"), "BHD": Decimal("0.376")}[code]
+    money = fmt.Money(code, rate, date(2026, 12, 1))
+    with i18n.use(lang):
+        assert fmt.usd(47.71, money=money) == amount
+        assert fmt.usd(0.0041, 4, money=money) == unit
+        assert fmt.usd(0.0001, money=money) == tiny
+        assert money.places() == money.minor_units and fmt.Money("EUR").places(4) == 4
