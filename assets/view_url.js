@@ -87,12 +87,14 @@
         if (vs.length) { slice[k] = vs.filter(function (v, i) { return vs.indexOf(v) === i; }); }
       });
       /* The comparison: as the URL says it (a value the page does not offer reaches the server,
-         whose bad-filter banner names it); the control shows it too. */
+         whose bad-filter banner names it); the control shows it, or nothing for a value it does
+         not offer, so that any choice, «Sin comparación» too, is a change that clears it (a native
+         select fires no change for the option it already shows). */
       var cmp = p.get("compare") || "";
       if (cmp) { slice.compare = cmp; }
       window.aiUsageView.compare = cmp;
       out[8] = slice;
-      out[9] = cmp || "none";
+      out[9] = !cmp ? "none" : ["previous", "year"].indexOf(cmp) >= 0 ? cmp : "";
       return out;
     },
     /* A changed view: one history entry, once the state has settled. */

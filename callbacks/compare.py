@@ -25,9 +25,13 @@ def register(app) -> None:
 
 
 def choose(value, sl):
-    """The store with the chosen comparison ('none': none), the slice as it is."""
+    """The store with the chosen comparison ('none': none), the slice as it is. The blank
+    (''): no choice made — what the control shows for a URL's comparison it does not offer
+    (assets/view_url.js), which stays in the store for the banner to name until one is chosen."""
     sl = sl if isinstance(sl, dict) else {}
-    want = value if isinstance(value, str) and value not in ("", "none") else None
+    if value == "":
+        return no_update
+    want = value if isinstance(value, str) and value != "none" else None
     if sl.get(common.COMPARE) == want or (want is None and not sl.get(common.COMPARE)):
         return no_update
     out = {k: v for k, v in sl.items() if k != common.COMPARE}

@@ -125,6 +125,13 @@ def test_the_comparison_in_dark_and_a_bad_value_in_the_url(page_factory, app_url
     wait_sections(page, f"{stamp()}|compare=weekly", SECTIONS[:2])
     banner = page.locator("#status-banner").inner_text()
     assert "Filtros no válidos" in banner and "Periodo anterior" in banner
+    # The control shows no choice (it showed «Sin comparación», which a person could not pick:
+    # a native select fires no change for the option it shows), so choosing it clears the value.
+    assert page.input_value("#filter-compare") == ""
+    page.select_option("#filter-compare", "none")
+    wait_sections(page, stamp(), SECTIONS[:2])
+    assert "Filtros no válidos" not in page.locator("#status-banner").inner_text()
+    assert "compare" not in parse_qs(urlsplit(page.url).query)
 
 
 def test_textdom_draws_data_as_text_and_only_what_it_allows(page_factory, app_url):

@@ -372,6 +372,8 @@ def test_the_control_writes_the_store_and_slice_changes_keep_it():
     assert callbacks.compare.choose("previous", {"agentId": ["a"]}) == {"agentId": ["a"], "compare": "previous"}
     assert callbacks.compare.choose("none", {"agentId": ["a"], "compare": "year"}) == {"agentId": ["a"]}
     assert callbacks.compare.choose("year", {"compare": "year"}) is callbacks.compare.no_update
+    # The blank the control shows for a URL's unknown comparison is no choice: the value stays for the banner.
+    assert callbacks.compare.choose("", {"compare": "weekly"}) is callbacks.compare.no_update
     # A drill-down click and «Quitar filtros» leave the comparison as it is.
     assert callbacks.slice_clicks.with_value({"compare": "year"}, "model", "m") == {"model": ["m"], "compare": "year"}
     assert callbacks.slice.clean({"compare": "year", "agentId": []}) == {"compare": "year"}
