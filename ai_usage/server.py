@@ -198,6 +198,13 @@ def data_location(url: str) -> str:
         return "(unreadable DATABASE_URL)"
 
 
+def waitress_options(threads: int) -> dict:
+    """waitress.create_server's settings: request lines as long as the contract admits (http_limits)."""
+    from .http_limits import WAITRESS_HEADER_BYTES
+
+    return {"threads": threads, "ident": "ai-usage", "max_request_header_size": WAITRESS_HEADER_BYTES}
+
+
 def _serve_waitress(settings: Settings, host: str, port: int, threads: int, out) -> int:
     import waitress
 
@@ -208,7 +215,7 @@ def _serve_waitress(settings: Settings, host: str, port: int, threads: int, out)
     throttle_queue_warnings()
     app = create_app(settings, serving_engine(settings.database_url, settings.statement_timeout_ms, threads))
     try:
-        server = waitress.create_server(app.server, host=host, port=port, threads=threads, ident="ai-usage")
+        server = waitress.create_server(app.server, host=host, port=port, **waitress_options(threads))
     except OSError as e:
         print(f"Cannot listen on {host}:{port}: {e.strerror or e}", file=sys.stderr)
         return 1

@@ -78,6 +78,9 @@ def run(load, *, host: str, port: int, workers: int, threads: int, on_ready) -> 
 
     from gunicorn.app.base import BaseApplication
 
+    from . import http_limits
+
+    http_limits.install_gunicorn()
     announced = multiprocessing.get_context("fork").Value("b", 0)  # shared by the forked workers
 
     metrics_dir = None
@@ -106,6 +109,7 @@ def run(load, *, host: str, port: int, workers: int, threads: int, on_ready) -> 
         "timeout": WORKER_TIMEOUT,
         "graceful_timeout": GRACEFUL_TIMEOUT,
         "keepalive": KEEPALIVE,
+        "limit_request_line": http_limits.MAX_REQUEST_LINE,  # every request the contract admits
         "preload_app": False,  # each worker imports the app: HUP then loads new code
         "proc_name": "ai-usage",
         "accesslog": None,  # the app writes one JSON line per request (web.observe)

@@ -5,8 +5,9 @@
   random one; echoed as `X-Request-Id` on every response.
 - Access log: one JSON object per line on the `ai_usage.access` logger: time (UTC),
   request_id, method, route (the matched route template), path (never the query string,
-  which may carry the page's token), status, duration_ms, org (when the request carried
-  a valid token), pid (the worker). Never a header or a token.
+  which may carry the page's token; at most PATH_CHARS characters of it), status,
+  duration_ms, org (when the request carried a valid token), pid (the worker). Never a
+  header or a token.
 - Metrics (storage.metrics): requests and latency per route template, method and
   status. The template (`/ai/org-usage/summary`, `/<path:path>`, `unmatched`), never the
   raw path, so a scan of random URLs adds no series.
@@ -28,6 +29,7 @@ from storage import metrics
 from web import auth
 
 access_log = logging.getLogger("ai_usage.access")
+PATH_CHARS = 2048  # of a request's path in its access-log line
 
 REQUEST_ID = "X-Request-Id"
 SANE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:@/+=-]{0,127}")
@@ -75,7 +77,7 @@ def install(server: flask.Flask) -> None:
                     request_id=rid,
                     method=req.method,
                     route=route,
-                    path=req.path,
+                    path=clip(req.path),
                     status=resp.status_code,
                     duration_ms=round(seconds * 1000, 1),
                     org=auth.request_org(),
@@ -86,6 +88,14 @@ def install(server: flask.Flask) -> None:
 
     server.before_request_funcs.setdefault(None, []).insert(0, _start)
     server.after_request_funcs.setdefault(None, []).insert(0, _finish)  # run in reverse: ours last
+
+
+def clip(path: str) -> str:
+    """The path as logged: at most PATH_CHARS characters (a request line may be up to 1 MiB
+    long, ai_usage.http_limits), the cut said with how long it was."""
+    if len(path) <= PATH_CHARS:
+        return path
+    return f"{path[:PATH_CHARS]}…[{len(path):,} characters]"
 
 
 def configure_access_log(stream) -> None:

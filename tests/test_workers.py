@@ -192,3 +192,82 @@ def test_gunicorn_workers_add_up_their_metrics_and_one_leads(tmp_path):
         engine.dispose()
     assert s.proc.returncode == 0  # TERM: a graceful stop
     assert list(private_tmp.iterdir()) == []  # the metrics directory is gone with the server
+
+
+def _raw(base: str, request: bytes) -> tuple[int, dict[str, str], bytes]:
+    """Send bytes as they are (urllib would not send a broken request line); status, headers, body."""
+    import socket
+    from urllib.parse import urlsplit
+
+    u = urlsplit(base)
+    with socket.create_connection((u.hostname, u.port), timeout=STARTUP_LIMIT) as s:
+        s.sendall(request)
+        data = b""
+        while chunk := s.recv(65536):
+            data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    headers = dict(line.split(": ", 1) for line in lines[1:])
+    return int(lines[0].split()[1]), headers, body
+
+
+def test_gunicorn_reads_every_request_the_contract_admits_and_refuses_in_json(tmp_path):
+    """Five filters of 50 values of 200 characters are a valid request (§3.1): ~482 KB of request
+    line with 4-byte characters. gunicorn refused more than 4,094 bytes with an HTML 414 (50 user
+    and 50 agent UUIDs were enough); now it reads up to 1 MiB, and what it refuses itself (longer,
+    or unparsable) answers in the API's error shape."""
+    from urllib.parse import urlencode
+
+    from ai_usage.http_limits import MAX_REQUEST_LINE
+
+    url = f"sqlite:///{tmp_path / 'w.sqlite3'}"
+    engine = make_engine(url)
+    migrate(engine)
+    insert_logs(engine, [log("acme", datetime.now(UTC), inp=3, cost="0.25")])
+    engine.dispose()
+    s = Server(url, "--workers", "2")
+    try:
+        window = [("preset", "7d")]
+        longest = [(k, f"{i:03d}" + "🙂" * 197) for k in ("agentId", "userId", "provider", "model") for i in range(50)]
+        actions = [
+            "user_interaction",
+            "guardrail_check",
+            "title_generation",
+            "rag_query_embedding",
+            "document_indexing",
+        ]
+        longest += [("actionType", actions[i % 5]) for i in range(50)]
+        path = "/ai/org-usage/summary?" + urlencode(window + longest)
+        assert 450_000 < len(path) < MAX_REQUEST_LINE
+        status, body = s.get(path, **auth("acme"))
+        assert status == 200, body[:300]
+        answer = json.loads(body)
+        assert answer["executions"] == 0  # matches nothing: empty figures, not an error
+        assert len(answer["filters"]["userId"]) == 50 and answer["filters"]["userId"][0] == "000" + "🙂" * 197
+
+        status, body = s.get(path + "&" + urlencode([("userId", "x")]), **auth("acme"))
+        assert status == 400 and json.loads(body)["error"]["parameter"] == "userId"
+
+        # The page, reloaded with a long view in its URL, is served too.
+        status, body = s.get("/?" + urlencode([("lang", "en")] + longest[:100]))
+        assert status == 200 and b"<html" in body.lower()
+
+        too_long = "/ai/org-usage/summary?" + urlencode([("model", "m" * MAX_REQUEST_LINE)])
+        status, headers, body = _raw(s.base, f"GET {too_long} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+        assert status == 414 and headers["Content-Type"] == "application/json"
+        error = json.loads(body)["error"]
+        assert error["code"] == "request_line_too_long" and "1,048,576 bytes" in error["message"]
+        assert error["parameter"] is None
+
+        status, headers, body = _raw(s.base, b"GET /\x01<script> HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert status == 400 and headers["Content-Type"] == "application/json"
+        assert json.loads(body)["error"]["code"] == "bad_request"
+
+        # A long path is logged cut, with its length.
+        status, _ = s.get("/" + "a" * 100_000)  # Dash's catch-all route serves the page
+        assert status == 200
+        wait_for("the long path's log line", lambda: any(x["path"].startswith("/aaa") for x in s.access()), 30)
+        logged = next(x["path"] for x in s.access() if x["path"].startswith("/aaa"))
+        assert logged.startswith("/aaa") and logged.endswith("…[100,001 characters]") and len(logged) < 2100
+    finally:
+        s.stop()
