@@ -219,16 +219,23 @@
   });
 
   /* A chip's ✕: the slice without that value, from the chips on screen (each carries its filter
-     and value as data attributes), written to the store. */
+     and value as data attributes; a chip standing for many values of one filter, their JSON list
+     in data-vs), written to the store. */
   document.addEventListener("click", function (ev) {
     var x = ev.target && ev.target.closest ? ev.target.closest(".slice-chip-x") : null;
     if (!x || !window.dash_clientside || !window.dash_clientside.set_props) { return; }
     var slice = {};
     document.querySelectorAll(".slice-chip-x").forEach(function (b) {
       if (b === x) { return; }
-      var f = b.getAttribute("data-f"), v = b.getAttribute("data-v");
-      if (SLICE.indexOf(f) < 0 || v === null) { return; }
-      (slice[f] = slice[f] || []).push(v);
+      var f = b.getAttribute("data-f"), v = b.getAttribute("data-v"), vs = b.getAttribute("data-vs");
+      var values = [];
+      if (vs !== null) {
+        try { values = JSON.parse(vs); } catch (e) { values = []; }
+      } else if (v !== null) { values = [v]; }
+      if (SLICE.indexOf(f) < 0 || !Array.isArray(values)) { return; }
+      values.forEach(function (one) {
+        if (typeof one === "string") { (slice[f] = slice[f] || []).push(one); }
+      });
     });
     if (window.aiUsageView.compare) { slice.compare = window.aiUsageView.compare; }
     window.dash_clientside.set_props("filter-slice", { data: slice });

@@ -4,6 +4,8 @@ the window's data (each with its cost), the chips of the applied slice, «Quitar
 
 from __future__ import annotations
 
+import json
+
 from dash import dcc, html
 
 from . import fmt, ids
@@ -26,6 +28,9 @@ CONTROLS = [
 ]
 NO_AGENT, NO_USER = N_("Sin agente"), N_("Sin usuario")
 NONE = "none"  # the API's value for rows without an agent / user
+CHIPS_PER_FILTER = 3  # more values of one filter: one chip for them all
+NAMED_VALUES = 3  # values of one filter the empty-state message names before «y N más»
+TIP_VALUES = 10  # values a grouped chip's tooltip names
 
 
 def label(api: str) -> str:
@@ -110,35 +115,49 @@ def option(value: str, text: str, cost_e8: int, money: fmt.Money) -> dict:
 
 
 def chips(sl: dict, names: dict | None = None) -> list:
-    """One chip per applied value: «Agente: Ventas ✕» (the ✕ a button removing it)."""
+    """One chip per applied value: «Agente: Ventas ✕» (the ✕ a button removing it); a filter of
+    more than CHIPS_PER_FILTER values is one chip, «Agente: 50 valores ✕», whose ✕ removes them
+    all (its multi-select still removes one at a time): a link may carry 50 values of each
+    filter, and 250 chips pushed the page a screen down."""
     out = []
     for api in LABELS:
-        for value in sl.get(api) or []:
-            text = f"{label(api)}: {value_label(api, value, names)}"
+        values = sl.get(api) or []
+        if len(values) > CHIPS_PER_FILTER:
+            text = _("{filter}: {n} valores").format(filter=label(api), n=fmt.integer(len(values)))
             out.append(
-                html.Span(
-                    className="slice-chip",
-                    role="listitem",
-                    children=[
-                        html.Span(text, className="slice-chip-text"),
-                        # assets/view_url.js removes the value on click (no server round-trip
-                        # to learn which chip): the filter and value ride as data attributes.
-                        html.Button(
-                            "✕",
-                            className="slice-chip-x",
-                            **{"data-f": api, "data-v": value},
-                            title=_("Quitar {filter}").format(filter=text),
-                            **{"aria-label": _("Quitar {filter}").format(filter=text)},
-                        ),
-                    ],
-                )
+                _chip(text, {"data-f": api, "data-vs": json.dumps(values)}, listed(api, values, names, TIP_VALUES))
             )
+            continue
+        for value in values:
+            out.append(_chip(f"{label(api)}: {value_label(api, value, names)}", {"data-f": api, "data-v": value}))
     return out
 
 
+def _chip(text: str, data: dict, names: str = "") -> html.Span:
+    # assets/view_url.js removes the value(s) on click (no server round-trip to learn which
+    # chip): the filter and value (or the JSON list of values) ride as data attributes.
+    what = _("Quitar {filter}").format(filter=text)
+    return html.Span(
+        className="slice-chip",
+        role="listitem",
+        title=names or None,
+        children=[
+            html.Span(text, className="slice-chip-text"),
+            html.Button("✕", className="slice-chip-x", **data, title=what, **{"aria-label": what}),
+        ],
+    )
+
+
+def listed(api: str, values: list, names: dict | None, most: int) -> str:
+    """«a, b, c» naming at most `most` values, then «a, b, c y 47 más»."""
+    shown = ", ".join(value_label(api, v, names) for v in values[:most])
+    if len(values) <= most:
+        return shown
+    return _("{values} y {n} más").format(values=shown, n=fmt.integer(len(values) - most))
+
+
 def emptied(sl: dict, names: dict | None = None) -> str:
-    """«Sin datos para Agente = X en este periodo» naming every filter applied."""
-    parts = [
-        f"{label(api)} = {', '.join(value_label(api, v, names) for v in sl[api])}" for api in LABELS if sl.get(api)
-    ]
+    """«Sin datos para Agente = X en este periodo» naming every filter applied (a filter of many
+    values by its first NAMED_VALUES: «Agente = a, b, c y 47 más»)."""
+    parts = [f"{label(api)} = {listed(api, sl[api], names, NAMED_VALUES)}" for api in LABELS if sl.get(api)]
     return _("Sin datos para {filters} en este periodo").format(filters=_(" y ").join(parts))

@@ -154,6 +154,30 @@ def test_an_agent_row_filters_by_its_agent_and_quitar_filtros_clears(page_factor
     wait_sections(page, stamp(), SECTIONS)
 
 
+def test_a_filter_of_many_values_is_one_chip_whose_x_removes_them_all(page_factory, app_url):
+    agents = [f"nadie-{i:02d}" for i in range(12)]
+    query = "".join(f"&agentId={a}" for a in agents) + "&actionType=user_interaction"
+    page = open_page(page_factory, app_url, query)
+    wait_sections(page, sliced(f"actionType=user_interaction;agentId={','.join(agents)}"), SECTIONS)
+    wait_chips(page, ["Agente: 12 valores", "Acción: Interacción de usuario"])
+    assert page.locator("#status-banner").inner_text().strip() == (
+        "Sin datos para Agente = nadie-00, nadie-01, nadie-02 y 9 más y Acción = Interacción de usuario en este periodo"
+    )
+    grouped = page.locator("#slice-chips .slice-chip").first
+    assert grouped.get_attribute("title").startswith("nadie-00, nadie-01") and grouped.get_attribute("title").endswith(
+        "nadie-09 y 2 más"
+    )
+    # Another chip's ✕ keeps the grouped chip's twelve values; the grouped chip's ✕ removes them all.
+    page.locator("#slice-chips .slice-chip-x").nth(1).click()
+    wait_sections(page, sliced(f"agentId={','.join(agents)}"), SECTIONS)
+    wait_chips(page, ["Agente: 12 valores"])
+    assert parse_qs(urlsplit(page.url).query)["agentId"] == agents
+    grouped.locator(".slice-chip-x").click()
+    wait_sections(page, stamp(), SECTIONS)
+    wait_chips(page, [])
+    assert "agentId" not in parse_qs(urlsplit(page.url).query)
+
+
 def test_a_url_with_filters_reloads_into_the_same_view_and_the_copied_link_has_no_token(page_factory, app_url):
     agent = f"{ORG}-ag-ventas"
     query = f"&preset=90d&source=system&agentId={agent}&actionType=user_interaction&lang=es"

@@ -3,13 +3,15 @@ the selects writes, what stays, the chips, the legend's buttons, and which hover
 
 from __future__ import annotations
 
+import json
+
 import pandas as pd
 from dash import no_update
 from dash._callback_context import context_value
 from dash._utils import AttributeDict
 
 from callbacks import slice as slice_cb, slice_clicks
-from layouts import figures, ids
+from layouts import figures, ids, slice as slice_layout
 from layouts.figures.advanced import source_split
 
 
@@ -48,6 +50,32 @@ def test_chips_name_each_value_as_text_and_quitar_filtros_shows_only_with_one():
     assert [c.children[1].to_plotly_json()["props"]["data-v"] for c in children] == ["x", "<b>y</b>"]
     assert slice_cb.chips({}, {}) == ([], True)
     assert slice_cb.chips(["forged"], 7) == ([], True)
+
+
+def test_a_filter_of_many_values_is_one_chip_and_the_empty_state_names_three():
+    """A link may carry 50 values of each filter: one chip per value made 250 chips, and the
+    empty-state banner listed all 250 names."""
+    many = [f"ag-{i}" for i in range(50)]
+    sl = {"agentId": many, "userId": ["u1", "u2", "u3"], "actionType": ["guardrail_check"]}
+    children, hidden = slice_cb.chips(sl, {"agentId": {"ag-0": "<b>Ventas</b>"}})
+    texts = [c.children[0].children for c in children]
+    assert texts == [
+        "Agente: 50 valores",
+        "Usuario: u1",
+        "Usuario: u2",
+        "Usuario: u3",
+        "Acción: Verificación de guardrails",
+    ]
+    grouped = children[0].children[1].to_plotly_json()["props"]
+    assert json.loads(grouped["data-vs"]) == many and grouped["data-f"] == "agentId" and "data-v" not in grouped
+    assert grouped["aria-label"] == "Quitar Agente: 50 valores"
+    assert children[0].title == "<b>Ventas</b>, ag-1, ag-2, ag-3, ag-4, ag-5, ag-6, ag-7, ag-8, ag-9 y 40 más"
+    assert hidden is False
+    message = slice_layout.emptied(sl, {"agentId": {"ag-0": "Ventas"}})
+    assert message == (
+        "Sin datos para Agente = Ventas, ag-1, ag-2 y 47 más y Usuario = u1, u2, u3"
+        " y Acción = Verificación de guardrails en este periodo"
+    )
 
 
 def test_a_legend_entry_adds_its_action_once():
