@@ -132,6 +132,11 @@ window.dashboardFilters = (function () {
   /* Why a picked range is not applied (shown beside the inputs), or "" when it is fine. */
   F.refusal = function (start, end, today) {
     if (!start || !end) { return T("Escribe una fecha de inicio y una de fin (DD/MM/AAAA)."); }
+    /* A link's date that does not exist (?from=2026-13-01): said as such, not as "after today". */
+    var unreal = !F.realIso(start) ? start : (!F.realIso(end) ? end : null);
+    if (unreal !== null) {
+      return T("«{text}» no es una fecha válida: escríbela como DD/MM/AAAA.").replace("{text}", unreal);
+    }
     if (start > today) {
       return T("La fecha de inicio ({start}) es posterior a hoy: solo el final del periodo puede pasar de hoy.")
         .replace("{start}", F.display(start));
@@ -164,6 +169,13 @@ window.dashboardFilters = (function () {
       return { value: "hour", disabled: tooLong, label: { type: "Span", namespace: "dash_html_components",
         props: { children: T("Hora"), title: tooLong ? F.hourTooLong() : "" } } };
     });
+  };
+  /* YYYY-MM-DD naming a day of the calendar (not 2026-13-01 nor 2026-02-30). */
+  F.realIso = function (s) {
+    var m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(s || "");
+    if (!m) { return false; }
+    var d = new Date(+m[1], +m[2] - 1, +m[3]);
+    return d.getFullYear() === +m[1] && d.getMonth() === +m[2] - 1 && d.getDate() === +m[3];
   };
   /* DD/MM/YYYY (also D/M/YYYY, with - or . between) to YYYY-MM-DD; null when not a real date. */
   F.parseTyped = function (text) {

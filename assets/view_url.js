@@ -71,8 +71,12 @@
       if (!hasView && !window.aiUsageView.pushed) { return out; }  /* a plain page: its defaults */
       restoring = Date.now();
       /* [preset control, picker start, picker end, applied preset, applied start, applied end, ...] */
-      if (from && to && /^\d{4}-\d{2}-\d{2}$/.test(from) && /^\d{4}-\d{2}-\d{2}$/.test(to)) {
-        out[0] = "custom"; out[1] = from; out[2] = to; out[3] = "custom"; out[4] = from; out[5] = to;
+      if (from !== null || to !== null) {
+        /* A custom window, as the link gives it: the period bar applies it or says why not (a
+           missing or impossible date, a reversed pair) beside the dates; the page keeps its
+           default period meanwhile. Text that is not YYYY-MM-DD reaches the picker as no date. */
+        var iso = function (s) { return s !== null && /^\d{4}-\d{2}-\d{2}$/.test(s) ? s : null; };
+        out[0] = "custom"; out[1] = iso(from); out[2] = iso(to); out[3] = "custom"; out[4] = iso(from); out[5] = iso(to);
       } else {
         var pr = ["7d", "30d", "90d", "ytd"].indexOf(preset) >= 0 ? preset : "30d";
         out[0] = pr; out[3] = pr; out[4] = null; out[5] = null;

@@ -688,6 +688,24 @@ def test_typed_dates_apply_on_enter_tab_and_blur_in_either_order(page_factory, s
     assert notice.inner_text() == "" and page.locator("#filter-dates").input_value() == day(shown.replace(day=3))
 
 
+def test_a_link_whose_window_cannot_apply_says_why_beside_the_dates(page_factory, served):
+    """?from=2026-13-01 was refused as «posterior a hoy» («01/13/2026»), and a link with `from`
+    alone silently showed the default period: now each says what is wrong, beside the dates, while
+    the page shows its default period."""
+    page = page_factory()
+    today = datetime.now(ZoneInfo(TZ)).date()
+    for query, says in [
+        (f"&from={today.year}-13-01&to={today}", f"«{today.year}-13-01» no es una fecha válida"),
+        ("&from=2026-02-01&to=2026-02-30", "«2026-02-30» no es una fecha válida"),
+        (f"&from={today - timedelta(days=3)}", "Escribe una fecha de inicio y una de fin"),
+        (f"&from={today}&to={today - timedelta(days=3)}", "es posterior a la de fin"),
+    ]:
+        page.goto(f"{served.app_url}?token={served.token}{query}")
+        wait_sections(page, stamp())
+        page.wait_for_function("s => document.getElementById('filter-notice').textContent.includes(s)", arg=says)
+        assert page.locator("#filter-notice").is_visible()
+
+
 def test_hora_is_disabled_past_92_days_and_the_cards_still_show(page_factory, served):
     page = page_factory()
     page.goto(f"{served.app_url}?token={served.token}")
