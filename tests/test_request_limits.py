@@ -10,6 +10,7 @@ import urllib.request
 from urllib.parse import urlencode
 
 import waitress
+from waitress import wasyncore
 
 from ai_usage.http_limits import MAX_REQUEST_LINE, error_response
 from ai_usage.server import waitress_options
@@ -27,14 +28,22 @@ def test_waitress_reads_the_longest_request_the_contract_admits():
     query = urlencode([(k, "🙂" * 200) for k in ("agentId", "userId", "provider", "model") for _ in range(50)])
     assert len(query) > 480_000  # twice waitress's default limit of 256 KiB (request line and headers)
     server = waitress.create_server(_echo, host="127.0.0.1", port=0, **waitress_options(2))
-    thread = threading.Thread(target=server.run, daemon=True)
+    stop = threading.Event()
+
+    def serve() -> None:  # waitress's own loop, a pass at a time, so that it ends before the sockets close
+        while not stop.is_set():
+            wasyncore.loop(timeout=0.05, map=server._map, count=1)
+
+    thread = threading.Thread(target=serve, daemon=True)
     thread.start()
     try:
         with urllib.request.urlopen(f"http://127.0.0.1:{server.effective_port}/x?{query}", timeout=60) as r:
             assert r.status == 200 and json.loads(r.read()) == {"query": len(query)}
     finally:
-        server.close()
+        stop.set()
         thread.join(10)
+        server.close()
+        server.task_dispatcher.shutdown()
 
 
 def test_gunicorn_refusals_take_the_api_error_shape():
