@@ -36,6 +36,7 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
       var out = [nu, nu, nu, nu, nu, preset !== "custom", "", "", nu, nu];
       var win;
       if (preset !== "custom") {
+        if (window.aiUsageView && trig.length) { window.aiUsageView.linkDates = null; }
         if (aPreset !== preset || aStart !== null || aEnd !== null) { out[0] = preset; out[1] = null; out[2] = null; }
         win = F.presetWindow(preset, today);
       } else if (!datesChanged) {
@@ -44,8 +45,12 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
         if (start !== win[0]) { out[3] = win[0]; }
         if (end !== win[1]) { out[4] = win[1]; }
       } else {
-        var refusal = F.refusal(start, end, today);
+        /* A link's impossible date reaches the picker as none (view_url.js): named all the same. */
+        var link = (window.aiUsageView && window.aiUsageView.linkDates) || [null, null];
+        var named = function (picked, given) { return picked || (given && !F.realIso(given) ? given : picked); };
+        var refusal = F.refusal(named(start, link[0]), named(end, link[1]), today);
         if (refusal) { out[7] = refusal; return out; }
+        if (window.aiUsageView) { window.aiUsageView.linkDates = null; }  /* a range applies: the link's dates are past */
         win = [start, end];
         if (shown[0] !== start || shown[1] !== end) { out[0] = "custom"; out[1] = start; out[2] = end; }
       }

@@ -74,9 +74,13 @@
       if (from !== null || to !== null) {
         /* A custom window, as the link gives it: the period bar applies it or says why not (a
            missing or impossible date, a reversed pair) beside the dates; the page keeps its
-           default period meanwhile. Text that is not YYYY-MM-DD reaches the picker as no date. */
+           default period meanwhile. Text that is not YYYY-MM-DD reaches the picker as no date,
+           and so does a date that is no day of the calendar (the picker would show 2026-02-30
+           as 02/03/2026): the period bar names it from linkDates. */
         var iso = function (s) { return s !== null && /^\d{4}-\d{2}-\d{2}$/.test(s) ? s : null; };
-        out[0] = "custom"; out[1] = iso(from); out[2] = iso(to); out[3] = "custom"; out[4] = iso(from); out[5] = iso(to);
+        var real = function (s) { return window.dashboardFilters.realIso(s) ? s : null; };
+        window.aiUsageView.linkDates = [from, to];  /* read by applyFilters (dashboard.js) to name them */
+        out[0] = "custom"; out[1] = real(from); out[2] = real(to); out[3] = "custom"; out[4] = iso(from); out[5] = iso(to);
       } else {
         var pr = ["7d", "30d", "90d", "ytd"].indexOf(preset) >= 0 ? preset : "30d";
         out[0] = pr; out[3] = pr; out[4] = null; out[5] = null;
