@@ -186,9 +186,8 @@ window.dashboardFilters = (function () {
   F.parseTyped = function (text) {
     var m = /^\s*(\d{1,2})[\/.\-](\d{1,2})[\/.\-](\d{4})\s*$/.exec(text || "");
     if (!m) { return null; }
-    var d = new Date(+m[3], +m[2] - 1, +m[1]);
-    if (d.getFullYear() !== +m[3] || d.getMonth() !== +m[2] - 1 || d.getDate() !== +m[1]) { return null; }
-    return F.isoDay(d);
+    var iso = m[3] + "-" + pad(+m[2]) + "-" + pad(+m[1]);
+    return F.realIso(iso) ? iso : null;
   };
   function inputs() {
     var wrap = document.getElementById(F.WRAP);
