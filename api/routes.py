@@ -9,8 +9,6 @@ token 401/403, database down or too slow 503, and an unexpected bug 500 without 
 from __future__ import annotations
 
 import logging
-import posixpath
-import re
 
 import flask
 import orjson
@@ -22,7 +20,7 @@ from queries.users import DEFAULT_LIMIT, MAX_LIMIT
 from storage import execute
 from web import context
 
-from . import alerts as alerts_api, budget, compression, openapi, security
+from . import alerts as alerts_api, budget, compression, openapi, paths, security
 from .bodies import (
     anomalies_body,
     by_agent_body,
@@ -40,25 +38,6 @@ log = logging.getLogger("ai_usage.api")  # the name operators filter on, kept ac
 
 BASE = openapi.BASE  # "/ai/org-usage", under the app's routes prefix
 GROUP_BY = ("action",)
-ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD"]
-ROUTES = (
-    "summary",
-    "cache-savings",
-    "projection",
-    "time-series",
-    "model-efficiency",
-    "by-agent",
-    "by-user",
-    "heatmap",
-    "anomalies",
-    "alerts",
-    "openapi.json",
-    budget.ROUTE,  # GET and PUT (api/budget.py)
-)
-NOT_NORMALISED = (
-    "No such API route (paths are not normalised: no doubled or trailing slash, no dot segment); "
-    "see openapi.json for the list."
-)
 RETRY_AFTER = "5"  # seconds: a database coming back is re-pinged by the pool on the next request
 
 
@@ -141,31 +120,6 @@ def _db_error(exc: BaseException) -> ApiError | None:
     return ApiError(503, code, message, headers={"Retry-After": RETRY_AFTER})
 
 
-def _method_not_allowed_error() -> ApiError:
-    path = flask.request.path
-    if path.endswith("/" + budget.ROUTE):
-        return ApiError(
-            405, "method_not_allowed", f"Only GET and PUT are allowed on {path}.", headers={"Allow": budget.ALLOW}
-        )
-    return ApiError(
-        405,
-        "method_not_allowed",
-        f"Only GET is allowed on {path}.",
-        headers={"Allow": "GET, HEAD, OPTIONS"},
-    )
-
-
-def _resolved(path: str) -> str:
-    """The path with doubled slashes and dot segments resolved (and no trailing slash)."""
-    return posixpath.normpath(re.sub("/{2,}", "/", path))
-
-
-def is_api_path(path: str, base: str) -> bool:
-    """True for a path under the API base, also once doubled slashes and dot segments are
-    resolved: '/ai/org-usage//summary' is an API path (no route, so JSON 404), never the page."""
-    return any(p == base or p.startswith(base + "/") for p in (path, _resolved(path)))
-
-
 def routes_prefix(server: flask.Flask) -> str:
     """The Dash app's routes_pathname_prefix ("/" unless mounted under a path), read from its routes."""
     for rule in server.url_map.iter_rules():
@@ -235,12 +189,12 @@ def blueprint() -> flask.Blueprint:
         prefix = flask.current_app.extensions["ai_usage_api"]["prefix"]
         return json_response(openapi.document(flask.request.script_root + prefix))
 
-    @bp.route("", methods=ALL_METHODS, strict_slashes=False)
-    @bp.route("/<path:rest>", methods=ALL_METHODS)
+    @bp.route("", methods=paths.ALL_METHODS, strict_slashes=False)
+    @bp.route("/<path:rest>", methods=paths.ALL_METHODS)
     def not_found(rest: str = ""):
         """Unknown API route (JSON 404, not the dashboard's catch-all page), or a known one with a wrong method."""
-        if rest in ROUTES:
-            raise _method_not_allowed_error()
+        if rest in paths.ROUTES:
+            raise paths.method_not_allowed_error()
         raise ApiError(404, "not_found", "No such API route; see openapi.json for the list.")
 
     @bp.errorhandler(ApiError)
@@ -284,17 +238,22 @@ def register(server: flask.Flask, prefix: str | None = None) -> None:
         # that is not written exactly as a route is no route.
         req = flask.request
         path = req.environ.get("PATH_INFO") or "/"  # request.path drops leading slashes
+        if not paths.is_api_path(path, base):
+            return None
+        odd = paths.options_or_odd_method(path, base)
+        if odd is not None:
+            return odd
         ours = (req.blueprint or "").startswith("ai_usage_api")
-        if is_api_path(path, base) and (not ours or (path != _resolved(path) and path != base + "/")):
-            return ApiError(404, "not_found", NOT_NORMALISED).response()
+        if not ours or (path != paths.resolved(path) and path != base + "/"):
+            return ApiError(404, "not_found", paths.NOT_NORMALISED).response()
         return None
 
     @server.errorhandler(MethodNotAllowed)
     def _method_not_allowed(e: MethodNotAllowed):
         # Routing fails before a blueprint is chosen, so this handler lives on the app.
-        if not is_api_path(flask.request.path, base):
+        if not paths.is_api_path(flask.request.path, base):
             return e
-        return _method_not_allowed_error().response()
+        return paths.method_not_allowed_error().response()
 
     # gzip/brotli for the API's JSON and the page's payloads alike (Vary: Accept-Encoding).
     compression.install(server)

@@ -435,6 +435,39 @@ def test_unknown_route_and_wrong_method_are_json(client, org_id):
     assert client.post("/some/page").mimetype != "application/json"
 
 
+API_ROUTES = [
+    "summary", "cache-savings", "projection", "time-series", "model-efficiency", "by-agent",
+    "by-user", "heatmap", "anomalies", "alerts", "openapi.json", "budget",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("route", API_ROUTES)
+def test_options_names_exactly_the_methods_a_route_takes(client, org_id, route):
+    """OPTIONS answers the route's true Allow (it listed every method once: the catch-all
+    route's), without a token; each method it leaves out is a JSON 405, TRACE and made-up
+    methods included (TRACE fell to the not-normalised 404)."""
+    path = f"{BASE}/{route}"
+    resp = client.open(path, method="OPTIONS")
+    assert resp.status_code == 204 and resp.data == b""
+    allowed = {m.strip() for m in resp.headers["Allow"].split(",")}
+    assert allowed == ({"GET", "PUT", "HEAD", "OPTIONS"} if route == "budget" else {"GET", "HEAD", "OPTIONS"})
+    for method in ("POST", "PUT", "PATCH", "DELETE", "TRACE", "CONNECT", "PROPFIND", "FOO"):
+        if method in allowed:
+            continue
+        resp = client.open(path, method=method, headers=auth(org_id))
+        assert resp.status_code == 405 and resp.mimetype == "application/json", (route, method)
+        assert resp.get_json()["error"]["code"] == "method_not_allowed"
+        assert {m.strip() for m in resp.headers["Allow"].split(",")} == allowed
+    assert client.open(path, method="GET", headers=auth(org_id)).status_code == 200
+
+
+@pytest.mark.parametrize("path", [f"{BASE}/nope", BASE, f"{BASE}/", f"{BASE}/summary/extra", f"{BASE}//summary"])
+def test_options_and_odd_methods_on_no_route_are_json_404(client, org_id, path):
+    for method in ("OPTIONS", "TRACE", "FOO"):
+        resp = client.open(path, method=method, headers=auth(org_id))
+        assert resp.status_code == 404 and resp.get_json()["error"]["code"] == "not_found", (path, method)
+
+
 ODD_API_PATHS = [
     f"{BASE}//summary",
     f"{BASE}/summary/",
