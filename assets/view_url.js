@@ -17,6 +17,15 @@
 
   function nu() { return window.dash_clientside.no_update; }
 
+  /* «El enlace pide el origen «x», que no existe: se muestra Todos.»: a link's value the page does
+     not offer, named (cut at 40 characters) beside what shows instead. One pass over the message,
+     so a value holding "{shown}" stays as typed. */
+  function oddValue(what, value, shown) {
+    var parts = { what: what, value: value.length > 40 ? value.slice(0, 40) + "…" : value, shown: shown };
+    return T("El enlace pide {what} «{value}», que no existe: se muestra {shown}.")
+      .replace(/\{(what|value|shown)\}/g, function (_m, k) { return parts[k]; });
+  }
+
   /* The view parameters of a search string, canonical (fixed order, slice values sorted). */
   function viewOf(search) {
     var p = new URLSearchParams(search || "");
@@ -65,7 +74,7 @@
     /* The URL's view into the controls and stores (on load, and on back/forward). */
     restore: function (search) {
       var p = new URLSearchParams(search || "");
-      var out = [nu(), nu(), nu(), nu(), nu(), nu(), nu(), nu(), nu(), nu()];
+      var out = [nu(), nu(), nu(), nu(), nu(), nu(), nu(), nu(), nu(), nu(), nu()];
       var preset = p.get("preset"), from = p.get("from"), to = p.get("to");
       var hasView = VIEW.some(function (k) { return p.has(k); });
       if (!hasView && !window.aiUsageView.pushed) { return out; }  /* a plain page: its defaults */
@@ -81,14 +90,20 @@
         var real = function (s) { return window.dashboardFilters.realIso(s) ? s : null; };
         window.aiUsageView.linkDates = [from, to];  /* read by applyFilters (dashboard.js) to name them */
         out[0] = "custom"; out[1] = real(from); out[2] = real(to); out[3] = "custom"; out[4] = iso(from); out[5] = iso(to);
-      } else {
+      }
+      /* A value the page does not offer falls back to the default, and the period bar says so. */
+      var odd = [];
+      if (from === null && to === null) {
         var pr = ["7d", "30d", "90d", "ytd"].indexOf(preset) >= 0 ? preset : "30d";
+        if (preset && pr !== preset) { odd.push(oddValue(T("el periodo"), preset, "30d")); }
         out[0] = pr; out[3] = pr; out[4] = null; out[5] = null;
       }
       var src = p.get("source");
       out[6] = ["all", "system", "byok"].indexOf(src) >= 0 ? src : "all";
+      if (src && out[6] !== src) { odd.push(oddValue(T("el origen"), src, T("Todos"))); }
       var g = p.get("granularity");
       out[7] = ["auto", "hour", "day", "week", "month"].indexOf(g) >= 0 ? g : "auto";
+      if (g && out[7] !== g) { odd.push(oddValue(T("la resolución"), g, T("Auto"))); }
       var slice = {};
       SLICE.forEach(function (k) {
         var vs = p.getAll(k).filter(function (v) { return v !== ""; });
@@ -103,6 +118,10 @@
       window.aiUsageView.compare = cmp;
       out[8] = slice;
       out[9] = !cmp ? "none" : ["previous", "year"].indexOf(cmp) >= 0 ? cmp : "";
+      out[10] = odd.join(" ");
+      /* The view shown in their place: the notice stays while the view is that one (the URL is
+         then rewritten to it, by push), and goes with the admin's first change. */
+      window.aiUsageView.linkNotice = odd.length ? encode(stateView(out[3], out[4], out[5], out[6], out[7], out[8])) : null;
       return out;
     },
     /* A changed view: one history entry, once the state has settled. */
@@ -114,6 +133,11 @@
         if (restoring && Date.now() - restoring < 800) { return; }  /* the URL's own view arriving */
         var want = encode(pending), have = encode(viewOf(window.location.search));
         if (want === have) { return; }
+        if (window.aiUsageView.linkNotice && want !== window.aiUsageView.linkNotice && window.dash_clientside.set_props) {
+          /* The link's odd values are past: the view on screen is the admin's now. */
+          window.aiUsageView.linkNotice = null;
+          window.dash_clientside.set_props("link-notice", { children: "" });
+        }
         var hadView = viewOf(window.location.search).length > 0 || window.aiUsageView.pushed;
         if (!hadView && encode(pending) === encode(viewOf("?preset=30d"))) { return; }  /* the defaults */
 
@@ -213,7 +237,8 @@
      apply that entry's view here, prop by prop, as restore would. */
   var TARGETS = [["filter-preset", "value"], ["filter-dates", "start_date"], ["filter-dates", "end_date"],
     ["filter-applied-preset", "data"], ["filter-applied-start", "data"], ["filter-applied-end", "data"],
-    ["filter-source", "value"], ["filter-granularity", "value"], ["filter-slice", "data"], ["filter-compare", "value"]];
+    ["filter-source", "value"], ["filter-granularity", "value"], ["filter-slice", "data"], ["filter-compare", "value"],
+    ["link-notice", "children"]];
   window.addEventListener("popstate", function () {
     if (!window.dash_clientside || !window.dash_clientside.set_props) { return; }
     if ((window.location.search || "") !== window.aiUsageView.seen) { return; }  /* Location restores it */

@@ -125,6 +125,7 @@ def register(app) -> None:
         Output(ids.GRANULARITY, "value", allow_duplicate=True),
         Output(ids.FILTER_SLICE, "data", allow_duplicate=True),
         Output(ids.COMPARE, "value", allow_duplicate=True),
+        Output(ids.LINK_NOTICE, "children"),
         Input(ids.URL, "search"),
         prevent_initial_call="initial_duplicate",
     )

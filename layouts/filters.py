@@ -161,6 +161,7 @@ def filter_bar(today: date | None = None) -> html.Div:
             segmented(ids.SOURCE, SOURCES, "all", N_("Origen")),
             segmented(ids.GRANULARITY, GRANULARITIES, "auto", N_("Resolución")),
             html.Div(id=ids.FILTER_NOTICE, className="filter-notice", role="status", **{"aria-live": "polite"}),
+            html.Div(id=ids.LINK_NOTICE, className="filter-notice", role="status", **{"aria-live": "polite"}),
             # The period the sections show; see ids.APPLIED_*.
             dcc.Store(id=ids.APPLIED_PRESET, data="30d", storage_type="memory"),
             dcc.Store(id=ids.APPLIED_START, data=None, storage_type="memory"),

@@ -72,6 +72,9 @@ COPY_LINK_STATUS = "copy-link-status"
 DATES_LABEL = "filter-dates-label"
 DATES_HINT = "filter-dates-hint"  # «hasta hoy» beside the inputs when the range ends after today
 FILTER_NOTICE = "filter-notice"  # why a typed range was not applied, or why Hora fell back to Día
+# A link's period, source or resolution the page does not offer: named, and what shows instead
+# (set by the view's restore, assets/view_url.js; cleared by the next change of the view).
+LINK_NOTICE = "link-notice"
 # Radio groups: the visible label names the group (role=radiogroup, aria-labelledby).
 PRESET_LABEL = "filter-preset-label"
 SOURCE_LABEL = "filter-source-label"

@@ -22,6 +22,7 @@ import time
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -711,6 +712,31 @@ def test_a_link_whose_window_cannot_apply_says_why_beside_the_dates(page_factory
             page.locator("#filter-dates-end-date").press("Enter")
             wait_sections(page, custom_stamp(date(2026, 2, 1), date(2026, 2, 28)))
             assert page.locator("#filter-notice").inner_text() == ""
+
+
+def test_a_link_with_a_period_source_or_resolution_the_page_lacks_names_it(page_factory, served):
+    """?preset=14d&source=BYOK&granularity=quarter fell back to 30d, Todos and Auto without a word:
+    now the period bar names each value (a hostile one as text, cut at 40 characters) and what
+    shows instead, until the admin changes the view."""
+    page = page_factory()
+    odd = "<b>x</b>{shown}" + "y" * 60
+    page.goto(f"{served.app_url}?token={served.token}&preset=14d&source={quote(odd)}&granularity=quarter")
+    wait_sections(page, stamp())
+    notice = page.locator("#link-notice")
+    page.wait_for_function("() => document.getElementById('link-notice').textContent !== ''")
+    text = notice.inner_text()
+    assert "El enlace pide el periodo «14d», que no existe: se muestra 30d." in text
+    assert f"El enlace pide el origen «{odd[:40]}…», que no existe: se muestra Todos." in text
+    assert "El enlace pide la resolución «quarter», que no existe: se muestra Auto." in text
+    assert notice.locator("b").count() == 0 and notice.is_visible()
+    page.locator("#filter-preset label", has_text="7d").click()  # the admin's own view now
+    wait_sections(page, "7d|all|auto|" + TZ)
+    page.wait_for_function("() => document.getElementById('link-notice').textContent === ''")
+    assert not notice.is_visible()
+    # A link whose values all exist says nothing.
+    page.goto(f"{served.app_url}?token={served.token}&preset=7d&source=byok&granularity=day")
+    wait_sections(page, "7d|byok|day|" + TZ)
+    assert notice.inner_text() == ""
 
 
 def test_hora_is_disabled_past_92_days_and_the_cards_still_show(page_factory, served):
