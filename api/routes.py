@@ -15,7 +15,7 @@ import orjson
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from queries import freshness
-from queries.filters import BadParameter, parse_filters
+from queries.filters import BadParameter, parse_filters, quoted
 from queries.users import DEFAULT_LIMIT, MAX_LIMIT
 from storage import execute
 from web import context
@@ -79,7 +79,9 @@ def _group_by(params) -> tuple[bool]:
     if value is None or value == "":
         return (False,)
     if value.strip().lower() not in GROUP_BY:
-        raise BadParameter("groupBy", f"Unknown groupBy {value!r}: use 'action' or leave it out.", "invalid_groupBy")
+        raise BadParameter(
+            "groupBy", f"Unknown groupBy {quoted(value)}: use 'action' or leave it out.", "invalid_groupBy"
+        )
     return (True,)
 
 
@@ -91,7 +93,7 @@ def _limit(params) -> tuple[int]:
     text = value.strip()
     if not (text.isascii() and text.isdigit() and len(text) <= 6) or not 1 <= int(text) <= MAX_LIMIT:
         raise BadParameter(
-            "limit", f"'limit' must be an integer from 1 to {MAX_LIMIT}; got {value[:40]!r}.", "invalid_limit"
+            "limit", f"'limit' must be an integer from 1 to {MAX_LIMIT}; got {quoted(value)}.", "invalid_limit"
         )
     return (int(text),)
 

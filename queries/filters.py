@@ -56,11 +56,18 @@ def _zones() -> frozenset[str]:
     return (frozenset(available_timezones()) - {"localtime", "posixrules"}) | {"UTC"}
 
 
+def quoted(value: object, chars: int = 40) -> str:
+    """A client's value as an error message quotes it: repr, cut at `chars` characters (a
+    50 KB timezone is not echoed back whole, to the API's client or the page's banner)."""
+    text = value if isinstance(value, str) else str(value)
+    return repr(text[:chars] + "…") if len(text) > chars else repr(text)
+
+
 def zone(name: str) -> ZoneInfo:
     """Return the IANA zone called name, or raise BadParameter."""
     if not isinstance(name, str) or name not in _zones():
         raise BadParameter(
-            "timezone", f"Unknown timezone {name!r}: use an IANA name such as Europe/Madrid.", "invalid_timezone"
+            "timezone", f"Unknown timezone {quoted(name)}: use an IANA name such as Europe/Madrid.", "invalid_timezone"
         )
     return ZoneInfo(name)
 
@@ -192,12 +199,14 @@ def _within_years(start: date, end: date, years: int) -> bool:
 
 def _parse_date(value: str, parameter: str) -> date:
     if not isinstance(value, str) or not _DATE.match(value):
-        raise BadParameter(parameter, f"{parameter!r} must be a date as YYYY-MM-DD, got {value!r}.", "invalid_date")
+        raise BadParameter(
+            parameter, f"{parameter!r} must be a date as YYYY-MM-DD, got {quoted(value)}.", "invalid_date"
+        )
     try:
         return date.fromisoformat(value)
     except ValueError:
         raise BadParameter(
-            parameter, f"{parameter!r} is not a real calendar date: {value!r}.", "invalid_date"
+            parameter, f"{parameter!r} is not a real calendar date: {quoted(value)}.", "invalid_date"
         ) from None
 
 
@@ -208,7 +217,7 @@ def _choice(params: Mapping[str, Any], name: str, allowed: Collection[str], defa
     value = str(value).strip().lower()
     if value not in allowed:
         raise BadParameter(
-            name, f"Unknown {name} {params.get(name)!r}: use one of {', '.join(allowed)}.", f"invalid_{name}"
+            name, f"Unknown {name} {quoted(params.get(name))}: use one of {', '.join(allowed)}.", f"invalid_{name}"
         )
     return value
 
@@ -232,7 +241,7 @@ def _slice_values(params: Mapping[str, Any], name: str) -> tuple[str, ...]:
             continue
         if name == "actionType" and v not in ACTION_TYPES:
             raise BadParameter(
-                name, f"Unknown actionType {v[:40]!r}: use one of {', '.join(ACTION_TYPES)}.", "invalid_actionType"
+                name, f"Unknown actionType {quoted(v)}: use one of {', '.join(ACTION_TYPES)}.", "invalid_actionType"
             )
         out.add(v)
     return tuple(sorted(out))

@@ -435,6 +435,31 @@ def test_unknown_route_and_wrong_method_are_json(client, org_id):
     assert client.post("/some/page").mimetype != "application/json"
 
 
+@pytest.mark.parametrize(
+    "route,param",
+    [
+        ("summary", "timezone"),
+        ("summary", "source"),
+        ("summary", "preset"),
+        ("summary", "compare"),
+        ("summary", "from"),
+        ("time-series", "granularity"),
+        ("time-series", "groupBy"),
+        ("by-user", "limit"),
+        ("by-agent", "actionType"),
+    ],
+)
+def test_a_huge_bad_value_is_quoted_cut_in_the_error(client, org_id, route, param):
+    """A 50 KB timezone (source, granularity…) was echoed back whole in the 400's message, and so
+    in the page's «Filtros no válidos» banner: now every quoted value is cut at 40 characters."""
+    value = "Ø<x>" + "A" * (100 if param == "actionType" else 50_000)  # a filter value: ≤ 200 characters
+    params = {param: value, **({"to": "2026-01-31"} if param == "from" else {})}
+    body = check(get(client, org_id, route, **params), route, 400)
+    assert body["error"]["parameter"] == param
+    assert len(body["error"]["message"]) < 300, body["error"]["message"][:400]
+    assert repr(value[:40] + "…") in body["error"]["message"]
+
+
 API_ROUTES = [
     "summary", "cache-savings", "projection", "time-series", "model-efficiency", "by-agent",
     "by-user", "heatmap", "anomalies", "alerts", "openapi.json", "budget",
