@@ -91,19 +91,21 @@
         window.aiUsageView.linkDates = [from, to];  /* read by applyFilters (dashboard.js) to name them */
         out[0] = "custom"; out[1] = real(from); out[2] = real(to); out[3] = "custom"; out[4] = iso(from); out[5] = iso(to);
       }
-      /* A value the page does not offer falls back to the default, and the period bar says so. */
+      /* Read as the API reads them (trimmed, any case: source=BYOK is byok). A value the page
+         does not offer falls back to the default, and the period bar says so. */
       var odd = [];
+      var pick = function (raw, allowed, fallback, what, shown) {
+        var v = raw === null ? "" : raw.trim().toLowerCase();
+        if (allowed.indexOf(v) >= 0) { return v; }
+        if (v) { odd.push(oddValue(what, raw, shown)); }
+        return fallback;
+      };
       if (from === null && to === null) {
-        var pr = ["7d", "30d", "90d", "ytd"].indexOf(preset) >= 0 ? preset : "30d";
-        if (preset && pr !== preset) { odd.push(oddValue(T("el periodo"), preset, "30d")); }
+        var pr = pick(preset, ["7d", "30d", "90d", "ytd"], "30d", T("el periodo"), "30d");
         out[0] = pr; out[3] = pr; out[4] = null; out[5] = null;
       }
-      var src = p.get("source");
-      out[6] = ["all", "system", "byok"].indexOf(src) >= 0 ? src : "all";
-      if (src && out[6] !== src) { odd.push(oddValue(T("el origen"), src, T("Todos"))); }
-      var g = p.get("granularity");
-      out[7] = ["auto", "hour", "day", "week", "month"].indexOf(g) >= 0 ? g : "auto";
-      if (g && out[7] !== g) { odd.push(oddValue(T("la resolución"), g, T("Auto"))); }
+      out[6] = pick(p.get("source"), ["all", "system", "byok"], "all", T("el origen"), T("Todos"));
+      out[7] = pick(p.get("granularity"), ["auto", "hour", "day", "week", "month"], "auto", T("la resolución"), T("Auto"));
       var slice = {};
       SLICE.forEach(function (k) {
         var vs = p.getAll(k).filter(function (v) { return v !== ""; });

@@ -715,7 +715,7 @@ def test_a_link_whose_window_cannot_apply_says_why_beside_the_dates(page_factory
 
 
 def test_a_link_with_a_period_source_or_resolution_the_page_lacks_names_it(page_factory, served):
-    """?preset=14d&source=BYOK&granularity=quarter fell back to 30d, Todos and Auto without a word:
+    """?preset=14d&source=Sistema&granularity=quarter fell back to 30d, Todos and Auto without a word:
     now the period bar names each value (a hostile one as text, cut at 40 characters) and what
     shows instead, until the admin changes the view."""
     page = page_factory()
@@ -733,9 +733,9 @@ def test_a_link_with_a_period_source_or_resolution_the_page_lacks_names_it(page_
     wait_sections(page, "7d|all|auto|" + TZ)
     page.wait_for_function("() => document.getElementById('link-notice').textContent === ''")
     assert not notice.is_visible()
-    # A link whose values all exist says nothing.
-    page.goto(f"{served.app_url}?token={served.token}&preset=7d&source=byok&granularity=day")
-    wait_sections(page, "7d|byok|day|" + TZ)
+    # A link whose values all exist says nothing; they are read as the API reads them (any case).
+    page.goto(f"{served.app_url}?token={served.token}&preset=YTD&source=%20BYOK&granularity=Day")
+    wait_sections(page, "ytd|byok|day|" + TZ)
     assert notice.inner_text() == ""
 
 
