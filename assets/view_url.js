@@ -116,6 +116,7 @@
          not offer, so that any choice, «Sin comparación» too, is a change that clears it (a native
          select fires no change for the option it already shows). */
       var cmp = p.get("compare") || "";
+      if (["previous", "year"].indexOf(cmp.trim().toLowerCase()) >= 0) { cmp = cmp.trim().toLowerCase(); }  /* as the API reads it */
       if (cmp) { slice.compare = cmp; }
       window.aiUsageView.compare = cmp;
       out[8] = slice;

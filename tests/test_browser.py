@@ -734,9 +734,9 @@ def test_a_link_with_a_period_source_or_resolution_the_page_lacks_names_it(page_
     page.wait_for_function("() => document.getElementById('link-notice').textContent === ''")
     assert not notice.is_visible()
     # A link whose values all exist says nothing; they are read as the API reads them (any case).
-    page.goto(f"{served.app_url}?token={served.token}&preset=YTD&source=%20BYOK&granularity=Day")
-    wait_sections(page, "ytd|byok|day|" + TZ)
-    assert notice.inner_text() == ""
+    page.goto(f"{served.app_url}?token={served.token}&preset=YTD&source=%20BYOK&granularity=Day&compare=Previous")
+    wait_sections(page, "ytd|byok|day|" + TZ + "|compare=previous")
+    assert notice.inner_text() == "" and page.locator("#filter-compare").input_value() == "previous"
 
 
 def test_hora_is_disabled_past_92_days_and_the_cards_still_show(page_factory, served):
