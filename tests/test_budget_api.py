@@ -147,6 +147,17 @@ def test_orgs_are_apart(client, org_id):
 # ------------------------------------------------------------------ policy and validation
 
 
+@pytest.mark.parametrize("sub", ["ana\x00@example.com", "ana\ud800"])
+def test_put_by_a_sub_that_cannot_be_stored_is_401_and_changes_nothing(client, engine, org_id, sub):
+    """The history stores who changed the budget: a signed sub with a NUL or a lone surrogate
+    was a 500 at the INSERT (PostgreSQL) or its log line (UTF-8)."""
+    assert put(client, org_id, {"monthlyBudgetUsd": 100}).status_code == 200
+    before = _stored(engine, org_id)
+    resp = put(client, org_id, {"monthlyBudgetUsd": 5}, sub=sub)
+    assert resp.status_code == 401 and resp.get_json()["error"]["code"] == "invalid_token"
+    assert _stored(engine, org_id) == before
+
+
 def test_put_without_write_policy_is_403_and_changes_nothing(client, engine, org_id):
     assert put(client, org_id, {"monthlyBudgetUsd": 100}).status_code == 200
     before = _stored(engine, org_id)

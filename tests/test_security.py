@@ -81,6 +81,12 @@ DEFECTS = {
     },
     "iat_far_future": lambda org: jwt.encode({**claims(org), "iat": 10**20}, SECRET, algorithm="HS256"),
     "nbf_a_string": lambda org: jwt.encode({**claims(org), "nbf": "soon"}, SECRET, algorithm="HS256"),
+    # Signed, but not storable: a NUL (PostgreSQL text holds none) or a lone surrogate (no UTF-8)
+    # in the org or the sub (the budget's history stores it) was a 500.
+    "org_id_with_nul": lambda org: jwt.encode({**claims(org), "org_id": org + "\x00"}, SECRET, algorithm="HS256"),
+    "org_id_lone_surrogate": lambda org: jwt.encode({**claims(org), "org_id": "\ud800"}, SECRET, algorithm="HS256"),
+    "sub_with_nul": lambda org: jwt.encode({**claims(org), "sub": "a\x00b"}, SECRET, algorithm="HS256"),
+    "sub_lone_surrogate": lambda org: jwt.encode({**claims(org), "sub": "x\udfff"}, SECRET, algorithm="HS256"),
 }
 
 

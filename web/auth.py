@@ -120,6 +120,19 @@ def _app_max_ttl() -> timedelta | None:
         return None
 
 
+def _storable(text: str) -> bool:
+    """Text a database column and a UTF-8 log line can hold: no NUL (PostgreSQL text has none),
+    no lone surrogate (JSON admits "\\ud800"; UTF-8 cannot encode it). A signed token is the
+    platform's word, but a claim that cannot be stored is refused (401), not a 500."""
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def verify_token(token: str | None, secret: str, x_org_id: str | None = None, *, max_ttl=APP_SETTING) -> Claims:
     """Return the claims of a valid token that may read AI usage, else raise AuthError.
 
@@ -154,8 +167,11 @@ def verify_token(token: str | None, secret: str, x_org_id: str | None = None, *,
             f"expire within {limit} (AI_USAGE_MAX_TOKEN_TTL); ask for a shorter-lived one.",
         )
     org_id, policies = claims.get("org_id"), claims.get("policies") or []
-    if not isinstance(org_id, str) or not org_id.strip():
+    if not isinstance(org_id, str) or not org_id.strip() or not _storable(org_id):
         raise AuthError(401, "invalid_token", "El token no lleva un org_id válido.")
+    sub = claims.get("sub")
+    if isinstance(sub, str) and not _storable(sub):  # the budget's history stores it: never a 500
+        raise AuthError(401, "invalid_token", "El token lleva un sub mal formado.")
     if not isinstance(policies, list) or not all(isinstance(p, str) for p in policies):
         raise AuthError(401, "invalid_token", "El token lleva policies mal formadas.")
     if REQUIRED_POLICY not in policies:
@@ -168,8 +184,8 @@ def verify_token(token: str | None, secret: str, x_org_id: str | None = None, *,
         org_id=org_id,
         policies=tuple(policies),
         exp=datetime.fromtimestamp(exp, UTC),
-        locale=locale if isinstance(locale, str) and 0 < len(locale) <= 35 else None,
-        sub=sub if isinstance(sub := claims.get("sub"), str) and 0 < len(sub) <= 200 else None,
+        locale=locale if isinstance(locale, str) and 0 < len(locale) <= 35 and _storable(locale) else None,
+        sub=sub if isinstance(sub, str) and 0 < len(sub) <= 200 else None,
     )
 
 
