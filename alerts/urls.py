@@ -65,8 +65,15 @@ def is_public(address: str) -> bool:
 def _split(url: str, allowed: Collection[str]) -> tuple[str, str, int, str]:
     if not isinstance(url, str) or not url or len(url) > MAX_URL:
         raise BadWebhookUrl(f"a webhook URL is a text of 1 to {MAX_URL} characters")
-    if any(c.isspace() or ord(c) < 32 for c in url):
+    if any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in url):
         raise BadWebhookUrl("a webhook URL has no spaces or control characters")
+    if not url.isascii():
+        # The request line is ASCII (http.client could never send it: every delivery would fail),
+        # a lone surrogate cannot even be stored, and a bidi control would disguise the URL shown.
+        raise BadWebhookUrl(
+            "a webhook URL is written in ASCII: percent-encode other characters in its path and "
+            "give a host's international name in its xn-- form"
+        )
     try:
         parts = urlsplit(url)
         port = parts.port

@@ -194,6 +194,12 @@ BAD = [
     ({"webhookUrl": "https://localhost/x"}, "webhookUrl"),
     ({"webhookUrl": 5}, "webhookUrl"),
     ({"webhookUrl": ""}, "webhookUrl"),
+    # Not ASCII: a lone surrogate was a 500 at the INSERT (PostgreSQL), a path like /café was
+    # stored but no delivery could send it (the request line is ASCII), a bidi control disguises it.
+    ({"webhookUrl": "http://127.0.0.1:9/\ud800"}, "webhookUrl"),
+    ({"webhookUrl": "http://127.0.0.1:9/caf\u00e9"}, "webhookUrl"),
+    ({"webhookUrl": "http://127.0.0.1:9/\u202etxt.exe"}, "webhookUrl"),
+    ({"webhookUrl": "http://127.0.0.1:9/a\x7f"}, "webhookUrl"),
     ({"timezone": "Mars/Olympus"}, "timezone"),
     ({"budget": 5}, "budget"),
 ]
