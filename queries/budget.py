@@ -119,13 +119,23 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return dict(pairs)
 
 
+def _big_int(text: str) -> int:
+    if len(text) > 40:  # Python's own refusal (4,300 digits) would name sys.set_int_max_str_digits()
+        raise ValueError(f"a number has {len(text)} digits (at most 40)")
+    return int(text)
+
+
 def parse_body(raw: bytes) -> dict[str, Any]:
     """A PUT body: a JSON object (numbers read as exact decimals); BadParameter('body') otherwise."""
     if len(raw) > MAX_BODY_BYTES:
         raise BadParameter("body", f"The body is longer than {MAX_BODY_BYTES} bytes.", "invalid_body")
     try:
         value = json.loads(
-            raw.decode("utf-8"), parse_float=Decimal, parse_constant=_no_constants, object_pairs_hook=_unique_keys
+            raw.decode("utf-8"),
+            parse_float=Decimal,
+            parse_int=_big_int,
+            parse_constant=_no_constants,
+            object_pairs_hook=_unique_keys,
         )
     except (ValueError, RecursionError, UnicodeDecodeError) as e:
         raise BadParameter("body", f"The body is not valid JSON: {e}.", "invalid_body") from None
