@@ -460,10 +460,7 @@ def test_a_huge_bad_value_is_quoted_cut_in_the_error(client, org_id, route, para
     assert repr(value[:40] + "…") in body["error"]["message"]
 
 
-API_ROUTES = [
-    "summary", "cache-savings", "projection", "time-series", "model-efficiency", "by-agent",
-    "by-user", "heatmap", "anomalies", "alerts", "openapi.json", "budget",
-]  # fmt: skip
+API_ROUTES = [*ROUTES, *MORE_ROUTES, "alerts", "openapi.json"]
 
 
 @pytest.mark.parametrize("route", API_ROUTES)
