@@ -14,6 +14,8 @@ from zoneinfo import ZoneInfo, available_timezones
 
 from storage.schema import ACTION_TYPES
 
+from .bad_input import BadParameter as BadParameter, quoted as quoted  # re-exported: callers import them from here
+
 PRESETS = ("7d", "30d", "90d", "ytd")
 COMPARES = ("previous", "year")  # contract §3.2: the earlier window (queries/compare.py)
 SOURCES = ("all", "system", "byok")
@@ -39,28 +41,11 @@ NONE = "none"
 MAX_VALUES, MAX_VALUE_CHARS = 50, 200
 
 
-class BadParameter(ValueError):
-    """A client-supplied parameter is invalid: the API answers 400 with these fields."""
-
-    def __init__(self, parameter: str, message: str, code: str = "invalid_parameter"):
-        super().__init__(message)
-        self.parameter = parameter
-        self.message = message
-        self.code = code
-
-
 @lru_cache(maxsize=1)
 def _zones() -> frozenset[str]:
     # "localtime" (a Debian symlink to /etc/localtime) is no IANA name: it would make the
     # answer depend on the server's own zone.
     return (frozenset(available_timezones()) - {"localtime", "posixrules"}) | {"UTC"}
-
-
-def quoted(value: object, chars: int = 40) -> str:
-    """A client's value as an error message quotes it: repr, cut at `chars` characters (a
-    50 KB timezone is not echoed back whole, to the API's client or the page's banner)."""
-    text = value if isinstance(value, str) else str(value)
-    return repr(text[:chars] + "…") if len(text) > chars else repr(text)
 
 
 def zone(name: str) -> ZoneInfo:

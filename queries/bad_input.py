@@ -1,0 +1,20 @@
+"""Bad input: the error a client-supplied parameter raises, and how a message quotes its value."""
+
+from __future__ import annotations
+
+
+class BadParameter(ValueError):
+    """A client-supplied parameter is invalid: the API answers 400 with these fields."""
+
+    def __init__(self, parameter: str, message: str, code: str = "invalid_parameter"):
+        super().__init__(message)
+        self.parameter = parameter
+        self.message = message
+        self.code = code
+
+
+def quoted(value: object, chars: int = 40) -> str:
+    """A client's value as an error message quotes it: repr, cut at `chars` characters (a
+    50 KB timezone is not echoed back whole, to the API's client or the page's banner)."""
+    text = value if isinstance(value, str) else str(value)
+    return repr(text[:chars] + "…") if len(text) > chars else repr(text)
