@@ -26,7 +26,7 @@ MAX_HOURLY_DAYS = 92  # hourly buckets beyond a quarter would be tens of thousan
 # Dates the engines and pandas bucket exactly (no negative epochs, no datetime overflow at
 # a window's end); the API documents the same range (api/openapi.py).
 MIN_DATE, MAX_DATE = date(1970, 1, 1), date(2199, 12, 31)
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")  # ASCII digits (\d takes any script's), whole text
 # The slice (contract §3.1): (Filters field, API parameter, log column). `none` in a
 # nullable column's filter matches its NULL rows.
 SLICE = (
@@ -183,7 +183,7 @@ def _within_years(start: date, end: date, years: int) -> bool:
 
 
 def _parse_date(value: str, parameter: str) -> date:
-    if not isinstance(value, str) or not _DATE.match(value):
+    if not isinstance(value, str) or not _DATE.fullmatch(value):
         raise BadParameter(
             parameter, f"{parameter!r} must be a date as YYYY-MM-DD, got {quoted(value)}.", "invalid_date"
         )

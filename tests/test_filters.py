@@ -161,6 +161,15 @@ def test_bad_parameters(params, parameter):
     assert e.value.message and e.value.code and str(e.value) == e.value.message
 
 
+@pytest.mark.parametrize("text", ["2026-01-06\n", "٢٠٢٦-٠١-٠٦", "２０２６-01-06", "2026-01-0\u0666"])
+def test_a_date_in_other_digits_or_with_a_newline_is_no_yyyy_mm_dd(text):
+    """`\\d` takes any script's digits and `$` a trailing newline: such a text was called «not a real
+    calendar date»; it is not written as YYYY-MM-DD at all."""
+    with pytest.raises(BadParameter) as e:
+        parse(**{"from": "2026-01-05", "to": text})
+    assert e.value.parameter == "to" and "must be a date as YYYY-MM-DD" in e.value.message
+
+
 @pytest.mark.parametrize(
     "start,end,ok",
     [
