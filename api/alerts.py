@@ -11,6 +11,7 @@ import re
 import flask
 
 from alerts import outbox
+from queries.bad_input import single
 from queries.filters import BadParameter
 from storage import execute
 from web import context
@@ -24,7 +25,7 @@ DEFAULT_LIMIT, MAX_LIMIT = 50, 500
 
 def parse_limit(params) -> int:
     """`limit`: absent or empty = DEFAULT_LIMIT; else ASCII digits naming 1 to MAX_LIMIT (400 otherwise)."""
-    raw = params.get("limit")
+    raw = single(params, "limit")
     if raw is None or raw == "":
         return DEFAULT_LIMIT
     if not (isinstance(raw, str) and re.fullmatch(r"[0-9]{1,4}", raw) and 1 <= int(raw) <= MAX_LIMIT):

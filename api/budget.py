@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 import flask
 
 from alerts.urls import allow_hosts, check_url
+from queries.bad_input import single
 from queries.budget import (
     MAX_BODY_BYTES,
     BudgetSettings,
@@ -64,7 +65,7 @@ def url_checker():
 def get_budget():
     req = flask.request
     claims = security.authenticate(req, context.settings().secret)
-    tz = req.args.get("timezone") or "UTC"
+    tz = single(req.args, "timezone") or "UTC"
     zone(tz)  # 400 naming `timezone` for anything but an IANA name
     full = claims.may(WRITE_POLICY)
     with execute.connect(context.engine()) as conn:

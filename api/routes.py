@@ -15,7 +15,8 @@ import orjson
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from queries import freshness
-from queries.filters import BadParameter, parse_filters, quoted
+from queries.bad_input import quoted, single
+from queries.filters import BadParameter, parse_filters
 from queries.users import DEFAULT_LIMIT, MAX_LIMIT
 from storage import execute
 from web import context
@@ -75,7 +76,7 @@ def _answer(build, default_source: str = "all", extra=None, compares: bool = Tru
 
 
 def _group_by(params) -> tuple[bool]:
-    value = params.get("groupBy")
+    value = single(params, "groupBy")
     if value is None or value == "":
         return (False,)
     if value.strip().lower() not in GROUP_BY:
@@ -87,7 +88,7 @@ def _group_by(params) -> tuple[bool]:
 
 def _limit(params) -> tuple[int]:
     """by-user's `limit`: an integer in 1..MAX_LIMIT (default DEFAULT_LIMIT), else a 400 naming it."""
-    value = params.get("limit")
+    value = single(params, "limit")
     if value is None or value == "":
         return (DEFAULT_LIMIT,)
     text = value.strip()

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 
 class BadParameter(ValueError):
     """A client-supplied parameter is invalid: the API answers 400 with these fields."""
@@ -18,3 +21,18 @@ def quoted(value: object, chars: int = 40) -> str:
     50 KB timezone is not echoed back whole, to the API's client or the page's banner)."""
     text = value if isinstance(value, str) else str(value)
     return repr(text[:chars] + "…") if len(text) > chars else repr(text)
+
+
+def single(params: Mapping[str, Any], name: str) -> Any:
+    """The value of a parameter given once (None when absent). Given more than once with
+    different values (?timezone=UTC&timezone=Asia/Kathmandu: which one was meant?), a 400
+    naming it — the first one no longer wins silently. The same value repeated is that value."""
+    getlist = getattr(params, "getlist", None)
+    if getlist is None:
+        return params.get(name)
+    values = getlist(name)
+    if len(set(values)) > 1:
+        raise BadParameter(
+            name, f"{name!r} is given {len(values)} times with different values; give it once.", "repeated_parameter"
+        )
+    return values[0] if values else None

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo, available_timezones
 
 from storage.schema import ACTION_TYPES
 
-from .bad_input import BadParameter as BadParameter, quoted as quoted  # re-exported: callers import them from here
+from .bad_input import BadParameter as BadParameter, quoted, single  # BadParameter: callers import it from here
 
 PRESETS = ("7d", "30d", "90d", "ytd")
 COMPARES = ("previous", "year")  # contract §3.2: the earlier window (queries/compare.py)
@@ -37,6 +37,7 @@ SLICE = (
     ("action_types", "actionType", "action_type"),
 )
 NULLABLE = ("agent_id", "user_id")
+SINGLE = ("timezone", "preset", "from", "to", "source", "granularity", "compare")  # each given once
 NONE = "none"
 MAX_VALUES, MAX_VALUE_CHARS = 50, 200
 
@@ -236,6 +237,8 @@ def parse_filters(
     params: Mapping[str, Any], org_id: str, *, now: datetime | None = None, default_source: str = "all"
 ) -> Filters:
     """Validate request parameters into Filters; raise BadParameter on anything wrong."""
+    for name in SINGLE:
+        single(params, name)  # given twice with different values: 400
     tz_name = params.get("timezone") or "UTC"
     tz = zone(tz_name)
     source = _choice(params, "source", SOURCES, default_source)

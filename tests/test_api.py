@@ -460,6 +460,38 @@ def test_a_huge_bad_value_is_quoted_cut_in_the_error(client, org_id, route, para
     assert repr(value[:40] + "…") in body["error"]["message"]
 
 
+@pytest.mark.parametrize(
+    "route,param,values",
+    [
+        ("summary", "timezone", ["UTC", "Asia/Kathmandu"]),
+        ("summary", "timezone", ["", "UTC"]),
+        ("summary", "preset", ["7d", "90d"]),
+        ("summary", "source", ["byok", "system"]),
+        ("summary", "compare", ["previous", "year"]),
+        ("time-series", "granularity", ["day", "week"]),
+        ("time-series", "groupBy", ["", "action"]),
+        ("by-user", "limit", ["5", "500"]),
+        ("alerts", "limit", ["5", "50"]),
+        ("budget", "timezone", ["UTC", "Europe/Madrid"]),
+    ],
+)
+def test_a_single_parameter_given_twice_differently_is_400(client, org_id, route, param, values):
+    """?timezone=UTC&timezone=Asia/Kathmandu answered in UTC (the first won, silently): which one
+    was meant? Now a 400 naming it. The same value twice is that value."""
+    qs = "&".join(f"{param}={v}" for v in values)
+    resp = client.get(f"{BASE}/{route}?{qs}", headers=auth(org_id))
+    body = check(resp, route, 400)
+    assert body["error"]["parameter"] == param and body["error"]["code"] == "repeated_parameter"
+    assert "give it once" in body["error"]["message"]
+    same = "&".join(f"{param}={values[-1]}" for _ in range(3))
+    assert client.get(f"{BASE}/{route}?{same}", headers=auth(org_id)).status_code == 200
+
+
+def test_from_and_to_given_twice_differently_are_400(client, org_id):
+    resp = client.get(f"{BASE}/summary?from=2026-01-01&to=2026-01-31&from=2025-12-01", headers=auth(org_id))
+    assert check(resp, "summary", 400)["error"]["parameter"] == "from"
+
+
 API_ROUTES = [*ROUTES, *MORE_ROUTES, "alerts", "openapi.json"]
 
 
