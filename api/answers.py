@@ -61,7 +61,7 @@ class ErrorDetail(Answer):
             "Stable machine code: invalid_timezone, invalid_date, date_out_of_range, incomplete_window, "
             "invalid_window, window_too_long, too_many_buckets, invalid_source, invalid_granularity, "
             "invalid_preset, invalid_groupBy, invalid_actionType, invalid_compare, invalid_limit, too_many_values, "
-            "value_too_long (400); "
+            "value_too_long, repeated_parameter (400); "
             "missing_token, invalid_token, token_expired (401); "
             "forbidden, org_mismatch (403); not_found (404); method_not_allowed (405); "
             "internal_error (500); database_unavailable, query_timeout (503)."
