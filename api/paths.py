@@ -46,11 +46,8 @@ def allow(path: str) -> str:
 
 def method_not_allowed_error() -> ApiError:
     path = flask.request.path
-    if path.endswith("/" + budget.ROUTE):
-        return ApiError(
-            405, "method_not_allowed", f"Only GET and PUT are allowed on {path}.", headers={"Allow": allow(path)}
-        )
-    return ApiError(405, "method_not_allowed", f"Only GET is allowed on {path}.", headers={"Allow": allow(path)})
+    only = "GET and PUT are" if path.endswith("/" + budget.ROUTE) else "GET is"
+    return ApiError(405, "method_not_allowed", f"Only {only} allowed on {path}.", headers={"Allow": allow(path)})
 
 
 def route_of(path: str, base: str) -> str | None:
