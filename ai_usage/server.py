@@ -16,6 +16,8 @@ from datetime import timedelta
 from storage.settings import Settings
 from web.auth import MIN_SECRET_BYTES, mint_token
 
+from .workers import MAX_PORT, NO_ADDRESS
+
 DEMO_ORG = "demo"
 DEMO_TTL = timedelta(hours=12)
 
@@ -116,6 +118,9 @@ def serve(
         return 2
     if workers is not None and workers < 1:
         print("--workers must be at least 1.", file=sys.stderr)
+        return 2
+    if not 0 <= port <= MAX_PORT:  # a socket call would raise OverflowError: say it in words
+        print(f"--port must be from 0 to {MAX_PORT} (0: any free port); got {port}.", file=sys.stderr)
         return 2
     limit_malloc_arenas()
     workers = pool.default_workers() if workers is None else workers
@@ -218,6 +223,9 @@ def _serve_waitress(settings: Settings, host: str, port: int, threads: int, out)
         server = waitress.create_server(app.server, host=host, port=port, **waitress_options(threads))
     except OSError as e:
         print(f"Cannot listen on {host}:{port}: {e.strerror or e}", file=sys.stderr)
+        return 1
+    except ValueError:  # waitress's words for a host it cannot resolve: "Invalid host/port specified."
+        print(f"Cannot listen on {host}:{port}: {NO_ADDRESS}", file=sys.stderr)
         return 1
     start_up(app)  # the leader loop and gc.freeze: once per served process, not per app
     # The page's URL includes the Dash path prefix, if the app is mounted under one.

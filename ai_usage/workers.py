@@ -23,6 +23,8 @@ import tempfile
 GRACEFUL_TIMEOUT = 30  # seconds a stopping worker has to finish its requests
 WORKER_TIMEOUT = 120  # a worker silent (no heartbeat, booting included) this long is killed and replaced
 KEEPALIVE = 5  # seconds an idle keep-alive connection stays open
+MAX_PORT = 65535
+NO_ADDRESS = "the host is neither an IP address nor a name that resolves to one (e.g. 127.0.0.1, 0.0.0.0, localhost)"
 
 
 def available() -> bool:
@@ -51,8 +53,8 @@ def check_port(host: str, port: int) -> str | None:
     log line; this says it at once, in the same words as the waitress path."""
     try:
         infos = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
-    except OSError as e:
-        return str(e)
+    except (OSError, ValueError):  # gaierror ("Name or service not known"); UnicodeError (idna: "a..b")
+        return NO_ADDRESS
     family, _, _, _, addr = infos[0]
     with socket.socket(family, socket.SOCK_STREAM) as s:
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

@@ -211,11 +211,27 @@ def test_refuses_orgs_with_rows_unless_replace(engine, org_id, capsys):
     assert len(_rows(engine, [org_id])) == 200
 
 
-@pytest.mark.parametrize("kw", [dict(orgs=0), dict(days=0), dict(rows=-1), dict(org_prefix=" ")])
-def test_bad_arguments(engine, kw, capsys):
+@pytest.mark.parametrize(
+    "kw,said",
+    [
+        (dict(orgs=0), "--orgs must be from 1 to 1,000 (got 0)"),
+        (dict(orgs=100_000_000), "--orgs must be from 1 to 1,000 (got 100,000,000)"),
+        (dict(days=0), "--days must be from 1 to 3,650 (got 0)"),
+        (dict(days=100_000), "--days must be from 1 to 3,650 (got 100,000)"),
+        (dict(rows=-1), "--rows must be at least 0 (got -1)"),
+        (dict(org_prefix=" "), "--org-prefix must not be empty"),
+        (dict(orgs=0, rows=-5), "--orgs must be from 1 to 1,000 (got 0); --rows must be at least 0 (got -5)"),
+    ],
+)
+def test_bad_arguments(engine, kw, said, capsys):
+    """Each argument at fault named with its bounds; 100 million orgs ran out of memory, and
+    100,000 days (back to 1752) were written, before this said no."""
     args = dict(orgs=1, days=10, rows=10, org_prefix="never-written", progress=False) | kw
     assert demo.generate(engine, **args) == 2
-    assert capsys.readouterr().err
+    assert capsys.readouterr().err == f"demo-data: {said}.\n"
+    with engine.connect() as c:
+        t = token_usage_logs
+        assert c.execute(sa.select(sa.func.count()).where(t.c.org_id == "never-written")).scalar() == 0
 
 
 def test_tiny_and_zero_row_counts(engine, org_id):

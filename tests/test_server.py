@@ -136,6 +136,25 @@ def test_port_in_use_is_a_clear_error(demo_db, capsys):
     assert f"Cannot listen on 127.0.0.1:{port}" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("workers", [1, 2])
+@pytest.mark.parametrize("port", [-1, 65536, 99999])
+def test_a_port_out_of_range_is_a_clear_error(workers, port, capsys):
+    """Not a socket's OverflowError traceback (gunicorn) nor waitress's ValueError: exit 2, in words."""
+    assert serve(Settings(secret=SECRET), port=port, workers=workers) == 2
+    assert f"--port must be from 0 to 65535 (0: any free port); got {port}." in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+@pytest.mark.parametrize("host", ["nosuchhost.invalid", "not..a..host", "999.1.1.1"])
+def test_a_host_that_resolves_to_nothing_is_a_clear_error(demo_db, workers, host, capsys):
+    """getaddrinfo's gaierror, idna's UnicodeError ('a..b') and waitress's "Invalid host/port
+    specified." were tracebacks: now one line and exit 1, as for a taken port."""
+    assert serve(Settings(database_url=demo_db, secret=SECRET), host=host, port=0, workers=workers) == 1
+    err = capsys.readouterr().err
+    assert f"Cannot listen on {host}:0: the host is neither an IP address nor a name that resolves" in err
+    assert "Traceback" not in err
+
+
 @pytest.mark.parametrize(
     "host,shown",
     [

@@ -37,6 +37,12 @@ from .write import agent_rows, forget_rollups, lookups, write_chunk
 
 __all__ = ["CHUNK_ROWS", "generate", "generate_rows", "org_ids", "plan"]
 
+# Each org gets its 20+ agents and plan before any row is written: 100 million orgs ran
+# out of memory in plan() before a word. Ten years of days is past any window the page
+# shows (at most 3 years, queries.filters.MAX_YEARS) and the calendar's useful range.
+MAX_ORGS = 1000
+MAX_DAYS = 3650
+
 
 def org_ids(orgs: int, org_prefix: str) -> list[str]:
     return [org_prefix if i == 0 else f"{org_prefix}-{i + 1}" for i in range(orgs)]
@@ -65,11 +71,18 @@ def generate(
     from tqdm import tqdm
 
     out = out or sys.stdout
-    if orgs < 1 or days < 1 or rows < 0 or not org_prefix.strip():
-        print(
-            "demo-data: --orgs and --days must be at least 1, --rows at least 0, and the prefix not empty.",
-            file=sys.stderr,
+    problems = [
+        why
+        for bad, why in (
+            (not 1 <= orgs <= MAX_ORGS, f"--orgs must be from 1 to {MAX_ORGS:,} (got {orgs:,})"),
+            (not 1 <= days <= MAX_DAYS, f"--days must be from 1 to {MAX_DAYS:,} (got {days:,})"),
+            (rows < 0, f"--rows must be at least 0 (got {rows:,})"),
+            (not org_prefix.strip(), "--org-prefix must not be empty"),
         )
+        if bad
+    ]
+    if problems:
+        print(f"demo-data: {'; '.join(problems)}.", file=sys.stderr)
         return 2
     ids = org_ids(orgs, org_prefix)
     t = token_usage_logs
