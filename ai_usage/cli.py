@@ -122,6 +122,35 @@ def main(argv=None) -> int:
         return _dispatch(args, settings) or 0
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:
+        reason = unreachable(exc)
+        if reason is None:
+            raise
+        from .server import data_location
+
+        print(f"Cannot use the database at {data_location(settings.database_url)}: {reason}", file=sys.stderr)
+        return 1
+
+
+def unreachable(exc: BaseException) -> str | None:
+    """The driver's first line when exc says the database cannot be used at all (refused or
+    unknown host, no such database, no permission, an SQLite file that is not one); None for
+    anything else, which stays a traceback: a bug is not to be hidden as a one-liner."""
+    import sqlite3
+
+    import sqlalchemy as sa
+
+    from storage.engine import DatabaseUnusable
+
+    if isinstance(exc, DatabaseUnusable):
+        return str(exc)
+    orig = getattr(exc, "orig", None)
+    if isinstance(exc, sa.exc.OperationalError) or (
+        isinstance(exc, sa.exc.DatabaseError) and type(orig) is sqlite3.DatabaseError
+    ):
+        lines = str(orig if orig is not None else exc).strip().splitlines()
+        return lines[0] if lines else type(exc).__name__
+    return None
 
 
 def _dispatch(args, settings: Settings) -> int:

@@ -145,6 +145,10 @@ def serve(
         )
     elif demo:
         settings = replace(settings, demo=True)
+    problem = _unusable_database(settings.database_url)  # said here: a gunicorn worker would only "fail to boot"
+    if problem is not None:
+        print(f"Cannot use the database at {data_location(settings.database_url)}: {problem}", file=sys.stderr)
+        return 1
     if workers == 1:
         return _serve_waitress(settings, host, port, threads, out)
 
@@ -170,6 +174,18 @@ def serve(
         )
 
     return pool.run(load, host=host, port=port, workers=workers, threads=threads, on_ready=ready)
+
+
+def _unusable_database(url: str) -> str | None:
+    """Why no engine can be made for url (its SQLite folder cannot be made); None when one can.
+    A database that is down is not this: the workers start, and /readyz says 503 until it is up."""
+    from storage.engine import DatabaseUnusable, make_engine
+
+    try:
+        make_engine(url).dispose()
+    except DatabaseUnusable as e:
+        return str(e)
+    return None
 
 
 def configure_logging() -> None:

@@ -19,6 +19,8 @@ from typing import Any, cast
 import sqlalchemy as sa
 from sqlalchemy import event
 
+from .settings import driver_url
+
 
 def sqlite_ts(dt: datetime) -> str:
     """Format an instant the way created_at is stored on SQLite (UTC text, sortable)."""
@@ -172,16 +174,21 @@ def _guarded_connection_class(limit: float | None) -> type:
     return GuardedConnection
 
 
+class DatabaseUnusable(Exception):
+    """The database cannot be used at all, before any connection (its SQLite folder cannot be made)."""
+
+
 def make_engine(url: str | sa.URL, statement_timeout_ms: int = 10_000, **kw: Any) -> sa.Engine:
     """Create an engine that survives restarts (pre-ping) and bounds every statement."""
-    u = sa.engine.make_url(url)
-    if u.drivername in ("postgresql", "postgres"):
-        # SQLAlchemy 2.1 defaults to psycopg 3; the project ships psycopg2.
-        u = u.set(drivername="postgresql+psycopg2")
-        url = u
+    u = driver_url(sa.engine.make_url(url))
+    url = u
     if u.get_backend_name() == "sqlite":
         if u.database and u.database != ":memory:":
-            Path(u.database).parent.mkdir(parents=True, exist_ok=True)
+            folder = Path(u.database).parent
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+            except OSError as e:  # /proc/x, a path through a file: say it, no traceback
+                raise DatabaseUnusable(f"cannot make its folder {folder}: {e.strerror or e}") from None
         engine = sa.create_engine(
             url, connect_args={"check_same_thread": False, "timeout": 30}, pool_pre_ping=True, **kw
         )

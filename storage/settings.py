@@ -53,6 +53,37 @@ def optional_ttl(raw: str) -> timedelta | None:
     return ttl
 
 
+BACKENDS = ("postgresql", "sqlite")  # the two engines the queries are written and tested for
+
+
+def driver_url(url: Any) -> Any:
+    """url (a sqlalchemy URL) with the driver the project ships: SQLAlchemy 2.1 reads a bare
+    postgresql:// (or postgres://) as psycopg 3; the project ships psycopg2."""
+    return url.set(drivername="postgresql+psycopg2") if url.drivername in ("postgresql", "postgres") else url
+
+
+def database_url(raw: str) -> str:
+    """A URL SQLAlchemy can read, of PostgreSQL or SQLite, whose driver is installed; ValueError
+    in words otherwise (each command used to end in SQLAlchemy's traceback: ArgumentError,
+    NoSuchModuleError, ModuleNotFoundError for MySQLdb)."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+    try:
+        url = driver_url(make_url(raw))
+    except (ArgumentError, ValueError):
+        raise ValueError("not a database URL (e.g. postgresql://user@host/db or sqlite:////path/to/file.db)") from None
+    if url.get_backend_name() not in BACKENDS:
+        raise ValueError(f"the dashboard runs on PostgreSQL or SQLite, not {url.get_backend_name()!r}") from None
+    try:
+        url.get_dialect().import_dbapi()
+    except (NoSuchModuleError, ImportError):
+        raise ValueError(
+            f"no driver {url.drivername!r} here (postgresql:// uses psycopg2, sqlite:// Python's sqlite3)"
+        ) from None
+    return raw
+
+
 def setting(env: str, default: str, help: str, convert: Callable[[str], Any] = str) -> Any:
     """Declare a field of Settings read from the variable `env` (default: as the environment writes it)."""
     return dataclasses.field(
@@ -66,6 +97,7 @@ class Settings:
         "DATABASE_URL",
         f"sqlite:///{DEFAULT_SQLITE}",
         "SQLAlchemy URL (PostgreSQL in production: `postgresql://user@host/db`, driven by psycopg2).",
+        database_url,
     )
     secret: str = setting(
         "AI_USAGE_SECRET",
