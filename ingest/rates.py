@@ -18,6 +18,8 @@ import sqlalchemy as sa
 from storage.currencies import BASE, Rate, is_currency
 from storage.schema import RATE_DECIMALS, currency_rates
 
+from .importer.read import first_non_utf8_line
+
 MAX_RATE = Decimal(10) ** 9
 MIN_DAY, MAX_DAY = date(1970, 1, 1), date(2199, 12, 31)
 COLUMNS = ("currency", "units_per_usd", "as_of")
@@ -122,8 +124,13 @@ def read_file(path: str, err) -> list[Rate] | None:
     except FileNotFoundError:
         print(f"{path}: no such file", file=err)
         return None
-    except (UnicodeDecodeError, csv.Error) as exc:
-        error(0, f"unreadable: {exc}")
+    except OSError as exc:  # a folder, no permission: as the logs' import says it
+        print(f"{path}: cannot open: {exc.strerror or exc}", file=err)
+        return None
+    except UnicodeDecodeError:  # the line it is on, in the logs' import's words (not "line 0")
+        error(first_non_utf8_line(path), "not UTF-8 text; nothing was read past it")
+    except csv.Error as exc:
+        error(reader.line_num, f"unreadable CSV ({exc}); nothing after this line can be read")
     if bad:
         print(f"Rates refused: {bad} bad line{'s' if bad != 1 else ''} in {name}; nothing was written.", file=err)
         return None

@@ -116,6 +116,31 @@ def test_import_needs_the_header(rates_db, tmp_path, capsys):
     assert "line 1: the header must name currency, units_per_usd, as_of" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(
+    "content, said",
+    [
+        # the third line's bytes are not UTF-8: its number, not "line 0: unreadable: 'utf-8' codec…"
+        (b"currency,units_per_usd,as_of\nEUR,0.92,2026-12-01\n\xff\xfe,1,2026-12-01\n", "line 3: not UTF-8 text"),
+        (b"\xff\xfe\x00c\x00u\x00r\n", "line 1: not UTF-8 text"),  # UTF-16
+        (b"currency,units_per_usd,as_of\n" + b"x" * 200_000 + b"\n", "line 2: unreadable CSV (field larger than"),
+    ],
+)
+def test_an_unreadable_file_is_named_by_its_line(rates_db, tmp_path, capsys, content, said):
+    f = tmp_path / "r.csv"
+    f.write_bytes(content)
+    assert main(["rates", "import", str(f)]) == 2
+    err = capsys.readouterr().err
+    assert f"r.csv: {said}" in err and "nothing was written" in err
+    with rates_db.connect() as conn:
+        assert all_rates(conn) == []
+
+
+def test_a_folder_is_not_a_file_of_rates(rates_db, tmp_path, capsys):
+    """IsADirectoryError was a traceback."""
+    assert main(["rates", "import", str(tmp_path)]) == 2
+    assert capsys.readouterr().err == f"{tmp_path}: cannot open: Is a directory\n"
+
+
 def test_list(rates_db, capsys):
     assert main(["rates", "list"]) == 0
     assert "No rates yet" in capsys.readouterr().out

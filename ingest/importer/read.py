@@ -84,12 +84,12 @@ def read_batches(path: str, batch_rows: int):
             if rows:
                 yield lines, rows
         except UnicodeDecodeError:
-            raise Unreadable(_first_non_utf8_line(path), "not UTF-8 text; nothing was read past it") from None
+            raise Unreadable(first_non_utf8_line(path), "not UTF-8 text; nothing was read past it") from None
         except csv.Error as exc:
             raise Unreadable(reader.line_num, f"unreadable CSV ({exc}); nothing after this line can be read") from None
 
 
-def _first_non_utf8_line(path: str) -> int:
+def first_non_utf8_line(path: str) -> int:
     """The physical line of the first undecodable byte (text reading decodes blocks ahead)."""
     with open(path, "rb") as f:
         for n, raw in enumerate(f, start=1):
