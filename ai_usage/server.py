@@ -149,13 +149,13 @@ def serve(
     if problem is not None:
         print(f"Cannot use the database at {data_location(settings.database_url)}: {problem}", file=sys.stderr)
         return 1
-    if workers == 1:
-        return _serve_waitress(settings, host, port, threads, out)
-
+    # Before either server logs a line: a refusal leaves no handler on this process's stdout.
     problem = pool.check_port(host, port)
     if problem is not None:
         print(f"Cannot listen on {host}:{port}: {problem}", file=sys.stderr)
         return 1
+    if workers == 1:
+        return _serve_waitress(settings, host, port, threads, out)
 
     def load():  # in each worker, after the fork
         from app import create_app, start_up

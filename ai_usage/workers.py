@@ -47,10 +47,11 @@ def default_workers() -> int:
 
 
 def check_port(host: str, port: int) -> str | None:
-    """Bind and release (host, port) as gunicorn will (SO_REUSEADDR): the error text, None if free.
+    """Bind and release (host, port) as the server will (SO_REUSEADDR): the error text, None if free.
 
-    gunicorn itself retries a taken port five times a second apart, then exits with a
-    log line; this says it at once, in the same words as the waitress path."""
+    gunicorn itself retries a taken port five times a second apart, then exits with a log
+    line, and waitress raises for a host it cannot resolve: this says it at once, for both,
+    before either serves or logs anything."""
     try:
         infos = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
     except (OSError, ValueError):  # gaierror ("Name or service not known"); UnicodeError (idna: "a..b")

@@ -149,10 +149,16 @@ def test_a_port_out_of_range_is_a_clear_error(workers, port, capsys):
 def test_a_host_that_resolves_to_nothing_is_a_clear_error(demo_db, workers, host, capsys):
     """getaddrinfo's gaierror, idna's UnicodeError ('a..b') and waitress's "Invalid host/port
     specified." were tracebacks: now one line and exit 1, as for a taken port."""
+    from api.observe import access_log
+
+    handlers = list(access_log.handlers)
     assert serve(Settings(database_url=demo_db, secret=SECRET), host=host, port=0, workers=workers) == 1
     err = capsys.readouterr().err
     assert f"Cannot listen on {host}:0: the host is neither an IP address nor a name that resolves" in err
     assert "Traceback" not in err
+    # Refused before any logging is set up: no access-log handler left on this test's stdout,
+    # which pytest closes after it (later tests' servers logged "--- Logging error ---").
+    assert access_log.handlers == handlers
 
 
 @pytest.mark.parametrize(
