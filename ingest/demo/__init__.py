@@ -37,9 +37,9 @@ from .write import agent_rows, forget_rollups, lookups, write_chunk
 
 __all__ = ["CHUNK_ROWS", "generate", "generate_rows", "org_ids", "plan"]
 
-# Each org gets its 20+ agents and plan before any row is written: 100 million orgs grew
-# by ~180 MB/s in plan() (6.7 GB after 30 s) before a word. Ten years of days is past any window the page
-# shows (at most 3 years, queries.filters.MAX_YEARS) and the calendar's useful range.
+# Each org gets its 20+ agents and plan before any row is written: 100 million orgs grew by
+# ~180 MB/s in plan() (6.7 GB after 30 s) before a word. Ten years of days is past any window
+# the page shows (at most 3 years, queries.filters.MAX_YEARS).
 MAX_ORGS = 1000
 MAX_DAYS = 3650
 
