@@ -6,15 +6,13 @@ header can name another one (a different `x-org-id`, `org_id` or `orgId` is a 40
 
 from __future__ import annotations
 
-import re
-
 import flask
 
+from storage.settings import csp_sources
 from web.auth import REQUIRED_POLICY, AuthError, Claims, verify_token
 
 from .errors import ApiError
 
-_SOURCE = re.compile(r"^[\x21-\x7e]+$")  # one CSP source expression: printable ASCII, no spaces
 ORG_PARAMS = ("org_id", "orgId", "org")
 # The API speaks English (like its parameter errors); auth.py's Spanish messages serve the page.
 MESSAGES = {
@@ -32,13 +30,11 @@ def frame_ancestors_value(raw: str) -> str:
     A `;` or a control character would let the setting inject other CSP directives or
     break the header: refuse it at start-up rather than send a wrong policy.
     """
-    sources = [s for s in re.split(r"[\s,]+", raw or "") if s]
-    if not sources:
-        return "'self'"
-    for s in sources:
-        if ";" in s or not _SOURCE.match(s):
-            raise ValueError(f"AI_USAGE_FRAME_ANCESTORS: {s!r} is not a valid CSP source expression")
-    return " ".join(sources)
+    try:
+        sources = csp_sources(raw)
+    except ValueError as e:
+        raise ValueError(f"AI_USAGE_FRAME_ANCESTORS: {e}") from None
+    return " ".join(sources) if sources else "'self'"
 
 
 def install(server: flask.Flask, settings) -> None:

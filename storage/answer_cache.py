@@ -37,6 +37,7 @@ from typing import Any, Protocol
 
 from . import metrics
 from .claims import Claims
+from .settings import cache_url
 
 log = logging.getLogger("ai_usage.cache")
 
@@ -293,8 +294,6 @@ def make_cache(url: str, secret: str, prefix: str = "ai-usage:answers:") -> Answ
     """A Redis cache when url is set (redis:// or rediss://), None for "none", else this process's LRU."""
     if url.strip().lower() == "none":
         return None
-    if url:
-        if not url.startswith(("redis://", "rediss://", "unix://")):
-            raise ValueError("AI_USAGE_CACHE_URL must be a redis://, rediss:// or unix:// URL")
-        return AnswerCache(RedisBackend(url), secret, prefix)
+    if url:  # a URL of no Redis: ValueError (Settings.from_env says it first, naming the variable)
+        return AnswerCache(RedisBackend(cache_url(url)), secret, prefix)
     return AnswerCache(LocalBackend(), secret, prefix)

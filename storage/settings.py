@@ -53,6 +53,56 @@ def optional_ttl(raw: str) -> timedelta | None:
     return ttl
 
 
+CSP_SOURCE = re.compile(r"[\x21-\x7e]+")  # one CSP source expression: printable ASCII, no spaces
+MAX_TIMEOUT_MS = 2_147_483_647  # PostgreSQL's statement_timeout is an int of milliseconds
+MAX_REFRESH_S = 86_400.0
+
+
+def csp_sources(raw: str) -> list[str]:
+    """The `frame-ancestors` sources of the setting (space or comma separated). A `;` or a
+    control character would let it inject other CSP directives or break the header: ValueError."""
+    sources = [s for s in re.split(r"[\s,]+", raw or "") if s]
+    for s in sources:
+        if ";" in s or not CSP_SOURCE.fullmatch(s):
+            raise ValueError(f"{s!r} is not a valid CSP source expression")
+    return sources
+
+
+def frame_ancestors(raw: str) -> str:
+    csp_sources(raw)
+    return raw
+
+
+def cache_url(raw: str) -> str:
+    """Empty (a cache in each process), `none` (no cache) or a Redis URL."""
+    if raw and raw.strip().lower() != "none" and not raw.startswith(("redis://", "rediss://", "unix://")):
+        raise ValueError("must be a redis://, rediss:// or unix:// URL, or none (no cache)")
+    return raw
+
+
+def timeout_ms(raw: str) -> int:
+    """Whole milliseconds, 0 for no limit (a negative one made every PostgreSQL connection fail,
+    which /readyz called "the database cannot be reached")."""
+    try:
+        ms = int(raw)
+    except ValueError:
+        raise ValueError(f"{raw!r} is not a whole number of milliseconds") from None
+    if not 0 <= ms <= MAX_TIMEOUT_MS:
+        raise ValueError(f"must be from 0 (no limit) to {MAX_TIMEOUT_MS} milliseconds")
+    return ms
+
+
+def seconds_between(raw: str) -> float:
+    """Seconds between catch-ups, 0 for none (NaN, inf or a negative number were taken as is)."""
+    try:
+        s = float(raw)
+    except ValueError:
+        raise ValueError(f"{raw!r} is not a number of seconds") from None
+    if not 0 <= s <= MAX_REFRESH_S:  # NaN fails both comparisons
+        raise ValueError(f"must be from 0 (no background catch-up) to {MAX_REFRESH_S:.0f} seconds")
+    return s
+
+
 BACKENDS = ("postgresql", "sqlite")  # the two engines the queries are written and tested for
 
 
@@ -109,12 +159,13 @@ class Settings:
         "'self'",
         "Origins allowed to frame the page (CSP `frame-ancestors`), space or comma separated, "
         "e.g. `https://panel.example.com`.",
+        frame_ancestors,
     )
     statement_timeout_ms: int = setting(
         "AI_USAGE_STATEMENT_TIMEOUT_MS",
         "10000",
         "Per-query time limit; past it the API answers 503 `query_timeout` and the page shows a banner.",
-        int,
+        timeout_ms,
     )
     use_rollups: bool = setting(
         "AI_USAGE_ROLLUPS",
@@ -126,7 +177,7 @@ class Settings:
         "AI_USAGE_REFRESH_SECONDS",
         "5",
         "Seconds between the server's background rollup catch-ups (0: none; then run `ai-usage refresh`).",
-        float,
+        seconds_between,
     )
     max_token_ttl: timedelta | None = setting(
         "AI_USAGE_MAX_TOKEN_TTL",
@@ -140,6 +191,7 @@ class Settings:
         "",
         "Redis URL (`redis://127.0.0.1:6379/0`) of the answer cache shared by every worker and instance; "
         "empty: a cache in each process; `none`: no cache. Redis unreachable: answers are computed uncached (logged).",
+        cache_url,
     )
     metrics_token: str = setting(
         "AI_USAGE_METRICS_TOKEN",

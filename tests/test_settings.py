@@ -48,6 +48,49 @@ def test_a_bad_value_names_its_variable():
         Settings.from_env({"AI_USAGE_REFRESH_SECONDS": "often"})
 
 
+@pytest.mark.parametrize(
+    "name, raw, said",
+    [
+        ("AI_USAGE_STATEMENT_TIMEOUT_MS", "ten", "'ten' is not a whole number of milliseconds"),
+        # negative: every PostgreSQL connection failed, and /readyz said the database could not be reached
+        ("AI_USAGE_STATEMENT_TIMEOUT_MS", "-5", "must be from 0 (no limit) to 2147483647 milliseconds"),
+        ("AI_USAGE_STATEMENT_TIMEOUT_MS", "2147483648", "must be from 0 (no limit) to 2147483647 milliseconds"),
+        ("AI_USAGE_REFRESH_SECONDS", "often", "'often' is not a number of seconds"),
+        ("AI_USAGE_REFRESH_SECONDS", "-1", "must be from 0 (no background catch-up) to 86400 seconds"),
+        ("AI_USAGE_REFRESH_SECONDS", "nan", "must be from 0 (no background catch-up) to 86400 seconds"),
+        ("AI_USAGE_REFRESH_SECONDS", "inf", "must be from 0 (no background catch-up) to 86400 seconds"),
+        # these two were checked only when the app was built: a traceback at `serve`
+        ("AI_USAGE_CACHE_URL", "junk", "must be a redis://, rediss:// or unix:// URL, or none (no cache)"),
+        ("AI_USAGE_CACHE_URL", "http://127.0.0.1:6379", "must be a redis://, rediss:// or unix:// URL"),
+        ("AI_USAGE_FRAME_ANCESTORS", "*;script-src *", "'*;script-src' is not a valid CSP source expression"),
+        ("AI_USAGE_FRAME_ANCESTORS", "https://a.test\x00", "is not a valid CSP source expression"),
+    ],
+)
+def test_a_value_out_of_its_range_is_refused_naming_it(name, raw, said):
+    with pytest.raises(ValueError) as e:
+        Settings.from_env({name: raw})
+    assert str(e.value).startswith(f"{name}: ") and said in str(e.value)
+
+
+@pytest.mark.parametrize(
+    "name, raw",
+    [
+        ("AI_USAGE_STATEMENT_TIMEOUT_MS", "0"),
+        ("AI_USAGE_STATEMENT_TIMEOUT_MS", "2147483647"),
+        ("AI_USAGE_REFRESH_SECONDS", "0"),
+        ("AI_USAGE_REFRESH_SECONDS", "86400"),
+        ("AI_USAGE_CACHE_URL", "none"),
+        ("AI_USAGE_CACHE_URL", "NONE"),
+        ("AI_USAGE_CACHE_URL", "rediss://u:p@cache.example:6380/2"),
+        ("AI_USAGE_CACHE_URL", "unix:///run/redis.sock"),
+        ("AI_USAGE_FRAME_ANCESTORS", "'self' https://panel.example.com, https://*.example.org"),
+    ],
+)
+def test_the_edges_of_each_range_are_taken(name, raw):
+    f = next(f for f in st.declared() if f.metadata["env"] == name)
+    assert getattr(Settings.from_env({name: raw}), f.name) == f.metadata["convert"](raw)
+
+
 def test_settings_command_prints_the_registry(capsys, monkeypatch):
     from ai_usage import cli
 
