@@ -23,6 +23,7 @@ from prometheus_client.core import CollectorRegistry, GaugeMetricFamily
 from storage import execute, metrics, rollup_tables as rt
 from web import context
 
+from . import paths
 from .errors import ApiError, json_response
 
 log = logging.getLogger("ai_usage.ops")
@@ -135,3 +136,11 @@ def register(server: flask.Flask, prefix: str = "/") -> None:
     server.add_url_rule(f"{base}/healthz", "ai_usage_healthz", lambda: json_response({"status": "ok"}))
     server.add_url_rule(f"{base}/readyz", "ai_usage_readyz", readyz)
     server.add_url_rule(f"{base}/metrics", "ai_usage_metrics", metrics_view)
+    ours = {f"{base}/healthz", f"{base}/readyz", f"{base}/metrics"}
+
+    @server.before_request
+    def _json_405() -> flask.Response | None:
+        """A method they do not take: the API's JSON 405 (Werkzeug's is an HTML page), same Allow."""
+        if flask.request.path in ours and flask.request.method not in ("GET", "HEAD", "OPTIONS"):
+            return paths.method_not_allowed_error().response()
+        return None

@@ -42,6 +42,20 @@ def test_healthz_needs_no_token(client):
     assert resp.status_code == 200 and body(resp) == {"status": "ok"}
 
 
+def test_a_method_they_do_not_take_is_the_apis_json_405(client):
+    """POST, PUT, DELETE, PATCH, TRACE on the three: JSON with its code and Allow (was
+    Werkzeug's HTML page); OPTIONS still lists GET, HEAD, OPTIONS."""
+    for path in ("/healthz", "/readyz", "/metrics"):
+        for method in ("POST", "PUT", "DELETE", "PATCH", "TRACE"):
+            resp = client.open(path, method=method)
+            assert resp.status_code == 405, (path, method)
+            assert resp.headers["Allow"] == "GET, HEAD, OPTIONS"
+            err = body(resp)["error"]
+            assert err["code"] == "method_not_allowed" and err["message"] == f"Only GET is allowed on {path}."
+        resp = client.options(path)
+        assert resp.status_code == 200 and set(resp.headers["Allow"].split(", ")) == {"GET", "HEAD", "OPTIONS"}
+
+
 def test_readyz_ready_when_caught_up_then_503_when_rows_wait_60_s(engine, org_id):
     now = datetime.now(UTC)
     insert_logs(engine, [log(org_id, now - timedelta(minutes=3), inp=5, cost="0.1")])
