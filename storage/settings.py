@@ -93,7 +93,8 @@ def timeout_ms(raw: str) -> int:
 
 
 def seconds_between(raw: str) -> float:
-    """Seconds between catch-ups, 0 for none (NaN, inf or a negative number were taken as is)."""
+    """Seconds between catch-ups, 0 for none; NaN, inf and negatives are refused (they used to be
+    taken as is: a negative or NaN turned the catch-up off without a word)."""
     try:
         s = float(raw)
     except ValueError:
