@@ -126,10 +126,9 @@ def main(argv=None) -> int:
         reason = unreachable(exc)
         if reason is None:
             raise
-        from .server import data_location
+        from .server import cannot_use_database
 
-        print(f"Cannot use the database at {data_location(settings.database_url)}: {reason}", file=sys.stderr)
-        return 1
+        return cannot_use_database(settings.database_url, reason)
 
 
 def unreachable(exc: BaseException) -> str | None:

@@ -147,8 +147,7 @@ def serve(
         settings = replace(settings, demo=True)
     problem = _unusable_database(settings.database_url)  # said here: a gunicorn worker would only "fail to boot"
     if problem is not None:
-        print(f"Cannot use the database at {data_location(settings.database_url)}: {problem}", file=sys.stderr)
-        return 1
+        return cannot_use_database(settings.database_url, problem)
     # Before either server logs a line: a refusal leaves no handler on this process's stdout.
     problem = pool.check_port(host, port)
     if problem is not None:
@@ -186,6 +185,12 @@ def _unusable_database(url: str) -> str | None:
     except DatabaseUnusable as e:
         return str(e)
     return None
+
+
+def cannot_use_database(url: str, reason: str) -> int:
+    """Say on stderr why the database at url (password masked) cannot be used; exit code 1."""
+    print(f"Cannot use the database at {data_location(url)}: {reason}", file=sys.stderr)
+    return 1
 
 
 def configure_logging() -> None:
