@@ -6,13 +6,10 @@ delivery's status changes without the org's data moving.
 
 from __future__ import annotations
 
-import re
-
 import flask
 
 from alerts import outbox
-from queries.bad_input import single
-from queries.filters import BadParameter
+from queries.bad_input import limit_param
 from storage import execute
 from web import context
 
@@ -24,15 +21,8 @@ DEFAULT_LIMIT, MAX_LIMIT = 50, 500
 
 
 def parse_limit(params) -> int:
-    """`limit`: absent or empty = DEFAULT_LIMIT; else ASCII digits naming 1 to MAX_LIMIT (400 otherwise)."""
-    raw = single(params, "limit")
-    if raw is None or raw == "":
-        return DEFAULT_LIMIT
-    if not (isinstance(raw, str) and re.fullmatch(r"[0-9]{1,4}", raw) and 1 <= int(raw) <= MAX_LIMIT):
-        raise BadParameter(
-            "limit", f"limit is a whole number from 1 to {MAX_LIMIT} (default {DEFAULT_LIMIT}).", "invalid_limit"
-        )
-    return int(raw)
+    """`limit` (queries.bad_input.limit_param: 1 to MAX_LIMIT, default DEFAULT_LIMIT)."""
+    return limit_param(params, DEFAULT_LIMIT, MAX_LIMIT)
 
 
 def body(events: list[outbox.Event]) -> Alerts:

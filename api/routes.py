@@ -15,7 +15,7 @@ import orjson
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from queries import freshness
-from queries.bad_input import quoted, single
+from queries.bad_input import limit_param, quoted, single
 from queries.filters import BadParameter, parse_filters
 from queries.users import DEFAULT_LIMIT, MAX_LIMIT
 from storage import execute
@@ -87,16 +87,8 @@ def _group_by(params) -> tuple[bool]:
 
 
 def _limit(params) -> tuple[int]:
-    """by-user's `limit`: an integer in 1..MAX_LIMIT (default DEFAULT_LIMIT), else a 400 naming it."""
-    value = single(params, "limit")
-    if value is None or value == "":
-        return (DEFAULT_LIMIT,)
-    text = value.strip()
-    if not (text.isascii() and text.isdigit() and len(text) <= 6) or not 1 <= int(text) <= MAX_LIMIT:
-        raise BadParameter(
-            "limit", f"'limit' must be an integer from 1 to {MAX_LIMIT}; got {quoted(value)}.", "invalid_limit"
-        )
-    return (int(text),)
+    """by-user's `limit` (queries.bad_input.limit_param: 1 to MAX_LIMIT, default DEFAULT_LIMIT)."""
+    return (limit_param(params, DEFAULT_LIMIT, MAX_LIMIT),)
 
 
 DB_MESSAGES = {  # storage.execute's fault kind -> the API's (code, message)

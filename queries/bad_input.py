@@ -36,3 +36,20 @@ def single(params: Mapping[str, Any], name: str) -> Any:
             name, f"{name!r} is given {len(values)} times with different values; give it once.", "repeated_parameter"
         )
     return values[0] if values else None
+
+
+def limit_param(params: Mapping[str, Any], default: int, maximum: int, name: str = "limit") -> int:
+    """A count parameter (by-user's and alerts' `limit`): absent or empty = default; else ASCII
+    digits (at most 12; spaces around them allowed) naming 1 to maximum; anything else a 400 naming it with
+    the value quoted. One rule and one message for every route that takes one."""
+    value = single(params, name)
+    if value is None or value == "":
+        return default
+    text = value.strip() if isinstance(value, str) else ""
+    if not (text.isascii() and text.isdigit() and len(text) <= 12) or not 1 <= int(text) <= maximum:
+        raise BadParameter(
+            name,
+            f"{name!r} must be a whole number from 1 to {maximum} (default {default}); got {quoted(value)}.",
+            f"invalid_{name}",
+        )
+    return int(text)

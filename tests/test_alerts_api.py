@@ -76,10 +76,12 @@ def test_undeliverable_events_say_why(client, engine, org_id):
     assert a["status"] == "undeliverable" and "no webhook URL" in a["deliveries"][0]["error"]
 
 
-@pytest.mark.parametrize("bad", ["0", "501", "-1", "x", "1.5", " 3"])
+@pytest.mark.parametrize("bad", ["0", "501", "-1", "x", "1.5", "1e2", "٣", "9" * 5000])
 def test_bad_limit_is_a_400_naming_it(client, org_id, bad):
     err = check(get(client, org_id, limit=bad), "alerts", 400)["error"]
     assert (err["code"], err["parameter"]) == ("invalid_limit", "limit")
+    # One rule and one wording with by-user's limit (queries.bad_input.limit_param).
+    assert err["message"].startswith("'limit' must be a whole number from 1 to 500 (default 50); got ")
 
 
 def test_limit(client, engine, org_id):
@@ -88,6 +90,7 @@ def test_limit(client, engine, org_id):
         fire(engine, org_id, clock, None, str(k))
         clock.advance(1)
     assert len(check(get(client, org_id, limit="2"), "alerts")["alerts"]) == 2
+    assert len(check(get(client, org_id, limit=" 2 "), "alerts")["alerts"]) == 2  # trimmed, as by-user's
     assert len(check(get(client, org_id, limit=""), "alerts")["alerts"]) == 3
 
 

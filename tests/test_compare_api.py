@@ -491,6 +491,7 @@ def test_bad_compare_is_a_400(served, route):
 def test_bad_limit_is_a_400(served, value):
     err = get(served["raw"], "by-user", [("preset", "7d"), ("limit", value)], status=400)["error"]
     assert (err["parameter"], err["code"]) == ("limit", "invalid_limit")
+    assert err["message"].startswith("'limit' must be a whole number from 1 to 1000 (default 50); got ")
 
 
 def test_limit_bounds_are_allowed(served):
