@@ -13,9 +13,8 @@ import random
 import uuid
 from datetime import UTC, datetime, timedelta
 
-import pandas as pd
 import pytest
-from support.db import insert_logs, random_row
+from support.db import assert_same_answer, insert_logs, random_row
 
 import queries
 from ingest import refresh as rollups
@@ -74,10 +73,7 @@ def _answers(engine, f, path="rollup"):
 
 def _same(a, b):
     for x, y in zip(a, b, strict=True):
-        if isinstance(x, pd.DataFrame):
-            pd.testing.assert_frame_equal(x, y, check_exact=True)
-        else:
-            assert repr(x) == repr(y)
+        assert_same_answer(x, y)
 
 
 @pytest.mark.parametrize("gran", ["day", "week"])

@@ -226,3 +226,20 @@ def assert_same_users(raw, roll) -> None:
         raw.sort_values(key, na_position="last").reset_index(drop=True),
         check_exact=True,
     )
+
+
+def assert_same_answer(roll, raw, what: object = "") -> None:
+    """Two answers of one query equal exactly: frames cell by cell (not their repr, which rounds
+    floats to 6 significant digits and cuts long lists), dataclasses field by field, anything
+    else with ==."""
+    import dataclasses
+
+    import pandas as pd
+
+    if isinstance(raw, pd.DataFrame):
+        pd.testing.assert_frame_equal(roll, raw, check_exact=True, obj=str(what) or "DataFrame")
+    elif dataclasses.is_dataclass(raw) and not isinstance(raw, type):
+        for field in dataclasses.fields(raw):
+            assert_same_answer(getattr(roll, field.name), getattr(raw, field.name), f"{what} {field.name}")
+    else:
+        assert roll == raw, what
