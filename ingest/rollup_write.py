@@ -4,8 +4,8 @@ The refresh (ingest/refresh.py) decides which ids to add and keeps the state row
 module holds the SQL it runs: the upserts (one statement per family on SQLite, one
 GROUPING SETS statement on PostgreSQL), the seal of the blocks that have ended, the id
 filters, and the id probes that find the batch end and the gaps (ids with no row) inside
-a range. A row goes to its 8-day block only when that is sealed (it ends at or before the
-state's `sealed`, :sealed in the statements; storage.rollup_tables.SEALED_GRAIN).
+a range. A row goes to its week and 8-day blocks only when they are sealed (they end at or before
+the state's `sealed`, :sealed in the statements; storage.rollup_tables.SEALED_GRAINS).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from storage import sketch
 from storage.long_rows import short_sql
 from storage.measures import PG_QH_FAST, qh_sql, raw_measures_sql, saturated_row_sql
-from storage.rollup_tables import BY_NAME, DAY, FAMILIES, FOLD_GRAIN, FOLD_SPAN, SEALED_GRAIN, WEEK
+from storage.rollup_tables import ALIGN, BY_NAME, DAY, FAMILIES, FOLD_GRAIN, FOLD_SPAN, SEALED_GRAINS, WEEK, block_start
 from storage.sources import source_class_sql
 
 from .sketch_write import roll_up_sketches
@@ -31,19 +31,22 @@ def id_filter(ranges, params: dict, prefix: str = "r") -> str:
 
 
 def _block_t(qh: str = "s.qh") -> str:
-    """A quarter-hour's row key t at the grain `gr` (its columns grain, span, step): the quarter-hour
-    moved back by whole steps of `step` seconds towards the start of its block of `span` seconds. A
-    grain g is (g, g, 1): the block's start. The fold (FOLD_GRAIN, FOLD_SPAN, WEEK): the
-    quarter-hour moved back by whole weeks, into its block's first week. Also before 1970
-    (% truncates towards zero on both engines; the division's operand is never negative)."""
-    return f"({qh} * 900 - (((({qh} * 900) % gr.span) + gr.span) % gr.span) / gr.step * gr.step)"
+    """A quarter-hour's row key t at the grain `gr` (its columns grain, span, step, off): the quarter-hour
+    moved back by whole steps of `step` seconds towards the start of its block of `span` seconds,
+    blocks starting at `off` + k·span. A grain g is (g, g, 1, ALIGN's offset): the block's start.
+    The fold (FOLD_GRAIN, FOLD_SPAN, WEEK, 0): the quarter-hour moved back by whole weeks, into its
+    block's first week. Also before 1970 (% truncates towards zero on both engines; the
+    division's operand is never negative)."""
+    t = f"({qh} * 900)"
+    return f"({t} - (((({t} - gr.off) % gr.span) + gr.span) % gr.span) / gr.step * gr.step)"
 
 
 def _grains_sql(fam) -> str:
-    """The family's grains as a subquery `gr` (grain, span, step) (SQLite has no VALUES column
+    """The family's grains as a subquery `gr` (grain, span, step, off) (SQLite has no VALUES column
     aliases); a folded family's fold too (storage.rollup_tables.FOLD_GRAIN)."""
-    rows = [(g, g, 1) for g in fam.grains] + ([(FOLD_GRAIN, FOLD_SPAN, WEEK)] if fam.folded else [])
-    return "(" + " UNION ALL ".join(f"SELECT {g} AS grain, {s} AS span, {w} AS step" for g, s, w in rows) + ") gr"
+    rows = [(g, g, 1, ALIGN.get(g, 0)) for g in fam.grains] + ([(FOLD_GRAIN, FOLD_SPAN, WEEK, 0)] if fam.folded else [])
+    sel = (f"SELECT {g} AS grain, {s} AS span, {w} AS step, {o} AS off" for g, s, w, o in rows)
+    return "(" + " UNION ALL ".join(sel) + ") gr"
 
 
 def _insert_grains(fam, where_s: str, pg_sort: bool = False, qh: str = "s.qh", staged: str = "s") -> str:
@@ -63,8 +66,9 @@ def _insert_grains(fam, where_s: str, pg_sort: bool = False, qh: str = "s.qh", s
 
     keys = [text("s.org_id", ""), "gr.grain", _block_t(qh), text("s.source", "")]
     keys += [text(v, c) for v, c in zip(vals, cols)]
-    # An 8-day block only once sealed.
-    where_s = f"({where_s}) AND (gr.grain <> {SEALED_GRAIN} OR {_block_t(qh)} + gr.grain <= :sealed)"
+    # A week or 8-day block only once sealed.
+    sealed_grains = ", ".join(str(g) for g in SEALED_GRAINS)
+    where_s = f"({where_s}) AND (gr.grain NOT IN ({sealed_grains}) OR {_block_t(qh)} + gr.grain <= :sealed)"
     return (
         f"INSERT INTO {table} (org_id, grain, t, source, {''.join(c + ', ' for c in cols)}{', '.join(measures)}) "
         f"SELECT {', '.join(keys)}, "
@@ -157,7 +161,7 @@ def present(conn) -> list:
 
 def roll_up(conn, id_ranges, sealed: int) -> None:
     """Add the raw rows whose ids fall in id_ranges (inclusive pairs) to every rollup family
-    (to their 8-day blocks only where those end at or before `sealed`) and every
+    (to their week and 8-day blocks only where those end at or before `sealed`) and every
     latency sketch (storage/sketch.py), in the caller's transaction."""
     if not id_ranges:
         return
@@ -173,9 +177,9 @@ def roll_up(conn, id_ranges, sealed: int) -> None:
 
 
 def seal(conn, old: int, new: int) -> None:
-    """Write the 8-day blocks that end in (old, new] (epoch seconds) from the family's day rows,
-    in the caller's transaction. Until now no refresh wrote them (their rows, if any, are
-    left from before migration 0016 and replaced). The day rows hold exactly the rolled-up
+    """Write the week and 8-day blocks that end in (old, new] (epoch seconds) from the family's
+    day rows, in the caller's transaction. Until now no refresh wrote them (their rows, if any,
+    are left from before migration 0016 and replaced). The day rows hold exactly the rolled-up
     rows, so the blocks do too; rows rolled up later are added to them (roll_up).
     Read and written org by org (ORG_CHUNK at a time): every key starts with the org."""
     if new <= old:
@@ -184,8 +188,9 @@ def seal(conn, old: int, new: int) -> None:
     for i in range(0, len(orgs), ORG_CHUNK):
         chunk = {"orgs": orgs[i : i + ORG_CHUNK]}
         for fam in present(conn):
-            if SEALED_GRAIN in fam.grains:
-                _seal_grain(conn, fam, SEALED_GRAIN, old, new, chunk)
+            for g in SEALED_GRAINS:
+                if g in fam.grains:
+                    _seal_grain(conn, fam, g, old, new, chunk)
 
 
 ORG_CHUNK = 500
@@ -198,9 +203,9 @@ ORGS_SQL = (
 
 
 def _seal_grain(conn, fam, g: int, old: int, new: int, chunk: dict) -> None:
-    finer = fam.grains[fam.grains.index(g) - 1]
-    first = (old - g) // g * g + g  # the first block start t with t + g > old
-    last = (new - g) // g * g  # the last with t + g <= new
+    """The blocks of grain g (week or 8 days: whole days) ending in (old, new], from the day rows."""
+    first = block_start(old - g, g) + g  # the first block start t with t + g > old
+    last = block_start(new - g, g)  # the last with t + g <= new
     if first > last:
         return
     orgs: sa.BindParameter[list[str]] = sa.bindparam("orgs", expanding=True)
@@ -212,14 +217,15 @@ def _seal_grain(conn, fam, g: int, old: int, new: int, chunk: dict) -> None:
         span,
     )
     cols = "".join(f", {c}" for c in fam.key_columns)
-    t = f"(t - (((t % {g}) + {g}) % {g}))"  # the block's start, also before 1970
+    o = ALIGN.get(g, 0)
+    t = f"(t - ((((t - {o}) % {g}) + {g}) % {g}))"  # the block's start, also before 1970
     keys = f"org_id, {g}, {t}, source{cols}"
     at = ", ".join(str(i) for i in (1, *range(3, 5 + len(fam.key_columns))))  # the keys but the grain
     conn.execute(
         sa.text(
             f"INSERT INTO {fam.table} (org_id, grain, t, source{cols}, {', '.join(fam.measures)})"
             f" SELECT {keys}, {', '.join(f'SUM({m})' for m in fam.measures)} FROM {fam.table}"
-            f" WHERE org_id IN :orgs AND grain = {finer} AND t >= :lo AND t < :end"
+            f" WHERE org_id IN :orgs AND grain = {DAY} AND t >= :lo AND t < :end"
             f" GROUP BY {at} ORDER BY {at}"
         ).bindparams(orgs),
         span,

@@ -19,9 +19,9 @@ from typing import Any
 import numpy as np
 
 from storage.measures import QH
-from storage.rollup_tables import DAY, GRAINS, SEALED_GRAIN
+from storage.rollup_tables import ALIGN, DAY, GRAINS, SEALED_GRAINS, WEEK
 
-from .rollup_signed import NO_SEAL, SUB_COSTS, sub_day_blocks
+from .rollup_signed import NO_SEAL, SUB_COSTS, sub_day_blocks, week_blocks
 
 IntArray = np.ndarray[Any, np.dtype[np.int64]]
 Range = tuple[int, ...]  # (grain, lo, hi, phase, period[, fold, shift, fit, sign]), seconds
@@ -49,12 +49,14 @@ def plan_ranges(
     cuts: quarter-hour indexes where a new bucket starts (by_qh); None with by_qh keeps
     every quarter-hour apart. A row of `grain` at t is read when lo <= t < hi and its
     block fits inside its segment of the lattice phase + k·period; its key is the
-    segment's start. Blocks are exactly the decomposition of every segment into whole
-    UTC days, then whole 6-hour blocks, whole hours, and quarter-hours. grains: a family's
-    own (ascending, each dividing the next, the first a quarter-hour: what no coarser
-    grain covers is returned at it; the user family reads those pieces raw). sealed (epoch
-    seconds): an 8-day block is read only if it ends at or before it (a later one is not
-    written: storage.rollup_tables.SEALED_GRAIN); its days are read instead.
+    segment's start. Blocks are exactly the decomposition of every segment into its
+    family's coarsest whole blocks first (64 days, 8 days, Monday-aligned weeks: each taken
+    inside what the coarser ones left), then whole UTC days, 6-hour blocks, hours, and
+    quarter-hours. grains: a family's own (ascending, each dividing the next but the week,
+    whose blocks start at storage.rollup_tables.ALIGN; the first a quarter-hour: what no
+    coarser grain covers is returned at it; the user family reads those pieces raw). sealed
+    (epoch seconds): a week or 8-day block is read only if it ends at or before it (a later
+    one is not written: storage.rollup_tables.SEALED_GRAINS); finer blocks are read instead.
 
     signed (a family with sub-day grains up to a day): what whole days leave of a segment of
     a day or more (less than a day at each edge, or all of it if it holds no whole UTC day)
@@ -86,6 +88,10 @@ def plan_ranges(
     if signed and (DAY not in sub or any(g not in SUB_COSTS for g in sub)):
         raise ValueError(f"signed plans need sub-day grains up to a day: {grains}")
     residues: list[Range] | None = None if signed else []
+    weekly = None  # signed, with week blocks: local weeks as a week block ± sub-day spans
+    if signed and WEEK in grains and len(s):
+        covered, weekly = week_blocks(s, e, seg, sub, sealed)
+        x, y, k = s[~covered], e[~covered], seg[~covered]
     for grain in grains[:0:-1]:
         keep = x < y
         x, y, k = x[keep], y[keep], k[keep]
@@ -93,10 +99,10 @@ def plan_ranges(
             long = seg_len[k] >= DAY // QH
             residues = _residues(x[long], y[long], k[long], s, e, sub, pieces)
             x, y, k = x[~long], y[~long], k[~long]
-        g = grain // QH
-        a, b = _ceil(x, g) * g, (y // g) * g
-        if grain == SEALED_GRAIN:
-            b = np.minimum(b, (sealed // QH) // g * g)
+        g, o = grain // QH, ALIGN.get(grain, 0) // QH  # blocks start at o + k·g (week blocks: Mondays)
+        a, b = _ceil(x - o, g) * g + o, ((y - o) // g) * g + o
+        if grain in SEALED_GRAINS:
+            b = np.minimum(b, ((sealed // QH) - o) // g * g + o)
         has = a < b
         pieces[grain].append((a[has], b[has], k[has]))
         # np.concatenate, not np.r_: ~2 µs less each, 18 per plan, every distinct window
@@ -109,6 +115,9 @@ def plan_ranges(
         keep = (x < y) & (seg_len[k] >= DAY // QH)
         residues = _residues(x[keep], y[keep], k[keep], s, e, sub, pieces)
         x, y, k = x[~keep], y[~keep], k[~keep]
+    if weekly is not None:
+        wg, wt, wsign, wk = weekly
+        residues += _place(wg, wt, wsign, wk, s, e, pieces)
     pieces[grains[0]].append((x, y, k))
     out: list[Range] = []
     for grain, chunks in pieces.items():
@@ -143,6 +152,20 @@ def _residues(
     at a fixed shift from the segment's start, runs of consecutive equal segments merged
     (rollup_signed.sub_day_blocks chooses the blocks)."""
     g, t, sign, kk = sub_day_blocks(x, y, k, sub)
+    return _place(g, t, sign, kk, s, e, pieces)
+
+
+def _place(
+    g: IntArray,
+    t: IntArray,
+    sign: IntArray,
+    kk: IntArray,
+    s: IntArray,
+    e: IntArray,
+    pieces: dict[int, list[tuple[IntArray, IntArray, IntArray]]],
+) -> list[Range]:
+    """Signed blocks (size, start, sign, segment; quarter-hours) as reads: those added inside
+    their segment join `pieces`, the others become residue ranges (see _residues)."""
     if not len(g):
         return []
     inside = (sign == 1) & (t >= s[kk]) & (t + g <= e[kk])
@@ -179,8 +202,9 @@ def blocks_of(r: Range) -> list[tuple[int, int, int]]:
     A plain range (five values) has no shift, fit = its grain (the block fits inside its
     segment) and sign 1; a residue range has fit = period (exactly one block per segment)."""
     g, lo, hi, ph, p, w, d, fit, sign = full_range(r)
+    o = ALIGN.get(g, 0)
     out = []
-    for t in range(-(-lo // g) * g, hi, g):
+    for t in range(-(-(lo - o) // g) * g + o, hi, g):
         if (t + d - ph) % p + fit <= p:
             out.append((t, ph + (t + d - ph) % w // p * p, sign))
     return out

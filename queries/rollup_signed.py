@@ -5,7 +5,11 @@ totals as the span, from fewer rows when it replaces several finer blocks. Two c
 whole UTC days as days and 8- and 64-day blocks, for a totals read (signed_cover: 90 days as
 one 64-day block plus 3 eight-day blocks and 2 days minus 1 day); and the sub-day rest of a
 local bucket as quarter-hours, hours, 6-hour blocks and a day (sub_day_blocks: New York's
-[05:00, 24:00) as the UTC day minus its first 6 hours plus 05:00–06:00).
+[05:00, 24:00) as the UTC day minus its first 6 hours plus 05:00–06:00). And a local week as
+the UTC Monday-to-Monday week block nearest it, plus and minus the sub-day spans between the
+two (week_blocks: New York's week, Monday 05:00 UTC to Monday 05:00 UTC, as the week block
+minus Monday 00:00–05:00 plus the next Monday's 00:00–05:00: 1 block and 4 sub-day blocks
+instead of 6 days and the rests).
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from storage.measures import QH
-from storage.rollup_tables import DAY, SEALED_GRAIN
+from storage.rollup_tables import DAY, SEALED_GRAIN, WEEK, WEEK_START
 
 IntArray = np.ndarray[Any, np.dtype[np.int64]]
 NO_SEAL = 1 << 62  # a seal past every block: every block may be read
@@ -54,6 +58,34 @@ def sub_day_blocks(x: IntArray, y: IntArray, k: IntArray, sub: tuple[int, ...]) 
         empty = np.zeros(0, dtype="int64")
         return empty, empty, empty, empty
     return tuple(np.concatenate(c).astype("int64") for c in zip(*parts))
+
+
+# A segment this close to a week's length (quarter-hours: a DST change moves an hour) is a
+# local week, and a week block this close to its start (under a day) can stand for it.
+WEEK_SLACK_QH = 8
+
+
+def week_blocks(
+    s: IntArray, e: IntArray, k: IntArray, sub: tuple[int, ...], sealed: int
+) -> tuple[IntArray, tuple[IntArray, ...]]:
+    """(covered, (size, start, sign, k)): the segments [s, e) (quarter-hours) that are local weeks
+    and have a written week block starting less than a day from them (it ends at or before
+    `sealed`, epoch seconds), each as that block (+1) plus what the segment has outside it and
+    minus what the block has outside the segment (sub-day spans, as sub_day_blocks' cheapest
+    blocks of `sub`). covered: a boolean per segment; the blocks, in quarter-hours, tagged with
+    the segment's k. Sums are exact integers: block − overhang + rest = the segment."""
+    w, o = WEEK // QH, WEEK_START // QH
+    w0 = (s - o + w // 2) // w * w + o  # the week block whose start is nearest the segment's
+    covered = (np.abs(e - s - w) <= WEEK_SLACK_QH) & (np.abs(w0 - s) < DAY // QH) & (w0 + w <= sealed // QH)
+    s, e, k, w0 = s[covered], e[covered], k[covered], w0[covered]
+    w1 = w0 + w
+    parts = [(np.full(len(s), w), w0, np.ones(len(s), dtype="int64"), k)]
+    for x, y, sign in ((s, w0, 1), (w1, e, 1), (w0, s, -1), (e, w1, -1)):  # rests +, overhangs -
+        m = x < y
+        if m.any():
+            size, start, sg, kk = sub_day_blocks(x[m], y[m], k[m], sub)
+            parts.append((size, start, sg * sign, kk))
+    return covered, tuple(np.concatenate(c).astype("int64") for c in zip(*parts))
 
 
 Cover = tuple[float, tuple[tuple[int, int, int], ...]]  # (cost, blocks (size, start, ±1))

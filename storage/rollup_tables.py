@@ -37,7 +37,16 @@ USER_GRAINS = (DAY, 8 * DAY, 64 * DAY)
 # monthly buckets read a 64-day block where they read 64 days before (docs/rollups.md,
 # «Blocks of 8 and 64 days»). combo keeps the four grains: its rows are many, and every
 # new row would update two more of them at every refresh.
-WIDE_GRAINS = (*GRAINS, 8 * DAY, 64 * DAY)
+WEEK = 7 * DAY
+# Monday-aligned weeks (migration 0017): a local week's bucket (the 365-day page's trend, actions,
+# cache points and agents' sparklines) is a UTC Monday-to-Monday block in UTC, and that block
+# plus or minus a few sub-day blocks in other zones, where it was 7 days (8-day blocks never
+# fit a week). Week blocks start at WEEK_START + k·WEEK (1970-01-05 was a Monday): they do not
+# nest with the epoch-aligned 8- and 64-day blocks, so a plan takes whole 64-day, then 8-day,
+# then week blocks inside what is left of each segment, then days (queries.rollup_plan).
+WEEK_START = 4 * DAY
+ALIGN = {WEEK: WEEK_START}  # where a grain's blocks start (epoch seconds mod the grain); 0 if absent
+WIDE_GRAINS = (*GRAINS, WEEK, 8 * DAY, 64 * DAY)
 # The 8-day blocks are written only once they have ended: a block whose end is at or before
 # the state's `sealed` instant is complete (the refresh adds every new row of it, late rows
 # included); a later one has no rows at all, and reads take its days instead. The refresh
@@ -45,8 +54,16 @@ WIDE_GRAINS = (*GRAINS, 8 * DAY, 64 * DAY)
 # catch-up writes a new row's day and 64-day block, not also its open 8-day block. The open
 # 64-day block stays written: windows ending today read most of their last 64 days from it
 # (docs/rollups.md, «Sealed 8-day blocks»). `sealed` moves in whole 8-day steps.
+# Week blocks are sealed the same way (those ending at or before `sealed`, whatever step moved it).
 SEALED_GRAIN = 8 * DAY
+SEALED_GRAINS = (WEEK, SEALED_GRAIN)
 SEAL_STEP = SEALED_GRAIN
+
+
+def block_start(t: int, grain: int) -> int:
+    """The start of the block of `grain` holding instant t (epoch seconds; ALIGN's offset)."""
+    o = ALIGN.get(grain, 0)
+    return t - (t - o) % grain
 
 
 def sealed_at(epoch: float) -> int:
@@ -64,7 +81,6 @@ BLOCK_COSTS = {DAY: 1.0, 8 * DAY: 3.3, 64 * DAY: 4.4}
 # week, so where the UTC offset holds for a whole block, its 672 quarter-hours of the week
 # answer for the block's 5,376 (queries.rollup_folds.fold_blocks; docs/rollups.md). Only a
 # family with `folded` keeps them: total, which the page's heatmap reads.
-WEEK = 7 * DAY
 FOLD_SPAN = 8 * WEEK
 FOLD_GRAIN = -FOLD_SPAN
 # The watermark stays below the largest BIGINT: answers read the live tail from
@@ -84,7 +100,7 @@ class Family:
     key_values: tuple[str, ...]  # SQL for each key column from a staged raw row `s`
     read_dims: tuple[str, ...]  # SQL for each of dims from a rollup row `x`
     unpriced: bool = False  # also keeps UNPRICED (migration 0005)
-    grains: tuple[int, ...] = GRAINS  # ascending, each divides the next
+    grains: tuple[int, ...] = GRAINS  # ascending; each divides the next but WEEK (ALIGN)
     folded: bool = False  # also keeps FOLD_GRAIN rows (the heatmap's weeks folded)
 
     @property

@@ -1,13 +1,15 @@
-"""Sealed 8-day blocks (migration 0016): they are written once they have ended.
+"""Sealed 8-day and week blocks (migrations 0016, 0017): they are written once they have ended.
 
-- The plan (pure): no read range and no signed cover takes an 8-day block that ends after
-  the seal, and every quarter-hour is still read once, keyed by its segment.
-- The refresh: a catch-up writes no row of an open 8-day block (the 64-day ones stay
+- The plan (pure): no read range and no signed cover takes an 8-day or week block that ends
+  after the seal, and every quarter-hour is still read once, keyed by its segment.
+- The refresh: a catch-up writes no row of an open 8-day or week block (the 64-day ones stay
   written); the first refresh past a block's end builds it from the day rows, and it then
   equals what `refresh --full` writes at the same instant (late rows into sealed blocks
   included); every answer read through them equals the raw rows' on both engines, before
   and after the seal moves.
-- The migration: 0016 deletes the open blocks' rows, its downgrade builds them as 0015 did.
+- The migrations: 0016 deletes the open blocks' rows, its downgrade builds them as 0015 did;
+  0017 builds the ended week blocks from the day rows (as the refresh writes them), its
+  downgrade deletes them.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 from hypothesis import given, settings, strategies as st
-from support.db import assert_same_users, downgrade, insert_logs, on_both_paths, random_row, upgrade
+from support.db import assert_same_answer, assert_same_users, downgrade, insert_logs, on_both_paths, random_row, upgrade
 
 import queries
 from ingest import refresh as rollups
@@ -32,9 +34,10 @@ from storage import rollup_tables as rt
 from storage.engine import make_engine
 
 QH, DAY = 900, rt.DAY
-COARSE = (8 * DAY, 64 * DAY)
+WEEK = rt.WEEK
+COARSE = (WEEK, 8 * DAY, 64 * DAY)
 SEALED = rt.SEALED_GRAIN
-WIDE = (QH, *rt.GRAINS[1:], 8 * DAY, 64 * DAY)
+WIDE = rt.WIDE_GRAINS
 
 
 # ------------------------------------------------------------------ the plan (pure)
@@ -48,8 +51,12 @@ def sealed_plans(draw):
     by_qh = draw(st.booleans())
     cuts = None
     if by_qh and draw(st.booleans()):
-        step = draw(st.sampled_from([96, 672, 2976, 97, 95]))
-        cuts = list(range(A - draw(st.integers(0, 200)), B + 1, step))
+        step = draw(st.sampled_from([96, 672, 2976, 97, 95, -672]))
+        if step == -672:  # weeks starting on a UTC Monday, or off it by a few hours
+            monday = (A - rt.WEEK_START // QH) // (WEEK // QH) * (WEEK // QH) + rt.WEEK_START // QH
+            cuts = list(range(monday + draw(st.sampled_from([0, 0, 20, -23])), B + 1, WEEK // QH))
+        else:
+            cuts = list(range(A - draw(st.integers(0, 200)), B + 1, step))
     sealed = draw(st.integers(0, (B * QH) // (8 * DAY) + 9)) * 8 * DAY
     return A, B, cuts, by_qh, sealed
 
@@ -63,7 +70,8 @@ def test_plan_reads_no_block_past_the_seal_and_every_quarter_hour_once(p):
     for r in ranges:
         g = r[0]
         for t, k, _sign in qp.blocks_of(r):  # the blocks SQL reads: the lattice keeps them inside their segment
-            assert g != SEALED or t + g <= sealed, ("a block past the seal", g, t, sealed)
+            assert g not in rt.SEALED_GRAINS or t + g <= sealed, ("a block past the seal", g, t, sealed)
+            assert t == rt.block_start(t, g), ("a block off its grain's alignment", g, t)
             for q in range(t // QH, (t + g) // QH):
                 assert q not in seen, f"quarter-hour {q} read twice"
                 seen[q] = k // QH
@@ -127,13 +135,14 @@ def _rows(rng: random.Random, org: str, start: datetime, days: int, n: int) -> l
     ]
 
 
-def _coarse(engine, org: str) -> dict:
-    """The org's rows of every grain coarser than a day: (table, key…) -> measures."""
+def _coarse(engine, org: str, grains: tuple[int, ...] = COARSE) -> dict:
+    """The org's rows of every grain coarser than a day (or of `grains`): (table, key…) -> measures."""
     out = {}
     with engine.connect() as c:
         for fam in rt.FAMILIES:
             for r in c.execute(
-                sa.text(f"SELECT * FROM {fam.table} WHERE org_id = :o AND grain IN {COARSE}"), {"o": org}
+                sa.text(f"SELECT * FROM {fam.table} WHERE org_id = :o AND grain IN ({', '.join(map(str, grains))})"),
+                {"o": org},
             ).mappings():
                 out[(fam.table, *(r[k] for k in ("grain", "t", "source", *fam.key_columns)))] = tuple(
                     int(r[m]) for m in fam.measures
@@ -147,7 +156,8 @@ def _past_the_seal(engine) -> int:
         return sum(
             int(
                 c.execute(
-                    sa.text(f"SELECT COUNT(*) FROM {t} WHERE grain = {SEALED} AND t + grain > :s"), {"s": sealed}
+                    sa.text(f"SELECT COUNT(*) FROM {t} WHERE grain IN {rt.SEALED_GRAINS} AND t + grain > :s"),
+                    {"s": sealed},
                 ).scalar()
             )
             for t in rt.TABLES
@@ -164,7 +174,7 @@ def _assert_exact(engine, org: str) -> None:
                 )
                 for fn in (queries.summary, queries.time_series, queries.model_efficiency, queries.by_agent):
                     raw, roll = on_both_paths(engine, fn, f)
-                    assert repr(roll) == repr(raw), (fn.__name__, window, tz, gran)
+                    assert_same_answer(roll, raw, (fn.__name__, window, tz, gran))
             assert_same_users(*on_both_paths(engine, user_totals, f))
             raw_u, roll_u = on_both_paths(engine, queries.by_user, replace(f, compare="previous"), 3)
             pd.testing.assert_frame_equal(roll_u.users, raw_u.users, check_exact=True)
@@ -190,6 +200,7 @@ def test_blocks_are_written_when_they_end_and_answers_stay_exact(eng):
         assert rt.read_state(c).sealed == S0
     assert _past_the_seal(eng) == 0  # the open 8-day block: no row
     assert any(k[1] == SEALED for k in _coarse(eng, org))  # the ended ones: written
+    assert any(k[1] == WEEK for k in _coarse(eng, org))
     open64 = S0 // (64 * DAY) * 64 * DAY
     assert any(k[1] == 64 * DAY and k[2] == open64 for k in _coarse(eng, org))  # the open 64-day one too
     _assert_exact(eng, org)
@@ -202,7 +213,7 @@ def test_blocks_are_written_when_they_end_and_answers_stay_exact(eng):
     with eng.connect() as c:
         assert rt.read_state(c).sealed == S0 + 64 * DAY
     grew = {k[1] for k in set(_coarse(eng, org)) - set(before)}
-    assert grew == {SEALED}, grew
+    assert grew == {WEEK, SEALED}, grew
     assert _past_the_seal(eng) == 0
     _same_as_full(eng, org)
     _assert_exact(eng, org)
@@ -239,17 +250,85 @@ def test_0016_deletes_the_open_blocks_and_its_downgrade_builds_them_as_0015(fres
     rows += _rows(rng, "mig", today - timedelta(days=3), 3, 40)  # rows in the 8-day block still open
     insert_logs(fresh, rows)
     rollups.refresh(fresh)
-    at_head = _coarse(fresh, "mig")
+    wide = (8 * DAY, 64 * DAY)
+    at_head = _coarse(fresh, "mig", wide)
     assert at_head and _past_the_seal(fresh) == 0
 
     downgrade(fresh, "0015")  # the open blocks built again from the days
-    with_open = _coarse(fresh, "mig")
+    with_open = _coarse(fresh, "mig", wide)
     assert set(at_head) < set(with_open)
     downgrade(fresh, "0014")
     upgrade(fresh, "0015")  # 0015 builds every block from the days: the same rows
-    assert _coarse(fresh, "mig") == with_open
+    assert _coarse(fresh, "mig", wide) == with_open
 
     upgrade(fresh, "head")
-    assert _coarse(fresh, "mig") == at_head
+    assert _coarse(fresh, "mig", wide) == at_head
     with fresh.connect() as c:
         assert rt.read_state(c).sealed == rt.sealed_at(datetime.now(UTC).timestamp())
+
+
+def test_0017_builds_the_ended_week_blocks_as_the_refresh_writes_them_and_its_downgrade_deletes_them(fresh):
+    upgrade(fresh, "head")
+    rng = random.Random(170)
+    today = datetime.combine(date.today(), datetime.min.time(), UTC)
+    rows = _rows(rng, "wk", today - timedelta(days=120), 120, 400)
+    rows += _rows(rng, "wk", today - timedelta(days=2), 2, 40)  # rows in the week still open
+    insert_logs(fresh, rows)
+    rollups.refresh(fresh)
+    weeks = _coarse(fresh, "wk", (WEEK,))
+    assert len({k[2] for k in weeks}) >= 15 and _past_the_seal(fresh) == 0
+    assert all((t - rt.WEEK_START) % WEEK == 0 for _table, _g, t, *_rest in weeks)  # Mondays, 00:00 UTC
+    assert {k[0] for k in weeks} == {"rollup_total", "rollup_action", "rollup_model", "rollup_agent"}
+    with fresh.connect() as c:
+        version = rt.read_state(c).version
+
+    downgrade(fresh, "0016")
+    assert _coarse(fresh, "wk", (WEEK,)) == {}
+    upgrade(fresh, "head")  # built from the day rows: the refresh's rows, none past the seal
+    assert _coarse(fresh, "wk", (WEEK,)) == weeks and _past_the_seal(fresh) == 0
+    with fresh.connect() as c:
+        assert rt.read_state(c).version == version + 2  # answers planned before either are not reused
+
+
+# Local weeks as a UTC week block ± sub-day spans: zones on both sides of UTC, 30- and 45-minute
+# offsets, a 30-minute DST change (Lord Howe), ±14 hours (a local Monday on a UTC Sunday).
+WEEK_ZONES = [
+    "UTC",
+    "America/New_York",
+    "Australia/Lord_Howe",
+    "Asia/Kathmandu",
+    "Pacific/Chatham",
+    "Pacific/Kiritimati",
+    "Pacific/Pago_Pago",
+]
+
+
+def test_weekly_answers_read_week_blocks_and_equal_the_raw_rows(eng):
+    """Every figure of a weekly window (sparklines, points, actions, cache points, the models and
+    the totals) equals the raw rows' in zones whose weeks are a week block, or one plus and minus
+    sub-day spans; the plan does take week blocks there (DST weeks included)."""
+    rng = random.Random(17)
+    org = "weeks"
+    start = datetime.fromtimestamp(S0, UTC) - timedelta(days=200)
+    insert_logs(eng, _rows(rng, org, start, 230, 1500))
+    rollups.refresh(eng)
+    with eng.connect() as c:
+        sealed = rt.read_state(c).sealed
+    for tz in WEEK_ZONES:
+        f = queries.parse_filters(
+            {"from": "2026-01-01", "to": "2026-05-10", "timezone": tz, "granularity": "week"}, org, now=NOW
+        )
+        A, B = int(f.start_utc.timestamp()) // QH, int(f.end_utc.timestamp()) // QH
+        cuts = qp.cuts_from_boundaries(queries.buckets.bucket_cuts(f))
+        ranges = qp.plan_ranges(A, B, cuts, True, WIDE, sealed, signed=True)
+        assert sum(len(qp.blocks_of(r)) for r in ranges if r[0] == WEEK) >= 15, tz
+        for fn, args in (
+            (queries.by_agent, ()),
+            (queries.time_series, ()),
+            (queries.time_series, (True,)),
+            (queries.model_efficiency, ()),
+            (queries.summary, ()),
+            (queries.cache_economics, ()),
+        ):
+            raw, roll = on_both_paths(eng, fn, f, *args)
+            assert_same_answer(roll, raw, f"{fn.__name__}{args} {tz}")

@@ -2,8 +2,9 @@
 
 - The plan (pure): every quarter-hour of the window is counted exactly once, keyed by the
   start of its segment, whatever the cuts (sums of +1 and -1 blocks, as SQL reads them:
-  rollup_plan.blocks_of); no 8-day block past the seal; it reads fewer blocks than the plain
-  plan where local days start off a UTC midnight, and the same plan in UTC.
+  rollup_plan.blocks_of); no week or 8-day block past the seal; it reads fewer blocks than the
+  plain plan where local days start off a UTC midnight, and the same plan in UTC; a local
+  week reads a week block (± sub-day blocks) instead of its days.
 - The reader: the families keyed by more than the source read signed plans, rollup_total does
   not; a key whose only rows lie in a block taken away nets to zero and is left out, as the
   raw rows leave it out (both engines, both paths).
@@ -19,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
-from support.db import insert_logs, on_both_paths, random_row
+from support.db import assert_same_answer, insert_logs, on_both_paths, random_row
 
 import queries
 from ingest import refresh as rollups
@@ -28,7 +29,8 @@ from queries.rollup_signed import NO_SEAL
 from storage import rollup_tables as rt
 
 QH, DAY = 900, rt.DAY
-WIDE = (QH, *rt.GRAINS[1:], 8 * DAY, 64 * DAY)
+WIDE = rt.WIDE_GRAINS  # with the Monday-aligned week blocks
+WEEK_QH, MONDAY_QH = rt.WEEK // QH, rt.WEEK_START // QH
 
 
 def counted(ranges, by_qh: bool) -> dict[tuple[int, int], int]:
@@ -49,8 +51,12 @@ def signed_plans(draw):
     by_qh = draw(st.booleans())
     cuts = None
     if by_qh and draw(st.booleans()):
-        step = draw(st.sampled_from([96, 95, 97, 100, 92, 672, 2976, 4, 1]))
-        cuts = list(range(A - draw(st.integers(0, 200)), B + 1, step))
+        step = draw(st.sampled_from([96, 95, 97, 100, 92, 672, 2976, 4, 1, -672]))
+        if step == -672:  # local weeks: Mondays off a UTC Monday by under a day (or more), DST weeks
+            first = (A - MONDAY_QH) // WEEK_QH * WEEK_QH + MONDAY_QH + draw(st.integers(-120, 120))
+            cuts = [first + i * WEEK_QH + draw(st.sampled_from([0, 0, 0, 4, -4])) for i in range(-1, 40)]
+        else:
+            cuts = list(range(A - draw(st.integers(0, 200)), B + 1, step))
         cuts += draw(st.lists(st.integers(A - 5, B + 5), max_size=8))
     sealed = draw(st.integers(0, max(0, (B * QH) // (8 * DAY)) + 9)) * 8 * DAY
     grains = draw(st.sampled_from([rt.GRAINS, WIDE]))
@@ -64,7 +70,7 @@ def test_every_quarter_hour_counts_once_keyed_by_its_segment(p):
     ranges = qp.plan_ranges(A, B, np.array(cuts) if cuts is not None else None, by_qh, grains, sealed, signed=True)
     for r in ranges:
         for t, _key, _sign in qp.blocks_of(r):
-            assert r[0] != rt.SEALED_GRAIN or t + r[0] <= sealed, ("an 8-day block past the seal", r)
+            assert r[0] not in rt.SEALED_GRAINS or t + r[0] <= sealed, ("a week or 8-day block past the seal", r)
     starts = sorted({A} | {c for c in (cuts or []) if A < c < B})
     want = {}
     for q in range(A, B):
@@ -87,6 +93,24 @@ def test_local_days_read_fewer_blocks(tz):
     signed, _ = _blocks(tz, "day", True)
     assert plain >= 9 * days and signed <= 0.8 * plain, (plain, signed, days)
     assert _blocks(tz, "week", True)[0] < _blocks(tz, "week", False)[0]
+
+
+@pytest.mark.parametrize("tz", ["UTC", "America/New_York", "Asia/Kathmandu", "America/St_Johns", "Australia/Lord_Howe"])
+def test_local_weeks_read_week_blocks(tz):
+    """A year of weekly buckets: each local week one week block (± a few sub-day blocks off UTC)
+    instead of 6-7 days and the rests (UTC 365 blocks → 59, New York 645 → 339 on 2025-12-07 ..
+    2026-12-06; docs/rollups.md, «Week blocks»)."""
+    f = parse_filters({"from": "2025-12-07", "to": "2026-12-06", "timezone": tz, "granularity": "week"}, "x")
+    A, B = int(f.start_utc.timestamp()) // QH, int(f.end_utc.timestamp()) // QH
+    cuts = qp.cuts_from_boundaries(qbuckets.bucket_cuts(f))
+    sealed = rt.sealed_at(f.end_utc.timestamp())
+    without = tuple(g for g in WIDE if g != rt.WEEK)
+    old = qp.plan_ranges(A, B, cuts, True, without, sealed, signed=True)
+    new = qp.plan_ranges(A, B, cuts, True, WIDE, sealed, signed=True)
+    blocks = [sum(len(qp.blocks_of(r)) for r in plan) for plan in (old, new)]
+    weeks = sum(len(qp.blocks_of(r)) for r in new if r[0] == rt.WEEK)
+    assert weeks >= 50 and blocks[1] <= 0.7 * blocks[0], (blocks, weeks)
+    assert counted(new, True) == counted(old, True)  # the same quarter-hours under the same keys
 
 
 def test_utc_plans_do_not_change():
@@ -135,10 +159,10 @@ def test_a_key_taken_away_whole_is_left_out(engine, taken_away):
         now=datetime(2026, 12, 1, tzinfo=UTC),
     )
     raw, roll = on_both_paths(engine, queries.by_agent, f)
-    assert repr(roll) == repr(raw)
+    assert_same_answer(roll, raw)
     assert "ghost" not in repr(roll)
     for fn in (queries.time_series, queries.model_efficiency, queries.summary):
         raw, roll = on_both_paths(engine, fn, f)
-        assert repr(roll) == repr(raw), fn.__name__
+        assert_same_answer(roll, raw, fn.__name__)
     raw, roll = on_both_paths(engine, queries.time_series, f, True)  # by action: rollup_action, signed
-    assert repr(roll) == repr(raw)
+    assert_same_answer(roll, raw)
