@@ -48,6 +48,9 @@ def counted(ranges, by_qh: bool) -> dict[tuple[int, int], int]:
 def signed_plans(draw):
     A = draw(st.integers(-4 * 6144, 4 * 6144))  # before 1970 too: floors, not truncation
     B = A + draw(st.integers(1, 3 * 6144))
+    if draw(st.integers(0, 4)) == 0:  # one local week, a week block under a day from it
+        A = (A - MONDAY_QH) // WEEK_QH * WEEK_QH + MONDAY_QH + draw(st.integers(-95, 95))
+        B = A + WEEK_QH + draw(st.sampled_from([0, 0, 4, -4, 2, -2]))
     by_qh = draw(st.booleans())
     cuts = None
     if by_qh and draw(st.booleans()):
