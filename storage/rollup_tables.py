@@ -6,7 +6,7 @@ holds dims ∪ the sliced columns, and a refresh adds raw rows to every family, 
 family's own grains (docs/rollups.md: why `user` keeps whole days and coarser only). `rollup_state` (one row) records the
 watermark (ids <= it are rolled up, minus the gap ranges), a version bumped by every
 refresh, the gaps (id ranges read live until their rows appear or they expire), and the
-seal (migration 0016): the instant up to which the 8-day blocks are written.
+seal (migrations 0016, 0017): the instant up to which the 8-day and week blocks are written.
 """
 
 from __future__ import annotations
