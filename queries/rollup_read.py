@@ -186,8 +186,9 @@ Plan = tuple[
 def _sealed(fam: Family, state: State, B: int) -> int:
     """The seal a plan takes: the state's, or NO_SEAL when it holds back none of the blocks the
     plan may read (the family has no 8-day blocks, or the window's end rounded up to its
-    coarsest block, which a block read minus its overhang may reach, is sealed), so that
-    plans stay shared across seals."""
+    coarsest block, which a block read minus its overhang may reach, is sealed; a week block
+    read for a local week ends by the UTC midnight after it: rollup_signed.week_blocks), so
+    that plans stay shared across seals."""
     top = fam.grains[-1]
     if SEALED_GRAIN not in fam.grains or -(-(B * QH) // top) * top <= state.sealed:
         return NO_SEAL

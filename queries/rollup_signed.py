@@ -74,9 +74,13 @@ def week_blocks(
     minus what the block has outside the segment (sub-day spans, as sub_day_blocks' cheapest
     blocks of `sub`). covered: a boolean per segment; the blocks, in quarter-hours, tagged with
     the segment's k. Sums are exact integers: block − overhang + rest = the segment."""
-    w, o = WEEK // QH, WEEK_START // QH
+    w, o, dq = WEEK // QH, WEEK_START // QH, DAY // QH
     w0 = (s - o + w // 2) // w * w + o  # the week block whose start is nearest the segment's
-    covered = (np.abs(e - s - w) <= WEEK_SLACK_QH) & (np.abs(w0 - s) < DAY // QH) & (w0 + w <= sealed // QH)
+    covered = (np.abs(e - s - w) <= WEEK_SLACK_QH) & (np.abs(w0 - s) < dq) & (w0 + w <= sealed // QH)
+    # Nor past the UTC midnight after the segment's end (true of every zone, ±14 h): the reader
+    # lifts the seal when the window's end rounded up to a 64-day block is sealed
+    # (rollup_read._sealed), so no block read may end later than that.
+    covered &= w0 + w <= -(-e // dq) * dq
     s, e, k, w0 = s[covered], e[covered], k[covered], w0[covered]
     w1 = w0 + w
     parts = [(np.full(len(s), w), w0, np.ones(len(s), dtype="int64"), k)]
