@@ -58,7 +58,8 @@ class Answer(BaseModel):
 class ErrorDetail(Answer):
     code: str = Field(
         description=(
-            "Stable machine code: invalid_timezone, invalid_date, date_out_of_range, incomplete_window, "
+            "Stable machine code: invalid_timezone, invalid_date, date_out_of_range, zone_offset_out_of_range, "
+            "incomplete_window, "
             "invalid_window, window_too_long, too_many_buckets, invalid_source, invalid_granularity, "
             "invalid_preset, invalid_groupBy, invalid_actionType, invalid_compare, invalid_limit, too_many_values, "
             "value_too_long, repeated_parameter (400); "

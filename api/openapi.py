@@ -61,7 +61,8 @@ PARAMETERS = {
         "from",
         {"type": "string", "format": "date", "pattern": DATE_PATTERN},
         f"First local day of the window (inclusive), YYYY-MM-DD. Give it with `to`. Dates from "
-        f"{MIN_DATE} to {MAX_DATE}; windows up to {MAX_YEARS} years.",
+        f"{MIN_DATE} to {MAX_DATE}; windows up to {MAX_YEARS} years; none before 1972-01-08 in Africa/Monrovia "
+        "or 1979-10-02 in Pacific/Kiritimati (`zone_offset_out_of_range`: offsets off the quarter-hour).",
         "2026-10-01",
     ),
     "to": _query(
@@ -96,7 +97,7 @@ PARAMETERS = {
         "before `from`, `year` = the same local dates one year earlier (29 February -> 28 February); a window "
         "ending after now is compared with the earlier one cut at now moved back. Answers gain `previous` "
         "(summary, cache-savings) or previousCostUsd, previousTokens, previousExecutions (points by position, "
-        f"rows by key). An earlier window starting before {MIN_DATE} is a 400.",
+        f"rows by key). An earlier window before {MIN_DATE} or before such a zone's first day is a 400.",
     ),
     "xOrgId": {
         "name": "x-org-id",

@@ -76,6 +76,9 @@ PARAM_MESSAGES = {  # BadParameter.code -> what the filter bar says (msgids; mes
     "invalid_window": N_("La fecha de inicio es posterior a la de fin."),
     "window_too_long": N_("El periodo máximo es de {years} años."),
     "date_out_of_range": N_("Las fechas deben estar entre el {first} y el {last}."),
+    "zone_offset_out_of_range": N_(
+        "Tu zona horaria no tenía entonces un desfase exacto de cuartos de hora con UTC: elige fechas más recientes."
+    ),
     "too_many_buckets": N_(
         "La resolución por hora está disponible para periodos de hasta {days} días; se muestra por día."
     ),

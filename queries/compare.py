@@ -6,7 +6,8 @@ February). Its clock (`now`) moves back by the same shift, so a window that ends
 now is compared with the earlier window cut at the same point: "so far" with "so far"
 (`cut_at_now`: its rows are read up to its now, its buckets end there). The earlier
 window keeps f's applied granularity, source and slice; it has no comparison of its own.
-`check_earlier` refuses a comparison whose earlier window would start before 1970.
+`check_earlier` refuses a comparison whose earlier window would start before 1970, or reach
+a time when the zone's offset was no whole number of quarter-hours (queries/zone_offsets.py).
 
 `align_points` puts bucket i of the earlier series beside bucket i of the current one
 (by position: an earlier bucket past the current series' end is dropped, a current
@@ -25,6 +26,7 @@ import pandas as pd
 
 from .buckets import bucket_flags, window_buckets
 from .filters import MIN_DATE, BadParameter, Filters, local_instant
+from .zone_offsets import check_offsets
 
 PREVIOUS_COLUMNS = {"cost_usd": "previous_cost_usd", "tokens": "previous_tokens", "executions": "previous_executions"}
 
@@ -65,15 +67,19 @@ def earlier(f: Filters) -> Filters | None:
 
 
 def check_earlier(f: Filters) -> None:
-    """Raise BadParameter("compare") when f's earlier window would start before MIN_DATE."""
+    """Raise BadParameter("compare") when f's earlier window would start before MIN_DATE, or
+    reach a time of the zone's no whole quarter-hour offsets (queries/zone_offsets.py)."""
     before = earlier(f)
-    if before is not None and before.start_date < MIN_DATE:
+    if before is None:
+        return
+    if before.start_date < MIN_DATE:
         raise BadParameter(
             "compare",
             f"The earlier window would start on {before.start_date.isoformat()}; dates start at "
             f"{MIN_DATE.isoformat()}.",
             "date_out_of_range",
         )
+    check_offsets(before.timezone, before.start_utc, before.end_utc, "compare", "The earlier window")
 
 
 def align_points(current: pd.DataFrame, before: pd.DataFrame, keys: Sequence[str] = ()) -> pd.DataFrame:

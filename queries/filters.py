@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, available_timezones
 from storage.schema import ACTION_TYPES
 
 from .bad_input import BadParameter as BadParameter, quoted, single  # BadParameter: callers import it from here
+from .zone_offsets import check_offsets
 
 PRESETS = ("7d", "30d", "90d", "ytd")
 COMPARES = ("previous", "year")  # contract §3.2: the earlier window (queries/compare.py)
@@ -289,6 +290,7 @@ def parse_filters(
         compare=compare,
         **{fld: _slice_values(params, api) for fld, api, _ in SLICE},  # type: ignore[arg-type]
     )
+    check_offsets(tz_name, out.start_utc, out.end_utc, "from" if raw_from else "preset", "The window")
     if compare is not None:
         from .compare import check_earlier  # compare builds on this module
 

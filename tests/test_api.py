@@ -385,6 +385,7 @@ BAD = [
     ({"from": "2020-01-01", "to": "2023-01-02"}, "from", "window_too_long"),
     ({"from": "0001-01-01", "to": "0001-01-02"}, "from", "date_out_of_range"),
     ({"from": "9999-12-31", "to": "9999-12-31"}, "to", "date_out_of_range"),
+    ({"from": "1971-06-01", "to": "1971-06-30", "timezone": "Africa/Monrovia"}, "from", "zone_offset_out_of_range"),
     ({"preset": "1y"}, "preset", "invalid_preset"),
     ({"source": "everyone"}, "source", "invalid_source"),
     ({"granularity": "minute"}, "granularity", "invalid_granularity"),
