@@ -9,6 +9,7 @@ one transaction, or nothing: every bad line is printed as `FILE: line N: reason`
 from __future__ import annotations
 
 import csv
+import re
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -23,6 +24,11 @@ from .importer.read import first_non_utf8_line
 MAX_RATE = Decimal(10) ** 9
 MIN_DAY, MAX_DAY = date(1970, 1, 1), date(2199, 12, 31)
 COLUMNS = ("currency", "units_per_usd", "as_of")
+# What an operator types: ASCII digits only. Decimal() also reads other scripts' digits
+# ('١٢' = 12) and underscores ('1_000'), date.fromisoformat week dates ('2026-W49-1') and
+# dates without dashes ('20261201'): a typo read as some other number or day is refused instead.
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|[+-]?(?:nan|inf|infinity)", re.I)
+_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 class BadRate(ValueError):
@@ -41,6 +47,8 @@ def parse_currency(text: str) -> str:
 def parse_rate(text: str) -> Decimal:
     """A positive decimal (0.92, 17.1234, 1.5e3) up to 10^9 with at most 10 decimals, kept exactly."""
     try:
+        if not _NUMBER.fullmatch((text or "").strip()):
+            raise InvalidOperation
         value = Decimal((text or "").strip())
     except InvalidOperation:
         raise BadRate(f"units_per_usd {text!r} is not a number (write it with a dot: 0.92)") from None
@@ -55,6 +63,8 @@ def parse_rate(text: str) -> Decimal:
 
 def parse_day(text: str) -> date:
     try:
+        if not _DAY.fullmatch((text or "").strip()):
+            raise ValueError
         day = date.fromisoformat((text or "").strip())
     except ValueError:
         raise BadRate(f"as_of {text!r} is not a date (YYYY-MM-DD)") from None

@@ -68,6 +68,11 @@ def test_rates_are_stored_exactly(rates_db, text):
         (["EUR", "nan"], "above 0"),
         (["EUR", "1e10"], "at most 1000000000"),
         (["EUR", "0,92"], "not a number"),
+        (["EUR", "١٢"], "not a number"),  # Arabic-Indic digits: Decimal reads 12
+        (["EUR", "０.９"], "not a number"),
+        (["EUR", "1_000"], "not a number"),
+        (["EUR", "0.9", "--as-of", "2026-W49-1"], "not a date"),  # an ISO week date: 2026-11-30
+        (["EUR", "0.9", "--as-of", "20261201"], "not a date"),
         (["EUR", "0.12345678901"], "more than 10 decimals"),
         (["EUR", "0.9", "--as-of", "2026-02-30"], "not a date"),
         (["EUR", "0.9", "--as-of", "1969-12-31"], "between 1970-01-01 and 2199-12-31"),
