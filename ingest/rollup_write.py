@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from storage import sketch
+from storage import local_days, sketch
 from storage.long_rows import short_sql
 from storage.measures import PG_QH_FAST, qh_sql, raw_measures_sql, saturated_row_sql
 from storage.rollup_tables import ALIGN, BY_NAME, DAY, FAMILIES, FOLD_GRAIN, FOLD_SPAN, SEALED_GRAINS, WEEK, block_start
@@ -45,6 +45,8 @@ def _grains_sql(fam) -> str:
     """The family's grains as a subquery `gr` (grain, span, step, off) (SQLite has no VALUES column
     aliases); a folded family's fold too (storage.rollup_tables.FOLD_GRAIN)."""
     rows = [(g, g, 1, ALIGN.get(g, 0)) for g in fam.grains] + ([(FOLD_GRAIN, FOLD_SPAN, WEEK, 0)] if fam.folded else [])
+    if fam.local_days:  # a day block at every quarter-hour offset (storage.local_days)
+        rows += [(local_days.grain(o), DAY, 1, o) for o in local_days.OFFSETS]
     sel = (f"SELECT {g} AS grain, {s} AS span, {w} AS step, {o} AS off" for g, s, w, o in rows)
     return "(" + " UNION ALL ".join(sel) + ") gr"
 

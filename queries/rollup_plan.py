@@ -8,7 +8,11 @@ taken away at those edges (signed: queries/rollup_signed.py). Each read range ca
 lattice (phase, period) so that SQL returns one row per segment — the segment's first
 quarter-hour, which lies in the same local bucket as every row it sums — rather than one
 per block read (`blocks_of` states what SQL reads of a range); the heatmap's clock hours
-also fold by week where the UTC offset holds (queries/rollup_folds.py).
+also fold by week where the UTC offset holds (queries/rollup_folds.py). The total family's
+whole local days off UTC come as one block each (queries/rollup_local.py, `local`).
+
+Over 300 lines: plan_ranges and the helpers its arrays pass through (_residues, _place,
+_merge, blocks_of that states what SQL reads) are one pipeline, read best together.
 """
 
 from __future__ import annotations
@@ -18,9 +22,11 @@ from typing import Any
 
 import numpy as np
 
+from storage.local_days import offset_of, span
 from storage.measures import QH
 from storage.rollup_tables import ALIGN, DAY, GRAINS, SEALED_GRAINS, WEEK
 
+from .rollup_local import local_day_blocks
 from .rollup_signed import NO_SEAL, SUB_COSTS, sub_day_blocks, week_blocks
 
 IntArray = np.ndarray[Any, np.dtype[np.int64]]
@@ -42,6 +48,7 @@ def plan_ranges(
     grains: tuple[int, ...] = GRAINS,
     sealed: int = NO_SEAL,
     signed: bool = False,
+    local: bool = False,
 ) -> list[Range]:
     """Read ranges (grain, lo, hi, phase, period[, fold, shift, fit, sign]), all in seconds,
     covering quarter-hours [A, B).
@@ -95,6 +102,8 @@ def plan_ranges(
     for grain in grains[:0:-1]:
         keep = x < y
         x, y, k = x[keep], y[keep], k[keep]
+        if local and grain == DAY:  # whole local days off UTC midnights (queries/rollup_local.py)
+            x = local_day_blocks(x, y, k, pieces)
         if residues is None and grain < DAY:  # the rests of segments of a day or more: signed
             long = seg_len[k] >= DAY // QH
             residues = _residues(x[long], y[long], k[long], s, e, sub, pieces)
@@ -132,7 +141,7 @@ def plan_ranges(
             continue
         order = np.argsort(lo, kind="stable")
         lo, hi, k = lo[order], hi[order], k[order]
-        out += _merge(grain // QH, lo, hi, k, s, seg_len)
+        out += _merge(grain, lo, hi, k, s, seg_len)
     return out + residues
 
 
@@ -192,7 +201,7 @@ def _place(
 def full_range(r: Range) -> tuple[int, ...]:
     """A range with all nine values (grain, lo, hi, phase, period, fold, shift, fit, sign):
     a plain one folds never, has no shift, fits its grain and counts once."""
-    return (*r, *(NO_FOLD, 0, r[0], 1)[len(r) - 5 :])
+    return (*r, *(NO_FOLD, 0, span(r[0]), 1)[len(r) - 5 :])
 
 
 def blocks_of(r: Range) -> list[tuple[int, int, int]]:
@@ -201,8 +210,8 @@ def blocks_of(r: Range) -> list[tuple[int, int, int]]:
     keyed phase + ((t + shift - phase) % fold) // period * period, counted `sign` times.
     A plain range (five values) has no shift, fit = its grain (the block fits inside its
     segment) and sign 1; a residue range has fit = period (exactly one block per segment)."""
-    g, lo, hi, ph, p, w, d, fit, sign = full_range(r)
-    o = ALIGN.get(g, 0)
+    code, lo, hi, ph, p, w, d, fit, sign = full_range(r)
+    g, o = span(code), offset_of(code) or ALIGN.get(code, 0)
     out = []
     for t in range(-(-(lo - o) // g) * g + o, hi, g):
         if (t + d - ph) % p + fit <= p:
@@ -210,8 +219,9 @@ def blocks_of(r: Range) -> list[tuple[int, int, int]]:
     return out
 
 
-def _merge(g: int, lo: IntArray, hi: IntArray, k: IntArray, s: IntArray, seg_len: IntArray) -> list[Range]:
+def _merge(code: int, lo: IntArray, hi: IntArray, k: IntArray, s: IntArray, seg_len: IntArray) -> list[Range]:
     """Merge consecutive ranges of one grain that share a key lattice (vectorised)."""
+    g = span(code) // QH
     p = seg_len[k]
     ok = np.zeros(len(lo), dtype=bool)
     if len(lo) > 1:
@@ -229,7 +239,7 @@ def _merge(g: int, lo: IntArray, hi: IntArray, k: IntArray, s: IntArray, seg_len
         ok[1:] = same
     first = np.flatnonzero(~ok)
     last = np.append(first[1:] - 1, len(lo) - 1)
-    return [(g * QH, int(lo[a]) * QH, int(hi[b]) * QH, int(s[k[a]]) * QH, int(p[a]) * QH) for a, b in zip(first, last)]
+    return [(code, int(lo[a]) * QH, int(hi[b]) * QH, int(s[k[a]]) * QH, int(p[a]) * QH) for a, b in zip(first, last)]
 
 
 Piece = tuple[int, int]  # [a, b) epoch seconds read raw, each row keyed by its quarter-hour

@@ -124,6 +124,7 @@ def rollup_facts(
             fam.folded,
             _sealed(fam, state, B),
             SIGNED and bool(fam.key_columns),
+            fam.local_days,
         )
         if len(pieces) + len(negatives) > MAX_PIECES:  # sub-day cuts everywhere (a heatmap's hours): raw answers
             return raw()
@@ -207,6 +208,7 @@ def _plan(
     folded: bool = False,
     sealed: int = NO_SEAL,
     signed: bool = False,
+    local: bool = False,
 ) -> Plan:
     """The read ranges of one (zone, window, bucket cuts, fold period, family grains); for a
     family without quarter-hours, what its grains do not cover: raw pieces [a, b) (epoch
@@ -221,7 +223,8 @@ def _plan(
     so planned once per question shape and shared by every request and figure asking it."""
     cuts = cuts_from_boundaries(np.frombuffer(cut_bytes, dtype="int64")) if cut_bytes is not None else None
     signed = signed and grains[0] == QH and not period
-    planned = plan_ranges(A, B, cuts, by_qh, grains if grains[0] == QH else (QH, *grains), sealed, signed)
+    local = local and not period and grains[0] == QH  # whole local days (storage.local_days)
+    planned = plan_ranges(A, B, cuts, by_qh, grains if grains[0] == QH else (QH, *grains), sealed, signed, local)
     pieces: tuple[tuple[int, int], ...] = ()
     blocks: tuple[Block, ...] = ()
     negatives: tuple[Negative, ...] = ()

@@ -22,9 +22,8 @@ import sqlalchemy as sa
 
 from storage.measures import MEASURES, UNPRICED
 
-# Quarter-hour, hour, 6 hours, day. The 6-hour grain halves what a local bucket edge
-# reads in zones off UTC (e.g. a Kathmandu midnight, 18:15 UTC: 3 six-hour blocks, 5
-# hours and 4 quarter-hours instead of 23 hours and 4 quarter-hours).
+# Quarter-hour, hour, 6 hours, day. The 6-hour grain halves what a local bucket edge reads off
+# UTC (a Kathmandu midnight, 18:15 UTC: 3 six-hour blocks, 5 hours and 4 quarter-hours, not 23 hours).
 GRAINS = (900, 3600, 21600, 86400)
 DAY = 86400
 # The user family (high cardinality: ~4M user × quarter-hour rows per 10M raw rows, as many
@@ -102,6 +101,7 @@ class Family:
     unpriced: bool = False  # also keeps UNPRICED (migration 0005)
     grains: tuple[int, ...] = GRAINS  # ascending; each divides the next but WEEK (ALIGN)
     folded: bool = False  # also keeps FOLD_GRAIN rows (the heatmap's weeks folded)
+    local_days: bool = False  # also keeps day blocks at every quarter-hour (storage.local_days)
 
     @property
     def sub_day_raw(self) -> bool:
@@ -144,7 +144,7 @@ _US_KEYS, _US_VALS, _US_READ = _null_coded("user_id")
 # In order of size (rows at 10M raw rows, docs/rollups.md): the first that holds what a
 # question needs is the narrowest.
 FAMILIES: tuple[Family, ...] = (
-    Family("total", "rollup_total", (), (), (), (), grains=WIDE_GRAINS, folded=True),
+    Family("total", "rollup_total", (), (), (), (), grains=WIDE_GRAINS, folded=True, local_days=True),
     Family(
         "action",
         "rollup_action",

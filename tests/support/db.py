@@ -241,5 +241,12 @@ def assert_same_answer(roll, raw, what: object = "") -> None:
     elif dataclasses.is_dataclass(raw) and not isinstance(raw, type):
         for field in dataclasses.fields(raw):
             assert_same_answer(getattr(roll, field.name), getattr(raw, field.name), f"{what} {field.name}")
+    elif isinstance(raw, tuple) and isinstance(roll, tuple) and len(raw) == len(roll):  # e.g. a projection's fit
+        for i, (a, b) in enumerate(zip(roll, raw, strict=True)):
+            assert_same_answer(a, b, f"{what}[{i}]")
+    elif type(raw).__module__ == "numpy":
+        import numpy as np
+
+        np.testing.assert_array_equal(roll, raw, err_msg=str(what))
     else:
         assert roll == raw, what
