@@ -73,6 +73,10 @@ def plan_ranges(
     hours minus its 05:00–06:00 — 5 blocks instead of 9; Kathmandu's 12 → 5. A block that
     overhangs its segment, or is taken away, comes as a range of its own kind (shift, fit,
     sign): see blocks_of, which states what SQL reads of every range.
+
+    local (rollup_total: storage.local_days): before UTC days, what the coarse blocks leave of a
+    segment, if it starts on no UTC midnight, takes its whole days from that start as blocks
+    at that offset (queries/rollup_local.py).
     """
     if B <= A:
         return []
@@ -208,8 +212,8 @@ def blocks_of(r: Range) -> list[tuple[int, int, int]]:
     """What SQL reads of a range (queries/rollup_sql.py), as (block start, key, sign): the
     blocks of its grain at lo <= t < hi with ((t + shift - phase) % period) + fit <= period,
     keyed phase + ((t + shift - phase) % fold) // period * period, counted `sign` times.
-    A plain range (five values) has no shift, fit = its grain (the block fits inside its
-    segment) and sign 1; a residue range has fit = period (exactly one block per segment)."""
+    A plain range (five values) has no shift, fit = its grain's span (the block fits inside its
+    segment; a local-day code's is a day, storage.local_days) and sign 1; a residue range has fit = period (exactly one block per segment)."""
     code, lo, hi, ph, p, w, d, fit, sign = full_range(r)
     g, o = span(code), offset_of(code) or ALIGN.get(code, 0)
     out = []
