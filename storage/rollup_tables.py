@@ -21,6 +21,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from storage.measures import MEASURES, UNPRICED
+from storage.schema_version import at_head
 
 # Quarter-hour, hour, 6 hours, day. The 6-hour grain halves what a local bucket edge reads off
 # UTC (a Kathmandu midnight, 18:15 UTC: 3 six-hour blocks, 5 hours and 4 quarter-hours, not 23 hours).
@@ -286,13 +287,14 @@ _AVAILABLE: dict[str, bool | float] = {}  # a cache per database URL, not a swit
 
 
 def available(conn: sa.Connection) -> bool:
-    """True when migration 0002 ran on this database (cached: yes forever, no for 30 s)."""
+    """True when this code's migrations all ran on this database (storage.schema_version; cached:
+    yes forever, no for 30 s)."""
     key = conn.engine.url.render_as_string(hide_password=False)
     hit = _AVAILABLE.get(key)
     if hit is True:
         return True
     if hit is not None and time.monotonic() - hit < 30:
         return False
-    ok = bool(sa.inspect(conn).has_table("rollup_state"))
+    ok = bool(sa.inspect(conn).has_table("rollup_state")) and at_head(conn)
     _AVAILABLE[key] = True if ok else time.monotonic()
     return ok
