@@ -46,10 +46,11 @@ def parse_currency(text: str) -> str:
 
 def parse_rate(text: str) -> Decimal:
     """A positive decimal (0.92, 17.1234, 1.5e3) up to 10^9 with at most 10 decimals, kept exactly."""
+    t = (text or "").strip()
     try:
-        if not _NUMBER.fullmatch((text or "").strip()):
+        if not _NUMBER.fullmatch(t):
             raise InvalidOperation
-        value = Decimal((text or "").strip())
+        value = Decimal(t)
     except InvalidOperation:
         raise BadRate(f"units_per_usd {text!r} is not a number (write it with a dot: 0.92)") from None
     if not value.is_finite() or value <= 0 or value > MAX_RATE:
@@ -62,10 +63,11 @@ def parse_rate(text: str) -> Decimal:
 
 
 def parse_day(text: str) -> date:
+    t = (text or "").strip()
     try:
-        if not _DAY.fullmatch((text or "").strip()):
+        if not _DAY.fullmatch(t):
             raise ValueError
-        day = date.fromisoformat((text or "").strip())
+        day = date.fromisoformat(t)
     except ValueError:
         raise BadRate(f"as_of {text!r} is not a date (YYYY-MM-DD)") from None
     if not MIN_DAY <= day <= MAX_DAY:

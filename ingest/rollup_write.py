@@ -13,9 +13,20 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from storage import local_days, sketch
+from storage.local_days import span
 from storage.long_rows import short_sql
 from storage.measures import PG_QH_FAST, qh_sql, raw_measures_sql, saturated_row_sql
-from storage.rollup_tables import ALIGN, BY_NAME, DAY, FAMILIES, FOLD_GRAIN, FOLD_SPAN, SEALED_GRAINS, WEEK, block_start
+from storage.rollup_tables import (
+    BY_NAME,
+    DAY,
+    FAMILIES,
+    FOLD_GRAIN,
+    FOLD_SPAN,
+    SEALED_GRAINS,
+    WEEK,
+    align,
+    block_start,
+)
 from storage.sources import source_class_sql
 
 from .sketch_write import roll_up_sketches
@@ -33,7 +44,7 @@ def id_filter(ranges, params: dict, prefix: str = "r") -> str:
 def _block_t(qh: str = "s.qh") -> str:
     """A quarter-hour's row key t at the grain `gr` (its columns grain, span, step, off): the quarter-hour
     moved back by whole steps of `step` seconds towards the start of its block of `span` seconds,
-    blocks starting at `off` + k·span. A grain g is (g, g, 1, ALIGN's offset): the block's start.
+    blocks starting at `off` + k·span. A grain g is (g, its span, 1, its alignment): the block's start.
     The fold (FOLD_GRAIN, FOLD_SPAN, WEEK, 0): the quarter-hour moved back by whole weeks, into its
     block's first week. Also before 1970 (% truncates towards zero on both engines; the
     division's operand is never negative)."""
@@ -44,9 +55,8 @@ def _block_t(qh: str = "s.qh") -> str:
 def _grains_sql(fam) -> str:
     """The family's grains as a subquery `gr` (grain, span, step, off) (SQLite has no VALUES column
     aliases); a folded family's fold too (storage.rollup_tables.FOLD_GRAIN)."""
-    rows = [(g, g, 1, ALIGN.get(g, 0)) for g in fam.grains] + ([(FOLD_GRAIN, FOLD_SPAN, WEEK, 0)] if fam.folded else [])
-    if fam.local_days:  # a day block at every quarter-hour offset (storage.local_days)
-        rows += [(local_days.grain(o), DAY, 1, o) for o in local_days.OFFSETS]
+    grains = (*fam.grains, *(local_days.GRAINS if fam.local_days else ()))  # local days: storage.local_days
+    rows = [(g, span(g), 1, align(g)) for g in grains] + ([(FOLD_GRAIN, FOLD_SPAN, WEEK, 0)] if fam.folded else [])
     sel = (f"SELECT {g} AS grain, {s} AS span, {w} AS step, {o} AS off" for g, s, w, o in rows)
     return "(" + " UNION ALL ".join(sel) + ") gr"
 
@@ -219,7 +229,7 @@ def _seal_grain(conn, fam, g: int, old: int, new: int, chunk: dict) -> None:
         span,
     )
     cols = "".join(f", {c}" for c in fam.key_columns)
-    o = ALIGN.get(g, 0)
+    o = align(g)
     t = f"(t - ((((t - {o}) % {g}) + {g}) % {g}))"  # the block's start, also before 1970
     keys = f"org_id, {g}, {t}, source{cols}"
     at = ", ".join(str(i) for i in (1, *range(3, 5 + len(fam.key_columns))))  # the keys but the grain

@@ -22,9 +22,9 @@ from typing import Any
 
 import numpy as np
 
-from storage.local_days import offset_of, span
+from storage.local_days import span
 from storage.measures import QH
-from storage.rollup_tables import ALIGN, DAY, GRAINS, SEALED_GRAINS, WEEK
+from storage.rollup_tables import DAY, GRAINS, SEALED_GRAINS, WEEK, align
 
 from .rollup_local import local_day_blocks
 from .rollup_signed import NO_SEAL, SUB_COSTS, sub_day_blocks, week_blocks
@@ -112,7 +112,7 @@ def plan_ranges(
             long = seg_len[k] >= DAY // QH
             residues = _residues(x[long], y[long], k[long], s, e, sub, pieces)
             x, y, k = x[~long], y[~long], k[~long]
-        g, o = grain // QH, ALIGN.get(grain, 0) // QH  # blocks start at o + k·g (week blocks: Mondays)
+        g, o = grain // QH, align(grain) // QH  # blocks start at o + k·g (week blocks: Mondays)
         a, b = _ceil(x - o, g) * g + o, ((y - o) // g) * g + o
         if grain in SEALED_GRAINS:
             b = np.minimum(b, ((sealed // QH) - o) // g * g + o)
@@ -213,9 +213,10 @@ def blocks_of(r: Range) -> list[tuple[int, int, int]]:
     blocks of its grain at lo <= t < hi with ((t + shift - phase) % period) + fit <= period,
     keyed phase + ((t + shift - phase) % fold) // period * period, counted `sign` times.
     A plain range (five values) has no shift, fit = its grain's span (the block fits inside its
-    segment; a local-day code's is a day, storage.local_days) and sign 1; a residue range has fit = period (exactly one block per segment)."""
+    segment; a local-day code's is a day, storage.local_days) and sign 1; a residue range has
+    fit = period (exactly one block per segment)."""
     code, lo, hi, ph, p, w, d, fit, sign = full_range(r)
-    g, o = span(code), offset_of(code) or ALIGN.get(code, 0)
+    g, o = span(code), align(code)
     out = []
     for t in range(-(-(lo - o) // g) * g + o, hi, g):
         if (t + d - ph) % p + fit <= p:

@@ -20,17 +20,15 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from storage.local_days import offset_of, span
 from storage.measures import MEASURES, UNPRICED
 from storage.schema_version import at_head
 
-# Quarter-hour, hour, 6 hours, day. The 6-hour grain halves what a local bucket edge reads off
-# UTC (a Kathmandu midnight, 18:15 UTC: 3 six-hour blocks, 5 hours and 4 quarter-hours, not 23 hours).
-GRAINS = (900, 3600, 21600, 86400)
+GRAINS = (900, 3600, 21600, 86400)  # the 6-hour grain halves what a local midnight off UTC reads
 DAY = 86400
-# The user family (high cardinality: ~4M user × quarter-hour rows per 10M raw rows, as many
-# at every sub-day grain) keeps whole UTC days, 8-day and 64-day blocks (epoch-aligned,
-# each divides the next): a year is at most ~30 blocks per user; the sub-day rest of a
-# window is read from the raw rows (index ix_tul_org_user_created when a user is sliced).
+# The user family (high cardinality: ~4M user × quarter-hour rows per 10M raw rows, as many at
+# every sub-day grain) keeps whole UTC days, 8-day and 64-day blocks (epoch-aligned): a year is at
+# most ~30 blocks per user; the sub-day rest is read raw (ix_tul_org_user_created for a user).
 USER_GRAINS = (DAY, 8 * DAY, 64 * DAY)
 # The families of few keys (total, action, model, agent) also keep 8-day and 64-day blocks
 # (migration 0015): a window's totals (the KPIs, the models' and agents' figures) and its
@@ -39,10 +37,9 @@ USER_GRAINS = (DAY, 8 * DAY, 64 * DAY)
 # new row would update two more of them at every refresh.
 WEEK = 7 * DAY
 # Monday-aligned weeks (migration 0017): a local week's bucket (the 365-day page's trend, actions,
-# cache points and agents' sparklines) is a UTC Monday-to-Monday block in UTC, and that block
-# plus or minus a few sub-day blocks in other zones, where it was 7 days (8-day blocks never
-# fit a week). Week blocks start at WEEK_START + k·WEEK (1970-01-05 was a Monday): they do not
-# nest with the epoch-aligned 8- and 64-day blocks, so a plan takes whole 64-day, then 8-day,
+# cache points, sparklines) is a UTC Monday-to-Monday block in UTC, that block ± a few sub-day
+# blocks elsewhere, where it was 7 days. Week blocks start at WEEK_START + k·WEEK (1970-01-05 was
+# a Monday), not nesting with the 8- and 64-day blocks: a plan takes whole 64-day, then 8-day,
 # then week blocks inside what is left of each segment, then days (queries.rollup_plan).
 WEEK_START = 4 * DAY
 ALIGN = {WEEK: WEEK_START}  # where a grain's blocks start (epoch seconds mod the grain); 0 if absent
@@ -51,19 +48,22 @@ WIDE_GRAINS = (*GRAINS, WEEK, 8 * DAY, 64 * DAY)
 # the state's `sealed` instant is complete (the refresh adds every new row of it, late rows
 # included); a later one has no rows at all, and reads take its days instead. The refresh
 # that first sees a block ended builds it from the day rows (ingest.rollup_write.seal), so a
-# catch-up writes a new row's day and 64-day block, not also its open 8-day block. The open
-# 64-day block stays written: windows ending today read most of their last 64 days from it
-# (docs/rollups.md, «Sealed 8-day blocks»). `sealed` moves in whole 8-day steps.
-# Week blocks are sealed the same way (those ending at or before `sealed`, whatever step moved it).
+# catch-up writes a new row's day and 64-day block, not also its open 8-day block. The open 64-day
+# block stays written: windows ending today read most of their last 64 days from it (docs/rollups.md,
+# «Sealed 8-day blocks»). `sealed` moves in whole 8-day steps. Week blocks are sealed the same way.
 SEALED_GRAIN = 8 * DAY
 SEALED_GRAINS = (WEEK, SEALED_GRAIN)
 SEAL_STEP = SEALED_GRAIN
 
 
+def align(grain: int) -> int:
+    """Where a grain's blocks start (epoch seconds mod its span): ALIGN's, a local-day code's offset, or 0."""
+    return offset_of(grain) or ALIGN.get(grain, 0)
+
+
 def block_start(t: int, grain: int) -> int:
-    """The start of the block of `grain` holding instant t (epoch seconds; ALIGN's offset)."""
-    o = ALIGN.get(grain, 0)
-    return t - (t - o) % grain
+    """The start of the block of `grain` (a size, or a local-day code) holding instant t (epoch seconds)."""
+    return t - (t - align(grain)) % span(grain)
 
 
 def sealed_at(epoch: float) -> int:
