@@ -18,6 +18,7 @@ import pytest
 import sqlalchemy as sa
 from hypothesis import example, given, settings, strategies as st
 from support.db import assert_same_answer, downgrade, insert_logs, on_both_paths, random_row, upgrade
+from support.plans import segment_of, segment_starts
 
 import queries
 from ingest import refresh as rollups
@@ -70,8 +71,8 @@ def test_every_quarter_hour_is_read_once_in_its_segment(p):
                 seen[q] = k // QH
     assert sorted(seen) == list(range(A, B))
     if cuts is not None:
-        starts = sorted({A} | {c for c in cuts if A < c < B})
-        assert all(k == max(s for s in starts if s <= q) for q, k in seen.items())
+        starts = segment_starts(A, B, cuts)
+        assert all(k == segment_of(starts, q) for q, k in seen.items())
 
 
 def _year_plan(tz: str, granularity: str) -> list:

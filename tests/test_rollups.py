@@ -26,6 +26,7 @@ import pytest
 import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings, strategies as st
 from support.db import insert_logs
+from support.plans import segment_of, segment_starts
 
 import queries
 from ingest import refresh as rollups, rollup_write as rw
@@ -241,11 +242,11 @@ def test_plan_partitions_every_quarter_hour(p):
                 assert q not in key, f"quarter-hour {q} read twice"
                 key[q] = k // 900
     assert sorted(key) == list(range(A, B))
-    starts = sorted({A} | {c for c in (cuts or []) if A < c < B})
+    starts = segment_starts(A, B, cuts)
     for q, k in key.items():
         if not by_qh:
             continue
-        want = q if cuts is None else max(s for s in starts if s <= q)
+        want = q if cuts is None else segment_of(starts, q)
         assert k == want, (q, k, want)
 
 

@@ -24,6 +24,7 @@ import pytest
 import sqlalchemy as sa
 from hypothesis import given, settings, strategies as st
 from support.db import assert_same_answer, assert_same_users, downgrade, insert_logs, on_both_paths, random_row, upgrade
+from support.plans import segment_of, segment_starts
 
 import queries
 from ingest import refresh as rollups
@@ -77,8 +78,8 @@ def test_plan_reads_no_block_past_the_seal_and_every_quarter_hour_once(p):
                 seen[q] = k // QH
     assert sorted(seen) == list(range(A, B))
     if by_qh and cuts is not None:
-        starts = sorted({A} | {c for c in cuts if A < c < B})
-        assert all(k == max(s for s in starts if s <= q) for q, k in seen.items())
+        starts = segment_starts(A, B, cuts)
+        assert all(k == segment_of(starts, q) for q, k in seen.items())
 
 
 @settings(max_examples=300, deadline=None)

@@ -21,6 +21,7 @@ import numpy as np
 import pytest
 from hypothesis import example, given, settings, strategies as st
 from support.db import assert_same_answer, insert_logs, on_both_paths, random_row
+from support.plans import segment_of, segment_starts
 
 import queries
 from ingest import refresh as rollups
@@ -84,10 +85,10 @@ def test_every_quarter_hour_counts_once_keyed_by_its_segment(p):
             # rollup_read._sealed lifts the seal when the window's end rounded up to a 64-day block
             # is sealed: a week block read must end by the UTC midnight after the window.
             assert r[0] != rt.WEEK or t + r[0] <= -(-B * QH // DAY) * DAY, ("a week block past the window's day", r)
-    starts = sorted({A} | {c for c in (cuts or []) if A < c < B})
+    starts = segment_starts(A, B, cuts)
     want = {}
     for q in range(A, B):
-        key = (q if cuts is None else max(s for s in starts if s <= q)) if by_qh else 0
+        key = (q if cuts is None else segment_of(starts, q)) if by_qh else 0
         want[(q, key)] = 1
     assert counted(ranges, by_qh) == want
 
