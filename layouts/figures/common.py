@@ -98,17 +98,18 @@ def empty(message: str = NO_DATA, height: int | None = None, hint: str | None = 
     """A figure that says why it has nothing to show (no axes, no misleading zero); message and
     hint are msgids or text already in the page's language (translated here either way)."""
     message, hint = _(message), (_(hint) if hint else hint)
-    fig = theme.figure(height=height)
     # Plotly never wraps an annotation: a long hint ran past both edges of a donut-sized chart.
     hint = "<br>".join(textwrap.wrap(hint, HINT_WIDTH)) if hint else hint
     text = f"<b>{message}</b>" + (f"<br><span style='font-size:12px;color:{theme.MUTED}'>{hint}</span>" if hint else "")
-    fig.add_annotation(
-        text=text, x=0.5, y=0.5, xref="paper", yref="paper", showarrow=False, font=dict(size=14, color=theme.INK)
+    note = dict(text=text, x=0.5, y=0.5, xref="paper", yref="paper", showarrow=False, font=dict(size=14, color=theme.INK))
+    # All in the constructor (the same figure as add_annotation and three updates: half the CPU).
+    return theme.figure(
+        height=height,
+        annotations=[note],
+        xaxis={"visible": False},
+        yaxis={"visible": False},
+        meta={"empty": True, "message": message},
     )
-    fig.update_xaxes(visible=False)
-    fig.update_yaxes(visible=False)
-    fig.update_layout(meta={"empty": True, "message": message})
-    return fig
 
 
 def is_empty(fig: go.Figure) -> bool:
