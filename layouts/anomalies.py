@@ -41,11 +41,6 @@ def layout() -> html.Section:
     )
 
 
-def signed(delta: float, money: fmt.Money = fmt.USD) -> str:
-    """+US$ 41,20 / −US$ 20,00."""
-    return ("+" if delta >= 0 else "−") + fmt.usd(abs(delta), money=money)
-
-
 def label(c: Contributor, names: dict[str, str], escape=lambda s: s) -> str:
     """The contributor's name as the page shows it: the agent's name, the model, the action's label."""
     if c.kind == "agent":  # names clipped: a 300-character model filled three lines of the sentence
@@ -60,8 +55,8 @@ NO_AGENT = N_("{delta} del uso sin agente")
 
 def contributor_text(c: Contributor, names: dict[str, str], money: fmt.Money = fmt.USD, escape=lambda s: s) -> str:
     if c.kind == "agent" and c.id is None:
-        return _(NO_AGENT).format(delta=signed(c.delta_usd, money))
-    return _(KIND_LABELS[c.kind]).format(name=label(c, names, escape), delta=signed(c.delta_usd, money))
+        return _(NO_AGENT).format(delta=fmt.signed_usd(c.delta_usd, money))
+    return _(KIND_LABELS[c.kind]).format(name=label(c, names, escape), delta=fmt.signed_usd(c.delta_usd, money))
 
 
 def explain(a: Anomaly, names: dict[str, str], money: fmt.Money = fmt.USD, escape=lambda s: s) -> str:

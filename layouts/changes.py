@@ -75,13 +75,6 @@ def layout() -> html.Section:
     return sec
 
 
-def signed(delta_e8: int, money: fmt.Money) -> str:
-    """+US$ 41,20 / −US$ 20,00; a change under half a cent keeps its sign: «< +US$ 0,01»."""
-    amount = fmt.usd(abs(delta_e8) / 1e8, money=money)
-    sign = "+" if delta_e8 >= 0 else "−"
-    return f"< {sign}{amount[2:]}" if amount.startswith("< ") else sign + amount
-
-
 def relative(m: Mover) -> str:
     """+45,0 % / −100,0 % / «nuevo» (no cost before: never ∞ %)."""
     if m.previous_e8 == 0:
@@ -111,7 +104,7 @@ def _item(m: Mover, index: int, period: str, money: fmt.Money) -> textdom.Node:
         kids=[
             el("span", "change-arrow", "▲" if direction > 0 else "▼", attrs={"aria-hidden": "true"}),
             el("span", "change-who", kids=[el("span", "change-name", m.label), el("span", "change-detail", m.detail)]),
-            el("span", "change-abs num", signed(m.delta_e8, money)),
+            el("span", "change-abs num", fmt.signed_usd(m.delta_e8 / 1e8, money)),
             el("span", "change-pct num", relative(m)),
         ],
     )

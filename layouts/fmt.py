@@ -8,6 +8,7 @@ language, and tests/test_fmt_locale.py pins both:
 | what            | es                                   | en                                  |
 |-----------------|--------------------------------------|-------------------------------------|
 | money           | "US$ 1.234,56", "< US$ 0,01"         | "$1,234.56", "< $0.01"              |
+| a change        | "+US$ 41,20", "−< US$ 0,01"          | "+$41.20", "−< $0.01"               |
 | other currency  | "1.135,80 €", "8,00 GBP"             | "€1,135.80", "GBP 8.00"             |
 | compact tokens  | "950", "820K", "1,4M", "2,3 mil M"   | "950", "820K", "1.4M", "2.3B"       |
 | full count      | "1.412.345" (also "1.234": grouped)  | "1,412,345"                         |
@@ -191,6 +192,13 @@ def usd(x, decimals: int = 2, money: Money | None = None) -> str:
     text = number(x, decimals)
     negative = text.startswith("-")
     return c.money.format(sign="-" if negative else "", n=text[1:] if negative else text)
+
+
+def signed_usd(delta, money: Money | None = None) -> str:
+    """A change with its sign always written: '+US$ 41,20' / '−US$ 20,00'. Under half a cent
+    the sign comes first, then the bound: '−< US$ 0,01', a fall of less than a cent («< −US$
+    0,01», as «Mayores cambios» wrote it, reads as a fall of more than a cent)."""
+    return ("+" if delta >= 0 else "−") + usd(abs(delta), money=money)
 
 
 def money_prefix() -> str:

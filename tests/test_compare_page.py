@@ -237,6 +237,23 @@ def test_mayores_cambios_writes_a_large_change_without_a_decimal():
     assert relative(mover(5, 0)) == "nuevo"
 
 
+def test_a_change_under_a_cent_reads_as_one_in_mayores_cambios_and_the_anomalies():
+    """«< −US$ 0,01» read as a fall of more than a cent: the sign comes first, as in the
+    anomalies' sentences (one writer for both, fmt.signed_usd)."""
+    from layouts import anomalies, fmt, textdom
+    from layouts.changes import Mover, render
+    from queries.anomalies import Contributor
+
+    fall, rise = Mover("model", "m", "m", "", 100_000, 500_000), Mover("model", "n", "n", "", 500_000, 100_000)
+    tree, _keys = render([("Modelos", [fall, rise])], "vs periodo anterior", fmt.USD)
+    amounts = [textdom.text(n) for n in textdom.by_class(tree, "change-abs")]
+    assert amounts == ["+< US$ 0,01", "−< US$ 0,01"]  # «Suben», then «Bajan»
+    tiny = Contributor("model", "m", -0.004)
+    assert "−< US$ 0,01" in anomalies.contributor_text(tiny, {})
+    eur = fmt.Money("EUR", fmt.Decimal("0.9"))
+    assert fmt.signed_usd(-0.004, eur) == "−< 0,01 €"
+
+
 # ------------------------------------------------------------------ the ghost line
 
 
@@ -323,9 +340,9 @@ def test_mayores_cambios_orders_the_movers_like_pandas(seeded, case):
             assert arrow == ("▲" if "delta-bad" in item["c"] else "▼")
             amount = textdom.text(textdom.by_class(item, "change-abs")[0])
             value = deltas[api][keys[int(item["a"]["data-index"])][1]]
-            m = re.search(r"(<\s)?([+−])US\$\s?([\d.,]+)", amount)
-            assert (m.group(2) == "+") == (value > 0)
-            if not m.group(1):
+            m = re.search(r"([+−])(<\s)?US\$\s?([\d.,]+)", amount)  # the sign first: «−< US$ 0,01»
+            assert (m.group(1) == "+") == (value > 0)
+            if not m.group(2):
                 assert number(m.group(3)) == pytest.approx(abs(value) / 1e8, abs=0.005), (api, amount, value)
     # Names are data: the hostile agent's name is a text node's plain string (assets/textdom.js
     # draws it as text; tests/test_browser_compare.py reads names back from the page).

@@ -162,6 +162,10 @@ CASES = [  # (call, es, en)
     (lambda: fmt.usd(-5), "-US$ 5,00", "-$5.00"),
     (lambda: fmt.usd(0.001), "< US$ 0,01", "< $0.01"),
     (lambda: fmt.usd(None), "—", "—"),
+    (lambda: fmt.signed_usd(41.2), "+US$ 41,20", "+$41.20"),
+    (lambda: fmt.signed_usd(-20), "−US$ 20,00", "−$20.00"),
+    (lambda: fmt.signed_usd(-0.004), "−< US$ 0,01", "−< $0.01"),  # a fall under a cent: never «< −US$ 0,01»
+    (lambda: fmt.signed_usd(0.004), "+< US$ 0,01", "+< $0.01"),
     (lambda: fmt.percent(0.124), "12,4 %", "12.4%"),
     (lambda: fmt.percent(None), "N/A", "N/A"),
     (lambda: fmt.share(1, 100000), "< 0,1 %", "< 0.1%"),

@@ -101,7 +101,9 @@ def empty(message: str = NO_DATA, height: int | None = None, hint: str | None = 
     # Plotly never wraps an annotation: a long hint ran past both edges of a donut-sized chart.
     hint = "<br>".join(textwrap.wrap(hint, HINT_WIDTH)) if hint else hint
     text = f"<b>{message}</b>" + (f"<br><span style='font-size:12px;color:{theme.MUTED}'>{hint}</span>" if hint else "")
-    note = dict(text=text, x=0.5, y=0.5, xref="paper", yref="paper", showarrow=False, font=dict(size=14, color=theme.INK))
+    note = dict(
+        text=text, x=0.5, y=0.5, xref="paper", yref="paper", showarrow=False, font=dict(size=14, color=theme.INK)
+    )
     # All in the constructor (the same figure as add_annotation and three updates: half the CPU).
     return theme.figure(
         height=height,
