@@ -3,7 +3,7 @@
 Spanish (the default) and English; the language is the request's (layouts/i18n.py:
 `i18n.current()`), so a caller never passes it. Symbols and names come from Babel's CLDR
 data (`babel.numbers`, `babel.dates`); the patterns below are the page's own, one per
-language, and tests/test_fmt_locale.py pins both:
+language, and tests/test_i18n.py (CASES) pins both:
 
 | what            | es                                   | en                                  |
 |-----------------|--------------------------------------|-------------------------------------|
