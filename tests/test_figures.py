@@ -581,7 +581,19 @@ def test_bubble_labels_do_not_collide_even_in_a_cluster():
     for i in range(len(boxes)):
         for j in range(i + 1, len(boxes)):
             assert fm._overlap(boxes[i], boxes[j]) == 0, (positions[i], positions[j])
-    assert all(b[0] >= 0 and b[2] <= 420 and b[1] >= 0 and b[3] <= 290 for b in boxes)
+    assert all(b[0] >= fm.EDGE and b[2] <= 420 - fm.EDGE and b[1] >= fm.EDGE and b[3] <= 290 - fm.EDGE for b in boxes)
+
+
+def test_a_bubble_label_keeps_off_the_axes_tick_labels():
+    """The demo's embeddings model (most executions, ~150 ms, ~US$ 0,02) sits by the left edge,
+    above the bottom one: its «9» went flush left of the bubble, over the «US$ 0» tick."""
+    px = [(45.6, 48.1, 14.7), (57.3, 23.9, 8.5), (26.6, 22.7, 15.6)]
+    text = ["4", "8", "9"]
+    positions = fm.place_labels(px, 420, 290, text)
+    assert positions[2] != "middle left"
+    for (x, y, r), p, t in zip(px, positions, text):
+        box = fm._label_box(x, y, r, p, 7.0 * len(t) + 2, 13.0)
+        assert box[0] >= fm.EDGE and box[1] >= fm.EDGE, (t, p, box)
 
 
 def test_bubbles_are_numbered_by_cost_and_the_log_axis_leaves_out_a_zero_cost():

@@ -273,6 +273,10 @@ POSITIONS = [
     "bottom left",
 ]
 PLOT_WIDTH = 420  # px: the bubble chart's plot area at 1280 px (lg=5 column); a fair estimate at others
+# px a label keeps from the plot area's edges: the axes' tick labels sit right outside them, and
+# PLOT_WIDTH and the font are estimates (a «9» placed flush left of a bubble at the left edge
+# printed over the «US$ 0» tick).
+EDGE = 6
 
 
 def _label_box(cx, cy, r, position, w, h):
@@ -291,7 +295,8 @@ def _overlap(a, b) -> float:
 
 def place_labels(px: list[tuple[float, float, float]], width: float, height: float, text: list[str]) -> list[str]:
     """A text position per bubble (x, y, radius in px) so that no label covers another label
-    or another bubble: greedy, biggest cost first; the least-overlapping position if none is free."""
+    or another bubble, nor comes within EDGE px of the plot area's edges: greedy, biggest cost
+    first; the least-overlapping position if none is free."""
     placed: list[tuple] = []
     circles = [(x - r, y - r, x + r, y + r) for x, y, r in px]
     out = []
@@ -302,7 +307,7 @@ def place_labels(px: list[tuple[float, float, float]], width: float, height: flo
             box = _label_box(x, y, r, pos, w, h)
             cost = sum(_overlap(box, b) for b in placed)
             cost += sum(_overlap(box, c) for j, c in enumerate(circles) if j != i)
-            cost += 1e6 * (box[0] < 0 or box[2] > width or box[1] < 0 or box[3] > height)
+            cost += 1e6 * (box[0] < EDGE or box[2] > width - EDGE or box[1] < EDGE or box[3] > height - EDGE)
             if cost < best_cost:
                 best, best_cost = pos, cost
             if cost == 0:
