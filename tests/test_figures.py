@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from layouts import figures, theme
-from layouts.figures import actions as fa, advanced as fadv, models as fm, timeline as ft
+from layouts.figures import actions as fa, advanced as fadv, bubble_labels as bl, models as fm, timeline as ft
 from queries import Projection
 
 TZ = "Europe/Madrid"
@@ -572,16 +572,20 @@ def test_source_split_by_cost_or_by_tokens_when_no_cost_is_reported():
     assert figures.is_empty(figures.source_split(df.assign(executions=0)))
 
 
+def _boxes(px, positions, text):
+    return [bl.label_box(x, y, r, p, *bl.label_size(t)) for (x, y, r), p, t in zip(px, positions, text)]
+
+
 def test_bubble_labels_do_not_collide_even_in_a_cluster():
     """Five bubbles within a few pixels: each number gets its own place, no label on another."""
     px = [(200, 150, 12), (212, 152, 10), (205, 140, 8), (190, 158, 6), (220, 145, 5)]
     text = ["1", "2", "3", "4", "5"]
-    positions = fm.place_labels(px, 420, 290, text)
-    boxes = [fm._label_box(x, y, r, p, 7.0 * len(t) + 2, 13.0) for (x, y, r), p, t in zip(px, positions, text)]
+    positions = bl.place_labels([(px, 420)], 290, text)
+    boxes = _boxes(px, positions, text)
     for i in range(len(boxes)):
         for j in range(i + 1, len(boxes)):
-            assert fm._overlap(boxes[i], boxes[j]) == 0, (positions[i], positions[j])
-    assert all(b[0] >= fm.EDGE and b[2] <= 420 - fm.EDGE and b[1] >= fm.EDGE and b[3] <= 290 - fm.EDGE for b in boxes)
+            assert bl.overlap(boxes[i], boxes[j]) == 0, (positions[i], positions[j])
+    assert all(b[0] >= bl.EDGE and b[2] <= 420 - bl.EDGE and b[1] >= bl.EDGE and b[3] <= 290 - bl.EDGE for b in boxes)
 
 
 def test_a_bubble_label_keeps_off_the_axes_tick_labels():
@@ -589,11 +593,86 @@ def test_a_bubble_label_keeps_off_the_axes_tick_labels():
     above the bottom one: its «9» went flush left of the bubble, over the «US$ 0» tick."""
     px = [(45.6, 48.1, 14.7), (57.3, 23.9, 8.5), (26.6, 22.7, 15.6)]
     text = ["4", "8", "9"]
-    positions = fm.place_labels(px, 420, 290, text)
+    positions = bl.place_labels([(px, 420)], 290, text)
     assert positions[2] != "middle left"
-    for (x, y, r), p, t in zip(px, positions, text):
-        box = fm._label_box(x, y, r, p, 7.0 * len(t) + 2, 13.0)
-        assert box[0] >= fm.EDGE and box[1] >= fm.EDGE, (t, p, box)
+    for box, t, p in zip(_boxes(px, positions, text), text, positions):
+        assert box[0] >= bl.EDGE and box[1] >= bl.EDGE, (t, p, box)
+
+
+# The demo's ten models (`make run`, 30 days): cost, executions, mean latency (ms).
+DEMO_MODELS = [
+    (15.48, 1497, 3819),
+    (13.31, 1859, 6374),
+    (12.81, 271, 11159),
+    (1.79, 4731, 749),
+    (1.59, 1075, 3072),
+    (1.16, 153, 7980),
+    (0.27, 87, 5345),
+    (0.11, 1596, 1114),
+    (0.02, 5189, 152),
+    (0.0035, 73, 11342),
+]
+
+
+@pytest.mark.parametrize("scale", ["linear", "log"])
+def test_bubble_numbers_and_bubbles_stay_clear_at_every_width_the_page_draws(scale):
+    """At a 390 px phone the plot area is 267 px wide, not the 434 px of a 1440 px page: the
+    demo's biggest bubble (embeddings, ~150 ms) covered the «US$ 0» tick and its «9» sat on
+    bubble 4. At each width: every bubble inside the plot area, no number on another number or
+    on another bubble, none within EDGE px of the edges; the positions are the figure's own."""
+    df = model_frame(len(DEMO_MODELS), latency_missing=()).assign(
+        cost_usd=[c for c, _, _ in DEMO_MODELS],
+        executions=[e for _, e, _ in DEMO_MODELS],
+        avg_latency_ms=[float(lat) for _, _, lat in DEMO_MODELS],
+    )
+    fig = fm.models_bubble(df, 380, scale)
+    t = fig.data[0]
+    xr, yr = list(fig.layout.xaxis.range), list(fig.layout.yaxis.range)
+    height = 380 - 52
+    sizeref = t.marker.sizeref
+    radii = [max(math.sqrt(e / (2 * sizeref)), t.marker.sizemin) for e in t.marker.size]  # as Chromium draws them
+    ys = [math.log10(y) if scale == "log" else y for y in t.y]
+    for width in bl.PLOT_WIDTHS:
+        px = [
+            ((x - xr[0]) / (xr[1] - xr[0]) * width, (y - yr[0]) / (yr[1] - yr[0]) * height, r)
+            for x, y, r in zip(t.x, ys, radii)
+        ]
+        for x, y, r in px:  # the bubble inside the plot area
+            assert r <= x <= width - r and r <= y <= height - r, (width, x, y, r)
+        boxes = _boxes(px, t.textposition, t.text)
+        for i, box in enumerate(boxes):
+            assert box[0] >= bl.EDGE and box[2] <= width - bl.EDGE and box[1] >= bl.EDGE, (width, t.text[i], box)
+            assert box[3] <= height - bl.EDGE, (width, t.text[i], box)
+            for j, other in enumerate(boxes):
+                assert j == i or bl.overlap(box, other) == 0, (width, t.text[i], t.text[j])
+            for j, (x, y, r) in enumerate(px):
+                assert j == i or bl.overlap(box, (x - r, y - r, x + r, y + r)) == 0, (width, t.text[i], j + 1)
+
+
+def test_a_number_goes_inside_its_bubble_only_when_no_place_around_it_is_free():
+    """A big bubble hemmed in on every side by others: its number inside it (it fits); a
+    small one in the same spot: the least-overlapping place outside (it would not fit)."""
+    ring = [
+        (200 + dx, 150 + dy, 14)
+        for dx, dy in ((0, 30), (0, -30), (30, 0), (-30, 0), (26, 26), (-26, 26), (26, -26), (-26, -26))
+    ]
+    text = [str(n) for n in range(1, 10)]
+    assert bl.place_labels([([*ring, (200, 150, 16)], 420)], 300, text)[-1] == bl.INSIDE
+    assert bl.place_labels([([*ring, (200, 150, 6)], 420)], 300, text)[-1] != bl.INSIDE
+    assert bl.place_labels([([(200, 150, 16)], 420)], 300, ["1"]) == ["top center"]  # free around: outside
+
+
+def test_fit_range_holds_every_bubble_inside_the_axis():
+    rng = np.random.default_rng(5)
+    for _ in range(200):
+        n = int(rng.integers(1, 12))
+        values = list(rng.uniform(0, 1000, n))
+        radii = list(rng.uniform(2.5, 22, n))
+        size = float(rng.choice([267.0, 311.0, 434.0]))
+        lo, hi = bl.fit_range(values, radii, -0.06 * max(values), 1.1 * max(values) + 1, size)
+        for v, r in zip(values, radii):
+            at = (v - lo) / (hi - lo) * size
+            assert r + bl.MARGIN - 1e-6 <= at <= size - r - bl.MARGIN + 1e-6
 
 
 def test_bubbles_are_numbered_by_cost_and_the_log_axis_leaves_out_a_zero_cost():

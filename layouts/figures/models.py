@@ -1,8 +1,8 @@
 """Modelos: the ten models with the highest cost (or tokens) as bars split by token type,
 and cost against latency as numbered bubbles.
 
-Over 300 lines: the two charts share the section's model selection, the exact cost split
-and the collision-free label placement of the bubbles.
+Over 300 lines: the two charts share the section's model selection and the exact cost split
+(the bubbles' label placement is bubble_labels.py).
 
 Names are data: every model and provider name reaches the figure through fmt.text
 (escaped), also as the bars' category values; the ticks and hovers print them clipped
@@ -19,6 +19,7 @@ import plotly.graph_objects as go
 
 from .. import fmt, theme
 from ..i18n import N_, _
+from .bubble_labels import PLOT_WIDTHS, fit_range, place_labels
 from .common import CLICK_TO_FILTER, click_key, count_axis, empty, hex_to_rgba
 
 TOP = 10
@@ -261,62 +262,6 @@ def bubble_models(df: pd.DataFrame, scale: str = "linear", latency: str = "avg")
     return out.assign(number=range(1, len(out) + 1))
 
 
-# Label placement: candidate positions around a bubble, in order of preference.
-POSITIONS = [
-    "top center",
-    "bottom center",
-    "middle right",
-    "middle left",
-    "top right",
-    "top left",
-    "bottom right",
-    "bottom left",
-]
-PLOT_WIDTH = 420  # px: the bubble chart's plot area at 1280 px (lg=5 column); a fair estimate at others
-# px a label keeps from the plot area's edges: the axes' tick labels sit right outside them, and
-# PLOT_WIDTH and the font are estimates (a «9» placed flush left of a bubble at the left edge
-# printed over the «US$ 0» tick).
-EDGE = 6
-
-
-def _label_box(cx, cy, r, position, w, h):
-    """The label's box (x0, y0, x1, y1) in px for a bubble at (cx, cy) of radius r."""
-    vert, horiz = position.split()
-    dx = {"center": -w / 2, "right": r + 2, "left": -r - 2 - w}[horiz]
-    dy = {"top": r + 2, "middle": -h / 2, "bottom": -r - 2 - h}[vert]
-    if vert != "middle" and horiz != "center":  # a corner: beside the bubble, half way up/down
-        dy = {"top": r * 0.5, "bottom": -r * 0.5 - h}[vert]
-    return cx + dx, cy + dy, cx + dx + w, cy + dy + h
-
-
-def _overlap(a, b) -> float:
-    return max(0.0, min(a[2], b[2]) - max(a[0], b[0])) * max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-
-
-def place_labels(px: list[tuple[float, float, float]], width: float, height: float, text: list[str]) -> list[str]:
-    """A text position per bubble (x, y, radius in px) so that no label covers another label
-    or another bubble, nor comes within EDGE px of the plot area's edges: greedy, biggest cost
-    first; the least-overlapping position if none is free."""
-    placed: list[tuple] = []
-    circles = [(x - r, y - r, x + r, y + r) for x, y, r in px]
-    out = []
-    for i, (x, y, r) in enumerate(px):
-        w, h = 7.0 * len(text[i]) + 2, 13.0
-        best, best_cost = POSITIONS[0], float("inf")
-        for pos in POSITIONS:
-            box = _label_box(x, y, r, pos, w, h)
-            cost = sum(_overlap(box, b) for b in placed)
-            cost += sum(_overlap(box, c) for j, c in enumerate(circles) if j != i)
-            cost += 1e6 * (box[0] < EDGE or box[2] > width - EDGE or box[1] < EDGE or box[3] > height - EDGE)
-            if cost < best_cost:
-                best, best_cost = pos, cost
-            if cost == 0:
-                break
-        placed.append(_label_box(x, y, r, best, w, h))
-        out.append(best)
-    return out
-
-
 def _bubble_axes(part: pd.DataFrame, scale: str) -> tuple[list[float], list[float]]:
     right = float(part["x"].max())
     xr = [-0.06 * right if right > 0 else -1, right * 1.1 if right > 0 else 1]
@@ -349,17 +294,23 @@ def models_bubble(
     part = part.assign(cost_usd=money.values(usd))
     biggest = max(int(part["executions"].max()), 1)
     sizeref = 2.0 * biggest / (44**2)
+    plot_h = height - 52  # the margins and the x axis (328 px at the page's 380, Chromium)
+    # The radius Plotly draws (px): sqrt(size / (2·sizeref)), at least sizemin; the biggest is
+    # 22 (measured in Chromium: 44 px across for the demo's 5,189 executions, 10 for the least).
+    radii = [max(math.sqrt(e / (2 * sizeref)), 5) for e in part["executions"]]
+    xs = [float(x) for x in part["x"]]
+    ys = [math.log10(c) if scale == "log" else float(c) for c in part["cost_usd"]]
     xr, yr = _bubble_axes(part, scale)
-    plot_h = height - 70  # margins and the axis titles
-    diam = [max(math.sqrt(e / sizeref), 5) for e in part["executions"]]
+    # Every bubble inside the plot area at the narrowest width the page draws it.
+    xr = fit_range(xs, radii, xr[0], xr[1], min(PLOT_WIDTHS))
+    yr = fit_range(ys, radii, yr[0], yr[1], plot_h)
 
     def to_px(v, lo, hi, size):
         return (v - lo) / (hi - lo) * size if hi > lo else size / 2
 
-    ys = [math.log10(c) if scale == "log" else c for c in part["cost_usd"]]
-    px = [
-        (to_px(x, xr[0], xr[1], PLOT_WIDTH), to_px(y, yr[0], yr[1], plot_h), d / 2)
-        for x, y, d in zip(part["x"], ys, diam)
+    views = [
+        ([(to_px(x, xr[0], xr[1], w), to_px(y, yr[0], yr[1], plot_h), r) for x, y, r in zip(xs, ys, radii)], w)
+        for w in PLOT_WIDTHS
     ]
     numbers = [str(n) for n in part["number"]]
     fig = theme.figure(height=height, hovermode="closest", showlegend=False)
@@ -370,7 +321,7 @@ def models_bubble(
             mode="markers+text",
             cliponaxis=False,
             text=numbers,
-            textposition=place_labels(px, PLOT_WIDTH, plot_h, numbers),
+            textposition=place_labels(views, plot_h, numbers),
             textfont=dict(size=11, color=theme.INK),
             marker=dict(
                 size=part["executions"],
