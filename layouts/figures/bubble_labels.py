@@ -74,6 +74,7 @@ def place_labels(views: Sequence[tuple[Sequence[Bubble], float]], height: float,
     caller's order): the first position free at every view, else INSIDE if the number fits
     in the bubble at every view and is free there, else the least-overlapping one."""
     placed: list[list[Box]] = [[] for _ in views]
+    circles = [[(x - r, y - r, x + r, y + r) for x, y, r in px] for px, _ in views]  # each bubble's box, per view
     out = []
     for i, t in enumerate(text):
         w, h = label_size(t)
@@ -82,13 +83,11 @@ def place_labels(views: Sequence[tuple[Sequence[Bubble], float]], height: float,
         best, best_cost = candidates[0], float("inf")
         for pos in candidates:
             cost = 0.0
-            for (px, width), boxes in zip(views, placed):
+            for (px, width), boxes, discs in zip(views, placed, circles):
                 x, y, r = px[i]
                 box = label_box(x, y, r, pos, w, h)
                 cost += sum(overlap(box, b) for b in boxes)
-                cost += sum(
-                    overlap(box, (cx - cr, cy - cr, cx + cr, cy + cr)) for j, (cx, cy, cr) in enumerate(px) if j != i
-                )
+                cost += sum(overlap(box, c) for j, c in enumerate(discs) if j != i)
                 cost += 1e6 * (box[0] < EDGE or box[2] > width - EDGE or box[1] < EDGE or box[3] > height - EDGE)
             if cost < best_cost:
                 best, best_cost = pos, cost

@@ -262,6 +262,10 @@ def bubble_models(df: pd.DataFrame, scale: str = "linear", latency: str = "avg")
     return out.assign(number=range(1, len(out) + 1))
 
 
+BUBBLE_MAX_PX = 44  # the biggest bubble's diameter
+BUBBLE_MIN_PX = 5  # Plotly's sizemin: the least bubble's radius as drawn (10 px across)
+
+
 def _bubble_axes(part: pd.DataFrame, scale: str) -> tuple[list[float], list[float]]:
     right = float(part["x"].max())
     xr = [-0.06 * right if right > 0 else -1, right * 1.1 if right > 0 else 1]
@@ -293,11 +297,11 @@ def models_bubble(
     usd = list(part["cost_usd"])  # hovers: formatted from USD; positions: in the display currency
     part = part.assign(cost_usd=money.values(usd))
     biggest = max(int(part["executions"].max()), 1)
-    sizeref = 2.0 * biggest / (44**2)
+    sizeref = 2.0 * biggest / (BUBBLE_MAX_PX**2)
     plot_h = height - 52  # the margins and the x axis (328 px at the page's 380, Chromium)
     # The radius Plotly draws (px): sqrt(size / (2·sizeref)), at least sizemin; the biggest is
     # 22 (measured in Chromium: 44 px across for the demo's 5,189 executions, 10 for the least).
-    radii = [max(math.sqrt(e / (2 * sizeref)), 5) for e in part["executions"]]
+    radii = [max(math.sqrt(e / (2 * sizeref)), BUBBLE_MIN_PX) for e in part["executions"]]
     xs = [float(x) for x in part["x"]]
     ys = [math.log10(c) if scale == "log" else float(c) for c in part["cost_usd"]]
     xr, yr = _bubble_axes(part, scale)
@@ -327,7 +331,7 @@ def models_bubble(
                 size=part["executions"],
                 sizemode="area",
                 sizeref=sizeref,
-                sizemin=5,
+                sizemin=BUBBLE_MIN_PX,
                 color=hex_to_rgba(theme.MODEL, 0.28),
                 line=dict(color=theme.MODEL, width=1.2),
             ),
