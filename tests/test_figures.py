@@ -490,7 +490,9 @@ def test_models_bars_cost_view_splits_each_cost_exactly_by_catalogue_shares():
     w = [3000 * 3, 400 * 0.3, 500 * 15]
     assert fig.data[0].x[m2] == pytest.approx(98.0 * w[0] / sum(w), abs=1e-8)
     assert [a.text for a in fig.layout.annotations][:2] == ["US$ 99,00", "US$ 98,00"]
-    assert "Costo" in fig.layout.xaxis.title.text and fig.layout.xaxis.tickprefix == "US$ "
+    # The title names the currency; the ticks are plain figures, level (tests below).
+    assert fig.layout.xaxis.title.text == "Costo (USD)" and fig.layout.xaxis.tickprefix is None
+    assert fig.layout.xaxis.tickangle == 0 and list(fig.layout.xaxis.ticktext[:3]) == ["0", "50", "100"]
     assert "Entrada (sin caché): 3K tokens" in fig.data[0].customdata[m2][4]  # tokens in the hover
 
 
@@ -702,3 +704,21 @@ def test_note_grammar_for_one_hidden_week():
     assert drawn["hidden"] == 1
     note = lt.projection_note(proj, "week", drawn)
     assert "La semana siguiente, hasta el 30 jun 2026, no se dibuja para no ocupar el gráfico" in note
+
+
+@pytest.mark.parametrize("top", [0.004, 0.03, 0.2, 1, 7.7, 16, 99.0, 150, 1300, 4875, 25_000, 99_999, 4.4e6, 3e9])
+def test_models_bars_value_ticks_stand_level_on_a_phone_and_say_their_value(top):
+    """At 390 px the bars' axis is 109 px long, and «US$ 0 · US$ 5 · US$ 10 · US$ 15» were tilted to
+    fit: the ticks are now as many plain figures as fit level there, and each says its value."""
+    span = top * 1.05
+    ticks = fm.level_ticks(span)
+    shown = [(v, t) for v, t in zip(ticks["tickvals"], ticks["ticktext"]) if v <= span]
+    assert len(shown) >= 2 and shown[0][0] == 0
+    step = ticks["tickvals"][1]
+    spacing = fm.BAR_AXIS_MIN_PX * step / span
+    assert max(len(t) for _v, t in shown) * fm.TICK_CHAR_PX + fm.TICK_GAP_PX <= spacing or len(shown) == 2
+    for v, t in shown:  # the label is the value: «1,5K» is 1,500, «0,02» is 0.02, none rounded
+        units = {"K": 1e3, "M": 1e6, " mil M": 1e9}
+        suffix = next((s for s in sorted(units, key=len, reverse=True) if t.endswith(s)), "")
+        number = float(t.removesuffix(suffix).replace(".", "").replace(",", ".")) * units.get(suffix, 1)
+        assert number == pytest.approx(v, rel=1e-9, abs=1e-12), (t, v)

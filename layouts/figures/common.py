@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import textwrap
+from decimal import Decimal
 from typing import Any
 from urllib.parse import quote
 
@@ -194,10 +195,23 @@ def hex_to_rgba(colour: str, alpha: float) -> str:
 
 
 def count_axis(top: float, n: int = 5) -> dict:
-    """Ticks for a token axis labelled like the KPIs (200K, 1,4M), not d3's 200k / 1.4G."""
+    """Ticks for a token axis labelled like the KPIs (200K, 1,4M), not d3's 200k / 1.4G. A
+    step under 1 (a cost axis of cents) keeps the decimals it needs (0,01 · 0,02), and where
+    the KPIs' one decimal would round a tick (1,25M read as 1,2M) every tick is written whole."""
     top = float(top) if top and top > 0 else 1.0
     raw = top / n
     mag = 10 ** math.floor(math.log10(raw))
     step = min(m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= raw)
     vals = [i * step for i in range(int(math.ceil(top / step - 1e-9)) + 1)]
-    return dict(tickmode="array", tickvals=vals, ticktext=[fmt.compact(v) for v in vals])
+    if step >= 1 and all(_compact_exact(v) for v in vals):
+        return dict(tickmode="array", tickvals=vals, ticktext=[fmt.compact(v) for v in vals])
+    places = max(0, -int(Decimal(repr(step)).normalize().as_tuple().exponent))
+    return dict(tickmode="array", tickvals=vals, ticktext=[fmt.number(round(v, places), places) for v in vals])
+
+
+def _compact_exact(v: float) -> bool:
+    """fmt.compact(v) says v exactly: under 1,000 whole, else at most one decimal of K, M or B."""
+    if v < 1000:
+        return float(v).is_integer()
+    q = v / 10 ** (3 * (int(math.log10(v)) // 3))
+    return abs(q * 10 - round(q * 10)) < 1e-6 and (q < 100 or float(q).is_integer())

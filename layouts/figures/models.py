@@ -28,6 +28,13 @@ TOP = 10
 TICK_CHARS = 32
 END_CHAR_PX = 6.6  # a bar total's character at 11 px, digits and «US$ » (a little over, not under)
 END_PAD = 14  # its 6 px gap past the bar, and room to spare
+# The bars' value axis at its narrowest: 109 px long on a 390 px page (measured in Chromium on
+# the demo, 7 Dec 2026), where «US$ 0 · US$ 5 · US$ 10 · US$ 15» were tilted to fit. Its ticks
+# are plain figures (the title names the unit; each bar ends with its total), as many as fit
+# level there: a tick's widest label, at TICK_CHAR_PX per character, plus TICK_GAP_PX.
+BAR_AXIS_MIN_PX = 109
+TICK_CHAR_PX = 7.5  # a tick label's character at 12 px (digits, «,», «K»), a little over
+TICK_GAP_PX = 8
 VIEWS = {"cost": N_("Costo"), "tokens": N_("Tokens")}
 SCALES = {"linear": N_("Lineal"), "log": N_("Logarítmica")}
 # The bubble chart's x: mean latency, or the median / 95th percentile (queries/latency.py, within 1 %).
@@ -184,7 +191,6 @@ def models_bars(
             )
         ends = pd.Series(money.values(top["cost_usd"]))
         end_text = [fmt.usd(c, money=money) for c in top["cost_usd"]]
-        xfmt = dict(**money.axis(), tickformat=",.2~f")
         title = _(COST_AXIS).format(code=money.code)
     else:
         for col in COLUMNS:
@@ -211,8 +217,8 @@ def models_bars(
                 )
             )
         ends, end_text = top["tokens"].astype(float), [fmt.compact(t) for t in top["tokens"]]
-        xfmt = count_axis(float(ends.max()) * 1.2, 4)
         title = _(TOKENS_AXIS)
+    span = max(float(ends.max()), 1e-9) * 1.05
     # Each bar's total at its end, set in one go: add_annotation re-validates every annotation
     # already there, ~7 ms of CPU for ten bars against ~0.5 ms for the list. The right margin
     # holds the longest total, so that it reads whole however narrow the plot (a phone's is
@@ -227,10 +233,11 @@ def models_bars(
         margin=dict(l=8, r=END_PAD + math.ceil(END_CHAR_PX * max(map(len, end_text), default=0)), t=36, b=8),
         xaxis=dict(
             title=dict(text=title),
-            range=[0, max(float(ends.max()), 1e-9) * 1.05],
+            range=[0, span],
             showgrid=True,
             gridcolor=theme.GRID,
-            **xfmt,
+            tickangle=0,
+            **level_ticks(span),
         ),
         yaxis=dict(autorange="reversed", showgrid=False, ticksuffix="  ", type="category", tickvals=ys, ticktext=ticks),
         bargap=0.35,
@@ -238,6 +245,18 @@ def models_bars(
         meta={"view": view},
     )
     return fig
+
+
+def level_ticks(span: float) -> dict:
+    """The bars' value ticks over [0, span]: the most (up to six) whose labels all stand level
+    on the narrowest axis (BAR_AXIS_MIN_PX), else two."""
+    for n in (5, 4, 3, 2):  # at n = 2 the step is at most the span: 0 and one more
+        ticks = count_axis(span, n)
+        shown = [t for v, t in zip(ticks["tickvals"], ticks["ticktext"]) if v <= span]
+        step = ticks["tickvals"][1]
+        if max(map(len, shown)) * TICK_CHAR_PX + TICK_GAP_PX <= BAR_AXIS_MIN_PX * step / span:
+            break
+    return ticks
 
 
 def without_latency(df: pd.DataFrame) -> list[str]:
