@@ -722,3 +722,14 @@ def test_models_bars_value_ticks_stand_level_on_a_phone_and_say_their_value(top)
         suffix = next((s for s in sorted(units, key=len, reverse=True) if t.endswith(s)), "")
         number = float(t.removesuffix(suffix).replace(".", "").replace(",", ".")) * units.get(suffix, 1)
         assert number == pytest.approx(v, rel=1e-9, abs=1e-12), (t, v)
+
+
+@pytest.mark.parametrize("view", ["cost", "tokens"])
+def test_models_bars_of_next_to_nothing_keep_a_short_readable_axis(view):
+    """A millionth of a dollar, or a token, per model: the axis spans a cent or five tokens.
+    (Nothing at all is an empty state with its own message, not an axis.)"""
+    df = model_frame(3).assign(cost_usd=1e-6, input_tokens=1, output_tokens=0, cache_read_tokens=0)
+    axis = figures.models_bars(df, view=view).layout.xaxis
+    shown = [t for v, t in zip(axis.tickvals, axis.ticktext) if v <= axis.range[1]]
+    assert axis.range == (0, 0.01 if view == "cost" else 5.0)
+    assert shown == (["0,000", "0,005", "0,010"] if view == "cost" else ["0", "1", "2", "3", "4", "5"])

@@ -218,7 +218,9 @@ def models_bars(
             )
         ends, end_text = top["tokens"].astype(float), [fmt.compact(t) for t in top["tokens"]]
         title = _(TOKENS_AXIS)
-    span = max(float(ends.max()), 1e-9) * 1.05
+    # The axis runs past the longest bar; with every bar at (or near) nothing it still spans a
+    # cent or a few tokens, so its ticks read «0 · 0,005 · 0,010», not ten-decimal figures.
+    span = max(float(ends.max()) * 1.05, 0.01 if view == "cost" else 5.0)
     # Each bar's total at its end, set in one go: add_annotation re-validates every annotation
     # already there, ~7 ms of CPU for ten bars against ~0.5 ms for the list. The right margin
     # holds the longest total, so that it reads whole however narrow the plot (a phone's is
