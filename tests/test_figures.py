@@ -733,3 +733,18 @@ def test_models_bars_of_next_to_nothing_keep_a_short_readable_axis(view):
     shown = [t for v, t in zip(axis.tickvals, axis.ticktext) if v <= axis.range[1]]
     assert axis.range == (0, 0.01 if view == "cost" else 5.0)
     assert shown == (["0,000", "0,005", "0,010"] if view == "cost" else ["0", "1", "2", "3", "4", "5"])
+
+
+@pytest.mark.parametrize(
+    ("top", "whole", "text"),
+    [
+        (2, True, ["0", "1", "2"]),  # executions: whole steps, never «0 · 0 · 1 · 2 · 2» (0,5 rounded)
+        (7, True, ["0", "2", "4", "6", "8"]),
+        (0.03, False, ["0,00", "0,01", "0,02", "0,03"]),  # a cost axis of cents keeps its decimals
+        (1_300_000, True, ["0", "500K", "1M", "1,5M"]),
+    ],
+)
+def test_count_axis_labels_say_each_tick_exactly(top, whole, text):
+    from layouts.figures.common import count_axis
+
+    assert count_axis(top, 4, whole)["ticktext"] == text

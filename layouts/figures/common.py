@@ -194,14 +194,16 @@ def hex_to_rgba(colour: str, alpha: float) -> str:
     return f"rgba({r}, {g}, {b}, {alpha})"
 
 
-def count_axis(top: float, n: int = 5) -> dict:
-    """Ticks for a token axis labelled like the KPIs (200K, 1,4M), not d3's 200k / 1.4G. A
-    step under 1 (a cost axis of cents) keeps the decimals it needs (0,01 · 0,02), and where
-    the KPIs' one decimal would round a tick (1,25M read as 1,2M) every tick is written whole."""
+def count_axis(top: float, n: int = 5, whole: bool = True) -> dict:
+    """Ticks for a token axis labelled like the KPIs (200K, 1,4M), not d3's 200k / 1.4G: a
+    count steps by whole units at least. With whole=False (a cost axis of cents) a step under
+    1 keeps the decimals it needs (0,01 · 0,02). Where the KPIs' one decimal would round a
+    tick (1,25M read as 1,2M) every tick is written whole."""
     top = float(top) if top and top > 0 else 1.0
     raw = top / n
     mag = 10 ** math.floor(math.log10(raw))
     step = min(m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= raw)
+    step = max(step, 1) if whole else step
     vals = [i * step for i in range(int(math.ceil(top / step - 1e-9)) + 1)]
     if step >= 1 and all(_compact_exact(v) for v in vals):
         return dict(tickmode="array", tickvals=vals, ticktext=[fmt.compact(v) for v in vals])

@@ -239,7 +239,7 @@ def models_bars(
             showgrid=True,
             gridcolor=theme.GRID,
             tickangle=0,
-            **level_ticks(span),
+            **level_ticks(span, whole=view != "cost"),
         ),
         yaxis=dict(autorange="reversed", showgrid=False, ticksuffix="  ", type="category", tickvals=ys, ticktext=ticks),
         bargap=0.35,
@@ -249,11 +249,11 @@ def models_bars(
     return fig
 
 
-def level_ticks(span: float) -> dict:
-    """The bars' value ticks over [0, span]: the most (up to six) whose labels all stand level
-    on the narrowest axis (BAR_AXIS_MIN_PX), else two."""
+def level_ticks(span: float, whole: bool = False) -> dict:
+    """The bars' value ticks over [0, span] (whole: a count's, by whole units): the most (up
+    to six) whose labels all stand level on the narrowest axis (BAR_AXIS_MIN_PX), else two."""
     for n in (5, 4, 3, 2):  # at n = 2 the step is at most the span: 0 and one more
-        ticks = count_axis(span, n)
+        ticks = count_axis(span, n, whole)
         shown = [t for v, t in zip(ticks["tickvals"], ticks["ticktext"]) if v <= span]
         step = ticks["tickvals"][1]
         if max(map(len, shown)) * TICK_CHAR_PX + TICK_GAP_PX <= BAR_AXIS_MIN_PX * step / span:
