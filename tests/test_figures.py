@@ -740,6 +740,8 @@ def test_models_bars_of_next_to_nothing_keep_a_short_readable_axis(view):
     [
         (2, True, ["0", "1", "2"]),  # executions: whole steps, never «0 · 0 · 1 · 2 · 2» (0,5 rounded)
         (7, True, ["0", "2", "4", "6", "8"]),
+        (10, True, ["0", "5", "10"]),  # not 0 · 2,5 · 5 · 7,5 · 10
+        (1_000, True, ["0", "250", "500", "750", "1K"]),
         (0.03, False, ["0,00", "0,01", "0,02", "0,03"]),  # a cost axis of cents keeps its decimals
         (1_300_000, True, ["0", "500K", "1M", "1,5M"]),
     ],

@@ -202,8 +202,10 @@ def count_axis(top: float, n: int = 5, whole: bool = True) -> dict:
     top = float(top) if top and top > 0 else 1.0
     raw = top / n
     mag = 10 ** math.floor(math.log10(raw))
-    step = min(m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= raw)
-    step = max(step, 1) if whole else step
+    steps = [m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= raw]
+    if whole:  # 1, 2, 5, 10, 20, 25, 50…: never 0,5 or 2,5 of a count
+        steps = [s for s in steps if float(s).is_integer()] or [1.0]
+    step = min(steps)
     vals = [i * step for i in range(int(math.ceil(top / step - 1e-9)) + 1)]
     if step >= 1 and all(_compact_exact(v) for v in vals):
         return dict(tickmode="array", tickvals=vals, ticktext=[fmt.compact(v) for v in vals])
