@@ -206,19 +206,36 @@ def money_prefix() -> str:
     return _c().money.format(sign="", n="")
 
 
+def _compact_unit(n: float) -> tuple[float, int, str] | None:
+    """(n in its unit, the decimals compact keeps, the unit's suffix), or None below a thousand."""
+    for size, suffix in _c().compact:
+        if abs(n) >= size * 0.9995:
+            v = n / size
+            return v, 0 if abs(v) >= 100 else 1, suffix
+    return None
+
+
 def compact(n) -> str:
     """950, 820K, 1,4M, 2,3 mil M (en: 1.4M, 2.3B): one decimal when it carries information."""
     if n is None or (isinstance(n, float) and math.isnan(n)):
         return "—"
-    c = _c()
-    n = float(n)
-    for size, suffix in c.compact:
-        if abs(n) >= size * 0.9995:
-            v = n / size
-            text = number(v, 0 if abs(v) >= 100 else 1)
-            text = text[:-2] if text.endswith(c.decimal + "0") else text
-            return text + suffix
-    return number(n, 0)
+    unit = _compact_unit(float(n))
+    if unit is None:
+        return number(float(n), 0)
+    v, places, suffix = unit
+    text = number(v, places)
+    text = text[:-2] if text.endswith(_c().decimal + "0") else text
+    return text + suffix
+
+
+def compact_is_exact(n: float) -> bool:
+    """compact(n) says n exactly: the decimals it keeps in its unit, or the whole number below
+    a thousand, drop nothing (1,5K is 1,500; 1,2M is not 1,250,000)."""
+    unit = _compact_unit(float(n))
+    if unit is None:
+        return float(n).is_integer()
+    v, places, _suffix = unit
+    return abs(v - round(v, places)) < 1e-9 * max(1.0, abs(v))
 
 
 def percent(fraction, decimals: int = 1) -> str:

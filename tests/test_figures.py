@@ -718,10 +718,7 @@ def test_models_bars_value_ticks_stand_level_on_a_phone_and_say_their_value(top)
     spacing = fm.BAR_AXIS_MIN_PX * step / span
     assert max(len(t) for _v, t in shown) * fm.TICK_CHAR_PX + fm.TICK_GAP_PX <= spacing or len(shown) == 2
     for v, t in shown:  # the label is the value: «1,5K» is 1,500, «0,02» is 0.02, none rounded
-        units = {"K": 1e3, "M": 1e6, " mil M": 1e9}
-        suffix = next((s for s in sorted(units, key=len, reverse=True) if t.endswith(s)), "")
-        number = float(t.removesuffix(suffix).replace(".", "").replace(",", ".")) * units.get(suffix, 1)
-        assert number == pytest.approx(v, rel=1e-9, abs=1e-12), (t, v)
+        assert _read_compact(t) == pytest.approx(v, rel=1e-9, abs=1e-12), (t, v)
 
 
 @pytest.mark.parametrize("view", ["cost", "tokens"])
@@ -750,3 +747,17 @@ def test_count_axis_labels_say_each_tick_exactly(top, whole, text):
     from layouts.figures.common import count_axis
 
     assert count_axis(top, 4, whole)["ticktext"] == text
+
+
+def _read_compact(text):
+    """The number a Spanish compact label says: «1,5K» 1500, «2,3 mil M» 2.3e9."""
+    units = {"K": 1e3, "M": 1e6, " mil M": 1e9}
+    suffix = next((s for s in sorted(units, key=len, reverse=True) if text.endswith(s)), "")
+    return float(text.removesuffix(suffix).replace(".", "").replace(",", ".")) * units.get(suffix, 1)
+
+
+@pytest.mark.parametrize("v", [0, 7, 950, 999.6, 1000, 1250, 1500, 99_950, 250_000, 1.25e6, 2.5e6, 2.3e9, 1.25e12])
+def test_compact_is_exact_says_whether_the_label_reads_back_as_the_value(v):
+    from layouts import fmt
+
+    assert fmt.compact_is_exact(v) == (_read_compact(fmt.compact(v)) == pytest.approx(v, rel=1e-12))

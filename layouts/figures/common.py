@@ -207,15 +207,7 @@ def count_axis(top: float, n: int = 5, whole: bool = True) -> dict:
         steps = [s for s in steps if float(s).is_integer()] or [1.0]
     step = min(steps)
     vals = [i * step for i in range(int(math.ceil(top / step - 1e-9)) + 1)]
-    if step >= 1 and all(_compact_exact(v) for v in vals):
+    if step >= 1 and all(fmt.compact_is_exact(v) for v in vals):
         return dict(tickmode="array", tickvals=vals, ticktext=[fmt.compact(v) for v in vals])
     places = max(0, -int(Decimal(repr(step)).normalize().as_tuple().exponent))
     return dict(tickmode="array", tickvals=vals, ticktext=[fmt.number(round(v, places), places) for v in vals])
-
-
-def _compact_exact(v: float) -> bool:
-    """fmt.compact(v) says v exactly: under 1,000 whole, else at most one decimal of K, M or B."""
-    if v < 1000:
-        return float(v).is_integer()
-    q = v / 10 ** (3 * (int(math.log10(v)) // 3))
-    return abs(q * 10 - round(q * 10)) < 1e-6 and (q < 100 or float(q).is_integer())
