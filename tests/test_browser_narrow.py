@@ -7,9 +7,13 @@ filter bar stops covering the screen.
 - The grids' tools wrap inside their panel (at 390 px «Exportar CSV» was cut at its edge).
 - The filter bar is sticky, but taller than a quarter of the window (368 of 844 px on a 390 px
   phone) it scrolls away with the page (assets/filterbar.js), and sticks again on a larger window.
+- Date axes keep their labels level: on a phone the trend's weekly labels were tilted by 30°
+  (six on a 219 px axis); assets/dateticks.js steps them out (every 14 days) and back.
 """
 
 from __future__ import annotations
+
+from itertools import pairwise
 
 import pytest
 from test_browser import ARTIFACTS, chromium, page_factory, served, stamp, wait_sections  # noqa: F401
@@ -124,3 +128,63 @@ def test_a_window_height_moving_a_little_does_not_flip_the_filter_bar(page_facto
             "s => document.documentElement.classList.contains('filterbar-static') === s", arg=static, timeout=5_000
         )
         assert page.evaluate(FILTERBAR)["static"] is static, share
+
+
+# Every date x axis whose step the server fixed: its step, labels and their boxes as drawn.
+DATE_AXES = """() => [...document.querySelectorAll('.js-plotly-plot')].flatMap(gd => {
+    const full = gd._fullLayout, given = gd.layout || {};
+    if (!full || !gd.offsetParent) return [];
+    return Object.keys(full).filter(k => /^xaxis\\d*$/.test(k) && full[k].type === 'date' && full[k].visible
+                                       && given[k] && given[k].dtick != null).map(k => {
+        const texts = [...gd.querySelectorAll('g.' + full[k]._id + 'tick > text')];
+        return {graph: gd.closest('[id]').id, dtick: given[k].dtick, length: full[k]._length,
+                labels: texts.map(t => t.textContent),
+                boxes: texts.map(t => { const b = t.getBoundingClientRect(); return [b.left, b.right, b.height]; })};
+    });
+})"""
+
+
+def level(axes):
+    """Each axis's labels stand level (one text line high) and apart, in order; {graph: dtick}."""
+    for a in axes:
+        boxes = sorted(a["boxes"])
+        assert boxes and all(h < 20 for _, _, h in boxes), a  # a label tilted by 30° is ~30 px high
+        assert all(nxt[0] - cur[1] >= 4 for cur, nxt in pairwise(boxes)), a
+    return {a["graph"]: a["dtick"] for a in axes}
+
+
+def test_on_a_phone_date_labels_stand_level_and_a_wide_window_gets_the_finer_step_back(page_factory, served):
+    page = open_at(page_factory, served, 1280, 900)
+    page.wait_for_function(f"() => ({DATE_AXES})().length >= 2")
+    wide = level(page.evaluate(DATE_AXES))
+    assert {"trend-graph", "actions-area"} <= set(wide)
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.wait_for_function(
+        f"w => ({DATE_AXES})().some(a => a.graph === 'trend-graph' && a.dtick !== w)", arg=wide["trend-graph"]
+    )
+    page.wait_for_timeout(500)  # every graph's resize and re-plot
+    axes = page.evaluate(DATE_AXES)
+    narrow = level(axes)
+    trend = next(a for a in axes if a["graph"] == "trend-graph")
+    assert narrow["trend-graph"] > wide["trend-graph"] and len(trend["labels"]) >= 2
+    assert all(narrow[g] >= wide[g] for g in wide)  # a coarser step where needed, never a finer one
+    # A new figure (another period) starts from the server's step again, fitted to the phone.
+    page.locator("#filter-preset label", has_text="90d").first.click()
+    wait_sections(page, stamp("90d"), ["section-trend", "section-actions"])
+    page.wait_for_timeout(800)
+    level(page.evaluate(DATE_AXES))
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.wait_for_timeout(800)
+    again = level(page.evaluate(DATE_AXES))
+    page.locator("#filter-preset label", has_text="30d").first.click()
+    wait_sections(page, stamp(), ["section-trend", "section-actions"])
+    page.wait_for_timeout(800)
+    assert level(page.evaluate(DATE_AXES)) == wide  # the server's own steps on the wide page
+    assert again["trend-graph"] <= narrow["trend-graph"] * 2  # 90 days on 1280 px: no phone-sized step left
+    ladder = page.evaluate(
+        "() => [window.dashboardDateTicks.ladder('M2'), window.dashboardDateTicks.ladder(7 * 86400000).length,"
+        " window.dashboardDateTicks.pick([1, 2, 4], 30, 100, 10), window.dashboardDateTicks.pick([1, 2], 30, 100, 10)]"
+    )
+    # 7, 14, 28, 56, 112 days; labels 30 px wide + 8 apart on 100 px showing 10 ms: a step of 4 ms
+    # (40 px) is the first that fits; when none does, the coarsest.
+    assert ladder == [["M2", "M3", "M4", "M6", "M12"], 5, 4, 2]

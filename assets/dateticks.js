@@ -1,0 +1,92 @@
+/* Date axes that keep their tick labels level on a narrow page (a phone, a narrow panel).
+
+   The server fixes a day or month axis's tick step for the page's widest layout
+   (layouts/figures/common.py day_ticks / time_axis: at most 10 labels, weekly ticks on
+   Mondays, months as «oct 2026»). It cannot know the plot's width: on a 390 px phone the
+   Tendencia axis is ~220 px long, and Plotly tilted its six weekly labels by 30°. After every
+   plot, each x axis whose step the server fixed (`dtick` in the figure) gets the smallest
+   step of its ladder, from the server's up, whose labels stand level with a gap between them
+   (a 14-day step on that phone; the server's own step on a wide page). The labels are
+   measured as Plotly drew them (their text length, whatever their angle). A wider window
+   (or a new figure) starts again from the server's step, so nothing stays coarser than it
+   needs. The tick anchor (Mondays) and the label format stay the server's. */
+window.dashboardDateTicks = (function () {
+  var DAY = 86400000;
+  var D = {
+    GAP_PX: 8,  // between two labels (layouts/figures/models.py TICK_GAP_PX)
+    DAYS: [1, 2, 7, 14, 28, 56, 112].map(function (d) { return d * DAY; }),
+    MONTHS: [1, 2, 3, 4, 6, 12],
+  };
+
+  /* The steps an axis may take, from the server's own up: numbers (ms) or "M<n>". */
+  D.ladder = function (dtick) {
+    if (typeof dtick === "string" && /^M\d+$/.test(dtick)) {
+      var n = parseInt(dtick.slice(1), 10);
+      return [n].concat(D.MONTHS.filter(function (m) { return m > n; })).map(function (m) { return "M" + m; });
+    }
+    var ms = Number(dtick);
+    if (!isFinite(ms) || ms <= 0) { return []; }
+    return [ms].concat(D.DAYS.filter(function (d) { return d > ms; }));
+  };
+
+  /* A step's shortest length in ms (a month: 28 days, so a step that fits in February fits). */
+  D.stepMs = function (step) {
+    return typeof step === "string" ? parseInt(step.slice(1), 10) * 28 * DAY : step;
+  };
+
+  /* The first step of the ladder whose labels, `widest` px each, stand level on an axis of
+     `lengthPx` px showing `spanMs`; the last one when none does. */
+  D.pick = function (ladder, widest, lengthPx, spanMs) {
+    for (var i = 0; i < ladder.length; i++) {
+      if (D.stepMs(ladder[i]) * lengthPx / spanMs >= widest + D.GAP_PX) { return ladder[i]; }
+    }
+    return ladder[ladder.length - 1];
+  };
+
+  function fit(gd) {
+    var full = gd._fullLayout, given = gd.layout || {}, update = {};
+    if (!full) { return; }
+    var seen = gd.__dateTicks || (gd.__dateTicks = {});
+    Object.keys(full).forEach(function (name) {
+      var ax = full[name];
+      if (!/^xaxis\d*$/.test(name) || !ax || ax.type !== "date" || !ax.visible || !given[name]) { return; }
+      var dtick = given[name].dtick;
+      if (dtick === undefined || dtick === null) { return; }  // Plotly's own steps: they follow the width
+      var mine = seen[name];
+      /* Plotly.react puts a new figure's layout object in gd.layout; relayout edits it in place. */
+      if (!mine || mine.layout !== given || mine.to !== dtick) { mine = seen[name] = { layout: given, from: dtick, to: dtick }; }
+      var labels = gd.querySelectorAll("g." + ax._id + "tick > text");
+      var widest = 0;
+      labels.forEach(function (t) { widest = Math.max(widest, t.getComputedTextLength ? t.getComputedTextLength() : 0); });
+      var range = (ax.range || []).map(ax.r2l);
+      var span = Math.abs(range[1] - range[0]);
+      if (!widest || !span || !ax._length) { return; }  // not drawn (a collapsed section): on its next plot
+      var step = D.pick(D.ladder(mine.from), widest, ax._length, span);
+      if (step === dtick || step === undefined) { return; }
+      mine.to = step;
+      update[name + ".dtick"] = step;
+    });
+    if (Object.keys(update).length && window.Plotly) {
+      setTimeout(function () { window.Plotly.relayout(gd, update); }, 0);
+    }
+  }
+
+  function watch(gd) {
+    if (gd.__dateTicksWatched || typeof gd.on !== "function") { return; }
+    gd.__dateTicksWatched = true;
+    gd.on("plotly_afterplot", function () { fit(gd); });
+    fit(gd);
+  }
+
+  var plots = document.getElementsByClassName("js-plotly-plot");  // live: cheap to look through
+  function scan() {
+    for (var i = 0; i < plots.length; i++) { watch(plots[i]); }
+  }
+  new MutationObserver(function (records) {
+    for (var i = 0; i < records.length; i++) {
+      if (records[i].addedNodes.length) { scan(); return; }
+    }
+  }).observe(document.documentElement, { childList: true, subtree: true });
+  D.fit = fit;
+  return D;
+})();
