@@ -9,11 +9,14 @@
    (a 14-day step on that phone; the server's own step on a wide page). The labels are
    measured as Plotly drew them (their text length, whatever their angle). A wider window
    (or a new figure) starts again from the server's step, so nothing stays coarser than it
-   needs. The tick anchor (Mondays) and the label format stay the server's. */
+   needs. The tick anchor (Mondays) and the label format stay the server's.
+   The relayout goes into the graph's figure too (dcc.Graph copies a relayout into its
+   `figure` prop), which no server callback reads. */
 window.dashboardDateTicks = (function () {
   var DAY = 86400000;
   var D = {
     GAP_PX: 8,  // between two labels (layouts/figures/models.py TICK_GAP_PX)
+    GROW_PX: 16,  // a plot this much longer than at the last change may take a finer step
     DAYS: [1, 2, 7, 14, 28, 56, 112].map(function (d) { return d * DAY; }),
     MONTHS: [1, 2, 3, 4, 6, 12],
   };
@@ -44,7 +47,7 @@ window.dashboardDateTicks = (function () {
   };
 
   function fit(gd) {
-    var full = gd._fullLayout, given = gd.layout || {}, update = {};
+    var full = gd._fullLayout, given = gd.layout || {}, traces = gd.data, update = {}, lengths = {};
     if (!full) { return; }
     var seen = gd.__dateTicks || (gd.__dateTicks = {});
     Object.keys(full).forEach(function (name) {
@@ -53,21 +56,37 @@ window.dashboardDateTicks = (function () {
       var dtick = given[name].dtick;
       if (dtick === undefined || dtick === null) { return; }  // Plotly's own steps: they follow the width
       var mine = seen[name];
-      /* Plotly.react puts a new figure's layout object in gd.layout; relayout edits it in place. */
-      if (!mine || mine.layout !== given || mine.to !== dtick) { mine = seen[name] = { layout: given, from: dtick, to: dtick }; }
+      /* A new figure from the server comes with new traces (gd.data). Our relayout keeps them:
+         dcc.Graph copies the relayout into its figure and plots that again with the same
+         traces, so the step first seen with these traces is the server's. */
+      if (!mine || mine.data !== gd.data) { mine = seen[name] = { data: gd.data, from: dtick }; }
       var labels = gd.querySelectorAll("g." + ax._id + "tick > text");
       var widest = 0;
       labels.forEach(function (t) { widest = Math.max(widest, t.getComputedTextLength ? t.getComputedTextLength() : 0); });
       var range = (ax.range || []).map(ax.r2l);
       var span = Math.abs(range[1] - range[0]);
       if (!widest || !span || !ax._length) { return; }  // not drawn (a collapsed section): on its next plot
-      var step = D.pick(D.ladder(mine.from), widest, ax._length, span);
+      /* The widest label this figure has drawn at any step: fewer labels at a coarser step may
+         all be narrower, and going back to the finer step for them would tilt them again. */
+      mine.widest = Math.max(mine.widest || 0, widest);
+      var ladder = D.ladder(mine.from);
+      var step = D.pick(ladder, mine.widest, ax._length, span);
       if (step === dtick || step === undefined) { return; }
-      mine.to = step;
+      /* Finer again only for a wider plot (the window grew), not for the few pixels a step's
+         own labels move the margins by: no back and forth between two steps. */
+      if (ladder.indexOf(step) < ladder.indexOf(dtick) && ax._length < (mine.length || 0) + D.GROW_PX) { return; }
       update[name + ".dtick"] = step;
+      lengths[name] = ax._length;
     });
+    /* Out of Plotly's own plot call; a newer plot (a resize) decides again, so an older
+       decision still waiting is dropped. */
+    clearTimeout(gd.__dateTicksTimer);
     if (Object.keys(update).length && window.Plotly) {
-      setTimeout(function () { window.Plotly.relayout(gd, update); }, 0);
+      gd.__dateTicksTimer = setTimeout(function () {
+        if (gd.data !== traces) { return; }  // a new figure came meanwhile: its own plot decides
+        Object.keys(lengths).forEach(function (name) { seen[name].length = lengths[name]; });
+        window.Plotly.relayout(gd, update);
+      }, 0);
     }
   }
 

@@ -158,29 +158,41 @@ def test_on_a_phone_date_labels_stand_level_and_a_wide_window_gets_the_finer_ste
     page.wait_for_function(f"() => ({DATE_AXES})().length >= 2")
     wide = level(page.evaluate(DATE_AXES))
     assert {"trend-graph", "actions-area"} <= set(wide)
-    page.set_viewport_size({"width": 390, "height": 844})
-    page.wait_for_function(
-        f"w => ({DATE_AXES})().some(a => a.graph === 'trend-graph' && a.dtick !== w)", arg=wide["trend-graph"]
-    )
-    page.wait_for_timeout(500)  # every graph's resize and re-plot
-    axes = page.evaluate(DATE_AXES)
+
+    def resized(width, trend_step_is, step):
+        page.set_viewport_size({"width": width, "height": 900 if width > 600 else 844})
+        page.wait_for_function(
+            f"s => ({DATE_AXES})().some(a => a.graph === 'trend-graph' && (a.dtick === s) === {trend_step_is})",
+            arg=step,
+        )
+        page.wait_for_timeout(500)  # every graph's resize and re-plot
+        return page.evaluate(DATE_AXES)
+
+    axes = resized(390, "false", wide["trend-graph"])
     narrow = level(axes)
     trend = next(a for a in axes if a["graph"] == "trend-graph")
     assert narrow["trend-graph"] > wide["trend-graph"] and len(trend["labels"]) >= 2
     assert all(narrow[g] >= wide[g] for g in wide)  # a coarser step where needed, never a finer one
-    # A new figure (another period) starts from the server's step again, fitted to the phone.
+    # The same figures on a wide window again: the server's own, finer steps come back.
+    assert level(resized(1280, "true", wide["trend-graph"])) == wide
+    # ...and stay: no relayout goes back and forth once the page has settled.
+    page.evaluate(
+        "() => { window.__relayouts = 0; document.querySelectorAll('.js-plotly-plot').forEach(g =>"
+        " g.on('plotly_relayout', () => window.__relayouts++)); }"
+    )
+    page.wait_for_timeout(1500)
+    assert page.evaluate("() => window.__relayouts") == 0
+    # A new figure (another period) on the phone starts from its own server step, fitted.
+    resized(390, "false", wide["trend-graph"])
     page.locator("#filter-preset label", has_text="90d").first.click()
     wait_sections(page, stamp("90d"), ["section-trend", "section-actions"])
     page.wait_for_timeout(800)
     level(page.evaluate(DATE_AXES))
+    server = "() => document.querySelector('#trend-graph .js-plotly-plot').__dateTicks.xaxis.from"
     page.set_viewport_size({"width": 1280, "height": 900})
-    page.wait_for_timeout(800)
-    again = level(page.evaluate(DATE_AXES))
-    page.locator("#filter-preset label", has_text="30d").first.click()
-    wait_sections(page, stamp(), ["section-trend", "section-actions"])
-    page.wait_for_timeout(800)
-    assert level(page.evaluate(DATE_AXES)) == wide  # the server's own steps on the wide page
-    assert again["trend-graph"] <= narrow["trend-graph"] * 2  # 90 days on 1280 px: no phone-sized step left
+    page.wait_for_function(f"() => ({DATE_AXES})().some(a => a.graph === 'trend-graph' && a.dtick === ({server})())")
+    page.wait_for_timeout(500)
+    level(page.evaluate(DATE_AXES))
     ladder = page.evaluate(
         "() => [window.dashboardDateTicks.ladder('M2'), window.dashboardDateTicks.ladder(7 * 86400000).length,"
         " window.dashboardDateTicks.pick([1, 2, 4], 30, 100, 10), window.dashboardDateTicks.pick([1, 2], 30, 100, 10)]"
