@@ -11,7 +11,10 @@
    (or a new figure) starts again from the server's step, so nothing stays coarser than it
    needs. The tick anchor (Mondays) and the label format stay the server's.
    The relayout goes into the graph's figure too (dcc.Graph copies a relayout into its
-   `figure` prop), which no server callback reads. */
+   `figure` prop), which no server callback reads.
+   Names get the same care: an axis whose names have shorter forms (the heatmap's weekdays,
+   `meta.names` in the figure: «lunes» · «lun» · «L») shows the longest form whose widest name
+   stands level in its column; on a phone's 162 px heatmap Plotly stood «miércoles» upright. */
 window.dashboardDateTicks = (function () {
   var DAY = 86400000;
   var D = {
@@ -46,6 +49,33 @@ window.dashboardDateTicks = (function () {
     return ladder[ladder.length - 1];
   };
 
+  /* The first of `forms` (lists of names, longest first) whose widest name, `widthOf` px, leaves
+     GAP_PX in a column `perPx` wide; the last form when none does. */
+  D.pickNames = function (forms, widthOf, perPx) {
+    for (var i = 0; i < forms.length; i++) {
+      if (Math.max.apply(null, forms[i].map(widthOf)) + D.GAP_PX <= perPx) { return i; }
+    }
+    return forms.length - 1;
+  };
+
+  var ruler = document.createElement("canvas").getContext("2d");
+  function widthIn(font) {
+    ruler.font = (font && font.size || 12) + "px " + (font && font.family || "sans-serif");
+    return function (text) { return ruler.measureText(text).width; };
+  }
+
+  /* Names measured in the axis's own font, not as drawn: every form is measured alike, and an
+     axis's column width does not depend on its names, so the choice never goes back and forth. */
+  function fitNames(gd, full, given, update) {
+    var names = given.meta && given.meta.names;
+    Object.keys(names || {}).forEach(function (name) {
+      var ax = full[name], forms = names[name];
+      if (!ax || !ax.visible || !ax._length || !given[name] || !forms || !forms.length) { return; }
+      var form = forms[D.pickNames(forms, widthIn(ax.tickfont), ax._length / forms[0].length)];
+      if (JSON.stringify(given[name].ticktext) !== JSON.stringify(form)) { update[name + ".ticktext"] = form; }
+    });
+  }
+
   function fit(gd) {
     var full = gd._fullLayout, given = gd.layout || {}, traces = gd.data, update = {}, lengths = {};
     if (!full) { return; }
@@ -78,6 +108,7 @@ window.dashboardDateTicks = (function () {
       update[name + ".dtick"] = step;
       lengths[name] = ax._length;
     });
+    fitNames(gd, full, given, update);
     /* Out of Plotly's own plot call; a newer plot (a resize) decides again, so an older
        decision still waiting is dropped. */
     clearTimeout(gd.__dateTicksTimer);

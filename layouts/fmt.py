@@ -69,6 +69,7 @@ class Convention:
     short_months: tuple[str, ...]
     days: tuple[str, ...]  # Sunday = 0
     short_days: tuple[str, ...]
+    narrow_days: tuple[str, ...]  # one letter: «L M X J V S D» / «M T W T F S S» (CLDR narrow)
     day: str  # str.format pattern over d (day), b (short month), y (year)
     weekday_day: str  # the same with a (short weekday)
     month: str  # B (month name), y
@@ -101,6 +102,7 @@ def convention(lang: str) -> Convention:
             short_months=tuple(m.lower().rstrip(".") for m in _names(loc, "months", "abbreviated")),
             days=tuple(d.lower() for d in _names(loc, "days", "wide")),
             short_days=tuple(d.lower().rstrip(".") for d in _names(loc, "days", "abbreviated")),
+            narrow_days=_names(loc, "days", "narrow"),
             day="{d} {b} {y}",
             weekday_day="{a} {d} {b} {y}",
             month="{B} de {y}",
@@ -118,6 +120,7 @@ def convention(lang: str) -> Convention:
         short_months=_names(loc, "months", "abbreviated"),
         days=_names(loc, "days", "wide"),
         short_days=_names(loc, "days", "abbreviated"),
+        narrow_days=_names(loc, "days", "narrow"),
         day="{b} {d}, {y}",
         weekday_day="{a}, {b} {d}, {y}",
         month="{B} {y}",
@@ -152,6 +155,10 @@ def days() -> tuple[str, ...]:
 
 def short_days() -> tuple[str, ...]:
     return _c().short_days
+
+
+def narrow_days() -> tuple[str, ...]:
+    return _c().narrow_days
 
 
 def _group(digits: str, sep: str) -> str:

@@ -9,6 +9,8 @@ filter bar stops covering the screen.
   phone) it scrolls away with the page (assets/filterbar.js), and sticks again on a larger window.
 - Date axes keep their labels level: on a phone the trend's weekly labels were tilted by 30°
   (six on a 219 px axis); assets/dateticks.js steps them out (every 14 days) and back.
+- The heatmap's weekday names stood upright on a phone («miércoles» in a 23 px column): the
+  same script gives them their short form there («L M X J V S D»), and their full names back.
 """
 
 from __future__ import annotations
@@ -200,3 +202,37 @@ def test_on_a_phone_date_labels_stand_level_and_a_wide_window_gets_the_finer_ste
     # 7, 14, 28, 56, 112 days; labels 30 px wide + 8 apart on 100 px showing 10 ms: a step of 4 ms
     # (40 px) is the first that fits; when none does, the coarsest.
     assert ladder == [["M2", "M3", "M4", "M6", "M12"], 5, 4, 2]
+
+
+# The heatmap's weekday names as drawn: their text and boxes.
+DAY_NAMES = """() => [...document.querySelectorAll('#advanced-heatmap g.xtick > text')].map(t => {
+    const b = t.getBoundingClientRect(); return [t.textContent, b.left, b.right, b.height]; })"""
+
+
+def test_on_a_phone_the_heatmap_names_its_days_by_their_initials_and_a_wide_window_spells_them_out(
+    page_factory, served
+):
+    page = open_at(page_factory, served, 1280, 900)
+    page.locator("#advanced-toggle").click()
+    page.wait_for_function(f"() => ({DAY_NAMES})().length === 7")
+
+    def names(first):
+        page.wait_for_function(f"f => ({DAY_NAMES})()[0][0] === f", arg=first)
+        drawn = page.evaluate(DAY_NAMES)
+        assert all(h < 20 for *_, h in drawn), drawn  # level: an upright «miércoles» is ~60 px high
+        assert all(nxt[1] - cur[2] >= 4 for cur, nxt in pairwise(drawn)), drawn
+        return [d[0] for d in drawn]
+
+    assert names("lunes") == ["lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo"]
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert names("L") == ["L", "M", "X", "J", "V", "S", "D"]
+    hover = page.evaluate(
+        "() => document.querySelector('#advanced-heatmap .js-plotly-plot').data[0].customdata[9][2][0]"
+    )
+    assert hover == "miércoles"  # the hover keeps the full name
+    page.set_viewport_size({"width": 1280, "height": 900})
+    assert names("lunes")[2] == "miércoles"
+    pick = "(f, w, p) => window.dashboardDateTicks.pickNames(f, s => s.length * w, p)"
+    forms = [["lunes", "martes"], ["lun", "mar"], ["L", "M"]]
+    # 6 px a letter and 8 px apart: «martes» needs 44 px, «mar» 26; none fits in 10 px: the last.
+    assert [page.evaluate(f"([f, p]) => ({pick})(f, 6, p)", [forms, p]) for p in (44, 43, 26, 10)] == [0, 1, 1, 2]

@@ -18,9 +18,15 @@ from .common import add_donut, empty
 DAY_LABELS = list(fmt.DAYS[1:] + fmt.DAYS[:1])  # lunes … domingo
 
 
-def day_labels() -> list[str]:
-    names = fmt.days()
+def day_labels(names: tuple[str, ...] | None = None) -> list[str]:
+    names = fmt.days() if names is None else names
     return list(names[1:] + names[:1])
+
+
+def day_label_forms() -> list[list[str]]:
+    """The columns' names, longest first («lunes», «lun», «L»): a narrow page's heatmap shows the
+    first form that stands level in its columns (assets/dateticks.js, meta["names"])."""
+    return [day_labels(), day_labels(fmt.short_days()), day_labels(fmt.narrow_days())]
 
 
 HOUR_LABELS = [f"{h:02d}:00" for h in range(24)]
@@ -107,14 +113,21 @@ def heatmap(df: pd.DataFrame, timezone: str, height: int = 520, money: fmt.Money
     )
     fig.update_layout(
         margin=dict(l=8, r=8, t=8, b=8),
-        xaxis=dict(side="top", showgrid=False, tickfont=dict(color=theme.INK)),
+        xaxis=dict(
+            side="top",
+            showgrid=False,
+            tickfont=dict(color=theme.INK),
+            tickmode="array",
+            tickvals=day_labels(),
+            ticktext=day_labels(),
+        ),
         yaxis=dict(
             autorange="reversed",
             showgrid=False,
             dtick=1,
             title=dict(text=_("Hora local ({timezone})").format(timezone=timezone)),
         ),
-        meta={"log10": True},
+        meta={"log10": True, "names": {"xaxis": day_label_forms()}},
     )
     return fig
 
