@@ -67,8 +67,13 @@ def page(engine, f, f_sys, timings: dict | None = None) -> list:
     pooled connection, read as the API reads them (api/bodies.py): the earlier window's
     models and agents lean (totals only), the agents without latency (not in the answer),
     the users' ranking of both windows in one call (by_user_compared); timings: seconds
-    per call name, appended."""
+    per call name, appended. A narrow slice's rows kept from an earlier page are dropped
+    first (queries.slice_rows): each page reads them again, as after a row committed between
+    two refreshes."""
     import queries
+    from queries import slice_rows
+
+    slice_rows.clear()
 
     e, e_sys = queries.earlier(f), queries.earlier(f_sys)
     calls: list[tuple[Any, ...]] = [

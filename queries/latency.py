@@ -219,6 +219,12 @@ def latency_sketch(
 ) -> pd.DataFrame:
     """Bucket counts (dims…, b, n) of the latencies of f's rows, on the connection's facts path."""
     start, end = start or f.start_utc, end or f.read_end_utc
+    if reads_rollups(conn):
+        from .slice_rows import narrow_sketch  # a narrow slice's rows, read once for the page
+
+        narrow = narrow_sketch(conn, f, dims, start, end)
+        if narrow is not None:
+            return narrow
     if reads_rollups(conn) and _has_sketches(conn):
         return _rollup_sketch(conn, f, dims, start, end)
     return _raw_sketch(conn, f, dims, start, end)

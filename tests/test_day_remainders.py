@@ -23,7 +23,7 @@ from support.db import insert_logs, on_both_paths, random_row
 
 import queries
 from ingest import refresh as rollups
-from queries import base as qbase, rollup_read as qr
+from queries import base as qbase, rollup_read as qr, slice_rows
 from queries.rollup_plan import day_remainders
 from storage.rollup_tables import DAY
 
@@ -70,7 +70,9 @@ def rem(own_engine):
     insert_logs(own_engine, [edge, *rows[:cut]])
     rollups.refresh(own_engine)
     insert_logs(own_engine, rows[cut:])  # the live tail: rows of every hour, rests included
-    return own_engine, org
+    # The user family's plans are this module's subject: its users are read as a user past
+    # queries.slice_rows.MAX_ROWS is (a narrow user's rows are summed in numpy instead).
+    return own_engine.execution_options(**{slice_rows.OPTION: False}), org
 
 
 def _filters(org: str, window, tz: str, **extra):

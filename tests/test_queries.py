@@ -34,6 +34,7 @@ from queries import (
     model_efficiency,
     parse_filters,
     projection,
+    slice_rows,
     summary,
     time_series,
 )
@@ -698,8 +699,12 @@ def test_empty_org(data, org_id):
 
 
 def _use(path, data):
-    """data whose engine answers facts() from `path` ("raw" or "rollup")."""
-    return SimpleNamespace(**{**vars(data), "engine": qbase.facts_path(data.engine, path)})
+    """data whose engine answers facts() from `path` ("raw" or "rollup"; "rollup-wide": the
+    rollups even for a narrow user, as for one past queries.slice_rows.MAX_ROWS)."""
+    engine = qbase.facts_path(data.engine, path.removesuffix("-wide"))
+    if path == "rollup-wide":
+        engine = engine.execution_options(**{slice_rows.OPTION: False})
+    return SimpleNamespace(**{**vars(data), "engine": engine})
 
 
 @pytest.mark.parametrize("path", ["raw", "rollup"])

@@ -49,10 +49,12 @@ def _compared(base, window, tz, sl, source, gran):
 
 
 @pytest.mark.parametrize("seed", range(6))
-@pytest.mark.parametrize("path", ["raw", "rollup"])
+@pytest.mark.parametrize("path", ["raw", "rollup", "rollup-wide"])
 def test_random_slices_with_users_and_comparison(data, rolled, seed, path):
     """A random slice (a user among its filters half the time), its window and the
-    earlier window: every figure and the users' ranking equal the reference."""
+    earlier window: every figure and the users' ranking equal the reference. On
+    PostgreSQL "rollup" sums a narrow user's rows in numpy (queries.slice_rows);
+    "rollup-wide" reads the user family as for a user past its MAX_ROWS."""
     rng = random.Random(1000 + seed)
     base = data if path == "raw" else rolled
     view = _use(path, base)
@@ -142,7 +144,7 @@ def test_facts_of_fewer_measures_are_those_columns_of_every_measure(data, rolled
 def test_user_filter_reads_the_user_family_and_its_pieces(rolled, monkeypatch):
     """A user-filtered week in Kathmandu: whole UTC days from rollup_user, the sub-day rest
     (every local midnight is 18:15 UTC) from the raw rows, in one statement."""
-    from queries import base as qbase, buckets as qbuckets, rollup_read as qr
+    from queries import base as qbase, buckets as qbuckets, rollup_read as qr, slice_rows
 
     seen = []
     real = qr.build_query
@@ -153,7 +155,8 @@ def test_user_filter_reads_the_user_family_and_its_pieces(rolled, monkeypatch):
 
     monkeypatch.setattr(qr, "build_query", spy)
     f = sliced_filters(rolled, "months", "Asia/Kathmandu", {"userId": ["u2"]}, granularity="day")
-    with qbase.facts_path(rolled.engine, "rollup").connect() as c:
+    narrow_off = {slice_rows.OPTION: False}  # the plan for a user past queries.slice_rows.MAX_ROWS
+    with qbase.facts_path(rolled.engine, "rollup").execution_options(**narrow_off).connect() as c:
         qbase.facts(c, f, by_qh=True, boundaries=qbuckets.bucket_cuts(f))
     assert seen and seen[0][0] == "user" and seen[0][1] > 0
     check_all(_use("rollup", rolled), f, {"userId": ["u2"]})
@@ -167,8 +170,9 @@ def test_the_data_set_has_users():
 
 def test_percentiles_under_a_filter_on_another_column_read_sketches(rolled, monkeypatch):
     """p95 per agent under a model filter, per model under an agent or action filter: the
-    combined sketches; under a user filter: the raw rows (no sketch keys users)."""
-    from queries import base as qbase, latency as ql
+    combined sketches; under a user filter: the raw rows (no sketch keys users), as for a user
+    past queries.slice_rows.MAX_ROWS (a narrow one's rows are counted in numpy)."""
+    from queries import base as qbase, latency as ql, slice_rows
 
     raw = []
     real = ql._raw_sketch
@@ -188,7 +192,7 @@ def test_percentiles_under_a_filter_on_another_column_read_sketches(rolled, monk
     for sl, dims, is_raw in cases:
         raw.clear()
         f = sliced_filters(rolled, "months", "America/St_Johns", sl)
-        with qbase.facts_path(rolled.engine, "rollup").connect() as c:
+        with qbase.facts_path(rolled.engine, "rollup").execution_options(**{slice_rows.OPTION: False}).connect() as c:
             ql.latency_sketch(c, f, dims)
         assert bool(raw) == is_raw, sl
         check_all(_use("rollup", rolled), f, sl)
