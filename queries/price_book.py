@@ -132,7 +132,7 @@ class PriceBook:
     def cuts(self, models: Iterable[tuple[str, str]], a: int, b: int) -> np.ndarray:
         """Quarter-hour starts (epoch seconds) in (a, b) from which some model's price may differ."""
         out: list[int] = []
-        for provider, model in models:
+        for provider, model in dict.fromkeys(models):  # each model once (a caller's facts hold one per segment)
             out += catalogue_changes(provider, model, a, b)
             out += [o.valid_from for o in self.overrides.get((provider, model), []) if o.valid_from is not None]
         q = -(-np.asarray(out, dtype="int64") // QH) * QH

@@ -273,3 +273,22 @@ def test_rollup_model_keeps_unpriced_sums(engine):
                 int(null["input_tokens"].sum()),
                 int(null["cache_write_tokens"].sum()),
             )
+
+
+def test_price_cuts_look_each_model_up_once(monkeypatch):
+    """A window's facts hold a row per segment and model (53 weeks × every model): the price
+    cuts are looked up once per model, not per row. deepseek-v4-flash's daily off-peak prices
+    give two instants a day, and a lookup per row made a 365-day weekly cache-savings answer
+    spend ~0.8 s of CPU here; the cuts themselves are the same."""
+    from queries import price_book
+
+    seen = []
+    real = price_book.catalogue_changes
+    monkeypatch.setattr(price_book, "catalogue_changes", lambda *a: seen.append(a[:2]) or real(*a))
+    a, b = int(datetime(2025, 12, 1, tzinfo=UTC).timestamp()), int(datetime(2026, 12, 1, tzinfo=UTC).timestamp())
+    rows = [("deepseek", "deepseek-v4-flash"), ("openai", "gpt-4o")] * 200
+    cuts = price_book.PriceBook({}).cuts(rows, a, b)
+    assert sorted(seen) == [("deepseek", "deepseek-v4-flash"), ("openai", "gpt-4o")]
+    once = [t for m in dict.fromkeys(rows) for t in real(*m, a, b)]
+    assert np.array_equal(cuts, np.unique(-(-np.asarray(once, dtype="int64") // 900) * 900))
+    assert len(cuts) >= 2 * 364  # the off-peak hours' ends, every day
