@@ -21,8 +21,8 @@ of two years), and every question of the same stamp sums them in numpy.
 - **Fresh**: rows are kept under the org's data stamp (queries.freshness.data_stamp, read
   before them; the answer's own when it has one): a committed row changes the stamp, so the
   next question reads again. Nothing is kept across stamps.
-- **Bounded**: at most MAX_CACHED_ROWS rows in the process (a few MB), the least recently
-  used slices dropped first.
+- **Bounded**: at most MAX_CACHED_ROWS rows in the process (~200 bytes each: 20 MB at
+  most), the least recently used slices dropped first.
 
 Over 300 lines: the read, the cache and the grouping (facts and latency buckets) are one
 mechanism whose invariants (one stamp, disjoint spans, the same integers) hold together.
@@ -53,7 +53,7 @@ from .slicing import slice_sql
 
 MAX_ROWS = 50_000  # one slice's rows over the spans asked; past it the slice is read as before
 NOT_NARROW_S = 600.0  # a slice found past MAX_ROWS is not tried again for a span as long, this long
-MAX_CACHED_ROWS = 200_000  # every slice's rows kept in this process
+MAX_CACHED_ROWS = 100_000  # every slice's rows kept in this process: ~200 bytes each
 OPTION = "ai_usage_narrow_rows"  # a connection's execution option: False reads as before (tests, A/B)
 DIMS = ("agent_id", "user_id", "action_type", "provider", "model")
 # The user index covers every column read (no table read); the agent index does not: a small
@@ -74,7 +74,7 @@ class _Rows:
     """One slice's rows of the spans read (`covered`: disjoint [lo, hi) in microseconds)."""
 
     covered: list[tuple[int, int]] = field(default_factory=list)
-    parts: dict[str, np.ndarray] = field(default_factory=dict)  # every row's columns as read (INTS, DIMS)
+    parts: dict[str, np.ndarray] = field(default_factory=dict)  # every row's INTS as read
     codes: dict[str, np.ndarray] = field(default_factory=dict)  # per DIMS: index into values, -1 = NULL
     values: dict[str, np.ndarray] = field(default_factory=dict)  # per DIMS: the names, then None
     sums: dict[str, np.ndarray] = field(default_factory=dict)  # every measure of one row
@@ -167,15 +167,16 @@ def _build(rows: list[tuple[Any, ...]], old: _Rows | None, covered: list[tuple[i
     cells = np.empty((len(rows), len(DIMS) + len(INTS)), dtype=object)
     if rows:
         cells[:] = rows  # row by row: a name is never read as a sequence of characters
-    parts = {d: cells[:, i] for i, d in enumerate(DIMS)}
     ints = cells[:, len(DIMS) :].astype("int64")
-    parts.update({c: ints[:, i] for i, c in enumerate(INTS)})
+    parts = {c: ints[:, i] for i, c in enumerate(INTS)}
+    names = {d: cells[:, i] for i, d in enumerate(DIMS)}
     if old is not None and old.n:
         parts = {c: np.concatenate([old.parts[c], v]) for c, v in parts.items()}
+        names = {d: np.concatenate([old.values[d][old.codes[d]], v]) for d, v in names.items()}
     r = _Rows(covered=covered, parts=parts, n=len(parts["us"]))
-    for d in DIMS:
-        codes, uniques = pd.factorize(parts[d], use_na_sentinel=True)
-        r.codes[d] = codes.astype("int64")
+    for d in DIMS:  # kept as codes into each name once (a row's own string objects are dropped)
+        codes, uniques = pd.factorize(names[d], use_na_sentinel=True)
+        r.codes[d] = codes.astype("int32")
         r.values[d] = np.array([*uniques, None], dtype=object)  # code -1 reads the trailing None
     s = r.sums
     s.update({c: parts[c] for c in ("us", "src", *TOKEN_COLUMNS, "cost_e8")})
