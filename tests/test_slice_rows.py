@@ -146,15 +146,22 @@ def test_latency_buckets_equal_the_raw_rows(pg, seed):
             pd.testing.assert_frame_equal(_sorted(pct), _sorted(latency.percentiles(want, dims)))
 
 
-def test_a_committed_row_counts_at_once(pg):
-    f = Filters(
+def _user(user: str, days: int, tz: str = "UTC", **extra) -> Filters:
+    """The last `days` local days up to NOW's, filtered to one user."""
+    end = NOW.date()
+    return Filters(
         org_id=ORG,
-        timezone="UTC",
-        start_date=NOW.date() - timedelta(days=29),
-        end_date=NOW.date(),
+        timezone=tz,
+        start_date=end - timedelta(days=days - 1),
+        end_date=end,
         now=NOW,
-        user_ids=("u2",),
+        user_ids=(user,),
+        **extra,
     )
+
+
+def test_a_committed_row_counts_at_once(pg):
+    f = _user("u2", 30)
     with pg.connect() as c:
         before = int(facts(c, f)["executions"].iloc[0])
     insert_logs(pg, [random_row(ORG, NOW - timedelta(hours=1), random.Random(1), user="u2")])
@@ -171,15 +178,7 @@ def test_one_read_serves_a_stamp_and_a_wider_window_reads_only_what_it_lacks(pg,
     spans = []
     real = slice_rows._read
     monkeypatch.setattr(slice_rows, "_read", lambda c, f, s, room: spans.append(s) or real(c, f, s, room))
-    f = Filters(
-        org_id=ORG,
-        timezone="Asia/Kathmandu",
-        start_date=NOW.date() - timedelta(days=89),
-        end_date=NOW.date(),
-        now=NOW,
-        user_ids=("u1",),
-        compare="previous",
-    )
+    f = _user("u1", 90, "Asia/Kathmandu", compare="previous")
     with pg.connect() as c:
         summary(c, f)
         summary(c, earlier(f))  # the earlier window came with the first read
@@ -193,14 +192,7 @@ def test_one_read_serves_a_stamp_and_a_wider_window_reads_only_what_it_lacks(pg,
 
 def test_a_slice_past_max_rows_reads_as_before_and_is_not_tried_again(pg, monkeypatch):
     monkeypatch.setattr(slice_rows, "MAX_ROWS", 50)
-    f = Filters(
-        org_id=ORG,
-        timezone="UTC",
-        start_date=NOW.date() - timedelta(days=364),
-        end_date=NOW.date(),
-        now=NOW,
-        user_ids=("u3",),
-    )
+    f = _user("u3", 365)
     calls = []
     real = slice_rows._read
     monkeypatch.setattr(slice_rows, "_read", lambda *a: calls.append(1) or real(*a))
@@ -214,7 +206,7 @@ def test_a_slice_past_max_rows_reads_as_before_and_is_not_tried_again(pg, monkey
 
 
 def test_off_by_option_and_on_sqlite_and_for_an_agent_alone(pg):
-    f = Filters(org_id=ORG, timezone="UTC", start_date=NOW.date(), end_date=NOW.date(), now=NOW, user_ids=("u1",))
+    f = _user("u1", 1)
     with pg.connect() as c:
         off = c.execution_options(**{slice_rows.OPTION: False})
         assert slice_rows.narrow_facts(off, f, (), False, f.start_utc, f.read_end_utc, False, None) is None
