@@ -17,7 +17,8 @@ of two years), and every question of the same stamp sums them in numpy.
 - **When**: PostgreSQL 14 or later, the rollups on (a data stamp exists), a slice on
   user_id (its index covers every column read; INDEXED), and at most MAX_ROWS rows over the
   spans asked (a window and, with a comparison, its earlier one: read together). A slice past that is not narrow: facts() reads as before, and the slice is
-  not tried again for NOT_NARROW_S for a span as long.
+  not tried again for NOT_NARROW_S, whatever the span (a shorter one, the projection's
+  month say, would read many rows for one question that the user family answers cheaply).
 - **Fresh**: rows are kept under the org's data stamp (queries.freshness.data_stamp, read
   before them; the answer's own when it has one): a committed row changes the stamp, so the
   next question reads again. Nothing is kept across stamps.
@@ -52,7 +53,7 @@ from .filters import Filters
 from .slicing import slice_sql
 
 MAX_ROWS = 50_000  # one slice's rows over the spans asked; past it the slice is read as before
-NOT_NARROW_S = 600.0  # a slice found past MAX_ROWS is not tried again for a span as long, this long
+NOT_NARROW_S = 600.0  # a slice found past MAX_ROWS is not tried again for this long
 MAX_CACHED_ROWS = 100_000  # every slice's rows kept in this process: ~200 bytes each
 OPTION = "ai_usage_narrow_rows"  # a connection's execution option: False reads as before (tests, A/B)
 DIMS = ("agent_id", "user_id", "action_type", "provider", "model")
@@ -84,7 +85,7 @@ class _Rows:
 _LOCK = threading.Lock()
 _ROWS: OrderedDict[tuple[Any, ...], _Rows] = OrderedDict()  # (database, org, slice, stamp) -> rows
 _STRIPES = [threading.Lock() for _ in range(64)]  # one reader per (database, org, slice): a stripe each
-_NOT_NARROW: dict[tuple[Any, ...], tuple[float, int]] = {}  # (database, org, slice) -> (until, span µs)
+_NOT_NARROW: dict[tuple[Any, ...], float] = {}  # (database, org, slice) -> until (time.monotonic())
 
 
 def clear(verdicts: bool = False) -> None:
@@ -189,10 +190,13 @@ def _build(rows: list[tuple[Any, ...]], old: _Rows | None, covered: list[tuple[i
 
 
 def _wanted(f: Filters, a: int, b: int) -> list[tuple[int, int]]:
-    """[a, b), and with a comparison the earlier window too: a page asks both (one read)."""
+    """[a, b), and when that is f's window and f has a comparison, the earlier window too: a
+    page asks both (one read). A question of a span of its own (the projection's month, an
+    anomaly's weeks) reads that span alone."""
     from .compare import earlier
 
-    e = earlier(f) if f.compare else None
+    own = (a, b) == (_micros(f.start_utc), _micros(f.read_end_utc))
+    e = earlier(f) if f.compare and own else None
     if e is None or e.read_end_utc <= e.start_utc:
         return [(a, b)]
     lo, hi = _micros(e.start_utc), _micros(e.read_end_utc)
@@ -207,8 +211,7 @@ def _rows(conn: sa.Connection, f: Filters, a: int, b: int) -> _Rows | None:
 
     slice_key = (conn.engine.url.render_as_string(hide_password=False), f.org_id, f.slice_items)
     with _LOCK:
-        until, span = _NOT_NARROW.get(slice_key, (0.0, 0))
-        if until > time.monotonic() and b - a >= span:
+        if _NOT_NARROW.get(slice_key, 0.0) > time.monotonic():
             return None
     org, stamp = conn.get_execution_options().get(STAMP_OPTION, (None, None))
     if org != f.org_id or stamp is None:
@@ -229,9 +232,9 @@ def _rows(conn: sa.Connection, f: Filters, a: int, b: int) -> _Rows | None:
             if got is None:
                 now = time.monotonic()
                 if len(_NOT_NARROW) > 1000:
-                    for k in [k for k, (until, _) in _NOT_NARROW.items() if until <= now]:
+                    for k in [k for k, until in _NOT_NARROW.items() if until <= now]:
                         del _NOT_NARROW[k]
-                _NOT_NARROW[slice_key] = (now + NOT_NARROW_S, b - a)
+                _NOT_NARROW[slice_key] = now + NOT_NARROW_S
                 _ROWS.pop(key, None)
                 return None
             rows = _build(got, have, _merge(have.covered if have else [], spans))

@@ -196,13 +196,15 @@ def test_a_slice_past_max_rows_reads_as_before_and_is_not_tried_again(pg, monkey
     calls = []
     real = slice_rows._read
     monkeypatch.setattr(slice_rows, "_read", lambda *a: calls.append(1) or real(*a))
+    short = replace(f, start_date=f.end_date)
     with pg.connect() as c:
         assert slice_rows.narrow_facts(c, f, (), False, f.start_utc, f.read_end_utc, False, None) is None
         assert facts(c, f).equals(raw_facts(c, f))  # the rollups answer, as before
-        assert len(calls) == 1  # the verdict holds for a span as long
-        short = replace(f, start_date=f.end_date)
+        assert slice_rows.narrow_facts(c, short, (), False, short.start_utc, short.read_end_utc, False, None) is None
+        assert len(calls) == 1  # not tried again, whatever the span
+        monkeypatch.setattr(slice_rows, "_NOT_NARROW", {})  # the verdict expired
         got = slice_rows.narrow_facts(c, short, (), False, short.start_utc, short.read_end_utc, False, None)
-        assert got is not None and got.equals(raw_facts(c, short))
+        assert got is not None and got.equals(raw_facts(c, short)) and len(calls) == 2
 
 
 def test_off_by_option_and_on_sqlite_and_for_an_agent_alone(pg):
