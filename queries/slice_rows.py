@@ -16,9 +16,10 @@ of two years), and every question of the same stamp sums them in numpy.
   question shape with raw_facts on random slices, windows, sources and measures).
 - **When**: PostgreSQL 14 or later, the rollups on (a data stamp exists), a slice on
   user_id (its index covers every column read; INDEXED), and at most MAX_ROWS rows over the
-  spans asked (a window and, with a comparison, its earlier one: read together). A slice past that is not narrow: facts() reads as before, and the slice is
-  not tried again for NOT_NARROW_S, whatever the span (a shorter one, the projection's
-  month say, would read many rows for one question that the user family answers cheaply).
+  spans asked (a question about the window reads its earlier one too, with a comparison). A
+  slice past that is not narrow: facts() reads as before, and the slice is not tried again
+  for NOT_NARROW_S, whatever the span (a shorter one, the projection's month say, would
+  read many rows for one question that the user family answers cheaply).
 - **Fresh**: rows are kept under the org's data stamp (queries.freshness.data_stamp, read
   before them; the answer's own when it has one): a committed row changes the stamp, so the
   next question reads again. Nothing is kept across stamps.
@@ -228,16 +229,17 @@ def _rows(conn: sa.Connection, f: Filters, a: int, b: int) -> _Rows | None:
             return have
         spans = [m for lo, hi in _wanted(f, a, b) for m in _missing(have.covered if have else [], lo, hi)]
         got = _read(conn, f, spans, MAX_ROWS - (have.n if have else 0))
-        with _LOCK:
-            if got is None:
+        if got is None:
+            with _LOCK:
                 now = time.monotonic()
                 if len(_NOT_NARROW) > 1000:
                     for k in [k for k, until in _NOT_NARROW.items() if until <= now]:
                         del _NOT_NARROW[k]
                 _NOT_NARROW[slice_key] = now + NOT_NARROW_S
                 _ROWS.pop(key, None)
-                return None
-            rows = _build(got, have, _merge(have.covered if have else [], spans))
+            return None
+        rows = _build(got, have, _merge(have.covered if have else [], spans))  # other slices go on meanwhile
+        with _LOCK:
             for k in [k for k in _ROWS if k[:3] == slice_key and k != key]:
                 del _ROWS[k]  # an older stamp's: never asked again
             _ROWS[key] = rows
