@@ -225,8 +225,8 @@ def latency_sketch(
         narrow = narrow_sketch(conn, f, dims, start, end)
         if narrow is not None:
             return narrow
-    if reads_rollups(conn) and _has_sketches(conn):
-        return _rollup_sketch(conn, f, dims, start, end)
+        if _has_sketches(conn):
+            return _rollup_sketch(conn, f, dims, start, end)
     return _raw_sketch(conn, f, dims, start, end)
 
 

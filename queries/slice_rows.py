@@ -50,6 +50,7 @@ from storage.measures import TOKEN_COLUMNS, TOKEN_PARTS, TOKENS, UNPRICED, cost_
 from storage.schema import COST_SCALE
 from storage.sources import SPLIT, source_class_sql
 
+from .base import tuples
 from .filters import Filters
 from .slicing import slice_sql
 
@@ -154,11 +155,7 @@ def _read(conn: sa.Connection, f: Filters, spans: list[tuple[int, int]], room: i
     rows: list[tuple[Any, ...]] = []
     for lo, hi in spans:
         bound = {**params, "org": f.org_id, "a": EPOCH + lo * US, "b": EPOCH + hi * US, "n": room - len(rows) + 1}
-        result = conn.execute(sql, bound)
-        try:
-            rows += result.cursor.fetchall()
-        finally:
-            result.close()
+        rows += tuples(conn.execute(sql, bound))
         if len(rows) > room:
             return None
     return rows
@@ -225,9 +222,10 @@ def _rows(conn: sa.Connection, f: Filters, a: int, b: int) -> _Rows | None:
             have = _ROWS.get(key)
             if have is not None:
                 _ROWS.move_to_end(key)
-        if not _missing(have.covered if have else [], a, b):
+        covered = have.covered if have else []
+        if not _missing(covered, a, b):
             return have
-        spans = [m for lo, hi in _wanted(f, a, b) for m in _missing(have.covered if have else [], lo, hi)]
+        spans = [m for lo, hi in _wanted(f, a, b) for m in _missing(covered, lo, hi)]
         got = _read(conn, f, spans, MAX_ROWS - (have.n if have else 0))
         if got is None:
             with _LOCK:
@@ -238,7 +236,7 @@ def _rows(conn: sa.Connection, f: Filters, a: int, b: int) -> _Rows | None:
                 _NOT_NARROW[slice_key] = now + NOT_NARROW_S
                 _ROWS.pop(key, None)
             return None
-        rows = _build(got, have, _merge(have.covered if have else [], spans))  # other slices go on meanwhile
+        rows = _build(got, have, _merge(covered, spans))  # other slices go on meanwhile
         with _LOCK:
             for k in [k for k in _ROWS if k[:3] == slice_key and k != key]:
                 del _ROWS[k]  # an older stamp's: never asked again
