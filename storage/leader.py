@@ -33,7 +33,7 @@ from typing import IO, Any
 
 import sqlalchemy as sa
 
-from . import metrics
+from . import execute, metrics
 
 log = logging.getLogger("ai_usage.leader")
 
@@ -185,10 +185,10 @@ class LeaderLoop(threading.Thread):
             try:
                 delay: float | None = job.run()
                 job.errors = 0
-            except Exception:  # the database may be away; answers stay exact without the job
+            except Exception as exc:  # the database may be away; answers stay exact without the job
                 job.errors += 1
                 if job.errors in (1, 10) or job.errors % 100 == 0:
-                    log.exception("leader: job %s failed (%s in a row)", job.name, job.errors)
+                    _log_failure(job, exc)
                 delay = min(job.every * (1 + job.errors), max(MAX_BACKOFF, job.every))
             job.due = time.monotonic() + (job.every if delay is None else delay)
 
@@ -196,6 +196,23 @@ class LeaderLoop(threading.Thread):
         self._halt.set()
         if self.is_alive():
             self.join(timeout)
+
+
+def _log_failure(job: _Scheduled, exc: BaseException) -> None:
+    """A job's failure in the log: one line when the database is at fault (its tables missing
+    before `ai-usage init-db`, an outage, a timeout), which the operator fixes and a traceback
+    does not explain; the traceback for anything else (a bug)."""
+    kind = execute.classify(exc)
+    if kind is None:
+        log.exception("leader: job %s failed (%s in a row)", job.name, job.errors)
+        return
+    inner = exc.cause if isinstance(exc, execute.DatabaseFault) else exc
+    lines = str(getattr(inner, "orig", None) or inner).splitlines()
+    cause = f"{type(inner).__name__}: {lines[0]}" if lines else type(inner).__name__
+    missing = kind == execute.SCHEMA_MISSING
+    hint = " The database lacks the dashboard's tables: run `ai-usage init-db`." if missing else ""
+    level = logging.ERROR if missing else logging.WARNING
+    log.log(level, "leader: job %s failed (%s in a row): %s (%s).%s", job.name, job.errors, kind, cause, hint)
 
 
 def describe(loop: LeaderLoop | None) -> dict[str, Any]:

@@ -179,3 +179,55 @@ def test_request_id_on_errors_and_unknown_routes(client):
     for method, path, status in (("GET", "/ai/org-usage/nope", 404), ("POST", "/ai/org-usage/summary", 405)):
         resp = client.open(path, method=method, headers={"X-Request-Id": "abc"})
         assert resp.status_code == status and resp.headers["X-Request-Id"] == "abc"
+
+
+class _Held:
+    """A leadership that is always held (no lock, no database)."""
+
+    held = True
+
+    def hold(self) -> bool:
+        return True
+
+    def release(self) -> None:
+        pass
+
+
+def test_leader_job_failures_from_the_database_log_one_line_and_bugs_a_traceback(caplog, tmp_path):
+    from storage import execute
+    from storage.leader import LeaderLoop
+
+    empty = make_engine(f"sqlite:///{tmp_path / 'empty.db'}")  # no tables: what `serve` sees before init-db
+    try:
+        with empty.connect() as conn:
+            conn.execute(sa.text("SELECT watermark FROM rollup_state"))
+    except sa.exc.OperationalError as exc:
+        missing = exc
+    down = execute.DatabaseFault(execute.UNAVAILABLE, sa.exc.OperationalError("SELECT 1", {}, OSError("refused")))
+
+    def raising(exc: BaseException):
+        def run() -> None:
+            raise exc
+
+        return run
+
+    loop = LeaderLoop(empty, leadership=_Held())
+    loop.add("rollups", raising(missing), every=60)
+    loop.add("alerts", raising(down), every=60)
+    loop.add("budget", raising(ValueError("a bug")), every=60)
+    with caplog.at_level(logging.INFO, logger="ai_usage.leader"):
+        loop._run_due()
+        for job in loop.jobs:
+            job.due = 0.0
+        loop._run_due()  # the second failure in a row is not logged (the 1st, 10th, every 100th are)
+    records = {r.getMessage().split(" failed")[0]: r for r in caplog.records}
+    assert len(caplog.records) == 3, [r.getMessage() for r in caplog.records]
+    schema, outage, bug = records["leader: job rollups"], records["leader: job alerts"], records["leader: job budget"]
+    assert schema.levelno == logging.ERROR and schema.exc_info is None
+    assert "schema_missing" in schema.getMessage() and "no such table: rollup_state" in schema.getMessage()
+    assert "run `ai-usage init-db`" in schema.getMessage() and "\n" not in schema.getMessage()
+    assert outage.levelno == logging.WARNING and outage.exc_info is None
+    assert "unavailable (OperationalError" in outage.getMessage() and "init-db" not in outage.getMessage()
+    assert bug.levelno == logging.ERROR and bug.exc_info is not None  # a bug keeps its traceback
+    assert all(job.errors == 2 for job in loop.jobs)
+    empty.dispose()
