@@ -8,6 +8,7 @@ import json
 import logging
 from datetime import UTC, datetime, timedelta
 
+import pytest
 import sqlalchemy as sa
 from support.api import SECRET, auth, log, make_app
 from support.db import insert_logs
@@ -198,11 +199,9 @@ def test_leader_job_failures_from_the_database_log_one_line_and_bugs_a_traceback
     from storage.leader import LeaderLoop
 
     empty = make_engine(f"sqlite:///{tmp_path / 'empty.db'}")  # no tables: what `serve` sees before init-db
-    try:
-        with empty.connect() as conn:
-            conn.execute(sa.text("SELECT watermark FROM rollup_state"))
-    except sa.exc.OperationalError as exc:
-        missing = exc
+    with pytest.raises(sa.exc.OperationalError) as raised, empty.connect() as conn:
+        conn.execute(sa.text("SELECT watermark FROM rollup_state"))
+    missing = raised.value
     down = execute.DatabaseFault(execute.UNAVAILABLE, sa.exc.OperationalError("SELECT 1", {}, OSError("refused")))
 
     def raising(exc: BaseException):
