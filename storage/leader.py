@@ -206,9 +206,8 @@ def _log_failure(job: _Scheduled, exc: BaseException) -> None:
     if kind is None:
         log.exception("leader: job %s failed (%s in a row)", job.name, job.errors)
         return
-    inner = exc.cause if isinstance(exc, execute.DatabaseFault) else exc
-    lines = str(getattr(inner, "orig", None) or inner).splitlines()
-    cause = f"{type(inner).__name__}: {lines[0]}" if lines else type(inner).__name__
+    fault = exc if isinstance(exc, execute.DatabaseFault) else execute.DatabaseFault(kind, exc)
+    cause = f"{type(fault.cause).__name__}: {fault.summary()}"
     missing = kind == execute.SCHEMA_MISSING
     hint = " The database lacks the dashboard's tables: run `ai-usage init-db`." if missing else ""
     level = logging.ERROR if missing else logging.WARNING
