@@ -11,6 +11,7 @@ own colours are CSS custom properties (assets/10_dashboard.css).
 from __future__ import annotations
 
 import plotly.graph_objects as go
+import plotly.io as pio
 
 from . import fmt, i18n
 from .i18n import N_, _
@@ -168,6 +169,11 @@ def template(ink: str, muted: str, grid: str, border: str, surface: str, colorwa
 
 
 TEMPLATE = template(INK, MUTED, GRID, BORDER, SURFACE, [c for _, c in ACTIONS.values()])
+# The light template is plotly's default in this process: go.Figure() takes its default template
+# as already validated, where a template passed in is validated again for every figure (figure()).
+TEMPLATE_NAME = "ai_usage"
+pio.templates[TEMPLATE_NAME] = TEMPLATE
+pio.templates.default = TEMPLATE_NAME
 
 # ---- The dark theme: every colour above has its dark variant, with the same meaning ----
 # Neutrals: a deep slate page, not an inverted one (assets/10_dashboard.css has the same values
@@ -274,5 +280,9 @@ def graph_config() -> dict:
 def figure(**layout) -> go.Figure:
     """An empty figure on the page's template, in the page's number format. The layout goes to
     the constructor (plain keys, no magic underscores): the same figure as update_layout's, in
-    about half its ~2 ms of CPU (validating the template once instead of through an update)."""
+    about half its ~2 ms of CPU. The template comes as plotly's default (TEMPLATE_NAME, set
+    above), which plotly does not validate again: 1.55 → 0.28 ms a figure, the same JSON. Should
+    anything else have changed the default, the template is passed (and validated) instead."""
+    if pio.templates.default == TEMPLATE_NAME:
+        return go.Figure(layout={"separators": separators(), **layout})
     return go.Figure(layout={"template": TEMPLATE, "separators": separators(), **layout})

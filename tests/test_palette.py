@@ -219,3 +219,24 @@ def test_dark_heatmap_ramp_is_token_volume_and_legible():
 def test_html_swatches_carry_both_themes():
     style = theme.swatch(theme.SOURCES["byok"][1])
     assert style == {"--swatch": "#7c2d12", "--swatch-dark": theme.DARK_PALETTE["source:byok"]}
+
+
+def test_every_figure_carries_the_light_template_whatever_plotlys_default(monkeypatch):
+    """theme.figure() takes the light template as plotly's default (not validated again for each
+    figure); the figure is the one a template passed in gives, and should plotly's default be
+    another, the template is still ours."""
+    import plotly.io as pio
+
+    def built():
+        fig = theme.figure(height=300, hovermode="x unified")
+        fig.add_scatter(x=[1, 2], y=[3, 4])
+        return fig.to_plotly_json()
+
+    assert pio.templates.default == theme.TEMPLATE_NAME
+    passed = go.Figure(layout={"template": theme.TEMPLATE, "separators": theme.separators()})
+    passed.update_layout(height=300, hovermode="x unified")
+    passed.add_scatter(x=[1, 2], y=[3, 4])
+    assert built() == passed.to_plotly_json()
+    assert built()["layout"]["template"] == theme.TEMPLATE.to_plotly_json()
+    monkeypatch.setattr(pio.templates, "default", "plotly_dark")
+    assert built() == passed.to_plotly_json()
