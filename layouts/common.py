@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dash import dcc, html
 
-from . import theme
+from . import plotly_config, theme
 
 
 def section(sec_id: str, title: str, description: str, body, tools=None, className: str = "") -> html.Section:
@@ -40,7 +40,7 @@ def graph(graph_id: str, height: int, label: str) -> html.Div:
         dcc.Graph(
             id=graph_id,
             figure=blank_figure(height),
-            config=theme.graph_config(),
+            config=plotly_config.graph_config(),
             style={"height": f"{height}px"},
             className="chart",
         ),

@@ -23,7 +23,7 @@ Spanish month and weekday names are lowercase everywhere (ticks, hovers, heatmap
 capitalised only as the first word of a sentence; English ones are capitalised.
 
 The same conventions reach the charts (plotly `separators` and locale: theme.separators(),
-theme.graph_config()) and the grid (assets/dashAgGridFunctions.js, by <html lang>).
+plotly_config.graph_config()) and the grid (assets/dashAgGridFunctions.js, by <html lang>).
 
 A ratio without a denominator (a hit rate with no prompt tokens, a share of a zero total) is
 "N/A" in both languages; any other value that does not exist is "—". Data text inside a chart

@@ -10,8 +10,11 @@ own colours are CSS custom properties (assets/10_dashboard.css).
 
 from __future__ import annotations
 
+from typing import Any
+
 import plotly.graph_objects as go
 import plotly.io as pio
+from plotly.basedatatypes import BasePlotlyType
 
 from . import fmt, i18n
 from .i18n import N_, _
@@ -232,49 +235,10 @@ def swatch(colour: str) -> dict:
     return {"--swatch": colour, "--swatch-dark": DARK.get(colour.lower(), colour)}
 
 
-# plotly.js locale handed with every graph's config (no global script): Spanish month
-# and day names on date axes, decimal comma.
-LOCALE = {
-    "es": {
-        "dictionary": {},
-        "format": {
-            # Lowercase, as Spanish writes them inside text: «1 dic 2026», «mar 1 dic».
-            "days": list(fmt.DAYS),
-            "shortDays": list(fmt.SHORT_DAYS),
-            "months": list(fmt.MONTHS),
-            "shortMonths": list(fmt.SHORT_MONTHS),
-            "date": "%d/%m/%Y",
-            "decimal": ",",
-            "thousands": ".",
-            "grouping": [3],
-            "currency": ["US$ ", ""],
-        },
-    }
-}
-
-GRAPH_CONFIG = {
-    "displayModeBar": False,
-    "responsive": True,
-    "locale": "es",
-    "locales": LOCALE,
-    "scrollZoom": False,
-    "doubleClick": "reset",
-}
-
-
 def separators() -> str:
     """plotly's decimal and thousands separators in the page's language (es ",." / en ".,")."""
     c = fmt.convention(i18n.current())
     return c.decimal + c.group
-
-
-def graph_config() -> dict:
-    """GRAPH_CONFIG in the page's language: plotly.js names months and days from this locale
-    (Spanish: LOCALE below; English: plotly's built-in "en", no dictionary to send)."""
-    lang = i18n.current()
-    if lang == "es":
-        return GRAPH_CONFIG
-    return {k: v for k, v in GRAPH_CONFIG.items() if k != "locales"} | {"locale": lang}
 
 
 def figure(**layout) -> go.Figure:
@@ -286,3 +250,20 @@ def figure(**layout) -> go.Figure:
     if pio.templates.default == TEMPLATE_NAME:
         return go.Figure(layout={"separators": separators(), **layout})
     return go.Figure(layout={"template": TEMPLATE, "separators": separators(), **layout})
+
+
+def relayout(fig: go.Figure, **props: Any) -> go.Figure:
+    """fig.update_layout(**props) (plain keys, no magic underscores) at a tenth of its CPU: each
+    property is assigned, which validates it once, where update_layout goes through plotly's
+    batch-update machinery (~6 ms against ~0.6 ms for a trend's axes, margins and legend).
+    Where update_layout merges (into a compound property already set, or an array of them
+    already holding elements) it is called for that property, so the figure is the same."""
+    for key, value in props.items():
+        current = fig.layout[key] if key in fig.layout else None  # noqa: SIM401 (no .get); yaxis2: none until assigned
+        if (isinstance(current, BasePlotlyType) and current.to_plotly_json()) or (
+            isinstance(current, tuple) and current
+        ):
+            fig.update_layout({key: value})
+        else:
+            fig.layout[key] = value
+    return fig

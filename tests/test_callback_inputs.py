@@ -222,6 +222,39 @@ def test_every_chart_writes_numbers_in_the_page_language(app, token, lang, separ
     assert found >= 8 and wrong == [], (found, wrong)
 
 
+@pytest.mark.parametrize("theme_name", ["light", "dark"])
+def test_every_figure_laid_out_by_assignment_is_update_layouts(app, token, monkeypatch, theme_name):
+    """layouts.theme.relayout assigns layout properties (a tenth of update_layout's CPU): every
+    figure any callback answers, in either theme, is the one fig.update_layout would give."""
+    from datetime import UTC, datetime
+
+    from layouts import theme
+    from web import context
+
+    fixed = datetime.now(UTC)  # one clock for both runs: the projection's figures follow it
+    monkeypatch.setitem(app.server.extensions[context.KEY], "clock", lambda: fixed)
+    monkeypatch.setitem(VALID, ("session-theme", "data"), theme_name)
+    monkeypatch.setitem(VALID, ("filter-slice", "data"), {"compare": "previous"})
+    monkeypatch.setitem(VALID, ("slice-model", "value"), [])
+
+    def figures():
+        client = app.server.test_client()
+        out = []
+        for key, cb in server_callbacks(app):
+            r = post(client, payload(key, cb, token))
+            assert r.status_code in (200, 204), (key, r.status_code)
+            out += [(key[:60], f) for f in _figures(r.get_json() if r.status_code == 200 else None)]
+        return out
+
+    assigned = figures()
+    monkeypatch.setattr(theme, "relayout", lambda fig, **props: fig.update_layout(**props))
+    updated = figures()
+    drawn = {m for _, f in assigned for m in (f["layout"].get("meta") or {}) if f["data"]}
+    # the trend's ghost line, the burn-down, the heatmap, the bubbles, the cache chart among them
+    assert {"previous", "view", "log10", "scale", "partial"} <= drawn, drawn
+    assert len(assigned) >= 9 and assigned == updated
+
+
 def test_every_input_of_every_callback_survives_forged_values(engine, app, token, caplog):
     client = app.server.test_client()
     caplog.set_level(logging.INFO)

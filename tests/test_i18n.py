@@ -198,13 +198,13 @@ def test_numbers_and_dates_per_language(call, es, en):
 
 
 def test_charts_use_the_language_separators_and_locale():
-    from layouts import theme
+    from layouts import plotly_config, theme
 
     assert theme.figure().layout.separators == ",."
-    assert theme.graph_config()["locale"] == "es"
+    assert plotly_config.graph_config()["locale"] == "es"
     with i18n.use("en"):
         assert theme.figure().layout.separators == ".,"
-        assert theme.graph_config()["locale"] == "en"
+        assert plotly_config.graph_config()["locale"] == "en"
 
 
 # ------------------------------------------------------------------ the page built in English

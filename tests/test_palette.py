@@ -240,3 +240,20 @@ def test_every_figure_carries_the_light_template_whatever_plotlys_default(monkey
     assert built()["layout"]["template"] == theme.TEMPLATE.to_plotly_json()
     monkeypatch.setattr(pio.templates, "default", "plotly_dark")
     assert built() == passed.to_plotly_json()
+
+
+def test_relayout_is_update_layout():
+    """theme.relayout assigns where update_layout would (a property not set yet, a plain value,
+    meta) and merges where it does (into an axis already set; into annotations already there)."""
+
+    def both(start: dict, **props):
+        a, b = theme.figure(**start), theme.figure(**start)
+        a.add_scatter(x=[1], y=[2])
+        b.add_scatter(x=[1], y=[2])
+        assert theme.relayout(a, **props).to_plotly_json() == b.update_layout(**props).to_plotly_json(), props
+
+    note = dict(text="a", x=0, y=0, showarrow=False)
+    both({}, margin=dict(l=8), xaxis=dict(title=dict(text="x")), yaxis2=dict(overlaying="y", side="right"))
+    both({"xaxis": {"range": [0, 1], "title": {"text": "t"}}}, xaxis=dict(title=dict(font=dict(size=9))))
+    both({"annotations": [note]}, annotations=[dict(text="b"), dict(text="c")])
+    both({"meta": {"a": 1, "b": 2}}, meta={"c": 3}, height=300, hovermode="x unified")

@@ -20,7 +20,7 @@ import pandas as pd
 from test_chart_text import strings
 from test_layouts import flat, texts
 
-from layouts import advanced, datatables, figures, fmt, kpis, models, page, theme
+from layouts import advanced, datatables, figures, fmt, kpis, models, page, plotly_config, theme
 from queries import Projection
 
 TZ = "Europe/Madrid"
@@ -92,7 +92,7 @@ def chart_strings() -> list[str]:
         figures.models_bubble(mods, scale="log"),
     ]
     out = [s for f in figs for s in strings(f.to_plotly_json())]
-    out += [s for s in strings(theme.LOCALE)]
+    out += [s for s in strings(plotly_config.LOCALE)]
     tables = [
         datatables.trend_table(ts, "day"),
         datatables.trend_table(ts, "month"),

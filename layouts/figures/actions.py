@@ -77,7 +77,8 @@ def actions_area(
         yfmt = dict(**money.axis(), tickformat=",.2~f")
     else:
         yfmt = count_axis(float(df.groupby("bucket")[metric].sum().max()))
-    fig.update_layout(
+    theme.relayout(
+        fig,
         margin=dict(l=8, r=8, t=8, b=8),
         xaxis=time_axis(granularity, df["bucket"].nunique()),
         yaxis=dict(

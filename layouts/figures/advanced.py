@@ -111,7 +111,8 @@ def heatmap(df: pd.DataFrame, timezone: str, height: int = 520, money: fmt.Money
             ),
         )
     )
-    fig.update_layout(
+    theme.relayout(
+        fig,
         margin=dict(l=8, r=8, t=8, b=8),
         xaxis=dict(
             side="top",
@@ -146,7 +147,7 @@ def source_split(df: pd.DataFrame, height: int = 260, money: fmt.Money = fmt.USD
     )
     rows: list[Any] = [r for r in df.itertuples(index=False) if getattr(r, col) > 0]  # Any: see heatmap_grid
     fig = theme.figure(height=height, showlegend=True)
-    fig.update_layout(legend=dict(orientation="h", y=-0.05, yanchor="top", x=0.5, xanchor="center"))
+    theme.relayout(fig, legend=dict(orientation="h", y=-0.05, yanchor="top", x=0.5, xanchor="center"))
     add_donut(
         fig,
         [fmt.text(theme.source_label(r.source)) for r in rows],

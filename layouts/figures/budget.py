@@ -87,7 +87,8 @@ def burn_down(bd, budget: float | None, height: int = 340, money: fmt.Money = fm
             )
         )
     days = (bd.month_end - bd.month_start).days + 1
-    fig.update_layout(
+    theme.relayout(
+        fig,
         margin=dict(l=8, r=8, t=36, b=8),
         xaxis=dict(day_ticks("day", days), range=[month_from, month_to]),
         yaxis=dict(

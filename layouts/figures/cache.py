@@ -65,7 +65,8 @@ def cache_timeline(points: pd.DataFrame, granularity: str, height: int = 300, mo
             ),
         ]
     )
-    fig.update_layout(
+    theme.relayout(
+        fig,
         height=height,
         hovermode="x unified",
         bargap=0.25,

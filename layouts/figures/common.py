@@ -65,7 +65,8 @@ def add_donut(
             **pie,
         )
     )
-    fig.update_layout(
+    theme.relayout(
+        fig,
         margin=dict(l=8, r=8, t=8, b=8),
         uniformtext=dict(minsize=10, mode="hide"),
         annotations=[

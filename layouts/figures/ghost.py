@@ -44,5 +44,5 @@ def add_previous(
         )
     )
     fig.data = (fig.data[0], fig.data[-1], *fig.data[1:-1])  # behind the cost line, over the tokens
-    fig.update_layout(meta={**(fig.layout.meta or {}), "previous": name})
+    theme.relayout(fig, meta={**(fig.layout.meta or {}), "previous": name})
     return fig

@@ -230,7 +230,8 @@ def models_bars(
         dict(x=end, y=y, text=text, showarrow=False, xanchor="left", xshift=6, font=font)
         for y, end, text in zip(ys, ends, end_text)
     ]
-    fig.update_layout(
+    theme.relayout(
+        fig,
         annotations=[*fig.layout.annotations, *ends_at],
         margin=dict(l=8, r=END_PAD + math.ceil(END_CHAR_PX * max(map(len, end_text), default=0)), t=36, b=8),
         xaxis=dict(
@@ -400,7 +401,8 @@ def models_bubble(
         yaxis.update(type="log", tickformat=",.2~f", dtick=1)
     else:
         yaxis.update(tickformat=",.2~f")
-    fig.update_layout(
+    theme.relayout(
+        fig,
         margin=dict(l=8, r=8, t=16, b=8),
         xaxis=dict(title=dict(text=f"{name} (ms)"), showgrid=True, gridcolor=theme.GRID, tickformat=",~f", range=xr),
         yaxis=yaxis,

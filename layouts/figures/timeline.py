@@ -176,7 +176,8 @@ def trend(
     _add_cost(fig, x, ts, labels, money)
     ov = overlay(ts, granularity, projection)
     _add_projection(fig, ov, x, ts, granularity, money)
-    fig.update_layout(
+    theme.relayout(
+        fig,
         margin=dict(l=8, r=8, t=36, b=8),
         xaxis=time_axis(granularity, n + ov.shown),
         yaxis=dict(
