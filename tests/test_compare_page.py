@@ -449,3 +449,41 @@ def test_biggest_changes_keeps_every_row_a_top_n_needs_ties_included():
     assert list(kept["user_id"]) == ["b", "c", "f", "g"]
     assert list(queries.biggest_changes(frame, 5)["user_id"]) == ["a", "b", "c", "e", "f", "g"]
     assert queries.biggest_changes(frame.iloc[[3, 7]], 5).empty  # nothing moved
+
+
+@pytest.mark.parametrize("dtype", [object, "str"])
+def test_cost_changes_matches_keys_of_both_windows_and_leaves_the_read_frames_alone(monkeypatch, dtype):
+    """cost_changes against a dict built by hand: every key of either window once, a NULL key
+    as None, exact integers past 2**53, keys of several columns; the frames it read (a cached
+    answer, shared with the users' ranking) are not changed."""
+    import numpy as np
+
+    from queries import movers
+
+    rng = np.random.default_rng(7)
+    values = np.array(["a", "b", None, "c", "=1+1", "<b>x</b>"], dtype=object)
+    for dims in (["user_id"], ["provider", "model"]):
+        for _ in range(60):
+            frames = []
+            for _ in range(2):
+                df = pd.DataFrame({d: pd.Series(rng.choice(values, rng.integers(0, 10)), dtype=dtype) for d in dims})
+                df = df.drop_duplicates().reset_index(drop=True)
+                df["cost_e8"] = rng.integers(0, 2**62, len(df))
+                frames.append(df)
+            kept = [df.copy() for df in frames]
+            read = {"now": frames[0], "before": frames[1]}
+            monkeypatch.setattr(movers, "facts", lambda conn, f, dims, measures, read=read: read[f])
+            monkeypatch.setattr(movers, "user_totals", lambda conn, f, read=read: read[f])
+            got = movers.cost_changes(None, "now", "before", dims)
+
+            def key(row):
+                return tuple(None if pd.isna(row[d]) else row[d] for d in dims)
+
+            want: dict = {}
+            for i, df in enumerate(frames):
+                for row in df.to_dict("records"):
+                    want.setdefault(key(row), [0, 0])[i] += int(row["cost_e8"])
+            rows = got.to_dict("records")
+            assert {key(r): [r["cost_e8"], r["previous_e8"]] for r in rows} == want and len(rows) == len(want)
+            assert all(r[d] is None or isinstance(r[d], str) for r in rows for d in dims)
+            assert all(a.equals(b) for a, b in zip(frames, kept))
