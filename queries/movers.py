@@ -43,13 +43,20 @@ def cost_changes(conn: sa.Connection, f: Filters, b: Filters, dims: Sequence[str
     change's CPU (docs/measurements.md)."""
     dims = list(dims)
     (ck, cc), (pk, pc) = _costs(conn, f, dims), _costs(conn, b, dims)
-    codes, keys = ck.append(pk).factorize()
+    codes, uniques = ck.append(pk).factorize()
+    keys = pd.Index(uniques)
     cost, previous = np.zeros(len(keys), dtype="int64"), np.zeros(len(keys), dtype="int64")
     np.add.at(cost, codes[: len(ck)], cc)
     np.add.at(previous, codes[len(ck) :], pc)
-    values = [keys.get_level_values(i).to_numpy(dtype=object) for i in range(len(dims))]
-    out = pd.DataFrame({d: pd.Series(np.where(v == MISSING, None, v), dtype=object) for d, v in zip(dims, values)})
+    out = pd.DataFrame({d: pd.Series(_nulls(keys.get_level_values(i)), dtype=object) for i, d in enumerate(dims)})
     out["cost_e8"], out["previous_e8"] = cost, previous
+    return out
+
+
+def _nulls(values: pd.Index) -> np.ndarray:
+    """values as objects, MISSING back to None."""
+    out = values.to_numpy(dtype=object, copy=True)
+    out[out == MISSING] = None
     return out
 
 

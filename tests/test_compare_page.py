@@ -476,7 +476,7 @@ def test_cost_changes_matches_keys_of_both_windows_and_leaves_the_read_frames_al
             monkeypatch.setattr(movers, "user_totals", lambda conn, f, read=read: read[f])
             got = movers.cost_changes(None, "now", "before", dims)
 
-            def key(row):
+            def key(row, dims=dims):
                 return tuple(None if pd.isna(row[d]) else row[d] for d in dims)
 
             want: dict = {}
