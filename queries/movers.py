@@ -44,7 +44,7 @@ def cost_changes(conn: sa.Connection, f: Filters, b: Filters, dims: Sequence[str
     dims = list(dims)
     (ck, cc), (pk, pc) = _costs(conn, f, dims), _costs(conn, b, dims)
     codes, uniques = ck.append(pk).factorize()
-    keys = pd.Index(uniques)
+    keys = uniques if isinstance(uniques, pd.Index) else pd.Index(uniques)  # a MultiIndex stays one
     cost, previous = np.zeros(len(keys), dtype="int64"), np.zeros(len(keys), dtype="int64")
     np.add.at(cost, codes[: len(ck)], cc)
     np.add.at(previous, codes[len(ck) :], pc)
