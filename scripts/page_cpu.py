@@ -1,0 +1,100 @@
+"""Python CPU of one filter change on the page: the section callbacks it sends, in this process.
+
+Usage: DATABASE_URL=… AI_USAGE_SECRET=… AI_USAGE_CACHE_URL=none \\
+       .venv/bin/python scripts/page_cpu.py [--org bench] [--preset 30d] [--compare previous] \\
+       [--timezone Europe/Madrid] [--changes 6] [--rounds 3]
+
+Posts to /_dash-update-component, through Flask's test client, the requests of the sections a
+filter change redraws (SECTIONS: the KPI cards and trend, Acumulado, actions, models, agents,
+users, «Mayores cambios», the budget, the anomalies, Avanzado), with the payloads of
+tests/test_callback_inputs.py (as scripts/callback_timing.py does). One warm-up change, then
+`changes` changes per round; prints each round's CPU per change (time.process_time(): this
+process's own work, steady whatever PostgreSQL or other processes do, though a busy machine
+still moves it by ±10 %) and their median. With AI_USAGE_CACHE_URL=none every change computes
+(no answer cache). To compare two commits, run it alternately from two worktrees
+(`cd <worktree> && python scripts/page_cpu.py`: this file's own checkout is imported).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+# A callback is one of the page's sections when its first output is one of these.
+SECTIONS = (
+    "kpi-cost.children",
+    "trend-cumulative.figure",
+    "actions-area.figure",
+    "models-bars.figure",
+    "agents-grid.rowData",
+    "users-grid.rowData",
+    "section-changes.hidden",
+    "budget-summary.children",
+    "anomaly-list.children",
+    "advanced-heatmap.figure",
+)
+
+
+def main() -> None:
+    root = Path(__file__).resolve().parent.parent
+    sys.path[:0] = [str(root), str(root / "tests")]
+    import test_callback_inputs as requests  # the page's payloads, kept in step with its callbacks
+
+    from app import create_app
+    from storage.settings import Settings
+    from web.auth import mint_token
+
+    p = argparse.ArgumentParser()
+    p.add_argument("--org", default="bench")
+    p.add_argument("--preset", default="30d")
+    p.add_argument("--compare", default="previous")
+    p.add_argument("--timezone", default="Europe/Madrid")
+    p.add_argument("--changes", type=int, default=6)
+    p.add_argument("--rounds", type=int, default=3)
+    a = p.parse_args()
+    requests.VALID.update(
+        {
+            ("filter-applied-preset", "data"): a.preset,
+            ("filter-compare", "value"): a.compare,
+            ("session-timezone", "data"): a.timezone,
+            ("session-theme", "data"): "light",
+            ("filter-slice", "data"): {"compare": a.compare} if a.compare != "none" else {},
+            ("slice-model", "value"): [],
+            ("display-currency", "data"): "USD",
+            ("changes-keys", "data"): [],
+        }
+    )
+    app = create_app(Settings.from_env())
+    client = app.server.test_client()
+    token = mint_token(os.environ["AI_USAGE_SECRET"], a.org)
+    bodies = [
+        requests.payload(key, cb, token)
+        for key, cb in requests.server_callbacks(app)
+        if key.strip(".").split("...")[0] in SECTIONS
+    ]
+    assert len(bodies) == len(SECTIONS), "a section's callback was not found"
+
+    def change() -> None:
+        for body in bodies:
+            r = requests.post(client, body)
+            assert r.status_code in (200, 204), r.status_code
+
+    change()  # warm-up: imports, the price catalogue, plans
+    per_round = []
+    for _ in range(a.rounds):
+        c0 = time.process_time()
+        for _ in range(a.changes):
+            change()
+        per_round.append((time.process_time() - c0) / a.changes * 1000)
+    print(
+        f"{len(bodies)} section callbacks, {a.preset}, {a.timezone}, compare={a.compare}, org {a.org}: "
+        f"CPU per change {', '.join(f'{v:.1f}' for v in per_round)} ms; median {statistics.median(per_round):.1f} ms"
+    )
+
+
+if __name__ == "__main__":
+    main()
