@@ -38,7 +38,7 @@ GRAPH_CONFIG = {
 
 def graph_config() -> dict:
     """GRAPH_CONFIG in the page's language: plotly.js names months and days from this locale
-    (Spanish: LOCALE below; English: plotly's built-in "en", no dictionary to send)."""
+    (Spanish: LOCALE above; English: plotly's built-in "en", no dictionary to send)."""
     lang = i18n.current()
     if lang == "es":
         return GRAPH_CONFIG
