@@ -18,44 +18,18 @@ sends is in the browser's requests (scripts/page_timing.py measures the page as 
 
 from __future__ import annotations
 
-import argparse
-import os
 import statistics
-import sys
 import time
-from pathlib import Path
+
+import callback_setup  # scripts/: run as a file, this directory is on sys.path
 
 
 def main() -> None:
-    root = Path(__file__).resolve().parent.parent
-    sys.path[:0] = [str(root), str(root / "tests")]
-    import test_callback_inputs as requests  # the page's payloads, kept in step with its callbacks
-
-    from app import create_app
-    from storage.settings import Settings
-    from web.auth import mint_token
-
-    p = argparse.ArgumentParser()
-    p.add_argument("--org", default="bench")
-    p.add_argument("--preset", default="30d")
-    p.add_argument("--compare", default="none")
-    p.add_argument("--timezone", default="Europe/Madrid")
+    p = callback_setup.parser(compare="none")
     p.add_argument("--runs", type=int, default=3)
     p.add_argument("--all", action="store_true")
     a = p.parse_args()
-    view = {
-        ("filter-applied-preset", "data"): a.preset,
-        ("filter-compare", "value"): a.compare,
-        ("session-timezone", "data"): a.timezone,
-        ("filter-slice", "data"): {"compare": a.compare} if a.compare != "none" else {},
-        ("slice-model", "value"): [],
-        ("display-currency", "data"): "USD",
-        ("changes-keys", "data"): [],
-    }
-    requests.VALID.update(view)
-    app = create_app(Settings.from_env())
-    client = app.server.test_client()
-    token = mint_token(os.environ["AI_USAGE_SECRET"], a.org)
+    app, client, token, requests = callback_setup.app_and_payloads(a)
     times: dict[str, list[tuple[float, float, int]]] = {}
     for _ in range(a.runs):
         for key, cb in requests.server_callbacks(app):

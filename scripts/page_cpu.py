@@ -17,12 +17,10 @@ still moves it by ±10 %) and their median. With AI_USAGE_CACHE_URL=none every c
 
 from __future__ import annotations
 
-import argparse
-import os
 import statistics
-import sys
 import time
-from pathlib import Path
+
+import callback_setup  # scripts/: run as a file, this directory is on sys.path
 
 # A callback is one of the page's sections when its first output is one of these.
 SECTIONS = (
@@ -40,37 +38,11 @@ SECTIONS = (
 
 
 def main() -> None:
-    root = Path(__file__).resolve().parent.parent
-    sys.path[:0] = [str(root), str(root / "tests")]
-    import test_callback_inputs as requests  # the page's payloads, kept in step with its callbacks
-
-    from app import create_app
-    from storage.settings import Settings
-    from web.auth import mint_token
-
-    p = argparse.ArgumentParser()
-    p.add_argument("--org", default="bench")
-    p.add_argument("--preset", default="30d")
-    p.add_argument("--compare", default="previous")
-    p.add_argument("--timezone", default="Europe/Madrid")
+    p = callback_setup.parser(compare="previous")
     p.add_argument("--changes", type=int, default=6)
     p.add_argument("--rounds", type=int, default=3)
     a = p.parse_args()
-    requests.VALID.update(
-        {
-            ("filter-applied-preset", "data"): a.preset,
-            ("filter-compare", "value"): a.compare,
-            ("session-timezone", "data"): a.timezone,
-            ("session-theme", "data"): "light",
-            ("filter-slice", "data"): {"compare": a.compare} if a.compare != "none" else {},
-            ("slice-model", "value"): [],
-            ("display-currency", "data"): "USD",
-            ("changes-keys", "data"): [],
-        }
-    )
-    app = create_app(Settings.from_env())
-    client = app.server.test_client()
-    token = mint_token(os.environ["AI_USAGE_SECRET"], a.org)
+    app, client, token, requests = callback_setup.app_and_payloads(a, theme="light")
     bodies = [
         requests.payload(key, cb, token)
         for key, cb in requests.server_callbacks(app)
