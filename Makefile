@@ -22,9 +22,14 @@ EXTRACT_FLAGS := -F babel.cfg -k N_ -k T --no-wrap --sort-by-file --project ai-u
 
 .PHONY: install run test lint bench bench-anomalies loadtest clean messages catalogues
 
+# The price catalogue (genai_prices/data.py, 1.6 MB of Python) is byte-compiled here, once: a
+# process that may not write bytecode (PYTHONDONTWRITEBYTECODE=1, as on some machines and
+# images) compiled it again at its first price lookup, ~68 MB of peak memory in every worker
+# (docs/measurements.md, «a thirty-first machine»). The rest compiles on import, module by module.
 $(RUN_STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --no-compile -e .
+	$(PY) -m compileall -q "$$($(PY) -c 'import genai_prices, os; print(os.path.dirname(genai_prices.__file__))')"
 	touch $@
 
 $(TEST_STAMP): $(RUN_STAMP)

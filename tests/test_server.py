@@ -472,3 +472,22 @@ def test_scripts_requested_at_once_right_after_start_are_served(engine):
     for t in threads:
         t.join()
     assert statuses == [200] * 24
+
+
+def test_the_install_byte_compiles_the_price_catalogue():
+    """`make run` and `make test` install with --no-compile, then byte-compile genai-prices'
+    catalogue (the Makefile's run stamp): a worker that may not write bytecode
+    (PYTHONDONTWRITEBYTECODE=1) compiled its 1.6 MB of Python at its first price lookup,
+    ~68 MB of peak memory, in every worker (docs/measurements.md, «a thirty-first machine»)."""
+    import importlib.util
+    from pathlib import Path
+
+    import genai_prices.data
+    from support.db import require
+
+    require((Path(sys.prefix) / ".installed-run").exists(), "a virtual environment installed by make")
+    source = genai_prices.data.__file__
+    assert source is not None and source.endswith(".py")
+    compiled = Path(importlib.util.cache_from_source(source))
+    assert compiled.exists(), compiled
+    assert compiled.stat().st_mtime >= Path(source).stat().st_mtime
