@@ -26,7 +26,8 @@ EXTRACT_FLAGS := -F babel.cfg -k N_ -k T --no-wrap --sort-by-file --project ai-u
 # process that may not write bytecode (PYTHONDONTWRITEBYTECODE=1, as on some machines and
 # images) compiled it again at its first price lookup, ~68 MB of peak memory in every worker
 # (docs/measurements.md, «a thirty-first machine»). The rest compiles on import, module by module.
-$(RUN_STAMP): pyproject.toml
+# The stamp follows this file too, so an existing venv gets the step when the recipe changes.
+$(RUN_STAMP): pyproject.toml Makefile
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --no-compile -e .
 	$(PY) -m compileall -q "$$($(PY) -c 'import genai_prices, os; print(os.path.dirname(genai_prices.__file__))')"
