@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from storage.rollup_tables import family_for
 from storage.schema import COST_SCALE
 
-from . import freshness
+from . import freshness, slice_rows
 from .base import DERIVED_FROM, facts, reads_rollups, with_derived
 from .buckets import bucket_cuts
 from .compare import beside_rows, earlier, zero_sparklines
@@ -178,10 +178,12 @@ def _top(
         qh = buckets[buckets["user_id"].isin(top["user_id"])]  # isin matches None (no user) too
     else:
         ids = [NONE if u is None else u for u in top["user_id"]]
-        user_ids = tuple(sorted(set(ids)))
+        g = replace(f, user_ids=tuple(sorted(set(ids))))
+        # Their executions are their rows in the window: too many for one read of raw rows.
+        slice_rows.known_rows(conn, g, int(top["executions"].sum()))
         qh = facts(
             conn,
-            replace(f, user_ids=user_ids),
+            g,
             dims=("user_id",),
             by_qh=True,
             boundaries=bucket_cuts(f),

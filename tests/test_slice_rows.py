@@ -218,3 +218,48 @@ def test_off_by_option_and_on_sqlite_and_for_an_agent_alone(pg):
     lite = facts_path(sa.create_engine("sqlite://"), "rollup")
     with lite.connect() as c:
         assert slice_rows.narrow_facts(c, f, (), False, f.start_utc, f.read_end_utc, False, None) is None
+
+
+def test_the_top_users_sparklines_skip_a_read_their_executions_show_too_long(pg, monkeypatch):
+    """The users' ranking knows its top users' executions (their rows in the window): past
+    MAX_ROWS the sparklines' slice is marked not narrow without the read that would learn it
+    (before: up to MAX_ROWS + 1 raw rows read and dropped per new set of top users); at or under
+    it, the slice is read as before. The ranking is the same either way."""
+    from queries.users import by_user
+
+    reads = []
+    real = slice_rows._read
+    monkeypatch.setattr(slice_rows, "_read", lambda c, f, s, room: reads.append(f.user_ids) or real(c, f, s, room))
+    f = replace(_user("u1", 365), user_ids=())  # no user filter: the page's default ranking
+    with pg.connect() as c:
+        off = by_user(c.execution_options(**{slice_rows.OPTION: False}), f)
+        c.execution_options(**{slice_rows.OPTION: True})
+        rows = int(off.users["executions"].sum())
+        assert rows > 50
+        monkeypatch.setattr(slice_rows, "MAX_ROWS", rows - 1)  # one row too many for a read
+        got = by_user(c, f)
+        assert reads == [] and pd.testing.assert_frame_equal(got.users, off.users) is None
+        assert got.total_users == off.total_users and got.others == off.others
+        slice_rows.clear(verdicts=True)
+        monkeypatch.setattr(slice_rows, "MAX_ROWS", rows * 2)  # room enough for the window and the slack
+        again = by_user(c, f)
+        assert len(reads) == 1  # under the limit: read as before
+        # The sparklines now come from the raw rows, which the fixture's NaN costs changed after
+        # the rollups took them (tests above compare this path with raw_facts); the ranking is the rollups'.
+        assert again.users.drop(columns="sparkline").equals(off.users.drop(columns="sparkline"))
+
+
+def test_known_rows_marks_a_slice_only_past_max_rows(pg, monkeypatch):
+    monkeypatch.setattr(slice_rows, "MAX_ROWS", 50)
+    f = _user("u2", 30)
+    calls = []
+    real = slice_rows._read
+    monkeypatch.setattr(slice_rows, "_read", lambda *a: calls.append(1) or real(*a))
+    with pg.connect() as c:
+        slice_rows.known_rows(c, f, 50)  # at the limit: it may still fit
+        assert slice_rows._slice_key(c, f) not in slice_rows._NOT_NARROW
+        slice_rows.known_rows(c, f, 51)
+        assert slice_rows.narrow_facts(c, f, (), False, f.start_utc, f.read_end_utc, False, None) is None
+        assert calls == []  # marked: no read
+        other = _user("u3", 30)
+        assert slice_rows._slice_key(c, other) not in slice_rows._NOT_NARROW  # another slice is not
