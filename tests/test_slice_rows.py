@@ -84,6 +84,15 @@ def fresh():
     slice_rows.clear(verdicts=True)
 
 
+@pytest.fixture
+def reads(monkeypatch):
+    """The slices (their user ids) of every raw read of queries.slice_rows, in order."""
+    seen: list = []
+    real = slice_rows._read
+    monkeypatch.setattr(slice_rows, "_read", lambda c, f, s, room: seen.append(f.user_ids) or real(c, f, s, room))
+    return seen
+
+
 def _filters(rng: random.Random) -> Filters:
     users = tuple(sorted(rng.sample([*USERS, "none"], rng.choice([1, 1, 2]))))
     days = rng.choice([1, 7, 30, 90, 365, 500])
@@ -190,21 +199,18 @@ def test_one_read_serves_a_stamp_and_a_wider_window_reads_only_what_it_lacks(pg,
         assert len(spans) == 2 and spans[1] == [(a, slice_rows._micros(earlier(f).start_utc))]
 
 
-def test_a_slice_past_max_rows_reads_as_before_and_is_not_tried_again(pg, monkeypatch):
+def test_a_slice_past_max_rows_reads_as_before_and_is_not_tried_again(pg, monkeypatch, reads):
     monkeypatch.setattr(slice_rows, "MAX_ROWS", 50)
     f = _user("u3", 365)
-    calls = []
-    real = slice_rows._read
-    monkeypatch.setattr(slice_rows, "_read", lambda *a: calls.append(1) or real(*a))
     short = replace(f, start_date=f.end_date)
     with pg.connect() as c:
         assert slice_rows.narrow_facts(c, f, (), False, f.start_utc, f.read_end_utc, False, None) is None
         assert facts(c, f).equals(raw_facts(c, f))  # the rollups answer, as before
         assert slice_rows.narrow_facts(c, short, (), False, short.start_utc, short.read_end_utc, False, None) is None
-        assert len(calls) == 1  # not tried again, whatever the span
+        assert len(reads) == 1  # not tried again, whatever the span
         monkeypatch.setattr(slice_rows, "_NOT_NARROW", {})  # the verdict expired
         got = slice_rows.narrow_facts(c, short, (), False, short.start_utc, short.read_end_utc, False, None)
-        assert got is not None and got.equals(raw_facts(c, short)) and len(calls) == 2
+        assert got is not None and got.equals(raw_facts(c, short)) and len(reads) == 2
 
 
 def test_off_by_option_and_on_sqlite_and_for_an_agent_alone(pg):
@@ -220,16 +226,13 @@ def test_off_by_option_and_on_sqlite_and_for_an_agent_alone(pg):
         assert slice_rows.narrow_facts(c, f, (), False, f.start_utc, f.read_end_utc, False, None) is None
 
 
-def test_the_top_users_sparklines_skip_a_read_their_executions_show_too_long(pg, monkeypatch):
+def test_the_top_users_sparklines_skip_a_read_their_executions_show_too_long(pg, monkeypatch, reads):
     """The users' ranking knows its top users' executions (their rows in the window): past
     MAX_ROWS the sparklines' slice is marked not narrow without the read that would learn it
     (before: up to MAX_ROWS + 1 raw rows read and dropped per new set of top users); at or under
     it, the slice is read as before. The ranking is the same either way."""
     from queries.users import by_user
 
-    reads = []
-    real = slice_rows._read
-    monkeypatch.setattr(slice_rows, "_read", lambda c, f, s, room: reads.append(f.user_ids) or real(c, f, s, room))
     f = replace(_user("u1", 365), user_ids=())  # no user filter: the page's default ranking
     with pg.connect() as c:
         off = by_user(c.execution_options(**{slice_rows.OPTION: False}), f)
@@ -249,17 +252,14 @@ def test_the_top_users_sparklines_skip_a_read_their_executions_show_too_long(pg,
         assert again.users.drop(columns="sparkline").equals(off.users.drop(columns="sparkline"))
 
 
-def test_known_rows_marks_a_slice_only_past_max_rows(pg, monkeypatch):
+def test_known_rows_marks_a_slice_only_past_max_rows(pg, monkeypatch, reads):
     monkeypatch.setattr(slice_rows, "MAX_ROWS", 50)
     f = _user("u2", 30)
-    calls = []
-    real = slice_rows._read
-    monkeypatch.setattr(slice_rows, "_read", lambda *a: calls.append(1) or real(*a))
     with pg.connect() as c:
         slice_rows.known_rows(c, f, 50)  # at the limit: it may still fit
         assert slice_rows._slice_key(c, f) not in slice_rows._NOT_NARROW
         slice_rows.known_rows(c, f, 51)
         assert slice_rows.narrow_facts(c, f, (), False, f.start_utc, f.read_end_utc, False, None) is None
-        assert calls == []  # marked: no read
+        assert reads == []  # marked: no read
         other = _user("u3", 30)
         assert slice_rows._slice_key(c, other) not in slice_rows._NOT_NARROW  # another slice is not
