@@ -179,7 +179,7 @@ def _top(
     else:
         ids = [NONE if u is None else u for u in top["user_id"]]
         g = replace(f, user_ids=tuple(sorted(set(ids))))
-        # Their executions are their rows in the window: too many for one read of raw rows.
+        # Their executions are their rows in the window: past the narrow limit, no raw read is tried.
         slice_rows.known_rows(conn, g, int(top["executions"].sum()))
         qh = facts(
             conn,
