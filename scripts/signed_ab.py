@@ -57,7 +57,7 @@ def main() -> None:
 
     def statements(signed: bool) -> dict:
         qr.SIGNED = signed
-        qr._plan.cache_clear()
+        qr._planned.cache_clear()
         out = {}
         for tz, days in questions:
             f, f_sys = _filters(a.org, tz, days, now)

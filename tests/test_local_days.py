@@ -174,7 +174,7 @@ def test_answers_read_through_local_days_equal_the_raw_rows(eng, monkeypatch):
         return build(dialect, family, dims, by_qh, ranges, *a, **k)
 
     monkeypatch.setattr(rollup_read, "build_query", spy)
-    rollup_read._plan.cache_clear()
+    rollup_read._planned.cache_clear()
     org = "ldq"
     rng = random.Random(19)
     start = datetime(2026, 2, 20, tzinfo=UTC)
