@@ -15,7 +15,7 @@ from __future__ import annotations
 import flask
 from flask_compress import Compress
 
-from storage.answer_cache import LocalBackend
+from storage.lru import LocalBackend
 
 G_KEY = "ai_usage_answer_key"
 MAX_ENTRIES = 1024
@@ -30,7 +30,7 @@ class CompressedAnswers:
     (`<algorithm>;`) is never stored nor found."""
 
     def __init__(self) -> None:
-        self.store = LocalBackend(MAX_ENTRIES, MAX_BYTES)
+        self.store = LocalBackend(MAX_ENTRIES, MAX_BYTES, squeeze=False)  # compressed already
 
     def get(self, key: str) -> bytes | None:
         return None if key.endswith(";") else self.store.get(key)

@@ -30,20 +30,18 @@ import hmac
 import logging
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from . import metrics
 from .claims import Claims
+from .lru import LocalBackend
 from .settings import cache_url
 
 log = logging.getLogger("ai_usage.cache")
 
 TTL_SECONDS = 300  # an entry nobody asks for again is dropped after this (Redis); the LRU also bounds it
-LOCAL_MAX_ENTRIES = 2048
-LOCAL_MAX_BYTES = 64 * 1024 * 1024
 WARN_EVERY_S = 30.0
 SIG = 32  # bytes of HMAC-SHA256 in front of every stored value
 FLIGHT_WAIT_S = 30.0  # a thread waiting for another's computation of the same key: at most this long
@@ -82,45 +80,6 @@ class _Flight:
 class Backend(Protocol):
     def get(self, key: str) -> bytes | None: ...
     def set(self, key: str, value: bytes, ttl: int) -> None: ...
-
-
-class LocalBackend:
-    """A thread-safe LRU bounded by entries and bytes; entries also expire after their ttl."""
-
-    def __init__(self, max_entries: int = LOCAL_MAX_ENTRIES, max_bytes: int = LOCAL_MAX_BYTES):
-        self.max_entries, self.max_bytes = max_entries, max_bytes
-        self._data: OrderedDict[str, tuple[float, bytes]] = OrderedDict()
-        self._bytes = 0
-        self._lock = threading.Lock()
-
-    def get(self, key: str) -> bytes | None:
-        with self._lock:
-            hit = self._data.get(key)
-            if hit is None:
-                return None
-            if hit[0] < time.monotonic():
-                self._drop(key)
-                return None
-            self._data.move_to_end(key)
-            return hit[1]
-
-    def set(self, key: str, value: bytes, ttl: int) -> None:
-        if len(value) > self.max_bytes // 4:
-            return  # one huge answer must not flush everything else
-        with self._lock:
-            if key in self._data:
-                self._drop(key)
-            self._data[key] = (time.monotonic() + ttl, value)
-            self._bytes += len(value)
-            while len(self._data) > self.max_entries or self._bytes > self.max_bytes:
-                self._drop(next(iter(self._data)))
-
-    def _drop(self, key: str) -> None:
-        _, value = self._data.pop(key)
-        self._bytes -= len(value)
-
-    def __len__(self) -> int:
-        return len(self._data)
 
 
 class RedisBackend:

@@ -25,7 +25,8 @@ import callbacks.overview
 from ingest import refresh as rollups
 from queries import freshness
 from storage import rollup_tables as rt
-from storage.answer_cache import AnswerCache, LocalBackend, RedisBackend
+from storage.answer_cache import AnswerCache, RedisBackend
+from storage.lru import LocalBackend
 from web import context
 from web.auth import mint_token
 
@@ -112,6 +113,38 @@ def test_lru_bounds_entries_bytes_and_ttl():
     assert b.get("k4") is None or len(b) <= 3
     b.set("old", b"z", ttl=-1)
     assert b.get("old") is None
+
+
+def test_large_values_are_kept_compressed_and_read_back_whole():
+    import os
+    import pickle
+
+    import pandas as pd
+
+    from storage import lru
+
+    b = LocalBackend(max_entries=10, max_bytes=4 * 1024 * 1024)
+    users = pd.DataFrame({"user_id": [f"user-{i:05d}" for i in range(30_000)], "cost_e8": range(30_000)})
+    value = pickle.dumps(users)
+    assert len(value) >= lru.SQUEEZE_AT
+    b.set("users", value, ttl=60)
+    assert b.get("users") == value and b.get("users") is not value
+    assert b._bytes < len(value) * 4 // 5  # counted at its compressed size
+    # Noise does not compress: kept as it is (and is the same object back).
+    noise = os.urandom(lru.SQUEEZE_AT)
+    b.set("noise", noise, ttl=60)
+    assert b.get("noise") is noise
+    # Under SQUEEZE_AT, or squeeze off (values compressed already): never compressed.
+    small = b"a" * (lru.SQUEEZE_AT - 1)
+    b.set("small", small, ttl=60)
+    assert b.get("small") is small
+    plain = LocalBackend(squeeze=False)
+    plain.set("users", value, ttl=60)
+    assert plain.get("users") is value and plain._bytes == len(value)
+    # A value over a quarter of the bound once compressed is not kept; one that fits only compressed is.
+    tight = LocalBackend(max_entries=10, max_bytes=len(value) * 2)
+    tight.set("users", value, ttl=60)
+    assert tight.get("users") == value
 
 
 def test_a_forged_entry_is_a_miss(caplog):

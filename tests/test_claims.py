@@ -20,7 +20,8 @@ from support.api import SECRET
 from support.db import require
 
 from storage import claims
-from storage.answer_cache import AnswerCache, LocalBackend, RedisBackend
+from storage.answer_cache import AnswerCache, RedisBackend
+from storage.lru import LocalBackend
 
 REDIS_URL = "redis://127.0.0.1:6379/15"
 ROOT = Path(__file__).resolve().parents[1]

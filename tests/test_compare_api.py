@@ -27,7 +27,8 @@ from test_queries import data, load, rolled
 from test_slices import random_slice
 
 from queries.filters import local_instant
-from storage.answer_cache import AnswerCache, LocalBackend
+from storage.answer_cache import AnswerCache
+from storage.lru import LocalBackend
 from web import context
 
 __all__ = ["data", "rolled"]  # fixtures, used by name
