@@ -74,7 +74,11 @@ def throttle_queue_warnings(interval: float = 10.0) -> QueueDepthThrottle:
     return f
 
 
-MALLOC_ARENAS = 2
+# One: the request threads allocate under the GIL, so more arenas bought no speed, only
+# memory freed in one and not reused by another (docs/measurements.md, a thirty-third
+# machine: the distinct load test 16.6–17.2/s with 2, 17.5–17.6/s with 1; a worker's peak
+# after it and the page 295 / 294 MB with 1 against 309 / 299 MB with 2).
+MALLOC_ARENAS = 1
 M_ARENA_MAX = -8  # glibc's mallopt parameter number (malloc.h)
 
 
@@ -83,7 +87,7 @@ def limit_malloc_arenas(arenas: int = MALLOC_ARENAS) -> bool:
 
     glibc gives threads their own arenas, up to 8 per core, and memory freed in one is not
     reused by another: with 8 threads per worker that raised a worker's resident memory under
-    load well past what it holds. Done in the process before it forks (the workers inherit
+    load well past what it holds (MALLOC_ARENAS says why one). Done in the process before it forks (the workers inherit
     malloc's state). MALLOC_ARENA_MAX in the environment wins (glibc read it at start);
     elsewhere than glibc this does nothing. True when the limit was set here."""
     if os.environ.get("MALLOC_ARENA_MAX") or not sys.platform.startswith("linux"):

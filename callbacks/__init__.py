@@ -9,6 +9,7 @@ from . import (
     agents,
     alerts,
     anomalies,
+    at_once,
     budget,
     changes,
     compare,
@@ -55,3 +56,4 @@ def register(app) -> None:
     stale.register(app, [*datatables.views(), budget.cumulative_view(), advanced.view()])
     language.register(app)  # the page's language: every Dash request answers in it
     guard.register(app)  # malformed requests to any of them: 400 before Dash reads them
+    at_once.register(app)  # then a few at a time compute (registered after guard: refused ones wait for none)

@@ -1,0 +1,43 @@
+"""At most AT_ONCE of the page's callbacks compute at once in a process (issue 12: memory).
+
+A filter change sends every section's callback together (the browser, six connections at a
+time), and each builds its frames and figures: ~4–9 MB at its peak (the users' ranking,
+«Mayores cambios», the selects' options). Eight request threads computing them all at once
+set a worker's peak memory. They hold the GIL for most of that work, so past a few at once
+they only wait for each other; a few at once still overlap one's database wait with
+another's Python. Measured on the 10M-row database (docs/measurements.md, a thirty-third
+machine): a worker's peak after the distinct load test and then the page's test 293–299 MB
+with 3 at once against 302–304 MB without a limit, the page's changes painted as fast.
+
+Requests past the limit wait their turn, at most WAIT_S (then they run anyway: a slow
+database must not turn into refused callbacks). The API, the page's HTML and its assets are
+not limited. A request refused before it computes (callbacks/guard.py's 400) takes no turn.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from flask import g, request
+
+AT_ONCE = 3
+WAIT_S = 30.0
+_TURN = "ai_usage_callback_turn"
+
+
+def register(app, at_once: int = AT_ONCE) -> threading.BoundedSemaphore:
+    """Limit app's callback requests to `at_once` at a time; the semaphore (for tests)."""
+    path = app.config.routes_pathname_prefix + "_dash-update-component"
+    turns = threading.BoundedSemaphore(at_once)
+
+    @app.server.before_request
+    def _take_a_turn():
+        if request.path == path and request.method == "POST" and turns.acquire(timeout=WAIT_S):
+            setattr(g, _TURN, True)
+
+    @app.server.teardown_request
+    def _give_it_back(_exc):
+        if g.pop(_TURN, False):
+            turns.release()
+
+    return turns
