@@ -76,8 +76,8 @@ def throttle_queue_warnings(interval: float = 10.0) -> QueueDepthThrottle:
 
 # One: the request threads allocate under the GIL, so more arenas bought no speed, only
 # memory freed in one and not reused by another (docs/measurements.md, a thirty-third
-# machine: the distinct load test 16.6–17.2/s with 2, 17.5–17.6/s with 1; a worker's peak
-# after it and the page 295 / 294 MB with 1 against 309 / 299 MB with 2).
+# machine: the distinct load test 16.6–17.2/s with 2, 17.5–17.6/s with 1, alternated; a
+# worker's peak after it and the page 295 / 294 MB with 1 against 309 / 299 MB with 2, one run each).
 MALLOC_ARENAS = 1
 M_ARENA_MAX = -8  # glibc's mallopt parameter number (malloc.h)
 
