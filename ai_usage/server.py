@@ -87,9 +87,10 @@ def limit_malloc_arenas(arenas: int = MALLOC_ARENAS) -> bool:
 
     glibc gives threads their own arenas, up to 8 per core, and memory freed in one is not
     reused by another: with 8 threads per worker that raised a worker's resident memory under
-    load well past what it holds (MALLOC_ARENAS says why one). Done in the process before it forks (the workers inherit
-    malloc's state). MALLOC_ARENA_MAX in the environment wins (glibc read it at start);
-    elsewhere than glibc this does nothing. True when the limit was set here."""
+    load well past what it holds (MALLOC_ARENAS says why one). Done in the process before it
+    forks (the workers inherit malloc's state). MALLOC_ARENA_MAX in the environment wins
+    (glibc read it at start); elsewhere than glibc this does nothing. True when the limit was
+    set here."""
     if os.environ.get("MALLOC_ARENA_MAX") or not sys.platform.startswith("linux"):
         return False
     import ctypes
