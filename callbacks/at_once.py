@@ -7,7 +7,7 @@ set a worker's peak memory. They hold the GIL for most of that work, so past a f
 they only wait for each other; a few at once still overlap one's database wait with
 another's Python. Measured on the 10M-row database (docs/measurements.md, a thirty-third
 machine; scripts/worker_memory.sh): a worker's peak after the distinct load test and then the
-page's test 283–304 MB with 3 at once (five runs) against 302–304 MB without a limit (two),
+page's test 283–304 thousand kB with 3 at once (six runs) against 302–304 without a limit (two),
 the page's changes painted as fast; 2 at once took ~10 MB more off and ~15 % more time.
 
 Requests past the limit wait their turn, at most WAIT_S (then they run anyway: a slow
