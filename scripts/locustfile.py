@@ -22,32 +22,12 @@ from urllib.parse import urlencode
 
 from locust import FastHttpUser, between, constant, events, task
 
-from ai_usage.loadmix import CALLS, ZONES
+from ai_usage.loadmix import CALLS, FIXED_INPUTS, ZONES, data_callbacks, filter_change_body
 
 TOKENS: dict[str, str] = json.loads(os.environ.get("LOADTEST_TOKENS", "{}"))
 SCENARIO = os.environ.get("LOADTEST_SCENARIO", "refresh")
 DAYS = int(os.environ.get("LOADTEST_DAYS", "365"))
 API = "/ai/org-usage/"
-# What the page sends for each input and state of a data callback, as a freshly opened page
-# has them (filters come per change). A callback with an input or state not listed here is
-# left out of a filter change: when the page grew the display currency (every data callback
-# takes it), the mix scenario's filter changes silently sent nothing until it was listed.
-FIXED_INPUTS = {
-    "filter-applied-start.data": None,
-    "filter-applied-end.data": None,
-    "filter-granularity.value": "auto",
-    "filter-slice.data": {},
-    "display-currency.data": "USD",
-    "session-theme.data": "light",
-    "actions-metric.value": "cost_usd",
-    "models-view.value": "cost",
-    "models-scale.value": "linear",
-    "models-latency.value": "p95",
-    "users-limit.value": "50",
-    "budget-version.data": 0,
-    "slice-names.data": {},
-    "advanced-collapse.is_open": True,
-}
 PRESETS = ["7d", "30d", "90d", "ytd"]
 SOURCES = ["all", "system", "byok"]
 
@@ -94,9 +74,9 @@ class Admin(FastHttpUser):
         self.client.get(f"/?{urlencode({'token': self.token})}", name="PAGE /")
         self.client.get("/_dash-layout", name="PAGE _dash-layout")
         deps = self.client.get("/_dash-dependencies", name="PAGE _dash-dependencies").json()
-        self.callbacks = [d for d in deps if _is_data_callback(d)]
+        self.callbacks = data_callbacks(deps)
         if not self.callbacks:  # a filter change would send nothing: say so, do not measure that
-            raise RuntimeError("no data callback of the page can be filled from FIXED_INPUTS (scripts/locustfile.py)")
+            raise RuntimeError("no data callback of the page can be filled from FIXED_INPUTS (ai_usage/loadmix.py)")
 
     def filter_change(self) -> None:
         values = {
@@ -106,7 +86,7 @@ class Admin(FastHttpUser):
             "session-token.data": self.token,
         }
         for dep in self.callbacks:
-            body = _payload(dep, {**FIXED_INPUTS, **values})
+            body = filter_change_body(dep, {**FIXED_INPUTS, **values})
             with self.client.post(
                 "/_dash-update-component", json=body, name="DASH filter change", catch_response=True
             ) as r:
@@ -138,45 +118,3 @@ class Admin(FastHttpUser):
                 self.client.get(url, headers=self.headers, name=f"API {route}")
             else:
                 self.full_refresh(_today("UTC"), random.choice(ZONES))
-
-
-def _deps(items) -> list[str]:
-    return [f"{d['id']}.{d['property']}" for d in items]
-
-
-def _is_data_callback(dep: dict) -> bool:
-    """A server-side callback a filter change sends (the applied preset is one of its inputs)
-    whose every input and state we can fill."""
-    known = set(FIXED_INPUTS) | {
-        "filter-applied-preset.data",
-        "filter-source.value",
-        "session-timezone.data",
-        "session-token.data",
-    }
-    inputs = _deps(dep.get("inputs", []))
-    wanted = inputs + _deps(dep.get("state", []))
-    return (
-        dep.get("clientside_function") is None
-        and "filter-applied-preset.data" in inputs
-        and all(w in known for w in wanted)
-    )
-
-
-def _outputs(spec: str) -> list[dict] | dict:
-    if spec.startswith(".."):
-        parts = spec[2:-2].split("...")
-        return [dict(zip(("id", "property"), p.rsplit(".", 1))) for p in parts]
-    return dict(zip(("id", "property"), spec.rsplit(".", 1)))
-
-
-def _payload(dep: dict, values: dict) -> dict:
-    def filled(items):
-        return [{**d, "value": values[f"{d['id']}.{d['property']}"]} for d in items]
-
-    return {
-        "output": dep["output"],
-        "outputs": _outputs(dep["output"]),
-        "inputs": filled(dep["inputs"]),
-        "state": filled(dep.get("state", [])),
-        "changedPropIds": ["filter-applied-preset.data"],
-    }
