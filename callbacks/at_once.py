@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import threading
 
-from flask import g, request
+from flask import g
+
+from .guard import is_callback_request
 
 AT_ONCE = 3
 WAIT_S = 30.0
@@ -28,12 +30,11 @@ _TURN = "ai_usage_callback_turn"
 
 def register(app, at_once: int = AT_ONCE) -> threading.BoundedSemaphore:
     """Limit app's callback requests to `at_once` at a time; the semaphore (for tests)."""
-    path = app.config.routes_pathname_prefix + "_dash-update-component"
     turns = threading.BoundedSemaphore(at_once)
 
     @app.server.before_request
     def _take_a_turn():
-        if request.path == path and request.method == "POST" and turns.acquire(timeout=WAIT_S):
+        if is_callback_request(app) and turns.acquire(timeout=WAIT_S):
             setattr(g, _TURN, True)
 
     @app.server.teardown_request

@@ -75,12 +75,15 @@ def problem(app, body) -> str | None:
     return None
 
 
-def register(app) -> None:
-    path = app.config.routes_pathname_prefix + "_dash-update-component"
+def is_callback_request(app) -> bool:
+    """The request in flight is a POST of one of app's callbacks (the renderer's update)."""
+    return request.method == "POST" and request.path == app.config.routes_pathname_prefix + "_dash-update-component"
 
+
+def register(app) -> None:
     @app.server.before_request
     def _refuse_malformed_callback():
-        if request.path != path or request.method != "POST":
+        if not is_callback_request(app):
             return None
         why = problem(app, request.get_json(silent=True))
         if why is None:

@@ -66,7 +66,7 @@ def _cache_keys() -> list:
     for obj in gc.get_referents(qr._planned):
         if isinstance(obj, dict):
             for key in obj:
-                out.extend(getattr(key, "__iter__", lambda: iter(()))())
+                out.extend(key if isinstance(key, tuple) else ())
     return out
 
 
