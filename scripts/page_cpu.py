@@ -10,7 +10,8 @@ users, «Mayores cambios», the budget, the anomalies, Avanzado), with the paylo
 tests/test_callback_inputs.py (as scripts/callback_timing.py does). One warm-up change, then
 `changes` changes per round; prints each round's CPU per change (time.process_time(): this
 process's own work, steady whatever PostgreSQL or other processes do, though a busy machine
-still moves it by ±10 %) and their median. With AI_USAGE_CACHE_URL=none every change computes
+still moves it by ±10 %) and their median, then this process's resident memory (VmRSS, and
+its peak VmHWM; Linux only). With AI_USAGE_CACHE_URL=none every change computes
 (no answer cache). To compare two commits, run it alternately from two worktrees
 (`cd <worktree> && python scripts/page_cpu.py`: this file's own checkout is imported).
 """
@@ -65,6 +66,11 @@ def main() -> None:
     print(
         f"{len(bodies)} section callbacks, {a.preset}, {a.timezone}, compare={a.compare}, org {a.org}: "
         f"CPU per change {', '.join(f'{v:.1f}' for v in per_round)} ms; median {statistics.median(per_round):.1f} ms"
+    )
+    with open("/proc/self/status") as f:
+        status = dict(line.split(":", 1) for line in f if line.startswith(("VmRSS", "VmHWM")))
+    print(
+        f"this process: VmRSS {status['VmRSS'].strip()}, VmHWM {status['VmHWM'].strip()} (kB as /proc writes them: KiB)"
     )
 
 
