@@ -82,7 +82,7 @@ def update(preset, start, end, source, granularity, tz, token, currency=None, sl
         name = compare.period_name(f.compare, b)
         fig = ghost.add_previous(fig, queries.align_points(ts, prev[2]), prev[2], f.granularity, name, money)
     fig = anomaly_markers.add_markers(fig, ts, *anomalies.markers_or_none(f), money)  # ▲▼ on anomalous days
-    drawn = (fig.layout.meta or {}).get("projection") if not figures.is_empty(fig) else None
+    drawn = (fig.layout.get("meta") or {}).get("projection") if not figures.is_empty(fig) else None
     note = trend.projection_note(p, f.granularity, drawn, money) if s["executions"] else ""
     banner = None if s["executions"] else states.no_usage(theme.source_label(f.source) if f.source != "all" else None)
     if not s["executions"] and f.slice_items:  # the slice emptied the page: say which filter

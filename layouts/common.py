@@ -26,7 +26,7 @@ def blank_figure(height: int) -> dict:
         "data": [],
         "layout": {
             "height": height,
-            "template": theme.TEMPLATE.to_plotly_json(),
+            "template": theme.TEMPLATE,
             "xaxis": {"visible": False},
             "yaxis": {"visible": False},
             "margin": {"l": 8, "r": 8, "t": 8, "b": 8},

@@ -14,14 +14,12 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import plotly.graph_objects as go
-
-from . import theme
+from . import plot, theme
 
 THEMES = ("light", "dark")
 _RGBA = re.compile(r"rgba?\(\s*(\d+)\s*,\s*(\d+)\s*,\s*(\d+)\s*(?:,\s*([\d.]+)\s*)?\)")
 _STYLE = re.compile(r"(color:\s*)(#[0-9a-fA-F]{6})\b")
-_DARK_TEMPLATE = theme.DARK_TEMPLATE.to_plotly_json()
+_DARK_TEMPLATE = theme.DARK_TEMPLATE
 
 
 def mode(value) -> str:
@@ -64,12 +62,12 @@ def _walk(node: Any, key: str = "") -> Any:
     return node
 
 
-def dress(fig: go.Figure, theme_name: str) -> go.Figure | dict:
-    """fig as the page's theme draws it: light figures as built; a dark one as the plain figure
-    dict Dash sends (plotly's JSON, not re-validated into a go.Figure: that doubled the cost)."""
+def dress(fig: plot.Figure, theme_name: str) -> plot.Figure | dict:
+    """fig as the page's theme draws it: light figures as built; a dark one as a new figure
+    dict (the light one is left as it was)."""
     if mode(theme_name) == "light":
         return fig
-    spec = fig.to_plotly_json()
+    spec = fig
     layout = _walk({k: v for k, v in spec.get("layout", {}).items() if k != "template"})
     layout["template"] = _DARK_TEMPLATE
     data = [_walk(t) for t in spec.get("data", [])]
@@ -89,8 +87,8 @@ def dress_outputs(outputs, theme_name: str):
     """A callback's outputs with every figure in the theme (a tuple, or a single output)."""
     if mode(theme_name) == "light":
         return outputs
-    if isinstance(outputs, go.Figure):
+    if isinstance(outputs, plot.Figure):
         return dress(outputs, theme_name)
     if isinstance(outputs, (tuple, list)):
-        return type(outputs)(dress(o, theme_name) if isinstance(o, go.Figure) else o for o in outputs)
+        return type(outputs)(dress(o, theme_name) if isinstance(o, plot.Figure) else o for o in outputs)
     return outputs

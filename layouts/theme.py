@@ -12,11 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import plotly.graph_objects as go
-import plotly.io as pio
-from plotly.basedatatypes import BasePlotlyType
-
-from . import fmt, i18n
+from . import fmt, i18n, plot
 from .i18n import N_, _
 
 FONT = "Inter, system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif"
@@ -128,10 +124,11 @@ def action_colour(action: str) -> str:
     return ACTIONS.get(action, OTHER_ACTION)[1]
 
 
-def template(ink: str, muted: str, grid: str, border: str, surface: str, colorway: list[str]) -> go.layout.Template:
-    """The plotly template of one theme: text, axes, grid lines, legend and hover labels."""
-    return go.layout.Template(
-        layout=go.Layout(
+def template(ink: str, muted: str, grid: str, border: str, surface: str, colorway: list[str]) -> dict:
+    """The plotly template of one theme: text, axes, grid lines, legend and hover labels (plain
+    data, layouts/plot.py; tests/test_palette.py checks that plotly takes it as a template)."""
+    return dict(
+        layout=dict(
             font=dict(family=FONT, size=12, color=ink),
             separators=",.",
             paper_bgcolor="rgba(0,0,0,0)",  # the card's surface shows through (CSS, per theme)
@@ -172,11 +169,6 @@ def template(ink: str, muted: str, grid: str, border: str, surface: str, colorwa
 
 
 TEMPLATE = template(INK, MUTED, GRID, BORDER, SURFACE, [c for _, c in ACTIONS.values()])
-# The light template is plotly's default in this process: go.Figure() takes its default template
-# as already validated, where a template passed in is validated again for every figure (figure()).
-TEMPLATE_NAME = "ai_usage"
-pio.templates[TEMPLATE_NAME] = TEMPLATE
-pio.templates.default = TEMPLATE_NAME
 
 # ---- The dark theme: every colour above has its dark variant, with the same meaning ----
 # Neutrals: a deep slate page, not an inverted one (assets/10_dashboard.css has the same values
@@ -241,29 +233,19 @@ def separators() -> str:
     return c.decimal + c.group
 
 
-def figure(**layout) -> go.Figure:
-    """An empty figure on the page's template, in the page's number format. The layout goes to
-    the constructor (plain keys, no magic underscores): the same figure as update_layout's, in
-    about half its ~2 ms of CPU. The template comes as plotly's default (TEMPLATE_NAME, set
-    above), which plotly does not validate again: 1.55 → 0.28 ms a figure, the same JSON. Should
-    anything else have changed the default, the template is passed (and validated) instead."""
-    if pio.templates.default == TEMPLATE_NAME:
-        return go.Figure(layout={"separators": separators(), **layout})
-    return go.Figure(layout={"template": TEMPLATE, "separators": separators(), **layout})
+def figure(**layout) -> plot.Figure:
+    """An empty figure on the page's template, in the page's number format (plain data:
+    layouts/plot.py); the layout's keys are plotly's, as plain keys (no magic underscores)."""
+    return plot.Figure(layout={"template": TEMPLATE, "separators": separators(), **layout})
 
 
-def relayout(fig: go.Figure, **props: Any) -> go.Figure:
-    """fig.update_layout(**props) (plain keys, no magic underscores) at a tenth of its CPU: each
-    property is assigned, which validates it once, where update_layout goes through plotly's
-    batch-update machinery (~6 ms against ~0.6 ms for a trend's axes, margins and legend).
-    Where update_layout merges (into a compound property already set, or an array of them
-    already holding elements) it is called for that property, so the figure is the same."""
+def relayout(fig: plot.Figure, **props: Any) -> plot.Figure:
+    """fig.update_layout(**props) on a plain figure (plain keys, no magic underscores): a
+    property not set yet is assigned; one already set is merged into as update_layout merges
+    (plot.merge: into an axis already set, into annotations already there; meta replaced)."""
     for key, value in props.items():
-        current = fig.layout[key] if key in fig.layout else None  # noqa: SIM401 (no .get); yaxis2: none until assigned
-        if (isinstance(current, BasePlotlyType) and current.to_plotly_json()) or (
-            isinstance(current, tuple) and current
-        ):
-            fig.update_layout({key: value})
+        if value is None:
+            fig.layout.pop(key, None)
         else:
-            fig.layout[key] = value
+            fig.layout[key] = plot.merge(fig.layout.get(key), value, key)
     return fig

@@ -8,6 +8,7 @@ from datetime import date
 
 import pandas as pd
 import pytest
+from support.figspec import valid
 
 from layouts import anomalies as view, figures, i18n
 from layouts.figures.anomalies import add_markers
@@ -29,7 +30,7 @@ def _anomaly(day: date, direction: str = "up", contributors=()) -> Anomaly:
 
 
 def _traces(fig):
-    return {t.name: t for t in fig.data if t.name in ("Anomalía al alza", "Anomalía a la baja")}
+    return {t.name: t for t in valid(fig).data if t.name in ("Anomalía al alza", "Anomalía a la baja")}
 
 
 @pytest.mark.parametrize(

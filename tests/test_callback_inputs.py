@@ -223,10 +223,16 @@ def test_every_chart_writes_numbers_in_the_page_language(app, token, lang, separ
 
 
 @pytest.mark.parametrize("theme_name", ["light", "dark"])
-def test_every_figure_laid_out_by_assignment_is_update_layouts(app, token, monkeypatch, theme_name):
-    """layouts.theme.relayout assigns layout properties (a tenth of update_layout's CPU): every
-    figure any callback answers, in either theme, is the one fig.update_layout would give."""
+def test_every_figure_is_valid_plotly_and_laid_out_as_update_layouts(app, token, monkeypatch, theme_name):
+    """The figures are plain data (layouts/plot.py), not plotly.py's graph objects: every figure
+    any callback answers, in either theme, as the browser gets it, is a figure plotly.py
+    validates (go.Figure raises on a property or value plotly.js would not take) and writes
+    the same; and theme.relayout's merges are update_layout's: the answers are the same when
+    every relayout goes through go.Figure.update_layout instead."""
     from datetime import UTC, datetime
+
+    import plotly.graph_objects as go
+    from support.figspec import sent
 
     from layouts import theme
     from web import context
@@ -246,13 +252,21 @@ def test_every_figure_laid_out_by_assignment_is_update_layouts(app, token, monke
             out += [(key[:60], f) for f in _figures(r.get_json() if r.status_code == 200 else None)]
         return out
 
+    def update_layout(fig, **props):
+        laid_out = go.Figure(fig).update_layout(**props).to_plotly_json()["layout"]
+        fig.layout.clear()
+        fig.layout.update(laid_out)
+        return fig
+
     assigned = figures()
-    monkeypatch.setattr(theme, "relayout", lambda fig, **props: fig.update_layout(**props))
+    for key, fig in assigned:
+        assert sent(fig) == sent(go.Figure(fig)), key
+    monkeypatch.setattr(theme, "relayout", update_layout)
     updated = figures()
     drawn = {m for _, f in assigned for m in (f["layout"].get("meta") or {}) if f["data"]}
     # the trend's ghost line, the burn-down, the heatmap, the bubbles, the cache chart among them
     assert {"previous", "view", "log10", "scale", "partial"} <= drawn, drawn
-    assert len(assigned) >= 9 and assigned == updated
+    assert len(assigned) >= 9 and [(k, sent(f)) for k, f in assigned] == [(k, sent(f)) for k, f in updated]
 
 
 def test_every_input_of_every_callback_survives_forged_values(engine, app, token, caplog):

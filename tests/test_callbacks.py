@@ -10,6 +10,7 @@ import pytest
 import sqlalchemy as sa
 from dash.exceptions import PreventUpdate
 from support import dashboard_data
+from support.figspec import valid
 
 import callbacks.actions
 import callbacks.advanced
@@ -103,7 +104,7 @@ def test_a_valid_token_gets_every_section(app, token):
     cost = str(out["kpi-cost.children"])
     assert "US$" in cost and "ejecuciones" in cost and "parcial" in str(out["kpi-cache.children"])
     fig = out["trend-graph.figure"]
-    assert len(fig.data) >= 2 and not figures.is_empty(fig) and "proyect" in out["trend-note.children"]
+    assert len(valid(fig).data) >= 2 and not figures.is_empty(fig) and "proyect" in out["trend-note.children"]
     rows, count = out["agents-grid.rowData"], out["agents-count.children"]
     options, export = out["agents-grid.dashGridOptions"], out["agents-grid.csvExportParams"]
     assert re.fullmatch(r"consumo-por-agente_\d{4}-\d\d-\d\d_\d{4}-\d\d-\d\d_todos\.csv", export["fileName"])
@@ -118,7 +119,7 @@ def test_a_valid_token_gets_every_section(app, token):
     nums = [textdom.text(n) for n in textdom.by_class(key["tree"], "bubble-num")]
     assert nums and nums == [str(i) for i in range(1, len(nums) + 1)]
     assert "text-embedding-3-small" not in textdom.text(key["tree"])
-    assert len(out["advanced-heatmap.figure"].data[0].z) == 24
+    assert len(valid(out["advanced-heatmap.figure"]).data[0].z) == 24
     assert "BYOK" in str(out["advanced-source-split-table.children"])
     assert out["section-advanced.data-stamp"].startswith("30d|")
 
@@ -182,7 +183,7 @@ def test_an_unreachable_database_is_a_banner_not_a_crash(tmp_path, token):
     assert "Base de datos no disponible" in str(out["status-banner.children"])
     assert "Datos no disponibles" in str(out["kpi-cost.children"])
     fig = out["trend-graph.figure"]
-    assert figures.is_empty(fig) and "Datos no disponibles" in fig.layout.annotations[0].text
+    assert figures.is_empty(fig) and "Datos no disponibles" in valid(fig).layout.annotations[0].text
     assert out["agents-grid.rowData"] == [] and "base de datos" in out["agents-count.children"]
     # The empty grid says the data is unavailable, not 'Sin datos en este periodo'.
     patch = out["agents-grid.dashGridOptions"].to_plotly_json()["operations"][0]
@@ -248,11 +249,11 @@ def clocked(engine, org_id):
 
 def test_a_range_into_the_future_draws_nothing_after_now(clocked, token):
     out = run_all(clocked, token, "custom", "2026-10-20", "2026-11-15", "all", "day")
-    fig = out["trend-graph.figure"]
+    fig = valid(out["trend-graph.figure"])
     cost = fig.data[1]
     assert str(pd.Timestamp(cost.x[-1]).date()) == "2026-11-01" and len(cost.x) == 13  # no zeros to come
     assert fig.layout.meta["partial"] == [12]  # today, in progress: hollow, dotted
-    area = out["actions-area.figure"]
+    area = valid(out["actions-area.figure"])
     assert {str(pd.Timestamp(v).date()) for t in area.data for v in t.x if v is not None} <= {
         f"2026-10-{d}" for d in range(20, 32)
     } | {"2026-11-01"}
@@ -263,7 +264,7 @@ def test_a_range_into_the_future_draws_nothing_after_now(clocked, token):
 def test_first_of_the_month_projection_is_compact_and_its_note_says_so(clocked, token):
     out = run_all(clocked, token)
     note, proj = out["trend-note.children"], out["kpi-projection.children"]
-    drawn = out["trend-graph.figure"].layout.meta["projection"]
+    drawn = valid(out["trend-graph.figure"]).layout.meta["projection"]
     assert drawn["mode"] == "band" and drawn["current"] and drawn["shown"] == 10 and drawn["hidden"] == 19
     assert "10 nov 2026" not in note and "11 nov 2026" in note and "Los 19 días siguientes" in note
     assert "Noviembre de 2026" in str(proj)
@@ -273,7 +274,7 @@ def test_a_past_month_is_closed_on_the_card_and_in_the_note(clocked, token):
     out = run_all(clocked, token, "custom", "2026-10-05", "2026-10-25")
     assert "Octubre de 2026 (cerrado): US$ " in str(out["kpi-projection.children"])
     assert out["trend-note.children"].startswith("Octubre de 2026 está cerrado: costó US$ ")
-    assert out["trend-graph.figure"].layout.meta["projection"]["mode"] == "none"
+    assert valid(out["trend-graph.figure"]).layout.meta["projection"]["mode"] == "none"
 
 
 def test_hora_on_a_long_window_answers_by_day_and_blanks_nothing(app, token):

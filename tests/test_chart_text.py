@@ -10,6 +10,7 @@ from decimal import Decimal
 import numpy as np
 import pandas as pd
 import pytest
+from support.figspec import valid
 
 from layouts import figures, fmt
 
@@ -37,7 +38,7 @@ def strings(node):
 
 
 def assert_inert(fig):
-    found = list(strings(fig.to_plotly_json()))
+    found = list(strings(valid(fig).to_plotly_json()))
     bad = [s for s in found if "<" in OWN.sub("", s)]
     assert not bad, bad[:3]
     assert not [s for s in found if "&lt;b&gt;" in s and "&amp;lt;b&amp;gt;" not in s], "entity decoded"
@@ -124,14 +125,14 @@ def test_models_bars_clip_long_names_but_keep_each_bar(view):
     names it clipped too."""
     df = model_frame()
     df.loc[0, "model"], df.loc[1, "model"] = LONG, TWIN
-    fig = figures.models_bars(df, view=view)
+    fig = valid(figures.models_bars(df, view=view))
     axis = fig.layout.yaxis
     assert list(axis.tickvals) == list(fig.data[0].y) and len(set(fig.data[0].y)) == len(df)
     assert all(len(html.unescape(t)) <= figures.models.TICK_CHARS for t in axis.ticktext)  # as printed
     assert fmt.short_text(LONG, figures.models.TICK_CHARS) in axis.ticktext
     hovers = [cd[0] for cd in fig.data[0].customdata]
     assert all(len(html.unescape(h)) <= fmt.NAME_CHARS for h in hovers)
-    bubbles = figures.models_bubble(df)
+    bubbles = valid(figures.models_bubble(df))
     assert all(len(html.unescape(cd[0])) <= fmt.NAME_CHARS + 4 for cd in bubbles.data[0].customdata)  # «12. » + name
 
 

@@ -20,6 +20,7 @@ import pytest
 from dash import html
 from support import dashboard_data, reference as ref
 from support.db import insert_agents, insert_logs
+from support.figspec import valid
 
 import callbacks.changes
 import callbacks.common
@@ -265,7 +266,7 @@ def test_the_ghost_line_is_the_earlier_series_by_position(seeded, case):
     b = earlier_window(w, how)
     current = ref.time_series(upto_now(rows, w), w)
     before = ref.time_series(upto_now(rows, b), b)
-    fig = overview(app, token, args, how)[4]
+    fig = valid(overview(app, token, args, how)[4])
     ghost = fig.data[1]
     assert ghost.name == ("Mismo periodo de 2025" if how == "year" else "Periodo anterior")
     assert fig.data[2].name == "Costo (USD)"  # the ghost sits behind the cost line
@@ -285,11 +286,12 @@ def test_the_ghost_line_is_the_earlier_series_by_position(seeded, case):
 def test_the_ghost_line_leaves_the_projection_and_has_its_own_colour_in_both_themes(seeded):
     app, token, _rows, _agents = seeded
     fig = overview(app, token, TODAY_PREVIOUS, "previous")[4]
-    names = [t.name for t in fig.data]
-    assert "Proyección (tendencia lineal)" in names and fig.layout.meta["projection"]["mode"] != "none"
+    shown = valid(fig)
+    names = [t.name for t in shown.data]
+    assert "Proyección (tendencia lineal)" in names and shown.layout.meta["projection"]["mode"] != "none"
     from layouts import skin, theme
 
-    assert fig.data[1].line.color == theme.PALETTE["previous"] != theme.PALETTE["cost"]
+    assert shown.data[1].line.color == theme.PALETTE["previous"] != theme.PALETTE["cost"]
     dark = skin.dress(fig, "dark")
     assert dark["data"][1]["line"]["color"] == theme.DARK_PALETTE["previous"] != theme.DARK_PALETTE["cost"]
 

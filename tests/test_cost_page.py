@@ -4,6 +4,7 @@ card, the savings timeline and the per-model cache table (pure builders, no brow
 from __future__ import annotations
 
 import pandas as pd
+from support.figspec import valid
 from test_layouts import SUMMARY, flat
 
 from layouts import cache, figures, kpis, theme
@@ -53,8 +54,10 @@ def _points(net, gross, rate, partial):
 
 
 def test_timeline_draws_net_savings_and_the_hit_rate():
-    fig = figures.cache_timeline(
-        _points([1.0, -0.5, 2.0], [1.5, 0.5, 2.5], [0.2, None, 0.4], [False, False, True]), "day"
+    fig = valid(
+        figures.cache_timeline(
+            _points([1.0, -0.5, 2.0], [1.5, 0.5, 2.5], [0.2, None, 0.4], [False, False, True]), "day"
+        )
     )
     bars, line = fig.data
     assert list(bars.y) == [1.0, -0.5, 2.0]

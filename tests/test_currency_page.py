@@ -12,6 +12,7 @@ from decimal import ROUND_HALF_EVEN, Decimal
 import pytest
 import sqlalchemy as sa
 from support import dashboard_data, reference
+from support.figspec import valid
 
 import callbacks.agents
 import callbacks.common
@@ -76,7 +77,7 @@ def test_converted_totals_equal_usd_totals_times_the_rate_rounded_once(engine, p
     assert fmt.number(eur, 2) + " €" in card
     assert "US$" not in card
     # The trend's cost axis is in EUR too.
-    fig = out[4]
+    fig = valid(out[4])
     assert fig.layout.yaxis2.ticksuffix == " €" and fig.layout.yaxis2.title.text == "Costo (EUR)"
 
 

@@ -8,6 +8,7 @@ from decimal import Decimal
 import numpy as np
 import pandas as pd
 import pytest
+from support.figspec import valid
 
 from layouts import datatables as dt, figures
 
@@ -52,7 +53,7 @@ def series():
 
 def test_trend_table_totals_equal_the_figure():
     ts = series()
-    fig = figures.trend(ts, "day")
+    fig = valid(figures.trend(ts, "day"))
     rows, total = dt.trend_rows(ts, "day")
     assert [r[1] for r in rows] == list(fig.data[1].y) and [r[2] for r in rows] == list(fig.data[0].y)
     assert total[1] == pytest.approx(sum(fig.data[1].y)) and total[2] == sum(fig.data[0].y)
@@ -71,12 +72,12 @@ def action_frame():
 @pytest.mark.parametrize("metric", ["cost_usd", "tokens", "executions"])
 def test_action_tables_equal_the_area_and_the_donut(metric):
     df = action_frame()
-    area = figures.actions_area(df, metric, "day")
+    area = valid(figures.actions_area(df, metric, "day"))
     order, rows = dt.actions_area_rows(df, metric)
     for j, trace in enumerate(area.data):
         assert [r[1 + j] for r in rows] == pytest.approx(list(trace.y))
     assert [r[-1] for r in rows] == pytest.approx([sum(t.y[i] for t in area.data) for i in range(3)])
-    pie = figures.actions_donut(df, metric).data[0]
+    pie = valid(figures.actions_donut(df, metric)).data[0]
     table = dt.actions_donut_table(df, metric)
     assert_accessible(table, 3)
     cells = [tags(r, "Th")[0].children for r in tags(tags(table, "Tbody"), "Tr")]
@@ -110,7 +111,7 @@ def test_models_bars_table_is_the_bars(view):
         ("p", "a"): (Decimal("3"), Decimal("0.3"), Decimal("15")),
         ("p", "b"): (Decimal(1), Decimal(1), Decimal(2)),
     }
-    fig = figures.models_bars(df, view=view, prices=prices)
+    fig = valid(figures.models_bars(df, view=view, prices=prices))
     names, rows = dt.models_bars_rows(df, view, prices)
     by_name = {t.name: list(t.x) for t in fig.data}
     for j, name in enumerate(names):
@@ -129,7 +130,7 @@ def test_models_bars_table_is_the_bars(view):
 @pytest.mark.parametrize("scale", ["linear", "log"])
 def test_bubbles_table_lists_the_drawn_bubbles_with_their_numbers(scale):
     df = model_frame()
-    fig = figures.models_bubble(df, scale=scale)
+    fig = valid(figures.models_bubble(df, scale=scale))
     table = dt.bubbles_table(df, scale)
     rows = tags(tags(table, "Tbody"), "Tr")
     assert len(rows) == len(fig.data[0].x) == (3 if scale == "linear" else 2)  # no latency; log: no cost 0
@@ -143,7 +144,7 @@ def test_bubbles_table_lists_the_drawn_bubbles_with_their_numbers(scale):
 @pytest.mark.parametrize("latency", ["avg", "p50", "p95"])
 def test_bubbles_x_is_the_chosen_latency(latency):
     df = model_frame()
-    fig = figures.models_bubble(df, latency=latency)
+    fig = valid(figures.models_bubble(df, latency=latency))
     col = {"avg": "avg_latency_ms", "p50": "p50_latency_ms", "p95": "p95_latency_ms"}[latency]
     drawn = df[df["avg_latency_ms"].notna()].sort_values("cost_usd", ascending=False)
     assert list(fig.data[0].x) == list(drawn[col])
@@ -160,7 +161,7 @@ def test_heatmap_table_has_the_heatmaps_cells():
             "executions": [1, 4, 9],
         }
     )
-    z = figures.heatmap(heat, TZ).data[0].z
+    z = valid(figures.heatmap(heat, TZ)).data[0].z
     rows = dt.heatmap_rows(heat)
     for h in range(24):
         for d in range(7):
@@ -173,7 +174,7 @@ def test_split_table_matches_the_donut():
     split = pd.DataFrame(
         {"source": ["system", "byok"], "cost_usd": [3.0, 1.0], "tokens": [10, 90], "executions": [1, 1]}
     )
-    pie = figures.source_split(split).data[0]
+    pie = valid(figures.source_split(split)).data[0]
     table = dt.split_table(split)
     assert [tags(r, "Th")[0].children for r in tags(tags(table, "Tbody"), "Tr")] == list(pie.labels)
     assert_accessible(table, 4)

@@ -10,6 +10,7 @@ from decimal import Decimal
 import numpy as np
 import pandas as pd
 import pytest
+from support.figspec import valid
 
 from layouts import figures, theme
 from layouts.figures import actions as fa, advanced as fadv, bubble_labels as bl, models as fm, timeline as ft
@@ -79,7 +80,7 @@ def no_nan(fig) -> bool:
 
 
 def test_trend_cost_line_on_left_axis_tokens_area_on_right():
-    fig = figures.trend(series(), "day")
+    fig = valid(figures.trend(series(), "day"))
     tokens, cost = fig.data[0], fig.data[1]
     assert tokens.name == "Tokens" and tokens.fill == "tozeroy" and tokens.yaxis == "y"
     assert cost.name == "Costo (USD)" and cost.yaxis == "y2"
@@ -94,13 +95,13 @@ def test_trend_cost_line_on_left_axis_tokens_area_on_right():
 
 
 def test_trend_x_is_local_wall_time_without_offset():
-    fig = figures.trend(series(days=2, start="2026-03-29", freq="D"), "day")
+    fig = valid(figures.trend(series(days=2, start="2026-03-29", freq="D"), "day"))
     assert str(pd.Timestamp(fig.data[1].x[1])) == "2026-03-30 00:00:00"
 
 
 @pytest.mark.parametrize("granularity,fmt", [("hour", "%H:%M"), ("week", "Semana del"), ("month", "%B de %Y")])
 def test_trend_hover_header_names_the_period(granularity, fmt):
-    fig = figures.trend(series(), granularity)
+    fig = valid(figures.trend(series(), granularity))
     assert fmt in fig.layout.xaxis.hoverformat and fig.layout.hovermode == "x unified"
 
 
@@ -142,7 +143,7 @@ def test_hourly_tick_labels_say_as_much_as_their_spacing_needs(dtick_ms):
     """An hourly series zoomed in names the time and its day; zoomed out to days, the day
     and month without a meaningless 00:00; out to months, the month and year, no day."""
     at = pd.Timestamp("2026-06-05 14:00")
-    label = tick_label(figures.trend(series(), "hour").layout.xaxis, dtick_ms, at)
+    label = tick_label(valid(figures.trend(series(), "hour")).layout.xaxis, dtick_ms, at)
     day, month, year = at.strftime("%-d"), at.strftime("%b"), "2026"
     if dtick_ms < DAY_MS:
         assert "14:00" in label and re.search(rf"\b{day}\b", label) and month in label, label
@@ -174,7 +175,7 @@ def test_weekly_ticks_fall_on_mondays(granularity, periods, step_days):
             action_frame({"user_interaction": [1.0] * periods}, days=periods), "cost_usd", granularity
         ),
     ):
-        ax = fig.layout.xaxis
+        ax = valid(fig).layout.xaxis
         assert ax.dtick == step_days * 86_400_000 and ax.tickformat == "%-d %b"
         assert pd.Timestamp(ax.tick0).day_name() == "Monday"
         assert (
@@ -188,7 +189,7 @@ def test_weekly_ticks_fall_on_mondays(granularity, periods, step_days):
 
 
 def test_a_year_of_weeks_ticks_months():
-    ax = figures.trend(series(days=52, start="2026-01-05", freq="W-MON"), "week").layout.xaxis
+    ax = valid(figures.trend(series(days=52, start="2026-01-05", freq="W-MON"), "week")).layout.xaxis
     assert ax.dtick == "M2" and ax.tickformat == "%b %Y"
 
 
@@ -196,8 +197,10 @@ def test_a_year_of_weeks_ticks_months():
 def test_monthly_x_axis_ticks_months_never_days(months, dtick):
     ts = series(days=months, freq="MS")
     for fig in (
-        figures.trend(ts, "month"),
-        figures.actions_area(action_frame({"user_interaction": [1.0] * months}, days=months), "cost_usd", "month"),
+        valid(figures.trend(ts, "month")),
+        valid(
+            figures.actions_area(action_frame({"user_interaction": [1.0] * months}, days=months), "cost_usd", "month")
+        ),
     ):
         assert fig.layout.xaxis.dtick == dtick and fig.layout.xaxis.tickformat == "%b %Y"
         assert not fig.layout.xaxis.tickformatstops  # no '%-d %b' day labels on a monthly series
@@ -205,7 +208,7 @@ def test_monthly_x_axis_ticks_months_never_days(months, dtick):
 
 def test_an_empty_state_hint_is_wrapped_to_fit_a_narrow_chart():
     hint = "No se puede consultar la base de datos en este momento. Los datos no están disponibles."
-    text = figures.empty("Datos no disponibles", 240, hint).layout.annotations[0].text
+    text = valid(figures.empty("Datos no disponibles", 240, hint)).layout.annotations[0].text
     lines = text.split("<br>")
     assert len(lines) >= 3 and all(len(re.sub("<[^>]+>", "", line)) <= 44 for line in lines[1:])
     assert re.sub("<[^>]+>", "", " ".join(lines[1:])) == hint  # every word kept
@@ -215,13 +218,13 @@ def test_trend_without_rows_is_an_empty_state_not_a_zero_line():
     ts = series(cost=[0.0] * 10, tokens=[0] * 10).assign(executions=0)
     fig = figures.trend(ts, "day")
     assert figures.is_empty(fig) and not fig.data
-    assert "Sin datos en este periodo" in fig.layout.annotations[0].text
+    assert "Sin datos en este periodo" in valid(fig).layout.annotations[0].text
     assert figures.is_empty(figures.trend(ts.iloc[:0], "day"))
 
 
 def test_trend_marks_partial_buckets_hollow_dotted_and_named():
     ts = partial_series(first=True, last=True)  # e.g. YTD weekly: cut by 1 January, and running
-    fig = figures.trend(ts, "day")
+    fig = valid(figures.trend(ts, "day"))
     cost = fig.data[1]
     assert cost.name == "Costo (USD)" and cost.y[0] is None and cost.y[-1] is None  # the solid line skips them
     assert list(cost.y[1:-1]) == [1.5 + i for i in range(1, 9)]
@@ -232,7 +235,7 @@ def test_trend_marks_partial_buckets_hollow_dotted_and_named():
     assert list(hollow.y) == [1.5, 10.5] and hollow.name == ft.PARTIAL_NAME and hollow.showlegend
     assert [c[2] for c in hollow.customdata] == [" (periodo incompleto)", " (periodo en curso)"]
     assert fig.layout.meta["partial"] == [0, 9]
-    whole = figures.trend(series(), "day")
+    whole = valid(figures.trend(series(), "day"))
     assert list(whole.data[1].y) == [1.5 + i for i in range(10)] and len(whole.data) == 2
 
 
@@ -286,7 +289,7 @@ def test_overlay_week_completes_the_current_week_and_drops_weeks_cut_by_month_en
 
 def test_overlay_month_is_the_projected_total_with_its_interval():
     ts = partial_series(days=3, start="2026-04-01", freq="MS", cost=[30.0, 35.0, 40.0])
-    fig = figures.trend(ts, "month", projection(start=date(2026, 6, 11), total=99.0))
+    fig = valid(figures.trend(ts, "month", projection(start=date(2026, 6, 11), total=99.0)))
     marker = fig.data[-1]
     assert list(marker.y) == [99.0] and str(pd.Timestamp(marker.x[0]).date()) == "2026-06-01"
     assert list(marker.error_y.array) == [21.0] and list(marker.error_y.arrayminus) == [19.0]
@@ -298,7 +301,7 @@ def test_first_of_the_month_forecast_takes_at_most_a_quarter_of_the_axis():
     """30 days seen on the 1st: the forecast must not take half the x axis."""
     ts = partial_series(days=30, start="2026-10-03")  # 3 Oct .. 1 Nov, the 1st in progress
     proj = projection(start=date(2026, 11, 1), end=date(2026, 11, 30), first_weight=0.6)
-    fig = figures.trend(ts, "day", proj)
+    fig = valid(figures.trend(ts, "day", proj))
     extra = projection_x(fig) - actual_x(fig)
     assert len(extra) / (len(extra) + 30) <= ft.MAX_SHARE
     assert len(extra) == 10 and fig.layout.meta["projection"]["hidden"] == 19
@@ -314,7 +317,7 @@ def test_hover_title_is_always_an_actual_bucket():
         (partial_series(days=3, start="2026-04-01", freq="MS"), "month", projection(start=date(2026, 6, 11))),
     ]
     for ts, gran, proj in cases:
-        fig = figures.trend(ts, gran, proj)
+        fig = valid(figures.trend(ts, gran, proj))
         assert fig.layout.hovermode == "x unified"
         actual = actual_x(fig)
         for t in fig.data:
@@ -350,7 +353,7 @@ def test_note_says_exactly_what_the_figure_draws(gran, status):
     from layouts import trend as lt
 
     ts, proj = _case(gran, status)
-    fig = figures.trend(ts, gran, proj)
+    fig = valid(figures.trend(ts, gran, proj))
     drawn = fig.layout.meta["projection"]
     note = lt.projection_note(proj, gran, drawn)
     dashed = [t for t in fig.data if t.name == ft.PROJECTION_NAME and t.line.dash == "dash"]
@@ -400,8 +403,8 @@ def action_frame(metric_by_action: dict[str, list[float]], days=3):
 
 def test_actions_area_and_donut_share_spanish_labels_and_colours():
     df = action_frame({"user_interaction": [3, 4, 5], "guardrail_check": [1, 1, 1], "document_indexing": [0, 2, 0]})
-    area = figures.actions_area(df, "cost_usd", "day")
-    donut = figures.actions_donut(df, "cost_usd")
+    area = valid(figures.actions_area(df, "cost_usd", "day"))
+    donut = valid(figures.actions_donut(df, "cost_usd"))
     assert [t.name for t in area.data] == [theme.action_label(a) for a in fa.action_order(theme.ACTIONS)]
     assert all(t.stackgroup == "one" for t in area.data)
     colour_of = {t.name: t.line.color for t in area.data}
@@ -426,14 +429,14 @@ def test_actions_area_and_donut_share_spanish_labels_and_colours():
 def test_actions_without_cost_but_with_usage_say_so():
     df = action_frame({"user_interaction": [1, 1, 1]}).assign(cost_usd=0.0)
     fig = figures.actions_donut(df, "cost_usd")
-    assert figures.is_empty(fig) and fa.NO_COST in fig.layout.annotations[0].text
+    assert figures.is_empty(fig) and fa.NO_COST in valid(fig).layout.annotations[0].text
     assert not figures.is_empty(figures.actions_donut(df, "tokens"))
 
 
 def test_actions_empty_frame():
     df = action_frame({})
     assert figures.is_empty(figures.actions_area(df, "cost_usd", "day"))
-    assert figures.actions_donut(df, "tokens").layout.meta["message"] == figures.NO_DATA
+    assert valid(figures.actions_donut(df, "tokens")).layout.meta["message"] == figures.NO_DATA
 
 
 # ------------------------------------------------------------------ models
@@ -459,7 +462,7 @@ def model_frame(n=12, latency_missing=("m-3",)):
 
 
 def test_models_bars_tokens_view_stacks_tokens_by_type_ranked_by_tokens():
-    fig = figures.models_bars(model_frame(), view="tokens")
+    fig = valid(figures.models_bars(model_frame(), view="tokens"))
     assert [t.name for t in fig.data] == ["Entrada (sin caché)", "Lectura de caché", "Salida"]
     assert all(t.orientation == "h" for t in fig.data) and fig.layout.barmode == "stack"
     # Ranked by what the bars show: total tokens (m-11 has the most), not by cost.
@@ -475,7 +478,7 @@ def test_models_bars_cost_view_splits_each_cost_exactly_by_catalogue_shares():
     df.loc[0, "cost_usd"] = 0.01  # a cent shared by three types: the parts still add up
     prices = {(p, m): (Decimal("3"), Decimal("0.3"), Decimal("15")) for p, m in zip(df["provider"], df["model"])}
     prices[("p", "m-1")] = None  # no price: one «sin desglose» segment
-    fig = figures.models_bars(df, view="cost", prices=prices)
+    fig = valid(figures.models_bars(df, view="cost", prices=prices))
     names = [t.name for t in fig.data]
     assert names == ["Entrada (sin caché)", "Lectura de caché", "Salida", "Sin desglose"]
     top = fm.top_models(df, "cost")
@@ -504,13 +507,13 @@ def test_models_same_name_two_providers_get_the_provider_in_the_label():
 
 def test_bubbles_leave_out_models_without_latency_and_list_them():
     df = model_frame(5, latency_missing=("m-3",))
-    fig = figures.models_bubble(df)
+    fig = valid(figures.models_bubble(df))
     xs = list(fig.data[0].x)
     assert len(xs) == 4 and 0 not in xs and not any(isinstance(x, float) and math.isnan(x) for x in xs)
     assert list(fig.data[0].marker.size) == [10, 11, 12, 14]
     assert figures.without_latency(df) == ["m-3"]
     none = figures.models_bubble(model_frame(2, latency_missing=("m-0", "m-1")))
-    assert figures.is_empty(none) and fm.NO_LATENCY in none.layout.annotations[0].text
+    assert figures.is_empty(none) and fm.NO_LATENCY in valid(none).layout.annotations[0].text
 
 
 def test_models_empty():
@@ -532,7 +535,7 @@ def test_heatmap_plots_log10_with_real_values_on_the_colour_bar_and_in_hovers():
             "executions": [1, 4, 9],
         }
     )
-    fig = figures.heatmap(df, TZ)
+    fig = valid(figures.heatmap(df, TZ))
     hm = fig.data[0]
     z = [list(r) for r in hm.z]
     assert len(z) == 24 and all(len(r) == 7 for r in z)
@@ -564,12 +567,12 @@ def test_source_split_by_cost_or_by_tokens_when_no_cost_is_reported():
     df = pd.DataFrame(
         {"source": ["system", "byok"], "cost_usd": [30.0, 10.0], "tokens": [100, 900], "executions": [5, 5]}
     )
-    fig = figures.source_split(df)
+    fig = valid(figures.source_split(df))
     assert list(fig.data[0].labels) == ["Sistema", "BYOK"] and list(fig.data[0].values) == [30.0, 10.0]
     assert list(fig.data[0].marker.colors) == [theme.SOURCES["system"][1], theme.SOURCES["byok"][1]]
     assert list(fig.data[0].text) == ["75,0 %", "25,0 %"]
     assert fig.data[0].texttemplate == "%{text}" and "%{percent}" not in fig.data[0].hovertemplate
-    free = figures.source_split(df.assign(cost_usd=0.0))
+    free = valid(figures.source_split(df.assign(cost_usd=0.0)))
     assert list(free.data[0].values) == [100.0, 900.0] and "Tokens" in free.layout.annotations[0].text
     assert figures.is_empty(figures.source_split(df.assign(executions=0)))
 
@@ -627,7 +630,7 @@ def test_bubble_numbers_and_bubbles_stay_clear_at_every_width_the_page_draws(sca
         executions=[e for _, e, _ in DEMO_MODELS],
         avg_latency_ms=[float(lat) for _, _, lat in DEMO_MODELS],
     )
-    fig = fm.models_bubble(df, 380, scale)
+    fig = valid(fm.models_bubble(df, 380, scale))
     t = fig.data[0]
     xr, yr = list(fig.layout.xaxis.range), list(fig.layout.yaxis.range)
     height = 380 - 52
@@ -680,9 +683,9 @@ def test_fit_range_holds_every_bubble_inside_the_axis():
 def test_bubbles_are_numbered_by_cost_and_the_log_axis_leaves_out_a_zero_cost():
     df = model_frame(4, latency_missing=())
     df.loc[3, "cost_usd"] = 0.0
-    lin = figures.models_bubble(df)
+    lin = valid(figures.models_bubble(df))
     assert list(lin.data[0].text) == ["1", "2", "3", "4"] and lin.layout.yaxis.type != "log"
-    log = figures.models_bubble(df, scale="log")
+    log = valid(figures.models_bubble(df, scale="log"))
     assert log.layout.yaxis.type == "log" and list(log.data[0].text) == ["1", "2", "3"]
     assert log.layout.yaxis.range[0] < math.log10(97) < math.log10(100) < log.layout.yaxis.range[1]
     assert list(fm.bubble_models(df, "log")["model"]) == ["m-0", "m-1", "m-2"]
@@ -691,7 +694,7 @@ def test_bubbles_are_numbered_by_cost_and_the_log_axis_leaves_out_a_zero_cost():
 def test_models_cost_bars_without_any_cost_say_so_and_tokens_still_draw():
     df = model_frame(3).assign(cost_usd=0.0)
     fig = figures.models_bars(df, view="cost")
-    assert figures.is_empty(fig) and fm.NO_COST in fig.layout.annotations[0].text
+    assert figures.is_empty(fig) and fm.NO_COST in valid(fig).layout.annotations[0].text
     assert not figures.is_empty(figures.models_bars(df, view="tokens"))
 
 
@@ -700,7 +703,7 @@ def test_note_grammar_for_one_hidden_week():
 
     ts = partial_series(days=4, start="2026-05-18", freq="W-MON", cost=[7.0, 8.0, 9.0, 4.0])
     proj = projection(start=date(2026, 6, 11))
-    drawn = figures.trend(ts, "week", proj).layout.meta["projection"]
+    drawn = valid(figures.trend(ts, "week", proj)).layout.meta["projection"]
     assert drawn["hidden"] == 1
     note = lt.projection_note(proj, "week", drawn)
     assert "La semana siguiente, hasta el 30 jun 2026, no se dibuja para no ocupar el gráfico" in note
@@ -726,7 +729,7 @@ def test_models_bars_of_next_to_nothing_keep_a_short_readable_axis(view):
     """A millionth of a dollar, or a token, per model: the axis spans a cent or five tokens.
     (Nothing at all is an empty state with its own message, not an axis.)"""
     df = model_frame(3).assign(cost_usd=1e-6, input_tokens=1, output_tokens=0, cache_read_tokens=0)
-    axis = figures.models_bars(df, view=view).layout.xaxis
+    axis = valid(figures.models_bars(df, view=view)).layout.xaxis
     shown = [t for v, t in zip(axis.tickvals, axis.ticktext) if v <= axis.range[1]]
     assert axis.range == (0, 0.01 if view == "cost" else 5.0)
     assert shown == (["0,000", "0,005", "0,010"] if view == "cost" else ["0", "1", "2", "3", "4", "5"])

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from babel.messages.pofile import read_po
+from support.figspec import valid
 
 from layouts import fmt, i18n
 from storage.settings import Settings
@@ -200,10 +201,10 @@ def test_numbers_and_dates_per_language(call, es, en):
 def test_charts_use_the_language_separators_and_locale():
     from layouts import plotly_config, theme
 
-    assert theme.figure().layout.separators == ",."
+    assert valid(theme.figure()).layout.separators == ",."
     assert plotly_config.graph_config()["locale"] == "es"
     with i18n.use("en"):
-        assert theme.figure().layout.separators == ".,"
+        assert valid(theme.figure()).layout.separators == ".,"
         assert plotly_config.graph_config()["locale"] == "en"
 
 
@@ -255,7 +256,7 @@ def test_the_figures_in_english_name_weekdays_axes_and_hovers_in_english():
     with i18n.use("en"):
         fig = figures.heatmap(heat, "Europe/Madrid")
         empty = figures.empty()
-    text = json.dumps([fig.to_plotly_json(), empty.to_plotly_json()], default=str, ensure_ascii=False)
+    text = json.dumps([valid(fig).to_plotly_json(), valid(empty).to_plotly_json()], default=str, ensure_ascii=False)
     assert '"Monday"' in text and "Local hour (Europe/Madrid)" in text and "No data in this period" in text
     assert "Cost: %{customdata[3]}" in text
     assert untranslated(text, spanish_fragments()) == []

@@ -3,14 +3,17 @@
 
 from __future__ import annotations
 
+import copy
 import re
 from decimal import Decimal
 
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
+import pytest
+from support.figspec import sent, valid
 
-from layouts import figures, fmt, skin, theme
+from layouts import figures, fmt, plot, skin, theme
 from layouts.figures import ghost
 
 TZ = "Europe/Madrid"
@@ -22,11 +25,14 @@ def hexify(colour: str) -> str:
     return "#{:02x}{:02x}{:02x}".format(*(int(v) for v in m.groups())) if m else colour.lower()
 
 
-def meanings_by_colour(mode: str = "light") -> dict[str, set[str]]:
-    """colour -> the meanings it is drawn with across every chart of the page (in that theme)."""
+def meanings_by_colour(mode: str = "light", built: list | None = None) -> dict[str, set[str]]:
+    """colour -> the meanings it is drawn with across every chart of the page (in that theme);
+    `built` (a list) receives each figure as its builder returned it."""
 
     def dressed(fig):  # a valid plotly figure (go.Figure validates every property)
-        return go.Figure(skin.dress(fig, mode))
+        if built is not None:
+            built.append(fig)
+        return valid(skin.dress(fig, mode))
 
     pairs: list[tuple[str, str]] = []
     ts = pd.DataFrame(
@@ -175,11 +181,13 @@ def test_dress_changes_colours_only():
     )
     fig = figures.trend(ts, "day")
     assert skin.dress(fig, "light") is fig and skin.dress(fig, "<b>") is fig  # light, or anything unknown
-    dark = go.Figure(skin.dress(fig, "dark"))
-    before, after = fig.to_plotly_json()["data"], dark.to_plotly_json()["data"]
+    light = sent(fig)
+    dark = valid(skin.dress(fig, "dark"))
+    assert sent(fig) == light  # the light figure is left as it was
+    before, after = valid(fig).to_plotly_json()["data"], dark.to_plotly_json()["data"]
     for key in ("x", "y", "customdata", "hovertemplate", "name", "mode", "yaxis"):
         assert [str(t.get(key)) for t in after] == [str(t.get(key)) for t in before], key
-    assert dark.layout.meta == fig.layout.meta and dark.layout.template.layout.font.color == theme.DARK_INK
+    assert dark.layout.meta == valid(fig).layout.meta and dark.layout.template.layout.font.color == theme.DARK_INK
     assert dark.layout.yaxis2.gridcolor == theme.DARK_GRID
     hollow = [t for t in dark.data if t.mode == "markers" and t.showlegend][0]
     assert hollow.marker.color == theme.DARK_SURFACE and hollow.marker.line.color == theme.DARK_PALETTE["cost"]
@@ -200,9 +208,9 @@ def test_dark_donut_text_and_empty_states_read_on_dark():
             for a in theme.ACTIONS
         ]
     )
-    pie = go.Figure(skin.dress(figures.actions_donut(acts, "cost_usd"), "dark")).data[0]
+    pie = valid(skin.dress(figures.actions_donut(acts, "cost_usd"), "dark")).data[0]
     assert all(ratio(t, f) >= 4.5 for t, f in zip(pie.insidetextfont.color, pie.marker.colors))
-    empty = go.Figure(skin.dress(figures.empty("Sin datos", 200, "Un detalle"), "dark")).layout.annotations[0]
+    empty = valid(skin.dress(figures.empty("Sin datos", 200, "Un detalle"), "dark")).layout.annotations[0]
     assert empty.font.color == theme.DARK_INK and f"color:{theme.DARK_MUTED}" in empty.text
 
 
@@ -221,39 +229,82 @@ def test_html_swatches_carry_both_themes():
     assert style == {"--swatch": "#7c2d12", "--swatch-dark": theme.DARK_PALETTE["source:byok"]}
 
 
+def test_the_templates_are_plotly_templates():
+    """theme.TEMPLATE and theme.DARK_TEMPLATE are plain data that plotly.py takes as a template
+    (it raises on a property it would not know), with nothing dropped or changed."""
+    for template in (theme.TEMPLATE, theme.DARK_TEMPLATE):
+        checked = go.layout.Template(template)
+        assert sent(checked) == sent(template)
+    assert theme.TEMPLATES == {"light": theme.TEMPLATE, "dark": theme.DARK_TEMPLATE}
+
+
 def test_every_figure_carries_the_light_template_whatever_plotlys_default(monkeypatch):
-    """theme.figure() takes the light template as plotly's default (not validated again for each
-    figure); the figure is the one a template passed in gives, and should plotly's default be
-    another, the template is still ours."""
+    """Nothing registers our template as plotly's default: every figure carries theme.TEMPLATE in
+    its layout (a dark one, theme.DARK_TEMPLATE), and theme.figure() plus a trace is the figure
+    plotly.py builds with template=theme.TEMPLATE and update_layout, whatever plotly's default."""
     import plotly.io as pio
 
-    def built():
+    built: list = []
+    meanings_by_colour("light", built)
+    heat = pd.DataFrame(
+        {"dow": [0, 3], "hour": [1, 2], "tokens": [5, 50], "cost_usd": [1.0, 2.0], "executions": [1, 1]}
+    )
+    built += [figures.heatmap(heat, TZ), figures.empty(), figures.empty("Sin datos", 200, "Un detalle")]
+    assert len(built) >= 12
+    for fig in built:
+        assert isinstance(fig, plot.Figure) and fig.layout["template"] == theme.TEMPLATE, fig.layout.get("template")
+        assert valid(fig).layout.template == go.layout.Template(theme.TEMPLATE)
+        assert skin.dress(fig, "dark")["layout"]["template"] == theme.DARK_TEMPLATE
+
+    def built_one():
         fig = theme.figure(height=300, hovermode="x unified")
+        fig.add_trace(plot.scatter(x=[1, 2], y=[3, 4]))
+        return sent(valid(fig))
+
+    def passed():
+        fig = go.Figure(layout={"template": theme.TEMPLATE, "separators": theme.separators()})
+        fig.update_layout(height=300, hovermode="x unified")
         fig.add_scatter(x=[1, 2], y=[3, 4])
-        return fig.to_plotly_json()
+        return sent(fig)
 
-    assert pio.templates.default == theme.TEMPLATE_NAME
-    passed = go.Figure(layout={"template": theme.TEMPLATE, "separators": theme.separators()})
-    passed.update_layout(height=300, hovermode="x unified")
-    passed.add_scatter(x=[1, 2], y=[3, 4])
-    assert built() == passed.to_plotly_json()
-    assert built()["layout"]["template"] == theme.TEMPLATE.to_plotly_json()
+    assert built_one() == passed()
+    assert built_one()["layout"]["template"] == sent(theme.TEMPLATE)
     monkeypatch.setattr(pio.templates, "default", "plotly_dark")
-    assert built() == passed.to_plotly_json()
+    assert built_one() == passed()
+    assert built_one()["layout"]["template"] == sent(theme.TEMPLATE)
 
 
-def test_relayout_is_update_layout():
-    """theme.relayout assigns where update_layout would (a property not set yet, a plain value,
-    meta) and merges where it does (into an axis already set; into annotations already there)."""
+NOTE = dict(text="a", x=0, y=0, showarrow=False)
 
-    def both(start: dict, **props):
-        a, b = theme.figure(**start), theme.figure(**start)
-        a.add_scatter(x=[1], y=[2])
-        b.add_scatter(x=[1], y=[2])
-        assert theme.relayout(a, **props).to_plotly_json() == b.update_layout(**props).to_plotly_json(), props
 
-    note = dict(text="a", x=0, y=0, showarrow=False)
-    both({}, margin=dict(l=8), xaxis=dict(title=dict(text="x")), yaxis2=dict(overlaying="y", side="right"))
-    both({"xaxis": {"range": [0, 1], "title": {"text": "t"}}}, xaxis=dict(title=dict(font=dict(size=9))))
-    both({"annotations": [note]}, annotations=[dict(text="b"), dict(text="c")])
-    both({"meta": {"a": 1, "b": 2}}, meta={"c": 3}, height=300, hovermode="x unified")
+@pytest.mark.parametrize(
+    ("start", "props"),
+    [
+        ({}, dict(margin=dict(l=8), xaxis=dict(title=dict(text="x")), yaxis2=dict(overlaying="y", side="right"))),
+        ({"xaxis": {"range": [0, 1], "title": {"text": "t"}}}, dict(xaxis=dict(title=dict(font=dict(size=9))))),
+        ({"annotations": [NOTE]}, dict(annotations=[dict(text="b"), dict(text="c")])),
+        ({"annotations": [NOTE, dict(text="z", x=1)]}, dict(annotations=[dict(text="b"), dict(text="c")])),
+        ({"annotations": [NOTE, dict(text="z", x=1)]}, dict(annotations=[dict(text="b", y=1)])),
+        ({"meta": {"a": 1, "b": 2}}, dict(meta={"c": 3}, height=300, hovermode="x unified")),
+        ({"height": 300, "xaxis": {"range": [0, 1]}}, dict(height=None, xaxis=dict(range=[1, 2]))),
+    ],
+    ids=[
+        "assign-new",
+        "merge-into-axis",
+        "annotations-longer",
+        "annotations-same-length",
+        "annotations-shorter",
+        "meta-replaced",
+        "none-unsets",
+    ],
+)
+def test_relayout_is_update_layout(start, props):
+    """theme.relayout on a plain figure gives the JSON update_layout gives: it assigns where
+    update_layout would (a property not set yet, a plain value, meta) and merges where it does
+    (into an axis already set; into annotations already there)."""
+    a = theme.figure(**copy.deepcopy(start)).add_trace(plot.scatter(x=[1], y=[2]))
+    b = go.Figure(layout={"template": theme.TEMPLATE, "separators": theme.separators(), **copy.deepcopy(start)})
+    b.add_scatter(x=[1], y=[2])
+    relaid = theme.relayout(a, **copy.deepcopy(props))
+    assert relaid is a
+    assert sent(valid(relaid)) == sent(b.update_layout(**copy.deepcopy(props))), props

@@ -9,6 +9,7 @@ import pandas as pd
 from dash import no_update
 from dash._callback_context import context_value
 from dash._utils import AttributeDict
+from support.figspec import valid
 
 from callbacks import slice as slice_cb, slice_clicks
 from layouts import figures, ids, slice as slice_layout
@@ -97,7 +98,7 @@ def test_only_what_a_click_filters_says_clic_para_filtrar():
             "executions": [1, 1, 1],
         }
     )
-    trace = source_split(split).data[0]
+    trace = valid(source_split(split)).data[0]
     hovers = [trace.hovertemplate.replace("%{customdata[1]}", cd[1]) for cd in trace.customdata]
     assert ["Clic para filtrar" in h for h in hovers] == [True, True, False]
     assert [cd[-1] for cd in trace.customdata][:2] == ["system", "byok"]
@@ -110,6 +111,6 @@ def test_only_what_a_click_filters_says_clic_para_filtrar():
             "executions": [1, 2],
         }
     )
-    donut = figures.actions_donut(ts, "cost_usd").data[0]
+    donut = valid(figures.actions_donut(ts, "cost_usd")).data[0]
     assert all("Clic para filtrar" in cd[1] for cd in donut.customdata)
     assert [cd[-1] for cd in donut.customdata] == ["user_interaction", "guardrail_check"]

@@ -18,6 +18,7 @@ from dash import no_update
 from dash.exceptions import PreventUpdate
 from support import reference as ref
 from support.db import insert_logs
+from support.figspec import valid
 
 import callbacks.exports
 import callbacks.users
@@ -386,9 +387,9 @@ def test_the_models_hovers_carry_the_unit_costs():
     line = "Costo/ejec.: US$ 0,5000 · Costo/1K tokens: US$ 2,0000"  # 3 / 6 and 3 × 1000 / 1500
     assert fm.unit_line(3.0, 6, 1500) == line
     assert fm.unit_line(0.0, 2, 0) == "Costo/ejec.: US$ 0,0000 · Costo/1K tokens: —"
-    bubble = figures.models_bubble(df)
+    bubble = valid(figures.models_bubble(df))
     assert bubble.data[0].customdata[0][5] == line and "%{customdata[5]}" in bubble.data[0].hovertemplate
-    bars = figures.models_bars(df)
+    bars = valid(figures.models_bars(df))
     assert all(t.customdata[0][5] == line and "%{customdata[5]}" in t.hovertemplate for t in bars.data)
     assert all(list(t.customdata[0][-2:]) == ["openai", "gpt-4o-mini"] for t in bars.data)  # a click still filters
 

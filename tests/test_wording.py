@@ -17,6 +17,7 @@ from decimal import Decimal
 
 import numpy as np
 import pandas as pd
+from support.figspec import valid
 from test_chart_text import strings
 from test_layouts import flat, texts
 
@@ -91,7 +92,7 @@ def chart_strings() -> list[str]:
         figures.models_bubble(mods),
         figures.models_bubble(mods, scale="log"),
     ]
-    out = [s for f in figs for s in strings(f.to_plotly_json())]
+    out = [s for f in figs for s in strings(valid(f).to_plotly_json())]
     out += [s for s in strings(plotly_config.LOCALE)]
     tables = [
         datatables.trend_table(ts, "day"),

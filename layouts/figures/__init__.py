@@ -1,4 +1,4 @@
-"""Pure figure builders: a query frame in, a go.Figure out (no I/O, no Dash)."""
+"""Pure figure builders: a query frame in, a plain plotly figure out (layouts/plot.Figure) (no I/O, no Dash)."""
 
 from .actions import actions_area, actions_donut
 from .advanced import heatmap, source_split

@@ -6,9 +6,8 @@ from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
-import plotly.graph_objects as go
 
-from .. import fmt, theme
+from .. import fmt, plot, theme
 from ..i18n import N_, _
 from .common import add_donut, count_axis, empty, hex_to_rgba, local_x, time_axis
 from .timeline import partial_labels
@@ -28,7 +27,7 @@ def action_order(actions) -> list[str]:
     return known + sorted(set(actions) - set(theme.ACTIONS))
 
 
-def _empty_for(df: pd.DataFrame, metric: str, height: int) -> go.Figure | None:
+def _empty_for(df: pd.DataFrame, metric: str, height: int) -> plot.Figure | None:
     if not len(df) or int(df["executions"].sum()) == 0:
         return empty(height=height)
     if float(df[metric].sum()) == 0:
@@ -47,7 +46,7 @@ def _positions(values, metric: str, money: fmt.Money) -> list[float]:
 
 def actions_area(
     df: pd.DataFrame, metric: str, granularity: str, height: int = 320, money: fmt.Money = fmt.USD
-) -> go.Figure:
+) -> plot.Figure:
     """Stacked areas of `metric` per action type over the window's buckets."""
     blank = _empty_for(df, metric, height)
     if blank is not None:
@@ -58,7 +57,7 @@ def actions_area(
         part = df[df["action_type"] == action]
         colour = theme.action_colour(action)
         fig.add_trace(
-            go.Scatter(
+            plot.scatter(
                 x=local_x(part["bucket"]),
                 y=_positions(part[metric], metric, money),
                 name=fmt.text(theme.action_label(action)),
@@ -91,7 +90,7 @@ def actions_area(
     return fig
 
 
-def _mark_partial(fig: go.Figure, df: pd.DataFrame, metric: str, money: fmt.Money) -> None:
+def _mark_partial(fig: plot.Figure, df: pd.DataFrame, metric: str, money: fmt.Money) -> None:
     """Hatch the slice leading into a partial bucket (the first when the window cuts it, the
     last when it is in progress or cut) and name it in the unified hover."""
     per = (
@@ -111,7 +110,7 @@ def _mark_partial(fig: go.Figure, df: pd.DataFrame, metric: str, money: fmt.Mone
         k = 1 if i == 0 else n - 2
         a, b = sorted((i, k))
         fig.add_trace(
-            go.Scatter(
+            plot.scatter(
                 x=[x.iloc[a], x.iloc[b], x.iloc[b], x.iloc[a], x.iloc[a]],
                 y=[0, 0, top[b], top[a], 0],
                 mode="lines",
@@ -132,7 +131,7 @@ def _mark_partial(fig: go.Figure, df: pd.DataFrame, metric: str, money: fmt.Mone
         )
     idx = [i for i in range(n) if labels[i]]
     fig.add_trace(
-        go.Scatter(  # an invisible point per partial bucket: one hover line saying so
+        plot.scatter(  # an invisible point per partial bucket: one hover line saying so
             x=[x.iloc[i] for i in idx],
             y=[top[i] for i in idx],
             mode="markers",
@@ -153,7 +152,7 @@ def action_totals(df: pd.DataFrame, metric: str) -> pd.DataFrame:
     return out[out["value"] > 0].reset_index(drop=True)
 
 
-def actions_donut(df: pd.DataFrame, metric: str, height: int = 320, money: fmt.Money = fmt.USD) -> go.Figure:
+def actions_donut(df: pd.DataFrame, metric: str, height: int = 320, money: fmt.Money = fmt.USD) -> plot.Figure:
     """Share of each action type in `metric` over the window, total in the centre."""
     blank = _empty_for(df, metric, height)
     if blank is not None:

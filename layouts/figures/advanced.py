@@ -7,9 +7,8 @@ import math
 from typing import Any
 
 import pandas as pd
-import plotly.graph_objects as go
 
-from .. import fmt, theme
+from .. import fmt, plot, theme
 from ..i18n import _
 from .common import add_donut, empty
 
@@ -73,7 +72,7 @@ def heatmap_grid(df: pd.DataFrame, money: fmt.Money = fmt.USD) -> tuple[list[lis
     return z, hover
 
 
-def heatmap(df: pd.DataFrame, timezone: str, height: int = 520, money: fmt.Money = fmt.USD) -> go.Figure:
+def heatmap(df: pd.DataFrame, timezone: str, height: int = 520, money: fmt.Money = fmt.USD) -> plot.Figure:
     """Tokens by local day of week (columns) and hour (rows); empty cells stay blank."""
     if not len(df) or int(df["executions"].sum()) == 0 or int(df["tokens"].sum()) == 0:
         return empty(height=height)
@@ -85,7 +84,7 @@ def heatmap(df: pd.DataFrame, timezone: str, height: int = 520, money: fmt.Money
     tickvals, ticktext = log_ticks(zmin, zmax)
     fig = theme.figure(height=height)
     fig.add_trace(
-        go.Heatmap(
+        plot.heatmap(
             z=z,
             x=day_labels(),
             y=HOUR_LABELS,
@@ -136,7 +135,7 @@ def heatmap(df: pd.DataFrame, timezone: str, height: int = 520, money: fmt.Money
 CLICKABLE_SOURCES = ("system", "byok")  # the Origen filter's values (callbacks/slice_clicks.py click_source)
 
 
-def source_split(df: pd.DataFrame, height: int = 260, money: fmt.Money = fmt.USD) -> go.Figure:
+def source_split(df: pd.DataFrame, height: int = 260, money: fmt.Money = fmt.USD) -> plot.Figure:
     """Sistema, BYOK and (when there are such rows) Otro as a donut of cost (of tokens when none
     reports a cost); the slices add up to Todos."""
     if not len(df) or int(df["executions"].sum()) == 0:

@@ -5,11 +5,10 @@ month otherwise), with a hover that explains the contributors (data escaped: fmt
 from __future__ import annotations
 
 import pandas as pd
-import plotly.graph_objects as go
 
 from queries.anomalies import Anomaly
 
-from .. import fmt, theme
+from .. import fmt, plot, theme
 from ..anomalies import direction_word, explain
 from ..i18n import N_, _
 from .common import is_empty, local_x
@@ -30,8 +29,8 @@ def _bucket_of(ts: pd.DataFrame, day) -> int | None:
 
 
 def add_markers(
-    fig: go.Figure, ts: pd.DataFrame, found: list[Anomaly], names: dict[str, str], money: fmt.Money = fmt.USD
-) -> go.Figure:
+    fig: plot.Figure, ts: pd.DataFrame, found: list[Anomaly], names: dict[str, str], money: fmt.Money = fmt.USD
+) -> plot.Figure:
     """fig (figures.trend's) with one marker trace per direction; nothing on an empty figure."""
     if is_empty(fig) or not found or not len(ts):
         return fig
@@ -51,7 +50,7 @@ def add_markers(
         if not xs:
             continue
         fig.add_trace(
-            go.Scatter(
+            plot.scatter(
                 x=xs,
                 y=ys,
                 name=_(NAMES[direction]),

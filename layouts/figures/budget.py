@@ -5,16 +5,14 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-import plotly.graph_objects as go
-
-from .. import fmt, theme
+from .. import fmt, plot, theme
 from ..i18n import N_, _
 from .common import day_ticks, empty
 
 NO_MONTH = N_("Sin datos del mes en este periodo")
 
 
-def burn_down(bd, budget: float | None, height: int = 340, money: fmt.Money = fmt.USD) -> go.Figure:
+def burn_down(bd, budget: float | None, height: int = 340, money: fmt.Money = fmt.USD) -> plot.Figure:
     """bd: a BurnDown (or None); budget in USD (None: no line). meta records what was drawn."""
     if bd is None or not len(bd.actual):
         return empty(NO_MONTH, height)
@@ -22,7 +20,7 @@ def burn_down(bd, budget: float | None, height: int = 340, money: fmt.Money = fm
     a, fc = bd.actual, bd.forecast
     cost_name = _("Costo acumulado ({code})").format(code=money.code)
     fig.add_trace(
-        go.Scatter(
+        plot.scatter(
             x=list(a["at"]),
             y=money.values(a["cum_usd"]),
             name=cost_name,
@@ -43,7 +41,7 @@ def burn_down(bd, budget: float | None, height: int = 340, money: fmt.Money = fm
         )
         for ys, fill in ((lower, None), (upper, "tonexty")):
             fig.add_trace(
-                go.Scatter(
+                plot.scatter(
                     x=xs,
                     y=money.values(ys),
                     name=_("Intervalo del 80 %"),
@@ -57,7 +55,7 @@ def burn_down(bd, budget: float | None, height: int = 340, money: fmt.Money = fm
                 )
             )
         fig.add_trace(
-            go.Scatter(
+            plot.scatter(
                 x=xs,
                 y=money.values(centre),
                 name=_("Proyección acumulada"),
@@ -76,7 +74,7 @@ def burn_down(bd, budget: float | None, height: int = 340, money: fmt.Money = fm
     month_to = datetime.combine(bd.month_end + timedelta(days=1), datetime.min.time())
     if budget is not None:
         fig.add_trace(
-            go.Scatter(
+            plot.scatter(
                 x=[month_from, month_to],
                 y=money.values([budget, budget]),
                 name=_("Presupuesto"),

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import pandas as pd
-import plotly.graph_objects as go
 
-from .. import fmt, theme
+from .. import fmt, plot, theme
 from ..i18n import N_, _
 from .common import empty, hex_to_rgba, local_x, time_axis
 
@@ -13,7 +12,9 @@ SAVINGS_NAME = N_("Ahorro neto ({code})")
 RATE_NAME = N_("Tasa de aciertos")
 
 
-def cache_timeline(points: pd.DataFrame, granularity: str, height: int = 300, money: fmt.Money = fmt.USD) -> go.Figure:
+def cache_timeline(
+    points: pd.DataFrame, granularity: str, height: int = 300, money: fmt.Money = fmt.USD
+) -> plot.Figure:
     """Bars: net savings per bucket (a negative bar: the write premium cost more than the
     reads saved); line on the right axis: the hit rate, with a gap where a bucket has no
     prompt tokens. Partial buckets (in progress, cut by the window) are drawn paler. Amounts in the
@@ -34,7 +35,7 @@ def cache_timeline(points: pd.DataFrame, granularity: str, height: int = 300, mo
     fig = theme.figure()  # the page language's number format (the template alone is Spanish's)
     fig.add_traces(
         [
-            go.Bar(
+            plot.bar(
                 x=x,
                 y=money.values(list(net)),
                 name=_(SAVINGS_NAME).format(code=money.code),
@@ -51,7 +52,7 @@ def cache_timeline(points: pd.DataFrame, granularity: str, height: int = 300, mo
                     + "<extra></extra>"
                 ),
             ),
-            go.Scatter(
+            plot.scatter(
                 x=x,
                 y=rate,
                 name=_(RATE_NAME),

@@ -9,9 +9,8 @@ from typing import Any
 from urllib.parse import quote
 
 import pandas as pd
-import plotly.graph_objects as go
 
-from .. import fmt, theme
+from .. import fmt, plot, theme
 from ..i18n import N_, _
 
 NO_DATA = N_("Sin datos en este periodo")
@@ -19,7 +18,7 @@ HINT_WIDTH = 44  # characters per line of an empty state's hint: fits a 300 px w
 
 
 def add_donut(
-    fig: go.Figure,
+    fig: plot.Figure,
     labels: list,
     values: list,
     colours: list,
@@ -41,7 +40,7 @@ def add_donut(
     hover says so; a slice whose key is None filters nothing and says nothing of it."""
     total = float(sum(values))
     fig.add_trace(
-        go.Pie(
+        plot.pie(
             labels=labels,
             values=values,
             hole=hole,
@@ -96,7 +95,7 @@ def click_key(value: Any) -> str:
     return quote(str(value), safe="")
 
 
-def empty(message: str = NO_DATA, height: int | None = None, hint: str | None = None) -> go.Figure:
+def empty(message: str = NO_DATA, height: int | None = None, hint: str | None = None) -> plot.Figure:
     """A figure that says why it has nothing to show (no axes, no misleading zero); message and
     hint are msgids or text already in the page's language (translated here either way)."""
     message, hint = _(message), (_(hint) if hint else hint)
@@ -116,8 +115,8 @@ def empty(message: str = NO_DATA, height: int | None = None, hint: str | None = 
     )
 
 
-def is_empty(fig: go.Figure) -> bool:
-    meta = fig.layout.meta
+def is_empty(fig: plot.Figure) -> bool:
+    meta = fig.layout.get("meta")
     return isinstance(meta, dict) and bool(meta.get("empty"))
 
 

@@ -10,16 +10,15 @@ plain line, its own colour (theme.PREVIOUS, «cost, earlier»).
 from __future__ import annotations
 
 import pandas as pd
-import plotly.graph_objects as go
 
-from .. import fmt, theme
+from .. import fmt, plot, theme
 from ..i18n import _
 from .common import is_empty, local_x
 
 
 def add_previous(
-    fig: go.Figure, aligned: pd.DataFrame, before: pd.DataFrame, granularity: str, name: str, money: fmt.Money
-) -> go.Figure:
+    fig: plot.Figure, aligned: pd.DataFrame, before: pd.DataFrame, granularity: str, name: str, money: fmt.Money
+) -> plot.Figure:
     """fig with the earlier series as a ghost line just above the token area (trace 1).
 
     aligned: the current series with previous_cost_usd (align_points); before: the earlier
@@ -31,7 +30,7 @@ def add_previous(
     buckets = list(before["bucket"]) if len(before) else []
     when = [fmt.bucket(buckets[i], granularity) if i < len(buckets) else "—" for i in range(len(usd))]
     fig.add_trace(
-        go.Scatter(
+        plot.scatter(
             x=local_x(aligned["bucket"]),
             y=money.values(usd),
             name=name,
@@ -43,6 +42,6 @@ def add_previous(
             hovertemplate=_("%{customdata[0]} · %{customdata[1]}: %{customdata[2]}") + "<extra></extra>",
         )
     )
-    fig.data = (fig.data[0], fig.data[-1], *fig.data[1:-1])  # behind the cost line, over the tokens
-    theme.relayout(fig, meta={**(fig.layout.meta or {}), "previous": name})
+    fig.data = [fig.data[0], fig.data[-1], *fig.data[1:-1]]  # behind the cost line, over the tokens
+    theme.relayout(fig, meta={**(fig.layout.get("meta") or {}), "previous": name})
     return fig

@@ -15,9 +15,8 @@ from fractions import Fraction
 from typing import Any
 
 import pandas as pd
-import plotly.graph_objects as go
 
-from .. import fmt, theme
+from .. import fmt, plot, theme
 from ..i18n import N_, _
 from .bubble_labels import PLOT_WIDTHS, fit_range, place_labels
 from .common import CLICK_TO_FILTER, click_key, count_axis, empty, hex_to_rgba
@@ -134,7 +133,7 @@ def _hover_rows(top: pd.DataFrame) -> list[str]:
 
 def models_bars(
     df: pd.DataFrame, height: int = 360, view: str = "cost", prices: dict | None = None, money: fmt.Money = fmt.USD
-) -> go.Figure:
+) -> plot.Figure:
     """The top 10, horizontal. view cost: bars of COST split by token type (catalogue shares
     scaled to the reported cost); view tokens: bars of TOKENS by type. The bar's length is
     what it is ranked by; its total is written at its end."""
@@ -172,7 +171,7 @@ def models_bars(
                 continue
             pattern = dict(shape="/", fgcolor=theme.MUTED, size=6, solidity=0.25) if col == "unsplit" else None
             fig.add_trace(
-                go.Bar(
+                plot.bar(
                     y=ys,
                     x=money.values(values),
                     orientation="h",
@@ -197,7 +196,7 @@ def models_bars(
             name, colour = theme.TOKEN_TYPES[col]
             name = _(name)
             fig.add_trace(
-                go.Bar(
+                plot.bar(
                     y=ys,
                     x=top[col],
                     orientation="h",
@@ -232,7 +231,7 @@ def models_bars(
     ]
     theme.relayout(
         fig,
-        annotations=[*fig.layout.annotations, *ends_at],
+        annotations=[*fig.layout.get("annotations", ()), *ends_at],
         margin=dict(l=8, r=END_PAD + math.ceil(END_CHAR_PX * max(map(len, end_text), default=0)), t=36, b=8),
         xaxis=dict(
             title=dict(text=title),
@@ -302,7 +301,7 @@ def _bubble_axes(part: pd.DataFrame, scale: str) -> tuple[list[float], list[floa
 
 def models_bubble(
     df: pd.DataFrame, height: int = 360, scale: str = "linear", latency: str = "avg", money: fmt.Money = fmt.USD
-) -> go.Figure:
+) -> plot.Figure:
     """One numbered bubble per model with a known latency: x = mean, p50 or p95 latency (ms),
     y = cost (linear or log axis), area = executions. The key beside the chart names each number."""
     if not len(df) or int(df["executions"].sum()) == 0:
@@ -341,7 +340,7 @@ def models_bubble(
     numbers = [str(n) for n in part["number"]]
     fig = theme.figure(height=height, hovermode="closest", showlegend=False)
     fig.add_trace(
-        go.Scatter(
+        plot.scatter(
             x=part["x"],
             y=part["cost_usd"],
             mode="markers+text",

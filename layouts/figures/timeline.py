@@ -21,9 +21,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 import pandas as pd
-import plotly.graph_objects as go
 
-from .. import fmt, theme
+from .. import fmt, plot, theme
 from ..i18n import N_, _
 from .common import count_axis, empty, local_x, time_axis
 
@@ -150,7 +149,7 @@ def partial_labels(ts: pd.DataFrame) -> list[str]:
 
 def trend(
     ts: pd.DataFrame, granularity: str, projection=None, height: int = 340, money: fmt.Money = fmt.USD
-) -> go.Figure:
+) -> plot.Figure:
     """Cost line over a token area, one point per bucket of the active granularity up to now
     (amounts in the display currency `money`: positions converted, hovers formatted from USD)."""
     if not len(ts) or int(ts["executions"].sum()) == 0:
@@ -160,7 +159,7 @@ def trend(
     labels = partial_labels(ts)
     fig = theme.figure(height=height, hovermode="x unified")
     fig.add_trace(
-        go.Scatter(
+        plot.scatter(
             x=x,
             y=ts["tokens"],
             name=_("Tokens"),
@@ -207,7 +206,7 @@ def trend(
     return fig
 
 
-def _add_cost(fig: go.Figure, x: pd.Series, ts: pd.DataFrame, labels: list[str], money: fmt.Money) -> None:
+def _add_cost(fig: plot.Figure, x: pd.Series, ts: pd.DataFrame, labels: list[str], money: fmt.Money) -> None:
     """The cost line: solid between whole buckets, dotted into a partial one, whose marker is hollow.
 
     Trace 1 ("Costo (USD)") holds every bucket's hover; the partial points' values sit on a
@@ -224,7 +223,7 @@ def _add_cost(fig: go.Figure, x: pd.Series, ts: pd.DataFrame, labels: list[str],
     ]
     hover = _("Costo: %{customdata[0]} · %{customdata[1]} ejecuciones%{customdata[2]}") + "<extra></extra>"
     fig.add_trace(
-        go.Scatter(
+        plot.scatter(
             x=x,
             y=[None if p else c for c, p in zip(cost, part)],
             name=_("Costo ({code})").format(code=money.code),
@@ -247,7 +246,7 @@ def _add_cost(fig: go.Figure, x: pd.Series, ts: pd.DataFrame, labels: list[str],
                 seg_x += [x.iloc[i], x.iloc[k], None]
                 seg_y += [cost[i], cost[k], None]
     fig.add_trace(
-        go.Scatter(
+        plot.scatter(
             x=seg_x,
             y=seg_y,
             name=_("Costo (periodo parcial)"),
@@ -261,7 +260,7 @@ def _add_cost(fig: go.Figure, x: pd.Series, ts: pd.DataFrame, labels: list[str],
     )
     idx = [i for i in range(n) if part[i]]
     fig.add_trace(
-        go.Scatter(
+        plot.scatter(
             x=[x.iloc[i] for i in idx],
             y=[cost[i] for i in idx],
             name=_(PARTIAL_NAME),
@@ -277,7 +276,7 @@ def _add_cost(fig: go.Figure, x: pd.Series, ts: pd.DataFrame, labels: list[str],
 
 
 def _add_projection(
-    fig: go.Figure, ov: Overlay, x: pd.Series, ts: pd.DataFrame, granularity: str, money: fmt.Money
+    fig: plot.Figure, ov: Overlay, x: pd.Series, ts: pd.DataFrame, granularity: str, money: fmt.Money
 ) -> None:
     if ov.mode == "none":
         return
@@ -287,7 +286,7 @@ def _add_projection(
         total, lo, hi = float(r["cost_usd"]), float(r["lower"]), float(r["upper"])
         anchor = [(x.iloc[-2], money.value(ts["cost_usd"].iloc[-2]))] if len(x) > 1 else []
         fig.add_trace(
-            go.Scatter(
+            plot.scatter(
                 x=[a for a, _ in anchor] + [r["x"]],
                 y=[b for _, b in anchor] + [money.value(total)],
                 name=_(PROJECTION_NAME),
@@ -332,9 +331,9 @@ def _add_projection(
         )
 
 
-def _diamond(x, total: float, lo: float, hi: float, hover: str, size: int, bar_width: int, **trace) -> go.Scatter:
+def _diamond(x, total: float, lo: float, hi: float, hover: str, size: int, bar_width: int, **trace) -> dict:
     """A projected total as a hollow diamond with its 80 % interval as an error bar."""
-    return go.Scatter(
+    return plot.scatter(
         x=[x],
         y=[total],
         name=_(PROJECTION_NAME),
@@ -355,10 +354,10 @@ def _diamond(x, total: float, lo: float, hi: float, hover: str, size: int, bar_w
     )
 
 
-def _add_band(fig: go.Figure, xs: list, fr: pd.DataFrame, line_x: list, line_y: list, money: fmt.Money) -> None:
+def _add_band(fig: plot.Figure, xs: list, fr: pd.DataFrame, line_x: list, line_y: list, money: fmt.Money) -> None:
     """The 80 % band (lower, then upper filled to it) and the dashed centre, out of the hover."""
     fig.add_trace(
-        go.Scatter(
+        plot.scatter(
             x=xs,
             y=money.values(fr["lower"]),
             name=_("Intervalo del 80 %"),
@@ -371,7 +370,7 @@ def _add_band(fig: go.Figure, xs: list, fr: pd.DataFrame, line_x: list, line_y: 
         )
     )
     fig.add_trace(
-        go.Scatter(
+        plot.scatter(
             x=xs,
             y=money.values(fr["upper"]),
             name=_("Intervalo del 80 %"),
@@ -386,7 +385,7 @@ def _add_band(fig: go.Figure, xs: list, fr: pd.DataFrame, line_x: list, line_y: 
         )
     )
     fig.add_trace(
-        go.Scatter(
+        plot.scatter(
             x=line_x,
             y=line_y,
             name=_(PROJECTION_NAME),
