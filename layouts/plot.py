@@ -52,15 +52,19 @@ class Figure(dict):
         return {"data": self["data"], "layout": self["layout"]}
 
 
+_KEPT = frozenset({"meta", "template"})
+
+
 def unset(props: dict) -> dict:
     """props without the properties set to None, at any depth of dicts (and of lists of dicts,
     like annotations): a graph object leaves such a property unset, where JSON would send
-    null. `meta` is data and is kept whole; lists of values keep their None (a gap)."""
+    null. `meta` is data and is kept whole, a template as it is (ours: no None in it, and
+    shared by every figure); lists of values keep their None (a gap)."""
     out = {}
     for key, value in props.items():
         if value is None:
             continue
-        if key != "meta" and isinstance(value, dict):
+        if key not in _KEPT and isinstance(value, dict):
             value = unset(value)
         elif isinstance(value, list) and value and isinstance(value[0], dict):
             value = [unset(v) if isinstance(v, dict) else v for v in value]
@@ -95,7 +99,7 @@ def merge(current: Any, value: Any, key: str = "") -> Any:
     no longer (the i-th takes value[i % len(value)]), else the ones there are kept as they are
     and the rest appended (plotly 7 does so; tests/test_palette.py checks it against plotly);
     anything else replaces. None in value leaves a property unset (plot.unset)."""
-    if isinstance(value, dict) and key != "meta":
+    if isinstance(value, dict) and key not in _KEPT:
         value = unset(value)
     if key in _WHOLE:
         return value
