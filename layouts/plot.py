@@ -88,21 +88,18 @@ def heatmap(**props: Any) -> dict:
     return {"type": "heatmap", **unset(props)}
 
 
-# Layout properties whose value is data, not a compound object: assigned whole, never merged
-# (as plotly's update_layout does for them).
-_WHOLE = frozenset({"meta", "range", "tickvals", "ticktext", "colorway", "categoryarray", "values"})
-
-
 def merge(current: Any, value: Any, key: str = "") -> Any:
     """value applied over current as plotly's update_layout applies it: a dict into a dict key
     by key; a list of dicts over a list of dicts already there: element by element when it is
     no longer (the i-th takes value[i % len(value)]), else the ones there are kept as they are
     and the rest appended (plotly 7 does so; tests/test_palette.py checks it against plotly);
-    anything else replaces. None in value leaves a property unset (plot.unset)."""
-    if isinstance(value, dict) and key not in _KEPT:
-        value = unset(value)
-    if key in _WHOLE:
+    anything else replaces (a list of values: range, tickvals…). `meta` is data, not a compound
+    property: replaced whole, as update_layout does. None in value leaves a property unset
+    (plot.unset)."""
+    if key == "meta":
         return value
+    if isinstance(value, dict) and key != "template":
+        value = unset(value)
     if isinstance(current, dict) and current and isinstance(value, dict):
         merged = dict(current)
         for k, v in value.items():

@@ -37,7 +37,8 @@ def _plain(node):
     if isinstance(node, list):
         return [_plain(v) for v in node]
     if isinstance(node, str):
-        return _ZERO_FRACTION.fullmatch(node).group(1) if _ZERO_FRACTION.fullmatch(node) else node
+        whole = _ZERO_FRACTION.fullmatch(node)
+        return whole.group(1) if whole else node
     return node
 
 
