@@ -241,7 +241,9 @@ def models_bars(
             tickangle=0,
             **level_ticks(span, whole=view != "cost"),
         ),
-        yaxis=dict(autorange="reversed", showgrid=False, ticksuffix="  ", type="category", tickvals=ys, ticktext=ticks),
+        yaxis=dict(
+            autorange="reversed", showgrid=False, ticklabelstandoff=6, type="category", tickvals=ys, ticktext=ticks
+        ),
         bargap=0.35,
         legend=dict(traceorder="normal"),
         meta={"view": view},
