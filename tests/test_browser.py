@@ -258,6 +258,12 @@ def test_embedded_dashboard_renders_every_section(page_factory, served):
     assert set(names) == {"Asistente de Ventas", "Soporte Técnico", "Revisión Legal", "Sin agente"}
     assert frame.locator("#agents-grid img.avatar").count() == 1  # one avatar image, others initials
     assert frame.locator("#agents-grid .avatar-initials").count() == 2
+    # The initials sit in the middle of their circle (the cell's line height pushed them down).
+    off = frame.locator("#agents-grid .avatar-initials").first.evaluate(
+        """e => { const r = document.createRange(); r.selectNodeContents(e); const t = r.getBoundingClientRect();
+                 const b = e.getBoundingClientRect(); return (t.top + t.bottom) / 2 - (b.top + b.bottom) / 2; }"""
+    )
+    assert abs(off) <= 1.5, off
     assert frame.locator("#agents-grid svg.sparkline").count() == 4
     # Avanzado: collapsed, nothing computed, until it is opened.
     assert not frame.locator("#advanced-collapse").is_visible()
