@@ -87,6 +87,18 @@ def test_on_a_phone_the_grids_pin_their_names_and_a_wide_window_unpins_them(page
     assert settled(page, "users-grid", False)["pinned"] == 0
 
 
+def test_on_a_phone_copiar_enlace_lines_up_with_the_filter_labels(page_factory, served):
+    """Wrapped onto a line of its own, «Copiar enlace»'s text starts where the labels above it
+    do: no gap for the chips while there are none, and its padding (the click target) outside."""
+    page = open_at(page_factory, served, 390, 844)
+    left = page.evaluate(
+        """() => { const r = document.createRange(); r.selectNodeContents(document.getElementById('copy-link'));
+                   return [r.getBoundingClientRect().left,
+                           document.querySelector('#slice-row .slice-group').getBoundingClientRect().left]; }"""
+    )
+    assert abs(left[0] - left[1]) <= 1, left
+
+
 def test_at_768_px_p95_steps_aside_before_the_agent_names_shrink(page_factory, served):
     page = open_at(page_factory, served, 768, 1000)
     agents = settled(page, "agents-grid", False)
