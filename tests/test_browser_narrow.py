@@ -87,16 +87,18 @@ def test_on_a_phone_the_grids_pin_their_names_and_a_wide_window_unpins_them(page
     assert settled(page, "users-grid", False)["pinned"] == 0
 
 
-def test_on_a_phone_copiar_enlace_lines_up_with_the_filter_labels(page_factory, served):
+def test_on_a_phone_copiar_enlace_and_the_models_tools_line_up_on_the_left(page_factory, served):
     """Wrapped onto a line of its own, «Copiar enlace»'s text starts where the labels above it
-    do: no gap for the chips while there are none, and its padding (the click target) outside."""
+    do: no gap for the chips while there are none, and its padding (the click target) outside.
+    Modelos' toggles, under its title, start at the left as every other section's tools do."""
     page = open_at(page_factory, served, 390, 844)
     left = page.evaluate(
         """() => { const r = document.createRange(); r.selectNodeContents(document.getElementById('copy-link'));
-                   return [r.getBoundingClientRect().left,
-                           document.querySelector('#slice-row .slice-group').getBoundingClientRect().left]; }"""
+                   const at = s => document.querySelector(s).getBoundingClientRect().left;
+                   return [r.getBoundingClientRect().left, at('#slice-row .slice-group'),
+                           at('#section-models .tools-row > *'), at('#section-models .section-title')]; }"""
     )
-    assert abs(left[0] - left[1]) <= 1, left
+    assert abs(left[0] - left[1]) <= 1 and abs(left[2] - left[3]) <= 1, left
 
 
 def test_at_768_px_p95_steps_aside_before_the_agent_names_shrink(page_factory, served):
