@@ -107,7 +107,10 @@ def models_table(df: pd.DataFrame, money: fmt.Money = fmt.USD) -> html.Div:
     ).format(cache_read=_(theme.CACHE_READ), prompt=_(theme.PROMPT_TOTAL))
     return html.Div(
         [
-            html.Table([head, html.Tbody(body)], className="mini-table cache-models"),
+            # On a phone the five columns are wider than the panel: they scroll, whole, sideways.
+            html.Div(
+                html.Table([head, html.Tbody(body)], className="mini-table cache-models"), className="table-scroll"
+            ),
             html.Div(note, className="chart-note"),
         ]
     )

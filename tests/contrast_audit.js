@@ -8,7 +8,11 @@
     return 0.2126 * f(c[0]) + 0.7152 * f(c[1]) + 0.0722 * f(c[2]); };
   const ratio = (a, b) => { const x = lum(a), y = lum(b); return (Math.max(x, y) + 0.05) / (Math.min(x, y) + 0.05); };
   // Every colour the text may sit on: the stops of a gradient behind it, else the solid layers.
+  // A .table-scroll's gradients are its scroll shadows: 10 px at an edge that has more to scroll
+  // to, under content cut by that edge, and covers in the panel's own colour; the text sits on
+  // what is under it.
   const backgrounds = el => { const layers = []; for (let e = el; e; e = e.parentElement) {
+      if (e.classList.contains('table-scroll')) continue;
       const s = getComputedStyle(e);
       const stops = (s.backgroundImage.match(/rgba?\([^)]+\)/g) || []).map(parse);
       if (stops.length) return stops.map(c => over(c, [255, 255, 255, 1]));

@@ -240,6 +240,16 @@ def test_on_a_phone_the_heatmap_names_its_days_by_their_initials_and_a_wide_wind
     assert names("lunes") == ["lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo"]
     page.set_viewport_size({"width": 390, "height": 844})
     assert names("L") == ["L", "M", "X", "J", "V", "S", "D"]
+    # «Caché por modelo»: its five columns scroll sideways inside the panel (the page does not),
+    # and each amount stays on one line.
+    cache = page.evaluate(
+        """() => { const s = document.querySelector('#advanced-cache-models .table-scroll');
+                   const tall = [...s.querySelectorAll('td.num')].map(td => {
+                       const r = document.createRange(); r.selectNodeContents(td);
+                       return new Set([...r.getClientRects()].map(c => Math.round(c.top))).size; });
+                   return [s.scrollWidth > s.clientWidth, document.documentElement.scrollWidth, Math.max(...tall)]; }"""
+    )
+    assert cache == [True, 390, 1], cache
     hover = page.evaluate(
         "() => document.querySelector('#advanced-heatmap .js-plotly-plot').data[0].customdata[9][2][0]"
     )
