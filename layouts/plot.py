@@ -98,7 +98,7 @@ def merge(current: Any, value: Any, key: str = "") -> Any:
     (plot.unset)."""
     if key == "meta":
         return value
-    if isinstance(value, dict) and key != "template":
+    if isinstance(value, dict) and key not in _KEPT:
         value = unset(value)
     if isinstance(current, dict) and current and isinstance(value, dict):
         merged = dict(current)
